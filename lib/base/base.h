@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/*
+ * lib/base: what every other layer shares -- errors, scope cleanup, string vectors, files written
+ * whole or not at all, JSON helpers over jansson, and fd passing over unix sockets.  base uses
+ * nothing else of berth.
+ */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cleanup.h"
+#include "error.h"
+
+#define BERTH_EXPORT __attribute__((visibility("default")))
+
+/* "absent" for optional integers in parsed documents */
+#define BERTH_UNSET INT64_MIN
+
+struct berth_key_value {
+	char *key;
+	char *value;
+};
+
+/* ---- strings ---------------------------------------------------------------------------- */
+
+/* A NULL-terminated vector of malloc'd strings. */
+size_t berth_strv_length(char *const *v);
+void berth_strv_free(char **v);
+static inline void berth_strv_freep(char ***v)
+{
+	berth_strv_free(*v);
+	*v = NULL;
+}
+#define _cleanup_strv_ _cleanup_(berth_strv_freep)
+
+/* Append a copy of s to *v; returns 0 or -ENOMEM. */
+int berth_strv_push(char ***v, const char *s);
+
+/* Does v contain s? */
+bool berth_strv_contains(char *const *v, const char *s);
+
+static inline bool berth_str_has_prefix(const char *s, const char *prefix)
+{
+	return __builtin_strncmp(s, prefix, __builtin_strlen(prefix)) == 0;
+}
+
+static inline bool berth_streq(const char *a, const char *b)
+{
+	return a && b && __builtin_strcmp(a, b) == 0;
+}
+
+/*
+ * Parse a whole decimal integer within [min, max].  Returns 0, -EINVAL (not a number, or
+ * trailing text) or -ERANGE.
+ */
+int berth_parse_int64(const char *s, int64_t min, int64_t max, int64_t *ret);
+int berth_parse_uint64(const char *s, uint64_t *ret);
+
+/*
+ * Parse a size with an optional unit as runc and docker do: "512", "64k", "64KB", "1.5m", "2g",
+ * "1GiB" (binary multiples).  Returns 0 or -EINVAL/-ERANGE.
+ */
+int berth_parse_size(const char *s, int64_t *ret);
+
+/* ---- files ------------------------------------------------------------------------------ */
+
+/*
+ * Read a whole file of at most max_size bytes (relative paths resolve against dirfd, which may be
+ * AT_FDCWD).  *ret_data is NUL-terminated and owned by the caller.  -EFBIG when larger.
+ */
+int berth_read_file_at(int dirfd, const char *path, size_t max_size, char **ret_data,
+		       size_t *ret_len, struct berth_error **err);
+
+/* Read all of fd (at most max_size bytes) into a NUL-terminated buffer. */
+int berth_read_fd(int fd, size_t max_size, char **ret_data, size_t *ret_len,
+		  struct berth_error **err);
+
+/*
+ * Write data to an existing file (cgroup, proc and sys files): open O_WRONLY, one write.  The
+ * error names the file and the value.
+ */
+int berth_write_file_at(int dirfd, const char *path, const char *data, size_t len,
+			struct berth_error **err);
+
+/*
+ * Replace path (relative to dirfd) with data whole or not at all: write a temporary file beside
+ * it, fsync, rename over it.
+ */
+int berth_write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len,
+			       mode_t mode, struct berth_error **err);
+
+/* mkdir -p; existing directories are fine. */
+int berth_mkdir_p(const char *path, mode_t mode, struct berth_error **err);
+
+/*
+ * Remove a directory tree without crossing into other filesystems or following symlinks.
+ * A missing path is not an error.
+ */
+int berth_rm_rf(const char *path, struct berth_error **err);
+
+/* write(2) all of buf, retrying short writes and EINTR; returns 0 or -errno. */
+int berth_write_all(int fd, const void *buf, size_t len);
+
+/* ---- JSON ------------------------------------------------------------------------------- */
+
+static inline void berth_json_decrefp(json_t **j)
+{
+	if (*j)
+		json_decref(*j);
+}
+#define _cleanup_json_ _cleanup_(berth_json_decrefp)
+
+/* Parse a JSON document of at most max_size bytes; the error gives line and column. */
+int berth_json_parse(const char *data, size_t len, json_t **ret, struct berth_error **err);
+
+/* Read and parse a JSON file of at most max_size bytes. */
+int berth_json_load_file(const char *path, size_t max_size, json_t **ret,
+			 struct berth_error **err);
+
+/* Serialize compactly; the caller frees the string. */
+char *berth_json_dump(const json_t *j);
+
+/* ---- processes -------------------------------------------------------------------------- */
+
+/* Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat); 0 if gone. */
+uint64_t berth_proc_start_time(pid_t pid);
+
+/* waitpid() retrying EINTR; returns the raw status or -errno. */
+int berth_waitpid(pid_t pid, int flags, int *ret_status);
+
+/* Exit code in shell convention: the code, or 128 + the signal. */
+int berth_exit_code(int status);
+
+/* ---- unix sockets: messages with file descriptors --------------------------------------- */
+
+/*
+ * Send len bytes and, when fd >= 0, that file descriptor (SCM_RIGHTS) as one message.
+ * Returns 0 or -errno.
+ */
+int berth_send_fd(int sock, const void *data, size_t len, int fd);
+
+/*
+ * Receive one message of at most len bytes; when ret_fd is not NULL a passed descriptor is stored
+ * there (with O_CLOEXEC) or -EBADF when none came.  Returns the byte count or -errno; 0 is EOF.
+ */
+ssize_t berth_recv_fd(int sock, void *data, size_t len, int *ret_fd);
+
+/* ---- signals ---------------------------------------------------------------------------- */
+
+/* "KILL", "SIGKILL", "9", "sigterm", "RTMIN+3" -> number; -EINVAL when unknown. */
+int berth_signal_parse(const char *s);
+
+/* 9 -> "KILL" (no SIG prefix); NULL when unknown. */
+const char *berth_signal_name(int sig);

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base.h"
+#include "banned.h"
+
+int berth_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int berth_read_fd(int fd, size_t max_size, char **ret_data, size_t *ret_len,
+		  struct berth_error **err)
+{
+	size_t cap = 4096, len = 0;
+	_cleanup_free_ char *buf = malloc(cap + 1);
+
+	if (!buf)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	for (;;) {
+		if (len == cap) {
+			if (cap >= max_size + 1)
+				return berth_error_set(err, EFBIG, "larger than %zu bytes", max_size);
+			size_t ncap = cap * 2 > max_size + 1 ? max_size + 1 : cap * 2;
+			char *nbuf = realloc(buf, ncap + 1);
+			if (!nbuf)
+				return berth_error_set(err, ENOMEM, "out of memory");
+			buf = nbuf;
+			cap = ncap;
+		}
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return berth_error_sys(err, errno, "read");
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > max_size)
+		return berth_error_set(err, EFBIG, "larger than %zu bytes", max_size);
+	buf[len] = '\0';
+	if (ret_len)
+		*ret_len = len;
+	*ret_data = TAKE_PTR(buf);
+	return 0;
+}
+
+int berth_read_file_at(int dirfd, const char *path, size_t max_size, char **ret_data,
+		       size_t *ret_len, struct berth_error **err)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int r;
+
+	if (fd < 0)
+		return berth_error_sys(err, errno, "open '%s'", path);
+	r = berth_read_fd(fd, max_size, ret_data, ret_len, err);
+	if (r < 0)
+		return berth_error_wrap(err, "read '%s'", path);
+	return 0;
+}
+
+int berth_write_file_at(int dirfd, const char *path, const char *data, size_t len,
+			struct berth_error **err)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	ssize_t n;
+
+	if (fd < 0)
+		return berth_error_sys(err, errno, "open '%s'", path);
+	do
+		n = write(fd, data, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return berth_error_sys(err, errno, "write '%.*s' to '%s'", (int)(len > 64 ? 64 : len),
+				       data, path);
+	if ((size_t)n != len)
+		return berth_error_set(err, EIO, "short write to '%s'", path);
+	return 0;
+}
+
+int berth_write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len,
+			       mode_t mode, struct berth_error **err)
+{
+	_cleanup_free_ char *tmp = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	if (asprintf(&tmp, "%s.tmp-%d", path, (int)getpid()) < 0)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return berth_error_sys(err, errno, "create '%s'", tmp);
+	r = berth_write_all(fd, data, len);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r == 0 && renameat(dirfd, tmp, dirfd, path) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(dirfd, tmp, 0);
+		return berth_error_sys(err, -r, "write '%s'", path);
+	}
+	return 0;
+}
+
+int berth_mkdir_p(const char *path, mode_t mode, struct berth_error **err)
+{
+	_cleanup_free_ char *p = strdup(path);
+	char *s;
+
+	if (!p)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	for (s = p + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return berth_error_sys(err, errno, "mkdir '%s'", p);
+		if (c == '\0')
+			break;
+		*s = c;
+	}
+	return 0;
+}
+
+static int rm_rf_at(int parent, const char *name, dev_t dev, int depth)
+{
+	struct stat st;
+	int r = 0;
+
+	if (depth > 256)
+		return -ELOOP;
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(parent, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+	if (st.st_dev != dev)
+		return -EXDEV; /* a mount point: never descend into another filesystem */
+
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	_cleanup_closedir_ DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		int q = rm_rf_at(dirfd(d), de->d_name, dev, depth + 1);
+		if (q < 0 && r == 0)
+			r = q;
+	}
+	if (r == 0 && unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		r = -errno;
+	return r;
+}
+
+int berth_rm_rf(const char *path, struct berth_error **err)
+{
+	struct stat st;
+	int r;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : berth_error_sys(err, errno, "stat '%s'", path);
+	r = rm_rf_at(AT_FDCWD, path, st.st_dev, 0);
+	if (r < 0)
+		return berth_error_sys(err, -r, "remove '%s'", path);
+	return 0;
+}

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/*
+ * lib/cgroup: one interface, two drivers.  berth_cgroup_new() looks at the hierarchy once (statfs
+ * of its root) and picks the cgroup v2 driver (a cgroup2 mount) or the v1 driver (a tmpfs with one
+ * mount per controller, optionally a cgroup2 "unified" mount beside them: a hybrid host).  The
+ * rest of berth never asks which.
+ *
+ * Resource values arrive in the OCI spec's units (v1 flavoured: cpu shares, blkio weight ...); the
+ * v2 driver converts them as runc and crun do (shares -> cpu.weight, blkio weight -> io.weight,
+ * swap limit -> memory.swap.max = swap - limit).
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "base/base.h"
+
+/* linux.resources.devices[]: the device cgroup allow/deny list, in order. */
+struct berth_device_rule {
+	bool allow;
+	char type;	      /* 'a', 'c', 'b' */
+	int64_t major, minor; /* -1 = any */
+	char access[4];	      /* subset of "rwm", NUL-terminated */
+};
+
+struct berth_weight_device {
+	int64_t major, minor;
+	int64_t weight, leaf_weight; /* BERTH_UNSET when absent */
+};
+
+struct berth_throttle_device {
+	int64_t major, minor;
+	uint64_t rate;
+};
+
+struct berth_hugepage_limit {
+	char *page_size; /* "2MB", "1GB" */
+	uint64_t limit;
+};
+
+/* linux.resources; every integer is BERTH_UNSET when absent. */
+struct berth_resources {
+	/* memory */
+	int64_t memory_limit, memory_reservation, memory_swap, memory_kernel, memory_kernel_tcp;
+	int64_t memory_swappiness; /* 0..100 */
+	int disable_oom_killer;	   /* -1 absent, 0, 1 */
+	int use_hierarchy;	   /* -1 absent, 0, 1 */
+	/* cpu */
+	int64_t cpu_shares, cpu_quota, cpu_period, cpu_burst, cpu_realtime_runtime,
+		cpu_realtime_period, cpu_idle;
+	char *cpu_cpus, *cpu_mems;
+	/* pids */
+	int64_t pids_limit; /* -1 or 0: unlimited */
+	/* blockIO */
+	int64_t blkio_weight, blkio_leaf_weight;
+	struct berth_weight_device *blkio_weight_device;
+	size_t n_blkio_weight_device;
+	struct berth_throttle_device *throttle_read_bps, *throttle_write_bps, *throttle_read_iops,
+		*throttle_write_iops;
+	size_t n_throttle_read_bps, n_throttle_write_bps, n_throttle_read_iops,
+		n_throttle_write_iops;
+	/* hugepageLimits */
+	struct berth_hugepage_limit *hugepage_limits;
+	size_t n_hugepage_limits;
+	/* devices */
+	struct berth_device_rule *devices;
+	size_t n_devices;
+	/* network (cgroup v1 net_cls / net_prio) */
+	int64_t net_class_id;
+	struct berth_key_value *net_priorities; /* value is the priority as text */
+	size_t n_net_priorities;
+	/* rdma: key = device, value = "hca_handle=N hca_object=M" */
+	struct berth_key_value *rdma;
+	size_t n_rdma;
+	/* unified: cgroup v2 files by name, written as given */
+	struct berth_key_value *unified;
+	size_t n_unified;
+};
+
+/* An empty resources object: every value absent, no lists.  NULL on ENOMEM. */
+struct berth_resources *berth_resources_new(void);
+void berth_resources_free(struct berth_resources *r);
+
+struct berth_cgroup;
+
+#define BERTH_CGROUP_ROOT "/sys/fs/cgroup"
+
+/*
+ * Describe the cgroup at path (absolute within the hierarchy, e.g. "/berth/abc") under the
+ * hierarchy mounted at root (NULL: /sys/fs/cgroup).  Picks the driver; touches nothing.
+ */
+int berth_cgroup_new(const char *root, const char *path, struct berth_cgroup **ret,
+		     struct berth_error **err);
+void berth_cgroup_free(struct berth_cgroup *cg);
+
+/* "v1" or "v2" */
+const char *berth_cgroup_driver(const struct berth_cgroup *cg);
+const char *berth_cgroup_path(const struct berth_cgroup *cg);
+
+/*
+ * Create the cgroup (parents included), apply res (may be NULL) and move pid into it.  On failure
+ * nothing is left behind: directories this call made are removed.
+ */
+int berth_cgroup_create(struct berth_cgroup *cg, const struct berth_resources *res, pid_t pid,
+			struct berth_error **err);
+
+/* Move pid into the existing cgroup (exec). */
+int berth_cgroup_enter(struct berth_cgroup *cg, pid_t pid, struct berth_error **err);
+
+/* Apply the values set in res to the existing cgroup (update); absent values are left alone. */
+int berth_cgroup_update(struct berth_cgroup *cg, const struct berth_resources *res,
+			struct berth_error **err);
+
+/* Freeze or thaw every process in the cgroup; returns once the kernel reports the new state. */
+int berth_cgroup_freeze(struct berth_cgroup *cg, bool frozen, struct berth_error **err);
+int berth_cgroup_is_frozen(struct berth_cgroup *cg, bool *ret, struct berth_error **err);
+
+/* Every pid in the cgroup and its descendants; the caller frees *ret. */
+int berth_cgroup_pids(struct berth_cgroup *cg, pid_t **ret, size_t *ret_n,
+		      struct berth_error **err);
+
+/* Send sig to every process in the cgroup (thawing it first for SIGKILL so the kill lands). */
+int berth_cgroup_kill_all(struct berth_cgroup *cg, int sig, struct berth_error **err);
+
+/*
+ * Statistics in the shape of runc's `events --stats` "data" object: cpu, memory, pids, blkio,
+ * hugetlb.  The caller owns *ret.
+ */
+int berth_cgroup_stats(struct berth_cgroup *cg, json_t **ret, struct berth_error **err);
+
+/*
+ * Remove the cgroup (all hierarchies, child cgroups first).  Processes still inside are killed
+ * first.  A cgroup that does not exist is not an error.
+ */
+int berth_cgroup_destroy(struct berth_cgroup *cg, struct berth_error **err);
+
+/*
+ * The hierarchies a container's "cgroup" mount must show: for v2 a single entry "" (mount
+ * cgroup2); for v1 one entry per mounted hierarchy, as its directory name under root
+ * ("memory", "cpu,cpuacct", "systemd", "unified").  The caller frees with berth_strv_free.
+ */
+int berth_cgroup_hierarchies(const struct berth_cgroup *cg, char ***ret, struct berth_error **err);
+
+/* What the host offers, for `features`: the v1/v2 layout and its controllers. */
+int berth_cgroup_features(const char *root, json_t **ret, struct berth_error **err);

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/*
+ * Internal to lib/runtime: the steps that turn a parsed spec into a running process, one file a
+ * concern.  container.c calls them in order; the order and the reasons for it are explained
+ * there.  Every function here runs in the container's init (or exec) process unless it says
+ * otherwise, so none may allocate through anything that takes locks shared with another thread
+ * (there are none: no threads in a process that clones).
+ */
+
+#include "runtime.h"
+
+/* ---- rootfs.c / mounts.c / devices.c ---------------------------------------------------- */
+
+struct berth_rootfs_ctx {
+	const struct berth_spec *spec;
+	const char *rootfs;	     /* absolute host path of the root filesystem */
+	const char *bundle;	     /* absolute bundle directory */
+	struct berth_cgroup *cgroup; /* the container's cgroup, for "cgroup" mounts; may be NULL */
+	bool new_userns;	     /* created a user namespace: no mknod, bind host devices */
+	bool new_cgroupns;
+	bool no_pivot;		     /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
+};
+
+/*
+ * In the container's (new) mount namespace, before pivot_root: make / non-shared, bind the
+ * rootfs onto itself, mount every mounts[] entry inside it (destinations resolved inside the
+ * rootfs, never escaping through symlinks or ".."), create the default /dev and linux.devices.
+ */
+int berth_rootfs_prepare(const struct berth_rootfs_ctx *ctx, struct berth_error **err);
+
+/* pivot_root into the rootfs (or move + chroot) and detach the old root; cwd becomes "/". */
+int berth_rootfs_pivot(const struct berth_rootfs_ctx *ctx, struct berth_error **err);
+
+/*
+ * After pivot and after the console: remount / read-only when root.readonly, apply
+ * readonlyPaths and maskedPaths, set rootfsPropagation.
+ */
+int berth_rootfs_finalize(const struct berth_rootfs_ctx *ctx, struct berth_error **err);
+
+/* Mount options this build understands, for `features` (NULL-terminated, static). */
+const char *const *berth_mount_known_options(void);
+
+/*
+ * Decode m->options into m's flag fields (spec parsing calls it for every mount); unknown
+ * options are kept in m->data for the filesystem.  EINVAL names the bad option.
+ */
+int berth_mount_parse_options(struct berth_mount *m, struct berth_error **err);
+
+/* ---- process.c / caps.c ------------------------------------------------------------------ */
+
+/* setrlimit for each process.rlimits entry. */
+int berth_process_apply_rlimits(const struct berth_process *p, struct berth_error **err);
+
+/*
+ * oomScoreAdj, ioPriority, scheduler, personality, execCPUAffinity.initial, apparmor and
+ * selinux labels (only when the host has that LSM enabled).
+ */
+int berth_process_apply_attrs(const struct berth_process *p, const struct berth_linux *linux_,
+			      struct berth_error **err);
+
+/*
+ * Become the process's user: drop the bounding set, setgroups(additionalGids), setresgid,
+ * setresuid keeping capabilities, then set effective/permitted/inheritable and raise ambient;
+ * umask; noNewPrivileges.  After this only seccomp and exec remain.
+ */
+int berth_process_apply_identity(const struct berth_process *p, struct berth_error **err);
+
+/*
+ * Resolve args[0] the way runc does: a name without '/' is looked up in the PATH of the
+ * process's env (default "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").
+ * ENOENT: `exec: "x": executable file not found in $PATH`; EACCES when not executable.
+ */
+int berth_process_find_executable(const struct berth_process *p, char **ret_path,
+				  struct berth_error **err);
+
+/* ---- seccomp.c --------------------------------------------------------------------------- */
+
+struct berth_seccomp_filter;
+
+/* Build (not load) the filter described by s.  Unknown syscalls on this arch are skipped. */
+int berth_seccomp_compile(const struct berth_seccomp *s, struct berth_seccomp_filter **ret,
+			  struct berth_error **err);
+
+/*
+ * Load the filter into this process.  When the spec asked for a listener (SCMP_ACT_NOTIFY or
+ * listenerPath), *ret_listener_fd receives the notification fd, else -EBADF.
+ */
+int berth_seccomp_load(struct berth_seccomp_filter *f, int *ret_listener_fd,
+		       struct berth_error **err);
+
+void berth_seccomp_filter_free(struct berth_seccomp_filter *f);
+
+/* The seccomp part of `features`: actions, operators, archs, flags. */
+json_t *berth_seccomp_features(void);

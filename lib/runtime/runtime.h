@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/*
+ * lib/runtime: OCI bundle -> running, isolated, limited process.  Its public face is the spec
+ * (spec.h) and the container lifecycle below; berth-runtime's commands and berthd's shim are thin
+ * layers over it.
+ */
+
+#include "spec.h"
+
+#include <signal.h>
+
+/* Global options of every command (runc's --root, --systemd-cgroup). */
+struct berth_runtime_opts {
+	const char *state_root;	  /* where containers' state lives; default /run/berth-runtime */
+	const char *cgroup_root;  /* NULL: /sys/fs/cgroup */
+	bool systemd_cgroup;	  /* cgroupsPath is "slice:prefix:name" */
+};
+
+enum berth_status {
+	BERTH_STATUS_CREATING,
+	BERTH_STATUS_CREATED,
+	BERTH_STATUS_RUNNING,
+	BERTH_STATUS_PAUSED,
+	BERTH_STATUS_STOPPED,
+};
+
+/* "creating", "created", "running", "paused", "stopped" */
+const char *berth_status_name(enum berth_status s);
+
+/*
+ * A container as its state directory (<state_root>/<id>/) records it.  Loaded by every command;
+ * only create and delete change the directory itself.
+ */
+struct berth_container {
+	char *id;
+	char *state_dir;
+	char *bundle;
+	char *rootfs;
+	pid_t pid;		 /* the init process; 0 before it exists */
+	uint64_t pid_start_time; /* guards against pid reuse */
+	char *created;		 /* RFC 3339, UTC, nanoseconds */
+	uid_t owner;
+	bool systemd_cgroup;
+	struct berth_cgroup *cgroup;
+	struct berth_spec *spec; /* the config.json the container was created from */
+	json_t *annotations;	 /* kept as given, for the state */
+};
+
+/* Options of create and run. */
+struct berth_create_opts {
+	const char *bundle;	    /* default: the current directory */
+	const char *pid_file;	    /* write the init pid here */
+	const char *console_socket; /* send the pty master here (terminal: true) */
+	int preserve_fds;	    /* pass fds 3 .. 3+N-1 on to the process */
+	bool no_pivot;
+	bool no_new_keyring;
+	/*
+	 * run in the foreground with terminal: true and no console socket: the pty master comes back
+	 * here instead (the caller copies I/O).  NULL otherwise.
+	 */
+	int *ret_pty_master;
+	/* run: the init process stays our child (we are its subreaper) and start happens at once. */
+	bool foreground;
+};
+
+/* Options of exec. */
+struct berth_exec_opts {
+	const char *pid_file;
+	const char *console_socket;
+	int preserve_fds;
+	bool detach;
+	int *ret_pty_master; /* as for create */
+};
+
+/* ID rules as runc's: [A-Za-z0-9][A-Za-z0-9_+.-]*, at most 1024 bytes, not "." or "..". */
+int berth_container_validate_id(const char *id, struct berth_error **err);
+
+/*
+ * Create the container: state directory, namespaces, cgroup, mounts, hooks up to
+ * createContainer; the process then waits for berth_container_start().  On failure everything
+ * made so far is undone (process, cgroup, state directory) and the error says what failed.
+ */
+int berth_container_create(const struct berth_runtime_opts *o, const char *id,
+			   const struct berth_create_opts *co, struct berth_container **ret,
+			   struct berth_error **err);
+
+/* Load the state of an existing container: ENOENT "container 'x' does not exist". */
+int berth_container_load(const struct berth_runtime_opts *o, const char *id,
+			 struct berth_container **ret, struct berth_error **err);
+
+/* Every container under state_root, sorted by id; unreadable entries are skipped. */
+int berth_container_list(const struct berth_runtime_opts *o, struct berth_container ***ret,
+			 size_t *ret_n, struct berth_error **err);
+
+/* The status now (looks at the process, the exec fifo and the freezer). */
+enum berth_status berth_container_status(struct berth_container *c);
+
+/* The OCI state document: ociVersion, id, status, pid, bundle, annotations (+ runc's extras). */
+json_t *berth_container_state_json(struct berth_container *c);
+
+/* Let a created container run its process; runs startContainer and poststart hooks. */
+int berth_container_start(struct berth_container *c, struct berth_error **err);
+
+/* Send sig to the init process, or with all to every process in the container. */
+int berth_container_kill(struct berth_container *c, int sig, bool all, struct berth_error **err);
+
+/*
+ * Remove a stopped container (with force: kill it first): cgroup, state directory, poststop
+ * hooks.
+ */
+int berth_container_delete(struct berth_container *c, bool force, struct berth_error **err);
+
+/* Run p inside the running container; *ret_pid is its pid. */
+int berth_container_exec(struct berth_container *c, const struct berth_process *p,
+			 const struct berth_exec_opts *eo, pid_t *ret_pid,
+			 struct berth_error **err);
+
+int berth_container_pause(struct berth_container *c, struct berth_error **err);
+int berth_container_resume(struct berth_container *c, struct berth_error **err);
+
+/* Apply new resource limits and record them in the state. */
+int berth_container_update(struct berth_container *c, const struct berth_resources *res,
+			   struct berth_error **err);
+
+void berth_container_free(struct berth_container *c);
+static inline void berth_container_freep(struct berth_container **c)
+{
+	berth_container_free(*c);
+	*c = NULL;
+}
+#define _cleanup_container_ _cleanup_(berth_container_freep)
+
+/* The `features` document (runtime-spec features.md). */
+json_t *berth_runtime_features(const struct berth_runtime_opts *o);
