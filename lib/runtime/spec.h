@@ -40,6 +40,8 @@ struct berth_mount {
 	bool bind;		       /* bind or rbind */
 	bool recursive;		       /* rbind */
 	bool idmap;		       /* idmap/ridmap: use uid_mappings/gid_mappings below */
+	bool idmap_recursive;	       /* ridmap: idmap every mount of an rbind, not just the top */
+	bool tmpcopyup;		       /* tmpfs: copy what the image has at destination into it */
 	char *data;		       /* options mount(2) does not know, comma-joined, or NULL */
 	struct berth_id_mapping *uid_mappings;
 	size_t n_uid_mappings;
