@@ -61,6 +61,13 @@ int berth_process_apply_attrs(const struct berth_process *p, const struct berth_
 			      struct berth_error **err);
 
 /*
+ * Runs in the parent (runtime) process: set execCPUAffinity.final on pid once it is in the
+ * container's cgroup (the cgroup's cpuset would otherwise override it).  No-op when absent.
+ */
+int berth_process_apply_final_affinity(pid_t pid, const struct berth_process *p,
+				       struct berth_error **err);
+
+/*
  * Become the process's user: drop the bounding set, setgroups(additionalGids), setresgid,
  * setresuid keeping capabilities, then set effective/permitted/inheritable and raise ambient;
  * umask; noNewPrivileges.  After this only seccomp and exec remain.

@@ -236,7 +236,14 @@ static void child_allowlist(int fd, const struct berth_seccomp *s)
 static void test_allowlist(void)
 {
 	/* the shape of real profiles: deny by default, allow a list */
-	static char *names[] = {"write", "exit", "exit_group", "getpid", "rt_sigreturn", NULL};
+	/* what the child and, under ASan, the sanitizer runtime need to report and exit */
+	static char *names[] = {"write",       "exit",	       "exit_group",   "getpid",
+				"gettid",      "rt_sigreturn", "rt_sigaction", "rt_sigprocmask",
+				"sigaltstack", "mmap",	       "munmap",       "mprotect",
+				"madvise",     "brk",	       "futex",	       "sched_yield",
+				"prctl",       "prlimit64",    "getrlimit",    "close",
+				"read",	       "openat",       "readlink",     "fstat",
+				"newfstatat",  "statx",	       "lseek",	       NULL};
 	struct berth_seccomp s = {.default_action = SCMP_ACT_ERRNO(0),
 				  .default_errno_ret = BERTH_UNSET};
 	struct berth_seccomp_rule r = rule(names, SCMP_ACT_ALLOW, BERTH_UNSET);
