@@ -295,6 +295,37 @@ static void test_flags_archs_nnp(void)
 	is_str(out, "NoNewPrivs:\t0 Seccomp:\t2", "loading the filter leaves no_new_privs unset");
 }
 
+static void child_nothing(int fd, const struct berth_seccomp *s)
+{
+	report(fd, "loaded");
+}
+
+static void test_other_arch_names(void)
+{
+	/* names Docker's default profile lists that exist on other architectures only */
+	static char *names[] = {"socketcall",	    "ipc",	  "arm_fadvise64_64",
+				"_llseek",	    "ugetrlimit", "s390_pci_mmio_read",
+				"sync_file_range2", "breakpoint", "cacheflush",
+				"set_tls",	    "arch_prctl", "modify_ldt",
+				"umount",	    "getcwd",	  NULL};
+	char *archs[] = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", NULL};
+	struct berth_seccomp_rule r = rule(names, SCMP_ACT_ERRNO(0), 38);
+	struct berth_seccomp s = base_profile();
+	char out[512];
+
+	s.syscalls = &r;
+	s.n_syscalls = 1;
+	int st = run_filtered(&s, child_nothing, out, sizeof(out));
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 && strcmp(out, "loaded") == 0,
+	   "names of other architectures compile and load (%s)", out);
+	if (seccomp_arch_native() == SCMP_ARCH_X86_64) {
+		s.architectures = archs;
+		st = run_filtered(&s, child_cwd_mkdir, out, sizeof(out));
+		is_str(out, "getcwd=38 mkdir=2 getpid=0",
+		       "with x86, x32 archs added: names of other architectures still fine");
+	}
+}
+
 static void expect_compile_error(const struct berth_seccomp *s, int code, const char *msg,
 				 const char *what)
 {
@@ -502,6 +533,7 @@ int main(void)
 	test_kill();
 	test_allowlist();
 	test_flags_archs_nnp();
+	test_other_arch_names();
 	test_bad_input();
 	test_wait_killable();
 	test_notify();
