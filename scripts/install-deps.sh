@@ -1,0 +1,41 @@
+#!/bin/bash
+# Installs, with apt-get and without questions, everything berth's build, tests, demo and
+# benchmark need on a Debian 12 machine.  Idempotent: when every package is already installed
+# it only asks dpkg and returns (no apt-get update, well under a second).
+set -euo pipefail
+
+PKGS=(
+	# build
+	meson ninja-build pkg-config gcc clang clang-format libclang-rt-14-dev
+	libjansson-dev libseccomp-dev libcap-dev libsystemd-dev
+	# test images, system and compat tests
+	busybox-static python3-pytest python3-pexpect jq iproute2 uidmap
+	podman runc crun containerd
+	# benchmark
+	time hyperfine
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	# "install ok installed" only: a package that was removed but left its config behind
+	# ("deinstall ok config-files") still needs installing.
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[ "$st" = "install ok installed" ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: all ${#PKGS[@]} packages present"
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing ${missing[*]}; run as root" >&2
+	exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq \
+	-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" \
+	</dev/null

@@ -1,0 +1,4 @@
+"""pytest set-up for berth's system tests: the fixtures and hooks live in berth.py (shared with
+tests/compat); importing them here is what makes pytest use them."""
+
+from berth import *  # noqa: F401,F403  (fixtures and hooks are found by name)
