@@ -67,6 +67,9 @@ int berth_parse_uint64(const char *s, uint64_t *ret);
  */
 int berth_parse_size(const char *s, int64_t *ret);
 
+/* "now" as RFC 3339 in UTC with nanoseconds ("2026-11-23T17:40:12.123456789Z"); caller frees. */
+char *berth_rfc3339_now(void);
+
 /* ---- files ------------------------------------------------------------------------------ */
 
 /*

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base.h"
 #include "banned.h"
@@ -119,4 +120,19 @@ int berth_parse_size(const char *s, int64_t *ret)
 		return 0;
 	}
 	return -EINVAL;
+}
+
+char *berth_rfc3339_now(void)
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[64];
+	char *s = NULL;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (asprintf(&s, "%s.%09ldZ", buf, ts.tv_nsec) < 0)
+		return NULL;
+	return s;
 }

@@ -1,1 +1,835 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * create: bundle -> a container process waiting for `start`.
+ *
+ * The runtime (parent) and the new process (init) talk over a SOCK_SEQPACKET sync socket:
+ *
+ *   parent                                  init
+ *   clone(new namespaces)  --------------->  waits for GO
+ *   cgroup create + join, GO ------------->  [USERNS: parent writes uid/gid maps]
+ *                                            [joins/unshares the rest; fork if pid/time ns
+ *                                             must be entered by a child: PID]
+ *                                            new cgroup namespace, session, keyring
+ *                                            mounts (rootfs_prepare)
+ *   prestart + createRuntime hooks <------  HOOKS
+ *   HOOKS_DONE (init's host pid) -------->  createContainer hooks, pivot_root
+ *   pty to the console socket   <--------  PTY (terminal: true)
+ *                                            rootfs_finalize, hostname, sysctl, rlimits, attrs,
+ *                                            executable lookup, cwd
+ *   state.json, pid file        <--------  READY, then blocks opening exec.fifo for writing
+ *
+ * `start` opens the fifo for reading; init then runs the startContainer hooks, loads seccomp,
+ * becomes the process's user and execs.
+ *
+ * Fast path: when no namespace is joined by path in a way that involves a user namespace, one
+ * clone() with every CLONE_NEW* flag makes the namespaces (owned by the new user namespace, if
+ * any).  Otherwise (joins with a user namespace, joining a pid namespace, a time namespace) the
+ * child joins and unshares step by step and forks the real init, as the kernel only moves
+ * children into a pid or time namespace.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/keyctl.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "container-internal.h"
+#include "base/banned.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+struct init_ctx {
+	struct berth_container *c;
+	const struct berth_create_opts *co;
+	int sync;
+	int fifo_fd;
+	int listener_sock; /* connected to linux.seccomp.listenerPath, or -EBADF */
+	int ns_fds[BERTH_NS_COUNT];
+	unsigned long new_ns; /* CLONE_NEW* of the namespaces to create */
+	bool slow;
+	struct berth_seccomp_filter *seccomp;
+};
+
+/* ---- the container side ----------------------------------------------------------------- */
+
+static int become_root_in_userns(const struct berth_spec *s, struct berth_error **err)
+{
+	bool uid0 = false, gid0 = false;
+
+	for (size_t i = 0; i < s->linux_.n_uid_mappings; i++)
+		if (s->linux_.uid_mappings[i].container_id == 0)
+			uid0 = true;
+	for (size_t i = 0; i < s->linux_.n_gid_mappings; i++)
+		if (s->linux_.gid_mappings[i].container_id == 0)
+			gid0 = true;
+	if (gid0 && setresgid(0, 0, 0) < 0)
+		return berth_error_sys(err, errno, "setresgid 0 in the user namespace");
+	if (uid0 && setresuid(0, 0, 0) < 0)
+		return berth_error_sys(err, errno, "setresuid 0 in the user namespace");
+	return 0;
+}
+
+static int setns_one(struct init_ctx *x, enum berth_ns_type t, struct berth_error **err)
+{
+	if (x->ns_fds[t] < 0)
+		return 0;
+	if (setns(x->ns_fds[t], berth_ns_clone_flag(t)) < 0)
+		return berth_error_sys(err, errno, "join %s namespace '%s'", berth_ns_name(t),
+				       x->c->spec->linux_.namespaces[t].path);
+	close(x->ns_fds[t]);
+	x->ns_fds[t] = -EBADF;
+	return 0;
+}
+
+static int userns_handshake(struct init_ctx *x, struct berth_error **err)
+{
+	struct berth_sync_msg m;
+	int r;
+
+	r = berth_sync_send(x->sync, BERTH_SYNC_USERNS, 0, NULL, -EBADF);
+	if (r < 0)
+		return berth_error_sys(err, -r, "sync");
+	r = berth_sync_expect(x->sync, BERTH_SYNC_USERNS_DONE, &m, err);
+	if (r < 0)
+		return r;
+	return become_root_in_userns(x->c->spec, err);
+}
+
+static int write_time_offsets(const struct berth_linux *l, struct berth_error **err)
+{
+	char buf[128];
+	int n = 0;
+
+	if (l->time_monotonic.present)
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "monotonic %lld %u\n",
+			      (long long)l->time_monotonic.secs, l->time_monotonic.nanosecs);
+	if (l->time_boottime.present)
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "boottime %lld %u\n",
+			      (long long)l->time_boottime.secs, l->time_boottime.nanosecs);
+	if (n == 0)
+		return 0;
+	return berth_write_file_at(AT_FDCWD, "/proc/self/timens_offsets", buf, (size_t)n, err);
+}
+
+/* Slow path: join and unshare one at a time, then fork the real init if pid/time need it. */
+static int enter_namespaces_slow(struct init_ctx *x, struct berth_error **err)
+{
+	static const enum berth_ns_type joins[] = {BERTH_NS_IPC, BERTH_NS_UTS, BERTH_NS_NETWORK,
+						   BERTH_NS_MOUNT};
+	unsigned long rest;
+	bool fork_needed = false;
+	int r;
+
+	r = setns_one(x, BERTH_NS_USER, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ARRAY_SIZE(joins); i++) {
+		r = setns_one(x, joins[i], err);
+		if (r < 0)
+			return r;
+	}
+	if (x->new_ns & CLONE_NEWUSER) {
+		if (unshare(CLONE_NEWUSER) < 0)
+			return berth_error_sys(err, errno, "create user namespace");
+		r = userns_handshake(x, err);
+		if (r < 0)
+			return r;
+	}
+	rest = x->new_ns & (CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET);
+	if (rest && unshare((int)rest) < 0)
+		return berth_error_sys(err, errno, "create namespaces");
+	if (x->ns_fds[BERTH_NS_PID] >= 0) {
+		r = setns_one(x, BERTH_NS_PID, err);
+		if (r < 0)
+			return r;
+		fork_needed = true;
+	}
+	if (x->new_ns & CLONE_NEWPID) {
+		if (unshare(CLONE_NEWPID) < 0)
+			return berth_error_sys(err, errno, "create pid namespace");
+		fork_needed = true;
+	}
+	if (x->ns_fds[BERTH_NS_TIME] >= 0) {
+		r = setns_one(x, BERTH_NS_TIME, err);
+		if (r < 0)
+			return r;
+		fork_needed = true;
+	}
+	if (x->new_ns & CLONE_NEWTIME) {
+		if (unshare(CLONE_NEWTIME) < 0)
+			return berth_error_sys(err, errno, "create time namespace");
+		r = write_time_offsets(&x->c->spec->linux_, err);
+		if (r < 0)
+			return berth_error_wrap(err, "time namespace offsets");
+		fork_needed = true;
+	}
+	if (!fork_needed)
+		return 0;
+
+	pid_t pid = fork();
+	if (pid < 0)
+		return berth_error_sys(err, errno, "fork the container's init");
+	if (pid > 0) {
+		/* the intermediate: report the init's pid and leave; the runtime reaps us */
+		berth_sync_send(x->sync, BERTH_SYNC_PID, pid, NULL, -EBADF);
+		_exit(0);
+	}
+	return 0;
+}
+
+static int enter_namespaces_fast(struct init_ctx *x, struct berth_error **err)
+{
+	static const enum berth_ns_type joins[] = {BERTH_NS_IPC, BERTH_NS_UTS, BERTH_NS_NETWORK,
+						   BERTH_NS_MOUNT};
+	int r;
+
+	if (x->new_ns & CLONE_NEWUSER) {
+		r = userns_handshake(x, err);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(joins); i++) {
+		r = setns_one(x, joins[i], err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int set_sysctls(const struct berth_linux *l, struct berth_error **err)
+{
+	for (size_t i = 0; i < l->n_sysctl; i++) {
+		_cleanup_free_ char *path = NULL;
+		const char *key = l->sysctl[i].key;
+		const char *val = l->sysctl[i].value;
+
+		if (!*key || strstr(key, "..") || key[0] == '/' || key[0] == '.')
+			return berth_error_set(err, EINVAL, "sysctl '%s': invalid name", key);
+		if (asprintf(&path, "/proc/sys/%s", key) < 0)
+			return berth_error_set(err, ENOMEM, "out of memory");
+		/* net.ipv4.ip_forward -> net/ipv4/ip_forward; names with '/' keep their dots */
+		if (!strchr(key, '/'))
+			for (char *p = path + strlen("/proc/sys/"); *p; p++)
+				if (*p == '.')
+					*p = '/';
+		int r = berth_write_file_at(AT_FDCWD, path, val, strlen(val), err);
+		if (r < 0)
+			return berth_error_wrap(err, "sysctl '%s'", key);
+	}
+	return 0;
+}
+
+static int set_names(const struct berth_spec *s, struct berth_error **err)
+{
+	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+		return berth_error_sys(err, errno, "sethostname '%s'", s->hostname);
+	if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
+		return berth_error_sys(err, errno, "setdomainname '%s'", s->domainname);
+	return 0;
+}
+
+static int open_fifo_and_wait(int fifo_fd, struct berth_error **err)
+{
+	char path[64];
+	_cleanup_close_ int fd = -EBADF;
+
+	/* Reopen the O_PATH fd for writing: this blocks until `start` opens it for reading. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fifo_fd);
+	do
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		return berth_error_sys(err, errno, "open exec fifo");
+	if (berth_write_all(fd, "0", 1) < 0)
+		return berth_error_sys(err, errno, "write exec fifo");
+	close(fifo_fd);
+	return 0;
+}
+
+/* Send the seccomp notification fd with the container process state (runtime-spec). */
+static int send_seccomp_listener(struct init_ctx *x, int listener, struct berth_error **err)
+{
+	const struct berth_seccomp *s = x->c->spec->linux_.seccomp;
+	_cleanup_free_ char *state = NULL, *text = NULL;
+	_cleanup_json_ json_t *j = NULL, *st = NULL;
+	int r;
+
+	state = berth_hook_state(x->c, x->c->pid, "running");
+	if (!state || berth_json_parse(state, strlen(state), &st, err) < 0)
+		return berth_error_set(err, ENOMEM, "seccomp listener state");
+	j = json_pack("{s:s, s:[s], s:I, s:s, s:O}", "ociVersion", "1.2.0", "fds", "seccompFd",
+		      "pid", (json_int_t)x->c->pid, "metadata",
+		      s->listener_metadata ? s->listener_metadata : "", "state", st);
+	if (!j || !(text = json_dumps(j, JSON_COMPACT)))
+		return berth_error_set(err, ENOMEM, "out of memory");
+	r = berth_send_fd(x->listener_sock, text, strlen(text), listener);
+	if (r < 0)
+		return berth_error_sys(err, -r, "send seccomp fd to '%s'", s->listener_path);
+	return 0;
+}
+
+static int load_seccomp(struct init_ctx *x, struct berth_error **err)
+{
+	_cleanup_close_ int listener = -EBADF;
+	int r;
+
+	if (!x->seccomp)
+		return 0;
+	r = berth_seccomp_load(x->seccomp, &listener, err);
+	if (r < 0)
+		return r;
+	if (listener >= 0 && x->listener_sock >= 0)
+		return send_seccomp_listener(x, listener, err);
+	return 0;
+}
+
+/* After start: startContainer hooks, seccomp, identity, exec.  Errors go to the process's stderr. */
+static __attribute__((noreturn)) void init_exec(struct init_ctx *x, const char *path)
+{
+	struct berth_process *p = x->c->spec->process;
+	_cleanup_error_ struct berth_error *err = NULL;
+	_cleanup_free_ char *state = NULL;
+	int r = 0;
+
+	if (x->c->spec->hooks.start_container.n) {
+		state = berth_hook_state(x->c, x->c->pid, "running");
+		r = berth_hooks_run(&x->c->spec->hooks.start_container, "startContainer",
+				    state ? state : "{}", &err);
+	}
+	if (r == 0 && !p->no_new_privileges)
+		r = load_seccomp(x, &err);
+	if (r == 0)
+		r = berth_process_apply_identity(p, &err);
+	if (r == 0 && p->no_new_privileges)
+		r = load_seccomp(x, &err);
+	if (r == 0) {
+		execve(path, p->args, p->env ? p->env : (char *[]){NULL});
+		r = berth_error_sys(&err, errno, "exec '%s'", path);
+	}
+	dprintf(2, "berth-runtime: %s\n", err && err->msg ? err->msg : "container start failed");
+	_exit(r == -ENOENT || r == -EACCES ? 127 : 1);
+}
+
+static int init_setup(struct init_ctx *x, char **ret_path, struct berth_error **err)
+{
+	struct berth_spec *s = x->c->spec;
+	struct berth_sync_msg m;
+	struct berth_rootfs_ctx rc = {
+		.spec = s,
+		.rootfs = x->c->rootfs,
+		.bundle = x->c->bundle,
+		.cgroup = x->c->cgroup,
+		.new_userns = s->linux_.namespaces[BERTH_NS_USER].present,
+		.new_cgroupns = (x->new_ns & CLONE_NEWCGROUP) != 0,
+		.no_pivot = x->co->no_pivot,
+	};
+	_cleanup_free_ char *state = NULL;
+	int r;
+
+	r = berth_sync_expect(x->sync, BERTH_SYNC_GO, &m, err);
+	if (r < 0)
+		return r;
+	r = x->slow ? enter_namespaces_slow(x, err) : enter_namespaces_fast(x, err);
+	if (r < 0)
+		return r;
+	/* After the cgroup join, so the cgroup namespace's root is the container's cgroup. */
+	if (x->ns_fds[BERTH_NS_CGROUP] >= 0) {
+		r = setns_one(x, BERTH_NS_CGROUP, err);
+		if (r < 0)
+			return r;
+	} else if ((x->new_ns & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
+		return berth_error_sys(err, errno, "create cgroup namespace");
+	}
+	if (setsid() < 0)
+		return berth_error_sys(err, errno, "setsid");
+	if (!x->co->no_new_keyring) {
+		char name[128];
+		snprintf(name, sizeof(name), "_ses.%.100s", x->c->id);
+		/* kernels without keyrings, or a keyring quota, are not a reason to fail */
+		syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name, 0, 0, 0);
+	}
+
+	r = berth_rootfs_prepare(&rc, err);
+	if (r < 0)
+		return r;
+	r = berth_sync_send(x->sync, BERTH_SYNC_HOOKS, 0, NULL, -EBADF);
+	if (r < 0)
+		return berth_error_sys(err, -r, "sync");
+	r = berth_sync_expect(x->sync, BERTH_SYNC_HOOKS_DONE, &m, err);
+	if (r < 0)
+		return r;
+	x->c->pid = m.value;
+	if (s->hooks.create_container.n) {
+		state = berth_hook_state(x->c, x->c->pid, "creating");
+		r = berth_hooks_run(&s->hooks.create_container, "createContainer",
+				    state ? state : "{}", err);
+		if (r < 0)
+			return r;
+	}
+	r = berth_rootfs_pivot(&rc, err);
+	if (r < 0)
+		return r;
+	if (s->process->terminal) {
+		_cleanup_free_ char *name = NULL;
+		int master = -EBADF;
+		r = berth_console_setup(s->process->console_height, s->process->console_width, true,
+					&master, &name, err);
+		if (r < 0)
+			return berth_error_wrap(err, "set up the terminal");
+		r = berth_sync_send(x->sync, BERTH_SYNC_PTY, 0, name, master);
+		close(master);
+		if (r < 0)
+			return berth_error_sys(err, -r, "send the pty");
+	}
+	r = berth_rootfs_finalize(&rc, err);
+	if (r < 0)
+		return r;
+	r = set_names(s, err);
+	if (r < 0)
+		return r;
+	r = set_sysctls(&s->linux_, err);
+	if (r < 0)
+		return r;
+	r = berth_process_apply_rlimits(s->process, err);
+	if (r < 0)
+		return r;
+	r = berth_process_apply_attrs(s->process, &s->linux_, err);
+	if (r < 0)
+		return r;
+	r = berth_process_find_executable(s->process, ret_path, err);
+	if (r < 0)
+		return r;
+	if (chdir(s->process->cwd ? s->process->cwd : "/") < 0)
+		return berth_error_sys(err, errno, "chdir to cwd '%s' set in config.json",
+				       s->process->cwd);
+	/* Everything above the preserved fds closes at exec: sync socket, fifo, our own files. */
+	if (syscall(SYS_close_range, 3 + x->co->preserve_fds, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) < 0)
+		return berth_error_sys(err, errno, "mark fds close-on-exec");
+	return 0;
+}
+
+static __attribute__((noreturn)) void init_main(struct init_ctx *x)
+{
+	struct berth_error *err = NULL;
+	_cleanup_free_ char *path = NULL;
+	int r;
+
+	/* While setting up, die with the runtime; once ready, the container outlives it. */
+	sigset_t none;
+
+	/* the runtime may block signals it forwards; the container starts with none blocked */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	r = init_setup(x, &path, &err);
+	if (r < 0)
+		berth_sync_fail(x->sync, r, err);
+	prctl(PR_SET_PDEATHSIG, 0);
+	if (berth_sync_send(x->sync, BERTH_SYNC_READY, 0, NULL, -EBADF) < 0)
+		_exit(1);
+	close(x->sync);
+	x->sync = -EBADF;
+	r = open_fifo_and_wait(x->fifo_fd, &err);
+	if (r < 0) {
+		dprintf(2, "berth-runtime: %s\n", err ? err->msg : "exec fifo");
+		_exit(1);
+	}
+	init_exec(x, path);
+}
+
+/* ---- the runtime side ------------------------------------------------------------------- */
+
+static int write_id_map(pid_t pid, const char *file, const struct berth_id_mapping *m, size_t n,
+			struct berth_error **err)
+{
+	char path[64];
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = n * 40 + 1;
+
+	buf = malloc(cap);
+	if (!buf)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(buf + len, cap - len, "%u %u %u\n", m[i].container_id,
+					m[i].host_id, m[i].size);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	return berth_write_file_at(AT_FDCWD, path, buf, len, err);
+}
+
+static int write_id_maps(pid_t pid, const struct berth_linux *l, struct berth_error **err)
+{
+	int r = write_id_map(pid, "uid_map", l->uid_mappings, l->n_uid_mappings, err);
+
+	if (r < 0)
+		return berth_error_wrap(err, "write uid mappings");
+	r = write_id_map(pid, "gid_map", l->gid_mappings, l->n_gid_mappings, err);
+	if (r < 0)
+		return berth_error_wrap(err, "write gid mappings");
+	return 0;
+}
+
+static int open_ns_paths(struct init_ctx *x, struct berth_error **err)
+{
+	for (int t = 0; t < BERTH_NS_COUNT; t++) {
+		const struct berth_namespace *ns = &x->c->spec->linux_.namespaces[t];
+		x->ns_fds[t] = -EBADF;
+		if (!ns->present)
+			continue;
+		if (!ns->path) {
+			x->new_ns |= (unsigned long)berth_ns_clone_flag(t);
+			continue;
+		}
+		int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return berth_error_sys(err, errno, "open %s namespace '%s'", berth_ns_name(t),
+					       ns->path);
+		x->ns_fds[t] = fd;
+		int type = ioctl(fd, NS_GET_NSTYPE);
+		if (type < 0)
+			return berth_error_set(err, EINVAL, "'%s' is not a namespace", ns->path);
+		if (type != berth_ns_clone_flag(t))
+			return berth_error_set(err, EINVAL, "'%s' is not a %s namespace", ns->path,
+					       berth_ns_name(t));
+	}
+	return 0;
+}
+
+static int check_spec(const struct berth_spec *s, const struct berth_create_opts *co,
+		      struct berth_error **err)
+{
+	const struct berth_namespace *ns = s->linux_.namespaces;
+
+	if (!s->process)
+		return berth_error_set(err, EINVAL, "config.json: process is required");
+	if (!ns[BERTH_NS_MOUNT].present)
+		return berth_error_set(err, EINVAL,
+				       "config.json: linux.namespaces must include \"mount\"");
+	if ((s->hostname || s->domainname) && !ns[BERTH_NS_UTS].present)
+		return berth_error_set(err, EINVAL,
+				       "unable to set hostname without a private UTS namespace");
+	if (ns[BERTH_NS_USER].present && !ns[BERTH_NS_USER].path &&
+	    (!s->linux_.n_uid_mappings || !s->linux_.n_gid_mappings))
+		return berth_error_set(err, EINVAL,
+				       "user namespaces enabled, but no uid or gid mappings found");
+	if (!ns[BERTH_NS_USER].present && (s->linux_.n_uid_mappings || s->linux_.n_gid_mappings))
+		return berth_error_set(err, EINVAL,
+				       "uid/gid mappings given, but no user namespace");
+	if ((s->linux_.time_monotonic.present || s->linux_.time_boottime.present) &&
+	    (!ns[BERTH_NS_TIME].present || ns[BERTH_NS_TIME].path))
+		return berth_error_set(err, EINVAL, "timeOffsets need a new time namespace");
+	if (s->process->terminal && !co->console_socket && !co->ret_pty_master)
+		return berth_error_set(err, EINVAL,
+				       "cannot allocate a tty without a console socket "
+				       "(process.terminal is true: pass --console-socket)");
+	if (!s->process->terminal && co->console_socket)
+		return berth_error_set(err, EINVAL,
+				       "--console-socket given, but process.terminal is false");
+	return 0;
+}
+
+static int connect_listener(const char *path, int *ret, struct berth_error **err)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	_cleanup_close_ int s = -EBADF;
+
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return berth_error_set(err, ENAMETOOLONG, "listenerPath '%s': too long", path);
+	memcpy(addr.sun_path, path, strlen(path) + 1);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		return berth_error_sys(err, errno, "connect to seccomp listenerPath '%s'", path);
+	*ret = TAKE_FD(s);
+	return 0;
+}
+
+/* Drive the child through its set-up; returns the init pid. */
+static int parent_drive(struct init_ctx *x, pid_t child, const struct berth_create_opts *co,
+			pid_t *ret_init, struct berth_error **err)
+{
+	pid_t init = child;
+	struct berth_sync_msg m;
+	int r;
+
+	r = berth_cgroup_create(x->c->cgroup,
+				x->c->spec->linux_.resources, child, err);
+	if (r < 0)
+		return berth_error_wrap(err, "cgroup '%s'", berth_cgroup_path(x->c->cgroup));
+	r = berth_sync_send(x->sync, BERTH_SYNC_GO, 0, NULL, -EBADF);
+	if (r < 0)
+		return berth_error_sys(err, -r, "sync");
+	for (;;) {
+		int fd = -EBADF;
+		r = berth_sync_recv(x->sync, &m, &fd);
+		if (r < 0)
+			return berth_error_sys(err, -r, "sync socket");
+		if (r == 0) {
+			int status = 0;
+			if (init == child && berth_waitpid(child, 0, &status) > 0)
+				return berth_error_set(err, EIO,
+						       "container init exited during set-up "
+						       "(exit code %d)",
+						       berth_exit_code(status));
+			return berth_error_set(err, EIO, "container init exited during set-up");
+		}
+		switch (m.type) {
+		case BERTH_SYNC_USERNS:
+			r = write_id_maps(init, &x->c->spec->linux_, err);
+			if (r < 0)
+				return r;
+			r = berth_sync_send(x->sync, BERTH_SYNC_USERNS_DONE, 0, NULL, -EBADF);
+			break;
+		case BERTH_SYNC_PID:
+			init = m.value;
+			berth_waitpid(child, 0, NULL); /* the intermediate leaves at once */
+			break;
+		case BERTH_SYNC_HOOKS: {
+			const struct berth_hooks *h = &x->c->spec->hooks;
+			x->c->pid = init;
+			if (h->prestart.n || h->create_runtime.n) {
+				_cleanup_free_ char *state =
+					berth_hook_state(x->c, init, "creating");
+				if (!state)
+					return berth_error_set(err, ENOMEM, "out of memory");
+				r = berth_hooks_run(&h->prestart, "prestart", state, err);
+				if (r == 0)
+					r = berth_hooks_run(&h->create_runtime, "createRuntime",
+							    state, err);
+				if (r < 0)
+					return r;
+			}
+			r = berth_sync_send(x->sync, BERTH_SYNC_HOOKS_DONE, init, NULL, -EBADF);
+			break;
+		}
+		case BERTH_SYNC_PTY:
+			if (fd < 0)
+				return berth_error_set(err, EPROTO, "pty message without a pty");
+			r = berth_pty_forward(fd, m.text, co->console_socket, co->ret_pty_master,
+					      err);
+			if (r < 0)
+				return r;
+			break;
+		case BERTH_SYNC_READY:
+			*ret_init = init;
+			return 0;
+		case BERTH_SYNC_ERROR:
+			return berth_error_set(err, m.value > 0 ? m.value : EIO, "%s", m.text);
+		default:
+			if (fd >= 0)
+				close(fd);
+			return berth_error_set(err, EPROTO, "sync: unexpected message %u", m.type);
+		}
+		if (r < 0)
+			return berth_error_sys(err, -r, "sync");
+	}
+}
+
+static int write_pid_file(const char *path, pid_t pid, struct berth_error **err)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	/* runc writes the pid file without a newline, atomically */
+	return berth_write_file_atomic_at(AT_FDCWD, path, buf, strlen(buf), 0644, err);
+}
+
+int berth_container_create(const struct berth_runtime_opts *o, const char *id,
+			   const struct berth_create_opts *co, struct berth_container **ret,
+			   struct berth_error **err)
+{
+	_cleanup_container_ struct berth_container *c = NULL;
+	_cleanup_free_ char *root_path = NULL, *fifo = NULL, *cgpath = NULL;
+	struct init_ctx x = {.sync = -EBADF, .fifo_fd = -EBADF, .listener_sock = -EBADF};
+	int sv[2] = {-EBADF, -EBADF};
+	bool state_made = false;
+	pid_t child = 0, init = 0;
+	int r;
+
+	for (int t = 0; t < BERTH_NS_COUNT; t++)
+		x.ns_fds[t] = -EBADF;
+	r = berth_container_validate_id(id, err);
+	if (r < 0)
+		return r;
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->id = strdup(id)))
+		return berth_error_set(err, ENOMEM, "out of memory");
+	c->bundle = realpath(co->bundle ? co->bundle : ".", NULL);
+	if (!c->bundle)
+		return berth_error_sys(err, errno, "bundle '%s'", co->bundle ? co->bundle : ".");
+	r = berth_spec_load_bundle(c->bundle, &c->spec, err);
+	if (r < 0)
+		return r;
+	r = check_spec(c->spec, co, err);
+	if (r < 0)
+		return r;
+	if (!c->spec->root_path)
+		return berth_error_set(err, EINVAL, "config.json: root.path is required");
+	if (c->spec->root_path[0] == '/')
+		root_path = strdup(c->spec->root_path);
+	else if (asprintf(&root_path, "%s/%s", c->bundle, c->spec->root_path) < 0)
+		root_path = NULL;
+	if (!root_path)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	c->rootfs = realpath(root_path, NULL);
+	struct stat st;
+	if (!c->rootfs || stat(c->rootfs, &st) < 0)
+		return berth_error_sys(err, errno, "rootfs '%s'", root_path);
+	if (!S_ISDIR(st.st_mode))
+		return berth_error_set(err, ENOTDIR, "rootfs '%s' is not a directory", root_path);
+
+	x.c = c;
+	x.co = co;
+	r = open_ns_paths(&x, err);
+	if (r < 0)
+		goto fail;
+	{
+		const struct berth_namespace *ns = c->spec->linux_.namespaces;
+		bool any_join = false;
+		for (int t = 0; t < BERTH_NS_COUNT; t++)
+			if (x.ns_fds[t] >= 0)
+				any_join = true;
+		x.slow = (any_join && ns[BERTH_NS_USER].present) || x.ns_fds[BERTH_NS_PID] >= 0 ||
+			 ns[BERTH_NS_TIME].present;
+	}
+	r = berth_cgroup_path_for(c->spec, id, o->systemd_cgroup, &cgpath, err);
+	if (r < 0)
+		goto fail;
+	r = berth_cgroup_new(o->cgroup_root, cgpath, &c->cgroup, err);
+	if (r < 0)
+		goto fail;
+	if (c->spec->linux_.seccomp) {
+		r = berth_seccomp_compile(c->spec->linux_.seccomp, &x.seccomp, err);
+		if (r < 0) {
+			berth_error_wrap(err, "seccomp");
+			goto fail;
+		}
+		if (c->spec->linux_.seccomp->listener_path) {
+			r = connect_listener(c->spec->linux_.seccomp->listener_path,
+					     &x.listener_sock, err);
+			if (r < 0)
+				goto fail;
+		}
+	}
+
+	/* The state directory: its creation is what makes the id ours. */
+	r = berth_mkdir_p(o->state_root, 0700, err);
+	if (r < 0)
+		goto fail;
+	if (asprintf(&c->state_dir, "%s/%s", o->state_root, id) < 0) {
+		r = berth_error_set(err, ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (mkdir(c->state_dir, 0711) < 0) {
+		r = errno == EEXIST ? berth_error_set(err, EEXIST, "container with id exists: %s", id)
+				    : berth_error_sys(err, errno, "mkdir '%s'", c->state_dir);
+		goto fail;
+	}
+	state_made = true;
+	c->created = berth_rfc3339_now();
+	c->owner = getuid();
+	c->systemd_cgroup = o->systemd_cgroup;
+	c->creator = getpid();
+	c->creator_start_time = berth_proc_start_time(c->creator);
+	if (!c->created || asprintf(&fifo, "%s/" BERTH_EXEC_FIFO, c->state_dir) < 0) {
+		r = berth_error_set(err, ENOMEM, "out of memory");
+		goto fail;
+	}
+	/* pid 0 + creator: `state` says "creating"; if we die, `delete` cleans up */
+	r = berth_state_save(c, err);
+	if (r < 0)
+		goto fail;
+	if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0) {
+		r = berth_error_sys(err, errno, "mkfifo '%s'", fifo);
+		goto fail;
+	}
+	x.fifo_fd = open(fifo, O_PATH | O_CLOEXEC);
+	if (x.fifo_fd < 0) {
+		r = berth_error_sys(err, errno, "open '%s'", fifo);
+		goto fail;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = berth_error_sys(err, errno, "socketpair");
+		goto fail;
+	}
+
+	child = berth_clone(x.slow ? 0 : x.new_ns & ~(unsigned long)(CLONE_NEWCGROUP | CLONE_NEWTIME));
+	if (child < 0) {
+		r = berth_error_sys(err, errno, "clone the container's init");
+		child = 0;
+		goto fail;
+	}
+	if (child == 0) {
+		close(sv[0]);
+		x.sync = sv[1];
+		init_main(&x);
+	}
+	close(TAKE_FD(sv[1]));
+	x.sync = sv[0];
+	sv[0] = -EBADF;
+
+	r = parent_drive(&x, child, co, &init, err);
+	if (r < 0)
+		goto fail;
+	c->pid = init;
+	c->pid_start_time = berth_proc_start_time(init);
+	c->creator = 0;
+	c->creator_start_time = 0;
+	r = berth_state_save(c, err);
+	if (r < 0)
+		goto fail;
+	if (co->pid_file) {
+		r = write_pid_file(co->pid_file, init, err);
+		if (r < 0)
+			goto fail;
+	}
+	r = 0;
+	*ret = TAKE_PTR(c);
+	goto out;
+
+fail:
+	berth_error_wrap(err, "create container '%s'", id);
+	if (init > 0 && init != child)
+		kill(init, SIGKILL);
+	if (child > 0) {
+		kill(child, SIGKILL);
+		berth_waitpid(child, 0, NULL);
+	}
+	if (c->cgroup)
+		berth_cgroup_destroy(c->cgroup, NULL);
+	if (state_made)
+		berth_rm_rf(c->state_dir, NULL);
+	if (co->ret_pty_master && *co->ret_pty_master >= 0) {
+		close(*co->ret_pty_master);
+		*co->ret_pty_master = -EBADF;
+	}
+out:
+	for (int t = 0; t < BERTH_NS_COUNT; t++)
+		if (x.ns_fds[t] >= 0)
+			close(x.ns_fds[t]);
+	if (x.sync >= 0)
+		close(x.sync);
+	if (x.fifo_fd >= 0)
+		close(x.fifo_fd);
+	if (x.listener_sock >= 0)
+		close(x.listener_sock);
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	berth_seccomp_filter_free(x.seccomp);
+	return r;
+}

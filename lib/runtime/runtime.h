@@ -40,6 +40,8 @@ struct berth_container {
 	char *rootfs;
 	pid_t pid;		 /* the init process; 0 before it exists */
 	uint64_t pid_start_time; /* guards against pid reuse */
+	pid_t creator;		 /* the `create` process, while pid is 0 */
+	uint64_t creator_start_time;
 	char *created;		 /* RFC 3339, UTC, nanoseconds */
 	uid_t owner;
 	bool systemd_cgroup;
@@ -100,7 +102,11 @@ enum berth_status berth_container_status(struct berth_container *c);
 /* The OCI state document: ociVersion, id, status, pid, bundle, annotations (+ runc's extras). */
 json_t *berth_container_state_json(struct berth_container *c);
 
-/* Let a created container run its process; runs startContainer and poststart hooks. */
+/*
+ * Let a created container run its process (its startContainer hooks run inside it first), then
+ * run the poststart hooks.  Returns 0; 1 when only a poststart hook failed (the container runs;
+ * *err says what failed, for a warning); negative on failure.
+ */
 int berth_container_start(struct berth_container *c, struct berth_error **err);
 
 /* Send sig to the init process, or with all to every process in the container. */
@@ -120,9 +126,19 @@ int berth_container_exec(struct berth_container *c, const struct berth_process *
 int berth_container_pause(struct berth_container *c, struct berth_error **err);
 int berth_container_resume(struct berth_container *c, struct berth_error **err);
 
-/* Apply new resource limits and record them in the state. */
-int berth_container_update(struct berth_container *c, const struct berth_resources *res,
+/*
+ * Apply new resource limits (a linux.resources object; absent values are left alone) and record
+ * them in the container's config.
+ */
+int berth_container_update(struct berth_container *c, json_t *resources,
 			   struct berth_error **err);
+
+/*
+ * Remove what a create that died half-way left: the state directory of id and its cgroup.
+ * Only for containers whose state says no process was ever started.
+ */
+int berth_container_remove_stale(const struct berth_runtime_opts *o, const char *id,
+				 struct berth_error **err);
 
 void berth_container_free(struct berth_container *c);
 static inline void berth_container_freep(struct berth_container **c)

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "container-internal.h"
+#include "base/banned.h"
+
+int berth_sync_send(int sock, enum berth_sync_type type, int32_t value, const char *text, int fd)
+{
+	struct berth_sync_msg m = {.type = type, .value = value};
+	size_t len = text ? strlen(text) : 0;
+
+	if (len >= sizeof(m.text))
+		len = sizeof(m.text) - 1;
+	if (len)
+		memcpy(m.text, text, len);
+	m.text[len] = '\0';
+	return berth_send_fd(sock, &m, offsetof(struct berth_sync_msg, text) + len + 1, fd);
+}
+
+int berth_sync_recv(int sock, struct berth_sync_msg *m, int *ret_fd)
+{
+	ssize_t n = berth_recv_fd(sock, m, sizeof(*m), ret_fd);
+
+	if (n < 0)
+		return (int)n;
+	if (n == 0)
+		return 0;
+	if ((size_t)n < offsetof(struct berth_sync_msg, text))
+		return -EBADMSG;
+	m->text[(size_t)n - offsetof(struct berth_sync_msg, text) < sizeof(m->text)
+			? (size_t)n - offsetof(struct berth_sync_msg, text)
+			: sizeof(m->text) - 1] = '\0';
+	return 1;
+}
+
+void berth_sync_fail(int sock, int r, struct berth_error *err)
+{
+	berth_sync_send(sock, BERTH_SYNC_ERROR, err ? err->code : (r < 0 ? -r : EIO),
+			err && err->msg ? err->msg : "container setup failed", -EBADF);
+	_exit(1);
+}
+
+int berth_sync_expect(int sock, enum berth_sync_type type, struct berth_sync_msg *m,
+		      struct berth_error **err)
+{
+	int r = berth_sync_recv(sock, m, NULL);
+
+	if (r < 0)
+		return berth_error_sys(err, -r, "sync socket");
+	if (r == 0)
+		return berth_error_set(err, EPIPE, "the other end of the sync socket went away");
+	if (m->type == BERTH_SYNC_ERROR)
+		return berth_error_set(err, m->value > 0 ? m->value : EIO, "%s", m->text);
+	if (m->type != type)
+		return berth_error_set(err, EPROTO, "sync: expected message %u, got %u", type,
+				       m->type);
+	return 0;
+}
+
+pid_t berth_clone(unsigned long flags)
+{
+	/* x86_64/aarch64 argument order: flags, stack, parent_tid, child_tid, tls */
+	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
+}
+
+int berth_open_ns_of(pid_t pid, enum berth_ns_type t, int *ret_fd, struct berth_error **err)
+{
+	char path[64], self[64];
+	struct stat a, b;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, berth_ns_proc_name(t));
+	snprintf(self, sizeof(self), "/proc/self/ns/%s", berth_ns_proc_name(t));
+	if (stat(path, &a) < 0)
+		return berth_error_sys(err, errno, "stat '%s'", path);
+	if (stat(self, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+		*ret_fd = -EBADF; /* we are in it already */
+		return 0;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return berth_error_sys(err, errno, "open '%s'", path);
+	*ret_fd = fd;
+	return 0;
+}
+
+char *berth_hook_state(const struct berth_container *c, pid_t pid, const char *status)
+{
+	json_t *annotations = json_object_get(c->spec->json, "annotations");
+	_cleanup_json_ json_t *j = json_pack(
+		"{s:s, s:s, s:s, s:I, s:s}", "ociVersion",
+		c->spec->oci_version ? c->spec->oci_version : "1.2.0", "id", c->id, "status", status,
+		"pid", (json_int_t)pid, "bundle", c->bundle);
+
+	if (!j)
+		return NULL;
+	if (json_is_object(annotations))
+		json_object_set(j, "annotations", annotations);
+	return json_dumps(j, JSON_COMPACT);
+}
+
+int berth_pty_forward(int master, const char *name, const char *console_socket, int *ret_master,
+		      struct berth_error **err)
+{
+	if (console_socket) {
+		int r = berth_console_send(console_socket, master, name, err);
+		close(master);
+		return r;
+	}
+	if (ret_master) {
+		*ret_master = master;
+		return 0;
+	}
+	close(master);
+	return berth_error_set(err, EINVAL, "a terminal was set up but nobody takes it");
+}

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "base/banned.h"
+
+static const struct {
+	const char *name;
+	cli_cmd_fn fn;
+	const char *help;
+} commands[] = {
+	{"create", cmd_create, "create a container"},
+	{"start", cmd_start, "start a created container"},
+	{"run", cmd_run, "create and start a container"},
+	{"state", cmd_state, "output the state of a container"},
+	{"kill", cmd_kill, "send a signal to the container's init process"},
+	{"delete", cmd_delete, "delete a container and what it holds"},
+	{"exec", cmd_exec, "run a new process inside a container"},
+	{"ps", cmd_ps, "list the processes of a container"},
+	{"pause", cmd_pause, "freeze every process of a container"},
+	{"resume", cmd_resume, "thaw a paused container"},
+	{"update", cmd_update, "change a container's resource limits"},
+	{"spec", cmd_spec, "write a new config.json"},
+	{"list", cmd_list, "list containers"},
+	{"features", cmd_features, "show what this runtime supports"},
+	{"events", cmd_events, "show a container's resource statistics"},
+};
+
+static void json_escape(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch == '\n')
+			fputs("\\n", f);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+}
+
+static void vlog(struct cli *cli, const char *level, const char *fmt, va_list ap)
+{
+	_cleanup_free_ char *msg = NULL, *now = NULL;
+	_cleanup_fclose_ FILE *f = NULL;
+
+	if (!cli->log_path || (!cli->debug && strcmp(level, "debug") == 0))
+		return;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return;
+	f = fopen(cli->log_path, "ae");
+	if (!f)
+		return;
+	now = berth_rfc3339_now();
+	if (cli->log_json) {
+		fprintf(f, "{\"level\":\"%s\",\"msg\":\"", level);
+		json_escape(f, msg);
+		fprintf(f, "\",\"time\":\"%s\"}\n", now ? now : "");
+	} else {
+		fprintf(f, "time=\"%s\" level=%s msg=\"", now ? now : "", level);
+		json_escape(f, msg);
+		fputs("\"\n", f);
+	}
+}
+
+void cli_log(struct cli *cli, const char *level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(cli, level, fmt, ap);
+	va_end(ap);
+}
+
+int cli_fail(struct cli *cli, struct berth_error *err)
+{
+	const char *msg = err && err->msg ? err->msg : "unknown error";
+
+	fprintf(stderr, "berth-runtime: %s\n", msg);
+	cli_log(cli, "error", "%s", msg);
+	return 1;
+}
+
+int cli_usage(struct cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+	_cleanup_free_ char *msg = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	fprintf(stderr, "berth-runtime %s: %s\n", cli->cmd ? cli->cmd : "", msg ? msg : "");
+	cli_log(cli, "error", "%s", msg ? msg : "");
+	return 1;
+}
+
+void cli_warn(struct cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+	_cleanup_free_ char *msg = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	fprintf(stderr, "berth-runtime: warning: %s\n", msg ? msg : "");
+	cli_log(cli, "warning", "%s", msg ? msg : "");
+}
+
+int cli_expect_args(struct cli *cli, int argc, char **argv, int n, const char *what)
+{
+	int have = argc - optind;
+
+	if (have < n)
+		return cli_usage(cli, "missing %s", what);
+	if (have > n)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind + n]);
+	return 0;
+}
+
+int cli_parse_uint(struct cli *cli, const char *flag, const char *v, int *ret)
+{
+	int64_t n;
+
+	if (berth_parse_int64(v, 0, 1 << 20, &n) < 0)
+		return cli_usage(cli, "invalid value '%s' for %s", v, flag);
+	*ret = (int)n;
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: berth-runtime [global options] COMMAND [options] [ID]\n\n"
+		   "An OCI runtime with runc's command line.\n\nCommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\nGlobal options:\n"
+		   "  --root DIR            state directory (default /run/berth-runtime)\n"
+		   "  --log FILE            write log lines to FILE\n"
+		   "  --log-format FORMAT   text or json (default text)\n"
+		   "  --debug               log debug lines too\n"
+		   "  --systemd-cgroup      cgroupsPath is \"slice:prefix:name\"\n"
+		   "  --rootless VALUE      accepted for runc compatibility (auto)\n"
+		   "  --version, --help\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"root", required_argument, NULL, 'r'},
+		{"log", required_argument, NULL, 'l'},
+		{"log-format", required_argument, NULL, 'f'},
+		{"debug", no_argument, NULL, 'd'},
+		{"systemd-cgroup", no_argument, NULL, 's'},
+		{"rootless", required_argument, NULL, 'R'},
+		{"criu", required_argument, NULL, 'C'},
+		{"version", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{},
+	};
+	struct cli cli = {.opts.state_root = "/run/berth-runtime"};
+	int c;
+
+	/* never let an inherited SIG_IGN for SIGCHLD make waitpid() lie */
+	signal(SIGCHLD, SIG_DFL);
+	while ((c = getopt_long_only(argc, argv, "+vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			cli.opts.state_root = optarg;
+			break;
+		case 'l':
+			cli.log_path = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "json") == 0)
+				cli.log_json = true;
+			else if (strcmp(optarg, "text") != 0)
+				return cli_usage(&cli, "unknown log format '%s'", optarg);
+			break;
+		case 'd':
+			cli.debug = true;
+			break;
+		case 's':
+			cli.opts.systemd_cgroup = true;
+			break;
+		case 'R':
+			if (strcmp(optarg, "true") && strcmp(optarg, "false") && strcmp(optarg, "auto"))
+				return cli_usage(&cli, "--rootless: expected true, false or auto");
+			break;
+		case 'C':
+			return cli_usage(&cli, "--criu: checkpoint/restore is not supported");
+		case 'v':
+			printf("berth-runtime version %s\nspec: 1.2.0\n", BERTH_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 1;
+	}
+	if (cli.log_path) {
+		/* relative log paths would move with the container's cwd; pin them now */
+		char *abs = realpath(cli.log_path, NULL);
+		if (abs)
+			cli.log_path = abs;
+	}
+	cli.cmd = argv[optind];
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (strcmp(commands[i].name, cli.cmd) != 0)
+			continue;
+		int sub_argc = argc - optind;
+		char **sub_argv = argv + optind;
+		optind = 0; /* full reset of getopt for the command's own flags */
+		cli_log(&cli, "debug", "%s", cli.cmd);
+		return commands[i].fn(&cli, sub_argc, sub_argv);
+	}
+	fprintf(stderr, "berth-runtime: unknown command '%s'\n", cli.cmd);
+	usage(stderr);
+	return 1;
+}
