@@ -1,1 +1,554 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The root filesystem of a container: resolving paths inside it, preparing it in the new mount
+ * namespace, pivot_root, and the last read-only/masking steps.  mounts.c mounts the mounts[]
+ * entries and devices.c fills /dev.  docs/rootfs.md describes the order and the reasons.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "linux.h"
+#include "rootfs-internal.h"
+
+#include "base/banned.h"
+
+#define PROPAGATION_MASK (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE)
+
+const char *berth_fd_path(int fd, char *buf, size_t size)
+{
+	snprintf(buf, size, "/proc/self/fd/%d", fd);
+	return buf;
+}
+
+/* ---- resolving inside a root ------------------------------------------------------------ */
+
+/* A stack of directory fds from the root down; entry 0 is the root itself, not owned. */
+struct walk_stack {
+	int *fds;
+	size_t n, cap;
+};
+
+static void walk_stack_release(struct walk_stack *s)
+{
+	for (size_t i = 1; i < s->n; i++)
+		close(s->fds[i]);
+	free(s->fds);
+}
+
+static int walk_push(struct walk_stack *s, int fd)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		int *fds = realloc(s->fds, cap * sizeof(*fds));
+		if (!fds)
+			return -ENOMEM;
+		s->fds = fds;
+		s->cap = cap;
+	}
+	s->fds[s->n++] = fd;
+	return 0;
+}
+
+static void walk_pop_to(struct walk_stack *s, size_t n)
+{
+	while (s->n > n)
+		close(s->fds[--s->n]);
+}
+
+static int create_component(int dirfd, const char *name, bool file)
+{
+	if (file) {
+		int fd =
+		    openat(dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return errno == EEXIST ? 0 : -errno;
+		close(fd);
+		return 0;
+	}
+	if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int berth_root_open_walk(int rootfd, const char *path, int flags, bool create, bool create_file,
+			 int *ret_fd)
+{
+	struct walk_stack st = {0};
+	_cleanup_free_ char *rest = NULL;
+	char comp[NAME_MAX + 1];
+	unsigned links = 0;
+	int r;
+
+	if (strnlen(path, PATH_MAX) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	rest = strdup(path);
+	if (!rest)
+		return -ENOMEM;
+	r = walk_push(&st, rootfd);
+	if (r < 0)
+		goto out;
+
+	for (char *p = rest;;) {
+		struct stat sb;
+		size_t len;
+		bool last;
+		int fd;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		len = strcspn(p, "/");
+		if (len > NAME_MAX) {
+			r = -ENAMETOOLONG;
+			goto out;
+		}
+		memcpy(comp, p, len);
+		comp[len] = '\0';
+		p += len;
+		while (*p == '/')
+			p++;
+		last = *p == '\0';
+
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			/* ".." at the root stays at the root, as RESOLVE_IN_ROOT does */
+			if (st.n > 1)
+				walk_pop_to(&st, st.n - 1);
+			continue;
+		}
+
+		fd = openat(st.fds[st.n - 1], comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT && create) {
+			r = create_component(st.fds[st.n - 1], comp, last && create_file);
+			if (r < 0)
+				goto out;
+			fd = openat(st.fds[st.n - 1], comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (fd < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (fstatat(fd, "", &sb, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) {
+			r = -errno;
+			close(fd);
+			goto out;
+		}
+
+		if (S_ISLNK(sb.st_mode) && !(last && (flags & O_NOFOLLOW))) {
+			/*
+			 * Read the link as text and walk its target ourselves: the kernel never
+			 * follows it, so a magic link cannot jump out and an absolute target
+			 * starts again at our root.
+			 */
+			char target[PATH_MAX];
+			ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
+			char *spliced;
+			size_t tail;
+
+			close(fd);
+			if (n < 0) {
+				r = -errno;
+				goto out;
+			}
+			target[n] = '\0';
+			if (++links > BERTH_ROOT_MAX_SYMLINKS) {
+				r = -ELOOP;
+				goto out;
+			}
+			tail = strlen(p);
+			if ((size_t)n + 1 + tail >= PATH_MAX) {
+				r = -ENAMETOOLONG;
+				goto out;
+			}
+			spliced = malloc((size_t)n + 2 + tail);
+			if (!spliced) {
+				r = -ENOMEM;
+				goto out;
+			}
+			memcpy(spliced, target, (size_t)n);
+			spliced[n] = '/';
+			memcpy(spliced + n + 1, p, tail + 1);
+			free(rest);
+			rest = spliced;
+			p = rest;
+			if (target[0] == '/')
+				walk_pop_to(&st, 1);
+			continue;
+		}
+		if (!last && !S_ISDIR(sb.st_mode)) {
+			close(fd);
+			r = -ENOTDIR;
+			goto out;
+		}
+		r = walk_push(&st, fd);
+		if (r < 0) {
+			close(fd);
+			goto out;
+		}
+	}
+
+	{
+		int top = st.fds[st.n - 1];
+		struct stat sb;
+		int fd;
+
+		if (st.n == 1) {
+			fd = openat(rootfd, ".", O_PATH | O_CLOEXEC);
+			if (fd < 0) {
+				r = -errno;
+				goto out;
+			}
+		} else {
+			fd = top;
+			st.n--;
+		}
+		if ((flags & O_DIRECTORY) && (fstat(fd, &sb) < 0 || !S_ISDIR(sb.st_mode))) {
+			close(fd);
+			r = -ENOTDIR;
+			goto out;
+		}
+		*ret_fd = fd;
+		r = 0;
+	}
+out:
+	walk_stack_release(&st);
+	return r;
+}
+
+/* kernel < 5.6 has no openat2: remember that once and walk by hand from then on */
+static bool have_openat2 = true;
+
+int berth_root_open(int rootfd, const char *path, int flags, int *ret_fd)
+{
+	struct open_how how = {
+	    .flags = (uint64_t)(O_PATH | O_CLOEXEC | (flags & (O_NOFOLLOW | O_DIRECTORY))),
+	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+
+	if (strnlen(path, PATH_MAX) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	for (int tries = 0; have_openat2 && tries < 16; tries++) {
+		long fd = syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof(how));
+		if (fd >= 0) {
+			*ret_fd = (int)fd;
+			return 0;
+		}
+		/* EAGAIN: a rename raced the walk; the kernel asks us to try again */
+		if (errno == EAGAIN)
+			continue;
+		if (errno == ENOSYS || errno == E2BIG) {
+			have_openat2 = false;
+			break;
+		}
+		return -errno;
+	}
+	return berth_root_open_walk(rootfd, path, flags, false, false, ret_fd);
+}
+
+int berth_root_mkpath(int rootfd, const char *path, bool file, int *ret_fd)
+{
+	int r = berth_root_open(rootfd, path, 0, ret_fd);
+	if (r != -ENOENT)
+		return r;
+	return berth_root_open_walk(rootfd, path, 0, true, file, ret_fd);
+}
+
+/* ---- mount flag helpers ------------------------------------------------------------------ */
+
+int berth_mount_flags_of(int fd, unsigned long *ret)
+{
+	static const struct {
+		unsigned long st, ms;
+	} map[] = {
+	    {ST_RDONLY, MS_RDONLY},	{ST_NOSUID, MS_NOSUID},	  {ST_NODEV, MS_NODEV},
+	    {ST_NOEXEC, MS_NOEXEC},	{ST_NOATIME, MS_NOATIME}, {ST_NODIRATIME, MS_NODIRATIME},
+	    {ST_RELATIME, MS_RELATIME},
+	};
+	struct statvfs sv;
+	unsigned long flags = 0;
+
+	if (fstatvfs(fd, &sv) < 0)
+		return -errno;
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (sv.f_flag & map[i].st)
+			flags |= map[i].ms;
+	*ret = flags;
+	return 0;
+}
+
+static int remount_bind_at(const char *target, int fd, unsigned long flags, bool keep)
+{
+	unsigned long cur = 0;
+
+	flags &= ~(PROPAGATION_MASK | MS_REC | MS_BIND | MS_REMOUNT);
+	if (keep && berth_mount_flags_of(fd, &cur) == 0)
+		flags |= cur & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME |
+				MS_RELATIME);
+	if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags, NULL) == 0)
+		return 0;
+	if (errno != EPERM || berth_mount_flags_of(fd, &cur) < 0)
+		return -errno;
+	/*
+	 * A mount inherited from a more privileged namespace has its nosuid/nodev/noexec/ro/atime
+	 * flags locked; keep the ones set and the remount is allowed.
+	 */
+	if (!(flags & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)))
+		flags |= cur & (MS_NOATIME | MS_NODIRATIME | MS_RELATIME);
+	if ((flags | (cur & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC))) == flags)
+		return -EPERM;
+	flags |= cur & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+	if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+int berth_remount_bind(int fd, unsigned long flags)
+{
+	char p[32];
+	return remount_bind_at(berth_fd_path(fd, p, sizeof(p)), fd, flags, false);
+}
+
+/* ---- prepare ----------------------------------------------------------------------------- */
+
+/* Undo the \ooo escapes of a mountinfo field, in place. */
+static void mountinfo_unescape(char *s)
+{
+	char *w = s;
+	for (char *r = s; *r;) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+		    r[3] >= '0' && r[3] <= '7') {
+			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+			r += 4;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+}
+
+/*
+ * pivot_root refuses a new root whose mount, or whose parent mount, is shared.  With a shared
+ * rootfsPropagation "/" is shared; make the mount that holds the rootfs private first so that
+ * the bind of the rootfs made from it is private too.
+ */
+static int make_parent_mount_private(const char *rootfs, struct berth_error **err)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	_cleanup_free_ char *line = NULL, *best = NULL;
+	size_t cap = 0, best_len = 0;
+
+	if (!f)
+		return berth_error_sys(err, errno, "open '/proc/self/mountinfo'");
+	while (getline(&line, &cap, f) > 0) {
+		char *save = NULL, *mp = NULL, *tok = strtok_r(line, " ", &save);
+		for (int i = 0; tok && i < 4; i++)
+			tok = strtok_r(NULL, " ", &save);
+		mp = tok;
+		if (!mp)
+			continue;
+		mountinfo_unescape(mp);
+		size_t len = strlen(mp);
+		bool prefix = strcmp(mp, "/") == 0 || (strncmp(rootfs, mp, len) == 0 &&
+						       (rootfs[len] == '/' || rootfs[len] == '\0'));
+		if (prefix && (len >= best_len || !best)) {
+			free(best);
+			best = strdup(mp);
+			if (!best)
+				return berth_error_set(err, ENOMEM, "out of memory");
+			best_len = len;
+		}
+	}
+	if (best && mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0)
+		return berth_error_sys(err, errno, "make '%s' private", best);
+	return 0;
+}
+
+int berth_rootfs_prepare(const struct berth_rootfs_ctx *ctx, struct berth_error **err)
+{
+	const struct berth_spec *spec = ctx->spec;
+	unsigned long prop = spec->linux_.rootfs_propagation;
+	_cleanup_close_ int rootfd = -EBADF;
+	int r;
+
+	/*
+	 * rslave unless rootfsPropagation says otherwise: nothing the container mounts may
+	 * propagate back to the host, while the host's later mounts may still reach it.
+	 */
+	if (!prop)
+		prop = MS_SLAVE | MS_REC;
+	if (mount(NULL, "/", NULL, prop, NULL) < 0)
+		return berth_error_sys(err, errno, "set propagation of '/'");
+	if (prop & MS_SHARED) {
+		r = make_parent_mount_private(ctx->rootfs, err);
+		if (r < 0)
+			return r;
+	}
+
+	/* pivot_root needs the new root to be a mount point */
+	if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return berth_error_sys(err, errno, "bind rootfs '%s'", ctx->rootfs);
+	rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return berth_error_sys(err, errno, "open rootfs '%s'", ctx->rootfs);
+
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		r = berth_mount_one(ctx, rootfd, &spec->mounts[i], err);
+		if (r < 0)
+			return r;
+	}
+	return berth_devices_create(ctx, rootfd, err);
+}
+
+/* ---- pivot ------------------------------------------------------------------------------- */
+
+int berth_rootfs_pivot(const struct berth_rootfs_ctx *ctx, struct berth_error **err)
+{
+	_cleanup_close_ int oldroot = -EBADF, newroot = -EBADF;
+
+	if (ctx->no_pivot) {
+		/* --no-pivot (e.g. a ramfs root, where pivot_root is refused): move + chroot */
+		if (chdir(ctx->rootfs) < 0)
+			return berth_error_sys(err, errno, "chdir '%s'", ctx->rootfs);
+		if (mount(ctx->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+			return berth_error_sys(err, errno, "move '%s' to '/'", ctx->rootfs);
+		if (chroot(".") < 0)
+			return berth_error_sys(err, errno, "chroot '%s'", ctx->rootfs);
+		if (chdir("/") < 0)
+			return berth_error_sys(err, errno, "chdir '/'");
+		return 0;
+	}
+
+	oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (oldroot < 0)
+		return berth_error_sys(err, errno, "open '/'");
+	newroot = open(ctx->rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (newroot < 0)
+		return berth_error_sys(err, errno, "open rootfs '%s'", ctx->rootfs);
+	if (fchdir(newroot) < 0)
+		return berth_error_sys(err, errno, "chdir '%s'", ctx->rootfs);
+	/*
+	 * pivot_root(".", "."): the old root ends up stacked on top of the new one, so no
+	 * directory for it is needed inside the rootfs; it is then detached from underneath.
+	 */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return berth_error_sys(err, errno, "pivot_root '%s'", ctx->rootfs);
+	if (fchdir(oldroot) < 0)
+		return berth_error_sys(err, errno, "chdir to the old root");
+	/* slave first, or the unmount would propagate to the host's mounts */
+	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		return berth_error_sys(err, errno, "make the old root a slave");
+	if (umount2(".", MNT_DETACH) < 0)
+		return berth_error_sys(err, errno, "unmount the old root");
+	if (chdir("/") < 0)
+		return berth_error_sys(err, errno, "chdir '/'");
+	return 0;
+}
+
+/* ---- finalize ---------------------------------------------------------------------------- */
+
+/*
+ * After pivot_root "/" is the container's own, so a path can no longer leave it; resolving
+ * inside the root still refuses magic links.  /proc may not be mounted: then mount by path.
+ */
+static const char *target_path(int fd, const char *path, char *buf, size_t size)
+{
+	berth_fd_path(fd, buf, size);
+	if (access(buf, F_OK) < 0)
+		return path;
+	return buf;
+}
+
+static int readonly_path(int rootfd, const char *path, struct berth_error **err)
+{
+	_cleanup_close_ int fd = -EBADF, top = -EBADF;
+	char buf[32];
+	int r;
+
+	r = berth_root_open(rootfd, path, 0, &fd);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return berth_error_sys(err, -r, "readonly path '%s'", path);
+	if (mount(path, target_path(fd, path, buf, sizeof(buf)), NULL, MS_BIND | MS_REC, NULL) < 0)
+		return berth_error_sys(err, errno, "bind readonly path '%s'", path);
+	/* the bind's top, not the directory it covers */
+	r = berth_root_open(rootfd, path, 0, &top);
+	if (r < 0)
+		return berth_error_sys(err, -r, "readonly path '%s'", path);
+	/* keep what the bind inherited (proc's nosuid,nodev,noexec), add ro */
+	r = remount_bind_at(target_path(top, path, buf, sizeof(buf)), top, MS_RDONLY, true);
+	if (r < 0)
+		return berth_error_sys(err, -r, "remount '%s' read-only", path);
+	return 0;
+}
+
+static int masked_path(int rootfd, const char *path, struct berth_error **err)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct stat sb;
+	char buf[32];
+	const char *target;
+	int r;
+
+	r = berth_root_open(rootfd, path, 0, &fd);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return berth_error_sys(err, -r, "masked path '%s'", path);
+	if (fstat(fd, &sb) < 0)
+		return berth_error_sys(err, errno, "stat masked path '%s'", path);
+	target = target_path(fd, path, buf, sizeof(buf));
+	if (S_ISDIR(sb.st_mode)) {
+		if (mount("tmpfs", target, "tmpfs", MS_RDONLY, NULL) < 0)
+			return berth_error_sys(err, errno, "mount 'tmpfs' on '%s'", path);
+	} else if (mount("/dev/null", target, NULL, MS_BIND, NULL) < 0) {
+		return berth_error_sys(err, errno, "mount '/dev/null' on '%s'", path);
+	}
+	return 0;
+}
+
+int berth_rootfs_finalize(const struct berth_rootfs_ctx *ctx, struct berth_error **err)
+{
+	const struct berth_linux *l = &ctx->spec->linux_;
+	_cleanup_close_ int rootfd = -EBADF;
+	int r;
+
+	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return berth_error_sys(err, errno, "open '/'");
+
+	if (ctx->spec->root_readonly) {
+		unsigned long cur = 0;
+		r = berth_mount_flags_of(rootfd, &cur);
+		if (r < 0)
+			return berth_error_sys(err, -r, "statvfs '/'");
+		/* keep nosuid/nodev/noexec/atime as they are: only ro is asked for */
+		if (mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | cur, NULL) < 0)
+			return berth_error_sys(err, errno, "remount '/' read-only");
+	}
+	for (char **p = l->readonly_paths; p && *p; p++) {
+		r = readonly_path(rootfd, *p, err);
+		if (r < 0)
+			return r;
+	}
+	for (char **p = l->masked_paths; p && *p; p++) {
+		r = masked_path(rootfd, *p, err);
+		if (r < 0)
+			return r;
+	}
+	if (l->rootfs_propagation && mount(NULL, "/", NULL, l->rootfs_propagation, NULL) < 0)
+		return berth_error_sys(err, errno, "set propagation of '/'");
+	return 0;
+}
