@@ -557,6 +557,59 @@ static int connect_listener(const char *path, int *ret, struct berth_error **err
 	return 0;
 }
 
+/*
+ * The device cgroup rules in force: the spec's, then allow rules for the default devices and
+ * for every linux.devices entry (runc's rule), so the nodes the container is given can be used.
+ * Returns a shallow copy of res whose devices array the caller frees.
+ */
+static int device_rules(const struct berth_spec *s, struct berth_resources *out,
+			struct berth_error **err)
+{
+	static const struct berth_device_rule defaults[] = {
+		{true, 'c', 1, 3, "rwm"},   /* null */
+		{true, 'c', 1, 5, "rwm"},   /* zero */
+		{true, 'c', 1, 7, "rwm"},   /* full */
+		{true, 'c', 1, 8, "rwm"},   /* random */
+		{true, 'c', 1, 9, "rwm"},   /* urandom */
+		{true, 'c', 5, 0, "rwm"},   /* tty */
+		{true, 'c', 5, 1, "rwm"},   /* console */
+		{true, 'c', 5, 2, "rwm"},   /* ptmx */
+		{true, 'c', 136, -1, "rwm"}, /* pts */
+	};
+	const struct berth_resources *res = s->linux_.resources;
+	size_t n_spec = res ? res->n_devices : 0, n = 0;
+	struct berth_device_rule *v;
+
+	if (res)
+		*out = *res;
+	else
+		memset(out, 0, sizeof(*out));
+	if (!res || n_spec == 0) {
+		/* no device rules asked for: leave the device cgroup as it is */
+		out->devices = NULL;
+		out->n_devices = 0;
+		return 0;
+	}
+	v = calloc(n_spec + ARRAY_SIZE(defaults) + s->linux_.n_devices, sizeof(*v));
+	if (!v)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	memcpy(v, res->devices, n_spec * sizeof(*v));
+	n = n_spec;
+	memcpy(v + n, defaults, sizeof(defaults));
+	n += ARRAY_SIZE(defaults);
+	for (size_t i = 0; i < s->linux_.n_devices; i++) {
+		const struct berth_device *d = &s->linux_.devices[i];
+		if (d->type == 'p')
+			continue;
+		v[n] = (struct berth_device_rule){true, d->type == 'b' ? 'b' : 'c', d->major,
+						  d->minor, "rwm"};
+		n++;
+	}
+	out->devices = v;
+	out->n_devices = n;
+	return 0;
+}
+
 /* Drive the child through its set-up; returns the init pid. */
 static int parent_drive(struct init_ctx *x, pid_t child, const struct berth_create_opts *co,
 			pid_t *ret_init, struct berth_error **err)
@@ -565,8 +618,15 @@ static int parent_drive(struct init_ctx *x, pid_t child, const struct berth_crea
 	struct berth_sync_msg m;
 	int r;
 
-	r = berth_cgroup_create(x->c->cgroup,
-				x->c->spec->linux_.resources, child, err);
+	struct berth_resources res;
+	r = device_rules(x->c->spec, &res, err);
+	if (r < 0)
+		return r;
+	r = berth_cgroup_create(x->c->cgroup, x->c->spec->linux_.resources ? &res : NULL, child,
+				err);
+	if (res.devices != (x->c->spec->linux_.resources ? x->c->spec->linux_.resources->devices
+							  : NULL))
+		free(res.devices);
 	if (r < 0)
 		return berth_error_wrap(err, "cgroup '%s'", berth_cgroup_path(x->c->cgroup));
 	r = berth_sync_send(x->sync, BERTH_SYNC_GO, 0, NULL, -EBADF);
