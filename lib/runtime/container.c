@@ -330,13 +330,13 @@ static int init_setup(struct init_ctx *x, char **ret_path, struct berth_error **
 	struct berth_spec *s = x->c->spec;
 	struct berth_sync_msg m;
 	struct berth_rootfs_ctx rc = {
-		.spec = s,
-		.rootfs = x->c->rootfs,
-		.bundle = x->c->bundle,
-		.cgroup = x->c->cgroup,
-		.new_userns = s->linux_.namespaces[BERTH_NS_USER].present,
-		.new_cgroupns = (x->new_ns & CLONE_NEWCGROUP) != 0,
-		.no_pivot = x->co->no_pivot,
+	    .spec = s,
+	    .rootfs = x->c->rootfs,
+	    .bundle = x->c->bundle,
+	    .cgroup = x->c->cgroup,
+	    .new_userns = s->linux_.namespaces[BERTH_NS_USER].present,
+	    .new_cgroupns = (x->new_ns & CLONE_NEWCGROUP) != 0,
+	    .no_pivot = x->co->no_pivot,
 	};
 	_cleanup_free_ char *state = NULL;
 	int r;
@@ -411,12 +411,13 @@ static int init_setup(struct init_ctx *x, char **ret_path, struct berth_error **
 	r = berth_process_apply_attrs(s->process, &s->linux_, err);
 	if (r < 0)
 		return r;
-	r = berth_process_find_executable(s->process, ret_path, err);
-	if (r < 0)
-		return r;
 	if (chdir(s->process->cwd ? s->process->cwd : "/") < 0)
 		return berth_error_sys(err, errno, "chdir to cwd '%s' set in config.json",
 				       s->process->cwd);
+	/* after chdir: a relative "./x" in args[0] is relative to the process's cwd */
+	r = berth_process_find_executable(s->process, ret_path, err);
+	if (r < 0)
+		return r;
 	/* Everything above the preserved fds closes at exec: sync socket, fifo, our own files. */
 	if (syscall(SYS_close_range, 3 + x->co->preserve_fds, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) < 0)
 		return berth_error_sys(err, errno, "mark fds close-on-exec");
@@ -496,8 +497,8 @@ static int open_ns_paths(struct init_ctx *x, struct berth_error **err)
 		}
 		int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
-			return berth_error_sys(err, errno, "open %s namespace '%s'", berth_ns_name(t),
-					       ns->path);
+			return berth_error_sys(err, errno, "open %s namespace '%s'",
+					       berth_ns_name(t), ns->path);
 		x->ns_fds[t] = fd;
 		int type = ioctl(fd, NS_GET_NSTYPE);
 		if (type < 0)
@@ -566,15 +567,15 @@ static int device_rules(const struct berth_spec *s, struct berth_resources *out,
 			struct berth_error **err)
 {
 	static const struct berth_device_rule defaults[] = {
-		{true, 'c', 1, 3, "rwm"},   /* null */
-		{true, 'c', 1, 5, "rwm"},   /* zero */
-		{true, 'c', 1, 7, "rwm"},   /* full */
-		{true, 'c', 1, 8, "rwm"},   /* random */
-		{true, 'c', 1, 9, "rwm"},   /* urandom */
-		{true, 'c', 5, 0, "rwm"},   /* tty */
-		{true, 'c', 5, 1, "rwm"},   /* console */
-		{true, 'c', 5, 2, "rwm"},   /* ptmx */
-		{true, 'c', 136, -1, "rwm"}, /* pts */
+	    {true, 'c', 1, 3, "rwm"},	 /* null */
+	    {true, 'c', 1, 5, "rwm"},	 /* zero */
+	    {true, 'c', 1, 7, "rwm"},	 /* full */
+	    {true, 'c', 1, 8, "rwm"},	 /* random */
+	    {true, 'c', 1, 9, "rwm"},	 /* urandom */
+	    {true, 'c', 5, 0, "rwm"},	 /* tty */
+	    {true, 'c', 5, 1, "rwm"},	 /* console */
+	    {true, 'c', 5, 2, "rwm"},	 /* ptmx */
+	    {true, 'c', 136, -1, "rwm"}, /* pts */
 	};
 	const struct berth_resources *res = s->linux_.resources;
 	size_t n_spec = res ? res->n_devices : 0, n = 0;
@@ -624,8 +625,8 @@ static int parent_drive(struct init_ctx *x, pid_t child, const struct berth_crea
 		return r;
 	r = berth_cgroup_create(x->c->cgroup, x->c->spec->linux_.resources ? &res : NULL, child,
 				err);
-	if (res.devices != (x->c->spec->linux_.resources ? x->c->spec->linux_.resources->devices
-							  : NULL))
+	if (res.devices !=
+	    (x->c->spec->linux_.resources ? x->c->spec->linux_.resources->devices : NULL))
 		free(res.devices);
 	if (r < 0)
 		return berth_error_wrap(err, "cgroup '%s'", berth_cgroup_path(x->c->cgroup));
@@ -662,7 +663,7 @@ static int parent_drive(struct init_ctx *x, pid_t child, const struct berth_crea
 			x->c->pid = init;
 			if (h->prestart.n || h->create_runtime.n) {
 				_cleanup_free_ char *state =
-					berth_hook_state(x->c, init, "creating");
+				    berth_hook_state(x->c, init, "creating");
 				if (!state)
 					return berth_error_set(err, ENOMEM, "out of memory");
 				r = berth_hooks_run(&h->prestart, "prestart", state, err);
@@ -684,6 +685,10 @@ static int parent_drive(struct init_ctx *x, pid_t child, const struct berth_crea
 				return r;
 			break;
 		case BERTH_SYNC_READY:
+			/* execCPUAffinity.final: now that the process sits in its cgroup */
+			r = berth_process_apply_final_affinity(init, x->c->spec->process, err);
+			if (r < 0)
+				return r;
 			*ret_init = init;
 			return 0;
 		case BERTH_SYNC_ERROR:
@@ -732,10 +737,10 @@ int berth_container_create(const struct berth_runtime_opts *o, const char *id,
 		return berth_error_sys(err, errno, "bundle '%s'", co->bundle ? co->bundle : ".");
 	r = berth_spec_load_bundle(c->bundle, &c->spec, err);
 	if (r < 0)
-		return r;
+		return berth_error_wrap(err, "create container '%s'", id);
 	r = check_spec(c->spec, co, err);
 	if (r < 0)
-		return r;
+		return berth_error_wrap(err, "create container '%s'", id);
 	if (!c->spec->root_path)
 		return berth_error_set(err, EINVAL, "config.json: root.path is required");
 	if (c->spec->root_path[0] == '/')
@@ -747,9 +752,12 @@ int berth_container_create(const struct berth_runtime_opts *o, const char *id,
 	c->rootfs = realpath(root_path, NULL);
 	struct stat st;
 	if (!c->rootfs || stat(c->rootfs, &st) < 0)
-		return berth_error_sys(err, errno, "rootfs '%s'", root_path);
+		return berth_error_sys(err, errno, "create container '%s': rootfs '%s'", id,
+				       root_path);
 	if (!S_ISDIR(st.st_mode))
-		return berth_error_set(err, ENOTDIR, "rootfs '%s' is not a directory", root_path);
+		return berth_error_set(err, ENOTDIR,
+				       "create container '%s': rootfs '%s' is not a directory", id,
+				       root_path);
 
 	x.c = c;
 	x.co = co;
@@ -794,8 +802,9 @@ int berth_container_create(const struct berth_runtime_opts *o, const char *id,
 		goto fail;
 	}
 	if (mkdir(c->state_dir, 0711) < 0) {
-		r = errno == EEXIST ? berth_error_set(err, EEXIST, "container with id exists: %s", id)
-				    : berth_error_sys(err, errno, "mkdir '%s'", c->state_dir);
+		r = errno == EEXIST
+			? berth_error_set(err, EEXIST, "container with id exists: %s", id)
+			: berth_error_sys(err, errno, "mkdir '%s'", c->state_dir);
 		goto fail;
 	}
 	state_made = true;
@@ -826,7 +835,8 @@ int berth_container_create(const struct berth_runtime_opts *o, const char *id,
 		goto fail;
 	}
 
-	child = berth_clone(x.slow ? 0 : x.new_ns & ~(unsigned long)(CLONE_NEWCGROUP | CLONE_NEWTIME));
+	child =
+	    berth_clone(x.slow ? 0 : x.new_ns & ~(unsigned long)(CLONE_NEWCGROUP | CLONE_NEWTIME));
 	if (child < 0) {
 		r = berth_error_sys(err, errno, "clone the container's init");
 		child = 0;

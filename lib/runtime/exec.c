@@ -34,9 +34,9 @@ struct exec_ctx {
 static int exec_setup(struct exec_ctx *x, char **ret_path, struct berth_error **err)
 {
 	/* user first (it grants the rights to join the rest), cgroup after the cgroup move, mnt last */
-	static const enum berth_ns_type order[] = {BERTH_NS_USER,    BERTH_NS_IPC,
-						   BERTH_NS_UTS,     BERTH_NS_NETWORK,
-						   BERTH_NS_CGROUP,  BERTH_NS_MOUNT};
+	static const enum berth_ns_type order[] = {BERTH_NS_USER,   BERTH_NS_IPC,
+						   BERTH_NS_UTS,    BERTH_NS_NETWORK,
+						   BERTH_NS_CGROUP, BERTH_NS_MOUNT};
 	struct berth_sync_msg m;
 	int r;
 
@@ -75,11 +75,11 @@ static int exec_setup(struct exec_ctx *x, char **ret_path, struct berth_error **
 	r = berth_process_apply_attrs(x->p, &x->c->spec->linux_, err);
 	if (r < 0)
 		return r;
+	if (chdir(x->p->cwd ? x->p->cwd : "/") < 0)
+		return berth_error_sys(err, errno, "chdir to cwd '%s'", x->p->cwd);
 	r = berth_process_find_executable(x->p, ret_path, err);
 	if (r < 0)
 		return r;
-	if (chdir(x->p->cwd ? x->p->cwd : "/") < 0)
-		return berth_error_sys(err, errno, "chdir to cwd '%s'", x->p->cwd);
 	if (x->seccomp && !x->p->no_new_privileges) {
 		r = berth_seccomp_load(x->seccomp, NULL, err);
 		if (r < 0)
@@ -126,8 +126,7 @@ static int restore_ns(int fd, int type)
 }
 
 int berth_container_exec(struct berth_container *c, const struct berth_process *p,
-			 const struct berth_exec_opts *eo, pid_t *ret_pid,
-			 struct berth_error **err)
+			 const struct berth_exec_opts *eo, pid_t *ret_pid, struct berth_error **err)
 {
 	struct exec_ctx x = {.c = c, .p = p, .eo = eo, .sync = -EBADF};
 	enum berth_status st = berth_container_status(c);
@@ -224,6 +223,9 @@ int berth_container_exec(struct berth_container *c, const struct berth_process *
 		r = berth_error_set(err, EPROTO, "sync: unexpected message %u", m.type);
 		goto out;
 	}
+	r = berth_process_apply_final_affinity(child, p, err);
+	if (r < 0)
+		goto out;
 	if (eo->pid_file) {
 		char buf[32];
 		snprintf(buf, sizeof(buf), "%d", (int)child);

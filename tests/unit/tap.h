@@ -30,20 +30,20 @@ static int tap_n, tap_failed;
 #define is(got, want, ...)                                                                         \
 	({                                                                                         \
 		int64_t _g = (int64_t)(got), _w = (int64_t)(want);                                 \
-		int _c = ok(_g == _w, __VA_ARGS__);                                                \
-		if (!_c)                                                                           \
+		int _same = ok(_g == _w, __VA_ARGS__);                                             \
+		if (!_same)                                                                        \
 			printf("#   got %" PRId64 ", want %" PRId64 "\n", _g, _w);                   \
-		_c;                                                                                \
+		_same;                                                                             \
 	})
 
 #define is_str(got, want, ...)                                                                     \
 	({                                                                                         \
 		const char *_g = (got), *_w = (want);                                              \
-		int _c = ok((_g == NULL && _w == NULL) || (_g && _w && strcmp(_g, _w) == 0),      \
-			    __VA_ARGS__);                                                          \
-		if (!_c)                                                                           \
+		int _same = ok((_g == NULL && _w == NULL) || (_g && _w && strcmp(_g, _w) == 0),   \
+			       __VA_ARGS__);                                                       \
+		if (!_same)                                                                        \
 			printf("#   got '%s', want '%s'\n", _g ? _g : "(null)", _w ? _w : "(null)"); \
-		_c;                                                                                \
+		_same;                                                                             \
 	})
 
 static inline int done_testing(void)
