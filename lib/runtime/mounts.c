@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <dirent.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -258,6 +260,48 @@ static int mount_idmapped(const struct berth_rootfs_ctx *ctx, int rootfd,
 
 /* ---- cgroup ------------------------------------------------------------------------------ */
 
+/*
+ * The hierarchies under /sys/fs/cgroup when the container has no cgroup object: "" for a
+ * cgroup2 host, else each directory there that is a cgroup mount (symlinks such as
+ * cpu -> cpu,cpuacct are left out; the co-mounted directory brings them back).
+ */
+static int host_hierarchies(char ***ret)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_strv_ char **v = NULL;
+	struct statfs sfs;
+	struct dirent *de;
+	int r;
+
+	if (statfs(BERTH_CGROUP_ROOT, &sfs) < 0)
+		return -errno;
+	if (sfs.f_type == CGROUP2_SUPER_MAGIC) {
+		r = berth_strv_push(&v, "");
+		if (r < 0)
+			return r;
+		*ret = TAKE_PTR(v);
+		return 0;
+	}
+	d = opendir(BERTH_CGROUP_ROOT);
+	if (!d)
+		return -errno;
+	while ((errno = 0, de = readdir(d))) {
+		struct stat sb;
+		if (de->d_name[0] == '.')
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(sb.st_mode))
+			continue;
+		r = berth_strv_push(&v, de->d_name);
+		if (r < 0)
+			return r;
+	}
+	if (errno)
+		return -errno;
+	*ret = TAKE_PTR(v);
+	return 0;
+}
+
 static int bind_ro_flags(const struct berth_mount *m, int fd)
 {
 	return berth_remount_bind(fd, (m->flags & BIND_REMOUNT_MASK) | MS_NOSUID | MS_NODEV |
@@ -273,27 +317,26 @@ static int bind_ro_flags(const struct berth_mount *m, int fd)
 static int mount_cgroup(const struct berth_rootfs_ctx *ctx, int rootfd, const struct berth_mount *m,
 			int *fd, struct berth_error **err)
 {
-	struct berth_cgroup *owned = NULL;
-	const struct berth_cgroup *cg = ctx->cgroup;
 	_cleanup_strv_ char **hier = NULL;
 	unsigned long flags = m->flags & ~(PROPAGATION_MASK | MS_BIND | MS_REC);
-	const char *cgpath;
+	const char *cgpath = "";
 	char p[32];
 	int r;
 
-	if (!cg) {
-		/* no cgroup of its own: show the hierarchy root */
-		r = berth_cgroup_new(NULL, "/", &owned, err);
+	if (ctx->cgroup) {
+		r = berth_cgroup_hierarchies(ctx->cgroup, &hier, err);
 		if (r < 0)
 			return berth_error_wrap(err, "mount 'cgroup' on '%s'", m->destination);
-		cg = owned;
+		cgpath = berth_cgroup_path(ctx->cgroup);
+	} else {
+		/* no cgroup of its own: show the hierarchies' roots */
+		r = host_hierarchies(&hier);
+		if (r < 0)
+			return berth_error_sys(err, -r, "mount 'cgroup' on '%s': list '%s'",
+					       m->destination, BERTH_CGROUP_ROOT);
 	}
-	r = berth_cgroup_hierarchies(cg, &hier, err);
-	cgpath = berth_cgroup_path(cg);
-	if (r < 0) {
-		berth_cgroup_free(owned);
-		return berth_error_wrap(err, "mount 'cgroup' on '%s'", m->destination);
-	}
+	if (!cgpath || strcmp(cgpath, "/") == 0)
+		cgpath = "";
 
 	if (hier && hier[0] && !hier[1] && hier[0][0] == '\0') {
 		_cleanup_free_ char *dir = NULL;
@@ -404,7 +447,6 @@ done:
 	    mount(NULL, berth_fd_path(*fd, p, sizeof(p)), NULL, m->propagation, NULL) < 0)
 		r = berth_error_sys(err, errno, "set propagation of '%s'", m->destination);
 out:
-	berth_cgroup_free(owned);
 	return r;
 }
 

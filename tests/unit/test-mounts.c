@@ -209,7 +209,7 @@ static void check(bool c, const char *fmt, ...)
 
 static void step(int r, struct berth_error *e, const char *what)
 {
-	check(r == 0, "%s%s%s", what, r ? ": " : "", r && e ? e->msg : "");
+	check(r == 0, "%s%s%s (%d)", what, r ? ": " : "", r && e ? e->msg : "", r);
 	if (r != 0)
 		_exit(1);
 }
@@ -598,15 +598,159 @@ static void live_no_pivot(void)
 	    .spec = &spec, .rootfs = rootfs, .bundle = bundle, .no_pivot = true};
 	struct berth_error *e = NULL;
 	char cwd[256];
+	int r;
 
-	step(berth_rootfs_prepare(&ctx, &e), e, "prepare");
-	step(berth_rootfs_pivot(&ctx, &e), e, "move + chroot");
-	step(berth_rootfs_finalize(&ctx, &e), e, "finalize");
+	r = berth_rootfs_prepare(&ctx, &e);
+	step(r, e, "prepare");
+	r = berth_rootfs_pivot(&ctx, &e);
+	step(r, e, "move + chroot");
+	r = berth_rootfs_finalize(&ctx, &e);
+	step(r, e, "finalize");
 	check(getcwd(cwd, sizeof(cwd)) && strcmp(cwd, "/") == 0, "cwd is '/'");
 	check(read_is("/marker", "root\n"), "'/' is the rootfs");
 	check(mount_fstype("/proc", "proc"), "proc mounted");
 	check(mkdir("/rw", 0755) == 0, "root stays writable without root.readonly");
 	check(is_dev("/dev/null", S_IFCHR, 1, 3, 0666), "default devices without a /dev mount");
+}
+
+/*
+ * A new user namespace (only uid/gid 0 mapped, to ourselves) with its own mount and pid
+ * namespaces but the host's network and ipc: mknod is refused (host nodes are bound instead),
+ * sysfs and mqueue cannot be mounted (binds of the host's instead).
+ */
+static void live_userns_inner(void)
+{
+	struct berth_mount mounts[] = {
+	    MNT("/proc", "proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL),
+	    MNT("/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"),
+	    MNT("/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+		"newinstance,ptmxmode=0666,mode=0620"),
+	    MNT("/sys", "sysfs", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, NULL),
+	    MNT("/mnt/bind", NULL, "bindsrc", MS_BIND | MS_RDONLY, NULL),
+	    MNT("/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL),
+	};
+	struct berth_device devs[] = {
+	    {.path = (char *)"/dev/fuse",
+	     .type = 'c',
+	     .major = 10,
+	     .minor = 229,
+	     .file_mode = 0600,
+	     .uid = BERTH_UNSET,
+	     .gid = BERTH_UNSET},
+	};
+	char *masked[] = {(char *)"/masked", NULL};
+	struct berth_spec spec = {.mounts = mounts, .n_mounts = ARRAY_SIZE(mounts)};
+	struct berth_rootfs_ctx ctx = {
+	    .spec = &spec, .rootfs = rootfs, .bundle = bundle, .new_userns = true};
+	struct berth_error *e = NULL;
+	int r;
+
+	struct statfs sfs;
+	/* the mqueue fallback binds the host's /dev/mqueue, which this host may not have */
+	bool host_mqueue = statfs("/dev/mqueue", &sfs) == 0 && sfs.f_type == 0x19800202;
+
+	mounts[4].bind = true;
+	if (!host_mqueue)
+		spec.n_mounts--;
+	spec.root_readonly = true;
+	spec.linux_.devices = devs;
+	spec.linux_.n_devices = 1;
+	spec.linux_.masked_paths = masked;
+	r = berth_rootfs_prepare(&ctx, &e);
+	step(r, e, "prepare");
+	r = berth_rootfs_pivot(&ctx, &e);
+	step(r, e, "pivot");
+	r = berth_rootfs_finalize(&ctx, &e);
+	step(r, e, "finalize");
+	check(read_is("/marker", "root\n"), "'/' is the rootfs");
+	check(getpid() == 1 && mount_fstype("/proc", "proc"), "proc of the new pid namespace");
+	check(is_dev("/dev/null", S_IFCHR, 1, 3, (mode_t)-1) &&
+		  mount_fstype("/dev/null", "devtmpfs"),
+	      "/dev/null is the host's node, bound");
+	check(is_dev("/dev/fuse", S_IFCHR, 10, 229, (mode_t)-1),
+	      "linux.devices bound from the host");
+	check(mount_fstype("/sys", "sysfs") && access("/sys/kernel", F_OK) == 0 &&
+		  mount_has_opt("/sys", "ro"),
+	      "sysfs fell back to a read-only bind of the host's /sys");
+	check(!host_mqueue || mount_fstype("/dev/mqueue", "mqueue"), "mqueue fell back to a bind");
+	check(mount_has_opt("/mnt/bind", "ro") && read_is("/mnt/bind/hello", "hello\n"),
+	      "bind remounted ro in the user namespace");
+	check(erofs_mkdir("/newdir"), "root.readonly in the user namespace");
+	check(dir_empty("/masked"), "maskedPaths in the user namespace");
+}
+
+static void live_userns(void)
+{
+	int status = 0;
+	pid_t pid;
+
+	/* the mount namespace made by run_child belongs to the host's user namespace: redo it */
+	if (unshare(CLONE_NEWUSER) < 0) {
+		check(false, "unshare(CLONE_NEWUSER): %s", strerror(errno));
+		_exit(1);
+	}
+	if (berth_write_file_at(AT_FDCWD, "/proc/self/setgroups", "deny", 4, NULL) < 0 ||
+	    berth_write_file_at(AT_FDCWD, "/proc/self/uid_map", "0 0 1", 5, NULL) < 0 ||
+	    berth_write_file_at(AT_FDCWD, "/proc/self/gid_map", "0 0 1", 5, NULL) < 0) {
+		check(false, "write id maps: %s", strerror(errno));
+		_exit(1);
+	}
+	if (unshare(CLONE_NEWNS | CLONE_NEWPID) < 0) {
+		check(false, "unshare(CLONE_NEWNS|CLONE_NEWPID): %s", strerror(errno));
+		_exit(1);
+	}
+	pid = fork();
+	if (pid < 0)
+		_exit(1);
+	if (pid == 0) {
+		live_userns_inner();
+		_exit(child_failed);
+	}
+	berth_waitpid(pid, 0, &status);
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+}
+
+/* The container's own cgroup: each hierarchy shows its directory, read-only. */
+static char cg_path[64];
+
+static void live_cgroup(void)
+{
+	struct berth_mount mounts[] = {
+	    MNT("/proc", "proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL),
+	    MNT("/sys/fs/cgroup", "cgroup", "cgroup", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY,
+		NULL),
+	};
+	struct berth_spec spec = {.mounts = mounts, .n_mounts = ARRAY_SIZE(mounts)};
+	struct berth_rootfs_ctx ctx = {.spec = &spec, .rootfs = rootfs, .bundle = bundle};
+	struct berth_cgroup *cg = NULL;
+	struct berth_error *e = NULL;
+	char **hier = NULL, want[32], *procs = NULL;
+	int r;
+
+	r = berth_cgroup_new(NULL, cg_path, &cg, &e);
+	step(r, e, "cgroup new");
+	r = berth_cgroup_create(cg, NULL, getpid(), &e);
+	step(r, e, "cgroup create");
+	r = berth_cgroup_hierarchies(cg, &hier, &e);
+	step(r, e, "cgroup hierarchies");
+	ctx.cgroup = cg;
+	r = berth_rootfs_prepare(&ctx, &e);
+	step(r, e, "prepare");
+	r = berth_rootfs_pivot(&ctx, &e);
+	step(r, e, "pivot");
+	snprintf(want, sizeof(want), "%d\n", (int)getpid());
+	for (char **h = hier; h && *h; h++) {
+		const char *dir = **h ? pathf("/sys/fs/cgroup/%s", *h) : "/sys/fs/cgroup";
+		procs = NULL;
+		r = berth_read_file_at(AT_FDCWD, pathf("%s/cgroup.procs", dir), 1 << 20, &procs,
+				       NULL, NULL);
+		check(r == 0 && strcmp(procs, want) == 0,
+		      "hierarchy '%s' shows the container's own cgroup", *h);
+		free(procs);
+		check(mount_has_opt(dir, "ro") && erofs_mkdir(pathf("%s/sub", dir)),
+		      "hierarchy '%s' is read-only", *h);
+	}
+	check(hier && hier[0], "at least one hierarchy");
 }
 
 static void live_errors(void)
@@ -661,6 +805,16 @@ int main(void)
 		run_child("live", live_full, 40);
 		run_child("no-pivot", live_no_pivot, 5);
 		run_child("errors", live_errors, 2);
+		run_child("userns", live_userns, 12);
+		snprintf(cg_path, sizeof(cg_path), "/berth-test-mounts-%d", (int)getpid());
+		run_child("cgroup", live_cgroup, 6);
+		{
+			struct berth_cgroup *cg = NULL;
+			if (berth_cgroup_new(NULL, cg_path, &cg, NULL) == 0) {
+				ok(berth_cgroup_destroy(cg, NULL) == 0, "cgroup: removed");
+				berth_cgroup_free(cg);
+			}
+		}
 	} else {
 		printf("# not root: live mount tests skipped\n");
 	}
