@@ -571,7 +571,7 @@ static void test_find_executable(void)
 {
 	char tmpl[] = "/tmp/berth-test-process-XXXXXX";
 	char *dir = mkdtemp(tmpl);
-	char env_path[PATH_MAX + 16], want[PATH_MAX + 64], sub[PATH_MAX], oldcwd[PATH_MAX];
+	char env_path[3 * PATH_MAX], want[PATH_MAX + 64], sub[PATH_MAX], oldcwd[PATH_MAX];
 	char *env[] = {"HOME=/", env_path, NULL};
 	char *args[] = {"tool", NULL};
 	struct berth_process p = new_process();
