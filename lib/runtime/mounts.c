@@ -563,6 +563,24 @@ int berth_mount_one(const struct berth_rootfs_ctx *ctx, int rootfd, const struct
 		/* a file is bound onto a file, anything else onto a directory */
 		file = !S_ISDIR(sb.st_mode);
 	}
+	if (m->flags & MS_REMOUNT) {
+		/* "remount": change what is already mounted at the destination */
+		r = berth_root_open(rootfd, m->destination, 0, &fd);
+		if (r < 0)
+			return berth_error_sys(err, -r, "remount '%s' on '%s'", mount_name(m),
+					       m->destination);
+		if (bind) {
+			r = berth_remount_bind(fd, m->flags);
+			if (r < 0)
+				return berth_error_sys(err, -r, "remount '%s' on '%s'",
+						       mount_name(m), m->destination);
+		} else if (mount(NULL, berth_fd_path(fd, p, sizeof(p)), NULL,
+				 m->flags & ~(PROPAGATION_MASK | MS_BIND | MS_REC), m->data) < 0) {
+			return berth_error_sys(err, errno, "remount '%s' on '%s'", mount_name(m),
+					       m->destination);
+		}
+		return finish_mount(rootfd, m, false, &fd, err);
+	}
 	r = berth_root_mkpath(rootfd, m->destination, file, &fd);
 	if (r < 0)
 		return berth_error_sys(err, -r, "mount '%s' on '%s': create mount point",

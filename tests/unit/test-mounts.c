@@ -409,6 +409,8 @@ static void live_full(void)
 	    MNT("/evil2/sub", "tmpfs", "tmpfs", 0, NULL),
 	    MNT("/sys/fs/cgroup", "cgroup", "cgroup", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY,
 		NULL),
+	    MNT("/dev/shm", "tmpfs", NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		"size=1024k"),
 	};
 	/* on-disk id container_id shows as host_id (the kernel maps it "out" of the namespace) */
 	struct berth_id_mapping idmap = {.container_id = 0, .host_id = 1000, .size = 1};
@@ -580,6 +582,8 @@ static void live_full(void)
 	check(open("/proc/sys/kernel/hostname", O_WRONLY | O_CLOEXEC) < 0 && errno == EROFS,
 	      "readonlyPaths: /proc/sys is EROFS");
 	check(erofs_mkdir("/dev/shm/x"), "readonlyPaths: /dev/shm is EROFS");
+	check(statfs("/dev/shm", &sfs) == 0 && sfs.f_blocks * sfs.f_bsize == 1024 * 1024,
+	      "'remount' changed the tmpfs already at /dev/shm (size=1024k)");
 	check(mount_has_opt("/dev/shm", "nosuid") && mount_has_opt("/dev/shm", "nodev"),
 	      "readonlyPaths: kept nosuid,nodev");
 	check(is_dev("/proc/uptime", S_IFCHR, 1, 3, (mode_t)-1) && read_is("/proc/uptime", ""),
