@@ -14,7 +14,7 @@
  *   prestart + createRuntime hooks <------  HOOKS
  *   HOOKS_DONE (init's host pid) -------->  createContainer hooks, pivot_root
  *   pty to the console socket   <--------  PTY (terminal: true)
- *                                            rootfs_finalize, hostname, sysctl, rlimits, attrs,
+ *                                            hostname, sysctl, rootfs_finalize, rlimits, attrs,
  *                                            executable lookup, cwd
  *   state.json, pid file        <--------  READY, then blocks opening exec.fifo for writing
  *
@@ -396,13 +396,14 @@ static int init_setup(struct init_ctx *x, char **ret_path, struct berth_error **
 		if (r < 0)
 			return berth_error_sys(err, -r, "send the pty");
 	}
-	r = berth_rootfs_finalize(&rc, err);
-	if (r < 0)
-		return r;
+	/* sysctls before finalize: readonlyPaths usually makes /proc/sys read-only */
 	r = set_names(s, err);
 	if (r < 0)
 		return r;
 	r = set_sysctls(&s->linux_, err);
+	if (r < 0)
+		return r;
+	r = berth_rootfs_finalize(&rc, err);
 	if (r < 0)
 		return r;
 	r = berth_process_apply_rlimits(s->process, err);
