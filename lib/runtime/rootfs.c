@@ -390,7 +390,8 @@ int berth_rootfs_prepare(const struct berth_rootfs_ctx *ctx, struct berth_error 
 		prop = MS_SLAVE | MS_REC;
 	if (mount(NULL, "/", NULL, prop, NULL) < 0)
 		return berth_error_sys(err, errno, "set propagation of '/'");
-	if (prop & MS_SHARED) {
+	/* a non-recursive value leaves the mount holding the rootfs as the host had it */
+	if ((prop & MS_SHARED) || !(prop & MS_REC)) {
 		r = make_parent_mount_private(ctx->rootfs, err);
 		if (r < 0)
 			return r;
