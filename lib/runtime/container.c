@@ -135,9 +135,19 @@ static int enter_namespaces_slow(struct init_ctx *x, struct berth_error **err)
 	bool fork_needed = false;
 	int r;
 
-	r = setns_one(x, BERTH_NS_USER, err);
-	if (r < 0)
-		return r;
+	if (x->ns_fds[BERTH_NS_USER] >= 0) {
+		r = setns_one(x, BERTH_NS_USER, err);
+		if (r < 0)
+			return r;
+		/*
+		 * setns keeps our host ids, which the joined namespace does not map: files made
+		 * from here (mount points, /dev) would fail with EOVERFLOW.  Be its root.
+		 */
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			return berth_error_sys(err, errno,
+					       "become root in user namespace '%s' (is 0 mapped?)",
+					       x->c->spec->linux_.namespaces[BERTH_NS_USER].path);
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(joins); i++) {
 		r = setns_one(x, joins[i], err);
 		if (r < 0)
@@ -780,6 +790,29 @@ int berth_container_create(const struct berth_runtime_opts *o, const char *id,
 	r = berth_cgroup_new(o->cgroup_root, cgpath, &c->cgroup, err);
 	if (r < 0)
 		goto fail;
+	{
+		/*
+		 * A cgroup with processes in it belongs to someone else (another container with
+		 * the same cgroupsPath, under another --root): sharing it would let our delete, or
+		 * the clean-up of a failed create, kill their processes.
+		 */
+		_cleanup_free_ pid_t *busy = NULL;
+		size_t n_busy = 0;
+		r = berth_cgroup_pids(c->cgroup, &busy, &n_busy, err);
+		if (r == -ENOENT) {
+			if (err)
+				berth_error_freep(err);
+			r = 0;
+		}
+		if (r >= 0 && n_busy > 0)
+			r = berth_error_set(err, EBUSY,
+					    "cgroup '%s' is not empty: %zu process(es) in it",
+					    berth_cgroup_path(c->cgroup), n_busy);
+		if (r < 0) {
+			berth_cgroup_free(TAKE_PTR(c->cgroup));
+			goto fail;
+		}
+	}
 	if (c->spec->linux_.seccomp) {
 		r = berth_seccomp_compile(c->spec->linux_.seccomp, &x.seccomp, err);
 		if (r < 0) {
