@@ -45,6 +45,15 @@ static json_t *group(json_t *res, const char *name)
 	return g;
 }
 
+/* The long option that maps to ch, for messages (optarg may be a separate argv element). */
+static const char *flag_name(const struct option *opts, int ch)
+{
+	for (; opts->name; opts++)
+		if (opts->val == ch)
+			return opts->name;
+	return "?";
+}
+
 int cmd_update(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -56,8 +65,8 @@ int cmd_update(struct cli *cli, int argc, char **argv)
 		{"kernel-memory-tcp", required_argument, NULL, OPT_KMEM_TCP},
 		{"cpu-quota", required_argument, NULL, OPT_QUOTA},
 		{"cpu-period", required_argument, NULL, OPT_PERIOD},
-		{"cpu-share", required_argument, NULL, OPT_SHARES},
 		{"cpu-shares", required_argument, NULL, OPT_SHARES},
+		{"cpu-share", required_argument, NULL, OPT_SHARES},
 		{"cpu-rt-period", required_argument, NULL, OPT_RT_PERIOD},
 		{"cpu-rt-runtime", required_argument, NULL, OPT_RT_RUNTIME},
 		{"cpuset-cpus", required_argument, NULL, OPT_CPUS},
@@ -102,7 +111,7 @@ int cmd_update(struct cli *cli, int argc, char **argv)
 								      INT64_MAX, &v);
 		if (r < 0)
 			return cli_usage(cli, "invalid value '%s' for --%s", optarg,
-					 opts[0].name == NULL ? "" : argv[optind - 1] + 2);
+					 flag_name(opts, ch));
 		json_object_set_new(group(res, fields[i].group), fields[i].key, json_integer(v));
 		flags = true;
 	}
