@@ -1916,22 +1916,43 @@ static int rewrite_big_integers(const char *data, size_t len, char **ret, size_t
 	return 0;
 }
 
-int berth_spec_parse(const char *data, size_t len, struct berth_spec **ret,
-		     struct berth_error **err)
+int berth_spec_json_parse(const char *data, size_t len, json_t **ret, struct berth_error **err)
 {
 	_cleanup_free_ char *rewritten = NULL;
-	_cleanup_spec_ struct berth_spec *s = NULL;
 	size_t rlen = 0;
-	json_t *j;
 	int r;
 
 	if (len > BERTH_SPEC_MAX_SIZE)
-		return berth_error_set(err, EFBIG, "config larger than %u bytes",
-				       BERTH_SPEC_MAX_SIZE);
+		return berth_error_set(err, EFBIG, "larger than %u bytes", BERTH_SPEC_MAX_SIZE);
 	r = rewrite_big_integers(data, len, &rewritten, &rlen);
 	if (r < 0)
 		return oom(err);
-	r = berth_json_parse(rewritten ? rewritten : data, rewritten ? rlen : len, &j, err);
+	return berth_json_parse(rewritten ? rewritten : data, rewritten ? rlen : len, ret, err);
+}
+
+int berth_spec_json_load_file(const char *path, json_t **ret, struct berth_error **err)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	int r;
+
+	r = berth_read_file_at(AT_FDCWD, path, BERTH_SPEC_MAX_SIZE, &data, &len, err);
+	if (r < 0)
+		return r;
+	r = berth_spec_json_parse(data, len, ret, err);
+	if (r < 0)
+		return berth_error_wrap(err, "parse '%s'", path);
+	return 0;
+}
+
+int berth_spec_parse(const char *data, size_t len, struct berth_spec **ret,
+		     struct berth_error **err)
+{
+	_cleanup_spec_ struct berth_spec *s = NULL;
+	json_t *j;
+	int r;
+
+	r = berth_spec_json_parse(data, len, &j, err);
 	if (r < 0)
 		return r;
 	s = calloc(1, sizeof(*s));

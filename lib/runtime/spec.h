@@ -214,6 +214,16 @@ int berth_spec_parse(const char *data, size_t len, struct berth_spec **ret,
 /* Read and parse the config.json of a bundle directory. */
 int berth_spec_load_bundle(const char *bundle, struct berth_spec **ret, struct berth_error **err);
 
+/*
+ * Parse JSON text as berth_spec_parse does: at most BERTH_SPEC_MAX_SIZE bytes, and integer
+ * literals up to 2^64-1 (jansson alone refuses those above INT64_MAX; they arrive as the int64 of
+ * the same bits, which the uint64 fields read back).  Use these to load the JSON given to
+ * berth_process_parse and berth_resources_parse: a process.json from podman may hold an rlimit of
+ * 18446744073709551615.
+ */
+int berth_spec_json_parse(const char *data, size_t len, json_t **ret, struct berth_error **err);
+int berth_spec_json_load_file(const char *path, json_t **ret, struct berth_error **err);
+
 /* Parse a "process" object alone (berth-runtime exec --process FILE). */
 int berth_process_parse(json_t *j, struct berth_process **ret, struct berth_error **err);
 

@@ -986,8 +986,10 @@ static void test_standalone(void)
 	struct berth_error *err = NULL;
 	struct berth_process *p = NULL;
 	struct berth_resources *res = NULL;
-	_cleanup_free_ char *t1 = q("{'args': ['ls', '-l'], 'cwd': '/tmp', 'env': ['A=b'],"
-				    " 'user': {'uid': 5}}");
+	_cleanup_free_ char *t1 =
+	    q("{'args': ['ls', '-l'], 'cwd': '/tmp', 'env': ['A=b'],"
+	      " 'user': {'uid': 5}, 'rlimits': [{'type': 'RLIMIT_CORE',"
+	      " 'soft': 18446744073709551615, 'hard': 18446744073709551615}]}");
 	_cleanup_free_ char *t2 = q("{'args': ['ls'], 'cwd': 'tmp'}");
 	_cleanup_free_ char *t3 = q("{'memory': {'limit': 1048576, 'swappiness': -1},"
 				    " 'cpu': {'quota': -1}, 'pids': {'limit': -1}}");
@@ -996,7 +998,9 @@ static void test_standalone(void)
 	json_t *j;
 	int r;
 
-	j = json_loads(t1, 0, &je);
+	/* a process.json as podman writes it for exec, rlimits of 2^64-1 included */
+	r = berth_spec_json_parse(t1, strlen(t1), &j, &err);
+	ok(r == 0, "process JSON with a uint64 literal loads");
 	r = berth_process_parse(j, &p, &err);
 	ok(r == 0 && p && p->uid == 5 && berth_streq(p->args[1], "-l") &&
 	       berth_streq(p->cwd, "/tmp"),
