@@ -143,11 +143,21 @@ static int write_id_map(pid_t pid, const char *file, const struct berth_id_mappi
 /*
  * An idmapped mount needs a user namespace holding the mapping: make one in a short-lived
  * child, write its maps, and keep only an fd to the namespace.
+ *
+ * The child's pid as fork() returns it is the one in our (maybe new) pid namespace, while the
+ * /proc mounted now may be the host's, where that number is another process.  The child reads
+ * its own number from /proc/self and sends it: that is the one to use under this /proc.
  */
+struct userns_ready {
+	char ok;
+	int proc_pid;
+};
+
 static int make_userns(const struct berth_id_mapping *uids, size_t n_uids,
 		       const struct berth_id_mapping *gids, size_t n_gids, int *ret_fd)
 {
 	int ready[2] = {-1, -1}, hold[2] = {-1, -1};
+	struct userns_ready msg = {0};
 	char path[64], c = 0;
 	pid_t pid;
 	int r = 0, fd = -1, status;
@@ -164,9 +174,18 @@ static int make_userns(const struct berth_id_mapping *uids, size_t n_uids,
 		goto out;
 	}
 	if (pid == 0) {
-		char ok = unshare(CLONE_NEWUSER) == 0 ? 1 : 0;
+		char self[32];
+		ssize_t n = readlink("/proc/self", self, sizeof(self) - 1);
+		int64_t v = 0;
+
 		close(hold[1]);
-		if (write(ready[1], &ok, 1) != 1)
+		if (n > 0) {
+			self[n] = '\0';
+			if (berth_parse_int64(self, 1, INT_MAX, &v) == 0)
+				msg.proc_pid = (int)v;
+		}
+		msg.ok = msg.proc_pid > 0 && unshare(CLONE_NEWUSER) == 0;
+		if (write(ready[1], &msg, sizeof(msg)) != (ssize_t)sizeof(msg))
 			_exit(1);
 		/* wait until the parent has opened our namespace and closes its end */
 		while (read(hold[0], &c, 1) < 0 && errno == EINTR)
@@ -177,15 +196,15 @@ static int make_userns(const struct berth_id_mapping *uids, size_t n_uids,
 	ready[1] = -1;
 	close(hold[0]);
 	hold[0] = -1;
-	if (read(ready[0], &c, 1) != 1 || c != 1) {
+	if (read(ready[0], &msg, sizeof(msg)) != (ssize_t)sizeof(msg) || !msg.ok) {
 		r = -EPERM;
 		goto reap;
 	}
-	r = write_id_map(pid, "uid_map", uids, n_uids);
+	r = write_id_map(msg.proc_pid, "uid_map", uids, n_uids);
 	if (r == 0)
-		r = write_id_map(pid, "gid_map", gids, n_gids);
+		r = write_id_map(msg.proc_pid, "gid_map", gids, n_gids);
 	if (r == 0) {
-		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", msg.proc_pid);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			r = -errno;
