@@ -235,7 +235,7 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 			code = cli_usage(cli, "--process and a command line cannot go together");
 			goto out;
 		}
-		r = berth_json_load_file(f.process_file, BERTH_SPEC_MAX_SIZE, &pj, &err);
+		r = berth_spec_json_load_file(f.process_file, &pj, &err);
 		if (r < 0) {
 			code = cli_fail(cli, err);
 			goto out;

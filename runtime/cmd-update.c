@@ -131,7 +131,7 @@ int cmd_update(struct cli *cli, int argc, char **argv)
 		if (fd > 0)
 			close(fd);
 		json_decref(TAKE_PTR(res));
-		if (r < 0 || berth_json_parse(data, len, &res, &err) < 0) {
+		if (r < 0 || berth_spec_json_parse(data, len, &res, &err) < 0) {
 			berth_error_wrap(&err, "resources '%s'", file);
 			return cli_fail(cli, err);
 		}
