@@ -732,6 +732,8 @@ int berth_container_create(const struct berth_runtime_opts *o, const char *id,
 	struct init_ctx x = {.sync = -EBADF, .fifo_fd = -EBADF, .listener_sock = -EBADF};
 	int sv[2] = {-EBADF, -EBADF};
 	bool state_made = false;
+	/* the cgroup is ours to remove on failure: it had no process of anyone else */
+	bool cgroup_ours = false;
 	pid_t child = 0, init = 0;
 	int r;
 
@@ -790,29 +792,6 @@ int berth_container_create(const struct berth_runtime_opts *o, const char *id,
 	r = berth_cgroup_new(o->cgroup_root, cgpath, &c->cgroup, err);
 	if (r < 0)
 		goto fail;
-	{
-		/*
-		 * A cgroup with processes in it belongs to someone else (another container with
-		 * the same cgroupsPath, under another --root): sharing it would let our delete, or
-		 * the clean-up of a failed create, kill their processes.
-		 */
-		_cleanup_free_ pid_t *busy = NULL;
-		size_t n_busy = 0;
-		r = berth_cgroup_pids(c->cgroup, &busy, &n_busy, err);
-		if (r == -ENOENT) {
-			if (err)
-				berth_error_freep(err);
-			r = 0;
-		}
-		if (r >= 0 && n_busy > 0)
-			r = berth_error_set(err, EBUSY,
-					    "cgroup '%s' is not empty: %zu process(es) in it",
-					    berth_cgroup_path(c->cgroup), n_busy);
-		if (r < 0) {
-			berth_cgroup_free(TAKE_PTR(c->cgroup));
-			goto fail;
-		}
-	}
 	if (c->spec->linux_.seccomp) {
 		r = berth_seccomp_compile(c->spec->linux_.seccomp, &x.seccomp, err);
 		if (r < 0) {
@@ -842,6 +821,28 @@ int berth_container_create(const struct berth_runtime_opts *o, const char *id,
 		goto fail;
 	}
 	state_made = true;
+	{
+		/*
+		 * A cgroup with processes in it belongs to someone else (another container with
+		 * the same cgroupsPath, under another --root): sharing it would let our delete, or
+		 * the clean-up of a failed create, kill their processes.
+		 */
+		_cleanup_free_ pid_t *busy = NULL;
+		size_t n_busy = 0;
+		r = berth_cgroup_pids(c->cgroup, &busy, &n_busy, err);
+		if (r == -ENOENT) {
+			if (err)
+				berth_error_freep(err);
+			r = 0;
+		}
+		if (r >= 0 && n_busy > 0)
+			r = berth_error_set(err, EBUSY,
+					    "cgroup '%s' is not empty: %zu process(es) in it",
+					    berth_cgroup_path(c->cgroup), n_busy);
+		if (r < 0)
+			goto fail;
+	}
+	cgroup_ours = true;
 	c->created = berth_rfc3339_now();
 	c->owner = getuid();
 	c->systemd_cgroup = o->systemd_cgroup;
@@ -912,7 +913,7 @@ fail:
 		kill(child, SIGKILL);
 		berth_waitpid(child, 0, NULL);
 	}
-	if (c->cgroup)
+	if (c->cgroup && cgroup_ours)
 		berth_cgroup_destroy(c->cgroup, NULL);
 	if (state_made)
 		berth_rm_rf(c->state_dir, NULL);
