@@ -244,6 +244,63 @@ static int set_sysctls(const struct berth_linux *l, struct berth_error **err)
 	return 0;
 }
 
+/*
+ * A sysctl is only the container's if it lives in one of its own namespaces; any other one
+ * would change the host.  The namespaced sets are the kernel's (ipc: kernel.{msg,sem,shm}*,
+ * fs.mqueue; network: net.*; uts: kernel.domainname).
+ */
+static int check_sysctls(const struct berth_linux *l, struct berth_error **err)
+{
+	static const char *const ipc_keys[] = {
+	    "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+	    "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
+	const struct berth_namespace *ns = l->namespaces;
+
+	for (size_t i = 0; i < l->n_sysctl; i++) {
+		char key[256];
+		size_t len = strlen(l->sysctl[i].key);
+		bool ipc = false;
+
+		if (len >= sizeof(key))
+			return berth_error_set(err, EINVAL, "sysctl '%.64s...': name too long",
+					       l->sysctl[i].key);
+		/* net/ipv4/ip_forward and net.ipv4.ip_forward name the same file */
+		for (size_t k = 0; k <= len; k++)
+			key[k] = l->sysctl[i].key[k] == '/' ? '.' : l->sysctl[i].key[k];
+		for (size_t k = 0; k < ARRAY_SIZE(ipc_keys); k++)
+			if (strcmp(key, ipc_keys[k]) == 0)
+				ipc = true;
+		if (ipc || strncmp(key, "fs.mqueue.", 10) == 0) {
+			if (!ns[BERTH_NS_IPC].present)
+				return berth_error_set(err, EINVAL,
+						       "sysctl '%s' is not allowed in the host's "
+						       "ipc namespace",
+						       l->sysctl[i].key);
+		} else if (strncmp(key, "net.", 4) == 0) {
+			if (!ns[BERTH_NS_NETWORK].present)
+				return berth_error_set(err, EINVAL,
+						       "sysctl '%s' is not allowed in the host's "
+						       "network namespace",
+						       l->sysctl[i].key);
+		} else if (strcmp(key, "kernel.domainname") == 0) {
+			if (!ns[BERTH_NS_UTS].present)
+				return berth_error_set(err, EINVAL,
+						       "sysctl '%s' is not allowed in the host's "
+						       "uts namespace",
+						       l->sysctl[i].key);
+		} else if (strcmp(key, "kernel.hostname") == 0) {
+			return berth_error_set(err, EINVAL,
+					       "sysctl '%s' is not allowed: use the hostname field",
+					       l->sysctl[i].key);
+		} else {
+			return berth_error_set(err, EINVAL,
+					       "sysctl '%s' is not in a separate kernel namespace",
+					       l->sysctl[i].key);
+		}
+	}
+	return 0;
+}
+
 static int set_names(const struct berth_spec *s, struct berth_error **err)
 {
 	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
@@ -406,6 +463,12 @@ static int init_setup(struct init_ctx *x, char **ret_path, struct berth_error **
 		if (r < 0)
 			return berth_error_sys(err, -r, "send the pty");
 	}
+	/* a cwd missing from the rootfs is made (as runc does), before the root turns read-only */
+	if (s->process->cwd && access(s->process->cwd, F_OK) < 0 && errno == ENOENT) {
+		r = berth_mkdir_p(s->process->cwd, 0755, err);
+		if (r < 0)
+			return berth_error_wrap(err, "create cwd '%s'", s->process->cwd);
+	}
 	/* sysctls before finalize: readonlyPaths usually makes /proc/sys read-only */
 	r = set_names(s, err);
 	if (r < 0)
@@ -541,6 +604,8 @@ static int check_spec(const struct berth_spec *s, const struct berth_create_opts
 	if (!ns[BERTH_NS_USER].present && (s->linux_.n_uid_mappings || s->linux_.n_gid_mappings))
 		return berth_error_set(err, EINVAL,
 				       "uid/gid mappings given, but no user namespace");
+	if (check_sysctls(&s->linux_, err) < 0)
+		return -EINVAL;
 	if ((s->linux_.time_monotonic.present || s->linux_.time_boottime.present) &&
 	    (!ns[BERTH_NS_TIME].present || ns[BERTH_NS_TIME].path))
 		return berth_error_set(err, EINVAL, "timeOffsets need a new time namespace");
