@@ -1,0 +1,371 @@
+"""Bad and hostile input to berth-runtime: each fails with exit code 1, says why on stderr, writes
+the error to the --log as a JSON line, and leaves nothing behind (the runtime fixture checks: no
+state entry, no cgroup named after the id, no process, no mount).  Failures are provoked at
+different stages of create: parsing, validation, namespace paths, hooks, the executable lookup.
+"""
+
+import json
+import os
+import re
+import socket
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from berth import cgroups_named, new_id, runtime_binary, wait_until
+
+
+def failed_create(runtime, bundle, cid=None, extra=(), want=None):
+    """create must fail with exit 1, a message (containing `want`), the same message as the
+    last JSON log line, and no state entry for the id."""
+    cid = cid if cid is not None else new_id()
+    valid = bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_+.-]{0,254}", cid)) and cid not in (".", "..")
+    if valid:
+        runtime.track(cid)  # invalid ids are never made: nothing by that name to look for
+    p = runtime.run("create", "--bundle", getattr(bundle, "path", bundle), *extra, cid,
+                    check=False)
+    assert p.returncode == 1, (p.returncode, p.stdout, p.stderr)
+    msg = p.stderr.strip()
+    assert msg, "no message on stderr"
+    if want:
+        assert want in msg, msg
+    entries = runtime.log_entries()
+    assert entries and entries[-1]["level"] == "error", entries[-1:]
+    assert entries[-1]["msg"] and entries[-1]["msg"] in msg
+    if valid:
+        assert not (runtime.root / cid).exists()
+        assert not cgroups_named([cid])
+    if runtime.root.exists():
+        assert not [e for e in os.listdir(runtime.root) if not e.startswith(".")]
+    return p
+
+
+# ---- config.json ---------------------------------------------------------------------------
+
+
+def test_malformed_json(runtime, bundle):
+    bundle.write_raw('{"ociVersion": "1.0.2", "process": {')
+    failed_create(runtime, bundle, want="config.json")
+
+
+def test_empty_and_non_object_config(runtime, bundle):
+    for text in ("", "[]", "42", '"x"', "null"):
+        bundle.write_raw(text)
+        failed_create(runtime, bundle)
+
+
+@pytest.mark.parametrize("path,value", [
+    (("process", "args"), "sh"),
+    (("process", "args"), [1, 2]),
+    (("process", "terminal"), "yes"),
+    (("process", "user", "uid"), "root"),
+    (("process", "user", "uid"), -1),
+    (("process", "env"), {"A": "b"}),
+    (("root", "path"), 7),
+    (("hostname",), ["x"]),
+    (("mounts",), {"destination": "/x"}),
+    (("linux", "namespaces"), [{"type": "bogus"}]),
+    (("linux", "resources", "memory"), {"limit": "lots"}),
+    (("process", "capabilities", "bounding"), ["CAP_NOT_A_CAP"]),
+    (("process", "rlimits"), [{"type": "RLIMIT_BOGUS", "hard": 1, "soft": 1}]),
+])
+def test_wrong_field_types(runtime, bundle, path, value):
+    obj = bundle.config
+    for k in path[:-1]:
+        obj = obj.setdefault(k, {})
+    obj[path[-1]] = value
+    bundle.write()
+    failed_create(runtime, bundle)
+
+
+def test_missing_config(runtime, tmp_path):
+    d = tmp_path / "empty-bundle"
+    d.mkdir()
+    failed_create(runtime, d, want="config.json")
+    failed_create(runtime, tmp_path / "no-such-dir")
+
+
+def test_missing_rootfs(runtime, bundle):
+    bundle.config["root"]["path"] = "nope"
+    bundle.write()
+    failed_create(runtime, bundle, want="nope")
+
+
+def test_rootfs_is_a_file(runtime, bundle):
+    (bundle.path / "afile").write_text("x")
+    bundle.config["root"]["path"] = "afile"
+    bundle.write()
+    failed_create(runtime, bundle, want="not a directory")
+
+
+def test_missing_process(runtime, bundle):
+    del bundle.config["process"]
+    bundle.write()
+    failed_create(runtime, bundle, want="process")
+
+
+def test_missing_args(runtime, bundle):
+    bundle.config["process"]["args"] = []
+    bundle.write()
+    failed_create(runtime, bundle)
+
+
+def test_huge_config_refused(runtime, bundle):
+    bundle.config["annotations"] = {"pad": "x" * (20 << 20)}
+    bundle.write()
+    p = failed_create(runtime, bundle)
+    assert "large" in p.stderr or "big" in p.stderr or "size" in p.stderr, p.stderr
+
+
+def test_deeply_nested_config_refused(runtime, bundle):
+    text = json.dumps(bundle.config)
+    deep = "[" * 100000 + "]" * 100000
+    bundle.write_raw(text[:-1] + ', "annotations": {"a": ' + deep + "}}")
+    failed_create(runtime, bundle)
+
+
+# ---- ids -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cid", ["a/b", "../escape", "..", ".", "-dash", "sp ace", "x\ny",
+                                 "a" * 1025, "é"])
+def test_bad_ids(runtime, bundle, cid):
+    p = failed_create(runtime, bundle, cid=cid)
+    assert "id" in p.stderr
+    # nothing appeared next to or above the state directory
+    assert not (runtime.root.parent / "escape").exists()
+
+
+def test_empty_id(runtime, bundle):
+    failed_create(runtime, bundle, cid="")
+
+
+def test_long_but_valid_id(runtime, bundle):
+    # 300 characters pass the id rules but exceed a file name's limit: a clean failure
+    cid = "l" + "o" * 299
+    runtime.track(cid)
+    p = runtime.run("create", "--bundle", bundle.path, cid, check=False)
+    if p.returncode == 0:
+        runtime.delete(cid, force=True)
+    else:
+        assert p.returncode == 1 and p.stderr.strip()
+    if runtime.root.exists():
+        assert not [e for e in os.listdir(runtime.root) if not e.startswith(".")]
+
+
+def test_id_in_use(runtime, make_bundle, tmp_path):
+    b = make_bundle(args=["sh", "-c", "touch /shared/ran; exec sleep 100"])
+    d = tmp_path / "shared"
+    d.mkdir()
+    b.add_mount("/shared", "bind", d, ["rbind", "rw"])
+    b.write()
+    cid = runtime.create(b)
+    pid = runtime.container_pid(cid)
+    p = runtime.run("create", "--bundle", b.path, cid, check=False)
+    assert p.returncode == 1 and "exists" in p.stderr, p.stderr
+    # the first one is untouched and still works
+    st = runtime.state(cid)
+    assert (st["status"], st["pid"]) == ("created", pid)
+    runtime.start(cid)
+    assert wait_until(lambda: (d / "ran").exists())
+    assert runtime.status(cid) == "running"
+    runtime.delete(cid, force=True)
+
+
+# ---- failures later in create --------------------------------------------------------------
+
+
+def test_namespace_path_not_a_namespace(runtime, bundle):
+    bundle.config["linux"]["namespaces"] = [
+        n for n in bundle.config["linux"]["namespaces"] if n["type"] != "uts"
+    ] + [{"type": "uts", "path": "/etc/hostname"}]
+    bundle.write()
+    failed_create(runtime, bundle, want="/etc/hostname")
+
+
+def test_namespace_path_missing(runtime, bundle):
+    bundle.config["linux"]["namespaces"] = [
+        n for n in bundle.config["linux"]["namespaces"] if n["type"] != "ipc"
+    ] + [{"type": "ipc", "path": "/proc/999999999/ns/ipc"}]
+    bundle.write()
+    failed_create(runtime, bundle)
+
+
+def test_namespace_path_wrong_type(runtime, bundle):
+    bundle.config["linux"]["namespaces"] = [
+        n for n in bundle.config["linux"]["namespaces"] if n["type"] != "uts"
+    ] + [{"type": "uts", "path": "/proc/self/ns/net"}]
+    bundle.write()
+    failed_create(runtime, bundle, want="uts")
+
+
+def test_namespace_duplicate(runtime, bundle):
+    bundle.config["linux"]["namespaces"].append({"type": "pid"})
+    bundle.write()
+    failed_create(runtime, bundle)
+
+
+def test_failing_create_runtime_hook(runtime, bundle, tmp_path):
+    hook = tmp_path / "hook.sh"
+    marker = tmp_path / "hook-ran"
+    hook.write_text(f"#!/bin/sh\ncat > {marker}\nexit 1\n")
+    hook.chmod(0o755)
+    bundle.config["hooks"] = {"createRuntime": [{"path": str(hook)}]}
+    bundle.write()
+    cid = new_id()
+    failed_create(runtime, bundle, cid=cid, want="hook")
+    # the hook did run, with the state on stdin, and the container is gone afterwards
+    st = json.loads(marker.read_text())
+    assert st["id"] == cid and st["pid"] > 0
+    assert wait_until(lambda: not Path(f"/proc/{st['pid']}").exists()
+                      or "Z" in Path(f"/proc/{st['pid']}/stat").read_text().split()[2])
+
+
+def test_hook_missing_binary(runtime, bundle, tmp_path):
+    bundle.config["hooks"] = {"prestart": [{"path": str(tmp_path / "no-hook")}]}
+    bundle.write()
+    failed_create(runtime, bundle)
+
+
+def test_missing_executable(runtime, bundle):
+    bundle.config["process"]["args"] = ["no-such-program"]
+    bundle.write()
+    p = failed_create(runtime, bundle)
+    assert "executable file not found in $PATH" in p.stderr
+    bundle.config["process"]["args"] = ["/etc/hostname"]  # exists, not executable
+    bundle.write()
+    failed_create(runtime, bundle)
+
+
+def test_bad_cwd(runtime, bundle):
+    bundle.config["process"]["cwd"] = "relative"
+    bundle.write()
+    failed_create(runtime, bundle)
+
+
+def test_console_socket_nothing_listening(runtime, make_bundle, tmp_path):
+    b = make_bundle()
+    b.config["process"]["terminal"] = True
+    b.write()
+    failed_create(runtime, b, extra=["--console-socket", tmp_path / "nobody.sock"],
+                  want="nobody.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(str(tmp_path / "closed.sock"))
+    s.close()
+    failed_create(runtime, b, extra=["--console-socket", tmp_path / "closed.sock"])
+    # and with terminal: false a console socket is refused
+    b.config["process"]["terminal"] = False
+    b.write()
+    failed_create(runtime, b, extra=["--console-socket", tmp_path / "nobody.sock"])
+
+
+def test_pid_file_unwritable(runtime, bundle, tmp_path):
+    failed_create(runtime, bundle, extra=["--pid-file", tmp_path / "no" / "such" / "x.pid"])
+
+
+# ---- the command line --------------------------------------------------------------------
+
+
+def bare(runtime, *args):
+    p = runtime.run(*args, check=False)
+    assert p.returncode == 1, (args, p.returncode, p.stdout, p.stderr)
+    assert p.stderr.strip(), args
+    return p
+
+
+def test_unknown_command(runtime):
+    p = bare(runtime, "frobnicate")
+    assert "frobnicate" in p.stderr
+
+
+def test_no_command(runtime):
+    bare(runtime)
+
+
+def test_unknown_flags(runtime, bundle):
+    for args in (("create", "--frob", "x"), ("kill", "--frob", "x"), ("delete", "--frob", "x"),
+                 ("state", "--frob", "x"), ("list", "--frob"), ("exec", "--frob", "x", "true"),
+                 ("spec", "--frob"), ("ps", "--frob", "x"), ("update", "--frob", "x"),
+                 ("events", "--frob", "x"), ("run", "--frob", "x")):
+        p = bare(runtime, *args)
+        assert "frob" in p.stderr, args
+    p = runtime.run("--frob", "list", check=False)
+    assert p.returncode == 1 and p.stderr.strip()
+    bare(runtime, "--log-format", "xml", "list")
+
+
+def test_missing_arguments(runtime):
+    for args in (("create",), ("start",), ("state",), ("kill",), ("delete",), ("exec",),
+                 ("ps",), ("pause",), ("resume",), ("update",), ("events",), ("run",),
+                 ("create", "--bundle"), ("create", "--pid-file")):
+        p = bare(runtime, *args)
+        assert p.stderr.strip(), args
+    # too many
+    bare(runtime, "state", "a", "b")
+    bare(runtime, "kill", "a", "KILL", "extra")
+
+
+def test_commands_on_unknown_container(runtime):
+    for cmd in ("start", "state", "kill", "delete", "pause", "resume", "ps", "events"):
+        p = bare(runtime, cmd, "ghost-" + new_id())
+        assert "does not exist" in p.stderr, (cmd, p.stderr)
+    bare(runtime, "update", "--pids-limit", "5", "ghost")
+    bare(runtime, "exec", "ghost", "true")
+
+
+def test_kill_unknown_signal_on_created(runtime, bundle):
+    cid = runtime.create(bundle)
+    for sig in ("SIGNOPE", "NOPE", "65", "1.5", "KILL9"):
+        p = bare(runtime, "kill", cid, sig)
+        assert "signal" in p.stderr, p.stderr
+    assert runtime.status(cid) == "created"
+    runtime.delete(cid, force=True)
+
+
+def test_update_bad_values(runtime, make_bundle, tmp_path):
+    b = make_bundle(args=["sleep", "100"])
+    cid = runtime.create(b)
+    runtime.start(cid)
+    bare(runtime, "update", "--memory", "lots", cid)
+    bare(runtime, "update", "--cpu-shares", "-5", cid)
+    r = tmp_path / "r.json"
+    r.write_text("[1, 2]")
+    bare(runtime, "update", "-r", r, cid)
+    r.write_text("{not json")
+    bare(runtime, "update", "-r", r, cid)
+    bare(runtime, "update", "-r", tmp_path / "missing.json", cid)
+    bare(runtime, "update", "-r", r, "--pids-limit", "3", cid)
+    assert runtime.status(cid) == "running"
+    runtime.delete(cid, force=True)
+
+
+def test_bad_preserve_fds(runtime, bundle):
+    for v in ("-1", "abc", "99999999999"):
+        bare(runtime, "create", "--bundle", bundle.path, "--preserve-fds", v, new_id())
+
+
+def test_state_dir_tampering(runtime, bundle):
+    # a state.json replaced with garbage is reported clearly, not trusted
+    cid = runtime.create(bundle)
+    pid = runtime.container_pid(cid)
+    (runtime.root / cid / "state.json").write_text("{garbage")
+    p = bare(runtime, "state", cid)
+    assert "state.json" in p.stderr
+    bare(runtime, "kill", cid, "KILL")
+    assert Path(f"/proc/{pid}").exists()
+    # the state no longer names the process or the cgroup: clean up by hand
+    runtime.force_cleanup()
+
+
+def test_log_json_line_escapes(tmp_path):
+    """The JSON log stays valid JSON whatever the message holds."""
+    from berth import Runtime
+    rt = Runtime(runtime_binary(), tmp_path / "rt")
+    bad = 'q"uo\\te\nnl\ttab'
+    p = rt.run("state", bad, check=False)
+    assert p.returncode == 1
+    e = rt.log_entries()[-1]
+    assert e["level"] == "error" and 'q"uo' in e["msg"]
+    assert rt.teardown() == []
