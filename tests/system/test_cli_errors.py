@@ -369,3 +369,35 @@ def test_log_json_line_escapes(tmp_path):
     e = rt.log_entries()[-1]
     assert e["level"] == "error" and 'q"uo' in e["msg"]
     assert rt.teardown() == []
+
+
+def test_state_changes_refused(runtime, make_bundle, tmp_path):
+    b = make_bundle(args=["sleep", "100"])
+    cid = runtime.create(b)
+    # a created container cannot be paused, exec'd into or resumed
+    bare(runtime, "resume", cid)
+    runtime.start(cid)
+    p = bare(runtime, "update", cid)
+    assert "nothing to update" in p.stderr
+    p = bare(runtime, "exec", "--console-socket", tmp_path / "x.sock", cid, "true")
+    assert "terminal" in p.stderr
+    runtime.run("pause", cid)
+    assert runtime.status(cid) == "paused"
+    bare(runtime, "pause", cid)
+    p = bare(runtime, "exec", cid, "true")
+    assert "paused" in p.stderr
+    runtime.run("resume", cid)
+    bare(runtime, "resume", cid)
+    assert runtime.status(cid) == "running"
+    assert runtime.exec(cid, "echo", "ok").stdout == "ok\n"
+    runtime.delete(cid, force=True)
+
+
+def test_run_failure_leaves_nothing(runtime, bundle):
+    bundle.config["process"]["args"] = ["no-such-program"]
+    bundle.write()
+    code, out, err = runtime.run_bundle(bundle)
+    assert code == 1 and "executable file not found in $PATH" in err
+    assert runtime.log_entries()[-1]["level"] == "error"
+    code, out, err = runtime.run_bundle(bundle, extra=["--detach"])
+    assert code == 1 and "executable file not found in $PATH" in err
