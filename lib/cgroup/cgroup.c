@@ -1,1 +1,709 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup-internal.h"
+#include "base/banned.h"
+
+/* ---- resources -------------------------------------------------------------------------- */
+
+struct berth_resources *berth_resources_new(void)
+{
+	struct berth_resources *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->memory_limit = r->memory_reservation = r->memory_swap = BERTH_UNSET;
+	r->memory_kernel = r->memory_kernel_tcp = r->memory_swappiness = BERTH_UNSET;
+	r->disable_oom_killer = -1;
+	r->use_hierarchy = -1;
+	r->cpu_shares = r->cpu_quota = r->cpu_period = r->cpu_burst = BERTH_UNSET;
+	r->cpu_realtime_runtime = r->cpu_realtime_period = r->cpu_idle = BERTH_UNSET;
+	r->pids_limit = BERTH_UNSET;
+	r->blkio_weight = r->blkio_leaf_weight = BERTH_UNSET;
+	r->net_class_id = BERTH_UNSET;
+	return r;
+}
+
+static void free_kv(struct berth_key_value *kv, size_t n)
+{
+	for (size_t i = 0; kv && i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].value);
+	}
+	free(kv);
+}
+
+void berth_resources_free(struct berth_resources *r)
+{
+	if (!r)
+		return;
+	free(r->cpu_cpus);
+	free(r->cpu_mems);
+	free(r->blkio_weight_device);
+	free(r->throttle_read_bps);
+	free(r->throttle_write_bps);
+	free(r->throttle_read_iops);
+	free(r->throttle_write_iops);
+	for (size_t i = 0; r->hugepage_limits && i < r->n_hugepage_limits; i++)
+		free(r->hugepage_limits[i].page_size);
+	free(r->hugepage_limits);
+	free(r->devices);
+	free_kv(r->net_priorities, r->n_net_priorities);
+	free_kv(r->rdma, r->n_rdma);
+	free_kv(r->unified, r->n_unified);
+	free(r);
+}
+
+/* ---- file helpers ----------------------------------------------------------------------- */
+
+int cg_write(const char *dir, const char *file, const char *value, struct berth_error **err)
+{
+	_cleanup_free_ char *p = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	size_t len = strlen(value);
+	ssize_t n;
+
+	if (asprintf(&p, "%s/%s", dir, file) < 0)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	/* O_TRUNC: harmless on cgroupfs, and keeps a fake tree's files exact */
+	fd = open(p, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	if (fd < 0)
+		return berth_error_sys(err, errno, "open '%s'", p);
+	do
+		n = write(fd, value, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return berth_error_sys(err, errno, "write '%.*s' to '%s'", (int)(len > 64 ? 64 : len),
+				       value, p);
+	if ((size_t)n != len)
+		return berth_error_set(err, EIO, "short write to '%s'", p);
+	return 0;
+}
+
+int cg_writef(const char *dir, const char *file, struct berth_error **err, const char *fmt, ...)
+{
+	_cleanup_free_ char *v = NULL;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&v, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		v = NULL;
+		return berth_error_set(err, ENOMEM, "out of memory");
+	}
+	return cg_write(dir, file, v, err);
+}
+
+int cg_read(const char *dir, const char *file, char **ret, struct berth_error **err)
+{
+	_cleanup_free_ char *p = NULL;
+	char *data = NULL;
+	size_t len = 0;
+	int r;
+
+	if (asprintf(&p, "%s/%s", dir, file) < 0)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	r = berth_read_file_at(AT_FDCWD, p,
+			       strcmp(file, "cgroup.procs") == 0 ? CG_PROCS_MAX : CG_FILE_MAX,
+			       &data, &len, err);
+	if (r < 0)
+		return r;
+	while (len > 0 && data[len - 1] == '\n')
+		data[--len] = '\0';
+	*ret = data;
+	return 0;
+}
+
+int cg_read_u64(const char *dir, const char *file, uint64_t *ret)
+{
+	_cleanup_free_ char *s = NULL;
+	int r = cg_read(dir, file, &s, NULL);
+
+	if (r < 0)
+		return r;
+	if (strcmp(s, "max") == 0) {
+		*ret = UINT64_MAX;
+		return 0;
+	}
+	return berth_parse_uint64(s, ret);
+}
+
+bool cg_file_exists(const char *dir, const char *file)
+{
+	_cleanup_free_ char *p = NULL;
+
+	if (asprintf(&p, "%s/%s", dir, file) < 0)
+		return false;
+	return access(p, F_OK) == 0;
+}
+
+void cg_sleep_ms(unsigned ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+int cg_mkdir_path(const char *base, const char *path, char ***made, struct berth_error **err)
+{
+	_cleanup_free_ char *full = NULL;
+	size_t blen = strlen(base);
+
+	if (asprintf(&full, "%s%s", base, path) < 0)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	for (char *s = full + blen + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(full, 0755) == 0) {
+			if (berth_strv_push(made, full) < 0) {
+				rmdir(full);
+				return berth_error_set(err, ENOMEM, "out of memory");
+			}
+		} else if (errno != EEXIST) {
+			return berth_error_sys(err, errno, "mkdir '%s'", full);
+		}
+		if (c == '\0')
+			break;
+		*s = c;
+	}
+	return 0;
+}
+
+void cg_rmdir_made(char **made)
+{
+	for (size_t n = berth_strv_length(made); n > 0; n--)
+		rmdir(made[n - 1]);
+}
+
+static int push_pid(pid_t **pids, size_t *n, pid_t pid)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*pids)[i] == pid)
+			return 0;
+	pid_t *np = realloc(*pids, (*n + 1) * sizeof(pid_t));
+	if (!np)
+		return -ENOMEM;
+	np[(*n)++] = pid;
+	*pids = np;
+	return 0;
+}
+
+static int collect_pids(const char *dir, pid_t **pids, size_t *n, int depth,
+			struct berth_error **err)
+{
+	_cleanup_free_ char *procs = NULL;
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int r;
+
+	if (depth > 64)
+		return berth_error_set(err, ELOOP, "cgroup '%s' nests too deep", dir);
+	r = cg_read(dir, "cgroup.procs", &procs, err);
+	if (r == -ENOENT && depth > 0)
+		return 0; /* removed while we walked */
+	if (r < 0)
+		return r;
+	for (char *line = procs, *next; line && *line; line = next) {
+		int64_t v;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (berth_parse_int64(line, 1, INT32_MAX, &v) < 0)
+			continue;
+		if (push_pid(pids, n, (pid_t)v) < 0)
+			return berth_error_set(err, ENOMEM, "out of memory");
+	}
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : berth_error_sys(err, errno, "open '%s'", dir);
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *sub = NULL;
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		if (asprintf(&sub, "%s/%s", dir, de->d_name) < 0)
+			return berth_error_set(err, ENOMEM, "out of memory");
+		r = collect_pids(sub, pids, n, depth + 1, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int cg_collect_pids(const char *dir, pid_t **pids, size_t *n, struct berth_error **err)
+{
+	return collect_pids(dir, pids, n, 0, err);
+}
+
+static int rmdir_tree(const char *dir, int depth, struct berth_error **err)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int r;
+
+	if (depth > 64)
+		return berth_error_set(err, ELOOP, "cgroup '%s' nests too deep", dir);
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : berth_error_sys(err, errno, "open '%s'", dir);
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *sub = NULL;
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		if (asprintf(&sub, "%s/%s", dir, de->d_name) < 0)
+			return berth_error_set(err, ENOMEM, "out of memory");
+		r = rmdir_tree(sub, depth + 1, err);
+		if (r < 0)
+			return r;
+	}
+	/* processes just killed take a moment to leave: retry EBUSY for about two seconds */
+	for (unsigned i = 0;; i++) {
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY || i >= 200)
+			return berth_error_sys(err, errno, "remove cgroup '%s'", dir);
+		cg_sleep_ms(10);
+	}
+}
+
+int cg_rmdir_tree(const char *dir, struct berth_error **err)
+{
+	return rmdir_tree(dir, 0, err);
+}
+
+int cg_check_unified(const struct berth_resources *res, struct berth_error **err)
+{
+	for (size_t i = 0; i < res->n_unified; i++) {
+		const char *k = res->unified[i].key;
+		if (!k || !*k || strchr(k, '/') || strstr(k, "..") || k[0] == '.' ||
+		    strlen(k) > NAME_MAX)
+			return berth_error_set(err, EINVAL, "invalid unified cgroup file name '%s'",
+					       k ? k : "");
+		if (!res->unified[i].value)
+			return berth_error_set(err, EINVAL, "unified cgroup file '%s' has no value",
+					       k);
+	}
+	return 0;
+}
+
+json_t *cg_flat_keyed(const char *text)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	for (const char *line = text; line && *line;) {
+		const char *end = strchrnul(line, '\n');
+		const char *sp = memchr(line, ' ', (size_t)(end - line));
+		if (sp) {
+			_cleanup_free_ char *key = strndup(line, (size_t)(sp - line));
+			_cleanup_free_ char *val = strndup(sp + 1, (size_t)(end - sp - 1));
+			uint64_t v;
+			if (key && val && berth_parse_uint64(val, &v) == 0)
+				json_object_set_new(o, key, json_integer((json_int_t)v));
+		}
+		line = *end ? end + 1 : end;
+	}
+	return o;
+}
+
+/* ---- mountinfo -------------------------------------------------------------------------- */
+
+void cg_hierarchies_free(struct cg_hierarchy *h, size_t n)
+{
+	for (size_t i = 0; h && i < n; i++) {
+		free(h[i].mount);
+		free(h[i].name);
+		berth_strv_free(h[i].controllers);
+	}
+	free(h);
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo */
+static char *unescape(const char *s, size_t len)
+{
+	char *out = malloc(len + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\\' && i + 3 < len && s[i + 1] >= '0' && s[i + 1] <= '3' &&
+		    s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
+			*o++ = (char)((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+			i += 3;
+		} else {
+			*o++ = s[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Super options of a cgroup v1 mount that are not controllers. */
+static bool is_mount_option(const char *o)
+{
+	static const char *const opts[] = {"rw",	"ro",	      "noprefix",	 "clone_children",
+					   "xattr", "none",	      "cpuset_v2_mode", "favordynmods",
+					   "all",   "nsdelegate", "memory_recursiveprot"};
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
+		if (strcmp(o, opts[i]) == 0)
+			return true;
+	return berth_str_has_prefix(o, "release_agent=");
+}
+
+#define MI_MAX_FIELDS 64
+
+int cg_parse_mountinfo(const char *text, const char *root, struct cg_hierarchy **ret,
+		       size_t *ret_n, struct berth_error **err)
+{
+	struct cg_hierarchy *h = NULL;
+	size_t n = 0, rlen = strlen(root);
+	char **devs = NULL;
+	int r = 0;
+
+	while (rlen > 1 && root[rlen - 1] == '/')
+		rlen--;
+	for (const char *line = text; line && *line;) {
+		const char *end = strchrnul(line, '\n');
+		const char *f[MI_MAX_FIELDS];
+		size_t fl[MI_MAX_FIELDS], nf = 0, dash = 0;
+
+		for (const char *p = line; p < end && nf < MI_MAX_FIELDS;) {
+			while (p < end && *p == ' ')
+				p++;
+			if (p >= end)
+				break;
+			const char *q = p;
+			while (q < end && *q != ' ')
+				q++;
+			f[nf] = p;
+			fl[nf] = (size_t)(q - p);
+			if (!dash && nf >= 6 && fl[nf] == 1 && *p == '-')
+				dash = nf;
+			nf++;
+			p = q;
+		}
+		line = *end ? end + 1 : end;
+		if (!dash || nf < dash + 4)
+			continue;
+		const char *fstype = f[dash + 1];
+		size_t ftl = fl[dash + 1];
+		bool v1 = ftl == 6 && memcmp(fstype, "cgroup", 6) == 0;
+		bool v2 = ftl == 7 && memcmp(fstype, "cgroup2", 7) == 0;
+		if (!v1 && !v2)
+			continue;
+
+		_cleanup_free_ char *mnt = unescape(f[4], fl[4]);
+		_cleanup_free_ char *dev = strndup(f[2], fl[2]);
+		if (!mnt || !dev) {
+			r = berth_error_set(err, ENOMEM, "out of memory");
+			goto fail;
+		}
+		/* only mounts directly below root: root/<name> */
+		if (strncmp(mnt, root, rlen) != 0 || mnt[rlen] != '/' || !mnt[rlen + 1] ||
+		    strchr(mnt + rlen + 1, '/'))
+			continue;
+		/* a later mount over the same point hides the earlier one */
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(h[i].mount, mnt) == 0) {
+				free(h[i].mount);
+				free(h[i].name);
+				berth_strv_free(h[i].controllers);
+				memmove(&h[i], &h[i + 1], (n - i - 1) * sizeof(*h));
+				free(devs[i]);
+				memmove(&devs[i], &devs[i + 1], (n - i) * sizeof(*devs)); /* with the NULL */
+				n--;
+				break;
+			}
+		}
+		/* the same hierarchy mounted twice is one hierarchy */
+		if (berth_strv_contains(devs, dev))
+			continue;
+
+		struct cg_hierarchy *nh = realloc(h, (n + 1) * sizeof(*h));
+		if (!nh) {
+			r = berth_error_set(err, ENOMEM, "out of memory");
+			goto fail;
+		}
+		h = nh;
+		memset(&h[n], 0, sizeof(h[n]));
+		h[n].unified = v2;
+		h[n].name = strdup(mnt + rlen + 1);
+		h[n].controllers = calloc(1, sizeof(char *));
+		if (!h[n].name || !h[n].controllers || berth_strv_push(&devs, dev) < 0) {
+			h[n].mount = NULL;
+			n++;
+			r = berth_error_set(err, ENOMEM, "out of memory");
+			goto fail;
+		}
+		h[n].mount = TAKE_PTR(mnt);
+		n++;
+		if (v1) {
+			_cleanup_free_ char *opts = strndup(f[dash + 3], fl[dash + 3]);
+			if (!opts) {
+				r = berth_error_set(err, ENOMEM, "out of memory");
+				goto fail;
+			}
+			for (char *o = opts, *next; o; o = next) {
+				next = strchr(o, ',');
+				if (next)
+					*next++ = '\0';
+				if (!*o || is_mount_option(o))
+					continue;
+				if (berth_strv_push(&h[n - 1].controllers, o) < 0) {
+					r = berth_error_set(err, ENOMEM, "out of memory");
+					goto fail;
+				}
+			}
+		}
+	}
+	berth_strv_free(devs);
+	*ret = h;
+	*ret_n = n;
+	return 0;
+fail:
+	berth_strv_free(devs);
+	cg_hierarchies_free(h, n);
+	return r;
+}
+
+static int load_hierarchies(const char *root, const char *mountinfo, struct cg_hierarchy **ret,
+			    size_t *ret_n, struct berth_error **err)
+{
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	r = berth_read_file_at(AT_FDCWD, mountinfo ? mountinfo : "/proc/self/mountinfo",
+			       4 * 1024 * 1024, &text, NULL, err);
+	if (r < 0)
+		return r;
+	return cg_parse_mountinfo(text, root, ret, ret_n, err);
+}
+
+/* ---- the object ------------------------------------------------------------------------- */
+
+/* "/a//b/" -> "/a/b"; "." and ".." components are refused */
+static int normalize_path(const char *path, char **ret, struct berth_error **err)
+{
+	size_t len = strlen(path);
+	_cleanup_free_ char *out = NULL;
+	char *o;
+
+	if (len == 0 || len > PATH_MAX)
+		return berth_error_set(err, EINVAL, "invalid cgroup path '%.64s'", path);
+	out = malloc(len + 2);
+	if (!out)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	o = out;
+	for (const char *p = path; *p;) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		const char *e = strchrnul(p, '/');
+		size_t cl = (size_t)(e - p);
+		if ((cl == 1 && p[0] == '.') || (cl == 2 && p[0] == '.' && p[1] == '.'))
+			return berth_error_set(err, EINVAL, "invalid cgroup path '%s'", path);
+		*o++ = '/';
+		memcpy(o, p, cl);
+		o += cl;
+		p = e;
+	}
+	*o = '\0';
+	if (o == out)
+		return berth_error_set(err, EINVAL, "cgroup path '%s' names the root", path);
+	*ret = TAKE_PTR(out);
+	return 0;
+}
+
+int berth_cgroup_new_with_driver(const char *root, const char *path, enum cg_driver driver,
+				 const char *mountinfo, struct berth_cgroup **ret,
+				 struct berth_error **err)
+{
+	struct berth_cgroup *cg;
+	struct statfs sfs;
+	int r;
+
+	if (!root)
+		root = BERTH_CGROUP_ROOT;
+	if (driver == CG_DRIVER_AUTO) {
+		if (statfs(root, &sfs) < 0)
+			return berth_error_sys(err, errno, "statfs '%s'", root);
+		if (sfs.f_type == CGROUP2_SUPER_MAGIC)
+			driver = CG_DRIVER_V2;
+		else if (sfs.f_type == TMPFS_MAGIC)
+			driver = CG_DRIVER_V1;
+		else
+			return berth_error_set(err, ENOTSUP,
+					       "'%s' is neither a cgroup2 mount nor a tmpfs of "
+					       "cgroup v1 mounts",
+					       root);
+	}
+	cg = calloc(1, sizeof(*cg));
+	if (!cg)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	cg->ops = driver == CG_DRIVER_V2 ? &cg_v2_ops : &cg_v1_ops;
+	cg->root = strdup(root);
+	if (!cg->root) {
+		berth_cgroup_free(cg);
+		return berth_error_set(err, ENOMEM, "out of memory");
+	}
+	r = normalize_path(path ? path : "", &cg->path, err);
+	if (r < 0) {
+		berth_cgroup_free(cg);
+		return r;
+	}
+	if (driver == CG_DRIVER_V1) {
+		r = load_hierarchies(root, mountinfo, &cg->hier, &cg->n_hier, err);
+		if (r == 0 && cg->n_hier == 0)
+			r = berth_error_set(err, ENOENT, "no cgroup hierarchies are mounted under '%s'",
+					    root);
+		if (r < 0) {
+			berth_cgroup_free(cg);
+			return r;
+		}
+	}
+	*ret = cg;
+	return 0;
+}
+
+int berth_cgroup_new(const char *root, const char *path, struct berth_cgroup **ret,
+		     struct berth_error **err)
+{
+	return berth_cgroup_new_with_driver(root, path, CG_DRIVER_AUTO, NULL, ret, err);
+}
+
+void berth_cgroup_free(struct berth_cgroup *cg)
+{
+	if (!cg)
+		return;
+	free(cg->root);
+	free(cg->path);
+	cg_hierarchies_free(cg->hier, cg->n_hier);
+	free(cg);
+}
+
+const char *berth_cgroup_driver(const struct berth_cgroup *cg)
+{
+	return cg->ops->name;
+}
+
+const char *berth_cgroup_path(const struct berth_cgroup *cg)
+{
+	return cg->path;
+}
+
+int berth_cgroup_create(struct berth_cgroup *cg, const struct berth_resources *res, pid_t pid,
+			struct berth_error **err)
+{
+	int r = cg->ops->create(cg, res, pid, err);
+	return r < 0 ? berth_error_wrap(err, "create cgroup '%s'", cg->path) : 0;
+}
+
+int berth_cgroup_enter(struct berth_cgroup *cg, pid_t pid, struct berth_error **err)
+{
+	int r = cg->ops->enter(cg, pid, err);
+	return r < 0 ? berth_error_wrap(err, "join cgroup '%s'", cg->path) : 0;
+}
+
+int berth_cgroup_update(struct berth_cgroup *cg, const struct berth_resources *res,
+			struct berth_error **err)
+{
+	int r = cg->ops->update(cg, res, err);
+	return r < 0 ? berth_error_wrap(err, "update cgroup '%s'", cg->path) : 0;
+}
+
+int berth_cgroup_freeze(struct berth_cgroup *cg, bool frozen, struct berth_error **err)
+{
+	int r = cg->ops->freeze(cg, frozen, err);
+	return r < 0 ? berth_error_wrap(err, "%s cgroup '%s'", frozen ? "freeze" : "thaw", cg->path)
+		     : 0;
+}
+
+int berth_cgroup_is_frozen(struct berth_cgroup *cg, bool *ret, struct berth_error **err)
+{
+	return cg->ops->is_frozen(cg, ret, err);
+}
+
+int berth_cgroup_pids(struct berth_cgroup *cg, pid_t **ret, size_t *ret_n,
+		      struct berth_error **err)
+{
+	return cg->ops->pids(cg, ret, ret_n, err);
+}
+
+int berth_cgroup_kill_all(struct berth_cgroup *cg, int sig, struct berth_error **err)
+{
+	int r = cg->ops->kill_all(cg, sig, err);
+	return r < 0 ? berth_error_wrap(err, "signal cgroup '%s'", cg->path) : 0;
+}
+
+int berth_cgroup_stats(struct berth_cgroup *cg, json_t **ret, struct berth_error **err)
+{
+	return cg->ops->stats(cg, ret, err);
+}
+
+int berth_cgroup_destroy(struct berth_cgroup *cg, struct berth_error **err)
+{
+	int r = cg->ops->destroy(cg, err);
+	return r < 0 ? berth_error_wrap(err, "destroy cgroup '%s'", cg->path) : 0;
+}
+
+int berth_cgroup_hierarchies(const struct berth_cgroup *cg, char ***ret, struct berth_error **err)
+{
+	return cg->ops->hierarchies(cg, ret, err);
+}
+
+int berth_cgroup_features(const char *root, json_t **ret, struct berth_error **err)
+{
+	struct cg_hierarchy *h = NULL;
+	size_t n = 0;
+	bool v1 = false, v2 = false, rdma = false;
+	struct statfs sfs;
+	_cleanup_json_ json_t *o = NULL;
+
+	if (!root)
+		root = BERTH_CGROUP_ROOT;
+	if (statfs(root, &sfs) < 0)
+		return berth_error_sys(err, errno, "statfs '%s'", root);
+	if (sfs.f_type == CGROUP2_SUPER_MAGIC) {
+		_cleanup_free_ char *ctl = NULL;
+		v2 = true;
+		if (cg_read(root, "cgroup.controllers", &ctl, NULL) == 0)
+			for (char *t = ctl, *save = NULL; (t = strtok_r(t, " \n", &save)); t = NULL)
+				rdma |= strcmp(t, "rdma") == 0;
+	} else {
+		int r = load_hierarchies(root, NULL, &h, &n, err);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < n; i++) {
+			if (h[i].unified) {
+				v2 = true;
+				continue;
+			}
+			v1 = true;
+			rdma |= berth_strv_contains(h[i].controllers, "rdma");
+		}
+		cg_hierarchies_free(h, n);
+	}
+	o = json_pack("{s:b,s:b,s:b,s:b,s:b}", "v1", v1, "v2", v2, "systemd", false, "systemdUser",
+		      false, "rdma", rdma);
+	if (!o)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	*ret = TAKE_PTR(o);
+	return 0;
+}
