@@ -491,3 +491,36 @@ def test_events_stats(runtime, make_bundle):
     assert data["memory"]["usage"]["usage"] > 0
     runtime.delete(cid, force=True)
     assert runtime.fails("events", "--stats", cid).returncode == 1
+
+
+def test_relative_bundle_and_pid_file(runtime, make_bundle):
+    b = make_bundle(args=["sleep", "100"])
+    cid = runtime.track(new_id())
+    runtime.run("create", "--pid-file", "rel.pid", cid, cwd=b.path,
+                output=runtime.workdir / cid)
+    pid = int((b.path / "rel.pid").read_text())
+    runtime.note_pid(pid)
+    st = runtime.state(cid)
+    assert st["pid"] == pid and Path(st["bundle"]) == b.path.resolve()
+    assert Path(st["bundle"]).is_absolute()
+    runtime.delete(cid, force=True)
+
+
+def test_run_forwards_signals(runtime, make_bundle, tmp_path):
+    b = make_bundle(args=["sh", "-c", "trap 'echo got-term; exit 9' TERM; touch /shared/ready; "
+                          "while :; do sleep 0.05; done"])
+    d = shared_dir(b, tmp_path)
+    b.write()
+    cid = runtime.track(new_id())
+    argv = runtime.argv("run", "--bundle", b.path, cid)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, text=True)
+    try:
+        assert wait_until(lambda: (d / "ready").exists(), 10)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert (proc.returncode, out) == (9, "got-term\n"), err
