@@ -652,6 +652,9 @@ static int device_rules(const struct berth_spec *s, struct berth_resources *out,
 	    {true, 'c', 5, 1, "rwm"},	 /* console */
 	    {true, 'c', 5, 2, "rwm"},	 /* ptmx */
 	    {true, 'c', 136, -1, "rwm"}, /* pts */
+	    /* mknod of any node is allowed, as runc does; using it still needs a rule above */
+	    {true, 'c', -1, -1, "m"},
+	    {true, 'b', -1, -1, "m"},
 	};
 	const struct berth_resources *res = s->linux_.resources;
 	size_t n_spec = res ? res->n_devices : 0, n = 0;
