@@ -137,8 +137,8 @@ int cg_bpf_device_program(const struct berth_device_rule *rules, size_t n, void 
 			b[nb++] = insn(BPF_ALU | BPF_AND | BPF_K, BPF_REG_1, 0, 0,
 				       r->allow ? (all & ~access) : access);
 			jumps[nj++] = nb;
-			b[nb++] = insn(BPF_JMP32 | (r->allow ? BPF_JNE : BPF_JEQ) | BPF_K, BPF_REG_1,
-				       0, 0, 0);
+			b[nb++] = insn(BPF_JMP32 | (r->allow ? BPF_JNE : BPF_JEQ) | BPF_K,
+				       BPF_REG_1, 0, 0, 0);
 		}
 		b[nb++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, r->allow ? 1 : 0);
 		b[nb++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
@@ -248,7 +248,7 @@ int cg_bpf_apply_devices(const char *dir, const struct berth_device_rule *rules,
 		n_ids = 0;
 	} else {
 		n_ids = attr.query.prog_cnt < ARRAY_SIZE(ids) ? attr.query.prog_cnt
-							     : (uint32_t)ARRAY_SIZE(ids);
+							      : (uint32_t)ARRAY_SIZE(ids);
 	}
 
 	pfd = load(prog, ni, err);

@@ -251,7 +251,7 @@ static int write_cpu(const struct berth_cgroup *cg, const struct berth_resources
 			return q;
 		if ((q = write_pair(d, "cpu.cfs_period_us", r->cpu_period, "cpu.cfs_quota_us",
 				    r->cpu_quota < 0 && r->cpu_quota != BERTH_UNSET ? -1
-										  : r->cpu_quota,
+										    : r->cpu_quota,
 				    err)) < 0)
 			return q;
 		if (r->cpu_burst != BERTH_UNSET) {
@@ -290,8 +290,8 @@ static int write_cpu(const struct berth_cgroup *cg, const struct berth_resources
 	return 0;
 }
 
-static int write_devnum(const char *d, const char *file, int64_t major, int64_t minor,
-			uint64_t v, struct berth_error **err)
+static int write_devnum(const char *d, const char *file, int64_t major, int64_t minor, uint64_t v,
+			struct berth_error **err)
 {
 	if (major < 0 || minor < 0)
 		return berth_error_set(err, EINVAL, "invalid device %" PRId64 ":%" PRId64, major,
@@ -321,7 +321,7 @@ static int write_blkio(const struct berth_cgroup *cg, const struct berth_resourc
 	if ((q = cdir(cg, "blkio", &d, err)) < 0)
 		return q;
 	/* CFQ's blkio.weight is gone since 5.0; BFQ takes the same scale in blkio.bfq.weight */
-	const char *wf = cg_file_exists(d, "blkio.weight")       ? "blkio.weight"
+	const char *wf = cg_file_exists(d, "blkio.weight")	 ? "blkio.weight"
 			 : cg_file_exists(d, "blkio.bfq.weight") ? "blkio.bfq.weight"
 								 : NULL;
 	const char *wdf = cg_file_exists(d, "blkio.weight_device")	 ? "blkio.weight_device"
@@ -464,8 +464,7 @@ static int write_network(const struct berth_cgroup *cg, const struct berth_resou
 			if (!kv->key || !*kv->key || strpbrk(kv->key, " \t\n/") ||
 			    strlen(kv->key) > 15 || !kv->value ||
 			    berth_parse_int64(kv->value, 0, UINT32_MAX, &prio) < 0)
-				return berth_error_set(err, EINVAL,
-						       "invalid network priority '%s'",
+				return berth_error_set(err, EINVAL, "invalid network priority '%s'",
 						       kv->key ? kv->key : "");
 			if ((q = cg_writef(d, "net_prio.ifpriomap", err, "%s %" PRId64, kv->key,
 					   prio)) < 0)
@@ -517,8 +516,7 @@ static int write_unified(const struct berth_cgroup *cg, const struct berth_resou
 	return 0;
 }
 
-static int apply(struct berth_cgroup *cg, const struct berth_resources *r,
-		 struct berth_error **err)
+static int apply(struct berth_cgroup *cg, const struct berth_resources *r, struct berth_error **err)
 {
 	int q;
 
@@ -979,38 +977,38 @@ static int v1_stats(struct berth_cgroup *cg, json_t **ret, struct berth_error **
 	if (pids && (cg_read_u64(pids, "pids.max", &plimit) < 0 || plimit > INT64_MAX))
 		plimit = 0;
 	const char *sbytes = blk && cg_file_exists(blk, "blkio.throttle.io_service_bytes_recursive")
-				     ? "blkio.throttle.io_service_bytes_recursive"
-				     : "blkio.throttle.io_service_bytes";
+				 ? "blkio.throttle.io_service_bytes_recursive"
+				 : "blkio.throttle.io_service_bytes";
 	const char *sios = blk && cg_file_exists(blk, "blkio.throttle.io_serviced_recursive")
-				   ? "blkio.throttle.io_serviced_recursive"
-				   : "blkio.throttle.io_serviced";
+			       ? "blkio.throttle.io_serviced_recursive"
+			       : "blkio.throttle.io_serviced";
 
 	out = json_pack(
-		"{s:{s:{s:I,s:o,s:I,s:I},s:{s:I,s:I,s:I}},"
-		"s:{s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I},"
-		"s:{s:I,s:I,s:I,s:I},s:O},"
-		"s:{s:I,s:I},s:{s:o,s:o},s:O}",
-		"cpu", "usage", "total", u64(acct, "cpuacct.usage"), "percpu", percpu(acct),
-		"kernel", keyed(cstat, "system") * (1000000000 / hz), "user",
-		keyed(cstat, "user") * (1000000000 / hz), "throttling", "periods",
-		keyed(thr, "nr_periods"), "throttledPeriods", keyed(thr, "nr_throttled"),
-		"throttledTime", keyed(thr, "throttled_time"), "memory", "cache",
-		keyed(mstat, "cache"), "usage", "usage", u64(mem, "memory.usage_in_bytes"), "max",
-		u64(mem, "memory.max_usage_in_bytes"), "limit", u64(mem, "memory.limit_in_bytes"),
-		"failcnt", u64(mem, "memory.failcnt"), "swap", "usage",
-		u64(mem, "memory.memsw.usage_in_bytes"), "max",
-		u64(mem, "memory.memsw.max_usage_in_bytes"), "limit",
-		u64(mem, "memory.memsw.limit_in_bytes"), "failcnt", u64(mem, "memory.memsw.failcnt"),
-		"kernel", "usage", u64(mem, "memory.kmem.usage_in_bytes"), "max",
-		u64(mem, "memory.kmem.max_usage_in_bytes"), "limit",
-		u64(mem, "memory.kmem.limit_in_bytes"), "failcnt", u64(mem, "memory.kmem.failcnt"),
-		"kernelTCP", "usage", u64(mem, "memory.kmem.tcp.usage_in_bytes"), "max",
-		u64(mem, "memory.kmem.tcp.max_usage_in_bytes"), "limit",
-		u64(mem, "memory.kmem.tcp.limit_in_bytes"), "failcnt",
-		u64(mem, "memory.kmem.tcp.failcnt"), "raw", mstat, "pids", "current",
-		u64(pids, "pids.current"), "limit", (json_int_t)plimit, "blkio",
-		"ioServiceBytesRecursive", blkio_entries(blk, sbytes), "ioServicedRecursive",
-		blkio_entries(blk, sios), "hugetlb", hugetlb);
+	    "{s:{s:{s:I,s:o,s:I,s:I},s:{s:I,s:I,s:I}},"
+	    "s:{s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I},"
+	    "s:{s:I,s:I,s:I,s:I},s:O},"
+	    "s:{s:I,s:I},s:{s:o,s:o},s:O}",
+	    "cpu", "usage", "total", u64(acct, "cpuacct.usage"), "percpu", percpu(acct), "kernel",
+	    keyed(cstat, "system") * (1000000000 / hz), "user",
+	    keyed(cstat, "user") * (1000000000 / hz), "throttling", "periods",
+	    keyed(thr, "nr_periods"), "throttledPeriods", keyed(thr, "nr_throttled"),
+	    "throttledTime", keyed(thr, "throttled_time"), "memory", "cache", keyed(mstat, "cache"),
+	    "usage", "usage", u64(mem, "memory.usage_in_bytes"), "max",
+	    u64(mem, "memory.max_usage_in_bytes"), "limit", u64(mem, "memory.limit_in_bytes"),
+	    "failcnt", u64(mem, "memory.failcnt"), "swap", "usage",
+	    u64(mem, "memory.memsw.usage_in_bytes"), "max",
+	    u64(mem, "memory.memsw.max_usage_in_bytes"), "limit",
+	    u64(mem, "memory.memsw.limit_in_bytes"), "failcnt", u64(mem, "memory.memsw.failcnt"),
+	    "kernel", "usage", u64(mem, "memory.kmem.usage_in_bytes"), "max",
+	    u64(mem, "memory.kmem.max_usage_in_bytes"), "limit",
+	    u64(mem, "memory.kmem.limit_in_bytes"), "failcnt", u64(mem, "memory.kmem.failcnt"),
+	    "kernelTCP", "usage", u64(mem, "memory.kmem.tcp.usage_in_bytes"), "max",
+	    u64(mem, "memory.kmem.tcp.max_usage_in_bytes"), "limit",
+	    u64(mem, "memory.kmem.tcp.limit_in_bytes"), "failcnt",
+	    u64(mem, "memory.kmem.tcp.failcnt"), "raw", mstat, "pids", "current",
+	    u64(pids, "pids.current"), "limit", (json_int_t)plimit, "blkio",
+	    "ioServiceBytesRecursive", blkio_entries(blk, sbytes), "ioServicedRecursive",
+	    blkio_entries(blk, sios), "hugetlb", hugetlb);
 	if (!out)
 		return berth_error_set(err, ENOMEM, "out of memory");
 	*ret = TAKE_PTR(out);
@@ -1018,15 +1016,15 @@ static int v1_stats(struct berth_cgroup *cg, json_t **ret, struct berth_error **
 }
 
 const struct berth_cgroup_ops cg_v1_ops = {
-	.name = "v1",
-	.create = v1_create,
-	.enter = v1_enter,
-	.update = v1_update,
-	.freeze = v1_freeze,
-	.is_frozen = v1_is_frozen,
-	.pids = v1_pids,
-	.kill_all = v1_kill_all,
-	.stats = v1_stats,
-	.destroy = v1_destroy,
-	.hierarchies = v1_hierarchies,
+    .name = "v1",
+    .create = v1_create,
+    .enter = v1_enter,
+    .update = v1_update,
+    .freeze = v1_freeze,
+    .is_frozen = v1_is_frozen,
+    .pids = v1_pids,
+    .kill_all = v1_kill_all,
+    .stats = v1_stats,
+    .destroy = v1_destroy,
+    .hierarchies = v1_hierarchies,
 };

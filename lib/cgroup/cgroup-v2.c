@@ -148,8 +148,8 @@ static int enable_in(const char *dir, char *const *needed, struct berth_error **
 		return r;
 	for (size_t i = 0; needed[i]; i++) {
 		if (!word_in(avail, needed[i]))
-			return berth_error_set(err, ENOTSUP, "cgroup controller '%s' is not available",
-					       needed[i]);
+			return berth_error_set(
+			    err, ENOTSUP, "cgroup controller '%s' is not available", needed[i]);
 		if (!word_in(enabled, needed[i])) {
 			missing++;
 			len += strlen(needed[i]) + 2;
@@ -232,8 +232,7 @@ static int swap_value(const char *dir, const struct berth_resources *r, int64_t 
 		/* update of swap alone: measure it against the limit in force */
 		uint64_t cur;
 		if (cg_read_u64(dir, "memory.max", &cur) < 0 || cur == UINT64_MAX)
-			return berth_error_set(err, EINVAL,
-					       "a swap limit needs a memory limit");
+			return berth_error_set(err, EINVAL, "a swap limit needs a memory limit");
 		limit = (int64_t)cur;
 	}
 	if (limit <= 0)
@@ -251,8 +250,8 @@ static int write_memory(const char *dir, const struct berth_resources *r, struct
 {
 	int q;
 
-	if (r->memory_limit != BERTH_UNSET && (q = write_limit(dir, "memory.max", r->memory_limit,
-								err)) < 0)
+	if (r->memory_limit != BERTH_UNSET &&
+	    (q = write_limit(dir, "memory.max", r->memory_limit, err)) < 0)
 		return q;
 	if (r->memory_reservation != BERTH_UNSET &&
 	    (q = write_limit(dir, "memory.low", r->memory_reservation, err)) < 0)
@@ -283,7 +282,7 @@ static int write_cpu(const char *dir, const struct berth_resources *r, struct be
 		return berth_error_set(err, ENOTSUP, "realtime cpu limits need cgroup v1");
 	if (r->cpu_shares != BERTH_UNSET && r->cpu_shares != 0 &&
 	    (q = cg_writef(dir, "cpu.weight", err, "%" PRIu64, shares_to_weight(r->cpu_shares))) <
-		    0)
+		0)
 		return q;
 	if (r->cpu_quota != BERTH_UNSET || r->cpu_period != BERTH_UNSET) {
 		_cleanup_free_ char *quota = NULL, *cur = NULL;
@@ -337,8 +336,9 @@ static int write_io_max(const char *dir, const char *key, const struct berth_thr
 	for (size_t i = 0; i < n; i++) {
 		int q;
 		if (t[i].major < 0 || t[i].minor < 0)
-			return berth_error_set(err, EINVAL, "invalid throttle device %" PRId64
-					       ":%" PRId64, t[i].major, t[i].minor);
+			return berth_error_set(err, EINVAL,
+					       "invalid throttle device %" PRId64 ":%" PRId64,
+					       t[i].major, t[i].minor);
 		/* 0 lifts the limit, as writing 0 does in v1 */
 		if (t[i].rate == 0)
 			q = cg_writef(dir, "io.max", err, "%" PRId64 ":%" PRId64 " %s=max",
@@ -364,7 +364,8 @@ static int write_io(const char *dir, const struct berth_resources *r, struct ber
 			return berth_error_set(err, EINVAL, "invalid blkio weight %" PRId64,
 					       r->blkio_weight);
 		q = cg_writef(dir, wfile, err, "%" PRIu64,
-			      bfq ? (uint64_t)r->blkio_weight : blkio_to_io_weight(r->blkio_weight));
+			      bfq ? (uint64_t)r->blkio_weight
+				  : blkio_to_io_weight(r->blkio_weight));
 		if (q < 0)
 			return q;
 	}
@@ -373,21 +374,23 @@ static int write_io(const char *dir, const struct berth_resources *r, struct ber
 		if (d->weight == BERTH_UNSET)
 			continue;
 		if (d->weight < 10 || d->weight > 1000 || d->major < 0 || d->minor < 0)
-			return berth_error_set(err, EINVAL, "invalid blkio weight device %" PRId64
-					       ":%" PRId64 " %" PRId64, d->major, d->minor,
-					       d->weight);
+			return berth_error_set(err, EINVAL,
+					       "invalid blkio weight device %" PRId64 ":%" PRId64
+					       " %" PRId64,
+					       d->major, d->minor, d->weight);
 		q = cg_writef(dir, wfile, err, "%" PRId64 ":%" PRId64 " %" PRIu64, d->major,
 			      d->minor, bfq ? (uint64_t)d->weight : blkio_to_io_weight(d->weight));
 		if (q < 0)
 			return q;
 	}
-	if ((q = write_io_max(dir, "rbps", r->throttle_read_bps, r->n_throttle_read_bps, err)) < 0 ||
+	if ((q = write_io_max(dir, "rbps", r->throttle_read_bps, r->n_throttle_read_bps, err)) <
+		0 ||
 	    (q = write_io_max(dir, "wbps", r->throttle_write_bps, r->n_throttle_write_bps, err)) <
-		    0 ||
+		0 ||
 	    (q = write_io_max(dir, "riops", r->throttle_read_iops, r->n_throttle_read_iops, err)) <
-		    0 ||
-	    (q = write_io_max(dir, "wiops", r->throttle_write_iops, r->n_throttle_write_iops, err)) <
-		    0)
+		0 ||
+	    (q = write_io_max(dir, "wiops", r->throttle_write_iops, r->n_throttle_write_iops,
+			      err)) < 0)
 		return q;
 	return 0;
 }
@@ -700,12 +703,11 @@ void cg_v2_hugetlb_stats(const char *dir, json_t *hugetlb)
 			continue;
 		_cleanup_json_ json_t *ev = keyed_file(dir, fev);
 		uint64_t max = 0;
-		json_int_t limit = cg_read_u64(dir, fmax, &max) == 0 && max <= INT64_MAX
-					   ? (json_int_t)max
-					   : 0;
+		json_int_t limit =
+		    cg_read_u64(dir, fmax, &max) == 0 && max <= INT64_MAX ? (json_int_t)max : 0;
 		json_object_set_new(hugetlb, size,
-				    json_pack("{s:I,s:I,s:I}", "usage", u64(dir, name), "max", limit,
-					      "failcnt", keyed(ev, "max")));
+				    json_pack("{s:I,s:I,s:I}", "usage", u64(dir, name), "max",
+					      limit, "failcnt", keyed(ev, "max")));
 	}
 }
 
@@ -715,16 +717,16 @@ static json_t *io_entries(json_t *io, const char *k_read, const char *k_write)
 	const char *dev;
 	json_t *o;
 
-	json_object_foreach(io, dev, o) {
+	json_object_foreach (io, dev, o) {
 		unsigned maj, min;
 		if (sscanf(dev, "%u:%u", &maj, &min) != 2)
 			continue;
 		json_array_append_new(a, json_pack("{s:I,s:I,s:s,s:I}", "major", (json_int_t)maj,
-						   "minor", (json_int_t)min, "op", "Read",
-						   "value", keyed(o, k_read)));
+						   "minor", (json_int_t)min, "op", "Read", "value",
+						   keyed(o, k_read)));
 		json_array_append_new(a, json_pack("{s:I,s:I,s:s,s:I}", "major", (json_int_t)maj,
-						   "minor", (json_int_t)min, "op", "Write",
-						   "value", keyed(o, k_write)));
+						   "minor", (json_int_t)min, "op", "Write", "value",
+						   keyed(o, k_write)));
 	}
 	return a;
 }
@@ -782,30 +784,28 @@ static int v2_stats(struct berth_cgroup *cg, json_t **ret, struct berth_error **
 	if (!cpu || !mem || !evm || !io || !hugetlb)
 		return berth_error_set(err, ENOMEM, "out of memory");
 	cg_v2_hugetlb_stats(dir, hugetlb);
-	json_int_t mlimit = cg_read_u64(dir, "memory.max", &v) == 0 && v <= INT64_MAX
-				    ? (json_int_t)v
-				    : INT64_MAX;
+	json_int_t mlimit =
+	    cg_read_u64(dir, "memory.max", &v) == 0 && v <= INT64_MAX ? (json_int_t)v : INT64_MAX;
 	json_int_t slimit = cg_read_u64(dir, "memory.swap.max", &v) == 0 && v <= INT64_MAX
-				    ? (json_int_t)v
-				    : INT64_MAX;
-	json_int_t plimit = cg_read_u64(dir, "pids.max", &v) == 0 && v <= INT64_MAX ? (json_int_t)v
-										   : 0;
+				? (json_int_t)v
+				: INT64_MAX;
+	json_int_t plimit =
+	    cg_read_u64(dir, "pids.max", &v) == 0 && v <= INT64_MAX ? (json_int_t)v : 0;
 
 	out = json_pack(
-		"{s:{s:{s:I,s:[],s:I,s:I},s:{s:I,s:I,s:I}},"
-		"s:{s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I},s:O},"
-		"s:{s:I,s:I},s:{s:o,s:o},s:O}",
-		"cpu", "usage", "total", keyed(cpu, "usage_usec") * 1000, "percpu", "kernel",
-		keyed(cpu, "system_usec") * 1000, "user", keyed(cpu, "user_usec") * 1000,
-		"throttling", "periods", keyed(cpu, "nr_periods"), "throttledPeriods",
-		keyed(cpu, "nr_throttled"), "throttledTime", keyed(cpu, "throttled_usec") * 1000,
-		"memory", "cache", keyed(mem, "file"), "usage", "usage", u64(dir, "memory.current"),
-		"max", u64(dir, "memory.peak"), "limit", mlimit, "failcnt", keyed(evm, "max"),
-		"swap", "usage", u64(dir, "memory.swap.current"), "max",
-		u64(dir, "memory.swap.peak"), "limit", slimit, "failcnt", (json_int_t)0, "raw", mem,
-		"pids", "current", u64(dir, "pids.current"), "limit", plimit, "blkio",
-		"ioServiceBytesRecursive", io_entries(io, "rbytes", "wbytes"),
-		"ioServicedRecursive", io_entries(io, "rios", "wios"), "hugetlb", hugetlb);
+	    "{s:{s:{s:I,s:[],s:I,s:I},s:{s:I,s:I,s:I}},"
+	    "s:{s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I},s:O},"
+	    "s:{s:I,s:I},s:{s:o,s:o},s:O}",
+	    "cpu", "usage", "total", keyed(cpu, "usage_usec") * 1000, "percpu", "kernel",
+	    keyed(cpu, "system_usec") * 1000, "user", keyed(cpu, "user_usec") * 1000, "throttling",
+	    "periods", keyed(cpu, "nr_periods"), "throttledPeriods", keyed(cpu, "nr_throttled"),
+	    "throttledTime", keyed(cpu, "throttled_usec") * 1000, "memory", "cache",
+	    keyed(mem, "file"), "usage", "usage", u64(dir, "memory.current"), "max",
+	    u64(dir, "memory.peak"), "limit", mlimit, "failcnt", keyed(evm, "max"), "swap", "usage",
+	    u64(dir, "memory.swap.current"), "max", u64(dir, "memory.swap.peak"), "limit", slimit,
+	    "failcnt", (json_int_t)0, "raw", mem, "pids", "current", u64(dir, "pids.current"),
+	    "limit", plimit, "blkio", "ioServiceBytesRecursive", io_entries(io, "rbytes", "wbytes"),
+	    "ioServicedRecursive", io_entries(io, "rios", "wios"), "hugetlb", hugetlb);
 	if (!out)
 		return berth_error_set(err, ENOMEM, "out of memory");
 	*ret = TAKE_PTR(out);
@@ -813,15 +813,15 @@ static int v2_stats(struct berth_cgroup *cg, json_t **ret, struct berth_error **
 }
 
 const struct berth_cgroup_ops cg_v2_ops = {
-	.name = "v2",
-	.create = v2_create,
-	.enter = v2_enter,
-	.update = v2_update,
-	.freeze = v2_freeze,
-	.is_frozen = v2_is_frozen,
-	.pids = v2_pids,
-	.kill_all = v2_kill_all,
-	.stats = v2_stats,
-	.destroy = v2_destroy,
-	.hierarchies = v2_hierarchies,
+    .name = "v2",
+    .create = v2_create,
+    .enter = v2_enter,
+    .update = v2_update,
+    .freeze = v2_freeze,
+    .is_frozen = v2_is_frozen,
+    .pids = v2_pids,
+    .kill_all = v2_kill_all,
+    .stats = v2_stats,
+    .destroy = v2_destroy,
+    .hierarchies = v2_hierarchies,
 };

@@ -84,8 +84,8 @@ int cg_write(const char *dir, const char *file, const char *value, struct berth_
 		n = write(fd, value, len);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return berth_error_sys(err, errno, "write '%.*s' to '%s'", (int)(len > 64 ? 64 : len),
-				       value, p);
+		return berth_error_sys(err, errno, "write '%.*s' to '%s'",
+				       (int)(len > 64 ? 64 : len), value, p);
 	if ((size_t)n != len)
 		return berth_error_set(err, EIO, "short write to '%s'", p);
 	return 0;
@@ -344,7 +344,8 @@ static char *unescape(const char *s, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '\\' && i + 3 < len && s[i + 1] >= '0' && s[i + 1] <= '3' &&
 		    s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
-			*o++ = (char)((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+			*o++ =
+			    (char)((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
 			i += 3;
 		} else {
 			*o++ = s[i];
@@ -357,9 +358,17 @@ static char *unescape(const char *s, size_t len)
 /* Super options of a cgroup v1 mount that are not controllers. */
 static bool is_mount_option(const char *o)
 {
-	static const char *const opts[] = {"rw",	"ro",	      "noprefix",	 "clone_children",
-					   "xattr", "none",	      "cpuset_v2_mode", "favordynmods",
-					   "all",   "nsdelegate", "memory_recursiveprot"};
+	static const char *const opts[] = {"rw",
+					   "ro",
+					   "noprefix",
+					   "clone_children",
+					   "xattr",
+					   "none",
+					   "cpuset_v2_mode",
+					   "favordynmods",
+					   "all",
+					   "nsdelegate",
+					   "memory_recursiveprot"};
 	for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
 		if (strcmp(o, opts[i]) == 0)
 			return true;
@@ -368,8 +377,8 @@ static bool is_mount_option(const char *o)
 
 #define MI_MAX_FIELDS 64
 
-int cg_parse_mountinfo(const char *text, const char *root, struct cg_hierarchy **ret,
-		       size_t *ret_n, struct berth_error **err)
+int cg_parse_mountinfo(const char *text, const char *root, struct cg_hierarchy **ret, size_t *ret_n,
+		       struct berth_error **err)
 {
 	struct cg_hierarchy *h = NULL;
 	size_t n = 0, rlen = strlen(root);
@@ -426,7 +435,8 @@ int cg_parse_mountinfo(const char *text, const char *root, struct cg_hierarchy *
 				berth_strv_free(h[i].controllers);
 				memmove(&h[i], &h[i + 1], (n - i - 1) * sizeof(*h));
 				free(devs[i]);
-				memmove(&devs[i], &devs[i + 1], (n - i) * sizeof(*devs)); /* with the NULL */
+				memmove(&devs[i], &devs[i + 1],
+					(n - i) * sizeof(*devs)); /* with the NULL */
 				n--;
 				break;
 			}
@@ -571,8 +581,8 @@ int berth_cgroup_new_with_driver(const char *root, const char *path, enum cg_dri
 	if (driver == CG_DRIVER_V1) {
 		r = load_hierarchies(root, mountinfo, &cg->hier, &cg->n_hier, err);
 		if (r == 0 && cg->n_hier == 0)
-			r = berth_error_set(err, ENOENT, "no cgroup hierarchies are mounted under '%s'",
-					    root);
+			r = berth_error_set(err, ENOENT,
+					    "no cgroup hierarchies are mounted under '%s'", root);
 		if (r < 0) {
 			berth_cgroup_free(cg);
 			return r;
@@ -640,8 +650,7 @@ int berth_cgroup_is_frozen(struct berth_cgroup *cg, bool *ret, struct berth_erro
 	return cg->ops->is_frozen(cg, ret, err);
 }
 
-int berth_cgroup_pids(struct berth_cgroup *cg, pid_t **ret, size_t *ret_n,
-		      struct berth_error **err)
+int berth_cgroup_pids(struct berth_cgroup *cg, pid_t **ret, size_t *ret_n, struct berth_error **err)
 {
 	return cg->ops->pids(cg, ret, ret_n, err);
 }

@@ -10,7 +10,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -75,7 +77,8 @@ static char *cat(const char *a, const char *b)
 	static char buf[8][1024];
 	static int slot;
 	char *s = buf[slot++ % 8];
-	snprintf(s, 1024, "%s%s", a, b);
+	if (snprintf(s, 1024, "%s%s", a, b) >= 1024)
+		abort(); /* test paths are short; a long one is a bug in the test */
 	return s;
 }
 
@@ -120,11 +123,11 @@ static struct berth_resources *full_resources(void)
 /* ---- v2, fake tree ---------------------------------------------------------------------- */
 
 static const char *const v2_files[] = {
-	"memory.max",	   "memory.low",  "memory.swap.max", "memory.high",	"cpu.weight",
-	"cpu.max",	   "cpu.max.burst", "cpu.idle",	     "cpuset.cpus",	"cpuset.mems",
-	"pids.max",	   "io.weight",	  "io.max",	     "hugetlb.2MB.max", "rdma.max",
-	"cgroup.procs",	   "cgroup.freeze", "cgroup.events", "cgroup.controllers",
-	"cgroup.subtree_control"};
+    "memory.max",    "memory.low",	"memory.swap.max",    "memory.high",
+    "cpu.weight",    "cpu.max",		"cpu.max.burst",      "cpu.idle",
+    "cpuset.cpus",   "cpuset.mems",	"pids.max",	      "io.weight",
+    "io.max",	     "hugetlb.2MB.max", "rdma.max",	      "cgroup.procs",
+    "cgroup.freeze", "cgroup.events",	"cgroup.controllers", "cgroup.subtree_control"};
 
 static void fake_v2_dir(const char *d, const char *controllers, bool leaf)
 {
@@ -258,8 +261,8 @@ static void test_v2_fake(void)
 	berth_resources_free(r);
 
 	/* unified map: names only */
-	static const char *const bad[] = {"../memory.max", "a/b", "..", "", ".hidden",
-					  "memory..max"};
+	static const char *const bad[] = {"../memory.max", "a/b",	 "..", "",
+					  ".hidden",	   "memory..max"};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		r = berth_resources_new();
 		r->unified = kv1(bad[i], "1");
@@ -307,13 +310,13 @@ static void test_v2_fake(void)
 	put(leaf, "cpu.stat", "usage_usec 7\nuser_usec 3\nsystem_usec 4\nnr_periods 2\n");
 	is(berth_cgroup_stats(cg, &st, NULL), 0, "v2: stats");
 	ok(st && json_integer_value(json_object_get(
-			 json_object_get(json_object_get(st, "memory"), "usage"), "usage")) == 4096,
+		     json_object_get(json_object_get(st, "memory"), "usage"), "usage")) == 4096,
 	   "v2: stats memory.usage.usage");
 	ok(st && json_integer_value(json_object_get(
-			 json_object_get(json_object_get(st, "cpu"), "usage"), "total")) == 7000,
+		     json_object_get(json_object_get(st, "cpu"), "usage"), "total")) == 7000,
 	   "v2: stats cpu.usage.total in ns");
 	ok(st && json_object_get(st, "pids") && json_object_get(st, "blkio") &&
-		   json_object_get(st, "hugetlb"),
+	       json_object_get(st, "hugetlb"),
 	   "v2: stats has pids, blkio, hugetlb");
 	json_decref(st);
 	berth_cgroup_free(cg);
@@ -367,26 +370,45 @@ static void test_v2_fake(void)
 /* ---- v1, fake tree ---------------------------------------------------------------------- */
 
 static const char *const v1_hier[][2] = {
-	{"memory", "rw,memory"},
-	{"cpu,cpuacct", "rw,cpu,cpuacct"},
-	{"cpuset", "rw,cpuset,clone_children"},
-	{"pids", "rw,pids"},
-	{"blkio", "rw,blkio"},
-	{"devices", "rw,devices"},
-	{"freezer", "rw,freezer"},
-	{"net_cls,net_prio", "rw,net_cls,net_prio"},
-	{"hugetlb", "rw,hugetlb"},
-	{"systemd", "rw,xattr,release_agent=/lib/systemd/x,name=systemd"},
+    {"memory", "rw,memory"},
+    {"cpu,cpuacct", "rw,cpu,cpuacct"},
+    {"cpuset", "rw,cpuset,clone_children"},
+    {"pids", "rw,pids"},
+    {"blkio", "rw,blkio"},
+    {"devices", "rw,devices"},
+    {"freezer", "rw,freezer"},
+    {"net_cls,net_prio", "rw,net_cls,net_prio"},
+    {"hugetlb", "rw,hugetlb"},
+    {"systemd", "rw,xattr,release_agent=/lib/systemd/x,name=systemd"},
 };
 
-static const char *const v1_files[] = {
-	"memory.limit_in_bytes", "memory.soft_limit_in_bytes", "memory.memsw.limit_in_bytes",
-	"memory.kmem.limit_in_bytes", "memory.swappiness", "memory.oom_control",
-	"cpu.shares", "cpu.cfs_quota_us", "cpu.cfs_period_us", "cpu.rt_runtime_us",
-	"cpu.rt_period_us", "cpu.idle", "cpu.cfs_burst_us", "pids.max", "blkio.weight",
-	"blkio.throttle.read_bps_device", "devices.allow", "devices.deny", "freezer.state",
-	"net_cls.classid", "net_prio.ifpriomap", "hugetlb.2MB.limit_in_bytes", "memory.high",
-	"hugetlb.2MB.max", "cgroup.procs", "cpuset.cpus", "cpuset.mems"};
+static const char *const v1_files[] = {"memory.limit_in_bytes",
+				       "memory.soft_limit_in_bytes",
+				       "memory.memsw.limit_in_bytes",
+				       "memory.kmem.limit_in_bytes",
+				       "memory.swappiness",
+				       "memory.oom_control",
+				       "cpu.shares",
+				       "cpu.cfs_quota_us",
+				       "cpu.cfs_period_us",
+				       "cpu.rt_runtime_us",
+				       "cpu.rt_period_us",
+				       "cpu.idle",
+				       "cpu.cfs_burst_us",
+				       "pids.max",
+				       "blkio.weight",
+				       "blkio.throttle.read_bps_device",
+				       "devices.allow",
+				       "devices.deny",
+				       "freezer.state",
+				       "net_cls.classid",
+				       "net_prio.ifpriomap",
+				       "hugetlb.2MB.limit_in_bytes",
+				       "memory.high",
+				       "hugetlb.2MB.max",
+				       "cgroup.procs",
+				       "cpuset.cpus",
+				       "cpuset.mems"};
 
 static char *fake_v1(const char *root, bool with_hugetlb)
 {
@@ -401,8 +423,8 @@ static char *fake_v1(const char *root, bool with_hugetlb)
 	for (size_t i = 0; i < ARRAY_SIZE(v1_hier); i++) {
 		if (!with_hugetlb && strcmp(v1_hier[i][0], "hugetlb") == 0)
 			continue;
-		fprintf(f, "%d 23 0:%d / %s/%s rw,relatime shared:%d - cgroup cgroup %s\n", id,
-			id, root, v1_hier[i][0], id, v1_hier[i][1]);
+		fprintf(f, "%d 23 0:%d / %s/%s rw,relatime shared:%d - cgroup cgroup %s\n", id, id,
+			root, v1_hier[i][0], id, v1_hier[i][1]);
 		id++;
 	}
 	fprintf(f, "%d 23 0:%d / %s/unified rw - cgroup2 cgroup2 rw,nsdelegate\n", id, id, root);
@@ -446,13 +468,14 @@ static void test_mountinfo(void)
 {
 	struct cg_hierarchy *h = NULL;
 	size_t n = 0;
-	const char *mi = "1 0 0:1 / /c rw - tmpfs t rw\n"
-			 "2 1 0:2 / /c/a\\040b rw - cgroup cgroup rw,cpu\n"
-			 "3 1 0:3 / /c/deep/x rw - cgroup cgroup rw,memory\n"
-			 "4 1 0:4 / /c/m rw shared:1 master:2 - cgroup cgroup rw,memory,nsdelegate\n"
-			 "garbage line without fields\n"
-			 "5 1 0:5 / /c/short rw -\n"
-			 "6 1 0:6 / /cx rw - cgroup cgroup rw,pids\n";
+	const char *mi =
+	    "1 0 0:1 / /c rw - tmpfs t rw\n"
+	    "2 1 0:2 / /c/a\\040b rw - cgroup cgroup rw,cpu\n"
+	    "3 1 0:3 / /c/deep/x rw - cgroup cgroup rw,memory\n"
+	    "4 1 0:4 / /c/m rw shared:1 master:2 - cgroup cgroup rw,memory,nsdelegate\n"
+	    "garbage line without fields\n"
+	    "5 1 0:5 / /c/short rw -\n"
+	    "6 1 0:6 / /cx rw - cgroup cgroup rw,pids\n";
 
 	is(cg_parse_mountinfo(mi, "/c/", &h, &n, NULL), 0, "mountinfo: parses");
 	is(n, 2, "mountinfo: two hierarchies directly below root");
@@ -460,7 +483,7 @@ static void test_mountinfo(void)
 		is_str(h[0].name, "a b", "mountinfo: \\040 unescaped");
 		is_str(h[0].controllers[0], "cpu", "mountinfo: controllers from super options");
 		ok(berth_strv_length(h[1].controllers) == 1 &&
-			   berth_streq(h[1].controllers[0], "memory"),
+		       berth_streq(h[1].controllers[0], "memory"),
 		   "mountinfo: mount options are not controllers");
 	}
 	cg_hierarchies_free(h, n);
@@ -490,7 +513,7 @@ static void test_v1_fake(void)
 	berth_cgroup_hierarchies(cg, &h, NULL);
 	is(berth_strv_length(h), ARRAY_SIZE(v1_hier) + 1, "v1: every hierarchy, once");
 	ok(berth_strv_contains(h, "cpu,cpuacct") && berth_strv_contains(h, "systemd") &&
-		   berth_strv_contains(h, "unified") && !berth_strv_contains(h, "memory-again"),
+	       berth_strv_contains(h, "unified") && !berth_strv_contains(h, "memory-again"),
 	   "v1: hierarchies named by directory");
 	berth_strv_free(h);
 
@@ -545,7 +568,8 @@ static void test_v1_fake(void)
 	is_str(get(L("blkio"), "blkio.weight"), "500", "v1: blkio.weight as given");
 	is_str(get(L("blkio"), "blkio.throttle.read_bps_device"), "8:0 1048576", "v1: throttle");
 	is_str(get(L("hugetlb"), "hugetlb.2MB.limit_in_bytes"), "4194304", "v1: hugetlb limit");
-	is_str(get(L("unified"), "hugetlb.2MB.max"), "", "v1: hugetlb not in unified when v1 has it");
+	is_str(get(L("unified"), "hugetlb.2MB.max"), "",
+	       "v1: hugetlb not in unified when v1 has it");
 	is_str(get(L("unified"), "memory.high"), "300000000", "v1 hybrid: unified file written");
 	is_str(get(cat(root, "/unified"), "cgroup.subtree_control"), "+memory",
 	       "v1 hybrid: unified controllers enabled");
@@ -603,7 +627,7 @@ static void test_v1_fake(void)
 	berth_error_free(err);
 	err = NULL;
 	ok(!exists(cat(root, "/memory/berth/c9")) && !exists(cat(root, "/pids/berth/c9")) &&
-		   !exists(cat(root, "/unified/berth/c9")),
+	       !exists(cat(root, "/unified/berth/c9")),
 	   "v1: no directory left in any hierarchy");
 	berth_resources_free(r);
 	berth_cgroup_free(cg);
@@ -647,9 +671,9 @@ static void test_v1_fake(void)
 static void test_bpf_program(void)
 {
 	struct berth_device_rule rules[] = {
-		{false, 'a', -1, -1, "rwm"},
-		{true, 'c', 1, 3, "rw"},
-		{true, 'c', 136, -1, "rwm"},
+	    {false, 'a', -1, -1, "rwm"},
+	    {true, 'c', 1, 3, "rw"},
+	    {true, 'c', 136, -1, "rwm"},
 	};
 	void *p = NULL;
 	size_t n = 0;
@@ -757,16 +781,31 @@ static int count_device_progs(const char *dir)
 }
 
 /* leave the host's cgroup2 root as it was (unless another cgroup uses hugetlb below it now) */
+static bool pure_v2(void)
+{
+	struct statfs sfs;
+	return statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+/*
+ * The host's cgroup2 mount: /sys/fs/cgroup itself on a pure v2 host (or inside
+ * scripts/in-cgroup2-ns.sh), else the hybrid host's "unified" mount.
+ */
+static const char *cgroup2_root(void)
+{
+	return pure_v2() ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
+}
+
 static void restore_hugetlb(const char *before)
 {
-	const char *uroot = "/sys/fs/cgroup/unified";
+	const char *uroot = cgroup2_root();
 	if (!strstr(before, "hugetlb") && strstr(get(uroot, "cgroup.subtree_control"), "hugetlb"))
 		cg_write(uroot, "cgroup.subtree_control", "-hugetlb", NULL);
 }
 
 static void test_live_v2(void)
 {
-	const char *uroot = "/sys/fs/cgroup/unified";
+	const char *uroot = cgroup2_root();
 	char path[64], dir[256];
 	struct berth_cgroup *cg = NULL;
 	struct berth_error *err = NULL;
@@ -777,14 +816,16 @@ static void test_live_v2(void)
 		return;
 	}
 	if (!exists(cat(uroot, "/cgroup.controllers"))) {
-		skip("live v2: no cgroup2 mount at /sys/fs/cgroup/unified");
+		skip("live v2: no cgroup2 mount");
 		return;
 	}
 	char *before = strdup(get(uroot, "cgroup.subtree_control"));
 	snprintf(path, sizeof(path), "/berth-test-%d", (int)getpid());
 	snprintf(dir, sizeof(dir), "%s%s", uroot, path);
 
-	q = berth_cgroup_new_with_driver(uroot, path, CG_DRIVER_AUTO, NULL, &cg, &err);
+	/* NULL root: the default, detected by statfs, when /sys/fs/cgroup is the cgroup2 mount */
+	q = berth_cgroup_new_with_driver(pure_v2() ? NULL : uroot, path, CG_DRIVER_AUTO, NULL, &cg,
+					 &err);
 	is(q, 0, "live v2: new");
 	is_str(cg ? berth_cgroup_driver(cg) : NULL, "v2", "live v2: statfs picks v2");
 
@@ -833,7 +874,8 @@ static void test_live_v2(void)
 	ok(np == 1 && pids[0] == s, "live v2: pids lists it");
 	free(pids);
 	is(berth_cgroup_freeze(cg, true, &err), 0, "live v2: freeze %s", err ? err->msg : "");
-	ok(strstr(get(dir, "cgroup.events"), "frozen 1") != NULL, "live v2: cgroup.events frozen 1");
+	ok(strstr(get(dir, "cgroup.events"), "frozen 1") != NULL,
+	   "live v2: cgroup.events frozen 1");
 	bool fr = false;
 	berth_cgroup_is_frozen(cg, &fr, NULL);
 	ok(fr, "live v2: is_frozen");
@@ -870,7 +912,7 @@ static void test_live_v1(void)
 		skip("live v1: not root");
 		return;
 	}
-	if (!exists("/sys/fs/cgroup/memory/memory.limit_in_bytes") ||
+	if (pure_v2() || !exists("/sys/fs/cgroup/memory/memory.limit_in_bytes") ||
 	    !exists("/sys/fs/cgroup/freezer/cgroup.procs")) {
 		skip("live v1: no v1 memory/freezer hierarchies");
 		return;
@@ -952,11 +994,11 @@ static void test_live_v1(void)
 	json_t *stats = NULL;
 	is(berth_cgroup_stats(cg, &stats, NULL), 0, "live v1: stats");
 	ok(stats && json_integer_value(json_object_get(
-			    json_object_get(json_object_get(stats, "memory"), "usage"), "limit")) ==
-			    64 << 20,
+			json_object_get(json_object_get(stats, "memory"), "usage"), "limit")) ==
+			64 << 20,
 	   "live v1: stats memory.usage.limit");
-	ok(stats && json_integer_value(json_object_get(json_object_get(stats, "pids"),
-							 "current")) == 1,
+	ok(stats &&
+	       json_integer_value(json_object_get(json_object_get(stats, "pids"), "current")) == 1,
 	   "live v1: stats pids.current");
 	json_decref(stats);
 
@@ -975,7 +1017,7 @@ static void test_live_v1(void)
 	if (berth_cgroup_new(NULL, top, &cg, NULL) == 0) {
 		berth_cgroup_hierarchies(cg, &h, NULL);
 		ok(berth_strv_contains(h, "memory") && berth_strv_contains(h, "systemd") &&
-			   berth_strv_contains(h, "unified"),
+		       berth_strv_contains(h, "unified"),
 		   "live v1: hierarchies include memory, systemd, unified");
 		berth_strv_free(h);
 		is(berth_cgroup_destroy(cg, NULL), 0, "live v1: remove the parent too");
@@ -983,11 +1025,21 @@ static void test_live_v1(void)
 	}
 	restore_hugetlb(before);
 	free(before);
+}
+
+static void test_features(void)
+{
 	json_t *f = NULL;
+	bool v2only = pure_v2();
+
 	is(berth_cgroup_features(NULL, &f, NULL), 0, "features");
-	ok(f && json_is_true(json_object_get(f, "v1")) && json_is_true(json_object_get(f, "v2")) &&
-		   json_is_false(json_object_get(f, "systemd")),
-	   "features: hybrid host has v1 and v2");
+	ok(f && json_is_boolean(json_object_get(f, "v1")) == 1 &&
+	       json_is_true(json_object_get(f, "v1")) == !v2only &&
+	       json_is_true(json_object_get(f, "v2")) &&
+	       json_is_false(json_object_get(f, "systemd")) &&
+	       json_is_false(json_object_get(f, "systemdUser")) &&
+	       json_is_boolean(json_object_get(f, "rdma")),
+	   "features: %s", v2only ? "pure v2: v2 only" : "hybrid: v1 and v2");
 	json_decref(f);
 }
 
@@ -997,7 +1049,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	struct berth_resources *r = berth_resources_new();
 	ok(r && r->memory_limit == BERTH_UNSET && r->pids_limit == BERTH_UNSET &&
-		   r->disable_oom_killer == -1 && !r->devices,
+	       r->disable_oom_killer == -1 && !r->devices,
 	   "resources_new: everything absent");
 	berth_resources_free(r);
 	berth_resources_free(NULL);
@@ -1013,6 +1065,7 @@ int main(void)
 	test_bpf_program();
 	test_live_v2();
 	test_live_v1();
+	test_features();
 	berth_rm_rf(tmp, NULL);
 	return done_testing();
 }
