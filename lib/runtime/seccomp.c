@@ -302,6 +302,10 @@ int berth_seccomp_compile(const struct berth_seccomp *s, struct berth_seccomp_fi
 		if (rc < 0)
 			return rc;
 	}
+	/* without a listener nobody could answer: the notified syscalls would only fail */
+	if (f->notify && !s->listener_path)
+		return berth_error_set(err, EINVAL,
+				       "seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
 	*ret = TAKE_PTR(f);
 	return 0;
 }

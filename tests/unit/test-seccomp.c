@@ -357,6 +357,10 @@ static void test_bad_input(void)
 	s.syscalls = &r;
 	s.n_syscalls = 1;
 	expect_compile_error(&s, EINVAL, "getcwd: unknown action 0x12345678", "bad rule action");
+	r.action = SCMP_ACT_NOTIFY;
+	expect_compile_error(&s, EINVAL,
+			     "seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath",
+			     "notify without a listenerPath");
 	r.action = SCMP_ACT_ERRNO(0);
 	r.errno_ret = 70000;
 	expect_compile_error(&s, EINVAL, "getcwd: errnoRet 70000 out of range", "errnoRet too big");
@@ -446,6 +450,7 @@ static void test_notify(void)
 
 	s.syscalls = &r;
 	s.n_syscalls = 1;
+	s.listener_path = "/unused.sock"; /* required with NOTIFY; the container side connects */
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return;
 	pid_t pid = fork();
