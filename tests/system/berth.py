@@ -424,8 +424,19 @@ class Runtime:
                     pass
         for m in mounts_under(self.workdir):
             subprocess.run(["umount", "-l", m], capture_output=True)
-        for d in sorted(cgroups_named(self.ids), key=lambda p: len(str(p)), reverse=True):
-            # a cgroup is removed with rmdir once its processes are gone
+        # A cgroup named after one of our ids holds only our processes (a container of a
+        # test's second Runtime, say): thaw every one first (a frozen task cannot die), kill
+        # what they hold, then rmdir them, deepest first, as their processes go.
+        dirs = sorted(cgroups_named(self.ids), key=lambda p: len(str(p)), reverse=True)
+        for d in dirs:
+            _thaw(d)
+        for d in dirs:
+            for pid in _cgroup_pids(d):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        for d in dirs:
             wait_until(lambda: not _cgroup_busy(d), 2)
             try:
                 d.rmdir()
@@ -451,6 +462,22 @@ def _readback(f):
     f.flush()
     f.seek(0)
     return f.read().decode(errors="replace")
+
+
+def _thaw(d):
+    """A frozen task cannot die of SIGKILL until thawed (v1 freezer, v2 cgroup.freeze)."""
+    for name, value in (("freezer.state", "THAWED"), ("cgroup.freeze", "0")):
+        try:
+            (d / name).write_text(value)
+        except OSError:
+            pass
+
+
+def _cgroup_pids(d):
+    try:
+        return [int(p) for p in (d / "cgroup.procs").read_text().split()]
+    except OSError:
+        return []
 
 
 def _cgroup_busy(d):

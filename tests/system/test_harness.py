@@ -172,17 +172,31 @@ def test_leak_check_finds_a_mount(tmp_path):
 
 
 def test_leak_check_finds_a_cgroup(tmp_path):
+    """A cgroup named after an id is reported; force_cleanup kills what it holds (even frozen)
+    and removes it."""
     rt = Runtime("/bin/true", tmp_path / "rt")
     cid = rt.track(new_id("leak"))
-    d = Path("/sys/fs/cgroup/pids") / cid
-    d.mkdir()
+    dirs = [Path("/sys/fs/cgroup/pids") / cid, Path("/sys/fs/cgroup/freezer") / cid]
+    sleeper = None
     try:
-        assert rt.leftovers() == [f"cgroup {d}"]
+        for d in dirs:
+            d.mkdir()
+        sleeper = subprocess.Popen(["sleep", "60"])
+        for d in dirs:
+            (d / "cgroup.procs").write_text(str(sleeper.pid))
+        (dirs[1] / "freezer.state").write_text("FROZEN")
+        assert sorted(rt.leftovers()) == sorted(f"cgroup {d}" for d in dirs)
         rt.force_cleanup()
-        assert not d.exists()
+        assert sleeper.wait(5) == -9
+        assert not any(d.exists() for d in dirs)
     finally:
-        if d.exists():
-            d.rmdir()
+        if sleeper and sleeper.poll() is None:
+            sleeper.kill()
+            sleeper.wait()
+        for d in dirs:
+            if d.exists():
+                (d / "freezer.state").write_text("THAWED") if "freezer" in str(d) else None
+                d.rmdir()
 
 
 @pytest.mark.cgroup2
