@@ -93,7 +93,8 @@ static int needed_controllers(const struct berth_resources *r, char ***ret,
 		q = berth_strv_push(&v, "cpuset");
 	if (q == 0 && r &&
 	    ((r->cpu_shares != BERTH_UNSET && r->cpu_shares != 0) || r->cpu_quota != BERTH_UNSET ||
-	     r->cpu_period != BERTH_UNSET || r->cpu_burst != BERTH_UNSET))
+	     r->cpu_period != BERTH_UNSET || r->cpu_burst != BERTH_UNSET ||
+	     r->cpu_idle != BERTH_UNSET))
 		q = berth_strv_push(&v, "cpu");
 	if (q == 0 && r && io_set(r))
 		q = berth_strv_push(&v, "io");
