@@ -169,3 +169,19 @@ def test_bad_device(runtime, bundle, dev, needle):
     assert p.returncode == 1, (p.returncode, p.stderr)
     assert needle in p.stderr, p.stderr
     assert mounts_under(bundle.path) == []
+
+
+def test_device_through_hostile_symlink(runtime, bundle, tmp_path):
+    """A device whose parent directory in the image is a symlink to a host path is made inside
+    the rootfs; nothing appears at the host path."""
+    target = tmp_path / "host-target"
+    target.mkdir()
+    (bundle.rootfs / "devlink").symlink_to("/../../.." + str(target))
+    bundle.config["linux"]["devices"] = [
+        {"path": "/devlink/sub/hostile", "type": "c", "major": 1, "minor": 3, "fileMode": 0o666}]
+    out = run_sh(runtime, bundle, STAT + " " + str(target) + "/sub/hostile")
+    (typ, mm, mode, _), = parse_stat(out).values()
+    assert (typ, mm, mode) == ("character special file", (1, 3), "666")
+    assert list(target.iterdir()) == []
+    inside = bundle.rootfs / str(target).lstrip("/") / "sub" / "hostile"
+    assert inside.is_char_device()

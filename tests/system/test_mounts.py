@@ -237,7 +237,7 @@ def test_bind_propagation(runtime, bundle, tmp_path, shared_src, host_mounts, pr
     (shared_src / "later" / "f").write_text("late\n")
     # seen from the host, in the container's mount namespace
     seen = wait_until(lambda: mount_at(
-        parse_mountinfo(Path(f"/proc/{pid}/mountinfo").read_text()), "/data/later"), 2)
+        parse_mountinfo(Path(f"/proc/{pid}/mountinfo").read_text()), "/data/later"), 0.5)
     assert bool(seen) == receives
     r = runtime.exec(cid, "cat", "/data/later/f", check=False)
     assert (r.stdout == "late\n") == receives
@@ -325,6 +325,48 @@ def test_cgroup_mount_v1(runtime, bundle):
     assert "1" in s["procs"].split()
     assert s["touch"].count("Read-only file system") == 2, s["touch"]
     runtime.delete(cid, force=True)
+
+
+@pytest.mark.cgroup2
+def test_cgroup_mount_v2(runtime_v2, bundle):
+    """With the cgroup v2 driver the cgroup mount is cgroup2; in a new cgroup namespace it shows
+    the container's own cgroup as its root."""
+    bundle.add_mount("/sys/fs/cgroup", "cgroup", "cgroup", ["ro", "nosuid", "nodev", "noexec"])
+    bundle.config["linux"]["namespaces"].append({"type": "cgroup"})
+    bundle.set_args("sleep", "100")
+    bundle.write()
+    cid = runtime_v2.create(bundle)
+    runtime_v2.start(cid)
+    r = runtime_v2.exec(cid, "sh", "-c", """
+        echo @@procs; cat /sys/fs/cgroup/cgroup.procs
+        echo @@touch; mkdir /sys/fs/cgroup/x 2>&1
+        """ + MOUNTINFO)
+    s = sections(r.stdout)
+    m = mount_at(parse_mountinfo(s["mountinfo"]), "/sys/fs/cgroup")
+    assert m["fstype"] == "cgroup2" and "ro" in m["opts"], m
+    # only the container's processes (pid 1 and the exec'd shell and cat) are in it
+    procs = s["procs"].split()
+    assert "1" in procs and "0" not in procs and len(procs) <= 3, procs
+    # from the host: the container's init is in a cgroup of its own, which holds them
+    host_procs = runtime_v2.cgroup_file(cid, "", "cgroup.procs").split()
+    assert host_procs == [str(runtime_v2.container_pid(cid))], host_procs
+    assert "Read-only file system" in s["touch"], s["touch"]
+    runtime_v2.delete(cid, force=True)
+
+
+def test_tmpfs_tmpcopyup(runtime, bundle):
+    """tmpcopyup: the tmpfs starts with what the image had there; writes stay in the tmpfs."""
+    d = bundle.rootfs / "seeded"
+    (d / "sub").mkdir(parents=True)
+    (d / "sub" / "f").write_text("image\n")
+    (d / "link").symlink_to("sub/f")
+    os.chmod(d / "sub", 0o710)
+    bundle.add_mount("/seeded", "tmpfs", "tmpfs", ["tmpcopyup", "size=1m"])
+    out = run_sh(runtime, bundle, "cat /seeded/link; stat -c %a /seeded/sub; "
+                 "echo new > /seeded/sub/f; cat /seeded/sub/f; " + MOUNTINFO)
+    assert out.startswith("image\n710\nnew\n"), out
+    assert mount_at(parse_mountinfo(sections(out)["mountinfo"]), "/seeded")["fstype"] == "tmpfs"
+    assert (d / "sub" / "f").read_text() == "image\n"
 
 
 def test_destination_created_nested(runtime, bundle):

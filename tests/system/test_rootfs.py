@@ -91,16 +91,17 @@ def test_dotdot_in_destination(runtime, bundle, tmp_path):
     assert (bundle.rootfs / str(escape).lstrip("/") / "m").is_dir()
 
 
-def test_symlink_to_proc_magic_link_refused_or_inside(runtime, bundle, tmp_path):
+def test_symlink_through_proc_magic_link_refused(runtime, bundle, tmp_path):
     """A destination through /proc/self/root (a magic link) must not reach the host's root."""
     (bundle.rootfs / "evil").symlink_to("/proc/self/root" + str(tmp_path))
     bundle.add_mount("/evil/magic", "tmpfs", "tmpfs", ["size=1m"])
     bundle.write()
     code, out, err = runtime.run_bundle(bundle.set_args("true").write())
+    # refused (a magic link is never followed while resolving inside the root)
+    assert code == 1 and "/evil/magic" in err, err
+    assert "symbolic links" in err, err
     assert not (tmp_path / "magic").exists()
     assert mounts_under(tmp_path) == []
-    if code != 0:
-        assert code == 1 and "/evil/magic" in err, err
 
 
 # ---- root.readonly, maskedPaths, readonlyPaths -------------------------------------------------
@@ -218,7 +219,7 @@ def test_rootfs_receives_host_mounts(runtime, make_bundle, shared_parent, host_m
     pid = runtime.container_pid(cid)
     host_mounts("-t", "tmpfs", "-o", "size=1m", "tmpfs", b.rootfs / "mnt")
     seen = wait_until(lambda: mount_at(
-        parse_mountinfo(Path(f"/proc/{pid}/mountinfo").read_text()), "/mnt"), 1)
+        parse_mountinfo(Path(f"/proc/{pid}/mountinfo").read_text()), "/mnt"), 0.5)
     assert bool(seen) == receives
     runtime.delete(cid, force=True)
 
