@@ -418,3 +418,36 @@ def test_mount_namespace_required(runtime, make_bundle):
     set_namespaces(b, "pid", "network", "ipc", "uts")
     b.write()
     assert_clean_failure(runtime, b, "mount")
+
+
+def test_join_other_container_time_namespace(runtime, make_bundle):
+    """B joins A's time namespace by path and sees A's boottime offset in /proc/uptime."""
+    day = 86400
+    a = make_bundle(args=["sleep", "1000"], name="a")
+    set_namespaces(a, "pid", "network", "ipc", "uts", "mount", "time")
+    a.config["linux"]["timeOffsets"] = {"boottime": {"secs": 20 * day, "nanosecs": 0}}
+    a.write()
+    ca = runtime.create(a)
+    apid = runtime.container_pid(ca)
+    b = make_bundle(args=["cat", "/proc/uptime"], name="b")
+    set_namespaces(b, "pid", "network", "ipc", "uts", "mount", time=f"/proc/{apid}/ns/time")
+    b.write()
+    cb = runtime.create(b)
+    bpid = runtime.container_pid(cb)
+    assert ns_inode(bpid, "time") == ns_inode(apid, "time") != ns_inode(os.getpid(), "time")
+    host_up = float(Path("/proc/uptime").read_text().split()[0])
+    runtime.start(cb)
+    runtime.wait_status(cb, "stopped")
+    out, err = runtime.output(cb)
+    assert 20 * day - 5 < float(out.split()[0]) - host_up < 20 * day + 5, (out, err)
+    runtime.delete(cb)
+    runtime.delete(ca, force=True)
+
+
+def test_join_time_namespace_with_offsets_fails(runtime, make_bundle):
+    """Offsets can only be set on a new time namespace."""
+    b = make_bundle(args=["true"])
+    set_namespaces(b, "pid", "network", "ipc", "uts", "mount", time="/proc/self/ns/time")
+    b.config["linux"]["timeOffsets"] = {"monotonic": {"secs": 1, "nanosecs": 0}}
+    b.write()
+    assert_clean_failure(runtime, b, "time namespace")

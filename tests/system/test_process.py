@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from berth import proc_status
-
 # capability numbers (linux/capability.h)
 CAPS = {"CAP_CHOWN": 0, "CAP_DAC_OVERRIDE": 1, "CAP_FOWNER": 3, "CAP_KILL": 5,
         "CAP_SETGID": 6, "CAP_SETUID": 7, "CAP_NET_BIND_SERVICE": 10, "CAP_NET_RAW": 13,
