@@ -67,15 +67,54 @@ void berth_resources_free(struct berth_resources *r)
 
 /* ---- file helpers ----------------------------------------------------------------------- */
 
-int cg_write(const char *dir, const char *file, const char *value, struct berth_error **err)
+/*
+ * While berth_cgroup_update runs, cg_write notes each file's value before its first write, so a
+ * failed update can put back what was in force and leaves no half-applied limits.  A file-scope
+ * pointer rather than a parameter of every writer: berth runs no threads.
+ */
+struct cg_undo_entry {
+	char *path, *old;
+	bool restored;
+};
+struct cg_undo {
+	struct cg_undo_entry *v;
+	size_t n;
+};
+static struct cg_undo *undo_log;
+
+static void undo_note(const char *path)
 {
-	_cleanup_free_ char *p = NULL;
+	_cleanup_free_ char *data = NULL, *p = NULL;
+	struct cg_undo_entry *v;
+	size_t len = 0;
+
+	for (size_t i = 0; i < undo_log->n; i++)
+		if (strcmp(undo_log->v[i].path, path) == 0)
+			return;
+	/* write-only files (devices.allow) are not read back */
+	if (berth_read_file_at(AT_FDCWD, path, CG_FILE_MAX, &data, &len, NULL) < 0)
+		return;
+	while (len > 0 && data[len - 1] == '\n')
+		data[--len] = '\0';
+	/* lists (throttle rules, io.max) and empty values do not write back as they read */
+	if (len == 0 || strchr(data, '\n'))
+		return;
+	v = reallocarray(undo_log->v, undo_log->n + 1, sizeof(*v));
+	if (!v)
+		return;
+	undo_log->v = v;
+	p = strdup(path);
+	if (!p)
+		return;
+	v[undo_log->n++] = (struct cg_undo_entry){TAKE_PTR(p), TAKE_PTR(data), false};
+}
+
+static int write_path(const char *p, const char *value, struct berth_error **err)
+{
 	_cleanup_close_ int fd = -EBADF;
 	size_t len = strlen(value);
 	ssize_t n;
 
-	if (asprintf(&p, "%s/%s", dir, file) < 0)
-		return berth_error_set(err, ENOMEM, "out of memory");
 	/* O_TRUNC: harmless on cgroupfs, and keeps a fake tree's files exact */
 	fd = open(p, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
 	if (fd < 0)
@@ -89,6 +128,38 @@ int cg_write(const char *dir, const char *file, const char *value, struct berth_
 	if ((size_t)n != len)
 		return berth_error_set(err, EIO, "short write to '%s'", p);
 	return 0;
+}
+
+/*
+ * Put the noted values back, last written first.  A value the kernel refuses for now (memory
+ * bound to memory+swap) gets a second pass once the others are back.
+ */
+static void undo_replay(struct cg_undo *u)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = u->n; i-- > 0;)
+			if (!u->v[i].restored && write_path(u->v[i].path, u->v[i].old, NULL) == 0)
+				u->v[i].restored = true;
+}
+
+static void undo_free(struct cg_undo *u)
+{
+	for (size_t i = 0; i < u->n; i++) {
+		free(u->v[i].path);
+		free(u->v[i].old);
+	}
+	free(u->v);
+}
+
+int cg_write(const char *dir, const char *file, const char *value, struct berth_error **err)
+{
+	_cleanup_free_ char *p = NULL;
+
+	if (asprintf(&p, "%s/%s", dir, file) < 0)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	if (undo_log)
+		undo_note(p);
+	return write_path(p, value, err);
 }
 
 int cg_writef(const char *dir, const char *file, struct berth_error **err, const char *fmt, ...)
@@ -634,7 +705,15 @@ int berth_cgroup_enter(struct berth_cgroup *cg, pid_t pid, struct berth_error **
 int berth_cgroup_update(struct berth_cgroup *cg, const struct berth_resources *res,
 			struct berth_error **err)
 {
-	int r = cg->ops->update(cg, res, err);
+	struct cg_undo u = {};
+	int r;
+
+	undo_log = &u;
+	r = cg->ops->update(cg, res, err);
+	undo_log = NULL;
+	if (r < 0)
+		undo_replay(&u);
+	undo_free(&u);
 	return r < 0 ? berth_error_wrap(err, "update cgroup '%s'", cg->path) : 0;
 }
 
