@@ -658,10 +658,30 @@ int berth_mount_one(const struct berth_rootfs_ctx *ctx, int rootfd, const struct
 	if (errno == EPERM && ctx->new_userns &&
 	    (berth_streq(m->type, "sysfs") || berth_streq(m->type, "mqueue"))) {
 		const char *host = berth_streq(m->type, "sysfs") ? "/sys" : "/dev/mqueue";
+		struct mount_attr a = {0};
 		if (mount(host, p, NULL, MS_BIND | MS_REC, NULL) < 0)
 			return berth_error_sys(err, errno, "mount '%s' on '%s'", host,
 					       m->destination);
-		return finish_mount(rootfd, m, true, &fd, err);
+		r = finish_mount(rootfd, m, true, &fd, err);
+		if (r < 0)
+			return r;
+		/*
+		 * The host's tree comes with its submounts (/sys/fs/cgroup ...): what the spec
+		 * asked of the filesystem (ro ...) must hold for all of them, not just the top.
+		 */
+		if (m->flags & MS_RDONLY)
+			a.attr_set |= MOUNT_ATTR_RDONLY;
+		if (m->flags & MS_NOSUID)
+			a.attr_set |= MOUNT_ATTR_NOSUID;
+		if (m->flags & MS_NODEV)
+			a.attr_set |= MOUNT_ATTR_NODEV;
+		if (m->flags & MS_NOEXEC)
+			a.attr_set |= MOUNT_ATTR_NOEXEC;
+		if (a.attr_set &&
+		    mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
+			return berth_error_sys(err, errno, "set attributes of '%s' on '%s'", host,
+					       m->destination);
+		return 0;
 	}
 	return berth_error_sys(err, errno, "mount '%s' on '%s'", mount_name(m), m->destination);
 }
