@@ -3,14 +3,12 @@
 nodes), and bad device entries.  Checked from inside: stat, readlink, reads and writes."""
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
 
 from berth import make_bundle_at, mounts_under
-from test_mounts import MOUNTINFO, mount_at, parse_mountinfo, run_sh, sections
+from test_mounts import MOUNTINFO, mount_at, open_dir, parse_mountinfo, run_sh, sections  # noqa: F401
 
 STAT = "stat -c '%n|%F|%t:%T|%a|%u:%g'"
 
@@ -113,18 +111,6 @@ def test_device_cgroup_denies_unlisted_nodes(runtime, bundle):
     assert s["mknod"] == "made\n"
     assert "Operation not permitted" in s["open"] and "rc=1" in s["open"], s["open"]
     assert s["listed"] == "ok\n"
-
-
-@pytest.fixture
-def open_dir():
-    """A directory every uid can traverse (tmp_path is 0700): for bundles a mapped root must
-    reach.  Removed at teardown; no mount may be left under it."""
-    d = Path(tempfile.mkdtemp(prefix="berth-devices-", dir="/tmp"))
-    d.chmod(0o755)
-    yield d
-    left = mounts_under(d)
-    shutil.rmtree(d, ignore_errors=True)
-    assert not left, left
 
 
 def test_devices_in_user_namespace(runtime, open_dir):

@@ -4,14 +4,16 @@ and bad entries.  Each test checks the effect from inside the container (/proc/s
 parsed here, stat, df, what a write or an exec returned) and, where it matters, from the host."""
 
 import os
+import shutil
 import stat
+import tempfile
 import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 
-from berth import mounts_under, proc_cgroups, wait_until
+from berth import make_bundle_at, mounts_under, proc_cgroups, wait_until
 
 # ---- helpers -----------------------------------------------------------------------------------
 
@@ -412,6 +414,57 @@ def test_idmap_bind(runtime, bundle, tmp_path):
     assert "idmapped" in m["opts"], m
     # the host's view is unchanged
     assert (f.stat().st_uid, f.stat().st_gid) == (1234, 1234)
+
+
+@pytest.fixture
+def open_dir():
+    """A directory every uid can traverse (tmp_path is 0700): for bundles a mapped root must
+    reach.  Removed at teardown; no mount may be left under it."""
+    d = Path(tempfile.mkdtemp(prefix="berth-devices-", dir="/tmp"))
+    d.chmod(0o755)
+    yield d
+    left = mounts_under(d)
+    shutil.rmtree(d, ignore_errors=True)
+    assert not left, left
+
+
+def test_user_namespace_mounts(runtime, open_dir):
+    """In a user namespace without its own network namespace sysfs cannot be mounted: the
+    host's /sys is bound instead, read-only all the way down as the spec's "ro" asks; binds
+    keep their flags and the cgroup mount shows the container's own cgroups."""
+    b = make_bundle_at(open_dir / "bundle")
+    src = open_dir / "src"
+    src.mkdir()
+    (src / "f").write_text("x\n")
+    src.chmod(0o777)
+    ns = b.config["linux"]["namespaces"]
+    b.config["linux"]["namespaces"] = [n for n in ns if n["type"] != "network"] + [
+        {"type": "user"}]
+    b.config["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    b.config["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    b.add_mount("/data", "bind", src, ["rbind", "ro", "nosuid", "nodev"])
+    b.add_mount("/cg", "cgroup", "cgroup", ["ro"])
+    for n in ("data", "cg"):  # the mapped root may not create them in a root-owned image
+        (b.rootfs / n).mkdir()
+    out = run_sh(runtime, b, """
+        echo @@data; cat /data/f; touch /data/g 2>&1
+        echo @@root; touch /x 2>&1
+        echo @@sys; mkdir /sys/fs/cgroup/pids/x 2>&1; touch /sys/fs/cgroup/y 2>&1
+        """ + MOUNTINFO)
+    s = sections(out)
+    assert s["data"].startswith("x\n") and "Read-only file system" in s["data"], s["data"]
+    assert "Read-only file system" in s["root"]
+    assert s["sys"].count("Read-only file system") == 2, s["sys"]
+    infos = parse_mountinfo(s["mountinfo"])
+    assert {"ro", "nosuid", "nodev"} <= mount_at(infos, "/data")["opts"]
+    for m in infos:
+        if m["mnt"] == "/sys" or m["mnt"].startswith("/sys/"):
+            assert "ro" in m["opts"], m
+    assert mount_at(infos, "/sys")["fstype"] == "sysfs"
+    pids = mount_at(infos, "/cg/pids")
+    assert pids["fstype"] == "cgroup" and "ro" in pids["opts"]
+    assert pids["root"].endswith("/" + runtime.ids[-1]), pids
+    assert not (src / "g").exists()
 
 
 # ---- bad entries -------------------------------------------------------------------------------
