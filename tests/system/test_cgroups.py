@@ -352,10 +352,16 @@ def test_update_each_flag(runtime, make_bundle):
     runtime.delete(cid, force=True)
 
 
-def test_update_memory_minus_one_is_unlimited(runtime, make_bundle):
-    cid, pid = created(runtime, make_bundle, memory={"limit": 64 * MB})
+def test_update_minus_one_is_unlimited(runtime, make_bundle):
+    cid, pid = created(runtime, make_bundle, memory={"limit": 64 * MB}, pids={"limit": 9})
     runtime.run("update", "--memory", "-1", cid)
     assert int(cg(pid, "memory", "memory.limit_in_bytes")) > 1 << 60
+    # pids -1 is no limit; other negative values are refused (runc would read them as -1)
+    p = runtime.fails("update", "-r", "-", cid, input='{"pids": {"limit": -5}}')
+    assert p.returncode == 1 and "pids.limit" in p.stderr and "-5" in p.stderr, p.stderr
+    assert cg(pid, "pids", "pids.max") == "9"
+    runtime.run("update", "-r", "-", cid, input='{"pids": {"limit": -1}}')
+    assert cg(pid, "pids", "pids.max") == "max"
     runtime.delete(cid, force=True)
 
 
@@ -431,6 +437,17 @@ def test_update_cpuset_out_of_range_changes_nothing(runtime, make_bundle):
     res = state_resources(runtime, cid)
     assert res["pids"]["limit"] == 9 and res["memory"]["limit"] == 64 * MB
     assert res.get("cpu", {}).get("cpus") is None
+    runtime.delete(cid, force=True)
+
+
+def test_update_memory_pair_refused_changes_nothing(runtime, make_bundle):
+    # memory+swap below memory: the kernel refuses memsw after the memory limit was written;
+    # the memory limit in force before the update is put back
+    cid, pid = created(runtime, make_bundle, memory={"limit": 64 * MB, "swap": 96 * MB})
+    p = runtime.fails("update", "--memory", "32m", "--memory-swap", "16m", cid)
+    assert p.returncode == 1 and "memsw" in p.stderr, p.stderr
+    assert cg(pid, "memory", "memory.limit_in_bytes") == str(64 * MB)
+    assert cg(pid, "memory", "memory.memsw.limit_in_bytes") == str(96 * MB)
     runtime.delete(cid, force=True)
 
 

@@ -223,6 +223,27 @@ def test_delete_removes_child_cgroups(runtime_v2, make_bundle):
     assert wait_until(lambda: proc_state(pid) in (None, "Z"))
 
 
+def test_delete_removes_cgroups_the_container_made(runtime_v2, make_bundle):
+    # a container with its own cgroup namespace and a writable cgroup mount makes a child
+    # cgroup and moves itself there; delete still removes the whole tree
+    rt = runtime_v2
+    b = make_bundle(args=["sh", "-c", "mkdir /sys/fs/cgroup/inner && "
+                                      "echo $$ >/sys/fs/cgroup/inner/cgroup.procs && "
+                                      "echo moved && exec sleep 100"])
+    b.config["linux"]["namespaces"].append({"type": "cgroup"})
+    b.add_mount("/sys/fs/cgroup", "cgroup", "cgroup", ["nosuid", "noexec", "nodev", "rw"])
+    b.write()
+    cid = rt.create(b)
+    pid = rt.container_pid(cid)
+    d = v2_dir(pid)
+    rt.start(cid)
+    assert wait_until(lambda: rt.output(cid)[0] == "moved\n"), rt.output(cid)
+    assert (d / "inner" / "cgroup.procs").read_text().split() == [str(pid)]
+    rt.delete(cid, force=True)
+    assert not d.exists()
+    assert wait_until(lambda: proc_state(pid) in (None, "Z"))
+
+
 def test_cgroup_namespace_and_mount_inside(runtime_v2, make_bundle):
     # with a cgroup namespace the container's cgroup is its root, and a "cgroup" mount shows
     # the v2 hierarchy with the container's own files
