@@ -524,3 +524,54 @@ def test_run_forwards_signals(runtime, make_bundle, tmp_path):
             proc.kill()
             proc.wait()
     assert (proc.returncode, out) == (9, "got-term\n"), err
+
+
+def test_status_creating_during_create(runtime, make_bundle, tmp_path):
+    # a createRuntime hook runs while create is under way: `state` then says "creating", and
+    # the state the hook gets on stdin says so too
+    out = tmp_path / "during"
+    hook = tmp_path / "hook.sh"
+    hook.write_text("#!/bin/sh\n"
+                    f"cat > {tmp_path}/stdin\n"
+                    f"id=$(sed 's/.*\"id\": *\"\\([^\"]*\\)\".*/\\1/' {tmp_path}/stdin)\n"
+                    f"{runtime.binary} --root {runtime.root} state \"$id\" > {out}\n")
+    hook.chmod(0o755)
+    b = make_bundle(args=["true"])
+    b.config["hooks"] = {"createRuntime": [{"path": str(hook)}]}
+    b.write()
+    cid = runtime.create(b)
+    during = json.loads(out.read_text())
+    assert during["id"] == cid and during["status"] == "creating"
+    stdin = json.loads((tmp_path / "stdin").read_text())
+    assert stdin["id"] == cid and stdin["status"] == "creating"
+    assert stdin["pid"] == runtime.container_pid(cid)
+    assert runtime.status(cid) == "created"
+    runtime.delete(cid)
+
+
+def test_kill_created_container(runtime, make_bundle, tmp_path):
+    b = make_bundle(args=["sh", "-c", "touch /shared/ran"])
+    d = shared_dir(b, tmp_path)
+    b.write()
+    cid = runtime.create(b)
+    pid = runtime.container_pid(cid)
+    runtime.kill(cid, "KILL")
+    assert wait_until(lambda: not alive(pid))
+    assert runtime.status(cid) == "stopped"
+    # a container whose init died before start cannot be started, and never ran its program
+    assert runtime.fails("start", cid).returncode == 1
+    assert not (d / "ran").exists()
+    runtime.delete(cid)
+
+
+def test_init_killed_from_outside(runtime, make_bundle):
+    b = make_bundle(args=["sleep", "100"])
+    cid = runtime.create(b)
+    runtime.start(cid)
+    pid = runtime.container_pid(cid)
+    os.kill(pid, signal.SIGKILL)
+    runtime.wait_status(cid, "stopped")
+    assert runtime.fails("kill", cid, "TERM").returncode == 1
+    assert runtime.fails("exec", cid, "true").returncode == 1
+    runtime.delete(cid)
+    assert not (runtime.root / cid).exists()
