@@ -189,3 +189,29 @@ def test_terminal_without_console_socket_create_fails(runtime, make_bundle):
     b = tty_bundle(make_bundle)
     p = runtime.create(b, check=False)
     assert p.returncode == 1 and "console" in p.stderr, p.stderr
+
+
+def test_exec_tty_foreground(runtime, make_bundle):
+    b = make_bundle(args=["sleep", "1000"])
+    cid = runtime.create(b)
+    runtime.start(cid)
+    argv = runtime.argv("exec", "-t", cid, "sh")
+    child = pexpect.spawn(argv[0], argv[1:], encoding="utf-8", timeout=10, dimensions=(30, 90))
+    try:
+        child.sendline("echo $((6*7)); tty; stty size")
+        child.expect("42")
+        child.expect("/dev/pts/")
+        child.expect("30 90")
+        child.sendline("exit 4")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 4
+    assert runtime.status(cid) == "running"
+    runtime.delete(cid, force=True)
+
+
+def test_run_detach_terminal_needs_console_socket(runtime, make_bundle):
+    b = tty_bundle(make_bundle)
+    code, _, err = runtime.run_bundle(b, extra=["--detach"])
+    assert code == 1 and "console" in err, err
