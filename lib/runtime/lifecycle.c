@@ -85,6 +85,9 @@ int berth_container_kill(struct berth_container *c, int sig, bool all, struct be
 	}
 	if (kill(c->pid, sig) < 0)
 		return berth_error_sys(err, errno, "kill %d with signal %d", (int)c->pid, sig);
+	/* a frozen process dies only once thawed; runc thaws for SIGKILL too */
+	if (st == BERTH_STATUS_PAUSED && sig == SIGKILL)
+		berth_cgroup_freeze(c->cgroup, false, NULL);
 	return 0;
 }
 
