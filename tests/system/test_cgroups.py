@@ -516,6 +516,36 @@ def test_kill_all_of_a_paused_container(runtime, make_bundle):
     runtime.delete(cid)
 
 
+def test_kill_of_a_paused_container(runtime, make_bundle):
+    cid, pid = started(runtime, make_bundle)
+    runtime.run("pause", cid)
+    # ps and events still work on a frozen container
+    assert json.loads(runtime.run("ps", "--format", "json", cid).stdout) == [pid]
+    assert json.loads(runtime.run("events", "--stats", cid).stdout)["data"]["pids"]["current"] == 1
+    p = runtime.fails("delete", cid)
+    assert p.returncode == 1 and "paused" in p.stderr
+    # SIGKILL lands (the cgroup is thawed for it, as runc does); other signals wait
+    runtime.kill(cid, "KILL")
+    runtime.wait_status(cid, "stopped", timeout=5)
+    assert cg_gone_or_thawed(pid)
+    runtime.delete(cid)
+    p = runtime.fails("update", "--memory", "10m", cid)
+    assert p.returncode == 1
+
+
+def cg_gone_or_thawed(pid):
+    return wait_until(lambda: proc_state(pid) in (None, "Z"))
+
+
+def test_update_of_a_stopped_container(runtime, make_bundle):
+    cid, pid = created(runtime, make_bundle, args=["true"])
+    runtime.start(cid)
+    runtime.wait_status(cid, "stopped")
+    p = runtime.fails("update", "--pids-limit", "5", cid)
+    assert p.returncode == 1 and "not running" in p.stderr, p.stderr
+    runtime.delete(cid)
+
+
 def test_delete_force_of_a_paused_container(runtime, make_bundle):
     cid, pid = started(runtime, make_bundle)
     runtime.run("pause", cid)
