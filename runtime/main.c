@@ -231,6 +231,7 @@ int main(int argc, char **argv)
 		return commands[i].fn(&cli, sub_argc, sub_argv);
 	}
 	fprintf(stderr, "berth-runtime: unknown command '%s'\n", cli.cmd);
+	cli_log(&cli, "error", "unknown command '%s'", cli.cmd);
 	usage(stderr);
 	return 1;
 }
