@@ -278,6 +278,8 @@ def bare(runtime, *args):
 def test_unknown_command(runtime):
     p = bare(runtime, "frobnicate")
     assert "frobnicate" in p.stderr
+    e = runtime.log_entries()[-1]
+    assert e["level"] == "error" and "frobnicate" in e["msg"]
 
 
 def test_no_command(runtime):
