@@ -403,3 +403,33 @@ def test_run_failure_leaves_nothing(runtime, bundle):
     assert runtime.log_entries()[-1]["level"] == "error"
     code, out, err = runtime.run_bundle(bundle, extra=["--detach"])
     assert code == 1 and "executable file not found in $PATH" in err
+
+
+def test_create_killed_half_way(runtime, bundle, tmp_path):
+    """The create process dies (SIGKILL) in the middle, during a createRuntime hook: the init it
+    made must not survive, and delete cleans up the rest."""
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"#!/bin/sh\ncat > {tmp_path}/stdin\ntouch {tmp_path}/in-hook\n"
+                    "exec sleep 30\n")
+    hook.chmod(0o755)
+    bundle.config["hooks"] = {"createRuntime": [{"path": str(hook)}]}
+    bundle.write()
+    cid = runtime.track(new_id())
+    argv = runtime.argv("create", "--bundle", bundle.path, cid)
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        assert wait_until(lambda: (tmp_path / "in-hook").exists(), 10)
+        init = json.loads((tmp_path / "stdin").read_text())["pid"]
+        runtime.note_pid(init)
+        os.killpg(proc.pid, 9)  # create and its hook
+    finally:
+        proc.wait()
+    assert wait_until(lambda: runtime.run("state", cid, check=False).returncode != 0
+                      or runtime.status(cid) in ("stopped",), 5), runtime.status(cid)
+    p = runtime.run("delete", cid, check=False)
+    if p.returncode != 0:
+        runtime.run("delete", "--force", cid)
+    assert not (runtime.root / cid).exists()
+    assert wait_until(lambda: not Path(f"/proc/{init}").exists()
+                      or Path(f"/proc/{init}/stat").read_text().split()[2] in "ZX", 5)
