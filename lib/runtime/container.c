@@ -18,8 +18,9 @@
  *                                            executable lookup, cwd
  *   state.json, pid file        <--------  READY, then blocks opening exec.fifo for writing
  *
- * `start` opens the fifo for reading; init then runs the startContainer hooks, loads seccomp,
- * becomes the process's user and execs.
+ * `start` opens the fifo for reading; init then runs the startContainer hooks, writes the
+ * fifo's byte (`start` returns after it, then runs poststart), loads seccomp, becomes the
+ * process's user and execs.
  *
  * Fast path: when no namespace is joined by path in a way that involves a user namespace, one
  * clone() with every CLONE_NEW* flag makes the namespaces (owned by the new user namespace, if
@@ -310,21 +311,35 @@ static int set_names(const struct berth_spec *s, struct berth_error **err)
 	return 0;
 }
 
-static int open_fifo_and_wait(int fifo_fd, struct berth_error **err)
+/*
+ * Reopen the O_PATH fd of the exec fifo for writing: this blocks until `start` opens it for
+ * reading.  The byte that lets `start` return is written later, by signal_started().
+ */
+static int open_exec_fifo(int *fifo_fd, struct berth_error **err)
 {
 	char path[64];
-	_cleanup_close_ int fd = -EBADF;
+	int fd;
 
-	/* Reopen the O_PATH fd for writing: this blocks until `start` opens it for reading. */
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fifo_fd);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", *fifo_fd);
 	do
 		fd = open(path, O_WRONLY | O_CLOEXEC);
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
 		return berth_error_sys(err, errno, "open exec fifo");
-	if (berth_write_all(fd, "0", 1) < 0)
+	close(*fifo_fd);
+	*fifo_fd = fd;
+	return 0;
+}
+
+/*
+ * After the startContainer hooks, right before exec: `start` returns, and runs the poststart
+ * hooks, only once this byte is there.  A failure before it (a startContainer hook) closes the
+ * fifo without a byte, which `start` reports.  The fd stays open, close-on-exec.
+ */
+static int signal_started(int fifo_fd, struct berth_error **err)
+{
+	if (berth_write_all(fifo_fd, "0", 1) < 0)
 		return berth_error_sys(err, errno, "write exec fifo");
-	close(fifo_fd);
 	return 0;
 }
 
@@ -378,6 +393,8 @@ static __attribute__((noreturn)) void init_exec(struct init_ctx *x, const char *
 		r = berth_hooks_run(&x->c->spec->hooks.start_container, "startContainer",
 				    state ? state : "{}", &err);
 	}
+	if (r == 0)
+		r = signal_started(x->fifo_fd, &err);
 	if (r == 0 && !p->no_new_privileges)
 		r = load_seccomp(x, &err);
 	if (r == 0)
@@ -519,7 +536,7 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *x)
 		_exit(1);
 	close(x->sync);
 	x->sync = -EBADF;
-	r = open_fifo_and_wait(x->fifo_fd, &err);
+	r = open_exec_fifo(&x->fifo_fd, &err);
 	if (r < 0) {
 		dprintf(2, "berth-runtime: %s\n", err ? err->msg : "exec fifo");
 		_exit(1);
