@@ -277,3 +277,21 @@ def test_several_hooks_of_a_kind_run_in_order_and_stop_at_failure(runtime, make_
     p = runtime.create(b, check=False)
     assert_clean_failure(runtime, p)
     assert log.read_text().split() == ["0", "1", "2"]
+
+
+def test_failing_start_container_hook_fails_start_command(runtime, make_bundle):
+    """`start` reports the failure (exit 1) and runs no poststart hook."""
+    b = make_bundle(args=["true"])
+    (b.rootfs / "fail.sh").write_text("#!/bin/sh\necho inside-fail >&2\nexit 4\n")
+    (b.rootfs / "fail.sh").chmod(0o755)
+    mark = b.path / "poststart-ran"
+    b.config["hooks"] = {"startContainer": [{"path": "/fail.sh"}],
+                         "poststart": [{"path": "/bin/touch", "args": ["touch", str(mark)]}]}
+    b.write()
+    cid = runtime.create(b)
+    p = runtime.start(cid, check=False)
+    assert p.returncode == 1 and p.stderr.strip(), (p.returncode, p.stderr)
+    assert "inside-fail" in runtime.output(cid)[1]
+    assert not mark.exists()
+    runtime.wait_status(cid, "stopped")
+    runtime.delete(cid)
