@@ -149,14 +149,20 @@ def test_blkio_weight(runtime, make_bundle):
 
 @pytest.mark.allowed_skip(reason="needs the hugetlb controller and 2MB pages")
 def test_hugepage_limit_in_unified(runtime, make_bundle):
+    # on this hybrid host hugetlb is a controller of the cgroup2 mount, not a v1 hierarchy
     unified = CGROUP_ROOT / "unified"
-    if "hugetlb" not in (unified / "cgroup.controllers").read_text().split() \
-            or not (unified / "berth").exists() and not Path("/sys/kernel/mm/hugepages/"
-                                                           "hugepages-2048kB").exists():
-        pytest.skip("no hugetlb in the unified hierarchy")
+    if not (unified / "cgroup.controllers").exists() or \
+            "hugetlb" not in (unified / "cgroup.controllers").read_text().split() or \
+            not Path("/sys/kernel/mm/hugepages/hugepages-2048kB").is_dir():
+        pytest.skip("no hugetlb with 2MB pages in the unified hierarchy")
     cid, pid = created(runtime, make_bundle,
                        hugepageLimits=[{"pageSize": "2MB", "limit": 4 * MB}])
     assert cg(pid, "", "hugetlb.2MB.max") == str(4 * MB)
+    runtime.run("update", "-r", "-", cid,
+                input='{"hugepageLimits": [{"pageSize": "2MB", "limit": 6291456}]}')
+    assert cg(pid, "", "hugetlb.2MB.max") == "6291456"
+    assert json.loads(runtime.run("events", "--stats", cid).stdout)["data"]["hugetlb"]["2MB"] \
+        ["usage"] == 0
     runtime.delete(cid, force=True)
 
 
@@ -585,6 +591,15 @@ def test_events_stats(runtime, make_bundle):
     runtime.delete(cid, force=True)
     p = runtime.fails("events", "--stats", cid)
     assert p.returncode == 1
+
+
+def test_events_stream_until_the_container_stops(runtime, make_bundle):
+    cid, pid = started(runtime, make_bundle, args=["sleep", "0.5"])
+    out = runtime.run("events", "--interval", "100ms", cid, timeout=10).stdout
+    evs = [json.loads(line) for line in out.splitlines()]
+    assert len(evs) >= 2 and all(e["type"] == "stats" and e["id"] == cid for e in evs), out
+    assert runtime.status(cid) == "stopped"
+    runtime.delete(cid)
 
 
 def test_events_bad_interval(runtime, make_bundle):

@@ -116,6 +116,18 @@ def test_kill_all_paused(runtime_v2, make_bundle):
     assert not d.exists()
 
 
+def test_kill_of_a_paused_container(runtime_v2, make_bundle):
+    rt = runtime_v2
+    cid, pid = started(rt, make_bundle)
+    d = v2_dir(pid)
+    rt.run("pause", cid)
+    assert json.loads(rt.run("ps", "--format", "json", cid).stdout) == [pid]
+    rt.kill(cid, "KILL")
+    rt.wait_status(cid, "stopped", timeout=5)
+    rt.delete(cid)
+    assert not d.exists()
+
+
 def test_ps_and_events(runtime_v2, make_bundle):
     rt = runtime_v2
     cid, pid = started(rt, make_bundle, args=["sh", "-c", "sleep 100 & sleep 101 & wait"])
