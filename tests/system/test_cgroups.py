@@ -59,6 +59,17 @@ def test_memory_limit_reservation_swap(runtime, make_bundle):
     runtime.delete(cid, force=True)
 
 
+def test_memory_swappiness_and_oom_killer(runtime, make_bundle):
+    cid, pid = created(runtime, make_bundle,
+                       memory={"swappiness": 30, "disableOOMKiller": True})
+    assert cg(pid, "memory", "memory.swappiness") == "30"
+    assert "oom_kill_disable 1" in cg(pid, "memory", "memory.oom_control").splitlines()
+    runtime.delete(cid, force=True)
+    b = resources(make_bundle(args=["true"]), memory={"swappiness": 101})
+    p = runtime.create(b, check=False)
+    assert p.returncode == 1 and "swappiness" in p.stderr, p.stderr
+
+
 def test_memory_limit_enforced_inside(runtime, make_bundle):
     # tmpfs pages are charged to the writer's cgroup: 40 MiB do not fit in 16 MiB without swap
     b = resources(make_bundle(args=[
@@ -572,6 +583,10 @@ def test_ps_lists_the_cgroups_processes(runtime, make_bundle):
     col = table[0].split().index("PID")
     assert sorted(int(line.split()[col]) for line in table[1:]) == procs
     assert any("sleep 101" in line for line in table[1:])
+    # ps(1) options after the id replace the default -ef
+    custom = runtime.run("ps", cid, "-o", "pid,args").stdout.splitlines()
+    assert custom[0].split() == ["PID", "COMMAND"]
+    assert sorted(int(line.split()[0]) for line in custom[1:]) == procs
     p = runtime.fails("ps", "--format", "yaml", cid)
     assert "yaml" in p.stderr
     runtime.delete(cid, force=True)
