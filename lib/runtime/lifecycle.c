@@ -188,6 +188,14 @@ int berth_container_update(struct berth_container *c, json_t *resources,
 
 	if (berth_container_status(c) == BERTH_STATUS_STOPPED)
 		return berth_error_set(err, EINVAL, "container not running");
+	/*
+	 * The device list in force is the spec's rules plus the default devices, put together at
+	 * create; applied alone, an update's rules would take /dev/null and the rest away from the
+	 * running container.  runc's update does not change devices either.
+	 */
+	if (json_object_get(resources, "devices"))
+		return berth_error_set(err, EINVAL,
+				       "resources: devices cannot be updated, only set at create");
 	r = berth_resources_parse(resources, &res, err);
 	if (r < 0)
 		return berth_error_wrap(err, "resources");
