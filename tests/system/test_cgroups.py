@@ -441,6 +441,18 @@ def test_update_bad_resources_json(runtime, make_bundle, doc, word):
     runtime.delete(cid, force=True)
 
 
+def test_update_refuses_device_rules(runtime, make_bundle):
+    # applied alone they would drop the default devices from a running container
+    cid, pid = started(runtime, make_bundle)
+    before = cg(pid, "devices", "devices.list")
+    p = runtime.fails("update", "-r", "-", cid,
+                      input='{"devices": [{"allow": false, "access": "rwm"}]}')
+    assert p.returncode == 1 and "devices" in p.stderr, p.stderr
+    assert cg(pid, "devices", "devices.list") == before
+    assert runtime.exec(cid, "sh", "-c", "echo x >/dev/null && echo ok").stdout == "ok\n"
+    runtime.delete(cid, force=True)
+
+
 def test_update_cpuset_out_of_range_changes_nothing(runtime, make_bundle):
     cid, pid = created(runtime, make_bundle, pids={"limit": 9}, memory={"limit": 64 * MB})
     before = cg(pid, "cpuset", "cpuset.cpus")
