@@ -332,9 +332,10 @@ static int open_exec_fifo(int *fifo_fd, struct berth_error **err)
 }
 
 /*
- * After the startContainer hooks, right before exec: `start` returns, and runs the poststart
- * hooks, only once this byte is there.  A failure before it (a startContainer hook) closes the
- * fifo without a byte, which `start` reports.  The fd stays open, close-on-exec.
+ * After the startContainer hooks: the byte tells `start` they passed.  The fd stays open,
+ * close-on-exec, so `start` sees EOF exactly when execve succeeds; a failure between the byte
+ * and exec (seccomp, identity, exec itself) writes its message into the fifo first.  A failure
+ * before the byte (a startContainer hook) closes the fifo without one.
  */
 static int signal_started(int fifo_fd, struct berth_error **err)
 {
@@ -405,7 +406,10 @@ static __attribute__((noreturn)) void init_exec(struct init_ctx *x, const char *
 		execve(path, p->args, p->env ? p->env : (char *[]){NULL});
 		r = berth_error_sys(&err, errno, "exec '%s'", path);
 	}
-	dprintf(2, "berth-runtime: %s\n", err && err->msg ? err->msg : "container start failed");
+	const char *msg = err && err->msg ? err->msg : "container start failed";
+	/* after the start byte, `start` is still reading the fifo: the reason goes to it too */
+	berth_write_all(x->fifo_fd, msg, strlen(msg));
+	dprintf(2, "berth-runtime: %s\n", msg);
 	_exit(r == -ENOENT || r == -EACCES ? 127 : 1);
 }
 

@@ -18,7 +18,6 @@ int berth_container_start(struct berth_container *c, struct berth_error **err)
 	_cleanup_free_ char *fifo = NULL, *state = NULL;
 	_cleanup_close_ int fd = -EBADF;
 	enum berth_status st = berth_container_status(c);
-	char byte;
 	int r;
 
 	switch (st) {
@@ -41,24 +40,47 @@ int berth_container_start(struct berth_container *c, struct berth_error **err)
 	fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return berth_error_sys(err, errno, "open '%s'", fifo);
+	/*
+	 * First the byte (startContainer hooks passed), then EOF (execve closed the fifo); text
+	 * between them is why the process could not be started.
+	 */
+	bool got_byte = false;
+	char why[1024];
+	size_t why_len = 0;
 	for (;;) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		int n = poll(&p, 1, 100);
 		if (n < 0 && errno != EINTR)
 			return berth_error_sys(err, errno, "poll exec fifo");
 		if (n > 0) {
-			ssize_t k = read(fd, &byte, 1);
-			if (k == 1)
-				break;
-			if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR))
-				return berth_error_set(err, EIO,
-						       "container init closed the exec fifo before "
-						       "start");
+			char buf[256];
+			ssize_t k = read(fd, buf, sizeof(buf));
+			if (k < 0 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			if (k <= 0)
+				break; /* EOF: exec happened, or init died */
+			size_t off = 0;
+			if (!got_byte) {
+				got_byte = true;
+				off = 1;
+			}
+			size_t take = (size_t)k - off;
+			if (take > sizeof(why) - 1 - why_len)
+				take = sizeof(why) - 1 - why_len;
+			memcpy(why + why_len, buf + off, take);
+			why_len += take;
+			continue;
 		}
 		if (!berth_container_alive(c))
-			return berth_error_set(err, ESRCH, "container init exited before start");
+			break;
 	}
 	unlink(fifo);
+	why[why_len] = '\0';
+	if (!got_byte)
+		return berth_error_set(err, EIO, "container init exited before start%s%s",
+				       why_len ? ": " : "", why);
+	if (why_len)
+		return berth_error_set(err, EIO, "start the container process: %s", why);
 
 	if (c->spec->hooks.poststart.n) {
 		state = berth_hook_state(c, c->pid, "running");
@@ -111,20 +133,20 @@ int berth_container_delete(struct berth_container *c, bool force, struct berth_e
 	int r;
 
 	if (st == BERTH_STATUS_CREATING && !force)
-		return berth_error_set(err, EBUSY, "cannot delete container '%s' that is being created",
-				       c->id);
+		return berth_error_set(err, EBUSY,
+				       "cannot delete container '%s' that is being created", c->id);
 	if ((st == BERTH_STATUS_RUNNING || st == BERTH_STATUS_PAUSED) && !force)
 		return berth_error_set(err, EBUSY,
-				       "cannot delete container '%s' that is not stopped: %s", c->id,
-				       berth_status_name(st));
+				       "cannot delete container '%s' that is not stopped: %s",
+				       c->id, berth_status_name(st));
 	if (st != BERTH_STATUS_STOPPED) {
 		/* created containers are destroyed without --force, as runc does */
 		berth_cgroup_kill_all(c->cgroup, SIGKILL, NULL);
 		if (c->pid > 0 && berth_container_alive(c))
 			kill(c->pid, SIGKILL);
 		if (!wait_gone(c, 10000))
-			return berth_error_set(err, EBUSY, "container '%s' did not die after SIGKILL",
-					       c->id);
+			return berth_error_set(err, EBUSY,
+					       "container '%s' did not die after SIGKILL", c->id);
 	}
 	r = berth_cgroup_destroy(c->cgroup, err);
 	if (r < 0)
@@ -179,8 +201,7 @@ int berth_container_resume(struct berth_container *c, struct berth_error **err)
 	return berth_cgroup_freeze(c->cgroup, false, err);
 }
 
-int berth_container_update(struct berth_container *c, json_t *resources,
-			   struct berth_error **err)
+int berth_container_update(struct berth_container *c, json_t *resources, struct berth_error **err)
 {
 	struct berth_resources *res = NULL;
 	json_t *linux_, *cur;
