@@ -36,8 +36,7 @@ static int set_env(json_t *env, const char *kv)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(env, i, v)
-	{
+	json_array_foreach (env, i, v) {
 		const char *s = json_string_value(v);
 		if (s && strncmp(s, kv, klen) == 0 && (s[klen] == '=' || s[klen] == '\0'))
 			return json_array_set_new(env, i, json_string(kv));
@@ -46,8 +45,8 @@ static int set_env(json_t *env, const char *kv)
 }
 
 /* The container's process with the flags laid over it, as JSON for berth_process_parse. */
-static int build_process(struct cli *cli, struct berth_container *c, struct exec_flags *f,
-			 int argc, char **argv, json_t **ret)
+static int build_process(struct cli *cli, struct berth_container *c, struct exec_flags *f, int argc,
+			 char **argv, json_t **ret)
 {
 	_cleanup_json_ json_t *p = NULL;
 	json_t *base = json_object_get(c->spec->json, "process"), *args, *env, *caps;
@@ -80,7 +79,8 @@ static int build_process(struct cli *cli, struct berth_container *c, struct exec
 			*colon = '\0';
 		if (!u || berth_parse_int64(u, 0, UINT32_MAX - 1, &uid) < 0 ||
 		    (colon && berth_parse_int64(colon + 1, 0, UINT32_MAX - 1, &gid) < 0))
-			return cli_usage(cli, "--user '%s': expected UID[:GID] as numbers", f->user);
+			return cli_usage(cli, "--user '%s': expected UID[:GID] as numbers",
+					 f->user);
 		json_t *user = json_object_get(p, "user");
 		if (!json_is_object(user)) {
 			user = json_object();
@@ -254,7 +254,8 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 		sigemptyset(&fwd);
 		for (int s = 1; s < SIGRTMIN; s++)
 			if (s != SIGKILL && s != SIGSTOP && s != SIGSEGV && s != SIGBUS &&
-			    s != SIGFPE && s != SIGILL && s != SIGTRAP && s != SIGABRT && s != SIGSYS)
+			    s != SIGFPE && s != SIGILL && s != SIGTRAP && s != SIGABRT &&
+			    s != SIGSYS)
 				sigaddset(&fwd, s);
 		sigprocmask(SIG_BLOCK, &fwd, NULL);
 		if (!f.eo.console_socket)

@@ -10,9 +10,22 @@
 #include "base/banned.h"
 
 enum {
-	OPT_MEM = 256, OPT_MEM_RES, OPT_SWAP, OPT_KMEM, OPT_KMEM_TCP, OPT_QUOTA, OPT_PERIOD,
-	OPT_SHARES, OPT_RT_PERIOD, OPT_RT_RUNTIME, OPT_CPUS, OPT_MEMS, OPT_PIDS, OPT_BLKIO,
-	OPT_L3, OPT_MBW,
+	OPT_MEM = 256,
+	OPT_MEM_RES,
+	OPT_SWAP,
+	OPT_KMEM,
+	OPT_KMEM_TCP,
+	OPT_QUOTA,
+	OPT_PERIOD,
+	OPT_SHARES,
+	OPT_RT_PERIOD,
+	OPT_RT_RUNTIME,
+	OPT_CPUS,
+	OPT_MEMS,
+	OPT_PIDS,
+	OPT_BLKIO,
+	OPT_L3,
+	OPT_MBW,
 };
 
 static const struct {
@@ -107,8 +120,7 @@ int cmd_update(struct cli *cli, int argc, char **argv)
 		int64_t v;
 		int r = strcmp(optarg, "-1") == 0 ? (v = -1, 0)
 			: fields[i].size	  ? berth_parse_size(optarg, &v)
-						  : berth_parse_int64(optarg, INT64_MIN + 1,
-								      INT64_MAX, &v);
+					 : berth_parse_int64(optarg, INT64_MIN + 1, INT64_MAX, &v);
 		if (r < 0)
 			return cli_usage(cli, "invalid value '%s' for --%s", optarg,
 					 flag_name(opts, ch));

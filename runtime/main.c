@@ -194,7 +194,8 @@ int main(int argc, char **argv)
 			cli.opts.systemd_cgroup = true;
 			break;
 		case 'R':
-			if (strcmp(optarg, "true") && strcmp(optarg, "false") && strcmp(optarg, "auto"))
+			if (strcmp(optarg, "true") && strcmp(optarg, "false") &&
+			    strcmp(optarg, "auto"))
 				return cli_usage(&cli, "--rootless: expected true, false or auto");
 			break;
 		case 'C':

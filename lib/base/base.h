@@ -122,8 +122,7 @@ static inline void berth_json_decrefp(json_t **j)
 int berth_json_parse(const char *data, size_t len, json_t **ret, struct berth_error **err);
 
 /* Read and parse a JSON file of at most max_size bytes. */
-int berth_json_load_file(const char *path, size_t max_size, json_t **ret,
-			 struct berth_error **err);
+int berth_json_load_file(const char *path, size_t max_size, json_t **ret, struct berth_error **err);
 
 /* Serialize compactly; the caller frees the string. */
 char *berth_json_dump(const json_t *j);

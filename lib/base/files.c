@@ -40,7 +40,8 @@ int berth_read_fd(int fd, size_t max_size, char **ret_data, size_t *ret_len,
 	for (;;) {
 		if (len == cap) {
 			if (cap >= max_size + 1)
-				return berth_error_set(err, EFBIG, "larger than %zu bytes", max_size);
+				return berth_error_set(err, EFBIG, "larger than %zu bytes",
+						       max_size);
 			size_t ncap = cap * 2 > max_size + 1 ? max_size + 1 : cap * 2;
 			char *nbuf = realloc(buf, ncap + 1);
 			if (!nbuf)
@@ -93,8 +94,8 @@ int berth_write_file_at(int dirfd, const char *path, const char *data, size_t le
 		n = write(fd, data, len);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return berth_error_sys(err, errno, "write '%.*s' to '%s'", (int)(len > 64 ? 64 : len),
-				       data, path);
+		return berth_error_sys(err, errno, "write '%.*s' to '%s'",
+				       (int)(len > 64 ? 64 : len), data, path);
 	if ((size_t)n != len)
 		return berth_error_set(err, EIO, "short write to '%s'", path);
 	return 0;

@@ -12,14 +12,13 @@ int berth_json_parse(const char *data, size_t len, json_t **ret, struct berth_er
 	json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
 
 	if (!j)
-		return berth_error_set(err, EINVAL, "invalid JSON at line %d column %d: %s", je.line,
-				       je.column, je.text);
+		return berth_error_set(err, EINVAL, "invalid JSON at line %d column %d: %s",
+				       je.line, je.column, je.text);
 	*ret = j;
 	return 0;
 }
 
-int berth_json_load_file(const char *path, size_t max_size, json_t **ret,
-			 struct berth_error **err)
+int berth_json_load_file(const char *path, size_t max_size, json_t **ret, struct berth_error **err)
 {
 	_cleanup_free_ char *data = NULL;
 	size_t len;

@@ -95,9 +95,9 @@ int berth_parse_size(const char *s, int64_t *ret)
 		const char *unit;
 		int shift;
 	} units[] = {
-		{"", 0},    {"b", 0},	 {"k", 10},  {"kb", 10}, {"kib", 10}, {"m", 20},
-		{"mb", 20}, {"mib", 20}, {"g", 30},  {"gb", 30}, {"gib", 30}, {"t", 40},
-		{"tb", 40}, {"tib", 40}, {"p", 50},  {"pb", 50}, {"pib", 50},
+		{"", 0},    {"b", 0},	 {"k", 10}, {"kb", 10}, {"kib", 10}, {"m", 20},
+		{"mb", 20}, {"mib", 20}, {"g", 30}, {"gb", 30}, {"gib", 30}, {"t", 40},
+		{"tb", 40}, {"tib", 40}, {"p", 50}, {"pb", 50}, {"pib", 50},
 	};
 	char *end;
 	double v;

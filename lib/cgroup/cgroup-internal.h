@@ -81,7 +81,7 @@ void cg_hierarchies_free(struct cg_hierarchy *h, size_t n);
 /* Write value to dir/file (O_TRUNC, one write); the error names the file. */
 int cg_write(const char *dir, const char *file, const char *value, struct berth_error **err);
 int cg_writef(const char *dir, const char *file, struct berth_error **err, const char *fmt, ...)
-    BERTH_PRINTF(4, 5);
+	BERTH_PRINTF(4, 5);
 /* Read dir/file whole, trailing newline removed. */
 int cg_read(const char *dir, const char *file, char **ret, struct berth_error **err);
 /* Read a single unsigned number; "max" reads as UINT64_MAX. */

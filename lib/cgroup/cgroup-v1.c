@@ -977,38 +977,39 @@ static int v1_stats(struct berth_cgroup *cg, json_t **ret, struct berth_error **
 	if (pids && (cg_read_u64(pids, "pids.max", &plimit) < 0 || plimit > INT64_MAX))
 		plimit = 0;
 	const char *sbytes = blk && cg_file_exists(blk, "blkio.throttle.io_service_bytes_recursive")
-				 ? "blkio.throttle.io_service_bytes_recursive"
-				 : "blkio.throttle.io_service_bytes";
+				     ? "blkio.throttle.io_service_bytes_recursive"
+				     : "blkio.throttle.io_service_bytes";
 	const char *sios = blk && cg_file_exists(blk, "blkio.throttle.io_serviced_recursive")
-			       ? "blkio.throttle.io_serviced_recursive"
-			       : "blkio.throttle.io_serviced";
+				   ? "blkio.throttle.io_serviced_recursive"
+				   : "blkio.throttle.io_serviced";
 
-	out = json_pack(
-	    "{s:{s:{s:I,s:o,s:I,s:I},s:{s:I,s:I,s:I}},"
-	    "s:{s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I},"
-	    "s:{s:I,s:I,s:I,s:I},s:O},"
-	    "s:{s:I,s:I},s:{s:o,s:o},s:O}",
-	    "cpu", "usage", "total", u64(acct, "cpuacct.usage"), "percpu", percpu(acct), "kernel",
-	    keyed(cstat, "system") * (1000000000 / hz), "user",
-	    keyed(cstat, "user") * (1000000000 / hz), "throttling", "periods",
-	    keyed(thr, "nr_periods"), "throttledPeriods", keyed(thr, "nr_throttled"),
-	    "throttledTime", keyed(thr, "throttled_time"), "memory", "cache", keyed(mstat, "cache"),
-	    "usage", "usage", u64(mem, "memory.usage_in_bytes"), "max",
-	    u64(mem, "memory.max_usage_in_bytes"), "limit", u64(mem, "memory.limit_in_bytes"),
-	    "failcnt", u64(mem, "memory.failcnt"), "swap", "usage",
-	    u64(mem, "memory.memsw.usage_in_bytes"), "max",
-	    u64(mem, "memory.memsw.max_usage_in_bytes"), "limit",
-	    u64(mem, "memory.memsw.limit_in_bytes"), "failcnt", u64(mem, "memory.memsw.failcnt"),
-	    "kernel", "usage", u64(mem, "memory.kmem.usage_in_bytes"), "max",
-	    u64(mem, "memory.kmem.max_usage_in_bytes"), "limit",
-	    u64(mem, "memory.kmem.limit_in_bytes"), "failcnt", u64(mem, "memory.kmem.failcnt"),
-	    "kernelTCP", "usage", u64(mem, "memory.kmem.tcp.usage_in_bytes"), "max",
-	    u64(mem, "memory.kmem.tcp.max_usage_in_bytes"), "limit",
-	    u64(mem, "memory.kmem.tcp.limit_in_bytes"), "failcnt",
-	    u64(mem, "memory.kmem.tcp.failcnt"), "raw", mstat, "pids", "current",
-	    u64(pids, "pids.current"), "limit", (json_int_t)plimit, "blkio",
-	    "ioServiceBytesRecursive", blkio_entries(blk, sbytes), "ioServicedRecursive",
-	    blkio_entries(blk, sios), "hugetlb", hugetlb);
+	out = json_pack("{s:{s:{s:I,s:o,s:I,s:I},s:{s:I,s:I,s:I}},"
+			"s:{s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I},"
+			"s:{s:I,s:I,s:I,s:I},s:O},"
+			"s:{s:I,s:I},s:{s:o,s:o},s:O}",
+			"cpu", "usage", "total", u64(acct, "cpuacct.usage"), "percpu", percpu(acct),
+			"kernel", keyed(cstat, "system") * (1000000000 / hz), "user",
+			keyed(cstat, "user") * (1000000000 / hz), "throttling", "periods",
+			keyed(thr, "nr_periods"), "throttledPeriods", keyed(thr, "nr_throttled"),
+			"throttledTime", keyed(thr, "throttled_time"), "memory", "cache",
+			keyed(mstat, "cache"), "usage", "usage", u64(mem, "memory.usage_in_bytes"),
+			"max", u64(mem, "memory.max_usage_in_bytes"), "limit",
+			u64(mem, "memory.limit_in_bytes"), "failcnt", u64(mem, "memory.failcnt"),
+			"swap", "usage", u64(mem, "memory.memsw.usage_in_bytes"), "max",
+			u64(mem, "memory.memsw.max_usage_in_bytes"), "limit",
+			u64(mem, "memory.memsw.limit_in_bytes"), "failcnt",
+			u64(mem, "memory.memsw.failcnt"), "kernel", "usage",
+			u64(mem, "memory.kmem.usage_in_bytes"), "max",
+			u64(mem, "memory.kmem.max_usage_in_bytes"), "limit",
+			u64(mem, "memory.kmem.limit_in_bytes"), "failcnt",
+			u64(mem, "memory.kmem.failcnt"), "kernelTCP", "usage",
+			u64(mem, "memory.kmem.tcp.usage_in_bytes"), "max",
+			u64(mem, "memory.kmem.tcp.max_usage_in_bytes"), "limit",
+			u64(mem, "memory.kmem.tcp.limit_in_bytes"), "failcnt",
+			u64(mem, "memory.kmem.tcp.failcnt"), "raw", mstat, "pids", "current",
+			u64(pids, "pids.current"), "limit", (json_int_t)plimit, "blkio",
+			"ioServiceBytesRecursive", blkio_entries(blk, sbytes),
+			"ioServicedRecursive", blkio_entries(blk, sios), "hugetlb", hugetlb);
 	if (!out)
 		return berth_error_set(err, ENOMEM, "out of memory");
 	*ret = TAKE_PTR(out);
@@ -1016,15 +1017,15 @@ static int v1_stats(struct berth_cgroup *cg, json_t **ret, struct berth_error **
 }
 
 const struct berth_cgroup_ops cg_v1_ops = {
-    .name = "v1",
-    .create = v1_create,
-    .enter = v1_enter,
-    .update = v1_update,
-    .freeze = v1_freeze,
-    .is_frozen = v1_is_frozen,
-    .pids = v1_pids,
-    .kill_all = v1_kill_all,
-    .stats = v1_stats,
-    .destroy = v1_destroy,
-    .hierarchies = v1_hierarchies,
+	.name = "v1",
+	.create = v1_create,
+	.enter = v1_enter,
+	.update = v1_update,
+	.freeze = v1_freeze,
+	.is_frozen = v1_is_frozen,
+	.pids = v1_pids,
+	.kill_all = v1_kill_all,
+	.stats = v1_stats,
+	.destroy = v1_destroy,
+	.hierarchies = v1_hierarchies,
 };

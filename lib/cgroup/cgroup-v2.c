@@ -150,7 +150,7 @@ static int enable_in(const char *dir, char *const *needed, struct berth_error **
 	for (size_t i = 0; needed[i]; i++) {
 		if (!word_in(avail, needed[i]))
 			return berth_error_set(
-			    err, ENOTSUP, "cgroup controller '%s' is not available", needed[i]);
+				err, ENOTSUP, "cgroup controller '%s' is not available", needed[i]);
 		if (!word_in(enabled, needed[i])) {
 			missing++;
 			len += strlen(needed[i]) + 2;
@@ -283,7 +283,7 @@ static int write_cpu(const char *dir, const struct berth_resources *r, struct be
 		return berth_error_set(err, ENOTSUP, "realtime cpu limits need cgroup v1");
 	if (r->cpu_shares != BERTH_UNSET && r->cpu_shares != 0 &&
 	    (q = cg_writef(dir, "cpu.weight", err, "%" PRIu64, shares_to_weight(r->cpu_shares))) <
-		0)
+		    0)
 		return q;
 	if (r->cpu_quota != BERTH_UNSET || r->cpu_period != BERTH_UNSET) {
 		_cleanup_free_ char *quota = NULL, *cur = NULL;
@@ -385,11 +385,11 @@ static int write_io(const char *dir, const struct berth_resources *r, struct ber
 			return q;
 	}
 	if ((q = write_io_max(dir, "rbps", r->throttle_read_bps, r->n_throttle_read_bps, err)) <
-		0 ||
+		    0 ||
 	    (q = write_io_max(dir, "wbps", r->throttle_write_bps, r->n_throttle_write_bps, err)) <
-		0 ||
+		    0 ||
 	    (q = write_io_max(dir, "riops", r->throttle_read_iops, r->n_throttle_read_iops, err)) <
-		0 ||
+		    0 ||
 	    (q = write_io_max(dir, "wiops", r->throttle_write_iops, r->n_throttle_write_iops,
 			      err)) < 0)
 		return q;
@@ -705,7 +705,7 @@ void cg_v2_hugetlb_stats(const char *dir, json_t *hugetlb)
 		_cleanup_json_ json_t *ev = keyed_file(dir, fev);
 		uint64_t max = 0;
 		json_int_t limit =
-		    cg_read_u64(dir, fmax, &max) == 0 && max <= INT64_MAX ? (json_int_t)max : 0;
+			cg_read_u64(dir, fmax, &max) == 0 && max <= INT64_MAX ? (json_int_t)max : 0;
 		json_object_set_new(hugetlb, size,
 				    json_pack("{s:I,s:I,s:I}", "usage", u64(dir, name), "max",
 					      limit, "failcnt", keyed(ev, "max")));
@@ -785,28 +785,30 @@ static int v2_stats(struct berth_cgroup *cg, json_t **ret, struct berth_error **
 	if (!cpu || !mem || !evm || !io || !hugetlb)
 		return berth_error_set(err, ENOMEM, "out of memory");
 	cg_v2_hugetlb_stats(dir, hugetlb);
-	json_int_t mlimit =
-	    cg_read_u64(dir, "memory.max", &v) == 0 && v <= INT64_MAX ? (json_int_t)v : INT64_MAX;
+	json_int_t mlimit = cg_read_u64(dir, "memory.max", &v) == 0 && v <= INT64_MAX
+				    ? (json_int_t)v
+				    : INT64_MAX;
 	json_int_t slimit = cg_read_u64(dir, "memory.swap.max", &v) == 0 && v <= INT64_MAX
-				? (json_int_t)v
-				: INT64_MAX;
+				    ? (json_int_t)v
+				    : INT64_MAX;
 	json_int_t plimit =
-	    cg_read_u64(dir, "pids.max", &v) == 0 && v <= INT64_MAX ? (json_int_t)v : 0;
+		cg_read_u64(dir, "pids.max", &v) == 0 && v <= INT64_MAX ? (json_int_t)v : 0;
 
-	out = json_pack(
-	    "{s:{s:{s:I,s:[],s:I,s:I},s:{s:I,s:I,s:I}},"
-	    "s:{s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I},s:O},"
-	    "s:{s:I,s:I},s:{s:o,s:o},s:O}",
-	    "cpu", "usage", "total", keyed(cpu, "usage_usec") * 1000, "percpu", "kernel",
-	    keyed(cpu, "system_usec") * 1000, "user", keyed(cpu, "user_usec") * 1000, "throttling",
-	    "periods", keyed(cpu, "nr_periods"), "throttledPeriods", keyed(cpu, "nr_throttled"),
-	    "throttledTime", keyed(cpu, "throttled_usec") * 1000, "memory", "cache",
-	    keyed(mem, "file"), "usage", "usage", u64(dir, "memory.current"), "max",
-	    u64(dir, "memory.peak"), "limit", mlimit, "failcnt", keyed(evm, "max"), "swap", "usage",
-	    u64(dir, "memory.swap.current"), "max", u64(dir, "memory.swap.peak"), "limit", slimit,
-	    "failcnt", (json_int_t)0, "raw", mem, "pids", "current", u64(dir, "pids.current"),
-	    "limit", plimit, "blkio", "ioServiceBytesRecursive", io_entries(io, "rbytes", "wbytes"),
-	    "ioServicedRecursive", io_entries(io, "rios", "wios"), "hugetlb", hugetlb);
+	out = json_pack("{s:{s:{s:I,s:[],s:I,s:I},s:{s:I,s:I,s:I}},"
+			"s:{s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I},s:O},"
+			"s:{s:I,s:I},s:{s:o,s:o},s:O}",
+			"cpu", "usage", "total", keyed(cpu, "usage_usec") * 1000, "percpu",
+			"kernel", keyed(cpu, "system_usec") * 1000, "user",
+			keyed(cpu, "user_usec") * 1000, "throttling", "periods",
+			keyed(cpu, "nr_periods"), "throttledPeriods", keyed(cpu, "nr_throttled"),
+			"throttledTime", keyed(cpu, "throttled_usec") * 1000, "memory", "cache",
+			keyed(mem, "file"), "usage", "usage", u64(dir, "memory.current"), "max",
+			u64(dir, "memory.peak"), "limit", mlimit, "failcnt", keyed(evm, "max"),
+			"swap", "usage", u64(dir, "memory.swap.current"), "max",
+			u64(dir, "memory.swap.peak"), "limit", slimit, "failcnt", (json_int_t)0,
+			"raw", mem, "pids", "current", u64(dir, "pids.current"), "limit", plimit,
+			"blkio", "ioServiceBytesRecursive", io_entries(io, "rbytes", "wbytes"),
+			"ioServicedRecursive", io_entries(io, "rios", "wios"), "hugetlb", hugetlb);
 	if (!out)
 		return berth_error_set(err, ENOMEM, "out of memory");
 	*ret = TAKE_PTR(out);
@@ -814,15 +816,15 @@ static int v2_stats(struct berth_cgroup *cg, json_t **ret, struct berth_error **
 }
 
 const struct berth_cgroup_ops cg_v2_ops = {
-    .name = "v2",
-    .create = v2_create,
-    .enter = v2_enter,
-    .update = v2_update,
-    .freeze = v2_freeze,
-    .is_frozen = v2_is_frozen,
-    .pids = v2_pids,
-    .kill_all = v2_kill_all,
-    .stats = v2_stats,
-    .destroy = v2_destroy,
-    .hierarchies = v2_hierarchies,
+	.name = "v2",
+	.create = v2_create,
+	.enter = v2_enter,
+	.update = v2_update,
+	.freeze = v2_freeze,
+	.is_frozen = v2_is_frozen,
+	.pids = v2_pids,
+	.kill_all = v2_kill_all,
+	.stats = v2_stats,
+	.destroy = v2_destroy,
+	.hierarchies = v2_hierarchies,
 };

@@ -26,7 +26,8 @@ int berth_console_send(const char *path, int master, const char *name, struct be
 	int r;
 
 	if (strlen(path) >= sizeof(addr.sun_path))
-		return berth_error_set(err, ENAMETOOLONG, "console socket '%s': path too long", path);
+		return berth_error_set(err, ENAMETOOLONG, "console socket '%s': path too long",
+				       path);
 	memcpy(addr.sun_path, path, strlen(path) + 1);
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
@@ -62,7 +63,8 @@ int berth_console_setup(unsigned rows, unsigned cols, bool mount_console, int *r
 	if (slave < 0)
 		return berth_error_sys(err, errno, "open '%s'", name);
 	if (rows || cols) {
-		struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+		struct winsize ws = {.ws_row = (unsigned short)rows,
+				     .ws_col = (unsigned short)cols};
 		if (ioctl(slave, TIOCSWINSZ, &ws) < 0)
 			return berth_error_sys(err, errno, "set console size");
 	}

@@ -5,8 +5,8 @@
 
 #include "linux.h"
 
-#define BERTH_STATE_FILE "state.json"
-#define BERTH_EXEC_FIFO "exec.fifo"
+#define BERTH_STATE_FILE     "state.json"
+#define BERTH_EXEC_FIFO	     "exec.fifo"
 #define BERTH_STATE_MAX_SIZE (BERTH_SPEC_MAX_SIZE + (1u << 20))
 
 /* Write c's state.json whole (tmp + fsync + rename). */
@@ -17,8 +17,8 @@ int berth_state_save(const struct berth_container *c, struct berth_error **err);
  * runtime's own cgroup), else /berth/<id>; with systemd, "slice:prefix:name" means
  * /<slice path>/<prefix>-<name>.scope.
  */
-int berth_cgroup_path_for(const struct berth_spec *spec, const char *id, bool systemd,
-			  char **ret, struct berth_error **err);
+int berth_cgroup_path_for(const struct berth_spec *spec, const char *id, bool systemd, char **ret,
+			  struct berth_error **err);
 
 /*
  * Run a list of hooks in order, each with state_json on its stdin, killing one that outlives its
@@ -45,15 +45,15 @@ bool berth_container_alive(const struct berth_container *c);
  * message per send).  Each message is a type, an integer and optional text, and may carry one fd.
  */
 enum berth_sync_type {
-	BERTH_SYNC_GO = 1,	  /* parent: the cgroup is ready, go on */
-	BERTH_SYNC_USERNS,	  /* child: I made a user namespace, write its maps */
-	BERTH_SYNC_USERNS_DONE,	  /* parent: maps written */
-	BERTH_SYNC_PID,		  /* child: value is the container's init pid (after a fork) */
-	BERTH_SYNC_HOOKS,	  /* child: mounts done, run prestart + createRuntime hooks */
-	BERTH_SYNC_HOOKS_DONE,	  /* parent: done; value is the init's pid as the host sees it */
-	BERTH_SYNC_PTY,		  /* child: fd is the pty master, text its name */
-	BERTH_SYNC_READY,	  /* child: set up; now waiting for start */
-	BERTH_SYNC_ERROR,	  /* child: value is an errno, text the message */
+	BERTH_SYNC_GO = 1,	/* parent: the cgroup is ready, go on */
+	BERTH_SYNC_USERNS,	/* child: I made a user namespace, write its maps */
+	BERTH_SYNC_USERNS_DONE, /* parent: maps written */
+	BERTH_SYNC_PID,		/* child: value is the container's init pid (after a fork) */
+	BERTH_SYNC_HOOKS,	/* child: mounts done, run prestart + createRuntime hooks */
+	BERTH_SYNC_HOOKS_DONE,	/* parent: done; value is the init's pid as the host sees it */
+	BERTH_SYNC_PTY,		/* child: fd is the pty master, text its name */
+	BERTH_SYNC_READY,	/* child: set up; now waiting for start */
+	BERTH_SYNC_ERROR,	/* child: value is an errno, text the message */
 };
 
 #define BERTH_SYNC_TEXT_MAX 8192

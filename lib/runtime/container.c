@@ -253,8 +253,8 @@ static int set_sysctls(const struct berth_linux *l, struct berth_error **err)
 static int check_sysctls(const struct berth_linux *l, struct berth_error **err)
 {
 	static const char *const ipc_keys[] = {
-	    "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
-	    "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
+		"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+		"kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
 	const struct berth_namespace *ns = l->namespaces;
 
 	for (size_t i = 0; i < l->n_sysctl; i++) {
@@ -418,13 +418,13 @@ static int init_setup(struct init_ctx *x, char **ret_path, struct berth_error **
 	struct berth_spec *s = x->c->spec;
 	struct berth_sync_msg m;
 	struct berth_rootfs_ctx rc = {
-	    .spec = s,
-	    .rootfs = x->c->rootfs,
-	    .bundle = x->c->bundle,
-	    .cgroup = x->c->cgroup,
-	    .new_userns = s->linux_.namespaces[BERTH_NS_USER].present,
-	    .new_cgroupns = (x->new_ns & CLONE_NEWCGROUP) != 0,
-	    .no_pivot = x->co->no_pivot,
+		.spec = s,
+		.rootfs = x->c->rootfs,
+		.bundle = x->c->bundle,
+		.cgroup = x->c->cgroup,
+		.new_userns = s->linux_.namespaces[BERTH_NS_USER].present,
+		.new_cgroupns = (x->new_ns & CLONE_NEWCGROUP) != 0,
+		.no_pivot = x->co->no_pivot,
 	};
 	_cleanup_free_ char *state = NULL;
 	int r;
@@ -664,18 +664,18 @@ static int device_rules(const struct berth_spec *s, struct berth_resources *out,
 			struct berth_error **err)
 {
 	static const struct berth_device_rule defaults[] = {
-	    {true, 'c', 1, 3, "rwm"},	 /* null */
-	    {true, 'c', 1, 5, "rwm"},	 /* zero */
-	    {true, 'c', 1, 7, "rwm"},	 /* full */
-	    {true, 'c', 1, 8, "rwm"},	 /* random */
-	    {true, 'c', 1, 9, "rwm"},	 /* urandom */
-	    {true, 'c', 5, 0, "rwm"},	 /* tty */
-	    {true, 'c', 5, 1, "rwm"},	 /* console */
-	    {true, 'c', 5, 2, "rwm"},	 /* ptmx */
-	    {true, 'c', 136, -1, "rwm"}, /* pts */
-	    /* mknod of any node is allowed, as runc does; using it still needs a rule above */
-	    {true, 'c', -1, -1, "m"},
-	    {true, 'b', -1, -1, "m"},
+		{true, 'c', 1, 3, "rwm"},    /* null */
+		{true, 'c', 1, 5, "rwm"},    /* zero */
+		{true, 'c', 1, 7, "rwm"},    /* full */
+		{true, 'c', 1, 8, "rwm"},    /* random */
+		{true, 'c', 1, 9, "rwm"},    /* urandom */
+		{true, 'c', 5, 0, "rwm"},    /* tty */
+		{true, 'c', 5, 1, "rwm"},    /* console */
+		{true, 'c', 5, 2, "rwm"},    /* ptmx */
+		{true, 'c', 136, -1, "rwm"}, /* pts */
+		/* mknod of any node is allowed, as runc does; using it still needs a rule above */
+		{true, 'c', -1, -1, "m"},
+		{true, 'b', -1, -1, "m"},
 	};
 	const struct berth_resources *res = s->linux_.resources;
 	size_t n_spec = res ? res->n_devices : 0, n = 0;
@@ -763,7 +763,7 @@ static int parent_drive(struct init_ctx *x, pid_t child, const struct berth_crea
 			x->c->pid = init;
 			if (h->prestart.n || h->create_runtime.n) {
 				_cleanup_free_ char *state =
-				    berth_hook_state(x->c, init, "creating");
+					berth_hook_state(x->c, init, "creating");
 				if (!state)
 					return berth_error_set(err, ENOMEM, "out of memory");
 				r = berth_hooks_run(&h->prestart, "prestart", state, err);
@@ -905,8 +905,8 @@ int berth_container_create(const struct berth_runtime_opts *o, const char *id,
 	}
 	if (mkdir(c->state_dir, 0711) < 0) {
 		r = errno == EEXIST
-			? berth_error_set(err, EEXIST, "container with id exists: %s", id)
-			: berth_error_sys(err, errno, "mkdir '%s'", c->state_dir);
+			    ? berth_error_set(err, EEXIST, "container with id exists: %s", id)
+			    : berth_error_sys(err, errno, "mkdir '%s'", c->state_dir);
 		goto fail;
 	}
 	state_made = true;
@@ -959,8 +959,8 @@ int berth_container_create(const struct berth_runtime_opts *o, const char *id,
 		goto fail;
 	}
 
-	child =
-	    berth_clone(x.slow ? 0 : x.new_ns & ~(unsigned long)(CLONE_NEWCGROUP | CLONE_NEWTIME));
+	child = berth_clone(x.slow ? 0
+				   : x.new_ns & ~(unsigned long)(CLONE_NEWCGROUP | CLONE_NEWTIME));
 	if (child < 0) {
 		r = berth_error_sys(err, errno, "clone the container's init");
 		child = 0;

@@ -21,12 +21,12 @@
 #include "base/banned.h"
 
 static const struct berth_device default_devices[] = {
-    {.path = "/dev/null", .type = 'c', .major = 1, .minor = 3},
-    {.path = "/dev/zero", .type = 'c', .major = 1, .minor = 5},
-    {.path = "/dev/full", .type = 'c', .major = 1, .minor = 7},
-    {.path = "/dev/random", .type = 'c', .major = 1, .minor = 8},
-    {.path = "/dev/urandom", .type = 'c', .major = 1, .minor = 9},
-    {.path = "/dev/tty", .type = 'c', .major = 5, .minor = 0},
+	{.path = "/dev/null", .type = 'c', .major = 1, .minor = 3},
+	{.path = "/dev/zero", .type = 'c', .major = 1, .minor = 5},
+	{.path = "/dev/full", .type = 'c', .major = 1, .minor = 7},
+	{.path = "/dev/random", .type = 'c', .major = 1, .minor = 8},
+	{.path = "/dev/urandom", .type = 'c', .major = 1, .minor = 9},
+	{.path = "/dev/tty", .type = 'c', .major = 5, .minor = 0},
 };
 
 bool berth_rootfs_dev_is_bind(const struct berth_spec *spec)
@@ -122,8 +122,8 @@ static int create_device(const struct berth_rootfs_ctx *ctx, int rootfd,
 
 	if (ctx->new_userns && type != S_IFIFO) {
 		char p[32];
-		int fd =
-		    openat(dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+		int fd = openat(dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+				0600);
 		if (fd < 0)
 			return berth_error_sys(err, errno, "device '%s': create", d->path);
 		close(fd);
@@ -158,10 +158,10 @@ static bool spec_has_device(const struct berth_linux *l, const char *path)
 static int dev_symlinks(int rootfd, struct berth_error **err)
 {
 	static const char *const links[][2] = {
-	    {"/proc/self/fd", "fd"},
-	    {"/proc/self/fd/0", "stdin"},
-	    {"/proc/self/fd/1", "stdout"},
-	    {"/proc/self/fd/2", "stderr"},
+		{"/proc/self/fd", "fd"},
+		{"/proc/self/fd/0", "stdin"},
+		{"/proc/self/fd/1", "stdout"},
+		{"/proc/self/fd/2", "stderr"},
 	};
 	_cleanup_close_ int dev = -EBADF;
 	int r;

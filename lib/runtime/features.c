@@ -30,9 +30,9 @@ json_t *berth_runtime_features(const struct berth_runtime_opts *o)
 	json_object_set_new(j, "ociVersionMin", json_string("1.0.0"));
 	json_object_set_new(j, "ociVersionMax", json_string("1.2.0"));
 	a = json_array();
-	for (const char *const *h = (const char *const[]){"prestart", "createRuntime",
-							   "createContainer", "startContainer",
-							   "poststart", "poststop", NULL};
+	for (const char *const *h =
+		     (const char *const[]){"prestart", "createRuntime", "createContainer",
+					   "startContainer", "poststart", "poststop", NULL};
 	     *h; h++)
 		json_array_append_new(a, json_string(*h));
 	json_object_set_new(j, "hooks", a);
@@ -56,9 +56,9 @@ json_t *berth_runtime_features(const struct berth_runtime_opts *o)
 	json_object_set_new(linux_, "apparmor",
 			    json_pack("{s:b}", "enabled",
 				      file_says_yes("/sys/module/apparmor/parameters/enabled")));
-	json_object_set_new(linux_, "selinux",
-			    json_pack("{s:b}", "enabled",
-				      access("/sys/fs/selinux/enforce", F_OK) == 0));
+	json_object_set_new(
+		linux_, "selinux",
+		json_pack("{s:b}", "enabled", access("/sys/fs/selinux/enforce", F_OK) == 0));
 	json_object_set_new(linux_, "intelRdt", json_pack("{s:b}", "enabled", 0));
 	json_object_set_new(linux_, "mountExtensions",
 			    json_pack("{s:{s:b}}", "idmap", "enabled", 1));

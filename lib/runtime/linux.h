@@ -20,7 +20,7 @@ struct berth_rootfs_ctx {
 	struct berth_cgroup *cgroup; /* the container's cgroup, for "cgroup" mounts; may be NULL */
 	bool new_userns;	     /* created a user namespace: no mknod, bind host devices */
 	bool new_cgroupns;
-	bool no_pivot;		     /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
+	bool no_pivot; /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
 };
 
 /*

@@ -324,7 +324,7 @@ static int host_hierarchies(char ***ret)
 static int bind_ro_flags(const struct berth_mount *m, int fd)
 {
 	return berth_remount_bind(fd, (m->flags & BIND_REMOUNT_MASK) | MS_NOSUID | MS_NODEV |
-					  MS_NOEXEC);
+					      MS_NOEXEC);
 }
 
 /*

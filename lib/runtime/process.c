@@ -35,14 +35,14 @@
 /* ---- rlimits ----------------------------------------------------------------------------- */
 
 static const char *const rlimit_names[] = {
-    [RLIMIT_CPU] = "RLIMIT_CPU",	   [RLIMIT_FSIZE] = "RLIMIT_FSIZE",
-    [RLIMIT_DATA] = "RLIMIT_DATA",	   [RLIMIT_STACK] = "RLIMIT_STACK",
-    [RLIMIT_CORE] = "RLIMIT_CORE",	   [RLIMIT_RSS] = "RLIMIT_RSS",
-    [RLIMIT_NPROC] = "RLIMIT_NPROC",	   [RLIMIT_NOFILE] = "RLIMIT_NOFILE",
-    [RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK",   [RLIMIT_AS] = "RLIMIT_AS",
-    [RLIMIT_LOCKS] = "RLIMIT_LOCKS",	   [RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
-    [RLIMIT_MSGQUEUE] = "RLIMIT_MSGQUEUE", [RLIMIT_NICE] = "RLIMIT_NICE",
-    [RLIMIT_RTPRIO] = "RLIMIT_RTPRIO",	   [RLIMIT_RTTIME] = "RLIMIT_RTTIME",
+	[RLIMIT_CPU] = "RLIMIT_CPU",	       [RLIMIT_FSIZE] = "RLIMIT_FSIZE",
+	[RLIMIT_DATA] = "RLIMIT_DATA",	       [RLIMIT_STACK] = "RLIMIT_STACK",
+	[RLIMIT_CORE] = "RLIMIT_CORE",	       [RLIMIT_RSS] = "RLIMIT_RSS",
+	[RLIMIT_NPROC] = "RLIMIT_NPROC",       [RLIMIT_NOFILE] = "RLIMIT_NOFILE",
+	[RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK",   [RLIMIT_AS] = "RLIMIT_AS",
+	[RLIMIT_LOCKS] = "RLIMIT_LOCKS",       [RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
+	[RLIMIT_MSGQUEUE] = "RLIMIT_MSGQUEUE", [RLIMIT_NICE] = "RLIMIT_NICE",
+	[RLIMIT_RTPRIO] = "RLIMIT_RTPRIO",     [RLIMIT_RTTIME] = "RLIMIT_RTTIME",
 };
 
 int berth_process_apply_rlimits(const struct berth_process *p, struct berth_error **err)
@@ -172,20 +172,20 @@ struct kernel_sched_attr {
 static int set_scheduler(const struct berth_process *p, struct berth_error **err)
 {
 	struct kernel_sched_attr attr = {
-	    .size = sizeof(attr),
-	    .sched_policy = (uint32_t)p->sched_policy,
-	    .sched_flags = p->sched_flags,
-	    .sched_nice = p->sched_nice,
-	    .sched_priority = (uint32_t)p->sched_priority,
-	    .sched_runtime = p->sched_runtime,
-	    .sched_deadline = p->sched_deadline,
-	    .sched_period = p->sched_period,
+		.size = sizeof(attr),
+		.sched_policy = (uint32_t)p->sched_policy,
+		.sched_flags = p->sched_flags,
+		.sched_nice = p->sched_nice,
+		.sched_priority = (uint32_t)p->sched_priority,
+		.sched_runtime = p->sched_runtime,
+		.sched_deadline = p->sched_deadline,
+		.sched_period = p->sched_period,
 	};
 
 	if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0)
 		return berth_error_sys(
-		    err, errno, "sched_setattr policy %d nice %d priority %d flags 0x%" PRIx64,
-		    p->sched_policy, p->sched_nice, p->sched_priority, p->sched_flags);
+			err, errno, "sched_setattr policy %d nice %d priority %d flags 0x%" PRIx64,
+			p->sched_policy, p->sched_nice, p->sched_priority, p->sched_flags);
 	return 0;
 }
 
@@ -193,7 +193,7 @@ static bool apparmor_enabled(void)
 {
 	char buf[4] = "";
 	_cleanup_close_ int fd =
-	    open("/sys/module/apparmor/parameters/enabled", O_RDONLY | O_CLOEXEC);
+		open("/sys/module/apparmor/parameters/enabled", O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return false;

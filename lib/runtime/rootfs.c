@@ -68,8 +68,8 @@ static void walk_pop_to(struct walk_stack *s, size_t n)
 static int create_component(int dirfd, const char *name, bool file)
 {
 	if (file) {
-		int fd =
-		    openat(dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+		int fd = openat(dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+				0644);
 		if (fd < 0)
 			return errno == EEXIST ? 0 : -errno;
 		close(fd);
@@ -233,8 +233,8 @@ static bool have_openat2 = true;
 int berth_root_open(int rootfd, const char *path, int flags, int *ret_fd)
 {
 	struct open_how how = {
-	    .flags = (uint64_t)(O_PATH | O_CLOEXEC | (flags & (O_NOFOLLOW | O_DIRECTORY))),
-	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+		.flags = (uint64_t)(O_PATH | O_CLOEXEC | (flags & (O_NOFOLLOW | O_DIRECTORY))),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 
 	if (strnlen(path, PATH_MAX) >= PATH_MAX)
@@ -272,9 +272,10 @@ int berth_mount_flags_of(int fd, unsigned long *ret)
 	static const struct {
 		unsigned long st, ms;
 	} map[] = {
-	    {ST_RDONLY, MS_RDONLY},	{ST_NOSUID, MS_NOSUID},	  {ST_NODEV, MS_NODEV},
-	    {ST_NOEXEC, MS_NOEXEC},	{ST_NOATIME, MS_NOATIME}, {ST_NODIRATIME, MS_NODIRATIME},
-	    {ST_RELATIME, MS_RELATIME},
+		{ST_RDONLY, MS_RDONLY},	    {ST_NOSUID, MS_NOSUID},
+		{ST_NODEV, MS_NODEV},	    {ST_NOEXEC, MS_NOEXEC},
+		{ST_NOATIME, MS_NOATIME},   {ST_NODIRATIME, MS_NODIRATIME},
+		{ST_RELATIME, MS_RELATIME},
 	};
 	struct statvfs sv;
 	unsigned long flags = 0;

@@ -13,9 +13,9 @@
 
 /* Global options of every command (runc's --root, --systemd-cgroup). */
 struct berth_runtime_opts {
-	const char *state_root;	  /* where containers' state lives; default /run/berth-runtime */
-	const char *cgroup_root;  /* NULL: /sys/fs/cgroup */
-	bool systemd_cgroup;	  /* cgroupsPath is "slice:prefix:name" */
+	const char *state_root;	 /* where containers' state lives; default /run/berth-runtime */
+	const char *cgroup_root; /* NULL: /sys/fs/cgroup */
+	bool systemd_cgroup;	 /* cgroupsPath is "slice:prefix:name" */
 };
 
 enum berth_status {
@@ -42,7 +42,7 @@ struct berth_container {
 	uint64_t pid_start_time; /* guards against pid reuse */
 	pid_t creator;		 /* the `create` process, while pid is 0 */
 	uint64_t creator_start_time;
-	char *created;		 /* RFC 3339, UTC, nanoseconds */
+	char *created; /* RFC 3339, UTC, nanoseconds */
 	uid_t owner;
 	bool systemd_cgroup;
 	struct berth_cgroup *cgroup;
@@ -130,8 +130,7 @@ int berth_container_resume(struct berth_container *c, struct berth_error **err);
  * Apply new resource limits (a linux.resources object; absent values are left alone) and record
  * them in the container's config.
  */
-int berth_container_update(struct berth_container *c, json_t *resources,
-			   struct berth_error **err);
+int berth_container_update(struct berth_container *c, json_t *resources, struct berth_error **err);
 
 /*
  * Remove what a create that died half-way left: the state directory of id and its cgroup.

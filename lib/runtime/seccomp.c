@@ -40,35 +40,35 @@ struct flag_info {
 };
 
 static const struct flag_info flag_table[] = {
-    {"SECCOMP_FILTER_FLAG_TSYNC", SECCOMP_FILTER_FLAG_TSYNC, SCMP_FLTATR_CTL_TSYNC},
-    {"SECCOMP_FILTER_FLAG_LOG", SECCOMP_FILTER_FLAG_LOG, SCMP_FLTATR_CTL_LOG},
-    {"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SECCOMP_FILTER_FLAG_SPEC_ALLOW, SCMP_FLTATR_CTL_SSB},
+	{"SECCOMP_FILTER_FLAG_TSYNC", SECCOMP_FILTER_FLAG_TSYNC, SCMP_FLTATR_CTL_TSYNC},
+	{"SECCOMP_FILTER_FLAG_LOG", SECCOMP_FILTER_FLAG_LOG, SCMP_FLTATR_CTL_LOG},
+	{"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SECCOMP_FILTER_FLAG_SPEC_ALLOW, SCMP_FLTATR_CTL_SSB},
 #ifdef HAVE_SCMP_WAITKILL
-    {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
-     SCMP_FLTATR_CTL_WAITKILL},
+	{"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+	 SCMP_FLTATR_CTL_WAITKILL},
 #else
-    {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, -1},
+	{"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, -1},
 #endif
 };
 
 static const char *const action_names[] = {
-    "SCMP_ACT_ALLOW",	     "SCMP_ACT_ERRNO",	     "SCMP_ACT_KILL",
-    "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
-    "SCMP_ACT_NOTIFY",	     "SCMP_ACT_TRACE",	     "SCMP_ACT_TRAP",
+	"SCMP_ACT_ALLOW",	 "SCMP_ACT_ERRNO",	 "SCMP_ACT_KILL",
+	"SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
+	"SCMP_ACT_NOTIFY",	 "SCMP_ACT_TRACE",	 "SCMP_ACT_TRAP",
 };
 
 static const char *const operator_names[] = {
-    "SCMP_CMP_EQ", "SCMP_CMP_GE",	 "SCMP_CMP_GT", "SCMP_CMP_LE",
-    "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE",
+	"SCMP_CMP_EQ", "SCMP_CMP_GE",	     "SCMP_CMP_GT", "SCMP_CMP_LE",
+	"SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE",
 };
 
 /* The spec's names; each maps to libseccomp's by lowercasing what follows "SCMP_ARCH_". */
 static const char *const arch_names[] = {
-    "SCMP_ARCH_X86",	 "SCMP_ARCH_X86_64",   "SCMP_ARCH_X32",		"SCMP_ARCH_ARM",
-    "SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",	"SCMP_ARCH_MIPS64N32",
-    "SCMP_ARCH_MIPSEL",	 "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
-    "SCMP_ARCH_PPC64",	 "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_S390",	"SCMP_ARCH_S390X",
-    "SCMP_ARCH_PARISC",	 "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",
+	"SCMP_ARCH_X86",     "SCMP_ARCH_X86_64",   "SCMP_ARCH_X32",	    "SCMP_ARCH_ARM",
+	"SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS",	   "SCMP_ARCH_MIPS64",	    "SCMP_ARCH_MIPS64N32",
+	"SCMP_ARCH_MIPSEL",  "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
+	"SCMP_ARCH_PPC64",   "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_S390",	    "SCMP_ARCH_S390X",
+	"SCMP_ARCH_PARISC",  "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",
 };
 
 /* "SCMP_ARCH_X86_64" -> SCMP_ARCH_X86_64's token; 0 when unknown. */
@@ -139,10 +139,10 @@ static int make_condition(const struct berth_seccomp_arg *a, struct scmp_arg_cmp
 				       a->op);
 	/* for MASKED_EQ, as runc passes them: (arg & value) == valueTwo */
 	*c = (struct scmp_arg_cmp){
-	    .arg = a->index,
-	    .op = (enum scmp_compare)a->op,
-	    .datum_a = a->value,
-	    .datum_b = a->value_two,
+		.arg = a->index,
+		.op = (enum scmp_compare)a->op,
+		.datum_a = a->value,
+		.datum_b = a->value_two,
 	};
 	return 0;
 }
@@ -224,8 +224,8 @@ static int set_flag(struct berth_seccomp_filter *f, const char *name, struct ber
 			continue;
 		if (flag_table[i].attr < 0)
 			return berth_error_set(
-			    err, EOPNOTSUPP, "seccomp flag '%s': not supported by this libseccomp",
-			    name);
+				err, EOPNOTSUPP,
+				"seccomp flag '%s': not supported by this libseccomp", name);
 		rc = seccomp_attr_set(f->ctx, (enum scmp_filter_attr)flag_table[i].attr, 1);
 		if (rc < 0)
 			return berth_error_sys(err, -rc, "seccomp flag '%s'", name);
@@ -270,8 +270,9 @@ int berth_seccomp_compile(const struct berth_seccomp *s, struct berth_seccomp_fi
 		return berth_error_set(err, ENOMEM, "out of memory");
 	f->ctx = seccomp_init(default_action);
 	if (!f->ctx)
-		return berth_error_set(
-		    err, EINVAL, "seccomp_init: cannot use default action 0x%08x", default_action);
+		return berth_error_set(err, EINVAL,
+				       "seccomp_init: cannot use default action 0x%08x",
+				       default_action);
 	/*
 	 * libseccomp sets no_new_privs on load by default.  The spec keeps that to
 	 * noNewPrivileges, which apply_identity handles; without it the filter is loaded while

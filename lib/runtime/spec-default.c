@@ -49,7 +49,7 @@ static json_t *default_mounts(bool rootless)
 	static const char *const dev_opts[] = {"nosuid", "strictatime", "mode=755", "size=65536k",
 					       NULL};
 	static const char *const pts_opts[] = {
-	    "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5", NULL};
+		"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5", NULL};
 	static const char *const pts_opts_rootless[] = {"nosuid",	 "noexec",    "newinstance",
 							"ptmxmode=0666", "mode=0620", NULL};
 	static const char *const shm_opts[] = {"nosuid",    "noexec",	   "nodev",
@@ -62,14 +62,14 @@ static json_t *default_mounts(bool rootless)
 						  "relatime", "ro",	NULL};
 
 	return json_pack(
-	    "[o, o, o, o, o, o, o]", mount("/proc", "proc", "proc", NULL),
-	    mount("/dev", "tmpfs", "tmpfs", dev_opts),
-	    mount("/dev/pts", "devpts", "devpts", rootless ? pts_opts_rootless : pts_opts),
-	    mount("/dev/shm", "tmpfs", "shm", shm_opts),
-	    mount("/dev/mqueue", "mqueue", "mqueue", mqueue_opts),
-	    rootless ? mount("/sys", "none", "/sys", sys_bind_opts)
-		     : mount("/sys", "sysfs", "sysfs", sys_opts),
-	    mount("/sys/fs/cgroup", "cgroup", "cgroup", cgroup_opts));
+		"[o, o, o, o, o, o, o]", mount("/proc", "proc", "proc", NULL),
+		mount("/dev", "tmpfs", "tmpfs", dev_opts),
+		mount("/dev/pts", "devpts", "devpts", rootless ? pts_opts_rootless : pts_opts),
+		mount("/dev/shm", "tmpfs", "shm", shm_opts),
+		mount("/dev/mqueue", "mqueue", "mqueue", mqueue_opts),
+		rootless ? mount("/sys", "none", "/sys", sys_bind_opts)
+			 : mount("/sys", "sysfs", "sysfs", sys_opts),
+		mount("/sys/fs/cgroup", "cgroup", "cgroup", cgroup_opts));
 }
 
 static json_t *namespaces(bool rootless)
@@ -98,8 +98,8 @@ static json_t *id_mapping(unsigned id)
 json_t *berth_spec_default(bool rootless)
 {
 	static const char *const env[] = {
-	    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm",
-	    NULL};
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm",
+		NULL};
 	static const char *const args[] = {"sh", NULL};
 	static const char *const masked[] = {"/proc/acpi",
 					     "/proc/asound",
@@ -114,7 +114,7 @@ json_t *berth_spec_default(bool rootless)
 					     "/sys/devices/virtual/powercap",
 					     NULL};
 	static const char *const readonly[] = {
-	    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL};
+		"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL};
 	json_t *spec, *linux_;
 
 	linux_ = json_pack("{s:o, s:o, s:o}", "namespaces", namespaces(rootless), "maskedPaths",

@@ -26,7 +26,7 @@ int spec_oom(struct berth_error **err);
 
 /* Sets EINVAL with "<path>.<key>: <message>" (key may be NULL) and returns -EINVAL. */
 int spec_ferr(struct berth_error **err, const char *path, const char *key, const char *fmt, ...)
-    BERTH_PRINTF(4, 5);
+	BERTH_PRINTF(4, 5);
 
 /* "<path>.<key>[i]" (or "<path>[i]" when key is NULL), malloc'ed; NULL on ENOMEM. */
 char *spec_elem_path(const char *path, const char *key, size_t i);

@@ -32,28 +32,28 @@ static const struct {
 	const char *name;
 	uint32_t action;
 } seccomp_actions[] = {
-    {"SCMP_ACT_KILL", SCMP_ACT_KILL},
-    {"SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS},
-    {"SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD},
-    {"SCMP_ACT_TRAP", SCMP_ACT_TRAP},
-    {"SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0)},
-    {"SCMP_ACT_TRACE", SCMP_ACT_TRACE(0)},
-    {"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW},
-    {"SCMP_ACT_LOG", SCMP_ACT_LOG},
-    {"SCMP_ACT_NOTIFY", SCMP_ACT_NOTIFY},
+	{"SCMP_ACT_KILL", SCMP_ACT_KILL},
+	{"SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS},
+	{"SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD},
+	{"SCMP_ACT_TRAP", SCMP_ACT_TRAP},
+	{"SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0)},
+	{"SCMP_ACT_TRACE", SCMP_ACT_TRACE(0)},
+	{"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW},
+	{"SCMP_ACT_LOG", SCMP_ACT_LOG},
+	{"SCMP_ACT_NOTIFY", SCMP_ACT_NOTIFY},
 };
 
 static const struct {
 	const char *name;
 	int op;
 } seccomp_ops[] = {
-    {"SCMP_CMP_NE", SCMP_CMP_NE},
-    {"SCMP_CMP_LT", SCMP_CMP_LT},
-    {"SCMP_CMP_LE", SCMP_CMP_LE},
-    {"SCMP_CMP_EQ", SCMP_CMP_EQ},
-    {"SCMP_CMP_GE", SCMP_CMP_GE},
-    {"SCMP_CMP_GT", SCMP_CMP_GT},
-    {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
+	{"SCMP_CMP_NE", SCMP_CMP_NE},
+	{"SCMP_CMP_LT", SCMP_CMP_LT},
+	{"SCMP_CMP_LE", SCMP_CMP_LE},
+	{"SCMP_CMP_EQ", SCMP_CMP_EQ},
+	{"SCMP_CMP_GE", SCMP_CMP_GE},
+	{"SCMP_CMP_GT", SCMP_CMP_GT},
+	{"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 };
 
 /* An action and, when given, its errno (only ERRNO and TRACE carry one: the spec says error). */
@@ -174,7 +174,7 @@ static int parse_seccomp(json_t *lin, struct berth_seccomp **ret, struct berth_e
 	if (r < 0)
 		return r;
 	if ((r = spec_get_strv(j, p, "architectures", MAX_SECCOMP_NAMES, &s->architectures, err)) <
-		0 ||
+		    0 ||
 	    (r = spec_get_strv(j, p, "flags", MAX_SECCOMP_NAMES, &s->flags, err)) < 0 ||
 	    (r = spec_get_string(j, p, "listenerPath", false, &s->listener_path, err)) < 0 ||
 	    (r = spec_get_string(j, p, "listenerMetadata", false, &s->listener_metadata, err)) < 0)
@@ -275,7 +275,7 @@ static int parse_devices(json_t *lin, struct berth_linux *l, struct berth_error 
 		    (r = spec_get_int(e, pp, "minor", d->type != 'p', 0, UINT32_MAX, &d->minor,
 				      err)) < 0 ||
 		    (r = spec_get_int(e, pp, "fileMode", false, 0, 07777, &d->file_mode, err)) <
-			0 ||
+			    0 ||
 		    (r = spec_get_int(e, pp, "uid", false, 0, UINT32_MAX - 1, &d->uid, err)) < 0 ||
 		    (r = spec_get_int(e, pp, "gid", false, 0, UINT32_MAX - 1, &d->gid, err)) < 0)
 			return r;
@@ -289,10 +289,10 @@ static int parse_propagation(const char *s, unsigned long *ret)
 		const char *name;
 		unsigned long flags;
 	} table[] = {
-	    {"shared", MS_SHARED},	   {"rshared", MS_SHARED | MS_REC},
-	    {"slave", MS_SLAVE},	   {"rslave", MS_SLAVE | MS_REC},
-	    {"private", MS_PRIVATE},	   {"rprivate", MS_PRIVATE | MS_REC},
-	    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
+		{"shared", MS_SHARED},	       {"rshared", MS_SHARED | MS_REC},
+		{"slave", MS_SLAVE},	       {"rslave", MS_SLAVE | MS_REC},
+		{"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+		{"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 	};
 
 	if (!*s) {
@@ -313,12 +313,17 @@ static int parse_personality(json_t *lin, struct berth_linux *l, struct berth_er
 		const char *name;
 		unsigned long flag;
 	} flags[] = {
-	    {"ADDR_COMPAT_LAYOUT", ADDR_COMPAT_LAYOUT}, {"ADDR_LIMIT_3GB", ADDR_LIMIT_3GB},
-	    {"ADDR_LIMIT_32BIT", ADDR_LIMIT_32BIT},	{"ADDR_NO_RANDOMIZE", ADDR_NO_RANDOMIZE},
-	    {"FDPIC_FUNCPTRS", FDPIC_FUNCPTRS},		{"MMAP_PAGE_ZERO", MMAP_PAGE_ZERO},
-	    {"READ_IMPLIES_EXEC", READ_IMPLIES_EXEC},	{"SHORT_INODE", SHORT_INODE},
-	    {"STICKY_TIMEOUTS", STICKY_TIMEOUTS},	{"UNAME26", UNAME26},
-	    {"WHOLE_SECONDS", WHOLE_SECONDS},
+		{"ADDR_COMPAT_LAYOUT", ADDR_COMPAT_LAYOUT},
+		{"ADDR_LIMIT_3GB", ADDR_LIMIT_3GB},
+		{"ADDR_LIMIT_32BIT", ADDR_LIMIT_32BIT},
+		{"ADDR_NO_RANDOMIZE", ADDR_NO_RANDOMIZE},
+		{"FDPIC_FUNCPTRS", FDPIC_FUNCPTRS},
+		{"MMAP_PAGE_ZERO", MMAP_PAGE_ZERO},
+		{"READ_IMPLIES_EXEC", READ_IMPLIES_EXEC},
+		{"SHORT_INODE", SHORT_INODE},
+		{"STICKY_TIMEOUTS", STICKY_TIMEOUTS},
+		{"UNAME26", UNAME26},
+		{"WHOLE_SECONDS", WHOLE_SECONDS},
 	};
 	const char *p = "linux.personality";
 	_cleanup_free_ char *domain = NULL;
@@ -427,7 +432,7 @@ int spec_parse_linux(json_t *root, struct berth_linux *l, struct berth_error **e
 					&l->n_gid_mappings, err)) < 0)
 		return r;
 	if ((r = spec_get_map(lin, "linux", "sysctl", MAX_SYSCTL, &l->sysctl, &l->n_sysctl, err)) <
-		0 ||
+		    0 ||
 	    (r = check_sysctl(l, err)) < 0)
 		return r;
 	r = spec_get_object(lin, "linux", "resources", false, &res, err);
@@ -446,9 +451,9 @@ int spec_parse_linux(json_t *root, struct berth_linux *l, struct berth_error **e
 		return spec_ferr(err, "linux", "rootfsPropagation", "unknown propagation '%s'",
 				 prop);
 	if ((r = spec_get_strv(lin, "linux", "maskedPaths", MAX_PATHS, &l->masked_paths, err)) <
-		0 ||
+		    0 ||
 	    (r = spec_get_strv(lin, "linux", "readonlyPaths", MAX_PATHS, &l->readonly_paths, err)) <
-		0 ||
+		    0 ||
 	    (r = spec_get_string(lin, "linux", "mountLabel", false, &l->mount_label, err)) < 0 ||
 	    (r = parse_personality(lin, l, err)) < 0 || (r = parse_time_offsets(lin, l, err)) < 0)
 		return r;

@@ -171,9 +171,9 @@ static int parse_io_priority(json_t *proc, const char *path, struct berth_proces
 		const char *name;
 		int class_;
 	} classes[] = {
-	    {"IOPRIO_CLASS_RT", BERTH_IOPRIO_CLASS_RT},
-	    {"IOPRIO_CLASS_BE", BERTH_IOPRIO_CLASS_BE},
-	    {"IOPRIO_CLASS_IDLE", BERTH_IOPRIO_CLASS_IDLE},
+		{"IOPRIO_CLASS_RT", BERTH_IOPRIO_CLASS_RT},
+		{"IOPRIO_CLASS_BE", BERTH_IOPRIO_CLASS_BE},
+		{"IOPRIO_CLASS_IDLE", BERTH_IOPRIO_CLASS_IDLE},
 	};
 	_cleanup_free_ char *p = NULL, *cls = NULL;
 	json_t *io;
@@ -208,23 +208,23 @@ static int parse_scheduler(json_t *proc, const char *path, struct berth_process 
 		const char *name;
 		int policy;
 	} policies[] = {
-	    {"SCHED_OTHER", SCHED_OTHER},
-	    {"SCHED_FIFO", SCHED_FIFO},
-	    {"SCHED_RR", SCHED_RR},
-	    {"SCHED_BATCH", SCHED_BATCH},
-	    {"SCHED_ISO", 4}, /* reserved by Linux; the kernel itself will refuse it */
-	    {"SCHED_IDLE", SCHED_IDLE},
-	    {"SCHED_DEADLINE", SCHED_DEADLINE},
+		{"SCHED_OTHER", SCHED_OTHER},
+		{"SCHED_FIFO", SCHED_FIFO},
+		{"SCHED_RR", SCHED_RR},
+		{"SCHED_BATCH", SCHED_BATCH},
+		{"SCHED_ISO", 4}, /* reserved by Linux; the kernel itself will refuse it */
+		{"SCHED_IDLE", SCHED_IDLE},
+		{"SCHED_DEADLINE", SCHED_DEADLINE},
 	};
 	/* sched_setattr(2)'s sched_flags; the values are ABI (linux/sched.h) */
 	static const struct {
 		const char *name;
 		uint64_t flag;
 	} flags[] = {
-	    {"SCHED_FLAG_RESET_ON_FORK", 0x01},	 {"SCHED_FLAG_RECLAIM", 0x02},
-	    {"SCHED_FLAG_DL_OVERRUN", 0x04},	 {"SCHED_FLAG_KEEP_POLICY", 0x08},
-	    {"SCHED_FLAG_KEEP_PARAMS", 0x10},	 {"SCHED_FLAG_UTIL_CLAMP_MIN", 0x20},
-	    {"SCHED_FLAG_UTIL_CLAMP_MAX", 0x40},
+		{"SCHED_FLAG_RESET_ON_FORK", 0x01},  {"SCHED_FLAG_RECLAIM", 0x02},
+		{"SCHED_FLAG_DL_OVERRUN", 0x04},     {"SCHED_FLAG_KEEP_POLICY", 0x08},
+		{"SCHED_FLAG_KEEP_PARAMS", 0x10},    {"SCHED_FLAG_UTIL_CLAMP_MIN", 0x20},
+		{"SCHED_FLAG_UTIL_CLAMP_MAX", 0x40},
 	};
 	_cleanup_free_ char *p = NULL, *policy = NULL;
 	json_t *sched, *arr, *e;
@@ -371,7 +371,7 @@ int spec_parse_process(json_t *j, const char *path, struct berth_process **ret,
 			      err)) < 0)
 		return r;
 	if ((r = spec_get_string(j, path, "apparmorProfile", false, &pr->apparmor_profile, err)) <
-		0 ||
+		    0 ||
 	    (r = spec_get_string(j, path, "selinuxLabel", false, &pr->selinux_label, err)) < 0)
 		return r;
 	if ((r = parse_io_priority(j, path, pr, err)) < 0 ||

@@ -52,7 +52,7 @@ static int parse_memory(json_t *res, const char *path, struct berth_resources *r
 			      err)) < 0 ||
 	    (r = spec_get_int(mem, p, "swap", false, -1, INT64_MAX, &rs->memory_swap, err)) < 0 ||
 	    (r = spec_get_int(mem, p, "kernel", false, -1, INT64_MAX, &rs->memory_kernel, err)) <
-		0 ||
+		    0 ||
 	    (r = spec_get_int(mem, p, "kernelTCP", false, -1, INT64_MAX, &rs->memory_kernel_tcp,
 			      err)) < 0)
 		return r;
@@ -159,7 +159,7 @@ static int parse_block_io(json_t *res, const char *path, struct berth_resources 
 	if (!p)
 		return spec_oom(err);
 	if ((r = spec_get_int(blkio, p, "weight", false, 0, UINT16_MAX, &rs->blkio_weight, err)) <
-		0 ||
+		    0 ||
 	    (r = spec_get_int(blkio, p, "leafWeight", false, 0, UINT16_MAX, &rs->blkio_leaf_weight,
 			      err)) < 0)
 		return r;
@@ -168,7 +168,7 @@ static int parse_block_io(json_t *res, const char *path, struct berth_resources 
 		return r;
 	if (r && json_array_size(arr) > 0) {
 		rs->blkio_weight_device =
-		    calloc(json_array_size(arr), sizeof(struct berth_weight_device));
+			calloc(json_array_size(arr), sizeof(struct berth_weight_device));
 		if (!rs->blkio_weight_device)
 			return spec_oom(err);
 		rs->n_blkio_weight_device = json_array_size(arr);
@@ -379,9 +379,9 @@ static int parse_rdma(json_t *res, const char *path, struct berth_resources *rs,
 		if (!json_is_object(e))
 			return spec_ferr(err, pp, NULL, "expected an object");
 		if ((r = spec_get_int(e, pp, "hcaHandles", false, 0, UINT32_MAX, &handles, err)) <
-			0 ||
+			    0 ||
 		    (r = spec_get_int(e, pp, "hcaObjects", false, 0, UINT32_MAX, &objects, err)) <
-			0)
+			    0)
 			return r;
 		kv->key = strdup(dev);
 		if (!kv->key)

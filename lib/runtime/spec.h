@@ -32,17 +32,17 @@ struct berth_mount {
 	char **options;
 
 	/* decoded from options */
-	unsigned long flags;	       /* MS_* set for mount(2), e.g. MS_RDONLY|MS_NOSUID|MS_BIND */
-	unsigned long clear_flags;     /* MS_* explicitly cleared (rw, suid, dev, exec ...) */
-	unsigned long propagation;     /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE [|MS_REC] */
-	unsigned long attr_set;	       /* MOUNT_ATTR_* for mount_setattr (ro, nosuid ... on binds) */
-	unsigned long attr_clr;	       /* MOUNT_ATTR_* to clear */
-	bool bind;		       /* bind or rbind */
-	bool recursive;		       /* rbind */
-	bool idmap;		       /* idmap/ridmap: use uid_mappings/gid_mappings below */
-	bool idmap_recursive;	       /* ridmap: idmap every mount of an rbind, not just the top */
-	bool tmpcopyup;		       /* tmpfs: copy what the image has at destination into it */
-	char *data;		       /* options mount(2) does not know, comma-joined, or NULL */
+	unsigned long flags;	   /* MS_* set for mount(2), e.g. MS_RDONLY|MS_NOSUID|MS_BIND */
+	unsigned long clear_flags; /* MS_* explicitly cleared (rw, suid, dev, exec ...) */
+	unsigned long propagation; /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE [|MS_REC] */
+	unsigned long attr_set;	   /* MOUNT_ATTR_* for mount_setattr (ro, nosuid ... on binds) */
+	unsigned long attr_clr;	   /* MOUNT_ATTR_* to clear */
+	bool bind;		   /* bind or rbind */
+	bool recursive;		   /* rbind */
+	bool idmap;		   /* idmap/ridmap: use uid_mappings/gid_mappings below */
+	bool idmap_recursive;	   /* ridmap: idmap every mount of an rbind, not just the top */
+	bool tmpcopyup;		   /* tmpfs: copy what the image has at destination into it */
+	char *data;		   /* options mount(2) does not know, comma-joined, or NULL */
 	struct berth_id_mapping *uid_mappings;
 	size_t n_uid_mappings;
 	struct berth_id_mapping *gid_mappings;
@@ -143,7 +143,7 @@ struct berth_seccomp_arg {
 
 struct berth_seccomp_rule {
 	char **names;
-	uint32_t action;  /* SCMP_ACT_* without errno; see errno_ret */
+	uint32_t action;   /* SCMP_ACT_* without errno; see errno_ret */
 	int64_t errno_ret; /* BERTH_UNSET: EPERM for SCMP_ACT_ERRNO, 0 for TRACE */
 	struct berth_seccomp_arg *args;
 	size_t n_args;
@@ -178,7 +178,7 @@ struct berth_linux {
 	struct berth_namespace namespaces[BERTH_NS_COUNT];
 	struct berth_device *devices;
 	size_t n_devices;
-	struct berth_seccomp *seccomp; /* NULL when absent */
+	struct berth_seccomp *seccomp;	  /* NULL when absent */
 	unsigned long rootfs_propagation; /* 0 when absent, else MS_SHARED/... [|MS_REC] */
 	char **masked_paths;
 	char **readonly_paths;

@@ -37,7 +37,8 @@ int berth_container_validate_id(const char *id, struct berth_error **err)
 	if (n == 0)
 		return berth_error_set(err, EINVAL, "container id cannot be empty");
 	if (n > 1024)
-		return berth_error_set(err, EINVAL, "invalid id format: '%.32s...' is too long", id);
+		return berth_error_set(err, EINVAL, "invalid id format: '%.32s...' is too long",
+				       id);
 	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
 		return berth_error_set(err, EINVAL, "invalid id format: '%s'", id);
 	for (size_t i = 0; i < n; i++) {
@@ -50,8 +51,8 @@ int berth_container_validate_id(const char *id, struct berth_error **err)
 	return 0;
 }
 
-int berth_cgroup_path_for(const struct berth_spec *spec, const char *id, bool systemd,
-			  char **ret, struct berth_error **err)
+int berth_cgroup_path_for(const struct berth_spec *spec, const char *id, bool systemd, char **ret,
+			  struct berth_error **err)
 {
 	const char *p = spec->linux_.cgroups_path;
 	char *out = NULL;
@@ -65,8 +66,8 @@ int berth_cgroup_path_for(const struct berth_spec *spec, const char *id, bool sy
 		char *c1 = strchr(copy, ':');
 		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 		if (!c1 || !c2 || strchr(c2 + 1, ':'))
-			return berth_error_set(err, EINVAL,
-					       "cgroupsPath '%s': expected \"slice:prefix:name\"", p);
+			return berth_error_set(
+				err, EINVAL, "cgroupsPath '%s': expected \"slice:prefix:name\"", p);
 		*c1 = *c2 = '\0';
 		const char *slice = *copy ? copy : "system.slice";
 		if (strchr(slice, '/') || strchr(c1 + 1, '/') || strchr(c2 + 1, '/'))
@@ -100,10 +101,11 @@ int berth_cgroup_path_for(const struct berth_spec *spec, const char *id, bool sy
 		if (r < 0)
 			return berth_error_set(err, ENOMEM, "out of memory");
 	} else if (p && *p) {
-		if (strstr(p, "..") && (strstr(p, "/../") || berth_str_has_prefix(p, "../") ||
-					strcmp(p, "..") == 0 ||
-					(strlen(p) >= 3 && strcmp(p + strlen(p) - 3, "/..") == 0)))
-			return berth_error_set(err, EINVAL, "cgroupsPath '%s': '..' not allowed", p);
+		if (strstr(p, "..") &&
+		    (strstr(p, "/../") || berth_str_has_prefix(p, "../") || strcmp(p, "..") == 0 ||
+		     (strlen(p) >= 3 && strcmp(p + strlen(p) - 3, "/..") == 0)))
+			return berth_error_set(err, EINVAL, "cgroupsPath '%s': '..' not allowed",
+					       p);
 		if (p[0] == '/') {
 			out = strdup(p);
 		} else {
@@ -145,9 +147,8 @@ int berth_state_save(const struct berth_container *c, struct berth_error **err)
 		"bundle", c->bundle, "rootfs", c->rootfs, "pid", (json_int_t)c->pid,
 		"pid_start_time", (json_int_t)c->pid_start_time, "creator", (json_int_t)c->creator,
 		"creator_start_time", (json_int_t)c->creator_start_time, "created", c->created,
-		"owner", (json_int_t)c->owner,
-		"systemd_cgroup", c->systemd_cgroup, "cgroup_path", berth_cgroup_path(c->cgroup),
-		"config", c->spec->json);
+		"owner", (json_int_t)c->owner, "systemd_cgroup", c->systemd_cgroup, "cgroup_path",
+		berth_cgroup_path(c->cgroup), "config", c->spec->json);
 	_cleanup_free_ char *text = NULL;
 	_cleanup_close_ int dfd = -EBADF;
 
@@ -184,10 +185,11 @@ int berth_container_load(const struct berth_runtime_opts *o, const char *id,
 	if (r == -ENOENT) {
 		struct stat st;
 		if (stat(c->state_dir, &st) == 0)
-			return berth_error_set(err, ENOENT,
-					       "container '%s' is still being created (or its create "
-					       "failed): no state yet",
-					       id);
+			return berth_error_set(
+				err, ENOENT,
+				"container '%s' is still being created (or its create "
+				"failed): no state yet",
+				id);
 		return berth_error_set(err, ENOENT, "container '%s' does not exist", id);
 	}
 	if (r < 0)

@@ -95,10 +95,10 @@ int berth_open_ns_of(pid_t pid, enum berth_ns_type t, int *ret_fd, struct berth_
 char *berth_hook_state(const struct berth_container *c, pid_t pid, const char *status)
 {
 	json_t *annotations = json_object_get(c->spec->json, "annotations");
-	_cleanup_json_ json_t *j = json_pack(
-		"{s:s, s:s, s:s, s:I, s:s}", "ociVersion",
-		c->spec->oci_version ? c->spec->oci_version : "1.2.0", "id", c->id, "status", status,
-		"pid", (json_int_t)pid, "bundle", c->bundle);
+	_cleanup_json_ json_t *j =
+		json_pack("{s:s, s:s, s:s, s:I, s:s}", "ociVersion",
+			  c->spec->oci_version ? c->spec->oci_version : "1.2.0", "id", c->id,
+			  "status", status, "pid", (json_int_t)pid, "bundle", c->bundle);
 
 	if (!j)
 		return NULL;

@@ -23,7 +23,7 @@ static int tap_n, tap_failed;
 		printf(__VA_ARGS__);                                                               \
 		printf("\n");                                                                      \
 		if (!_c)                                                                           \
-			printf("#   at %s:%d\n", __FILE__, __LINE__);                            \
+			printf("#   at %s:%d\n", __FILE__, __LINE__);                              \
 		_c;                                                                                \
 	})
 
@@ -32,17 +32,18 @@ static int tap_n, tap_failed;
 		int64_t _g = (int64_t)(got), _w = (int64_t)(want);                                 \
 		int _same = ok(_g == _w, __VA_ARGS__);                                             \
 		if (!_same)                                                                        \
-			printf("#   got %" PRId64 ", want %" PRId64 "\n", _g, _w);                   \
+			printf("#   got %" PRId64 ", want %" PRId64 "\n", _g, _w);                 \
 		_same;                                                                             \
 	})
 
 #define is_str(got, want, ...)                                                                     \
 	({                                                                                         \
 		const char *_g = (got), *_w = (want);                                              \
-		int _same = ok((_g == NULL && _w == NULL) || (_g && _w && strcmp(_g, _w) == 0),   \
+		int _same = ok((_g == NULL && _w == NULL) || (_g && _w && strcmp(_g, _w) == 0),    \
 			       __VA_ARGS__);                                                       \
 		if (!_same)                                                                        \
-			printf("#   got '%s', want '%s'\n", _g ? _g : "(null)", _w ? _w : "(null)"); \
+			printf("#   got '%s', want '%s'\n", _g ? _g : "(null)",                    \
+			       _w ? _w : "(null)");                                                \
 		_same;                                                                             \
 	})
 

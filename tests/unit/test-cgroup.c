@@ -123,11 +123,11 @@ static struct berth_resources *full_resources(void)
 /* ---- v2, fake tree ---------------------------------------------------------------------- */
 
 static const char *const v2_files[] = {
-    "memory.max",    "memory.low",	"memory.swap.max",    "memory.high",
-    "cpu.weight",    "cpu.max",		"cpu.max.burst",      "cpu.idle",
-    "cpuset.cpus",   "cpuset.mems",	"pids.max",	      "io.weight",
-    "io.max",	     "hugetlb.2MB.max", "rdma.max",	      "cgroup.procs",
-    "cgroup.freeze", "cgroup.events",	"cgroup.controllers", "cgroup.subtree_control"};
+	"memory.max",	 "memory.low",	    "memory.swap.max",	  "memory.high",
+	"cpu.weight",	 "cpu.max",	    "cpu.max.burst",	  "cpu.idle",
+	"cpuset.cpus",	 "cpuset.mems",	    "pids.max",		  "io.weight",
+	"io.max",	 "hugetlb.2MB.max", "rdma.max",		  "cgroup.procs",
+	"cgroup.freeze", "cgroup.events",   "cgroup.controllers", "cgroup.subtree_control"};
 
 static void fake_v2_dir(const char *d, const char *controllers, bool leaf)
 {
@@ -310,13 +310,13 @@ static void test_v2_fake(void)
 	put(leaf, "cpu.stat", "usage_usec 7\nuser_usec 3\nsystem_usec 4\nnr_periods 2\n");
 	is(berth_cgroup_stats(cg, &st, NULL), 0, "v2: stats");
 	ok(st && json_integer_value(json_object_get(
-		     json_object_get(json_object_get(st, "memory"), "usage"), "usage")) == 4096,
+			 json_object_get(json_object_get(st, "memory"), "usage"), "usage")) == 4096,
 	   "v2: stats memory.usage.usage");
 	ok(st && json_integer_value(json_object_get(
-		     json_object_get(json_object_get(st, "cpu"), "usage"), "total")) == 7000,
+			 json_object_get(json_object_get(st, "cpu"), "usage"), "total")) == 7000,
 	   "v2: stats cpu.usage.total in ns");
 	ok(st && json_object_get(st, "pids") && json_object_get(st, "blkio") &&
-	       json_object_get(st, "hugetlb"),
+		   json_object_get(st, "hugetlb"),
 	   "v2: stats has pids, blkio, hugetlb");
 	json_decref(st);
 	berth_cgroup_free(cg);
@@ -370,16 +370,16 @@ static void test_v2_fake(void)
 /* ---- v1, fake tree ---------------------------------------------------------------------- */
 
 static const char *const v1_hier[][2] = {
-    {"memory", "rw,memory"},
-    {"cpu,cpuacct", "rw,cpu,cpuacct"},
-    {"cpuset", "rw,cpuset,clone_children"},
-    {"pids", "rw,pids"},
-    {"blkio", "rw,blkio"},
-    {"devices", "rw,devices"},
-    {"freezer", "rw,freezer"},
-    {"net_cls,net_prio", "rw,net_cls,net_prio"},
-    {"hugetlb", "rw,hugetlb"},
-    {"systemd", "rw,xattr,release_agent=/lib/systemd/x,name=systemd"},
+	{"memory", "rw,memory"},
+	{"cpu,cpuacct", "rw,cpu,cpuacct"},
+	{"cpuset", "rw,cpuset,clone_children"},
+	{"pids", "rw,pids"},
+	{"blkio", "rw,blkio"},
+	{"devices", "rw,devices"},
+	{"freezer", "rw,freezer"},
+	{"net_cls,net_prio", "rw,net_cls,net_prio"},
+	{"hugetlb", "rw,hugetlb"},
+	{"systemd", "rw,xattr,release_agent=/lib/systemd/x,name=systemd"},
 };
 
 static const char *const v1_files[] = {"memory.limit_in_bytes",
@@ -469,13 +469,13 @@ static void test_mountinfo(void)
 	struct cg_hierarchy *h = NULL;
 	size_t n = 0;
 	const char *mi =
-	    "1 0 0:1 / /c rw - tmpfs t rw\n"
-	    "2 1 0:2 / /c/a\\040b rw - cgroup cgroup rw,cpu\n"
-	    "3 1 0:3 / /c/deep/x rw - cgroup cgroup rw,memory\n"
-	    "4 1 0:4 / /c/m rw shared:1 master:2 - cgroup cgroup rw,memory,nsdelegate\n"
-	    "garbage line without fields\n"
-	    "5 1 0:5 / /c/short rw -\n"
-	    "6 1 0:6 / /cx rw - cgroup cgroup rw,pids\n";
+		"1 0 0:1 / /c rw - tmpfs t rw\n"
+		"2 1 0:2 / /c/a\\040b rw - cgroup cgroup rw,cpu\n"
+		"3 1 0:3 / /c/deep/x rw - cgroup cgroup rw,memory\n"
+		"4 1 0:4 / /c/m rw shared:1 master:2 - cgroup cgroup rw,memory,nsdelegate\n"
+		"garbage line without fields\n"
+		"5 1 0:5 / /c/short rw -\n"
+		"6 1 0:6 / /cx rw - cgroup cgroup rw,pids\n";
 
 	is(cg_parse_mountinfo(mi, "/c/", &h, &n, NULL), 0, "mountinfo: parses");
 	is(n, 2, "mountinfo: two hierarchies directly below root");
@@ -483,7 +483,7 @@ static void test_mountinfo(void)
 		is_str(h[0].name, "a b", "mountinfo: \\040 unescaped");
 		is_str(h[0].controllers[0], "cpu", "mountinfo: controllers from super options");
 		ok(berth_strv_length(h[1].controllers) == 1 &&
-		       berth_streq(h[1].controllers[0], "memory"),
+			   berth_streq(h[1].controllers[0], "memory"),
 		   "mountinfo: mount options are not controllers");
 	}
 	cg_hierarchies_free(h, n);
@@ -513,7 +513,7 @@ static void test_v1_fake(void)
 	berth_cgroup_hierarchies(cg, &h, NULL);
 	is(berth_strv_length(h), ARRAY_SIZE(v1_hier) + 1, "v1: every hierarchy, once");
 	ok(berth_strv_contains(h, "cpu,cpuacct") && berth_strv_contains(h, "systemd") &&
-	       berth_strv_contains(h, "unified") && !berth_strv_contains(h, "memory-again"),
+		   berth_strv_contains(h, "unified") && !berth_strv_contains(h, "memory-again"),
 	   "v1: hierarchies named by directory");
 	berth_strv_free(h);
 
@@ -627,7 +627,7 @@ static void test_v1_fake(void)
 	berth_error_free(err);
 	err = NULL;
 	ok(!exists(cat(root, "/memory/berth/c9")) && !exists(cat(root, "/pids/berth/c9")) &&
-	       !exists(cat(root, "/unified/berth/c9")),
+		   !exists(cat(root, "/unified/berth/c9")),
 	   "v1: no directory left in any hierarchy");
 	berth_resources_free(r);
 	berth_cgroup_free(cg);
@@ -671,9 +671,9 @@ static void test_v1_fake(void)
 static void test_bpf_program(void)
 {
 	struct berth_device_rule rules[] = {
-	    {false, 'a', -1, -1, "rwm"},
-	    {true, 'c', 1, 3, "rw"},
-	    {true, 'c', 136, -1, "rwm"},
+		{false, 'a', -1, -1, "rwm"},
+		{true, 'c', 1, 3, "rw"},
+		{true, 'c', 136, -1, "rwm"},
 	};
 	void *p = NULL;
 	size_t n = 0;
@@ -994,11 +994,11 @@ static void test_live_v1(void)
 	json_t *stats = NULL;
 	is(berth_cgroup_stats(cg, &stats, NULL), 0, "live v1: stats");
 	ok(stats && json_integer_value(json_object_get(
-			json_object_get(json_object_get(stats, "memory"), "usage"), "limit")) ==
-			64 << 20,
+			    json_object_get(json_object_get(stats, "memory"), "usage"), "limit")) ==
+			    64 << 20,
 	   "live v1: stats memory.usage.limit");
-	ok(stats &&
-	       json_integer_value(json_object_get(json_object_get(stats, "pids"), "current")) == 1,
+	ok(stats && json_integer_value(
+			    json_object_get(json_object_get(stats, "pids"), "current")) == 1,
 	   "live v1: stats pids.current");
 	json_decref(stats);
 
@@ -1017,7 +1017,7 @@ static void test_live_v1(void)
 	if (berth_cgroup_new(NULL, top, &cg, NULL) == 0) {
 		berth_cgroup_hierarchies(cg, &h, NULL);
 		ok(berth_strv_contains(h, "memory") && berth_strv_contains(h, "systemd") &&
-		       berth_strv_contains(h, "unified"),
+			   berth_strv_contains(h, "unified"),
 		   "live v1: hierarchies include memory, systemd, unified");
 		berth_strv_free(h);
 		is(berth_cgroup_destroy(cg, NULL), 0, "live v1: remove the parent too");
@@ -1034,11 +1034,11 @@ static void test_features(void)
 
 	is(berth_cgroup_features(NULL, &f, NULL), 0, "features");
 	ok(f && json_is_boolean(json_object_get(f, "v1")) == 1 &&
-	       json_is_true(json_object_get(f, "v1")) == !v2only &&
-	       json_is_true(json_object_get(f, "v2")) &&
-	       json_is_false(json_object_get(f, "systemd")) &&
-	       json_is_false(json_object_get(f, "systemdUser")) &&
-	       json_is_boolean(json_object_get(f, "rdma")),
+		   json_is_true(json_object_get(f, "v1")) == !v2only &&
+		   json_is_true(json_object_get(f, "v2")) &&
+		   json_is_false(json_object_get(f, "systemd")) &&
+		   json_is_false(json_object_get(f, "systemdUser")) &&
+		   json_is_boolean(json_object_get(f, "rdma")),
 	   "features: %s", v2only ? "pure v2: v2 only" : "hybrid: v1 and v2");
 	json_decref(f);
 }
@@ -1049,7 +1049,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	struct berth_resources *r = berth_resources_new();
 	ok(r && r->memory_limit == BERTH_UNSET && r->pids_limit == BERTH_UNSET &&
-	       r->disable_oom_killer == -1 && !r->devices,
+		   r->disable_oom_killer == -1 && !r->devices,
 	   "resources_new: everything absent");
 	berth_resources_free(r);
 	berth_resources_free(NULL);

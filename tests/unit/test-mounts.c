@@ -171,7 +171,7 @@ static void test_mkpath(int rootfd, const char *root)
 		close(fd);
 	r = berth_root_mkpath(rootfd, "../../../escape/d", false, &fd);
 	ok(r == 0 && same_file(fd, pathf("%s/escape/d", root)) &&
-	       access(pathf("%s/escape", tmpdir), F_OK) < 0,
+		   access(pathf("%s/escape", tmpdir), F_OK) < 0,
 	   "mkpath: '..' above the root creates inside it");
 	if (r == 0)
 		close(fd);
@@ -391,56 +391,56 @@ static void run_child(const char *name, void (*fn)(void), int min_checks)
 static void live_full(void)
 {
 	struct berth_mount mounts[] = {
-	    MNT("/proc", "proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL),
-	    MNT("/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"),
-	    MNT("/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
-		"newinstance,ptmxmode=0666,mode=0620,gid=5"),
-	    MNT("/dev/shm", "tmpfs", "shm", MS_NOSUID | MS_NOEXEC | MS_NODEV,
-		"mode=1777,size=65536k"),
-	    MNT("/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL),
-	    MNT("/sys", "sysfs", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, NULL),
-	    MNT("/mnt/bind", NULL, "bindsrc", MS_BIND | MS_RDONLY | MS_NOSUID, NULL),
-	    MNT("/etc/bindfile", "bind", "bindfile", MS_BIND | MS_RDONLY, NULL),
-	    MNT("/mnt/rro", NULL, "rsrc", MS_BIND | MS_REC, NULL),
-	    MNT("/copydir", "tmpfs", "tmpfs", MS_NODEV, NULL),
-	    MNT("/mnt/idmap", NULL, "idsrc", MS_BIND, NULL),
-	    MNT("/mnt/private", NULL, "bindsrc", MS_BIND, NULL),
-	    MNT("/evil/sub", "tmpfs", "tmpfs", 0, NULL),
-	    MNT("/evil2/sub", "tmpfs", "tmpfs", 0, NULL),
-	    MNT("/sys/fs/cgroup", "cgroup", "cgroup", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY,
-		NULL),
-	    MNT("/dev/shm", "tmpfs", NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		"size=1024k"),
+		MNT("/proc", "proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL),
+		MNT("/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"),
+		MNT("/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+		    "newinstance,ptmxmode=0666,mode=0620,gid=5"),
+		MNT("/dev/shm", "tmpfs", "shm", MS_NOSUID | MS_NOEXEC | MS_NODEV,
+		    "mode=1777,size=65536k"),
+		MNT("/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL),
+		MNT("/sys", "sysfs", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, NULL),
+		MNT("/mnt/bind", NULL, "bindsrc", MS_BIND | MS_RDONLY | MS_NOSUID, NULL),
+		MNT("/etc/bindfile", "bind", "bindfile", MS_BIND | MS_RDONLY, NULL),
+		MNT("/mnt/rro", NULL, "rsrc", MS_BIND | MS_REC, NULL),
+		MNT("/copydir", "tmpfs", "tmpfs", MS_NODEV, NULL),
+		MNT("/mnt/idmap", NULL, "idsrc", MS_BIND, NULL),
+		MNT("/mnt/private", NULL, "bindsrc", MS_BIND, NULL),
+		MNT("/evil/sub", "tmpfs", "tmpfs", 0, NULL),
+		MNT("/evil2/sub", "tmpfs", "tmpfs", 0, NULL),
+		MNT("/sys/fs/cgroup", "cgroup", "cgroup",
+		    MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, NULL),
+		MNT("/dev/shm", "tmpfs", NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		    "size=1024k"),
 	};
 	/* on-disk id container_id shows as host_id (the kernel maps it "out" of the namespace) */
 	struct berth_id_mapping idmap = {.container_id = 0, .host_id = 1000, .size = 1};
 	struct berth_device devs[] = {
-	    {.path = (char *)"/dev/fuse",
-	     .type = 'c',
-	     .major = 10,
-	     .minor = 229,
-	     .file_mode = 0600,
-	     .uid = 1000,
-	     .gid = 1001},
-	    {.path = (char *)"/dev/sub/dir/mydev",
-	     .type = 'b',
-	     .major = 7,
-	     .minor = 0,
-	     .file_mode = 0640,
-	     .uid = BERTH_UNSET,
-	     .gid = BERTH_UNSET},
-	    {.path = (char *)"/dev/myfifo",
-	     .type = 'p',
-	     .file_mode = 0622,
-	     .uid = BERTH_UNSET,
-	     .gid = BERTH_UNSET},
-	    {.path = (char *)"/etc/replaceme",
-	     .type = 'u',
-	     .major = 1,
-	     .minor = 3,
-	     .file_mode = BERTH_UNSET,
-	     .uid = BERTH_UNSET,
-	     .gid = BERTH_UNSET},
+		{.path = (char *)"/dev/fuse",
+		 .type = 'c',
+		 .major = 10,
+		 .minor = 229,
+		 .file_mode = 0600,
+		 .uid = 1000,
+		 .gid = 1001},
+		{.path = (char *)"/dev/sub/dir/mydev",
+		 .type = 'b',
+		 .major = 7,
+		 .minor = 0,
+		 .file_mode = 0640,
+		 .uid = BERTH_UNSET,
+		 .gid = BERTH_UNSET},
+		{.path = (char *)"/dev/myfifo",
+		 .type = 'p',
+		 .file_mode = 0622,
+		 .uid = BERTH_UNSET,
+		 .gid = BERTH_UNSET},
+		{.path = (char *)"/etc/replaceme",
+		 .type = 'u',
+		 .major = 1,
+		 .minor = 3,
+		 .file_mode = BERTH_UNSET,
+		 .uid = BERTH_UNSET,
+		 .gid = BERTH_UNSET},
 	};
 	char *ro[] = {(char *)"/proc/sys", (char *)"/dev/shm", (char *)"/missing/ro", NULL};
 	char *masked[] = {(char *)"/proc/kcore", (char *)"/proc/uptime", (char *)"/masked",
@@ -515,7 +515,7 @@ static void live_full(void)
 	check(access(pathf("%s/tree", tmpdir), F_OK) < 0 && access(bundle, F_OK) < 0,
 	      "the host's tree is gone");
 	check(mount_fstype("/proc", "proc") && mount_has_opt("/proc", "nosuid") &&
-		  mount_has_opt("/proc", "noexec"),
+		      mount_has_opt("/proc", "noexec"),
 	      "proc mounted nosuid,noexec");
 	check(mount_fstype("/dev", "tmpfs"), "/dev is a tmpfs");
 	check(mount_fstype("/dev/pts", "devpts"), "/dev/pts is devpts");
@@ -529,7 +529,7 @@ static void live_full(void)
 	check(is_dev("/dev/urandom", S_IFCHR, 1, 9, 0666), "/dev/urandom c 1:9");
 	check(is_dev("/dev/tty", S_IFCHR, 5, 0, 0666), "/dev/tty c 5:0");
 	check(is_dev("/dev/fuse", S_IFCHR, 10, 229, 0600) && stat("/dev/fuse", &sb) == 0 &&
-		  sb.st_uid == 1000 && sb.st_gid == 1001,
+		      sb.st_uid == 1000 && sb.st_gid == 1001,
 	      "linux.devices: /dev/fuse c 10:229 0600 1000:1001");
 	check(is_dev("/dev/sub/dir/mydev", S_IFBLK, 7, 0, 0640),
 	      "linux.devices: block device in new parent dirs, mode exact");
@@ -539,8 +539,8 @@ static void live_full(void)
 	check(link_is("/dev/ptmx", "pts/ptmx"), "/dev/ptmx -> pts/ptmx");
 	check(link_is("/dev/fd", "/proc/self/fd"), "/dev/fd -> /proc/self/fd");
 	check(link_is("/dev/stdin", "/proc/self/fd/0") &&
-		  link_is("/dev/stdout", "/proc/self/fd/1") &&
-		  link_is("/dev/stderr", "/proc/self/fd/2"),
+		      link_is("/dev/stdout", "/proc/self/fd/1") &&
+		      link_is("/dev/stderr", "/proc/self/fd/2"),
 	      "/dev/std* links");
 	fd = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	check(fd >= 0, "/dev/ptmx opens (devpts newinstance)");
@@ -548,15 +548,15 @@ static void live_full(void)
 		close(fd);
 	check(read_is("/mnt/bind/hello", "hello\n"), "bind mount from a bundle-relative source");
 	check(mount_has_opt("/mnt/bind", "ro") && mount_has_opt("/mnt/bind", "nosuid") &&
-		  erofs_mkdir("/mnt/bind/x"),
+		      erofs_mkdir("/mnt/bind/x"),
 	      "bind remounted ro,nosuid");
 	check(read_is("/etc/bindfile", "file\n") && mount_has_opt("/etc/bindfile", "ro"),
 	      "file bind onto a created file, ro");
 	check(erofs_mkdir("/mnt/rro/x") && erofs_mkdir("/mnt/rro/sub/x"),
 	      "rro: read-only down into submounts");
 	check(read_is("/copydir/sub/a", "copied") && link_is("/copydir/link", "sub/a") &&
-		  statfs("/copydir", &sfs) == 0 && sfs.f_type == TMPFS_MAGIC &&
-		  stat("/copydir/sub", &sb) == 0 && (sb.st_mode & 07777) == 0700,
+		      statfs("/copydir", &sfs) == 0 && sfs.f_type == TMPFS_MAGIC &&
+		      stat("/copydir/sub", &sb) == 0 && (sb.st_mode & 07777) == 0700,
 	      "tmpcopyup copied the image's files into the tmpfs");
 	r = stat("/mnt/idmap/owned", &sb);
 	check(r == 0 && sb.st_uid == 1000 && sb.st_gid == 1000,
@@ -564,10 +564,10 @@ static void live_full(void)
 	{
 		char line[4096];
 		check(mountinfo_line("/mnt/private", line, sizeof(line)) &&
-			  !strstr(line, "master:") && !strstr(line, "shared:"),
+			      !strstr(line, "master:") && !strstr(line, "shared:"),
 		      "per-mount propagation private");
 		check(mountinfo_line("/", line, sizeof(line)) && !strstr(line, "master:") &&
-			  !strstr(line, "shared:"),
+			      !strstr(line, "shared:"),
 		      "rootfsPropagation private on '/'");
 	}
 	check(mount_fstype(pathf("%s/outside/sub", tmpdir), "tmpfs"),
@@ -575,7 +575,7 @@ static void live_full(void)
 	check(mount_has_opt("/sys/fs/cgroup", "ro") && mount_fstype("/sys/fs/cgroup", "tmpfs"),
 	      "cgroup (v1 host): read-only tmpfs");
 	check(statfs("/sys/fs/cgroup/memory", &sfs) == 0 &&
-		  mount_has_opt("/sys/fs/cgroup/memory", "ro"),
+		      mount_has_opt("/sys/fs/cgroup/memory", "ro"),
 	      "cgroup (v1 host): memory hierarchy bound read-only");
 	check(erofs_mkdir("/newdir"), "root.readonly: '/' is read-only");
 	check(mkdir("/dev/x", 0755) == 0, "root.readonly: /dev stays writable");
@@ -595,11 +595,11 @@ static void live_full(void)
 static void live_no_pivot(void)
 {
 	struct berth_mount mounts[] = {
-	    MNT("/proc", "proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL),
+		MNT("/proc", "proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL),
 	};
 	struct berth_spec spec = {.mounts = mounts, .n_mounts = 1};
 	struct berth_rootfs_ctx ctx = {
-	    .spec = &spec, .rootfs = rootfs, .bundle = bundle, .no_pivot = true};
+		.spec = &spec, .rootfs = rootfs, .bundle = bundle, .no_pivot = true};
 	struct berth_error *e = NULL;
 	char cwd[256];
 	int r;
@@ -625,27 +625,27 @@ static void live_no_pivot(void)
 static void live_userns_inner(void)
 {
 	struct berth_mount mounts[] = {
-	    MNT("/proc", "proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL),
-	    MNT("/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"),
-	    MNT("/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
-		"newinstance,ptmxmode=0666,mode=0620"),
-	    MNT("/sys", "sysfs", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, NULL),
-	    MNT("/mnt/bind", NULL, "bindsrc", MS_BIND | MS_RDONLY, NULL),
-	    MNT("/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL),
+		MNT("/proc", "proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL),
+		MNT("/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"),
+		MNT("/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+		    "newinstance,ptmxmode=0666,mode=0620"),
+		MNT("/sys", "sysfs", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, NULL),
+		MNT("/mnt/bind", NULL, "bindsrc", MS_BIND | MS_RDONLY, NULL),
+		MNT("/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL),
 	};
 	struct berth_device devs[] = {
-	    {.path = (char *)"/dev/fuse",
-	     .type = 'c',
-	     .major = 10,
-	     .minor = 229,
-	     .file_mode = 0600,
-	     .uid = BERTH_UNSET,
-	     .gid = BERTH_UNSET},
+		{.path = (char *)"/dev/fuse",
+		 .type = 'c',
+		 .major = 10,
+		 .minor = 229,
+		 .file_mode = 0600,
+		 .uid = BERTH_UNSET,
+		 .gid = BERTH_UNSET},
 	};
 	char *masked[] = {(char *)"/masked", NULL};
 	struct berth_spec spec = {.mounts = mounts, .n_mounts = ARRAY_SIZE(mounts)};
 	struct berth_rootfs_ctx ctx = {
-	    .spec = &spec, .rootfs = rootfs, .bundle = bundle, .new_userns = true};
+		.spec = &spec, .rootfs = rootfs, .bundle = bundle, .new_userns = true};
 	struct berth_error *e = NULL;
 	int r;
 
@@ -669,12 +669,12 @@ static void live_userns_inner(void)
 	check(read_is("/marker", "root\n"), "'/' is the rootfs");
 	check(getpid() == 1 && mount_fstype("/proc", "proc"), "proc of the new pid namespace");
 	check(is_dev("/dev/null", S_IFCHR, 1, 3, (mode_t)-1) &&
-		  mount_fstype("/dev/null", "devtmpfs"),
+		      mount_fstype("/dev/null", "devtmpfs"),
 	      "/dev/null is the host's node, bound");
 	check(is_dev("/dev/fuse", S_IFCHR, 10, 229, (mode_t)-1),
 	      "linux.devices bound from the host");
 	check(mount_fstype("/sys", "sysfs") && access("/sys/kernel", F_OK) == 0 &&
-		  mount_has_opt("/sys", "ro"),
+		      mount_has_opt("/sys", "ro"),
 	      "sysfs fell back to a read-only bind of the host's /sys");
 	check(!host_mqueue || mount_fstype("/dev/mqueue", "mqueue"), "mqueue fell back to a bind");
 	check(mount_has_opt("/mnt/bind", "ro") && read_is("/mnt/bind/hello", "hello\n"),
@@ -720,9 +720,9 @@ static char cg_path[64];
 static void live_cgroup(void)
 {
 	struct berth_mount mounts[] = {
-	    MNT("/proc", "proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL),
-	    MNT("/sys/fs/cgroup", "cgroup", "cgroup", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY,
-		NULL),
+		MNT("/proc", "proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL),
+		MNT("/sys/fs/cgroup", "cgroup", "cgroup",
+		    MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, NULL),
 	};
 	struct berth_spec spec = {.mounts = mounts, .n_mounts = ARRAY_SIZE(mounts)};
 	struct berth_rootfs_ctx ctx = {.spec = &spec, .rootfs = rootfs, .bundle = bundle};
@@ -760,10 +760,10 @@ static void live_cgroup(void)
 static void live_errors(void)
 {
 	struct berth_mount bad[] = {
-	    MNT("/x", "nosuchfs", NULL, 0, NULL),
+		MNT("/x", "nosuchfs", NULL, 0, NULL),
 	};
 	struct berth_mount badbind[] = {
-	    MNT("/y", NULL, "/nonexistent-source", MS_BIND, NULL),
+		MNT("/y", NULL, "/nonexistent-source", MS_BIND, NULL),
 	};
 	struct berth_spec spec = {.mounts = bad, .n_mounts = 1};
 	struct berth_rootfs_ctx ctx = {.spec = &spec, .rootfs = rootfs, .bundle = bundle};
@@ -772,7 +772,7 @@ static void live_errors(void)
 
 	r = berth_rootfs_prepare(&ctx, &e);
 	check(r == -ENODEV && e &&
-		  strcasecmp(e->msg, "mount 'nosuchfs' on '/x': no such device") == 0,
+		      strcasecmp(e->msg, "mount 'nosuchfs' on '/x': no such device") == 0,
 	      "unknown fs type: '%s'", e ? e->msg : "");
 	berth_error_free(e);
 	e = NULL;
@@ -780,8 +780,10 @@ static void live_errors(void)
 	spec.mounts = badbind;
 	r = berth_rootfs_prepare(&ctx, &e);
 	check(r == -ENOENT && e &&
-		  strcasecmp(e->msg,
-			     "mount '/nonexistent-source' on '/y': no such file or directory") == 0,
+		      strcasecmp(
+			      e->msg,
+			      "mount '/nonexistent-source' on '/y': no such file or directory") ==
+			      0,
 	      "missing bind source: '%s'", e ? e->msg : "");
 	berth_error_free(e);
 }

@@ -31,10 +31,10 @@ static struct berth_process new_process(void)
 	static char *args[] = {"true", NULL};
 
 	return (struct berth_process){
-	    .args = args,
-	    .umask = BERTH_UNSET,
-	    .oom_score_adj = BERTH_UNSET,
-	    .io_priority_class = -1,
+		.args = args,
+		.umask = BERTH_UNSET,
+		.oom_score_adj = BERTH_UNSET,
+		.io_priority_class = -1,
 	};
 }
 
@@ -256,7 +256,8 @@ static void test_attrs(void)
 	}
 
 	static const char *bad_lists[] = {
-	    "", "0-", "-1", "a", "3-1", "1,,2", "0,", "99999999", "0 - 1", "18446744073709551617"};
+		"",	"0-", "-1",	  "a",	   "3-1",
+		"1,,2", "0,", "99999999", "0 - 1", "18446744073709551617"};
 	for (size_t i = 0; i < ARRAY_SIZE(bad_lists); i++) {
 		c = (struct attrs_case){.p = new_process()};
 		c.p.exec_cpu_affinity_initial = (char *)bad_lists[i];
@@ -373,12 +374,12 @@ static void test_identity(void)
 	p.umask = 027;
 	p.no_new_privileges = true;
 	p.caps = (struct berth_capabilities){
-	    .present = true,
-	    .bounding = CAP_NET_BIND_SERVICE_BIT,
-	    .effective = CAP_NET_BIND_SERVICE_BIT,
-	    .permitted = CAP_NET_BIND_SERVICE_BIT,
-	    .inheritable = CAP_NET_BIND_SERVICE_BIT,
-	    .ambient = CAP_NET_BIND_SERVICE_BIT,
+		.present = true,
+		.bounding = CAP_NET_BIND_SERVICE_BIT,
+		.effective = CAP_NET_BIND_SERVICE_BIT,
+		.permitted = CAP_NET_BIND_SERVICE_BIT,
+		.inheritable = CAP_NET_BIND_SERVICE_BIT,
+		.ambient = CAP_NET_BIND_SERVICE_BIT,
 	};
 	run_child(child_identity, &p, out, sizeof(out));
 	ok(strncmp(out, "OK\n", 3) == 0, "uid 1000 with CAP_NET_BIND_SERVICE applied (%.*s)",
@@ -397,10 +398,10 @@ static void test_identity(void)
 	/* root keeping two capabilities, no ambient, no groups, default umask */
 	p = new_process();
 	p.caps = (struct berth_capabilities){
-	    .present = true,
-	    .bounding = CAP_NET_BIND_SERVICE_BIT | CAP_CHOWN_BIT,
-	    .effective = CAP_CHOWN_BIT,
-	    .permitted = CAP_NET_BIND_SERVICE_BIT | CAP_CHOWN_BIT,
+		.present = true,
+		.bounding = CAP_NET_BIND_SERVICE_BIT | CAP_CHOWN_BIT,
+		.effective = CAP_CHOWN_BIT,
+		.permitted = CAP_NET_BIND_SERVICE_BIT | CAP_CHOWN_BIT,
 	};
 	run_child(child_identity, &p, out, sizeof(out));
 	ok(strncmp(out, "OK\n", 3) == 0, "root with two capabilities applied");
@@ -449,8 +450,9 @@ static void test_identity(void)
 
 	/* inheritable outside the bounding set: the kernel refuses capset, the error says so */
 	p = new_process();
-	p.caps = (struct berth_capabilities){
-	    .present = true, .bounding = CAP_CHOWN_BIT, .inheritable = CAP_NET_BIND_SERVICE_BIT};
+	p.caps = (struct berth_capabilities){.present = true,
+					     .bounding = CAP_CHOWN_BIT,
+					     .inheritable = CAP_NET_BIND_SERVICE_BIT};
 	run_child(child_identity, &p, out, sizeof(out));
 	char want[256];
 	snprintf(want, sizeof(want), "ERR capset effective 0x0 permitted 0x0 inheritable 0x400: %s",
@@ -493,10 +495,10 @@ static void test_identity_userns(void)
 	gid_t groups[] = {10, 20};
 	char out[8192], before[8192], buf[256], want[256];
 
-	run_child(
-	    child_identity,
-	    &(struct berth_process){.uid = 0, .umask = BERTH_UNSET, .oom_score_adj = BERTH_UNSET},
-	    before, sizeof(before));
+	run_child(child_identity,
+		  &(struct berth_process){
+			  .uid = 0, .umask = BERTH_UNSET, .oom_score_adj = BERTH_UNSET},
+		  before, sizeof(before));
 	p.additional_gids = groups;
 	p.n_additional_gids = 2;
 	p.caps = (struct berth_capabilities){.present = true,
@@ -513,7 +515,7 @@ static void test_identity_userns(void)
 	   out);
 	check_status(out, "CapEff", "0000000000000001", "userns");
 	ok(strlen(status_field(out, "Groups", buf, sizeof(buf))) == 0 ||
-	       strstr(buf, "10 20") == NULL,
+		   strstr(buf, "10 20") == NULL,
 	   "setgroups skipped where denied (Groups: %s)", buf);
 
 	p.gid = 1000; /* not mapped in this namespace */
@@ -632,7 +634,7 @@ static void test_find_executable(void)
 		char *path = NULL;
 		is(berth_process_find_executable(&p, &path, &e), 0, "default PATH finds sh");
 		ok(path && path[0] == '/' && strlen(path) > 3 &&
-		       strcmp(path + strlen(path) - 3, "/sh") == 0,
+			   strcmp(path + strlen(path) - 3, "/sh") == 0,
 		   "default PATH gives an absolute path (%s)", path ? path : "");
 		free(path);
 		berth_error_free(e);

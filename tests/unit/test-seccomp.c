@@ -25,15 +25,15 @@ static char *names_getcwd_mkdir[] = {"getcwd", "mkdir", NULL};
 static struct berth_seccomp base_profile(void)
 {
 	return (struct berth_seccomp){
-	    .default_action = SCMP_ACT_ALLOW,
-	    .default_errno_ret = BERTH_UNSET,
+		.default_action = SCMP_ACT_ALLOW,
+		.default_errno_ret = BERTH_UNSET,
 	};
 }
 
 static struct berth_seccomp_rule rule(char **names, uint32_t action, int64_t errno_ret)
 {
 	return (struct berth_seccomp_rule){
-	    .names = names, .action = action, .errno_ret = errno_ret};
+		.names = names, .action = action, .errno_ret = errno_ret};
 }
 
 static void report(int fd, const char *fmt, ...)
@@ -154,37 +154,37 @@ static void test_arg_rules(void)
 	struct berth_seccomp_arg a_pers = {.index = 0, .value = 0xffffffff, .op = SCMP_CMP_EQ};
 	/* two conditions on one argument: separate rules, so either matches */
 	struct berth_seccomp_arg a_close[] = {
-	    {.index = 0, .value = 1000, .op = SCMP_CMP_EQ},
-	    {.index = 0, .value = 1001, .op = SCMP_CMP_EQ},
+		{.index = 0, .value = 1000, .op = SCMP_CMP_EQ},
+		{.index = 0, .value = 1001, .op = SCMP_CMP_EQ},
 	};
 	struct berth_seccomp_arg a_masked = {
-	    .index = 0, .value = 0xff00, .value_two = 0x1200, .op = SCMP_CMP_MASKED_EQ};
+		.index = 0, .value = 0xff00, .value_two = 0x1200, .op = SCMP_CMP_MASKED_EQ};
 	/* conditions on different arguments: one rule, all must hold */
 	struct berth_seccomp_arg a_kill[] = {
-	    {.index = 0, .value = 0, .op = SCMP_CMP_EQ},
-	    {.index = 1, .value = 0, .op = SCMP_CMP_EQ},
+		{.index = 0, .value = 0, .op = SCMP_CMP_EQ},
+		{.index = 1, .value = 0, .op = SCMP_CMP_EQ},
 	};
 	struct berth_seccomp_rule rules[] = {
-	    {.names = pers,
-	     .action = SCMP_ACT_ERRNO(0),
-	     .errno_ret = BERTH_UNSET,
-	     .args = &a_pers,
-	     .n_args = 1},
-	    {.names = cl,
-	     .action = SCMP_ACT_ERRNO(0),
-	     .errno_ret = 77,
-	     .args = a_close,
-	     .n_args = 2},
-	    {.names = cl,
-	     .action = SCMP_ACT_ERRNO(0),
-	     .errno_ret = 78,
-	     .args = &a_masked,
-	     .n_args = 1},
-	    {.names = kl,
-	     .action = SCMP_ACT_ERRNO(0),
-	     .errno_ret = 79,
-	     .args = a_kill,
-	     .n_args = 2},
+		{.names = pers,
+		 .action = SCMP_ACT_ERRNO(0),
+		 .errno_ret = BERTH_UNSET,
+		 .args = &a_pers,
+		 .n_args = 1},
+		{.names = cl,
+		 .action = SCMP_ACT_ERRNO(0),
+		 .errno_ret = 77,
+		 .args = a_close,
+		 .n_args = 2},
+		{.names = cl,
+		 .action = SCMP_ACT_ERRNO(0),
+		 .errno_ret = 78,
+		 .args = &a_masked,
+		 .n_args = 1},
+		{.names = kl,
+		 .action = SCMP_ACT_ERRNO(0),
+		 .errno_ret = 79,
+		 .args = a_kill,
+		 .n_args = 2},
 	};
 	struct berth_seccomp s = base_profile();
 	char out[512];
@@ -515,17 +515,17 @@ static void test_features(void)
 
 	ok(f && json_is_true(json_object_get(f, "enabled")), "features: enabled");
 	ok(json_has(json_object_get(f, "actions"), "SCMP_ACT_NOTIFY") &&
-	       json_has(json_object_get(f, "actions"), "SCMP_ACT_KILL_PROCESS"),
+		   json_has(json_object_get(f, "actions"), "SCMP_ACT_KILL_PROCESS"),
 	   "features: actions");
 	is(json_array_size(json_object_get(f, "actions")), 9, "features: nine actions");
 	ok(json_has(json_object_get(f, "operators"), "SCMP_CMP_MASKED_EQ"), "features: operators");
 	is(json_array_size(json_object_get(f, "operators")), 7, "features: seven operators");
 	ok(json_has(json_object_get(f, "archs"), "SCMP_ARCH_X86_64") &&
-	       json_has(json_object_get(f, "archs"), "SCMP_ARCH_AARCH64"),
+		   json_has(json_object_get(f, "archs"), "SCMP_ARCH_AARCH64"),
 	   "features: archs");
 	is(json_array_size(json_object_get(f, "knownFlags")), 4, "features: four known flags");
 	ok(json_has(json_object_get(f, "supportedFlags"), "SECCOMP_FILTER_FLAG_LOG") &&
-	       json_has(json_object_get(f, "supportedFlags"), "SECCOMP_FILTER_FLAG_TSYNC"),
+		   json_has(json_object_get(f, "supportedFlags"), "SECCOMP_FILTER_FLAG_TSYNC"),
 	   "features: supported flags probed from the kernel");
 	json_decref(f);
 }

@@ -27,106 +27,107 @@ static char *q(const char *s)
 }
 
 static const char *full_config =
-    "{'ociVersion': '1.2.0',"
-    " 'root': {'path': 'rootfs', 'readonly': true},"
-    " 'mounts': ["
-    "  {'destination': '/proc', 'type': 'proc', 'source': 'proc'},"
-    "  {'destination': 'data', 'type': 'none', 'source': '/srv/data',"
-    "   'options': ['rbind', 'ro', 'nosuid', 'rslave', 'rnoexec', 'idmap'],"
-    "   'uidMappings': [{'containerID': 0, 'hostID': 100000, 'size': 65536}],"
-    "   'gidMappings': [{'containerID': 0, 'hostID': 200000, 'size': 65536}]},"
-    "  {'destination': '/dev/shm', 'type': 'tmpfs', 'source': 'shm',"
-    "   'options': ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k']}"
-    " ],"
-    " 'process': {"
-    "  'terminal': true, 'consoleSize': {'height': 24, 'width': 80},"
-    "  'user': {'uid': 1000, 'gid': 1001, 'umask': 18, 'additionalGids': [5, 6, 7]},"
-    "  'args': ['sh', '-c', 'echo hi'],"
-    "  'env': ['PATH=/bin', 'TERM=xterm'],"
-    "  'cwd': '/home',"
-    "  'capabilities': {'bounding': ['CAP_KILL', 'CAP_SYS_ADMIN'], 'effective': ['CAP_KILL'],"
-    "   'inheritable': [], 'permitted': ['CAP_KILL', 'CAP_CHECKPOINT_RESTORE'],"
-    "   'ambient': ['CAP_NET_BIND_SERVICE']},"
-    "  'rlimits': [{'type': 'RLIMIT_NOFILE', 'soft': 1024, 'hard': 4096},"
-    "              {'type': 'RLIMIT_CORE', 'soft': 18446744073709551615,"
-    "               'hard': 18446744073709551615}],"
-    "  'noNewPrivileges': true, 'oomScoreAdj': -500,"
-    "  'apparmorProfile': 'berth-default', 'selinuxLabel': 'system_u:system_r:container_t:s0',"
-    "  'ioPriority': {'class': 'IOPRIO_CLASS_BE', 'priority': 4},"
-    "  'scheduler': {'policy': 'SCHED_BATCH', 'nice': 5, 'priority': 0,"
-    "   'flags': ['SCHED_FLAG_RESET_ON_FORK', 'SCHED_FLAG_KEEP_PARAMS'],"
-    "   'runtime': 100, 'deadline': 200, 'period': 300},"
-    "  'execCPUAffinity': {'initial': '0-1', 'final': '1'}"
-    " },"
-    " 'hostname': 'box', 'domainname': 'example.org',"
-    " 'hooks': {"
-    "  'prestart': [{'path': '/bin/pre', 'args': ['pre', 'x'], 'env': ['A=1'], 'timeout': 5}],"
-    "  'createRuntime': [{'path': '/bin/cr'}, {'path': '/bin/cr2'}],"
-    "  'createContainer': [{'path': '/bin/cc'}],"
-    "  'startContainer': [{'path': '/bin/sc'}],"
-    "  'poststart': [{'path': '/bin/ps'}],"
-    "  'poststop': [{'path': '/bin/pst', 'timeout': 1}]"
-    " },"
-    " 'annotations': {'org.example.a': '1', 'org.example.b': 'two'},"
-    " 'someFutureField': {'ignored': true},"
-    " 'linux': {"
-    "  'uidMappings': [{'containerID': 0, 'hostID': 1000, 'size': 1},"
-    "                  {'containerID': 1, 'hostID': 100000, 'size': 65535}],"
-    "  'gidMappings': [{'containerID': 0, 'hostID': 1000, 'size': 1}],"
-    "  'sysctl': {'net.ipv4.ip_forward': '1', 'kernel.msgmax': '8192'},"
-    "  'resources': {"
-    "   'devices': [{'allow': false, 'access': 'rwm'},"
-    "               {'allow': true, 'type': 'c', 'major': 1, 'minor': 3, 'access': 'rw'}],"
-    "   'memory': {'limit': 536870912, 'reservation': 268435456, 'swap': 1073741824,"
-    "              'kernel': -1, 'kernelTCP': 1048576, 'swappiness': 60,"
-    "              'disableOOMKiller': true, 'useHierarchy': false},"
-    "   'cpu': {'shares': 512, 'quota': 50000, 'burst': 1000, 'period': 100000,"
-    "           'realtimeRuntime': 950000, 'realtimePeriod': 1000000, 'cpus': '0-1',"
-    "           'mems': '0', 'idle': 1},"
-    "   'pids': {'limit': 100},"
-    "   'blockIO': {'weight': 500, 'leafWeight': 300,"
-    "    'weightDevice': [{'major': 8, 'minor': 0, 'weight': 600}],"
-    "    'throttleReadBpsDevice': [{'major': 8, 'minor': 0, 'rate': 1048576}],"
-    "    'throttleWriteBpsDevice': [{'major': 8, 'minor': 16, 'rate': 2097152}],"
-    "    'throttleReadIOPSDevice': [{'major': 8, 'minor': 0, 'rate': 100}],"
-    "    'throttleWriteIOPSDevice': [{'major': 8, 'minor': 0, 'rate': 200},"
-    "                                {'major': 8, 'minor': 32, 'rate': 300}]},"
-    "   'hugepageLimits': [{'pageSize': '2MB', 'limit': 209715200}],"
-    "   'network': {'classID': 1048577, 'priorities': [{'name': 'eth0', 'priority': 5}]},"
-    "   'rdma': {'mlx5_1': {'hcaHandles': 3, 'hcaObjects': 10000}, 'mlx4_0': {'hcaHandles': 2}},"
-    "   'unified': {'memory.high': '400000000', 'io.weight': 'default 50'}"
-    "  },"
-    "  'cgroupsPath': '/berth/test',"
-    "  'namespaces': [{'type': 'pid'}, {'type': 'network', 'path': '/var/run/netns/x'},"
-    "                 {'type': 'mount'}, {'type': 'ipc'}, {'type': 'uts'}, {'type': 'user'},"
-    "                 {'type': 'cgroup'}, {'type': 'time'}],"
-    "  'devices': [{'path': '/dev/fuse', 'type': 'c', 'major': 10, 'minor': 229,"
-    "               'fileMode': 438, 'uid': 0, 'gid': 0},"
-    "              {'path': '/dev/fifo', 'type': 'p'}],"
-    "  'seccomp': {'defaultAction': 'SCMP_ACT_ERRNO', 'defaultErrnoRet': 38,"
-    "   'architectures': ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'],"
-    "   'flags': ['SECCOMP_FILTER_FLAG_LOG'],"
-    "   'listenerPath': '/run/agent.sock', 'listenerMetadata': 'meta',"
-    "   'syscalls': ["
-    "    {'names': ['read', 'write'], 'action': 'SCMP_ACT_ALLOW'},"
-    "    {'names': ['mkdir'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 1},"
-    "    {'names': ['personality'], 'action': 'SCMP_ACT_ALLOW',"
-    "     'args': [{'index': 0, 'value': 8, 'op': 'SCMP_CMP_EQ'},"
-    "              {'index': 5, 'value': 18446744073709551615, 'valueTwo': 4,"
-    "               'op': 'SCMP_CMP_MASKED_EQ'}]},"
-    "    {'names': ['kill'], 'action': 'SCMP_ACT_KILL_PROCESS'},"
-    "    {'names': ['ptrace'], 'action': 'SCMP_ACT_TRACE', 'errnoRet': 7},"
-    "    {'names': ['uname'], 'action': 'SCMP_ACT_NOTIFY'}"
-    "   ]},"
-    "  'rootfsPropagation': 'rslave',"
-    "  'maskedPaths': ['/proc/kcore', '/sys/firmware'],"
-    "  'readonlyPaths': ['/proc/sys'],"
-    "  'mountLabel': 'system_u:object_r:container_file_t:s0',"
-    "  'personality': {'domain': 'LINUX32', 'flags': ['ADDR_NO_RANDOMIZE']},"
-    "  'timeOffsets': {'monotonic': {'secs': -10, 'nanosecs': 5},"
-    "                  'boottime': {'secs': 3600}}"
-    " }"
-    "}";
+	"{'ociVersion': '1.2.0',"
+	" 'root': {'path': 'rootfs', 'readonly': true},"
+	" 'mounts': ["
+	"  {'destination': '/proc', 'type': 'proc', 'source': 'proc'},"
+	"  {'destination': 'data', 'type': 'none', 'source': '/srv/data',"
+	"   'options': ['rbind', 'ro', 'nosuid', 'rslave', 'rnoexec', 'idmap'],"
+	"   'uidMappings': [{'containerID': 0, 'hostID': 100000, 'size': 65536}],"
+	"   'gidMappings': [{'containerID': 0, 'hostID': 200000, 'size': 65536}]},"
+	"  {'destination': '/dev/shm', 'type': 'tmpfs', 'source': 'shm',"
+	"   'options': ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k']}"
+	" ],"
+	" 'process': {"
+	"  'terminal': true, 'consoleSize': {'height': 24, 'width': 80},"
+	"  'user': {'uid': 1000, 'gid': 1001, 'umask': 18, 'additionalGids': [5, 6, 7]},"
+	"  'args': ['sh', '-c', 'echo hi'],"
+	"  'env': ['PATH=/bin', 'TERM=xterm'],"
+	"  'cwd': '/home',"
+	"  'capabilities': {'bounding': ['CAP_KILL', 'CAP_SYS_ADMIN'], 'effective': ['CAP_KILL'],"
+	"   'inheritable': [], 'permitted': ['CAP_KILL', 'CAP_CHECKPOINT_RESTORE'],"
+	"   'ambient': ['CAP_NET_BIND_SERVICE']},"
+	"  'rlimits': [{'type': 'RLIMIT_NOFILE', 'soft': 1024, 'hard': 4096},"
+	"              {'type': 'RLIMIT_CORE', 'soft': 18446744073709551615,"
+	"               'hard': 18446744073709551615}],"
+	"  'noNewPrivileges': true, 'oomScoreAdj': -500,"
+	"  'apparmorProfile': 'berth-default', 'selinuxLabel': 'system_u:system_r:container_t:s0',"
+	"  'ioPriority': {'class': 'IOPRIO_CLASS_BE', 'priority': 4},"
+	"  'scheduler': {'policy': 'SCHED_BATCH', 'nice': 5, 'priority': 0,"
+	"   'flags': ['SCHED_FLAG_RESET_ON_FORK', 'SCHED_FLAG_KEEP_PARAMS'],"
+	"   'runtime': 100, 'deadline': 200, 'period': 300},"
+	"  'execCPUAffinity': {'initial': '0-1', 'final': '1'}"
+	" },"
+	" 'hostname': 'box', 'domainname': 'example.org',"
+	" 'hooks': {"
+	"  'prestart': [{'path': '/bin/pre', 'args': ['pre', 'x'], 'env': ['A=1'], 'timeout': 5}],"
+	"  'createRuntime': [{'path': '/bin/cr'}, {'path': '/bin/cr2'}],"
+	"  'createContainer': [{'path': '/bin/cc'}],"
+	"  'startContainer': [{'path': '/bin/sc'}],"
+	"  'poststart': [{'path': '/bin/ps'}],"
+	"  'poststop': [{'path': '/bin/pst', 'timeout': 1}]"
+	" },"
+	" 'annotations': {'org.example.a': '1', 'org.example.b': 'two'},"
+	" 'someFutureField': {'ignored': true},"
+	" 'linux': {"
+	"  'uidMappings': [{'containerID': 0, 'hostID': 1000, 'size': 1},"
+	"                  {'containerID': 1, 'hostID': 100000, 'size': 65535}],"
+	"  'gidMappings': [{'containerID': 0, 'hostID': 1000, 'size': 1}],"
+	"  'sysctl': {'net.ipv4.ip_forward': '1', 'kernel.msgmax': '8192'},"
+	"  'resources': {"
+	"   'devices': [{'allow': false, 'access': 'rwm'},"
+	"               {'allow': true, 'type': 'c', 'major': 1, 'minor': 3, 'access': 'rw'}],"
+	"   'memory': {'limit': 536870912, 'reservation': 268435456, 'swap': 1073741824,"
+	"              'kernel': -1, 'kernelTCP': 1048576, 'swappiness': 60,"
+	"              'disableOOMKiller': true, 'useHierarchy': false},"
+	"   'cpu': {'shares': 512, 'quota': 50000, 'burst': 1000, 'period': 100000,"
+	"           'realtimeRuntime': 950000, 'realtimePeriod': 1000000, 'cpus': '0-1',"
+	"           'mems': '0', 'idle': 1},"
+	"   'pids': {'limit': 100},"
+	"   'blockIO': {'weight': 500, 'leafWeight': 300,"
+	"    'weightDevice': [{'major': 8, 'minor': 0, 'weight': 600}],"
+	"    'throttleReadBpsDevice': [{'major': 8, 'minor': 0, 'rate': 1048576}],"
+	"    'throttleWriteBpsDevice': [{'major': 8, 'minor': 16, 'rate': 2097152}],"
+	"    'throttleReadIOPSDevice': [{'major': 8, 'minor': 0, 'rate': 100}],"
+	"    'throttleWriteIOPSDevice': [{'major': 8, 'minor': 0, 'rate': 200},"
+	"                                {'major': 8, 'minor': 32, 'rate': 300}]},"
+	"   'hugepageLimits': [{'pageSize': '2MB', 'limit': 209715200}],"
+	"   'network': {'classID': 1048577, 'priorities': [{'name': 'eth0', 'priority': 5}]},"
+	"   'rdma': {'mlx5_1': {'hcaHandles': 3, 'hcaObjects': 10000}, 'mlx4_0': {'hcaHandles': "
+	"2}},"
+	"   'unified': {'memory.high': '400000000', 'io.weight': 'default 50'}"
+	"  },"
+	"  'cgroupsPath': '/berth/test',"
+	"  'namespaces': [{'type': 'pid'}, {'type': 'network', 'path': '/var/run/netns/x'},"
+	"                 {'type': 'mount'}, {'type': 'ipc'}, {'type': 'uts'}, {'type': 'user'},"
+	"                 {'type': 'cgroup'}, {'type': 'time'}],"
+	"  'devices': [{'path': '/dev/fuse', 'type': 'c', 'major': 10, 'minor': 229,"
+	"               'fileMode': 438, 'uid': 0, 'gid': 0},"
+	"              {'path': '/dev/fifo', 'type': 'p'}],"
+	"  'seccomp': {'defaultAction': 'SCMP_ACT_ERRNO', 'defaultErrnoRet': 38,"
+	"   'architectures': ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'],"
+	"   'flags': ['SECCOMP_FILTER_FLAG_LOG'],"
+	"   'listenerPath': '/run/agent.sock', 'listenerMetadata': 'meta',"
+	"   'syscalls': ["
+	"    {'names': ['read', 'write'], 'action': 'SCMP_ACT_ALLOW'},"
+	"    {'names': ['mkdir'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 1},"
+	"    {'names': ['personality'], 'action': 'SCMP_ACT_ALLOW',"
+	"     'args': [{'index': 0, 'value': 8, 'op': 'SCMP_CMP_EQ'},"
+	"              {'index': 5, 'value': 18446744073709551615, 'valueTwo': 4,"
+	"               'op': 'SCMP_CMP_MASKED_EQ'}]},"
+	"    {'names': ['kill'], 'action': 'SCMP_ACT_KILL_PROCESS'},"
+	"    {'names': ['ptrace'], 'action': 'SCMP_ACT_TRACE', 'errnoRet': 7},"
+	"    {'names': ['uname'], 'action': 'SCMP_ACT_NOTIFY'}"
+	"   ]},"
+	"  'rootfsPropagation': 'rslave',"
+	"  'maskedPaths': ['/proc/kcore', '/sys/firmware'],"
+	"  'readonlyPaths': ['/proc/sys'],"
+	"  'mountLabel': 'system_u:object_r:container_file_t:s0',"
+	"  'personality': {'domain': 'LINUX32', 'flags': ['ADDR_NO_RANDOMIZE']},"
+	"  'timeOffsets': {'monotonic': {'secs': -10, 'nanosecs': 5},"
+	"                  'boottime': {'secs': 3600}}"
+	" }"
+	"}";
 
 static const char *minimal_config = "{'ociVersion': '1.0.0', 'root': {'path': '/abs/rootfs'},"
 				    " 'process': {'args': ['true'], 'cwd': '/'}}";
@@ -256,11 +257,11 @@ static void test_full(void)
 	ok(res != NULL, "resources present");
 	is(res->n_devices, 2, "resources.devices");
 	ok(!res->devices[0].allow && res->devices[0].type == 'a' && res->devices[0].major == -1 &&
-	       res->devices[0].minor == -1,
+		   res->devices[0].minor == -1,
 	   "deny-all rule defaults to type a, any major/minor");
 	is_str(res->devices[0].access, "rwm", "deny-all access");
 	ok(res->devices[1].allow && res->devices[1].type == 'c' && res->devices[1].major == 1 &&
-	       res->devices[1].minor == 3,
+		   res->devices[1].minor == 3,
 	   "allow rule c 1:3");
 	is_str(res->devices[1].access, "rw", "allow rule access");
 	is(res->memory_limit, 536870912, "memory.limit");
@@ -285,7 +286,7 @@ static void test_full(void)
 	is(res->blkio_leaf_weight, 300, "blockIO.leafWeight");
 	is(res->n_blkio_weight_device, 1, "weightDevice");
 	ok(res->blkio_weight_device[0].major == 8 && res->blkio_weight_device[0].weight == 600 &&
-	       res->blkio_weight_device[0].leaf_weight == BERTH_UNSET,
+		   res->blkio_weight_device[0].leaf_weight == BERTH_UNSET,
 	   "weightDevice entry");
 	is(res->throttle_read_bps[0].rate, 1048576, "throttleReadBpsDevice");
 	is(res->throttle_write_bps[0].minor, 16, "throttleWriteBpsDevice");
@@ -307,7 +308,7 @@ static void test_full(void)
 	ok(l->namespaces[BERTH_NS_PID].present && !l->namespaces[BERTH_NS_PID].path, "pid ns new");
 	is_str(l->namespaces[BERTH_NS_NETWORK].path, "/var/run/netns/x", "network ns path");
 	ok(l->namespaces[BERTH_NS_TIME].present && l->namespaces[BERTH_NS_USER].present &&
-	       l->namespaces[BERTH_NS_CGROUP].present,
+		   l->namespaces[BERTH_NS_CGROUP].present,
 	   "all eight namespaces");
 	is(l->n_devices, 2, "devices");
 	ok(l->devices[0].type == 'c' && l->devices[0].major == 10 && l->devices[0].minor == 229,
@@ -315,7 +316,7 @@ static void test_full(void)
 	is(l->devices[0].file_mode, 0666, "device fileMode");
 	is(l->devices[0].uid, 0, "device uid");
 	ok(l->devices[1].type == 'p' && l->devices[1].file_mode == BERTH_UNSET &&
-	       l->devices[1].uid == BERTH_UNSET,
+		   l->devices[1].uid == BERTH_UNSET,
 	   "fifo without numbers, unset mode");
 
 	struct berth_seccomp *sc = l->seccomp;
@@ -334,11 +335,11 @@ static void test_full(void)
 	is(sc->syscalls[1].errno_ret, 1, "rule 1 errnoRet");
 	is(sc->syscalls[2].n_args, 2, "rule 2 args");
 	ok(sc->syscalls[2].args[0].index == 0 && sc->syscalls[2].args[0].value == 8 &&
-	       sc->syscalls[2].args[0].op == SCMP_CMP_EQ,
+		   sc->syscalls[2].args[0].op == SCMP_CMP_EQ,
 	   "rule 2 arg 0");
 	ok(sc->syscalls[2].args[1].index == 5 && sc->syscalls[2].args[1].value == UINT64_MAX &&
-	       sc->syscalls[2].args[1].value_two == 4 &&
-	       sc->syscalls[2].args[1].op == SCMP_CMP_MASKED_EQ,
+		   sc->syscalls[2].args[1].value_two == 4 &&
+		   sc->syscalls[2].args[1].op == SCMP_CMP_MASKED_EQ,
 	   "rule 2 arg 1 (uint64 value, valueTwo, MASKED_EQ)");
 	is(sc->syscalls[3].action, SCMP_ACT_KILL_PROCESS, "rule 3 KILL_PROCESS");
 	is(sc->syscalls[4].action, SCMP_ACT_TRACE(0), "rule 4 TRACE");
@@ -352,10 +353,10 @@ static void test_full(void)
 	ok(l->has_personality, "personality present");
 	is(l->personality, PER_LINUX32 | ADDR_NO_RANDOMIZE, "personality");
 	ok(l->time_monotonic.present && l->time_monotonic.secs == -10 &&
-	       l->time_monotonic.nanosecs == 5,
+		   l->time_monotonic.nanosecs == 5,
 	   "timeOffsets.monotonic");
 	ok(l->time_boottime.present && l->time_boottime.secs == 3600 &&
-	       l->time_boottime.nanosecs == 0,
+		   l->time_boottime.nanosecs == 0,
 	   "timeOffsets.boottime");
 	berth_spec_free(s);
 }
@@ -428,118 +429,123 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-    {"ociVersion", NULL, "ociVersion: required"},
-    {"ociVersion", "5", "ociVersion: expected a string"},
-    {"root", NULL, "root: required"},
-    {"root.path", "''", "root.path: must not be empty"},
-    {"root.readonly", "'yes'", "root.readonly: expected a boolean"},
-    {"mounts", "{}", "mounts: expected an array"},
-    {"mounts.0", "'x'", "mounts[0]: expected an object"},
-    {"mounts.0.destination", NULL, "mounts[0].destination: required"},
-    {"mounts.1.options", "['ro', 5]", "mounts[1].options: expected an array of strings"},
-    {"mounts.1.uidMappings", "[{'containerID': 0, 'hostID': 1, 'size': 0}]",
-     "mounts[1].uidMappings[0].size: 0 out of range"},
-    {"mounts.1.gidMappings", NULL, "mounts[1]: uidMappings and gidMappings must be given"},
-    {"mounts.2.options", "['mode=1777', 'size=1k', 'x=' ]", NULL /* valid: skipped below */},
-    {"process", "[]", "process: expected an object"},
-    {"process.args", "'sh'", "process.args: expected an array of strings"},
-    {"process.args", "[]", "process.args: at least one argument is required"},
-    {"process.args", NULL, "process.args: at least one argument is required"},
-    {"process.env", "[1]", "process.env: expected an array of strings"},
-    {"process.cwd", "'home'", "process.cwd: 'home' is not an absolute path"},
-    {"process.cwd", NULL, "process.cwd: required"},
-    {"process.terminal", "1", "process.terminal: expected a boolean"},
-    {"process.consoleSize.height", "70000", "process.consoleSize.height: 70000 out of range"},
-    {"process.user.uid", "-1", "process.user.uid: -1 out of range"},
-    {"process.user.gid", "4294967295", "process.user.gid: 4294967295 out of range"},
-    {"process.user.uid", "1.5", "process.user.uid: expected an integer"},
-    {"process.user.umask", "512", "process.user.umask: 512 out of range"},
-    {"process.user.additionalGids", "[1, 'a']", "process.user.additionalGids: expected an array"},
-    {"process.capabilities.bounding", "['CAP_FOO']",
-     "process.capabilities.bounding: unknown capability 'CAP_FOO'"},
-    {"process.capabilities.ambient", "'CAP_KILL'",
-     "process.capabilities.ambient: expected an array"},
-    {"process.rlimits.0.type", "'RLIMIT_FOO'", "process.rlimits[0].type: unknown rlimit"},
-    {"process.rlimits.1.type", "'RLIMIT_NOFILE'",
-     "process.rlimits[1].type: duplicate rlimit 'RLIMIT_NOFILE'"},
-    {"process.rlimits.0.soft", NULL, "process.rlimits[0].soft: required"},
-    {"process.oomScoreAdj", "1001", "process.oomScoreAdj: 1001 out of range -1000..1000"},
-    {"process.ioPriority.class", "'IOPRIO_CLASS_NONE'", "process.ioPriority.class: unknown class"},
-    {"process.ioPriority.priority", "8", "process.ioPriority.priority: 8 out of range"},
-    {"process.scheduler.policy", "'SCHED_FAST'", "process.scheduler.policy: unknown policy"},
-    {"process.scheduler.nice", "20", "process.scheduler.nice: 20 out of range"},
-    {"process.scheduler.flags", "['SCHED_FLAG_X']", "process.scheduler.flags: unknown flag"},
-    {"process.execCPUAffinity.initial", "'0-a'",
-     "process.execCPUAffinity.initial: invalid CPU list"},
-    {"hostname", "[]", "hostname: expected a string"},
-    {"hooks.prestart.0.path", "'rel/hook'", "hooks.prestart[0].path: 'rel/hook' is not an"},
-    {"hooks.poststop.0.timeout", "0", "hooks.poststop[0].timeout: 0 out of range"},
-    {"hooks.createRuntime", "{}", "hooks.createRuntime: expected an array"},
-    {"annotations", "{'a': 1}", "annotations: expected an object of strings"},
-    {"annotations", "{'': 'x'}", "annotations: empty key"},
-    {"linux", "[]", "linux: expected an object"},
-    {"linux.uidMappings.0.hostID", "-3", "linux.uidMappings[0].hostID: -3 out of range"},
-    {"linux.uidMappings.0.containerID", NULL, "linux.uidMappings[0].containerID: required"},
-    {"linux.sysctl", "{'net.ipv4.ip_forward': 1}", "linux.sysctl: expected an object of str"},
-    {"linux.sysctl", "{'../../etc/x': '1'}", "linux.sysctl: invalid key '../../etc/x'"},
-    {"linux.namespaces.0.type", "'pidx'", "linux.namespaces[0].type: unknown namespace type"},
-    {"linux.namespaces.1.type", "'pid'",
-     "linux.namespaces[1].type: duplicate namespace type 'pid'"},
-    {"linux.namespaces.2.type", NULL, "linux.namespaces[2].type: required"},
-    {"linux.devices.0.type", "'x'", "linux.devices[0].type: unknown device type 'x'"},
-    {"linux.devices.0.type", "'cc'", "linux.devices[0].type: unknown device type 'cc'"},
-    {"linux.devices.0.major", NULL, "linux.devices[0].major: required"},
-    {"linux.devices.0.path", "'dev/x'", "linux.devices[0].path: 'dev/x' is not an absolute"},
-    {"linux.devices.0.fileMode", "65536", "linux.devices[0].fileMode: 65536 out of range"},
-    {"linux.resources.memory.limit", "'1g'", "linux.resources.memory.limit: expected an integer"},
-    {"linux.resources.memory.swappiness", "101",
-     "linux.resources.memory.swappiness: 101 out of range"},
-    {"linux.resources.cpu.cpus", "'0-1;rm'", "linux.resources.cpu.cpus: invalid CPU list"},
-    {"linux.resources.cpu.shares", "-2", "linux.resources.cpu.shares: -2 out of range"},
-    {"linux.resources.pids.limit", "true", "linux.resources.pids.limit: expected an integer"},
-    {"linux.resources.devices.1.access", "'rwx'",
-     "linux.resources.devices[1].access: invalid access 'rwx'"},
-    {"linux.resources.devices.1.type", "'p'",
-     "linux.resources.devices[1].type: unknown device type 'p'"},
-    {"linux.resources.blockIO.weight", "70000",
-     "linux.resources.blockIO.weight: 70000 out of range"},
-    {"linux.resources.blockIO.throttleReadBpsDevice.0.rate", NULL,
-     "linux.resources.blockIO.throttleReadBpsDevice[0].rate: required"},
-    {"linux.resources.hugepageLimits.0.pageSize", "'../2MB'",
-     "linux.resources.hugepageLimits[0].pageSize: invalid page size"},
-    {"linux.resources.unified", "{'../cgroup.procs': '1'}",
-     "linux.resources.unified: invalid cgroup file name '../cgroup.procs'"},
-    {"linux.resources.rdma", "{'mlx': {}}", "linux.resources.rdma.mlx: neither hcaHandles"},
-    {"linux.resources.network.priorities.0.name", "'a b'",
-     "linux.resources.network.priorities[0].name: invalid interface name"},
-    {"linux.seccomp.defaultAction", "'SCMP_ACT_EXPLODE'",
-     "linux.seccomp.defaultAction: unknown action 'SCMP_ACT_EXPLODE'"},
-    {"linux.seccomp.defaultAction", NULL, "linux.seccomp.defaultAction: required"},
-    {"linux.seccomp.defaultErrnoRet", "70000", "linux.seccomp.defaultErrnoRet: 70000 out of range"},
-    {"linux.seccomp.syscalls.0.errnoRet", "1",
-     "linux.seccomp.syscalls[0].errnoRet: not allowed with action 'SCMP_ACT_ALLOW'"},
-    {"linux.seccomp.syscalls.0.names", "[]",
-     "linux.seccomp.syscalls[0].names: at least one name is required"},
-    {"linux.seccomp.syscalls.2.args.0.op", "'SCMP_CMP_ABOUT'",
-     "linux.seccomp.syscalls[2].args[0].op: unknown operator 'SCMP_CMP_ABOUT'"},
-    {"linux.seccomp.syscalls.2.args.0.index", "6",
-     "linux.seccomp.syscalls[2].args[0].index: 6 out of range 0..5"},
-    {"linux.seccomp.syscalls.2.args",
-     "[{'index':0,'value':0,'op':'SCMP_CMP_EQ'},{'index':0,'value':0,'op':'SCMP_CMP_EQ'},"
-     "{'index':0,'value':0,'op':'SCMP_CMP_EQ'},{'index':0,'value':0,'op':'SCMP_CMP_EQ'},"
-     "{'index':0,'value':0,'op':'SCMP_CMP_EQ'},{'index':0,'value':0,'op':'SCMP_CMP_EQ'},"
-     "{'index':0,'value':0,'op':'SCMP_CMP_EQ'}]",
-     "linux.seccomp.syscalls[2].args: too many entries (7, at most 6)"},
-    {"linux.seccomp.syscalls.2.args.1.value", "'big'",
-     "linux.seccomp.syscalls[2].args[1].value: expected an integer"},
-    {"linux.rootfsPropagation", "'sideways'",
-     "linux.rootfsPropagation: unknown propagation 'sideways'"},
-    {"linux.maskedPaths", "'/proc'", "linux.maskedPaths: expected an array of strings"},
-    {"linux.personality.domain", "'LINUX64'", "linux.personality.domain: unknown domain"},
-    {"linux.personality.flags", "['NOPE']", "linux.personality.flags: unknown flag 'NOPE'"},
-    {"linux.timeOffsets.realtime", "{'secs': 1}", "linux.timeOffsets: unknown clock 'realtime'"},
-    {"linux.timeOffsets.boottime.nanosecs", "1000000000",
-     "linux.timeOffsets.boottime.nanosecs: 1000000000 out of range"},
+	{"ociVersion", NULL, "ociVersion: required"},
+	{"ociVersion", "5", "ociVersion: expected a string"},
+	{"root", NULL, "root: required"},
+	{"root.path", "''", "root.path: must not be empty"},
+	{"root.readonly", "'yes'", "root.readonly: expected a boolean"},
+	{"mounts", "{}", "mounts: expected an array"},
+	{"mounts.0", "'x'", "mounts[0]: expected an object"},
+	{"mounts.0.destination", NULL, "mounts[0].destination: required"},
+	{"mounts.1.options", "['ro', 5]", "mounts[1].options: expected an array of strings"},
+	{"mounts.1.uidMappings", "[{'containerID': 0, 'hostID': 1, 'size': 0}]",
+	 "mounts[1].uidMappings[0].size: 0 out of range"},
+	{"mounts.1.gidMappings", NULL, "mounts[1]: uidMappings and gidMappings must be given"},
+	{"mounts.2.options", "['mode=1777', 'size=1k', 'x=' ]", NULL /* valid: skipped below */},
+	{"process", "[]", "process: expected an object"},
+	{"process.args", "'sh'", "process.args: expected an array of strings"},
+	{"process.args", "[]", "process.args: at least one argument is required"},
+	{"process.args", NULL, "process.args: at least one argument is required"},
+	{"process.env", "[1]", "process.env: expected an array of strings"},
+	{"process.cwd", "'home'", "process.cwd: 'home' is not an absolute path"},
+	{"process.cwd", NULL, "process.cwd: required"},
+	{"process.terminal", "1", "process.terminal: expected a boolean"},
+	{"process.consoleSize.height", "70000", "process.consoleSize.height: 70000 out of range"},
+	{"process.user.uid", "-1", "process.user.uid: -1 out of range"},
+	{"process.user.gid", "4294967295", "process.user.gid: 4294967295 out of range"},
+	{"process.user.uid", "1.5", "process.user.uid: expected an integer"},
+	{"process.user.umask", "512", "process.user.umask: 512 out of range"},
+	{"process.user.additionalGids", "[1, 'a']",
+	 "process.user.additionalGids: expected an array"},
+	{"process.capabilities.bounding", "['CAP_FOO']",
+	 "process.capabilities.bounding: unknown capability 'CAP_FOO'"},
+	{"process.capabilities.ambient", "'CAP_KILL'",
+	 "process.capabilities.ambient: expected an array"},
+	{"process.rlimits.0.type", "'RLIMIT_FOO'", "process.rlimits[0].type: unknown rlimit"},
+	{"process.rlimits.1.type", "'RLIMIT_NOFILE'",
+	 "process.rlimits[1].type: duplicate rlimit 'RLIMIT_NOFILE'"},
+	{"process.rlimits.0.soft", NULL, "process.rlimits[0].soft: required"},
+	{"process.oomScoreAdj", "1001", "process.oomScoreAdj: 1001 out of range -1000..1000"},
+	{"process.ioPriority.class", "'IOPRIO_CLASS_NONE'",
+	 "process.ioPriority.class: unknown class"},
+	{"process.ioPriority.priority", "8", "process.ioPriority.priority: 8 out of range"},
+	{"process.scheduler.policy", "'SCHED_FAST'", "process.scheduler.policy: unknown policy"},
+	{"process.scheduler.nice", "20", "process.scheduler.nice: 20 out of range"},
+	{"process.scheduler.flags", "['SCHED_FLAG_X']", "process.scheduler.flags: unknown flag"},
+	{"process.execCPUAffinity.initial", "'0-a'",
+	 "process.execCPUAffinity.initial: invalid CPU list"},
+	{"hostname", "[]", "hostname: expected a string"},
+	{"hooks.prestart.0.path", "'rel/hook'", "hooks.prestart[0].path: 'rel/hook' is not an"},
+	{"hooks.poststop.0.timeout", "0", "hooks.poststop[0].timeout: 0 out of range"},
+	{"hooks.createRuntime", "{}", "hooks.createRuntime: expected an array"},
+	{"annotations", "{'a': 1}", "annotations: expected an object of strings"},
+	{"annotations", "{'': 'x'}", "annotations: empty key"},
+	{"linux", "[]", "linux: expected an object"},
+	{"linux.uidMappings.0.hostID", "-3", "linux.uidMappings[0].hostID: -3 out of range"},
+	{"linux.uidMappings.0.containerID", NULL, "linux.uidMappings[0].containerID: required"},
+	{"linux.sysctl", "{'net.ipv4.ip_forward': 1}", "linux.sysctl: expected an object of str"},
+	{"linux.sysctl", "{'../../etc/x': '1'}", "linux.sysctl: invalid key '../../etc/x'"},
+	{"linux.namespaces.0.type", "'pidx'", "linux.namespaces[0].type: unknown namespace type"},
+	{"linux.namespaces.1.type", "'pid'",
+	 "linux.namespaces[1].type: duplicate namespace type 'pid'"},
+	{"linux.namespaces.2.type", NULL, "linux.namespaces[2].type: required"},
+	{"linux.devices.0.type", "'x'", "linux.devices[0].type: unknown device type 'x'"},
+	{"linux.devices.0.type", "'cc'", "linux.devices[0].type: unknown device type 'cc'"},
+	{"linux.devices.0.major", NULL, "linux.devices[0].major: required"},
+	{"linux.devices.0.path", "'dev/x'", "linux.devices[0].path: 'dev/x' is not an absolute"},
+	{"linux.devices.0.fileMode", "65536", "linux.devices[0].fileMode: 65536 out of range"},
+	{"linux.resources.memory.limit", "'1g'",
+	 "linux.resources.memory.limit: expected an integer"},
+	{"linux.resources.memory.swappiness", "101",
+	 "linux.resources.memory.swappiness: 101 out of range"},
+	{"linux.resources.cpu.cpus", "'0-1;rm'", "linux.resources.cpu.cpus: invalid CPU list"},
+	{"linux.resources.cpu.shares", "-2", "linux.resources.cpu.shares: -2 out of range"},
+	{"linux.resources.pids.limit", "true", "linux.resources.pids.limit: expected an integer"},
+	{"linux.resources.devices.1.access", "'rwx'",
+	 "linux.resources.devices[1].access: invalid access 'rwx'"},
+	{"linux.resources.devices.1.type", "'p'",
+	 "linux.resources.devices[1].type: unknown device type 'p'"},
+	{"linux.resources.blockIO.weight", "70000",
+	 "linux.resources.blockIO.weight: 70000 out of range"},
+	{"linux.resources.blockIO.throttleReadBpsDevice.0.rate", NULL,
+	 "linux.resources.blockIO.throttleReadBpsDevice[0].rate: required"},
+	{"linux.resources.hugepageLimits.0.pageSize", "'../2MB'",
+	 "linux.resources.hugepageLimits[0].pageSize: invalid page size"},
+	{"linux.resources.unified", "{'../cgroup.procs': '1'}",
+	 "linux.resources.unified: invalid cgroup file name '../cgroup.procs'"},
+	{"linux.resources.rdma", "{'mlx': {}}", "linux.resources.rdma.mlx: neither hcaHandles"},
+	{"linux.resources.network.priorities.0.name", "'a b'",
+	 "linux.resources.network.priorities[0].name: invalid interface name"},
+	{"linux.seccomp.defaultAction", "'SCMP_ACT_EXPLODE'",
+	 "linux.seccomp.defaultAction: unknown action 'SCMP_ACT_EXPLODE'"},
+	{"linux.seccomp.defaultAction", NULL, "linux.seccomp.defaultAction: required"},
+	{"linux.seccomp.defaultErrnoRet", "70000",
+	 "linux.seccomp.defaultErrnoRet: 70000 out of range"},
+	{"linux.seccomp.syscalls.0.errnoRet", "1",
+	 "linux.seccomp.syscalls[0].errnoRet: not allowed with action 'SCMP_ACT_ALLOW'"},
+	{"linux.seccomp.syscalls.0.names", "[]",
+	 "linux.seccomp.syscalls[0].names: at least one name is required"},
+	{"linux.seccomp.syscalls.2.args.0.op", "'SCMP_CMP_ABOUT'",
+	 "linux.seccomp.syscalls[2].args[0].op: unknown operator 'SCMP_CMP_ABOUT'"},
+	{"linux.seccomp.syscalls.2.args.0.index", "6",
+	 "linux.seccomp.syscalls[2].args[0].index: 6 out of range 0..5"},
+	{"linux.seccomp.syscalls.2.args",
+	 "[{'index':0,'value':0,'op':'SCMP_CMP_EQ'},{'index':0,'value':0,'op':'SCMP_CMP_EQ'},"
+	 "{'index':0,'value':0,'op':'SCMP_CMP_EQ'},{'index':0,'value':0,'op':'SCMP_CMP_EQ'},"
+	 "{'index':0,'value':0,'op':'SCMP_CMP_EQ'},{'index':0,'value':0,'op':'SCMP_CMP_EQ'},"
+	 "{'index':0,'value':0,'op':'SCMP_CMP_EQ'}]",
+	 "linux.seccomp.syscalls[2].args: too many entries (7, at most 6)"},
+	{"linux.seccomp.syscalls.2.args.1.value", "'big'",
+	 "linux.seccomp.syscalls[2].args[1].value: expected an integer"},
+	{"linux.rootfsPropagation", "'sideways'",
+	 "linux.rootfsPropagation: unknown propagation 'sideways'"},
+	{"linux.maskedPaths", "'/proc'", "linux.maskedPaths: expected an array of strings"},
+	{"linux.personality.domain", "'LINUX64'", "linux.personality.domain: unknown domain"},
+	{"linux.personality.flags", "['NOPE']", "linux.personality.flags: unknown flag 'NOPE'"},
+	{"linux.timeOffsets.realtime", "{'secs': 1}",
+	 "linux.timeOffsets: unknown clock 'realtime'"},
+	{"linux.timeOffsets.boottime.nanosecs", "1000000000",
+	 "linux.timeOffsets.boottime.nanosecs: 1000000000 out of range"},
 };
 
 static void test_bad(void)
@@ -650,7 +656,7 @@ static void test_hostile(void)
 	n = 10001;
 	huge = malloc(n * 24 + 256);
 	len = (size_t)snprintf(
-	    huge, 256, "{\"ociVersion\": \"1\", \"root\": {\"path\": \"r\"}, \"mounts\": [");
+		huge, 256, "{\"ociVersion\": \"1\", \"root\": {\"path\": \"r\"}, \"mounts\": [");
 	for (size_t i = 0; i < n; i++)
 		len += (size_t)snprintf(huge + len, 32, "%s{\"destination\":\"/m\"}", i ? "," : "");
 	memcpy(huge + len, "]}", 3);
@@ -703,53 +709,53 @@ struct option_case {
 };
 
 static const struct option_case option_cases[] = {
-    {"ro,nosuid,nodev,noexec", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, 0, 0, 0},
-    {"rw,suid,dev,exec", 0, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, 0, 0},
-    {"ro,rw", 0, MS_RDONLY, 0, 0, 0},
-    {"rw,ro", MS_RDONLY, 0, 0, 0, 0},
-    {"sync,dirsync,remount,mand", MS_SYNCHRONOUS | MS_DIRSYNC | MS_REMOUNT | MS_MANDLOCK, 0, 0, 0,
-     0},
-    {"async,nomand", 0, MS_SYNCHRONOUS | MS_MANDLOCK, 0, 0, 0},
-    {"noatime,nodiratime,relatime,strictatime,lazytime,silent,iversion,nosymfollow",
-     MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_LAZYTIME | MS_SILENT |
-	 MS_I_VERSION | 256,
-     0, 0, 0, 0},
-    {"atime,diratime,norelatime,nostrictatime,nolazytime,loud,noiversion,symfollow", 0,
-     MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_LAZYTIME | MS_SILENT |
-	 MS_I_VERSION | 256,
-     0, 0, 0},
-    {"bind", MS_BIND, 0, 0, 0, 0, true, false},
-    {"rbind,ro", MS_BIND | MS_REC | MS_RDONLY, 0, 0, 0, 0, true, true},
-    {"defaults", 0, 0, 0, 0, 0},
-    {"shared", 0, 0, MS_SHARED, 0, 0},
-    {"rshared", 0, 0, MS_SHARED | MS_REC, 0, 0},
-    {"slave", 0, 0, MS_SLAVE, 0, 0},
-    {"rslave", 0, 0, MS_SLAVE | MS_REC, 0, 0},
-    {"private", 0, 0, MS_PRIVATE, 0, 0},
-    {"rprivate", 0, 0, MS_PRIVATE | MS_REC, 0, 0},
-    {"unbindable", 0, 0, MS_UNBINDABLE, 0, 0},
-    {"shared,runbindable", 0, 0, MS_UNBINDABLE | MS_REC, 0, 0},
-    {"rro,rnosuid,rnodev,rnoexec,rnodiratime,rnosymfollow", 0, 0, 0,
-     MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
-	 MOUNT_ATTR_NODIRATIME | MOUNT_ATTR_NOSYMFOLLOW,
-     0},
-    {"rrw,rsuid,rdev,rexec,rdiratime,rsymfollow", 0, 0, 0, 0,
-     MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
-	 MOUNT_ATTR_NODIRATIME | MOUNT_ATTR_NOSYMFOLLOW},
-    {"rro,rrw", 0, 0, 0, 0, MOUNT_ATTR_RDONLY},
-    {"rnoatime", 0, 0, 0, MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME},
-    {"rstrictatime", 0, 0, 0, MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME},
-    {"rnoatime,rrelatime", 0, 0, 0, MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME},
-    {"rnoatime,ratime", 0, 0, 0, 0, MOUNT_ATTR__ATIME},
-    {"rnorelatime", 0, 0, 0, MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME},
-    {"idmap", 0, 0, 0, 0, 0, false, false, true, false},
-    {"rbind,ridmap", MS_BIND | MS_REC, 0, 0, 0, 0, true, true, true, true},
-    {"tmpcopyup,mode=755", 0, 0, 0, 0, 0, false, false, false, false, true, "mode=755"},
-    {"tmpcopyup,notmpcopyup", 0, 0, 0, 0, 0},
-    {"nosuid,mode=0620,gid=5,newinstance,ptmxmode=0666", MS_NOSUID, 0, 0, 0, 0, false, false, false,
-     false, false, "mode=0620,gid=5,newinstance,ptmxmode=0666"},
-    {"size=65536k", 0, 0, 0, 0, 0, false, false, false, false, false, "size=65536k"},
-    {"", 0, 0, 0, 0, 0},
+	{"ro,nosuid,nodev,noexec", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, 0, 0, 0},
+	{"rw,suid,dev,exec", 0, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, 0, 0},
+	{"ro,rw", 0, MS_RDONLY, 0, 0, 0},
+	{"rw,ro", MS_RDONLY, 0, 0, 0, 0},
+	{"sync,dirsync,remount,mand", MS_SYNCHRONOUS | MS_DIRSYNC | MS_REMOUNT | MS_MANDLOCK, 0, 0,
+	 0, 0},
+	{"async,nomand", 0, MS_SYNCHRONOUS | MS_MANDLOCK, 0, 0, 0},
+	{"noatime,nodiratime,relatime,strictatime,lazytime,silent,iversion,nosymfollow",
+	 MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_LAZYTIME | MS_SILENT |
+		 MS_I_VERSION | 256,
+	 0, 0, 0, 0},
+	{"atime,diratime,norelatime,nostrictatime,nolazytime,loud,noiversion,symfollow", 0,
+	 MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_LAZYTIME | MS_SILENT |
+		 MS_I_VERSION | 256,
+	 0, 0, 0},
+	{"bind", MS_BIND, 0, 0, 0, 0, true, false},
+	{"rbind,ro", MS_BIND | MS_REC | MS_RDONLY, 0, 0, 0, 0, true, true},
+	{"defaults", 0, 0, 0, 0, 0},
+	{"shared", 0, 0, MS_SHARED, 0, 0},
+	{"rshared", 0, 0, MS_SHARED | MS_REC, 0, 0},
+	{"slave", 0, 0, MS_SLAVE, 0, 0},
+	{"rslave", 0, 0, MS_SLAVE | MS_REC, 0, 0},
+	{"private", 0, 0, MS_PRIVATE, 0, 0},
+	{"rprivate", 0, 0, MS_PRIVATE | MS_REC, 0, 0},
+	{"unbindable", 0, 0, MS_UNBINDABLE, 0, 0},
+	{"shared,runbindable", 0, 0, MS_UNBINDABLE | MS_REC, 0, 0},
+	{"rro,rnosuid,rnodev,rnoexec,rnodiratime,rnosymfollow", 0, 0, 0,
+	 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
+		 MOUNT_ATTR_NODIRATIME | MOUNT_ATTR_NOSYMFOLLOW,
+	 0},
+	{"rrw,rsuid,rdev,rexec,rdiratime,rsymfollow", 0, 0, 0, 0,
+	 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
+		 MOUNT_ATTR_NODIRATIME | MOUNT_ATTR_NOSYMFOLLOW},
+	{"rro,rrw", 0, 0, 0, 0, MOUNT_ATTR_RDONLY},
+	{"rnoatime", 0, 0, 0, MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME},
+	{"rstrictatime", 0, 0, 0, MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME},
+	{"rnoatime,rrelatime", 0, 0, 0, MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME},
+	{"rnoatime,ratime", 0, 0, 0, 0, MOUNT_ATTR__ATIME},
+	{"rnorelatime", 0, 0, 0, MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME},
+	{"idmap", 0, 0, 0, 0, 0, false, false, true, false},
+	{"rbind,ridmap", MS_BIND | MS_REC, 0, 0, 0, 0, true, true, true, true},
+	{"tmpcopyup,mode=755", 0, 0, 0, 0, 0, false, false, false, false, true, "mode=755"},
+	{"tmpcopyup,notmpcopyup", 0, 0, 0, 0, 0},
+	{"nosuid,mode=0620,gid=5,newinstance,ptmxmode=0666", MS_NOSUID, 0, 0, 0, 0, false, false,
+	 false, false, false, "mode=0620,gid=5,newinstance,ptmxmode=0666"},
+	{"size=65536k", 0, 0, 0, 0, 0, false, false, false, false, false, "size=65536k"},
+	{"", 0, 0, 0, 0, 0},
 };
 
 static void test_mount_options(void)
@@ -767,11 +773,12 @@ static void test_mount_options(void)
 		m.options = opts;
 		int r = berth_mount_parse_options(&m, &err);
 		ok(r == 0 && m.flags == c->flags && m.clear_flags == c->clear &&
-		       m.propagation == c->propagation && m.attr_set == c->attr_set &&
-		       m.attr_clr == c->attr_clr && m.bind == c->bind &&
-		       m.recursive == c->recursive && m.idmap == c->idmap &&
-		       m.idmap_recursive == c->idmap_rec && m.tmpcopyup == c->copyup &&
-		       ((!m.data && !c->data) || (m.data && c->data && !strcmp(m.data, c->data))),
+			   m.propagation == c->propagation && m.attr_set == c->attr_set &&
+			   m.attr_clr == c->attr_clr && m.bind == c->bind &&
+			   m.recursive == c->recursive && m.idmap == c->idmap &&
+			   m.idmap_recursive == c->idmap_rec && m.tmpcopyup == c->copyup &&
+			   ((!m.data && !c->data) ||
+			    (m.data && c->data && !strcmp(m.data, c->data))),
 		   "options '%s'", c->options);
 		if (r < 0 || m.flags != c->flags || m.clear_flags != c->clear ||
 		    m.attr_set != c->attr_set || m.attr_clr != c->attr_clr)
@@ -829,14 +836,14 @@ static void test_names(void)
 		const char *name, *proc;
 		int flag;
 	} ns[] = {
-	    {BERTH_NS_PID, "pid", "pid", CLONE_NEWPID},
-	    {BERTH_NS_NETWORK, "network", "net", CLONE_NEWNET},
-	    {BERTH_NS_MOUNT, "mount", "mnt", CLONE_NEWNS},
-	    {BERTH_NS_IPC, "ipc", "ipc", CLONE_NEWIPC},
-	    {BERTH_NS_UTS, "uts", "uts", CLONE_NEWUTS},
-	    {BERTH_NS_USER, "user", "user", CLONE_NEWUSER},
-	    {BERTH_NS_CGROUP, "cgroup", "cgroup", CLONE_NEWCGROUP},
-	    {BERTH_NS_TIME, "time", "time", 0x80},
+		{BERTH_NS_PID, "pid", "pid", CLONE_NEWPID},
+		{BERTH_NS_NETWORK, "network", "net", CLONE_NEWNET},
+		{BERTH_NS_MOUNT, "mount", "mnt", CLONE_NEWNS},
+		{BERTH_NS_IPC, "ipc", "ipc", CLONE_NEWIPC},
+		{BERTH_NS_UTS, "uts", "uts", CLONE_NEWUTS},
+		{BERTH_NS_USER, "user", "user", CLONE_NEWUSER},
+		{BERTH_NS_CGROUP, "cgroup", "cgroup", CLONE_NEWCGROUP},
+		{BERTH_NS_TIME, "time", "time", 0x80},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(ns); i++) {
@@ -870,22 +877,22 @@ static void test_names(void)
 		const char *name;
 		int res;
 	} rl[] = {
-	    {"RLIMIT_AS", RLIMIT_AS},
-	    {"RLIMIT_CORE", RLIMIT_CORE},
-	    {"RLIMIT_CPU", RLIMIT_CPU},
-	    {"RLIMIT_DATA", RLIMIT_DATA},
-	    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
-	    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-	    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
-	    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-	    {"RLIMIT_NICE", RLIMIT_NICE},
-	    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-	    {"RLIMIT_NPROC", RLIMIT_NPROC},
-	    {"RLIMIT_RSS", RLIMIT_RSS},
-	    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
-	    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-	    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
-	    {"RLIMIT_STACK", RLIMIT_STACK},
+		{"RLIMIT_AS", RLIMIT_AS},
+		{"RLIMIT_CORE", RLIMIT_CORE},
+		{"RLIMIT_CPU", RLIMIT_CPU},
+		{"RLIMIT_DATA", RLIMIT_DATA},
+		{"RLIMIT_FSIZE", RLIMIT_FSIZE},
+		{"RLIMIT_LOCKS", RLIMIT_LOCKS},
+		{"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+		{"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+		{"RLIMIT_NICE", RLIMIT_NICE},
+		{"RLIMIT_NOFILE", RLIMIT_NOFILE},
+		{"RLIMIT_NPROC", RLIMIT_NPROC},
+		{"RLIMIT_RSS", RLIMIT_RSS},
+		{"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+		{"RLIMIT_RTTIME", RLIMIT_RTTIME},
+		{"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+		{"RLIMIT_STACK", RLIMIT_STACK},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(rl); i++)
 		is(berth_rlimit_from_name(rl[i].name), rl[i].res, "%s", rl[i].name);
@@ -915,16 +922,16 @@ static void test_default(bool rootless)
 	ok(s->root_readonly && berth_streq(s->root_path, "rootfs"), "%s root", mode);
 	is_str(s->hostname, "berth", "%s hostname", mode);
 	ok(s->process->terminal && berth_streq(s->process->args[0], "sh") && !s->process->args[1] &&
-	       berth_streq(s->process->cwd, "/"),
+		   berth_streq(s->process->cwd, "/"),
 	   "%s process: terminal sh in /", mode);
 	ok(berth_strv_contains(s->process->env, "TERM=xterm"), "%s TERM", mode);
 	uint64_t caps = (1ULL << 29) | (1ULL << 5) | (1ULL << 10);
 	ok(s->process->caps.bounding == caps && s->process->caps.effective == caps &&
-	       s->process->caps.permitted == caps && s->process->caps.inheritable == 0 &&
-	       s->process->caps.ambient == 0,
+		   s->process->caps.permitted == caps && s->process->caps.inheritable == 0 &&
+		   s->process->caps.ambient == 0,
 	   "%s capabilities", mode);
 	ok(s->process->n_rlimits == 1 && s->process->rlimits[0].resource == RLIMIT_NOFILE &&
-	       s->process->rlimits[0].soft == 1024 && s->process->rlimits[0].hard == 1024,
+		   s->process->rlimits[0].soft == 1024 && s->process->rlimits[0].hard == 1024,
 	   "%s rlimits", mode);
 	ok(s->process->no_new_privileges, "%s noNewPrivileges", mode);
 	is(s->n_mounts, 7, "%s seven mounts", mode);
@@ -941,42 +948,43 @@ static void test_default(bool rootless)
 	is_str(s->mounts[5].destination, "/sys", "%s /sys", mode);
 	if (rootless)
 		ok(s->mounts[5].bind && s->mounts[5].recursive &&
-		       berth_streq(s->mounts[5].source, "/sys"),
+			   berth_streq(s->mounts[5].source, "/sys"),
 		   "rootless /sys is an rbind of the host's");
 	else
 		ok(!s->mounts[5].bind && berth_streq(s->mounts[5].type, "sysfs") &&
-		       (s->mounts[5].flags & MS_RDONLY),
+			   (s->mounts[5].flags & MS_RDONLY),
 		   "rootful /sys is a read-only sysfs");
 	is_str(s->mounts[6].destination, "/sys/fs/cgroup", "%s /sys/fs/cgroup", mode);
 	ok(s->mounts[6].flags & MS_RDONLY, "%s cgroup mount read-only", mode);
 
 	struct berth_linux *l = &s->linux_;
 	ok(l->namespaces[BERTH_NS_PID].present && l->namespaces[BERTH_NS_IPC].present &&
-	       l->namespaces[BERTH_NS_UTS].present && l->namespaces[BERTH_NS_MOUNT].present &&
-	       l->namespaces[BERTH_NS_CGROUP].present && !l->namespaces[BERTH_NS_TIME].present,
+		   l->namespaces[BERTH_NS_UTS].present && l->namespaces[BERTH_NS_MOUNT].present &&
+		   l->namespaces[BERTH_NS_CGROUP].present && !l->namespaces[BERTH_NS_TIME].present,
 	   "%s namespaces", mode);
 	is(l->namespaces[BERTH_NS_NETWORK].present, !rootless, "%s network namespace", mode);
 	is(l->namespaces[BERTH_NS_USER].present, rootless, "%s user namespace", mode);
 	if (rootless) {
 		ok(l->n_uid_mappings == 1 && l->uid_mappings[0].container_id == 0 &&
-		       l->uid_mappings[0].host_id == getuid() && l->uid_mappings[0].size == 1,
+			   l->uid_mappings[0].host_id == getuid() && l->uid_mappings[0].size == 1,
 		   "rootless maps our uid to 0");
 		ok(l->n_gid_mappings == 1 && l->gid_mappings[0].host_id == getgid(),
 		   "rootless maps our gid to 0");
 		ok(l->resources == NULL, "rootless has no resources");
 	} else {
 		ok(l->resources && l->resources->n_devices == 1 &&
-		       !l->resources->devices[0].allow && l->resources->devices[0].type == 'a' &&
-		       !strcmp(l->resources->devices[0].access, "rwm"),
+			   !l->resources->devices[0].allow &&
+			   l->resources->devices[0].type == 'a' &&
+			   !strcmp(l->resources->devices[0].access, "rwm"),
 		   "rootful denies all devices");
 		ok(l->n_uid_mappings == 0, "rootful has no mappings");
 	}
 	ok(berth_strv_contains(l->masked_paths, "/proc/kcore") &&
-	       berth_strv_contains(l->masked_paths, "/sys/firmware") &&
-	       berth_strv_length(l->masked_paths) == 11,
+		   berth_strv_contains(l->masked_paths, "/sys/firmware") &&
+		   berth_strv_length(l->masked_paths) == 11,
 	   "%s maskedPaths", mode);
 	ok(berth_strv_contains(l->readonly_paths, "/proc/sysrq-trigger") &&
-	       berth_strv_length(l->readonly_paths) == 5,
+		   berth_strv_length(l->readonly_paths) == 5,
 	   "%s readonlyPaths", mode);
 	berth_spec_free(s);
 }
@@ -987,9 +995,9 @@ static void test_standalone(void)
 	struct berth_process *p = NULL;
 	struct berth_resources *res = NULL;
 	_cleanup_free_ char *t1 =
-	    q("{'args': ['ls', '-l'], 'cwd': '/tmp', 'env': ['A=b'],"
-	      " 'user': {'uid': 5}, 'rlimits': [{'type': 'RLIMIT_CORE',"
-	      " 'soft': 18446744073709551615, 'hard': 18446744073709551615}]}");
+		q("{'args': ['ls', '-l'], 'cwd': '/tmp', 'env': ['A=b'],"
+		  " 'user': {'uid': 5}, 'rlimits': [{'type': 'RLIMIT_CORE',"
+		  " 'soft': 18446744073709551615, 'hard': 18446744073709551615}]}");
 	_cleanup_free_ char *t2 = q("{'args': ['ls'], 'cwd': 'tmp'}");
 	_cleanup_free_ char *t3 = q("{'memory': {'limit': 1048576, 'swappiness': -1},"
 				    " 'cpu': {'quota': -1}, 'pids': {'limit': -1}}");
@@ -1003,7 +1011,7 @@ static void test_standalone(void)
 	ok(r == 0, "process JSON with a uint64 literal loads");
 	r = berth_process_parse(j, &p, &err);
 	ok(r == 0 && p && p->uid == 5 && berth_streq(p->args[1], "-l") &&
-	       berth_streq(p->cwd, "/tmp"),
+		   berth_streq(p->cwd, "/tmp"),
 	   "process parses alone");
 	berth_process_free(p);
 	json_decref(j);
@@ -1018,7 +1026,7 @@ static void test_standalone(void)
 	j = json_loads(t3, 0, &je);
 	r = berth_resources_parse(j, &res, &err);
 	ok(r == 0 && res && res->memory_limit == 1048576 && res->memory_swappiness == BERTH_UNSET &&
-	       res->cpu_quota == -1 && res->pids_limit == -1 && res->cpu_period == BERTH_UNSET,
+		   res->cpu_quota == -1 && res->pids_limit == -1 && res->cpu_period == BERTH_UNSET,
 	   "resources parse alone (swappiness -1 = unset)");
 	berth_resources_free(res);
 	json_decref(j);
