@@ -8,6 +8,7 @@
  */
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 
 #include "runtime/runtime.h"
@@ -49,6 +50,13 @@ int cli_parse_uint(struct cli *cli, const char *flag, const char *v, int *ret);
  * code (128+N for a signal).  reap_all: we are a subreaper; reap orphans too.
  */
 int cli_foreground(struct cli *cli, pid_t pid, int pty_master, bool reap_all);
+
+/*
+ * Block the signals run and exec pass on to the container (everything but the unblockable and
+ * the fault signals); the set goes to *ret for a signalfd.  Blocked before the container exists,
+ * so none is lost; the container's processes unblock their own.
+ */
+void cli_block_forwarded_signals(sigset_t *ret);
 
 typedef int (*cli_cmd_fn)(struct cli *cli, int argc, char **argv);
 

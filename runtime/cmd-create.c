@@ -117,12 +117,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	 * signals on, and delete the container once it exits.  Signals are blocked from here so
 	 * none is lost before the loop reads them; the container's processes unblock their own.
 	 */
-	sigemptyset(&fwd);
-	for (int s = 1; s < SIGRTMIN; s++)
-		if (s != SIGKILL && s != SIGSTOP && s != SIGSEGV && s != SIGBUS && s != SIGFPE &&
-		    s != SIGILL && s != SIGTRAP && s != SIGABRT && s != SIGSYS)
-			sigaddset(&fwd, s);
-	sigprocmask(SIG_BLOCK, &fwd, NULL);
+	cli_block_forwarded_signals(&fwd);
 	if (!f.no_subreaper)
 		prctl(PR_SET_CHILD_SUBREAPER, 1);
 	if (!f.co.console_socket)

@@ -251,13 +251,7 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (!f.eo.detach) {
-		sigemptyset(&fwd);
-		for (int s = 1; s < SIGRTMIN; s++)
-			if (s != SIGKILL && s != SIGSTOP && s != SIGSEGV && s != SIGBUS &&
-			    s != SIGFPE && s != SIGILL && s != SIGTRAP && s != SIGABRT &&
-			    s != SIGSYS)
-				sigaddset(&fwd, s);
-		sigprocmask(SIG_BLOCK, &fwd, NULL);
+		cli_block_forwarded_signals(&fwd);
 		if (!f.eo.console_socket)
 			f.eo.ret_pty_master = &master;
 	}

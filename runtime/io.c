@@ -36,6 +36,17 @@ static bool pump(int from, int to)
 	return berth_write_all(to, buf, (size_t)n) == 0;
 }
 
+void cli_block_forwarded_signals(sigset_t *ret)
+{
+	sigemptyset(ret);
+	for (int s = 1; s < SIGRTMIN; s++)
+		/* not the ones the kernel raises for our own faults, nor the unblockable */
+		if (s != SIGKILL && s != SIGSTOP && s != SIGSEGV && s != SIGBUS && s != SIGFPE &&
+		    s != SIGILL && s != SIGTRAP && s != SIGABRT && s != SIGSYS)
+			sigaddset(ret, s);
+	sigprocmask(SIG_BLOCK, ret, NULL);
+}
+
 int cli_foreground(struct cli *cli, pid_t pid, int pty_master, bool reap_all)
 {
 	struct termios saved;
@@ -44,12 +55,7 @@ int cli_foreground(struct cli *cli, pid_t pid, int pty_master, bool reap_all)
 	int status = 0, sfd;
 	sigset_t all;
 
-	sigemptyset(&all);
-	for (int s = 1; s < SIGRTMIN; s++)
-		if (s != SIGKILL && s != SIGSTOP && s != SIGSEGV && s != SIGBUS && s != SIGFPE &&
-		    s != SIGILL && s != SIGTRAP && s != SIGABRT && s != SIGSYS)
-			sigaddset(&all, s);
-	sigprocmask(SIG_BLOCK, &all, NULL);
+	cli_block_forwarded_signals(&all);
 	sfd = signalfd(-1, &all, SFD_CLOEXEC);
 
 	if (pty_master >= 0 && isatty(0) && tcgetattr(0, &saved) == 0) {

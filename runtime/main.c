@@ -90,31 +90,37 @@ int cli_fail(struct cli *cli, struct berth_error *err)
 	return 1;
 }
 
-int cli_usage(struct cli *cli, const char *fmt, ...)
+/* Say msg on stderr with a prefix and log it at level. */
+static void say(struct cli *cli, const char *prefix, const char *level, const char *fmt, va_list ap)
 {
-	va_list ap;
 	_cleanup_free_ char *msg = NULL;
 
-	va_start(ap, fmt);
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
+	fprintf(stderr, "%s%s\n", prefix, msg ? msg : "");
+	cli_log(cli, level, "%s", msg ? msg : "");
+}
+
+int cli_usage(struct cli *cli, const char *fmt, ...)
+{
+	_cleanup_free_ char *prefix = NULL;
+	va_list ap;
+
+	if (asprintf(&prefix, "berth-runtime %s: ", cli->cmd ? cli->cmd : "") < 0)
+		prefix = NULL;
+	va_start(ap, fmt);
+	say(cli, prefix ? prefix : "berth-runtime: ", "error", fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "berth-runtime %s: %s\n", cli->cmd ? cli->cmd : "", msg ? msg : "");
-	cli_log(cli, "error", "%s", msg ? msg : "");
 	return 1;
 }
 
 void cli_warn(struct cli *cli, const char *fmt, ...)
 {
 	va_list ap;
-	_cleanup_free_ char *msg = NULL;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	say(cli, "berth-runtime: warning: ", "warning", fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "berth-runtime: warning: %s\n", msg ? msg : "");
-	cli_log(cli, "warning", "%s", msg ? msg : "");
 }
 
 int cli_expect_args(struct cli *cli, int argc, char **argv, int n, const char *what)

@@ -40,8 +40,8 @@ int berth_console_send(const char *path, int master, const char *name, struct be
 	return 0;
 }
 
-int berth_console_setup(unsigned rows, unsigned cols, bool mount_console, int *ret_master,
-			char **ret_name, struct berth_error **err)
+int berth_console_setup(int sync, unsigned rows, unsigned cols, bool mount_console,
+			struct berth_error **err)
 {
 	_cleanup_close_ int master = -EBADF, slave = -EBADF;
 	_cleanup_free_ char *name = NULL;
@@ -81,7 +81,8 @@ int berth_console_setup(unsigned rows, unsigned cols, bool mount_console, int *r
 			return berth_error_sys(err, errno, "dup pty onto fd %d", i);
 	if (ioctl(0, TIOCSCTTY, 0) < 0)
 		return berth_error_sys(err, errno, "make '%s' the controlling terminal", name);
-	*ret_master = TAKE_FD(master);
-	*ret_name = TAKE_PTR(name);
+	int r = berth_sync_send(sync, BERTH_SYNC_PTY, 0, name, master);
+	if (r < 0)
+		return berth_error_sys(err, -r, "send the pty");
 	return 0;
 }

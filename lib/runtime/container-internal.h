@@ -32,10 +32,11 @@ int berth_console_send(const char *path, int master, const char *name, struct be
 
 /*
  * In the container: open a new pty from /dev/ptmx, size it, make its slave our stdio and
- * controlling terminal, bind it onto /dev/console when mount_console.  Returns the master fd.
+ * controlling terminal, bind it onto /dev/console when mount_console, and send the master to the
+ * runtime over the sync socket (BERTH_SYNC_PTY).
  */
-int berth_console_setup(unsigned rows, unsigned cols, bool mount_console, int *ret_master,
-			char **ret_name, struct berth_error **err);
+int berth_console_setup(int sync, unsigned rows, unsigned cols, bool mount_console,
+			struct berth_error **err);
 
 /* Is the container's init process alive (not exited, not a zombie, not a reused pid)? */
 bool berth_container_alive(const struct berth_container *c);

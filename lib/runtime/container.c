@@ -473,16 +473,10 @@ static int init_setup(struct init_ctx *x, char **ret_path, struct berth_error **
 	if (r < 0)
 		return r;
 	if (s->process->terminal) {
-		_cleanup_free_ char *name = NULL;
-		int master = -EBADF;
-		r = berth_console_setup(s->process->console_height, s->process->console_width, true,
-					&master, &name, err);
+		r = berth_console_setup(x->sync, s->process->console_height,
+					s->process->console_width, true, err);
 		if (r < 0)
 			return berth_error_wrap(err, "set up the terminal");
-		r = berth_sync_send(x->sync, BERTH_SYNC_PTY, 0, name, master);
-		close(master);
-		if (r < 0)
-			return berth_error_sys(err, -r, "send the pty");
 	}
 	/* a cwd missing from the rootfs is made (as runc does), before the root turns read-only */
 	if (s->process->cwd && access(s->process->cwd, F_OK) < 0 && errno == ENOENT) {

@@ -58,16 +58,10 @@ static int exec_setup(struct exec_ctx *x, char **ret_path, struct berth_error **
 	if (setsid() < 0)
 		return berth_error_sys(err, errno, "setsid");
 	if (x->p->terminal) {
-		_cleanup_free_ char *name = NULL;
-		int master = -EBADF;
-		r = berth_console_setup(x->p->console_height, x->p->console_width, false, &master,
-					&name, err);
+		r = berth_console_setup(x->sync, x->p->console_height, x->p->console_width, false,
+					err);
 		if (r < 0)
 			return berth_error_wrap(err, "set up the terminal");
-		r = berth_sync_send(x->sync, BERTH_SYNC_PTY, 0, name, master);
-		close(master);
-		if (r < 0)
-			return berth_error_sys(err, -r, "send the pty");
 	}
 	r = berth_process_apply_rlimits(x->p, err);
 	if (r < 0)
