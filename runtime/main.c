@@ -156,7 +156,6 @@ static void usage(FILE *f)
 		   "  --log-format FORMAT   text or json (default text)\n"
 		   "  --debug               log debug lines too\n"
 		   "  --systemd-cgroup      cgroupsPath is \"slice:prefix:name\"\n"
-		   "  --rootless VALUE      accepted for runc compatibility (auto)\n"
 		   "  --version, --help\n");
 }
 
@@ -168,7 +167,6 @@ int main(int argc, char **argv)
 		{"log-format", required_argument, NULL, 'f'},
 		{"debug", no_argument, NULL, 'd'},
 		{"systemd-cgroup", no_argument, NULL, 's'},
-		{"rootless", required_argument, NULL, 'R'},
 		{"criu", required_argument, NULL, 'C'},
 		{"version", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -198,11 +196,6 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			cli.opts.systemd_cgroup = true;
-			break;
-		case 'R':
-			if (strcmp(optarg, "true") && strcmp(optarg, "false") &&
-			    strcmp(optarg, "auto"))
-				return cli_usage(&cli, "--rootless: expected true, false or auto");
 			break;
 		case 'C':
 			return cli_usage(&cli, "--criu: checkpoint/restore is not supported");
