@@ -59,6 +59,20 @@ int spec_get_object(json_t *obj, const char *path, const char *key, bool require
 		    struct berth_error **err);
 int spec_get_array(json_t *obj, const char *path, const char *key, size_t max, json_t **ret,
 		   struct berth_error **err);
+
+/* A name in a list of flag names, and its bit(s). */
+struct spec_flag_name {
+	const char *name;
+	uint64_t flag;
+};
+
+/*
+ * obj[key], optional, an array of at most max flag names from table: *ret |= their bits.
+ * An unknown name is EINVAL naming it.
+ */
+int spec_get_flag_names(json_t *obj, const char *path, const char *key, size_t max,
+			const struct spec_flag_name *table, size_t n_table, uint64_t *ret,
+			struct berth_error **err);
 /* An array of strings -> a NULL-terminated vector. */
 int spec_get_strv(json_t *obj, const char *path, const char *key, size_t max, char ***ret,
 		  struct berth_error **err);

@@ -309,10 +309,7 @@ static int parse_propagation(const char *s, unsigned long *ret)
 
 static int parse_personality(json_t *lin, struct berth_linux *l, struct berth_error **err)
 {
-	static const struct {
-		const char *name;
-		unsigned long flag;
-	} flags[] = {
+	static const struct spec_flag_name flags[] = {
 		{"ADDR_COMPAT_LAYOUT", ADDR_COMPAT_LAYOUT},
 		{"ADDR_LIMIT_3GB", ADDR_LIMIT_3GB},
 		{"ADDR_LIMIT_32BIT", ADDR_LIMIT_32BIT},
@@ -327,8 +324,7 @@ static int parse_personality(json_t *lin, struct berth_linux *l, struct berth_er
 	};
 	const char *p = "linux.personality";
 	_cleanup_free_ char *domain = NULL;
-	json_t *j, *arr, *e;
-	size_t i;
+	json_t *j;
 	int r;
 
 	r = spec_get_object(lin, "linux", "personality", false, &j, err);
@@ -344,22 +340,12 @@ static int parse_personality(json_t *lin, struct berth_linux *l, struct berth_er
 	else
 		return spec_ferr(err, p, "domain",
 				 "unknown domain '%s' (expected LINUX or LINUX32)", domain);
-	r = spec_get_array(j, p, "flags", MAX_PERSONALITY, &arr, err);
+	uint64_t bits = 0;
+	r = spec_get_flag_names(j, p, "flags", MAX_PERSONALITY, flags, ARRAY_SIZE(flags), &bits,
+				err);
 	if (r < 0)
 		return r;
-	json_array_foreach (arr, i, e) {
-		size_t k;
-
-		if (!json_is_string(e))
-			return spec_ferr(err, p, "flags", "expected an array of strings");
-		for (k = 0; k < ARRAY_SIZE(flags); k++)
-			if (strcmp(flags[k].name, json_string_value(e)) == 0)
-				break;
-		if (k == ARRAY_SIZE(flags))
-			return spec_ferr(err, p, "flags", "unknown flag '%s'",
-					 json_string_value(e));
-		l->personality |= flags[k].flag;
-	}
+	l->personality |= (unsigned long)bits;
 	l->has_personality = true;
 	return 0;
 }

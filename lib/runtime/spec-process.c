@@ -217,17 +217,14 @@ static int parse_scheduler(json_t *proc, const char *path, struct berth_process 
 		{"SCHED_DEADLINE", SCHED_DEADLINE},
 	};
 	/* sched_setattr(2)'s sched_flags; the values are ABI (linux/sched.h) */
-	static const struct {
-		const char *name;
-		uint64_t flag;
-	} flags[] = {
+	static const struct spec_flag_name flags[] = {
 		{"SCHED_FLAG_RESET_ON_FORK", 0x01},  {"SCHED_FLAG_RECLAIM", 0x02},
 		{"SCHED_FLAG_DL_OVERRUN", 0x04},     {"SCHED_FLAG_KEEP_POLICY", 0x08},
 		{"SCHED_FLAG_KEEP_PARAMS", 0x10},    {"SCHED_FLAG_UTIL_CLAMP_MIN", 0x20},
 		{"SCHED_FLAG_UTIL_CLAMP_MAX", 0x40},
 	};
 	_cleanup_free_ char *p = NULL, *policy = NULL;
-	json_t *sched, *arr, *e;
+	json_t *sched;
 	int64_t v;
 	size_t i;
 	int r;
@@ -258,22 +255,10 @@ static int parse_scheduler(json_t *proc, const char *path, struct berth_process 
 	if (r < 0)
 		return r;
 	pr->sched_priority = (int)v;
-	r = spec_get_array(sched, p, "flags", MAX_SCHED_FLAGS, &arr, err);
+	r = spec_get_flag_names(sched, p, "flags", MAX_SCHED_FLAGS, flags, ARRAY_SIZE(flags),
+				&pr->sched_flags, err);
 	if (r < 0)
 		return r;
-	json_array_foreach (arr, i, e) {
-		size_t k;
-
-		if (!json_is_string(e))
-			return spec_ferr(err, p, "flags", "expected an array of strings");
-		for (k = 0; k < ARRAY_SIZE(flags); k++)
-			if (strcmp(flags[k].name, json_string_value(e)) == 0)
-				break;
-		if (k == ARRAY_SIZE(flags))
-			return spec_ferr(err, p, "flags", "unknown flag '%s'",
-					 json_string_value(e));
-		pr->sched_flags |= flags[k].flag;
-	}
 	if ((r = spec_get_u64(sched, p, "runtime", false, &pr->sched_runtime, err)) < 0 ||
 	    (r = spec_get_u64(sched, p, "deadline", false, &pr->sched_deadline, err)) < 0 ||
 	    (r = spec_get_u64(sched, p, "period", false, &pr->sched_period, err)) < 0)

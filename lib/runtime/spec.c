@@ -181,6 +181,32 @@ int spec_get_array(json_t *obj, const char *path, const char *key, size_t max, j
 	return 1;
 }
 
+int spec_get_flag_names(json_t *obj, const char *path, const char *key, size_t max,
+			const struct spec_flag_name *table, size_t n_table, uint64_t *ret,
+			struct berth_error **err)
+{
+	json_t *arr, *e;
+	size_t i;
+	int r;
+
+	r = spec_get_array(obj, path, key, max, &arr, err);
+	if (r <= 0)
+		return r;
+	json_array_foreach (arr, i, e) {
+		size_t k;
+
+		if (!json_is_string(e))
+			return spec_ferr(err, path, key, "expected an array of strings");
+		for (k = 0; k < n_table; k++)
+			if (strcmp(table[k].name, json_string_value(e)) == 0)
+				break;
+		if (k == n_table)
+			return spec_ferr(err, path, key, "unknown flag '%s'", json_string_value(e));
+		*ret |= table[k].flag;
+	}
+	return 0;
+}
+
 int spec_get_strv(json_t *obj, const char *path, const char *key, size_t max, char ***ret,
 		  struct berth_error **err)
 {
