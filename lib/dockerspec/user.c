@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * "--user name|uid[:group|gid]" resolved in the container's own /etc/passwd and /etc/group, as
+ * moby/sys/user's GetExecUser and GetAdditionalGroups do.  The files are opened inside the
+ * container's root: an image is an attacker, and /etc/passwd -> /etc/../../../host/etc/shadow
+ * or an absolute symlink must resolve against the container's root, never the host's.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "dockerspec-internal.h"
+#include "base/banned.h"
+
+#define MAX_ID	  2147483647
+#define MAX_LINKS 40
+
+/* tests set this to exercise the walk that stands in for openat2 on kernels before 5.6 */
+bool dockerspec_force_walk;
+
+/* resolve path inside rootfd by hand: every symlink is read and re-walked from our root */
+static int walk_open(int rootfd, const char *path, int *ret_fd)
+{
+	_cleanup_free_ char *rest = strdup(path);
+	int stack[PATH_MAX / 2];
+	size_t depth = 0;
+	unsigned links = 0;
+	int r = 0;
+
+	if (!rest)
+		return -ENOMEM;
+	stack[depth++] = rootfd; /* not ours to close */
+	for (char *p = rest;;) {
+		char comp[NAME_MAX + 1];
+		struct stat sb;
+		size_t len;
+		bool last;
+		int fd;
+
+		while (*p == '/')
+			p++;
+		if (!*p) {
+			/* the path names a directory (or the root): not a file we read */
+			r = -EISDIR;
+			goto out;
+		}
+		len = strcspn(p, "/");
+		if (len > NAME_MAX) {
+			r = -ENAMETOOLONG;
+			goto out;
+		}
+		memcpy(comp, p, len);
+		comp[len] = '\0';
+		p += len;
+		while (*p == '/')
+			p++;
+		last = *p == '\0';
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			/* ".." at the root stays at the root, as RESOLVE_IN_ROOT does */
+			if (depth > 1)
+				close(stack[--depth]);
+			continue;
+		}
+		fd = openat(stack[depth - 1], comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (fstatat(fd, "", &sb, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) {
+			r = -errno;
+			close(fd);
+			goto out;
+		}
+		if (S_ISLNK(sb.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
+			char *spliced;
+
+			close(fd);
+			if (n < 0) {
+				r = -errno;
+				goto out;
+			}
+			target[n] = '\0';
+			if (++links > MAX_LINKS) {
+				r = -ELOOP;
+				goto out;
+			}
+			if (asprintf(&spliced, "%s/%s", target, p) < 0) {
+				r = -ENOMEM;
+				goto out;
+			}
+			if (strlen(spliced) >= PATH_MAX) {
+				free(spliced);
+				r = -ENAMETOOLONG;
+				goto out;
+			}
+			free(rest);
+			rest = spliced;
+			p = rest;
+			if (target[0] == '/')
+				while (depth > 1)
+					close(stack[--depth]);
+			continue;
+		}
+		if (last) {
+			close(fd);
+			if (!S_ISREG(sb.st_mode)) {
+				r = S_ISDIR(sb.st_mode) ? -EISDIR : -EINVAL;
+				goto out;
+			}
+			fd = openat(stack[depth - 1], comp,
+				    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+			if (fd < 0) {
+				r = -errno;
+				goto out;
+			}
+			*ret_fd = fd;
+			r = 0;
+			goto out;
+		}
+		if (!S_ISDIR(sb.st_mode)) {
+			close(fd);
+			r = -ENOTDIR;
+			goto out;
+		}
+		if (depth >= ARRAY_SIZE(stack)) {
+			close(fd);
+			r = -ENAMETOOLONG;
+			goto out;
+		}
+		stack[depth++] = fd;
+	}
+out:
+	while (depth > 1)
+		close(stack[--depth]);
+	return r;
+}
+
+/* kernel < 5.6 has no openat2: walk by hand from then on */
+static bool have_openat2 = true;
+
+static int open_in_root(int rootfd, const char *path, int *ret_fd)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+
+	for (int tries = 0; have_openat2 && !dockerspec_force_walk && tries < 16; tries++) {
+		long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+		if (fd >= 0) {
+			*ret_fd = (int)fd;
+			return 0;
+		}
+		if (errno == EAGAIN) /* a rename raced the lookup */
+			continue;
+		if (errno == ENOSYS || errno == E2BIG || errno == EPERM) {
+			/* EPERM: a seccomp filter of an older engine refusing openat2 */
+			have_openat2 = false;
+			break;
+		}
+		return -errno;
+	}
+	return walk_open(rootfd, path, ret_fd);
+}
+
+/* the file as text, or NULL (with *ret_len 0) when it does not exist */
+static int read_in_root(int rootfd, const char *path, char **ret, struct berth_error **err)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct stat st;
+	int r;
+
+	*ret = NULL;
+	r = open_in_root(rootfd, path, &fd);
+	if (r == -ENOENT || r == -ENOTDIR)
+		return 0;
+	if (r < 0)
+		return berth_error_set(err, -r, "open '/%s' in the container: %s", path,
+				       strerror(-r));
+	if (fstat(fd, &st) < 0)
+		return berth_error_sys(err, errno, "stat '/%s' in the container", path);
+	if (!S_ISREG(st.st_mode))
+		return berth_error_set(err, EINVAL, "'/%s' in the container is not a regular file",
+				       path);
+	return berth_read_fd(fd, DOCKERSPEC_ETC_MAX, ret, NULL, err) < 0
+		       ? berth_error_wrap(err, "read '/%s' in the container", path)
+		       : 0;
+}
+
+/* ---- the databases ----------------------------------------------------------------------- */
+
+/* Go's strconv.Atoi for ids: a whole decimal int; errors leave ret untouched */
+static bool parse_id(const char *s, int64_t *ret)
+{
+	char *end;
+	long long v;
+
+	if (!*s)
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end || errno)
+		return false;
+	*ret = v;
+	return true;
+}
+
+/* split one line into at most n fields at ':' (in place); missing fields are "" */
+static void split_fields(char *line, char **f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		f[i] = line;
+		if (line) {
+			char *c = strchr(line, ':');
+			if (c) {
+				*c = '\0';
+				line = c + 1;
+			} else {
+				line = NULL;
+			}
+		} else {
+			f[i] = (char *)"";
+		}
+	}
+}
+
+static char *trim(char *s)
+{
+	size_t n;
+	while (*s == ' ' || *s == '\t' || *s == '\r')
+		s++;
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+	return s;
+}
+
+struct pw {
+	bool found;
+	char *name;
+	int64_t uid, gid;
+	char *home;
+};
+
+static int find_passwd(char *data, bool by_uid, int64_t uid, const char *name, struct pw *ret)
+{
+	for (char *save = NULL, *line = data ? strtok_r(data, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *f[7];
+		int64_t u = 0, g = 0;
+
+		line = trim(line);
+		if (!*line)
+			continue;
+		split_fields(line, f, 7);
+		(void)parse_id(f[2], &u);
+		(void)parse_id(f[3], &g);
+		if (by_uid ? u != uid : strcmp(f[0], name) != 0)
+			continue;
+		ret->found = true;
+		ret->name = strdup(f[0]);
+		ret->home = strdup(f[5]);
+		if (!ret->name || !ret->home)
+			return -ENOMEM;
+		ret->uid = u;
+		ret->gid = g;
+		return 0;
+	}
+	return 0;
+}
+
+static int push_gid(struct berth_dockerspec_user *u, int64_t gid)
+{
+	uint32_t *n = realloc(u->additional_gids, (u->n_additional_gids + 1) * sizeof(uint32_t));
+	if (!n)
+		return -ENOMEM;
+	u->additional_gids = n;
+	n[u->n_additional_gids++] = (uint32_t)gid;
+	return 0;
+}
+
+static bool has_gid(const struct berth_dockerspec_user *u, int64_t gid, size_t from)
+{
+	for (size_t i = from; i < u->n_additional_gids; i++)
+		if (u->additional_gids[i] == gid)
+			return true;
+	return false;
+}
+
+/*
+ * Walk /etc/group: with want_name/want_gid find the first group so named (by_gid: with that
+ * gid); with member, every group listing member (its gids appended to u).
+ */
+static int scan_group(const char *data, const char *want_name, bool by_gid, int64_t want_gid,
+		      const char *member, bool *found, int64_t *found_gid,
+		      struct berth_dockerspec_user *u)
+{
+	_cleanup_free_ char *copy = NULL;
+
+	if (!data)
+		return 0;
+	copy = strdup(data);
+	if (!copy)
+		return -ENOMEM;
+	for (char *save = NULL, *line = strtok_r(copy, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *f[4];
+		int64_t g = 0;
+
+		line = trim(line);
+		if (!*line || line[0] == '#')
+			continue;
+		split_fields(line, f, 4);
+		(void)parse_id(f[2], &g);
+		if (member) {
+			for (char *s2 = NULL, *m = strtok_r(f[3], ",", &s2); m;
+			     m = strtok_r(NULL, ",", &s2))
+				if (strcmp(trim(m), member) == 0) {
+					if (push_gid(u, g) < 0)
+						return -ENOMEM;
+					break;
+				}
+			continue;
+		}
+		if (by_gid ? g == want_gid : strcmp(f[0], want_name) == 0) {
+			*found = true;
+			*found_gid = g;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+void berth_dockerspec_user_release(struct berth_dockerspec_user *u)
+{
+	if (!u)
+		return;
+	free(u->additional_gids);
+	free(u->home);
+	*u = (struct berth_dockerspec_user){0};
+}
+
+int berth_dockerspec_resolve_user(int rootfd, const char *spec, const json_t *group_add,
+				  struct berth_dockerspec_user *ret, struct berth_error **err)
+{
+	_cleanup_free_ char *passwd = NULL, *group = NULL, *user_arg = NULL, *pw_name = NULL,
+			    *pw_home = NULL;
+	struct berth_dockerspec_user u = {0};
+	const char *group_arg = NULL;
+	int64_t uid_arg = 0, gid_arg = 0;
+	bool uid_numeric, gid_numeric = false;
+	struct pw pw = {0};
+	size_t sg_from;
+	int r;
+
+	user_arg = strdup(spec ? spec : "");
+	if (!user_arg)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	{
+		char *colon = strchr(user_arg, ':');
+		if (colon) {
+			*colon = '\0';
+			group_arg = colon + 1;
+		}
+	}
+	uid_numeric = parse_id(user_arg, &uid_arg);
+	if (group_arg && *group_arg)
+		gid_numeric = parse_id(group_arg, &gid_arg);
+
+	r = read_in_root(rootfd, "etc/passwd", &passwd, err);
+	if (r < 0)
+		return r;
+	r = read_in_root(rootfd, "etc/group", &group, err);
+	if (r < 0)
+		return r;
+
+	/* defaults: root, home "/" */
+	if (!*user_arg)
+		r = find_passwd(passwd, true, 0, NULL, &pw);
+	else if (uid_numeric)
+		r = find_passwd(passwd, true, uid_arg, NULL, &pw);
+	else
+		r = find_passwd(passwd, false, 0, user_arg, &pw);
+	pw_name = pw.name;
+	pw_home = pw.home;
+	if (r < 0)
+		goto enomem;
+	if (pw.found) {
+		u.uid = (uint32_t)pw.uid;
+		u.gid = (uint32_t)pw.gid;
+		u.home = TAKE_PTR(pw_home);
+	} else if (*user_arg) {
+		if (!uid_numeric)
+			return berth_error_set(
+				err, EINVAL,
+				"unable to find user %s: no matching entries in passwd "
+				"file",
+				user_arg);
+		if (uid_arg < 0 || uid_arg > MAX_ID)
+			return berth_error_set(err, EINVAL, "uids and gids must be in range 0-%d",
+					       MAX_ID);
+		u.uid = (uint32_t)uid_arg;
+	}
+	if (!u.home && !(u.home = strdup("/")))
+		goto enomem;
+
+	/* docker puts the primary gid first in additionalGids */
+	if (push_gid(&u, 0) < 0)
+		goto enomem;
+	sg_from = 1;
+	if (group_arg && *group_arg) {
+		bool found = false;
+		int64_t g = 0;
+		if (scan_group(group, group_arg, gid_numeric, gid_arg, NULL, &found, &g, &u) < 0)
+			goto enomem;
+		if (found) {
+			u.gid = (uint32_t)g;
+		} else {
+			if (!gid_numeric) {
+				berth_dockerspec_user_release(&u);
+				return berth_error_set(
+					err, EINVAL,
+					"unable to find group %s: no matching entries in "
+					"group file",
+					group_arg);
+			}
+			if (gid_arg < 0 || gid_arg > MAX_ID) {
+				berth_dockerspec_user_release(&u);
+				return berth_error_set(
+					err, EINVAL, "uids and gids must be in range 0-%d", MAX_ID);
+			}
+			u.gid = (uint32_t)gid_arg;
+		}
+	} else if (pw.found) {
+		/* supplementary groups only in the implicit form */
+		if (scan_group(group, NULL, false, 0, pw_name, NULL, NULL, &u) < 0)
+			goto enomem;
+	}
+	u.additional_gids[0] = u.gid;
+
+	/* --group-add: names or numbers */
+	{
+		size_t i;
+		json_t *e;
+		json_array_foreach (group_add, i, e) {
+			const char *ag = json_string_value(e);
+			bool found = false;
+			int64_t g = 0;
+
+			if (!ag)
+				continue;
+			if (scan_group(group, ag, false, 0, NULL, &found, &g, &u) < 0)
+				goto enomem;
+			if (!found && parse_id(ag, &g)) {
+				bool by_gid = false;
+				if (scan_group(group, NULL, true, g, NULL, &by_gid, &g, &u) < 0)
+					goto enomem;
+				found = true;
+			}
+			if (!found) {
+				berth_dockerspec_user_release(&u);
+				return berth_error_set(
+					err, EINVAL,
+					"Unable to find group %s: no matching entries in "
+					"group file",
+					ag);
+			}
+			if (g < 0 || g > MAX_ID) {
+				berth_dockerspec_user_release(&u);
+				return berth_error_set(
+					err, EINVAL, "uids and gids must be in range 0-%d", MAX_ID);
+			}
+			if (!has_gid(&u, g, sg_from) && push_gid(&u, g) < 0)
+				goto enomem;
+		}
+	}
+	*ret = u;
+	return 0;
+enomem:
+	berth_dockerspec_user_release(&u);
+	return berth_error_set(err, ENOMEM, "out of memory");
+}
