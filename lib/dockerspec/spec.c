@@ -524,7 +524,7 @@ static int build_mounts(json_t *spec, const struct berth_dockerspec_container *c
 	return 0;
 }
 
-/* ---- lx ------------------------------------------------------------------------------- */
+/* ---- linux ---------------------------------------------------------------------------- */
 
 static json_t *rule(bool allow, char type, int64_t major, int64_t minor, const char *access)
 {
