@@ -74,9 +74,17 @@ int main(void)
 	if (berth_dockerspec_create_normalize(json_object_get(in, "body"), opt(in, "api"), &host, &d,
 					      &c, &err) < 0)
 		return fail("create", err);
-	if (!*(json_string_value(json_object_get(c.config, "Hostname")) ?: ""))
-		json_object_set_new(c.config, "Hostname",
-				    json_stringn(opt(in, "id") ?: "000000000000", 12));
+	/* what the daemon does once it has the id: the short id, or the host's name for
+	 * NetworkMode host ("hostname" in the input stands for the host's) */
+	if (!*(json_string_value(json_object_get(c.config, "Hostname")) ?: "")) {
+		const char *net = json_string_value(json_object_get(c.host_config, "NetworkMode"));
+		if (net && strcmp(net, "host") == 0)
+			json_object_set_new(c.config, "Hostname",
+					    json_string(opt(in, "hostname") ?: host.hostname));
+		else
+			json_object_set_new(c.config, "Hostname",
+					    json_stringn(opt(in, "id") ?: "000000000000", 12));
+	}
 	if (berth_dockerspec_merge_image(c.config, json_object_get(in, "image_config"), &err) < 0)
 		return fail("merge", err);
 	if (berth_dockerspec_path_args(c.config, &path, &args, &err) < 0)
