@@ -151,16 +151,33 @@ static bool have_openat2 = true;
 
 static int open_in_root(int rootfd, const char *path, int *ret_fd)
 {
+	/* O_PATH first: a device node or fifo planted at /etc/passwd is never opened for real */
 	struct open_how how = {
-		.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+		.flags = O_PATH | O_CLOEXEC,
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 
 	for (int tries = 0; have_openat2 && !dockerspec_force_walk && tries < 16; tries++) {
 		long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
 		if (fd >= 0) {
-			*ret_fd = (int)fd;
-			return 0;
+			_cleanup_close_ int pfd = (int)fd;
+			char proc[64];
+			struct stat st;
+			int rfd;
+
+			if (fstat(pfd, &st) < 0)
+				return -errno;
+			if (!S_ISREG(st.st_mode))
+				return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+			rfd = open(proc, O_RDONLY | O_CLOEXEC);
+			if (rfd >= 0) {
+				*ret_fd = rfd;
+				return 0;
+			}
+			if (errno != ENOENT)
+				return -errno;
+			break; /* no /proc here: the walk opens the file itself */
 		}
 		if (errno == EAGAIN) /* a rename raced the lookup */
 			continue;
@@ -185,6 +202,9 @@ static int read_in_root(int rootfd, const char *path, char **ret, struct berth_e
 	r = open_in_root(rootfd, path, &fd);
 	if (r == -ENOENT || r == -ENOTDIR)
 		return 0;
+	if (r == -EINVAL || r == -EISDIR)
+		return berth_error_set(err, EINVAL, "'/%s' in the container is not a regular file",
+				       path);
 	if (r < 0)
 		return berth_error_set(err, -r, "open '/%s' in the container: %s", path,
 				       strerror(-r));

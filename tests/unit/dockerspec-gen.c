@@ -71,8 +71,8 @@ int main(void)
 	d.cgroup_parent = opt(in, "cgroup_parent");
 	d.init_path = opt(in, "init_path");
 
-	if (berth_dockerspec_create_normalize(json_object_get(in, "body"), opt(in, "api"), &host, &d,
-					      &c, &err) < 0)
+	if (berth_dockerspec_create_normalize(json_object_get(in, "body"), opt(in, "api"), &host,
+					      &d, &c, &err) < 0)
 		return fail("create", err);
 	/* what the daemon does once it has the id: the short id, or the host's name for
 	 * NetworkMode host ("hostname" in the input stands for the host's) */
@@ -104,7 +104,9 @@ int main(void)
 	}
 	{
 		struct berth_dockerspec_container ct = {
-			.id = opt(in, "id") ?: "0000000000000000000000000000000000000000000000000000000000000000",
+			.id = opt(in, "id")
+				      ?: "000000000000000000000000000000000000000000000000000000000"
+					 "0000000",
 			.config = c.config,
 			.host_config = c.host_config,
 			.rootfs = opt(in, "rootfs") ?: "/",
