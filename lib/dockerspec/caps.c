@@ -91,7 +91,19 @@ int dockerspec_cap_max(void)
 	return (int)ARRAY_SIZE(cap_names) - 1;
 }
 
-char *berth_dockerspec_cap_normalize(const char *name, int host_last_cap, struct berth_error **err)
+bool berth_dockerspec_cap_available(const struct berth_dockerspec_host *host, int n)
+{
+	if (n < 0 || n > dockerspec_cap_max())
+		return false;
+	if (!host)
+		return true;
+	if (host->cap_last_cap >= 0 && n > host->cap_last_cap)
+		return false;
+	return host->cap_effective == 0 || (host->cap_effective & (1ULL << n));
+}
+
+char *berth_dockerspec_cap_normalize(const char *name, const struct berth_dockerspec_host *host,
+				     struct berth_error **err)
 {
 	_cleanup_free_ char *up = NULL;
 	char *out;
@@ -117,7 +129,7 @@ char *berth_dockerspec_cap_normalize(const char *name, int host_last_cap, struct
 		berth_error_set(err, EINVAL, "unknown capability: \"%s\"", up);
 		return NULL;
 	}
-	if (host_last_cap >= 0 && n > host_last_cap) {
+	if (!berth_dockerspec_cap_available(host, n)) {
 		berth_error_set(err, EINVAL,
 				"capability not supported by your kernel or not available in the "
 				"current environment: \"%s\"",

@@ -429,8 +429,8 @@ static int check_caps(json_t *hc, const char *field, const struct berth_dockersp
 	json_t *e;
 
 	json_array_foreach (arr, i, e) {
-		_cleanup_free_ char *n = berth_dockerspec_cap_normalize(json_string_value(e),
-									host->cap_last_cap, err);
+		_cleanup_free_ char *n =
+			berth_dockerspec_cap_normalize(json_string_value(e), host, err);
 		if (!n)
 			return berth_error_wrap(err, "invalid %s", field);
 	}

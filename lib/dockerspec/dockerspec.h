@@ -64,6 +64,9 @@ struct berth_dockerspec_host {
 	bool unprivileged_port_start; /* /proc/sys/net/ipv4/ip_unprivileged_port_start exists */
 	unsigned kernel_major, kernel_minor; /* for seccomp minKernel */
 	int cap_last_cap;		     /* highest capability number the kernel knows */
+	/* the daemon's own effective set (bit n = capability n), as docker takes "all
+	 * capabilities" from its own process; 0: every capability up to cap_last_cap */
+	uint64_t cap_effective;
 	char *arch;		 /* docker's (Go's) name of the native arch: "amd64", "arm64" ... */
 	char *hostname;		 /* the host's, for NetworkMode host */
 	char **thermal_throttle; /* /sys/devices/system/cpu/cpuN/thermal_throttle that exist */
@@ -132,10 +135,14 @@ int berth_dockerspec_create_normalize(const json_t *body, const char *api_versio
 /*
  * Capability names as docker accepts them ("net_admin", "CAP_NET_ADMIN", "Net_Admin", "ALL")
  * -> "CAP_NET_ADMIN" / "ALL".  Returns a new string, or NULL with -EINVAL in *err: 'unknown
- * capability: "CAP_X"', or 'capability not supported by your kernel ...' when its number is
- * above host_last_cap (-1: not checked).
+ * capability: "CAP_X"', or 'capability not supported by your kernel or not available in the
+ * current environment: "CAP_X"' when host (may be NULL: not checked) lacks it.
  */
-char *berth_dockerspec_cap_normalize(const char *name, int host_last_cap, struct berth_error **err);
+char *berth_dockerspec_cap_normalize(const char *name, const struct berth_dockerspec_host *host,
+				     struct berth_error **err);
+
+/* Is capability n available on host (cap_last_cap and cap_effective)? */
+bool berth_dockerspec_cap_available(const struct berth_dockerspec_host *host, int n);
 
 /* ---- 2. the image's config --------------------------------------------------------------- */
 

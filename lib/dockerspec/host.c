@@ -124,6 +124,16 @@ int berth_dockerspec_host_probe(struct berth_dockerspec_host *ret, struct berth_
 					 ? (int)n
 					 : dockerspec_cap_max();
 	}
+	{
+		_cleanup_free_ char *status = NULL;
+		size_t len;
+		if (berth_read_file_at(AT_FDCWD, "/proc/self/status", 1 << 16, &status, &len,
+				       NULL) == 0) {
+			const char *c = strstr(status, "\nCapEff:");
+			if (c)
+				h.cap_effective = strtoull(c + 8, NULL, 16);
+		}
+	}
 	for (int i = 0; i < h.ncpu && i < 4096; i++) {
 		char path[96];
 		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/thermal_throttle", i);

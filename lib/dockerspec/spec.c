@@ -158,34 +158,35 @@ static int caps_of(const json_t *hc, const struct berth_dockerspec_host *h, char
 		   struct berth_error **err)
 {
 	_cleanup_strv_ char **caps = NULL, **add = NULL, **drop = NULL;
-	int last = h->cap_last_cap >= 0 ? h->cap_last_cap : dockerspec_cap_max();
+	int last = dockerspec_cap_max();
 	size_t i;
 	json_t *e;
 
-	if (last > dockerspec_cap_max())
-		last = dockerspec_cap_max();
+	/* "all capabilities" are the daemon's own, as docker's GetAllCapabilities */
 	if (dockerspec_bool(hc, "Privileged")) {
 		for (int n = 0; n <= last; n++)
-			if (berth_strv_push(&caps, dockerspec_cap_name(n)) < 0)
+			if (berth_dockerspec_cap_available(h, n) &&
+			    berth_strv_push(&caps, dockerspec_cap_name(n)) < 0)
 				return oom(err);
 		*ret = TAKE_PTR(caps);
 		return 0;
 	}
 	json_array_foreach (json_object_get(hc, "CapAdd"), i, e) {
 		_cleanup_free_ char *c =
-			berth_dockerspec_cap_normalize(json_string_value(e), last, err);
+			berth_dockerspec_cap_normalize(json_string_value(e), h, err);
 		if (!c || berth_strv_push(&add, c) < 0)
 			return c ? oom(err) : berth_error_wrap(err, "invalid CapAdd");
 	}
 	json_array_foreach (json_object_get(hc, "CapDrop"), i, e) {
 		_cleanup_free_ char *c =
-			berth_dockerspec_cap_normalize(json_string_value(e), last, err);
+			berth_dockerspec_cap_normalize(json_string_value(e), h, err);
 		if (!c || berth_strv_push(&drop, c) < 0)
 			return c ? oom(err) : berth_error_wrap(err, "invalid CapDrop");
 	}
 	if (berth_strv_contains(add, "ALL")) {
 		for (int n = 0; n <= last; n++)
-			if (!berth_strv_contains(drop, dockerspec_cap_name(n)) &&
+			if (berth_dockerspec_cap_available(h, n) &&
+			    !berth_strv_contains(drop, dockerspec_cap_name(n)) &&
 			    berth_strv_push(&caps, dockerspec_cap_name(n)) < 0)
 				return oom(err);
 	} else if (berth_strv_contains(drop, "ALL")) {

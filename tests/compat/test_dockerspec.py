@@ -98,6 +98,23 @@ MASKED_NEWER = {"/proc/interrupts", "/sys/devices/virtual/powercap"}
 CAPS_NEWER = {"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"}
 
 
+def unavailable_caps():
+    """Capabilities outside this process's effective set: docker 28 (and berth) leave them
+    out of "all capabilities", 20.10 did not (and then runc failed to set them)."""
+    names = ["CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID",
+             "SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST",
+             "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO",
+             "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
+             "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE",
+             "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM",
+             "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE"]
+    eff = 0
+    for line in open("/proc/self/status"):
+        if line.startswith("CapEff:"):
+            eff = int(line.split()[1], 16)
+    return {"CAP_" + n for i, n in enumerate(names) if not eff & (1 << i)}
+
+
 def image_config():
     return {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
             "Cmd": ["sh"]}
@@ -149,7 +166,7 @@ def normalise(spec, privileged):
                  "additionalGids": sorted(p["user"].get("additionalGids") or [])},
         # 20.10 gave a non-root user only the bounding set; 28 gives all three, which execve
         # empties for a non-root user without file capabilities: the same process either way
-        "caps": {k: sorted(set(v) - CAPS_NEWER)
+        "caps": {k: sorted(set(v) - CAPS_NEWER - unavailable_caps())
                  for k, v in (p.get("capabilities") or {}).items()
                  if v and (p["user"]["uid"] == 0 or k == "bounding")},
         "rlimits": sorted((r["type"], r["soft"], r["hard"]) for r in p.get("rlimits") or []),
