@@ -11,6 +11,8 @@ PKGS=(
 	# test images, system and compat tests
 	busybox-static python3-pytest python3-pexpect jq iproute2 uidmap
 	podman runc crun containerd
+	# dockerd, for lib/dockerspec's conformance test against docker (tests/compat)
+	docker.io
 	# benchmark
 	time hyperfine
 )
