@@ -25,6 +25,7 @@ struct berth_http_client {
 	struct conn c; /* fd and read buffer (the server's connection type, no server) */
 	int timeout_ms;
 	bool in_request, chunked_req, head_req;
+	bool send_failed; /* the server may have answered early (413) and closed */
 	int64_t req_left;
 
 	char *head_buf;
@@ -120,8 +121,10 @@ static int client_send(struct berth_http_client *c, const void *data, size_t len
 	if (c->c.fd < 0)
 		return berth_error_set(err, ENOTCONN, "not connected");
 	r = send_all(c->c.fd, data, len);
-	if (r < 0)
+	if (r < 0) {
+		c->send_failed = true;
 		return berth_error_sys(err, -r, "send request");
+	}
 	return 0;
 }
 
@@ -149,6 +152,7 @@ int berth_http_client_begin(struct berth_http_client *c, const char *method, con
 	if (c->have_response && !c->head.keep_alive)
 		return berth_error_set(err, ENOTCONN, "the server closed the connection");
 	response_reset(c);
+	c->send_failed = false;
 
 	r |= obuf_printf(&b, "%s %s HTTP/1.1\r\n", method, target);
 	for (size_t i = 0; headers && headers[i]; i++) {
@@ -259,11 +263,12 @@ int berth_http_client_finish(struct berth_http_client *c, struct berth_error **e
 	if (!c->in_request)
 		return berth_error_set(err, EINVAL, "no request being sent");
 	c->in_request = false;
-	if (c->chunked_req) {
-		r = client_send(c, "0\r\n\r\n", 5, err);
-		if (r < 0)
-			return r;
-	} else if (c->req_left > 0) {
+	/* After a failed send the answer may still be there to read: the server can refuse a
+	 * body (413) before it has all of it, and close. */
+	if (!c->send_failed && c->chunked_req) {
+		r = client_send(c, "0\r\n\r\n", 5, NULL);
+		(void)r;
+	} else if (!c->send_failed && c->req_left > 0) {
 		return berth_error_set(err, EINVAL, "body shorter than its Content-Length");
 	}
 	return read_head(c, err);

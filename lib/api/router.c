@@ -166,7 +166,7 @@ static bool match(struct berth_http_request *req, char **pat, char **segs)
 			return false;
 		size_t before = req->n_params;
 		/* the value is the segments joined with '/' */
-		size_t len = 0;
+		size_t len = 1;
 		for (size_t i = 0; i < take; i++)
 			len += strlen(segs[i]) + 1;
 		_cleanup_free_ char *v = malloc(len);
