@@ -282,7 +282,8 @@ int berth_http_client_request(struct berth_http_client *c, const char *method, c
 
 	if (r == 0 && len)
 		r = berth_http_client_write(c, body, len, err);
-	if (r == 0)
+	/* a body the server refused half-way (413 and close) still has an answer to read */
+	if (r == 0 || (c->in_request && c->send_failed))
 		r = berth_http_client_finish(c, err);
 	return r;
 }

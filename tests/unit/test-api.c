@@ -690,6 +690,8 @@ static void test_server(void)
 	big[0] = '[';
 	big[sizeof(big) - 1] = ']';
 	r = berth_http_client_request(c, "POST", "/json", ct, big, sizeof(big), &e);
+	if (r < 0)
+		printf("# request: %s\n", e->msg);
 	body = body_of(c);
 	ok(berth_http_client_status(c) == 413 && body && strstr(body, "too large"),
 	   "declared body over the cap: 413");
