@@ -671,6 +671,10 @@ static int build_head(struct berth_http_request *req, struct obuf *b, int status
 	char date[64];
 	int r = 0;
 
+	/* an unread body too large to drain: the connection cannot carry another request */
+	if (!req->body_done &&
+	    (req->head.chunked || (uint64_t)req->head.content_length - req->body_read > DRAIN_MAX))
+		req->close_after = true;
 	http_date(date, sizeof(date));
 	r |= obuf_printf(b, "HTTP/1.1 %d %s\r\n", status, berth_http_status_text(status));
 	for (size_t i = 0; s->default_headers && s->default_headers[i]; i++) {
@@ -1108,10 +1112,34 @@ static void serve_one(struct conn *c, size_t head_len)
 	request_release(&req);
 }
 
+/*
+ * Closing while the client may still be sending (an error answered before its body was read):
+ * a close() with unread input resets the connection, and the client may lose our answer.  Say
+ * we are done writing, then read and drop what still comes for a short while (Go's
+ * closeWriteAndWait does the same).
+ */
+static void conn_close_gracefully(struct conn *c)
+{
+	int64_t deadline = now_ms() + 500;
+	size_t total = 0;
+	char scratch[16384];
+
+	if (c->fd < 0)
+		return;
+	shutdown(c->fd, SHUT_WR);
+	while (total < 4 * 1024 * 1024 && wait_readable(c->fd, deadline) > 0) {
+		ssize_t n = read(c->fd, scratch, sizeof(scratch));
+		if (n <= 0)
+			break;
+		total += (size_t)n;
+	}
+}
+
 static void *conn_main(void *arg)
 {
 	struct conn *c = arg;
 	struct berth_http_server *s = c->server;
+	bool graceful = false;
 
 	while (!c->done && !atomic_load(&s->stopping)) {
 		int status = 0;
@@ -1122,10 +1150,14 @@ static void *conn_main(void *arg)
 		if (head_len < 0) {
 			slog(s, BERTH_HTTP_LOG_DEBUG, "bad request: %s", msg);
 			conn_send_error(c, status, msg);
+			graceful = true;
 			break;
 		}
 		serve_one(c, (size_t)head_len);
+		graceful = c->done;
 	}
+	if (graceful && !atomic_load(&s->stopping))
+		conn_close_gracefully(c);
 
 	pthread_mutex_lock(&s->lock);
 	conn_untrack_locked(c);

@@ -1,4 +1,6 @@
 """pytest set-up for berth's system tests: the fixtures and hooks live in berth.py (shared with
-tests/compat); importing them here is what makes pytest use them."""
+tests/compat) and daemon.py (a private berthd); importing them here is what makes pytest use
+them."""
 
 from berth import *  # noqa: F401,F403  (fixtures and hooks are found by name)
+from daemon import berthd, make_berthd  # noqa: F401
