@@ -1,6 +1,6 @@
 # A thin layer over meson; every target works on a fresh Debian 12 machine as root.
 #   make            configure build/ (once) and compile
-#   make install    install into /usr/local (berth-runtime lands in /usr/local/bin)
+#   make install    install into /usr/local (berth-runtime and berthd in /usr/local/bin, systemd units)
 #   make deps       apt-get what the build and the tests need (fast when present)
 #   make demo       deps + build + install, then run a busybox container that says hello
 #   make check      deps + build + install, then every test (tests/run-all)
@@ -15,7 +15,7 @@ CLANG_FORMAT ?= clang-format
 
 # Every C file we own: git's list when there is one (skips build dirs and untracked junk).
 C_SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || \
-	find lib runtime tests fuzz -name '*.[ch]' 2>/dev/null)
+	find lib runtime daemon tests fuzz -name '*.[ch]' 2>/dev/null)
 
 .PHONY: all build install deps demo check test format format-check bench clean
 

@@ -9,7 +9,7 @@ PKGS=(
 	meson ninja-build pkg-config gcc clang clang-format libclang-rt-14-dev
 	libjansson-dev libseccomp-dev libcap-dev libsystemd-dev
 	# test images, system and compat tests
-	busybox-static python3-pytest python3-pexpect jq iproute2 uidmap
+	busybox-static python3-pytest python3-pexpect python3-docker systemd jq iproute2 uidmap
 	podman runc crun containerd
 	# dockerd, for lib/dockerspec's conformance test against docker (tests/compat)
 	docker.io
