@@ -179,15 +179,15 @@ static int want_strings(const char *key, json_t *v, char ***ret, struct berth_er
 	_cleanup_strv_ char **out = calloc(1, sizeof(char *));
 
 	if (!json_is_array(v))
-		return berth_error_set(err, EINVAL,
-				       "invalid value for \"%s\": must be an array of strings", key);
+		return berth_error_set(
+			err, EINVAL, "invalid value for \"%s\": must be an array of strings", key);
 	if (!out)
 		return berth_error_set(err, ENOMEM, "out of memory");
-	json_array_foreach(v, i, s) {
+	json_array_foreach (v, i, s) {
 		if (!json_is_string(s))
-			return berth_error_set(err, EINVAL,
-					       "invalid value for \"%s\": must be an array of strings",
-					       key);
+			return berth_error_set(
+				err, EINVAL,
+				"invalid value for \"%s\": must be an array of strings", key);
 		if (berth_strv_push(&out, json_string_value(s)) < 0)
 			return berth_error_set(err, ENOMEM, "out of memory");
 	}
@@ -224,18 +224,20 @@ static bool valid_ip(const char *s)
 /* docker's log-opts for json-file: max-size, max-file, labels, env, env-regex, compress, tag */
 static int check_log_opts(const char *driver, json_t *opts, struct berth_error **err)
 {
-	static const char *const json_file[] = {"max-size", "max-file", "labels", "labels-regex",
-						"env",	    "env-regex", "compress", "tag", NULL};
+	static const char *const json_file[] = {"max-size",	"max-file", "labels",
+						"labels-regex", "env",	    "env-regex",
+						"compress",	"tag",	    NULL};
 	const char *k;
 	json_t *v;
 
 	if (!json_is_object(opts))
-		return berth_error_set(err, EINVAL,
-				       "invalid value for \"log-opts\": must be an object of strings");
-	json_object_foreach(opts, k, v) {
+		return berth_error_set(
+			err, EINVAL,
+			"invalid value for \"log-opts\": must be an object of strings");
+	json_object_foreach (opts, k, v) {
 		if (!json_is_string(v))
-			return berth_error_set(err, EINVAL,
-					       "invalid value for log-opt '%s': must be a string", k);
+			return berth_error_set(
+				err, EINVAL, "invalid value for log-opt '%s': must be a string", k);
 		const char *s = json_string_value(v);
 		if (berth_streq(driver, "none"))
 			return berth_error_set(err, EINVAL,
@@ -267,7 +269,7 @@ static int check_ulimits(json_t *v, struct berth_error **err)
 	if (!json_is_object(v))
 		return berth_error_set(err, EINVAL,
 				       "invalid value for \"default-ulimits\": must be an object");
-	json_object_foreach(v, name, u) {
+	json_object_foreach (v, name, u) {
 		json_t *hard = json_object_get(u, "Hard"), *soft = json_object_get(u, "Soft");
 		if (!json_is_object(u) || !json_is_integer(hard) || !json_is_integer(soft))
 			return berth_error_set(err, EINVAL,
@@ -275,17 +277,18 @@ static int check_ulimits(json_t *v, struct berth_error **err)
 					       "{\"Name\": ..., \"Hard\": N, \"Soft\": N}",
 					       name);
 		static const char *const names[] = {
-			"core",	  "cpu",     "data",	"fsize",  "locks", "memlock", "msgqueue",
-			"nice",	  "nofile",  "nproc",	"rss",	  "rtprio", "rttime", "sigpending",
-			"stack",  "as",	     NULL};
+			"core",	    "cpu",	  "data",   "fsize", "locks", "memlock",
+			"msgqueue", "nice",	  "nofile", "nproc", "rss",   "rtprio",
+			"rttime",   "sigpending", "stack",  "as",    NULL};
 		if (!berth_strv_contains((char *const *)names, name))
 			return berth_error_set(err, EINVAL, "invalid ulimit type: %s", name);
 		if (json_integer_value(soft) > json_integer_value(hard))
-			return berth_error_set(err, EINVAL,
-					       "ulimit soft limit must be less than or equal to hard "
-					       "limit: %lld > %lld",
-					       (long long)json_integer_value(soft),
-					       (long long)json_integer_value(hard));
+			return berth_error_set(
+				err, EINVAL,
+				"ulimit soft limit must be less than or equal to hard "
+				"limit: %lld > %lld",
+				(long long)json_integer_value(soft),
+				(long long)json_integer_value(hard));
 	}
 	return 0;
 }
@@ -296,9 +299,10 @@ static int check_pools(json_t *v, struct berth_error **err)
 	json_t *p;
 
 	if (!json_is_array(v))
-		return berth_error_set(err, EINVAL,
-				       "invalid value for \"default-address-pools\": must be an array");
-	json_array_foreach(v, i, p) {
+		return berth_error_set(
+			err, EINVAL,
+			"invalid value for \"default-address-pools\": must be an array");
+	json_array_foreach (v, i, p) {
 		json_t *base = json_object_get(p, "base"), *size = json_object_get(p, "size");
 		if (!json_is_string(base) || !valid_cidr(json_string_value(base), false) ||
 		    !json_is_integer(size) || json_integer_value(size) < 1 ||
@@ -346,14 +350,15 @@ static char *file_value(json_t *v)
 	if (json_is_array(v)) {
 		size_t i, len = 3;
 		json_t *e;
-		json_array_foreach(v, i, e) len += (json_is_string(e) ? strlen(json_string_value(e)) : 4) + 1;
+		json_array_foreach (v, i, e)
+			len += (json_is_string(e) ? strlen(json_string_value(e)) : 4) + 1;
 		char *s = malloc(len);
 		if (!s)
 			return NULL;
 		size_t off = (size_t)snprintf(s, len, "[");
-		json_array_foreach(v, i, e) off += (size_t)snprintf(
-			s + off, len - off, "%s%s", i ? " " : "",
-			json_is_string(e) ? json_string_value(e) : "?");
+		json_array_foreach (v, i, e)
+			off += (size_t)snprintf(s + off, len - off, "%s%s", i ? " " : "",
+						json_is_string(e) ? json_string_value(e) : "?");
 		snprintf(s + off, len - off, "]");
 		return s;
 	}
@@ -363,10 +368,23 @@ static char *file_value(json_t *v)
 int daemon_config_load_file(struct daemon_config *c, struct berth_error **err)
 {
 	static const char *const known[] = {
-		"data-root",	    "exec-root",	     "hosts",	  "log-level", "debug",
-		"pidfile",	    "log-driver",	     "log-opts",  "default-ulimits",
-		"live-restore",	    "default-address-pools", "bip",	  "dns",
-		"insecure-registries", "registry-mirrors",   "storage-driver", NULL,
+		"data-root",
+		"exec-root",
+		"hosts",
+		"log-level",
+		"debug",
+		"pidfile",
+		"log-driver",
+		"log-opts",
+		"default-ulimits",
+		"live-restore",
+		"default-address-pools",
+		"bip",
+		"dns",
+		"insecure-registries",
+		"registry-mirrors",
+		"storage-driver",
+		NULL,
 	};
 	_cleanup_json_ json_t *j = NULL;
 	_cleanup_free_ char *unknown = NULL, *conflicts = NULL;
@@ -386,12 +404,13 @@ int daemon_config_load_file(struct daemon_config *c, struct berth_error **err)
 		return berth_error_wrap(err, "unable to configure the daemon with file %s",
 					c->config_file);
 	if (!json_is_object(j))
-		return berth_error_set(err, EINVAL,
-				       "unable to configure the daemon with file %s: not a JSON object",
-				       c->config_file);
+		return berth_error_set(
+			err, EINVAL,
+			"unable to configure the daemon with file %s: not a JSON object",
+			c->config_file);
 
 	/* unknown keys first, all of them, as dockerd lists them */
-	json_object_foreach(j, key, v) {
+	json_object_foreach (j, key, v) {
 		if (berth_strv_contains((char *const *)known, key))
 			continue;
 		char *n = NULL;
@@ -407,14 +426,15 @@ int daemon_config_load_file(struct daemon_config *c, struct berth_error **err)
 				       unknown);
 
 	/* then flag/file conflicts */
-	json_object_foreach(j, key, v) {
+	json_object_foreach (j, key, v) {
 		if (!berth_strv_contains(c->from_flags, key))
 			continue;
 		/* -D and "log-level" are different directives for dockerd too */
 		_cleanup_free_ char *fv = flag_value(c, key), *xv = file_value(v);
 		char *n = NULL;
-		if (asprintf(&n, "%s%s%s: (from flag: %s, from file: %s)", conflicts ? conflicts : "",
-			     conflicts ? ", " : "", key, fv ? fv : "", xv ? xv : "") < 0)
+		if (asprintf(&n, "%s%s%s: (from flag: %s, from file: %s)",
+			     conflicts ? conflicts : "", conflicts ? ", " : "", key, fv ? fv : "",
+			     xv ? xv : "") < 0)
 			return berth_error_set(err, ENOMEM, "out of memory");
 		free(conflicts);
 		conflicts = n;
@@ -438,7 +458,7 @@ int daemon_config_load_file(struct daemon_config *c, struct berth_error **err)
 					       "(berth has json-file and none)",
 					       log_driver);
 	}
-	json_object_foreach(j, key, v) {
+	json_object_foreach (j, key, v) {
 		if (berth_streq(key, "data-root") || berth_streq(key, "exec-root") ||
 		    berth_streq(key, "pidfile")) {
 			if ((r = want_string(key, v, err)) < 0)
@@ -469,12 +489,14 @@ int daemon_config_load_file(struct daemon_config *c, struct berth_error **err)
 				return r;
 			for (size_t i = 0; list[i]; i++) {
 				const char *s = list[i];
-				if (berth_streq(key, "hosts") && !berth_str_has_prefix(s, "unix://") &&
+				if (berth_streq(key, "hosts") &&
+				    !berth_str_has_prefix(s, "unix://") &&
 				    !berth_str_has_prefix(s, "fd://"))
-					return berth_error_set(err, EINVAL,
-							       "invalid host '%s': berthd listens on "
-							       "unix:// and fd:// only",
-							       s);
+					return berth_error_set(
+						err, EINVAL,
+						"invalid host '%s': berthd listens on "
+						"unix:// and fd:// only",
+						s);
 				if (berth_streq(key, "dns") && !valid_ip(s))
 					return berth_error_set(err, EINVAL,
 							       "%s is not an ip address", s);
@@ -508,23 +530,25 @@ int daemon_config_load_file(struct daemon_config *c, struct berth_error **err)
 			if ((r = want_string(key, v, err)) < 0)
 				return r;
 			if (!valid_cidr(json_string_value(v), true))
-				return berth_error_set(err, EINVAL,
-						       "invalid bip '%s': want an IPv4 address with "
-						       "a prefix length",
-						       json_string_value(v));
+				return berth_error_set(
+					err, EINVAL,
+					"invalid bip '%s': want an IPv4 address with "
+					"a prefix length",
+					json_string_value(v));
 		} else if (berth_streq(key, "storage-driver")) {
 			if ((r = want_string(key, v, err)) < 0)
 				return r;
 			if (!berth_streq(json_string_value(v), "overlay2"))
-				return berth_error_set(err, EINVAL,
-						       "storage driver '%s' is not supported: berth "
-						       "has overlay2",
-						       json_string_value(v));
+				return berth_error_set(
+					err, EINVAL,
+					"storage driver '%s' is not supported: berth "
+					"has overlay2",
+					json_string_value(v));
 		}
 	}
 
 	/* apply */
-	json_object_foreach(j, key, v) {
+	json_object_foreach (j, key, v) {
 		r = 0;
 		if (berth_streq(key, "data-root"))
 			r = set_str(&c->data_root, json_string_value(v));

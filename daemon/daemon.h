@@ -39,19 +39,19 @@ void daemon_log(int level, const char *fmt, ...) BERTH_PRINTF(2, 3);
 /* ---- configuration (config.c) ----------------------------------------------------------- */
 
 struct daemon_config {
-	char **hosts;	  /* unix://PATH, fd://, fd://N */
-	char *data_root;  /* /var/lib/berth */
-	char *exec_root;  /* /run/berth */
-	char *pidfile;	  /* exec_root/berthd.pid */
-	int log_level;	  /* enum daemon_log_level */
+	char **hosts;	 /* unix://PATH, fd://, fd://N */
+	char *data_root; /* /var/lib/berth */
+	char *exec_root; /* /run/berth */
+	char *pidfile;	 /* exec_root/berthd.pid */
+	int log_level;	 /* enum daemon_log_level */
 	char *config_file;
 	bool config_file_given; /* --config-file on the command line: it must exist */
 
 	/* daemon.json keys berth serves (docker's names); see docs/daemon.md */
-	char *log_driver;	      /* json-file | none */
-	json_t *log_opts;	      /* object of strings */
-	json_t *default_ulimits;      /* {"nofile": {"Name":..,"Hard":..,"Soft":..}} */
-	bool live_restore;	      /* default true */
+	char *log_driver;	       /* json-file | none */
+	json_t *log_opts;	       /* object of strings */
+	json_t *default_ulimits;       /* {"nofile": {"Name":..,"Hard":..,"Soft":..}} */
+	bool live_restore;	       /* default true */
 	json_t *default_address_pools; /* [{"base": CIDR, "size": N}] */
 	char *bip;
 	char **dns;
@@ -92,7 +92,7 @@ struct daemon_event {
 
 struct daemon_events {
 	struct daemon_event ring[DAEMON_EVENTS_RING];
-	uint64_t next_seq; /* seq of the next event; ring[(seq - 1) % N] holds seq */
+	uint64_t next_seq;   /* seq of the next event; ring[(seq - 1) % N] holds seq */
 	pthread_cond_t cond; /* with d->lock: broadcast on every event and at shutdown */
 	unsigned listeners;  /* /events followers now (Info.NEventsListener) */
 };
@@ -106,7 +106,7 @@ struct daemon_counts {
 };
 
 struct berthd {
-	pthread_mutex_t lock; /* d->lock */
+	pthread_mutex_t lock;	     /* d->lock */
 	struct daemon_config config; /* reloadable fields change under d->lock */
 	char *id;		     /* engine id (data_root/engine-id) */
 	int cgroup_version;	     /* 1 or 2, from statfs("/sys/fs/cgroup") */
@@ -129,8 +129,8 @@ void daemon_state_release(struct berthd *d);
  * d->lock (inside a state change); the other takes it.  Never fails the caller: an event that
  * cannot be allocated is dropped with a log line.
  */
-void daemon_event_emit(struct berthd *d, const char *type, const char *action,
-		       const char *actor_id, const struct berth_key_value *attrs, size_t n_attrs);
+void daemon_event_emit(struct berthd *d, const char *type, const char *action, const char *actor_id,
+		       const struct berth_key_value *attrs, size_t n_attrs);
 void daemon_event_emit_locked(struct berthd *d, const char *type, const char *action,
 			      const char *actor_id, const struct berth_key_value *attrs,
 			      size_t n_attrs);

@@ -14,8 +14,8 @@ void daemon_events_release(struct daemon_events *e);
 
 /* Put one event in the ring (the caller holds the lock that guards e) and wake followers. */
 void daemon_events_record(struct daemon_events *e, const char *type, const char *action,
-			  const char *actor_id, const struct berth_key_value *attrs,
-			  size_t n_attrs, int64_t time_ns);
+			  const char *actor_id, const struct berth_key_value *attrs, size_t n_attrs,
+			  int64_t time_ns);
 
 /* GET /events */
 int daemon_routes_events(struct berthd *d, struct berth_error **err);

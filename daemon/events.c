@@ -64,8 +64,8 @@ void daemon_events_release(struct daemon_events *e)
 }
 
 void daemon_events_record(struct daemon_events *e, const char *type, const char *action,
-			  const char *actor_id, const struct berth_key_value *attrs,
-			  size_t n_attrs, int64_t time_ns)
+			  const char *actor_id, const struct berth_key_value *attrs, size_t n_attrs,
+			  int64_t time_ns)
 {
 	struct daemon_event ev = {0};
 	bool ok;
@@ -103,8 +103,8 @@ void daemon_event_emit_locked(struct berthd *d, const char *type, const char *ac
 	log_debug("event: %s %s %s", type, action, actor_id ? actor_id : "");
 }
 
-void daemon_event_emit(struct berthd *d, const char *type, const char *action,
-		       const char *actor_id, const struct berth_key_value *attrs, size_t n_attrs)
+void daemon_event_emit(struct berthd *d, const char *type, const char *action, const char *actor_id,
+		       const struct berth_key_value *attrs, size_t n_attrs)
 {
 	pthread_mutex_lock(&d->lock);
 	daemon_event_emit_locked(d, type, action, actor_id, attrs, n_attrs);
@@ -163,7 +163,7 @@ bool daemon_event_matches(const struct daemon_event *ev, const struct berth_filt
 {
 	static const char *const fuzzy_actions[] = {"health_status", "exec_create", "exec_start",
 						    NULL};
-	static const char *const named[] = {"daemon", "container", "plugin", "volume", "network",
+	static const char *const named[] = {"daemon",  "container", "plugin", "volume", "network",
 					    "service", "node",	    "secret", "config", NULL};
 	bool fuzzy = false;
 
@@ -254,7 +254,8 @@ static void events_handler(struct berth_http_request *req, void *userdata)
 	struct berthd *d = userdata;
 	_cleanup_filters_ struct berth_filters *f = NULL;
 	_cleanup_error_ struct berth_error *e = NULL;
-	const char *since_s = berth_http_query(req, "since"), *until_s = berth_http_query(req, "until");
+	const char *since_s = berth_http_query(req, "since"),
+		   *until_s = berth_http_query(req, "until");
 	int64_t now = daemon_now_ns(), since = 0, until = 0;
 	uint64_t last = 0;
 	bool replay;

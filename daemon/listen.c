@@ -50,12 +50,13 @@ static int listen_unix(const char *path, struct berth_error **err)
 
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
-			return berth_error_set(err, EEXIST, "'%s' exists and is not a socket", path);
+			return berth_error_set(err, EEXIST, "'%s' exists and is not a socket",
+					       path);
 		/* a socket someone still answers on is another daemon's */
 		_cleanup_close_ int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-			return berth_error_set(err, EADDRINUSE,
-					       "'%s' is in use by another process", path);
+			return berth_error_set(err, EADDRINUSE, "'%s' is in use by another process",
+					       path);
 		unlink(path);
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -126,10 +127,11 @@ int daemon_listen(char *const *hosts, struct daemon_listener **ret, size_t *ret_
 			continue;
 		}
 		if (!berth_str_has_prefix(h, "fd://")) {
-			r = berth_error_set(err, EINVAL,
-					    "invalid host '%s': berthd listens on unix://PATH, fd:// "
-					    "and fd://N",
-					    h);
+			r = berth_error_set(
+				err, EINVAL,
+				"invalid host '%s': berthd listens on unix://PATH, fd:// "
+				"and fd://N",
+				h);
 			goto fail;
 		}
 		if (n_fds < 0) {
@@ -167,9 +169,9 @@ int daemon_listen(char *const *hosts, struct daemon_listener **ret, size_t *ret_
 			if (used[fd - SD_LISTEN_FDS_START])
 				continue;
 			if (sd_is_socket(fd, AF_UNIX, SOCK_STREAM, 1) <= 0) {
-				r = berth_error_set(err, EINVAL,
-						    "%s: fd %d is not a listening unix stream socket",
-						    h, fd);
+				r = berth_error_set(
+					err, EINVAL,
+					"%s: fd %d is not a listening unix stream socket", h, fd);
 				goto fail;
 			}
 			used[fd - SD_LISTEN_FDS_START] = true;

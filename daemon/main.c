@@ -138,7 +138,8 @@ static void reload(struct berthd *d)
 	free(attrs[4].value);
 	free(attrs[5].value);
 
-	log_info("reloaded the configuration: log level %s", daemon_log_level_name(fresh.log_level));
+	log_info("reloaded the configuration: log level %s",
+		 daemon_log_level_name(fresh.log_level));
 	daemon_config_release(&fresh);
 	sd_notify(0, "READY=1");
 }
@@ -207,6 +208,8 @@ int main(int argc, char **argv)
 	saved_argc = argc;
 	saved_argv = argv;
 	signal(SIGPIPE, SIG_IGN);
+	/* jansson seeds its hash function on first use; do it before there are threads */
+	json_object_seed(0);
 	/* Signals are taken by sigwaitinfo() in the main thread: block them before any thread. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);

@@ -43,8 +43,8 @@ static const char *go_arch(const char *machine)
 {
 	static const struct {
 		const char *uname, *go;
-	} map[] = {{"x86_64", "amd64"}, {"aarch64", "arm64"}, {"i686", "386"},
-		   {"armv7l", "arm"},	 {"ppc64le", "ppc64le"}, {"s390x", "s390x"},
+	} map[] = {{"x86_64", "amd64"},	  {"aarch64", "arm64"},	  {"i686", "386"},
+		   {"armv7l", "arm"},	  {"ppc64le", "ppc64le"}, {"s390x", "s390x"},
 		   {"riscv64", "riscv64"}};
 
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
@@ -162,8 +162,7 @@ static void cgroup_features(int version, struct cg_features *f)
 	f->cfs_quota = path_exists("/sys/fs/cgroup/cpu/cpu.cfs_quota_us");
 	f->shares = path_exists("/sys/fs/cgroup/cpu/cpu.shares");
 	f->cpuset = path_exists("/sys/fs/cgroup/cpuset/cpuset.cpus");
-	f->pids = path_exists("/sys/fs/cgroup/pids/pids.max") ||
-		  path_exists("/sys/fs/cgroup/pids");
+	f->pids = path_exists("/sys/fs/cgroup/pids/pids.max") || path_exists("/sys/fs/cgroup/pids");
 }
 
 static const char *fs_name(const char *path)
@@ -219,15 +218,15 @@ static void version(struct berth_http_request *req, void *userdata)
 	const char *arch = go_arch(u.machine);
 	j = json_pack("{s:{s:s},s:[{s:s,s:s,s:{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}}],"
 		      "s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
-		      "Platform", "Name", "Berth Engine", "Components", "Name", "Engine",
-		      "Version", BERTH_VERSION, "Details", "ApiVersion",
-		      BERTH_API_VERSION_MAX_STRING, "Arch", arch, "BuildTime", BERTH_BUILD_TIME,
-		      "Experimental", "false", "GitCommit", BERTH_GIT_COMMIT, "GoVersion", "n/a (C)",
-		      "KernelVersion", u.release, "MinAPIVersion", BERTH_API_VERSION_MIN_STRING, "Os",
-		      "linux", "Version", BERTH_VERSION, "ApiVersion", BERTH_API_VERSION_MAX_STRING,
-		      "MinAPIVersion", BERTH_API_VERSION_MIN_STRING, "GitCommit", BERTH_GIT_COMMIT,
-		      "GoVersion", "n/a (C)", "Os", "linux", "Arch", arch, "KernelVersion",
-		      u.release, "BuildTime", BERTH_BUILD_TIME);
+		      "Platform", "Name", "Berth Engine", "Components", "Name", "Engine", "Version",
+		      BERTH_VERSION, "Details", "ApiVersion", BERTH_API_VERSION_MAX_STRING, "Arch",
+		      arch, "BuildTime", BERTH_BUILD_TIME, "Experimental", "false", "GitCommit",
+		      BERTH_GIT_COMMIT, "GoVersion", "n/a (C)", "KernelVersion", u.release,
+		      "MinAPIVersion", BERTH_API_VERSION_MIN_STRING, "Os", "linux", "Version",
+		      BERTH_VERSION, "ApiVersion", BERTH_API_VERSION_MAX_STRING, "MinAPIVersion",
+		      BERTH_API_VERSION_MIN_STRING, "GitCommit", BERTH_GIT_COMMIT, "GoVersion",
+		      "n/a (C)", "Os", "linux", "Arch", arch, "KernelVersion", u.release,
+		      "BuildTime", BERTH_BUILD_TIME);
 	if (!j) {
 		berth_http_respond_error(req, 500, "out of memory");
 		return;
@@ -254,8 +253,8 @@ static json_t *registry_config(const struct daemon_config *c)
 					      0, "Official", 0));
 	}
 	json_object_set_new(index, "docker.io",
-			    json_pack("{s:s,s:O,s:b,s:b}", "Name", "docker.io", "Mirrors",
-				      mirrors, "Secure", 1, "Official", 1));
+			    json_pack("{s:s,s:O,s:b,s:b}", "Name", "docker.io", "Mirrors", mirrors,
+				      "Secure", 1, "Official", 1));
 	return json_pack("{s:o,s:o,s:o}", "InsecureRegistryCIDRs", cidrs, "IndexConfigs", index,
 			 "Mirrors", mirrors);
 }
@@ -302,15 +301,15 @@ static void info(struct berth_http_request *req, void *userdata)
 	_cleanup_free_ char *log_driver = strdup(d->config.log_driver);
 	pthread_mutex_unlock(&d->lock);
 
-	json_t *driver_status = json_pack("[[s,s]]", "Backing Filesystem",
-					  fs_name(d->config.data_root));
+	json_t *driver_status =
+		json_pack("[[s,s]]", "Backing Filesystem", fs_name(d->config.data_root));
 	json_t *runtimes = json_pack("{s:{s:s}}", "berth", "path", "berth-runtime");
 	json_t *security = json_pack("[s]", "name=seccomp,profile=builtin");
 	if (d->cgroup_version == 2)
 		json_array_append_new(security, json_string("name=cgroupns"));
 	/* what berth has of each kind today; each feature adds itself when it lands */
-	json_t *plugins = json_pack("{s:[],s:[],s:n,s:[]}", "Volume", "Network", "Authorization",
-				    "Log");
+	json_t *plugins =
+		json_pack("{s:[],s:[],s:n,s:[]}", "Volume", "Network", "Authorization", "Log");
 	json_t *swarm = json_pack("{s:s,s:s,s:s,s:b,s:s,s:n}", "NodeID", "", "NodeAddr", "",
 				  "LocalNodeState", "inactive", "ControlAvailable", 0, "Error", "",
 				  "RemoteManagers");

@@ -23,8 +23,8 @@ static int decode(const uint8_t *data, size_t size, size_t step, size_t max, uin
 		size_t avail = size - pos < step ? size - pos : step, used = 0;
 		while (used < avail) {
 			size_t consumed, off, dlen;
-			r = http_chunked_feed(&c, (const char *)data + pos + used, avail - used, max,
-					      &consumed, &off, &dlen);
+			r = http_chunked_feed(&c, (const char *)data + pos + used, avail - used,
+					      max, &consumed, &off, &dlen);
 			if (r < 0)
 				return r;
 			memcpy(out + *out_len, data + pos + used + off, dlen);

@@ -43,7 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			size_t left = size - end;
 			while (left) {
 				size_t consumed, off, dlen;
-				int r = http_chunked_feed(&c, in, left, 4096, &consumed, &off, &dlen);
+				int r = http_chunked_feed(&c, in, left, 4096, &consumed, &off,
+							  &dlen);
 				if (r != 0 || consumed == 0)
 					break;
 				in += consumed;

@@ -64,8 +64,7 @@ enum berth_http_log_level {
 };
 
 /* The library never prints: what the server has to say goes here (any thread). */
-typedef void (*berth_http_log_fn)(enum berth_http_log_level level, const char *msg,
-				  void *userdata);
+typedef void (*berth_http_log_fn)(enum berth_http_log_level level, const char *msg, void *userdata);
 
 struct berth_http_server_config {
 	berth_http_handler_fn handler; /* required */
@@ -74,8 +73,8 @@ struct berth_http_server_config {
 	size_t max_connections;	       /* 0: BERTH_HTTP_DEFAULT_CONNS */
 	int header_timeout_ms;	       /* first byte of a request head to its end; 0: 30 s */
 	int idle_timeout_ms;	       /* keep-alive wait for the next request; 0: 120 s */
-	int body_timeout_ms;	       /* longest silence while a handler reads the body; 0: 300 s */
-	size_t thread_stack_size;      /* 0: 1 MiB */
+	int body_timeout_ms;	  /* longest silence while a handler reads the body; 0: 300 s */
+	size_t thread_stack_size; /* 0: 1 MiB */
 	/* "Name: value" lines sent with every response (Server, Api-Version, ...); copied. */
 	char *const *default_headers;
 };
@@ -434,8 +433,8 @@ const char *berth_http_client_header(const struct berth_http_client *c, const ch
 ssize_t berth_http_client_read(struct berth_http_client *c, void *buf, size_t len,
 			       struct berth_error **err);
 /* The whole body, at most max bytes (-EFBIG past it); NUL-terminated, caller frees. */
-int berth_http_client_read_all(struct berth_http_client *c, size_t max, char **ret,
-			       size_t *ret_len, struct berth_error **err);
+int berth_http_client_read_all(struct berth_http_client *c, size_t max, char **ret, size_t *ret_len,
+			       struct berth_error **err);
 
 /*
  * After a 101, or a 200 with a raw/multiplexed stream content type: the connection is now a

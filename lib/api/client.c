@@ -212,7 +212,8 @@ static int read_head(struct berth_http_client *c, struct berth_error **err)
 {
 	for (;;) {
 		size_t scan = 0, end;
-		while (!(end = http_head_end(c->c.buf + c->c.start, c->c.end - c->c.start, &scan))) {
+		while (!(
+			end = http_head_end(c->c.buf + c->c.start, c->c.end - c->c.start, &scan))) {
 			if (c->c.end - c->c.start >= BERTH_HTTP_MAX_HEAD)
 				return berth_error_set(err, EBADMSG, "response header too large");
 			int r = conn_fill(&c->c, deadline_of(c));
@@ -239,8 +240,7 @@ static int read_head(struct berth_http_client *c, struct berth_error **err)
 	}
 	c->have_response = true;
 	c->body_done = false;
-	if (c->head_req || c->head.status < 200 || c->head.status == 204 ||
-	    c->head.status == 304) {
+	if (c->head_req || c->head.status < 200 || c->head.status == 204 || c->head.status == 304) {
 		c->body = BODY_NONE;
 		c->body_done = true;
 	} else if (c->head.chunked) {
@@ -357,8 +357,8 @@ ssize_t berth_http_client_read(struct berth_http_client *c, void *buf, size_t le
 	}
 }
 
-int berth_http_client_read_all(struct berth_http_client *c, size_t max, char **ret,
-			       size_t *ret_len, struct berth_error **err)
+int berth_http_client_read_all(struct berth_http_client *c, size_t max, char **ret, size_t *ret_len,
+			       struct berth_error **err)
 {
 	struct obuf b = {0};
 
@@ -402,11 +402,11 @@ int berth_http_client_hijack(struct berth_http_client *c, int *ret_fd, char **re
 
 	if (!c->have_response)
 		return berth_error_set(err, EINVAL, "no response");
-	if (c->head.status != 101 &&
-	    !(c->head.status == 200 && ct &&
-	      (berth_str_has_prefix(ct, BERTH_MEDIA_RAW_STREAM) ||
-	       berth_str_has_prefix(ct, BERTH_MEDIA_MULTIPLEXED_STREAM))))
-		return berth_error_set(err, EPROTO, "the server did not hand over the connection (%d)",
+	if (c->head.status != 101 && !(c->head.status == 200 && ct &&
+				       (berth_str_has_prefix(ct, BERTH_MEDIA_RAW_STREAM) ||
+					berth_str_has_prefix(ct, BERTH_MEDIA_MULTIPLEXED_STREAM))))
+		return berth_error_set(err, EPROTO,
+				       "the server did not hand over the connection (%d)",
 				       c->head.status);
 	plen = cn->end - cn->start;
 	if (plen) {

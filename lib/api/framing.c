@@ -126,6 +126,6 @@ int berth_http_stream_progress_error(struct berth_http_request *req, const char 
 	va_end(ap);
 	if (!msg)
 		return -ENOMEM;
-	return stream_json_crlf(req, json_pack("{s:{s:s},s:s}", "errorDetail", "message", msg,
-					       "error", msg));
+	return stream_json_crlf(
+		req, json_pack("{s:{s:s},s:s}", "errorDetail", "message", msg, "error", msg));
 }

@@ -33,8 +33,8 @@ struct http_head {
 	/* from the headers */
 	int64_t content_length; /* -1 when absent */
 	bool chunked;
-	bool keep_alive;    /* by version and Connection */
-	bool upgrade_tcp;   /* Connection: Upgrade + Upgrade: tcp */
+	bool keep_alive;  /* by version and Connection */
+	bool upgrade_tcp; /* Connection: Upgrade + Upgrade: tcp */
 	bool expect_continue;
 };
 

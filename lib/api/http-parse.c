@@ -280,8 +280,8 @@ int http_parse_head(char *buf, size_t len, bool request, struct http_head *h, in
 		p++;
 	line = next_line(&p, end, &llen, &bare_cr);
 	if (!line || !llen)
-		return fail(err, ret_status, 400, request ? "malformed request line"
-							   : "malformed status line");
+		return fail(err, ret_status, 400,
+			    request ? "malformed request line" : "malformed status line");
 	if (llen > BERTH_HTTP_MAX_LINE)
 		return fail(err, ret_status, request ? 414 : 400, "request line too long");
 	if (bare_cr)

@@ -78,12 +78,12 @@ int berth_http_query_int64(const struct berth_http_request *req, const char *nam
 	}
 	r = berth_parse_int64(v, min, max, &n);
 	if (r == -ERANGE)
-		return berth_error_set(err, EINVAL,
-				       "invalid value for '%s': \"%s\" is out of range [%lld, %lld]",
-				       name, v, (long long)min, (long long)max);
+		return berth_error_set(
+			err, EINVAL, "invalid value for '%s': \"%s\" is out of range [%lld, %lld]",
+			name, v, (long long)min, (long long)max);
 	if (r < 0)
-		return berth_error_set(err, EINVAL, "invalid value for '%s': \"%s\" is not an integer",
-				       name, v);
+		return berth_error_set(err, EINVAL,
+				       "invalid value for '%s': \"%s\" is not an integer", name, v);
 	*ret = n;
 	return 0;
 }
@@ -161,7 +161,7 @@ static int filters_from(json_t *j, int form, struct berth_filters **ret)
 
 	if (!f)
 		return -ENOMEM;
-	json_object_foreach(j, key, val) {
+	json_object_foreach (j, key, val) {
 		int r = filters_add_key(f, key);
 		if (r < 0)
 			goto fail;
@@ -172,7 +172,7 @@ static int filters_from(json_t *j, int form, struct berth_filters **ret)
 			json_t *b;
 			if (!json_is_object(val))
 				goto bad;
-			json_object_foreach(val, v, b) {
+			json_object_foreach (val, v, b) {
 				if (!json_is_boolean(b))
 					goto bad;
 				if (filters_add_value(f, v, json_is_true(b)) < 0)
@@ -183,7 +183,7 @@ static int filters_from(json_t *j, int form, struct berth_filters **ret)
 			json_t *s;
 			if (!json_is_array(val))
 				goto bad;
-			json_array_foreach(val, idx, s) {
+			json_array_foreach (val, idx, s) {
 				if (!json_is_string(s))
 					goto bad;
 				if (filters_add_value(f, json_string_value(s), true) < 0)
@@ -376,8 +376,8 @@ static int parse_go_duration(const char *s, int64_t *ret_ns)
 		const char *unit;
 		double ns;
 	} units[] = {
-		{"ns", 1},	   {"us", 1e3},	 {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3},
-		{"ms", 1e6},	   {"s", 1e9},	 {"m", 60e9},	     {"h", 3600e9},
+		{"ns", 1},   {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3},
+		{"ms", 1e6}, {"s", 1e9},  {"m", 60e9},	      {"h", 3600e9},
 	};
 	bool neg = false;
 	double total = 0;

@@ -103,8 +103,8 @@ int berth_api_router_add(struct berth_api_router *r, const char *method, const c
 	for (size_t i = 0; segs[i]; i++) {
 		if (!segs[i][0] || (strchr(segs[i], '{') && !is_param(segs[i], &greedy))) {
 			berth_strv_free(segs);
-			return berth_error_set(err, EINVAL, "route '%s': bad segment '%s'",
-					       pattern, segs[i]);
+			return berth_error_set(err, EINVAL, "route '%s': bad segment '%s'", pattern,
+					       segs[i]);
 		}
 	}
 	nr = realloc(r->routes, (r->n + 1) * sizeof(*nr));
@@ -195,8 +195,9 @@ int berth_api_version_compare(const char *a, const char *b)
 	while (*a || *b) {
 		long x = 0, y = 0;
 		const char *ea = strchr(a, '.'), *eb = strchr(b, '.');
-		size_t la = ea ? (size_t)(ea - a) : strlen(a), lb = eb ? (size_t)(eb - b) : strlen(b);
-		bool okx = la > 0 && la < 10, oky = lb > 0 && lb < 10;
+		size_t la = ea ? (size_t)(ea - a) : strlen(a),
+		       lb = eb ? (size_t)(eb - b) : strlen(b);
+		bool okx = la > 0 && la<10, oky = lb> 0 && lb < 10;
 
 		for (size_t i = 0; okx && i < la; i++)
 			if (!isdigit((unsigned char)a[i]))
@@ -244,7 +245,8 @@ void berth_api_router_serve(struct berth_http_request *req, void *userdata)
 	struct route *found = NULL;
 
 	/* "/v" [0-9.]+ "/" ... */
-	if (path[0] == '/' && path[1] == 'v' && (isdigit((unsigned char)path[2]) || path[2] == '.')) {
+	if (path[0] == '/' && path[1] == 'v' &&
+	    (isdigit((unsigned char)path[2]) || path[2] == '.')) {
 		const char *e = path + 2;
 		while (isdigit((unsigned char)*e) || *e == '.')
 			e++;
@@ -278,7 +280,8 @@ void berth_api_router_serve(struct berth_http_request *req, void *userdata)
 			/* dockerd answers clients older than 1.24 in plain text, which they print */
 			_cleanup_free_ char *msg = NULL;
 			if (asprintf(&msg,
-				     "client version %s is too old. Minimum supported API version is "
+				     "client version %s is too old. Minimum supported API version "
+				     "is "
 				     "%s, please upgrade your client to a newer version\n",
 				     version, BERTH_API_VERSION_MIN_STRING) < 0)
 				msg = NULL;
@@ -289,14 +292,16 @@ void berth_api_router_serve(struct berth_http_request *req, void *userdata)
 		}
 		if (berth_api_version_compare(version, BERTH_API_VERSION_MAX_STRING) > 0) {
 			berth_http_respond_error(
-				req, 400, "client version %s is too new. Maximum supported API version is %s",
+				req, 400,
+				"client version %s is too new. Maximum supported API version is %s",
 				version, BERTH_API_VERSION_MAX_STRING);
 			return;
 		}
 		req->api_version = encode_version(version);
 		snprintf(req->api_version_str, sizeof(req->api_version_str), "%s", version);
 		/* "1.044" or "1.40.5": keep the string short and canonical for handlers */
-		if (strlen(version) >= sizeof(req->api_version_str) || strchr(strchr(version, '.') ? strchr(version, '.') + 1 : version, '.'))
+		if (strlen(version) >= sizeof(req->api_version_str) ||
+		    strchr(strchr(version, '.') ? strchr(version, '.') + 1 : version, '.'))
 			snprintf(req->api_version_str, sizeof(req->api_version_str), "%u.%u",
 				 req->api_version >> 16, req->api_version & 0xffff);
 	}

@@ -30,10 +30,10 @@
 #include "server-internal.h"
 #include "base/banned.h"
 
-#define READ_CHUNK	  8192
-#define STREAM_BUF	  (16 * 1024)
-#define DRAIN_MAX	  (256 * 1024) /* unread body bytes we read to keep a connection (Go) */
-#define DRAIN_TIMEOUT_MS  1000
+#define READ_CHUNK	 8192
+#define STREAM_BUF	 (16 * 1024)
+#define DRAIN_MAX	 (256 * 1024) /* unread body bytes we read to keep a connection (Go) */
+#define DRAIN_TIMEOUT_MS 1000
 
 struct berth_http_server {
 	berth_http_handler_fn handler;
@@ -58,10 +58,9 @@ struct berth_http_server {
 
 /* ---- small helpers ----------------------------------------------------------------------- */
 
-static void slog(struct berth_http_server *s, enum berth_http_log_level level, const char *fmt,
-		 ...) BERTH_PRINTF(3, 4);
-static void slog(struct berth_http_server *s, enum berth_http_log_level level, const char *fmt,
-		 ...)
+static void slog(struct berth_http_server *s, enum berth_http_log_level level, const char *fmt, ...)
+	BERTH_PRINTF(3, 4);
+static void slog(struct berth_http_server *s, enum berth_http_log_level level, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg = NULL;
@@ -281,8 +280,8 @@ static void conn_send_error(struct conn *c, int status, const char *msg)
 	if (obuf_printf(&b,
 			"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nDate: %s\r\n"
 			"Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n",
-			status, berth_http_status_text(status), date,
-			(body ? strlen(body) : 0) + 1, body ? body : "") == 0)
+			status, berth_http_status_text(status), date, (body ? strlen(body) : 0) + 1,
+			body ? body : "") == 0)
 		send_all(c->fd, b.p, b.len);
 	free(b.p);
 }
@@ -431,7 +430,8 @@ int berth_http_set_header(struct berth_http_request *req, const char *name, cons
 
 int64_t berth_http_body_length(const struct berth_http_request *req)
 {
-	return req->head.chunked ? -1 : (req->head.content_length < 0 ? 0 : req->head.content_length);
+	return req->head.chunked ? -1
+				 : (req->head.content_length < 0 ? 0 : req->head.content_length);
 }
 
 void berth_http_set_body_limit(struct berth_http_request *req, uint64_t max)
@@ -485,7 +485,8 @@ ssize_t berth_http_read_body(struct berth_http_request *req, void *buf, size_t l
 		return body_fail(req, -EPIPE, err);
 
 	if (!req->head.chunked) {
-		uint64_t total = req->head.content_length < 0 ? 0 : (uint64_t)req->head.content_length;
+		uint64_t total =
+			req->head.content_length < 0 ? 0 : (uint64_t)req->head.content_length;
 		uint64_t left = total - req->body_read;
 		if (left == 0) {
 			req->body_done = true;
@@ -584,7 +585,8 @@ int berth_http_read_json(struct berth_http_request *req, size_t max, json_t **re
 						 ct);
 		else
 			berth_http_respond_error(
-				req, 400, "unsupported Content-Type header (%s): must be 'application/json'",
+				req, 400,
+				"unsupported Content-Type header (%s): must be 'application/json'",
 				ct);
 		return -EINVAL;
 	}
@@ -611,9 +613,8 @@ int berth_http_read_json(struct berth_http_request *req, size_t max, json_t **re
 		}
 		ssize_t n = berth_http_read_body(req, data + len, cap - len, &e);
 		if (n == -EFBIG) {
-			berth_http_respond_error(req, 413,
-						 "request body too large: the limit is %zu bytes",
-						 max);
+			berth_http_respond_error(
+				req, 413, "request body too large: the limit is %zu bytes", max);
 			return -EFBIG;
 		}
 		if (n < 0) {
@@ -632,8 +633,8 @@ int berth_http_read_json(struct berth_http_request *req, size_t max, json_t **re
 	json_t *j = json_loadb(data, len, JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &je);
 	if (!j) {
 		if ((size_t)je.position >= len)
-			berth_http_respond_error(req, 400,
-						 "invalid JSON: got EOF while reading request body");
+			berth_http_respond_error(
+				req, 400, "invalid JSON: got EOF while reading request body");
 		else
 			berth_http_respond_error(req, 400, "invalid JSON: %s at line %d column %d",
 						 je.text, je.line, je.column);
@@ -1186,8 +1187,8 @@ int berth_http_server_new(const struct berth_http_server_config *config,
 	s->handler = config->handler;
 	s->userdata = config->userdata;
 	s->log = config->log;
-	s->max_connections = config->max_connections ? config->max_connections
-						     : BERTH_HTTP_DEFAULT_CONNS;
+	s->max_connections =
+		config->max_connections ? config->max_connections : BERTH_HTTP_DEFAULT_CONNS;
 	s->header_timeout_ms = config->header_timeout_ms > 0 ? config->header_timeout_ms : 30000;
 	s->idle_timeout_ms = config->idle_timeout_ms > 0 ? config->idle_timeout_ms : 120000;
 	s->body_timeout_ms = config->body_timeout_ms > 0 ? config->body_timeout_ms : 300000;

@@ -40,7 +40,8 @@ static void test_head_end(void)
 	is(http_head_end(a, strlen(a), &scan), strlen(a) - 4, "head ends before the body");
 	scan = 0;
 	const char *b = "\r\n\r\nGET / HTTP/1.1\n\n";
-	is(http_head_end(b, strlen(b), &scan), strlen(b), "leading empty lines are skipped, bare LF");
+	is(http_head_end(b, strlen(b), &scan), strlen(b),
+	   "leading empty lines are skipped, bare LF");
 	scan = 0;
 	const char *c = "GET / HTTP/1.1\r\nHost: x\r\n\r";
 	is(http_head_end(c, strlen(c), &scan), 0, "incomplete head: 0");
@@ -57,7 +58,8 @@ static void test_parse_request(void)
 	struct http_head h;
 	int st;
 
-	is(parse("GET /v1.44/containers/json?all=1 HTTP/1.1\r\nHost: docker\r\nUser-Agent: x\r\n\r\n",
+	is(parse("GET /v1.44/containers/json?all=1 HTTP/1.1\r\nHost: docker\r\nUser-Agent: "
+		 "x\r\n\r\n",
 		 &h, &st),
 	   0, "a plain request parses");
 	is_str(h.method, "GET", "method");
@@ -75,16 +77,18 @@ static void test_parse_request(void)
 	is(parse("POST /x HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n", &h, &st), 0,
 	   "upgrade");
 	ok(h.upgrade_tcp, "Connection: Upgrade + Upgrade: tcp is seen");
-	is(parse("POST /x HTTP/1.1\r\nUpgrade: tcp\r\n\r\n", &h, &st), 0, "upgrade without connection");
+	is(parse("POST /x HTTP/1.1\r\nUpgrade: tcp\r\n\r\n", &h, &st), 0,
+	   "upgrade without connection");
 	ok(!h.upgrade_tcp, "Upgrade without Connection: Upgrade is not an upgrade");
-	is(parse("POST /x HTTP/1.1\r\nContent-Length: 12\r\nContent-Length: 12\r\n\r\n", &h, &st), 0,
-	   "the same Content-Length twice is fine");
+	is(parse("POST /x HTTP/1.1\r\nContent-Length: 12\r\nContent-Length: 12\r\n\r\n", &h, &st),
+	   0, "the same Content-Length twice is fine");
 	is(h.content_length, 12, "content length");
-	is(parse("POST /x HTTP/1.1\r\nTransfer-Encoding: Chunked\r\nExpect: 100-continue\r\n\r\n", &h,
-		 &st),
+	is(parse("POST /x HTTP/1.1\r\nTransfer-Encoding: Chunked\r\nExpect: 100-continue\r\n\r\n",
+		 &h, &st),
 	   0, "chunked");
 	ok(h.chunked && h.expect_continue, "chunked and expect");
-	is(parse("GET / HTTP/1.1\r\nX-Empty:\r\nX-Pad:   v  \t\r\n\r\n", &h, &st), 0, "OWS trimmed");
+	is(parse("GET / HTTP/1.1\r\nX-Empty:\r\nX-Pad:   v  \t\r\n\r\n", &h, &st), 0,
+	   "OWS trimmed");
 	is_str(http_head_get(&h, "X-Pad"), "v", "value without surrounding white space");
 	is_str(http_head_get(&h, "X-Empty"), "", "empty value");
 
@@ -112,7 +116,8 @@ static void test_parse_request(void)
 		{"POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400,
 		 "length and chunked"},
 		{"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "gzip coding"},
-		{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+		{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
+		 "chunked\r\n\r\n",
 		 501, "chunked twice"},
 		{"POST / HTTP/1.1\r\nExpect: something\r\n\r\n", 417, "unknown expectation"},
 	};
@@ -171,8 +176,8 @@ static char *dechunk(const char *in, size_t step, size_t max_data, int *ret)
 		size_t avail = len - pos < step ? len - pos : step, used = 0;
 		while (used < avail) {
 			size_t consumed, off, dlen;
-			r = http_chunked_feed(&c, in + pos + used, avail - used, max_data, &consumed,
-					      &off, &dlen);
+			r = http_chunked_feed(&c, in + pos + used, avail - used, max_data,
+					      &consumed, &off, &dlen);
 			if (r < 0) {
 				*ret = r;
 				return NULL;
@@ -202,7 +207,8 @@ static void test_chunked(void)
 	for (size_t step = 1; step <= strlen(good); step++) {
 		char *out = dechunk(good, step, 3, &r);
 		if (!out || strcmp(out, "hello, world") != 0 || r != 1) {
-			ok(false, "chunked with %zu-byte reads: '%s' r=%d", step, out ? out : "", r);
+			ok(false, "chunked with %zu-byte reads: '%s' r=%d", step, out ? out : "",
+			   r);
 			return;
 		}
 	}
@@ -213,7 +219,8 @@ static void test_chunked(void)
 	is(r, 0, "not complete yet");
 	ok(!dechunk("x\r\n\r\n", 100, 100, &r) && r == -EBADMSG, "bad hex refused");
 	ok(!dechunk("\r\n", 100, 100, &r) && r == -EBADMSG, "empty size refused");
-	ok(!dechunk("1000000000000000\r\n", 100, 100, &r) && r == -EBADMSG, "16 hex digits refused");
+	ok(!dechunk("1000000000000000\r\n", 100, 100, &r) && r == -EBADMSG,
+	   "16 hex digits refused");
 	ok(!dechunk("3\r\nabcX\r\n", 100, 100, &r) && r == -EBADMSG, "data longer than its size");
 	ok(!dechunk("3\rX", 100, 100, &r) && r == -EBADMSG, "CR without LF after the size");
 	static char longext[8000];
@@ -252,8 +259,9 @@ static void test_query(void)
 		   !berth_api_parse_bool("False") && !berth_api_parse_bool(" no ") &&
 		   !berth_api_parse_bool("NONE"),
 	   "Docker's false values");
-	ok(berth_api_parse_bool("1") && berth_api_parse_bool("true") && berth_api_parse_bool("True") &&
-		   berth_api_parse_bool("yes") && berth_api_parse_bool("anything"),
+	ok(berth_api_parse_bool("1") && berth_api_parse_bool("true") &&
+		   berth_api_parse_bool("True") && berth_api_parse_bool("yes") &&
+		   berth_api_parse_bool("anything"),
 	   "anything else is true");
 
 	ok(berth_api_version_compare("1.9", "1.24") < 0, "1.9 < 1.24");
@@ -269,8 +277,8 @@ static void test_filters(void)
 	struct berth_error *e = NULL;
 	bool b;
 
-	is(berth_filters_parse("{\"type\":{\"container\":true},\"label\":{\"a=1\":true,\"b\":true}}",
-			       &f, &e),
+	is(berth_filters_parse(
+		   "{\"type\":{\"container\":true},\"label\":{\"a=1\":true,\"b\":true}}", &f, &e),
 	   0, "map form parses");
 	is(berth_filters_count(f), 2, "two keys");
 	ok(berth_filters_exact_match(f, "type", "container") &&
@@ -285,7 +293,8 @@ static void test_filters(void)
 	const char *accepted[] = {"type", "label", NULL};
 	is(berth_filters_validate(f, accepted, &e), 0, "validate: known keys");
 	const char *few[] = {"type", NULL};
-	ok(berth_filters_validate(f, few, &e) == -EINVAL && strcmp(e->msg, "invalid filter 'label'") == 0,
+	ok(berth_filters_validate(f, few, &e) == -EINVAL &&
+		   strcmp(e->msg, "invalid filter 'label'") == 0,
 	   "validate names the unknown key: %s", e ? e->msg : "");
 	berth_error_free(e);
 	e = NULL;
@@ -293,7 +302,8 @@ static void test_filters(void)
 
 	is(berth_filters_parse("{\"name\":[\"web\",\"db\"],\"dangling\":[\"true\"]}", &f, &e), 0,
 	   "legacy list form parses");
-	ok(berth_filters_exact_match(f, "name", "db") && berth_filters_fuzzy_match(f, "name", "web-1") &&
+	ok(berth_filters_exact_match(f, "name", "db") &&
+		   berth_filters_fuzzy_match(f, "name", "web-1") &&
 		   !berth_filters_fuzzy_match(f, "name", "cache"),
 	   "exact and prefix matches");
 	is(berth_filters_bool(f, "dangling", false, &b, &e), 0, "bool filter");
@@ -307,8 +317,10 @@ static void test_filters(void)
 	e = NULL;
 	berth_filters_free(f);
 
-	const char *bad[] = {"{", "[1]", "{\"a\":1}", "{\"a\":{\"b\":\"x\"}}",
-			     "{\"a\":[1]}", "{\"a\":{\"x\":true},\"b\":[\"y\"]}", "\"str\""};
+	const char *bad[] = {"{",	    "[1]",
+			     "{\"a\":1}",   "{\"a\":{\"b\":\"x\"}}",
+			     "{\"a\":[1]}", "{\"a\":{\"x\":true},\"b\":[\"y\"]}",
+			     "\"str\""};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		f = NULL;
 		ok(berth_filters_parse(bad[i], &f, &e) == -EINVAL && e &&
@@ -613,7 +625,8 @@ static void test_server(void)
 	body = body_of(c);
 	ok(body && strstr(body, "\"version\":\"1.44\""), "unversioned: 1.44");
 	free(body);
-	r = berth_http_client_request(c, "GET", "/images/reg:5000/ns/img:tag/json", NULL, NULL, 0, &e);
+	r = berth_http_client_request(c, "GET", "/images/reg:5000/ns/img:tag/json", NULL, NULL, 0,
+				      &e);
 	body = body_of(c);
 	ok(r == 0 && body && strstr(body, "\"name\":\"reg:5000/ns/img:tag\""),
 	   "a greedy parameter takes slashes: %s", body ? body : "");
@@ -669,12 +682,14 @@ static void test_server(void)
 	free(body);
 	r = berth_http_client_request(c, "POST", "/json", ct, "{x}", 3, &e);
 	body = body_of(c);
-	ok(berth_http_client_status(c) == 400 && body && strstr(body, "\"message\":\"invalid JSON: "),
+	ok(berth_http_client_status(c) == 400 && body &&
+		   strstr(body, "\"message\":\"invalid JSON: "),
 	   "bad JSON: 400 %s", body ? body : "");
 	free(body);
 	r = berth_http_client_request(c, "POST", "/json", ct, "{} {}", 5, &e);
 	body = body_of(c);
-	ok(berth_http_client_status(c) == 400 && body && strstr(body, "unexpected content after JSON"),
+	ok(berth_http_client_status(c) == 400 && body &&
+		   strstr(body, "unexpected content after JSON"),
 	   "two values: 400");
 	free(body);
 	const char *ct_text[] = {"Content-Type: text/plain", NULL};
@@ -740,7 +755,8 @@ static void test_server(void)
 	r = berth_http_client_request(c, "GET", "/stream", NULL, NULL, 0, &e);
 	ok(r == 0 && berth_http_client_header(c, "Transfer-Encoding"), "a stream is chunked");
 	body = body_of(c);
-	ok(body && memcmp(body, "{\"n\":0}\n{\"n\":1}\n{\"n\":2}\n\x01\0\0\0\0\0\0\x03out", 35) == 0,
+	ok(body && memcmp(body, "{\"n\":0}\n{\"n\":1}\n{\"n\":2}\n\x01\0\0\0\0\0\0\x03out", 35) ==
+			   0,
 	   "stream content: lines and a stdout frame");
 	free(body);
 	r = berth_http_client_request(c, "GET", "/echo/after-stream", NULL, NULL, 0, &e);
@@ -801,7 +817,8 @@ static void test_server(void)
 
 	/* raw bad input */
 	const char *rep = raw("GARBAGE\r\n\r\n", 11, 2000);
-	ok(strncmp(rep, "HTTP/1.1 400 ", 13) == 0 && strstr(rep, "{\"message\":\"malformed request line\"}"),
+	ok(strncmp(rep, "HTTP/1.1 400 ", 13) == 0 &&
+		   strstr(rep, "{\"message\":\"malformed request line\"}"),
 	   "malformed request line: 400 with a message");
 	static char huge[80 * 1024];
 	memcpy(huge, "GET / HTTP/1.1\r\n", 16);
@@ -812,7 +829,8 @@ static void test_server(void)
 	memset(huge, 'a', 9000);
 	memcpy(huge, "GET /", 5);
 	rep = raw(huge, 9000, 2000);
-	ok(strncmp(rep, "HTTP/1.1 414 ", 13) == 0, "a request line past 8 KiB: 414 without waiting");
+	ok(strncmp(rep, "HTTP/1.1 414 ", 13) == 0,
+	   "a request line past 8 KiB: 414 without waiting");
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rep = raw("GET /echo/x HTTP/1.1\r\nHost: x\r\n", 31, 3000);
@@ -820,7 +838,8 @@ static void test_server(void)
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	ok(strncmp(rep, "HTTP/1.1 408 ", 13) == 0 && secs < 2.0,
 	   "an unfinished head is cut at the header timeout (%.2fs)", secs);
-	rep = raw("POST /body HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n", 65, 300);
+	rep = raw("POST /body HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n", 65,
+		  300);
 	ok(strncmp(rep, "HTTP/1.1 100 Continue\r\n\r\n", 25) == 0,
 	   "Expect: 100-continue answered when the handler reads");
 	rep = raw("GET /echo/%zz HTTP/1.1\r\n\r\n", 26, 2000);

@@ -12,9 +12,13 @@
 static struct daemon_event ev(const char *type, const char *action, const char *id,
 			      struct berth_key_value *attrs, size_t n)
 {
-	struct daemon_event e = {.type = (char *)type, .action = (char *)action,
-				 .actor_id = (char *)id, .attrs = attrs, .n_attrs = n,
-				 .scope = "local", .time_ns = 1700000000123456789LL};
+	struct daemon_event e = {.type = (char *)type,
+				 .action = (char *)action,
+				 .actor_id = (char *)id,
+				 .attrs = attrs,
+				 .n_attrs = n,
+				 .scope = "local",
+				 .time_ns = 1700000000123456789LL};
 	return e;
 }
 
@@ -32,7 +36,8 @@ static bool match(const struct daemon_event *e, const char *filters)
 
 static void test_filters(void)
 {
-	struct berth_key_value cattrs[] = {{"name", "web-1"}, {"image", "docker.io/library/busybox:1.36"},
+	struct berth_key_value cattrs[] = {{"name", "web-1"},
+					   {"image", "docker.io/library/busybox:1.36"},
 					   {"com.example.tier", "front"}};
 	struct daemon_event c = ev("container", "start", "0123456789abcdef", cattrs, 3);
 	struct berth_key_value iattrs[] = {{"name", "busybox:latest"}};
@@ -86,9 +91,9 @@ static void test_filters(void)
 	json_decref(j);
 	j = daemon_event_json(&d);
 	ok(j && !json_object_get(j, "status") && !json_object_get(j, "from") &&
-		   berth_streq(json_string_value(
-				       json_object_get(json_object_get(j, "Actor"), "ID")),
-			       "engine-id-1"),
+		   berth_streq(
+			   json_string_value(json_object_get(json_object_get(j, "Actor"), "ID")),
+			   "engine-id-1"),
 	   "daemon event JSON without legacy fields");
 	json_decref(j);
 }
@@ -110,7 +115,8 @@ static void test_ring(void)
 	   "the ring keeps the last %d: oldest is #11", DAEMON_EVENTS_RING);
 	const struct daemon_event *newest = &e.ring[(DAEMON_EVENTS_RING + 9) % DAEMON_EVENTS_RING];
 	ok(newest->seq == DAEMON_EVENTS_RING + 10 && newest->n_attrs == 1 &&
-		   berth_streq(newest->attrs[0].value, "v") && newest->time_ns == DAEMON_EVENTS_RING + 10,
+		   berth_streq(newest->attrs[0].value, "v") &&
+		   newest->time_ns == DAEMON_EVENTS_RING + 10,
 	   "newest in place, attributes copied");
 	daemon_events_release(&e);
 }
@@ -153,8 +159,8 @@ static void test_config(void)
 
 	is(load("{}", NULL, &c, &msg), 0, "an empty file");
 	ok(berth_streq(c.data_root, "/var/lib/berth") && berth_streq(c.exec_root, "/run/berth") &&
-		   c.log_level == DLOG_INFO && c.live_restore && berth_streq(c.log_driver, "json-file") &&
-		   !c.hosts,
+		   c.log_level == DLOG_INFO && c.live_restore &&
+		   berth_streq(c.log_driver, "json-file") && !c.hosts,
 	   "defaults");
 	daemon_config_release(&c);
 	free(msg);
@@ -162,25 +168,28 @@ static void test_config(void)
 	is(load("{\"data-root\":\"/srv/b\",\"hosts\":[\"unix:///a.sock\",\"fd://\"],"
 		"\"log-level\":\"warn\",\"live-restore\":false,\"log-driver\":\"none\","
 		"\"log-opts\":{},\"dns\":[\"10.0.0.2\",\"::1\"],\"bip\":\"172.30.0.1/16\","
-		"\"default-ulimits\":{\"nofile\":{\"Name\":\"nofile\",\"Hard\":2048,\"Soft\":1024}},"
+		"\"default-ulimits\":{\"nofile\":{\"Name\":\"nofile\",\"Hard\":2048,\"Soft\":1024}}"
+		","
 		"\"default-address-pools\":[{\"base\":\"10.10.0.0/16\",\"size\":24}],"
 		"\"storage-driver\":\"overlay2\",\"registry-mirrors\":[\"https://m\"],"
 		"\"insecure-registries\":[\"r:5000\"]}",
 		NULL, &c, &msg),
 	   0, "every key berth serves: %s", msg ? msg : "");
 	ok(berth_streq(c.data_root, "/srv/b") && berth_strv_length(c.hosts) == 2 &&
-		   c.log_level == DLOG_WARN && !c.live_restore && berth_streq(c.log_driver, "none") &&
-		   berth_strv_length(c.dns) == 2 && berth_streq(c.bip, "172.30.0.1/16"),
+		   c.log_level == DLOG_WARN && !c.live_restore &&
+		   berth_streq(c.log_driver, "none") && berth_strv_length(c.dns) == 2 &&
+		   berth_streq(c.bip, "172.30.0.1/16"),
 	   "applied");
 	daemon_config_release(&c);
 	free(msg);
 
 	char *flags[] = {"-H", "unix:///x.sock", "--log-level", "debug", NULL};
-	is(load("{\"hosts\":[\"unix:///y.sock\"],\"log-level\":\"info\"}", flags, &c, &msg), -EINVAL,
-	   "flag and file conflict");
+	is(load("{\"hosts\":[\"unix:///y.sock\"],\"log-level\":\"info\"}", flags, &c, &msg),
+	   -EINVAL, "flag and file conflict");
 	is_str(msg,
 	       "the following directives are specified both as a flag and in the configuration "
-	       "file: hosts: (from flag: [unix:///x.sock], from file: [unix:///y.sock]), log-level: "
+	       "file: hosts: (from flag: [unix:///x.sock], from file: [unix:///y.sock]), "
+	       "log-level: "
 	       "(from flag: debug, from file: info)",
 	       "dockerd's wording, every conflict named");
 	daemon_config_release(&c);
@@ -197,7 +206,8 @@ static void test_config(void)
 		{"{\"log-opts\":{\"max-file\":\"0\"}}", "invalid max-file"},
 		{"{\"log-driver\":\"none\",\"log-opts\":{\"max-size\":\"1m\"}}",
 		 "unknown log opt 'max-size' for none log driver"},
-		{"{\"default-ulimits\":{\"bogus\":{\"Hard\":1,\"Soft\":1}}}", "invalid ulimit type"},
+		{"{\"default-ulimits\":{\"bogus\":{\"Hard\":1,\"Soft\":1}}}",
+		 "invalid ulimit type"},
 		{"{\"default-address-pools\":[{\"base\":\"10.0.0.0\",\"size\":24}]}",
 		 "invalid default-address-pools entry 0"},
 		{"{\"insecure-registries\":[\"http://r\"]}", "should not contain '://'"},
