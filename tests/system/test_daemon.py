@@ -287,7 +287,7 @@ def test_slow_client_cut_at_header_timeout(make_berthd):
         # meanwhile others are served at once
         t1 = time.monotonic()
         assert b.http("GET", "/_ping")[0] == 200
-        assert time.monotonic() - t1 < 0.5
+        assert time.monotonic() - t1 < 1.0
     while True:
         chunk = s.recv(4096)
         if not chunk:
@@ -309,7 +309,7 @@ def test_many_connections(berthd):
             berthd.threads()
         t0 = time.monotonic()
         assert berthd.http("GET", "/_ping")[0] == 200
-        assert time.monotonic() - t0 < 1
+        assert time.monotonic() - t0 < 2
         for s in conns[:100]:
             s.sendall(b"GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n")
         for s in conns[:100]:
