@@ -839,7 +839,7 @@ static void test_server(void)
 	ok(strncmp(rep, "HTTP/1.1 408 ", 13) == 0 && secs < 2.0,
 	   "an unfinished head is cut at the header timeout (%.2fs)", secs);
 	rep = raw("POST /body HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n", 65,
-		  300);
+		  1500);
 	ok(strncmp(rep, "HTTP/1.1 100 Continue\r\n\r\n", 25) == 0,
 	   "Expect: 100-continue answered when the handler reads");
 	rep = raw("GET /echo/%zz HTTP/1.1\r\n\r\n", 26, 2000);
