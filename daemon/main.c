@@ -218,8 +218,10 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	r = daemon_config_parse_args(argc, argv, &config, &e);
-	if (r == 1)
+	if (r == 1) { /* --help, --version */
+		daemon_config_release(&config);
 		return 0;
+	}
 	if (r == 0)
 		r = daemon_config_load_file(&config, &e);
 	if (r < 0) {
