@@ -441,8 +441,9 @@ static int set_xattrs(struct apply *ap, int pfd, const char *name, struct archiv
 	while (archive_entry_xattr_next(e, &key, &value, &size) == ARCHIVE_OK) {
 		total += size + strlen(key);
 		if (total > IMG_MAX_XATTR_BYTES)
-			return berth_error_set(err, EFBIG, "entry '%s': more than %u bytes of xattrs",
-					       path, IMG_MAX_XATTR_BYTES);
+			return berth_error_set(err, EFBIG,
+					       "entry '%s': more than %u bytes of xattrs", path,
+					       IMG_MAX_XATTR_BYTES);
 		/* overlayfs' own attributes would change what the mount shows: never from a tar */
 		if (berth_str_has_prefix(key, "trusted.overlay.") ||
 		    berth_str_has_prefix(key, "user.overlay."))
@@ -473,8 +474,8 @@ static int set_times_at(int pfd, const char *name, struct archive_entry *e)
 	return utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
 
-static int write_data(struct img_tar_stream *ts, int fd, struct archive_entry *e,
-		      const char *path, struct berth_error **err)
+static int write_data(struct img_tar_stream *ts, int fd, struct archive_entry *e, const char *path,
+		      struct berth_error **err)
 {
 	const void *buf;
 	size_t size;
@@ -594,8 +595,8 @@ static int apply_entry(struct apply *ap, struct img_tar_stream *ts, struct archi
 	if (!*path) {
 		/* the root itself: its owner now, its mode and times at the end */
 		if (hardlink || type != AE_IFDIR)
-			return berth_error_set(err, EINVAL, "entry '%s': the root must be a directory",
-					       raw);
+			return berth_error_set(err, EINVAL,
+					       "entry '%s': the root must be a directory", raw);
 		r = set_owner(ap, ap->rootfd, ".", e, "/", err);
 		if (r < 0)
 			return r;
@@ -623,12 +624,13 @@ static int apply_entry(struct apply *ap, struct img_tar_stream *ts, struct archi
 		const char *tbase;
 
 		if (strlen(hardlink) > ap->lim->max_path)
-			return berth_error_set(err, EFBIG, "entry '%s': link target too long", path);
+			return berth_error_set(err, EFBIG, "entry '%s': link target too long",
+					       path);
 		r = img_clean_path(hardlink, &target);
 		if (r == -EINVAL || (r == 0 && !*target))
 			return berth_error_set(err, EINVAL,
-					       "entry '%s': hard link to '%s' leaves the root", path,
-					       hardlink);
+					       "entry '%s': hard link to '%s' leaves the root",
+					       path, hardlink);
 		if (r < 0)
 			return berth_error_set(err, ENOMEM, "out of memory");
 		tbase = strrchr(target, '/');
@@ -648,9 +650,8 @@ static int apply_entry(struct apply *ap, struct img_tar_stream *ts, struct archi
 
 	switch (type) {
 	case AE_IFREG: {
-		_cleanup_close_ int fd = openat(pfd, base,
-						O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-						0600);
+		_cleanup_close_ int fd = openat(
+			pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0)
 			return berth_error_sys(err, errno, "entry '%s': create", path);
 		r = write_data(ts, fd, e, path, err);
@@ -685,7 +686,8 @@ static int apply_entry(struct apply *ap, struct img_tar_stream *ts, struct archi
 			return berth_error_set(err, EINVAL, "entry '%s': symlink without a target",
 					       path);
 		if (strlen(target) > ap->lim->max_path)
-			return berth_error_set(err, EFBIG, "entry '%s': link target too long", path);
+			return berth_error_set(err, EFBIG, "entry '%s': link target too long",
+					       path);
 		if (symlinkat(target, pfd, base) < 0)
 			return berth_error_sys(err, errno, "entry '%s': symlink", path);
 		r = set_owner(ap, pfd, base, e, path, err);

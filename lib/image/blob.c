@@ -196,9 +196,9 @@ int berth_blob_writer_commit(struct berth_blob_writer *w, struct berth_image_lea
 		return berth_error_set(err, EINVAL, "blob %s: digest mismatch: content is %s",
 				       w->expected, digest);
 	if (w->expected_size >= 0 && w->bytes != (uint64_t)w->expected_size)
-		return berth_error_set(err, EINVAL, "blob %s: size mismatch: %llu bytes, %lld expected",
-				       digest, (unsigned long long)w->bytes,
-				       (long long)w->expected_size);
+		return berth_error_set(err, EINVAL,
+				       "blob %s: size mismatch: %llu bytes, %lld expected", digest,
+				       (unsigned long long)w->bytes, (long long)w->expected_size);
 	close(w->fd);
 	w->fd = -EBADF;
 	r = img_blob_adopt(w->s, w->s->rootfd, w->tmp, digest, lease, err);
@@ -224,8 +224,8 @@ void berth_blob_writer_free(struct berth_blob_writer *w)
 }
 
 int berth_blob_write(struct berth_image_store *s, const void *data, size_t len,
-		     const char *expected_digest, struct berth_image_lease *lease, char **ret_digest,
-		     struct berth_error **err)
+		     const char *expected_digest, struct berth_image_lease *lease,
+		     char **ret_digest, struct berth_error **err)
 {
 	struct berth_blob_writer *w = NULL;
 	int r;

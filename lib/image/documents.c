@@ -40,8 +40,7 @@ static int strv_from_array(json_t *a, size_t max, const char *what, char ***ret,
 	v = calloc(json_array_size(a) + 1, sizeof(char *));
 	if (!v)
 		return berth_error_set(err, ENOMEM, "out of memory");
-	json_array_foreach(a, i, x)
-	{
+	json_array_foreach (a, i, x) {
 		if (!json_is_string(x))
 			return berth_error_set(err, EINVAL, "%s[%zu]: not a string", what, i);
 		if (!(v[i] = strdup(json_string_value(x))))
@@ -86,8 +85,7 @@ int img_parse_docker_manifest(const char *data, size_t len, const struct berth_i
 	items = calloc(n ? n : 1, sizeof(*items));
 	if (!items)
 		return berth_error_set(err, ENOMEM, "out of memory");
-	json_array_foreach(j, i, it)
-	{
+	json_array_foreach (j, i, it) {
 		json_t *config = json_object_get(it, "Config");
 		json_t *tags = json_object_get(it, "RepoTags");
 		json_t *layers = json_object_get(it, "Layers");
@@ -99,7 +97,8 @@ int img_parse_docker_manifest(const char *data, size_t len, const struct berth_i
 			goto fail;
 		}
 		if (!json_is_string(config) || !*json_string_value(config)) {
-			r = berth_error_set(err, EINVAL, "manifest.json[%zu]: Config: not a path", i);
+			r = berth_error_set(err, EINVAL, "manifest.json[%zu]: Config: not a path",
+					    i);
 			goto fail;
 		}
 		if (!(items[i].config = strdup(json_string_value(config)))) {
@@ -126,7 +125,8 @@ int img_parse_docker_manifest(const char *data, size_t len, const struct berth_i
 			const char *p = json_string_value(parent);
 			if (!p || (*p && !berth_digest_is_sha256(p))) {
 				r = berth_error_set(err, EINVAL,
-						    "manifest.json[%zu].Parent: not an image id", i);
+						    "manifest.json[%zu].Parent: not an image id",
+						    i);
 				goto fail;
 			}
 			if (*p && !(items[i].parent = strdup(p))) {
@@ -204,7 +204,8 @@ static int parse_descriptor(json_t *j, const char *what, struct img_descriptor *
 		if (json_is_string(name))
 			nm = json_string_value(name);
 		else if (json_is_string(ref) && strpbrk(json_string_value(ref), "/:"))
-			nm = json_string_value(ref); /* a whole reference ("localhost/a:1"), not a tag */
+			nm = json_string_value(
+				ref); /* a whole reference ("localhost/a:1"), not a tag */
 		if (nm && !(d->name = strdup(nm)))
 			goto oom;
 	}
@@ -233,8 +234,7 @@ static int parse_descriptors(json_t *a, const char *what, size_t max, struct img
 	d = calloc(n ? n : 1, sizeof(*d));
 	if (!d)
 		return berth_error_set(err, ENOMEM, "out of memory");
-	json_array_foreach(a, i, x)
-	{
+	json_array_foreach (a, i, x) {
 		char w[64];
 		snprintf(w, sizeof(w), "%s[%zu]", what, i);
 		int r = parse_descriptor(x, w, &d[i], err);
@@ -336,9 +336,10 @@ int img_parse_config(const char *data, size_t len, const struct berth_image_limi
 	c.n_diff_ids = berth_strv_length(c.diff_ids);
 	for (i = 0; i < c.n_diff_ids; i++) {
 		if (!berth_digest_is_sha256(c.diff_ids[i])) {
-			r = berth_error_set(err, EINVAL,
-					    "config: rootfs.diff_ids[%zu]: '%s' is not a sha256 digest",
-					    i, c.diff_ids[i]);
+			r = berth_error_set(
+				err, EINVAL,
+				"config: rootfs.diff_ids[%zu]: '%s' is not a sha256 digest", i,
+				c.diff_ids[i]);
 			goto fail;
 		}
 	}
@@ -359,8 +360,7 @@ int img_parse_config(const char *data, size_t len, const struct berth_image_limi
 		r = berth_error_set(err, EINVAL, "config: history: not an array");
 		goto fail;
 	}
-	json_array_foreach(hist, i, x)
-	{
+	json_array_foreach (hist, i, x) {
 		if (!json_is_object(x)) {
 			r = berth_error_set(err, EINVAL, "config: history[%zu]: not an object", i);
 			goto fail;
@@ -436,8 +436,8 @@ const char *img_host_arch(void)
 	static const struct {
 		const char *machine, *goarch;
 	} map[] = {
-		{"x86_64", "amd64"},   {"aarch64", "arm64"}, {"armv7l", "arm"},
-		{"armv6l", "arm"},     {"i686", "386"},	     {"i386", "386"},
+		{"x86_64", "amd64"},	{"aarch64", "arm64"}, {"armv7l", "arm"},
+		{"armv6l", "arm"},	{"i686", "386"},      {"i386", "386"},
 		{"ppc64le", "ppc64le"}, {"s390x", "s390x"},   {"riscv64", "riscv64"},
 	};
 	static __thread char buf[65];

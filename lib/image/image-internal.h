@@ -18,15 +18,15 @@ struct archive;
 
 /* ---- defaults --------------------------------------------------------------------------- */
 
-#define IMG_DEFAULT_MAX_JSON	   (8ull << 20)
-#define IMG_DEFAULT_MAX_LAYER	   (64ull << 30)
-#define IMG_DEFAULT_MAX_ARCHIVE	   (256ull << 30)
-#define IMG_DEFAULT_MAX_LAYERS	   500
-#define IMG_DEFAULT_MAX_ENTRIES	   1000000
-#define IMG_DEFAULT_MAX_IMAGES	   1000
-#define IMG_DEFAULT_MAX_PATH	   4096
-#define IMG_MAX_XATTR_BYTES	   (1u << 20) /* all xattrs of one entry */
-#define IMG_MAX_INDEX_SIZE	   (256ull << 20)
+#define IMG_DEFAULT_MAX_JSON	(8ull << 20)
+#define IMG_DEFAULT_MAX_LAYER	(64ull << 30)
+#define IMG_DEFAULT_MAX_ARCHIVE (256ull << 30)
+#define IMG_DEFAULT_MAX_LAYERS	500
+#define IMG_DEFAULT_MAX_ENTRIES 1000000
+#define IMG_DEFAULT_MAX_IMAGES	1000
+#define IMG_DEFAULT_MAX_PATH	4096
+#define IMG_MAX_XATTR_BYTES	(1u << 20) /* all xattrs of one entry */
+#define IMG_MAX_INDEX_SIZE	(256ull << 20)
 
 /* limits with every zero field replaced by its default */
 void img_limits_fill(struct berth_image_limits *out, const struct berth_image_limits *in);
@@ -90,9 +90,9 @@ int img_lease_created_locked(struct berth_image_lease *l, const char *key, const
  */
 int img_layer_create(struct berth_image_store *s, int fd, const char *blob_digest,
 		     const char *parent, const char *expected_diff_id,
-		     struct berth_image_lease *lease, const struct berth_image_progress_cb *progress,
-		     const char *action, uint64_t total, struct berth_layer_info **ret,
-		     struct berth_error **err);
+		     struct berth_image_lease *lease,
+		     const struct berth_image_progress_cb *progress, const char *action,
+		     uint64_t total, struct berth_layer_info **ret, struct berth_error **err);
 
 /* images.c, for load and import: add an image to a working copy of the index (s->lock held). */
 int img_image_add_to(struct berth_image_store *s, json_t *idx, const char *id, char **chains,
@@ -159,7 +159,7 @@ struct img_tar_stream {
 	char prog_id[16];
 	int io_error; /* a -errno from read(2) or the tee */
 	bool too_big;
-	char *buf; /* two halves: raw bytes in, uncompressed bytes out */
+	char *buf;			    /* two halves: raw bytes in, uncompressed bytes out */
 	char raw_digest[BERTH_DIGEST_SIZE]; /* after drain */
 	char tar_digest[BERTH_DIGEST_SIZE];
 };
@@ -210,11 +210,11 @@ extern bool img_force_walk;
 /* ---- whiteouts -------------------------------------------------------------------------- */
 
 enum img_whiteout {
-	IMG_WH_NONE,	   /* an ordinary name */
-	IMG_WH_FILE,	   /* .wh.<name>: *ret_target is <name> */
-	IMG_WH_OPAQUE,	   /* .wh..wh..opq */
-	IMG_WH_META,	   /* another .wh..wh.* (aufs bookkeeping): skipped */
-	IMG_WH_INVALID,	   /* ".wh." alone, ".wh..", ".wh..." */
+	IMG_WH_NONE,	/* an ordinary name */
+	IMG_WH_FILE,	/* .wh.<name>: *ret_target is <name> */
+	IMG_WH_OPAQUE,	/* .wh..wh..opq */
+	IMG_WH_META,	/* another .wh..wh.* (aufs bookkeeping): skipped */
+	IMG_WH_INVALID, /* ".wh." alone, ".wh..", ".wh..." */
 };
 
 /* Classify the last component of a tar name. */
@@ -247,7 +247,7 @@ struct img_descriptor {
 	char *media_type;
 	char *digest;
 	int64_t size;
-	char *name;	 /* io.containerd.image.name, or a full org.opencontainers.image.ref.name */
+	char *name; /* io.containerd.image.name, or a full org.opencontainers.image.ref.name */
 	char *platform_os, *platform_arch, *platform_variant;
 };
 

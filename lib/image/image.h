@@ -203,8 +203,8 @@ void berth_blob_writer_free(struct berth_blob_writer *w);
 
 /* One-shot form of the writer. */
 int berth_blob_write(struct berth_image_store *s, const void *data, size_t len,
-		     const char *expected_digest, struct berth_image_lease *lease, char **ret_digest,
-		     struct berth_error **err);
+		     const char *expected_digest, struct berth_image_lease *lease,
+		     char **ret_digest, struct berth_error **err);
 
 /* Remove a blob; a missing one is not an error.  The caller makes sure nothing uses it. */
 int berth_blob_delete(struct berth_image_store *s, const char *digest, struct berth_error **err);
@@ -213,9 +213,9 @@ int berth_blob_delete(struct berth_image_store *s, const char *digest, struct be
 
 struct berth_image_progress {
 	const char *action; /* "Loading layer", "Importing" */
-	const char *id;	    /* 12 hex digits of the layer's diff id (docker's short id); "" unknown */
-	uint64_t current;   /* bytes of the layer's blob read so far */
-	uint64_t total;	    /* its size; 0 when unknown */
+	const char *id;	  /* 12 hex digits of the layer's diff id (docker's short id); "" unknown */
+	uint64_t current; /* bytes of the layer's blob read so far */
+	uint64_t total;	  /* its size; 0 when unknown */
 };
 
 /*
@@ -230,11 +230,11 @@ struct berth_image_progress_cb {
 /* ---- layers: <data-root>/layers/<chain-id hex>/{diff/, layer.json} ----------------------- */
 
 struct berth_layer_info {
-	char *chain_id;	 /* "sha256:..." */
-	char *diff_id;	 /* sha256 of the uncompressed tar */
-	char *parent;	 /* chain id of the layer below; NULL for a bottom layer */
-	char *blob;	 /* digest of the blob it was unpacked from (kept for save) */
-	uint64_t size;	 /* bytes of its files (hard links once), as docker's layer size */
+	char *chain_id;	   /* "sha256:..." */
+	char *diff_id;	   /* sha256 of the uncompressed tar */
+	char *parent;	   /* chain id of the layer below; NULL for a bottom layer */
+	char *blob;	   /* digest of the blob it was unpacked from (kept for save) */
+	uint64_t size;	   /* bytes of its files (hard links once), as docker's layer size */
 	uint64_t tar_size; /* bytes of its uncompressed tar */
 };
 
@@ -251,8 +251,8 @@ void berth_layer_info_free(struct berth_layer_info *i);
  */
 int berth_layer_create(struct berth_image_store *s, int fd, const char *parent,
 		       const char *expected_diff_id, struct berth_image_lease *lease,
-		       const struct berth_image_progress_cb *progress, struct berth_layer_info **ret,
-		       struct berth_error **err);
+		       const struct berth_image_progress_cb *progress,
+		       struct berth_layer_info **ret, struct berth_error **err);
 
 /* The metadata of a layer; ENOENT when there is no such layer. */
 int berth_layer_inspect(struct berth_image_store *s, const char *chain_id,
@@ -290,14 +290,14 @@ int berth_image_tag(struct berth_image_store *s, const char *source, const char 
 int berth_image_untag(struct berth_image_store *s, const char *ref, struct berth_error **err);
 
 struct berth_image_info {
-	char *id;	      /* "sha256:<hex>" */
-	char *parent;	      /* image id, or NULL */
-	char **repo_tags;     /* familiar names ("busybox:latest"), sorted, NULL-terminated */
-	char **repo_digests;  /* familiar name@digest, sorted, NULL-terminated */
-	char **diff_ids;      /* the config's rootfs.diff_ids, bottom first */
-	char **layers;	      /* their chain ids, bottom first */
-	char *top_layer;      /* the last chain id (what a container's root stands on); NULL if none */
-	char *created;	      /* the config's "created" as written, or NULL */
+	char *id;	     /* "sha256:<hex>" */
+	char *parent;	     /* image id, or NULL */
+	char **repo_tags;    /* familiar names ("busybox:latest"), sorted, NULL-terminated */
+	char **repo_digests; /* familiar name@digest, sorted, NULL-terminated */
+	char **diff_ids;     /* the config's rootfs.diff_ids, bottom first */
+	char **layers;	     /* their chain ids, bottom first */
+	char *top_layer; /* the last chain id (what a container's root stands on); NULL if none */
+	char *created;	 /* the config's "created" as written, or NULL */
 	int64_t created_unix; /* the same in seconds since the epoch; 0 when absent or unparsable */
 	char *last_tag_time;  /* RFC 3339; NULL when never tagged in this store */
 	char *architecture, *os;
@@ -404,8 +404,8 @@ int berth_image_gc(struct berth_image_store *s, const struct berth_image_users *
 struct berth_image_loaded {
 	char *id;
 	size_t n_tags;
-	char **tags;	      /* full references ("docker.io/library/busybox:latest") */
-	char **previous_ids;  /* n_tags entries: the image a tag named before, or NULL */
+	char **tags;	     /* full references ("docker.io/library/busybox:latest") */
+	char **previous_ids; /* n_tags entries: the image a tag named before, or NULL */
 };
 
 struct berth_image_load_result {
@@ -479,8 +479,8 @@ void berth_rootfs_paths_release(struct berth_rootfs_paths *p);
  * layers of top_layer read-only below and upper as the writable layer (index=off,
  * redirect_dir=off, metacopy=off, so upper/ is always a faithful diff).  Any number of layers up
  * to overlayfs' own 500: kernels >= 6.8 get one fsconfig("lowerdir+") per layer; older ones mount
- * from a child process that changed to container_dir, with short links container_dir/lower/<n>
- * so the option string fits one page.  EBUSY when merged is already a mount point.
+ * from a child process that changed to container_dir, with short links container_dir/l/<n> so
+ * the option string fits one page.  EBUSY when merged is already a mount point.
  */
 int berth_rootfs_mount(struct berth_image_store *s, const char *top_layer,
 		       const char *container_dir, unsigned flags, struct berth_error **err);
@@ -488,7 +488,7 @@ int berth_rootfs_mount(struct berth_image_store *s, const char *top_layer,
 /* Unmount container_dir/merged (lazily); not mounted is not an error. */
 int berth_rootfs_unmount(const char *container_dir, struct berth_error **err);
 
-/* Unmount, then remove upper, work, merged and lower from container_dir. */
+/* Unmount, then remove upper, work, merged and l (and empty) from container_dir. */
 int berth_rootfs_remove(const char *container_dir, struct berth_error **err);
 
 /* ---- tar streams ------------------------------------------------------------------------ */

@@ -45,8 +45,7 @@ static char **refs_of(json_t *idx, const char *id)
 
 	if (!v)
 		return NULL;
-	json_object_foreach(idx_refs(idx), ref, target)
-	{
+	json_object_foreach (idx_refs(idx), ref, target) {
 		if (berth_streq(json_string_value(target), id) && berth_strv_push(&v, ref) < 0) {
 			berth_strv_free(v);
 			return NULL;
@@ -62,8 +61,7 @@ static size_t children_of(json_t *idx, const char *id)
 	json_t *rec;
 	size_t n = 0;
 
-	json_object_foreach(idx_images(idx), key, rec)
-	{
+	json_object_foreach (idx_images(idx), key, rec) {
 		if (berth_streq(json_string_value(json_object_get(rec, "parent")), id))
 			n++;
 	}
@@ -106,8 +104,7 @@ static const char *search_id(json_t *idx, const char *term)
 	for (size_t i = 0; i < n; i++)
 		if (!((hexp[i] >= '0' && hexp[i] <= '9') || (hexp[i] >= 'a' && hexp[i] <= 'f')))
 			return NULL;
-	json_object_foreach(idx_images(idx), id, rec)
-	{
+	json_object_foreach (idx_images(idx), id, rec) {
 		if (strncmp(id + 7, hexp, n) != 0)
 			continue;
 		if (found)
@@ -222,13 +219,13 @@ static int check_layers_locked(struct berth_image_store *s, char **chains, char 
 	for (size_t i = 0; chains[i]; i++) {
 		json_t *rec = json_object_get(s->layers, chains[i]);
 		if (!rec)
-			return berth_error_set(err, ENOENT, "layer %s (diff id %s) is not in the store",
+			return berth_error_set(err, ENOENT,
+					       "layer %s (diff id %s) is not in the store",
 					       chains[i], diff_ids[i]);
 		if (!berth_streq(json_string_value(json_object_get(rec, "diff_id")), diff_ids[i]))
-			return berth_error_set(err, EIO, "layer %s has diff id %s, not %s",
-					       chains[i],
-					       json_string_value(json_object_get(rec, "diff_id")),
-					       diff_ids[i]);
+			return berth_error_set(
+				err, EIO, "layer %s has diff id %s, not %s", chains[i],
+				json_string_value(json_object_get(rec, "diff_id")), diff_ids[i]);
 	}
 	return 0;
 }
@@ -296,7 +293,8 @@ int img_tag_target(const char *target, char **ret, struct berth_error **err)
 	if (r < 0)
 		return r;
 	if (ref->digest)
-		return berth_error_set(err, EINVAL, "refusing to create a tag with a digest reference");
+		return berth_error_set(err, EINVAL,
+				       "refusing to create a tag with a digest reference");
 	fam = berth_reference_familiar_name(ref);
 	if (!fam)
 		return berth_error_set(err, ENOMEM, "out of memory");
@@ -426,8 +424,7 @@ static int snapshot_locked(struct berth_image_store *s, const char *id, struct s
 	ret->rec = json_deep_copy(rec);
 	ret->refs = refs_of(s->index, id);
 	ret->size = 0;
-	json_array_foreach(json_object_get(rec, "layers"), i, l)
-	{
+	json_array_foreach (json_object_get(rec, "layers"), i, l) {
 		json_t *lr = json_object_get(s->layers, json_string_value(l));
 		ret->size += (uint64_t)json_integer_value(json_object_get(lr, "size"));
 	}
@@ -461,10 +458,9 @@ static int build_info(struct berth_image_store *s, const char *id, struct snapsh
 		goto oom;
 	for (size_t k = 0; snap->refs[k]; k++) {
 		_cleanup_free_ char *fam = img_familiar_string(snap->refs[k]);
-		if (!fam ||
-		    berth_strv_push(ref_is_canonical(snap->refs[k]) ? &i->repo_digests
-								    : &i->repo_tags,
-				    fam) < 0)
+		if (!fam || berth_strv_push(ref_is_canonical(snap->refs[k]) ? &i->repo_digests
+									    : &i->repo_tags,
+					    fam) < 0)
 			goto oom;
 	}
 	qsort(i->repo_tags, berth_strv_length(i->repo_tags), sizeof(char *), cmp_str);
@@ -546,8 +542,7 @@ int berth_image_list(struct berth_image_store *s, struct berth_image_info ***ret
 	if (!ids)
 		return berth_error_set(err, ENOMEM, "out of memory");
 	pthread_mutex_lock(&s->lock);
-	json_object_foreach(idx_images(s->index), id, rec)
-	{
+	json_object_foreach (idx_images(s->index), id, rec) {
 		if (berth_strv_push(&ids, id) < 0)
 			r = -ENOMEM;
 	}
@@ -649,14 +644,12 @@ int berth_image_history(struct berth_image_store *s, const char *ref_or_id,
 		goto out;
 	}
 	pthread_mutex_lock(&s->lock);
-	json_array_foreach(hist, i, x)
-	{
+	json_array_foreach (hist, i, x) {
 		struct berth_image_history *e = &h[n - 1 - i]; /* newest first */
 		const char *created = json_string_value(json_object_get(x, "created"));
 		if (created && img_parse_rfc3339(created, &e->created) < 0)
 			e->created = 0;
-		e->created_by = strdup(json_string_value(json_object_get(x, "created_by"))
-					       ?: "");
+		e->created_by = strdup(json_string_value(json_object_get(x, "created_by")) ?: "");
 		e->comment = strdup(json_string_value(json_object_get(x, "comment")) ?: "");
 		if (!json_is_true(json_object_get(x, "empty_layer"))) {
 			if (layer >= c.n_diff_ids) {
@@ -681,8 +674,7 @@ int berth_image_history(struct berth_image_store *s, const char *ref_or_id,
 		if (!h[i].id || !h[i].tags)
 			r = berth_error_set(err, ENOMEM, "out of memory");
 		if (cur)
-			cur = json_string_value(
-				json_object_get(img_index_image(s, cur), "parent"));
+			cur = json_string_value(json_object_get(img_index_image(s, cur), "parent"));
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (r < 0)
@@ -894,8 +886,7 @@ static int delete_helper(struct del *d, const char *id_in, bool force, bool prun
 	parent = dup_opt(json_string_value(json_object_get(rec, "parent")));
 	if (remove_all_refs(d, id) < 0)
 		return berth_error_set(err, ENOMEM, "out of memory");
-	json_array_foreach(json_object_get(rec, "layers"), i, l)
-	{
+	json_array_foreach (json_object_get(rec, "layers"), i, l) {
 		json_object_set(d->deleted_chains, json_string_value(l), json_true());
 	}
 	json_object_del(idx_images(d->idx), id);
@@ -924,8 +915,8 @@ static int delete_one(struct del *d, const char *ref_or_id, bool force, bool pru
 	if (!id || !refs)
 		return berth_error_set(err, ENOMEM, "out of memory");
 
-	bool id_prefix = berth_str_has_prefix(id, ref_or_id) ||
-			 berth_str_has_prefix(id + 7, ref_or_id);
+	bool id_prefix =
+		berth_str_has_prefix(id, ref_or_id) || berth_str_has_prefix(id + 7, ref_or_id);
 	if (!id_prefix) {
 		/* a repository reference: untag it first */
 		_cleanup_reference_ struct berth_reference *parsed = NULL;
@@ -943,7 +934,8 @@ static int delete_one(struct del *d, const char *ref_or_id, bool force, bool pru
 				return berth_error_set(
 					err, EBUSY,
 					"conflict: unable to remove repository reference \"%s\" "
-					"(must force) - container %s is using its referenced image %s",
+					"(must force) - container %s is using its referenced image "
+					"%s",
 					ref_or_id, cshort, short_id(id));
 			}
 		}
@@ -1022,8 +1014,7 @@ static int del_finish(struct del *d, uint64_t *ret_reclaimed, struct berth_error
 	if (r == 0) {
 		/* sizes before the layers go */
 		json_t *sizes = json_object();
-		json_object_foreach(d->deleted_chains, key, v)
-		{
+		json_object_foreach (d->deleted_chains, key, v) {
 			json_t *lr = json_object_get(d->s->layers, key);
 			if (lr && sizes)
 				json_object_set(sizes, key, json_object_get(lr, "size"));
@@ -1033,8 +1024,7 @@ static int del_finish(struct del *d, uint64_t *ret_reclaimed, struct berth_error
 		img_gc_locked(d->s, d->users ? d->users->held_layers : NULL, removed, &gcerr);
 		berth_error_free(gcerr);
 		/* chain ids bottom-up in each image; report in a stable order */
-		json_object_foreach(d->deleted_chains, key, v)
-		{
+		json_object_foreach (d->deleted_chains, key, v) {
 			char rkey[16 + BERTH_DIGEST_SIZE];
 			snprintf(rkey, sizeof(rkey), "layer:%s", key);
 			if (!json_object_get(removed, rkey))

@@ -207,8 +207,8 @@ int img_layer_create(struct berth_image_store *s, int fd, const char *blob_diges
 	chain_of(parent, stats.diff_id, chain);
 	if (blob_digest) {
 		if (strcmp(ts.raw_digest, blob_digest) != 0) {
-			r = berth_error_set(err, EIO, "blob %s changed: it hashes to %s", blob_digest,
-					    ts.raw_digest);
+			r = berth_error_set(err, EIO, "blob %s changed: it hashes to %s",
+					    blob_digest, ts.raw_digest);
 			goto out;
 		}
 		blob = strdup(blob_digest);
@@ -271,8 +271,8 @@ out:
 
 int berth_layer_create(struct berth_image_store *s, int fd, const char *parent,
 		       const char *expected_diff_id, struct berth_image_lease *lease,
-		       const struct berth_image_progress_cb *progress, struct berth_layer_info **ret,
-		       struct berth_error **err)
+		       const struct berth_image_progress_cb *progress,
+		       struct berth_layer_info **ret, struct berth_error **err)
 {
 	struct stat st;
 	uint64_t total = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;

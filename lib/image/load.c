@@ -27,20 +27,20 @@
 
 #include "base/banned.h"
 
-#define MAX_LINK_HOPS	 40
+#define MAX_LINK_HOPS	40
 #define MAX_INDEX_DEPTH 4
 
 struct member {
-	char *path;   /* cleaned name in the archive */
-	char *file;   /* spool file name, or NULL for a link */
-	char *link;   /* a link's target, cleaned, relative to the archive root */
+	char *path; /* cleaned name in the archive */
+	char *file; /* spool file name, or NULL for a link */
+	char *link; /* a link's target, cleaned, relative to the archive root */
 	uint64_t size;
 	char digest[BERTH_DIGEST_SIZE];
 	bool adopted; /* moved into the blob store */
 };
 
 struct plan {
-	char *id;     /* the config's digest */
+	char *id; /* the config's digest */
 	struct member *config;
 	struct member **layers;
 	size_t n_layers;
@@ -168,7 +168,8 @@ static int spool(struct load *l, struct img_tar_stream *ts, struct archive_entry
 		}
 		if ((uint64_t)offset != m->size) {
 			/* a sparse member: docker archives have none */
-			r = berth_error_set(err, EINVAL, "member '%s': sparse members are not supported",
+			r = berth_error_set(err, EINVAL,
+					    "member '%s': sparse members are not supported",
 					    m->path);
 			break;
 		}
@@ -215,13 +216,19 @@ static int read_archive(struct load *l, int fd, struct berth_error **err)
 			break;
 		}
 		raw = archive_entry_pathname(e);
-		if (!raw || strlen(raw) > lim->max_path) {
-			r = berth_error_set(err, EINVAL, "archive: member without a usable name");
+		if (!raw) {
+			r = berth_error_set(err, EINVAL, "archive: member without a name");
+			break;
+		}
+		if (strlen(raw) > lim->max_path) {
+			r = berth_error_set(err, EFBIG, "archive: member name longer than %u bytes",
+					    lim->max_path);
 			break;
 		}
 		r = img_clean_path(raw, &path);
 		if (r < 0) {
-			r = berth_error_set(err, EINVAL, "archive: member '%s' leaves the archive", raw);
+			r = berth_error_set(err, EINVAL, "archive: member '%s' leaves the archive",
+					    raw);
 			break;
 		}
 		type = archive_entry_filetype(e);
@@ -230,7 +237,8 @@ static int read_archive(struct load *l, int fd, struct berth_error **err)
 		if (archive_entry_hardlink(e) || type == AE_IFLNK) {
 			const char *t = archive_entry_hardlink(e) ?: archive_entry_symlink(e);
 			if (!t || strlen(t) > lim->max_path) {
-				r = berth_error_set(err, EINVAL, "archive: member '%s': bad link", path);
+				r = berth_error_set(err, EINVAL, "archive: member '%s': bad link",
+						    path);
 				break;
 			}
 			if (!(m = new_member(l, path, err))) {
@@ -249,8 +257,9 @@ static int read_archive(struct load *l, int fd, struct berth_error **err)
 			continue;
 		}
 		if (type != AE_IFREG) {
-			r = berth_error_set(err, EINVAL, "archive: member '%s': unsupported type 0%o",
-					    path, (unsigned)type);
+			r = berth_error_set(err, EINVAL,
+					    "archive: member '%s': unsupported type 0%o", path,
+					    (unsigned)type);
 			break;
 		}
 		if (!(m = new_member(l, path, err))) {
@@ -354,8 +363,7 @@ static struct plan *new_plan(struct load *l, struct berth_error **err)
 	return p;
 }
 
-static int plans_from_docker_manifest(struct load *l, struct member *mf,
-				      struct berth_error **err)
+static int plans_from_docker_manifest(struct load *l, struct member *mf, struct berth_error **err)
 {
 	_cleanup_free_ char *data = NULL;
 	struct img_archive_item *items = NULL;
@@ -401,7 +409,8 @@ static int plans_from_docker_manifest(struct load *l, struct member *mf,
 						    items[i].repo_tags[k]);
 				break;
 			}
-			if (!(full = berth_reference_string(ref)) || berth_strv_push(&p->tags, full) < 0)
+			if (!(full = berth_reference_string(ref)) ||
+			    berth_strv_push(&p->tags, full) < 0)
 				r = berth_error_set(err, ENOMEM, "out of memory");
 		}
 		if (r == 0 && items[i].parent)
@@ -418,8 +427,8 @@ static struct member *blob_member(struct load *l, const struct img_descriptor *d
 	const char *colon = strchr(d->digest, ':');
 	struct member *m;
 
-	if (!colon || asprintf(&path, "blobs/%.*s/%s", (int)(colon - d->digest), d->digest,
-			       colon + 1) < 0) {
+	if (!colon ||
+	    asprintf(&path, "blobs/%.*s/%s", (int)(colon - d->digest), d->digest, colon + 1) < 0) {
 		berth_error_set(err, ENOMEM, "out of memory");
 		return NULL;
 	}
@@ -494,9 +503,11 @@ static int plan_from_manifest(struct load *l, const struct img_descriptor *md, c
 		r = -EINVAL;
 		goto out;
 	}
-	if (*config.media_type && strcmp(config.media_type, "application/vnd.oci.image.config.v1+json") &&
+	if (*config.media_type &&
+	    strcmp(config.media_type, "application/vnd.oci.image.config.v1+json") &&
 	    strcmp(config.media_type, "application/vnd.docker.container.image.v1+json")) {
-		r = berth_error_set(err, EINVAL, "manifest %s: config media type '%s' is not an image",
+		r = berth_error_set(err, EINVAL,
+				    "manifest %s: config media type '%s' is not an image",
 				    md->digest, config.media_type);
 		goto out;
 	}
@@ -513,7 +524,8 @@ static int plan_from_manifest(struct load *l, const struct img_descriptor *md, c
 	}
 	for (size_t k = 0; k < n; k++) {
 		if (*layers[k].media_type && !is_layer_type(layers[k].media_type)) {
-			r = berth_error_set(err, EINVAL, "manifest %s: layer %s: unsupported media type '%s'",
+			r = berth_error_set(err, EINVAL,
+					    "manifest %s: layer %s: unsupported media type '%s'",
 					    md->digest, layers[k].digest, layers[k].media_type);
 			goto out;
 		}
@@ -532,7 +544,8 @@ static int plan_from_manifest(struct load *l, const struct img_descriptor *md, c
 			goto out;
 		}
 		if (ref->tag && !ref->digest) {
-			if (!(full = berth_reference_string(ref)) || berth_strv_push(&p->tags, full) < 0) {
+			if (!(full = berth_reference_string(ref)) ||
+			    berth_strv_push(&p->tags, full) < 0) {
 				r = berth_error_set(err, ENOMEM, "out of memory");
 				goto out;
 			}
@@ -582,13 +595,15 @@ static int plans_from_index(struct load *l, const char *data, size_t len, const 
 			if (r == 0)
 				r = plans_from_index(l, sub, sublen, nm, depth + 1, err);
 		} else {
-			r = berth_error_set(err, EINVAL, "index: manifest %s: unsupported media type '%s'",
+			r = berth_error_set(err, EINVAL,
+					    "index: manifest %s: unsupported media type '%s'",
 					    d[i].digest, d[i].media_type);
 		}
 	}
 	img_descriptors_free(d, n);
 	if (r == 0 && depth > 0 && !nested_done)
-		return berth_error_set(err, EINVAL, "index: no image for linux/%s", img_host_arch());
+		return berth_error_set(err, EINVAL, "index: no image for linux/%s",
+				       img_host_arch());
 	return r;
 }
 
@@ -608,10 +623,11 @@ static int check_plans(struct load *l, struct berth_error **err)
 		if (r < 0)
 			return berth_error_wrap(err, "image %s", p->config->digest);
 		if (p->cfg.n_diff_ids != p->n_layers)
-			return berth_error_set(err, EINVAL,
-					       "image %s: invalid manifest, layers length mismatch: "
-					       "expected %zu, got %zu",
-					       p->config->digest, p->n_layers, p->cfg.n_diff_ids);
+			return berth_error_set(
+				err, EINVAL,
+				"image %s: invalid manifest, layers length mismatch: "
+				"expected %zu, got %zu",
+				p->config->digest, p->n_layers, p->cfg.n_diff_ids);
 		if (!(p->id = strdup(p->config->digest)))
 			return berth_error_set(err, ENOMEM, "out of memory");
 		r = berth_chain_ids(p->cfg.diff_ids, p->cfg.n_diff_ids, &p->chains, err);
@@ -676,7 +692,8 @@ static int unpack_layers(struct load *l, struct berth_error **err)
 			if (r == 0)
 				r = berth_blob_open(l->s, m->digest, &fd, NULL, err);
 			if (r == 0)
-				r = img_layer_create(l->s, fd, m->digest, k ? p->chains[k - 1] : NULL,
+				r = img_layer_create(l->s, fd, m->digest,
+						     k ? p->chains[k - 1] : NULL,
 						     p->cfg.diff_ids[k], l->lease, l->progress,
 						     "Loading layer", m->size, NULL, err);
 			if (r < 0)
@@ -848,16 +865,17 @@ int berth_image_import(struct berth_image_store *s, int fd, const json_t *config
 		return r;
 	r = berth_image_lease_new(s, &lease, err);
 	if (r == 0)
-		r = img_layer_create(s, fd, NULL, NULL, NULL, lease, progress, "Importing",
-				     fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size
-									       : 0,
-				     &layer, err);
+		r = img_layer_create(
+			s, fd, NULL, NULL, NULL, lease, progress, "Importing",
+			fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0,
+			&layer, err);
 	if (r < 0)
 		goto out;
 	cfg = json_deep_copy(config);
-	if (!cfg || json_object_set_new(cfg, "rootfs",
-					json_pack("{s:s, s:[s]}", "type", "layers", "diff_ids",
-						  layer->diff_id)) < 0 ||
+	if (!cfg ||
+	    json_object_set_new(
+		    cfg, "rootfs",
+		    json_pack("{s:s, s:[s]}", "type", "layers", "diff_ids", layer->diff_id)) < 0 ||
 	    !(text = json_dumps(cfg, JSON_COMPACT))) {
 		r = berth_error_set(err, ENOMEM, "out of memory");
 		goto out;

@@ -7,10 +7,10 @@
  * round it, behind one ops table chosen once:
  *   - fsconfig: the new mount API with one "lowerdir+" per layer (kernel >= 6.8); a path longer
  *     than fsconfig's 256-byte strings is given as /proc/self/fd/N of an O_PATH fd;
- *   - legacy: short links <container>/lower/<n> -> each layer's diff, and mount(2) called by a
+ *   - legacy: short links <container>/l/<n> -> each layer's diff, and mount(2) called by a
  *     child process that changed to <container>, so the option string holds only
- *     "lowerdir=lower/0:lower/1:...,upperdir=upper,workdir=work" (a child, because the
- *     daemon's other threads share its working directory).
+ *     "lowerdir=l/0:l/1:...,upperdir=upper,workdir=work" (a child, because the daemon's other
+ *     threads share its working directory); 500 layers take under 3000 bytes.
  * Both set index=off, redirect_dir=off and metacopy=off: upper/ is then always a plain diff
  * (whiteouts and opaque directories only), which is what commit and diff read.
  */
@@ -157,18 +157,18 @@ static int make_links(int dirfd, char **lowers, size_t n, struct berth_error **e
 {
 	_cleanup_close_ int lfd = -EBADF;
 
-	if (mkdirat(dirfd, "lower", 0700) < 0 && errno != EEXIST)
-		return berth_error_sys(err, errno, "mkdir 'lower'");
-	lfd = openat(dirfd, "lower", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (mkdirat(dirfd, "l", 0700) < 0 && errno != EEXIST)
+		return berth_error_sys(err, errno, "mkdir 'l'");
+	lfd = openat(dirfd, "l", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (lfd < 0)
-		return berth_error_sys(err, errno, "open 'lower'");
+		return berth_error_sys(err, errno, "open 'l'");
 	for (size_t i = 0; i < n; i++) {
 		char name[24];
 		snprintf(name, sizeof(name), "%zu", i);
 		if (unlinkat(lfd, name, 0) < 0 && errno != ENOENT)
-			return berth_error_sys(err, errno, "remove 'lower/%s'", name);
+			return berth_error_sys(err, errno, "remove 'l/%s'", name);
 		if (symlinkat(lowers[i], lfd, name) < 0)
-			return berth_error_sys(err, errno, "link 'lower/%s'", name);
+			return berth_error_sys(err, errno, "link 'l/%s'", name);
 	}
 	return 0;
 }
@@ -190,9 +190,10 @@ static int mount_legacy(int dirfd, const char *dir, char **lowers, size_t n,
 		return berth_error_set(err, ENOMEM, "out of memory");
 	len = (size_t)snprintf(opts, cap, "lowerdir=");
 	for (size_t i = 0; i < n; i++)
-		len += (size_t)snprintf(opts + len, cap - len, "%slower/%zu", i ? ":" : "", i);
-	snprintf(opts + len, cap - len, ",upperdir=upper,workdir=work,index=off,redirect_dir=off,"
-					"metacopy=off");
+		len += (size_t)snprintf(opts + len, cap - len, "%sl/%zu", i ? ":" : "", i);
+	snprintf(opts + len, cap - len,
+		 ",upperdir=upper,workdir=work,index=off,redirect_dir=off,"
+		 "metacopy=off");
 	if ((long)strlen(opts) >= page)
 		return berth_error_set(err, E2BIG,
 				       "mount overlay on '%s/merged': %zu layers need %zu bytes of "
@@ -213,9 +214,11 @@ static int mount_legacy(int dirfd, const char *dir, char **lowers, size_t n,
 	if (r < 0)
 		return berth_error_sys(err, -r, "wait for the mount helper");
 	if (!WIFEXITED(status))
-		return berth_error_set(err, EIO, "mount overlay on '%s/merged': helper killed", dir);
+		return berth_error_set(err, EIO, "mount overlay on '%s/merged': helper killed",
+				       dir);
 	if (WEXITSTATUS(status))
-		return berth_error_sys(err, WEXITSTATUS(status), "mount overlay on '%s/merged'", dir);
+		return berth_error_sys(err, WEXITSTATUS(status), "mount overlay on '%s/merged'",
+				       dir);
 	return 0;
 }
 
@@ -242,7 +245,8 @@ static int lower_paths(struct berth_image_store *s, const char *top, char ***ret
 	r = img_layer_chain_locked(s, top, &chain);
 	pthread_mutex_unlock(&s->lock);
 	if (r == -ENOENT)
-		return berth_error_set(err, ENOENT, "layer %s (or one below it) does not exist", top);
+		return berth_error_set(err, ENOENT, "layer %s (or one below it) does not exist",
+				       top);
 	if (r < 0)
 		return berth_error_set(err, -r, "out of memory");
 	n = json_array_size(chain);
@@ -365,7 +369,7 @@ int berth_rootfs_mount(struct berth_image_store *s, const char *top_layer,
 		n = 1;
 	}
 	ops = (flags & BERTH_ROOTFS_LEGACY_MOUNT) || !have_lowerdir_add ? &legacy_ops
-									   : &fsconfig_ops;
+									: &fsconfig_ops;
 	r = ops->mount(dirfd, container_dir, lowers, n, err);
 	if (r == -EOPNOTSUPP && ops == &fsconfig_ops)
 		r = legacy_ops.mount(dirfd, container_dir, lowers, n, err);
@@ -378,15 +382,14 @@ int berth_rootfs_unmount(const char *container_dir, struct berth_error **err)
 
 	if (asprintf(&merged, "%s/merged", container_dir) < 0)
 		return berth_error_set(err, ENOMEM, "out of memory");
-	if (umount2(merged, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL &&
-	    errno != ENOENT)
+	if (umount2(merged, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
 		return berth_error_sys(err, errno, "unmount '%s'", merged);
 	return 0;
 }
 
 int berth_rootfs_remove(const char *container_dir, struct berth_error **err)
 {
-	static const char *const parts[] = {"merged", "upper", "work", "lower", "empty"};
+	static const char *const parts[] = {"merged", "upper", "work", "l", "empty"};
 	int r = berth_rootfs_unmount(container_dir, err);
 
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(parts); i++) {

@@ -29,7 +29,7 @@
 
 struct save_image {
 	char *id;
-	char **tags; /* full name:tag references, in the order asked */
+	char **tags;	/* full name:tag references, in the order asked */
 	json_t *layers; /* [{"diff_id","blob","tar_size"}] bottom first */
 	json_t *config; /* parsed, for the platform */
 	uint64_t config_size;
@@ -93,8 +93,7 @@ static const char *search(json_t *images, const char *term)
 
 	if (!n || n > 64 || strspn(hexp, "0123456789abcdef") != n)
 		return NULL;
-	json_object_foreach(images, id, v)
-	{
+	json_object_foreach (images, id, v) {
 		if (strncmp(id + 7, hexp, n) != 0)
 			continue;
 		if (found)
@@ -117,10 +116,10 @@ static int parse_names(struct save *sv, char *const *names, struct berth_error *
 		char digest[BERTH_DIGEST_SIZE + 64];
 		int r;
 
-		if (img_is_identifier(name) ||
-		    (strchr(name, ':') && !strchr(name, '/') && berth_digest_validate(name, NULL) == 0)) {
-			snprintf(digest, sizeof(digest), "%s%s", img_is_identifier(name) ? "sha256:" : "",
-				 name);
+		if (img_is_identifier(name) || (strchr(name, ':') && !strchr(name, '/') &&
+						berth_digest_validate(name, NULL) == 0)) {
+			snprintf(digest, sizeof(digest), "%s%s",
+				 img_is_identifier(name) ? "sha256:" : "", name);
 			if (!json_object_get(images, digest))
 				return berth_error_set(err, ENOENT, "No such image: %s", digest);
 			r = assoc(sv, digest, NULL, err);
@@ -131,7 +130,8 @@ static int parse_names(struct save *sv, char *const *names, struct berth_error *
 		r = berth_reference_parse(name, &ref, err);
 		if (r < 0)
 			return r;
-		if (!(fam = berth_reference_familiar_name(ref)) || !(repo = berth_reference_name(ref)))
+		if (!(fam = berth_reference_familiar_name(ref)) ||
+		    !(repo = berth_reference_name(ref)))
 			return berth_error_set(err, ENOMEM, "out of memory");
 		if (strcmp(fam, "sha256") == 0 || (!ref->tag && !ref->digest)) {
 			/* a repository: every tag of it; else an id prefix */
@@ -143,23 +143,25 @@ static int parse_names(struct save *sv, char *const *names, struct berth_error *
 				_cleanup_strv_ char **keys = calloc(1, sizeof(char *));
 				if (!keys)
 					return berth_error_set(err, ENOMEM, "out of memory");
-				json_object_foreach(refs, key, v)
-				{
+				json_object_foreach (refs, key, v) {
 					if (strncmp(key, repo, len) == 0 &&
 					    (key[len] == ':' || key[len] == '@') &&
 					    berth_strv_push(&keys, key) < 0)
-						return berth_error_set(err, ENOMEM, "out of memory");
+						return berth_error_set(err, ENOMEM,
+								       "out of memory");
 				}
 				/* the index is a hash: sort for a stable order */
 				size_t nk = berth_strv_length(keys);
 				for (size_t a = 1; a < nk; a++)
-					for (size_t b = a; b > 0 && strcmp(keys[b - 1], keys[b]) > 0; b--) {
+					for (size_t b = a;
+					     b > 0 && strcmp(keys[b - 1], keys[b]) > 0; b--) {
 						char *t = keys[b];
 						keys[b] = keys[b - 1];
 						keys[b - 1] = t;
 					}
 				for (size_t k = 0; k < nk; k++) {
-					r = assoc(sv, json_string_value(json_object_get(refs, keys[k])),
+					r = assoc(sv,
+						  json_string_value(json_object_get(refs, keys[k])),
 						  keys[k], err);
 					if (r < 0)
 						return r;
@@ -169,7 +171,8 @@ static int parse_names(struct save *sv, char *const *names, struct berth_error *
 			if (!any) {
 				const char *id = search(images, name);
 				if (!id)
-					return berth_error_set(err, ENOENT, "No such image: %s", name);
+					return berth_error_set(err, ENOENT, "No such image: %s",
+							       name);
 				r = assoc(sv, id, NULL, err);
 				if (r < 0)
 					return r;
@@ -208,8 +211,7 @@ static int collect_layers(struct save *sv, struct berth_error **err)
 		img->layers = json_array();
 		if (!img->layers || img_lease_hold_locked(sv->lease, img->id) < 0)
 			return berth_error_set(err, ENOMEM, "out of memory");
-		json_array_foreach(json_object_get(rec, "layers"), k, chain)
-		{
+		json_array_foreach (json_object_get(rec, "layers"), k, chain) {
 			json_t *l = json_object_get(sv->s->layers, json_string_value(chain));
 			if (!l)
 				return berth_error_set(err, ENOENT, "image %s: layer %s is missing",
@@ -254,13 +256,12 @@ static int make_manifests(struct save *sv, struct berth_error **err)
 		}
 		img->config_size = len;
 		img->config = json_loadb(data, len, 0, NULL);
-		json_array_foreach(img->layers, k, l)
-		{
-			json_array_append_new(
-				layers, json_pack("{s:s, s:O, s:O}", "mediaType",
-						  "application/vnd.oci.image.layer.v1.tar", "digest",
-						  json_object_get(l, "diff_id"), "size",
-						  json_object_get(l, "tar_size")));
+		json_array_foreach (img->layers, k, l) {
+			json_array_append_new(layers,
+					      json_pack("{s:s, s:O, s:O}", "mediaType",
+							"application/vnd.oci.image.layer.v1.tar",
+							"digest", json_object_get(l, "diff_id"),
+							"size", json_object_get(l, "tar_size")));
 		}
 		m = json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:o}", "schemaVersion", 2, "mediaType",
 			      "application/vnd.oci.image.manifest.v1+json", "config", "mediaType",
@@ -347,7 +348,8 @@ static int put_blob_raw(struct save *sv, struct img_tar_writer *w, const char *n
 			continue;
 		if (n <= 0) {
 			r = n < 0 ? berth_error_sys(err, errno, "read blob %s", digest)
-				  : berth_error_set(err, EIO, "blob %s: shorter than it was", digest);
+				  : berth_error_set(err, EIO, "blob %s: shorter than it was",
+						    digest);
 			break;
 		}
 		if (archive_write_data(w->a, buf, (size_t)n) < 0)
@@ -394,8 +396,8 @@ static int put_layer(struct save *sv, struct img_tar_writer *w, const char *name
 	if (r == 0)
 		r = img_tar_stream_drain(&ts, err);
 	if (r == 0 && (ts.tar_bytes != tar_size || strcmp(ts.tar_digest, diff) != 0))
-		r = berth_error_set(err, EIO, "layer %s: its blob %s decompresses to %s", diff, blob,
-				    ts.tar_digest);
+		r = berth_error_set(err, EIO, "layer %s: its blob %s decompresses to %s", diff,
+				    blob, ts.tar_digest);
 	free(buf);
 	img_tar_stream_close(&ts);
 	return r;
@@ -445,10 +447,10 @@ static int write_archive(struct save *sv, int fd, struct berth_error **err)
 		blobs[nb++] = (struct out_blob){img->manifest_digest, BLOB_MANIFEST, img, NULL};
 		size_t k;
 		json_t *l;
-		json_array_foreach(img->layers, k, l)
-		{
-			blobs[nb++] = (struct out_blob){json_string_value(json_object_get(l, "diff_id")),
-							BLOB_LAYER, img, l};
+		json_array_foreach (img->layers, k, l) {
+			blobs[nb++] =
+				(struct out_blob){json_string_value(json_object_get(l, "diff_id")),
+						  BLOB_LAYER, img, l};
 		}
 	}
 	if (nb)
@@ -462,8 +464,7 @@ static int write_archive(struct save *sv, int fd, struct berth_error **err)
 		json_t *l;
 		char path[128];
 
-		json_array_foreach(img->layers, k, l)
-		{
+		json_array_foreach (img->layers, k, l) {
 			snprintf(path, sizeof(path), "blobs/sha256/%s",
 				 json_string_value(json_object_get(l, "diff_id")) + 7);
 			json_array_append_new(layers, json_string(path));
@@ -484,11 +485,13 @@ static int write_archive(struct save *sv, int fd, struct berth_error **err)
 					json_object_set_new(repos, famname, repo = json_object());
 				json_object_set_new(
 					repo, ref->tag,
-					json_string(json_string_value(json_object_get(
-							    json_array_get(img->layers,
-									   json_array_size(img->layers) - 1),
-							    "diff_id")) +
-						    7));
+					json_string(
+						json_string_value(json_object_get(
+							json_array_get(
+								img->layers,
+								json_array_size(img->layers) - 1),
+							"diff_id")) +
+						7));
 			}
 			json_array_append_new(
 				index_manifests,
@@ -540,8 +543,8 @@ static int write_archive(struct save *sv, int fd, struct berth_error **err)
 					 err);
 			break;
 		case BLOB_MANIFEST:
-			r = put_file(&w, name, blobs[i].img->manifest, strlen(blobs[i].img->manifest),
-				     err);
+			r = put_file(&w, name, blobs[i].img->manifest,
+				     strlen(blobs[i].img->manifest), err);
 			break;
 		case BLOB_LAYER:
 			r = put_layer(sv, &w, name, blobs[i].layer, err);
@@ -552,8 +555,7 @@ static int write_archive(struct save *sv, int fd, struct berth_error **err)
 		r = put_json(&w, "index.json", index, false, err);
 	if (r == 0)
 		r = put_json(&w, "manifest.json", manifest, true, err);
-	if (r == 0)
-		{
+	if (r == 0) {
 		static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 		r = put_file(&w, "oci-layout", layout, strlen(layout), err);
 	}

@@ -49,8 +49,8 @@ char *img_temp_name(struct berth_image_store *s, const char *prefix)
 
 	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
 		rnd = (uint32_t)(uintptr_t)&rnd;
-	if (asprintf(&name, "%s%d-%llu-%08x", prefix, (int)getpid(), (unsigned long long)seq,
-		     rnd) < 0)
+	if (asprintf(&name, "%s%d-%llu-%08x", prefix, (int)getpid(), (unsigned long long)seq, rnd) <
+	    0)
 		return NULL;
 	return name;
 }
@@ -60,9 +60,9 @@ char *img_temp_name(struct berth_image_store *s, const char *prefix)
 json_t *img_layer_record(const char *chain_id, const char *diff_id, const char *parent,
 			 const char *blob, uint64_t size, uint64_t tar_size)
 {
-	return json_pack("{s:s, s:s, s:o, s:s, s:I, s:I}", "chain_id", chain_id, "diff_id",
-			 diff_id, "parent", parent ? json_string(parent) : json_null(), "blob",
-			 blob, "size", (json_int_t)size, "tar_size", (json_int_t)tar_size);
+	return json_pack("{s:s, s:s, s:o, s:s, s:I, s:I}", "chain_id", chain_id, "diff_id", diff_id,
+			 "parent", parent ? json_string(parent) : json_null(), "blob", blob, "size",
+			 (json_int_t)size, "tar_size", (json_int_t)tar_size);
 }
 
 /* Check a layer.json as read from disk; 0 or -EINVAL. */
@@ -70,8 +70,8 @@ static int check_layer_record(const char *chain_id, json_t *rec)
 {
 	json_t *parent = json_object_get(rec, "parent");
 
-	if (!json_is_object(rec) || !berth_streq(json_string_value(json_object_get(rec, "chain_id")),
-						 chain_id) ||
+	if (!json_is_object(rec) ||
+	    !berth_streq(json_string_value(json_object_get(rec, "chain_id")), chain_id) ||
 	    !berth_digest_is_sha256(json_string_value(json_object_get(rec, "diff_id"))) ||
 	    !berth_digest_is_sha256(json_string_value(json_object_get(rec, "blob"))) ||
 	    !json_is_integer(json_object_get(rec, "size")) ||
@@ -129,23 +129,20 @@ static int check_index(json_t *idx, struct berth_error **err)
 	if (!json_is_object(idx) || json_integer_value(json_object_get(idx, "version")) != 1 ||
 	    !json_is_object(images) || !json_is_object(refs))
 		return berth_error_set(err, EINVAL, "not a version 1 index");
-	json_object_foreach(images, key, v)
-	{
+	json_object_foreach (images, key, v) {
 		json_t *layers = json_object_get(v, "layers");
 		size_t i;
 		json_t *l;
 
 		if (!berth_digest_is_sha256(key) || !json_is_array(layers))
 			return berth_error_set(err, EINVAL, "image '%s': malformed record", key);
-		json_array_foreach(layers, i, l)
-		{
+		json_array_foreach (layers, i, l) {
 			if (!berth_digest_is_sha256(json_string_value(l)))
 				return berth_error_set(err, EINVAL, "image '%s': malformed layer",
 						       key);
 		}
 	}
-	json_object_foreach(refs, key, v)
-	{
+	json_object_foreach (refs, key, v) {
 		if (!json_object_get(images, json_string_value(v) ? json_string_value(v) : ""))
 			return berth_error_set(err, EINVAL, "reference '%s' names no image", key);
 	}
@@ -363,9 +360,12 @@ int berth_image_lease_add(struct berth_image_lease *l, const char *key)
 
 int img_lease_created_locked(struct berth_image_lease *l, const char *key, const char *kind)
 {
+	char ckey[32 + BERTH_DIGEST_SIZE];
 	int r = img_lease_hold_locked(l, key);
 
-	if (r == 0 && json_object_set_new(l->created, key, json_string(kind)) < 0)
+	/* "layer:<chain>", "blob:<digest>": a bottom layer's chain id is also its blob's digest */
+	snprintf(ckey, sizeof(ckey), "%s:%s", kind, key);
+	if (r == 0 && json_object_set_new(l->created, ckey, json_true()) < 0)
 		r = -ENOMEM;
 	return r;
 }
@@ -416,20 +416,17 @@ static json_t *keep_set_locked(struct berth_image_store *s, const char *const *h
 
 	if (!keep)
 		return NULL;
-	json_object_foreach(json_object_get(s->index, "images"), id, rec)
-	{
+	json_object_foreach (json_object_get(s->index, "images"), id, rec) {
 		size_t i;
 		json_t *l;
 		json_object_set_new(keep, id, json_true());
-		json_array_foreach(json_object_get(rec, "layers"), i, l)
-		{
+		json_array_foreach (json_object_get(rec, "layers"), i, l) {
 			keep_chain(s, keep, json_string_value(l));
 		}
 	}
 	for (size_t i = 0; held_layers && held_layers[i]; i++)
 		keep_chain(s, keep, held_layers[i]);
-	json_object_foreach(s->leases, id, rec)
-	{
+	json_object_foreach (s->leases, id, rec) {
 		if (json_object_get(s->layers, id))
 			keep_chain(s, keep, id);
 		else
@@ -552,24 +549,23 @@ void berth_image_lease_release(struct berth_image_lease *l, bool rollback)
 		return;
 	s = l->store;
 	pthread_mutex_lock(&s->lock);
-	json_object_foreach(l->held, key, v)
-	{
+	json_object_foreach (l->held, key, v) {
 		unhold_locked(s, key);
 	}
 	if (rollback && json_object_size(l->created)) {
 		json_t *keep = keep_set_locked(s, NULL);
 		/* layers first: a layer's blob is kept while the layer is */
-		json_object_foreach(l->created, key, v)
-		{
-			if (keep && !json_object_get(keep, key) &&
-			    berth_streq(json_string_value(v), "layer"))
-				trash_layer_locked(s, key);
+		json_object_foreach (l->created, key, v) {
+			if (keep && berth_str_has_prefix(key, "layer:") &&
+			    !json_object_get(keep, key + 6))
+				trash_layer_locked(s, key + 6);
 		}
-		json_object_foreach(l->created, key, v)
-		{
-			if (keep && !json_object_get(keep, key) &&
-			    berth_streq(json_string_value(v), "blob"))
-				remove_blob_locked(s, key);
+		json_decref(keep);
+		keep = keep_set_locked(s, NULL);
+		json_object_foreach (l->created, key, v) {
+			if (keep && berth_str_has_prefix(key, "blob:") &&
+			    !json_object_get(keep, key + 5))
+				remove_blob_locked(s, key + 5);
 		}
 		json_decref(keep);
 	}

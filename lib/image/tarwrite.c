@@ -307,9 +307,10 @@ static int write_one(struct tw *t, int dirfd, const char *name, const char *pref
 			goto out;
 		if (t->diff) {
 			char v[8];
-			ssize_t n = lgetxattr(proc, t->flags & BERTH_TAR_USER_XATTR
-							    ? "user.overlay.opaque"
-							    : "trusted.overlay.opaque",
+			ssize_t n = lgetxattr(proc,
+					      t->flags & BERTH_TAR_USER_XATTR
+						      ? "user.overlay.opaque"
+						      : "trusted.overlay.opaque",
 					      v, sizeof(v));
 			if (n == 1 && v[0] == 'y') {
 				_cleanup_free_ char *opq = NULL;
@@ -352,7 +353,8 @@ static int walk(struct tw *t, int dirfd, const char *prefix, int depth, struct b
 	int r;
 
 	if (depth > MAX_DEPTH)
-		return berth_error_set(err, ELOOP, "'%s': deeper than %d levels", prefix, MAX_DEPTH);
+		return berth_error_set(err, ELOOP, "'%s': deeper than %d levels", prefix,
+				       MAX_DEPTH);
 	r = read_names(dirfd, &names, &n);
 	if (r < 0)
 		return berth_error_sys(err, -r, "read directory '%s'", *prefix ? prefix : "/");
