@@ -14,7 +14,8 @@
  *   list ROOT | inspect ROOT REF | resolve ROOT REF | history ROOT REF
  *   tag ROOT SOURCE TARGET | untag ROOT REF
  *   rmi ROOT REF [--force] [--no-prune] [--running IMAGE-ID:CTR] [--stopped IMAGE-ID:CTR]
- *   prune ROOT [--all] [--running IMAGE-ID:CTR] [--stopped IMAGE-ID:CTR]
+ *       [--held CHAIN-ID]
+ *   prune ROOT [--all] [--running IMAGE-ID:CTR] [--stopped IMAGE-ID:CTR] [--held CHAIN-ID]
  *   gc ROOT [CHAIN-ID...]           (chain ids held by containers)
  *   mount ROOT REF DIR [--legacy] | paths ROOT REF DIR | umount DIR | rootfs-rm DIR
  *   apply DIR [--whiteouts] [--no-owners] [--user-xattr] [--walk] < tar
@@ -82,9 +83,9 @@ static int open_store(const char *root, struct berth_image_store **s)
 
 static void progress(void *ud, const struct berth_image_progress *p)
 {
-	json_t *j = json_pack("{s:{s:s, s:s, s:I, s:I}}", "progress", "action", p->action, "id",
-			      p->id, "current", (json_int_t)p->current, "total",
-			      (json_int_t)p->total);
+	json_t *j =
+		json_pack("{s:{s:s, s:s, s:I, s:I}}", "progress", "action", p->action, "id", p->id,
+			  "current", (json_int_t)p->current, "total", (json_int_t)p->total);
 	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	(void)ud;
 	printf("%s\n", s);
@@ -94,7 +95,7 @@ static void progress(void *ud, const struct berth_image_progress *p)
 
 /* "--running ID:CTR" / "--stopped ID:CTR": who uses what, as berthd would know it */
 struct users {
-	char **running, **stopped;
+	char **running, **stopped, **held;
 };
 
 static int find_user(void *ud, const char *image_id, enum berth_image_use which, char **ret)
@@ -105,7 +106,8 @@ static int find_user(void *ud, const char *image_id, enum berth_image_use which,
 	for (int l = 0; l < 2; l++) {
 		for (size_t i = 0; lists[l] && lists[l][i]; i++) {
 			const char *colon = strrchr(lists[l][i], ':');
-			if (colon && strncmp(lists[l][i], image_id, (size_t)(colon - lists[l][i])) == 0 &&
+			if (colon &&
+			    strncmp(lists[l][i], image_id, (size_t)(colon - lists[l][i])) == 0 &&
 			    strlen(image_id) == (size_t)(colon - lists[l][i])) {
 				*ret = strdup(colon + 1);
 				return 1;
@@ -119,10 +121,10 @@ static json_t *deleted_json(struct berth_image_deleted *d, size_t n)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:s}", d[i].kind == BERTH_IMAGE_UNTAGGED
-								    ? "Untagged"
-								    : "Deleted",
-						   d[i].value));
+		json_array_append_new(
+			a, json_pack("{s:s}",
+				     d[i].kind == BERTH_IMAGE_UNTAGGED ? "Untagged" : "Deleted",
+				     d[i].value));
 	return a;
 }
 
@@ -144,12 +146,13 @@ static int cmd_load(int argc, char **argv)
 	for (size_t i = 0; i < res.n_images; i++) {
 		json_t *prev = json_array();
 		for (size_t k = 0; k < res.images[i].n_tags; k++)
-			json_array_append_new(prev, res.images[i].previous_ids[k]
-							    ? json_string(res.images[i].previous_ids[k])
-							    : json_null());
-		json_array_append_new(out, json_pack("{s:s, s:o, s:o}", "id", res.images[i].id,
-						     "tags", strv_json(res.images[i].tags),
-						     "previous", prev));
+			json_array_append_new(prev,
+					      res.images[i].previous_ids[k]
+						      ? json_string(res.images[i].previous_ids[k])
+						      : json_null());
+		json_array_append_new(out,
+				      json_pack("{s:s, s:o, s:o}", "id", res.images[i].id, "tags",
+						strv_json(res.images[i].tags), "previous", prev));
 	}
 	json_t *res_j = json_pack("{s:o}", "loaded", out);
 	char *line = json_dumps(res_j, JSON_COMPACT | JSON_SORT_KEYS);
@@ -279,10 +282,10 @@ static int cmd_history(int argc, char **argv)
 	a = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(a, json_pack("{s:s, s:I, s:s, s:s, s:o, s:I}", "id", h[i].id,
-						   "created", (json_int_t)h[i].created, "created_by",
-						   h[i].created_by, "comment", h[i].comment, "tags",
-						   strv_json(h[i].tags), "size",
-						   (json_int_t)h[i].size));
+						   "created", (json_int_t)h[i].created,
+						   "created_by", h[i].created_by, "comment",
+						   h[i].comment, "tags", strv_json(h[i].tags),
+						   "size", (json_int_t)h[i].size));
 	print_json(a);
 	berth_image_history_free(h, n);
 	berth_image_store_free(s);
@@ -316,6 +319,8 @@ static int parse_users(int argc, char **argv, int first, struct users *u, unsign
 			berth_strv_push(&u->running, argv[++i]);
 		else if (strcmp(argv[i], "--stopped") == 0 && i + 1 < argc)
 			berth_strv_push(&u->stopped, argv[++i]);
+		else if (strcmp(argv[i], "--held") == 0 && i + 1 < argc)
+			berth_strv_push(&u->held, argv[++i]);
 		else
 			return -1;
 	}
@@ -335,10 +340,12 @@ static int cmd_rmi(int argc, char **argv)
 
 	if (argc < 3 || parse_users(argc, argv, 3, &u, &flags, NULL) < 0 || open_store(argv[1], &s))
 		return 1;
+	users.held_layers = (const char *const *)u.held;
 	r = berth_image_delete(s, argv[2], flags, &users, &d, &n, &e);
 	berth_image_store_free(s);
 	berth_strv_free(u.running);
 	berth_strv_free(u.stopped);
+	berth_strv_free(u.held);
 	if (r < 0)
 		return fail(e, "rmi");
 	print_json(deleted_json(d, n));
@@ -360,10 +367,12 @@ static int cmd_prune(int argc, char **argv)
 
 	if (argc < 2 || parse_users(argc, argv, 2, &u, NULL, &all) < 0 || open_store(argv[1], &s))
 		return 1;
+	users.held_layers = (const char *const *)u.held;
 	r = berth_image_prune(s, all, NULL, NULL, &users, &d, &n, &reclaimed, &e);
 	berth_image_store_free(s);
 	berth_strv_free(u.running);
 	berth_strv_free(u.stopped);
+	berth_strv_free(u.held);
 	if (r < 0)
 		return fail(e, "prune");
 	print_json(json_pack("{s:o, s:I}", "deleted", deleted_json(d, n), "reclaimed",

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -149,9 +150,9 @@ static void tb_add(struct tb *t, const char *name, mode_t type, mode_t perm, con
 	archive_entry_free(e);
 }
 
-#define tb_file(t, n, d)    tb_add(t, n, AE_IFREG, 0644, d, NULL, false)
-#define tb_dir(t, n)	    tb_add(t, n, AE_IFDIR, 0755, NULL, NULL, false)
-#define tb_symlink(t, n, l) tb_add(t, n, AE_IFLNK, 0777, NULL, l, false)
+#define tb_file(t, n, d)     tb_add(t, n, AE_IFREG, 0644, d, NULL, false)
+#define tb_dir(t, n)	     tb_add(t, n, AE_IFDIR, 0755, NULL, NULL, false)
+#define tb_symlink(t, n, l)  tb_add(t, n, AE_IFLNK, 0777, NULL, l, false)
 #define tb_hardlink(t, n, l) tb_add(t, n, AE_IFREG, 0644, NULL, l, true)
 
 /* finish and rewind: the fd reads the tar */
@@ -195,7 +196,8 @@ static void test_references(void)
 		{"foo/bar", "docker.io/foo/bar:latest", "foo/bar:latest"},
 		{"docker.io/foo/bar/baz:x", "docker.io/foo/bar/baz:x", "foo/bar/baz:x"},
 		{"localhost/foo", "localhost/foo:latest", "localhost/foo:latest"},
-		{"localhost:5000/foo/bar:tag", "localhost:5000/foo/bar:tag", "localhost:5000/foo/bar:tag"},
+		{"localhost:5000/foo/bar:tag", "localhost:5000/foo/bar:tag",
+		 "localhost:5000/foo/bar:tag"},
 		{"127.0.0.1:5000/a", "127.0.0.1:5000/a:latest", "127.0.0.1:5000/a:latest"},
 		{"[::1]:5000/a:b", "[::1]:5000/a:b", "[::1]:5000/a:b"},
 		{"[::1]/a", "[::1]/a:latest", "[::1]/a:latest"},
@@ -206,11 +208,15 @@ static void test_references(void)
 		{"a--b.c_d", "docker.io/library/a--b.c_d:latest", "a--b.c_d:latest"},
 		{"localhost:5000", "docker.io/library/localhost:5000", "localhost:5000"},
 		{"sha256:abc", "docker.io/library/sha256:abc", "sha256:abc"},
-		{"example.com/a/b@sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
-		 "example.com/a/b@sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
-		 "example.com/a/b@sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"},
+		{"example.com/a/"
+		 "b@sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
+		 "example.com/a/"
+		 "b@sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
+		 "example.com/a/"
+		 "b@sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"},
 		{"a/b:t@sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
-		 "docker.io/a/b:t@sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
+		 "docker.io/a/"
+		 "b:t@sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
 		 "a/b:t@sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"},
 	};
 	static const struct {
@@ -218,9 +224,12 @@ static void test_references(void)
 	} bad[] = {
 		{"", "invalid reference format"},
 		{":tag", "invalid reference format"},
-		{"Busybox", "invalid reference format: repository name (library/Busybox) must be lowercase"},
-		{"foo/Bar", "invalid reference format: repository name (foo/Bar) must be lowercase"},
-		{"localhost:5000/Foo", "invalid reference format: repository name (Foo) must be lowercase"},
+		{"Busybox",
+		 "invalid reference format: repository name (library/Busybox) must be lowercase"},
+		{"foo/Bar",
+		 "invalid reference format: repository name (foo/Bar) must be lowercase"},
+		{"localhost:5000/Foo",
+		 "invalid reference format: repository name (Foo) must be lowercase"},
 		{"a___b", "invalid reference format"},
 		{"a-", "invalid reference format"},
 		{"-a", "invalid reference format"},
@@ -242,7 +251,8 @@ static void test_references(void)
 		 "invalid checksum digest length"},
 		{"busybox@md5:0123456789abcdef0123456789abcdef", "unsupported digest algorithm"},
 		{"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
-		 "invalid repository name (ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb), "
+		 "invalid repository name "
+		 "(ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb), "
 		 "cannot specify 64-byte hexadecimal strings"},
 	};
 
@@ -313,17 +323,19 @@ static void test_digests(void)
 	struct berth_error *err = NULL;
 	char d[BERTH_DIGEST_SIZE];
 	char **chains = NULL;
-	char *diffs[] = {
-		"sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
-		"sha256:3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d",
-		"sha256:2e7d2c03a9507ae265ecf5b5356885a53393a2029d241394997265a1a25aefc6", NULL};
+	char *diffs[] = {"sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
+			 "sha256:3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d",
+			 "sha256:2e7d2c03a9507ae265ecf5b5356885a53393a2029d241394997265a1a25aefc6",
+			 NULL};
 
 	berth_sha256_digest("a", 1, d);
 	is_str(d, diffs[0], "sha256 of 'a'");
 	ok(berth_digest_is_sha256(diffs[0]), "a sha256 digest");
-	ok(!berth_digest_is_sha256("sha256:CA978112CA1BBDCAFAC231B39A23DC4DA786EFF8147C4E72B9807785AFEE48BB"),
+	ok(!berth_digest_is_sha256(
+		   "sha256:CA978112CA1BBDCAFAC231B39A23DC4DA786EFF8147C4E72B9807785AFEE48BB"),
 	   "uppercase hex is not");
-	ok(berth_digest_validate("sha512:" "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
+	ok(berth_digest_validate("sha512:"
+				 "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
 				 "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
 				 NULL) == 0,
 	   "sha512 digests are valid");
@@ -368,10 +380,9 @@ static void test_documents(void)
 	struct img_config c;
 	struct berth_error *err = NULL;
 	size_t n = 0;
-	const char *mf =
-		"[{\"Config\":\"abc.json\",\"RepoTags\":[\"busybox:latest\"],"
-		"\"Layers\":[\"a/layer.tar\",\"b/layer.tar\"]},{\"Config\":\"c.json\","
-		"\"RepoTags\":null,\"Layers\":[]}]";
+	const char *mf = "[{\"Config\":\"abc.json\",\"RepoTags\":[\"busybox:latest\"],"
+			 "\"Layers\":[\"a/layer.tar\",\"b/layer.tar\"]},{\"Config\":\"c.json\","
+			 "\"RepoTags\":null,\"Layers\":[]}]";
 
 	img_limits_fill(&lim, NULL);
 	ok(img_parse_docker_manifest(mf, strlen(mf), &lim, &items, &n, NULL) == 0 && n == 2,
@@ -399,8 +410,8 @@ static void test_documents(void)
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(badmf); i++) {
 		items = NULL;
-		int r = img_parse_docker_manifest(badmf[i].json, strlen(badmf[i].json), &lim, &items,
-						  &n, &err);
+		int r = img_parse_docker_manifest(badmf[i].json, strlen(badmf[i].json), &lim,
+						  &items, &n, &err);
 		ok(r == -EINVAL, "bad manifest.json %zu refused", i);
 		if (badmf[i].msg)
 			is_str(err ? err->msg : NULL, badmf[i].msg, "message of %zu", i);
@@ -431,7 +442,8 @@ static void test_documents(void)
 		ok(d[0].size == 3, "size");
 	}
 	img_descriptors_free(d, n);
-	const char *badidx = "{\"schemaVersion\":2,\"manifests\":[{\"digest\":\"sha256:x\",\"size\":1}]}";
+	const char *badidx =
+		"{\"schemaVersion\":2,\"manifests\":[{\"digest\":\"sha256:x\",\"size\":1}]}";
 	ok(img_parse_oci_index(badidx, strlen(badidx), &lim, &d, &n, &err) == -EINVAL,
 	   "a bad digest in an index is refused");
 	berth_error_freep(&err);
@@ -496,8 +508,12 @@ static void test_names(void)
 	static const struct {
 		const char *in, *out;
 	} clean[] = {
-		{"./a/b", "a/b"}, {"/etc/passwd", "etc/passwd"}, {"a//b/", "a/b"},
-		{"a/../b", "b"},  {".", ""},			 {"./", ""},
+		{"./a/b", "a/b"},
+		{"/etc/passwd", "etc/passwd"},
+		{"a//b/", "a/b"},
+		{"a/../b", "b"},
+		{".", ""},
+		{"./", ""},
 		{"a/b/../../c", "c"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(clean); i++) {
@@ -791,7 +807,8 @@ static void test_whiteouts(void)
 	   xname);
 	ok(!exists_at(dir, "opq/.wh..wh..opq"), "no opaque marker file left");
 	char *later = read_at(dir, "later");
-	is_str(later, "same layer wins over its whiteout", "an entry after its whiteout replaces it");
+	is_str(later, "same layer wins over its whiteout",
+	       "an entry after its whiteout replaces it");
 	free(later);
 	char *mine = read_at(dir, "mine");
 	is_str(mine, "m", "a whiteout does not hide its own layer's entry");
@@ -951,25 +968,30 @@ static void test_store(void)
 	berth_error_freep(&err);
 
 	/* blobs */
-	ok(berth_blob_write(s, "hello", 5, "sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
-			    NULL, NULL, &err) == -EINVAL,
+	ok(berth_blob_write(
+		   s, "hello", 5,
+		   "sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb", NULL,
+		   NULL, &err) == -EINVAL,
 	   "a blob whose content does not match its digest is refused");
 	berth_error_freep(&err);
 	ok(count_in("store/blobs/sha256") == 0, "... and nothing is stored");
 	ok(count_in("store/tmp") == 0, "... and no temporary file is left");
 	ok(berth_blob_write(s, "a", 1, NULL, NULL, &d, NULL) == 0 &&
-		   berth_streq(d, "sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"),
+		   berth_streq(d,
+			       "sha256:"
+			       "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"),
 	   "write a blob");
 	ok(berth_blob_exists(s, d), "the blob exists");
 	char *data = NULL;
 	ok(berth_blob_read(s, d, 10, &data, NULL, NULL) == 0 && berth_streq(data, "a"), "read it");
 	free(data);
 	{
-		char *p = tp("store/blobs/sha256/ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb");
+		char *p = tp("store/blobs/sha256/"
+			     "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb");
 		chmod(p, 0644);
 		berth_write_file_at(AT_FDCWD, p, "b", 1, NULL);
-		ok(berth_blob_read(s, d, 10, &data, NULL, &err) == -EIO, "a blob changed on disk is EIO (%s)",
-		   err ? err->msg : "");
+		ok(berth_blob_read(s, d, 10, &data, NULL, &err) == -EIO,
+		   "a blob changed on disk is EIO (%s)", err ? err->msg : "");
 		berth_error_freep(&err);
 		free(p);
 	}
@@ -980,7 +1002,8 @@ static void test_store(void)
 	/* images */
 	ok(import_tree(s, "one", "one:1", &a) == 0, "import image one");
 	ok(import_tree(s, "two", "two", &b) == 0, "import image two");
-	ok(berth_image_resolve(s, "one:1", &id, NULL) == 0 && berth_streq(id, a), "resolve name:tag");
+	ok(berth_image_resolve(s, "one:1", &id, NULL) == 0 && berth_streq(id, a),
+	   "resolve name:tag");
 	free(id);
 	ok(berth_image_resolve(s, "two", &id, NULL) == 0 && berth_streq(id, b),
 	   "resolve a short name (:latest)");
@@ -1046,13 +1069,16 @@ static void test_store(void)
 
 	/* tags */
 	ok(berth_image_tag(s, "one:1", "copy:x", NULL) == 0, "tag one:1 as copy:x");
-	ok(berth_image_tag(s, "one:1", "copy@sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
-			   &err) == -EINVAL &&
+	ok(berth_image_tag(
+		   s, "one:1",
+		   "copy@sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
+		   &err) == -EINVAL &&
 		   !strcmp(err->msg, "refusing to create a tag with a digest reference"),
 	   "a digest as tag target is refused");
 	berth_error_freep(&err);
 	ok(berth_image_tag(s, "one:1", "sha256:x", &err) == -EINVAL &&
-		   !strcmp(err->msg, "refusing to create an ambiguous tag using digest algorithm as name"),
+		   !strcmp(err->msg,
+			   "refusing to create an ambiguous tag using digest algorithm as name"),
 	   "the name sha256 is refused");
 	berth_error_freep(&err);
 	ok(berth_image_tag(s, "missing", "x", &err) == -ENOENT, "tag of a missing image: ENOENT");
@@ -1075,7 +1101,8 @@ static void test_store(void)
 	char *staging = tp("store/layers/.staging-junk");
 	mkdir(staging, 0700);
 	ok(berth_image_store_open(root, NULL, &s, NULL) == 0, "reopen");
-	ok(!exists_at(tmproot, "store/tmp/blob-junk"), "a temporary file left by a crash is removed");
+	ok(!exists_at(tmproot, "store/tmp/blob-junk"),
+	   "a temporary file left by a crash is removed");
 	ok(!exists_at(tmproot, "store/layers/.staging-junk"), "a staging directory is removed");
 	free(junk);
 	free(staging);
@@ -1100,8 +1127,7 @@ static void test_store(void)
 		   strstr(err->msg, "conflict: unable to remove repository reference \"one:1\" "
 				    "(must force) - container deadbeef0000 is using its referenced "
 				    "image"),
-	   "the last tag of an image a stopped container uses: conflict (%s)",
-	   err ? err->msg : "");
+	   "the last tag of an image a stopped container uses: conflict (%s)", err ? err->msg : "");
 	berth_error_freep(&err);
 	char idshort[16];
 	snprintf(idshort, sizeof(idshort), "%.12s", a + 7);
@@ -1112,7 +1138,8 @@ static void test_store(void)
 	berth_error_freep(&err);
 	fu.stopped_image = NULL;
 	fu.running_image = a;
-	ok(berth_image_delete(s, a, BERTH_IMAGE_DELETE_FORCE, &users, &del, &ndel, &err) == -EBUSY &&
+	ok(berth_image_delete(s, a, BERTH_IMAGE_DELETE_FORCE, &users, &del, &ndel, &err) ==
+			   -EBUSY &&
 		   strstr(err->msg, "(cannot be forced) - image is being used by running container "
 				    "c0ffee000000"),
 	   "a running container's image cannot be forced (%s)", err ? err->msg : "");
@@ -1134,7 +1161,8 @@ static void test_store(void)
 		free(text);
 		json_decref(cfg);
 	}
-	ok(berth_image_delete(s, a, BERTH_IMAGE_DELETE_FORCE, &users, &del, &ndel, &err) == -EBUSY &&
+	ok(berth_image_delete(s, a, BERTH_IMAGE_DELETE_FORCE, &users, &del, &ndel, &err) ==
+			   -EBUSY &&
 		   strstr(err->msg, "(cannot be forced) - image has dependent child images"),
 	   "an image with children cannot be deleted (%s)", err ? err->msg : "");
 	berth_error_freep(&err);
@@ -1187,12 +1215,100 @@ static void test_store(void)
 	s = NULL;
 	char *index = tp("store/images.json");
 	berth_write_file_atomic_at(AT_FDCWD, index, "{\"version\":1", 12, 0600, NULL);
-	ok(berth_image_store_open(root, NULL, &s, &err) == -EINVAL, "a corrupt images.json: EINVAL (%s)",
-	   err ? err->msg : "");
+	ok(berth_image_store_open(root, NULL, &s, &err) == -EINVAL,
+	   "a corrupt images.json: EINVAL (%s)", err ? err->msg : "");
 	berth_error_freep(&err);
 	free(index);
 	free(a);
 	free(b);
+	berth_rm_rf(root, NULL);
+	free(root);
+}
+
+/* ---- threads: imports racing gc and deletes ------------------------------------------- */
+
+struct racer {
+	struct berth_image_store *s;
+	int n;
+	int failures;
+	char *ids[8];
+};
+
+static void *importer(void *arg)
+{
+	struct racer *r = arg;
+	for (int i = 0; i < 8; i++) {
+		char content[32], ref[32];
+		snprintf(content, sizeof(content), "t%d-%d", r->n, i);
+		snprintf(ref, sizeof(ref), "race%d:%d", r->n, i);
+		if (import_tree(r->s, content, ref, &r->ids[i]) < 0)
+			r->failures++;
+	}
+	return NULL;
+}
+
+static volatile int racing;
+
+static void *collector(void *arg)
+{
+	struct racer *r = arg;
+	while (__atomic_load_n(&racing, __ATOMIC_SEQ_CST)) {
+		struct berth_image_deleted *d = NULL;
+		size_t n = 0;
+		uint64_t rec = 0;
+		if (berth_image_gc(r->s, NULL, NULL, NULL) < 0)
+			r->failures++;
+		/* dangling images only: the importers' are all tagged */
+		if (berth_image_prune(r->s, false, NULL, NULL, NULL, &d, &n, &rec, NULL) < 0)
+			r->failures++;
+		berth_image_deleted_free(d, n);
+	}
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	char *root = tp("threads");
+	struct berth_image_store *s = NULL;
+	struct racer r[4] = {{0}}, gc = {0};
+	pthread_t t[4], g;
+
+	berth_rm_rf(root, NULL);
+	ok(berth_image_store_open(root, NULL, &s, NULL) == 0, "open a store for threads");
+	gc.s = s;
+	racing = 1;
+	pthread_create(&g, NULL, collector, &gc);
+	for (int i = 0; i < 4; i++) {
+		r[i].s = s;
+		r[i].n = i;
+		pthread_create(&t[i], NULL, importer, &r[i]);
+	}
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	__atomic_store_n(&racing, 0, __ATOMIC_SEQ_CST);
+	pthread_join(g, NULL);
+	int failures = gc.failures, missing = 0;
+	for (int i = 0; i < 4; i++) {
+		failures += r[i].failures;
+		for (int k = 0; k < 8; k++) {
+			struct berth_image_info *info = NULL;
+			struct berth_layer_info *li = NULL;
+			if (!r[i].ids[k] || berth_image_inspect(s, r[i].ids[k], &info, NULL) < 0 ||
+			    berth_layer_inspect(s, info->top_layer, &li, NULL) < 0 ||
+			    !berth_blob_exists(s, li->blob) || !berth_blob_exists(s, info->id))
+				missing++;
+			berth_image_info_free(info);
+			berth_layer_info_free(li);
+			free(r[i].ids[k]);
+		}
+	}
+	ok(failures == 0, "4 importers, a gc and a prune ran together without an error");
+	ok(missing == 0, "every image, its layer and its blobs survived the collector (%d missing)",
+	   missing);
+	size_t removed = 99;
+	ok(berth_image_gc(s, NULL, &removed, NULL) == 0 && removed == 0,
+	   "and nothing is left over (%zu)", removed);
+	berth_image_store_free(s);
 	berth_rm_rf(root, NULL);
 	free(root);
 }
@@ -1213,6 +1329,7 @@ int main(void)
 	test_whiteouts();
 	test_round_trip();
 	test_store();
+	test_threads();
 	berth_rm_rf(tmproot, NULL);
 	return done_testing();
 }
