@@ -264,7 +264,8 @@ int berth_layer_inspect(struct berth_image_store *s, const char *chain_id,
  * Add an image whose config blob (digest config_digest = the image id) and layers are in the
  * store: the config is parsed (rootfs.diff_ids; os must be linux), every layer of its chain must
  * exist with the diff id the config names.  parent (NULL: none) is an image id recorded for
- * docker's parent/child rules.  Adding an image that exists is not an error.  *ret_id may be NULL.
+ * docker's parent/child rules (ignored when it is not in the store).  Adding an image that exists
+ * is not an error.  *ret_id may be NULL.
  */
 int berth_image_add(struct berth_image_store *s, const char *config_digest, const char *parent,
 		    char **ret_id, struct berth_error **err);
@@ -285,6 +286,14 @@ int berth_image_resolve(struct berth_image_store *s, const char *ref_or_id, char
  */
 int berth_image_tag(struct berth_image_store *s, const char *source, const char *target,
 		    struct berth_error **err);
+
+/*
+ * Record name@digest for an image, as a pull by digest does (the digest of the manifest the image
+ * came from): resolve, inspect's repo_digests and docker's delete rules use it.  name may carry a
+ * tag, which is dropped; digest must be sha256; id must be in the store.
+ */
+int berth_image_set_digest_ref(struct berth_image_store *s, const char *name, const char *digest,
+			       const char *id, struct berth_error **err);
 
 /* Remove one reference (name:tag or name@digest); ENOENT when it names nothing. */
 int berth_image_untag(struct berth_image_store *s, const char *ref, struct berth_error **err);

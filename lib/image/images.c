@@ -344,6 +344,40 @@ int berth_image_tag(struct berth_image_store *s, const char *source, const char 
 	return r;
 }
 
+int berth_image_set_digest_ref(struct berth_image_store *s, const char *name, const char *digest,
+			       const char *id, struct berth_error **err)
+{
+	_cleanup_reference_ struct berth_reference *ref = NULL;
+	_cleanup_free_ char *full = NULL;
+	json_t *idx = NULL;
+	int r;
+
+	r = berth_reference_parse(name, &ref, err);
+	if (r < 0)
+		return r;
+	if (!berth_digest_is_sha256(digest))
+		return berth_error_set(err, EINVAL, "'%s' is not a sha256 digest",
+				       digest ? digest : "");
+	free(ref->tag);
+	ref->tag = NULL;
+	free(ref->digest);
+	if (!(ref->digest = strdup(digest)) || !(full = berth_reference_string(ref)))
+		return berth_error_set(err, ENOMEM, "out of memory");
+	pthread_mutex_lock(&s->lock);
+	if (!img_index_image(s, id ? id : "")) {
+		r = not_found(id ? id : "", err);
+	} else {
+		idx = json_deep_copy(s->index);
+		if (!idx || json_object_set_new(idx_refs(idx), full, json_string(id)) < 0)
+			r = berth_error_set(err, ENOMEM, "out of memory");
+	}
+	if (r == 0)
+		r = img_index_commit(s, idx, err);
+	pthread_mutex_unlock(&s->lock);
+	json_decref(idx);
+	return r;
+}
+
 int berth_image_untag(struct berth_image_store *s, const char *ref, struct berth_error **err)
 {
 	_cleanup_reference_ struct berth_reference *r_ = NULL;

@@ -1093,6 +1093,35 @@ static void test_store(void)
 	   "inspect: size, layers, last tag time");
 	berth_image_info_free(info);
 
+	/* name@digest, as a pull by digest records it */
+	const char *mdigest =
+		"sha256:3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d";
+	ok(berth_image_set_digest_ref(s, "copy:x", mdigest, a, NULL) == 0, "record copy@digest");
+	char byd[128];
+	snprintf(byd, sizeof(byd), "copy@%s", mdigest);
+	ok(berth_image_resolve(s, byd, &id, NULL) == 0 && berth_streq(id, a),
+	   "resolve name@digest");
+	free(id);
+	snprintf(byd, sizeof(byd), "copy:x@%s", mdigest);
+	ok(berth_image_resolve(s, byd, &id, NULL) == 0 && berth_streq(id, a),
+	   "resolve name:tag@digest (the digest wins)");
+	free(id);
+	snprintf(byd, sizeof(byd), "other@%s", mdigest);
+	ok(berth_image_resolve(s, byd, &id, &err) == -ENOENT,
+	   "another name with that digest: ENOENT");
+	berth_error_freep(&err);
+	ok(berth_image_inspect(s, a, &info, NULL) == 0 && info->repo_digests[0] &&
+		   !strncmp(info->repo_digests[0], "copy@sha256:3e23", 16) &&
+		   !info->repo_digests[1],
+	   "inspect lists the repo digest, familiar");
+	berth_image_info_free(info);
+	ok(berth_image_set_digest_ref(s, "copy", "md5:x", a, &err) == -EINVAL,
+	   "a bad digest is refused");
+	berth_error_freep(&err);
+	ok(berth_image_set_digest_ref(s, "copy", mdigest, "sha256:nope", &err) == -ENOENT,
+	   "an unknown image is refused");
+	berth_error_freep(&err);
+
 	/* the index survives a reopen; leftovers of a crash are removed */
 	berth_image_store_free(s);
 	s = NULL;
@@ -1111,7 +1140,13 @@ static void test_store(void)
 	free(id);
 
 	/* untag and delete: docker's rules */
-	ok(berth_image_untag(s, "copy:x", NULL) == 0, "untag copy:x");
+	ok(berth_image_delete(s, "copy:x", 0, &users, &del, &ndel, NULL) == 0 && ndel == 2 &&
+		   has_item(del, ndel, BERTH_IMAGE_UNTAGGED, "copy:x") &&
+		   has_item(del, ndel, BERTH_IMAGE_UNTAGGED,
+			    "copy@sha256:"
+			    "3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d"),
+	   "rmi of a repository's last tag takes its digest references too");
+	berth_image_deleted_free(del, ndel);
 	ok(berth_image_untag(s, "copy:x", &err) == -ENOENT, "untag again: ENOENT");
 	berth_error_freep(&err);
 	ok(berth_image_tag(s, "one:1", "alias:1", NULL) == 0, "tag alias:1");
