@@ -125,6 +125,7 @@ class Image:
     history: list = None               # default: one entry per layer
     diff_ids: list = None              # default: the layers' digests (override to lie)
     extra: dict = field(default_factory=dict)
+    parent: object = None              # an Image: manifest.json's "Parent" (docker's build parent)
 
     def config(self):
         diff_ids = self.diff_ids if self.diff_ids is not None else [sha256(l) for l in self.layers]
@@ -190,7 +191,10 @@ def docker_archive(images, form="legacy", order=None, layer_links=True):
         cfgpath = ("blobs/sha256/" if form == "blobs" else "") + img.id[7:] + \
             ("" if form == "blobs" else ".json")
         members.append((cfgpath, cfg))
-        manifest.append({"Config": cfgpath, "RepoTags": img.tags or None, "Layers": layers})
+        item = {"Config": cfgpath, "RepoTags": img.tags or None, "Layers": layers}
+        if img.parent:
+            item["Parent"] = img.parent.id
+        manifest.append(item)
     members.append(("manifest.json", json.dumps(manifest).encode()))
     repos = {}
     for img in images:

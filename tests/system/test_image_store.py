@@ -644,6 +644,35 @@ def test_tags_and_delete(tmp_path):
     assert os.listdir(root / "layers") == [] and os.listdir(root / "blobs" / "sha256") == []
 
 
+def test_parents_and_children(tmp_path):
+    """manifest.json's Parent, kept when the parent's history is a prefix of the child's."""
+    root = tmp_path / "root"
+    base_layer = layer_tar([File("p", b"p")])
+    hist = [{"created": "2024-01-02T03:04:05Z", "created_by": "parent step"}]
+    parent = Image([base_layer], history=hist)
+    child = Image([base_layer, layer_tar([File("c", b"c")])], tags=["child:1"], parent=parent,
+                  history=hist + [{"created": "2024-01-02T03:04:06Z", "created_by": "child"}])
+    load(root, docker_archive([parent, child]))
+    assert tool_json("inspect", root, "child:1")["parent"] == parent.id
+    history = tool_json("history", root, "child:1")
+    assert [h["id"] for h in history] == [child.id, parent.id], "ids along the parent chain"
+    fails("rmi", root, parent.id, "--force", code="EBUSY",
+          message="(cannot be forced) - image has dependent child images")
+    # noprune keeps the untagged parent; without it the parent goes with its last child
+    out = tool_json("rmi", root, "child:1", "--no-prune")
+    assert {"Deleted": child.id} in out and {"Deleted": parent.id} not in out
+    assert [i["id"] for i in tool_json("list", root)] == [parent.id]
+    load(root, docker_archive([parent, child]))
+    out = tool_json("rmi", root, "child:1")
+    assert {"Untagged": "child:1"} in out and {"Deleted": child.id} in out
+    assert {"Deleted": parent.id} in out and tool_json("list", root) == []
+    # a Parent whose history does not lead to the child is not recorded
+    stranger = Image([base_layer], history=[{"created_by": "something else"}])
+    orphan = Image(child.layers, tags=["orphan:1"], parent=stranger, history=child.history)
+    load(root, docker_archive([stranger, orphan]))
+    assert tool_json("inspect", root, "orphan:1")["parent"] is None
+
+
 def test_gc_keeps_held_layers(tmp_path, mounted):
     root = tmp_path / "root"
     img = three_layers()
