@@ -338,6 +338,26 @@ def test_load_forms_order_and_compression(tmp_path, mounted):
     assert os.getxattr(opq, "trusted.overlay.opaque") == b"y"
 
 
+def test_image_without_layers(tmp_path, mounted):
+    """An OCI image may have no layers: it loads, saves, and mounts on an empty lower."""
+    root = tmp_path / "root"
+    empty = Image([], tags=["empty:1"])
+    loaded, events = load(root, oci_layout([empty]))
+    assert loaded[0]["id"] == empty.id and events == []
+    info = tool_json("inspect", root, "empty:1")
+    assert info["layers"] == [] and info["top_layer"] is None and info["size"] == 0
+    assert tool_json("paths", root, "empty:1", tmp_path / "c")["LowerDir"] is None
+    merged = mount(root, "empty:1", tmp_path / "c", mounted)
+    assert os.listdir(merged) == []
+    (merged / "hello").write_text("hi")
+    assert (tmp_path / "c" / "upper" / "hello").read_text() == "hi"
+    tool("rootfs-rm", tmp_path / "c")
+    assert not (tmp_path / "c" / "empty").exists()
+    saved = tool("save", root, "empty:1").stdout
+    loaded, _ = load(tmp_path / "root2", saved)
+    assert loaded[0]["id"] == empty.id
+
+
 def test_copy_up_diff_and_export(tmp_path, mounted):
     root = tmp_path / "root"
     img = three_layers()
