@@ -97,6 +97,15 @@ int berth_write_file_at(int dirfd, const char *path, const char *data, size_t le
 int berth_write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len,
 			       mode_t mode, struct berth_error **err);
 
+/*
+ * As berth_write_file_atomic_at, without the fsync: readers never see a half-written file, but
+ * after a power loss the file may be empty or old.  For files that describe live processes and
+ * mean nothing after a reboot (a runtime's state under /run, pid files), where an fsync would
+ * only cost time (milliseconds per call on a disk).
+ */
+int berth_write_file_replace_at(int dirfd, const char *path, const void *data, size_t len,
+				mode_t mode, struct berth_error **err);
+
 /* mkdir -p; existing directories are fine. */
 int berth_mkdir_p(const char *path, mode_t mode, struct berth_error **err);
 
@@ -137,6 +146,39 @@ int berth_waitpid(pid_t pid, int flags, int *ret_status);
 
 /* Exit code in shell convention: the code, or 128 + the signal. */
 int berth_exit_code(int status);
+
+/* ---- running from a sealed copy of our binary (selfexe.c, docs/security.md) --------------- */
+
+/* Is fd a memfd carrying every seal of a sealed copy (seal, shrink, grow, write)? */
+bool berth_fd_is_sealed_copy(int fd);
+
+/* Does this process run from a sealed copy (/proc/self/exe is one)? */
+bool berth_self_is_sealed_copy(void);
+
+/*
+ * A memfd holding a copy of /proc/self/exe, sealed against every change (F_SEAL_SEAL,
+ * F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE), close-on-exec.  The caller owns *ret_fd; executing it
+ * (execveat(fd, "", ..., AT_EMPTY_PATH)) runs the copy.  A daemon makes one at start and starts
+ * its helpers from it.
+ */
+int berth_sealed_memfd_of_self(int *ret_fd, struct berth_error **err);
+
+/*
+ * Make this process run from a sealed copy of its binary: when it does already, return 0 at once;
+ * otherwise make the copy and execute it with argv and envp (the same program starts again from
+ * main).  Returns only on failure, with *err saying why.
+ */
+int berth_reexec_sealed_copy(char **argv, char **envp, struct berth_error **err);
+
+/* ---- debug notes (log.c) ------------------------------------------------------------------ */
+
+typedef void (*berth_log_sink)(const char *msg, void *userdata);
+
+/* Where berth_log_debug() notes go (NULL: nowhere, the default).  Set once by the program. */
+void berth_log_set_debug_sink(berth_log_sink fn, void *userdata);
+
+/* A note about a choice the library made quietly; lib/ logs nothing above debug. */
+void berth_log_debug(const char *fmt, ...) BERTH_PRINTF(1, 2);
 
 /* ---- unix sockets: messages with file descriptors --------------------------------------- */
 

@@ -101,8 +101,8 @@ int berth_write_file_at(int dirfd, const char *path, const char *data, size_t le
 	return 0;
 }
 
-int berth_write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len,
-			       mode_t mode, struct berth_error **err)
+static int write_replace(int dirfd, const char *path, const void *data, size_t len, mode_t mode,
+			 bool sync, struct berth_error **err)
 {
 	_cleanup_free_ char *tmp = NULL;
 	_cleanup_close_ int fd = -EBADF;
@@ -114,7 +114,7 @@ int berth_write_file_atomic_at(int dirfd, const char *path, const void *data, si
 	if (fd < 0)
 		return berth_error_sys(err, errno, "create '%s'", tmp);
 	r = berth_write_all(fd, data, len);
-	if (r == 0 && fsync(fd) < 0)
+	if (r == 0 && sync && fsync(fd) < 0)
 		r = -errno;
 	if (r == 0 && renameat(dirfd, tmp, dirfd, path) < 0)
 		r = -errno;
@@ -123,6 +123,18 @@ int berth_write_file_atomic_at(int dirfd, const char *path, const void *data, si
 		return berth_error_sys(err, -r, "write '%s'", path);
 	}
 	return 0;
+}
+
+int berth_write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len,
+			       mode_t mode, struct berth_error **err)
+{
+	return write_replace(dirfd, path, data, len, mode, true, err);
+}
+
+int berth_write_file_replace_at(int dirfd, const char *path, const void *data, size_t len,
+				mode_t mode, struct berth_error **err)
+{
+	return write_replace(dirfd, path, data, len, mode, false, err);
 }
 
 int berth_mkdir_p(const char *path, mode_t mode, struct berth_error **err)
