@@ -9,28 +9,37 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "commit.h"
 #include "base/banned.h"
 
+extern char **environ;
+
+/*
+ * sealed: the command makes processes that enter a container's namespaces (and stay visible to
+ * the container until they exec its process), so it runs from a sealed copy of this binary, never
+ * from the host's file (docs/security.md).
+ */
 static const struct {
 	const char *name;
 	cli_cmd_fn fn;
 	const char *help;
+	bool sealed;
 } commands[] = {
-	{"create", cmd_create, "create a container"},
-	{"start", cmd_start, "start a created container"},
-	{"run", cmd_run, "create and start a container"},
-	{"state", cmd_state, "output the state of a container"},
-	{"kill", cmd_kill, "send a signal to the container's init process"},
-	{"delete", cmd_delete, "delete a container and what it holds"},
-	{"exec", cmd_exec, "run a new process inside a container"},
-	{"ps", cmd_ps, "list the processes of a container"},
-	{"pause", cmd_pause, "freeze every process of a container"},
-	{"resume", cmd_resume, "thaw a paused container"},
-	{"update", cmd_update, "change a container's resource limits"},
-	{"spec", cmd_spec, "write a new config.json"},
-	{"list", cmd_list, "list containers"},
-	{"features", cmd_features, "show what this runtime supports"},
-	{"events", cmd_events, "show a container's resource statistics"},
+	{"create", cmd_create, "create a container", true},
+	{"start", cmd_start, "start a created container", false},
+	{"run", cmd_run, "create and start a container", true},
+	{"state", cmd_state, "output the state of a container", false},
+	{"kill", cmd_kill, "send a signal to the container's init process", false},
+	{"delete", cmd_delete, "delete a container and what it holds", false},
+	{"exec", cmd_exec, "run a new process inside a container", true},
+	{"ps", cmd_ps, "list the processes of a container", false},
+	{"pause", cmd_pause, "freeze every process of a container", false},
+	{"resume", cmd_resume, "thaw a paused container", false},
+	{"update", cmd_update, "change a container's resource limits", false},
+	{"spec", cmd_spec, "write a new config.json", false},
+	{"list", cmd_list, "list containers", false},
+	{"features", cmd_features, "show what this runtime supports", false},
+	{"events", cmd_events, "show a container's resource statistics", false},
 };
 
 static void json_escape(FILE *f, const char *s)
@@ -79,6 +88,11 @@ void cli_log(struct cli *cli, const char *level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog(cli, level, fmt, ap);
 	va_end(ap);
+}
+
+static void log_sink(const char *msg, void *userdata)
+{
+	cli_log(userdata, "debug", "%s", msg);
 }
 
 int cli_fail(struct cli *cli, struct berth_error *err)
@@ -173,7 +187,14 @@ int main(int argc, char **argv)
 		{},
 	};
 	struct cli cli = {.opts.state_root = "/run/berth-runtime"};
+	_cleanup_free_ char **orig_argv = NULL;
 	int c;
+
+	/* the command line as given, for a re-exec from the sealed copy (getopt may permute) */
+	orig_argv = calloc((size_t)argc + 1, sizeof(char *));
+	if (!orig_argv)
+		return 1;
+	memcpy(orig_argv, argv, (size_t)argc * sizeof(char *));
 
 	/* never let an inherited SIG_IGN for SIGCHLD make waitpid() lie */
 	signal(SIGCHLD, SIG_DFL);
@@ -200,7 +221,9 @@ int main(int argc, char **argv)
 		case 'C':
 			return cli_usage(&cli, "--criu: checkpoint/restore is not supported");
 		case 'v':
-			printf("berth-runtime version %s\nspec: 1.2.0\n", BERTH_VERSION);
+			/* dockerd and containerd read "commit:" (docker info's runtime version) */
+			printf("berth-runtime version %s\ncommit: %s\nspec: 1.2.0\n", BERTH_VERSION,
+			       BERTH_COMMIT);
 			return 0;
 		case 'h':
 			usage(stdout);
@@ -226,7 +249,14 @@ int main(int argc, char **argv)
 			continue;
 		int sub_argc = argc - optind;
 		char **sub_argv = argv + optind;
+		if (commands[i].sealed) {
+			_cleanup_error_ struct berth_error *err = NULL;
+			/* returns only when already sealed, or on failure */
+			if (berth_reexec_sealed_copy(orig_argv, environ, &err) < 0)
+				return cli_fail(&cli, err);
+		}
 		optind = 0; /* full reset of getopt for the command's own flags */
+		berth_log_set_debug_sink(log_sink, &cli);
 		cli_log(&cli, "debug", "%s", cli.cmd);
 		return commands[i].fn(&cli, sub_argc, sub_argv);
 	}
