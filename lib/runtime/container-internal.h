@@ -77,8 +77,16 @@ __attribute__((noreturn)) void berth_sync_fail(int sock, int r, struct berth_err
 int berth_sync_expect(int sock, enum berth_sync_type type, struct berth_sync_msg *m,
 		      struct berth_error **err);
 
-/* clone(2) without a new stack, like fork() with namespace flags; returns as fork() does. */
+/*
+ * clone(2) without a new stack, like fork() with namespace flags; returns as fork() does.  The
+ * child is non-dumpable from its first instruction (CVE-2016-9962, docs/security.md): its /proc
+ * files are root's and it cannot be ptraced by the container it enters.  It stays so until it
+ * execs the container's process (call berth_keep_nondumpable() after each credential change).
+ */
 pid_t berth_clone(unsigned long flags);
+
+/* PR_SET_DUMPABLE 0 again: after setns into a user namespace, setresuid/gid, capset. */
+int berth_keep_nondumpable(struct berth_error **err);
 
 /* Open /proc/<pid>/ns/<name> for every namespace kind; -EBADF where the kind is shared with us. */
 int berth_open_ns_of(pid_t pid, enum berth_ns_type t, int *ret_fd, struct berth_error **err);

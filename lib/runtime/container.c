@@ -82,7 +82,7 @@ static int become_root_in_userns(const struct berth_spec *s, struct berth_error 
 		return berth_error_sys(err, errno, "setresgid 0 in the user namespace");
 	if (uid0 && setresuid(0, 0, 0) < 0)
 		return berth_error_sys(err, errno, "setresuid 0 in the user namespace");
-	return 0;
+	return berth_keep_nondumpable(err);
 }
 
 static int setns_one(struct init_ctx *x, enum berth_ns_type t, struct berth_error **err)
@@ -148,6 +148,9 @@ static int enter_namespaces_slow(struct init_ctx *x, struct berth_error **err)
 			return berth_error_sys(err, errno,
 					       "become root in user namespace '%s' (is 0 mapped?)",
 					       x->c->spec->linux_.namespaces[BERTH_NS_USER].path);
+		r = berth_keep_nondumpable(err);
+		if (r < 0)
+			return r;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(joins); i++) {
 		r = setns_one(x, joins[i], err);
@@ -184,7 +187,16 @@ static int enter_namespaces_slow(struct init_ctx *x, struct berth_error **err)
 	if (x->new_ns & CLONE_NEWTIME) {
 		if (unshare(CLONE_NEWTIME) < 0)
 			return berth_error_sys(err, errno, "create time namespace");
+		/*
+		 * Our /proc files belong to the host's root while we are non-dumpable, which a new
+		 * user namespace may not map: be dumpable for this one write.  We are still in the
+		 * runtime's pid namespace (the init is forked below), invisible to any container.
+		 */
+		if (x->new_ns & CLONE_NEWUSER)
+			prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 		r = write_time_offsets(&x->c->spec->linux_, err);
+		if (berth_keep_nondumpable(r < 0 ? NULL : err) < 0)
+			r = -EPERM;
 		if (r < 0)
 			return berth_error_wrap(err, "time namespace offsets");
 		fork_needed = true;
@@ -248,57 +260,103 @@ static int set_sysctls(const struct berth_linux *l, struct berth_error **err)
 /*
  * A sysctl is only the container's if it lives in one of its own namespaces; any other one
  * would change the host.  The namespaced sets are the kernel's (ipc: kernel.{msg,sem,shm}*,
- * fs.mqueue; network: net.*; uts: kernel.domainname).
+ * fs.mqueue; network: net.*; uts: kernel.domainname).  Returns the namespace the key lives in,
+ * -1 for kernel.hostname (use the hostname field) or -2 for a key in no namespace; key may use
+ * '/' or '.' as separator.
  */
-static int check_sysctls(const struct berth_linux *l, struct berth_error **err)
+static int sysctl_namespace(const char *key)
 {
 	static const char *const ipc_keys[] = {
 		"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
 		"kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
-	const struct berth_namespace *ns = l->namespaces;
+	char k[256];
+	size_t len = strlen(key);
 
+	if (len >= sizeof(k))
+		return -2;
+	/* net/ipv4/ip_forward and net.ipv4.ip_forward name the same file */
+	for (size_t i = 0; i <= len; i++)
+		k[i] = key[i] == '/' ? '.' : key[i];
+	for (size_t i = 0; i < ARRAY_SIZE(ipc_keys); i++)
+		if (strcmp(k, ipc_keys[i]) == 0)
+			return BERTH_NS_IPC;
+	if (strncmp(k, "fs.mqueue.", 10) == 0)
+		return BERTH_NS_IPC;
+	if (strncmp(k, "net.", 4) == 0)
+		return BERTH_NS_NETWORK;
+	if (strcmp(k, "kernel.domainname") == 0)
+		return BERTH_NS_UTS;
+	if (strcmp(k, "kernel.hostname") == 0)
+		return -1;
+	return -2;
+}
+
+static int check_sysctls(const struct berth_linux *l, struct berth_error **err)
+{
 	for (size_t i = 0; i < l->n_sysctl; i++) {
-		char key[256];
-		size_t len = strlen(l->sysctl[i].key);
-		bool ipc = false;
+		const char *key = l->sysctl[i].key;
+		int t = sysctl_namespace(key);
 
-		if (len >= sizeof(key))
+		if (strlen(key) >= 256)
 			return berth_error_set(err, EINVAL, "sysctl '%.64s...': name too long",
-					       l->sysctl[i].key);
-		/* net/ipv4/ip_forward and net.ipv4.ip_forward name the same file */
-		for (size_t k = 0; k <= len; k++)
-			key[k] = l->sysctl[i].key[k] == '/' ? '.' : l->sysctl[i].key[k];
-		for (size_t k = 0; k < ARRAY_SIZE(ipc_keys); k++)
-			if (strcmp(key, ipc_keys[k]) == 0)
-				ipc = true;
-		if (ipc || strncmp(key, "fs.mqueue.", 10) == 0) {
-			if (!ns[BERTH_NS_IPC].present)
-				return berth_error_set(err, EINVAL,
-						       "sysctl '%s' is not allowed in the host's "
-						       "ipc namespace",
-						       l->sysctl[i].key);
-		} else if (strncmp(key, "net.", 4) == 0) {
-			if (!ns[BERTH_NS_NETWORK].present)
-				return berth_error_set(err, EINVAL,
-						       "sysctl '%s' is not allowed in the host's "
-						       "network namespace",
-						       l->sysctl[i].key);
-		} else if (strcmp(key, "kernel.domainname") == 0) {
-			if (!ns[BERTH_NS_UTS].present)
-				return berth_error_set(err, EINVAL,
-						       "sysctl '%s' is not allowed in the host's "
-						       "uts namespace",
-						       l->sysctl[i].key);
-		} else if (strcmp(key, "kernel.hostname") == 0) {
+					       key);
+		if (t == -1)
 			return berth_error_set(err, EINVAL,
 					       "sysctl '%s' is not allowed: use the hostname field",
-					       l->sysctl[i].key);
-		} else {
+					       key);
+		if (t < 0)
 			return berth_error_set(err, EINVAL,
 					       "sysctl '%s' is not in a separate kernel namespace",
-					       l->sysctl[i].key);
-		}
+					       key);
+		if (!l->namespaces[t].present)
+			return berth_error_set(
+				err, EINVAL,
+				"sysctl '%s' is not allowed in the host's %s namespace", key,
+				berth_ns_name((enum berth_ns_type)t));
 	}
+	return 0;
+}
+
+/*
+ * Is the namespace we opened at path the runtime's own?  A namespace is its device and inode:
+ * joining our own by path (/proc/1/ns/net, /proc/self/ns/net, a bind of either: what
+ * `docker run --network host` produces) is not a namespace of the container's.
+ */
+static bool ns_is_ours(int fd, enum berth_ns_type t)
+{
+	char self[64];
+	struct stat a, b;
+
+	snprintf(self, sizeof(self), "/proc/self/ns/%s", berth_ns_proc_name(t));
+	return fstat(fd, &a) == 0 && stat(self, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+/* After open_ns_paths: what the config asks of a namespace must not land in the runtime's own. */
+static int check_joined_namespaces(const struct init_ctx *x, struct berth_error **err)
+{
+	const struct berth_spec *s = x->c->spec;
+	const struct berth_linux *l = &s->linux_;
+	bool ours[BERTH_NS_COUNT] = {false};
+
+	for (int t = 0; t < BERTH_NS_COUNT; t++)
+		ours[t] = x->ns_fds[t] >= 0 && ns_is_ours(x->ns_fds[t], (enum berth_ns_type)t);
+	for (size_t i = 0; i < l->n_sysctl; i++) {
+		int t = sysctl_namespace(l->sysctl[i].key);
+		if (t >= 0 && ours[t])
+			return berth_error_set(
+				err, EPERM,
+				"sysctl '%s' is not allowed in the host's %s namespace "
+				"('%s' is the runtime's own)",
+				l->sysctl[i].key, berth_ns_name((enum berth_ns_type)t),
+				l->namespaces[t].path);
+	}
+	if ((s->hostname || s->domainname) && ours[BERTH_NS_UTS])
+		return berth_error_set(err, EPERM,
+				       "unable to set %s in the host's uts namespace ('%s' is the "
+				       "runtime's own)",
+				       s->hostname ? "hostname" : "domainname",
+				       l->namespaces[BERTH_NS_UTS].path);
 	return 0;
 }
 
@@ -400,6 +458,8 @@ static __attribute__((noreturn)) void init_exec(struct init_ctx *x, const char *
 		r = load_seccomp(x, &err);
 	if (r == 0)
 		r = berth_process_apply_identity(p, &err);
+	if (r == 0)
+		r = berth_keep_nondumpable(&err);
 	if (r == 0 && p->no_new_privileges)
 		r = load_seccomp(x, &err);
 	if (r == 0) {
@@ -603,6 +663,7 @@ static int check_spec(const struct berth_spec *s, const struct berth_create_opts
 		      struct berth_error **err)
 {
 	const struct berth_namespace *ns = s->linux_.namespaces;
+	int r;
 
 	if (!s->process)
 		return berth_error_set(err, EINVAL, "config.json: process is required");
@@ -621,6 +682,9 @@ static int check_spec(const struct berth_spec *s, const struct berth_create_opts
 				       "uid/gid mappings given, but no user namespace");
 	if (check_sysctls(&s->linux_, err) < 0)
 		return -EINVAL;
+	r = berth_process_prepare(s->process, ns[BERTH_NS_USER].present, err);
+	if (r < 0)
+		return r;
 	if ((s->linux_.time_monotonic.present || s->linux_.time_boottime.present) &&
 	    (!ns[BERTH_NS_TIME].present || ns[BERTH_NS_TIME].path))
 		return berth_error_set(err, EINVAL, "timeOffsets need a new time namespace");
@@ -724,6 +788,9 @@ static int parent_drive(struct init_ctx *x, pid_t child, const struct berth_crea
 		free(res.devices);
 	if (r < 0)
 		return berth_error_wrap(err, "cgroup '%s'", berth_cgroup_path(x->c->cgroup));
+	r = berth_process_apply_oom_score_adj(child, x->c->spec->process, err);
+	if (r < 0)
+		return r;
 	r = berth_sync_send(x->sync, BERTH_SYNC_GO, 0, NULL, -EBADF);
 	if (r < 0)
 		return berth_error_sys(err, -r, "sync");
@@ -803,7 +870,7 @@ static int write_pid_file(const char *path, pid_t pid, struct berth_error **err)
 
 	snprintf(buf, sizeof(buf), "%d", (int)pid);
 	/* runc writes the pid file without a newline, atomically */
-	return berth_write_file_atomic_at(AT_FDCWD, path, buf, strlen(buf), 0644, err);
+	return berth_write_file_replace_at(AT_FDCWD, path, buf, strlen(buf), 0644, err);
 }
 
 int berth_container_create(const struct berth_runtime_opts *o, const char *id,
@@ -858,6 +925,9 @@ int berth_container_create(const struct berth_runtime_opts *o, const char *id,
 	x.c = c;
 	x.co = co;
 	r = open_ns_paths(&x, err);
+	if (r < 0)
+		goto fail;
+	r = check_joined_namespaces(&x, err);
 	if (r < 0)
 		goto fail;
 	{

@@ -53,6 +53,10 @@ static int exec_setup(struct exec_ctx *x, char **ret_path, struct berth_error **
 		close(x->ns_fds[t]);
 		x->ns_fds[t] = -EBADF;
 	}
+	/* joining the user namespace changed our credentials, which resets the flag */
+	r = berth_keep_nondumpable(err);
+	if (r < 0)
+		return r;
 	if (chdir("/") < 0)
 		return berth_error_sys(err, errno, "chdir '/'");
 	if (setsid() < 0)
@@ -80,6 +84,9 @@ static int exec_setup(struct exec_ctx *x, char **ret_path, struct berth_error **
 			return r;
 	}
 	r = berth_process_apply_identity(x->p, err);
+	if (r < 0)
+		return r;
+	r = berth_keep_nondumpable(err);
 	if (r < 0)
 		return r;
 	if (x->seccomp && x->p->no_new_privileges) {
@@ -122,7 +129,9 @@ static int restore_ns(int fd, int type)
 int berth_container_exec(struct berth_container *c, const struct berth_process *p,
 			 const struct berth_exec_opts *eo, pid_t *ret_pid, struct berth_error **err)
 {
-	struct exec_ctx x = {.c = c, .p = p, .eo = eo, .sync = -EBADF};
+	/* a copy: prepare() trims its ambient set; the pointers stay the caller's */
+	struct berth_process pc = *p;
+	struct exec_ctx x = {.c = c, .p = &pc, .eo = eo, .sync = -EBADF};
 	enum berth_status st = berth_container_status(c);
 	_cleanup_close_ int own_pidns = -EBADF, own_timens = -EBADF;
 	int sv[2] = {-EBADF, -EBADF};
@@ -140,6 +149,9 @@ int berth_container_exec(struct berth_container *c, const struct berth_process *
 				       "cannot allocate a tty without a console socket");
 	if (!p->terminal && eo->console_socket)
 		return berth_error_set(err, EINVAL, "--console-socket given, but no terminal");
+	r = berth_process_prepare(&pc, c->spec->linux_.namespaces[BERTH_NS_USER].present, err);
+	if (r < 0)
+		return berth_error_wrap(err, "exec in container '%s'", c->id);
 	for (int t = 0; t < BERTH_NS_COUNT; t++) {
 		if (!c->spec->linux_.namespaces[t].present)
 			continue;
@@ -186,6 +198,9 @@ int berth_container_exec(struct berth_container *c, const struct berth_process *
 	r = berth_cgroup_enter(c->cgroup, child, err);
 	if (r < 0)
 		goto out;
+	r = berth_process_apply_oom_score_adj(child, p, err);
+	if (r < 0)
+		goto out;
 	r = berth_sync_send(sv[0], BERTH_SYNC_GO, 0, NULL, -EBADF);
 	if (r < 0) {
 		r = berth_error_sys(err, -r, "sync");
@@ -223,7 +238,8 @@ int berth_container_exec(struct berth_container *c, const struct berth_process *
 	if (eo->pid_file) {
 		char buf[32];
 		snprintf(buf, sizeof(buf), "%d", (int)child);
-		r = berth_write_file_atomic_at(AT_FDCWD, eo->pid_file, buf, strlen(buf), 0644, err);
+		r = berth_write_file_replace_at(AT_FDCWD, eo->pid_file, buf, strlen(buf), 0644,
+						err);
 		if (r < 0)
 			goto out;
 	}

@@ -50,15 +50,31 @@ int berth_mount_parse_options(struct berth_mount *m, struct berth_error **err);
 
 /* ---- process.c / caps.c ------------------------------------------------------------------ */
 
+/*
+ * Runs in the parent (runtime) process, before anything is made: refuse what cannot be applied
+ * (an LSM label the host lacks, capabilities the process could not be granted -- unless it gets
+ * a user namespace, in_userns, where it holds all of them) and drop ambient capabilities that are
+ * not both permitted and inheritable, as runc and crun do (berth_log_debug() says which).
+ */
+int berth_process_prepare(struct berth_process *p, bool in_userns, struct berth_error **err);
+
 /* setrlimit for each process.rlimits entry. */
 int berth_process_apply_rlimits(const struct berth_process *p, struct berth_error **err);
 
 /*
- * oomScoreAdj, ioPriority, scheduler, personality, execCPUAffinity.initial, apparmor and
- * selinux labels (only when the host has that LSM enabled).
+ * ioPriority, scheduler, personality, execCPUAffinity.initial, apparmor and selinux labels
+ * (refused with the reason when the host cannot apply them).
  */
 int berth_process_apply_attrs(const struct berth_process *p, const struct berth_linux *linux_,
 			      struct berth_error **err);
+
+/*
+ * Runs in the parent (runtime) process: write oomScoreAdj to /proc/<pid>/oom_score_adj of the
+ * child it is setting up.  From the parent because the child is non-dumpable: in a user namespace
+ * that does not map the host's root it could not write its own /proc files.
+ */
+int berth_process_apply_oom_score_adj(pid_t pid, const struct berth_process *p,
+				      struct berth_error **err);
 
 /*
  * Runs in the parent (runtime) process: set execCPUAffinity.final on pid once it is in the

@@ -157,6 +157,22 @@ int berth_process_apply_final_affinity(pid_t pid, const struct berth_process *p,
 	return set_affinity(pid, p->exec_cpu_affinity_final, err);
 }
 
+int berth_process_apply_oom_score_adj(pid_t pid, const struct berth_process *p,
+				      struct berth_error **err)
+{
+	char path[64], buf[32];
+	int n, r;
+
+	if (p->oom_score_adj == BERTH_UNSET)
+		return 0;
+	n = snprintf(buf, sizeof(buf), "%" PRId64, p->oom_score_adj);
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
+	r = berth_write_file_at(AT_FDCWD, path, buf, (size_t)n, err);
+	if (r < 0)
+		return berth_error_wrap(err, "oomScoreAdj %" PRId64, p->oom_score_adj);
+	return 0;
+}
+
 /* The kernel's struct sched_attr, first version (48 bytes); glibc may lack it. */
 struct kernel_sched_attr {
 	uint32_t size;
@@ -207,6 +223,27 @@ static bool selinux_enabled(void)
 	return statfs("/sys/fs/selinux", &st) == 0 && (uint32_t)st.f_type == SELINUX_MAGIC;
 }
 
+/*
+ * A label the host cannot apply is refused, as runc and crun do: running the process unconfined
+ * when the config asks for confinement would be a silent downgrade.
+ */
+static int check_lsm_labels(const struct berth_process *p, struct berth_error **err)
+{
+	if (p->apparmor_profile && p->apparmor_profile[0] && !apparmor_enabled())
+		return berth_error_set(
+			err, EINVAL,
+			"process.apparmorProfile '%s' cannot be applied: AppArmor is "
+			"not enabled on this host",
+			p->apparmor_profile);
+	if (p->selinux_label && p->selinux_label[0] && !selinux_enabled())
+		return berth_error_set(
+			err, EINVAL,
+			"process.selinuxLabel '%s' cannot be applied: SELinux is not "
+			"enabled on this host",
+			p->selinux_label);
+	return 0;
+}
+
 static int set_apparmor(const char *profile, struct berth_error **err)
 {
 	_cleanup_free_ char *cmd = NULL;
@@ -234,14 +271,6 @@ int berth_process_apply_attrs(const struct berth_process *p, const struct berth_
 {
 	int r;
 
-	if (p->oom_score_adj != BERTH_UNSET) {
-		char buf[32];
-		int n = snprintf(buf, sizeof(buf), "%" PRId64, p->oom_score_adj);
-
-		r = berth_write_file_at(AT_FDCWD, "/proc/self/oom_score_adj", buf, (size_t)n, err);
-		if (r < 0)
-			return berth_error_wrap(err, "oomScoreAdj %" PRId64, p->oom_score_adj);
-	}
 	if (p->io_priority_class >= 0) {
 		if (p->io_priority < 0 || p->io_priority > 7)
 			return berth_error_set(err, EINVAL, "ioPriority: priority %d not in 0..7",
@@ -266,13 +295,15 @@ int berth_process_apply_attrs(const struct berth_process *p, const struct berth_
 		if (r < 0)
 			return berth_error_wrap(err, "execCPUAffinity.initial");
 	}
-	/* a profile asked of a host without AppArmor is ignored, as runc does */
-	if (p->apparmor_profile && p->apparmor_profile[0] && apparmor_enabled()) {
+	r = check_lsm_labels(p, err);
+	if (r < 0)
+		return r;
+	if (p->apparmor_profile && p->apparmor_profile[0]) {
 		r = set_apparmor(p->apparmor_profile, err);
 		if (r < 0)
 			return r;
 	}
-	if (p->selinux_label && p->selinux_label[0] && selinux_enabled()) {
+	if (p->selinux_label && p->selinux_label[0]) {
 		r = berth_write_file_at(AT_FDCWD, "/proc/self/attr/exec", p->selinux_label,
 					strlen(p->selinux_label), err);
 		if (r < 0)
@@ -432,6 +463,94 @@ static int set_groups(const struct berth_process *p, struct berth_error **err)
 	return berth_error_sys(err, e, "setgroups [%s]", list);
 }
 
+/* The capability sets of this process: bounding from prctl, the others from capget. */
+static int own_caps(int last, struct berth_capabilities *ret, struct berth_error **err)
+{
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2] = {{0}};
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return berth_error_sys(err, errno, "capget");
+	*ret = (struct berth_capabilities){
+		.present = true,
+		.permitted = data[0].permitted | (uint64_t)data[1].permitted << 32,
+		.effective = data[0].effective | (uint64_t)data[1].effective << 32,
+		.inheritable = data[0].inheritable | (uint64_t)data[1].inheritable << 32,
+	};
+	for (int c = 0; c <= last; c++)
+		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) > 0)
+			ret->bounding |= UINT64_C(1) << c;
+	return 0;
+}
+
+/* The first capability in mask, as a name for messages. */
+static const char *first_cap(uint64_t mask, char *buf, size_t size)
+{
+	for (int c = 0; c < 64; c++)
+		if (mask & (UINT64_C(1) << c))
+			return cap_label(c, buf, size);
+	return "?";
+}
+
+int berth_process_prepare(struct berth_process *p, bool in_userns, struct berth_error **err)
+{
+	struct berth_capabilities *caps = &p->caps, own = {0};
+	int last = cap_last();
+	uint64_t known = last >= 63 ? UINT64_MAX : (UINT64_C(1) << (last + 1)) - 1, drop, bad;
+	char name[32];
+	int r;
+
+	r = check_lsm_labels(p, err);
+	if (r < 0)
+		return r;
+	if (!caps->present)
+		return 0;
+	/*
+	 * The kernel raises an ambient capability only when it is permitted and inheritable.  runc
+	 * and crun drop the others (`runc spec` asks for ambient capabilities it leaves out of the
+	 * inheritable set) and run the process: so do we, with a note.
+	 */
+	drop = caps->ambient & known & ~(caps->permitted & caps->inheritable);
+	for (int c = 0; c <= last; c++)
+		if (drop & (UINT64_C(1) << c))
+			berth_log_debug(
+				"process.capabilities.ambient: %s dropped: not both permitted "
+				"and inheritable",
+				cap_label(c, name, sizeof(name)));
+	caps->ambient &= ~drop;
+	if ((bad = caps->effective & known & ~caps->permitted))
+		return berth_error_set(err, EINVAL, "capability %s is effective but not permitted",
+				       first_cap(bad, name, sizeof(name)));
+	/*
+	 * In a user namespace (new or joined) the process holds every capability of it.  Outside
+	 * one it can keep only what the runtime holds: find out now, so create fails and leaves
+	 * nothing rather than start failing in capset (the spec wants create to fail).
+	 */
+	if (in_userns)
+		return 0;
+	r = own_caps(last, &own, err);
+	if (r < 0)
+		return r;
+	if ((bad = caps->bounding & known & ~own.bounding))
+		return berth_error_set(
+			err, EPERM,
+			"capability %s cannot be granted: it is not in the runtime's "
+			"bounding set",
+			first_cap(bad, name, sizeof(name)));
+	if ((bad = (caps->permitted | caps->effective) & known & ~own.permitted))
+		return berth_error_set(
+			err, EPERM, "capability %s cannot be granted: the runtime does not hold it",
+			first_cap(bad, name, sizeof(name)));
+	/* capset: inheritable within the old inheritable set plus the (new) bounding set */
+	if ((bad = caps->inheritable & known &
+		   ~(own.inheritable | (caps->bounding & own.permitted))))
+		return berth_error_set(err, EPERM,
+				       "capability %s cannot be inheritable: it is neither in the "
+				       "bounding set asked for nor inheritable by the runtime",
+				       first_cap(bad, name, sizeof(name)));
+	return 0;
+}
+
 int berth_process_apply_identity(const struct berth_process *p, struct berth_error **err)
 {
 	struct berth_capabilities caps = {0};
@@ -459,12 +578,10 @@ int berth_process_apply_identity(const struct berth_process *p, struct berth_err
 			return berth_error_set(err, EINVAL,
 					       "capability %s is effective but not permitted",
 					       cap_label(c, name, sizeof(name)));
-		if ((caps.ambient & bit) && !((caps.permitted & caps.inheritable) & bit))
-			return berth_error_set(err, EINVAL,
-					       "ambient capability %s is not both permitted and "
-					       "inheritable",
-					       cap_label(c, name, sizeof(name)));
 	}
+	/* berth_process_prepare() dropped these already, with a note; a caller that did not
+	 * call it gets the same behaviour */
+	caps.ambient &= caps.permitted & caps.inheritable;
 
 	/* keep the permitted set across setresuid; capset below then trims it to the spec */
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)

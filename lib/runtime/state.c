@@ -157,7 +157,7 @@ int berth_state_save(const struct berth_container *c, struct berth_error **err)
 	dfd = open(c->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return berth_error_sys(err, errno, "open '%s'", c->state_dir);
-	return berth_write_file_atomic_at(dfd, BERTH_STATE_FILE, text, strlen(text), 0600, err);
+	return berth_write_file_replace_at(dfd, BERTH_STATE_FILE, text, strlen(text), 0600, err);
 }
 
 int berth_container_load(const struct berth_runtime_opts *o, const char *id,

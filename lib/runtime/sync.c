@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -67,8 +68,34 @@ int berth_sync_expect(int sock, enum berth_sync_type type, struct berth_sync_msg
 
 pid_t berth_clone(unsigned long flags)
 {
+	int was = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+	pid_t pid;
+
+	/*
+	 * The child is born non-dumpable: no window in which a process of the container could
+	 * open its /proc/PID files or ptrace it.  The caller gets its own setting back.
+	 */
+	if (was != 0)
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* x86_64/aarch64 argument order: flags, stack, parent_tid, child_tid, tls */
-	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
+	pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
+	if (pid != 0 && was == 1) {
+		int e = errno;
+		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+		errno = e;
+	}
+	return pid;
+}
+
+int berth_keep_nondumpable(struct berth_error **err)
+{
+	/*
+	 * A change of credentials (setns into a user namespace, setresuid, capset) resets the flag
+	 * to fs.suid_dumpable, which a host may have set to 1: set it again after each.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return berth_error_sys(err, errno, "prctl PR_SET_DUMPABLE 0");
+	return 0;
 }
 
 int berth_open_ns_of(pid_t pid, enum berth_ns_type t, int *ret_fd, struct berth_error **err)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -51,6 +52,8 @@ static void report(int fd, const char *fmt, ...)
 }
 
 /* Run fn(fd, arg) in a child; returns its wait status and what it wrote. */
+static pid_t last_child; /* the pid run_child's last child had */
+
 static int run_child(void (*fn)(int fd, void *arg), void *arg, char *out, size_t outlen)
 {
 	int pfd[2], status = -1;
@@ -62,6 +65,7 @@ static int run_child(void (*fn)(int fd, void *arg), void *arg, char *out, size_t
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
+	last_child = pid;
 	if (pid == 0) {
 		close(pfd[0]);
 		fn(pfd[1], arg);
@@ -199,7 +203,9 @@ static void child_attrs(int fd, void *arg)
 	cpu_set_t set;
 	struct utsname u;
 
-	if (berth_process_apply_attrs(&c->p, &c->l, &e) < 0) {
+	/* oomScoreAdj is written by the parent, to /proc/<child>; here we are both */
+	if (berth_process_apply_oom_score_adj(getpid(), &c->p, &e) < 0 ||
+	    berth_process_apply_attrs(&c->p, &c->l, &e) < 0) {
 		report(fd, "ERR %s", e ? e->msg : "?");
 		return;
 	}
@@ -232,9 +238,6 @@ static void test_attrs(void)
 	c.p.sched_policy = SCHED_BATCH;
 	c.p.sched_nice = 5;
 	c.p.exec_cpu_affinity_initial = "0";
-	/* no AppArmor and no SELinux here: both are ignored, as runc does */
-	c.p.apparmor_profile = "berth-test-profile";
-	c.p.selinux_label = "system_u:system_r:container_t:s0";
 	c.l.has_personality = true;
 	c.l.personality = PER_LINUX32;
 	run_child(child_attrs, &c, out, sizeof(out));
@@ -277,9 +280,33 @@ static void test_attrs(void)
 	c.p.oom_score_adj = 5000;
 	run_child(child_attrs, &c, out, sizeof(out));
 	snprintf(want, sizeof(want),
-		 "ERR oomScoreAdj 5000: write '5000' to '/proc/self/oom_score_adj': %s",
-		 strerror(EINVAL));
+		 "ERR oomScoreAdj 5000: write '5000' to '/proc/%d/oom_score_adj': %s",
+		 (int)last_child, strerror(EINVAL));
 	is_str(out, want, "oomScoreAdj out of range: the error names the value");
+
+	/* an LSM label the host cannot apply is refused, not ignored (runc and crun refuse) */
+	if (access("/sys/module/apparmor/parameters/enabled", F_OK) != 0) {
+		c = (struct attrs_case){.p = new_process()};
+		c.p.apparmor_profile = "berth-test-profile";
+		run_child(child_attrs, &c, out, sizeof(out));
+		is_str(out,
+		       "ERR process.apparmorProfile 'berth-test-profile' cannot be applied: "
+		       "AppArmor is not enabled on this host",
+		       "apparmorProfile without AppArmor refused");
+	} else {
+		ok(1, "# skip: AppArmor present");
+	}
+	if (access("/sys/fs/selinux/enforce", F_OK) != 0) {
+		c = (struct attrs_case){.p = new_process()};
+		c.p.selinux_label = "system_u:system_r:container_t:s0";
+		run_child(child_attrs, &c, out, sizeof(out));
+		is_str(out,
+		       "ERR process.selinuxLabel 'system_u:system_r:container_t:s0' cannot be "
+		       "applied: SELinux is not enabled on this host",
+		       "selinuxLabel without SELinux refused");
+	} else {
+		ok(1, "# skip: SELinux present");
+	}
 
 	c = (struct attrs_case){.p = new_process()};
 	c.p.io_priority_class = 2;
@@ -440,13 +467,15 @@ static void test_identity(void)
 	run_child(child_identity, &p, out, sizeof(out));
 	is_str(out, "ERR capability CAP_NET_BIND_SERVICE is effective but not permitted",
 	       "effective outside permitted refused");
+	/* ambient outside inheritable is left out (runc and crun), the other sets stay exact */
 	p.caps.effective = 0;
 	p.caps.permitted = CAP_NET_BIND_SERVICE_BIT;
 	p.caps.ambient = CAP_NET_BIND_SERVICE_BIT;
 	run_child(child_identity, &p, out, sizeof(out));
-	is_str(out,
-	       "ERR ambient capability CAP_NET_BIND_SERVICE is not both permitted and inheritable",
-	       "ambient outside inheritable refused");
+	ok(strncmp(out, "OK\n", 3) == 0, "ambient outside inheritable: applied without it");
+	check_status(out, "CapAmb", "0000000000000000", "ambient dropped");
+	check_status(out, "CapPrm", "0000000000000400", "ambient dropped");
+	check_status(out, "CapBnd", "0000000000000400", "ambient dropped");
 
 	/* inheritable outside the bounding set: the kernel refuses capset, the error says so */
 	p = new_process();
@@ -458,6 +487,84 @@ static void test_identity(void)
 	snprintf(want, sizeof(want), "ERR capset effective 0x0 permitted 0x0 inheritable 0x400: %s",
 		 strerror(EPERM));
 	is_str(out, want, "inheritable outside bounding refused by capset");
+}
+
+/* ---- prepare: what the parent checks and trims before anything is made --------------------- */
+
+static char debug_notes[1024];
+
+static void note_sink(const char *msg, void *userdata)
+{
+	size_t len = strlen(debug_notes);
+
+	snprintf(debug_notes + len, sizeof(debug_notes) - len, "%s\n", msg);
+}
+
+/* In a child that first drops CAP_NET_RAW from its bounding set and its permitted set. */
+static void child_prepare(int fd, void *arg)
+{
+	struct berth_process *p = arg;
+	struct berth_error *e = NULL;
+
+	prctl(PR_CAPBSET_DROP, 13 /* CAP_NET_RAW */, 0, 0, 0);
+	debug_notes[0] = '\0';
+	berth_log_set_debug_sink(note_sink, NULL);
+	if (berth_process_prepare(p, false, &e) < 0)
+		report(fd, "ERR %s", e ? e->msg : "?");
+	else
+		report(fd, "OK amb=%llx notes=%s", (unsigned long long)p->caps.ambient,
+		       debug_notes);
+}
+
+#define CAP_KILL_BIT	(UINT64_C(1) << 5)
+#define CAP_NET_RAW_BIT (UINT64_C(1) << 13)
+
+static void test_prepare(void)
+{
+	struct berth_process p = new_process();
+	char out[4096];
+
+	if (getuid() != 0 || !have_cap(8 /* CAP_SETPCAP */)) {
+		ok(1, "# skip prepare tests: not root");
+		return;
+	}
+	/* runc spec's sets: ambient CAP_KILL, inheritable empty -> dropped with a note */
+	p.caps = (struct berth_capabilities){.present = true,
+					     .bounding = CAP_KILL_BIT,
+					     .effective = CAP_KILL_BIT,
+					     .permitted = CAP_KILL_BIT,
+					     .ambient = CAP_KILL_BIT};
+	run_child(child_prepare, &p, out, sizeof(out));
+	is_str(out,
+	       "OK amb=0 notes=process.capabilities.ambient: CAP_KILL dropped: not both "
+	       "permitted and inheritable\n",
+	       "ambient outside inheritable dropped with a debug note");
+	p.caps.inheritable = CAP_KILL_BIT;
+	run_child(child_prepare, &p, out, sizeof(out));
+	is_str(out, "OK amb=20 notes=", "ambient in both sets kept, no note");
+
+	/* what the runtime does not hold cannot be granted: refused before anything is made */
+	p.caps = (struct berth_capabilities){.present = true, .bounding = CAP_NET_RAW_BIT};
+	run_child(child_prepare, &p, out, sizeof(out));
+	is_str(out,
+	       "ERR capability CAP_NET_RAW cannot be granted: it is not in the runtime's bounding "
+	       "set",
+	       "bounding capability the runtime lacks refused");
+	p.caps = (struct berth_capabilities){.present = true, .permitted = CAP_NET_RAW_BIT};
+	run_child(child_prepare, &p, out, sizeof(out));
+	ok(strncmp(out, "OK", 2) == 0, "a permitted capability still held passes (%s)", out);
+	p.caps = (struct berth_capabilities){
+		.present = true, .bounding = CAP_KILL_BIT, .inheritable = CAP_NET_RAW_BIT};
+	run_child(child_prepare, &p, out, sizeof(out));
+	is_str(out,
+	       "ERR capability CAP_NET_RAW cannot be inheritable: it is neither in the bounding "
+	       "set asked for nor inheritable by the runtime",
+	       "inheritable outside the bounding set refused before capset");
+	p.caps = (struct berth_capabilities){
+		.present = true, .bounding = CAP_KILL_BIT, .effective = CAP_KILL_BIT};
+	run_child(child_prepare, &p, out, sizeof(out));
+	is_str(out, "ERR capability CAP_KILL is effective but not permitted",
+	       "effective outside permitted refused");
 }
 
 /* In a fresh user namespace mapping only root, with setgroups denied as rootless has it. */
@@ -685,6 +792,7 @@ int main(void)
 	test_attrs();
 	test_final_affinity();
 	test_identity();
+	test_prepare();
 	test_identity_userns();
 	test_find_executable();
 	return done_testing();
