@@ -421,6 +421,37 @@ static int parse_unified(json_t *res, const char *path, struct berth_resources *
 	return 0;
 }
 
+/*
+ * runc's rule for resource input, which dockerd and containerd rely on: they send every field,
+ * 0 for "not set", on create and on update.  For these fields 0 means "leave the value in
+ * force" (at create: the kernel's default), never "write 0" (libcontainer/cgroups/fs: memory.go,
+ * cpu.go, pids.go, blkio.go).  Fields that are pointers in runc's config (swappiness, burst, idle,
+ * the OOM killer switch) keep their 0.
+ */
+static void zero_means_unset(struct berth_resources *rs)
+{
+	int64_t *fields[] = {
+		&rs->memory_limit,	  &rs->memory_reservation, &rs->memory_swap,
+		&rs->memory_kernel,	  &rs->memory_kernel_tcp,  &rs->cpu_shares,
+		&rs->cpu_quota,		  &rs->cpu_period,	   &rs->cpu_realtime_runtime,
+		&rs->cpu_realtime_period, &rs->pids_limit,	   &rs->blkio_weight,
+		&rs->blkio_leaf_weight,
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+		if (*fields[i] == 0)
+			*fields[i] = BERTH_UNSET;
+	/* "" cpus/mems: not set (runc writes cpuset files only for a non-empty list) */
+	if (rs->cpu_cpus && !*rs->cpu_cpus) {
+		free(rs->cpu_cpus);
+		rs->cpu_cpus = NULL;
+	}
+	if (rs->cpu_mems && !*rs->cpu_mems) {
+		free(rs->cpu_mems);
+		rs->cpu_mems = NULL;
+	}
+}
+
 int spec_parse_resources(json_t *j, const char *path, struct berth_resources **ret,
 			 struct berth_error **err)
 {
@@ -445,7 +476,7 @@ int spec_parse_resources(json_t *j, const char *path, struct berth_resources **r
 
 		if (!p)
 			return spec_oom(err);
-		/* -1 and 0 both mean unlimited */
+		/* -1: unlimited; 0: leave as it is (runc's rule, zero_means_unset) */
 		r = spec_get_int(pids, p, "limit", false, -1, INT64_MAX, &rs->pids_limit, err);
 		if (r < 0)
 			return r;
@@ -455,6 +486,7 @@ int spec_parse_resources(json_t *j, const char *path, struct berth_resources **r
 	    (r = parse_network(j, path, rs, err)) < 0 || (r = parse_rdma(j, path, rs, err)) < 0 ||
 	    (r = parse_unified(j, path, rs, err)) < 0)
 		return r;
+	zero_means_unset(rs);
 	return 0;
 }
 
