@@ -201,9 +201,45 @@ int berth_container_resume(struct berth_container *c, struct berth_error **err)
 	return berth_cgroup_freeze(c->cgroup, false, err);
 }
 
+/*
+ * What an update leaves alone (runc's rule: 0 for these, "" for cpus/mems) must not overwrite
+ * the value on record either.  Returns a copy of resources without those members.
+ */
+static json_t *without_unset(json_t *resources)
+{
+	static const struct {
+		const char *group, *key;
+	} zero_unset[] = {
+		{"memory", "limit"},	   {"memory", "reservation"}, {"memory", "swap"},
+		{"memory", "kernel"},	   {"memory", "kernelTCP"},   {"cpu", "shares"},
+		{"cpu", "quota"},	   {"cpu", "period"},	      {"cpu", "realtimeRuntime"},
+		{"cpu", "realtimePeriod"}, {"pids", "limit"},	      {"blockIO", "weight"},
+		{"blockIO", "leafWeight"},
+	};
+	json_t *copy = json_deep_copy(resources), *g, *v;
+
+	if (!copy)
+		return NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(zero_unset); i++) {
+		g = json_object_get(copy, zero_unset[i].group);
+		v = json_object_get(g, zero_unset[i].key);
+		if (json_is_integer(v) && json_integer_value(v) == 0)
+			json_object_del(g, zero_unset[i].key);
+	}
+	g = json_object_get(copy, "cpu");
+	for (int i = 0; i < 2; i++) {
+		const char *k = i ? "mems" : "cpus";
+		v = json_object_get(g, k);
+		if (json_is_string(v) && !*json_string_value(v))
+			json_object_del(g, k);
+	}
+	return copy;
+}
+
 int berth_container_update(struct berth_container *c, json_t *resources, struct berth_error **err)
 {
 	struct berth_resources *res = NULL;
+	_cleanup_json_ json_t *given = NULL;
 	json_t *linux_, *cur;
 	int r;
 
@@ -214,7 +250,8 @@ int berth_container_update(struct berth_container *c, json_t *resources, struct 
 	 * create; applied alone, an update's rules would take /dev/null and the rest away from the
 	 * running container.  runc's update does not change devices either.
 	 */
-	if (json_object_get(resources, "devices"))
+	json_t *devices = json_object_get(resources, "devices");
+	if (devices && !(json_is_array(devices) && json_array_size(devices) == 0))
 		return berth_error_set(err, EINVAL,
 				       "resources: devices cannot be updated, only set at create");
 	r = berth_resources_parse(resources, &res, err);
@@ -225,6 +262,9 @@ int berth_container_update(struct berth_container *c, json_t *resources, struct 
 	if (r < 0)
 		return r;
 	/* record what is now in force */
+	given = without_unset(resources);
+	if (!given)
+		return berth_error_set(err, ENOMEM, "out of memory");
 	linux_ = json_object_get(c->spec->json, "linux");
 	if (!linux_) {
 		linux_ = json_object();
@@ -232,8 +272,8 @@ int berth_container_update(struct berth_container *c, json_t *resources, struct 
 	}
 	cur = json_object_get(linux_, "resources");
 	if (json_is_object(cur))
-		json_object_update_recursive(cur, resources);
+		json_object_update_recursive(cur, given);
 	else
-		json_object_set(linux_, "resources", resources);
+		json_object_set(linux_, "resources", given);
 	return berth_state_save(c, err);
 }
