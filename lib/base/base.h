@@ -164,9 +164,10 @@ bool berth_self_is_sealed_copy(void);
 int berth_sealed_memfd_of_self(int *ret_fd, struct berth_error **err);
 
 /*
- * Make this process run from a sealed copy of its binary: when it does already, return 0 at once;
- * otherwise make the copy and execute it with argv and envp (the same program starts again from
- * main).  Returns only on failure, with *err saying why.
+ * Make this process run from a sealed copy of its binary: when it does already, set its name
+ * (comm, which exec took from the memfd) back to argv[0]'s and return 0; otherwise make the copy
+ * and execute it with argv and envp (the same program starts again from main).  Returns only on
+ * failure, with *err saying why.
  */
 int berth_reexec_sealed_copy(char **argv, char **envp, struct berth_error **err);
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -118,8 +119,14 @@ int berth_reexec_sealed_copy(char **argv, char **envp, struct berth_error **err)
 	_cleanup_close_ int fd = -EBADF;
 	int r;
 
-	if (berth_self_is_sealed_copy())
+	if (berth_self_is_sealed_copy()) {
+		/* exec named us after the memfd ("memfd:berth-seal"): take our own name back */
+		const char *slash = argv && argv[0] ? strrchr(argv[0], '/') : NULL;
+		const char *name = slash ? slash + 1 : argv && argv[0] ? argv[0] : NULL;
+		if (name && *name)
+			prctl(PR_SET_NAME, name, 0, 0, 0);
 		return 0;
+	}
 	r = berth_sealed_memfd_of_self(&fd, err);
 	if (r < 0)
 		return r;
