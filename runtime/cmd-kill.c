@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* kill [--all] ID [SIGNAL]: SIGNAL by name (KILL, SIGKILL) or number; default SIGTERM. */
+/* kill [--all] ID [SIGNAL]: SIGNAL by name (KILL, SIGKILL) or number (0: probe); default SIGTERM. */
 #include <signal.h>
+#include <string.h>
 
 #include "cli.h"
 #include "base/banned.h"
@@ -24,7 +25,8 @@ int cmd_kill(struct cli *cli, int argc, char **argv)
 	if (argc - optind > 2)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 2]);
 	if (argc - optind == 2) {
-		sig = berth_signal_parse(argv[optind + 1]);
+		/* 0: no signal, only "is it there?" (a liveness probe, as runc accepts) */
+		sig = strcmp(argv[optind + 1], "0") == 0 ? 0 : berth_signal_parse(argv[optind + 1]);
 		if (sig < 0)
 			return cli_usage(cli, "unknown signal '%s'", argv[optind + 1]);
 	}

@@ -79,6 +79,14 @@ char *berth_rfc3339_now(void);
 int berth_read_file_at(int dirfd, const char *path, size_t max_size, char **ret_data,
 		       size_t *ret_len, struct berth_error **err);
 
+/*
+ * As berth_read_file_at, for a file that must be a regular one (a config a caller hands us): a
+ * FIFO, a device or a directory is refused at once (EINVAL, nothing read, no waiting for a
+ * writer), and so is one whose size is above max_size (EFBIG).
+ */
+int berth_read_regular_file_at(int dirfd, const char *path, size_t max_size, char **ret_data,
+			       size_t *ret_len, struct berth_error **err);
+
 /* Read all of fd (at most max_size bytes) into a NUL-terminated buffer. */
 int berth_read_fd(int fd, size_t max_size, char **ret_data, size_t *ret_len,
 		  struct berth_error **err);

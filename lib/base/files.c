@@ -82,6 +82,28 @@ int berth_read_file_at(int dirfd, const char *path, size_t max_size, char **ret_
 	return 0;
 }
 
+int berth_read_regular_file_at(int dirfd, const char *path, size_t max_size, char **ret_data,
+			       size_t *ret_len, struct berth_error **err)
+{
+	/* O_NONBLOCK: opening a FIFO for reading must not wait for a writer */
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	int r;
+
+	if (fd < 0)
+		return berth_error_sys(err, errno, "open '%s'", path);
+	if (fstat(fd, &st) < 0)
+		return berth_error_sys(err, errno, "stat '%s'", path);
+	if (!S_ISREG(st.st_mode))
+		return berth_error_set(err, EINVAL, "'%s' is not a regular file", path);
+	if ((uint64_t)st.st_size > max_size)
+		return berth_error_set(err, EFBIG, "'%s' is larger than %zu bytes", path, max_size);
+	r = berth_read_fd(fd, max_size, ret_data, ret_len, err);
+	if (r < 0)
+		return berth_error_wrap(err, "read '%s'", path);
+	return 0;
+}
+
 int berth_write_file_at(int dirfd, const char *path, const char *data, size_t len,
 			struct berth_error **err)
 {

@@ -707,7 +707,7 @@ int berth_spec_load_bundle(const char *bundle, struct berth_spec **ret, struct b
 
 	if (asprintf(&path, "%s/config.json", bundle && *bundle ? bundle : ".") < 0)
 		return spec_oom(err);
-	r = berth_read_file_at(AT_FDCWD, path, BERTH_SPEC_MAX_SIZE, &data, &len, err);
+	r = berth_read_regular_file_at(AT_FDCWD, path, BERTH_SPEC_MAX_SIZE, &data, &len, err);
 	if (r < 0)
 		return r;
 	r = berth_spec_parse(data, len, ret, err);
