@@ -28,6 +28,8 @@ struct berth_cgroup {
 	const struct berth_cgroup_ops *ops;
 	char *root; /* the hierarchy root, "/sys/fs/cgroup" */
 	char *path; /* "/berth/abc": starts with '/', no "." or ".." components, no "//" */
+	/* the shallowest directory create made (path or a parent of it), NULL if none known */
+	char *made_from;
 	/* v1 only */
 	struct cg_hierarchy *hier;
 	size_t n_hier;
@@ -89,10 +91,15 @@ int cg_read_u64(const char *dir, const char *file, uint64_t *ret);
 bool cg_file_exists(const char *dir, const char *file);
 
 /*
- * Make every missing directory of path below base, in order; each one made is appended to
- * *made (absolute paths) so a failed create can remove them again.
+ * Make every missing directory of cg->path below base, in order; each one made is appended to
+ * *made (absolute paths) so a failed create can remove them again, and the shallowest one (as a
+ * cgroup path) becomes cg->made_from.  A parent removed under us (ENOENT) starts it again.
  */
-int cg_mkdir_path(const char *base, const char *path, char ***made, struct berth_error **err);
+int cg_mkdir_path(struct berth_cgroup *cg, const char *base, char ***made,
+		  struct berth_error **err);
+
+/* rmdir the parents of cg's directory under base that create made (up to cg->made_from). */
+void cg_rmdir_parents(const struct berth_cgroup *cg, const char *base);
 /* rmdir the directories in made, last first (ignoring errors). */
 void cg_rmdir_made(char **made);
 

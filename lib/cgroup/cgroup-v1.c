@@ -681,7 +681,7 @@ static int v1_create(struct berth_cgroup *cg, const struct berth_resources *res,
 		return q;
 	for (size_t i = 0; i < cg->n_hier; i++) {
 		const struct cg_hierarchy *h = &cg->hier[i];
-		if ((q = cg_mkdir_path(h->mount, cg->path, &made, err)) < 0)
+		if ((q = cg_mkdir_path(cg, h->mount, &made, err)) < 0)
 			goto fail;
 		if (berth_strv_contains(h->controllers, "cpuset") &&
 		    (q = init_cpuset(h->mount, cg->path, err)) < 0)
@@ -696,6 +696,8 @@ static int v1_create(struct berth_cgroup *cg, const struct berth_resources *res,
 	return 0;
 fail:
 	cg_rmdir_made(made);
+	free(cg->made_from);
+	cg->made_from = NULL;
 	return q;
 }
 
@@ -834,6 +836,8 @@ static int v1_destroy(struct berth_cgroup *cg, struct berth_error **err)
 		int q = cg_rmdir_tree(d, r < 0 ? NULL : err);
 		if (q < 0 && r == 0)
 			r = q;
+		if (q == 0)
+			cg_rmdir_parents(cg, cg->hier[i].mount);
 	}
 	return r;
 }

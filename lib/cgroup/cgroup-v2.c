@@ -485,15 +485,18 @@ static int v2_create(struct berth_cgroup *cg, const struct berth_resources *res,
 		return berth_error_set(err, ENOMEM, "out of memory");
 	if ((q = prepare(res, &needed, err)) < 0)
 		return q;
-	q = cg_mkdir_path(cg->root, cg->path, &made, err);
+	q = cg_mkdir_path(cg, cg->root, &made, err);
 	if (q == 0)
 		q = cg_v2_enable_controllers(cg->root, cg->path, needed, err);
 	if (q == 0 && res)
 		q = apply(cg, dir, res, err);
 	if (q == 0 && pid > 0)
 		q = v2_enter(cg, pid, err);
-	if (q < 0)
+	if (q < 0) {
 		cg_rmdir_made(made);
+		free(cg->made_from);
+		cg->made_from = NULL;
+	}
 	return q;
 }
 
@@ -645,7 +648,10 @@ static int v2_destroy(struct berth_cgroup *cg, struct berth_error **err)
 		if (q < 0)
 			return q;
 	}
-	return cg_rmdir_tree(dir, err);
+	int r = cg_rmdir_tree(dir, err);
+	if (r == 0)
+		cg_rmdir_parents(cg, cg->root);
+	return r;
 }
 
 static int v2_hierarchies(const struct berth_cgroup *cg, char ***ret, struct berth_error **err)

@@ -229,13 +229,15 @@ void cg_sleep_ms(unsigned ms)
 		;
 }
 
-int cg_mkdir_path(const char *base, const char *path, char ***made, struct berth_error **err)
+int cg_mkdir_path(struct berth_cgroup *cg, const char *base, char ***made, struct berth_error **err)
 {
 	_cleanup_free_ char *full = NULL;
 	size_t blen = strlen(base);
+	unsigned tries = 0;
 
-	if (asprintf(&full, "%s%s", base, path) < 0)
+	if (asprintf(&full, "%s%s", base, cg->path) < 0)
 		return berth_error_set(err, ENOMEM, "out of memory");
+again:
 	for (char *s = full + blen + 1;; s++) {
 		if (*s != '/' && *s != '\0')
 			continue;
@@ -246,6 +248,24 @@ int cg_mkdir_path(const char *base, const char *path, char ***made, struct berth
 				rmdir(full);
 				return berth_error_set(err, ENOMEM, "out of memory");
 			}
+			/* the shallowest directory made, in any hierarchy: delete removes up to it */
+			const char *rel = full + blen;
+			if (!cg->made_from || strlen(rel) < strlen(cg->made_from)) {
+				char *m = strdup(rel);
+				if (!m) {
+					*s = c;
+					return berth_error_set(err, ENOMEM, "out of memory");
+				}
+				free(cg->made_from);
+				cg->made_from = m;
+			}
+		} else if (errno == ENOENT && tries++ < 10) {
+			/*
+			 * A parent we found was removed under us: the delete of the last
+			 * container below it took it.  Start again from the top.
+			 */
+			*s = c;
+			goto again;
 		} else if (errno != EEXIST) {
 			return berth_error_sys(err, errno, "mkdir '%s'", full);
 		}
@@ -254,6 +274,26 @@ int cg_mkdir_path(const char *base, const char *path, char ***made, struct berth
 		*s = c;
 	}
 	return 0;
+}
+
+void cg_rmdir_parents(const struct berth_cgroup *cg, const char *base)
+{
+	_cleanup_free_ char *p = NULL;
+	size_t top;
+
+	if (!cg->made_from || !berth_str_has_prefix(cg->path, cg->made_from) ||
+	    (cg->path[strlen(cg->made_from)] != '/'))
+		return;
+	if (asprintf(&p, "%s%s", base, cg->path) < 0)
+		return;
+	top = strlen(base) + strlen(cg->made_from);
+	/* from the leaf's parent up to made_from; a parent still in use stops us (ENOTEMPTY) */
+	for (char *slash = strrchr(p, '/'); slash && (size_t)(slash - p) >= top;
+	     slash = strrchr(p, '/')) {
+		*slash = '\0';
+		if (rmdir(p) < 0)
+			return;
+	}
 }
 
 void cg_rmdir_made(char **made)
@@ -675,6 +715,7 @@ void berth_cgroup_free(struct berth_cgroup *cg)
 		return;
 	free(cg->root);
 	free(cg->path);
+	free(cg->made_from);
 	cg_hierarchies_free(cg->hier, cg->n_hier);
 	free(cg);
 }
@@ -687,6 +728,33 @@ const char *berth_cgroup_driver(const struct berth_cgroup *cg)
 const char *berth_cgroup_path(const struct berth_cgroup *cg)
 {
 	return cg->path;
+}
+
+const char *berth_cgroup_made_from(const struct berth_cgroup *cg)
+{
+	return cg->made_from;
+}
+
+int berth_cgroup_set_made_from(struct berth_cgroup *cg, const char *path, struct berth_error **err)
+{
+	char *m = NULL;
+
+	if (path) {
+		size_t n = strlen(path);
+		/* the cgroup itself or one of its parents, and nothing else */
+		if (path[0] != '/' || !berth_str_has_prefix(cg->path, path) ||
+		    (cg->path[n] != '/' && cg->path[n] != '\0') || strstr(path, "/../") ||
+		    strstr(path, "//"))
+			return berth_error_set(err, EINVAL,
+					       "cgroup '%s' is not '%s' or one of its parents",
+					       path, cg->path);
+		m = strdup(path);
+		if (!m)
+			return berth_error_set(err, ENOMEM, "out of memory");
+	}
+	free(cg->made_from);
+	cg->made_from = m;
+	return 0;
 }
 
 int berth_cgroup_create(struct berth_cgroup *cg, const struct berth_resources *res, pid_t pid,

@@ -96,6 +96,16 @@ int berth_cgroup_new(const char *root, const char *path, struct berth_cgroup **r
 		     struct berth_error **err);
 void berth_cgroup_free(struct berth_cgroup *cg);
 
+/*
+ * The shallowest directory berth_cgroup_create made for this cgroup (its path, or a parent it
+ * had to make first), NULL when it made none or this is not known.  berth_cgroup_destroy
+ * removes the cgroup and then its empty parents up to this one.  A caller that records it (a
+ * runtime's state) hands it back with berth_cgroup_set_made_from; EINVAL when path is neither
+ * the cgroup's path nor one of its parents.
+ */
+const char *berth_cgroup_made_from(const struct berth_cgroup *cg);
+int berth_cgroup_set_made_from(struct berth_cgroup *cg, const char *path, struct berth_error **err);
+
 /* "v1" or "v2" */
 const char *berth_cgroup_driver(const struct berth_cgroup *cg);
 const char *berth_cgroup_path(const struct berth_cgroup *cg);

@@ -350,7 +350,34 @@ static void test_v2_fake(void)
 	err = NULL;
 	ok(!exists(cat(tmp, "/v2b/berth/new")), "v2: and leaves no directory behind");
 	ok(exists(cat(tmp, "/v2b/berth")), "v2: but keeps the ones that were there");
+	ok(berth_cgroup_made_from(cg) == NULL, "v2: a failed create made nothing to remember");
 	berth_resources_free(r);
+	berth_cgroup_free(cg);
+
+	/* the parents a create made are removed by destroy, up to the first one it made */
+	cg = NULL;
+	berth_cgroup_new_with_driver(cat(tmp, "/v2b"), "/berth/p1/p2/c4", CG_DRIVER_V2, NULL, &cg,
+				     NULL);
+	is(berth_cgroup_create(cg, NULL, 0, NULL), 0, "v2: create with two new parents");
+	is_str(berth_cgroup_made_from(cg), "/berth/p1", "v2: the first directory made");
+	/* another process's view: the made_from recorded in a state comes back */
+	struct berth_cgroup *again = NULL;
+	berth_cgroup_new_with_driver(cat(tmp, "/v2b"), "/berth/p1/p2/c4", CG_DRIVER_V2, NULL,
+				     &again, NULL);
+	is(berth_cgroup_set_made_from(again, "/etc", &err), -EINVAL,
+	   "v2: made_from outside the cgroup's path refused");
+	berth_error_free(err);
+	err = NULL;
+	is(berth_cgroup_set_made_from(again, "/berth/p", NULL), -EINVAL,
+	   "v2: made_from must end at a path component");
+	is(berth_cgroup_set_made_from(again, berth_cgroup_made_from(cg), NULL), 0,
+	   "v2: made_from handed back");
+	fake_v2_dir(cat(tmp, "/v2b/berth/p1/other"), "cpu memory pids", false);
+	is(berth_cgroup_destroy(again, NULL), 0, "v2: destroy");
+	ok(!exists(cat(tmp, "/v2b/berth/p1/p2")), "v2: the empty parent made by create is gone");
+	ok(exists(cat(tmp, "/v2b/berth/p1")), "v2: a parent still holding a cgroup stays");
+	rmdir(cat(tmp, "/v2b/berth/p1/other"));
+	berth_cgroup_free(again);
 	berth_cgroup_free(cg);
 
 	/* paths that climb out */
@@ -1022,6 +1049,9 @@ static void test_live_v1(void)
 		berth_strv_free(h);
 		is(berth_cgroup_destroy(cg, NULL), 0, "live v1: remove the parent too");
 		berth_cgroup_free(cg);
+		char m[512];
+		snprintf(m, sizeof(m), "/sys/fs/cgroup/memory%s", top);
+		ok(!exists(m), "live v1: the parent create made is gone");
 	}
 	restore_hugetlb(before);
 	free(before);
