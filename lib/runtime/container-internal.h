@@ -27,6 +27,14 @@ int berth_cgroup_path_for(const struct berth_spec *spec, const char *id, bool sy
 int berth_hooks_run(const struct berth_hook_list *hooks, const char *kind, const char *state_json,
 		    struct berth_error **err);
 
+/*
+ * For the hooks whose failure is only a warning (poststart, poststop): run every hook of the list
+ * whatever the others did.  Returns 0, or the first failure's code with every failure's message
+ * ("; " between them).
+ */
+int berth_hooks_run_all(const struct berth_hook_list *hooks, const char *kind,
+			const char *state_json, struct berth_error **err);
+
 /* Send the pty master to the unix socket at path (runc's --console-socket protocol). */
 int berth_console_send(const char *path, int master, const char *name, struct berth_error **err);
 

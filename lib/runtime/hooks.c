@@ -163,3 +163,28 @@ int berth_hooks_run(const struct berth_hook_list *hooks, const char *kind, const
 	}
 	return 0;
 }
+
+int berth_hooks_run_all(const struct berth_hook_list *hooks, const char *kind,
+			const char *state_json, struct berth_error **err)
+{
+	_cleanup_free_ char *msgs = NULL;
+	int first = 0;
+
+	for (size_t i = 0; i < hooks->n; i++) {
+		_cleanup_error_ struct berth_error *e = NULL;
+		int r = run_one(&hooks->hooks[i], kind, state_json, &e);
+		if (r == 0)
+			continue;
+		char *joined = NULL;
+		if (asprintf(&joined, "%s%s%s", msgs ? msgs : "", msgs ? "; " : "",
+			     e && e->msg ? e->msg : "hook failed") >= 0) {
+			free(msgs);
+			msgs = joined;
+		}
+		if (!first)
+			first = e ? e->code : EIO;
+	}
+	if (!first)
+		return 0;
+	return berth_error_set(err, first, "%s", msgs ? msgs : "hook failed");
+}
