@@ -454,6 +454,7 @@ static __attribute__((noreturn)) void init_exec(struct init_ctx *x, const char *
 	}
 	if (r == 0)
 		r = signal_started(x->fifo_fd, &err);
+	bool started = r == 0;
 	if (r == 0 && !p->no_new_privileges)
 		r = load_seccomp(x, &err);
 	if (r == 0)
@@ -467,7 +468,12 @@ static __attribute__((noreturn)) void init_exec(struct init_ctx *x, const char *
 		r = berth_error_sys(&err, errno, "exec '%s'", path);
 	}
 	const char *msg = err && err->msg ? err->msg : "container start failed";
-	/* after the start byte, `start` is still reading the fifo: the reason goes to it too */
+	/*
+	 * `start` reads the fifo: its first byte is the start byte, what follows is why.  A failure
+	 * before the byte (a startContainer hook) writes it first, so the reason arrives whole.
+	 */
+	if (!started)
+		berth_write_all(x->fifo_fd, "0", 1);
 	berth_write_all(x->fifo_fd, msg, strlen(msg));
 	dprintf(2, "berth-runtime: %s\n", msg);
 	_exit(r == -ENOENT || r == -EACCES ? 127 : 1);
@@ -485,6 +491,7 @@ static int init_setup(struct init_ctx *x, char **ret_path, struct berth_error **
 		.new_userns = s->linux_.namespaces[BERTH_NS_USER].present,
 		.new_cgroupns = (x->new_ns & CLONE_NEWCGROUP) != 0,
 		.no_pivot = x->co->no_pivot,
+		.shared_mountns = !s->linux_.namespaces[BERTH_NS_MOUNT].present,
 	};
 	_cleanup_free_ char *state = NULL;
 	int r;
@@ -523,7 +530,7 @@ static int init_setup(struct init_ctx *x, char **ret_path, struct berth_error **
 		return r;
 	x->c->pid = m.value;
 	if (s->hooks.create_container.n) {
-		state = berth_hook_state(x->c, x->c->pid, "creating");
+		state = berth_hook_state(x->c, x->c->pid, "created");
 		r = berth_hooks_run(&s->hooks.create_container, "createContainer",
 				    state ? state : "{}", err);
 		if (r < 0)
@@ -667,9 +674,27 @@ static int check_spec(const struct berth_spec *s, const struct berth_create_opts
 
 	if (!s->process)
 		return berth_error_set(err, EINVAL, "config.json: process is required");
-	if (!ns[BERTH_NS_MOUNT].present)
-		return berth_error_set(err, EINVAL,
-				       "config.json: linux.namespaces must include \"mount\"");
+	/*
+	 * No mount namespace: the container shares the caller's (the spec), as runc runs it.  What
+	 * would change the caller's own mounts for good is refused, as runc refuses the masks.
+	 */
+	if (!ns[BERTH_NS_MOUNT].present) {
+		const char *what = NULL;
+		if (s->linux_.masked_paths && s->linux_.masked_paths[0])
+			what = "linux.maskedPaths";
+		else if (s->linux_.readonly_paths && s->linux_.readonly_paths[0])
+			what = "linux.readonlyPaths";
+		else if (s->root_readonly)
+			what = "root.readonly";
+		else if (s->linux_.rootfs_propagation)
+			what = "linux.rootfsPropagation";
+		if (what)
+			return berth_error_set(
+				err, EINVAL,
+				"%s needs a private mount namespace (linux.namespaces "
+				"has no \"mount\"): it would change the caller's mounts",
+				what);
+	}
 	if ((s->hostname || s->domainname) && !ns[BERTH_NS_UTS].present)
 		return berth_error_set(err, EINVAL,
 				       "unable to set hostname without a private UTS namespace");
@@ -824,7 +849,7 @@ static int parent_drive(struct init_ctx *x, pid_t child, const struct berth_crea
 			x->c->pid = init;
 			if (h->prestart.n || h->create_runtime.n) {
 				_cleanup_free_ char *state =
-					berth_hook_state(x->c, init, "creating");
+					berth_hook_state(x->c, init, "created");
 				if (!state)
 					return berth_error_set(err, ENOMEM, "out of memory");
 				r = berth_hooks_run(&h->prestart, "prestart", state, err);
@@ -864,6 +889,31 @@ static int parent_drive(struct init_ctx *x, pid_t child, const struct berth_crea
 	}
 }
 
+/*
+ * Without a mount namespace the init mounts in ours: what is below the rootfs now and was not
+ * before is the container's, for delete (or a failed create) to unmount.
+ */
+static int new_mounts(struct berth_container *c, const int *before, size_t n_before,
+		      struct berth_error **err)
+{
+	_cleanup_free_ int *ids = NULL;
+	_cleanup_strv_ char **paths = NULL;
+	size_t n = 0;
+	int r;
+
+	r = berth_mounts_below(c->rootfs, &ids, &paths, &n, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		bool old = false;
+		for (size_t k = 0; k < n_before && !old; k++)
+			old = before[k] == ids[i];
+		if (!old && berth_strv_push(&c->host_mounts, paths[i]) < 0)
+			return berth_error_set(err, ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
 static int write_pid_file(const char *path, pid_t pid, struct berth_error **err)
 {
 	char buf[32];
@@ -879,6 +929,9 @@ int berth_container_create(const struct berth_runtime_opts *o, const char *id,
 {
 	_cleanup_container_ struct berth_container *c = NULL;
 	_cleanup_free_ char *root_path = NULL, *fifo = NULL, *cgpath = NULL;
+	_cleanup_free_ int *mounts_before = NULL;
+	_cleanup_strv_ char **mount_paths_before = NULL;
+	size_t n_mounts_before = 0;
 	struct init_ctx x = {.sync = -EBADF, .fifo_fd = -EBADF, .listener_sock = -EBADF};
 	int sv[2] = {-EBADF, -EBADF};
 	bool state_made = false;
@@ -1023,6 +1076,13 @@ int berth_container_create(const struct berth_runtime_opts *o, const char *id,
 		goto fail;
 	}
 
+	if (!c->spec->linux_.namespaces[BERTH_NS_MOUNT].present) {
+		/* the mounts the init makes land in our namespace: note what is there before */
+		r = berth_mounts_below(c->rootfs, &mounts_before, &mount_paths_before,
+				       &n_mounts_before, err);
+		if (r < 0)
+			goto fail;
+	}
 	child = berth_clone(x.slow ? 0
 				   : x.new_ns & ~(unsigned long)(CLONE_NEWCGROUP | CLONE_NEWTIME));
 	if (child < 0) {
@@ -1040,6 +1100,11 @@ int berth_container_create(const struct berth_runtime_opts *o, const char *id,
 	sv[0] = -EBADF;
 
 	r = parent_drive(&x, child, co, &init, err);
+	if (mount_paths_before) {
+		int q = new_mounts(c, mounts_before, n_mounts_before, r < 0 ? NULL : err);
+		if (q < 0 && r == 0)
+			r = q;
+	}
 	if (r < 0)
 		goto fail;
 	c->pid = init;
@@ -1066,6 +1131,8 @@ fail:
 		kill(child, SIGKILL);
 		berth_waitpid(child, 0, NULL);
 	}
+	if (child > 0 || init > 0)
+		berth_unmount_all(c->host_mounts);
 	if (c->cgroup && cgroup_ours)
 		berth_cgroup_destroy(c->cgroup, NULL);
 	if (state_made)

@@ -28,6 +28,7 @@ struct exec_ctx {
 	const struct berth_exec_opts *eo;
 	int sync;
 	int ns_fds[BERTH_NS_COUNT];
+	int root_fd; /* the container's root when it shares our mount namespace, else -EBADF */
 	struct berth_seccomp_filter *seccomp;
 };
 
@@ -57,6 +58,9 @@ static int exec_setup(struct exec_ctx *x, char **ret_path, struct berth_error **
 	r = berth_keep_nondumpable(err);
 	if (r < 0)
 		return r;
+	/* a container without a mount namespace lives in a chroot of ours: join that */
+	if (x->root_fd >= 0 && (fchdir(x->root_fd) < 0 || chroot(".") < 0))
+		return berth_error_sys(err, errno, "chroot into the container's root");
 	if (chdir("/") < 0)
 		return berth_error_sys(err, errno, "chdir '/'");
 	if (setsid() < 0)
@@ -131,7 +135,7 @@ int berth_container_exec(struct berth_container *c, const struct berth_process *
 {
 	/* a copy: prepare() trims its ambient set; the pointers stay the caller's */
 	struct berth_process pc = *p;
-	struct exec_ctx x = {.c = c, .p = &pc, .eo = eo, .sync = -EBADF};
+	struct exec_ctx x = {.c = c, .p = &pc, .eo = eo, .sync = -EBADF, .root_fd = -EBADF};
 	enum berth_status st = berth_container_status(c);
 	_cleanup_close_ int own_pidns = -EBADF, own_timens = -EBADF;
 	int sv[2] = {-EBADF, -EBADF};
@@ -158,6 +162,15 @@ int berth_container_exec(struct berth_container *c, const struct berth_process *
 		r = berth_open_ns_of(c->pid, (enum berth_ns_type)t, &x.ns_fds[t], err);
 		if (r < 0)
 			goto out;
+	}
+	if (!c->spec->linux_.namespaces[BERTH_NS_MOUNT].present) {
+		char root[64];
+		snprintf(root, sizeof(root), "/proc/%d/root", (int)c->pid);
+		x.root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (x.root_fd < 0) {
+			r = berth_error_sys(err, errno, "open '%s'", root);
+			goto out;
+		}
 	}
 	if (c->spec->linux_.seccomp) {
 		r = berth_seccomp_compile(c->spec->linux_.seccomp, &x.seccomp, err);
@@ -265,6 +278,8 @@ out:
 		close(sv[0]);
 	if (sv[1] >= 0)
 		close(sv[1]);
+	if (x.root_fd >= 0)
+		close(x.root_fd);
 	berth_seccomp_filter_free(x.seccomp);
 	return r;
 }

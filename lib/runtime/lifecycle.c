@@ -84,8 +84,9 @@ int berth_container_start(struct berth_container *c, struct berth_error **err)
 
 	if (c->spec->hooks.poststart.n) {
 		state = berth_hook_state(c, c->pid, "running");
-		r = berth_hooks_run(&c->spec->hooks.poststart, "poststart", state ? state : "{}",
-				    err);
+		/* the spec: a failing poststart hook is a warning; the rest still run */
+		r = berth_hooks_run_all(&c->spec->hooks.poststart, "poststart",
+					state ? state : "{}", err);
 		if (r < 0)
 			return 1;
 	}
@@ -135,12 +136,17 @@ int berth_container_delete(struct berth_container *c, bool force, struct berth_e
 	if (st == BERTH_STATUS_CREATING && !force)
 		return berth_error_set(err, EBUSY,
 				       "cannot delete container '%s' that is being created", c->id);
-	if ((st == BERTH_STATUS_RUNNING || st == BERTH_STATUS_PAUSED) && !force)
+	/*
+	 * The spec: deleting a container that is not stopped MUST fail and change nothing.  runc
+	 * deletes a created one anyway; callers that mean it pass --force (podman does).
+	 */
+	if ((st == BERTH_STATUS_RUNNING || st == BERTH_STATUS_PAUSED ||
+	     st == BERTH_STATUS_CREATED) &&
+	    !force)
 		return berth_error_set(err, EBUSY,
 				       "cannot delete container '%s' that is not stopped: %s",
 				       c->id, berth_status_name(st));
 	if (st != BERTH_STATUS_STOPPED) {
-		/* created containers are destroyed without --force, as runc does */
 		berth_cgroup_kill_all(c->cgroup, SIGKILL, NULL);
 		if (c->pid > 0 && berth_container_alive(c))
 			kill(c->pid, SIGKILL);
@@ -148,6 +154,8 @@ int berth_container_delete(struct berth_container *c, bool force, struct berth_e
 			return berth_error_set(err, EBUSY,
 					       "container '%s' did not die after SIGKILL", c->id);
 	}
+	/* no mount namespace: its mounts are in ours, and outlive it unless we take them */
+	berth_unmount_all(c->host_mounts);
 	r = berth_cgroup_destroy(c->cgroup, err);
 	if (r < 0)
 		return berth_error_wrap(err, "delete container '%s'", c->id);
@@ -156,8 +164,8 @@ int berth_container_delete(struct berth_container *c, bool force, struct berth_e
 		return berth_error_wrap(err, "delete container '%s'", c->id);
 	if (c->spec->hooks.poststop.n && c->pid > 0) {
 		state = berth_hook_state(c, 0, "stopped");
-		if (berth_hooks_run(&c->spec->hooks.poststop, "poststop", state ? state : "{}",
-				    &hook_err) < 0) {
+		if (berth_hooks_run_all(&c->spec->hooks.poststop, "poststop", state ? state : "{}",
+					&hook_err) < 0) {
 			/* the container is gone; a poststop failure is only a warning */
 			berth_error_set(err, hook_err->code, "%s", hook_err->msg);
 			return 1;

@@ -21,7 +21,24 @@ struct berth_rootfs_ctx {
 	bool new_userns;	     /* created a user namespace: no mknod, bind host devices */
 	bool new_cgroupns;
 	bool no_pivot; /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
+	/*
+	 * No mount namespace in the config: the container shares the caller's.  The mounts are
+	 * made there (the parent records them and delete removes them), "/" keeps its
+	 * propagation, and the process is chroot'ed into the rootfs.
+	 */
+	bool shared_mountns;
 };
+
+/*
+ * Mount points at or below dir in our mount namespace, from /proc/self/mountinfo: their mount
+ * ids and paths, deepest last as the kernel lists them.  The caller frees *ret_paths (strv) and
+ * *ret_ids.
+ */
+int berth_mounts_below(const char *dir, int **ret_ids, char ***ret_paths, size_t *ret_n,
+		       struct berth_error **err);
+
+/* Unmount (lazily) each path of the strv that is still a mount point, the last one first. */
+void berth_unmount_all(char **paths);
 
 /*
  * In the container's (new) mount namespace, before pivot_root: make / non-shared, bind the

@@ -376,12 +376,81 @@ static int make_parent_mount_private(const char *rootfs, struct berth_error **er
 	return 0;
 }
 
+int berth_mounts_below(const char *dir, int **ret_ids, char ***ret_paths, size_t *ret_n,
+		       struct berth_error **err)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	_cleanup_free_ char *line = NULL;
+	_cleanup_free_ int *ids = NULL;
+	_cleanup_strv_ char **paths = NULL;
+	size_t cap = 0, n = 0, dlen = strlen(dir);
+
+	if (!f)
+		return berth_error_sys(err, errno, "open '/proc/self/mountinfo'");
+	paths = calloc(1, sizeof(char *));
+	if (!paths)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	while (getline(&line, &cap, f) > 0) {
+		char *save = NULL, *id = strtok_r(line, " ", &save), *mp = id;
+		int64_t v;
+		for (int i = 0; mp && i < 4; i++)
+			mp = strtok_r(NULL, " ", &save);
+		if (!id || !mp || berth_parse_int64(id, 0, INT32_MAX, &v) < 0)
+			continue;
+		mountinfo_unescape(mp);
+		if (strncmp(mp, dir, dlen) != 0 || (mp[dlen] != '/' && mp[dlen] != '\0'))
+			continue;
+		int *nids = reallocarray(ids, n + 1, sizeof(*ids));
+		if (!nids || berth_strv_push(&paths, mp) < 0) {
+			if (nids)
+				ids = nids;
+			return berth_error_set(err, ENOMEM, "out of memory");
+		}
+		ids = nids;
+		ids[n++] = (int)v;
+	}
+	*ret_ids = TAKE_PTR(ids);
+	*ret_paths = TAKE_PTR(paths);
+	*ret_n = n;
+	return 0;
+}
+
+void berth_unmount_all(char **paths)
+{
+	for (size_t n = berth_strv_length(paths); n > 0; n--) {
+		_cleanup_free_ int *ids = NULL;
+		_cleanup_strv_ char **now = NULL;
+		size_t k = 0;
+		/* only what is still a mount point: the same path may be a plain directory now */
+		if (berth_mounts_below(paths[n - 1], &ids, &now, &k, NULL) < 0)
+			continue;
+		for (size_t i = 0; i < k; i++)
+			if (strcmp(now[i], paths[n - 1]) == 0) {
+				umount2(paths[n - 1], MNT_DETACH | UMOUNT_NOFOLLOW);
+				break;
+			}
+	}
+}
+
 int berth_rootfs_prepare(const struct berth_rootfs_ctx *ctx, struct berth_error **err)
 {
 	const struct berth_spec *spec = ctx->spec;
 	unsigned long prop = spec->linux_.rootfs_propagation;
 	_cleanup_close_ int rootfd = -EBADF;
 	int r;
+
+	if (ctx->shared_mountns) {
+		/* the caller's mount namespace: "/" stays as it is; chroot needs no mount point */
+		rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (rootfd < 0)
+			return berth_error_sys(err, errno, "open rootfs '%s'", ctx->rootfs);
+		for (size_t i = 0; i < spec->n_mounts; i++) {
+			r = berth_mount_one(ctx, rootfd, &spec->mounts[i], err);
+			if (r < 0)
+				return r;
+		}
+		return berth_devices_create(ctx, rootfd, err);
+	}
 
 	/*
 	 * rslave unless rootfsPropagation says otherwise: nothing the container mounts may
@@ -419,6 +488,16 @@ int berth_rootfs_pivot(const struct berth_rootfs_ctx *ctx, struct berth_error **
 {
 	_cleanup_close_ int oldroot = -EBADF, newroot = -EBADF;
 
+	if (ctx->shared_mountns) {
+		/* pivot_root would turn the caller's own root around: chroot, as runc does */
+		if (chdir(ctx->rootfs) < 0)
+			return berth_error_sys(err, errno, "chdir '%s'", ctx->rootfs);
+		if (chroot(".") < 0)
+			return berth_error_sys(err, errno, "chroot '%s'", ctx->rootfs);
+		if (chdir("/") < 0)
+			return berth_error_sys(err, errno, "chdir '/'");
+		return 0;
+	}
 	if (ctx->no_pivot) {
 		/* --no-pivot (e.g. a ramfs root, where pivot_root is refused): move + chroot */
 		if (chdir(ctx->rootfs) < 0)

@@ -48,6 +48,8 @@ struct berth_container {
 	struct berth_cgroup *cgroup;
 	struct berth_spec *spec; /* the config.json the container was created from */
 	json_t *annotations;	 /* kept as given, for the state */
+	/* no mount namespace: the mounts its init made in ours, for delete to unmount (strv) */
+	char **host_mounts;
 };
 
 /* Options of create and run. */

@@ -151,7 +151,21 @@ int berth_state_save(const struct berth_container *c, struct berth_error **err)
 		berth_cgroup_path(c->cgroup), "config", c->spec->json);
 	_cleanup_free_ char *text = NULL;
 	_cleanup_close_ int dfd = -EBADF;
+	const char *made = berth_cgroup_made_from(c->cgroup);
 
+	/* the cgroup parents create made, for delete to remove (absent: none) */
+	if (j && made && json_object_set_new(j, "cgroup_made_from", json_string(made)) < 0)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	if (j && c->host_mounts) {
+		json_t *a = json_array();
+		for (char **m = c->host_mounts; a && *m; m++)
+			if (json_array_append_new(a, json_string(*m)) < 0) {
+				json_decref(a);
+				a = NULL;
+			}
+		if (!a || json_object_set_new(j, "host_mounts", a) < 0)
+			return berth_error_set(err, ENOMEM, "out of memory");
+	}
 	if (!j || !(text = json_dumps(j, JSON_COMPACT)))
 		return berth_error_set(err, ENOMEM, "out of memory");
 	dfd = open(c->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -166,7 +180,7 @@ int berth_container_load(const struct berth_runtime_opts *o, const char *id,
 	_cleanup_container_ struct berth_container *c = NULL;
 	_cleanup_json_ json_t *j = NULL;
 	_cleanup_free_ char *path = NULL, *config = NULL;
-	const char *bundle = NULL, *rootfs = NULL, *created = NULL, *cgpath = NULL;
+	const char *bundle = NULL, *rootfs = NULL, *created = NULL, *cgpath = NULL, *made = NULL;
 	json_int_t pid = 0, start = 0, owner = 0, creator = 0, creator_start = 0;
 	int systemd = 0;
 	json_t *conf = NULL;
@@ -194,11 +208,12 @@ int berth_container_load(const struct berth_runtime_opts *o, const char *id,
 	}
 	if (r < 0)
 		return berth_error_wrap(err, "load container '%s'", id);
-	if (json_unpack_ex(j, &je, 0, "{s:s, s:s, s:I, s:I, s?I, s?I, s:s, s:I, s?b, s:s, s:o}",
-			   "bundle", &bundle, "rootfs", &rootfs, "pid", &pid, "pid_start_time",
-			   &start, "creator", &creator, "creator_start_time", &creator_start,
-			   "created", &created, "owner", &owner, "systemd_cgroup", &systemd,
-			   "cgroup_path", &cgpath, "config", &conf) < 0)
+	if (json_unpack_ex(j, &je, 0,
+			   "{s:s, s:s, s:I, s:I, s?I, s?I, s:s, s:I, s?b, s:s, s?s, s:o}", "bundle",
+			   &bundle, "rootfs", &rootfs, "pid", &pid, "pid_start_time", &start,
+			   "creator", &creator, "creator_start_time", &creator_start, "created",
+			   &created, "owner", &owner, "systemd_cgroup", &systemd, "cgroup_path",
+			   &cgpath, "cgroup_made_from", &made, "config", &conf) < 0)
 		return berth_error_set(err, EINVAL, "load container '%s': '%s': %s", id, path,
 				       je.text);
 	c->bundle = strdup(bundle);
@@ -218,7 +233,19 @@ int berth_container_load(const struct berth_runtime_opts *o, const char *id,
 	r = berth_spec_parse(config, strlen(config), &c->spec, err);
 	if (r < 0)
 		return berth_error_wrap(err, "load container '%s': config", id);
+	json_t *hm = json_object_get(j, "host_mounts"), *v;
+	size_t i;
+	json_array_foreach (hm, i, v) {
+		/* only below the container's rootfs: a state file is not trusted to name others */
+		const char *m = json_string_value(v);
+		if (m && berth_str_has_prefix(m, c->rootfs) &&
+		    (m[strlen(c->rootfs)] == '/' || m[strlen(c->rootfs)] == '\0') &&
+		    berth_strv_push(&c->host_mounts, m) < 0)
+			return berth_error_set(err, ENOMEM, "out of memory");
+	}
 	r = berth_cgroup_new(o->cgroup_root, cgpath, &c->cgroup, err);
+	if (r == 0)
+		r = berth_cgroup_set_made_from(c->cgroup, made, err);
 	if (r < 0)
 		return berth_error_wrap(err, "load container '%s'", id);
 	*ret = TAKE_PTR(c);
@@ -339,6 +366,7 @@ void berth_container_free(struct berth_container *c)
 	free(c->created);
 	berth_cgroup_free(c->cgroup);
 	berth_spec_free(c->spec);
+	berth_strv_free(c->host_mounts);
 	if (c->annotations)
 		json_decref(c->annotations);
 	free(c);

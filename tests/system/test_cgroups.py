@@ -259,9 +259,9 @@ def test_cgroups_path_absolute(runtime, make_bundle):
     for c in ("memory", "pids", "freezer"):
         assert proc_cgroups(pid)[c] == f"/berth-test/{cid}-abs"
     assert (CGROUP_ROOT / "memory" / "berth-test" / f"{cid}-abs").is_dir()
-    runtime.delete(cid)
+    runtime.delete(cid, force=True)
     assert not (CGROUP_ROOT / "memory" / "berth-test" / f"{cid}-abs").exists()
-    # the parent it made for the container may stay (runc leaves it too); remove if empty
+    # the parent goes with it when the runtime made it; one another test made may stay
     for c in V1 + ("unified", "systemd"):
         try:
             (CGROUP_ROOT / c / "berth-test").rmdir()
@@ -279,8 +279,27 @@ def test_cgroups_path_relative(runtime, make_bundle):
     path = proc_cgroups(pid)["pids"]
     assert path.endswith(f"/{cid}-rel"), path
     assert (CGROUP_ROOT / "pids" / path.lstrip("/")).is_dir()
-    runtime.delete(cid)
+    runtime.delete(cid, force=True)
     assert not (CGROUP_ROOT / "pids" / path.lstrip("/")).exists()
+
+
+def test_cgroups_path_relative_parents_removed(runtime, make_bundle):
+    """A relative cgroupsPath with parents that did not exist: delete removes the directories
+    create made, in every hierarchy, and nothing above them."""
+    cid = new_id()
+    b = make_bundle()
+    b.config["linux"]["cgroupsPath"] = f"{cid}-top/mid/leaf"
+    b.write()
+    runtime.create(b, cid=cid)
+    pid = runtime.container_pid(cid)
+    cgs = proc_cgroups(pid)
+    dirs = {c: CGROUP_ROOT / c / cgs[c].lstrip("/") for c in ("memory", "pids", "freezer")}
+    tops = {c: d.parent.parent for c, d in dirs.items()}
+    assert all(t.name == f"{cid}-top" and t.is_dir() for t in tops.values()), tops
+    runtime.delete(cid, force=True)
+    for c, t in tops.items():
+        assert not t.exists(), f"{t} left behind in {c}"
+        assert t.parent.is_dir(), f"{t.parent} (not ours) was removed"
 
 
 def test_cgroups_path_dotdot_refused(runtime, make_bundle):

@@ -74,8 +74,14 @@ def test_cgroups_path_absolute(runtime_v2, make_bundle):
     pid = rt.container_pid(cid)
     assert proc_cgroups(pid)[""] == f"/berth-v2test/{cid}"
     assert str(pid) in (UNIFIED / "berth-v2test" / cid / "cgroup.procs").read_text().split()
-    rt.delete(cid)
+    made_parent = "cgroup_made_from" in json.loads((rt.root / cid / "state.json").read_text()) \
+        and json.loads((rt.root / cid / "state.json").read_text())["cgroup_made_from"] == \
+        "/berth-v2test"
+    rt.delete(cid, force=True)
     assert not (UNIFIED / "berth-v2test" / cid).exists()
+    # the parent the create made goes with the container
+    if made_parent:
+        assert not (UNIFIED / "berth-v2test").exists()
     try:
         (UNIFIED / "berth-v2test").rmdir()
     except OSError:

@@ -93,7 +93,7 @@ def test_all_hooks_order_state_args_env(runtime, make_bundle, hook_env):
     for r in got:
         st = r["state"]
         assert st["id"] == cid and st["pid"] == pid, st
-        assert st["bundle"] == str(b.path) and st["status"] == "creating", st
+        assert st["bundle"] == str(b.path) and st["status"] == "created", st
         assert st["annotations"] == {"org.example.k": "v"}, st
         assert st["ociVersion"], st
         assert r["args"] == "x y" and r["env"] == f"{r['kind']}-env", r

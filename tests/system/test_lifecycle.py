@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from berth import (Runtime, new_id, proc_start_time, proc_state, proc_status, runtime_binary,
+from berth import (Runtime, cgroup_dir, new_id, proc_start_time, proc_state, proc_status, runtime_binary,
                    wait_until)
 
 
@@ -74,10 +74,28 @@ def test_state_json_without_annotations(runtime, bundle):
     runtime.delete(cid, force=True)
 
 
-def test_delete_created_container(runtime, bundle):
+def test_delete_created_container_needs_force(runtime, bundle):
+    """The spec: deleting a container that is not stopped MUST fail and have no effect (runc
+    deletes a created one anyway; podman passes --force)."""
     cid = runtime.create(bundle)
     pid = runtime.container_pid(cid)
-    runtime.delete(cid)
+    cg = cgroup_dir(pid, "pids")
+    p = runtime.fails("delete", cid)
+    assert p.returncode == 1 and "not stopped: created" in p.stderr, p.stderr
+    assert alive(pid) and runtime.status(cid) == "created"
+    assert (runtime.root / cid / "exec.fifo").exists() and cg.is_dir()
+    # nothing changed: it still starts
+    runtime.start(cid)
+    assert runtime.status(cid) in ("running", "stopped")
+    runtime.delete(cid, force=True)
+    assert wait_until(lambda: not alive(pid)), "init of a deleted container lives"
+    assert not (runtime.root / cid).exists() and not cg.exists()
+
+
+def test_delete_force_of_created_container(runtime, bundle):
+    cid = runtime.create(bundle)
+    pid = runtime.container_pid(cid)
+    runtime.delete(cid, force=True)
     assert wait_until(lambda: not alive(pid)), "init of a deleted created container lives"
     assert not (runtime.root / cid).exists()
 
@@ -542,11 +560,12 @@ def test_status_creating_during_create(runtime, make_bundle, tmp_path):
     cid = runtime.create(b)
     during = json.loads(out.read_text())
     assert during["id"] == cid and during["status"] == "creating"
+    # the hook's own state: the container is created by then (the spec's lifecycle; crun)
     stdin = json.loads((tmp_path / "stdin").read_text())
-    assert stdin["id"] == cid and stdin["status"] == "creating"
+    assert stdin["id"] == cid and stdin["status"] == "created"
     assert stdin["pid"] == runtime.container_pid(cid)
     assert runtime.status(cid) == "created"
-    runtime.delete(cid)
+    runtime.delete(cid, force=True)
 
 
 def test_kill_created_container(runtime, make_bundle, tmp_path):
