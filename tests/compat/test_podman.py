@@ -228,3 +228,16 @@ def test_read_only(podman, name):
     assert "rc=1" in p.stdout
     # podman mounts a tmpfs on /tmp with --read-only
     assert "tmp-ok" in p.stdout
+
+
+def test_init_then_rm_of_a_created_container(podman, name):
+    """`podman init` leaves the container created (never started); `podman rm` removes it: the
+    runtime's delete of a created container needs --force (the spec), which podman passes."""
+    podman("create", "--name", name, IMAGE, "sleep", "1000")
+    podman("init", name)
+    assert podman.inspect(name, "{{.State.Status}}") == "initialized"  # podman's "created"
+    pid = podman.pid(name)
+    assert pid > 0 and proc_start_time(pid) is not None
+    podman("rm", name)
+    assert wait_until(lambda: proc_start_time(pid) is None, 10), f"init {pid} still alive"
+    assert podman("container", "exists", name, check=False).returncode == 1
