@@ -289,3 +289,23 @@ def test_exec_escape_through_dockerd(docker, name, tmp_path):
            if line.startswith(("OPEN", "WRITABLE", "PTRACED")) and
            (host in line or "berth" in line or "memfd:" in line)]
     assert not bad, bad
+
+
+def test_host_network_sysctl_refused(docker, name):
+    """`docker run --network host --sysctl net...`: dockerd joins its own network namespace by
+    a path (exec-root/netns/default); the sysctl would change the daemon's (the host's) value.
+    berth-runtime refuses it; the value stays."""
+    ns = f"/run/netns/{docker.netns}"
+    read = ["nsenter", f"--net={ns}", "cat", "/proc/sys/net/ipv4/ip_forward"]
+    before = subprocess.run(read, capture_output=True, text=True, check=True).stdout
+    flip = "0" if before.strip() == "1" else "1"
+    try:
+        p = docker("run", "--rm", "--name", name, "--network", "host", "--sysctl",
+                   f"net.ipv4.ip_forward={flip}", IMAGE, "true", check=False)
+        assert p.returncode != 0 and "runtime's own" in p.stderr, p.stderr
+    finally:
+        after = subprocess.run(read, capture_output=True, text=True, check=True).stdout
+        if after != before:
+            subprocess.run(["nsenter", f"--net={ns}", "sh", "-c",
+                            f"echo {before.strip()} > /proc/sys/net/ipv4/ip_forward"])
+    assert after == before
