@@ -204,14 +204,31 @@ static int enter_namespaces_slow(struct init_ctx *x, struct berth_error **err)
 	if (!fork_needed)
 		return 0;
 
+	/*
+	 * The init's pid must reach the runtime before anything the init sends on the same
+	 * socket: were READY first, the runtime would record the intermediate's pid, and the
+	 * init would be left running, unknown.  The init waits on gate until the intermediate,
+	 * having sent PID, exits (closing the write end).
+	 */
+	int gate[2];
+	if (pipe2(gate, O_CLOEXEC) < 0)
+		return berth_error_sys(err, errno, "pipe");
 	pid_t pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		close(gate[0]);
+		close(gate[1]);
 		return berth_error_sys(err, errno, "fork the container's init");
+	}
 	if (pid > 0) {
 		/* the intermediate: report the init's pid and leave; the runtime reaps us */
 		berth_sync_send(x->sync, BERTH_SYNC_PID, pid, NULL, -EBADF);
 		_exit(0);
 	}
+	close(gate[1]);
+	char c;
+	while (read(gate[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(gate[0]);
 	return 0;
 }
 
