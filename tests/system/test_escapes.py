@@ -184,7 +184,8 @@ def test_create_joining_pid_namespace(runtime, make_bundle, watcher_binary, tmp_
     n = 100
     for i in range(n):
         jid = runtime.create(j, cid=new_id("j"))
-        runtime.start(jid)
+        p = runtime.start(jid, check=False)
+        assert p.returncode == 0, (i, p.stderr, runtime.output(jid))
         runtime.wait_status(jid, "stopped")
         runtime.delete(jid)
     watch.stop()
