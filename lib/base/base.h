@@ -164,8 +164,9 @@ bool berth_fd_is_sealed_copy(int fd);
 bool berth_self_is_sealed_copy(void);
 
 /*
- * A memfd holding a copy of /proc/self/exe, sealed against every change (F_SEAL_SEAL,
- * F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE), close-on-exec.  The caller owns *ret_fd; executing it
+ * A memfd holding a copy of /proc/self/exe (of an ELF file: what execution needs of it, up to the
+ * end of its last segment; debug information stays out), sealed against every change
+ * (F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE), close-on-exec.  The caller owns *ret_fd; executing it
  * (execveat(fd, "", ..., AT_EMPTY_PATH)) runs the copy.  A daemon makes one at start and starts
  * its helpers from it.
  */

@@ -7,6 +7,7 @@
  * the binary, sealed against every change, is what /proc/PID/exe then names: the host's file is
  * out of reach and the copy cannot be written.  See docs/security.md.
  */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -89,6 +90,36 @@ static int copy_all(int out, int in, size_t size)
 	return 0;
 }
 
+/*
+ * How much of the ELF file at fd execution needs: up to the end of the last program header's
+ * file contents (and of the header table itself).  What follows -- debug information, the
+ * symbol and section tables, often three quarters of an unstripped build -- is never read by the
+ * kernel or the dynamic loader, so the copy leaves it out.  Anything that is not a well-formed
+ * ELF64 file is copied whole.
+ */
+static size_t image_size(int fd, size_t file_size)
+{
+	Elf64_Ehdr eh;
+	size_t end;
+
+	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phnum > 256 ||
+	    eh.e_phoff > file_size)
+		return file_size;
+	end = eh.e_phoff + (size_t)eh.e_phnum * sizeof(Elf64_Phdr);
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) !=
+			    (ssize_t)sizeof(ph) ||
+		    ph.p_offset > file_size || ph.p_filesz > file_size - ph.p_offset)
+			return file_size;
+		if (ph.p_offset + ph.p_filesz > end)
+			end = ph.p_offset + ph.p_filesz;
+	}
+	return end < file_size ? end : file_size;
+}
+
 int berth_sealed_memfd_of_self(int *ret_fd, struct berth_error **err)
 {
 	_cleanup_close_ int self = -EBADF, mfd = -EBADF;
@@ -105,7 +136,7 @@ int berth_sealed_memfd_of_self(int *ret_fd, struct berth_error **err)
 	mfd = make_memfd("berth-sealed-exe");
 	if (mfd < 0)
 		return berth_error_sys(err, errno, "memfd_create");
-	r = copy_all(mfd, self, (size_t)st.st_size);
+	r = copy_all(mfd, self, image_size(self, (size_t)st.st_size));
 	if (r < 0)
 		return berth_error_sys(err, -r, "copy '/proc/self/exe' into a memfd");
 	if (fcntl(mfd, F_ADD_SEALS, SEALS) < 0)
