@@ -6,14 +6,15 @@ set -euo pipefail
 
 PKGS=(
 	# build
-	meson ninja-build pkg-config gcc clang clang-format libclang-rt-14-dev
+	meson ninja-build pkg-config gcc libc6-dev clang clang-format libclang-rt-14-dev
 	libjansson-dev libseccomp-dev libcap-dev libsystemd-dev libarchive-dev libssl-dev
 	# test images, system and compat tests
 	busybox-static python3-pytest python3-pexpect python3-docker systemd jq iproute2 uidmap
 	podman runc crun containerd
-	# dockerd, for lib/dockerspec's conformance test against docker (tests/compat) and the
-	# image store's tests (a real docker save and docker load); zstd layers
-	docker.io zstd
+	# dockerd, for lib/dockerspec's conformance test against docker (tests/compat), the
+	# image store's tests (a real docker save and docker load) and dockerd driving
+	# berth-runtime (tests/compat); zstd layers; util-linux's setpriv, nsenter, unshare (tests)
+	docker.io zstd util-linux
 	# benchmark
 	time hyperfine
 )

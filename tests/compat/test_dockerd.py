@@ -2,7 +2,8 @@
 runc shim: what `docker` users do, each with the effect checked on the host (cgroup files,
 processes) or inside.
 
-The daemon is /work/shared/peers/private-dockerd.sh's (or $PRIVATE_DOCKERD): its own network
+The daemon is /work/shared/peers/private-dockerd.sh's (or $PRIVATE_DOCKERD, or the copy of that
+script kept here when the machine has no /work/shared): its own network
 namespace (so its bridge and firewall rules never touch the host's), data root, exec root and
 socket under a session temp dir, `--add-runtime` of a wrapper that logs each call and execs the
 runtime under test, `--default-runtime` that.  The session removes every container, the daemon,
@@ -26,11 +27,14 @@ from peers import have, require_runtime, unmount_all_under
 
 pytestmark = pytest.mark.peer
 
-PRIVATE_DOCKERD = Path(os.environ.get("PRIVATE_DOCKERD", "/work/shared/peers/private-dockerd.sh"))
+HERE = Path(__file__).resolve().parent
+# the peers' script when this machine has it, else the copy kept here (a fresh CI machine)
+PRIVATE_DOCKERD = Path(os.environ.get("PRIVATE_DOCKERD") or next(
+    p for p in (Path("/work/shared/peers/private-dockerd.sh"), HERE / "private-dockerd.sh")
+    if p.exists()))
 IMAGE = "berth-bb:latest"
 WATCH_IMAGE = "berth-watch:latest"
 MB = 1 << 20
-HERE = Path(__file__).resolve().parent
 
 
 class Docker:
