@@ -6,7 +6,8 @@
  *   - it polls /proc for every process but itself;
  *   - on every round it tries to open /proc/PID/exe of each with O_PATH (until it gets one)
  *     and keeps what it got;
- *   - on every round it tries to reopen each kept fd through /proc/self/fd/N with O_WRONLY
+ *   - on every round it tries to reopen each kept fd (but the container's own files) through
+ *     /proc/self/fd/N with O_WRONLY
  *     (what the attack needs once the runtime has exited: ETXTBSY goes away) and, when that
  *     succeeds, closes it at once without writing;
  *   - on every round it tries PTRACE_ATTACH on each (until it succeeds once; it detaches at
@@ -121,13 +122,33 @@ static void try_open(int pid)
 	n_held++;
 }
 
+/*
+ * A file of the container's own (its busybox): not what the attack is after, and opening it for
+ * writing would make the next exec of it fail with ETXTBSY.  Known by its path resolving, here,
+ * to the same file; the runtime's binary on the host has no such path in the container.
+ */
+static bool own_file(int fd)
+{
+	char link[64], target[512];
+	struct stat a, b;
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		return false;
+	target[n] = '\0';
+	return target[0] == '/' && fstat(fd, &a) == 0 && stat(target, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 static void try_reopen(void)
 {
 	for (int i = 0; i < n_held; i++) {
 		char path[64], target[512], id[64];
 		int fd;
 
-		if (held[i].reported)
+		if (held[i].reported || own_file(held[i].fd))
 			continue;
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", held[i].fd);
 		fd = open(path, O_WRONLY | O_CLOEXEC);
