@@ -830,6 +830,17 @@ static int parent_drive(struct init_ctx *x, pid_t child, const struct berth_crea
 		free(res.devices);
 	if (r < 0)
 		return berth_error_wrap(err, "cgroup '%s'", berth_cgroup_path(x->c->cgroup));
+	/*
+	 * Without a cgroupsPath every container lives under /berth: that parent is shared and
+	 * stays (removing it with the last container would make every next create make it again,
+	 * in each hierarchy).  Parents of a cgroupsPath go with the container that made them.
+	 */
+	if (!x->c->spec->linux_.cgroups_path && berth_cgroup_made_from(x->c->cgroup) &&
+	    strcmp(berth_cgroup_made_from(x->c->cgroup), berth_cgroup_path(x->c->cgroup)) != 0) {
+		r = berth_cgroup_set_made_from(x->c->cgroup, berth_cgroup_path(x->c->cgroup), err);
+		if (r < 0)
+			return r;
+	}
 	r = berth_process_apply_oom_score_adj(child, x->c->spec->process, err);
 	if (r < 0)
 		return r;
