@@ -97,8 +97,11 @@ int img_layer_create(struct berth_image_store *s, int fd, const char *blob_diges
 /* images.c, for load and import: add an image to a working copy of the index (s->lock held). */
 int img_image_add_to(struct berth_image_store *s, json_t *idx, const char *id, char **chains,
 		     char **diff_ids, const char *parent, struct berth_error **err);
-/* Point ref at id in idx (stamps the last tag time); 0 or -ENOMEM. */
-int img_set_ref(json_t *idx, const char *ref, const char *id);
+/*
+ * Point ref at id in idx; 0 or -ENOMEM.  stamp: set the image's last tag time (docker tag and
+ * import with a name do, docker load does not).
+ */
+int img_set_ref(json_t *idx, const char *ref, const char *id, bool stamp);
 /* A tag target checked as docker does, normalised with ":latest" added. */
 int img_tag_target(const char *target, char **ret, struct berth_error **err);
 

@@ -324,6 +324,9 @@ int berth_image_inspect(struct berth_image_store *s, const char *ref_or_id,
 int berth_image_list(struct berth_image_store *s, struct berth_image_info ***ret, size_t *ret_n,
 		     struct berth_error **err);
 
+/* The number of images in the index (docker info's Images). */
+size_t berth_image_count(struct berth_image_store *s);
+
 /* The parsed config blob of an image id (a new reference; json_decref it). */
 int berth_image_config(struct berth_image_store *s, const char *id, json_t **ret,
 		       struct berth_error **err);
@@ -430,7 +433,8 @@ void berth_image_load_result_release(struct berth_image_load_result *r);
  * `<id>/layer.tar` links included), the docker 25+ form (the same plus index.json, oci-layout,
  * blobs/), and a plain OCI image layout (index.json + blobs/, nested indexes by platform).  Every
  * blob named by digest is checked, every layer's uncompressed sha256 against the config's
- * rootfs.diff_ids.  progress (may be NULL) reports each layer unpacked.  All or nothing: on any
+ * rootfs.diff_ids.  progress (may be NULL) reports each layer unpacked (a layer the store has
+ * already is only checked, and reported not at all, as docker does).  All or nothing: on any
  * error the store is as before (EINVAL for a malformed, truncated or mismatching archive, with
  * context: "load: layer 'sha256:...': diff id mismatch: ...").  *ret is released with
  * berth_image_load_result_release().

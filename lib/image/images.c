@@ -307,14 +307,15 @@ int img_tag_target(const char *target, char **ret, struct berth_error **err)
 	return 0;
 }
 
-/* Point ref at id in idx, stamping the image's last tag time. */
-int img_set_ref(json_t *idx, const char *ref, const char *id)
+/* Point ref at id in idx; with stamp, set the image's last tag time to now. */
+int img_set_ref(json_t *idx, const char *ref, const char *id, bool stamp)
 {
-	_cleanup_free_ char *now = berth_rfc3339_now();
+	_cleanup_free_ char *now = stamp ? berth_rfc3339_now() : NULL;
 	json_t *rec = json_object_get(idx_images(idx), id);
 
-	if (!now || !rec || json_object_set_new(idx_refs(idx), ref, json_string(id)) < 0 ||
-	    json_object_set_new(rec, "last_tag_time", json_string(now)) < 0)
+	if ((stamp && !now) || !rec ||
+	    json_object_set_new(idx_refs(idx), ref, json_string(id)) < 0 ||
+	    (stamp && json_object_set_new(rec, "last_tag_time", json_string(now)) < 0))
 		return -ENOMEM;
 	return 0;
 }
@@ -334,7 +335,7 @@ int berth_image_tag(struct berth_image_store *s, const char *source, const char 
 	r = resolve_in(s->index, source, &id, err);
 	if (r == 0) {
 		idx = json_deep_copy(s->index);
-		if (!idx || img_set_ref(idx, full, id) < 0)
+		if (!idx || img_set_ref(idx, full, id, true) < 0)
 			r = berth_error_set(err, ENOMEM, "out of memory");
 	}
 	if (r == 0)
@@ -605,6 +606,16 @@ int berth_image_list(struct berth_image_store *s, struct berth_image_info ***ret
 	*ret = v;
 	*ret_n = got;
 	return 0;
+}
+
+size_t berth_image_count(struct berth_image_store *s)
+{
+	size_t n;
+
+	pthread_mutex_lock(&s->lock);
+	n = json_object_size(idx_images(s->index));
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }
 
 int berth_image_config(struct berth_image_store *s, const char *id, json_t **ret,

@@ -157,7 +157,8 @@ int img_layer_create(struct berth_image_store *s, int fd, const char *blob_diges
 	if (r < 0)
 		return r;
 
-	ts.progress = progress;
+	/* docker reports a layer it already has with no progress at all: only unpacking shows */
+	ts.progress = exists ? NULL : progress;
 	ts.prog.action = action;
 	ts.prog.total = total;
 	snprintf(ts.prog_id, sizeof(ts.prog_id), "%.12s", expected ? expected + 7 : "");

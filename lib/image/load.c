@@ -748,7 +748,7 @@ static int commit(struct load *l, struct berth_image_load_result *res, struct be
 			out->tags[k] = strdup(p->tags[k]);
 			out->previous_ids[k] = prev && strcmp(prev, p->id) ? strdup(prev) : NULL;
 			out->n_tags++;
-			if (!out->tags[k] || img_set_ref(idx, p->tags[k], p->id) < 0) {
+			if (!out->tags[k] || img_set_ref(idx, p->tags[k], p->id, false) < 0) {
 				r = berth_error_set(err, ENOMEM, "out of memory");
 				break;
 			}
@@ -892,7 +892,7 @@ int berth_image_import(struct berth_image_store *s, int fd, const json_t *config
 	idx = json_deep_copy(s->index);
 	r = idx ? img_image_add_to(s, idx, id, chains, parsed.diff_ids, NULL, err)
 		: berth_error_set(err, ENOMEM, "out of memory");
-	if (r == 0 && full && img_set_ref(idx, full, id) < 0)
+	if (r == 0 && full && img_set_ref(idx, full, id, true) < 0)
 		r = berth_error_set(err, ENOMEM, "out of memory");
 	if (r == 0)
 		r = img_index_commit(s, idx, err);
