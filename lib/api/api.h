@@ -214,6 +214,14 @@ int berth_http_stream_flush(struct berth_http_request *req);
 int berth_http_stream_end(struct berth_http_request *req);
 
 /*
+ * Give up a streamed response half-way (a docker save that failed after its first bytes): what
+ * is buffered is sent, then the connection is closed without the last chunk, so the client sees
+ * a truncated body rather than a complete one.  (An HTTP/1.0 client, which gets the body until
+ * the close, cannot tell.)  The handler returns after this.
+ */
+void berth_http_stream_abort(struct berth_http_request *req);
+
+/*
  * Has the client gone away (closed or half-closed its end, or reset)?  Never blocks; for
  * followers (events, logs -f) that would otherwise wait for the next thing to send forever.
  */

@@ -896,6 +896,16 @@ int berth_http_stream_end(struct berth_http_request *req)
 	return 0;
 }
 
+void berth_http_stream_abort(struct berth_http_request *req)
+{
+	if (req->resp != RESP_STREAM || req->stream_ended)
+		return;
+	berth_http_stream_flush(req);
+	/* no "0\r\n\r\n": the server closes the connection as after a write error */
+	req->stream_ended = true;
+	write_failed(req, -ECONNABORTED);
+}
+
 bool berth_http_client_gone(struct berth_http_request *req)
 {
 	return berth_http_wait_client_gone(req, 0);
