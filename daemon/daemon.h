@@ -13,11 +13,13 @@
  */
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "api/api.h"
 #include "base/base.h"
+#include "image/image.h"
 
 /* ---- logging (log.c) -------------------------------------------------------------------- */
 
@@ -105,6 +107,13 @@ struct daemon_counts {
 	unsigned images;
 };
 
+/* The image side (images.c): the store and what its handlers share. */
+struct daemon_images {
+	struct berth_image_store *store; /* NULL until daemon_images_open() */
+	atomic_uint ops;		 /* image requests under way (shutdown waits for them) */
+	atomic_bool pruning;		 /* one POST /images/prune at a time, as dockerd */
+};
+
 struct berthd {
 	pthread_mutex_t lock;	     /* d->lock */
 	struct daemon_config config; /* reloadable fields change under d->lock */
@@ -113,6 +122,7 @@ struct berthd {
 	int64_t started_ns;
 	struct daemon_counts counts;
 	struct daemon_events events;
+	struct daemon_images images;
 	bool stopping; /* under d->lock: followers end */
 
 	struct berth_http_server *server;
@@ -146,5 +156,104 @@ json_t *daemon_event_json(const struct daemon_event *ev);
 
 /* ---- routes (one file per resource) ----------------------------------------------------- */
 
-/* system.c: /_ping, /version, /info, /events */
+/* system.c: /_ping, /version, /info, /system/df, /events */
 int daemon_routes_system(struct berthd *d, struct berth_error **err);
+
+/* Go's GOARCH for a uname machine ("x86_64" -> "amd64"); unknown ones as they are. */
+const char *daemon_go_arch(const char *machine);
+
+/* images.c: /images/... and the image part of /system/df */
+int daemon_routes_images(struct berthd *d, struct berth_error **err);
+
+/* ---- images (images.c, images-io.c, image-changes.c) ------------------------------------ */
+
+/*
+ * Open the image store at the data root (lib/image: blobs/, layers/, images.json, tmp/, which it
+ * empties) and count its images for /info.  Call once at start, before serving.
+ */
+int daemon_images_open(struct berthd *d, struct berth_error **err);
+
+/*
+ * Remove the layers and blobs no image and no container uses.  Call once at start, after the
+ * container table is loaded (its containers' layers are held through daemon_image_users).
+ * Failing to collect is logged, never fatal.
+ */
+void daemon_images_gc(struct berthd *d);
+
+/* Wait (up to 10 s) for image requests under way to end, then close the store. */
+void daemon_images_close(struct berthd *d);
+
+/* Count the store's images into d->counts.images (takes d->lock, then the store's lock). */
+void daemon_images_update_count(struct berthd *d);
+
+/*
+ * Who uses which image, for lib/image's delete, prune and gc (struct berth_image_users): a
+ * snapshot of the container table taken under d->lock, used after it is let go (lib/image calls
+ * `find` with its own lock held, and must not wait for d->lock).
+ *
+ * A container created while an rmi runs is not in the snapshot: the container manager resolves
+ * its image and holds its top layer with a store lease (berth_image_lease_add) before it puts the
+ * container in the table, and lets the lease go once the container is in; the layer then stays
+ * held by the next snapshot.  An image deleted in between makes that create fail with "No such
+ * image", as if the rmi had come first.
+ */
+struct daemon_image_user {
+	char *container_id;
+	char *image_id;	 /* "sha256:..." (the container's Image) */
+	char *top_layer; /* the chain id its root stands on; NULL for an image without layers */
+	bool running;
+};
+
+struct daemon_image_users {
+	struct berth_image_users
+		users; /* give &u->users to lib/image; points into u: never copy u */
+	struct daemon_image_user *v;
+	size_t n;
+	char **held_layers; /* every top_layer, NULL-terminated */
+};
+
+/*
+ * Fill *ret from the container table (the caller holds d->lock).  Each container of the table
+ * goes in with daemon_image_users_add(); while berthd has no container table the snapshot is
+ * empty, which is the truth: no container uses an image.  Release with
+ * daemon_image_users_release().
+ */
+int daemon_image_users_collect_locked(struct berthd *d, struct daemon_image_users *ret);
+
+/* An empty snapshot (what _collect_locked starts from). */
+void daemon_image_users_init(struct daemon_image_users *u);
+
+/* Add one container (strings copied); 0 or -ENOMEM. */
+int daemon_image_users_add(struct daemon_image_users *u, const char *container_id,
+			   const char *image_id, const char *top_layer, bool running);
+
+/* How many containers of the snapshot use image_id (docker system df's Containers). */
+size_t daemon_image_users_count(const struct daemon_image_users *u, const char *image_id);
+
+void daemon_image_users_release(struct daemon_image_users *u);
+
+/*
+ * The image part of GET /system/df for API version api: {"LayersSize": N, "Images": [...]} with
+ * Docker's image summaries (Containers and SharedSize filled in).  *ret is a new object.
+ */
+int daemon_images_disk_usage(struct berthd *d, unsigned api, json_t **ret,
+			     struct berth_error **err);
+
+/*
+ * Docker's container config (container.Config) as dockerd marshals it: every field in its order,
+ * zero values where the input has none (or the wrong type), maps with sorted keys, Cmd and
+ * Entrypoint given as a string made a one-element list.  in may be NULL (all zero values).
+ * Returns a new object, or NULL on ENOMEM.
+ */
+json_t *daemon_container_config_json(const json_t *in);
+
+/*
+ * docker import --change / docker commit --change: Dockerfile instructions (CMD, ENTRYPOINT,
+ * ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR) applied in order
+ * to an empty container config, as dockerd's BuildFromConfig does: the instructions joined with
+ * newlines and parsed as a Dockerfile (quotes, escapes, line continuations, JSON or shell form),
+ * $VAR and ${VAR...} expanded from the ENV set before.  Another instruction is refused with
+ * dockerd's "<INSTRUCTION> is not a valid change command".  On success *ret is the config
+ * (daemon_container_config_json's shape); errors are -EINVAL with dockerd's message.
+ */
+int daemon_image_changes(char *const *changes, size_t n, json_t **ret, struct berth_error **err);

@@ -212,7 +212,9 @@ json_t *daemon_event_json(const struct daemon_event *ev)
 	/* docker CLIs before 25 (and compose) read these legacy fields, API < 1.52 has them */
 	if (berth_streq(ev->type, "container") || berth_streq(ev->type, "image")) {
 		json_object_set_new(j, "status", json_string(ev->action));
-		json_object_set_new(j, "id", json_string(ev->actor_id));
+		/* omitempty in Go: an image prune event has no actor */
+		if (ev->actor_id && *ev->actor_id)
+			json_object_set_new(j, "id", json_string(ev->actor_id));
 		if (berth_streq(ev->type, "container")) {
 			const char *from = attr(ev, "image");
 			json_object_set_new(j, "from", json_string(from ? from : ""));

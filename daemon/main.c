@@ -273,9 +273,21 @@ int main(int argc, char **argv)
 		.header_timeout_ms = env_ms("BERTHD_HEADER_TIMEOUT_MS"),
 		.idle_timeout_ms = env_ms("BERTHD_IDLE_TIMEOUT_MS"),
 	};
+	r = daemon_images_open(&d, &e);
+	if (r < 0) {
+		log_error("%s", e->msg);
+		unlink(d.config.pidfile);
+		daemon_state_release(&d);
+		return 1;
+	}
+	/* the containers' layers are known from here on (their table is loaded before this) */
+	daemon_images_gc(&d);
+
 	r = berth_api_router_new(&d.router, &e);
 	if (r == 0)
 		r = daemon_routes_system(&d, &e);
+	if (r == 0)
+		r = daemon_routes_images(&d, &e);
 	sc.userdata = d.router;
 	if (r == 0)
 		r = berth_http_server_new(&sc, &d.server, &e);
@@ -289,6 +301,7 @@ int main(int argc, char **argv)
 	daemon_listeners_free(listeners, n_listeners, true);
 	berth_http_server_free(d.server, 5000);
 	berth_api_router_free(d.router);
+	daemon_images_close(&d);
 	unlink(d.config.pidfile);
 	log_info("berthd stopped");
 	daemon_state_release(&d);

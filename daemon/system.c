@@ -39,7 +39,7 @@ static void ping(struct berth_http_request *req, void *userdata)
 
 /* ---- host facts ------------------------------------------------------------------------- */
 
-static const char *go_arch(const char *machine)
+const char *daemon_go_arch(const char *machine)
 {
 	static const struct {
 		const char *uname, *go;
@@ -215,7 +215,7 @@ static void version(struct berth_http_request *req, void *userdata)
 	_cleanup_json_ json_t *j = NULL;
 
 	uname(&u);
-	const char *arch = go_arch(u.machine);
+	const char *arch = daemon_go_arch(u.machine);
 	j = json_pack("{s:{s:s},s:[{s:s,s:s,s:{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}}],"
 		      "s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
 		      "Platform", "Name", "Berth Engine", "Components", "Name", "Engine", "Version",
@@ -396,6 +396,59 @@ static void info(struct berth_http_request *req, void *userdata)
 	berth_http_respond_json(req, 200, j);
 }
 
+/* ---- /system/df -------------------------------------------------------------------------- */
+
+static const char *const df_types[] = {"container", "image", "volume", "build-cache"};
+
+static void system_df(struct berth_http_request *req, void *userdata)
+{
+	struct berthd *d = userdata;
+	unsigned api = berth_http_api_version(req);
+	const char *const *types = berth_http_query_all(req, "type");
+	bool want[ARRAY_SIZE(df_types)] = {true, true, true, true};
+	_cleanup_error_ struct berth_error *e = NULL;
+	_cleanup_json_ json_t *du = NULL;
+
+	/* type= (API >= 1.42) picks what to report; the others are left out */
+	if (api >= BERTH_API_VERSION(1, 42) && types) {
+		memset(want, 0, sizeof(want));
+		for (size_t i = 0; types[i]; i++) {
+			size_t k;
+			for (k = 0; k < ARRAY_SIZE(df_types); k++)
+				if (strcmp(types[i], df_types[k]) == 0)
+					break;
+			if (k == ARRAY_SIZE(df_types)) {
+				berth_http_respond_error(req, 400, "unknown object type: %s",
+							 types[i]);
+				return;
+			}
+			want[k] = true;
+		}
+	}
+	if (want[1]) {
+		if (daemon_images_disk_usage(d, api, &du, &e) < 0) {
+			berth_http_respond_berror(req, e);
+			return;
+		}
+	} else {
+		du = json_pack("{s:I,s:n}", "LayersSize", (json_int_t)0, "Images");
+	}
+	if (!du) {
+		berth_http_respond_error(req, 500, "out of memory");
+		return;
+	}
+	/*
+	 * Containers, volumes and the build cache have no tables in berthd yet: their lists are
+	 * empty, which is what there is.  Each adds its part here when it lands.
+	 */
+	json_object_set_new(du, "Containers", want[0] ? json_array() : json_null());
+	json_object_set_new(du, "Volumes", want[2] ? json_array() : json_null());
+	json_object_set_new(du, "BuildCache", want[3] ? json_array() : json_null());
+	if (api < BERTH_API_VERSION(1, 42) && want[3])
+		json_object_set_new(du, "BuilderSize", json_integer(0));
+	berth_http_respond_json(req, 200, du);
+}
+
 int daemon_routes_system(struct berthd *d, struct berth_error **err)
 {
 	int r = 0;
@@ -404,6 +457,7 @@ int daemon_routes_system(struct berthd *d, struct berth_error **err)
 	r = r ?: berth_api_router_add(d->router, "HEAD", "/_ping", ping, d, err);
 	r = r ?: berth_api_router_add(d->router, "GET", "/version", version, d, err);
 	r = r ?: berth_api_router_add(d->router, "GET", "/info", info, d, err);
+	r = r ?: berth_api_router_add(d->router, "GET", "/system/df", system_df, d, err);
 	r = r ?: daemon_routes_events(d, err);
 	return r;
 }
