@@ -46,6 +46,15 @@ bool images_valid_tag(const char *t);
  */
 int images_repo_tag(const char *repo, const char *tag, char **ret, struct berth_error **err);
 
+/*
+ * Go's path.Match (docker's reference filter): '*' and '?' stop at '/', classes with '^',
+ * backslash escapes.  1 a match, 0 none, -EINVAL a malformed pattern (Go's ErrBadPattern).
+ */
+int images_go_match(const char *pattern, const char *s);
+
+/* jsonmessage.JSONProgress.String() without a terminal (width 200, so with the bar). */
+void images_progress_bar(uint64_t current, uint64_t total, char *buf, size_t len);
+
 /* "docker.io/library/busybox:latest" -> "busybox:latest"; caller frees. */
 char *images_familiar(const char *full);
 

@@ -113,8 +113,7 @@ static void human_size(double size, char *buf, size_t len)
 	snprintf(buf, len, "%.4g%s", size, units[i]);
 }
 
-/* jsonmessage.JSONProgress.String() without a terminal (width 200: with the bar). */
-static void progress_bar(uint64_t current, uint64_t total, char *buf, size_t len)
+void images_progress_bar(uint64_t current, uint64_t total, char *buf, size_t len)
 {
 	char cur[32], tot[32], bar[64];
 	int pct;
@@ -342,7 +341,7 @@ static void load_progress(void *userdata, const struct berth_image_progress *p)
 	/* dockerd's progress reader reports after reading, never at 0 */
 	if (p->current == 0)
 		return;
-	progress_bar(p->current, p->total, bar, sizeof(bar));
+	images_progress_bar(p->current, p->total, bar, sizeof(bar));
 	job_say(j,
 		stream_line(json_pack("{s:s,s:{s:I,s:I},s:s,s:s}", "status", p->action,
 				      "progressDetail", "current", (json_int_t)p->current, "total",

@@ -496,99 +496,158 @@ void images_respond_error(struct berth_http_request *req, struct berth_error *e)
 
 /* ---- GET /images/json --------------------------------------------------------------------- */
 
-/* Go's path.Match: '*' and '?' do not match '/', classes with '^', '\\' escapes. */
-static int match_class(const char **pp, char c, bool *ret_match)
-{
-	const char *p = *pp;
-	bool negate = false, match = false;
-	int ranges = 0;
+/*
+ * Go's path.Match, by its algorithm (a chunk after a star is tried at each position, leftmost
+ * first, without backtracking into earlier stars): linear in the name for each chunk, so a
+ * pattern from a client cannot make it blow up.
+ */
 
-	if (*p == '^') {
-		negate = true;
-		p++;
-	}
-	for (;;) {
-		char lo, hi;
-		if (*p == ']' && ranges > 0) {
-			p++;
-			break;
-		}
-		if (!*p || *p == '-' || *p == ']')
-			return -EINVAL;
-		if (*p == '\\') {
-			p++;
-			if (!*p)
-				return -EINVAL;
-		}
-		lo = hi = *p++;
-		if (*p == '-') {
-			p++;
-			if (!*p || *p == '-' || *p == ']')
-				return -EINVAL;
-			if (*p == '\\') {
-				p++;
-				if (!*p)
-					return -EINVAL;
-			}
-			hi = *p++;
-		}
-		if (lo <= c && c <= hi)
-			match = true;
-		ranges++;
-	}
-	*pp = p;
-	*ret_match = match != negate;
-	return 0;
+/* getEsc: one character of a class, possibly escaped; NULL for a malformed one */
+static const char *class_char(const char *c, char *ret)
+{
+	if (!*c || *c == '-' || *c == ']')
+		return NULL;
+	if (*c == '\\' && !*++c)
+		return NULL;
+	*ret = *c++;
+	return *c ? c : NULL;
 }
 
-/* 1 match, 0 no match, -EINVAL a malformed pattern */
-static int go_match(const char *p, const char *s)
+/* matchChunk: 1 matched (*rest after it), 0 not, -EINVAL a malformed chunk */
+static int match_chunk(const char *chunk, size_t len, const char *s, const char **rest)
 {
-	for (; *p; p++) {
-		switch (*p) {
-		case '*': {
-			while (p[1] == '*')
-				p++;
-			/* the rest of the pattern must be well-formed whether or not it matches */
-			int best = go_match(p + 1, "");
-			if (best < 0)
-				return best;
-			for (const char *t = s;; t++) {
-				int r = go_match(p + 1, t);
-				if (r != 0)
-					return r;
-				if (!*t || *t == '/')
-					return 0;
+	const char *end = chunk + len;
+	bool failed = false;
+
+	while (chunk < end) {
+		if (!failed && !*s)
+			failed = true;
+		switch (*chunk) {
+		case '[': {
+			char c = failed ? 0 : *s;
+			bool negated = false, match = false;
+			int ranges = 0;
+			if (!failed)
+				s++;
+			chunk++;
+			if (chunk < end && *chunk == '^') {
+				negated = true;
+				chunk++;
 			}
+			for (;;) {
+				char lo, hi;
+				if (chunk < end && *chunk == ']' && ranges > 0) {
+					chunk++;
+					break;
+				}
+				if (chunk >= end || !(chunk = class_char(chunk, &lo)) || chunk > end)
+					return -EINVAL;
+				hi = lo;
+				if (*chunk == '-' && (!(chunk = class_char(chunk + 1, &hi)) || chunk > end))
+					return -EINVAL;
+				if (lo <= c && c <= hi)
+					match = true;
+				ranges++;
+			}
+			if (match == negated)
+				failed = true;
+			break;
 		}
 		case '?':
-			if (!*s || *s == '/')
-				return go_match(p + 1, "") < 0 ? -EINVAL : 0;
-			s++;
+			if (!failed) {
+				if (*s == '/')
+					failed = true;
+				s++;
+			}
+			chunk++;
 			break;
-		case '[': {
-			bool m = false;
-			const char *q = p + 1;
-			if (match_class(&q, *s ? *s : '\0', &m) < 0)
-				return -EINVAL;
-			if (!*s || *s == '/' || !m)
-				return go_match(q, "") < 0 ? -EINVAL : 0;
-			s++;
-			p = q - 1;
-			break;
-		}
 		case '\\':
-			p++;
-			if (!*p)
+			if (++chunk >= end)
 				return -EINVAL;
 			/* fall through */
 		default:
-			if (*s != *p)
-				return go_match(p + 1, "") < 0 ? -EINVAL : 0;
-			s++;
+			if (!failed) {
+				if (*chunk != *s)
+					failed = true;
+				s++;
+			}
+			chunk++;
 		}
 	}
-	return *s == '\0';
+	if (failed)
+		return 0;
+	*rest = s;
+	return 1;
+}
+
+/* scanChunk: the stars, then the chunk up to the next star outside a class */
+static const char *scan_chunk(const char *p, bool *star, size_t *len)
+{
+	bool in_range = false;
+	size_t i;
+
+	*star = false;
+	for (; *p == '*'; p++)
+		*star = true;
+	for (i = 0; p[i]; i++) {
+		if (p[i] == '\\' && p[i + 1])
+			i++;
+		else if (p[i] == '[')
+			in_range = true;
+		else if (p[i] == ']')
+			in_range = false;
+		else if (p[i] == '*' && !in_range)
+			break;
+	}
+	*len = i;
+	return p;
+}
+
+int images_go_match(const char *pattern, const char *name)
+{
+	while (*pattern) {
+		bool star;
+		size_t len;
+		const char *chunk = scan_chunk(pattern, &star, &len), *t;
+		int r;
+
+		pattern = chunk + len;
+		if (star && len == 0)
+			return strchr(name, '/') == NULL; /* a trailing star: the rest without '/' */
+		r = match_chunk(chunk, len, name, &t);
+		if (r == 1 && (!*t || *pattern)) {
+			name = t;
+			continue;
+		}
+		if (r < 0)
+			return r;
+		if (star) {
+			bool found = false;
+			for (size_t i = 0; name[i] && name[i] != '/'; i++) {
+				r = match_chunk(chunk, len, name + i + 1, &t);
+				if (r == 1) {
+					if (!*pattern && *t)
+						continue;
+					name = t;
+					found = true;
+					break;
+				}
+				if (r < 0)
+					return r;
+			}
+			if (found)
+				continue;
+		}
+		/* no match: the rest of the pattern must still be well-formed */
+		while (*pattern) {
+			chunk = scan_chunk(pattern, &star, &len);
+			pattern = chunk + len;
+			if (match_chunk(chunk, len, "", &t) < 0)
+				return -EINVAL;
+		}
+		return 0;
+	}
+	return *name == '\0';
 }
 
 /* The familiar name of a familiar reference: "busybox" of "busybox:1" or "busybox@sha256:..". */
@@ -607,14 +666,14 @@ static char *familiar_name(const char *ref)
 static int familiar_match(const char *pattern, const char *ref)
 {
 	_cleanup_free_ char *name = NULL;
-	int r = go_match(pattern, ref);
+	int r = images_go_match(pattern, ref);
 
 	if (r != 0)
 		return r;
 	name = familiar_name(ref);
 	if (!name)
 		return -ENOMEM;
-	return go_match(pattern, name) == 1;
+	return images_go_match(pattern, name) == 1;
 }
 
 struct list_filter {
@@ -693,10 +752,10 @@ static int list_filter_parse(struct berthd *d, struct berth_http_request *req,
 	}
 	/* a malformed pattern is an error even when no image has a reference to try it on */
 	for (size_t i = 0; lf->patterns[i]; i++)
-		if (go_match(lf->patterns[i], "") < 0)
+		if (images_go_match(lf->patterns[i], "") < 0)
 			return berth_error_set(err, EINVAL, "syntax error in pattern: '%s'",
 					       lf->patterns[i]);
-	if (lf->legacy_pattern && go_match(lf->legacy_pattern, "") < 0)
+	if (lf->legacy_pattern && images_go_match(lf->legacy_pattern, "") < 0)
 		return berth_error_set(err, EINVAL, "syntax error in pattern: '%s'",
 				       lf->legacy_pattern);
 	return 0;
@@ -1241,6 +1300,59 @@ static void delete_events(struct berthd *d, const struct berth_image_deleted *it
 	}
 }
 
+static bool has_layer(const json_t *layers, const char *chain)
+{
+	size_t i;
+	json_t *l;
+
+	json_array_foreach ((json_t *)layers, i, l) {
+		if (berth_streq(json_string_value(l), chain))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * lib/image lists the layers a delete removed after all the images it deleted; dockerd lists
+ * each image's removed layers right after it, a layer two deleted images shared after the later
+ * one.  ids: image id -> its chain ids, for every image the delete could remove.
+ */
+static void order_deleted(struct berth_image_deleted *items, size_t n, const json_t *ids)
+{
+	_cleanup_free_ struct berth_image_deleted *out = calloc(n ? n : 1, sizeof(*out));
+	_cleanup_free_ ssize_t *owner = calloc(n ? n : 1, sizeof(*owner));
+	_cleanup_free_ bool *placed = calloc(n ? n : 1, sizeof(*placed));
+	size_t m = 0;
+
+	if (!out || !owner || !placed)
+		return; /* keep lib/image's order */
+	for (size_t i = 0; i < n; i++) {
+		owner[i] = -1;
+		if (items[i].kind != BERTH_IMAGE_DELETED || json_object_get(ids, items[i].value))
+			continue;
+		for (size_t k = 0; k < n; k++)
+			if (items[k].kind == BERTH_IMAGE_DELETED &&
+			    has_layer(json_object_get(ids, items[k].value), items[i].value))
+				owner[i] = (ssize_t)k;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (owner[i] >= 0 || (items[i].kind == BERTH_IMAGE_DELETED &&
+				      !json_object_get(ids, items[i].value)))
+			continue; /* a layer: placed after its image, or at the end */
+		out[m++] = items[i];
+		placed[i] = true;
+		for (size_t k = 0; k < n; k++)
+			if (owner[k] == (ssize_t)i) {
+				out[m++] = items[k];
+				placed[k] = true;
+			}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!placed[i])
+			out[m++] = items[i];
+	memcpy(items, out, n * sizeof(*items));
+}
+
 static json_t *deleted_json(const struct berth_image_deleted *items, size_t n)
 {
 	json_t *a = json_array();
@@ -1259,7 +1371,10 @@ static void remember_image(struct berthd *d, const struct berth_image_info *info
 {
 	_cleanup_json_ json_t *config = NULL;
 
-	json_object_set_new(ids, info->id, json_true());
+	json_t *layers = json_array();
+	for (size_t k = 0; layers && info->layers[k]; k++)
+		json_array_append_new(layers, json_string(info->layers[k]));
+	json_object_set_new(ids, info->id, layers ? layers : json_array());
 	for (size_t k = 0; info->repo_tags[k]; k++)
 		json_object_set_new(ref_ids, info->repo_tags[k], json_string(info->id));
 	for (size_t k = 0; info->repo_digests[k]; k++)
@@ -1324,6 +1439,7 @@ static void image_delete(struct berth_http_request *req, void *userdata)
 		images_respond_error(req, e);
 		return;
 	}
+	order_deleted(items, n, ids);
 	out = deleted_json(items, n);
 	if (out)
 		berth_http_respond_json(req, 200, out);
@@ -1444,6 +1560,7 @@ static void images_prune(struct berth_http_request *req, void *userdata)
 		images_respond_error(req, e);
 		return;
 	}
+	order_deleted(items, n, ids);
 	out = json_pack("{s:o,s:I}", "ImagesDeleted", n ? deleted_json(items, n) : json_null(),
 			"SpaceReclaimed", (json_int_t)reclaimed);
 	if (out)
