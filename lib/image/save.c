@@ -577,12 +577,14 @@ int berth_image_save(struct berth_image_store *s, char *const *names, int out_fd
 		     struct berth_error **err)
 {
 	struct save sv = {.s = s};
+	bool named = false;
 	int r;
 
 	r = berth_image_lease_new(s, &sv.lease, err);
 	if (r == 0) {
 		pthread_mutex_lock(&s->lock);
 		r = parse_names(&sv, names, err);
+		named = r == 0;
 		if (r == 0)
 			r = collect_layers(&sv, err);
 		pthread_mutex_unlock(&s->lock);
@@ -592,5 +594,6 @@ int berth_image_save(struct berth_image_store *s, char *const *names, int out_fd
 	if (r == 0)
 		r = write_archive(&sv, out_fd, err);
 	save_release(&sv);
-	return r < 0 ? berth_error_wrap(err, "save") : 0;
+	/* the names' errors are docker's own words ("No such image: x"): passed on as they are */
+	return r < 0 && named ? berth_error_wrap(err, "save") : r;
 }
