@@ -29,6 +29,20 @@ void images_entries_free(struct images_entry *v, size_t n);
 /* The config's "config"."Labels" object, borrowed; NULL when there is none. */
 const json_t *images_labels(const json_t *config);
 
+/* An RFC 3339 "created" in nanoseconds since the epoch; 0 when absent or unparsable. */
+int64_t images_created_ns(const char *created);
+
+/* A snapshot of the container table (daemon_image_users), taking and letting go d->lock. */
+int images_users_snapshot(struct berthd *d, struct daemon_image_users *u);
+
+/* ---- JSON as dockerd writes it ------------------------------------------------------------ */
+
+/* A copy of in with its keys sorted (Go's maps); strings_only: string members, else {} each. */
+json_t *images_sorted_object(const json_t *in, bool strings_only);
+
+/* A list of strings; empty_as_null: null when v is empty (RepoTags before API 1.43). */
+json_t *images_strv_json(char *const *v, bool empty_as_null);
+
 /* ---- small rules ---------------------------------------------------------------------------- */
 
 int images_cmp_str(const void *a, const void *b);
@@ -73,6 +87,8 @@ void images_event(struct berthd *d, const char *action, const char *id, const ch
 /* ---- images-io.c: the endpoints that stream a body in or out -------------------------------- */
 
 void daemon_images_load(struct berth_http_request *req, void *userdata);
+/* images-list.c: GET /images/json */
+void daemon_images_list(struct berth_http_request *req, void *userdata);
 void daemon_images_save(struct berth_http_request *req, void *userdata);
 /* POST /images/create: fromSrc (import) here, fromImage answered images_no_registry(). */
 void daemon_images_create(struct berth_http_request *req, void *userdata);

@@ -671,6 +671,16 @@ static int parse_platform(const char *s, char **ret_arch, char **ret_variant,
 					       s);
 		if (n == 3)
 			variant = parts[2];
+		/* containerd's Normalize: arm64's v8 and amd64's v1 are no variant, arm's "7" v7 */
+		if (variant && ((!strcmp(arch, "arm64") &&
+				 (!strcmp(variant, "v8") || !strcmp(variant, "8"))) ||
+				(!strcmp(arch, "amd64") && !strcmp(variant, "v1"))))
+			variant = NULL;
+		if (variant && !strcmp(arch, "arm") && variant[0] >= '5' && variant[0] <= '8' &&
+		    !variant[1]) {
+			static const char *const v[] = {"v5", "v6", "v7", "v8"};
+			variant = v[variant[0] - '5'];
+		}
 	}
 	if (strcmp(os, "linux") != 0)
 		return berth_error_set(err, EINVAL, "operating system is not supported");
@@ -729,11 +739,8 @@ static void pull(struct berth_http_request *req, const char *image)
 		return;
 	}
 	if (tag && *tag) {
-		if (berth_str_has_prefix(tag, "sha256:") || strchr(tag, ':')) {
-			if (berth_digest_validate(tag, &e) < 0) {
-				images_respond_error(req, e);
-				return;
-			}
+		/* the "tag" may be a digest; anything else must be a tag */
+		if (berth_digest_validate(tag, NULL) == 0) {
 			free(ref->tag);
 			ref->tag = NULL;
 			free(ref->digest);

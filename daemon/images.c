@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The images resource: the store at start, who uses which image, and the endpoints that read or
- * change the index -- GET /images/json, GET /images/{name}/json, GET /images/{name}/history,
- * POST /images/{name}/tag, DELETE /images/{name}, POST /images/prune, the image part of
- * /system/df, and the registry endpoints' honest refusal.  Load, save and import (the ones that
- * stream a body in or out) are in images-io.c.
+ * The images resource: the store at start, who uses which image, the shapes dockerd gives image
+ * JSON, and the endpoints that read or change the index -- GET /images/{name}/json,
+ * GET /images/{name}/history, POST /images/{name}/tag, DELETE /images/{name}, POST /images/prune,
+ * and the registry endpoints' honest refusal.  The listings (GET /images/json, /system/df's
+ * images) are in images-list.c; load, save and import (the ones that stream a body in or out)
+ * in images-io.c.
  *
  * Shapes follow dockerd 25 (API 1.44) and its rules for older versions: RepoTags/RepoDigests
  * "<none>" placeholders and nulls before 1.43, VirtualSize before 1.44, shared-size from 1.42,
@@ -189,7 +190,7 @@ void daemon_image_users_release(struct daemon_image_users *u)
 	memset(u, 0, sizeof(*u));
 }
 
-static int users_snapshot(struct berthd *d, struct daemon_image_users *u)
+int images_users_snapshot(struct berthd *d, struct daemon_image_users *u)
 {
 	int r;
 
@@ -202,7 +203,7 @@ static int users_snapshot(struct berthd *d, struct daemon_image_users *u)
 /* ---- JSON as dockerd writes it ------------------------------------------------------------ */
 
 /* An object with the same string-keyed members, keys sorted (Go marshals maps so). */
-static json_t *sorted_object(const json_t *in, bool strings_only)
+json_t *images_sorted_object(const json_t *in, bool strings_only)
 {
 	json_t *out = json_object();
 	const char **keys;
@@ -305,7 +306,7 @@ json_t *daemon_container_config_json(const json_t *in)
 	BOOL("AttachStderr");
 	v = json_object_get(in, "ExposedPorts");
 	if (json_is_object(v) && json_object_size(v))
-		json_object_set_new(c, "ExposedPorts", sorted_object(v, false));
+		json_object_set_new(c, "ExposedPorts", images_sorted_object(v, false));
 	BOOL("Tty");
 	BOOL("OpenStdin");
 	BOOL("StdinOnce");
@@ -319,7 +320,7 @@ json_t *daemon_container_config_json(const json_t *in)
 	STR("Image");
 	v = json_object_get(in, "Volumes");
 	json_object_set_new(c, "Volumes",
-			    json_is_object(v) ? sorted_object(v, false) : json_null());
+			    json_is_object(v) ? images_sorted_object(v, false) : json_null());
 	STR("WorkingDir");
 	json_object_set_new(c, "Entrypoint", strslice(json_object_get(in, "Entrypoint")));
 	if (json_is_true(json_object_get(in, "NetworkDisabled")))
@@ -329,7 +330,8 @@ json_t *daemon_container_config_json(const json_t *in)
 		json_object_set_new(c, "MacAddress", json_string(json_string_value(v)));
 	json_object_set_new(c, "OnBuild", string_array_or_null(json_object_get(in, "OnBuild")));
 	v = json_object_get(in, "Labels");
-	json_object_set_new(c, "Labels", json_is_object(v) ? sorted_object(v, true) : json_null());
+	json_object_set_new(c, "Labels",
+			    json_is_object(v) ? images_sorted_object(v, true) : json_null());
 	v = json_object_get(in, "StopSignal");
 	if (json_is_string(v) && *json_string_value(v))
 		json_object_set_new(c, "StopSignal", json_string(json_string_value(v)));
@@ -382,7 +384,7 @@ char *images_go_time(const char *s)
 }
 
 /* RepoTags / RepoDigests: [] from 1.43, null before (the "<none>" case is the caller's). */
-static json_t *strv_json_or_null(char *const *v, bool empty_as_null)
+json_t *images_strv_json(char *const *v, bool empty_as_null)
 {
 	json_t *a;
 
@@ -406,7 +408,7 @@ void images_entries_free(struct images_entry *v, size_t n)
 }
 
 /* The created time in nanoseconds (0: none or unparsable). */
-static int64_t created_ns(const char *created)
+int64_t images_created_ns(const char *created)
 {
 	int64_t ns;
 
@@ -433,7 +435,7 @@ int images_entries_load(struct berthd *d, struct images_entry **ret, size_t *ret
 	}
 	for (size_t i = 0; i < n; i++) {
 		v[i].info = TAKE_PTR(infos[i]);
-		v[i].created_ns = created_ns(v[i].info->created);
+		v[i].created_ns = images_created_ns(v[i].info->created);
 		/* the config of an image deleted since the listing: treat it as gone */
 		if (berth_image_config(d->images.store, v[i].info->id, &v[i].config, NULL) < 0)
 			v[i].config = NULL;
@@ -492,536 +494,6 @@ void images_respond_error(struct berth_http_request *req, struct berth_error *e)
 		return;
 	}
 	berth_http_respond_berror(req, e);
-}
-
-/* ---- GET /images/json --------------------------------------------------------------------- */
-
-/*
- * Go's path.Match, by its algorithm (a chunk after a star is tried at each position, leftmost
- * first, without backtracking into earlier stars): linear in the name for each chunk, so a
- * pattern from a client cannot make it blow up.
- */
-
-/* getEsc: one character of a class, possibly escaped; NULL for a malformed one */
-static const char *class_char(const char *c, char *ret)
-{
-	if (!*c || *c == '-' || *c == ']')
-		return NULL;
-	if (*c == '\\' && !*++c)
-		return NULL;
-	*ret = *c++;
-	return *c ? c : NULL;
-}
-
-/* matchChunk: 1 matched (*rest after it), 0 not, -EINVAL a malformed chunk */
-static int match_chunk(const char *chunk, size_t len, const char *s, const char **rest)
-{
-	const char *end = chunk + len;
-	bool failed = false;
-
-	while (chunk < end) {
-		if (!failed && !*s)
-			failed = true;
-		switch (*chunk) {
-		case '[': {
-			char c = failed ? 0 : *s;
-			bool negated = false, match = false;
-			int ranges = 0;
-			if (!failed)
-				s++;
-			chunk++;
-			if (chunk < end && *chunk == '^') {
-				negated = true;
-				chunk++;
-			}
-			for (;;) {
-				char lo, hi;
-				if (chunk < end && *chunk == ']' && ranges > 0) {
-					chunk++;
-					break;
-				}
-				if (chunk >= end || !(chunk = class_char(chunk, &lo)) || chunk > end)
-					return -EINVAL;
-				hi = lo;
-				if (*chunk == '-' && (!(chunk = class_char(chunk + 1, &hi)) || chunk > end))
-					return -EINVAL;
-				if (lo <= c && c <= hi)
-					match = true;
-				ranges++;
-			}
-			if (match == negated)
-				failed = true;
-			break;
-		}
-		case '?':
-			if (!failed) {
-				if (*s == '/')
-					failed = true;
-				s++;
-			}
-			chunk++;
-			break;
-		case '\\':
-			if (++chunk >= end)
-				return -EINVAL;
-			/* fall through */
-		default:
-			if (!failed) {
-				if (*chunk != *s)
-					failed = true;
-				s++;
-			}
-			chunk++;
-		}
-	}
-	if (failed)
-		return 0;
-	*rest = s;
-	return 1;
-}
-
-/* scanChunk: the stars, then the chunk up to the next star outside a class */
-static const char *scan_chunk(const char *p, bool *star, size_t *len)
-{
-	bool in_range = false;
-	size_t i;
-
-	*star = false;
-	for (; *p == '*'; p++)
-		*star = true;
-	for (i = 0; p[i]; i++) {
-		if (p[i] == '\\' && p[i + 1])
-			i++;
-		else if (p[i] == '[')
-			in_range = true;
-		else if (p[i] == ']')
-			in_range = false;
-		else if (p[i] == '*' && !in_range)
-			break;
-	}
-	*len = i;
-	return p;
-}
-
-int images_go_match(const char *pattern, const char *name)
-{
-	while (*pattern) {
-		bool star;
-		size_t len;
-		const char *chunk = scan_chunk(pattern, &star, &len), *t;
-		int r;
-
-		pattern = chunk + len;
-		if (star && len == 0)
-			return strchr(name, '/') == NULL; /* a trailing star: the rest without '/' */
-		r = match_chunk(chunk, len, name, &t);
-		if (r == 1 && (!*t || *pattern)) {
-			name = t;
-			continue;
-		}
-		if (r < 0)
-			return r;
-		if (star) {
-			bool found = false;
-			for (size_t i = 0; name[i] && name[i] != '/'; i++) {
-				r = match_chunk(chunk, len, name + i + 1, &t);
-				if (r == 1) {
-					if (!*pattern && *t)
-						continue;
-					name = t;
-					found = true;
-					break;
-				}
-				if (r < 0)
-					return r;
-			}
-			if (found)
-				continue;
-		}
-		/* no match: the rest of the pattern must still be well-formed */
-		while (*pattern) {
-			chunk = scan_chunk(pattern, &star, &len);
-			pattern = chunk + len;
-			if (match_chunk(chunk, len, "", &t) < 0)
-				return -EINVAL;
-		}
-		return 0;
-	}
-	return *name == '\0';
-}
-
-/* The familiar name of a familiar reference: "busybox" of "busybox:1" or "busybox@sha256:..". */
-static char *familiar_name(const char *ref)
-{
-	const char *at = strchr(ref, '@'), *slash = strrchr(ref, '/'), *colon;
-	size_t n = at ? (size_t)(at - ref) : strlen(ref);
-
-	colon = memrchr(ref, ':', n);
-	if (colon && (!slash || colon > slash))
-		n = (size_t)(colon - ref);
-	return strndup(ref, n);
-}
-
-/* reference.FamiliarMatch: the pattern against "name:tag" (or name@digest), then "name". */
-static int familiar_match(const char *pattern, const char *ref)
-{
-	_cleanup_free_ char *name = NULL;
-	int r = images_go_match(pattern, ref);
-
-	if (r != 0)
-		return r;
-	name = familiar_name(ref);
-	if (!name)
-		return -ENOMEM;
-	return images_go_match(pattern, name) == 1;
-}
-
-struct list_filter {
-	bool dangling_only, dangling_given;
-	int64_t before_ns, since_ns; /* 0: none */
-	const char *const *patterns; /* reference= */
-	const char *legacy_pattern;  /* filter= of API < 1.41 */
-	const struct berth_filters *f;
-};
-
-static const char *const list_filters[] = {"dangling",	"label", "before", "since",
-					   "reference", "until", NULL};
-
-static int image_created_of(struct berthd *d, const char *name, int64_t *ret,
-			    struct berth_error **err)
-{
-	struct berth_image_info *info = NULL;
-	int r = berth_image_inspect(d->images.store, name, &info, err);
-
-	if (r < 0)
-		return r;
-	*ret = created_ns(info->created);
-	berth_image_info_free(info);
-	return 0;
-}
-
-static int list_filter_parse(struct berthd *d, struct berth_http_request *req,
-			     const struct berth_filters *f, struct list_filter *lf,
-			     struct berth_error **err)
-{
-	const char *const *v;
-	int r;
-
-	memset(lf, 0, sizeof(*lf));
-	lf->f = f;
-	r = berth_filters_validate(f, list_filters, err);
-	if (r < 0)
-		return r;
-	r = berth_filters_bool(f, "dangling", false, &lf->dangling_only, err);
-	if (r < 0)
-		return r;
-	lf->dangling_given = berth_filters_contains(f, "dangling");
-	/* several values: the oldest before, the newest since (ANDed) */
-	v = berth_filters_values(f, "before");
-	for (size_t i = 0; v[i]; i++) {
-		int64_t t;
-		r = image_created_of(d, v[i], &t, err);
-		if (r < 0)
-			return r;
-		if (t && (!lf->before_ns || t < lf->before_ns))
-			lf->before_ns = t;
-	}
-	v = berth_filters_values(f, "until");
-	for (size_t i = 0; v[i]; i++) {
-		int64_t t;
-		r = berth_api_parse_time(v[i], daemon_now_ns(), &t, err);
-		if (r < 0)
-			return r;
-		if (!lf->before_ns || t < lf->before_ns)
-			lf->before_ns = t;
-	}
-	v = berth_filters_values(f, "since");
-	for (size_t i = 0; v[i]; i++) {
-		int64_t t;
-		r = image_created_of(d, v[i], &t, err);
-		if (r < 0)
-			return r;
-		if (t > lf->since_ns)
-			lf->since_ns = t;
-	}
-	lf->patterns = berth_filters_values(f, "reference");
-	if (berth_http_api_version(req) < BERTH_API_VERSION(1, 41)) {
-		const char *legacy = berth_http_query(req, "filter");
-		if (legacy && *legacy)
-			lf->legacy_pattern = legacy;
-	}
-	/* a malformed pattern is an error even when no image has a reference to try it on */
-	for (size_t i = 0; lf->patterns[i]; i++)
-		if (images_go_match(lf->patterns[i], "") < 0)
-			return berth_error_set(err, EINVAL, "syntax error in pattern: '%s'",
-					       lf->patterns[i]);
-	if (lf->legacy_pattern && images_go_match(lf->legacy_pattern, "") < 0)
-		return berth_error_set(err, EINVAL, "syntax error in pattern: '%s'",
-				       lf->legacy_pattern);
-	return 0;
-}
-
-static bool ref_passes(const struct list_filter *lf, const char *ref)
-{
-	bool any = lf->patterns[0] || lf->legacy_pattern;
-	if (!any)
-		return true;
-	for (size_t i = 0; lf->patterns[i]; i++)
-		if (familiar_match(lf->patterns[i], ref) == 1)
-			return true;
-	return lf->legacy_pattern && familiar_match(lf->legacy_pattern, ref) == 1;
-}
-
-/* One summary (image.Summary) for API version api; NULL when the filters leave it out. */
-static json_t *summary_json(const struct images_entry *e, const struct list_filter *lf, bool all,
-			    unsigned api)
-{
-	const struct berth_image_info *info = e->info;
-	_cleanup_strv_ char **tags = calloc(1, sizeof(char *));
-	_cleanup_strv_ char **digests = calloc(1, sizeof(char *));
-	bool has_ref_filter = lf && (lf->patterns[0] || lf->legacy_pattern);
-	json_t *j, *rt, *rd;
-
-	if (!tags || !digests)
-		return NULL;
-	if (lf) {
-		if (lf->dangling_only && e->children)
-			return NULL; /* heads only */
-		if (lf->before_ns && (!e->created_ns || e->created_ns >= lf->before_ns))
-			return NULL;
-		if (lf->since_ns && (!e->created_ns || e->created_ns <= lf->since_ns))
-			return NULL;
-		if (berth_filters_contains(lf->f, "label")) {
-			const json_t *labels = images_labels(e->config);
-			struct berth_key_value *kv = NULL;
-			size_t n = 0;
-			const char *k;
-			json_t *v;
-			bool ok;
-			if (!json_is_object(json_object_get(e->config, "config")))
-				return NULL;
-			kv = calloc(json_object_size(labels) + 1, sizeof(*kv));
-			if (!kv)
-				return NULL;
-			json_object_foreach ((json_t *)labels, k, v) {
-				kv[n++] = (struct berth_key_value){(char *)k,
-								   (char *)json_string_value(v)};
-			}
-			ok = berth_filters_match_kv(lf->f, "label", kv, n);
-			free(kv);
-			if (!ok)
-				return NULL;
-		}
-	}
-	for (size_t i = 0; info->repo_digests[i]; i++)
-		if ((!lf || ref_passes(lf, info->repo_digests[i])) &&
-		    berth_strv_push(&digests, info->repo_digests[i]) < 0)
-			return NULL;
-	for (size_t i = 0; info->repo_tags[i]; i++)
-		if ((!lf || ref_passes(lf, info->repo_tags[i])) &&
-		    berth_strv_push(&tags, info->repo_tags[i]) < 0)
-			return NULL;
-	if (!tags[0] && !digests[0]) {
-		if (all || !e->children) {
-			if (lf && lf->dangling_given && !lf->dangling_only)
-				return NULL; /* dangling=false */
-			if (has_ref_filter)
-				return NULL;
-		} else {
-			return NULL; /* an intermediate image without --all */
-		}
-	} else if (lf && lf->dangling_only && tags[0]) {
-		return NULL;
-	}
-
-	if (api < BERTH_API_VERSION(1, 43)) {
-		if (!tags[0] && !digests[0]) {
-			rt = json_pack("[s]", "<none>:<none>");
-			rd = json_pack("[s]", "<none>@<none>");
-		} else {
-			rt = strv_json_or_null(tags, true);
-			rd = strv_json_or_null(digests, true);
-		}
-	} else {
-		rt = strv_json_or_null(tags, false);
-		rd = strv_json_or_null(digests, false);
-	}
-	const json_t *labels = images_labels(e->config);
-	j = json_pack("{s:I,s:I,s:s,s:o,s:s,s:o,s:o,s:I,s:I}", "Containers", (json_int_t)-1,
-		      "Created", (json_int_t)info->created_unix, "Id", info->id, "Labels",
-		      labels ? sorted_object(labels, true) : json_null(), "ParentId",
-		      info->parent ? info->parent : "", "RepoDigests", rd, "RepoTags", rt,
-		      "SharedSize", (json_int_t)-1, "Size", (json_int_t)info->size);
-	if (j && api < BERTH_API_VERSION(1, 44))
-		json_object_set_new(j, "VirtualSize", json_integer((json_int_t)info->size));
-	return j;
-}
-
-static int cmp_created_desc(const void *a, const void *b)
-{
-	const struct images_entry *x = *(const struct images_entry *const *)a,
-				  *y = *(const struct images_entry *const *)b;
-
-	if (x->created_ns != y->created_ns)
-		return x->created_ns > y->created_ns ? -1 : 1;
-	return strcmp(x->info->id, y->info->id);
-}
-
-/* SharedSize: the sizes of the image's layers that another image also has. */
-static void fill_shared_sizes(struct berthd *d, struct images_entry *v, size_t n,
-			      json_t *const *summaries)
-{
-	_cleanup_json_ json_t *refs = json_object();
-
-	if (!refs)
-		return;
-	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; v[i].info->layers[k]; k++) {
-			const char *c = v[i].info->layers[k];
-			json_object_set_new(
-				refs, c,
-				json_integer(json_integer_value(json_object_get(refs, c)) + 1));
-		}
-	for (size_t i = 0; i < n; i++) {
-		json_int_t shared = 0;
-		if (!summaries[i])
-			continue;
-		for (size_t k = 0; v[i].info->layers[k]; k++) {
-			struct berth_layer_info *l = NULL;
-			const char *c = v[i].info->layers[k];
-			if (json_integer_value(json_object_get(refs, c)) < 2)
-				continue;
-			if (berth_layer_inspect(d->images.store, c, &l, NULL) == 0)
-				shared += (json_int_t)l->size;
-			berth_layer_info_free(l);
-		}
-		json_object_set_new(summaries[i], "SharedSize", json_integer(shared));
-	}
-}
-
-static void images_list(struct berth_http_request *req, void *userdata)
-{
-	images_op_scope(userdata);
-	struct berthd *d = userdata;
-	unsigned api = berth_http_api_version(req);
-	_cleanup_error_ struct berth_error *e = NULL;
-	_cleanup_filters_ struct berth_filters *f = NULL;
-	_cleanup_json_ json_t *out = NULL;
-	struct images_entry *v = NULL;
-	struct list_filter lf;
-	size_t n = 0;
-	bool all = berth_http_query_bool(req, "all");
-	bool shared = api >= BERTH_API_VERSION(1, 42) && berth_http_query_bool(req, "shared-size");
-	int r;
-
-	r = berth_http_query_filters(req, &f, &e);
-	if (r == 0)
-		r = list_filter_parse(d, req, f, &lf, &e);
-	if (r == 0)
-		r = images_entries_load(d, &v, &n, &e);
-	if (r < 0) {
-		images_respond_error(req, e);
-		return;
-	}
-	_cleanup_free_ struct images_entry **order = calloc(n ? n : 1, sizeof(*order));
-	_cleanup_free_ json_t **summaries = calloc(n ? n : 1, sizeof(*summaries));
-	out = json_array();
-	if (!order || !summaries || !out) {
-		images_entries_free(v, n);
-		berth_http_respond_error(req, 500, "out of memory");
-		return;
-	}
-	for (size_t i = 0; i < n; i++)
-		summaries[i] = summary_json(&v[i], &lf, all, api);
-	if (shared)
-		fill_shared_sizes(d, v, n, summaries);
-	size_t m = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (summaries[i]) {
-			v[i].summary = summaries[i];
-			order[m++] = &v[i];
-		}
-	}
-	qsort(order, m, sizeof(*order), cmp_created_desc);
-	for (size_t i = 0; i < m; i++)
-		json_array_append_new(out, order[i]->summary);
-	images_entries_free(v, n);
-	berth_http_respond_json(req, 200, out);
-}
-
-/* ---- GET /system/df (images) -------------------------------------------------------------- */
-
-int daemon_images_disk_usage(struct berthd *d, unsigned api, json_t **ret, struct berth_error **err)
-{
-	images_op_scope(d);
-	struct images_entry *v = NULL;
-	struct daemon_image_users u;
-	_cleanup_json_ json_t *seen = json_object();
-	json_t *images = json_array(), *du = NULL;
-	json_int_t layers_size = 0;
-	size_t n = 0;
-	int r;
-
-	if (!images || !seen) {
-		json_decref(images);
-		return berth_error_set(err, ENOMEM, "out of memory");
-	}
-	r = images_entries_load(d, &v, &n, err);
-	if (r < 0) {
-		json_decref(images);
-		return r;
-	}
-	r = users_snapshot(d, &u);
-	if (r < 0) {
-		images_entries_free(v, n);
-		json_decref(images);
-		return berth_error_set(err, ENOMEM, "out of memory");
-	}
-	_cleanup_free_ json_t **summaries = calloc(n ? n : 1, sizeof(*summaries));
-	_cleanup_free_ struct images_entry **order = calloc(n ? n : 1, sizeof(*order));
-	if (!summaries || !order) {
-		images_entries_free(v, n);
-		daemon_image_users_release(&u);
-		json_decref(images);
-		return berth_error_set(err, ENOMEM, "out of memory");
-	}
-	/* docker's default listing (no --all), with container counts and shared sizes */
-	for (size_t i = 0; i < n; i++) {
-		summaries[i] = summary_json(&v[i], NULL, false, api);
-		if (summaries[i])
-			json_object_set_new(summaries[i], "Containers",
-					    json_integer((json_int_t)daemon_image_users_count(
-						    &u, v[i].info->id)));
-	}
-	fill_shared_sizes(d, v, n, summaries);
-	size_t m = 0;
-	for (size_t i = 0; i < n; i++)
-		if (summaries[i]) {
-			v[i].summary = summaries[i];
-			order[m++] = &v[i];
-		}
-	qsort(order, m, sizeof(*order), cmp_created_desc);
-	for (size_t i = 0; i < m; i++)
-		json_array_append_new(images, order[i]->summary);
-	/* LayersSize: every layer some image uses, once */
-	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; v[i].info->layers[k]; k++) {
-			const char *c = v[i].info->layers[k];
-			struct berth_layer_info *l = NULL;
-			if (json_object_get(seen, c))
-				continue;
-			json_object_set_new(seen, c, json_true());
-			if (berth_layer_inspect(d->images.store, c, &l, NULL) == 0)
-				layers_size += (json_int_t)l->size;
-			berth_layer_info_free(l);
-		}
-	images_entries_free(v, n);
-	daemon_image_users_release(&u);
-	du = json_pack("{s:I,s:o}", "LayersSize", layers_size, "Images", images);
-	if (!du)
-		return berth_error_set(err, ENOMEM, "out of memory");
-	*ret = du;
-	return 0;
 }
 
 /* ---- GET /images/{name}/json -------------------------------------------------------------- */
@@ -1093,8 +565,8 @@ static json_t *inspect_json(struct berthd *d, const struct berth_image_info *inf
 		return NULL;
 	}
 	json_object_set_new(j, "Id", json_string(info->id));
-	json_object_set_new(j, "RepoTags", strv_json_or_null(info->repo_tags, false));
-	json_object_set_new(j, "RepoDigests", strv_json_or_null(info->repo_digests, false));
+	json_object_set_new(j, "RepoTags", images_strv_json(info->repo_tags, false));
+	json_object_set_new(j, "RepoDigests", images_strv_json(info->repo_digests, false));
 	json_object_set_new(j, "Parent", json_string(info->parent ? info->parent : ""));
 	json_object_set_new(j, "Comment", json_string(comment));
 	json_object_set_new(j, "Created", json_string(created));
@@ -1174,7 +646,7 @@ static void image_history(struct berth_http_request *req, void *userdata)
 						     (json_int_t)h[i].created, "CreatedBy",
 						     h[i].created_by ? h[i].created_by : "", "Id",
 						     h[i].id, "Size", (json_int_t)h[i].size, "Tags",
-						     strv_json_or_null(h[i].tags, true)));
+						     images_strv_json(h[i].tags, true)));
 	berth_image_history_free(h, n);
 	if (!out) {
 		berth_http_respond_error(req, 500, "out of memory");
@@ -1257,9 +729,7 @@ static void image_tag(struct berth_http_request *req, void *userdata)
 	r = images_repo_tag(berth_http_query(req, "repo"), berth_http_query(req, "tag"), &target,
 			    &e);
 	if (r == 0 && !target)
-		r = berth_error_set(&e, EINVAL,
-				    "invalid reference format: repository name must "
-				    "not be empty");
+		r = berth_error_set(&e, EINVAL, "invalid reference format");
 	if (r < 0) {
 		images_respond_error(req, e);
 		return;
@@ -1324,8 +794,8 @@ static void order_deleted(struct berth_image_deleted *items, size_t n, const jso
 	_cleanup_free_ bool *placed = calloc(n ? n : 1, sizeof(*placed));
 	size_t m = 0;
 
-	if (!out || !owner || !placed)
-		return; /* keep lib/image's order */
+	if (!n || !out || !owner || !placed)
+		return; /* nothing, or keep lib/image's order */
 	for (size_t i = 0; i < n; i++) {
 		owner[i] = -1;
 		if (items[i].kind != BERTH_IMAGE_DELETED || json_object_get(ids, items[i].value))
@@ -1336,8 +806,8 @@ static void order_deleted(struct berth_image_deleted *items, size_t n, const jso
 				owner[i] = (ssize_t)k;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (owner[i] >= 0 || (items[i].kind == BERTH_IMAGE_DELETED &&
-				      !json_object_get(ids, items[i].value)))
+		if (owner[i] >= 0 ||
+		    (items[i].kind == BERTH_IMAGE_DELETED && !json_object_get(ids, items[i].value)))
 			continue; /* a layer: placed after its image, or at the end */
 		out[m++] = items[i];
 		placed[i] = true;
@@ -1428,7 +898,7 @@ static void image_delete(struct berth_http_request *req, void *userdata)
 	}
 	berth_image_info_free(info);
 
-	r = users_snapshot(d, &u);
+	r = images_users_snapshot(d, &u);
 	if (r < 0) {
 		berth_http_respond_error(req, 500, "out of memory");
 		return;
@@ -1484,7 +954,7 @@ static bool prune_keep(void *userdata, const struct berth_image_info *info, json
 	const json_t *cfg = json_object_get(config, "config");
 
 	if (pf->until_ns) {
-		int64_t t = created_ns(info->created);
+		int64_t t = images_created_ns(info->created);
 		if (!t || t > pf->until_ns)
 			return false;
 	}
@@ -1549,7 +1019,8 @@ static void images_prune(struct berth_http_request *req, void *userdata)
 		remember_image(d, infos[i], ids, ref_ids, labels_of);
 	berth_image_info_list_free(infos, n_infos);
 	if (r == 0)
-		r = users_snapshot(d, &u) < 0 ? berth_error_set(&e, ENOMEM, "out of memory") : 0;
+		r = images_users_snapshot(d, &u) < 0 ? berth_error_set(&e, ENOMEM, "out of memory")
+						     : 0;
 	if (r == 0) {
 		r = berth_image_prune(d->images.store, !dangling_only, prune_keep, &pf, &u.users,
 				      &items, &n, &reclaimed, &e);
@@ -1617,7 +1088,7 @@ int daemon_routes_images(struct berthd *d, struct berth_error **err)
 	int r = 0;
 
 	/* fixed paths before the {name*} patterns they would otherwise match */
-	r = r ?: berth_api_router_add(rt, "GET", "/images/json", images_list, d, err);
+	r = r ?: berth_api_router_add(rt, "GET", "/images/json", daemon_images_list, d, err);
 	r = r ?: berth_api_router_add(rt, "GET", "/images/get", daemon_images_save, d, err);
 	r = r ?: berth_api_router_add(rt, "GET", "/images/search", image_search, d, err);
 	r = r ?: berth_api_router_add(rt, "POST", "/images/load", daemon_images_load, d, err);

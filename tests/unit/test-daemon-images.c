@@ -50,22 +50,22 @@ static char *changes(const char *const *v, char **ret_err)
 	return out;
 }
 
-#define CHANGE_OK(want, ...)                                                                      \
-	do {                                                                                      \
-		const char *const v_[] = {__VA_ARGS__, NULL};                                     \
-		char *e_ = NULL, *got_ = changes(v_, &e_);                                        \
-		is_str(got_ ? got_ : e_, want, "change %s", v_[0]);                               \
-		free(got_);                                                                       \
-		free(e_);                                                                         \
+#define CHANGE_OK(want, ...)                                                                       \
+	do {                                                                                       \
+		const char *const v_[] = {__VA_ARGS__, NULL};                                      \
+		char *e_ = NULL, *got_ = changes(v_, &e_);                                         \
+		is_str(got_ ? got_ : e_, want, "change %s", v_[0]);                                \
+		free(got_);                                                                        \
+		free(e_);                                                                          \
 	} while (0)
 
-#define CHANGE_ERR(want, ...)                                                                     \
-	do {                                                                                      \
-		const char *const v_[] = {__VA_ARGS__, NULL};                                     \
-		char *e_ = NULL, *got_ = changes(v_, &e_);                                        \
-		is_str(e_ ? e_ : got_, want, "change %s refused", v_[0]);                         \
-		free(got_);                                                                       \
-		free(e_);                                                                         \
+#define CHANGE_ERR(want, ...)                                                                      \
+	do {                                                                                       \
+		const char *const v_[] = {__VA_ARGS__, NULL};                                      \
+		char *e_ = NULL, *got_ = changes(v_, &e_);                                         \
+		is_str(e_ ? e_ : got_, want, "change %s refused", v_[0]);                          \
+		free(got_);                                                                        \
+		free(e_);                                                                          \
 	} while (0)
 
 static void test_changes(void)
@@ -161,8 +161,7 @@ static void test_changes(void)
 
 	json_t *empty = NULL;
 	ok(daemon_image_changes(NULL, 0, &empty, NULL) == 0 && json_is_object(empty) &&
-		   json_is_null(json_object_get(empty, "Cmd")) &&
-		   json_object_size(empty) == 17,
+		   json_is_null(json_object_get(empty, "Cmd")) && json_object_size(empty) == 17,
 	   "no changes: the zero config, every field (%zu)", json_object_size(empty));
 	json_decref(empty);
 }
@@ -245,7 +244,8 @@ static void test_match(void)
 		{"[^a-c]usybox", "busybox", 0},
 		{"busybox:[0-9]*", "busybox:1.36", 1},
 		{"\\*", "*", 1},
-		{"a*b*c*d*e*f*g*h*i*j*k*z", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0},
+		{"a*b*c*d*e*f*g*h*i*j*k*z",
+		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0},
 		{"[", "x", -EINVAL},
 		{"[]a]", "a", -EINVAL},
 		{"x\\", "x", -EINVAL},
@@ -261,8 +261,8 @@ static void test_tags(void)
 	struct berth_error *err = NULL;
 	char *full = NULL;
 
-	ok(images_valid_tag("latest") && images_valid_tag("1.36_x-y") &&
-		   !images_valid_tag(".x") && !images_valid_tag("a:b") && !images_valid_tag(""),
+	ok(images_valid_tag("latest") && images_valid_tag("1.36_x-y") && !images_valid_tag(".x") &&
+		   !images_valid_tag("a:b") && !images_valid_tag(""),
 	   "the tag grammar");
 	ok(images_repo_tag("busybox", NULL, &full, NULL) == 0 &&
 		   berth_streq(full, "docker.io/library/busybox:latest"),
@@ -327,8 +327,8 @@ static void test_users(void)
 	struct berth_image_deleted *items = NULL;
 	struct berth_image_info *info = NULL;
 	struct daemon_image_users u;
-	json_t *config = json_pack("{s:s,s:s,s:{}}", "architecture", "amd64", "os", "linux",
-				   "config");
+	json_t *config =
+		json_pack("{s:s,s:s,s:{}}", "architecture", "amd64", "os", "linux", "config");
 	char *id = NULL, *found = NULL;
 	size_t n = 0;
 	int fd;
