@@ -428,7 +428,7 @@ void daemon_images_load(struct berth_http_request *req, void *userdata)
 	if (sv[0] >= 0)
 		close(sv[0]);
 	if (j.r == 0) {
-		/* the lines after the load, and the events */
+		/* the events, then the lines after the load */
 		load_report(&j);
 		for (size_t i = 0; i < j.loaded.n_images; i++) {
 			_cleanup_json_ json_t *config = NULL;
@@ -846,13 +846,13 @@ void daemon_images_create(struct berth_http_request *req, void *userdata)
 		job_release(&j);
 		return;
 	}
-	_cleanup_free_ char *line = stream_line(json_pack("{s:s}", "status", j.id));
-	if (berth_http_stream_begin(req, 200, "application/json") == 0 && line)
-		berth_http_stream_write(req, line, strlen(line));
-	/* dockerd: the tag (when a repository was given), then the import */
+	/* dockerd: the tag (when a repository was given), then the import, then the answer */
 	if (j.ref && (fam = images_familiar(j.ref)))
 		images_event(d, "tag", j.id, fam, images_labels(j.config));
 	images_event(d, "import", j.id, j.id, images_labels(j.config));
 	daemon_images_update_count(d);
+	_cleanup_free_ char *line = stream_line(json_pack("{s:s}", "status", j.id));
+	if (berth_http_stream_begin(req, 200, "application/json") == 0 && line)
+		berth_http_stream_write(req, line, strlen(line));
 	job_release(&j);
 }

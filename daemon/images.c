@@ -745,11 +745,12 @@ static void image_tag(struct berth_http_request *req, void *userdata)
 		images_respond_error(req, e);
 		return;
 	}
-	berth_http_respond_status(req, 201);
+	/* the event before the answer, as dockerd: a client that saw the answer finds the event */
 	fam = images_familiar(target);
 	if (berth_image_config(d->images.store, id, &config, NULL) < 0)
 		config = NULL;
 	images_event(d, "tag", id, fam ? fam : target, images_labels(config));
+	berth_http_respond_status(req, 201);
 }
 
 /* ---- DELETE /images/{name} ---------------------------------------------------------------- */
@@ -910,14 +911,14 @@ static void image_delete(struct berth_http_request *req, void *userdata)
 		return;
 	}
 	order_deleted(items, n, ids);
+	delete_events(d, items, n, ids, ref_ids, labels_of);
+	daemon_images_update_count(d);
 	out = deleted_json(items, n);
 	if (out)
 		berth_http_respond_json(req, 200, out);
 	else
 		berth_http_respond_error(req, 500, "out of memory");
-	delete_events(d, items, n, ids, ref_ids, labels_of);
 	berth_image_deleted_free(items, n);
-	daemon_images_update_count(d);
 }
 
 /* ---- POST /images/prune ------------------------------------------------------------------- */
@@ -1032,18 +1033,18 @@ static void images_prune(struct berth_http_request *req, void *userdata)
 		return;
 	}
 	order_deleted(items, n, ids);
+	delete_events(d, items, n, ids, ref_ids, labels_of);
+	snprintf(reclaimed_s, sizeof(reclaimed_s), "%llu", (unsigned long long)reclaimed);
+	struct berth_key_value attr = {"reclaimed", reclaimed_s};
+	daemon_event_emit(d, "image", "prune", "", &attr, 1);
+	daemon_images_update_count(d);
 	out = json_pack("{s:o,s:I}", "ImagesDeleted", n ? deleted_json(items, n) : json_null(),
 			"SpaceReclaimed", (json_int_t)reclaimed);
 	if (out)
 		berth_http_respond_json(req, 200, out);
 	else
 		berth_http_respond_error(req, 500, "out of memory");
-	delete_events(d, items, n, ids, ref_ids, labels_of);
 	berth_image_deleted_free(items, n);
-	snprintf(reclaimed_s, sizeof(reclaimed_s), "%llu", (unsigned long long)reclaimed);
-	struct berth_key_value attr = {"reclaimed", reclaimed_s};
-	daemon_event_emit(d, "image", "prune", "", &attr, 1);
-	daemon_images_update_count(d);
 }
 
 /* ---- the registry's endpoints ------------------------------------------------------------- */
