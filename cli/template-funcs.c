@@ -531,7 +531,47 @@ static void json_string_go(struct sbuf *out, const char *s, size_t len)
 	sbuf_addc(out, '"');
 }
 
-static void json_encode(struct sbuf *out, json_t *j, bool sort)
+static bool json_map_key(const char *key)
+{
+	static const char *const maps[] = {"Labels",	"Attributes", "Options", "Details",
+					   "DriverOpts", "Data",	"Volumes", "ExposedPorts",
+					   "Sysctls",	"StorageOpt", "Tmpfs",	 "Annotations",
+					   "Runtimes",	NULL};
+
+	for (size_t i = 0; maps[i]; i++)
+		if (strcmp(key, maps[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool json_is_zero(json_t *j)
+{
+	switch (json_typeof(j)) {
+	case JSON_STRING:
+		return json_string_length(j) == 0;
+	case JSON_INTEGER:
+		return json_integer_value(j) == 0;
+	case JSON_REAL:
+		return json_real_value(j) == 0;
+	case JSON_FALSE:
+	case JSON_NULL:
+		return true;
+	case JSON_ARRAY:
+		return json_array_size(j) == 0;
+	case JSON_OBJECT:
+		return false; /* structs are never empty to encoding/json; maps rarely matter */
+	default:
+		return false;
+	}
+}
+
+/*
+ * encoding/json of a value Go holds as a typed struct (sch), a map (kind 'm': keys sorted), or
+ * JSON as the daemon sent it (key order kept; docker's map-typed fields sorted; sorted_all: a
+ * whole subtree Go re-encodes from a map, as the registry configuration).
+ */
+static void json_encode_tv(struct sbuf *out, json_t *j, char kind, const struct tschema *sch,
+			   const char *key, bool sorted_all)
 {
 	switch (json_typeof(j)) {
 	case JSON_STRING:
@@ -559,14 +599,54 @@ static void json_encode(struct sbuf *out, json_t *j, bool sort)
 		json_array_foreach (j, i, e) {
 			if (i)
 				sbuf_addc(out, ',');
-			json_encode(out, e, false);
+			json_encode_tv(out, e, 0, sch, "", sorted_all);
 		}
 		sbuf_addc(out, ']');
 		break;
 	}
 	case JSON_OBJECT: {
+		bool first = true;
 		sbuf_addc(out, '{');
-		if (sort) {
+		if (sch && kind != 'm') {
+			for (size_t i = 0; i < sch->n_fields; i++) {
+				const struct tschema_field *f = &sch->fields[i];
+				const char *k = f->json ? f->json : f->go;
+				json_t *e = json_object_get(j, k);
+				if (f->omitempty && (!e || json_is_zero(e)))
+					continue;
+				if (!first)
+					sbuf_addc(out, ',');
+				first = false;
+				json_string_go(out, k, strlen(k));
+				sbuf_addc(out, ':');
+				if (e) {
+					json_encode_tv(out, e, f->kind, f->sub, f->go, false);
+					continue;
+				}
+				switch (f->kind) {
+				case 's':
+					sbuf_adds(out, "\"\"");
+					break;
+				case 'b':
+					sbuf_adds(out, "false");
+					break;
+				case 'i':
+				case 'f':
+					sbuf_addc(out, '0');
+					break;
+				case 'o': {
+					json_t *empty = json_object();
+					json_encode_tv(out, empty, 'o', f->sub, f->go, false);
+					json_decref(empty);
+					break;
+				}
+				default:
+					sbuf_adds(out, "null");
+				}
+			}
+		} else if (sorted_all || kind == 'm' || json_map_key(key) ||
+			   strcmp(key, "RegistryConfig") == 0) {
+			bool all = sorted_all || strcmp(key, "RegistryConfig") == 0;
 			size_t n;
 			const char **keys = sorted_keys(j, &n);
 			for (size_t i = 0; i < n; i++) {
@@ -574,25 +654,20 @@ static void json_encode(struct sbuf *out, json_t *j, bool sort)
 					sbuf_addc(out, ',');
 				json_string_go(out, keys[i], strlen(keys[i]));
 				sbuf_addc(out, ':');
-				json_encode(out, json_object_get(j, keys[i]), false);
+				json_encode_tv(out, json_object_get(j, keys[i]), 0,
+					       kind == 'm' ? sch : NULL, keys[i], all);
 			}
 			free(keys);
 		} else {
-			const char *key;
+			const char *k;
 			json_t *e;
-			bool first = true;
-			json_object_foreach (j, key, e) {
+			json_object_foreach (j, k, e) {
 				if (!first)
 					sbuf_addc(out, ',');
 				first = false;
-				json_string_go(out, key, strlen(key));
+				json_string_go(out, k, strlen(k));
 				sbuf_addc(out, ':');
-				/* Go sorts map keys; docker's map-typed fields */
-				bool m = json_is_object(e) &&
-					 (strcmp(key, "Labels") == 0 || strcmp(key, "Attributes") == 0 ||
-					  strcmp(key, "Options") == 0 || strcmp(key, "Details") == 0 ||
-					  strcmp(key, "DriverOpts") == 0 || strcmp(key, "Data") == 0);
-				json_encode(out, e, m);
+				json_encode_tv(out, e, 0, NULL, k, false);
 			}
 		}
 		sbuf_addc(out, '}');
@@ -605,7 +680,7 @@ void go_json_encode(struct sbuf *out, struct tval v)
 {
 	if (v.o) {
 		json_t *j = v.o->type->to_json(v.o);
-		json_encode(out, j, true);
+		json_encode_tv(out, j, 'm', NULL, "", false);
 		json_decref(j);
 		return;
 	}
@@ -613,7 +688,7 @@ void go_json_encode(struct sbuf *out, struct tval v)
 		sbuf_adds(out, "null");
 		return;
 	}
-	json_encode(out, v.j, v.kind == 'm');
+	json_encode_tv(out, v.j, v.kind, v.sch, "", false);
 }
 
 /* ---- fmt.Sprintf ------------------------------------------------------------------------------- */

@@ -44,6 +44,7 @@ struct tschema_field {
 	const char *go;			/* the Go field name templates use */
 	const char *json;		/* the JSON key (NULL: same as go) */
 	char kind;
+	bool omitempty;			/* json:",omitempty": left out of {{json}} when zero */
 	const struct tschema *sub;	/* the schema of a struct/pointer/slice element/map value */
 };
 struct tschema {

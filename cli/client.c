@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Talking to berthd: where (-H, --context, BERTH_HOST, DOCKER_HOST, DOCKER_CONTEXT, the config's
+ * current context, the default socket), which API version (DOCKER_API_VERSION, else /_ping's
+ * API-Version, capped at berth's), and docker's error wording.  One keep-alive connection per
+ * run, made on the first request.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "base/banned.h"
+
+#define DEFAULT_HOST "unix:///run/berth/berth.sock"
+#define MAX_BODY (256u << 20)
+
+int cli_errorf(struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		cli_oom();
+	va_end(ap);
+	free(c->err);
+	c->err = s;
+	return -1;
+}
+
+int cli_fail(struct cli *c, int code)
+{
+	if (c->err)
+		err_printf("%s\n", c->err);
+	return code;
+}
+
+static bool debug_on(const struct cli *c)
+{
+	return c->debug || (c->log_level && strcasecmp(c->log_level, "debug") == 0);
+}
+
+static void debugf(const struct cli *c, const char *fmt, ...) BERTH_PRINTF(2, 3);
+static void debugf(const struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!debug_on(c))
+		return;
+	fflush(stdout);
+	fputs("DEBU ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* ---- where --------------------------------------------------------------------------------------- */
+
+static char *config_dir(const struct cli *c)
+{
+	const char *env = getenv("DOCKER_CONFIG"), *home = getenv("HOME");
+
+	if (c->config_opt && *c->config_opt)
+		return xstrdup(c->config_opt);
+	if (env && *env)
+		return xstrdup(env);
+	return xasprintf("%s/.docker", home && *home ? home : "/root");
+}
+
+/* The docker endpoint of context name, from <config>/contexts/meta/<id>/meta.json. */
+static int context_host(struct cli *c, const char *name, char **ret)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/contexts/meta", c->config_dir);
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *path = xasprintf("%s/%s/meta.json", dir, de->d_name);
+		_cleanup_json_ json_t *meta = NULL;
+		if (berth_json_load_file(path, 1 << 20, &meta, NULL) < 0)
+			continue;
+		if (!berth_streq(json_string_value(json_object_get(meta, "Name")), name))
+			continue;
+		json_t *ep = json_object_get(json_object_get(meta, "Endpoints"), "docker");
+		const char *host = json_string_value(json_object_get(ep, "Host"));
+		if (!host || !*host)
+			return cli_errorf(c, "context \"%s\": the context has no docker endpoint",
+					  name);
+		*ret = xstrdup(host);
+		return 0;
+	}
+	return cli_errorf(c, "context \"%s\": context not found: no %s/<id>/meta.json names it",
+			  name, dir);
+}
+
+static char *current_context(const struct cli *c)
+{
+	_cleanup_free_ char *path = xasprintf("%s/config.json", c->config_dir);
+	_cleanup_json_ json_t *cfg = NULL;
+	const char *s;
+
+	if (access(path, F_OK) < 0 || berth_json_load_file(path, 1 << 20, &cfg, NULL) < 0)
+		return NULL;
+	s = json_string_value(json_object_get(cfg, "currentContext"));
+	return s && *s ? xstrdup(s) : NULL;
+}
+
+static int resolve(struct cli *c)
+{
+	const char *env;
+	_cleanup_free_ char *ctx = NULL;
+
+	if (c->resolved)
+		return 0;
+	c->config_dir = config_dir(c);
+	if (c->n_hosts > 1)
+		return cli_errorf(c, "Failed to initialize: unable to resolve docker endpoint: "
+				     "Specify only one -H");
+	if (c->n_hosts == 1) {
+		c->host = xstrdup(c->hosts[0]);
+	} else if (c->context_opt && *c->context_opt) {
+		ctx = xstrdup(c->context_opt);
+	} else if ((env = getenv("BERTH_HOST")) && *env) {
+		c->host = xstrdup(env);
+	} else if ((env = getenv("DOCKER_HOST")) && *env) {
+		c->host = xstrdup(env);
+	} else if ((env = getenv("DOCKER_CONTEXT")) && *env) {
+		ctx = xstrdup(env);
+	} else {
+		ctx = current_context(c);
+	}
+	if (ctx && strcmp(ctx, "default") != 0) {
+		if (context_host(c, ctx, &c->host) < 0) {
+			char *e = c->err;
+			c->err = NULL;
+			cli_errorf(c, "Failed to initialize: unable to resolve docker endpoint: %s", e);
+			free(e);
+			return -1;
+		}
+		c->context_name = TAKE_PTR(ctx);
+	} else {
+		c->context_name = xstrdup("default");
+	}
+	if (!c->host)
+		c->host = xstrdup(DEFAULT_HOST);
+	if (!berth_str_has_prefix(c->host, "unix://") || !c->host[7])
+		return cli_errorf(c, "berth talks to berthd over unix sockets only: '%s' is not a "
+				     "unix:// address",
+				  c->host);
+	c->resolved = true;
+	return 0;
+}
+
+/* ---- connection and version ------------------------------------------------------------------ */
+
+static int connect_daemon(struct cli *c)
+{
+	struct berth_error *e = NULL;
+
+	if (c->http)
+		return 0;
+	if (resolve(c) < 0)
+		return -1;
+	debugf(c, "connecting to %s", c->host);
+	if (berth_http_client_connect(c->host, &c->http, &e) < 0) {
+		int code = e ? e->code : EIO;
+		berth_error_free(e);
+		if (code == EACCES || code == EPERM)
+			return cli_errorf(c, "permission denied while trying to connect to the Docker "
+					     "daemon socket at %s: connect: %s",
+					  c->host, strerror(code));
+		return cli_errorf(c, "Cannot connect to the Docker daemon at %s. Is the docker daemon "
+				     "(berthd) running?",
+				  c->host);
+	}
+	return 0;
+}
+
+static void drop_connection(struct cli *c)
+{
+	berth_http_client_free(c->http);
+	c->http = NULL;
+}
+
+static int connection_lost(struct cli *c, struct berth_error *e)
+{
+	int r = cli_errorf(c, "error during connect to %s: %s", c->host,
+			   e && e->msg ? e->msg : "connection lost");
+
+	berth_error_free(e);
+	drop_connection(c);
+	return r;
+}
+
+const char *cli_api_version(struct cli *c)
+{
+	struct berth_error *e = NULL;
+	const char *env = getenv("DOCKER_API_VERSION");
+
+	if (c->version_known)
+		return c->api_version;
+	if (env && *env) {
+		snprintf(c->api_version, sizeof(c->api_version), "%s", env);
+		c->version_known = c->version_from_env = true;
+		return c->api_version;
+	}
+	if (connect_daemon(c) < 0)
+		return NULL;
+	if (berth_http_client_request(c->http, "GET", "/_ping", NULL, NULL, 0, &e) < 0) {
+		connection_lost(c, e);
+		return NULL;
+	}
+	const char *v = berth_http_client_header(c->http, "API-Version");
+	/* a daemon without the header predates negotiation: 1.24 */
+	if (!v || !*v)
+		v = "1.24";
+	if (berth_api_version_compare(v, BERTH_API_VERSION_MAX_STRING) > 0)
+		v = BERTH_API_VERSION_MAX_STRING;
+	snprintf(c->api_version, sizeof(c->api_version), "%s", v);
+	/* the ping's body is read off by the next request */
+	c->version_known = true;
+	debugf(c, "API version %s", c->api_version);
+	return c->api_version;
+}
+
+/* ---- requests ---------------------------------------------------------------------------------- */
+
+void cli_response_release(struct cli_response *r)
+{
+	free(r->body);
+	r->body = NULL;
+	if (r->json)
+		json_decref(r->json);
+	r->json = NULL;
+}
+
+static int send_request(struct cli *c, const char *method, const char *target, const json_t *body)
+{
+	struct berth_error *e = NULL;
+	_cleanup_free_ char *url = NULL, *data = NULL;
+	const char *headers[3] = {"User-Agent: berth/" BERTH_VERSION, NULL, NULL};
+	const char *version = cli_api_version(c);
+
+	if (!version)
+		return -1;
+	if (connect_daemon(c) < 0)
+		return -1;
+	url = xasprintf("/v%s%s", version, target);
+	if (body) {
+		data = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		if (!data)
+			cli_oom();
+		headers[1] = "Content-Type: application/json";
+	}
+	debugf(c, "%s %s", method, url);
+	if (berth_http_client_request(c->http, method, url, headers, data, data ? strlen(data) : 0,
+				      &e) < 0)
+		return connection_lost(c, e);
+	debugf(c, "%s %s: %d", method, url, berth_http_client_status(c->http));
+	return 0;
+}
+
+/* A non-2xx answer: docker's "Error response from daemon: <message>". */
+static int daemon_error(struct cli *c, const char *target)
+{
+	_cleanup_free_ char *body = NULL;
+	size_t len = 0;
+	int status = berth_http_client_status(c->http);
+	struct berth_error *e = NULL;
+
+	c->err_status = status;
+	if (berth_http_client_read_all(c->http, 1 << 20, &body, &len, &e) < 0) {
+		berth_error_free(e);
+		drop_connection(c);
+	}
+	if (body && len) {
+		_cleanup_json_ json_t *j = json_loadb(body, len, 0, NULL);
+		const char *msg = json_string_value(json_object_get(j, "message"));
+		if (msg)
+			return cli_errorf(c, "Error response from daemon: %s", msg);
+		while (len && (body[len - 1] == '\n' || body[len - 1] == '\r' || body[len - 1] == ' '))
+			body[--len] = '\0';
+		return cli_errorf(c, "Error response from daemon: %s", body);
+	}
+	return cli_errorf(c,
+			  "Error response from daemon: request returned %s for API route and "
+			  "version /v%s%s, check if the server supports the requested API version",
+			  berth_http_status_text(status), c->api_version, target);
+}
+
+int cli_call(struct cli *c, const char *method, const char *target, const json_t *body,
+	     struct cli_response *resp)
+{
+	struct berth_error *e = NULL;
+	int status;
+
+	memset(resp, 0, sizeof(*resp));
+	if (send_request(c, method, target, body) < 0)
+		return -1;
+	status = berth_http_client_status(c->http);
+	if (status < 200 || status > 299)
+		return daemon_error(c, target);
+	resp->status = status;
+	if (berth_http_client_read_all(c->http, MAX_BODY, &resp->body, &resp->len, &e) < 0)
+		return connection_lost(c, e);
+	const char *ct = berth_http_client_header(c->http, "Content-Type");
+	if (resp->len && ct && berth_str_has_prefix(ct, "application/json"))
+		resp->json = json_loadb(resp->body, resp->len, JSON_DECODE_ANY, NULL);
+	return 0;
+}
+
+int cli_call_stream(struct cli *c, const char *method, const char *target, const json_t *body)
+{
+	int status;
+
+	if (send_request(c, method, target, body) < 0)
+		return -1;
+	status = berth_http_client_status(c->http);
+	if (status < 200 || status > 299)
+		return daemon_error(c, target);
+	return 0;
+}
+
+ssize_t cli_stream_read(struct cli *c, void *buf, size_t len)
+{
+	struct berth_error *e = NULL;
+	ssize_t n = berth_http_client_read(c->http, buf, len, &e);
+
+	if (n < 0)
+		return connection_lost(c, e);
+	return n;
+}
+
+/* ---- query helpers ------------------------------------------------------------------------------ */
+
+void url_escape(struct sbuf *out, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		    ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+			sbuf_addc(out, (char)ch);
+		} else {
+			sbuf_addc(out, '%');
+			sbuf_addc(out, hex[ch >> 4]);
+			sbuf_addc(out, hex[ch & 15]);
+		}
+	}
+}
+
+static void trim_into(struct sbuf *b, const char *s, size_t n)
+{
+	while (n && (*s == ' ' || *s == '\t')) {
+		s++;
+		n--;
+	}
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	sbuf_add(b, s, n);
+}
+
+char *filters_json(const struct flag_value *filters)
+{
+	_cleanup_json_ json_t *j = json_object();
+	char *s;
+
+	if (!filters || !filters->n)
+		return NULL;
+	for (size_t i = 0; i < filters->n; i++) {
+		const char *v = filters->v[i], *eq = strchr(v, '=');
+		if (!eq)
+			continue;
+		_cleanup_sbuf_ struct sbuf key = SBUF_INIT, val = SBUF_INIT;
+		trim_into(&key, v, (size_t)(eq - v));
+		for (size_t k = 0; k < key.len; k++)
+			key.p[k] = (char)(key.p[k] >= 'A' && key.p[k] <= 'Z' ? key.p[k] + 32 : key.p[k]);
+		trim_into(&val, eq + 1, strlen(eq + 1));
+		json_t *m = json_object_get(j, sbuf_str(&key));
+		if (!m) {
+			m = json_object();
+			json_object_set_new(j, sbuf_str(&key), m);
+		}
+		json_object_set_new(m, sbuf_str(&val), json_true());
+	}
+	if (json_object_size(j) == 0)
+		return NULL;
+	s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!s)
+		cli_oom();
+	return s;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The command tree: docker's top-level commands and aliases, its management groups, and the
+ * global options.  Each command is defined in its cmd-*.c file.
+ */
+#include "cli.h"
+#include "commands.h"
+#include "base/banned.h"
+
+/* The global options.  Every command accepts them but -v/--version, which must stay last. */
+const struct cli_flag root_flags[] = {
+	{"config", 0, FK_STRING, "string", NULL, "Location of the client's configuration files"},
+	{"context", 'c', FK_STRING, "string", NULL,
+	 "Name of the context to use to connect to the daemon (overrides BERTH_HOST and "
+	 "DOCKER_HOST env vars and the current context of the configuration)"},
+	{"debug", 'D', FK_BOOL, NULL, NULL, "Enable debug mode"},
+	{"help", 'h', FK_BOOL, NULL, NULL, "Print usage", FLAG_HIDDEN},
+	{"host", 'H', FK_LIST, "list", NULL, "Daemon socket to connect to"},
+	{"log-level", 'l', FK_STRING, "string", "info",
+	 "Set the logging level (\"debug\", \"info\", \"warn\", \"error\", \"fatal\")"},
+	{"version", 'v', FK_BOOL, NULL, NULL, "Print version information and quit"},
+};
+const size_t n_root_flags = ARRAY_SIZE(root_flags);
+
+static const struct cli_cmd *const system_subs[] = {
+	&cmd_system_events,
+	&cmd_system_info,
+	NULL,
+};
+
+const struct cli_cmd cmd_system = {
+	.name = "system",
+	.short_desc = "Manage berth",
+	.subs = system_subs,
+};
+
+static const struct cli_cmd *const root_subs[] = {
+	&cmd_completion,
+	&cmd_complete,
+	&cmd_events,
+	&cmd_info,
+	&cmd_system,
+	&cmd_version,
+	NULL,
+};
+
+const struct cli_cmd cmd_root = {
+	.name = CLI_NAME,
+	.use = "[OPTIONS] COMMAND [ARG...]",
+	.short_desc = "A container engine that speaks docker's command line",
+	.subs = root_subs,
+};

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* Every command of the tree, defined in its cmd-*.c file. */
+
+#include "cli.h"
+
+extern const struct cli_cmd cmd_completion, cmd_complete;
+extern const struct cli_cmd cmd_events, cmd_system_events;
+extern const struct cli_cmd cmd_info, cmd_system_info;
+extern const struct cli_cmd cmd_system;
+extern const struct cli_cmd cmd_version;
+
+/* the --format flag's help texts: for lists, and for one object (inspect, version, info) */
+#define FORMAT_HELP_LIST                                                                           \
+	"Format the output:\n"                                                                     \
+	"'table':            a table with column headings (the default)\n"                        \
+	"'table TEMPLATE':   a table of the columns a Go template gives\n"                         \
+	"'json':             each item as one line of JSON\n"                                      \
+	"'TEMPLATE':         a Go template's output for each item (docker's --format templates)"
+#define FORMAT_HELP_INSPECT                                                                        \
+	"Format the output:\n"                                                                     \
+	"'json':             as one line of JSON\n"                                                \
+	"'TEMPLATE':         a Go template's output (docker's --format templates)"
+
+/* client facts for version and info */
+const char *client_arch(void);
+/* The client section of version/info as docker's clientVersion (new reference). */
+json_t *client_version_json(struct cli *c, const char *api_version);

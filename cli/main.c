@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* berth: docker's command line for berthd. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "base/banned.h"
+
+int main(int argc, char **argv)
+{
+	static char outbuf[1 << 16];
+	struct cli c = {0};
+	int code;
+
+	/* full buffering: output is written in large pieces, flushed at exit and before errors */
+	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	code = cli_main(&c, argc, argv);
+	if (fflush(stdout) != 0 && code == 0)
+		code = 1;
+	berth_http_client_free(c.http);
+	free(c.err);
+	free(c.host);
+	free(c.context_name);
+	free(c.config_dir);
+	return code;
+}
