@@ -28,7 +28,7 @@ static const struct tschema_field message_fields[] = {
 	{"Time", "time", 'i', true, NULL},
 	{"TimeNano", "timeNano", 'i', true, NULL},
 };
-static const struct tschema message_schema = {"events.Message", message_fields,
+const struct tschema message_schema = {"events.Message", message_fields,
 					      ARRAY_SIZE(message_fields), false};
 
 static struct tval message_tval(json_t *j)

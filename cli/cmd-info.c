@@ -96,7 +96,7 @@ static const struct tschema_field info_fields[] = {
 	F("OSType", 's'),
 	F("Architecture", 's'),
 	F("IndexServerAddress", 's'),
-	F("RegistryConfig", 'p'),
+	F("RegistryConfig", 'r'),
 	F("NCPU", 'i'),
 	F("MemTotal", 'i'),
 	F("GenericResources", 'a'),
@@ -132,7 +132,7 @@ static const struct tschema_field info_fields[] = {
 #undef F
 #undef FJ
 #undef FO
-static const struct tschema info_schema = {"system.dockerInfo", info_fields,
+const struct tschema info_schema = {"system.dockerInfo", info_fields,
 					   ARRAY_SIZE(info_fields), false};
 
 /* needsServerInfo's trial object: only the client's part */

@@ -63,7 +63,7 @@ static const struct tschema_field version_fields[] = {
 	{"Client", NULL, 'o', false, &client_schema},
 	{"Server", NULL, 'p', false, &server_schema},
 };
-static const struct tschema version_schema = {"system.versionInfo", version_fields, 2, false};
+const struct tschema version_schema = {"system.versionInfo", version_fields, 2, false};
 
 /* ---- the client's facts ------------------------------------------------------------------------ */
 
@@ -172,7 +172,7 @@ static int details_order(json_t *const *args, size_t n, json_t **ret, char **err
 	return 0;
 }
 
-static const struct tmpl_func version_funcs[] = {
+const struct tmpl_func version_funcs[] = {
 	{"getDetailsOrder", details_order, 1, 1},
 	{NULL, NULL, 0, 0},
 };

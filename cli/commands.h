@@ -27,3 +27,9 @@ extern const struct cli_cmd cmd_version;
 const char *client_arch(void);
 /* The client section of version/info as docker's clientVersion (new reference). */
 json_t *client_version_json(struct cli *c, const char *api_version);
+
+/* the Go types docker's templates see (shared with the unit tests) */
+extern const struct tschema version_schema; /* system.versionInfo */
+extern const struct tschema info_schema;    /* system.dockerInfo */
+extern const struct tschema message_schema; /* events.Message */
+extern const struct tmpl_func version_funcs[];

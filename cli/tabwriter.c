@@ -82,6 +82,8 @@ static size_t terminate_cell(struct tabwriter *tw, int htab)
 {
 	struct tw_line *l = &tw->lines[tw->n_lines - 1];
 
+	/* widths over the whole cell: a rune may arrive in two writes */
+	tw->cell.width = display_width(tw->buf.p + (tw->buf.len - tw->cell.size), tw->cell.size);
 	tw->cell.htab = htab;
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 8;
@@ -192,7 +194,6 @@ void tw_write(struct tabwriter *tw, const char *data, size_t len)
 			continue;
 		sbuf_add(&tw->buf, data + n, i - n);
 		tw->cell.size += i - n;
-		tw->cell.width += display_width(data + n, i - n);
 		n = i + 1;
 		size_t ncells = terminate_cell(tw, ch == '\t');
 		if (ch == '\n' || ch == '\f') {
@@ -203,7 +204,6 @@ void tw_write(struct tabwriter *tw, const char *data, size_t len)
 	}
 	sbuf_add(&tw->buf, data + n, len - n);
 	tw->cell.size += len - n;
-	tw->cell.width += display_width(data + n, len - n);
 }
 
 void tw_flush(struct tabwriter *tw)

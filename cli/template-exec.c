@@ -176,7 +176,7 @@ static void type_name(struct sbuf *b, struct tval v)
 		sbuf_adds(b, "string");
 		break;
 	case JSON_INTEGER:
-		sbuf_adds(b, "int");
+		sbuf_adds(b, v.kind == 'u' ? "uint8" : "int");
 		break;
 	case JSON_REAL:
 		sbuf_adds(b, "float64");
@@ -195,11 +195,18 @@ static void type_name(struct sbuf *b, struct tval v)
 		else
 			sbuf_adds(b, "interface {}");
 		break;
-	case JSON_ARRAY:
-		sbuf_adds(b, v.sch ? "[]" : "[]interface {}");
+	case JSON_ARRAY: {
+		size_t i;
+		json_t *e;
+		bool strings = json_array_size(v.j) > 0;
+		json_array_foreach (v.j, i, e)
+			strings &= json_is_string(e);
 		if (v.sch)
-			sbuf_adds(b, v.sch->type_name);
+			sbuf_printf(b, "[]%s", v.sch->type_name);
+		else
+			sbuf_adds(b, strings ? "[]string" : "[]interface {}");
 		break;
+	}
 	case JSON_OBJECT:
 		if (v.sch)
 			sbuf_printf(b, "%s%s", v.kind == 'p' ? "*" : "", v.sch->type_name);
@@ -324,6 +331,7 @@ static struct tval zero_of(struct exec *x, const struct tschema_field *f)
 	case 'a':
 	case 'm':
 	case 'p':
+	case 'r':
 		return (struct tval){.j = own(x, json_null()), .sch = f->sub, .kind = f->kind};
 	default:
 		return INVALID;
@@ -380,6 +388,14 @@ static struct tval eval_field(struct exec *x, struct tval dot, const char *name,
 			x_errorf(x, "can't evaluate field %s in type %s", name, recv.o->type->name);
 		return r;
 	}
+	if (json_is_null(recv.j) && recv.kind == 'm') {
+		/* a nil map has no entries */
+		if (has_args)
+			x_errorf(x, "%s is not a method but has arguments", name);
+		return INVALID;
+	}
+	if (json_is_null(recv.j) && recv.kind == 'a')
+		x_errorf(x, "can't evaluate field %s in type %s", name, type_str(x, recv));
 	if (json_is_null(recv.j)) {
 		_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
 		type_name(&t, recv);
@@ -450,7 +466,7 @@ static struct tval ideal_constant(struct exec *x, const struct node *n)
 							   (n->text[1] == 'x' || n->text[1] == 'X'));
 	if (n->is_float && !n->is_rune && looks_float)
 		return mk(x, json_real(n->fval));
-	if (n->is_int)
+	if (n->is_int && !n->is_uint_only)
 		return mk_int(x, n->ival);
 	x_errorf(x, "%s overflows int", n->text);
 }
@@ -724,6 +740,19 @@ static struct tval eval_call(struct exec *x, struct tval dot, int builtin,
 		x_errorf(x, "wrong number of args for %s: want %zu got %zu", name, nfixed, num_in);
 	}
 
+	/* call: there are no function values in JSON, so it always fails as Go's does */
+	if (builtin == F_CALL) {
+		_cleanup_sbuf_ struct sbuf what = SBUF_INIT;
+		struct tval fn = nargs ? eval_arg(x, dot, 0, args[0]) : (final ? *final : INVALID);
+		if (nargs)
+			node_string(&what, args[0]);
+		at(x, node);
+		if (!is_valid(fn))
+			x_errorf(x, "error calling call: call of nil");
+		x_errorf(x, "error calling call: non-function %s of type %s", sbuf_str(&what),
+			 type_str(x, fn));
+	}
+
 	/* and/or short-circuit */
 	if (builtin == F_AND || builtin == F_OR) {
 		struct tval v = INVALID;
@@ -907,8 +936,8 @@ static void walk_range(struct exec *x, struct tval dot, const struct node *r)
 				break;
 		}
 		free(keys);
-	} else if (!is_valid(v) || (v.j && json_is_null(v.j))) {
-		/* nil: nothing to iterate, not an error */
+	} else if (!is_valid(v) || (v.j && json_is_null(v.j) && v.kind != 'p')) {
+		/* nil maps and slices: nothing to iterate, not an error */
 	} else {
 		_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
 		go_print_value(&b, v);

@@ -644,9 +644,9 @@ static void json_encode_tv(struct sbuf *out, json_t *j, char kind, const struct 
 					sbuf_adds(out, "null");
 				}
 			}
-		} else if (sorted_all || kind == 'm' || json_map_key(key) ||
+		} else if (sorted_all || kind == 'm' || kind == 'r' || json_map_key(key) ||
 			   strcmp(key, "RegistryConfig") == 0) {
-			bool all = sorted_all || strcmp(key, "RegistryConfig") == 0;
+			bool all = sorted_all || kind == 'r' || strcmp(key, "RegistryConfig") == 0;
 			size_t n;
 			const char **keys = sorted_keys(j, &n);
 			for (size_t i = 0; i < n; i++) {
@@ -722,7 +722,7 @@ static const char *go_type(struct tval v)
 	case JSON_STRING:
 		return "string";
 	case JSON_INTEGER:
-		return "int";
+		return v.kind == 'u' ? "uint8" : "int";
 	case JSON_REAL:
 		return "float64";
 	case JSON_TRUE:
@@ -1306,7 +1306,7 @@ static int fn_index(struct tval *argv, size_t argc, struct tval *ret, json_t **m
 				return -1;
 			json_decref(*made);
 			*made = json_integer((unsigned char)json_string_value(item.j)[x]);
-			item = (struct tval){.j = *made};
+			item = (struct tval){.j = *made, .kind = 'u'};
 		} else if (json_is_array(item.j) || (json_is_null(item.j) && item.kind == 'a')) {
 			if (index_arg(idx, json_array_size(item.j), false, &x, err) < 0)
 				return -1;

@@ -103,6 +103,7 @@ struct node {
 	bool bval; /* BOOL */
 	/* NUMBER */
 	bool is_int, is_float, is_rune;
+	bool is_uint_only; /* fits uint64 but not int64: "overflows int" when used */
 	int64_t ival;
 	double fval;
 };

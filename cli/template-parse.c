@@ -1084,8 +1084,13 @@ static void new_number(struct parser *p, struct node *n, struct item it)
 	bool neg;
 	uint64_t mag;
 	if (parse_go_int(s, len, &neg, &mag)) {
-		if ((!neg && mag > INT64_MAX) || (neg && mag > (uint64_t)INT64_MAX + 1))
-			p_errorf(p, "%s overflows int", n->text);
+		if (neg && mag > (uint64_t)INT64_MAX + 1)
+			p_errorf(p, "integer overflow: \"%s\"", n->text);
+		if (!neg && mag > INT64_MAX) {
+			n->is_uint_only = n->is_float = true;
+			n->fval = (double)mag;
+			return;
+		}
 		n->is_int = true;
 		n->ival = neg ? (int64_t)(0 - mag) : (int64_t)mag;
 		n->is_float = true;
@@ -1103,8 +1108,10 @@ static void new_number(struct parser *p, struct node *n, struct item it)
 	buf[k] = '\0';
 	errno = 0;
 	double f = strtod(buf, &end);
-	if (end == buf || *end || !strpbrk(buf, ".eEpP") || isinf(f))
+	if (end == buf || *end || isinf(f))
 		p_errorf(p, "illegal number syntax: \"%s\"", n->text);
+	if (!strpbrk(buf, ".eEpP") && !(buf[0] == '0' && (buf[1] == 'x' || buf[1] == 'X')))
+		p_errorf(p, "integer overflow: \"%s\"", n->text);
 	n->is_float = true;
 	n->fval = f;
 	if (f == (double)(int64_t)f && fabs(f) < 9.2e18) {

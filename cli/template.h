@@ -36,7 +36,9 @@
 
 /*
  * Field kinds: 's' string, 'b' bool, 'i' integer, 'f' float, 'a' slice, 'm' map, 'o' struct,
- * 'p' pointer to struct, 'x' interface (any).  A missing or null field reads as the kind's zero
+ * 'p' pointer to struct, 'x' interface (any), 'r' a pointer to a struct Go encodes as a map (its
+ * JSON keys sorted all the way down: the registry configuration).  A missing or null field reads
+ * as the kind's zero
  * value: "", false, 0, 0, [] (nil slice), map[] (nil map), the struct's zero value, <nil>, <nil>.
  */
 struct tschema;

@@ -1,0 +1,669 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The CLI's pure parts: the template engine against what docker's CLI printed for the same
+ * templates on the same data (tests/unit/template-cases/cases.json, recorded by gen.py there),
+ * pflag's rules, docker's human units and times, the tabwriter, the table formatter.
+ *
+ *     test-cli CASES.json
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/format.h"
+#include "cli/tabwriter.h"
+#include "cli/template.h"
+#include "cli/units.h"
+#include "tap.h"
+
+/* ---- templates against docker ---------------------------------------------------------------- */
+
+static void run_case(json_t *doc, json_t *c)
+{
+	const char *cmd = json_string_value(json_object_get(c, "cmd"));
+	const char *tmpl_text = json_string_value(json_object_get(c, "template"));
+	const char *want_out = json_string_value(json_object_get(c, "stdout"));
+	const char *want_err = json_string_value(json_object_get(c, "stderr"));
+	int want_rc = (int)json_integer_value(json_object_get(c, "rc"));
+	_cleanup_sbuf_ struct sbuf out = SBUF_INIT, err = SBUF_INIT;
+	struct tmpl *t = NULL;
+	char *e = NULL;
+	int rc = 0;
+	const char *text = strcmp(tmpl_text, "json") == 0 ? "{{json .}}" : tmpl_text;
+	bool version = strcmp(cmd, "version") == 0, events = strcmp(cmd, "events") == 0;
+
+	if (tmpl_parse(version ? "version" : "", text, version ? version_funcs : NULL, &t, &e) < 0) {
+		sbuf_printf(&err, "%s%s\n", events ? "Error parsing format: " : "template parsing error: ",
+			    e);
+		free(e);
+		rc = 64;
+		goto compare;
+	}
+	if (version) {
+		json_t *dot = json_object();
+		struct tabwriter tw;
+		_cleanup_sbuf_ struct sbuf raw = SBUF_INIT;
+		json_object_set(dot, "Client", json_object_get(doc, "client"));
+		json_object_set(dot, "Server", json_object_get(doc, "server"));
+		int r = tmpl_exec(t, tval_json(dot, &version_schema), TMPL_FUNCS_BASIC, &raw, &e);
+		tw_init(&tw, &out, 20, 1, 1, ' ');
+		tw_write(&tw, sbuf_str(&raw), raw.len);
+		tw_write(&tw, "\n", 1);
+		tw_flush(&tw);
+		tw_release(&tw);
+		if (r < 0) {
+			sbuf_printf(&err, "%s\n", e);
+			free(e);
+			rc = 1;
+		}
+		json_decref(dot);
+	} else if (strcmp(cmd, "info") == 0) {
+		json_error_t je;
+		json_t *dot = json_load_file(SOURCE_DIR "/template-cases/info.json", 0, &je);
+		json_object_set(dot, "ClientInfo", json_object_get(doc, "client_info"));
+		if (tmpl_exec(t, tval_json(dot, &info_schema), TMPL_FUNCS_BASIC, &out, &e) < 0) {
+			sbuf_printf(&err, "%s\n", e);
+			free(e);
+			rc = 1;
+		}
+		sbuf_addc(&out, '\n');
+		json_decref(dot);
+	} else {
+		/* events: checked on an empty message first, then each event and a newline */
+		json_t *empty = json_object();
+		_cleanup_sbuf_ struct sbuf sink = SBUF_INIT;
+		int r = tmpl_exec(t, (struct tval){.j = empty, .sch = &message_schema, .kind = 'p'},
+				  TMPL_FUNCS_BASIC, &sink, &e);
+		json_decref(empty);
+		if (r < 0) {
+			sbuf_printf(&err, "Error parsing format: %s\n", e);
+			free(e);
+			rc = 64;
+			goto compare;
+		}
+		FILE *f = fopen(SOURCE_DIR "/template-cases/events.jsonl", "r");
+		char line[4096];
+		while (f && fgets(line, sizeof(line), f)) {
+			json_t *ev = json_loads(line, 0, NULL);
+			if (tmpl_exec(t, (struct tval){.j = ev, .sch = &message_schema, .kind = 'p'},
+				      TMPL_FUNCS_BASIC, &out, &e) < 0) {
+				sbuf_printf(&err, "%s\n", e);
+				free(e);
+				rc = 1;
+			}
+			sbuf_addc(&out, '\n');
+			json_decref(ev);
+		}
+		if (f)
+			fclose(f);
+	}
+compare:
+	tmpl_free(t);
+	_cleanup_sbuf_ struct sbuf desc = SBUF_INIT;
+	for (const char *p = tmpl_text; *p; p++)
+		sbuf_adds(&desc, *p == '\n' ? "\\n" : (char[]){*p, 0});
+	if (!ok(rc == want_rc && strcmp(sbuf_str(&out), want_out) == 0 &&
+			strcmp(sbuf_str(&err), want_err) == 0,
+		"%s --format %s", cmd, sbuf_str(&desc))) {
+		printf("#   rc %d, want %d\n#   stdout: '%s'\n#   want:   '%s'\n#   stderr: '%s'\n"
+		       "#   want:   '%s'\n",
+		       rc, want_rc, sbuf_str(&out), want_out, sbuf_str(&err), want_err);
+	}
+}
+
+static void test_docker_cases(const char *path)
+{
+	json_error_t je;
+	json_t *doc = json_load_file(path, 0, &je);
+	size_t i;
+	json_t *c;
+
+	if (!ok(doc != NULL, "load %s", path)) {
+		printf("#   %s\n", je.text);
+		return;
+	}
+	json_array_foreach (json_object_get(doc, "cases"), i, c)
+		run_case(doc, c);
+	json_decref(doc);
+}
+
+/* ---- more templates ------------------------------------------------------------------------------ */
+
+static char *render(const char *text, const char *data)
+{
+	struct tmpl *t = NULL;
+	char *e = NULL;
+	struct sbuf out = SBUF_INIT;
+	json_t *j = data ? json_loads(data, JSON_DECODE_ANY, NULL) : json_null();
+
+	if (tmpl_parse("", text, NULL, &t, &e) < 0) {
+		json_decref(j);
+		return e;
+	}
+	if (tmpl_exec(t, tval_json(j, NULL), TMPL_FUNCS_BASIC, &out, &e) < 0) {
+		sbuf_release(&out);
+		out.p = e;
+	}
+	tmpl_free(t);
+	json_decref(j);
+	return sbuf_detach(&out);
+}
+
+#define RENDER(text, data, want)                                                                   \
+	do {                                                                                       \
+		char *_r = render(text, data);                                                     \
+		is_str(_r, want, "render %s", text);                                              \
+		free(_r);                                                                          \
+	} while (0)
+
+static void test_templates_json(void)
+{
+	/* docker's JSON without a schema: Go names find JSON keys, maps print sorted */
+	RENDER("{{.ID}} {{.Id}}", "{\"Id\":\"abc\"}", "abc abc");
+	RENDER("{{.Config.Labels}}", "{\"Config\":{\"Labels\":{\"b\":\"2\",\"a\":\"1\"}}}",
+	       "map[a:1 b:2]");
+	RENDER("{{json .Config.Labels}}", "{\"Config\":{\"Labels\":{\"b\":\"2\",\"a\":\"1\"}}}",
+	       "{\"a\":\"1\",\"b\":\"2\"}");
+	RENDER("{{index .Config.Labels \"a\"}}|{{index .Config.Labels \"zz\"}}|",
+	       "{\"Config\":{\"Labels\":{\"a\":\"1\"}}}", "1||");
+	RENDER("{{.State.Status}} {{.State.Pid}} {{.State.Running}}",
+	       "{\"State\":{\"Status\":\"running\",\"Pid\":42,\"Running\":true}}", "running 42 true");
+	RENDER("{{.Missing}}", "{\"a\":1}", "<no value>");
+	RENDER("{{.Missing.Deeper}}", "{\"a\":1}", "<no value>");
+	RENDER("{{range .}}{{.}},{{end}}", "[1,2.5,\"x\",true,null]", "1,2.5,x,true,<nil>,");
+	RENDER("{{.status}} {{.Status}}", "{\"status\":\"die\"}", "die die");
+	RENDER("{{1e100}} {{json 1e100}} {{0.1}} {{json 0.1}}", NULL,
+	       "1e+100 1e+100 0.1 0.1");
+	RENDER("{{printf \"%8.3s|\" \"abcdef\"}}", NULL, "     abc|");
+	RENDER("{{printf \"%-8q|\" \"a\"}}", NULL, "\"a\"     |");
+	RENDER("{{len .}}", "{\"a\":1}",
+	       "template: :1:2: executing \"\" at <len .>: error calling len: len of type struct");
+	RENDER("{{template \"x\" .}}{{define \"x\"}}<{{.}}>{{end}}", "\"v\"", "<v>");
+	/* hostile input: deep nesting and long templates do not crash */
+	char deep[4200];
+	size_t n = 0;
+	for (int i = 0; i < 1000; i++)
+		n += (size_t)snprintf(deep + n, sizeof(deep) - n, "(");
+	n += (size_t)snprintf(deep + n, sizeof(deep) - n, "1");
+	for (int i = 0; i < 1000; i++)
+		n += (size_t)snprintf(deep + n, sizeof(deep) - n, ")");
+	_cleanup_free_ char *text = xasprintf("{{%s}}", deep);
+	char *r = render(text, NULL);
+	ok(r != NULL, "1000 nested parentheses");
+	free(r);
+	RENDER("{{define \"r\"}}{{template \"r\" .}}{{end}}{{template \"r\" .}}", NULL,
+	       "template: :1:25: executing \"r\" at <{{template \"r\" .}}>: exceeded maximum "
+	       "template depth (1000)");
+}
+
+/* an object with methods, as a formatter context */
+static int obj_call(const struct tobj *o, const char *name, json_t *const *args, size_t n,
+		    json_t **ret, char **err)
+{
+	if (strcmp(name, "Name") == 0) {
+		if (n) {
+			*err = xasprintf("wrong number of args for Name: want 0 got %zu", n);
+			return -EINVAL;
+		}
+		*ret = json_string("web");
+		return 0;
+	}
+	if (strcmp(name, "Label") == 0) {
+		if (n != 1) {
+			*err = xasprintf("wrong number of args for Label: want 1 got %zu", n);
+			return -EINVAL;
+		}
+		*ret = json_string(strcmp(json_string_value(args[0]), "a") == 0 ? "1" : "");
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static json_t *obj_json(const struct tobj *o)
+{
+	return json_pack("{s:s,s:s}", "Name", "web", "Labels", "a=1");
+}
+
+static void test_templates_objects(void)
+{
+	static const struct tobj_type type = {"*formatter.TestContext", obj_call, obj_json};
+	struct tobj o = {&type, NULL};
+	const struct {
+		const char *text, *want;
+	} cases[] = {
+		{"{{.Name}}", "web"},
+		{"{{.Label \"a\"}}|{{.Label \"b\"}}|", "1||"},
+		{"{{json .}}", "{\"Labels\":\"a=1\",\"Name\":\"web\"}"},
+		{"{{.Nope}}", "template: :1:2: executing \"\" at <.Nope>: can't evaluate field Nope in "
+			      "type *formatter.TestContext"},
+		{"{{.Label}}", "template: :1:2: executing \"\" at <.Label>: wrong number of args for "
+			       "Label: want 1 got 0"},
+		{"{{\"a\" | .Label}}", "1"},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct tmpl *t = NULL;
+		char *e = NULL;
+		_cleanup_sbuf_ struct sbuf out = SBUF_INIT;
+		tmpl_parse("", cases[i].text, NULL, &t, &e);
+		if (t && tmpl_exec(t, tval_obj(&o), TMPL_FUNCS_BASIC, &out, &e) < 0) {
+			sbuf_reset(&out);
+			sbuf_adds(&out, e);
+		}
+		is_str(sbuf_str(&out), cases[i].want, "object: %s", cases[i].text);
+		free(e);
+		tmpl_free(t);
+	}
+}
+
+static void test_table_format(void)
+{
+	static const char *const pairs[] = {"Name", "NAME", "Size", "SIZE", NULL};
+	struct header_obj h;
+	struct fmt_list f;
+	char *e = NULL;
+	json_t *rows[] = {json_pack("{s:s,s:s}", "Name", "a", "Size", "1 kB"),
+			  json_pack("{s:s,s:s}", "Name", "longer-name", "Size", "22 MB")};
+	char *buf = NULL;
+	size_t len = 0;
+
+	header_init(&h, pairs);
+	ok(fmt_list_begin(&f, "table {{.Name}}\\t{{.Size}}", NULL, &e) == 0, "table format parses");
+	for (size_t i = 0; i < 2; i++)
+		fmt_list_row(&f, tval_json(rows[i], NULL), &e);
+	/* capture stdout */
+	FILE *mem = open_memstream(&buf, &len);
+	FILE *saved = stdout;
+	stdout = mem;
+	fmt_list_end(&f, &h.obj);
+	fflush(stdout);
+	stdout = saved;
+	fclose(mem);
+	is_str(buf, "NAME          SIZE\na             1 kB\nlonger-name   22 MB\n", "table layout");
+	free(buf);
+	fmt_list_release(&f);
+	ok(fmt_list_begin(&f, "{{.Name", NULL, &e) < 0, "bad template refused");
+	is_str(e, "template parsing error: template: :1: unclosed action", "its message");
+	free(e);
+	for (size_t i = 0; i < 2; i++)
+		json_decref(rows[i]);
+}
+
+/* ---- the tabwriter ------------------------------------------------------------------------------- */
+
+static void test_tabwriter(void)
+{
+	struct {
+		const char *in, *want;
+		int minwidth, padding;
+	} cases[] = {
+		{"a\tb\nccc\td\n", "a   b\nccc d\n", 0, 1},
+		{"a\tb\tc\nxx\ty\n", "a  b c\nxx y\n", 0, 1},
+		/* a line without a cell ends the block */
+		{"a\tb\nno tabs\nccccc\td\n", "a b\nno tabs\nccccc d\n", 0, 1},
+		{" Version:\t1\n API version:\t2\n", " Version:           1\n API version:       2\n", 20,
+		 1},
+		/* widths count columns, not bytes */
+		{"\xc3\xa9\tx\nab\ty\n", "\xc3\xa9  x\nab y\n", 0, 1},
+		{"\xe4\xb8\xad\tx\na\ty\n", "\xe4\xb8\xad x\na  y\n", 0, 1},
+		/* a cell without a following one is not part of a column */
+		{"trailing\t", "trailing", 0, 1},
+		{"", "", 10, 3},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct tabwriter tw;
+		_cleanup_sbuf_ struct sbuf out = SBUF_INIT;
+		tw_init(&tw, &out, cases[i].minwidth, 1, cases[i].padding, ' ');
+		/* written in pieces, as templates do */
+		for (const char *p = cases[i].in; *p; p++)
+			tw_write(&tw, p, 1);
+		tw_flush(&tw);
+		tw_release(&tw);
+		is_str(sbuf_str(&out), cases[i].want, "tabwriter case %zu", i);
+	}
+}
+
+/* ---- flags ------------------------------------------------------------------------------------- */
+
+static const struct cli_flag test_flags[] = {
+	{"all", 'a', FK_BOOL, NULL, NULL, "all"},
+	{"interactive", 'i', FK_BOOL, NULL, NULL, "i"},
+	{"tty", 't', FK_BOOL, NULL, NULL, "t"},
+	{"name", 0, FK_STRING, "string", NULL, "name"},
+	{"env", 'e', FK_LIST, "list", NULL, "env", 0, check_env},
+	{"last", 'n', FK_INT, "int", "-1", "last"},
+	{"memory", 'm', FK_CUSTOM, "bytes", NULL, "memory", 0, check_bytes},
+	{"cpus", 0, FK_CUSTOM, "decimal", NULL, "cpus", 0, check_decimal},
+	{"filter", 'f', FK_LIST, "filter", NULL, "filter", 0, check_filter},
+	{"ulimit", 0, FK_LIST, "ulimit", NULL, "ulimit", 0, check_ulimit},
+};
+static const struct cli_flag test_globals[] = {
+	{"debug", 'D', FK_BOOL, NULL, NULL, "debug"},
+	{"help", 'h', FK_BOOL, NULL, NULL, "help", FLAG_HIDDEN},
+};
+
+struct parsed {
+	struct flag_value v[ARRAY_SIZE(test_flags)];
+	struct flag_value g[ARRAY_SIZE(test_globals)];
+	char **args;
+	int argc, dash;
+	bool help;
+	char *err;
+	int r;
+};
+
+static void parse(struct parsed *p, bool interspersed, const char *line)
+{
+	char *copy = xstrdup(line), *save = NULL;
+	char *argv[32];
+	int argc = 0;
+
+	memset(p, 0, sizeof(*p));
+	for (char *w = strtok_r(copy, " ", &save); w && argc < 31; w = strtok_r(NULL, " ", &save))
+		argv[argc++] = xstrdup(w);
+	free(copy);
+	p->r = flags_parse(test_flags, ARRAY_SIZE(test_flags), p->v, test_globals,
+			   ARRAY_SIZE(test_globals), p->g, interspersed, argc, argv, &p->args,
+			   &p->argc, &p->dash, &p->help, &p->err);
+	/* argv strings stay allocated for the values that point into them (test only) */
+}
+
+static const struct flag_value *val(struct parsed *p, const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(test_flags); i++)
+		if (strcmp(test_flags[i].name, name) == 0)
+			return &p->v[i];
+	return NULL;
+}
+
+static void test_flags_parser(void)
+{
+	struct parsed p;
+
+	parse(&p, true, "-it --name web busybox sh");
+	ok(p.r == 0 && val(&p, "interactive")->b && val(&p, "tty")->b, "-it: two booleans");
+	is_str(val(&p, "name")->s, "web", "--name value");
+	ok(p.argc == 2 && strcmp(p.args[0], "busybox") == 0, "arguments left: %d", p.argc);
+
+	parse(&p, true, "--name=x -n5 -e A=1 --env=B=2 -eC -a=false x");
+	is_str(val(&p, "name")->s, "x", "--name=value");
+	is(val(&p, "last")->i, 5, "-n5");
+	is(val(&p, "env")->n, 3, "repeated list flag keeps every value");
+	is_str(val(&p, "env")->v[2], "C", "-eC");
+	ok(val(&p, "all")->set && !val(&p, "all")->b, "-a=false");
+
+	parse(&p, true, "-n 0x10 --last=-3");
+	is(val(&p, "last")->i, -3, "the last value wins");
+	parse(&p, true, "-n 0x10");
+	is(val(&p, "last")->i, 16, "ints in Go's syntax (0x10)");
+
+	parse(&p, true, "a -- -b --c");
+	ok(p.r == 0 && p.argc == 3 && p.dash == 1, "-- ends the flags");
+	is_str(p.args[1], "-b", "after --: arguments");
+
+	parse(&p, false, "busybox -it sh");
+	ok(p.r == 0 && !val(&p, "interactive")->b && p.argc == 3, "not interspersed: flags stop");
+
+	parse(&p, true, "-D x --debug=false");
+	ok(p.r == 0 && p.g[0].set && !p.g[0].b, "global flags anywhere");
+
+	parse(&p, true, "--help");
+	ok(p.r == 0 && p.help, "--help");
+
+	const struct {
+		const char *line, *err;
+	} bad[] = {
+		{"--foo", "unknown flag: --foo"},
+		{"--foo=1", "unknown flag: --foo"},
+		{"-x", "unknown shorthand flag: 'x' in -x"},
+		{"-ax", "unknown shorthand flag: 'x' in -ax"},
+		{"--name", "flag needs an argument: --name"},
+		{"-n", "flag needs an argument: 'n' in -n"},
+		{"-n x", "invalid argument \"x\" for \"-n, --last\" flag: strconv.ParseInt: parsing "
+			 "\"x\": invalid syntax"},
+		{"-n 99999999999999999999", "invalid argument \"99999999999999999999\" for \"-n, "
+					    "--last\" flag: strconv.ParseInt: parsing "
+					    "\"99999999999999999999\": value out of range"},
+		{"--all=maybe", "invalid argument \"maybe\" for \"-a, --all\" flag: "
+				"strconv.ParseBool: parsing \"maybe\": invalid syntax"},
+		{"-m 12q", "invalid argument \"12q\" for \"-m, --memory\" flag: invalid size: '12q'"},
+		{"--cpus x", "invalid argument \"x\" for \"--cpus\" flag: failed to parse x as a "
+			     "rational number"},
+		{"-f nofilter", "invalid argument \"nofilter\" for \"-f, --filter\" flag: bad format of "
+				"filter (expected name=value)"},
+		{"--ulimit nofile", "invalid argument \"nofile\" for \"--ulimit\" flag: invalid ulimit "
+				    "argument: nofile"},
+		{"--ulimit foo=1", "invalid argument \"foo=1\" for \"--ulimit\" flag: invalid ulimit "
+				   "type: foo"},
+		{"--ulimit nofile=a:2", "invalid argument \"nofile=a:2\" for \"--ulimit\" flag: "
+					"invalid ulimit soft value a"},
+		{"---x", "bad flag syntax: ---x"},
+		{"-e =x", "invalid argument \"=x\" for \"-e, --env\" flag: invalid environment "
+			  "variable: =x"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		parse(&p, true, bad[i].line);
+		ok(p.r < 0, "refused: %s", bad[i].line);
+		is_str(p.err, bad[i].err, "message for %s", bad[i].line);
+		free(p.err);
+	}
+	parse(&p, true, "-m 1.5g --cpus 0.5 --ulimit nofile=1024:2048 -f status=running");
+	ok(p.r == 0, "docker's option types accept their values");
+}
+
+static void test_flags_usage(void)
+{
+	_cleanup_sbuf_ struct sbuf out = SBUF_INIT;
+	/* docker ps's flags, with docker's own usage texts as test data: the expected output is
+	 * what `docker ps --help` prints on an 80-column terminal */
+	static const struct cli_flag f[] = {
+		{"all", 'a', FK_BOOL, NULL, NULL, "Show all containers (default shows just running)"},
+		{"filter", 'f', FK_LIST, "filter", NULL, "Filter output based on conditions provided"},
+		{"format", 0, FK_STRING, "string", NULL,
+		 "Format output using a custom template:\n'table':            Print output in table "
+		 "format with column headers (default)\n'table TEMPLATE':   Print output in table "
+		 "format using the given Go template\n'json':             Print in JSON "
+		 "format\n'TEMPLATE':         Print output using the given Go template.\nRefer to "
+		 "https://docs.docker.com/go/formatting/ for more information about formatting "
+		 "output with templates"},
+		{"last", 'n', FK_INT, "int", "-1",
+		 "Show n last created containers (includes all states)"},
+		{"latest", 'l', FK_BOOL, NULL, NULL,
+		 "Show the latest created container (includes all states)"},
+		{"no-trunc", 0, FK_BOOL, NULL, NULL, "Don't truncate output"},
+		{"quiet", 'q', FK_BOOL, NULL, NULL, "Only display container IDs"},
+		{"size", 's', FK_BOOL, NULL, NULL, "Display total file sizes"},
+		{"secret", 0, FK_BOOL, NULL, NULL, "hidden", FLAG_HIDDEN},
+		{"log-level", 0, FK_STRING, "string", "info", "Set the logging level"},
+	};
+
+	flags_usage(&out, f, ARRAY_SIZE(f), 79, NULL);
+	is_str(sbuf_str(&out),
+	       "  -a, --all                Show all containers (default shows just running)\n"
+	       "  -f, --filter filter      Filter output based on conditions provided\n"
+	       "      --format string      Format output using a custom template:\n"
+	       "                           'table':            Print output in table\n"
+	       "                           format with column headers (default)\n"
+	       "                           'table TEMPLATE':   Print output in table\n"
+	       "                           format using the given Go template\n"
+	       "                           'json':             Print in JSON format\n"
+	       "                           'TEMPLATE':         Print output using the\n"
+	       "                           given Go template.\n"
+	       "                           Refer to\n"
+	       "                           https://docs.docker.com/go/formatting/ for\n"
+	       "                           more information about formatting output with\n"
+	       "                           templates\n"
+	       "  -n, --last int           Show n last created containers (includes all\n"
+	       "                           states) (default -1)\n"
+	       "  -l, --latest             Show the latest created container (includes\n"
+	       "                           all states)\n"
+	       "      --log-level string   Set the logging level (default \"info\")\n"
+	       "      --no-trunc           Don't truncate output\n"
+	       "  -q, --quiet              Only display container IDs\n"
+	       "  -s, --size               Display total file sizes\n",
+	       "flag usage layout");
+	/* without --log-level, the widest is "-f, --filter filter": docker's own ps page */
+	sbuf_reset(&out);
+	flags_usage(&out, f, ARRAY_SIZE(f) - 1, 79, NULL);
+	ok(strstr(sbuf_str(&out), "      --format string   Format output using a custom template:\n"
+				  "                        'table':            Print output in table "
+				  "format\n"
+				  "                        with column headers (default)\n") != NULL,
+	   "docker ps's --format help, wrapped as docker wraps it");
+}
+
+/* ---- units and times ------------------------------------------------------------------------------ */
+
+static void test_units(void)
+{
+	const struct {
+		int64_t ns;
+		const char *want;
+	} d[] = {
+		{0, "Less than a second"},
+		{999999999, "Less than a second"},
+		{1000000000, "1 second"},
+		{59 * 1000000000LL, "59 seconds"},
+		{60 * 1000000000LL, "About a minute"},
+		{119 * 1000000000LL, "About a minute"},
+		{120 * 1000000000LL, "2 minutes"},
+		{59 * 60 * 1000000000LL, "59 minutes"},
+		{60 * 60 * 1000000000LL, "About an hour"},
+		{90 * 60 * 1000000000LL, "2 hours"},
+		{47 * 3600 * 1000000000LL, "47 hours"},
+		{48 * 3600 * 1000000000LL, "2 days"},
+		{14 * 24 * 3600 * 1000000000LL, "2 weeks"},
+		{60 * 24 * 3600 * 1000000000LL, "2 months"},
+		{800 * 24 * 3600 * 1000000000LL, "2 years"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(d); i++) {
+		_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
+		human_duration(&b, d[i].ns);
+		is_str(sbuf_str(&b), d[i].want, "HumanDuration(%lld)", (long long)d[i].ns);
+	}
+	const struct {
+		double size;
+		int prec;
+		const char *want;
+	} s[] = {
+		{0, 3, "0B"},	     {999, 3, "999B"},	     {1000, 3, "1kB"},
+		{1234, 3, "1.23kB"}, {1999999, 3, "2MB"},    {4.2e9, 3, "4.2GB"},
+		{123456789, 4, "123.5MB"}, {1e15, 3, "1PB"}, {5.5e6, 3, "5.5MB"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(s); i++) {
+		_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
+		human_size(&b, s[i].size, s[i].prec);
+		is_str(sbuf_str(&b), s[i].want, "HumanSizeWithPrecision(%g, %d)", s[i].size,
+		       s[i].prec);
+	}
+	const struct {
+		double size;
+		const char *want;
+	} bs[] = {{1023, "1023B"}, {1024, "1KiB"}, {25276166144.0, "23.54GiB"}, {1536, "1.5KiB"}};
+	for (size_t i = 0; i < ARRAY_SIZE(bs); i++) {
+		_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
+		bytes_size(&b, bs[i].size);
+		is_str(sbuf_str(&b), bs[i].want, "BytesSize(%g)", bs[i].size);
+	}
+}
+
+static void test_times(void)
+{
+	int64_t ns, sec, nsec;
+	int off;
+	char *err = NULL, *ts = NULL;
+	int64_t now = 1763892000LL * 1000000000LL; /* 2025-11-23T10:00:00Z */
+
+	ok(go_parse_duration("1h30m", &ns, &err) == 0 && ns == 5400LL * 1000000000LL, "1h30m");
+	ok(go_parse_duration("1.5s", &ns, &err) == 0 && ns == 1500000000LL, "1.5s");
+	ok(go_parse_duration("-2m", &ns, &err) == 0 && ns == -120LL * 1000000000LL, "-2m");
+	ok(go_parse_duration("300ms", &ns, &err) == 0 && ns == 300000000LL, "300ms");
+	ok(go_parse_duration("1d", &ns, &err) < 0, "1d refused");
+	is_str(err, "time: unknown unit \"d\" in duration \"1d\"", "its message");
+	free(err);
+	ok(go_parse_duration("5", &ns, &err) < 0, "5 refused");
+	is_str(err, "time: missing unit in duration \"5\"", "its message");
+	free(err);
+
+	ok(parse_rfc3339("2026-11-23T10:00:00.5+01:00", &sec, &nsec, &off) == true &&
+		   sec == 1795424400 && nsec == 500000000 && off == 3600,
+	   "RFC 3339 with a zone and a fraction");
+	ok(!parse_rfc3339("2026-13-01T00:00:00Z", &sec, &nsec, &off), "month 13 refused");
+
+	/* docker's GetTimestamp */
+	ok(docker_timestamp("10m", now, &ts, &err) == 0, "10m");
+	is_str(ts, "1763891400", "10m back from now");
+	free(ts);
+	ok(docker_timestamp("1700000000", now, &ts, &err) == 0, "a unix timestamp");
+	is_str(ts, "1700000000", "kept as it is");
+	free(ts);
+	ok(docker_timestamp("1700000000.5", now, &ts, &err) == 0, "with a fraction");
+	free(ts);
+	ok(docker_timestamp("2025-11-23T10:00:00Z", now, &ts, &err) == 0, "RFC 3339");
+	is_str(ts, "1763892000.000000000", "seconds.nanoseconds");
+	free(ts);
+	ok(docker_timestamp("2025-11-23T10:00:00.25+01:00", now, &ts, &err) == 0, "with zone");
+	is_str(ts, "1763888400.250000000", "zone applied");
+	free(ts);
+	ok(docker_timestamp("0", now, &ts, &err) == 0, "0");
+	is_str(ts, "0", "0 is a timestamp, not a duration");
+	free(ts);
+	ok(docker_timestamp("xx", now, &ts, &err) < 0, "xx refused");
+	is_str(err, "failed to parse value as time or duration: \"xx\"", "docker's message");
+	free(err);
+	ok(docker_timestamp("2025-13-45", now, &ts, &err) < 0, "a bad date refused");
+	free(err);
+	setenv("TZ", "UTC", 1);
+	tzset();
+	ok(docker_timestamp("2025-11-23", now, &ts, &err) == 0, "a date in the local zone");
+	is_str(ts, "1763856000.000000000", "midnight UTC");
+	free(ts);
+
+	_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
+	go_time_rfc3339nano_fixed(&b, 1763892000000000005LL);
+	is_str(sbuf_str(&b), "2025-11-23T10:00:00.000000005Z", "events' fixed RFC 3339 (UTC)");
+	sbuf_reset(&b);
+	go_time_string(&b, 1763892000, 0);
+	is_str(sbuf_str(&b), "2025-11-23 10:00:00 +0000 UTC", "time.Time.String()");
+	sbuf_reset(&b);
+	ansic_date(&b, "2026-12-03T21:17:15+00:00");
+	is_str(sbuf_str(&b), "Thu Dec  3 21:17:15 2026", "time.ANSIC");
+	sbuf_reset(&b);
+	ansic_date(&b, "not a time");
+	is_str(sbuf_str(&b), "not a time", "unparsable dates are kept");
+}
+
+static void test_ellipsis(void)
+{
+	_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
+
+	ellipsis(&b, "abcdefghij", 5);
+	is_str(sbuf_str(&b), "abcd\xe2\x80\xa6", "Ellipsis cuts to 4 and adds …");
+	sbuf_reset(&b);
+	ellipsis(&b, "abc", 5);
+	is_str(sbuf_str(&b), "abc", "short strings stay");
+	sbuf_reset(&b);
+	ellipsis(&b, "\xe4\xb8\xad\xe6\x96\x87\xe5\xad\x97", 4);
+	is_str(sbuf_str(&b), "\xe4\xb8\xad\xe2\x80\xa6", "wide runes count two columns");
+}
+
+int main(int argc, char **argv)
+{
+	setenv("TZ", "UTC", 1);
+	tzset();
+	test_docker_cases(argc > 1 ? argv[1] : SOURCE_DIR "/template-cases/cases.json");
+	test_templates_json();
+	test_templates_objects();
+	test_table_format();
+	test_tabwriter();
+	test_flags_parser();
+	test_flags_usage();
+	test_units();
+	test_times();
+	test_ellipsis();
+	return done_testing();
+}
