@@ -32,11 +32,19 @@ struct exec {
 	json_t **owned;
 	size_t n_owned, cap_owned;
 	int depth;
+	size_t steps;
+	size_t var_base; /* a called template sees its variables only */
+	void **tracked;	 /* memory freed at the end, whatever unwinds */
+	size_t n_tracked;
+	struct sbuf **scratch;
+	size_t n_scratch;
 	char *err;
 	jmp_buf jb;
 };
 
 enum walk_result { WALK_OK, WALK_BREAK, WALK_CONTINUE };
+
+size_t tmpl_max_output, tmpl_max_steps;
 
 /* a value: the invalid one ("missing" final args use the same, with is_missing) */
 static const struct tval INVALID = {0};
@@ -53,6 +61,22 @@ static json_t *own(struct exec *x, json_t *j)
 	}
 	x->owned[x->n_owned++] = j;
 	return j;
+}
+
+static void *x_track(struct exec *x, void *ptr)
+{
+	x->tracked = xrealloc(x->tracked, (x->n_tracked + 1) * sizeof(*x->tracked));
+	x->tracked[x->n_tracked++] = ptr;
+	return ptr;
+}
+
+static struct sbuf *x_sbuf(struct exec *x)
+{
+	struct sbuf *b = xcalloc(1, sizeof(*b));
+
+	x->scratch = xrealloc(x->scratch, (x->n_scratch + 1) * sizeof(*x->scratch));
+	x->scratch[x->n_scratch++] = b;
+	return b;
 }
 
 static struct tval mk(struct exec *x, json_t *j)
@@ -97,11 +121,11 @@ static _Noreturn void x_errorf(struct exec *x, const char *fmt, ...)
 				line++;
 				col = pos - i - 1;
 			}
-		_cleanup_sbuf_ struct sbuf ctx = SBUF_INIT;
-		node_string(&ctx, x->node);
+		struct sbuf *ctx = x_sbuf(x);
+		node_string(ctx, x->node);
 		sbuf_printf(&b, "template: %s:%zu:%zu: executing ", x->t->name, line, col);
 		go_quote(&b, x->tree_name, strlen(x->tree_name));
-		sbuf_printf(&b, " at <%s>: ", sbuf_str(&ctx));
+		sbuf_printf(&b, " at <%s>: ", sbuf_str(ctx));
 	}
 	va_start(ap, fmt);
 	sbuf_vprintf(&b, fmt, ap);
@@ -128,7 +152,7 @@ static void push_var(struct exec *x, const char *name, struct tval v)
 
 static void set_var(struct exec *x, const char *name, struct tval v)
 {
-	for (size_t i = x->n_vars; i-- > 0;)
+	for (size_t i = x->n_vars; i-- > x->var_base;)
 		if (strcmp(x->vars[i].name, name) == 0) {
 			x->vars[i].v = v;
 			return;
@@ -143,7 +167,7 @@ static void set_top_var(struct exec *x, size_t n, struct tval v)
 
 static struct tval var_value(struct exec *x, const char *name)
 {
-	for (size_t i = x->n_vars; i-- > 0;)
+	for (size_t i = x->n_vars; i-- > x->var_base;)
 		if (strcmp(x->vars[i].name, name) == 0)
 			return x->vars[i].v;
 	x_errorf(x, "undefined variable: %s", name);
@@ -220,10 +244,10 @@ static void type_name(struct sbuf *b, struct tval v)
 
 static const char *type_str(struct exec *x, struct tval v)
 {
-	_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
+	struct sbuf *b = x_sbuf(x);
 
-	type_name(&b, v);
-	return json_string_value(own(x, json_string(sbuf_str(&b))));
+	type_name(b, v);
+	return json_string_value(own(x, json_string(sbuf_str(b))));
 }
 
 /* ---- fields --------------------------------------------------------------------------------- */
@@ -349,7 +373,7 @@ static struct tval tobj_call(struct exec *x, const struct tobj *o, const char *n
 	if (r == -ENOENT)
 		return INVALID;
 	if (r < 0) {
-		_cleanup_free_ char *e = err;
+		char *e = x_track(x, err);
 		x_errorf(x, "%s", e ? e : "call failed");
 	}
 	if (!ret)
@@ -397,11 +421,11 @@ static struct tval eval_field(struct exec *x, struct tval dot, const char *name,
 	if (json_is_null(recv.j) && recv.kind == 'a')
 		x_errorf(x, "can't evaluate field %s in type %s", name, type_str(x, recv));
 	if (json_is_null(recv.j)) {
-		_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
-		type_name(&t, recv);
+		struct sbuf *t = x_sbuf(x);
+		type_name(t, recv);
 		if (recv.kind == 'p' && recv.sch && !schema_field(recv.sch, name))
-			x_errorf(x, "can't evaluate field %s in type %s", name, sbuf_str(&t));
-		x_errorf(x, "nil pointer evaluating %s.%s", sbuf_str(&t), name);
+			x_errorf(x, "can't evaluate field %s in type %s", name, sbuf_str(t));
+		x_errorf(x, "nil pointer evaluating %s.%s", sbuf_str(t), name);
 	}
 	if (json_is_object(recv.j)) {
 		if (recv.sch) {
@@ -416,9 +440,9 @@ static struct tval eval_field(struct exec *x, struct tval dot, const char *name,
 				return (struct tval){.j = v, .sch = f->sub, .kind = f->kind};
 			}
 			if (!recv.sch->embedded_any) {
-				_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
-				type_name(&t, recv);
-				x_errorf(x, "can't evaluate field %s in type %s", name, sbuf_str(&t));
+				struct sbuf *t = x_sbuf(x);
+				type_name(t, recv);
+				x_errorf(x, "can't evaluate field %s in type %s", name, sbuf_str(t));
 			}
 		}
 		if (has_args)
@@ -453,9 +477,9 @@ static void not_a_function(struct exec *x, struct node *const *args, size_t narg
 			   const struct tval *final)
 {
 	if (nargs > 1 || final) {
-		_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-		node_string(&b, args[0]);
-		x_errorf(x, "can't give argument to non-function %s", sbuf_str(&b));
+		struct sbuf *b = x_sbuf(x);
+		node_string(b, args[0]);
+		x_errorf(x, "can't give argument to non-function %s", sbuf_str(b));
 	}
 }
 
@@ -484,9 +508,9 @@ static struct tval eval_command(struct exec *x, struct tval dot, const struct no
 	case N_CHAIN: {
 		at(x, first);
 		if (first->chain_base->type == N_NIL) {
-			_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-			node_string(&b, first);
-			x_errorf(x, "indirection through explicit nil in %s", sbuf_str(&b));
+			struct sbuf *b = x_sbuf(x);
+			node_string(b, first);
+			x_errorf(x, "indirection through explicit nil in %s", sbuf_str(b));
 		}
 		struct tval base;
 		if (first->chain_base->type == N_PIPE)
@@ -621,19 +645,19 @@ static struct tval eval_arg(struct exec *x, struct tval dot, char want, const st
 	default:
 		break;
 	}
-	_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-	node_string(&b, n);
+	struct sbuf *b = x_sbuf(x);
+	node_string(b, n);
 	switch (want) {
 	case 's':
 		if (n->type == N_STRING)
 			return mk_str(x, n->sval, n->sval_len);
-		x_errorf(x, "expected string; found %s", sbuf_str(&b));
+		x_errorf(x, "expected string; found %s", sbuf_str(b));
 	case 'i':
 		if (n->type == N_NUMBER && n->is_int)
 			return mk_int(x, n->ival);
-		x_errorf(x, "expected integer; found %s", sbuf_str(&b));
+		x_errorf(x, "expected integer; found %s", sbuf_str(b));
 	case 'A':
-		x_errorf(x, "can't handle %s for arg of type []string", sbuf_str(&b));
+		x_errorf(x, "can't handle %s for arg of type []string", sbuf_str(b));
 	default:
 		/* evalEmptyInterface */
 		switch (n->type) {
@@ -645,7 +669,7 @@ static struct tval eval_arg(struct exec *x, struct tval dot, char want, const st
 			return mk_str(x, n->sval, n->sval_len);
 		default:
 			x_errorf(x, "can't handle assignment of %s to empty interface argument",
-				 sbuf_str(&b));
+				 sbuf_str(b));
 		}
 	}
 }
@@ -742,14 +766,14 @@ static struct tval eval_call(struct exec *x, struct tval dot, int builtin,
 
 	/* call: there are no function values in JSON, so it always fails as Go's does */
 	if (builtin == F_CALL) {
-		_cleanup_sbuf_ struct sbuf what = SBUF_INIT;
+		struct sbuf *what = x_sbuf(x);
 		struct tval fn = nargs ? eval_arg(x, dot, 0, args[0]) : (final ? *final : INVALID);
 		if (nargs)
-			node_string(&what, args[0]);
+			node_string(what, args[0]);
 		at(x, node);
 		if (!is_valid(fn))
 			x_errorf(x, "error calling call: call of nil");
-		x_errorf(x, "error calling call: non-function %s of type %s", sbuf_str(&what),
+		x_errorf(x, "error calling call: non-function %s of type %s", sbuf_str(what),
 			 type_str(x, fn));
 	}
 
@@ -797,7 +821,7 @@ static struct tval eval_call(struct exec *x, struct tval dot, int builtin,
 			own(x, made);
 	}
 	if (r < 0) {
-		_cleanup_free_ char *e = err;
+		char *e = x_track(x, err);
 		at(x, node);
 		x_errorf(x, "error calling %s: %s", name, e ? e : "failed");
 	}
@@ -911,9 +935,9 @@ static void walk_range(struct exec *x, struct tval dot, const struct node *r)
 		}
 	} else if (v.j && json_is_integer(v.j)) {
 		if (r->pipe->n_decl > 1) {
-			_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-			go_print_value(&b, v);
-			x_errorf(x, "can't use %s to iterate over more than one variable", sbuf_str(&b));
+			struct sbuf *b = x_sbuf(x);
+			go_print_value(b, v);
+			x_errorf(x, "can't use %s to iterate over more than one variable", sbuf_str(b));
 		}
 		for (int64_t i = 0; i < json_integer_value(v.j); i++) {
 			ran = true;
@@ -924,7 +948,7 @@ static void walk_range(struct exec *x, struct tval dot, const struct node *r)
 		size_t n = json_object_size(v.j), k = 0;
 		const char *key;
 		json_t *e;
-		const char **keys = xcalloc(n ? n : 1, sizeof(*keys));
+		const char **keys = x_track(x, xcalloc(n ? n : 1, sizeof(*keys)));
 		json_object_foreach (v.j, key, e)
 			keys[k++] = key;
 		qsort(keys, n, sizeof(*keys), cmp_keys);
@@ -935,13 +959,12 @@ static void walk_range(struct exec *x, struct tval dot, const struct node *r)
 				      (struct tval){.j = ev, .sch = v.sch, .kind = kind_for("", ev)}))
 				break;
 		}
-		free(keys);
 	} else if (!is_valid(v) || (v.j && json_is_null(v.j) && v.kind != 'p')) {
 		/* nil maps and slices: nothing to iterate, not an error */
 	} else {
-		_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-		go_print_value(&b, v);
-		x_errorf(x, "range can't iterate over %s", sbuf_str(&b));
+		struct sbuf *b = x_sbuf(x);
+		go_print_value(b, v);
+		x_errorf(x, "range can't iterate over %s", sbuf_str(b));
 	}
 	x->n_vars = mark;
 	if (!ran && r->else_list)
@@ -962,27 +985,27 @@ static void walk_template(struct exec *x, struct tval dot, const struct node *n)
 		x_errorf(x, "exceeded maximum template depth (%d)", MAX_EXEC_DEPTH);
 	dot = eval_pipeline(x, dot, n->pipe);
 
-	/* no dynamic scoping: the callee sees only $ */
-	struct var *saved = x->vars;
-	size_t saved_n = x->n_vars, saved_cap = x->cap_vars;
+	/* no dynamic scoping: the callee sees only its own $ */
+	size_t saved_n = x->n_vars, saved_base = x->var_base;
 	const char *saved_name = x->tree_name;
-	x->vars = NULL;
-	x->n_vars = x->cap_vars = 0;
+	x->var_base = x->n_vars;
 	push_var(x, "$", dot);
 	x->depth++;
 	x->tree_name = tree->name;
 	walk(x, dot, tree->root);
 	x->depth--;
 	x->tree_name = saved_name;
-	free(x->vars);
-	x->vars = saved;
 	x->n_vars = saved_n;
-	x->cap_vars = saved_cap;
+	x->var_base = saved_base;
 }
 
 static enum walk_result walk(struct exec *x, struct tval dot, const struct node *n)
 {
 	at(x, n);
+	if (tmpl_max_steps && ++x->steps > tmpl_max_steps)
+		x_errorf(x, "execution stopped: more than %zu steps", tmpl_max_steps);
+	if (tmpl_max_output && x->out->len > tmpl_max_output)
+		x_errorf(x, "execution stopped: more than %zu bytes of output", tmpl_max_output);
 	switch (n->type) {
 	case N_ACTION: {
 		struct tval v = eval_pipeline(x, dot, n->pipe);
@@ -1019,9 +1042,9 @@ static enum walk_result walk(struct exec *x, struct tval dot, const struct node 
 		sbuf_add(x->out, n->text, n->text_len);
 		return WALK_OK;
 	default: {
-		_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-		node_string(&b, n);
-		x_errorf(x, "unknown node: %s", sbuf_str(&b));
+		struct sbuf *b = x_sbuf(x);
+		node_string(b, n);
+		x_errorf(x, "unknown node: %s", sbuf_str(b));
 	}
 	}
 }
@@ -1048,6 +1071,14 @@ int tmpl_exec(const struct tmpl *t, struct tval dot, enum tmpl_funcset funcs, st
 	for (size_t i = 0; i < x->n_owned; i++)
 		json_decref(x->owned[i]);
 	free(x->owned);
+	for (size_t i = 0; i < x->n_tracked; i++)
+		free(x->tracked[i]);
+	free(x->tracked);
+	for (size_t i = 0; i < x->n_scratch; i++) {
+		sbuf_release(x->scratch[i]);
+		free(x->scratch[i]);
+	}
+	free(x->scratch);
 	free(x->vars);
 	free(x);
 	return r;

@@ -163,9 +163,14 @@ static int l_next(struct lexer *l)
 static void l_backup(struct lexer *l)
 {
 	if (!l->at_eof && l->pos > 0) {
+		/* utf8.DecodeLastRuneInString: an invalid sequence is one byte */
 		size_t p = l->pos - 1;
+		int w;
 		while (p > 0 && l->pos - p < 4 && ((unsigned char)l->input[p] & 0xc0) == 0x80)
 			p--;
+		decode_rune(l->input + p, l->pos - p, &w);
+		if ((size_t)w != l->pos - p)
+			p = l->pos - 1;
 		l->pos = p;
 		if (l->input[p] == '\n')
 			l->line--;
@@ -661,9 +666,20 @@ struct parser {
 	size_t n_vars, cap_vars;
 	int range_depth;
 	const char *tree_name; /* the tree being parsed (for define) */
+	struct sbuf **scratch; /* buffers for messages: freed at the end, whatever unwinds */
+	size_t n_scratch;
 	char *err;
 	jmp_buf jb;
 };
+
+static struct sbuf *p_sbuf(struct parser *p)
+{
+	struct sbuf *b = xcalloc(1, sizeof(*b));
+
+	p->scratch = xrealloc(p->scratch, (p->n_scratch + 1) * sizeof(*p->scratch));
+	p->scratch[p->n_scratch++] = b;
+	return b;
+}
 
 static _Noreturn void p_errorf(struct parser *p, const char *fmt, ...) BERTH_PRINTF(2, 3);
 static _Noreturn void p_errorf(struct parser *p, const char *fmt, ...)
@@ -758,12 +774,12 @@ static void item_string(struct sbuf *b, const struct item *it)
 
 static _Noreturn void p_unexpected(struct parser *p, struct item it, const char *context)
 {
-	_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
+	struct sbuf *b = p_sbuf(p);
 
 	if (it.type == ITEM_ERROR)
 		p_errorf(p, "%.*s", (int)it.len, it.val);
-	item_string(&b, &it);
-	p_errorf(p, "unexpected %s in %s", sbuf_str(&b), context);
+	item_string(b, &it);
+	p_errorf(p, "unexpected %s in %s", sbuf_str(b), context);
 }
 
 static struct item p_expect(struct parser *p, enum item_type type, const char *context)
@@ -1067,10 +1083,10 @@ static void new_number(struct parser *p, struct node *n, struct item it)
 	n->text = t_strndup(p->t, s, len);
 	n->text_len = len;
 	if (it.type == ITEM_CHAR_CONSTANT) {
-		_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
+		struct sbuf *b = p_sbuf(p);
 		uint32_t r = 0;
 		size_t i = 1;
-		if (!unquote_char(s, len, &i, '\'', &b, &r))
+		if (!unquote_char(s, len, &i, '\'', b, &r))
 			p_errorf(p, "invalid syntax");
 		if (i != len - 1)
 			p_errorf(p, "malformed character constant: %s", n->text);
@@ -1114,7 +1130,7 @@ static void new_number(struct parser *p, struct node *n, struct item it)
 		p_errorf(p, "integer overflow: \"%s\"", n->text);
 	n->is_float = true;
 	n->fval = f;
-	if (f == (double)(int64_t)f && fabs(f) < 9.2e18) {
+	if (fabs(f) < 9.2e18 && f == (double)(int64_t)f) {
 		n->is_int = true;
 		n->ival = (int64_t)f;
 	}
@@ -1183,14 +1199,14 @@ static struct node *p_term(struct parser *p)
 		return p_pipeline(p, "parenthesized pipeline", ITEM_RIGHT_PAREN);
 	case ITEM_STRING:
 	case ITEM_RAW_STRING: {
-		_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-		if (!unquote(it.val, it.len, &b))
+		struct sbuf *b = p_sbuf(p);
+		if (!unquote(it.val, it.len, b))
 			p_errorf(p, "invalid syntax");
 		n = new_node(p, N_STRING, it.pos, it.line);
 		n->text = t_strndup(p->t, it.val, it.len);
 		n->text_len = it.len;
-		n->sval = t_strndup(p->t, sbuf_str(&b), b.len);
-		n->sval_len = b.len;
+		n->sval = t_strndup(p->t, sbuf_str(b), b->len);
+		n->sval_len = b->len;
 		return n;
 	}
 	default:
@@ -1228,10 +1244,10 @@ static struct node *p_operand(struct parser *p)
 		case N_NUMBER:
 		case N_NIL:
 		case N_DOT: {
-			_cleanup_sbuf_ struct sbuf b = SBUF_INIT, q = SBUF_INIT;
-			node_string(&b, n);
-			go_quote(&q, b.p, b.len);
-			p_errorf(p, "unexpected . after term %s", sbuf_str(&q));
+			struct sbuf *b = p_sbuf(p); struct sbuf *q = p_sbuf(p);
+			node_string(b, n);
+			go_quote(q, b->p, b->len);
+			p_errorf(p, "unexpected . after term %s", sbuf_str(q));
 		}
 		default:
 			return chain;
@@ -1389,9 +1405,9 @@ static struct node *p_control(struct parser *p, enum node_type type, const char 
 		} else {
 			n->else_list = p_item_list(p, &next);
 			if (next->type != N_END) {
-				_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-				node_string(&b, next);
-				p_errorf(p, "expected end; found %s", sbuf_str(&b));
+				struct sbuf *b = p_sbuf(p);
+				node_string(b, next);
+				p_errorf(p, "expected end; found %s", sbuf_str(b));
 			}
 		}
 	}
@@ -1406,13 +1422,13 @@ static struct node *p_if(struct parser *p)
 
 static char *p_template_name(struct parser *p, struct item it, const char *context)
 {
-	_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
+	struct sbuf *b = p_sbuf(p);
 
 	if (it.type != ITEM_STRING && it.type != ITEM_RAW_STRING)
 		p_unexpected(p, it, context);
-	if (!unquote(it.val, it.len, &b))
+	if (!unquote(it.val, it.len, b))
 		p_errorf(p, "invalid syntax");
-	return t_strndup(p->t, sbuf_str(&b), b.len);
+	return t_strndup(p->t, sbuf_str(b), b->len);
 }
 
 static struct node *p_action(struct parser *p)
@@ -1432,9 +1448,9 @@ static struct node *p_action(struct parser *p)
 		p->range_depth = 0;
 		struct node *body = p_item_list(p, &next);
 		if (next->type != N_END) {
-			_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-			node_string(&b, next);
-			p_errorf(p, "unexpected %s in block clause", sbuf_str(&b));
+			struct sbuf *b = p_sbuf(p);
+			node_string(b, next);
+			p_errorf(p, "unexpected %s in block clause", sbuf_str(b));
 		}
 		p->n_vars = nvars;
 		p->range_depth = depth;
@@ -1587,9 +1603,9 @@ static void p_parse(struct parser *p)
 				p->n_vars = 1;
 				struct node *body = p_item_list(p, &next);
 				if (next->type != N_END) {
-					_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-					node_string(&b, next);
-					p_errorf(p, "unexpected %s in %s", sbuf_str(&b), context);
+					struct sbuf *b = p_sbuf(p);
+					node_string(b, next);
+					p_errorf(p, "unexpected %s in %s", sbuf_str(b), context);
 				}
 				p->n_vars = nvars;
 				p_add_tree(p, name, body);
@@ -1599,9 +1615,9 @@ static void p_parse(struct parser *p)
 		}
 		struct node *n = p_text_or_action(p);
 		if (n->type == N_END || n->type == N_ELSE) {
-			_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-			node_string(&b, n);
-			p_errorf(p, "unexpected %s", sbuf_str(&b));
+			struct sbuf *b = p_sbuf(p);
+			node_string(b, n);
+			p_errorf(p, "unexpected %s", sbuf_str(b));
 		}
 		push_node(p, &root->kids, &root->n_kids, n);
 	}
@@ -1652,6 +1668,11 @@ int tmpl_parse(const char *name, const char *text, const struct tmpl_func *extra
 		tmpl_free(t);
 		r = -EINVAL;
 	}
+	for (size_t i = 0; i < p->n_scratch; i++) {
+		sbuf_release(p->scratch[i]);
+		free(p->scratch[i]);
+	}
+	free(p->scratch);
 	free(p->vars);
 	free(p);
 	return r;

@@ -140,6 +140,14 @@ static inline void tmpl_freep(struct tmpl **t)
 int tmpl_exec(const struct tmpl *t, struct tval dot, enum tmpl_funcset funcs, struct sbuf *out,
 	      char **ret_err);
 
+/*
+ * Bounds on one execution (0: none, the default, as Go has none): the output's size in bytes and
+ * the steps taken (nodes walked, range iterations).  Past either, tmpl_exec() fails with
+ * "template: ...: execution stopped: ...".  The fuzz target sets them.
+ */
+extern size_t tmpl_max_output;
+extern size_t tmpl_max_steps;
+
 /* ---- Go's formatting, shared with the commands ------------------------------------------- */
 
 /* fmt.Sprint of one value (what {{.}} prints), appended. */
