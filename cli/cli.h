@@ -107,6 +107,7 @@ struct cli_cmd {
 	int top;				       /* root help's "Common Commands" order */
 	bool hidden;
 	bool no_interspersed; /* flags end at the first argument (run, create, tag...) */
+	bool raw_args;	      /* no flags at all: every word is an argument (__complete) */
 	enum complete_kind complete;
 };
 

@@ -255,5 +255,5 @@ const struct cli_cmd cmd_complete = {
 	.args = ARGS_ANY,
 	.run = run_complete,
 	.hidden = true,
-	.no_interspersed = true,
+	.raw_args = true,
 };

@@ -38,6 +38,17 @@ static const struct tschema_field swarm_fields[] = {
 static const struct tschema swarm_schema = {"swarm.Info", swarm_fields, ARRAY_SIZE(swarm_fields),
 					    false};
 
+/* system.RuntimeWithStatus: the embedded Runtime's fields, then Status */
+static const struct tschema_field runtime_fields[] = {
+	{"Path", "path", 's', true, NULL},
+	{"Args", "runtimeArgs", 'a', true, NULL},
+	{"Type", "runtimeType", 's', true, NULL},
+	{"Options", "options", 'm', true, NULL},
+	{"Status", "status", 'm', true, NULL},
+};
+static const struct tschema runtime_schema = {"system.RuntimeWithStatus", runtime_fields,
+					      ARRAY_SIZE(runtime_fields), false};
+
 static const struct tschema_field client_info_fields[] = {
 	{"Debug", NULL, 'b', false, NULL},
 	/* the embedded clientVersion's fields */
@@ -108,7 +119,7 @@ static const struct tschema_field info_fields[] = {
 	F("Labels", 'a'),
 	F("ExperimentalBuild", 'b'),
 	F("ServerVersion", 's'),
-	F("Runtimes", 'm'),
+	{"Runtimes", NULL, 'm', false, &runtime_schema},
 	F("DefaultRuntime", 's'),
 	{"Swarm", NULL, 'o', false, &swarm_schema},
 	F("LiveRestoreEnabled", 'b'),

@@ -448,6 +448,13 @@ int cli_main(struct cli *c, int argc, char **argv)
 	a.cmd = cmd;
 	a.parent = parent;
 	a.v = xcalloc(cmd->n_flags + 1, sizeof(*a.v));
+	if (cmd->raw_args) {
+		a.argv = xcalloc((size_t)nargs + 1, sizeof(*a.argv));
+		memcpy(a.argv, args, (size_t)nargs * sizeof(*args));
+		a.argc = nargs;
+		r = cmd->run(c, &a);
+		goto out;
+	}
 	if (flags_parse(cmd->flags, cmd->n_flags, a.v, root_flags, n_persistent(), gvals,
 			!cmd->no_interspersed, nargs, args, &a.argv, &a.argc, &a.dash_at, &help,
 			&err) < 0) {

@@ -4,3 +4,4 @@ them."""
 
 from berth import *  # noqa: F401,F403  (fixtures and hooks are found by name)
 from daemon import berthd, make_berthd  # noqa: F401
+from cli import berth_cli  # noqa: F401,E402
