@@ -349,6 +349,8 @@ static const struct cli_flag test_globals[] = {
 struct parsed {
 	struct flag_value v[ARRAY_SIZE(test_flags)];
 	struct flag_value g[ARRAY_SIZE(test_globals)];
+	char *argv[32];
+	int nargv;
 	char **args;
 	int argc, dash;
 	bool help;
@@ -356,20 +358,32 @@ struct parsed {
 	int r;
 };
 
+static void parsed_release(struct parsed *p)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(test_flags); i++)
+		free(p->v[i].v);
+	for (size_t i = 0; i < ARRAY_SIZE(test_globals); i++)
+		free(p->g[i].v);
+	for (int i = 0; i < p->nargv; i++)
+		free(p->argv[i]);
+	free(p->args);
+	free(p->err);
+	memset(p, 0, sizeof(*p));
+}
+
+/* p must start zeroed; each parse releases the one before */
 static void parse(struct parsed *p, bool interspersed, const char *line)
 {
 	char *copy = xstrdup(line), *save = NULL;
-	char *argv[32];
-	int argc = 0;
 
-	memset(p, 0, sizeof(*p));
-	for (char *w = strtok_r(copy, " ", &save); w && argc < 31; w = strtok_r(NULL, " ", &save))
-		argv[argc++] = xstrdup(w);
+	parsed_release(p);
+	for (char *w = strtok_r(copy, " ", &save); w && p->nargv < 31;
+	     w = strtok_r(NULL, " ", &save))
+		p->argv[p->nargv++] = xstrdup(w);
 	free(copy);
 	p->r = flags_parse(test_flags, ARRAY_SIZE(test_flags), p->v, test_globals,
-			   ARRAY_SIZE(test_globals), p->g, interspersed, argc, argv, &p->args,
+			   ARRAY_SIZE(test_globals), p->g, interspersed, p->nargv, p->argv, &p->args,
 			   &p->argc, &p->dash, &p->help, &p->err);
-	/* argv strings stay allocated for the values that point into them (test only) */
 }
 
 static const struct flag_value *val(struct parsed *p, const char *name)
@@ -382,7 +396,7 @@ static const struct flag_value *val(struct parsed *p, const char *name)
 
 static void test_flags_parser(void)
 {
-	struct parsed p;
+	struct parsed p = {0};
 
 	parse(&p, true, "-it --name web busybox sh");
 	ok(p.r == 0 && val(&p, "interactive")->b && val(&p, "tty")->b, "-it: two booleans");
@@ -449,10 +463,10 @@ static void test_flags_parser(void)
 		parse(&p, true, bad[i].line);
 		ok(p.r < 0, "refused: %s", bad[i].line);
 		is_str(p.err, bad[i].err, "message for %s", bad[i].line);
-		free(p.err);
 	}
 	parse(&p, true, "-m 1.5g --cpus 0.5 --ulimit nofile=1024:2048 -f status=running");
 	ok(p.r == 0, "docker's option types accept their values");
+	parsed_release(&p);
 }
 
 static void test_flags_usage(void)
