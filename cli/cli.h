@@ -23,9 +23,9 @@
 #define CLI_NAME "berth"
 
 /* docker's exit codes */
-#define EXIT_DAEMON_ERROR 125 /* a daemon error in run/create, a bad flag */
+#define EXIT_DAEMON_ERROR  125 /* a daemon error in run/create, a bad flag */
 #define EXIT_CANNOT_INVOKE 126
-#define EXIT_NOT_FOUND 127
+#define EXIT_NOT_FOUND	   127
 
 /* ---- flags ----------------------------------------------------------------------------------- */
 
@@ -92,10 +92,10 @@ enum complete_kind {
 
 struct cli_cmd {
 	const char *name;
-	const char *use;	   /* what follows the name in "Usage:": "[OPTIONS] CONTAINER..." */
+	const char *use; /* what follows the name in "Usage:": "[OPTIONS] CONTAINER..." */
 	const char *short_desc;
-	const char *long_desc;	   /* NULL: short_desc */
-	const char *aliases_line;  /* the "Aliases:" section ("berth container ls, berth ps") */
+	const char *long_desc;	    /* NULL: short_desc */
+	const char *aliases_line;   /* the "Aliases:" section ("berth container ls, berth ps") */
 	const char *const *aliases; /* other names under the same parent ("list", "ps") */
 	const char *example;
 	const struct cli_flag *flags;
@@ -159,7 +159,7 @@ struct cli {
 	bool version_known;
 	bool version_from_env;
 
-	char *err; /* the last error's message (printed by cli_fail) */
+	char *err;	/* the last error's message (printed by cli_fail) */
 	int err_status; /* its HTTP status (0: not a daemon error) */
 	int term_width;
 };
@@ -183,24 +183,24 @@ int cli_main(struct cli *c, int argc, char **argv);
  * *ret_help (-h also prints pflag's deprecation line).
  */
 int flags_parse(const struct cli_flag *flags, size_t n, struct flag_value *vals,
-		const struct cli_flag *globals, size_t ng, struct flag_value *gvals, bool interspersed,
-		int argc, char **argv, char ***ret_args, int *ret_argc, int *ret_dash_at,
-		bool *ret_help, char **err);
+		const struct cli_flag *globals, size_t ng, struct flag_value *gvals,
+		bool interspersed, int argc, char **argv, char ***ret_args, int *ret_argc,
+		int *ret_dash_at, bool *ret_help, char **err);
 
 /* pflag's FlagUsagesWrapped(cols) for a help page, appended to out. */
 void flags_usage(struct sbuf *out, const struct cli_flag *flags, size_t n, int cols,
 		 const char *config_default);
 
 /* docker's opts: checks usable as cli_flag.check */
-int check_filter(const char *value, char **err);	 /* "key=value" */
-int check_bytes(const char *value, char **err);		 /* MemBytes: "32m", "1g" */
+int check_filter(const char *value, char **err);	     /* "key=value" */
+int check_bytes(const char *value, char **err);		     /* MemBytes: "32m", "1g" */
 int check_bytes_or_unlimited(const char *value, char **err); /* -1 too */
-int check_decimal(const char *value, char **err);	 /* NanoCPUs: "1.5" */
-int check_duration(const char *value, char **err);	 /* Go durations */
-int check_env(const char *value, char **err);		 /* "K=V" or "K" */
+int check_decimal(const char *value, char **err);	     /* NanoCPUs: "1.5" */
+int check_duration(const char *value, char **err);	     /* Go durations */
+int check_env(const char *value, char **err);		     /* "K=V" or "K" */
 int check_label(const char *value, char **err);
 int check_ulimit(const char *value, char **err);
-int check_key_value(const char *value, char **err);	 /* "k=v" */
+int check_key_value(const char *value, char **err); /* "k=v" */
 
 /* ---- command.c: help and argument checks ------------------------------------------------------ */
 

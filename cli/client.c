@@ -17,7 +17,7 @@
 #include "base/banned.h"
 
 #define DEFAULT_HOST "unix:///run/berth/berth.sock"
-#define MAX_BODY (256u << 20)
+#define MAX_BODY     (256u << 20)
 
 int cli_errorf(struct cli *c, const char *fmt, ...)
 {
@@ -141,7 +141,8 @@ static int resolve(struct cli *c)
 		if (context_host(c, ctx, &c->host) < 0) {
 			char *e = c->err;
 			c->err = NULL;
-			cli_errorf(c, "Failed to initialize: unable to resolve docker endpoint: %s", e);
+			cli_errorf(c, "Failed to initialize: unable to resolve docker endpoint: %s",
+				   e);
 			free(e);
 			return -1;
 		}
@@ -152,8 +153,9 @@ static int resolve(struct cli *c)
 	if (!c->host)
 		c->host = xstrdup(DEFAULT_HOST);
 	if (!berth_str_has_prefix(c->host, "unix://") || !c->host[7])
-		return cli_errorf(c, "berth talks to berthd over unix sockets only: '%s' is not a "
-				     "unix:// address",
+		return cli_errorf(c,
+				  "berth talks to berthd over unix sockets only: '%s' is not a "
+				  "unix:// address",
 				  c->host);
 	c->resolved = true;
 	return 0;
@@ -174,11 +176,13 @@ static int connect_daemon(struct cli *c)
 		int code = e ? e->code : EIO;
 		berth_error_free(e);
 		if (code == EACCES || code == EPERM)
-			return cli_errorf(c, "permission denied while trying to connect to the Docker "
-					     "daemon socket at %s: connect: %s",
+			return cli_errorf(c,
+					  "permission denied while trying to connect to the Docker "
+					  "daemon socket at %s: connect: %s",
 					  c->host, strerror(code));
-		return cli_errorf(c, "Cannot connect to the Docker daemon at %s. Is the docker daemon "
-				     "(berthd) running?",
+		return cli_errorf(c,
+				  "Cannot connect to the Docker daemon at %s. Is the docker daemon "
+				  "(berthd) running?",
 				  c->host);
 	}
 	return 0;
@@ -286,7 +290,8 @@ static int daemon_error(struct cli *c, const char *target)
 		const char *msg = json_string_value(json_object_get(j, "message"));
 		if (msg)
 			return cli_errorf(c, "Error response from daemon: %s", msg);
-		while (len && (body[len - 1] == '\n' || body[len - 1] == '\r' || body[len - 1] == ' '))
+		while (len &&
+		       (body[len - 1] == '\n' || body[len - 1] == '\r' || body[len - 1] == ' '))
 			body[--len] = '\0';
 		return cli_errorf(c, "Error response from daemon: %s", body);
 	}
@@ -347,8 +352,8 @@ void url_escape(struct sbuf *out, const char *s)
 
 	for (; *s; s++) {
 		unsigned char ch = (unsigned char)*s;
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		    ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
 			sbuf_addc(out, (char)ch);
 		} else {
 			sbuf_addc(out, '%');
@@ -383,7 +388,8 @@ char *filters_json(const struct flag_value *filters)
 		_cleanup_sbuf_ struct sbuf key = SBUF_INIT, val = SBUF_INIT;
 		trim_into(&key, v, (size_t)(eq - v));
 		for (size_t k = 0; k < key.len; k++)
-			key.p[k] = (char)(key.p[k] >= 'A' && key.p[k] <= 'Z' ? key.p[k] + 32 : key.p[k]);
+			key.p[k] = (char)(key.p[k] >= 'A' && key.p[k] <= 'Z' ? key.p[k] + 32
+									     : key.p[k]);
 		trim_into(&val, eq + 1, strlen(eq + 1));
 		json_t *m = json_object_get(j, sbuf_str(&key));
 		if (!m) {

@@ -33,7 +33,8 @@ static const char bash_script[] =
 static int run_completion(struct cli *c, struct cli_args *a)
 {
 	if (strcmp(a->argv[0], "bash") != 0) {
-		err_printf("berth completion: unsupported shell '%s' (supported: bash)\n", a->argv[0]);
+		err_printf("berth completion: unsupported shell '%s' (supported: bash)\n",
+			   a->argv[0]);
 		return 1;
 	}
 	out_puts(bash_script);
@@ -109,8 +110,9 @@ static void emit_names(struct cli *c, enum complete_kind kind, const char *prefi
 		cli_response_release(&r);
 		return;
 	}
-	if (cli_call(c, "GET", kind == COMPLETE_CONTAINERS_RUNNING ? "/containers/json"
-								   : "/containers/json?all=1",
+	if (cli_call(c, "GET",
+		     kind == COMPLETE_CONTAINERS_RUNNING ? "/containers/json"
+							 : "/containers/json?all=1",
 		     NULL, &r) < 0)
 		return;
 	json_array_foreach (r.json, i, e) {
@@ -134,9 +136,9 @@ static void emit_contexts(struct cli *c, const char *prefix)
 	emit("default", prefix);
 	/* named contexts are in the config's context store */
 	const char *env = getenv("DOCKER_CONFIG"), *home = getenv("HOME");
-	_cleanup_free_ char *dir = env && *env ? xasprintf("%s/contexts/meta", env)
-					       : xasprintf("%s/.docker/contexts/meta",
-							   home ? home : "/root");
+	_cleanup_free_ char *dir =
+		env && *env ? xasprintf("%s/contexts/meta", env)
+			    : xasprintf("%s/.docker/contexts/meta", home ? home : "/root");
 	_cleanup_closedir_ DIR *d = opendir(dir);
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
@@ -179,7 +181,8 @@ static int run_complete(struct cli *c, struct cli_args *a)
 			for (size_t k = 0; cmd->subs[k]; k++) {
 				if (strcmp(cmd->subs[k]->name, w) == 0)
 					s = cmd->subs[k];
-				for (size_t m = 0; cmd->subs[k]->aliases && cmd->subs[k]->aliases[m]; m++)
+				for (size_t m = 0;
+				     cmd->subs[k]->aliases && cmd->subs[k]->aliases[m]; m++)
 					if (strcmp(cmd->subs[k]->aliases[m], w) == 0)
 						s = cmd->subs[k];
 			}
@@ -198,14 +201,16 @@ static int run_complete(struct cli *c, struct cli_args *a)
 			f = find_flag(root_flags, n_root_flags, prev);
 		if (f && f->kind != FK_BOOL && !strchr(prev, '=')) {
 			if (strcmp(f->name, "log-level") == 0) {
-				static const char *const levels[] = {"debug", "info", "warn", "error",
-								     "fatal"};
+				static const char *const levels[] = {"debug", "info", "warn",
+								     "error", "fatal"};
 				for (size_t k = 0; k < ARRAY_SIZE(levels); k++)
 					emit(levels[k], cur);
 			} else if (strcmp(f->name, "context") == 0) {
 				emit_contexts(c, cur);
-			} else if (strcmp(f->name, "config") == 0 || strcmp(f->name, "output") == 0 ||
-				   strcmp(f->name, "input") == 0 || strcmp(f->name, "env-file") == 0) {
+			} else if (strcmp(f->name, "config") == 0 ||
+				   strcmp(f->name, "output") == 0 ||
+				   strcmp(f->name, "input") == 0 ||
+				   strcmp(f->name, "env-file") == 0) {
 				out_puts(":files\n");
 			}
 			return 0;

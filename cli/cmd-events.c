@@ -18,18 +18,14 @@ static const struct tschema_field actor_fields[] = {
 static const struct tschema actor_schema = {"events.Actor", actor_fields, 2, false};
 
 static const struct tschema_field message_fields[] = {
-	{"Status", "status", 's', true, NULL},
-	{"ID", "id", 's', true, NULL},
-	{"From", "from", 's', true, NULL},
-	{"Type", NULL, 's', false, NULL},
-	{"Action", NULL, 's', false, NULL},
-	{"Actor", NULL, 'o', false, &actor_schema},
-	{"Scope", "scope", 's', false, NULL},
-	{"Time", "time", 'i', true, NULL},
+	{"Status", "status", 's', true, NULL},	   {"ID", "id", 's', true, NULL},
+	{"From", "from", 's', true, NULL},	   {"Type", NULL, 's', false, NULL},
+	{"Action", NULL, 's', false, NULL},	   {"Actor", NULL, 'o', false, &actor_schema},
+	{"Scope", "scope", 's', false, NULL},	   {"Time", "time", 'i', true, NULL},
 	{"TimeNano", "timeNano", 'i', true, NULL},
 };
-const struct tschema message_schema = {"events.Message", message_fields,
-					      ARRAY_SIZE(message_fields), false};
+const struct tschema message_schema = {"events.Message", message_fields, ARRAY_SIZE(message_fields),
+				       false};
 
 static struct tval message_tval(json_t *j)
 {
@@ -159,7 +155,8 @@ static int run_events(struct cli *c, struct cli_args *a)
 			}
 			_cleanup_sbuf_ struct sbuf out = SBUF_INIT;
 			if (t) {
-				int r = tmpl_exec(t, message_tval(ev), TMPL_FUNCS_BASIC, &out, &err);
+				int r = tmpl_exec(t, message_tval(ev), TMPL_FUNCS_BASIC, &out,
+						  &err);
 				sbuf_addc(&out, '\n');
 				out_write(sbuf_str(&out), out.len);
 				if (r < 0) {
@@ -178,8 +175,7 @@ static int run_events(struct cli *c, struct cli_args *a)
 }
 
 static const struct cli_flag events_flags[] = {
-	{"filter", 'f', FK_LIST, "filter", NULL, "Filter the output (key=value)", 0,
-	 check_filter},
+	{"filter", 'f', FK_LIST, "filter", NULL, "Filter the output (key=value)", 0, check_filter},
 	{"format", 0, FK_STRING, "string", NULL, FORMAT_HELP_INSPECT},
 	{"since", 0, FK_STRING, "string", NULL, "Show the events since this time"},
 	{"until", 0, FK_STRING, "string", NULL, "Stop at this time"},

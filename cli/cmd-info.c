@@ -29,21 +29,19 @@ static const struct tschema_field commit_fields[] = {
 static const struct tschema commit_schema = {"system.Commit", commit_fields, 2, false};
 
 static const struct tschema_field swarm_fields[] = {
-	{"NodeID", NULL, 's', false, NULL},	     {"NodeAddr", NULL, 's', false, NULL},
-	{"LocalNodeState", NULL, 's', false, NULL},  {"ControlAvailable", NULL, 'b', false, NULL},
-	{"Error", NULL, 's', false, NULL},	     {"RemoteManagers", NULL, 'a', false, NULL},
-	{"Nodes", NULL, 'i', true, NULL},	     {"Managers", NULL, 'i', true, NULL},
-	{"Cluster", NULL, 'p', true, NULL},	     {"Warnings", NULL, 'a', true, NULL},
+	{"NodeID", NULL, 's', false, NULL},	    {"NodeAddr", NULL, 's', false, NULL},
+	{"LocalNodeState", NULL, 's', false, NULL}, {"ControlAvailable", NULL, 'b', false, NULL},
+	{"Error", NULL, 's', false, NULL},	    {"RemoteManagers", NULL, 'a', false, NULL},
+	{"Nodes", NULL, 'i', true, NULL},	    {"Managers", NULL, 'i', true, NULL},
+	{"Cluster", NULL, 'p', true, NULL},	    {"Warnings", NULL, 'a', true, NULL},
 };
 static const struct tschema swarm_schema = {"swarm.Info", swarm_fields, ARRAY_SIZE(swarm_fields),
 					    false};
 
 /* system.RuntimeWithStatus: the embedded Runtime's fields, then Status */
 static const struct tschema_field runtime_fields[] = {
-	{"Path", "path", 's', true, NULL},
-	{"Args", "runtimeArgs", 'a', true, NULL},
-	{"Type", "runtimeType", 's', true, NULL},
-	{"Options", "options", 'm', true, NULL},
+	{"Path", "path", 's', true, NULL},	  {"Args", "runtimeArgs", 'a', true, NULL},
+	{"Type", "runtimeType", 's', true, NULL}, {"Options", "options", 'm', true, NULL},
 	{"Status", "status", 'm', true, NULL},
 };
 static const struct tschema runtime_schema = {"system.RuntimeWithStatus", runtime_fields,
@@ -68,9 +66,18 @@ static const struct tschema_field client_info_fields[] = {
 static const struct tschema client_info_schema = {"system.clientInfo", client_info_fields,
 						  ARRAY_SIZE(client_info_fields), false};
 
-#define F(go, kind) {go, NULL, kind, false, NULL}
-#define FJ(go, json, kind) {go, json, kind, false, NULL}
-#define FO(go, kind) {go, NULL, kind, true, NULL}
+#define F(go, kind)                                                                                \
+	{                                                                                          \
+		go, NULL, kind, false, NULL                                                        \
+	}
+#define FJ(go, json, kind)                                                                         \
+	{                                                                                          \
+		go, json, kind, false, NULL                                                        \
+	}
+#define FO(go, kind)                                                                               \
+	{                                                                                          \
+		go, NULL, kind, true, NULL                                                         \
+	}
 static const struct tschema_field info_fields[] = {
 	F("ID", 's'),
 	F("Containers", 'i'),
@@ -143,8 +150,8 @@ static const struct tschema_field info_fields[] = {
 #undef F
 #undef FJ
 #undef FO
-const struct tschema info_schema = {"system.dockerInfo", info_fields,
-					   ARRAY_SIZE(info_fields), false};
+const struct tschema info_schema = {"system.dockerInfo", info_fields, ARRAY_SIZE(info_fields),
+				    false};
 
 /* needsServerInfo's trial object: only the client's part */
 static const struct tschema_field sparse_fields[] = {
@@ -251,7 +258,8 @@ static void print_server(struct cli *c, json_t *info)
 	}
 	if (strcmp(js(info, "OSType"), "linux") == 0) {
 		out_printf(" Init Binary: %s\n", js(info, "InitBinary"));
-		out_printf(" containerd version: %s\n", js(json_object_get(info, "ContainerdCommit"), "ID"));
+		out_printf(" containerd version: %s\n",
+			   js(json_object_get(info, "ContainerdCommit"), "ID"));
 		out_printf(" runc version: %s\n", js(json_object_get(info, "RuncCommit"), "ID"));
 		out_printf(" init version: %s\n", js(json_object_get(info, "InitCommit"), "ID"));
 		json_t *so = json_object_get(info, "SecurityOptions");
@@ -338,7 +346,8 @@ static void print_server(struct cli *c, json_t *info)
 	if (json_array_size(pools)) {
 		out_puts(" Default Address Pools:\n");
 		json_array_foreach (pools, i, e)
-			out_printf("   Base: %s, Size: %" PRId64 "\n", js(e, "Base"), ji(e, "Size"));
+			out_printf("   Base: %s, Size: %" PRId64 "\n", js(e, "Base"),
+				   ji(e, "Size"));
 	}
 	out_puts("\n");
 	json_array_foreach (json_object_get(info, "Warnings"), i, e)

@@ -103,8 +103,8 @@ json_t *client_version_json(struct cli *c, const char *api_version)
 	json_object_set_new(j, "Os", json_string("linux"));
 	json_object_set_new(j, "Arch", json_string(client_arch()));
 	json_object_set_new(j, "BuildTime", json_string(sbuf_str(&built)));
-	json_object_set_new(j, "Context", json_string(c->context_name ? c->context_name
-								      : "default"));
+	json_object_set_new(j, "Context",
+			    json_string(c->context_name ? c->context_name : "default"));
 	return j;
 }
 
@@ -212,9 +212,9 @@ static void fix_server(json_t *sv)
 	json_object_set_new(details, "Os", S("Os"));
 	json_object_set_new(details, "Arch", S("Arch"));
 	json_object_set_new(details, "BuildTime", json_string(sbuf_str(&bt)));
-	json_object_set_new(details, "Experimental",
-			    json_string(json_is_true(json_object_get(sv, "Experimental")) ? "true"
-											  : "false"));
+	json_object_set_new(
+		details, "Experimental",
+		json_string(json_is_true(json_object_get(sv, "Experimental")) ? "true" : "false"));
 	json_t *engine_c = json_object();
 	json_object_set_new(engine_c, "Name", json_string("Engine"));
 	json_object_set_new(engine_c, "Version", S("Version"));

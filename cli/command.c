@@ -138,8 +138,8 @@ static void list_commands(struct sbuf *out, const struct cli_cmd *parent, const 
 
 static void trim_right(struct sbuf *b)
 {
-	while (b->len && (b->p[b->len - 1] == ' ' || b->p[b->len - 1] == '\n' ||
-			  b->p[b->len - 1] == '\t'))
+	while (b->len &&
+	       (b->p[b->len - 1] == ' ' || b->p[b->len - 1] == '\n' || b->p[b->len - 1] == '\t'))
 		b->p[--b->len] = '\0';
 }
 
@@ -242,9 +242,10 @@ static int args_error(const struct cli_cmd *cmd, const char *path, int argc, cha
 	case ARGS_NONE:
 		if (argc == 0)
 			return 0;
-		err_printf("%s: '%s' accepts no arguments\n\nUsage:  %s\n\nRun '%s --help' for more "
-			   "information\n",
-			   CLI_NAME, path, sbuf_str(&use), path);
+		err_printf(
+			"%s: '%s' accepts no arguments\n\nUsage:  %s\n\nRun '%s --help' for more "
+			"information\n",
+			CLI_NAME, path, sbuf_str(&use), path);
 		return 1;
 	case ARGS_EXACT:
 		if (argc == cmd->min_args)
@@ -421,8 +422,8 @@ int cli_main(struct cli *c, int argc, char **argv)
 		_cleanup_free_ char *gerr = NULL;
 		int ng, gdash;
 		bool ghelp;
-		if (flags_parse(NULL, 0, NULL, root_flags, n_persistent(), gvals, false, nargs, args,
-				&grest, &ng, &gdash, &ghelp, &gerr) < 0)
+		if (flags_parse(NULL, 0, NULL, root_flags, n_persistent(), gvals, false, nargs,
+				args, &grest, &ng, &gdash, &ghelp, &gerr) < 0)
 			return flag_error(cmd, a.path, gerr);
 		if ((r = apply_globals(c)))
 			return r;

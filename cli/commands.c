@@ -35,13 +35,7 @@ const struct cli_cmd cmd_system = {
 };
 
 static const struct cli_cmd *const root_subs[] = {
-	&cmd_completion,
-	&cmd_complete,
-	&cmd_events,
-	&cmd_info,
-	&cmd_system,
-	&cmd_version,
-	NULL,
+	&cmd_completion, &cmd_complete, &cmd_events, &cmd_info, &cmd_system, &cmd_version, NULL,
 };
 
 const struct cli_cmd cmd_root = {

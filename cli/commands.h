@@ -14,7 +14,7 @@ extern const struct cli_cmd cmd_version;
 /* the --format flag's help texts: for lists, and for one object (inspect, version, info) */
 #define FORMAT_HELP_LIST                                                                           \
 	"Format the output:\n"                                                                     \
-	"'table':            a table with column headings (the default)\n"                        \
+	"'table':            a table with column headings (the default)\n"                         \
 	"'table TEMPLATE':   a table of the columns a Go template gives\n"                         \
 	"'json':             each item as one line of JSON\n"                                      \
 	"'TEMPLATE':         a Go template's output for each item (docker's --format templates)"

@@ -154,7 +154,8 @@ static int set_value(const struct cli_flag *f, struct flag_value *v, const char 
 		if (parse_bool(value, &v->b) < 0) {
 			_cleanup_sbuf_ struct sbuf q = SBUF_INIT;
 			go_quote(&q, value, strlen(value));
-			why = xasprintf("strconv.ParseBool: parsing %s: invalid syntax", sbuf_str(&q));
+			why = xasprintf("strconv.ParseBool: parsing %s: invalid syntax",
+					sbuf_str(&q));
 			r = -1;
 		}
 		break;
@@ -301,9 +302,9 @@ static int parse_short(struct parse_state *ps, const char *s, int *i, int argc, 
 }
 
 int flags_parse(const struct cli_flag *flags, size_t n, struct flag_value *vals,
-		const struct cli_flag *globals, size_t ng, struct flag_value *gvals, bool interspersed,
-		int argc, char **argv, char ***ret_args, int *ret_argc, int *ret_dash_at,
-		bool *ret_help, char **err)
+		const struct cli_flag *globals, size_t ng, struct flag_value *gvals,
+		bool interspersed, int argc, char **argv, char ***ret_args, int *ret_argc,
+		int *ret_dash_at, bool *ret_help, char **err)
 {
 	struct parse_state ps = {flags, n, vals, globals, ng, gvals, false};
 	char **rest = xcalloc((size_t)argc + 1, sizeof(*rest));
@@ -628,10 +629,9 @@ int check_key_value(const char *value, char **err)
 
 int check_ulimit(const char *value, char **err)
 {
-	static const char *const names[] = {"core",	"cpu",	  "data",    "fsize",
-					    "locks",	"memlock", "msgqueue", "nice",
-					    "nofile",	"nproc",  "rss",     "rtprio",
-					    "rttime",	"sigpending", "stack", NULL};
+	static const char *const names[] = {
+		"core",	  "cpu",   "data", "fsize",  "locks",  "memlock",    "msgqueue", "nice",
+		"nofile", "nproc", "rss",  "rtprio", "rttime", "sigpending", "stack",	 NULL};
 	const char *eq = strchr(value, '=');
 	size_t nl;
 	bool known = false;

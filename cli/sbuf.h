@@ -18,7 +18,10 @@ struct sbuf {
 	size_t len, cap;
 };
 
-#define SBUF_INIT {NULL, 0, 0}
+#define SBUF_INIT                                                                                  \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 _Noreturn void cli_oom(void);
 void *xmalloc(size_t n);

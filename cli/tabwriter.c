@@ -37,8 +37,8 @@ size_t display_width(const char *s, size_t len)
 		unsigned r = u[i];
 		size_t n = 1;
 		if (r >= 0xf0 && i + 4 <= len) {
-			r = ((u[i] & 7u) << 18) | ((u[i + 1] & 63u) << 12) | ((u[i + 2] & 63u) << 6) |
-			    (u[i + 3] & 63u);
+			r = ((u[i] & 7u) << 18) | ((u[i + 1] & 63u) << 12) |
+			    ((u[i + 2] & 63u) << 6) | (u[i + 3] & 63u);
 			n = 4;
 		} else if (r >= 0xe0 && r < 0xf0 && i + 3 <= len) {
 			r = ((u[i] & 15u) << 12) | ((u[i + 1] & 63u) << 6) | (u[i + 2] & 63u);
@@ -137,7 +137,7 @@ static size_t format(struct tabwriter *tw, size_t pos, size_t line0, size_t line
 {
 	size_t column = tw->n_widths;
 
-	for (size_t this = line0; this < line1; this++) {
+	for (size_t this = line0; this < line1; this ++) {
 		struct tw_line *l = &tw->lines[this];
 		if (column + 1 >= l->n)
 			continue;
@@ -145,7 +145,7 @@ static size_t format(struct tabwriter *tw, size_t pos, size_t line0, size_t line
 		pos = write_lines(tw, pos, line0, this);
 		line0 = this;
 		size_t width = (size_t)tw->minwidth;
-		for (; this < line1; this++) {
+		for (; this < line1; this ++) {
 			l = &tw->lines[this];
 			if (column + 1 >= l->n)
 				break;

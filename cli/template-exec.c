@@ -256,10 +256,10 @@ static const char *type_str(struct exec *x, struct tval v)
 static bool map_key(const char *key)
 {
 	static const char *const maps[] = {
-		"Labels",     "Attributes",  "Options", "DriverOpts", "Details",   "Data",
-		"Volumes",    "ExposedPorts", "Ports",	"Networks",   "Sysctls",   "StorageOpt",
-		"Tmpfs",      "IndexConfigs", "Runtimes", "Annotations", "Config",  "DriverData",
-		"Status",     "Containers",  "Mirrors", "Env", NULL};
+		"Labels",  "Attributes",   "Options",  "DriverOpts",  "Details", "Data",
+		"Volumes", "ExposedPorts", "Ports",    "Networks",    "Sysctls", "StorageOpt",
+		"Tmpfs",   "IndexConfigs", "Runtimes", "Annotations", "Config",	 "DriverData",
+		"Status",  "Containers",   "Mirrors",  "Env",	      NULL};
 
 	for (size_t i = 0; maps[i]; i++)
 		if (strcmp(key, maps[i]) == 0)
@@ -299,12 +299,21 @@ json_t *tmpl_json_field(json_t *obj, const char *go)
 	static const struct {
 		const char *go, *json;
 	} alias[] = {
-		{"ID", "Id"},		   {"APIVersion", "ApiVersion"}, {"HTTPProxy", "HttpProxy"},
-		{"HTTPSProxy", "HttpsProxy"}, {"CPUShares", "CpuShares"}, {"CPUPeriod", "CpuPeriod"},
-		{"CPUQuota", "CpuQuota"},   {"CPURealtimePeriod", "CpuRealtimePeriod"},
-		{"CPURealtimeRuntime", "CpuRealtimeRuntime"},		 {"CPUCount", "CpuCount"},
-		{"CPUPercent", "CpuPercent"}, {"DNS", "Dns"},		  {"DNSOptions", "DnsOptions"},
-		{"DNSSearch", "DnsSearch"}, {"IOMaximumIOps", "IOMaximumIOps"},
+		{"ID", "Id"},
+		{"APIVersion", "ApiVersion"},
+		{"HTTPProxy", "HttpProxy"},
+		{"HTTPSProxy", "HttpsProxy"},
+		{"CPUShares", "CpuShares"},
+		{"CPUPeriod", "CpuPeriod"},
+		{"CPUQuota", "CpuQuota"},
+		{"CPURealtimePeriod", "CpuRealtimePeriod"},
+		{"CPURealtimeRuntime", "CpuRealtimeRuntime"},
+		{"CPUCount", "CpuCount"},
+		{"CPUPercent", "CpuPercent"},
+		{"DNS", "Dns"},
+		{"DNSOptions", "DnsOptions"},
+		{"DNSSearch", "DnsSearch"},
+		{"IOMaximumIOps", "IOMaximumIOps"},
 		{"IOMaximumBandwidth", "IOMaximumBandwidth"},
 	};
 	json_t *v = json_object_get(obj, go);
@@ -382,7 +391,8 @@ static struct tval tobj_call(struct exec *x, const struct tobj *o, const char *n
 	return (struct tval){.j = ret, .kind = kind_for(name, ret)};
 }
 
-static json_t *eval_arg_typed(struct exec *x, const struct tval dot, char want, const struct node *n);
+static json_t *eval_arg_typed(struct exec *x, const struct tval dot, char want,
+			      const struct node *n);
 static struct tval validate(struct exec *x, struct tval v, char want);
 
 /*
@@ -433,7 +443,9 @@ static struct tval eval_field(struct exec *x, struct tval dot, const char *name,
 			if (f) {
 				json_t *v = json_object_get(recv.j, f->json ? f->json : f->go);
 				if (has_args)
-					x_errorf(x, "%s has arguments but cannot be invoked as function",
+					x_errorf(x,
+						 "%s has arguments but cannot be invoked as "
+						 "function",
 						 name);
 				if (!v || (json_is_null(v) && f->kind != 'x'))
 					return zero_of(x, f);
@@ -442,7 +454,8 @@ static struct tval eval_field(struct exec *x, struct tval dot, const char *name,
 			if (!recv.sch->embedded_any) {
 				struct sbuf *t = x_sbuf(x);
 				type_name(t, recv);
-				x_errorf(x, "can't evaluate field %s in type %s", name, sbuf_str(t));
+				x_errorf(x, "can't evaluate field %s in type %s", name,
+					 sbuf_str(t));
 			}
 		}
 		if (has_args)
@@ -458,7 +471,8 @@ static struct tval eval_field(struct exec *x, struct tval dot, const char *name,
 
 static struct tval eval_field_chain(struct exec *x, struct tval dot, struct tval recv,
 				    const struct node *node, char *const *ident, size_t n,
-				    struct node *const *args, size_t nargs, const struct tval *final)
+				    struct node *const *args, size_t nargs,
+				    const struct tval *final)
 {
 	for (size_t i = 0; i + 1 < n; i++)
 		recv = eval_field(x, dot, ident[i], node, NULL, 0, NULL, recv);
@@ -487,7 +501,7 @@ static struct tval ideal_constant(struct exec *x, const struct node *n)
 {
 	at(x, n);
 	bool looks_float = strpbrk(n->text, ".eEpP") && !(n->text_len > 1 && n->text[0] == '0' &&
-							   (n->text[1] == 'x' || n->text[1] == 'X'));
+							  (n->text[1] == 'x' || n->text[1] == 'X'));
 	if (n->is_float && !n->is_rune && looks_float)
 		return mk(x, json_real(n->fval));
 	if (n->is_int && !n->is_uint_only)
@@ -618,13 +632,14 @@ static struct tval eval_arg(struct exec *x, struct tval dot, char want, const st
 		if (!want)
 			return INVALID;
 		x_errorf(x, "cannot assign nil to %s",
-			 want == 's' ? "string" : want == 'i' ? "int" : "[]string");
+			 want == 's'   ? "string"
+			 : want == 'i' ? "int"
+				       : "[]string");
 	case N_FIELD: {
 		struct node *self = (struct node *)n;
-		return validate(x,
-				eval_field_chain(x, dot, dot, n, n->ident, n->n_ident, &self, 0,
-						 NULL),
-				want);
+		return validate(
+			x, eval_field_chain(x, dot, dot, n, n->ident, n->n_ident, &self, 0, NULL),
+			want);
 	}
 	case N_VARIABLE: {
 		struct tval v = var_value(x, n->ident[0]);
@@ -674,7 +689,8 @@ static struct tval eval_arg(struct exec *x, struct tval dot, char want, const st
 	}
 }
 
-static json_t *eval_arg_typed(struct exec *x, const struct tval dot, char want, const struct node *n)
+static json_t *eval_arg_typed(struct exec *x, const struct tval dot, char want,
+			      const struct node *n)
 {
 	struct tval v = eval_arg(x, dot, want, n);
 
@@ -684,13 +700,15 @@ static json_t *eval_arg_typed(struct exec *x, const struct tval dot, char want, 
 /* ---- functions --------------------------------------------------------------------------------- */
 
 const char *const tmpl_builtin_names[F_N_BUILTIN] = {
-	[F_AND] = "and",	 [F_OR] = "or",		[F_NOT] = "not",     [F_LEN] = "len",
-	[F_INDEX] = "index",	 [F_SLICE] = "slice",	[F_PRINT] = "print", [F_PRINTF] = "printf",
-	[F_PRINTLN] = "println", [F_HTML] = "html",	[F_JS] = "js",	     [F_URLQUERY] = "urlquery",
-	[F_CALL] = "call",	 [F_EQ] = "eq",		[F_NE] = "ne",	     [F_LT] = "lt",
-	[F_LE] = "le",		 [F_GT] = "gt",		[F_GE] = "ge",	     [F_JSON] = "json",
-	[F_SPLIT] = "split",	 [F_JOIN] = "join",	[F_TITLE] = "title", [F_LOWER] = "lower",
-	[F_UPPER] = "upper",	 [F_PAD] = "pad",	[F_TRUNCATE] = "truncate",
+	[F_AND] = "and",     [F_OR] = "or",	    [F_NOT] = "not",
+	[F_LEN] = "len",     [F_INDEX] = "index",   [F_SLICE] = "slice",
+	[F_PRINT] = "print", [F_PRINTF] = "printf", [F_PRINTLN] = "println",
+	[F_HTML] = "html",   [F_JS] = "js",	    [F_URLQUERY] = "urlquery",
+	[F_CALL] = "call",   [F_EQ] = "eq",	    [F_NE] = "ne",
+	[F_LT] = "lt",	     [F_LE] = "le",	    [F_GT] = "gt",
+	[F_GE] = "ge",	     [F_JSON] = "json",	    [F_SPLIT] = "split",
+	[F_JOIN] = "join",   [F_TITLE] = "title",   [F_LOWER] = "lower",
+	[F_UPPER] = "upper", [F_PAD] = "pad",	    [F_TRUNCATE] = "truncate",
 };
 
 /* Parameter types: fixed ones, then the variadic one ('\0' none); 'v' = reflect.Value (any). */
@@ -700,20 +718,20 @@ struct sig {
 };
 
 static const struct sig basic_sigs[F_N_BUILTIN] = {
-	[F_AND] = {"v", 'v'},	 [F_OR] = {"v", 'v'},	   [F_NOT] = {"v", 0},
-	[F_LEN] = {"v", 0},	 [F_INDEX] = {"v", 'v'},   [F_SLICE] = {"v", 'v'},
-	[F_PRINT] = {"", 'v'},	 [F_PRINTF] = {"s", 'v'},  [F_PRINTLN] = {"", 'v'},
-	[F_HTML] = {"", 'v'},	 [F_JS] = {"", 'v'},	   [F_URLQUERY] = {"", 'v'},
-	[F_CALL] = {"v", 'v'},	 [F_EQ] = {"v", 'v'},	   [F_NE] = {"vv", 0},
-	[F_LT] = {"vv", 0},	 [F_LE] = {"vv", 0},	   [F_GT] = {"vv", 0},
-	[F_GE] = {"vv", 0},	 [F_JSON] = {"v", 0},	   [F_SPLIT] = {"ss", 0},
-	[F_JOIN] = {"As", 0},	 [F_TITLE] = {"s", 0},	   [F_LOWER] = {"s", 0},
-	[F_UPPER] = {"s", 0},	 [F_PAD] = {"sii", 0},	   [F_TRUNCATE] = {"si", 0},
+	[F_AND] = {"v", 'v'},  [F_OR] = {"v", 'v'},	[F_NOT] = {"v", 0},
+	[F_LEN] = {"v", 0},    [F_INDEX] = {"v", 'v'},	[F_SLICE] = {"v", 'v'},
+	[F_PRINT] = {"", 'v'}, [F_PRINTF] = {"s", 'v'}, [F_PRINTLN] = {"", 'v'},
+	[F_HTML] = {"", 'v'},  [F_JS] = {"", 'v'},	[F_URLQUERY] = {"", 'v'},
+	[F_CALL] = {"v", 'v'}, [F_EQ] = {"v", 'v'},	[F_NE] = {"vv", 0},
+	[F_LT] = {"vv", 0},    [F_LE] = {"vv", 0},	[F_GT] = {"vv", 0},
+	[F_GE] = {"vv", 0},    [F_JSON] = {"v", 0},	[F_SPLIT] = {"ss", 0},
+	[F_JOIN] = {"As", 0},  [F_TITLE] = {"s", 0},	[F_LOWER] = {"s", 0},
+	[F_UPPER] = {"s", 0},  [F_PAD] = {"sii", 0},	[F_TRUNCATE] = {"si", 0},
 };
 
 /* docker's HeaderFunctions: the same names taking strings (pad is not replaced) */
 static const struct sig header_sigs[F_N_BUILTIN] = {
-	[F_JSON] = {"s", 0},  [F_SPLIT] = {"ss", 0}, [F_JOIN] = {"ss", 0},   [F_TITLE] = {"s", 0},
+	[F_JSON] = {"s", 0},  [F_SPLIT] = {"ss", 0}, [F_JOIN] = {"ss", 0},     [F_TITLE] = {"s", 0},
 	[F_LOWER] = {"s", 0}, [F_UPPER] = {"s", 0},  [F_TRUNCATE] = {"si", 0},
 };
 
@@ -733,8 +751,9 @@ int tmpl_call_builtin(enum builtin_fn f, bool header, struct tval *argv, size_t 
 		      struct tval *ret, json_t **made, char **err);
 
 static struct tval eval_call(struct exec *x, struct tval dot, int builtin,
-			     const struct tmpl_func *extra, const struct node *node, const char *name,
-			     struct node *const *args, size_t nargs, const struct tval *final)
+			     const struct tmpl_func *extra, const struct node *node,
+			     const char *name, struct node *const *args, size_t nargs,
+			     const struct tval *final)
 {
 	size_t num_in = nargs + (final ? 1 : 0);
 	struct sig sig = {"", 'v'};
@@ -837,7 +856,8 @@ static struct tval eval_function(struct exec *x, struct tval dot, const struct n
 	at(x, ident);
 	for (size_t i = 0; i < x->t->n_extra; i++)
 		if (strcmp(x->t->extra[i].name, name) == 0)
-			return eval_call(x, dot, -1, &x->t->extra[i], cmd, name, args, nargs, final);
+			return eval_call(x, dot, -1, &x->t->extra[i], cmd, name, args, nargs,
+					 final);
 	for (int i = 0; i < F_N_BUILTIN; i++)
 		if (strcmp(tmpl_builtin_names[i], name) == 0)
 			return eval_call(x, dot, i, NULL, cmd, name, args, nargs, final);
@@ -937,7 +957,8 @@ static void walk_range(struct exec *x, struct tval dot, const struct node *r)
 		if (r->pipe->n_decl > 1) {
 			struct sbuf *b = x_sbuf(x);
 			go_print_value(b, v);
-			x_errorf(x, "can't use %s to iterate over more than one variable", sbuf_str(b));
+			x_errorf(x, "can't use %s to iterate over more than one variable",
+				 sbuf_str(b));
 		}
 		for (int64_t i = 0; i < json_integer_value(v.j); i++) {
 			ran = true;
@@ -955,8 +976,9 @@ static void walk_range(struct exec *x, struct tval dot, const struct node *r)
 		for (size_t i = 0; i < n; i++) {
 			json_t *ev = json_object_get(v.j, keys[i]);
 			ran = true;
-			if (range_one(x, r, mk_str(x, keys[i], strlen(keys[i])),
-				      (struct tval){.j = ev, .sch = v.sch, .kind = kind_for("", ev)}))
+			if (range_one(
+				    x, r, mk_str(x, keys[i], strlen(keys[i])),
+				    (struct tval){.j = ev, .sch = v.sch, .kind = kind_for("", ev)}))
 				break;
 		}
 	} else if (!is_valid(v) || (v.j && json_is_null(v.j) && v.kind != 'p')) {

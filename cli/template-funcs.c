@@ -354,8 +354,9 @@ static void print_struct(struct sbuf *out, struct tval v, int depth)
 					break;
 				case 'o': {
 					json_t *empty = json_object();
-					print_value(out, (struct tval){.j = empty, .sch = f->sub,
-								       .kind = 'o'},
+					print_value(out,
+						    (struct tval){
+							    .j = empty, .sch = f->sub, .kind = 'o'},
 						    depth + 1);
 					json_decref(empty);
 					break;
@@ -379,8 +380,8 @@ static void print_struct(struct sbuf *out, struct tval v, int depth)
 			char k = 0;
 			if (json_is_object(e))
 				k = (strcmp(key, "Labels") == 0 || strcmp(key, "Options") == 0 ||
-				     strcmp(key, "Attributes") == 0 || strcmp(key, "Details") == 0 ||
-				     strcmp(key, "Data") == 0)
+				     strcmp(key, "Attributes") == 0 ||
+				     strcmp(key, "Details") == 0 || strcmp(key, "Data") == 0)
 					    ? 'm'
 					    : 'o';
 			print_value(out, (struct tval){.j = e, .kind = k}, depth + 1);
@@ -399,7 +400,8 @@ static void print_value(struct sbuf *out, struct tval v, int depth)
 		for (size_t i = 0; i < n; i++) {
 			if (i)
 				sbuf_addc(out, ' ');
-			print_value(out, (struct tval){.j = json_object_get(j, keys[i])}, depth + 1);
+			print_value(out, (struct tval){.j = json_object_get(j, keys[i])},
+				    depth + 1);
 		}
 		sbuf_addc(out, '}');
 		free(keys);
@@ -437,7 +439,8 @@ static void print_value(struct sbuf *out, struct tval v, int depth)
 			if (i)
 				sbuf_addc(out, ' ');
 			print_value(out,
-				    (struct tval){.j = e, .sch = v.sch,
+				    (struct tval){.j = e,
+						  .sch = v.sch,
 						  .kind = json_is_object(e) ? 'o' : 0},
 				    depth + 1);
 		}
@@ -456,7 +459,8 @@ static void print_value(struct sbuf *out, struct tval v, int depth)
 				sbuf_adds(out, keys[i]);
 				sbuf_addc(out, ':');
 				print_value(out,
-					    (struct tval){.j = e, .sch = v.sch,
+					    (struct tval){.j = e,
+							  .sch = v.sch,
 							  .kind = json_is_object(e) ? 'o' : 0},
 					    depth + 1);
 			}
@@ -533,10 +537,10 @@ static void json_string_go(struct sbuf *out, const char *s, size_t len)
 
 static bool json_map_key(const char *key)
 {
-	static const char *const maps[] = {"Labels",	"Attributes", "Options", "Details",
-					   "DriverOpts", "Data",	"Volumes", "ExposedPorts",
-					   "Sysctls",	"StorageOpt", "Tmpfs",	 "Annotations",
-					   "Runtimes",	NULL};
+	static const char *const maps[] = {"Labels",	 "Attributes", "Options", "Details",
+					   "DriverOpts", "Data",       "Volumes", "ExposedPorts",
+					   "Sysctls",	 "StorageOpt", "Tmpfs",	  "Annotations",
+					   "Runtimes",	 NULL};
 
 	for (size_t i = 0; maps[i]; i++)
 		if (strcmp(key, maps[i]) == 0)
@@ -1082,7 +1086,8 @@ static void go_sprintf(struct sbuf *out, const char *f, size_t flen, struct tval
 						argi++;
 				}
 			} else {
-				while (i < flen && isdigit((unsigned char)f[i]) && sp.prec < 1000000)
+				while (i < flen && isdigit((unsigned char)f[i]) &&
+				       sp.prec < 1000000)
 					sp.prec = sp.prec * 10 + (f[i++] - '0');
 			}
 		}
@@ -1311,17 +1316,19 @@ static int fn_index(struct tval *argv, size_t argc, struct tval *ret, json_t **m
 			if (index_arg(idx, json_array_size(item.j), false, &x, err) < 0)
 				return -1;
 			json_t *e = json_array_get(item.j, (size_t)x);
-			item = (struct tval){.j = e, .sch = item.sch,
-					     .kind = json_is_object(e) ? 'o' : 0};
+			item = (struct tval){
+				.j = e, .sch = item.sch, .kind = json_is_object(e) ? 'o' : 0};
 		} else if ((json_is_object(item.j) && item.kind == 'm') ||
 			   (json_is_null(item.j) && item.kind == 'm')) {
 			if (!is_string(idx)) {
-				*err = xasprintf("value has type %s; should be string", go_type(idx));
+				*err = xasprintf("value has type %s; should be string",
+						 go_type(idx));
 				return -1;
 			}
 			json_t *e = json_object_get(item.j, json_string_value(idx.j));
 			if (e) {
-				item = (struct tval){.j = e, .sch = item.sch,
+				item = (struct tval){.j = e,
+						     .sch = item.sch,
 						     .kind = json_is_object(e) ? 'o' : 0};
 			} else {
 				/* the zero value of a map[string]string, docker's usual map */
@@ -1511,8 +1518,9 @@ static void title_case(struct sbuf *out, const char *s, size_t n)
 		if (r >= 0 && r < 0x80)
 			sep = !(isalnum(r) || r == '_');
 		else
-			sep = r == 0x85 || r == 0xa0 || r == 0x1680 || (r >= 0x2000 && r <= 0x200a) ||
-			      r == 0x2028 || r == 0x2029 || r == 0x202f || r == 0x205f || r == 0x3000;
+			sep = r == 0x85 || r == 0xa0 || r == 0x1680 ||
+			      (r >= 0x2000 && r <= 0x200a) || r == 0x2028 || r == 0x2029 ||
+			      r == 0x202f || r == 0x205f || r == 0x3000;
 		i += (size_t)w;
 	}
 }
@@ -1554,8 +1562,8 @@ int tmpl_call_builtin(enum builtin_fn f, bool header, struct tval *argv, size_t 
 		*made = json_stringn_nocheck(sbuf_str(&b), b.len);
 		break;
 	case F_PRINTF:
-		go_sprintf(&b, json_string_value(argv[0].j), json_string_length(argv[0].j), argv + 1,
-			   argc - 1);
+		go_sprintf(&b, json_string_value(argv[0].j), json_string_length(argv[0].j),
+			   argv + 1, argc - 1);
 		*made = json_stringn_nocheck(sbuf_str(&b), b.len);
 		break;
 	case F_HTML:
@@ -1622,7 +1630,8 @@ int tmpl_call_builtin(enum builtin_fn f, bool header, struct tval *argv, size_t 
 			for (size_t i = 0; i < sl;) {
 				int w;
 				utf8_decode(s + i, sl - i, &w);
-				json_array_append_new(*made, json_stringn_nocheck(s + i, (size_t)w));
+				json_array_append_new(*made,
+						      json_stringn_nocheck(s + i, (size_t)w));
 				i += (size_t)w;
 			}
 		} else {
@@ -1644,7 +1653,8 @@ int tmpl_call_builtin(enum builtin_fn f, bool header, struct tval *argv, size_t 
 		json_t *e;
 		json_array_foreach (argv[0].j, i, e) {
 			if (i)
-				sbuf_add(&b, json_string_value(argv[1].j), json_string_length(argv[1].j));
+				sbuf_add(&b, json_string_value(argv[1].j),
+					 json_string_length(argv[1].j));
 			sbuf_add(&b, json_string_value(e), json_string_length(e));
 		}
 		*made = json_stringn_nocheck(sbuf_str(&b), b.len);
@@ -1692,7 +1702,8 @@ int tmpl_call_builtin(enum builtin_fn f, bool header, struct tval *argv, size_t 
 			return 0;
 		}
 		if (l < 0) {
-			*err = xasprintf("runtime error: slice bounds out of range [:%" PRId64 "]", l);
+			*err = xasprintf("runtime error: slice bounds out of range [:%" PRId64 "]",
+					 l);
 			return -1;
 		}
 		*made = json_stringn_nocheck(json_string_value(argv[0].j), (size_t)l);

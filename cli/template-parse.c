@@ -351,7 +351,8 @@ static void lex_item(struct lexer *l, struct item *it)
 					l->pos = at;
 					if (has_left_trim(l, at + 2))
 						while (l->pos - trim > l->start &&
-						       is_space((unsigned char)l->input[l->pos - trim - 1]))
+						       is_space((unsigned char)l
+									->input[l->pos - trim - 1]))
 							trim++;
 					l->pos -= trim;
 					count_lines(l, l->start, l->pos);
@@ -529,7 +530,8 @@ static void lex_item(struct lexer *l, struct item *it)
 				n++;
 			}
 			l->state = LS_INSIDE;
-			if (has_right_trim(l, l->pos - 1) && l_has_prefix(l, l->pos + 1, RIGHT_DELIM)) {
+			if (has_right_trim(l, l->pos - 1) &&
+			    l_has_prefix(l, l->pos + 1, RIGHT_DELIM)) {
 				l_backup(l);
 				if (n == 1) {
 					l->state = LS_RIGHT_DELIM;
@@ -553,11 +555,16 @@ static void lex_item(struct lexer *l, struct item *it)
 			static const struct {
 				const char *w;
 				enum item_type t;
-			} keys[] = {{"block", ITEM_BLOCK},	 {"break", ITEM_BREAK},
-				    {"continue", ITEM_CONTINUE}, {"define", ITEM_DEFINE},
-				    {"else", ITEM_ELSE},	 {"end", ITEM_END},
-				    {"if", ITEM_IF},		 {"range", ITEM_RANGE},
-				    {"nil", ITEM_NIL},		 {"template", ITEM_TEMPLATE},
+			} keys[] = {{"block", ITEM_BLOCK},
+				    {"break", ITEM_BREAK},
+				    {"continue", ITEM_CONTINUE},
+				    {"define", ITEM_DEFINE},
+				    {"else", ITEM_ELSE},
+				    {"end", ITEM_END},
+				    {"if", ITEM_IF},
+				    {"range", ITEM_RANGE},
+				    {"nil", ITEM_NIL},
+				    {"template", ITEM_TEMPLATE},
 				    {"with", ITEM_WITH}};
 			size_t n = l->pos - l->start;
 			const char *w = l->input + l->start;
@@ -633,8 +640,8 @@ static void lex_item(struct lexer *l, struct item *it)
 		}
 		case LS_NUMBER: {
 			if (!scan_number(l)) {
-				l_error(l, it, "bad number syntax: \"%.*s\"", (int)(l->pos - l->start),
-					l->input + l->start);
+				l_error(l, it, "bad number syntax: \"%.*s\"",
+					(int)(l->pos - l->start), l->input + l->start);
 				return;
 			}
 			int sign = l_peek(l);
@@ -1244,7 +1251,8 @@ static struct node *p_operand(struct parser *p)
 		case N_NUMBER:
 		case N_NIL:
 		case N_DOT: {
-			struct sbuf *b = p_sbuf(p); struct sbuf *q = p_sbuf(p);
+			struct sbuf *b = p_sbuf(p);
+			struct sbuf *q = p_sbuf(p);
 			node_string(b, n);
 			go_quote(q, b->p, b->len);
 			p_errorf(p, "unexpected . after term %s", sbuf_str(q));
@@ -1258,7 +1266,8 @@ static struct node *p_operand(struct parser *p)
 
 static struct node *p_command(struct parser *p)
 {
-	struct node *cmd = new_node(p, N_COMMAND, p_peek_non_space(p).pos, p_peek_non_space(p).line);
+	struct node *cmd =
+		new_node(p, N_COMMAND, p_peek_non_space(p).pos, p_peek_non_space(p).line);
 
 	for (;;) {
 		p_peek_non_space(p);
@@ -1399,8 +1408,8 @@ static struct node *p_control(struct parser *p, enum node_type type, const char 
 		if (allow_else_if && p_peek(p).type == (type == N_IF ? ITEM_IF : ITEM_WITH)) {
 			p_next(p);
 			n->else_list = new_node(p, N_LIST, next->pos, next->line);
-			struct node *inner = type == N_IF ? p_if(p)
-							  : p_control(p, N_WITH, "with", true);
+			struct node *inner =
+				type == N_IF ? p_if(p) : p_control(p, N_WITH, "with", true);
 			push_node(p, &n->else_list->kids, &n->else_list->n_kids, inner);
 		} else {
 			n->else_list = p_item_list(p, &next);
@@ -1640,8 +1649,8 @@ void tmpl_free(struct tmpl *t)
 	free(t);
 }
 
-int tmpl_parse(const char *name, const char *text, const struct tmpl_func *extra,
-	       struct tmpl **ret, char **ret_err)
+int tmpl_parse(const char *name, const char *text, const struct tmpl_func *extra, struct tmpl **ret,
+	       char **ret_err)
 {
 	struct tmpl *t = xcalloc(1, sizeof(*t));
 	struct parser *p = xcalloc(1, sizeof(*p));
@@ -1769,7 +1778,9 @@ void node_string(struct sbuf *out, const struct node *n)
 	case N_IF:
 	case N_RANGE:
 	case N_WITH:
-		sbuf_adds(out, n->type == N_IF ? "{{if " : n->type == N_RANGE ? "{{range " : "{{with ");
+		sbuf_adds(out, n->type == N_IF	    ? "{{if "
+			       : n->type == N_RANGE ? "{{range "
+						    : "{{with ");
 		node_string(out, n->pipe);
 		sbuf_adds(out, "}}");
 		node_string(out, n->list);

@@ -43,17 +43,17 @@
  */
 struct tschema;
 struct tschema_field {
-	const char *go;			/* the Go field name templates use */
-	const char *json;		/* the JSON key (NULL: same as go) */
+	const char *go;	  /* the Go field name templates use */
+	const char *json; /* the JSON key (NULL: same as go) */
 	char kind;
-	bool omitempty;			/* json:",omitempty": left out of {{json}} when zero */
-	const struct tschema *sub;	/* the schema of a struct/pointer/slice element/map value */
+	bool omitempty;		   /* json:",omitempty": left out of {{json}} when zero */
+	const struct tschema *sub; /* the schema of a struct/pointer/slice element/map value */
 };
 struct tschema {
-	const char *type_name;		/* Go's type name in errors: "system.versionInfo" */
+	const char *type_name; /* Go's type name in errors: "system.versionInfo" */
 	const struct tschema_field *fields;
 	size_t n_fields;
-	bool embedded_any;		/* unknown fields fall through to the JSON (embedded structs) */
+	bool embedded_any; /* unknown fields fall through to the JSON (embedded structs) */
 };
 
 /* ---- objects with methods ----------------------------------------------------------------- */
@@ -80,8 +80,8 @@ struct tobj {
 /* ---- the value a template runs on ---------------------------------------------------------- */
 
 struct tval {
-	json_t *j;		   /* borrowed; NULL with o == NULL: Go's invalid value (<no value>) */
-	const struct tobj *o;	   /* an object with methods */
+	json_t *j;	      /* borrowed; NULL with o == NULL: Go's invalid value (<no value>) */
+	const struct tobj *o; /* an object with methods */
 	const struct tschema *sch; /* the schema of j (an object), or NULL */
 	char kind;		   /* schema kind of j when known (see above), else 0 */
 };
@@ -123,8 +123,8 @@ enum tmpl_funcset {
  * functions (NULL-terminated by name == NULL; may be NULL).  On error returns -EINVAL and *ret_err
  * is Go's message ("template: :1: unclosed action"), caller frees.
  */
-int tmpl_parse(const char *name, const char *text, const struct tmpl_func *extra,
-	       struct tmpl **ret, char **ret_err);
+int tmpl_parse(const char *name, const char *text, const struct tmpl_func *extra, struct tmpl **ret,
+	       char **ret_err);
 void tmpl_free(struct tmpl *t);
 static inline void tmpl_freep(struct tmpl **t)
 {

@@ -246,7 +246,8 @@ static bool parse_time_shape(const char *s, bool want_t, int colons, bool allow_
 	}
 	if (*p || !days_in_month_ok(y, mo, d) || h > 23 || mi > 59 || se > 59)
 		return false;
-	int64_t secs = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
+	int64_t secs =
+		days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
 	if (!want_zone) {
 		/* local time: the offset in force at that moment (two passes settle DST edges) */
 		struct tm tm;
@@ -293,8 +294,8 @@ int go_parse_duration(const char *orig, int64_t *ret_ns, char **err)
 	static const struct {
 		const char *name;
 		double ns;
-	} units[] = {{"ns", 1},	    {"us", 1e3},	 {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3},
-		     {"ms", 1e6},   {"s", 1e9},		 {"m", 60e9},	     {"h", 3600e9}};
+	} units[] = {{"ns", 1},	  {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3},
+		     {"ms", 1e6}, {"s", 1e9},  {"m", 60e9},	   {"h", 3600e9}};
 	const char *s = orig;
 	double total = 0;
 	bool neg = false;
@@ -337,8 +338,8 @@ int go_parse_duration(const char *orig, int64_t *ret_ns, char **err)
 			if (strlen(units[k].name) == ul && memcmp(units[k].name, u, ul) == 0)
 				break;
 		if (k == ARRAY_SIZE(units)) {
-			*err = xasprintf("time: unknown unit \"%.*s\" in duration \"%s\"", (int)ul, u,
-					 orig);
+			*err = xasprintf("time: unknown unit \"%.*s\" in duration \"%s\"", (int)ul,
+					 u, orig);
 			return -EINVAL;
 		}
 		total += v * units[k].ns;
@@ -420,7 +421,8 @@ int docker_timestamp(const char *value, int64_t now, char **ret, char **err)
 			return -EINVAL;
 		}
 		if (!unix_timestamp(value)) {
-			*err = xasprintf("failed to parse value as time or duration: \"%s\"", value);
+			*err = xasprintf("failed to parse value as time or duration: \"%s\"",
+					 value);
 			return -EINVAL;
 		}
 		*ret = xstrdup(value);

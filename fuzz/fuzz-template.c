@@ -13,7 +13,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char doc[] =
-	"{\"Client\":{\"Version\":\"1\",\"Context\":\"default\"},\"Server\":{\"Platform\":{\"Name\":"
+	"{\"Client\":{\"Version\":\"1\",\"Context\":\"default\"},\"Server\":{\"Platform\":{"
+	"\"Name\":"
 	"\"x\"},\"Components\":[{\"Name\":\"Engine\",\"Version\":\"1\",\"Details\":{\"a\":\"b\"}}],"
 	"\"Version\":\"1\",\"ApiVersion\":\"1.44\"},\"List\":[1,2.5,\"s\",true,null,{\"k\":[]}],"
 	"\"Labels\":{\"a\":\"1\",\"b\":\"2\"},\"N\":-3}";

@@ -35,9 +35,10 @@ static void run_case(json_t *doc, json_t *c)
 	const char *text = strcmp(tmpl_text, "json") == 0 ? "{{json .}}" : tmpl_text;
 	bool version = strcmp(cmd, "version") == 0, events = strcmp(cmd, "events") == 0;
 
-	if (tmpl_parse(version ? "version" : "", text, version ? version_funcs : NULL, &t, &e) < 0) {
-		sbuf_printf(&err, "%s%s\n", events ? "Error parsing format: " : "template parsing error: ",
-			    e);
+	if (tmpl_parse(version ? "version" : "", text, version ? version_funcs : NULL, &t, &e) <
+	    0) {
+		sbuf_printf(&err, "%s%s\n",
+			    events ? "Error parsing format: " : "template parsing error: ", e);
 		free(e);
 		rc = 64;
 		goto compare;
@@ -88,7 +89,8 @@ static void run_case(json_t *doc, json_t *c)
 		char line[4096];
 		while (f && fgets(line, sizeof(line), f)) {
 			json_t *ev = json_loads(line, 0, NULL);
-			if (tmpl_exec(t, (struct tval){.j = ev, .sch = &message_schema, .kind = 'p'},
+			if (tmpl_exec(t,
+				      (struct tval){.j = ev, .sch = &message_schema, .kind = 'p'},
 				      TMPL_FUNCS_BASIC, &out, &e) < 0) {
 				sbuf_printf(&err, "%s\n", e);
 				free(e);
@@ -155,7 +157,7 @@ static char *render(const char *text, const char *data)
 #define RENDER(text, data, want)                                                                   \
 	do {                                                                                       \
 		char *_r = render(text, data);                                                     \
-		is_str(_r, want, "render %s", text);                                              \
+		is_str(_r, want, "render %s", text);                                               \
 		free(_r);                                                                          \
 	} while (0)
 
@@ -170,13 +172,13 @@ static void test_templates_json(void)
 	RENDER("{{index .Config.Labels \"a\"}}|{{index .Config.Labels \"zz\"}}|",
 	       "{\"Config\":{\"Labels\":{\"a\":\"1\"}}}", "1||");
 	RENDER("{{.State.Status}} {{.State.Pid}} {{.State.Running}}",
-	       "{\"State\":{\"Status\":\"running\",\"Pid\":42,\"Running\":true}}", "running 42 true");
+	       "{\"State\":{\"Status\":\"running\",\"Pid\":42,\"Running\":true}}",
+	       "running 42 true");
 	RENDER("{{.Missing}}", "{\"a\":1}", "<no value>");
 	RENDER("{{.Missing.Deeper}}", "{\"a\":1}", "<no value>");
 	RENDER("{{range .}}{{.}},{{end}}", "[1,2.5,\"x\",true,null]", "1,2.5,x,true,<nil>,");
 	RENDER("{{.status}} {{.Status}}", "{\"status\":\"die\"}", "die die");
-	RENDER("{{1e100}} {{json 1e100}} {{0.1}} {{json 0.1}}", NULL,
-	       "1e+100 1e+100 0.1 0.1");
+	RENDER("{{1e100}} {{json 1e100}} {{0.1}} {{json 0.1}}", NULL, "1e+100 1e+100 0.1 0.1");
 	RENDER("{{printf \"%8.3s|\" \"abcdef\"}}", NULL, "     abc|");
 	RENDER("{{printf \"%-8q|\" \"a\"}}", NULL, "\"a\"     |");
 	RENDER("{{len .}}", "{\"a\":1}",
@@ -237,10 +239,12 @@ static void test_templates_objects(void)
 		{"{{.Name}}", "web"},
 		{"{{.Label \"a\"}}|{{.Label \"b\"}}|", "1||"},
 		{"{{json .}}", "{\"Labels\":\"a=1\",\"Name\":\"web\"}"},
-		{"{{.Nope}}", "template: :1:2: executing \"\" at <.Nope>: can't evaluate field Nope in "
-			      "type *formatter.TestContext"},
-		{"{{.Label}}", "template: :1:2: executing \"\" at <.Label>: wrong number of args for "
-			       "Label: want 1 got 0"},
+		{"{{.Nope}}",
+		 "template: :1:2: executing \"\" at <.Nope>: can't evaluate field Nope in "
+		 "type *formatter.TestContext"},
+		{"{{.Label}}",
+		 "template: :1:2: executing \"\" at <.Label>: wrong number of args for "
+		 "Label: want 1 got 0"},
 		{"{{\"a\" | .Label}}", "1"},
 	};
 
@@ -282,7 +286,8 @@ static void test_table_format(void)
 	fflush(stdout);
 	stdout = saved;
 	fclose(mem);
-	is_str(buf, "NAME          SIZE\na             1 kB\nlonger-name   22 MB\n", "table layout");
+	is_str(buf, "NAME          SIZE\na             1 kB\nlonger-name   22 MB\n",
+	       "table layout");
 	free(buf);
 	fmt_list_release(&f);
 	ok(fmt_list_begin(&f, "{{.Name", NULL, &e) < 0, "bad template refused");
@@ -304,8 +309,8 @@ static void test_tabwriter(void)
 		{"a\tb\tc\nxx\ty\n", "a  b c\nxx y\n", 0, 1},
 		/* a line without a cell ends the block */
 		{"a\tb\nno tabs\nccccc\td\n", "a b\nno tabs\nccccc d\n", 0, 1},
-		{" Version:\t1\n API version:\t2\n", " Version:           1\n API version:       2\n", 20,
-		 1},
+		{" Version:\t1\n API version:\t2\n",
+		 " Version:           1\n API version:       2\n", 20, 1},
 		/* widths count columns, not bytes */
 		{"\xc3\xa9\tx\nab\ty\n", "\xc3\xa9  x\nab y\n", 0, 1},
 		{"\xe4\xb8\xad\tx\na\ty\n", "\xe4\xb8\xad x\na  y\n", 0, 1},
@@ -382,8 +387,8 @@ static void parse(struct parsed *p, bool interspersed, const char *line)
 		p->argv[p->nargv++] = xstrdup(w);
 	free(copy);
 	p->r = flags_parse(test_flags, ARRAY_SIZE(test_flags), p->v, test_globals,
-			   ARRAY_SIZE(test_globals), p->g, interspersed, p->nargv, p->argv, &p->args,
-			   &p->argc, &p->dash, &p->help, &p->err);
+			   ARRAY_SIZE(test_globals), p->g, interspersed, p->nargv, p->argv,
+			   &p->args, &p->argc, &p->dash, &p->help, &p->err);
 }
 
 static const struct flag_value *val(struct parsed *p, const char *name)
@@ -437,22 +442,27 @@ static void test_flags_parser(void)
 		{"-ax", "unknown shorthand flag: 'x' in -ax"},
 		{"--name", "flag needs an argument: --name"},
 		{"-n", "flag needs an argument: 'n' in -n"},
-		{"-n x", "invalid argument \"x\" for \"-n, --last\" flag: strconv.ParseInt: parsing "
-			 "\"x\": invalid syntax"},
+		{"-n x",
+		 "invalid argument \"x\" for \"-n, --last\" flag: strconv.ParseInt: parsing "
+		 "\"x\": invalid syntax"},
 		{"-n 99999999999999999999", "invalid argument \"99999999999999999999\" for \"-n, "
 					    "--last\" flag: strconv.ParseInt: parsing "
 					    "\"99999999999999999999\": value out of range"},
 		{"--all=maybe", "invalid argument \"maybe\" for \"-a, --all\" flag: "
 				"strconv.ParseBool: parsing \"maybe\": invalid syntax"},
-		{"-m 12q", "invalid argument \"12q\" for \"-m, --memory\" flag: invalid size: '12q'"},
+		{"-m 12q",
+		 "invalid argument \"12q\" for \"-m, --memory\" flag: invalid size: '12q'"},
 		{"--cpus x", "invalid argument \"x\" for \"--cpus\" flag: failed to parse x as a "
 			     "rational number"},
-		{"-f nofilter", "invalid argument \"nofilter\" for \"-f, --filter\" flag: bad format of "
-				"filter (expected name=value)"},
-		{"--ulimit nofile", "invalid argument \"nofile\" for \"--ulimit\" flag: invalid ulimit "
-				    "argument: nofile"},
-		{"--ulimit foo=1", "invalid argument \"foo=1\" for \"--ulimit\" flag: invalid ulimit "
-				   "type: foo"},
+		{"-f nofilter",
+		 "invalid argument \"nofilter\" for \"-f, --filter\" flag: bad format of "
+		 "filter (expected name=value)"},
+		{"--ulimit nofile",
+		 "invalid argument \"nofile\" for \"--ulimit\" flag: invalid ulimit "
+		 "argument: nofile"},
+		{"--ulimit foo=1",
+		 "invalid argument \"foo=1\" for \"--ulimit\" flag: invalid ulimit "
+		 "type: foo"},
 		{"--ulimit nofile=a:2", "invalid argument \"nofile=a:2\" for \"--ulimit\" flag: "
 					"invalid ulimit soft value a"},
 		{"---x", "bad flag syntax: ---x"},
@@ -475,10 +485,13 @@ static void test_flags_usage(void)
 	/* docker ps's flags, with docker's own usage texts as test data: the expected output is
 	 * what `docker ps --help` prints on an 80-column terminal */
 	static const struct cli_flag f[] = {
-		{"all", 'a', FK_BOOL, NULL, NULL, "Show all containers (default shows just running)"},
-		{"filter", 'f', FK_LIST, "filter", NULL, "Filter output based on conditions provided"},
+		{"all", 'a', FK_BOOL, NULL, NULL,
+		 "Show all containers (default shows just running)"},
+		{"filter", 'f', FK_LIST, "filter", NULL,
+		 "Filter output based on conditions provided"},
 		{"format", 0, FK_STRING, "string", NULL,
-		 "Format output using a custom template:\n'table':            Print output in table "
+		 "Format output using a custom template:\n'table':            Print output in "
+		 "table "
 		 "format with column headers (default)\n'table TEMPLATE':   Print output in table "
 		 "format using the given Go template\n'json':             Print in JSON "
 		 "format\n'TEMPLATE':         Print output using the given Go template.\nRefer to "
@@ -523,10 +536,11 @@ static void test_flags_usage(void)
 	/* without --log-level, the widest is "-f, --filter filter": docker's own ps page */
 	sbuf_reset(&out);
 	flags_usage(&out, f, ARRAY_SIZE(f) - 1, 79, NULL);
-	ok(strstr(sbuf_str(&out), "      --format string   Format output using a custom template:\n"
-				  "                        'table':            Print output in table "
-				  "format\n"
-				  "                        with column headers (default)\n") != NULL,
+	ok(strstr(sbuf_str(&out),
+		  "      --format string   Format output using a custom template:\n"
+		  "                        'table':            Print output in table "
+		  "format\n"
+		  "                        with column headers (default)\n") != NULL,
 	   "docker ps's --format help, wrapped as docker wraps it");
 }
 
@@ -564,9 +578,15 @@ static void test_units(void)
 		int prec;
 		const char *want;
 	} s[] = {
-		{0, 3, "0B"},	     {999, 3, "999B"},	     {1000, 3, "1kB"},
-		{1234, 3, "1.23kB"}, {1999999, 3, "2MB"},    {4.2e9, 3, "4.2GB"},
-		{123456789, 4, "123.5MB"}, {1e15, 3, "1PB"}, {5.5e6, 3, "5.5MB"},
+		{0, 3, "0B"},
+		{999, 3, "999B"},
+		{1000, 3, "1kB"},
+		{1234, 3, "1.23kB"},
+		{1999999, 3, "2MB"},
+		{4.2e9, 3, "4.2GB"},
+		{123456789, 4, "123.5MB"},
+		{1e15, 3, "1PB"},
+		{5.5e6, 3, "5.5MB"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(s); i++) {
 		_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
