@@ -253,6 +253,7 @@ static int send_request(struct cli *c, const char *method, const char *target, c
 	const char *headers[3] = {"User-Agent: berth/" BERTH_VERSION, NULL, NULL};
 	const char *version = cli_api_version(c);
 
+	c->err_status = 0;
 	if (!version)
 		return -1;
 	if (connect_daemon(c) < 0)
