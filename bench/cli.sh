@@ -84,11 +84,14 @@ median_ms() {
 		printf "%.2f", m * 1000 }'
 }
 
-printf "%-22s %12s %12s %10s   (%s runs each, medians)\n" command berth docker ratio "$RUNS"
-# the floor: starting any process at all on this machine now
+printf "%-22s %12s %12s %8s %14s   (%s runs each, medians)\n" command berth docker ratio \
+	"over the floor" "$RUNS"
+# the floor: starting any process at all on this machine now (a loaded machine raises it for
+# both CLIs alike; "over the floor" compares what each adds to it)
 rm -f "$work/true.times"
 for _ in $(seq $(( (RUNS + ROUND - 1) / ROUND ))); do time_round true /bin/true; done
-printf "%-22s %9s ms\n" "(/bin/true)" "$(median_ms "$work/true.times")"
+floor=$(median_ms "$work/true.times")
+printf "%-22s %9s ms\n" "(/bin/true)" "$floor"
 for cmd in "${commands[@]}"; do
 	key=${cmd// /_}
 	rm -f "$work/berth-$key.times" "$work/docker-$key.times"
@@ -106,8 +109,9 @@ for cmd in "${commands[@]}"; do
 	done
 	b=$(median_ms "$work/berth-$key.times")
 	d=$(median_ms "$work/docker-$key.times")
-	printf "%-22s %9s ms %9s ms %10s\n" "$cmd" "$b" "$d" "$(awk -v b="$b" -v d="$d" \
-		'BEGIN { printf "%.3f", b / d }')"
+	printf "%-22s %9s ms %9s ms %8s %14s\n" "$cmd" "$b" "$d" \
+		"$(awk -v b="$b" -v d="$d" 'BEGIN { printf "%.3f", b / d }')" \
+		"$(awk -v b="$b" -v d="$d" -v f="$floor" 'BEGIN { printf "%.3f", (b - f) / (d - f) }')"
 done
 
 if serves ps; then
