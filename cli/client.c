@@ -124,19 +124,22 @@ static int resolve(struct cli *c)
 	if (c->n_hosts > 1)
 		return cli_errorf(c, "Failed to initialize: unable to resolve docker endpoint: "
 				     "Specify only one -H");
-	if (c->n_hosts == 1) {
+	const char *env_host = getenv("BERTH_HOST");
+	if (!env_host || !*env_host)
+		env_host = getenv("DOCKER_HOST");
+	if (c->n_hosts == 1)
 		c->host = xstrdup(c->hosts[0]);
-	} else if (c->context_opt && *c->context_opt) {
+	else if (c->context_opt && *c->context_opt)
 		ctx = xstrdup(c->context_opt);
-	} else if ((env = getenv("BERTH_HOST")) && *env) {
-		c->host = xstrdup(env);
-	} else if ((env = getenv("DOCKER_HOST")) && *env) {
-		c->host = xstrdup(env);
-	} else if ((env = getenv("DOCKER_CONTEXT")) && *env) {
+	else if (env_host && *env_host)
+		ctx = NULL; /* the default context, at that host */
+	else if ((env = getenv("DOCKER_CONTEXT")) && *env)
 		ctx = xstrdup(env);
-	} else {
+	else
 		ctx = current_context(c);
-	}
+	/* the default context's endpoint: BERTH_HOST, DOCKER_HOST, or berthd's socket */
+	if (!c->host && (!ctx || strcmp(ctx, "default") == 0) && env_host && *env_host)
+		c->host = xstrdup(env_host);
 	if (ctx && strcmp(ctx, "default") != 0) {
 		if (context_host(c, ctx, &c->host) < 0) {
 			char *e = c->err;

@@ -142,6 +142,11 @@ def test_docker_contexts(berth_cli, tmp_path):
     # DOCKER_HOST beats the configured context, as in docker
     p = run(env={"DOCKER_HOST": berth_cli.host})
     assert p.returncode == 0 and p.stdout.startswith("default ")
+    # the default context by name is the one at BERTH_HOST/DOCKER_HOST
+    p = run("--context", "default", env={"DOCKER_HOST": berth_cli.host})
+    assert p.returncode == 0 and p.stdout.startswith("default ")
+    p = berth_cli.run("-c", "default", "info", "--format", "{{.ID}}")
+    assert p.returncode == 0
     p = run("-c", "nosuch")
     assert p.returncode == 1
     assert p.stderr.startswith("Failed to initialize: unable to resolve docker endpoint: "
