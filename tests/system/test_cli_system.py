@@ -11,7 +11,7 @@ import time
 import pytest
 
 from berth import wait_until
-from cli import need_docker28
+from cli import DOCKER28, need_docker28
 
 # lines of the client section whose values are the client's own
 CLIENT_FACTS = ("Version:", "API version:", "Go version:", "Git commit:", "Built:")
@@ -36,6 +36,7 @@ def hup(berthd, n=1):
 # ---- version ------------------------------------------------------------------------------------
 
 
+@DOCKER28
 def test_version_layout_as_docker(berth_cli):
     need_docker28()
     b = berth_cli.run("version")
@@ -71,6 +72,8 @@ VERSION_TEMPLATES = [
 ]
 
 
+@DOCKER28
+@DOCKER28
 @pytest.mark.parametrize("template", VERSION_TEMPLATES)
 def test_version_format_as_docker(berth_cli, template):
     need_docker28()
@@ -79,6 +82,7 @@ def test_version_format_as_docker(berth_cli, template):
     assert (b.returncode, b.stdout, b.stderr) == (d.returncode, d.stdout, d.stderr)
 
 
+@DOCKER28
 def test_version_format_json(berth_cli):
     need_docker28()
     b = json.loads(berth_cli.run("version", "--format", "json").stdout)
@@ -100,6 +104,7 @@ def test_version_daemon_unreachable(berth_cli, tmp_path):
 # ---- info ----------------------------------------------------------------------------------------
 
 
+@DOCKER28
 def test_info_layout_as_docker(berth_cli):
     need_docker28()
     b = berth_cli.run("info")
@@ -129,6 +134,8 @@ INFO_TEMPLATES = [
 ]
 
 
+@DOCKER28
+@DOCKER28
 @pytest.mark.parametrize("template", INFO_TEMPLATES)
 def test_info_format_as_docker(berth_cli, template):
     need_docker28()
@@ -137,6 +144,7 @@ def test_info_format_as_docker(berth_cli, template):
     assert (b.returncode, b.stdout, b.stderr) == (d.returncode, d.stdout, d.stderr)
 
 
+@DOCKER28
 def test_info_format_json(berth_cli):
     need_docker28()
     b = json.loads(berth_cli.run("info", "--format", "{{json .}}").stdout)
@@ -190,6 +198,7 @@ def test_events_follow(berth_cli):
     assert bp.returncode in (-signal.SIGINT, 130)
 
 
+@DOCKER28
 def test_events_since_until_as_docker(berth_cli):
     need_docker28()
     t0 = int(time.time()) - 1

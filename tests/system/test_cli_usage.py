@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from cli import need_docker28
+from cli import DOCKER28, need_docker28
 
 # (arguments, exit code, stderr); docker 28's wording with berth for docker
 BAD = [
@@ -70,6 +70,7 @@ def test_bad_command_lines_reach_nothing(berth_cli, args, code, stderr):
 AS_DOCKER = [b for b in BAD[:10] if b[0][0] != "completion"]
 
 
+@DOCKER28
 @pytest.mark.parametrize("args,code,stderr", AS_DOCKER, ids=[" ".join(b[0]) for b in AS_DOCKER])
 def test_bad_command_lines_as_docker(berth_cli, args, code, stderr):
     """The same messages and codes as docker 28's for the same mistakes."""
@@ -193,6 +194,7 @@ def sections(text):
             if line.startswith("Usage:") or (line.endswith(":") and not line.startswith(" "))]
 
 
+@DOCKER28
 def test_help_pages_have_dockers_layout(berth_cli):
     need_docker28()
     for args in (["version", "--help"], ["events", "--help"], ["info", "--help"],
