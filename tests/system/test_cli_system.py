@@ -73,7 +73,6 @@ VERSION_TEMPLATES = [
 
 
 @DOCKER28
-@DOCKER28
 @pytest.mark.parametrize("template", VERSION_TEMPLATES)
 def test_version_format_as_docker(berth_cli, template):
     need_docker28()
@@ -134,7 +133,6 @@ INFO_TEMPLATES = [
 ]
 
 
-@DOCKER28
 @DOCKER28
 @pytest.mark.parametrize("template", INFO_TEMPLATES)
 def test_info_format_as_docker(berth_cli, template):
