@@ -756,8 +756,10 @@ static int connect_listener(const char *path, int *ret, struct berth_error **err
 }
 
 /*
- * The device cgroup rules in force: the spec's, then allow rules for the default devices and
- * for every linux.devices entry (runc's rule), so the nodes the container is given can be used.
+ * The device cgroup rules in force: the spec's, then allow rules for the default devices (runc's
+ * list, appended after the spec's as runc does).  A linux.devices entry gets no rule of its own:
+ * as with runc, what the container may do with it is what linux.resources.devices says (docker
+ * and podman write a rule with the access asked for, "r" for a read-only --device).
  * Returns a shallow copy of res whose devices array the caller frees.
  */
 static int device_rules(const struct berth_spec *s, struct berth_resources *out,
@@ -778,7 +780,7 @@ static int device_rules(const struct berth_spec *s, struct berth_resources *out,
 		{true, 'b', -1, -1, "m"},
 	};
 	const struct berth_resources *res = s->linux_.resources;
-	size_t n_spec = res ? res->n_devices : 0, n = 0;
+	size_t n_spec = res ? res->n_devices : 0;
 	struct berth_device_rule *v;
 
 	if (res)
@@ -791,23 +793,13 @@ static int device_rules(const struct berth_spec *s, struct berth_resources *out,
 		out->n_devices = 0;
 		return 0;
 	}
-	v = calloc(n_spec + ARRAY_SIZE(defaults) + s->linux_.n_devices, sizeof(*v));
+	v = calloc(n_spec + ARRAY_SIZE(defaults), sizeof(*v));
 	if (!v)
 		return berth_error_set(err, ENOMEM, "out of memory");
 	memcpy(v, res->devices, n_spec * sizeof(*v));
-	n = n_spec;
-	memcpy(v + n, defaults, sizeof(defaults));
-	n += ARRAY_SIZE(defaults);
-	for (size_t i = 0; i < s->linux_.n_devices; i++) {
-		const struct berth_device *d = &s->linux_.devices[i];
-		if (d->type == 'p')
-			continue;
-		v[n] = (struct berth_device_rule){true, d->type == 'b' ? 'b' : 'c', d->major,
-						  d->minor, "rwm"};
-		n++;
-	}
+	memcpy(v + n_spec, defaults, sizeof(defaults));
 	out->devices = v;
-	out->n_devices = n;
+	out->n_devices = n_spec + ARRAY_SIZE(defaults);
 	return 0;
 }
 

@@ -113,6 +113,31 @@ def test_device_cgroup_denies_unlisted_nodes(runtime, bundle):
     assert s["listed"] == "ok\n"
 
 
+@pytest.mark.parametrize("rules,read,write", [
+    ([], False, False),
+    ([{"allow": True, "type": "c", "major": 10, "minor": 237, "access": "r"}], True, False),
+    ([{"allow": True, "type": "c", "major": 10, "minor": 237, "access": "rw"}], True, True),
+])
+def test_linux_devices_entry_follows_the_device_rules(runtime, bundle, rules, read, write):
+    """A linux.devices entry makes the node; what the container may do with it is what
+    linux.resources.devices says, as with runc (a node given with a read-only rule, as docker's
+    --device X:X:r writes it, must not be writable).  /dev/loop-control is not a default
+    device; opening it for writing is enough (the write itself is refused by the driver)."""
+    bundle.config["linux"]["devices"] = [
+        {"path": "/dev/loop-control", "type": "c", "major": 10, "minor": 237, "fileMode": 0o666}]
+    bundle.config["linux"]["resources"]["devices"] += rules
+    out = run_sh(runtime, bundle, """
+        echo @@read; head -c 0 /dev/loop-control 2>&1 && echo opened
+        echo @@write; sh -c ': >/dev/loop-control' 2>&1 && echo opened; true
+        """)
+    s = sections(out)
+    for what, allowed in (("read", read), ("write", write)):
+        if allowed:
+            assert s[what] == "opened\n", (what, s[what])
+        else:
+            assert "Operation not permitted" in s[what], (what, s[what])
+
+
 def test_devices_in_user_namespace(runtime, open_dir):
     b = make_bundle_at(open_dir / "bundle")
     b.config["linux"]["namespaces"].append({"type": "user"})
