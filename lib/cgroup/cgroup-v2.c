@@ -381,6 +381,17 @@ static int write_io(const char *dir, const struct berth_resources *r, struct ber
 					       d->major, d->minor, d->weight);
 		q = cg_writef(dir, wfile, err, "%" PRId64 ":%" PRId64 " %" PRIu64, d->major,
 			      d->minor, bfq ? (uint64_t)d->weight : blkio_to_io_weight(d->weight));
+		/*
+		 * io.weight takes a device's weight only once the io cost controller is on for
+		 * that device (io.cost.qos at the root); the kernel says EOPNOTSUPP otherwise.
+		 * runc drops device weights without BFQ; we say why they cannot be had.
+		 */
+		if (q == -EOPNOTSUPP && !bfq)
+			return berth_error_wrap(err,
+						"blkio weight for device %" PRId64 ":%" PRId64
+						" needs the io cost controller enabled for it "
+						"(io.cost.qos) or the BFQ scheduler",
+						d->major, d->minor);
 		if (q < 0)
 			return q;
 	}
@@ -821,6 +832,18 @@ static int v2_stats(struct berth_cgroup *cg, json_t **ret, struct berth_error **
 	return 0;
 }
 
+static int v2_oom_kills(struct berth_cgroup *cg, uint64_t *ret, struct berth_error **err)
+{
+	_cleanup_free_ char *dir = dir_of(cg);
+
+	if (!dir)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	if (access(dir, F_OK) < 0)
+		return berth_error_sys(err, errno, "cgroup '%s'", dir);
+	/* memory.events counts the whole subtree (unless mounted with memory_localevents) */
+	return cg_read_keyed_u64(dir, "memory.events", "oom_kill", ret, err);
+}
+
 const struct berth_cgroup_ops cg_v2_ops = {
 	.name = "v2",
 	.create = v2_create,
@@ -831,6 +854,7 @@ const struct berth_cgroup_ops cg_v2_ops = {
 	.pids = v2_pids,
 	.kill_all = v2_kill_all,
 	.stats = v2_stats,
+	.oom_kills = v2_oom_kills,
 	.destroy = v2_destroy,
 	.hierarchies = v2_hierarchies,
 };
