@@ -48,6 +48,7 @@ struct berth_cgroup_ops {
 	int (*pids)(struct berth_cgroup *cg, pid_t **ret, size_t *ret_n, struct berth_error **err);
 	int (*kill_all)(struct berth_cgroup *cg, int sig, struct berth_error **err);
 	int (*stats)(struct berth_cgroup *cg, json_t **ret, struct berth_error **err);
+	int (*oom_kills)(struct berth_cgroup *cg, uint64_t *ret, struct berth_error **err);
 	int (*destroy)(struct berth_cgroup *cg, struct berth_error **err);
 	int (*hierarchies)(const struct berth_cgroup *cg, char ***ret, struct berth_error **err);
 };
@@ -110,6 +111,13 @@ int cg_rmdir_tree(const char *dir, struct berth_error **err);
 
 /* Validate the unified map: plain file names only. */
 int cg_check_unified(const struct berth_resources *res, struct berth_error **err);
+
+/*
+ * The value of key in a flat-keyed file ("key value" lines): dir/file missing or without key
+ * reads as 0; another failure to read it is an error.
+ */
+int cg_read_keyed_u64(const char *dir, const char *file, const char *key, uint64_t *ret,
+		      struct berth_error **err);
 
 /* "1.5" style values: read "key value" lines of a flat-keyed file into a JSON object. */
 json_t *cg_flat_keyed(const char *text);

@@ -1020,6 +1020,18 @@ static int v1_stats(struct berth_cgroup *cg, json_t **ret, struct berth_error **
 	return 0;
 }
 
+static int v1_oom_kills(struct berth_cgroup *cg, uint64_t *ret, struct berth_error **err)
+{
+	_cleanup_free_ char *dir = cdir_or_null(cg, "memory");
+
+	if (!dir) {
+		*ret = 0;
+		return 0;
+	}
+	/* "oom_kill N" is there since kernel 4.13; before, it reads as 0 */
+	return cg_read_keyed_u64(dir, "memory.oom_control", "oom_kill", ret, err);
+}
+
 const struct berth_cgroup_ops cg_v1_ops = {
 	.name = "v1",
 	.create = v1_create,
@@ -1030,6 +1042,7 @@ const struct berth_cgroup_ops cg_v1_ops = {
 	.pids = v1_pids,
 	.kill_all = v1_kill_all,
 	.stats = v1_stats,
+	.oom_kills = v1_oom_kills,
 	.destroy = v1_destroy,
 	.hierarchies = v1_hierarchies,
 };

@@ -412,6 +412,43 @@ int cg_check_unified(const struct berth_resources *res, struct berth_error **err
 	return 0;
 }
 
+int cg_read_keyed_u64(const char *dir, const char *file, const char *key, uint64_t *ret,
+		      struct berth_error **err)
+{
+	_cleanup_error_ struct berth_error *e = NULL;
+	_cleanup_free_ char *s = NULL;
+	size_t klen = strlen(key);
+	int r = cg_read(dir, file, &s, &e);
+
+	if (r == -ENOENT) {
+		*ret = 0;
+		return 0;
+	}
+	if (r < 0) {
+		if (err)
+			*err = TAKE_PTR(e);
+		return r;
+	}
+	for (const char *line = s; *line;) {
+		const char *end = strchrnul(line, '\n');
+		if ((size_t)(end - line) > klen && memcmp(line, key, klen) == 0 &&
+		    line[klen] == ' ') {
+			_cleanup_free_ char *v =
+				strndup(line + klen + 1, (size_t)(end - line) - klen - 1);
+			if (!v)
+				return berth_error_set(err, ENOMEM, "out of memory");
+			if (berth_parse_uint64(v, ret) < 0)
+				return berth_error_set(err, EINVAL,
+						       "'%s/%s': bad value '%s' for '%s'", dir,
+						       file, v, key);
+			return 0;
+		}
+		line = *end ? end + 1 : end;
+	}
+	*ret = 0;
+	return 0;
+}
+
 json_t *cg_flat_keyed(const char *text)
 {
 	json_t *o = json_object();
@@ -811,6 +848,11 @@ int berth_cgroup_kill_all(struct berth_cgroup *cg, int sig, struct berth_error *
 int berth_cgroup_stats(struct berth_cgroup *cg, json_t **ret, struct berth_error **err)
 {
 	return cg->ops->stats(cg, ret, err);
+}
+
+int berth_cgroup_oom_kills(struct berth_cgroup *cg, uint64_t *ret, struct berth_error **err)
+{
+	return cg->ops->oom_kills(cg, ret, err);
 }
 
 int berth_cgroup_destroy(struct berth_cgroup *cg, struct berth_error **err)

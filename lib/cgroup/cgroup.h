@@ -142,6 +142,14 @@ int berth_cgroup_kill_all(struct berth_cgroup *cg, int sig, struct berth_error *
 int berth_cgroup_stats(struct berth_cgroup *cg, json_t **ret, struct berth_error **err);
 
 /*
+ * How many processes of the cgroup (its descendants included) the kernel's OOM killer has
+ * killed so far: oom_kill in memory.events (v2) or in memory.oom_control (v1, kernel >= 4.13).
+ * 0 when the cgroup has no memory controller (on v2, a container without memory limits).  `events`
+ * compares readings to report {"type":"oom"}.
+ */
+int berth_cgroup_oom_kills(struct berth_cgroup *cg, uint64_t *ret, struct berth_error **err);
+
+/*
  * Remove the cgroup (all hierarchies, child cgroups first).  Processes still inside are killed
  * first.  A cgroup that does not exist is not an error.
  */
