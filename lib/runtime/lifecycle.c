@@ -98,9 +98,20 @@ int berth_container_kill(struct berth_container *c, int sig, bool all, struct be
 	enum berth_status st = berth_container_status(c);
 	int r;
 
-	if (st == BERTH_STATUS_STOPPED || st == BERTH_STATUS_CREATING)
+	if (st == BERTH_STATUS_CREATING || (st == BERTH_STATUS_STOPPED && !all))
 		return berth_error_set(err, ESRCH, "container not running");
 	if (all) {
+		/*
+		 * Without a pid namespace the init can be gone while processes it started are
+		 * not: --all signals what is left in the cgroup, as runc does (nothing left, or
+		 * no cgroup any more, is not an error).
+		 */
+		if (st == BERTH_STATUS_STOPPED) {
+			_cleanup_free_ pid_t *pids = NULL;
+			size_t n = 0;
+			if (berth_cgroup_pids(c->cgroup, &pids, &n, NULL) < 0 || n == 0)
+				return 0;
+		}
 		r = berth_cgroup_kill_all(c->cgroup, sig, err);
 		if (r < 0)
 			return berth_error_wrap(err, "kill all processes");

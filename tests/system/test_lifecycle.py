@@ -196,6 +196,30 @@ def test_kill_stopped_fails(runtime, make_bundle):
     runtime.delete(cid)
 
 
+def test_kill_all_of_a_stopped_container_with_processes_left(runtime, make_bundle):
+    # without a pid namespace the init can exit and leave a child behind: the container is
+    # stopped, its cgroup is not empty, and kill --all signals what is left (as runc does)
+    b = make_bundle(args=["sh", "-c", "sleep 100 >/dev/null 2>&1 & echo $! >/orphan"])
+    b.config["root"]["readonly"] = False
+    b.config["linux"]["namespaces"] = [n for n in b.config["linux"]["namespaces"]
+                                       if n["type"] != "pid"]
+    b.write()
+    cid = runtime.create(b)
+    runtime.start(cid)
+    runtime.wait_status(cid, "stopped")
+    orphan = int((b.rootfs / "orphan").read_text())
+    runtime.note_pid(orphan)
+    assert alive(orphan)
+    p = runtime.fails("kill", cid, "KILL")
+    assert "not running" in p.stderr, p.stderr
+    assert alive(orphan)
+    runtime.kill(cid, "KILL", "--all")
+    assert wait_until(lambda: not alive(orphan)), f"{orphan} survived kill --all"
+    # nothing left: --all is not an error either
+    runtime.kill(cid, "KILL", "--all")
+    runtime.delete(cid)
+
+
 def test_kill_unknown_signal(runtime, make_bundle):
     b = make_bundle(args=["sleep", "100"])
     cid = runtime.create(b)
