@@ -4,6 +4,7 @@
 #   make deps       apt-get what the build and the tests need (fast when present)
 #   make demo       deps + build + install, then run a busybox container that says hello
 #   make check      deps + build + install, then every test (tests/run-all)
+#   make check-guest  deps + build, then only the cgroup v2 guest (tests/guest/run)
 #   make format / make format-check   clang-format the C sources / fail on any difference
 #   make bench      berth-runtime against crun and runc (bench/runtime-start.sh)
 #   make clean      remove the build directories
@@ -17,7 +18,7 @@ CLANG_FORMAT ?= clang-format
 C_SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || \
 	find lib runtime daemon tests fuzz -name '*.[ch]' 2>/dev/null)
 
-.PHONY: all build install deps demo check test format format-check bench clean
+.PHONY: all build install deps demo check check-guest test format format-check bench clean
 
 all: build
 
@@ -46,6 +47,10 @@ check: deps
 	tests/run-all
 
 test: check
+
+check-guest: deps
+	$(MAKE) build
+	tests/guest/run
 
 format:
 	$(CLANG_FORMAT) -i $(C_SOURCES)

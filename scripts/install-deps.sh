@@ -15,6 +15,8 @@ PKGS=(
 	# image store's tests (a real docker save and docker load) and dockerd driving
 	# berth-runtime (tests/compat); zstd layers; util-linux's setpriv, nsenter, unshare (tests)
 	docker.io zstd util-linux
+	# the cgroup v2 guest (tests/guest): QEMU; its kernel is fetched by tests/guest/run
+	qemu-system-x86
 	# benchmark
 	time hyperfine
 )

@@ -406,6 +406,25 @@ $mj:$mn 910"
 	echo "$mj:$mn enable=0" >$CG/io.cost.qos
 }
 
+# With BFQ as vda's scheduler the weights go to io.bfq.weight, on the v1 scale (10..1000) as
+# given; the BFQ module comes from the kernel package (modules/extra) and stays loaded after.
+t_io_bfq_weight() {
+	mj=$(vda_major)
+	mn=$(vda_minor)
+	grep -q '^bfq ' /proc/modules || insmod /guest/modules/extra/bfq.ko || fail "insmod bfq"
+	echo bfq >/sys/block/vda/queue/scheduler
+	contains "vda's scheduler" "$(cat /sys/block/vda/queue/scheduler)" "[bfq]"
+	bundle q '["sleep","1000"]' ".linux.resources.blockIO = {\"weight\": 500,
+		\"weightDevice\": [{\"major\": $mj, \"minor\": $mn, \"weight\": 200}]}"
+	start q bq
+	d=$(cgdir_of bq)
+	eq io.bfq.weight "$(cat "$d/io.bfq.weight")" "default 500
+$mj:$mn 200"
+	must rt update --blkio-weight 300 bq
+	eq "io.bfq.weight after update" "$(keyed "$d/io.bfq.weight" default)" 300
+	echo none >/sys/block/vda/queue/scheduler
+}
+
 # io_share DIR1 DIR2 SKIP: both containers read vda (64 KiB direct reads, from SKIP and
 # SKIP+2000 blocks on) for 2 s; prints "BYTES1 BYTES2 10*BYTES2/BYTES1"
 io_share() {
