@@ -23,7 +23,10 @@ def require_runtime():
 
 
 def existing_cgroups(name):
-    return {p for p in Path("/sys/fs/cgroup").glob(f"*/{name}")}
+    """The cgroups called `name` at the top of every hierarchy: /sys/fs/cgroup/<controller>/name
+    on a v1 or hybrid host (unified/name too), /sys/fs/cgroup/name on a pure cgroup v2 host."""
+    root = Path("/sys/fs/cgroup")
+    return {p for p in [*root.glob(name), *root.glob(f"*/{name}")] if p.is_dir()}
 
 
 def remove_new_cgroups(name, before, timeout=10):

@@ -15,11 +15,22 @@ from pathlib import Path
 
 import pytest
 
-from berth import cgroup_dir, proc_start_time, proc_status, wait_until
+from berth import cgroup_dir, cgroup_layout, proc_start_time, proc_status, wait_until
 from peers import existing_cgroups, have, remove_new_cgroups, require_runtime, \
     unmount_all_under
 
 pytestmark = pytest.mark.peer
+
+# On a pure cgroup v2 host podman gives the container a cgroup namespace and a cgroup2 mount:
+# the files have their v2 names, inside and on the host; on a v1 or hybrid host the v1 ones.
+V2 = cgroup_layout() == "v2"
+
+
+def cgfile(pid, controller, v1_name, v2_name):
+    """(host path, path inside the container) of one cgroup file of the container's init."""
+    if V2:
+        return cgroup_dir(pid, "") / v2_name, f"/sys/fs/cgroup/{v2_name}"
+    return cgroup_dir(pid, controller) / v1_name, f"/sys/fs/cgroup/{controller}/{v1_name}"
 
 IMAGE = "localhost/berth-bb:latest"
 
@@ -157,14 +168,18 @@ def test_run_interactive_tty(podman, name):
 
 def test_memory_limit(podman, name):
     pid = start_sleeper(podman, name, "--memory", "64m")
-    host = (cgroup_dir(pid, "memory") / "memory.limit_in_bytes").read_text().strip()
-    assert host == "67108864"
-    inside = podman("exec", name, "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes").stdout
-    assert inside.strip() == "67108864"
+    host, inside = cgfile(pid, "memory", "memory.limit_in_bytes", "memory.max")
+    assert host.read_text().strip() == "67108864"
+    assert podman("exec", name, "cat", inside).stdout.strip() == "67108864"
 
 
 def test_cpus(podman, name):
     pid = start_sleeper(podman, name, "--cpus", "0.5")
+    if V2:
+        host, inside = cgfile(pid, "cpu", None, "cpu.max")
+        assert host.read_text().strip() == "50000 100000"
+        assert podman("exec", name, "cat", inside).stdout.strip() == "50000 100000"
+        return
     d = cgroup_dir(pid, "cpu")
     assert (d / "cpu.cfs_quota_us").read_text().strip() == "50000"
     assert (d / "cpu.cfs_period_us").read_text().strip() == "100000"
@@ -174,27 +189,39 @@ def test_cpus(podman, name):
 
 def test_pids_limit(podman, name):
     pid = start_sleeper(podman, name, "--pids-limit", "20")
-    assert (cgroup_dir(pid, "pids") / "pids.max").read_text().strip() == "20"
-    inside = podman("exec", name, "cat", "/sys/fs/cgroup/pids/pids.max").stdout
-    assert inside.strip() == "20"
+    host, inside = cgfile(pid, "pids", "pids.max", "pids.max")
+    assert host.read_text().strip() == "20"
+    assert podman("exec", name, "cat", inside).stdout.strip() == "20"
     # the limit bites: of 30 background sleeps only as many start as fit under 20 pids
     p = podman("exec", name, "sh", "-c",
                "i=0; while [ $i -lt 30 ]; do sleep 30 & i=$((i+1)); done", check=False)
     assert "fork" in p.stderr.lower(), p.stderr
-    assert 10 < int((cgroup_dir(pid, "pids") / "pids.current").read_text()) <= 20
+    current = host.with_name("pids.current")
+    assert 10 < int(current.read_text()) <= 20
 
 
 def test_pause_unpause(podman, name):
     pid = start_sleeper(podman, name)
-    freezer = cgroup_dir(pid, "freezer") / "freezer.state"
+    if V2:
+        d = cgroup_dir(pid, "")
+        state = d / "cgroup.freeze"
+        frozen, thawed = "1", "0"
+    else:
+        state = cgroup_dir(pid, "freezer") / "freezer.state"
+        frozen, thawed = "FROZEN", "THAWED"
     podman("pause", name)
     assert podman.inspect(name, "{{.State.Status}}") == "paused"
-    assert freezer.read_text().strip() == "FROZEN"
-    # a frozen task shows as D (uninterruptible) in /proc
-    assert proc_status(pid)["State"].startswith("D"), proc_status(pid)["State"]
+    assert state.read_text().strip() == frozen
+    if V2:
+        assert "frozen 1" in (d / "cgroup.events").read_text().splitlines()
+    else:
+        # a task frozen by the v1 freezer shows as D (uninterruptible) in /proc
+        assert proc_status(pid)["State"].startswith("D"), proc_status(pid)["State"]
     podman("unpause", name)
     assert podman.inspect(name, "{{.State.Status}}") == "running"
-    assert freezer.read_text().strip() == "THAWED"
+    assert state.read_text().strip() == thawed
+    if V2:
+        assert "frozen 0" in (d / "cgroup.events").read_text().splitlines()
     assert wait_until(lambda: proc_status(pid)["State"].startswith("S"), 5)
     assert podman("exec", name, "true").returncode == 0
 

@@ -153,25 +153,57 @@ def proc_cgroups(pid):
     return out
 
 
+def _cgroup_mounts():
+    """{mount point: fstype} of the cgroup and cgroup2 mounts at or below /sys/fs/cgroup."""
+    out = {}
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        fields = line.split()
+        fstype = fields[fields.index("-") + 1]
+        mnt = Path(unescape_mount(fields[4]))
+        if fstype in ("cgroup", "cgroup2") and \
+                (mnt == CGROUP_ROOT or CGROUP_ROOT in mnt.parents):
+            out[mnt] = fstype
+    return out
+
+
+def cgroup_layout():
+    """This host's cgroup layout: "v2" (pure: cgroup2 at /sys/fs/cgroup), "hybrid" (v1
+    controllers and a cgroup2 mount, /sys/fs/cgroup/unified) or "v1" (v1 only)."""
+    mounts = _cgroup_mounts()
+    if mounts.get(CGROUP_ROOT) == "cgroup2":
+        return "v2"
+    return "hybrid" if "cgroup2" in mounts.values() else "v1"
+
+
+def cgroup2_root():
+    """Where this host's cgroup2 hierarchy is mounted (/sys/fs/cgroup on a pure v2 host, the
+    unified mount of a hybrid one), or None."""
+    for mnt, fstype in sorted(_cgroup_mounts().items()):
+        if fstype == "cgroup2":
+            return mnt
+    return None
+
+
+def cgroup_v1():
+    """True when cgroup v1 hierarchies are mounted (a v1 or hybrid host): the runtime's own
+    driver here is then v1, and test_cgroups.py applies."""
+    return "cgroup" in _cgroup_mounts().values()
+
+
 def cgroup_dir(pid, controller):
     """The host directory of PID's cgroup for a v1 controller ("memory", ...) or, with
-    controller "" (or "unified"), for cgroup2 (mounted at /sys/fs/cgroup/unified here)."""
+    controller "" (or "unified"), for cgroup2 (at /sys/fs/cgroup on a pure v2 host, at
+    /sys/fs/cgroup/unified on a hybrid one)."""
     cgs = proc_cgroups(pid)
     if controller in ("", "unified"):
-        return CGROUP_ROOT / "unified" / cgs[""].lstrip("/")
+        return cgroup2_root() / cgs[""].lstrip("/")
     return CGROUP_ROOT / controller / cgs[controller].lstrip("/")
 
 
 def cgroup_hierarchies():
-    """Every cgroup mount point under /sys/fs/cgroup (v1 controllers and unified)."""
-    out = []
-    for line in Path("/proc/self/mountinfo").read_text().splitlines():
-        fields = line.split()
-        fstype = fields[fields.index("-") + 1]
-        mnt = unescape_mount(fields[4])
-        if fstype in ("cgroup", "cgroup2") and mnt.startswith(str(CGROUP_ROOT) + "/"):
-            out.append(Path(mnt))
-    return sorted(set(out))
+    """Every cgroup mount point at or below /sys/fs/cgroup (v1 controllers, unified, or the
+    cgroup2 mount of a pure v2 host)."""
+    return sorted(_cgroup_mounts())
 
 
 def cgroups_named(needles):
@@ -557,17 +589,21 @@ def runtime(tmp_path):
 
 @pytest.fixture
 def runtime_v2(tmp_path):
-    """Like `runtime`, but each command runs through scripts/in-cgroup2-ns.sh: inside, the
-    host's cgroup2 mount is /sys/fs/cgroup, so the runtime picks its cgroup v2 driver.  From the
-    host, the container's cgroup is under /sys/fs/cgroup/unified (cgroup_file(cid, "", name))."""
+    """Like `runtime`, but the runtime's cgroup v2 driver is used.  On a hybrid host each command
+    runs through scripts/in-cgroup2-ns.sh (inside, the host's cgroup2 mount is /sys/fs/cgroup);
+    on a pure v2 host the runtime picks its v2 driver as it is.  From the host, the container's
+    cgroup is under cgroup2_root() (cgroup_file(cid, "", name)).  Without any cgroup2 mount
+    (a v1-only host) the test is skipped: mark it allowed_skip."""
     binary = runtime_binary()
     if not os.access(binary, os.X_OK):
         pytest.skip(f"runtime under test '{binary}' not built (set BERTH_RUNTIME or build it)")
-    if not os.access(CGROUP2_NS, os.X_OK):
+    layout = cgroup_layout()
+    if layout == "v1":
+        pytest.skip("no cgroup2 mount on this host (cgroup v1 only)")
+    if layout == "hybrid" and not os.access(CGROUP2_NS, os.X_OK):
         pytest.skip(f"{CGROUP2_NS} missing")
-    if not (CGROUP_ROOT / "unified" / "cgroup.procs").exists():
-        pytest.skip("no cgroup2 mount at /sys/fs/cgroup/unified")
-    rt = Runtime(binary, tmp_path / "rt2", wrapper=[str(CGROUP2_NS)])
+    wrapper = [str(CGROUP2_NS)] if layout == "hybrid" else []
+    rt = Runtime(binary, tmp_path / "rt2", wrapper=wrapper)
     yield rt
     assert_no_leftovers(rt)
 
@@ -601,7 +637,7 @@ def bundle(make_bundle):
 __all__ = [
     "REPO", "SCRIPTS", "CACHE", "Bundle", "Runtime", "make_bundle_at", "new_id", "ci",
     "runtime_binary", "proc_start_time", "proc_state", "proc_status", "proc_cgroups",
-    "cgroup_dir", "cgroups_named", "mounts_under", "wait_until", "assert_no_leftovers",
+    "cgroup_layout", "cgroup2_root", "cgroup_v1", "cgroup_dir", "cgroups_named", "mounts_under", "wait_until", "assert_no_leftovers",
     "pytest_configure", "pytest_runtest_makereport", "pytest_make_collect_report",
     "runtime", "runtime_v2", "rootfs_cache", "make_bundle", "bundle",
 ]
