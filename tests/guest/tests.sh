@@ -6,11 +6,11 @@
 # each in a subshell, and print TAP on the console.  A test checks the effect where the kernel
 # shows it (a process killed, a counter that stops, cpu time against wall time, a read that
 # takes as long as the limit says, an open that fails) as well as the value in the cgroup file.
-# After each test every container is deleted and anything left (a container, a cgroup, a
-# process) fails that test.
+# After each test every container is deleted (delete --force) and anything left (a container,
+# a cgroup and what is in it) fails that test.
 #
-# /guest/only may name groups (memory cpu io pids cpuset freezer kill devices events ...):
-# then only t_<group>_* run.  Times are in centiseconds of /proc/uptime.
+# /guest/only may name groups (controllers memory cpu cpuset io pids freezer kill devices
+# hugetlb stats unit): then only t_<group>_* run.  Times are in centiseconds of /proc/uptime.
 
 export PATH=/usr/local/bin:/bin
 W=/work                        # bundles and outputs, on the guest's tmpfs root
@@ -124,6 +124,30 @@ is_status() { [ "$(status_of "$1")" = "$2" ]; }
 vda() { cat /sys/block/vda/dev; }
 vda_major() { vda | cut -d: -f1; }
 vda_minor() { vda | cut -d: -f2; }
+
+# ---- controllers --------------------------------------------------------------------------
+
+# boot enables every controller at the root, as systemd does for most; here two are taken away
+# again (nothing uses them between tests), so create has to enable them top down itself.
+t_controllers_enabled_top_down() {
+	rmdir $CG/berth 2>/dev/null
+	echo "-cpuset -pids" >$CG/cgroup.subtree_control || fail "cannot disable cpuset, pids"
+	contains "the root's controllers" "$(cat $CG/cgroup.controllers)" cpuset
+	case " $(cat $CG/cgroup.subtree_control) " in
+	*" cpuset "* | *" pids "*) fail "cpuset or pids still enabled at the root" ;;
+	esac
+	bundle c '["sleep","1000"]' '.linux.resources.cpu = {"cpus": "0"} |
+		.linux.resources.pids = {"limit": 5}'
+	start c ct
+	d=$(cgdir_of ct)
+	for dir in $CG $CG/berth; do
+		contains "$dir/cgroup.subtree_control" "$(cat $dir/cgroup.subtree_control)" cpuset
+		contains "$dir/cgroup.subtree_control" "$(cat $dir/cgroup.subtree_control)" pids
+	done
+	eq cpuset.cpus "$(cat "$d/cpuset.cpus")" 0
+	eq pids.max "$(cat "$d/pids.max")" 5
+	eq "Cpus_allowed_list of init" "$(status_field "$(pid_of ct)" Cpus_allowed_list)" 0
+}
 
 # ---- memory -------------------------------------------------------------------------------
 
@@ -600,6 +624,23 @@ t_stats() {
 	range "memory usage (MiB)" $(($(echo "$s" | jq .data.memory.usage.usage) / MB)) 8 64
 	eq "memory limit" "$(echo "$s" | jq .data.memory.usage.limit)" 67108864
 	range "cpu usage (ns)" "$(echo "$s" | jq .data.cpu.usage.total)" 1 100000000000
+}
+
+# ---- the unit tests of lib/cgroup ----------------------------------------------------------
+
+# tests/unit/test-cgroup (the plain build's): its fake trees, and its live v2 part against this
+# kernel's /sys/fs/cgroup, where every controller is there.
+t_unit_cgroup() {
+	command -v test-cgroup >/dev/null || fail "test-cgroup is not in the initramfs (ninja -C build)"
+	test-cgroup >"$W/unit.tap" 2>&1
+	rc=$?
+	grep -E "^not ok|# skip|# SKIP" "$W/unit.tap"
+	eq "test-cgroup's exit status" "$rc" 0
+	eq "failed checks" "$(grep -c '^not ok' "$W/unit.tap")" 0
+	range "passed checks" "$(grep -c '^ok' "$W/unit.tap")" 100 100000
+	range "live v2 checks" "$(grep -c '^ok .* live v2:' "$W/unit.tap")" 20 1000
+	eq "skipped parts (live v1: none on a pure v2 kernel)" \
+		"$(grep -ci '# skip' "$W/unit.tap")" 1
 }
 
 # ---- driver -------------------------------------------------------------------------------
