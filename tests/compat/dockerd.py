@@ -211,7 +211,9 @@ class PrivateDockerd:
                     os.kill(pid, 9)
                 self.proc.wait(timeout=10)
         subprocess.run(["ip", "netns", "delete", self.netns], check=False)
-        for c in Path("/sys/fs/cgroup").glob(f"*/{self.netns}"):
+        # /sys/fs/cgroup/<controller>/<parent> on a v1 host, /sys/fs/cgroup/<parent> on pure v2
+        cg = Path("/sys/fs/cgroup")
+        for c in [*cg.glob(self.netns), *cg.glob(f"*/{self.netns}")]:
             try:
                 c.rmdir()
             except OSError:

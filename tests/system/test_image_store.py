@@ -195,7 +195,9 @@ class Dockerd:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         subprocess.run(["ip", "netns", "delete", self.netns], capture_output=True)
-        for c in Path("/sys/fs/cgroup").glob(f"*/{self.netns}"):
+        # /sys/fs/cgroup/<controller>/<parent> on a v1 host, /sys/fs/cgroup/<parent> on pure v2
+        cg = Path("/sys/fs/cgroup")
+        for c in [*cg.glob(self.netns), *cg.glob(f"*/{self.netns}")]:
             for d in sorted((Path(p) for p, _, _ in os.walk(c)), key=lambda p: -len(str(p))):
                 try:
                     d.rmdir()
