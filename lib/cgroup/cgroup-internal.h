@@ -129,9 +129,10 @@ void cg_sleep_ms(unsigned ms);
 
 /*
  * Enable each controller in needed in the cgroup.subtree_control of root and of every ancestor
- * of path below it, checking each is listed in cgroup.controllers first.
+ * of path below it, checking each is listed in cgroup.controllers first; with all, every other
+ * controller listed there too where the kernel allows it (the v2 driver's accounting).
  */
-int cg_v2_enable_controllers(const char *root, const char *path, char *const *needed,
+int cg_v2_enable_controllers(const char *root, const char *path, char *const *needed, bool all,
 			     struct berth_error **err);
 /* hugetlb.<size>.max for each hugepage limit, in the cgroup2 directory dir */
 int cg_v2_write_hugetlb(const char *dir, const struct berth_resources *res,

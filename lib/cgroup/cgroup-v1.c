@@ -553,7 +553,7 @@ static int enable_unified(struct berth_cgroup *cg, const struct berth_resources 
 	/* hugepage limits go to the unified mount only when no v1 hierarchy has hugetlb */
 	if ((q = unified_controllers(r, !find(cg, "hugetlb"), &needed, err)) < 0)
 		return q;
-	return cg_v2_enable_controllers(h->mount, cg->path, needed, err);
+	return cg_v2_enable_controllers(h->mount, cg->path, needed, false, err);
 }
 
 /*

@@ -135,58 +135,88 @@ static bool word_in(const char *list, const char *word)
 	return false;
 }
 
-static int enable_in(const char *dir, char *const *needed, struct berth_error **err)
+/* Append each word of list that is not in skip1 or skip2 (may be NULL) to *v. */
+static int push_words(char ***v, const char *list, const char *skip1, char *const *skip2)
 {
-	_cleanup_free_ char *avail = NULL, *enabled = NULL, *line = NULL;
-	size_t len = 0, missing = 0;
-	int r;
-
-	r = cg_read(dir, "cgroup.controllers", &avail, err);
-	if (r < 0)
-		return r;
-	r = cg_read(dir, "cgroup.subtree_control", &enabled, err);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; needed[i]; i++) {
-		if (!word_in(avail, needed[i]))
-			return berth_error_set(
-				err, ENOTSUP, "cgroup controller '%s' is not available", needed[i]);
-		if (!word_in(enabled, needed[i])) {
-			missing++;
-			len += strlen(needed[i]) + 2;
-		}
-	}
-	if (missing == 0)
-		return 0;
-	line = malloc(len + 1);
-	if (!line)
-		return berth_error_set(err, ENOMEM, "out of memory");
-	line[0] = '\0';
-	size_t off = 0;
-	for (size_t i = 0; needed[i]; i++)
-		if (!word_in(enabled, needed[i]))
-			off += (size_t)snprintf(line + off, len + 1 - off, "%s+%s", off ? " " : "",
-						needed[i]);
-	if (cg_write(dir, "cgroup.subtree_control", line, NULL) == 0)
-		return 0;
-	/* one at a time, so the error names the controller that failed */
-	for (size_t i = 0; needed[i]; i++) {
-		if (word_in(enabled, needed[i]))
-			continue;
-		r = cg_writef(dir, "cgroup.subtree_control", err, "+%s", needed[i]);
-		if (r < 0)
-			return berth_error_wrap(err, "enable cgroup controller '%s'", needed[i]);
+	for (const char *p = list; p && *p;) {
+		p += strspn(p, " \n");
+		size_t l = strcspn(p, " \n");
+		if (l == 0)
+			break;
+		_cleanup_free_ char *w = strndup(p, l);
+		if (!w)
+			return -ENOMEM;
+		if (!(skip1 && word_in(skip1, w)) && !(skip2 && berth_strv_contains(skip2, w)) &&
+		    !berth_strv_contains(*v, w) && berth_strv_push(v, w) < 0)
+			return -ENOMEM;
+		p += l;
 	}
 	return 0;
 }
 
-int cg_v2_enable_controllers(const char *root, const char *path, char *const *needed,
+/*
+ * Enable in dir's cgroup.subtree_control each controller of needed (each must be listed in
+ * cgroup.controllers: an error names the first that is not) and, with all, every other one
+ * listed there as well, when it can be: as runc and crun do, so that a container that asked for
+ * no limit still has memory.current, pids.current, io.stat and the rest of its accounting.  One
+ * write for the lot; when the kernel refuses it, one controller at a time, where only a needed
+ * one failing is an error.
+ */
+static int enable_in(const char *dir, char *const *needed, bool all, struct berth_error **err)
+{
+	_cleanup_free_ char *avail = NULL, *enabled = NULL, *line = NULL;
+	_cleanup_strv_ char **want = calloc(1, sizeof(char *));
+	size_t len = 0, off = 0;
+	int r;
+
+	if (!want)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	/* with nothing needed here, a directory that cannot say what it offers is left alone */
+	r = cg_read(dir, "cgroup.controllers", &avail, needed && needed[0] ? err : NULL);
+	if (r == 0)
+		r = cg_read(dir, "cgroup.subtree_control", &enabled,
+			    needed && needed[0] ? err : NULL);
+	if (r < 0)
+		return needed && needed[0] ? r : 0;
+	for (size_t i = 0; needed && needed[i]; i++) {
+		if (!word_in(avail, needed[i]))
+			return berth_error_set(
+				err, ENOTSUP, "cgroup controller '%s' is not available", needed[i]);
+		if (!word_in(enabled, needed[i]) && berth_strv_push(&want, needed[i]) < 0)
+			return berth_error_set(err, ENOMEM, "out of memory");
+	}
+	if (all && push_words(&want, avail, enabled, needed) < 0)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	if (!want[0])
+		return 0;
+	for (size_t i = 0; want[i]; i++)
+		len += strlen(want[i]) + 2;
+	line = malloc(len + 1);
+	if (!line)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	line[0] = '\0';
+	for (size_t i = 0; want[i]; i++)
+		off += (size_t)snprintf(line + off, len + 1 - off, "%s+%s", off ? " " : "",
+					want[i]);
+	if (cg_write(dir, "cgroup.subtree_control", line, NULL) == 0)
+		return 0;
+	/* one at a time, so the error names the controller that failed */
+	for (size_t i = 0; want[i]; i++) {
+		bool must = needed && berth_strv_contains(needed, want[i]);
+		r = cg_writef(dir, "cgroup.subtree_control", must ? err : NULL, "+%s", want[i]);
+		if (r < 0 && must)
+			return berth_error_wrap(err, "enable cgroup controller '%s'", want[i]);
+	}
+	return 0;
+}
+
+int cg_v2_enable_controllers(const char *root, const char *path, char *const *needed, bool all,
 			     struct berth_error **err)
 {
 	_cleanup_free_ char *dir = NULL;
 	size_t rlen = strlen(root), plen = strlen(path);
 
-	if (!needed || !needed[0])
+	if (!all && (!needed || !needed[0]))
 		return 0;
 	if (asprintf(&dir, "%s%s", root, path) < 0)
 		return berth_error_set(err, ENOMEM, "out of memory");
@@ -196,7 +226,7 @@ int cg_v2_enable_controllers(const char *root, const char *path, char *const *ne
 			continue;
 		char saved = dir[rlen + i];
 		dir[rlen + i] = '\0';
-		int r = enable_in(dir, needed, err);
+		int r = enable_in(dir, needed, all, err);
 		dir[rlen + i] = saved;
 		if (r < 0)
 			return r;
@@ -498,7 +528,7 @@ static int v2_create(struct berth_cgroup *cg, const struct berth_resources *res,
 		return q;
 	q = cg_mkdir_path(cg, cg->root, &made, err);
 	if (q == 0)
-		q = cg_v2_enable_controllers(cg->root, cg->path, needed, err);
+		q = cg_v2_enable_controllers(cg->root, cg->path, needed, true, err);
 	if (q == 0 && res)
 		q = apply(cg, dir, res, err);
 	if (q == 0 && pid > 0)
@@ -524,7 +554,7 @@ static int v2_update(struct berth_cgroup *cg, const struct berth_resources *res,
 		return berth_error_sys(err, errno, "cgroup '%s'", dir);
 	if ((q = prepare(res, &needed, err)) < 0)
 		return q;
-	if ((q = cg_v2_enable_controllers(cg->root, cg->path, needed, err)) < 0)
+	if ((q = cg_v2_enable_controllers(cg->root, cg->path, needed, true, err)) < 0)
 		return q;
 	return apply(cg, dir, res, err);
 }

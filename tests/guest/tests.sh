@@ -626,6 +626,31 @@ t_stats() {
 	range "cpu usage (ns)" "$(echo "$s" | jq .data.cpu.usage.total)" 1 100000000000
 }
 
+# A container that asked for no limit still has its accounting: the v2 driver enables every
+# available controller for its cgroup (runc and crun do the same), else memory.current,
+# pids.current and io.stat would not exist and `events --stats` would say 0.
+t_stats_without_limits() {
+	bundle u '["sh","-c","sleep 1000 & exec /hog 8 hold"]' "$(vda_dev r)"
+	start u sn
+	d=$(cgdir_of sn)
+	wait_for "the hog" 30 test -e "$W/u/rootfs/held"
+	for f in memory.current pids.current io.stat cpu.stat; do
+		[ -e "$d/$f" ] || fail "no $f in a container without limits"
+	done
+	must rt exec sn dd if=/dev/vda of=/dev/null bs=64k count=4 iflag=direct
+	s=$(rt events --stats sn)
+	range "stats memory usage (MiB)" $(($(echo "$s" | jq .data.memory.usage.usage) / MB)) 8 128
+	eq "stats pids.current" "$(echo "$s" | jq .data.pids.current)" "$(cat "$d/pids.current")"
+	range "stats pids.current" "$(echo "$s" | jq .data.pids.current)" 2 10
+	range "stats blkio read bytes of vda" "$(echo "$s" | jq "[.data.blkio.ioServiceBytesRecursive[] |
+		select(.major == $(vda_major) and .op == \"Read\") | .value] | add")" 262144 100000000
+	# no limit is INT64_MAX, checked in the text: jq reads numbers as doubles
+	case "$s" in
+	*'"limit":9223372036854775807,"failcnt":0},"swap":'*) echo "ok: stats memory limit none" ;;
+	*) fail "stats memory limit: not INT64_MAX in $s" ;;
+	esac
+}
+
 # ---- the unit tests of lib/cgroup ----------------------------------------------------------
 
 # tests/unit/test-cgroup (the plain build's): its fake trees, and its live v2 part against this

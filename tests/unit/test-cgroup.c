@@ -394,6 +394,20 @@ static void test_v2_fake(void)
 	berth_cgroup_free(again);
 	berth_cgroup_free(cg);
 
+	/* no limits asked for: every available controller is still enabled, for the accounting */
+	fake_v2_dir(cat(tmp, "/v2c"), "cpu memory pids", false);
+	fake_v2_dir(cat(tmp, "/v2c/berth"), "cpu memory pids", false);
+	put(cat(tmp, "/v2c/berth"), "cgroup.subtree_control", "memory");
+	cg = NULL;
+	berth_cgroup_new_with_driver(cat(tmp, "/v2c"), "/berth/c4", CG_DRIVER_V2, NULL, &cg, NULL);
+	q = berth_cgroup_create(cg, NULL, 0, &err);
+	is(q, 0, "v2: create without resources %s", err ? err->msg : "");
+	is_str(get(cat(tmp, "/v2c"), "cgroup.subtree_control"), "+cpu +memory +pids",
+	       "v2: the root enables every available controller");
+	is_str(get(cat(tmp, "/v2c/berth"), "cgroup.subtree_control"), "+cpu +pids",
+	       "v2: an ancestor enables those not enabled yet");
+	berth_cgroup_free(cg);
+
 	/* paths that climb out */
 	cg = NULL;
 	q = berth_cgroup_new_with_driver(root, "/berth/../../etc", CG_DRIVER_V2, NULL, &cg, &err);
