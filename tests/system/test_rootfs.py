@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from berth import mounts_under, new_id, wait_until
-from test_mounts import MOUNTINFO, mount_at, parse_mountinfo, run_sh, sections
+from test_mounts import MOUNTINFO, host_root, mount_at, parse_mountinfo, run_sh, sections
 
 
 def host_mount_points():
@@ -72,8 +72,8 @@ def test_symlinked_destination_stays_inside(runtime, bundle, tmp_path, kind):
     # inside, the symlink resolved as if the rootfs were "/": the mounts sit at the target path
     inside = str(target)
     assert mount_at(infos, inside + "/sub")["fstype"] == "tmpfs"
-    assert mount_at(infos, inside + "/bound")["root"] == str(src)
-    assert mount_at(infos, inside + "/file")["root"] == str(src / "f")
+    assert mount_at(infos, inside + "/bound")["root"] == host_root(src)
+    assert mount_at(infos, inside + "/file")["root"] == host_root(src / "f")
     # the mount points were made inside the rootfs
     assert (bundle.rootfs / inside.lstrip("/") / "sub").is_dir()
     assert (bundle.rootfs / inside.lstrip("/") / "file").is_file()
@@ -235,7 +235,8 @@ def test_root_path_absolute(runtime, bundle, tmp_path):
     bundle.config["root"]["path"] = str(elsewhere)
     out = run_sh(runtime, bundle, "cat /marker; " + MOUNTINFO)
     assert out.startswith("abs\n")
-    assert mount_at(parse_mountinfo(sections(out)["mountinfo"]), "/")["root"] == str(elsewhere)
+    assert mount_at(parse_mountinfo(sections(out)["mountinfo"]), "/")["root"] == \
+        host_root(elsewhere)
 
 
 def test_root_path_relative_to_bundle_not_cwd(runtime, bundle, tmp_path):
@@ -273,7 +274,7 @@ def test_host_mounts_not_visible(runtime, bundle, no_pivot):
     points = [m["mnt"] for m in infos]
     # exactly one root, the rootfs: the old root is gone after pivot_root
     roots = [m for m in infos if m["mnt"] == "/"]
-    assert len(roots) == 1 and roots[0]["root"] == str(bundle.rootfs), roots
+    assert len(roots) == 1 and roots[0]["root"] == host_root(bundle.rootfs), roots
     assert set(points) <= expected_mounts(bundle.config), set(points) - expected_mounts(
         bundle.config)
     for host_only in ("/work", "/mnt/sandboxing", "/sys/fs/cgroup"):
