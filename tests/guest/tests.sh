@@ -175,8 +175,10 @@ t_memory_values_and_update() {
 }
 
 # The container's init itself is the hog: run exits 128+SIGKILL and the OOM kill shows in
-# memory.events of the cgroup above it (memory.events counts the whole subtree).
+# memory.events of the cgroup above it (memory.events counts the whole subtree).  That parent
+# is made here, so that it outlives the container (a parent the create made goes with it).
 t_memory_oom_kills_init() {
+	mkdir $CG/guest-oom
 	bundle o '["/hog","64"]' '.linux.cgroupsPath = "/guest-oom/oi" |
 		.linux.resources.memory = {"limit": 25165824, "swap": 25165824}'
 	rt run --bundle "$W/o" oi >"$W/o.out" 2>&1
