@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from berth import (Runtime, cgroup_dir, new_id, proc_start_time, proc_state, proc_status, runtime_binary,
-                   wait_until)
+from berth import (Runtime, cgroup_dir, cgroup_v1, new_id, proc_start_time, proc_state,
+                   proc_status, runtime_binary, wait_until)
 
 
 def alive(pid):
@@ -79,7 +79,7 @@ def test_delete_created_container_needs_force(runtime, bundle):
     deletes a created one anyway; podman passes --force)."""
     cid = runtime.create(bundle)
     pid = runtime.container_pid(cid)
-    cg = cgroup_dir(pid, "pids")
+    cg = cgroup_dir(pid, "pids" if cgroup_v1() else "")
     p = runtime.fails("delete", cid)
     assert p.returncode == 1 and "not stopped: created" in p.stderr, p.stderr
     assert alive(pid) and runtime.status(cid) == "created"
