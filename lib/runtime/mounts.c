@@ -359,8 +359,15 @@ static int mount_cgroup(const struct berth_rootfs_ctx *ctx, int rootfd, const st
 
 	if (hier && hier[0] && !hier[1] && hier[0][0] == '\0') {
 		_cleanup_free_ char *dir = NULL;
-		if (mount("cgroup2", berth_fd_path(*fd, p, sizeof(p)), "cgroup2", flags, NULL) == 0)
+		bool mounted = mount("cgroup2", berth_fd_path(*fd, p, sizeof(p)), "cgroup2", flags,
+				     NULL) == 0;
+		if (mounted) {
+			/* *fd is the directory under the new mount: propagation is the mount's */
+			r = reopen_top(rootfd, m, fd, err);
+			if (r < 0)
+				goto out;
 			goto done;
+		}
 		if (errno != EPERM && errno != EBUSY) {
 			r = berth_error_sys(err, errno, "mount 'cgroup2' on '%s'", m->destination);
 			goto out;

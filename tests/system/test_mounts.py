@@ -358,10 +358,13 @@ def test_cgroup_mount_v1(runtime, bundle):
 
 @pytest.mark.cgroup2
 @pytest.mark.allowed_skip(reason="needs a cgroup2 mount (a v1-only host has none)")
-def test_cgroup_mount_v2(runtime_v2, bundle):
+@pytest.mark.parametrize("prop", [[], ["rprivate"]])
+def test_cgroup_mount_v2(runtime_v2, bundle, prop):
     """With the cgroup v2 driver the cgroup mount is cgroup2; in a new cgroup namespace it shows
-    the container's own cgroup as its root."""
-    bundle.add_mount("/sys/fs/cgroup", "cgroup", "cgroup", ["ro", "nosuid", "nodev", "noexec"])
+    the container's own cgroup as its root.  With a propagation option (podman's config has
+    rprivate) it is the new mount's, not the directory's under it."""
+    bundle.add_mount("/sys/fs/cgroup", "cgroup", "cgroup",
+                     [*prop, "ro", "nosuid", "nodev", "noexec"])
     bundle.config["linux"]["namespaces"].append({"type": "cgroup"})
     bundle.set_args("sleep", "100")
     bundle.write()
