@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from berth import CACHE, cgroup_dir, proc_start_time, wait_until
+from berth import CACHE, cgroup_dir, cgroup_layout, proc_start_time, wait_until
 from peers import have, require_runtime, unmount_all_under
 
 pytestmark = pytest.mark.peer
@@ -128,7 +128,8 @@ def docker(tmp_path_factory, rootfs_tar):
         unmount_all_under(base)
         # what the daemon made under its cgroup parent (/<netns>) in every hierarchy
         left = []
-        for top in Path("/sys/fs/cgroup").glob(f"*/{netns}"):
+        root = Path("/sys/fs/cgroup")  # /<netns> on a pure v2 host
+        for top in [*root.glob(netns), *root.glob(f"*/{netns}")]:
             for d, _, _ in sorted(os.walk(top), key=lambda e: len(e[0]), reverse=True):
                 try:
                     os.rmdir(d)
@@ -146,8 +147,25 @@ def name(docker):
     docker("rm", "-f", n, check=False)
 
 
+# On a pure cgroup v2 host the same values are in the v2 files: the v1 name a test asks for is
+# read from its v2 counterpart, in the v1 form.
+V2_FILES = {
+    "freezer.state": lambda d: "FROZEN" if read(d / "cgroup.freeze") == "1" else "THAWED",
+    "memory.limit_in_bytes": lambda d: read(d / "memory.max"),
+    "cpu.cfs_quota_us": lambda d: read(d / "cpu.max").split()[0],
+    "cpu.cfs_period_us": lambda d: read(d / "cpu.max").split()[1],
+    "pids.max": lambda d: read(d / "pids.max"),
+}
+
+
+def read(path):
+    return path.read_text().strip()
+
+
 def cg(pid, controller, f):
-    return (cgroup_dir(pid, controller) / f).read_text().strip()
+    if cgroup_layout() == "v2":
+        return V2_FILES[f](cgroup_dir(pid, ""))
+    return read(cgroup_dir(pid, controller) / f)
 
 
 def sleeper(docker, name, *opts):
