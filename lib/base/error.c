@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base.h"
+#include "core.h"
 #include "banned.h"
 
 static int make(struct berth_error **err, int errnum, char *msg)

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base.h"
+#include "core.h"
 #include "banned.h"
 
 int berth_write_all(int fd, const void *buf, size_t len)

@@ -3,7 +3,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 
-#include "base.h"
+#include "json.h"
 #include "banned.h"
 
 int berth_json_parse(const char *data, size_t len, json_t **ret, struct berth_error **err)

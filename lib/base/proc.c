@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "base.h"
+#include "core.h"
 #include "banned.h"
 
 uint64_t berth_proc_start_time(pid_t pid)

@@ -20,7 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "base.h"
+#include "core.h"
 #include "banned.h"
 
 #ifndef MFD_EXEC

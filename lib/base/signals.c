@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "base.h"
+#include "core.h"
 #include "banned.h"
 
 static const char *const names[] = {
@@ -57,4 +57,27 @@ int berth_signal_parse(const char *s)
 		return min ? base + (int)n : base - (int)n;
 	}
 	return -EINVAL;
+}
+
+void berth_signal_forwardable(sigset_t *ret)
+{
+	sigemptyset(ret);
+	for (int s = 1; s < SIGRTMIN; s++) {
+		switch (s) {
+		case SIGKILL:
+		case SIGSTOP:
+		case SIGSEGV:
+		case SIGBUS:
+		case SIGFPE:
+		case SIGILL:
+		case SIGTRAP:
+		case SIGABRT:
+		case SIGSYS:
+		case SIGCHLD:
+		case SIGWINCH:
+			break;
+		default:
+			sigaddset(ret, s);
+		}
+	}
 }

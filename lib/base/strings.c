@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "base.h"
+#include "core.h"
 #include "banned.h"
 
 size_t berth_strv_length(char *const *v)

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "base.h"
+#include "core.h"
 #include "banned.h"
 
 int berth_send_fd(int sock, const void *data, size_t len, int fd)
