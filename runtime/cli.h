@@ -45,16 +45,17 @@ int cli_expect_args(struct cli *cli, int argc, char **argv, int n, const char *w
 int cli_parse_uint(struct cli *cli, const char *flag, const char *v, int *ret);
 
 /*
- * Foreground I/O for run and exec: with a pty master, put our terminal in raw mode and copy both
- * ways, passing window size changes on; forward signals to pid; wait for it and return its exit
- * code (128+N for a signal).  reap_all: we are a subreaper; reap orphans too.
+ * Foreground I/O for run and exec (io.c, over lib/base's loop): with a pty master, put our
+ * terminal in raw mode and copy both ways, passing window size changes on; forward signals to
+ * p; wait for it and return its exit code (128+N for a signal).  reap_all: we are a subreaper;
+ * reap orphans too.  Closes pty_master.
  */
-int cli_foreground(struct cli *cli, pid_t pid, int pty_master, bool reap_all);
+int cli_foreground(struct cli *cli, struct berth_pidfd *p, int pty_master, bool reap_all);
 
 /*
- * Block the signals run and exec pass on to the container (everything but the unblockable and
- * the fault signals); the set goes to *ret for a signalfd.  Blocked before the container exists,
- * so none is lost; the container's processes unblock their own.
+ * Block the signals the foreground loop takes (those passed on to the container, SIGCHLD and
+ * SIGWINCH); the set goes to *ret.  Blocked before the container exists, so none is lost; the
+ * container's processes unblock their own.
  */
 void cli_block_forwarded_signals(sigset_t *ret);
 

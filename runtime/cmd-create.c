@@ -92,6 +92,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 {
 	_cleanup_error_ struct berth_error *err = NULL;
 	_cleanup_container_ struct berth_container *c = NULL;
+	_cleanup_pidfd_ struct berth_pidfd *init = NULL;
 	struct create_flags f = {};
 	int master = -EBADF, code, r;
 	sigset_t fwd;
@@ -122,7 +123,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		prctl(PR_SET_CHILD_SUBREAPER, 1);
 	if (!f.co.console_socket)
 		f.co.ret_pty_master = &master;
-	f.co.foreground = true;
+	f.co.ret_pidfd = &init;
 	if (berth_container_create(&cli->opts, argv[optind], &f.co, &c, &err) < 0)
 		return cli_fail(cli, err);
 	r = berth_container_start(c, &err);
@@ -137,7 +138,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		cli_warn(cli, "%s", err->msg);
 		berth_error_freep(&err);
 	}
-	code = cli_foreground(cli, c->pid, master, !f.no_subreaper);
+	code = cli_foreground(cli, init, master, !f.no_subreaper);
 	if (!f.keep) {
 		r = berth_container_delete(c, true, &err);
 		if (r < 0)

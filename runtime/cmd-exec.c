@@ -217,6 +217,7 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 	_cleanup_error_ struct berth_error *err = NULL;
 	_cleanup_container_ struct berth_container *c = NULL;
 	_cleanup_json_ json_t *pj = NULL;
+	_cleanup_pidfd_ struct berth_pidfd *pidfd = NULL;
 	struct berth_process *p = NULL;
 	struct exec_flags f = {};
 	int master = -EBADF, code = 1, r;
@@ -254,12 +255,13 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 		cli_block_forwarded_signals(&fwd);
 		if (!f.eo.console_socket)
 			f.eo.ret_pty_master = &master;
+		f.eo.ret_pidfd = &pidfd;
 	}
 	if (berth_container_exec(c, p, &f.eo, &pid, &err) < 0) {
 		code = cli_fail(cli, err);
 		goto out;
 	}
-	code = f.eo.detach ? 0 : cli_foreground(cli, pid, master, false);
+	code = f.eo.detach ? 0 : cli_foreground(cli, pidfd, master, false);
 out:
 	berth_process_free(p);
 	free_flags(&f);

@@ -1,127 +1,170 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The foreground of run and exec: terminal copy, signal forwarding, waiting. */
+/*
+ * The foreground of run and exec, put together from lib/base's pieces (loop.h): one event loop
+ * with the process's pidfd, signal forwarding, a reaper when we are a subreaper, and -- with a
+ * terminal -- our terminal in raw mode, copies both ways between it and the pty master, and
+ * window size changes passed on.  The shim composes the same pieces differently.
+ */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/signalfd.h>
-#include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "base/banned.h"
 
-static void copy_winsize(int from, int to)
-{
-	struct winsize ws;
+/* After the process exits, what the pty still holds is drained until it is quiet this long. */
+#define DRAIN_QUIET_USEC (100 * 1000)
 
-	if (ioctl(from, TIOCGWINSZ, &ws) == 0)
-		ioctl(to, TIOCSWINSZ, &ws);
+struct foreground {
+	struct cli *cli;
+	struct berth_loop *loop;
+	struct berth_pidfd *p;
+	int master;
+	struct berth_copy *in, *out; /* stdin -> master, master -> stdout */
+	struct berth_loop_source *drain;
+	uint64_t drained; /* bytes copied out when the drain timer last looked */
+};
+
+static int on_input_done(struct berth_copy *c, int error, void *data, struct berth_error **err)
+{
+	struct foreground *fg = data;
+
+	/* our stdin ended (or failed): stop reading it; the container's terminal stays */
+	berth_copy_free(fg->in);
+	fg->in = NULL;
+	return 0;
 }
 
-/* Move what is readable now from one fd to another; false at EOF or error. */
-static bool pump(int from, int to)
+static int on_output_done(struct berth_copy *c, int error, void *data, struct berth_error **err)
 {
-	char buf[16384];
-	ssize_t n = read(from, buf, sizeof(buf));
+	struct foreground *fg = data;
 
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return true;
-	if (n <= 0)
-		return false;
-	return berth_write_all(to, buf, (size_t)n) == 0;
+	/* the pty's other side is gone: once the process has exited too, we are done */
+	if (fg->p->exited)
+		berth_loop_quit(fg->loop, 0);
+	return 0;
+}
+
+static int on_drain_tick(struct berth_loop_source *s, void *data, struct berth_error **err)
+{
+	struct foreground *fg = data;
+	uint64_t now = berth_copy_bytes(fg->out);
+
+	/* quiet for a whole tick (a process the container left behind may hold the pty open) */
+	if (now == fg->drained)
+		berth_loop_quit(berth_loop_source_loop(s), 0);
+	fg->drained = now;
+	return 0;
+}
+
+static int on_exit_(struct berth_loop_source *s, struct berth_pidfd *p, void *data,
+		    struct berth_error **err)
+{
+	struct foreground *fg = data;
+	struct berth_loop *l = berth_loop_source_loop(s);
+
+	if (p->has_status)
+		cli_log(fg->cli, "debug", "process %d exited: %d", (int)p->pid,
+			berth_exit_status_code(&p->status));
+	/* no more input for a process that is gone */
+	berth_copy_free(fg->in);
+	fg->in = NULL;
+	if (!fg->out || berth_copy_finished(fg->out)) {
+		berth_loop_quit(l, 0);
+		return 0;
+	}
+	fg->drained = berth_copy_bytes(fg->out);
+	return berth_loop_add_timer(l, DRAIN_QUIET_USEC, DRAIN_QUIET_USEC, on_drain_tick, fg,
+				    &fg->drain, err);
+}
+
+static int on_winch(struct berth_loop_source *s, const struct signalfd_siginfo *si, void *data,
+		    struct berth_error **err)
+{
+	struct foreground *fg = data;
+
+	berth_pty_copy_size(0, fg->master);
+	return 0;
 }
 
 void cli_block_forwarded_signals(sigset_t *ret)
 {
-	sigemptyset(ret);
-	for (int s = 1; s < SIGRTMIN; s++)
-		/* not the ones the kernel raises for our own faults, nor the unblockable */
-		if (s != SIGKILL && s != SIGSTOP && s != SIGSEGV && s != SIGBUS && s != SIGFPE &&
-		    s != SIGILL && s != SIGTRAP && s != SIGABRT && s != SIGSYS)
-			sigaddset(ret, s);
+	berth_signal_forwardable(ret);
+	sigaddset(ret, SIGCHLD);
+	sigaddset(ret, SIGWINCH);
 	sigprocmask(SIG_BLOCK, ret, NULL);
 }
 
-int cli_foreground(struct cli *cli, pid_t pid, int pty_master, bool reap_all)
+static int setup(struct foreground *fg, struct berth_loop *l, bool reap_all,
+		 struct berth_error **err)
 {
-	struct termios saved;
-	bool raw = false, stdin_open = pty_master >= 0, master_open = pty_master >= 0;
-	bool exited = false;
-	int status = 0, sfd;
-	sigset_t all;
+	sigset_t fwd, winch;
+	int r;
 
-	cli_block_forwarded_signals(&all);
-	sfd = signalfd(-1, &all, SFD_CLOEXEC);
+	berth_signal_forwardable(&fwd);
+	r = berth_loop_add_signal_forward(l, &fwd, fg->p, NULL, err);
+	if (r < 0)
+		return r;
+	if (reap_all) {
+		r = berth_loop_add_reaper(l, NULL, err);
+		if (r < 0)
+			return r;
+	}
+	r = berth_loop_add_child(l, fg->p, on_exit_, fg, NULL, err);
+	if (r < 0)
+		return r;
+	if (fg->master < 0)
+		return 0;
+	sigemptyset(&winch);
+	sigaddset(&winch, SIGWINCH);
+	r = berth_loop_add_signals(l, &winch, on_winch, fg, NULL, err);
+	if (r < 0)
+		return r;
+	r = berth_copy_new(l, fg->master, 1, on_output_done, fg, &fg->out, err);
+	if (r < 0)
+		return r;
+	/* no stdin at all (closed): the container's terminal just gets no input */
+	_cleanup_error_ struct berth_error *in_err = NULL;
+	if (berth_copy_new(l, 0, fg->master, on_input_done, fg, &fg->in, &in_err) < 0)
+		cli_log(fg->cli, "debug", "no input for the terminal: %s", in_err->msg);
+	return 0;
+}
 
-	if (pty_master >= 0 && isatty(0) && tcgetattr(0, &saved) == 0) {
-		struct termios t = saved;
-		cfmakeraw(&t);
-		t.c_oflag = saved.c_oflag; /* keep output processing: our stdout is the same tty */
-		tcsetattr(0, TCSANOW, &t);
-		raw = true;
-		copy_winsize(0, pty_master);
+int cli_foreground(struct cli *cli, struct berth_pidfd *p, int pty_master, bool reap_all)
+{
+	_cleanup_error_ struct berth_error *err = NULL;
+	struct foreground fg = {.cli = cli, .p = p, .master = pty_master};
+	struct berth_tty_state tty = {.saved = false};
+	struct berth_loop *l = NULL;
+	int r;
+
+	r = berth_loop_new(&l, &err);
+	fg.loop = l;
+	if (r == 0 && pty_master >= 0) {
+		r = berth_tty_set_raw(0, &tty, &err);
+		berth_pty_copy_size(0, pty_master);
 	}
-	while (!exited || master_open) {
-		struct pollfd p[3] = {
-			{.fd = sfd, .events = POLLIN},
-			{.fd = stdin_open ? 0 : -1, .events = POLLIN},
-			{.fd = master_open ? pty_master : -1, .events = POLLIN},
-		};
-		if (exited) {
-			/* the process is gone: drain what the pty still holds, then stop */
-			p[0].fd = -1;
-			p[1].fd = -1;
-			if (poll(&p[2], 1, 100) <= 0 || !pump(pty_master, 1))
-				break;
-			continue;
-		}
-		if (poll(p, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (p[1].revents && !pump(0, pty_master))
-			stdin_open = false;
-		if (p[2].revents && !pump(pty_master, 1))
-			master_open = false;
-		if (p[0].revents) {
-			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) != sizeof(si))
-				continue;
-			if (si.ssi_signo == SIGWINCH) {
-				if (pty_master >= 0)
-					copy_winsize(0, pty_master);
-			} else if (si.ssi_signo != SIGCHLD) {
-				kill(pid, (int)si.ssi_signo);
-			}
-			/* reap on every signal: SIGCHLDs coalesce */
-			for (;;) {
-				int st;
-				pid_t w = waitpid(reap_all ? -1 : pid, &st, WNOHANG);
-				if (w <= 0)
-					break;
-				if (w == pid) {
-					status = st;
-					exited = true;
-				}
-			}
-		}
-	}
-	if (!exited) {
-		while (berth_waitpid(pid, 0, &status) < 0 && errno == EINTR)
-			;
-	}
-	if (raw)
-		tcsetattr(0, TCSANOW, &saved);
+	if (r == 0)
+		r = setup(&fg, l, reap_all, &err);
+	if (r == 0)
+		r = berth_loop_run(l, &err);
+	berth_tty_restore(&tty);
+	berth_copy_free(fg.in);
+	berth_copy_free(fg.out);
+	berth_loop_free(l);
 	if (pty_master >= 0)
 		close(pty_master);
-	if (sfd >= 0)
-		close(sfd);
-	cli_log(cli, "debug", "process %d exited: %d", (int)pid, berth_exit_code(status));
-	return berth_exit_code(status);
+	if (r < 0) {
+		/* the loop failed: the process may still run; it is the container's to stop */
+		cli_fail(cli, err);
+		return 1;
+	}
+	if (!p->has_status) {
+		cli_warn(cli,
+			 "process %d exited, but its exit status is not ours to read (it is not "
+			 "our child: run without --no-subreaper)",
+			 (int)p->pid);
+		return 255;
+	}
+	return berth_exit_status_code(&p->status);
 }

@@ -95,6 +95,12 @@ static void log_sink(const char *msg, void *userdata)
 	cli_log(userdata, "debug", "%s", msg);
 }
 
+/* lib/runtime's log lines (struct berth_log) go to --log as our own do */
+static void lib_log(void *data, enum berth_log_level level, const char *msg)
+{
+	cli_log(data, berth_log_level_name(level), "%s", msg);
+}
+
 int cli_fail(struct cli *cli, struct berth_error *err)
 {
 	const char *msg = err && err->msg ? err->msg : "unknown error";
@@ -243,6 +249,7 @@ int main(int argc, char **argv)
 		if (abs)
 			cli.log_path = abs;
 	}
+	cli.opts.log = (struct berth_log){.fn = lib_log, .data = &cli, .debug = cli.debug};
 	cli.cmd = argv[optind];
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
 		if (strcmp(commands[i].name, cli.cmd) != 0)

@@ -95,6 +95,19 @@ pid_t berth_clone(unsigned long flags);
 
 /* PR_SET_DUMPABLE 0 again: after setns into a user namespace, setresuid/gid, capset. */
 int berth_keep_nondumpable(struct berth_error **err);
+/*
+ * berth_clone (non-dumpable child included) with CLONE_PIDFD: in the parent, *ret_pidfd is the
+ * child's pidfd (close-on-exec).
+ * Kernels before 5.2 refuse the flag: then a pidfd_open of the new child, which cannot have been
+ * reaped yet (it is our child and we have not waited), or an ENOSYS error.
+ */
+pid_t berth_clone_pidfd(unsigned long flags, int *ret_pidfd);
+
+/*
+ * Make fds[0..2] (when not NULL; -1 entries skipped) the calling process's stdin, stdout and
+ * stderr, without closing the originals (they are close-on-exec anyway).  Runs in a child.
+ */
+int berth_apply_stdio(const int *fds, struct berth_error **err);
 
 /* Open /proc/<pid>/ns/<name> for every namespace kind; -EBADF where the kind is shared with us. */
 int berth_open_ns_of(pid_t pid, enum berth_ns_type t, int *ret_fd, struct berth_error **err);

@@ -63,6 +63,7 @@ struct init_ctx {
 	int ns_fds[BERTH_NS_COUNT];
 	unsigned long new_ns; /* CLONE_NEW* of the namespaces to create */
 	bool slow;
+	int init_pidfd; /* parent side: the init's pidfd */
 	struct berth_seccomp_filter *seccomp;
 };
 
@@ -220,8 +221,13 @@ static int enter_namespaces_slow(struct init_ctx *x, struct berth_error **err)
 		return berth_error_sys(err, errno, "fork the container's init");
 	}
 	if (pid > 0) {
-		/* the intermediate: report the init's pid and leave; the runtime reaps us */
-		berth_sync_send(x->sync, BERTH_SYNC_PID, pid, NULL, -EBADF);
+		/*
+		 * The intermediate: report the init's pid, with a pidfd opened while it is still our
+		 * child (so it cannot have been reaped and its pid reused), and leave; the runtime
+		 * reaps us.
+		 */
+		int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		berth_sync_send(x->sync, BERTH_SYNC_PID, pid, NULL, pidfd);
 		_exit(0);
 	}
 	close(gate[1]);
@@ -408,9 +414,10 @@ static int open_exec_fifo(int *fifo_fd, struct berth_error **err)
 
 /*
  * After the startContainer hooks: the byte tells `start` they passed.  The fd stays open,
- * close-on-exec, so `start` sees EOF exactly when execve succeeds; a failure between the byte
- * and exec (seccomp, identity, exec itself) writes its message into the fifo first.  A failure
- * before the byte (a startContainer hook) closes the fifo without one.
+ * close-on-exec, so `start` sees EOF exactly when execve succeeds; a failure between the byte and
+ * exec (seccomp, identity, exec itself) writes its message into the fifo first, and a failing
+ * startContainer hook writes the byte and then its message.  The fifo is the only way back: the
+ * init never writes to the container's stdio, which belongs to the container (a daemon's log).
  */
 static int signal_started(int fifo_fd, struct berth_error **err)
 {
@@ -456,7 +463,7 @@ static int load_seccomp(struct init_ctx *x, struct berth_error **err)
 	return 0;
 }
 
-/* After start: startContainer hooks, seccomp, identity, exec.  Errors go to the process's stderr. */
+/* After start: startContainer hooks, seccomp, identity, exec.  Errors go to `start`, via the fifo. */
 static __attribute__((noreturn)) void init_exec(struct init_ctx *x, const char *path)
 {
 	struct berth_process *p = x->c->spec->process;
@@ -492,7 +499,6 @@ static __attribute__((noreturn)) void init_exec(struct init_ctx *x, const char *
 	if (!started)
 		berth_write_all(x->fifo_fd, "0", 1);
 	berth_write_all(x->fifo_fd, msg, strlen(msg));
-	dprintf(2, "berth-runtime: %s\n", msg);
 	_exit(r == -ENOENT || r == -EACCES ? 127 : 1);
 }
 
@@ -610,7 +616,9 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *x)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	r = init_setup(x, &path, &err);
+	r = berth_apply_stdio(x->co->stdio, &err);
+	if (r == 0)
+		r = init_setup(x, &path, &err);
 	if (r < 0)
 		berth_sync_fail(x->sync, r, err);
 	prctl(PR_SET_PDEATHSIG, 0);
@@ -619,10 +627,8 @@ static __attribute__((noreturn)) void init_main(struct init_ctx *x)
 	close(x->sync);
 	x->sync = -EBADF;
 	r = open_exec_fifo(&x->fifo_fd, &err);
-	if (r < 0) {
-		dprintf(2, "berth-runtime: %s\n", err ? err->msg : "exec fifo");
-		_exit(1);
-	}
+	if (r < 0)
+		_exit(1); /* no way to say why: `start` sees the init gone before its byte */
 	init_exec(x, path);
 }
 
@@ -737,6 +743,11 @@ static int check_spec(const struct berth_spec *s, const struct berth_create_opts
 	if (!s->process->terminal && co->console_socket)
 		return berth_error_set(err, EINVAL,
 				       "--console-socket given, but process.terminal is false");
+	if (s->process->terminal && co->stdio)
+		return berth_error_set(
+			err, EINVAL,
+			"stdio fds given, but process.terminal is true (the terminal "
+			"is the process's stdio)");
 	return 0;
 }
 
@@ -863,6 +874,18 @@ static int parent_drive(struct init_ctx *x, pid_t child, const struct berth_crea
 		case BERTH_SYNC_PID:
 			init = m.value;
 			berth_waitpid(child, 0, NULL); /* the intermediate leaves at once */
+			/* from here on the handle names the init, not the intermediate */
+			if (x->init_pidfd >= 0)
+				close(x->init_pidfd);
+			x->init_pidfd = fd;
+			fd = -EBADF;
+			if (x->init_pidfd < 0) {
+				/* its pidfd_open failed; the init waits for us, so it is there */
+				x->init_pidfd = (int)syscall(SYS_pidfd_open, init, 0);
+				if (x->init_pidfd < 0)
+					return berth_error_sys(err, errno, "pidfd_open %d",
+							       (int)init);
+			}
 			break;
 		case BERTH_SYNC_HOOKS: {
 			const struct berth_hooks *h = &x->c->spec->hooks;
@@ -952,7 +975,8 @@ int berth_container_create(const struct berth_runtime_opts *o, const char *id,
 	_cleanup_free_ int *mounts_before = NULL;
 	_cleanup_strv_ char **mount_paths_before = NULL;
 	size_t n_mounts_before = 0;
-	struct init_ctx x = {.sync = -EBADF, .fifo_fd = -EBADF, .listener_sock = -EBADF};
+	struct init_ctx x = {
+		.sync = -EBADF, .fifo_fd = -EBADF, .listener_sock = -EBADF, .init_pidfd = -EBADF};
 	int sv[2] = {-EBADF, -EBADF};
 	bool state_made = false;
 	/* the cgroup is ours to remove on failure: it had no process of anyone else */
@@ -971,7 +995,11 @@ int berth_container_create(const struct berth_runtime_opts *o, const char *id,
 	c->bundle = realpath(co->bundle ? co->bundle : ".", NULL);
 	if (!c->bundle)
 		return berth_error_sys(err, errno, "bundle '%s'", co->bundle ? co->bundle : ".");
-	r = berth_spec_load_bundle(c->bundle, &c->spec, err);
+	c->log = o->log;
+	if (co->config)
+		r = berth_spec_parse_json(co->config, &c->spec, err);
+	else
+		r = berth_spec_load_bundle(c->bundle, &c->spec, err);
 	if (r < 0)
 		return berth_error_wrap(err, "create container '%s'", id);
 	r = check_spec(c->spec, co, err);
@@ -1103,8 +1131,9 @@ int berth_container_create(const struct berth_runtime_opts *o, const char *id,
 		if (r < 0)
 			goto fail;
 	}
-	child = berth_clone(x.slow ? 0
-				   : x.new_ns & ~(unsigned long)(CLONE_NEWCGROUP | CLONE_NEWTIME));
+	child = berth_clone_pidfd(
+		x.slow ? 0 : x.new_ns & ~(unsigned long)(CLONE_NEWCGROUP | CLONE_NEWTIME),
+		&x.init_pidfd);
 	if (child < 0) {
 		r = berth_error_sys(err, errno, "clone the container's init");
 		child = 0;
@@ -1139,6 +1168,15 @@ int berth_container_create(const struct berth_runtime_opts *o, const char *id,
 		if (r < 0)
 			goto fail;
 	}
+	if (co->ret_pidfd) {
+		r = berth_pidfd_adopt(init, TAKE_FD(x.init_pidfd), co->ret_pidfd, err);
+		if (r < 0)
+			goto fail;
+	}
+	berth_log(&c->log, BERTH_LOG_DEBUG,
+		  "container '%s' created: init pid %d (%s), cgroup %s '%s'", id, (int)init,
+		  x.slow ? "forked after joining namespaces" : "one clone",
+		  berth_cgroup_driver(c->cgroup), berth_cgroup_path(c->cgroup));
 	r = 0;
 	*ret = TAKE_PTR(c);
 	goto out;
@@ -1171,6 +1209,8 @@ out:
 		close(x.fifo_fd);
 	if (x.listener_sock >= 0)
 		close(x.listener_sock);
+	if (x.init_pidfd >= 0)
+		close(x.init_pidfd);
 	if (sv[0] >= 0)
 		close(sv[0]);
 	if (sv[1] >= 0)

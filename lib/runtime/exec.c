@@ -115,7 +115,9 @@ static __attribute__((noreturn)) void exec_main(struct exec_ctx *x)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	r = exec_setup(x, &path, &err);
+	r = berth_apply_stdio(x->eo->stdio, &err);
+	if (r == 0)
+		r = exec_setup(x, &path, &err);
 	if (r < 0)
 		berth_sync_fail(x->sync, r, err);
 	if (x->eo->detach)
@@ -137,7 +139,7 @@ int berth_container_exec(struct berth_container *c, const struct berth_process *
 	struct berth_process pc = *p;
 	struct exec_ctx x = {.c = c, .p = &pc, .eo = eo, .sync = -EBADF, .root_fd = -EBADF};
 	enum berth_status st = berth_container_status(c);
-	_cleanup_close_ int own_pidns = -EBADF, own_timens = -EBADF;
+	_cleanup_close_ int own_pidns = -EBADF, own_timens = -EBADF, pidfd = -EBADF;
 	int sv[2] = {-EBADF, -EBADF};
 	pid_t child = 0;
 	int r;
@@ -156,6 +158,10 @@ int berth_container_exec(struct berth_container *c, const struct berth_process *
 	r = berth_process_prepare(&pc, c->spec->linux_.namespaces[BERTH_NS_USER].present, err);
 	if (r < 0)
 		return berth_error_wrap(err, "exec in container '%s'", c->id);
+	if (p->terminal && eo->stdio)
+		return berth_error_set(err, EINVAL,
+				       "stdio fds given, but the process has a terminal (the "
+				       "terminal is its stdio)");
 	for (int t = 0; t < BERTH_NS_COUNT; t++) {
 		if (!c->spec->linux_.namespaces[t].present)
 			continue;
@@ -192,7 +198,7 @@ int berth_container_exec(struct berth_container *c, const struct berth_process *
 		r = berth_error_sys(err, errno, "join the container's pid namespace");
 		goto out;
 	}
-	child = berth_clone(0);
+	child = berth_clone_pidfd(0, &pidfd);
 	if (child == 0) {
 		close(sv[0]);
 		x.sync = sv[1];
@@ -256,6 +262,12 @@ int berth_container_exec(struct berth_container *c, const struct berth_process *
 		if (r < 0)
 			goto out;
 	}
+	if (eo->ret_pidfd) {
+		r = berth_pidfd_adopt(child, TAKE_FD(pidfd), eo->ret_pidfd, err);
+		if (r < 0)
+			goto out;
+	}
+	berth_log(&c->log, BERTH_LOG_DEBUG, "exec in container '%s': pid %d", c->id, (int)child);
 	*ret_pid = child;
 	child = 0;
 	r = 0;

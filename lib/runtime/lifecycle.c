@@ -81,6 +81,7 @@ int berth_container_start(struct berth_container *c, struct berth_error **err)
 				       why_len ? ": " : "", why);
 	if (why_len)
 		return berth_error_set(err, EIO, "start the container process: %s", why);
+	berth_log(&c->log, BERTH_LOG_DEBUG, "container '%s' started: pid %d", c->id, (int)c->pid);
 
 	if (c->spec->hooks.poststart.n) {
 		state = berth_hook_state(c, c->pid, "running");
@@ -173,6 +174,8 @@ int berth_container_delete(struct berth_container *c, bool force, struct berth_e
 	r = berth_rm_rf(c->state_dir, err);
 	if (r < 0)
 		return berth_error_wrap(err, "delete container '%s'", c->id);
+	berth_log(&c->log, BERTH_LOG_DEBUG, "container '%s' deleted (it was %s)", c->id,
+		  berth_status_name(st));
 	if (c->spec->hooks.poststop.n && c->pid > 0) {
 		state = berth_hook_state(c, 0, "stopped");
 		if (berth_hooks_run_all(&c->spec->hooks.poststop, "poststop", state ? state : "{}",

@@ -699,6 +699,26 @@ int berth_spec_parse(const char *data, size_t len, struct berth_spec **ret,
 	return 0;
 }
 
+int berth_spec_parse_json(const json_t *j, struct berth_spec **ret, struct berth_error **err)
+{
+	_cleanup_spec_ struct berth_spec *s = NULL;
+	int r;
+
+	if (!json_is_object(j))
+		return berth_error_set(err, EINVAL, "config: expected a JSON object");
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return spec_oom(err);
+	s->json = json_deep_copy(j);
+	if (!s->json)
+		return spec_oom(err);
+	r = parse_document(s->json, s, err);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
 int berth_spec_load_bundle(const char *bundle, struct berth_spec **ret, struct berth_error **err)
 {
 	_cleanup_free_ char *path = NULL, *data = NULL;

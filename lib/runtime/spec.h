@@ -211,6 +211,12 @@ struct berth_spec {
 int berth_spec_parse(const char *data, size_t len, struct berth_spec **ret,
 		     struct berth_error **err);
 
+/*
+ * Parse a config already in memory as a JSON object (the shim's in-memory spec), with the same
+ * checks.  j is borrowed: the spec keeps a deep copy.
+ */
+int berth_spec_parse_json(const json_t *j, struct berth_spec **ret, struct berth_error **err);
+
 /* Read and parse the config.json of a bundle directory. */
 int berth_spec_load_bundle(const char *bundle, struct berth_spec **ret, struct berth_error **err);
 

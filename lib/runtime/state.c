@@ -248,7 +248,31 @@ int berth_container_load(const struct berth_runtime_opts *o, const char *id,
 		r = berth_cgroup_set_made_from(c->cgroup, made, err);
 	if (r < 0)
 		return berth_error_wrap(err, "load container '%s'", id);
+	c->log = o->log;
 	*ret = TAKE_PTR(c);
+	return 0;
+}
+
+int berth_container_open_pidfd(struct berth_container *c, struct berth_pidfd **ret,
+			       struct berth_error **err)
+{
+	_cleanup_pidfd_ struct berth_pidfd *p = NULL;
+	int r;
+
+	if (c->pid <= 0)
+		return berth_error_set(err, ESRCH, "container '%s' has no process", c->id);
+	r = berth_pidfd_open(c->pid, &p, err);
+	if (r == -ESRCH) {
+		if (err)
+			berth_error_freep(err);
+		return berth_error_set(err, ESRCH, "container '%s': its init has exited", c->id);
+	}
+	if (r < 0)
+		return berth_error_wrap(err, "container '%s'", c->id);
+	/* checked after the open: the handle now pins whatever process has this pid */
+	if (berth_proc_start_time(c->pid) != c->pid_start_time)
+		return berth_error_set(err, ESRCH, "container '%s': its init has exited", c->id);
+	*ret = TAKE_PTR(p);
 	return 0;
 }
 

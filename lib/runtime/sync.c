@@ -66,7 +66,12 @@ int berth_sync_expect(int sock, enum berth_sync_type type, struct berth_sync_msg
 	return 0;
 }
 
-pid_t berth_clone(unsigned long flags)
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+
+/* clone(2) like fork(); with pidfd, CLONE_PIDFD stores the child's pidfd there (parent only). */
+static pid_t do_clone(unsigned long flags, int *pidfd)
 {
 	int was = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
 	pid_t pid;
@@ -78,13 +83,19 @@ pid_t berth_clone(unsigned long flags)
 	if (was != 0)
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* x86_64/aarch64 argument order: flags, stack, parent_tid, child_tid, tls */
-	pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
+	pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD | (pidfd ? CLONE_PIDFD : 0), NULL, pidfd,
+			     NULL, 0);
 	if (pid != 0 && was == 1) {
 		int e = errno;
 		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 		errno = e;
 	}
 	return pid;
+}
+
+pid_t berth_clone(unsigned long flags)
+{
+	return do_clone(flags, NULL);
 }
 
 int berth_keep_nondumpable(struct berth_error **err)
@@ -96,6 +107,65 @@ int berth_keep_nondumpable(struct berth_error **err)
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return berth_error_sys(err, errno, "prctl PR_SET_DUMPABLE 0");
 	return 0;
+}
+
+pid_t berth_clone_pidfd(unsigned long flags, int *ret_pidfd)
+{
+	int fd = -EBADF;
+	pid_t pid;
+
+	*ret_pidfd = -EBADF;
+	pid = do_clone(flags, &fd);
+	if (pid < 0 && errno == EINVAL) {
+		/* kernel < 5.2: no CLONE_PIDFD */
+		pid = do_clone(flags, NULL);
+		if (pid > 0) {
+			fd = (int)syscall(SYS_pidfd_open, pid, 0);
+			if (fd < 0) {
+				int e = errno;
+				kill(pid, SIGKILL);
+				berth_waitpid(pid, 0, NULL);
+				errno = e;
+				return -1;
+			}
+		}
+	}
+	if (pid > 0)
+		*ret_pidfd = fd;
+	return pid;
+}
+
+int berth_apply_stdio(const int *fds, struct berth_error **err)
+{
+	int tmp[3] = {-EBADF, -EBADF, -EBADF};
+	int r = 0;
+
+	if (!fds)
+		return 0;
+	/*
+	 * Two steps, so that fds[1] == 0 (say) is not clobbered by the dup onto 0 first, and so
+	 * that fds[i] == i still loses its close-on-exec flag: copies above 2 first, then dup2.
+	 */
+	for (int i = 0; i < 3; i++) {
+		if (fds[i] < 0)
+			continue;
+		tmp[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+		if (tmp[i] < 0) {
+			r = berth_error_sys(err, errno, "stdio: fd %d", fds[i]);
+			goto out;
+		}
+	}
+	for (int i = 0; i < 3; i++) {
+		if (tmp[i] >= 0 && dup2(tmp[i], i) < 0) {
+			r = berth_error_sys(err, errno, "stdio: dup fd %d onto %d", fds[i], i);
+			goto out;
+		}
+	}
+out:
+	for (int i = 0; i < 3; i++)
+		if (tmp[i] >= 0)
+			close(tmp[i]);
+	return r;
 }
 
 int berth_open_ns_of(pid_t pid, enum berth_ns_type t, int *ret_fd, struct berth_error **err)

@@ -280,7 +280,9 @@ def test_several_hooks_of_a_kind_run_in_order_and_stop_at_failure(runtime, make_
 
 
 def test_failing_start_container_hook_fails_start_command(runtime, make_bundle):
-    """`start` reports the failure (exit 1) and runs no poststart hook."""
+    """`start` reports the failure (exit 1, the hook and its output in the message) and runs no
+    poststart hook.  The reason goes to `start` only: nothing is written into the container's
+    own stderr, which belongs to the container (a daemon would log it as the container's)."""
     b = make_bundle(args=["true"])
     (b.rootfs / "fail.sh").write_text("#!/bin/sh\necho inside-fail >&2\nexit 4\n")
     (b.rootfs / "fail.sh").chmod(0o755)
@@ -291,7 +293,9 @@ def test_failing_start_container_hook_fails_start_command(runtime, make_bundle):
     cid = runtime.create(b)
     p = runtime.start(cid, check=False)
     assert p.returncode == 1 and p.stderr.strip(), (p.returncode, p.stderr)
-    assert "inside-fail" in runtime.output(cid)[1]
+    assert "startContainer hook '/fail.sh'" in p.stderr and "status 4" in p.stderr, p.stderr
+    assert "inside-fail" in p.stderr, p.stderr
+    assert runtime.output(cid) == ("", ""), runtime.output(cid)
     assert not mark.exists()
     runtime.wait_status(cid, "stopped")
     runtime.delete(cid)
