@@ -47,7 +47,10 @@ struct berth_cgroup_ops {
 	int (*is_frozen)(struct berth_cgroup *cg, bool *ret, struct berth_error **err);
 	int (*pids)(struct berth_cgroup *cg, pid_t **ret, size_t *ret_n, struct berth_error **err);
 	int (*kill_all)(struct berth_cgroup *cg, int sig, struct berth_error **err);
-	int (*stats)(struct berth_cgroup *cg, json_t **ret, struct berth_error **err);
+	int (*stats)(struct berth_cgroup *cg, struct berth_cgroup_stats *st,
+		     struct berth_error **err);
+	int (*events_open)(struct berth_cgroup *cg, struct berth_cgroup_events **ret,
+			   struct berth_error **err);
 	int (*oom_kills)(struct berth_cgroup *cg, uint64_t *ret, struct berth_error **err);
 	int (*destroy)(struct berth_cgroup *cg, struct berth_error **err);
 	int (*hierarchies)(const struct berth_cgroup *cg, char ***ret, struct berth_error **err);
@@ -119,8 +122,37 @@ int cg_check_unified(const struct berth_resources *res, struct berth_error **err
 int cg_read_keyed_u64(const char *dir, const char *file, const char *key, uint64_t *ret,
 		      struct berth_error **err);
 
-/* "1.5" style values: read "key value" lines of a flat-keyed file into a JSON object. */
-json_t *cg_flat_keyed(const char *text);
+/*
+ * Read a flat-keyed file ("key value" lines) of dir into a vector of key/value pairs (appended
+ * to *v, *n); values that are not numbers are skipped.  A missing file adds nothing.
+ */
+int cg_read_flat_keyed(const char *dir, const char *file, struct berth_cgroup_stat_value **v,
+		       size_t *n);
+/* The value of key among v[0..n), 0 when absent. */
+uint64_t cg_keyed(const struct berth_cgroup_stat_value *v, size_t n, const char *key);
+void cg_stat_values_free(struct berth_cgroup_stat_value *v, size_t n);
+/* Append an io entry; -ENOMEM on failure. */
+int cg_push_io(struct berth_cgroup_io_entry **v, size_t *n, uint32_t major, uint32_t minor,
+	       const char *op, uint64_t value);
+
+/*
+ * The events watch: one struct for both drivers (cgroup.c reads and frees it); open is the
+ * driver's.
+ */
+struct berth_cgroup_events {
+	bool v2;
+	int fd;		   /* v1: the eventfd; v2: the inotify fd */
+	int control_fd;	   /* v1: memory.oom_control, open while registered */
+	char *dir;	   /* the cgroup directory (memory hierarchy on v1) */
+	uint64_t oom_kill; /* last seen oom_kill (v1: memory.oom_control; v2: memory.events) */
+	uint64_t oom;	   /* v2: last seen "oom" */
+	bool gone;
+};
+
+/* A watch for dir with its baseline counters read; the driver then sets ev->fd (and v1's
+ * control_fd). */
+int cg_events_new(bool v2, const char *dir, struct berth_cgroup_events **ret,
+		  struct berth_error **err);
 
 /* sleep for ms milliseconds */
 void cg_sleep_ms(unsigned ms);
@@ -142,8 +174,8 @@ int cg_check_page_size(const char *size, struct berth_error **err);
 /* v2 freeze through cgroup.freeze, waiting for cgroup.events to agree */
 int cg_v2_freeze_dir(const char *dir, bool frozen, struct berth_error **err);
 int cg_v2_is_frozen_dir(const char *dir, bool *ret, struct berth_error **err);
-/* hugetlb statistics of a cgroup2 directory into the "hugetlb" object of stats */
-void cg_v2_hugetlb_stats(const char *dir, json_t *hugetlb);
+/* hugetlb statistics of a cgroup2 directory, appended to st->hugetlb */
+int cg_v2_hugetlb_stats(const char *dir, struct berth_cgroup_stats *st);
 
 /* ---- cgroup-bpf.c ----------------------------------------------------------------------- */
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "cgroup-internal.h"
@@ -857,13 +858,13 @@ static int v1_hierarchies(const struct berth_cgroup *cg, char ***ret, struct ber
 
 /* ---- stats ------------------------------------------------------------------------------ */
 
-static json_int_t u64(const char *dir, const char *file)
+static uint64_t u64(const char *dir, const char *file)
 {
 	uint64_t v = 0;
 
-	if (!dir || cg_read_u64(dir, file, &v) < 0 || v > INT64_MAX)
+	if (!dir || cg_read_u64(dir, file, &v) < 0)
 		return 0;
-	return (json_int_t)v;
+	return v;
 }
 
 static char *cdir_or_null(const struct berth_cgroup *cg, const char *controller)
@@ -878,145 +879,161 @@ static char *cdir_or_null(const struct berth_cgroup *cg, const char *controller)
 	return d;
 }
 
-static json_t *keyed_file(const char *dir, const char *file)
+/* blkio.throttle.* lines: "8:0 Read 4096" (and "Total N", which runc leaves out) */
+static int blkio_entries(const char *dir, const char *file, struct berth_cgroup_io_entry **v,
+			 size_t *n)
 {
 	_cleanup_free_ char *s = NULL;
 
 	if (!dir || cg_read(dir, file, &s, NULL) < 0)
-		return json_object();
-	return cg_flat_keyed(s);
-}
-
-static json_int_t keyed(json_t *o, const char *key)
-{
-	json_t *v = o ? json_object_get(o, key) : NULL;
-	return v ? json_integer_value(v) : 0;
-}
-
-/* blkio.throttle.* lines: "8:0 Read 4096" (and "Total N", which runc leaves out) */
-static json_t *blkio_entries(const char *dir, const char *file)
-{
-	_cleanup_free_ char *s = NULL;
-	json_t *a = json_array();
-
-	if (!a || !dir || cg_read(dir, file, &s, NULL) < 0)
-		return a;
+		return 0;
 	for (char *l = s, *next; l && *l; l = next) {
 		unsigned maj, min;
 		char op[16];
-		unsigned long long v;
+		unsigned long long val;
 		next = strchr(l, '\n');
 		if (next)
 			*next++ = '\0';
-		if (sscanf(l, "%u:%u %15s %llu", &maj, &min, op, &v) != 4 || v > INT64_MAX)
+		if (sscanf(l, "%u:%u %15s %llu", &maj, &min, op, &val) != 4)
 			continue;
-		json_array_append_new(a, json_pack("{s:I,s:I,s:s,s:I}", "major", (json_int_t)maj,
-						   "minor", (json_int_t)min, "op", op, "value",
-						   (json_int_t)v));
+		if (cg_push_io(v, n, maj, min, op, val) < 0)
+			return -ENOMEM;
 	}
-	return a;
+	return 0;
 }
 
-static json_t *percpu(const char *dir)
+static int percpu(const char *dir, struct berth_cgroup_stats *st)
 {
 	_cleanup_free_ char *s = NULL;
-	json_t *a = json_array();
 
-	if (!a || !dir || cg_read(dir, "cpuacct.usage_percpu", &s, NULL) < 0)
-		return a;
+	if (!dir || cg_read(dir, "cpuacct.usage_percpu", &s, NULL) < 0)
+		return 0;
 	for (char *p = s; *p;) {
 		char *end;
 		errno = 0;
 		unsigned long long v = strtoull(p, &end, 10);
 		if (end == p || errno)
 			break;
-		json_array_append_new(a, json_integer((json_int_t)(v > INT64_MAX ? 0 : v)));
+		uint64_t *nv = realloc(st->cpu.percpu, (st->cpu.n_percpu + 1) * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		nv[st->cpu.n_percpu++] = v;
+		st->cpu.percpu = nv;
 		p = end + strspn(end, " \n");
 	}
-	return a;
+	return 0;
 }
 
-static int v1_stats(struct berth_cgroup *cg, json_t **ret, struct berth_error **err)
+static int v1_hugetlb(const char *dir, struct berth_cgroup_stats *st)
+{
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		const char *name = de->d_name;
+		size_t l = strlen(name);
+		/* hugetlb.<size>.usage_in_bytes */
+		if (!berth_str_has_prefix(name, "hugetlb.") || l < 24 ||
+		    strcmp(name + l - 15, ".usage_in_bytes") != 0 || strstr(name, ".rsvd.") ||
+		    l - 23 >= sizeof(st->hugetlb[0].page_size))
+			continue;
+		struct berth_cgroup_hugetlb_stats h = {};
+		_cleanup_free_ char *fmax = NULL, *ffail = NULL;
+		memcpy(h.page_size, name + 8, l - 23);
+		if (asprintf(&fmax, "hugetlb.%s.max_usage_in_bytes", h.page_size) < 0 ||
+		    asprintf(&ffail, "hugetlb.%s.failcnt", h.page_size) < 0)
+			return -ENOMEM;
+		h.usage = u64(dir, name);
+		h.max_usage = u64(dir, fmax);
+		h.failcnt = u64(dir, ffail);
+		struct berth_cgroup_hugetlb_stats *nv =
+			realloc(st->hugetlb, (st->n_hugetlb + 1) * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		nv[st->n_hugetlb++] = h;
+		st->hugetlb = nv;
+	}
+	return 0;
+}
+
+static void mem_counter(const char *dir, const char *prefix, struct berth_cgroup_mem_counter *c)
+{
+	char f[96];
+
+	snprintf(f, sizeof(f), "%s.usage_in_bytes", prefix);
+	c->usage = u64(dir, f);
+	snprintf(f, sizeof(f), "%s.max_usage_in_bytes", prefix);
+	c->max_usage = u64(dir, f);
+	snprintf(f, sizeof(f), "%s.limit_in_bytes", prefix);
+	c->limit = u64(dir, f);
+	snprintf(f, sizeof(f), "%s.failcnt", prefix);
+	c->failcnt = u64(dir, f);
+}
+
+static int v1_stats(struct berth_cgroup *cg, struct berth_cgroup_stats *st,
+		    struct berth_error **err)
 {
 	_cleanup_free_ char *acct = cdir_or_null(cg, "cpuacct"), *cpu = cdir_or_null(cg, "cpu"),
 			    *mem = cdir_or_null(cg, "memory"), *pids = cdir_or_null(cg, "pids"),
 			    *blk = cdir_or_null(cg, "blkio"), *huge = cdir_or_null(cg, "hugetlb");
-	_cleanup_json_ json_t *cstat = keyed_file(acct, "cpuacct.stat"),
-			      *thr = keyed_file(cpu, "cpu.stat"),
-			      *mstat = keyed_file(mem, "memory.stat"), *hugetlb = json_object(),
-			      *out = NULL;
+	struct berth_cgroup_stat_value *cstat = NULL, *thr = NULL;
+	size_t n_cstat = 0, n_thr = 0;
 	long hz = sysconf(_SC_CLK_TCK);
+	int r = 0;
 
-	if (!cstat || !thr || !mstat || !hugetlb)
-		return berth_error_set(err, ENOMEM, "out of memory");
 	if (hz <= 0)
 		hz = 100;
-	if (huge) {
-		_cleanup_closedir_ DIR *d = opendir(huge);
-		struct dirent *de;
-		while (d && (de = readdir(d))) {
-			const char *name = de->d_name;
-			size_t l = strlen(name);
-			/* hugetlb.<size>.usage_in_bytes */
-			if (!berth_str_has_prefix(name, "hugetlb.") || l < 24 ||
-			    strcmp(name + l - 15, ".usage_in_bytes") != 0 || strstr(name, ".rsvd."))
-				continue;
-			_cleanup_free_ char *size = strndup(name + 8, l - 23);
-			_cleanup_free_ char *fmax = NULL, *ffail = NULL;
-			if (!size || asprintf(&fmax, "hugetlb.%s.max_usage_in_bytes", size) < 0 ||
-			    asprintf(&ffail, "hugetlb.%s.failcnt", size) < 0)
-				continue;
-			json_object_set_new(hugetlb, size,
-					    json_pack("{s:I,s:I,s:I}", "usage", u64(huge, name),
-						      "max", u64(huge, fmax), "failcnt",
-						      u64(huge, ffail)));
-		}
-	} else if (find_unified(cg)) {
-		_cleanup_free_ char *u = hdir(cg, find_unified(cg));
-		if (u && access(u, F_OK) == 0)
-			cg_v2_hugetlb_stats(u, hugetlb);
+	if (!acct && !cpu && !mem && !pids)
+		return berth_error_set(err, ENOENT, "no cgroup directory exists");
+	if (cg_read_flat_keyed(acct, "cpuacct.stat", &cstat, &n_cstat) < 0 ||
+	    cg_read_flat_keyed(cpu, "cpu.stat", &thr, &n_thr) < 0 ||
+	    cg_read_flat_keyed(mem, "memory.stat", &st->memory.stat, &st->memory.n_stat) < 0)
+		r = -ENOMEM;
+	st->cpu.total = u64(acct, "cpuacct.usage");
+	/* cpuacct.stat counts in USER_HZ ticks */
+	st->cpu.user = cg_keyed(cstat, n_cstat, "user") * (1000000000 / (uint64_t)hz);
+	st->cpu.system = cg_keyed(cstat, n_cstat, "system") * (1000000000 / (uint64_t)hz);
+	st->cpu.periods = cg_keyed(thr, n_thr, "nr_periods");
+	st->cpu.throttled_periods = cg_keyed(thr, n_thr, "nr_throttled");
+	st->cpu.throttled_time = cg_keyed(thr, n_thr, "throttled_time");
+	cg_stat_values_free(cstat, n_cstat);
+	cg_stat_values_free(thr, n_thr);
+	if (r == 0)
+		r = percpu(acct, st);
+
+	if (mem) {
+		mem_counter(mem, "memory", &st->memory.usage);
+		mem_counter(mem, "memory.memsw", &st->memory.swap);
+		mem_counter(mem, "memory.kmem", &st->memory.kernel);
+		mem_counter(mem, "memory.kmem.tcp", &st->memory.kernel_tcp);
+		st->memory.cache = berth_cgroup_stats_memory_stat(st, "cache");
 	}
 	/* pids.max reads "max" for no limit: runc reports 0 */
-	uint64_t plimit = 0;
-	if (pids && (cg_read_u64(pids, "pids.max", &plimit) < 0 || plimit > INT64_MAX))
-		plimit = 0;
+	st->pids.current = u64(pids, "pids.current");
+	if (pids &&
+	    (cg_read_u64(pids, "pids.max", &st->pids.limit) < 0 || st->pids.limit == UINT64_MAX))
+		st->pids.limit = 0;
+
 	const char *sbytes = blk && cg_file_exists(blk, "blkio.throttle.io_service_bytes_recursive")
 				     ? "blkio.throttle.io_service_bytes_recursive"
 				     : "blkio.throttle.io_service_bytes";
 	const char *sios = blk && cg_file_exists(blk, "blkio.throttle.io_serviced_recursive")
 				   ? "blkio.throttle.io_serviced_recursive"
 				   : "blkio.throttle.io_serviced";
-
-	out = json_pack("{s:{s:{s:I,s:o,s:I,s:I},s:{s:I,s:I,s:I}},"
-			"s:{s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I},"
-			"s:{s:I,s:I,s:I,s:I},s:O},"
-			"s:{s:I,s:I},s:{s:o,s:o},s:O}",
-			"cpu", "usage", "total", u64(acct, "cpuacct.usage"), "percpu", percpu(acct),
-			"kernel", keyed(cstat, "system") * (1000000000 / hz), "user",
-			keyed(cstat, "user") * (1000000000 / hz), "throttling", "periods",
-			keyed(thr, "nr_periods"), "throttledPeriods", keyed(thr, "nr_throttled"),
-			"throttledTime", keyed(thr, "throttled_time"), "memory", "cache",
-			keyed(mstat, "cache"), "usage", "usage", u64(mem, "memory.usage_in_bytes"),
-			"max", u64(mem, "memory.max_usage_in_bytes"), "limit",
-			u64(mem, "memory.limit_in_bytes"), "failcnt", u64(mem, "memory.failcnt"),
-			"swap", "usage", u64(mem, "memory.memsw.usage_in_bytes"), "max",
-			u64(mem, "memory.memsw.max_usage_in_bytes"), "limit",
-			u64(mem, "memory.memsw.limit_in_bytes"), "failcnt",
-			u64(mem, "memory.memsw.failcnt"), "kernel", "usage",
-			u64(mem, "memory.kmem.usage_in_bytes"), "max",
-			u64(mem, "memory.kmem.max_usage_in_bytes"), "limit",
-			u64(mem, "memory.kmem.limit_in_bytes"), "failcnt",
-			u64(mem, "memory.kmem.failcnt"), "kernelTCP", "usage",
-			u64(mem, "memory.kmem.tcp.usage_in_bytes"), "max",
-			u64(mem, "memory.kmem.tcp.max_usage_in_bytes"), "limit",
-			u64(mem, "memory.kmem.tcp.limit_in_bytes"), "failcnt",
-			u64(mem, "memory.kmem.tcp.failcnt"), "raw", mstat, "pids", "current",
-			u64(pids, "pids.current"), "limit", (json_int_t)plimit, "blkio",
-			"ioServiceBytesRecursive", blkio_entries(blk, sbytes),
-			"ioServicedRecursive", blkio_entries(blk, sios), "hugetlb", hugetlb);
-	if (!out)
-		return berth_error_set(err, ENOMEM, "out of memory");
-	*ret = TAKE_PTR(out);
+	if (r == 0)
+		r = blkio_entries(blk, sbytes, &st->io_bytes, &st->n_io_bytes);
+	if (r == 0)
+		r = blkio_entries(blk, sios, &st->io_ops, &st->n_io_ops);
+	if (r == 0 && huge) {
+		r = v1_hugetlb(huge, st);
+	} else if (r == 0 && find_unified(cg)) {
+		/* a hybrid host keeps hugetlb in its cgroup2 mount */
+		_cleanup_free_ char *u = hdir(cg, find_unified(cg));
+		if (u && access(u, F_OK) == 0)
+			r = cg_v2_hugetlb_stats(u, st);
+	}
+	if (r < 0)
+		return berth_error_set(err, -r, "out of memory");
 	return 0;
 }
 
@@ -1032,6 +1049,51 @@ static int v1_oom_kills(struct berth_cgroup *cg, uint64_t *ret, struct berth_err
 	return cg_read_keyed_u64(dir, "memory.oom_control", "oom_kill", ret, err);
 }
 
+/* ---- events ----------------------------------------------------------------------------- */
+
+/*
+ * memory.oom_control + cgroup.event_control: write "<eventfd> <fd of memory.oom_control>" and the
+ * kernel signals the eventfd on every OOM in the cgroup (and once when the cgroup is removed).
+ */
+static int v1_events_open(struct berth_cgroup *cg, struct berth_cgroup_events **ret,
+			  struct berth_error **err)
+{
+	_cleanup_free_ char *mem = NULL, *path = NULL;
+	struct berth_cgroup_events *ev = NULL;
+	char buf[64];
+	int r;
+
+	r = cdir(cg, "memory", &mem, err);
+	if (r < 0)
+		return r;
+	r = cg_events_new(false, mem, &ev, err);
+	if (r < 0)
+		return r;
+	ev->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (ev->fd < 0) {
+		r = berth_error_sys(err, errno, "eventfd");
+		goto fail;
+	}
+	if (asprintf(&path, "%s/memory.oom_control", mem) < 0) {
+		r = berth_error_set(err, ENOMEM, "out of memory");
+		goto fail;
+	}
+	ev->control_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (ev->control_fd < 0) {
+		r = berth_error_sys(err, errno, "open '%s'", path);
+		goto fail;
+	}
+	snprintf(buf, sizeof(buf), "%d %d", ev->fd, ev->control_fd);
+	r = cg_write(mem, "cgroup.event_control", buf, err);
+	if (r < 0)
+		goto fail;
+	*ret = ev;
+	return 0;
+fail:
+	berth_cgroup_events_free(ev);
+	return r;
+}
+
 const struct berth_cgroup_ops cg_v1_ops = {
 	.name = "v1",
 	.create = v1_create,
@@ -1042,6 +1104,7 @@ const struct berth_cgroup_ops cg_v1_ops = {
 	.pids = v1_pids,
 	.kill_all = v1_kill_all,
 	.stats = v1_stats,
+	.events_open = v1_events_open,
 	.oom_kills = v1_oom_kills,
 	.destroy = v1_destroy,
 	.hierarchies = v1_hierarchies,

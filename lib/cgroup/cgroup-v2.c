@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 #include "cgroup-internal.h"
@@ -707,32 +708,16 @@ static int v2_hierarchies(const struct berth_cgroup *cg, char ***ret, struct ber
 
 /* ---- stats ------------------------------------------------------------------------------ */
 
-static json_int_t u64(const char *dir, const char *file)
+static uint64_t u64(const char *dir, const char *file)
 {
 	uint64_t v = 0;
 
-	if (cg_read_u64(dir, file, &v) < 0 || v > INT64_MAX)
+	if (cg_read_u64(dir, file, &v) < 0)
 		return 0;
-	return (json_int_t)v;
+	return v;
 }
 
-/* A value from a flat-keyed file ("usage_usec 123"), 0 when absent. */
-static json_int_t keyed(json_t *o, const char *key)
-{
-	json_t *v = o ? json_object_get(o, key) : NULL;
-	return v ? json_integer_value(v) : 0;
-}
-
-static json_t *keyed_file(const char *dir, const char *file)
-{
-	_cleanup_free_ char *s = NULL;
-
-	if (cg_read(dir, file, &s, NULL) < 0)
-		return json_object();
-	return cg_flat_keyed(s);
-}
-
-void cg_v2_hugetlb_stats(const char *dir, json_t *hugetlb)
+int cg_v2_hugetlb_stats(const char *dir, struct berth_cgroup_stats *st)
 {
 	_cleanup_closedir_ DIR *d = opendir(dir);
 	struct dirent *de;
@@ -742,123 +727,119 @@ void cg_v2_hugetlb_stats(const char *dir, json_t *hugetlb)
 		const char *name = de->d_name;
 		size_t l = strlen(name);
 		if (!berth_str_has_prefix(name, "hugetlb.") || l < 17 ||
-		    strcmp(name + l - 8, ".current") != 0 || strstr(name, ".rsvd."))
+		    strcmp(name + l - 8, ".current") != 0 || strstr(name, ".rsvd.") ||
+		    l - 16 >= sizeof(st->hugetlb[0].page_size))
 			continue;
-		_cleanup_free_ char *size = strndup(name + 8, l - 16);
-		_cleanup_free_ char *fmax = NULL, *fev = NULL;
-		if (!size || asprintf(&fmax, "hugetlb.%s.max", size) < 0 ||
-		    asprintf(&fev, "hugetlb.%s.events", size) < 0)
-			continue;
-		_cleanup_json_ json_t *ev = keyed_file(dir, fev);
-		uint64_t max = 0;
-		json_int_t limit =
-			cg_read_u64(dir, fmax, &max) == 0 && max <= INT64_MAX ? (json_int_t)max : 0;
-		json_object_set_new(hugetlb, size,
-				    json_pack("{s:I,s:I,s:I}", "usage", u64(dir, name), "max",
-					      limit, "failcnt", keyed(ev, "max")));
+		struct berth_cgroup_hugetlb_stats h = {};
+		struct berth_cgroup_stat_value *ev = NULL;
+		size_t n_ev = 0;
+		_cleanup_free_ char *fev = NULL;
+		memcpy(h.page_size, name + 8, l - 16);
+		if (asprintf(&fev, "hugetlb.%s.events", h.page_size) < 0 ||
+		    cg_read_flat_keyed(dir, fev, &ev, &n_ev) < 0)
+			return -ENOMEM;
+		h.usage = u64(dir, name);
+		h.failcnt = cg_keyed(ev, n_ev, "max");
+		cg_stat_values_free(ev, n_ev);
+		struct berth_cgroup_hugetlb_stats *nv =
+			realloc(st->hugetlb, (st->n_hugetlb + 1) * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		nv[st->n_hugetlb++] = h;
+		st->hugetlb = nv;
 	}
+	return 0;
 }
 
-static json_t *io_entries(json_t *io, const char *k_read, const char *k_write)
-{
-	json_t *a = json_array();
-	const char *dev;
-	json_t *o;
-
-	json_object_foreach (io, dev, o) {
-		unsigned maj, min;
-		if (sscanf(dev, "%u:%u", &maj, &min) != 2)
-			continue;
-		json_array_append_new(a, json_pack("{s:I,s:I,s:s,s:I}", "major", (json_int_t)maj,
-						   "minor", (json_int_t)min, "op", "Read", "value",
-						   keyed(o, k_read)));
-		json_array_append_new(a, json_pack("{s:I,s:I,s:s,s:I}", "major", (json_int_t)maj,
-						   "minor", (json_int_t)min, "op", "Write", "value",
-						   keyed(o, k_write)));
-	}
-	return a;
-}
-
-/* io.stat: "8:0 rbytes=1 wbytes=2 rios=3 wios=4 ..." -> {"8:0": {"rbytes": 1, ...}} */
-static json_t *parse_io_stat(const char *dir)
+/* io.stat: "8:0 rbytes=1 wbytes=2 rios=3 wios=4 ..." -> Read/Write entries of bytes and ios */
+static int parse_io_stat(const char *dir, struct berth_cgroup_stats *st)
 {
 	_cleanup_free_ char *s = NULL;
-	json_t *all = json_object();
 
-	if (!all || cg_read(dir, "io.stat", &s, NULL) < 0)
-		return all;
+	if (cg_read(dir, "io.stat", &s, NULL) < 0)
+		return 0;
 	for (char *line = s, *next; line && *line; line = next) {
+		unsigned maj, min;
+		uint64_t rbytes = 0, wbytes = 0, rios = 0, wios = 0;
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
 		char *sp = strchr(line, ' ');
-		if (!sp)
+		if (!sp || sscanf(line, "%u:%u", &maj, &min) != 2)
 			continue;
-		*sp = '\0';
-		json_t *o = json_object();
 		for (char *kv = sp + 1, *n2; kv && *kv; kv = n2) {
 			n2 = strchr(kv, ' ');
 			if (n2)
 				*n2++ = '\0';
 			char *eq = strchr(kv, '=');
 			uint64_t v;
-			if (!eq)
+			if (!eq || berth_parse_uint64(eq + 1, &v) < 0)
 				continue;
 			*eq = '\0';
-			if (berth_parse_uint64(eq + 1, &v) == 0 && v <= INT64_MAX)
-				json_object_set_new(o, kv, json_integer((json_int_t)v));
+			if (strcmp(kv, "rbytes") == 0)
+				rbytes = v;
+			else if (strcmp(kv, "wbytes") == 0)
+				wbytes = v;
+			else if (strcmp(kv, "rios") == 0)
+				rios = v;
+			else if (strcmp(kv, "wios") == 0)
+				wios = v;
 		}
-		json_object_set_new(all, line, o);
+		if (cg_push_io(&st->io_bytes, &st->n_io_bytes, maj, min, "Read", rbytes) < 0 ||
+		    cg_push_io(&st->io_bytes, &st->n_io_bytes, maj, min, "Write", wbytes) < 0 ||
+		    cg_push_io(&st->io_ops, &st->n_io_ops, maj, min, "Read", rios) < 0 ||
+		    cg_push_io(&st->io_ops, &st->n_io_ops, maj, min, "Write", wios) < 0)
+			return -ENOMEM;
 	}
-	return all;
+	return 0;
 }
 
-static int v2_stats(struct berth_cgroup *cg, json_t **ret, struct berth_error **err)
+static int v2_stats(struct berth_cgroup *cg, struct berth_cgroup_stats *st,
+		    struct berth_error **err)
 {
 	_cleanup_free_ char *dir = dir_of(cg);
-	_cleanup_json_ json_t *cpu = NULL, *mem = NULL, *io = NULL, *out = NULL, *hugetlb = NULL,
-			      *evm = NULL;
-	uint64_t v;
+	struct berth_cgroup_stat_value *cpu = NULL, *evm = NULL;
+	size_t n_cpu = 0, n_evm = 0;
+	int r = 0;
 
 	if (!dir)
 		return berth_error_set(err, ENOMEM, "out of memory");
 	if (access(dir, F_OK) < 0)
 		return berth_error_sys(err, errno, "cgroup '%s'", dir);
-	cpu = keyed_file(dir, "cpu.stat");
-	mem = keyed_file(dir, "memory.stat");
-	evm = keyed_file(dir, "memory.events");
-	io = parse_io_stat(dir);
-	hugetlb = json_object();
-	if (!cpu || !mem || !evm || !io || !hugetlb)
-		return berth_error_set(err, ENOMEM, "out of memory");
-	cg_v2_hugetlb_stats(dir, hugetlb);
-	json_int_t mlimit = cg_read_u64(dir, "memory.max", &v) == 0 && v <= INT64_MAX
-				    ? (json_int_t)v
-				    : INT64_MAX;
-	json_int_t slimit = cg_read_u64(dir, "memory.swap.max", &v) == 0 && v <= INT64_MAX
-				    ? (json_int_t)v
-				    : INT64_MAX;
-	json_int_t plimit =
-		cg_read_u64(dir, "pids.max", &v) == 0 && v <= INT64_MAX ? (json_int_t)v : 0;
+	if (cg_read_flat_keyed(dir, "cpu.stat", &cpu, &n_cpu) < 0 ||
+	    cg_read_flat_keyed(dir, "memory.events", &evm, &n_evm) < 0 ||
+	    cg_read_flat_keyed(dir, "memory.stat", &st->memory.stat, &st->memory.n_stat) < 0)
+		r = -ENOMEM;
+	st->cpu.total = cg_keyed(cpu, n_cpu, "usage_usec") * 1000;
+	st->cpu.user = cg_keyed(cpu, n_cpu, "user_usec") * 1000;
+	st->cpu.system = cg_keyed(cpu, n_cpu, "system_usec") * 1000;
+	st->cpu.periods = cg_keyed(cpu, n_cpu, "nr_periods");
+	st->cpu.throttled_periods = cg_keyed(cpu, n_cpu, "nr_throttled");
+	st->cpu.throttled_time = cg_keyed(cpu, n_cpu, "throttled_usec") * 1000;
 
-	out = json_pack("{s:{s:{s:I,s:[],s:I,s:I},s:{s:I,s:I,s:I}},"
-			"s:{s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I},s:O},"
-			"s:{s:I,s:I},s:{s:o,s:o},s:O}",
-			"cpu", "usage", "total", keyed(cpu, "usage_usec") * 1000, "percpu",
-			"kernel", keyed(cpu, "system_usec") * 1000, "user",
-			keyed(cpu, "user_usec") * 1000, "throttling", "periods",
-			keyed(cpu, "nr_periods"), "throttledPeriods", keyed(cpu, "nr_throttled"),
-			"throttledTime", keyed(cpu, "throttled_usec") * 1000, "memory", "cache",
-			keyed(mem, "file"), "usage", "usage", u64(dir, "memory.current"), "max",
-			u64(dir, "memory.peak"), "limit", mlimit, "failcnt", keyed(evm, "max"),
-			"swap", "usage", u64(dir, "memory.swap.current"), "max",
-			u64(dir, "memory.swap.peak"), "limit", slimit, "failcnt", (json_int_t)0,
-			"raw", mem, "pids", "current", u64(dir, "pids.current"), "limit", plimit,
-			"blkio", "ioServiceBytesRecursive", io_entries(io, "rbytes", "wbytes"),
-			"ioServicedRecursive", io_entries(io, "rios", "wios"), "hugetlb", hugetlb);
-	if (!out)
-		return berth_error_set(err, ENOMEM, "out of memory");
-	*ret = TAKE_PTR(out);
+	/* "max" reads as UINT64_MAX */
+	st->memory.usage.usage = u64(dir, "memory.current");
+	st->memory.usage.max_usage = u64(dir, "memory.peak"); /* kernel 5.19+ */
+	if (cg_read_u64(dir, "memory.max", &st->memory.usage.limit) < 0)
+		st->memory.usage.limit = UINT64_MAX;
+	st->memory.usage.failcnt = cg_keyed(evm, n_evm, "max");
+	st->memory.swap.usage = u64(dir, "memory.swap.current");
+	st->memory.swap.max_usage = u64(dir, "memory.swap.peak");
+	if (cg_read_u64(dir, "memory.swap.max", &st->memory.swap.limit) < 0)
+		st->memory.swap.limit = UINT64_MAX;
+	st->memory.cache = berth_cgroup_stats_memory_stat(st, "file");
+	cg_stat_values_free(cpu, n_cpu);
+	cg_stat_values_free(evm, n_evm);
+
+	st->pids.current = u64(dir, "pids.current");
+	if (cg_read_u64(dir, "pids.max", &st->pids.limit) < 0 || st->pids.limit == UINT64_MAX)
+		st->pids.limit = 0;
+	if (r == 0)
+		r = parse_io_stat(dir, st);
+	if (r == 0)
+		r = cg_v2_hugetlb_stats(dir, st);
+	if (r < 0)
+		return berth_error_set(err, -r, "out of memory");
 	return 0;
 }
 
@@ -874,6 +855,37 @@ static int v2_oom_kills(struct berth_cgroup *cg, uint64_t *ret, struct berth_err
 	return cg_read_keyed_u64(dir, "memory.events", "oom_kill", ret, err);
 }
 
+/* ---- events ----------------------------------------------------------------------------- */
+
+/* memory.events is a kernfs file whose changes inotify reports as IN_MODIFY. */
+static int v2_events_open(struct berth_cgroup *cg, struct berth_cgroup_events **ret,
+			  struct berth_error **err)
+{
+	_cleanup_free_ char *dir = dir_of(cg), *path = NULL;
+	struct berth_cgroup_events *ev = NULL;
+	int r;
+
+	if (!dir || asprintf(&path, "%s/memory.events", dir) < 0)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	r = cg_events_new(true, dir, &ev, err);
+	if (r < 0)
+		return r;
+	ev->fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (ev->fd < 0) {
+		r = berth_error_sys(err, errno, "inotify_init1");
+		goto fail;
+	}
+	if (inotify_add_watch(ev->fd, path, IN_MODIFY | IN_DELETE_SELF) < 0) {
+		r = berth_error_sys(err, errno, "watch '%s'", path);
+		goto fail;
+	}
+	*ret = ev;
+	return 0;
+fail:
+	berth_cgroup_events_free(ev);
+	return r;
+}
+
 const struct berth_cgroup_ops cg_v2_ops = {
 	.name = "v2",
 	.create = v2_create,
@@ -884,6 +896,7 @@ const struct berth_cgroup_ops cg_v2_ops = {
 	.pids = v2_pids,
 	.kill_all = v2_kill_all,
 	.stats = v2_stats,
+	.events_open = v2_events_open,
 	.oom_kills = v2_oom_kills,
 	.destroy = v2_destroy,
 	.hierarchies = v2_hierarchies,

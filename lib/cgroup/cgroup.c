@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
@@ -449,25 +450,76 @@ int cg_read_keyed_u64(const char *dir, const char *file, const char *key, uint64
 	return 0;
 }
 
-json_t *cg_flat_keyed(const char *text)
+static int push_stat(struct berth_cgroup_stat_value **v, size_t *n, const char *key, size_t klen,
+		     uint64_t value)
 {
-	json_t *o = json_object();
+	struct berth_cgroup_stat_value *nv;
+	char *k = strndup(key, klen);
 
-	if (!o)
-		return NULL;
-	for (const char *line = text; line && *line;) {
+	if (!k)
+		return -ENOMEM;
+	nv = realloc(*v, (*n + 1) * sizeof(**v));
+	if (!nv) {
+		free(k);
+		return -ENOMEM;
+	}
+	nv[*n] = (struct berth_cgroup_stat_value){k, value};
+	*v = nv;
+	(*n)++;
+	return 0;
+}
+
+int cg_read_flat_keyed(const char *dir, const char *file, struct berth_cgroup_stat_value **v,
+		       size_t *n)
+{
+	_cleanup_free_ char *text = NULL;
+
+	if (!dir || cg_read(dir, file, &text, NULL) < 0)
+		return 0;
+	for (const char *line = text; *line;) {
 		const char *end = strchrnul(line, '\n');
 		const char *sp = memchr(line, ' ', (size_t)(end - line));
-		if (sp) {
-			_cleanup_free_ char *key = strndup(line, (size_t)(sp - line));
+		if (sp && sp > line) {
 			_cleanup_free_ char *val = strndup(sp + 1, (size_t)(end - sp - 1));
-			uint64_t v;
-			if (key && val && berth_parse_uint64(val, &v) == 0)
-				json_object_set_new(o, key, json_integer((json_int_t)v));
+			uint64_t value;
+			if (!val)
+				return -ENOMEM;
+			if (berth_parse_uint64(val, &value) == 0 &&
+			    push_stat(v, n, line, (size_t)(sp - line), value) < 0)
+				return -ENOMEM;
 		}
 		line = *end ? end + 1 : end;
 	}
-	return o;
+	return 0;
+}
+
+uint64_t cg_keyed(const struct berth_cgroup_stat_value *v, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].key, key) == 0)
+			return v[i].value;
+	return 0;
+}
+
+void cg_stat_values_free(struct berth_cgroup_stat_value *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i].key);
+	free(v);
+}
+
+int cg_push_io(struct berth_cgroup_io_entry **v, size_t *n, uint32_t major, uint32_t minor,
+	       const char *op, uint64_t value)
+{
+	struct berth_cgroup_io_entry *nv = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (!nv)
+		return -ENOMEM;
+	nv[*n] = (struct berth_cgroup_io_entry){.major = major, .minor = minor, .value = value};
+	snprintf(nv[*n].op, sizeof(nv[*n].op), "%s", op);
+	*v = nv;
+	(*n)++;
+	return 0;
 }
 
 /* ---- mountinfo -------------------------------------------------------------------------- */
@@ -845,9 +897,171 @@ int berth_cgroup_kill_all(struct berth_cgroup *cg, int sig, struct berth_error *
 	return r < 0 ? berth_error_wrap(err, "signal cgroup '%s'", cg->path) : 0;
 }
 
-int berth_cgroup_stats(struct berth_cgroup *cg, json_t **ret, struct berth_error **err)
+int berth_cgroup_stats(struct berth_cgroup *cg, struct berth_cgroup_stats **ret,
+		       struct berth_error **err)
 {
-	return cg->ops->stats(cg, ret, err);
+	struct berth_cgroup_stats *st = calloc(1, sizeof(*st));
+	int r;
+
+	if (!st)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	r = cg->ops->stats(cg, st, err);
+	if (r < 0) {
+		berth_cgroup_stats_free(st);
+		return berth_error_wrap(err, "statistics of cgroup '%s'", cg->path);
+	}
+	*ret = st;
+	return 0;
+}
+
+void berth_cgroup_stats_free(struct berth_cgroup_stats *s)
+{
+	if (!s)
+		return;
+	free(s->cpu.percpu);
+	cg_stat_values_free(s->memory.stat, s->memory.n_stat);
+	free(s->io_bytes);
+	free(s->io_ops);
+	free(s->hugetlb);
+	free(s);
+}
+
+uint64_t berth_cgroup_stats_memory_stat(const struct berth_cgroup_stats *s, const char *key)
+{
+	return cg_keyed(s->memory.stat, s->memory.n_stat, key);
+}
+
+/* ---- events ------------------------------------------------------------------------------- */
+
+int berth_cgroup_events_open(struct berth_cgroup *cg, struct berth_cgroup_events **ret,
+			     struct berth_error **err)
+{
+	int r = cg->ops->events_open(cg, ret, err);
+	return r < 0 ? berth_error_wrap(err, "watch cgroup '%s' for OOM events", cg->path) : 0;
+}
+
+int berth_cgroup_events_fd(const struct berth_cgroup_events *ev)
+{
+	return ev->fd;
+}
+
+/* v2: "oom N" and "oom_kill N" of memory.events, or -ENOENT when the cgroup is gone */
+static int read_memory_events(const char *dir, uint64_t *oom, uint64_t *oom_kill)
+{
+	struct berth_cgroup_stat_value *v = NULL;
+	size_t n = 0;
+
+	if (!cg_file_exists(dir, "memory.events"))
+		return -ENOENT;
+	if (cg_read_flat_keyed(dir, "memory.events", &v, &n) < 0)
+		return -ENOMEM;
+	*oom = cg_keyed(v, n, "oom");
+	*oom_kill = cg_keyed(v, n, "oom_kill");
+	cg_stat_values_free(v, n);
+	return 0;
+}
+
+/* v1: "oom_kill N" of memory.oom_control (kernel 4.13+; 0 before) */
+static uint64_t read_oom_control_kills(const char *dir)
+{
+	struct berth_cgroup_stat_value *v = NULL;
+	size_t n = 0;
+	uint64_t k;
+
+	cg_read_flat_keyed(dir, "memory.oom_control", &v, &n);
+	k = cg_keyed(v, n, "oom_kill");
+	cg_stat_values_free(v, n);
+	return k;
+}
+
+int cg_events_new(bool v2, const char *dir, struct berth_cgroup_events **ret,
+		  struct berth_error **err)
+{
+	struct berth_cgroup_events *ev = calloc(1, sizeof(*ev));
+
+	if (!ev || !(ev->dir = strdup(dir))) {
+		free(ev);
+		return berth_error_set(err, ENOMEM, "out of memory");
+	}
+	ev->v2 = v2;
+	ev->fd = ev->control_fd = -EBADF;
+	if (v2) {
+		if (read_memory_events(dir, &ev->oom, &ev->oom_kill) < 0) {
+			berth_cgroup_events_free(ev);
+			return berth_error_set(err, ENOTSUP,
+					       "'%s/memory.events' missing: no memory controller",
+					       dir);
+		}
+	} else {
+		ev->oom_kill = read_oom_control_kills(dir);
+	}
+	*ret = ev;
+	return 0;
+}
+
+int berth_cgroup_events_read(struct berth_cgroup_events *ev, struct berth_cgroup_event_counts *ret,
+			     struct berth_error **err)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (ev->gone) {
+		ret->gone = true;
+		return 0;
+	}
+	if (ev->v2) {
+		/* drain inotify; IN_IGNORED: the watch went with the file (cgroup removed) */
+		char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+		ssize_t n;
+		while ((n = read(ev->fd, buf, sizeof(buf))) > 0)
+			for (char *p = buf; p < buf + n;) {
+				struct inotify_event *ie = (struct inotify_event *)p;
+				if (ie->mask & (IN_IGNORED | IN_DELETE_SELF))
+					ev->gone = true;
+				p += sizeof(*ie) + ie->len;
+			}
+		uint64_t oom, kill;
+		if (read_memory_events(ev->dir, &oom, &kill) < 0) {
+			ev->gone = true;
+		} else {
+			ret->oom = oom > ev->oom ? oom - ev->oom : 0;
+			ret->oom_kill = kill > ev->oom_kill ? kill - ev->oom_kill : 0;
+			ev->oom = oom;
+			ev->oom_kill = kill;
+		}
+	} else {
+		uint64_t count = 0;
+		ssize_t n;
+		do
+			n = read(ev->fd, &count, sizeof(count));
+		while (n < 0 && errno == EINTR);
+		if (n < 0 && errno != EAGAIN)
+			return berth_error_sys(err, errno, "read OOM eventfd");
+		/*
+		 * The kernel also signals the eventfd when the cgroup is removed: tell the two
+		 * apart by whether it is still there.
+		 */
+		if (!cg_file_exists(ev->dir, "cgroup.event_control")) {
+			ev->gone = true;
+		} else {
+			uint64_t kill = read_oom_control_kills(ev->dir);
+			ret->oom = n == (ssize_t)sizeof(count) ? count : 0;
+			ret->oom_kill = kill > ev->oom_kill ? kill - ev->oom_kill : 0;
+			ev->oom_kill = kill;
+		}
+	}
+	ret->gone = ev->gone;
+	return 0;
+}
+
+void berth_cgroup_events_free(struct berth_cgroup_events *ev)
+{
+	if (!ev)
+		return;
+	if (ev->fd >= 0)
+		close(ev->fd);
+	if (ev->control_fd >= 0)
+		close(ev->control_fd);
+	free(ev->dir);
+	free(ev);
 }
 
 int berth_cgroup_oom_kills(struct berth_cgroup *cg, uint64_t *ret, struct berth_error **err)

@@ -135,11 +135,103 @@ int berth_cgroup_pids(struct berth_cgroup *cg, pid_t **ret, size_t *ret_n,
 /* Send sig to every process in the cgroup (thawing it first for SIGKILL so the kill lands). */
 int berth_cgroup_kill_all(struct berth_cgroup *cg, int sig, struct berth_error **err);
 
+/* ---- statistics --------------------------------------------------------------------------- */
+
+/* One memory counter as v1 keeps it (usage, peak, limit, times the limit was hit). */
+struct berth_cgroup_mem_counter {
+	uint64_t usage;
+	uint64_t max_usage; /* the peak; 0 where the kernel keeps none */
+	uint64_t limit;	    /* UINT64_MAX, or v1's page-rounded INT64_MAX, when unlimited */
+	uint64_t failcnt;
+};
+
+/* A line of blkio.throttle.io_service_bytes / io_serviced (v1) or a field of io.stat (v2). */
+struct berth_cgroup_io_entry {
+	uint32_t major, minor;
+	char op[8]; /* v1: "Read" "Write" "Sync" "Async" "Discard"; v2: "Read" "Write" */
+	uint64_t value;
+};
+
+struct berth_cgroup_hugetlb_stats {
+	char page_size[16]; /* "2MB", "1GB" */
+	uint64_t usage;
+	uint64_t max_usage; /* v1's max_usage_in_bytes; 0 on v2, which keeps no peak */
+	uint64_t failcnt;   /* v1 failcnt; v2 hugetlb.<size>.events "max" */
+};
+
+struct berth_cgroup_stat_value {
+	char *key;
+	uint64_t value;
+};
+
 /*
- * Statistics in the shape of runc's `events --stats` "data" object: cpu, memory, pids, blkio,
- * hugetlb.  The caller owns *ret.
+ * What the kernel counts for a cgroup, read from the v1 or v2 files into one shape (the one
+ * runc's `events --stats` and Docker's stats API are built from).  Times are nanoseconds.  A file
+ * the kernel does not offer (a controller not enabled, an older kernel) leaves its fields 0.
  */
-int berth_cgroup_stats(struct berth_cgroup *cg, json_t **ret, struct berth_error **err);
+struct berth_cgroup_stats {
+	struct {
+		uint64_t total;	  /* cpuacct.usage; v2 cpu.stat usage_usec */
+		uint64_t user;	  /* cpuacct.stat user (ticks -> ns); v2 user_usec */
+		uint64_t system;  /* cpuacct.stat system; v2 system_usec */
+		uint64_t *percpu; /* cpuacct.usage_percpu; none on v2 */
+		size_t n_percpu;
+		uint64_t periods, throttled_periods; /* cpu.stat nr_periods, nr_throttled */
+		uint64_t throttled_time;	     /* cpu.stat throttled_time / throttled_usec */
+	} cpu;
+	struct {
+		struct berth_cgroup_mem_counter usage; /* v2: memory.current/peak/max, events max */
+		struct berth_cgroup_mem_counter swap;  /* v1 memsw (memory + swap); v2 swap alone */
+		struct berth_cgroup_mem_counter kernel, kernel_tcp; /* v1 kmem only */
+		uint64_t cache;			      /* memory.stat cache (v1) / file (v2) */
+		struct berth_cgroup_stat_value *stat; /* memory.stat, every key, in file order */
+		size_t n_stat;
+	} memory;
+	struct {
+		uint64_t current;
+		uint64_t limit; /* 0: no limit (pids.max "max") */
+	} pids;
+	struct berth_cgroup_io_entry *io_bytes, *io_ops; /* per device and operation */
+	size_t n_io_bytes, n_io_ops;
+	struct berth_cgroup_hugetlb_stats *hugetlb; /* one per page size */
+	size_t n_hugetlb;
+};
+
+/* Read the statistics of an existing cgroup; the caller frees *ret (berth_cgroup_stats_free). */
+int berth_cgroup_stats(struct berth_cgroup *cg, struct berth_cgroup_stats **ret,
+		       struct berth_error **err);
+void berth_cgroup_stats_free(struct berth_cgroup_stats *s);
+/* The value of key in memory.stat; 0 when absent. */
+uint64_t berth_cgroup_stats_memory_stat(const struct berth_cgroup_stats *s, const char *key);
+
+/* ---- events: out-of-memory ---------------------------------------------------------------- */
+
+/*
+ * A watch on a cgroup's out-of-memory events, for an event loop: its fd polls readable when
+ * something happened, then berth_cgroup_events_read says what.
+ *   v1: an eventfd registered through cgroup.event_control for memory.oom_control (the kernel
+ *       signals it on every OOM, and when the cgroup is removed);
+ *   v2: inotify on memory.events (its "oom" and "oom_kill" counters).
+ * The watch owns its fds; free it before the cgroup goes if you can (a removed cgroup is
+ * reported as gone, not as an error).
+ */
+struct berth_cgroup_events;
+
+struct berth_cgroup_event_counts {
+	uint64_t oom;	   /* times the cgroup ran out of memory since the last read */
+	uint64_t oom_kill; /* processes the OOM killer killed in it since the last read */
+	bool gone;	   /* the cgroup was removed: nothing more will come */
+};
+
+/* ENOTSUP (with a message) when the cgroup has no memory controller. */
+int berth_cgroup_events_open(struct berth_cgroup *cg, struct berth_cgroup_events **ret,
+			     struct berth_error **err);
+/* The fd to poll for readability. */
+int berth_cgroup_events_fd(const struct berth_cgroup_events *ev);
+/* What happened since the last read (all 0 when nothing did); never blocks. */
+int berth_cgroup_events_read(struct berth_cgroup_events *ev, struct berth_cgroup_event_counts *ret,
+			     struct berth_error **err);
+void berth_cgroup_events_free(struct berth_cgroup_events *ev);
 
 /*
  * How many processes of the cgroup (its descendants included) the kernel's OOM killer has

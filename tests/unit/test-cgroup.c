@@ -305,20 +305,13 @@ static void test_v2_fake(void)
 	   "v2: pids of the cgroup and its child, once each");
 	free(pids);
 
-	json_t *st = NULL;
+	struct berth_cgroup_stats *st = NULL;
 	put(leaf, "memory.current", "4096");
 	put(leaf, "cpu.stat", "usage_usec 7\nuser_usec 3\nsystem_usec 4\nnr_periods 2\n");
 	is(berth_cgroup_stats(cg, &st, NULL), 0, "v2: stats");
-	ok(st && json_integer_value(json_object_get(
-			 json_object_get(json_object_get(st, "memory"), "usage"), "usage")) == 4096,
-	   "v2: stats memory.usage.usage");
-	ok(st && json_integer_value(json_object_get(
-			 json_object_get(json_object_get(st, "cpu"), "usage"), "total")) == 7000,
-	   "v2: stats cpu.usage.total in ns");
-	ok(st && json_object_get(st, "pids") && json_object_get(st, "blkio") &&
-		   json_object_get(st, "hugetlb"),
-	   "v2: stats has pids, blkio, hugetlb");
-	json_decref(st);
+	ok(st && st->memory.usage.usage == 4096, "v2: stats memory usage");
+	ok(st && st->cpu.total == 7000, "v2: stats cpu total in ns");
+	berth_cgroup_stats_free(st);
 
 	/* OOM kills: oom_kill of memory.events; none without the file */
 	uint64_t ooms = 99;
@@ -951,11 +944,13 @@ static void test_live_v2(void)
 	ok(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
 	   "live v2: the frozen sleeper died of SIGKILL");
 	close(go);
-	json_t *stats = NULL;
+	struct berth_cgroup_stats *stats = NULL;
 	is(berth_cgroup_stats(cg, &stats, NULL), 0, "live v2: stats");
-	ok(stats && json_object_get(json_object_get(stats, "hugetlb"), "2MB"),
-	   "live v2: stats has hugetlb 2MB");
-	json_decref(stats);
+	bool has_2mb = false;
+	for (size_t i = 0; stats && i < stats->n_hugetlb; i++)
+		has_2mb |= strcmp(stats->hugetlb[i].page_size, "2MB") == 0;
+	ok(has_2mb, "live v2: stats has hugetlb 2MB");
+	berth_cgroup_stats_free(stats);
 	is(berth_cgroup_destroy(cg, &err), 0, "live v2: destroy %s", err ? err->msg : "");
 	ok(!exists(dir), "live v2: directory gone");
 	is(berth_cgroup_destroy(cg, NULL), 0, "live v2: destroy again is fine");
@@ -1055,16 +1050,11 @@ static void test_live_v1(void)
 	is(berth_cgroup_freeze(cg, false, NULL), 0, "live v1: thaw");
 	is_str(get(frz, "freezer.state"), "THAWED", "live v1: THAWED");
 
-	json_t *stats = NULL;
+	struct berth_cgroup_stats *stats = NULL;
 	is(berth_cgroup_stats(cg, &stats, NULL), 0, "live v1: stats");
-	ok(stats && json_integer_value(json_object_get(
-			    json_object_get(json_object_get(stats, "memory"), "usage"), "limit")) ==
-			    64 << 20,
-	   "live v1: stats memory.usage.limit");
-	ok(stats && json_integer_value(
-			    json_object_get(json_object_get(stats, "pids"), "current")) == 1,
-	   "live v1: stats pids.current");
-	json_decref(stats);
+	ok(stats && stats->memory.usage.limit == 64 << 20, "live v1: stats memory limit");
+	ok(stats && stats->pids.current == 1, "live v1: stats pids.current");
+	berth_cgroup_stats_free(stats);
 
 	berth_cgroup_freeze(cg, true, NULL);
 	is(berth_cgroup_kill_all(cg, SIGKILL, NULL), 0, "live v1: kill_all on a frozen cgroup");
