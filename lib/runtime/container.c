@@ -736,6 +736,11 @@ static int check_spec(const struct berth_spec *s, const struct berth_create_opts
 	if ((s->linux_.time_monotonic.present || s->linux_.time_boottime.present) &&
 	    (!ns[BERTH_NS_TIME].present || ns[BERTH_NS_TIME].path))
 		return berth_error_set(err, EINVAL, "timeOffsets need a new time namespace");
+	if (s->process->terminal && co->stdio)
+		return berth_error_set(
+			err, EINVAL,
+			"stdio fds given, but process.terminal is true (the terminal "
+			"is the process's stdio)");
 	if (s->process->terminal && !co->console_socket && !co->ret_pty_master)
 		return berth_error_set(err, EINVAL,
 				       "cannot allocate a tty without a console socket "
@@ -743,11 +748,6 @@ static int check_spec(const struct berth_spec *s, const struct berth_create_opts
 	if (!s->process->terminal && co->console_socket)
 		return berth_error_set(err, EINVAL,
 				       "--console-socket given, but process.terminal is false");
-	if (s->process->terminal && co->stdio)
-		return berth_error_set(
-			err, EINVAL,
-			"stdio fds given, but process.terminal is true (the terminal "
-			"is the process's stdio)");
 	return 0;
 }
 

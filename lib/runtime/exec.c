@@ -150,6 +150,10 @@ int berth_container_exec(struct berth_container *c, const struct berth_process *
 		return berth_error_set(err, EINVAL, "cannot exec in a paused container");
 	if (st != BERTH_STATUS_RUNNING && st != BERTH_STATUS_CREATED)
 		return berth_error_set(err, EINVAL, "cannot exec in a stopped container");
+	if (p->terminal && eo->stdio)
+		return berth_error_set(err, EINVAL,
+				       "stdio fds given, but the process has a terminal (the "
+				       "terminal is its stdio)");
 	if (p->terminal && !eo->console_socket && !eo->ret_pty_master)
 		return berth_error_set(err, EINVAL,
 				       "cannot allocate a tty without a console socket");
@@ -158,10 +162,6 @@ int berth_container_exec(struct berth_container *c, const struct berth_process *
 	r = berth_process_prepare(&pc, c->spec->linux_.namespaces[BERTH_NS_USER].present, err);
 	if (r < 0)
 		return berth_error_wrap(err, "exec in container '%s'", c->id);
-	if (p->terminal && eo->stdio)
-		return berth_error_set(err, EINVAL,
-				       "stdio fds given, but the process has a terminal (the "
-				       "terminal is its stdio)");
 	for (int t = 0; t < BERTH_NS_COUNT; t++) {
 		if (!c->spec->linux_.namespaces[t].present)
 			continue;

@@ -1,9 +1,13 @@
-"""`events` reporting an OOM kill, on whatever cgroup driver the runtime picks here (v1 on this
-hybrid host, v2 on a pure cgroup v2 host; the cgroup v2 guest, tests/guest, runs it on v2 too).
-The stats side of `events` is in test_cgroups.py and test_cgroups_v2.py."""
+"""`berth-runtime events` as a stream: stats every interval, an {"type":"oom"} event when the
+OOM killer kills a process of the container (as runc reports it), and the end of the stream when
+the container's init exits or is killed.  The OOMs are real: allocations past the memory limit,
+on whatever cgroup driver the runtime picks here (v1 on this hybrid host, v2 on a pure cgroup v2
+host; the cgroup v2 guest, tests/guest, runs this file on v2 too).  The stats side of `events` is
+in test_cgroups.py and test_cgroups_v2.py."""
 
 import json
 import subprocess
+import time
 
 from berth import wait_until
 
@@ -44,3 +48,72 @@ def test_events_reports_an_oom_kill(runtime, make_bundle):
             ev.kill()
             ev.wait()
     runtime.delete(cid)
+
+
+def test_events_reports_oom(runtime, make_bundle, tmp_path):
+    d = tmp_path / "shared"
+    d.mkdir()
+    b = make_bundle(args=["sh", "-c",
+                          "while [ ! -e /shared/go ]; do sleep 0.05; done; tail /dev/zero; "
+                          "echo after-oom > /shared/after"])
+    b.add_mount("/shared", "bind", d, ["rbind", "rw"])
+    b.config["linux"].setdefault("resources", {})["memory"] = {"limit": 16 * MB,
+                                                               "swap": 16 * MB}
+    b.write()
+    cid = runtime.create(b)
+    runtime.start(cid)
+    proc = subprocess.Popen(runtime.argv("events", "--interval", "30s", cid),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = json.loads(proc.stdout.readline())
+        assert first["type"] == "stats" and first["id"] == cid
+        (d / "go").touch()
+        # the shell outlives its OOM-killed child, writes, exits: the stream ends with it
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    events = [json.loads(line) for line in out.splitlines()]
+    ooms = [e for e in events if e["type"] == "oom"]
+    assert ooms, out
+    assert all(e == {"type": "oom", "id": cid} for e in ooms), ooms
+    assert (d / "after").read_text() == "after-oom\n"
+    runtime.wait_status(cid, "stopped")
+    runtime.delete(cid)
+
+
+def test_events_no_oom_without_one(runtime, make_bundle):
+    b = make_bundle(args=["sleep", "0.4"])
+    cid = runtime.create(b)
+    runtime.start(cid)
+    out = runtime.run("events", "--interval", "100ms", cid, timeout=10).stdout
+    types = {json.loads(line)["type"] for line in out.splitlines()}
+    assert types == {"stats"}, out
+    runtime.delete(cid)
+
+
+def test_events_end_when_the_container_is_killed(runtime, make_bundle):
+    b = make_bundle(args=["sleep", "1000"])
+    cid = runtime.create(b)
+    runtime.start(cid)
+    proc = subprocess.Popen(runtime.argv("events", "--interval", "1h", cid),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert json.loads(proc.stdout.readline())["type"] == "stats"
+        t = time.monotonic()
+        runtime.kill(cid, "KILL")
+        proc.wait(timeout=10)
+        # the init's pidfd woke the loop: no waiting for the hour-long interval
+        assert time.monotonic() - t < 5
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0
+    assert wait_until(lambda: runtime.status(cid) == "stopped")
+    runtime.delete(cid)
+    # events on a container that is gone: a clear error naming it
+    p = runtime.fails("events", cid)
+    assert cid in p.stderr
