@@ -6,6 +6,7 @@
  * window size changes passed on.  The shim composes the same pieces differently.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -141,6 +142,12 @@ int cli_foreground(struct cli *cli, struct berth_pidfd *p, int pty_master, bool 
 	r = berth_loop_new(&l, &err);
 	fg.loop = l;
 	if (r == 0 && pty_master >= 0) {
+		/*
+		 * The master is ours alone: non-blocking, so that input the container does not
+		 * read yet waits in the copy instead of stalling its output (and our signals).
+		 * Our own stdin and stdout stay as they are: other processes share them.
+		 */
+		fcntl(pty_master, F_SETFL, fcntl(pty_master, F_GETFL) | O_NONBLOCK);
 		r = berth_tty_set_raw(0, &tty, &err);
 		berth_pty_copy_size(0, pty_master);
 	}

@@ -179,3 +179,19 @@ def test_run_debug_log_has_the_library_lines(runtime, make_bundle):
     runtime.log.unlink()
     runtime.run("run", "--bundle", b.path, runtime.track(new_id()))
     assert not [e for e in runtime.log_entries() if e["level"] == "debug"]
+
+
+def test_run_terminal_unread_input_does_not_stall_output(runtime, make_bundle, tmp_path):
+    """1 MB of input the container never reads, while it writes 20000 lines: the input waits
+    in the copy (the pty master is non-blocking), the output still flows, run ends."""
+    b = make_bundle(args=["sh", "-c", "sleep 0.3; seq 1 20000"])
+    b.config["process"]["terminal"] = True
+    b.write()
+    src = tmp_path / "in"
+    src.write_text(("x" * 99 + "\n") * 10000)
+    cid = runtime.track(new_id())
+    with open(src, "rb") as f:
+        p = subprocess.run(runtime.argv("run", "--bundle", b.path, cid), stdin=f,
+                           capture_output=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split(b"\n")[-2].strip() == b"20000", p.stdout[-200:]
