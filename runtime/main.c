@@ -39,7 +39,7 @@ static const struct {
 	{"spec", cmd_spec, "write a new config.json", false},
 	{"list", cmd_list, "list containers", false},
 	{"features", cmd_features, "show what this runtime supports", false},
-	{"events", cmd_events, "show a container's resource statistics", false},
+	{"events", cmd_events, "show a container's resource statistics and OOM events", false},
 };
 
 static void json_escape(FILE *f, const char *s)
