@@ -153,7 +153,9 @@ def test_exec_detach_pid_file(runtime, running, tmp_path):
     assert os.readlink(f"/proc/{pid}/ns/pid") == os.readlink(f"/proc/{running.pid}/ns/pid")
     assert Path(f"/proc/{pid}/cgroup").read_text() == \
         Path(f"/proc/{running.pid}/cgroup").read_text()
-    assert Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0] == b"sleep"
+    # the shell touches the file, then execs sleep: give it that moment
+    assert wait_until(
+        lambda: Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0] == b"sleep")
     # it dies with the container
     runtime.delete(running.id, force=True)
     assert wait_until(lambda: proc_state(pid) in (None, "Z"))
