@@ -2,9 +2,10 @@
 /*
  * events [--stats] [--interval D] ID: runc's event stream as JSON lines.  --stats prints one
  * {"type":"stats","id":ID,"data":{...}} and exits.  Otherwise one event loop: stats every
- * interval, {"type":"oom","id":ID} whenever the cgroup runs out of memory (lib/cgroup's OOM
- * watch), until the container's init exits (its pidfd).  The "data" object is built here from
- * lib/cgroup's struct berth_cgroup_stats, in the shape of runc's.
+ * interval, {"type":"oom","id":ID} as soon as the OOM killer has killed a process of the
+ * container (lib/cgroup's OOM watch, woken by the kernel), until the container's init exits (its
+ * pidfd).  The "data" object is built here from lib/cgroup's struct berth_cgroup_stats, in the
+ * shape of runc's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -146,8 +147,13 @@ static int on_oom(struct berth_loop_source *s, int fd, uint32_t revents, void *d
 
 	if (r < 0)
 		return r;
-	/* runc: one "oom" event per notification */
-	if (n.oom || n.oom_kill)
+	/*
+	 * One "oom" event per wake-up that found processes killed, as containerd reports TaskOOM
+	 * on v2: "oom" counts the charges that hit the limit, which may be several for one kill,
+	 * while the kill count says what the container lost.  An OOM that kills nothing (v1 with
+	 * the OOM killer disabled: the processes wait for memory) is not an event.
+	 */
+	if (n.oom_kill)
 		print_event("oom", x->c->id, NULL);
 	if (n.gone)
 		berth_loop_source_freep(&x->oom_src);

@@ -51,7 +51,6 @@ struct berth_cgroup_ops {
 		     struct berth_error **err);
 	int (*events_open)(struct berth_cgroup *cg, struct berth_cgroup_events **ret,
 			   struct berth_error **err);
-	int (*oom_kills)(struct berth_cgroup *cg, uint64_t *ret, struct berth_error **err);
 	int (*destroy)(struct berth_cgroup *cg, struct berth_error **err);
 	int (*hierarchies)(const struct berth_cgroup *cg, char ***ret, struct berth_error **err);
 };
@@ -116,11 +115,12 @@ int cg_rmdir_tree(const char *dir, struct berth_error **err);
 int cg_check_unified(const struct berth_resources *res, struct berth_error **err);
 
 /*
- * The value of key in a flat-keyed file ("key value" lines): dir/file missing or without key
- * reads as 0; another failure to read it is an error.
+ * The values of keys (NULL-terminated) in the flat-keyed file dir/file ("key value" lines), read
+ * at once into vals (one per key; 0 for a key the file does not have).  A value of one of keys
+ * that is not a number is an error naming it; a missing file is -ENOENT.
  */
-int cg_read_keyed_u64(const char *dir, const char *file, const char *key, uint64_t *ret,
-		      struct berth_error **err);
+int cg_read_keyed(const char *dir, const char *file, const char *const *keys, uint64_t *vals,
+		  struct berth_error **err);
 
 /*
  * Read a flat-keyed file ("key value" lines) of dir into a vector of key/value pairs (appended
@@ -136,23 +136,27 @@ int cg_push_io(struct berth_cgroup_io_entry **v, size_t *n, uint32_t major, uint
 	       const char *op, uint64_t value);
 
 /*
- * The events watch: one struct for both drivers (cgroup.c reads and frees it); open is the
- * driver's.
+ * The OOM watch: one struct for both drivers.  The driver's events_open fills it and sets read;
+ * cgroup.c calls read and frees it.
  */
 struct berth_cgroup_events {
-	bool v2;
-	int fd;		   /* v1: the eventfd; v2: the inotify fd */
-	int control_fd;	   /* v1: memory.oom_control, open while registered */
-	char *dir;	   /* the cgroup directory (memory hierarchy on v1) */
+	int fd;		   /* what the caller polls (v2: the inotify fd; v1: an epoll fd) */
+	char *dir;	   /* the cgroup directory (the memory hierarchy's on v1) */
+	uint64_t oom;	   /* v2: last seen "oom" of memory.events */
 	uint64_t oom_kill; /* last seen oom_kill (v1: memory.oom_control; v2: memory.events) */
-	uint64_t oom;	   /* v2: last seen "oom" */
 	bool gone;
+	/* what happened since the last read, into *ret (zeroed by the caller); sets gone */
+	int (*read)(struct berth_cgroup_events *ev, struct berth_cgroup_event_counts *ret,
+		    struct berth_error **err);
+	/* v1 */
+	int event_fd;	  /* the eventfd registered through cgroup.event_control */
+	int control_fd;	  /* memory.oom_control, open while registered */
+	int timer_fd;	  /* re-reads oom_kill after a notification (see cgroup-v1.c) */
+	unsigned recheck; /* re-reads left */
 };
 
-/* A watch for dir with its baseline counters read; the driver then sets ev->fd (and v1's
- * control_fd). */
-int cg_events_new(bool v2, const char *dir, struct berth_cgroup_events **ret,
-		  struct berth_error **err);
+/* An empty watch of dir (every fd -EBADF), for the driver's events_open to fill. */
+int cg_events_new(const char *dir, struct berth_cgroup_events **ret, struct berth_error **err);
 
 /* sleep for ms milliseconds */
 void cg_sleep_ms(unsigned ms);

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "cgroup-internal.h"
@@ -1037,41 +1039,106 @@ static int v1_stats(struct berth_cgroup *cg, struct berth_cgroup_stats *st,
 	return 0;
 }
 
-static int v1_oom_kills(struct berth_cgroup *cg, uint64_t *ret, struct berth_error **err)
-{
-	_cleanup_free_ char *dir = cdir_or_null(cg, "memory");
+/* ---- events ----------------------------------------------------------------------------- */
 
-	if (!dir) {
-		*ret = 0;
-		return 0;
-	}
-	/* "oom_kill N" is there since kernel 4.13; before, it reads as 0 */
-	return cg_read_keyed_u64(dir, "memory.oom_control", "oom_kill", ret, err);
+/*
+ * The kernel signals the eventfd when the OOM killer is invoked, before it has chosen a victim
+ * and counted the kill (and the victim's report to the kernel log can take milliseconds): a read
+ * on that wake-up often finds oom_kill not raised yet, and no other wake-up follows the kill.  So
+ * after a notification without a new kill the watch reads oom_kill again, every RECHECK_MS while
+ * rechecks are left, through a timerfd beside the eventfd.  No kill comes when the OOM killer is
+ * disabled for the cgroup (the processes wait for memory instead) or finds nothing to kill.
+ */
+#define RECHECK_MS 50
+#define RECHECKS   40 /* 2 s */
+
+/* "oom_kill N" of memory.oom_control, there since kernel 4.13 (before, it reads as 0) */
+static int read_oom_kills(const char *dir, uint64_t *ret, struct berth_error **err)
+{
+	static const char *const keys[] = {"oom_kill", NULL};
+
+	return cg_read_keyed(dir, "memory.oom_control", keys, ret, err);
 }
 
-/* ---- events ----------------------------------------------------------------------------- */
+static int v1_events_read(struct berth_cgroup_events *ev, struct berth_cgroup_event_counts *ret,
+			  struct berth_error **err)
+{
+	struct itimerspec its = {{0, 0}, {0, 0}};
+	uint64_t count = 0, ticks, kills;
+	ssize_t n;
+	int r;
+
+	do
+		n = read(ev->event_fd, &count, sizeof(count));
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno != EAGAIN)
+		return berth_error_sys(err, errno, "read OOM eventfd");
+	if (n != (ssize_t)sizeof(count))
+		count = 0;
+	if (read(ev->timer_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		return berth_error_sys(err, errno, "read timerfd");
+	/*
+	 * The kernel also signals the eventfd when the cgroup is removed: tell the two apart by
+	 * whether it is still there.
+	 */
+	if (!cg_file_exists(ev->dir, "cgroup.event_control")) {
+		ev->gone = true;
+		return 0;
+	}
+	r = read_oom_kills(ev->dir, &kills, err);
+	if (r < 0)
+		return r;
+	ret->oom = count;
+	ret->oom_kill = kills > ev->oom_kill ? kills - ev->oom_kill : 0;
+	ev->oom_kill = kills;
+	if (ret->oom_kill)
+		ev->recheck = 0;
+	else if (count)
+		ev->recheck = RECHECKS;
+	else if (ev->recheck)
+		ev->recheck--;
+	if (ev->recheck)
+		its.it_value.tv_nsec = RECHECK_MS * 1000000L;
+	if (timerfd_settime(ev->timer_fd, 0, &its, NULL) < 0)
+		return berth_error_sys(err, errno, "timerfd_settime");
+	return 0;
+}
 
 /*
  * memory.oom_control + cgroup.event_control: write "<eventfd> <fd of memory.oom_control>" and the
  * kernel signals the eventfd on every OOM in the cgroup (and once when the cgroup is removed).
+ * The caller polls an epoll fd over the eventfd and the recheck timer.
  */
 static int v1_events_open(struct berth_cgroup *cg, struct berth_cgroup_events **ret,
 			  struct berth_error **err)
 {
 	_cleanup_free_ char *mem = NULL, *path = NULL;
 	struct berth_cgroup_events *ev = NULL;
+	struct epoll_event ee = {.events = EPOLLIN};
 	char buf[64];
 	int r;
 
 	r = cdir(cg, "memory", &mem, err);
 	if (r < 0)
 		return r;
-	r = cg_events_new(false, mem, &ev, err);
+	r = cg_events_new(mem, &ev, err);
 	if (r < 0)
 		return r;
-	ev->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (ev->fd < 0) {
+	ev->read = v1_events_read;
+	ev->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (ev->event_fd < 0) {
 		r = berth_error_sys(err, errno, "eventfd");
+		goto fail;
+	}
+	ev->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (ev->timer_fd < 0) {
+		r = berth_error_sys(err, errno, "timerfd_create");
+		goto fail;
+	}
+	ev->fd = epoll_create1(EPOLL_CLOEXEC);
+	if (ev->fd < 0 || epoll_ctl(ev->fd, EPOLL_CTL_ADD, ev->event_fd, &ee) < 0 ||
+	    epoll_ctl(ev->fd, EPOLL_CTL_ADD, ev->timer_fd, &ee) < 0) {
+		r = berth_error_sys(err, errno, "epoll");
 		goto fail;
 	}
 	if (asprintf(&path, "%s/memory.oom_control", mem) < 0) {
@@ -1083,8 +1150,10 @@ static int v1_events_open(struct berth_cgroup *cg, struct berth_cgroup_events **
 		r = berth_error_sys(err, errno, "open '%s'", path);
 		goto fail;
 	}
-	snprintf(buf, sizeof(buf), "%d %d", ev->fd, ev->control_fd);
+	snprintf(buf, sizeof(buf), "%d %d", ev->event_fd, ev->control_fd);
 	r = cg_write(mem, "cgroup.event_control", buf, err);
+	if (r == 0)
+		r = read_oom_kills(mem, &ev->oom_kill, err);
 	if (r < 0)
 		goto fail;
 	*ret = ev;
@@ -1105,7 +1174,6 @@ const struct berth_cgroup_ops cg_v1_ops = {
 	.kill_all = v1_kill_all,
 	.stats = v1_stats,
 	.events_open = v1_events_open,
-	.oom_kills = v1_oom_kills,
 	.destroy = v1_destroy,
 	.hierarchies = v1_hierarchies,
 };

@@ -843,33 +843,75 @@ static int v2_stats(struct berth_cgroup *cg, struct berth_cgroup_stats *st,
 	return 0;
 }
 
-static int v2_oom_kills(struct berth_cgroup *cg, uint64_t *ret, struct berth_error **err)
-{
-	_cleanup_free_ char *dir = dir_of(cg);
-
-	if (!dir)
-		return berth_error_set(err, ENOMEM, "out of memory");
-	if (access(dir, F_OK) < 0)
-		return berth_error_sys(err, errno, "cgroup '%s'", dir);
-	/* memory.events counts the whole subtree (unless mounted with memory_localevents) */
-	return cg_read_keyed_u64(dir, "memory.events", "oom_kill", ret, err);
-}
-
 /* ---- events ----------------------------------------------------------------------------- */
 
-/* memory.events is a kernfs file whose changes inotify reports as IN_MODIFY. */
+/*
+ * "oom" and "oom_kill" of memory.events (the whole subtree's, unless cgroup2 is mounted with
+ * memory_localevents); -ENOENT once the cgroup is gone.
+ */
+static int read_memory_events(const char *dir, uint64_t v[2], struct berth_error **err)
+{
+	static const char *const keys[] = {"oom", "oom_kill", NULL};
+	_cleanup_error_ struct berth_error *e = NULL;
+	int r = cg_read_keyed(dir, "memory.events", keys, v, &e);
+
+	if (r < 0 && r != -ENOENT && err)
+		*err = TAKE_PTR(e);
+	return r;
+}
+
+static int v2_events_read(struct berth_cgroup_events *ev, struct berth_cgroup_event_counts *ret,
+			  struct berth_error **err)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	uint64_t v[2];
+	ssize_t n;
+	int r;
+
+	/* drain inotify; IN_IGNORED: the watch went with the file (the cgroup was removed) */
+	while ((n = read(ev->fd, buf, sizeof(buf))) > 0)
+		for (char *p = buf; p < buf + n;) {
+			struct inotify_event *ie = (struct inotify_event *)p;
+			if (ie->mask & (IN_IGNORED | IN_DELETE_SELF))
+				ev->gone = true;
+			p += sizeof(*ie) + ie->len;
+		}
+	r = read_memory_events(ev->dir, v, err);
+	if (r == -ENOENT) {
+		ev->gone = true;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	ret->oom = v[0] > ev->oom ? v[0] - ev->oom : 0;
+	ret->oom_kill = v[1] > ev->oom_kill ? v[1] - ev->oom_kill : 0;
+	ev->oom = v[0];
+	ev->oom_kill = v[1];
+	return 0;
+}
+
+/*
+ * memory.events is a kernfs file whose changes inotify reports as IN_MODIFY: one notification
+ * (at most every 10 ms, the later ones deferred, none lost) for each counter the kernel raises,
+ * "oom" when the OOM killer is invoked and "oom_kill" once it has killed.  The baseline is read
+ * after the watch is in place, so that no change after it goes unnoticed.
+ */
 static int v2_events_open(struct berth_cgroup *cg, struct berth_cgroup_events **ret,
 			  struct berth_error **err)
 {
 	_cleanup_free_ char *dir = dir_of(cg), *path = NULL;
 	struct berth_cgroup_events *ev = NULL;
+	uint64_t v[2];
 	int r;
 
 	if (!dir || asprintf(&path, "%s/memory.events", dir) < 0)
 		return berth_error_set(err, ENOMEM, "out of memory");
-	r = cg_events_new(true, dir, &ev, err);
+	if (!cg_file_exists(dir, "memory.events"))
+		return berth_error_set(err, ENOTSUP, "'%s' missing: no memory controller", path);
+	r = cg_events_new(dir, &ev, err);
 	if (r < 0)
 		return r;
+	ev->read = v2_events_read;
 	ev->fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (ev->fd < 0) {
 		r = berth_error_sys(err, errno, "inotify_init1");
@@ -879,6 +921,13 @@ static int v2_events_open(struct berth_cgroup *cg, struct berth_cgroup_events **
 		r = berth_error_sys(err, errno, "watch '%s'", path);
 		goto fail;
 	}
+	r = read_memory_events(dir, v, err);
+	if (r == -ENOENT)
+		r = berth_error_set(err, ENOENT, "cgroup '%s' is gone", dir);
+	if (r < 0)
+		goto fail;
+	ev->oom = v[0];
+	ev->oom_kill = v[1];
 	*ret = ev;
 	return 0;
 fail:
@@ -897,7 +946,6 @@ const struct berth_cgroup_ops cg_v2_ops = {
 	.kill_all = v2_kill_all,
 	.stats = v2_stats,
 	.events_open = v2_events_open,
-	.oom_kills = v2_oom_kills,
 	.destroy = v2_destroy,
 	.hierarchies = v2_hierarchies,
 };

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
@@ -413,40 +412,34 @@ int cg_check_unified(const struct berth_resources *res, struct berth_error **err
 	return 0;
 }
 
-int cg_read_keyed_u64(const char *dir, const char *file, const char *key, uint64_t *ret,
-		      struct berth_error **err)
+int cg_read_keyed(const char *dir, const char *file, const char *const *keys, uint64_t *vals,
+		  struct berth_error **err)
 {
-	_cleanup_error_ struct berth_error *e = NULL;
 	_cleanup_free_ char *s = NULL;
-	size_t klen = strlen(key);
-	int r = cg_read(dir, file, &s, &e);
+	size_t n = 0;
+	int r = cg_read(dir, file, &s, err);
 
-	if (r == -ENOENT) {
-		*ret = 0;
-		return 0;
-	}
-	if (r < 0) {
-		if (err)
-			*err = TAKE_PTR(e);
+	if (r < 0)
 		return r;
-	}
+	while (keys[n])
+		vals[n++] = 0;
 	for (const char *line = s; *line;) {
 		const char *end = strchrnul(line, '\n');
-		if ((size_t)(end - line) > klen && memcmp(line, key, klen) == 0 &&
-		    line[klen] == ' ') {
-			_cleanup_free_ char *v =
-				strndup(line + klen + 1, (size_t)(end - line) - klen - 1);
+		const char *sp = memchr(line, ' ', (size_t)(end - line));
+		for (size_t i = 0; sp && i < n; i++) {
+			if (strlen(keys[i]) != (size_t)(sp - line) ||
+			    memcmp(line, keys[i], (size_t)(sp - line)) != 0)
+				continue;
+			_cleanup_free_ char *v = strndup(sp + 1, (size_t)(end - sp - 1));
 			if (!v)
 				return berth_error_set(err, ENOMEM, "out of memory");
-			if (berth_parse_uint64(v, ret) < 0)
+			if (berth_parse_uint64(v, &vals[i]) < 0)
 				return berth_error_set(err, EINVAL,
 						       "'%s/%s': bad value '%s' for '%s'", dir,
-						       file, v, key);
-			return 0;
+						       file, v, keys[i]);
 		}
 		line = *end ? end + 1 : end;
 	}
-	*ret = 0;
 	return 0;
 }
 
@@ -945,37 +938,7 @@ int berth_cgroup_events_fd(const struct berth_cgroup_events *ev)
 	return ev->fd;
 }
 
-/* v2: "oom N" and "oom_kill N" of memory.events, or -ENOENT when the cgroup is gone */
-static int read_memory_events(const char *dir, uint64_t *oom, uint64_t *oom_kill)
-{
-	struct berth_cgroup_stat_value *v = NULL;
-	size_t n = 0;
-
-	if (!cg_file_exists(dir, "memory.events"))
-		return -ENOENT;
-	if (cg_read_flat_keyed(dir, "memory.events", &v, &n) < 0)
-		return -ENOMEM;
-	*oom = cg_keyed(v, n, "oom");
-	*oom_kill = cg_keyed(v, n, "oom_kill");
-	cg_stat_values_free(v, n);
-	return 0;
-}
-
-/* v1: "oom_kill N" of memory.oom_control (kernel 4.13+; 0 before) */
-static uint64_t read_oom_control_kills(const char *dir)
-{
-	struct berth_cgroup_stat_value *v = NULL;
-	size_t n = 0;
-	uint64_t k;
-
-	cg_read_flat_keyed(dir, "memory.oom_control", &v, &n);
-	k = cg_keyed(v, n, "oom_kill");
-	cg_stat_values_free(v, n);
-	return k;
-}
-
-int cg_events_new(bool v2, const char *dir, struct berth_cgroup_events **ret,
-		  struct berth_error **err)
+int cg_events_new(const char *dir, struct berth_cgroup_events **ret, struct berth_error **err)
 {
 	struct berth_cgroup_events *ev = calloc(1, sizeof(*ev));
 
@@ -983,18 +946,7 @@ int cg_events_new(bool v2, const char *dir, struct berth_cgroup_events **ret,
 		free(ev);
 		return berth_error_set(err, ENOMEM, "out of memory");
 	}
-	ev->v2 = v2;
-	ev->fd = ev->control_fd = -EBADF;
-	if (v2) {
-		if (read_memory_events(dir, &ev->oom, &ev->oom_kill) < 0) {
-			berth_cgroup_events_free(ev);
-			return berth_error_set(err, ENOTSUP,
-					       "'%s/memory.events' missing: no memory controller",
-					       dir);
-		}
-	} else {
-		ev->oom_kill = read_oom_control_kills(dir);
-	}
+	ev->fd = ev->event_fd = ev->control_fd = ev->timer_fd = -EBADF;
 	*ret = ev;
 	return 0;
 }
@@ -1002,53 +954,13 @@ int cg_events_new(bool v2, const char *dir, struct berth_cgroup_events **ret,
 int berth_cgroup_events_read(struct berth_cgroup_events *ev, struct berth_cgroup_event_counts *ret,
 			     struct berth_error **err)
 {
-	memset(ret, 0, sizeof(*ret));
-	if (ev->gone) {
-		ret->gone = true;
-		return 0;
-	}
-	if (ev->v2) {
-		/* drain inotify; IN_IGNORED: the watch went with the file (cgroup removed) */
-		char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-		ssize_t n;
-		while ((n = read(ev->fd, buf, sizeof(buf))) > 0)
-			for (char *p = buf; p < buf + n;) {
-				struct inotify_event *ie = (struct inotify_event *)p;
-				if (ie->mask & (IN_IGNORED | IN_DELETE_SELF))
-					ev->gone = true;
-				p += sizeof(*ie) + ie->len;
-			}
-		uint64_t oom, kill;
-		if (read_memory_events(ev->dir, &oom, &kill) < 0) {
-			ev->gone = true;
-		} else {
-			ret->oom = oom > ev->oom ? oom - ev->oom : 0;
-			ret->oom_kill = kill > ev->oom_kill ? kill - ev->oom_kill : 0;
-			ev->oom = oom;
-			ev->oom_kill = kill;
-		}
-	} else {
-		uint64_t count = 0;
-		ssize_t n;
-		do
-			n = read(ev->fd, &count, sizeof(count));
-		while (n < 0 && errno == EINTR);
-		if (n < 0 && errno != EAGAIN)
-			return berth_error_sys(err, errno, "read OOM eventfd");
-		/*
-		 * The kernel also signals the eventfd when the cgroup is removed: tell the two
-		 * apart by whether it is still there.
-		 */
-		if (!cg_file_exists(ev->dir, "cgroup.event_control")) {
-			ev->gone = true;
-		} else {
-			uint64_t kill = read_oom_control_kills(ev->dir);
-			ret->oom = n == (ssize_t)sizeof(count) ? count : 0;
-			ret->oom_kill = kill > ev->oom_kill ? kill - ev->oom_kill : 0;
-			ev->oom_kill = kill;
-		}
-	}
-	ret->gone = ev->gone;
+	struct berth_cgroup_event_counts n = {0};
+	int r = ev->gone ? 0 : ev->read(ev, &n, err);
+
+	if (r < 0)
+		return berth_error_wrap(err, "OOM events of '%s'", ev->dir);
+	n.gone = ev->gone;
+	*ret = n;
 	return 0;
 }
 
@@ -1058,15 +970,14 @@ void berth_cgroup_events_free(struct berth_cgroup_events *ev)
 		return;
 	if (ev->fd >= 0)
 		close(ev->fd);
+	if (ev->event_fd >= 0)
+		close(ev->event_fd);
 	if (ev->control_fd >= 0)
 		close(ev->control_fd);
+	if (ev->timer_fd >= 0)
+		close(ev->timer_fd);
 	free(ev->dir);
 	free(ev);
-}
-
-int berth_cgroup_oom_kills(struct berth_cgroup *cg, uint64_t *ret, struct berth_error **err)
-{
-	return cg->ops->oom_kills(cg, ret, err);
 }
 
 int berth_cgroup_destroy(struct berth_cgroup *cg, struct berth_error **err)

@@ -208,17 +208,21 @@ uint64_t berth_cgroup_stats_memory_stat(const struct berth_cgroup_stats *s, cons
 
 /*
  * A watch on a cgroup's out-of-memory events, for an event loop: its fd polls readable when
- * something happened, then berth_cgroup_events_read says what.
+ * something may have happened, then berth_cgroup_events_read says what.  The one way berth learns
+ * of OOMs (`berth-runtime events` and the shim use it); nothing polls on a timer.
  *   v1: an eventfd registered through cgroup.event_control for memory.oom_control (the kernel
- *       signals it on every OOM, and when the cgroup is removed);
- *   v2: inotify on memory.events (its "oom" and "oom_kill" counters).
- * The watch owns its fds; free it before the cgroup goes if you can (a removed cgroup is
- * reported as gone, not as an error).
+ *       signals it when the OOM killer is invoked, and when the cgroup is removed), and a timer
+ *       that re-reads memory.oom_control's oom_kill after a notification, because the kernel
+ *       counts the kill only after it signalled;
+ *   v2: inotify on memory.events (its "oom" and "oom_kill" counters, the subtree's).
+ * Counters already above zero when the watch opens are its baseline, not events.  The watch owns
+ * its fds; free it before the cgroup goes if you can (a removed cgroup is reported as gone, not
+ * as an error).
  */
 struct berth_cgroup_events;
 
 struct berth_cgroup_event_counts {
-	uint64_t oom;	   /* times the cgroup ran out of memory since the last read */
+	uint64_t oom;	   /* times the OOM killer was invoked in the cgroup since the last read */
 	uint64_t oom_kill; /* processes the OOM killer killed in it since the last read */
 	bool gone;	   /* the cgroup was removed: nothing more will come */
 };
@@ -226,20 +230,15 @@ struct berth_cgroup_event_counts {
 /* ENOTSUP (with a message) when the cgroup has no memory controller. */
 int berth_cgroup_events_open(struct berth_cgroup *cg, struct berth_cgroup_events **ret,
 			     struct berth_error **err);
-/* The fd to poll for readability. */
+/* The fd to poll for readability (EPOLLIN). */
 int berth_cgroup_events_fd(const struct berth_cgroup_events *ev);
-/* What happened since the last read (all 0 when nothing did); never blocks. */
+/*
+ * What happened since the last read (all 0 when nothing did); never blocks.  A counter the kernel
+ * shows malformed is an error naming it.
+ */
 int berth_cgroup_events_read(struct berth_cgroup_events *ev, struct berth_cgroup_event_counts *ret,
 			     struct berth_error **err);
 void berth_cgroup_events_free(struct berth_cgroup_events *ev);
-
-/*
- * How many processes of the cgroup (its descendants included) the kernel's OOM killer has
- * killed so far: oom_kill in memory.events (v2) or in memory.oom_control (v1, kernel >= 4.13).
- * 0 when the cgroup has no memory controller (on v2, a container without memory limits).  `events`
- * compares readings to report {"type":"oom"}.
- */
-int berth_cgroup_oom_kills(struct berth_cgroup *cg, uint64_t *ret, struct berth_error **err);
 
 /*
  * Remove the cgroup (all hierarchies, child cgroups first).  Processes still inside are killed

@@ -3,7 +3,8 @@
  * lib/cgroup's statistics and OOM watch against fake v1 and v2 trees in a temp dir: every field
  * of struct berth_cgroup_stats from the files the kernel would write, malformed lines skipped,
  * missing files read as 0; the v2 watch through inotify on memory.events, the v1 watch through
- * its eventfd (signalled here by hand, as the kernel would) and the removal of the cgroup.
+ * its eventfd (signalled here by hand, as the kernel would) with a kill counted after the signal,
+ * malformed counters and the removal of the cgroup.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -207,6 +208,21 @@ static void test_v2_oom_watch(void)
 	put(leaf, "memory.events", "low 0\nhigh 3\nmax 4\noom 3\noom_kill 3\n");
 	berth_cgroup_events_read(ev, &n, &err);
 	ok(n.oom == 0 && n.oom_kill == 0, "v2 oom: a write without a new kill is no event");
+	/* oom_kill is its own key: oom_group_kill, and other keys ending in it, are not kills */
+	put(leaf, "memory.events",
+	    "low 0\nhigh 3\nmax 4\noom 3\noom_kill 3\noom_group_kill 2\nxoom_kill 9\n");
+	berth_cgroup_events_read(ev, &n, &err);
+	ok(n.oom == 0 && n.oom_kill == 0, "v2 oom: oom_group_kill is not oom_kill");
+	/* a count that is not a number: an error naming the key, and the watch goes on */
+	put(leaf, "memory.events", "low 0\nhigh 3\nmax 4\noom 3\noom_kill x\n");
+	is(berth_cgroup_events_read(ev, &n, &err), -EINVAL, "v2 oom: a bad count is an error");
+	ok(err && strstr(err->msg, "'oom_kill'") && strstr(err->msg, "memory.events"),
+	   "v2 oom: naming the key and the file: %s", err ? err->msg : "");
+	berth_error_free(err);
+	err = NULL;
+	put(leaf, "memory.events", "low 0\nhigh 3\nmax 4\noom 4\noom_kill 4\n");
+	is(berth_cgroup_events_read(ev, &n, &err), 0, "v2 oom: read after the bad count");
+	ok(n.oom == 1 && n.oom_kill == 1, "v2 oom: the next kill counts from the last good read");
 	/* the cgroup goes: the watch says so */
 	unlink(tpath(leaf, "/memory.events"));
 	ok(readable(berth_cgroup_events_fd(ev)), "v2 oom: removal wakes the watch");
@@ -342,24 +358,71 @@ static void test_v1_oom_watch(void)
 	fd = berth_cgroup_events_fd(ev);
 	/* what the kernel was told: "<eventfd> <fd of memory.oom_control>" */
 	berth_read_file_at(AT_FDCWD, tpath(mem, "/cgroup.event_control"), 64, &reg, NULL, NULL);
-	char want[32];
-	snprintf(want, sizeof(want), "%d ", fd);
-	ok(reg && berth_str_has_prefix(reg, want), "v1 oom: registered '%s'", reg ? reg : "");
+	int efd = -1, cfd = -1;
+	char link[256] = "";
+	ok(reg && sscanf(reg, "%d %d", &efd, &cfd) == 2, "v1 oom: registered '%s'", reg ? reg : "");
 	free(reg);
+	char fdpath[64];
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", efd);
+	ssize_t l = readlink(fdpath, link, sizeof(link) - 1);
+	link[l > 0 ? l : 0] = '\0';
+	is_str(link, "anon_inode:[eventfd]", "v1 oom: the first is an eventfd");
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", cfd);
+	l = readlink(fdpath, link, sizeof(link) - 1);
+	link[l > 0 ? l : 0] = '\0';
+	is_str(link, tpath(mem, "/memory.oom_control"), "v1 oom: the second memory.oom_control");
 	ok(!readable(fd), "v1 oom: quiet at first");
 	/* the kernel signals the eventfd once per OOM; oom_kill counts the kills */
-	ok(eventfd_write(fd, 2) == 0, "v1 oom: (signal the eventfd as the kernel would)");
+	ok(eventfd_write(efd, 2) == 0, "v1 oom: (signal the eventfd as the kernel would)");
 	put(mem, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
 	ok(readable(fd), "v1 oom: readable");
 	is(berth_cgroup_events_read(ev, &n, &err), 0, "v1 oom: read");
 	ok(n.oom == 2 && n.oom_kill == 1 && !n.gone, "v1 oom: two notifications, one new kill");
 	is(berth_cgroup_events_read(ev, &n, &err), 0, "v1 oom: read with nothing new");
 	ok(n.oom == 0 && n.oom_kill == 0 && !n.gone, "v1 oom: nothing new");
+	ok(!readable(fd), "v1 oom: quiet after a notification with its kill");
+	/*
+	 * The kernel signals before it has counted the kill: the notification alone, then the
+	 * count raised later, with no signal of its own.  The watch wakes up again to report it.
+	 */
+	eventfd_write(efd, 1);
+	is(berth_cgroup_events_read(ev, &n, &err), 0, "v1 oom: read the notification");
+	ok(n.oom == 1 && n.oom_kill == 0, "v1 oom: an OOM, its kill not counted yet");
+	put(mem, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n");
+	ok(readable(fd), "v1 oom: the watch wakes up again");
+	is(berth_cgroup_events_read(ev, &n, &err), 0, "v1 oom: read the late count");
+	ok(n.oom == 0 && n.oom_kill == 1, "v1 oom: the kill, counted late, reported");
+	ok(!readable(fd), "v1 oom: quiet once the kill is reported");
+	/* a bad count: an error naming the key */
+	put(mem, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill -1\n");
+	eventfd_write(efd, 1);
+	is(berth_cgroup_events_read(ev, &n, &err), -EINVAL, "v1 oom: a bad count is an error");
+	ok(err && strstr(err->msg, "'oom_kill'"), "v1 oom: naming the key: %s",
+	   err ? err->msg : "");
+	berth_error_free(err);
+	err = NULL;
 	/* removal of the cgroup also signals the eventfd */
 	unlink(tpath(mem, "/cgroup.event_control"));
-	eventfd_write(fd, 1);
+	eventfd_write(efd, 1);
 	is(berth_cgroup_events_read(ev, &n, &err), 0, "v1 oom: read after removal");
 	ok(n.gone && n.oom == 0, "v1 oom: gone, not an OOM");
+	berth_cgroup_events_free(ev);
+
+	/* a kernel before 4.13 has no oom_kill line: no kills counted, the OOMs still are */
+	put(mem, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\n");
+	put(mem, "cgroup.event_control", "");
+	ev = NULL;
+	is(berth_cgroup_events_open(cg, &ev, &err), 0, "v1 oom: open without oom_kill");
+	reg = NULL;
+	berth_read_file_at(AT_FDCWD, tpath(mem, "/cgroup.event_control"), 64, &reg, NULL, NULL);
+	efd = -1;
+	if (reg)
+		sscanf(reg, "%d", &efd);
+	free(reg);
+	eventfd_write(efd, 1);
+	n.oom = 0;
+	is(ev ? berth_cgroup_events_read(ev, &n, &err) : -1, 0, "v1 oom: read without oom_kill");
+	ok(n.oom == 1 && n.oom_kill == 0, "v1 oom: no oom_kill line reads as no kills");
 	berth_cgroup_events_free(ev);
 	berth_cgroup_free(cg);
 

@@ -312,20 +312,6 @@ static void test_v2_fake(void)
 	ok(st && st->memory.usage.usage == 4096, "v2: stats memory usage");
 	ok(st && st->cpu.total == 7000, "v2: stats cpu total in ns");
 	berth_cgroup_stats_free(st);
-
-	/* OOM kills: oom_kill of memory.events; none without the file */
-	uint64_t ooms = 99;
-	is(berth_cgroup_oom_kills(cg, &ooms, NULL), 0, "v2: oom_kills without memory.events");
-	ok(ooms == 0, "v2: no memory controller reads as 0 kills");
-	put(leaf, "memory.events", "low 0\nhigh 3\nmax 7\noom 2\noom_kill 2\noom_group_kill 0\n");
-	is(berth_cgroup_oom_kills(cg, &ooms, NULL), 0, "v2: oom_kills");
-	ok(ooms == 2, "v2: oom_kill of memory.events, not oom or oom_group_kill (%llu)",
-	   (unsigned long long)ooms);
-	put(leaf, "memory.events", "oom 1\noom_kill x\n");
-	struct berth_error *oerr = NULL;
-	ok(berth_cgroup_oom_kills(cg, &ooms, &oerr) < 0 && oerr && strstr(oerr->msg, "oom_kill"),
-	   "v2: a bad count is an error naming the key: %s", oerr ? oerr->msg : "");
-	berth_error_free(oerr);
 	berth_cgroup_free(cg);
 
 	/* a controller the tree does not offer: clear error, nothing made */
@@ -650,15 +636,6 @@ static void test_v1_fake(void)
 	bool fr = false;
 	berth_cgroup_is_frozen(cg, &fr, NULL);
 	ok(fr, "v1: is_frozen");
-
-	/* OOM kills: memory.oom_control's oom_kill line (kernel >= 4.13), 0 before that */
-	uint64_t ooms = 99;
-	put(L("memory"), "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\n");
-	is(berth_cgroup_oom_kills(cg, &ooms, NULL), 0, "v1: oom_kills of an old kernel");
-	ok(ooms == 0, "v1: no oom_kill line reads as 0");
-	put(L("memory"), "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n");
-	is(berth_cgroup_oom_kills(cg, &ooms, NULL), 0, "v1: oom_kills");
-	ok(ooms == 3, "v1: oom_kill of memory.oom_control (%llu)", (unsigned long long)ooms);
 	berth_cgroup_free(cg);
 
 	/* missing controller: checked before anything is made */
