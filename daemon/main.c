@@ -51,9 +51,14 @@ static int take_pidfile(const char *path, struct berth_error **err)
 	return TAKE_FD(fd);
 }
 
-static void server_log(enum berth_http_log_level level, const char *msg, void *userdata)
+static void server_log(void *data, enum berth_log_level level, const char *msg)
 {
-	static const int map[] = {DLOG_DEBUG, DLOG_INFO, DLOG_WARN, DLOG_ERROR};
+	static const int map[] = {
+		[BERTH_LOG_ERROR] = DLOG_ERROR,
+		[BERTH_LOG_WARNING] = DLOG_WARN,
+		[BERTH_LOG_INFO] = DLOG_INFO,
+		[BERTH_LOG_DEBUG] = DLOG_DEBUG,
+	};
 
 	daemon_log(map[level], "api: %s", msg);
 }
@@ -268,7 +273,8 @@ int main(int argc, char **argv)
 				 "Ostype: linux", "Docker-Experimental: false", NULL};
 	struct berth_http_server_config sc = {
 		.handler = berth_api_router_serve,
-		.log = server_log,
+		/* debug lines too: daemon_log filters by the level in force, which a reload changes */
+		.log = {.fn = server_log, .debug = true},
 		.default_headers = headers,
 		.header_timeout_ms = env_ms("BERTHD_HEADER_TIMEOUT_MS"),
 		.idle_timeout_ms = env_ms("BERTHD_IDLE_TIMEOUT_MS"),

@@ -64,8 +64,10 @@ static void vlog(struct cli *cli, const char *level, const char *fmt, va_list ap
 
 	if (!cli->log_path || (!cli->debug && strcmp(level, "debug") == 0))
 		return;
-	if (vasprintf(&msg, fmt, ap) < 0)
+	if (vasprintf(&msg, fmt, ap) < 0) {
+		msg = NULL; /* undefined after a failure */
 		return;
+	}
 	f = fopen(cli->log_path, "ae");
 	if (!f)
 		return;
@@ -88,11 +90,6 @@ void cli_log(struct cli *cli, const char *level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog(cli, level, fmt, ap);
 	va_end(ap);
-}
-
-static void log_sink(const char *msg, void *userdata)
-{
-	cli_log(userdata, "debug", "%s", msg);
 }
 
 /* lib/runtime's log lines (struct berth_log) go to --log as our own do */
@@ -263,7 +260,6 @@ int main(int argc, char **argv)
 				return cli_fail(&cli, err);
 		}
 		optind = 0; /* full reset of getopt for the command's own flags */
-		berth_log_set_debug_sink(log_sink, &cli);
 		cli_log(&cli, "debug", "%s", cli.cmd);
 		return commands[i].fn(&cli, sub_argc, sub_argv);
 	}

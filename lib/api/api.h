@@ -56,23 +56,14 @@ struct berth_http_request;
 /* Called on the connection's thread for every request. */
 typedef void (*berth_http_handler_fn)(struct berth_http_request *req, void *userdata);
 
-enum berth_http_log_level {
-	BERTH_HTTP_LOG_DEBUG,
-	BERTH_HTTP_LOG_INFO,
-	BERTH_HTTP_LOG_WARN,
-	BERTH_HTTP_LOG_ERROR,
-};
-
-/* The library never prints: what the server has to say goes here (any thread). */
-typedef void (*berth_http_log_fn)(enum berth_http_log_level level, const char *msg, void *userdata);
-
 struct berth_http_server_config {
 	berth_http_handler_fn handler; /* required */
-	void *userdata;		       /* given to handler and log */
-	berth_http_log_fn log;	       /* optional */
-	size_t max_connections;	       /* 0: BERTH_HTTP_DEFAULT_CONNS */
-	int header_timeout_ms;	       /* first byte of a request head to its end; 0: 30 s */
-	int idle_timeout_ms;	       /* keep-alive wait for the next request; 0: 120 s */
+	void *userdata;		       /* given to handler */
+	/* the server's lines (base/core.h), called from any of its threads; zeroed: dropped */
+	struct berth_log log;
+	size_t max_connections;	  /* 0: BERTH_HTTP_DEFAULT_CONNS */
+	int header_timeout_ms;	  /* first byte of a request head to its end; 0: 30 s */
+	int idle_timeout_ms;	  /* keep-alive wait for the next request; 0: 120 s */
 	int body_timeout_ms;	  /* longest silence while a handler reads the body; 0: 300 s */
 	size_t thread_stack_size; /* 0: 1 MiB */
 	/* "Name: value" lines sent with every response (Server, Api-Version, ...); copied. */

@@ -38,7 +38,7 @@
 struct berth_http_server {
 	berth_http_handler_fn handler;
 	void *userdata;
-	berth_http_log_fn log;
+	struct berth_log log;
 	size_t max_connections;
 	int header_timeout_ms, idle_timeout_ms, body_timeout_ms;
 	size_t stack_size;
@@ -57,24 +57,6 @@ struct berth_http_server {
 };
 
 /* ---- small helpers ----------------------------------------------------------------------- */
-
-static void slog(struct berth_http_server *s, enum berth_http_log_level level, const char *fmt, ...)
-	BERTH_PRINTF(3, 4);
-static void slog(struct berth_http_server *s, enum berth_http_log_level level, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg = NULL;
-
-	if (!s->log)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	if (msg)
-		s->log(level, msg, s->userdata);
-	free(msg);
-}
 
 static int64_t now_ms(void)
 {
@@ -1078,7 +1060,7 @@ static void serve_one(struct conn *c, size_t head_len)
 	c->start += head_len;
 
 	if (http_parse_head(req.head_buf, head_len, true, &req.head, &status, &e) < 0) {
-		slog(s, BERTH_HTTP_LOG_DEBUG, "bad request: %s", e ? e->msg : "?");
+		berth_log(&s->log, BERTH_LOG_DEBUG, "bad request: %s", e ? e->msg : "?");
 		conn_send_error(c, status, e ? e->msg : "bad request");
 		c->done = true;
 		request_release(&req);
@@ -1107,13 +1089,14 @@ static void serve_one(struct conn *c, size_t head_len)
 		if (c->fd >= 0) /* the hijack failed half-way */
 			req.close_after = true;
 	} else if (req.resp == RESP_NONE) {
-		slog(s, BERTH_HTTP_LOG_ERROR, "%s %s: the handler sent no response",
-		     req.head.method, req.head.target);
+		berth_log(&s->log, BERTH_LOG_ERROR, "%s %s: the handler sent no response",
+			  req.head.method, req.head.target);
 		berth_http_respond_error(&req, 500, "internal error: no response");
 	} else if (req.resp == RESP_STREAM && !req.stream_ended && !req.write_error) {
 		berth_http_stream_end(&req);
 	}
-	slog(s, BERTH_HTTP_LOG_DEBUG, "%s %s -> %d", req.head.method, req.head.target, req.status);
+	berth_log(&s->log, BERTH_LOG_DEBUG, "%s %s -> %d", req.head.method, req.head.target,
+		  req.status);
 
 	if (!c->done) {
 		if (req.close_after || !req.head.keep_alive || req.write_error ||
@@ -1159,7 +1142,7 @@ static void *conn_main(void *arg)
 		if (head_len == 0)
 			break;
 		if (head_len < 0) {
-			slog(s, BERTH_HTTP_LOG_DEBUG, "bad request: %s", msg);
+			berth_log(&s->log, BERTH_LOG_DEBUG, "bad request: %s", msg);
 			conn_send_error(c, status, msg);
 			graceful = true;
 			break;
@@ -1262,7 +1245,7 @@ static void accept_one(struct berth_http_server *s, int lfd)
 
 	if (fd < 0) {
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-			slog(s, BERTH_HTTP_LOG_ERROR, "accept: %s", strerror(errno));
+			berth_log(&s->log, BERTH_LOG_ERROR, "accept: %s", strerror(errno));
 			usleep(100 * 1000); /* no spinning while out of descriptors */
 		}
 		return;
@@ -1270,8 +1253,8 @@ static void accept_one(struct berth_http_server *s, int lfd)
 	pthread_mutex_lock(&s->lock);
 	if (s->n_conns >= s->max_connections) {
 		pthread_mutex_unlock(&s->lock);
-		slog(s, BERTH_HTTP_LOG_WARN, "%zu connections open: refusing one",
-		     s->max_connections);
+		berth_log(&s->log, BERTH_LOG_WARNING, "%zu connections open: refusing one",
+			  s->max_connections);
 		refuse_busy(fd);
 		return;
 	}
@@ -1297,7 +1280,8 @@ static void accept_one(struct berth_http_server *s, int lfd)
 		conn_untrack_locked(c);
 		s->n_threads--;
 		pthread_mutex_unlock(&s->lock);
-		slog(s, BERTH_HTTP_LOG_ERROR, "cannot start a connection thread: %s", strerror(r));
+		berth_log(&s->log, BERTH_LOG_ERROR, "cannot start a connection thread: %s",
+			  strerror(r));
 		free(c);
 		refuse_busy(fd);
 		return;
@@ -1391,9 +1375,8 @@ void berth_http_server_free(struct berth_http_server *s, int timeout_ms)
 	done = s->n_threads == 0;
 	pthread_mutex_unlock(&s->lock);
 	if (!done) {
-		if (s->log)
-			s->log(BERTH_HTTP_LOG_WARN, "connection threads still running at shutdown",
-			       s->userdata);
+		berth_log(&s->log, BERTH_LOG_WARNING,
+			  "connection threads still running at shutdown");
 		return; /* they still use s: left to the process's exit */
 	}
 	close(s->wake_fd);

@@ -10,6 +10,7 @@
  */
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -264,11 +265,14 @@ void berth_signal_forwardable(sigset_t *ret);
 /* ---- log ---------------------------------------------------------------------------------- */
 
 /*
- * The library never prints.  Where it has something to say that is not an error -- a debug
- * trace, a warning about a fallback -- it calls the log callback of its context (lib/runtime's
- * struct berth_runtime_opts, copied into each struct berth_container), which the program wires to
- * its own log (berth-runtime: --log; the shim: its log file).  A zeroed struct berth_log drops
- * everything.  The callback must not call back into the library.
+ * The library never prints.  What it has to say that is not an error -- a debug trace, a note
+ * about a choice made quietly (a capability dropped, a fallback taken), a server's warning --
+ * goes to the log callback of its context object, which the program wires to its own log
+ * (berth-runtime: --log; berthd: its log; the shim: its log file).  One type for every context:
+ * struct berth_runtime_opts.log (copied into each struct berth_container), struct
+ * berth_http_server_config.log.  Code below a context (a function that gets no container or
+ * options) takes a `const struct berth_log *` parameter from its caller; there is no
+ * process-wide sink.  A zeroed struct berth_log, or a NULL pointer, drops everything.
  */
 enum berth_log_level {
 	BERTH_LOG_ERROR,
@@ -277,6 +281,11 @@ enum berth_log_level {
 	BERTH_LOG_DEBUG,
 };
 
+/*
+ * fn runs in the calling process only (never in a container's children), on whichever thread
+ * logged (lib/api's server logs from its connection threads), and must not call back into the
+ * library.
+ */
 struct berth_log {
 	void (*fn)(void *data, enum berth_log_level level, const char *msg);
 	void *data;
@@ -286,20 +295,8 @@ struct berth_log {
 /* Format and pass one line to log->fn (log may be NULL, or have no fn: then nothing). */
 void berth_log(const struct berth_log *log, enum berth_log_level level, const char *fmt, ...)
 	BERTH_PRINTF(3, 4);
+void berth_logv(const struct berth_log *log, enum berth_log_level level, const char *fmt,
+		va_list ap) BERTH_PRINTF(3, 0);
 
 /* "error", "warning", "info", "debug" */
 const char *berth_log_level_name(enum berth_log_level level);
-
-/*
- * The process-wide debug sink, for library code that has no context at hand (lib/base, parts of
- * lib/cgroup and of the process set-up): notes about a choice made quietly (a capability
- * dropped, a fallback taken).  Code that has a context (a struct berth_container, the runtime
- * options) logs through its struct berth_log instead.  A program wires both to the same place.
- */
-typedef void (*berth_log_sink)(const char *msg, void *userdata);
-
-/* Where berth_log_debug() notes go (NULL: nowhere, the default).  Set once by the program. */
-void berth_log_set_debug_sink(berth_log_sink fn, void *userdata);
-
-/* A note about a choice the library made quietly; lib/ logs nothing above debug. */
-void berth_log_debug(const char *fmt, ...) BERTH_PRINTF(1, 2);

@@ -690,7 +690,7 @@ static int open_ns_paths(struct init_ctx *x, struct berth_error **err)
 }
 
 static int check_spec(const struct berth_spec *s, const struct berth_create_opts *co,
-		      struct berth_error **err)
+		      const struct berth_log *log, struct berth_error **err)
 {
 	const struct berth_namespace *ns = s->linux_.namespaces;
 	int r;
@@ -730,7 +730,7 @@ static int check_spec(const struct berth_spec *s, const struct berth_create_opts
 				       "uid/gid mappings given, but no user namespace");
 	if (check_sysctls(&s->linux_, err) < 0)
 		return -EINVAL;
-	r = berth_process_prepare(s->process, ns[BERTH_NS_USER].present, err);
+	r = berth_process_prepare(s->process, ns[BERTH_NS_USER].present, log, err);
 	if (r < 0)
 		return r;
 	if ((s->linux_.time_monotonic.present || s->linux_.time_boottime.present) &&
@@ -1002,7 +1002,7 @@ int berth_container_create(const struct berth_runtime_opts *o, const char *id,
 		r = berth_spec_load_bundle(c->bundle, &c->spec, err);
 	if (r < 0)
 		return berth_error_wrap(err, "create container '%s'", id);
-	r = check_spec(c->spec, co, err);
+	r = check_spec(c->spec, co, &c->log, err);
 	if (r < 0)
 		return berth_error_wrap(err, "create container '%s'", id);
 	if (!c->spec->root_path)

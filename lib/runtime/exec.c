@@ -159,7 +159,8 @@ int berth_container_exec(struct berth_container *c, const struct berth_process *
 				       "cannot allocate a tty without a console socket");
 	if (!p->terminal && eo->console_socket)
 		return berth_error_set(err, EINVAL, "--console-socket given, but no terminal");
-	r = berth_process_prepare(&pc, c->spec->linux_.namespaces[BERTH_NS_USER].present, err);
+	r = berth_process_prepare(&pc, c->spec->linux_.namespaces[BERTH_NS_USER].present, &c->log,
+				  err);
 	if (r < 0)
 		return berth_error_wrap(err, "exec in container '%s'", c->id);
 	for (int t = 0; t < BERTH_NS_COUNT; t++) {

@@ -71,9 +71,11 @@ int berth_mount_parse_options(struct berth_mount *m, struct berth_error **err);
  * Runs in the parent (runtime) process, before anything is made: refuse what cannot be applied
  * (an LSM label the host lacks, capabilities the process could not be granted -- unless it gets
  * a user namespace, in_userns, where it holds all of them) and drop ambient capabilities that are
- * not both permitted and inheritable, as runc and crun do (berth_log_debug() says which).
+ * not both permitted and inheritable, as runc and crun do, with a debug line on log (the
+ * context's; may be NULL) for each.
  */
-int berth_process_prepare(struct berth_process *p, bool in_userns, struct berth_error **err);
+int berth_process_prepare(struct berth_process *p, bool in_userns, const struct berth_log *log,
+			  struct berth_error **err);
 
 /* setrlimit for each process.rlimits entry. */
 int berth_process_apply_rlimits(const struct berth_process *p, struct berth_error **err);

@@ -492,7 +492,8 @@ static const char *first_cap(uint64_t mask, char *buf, size_t size)
 	return "?";
 }
 
-int berth_process_prepare(struct berth_process *p, bool in_userns, struct berth_error **err)
+int berth_process_prepare(struct berth_process *p, bool in_userns, const struct berth_log *log,
+			  struct berth_error **err)
 {
 	struct berth_capabilities *caps = &p->caps, own = {0};
 	int last = cap_last();
@@ -513,10 +514,10 @@ int berth_process_prepare(struct berth_process *p, bool in_userns, struct berth_
 	drop = caps->ambient & known & ~(caps->permitted & caps->inheritable);
 	for (int c = 0; c <= last; c++)
 		if (drop & (UINT64_C(1) << c))
-			berth_log_debug(
-				"process.capabilities.ambient: %s dropped: not both permitted "
-				"and inheritable",
-				cap_label(c, name, sizeof(name)));
+			berth_log(log, BERTH_LOG_DEBUG,
+				  "process.capabilities.ambient: %s dropped: not both permitted "
+				  "and inheritable",
+				  cap_label(c, name, sizeof(name)));
 	caps->ambient &= ~drop;
 	if ((bad = caps->effective & known & ~caps->permitted))
 		return berth_error_set(err, EINVAL, "capability %s is effective but not permitted",

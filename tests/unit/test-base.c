@@ -124,19 +124,21 @@ static void test_regular_file(void)
 
 static char notes[256];
 
-static void sink(const char *msg, void *userdata)
+static void note(void *data, enum berth_log_level level, const char *msg)
 {
-	snprintf(notes, sizeof(notes), "%s:%s", (const char *)userdata, msg);
+	snprintf(notes, sizeof(notes), "%s:%s:%s", (const char *)data, berth_log_level_name(level),
+		 msg);
 }
 
-static void test_debug_sink(void)
+static void test_log(void)
 {
-	berth_log_debug("nobody listens %d", 1);
-	ok(notes[0] == '\0', "no sink: the note is dropped");
-	berth_log_set_debug_sink(sink, "ud");
-	berth_log_debug("dropped %s", "CAP_KILL");
-	is_str(notes, "ud:dropped CAP_KILL", "the sink gets the formatted note and its userdata");
-	berth_log_set_debug_sink(NULL, NULL);
+	struct berth_log log = {.fn = note, .data = "ud", .debug = true};
+
+	berth_log(NULL, BERTH_LOG_DEBUG, "nobody listens %d", 1);
+	ok(notes[0] == '\0', "no log: the line is dropped");
+	berth_log(&log, BERTH_LOG_DEBUG, "dropped %s", "CAP_KILL");
+	is_str(notes, "ud:debug:dropped CAP_KILL",
+	       "the callback gets the line, its level and data");
 }
 
 int main(int argc, char **argv)
@@ -147,7 +149,7 @@ int main(int argc, char **argv)
 		return 1;
 	test_sealed_copy();
 	test_regular_file();
-	test_debug_sink();
+	test_log();
 	rmdir(tmpdir);
 	return done_testing();
 }

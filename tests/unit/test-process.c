@@ -493,7 +493,7 @@ static void test_identity(void)
 
 static char debug_notes[1024];
 
-static void note_sink(const char *msg, void *userdata)
+static void note_fn(void *data, enum berth_log_level level, const char *msg)
 {
 	size_t len = strlen(debug_notes);
 
@@ -508,8 +508,8 @@ static void child_prepare(int fd, void *arg)
 
 	prctl(PR_CAPBSET_DROP, 13 /* CAP_NET_RAW */, 0, 0, 0);
 	debug_notes[0] = '\0';
-	berth_log_set_debug_sink(note_sink, NULL);
-	if (berth_process_prepare(p, false, &e) < 0)
+	if (berth_process_prepare(p, false, &(struct berth_log){.fn = note_fn, .debug = true}, &e) <
+	    0)
 		report(fd, "ERR %s", e ? e->msg : "?");
 	else
 		report(fd, "OK amb=%llx notes=%s", (unsigned long long)p->caps.ambient,
