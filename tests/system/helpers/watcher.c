@@ -7,9 +7,9 @@
  *   - on every round it tries to open /proc/PID/exe of each with O_PATH (until it gets one)
  *     and keeps what it got;
  *   - on every round it tries to reopen each kept fd (but the container's own files) through
- *     /proc/self/fd/N with O_WRONLY
- *     (what the attack needs once the runtime has exited: ETXTBSY goes away) and, when that
- *     succeeds, closes it at once without writing;
+ *     /proc/self/fd/N with O_WRONLY (what the attack needs once the runtime has exited: ETXTBSY
+ *     goes away), where access(W_OK) says it may, and when that succeeds closes it at once
+ *     without writing;
  *   - on every round it tries PTRACE_ATTACH on each (until it succeeds once; it detaches at
  *     once).
  *
@@ -151,6 +151,16 @@ static void try_reopen(void)
 		if (held[i].reported || own_file(held[i].fd))
 			continue;
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", held[i].fd);
+		/*
+		 * Ask first, without opening: an open for writing takes the file's write access
+		 * before it checks the mount, so even one that fails (EROFS: the busybox of another
+		 * container that joined our pid namespace, on its read-only root) holds the file
+		 * for an instant, and an exec of it at that instant fails with ETXTBSY.  access()
+		 * checks the same mount and mode, and touches nothing; where it says yes (the
+		 * runtime's binary on the host's writable disk, were we ever to hold it) we open.
+		 */
+		if (access(path, W_OK) < 0)
+			continue;
 		fd = open(path, O_WRONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;
