@@ -51,6 +51,13 @@ struct cli_flag {
 	unsigned flags;
 	/* docker's Value.Set() for FK_CUSTOM and FK_LIST: 0, or -1 with *err (malloc'd) */
 	int (*check)(const char *value, char **err);
+	/*
+	 * docker's "version" annotation: the API version the flag needs ("1.48").  Given while the
+	 * daemon speaks an older one, the command is refused before it runs, with docker's message;
+	 * past the newest version berth speaks, the flag is left out of help (docker hides it when
+	 * its daemon is older).
+	 */
+	const char *min_api;
 };
 
 struct flag_value {
@@ -109,6 +116,8 @@ struct cli_cmd {
 	bool no_interspersed; /* flags end at the first argument (run, create, tag...) */
 	bool raw_args;	      /* no flags at all: every word is an argument (__complete) */
 	enum complete_kind complete;
+	int complete_max;    /* complete names for this many arguments at most (0: any number) */
+	const char *min_api; /* docker's "version" annotation of the command (as cli_flag's) */
 };
 
 struct cli_args {
@@ -159,6 +168,9 @@ struct cli {
 	bool version_known;
 	bool version_from_env;
 
+	json_t *config;	   /* <config dir>/config.json, once read (cli_config_file) */
+	bool config_read;
+
 	char *err;	/* the last error's message (printed by cli_fail) */
 	int err_status; /* its HTTP status (0: not a daemon error) */
 	int term_width;
@@ -186,6 +198,9 @@ int flags_parse(const struct cli_flag *flags, size_t n, struct flag_value *vals,
 		const struct cli_flag *globals, size_t ng, struct flag_value *gvals,
 		bool interspersed, int argc, char **argv, char ***ret_args, int *ret_argc,
 		int *ret_dash_at, bool *ret_help, char **err);
+
+/* Left out of help and completion: FLAG_HIDDEN, or needs an API version newer than berth's. */
+bool flag_hidden(const struct cli_flag *f);
 
 /* pflag's FlagUsagesWrapped(cols) for a help page, appended to out. */
 void flags_usage(struct sbuf *out, const struct cli_flag *flags, size_t n, int cols,
@@ -243,15 +258,38 @@ int cli_call(struct cli *c, const char *method, const char *target, const json_t
 int cli_call_stream(struct cli *c, const char *method, const char *target, const json_t *body);
 ssize_t cli_stream_read(struct cli *c, void *buf, size_t len);
 
+/*
+ * Send a request whose body is read from fd until its end, in chunks (load's and import's
+ * archives).  The answer is then as cli_call_stream's: 0 on a 2xx answer, to be read with
+ * cli_stream_read(); -1 with c->err otherwise.  A daemon that answers before it has the whole
+ * body (a refused archive) is heard: what it said is the error.  When reading fd fails, the error
+ * is docker's: 'error during connect: Post "http://...": read NAME: is a directory' (name: what
+ * to call fd in it).
+ */
+int cli_call_upload(struct cli *c, const char *method, const char *target,
+		    const char *content_type, int fd, const char *name);
+/* The answer's Content-Type (valid until the next request); NULL when none. */
+const char *cli_response_header(struct cli *c, const char *name);
+
+/* <config dir>/config.json ($DOCKER_CONFIG, --config, ~/.docker), read once; NULL when absent
+ * or unreadable (docker then goes on with the defaults). Borrowed. */
+json_t *cli_config_file(struct cli *c);
+
 /* Escape s for a URL query value (appended). */
 void url_escape(struct sbuf *out, const char *s);
+/* Escape s for a URL path as Go's url.URL does (image names: "/" ":" "@" stay). */
+void url_path_escape(struct sbuf *out, const char *s);
 /* docker's filters= JSON from "k=v" flag values: {"k":{"v":true}}; NULL when there are none. */
 char *filters_json(const struct flag_value *filters);
+/* The same with more filters: extra is "key", "value", ..., NULL (may be NULL). */
+char *filters_json_with(const struct flag_value *filters, const char *const *extra);
 
 /* ---- output ---------------------------------------------------------------------------------- */
 
 /* The terminal's width (fd 0), 80 when not a terminal. */
 int term_width(void);
+/* Is fd a terminal (docker's streams' IsTerminal)? */
+bool is_terminal(int fd);
 void out_write(const char *s, size_t len);
 void out_puts(const char *s);
 void out_printf(const char *fmt, ...) BERTH_PRINTF(1, 2);

@@ -348,6 +348,93 @@ ssize_t cli_stream_read(struct cli *c, void *buf, size_t len)
 	return n;
 }
 
+/* docker's name for the daemon in transport errors: "http://%2Frun%2Fberth%2Fberth.sock" */
+static void daemon_url(struct cli *c, struct sbuf *out)
+{
+	const char *path = c->host && berth_str_has_prefix(c->host, "unix://") ? c->host + 7 : "";
+
+	sbuf_adds(out, "http://");
+	url_escape(out, path);
+}
+
+int cli_call_upload(struct cli *c, const char *method, const char *target,
+		    const char *content_type, int fd, const char *name)
+{
+	struct berth_error *e = NULL;
+	_cleanup_free_ char *url = NULL, *ct = NULL;
+	const char *headers[3] = {"User-Agent: berth/" BERTH_VERSION, NULL, NULL};
+	const char *version = cli_api_version(c);
+	static char buf[1 << 17];
+	int status, read_errno = 0;
+
+	c->err_status = 0;
+	if (!version || connect_daemon(c) < 0)
+		return -1;
+	url = xasprintf("/v%s%s", version, target);
+	if (content_type) {
+		ct = xasprintf("Content-Type: %s", content_type);
+		headers[1] = ct;
+	}
+	debugf(c, "%s %s (body from fd %d)", method, url, fd);
+	if (berth_http_client_begin(c->http, method, url, headers, BERTH_HTTP_CHUNKED, &e) < 0)
+		return connection_lost(c, e);
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			read_errno = errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		if (berth_http_client_write(c->http, buf, (size_t)n, &e) < 0) {
+			/* the daemon may have answered and closed: its answer is the news */
+			berth_error_free(e);
+			e = NULL;
+			break;
+		}
+	}
+	if (read_errno) {
+		/* Go's transport gives up the request; the connection cannot carry another */
+		_cleanup_sbuf_ struct sbuf u = SBUF_INIT;
+		drop_connection(c);
+		daemon_url(c, &u);
+		return cli_errorf(c, "error during connect: %s \"%s/v%s%s\": read %s: %s", method,
+				  sbuf_str(&u), version, target, name, strerror(read_errno));
+	}
+	if (berth_http_client_finish(c->http, &e) < 0)
+		return connection_lost(c, e);
+	debugf(c, "%s %s: %d", method, url, berth_http_client_status(c->http));
+	status = berth_http_client_status(c->http);
+	if (status < 200 || status > 299)
+		return daemon_error(c, target);
+	return 0;
+}
+
+const char *cli_response_header(struct cli *c, const char *name)
+{
+	return c->http ? berth_http_client_header(c->http, name) : NULL;
+}
+
+json_t *cli_config_file(struct cli *c)
+{
+	if (!c->config_read) {
+		_cleanup_free_ char *dir = c->config_dir ? NULL : config_dir(c);
+		_cleanup_free_ char *path =
+			xasprintf("%s/config.json", c->config_dir ? c->config_dir : dir);
+		c->config_read = true;
+		if (access(path, F_OK) == 0 &&
+		    berth_json_load_file(path, 1 << 20, &c->config, NULL) < 0)
+			c->config = NULL;
+		if (c->config && !json_is_object(c->config)) {
+			json_decref(c->config);
+			c->config = NULL;
+		}
+	}
+	return c->config;
+}
+
 /* ---- query helpers ------------------------------------------------------------------------------ */
 
 void url_escape(struct sbuf *out, const char *s)
@@ -358,6 +445,24 @@ void url_escape(struct sbuf *out, const char *s)
 		unsigned char ch = (unsigned char)*s;
 		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
 		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+			sbuf_addc(out, (char)ch);
+		} else {
+			sbuf_addc(out, '%');
+			sbuf_addc(out, hex[ch >> 4]);
+			sbuf_addc(out, hex[ch & 15]);
+		}
+	}
+}
+
+void url_path_escape(struct sbuf *out, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	/* Go's shouldEscape(c, encodePath) */
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || strchr("-_.~$&+,/:;=@", ch)) {
 			sbuf_addc(out, (char)ch);
 		} else {
 			sbuf_addc(out, '%');
@@ -378,14 +483,30 @@ static void trim_into(struct sbuf *b, const char *s, size_t n)
 	sbuf_add(b, s, n);
 }
 
+static void filter_add(json_t *j, const char *key, const char *val)
+{
+	json_t *m = json_object_get(j, key);
+
+	if (!m) {
+		m = json_object();
+		json_object_set_new(j, key, m);
+	}
+	json_object_set_new(m, val, json_true());
+}
+
 char *filters_json(const struct flag_value *filters)
+{
+	return filters_json_with(filters, NULL);
+}
+
+char *filters_json_with(const struct flag_value *filters, const char *const *extra)
 {
 	_cleanup_json_ json_t *j = json_object();
 	char *s;
 
-	if (!filters || !filters->n)
-		return NULL;
-	for (size_t i = 0; i < filters->n; i++) {
+	for (size_t i = 0; extra && extra[i]; i += 2)
+		filter_add(j, extra[i], extra[i + 1]);
+	for (size_t i = 0; filters && i < filters->n; i++) {
 		const char *v = filters->v[i], *eq = strchr(v, '=');
 		if (!eq)
 			continue;
@@ -395,12 +516,7 @@ char *filters_json(const struct flag_value *filters)
 			key.p[k] = (char)(key.p[k] >= 'A' && key.p[k] <= 'Z' ? key.p[k] + 32
 									     : key.p[k]);
 		trim_into(&val, eq + 1, strlen(eq + 1));
-		json_t *m = json_object_get(j, sbuf_str(&key));
-		if (!m) {
-			m = json_object();
-			json_object_set_new(j, sbuf_str(&key), m);
-		}
-		json_object_set_new(m, sbuf_str(&val), json_true());
+		filter_add(j, sbuf_str(&key), sbuf_str(&val));
 	}
 	if (json_object_size(j) == 0)
 		return NULL;

@@ -81,7 +81,7 @@ static void emit_flags(const struct cli_flag *f, size_t n, const char *prefix)
 {
 	for (size_t i = 0; i < n; i++) {
 		char buf[128];
-		if (f[i].flags & FLAG_HIDDEN)
+		if (flag_hidden(&f[i]))
 			continue;
 		snprintf(buf, sizeof(buf), "--%s", f[i].name);
 		emit(buf, prefix);

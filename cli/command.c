@@ -26,6 +26,11 @@ int term_width(void)
 	return 80;
 }
 
+bool is_terminal(int fd)
+{
+	return isatty(fd) == 1;
+}
+
 void out_write(const char *s, size_t len)
 {
 	fwrite(s, 1, len, stdout);
@@ -85,7 +90,7 @@ void cmd_use_line(struct sbuf *out, const struct cli_cmd *cmd, const char *path)
 static bool has_visible_flags(const struct cli_flag *f, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!(f[i].flags & FLAG_HIDDEN))
+		if (!flag_hidden(&f[i]))
 			return true;
 	return false;
 }
@@ -283,6 +288,53 @@ static int args_error(const struct cli_cmd *cmd, const char *path, int argc, cha
 	return 0;
 }
 
+/*
+ * docker's isSupported(): a command or a flag given that needs a newer API than the daemon's is
+ * refused, every such flag named.  Asking the version connects (a ping), so only a command line
+ * with such a flag or command pays for it.  When the daemon cannot be reached the check is left
+ * to the command, which then fails to connect as any other.
+ */
+static int check_api_versions(struct cli *c, const struct cli_args *a)
+{
+	const struct cli_cmd *cmd = a->cmd;
+	const char *v = NULL;
+	bool any = false;
+
+	for (size_t i = 0; i < cmd->n_flags; i++)
+		any |= cmd->flags[i].min_api && a->v[i].set;
+	if (!any && !cmd->min_api && !(a->parent && a->parent->min_api))
+		return 0;
+	v = cli_api_version(c);
+	if (!v) {
+		free(c->err);
+		c->err = NULL;
+		return 0;
+	}
+	for (const struct cli_cmd *k = cmd; k; k = k == cmd ? a->parent : NULL) {
+		if (k->min_api && berth_api_version_compare(v, k->min_api) < 0) {
+			err_printf("%s requires API version %s, but the Docker daemon API version is "
+				   "%s\n",
+				   a->path, k->min_api, v);
+			return 1;
+		}
+	}
+	_cleanup_sbuf_ struct sbuf msg = SBUF_INIT;
+	for (size_t i = 0; i < cmd->n_flags; i++) {
+		const struct cli_flag *f = &cmd->flags[i];
+		if (!f->min_api || !a->v[i].set || berth_api_version_compare(v, f->min_api) >= 0)
+			continue;
+		sbuf_printf(&msg,
+			    "\"--%s\" requires API version %s, but the Docker daemon API version is "
+			    "%s\n",
+			    f->name, f->min_api, v);
+	}
+	if (msg.len) {
+		err_printf("%s", sbuf_str(&msg));
+		return 1;
+	}
+	return 0;
+}
+
 /* ---- dispatch ----------------------------------------------------------------------------------- */
 
 static const struct cli_cmd *find_sub(const struct cli_cmd *parent, const char *name)
@@ -470,6 +522,8 @@ int cli_main(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	if ((r = args_error(cmd, a.path, a.argc, a.argv)))
+		goto out;
+	if ((r = check_api_versions(c, &a)))
 		goto out;
 	r = cmd->run(c, &a);
 out:

@@ -34,8 +34,21 @@ const struct cli_cmd cmd_system = {
 	.subs = system_subs,
 };
 
+static const struct cli_cmd *const image_subs[] = {
+	&cmd_image_inspect,
+	&cmd_image_ls,
+	NULL,
+};
+
+const struct cli_cmd cmd_image = {
+	.name = "image",
+	.short_desc = "Manage images",
+	.subs = image_subs,
+};
+
 static const struct cli_cmd *const root_subs[] = {
-	&cmd_completion, &cmd_complete, &cmd_events, &cmd_info, &cmd_system, &cmd_version, NULL,
+	&cmd_completion, &cmd_complete, &cmd_events, &cmd_image,   &cmd_images,
+	&cmd_info,	 &cmd_inspect,	&cmd_system, &cmd_version, NULL,
 };
 
 const struct cli_cmd cmd_root = {

@@ -7,6 +7,8 @@
 
 extern const struct cli_cmd cmd_completion, cmd_complete;
 extern const struct cli_cmd cmd_events, cmd_system_events;
+extern const struct cli_cmd cmd_images, cmd_image_ls, cmd_image_inspect, cmd_inspect;
+extern const struct cli_cmd cmd_image;
 extern const struct cli_cmd cmd_info, cmd_system_info;
 extern const struct cli_cmd cmd_system;
 extern const struct cli_cmd cmd_version;

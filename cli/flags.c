@@ -429,6 +429,13 @@ static void wrap(struct sbuf *out, size_t i, int w, const char *s)
 	}
 }
 
+bool flag_hidden(const struct cli_flag *f)
+{
+	/* a flag that needs a newer API than berth speaks: docker hides it from an older daemon */
+	return (f->flags & FLAG_HIDDEN) ||
+	       (f->min_api && berth_api_version_compare(f->min_api, BERTH_API_VERSION_MAX_STRING) > 0);
+}
+
 static int cmp_flag(const void *a, const void *b)
 {
 	return strcmp((*(const struct cli_flag *const *)a)->name,
@@ -444,7 +451,7 @@ void flags_usage(struct sbuf *out, const struct cli_flag *flags, size_t n, int c
 	size_t k = 0, maxlen = 0;
 
 	for (size_t i = 0; i < n; i++)
-		if (!(flags[i].flags & FLAG_HIDDEN))
+		if (!flag_hidden(&flags[i]))
 			sorted[k++] = &flags[i];
 	qsort(sorted, k, sizeof(*sorted), cmp_flag);
 	for (size_t i = 0; i < k; i++) {

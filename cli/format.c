@@ -180,3 +180,80 @@ void ellipsis(struct sbuf *out, const char *s, size_t max)
 	sbuf_add(out, s, i);
 	sbuf_adds(out, "\xe2\x80\xa6");
 }
+
+/* ---- contexts with methods ---------------------------------------------------------------------- */
+
+static int ctx_call(const struct tobj *o, const char *name, json_t *const *args, size_t n,
+		    json_t **ret, char **err)
+{
+	const struct ctx_obj *c = o->data;
+	json_t *v = json_object_get(c->values, name);
+
+	if (c->call_args) {
+		int r = c->call_args(c, name, args, n, ret, err);
+		if (r != -ENOENT)
+			return r;
+	}
+	if (!v)
+		return -ENOENT;
+	if (n > 0) {
+		*err = xasprintf("wrong number of args for %s: want 0 got %zu", name, n);
+		return -EINVAL;
+	}
+	*ret = json_incref(v);
+	return 0;
+}
+
+static json_t *ctx_json(const struct tobj *o)
+{
+	const struct ctx_obj *c = o->data;
+
+	return json_deep_copy(c->values);
+}
+
+void ctx_obj_init(struct ctx_obj *c, const char *type_name, json_t *values)
+{
+	/* one tobj_type per Go type name: the types are few and live as long as the program */
+	static struct {
+		const char *name;
+		struct tobj_type type;
+	} types[16];
+	static size_t n_types;
+	const struct tobj_type *t = NULL;
+
+	for (size_t i = 0; i < n_types && !t; i++)
+		if (strcmp(types[i].name, type_name) == 0)
+			t = &types[i].type;
+	if (!t) {
+		if (n_types == ARRAY_SIZE(types))
+			cli_oom();
+		types[n_types].name = type_name;
+		types[n_types].type = (struct tobj_type){type_name, ctx_call, ctx_json};
+		t = &types[n_types++].type;
+	}
+	memset(c, 0, sizeof(*c));
+	c->obj.type = t;
+	c->obj.data = c;
+	c->values = values ? values : json_object();
+}
+
+void ctx_obj_release(struct ctx_obj *c)
+{
+	if (c->values)
+		json_decref(c->values);
+	c->values = NULL;
+}
+
+void ctx_set(struct ctx_obj *c, const char *method, const char *value)
+{
+	json_object_set_new(c->values, method, json_string(value ? value : ""));
+}
+
+void truncate_id(struct sbuf *out, const char *id)
+{
+	const char *colon = strchr(id, ':');
+
+	if (colon)
+		id = colon + 1;
+	sbuf_add(out, id, strlen(id) > 12 ? 12 : strlen(id));
+}

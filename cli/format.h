@@ -40,5 +40,45 @@ struct header_obj {
 };
 void header_init(struct header_obj *h, const char *const *pairs);
 
+/*
+ * A docker formatter context whose methods take no arguments (ID, Size, CreatedSince...): their
+ * values are computed when the row is made and kept in values (method name -> JSON value), so a
+ * template calls them by name and {{json .}} is every one of them, keys sorted (docker's
+ * MarshalJSON).  A method given arguments fails as Go's call does ("wrong number of args for ID:
+ * want 0 got 1").  call_args: the methods that take arguments (Label), or NULL.
+ */
+struct ctx_obj {
+	struct tobj obj;
+	json_t *values;
+	int (*call_args)(const struct ctx_obj *c, const char *name, json_t *const *args, size_t n,
+			 json_t **ret, char **err);
+	void *data;
+};
+/* Make c an object of Go type type_name ("*formatter.imageContext"); takes values. */
+void ctx_obj_init(struct ctx_obj *c, const char *type_name, json_t *values);
+void ctx_obj_release(struct ctx_obj *c);
+/* Set a string method's value. */
+void ctx_set(struct ctx_obj *c, const char *method, const char *value);
+
+/* ---- images (formatter/image.go), shared by images and system df -v ----------------------- */
+
+/* docker's default images table and its form with the DIGEST column */
+#define IMAGE_TABLE_FORMAT                                                                         \
+	"table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}"
+#define IMAGE_TABLE_FORMAT_DIGEST                                                                  \
+	"table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{if .CreatedSince "             \
+	"}}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}"
+extern const char *const image_header_pairs[];
+
+/* An image.Summary's imageContext for one row: repo, tag, digest as the row shows them. */
+void image_ctx_init(struct ctx_obj *c, json_t *summary, const char *repo, const char *tag,
+		    const char *digest, bool trunc);
+
+/* Is the image.Summary dangling (no names, or docker's "<none>" placeholders)? */
+bool image_dangling(json_t *summary);
+
+/* stringid.TruncateID: the hex after "algo:", 12 characters of it. */
+void truncate_id(struct sbuf *out, const char *id);
+
 /* docker's formatter.Ellipsis: shorten to max display columns with a trailing "…". */
 void ellipsis(struct sbuf *out, const char *s, size_t max);

@@ -22,5 +22,7 @@ int main(int argc, char **argv)
 	free(c.host);
 	free(c.context_name);
 	free(c.config_dir);
+	if (c.config)
+		json_decref(c.config);
 	return code;
 }

@@ -185,6 +185,13 @@ static bool is_struct(struct tval v)
 	return v.j && json_is_object(v.j) && v.kind != 'm';
 }
 
+const struct tschema tschema_raw = {.type_name = "interface {}", .raw = true};
+
+static bool is_raw(struct tval v)
+{
+	return v.sch && v.sch->raw;
+}
+
 static void type_name(struct sbuf *b, struct tval v)
 {
 	if (v.o) {
@@ -194,6 +201,30 @@ static void type_name(struct sbuf *b, struct tval v)
 	if (!v.j) {
 		sbuf_adds(b, "<nil>");
 		return;
+	}
+	if (v.kind == 't' || v.kind == 'd') {
+		sbuf_adds(b, v.kind == 't' ? "time.Time" : "time.Duration");
+		return;
+	}
+	if (is_raw(v)) {
+		/* encoding/json's interface{} values (numbers as json.Number: docker's UseNumber) */
+		switch (json_typeof(v.j)) {
+		case JSON_OBJECT:
+			sbuf_adds(b, "map[string]interface {}");
+			return;
+		case JSON_ARRAY:
+			sbuf_adds(b, "[]interface {}");
+			return;
+		case JSON_INTEGER:
+		case JSON_REAL:
+			sbuf_adds(b, "json.Number");
+			return;
+		case JSON_NULL:
+			sbuf_adds(b, "interface {}");
+			return;
+		default:
+			break;
+		}
 	}
 	switch (json_typeof(v.j)) {
 	case JSON_STRING:
@@ -339,11 +370,19 @@ json_t *tmpl_json_field(json_t *obj, const char *go)
 	return NULL;
 }
 
+/* The field go of s: its own fields first, then those its embedded structs promote. */
 static const struct tschema_field *schema_field(const struct tschema *s, const char *go)
 {
 	for (size_t i = 0; i < s->n_fields; i++)
 		if (strcmp(s->fields[i].go, go) == 0)
 			return &s->fields[i];
+	for (size_t i = 0; i < s->n_fields; i++) {
+		if (s->fields[i].kind != 'e' || !s->fields[i].sub)
+			continue;
+		const struct tschema_field *f = schema_field(s->fields[i].sub, go);
+		if (f)
+			return f;
+	}
 	return NULL;
 }
 
@@ -359,7 +398,12 @@ static struct tval zero_of(struct exec *x, const struct tschema_field *f)
 		return mk_int(x, 0);
 	case 'f':
 		return mk(x, json_real(0));
+	case 't':
+		return (struct tval){.j = own(x, json_string("0001-01-01T00:00:00Z")), .kind = 't'};
+	case 'd':
+		return (struct tval){.j = own(x, json_integer(0)), .kind = 'd'};
 	case 'o':
+	case 'e':
 		return (struct tval){.j = own(x, json_object()), .sch = f->sub, .kind = 'o'};
 	case 'a':
 	case 'm':
@@ -422,6 +466,23 @@ static struct tval eval_field(struct exec *x, struct tval dot, const char *name,
 			x_errorf(x, "can't evaluate field %s in type %s", name, recv.o->type->name);
 		return r;
 	}
+	if (is_raw(recv)) {
+		/* interface{} values, missingkey=error */
+		if (json_is_object(recv.j)) {
+			if (has_args)
+				x_errorf(x, "%s is not a method but has arguments", name);
+			json_t *v = json_object_get(recv.j, name);
+			if (!v)
+				x_errorf(x, "map has no entry for key \"%s\"", name);
+			return tval_raw(v);
+		}
+		/* Go names the static type: every value inside is an interface {} */
+		if (json_is_null(recv.j))
+			x_errorf(x, "nil pointer evaluating interface {}.%s", name);
+		x_errorf(x, "can't evaluate field %s in type interface {}", name);
+	}
+	if (recv.kind == 't' || recv.kind == 'd')
+		x_errorf(x, "can't evaluate field %s in type %s", name, type_str(x, recv));
 	if (json_is_null(recv.j) && recv.kind == 'm') {
 		/* a nil map has no entries */
 		if (has_args)
@@ -447,6 +508,9 @@ static struct tval eval_field(struct exec *x, struct tval dot, const char *name,
 						 "%s has arguments but cannot be invoked as "
 						 "function",
 						 name);
+				if (f->kind == 'e')
+					/* the embedded struct itself: the same object */
+					return (struct tval){.j = recv.j, .sch = f->sub, .kind = 'o'};
 				if (!v || (json_is_null(v) && f->kind != 'x'))
 					return zero_of(x, f);
 				return (struct tval){.j = v, .sch = f->sub, .kind = f->kind};
@@ -868,7 +932,7 @@ static struct tval eval_function(struct exec *x, struct tval dot, const struct n
 
 bool tval_truth(struct tval v)
 {
-	if (v.o)
+	if (v.o || v.kind == 't')
 		return true;
 	if (!v.j)
 		return false;
@@ -949,6 +1013,8 @@ static void walk_range(struct exec *x, struct tval dot, const struct node *r)
 			struct tval ev = {.j = e, .sch = v.sch, .kind = kind_for("", e)};
 			if (v.sch && json_is_object(e))
 				ev.kind = 'o';
+			if (is_raw(v))
+				ev = tval_raw(e);
 			ran = true;
 			if (range_one(x, r, mk_int(x, (int64_t)i), ev))
 				break;
@@ -976,9 +1042,8 @@ static void walk_range(struct exec *x, struct tval dot, const struct node *r)
 		for (size_t i = 0; i < n; i++) {
 			json_t *ev = json_object_get(v.j, keys[i]);
 			ran = true;
-			if (range_one(
-				    x, r, mk_str(x, keys[i], strlen(keys[i])),
-				    (struct tval){.j = ev, .sch = v.sch, .kind = kind_for("", ev)}))
+			if (range_one(x, r, mk_str(x, keys[i], strlen(keys[i])),
+				      tval_child(v, ev, kind_for("", ev))))
 				break;
 		}
 	} else if (!is_valid(v) || (v.j && json_is_null(v.j) && v.kind != 'p')) {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "template-internal.h"
+#include "units.h"
 #include "base/banned.h"
 
 /* ---- runes ----------------------------------------------------------------------------------- */
@@ -335,9 +336,21 @@ static void print_struct(struct sbuf *out, struct tval v, int depth)
 			json_t *e = json_object_get(v.j, f->json ? f->json : f->go);
 			if (i)
 				sbuf_addc(out, ' ');
+			if (f->kind == 'e') {
+				/* an embedded struct: a struct of its own, from the same object */
+				print_value(out, (struct tval){.j = v.j, .sch = f->sub, .kind = 'o'},
+					    depth + 1);
+				continue;
+			}
 			if (!e || json_is_null(e)) {
 				switch (f->kind) {
 				case 's':
+					break;
+				case 't':
+					sbuf_adds(out, "0001-01-01 00:00:00 +0000 UTC");
+					break;
+				case 'd':
+					sbuf_adds(out, "0s");
 					break;
 				case 'b':
 					sbuf_adds(out, "false");
@@ -412,6 +425,14 @@ static void print_value(struct sbuf *out, struct tval v, int depth)
 		sbuf_adds(out, "<nil>");
 		return;
 	}
+	if (v.kind == 't' && json_is_string(v.j)) {
+		go_time_string_rfc3339(out, json_string_value(v.j));
+		return;
+	}
+	if (v.kind == 'd' && json_is_integer(v.j)) {
+		go_duration_string(out, json_integer_value(v.j));
+		return;
+	}
 	switch (json_typeof(v.j)) {
 	case JSON_STRING:
 		sbuf_add(out, json_string_value(v.j), json_string_length(v.j));
@@ -438,11 +459,7 @@ static void print_value(struct sbuf *out, struct tval v, int depth)
 		json_array_foreach (v.j, i, e) {
 			if (i)
 				sbuf_addc(out, ' ');
-			print_value(out,
-				    (struct tval){.j = e,
-						  .sch = v.sch,
-						  .kind = json_is_object(e) ? 'o' : 0},
-				    depth + 1);
+			print_value(out, tval_child(v, e, json_is_object(e) ? 'o' : 0), depth + 1);
 		}
 		sbuf_addc(out, ']');
 		break;
@@ -458,10 +475,7 @@ static void print_value(struct sbuf *out, struct tval v, int depth)
 					sbuf_addc(out, ' ');
 				sbuf_adds(out, keys[i]);
 				sbuf_addc(out, ':');
-				print_value(out,
-					    (struct tval){.j = e,
-							  .sch = v.sch,
-							  .kind = json_is_object(e) ? 'o' : 0},
+				print_value(out, tval_child(v, e, json_is_object(e) ? 'o' : 0),
 					    depth + 1);
 			}
 			sbuf_addc(out, ']');
@@ -569,6 +583,60 @@ static bool json_is_zero(json_t *j)
 	}
 }
 
+static void json_encode_tv(struct sbuf *out, json_t *j, char kind, const struct tschema *sch,
+			   const char *key, bool sorted_all);
+
+/* The fields of struct sch from object j, embedded structs' in line; *first: no comma yet. */
+static void json_encode_fields(struct sbuf *out, json_t *j, const struct tschema *sch, bool *first)
+{
+	for (size_t i = 0; i < sch->n_fields; i++) {
+		const struct tschema_field *f = &sch->fields[i];
+		const char *k = f->json ? f->json : f->go;
+		json_t *e = json_object_get(j, k);
+		if (f->kind == 'e') {
+			if (f->sub)
+				json_encode_fields(out, j, f->sub, first);
+			continue;
+		}
+		/* time.Time is a struct: never empty to encoding/json */
+		if (f->omitempty && f->kind != 't' && (!e || json_is_zero(e)))
+			continue;
+		if (!*first)
+			sbuf_addc(out, ',');
+		*first = false;
+		json_string_go(out, k, strlen(k));
+		sbuf_addc(out, ':');
+		if (e && !(json_is_null(e) && (f->kind == 't' || f->kind == 'd'))) {
+			json_encode_tv(out, e, f->kind, f->sub, f->go, false);
+			continue;
+		}
+		switch (f->kind) {
+		case 's':
+			sbuf_adds(out, "\"\"");
+			break;
+		case 'b':
+			sbuf_adds(out, "false");
+			break;
+		case 'i':
+		case 'f':
+		case 'd':
+			sbuf_addc(out, '0');
+			break;
+		case 't':
+			sbuf_adds(out, "\"0001-01-01T00:00:00Z\"");
+			break;
+		case 'o': {
+			json_t *empty = json_object();
+			json_encode_tv(out, empty, 'o', f->sub, f->go, false);
+			json_decref(empty);
+			break;
+		}
+		default:
+			sbuf_adds(out, "null");
+		}
+	}
+}
+
 /*
  * encoding/json of a value Go holds as a typed struct (sch), a map (kind 'm': keys sorted), or
  * JSON as the daemon sent it (key order kept; docker's map-typed fields sorted; sorted_all: a
@@ -610,44 +678,11 @@ static void json_encode_tv(struct sbuf *out, json_t *j, char kind, const struct 
 	}
 	case JSON_OBJECT: {
 		bool first = true;
+		if (sch && sch->raw)
+			kind = 'm';
 		sbuf_addc(out, '{');
 		if (sch && kind != 'm') {
-			for (size_t i = 0; i < sch->n_fields; i++) {
-				const struct tschema_field *f = &sch->fields[i];
-				const char *k = f->json ? f->json : f->go;
-				json_t *e = json_object_get(j, k);
-				if (f->omitempty && (!e || json_is_zero(e)))
-					continue;
-				if (!first)
-					sbuf_addc(out, ',');
-				first = false;
-				json_string_go(out, k, strlen(k));
-				sbuf_addc(out, ':');
-				if (e) {
-					json_encode_tv(out, e, f->kind, f->sub, f->go, false);
-					continue;
-				}
-				switch (f->kind) {
-				case 's':
-					sbuf_adds(out, "\"\"");
-					break;
-				case 'b':
-					sbuf_adds(out, "false");
-					break;
-				case 'i':
-				case 'f':
-					sbuf_addc(out, '0');
-					break;
-				case 'o': {
-					json_t *empty = json_object();
-					json_encode_tv(out, empty, 'o', f->sub, f->go, false);
-					json_decref(empty);
-					break;
-				}
-				default:
-					sbuf_adds(out, "null");
-				}
-			}
+			json_encode_fields(out, j, sch, &first);
 		} else if (sorted_all || kind == 'm' || kind == 'r' || json_map_key(key) ||
 			   strcmp(key, "RegistryConfig") == 0) {
 			bool all = sorted_all || kind == 'r' || strcmp(key, "RegistryConfig") == 0;
@@ -683,9 +718,22 @@ static void json_encode_tv(struct sbuf *out, json_t *j, char kind, const struct 
 void go_json_encode(struct sbuf *out, struct tval v)
 {
 	if (v.o) {
+		/* docker's MarshalJSON is json.Marshal's, which escapes <, > and & (the template's
+		 * own encoder would not); they occur only inside strings */
 		json_t *j = v.o->type->to_json(v.o);
-		json_encode_tv(out, j, 'm', NULL, "", false);
+		_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
+		json_encode_tv(&b, j, 'm', NULL, "", false);
 		json_decref(j);
+		for (size_t i = 0; i < b.len; i++) {
+			if (b.p[i] == '<')
+				sbuf_adds(out, "\\u003c");
+			else if (b.p[i] == '>')
+				sbuf_adds(out, "\\u003e");
+			else if (b.p[i] == '&')
+				sbuf_adds(out, "\\u0026");
+			else
+				sbuf_addc(out, b.p[i]);
+		}
 		return;
 	}
 	if (!v.j) {
@@ -1316,8 +1364,7 @@ static int fn_index(struct tval *argv, size_t argc, struct tval *ret, json_t **m
 			if (index_arg(idx, json_array_size(item.j), false, &x, err) < 0)
 				return -1;
 			json_t *e = json_array_get(item.j, (size_t)x);
-			item = (struct tval){
-				.j = e, .sch = item.sch, .kind = json_is_object(e) ? 'o' : 0};
+			item = tval_child(item, e, json_is_object(e) ? 'o' : 0);
 		} else if ((json_is_object(item.j) && item.kind == 'm') ||
 			   (json_is_null(item.j) && item.kind == 'm')) {
 			if (!is_string(idx)) {
@@ -1327,9 +1374,10 @@ static int fn_index(struct tval *argv, size_t argc, struct tval *ret, json_t **m
 			}
 			json_t *e = json_object_get(item.j, json_string_value(idx.j));
 			if (e) {
-				item = (struct tval){.j = e,
-						     .sch = item.sch,
-						     .kind = json_is_object(e) ? 'o' : 0};
+				item = tval_child(item, e, json_is_object(e) ? 'o' : 0);
+			} else if (item.sch && item.sch->raw) {
+				/* interface{}'s zero value: no value */
+				item = (struct tval){0};
 			} else {
 				/* the zero value of a map[string]string, docker's usual map */
 				json_decref(*made);

@@ -164,5 +164,13 @@ bool tmpl_has_function(const struct tmpl *t, const char *name);
 /* Go's node.String(), appended (used in error contexts). */
 void node_string(struct sbuf *out, const struct node *n);
 
+/* An element or member e of a value: raw JSON stays raw (tschema.raw); otherwise as given. */
+static inline struct tval tval_child(struct tval parent, json_t *e, char kind)
+{
+	if (parent.sch && parent.sch->raw)
+		return tval_raw(e);
+	return (struct tval){.j = e, .sch = parent.sch, .kind = kind};
+}
+
 /* Truth as Go's template "if" sees it. */
 bool tval_truth(struct tval v);

@@ -37,9 +37,13 @@
 /*
  * Field kinds: 's' string, 'b' bool, 'i' integer, 'f' float, 'a' slice, 'm' map, 'o' struct,
  * 'p' pointer to struct, 'x' interface (any), 'r' a pointer to a struct Go encodes as a map (its
- * JSON keys sorted all the way down: the registry configuration).  A missing or null field reads
- * as the kind's zero
- * value: "", false, 0, 0, [] (nil slice), map[] (nil map), the struct's zero value, <nil>, <nil>.
+ * JSON keys sorted all the way down: the registry configuration), 't' time.Time (an RFC 3339
+ * string; prints as Go's Time.String()), 'd' time.Duration (nanoseconds; prints "1m30s"), 'e' an
+ * embedded struct (sub: its type): its fields are the outer struct's too and come from the same
+ * JSON object, it prints as a struct of its own inside the outer one, and {{json}} writes its
+ * fields in line.  A missing or null field reads as the kind's zero value: "", false, 0, 0, []
+ * (nil slice), map[] (nil map), the struct's zero value, <nil>, <nil>, 0001-01-01 00:00:00 +0000
+ * UTC, 0s.
  */
 struct tschema;
 struct tschema_field {
@@ -54,7 +58,15 @@ struct tschema {
 	const struct tschema_field *fields;
 	size_t n_fields;
 	bool embedded_any; /* unknown fields fall through to the JSON (embedded structs) */
+	/*
+	 * JSON decoded into Go's interface{} (map[string]interface{} all the way down), run with
+	 * text/template's missingkey=error: a key an object lacks is an error ("map has no entry
+	 * for key"), as docker's inspect runs a template over the raw answer when its typed struct
+	 * does not fit the template.  No fields: tschema_raw is the one such schema.
+	 */
+	bool raw;
 };
+extern const struct tschema tschema_raw;
 
 /* ---- objects with methods ----------------------------------------------------------------- */
 
@@ -89,6 +101,12 @@ struct tval {
 static inline struct tval tval_json(json_t *j, const struct tschema *sch)
 {
 	return (struct tval){.j = j, .sch = sch, .kind = sch ? 'o' : 0};
+}
+/* A JSON value as Go's interface{} from encoding/json (see tschema.raw). */
+static inline struct tval tval_raw(json_t *j)
+{
+	return (struct tval){
+		.j = j, .sch = &tschema_raw, .kind = json_is_object(j) ? 'm' : json_is_array(j) ? 'a' : 0};
 }
 static inline struct tval tval_obj(const struct tobj *o)
 {

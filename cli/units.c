@@ -70,6 +70,80 @@ void human_size(struct sbuf *out, double size, int precision)
 	custom_size(out, size, 1000.0, units, 9, precision);
 }
 
+/* Go's fmtFrac: the fraction of v below 10^prec, without trailing zeros (none at all when 0) */
+static void frac_digits(char *buf, size_t *w, uint64_t *v, int prec)
+{
+	bool print = false;
+
+	for (int i = 0; i < prec; i++) {
+		unsigned digit = (unsigned)(*v % 10);
+		print = print || digit != 0;
+		if (print)
+			buf[--*w] = (char)('0' + digit);
+		*v /= 10;
+	}
+	if (print)
+		buf[--*w] = '.';
+}
+
+static void int_digits(char *buf, size_t *w, uint64_t v)
+{
+	if (v == 0) {
+		buf[--*w] = '0';
+		return;
+	}
+	while (v > 0) {
+		buf[--*w] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+void go_duration_string(struct sbuf *out, int64_t ns)
+{
+	char buf[40];
+	size_t w = sizeof(buf);
+	bool neg = ns < 0;
+	uint64_t u = neg ? -(uint64_t)ns : (uint64_t)ns;
+
+	if (u < 1000000000) {
+		int prec;
+		buf[--w] = 's';
+		if (u == 0) {
+			sbuf_adds(out, "0s");
+			return;
+		} else if (u < 1000) {
+			prec = 0;
+			buf[--w] = 'n';
+		} else if (u < 1000000) {
+			prec = 3;
+			buf[--w] = '\xb5'; /* "µ" */
+			buf[--w] = '\xc2';
+		} else {
+			prec = 6;
+			buf[--w] = 'm';
+		}
+		frac_digits(buf, &w, &u, prec);
+		int_digits(buf, &w, u);
+	} else {
+		buf[--w] = 's';
+		frac_digits(buf, &w, &u, 9);
+		int_digits(buf, &w, u % 60);
+		u /= 60;
+		if (u > 0) {
+			buf[--w] = 'm';
+			int_digits(buf, &w, u % 60);
+			u /= 60;
+			if (u > 0) {
+				buf[--w] = 'h';
+				int_digits(buf, &w, u);
+			}
+		}
+	}
+	if (neg)
+		buf[--w] = '-';
+	sbuf_add(out, buf + w, sizeof(buf) - w);
+}
+
 void bytes_size(struct sbuf *out, double size)
 {
 	static const char *const units[] = {"B",   "KiB", "MiB", "GiB", "TiB",
@@ -267,6 +341,46 @@ static bool parse_time_shape(const char *s, bool want_t, int colons, bool allow_
 bool parse_rfc3339(const char *s, int64_t *ret_sec, int64_t *ret_nsec, int *ret_offset)
 {
 	return parse_time_shape(s, true, 2, true, true, ret_sec, ret_nsec, ret_offset);
+}
+
+void go_time_string_rfc3339(struct sbuf *out, const char *s)
+{
+	int64_t sec, nsec;
+	int off;
+	struct tm tm, local;
+	time_t t;
+	size_t n = strlen(s);
+
+	if (!parse_rfc3339(s, &sec, &nsec, &off)) {
+		sbuf_adds(out, s);
+		return;
+	}
+	t = (time_t)(sec + off);
+	gmtime_r(&t, &tm);
+	sbuf_printf(out, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+		    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	if (nsec) {
+		char frac[16];
+		snprintf(frac, sizeof(frac), "%09" PRId64, nsec);
+		size_t k = strlen(frac);
+		while (k && frac[k - 1] == '0')
+			k--;
+		sbuf_addc(out, '.');
+		sbuf_add(out, frac, k);
+	}
+	sbuf_addc(out, ' ');
+	zone_offset(out, off, false, false);
+	sbuf_addc(out, ' ');
+	if (n && (s[n - 1] == 'Z' || s[n - 1] == 'z')) {
+		sbuf_adds(out, "UTC");
+		return;
+	}
+	t = (time_t)sec;
+	localtime_r(&t, &local);
+	if (local.tm_gmtoff == off && local.tm_zone && *local.tm_zone)
+		sbuf_adds(out, local.tm_zone);
+	else
+		zone_offset(out, off, false, false);
 }
 
 void ansic_date(struct sbuf *out, const char *s)

@@ -16,6 +16,9 @@ void human_duration(struct sbuf *out, int64_t ns);
 /* units.HumanSizeWithPrecision: decimal units (B kB MB GB TB PB EB ZB YB), %.<precision>g */
 void human_size(struct sbuf *out, double size, int precision);
 
+/* Go's time.Duration.String(): "1h2m3s", "1.5s", "250ms", "0s" */
+void go_duration_string(struct sbuf *out, int64_t ns);
+
 /* units.BytesSize: binary units (B KiB MiB GiB ...), %.4g */
 void bytes_size(struct sbuf *out, double size);
 
@@ -33,6 +36,13 @@ void go_time_rfc3339(struct sbuf *out, int64_t sec);
  * "...+01:00"): seconds, nanoseconds and the zone offset in seconds.  false when malformed.
  */
 bool parse_rfc3339(const char *s, int64_t *ret_sec, int64_t *ret_nsec, int *ret_offset);
+
+/*
+ * Go's Time.String() of an RFC 3339 time as time.Parse leaves it: "Z" is UTC ("+0000 UTC"), an
+ * offset the local zone has at that moment takes the local zone's name, another offset is a
+ * nameless zone ("+0100 +0100").  s as it is when it does not parse.
+ */
+void go_time_string_rfc3339(struct sbuf *out, const char *s);
 
 /*
  * docker's reformatDate: an RFC 3339 time as time.ANSIC ("Mon Jan _2 15:04:05 2006") in its own

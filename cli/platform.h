@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include "cli.h"
+
+/*
+ * containerd's platforms.Parse: "os", "arch", "os/arch", "os/arch/variant", normalized
+ * ("x86_64" is amd64, "aarch64" arm64, "armhf" arm v7...), as an OCI platform JSON object
+ * {"architecture", "os", "variant"}.  -1 with containerd's message ("\"x\": unknown operating
+ * system or architecture: invalid argument") in *err.
+ */
+int platform_parse(const char *spec, json_t **ret, char **err);
+
+/* The platform as docker's client sends it in a query: compact JSON (malloc'd), or NULL with
+ * *err. */
+char *platform_query(const char *spec, char **err);
