@@ -275,6 +275,9 @@ const char *cli_response_header(struct cli *c, const char *name);
  * or unreadable (docker then goes on with the defaults). Borrowed. */
 json_t *cli_config_file(struct cli *c);
 
+/* Go's text of an errno ("no such file or directory": strerror's, in lower case), appended. */
+void go_errno(struct sbuf *b, int e);
+
 /* Escape s for a URL query value (appended). */
 void url_escape(struct sbuf *out, const char *s);
 /* Escape s for a URL path as Go's url.URL does (image names: "/" ":" "@" stay). */

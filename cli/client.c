@@ -348,6 +348,14 @@ ssize_t cli_stream_read(struct cli *c, void *buf, size_t len)
 	return n;
 }
 
+void go_errno(struct sbuf *b, int e)
+{
+	const char *s = strerror(e);
+
+	sbuf_addc(b, (char)(s[0] >= 'A' && s[0] <= 'Z' ? s[0] + 32 : s[0]));
+	sbuf_adds(b, s + 1);
+}
+
 /* docker's name for the daemon in transport errors: "http://%2Frun%2Fberth%2Fberth.sock" */
 static void daemon_url(struct cli *c, struct sbuf *out)
 {
@@ -397,11 +405,15 @@ int cli_call_upload(struct cli *c, const char *method, const char *target,
 	}
 	if (read_errno) {
 		/* Go's transport gives up the request; the connection cannot carry another */
-		_cleanup_sbuf_ struct sbuf u = SBUF_INIT;
+		_cleanup_sbuf_ struct sbuf u = SBUF_INIT, why = SBUF_INIT, m = SBUF_INIT;
 		drop_connection(c);
 		daemon_url(c, &u);
-		return cli_errorf(c, "error during connect: %s \"%s/v%s%s\": read %s: %s", method,
-				  sbuf_str(&u), version, target, name, strerror(read_errno));
+		go_errno(&why, read_errno);
+		/* Go's url.Error names the method "Post" */
+		for (const char *p = method; *p; p++)
+			sbuf_addc(&m, (char)(p == method || *p < 'A' || *p > 'Z' ? *p : *p + 32));
+		return cli_errorf(c, "error during connect: %s \"%s/v%s%s\": read %s: %s",
+				  sbuf_str(&m), sbuf_str(&u), version, target, name, sbuf_str(&why));
 	}
 	if (berth_http_client_finish(c->http, &e) < 0)
 		return connection_lost(c, e);

@@ -230,6 +230,9 @@ static int run_complete(struct cli *c, struct cli_args *a)
 			emit("help", cur);
 		return 0;
 	}
+	/* docker's ImageNames(cli, limit): no more names past the arguments the command takes */
+	if (cmd->complete_max > 0 && nargs >= cmd->complete_max)
+		return 0;
 	switch (cmd->complete) {
 	case COMPLETE_CONTAINERS:
 	case COMPLETE_CONTAINERS_RUNNING:

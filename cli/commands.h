@@ -8,7 +8,17 @@
 extern const struct cli_cmd cmd_completion, cmd_complete;
 extern const struct cli_cmd cmd_events, cmd_system_events;
 extern const struct cli_cmd cmd_images, cmd_image_ls, cmd_image_inspect, cmd_inspect;
-extern const struct cli_cmd cmd_image;
+extern const struct cli_cmd cmd_history, cmd_image_history, cmd_tag, cmd_image_tag;
+extern const struct cli_cmd cmd_rmi, cmd_image_rm, cmd_image_prune;
+extern const struct cli_cmd cmd_save, cmd_image_save, cmd_load, cmd_image_load;
+extern const struct cli_cmd cmd_import, cmd_image_import;
+extern const struct cli_cmd cmd_image, cmd_system_df;
+
+/* Render the JSON message stream of the answer being read (load, import): docker's jsonmessage
+ * display on stdout, progress on a terminal; an errorDetail is printed and is exit 1. */
+int render_json_stream(struct cli *c);
+/* Go's *PathError of open(2) on stderr ("open NAME: no such file or directory"); returns 1. */
+int open_error(const char *name, int e);
 extern const struct cli_cmd cmd_info, cmd_system_info;
 extern const struct cli_cmd cmd_system;
 extern const struct cli_cmd cmd_version;

@@ -241,7 +241,9 @@ void ctx_obj_release(struct ctx_obj *c)
 {
 	if (c->values)
 		json_decref(c->values);
-	c->values = NULL;
+	if (c->src)
+		json_decref(c->src);
+	c->values = c->src = NULL;
 }
 
 void ctx_set(struct ctx_obj *c, const char *method, const char *value)

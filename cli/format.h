@@ -52,7 +52,7 @@ struct ctx_obj {
 	json_t *values;
 	int (*call_args)(const struct ctx_obj *c, const char *name, json_t *const *args, size_t n,
 			 json_t **ret, char **err);
-	void *data;
+	json_t *src; /* what call_args reads (a reference held; NULL: none) */
 };
 /* Make c an object of Go type type_name ("*formatter.imageContext"); takes values. */
 void ctx_obj_init(struct ctx_obj *c, const char *type_name, json_t *values);
@@ -79,6 +79,21 @@ bool image_dangling(json_t *summary);
 
 /* stringid.TruncateID: the hex after "algo:", 12 characters of it. */
 void truncate_id(struct sbuf *out, const char *id);
+
+/* ---- containers, volumes, build cache (formatter/container.go, volume.go, buildcache.go) ---- */
+
+extern const char *const container_header_pairs[];
+extern const char *const volume_header_pairs[];
+extern const char *const build_cache_header_pairs[];
+
+/* A container.Summary's ContainerContext (ps, system df -v). */
+void container_ctx_init(struct ctx_obj *c, json_t *summary, bool trunc);
+/* A volume.Volume's volumeContext. */
+void volume_ctx_init(struct ctx_obj *c, json_t *volume);
+/* A build.CacheRecord's buildCacheContext. */
+void build_cache_ctx_init(struct ctx_obj *c, json_t *record, bool trunc);
+/* docker's DisplayablePorts: "80/tcp, 0.0.0.0:8080->80/tcp", appended. */
+void displayable_ports(struct sbuf *out, json_t *ports);
 
 /* docker's formatter.Ellipsis: shorten to max display columns with a trailing "…". */
 void ellipsis(struct sbuf *out, const char *s, size_t max);

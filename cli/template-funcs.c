@@ -586,6 +586,21 @@ static bool json_is_zero(json_t *j)
 static void json_encode_tv(struct sbuf *out, json_t *j, char kind, const struct tschema *sch,
 			   const char *key, bool sorted_all);
 
+/* JSON text with <, > and & escaped as json.Marshal does (they occur only inside strings) */
+static void html_escape_json(struct sbuf *out, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '<')
+			sbuf_adds(out, "\\u003c");
+		else if (p[i] == '>')
+			sbuf_adds(out, "\\u003e");
+		else if (p[i] == '&')
+			sbuf_adds(out, "\\u0026");
+		else
+			sbuf_addc(out, p[i]);
+	}
+}
+
 /* The fields of struct sch from object j, embedded structs' in line; *first: no comma yet. */
 static void json_encode_fields(struct sbuf *out, json_t *j, const struct tschema *sch, bool *first)
 {
@@ -680,6 +695,15 @@ static void json_encode_tv(struct sbuf *out, json_t *j, char kind, const struct 
 		bool first = true;
 		if (sch && sch->raw)
 			kind = 'm';
+		if (sch && sch->marshaler && kind != 'm') {
+			_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
+			json_encode_tv(&b, j, 'o', &(struct tschema){.type_name = sch->type_name,
+								      .fields = sch->fields,
+								      .n_fields = sch->n_fields},
+				       key, sorted_all);
+			html_escape_json(out, b.p, b.len);
+			break;
+		}
 		sbuf_addc(out, '{');
 		if (sch && kind != 'm') {
 			json_encode_fields(out, j, sch, &first);
@@ -719,21 +743,12 @@ void go_json_encode(struct sbuf *out, struct tval v)
 {
 	if (v.o) {
 		/* docker's MarshalJSON is json.Marshal's, which escapes <, > and & (the template's
-		 * own encoder would not); they occur only inside strings */
+		 * own encoder would not) */
 		json_t *j = v.o->type->to_json(v.o);
 		_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
 		json_encode_tv(&b, j, 'm', NULL, "", false);
 		json_decref(j);
-		for (size_t i = 0; i < b.len; i++) {
-			if (b.p[i] == '<')
-				sbuf_adds(out, "\\u003c");
-			else if (b.p[i] == '>')
-				sbuf_adds(out, "\\u003e");
-			else if (b.p[i] == '&')
-				sbuf_adds(out, "\\u0026");
-			else
-				sbuf_addc(out, b.p[i]);
-		}
+		html_escape_json(out, b.p, b.len);
 		return;
 	}
 	if (!v.j) {

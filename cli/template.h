@@ -65,6 +65,12 @@ struct tschema {
 	 * does not fit the template.  No fields: tschema_raw is the one such schema.
 	 */
 	bool raw;
+	/*
+	 * A docker formatter context as a struct of its methods' values (system df -v's rows):
+	 * {{json}} writes it as its MarshalJSON does, through json.Marshal, which escapes <, > and
+	 * & (list the fields in sorted order: it is a map there).
+	 */
+	bool marshaler;
 };
 extern const struct tschema tschema_raw;
 
