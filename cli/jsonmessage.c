@@ -260,20 +260,257 @@ int jsonmsg_render(struct jsonmsg *m, json_t *msg)
 
 /* ---- the stream ------------------------------------------------------------------------------- */
 
-static bool is_space(char c)
+/*
+ * Go's encoding/json scanner over one value at p[0..n): 1 with *ret_end past the value, 0 when
+ * the value goes on past n, -1 with Go's SyntaxError message ("invalid character 'x' in literal
+ * true (expecting 'r')").  The decoder needs to know where a value ends before jansson parses it,
+ * and docker prints the scanner's wording when a stream is not JSON.
+ */
+static char *bad_char(unsigned char c, const char *context)
+{
+	_cleanup_sbuf_ struct sbuf q = SBUF_INIT;
+
+	/* Go's quoteChar */
+	if (c == '\'')
+		sbuf_adds(&q, "'\\''");
+	else if (c == '"')
+		sbuf_adds(&q, "'\"'");
+	else if (c == '\n')
+		sbuf_adds(&q, "'\\n'");
+	else if (c == '\r')
+		sbuf_adds(&q, "'\\r'");
+	else if (c == '\t')
+		sbuf_adds(&q, "'\\t'");
+	else if (c < 0x20 || c == 0x7f)
+		sbuf_printf(&q, "'\\x%02x'", c);
+	else if (c < 0x80)
+		sbuf_printf(&q, "'%c'", c);
+	else /* the byte as a rune, U+0080..U+00FF, in UTF-8 */
+		sbuf_printf(&q, "'%c%c'", 0xc0 | (c >> 6), 0x80 | (c & 0x3f));
+	return xasprintf("invalid character %s %s", sbuf_str(&q), context);
+}
+
+static bool ws(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* Go's "invalid character" wording for the byte a value cannot start with */
-static char *bad_start(char c)
+static bool digit(char c)
 {
-	if (c == '\'')
-		return xstrdup("invalid character '\\'' looking for beginning of value");
-	if ((unsigned char)c < 0x20)
-		return xasprintf("invalid character '\\x%02x' looking for beginning of value",
-				 (unsigned char)c);
-	return xasprintf("invalid character '%c' looking for beginning of value", c);
+	return c >= '0' && c <= '9';
+}
+
+static bool hex(char c)
+{
+	return digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* the depth of nesting the scanner follows (Go's maxNestingDepth) */
+#define MAX_DEPTH 10000
+
+static int scan_value(const char *p, size_t n, size_t *ret_end, char **err)
+{
+	/* a stack of containers: '{' in an object (before a key), ':' after its key, '[' array */
+	char *stack = NULL;
+	size_t depth = 0, i = 0;
+	int r = 0;
+
+#define NEED(k)                                                                                    \
+	do {                                                                                       \
+		if (i + (k) > n) {                                                                 \
+			r = 0;                                                                     \
+			goto out;                                                                  \
+		}                                                                                  \
+	} while (0)
+#define FAIL(c, ctx)                                                                               \
+	do {                                                                                       \
+		*err = bad_char((unsigned char)(c), ctx);                                          \
+		r = -1;                                                                            \
+		goto out;                                                                          \
+	} while (0)
+
+value:
+	while (i < n && ws(p[i]))
+		i++;
+	NEED(1);
+	switch (p[i]) {
+	case '{':
+	case '[':
+		if (depth == MAX_DEPTH) {
+			*err = xstrdup("exceeded max depth");
+			r = -1;
+			goto out;
+		}
+		stack = xrealloc(stack, depth + 1);
+		stack[depth++] = p[i++];
+		/* empty? */
+		while (i < n && ws(p[i]))
+			i++;
+		NEED(1);
+		if (stack[depth - 1] == '{') {
+			if (p[i] == '}') {
+				i++;
+				depth--;
+				goto end_value;
+			}
+			if (p[i] != '"')
+				FAIL(p[i], "looking for beginning of object key string");
+			goto string;
+		}
+		if (p[i] == ']') {
+			i++;
+			depth--;
+			goto end_value;
+		}
+		goto value;
+	case '"':
+		goto string;
+	case '-':
+		i++;
+		NEED(1);
+		if (!digit(p[i]))
+			FAIL(p[i], "in numeric literal");
+		goto number;
+	case 't':
+	case 'f':
+	case 'n': {
+		const char *lit = p[i] == 't' ? "true" : p[i] == 'f' ? "false" : "null";
+		for (size_t k = 1; lit[k]; k++) {
+			NEED(k + 1);
+			if (p[i + k] != lit[k]) {
+				char ctx[64];
+				snprintf(ctx, sizeof(ctx), "in literal %s (expecting '%c')", lit, lit[k]);
+				i += k;
+				FAIL(p[i], ctx);
+			}
+		}
+		i += strlen(lit);
+		goto end_value;
+	}
+	default:
+		if (digit(p[i]))
+			goto number;
+		FAIL(p[i], "looking for beginning of value");
+	}
+
+number:
+	/* at a digit: "0" or [1-9][0-9]*, then .digits, then e[+-]digits */
+	if (p[i] == '0') {
+		i++;
+	} else {
+		while (i < n && digit(p[i]))
+			i++;
+	}
+	/* a number at the very end may go on: Go waits for the byte after it */
+	if (i == n && depth == 0) {
+		r = 0;
+		goto out;
+	}
+	NEED(1);
+	if (p[i] == '.') {
+		i++;
+		NEED(1);
+		if (!digit(p[i]))
+			FAIL(p[i], "after decimal point in numeric literal");
+		while (i < n && digit(p[i]))
+			i++;
+		NEED(1);
+	}
+	if (p[i] == 'e' || p[i] == 'E') {
+		i++;
+		NEED(1);
+		if (p[i] == '+' || p[i] == '-') {
+			i++;
+			NEED(1);
+		}
+		if (!digit(p[i]))
+			FAIL(p[i], "in exponent of numeric literal");
+		while (i < n && digit(p[i]))
+			i++;
+		NEED(1);
+	}
+	goto end_value;
+
+string:
+	i++; /* the opening quote */
+	for (;;) {
+		NEED(1);
+		unsigned char c = (unsigned char)p[i];
+		if (c == '"') {
+			i++;
+			break;
+		}
+		if (c < 0x20)
+			FAIL(c, "in string literal");
+		if (c == '\\') {
+			i++;
+			NEED(1);
+			if (p[i] == 'u') {
+				for (int k = 1; k <= 4; k++) {
+					NEED((size_t)k + 1);
+					if (!hex(p[i + k])) {
+						i += (size_t)k;
+						FAIL(p[i], "in \\u hexadecimal character escape");
+					}
+				}
+				i += 5;
+				continue;
+			}
+			if (!strchr("\"\\/bfnrt", p[i]) || !p[i])
+				FAIL(p[i], "in string escape code");
+		}
+		i++;
+	}
+	/* a string that is an object's key wants a ':' */
+	if (depth && stack[depth - 1] == '{') {
+		while (i < n && ws(p[i]))
+			i++;
+		NEED(1);
+		if (p[i] != ':')
+			FAIL(p[i], "after object key");
+		i++;
+		stack[depth - 1] = ':';
+		goto value;
+	}
+
+end_value:
+	if (depth == 0) {
+		*ret_end = i;
+		r = 1;
+		goto out;
+	}
+	while (i < n && ws(p[i]))
+		i++;
+	NEED(1);
+	if (stack[depth - 1] == ':') {
+		if (p[i] == ',') {
+			i++;
+			stack[depth - 1] = '{';
+			while (i < n && ws(p[i]))
+				i++;
+			NEED(1);
+			if (p[i] != '"')
+				FAIL(p[i], "looking for beginning of object key string");
+			goto string;
+		}
+		if (p[i] != '}')
+			FAIL(p[i], "after object key:value pair");
+	} else {
+		if (p[i] == ',') {
+			i++;
+			goto value;
+		}
+		if (p[i] != ']')
+			FAIL(p[i], "after array element");
+	}
+	i++;
+	depth--;
+	goto end_value;
+out:
+	free(stack);
+	return r;
+#undef NEED
+#undef FAIL
 }
 
 /* Parse and render every whole value in m->in; at_end: the stream is over. */
@@ -283,47 +520,49 @@ static int drain(struct jsonmsg *m, bool at_end)
 	int r = 0;
 
 	for (;;) {
-		while (pos < m->in.len && is_space(m->in.p[pos]))
+		size_t end = 0;
+		char *err = NULL;
+		while (pos < m->in.len && ws(m->in.p[pos]))
 			pos++;
 		if (pos == m->in.len)
 			break;
-		char c = m->in.p[pos];
-		if (c != '{' && c != '[' && c != '"' && c != '-' && c != 't' && c != 'f' &&
-		    c != 'n' && !(c >= '0' && c <= '9')) {
-			r = fail(m, bad_start(c));
+		int s = scan_value(m->in.p + pos, m->in.len - pos, &end, &err);
+		if (s < 0) {
+			r = fail(m, err);
 			break;
 		}
-		json_error_t jerr;
-		json_t *v = json_loadb(m->in.p + pos, m->in.len - pos,
-				       JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &jerr);
-		if (!v) {
-			/* incomplete: wait for more, unless there is no more */
-			bool premature = jerr.position >= (int)(m->in.len - pos) ||
-					 strstr(jerr.text, "premature end of input") ||
-					 strstr(jerr.text, "unexpected end");
-			if (premature && !at_end)
-				break;
-			r = fail(m, premature ? xstrdup("unexpected EOF")
-					      : xasprintf("invalid JSON: %s", jerr.text));
-			break;
-		}
-		pos += (size_t)jerr.position;
-		if (!json_is_object(v)) {
-			/* Go cannot decode it into a JSONMessage */
-			const char *what = json_is_array(v)	? "array"
-					   : json_is_string(v)	? "string"
-					   : json_is_number(v)	? "number"
-					   : json_is_boolean(v) ? "bool"
-								: "null";
-			if (!json_is_null(v)) {
-				json_decref(v);
-				r = fail(m, xasprintf("json: cannot unmarshal %s into Go value of "
-						      "type jsonmessage.JSONMessage",
-						      what));
+		if (s == 0) {
+			/* a number that ends the stream is whole; anything else was cut short */
+			if (at_end && end == 0 && (digit(m->in.p[m->in.len - 1]))) {
+				end = m->in.len - pos;
+			} else {
+				if (at_end)
+					r = fail(m, xstrdup("unexpected EOF"));
 				break;
 			}
+		}
+		json_t *v = json_loadb(m->in.p + pos, end, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+		pos += end;
+		if (!v) {
+			/* valid to Go's scanner, not to jansson (a number out of range) */
+			r = fail(m, xstrdup("json: cannot unmarshal number into Go value"));
+			break;
+		}
+		if (json_is_null(v)) {
+			/* null decodes to an empty message, which prints as an empty status */
 			json_decref(v);
-			continue;
+			v = json_object();
+		}
+		if (!json_is_object(v)) {
+			const char *what = json_is_array(v)    ? "array"
+					   : json_is_string(v) ? "string"
+					   : json_is_number(v) ? "number"
+							       : "bool";
+			json_decref(v);
+			r = fail(m, xasprintf("json: cannot unmarshal %s into Go value of type "
+					      "jsonmessage.JSONMessage",
+					      what));
+			break;
 		}
 		r = jsonmsg_render(m, v);
 		json_decref(v);

@@ -2,7 +2,10 @@
 /*
  * The CLI's pure parts: the template engine against what docker's CLI printed for the same
  * templates on the same data (tests/unit/template-cases/cases.json, recorded by gen.py there),
- * pflag's rules, docker's human units and times, the tabwriter, the table formatter.
+ * pflag's rules, docker's human units and times, the tabwriter, the table formatter; the JSON
+ * message renderer against what docker's CLI printed for the same streams on a terminal and into
+ * a pipe (tests/unit/jsonmessage-cases/cases.json), image references and their messages, the
+ * inspect templates' typed and raw forms, json.Indent.
  *
  *     test-cli CASES.json
  */
@@ -14,6 +17,9 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/inspect.h"
+#include "cli/jsonmessage.h"
+#include "cli/reference.h"
 #include "cli/tabwriter.h"
 #include "cli/template.h"
 #include "cli/units.h"
@@ -34,6 +40,52 @@ static void run_case(json_t *doc, json_t *c)
 	int rc = 0;
 	const char *text = strcmp(tmpl_text, "json") == 0 ? "{{json .}}" : tmpl_text;
 	bool version = strcmp(cmd, "version") == 0, events = strcmp(cmd, "events") == 0;
+
+	if (strcmp(cmd, "image") == 0) {
+		/* image inspect: the typed run, then the raw one (inspect.c's way) */
+		size_t len;
+		char *raw = NULL;
+		FILE *f = fopen(SOURCE_DIR "/template-cases/image.json", "r");
+		_cleanup_sbuf_ struct sbuf file = SBUF_INIT;
+		char buf[4096];
+		while (f && (len = fread(buf, 1, sizeof(buf), f)) > 0)
+			sbuf_add(&file, buf, len);
+		if (f)
+			fclose(f);
+		raw = file.p;
+		if (strcmp(tmpl_text, "json") == 0) {
+			sbuf_addc(&out, '[');
+			while (file.len && file.p[file.len - 1] == '\n')
+				file.p[--file.len] = '\0';
+			json_reformat(&out, raw, file.len, NULL);
+			sbuf_adds(&out, "]\n");
+			goto compare;
+		}
+		json_t *dot = json_loads(raw, 0, NULL);
+		if (tmpl_parse("", text, NULL, &t, &e) < 0) {
+			sbuf_printf(&err, "template parsing error: %s\n", e);
+			free(e);
+			json_decref(dot);
+			rc = 64;
+			goto compare;
+		}
+		int r = tmpl_exec(t, tval_json(dot, &image_inspect_schema), TMPL_FUNCS_BASIC, &out, &e);
+		free(e);
+		e = NULL;
+		if (r < 0) {
+			sbuf_reset(&out);
+			r = tmpl_exec(t, tval_raw(dot), TMPL_FUNCS_BASIC, &out, &e);
+		}
+		if (r < 0) {
+			sbuf_reset(&out);
+			sbuf_printf(&err, "template parsing error: %s\n", e);
+			free(e);
+			rc = 1;
+		}
+		sbuf_addc(&out, '\n');
+		json_decref(dot);
+		goto compare;
+	}
 
 	if (tmpl_parse(version ? "version" : "", text, version ? version_funcs : NULL, &t, &e) <
 	    0) {
@@ -685,6 +737,335 @@ static void test_ellipsis(void)
 	is_str(sbuf_str(&b), "\xe4\xb8\xad\xe2\x80\xa6", "wide runes count two columns");
 }
 
+
+/* ---- JSON message streams against docker --------------------------------------------------------- */
+
+static void to_sbuf(void *data, const char *s, size_t n)
+{
+	sbuf_add(data, s, n);
+}
+
+/* what a pty makes of the output: "\n" is "\r\n" */
+static void onlcr(struct sbuf *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\n')
+			sbuf_addc(out, '\r');
+		sbuf_addc(out, *s);
+	}
+}
+
+/* Render stream in pieces of step bytes (0: whole): stdout, the error, the exit code. */
+static int render_stream(const char *stream, bool terminal, int width, size_t step, struct sbuf *out,
+		  struct sbuf *err)
+{
+	struct jsonmsg m;
+	size_t n = strlen(stream), pos = 0;
+	int r = 0;
+
+	jsonmsg_init(&m, terminal, to_sbuf, out);
+	m.width = width;
+	while (pos < n && r == 0) {
+		size_t k = step && step < n - pos ? step : n - pos;
+		r = jsonmsg_feed(&m, stream + pos, k);
+		pos += k;
+	}
+	if (r == 0)
+		r = jsonmsg_end(&m);
+	if (r < 0 && *m.error)
+		sbuf_printf(err, "%s\n", m.error);
+	jsonmsg_release(&m);
+	return r < 0 ? 1 : 0;
+}
+
+static void test_jsonmessage_cases(const char *path)
+{
+	json_error_t je;
+	json_t *doc = json_load_file(path, 0, &je);
+	size_t i;
+	json_t *c;
+
+	if (!ok(doc != NULL, "jsonmessage cases load: %s", je.text))
+		return;
+	json_array_foreach (json_object_get(doc, "cases"), i, c) {
+		const char *name = json_string_value(json_object_get(c, "name"));
+		const char *stream = json_string_value(json_object_get(c, "stream"));
+		json_t *pipe = json_object_get(c, "pipe");
+		size_t steps[] = {0, 1, 7};
+
+		for (size_t k = 0; k < ARRAY_SIZE(steps); k++) {
+			_cleanup_sbuf_ struct sbuf out = SBUF_INIT, err = SBUF_INIT;
+			int rc = render_stream(stream, false, 200, steps[k], &out, &err);
+			const char *want_out = json_string_value(json_object_get(pipe, "stdout"));
+			const char *want_err = json_string_value(json_object_get(pipe, "stderr"));
+			int want_rc = (int)json_integer_value(json_object_get(pipe, "rc"));
+			if (!ok(rc == want_rc && !strcmp(sbuf_str(&out), want_out) &&
+					!strcmp(sbuf_str(&err), want_err),
+				"jsonmessage %s into a pipe (in pieces of %zu)", name, steps[k]))
+				printf("#   rc %d/%d\n#   out  '%s'\n#   want '%s'\n#   err  '%s'\n"
+				       "#   want '%s'\n",
+				       rc, want_rc, sbuf_str(&out), want_out, sbuf_str(&err), want_err);
+		}
+		size_t t;
+		json_t *term;
+		json_array_foreach (json_object_get(c, "terminal"), t, term) {
+			int width = (int)json_integer_value(json_object_get(term, "width"));
+			_cleanup_sbuf_ struct sbuf out = SBUF_INIT, err = SBUF_INIT, got = SBUF_INIT;
+			int rc = render_stream(stream, true, width, 3, &out, &err);
+			const char *want = json_string_value(json_object_get(term, "output"));
+			onlcr(&got, sbuf_str(&out));
+			onlcr(&got, sbuf_str(&err));
+			if (!ok(rc == json_integer_value(json_object_get(term, "rc")) &&
+					!strcmp(sbuf_str(&got), want),
+				"jsonmessage %s on a %d-column terminal", name, width))
+				printf("#   got  '%s'\n#   want '%s'\n", sbuf_str(&got), want);
+		}
+	}
+	json_decref(doc);
+}
+
+static int64_t fixed_now(void)
+{
+	return 1700000100;
+}
+
+static void test_jsonmessage_progress(void)
+{
+	_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
+
+	/* the time left: 100 s for the first 25%: 300 s more */
+	jsonmsg_progress_string(&b, 130, 25, 100, 1700000000, false, NULL, 1700000100);
+	is_str(sbuf_str(&b), "[============>                                      ]      25B/100B 5m0s",
+	       "progress: the bar, the counts, the time left");
+	sbuf_reset(&b);
+	jsonmsg_progress_string(&b, 80, 25, 100, 1700000000, false, NULL, 1700000100);
+	is_str(sbuf_str(&b), "     25B/100B 5m0s", "progress: no bar at 80 columns, the time left");
+	sbuf_reset(&b);
+	jsonmsg_progress_string(&b, 50, 25, 100, 1700000000, false, NULL, 1700000100);
+	is_str(sbuf_str(&b), "     25B/100B", "progress: no time left at 50 columns");
+	sbuf_reset(&b);
+	jsonmsg_progress_string(&b, 130, 100, 100, 1700000000, false, NULL, 1700000100);
+	ok(strstr(sbuf_str(&b), "100B/100B") && !strstr(sbuf_str(&b), "s "),
+	   "progress: done, no time left");
+	sbuf_reset(&b);
+	jsonmsg_progress_string(&b, 130, -5, 100, 0, false, NULL, 1700000100);
+	ok(strstr(sbuf_str(&b), "[>") != NULL, "progress: a negative count draws an empty bar");
+
+	/* a terminal line carries the time left of a message with a start */
+	struct jsonmsg m;
+	_cleanup_sbuf_ struct sbuf out = SBUF_INIT;
+	jsonmsg_init(&m, true, to_sbuf, &out);
+	m.width = 120;
+	m.now = fixed_now;
+	const char *s = "{\"status\":\"Downloading\",\"id\":\"x\",\"progressDetail\":{\"current\":50,"
+			"\"total\":100,\"start\":1700000000}}";
+	is(jsonmsg_feed(&m, s, strlen(s)), 0, "a progress message renders");
+	ok(strstr(sbuf_str(&out), "]      50B/100B 1m40s\r") != NULL, "with the time left: %s",
+	   sbuf_str(&out));
+	jsonmsg_release(&m);
+
+	/* aux messages go to the callback only */
+	struct jsonmsg a;
+	_cleanup_sbuf_ struct sbuf aout = SBUF_INIT;
+	jsonmsg_init(&a, false, to_sbuf, &aout);
+	const char *aux = "{\"aux\":{\"ID\":\"sha256:1\"}}\n{\"stream\":\"x\\n\"}";
+	is(jsonmsg_feed(&a, aux, strlen(aux)), 0, "aux without a callback is dropped");
+	is(jsonmsg_end(&a), 0, "and the stream ends well");
+	is_str(sbuf_str(&aout), "x\n", "only the stream line is printed");
+	jsonmsg_release(&a);
+
+	/* deep nesting is refused, not recursed into */
+	_cleanup_sbuf_ struct sbuf deep = SBUF_INIT, dout = SBUF_INIT;
+	sbuf_addn(&deep, '[', 20000);
+	struct jsonmsg d;
+	jsonmsg_init(&d, false, to_sbuf, &dout);
+	is(jsonmsg_feed(&d, deep.p, deep.len), -1, "20000 nested arrays are refused");
+	is_str(d.error, "exceeded max depth", "with Go's message");
+	jsonmsg_release(&d);
+}
+
+/* ---- image references ------------------------------------------------------------------------------ */
+
+static void test_references(void)
+{
+	/* docker 28's messages for the same names (docker tag busybox NAME) */
+	static const struct {
+		const char *in, *err, *name, *tag;
+	} cases[] = {
+		{"busybox", NULL, "docker.io/library/busybox", NULL},
+		{"busybox:1.36", NULL, "docker.io/library/busybox", "1.36"},
+		{"user/app:v1", NULL, "docker.io/user/app", "v1"},
+		{"localhost:5000/a/b", NULL, "localhost:5000/a/b", NULL},
+		{"localhost/x", NULL, "localhost/x", NULL},
+		{"index.docker.io/library/x", NULL, "docker.io/library/x", NULL},
+		{"a__b/c-d.e/f---g", NULL, "docker.io/a__b/c-d.e/f---g", NULL},
+		{"[::1]:5000/x:y", NULL, "[::1]:5000/x", "y"},
+		{"Bad:x", "invalid reference format: repository name (library/Bad) must be lowercase"},
+		{"a b", "invalid reference format"},
+		{"", "invalid reference format"},
+		{"x@sha256:aaaa", "invalid reference format"},
+		{"x@sha256:01234567890123456789012345678901234567", "invalid checksum digest length"},
+		{"x@md5:01234567890123456789012345678901234567", "unsupported digest algorithm"},
+		{"0123456789012345678901234567890123456789012345678901234567890123",
+		 "invalid repository name (0123456789012345678901234567890123456789012345678901234567890123"
+		 "), cannot specify 64-byte hexadecimal strings"},
+		{"a___b", "invalid reference format"},
+		{"a.-b", "invalid reference format"},
+		{"x:", "invalid reference format"},
+		{"x:-tag", "invalid reference format"},
+		{"Example.com/x", NULL, "Example.com/x", NULL},
+		{"example.com/X", "invalid reference format: repository name (X) must be lowercase"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct ref r;
+		char *err = NULL;
+		int rc = ref_parse_normalized(cases[i].in, &r, &err);
+		if (cases[i].err) {
+			ok(rc < 0 && err && !strcmp(err, cases[i].err), "'%s' refused: %s", cases[i].in,
+			   err ? err : "(accepted)");
+			free(err);
+			if (rc == 0)
+				ref_release(&r);
+			continue;
+		}
+		if (!ok(rc == 0, "'%s' parses", cases[i].in)) {
+			printf("#   %s\n", err);
+			free(err);
+			continue;
+		}
+		_cleanup_free_ char *name = ref_name(&r);
+		is_str(name, cases[i].name, "'%s' is named", cases[i].in);
+		is_str(r.tag, cases[i].tag, "'%s' has its tag", cases[i].in);
+		ref_release(&r);
+	}
+	struct ref r;
+	char *err = NULL;
+	_cleanup_sbuf_ struct sbuf long_name = SBUF_INIT;
+	sbuf_addn(&long_name, 'a', 300);
+	ok(ref_parse_normalized(sbuf_str(&long_name), &r, &err) < 0 &&
+		   !strcmp(err, "repository name must not be more than 255 characters"),
+	   "a 300-byte name is refused: %s", err);
+	free(err);
+	const char *fams[][2] = {{"docker.io/library/busybox:1", "busybox"},
+				 {"docker.io/user/x", "user/x"},
+				 {"docker.io/library/a/b", "library/a/b"},
+				 {"localhost:5000/library/x", "localhost:5000/library/x"}};
+	for (size_t i = 0; i < ARRAY_SIZE(fams); i++) {
+		ok(ref_parse_normalized(fams[i][0], &r, &err) == 0, "'%s' parses", fams[i][0]);
+		_cleanup_free_ char *fam = ref_familiar_name(&r);
+		is_str(fam, fams[i][1], "the familiar name of '%s'", fams[i][0]);
+		ref_release(&r);
+	}
+	bool digest_only;
+	ok(ref_parse_any("sha256:0123456789012345678901234567890123456789012345678901234567890123",
+			 &r, &digest_only, &err) == 0 &&
+		   digest_only,
+	   "a digest alone is a reference");
+	ref_release(&r);
+	ok(ref_parse_any("0123456789012345678901234567890123456789012345678901234567890123", &r,
+			 &digest_only, &err) == 0 &&
+		   digest_only && !strncmp(r.digest, "sha256:", 7),
+	   "so is a bare 64-hex id");
+	ref_release(&r);
+}
+
+/* ---- inspect: typed templates, the raw fallback, json.Indent -------------------------------------- */
+
+static void test_inspect_templates(void)
+{
+	static const char image[] =
+		"{\"Id\":\"sha256:ab\",\"RepoTags\":[\"x:1\"],\"RepoDigests\":[],\"Created\":"
+		"\"2024-01-02T03:04:05.5Z\",\"Config\":{\"Env\":[\"A=b\"],\"Cmd\":[\"sh\"],"
+		"\"Healthcheck\":{\"Test\":[\"CMD\",\"true\"],\"Interval\":90000000000,\"Retries\":3},"
+		"\"Labels\":{\"k\":\"<v>\"}},\"Size\":10,\"GraphDriver\":{\"Name\":\"overlay2\","
+		"\"Data\":null},\"RootFS\":{\"Type\":\"layers\"},\"Metadata\":{\"LastTagTime\":"
+		"\"2026-01-02T03:04:05.123+01:00\"}}";
+	static const struct {
+		const char *tmpl, *typed, *raw;
+	} cases[] = {
+		/* what docker 28 prints for these templates on image.InspectResponse */
+		{"{{.ID}} {{.Size}} {{.VirtualSize}}", "sha256:ab 10 0", NULL},
+		{"{{.Config.ImageConfig}}", "{ map[] [A=b] [] [sh] map[]  map[k:<v>]  false}", NULL},
+		{"{{.Config.Healthcheck}}", "{[CMD true] 1m30s 0s 0s 0s 3}", NULL},
+		{"{{json .Config}}",
+		 "{\"Env\":[\"A=b\"],\"Cmd\":[\"sh\"],\"Labels\":{\"k\":\"<v>\"},\"Healthcheck\":"
+		 "{\"Test\":[\"CMD\",\"true\"],\"Interval\":90000000000,\"Retries\":3}}",
+		 NULL},
+		{"{{.Metadata.LastTagTime}}", "2026-01-02 03:04:05.123 +0100 +0100", NULL},
+		{"{{json .Metadata}}", "{\"LastTagTime\":\"2026-01-02T03:04:05.123+01:00\"}", NULL},
+		{"{{.RootFS}} {{.GraphDriver}}", "{layers []} {map[] overlay2}", NULL},
+		{"{{.Config.ImageConfig.Cmd}} {{.Config.Shell}}", "[sh] []", NULL},
+		{"{{.Descriptor}} {{.Manifests}} {{.ContainerConfig}}", "<nil> [] <nil>", NULL},
+		/* the typed run fails: the raw JSON, missingkey=error */
+		{"{{.Id}}", NULL, "sha256:ab"},
+		{"{{.Config.Labels.k}} {{.Config.Healthcheck.Interval}}", NULL, "<v> 90000000000"},
+		{"{{.Nope}}", NULL, "!map has no entry for key \"Nope\""},
+		{"{{.Config.Env.x}}", NULL, "!can't evaluate field x in type interface {}"},
+		{"{{.GraphDriver.Data.x}}", NULL, "!nil pointer evaluating interface {}.x"},
+		{"{{index .Config.Labels \"none\"}}|{{.RootFS}}", NULL, "<no value>|map[Type:layers]"},
+	};
+	json_t *j = json_loads(image, 0, NULL);
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct tmpl *t = NULL;
+		char *err = NULL;
+		ok(tmpl_parse("", cases[i].tmpl, NULL, &t, &err) == 0, "parse %s", cases[i].tmpl);
+		for (int raw = 0; raw < 2; raw++) {
+			const char *want = raw ? cases[i].raw : cases[i].typed;
+			_cleanup_sbuf_ struct sbuf out = SBUF_INIT;
+			if (!want)
+				continue;
+			int r = tmpl_exec(t, raw ? tval_raw(j) : tval_json(j, &image_inspect_schema),
+					  TMPL_FUNCS_BASIC, &out, &err);
+			if (want[0] == '!') {
+				ok(r < 0 && strstr(err, want + 1), "%s %s fails: %s",
+				   raw ? "raw" : "typed", cases[i].tmpl, r < 0 ? err : sbuf_str(&out));
+				free(err);
+				err = NULL;
+				continue;
+			}
+			if (!ok(r == 0 && !strcmp(sbuf_str(&out), want), "%s %s", raw ? "raw" : "typed",
+				cases[i].tmpl))
+				printf("#   got '%s' (%s)\n#   want '%s'\n", sbuf_str(&out),
+				       err ? err : "", want);
+			free(err);
+			err = NULL;
+		}
+		tmpl_free(t);
+	}
+	json_decref(j);
+
+	/* json.Indent and json.Compact keep the bytes: escapes, number spellings, key order */
+	static const char raw[] = "[{\"b\":1.50,\"a\":\"\\u003c \\\"x\\\"\",\"e\":{},\"f\":[],"
+				  "\"g\":[1, {\"h\" : null}]}\n]";
+	_cleanup_sbuf_ struct sbuf ind = SBUF_INIT, cmp = SBUF_INIT;
+	is(json_reformat(&ind, raw, strlen(raw), "    "), 0, "json.Indent");
+	is_str(sbuf_str(&ind),
+	       "[\n    {\n        \"b\": 1.50,\n        \"a\": \"\\u003c \\\"x\\\"\",\n        "
+	       "\"e\": {},\n        \"f\": [],\n        \"g\": [\n            1,\n            {\n"
+	       "                \"h\": null\n            }\n        ]\n    }\n]",
+	       "indented as Go indents");
+	is(json_reformat(&cmp, raw, strlen(raw), NULL), 0, "json.Compact");
+	is_str(sbuf_str(&cmp),
+	       "[{\"b\":1.50,\"a\":\"\\u003c \\\"x\\\"\",\"e\":{},\"f\":[],\"g\":[1,{\"h\":null}]}]",
+	       "compacted as Go compacts");
+	_cleanup_sbuf_ struct sbuf bad = SBUF_INIT;
+	is(json_reformat(&bad, "[\"open", 6, "  "), -1, "an unterminated string is not JSON");
+
+	/* Go's Duration.String */
+	static const struct {
+		int64_t ns;
+		const char *s;
+	} durs[] = {{0, "0s"},		   {1, "1ns"},		  {1500, "1.5\xc2\xb5s"},
+		    {2500000, "2.5ms"},	   {1000000000, "1s"},	  {90000000000, "1m30s"},
+		    {3600000000000, "1h0m0s"}, {-1500000000, "-1.5s"}, {3723004000000, "1h2m3.004s"}};
+	for (size_t i = 0; i < ARRAY_SIZE(durs); i++) {
+		_cleanup_sbuf_ struct sbuf d = SBUF_INIT;
+		go_duration_string(&d, durs[i].ns);
+		is_str(sbuf_str(&d), durs[i].s, "Duration(%lld)", (long long)durs[i].ns);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	setenv("TZ", "UTC", 1);
@@ -699,5 +1080,9 @@ int main(int argc, char **argv)
 	test_units();
 	test_times();
 	test_ellipsis();
+	test_jsonmessage_cases(SOURCE_DIR "/jsonmessage-cases/cases.json");
+	test_jsonmessage_progress();
+	test_references();
+	test_inspect_templates();
 	return done_testing();
 }

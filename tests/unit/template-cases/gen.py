@@ -29,6 +29,7 @@ DOCKER = sys.argv[1] if len(sys.argv) > 1 else "/usr/local/bin/docker"
 VERSION = (HERE / "version.json").read_text()
 INFO = (HERE / "info.json").read_text()
 EVENTS = (HERE / "events.jsonl").read_text()
+IMAGE = (HERE / "image.json").read_text()
 
 # (command, template).  Kept out: printing whole structs whose Go types have embedded structs or
 # pointers (fmt shows addresses), which JSON cannot reproduce.  version runs through docker's tabwriter: keep tabs out of its templates.
@@ -244,6 +245,40 @@ TEMPLATES = [
     ("events", "{{.Foo}}"),
     ("events", "{{.Actor.Foo}}"),
     ("events", "{{"),
+    # image inspect: image.InspectResponse (embedded structs, times, durations, pointers), and
+    # docker's fallback to the raw JSON with missingkey=error when the typed run fails
+    ("image", "{{.ID}} {{.Id}} {{.Size}} {{.VirtualSize}} {{.Os}}/{{.Architecture}}"),
+    ("image", "{{.RepoTags}} {{.RepoDigests}} {{index .RepoTags 0}} {{len .RepoTags}}"),
+    ("image", "{{.Config.ImageConfig}}"),
+    ("image", "{{.Config.DockerOCIImageConfigExt.OnBuild}} {{.Config.Shell}}"),
+    ("image", "{{.Config.Healthcheck}}"),
+    ("image", "{{json .Config}}"),
+    ("image", "{{json .Config.Healthcheck}}"),
+    ("image", "{{.Config.Env}} {{.Config.Cmd}} {{.Config.Entrypoint}} {{.Config.WorkingDir}}|"),
+    ("image", "{{.Config.ExposedPorts}} {{.Config.Volumes}} {{.Config.Labels}}"),
+    ("image", "{{range $k, $v := .Config.Labels}}{{$k}}={{$v}};{{end}}"),
+    ("image", "{{index .Config.Labels \"org.example.kind\"}}|{{index .Config.Labels \"x\"}}|"),
+    ("image", "{{.Config.Labels.missing}}|"),
+    ("image", "{{.ContainerConfig}}"),
+    ("image", "{{json .ContainerConfig}}"),
+    ("image", "{{.ContainerConfig.Hostname}}|{{.ContainerConfig.Healthcheck}}"),
+    ("image", "{{.GraphDriver}} {{json .GraphDriver}}"),
+    ("image", "{{.GraphDriver.Data.MergedDir}}"),
+    ("image", "{{.RootFS}} {{json .RootFS}} {{range .RootFS.Layers}}[{{.}}]{{end}}"),
+    ("image", "{{.Metadata}} {{.Metadata.LastTagTime}} {{json .Metadata}}"),
+    ("image", "{{.Descriptor}} {{.Manifests}} {{.Container}}| {{.Variant}}|"),
+    ("image", "{{json .}}"),
+    ("image", "json"),
+    ("image", "{{.Created}} {{.Parent}}|{{.Comment}}|{{.Author}}|{{.DockerVersion}}"),
+    ("image", "{{if .Config.Healthcheck}}hc{{end}} {{with .Descriptor}}d{{else}}nod{{end}}"),
+    ("image", "{{.Nope}}"),
+    ("image", "{{.Config.Nope}}"),
+    ("image", "{{.Config.Env.Nope}}"),
+    ("image", "{{.Metadata.LastTagTime.Nope}}"),
+    ("image", "{{.Config.Labels.nope.deeper}}"),
+    ("image", "{{.created}} {{.Config.Healthcheck.Interval}}"),
+    ("image", "{{.Id}} {{.Config.Healthcheck.Interval}} {{.RootFS}}"),
+    ("image", "{{index .Config.Labels \"nope\"}}|{{.Id}}"),
 ]
 
 
@@ -283,6 +318,8 @@ class FakeDaemon(BaseHTTPRequestHandler):
             self.send(200, VERSION)
         elif path.endswith("/info"):
             self.send(200, INFO)
+        elif path.endswith("/images/x/json"):
+            self.send(200, IMAGE)
         elif path.endswith("/events"):
             self.send(200, EVENTS)
         else:
@@ -318,6 +355,8 @@ def main():
     for cmd, tmpl in TEMPLATES:
         if cmd == "events":
             rc, out, err = docker("events", "--since", "1", "--until", "2", "--format", tmpl)
+        elif cmd == "image":
+            rc, out, err = docker("image", "inspect", "--format", tmpl, "x")
         else:
             rc, out, err = docker(cmd, "--format", tmpl)
         cases.append({"cmd": cmd, "template": tmpl, "rc": rc, "stdout": out, "stderr": err})
