@@ -257,7 +257,7 @@ def complete(berth_cli, *words):
 def test_completion_candidates(berth_cli):
     assert {"events", "info", "system", "version"} <= set(complete(berth_cli, ""))
     assert complete(berth_cli, "ver") == ["version"]
-    assert complete(berth_cli, "system", "") == ["events", "info"]
+    assert complete(berth_cli, "system", "") == ["df", "events", "info"]
     assert complete(berth_cli, "version", "--f") == ["--format"]
     assert set(complete(berth_cli, "events", "--")) >= {"--filter", "--format", "--since",
                                                         "--until", "--host", "--debug"}
@@ -286,7 +286,7 @@ def test_bash_completion_script(berth_cli, tmp_path):
     env["PATH"] = f"{berth_cli.binary.parent}:{env.get('PATH', '')}"
     p = subprocess.run(["bash", "--norc", "-c", test], capture_output=True, text=True, env=env)
     assert "_berth_complete berth" in p.stdout, p.stderr
-    assert "1:system" in p.stdout and "2:events info" in p.stdout and \
+    assert "1:system" in p.stdout and "2:df events info" in p.stdout and \
         "3:--format" in p.stdout, (p.stdout, p.stderr)
     p = berth_cli.run("completion", "zsh")
     assert p.returncode == 1 and "unsupported shell" in p.stderr
