@@ -75,11 +75,6 @@ static void normalize_arch(const char *a, const char *v, char **ret_arch, char *
 			   !strcmp(variant, "v9.0")) {
 			free(variant);
 			variant = xstrdup("v9");
-		} else if (variant[0] == '8' && variant[1] == '.' && variant[2] >= '1' &&
-			   variant[2] <= '9' && !variant[3]) {
-			char *x = xasprintf("v%s", variant);
-			free(variant);
-			variant = x;
 		}
 	} else if (!strcmp(arch, "armhf")) {
 		free(arch);
@@ -121,77 +116,128 @@ static const char *host_arch(void)
 	return "amd64";
 }
 
+/* specifierRe: ^[A-Za-z0-9_.-]+$ */
+static bool specifier_ok(const char *p)
+{
+	if (!*p)
+		return false;
+	for (; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.' && *p != '-')
+			return false;
+	return true;
+}
+
+/*
+ * osAndVersionRe: ^([A-Za-z0-9_-]+)(?:\(([A-Za-z0-9_.-]*)\))?$ -- the OS and, in parentheses,
+ * its version ("windows(10.0.17763)").  The parts are malloc'd.
+ */
+static bool os_and_version(const char *p, char **ret_os, char **ret_version)
+{
+	size_t n = 0;
+
+	while (isalnum((unsigned char)p[n]) || p[n] == '_' || p[n] == '-')
+		n++;
+	if (n == 0)
+		return false;
+	if (p[n] == '\0') {
+		*ret_os = xstrndup(p, n);
+		*ret_version = xstrdup("");
+		return true;
+	}
+	if (p[n] != '(')
+		return false;
+	size_t v = n + 1, e = v;
+	while (isalnum((unsigned char)p[e]) || p[e] == '_' || p[e] == '.' || p[e] == '-')
+		e++;
+	if (p[e] != ')' || p[e + 1] != '\0')
+		return false;
+	*ret_os = xstrndup(p, n);
+	*ret_version = xstrndup(p + v, e - v);
+	return true;
+}
+
 int platform_parse(const char *spec, json_t **ret, char **err)
 {
 	_cleanup_free_ char *copy = xstrdup(spec);
 	char *parts[4];
 	size_t n = 0;
-	_cleanup_free_ char *os = NULL, *arch = NULL, *variant = NULL;
+	_cleanup_free_ char *os = NULL, *os_version = NULL, *arch = NULL, *variant = NULL;
 
 	if (strchr(spec, '*')) {
 		*err = xasprintf("\"%s\": wildcards not yet supported: invalid argument", spec);
 		return -1;
 	}
-	for (char *p = copy, *slash;; p = slash + 1) {
-		slash = strchr(p, '/');
-		if (slash)
-			*slash = '\0';
-		if (n == ARRAY_SIZE(parts)) {
-			*err = xasprintf("\"%s\": cannot parse platform specifier: invalid argument",
-					 spec);
-			return -1;
-		}
+	/* strings.SplitN(spec, "/", 4): the fourth part keeps any further slashes */
+	for (char *p = copy;;) {
+		char *slash = n < ARRAY_SIZE(parts) - 1 ? strchr(p, '/') : NULL;
 		parts[n++] = p;
-		bool ok = *p != '\0';
-		for (const char *q = p; *q; q++)
-			ok &= isalnum((unsigned char)*q) || *q == '_' || *q == '-';
-		if (!ok) {
-			*err = xasprintf("\"%s\" is an invalid component of \"%s\": platform "
-					 "specifier component must match \"^[A-Za-z0-9_-]+$\": "
-					 "invalid argument",
-					 p, spec);
-			return -1;
-		}
 		if (!slash)
 			break;
+		*slash = '\0';
+		p = slash + 1;
 	}
-	if (n > 3) {
-		*err = xasprintf("\"%s\": cannot parse platform specifier: invalid argument", spec);
-		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0) {
+			_cleanup_free_ char *raw_os = NULL;
+			if (!os_and_version(parts[0], &raw_os, &os_version)) {
+				*err = xasprintf(
+					"\"%s\" is an invalid OS component of \"%s\": OSAndVersion "
+					"specifier component must match "
+					"\"^([A-Za-z0-9_-]+)(?:\\\\(([A-Za-z0-9_.-]*)\\\\))?$\": invalid "
+					"argument",
+					parts[0], spec);
+				return -1;
+			}
+			os = normalize_os(raw_os);
+		} else if (!specifier_ok(parts[i])) {
+			*err = xasprintf("\"%s\" is an invalid component of \"%s\": platform "
+					 "specifier component must match \"^[A-Za-z0-9_.-]+$\": "
+					 "invalid argument",
+					 parts[i], spec);
+			return -1;
+		}
 	}
-	if (n == 1) {
-		os = normalize_os(parts[0]);
+	switch (n) {
+	case 1:
 		if (in(known_os, os)) {
 			arch = xstrdup(host_arch());
 			variant = xstrdup("");
-		} else {
-			free(os);
-			os = NULL;
-			normalize_arch(parts[0], "", &arch, &variant);
-			if (!strcmp(arch, "arm") && !strcmp(variant, "v7"))
-				variant[0] = '\0';
-			if (!in(known_arch, arch)) {
-				*err = xasprintf("\"%s\": unknown operating system or architecture: "
-						 "invalid argument",
-						 spec);
-				return -1;
-			}
-			os = xstrdup("linux");
+			break;
 		}
-	} else {
-		os = normalize_os(parts[0]);
-		normalize_arch(parts[1], n == 3 ? parts[2] : "", &arch, &variant);
-		if (n == 2 && !strcmp(arch, "arm") && !strcmp(variant, "v7"))
+		normalize_arch(parts[0], "", &arch, &variant);
+		if (!strcmp(arch, "arm") && !strcmp(variant, "v7"))
 			variant[0] = '\0';
-		if (n == 3 && !strcmp(arch, "arm64") && !variant[0]) {
+		if (!in(known_arch, arch)) {
+			*err = xasprintf("\"%s\": unknown operating system or architecture: "
+					 "invalid argument",
+					 spec);
+			return -1;
+		}
+		free(os);
+		os = xstrdup("linux");
+		break;
+	case 2:
+		normalize_arch(parts[1], "", &arch, &variant);
+		if (!strcmp(arch, "arm") && !strcmp(variant, "v7"))
+			variant[0] = '\0';
+		break;
+	case 3:
+		normalize_arch(parts[1], parts[2], &arch, &variant);
+		if (!strcmp(arch, "arm64") && !variant[0]) {
 			free(variant);
 			variant = xstrdup("v8");
 		}
+		break;
+	default:
+		*err = xasprintf("\"%s\": cannot parse platform specifier: invalid argument", spec);
+		return -1;
 	}
-	/* ocispec.Platform's JSON: architecture, os, then what is set */
+	/* ocispec.Platform's JSON: architecture, os, os.version, variant (the last two if set) */
 	json_t *j = json_object();
 	json_object_set_new(j, "architecture", json_string(arch));
 	json_object_set_new(j, "os", json_string(os));
+	if (*os_version)
+		json_object_set_new(j, "os.version", json_string(os_version));
 	if (*variant)
 		json_object_set_new(j, "variant", json_string(variant));
 	*ret = j;

@@ -4,10 +4,11 @@
 #include "cli.h"
 
 /*
- * containerd's platforms.Parse: "os", "arch", "os/arch", "os/arch/variant", normalized
- * ("x86_64" is amd64, "aarch64" arm64, "armhf" arm v7...), as an OCI platform JSON object
- * {"architecture", "os", "variant"}.  -1 with containerd's message ("\"x\": unknown operating
- * system or architecture: invalid argument") in *err.
+ * containerd's platforms.Parse (as docker 28 vendors it): "os", "arch", "os/arch",
+ * "os/arch/variant", the OS optionally with a version in parentheses ("windows(10.0.17763)"),
+ * normalized ("x86_64" is amd64, "aarch64" arm64, "armhf" arm v7...), as an OCI platform JSON
+ * object {"architecture", "os", "os.version", "variant"}.  -1 with containerd's message
+ * ("\"x\": unknown operating system or architecture: invalid argument") in *err.
  */
 int platform_parse(const char *spec, json_t **ret, char **err);
 
