@@ -436,21 +436,11 @@ void build_cache_ctx_init(struct ctx_obj *c, json_t *r, bool trunc)
 		sbuf_addc(&b, '*');
 	ctx_set(c, "ID", sbuf_str(&b));
 	sbuf_reset(&b);
-	json_t *parents = json_object_get(r, "Parents");
-	_cleanup_sbuf_ struct sbuf parent = SBUF_INIT;
-	if (json_array_size(parents)) {
-		size_t i;
-		json_t *e;
-		json_array_foreach (parents, i, e)
-			sbuf_printf(&parent, "%s%s", i ? ", " : "",
-				    json_string_value(e) ? json_string_value(e) : "");
-	} else {
-		sbuf_adds(&parent, jstr(r, "Parent"));
-	}
+	/* docker 28's CLI reads the deprecated "Parent", not "Parents" (later CLIs join those) */
 	if (trunc)
-		truncate_id(&b, sbuf_str(&parent));
+		truncate_id(&b, jstr(r, "Parent"));
 	else
-		sbuf_adds(&b, sbuf_str(&parent));
+		sbuf_adds(&b, jstr(r, "Parent"));
 	ctx_set(c, "Parent", sbuf_str(&b));
 	ctx_set(c, "CacheType", jstr(r, "Type"));
 	ctx_set(c, "Description", jstr(r, "Description"));
