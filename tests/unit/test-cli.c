@@ -19,6 +19,7 @@
 #include "cli/format.h"
 #include "cli/inspect.h"
 #include "cli/jsonmessage.h"
+#include "cli/platform.h"
 #include "cli/reference.h"
 #include "cli/tabwriter.h"
 #include "cli/template.h"
@@ -1066,6 +1067,147 @@ static void test_inspect_templates(void)
 	}
 }
 
+/* ---- platforms, ports, image rows -------------------------------------------------------------- */
+
+static void test_platforms(void)
+{
+	/*
+	 * What docker 28.2's CLI sends as ?platform= for --platform (captured from a fake daemon
+	 * speaking API 1.50), or the message it prints.  The host here is amd64.
+	 */
+	static const struct {
+		const char *spec, *json, *err;
+	} cases[] = {
+		{"linux", "{\"architecture\":\"amd64\",\"os\":\"linux\"}", NULL},
+		{"arm", "{\"architecture\":\"arm\",\"os\":\"linux\"}", NULL},
+		{"ARM64", "{\"architecture\":\"arm64\",\"os\":\"linux\"}", NULL},
+		{"x86_64", "{\"architecture\":\"amd64\",\"os\":\"linux\"}", NULL},
+		{"i386", "{\"architecture\":\"386\",\"os\":\"linux\"}", NULL},
+		{"armhf", "{\"architecture\":\"arm\",\"os\":\"linux\"}", NULL},
+		{"armel", "{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v6\"}", NULL},
+		{"Linux/AMD64", "{\"architecture\":\"amd64\",\"os\":\"linux\"}", NULL},
+		{"macos/arm64", "{\"architecture\":\"arm64\",\"os\":\"darwin\"}", NULL},
+		{"windows/x", "{\"architecture\":\"x\",\"os\":\"windows\"}", NULL},
+		{"linux/arm64/v8", "{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v8\"}",
+		 NULL},
+		{"linux/aarch64/8.2",
+		 "{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"8.2\"}", NULL},
+		{"linux/arm64/9.0", "{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v9\"}",
+		 NULL},
+		{"linux/arm/5", "{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v5\"}", NULL},
+		{"linux/arm/7", "{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v7\"}", NULL},
+		{"linux/arm/v7.1", "{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v7.1\"}",
+		 NULL},
+		{"linux/x86-64/v1", "{\"architecture\":\"amd64\",\"os\":\"linux\"}", NULL},
+		{"linux/amd64/v3", "{\"architecture\":\"amd64\",\"os\":\"linux\",\"variant\":\"v3\"}",
+		 NULL},
+		{"windows(10.0.17763)/amd64",
+		 "{\"architecture\":\"amd64\",\"os\":\"windows\",\"os.version\":\"10.0.17763\"}", NULL},
+		{"windows()/x", "{\"architecture\":\"x\",\"os\":\"windows\"}", NULL},
+		{"bad*", NULL, "\"bad*\": wildcards not yet supported: invalid argument"},
+		{"a/b/c/d", NULL, "\"a/b/c/d\": cannot parse platform specifier: invalid argument"},
+		{"a/b/c/d/e", NULL,
+		 "\"d/e\" is an invalid component of \"a/b/c/d/e\": platform specifier component "
+		 "must match \"^[A-Za-z0-9_.-]+$\": invalid argument"},
+		{"linux/ar m", NULL,
+		 "\"ar m\" is an invalid component of \"linux/ar m\": platform specifier component "
+		 "must match \"^[A-Za-z0-9_.-]+$\": invalid argument"},
+		{"linux/", NULL,
+		 "\"\" is an invalid component of \"linux/\": platform specifier component must "
+		 "match \"^[A-Za-z0-9_.-]+$\": invalid argument"},
+		{"lin ux", NULL,
+		 "\"lin ux\" is an invalid OS component of \"lin ux\": OSAndVersion specifier "
+		 "component must match \"^([A-Za-z0-9_-]+)(?:\\\\(([A-Za-z0-9_.-]*)\\\\))?$\": "
+		 "invalid argument"},
+		{"win(x)y/amd64", NULL,
+		 "\"win(x)y\" is an invalid OS component of \"win(x)y/amd64\": OSAndVersion "
+		 "specifier component must match \"^([A-Za-z0-9_-]+)(?:\\\\(([A-Za-z0-9_.-]*)\\\\))?$"
+		 "\": invalid argument"},
+		{"x", NULL, "\"x\": unknown operating system or architecture: invalid argument"},
+		{"amd64(1)", NULL,
+		 "\"amd64(1)\": unknown operating system or architecture: invalid argument"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *err = NULL;
+		char *q = platform_query(cases[i].spec, &err);
+		if (cases[i].json) {
+			is_str(q, cases[i].json, "--platform '%s'", cases[i].spec);
+			if (!q)
+				printf("#   %s\n", err);
+		} else {
+			ok(!q && err && !strcmp(err, cases[i].err), "--platform '%s' refused: %s",
+			   cases[i].spec, err ? err : q ? q : "(nothing)");
+		}
+		free(q);
+		free(err);
+	}
+}
+
+static void test_displayable_ports(void)
+{
+	/* docker 28's .Ports of the same port lists (system df -v against a fake daemon) */
+	static const struct {
+		const char *ports, *want;
+	} cases[] = {
+		{"[{\"PrivatePort\":80,\"Type\":\"tcp\"},{\"IP\":\"0.0.0.0\",\"PrivatePort\":81,"
+		 "\"PublicPort\":8081,\"Type\":\"tcp\"},{\"IP\":\"0.0.0.0\",\"PrivatePort\":82,"
+		 "\"PublicPort\":8082,\"Type\":\"tcp\"},{\"IP\":\"::\",\"PrivatePort\":81,"
+		 "\"PublicPort\":8081,\"Type\":\"tcp\"},{\"PrivatePort\":53,\"Type\":\"udp\"},"
+		 "{\"PrivatePort\":54,\"Type\":\"udp\"},{\"IP\":\"127.0.0.1\",\"PrivatePort\":443,"
+		 "\"PublicPort\":9443,\"Type\":\"tcp\"},{\"PrivatePort\":90,\"Type\":\"sctp\"}]",
+		 "53-54/udp, 80/tcp, 90/sctp, 0.0.0.0:8081->81/tcp, [::]:8081->81/tcp, "
+		 "0.0.0.0:8082->82/tcp, 127.0.0.1:9443->443/tcp"},
+		{"[{\"IP\":\"0.0.0.0\",\"PrivatePort\":8000,\"PublicPort\":9000,\"Type\":\"tcp\"},"
+		 "{\"IP\":\"0.0.0.0\",\"PrivatePort\":8001,\"PublicPort\":9001,\"Type\":\"tcp\"},"
+		 "{\"IP\":\"0.0.0.0\",\"PrivatePort\":8002,\"PublicPort\":9002,\"Type\":\"tcp\"},"
+		 "{\"PrivatePort\":7000,\"Type\":\"tcp\"},{\"PrivatePort\":7001,\"Type\":\"tcp\"},"
+		 "{\"PrivatePort\":7003,\"Type\":\"tcp\"},{\"IP\":\"0.0.0.0\",\"PrivatePort\":8003,"
+		 "\"PublicPort\":9005,\"Type\":\"tcp\"},{\"IP\":\"::1\",\"PrivatePort\":22,"
+		 "\"PublicPort\":2222,\"Type\":\"tcp\"}]",
+		 "7000-7001/tcp, 7003/tcp, [::1]:2222->22/tcp, 0.0.0.0:9000->8000/tcp, "
+		 "0.0.0.0:9001->8001/tcp, 0.0.0.0:9002->8002/tcp, 0.0.0.0:9005->8003/tcp"},
+		{"[]", ""},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		_cleanup_sbuf_ struct sbuf out = SBUF_INIT;
+		json_t *p = json_loads(cases[i].ports, 0, NULL);
+		displayable_ports(&out, p);
+		is_str(sbuf_str(&out), cases[i].want, "DisplayablePorts, case %zu", i);
+		json_decref(p);
+	}
+}
+
+static void test_image_rows(void)
+{
+	static const struct {
+		const char *summary;
+		bool dangling;
+	} d[] = {
+		{"{\"RepoTags\":[\"a:1\"],\"RepoDigests\":[]}", false},
+		{"{\"RepoTags\":[],\"RepoDigests\":[]}", true},
+		{"{}", true},
+		{"{\"RepoTags\":[\"<none>:<none>\"],\"RepoDigests\":[\"<none>@<none>\"]}", true},
+		{"{\"RepoTags\":[],\"RepoDigests\":[\"a@sha256:00\"]}", false},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(d); i++) {
+		json_t *s = json_loads(d[i].summary, 0, NULL);
+		is(image_dangling(s), d[i].dangling, "dangling: %s", d[i].summary);
+		json_decref(s);
+	}
+	const char *ids[][2] = {
+		{"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		 "0123456789ab"},
+		{"0123456789abcdef", "0123456789ab"},
+		{"fedcba", "fedcba"},
+		{"", ""},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(ids); i++) {
+		_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
+		truncate_id(&b, ids[i][0]);
+		is_str(sbuf_str(&b), ids[i][1], "TruncateID('%s')", ids[i][0]);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	setenv("TZ", "UTC", 1);
@@ -1084,5 +1226,8 @@ int main(int argc, char **argv)
 	test_jsonmessage_progress();
 	test_references();
 	test_inspect_templates();
+	test_platforms();
+	test_displayable_ports();
+	test_image_rows();
 	return done_testing();
 }
