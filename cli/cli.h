@@ -168,7 +168,7 @@ struct cli {
 	bool version_known;
 	bool version_from_env;
 
-	json_t *config;	   /* <config dir>/config.json, once read (cli_config_file) */
+	json_t *config; /* <config dir>/config.json, once read (cli_config_file) */
 	bool config_read;
 
 	char *err;	/* the last error's message (printed by cli_fail) */
@@ -266,8 +266,8 @@ ssize_t cli_stream_read(struct cli *c, void *buf, size_t len);
  * is docker's: 'error during connect: Post "http://...": read NAME: is a directory' (name: what
  * to call fd in it).
  */
-int cli_call_upload(struct cli *c, const char *method, const char *target,
-		    const char *content_type, int fd, const char *name);
+int cli_call_upload(struct cli *c, const char *method, const char *target, const char *content_type,
+		    int fd, const char *name);
 /* The answer's Content-Type (valid until the next request); NULL when none. */
 const char *cli_response_header(struct cli *c, const char *name);
 

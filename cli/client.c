@@ -365,8 +365,8 @@ static void daemon_url(struct cli *c, struct sbuf *out)
 	url_escape(out, path);
 }
 
-int cli_call_upload(struct cli *c, const char *method, const char *target,
-		    const char *content_type, int fd, const char *name)
+int cli_call_upload(struct cli *c, const char *method, const char *target, const char *content_type,
+		    int fd, const char *name)
 {
 	struct berth_error *e = NULL;
 	_cleanup_free_ char *url = NULL, *ct = NULL;
@@ -413,7 +413,8 @@ int cli_call_upload(struct cli *c, const char *method, const char *target,
 		for (const char *p = method; *p; p++)
 			sbuf_addc(&m, (char)(p == method || *p < 'A' || *p > 'Z' ? *p : *p + 32));
 		return cli_errorf(c, "error during connect: %s \"%s/v%s%s\": read %s: %s",
-				  sbuf_str(&m), sbuf_str(&u), version, target, name, sbuf_str(&why));
+				  sbuf_str(&m), sbuf_str(&u), version, target, name,
+				  sbuf_str(&why));
 	}
 	if (berth_http_client_finish(c->http, &e) < 0)
 		return connection_lost(c, e);

@@ -16,14 +16,22 @@
 #include "base/banned.h"
 
 #define DF_TABLE "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}"
-#define DF_RAW	 "type: {{.Type}}\ntotal: {{.TotalCount}}\nactive: {{.Active}}\nsize: {{.Size}}\nreclaimable: {{.Reclaimable}}\n"
+#define DF_RAW                                                                                     \
+	"type: {{.Type}}\ntotal: {{.TotalCount}}\nactive: {{.Active}}\nsize: "                     \
+	"{{.Size}}\nreclaimable: {{.Reclaimable}}\n"
 #define DF_IMAGES                                                                                  \
-	"table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}"
+	"table "                                                                                   \
+	"{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t{{."   \
+	"UniqueSize}}\t{{.Containers}}"
 #define DF_CONTAINERS                                                                              \
-	"table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}"
+	"table "                                                                                   \
+	"{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{."    \
+	"Status}}\t{{.Names}}"
 #define DF_VOLUMES "table {{.Name}}\t{{.Links}}\t{{.Size}}"
 #define DF_BUILD_CACHE                                                                             \
-	"table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}"
+	"table "                                                                                   \
+	"{{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{."           \
+	"UsageCount}}\t{{.Shared}}"
 
 /* NewDiskUsageFormat(raw, verbose): every object of every kind, docker's raw forms */
 #define DF_RAW_VERBOSE                                                                             \
@@ -32,21 +40,21 @@
 	"{{.ID}}\ncreated_at: {{.CreatedAt}}\nvirtual_size: {{.Size}}\n"                           \
 	"\n{{end -}}\n"                                                                            \
 	"{{range .Containers}}type: Container\n"                                                   \
-	"container_id: {{.ID}}\nimage: {{.Image}}\ncommand: {{.Command}}\ncreated_at: "           \
-	"{{.CreatedAt}}\nstate: {{- pad .State 1 0}}\nstatus: {{- pad .Status 1 0}}\nnames: "     \
-	"{{.Names}}\nlabels: {{- pad .Labels 1 0}}\nports: {{- pad .Ports 1 0}}\nsize: "          \
+	"container_id: {{.ID}}\nimage: {{.Image}}\ncommand: {{.Command}}\ncreated_at: "            \
+	"{{.CreatedAt}}\nstate: {{- pad .State 1 0}}\nstatus: {{- pad .Status 1 0}}\nnames: "      \
+	"{{.Names}}\nlabels: {{- pad .Labels 1 0}}\nports: {{- pad .Ports 1 0}}\nsize: "           \
 	"{{.Size}}\\n\n{{end -}}\n"                                                                \
 	"{{range .Volumes}}type: Volume\n"                                                         \
 	"name: {{.Name}}\\ndriver: {{.Driver}}\\n\n{{end -}}\n"                                    \
 	"{{range .BuildCache}}type: Build Cache\n"                                                 \
-	"build_cache_id: {{.ID}}\nparent_id: {{.Parent}}\nbuild_cache_type: "                     \
-	"{{.CacheType}}\ndescription: {{.Description}}\ncreated_at: {{.CreatedAt}}\n"             \
-	"created_since: {{.CreatedSince}}\nlast_used_at: {{.LastUsedAt}}\nlast_used_since: "      \
-	"{{.LastUsedSince}}\nusage_count: {{.UsageCount}}\nin_use: {{.InUse}}\nshared: "          \
+	"build_cache_id: {{.ID}}\nparent_id: {{.Parent}}\nbuild_cache_type: "                      \
+	"{{.CacheType}}\ndescription: {{.Description}}\ncreated_at: {{.CreatedAt}}\n"              \
+	"created_since: {{.CreatedSince}}\nlast_used_at: {{.LastUsedAt}}\nlast_used_since: "       \
+	"{{.LastUsedSince}}\nusage_count: {{.UsageCount}}\nin_use: {{.InUse}}\nshared: "           \
 	"{{.Shared}}\n\n{{end -}}"
 
 static const char *const df_header_pairs[] = {
-	"Type", "TYPE", "TotalCount", "TOTAL", "Active", "ACTIVE",
+	"Type", "TYPE", "TotalCount",  "TOTAL",	      "Active", "ACTIVE",
 	"Size", "SIZE", "Reclaimable", "RECLAIMABLE", NULL,
 };
 
@@ -197,7 +205,7 @@ static void build_cache_row(struct ctx_obj *c, json_t *du)
 static int summary(json_t *du, const char *format)
 {
 	void (*rows[])(struct ctx_obj *, json_t *) = {images_row, containers_row, volumes_row,
-						       build_cache_row};
+						      build_cache_row};
 	struct fmt_list f;
 	char *err = NULL;
 	int ret = 0;
@@ -263,8 +271,10 @@ static int cmp_cache(const void *a, const void *b)
 
 static void df_rows_make(struct df_rows *r, json_t *du, bool trunc)
 {
-	json_t *images = json_object_get(du, "Images"), *containers = json_object_get(du, "Containers");
-	json_t *volumes = json_object_get(du, "Volumes"), *cache = json_object_get(du, "BuildCache");
+	json_t *images = json_object_get(du, "Images"),
+	       *containers = json_object_get(du, "Containers");
+	json_t *volumes = json_object_get(du, "Volumes"),
+	       *cache = json_object_get(du, "BuildCache");
 	size_t i;
 	json_t *e;
 
@@ -357,31 +367,35 @@ static int table(const char *format, struct ctx_obj *rows, size_t n, const char 
 		name, NULL, 's', false, NULL                                                       \
 	}
 static const struct tschema_field image_row_fields[] = {
-	M("Containers"), M("CreatedAt"), M("CreatedSince"), M("Digest"),     M("ID"),	M("Repository"),
-	M("SharedSize"), M("Size"),	 M("Tag"),	    M("UniqueSize"), M("VirtualSize"),
+	M("Containers"), M("CreatedAt"),  M("CreatedSince"), M("Digest"),
+	M("ID"),	 M("Repository"), M("SharedSize"),   M("Size"),
+	M("Tag"),	 M("UniqueSize"), M("VirtualSize"),
 };
 static const struct tschema image_row_schema = {"*formatter.imageContext", image_row_fields,
 						ARRAY_SIZE(image_row_fields), .marshaler = true};
 static const struct tschema_field container_row_fields[] = {
-	M("Command"),	 M("CreatedAt"), M("ID"),	M("Image"),
-	M("Labels"),	 M("LocalVolumes"), M("Mounts"), M("Names"),
-	M("Networks"),	 {"Platform", NULL, 'x', false, NULL}, M("Ports"), M("RunningFor"),
-	M("Size"),	 M("State"),	 M("Status"),
+	M("Command"),  M("CreatedAt"),
+	M("ID"),       M("Image"),
+	M("Labels"),   M("LocalVolumes"),
+	M("Mounts"),   M("Names"),
+	M("Networks"), {"Platform", NULL, 'x', false, NULL},
+	M("Ports"),    M("RunningFor"),
+	M("Size"),     M("State"),
+	M("Status"),
 };
-static const struct tschema container_row_schema = {"*formatter.ContainerContext",
-						    container_row_fields,
-						    ARRAY_SIZE(container_row_fields),
-						    .marshaler = true};
+static const struct tschema container_row_schema = {
+	"*formatter.ContainerContext", container_row_fields, ARRAY_SIZE(container_row_fields),
+	.marshaler = true};
 static const struct tschema_field volume_row_fields[] = {
-	M("Availability"), M("Driver"), M("Group"),  M("Labels"), M("Links"), M("Mountpoint"),
-	M("Name"),	   M("Scope"),	M("Size"),   M("Status"),
+	M("Availability"), M("Driver"), M("Group"), M("Labels"), M("Links"),
+	M("Mountpoint"),   M("Name"),	M("Scope"), M("Size"),	 M("Status"),
 };
 static const struct tschema volume_row_schema = {"*formatter.volumeContext", volume_row_fields,
 						 ARRAY_SIZE(volume_row_fields), .marshaler = true};
 static const struct tschema_field cache_row_fields[] = {
-	M("CacheType"),	 M("CreatedAt"),  M("CreatedSince"), M("Description"), M("ID"),
-	M("InUse"),	 M("LastUsedAt"), M("LastUsedSince"), M("Parent"),     M("Shared"),
-	M("Size"),	 M("UsageCount"),
+	M("CacheType"), M("CreatedAt"), M("CreatedSince"), M("Description"),
+	M("ID"),	M("InUse"),	M("LastUsedAt"),   M("LastUsedSince"),
+	M("Parent"),	M("Shared"),	M("Size"),	   M("UsageCount"),
 };
 static const struct tschema cache_row_schema = {"*formatter.buildCacheContext", cache_row_fields,
 						ARRAY_SIZE(cache_row_fields), .marshaler = true};

@@ -15,17 +15,15 @@
 #include "units.h"
 #include "base/banned.h"
 
-#define HISTORY_TABLE                                                                              \
-	"table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
+#define HISTORY_TABLE "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
 #define HISTORY_TABLE_NON_HUMAN                                                                    \
 	"table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
 /* 2000-01-01T00:00:00Z: older is "N/A" (a layer without a real date) */
 #define EPOCH_2000 946684800
 
 static const char *const history_header_pairs[] = {
-	"ID",	     "IMAGE",	   "CreatedSince", "CREATED", "CreatedAt", "CREATED AT",
-	"CreatedBy", "CREATED BY", "Size",	   "SIZE",    "Comment",   "COMMENT",
-	NULL,
+	"ID",	      "IMAGE", "CreatedSince", "CREATED", "CreatedAt", "CREATED AT", "CreatedBy",
+	"CREATED BY", "Size",  "SIZE",	       "Comment", "COMMENT",   NULL,
 };
 
 static void history_ctx_init(struct ctx_obj *c, json_t *h, bool trunc, bool human)
@@ -114,8 +112,8 @@ static int run_history(struct cli *c, struct cli_args *a)
 		format = "table";
 	if (strcmp(format, "table") == 0)
 		format = flag_bool(a, "quiet") ? "{{.ID}}"
-			 : human		? HISTORY_TABLE
-						: HISTORY_TABLE_NON_HUMAN;
+			 : human	       ? HISTORY_TABLE
+					       : HISTORY_TABLE_NON_HUMAN;
 	if (fmt_list_begin(&f, format, NULL, &err) < 0) {
 		err_printf("%s\n", err);
 		free(err);

@@ -146,8 +146,9 @@ static int run_image_prune(struct cli *c, struct cli_args *a)
 
 static const struct cli_flag prune_flags[] = {
 	{"all", 'a', FK_BOOL, NULL, NULL, "Every image no container uses, not only dangling ones"},
-	{"filter", 0, FK_LIST, "filter", NULL, "Which images to consider (\"until=<timestamp>\", "
-					       "\"label=k=v\")",
+	{"filter", 0, FK_LIST, "filter", NULL,
+	 "Which images to consider (\"until=<timestamp>\", "
+	 "\"label=k=v\")",
 	 0, check_filter},
 	{"force", 'f', FK_BOOL, NULL, NULL, "Do not ask first"},
 };

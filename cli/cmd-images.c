@@ -226,8 +226,8 @@ static int run_images(struct cli *c, struct cli_args *a)
 		rest.n = 0;
 		for (size_t i = 0; i < fv->n; i++) {
 			const char *eq = strchr(fv->v[i], '=');
-			_cleanup_free_ char *key = eq ? xstrndup(fv->v[i], (size_t)(eq - fv->v[i]))
-						      : NULL;
+			_cleanup_free_ char *key =
+				eq ? xstrndup(fv->v[i], (size_t)(eq - fv->v[i])) : NULL;
 			if (key && strcasecmp(key, "reference") == 0) {
 				if (!legacy)
 					legacy = xstrdup(eq + 1);
@@ -260,8 +260,8 @@ static int run_images(struct cli *c, struct cli_args *a)
 		return cli_fail(c, 1);
 
 	if (!format || !*format) {
-		const char *cfg = json_string_value(
-			json_object_get(cli_config_file(c), "imagesFormat"));
+		const char *cfg =
+			json_string_value(json_object_get(cli_config_file(c), "imagesFormat"));
 		format = cfg && *cfg && !quiet ? cfg : "table";
 	}
 	format = image_format(format, quiet, digests, &owned);

@@ -23,8 +23,8 @@ static int run_import(struct cli *c, struct cli_args *a)
 	const struct flag_value *changes = flag_get(a, "change");
 	_cleanup_close_ int fd = -EBADF;
 	_cleanup_sbuf_ struct sbuf target = SBUF_INIT, lower = SBUF_INIT;
-	bool url = berth_str_has_prefix(source, "https://") ||
-		   berth_str_has_prefix(source, "http://");
+	bool url =
+		berth_str_has_prefix(source, "https://") || berth_str_has_prefix(source, "http://");
 	const char *from = "-";
 	char sep = '?';
 

@@ -67,7 +67,8 @@ static int run_image_inspect(struct cli *c, struct cli_args *a)
 static const struct cli_flag image_inspect_flags[] = {
 	{"format", 'f', FK_STRING, "string", NULL, FORMAT_HELP_INSPECT},
 	{"platform", 0, FK_STRING, "string", NULL,
-	 "Inspect one platform of a multi-platform image ('os[/arch[/variant]]')", .min_api = "1.49"},
+	 "Inspect one platform of a multi-platform image ('os[/arch[/variant]]')",
+	 .min_api = "1.49"},
 };
 
 const struct cli_cmd cmd_image_inspect = {

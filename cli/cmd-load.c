@@ -117,7 +117,8 @@ static int run_load(struct cli *c, struct cli_args *a)
 }
 
 static const struct cli_flag load_flags[] = {
-	{"input", 'i', FK_STRING, "string", NULL, "Read the archive from this file, not from stdin"},
+	{"input", 'i', FK_STRING, "string", NULL,
+	 "Read the archive from this file, not from stdin"},
 	{"platform", 0, FK_STRING, "string", NULL,
 	 "Load only this platform's image ('os[/arch[/variant]]')", .min_api = "1.48"},
 	{"quiet", 'q', FK_BOOL, NULL, NULL, "No progress, only the loaded names"},

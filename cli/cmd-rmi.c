@@ -76,7 +76,8 @@ static int run_rmi(struct cli *c, struct cli_args *a)
 }
 
 static const struct cli_flag rmi_flags[] = {
-	{"force", 'f', FK_BOOL, NULL, NULL, "Remove it even while other names or containers use it"},
+	{"force", 'f', FK_BOOL, NULL, NULL,
+	 "Remove it even while other names or containers use it"},
 	{"no-prune", 0, FK_BOOL, NULL, NULL, "Keep the untagged parents"},
 	{"platform", 0, FK_LIST, "strings", NULL,
 	 "Remove only these platforms' images ('os[/arch[/variant]]')", .min_api = "1.50"},

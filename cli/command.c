@@ -312,9 +312,10 @@ static int check_api_versions(struct cli *c, const struct cli_args *a)
 	}
 	for (const struct cli_cmd *k = cmd; k; k = k == cmd ? a->parent : NULL) {
 		if (k->min_api && berth_api_version_compare(v, k->min_api) < 0) {
-			err_printf("%s requires API version %s, but the Docker daemon API version is "
-				   "%s\n",
-				   a->path, k->min_api, v);
+			err_printf(
+				"%s requires API version %s, but the Docker daemon API version is "
+				"%s\n",
+				a->path, k->min_api, v);
 			return 1;
 		}
 	}
@@ -323,10 +324,11 @@ static int check_api_versions(struct cli *c, const struct cli_args *a)
 		const struct cli_flag *f = &cmd->flags[i];
 		if (!f->min_api || !a->v[i].set || berth_api_version_compare(v, f->min_api) >= 0)
 			continue;
-		sbuf_printf(&msg,
-			    "\"--%s\" requires API version %s, but the Docker daemon API version is "
-			    "%s\n",
-			    f->name, f->min_api, v);
+		sbuf_printf(
+			&msg,
+			"\"--%s\" requires API version %s, but the Docker daemon API version is "
+			"%s\n",
+			f->name, f->min_api, v);
 	}
 	if (msg.len) {
 		err_printf("%s", sbuf_str(&msg));

@@ -36,9 +36,8 @@ const struct cli_cmd cmd_system = {
 };
 
 static const struct cli_cmd *const image_subs[] = {
-	&cmd_image_history, &cmd_image_import, &cmd_image_inspect, &cmd_image_load,
-	&cmd_image_ls,	    &cmd_image_prune,  &cmd_image_rm,	   &cmd_image_save,
-	&cmd_image_tag,	    NULL,
+	&cmd_image_history, &cmd_image_import, &cmd_image_inspect, &cmd_image_load, &cmd_image_ls,
+	&cmd_image_prune,   &cmd_image_rm,     &cmd_image_save,	   &cmd_image_tag,  NULL,
 };
 
 const struct cli_cmd cmd_image = {
@@ -48,10 +47,9 @@ const struct cli_cmd cmd_image = {
 };
 
 static const struct cli_cmd *const root_subs[] = {
-	&cmd_completion, &cmd_complete, &cmd_events, &cmd_history, &cmd_image,
-	&cmd_images,	 &cmd_import,	&cmd_info,   &cmd_inspect, &cmd_load,
-	&cmd_rmi,	 &cmd_save,	&cmd_system, &cmd_tag,	   &cmd_version,
-	NULL,
+	&cmd_completion, &cmd_complete, &cmd_events,  &cmd_history, &cmd_image, &cmd_images,
+	&cmd_import,	 &cmd_info,	&cmd_inspect, &cmd_load,    &cmd_rmi,	&cmd_save,
+	&cmd_system,	 &cmd_tag,	&cmd_version, NULL,
 };
 
 const struct cli_cmd cmd_root = {

@@ -433,7 +433,8 @@ bool flag_hidden(const struct cli_flag *f)
 {
 	/* a flag that needs a newer API than berth speaks: docker hides it from an older daemon */
 	return (f->flags & FLAG_HIDDEN) ||
-	       (f->min_api && berth_api_version_compare(f->min_api, BERTH_API_VERSION_MAX_STRING) > 0);
+	       (f->min_api &&
+		berth_api_version_compare(f->min_api, BERTH_API_VERSION_MAX_STRING) > 0);
 }
 
 static int cmp_flag(const void *a, const void *b)

@@ -11,10 +11,10 @@
 #include "base/banned.h"
 
 const char *const image_header_pairs[] = {
-	"ID",	       "IMAGE ID",    "Repository",  "REPOSITORY", "Tag",	 "TAG",
-	"Digest",      "DIGEST",      "CreatedSince", "CREATED",   "CreatedAt",	 "CREATED AT",
-	"Size",	       "SIZE",	      "Containers",  "CONTAINERS", "VirtualSize", "SIZE",
-	"SharedSize",  "SHARED SIZE", "UniqueSize",  "UNIQUE SIZE", NULL,
+	"ID",	      "IMAGE ID",    "Repository",   "REPOSITORY",  "Tag",	   "TAG",
+	"Digest",     "DIGEST",	     "CreatedSince", "CREATED",	    "CreatedAt",   "CREATED AT",
+	"Size",	      "SIZE",	     "Containers",   "CONTAINERS",  "VirtualSize", "SIZE",
+	"SharedSize", "SHARED SIZE", "UniqueSize",   "UNIQUE SIZE", NULL,
 };
 
 bool image_dangling(json_t *s)
@@ -44,7 +44,8 @@ void image_ctx_init(struct ctx_obj *c, json_t *s, const char *repo, const char *
 	const char *id = json_string_value(json_object_get(s, "Id"));
 	int64_t created = json_integer_value(json_object_get(s, "Created"));
 	int64_t size = json_integer_value(json_object_get(s, "Size"));
-	json_t *jshared = json_object_get(s, "SharedSize"), *jcont = json_object_get(s, "Containers");
+	json_t *jshared = json_object_get(s, "SharedSize"),
+	       *jcont = json_object_get(s, "Containers");
 	/* a field the daemon left out is Go's zero */
 	int64_t shared = json_integer_value(jshared), containers = json_integer_value(jcont);
 

@@ -14,26 +14,25 @@
 #include "base/banned.h"
 
 const char *const container_header_pairs[] = {
-	"ID",	     "CONTAINER ID", "Names",	     "NAMES",	      "Image",	    "IMAGE",
-	"Command",   "COMMAND",	     "CreatedAt",    "CREATED AT",    "RunningFor", "CREATED",
-	"Ports",     "PORTS",	     "State",	     "STATE",	      "Status",	    "STATUS",
-	"Size",	     "SIZE",	     "Labels",	     "LABELS",	      "Mounts",	    "MOUNTS",
-	"LocalVolumes", "LOCAL VOLUMES", "Networks", "NETWORKS",      "Platform",   "PLATFORM",
+	"ID",		"CONTAINER ID",	 "Names",     "NAMES",	    "Image",	  "IMAGE",
+	"Command",	"COMMAND",	 "CreatedAt", "CREATED AT", "RunningFor", "CREATED",
+	"Ports",	"PORTS",	 "State",     "STATE",	    "Status",	  "STATUS",
+	"Size",		"SIZE",		 "Labels",    "LABELS",	    "Mounts",	  "MOUNTS",
+	"LocalVolumes", "LOCAL VOLUMES", "Networks",  "NETWORKS",   "Platform",	  "PLATFORM",
 	NULL,
 };
 
 const char *const volume_header_pairs[] = {
-	"ID",	      "ID",	    "Name",	  "VOLUME NAME", "Group",      "GROUP",
-	"Driver",     "DRIVER",	    "Scope",	  "SCOPE",	 "Availability", "AVAILABILITY",
-	"Mountpoint", "MOUNTPOINT", "Labels",	  "LABELS",	 "Links",      "LINKS",
-	"Size",	      "SIZE",	    "Status",	  "STATUS",	 NULL,
+	"ID",	      "ID",	    "Name",   "VOLUME NAME", "Group",	     "GROUP",
+	"Driver",     "DRIVER",	    "Scope",  "SCOPE",	     "Availability", "AVAILABILITY",
+	"Mountpoint", "MOUNTPOINT", "Labels", "LABELS",	     "Links",	     "LINKS",
+	"Size",	      "SIZE",	    "Status", "STATUS",	     NULL,
 };
 
 const char *const build_cache_header_pairs[] = {
-	"ID",	       "CACHE ID",   "Parent",	      "PARENT",	    "CacheType",  "CACHE TYPE",
-	"Size",	       "SIZE",	     "CreatedSince", "CREATED",	    "LastUsedSince", "LAST USED",
-	"UsageCount", "USAGE",	     "InUse",	      "IN USE",	    "Shared",	  "SHARED",
-	"Description", "DESCRIPTION", NULL,
+	"ID",	 "CACHE ID",	 "Parent",  "PARENT",	     "CacheType",   "CACHE TYPE",  "Size",
+	"SIZE",	 "CreatedSince", "CREATED", "LastUsedSince", "LAST USED",   "UsageCount",  "USAGE",
+	"InUse", "IN USE",	 "Shared",  "SHARED",	     "Description", "DESCRIPTION", NULL,
 };
 
 static const char *jstr(json_t *o, const char *key)
@@ -57,8 +56,8 @@ static void join_labels(struct sbuf *out, json_t *labels, bool sorted)
 	json_t *v;
 
 	json_object_foreach (labels, key, v)
-		items[k++] = xasprintf("%s=%s", key, json_string_value(v) ? json_string_value(v)
-									  : "");
+		items[k++] =
+			xasprintf("%s=%s", key, json_string_value(v) ? json_string_value(v) : "");
 	if (sorted)
 		qsort(items, n, sizeof(*items), cmp_str);
 	for (size_t i = 0; i < n; i++) {
@@ -209,8 +208,8 @@ void displayable_ports(struct sbuf *out, json_t *ports)
 	free(p);
 }
 
-static int container_call(const struct ctx_obj *c, const char *name, json_t *const *args,
-			  size_t n, json_t **ret, char **err)
+static int container_call(const struct ctx_obj *c, const char *name, json_t *const *args, size_t n,
+			  json_t **ret, char **err)
 {
 	if (strcmp(name, "Platform") == 0 && n == 0) {
 		/* *formatter.Platform prints through its String(): "linux/amd64" */
@@ -354,13 +353,14 @@ void container_ctx_init(struct ctx_obj *c, json_t *s, bool trunc)
 	sbuf_reset(&b);
 	const char *key;
 	bool first = true;
-	json_object_foreach (json_object_get(json_object_get(s, "NetworkSettings"), "Networks"), key,
-			     e) {
+	json_object_foreach (json_object_get(json_object_get(s, "NetworkSettings"), "Networks"),
+			     key, e) {
 		sbuf_printf(&b, "%s%s", first ? "" : ",", key);
 		first = false;
 	}
 	ctx_set(c, "Networks", sbuf_str(&b));
-	json_t *platform = json_object_get(json_object_get(s, "ImageManifestDescriptor"), "platform");
+	json_t *platform =
+		json_object_get(json_object_get(s, "ImageManifestDescriptor"), "platform");
 	json_object_set(c->values, "Platform", json_is_object(platform) ? platform : json_null());
 }
 
@@ -471,7 +471,8 @@ void build_cache_ctx_init(struct ctx_obj *c, json_t *r, bool trunc)
 		ctx_set(c, "LastUsedSince", sbuf_str(&b));
 	}
 	sbuf_reset(&b);
-	sbuf_printf(&b, "%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(r, "UsageCount")));
+	sbuf_printf(&b, "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(json_object_get(r, "UsageCount")));
 	ctx_set(c, "UsageCount", sbuf_str(&b));
 	ctx_set(c, "InUse", in_use ? "true" : "false");
 	ctx_set(c, "Shared", json_is_true(json_object_get(r, "Shared")) ? "true" : "false");

@@ -64,9 +64,10 @@ void ctx_set(struct ctx_obj *c, const char *method, const char *value);
 
 /* docker's default images table and its form with the DIGEST column */
 #define IMAGE_TABLE_FORMAT                                                                         \
-	"table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}"
+	"table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{if .CreatedSince "                            \
+	"}}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}"
 #define IMAGE_TABLE_FORMAT_DIGEST                                                                  \
-	"table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{if .CreatedSince "             \
+	"table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{if .CreatedSince "               \
 	"}}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}"
 extern const char *const image_header_pairs[];
 

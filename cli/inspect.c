@@ -64,9 +64,9 @@ const struct tschema container_config_schema = {"container.Config", container_co
 
 /* ocispec.ImageConfig and dockerspec.DockerOCIImageConfigExt, embedded in DockerOCIImageConfig */
 static const struct tschema_field oci_config_fields[] = {
-	FO("User", 's'),	 FO("ExposedPorts", 'm'), FO("Env", 'a'),
-	FO("Entrypoint", 'a'),	 FO("Cmd", 'a'),	  FO("Volumes", 'm'),
-	FO("WorkingDir", 's'),	 FO("Labels", 'm'),	  FO("StopSignal", 's'),
+	FO("User", 's'),	FO("ExposedPorts", 'm'), FO("Env", 'a'),
+	FO("Entrypoint", 'a'),	FO("Cmd", 'a'),		 FO("Volumes", 'm'),
+	FO("WorkingDir", 's'),	FO("Labels", 'm'),	 FO("StopSignal", 's'),
 	FO("ArgsEscaped", 'b'),
 };
 static const struct tschema oci_config_schema = {"v1.ImageConfig", oci_config_fields,
@@ -341,7 +341,8 @@ int inspect_run(struct cli *c, char *const *refs, int n, const char *format, ins
 		/* the typed object first, then the raw JSON (missingkey=error) */
 		_cleanup_sbuf_ struct sbuf one = SBUF_INIT;
 		char *terr = NULL;
-		int r = tmpl_exec(t, o.schema ? tval_json(o.json, o.schema) : tval_json(o.json, NULL),
+		int r = tmpl_exec(t,
+				  o.schema ? tval_json(o.json, o.schema) : tval_json(o.json, NULL),
 				  TMPL_FUNCS_BASIC, &one, &terr);
 		free(terr);
 		if (r < 0) {

@@ -18,11 +18,11 @@
 #include "cli.h"
 
 struct inspect_type {
-	const char *name;     /* "container", "image" */
-	const char *path;     /* the endpoint, "%s" for the escaped name: "/images/%s/json" */
-	const char *query;    /* a query to add, or NULL */
-	bool size_supported;  /* --size means something for it */
-	bool swarm;	      /* asked only of a swarm manager */
+	const char *name;    /* "container", "image" */
+	const char *path;    /* the endpoint, "%s" for the escaped name: "/images/%s/json" */
+	const char *query;   /* a query to add, or NULL */
+	bool size_supported; /* --size means something for it */
+	bool swarm;	     /* asked only of a swarm manager */
 	/* docker's client trims the name and refuses an empty one as "invalid <trim_as> name or
 	 * ID: value is empty" (NULL: the image's way, "Error: No such image: ", untrimmed) */
 	const char *trim_as;

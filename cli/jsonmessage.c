@@ -176,13 +176,12 @@ static void display(struct jsonmsg *m, json_t *msg)
 
 	if (has_progress) {
 		const char *units = json_string_value(json_object_get(progress, "units"));
-		jsonmsg_progress_string(
-			&bar, m->width ? m->width : term_cols(),
-			json_integer_value(json_object_get(progress, "current")),
-			json_integer_value(json_object_get(progress, "total")),
-			json_integer_value(json_object_get(progress, "start")),
-			json_is_true(json_object_get(progress, "hidecounts")), units,
-			m->now ? m->now() : clock_now());
+		jsonmsg_progress_string(&bar, m->width ? m->width : term_cols(),
+					json_integer_value(json_object_get(progress, "current")),
+					json_integer_value(json_object_get(progress, "total")),
+					json_integer_value(json_object_get(progress, "start")),
+					json_is_true(json_object_get(progress, "hidecounts")),
+					units, m->now ? m->now() : clock_now());
 	}
 	if (m->terminal && !*stream && has_progress) {
 		sbuf_adds(&line, "\x1b[2K\r");
@@ -218,8 +217,8 @@ int jsonmsg_render(struct jsonmsg *m, json_t *msg)
 	json_t *aux = json_object_get(msg, "aux");
 	json_t *error = json_object_get(msg, "errorDetail");
 	const char *id = str(msg, "id");
-	bool progress = json_is_object(json_object_get(msg, "progressDetail")) ||
-			*str(msg, "progress");
+	bool progress =
+		json_is_object(json_object_get(msg, "progressDetail")) || *str(msg, "progress");
 	unsigned diff = 0;
 
 	if (aux && !json_is_null(aux)) {
@@ -379,7 +378,8 @@ value:
 			NEED(k + 1);
 			if (p[i + k] != lit[k]) {
 				char ctx[64];
-				snprintf(ctx, sizeof(ctx), "in literal %s (expecting '%c')", lit, lit[k]);
+				snprintf(ctx, sizeof(ctx), "in literal %s (expecting '%c')", lit,
+					 lit[k]);
 				i += k;
 				FAIL(p[i], ctx);
 			}

@@ -48,9 +48,8 @@ struct jsonmsg {
 };
 
 /* Set up m: terminal rendering or lines, out through write(data, ...). */
-void jsonmsg_init(struct jsonmsg *m, bool terminal, void (*write)(void *data, const char *s,
-								    size_t n),
-		  void *data);
+void jsonmsg_init(struct jsonmsg *m, bool terminal,
+		  void (*write)(void *data, const char *s, size_t n), void *data);
 void jsonmsg_release(struct jsonmsg *m);
 
 /*

@@ -18,10 +18,10 @@ static const char *const known_os[] = {
 	"linux", "nacl",    "netbsd", "openbsd",   "plan9",   "solaris", "windows", "zos", NULL,
 };
 static const char *const known_arch[] = {
-	"386",	 "amd64",    "amd64p32", "arm",	     "armbe",	     "arm64", "arm64be",
-	"ppc64", "ppc64le",  "loong64",	 "mips",     "mipsle",	     "mips64", "mips64le",
-	"mips64p32", "mips64p32le", "ppc", "riscv",	"riscv64", "s390",   "s390x",
-	"sparc", "sparc64",  "wasm",	 NULL,
+	"386",	     "amd64",	    "amd64p32", "arm",	 "armbe",   "arm64",  "arm64be",
+	"ppc64",     "ppc64le",	    "loong64",	"mips",	 "mipsle",  "mips64", "mips64le",
+	"mips64p32", "mips64p32le", "ppc",	"riscv", "riscv64", "s390",   "s390x",
+	"sparc",     "sparc64",	    "wasm",	NULL,
 };
 
 static bool in(const char *const *list, const char *s)
@@ -90,7 +90,8 @@ static void normalize_arch(const char *a, const char *v, char **ret_arch, char *
 		if (!variant[0] || !strcmp(variant, "7")) {
 			free(variant);
 			variant = xstrdup("v7");
-		} else if (!strcmp(variant, "5") || !strcmp(variant, "6") || !strcmp(variant, "8")) {
+		} else if (!strcmp(variant, "5") || !strcmp(variant, "6") ||
+			   !strcmp(variant, "8")) {
 			char *x = xasprintf("v%s", variant);
 			free(variant);
 			variant = x;
@@ -105,7 +106,7 @@ static const char *host_arch(void)
 	static struct utsname u;
 	static const struct {
 		const char *machine, *go;
-	} map[] = {{"x86_64", "amd64"},	 {"aarch64", "arm64"}, {"armv7l", "arm"},
+	} map[] = {{"x86_64", "amd64"},	   {"aarch64", "arm64"}, {"armv7l", "arm"},
 		   {"ppc64le", "ppc64le"}, {"s390x", "s390x"},	 {"riscv64", "riscv64"},
 		   {"i686", "386"}};
 
@@ -183,7 +184,8 @@ int platform_parse(const char *spec, json_t **ret, char **err)
 				*err = xasprintf(
 					"\"%s\" is an invalid OS component of \"%s\": OSAndVersion "
 					"specifier component must match "
-					"\"^([A-Za-z0-9_-]+)(?:\\\\(([A-Za-z0-9_.-]*)\\\\))?$\": invalid "
+					"\"^([A-Za-z0-9_-]+)(?:\\\\(([A-Za-z0-9_.-]*)\\\\))?$\": "
+					"invalid "
 					"argument",
 					parts[0], spec);
 				return -1;

@@ -277,7 +277,8 @@ int ref_parse(const char *s, struct ref *r, char **err)
 	size_t name_len = (r->domain ? strlen(r->domain) + 1 : 0) + strlen(r->path);
 	if (name_len > NAME_MAX_LEN) {
 		ref_release(r);
-		*err = xasprintf("repository name must not be more than %d characters", NAME_MAX_LEN);
+		*err = xasprintf("repository name must not be more than %d characters",
+				 NAME_MAX_LEN);
 		return -1;
 	}
 	if (r->digest && digest_check(r->digest, err) < 0) {
@@ -338,8 +339,8 @@ int ref_parse_normalized(const char *s, struct ref *r, char **err)
 	}
 	/* the remote name (up to a ':') must be lowercase */
 	const char *tagsep = strchr(rest, ':');
-	_cleanup_free_ char *remote = tagsep ? xstrndup(rest, (size_t)(tagsep - rest))
-					     : xstrdup(rest);
+	_cleanup_free_ char *remote =
+		tagsep ? xstrndup(rest, (size_t)(tagsep - rest)) : xstrdup(rest);
 	for (const char *p = remote; *p; p++)
 		if (*p >= 'A' && *p <= 'Z') {
 			*err = xasprintf("invalid reference format: repository name (%s) must be "

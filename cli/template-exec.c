@@ -510,7 +510,8 @@ static struct tval eval_field(struct exec *x, struct tval dot, const char *name,
 						 name);
 				if (f->kind == 'e')
 					/* the embedded struct itself: the same object */
-					return (struct tval){.j = recv.j, .sch = f->sub, .kind = 'o'};
+					return (struct tval){
+						.j = recv.j, .sch = f->sub, .kind = 'o'};
 				if (!v || (json_is_null(v) && f->kind != 'x'))
 					return zero_of(x, f);
 				return (struct tval){.j = v, .sch = f->sub, .kind = f->kind};

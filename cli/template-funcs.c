@@ -338,7 +338,8 @@ static void print_struct(struct sbuf *out, struct tval v, int depth)
 				sbuf_addc(out, ' ');
 			if (f->kind == 'e') {
 				/* an embedded struct: a struct of its own, from the same object */
-				print_value(out, (struct tval){.j = v.j, .sch = f->sub, .kind = 'o'},
+				print_value(out,
+					    (struct tval){.j = v.j, .sch = f->sub, .kind = 'o'},
 					    depth + 1);
 				continue;
 			}
@@ -697,9 +698,10 @@ static void json_encode_tv(struct sbuf *out, json_t *j, char kind, const struct 
 			kind = 'm';
 		if (sch && sch->marshaler && kind != 'm') {
 			_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-			json_encode_tv(&b, j, 'o', &(struct tschema){.type_name = sch->type_name,
-								      .fields = sch->fields,
-								      .n_fields = sch->n_fields},
+			json_encode_tv(&b, j, 'o',
+				       &(struct tschema){.type_name = sch->type_name,
+							 .fields = sch->fields,
+							 .n_fields = sch->n_fields},
 				       key, sorted_all);
 			html_escape_json(out, b.p, b.len);
 			break;

@@ -111,8 +111,11 @@ static inline struct tval tval_json(json_t *j, const struct tschema *sch)
 /* A JSON value as Go's interface{} from encoding/json (see tschema.raw). */
 static inline struct tval tval_raw(json_t *j)
 {
-	return (struct tval){
-		.j = j, .sch = &tschema_raw, .kind = json_is_object(j) ? 'm' : json_is_array(j) ? 'a' : 0};
+	return (struct tval){.j = j,
+			     .sch = &tschema_raw,
+			     .kind = json_is_object(j)	? 'm'
+				     : json_is_array(j) ? 'a'
+							: 0};
 }
 static inline struct tval tval_obj(const struct tobj *o)
 {

@@ -70,7 +70,8 @@ static void run_case(json_t *doc, json_t *c)
 			rc = 64;
 			goto compare;
 		}
-		int r = tmpl_exec(t, tval_json(dot, &image_inspect_schema), TMPL_FUNCS_BASIC, &out, &e);
+		int r = tmpl_exec(t, tval_json(dot, &image_inspect_schema), TMPL_FUNCS_BASIC, &out,
+				  &e);
 		free(e);
 		e = NULL;
 		if (r < 0) {
@@ -738,7 +739,6 @@ static void test_ellipsis(void)
 	is_str(sbuf_str(&b), "\xe4\xb8\xad\xe2\x80\xa6", "wide runes count two columns");
 }
 
-
 /* ---- JSON message streams against docker --------------------------------------------------------- */
 
 static void to_sbuf(void *data, const char *s, size_t n)
@@ -757,8 +757,8 @@ static void onlcr(struct sbuf *out, const char *s)
 }
 
 /* Render stream in pieces of step bytes (0: whole): stdout, the error, the exit code. */
-static int render_stream(const char *stream, bool terminal, int width, size_t step, struct sbuf *out,
-		  struct sbuf *err)
+static int render_stream(const char *stream, bool terminal, int width, size_t step,
+			 struct sbuf *out, struct sbuf *err)
 {
 	struct jsonmsg m;
 	size_t n = strlen(stream), pos = 0;
@@ -805,13 +805,15 @@ static void test_jsonmessage_cases(const char *path)
 				"jsonmessage %s into a pipe (in pieces of %zu)", name, steps[k]))
 				printf("#   rc %d/%d\n#   out  '%s'\n#   want '%s'\n#   err  '%s'\n"
 				       "#   want '%s'\n",
-				       rc, want_rc, sbuf_str(&out), want_out, sbuf_str(&err), want_err);
+				       rc, want_rc, sbuf_str(&out), want_out, sbuf_str(&err),
+				       want_err);
 		}
 		size_t t;
 		json_t *term;
 		json_array_foreach (json_object_get(c, "terminal"), t, term) {
 			int width = (int)json_integer_value(json_object_get(term, "width"));
-			_cleanup_sbuf_ struct sbuf out = SBUF_INIT, err = SBUF_INIT, got = SBUF_INIT;
+			_cleanup_sbuf_ struct sbuf out = SBUF_INIT, err = SBUF_INIT,
+						   got = SBUF_INIT;
 			int rc = render_stream(stream, true, width, 3, &out, &err);
 			const char *want = json_string_value(json_object_get(term, "output"));
 			onlcr(&got, sbuf_str(&out));
@@ -836,7 +838,8 @@ static void test_jsonmessage_progress(void)
 
 	/* the time left: 100 s for the first 25%: 300 s more */
 	jsonmsg_progress_string(&b, 130, 25, 100, 1700000000, false, NULL, 1700000100);
-	is_str(sbuf_str(&b), "[============>                                      ]      25B/100B 5m0s",
+	is_str(sbuf_str(&b),
+	       "[============>                                      ]      25B/100B 5m0s",
 	       "progress: the bar, the counts, the time left");
 	sbuf_reset(&b);
 	jsonmsg_progress_string(&b, 80, 25, 100, 1700000000, false, NULL, 1700000100);
@@ -858,8 +861,9 @@ static void test_jsonmessage_progress(void)
 	jsonmsg_init(&m, true, to_sbuf, &out);
 	m.width = 120;
 	m.now = fixed_now;
-	const char *s = "{\"status\":\"Downloading\",\"id\":\"x\",\"progressDetail\":{\"current\":50,"
-			"\"total\":100,\"start\":1700000000}}";
+	const char *s =
+		"{\"status\":\"Downloading\",\"id\":\"x\",\"progressDetail\":{\"current\":50,"
+		"\"total\":100,\"start\":1700000000}}";
 	is(jsonmsg_feed(&m, s, strlen(s)), 0, "a progress message renders");
 	ok(strstr(sbuf_str(&out), "]      50B/100B 1m40s\r") != NULL, "with the time left: %s",
 	   sbuf_str(&out));
@@ -901,29 +905,33 @@ static void test_references(void)
 		{"index.docker.io/library/x", NULL, "docker.io/library/x", NULL},
 		{"a__b/c-d.e/f---g", NULL, "docker.io/a__b/c-d.e/f---g", NULL},
 		{"[::1]:5000/x:y", NULL, "[::1]:5000/x", "y"},
-		{"Bad:x", "invalid reference format: repository name (library/Bad) must be lowercase"},
+		{"Bad:x",
+		 "invalid reference format: repository name (library/Bad) must be lowercase"},
 		{"a b", "invalid reference format"},
 		{"", "invalid reference format"},
 		{"x@sha256:aaaa", "invalid reference format"},
-		{"x@sha256:01234567890123456789012345678901234567", "invalid checksum digest length"},
+		{"x@sha256:01234567890123456789012345678901234567",
+		 "invalid checksum digest length"},
 		{"x@md5:01234567890123456789012345678901234567", "unsupported digest algorithm"},
 		{"0123456789012345678901234567890123456789012345678901234567890123",
-		 "invalid repository name (0123456789012345678901234567890123456789012345678901234567890123"
+		 "invalid repository name "
+		 "(0123456789012345678901234567890123456789012345678901234567890123"
 		 "), cannot specify 64-byte hexadecimal strings"},
 		{"a___b", "invalid reference format"},
 		{"a.-b", "invalid reference format"},
 		{"x:", "invalid reference format"},
 		{"x:-tag", "invalid reference format"},
 		{"Example.com/x", NULL, "Example.com/x", NULL},
-		{"example.com/X", "invalid reference format: repository name (X) must be lowercase"},
+		{"example.com/X",
+		 "invalid reference format: repository name (X) must be lowercase"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct ref r;
 		char *err = NULL;
 		int rc = ref_parse_normalized(cases[i].in, &r, &err);
 		if (cases[i].err) {
-			ok(rc < 0 && err && !strcmp(err, cases[i].err), "'%s' refused: %s", cases[i].in,
-			   err ? err : "(accepted)");
+			ok(rc < 0 && err && !strcmp(err, cases[i].err), "'%s' refused: %s",
+			   cases[i].in, err ? err : "(accepted)");
 			free(err);
 			if (rc == 0)
 				ref_release(&r);
@@ -977,7 +985,8 @@ static void test_inspect_templates(void)
 	static const char image[] =
 		"{\"Id\":\"sha256:ab\",\"RepoTags\":[\"x:1\"],\"RepoDigests\":[],\"Created\":"
 		"\"2024-01-02T03:04:05.5Z\",\"Config\":{\"Env\":[\"A=b\"],\"Cmd\":[\"sh\"],"
-		"\"Healthcheck\":{\"Test\":[\"CMD\",\"true\"],\"Interval\":90000000000,\"Retries\":3},"
+		"\"Healthcheck\":{\"Test\":[\"CMD\",\"true\"],\"Interval\":90000000000,\"Retries\":"
+		"3},"
 		"\"Labels\":{\"k\":\"<v>\"}},\"Size\":10,\"GraphDriver\":{\"Name\":\"overlay2\","
 		"\"Data\":null},\"RootFS\":{\"Type\":\"layers\"},\"Metadata\":{\"LastTagTime\":"
 		"\"2026-01-02T03:04:05.123+01:00\"}}";
@@ -986,7 +995,8 @@ static void test_inspect_templates(void)
 	} cases[] = {
 		/* what docker 28 prints for these templates on image.InspectResponse */
 		{"{{.ID}} {{.Size}} {{.VirtualSize}}", "sha256:ab 10 0", NULL},
-		{"{{.Config.ImageConfig}}", "{ map[] [A=b] [] [sh] map[]  map[k:<v>]  false}", NULL},
+		{"{{.Config.ImageConfig}}", "{ map[] [A=b] [] [sh] map[]  map[k:<v>]  false}",
+		 NULL},
 		{"{{.Config.Healthcheck}}", "{[CMD true] 1m30s 0s 0s 0s 3}", NULL},
 		{"{{json .Config}}",
 		 "{\"Env\":[\"A=b\"],\"Cmd\":[\"sh\"],\"Labels\":{\"k\":\"<v>\"},\"Healthcheck\":"
@@ -1003,7 +1013,8 @@ static void test_inspect_templates(void)
 		{"{{.Nope}}", NULL, "!map has no entry for key \"Nope\""},
 		{"{{.Config.Env.x}}", NULL, "!can't evaluate field x in type interface {}"},
 		{"{{.GraphDriver.Data.x}}", NULL, "!nil pointer evaluating interface {}.x"},
-		{"{{index .Config.Labels \"none\"}}|{{.RootFS}}", NULL, "<no value>|map[Type:layers]"},
+		{"{{index .Config.Labels \"none\"}}|{{.RootFS}}", NULL,
+		 "<no value>|map[Type:layers]"},
 	};
 	json_t *j = json_loads(image, 0, NULL);
 
@@ -1016,17 +1027,19 @@ static void test_inspect_templates(void)
 			_cleanup_sbuf_ struct sbuf out = SBUF_INIT;
 			if (!want)
 				continue;
-			int r = tmpl_exec(t, raw ? tval_raw(j) : tval_json(j, &image_inspect_schema),
+			int r = tmpl_exec(t,
+					  raw ? tval_raw(j) : tval_json(j, &image_inspect_schema),
 					  TMPL_FUNCS_BASIC, &out, &err);
 			if (want[0] == '!') {
 				ok(r < 0 && strstr(err, want + 1), "%s %s fails: %s",
-				   raw ? "raw" : "typed", cases[i].tmpl, r < 0 ? err : sbuf_str(&out));
+				   raw ? "raw" : "typed", cases[i].tmpl,
+				   r < 0 ? err : sbuf_str(&out));
 				free(err);
 				err = NULL;
 				continue;
 			}
-			if (!ok(r == 0 && !strcmp(sbuf_str(&out), want), "%s %s", raw ? "raw" : "typed",
-				cases[i].tmpl))
+			if (!ok(r == 0 && !strcmp(sbuf_str(&out), want), "%s %s",
+				raw ? "raw" : "typed", cases[i].tmpl))
 				printf("#   got '%s' (%s)\n#   want '%s'\n", sbuf_str(&out),
 				       err ? err : "", want);
 			free(err);
@@ -1048,7 +1061,8 @@ static void test_inspect_templates(void)
 	       "indented as Go indents");
 	is(json_reformat(&cmp, raw, strlen(raw), NULL), 0, "json.Compact");
 	is_str(sbuf_str(&cmp),
-	       "[{\"b\":1.50,\"a\":\"\\u003c \\\"x\\\"\",\"e\":{},\"f\":[],\"g\":[1,{\"h\":null}]}]",
+	       "[{\"b\":1.50,\"a\":\"\\u003c "
+	       "\\\"x\\\"\",\"e\":{},\"f\":[],\"g\":[1,{\"h\":null}]}]",
 	       "compacted as Go compacts");
 	_cleanup_sbuf_ struct sbuf bad = SBUF_INIT;
 	is(json_reformat(&bad, "[\"open", 6, "  "), -1, "an unterminated string is not JSON");
@@ -1057,9 +1071,15 @@ static void test_inspect_templates(void)
 	static const struct {
 		int64_t ns;
 		const char *s;
-	} durs[] = {{0, "0s"},		   {1, "1ns"},		  {1500, "1.5\xc2\xb5s"},
-		    {2500000, "2.5ms"},	   {1000000000, "1s"},	  {90000000000, "1m30s"},
-		    {3600000000000, "1h0m0s"}, {-1500000000, "-1.5s"}, {3723004000000, "1h2m3.004s"}};
+	} durs[] = {{0, "0s"},
+		    {1, "1ns"},
+		    {1500, "1.5\xc2\xb5s"},
+		    {2500000, "2.5ms"},
+		    {1000000000, "1s"},
+		    {90000000000, "1m30s"},
+		    {3600000000000, "1h0m0s"},
+		    {-1500000000, "-1.5s"},
+		    {3723004000000, "1h2m3.004s"}};
 	for (size_t i = 0; i < ARRAY_SIZE(durs); i++) {
 		_cleanup_sbuf_ struct sbuf d = SBUF_INIT;
 		go_duration_string(&d, durs[i].ns);
@@ -1088,21 +1108,24 @@ static void test_platforms(void)
 		{"Linux/AMD64", "{\"architecture\":\"amd64\",\"os\":\"linux\"}", NULL},
 		{"macos/arm64", "{\"architecture\":\"arm64\",\"os\":\"darwin\"}", NULL},
 		{"windows/x", "{\"architecture\":\"x\",\"os\":\"windows\"}", NULL},
-		{"linux/arm64/v8", "{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v8\"}",
-		 NULL},
+		{"linux/arm64/v8",
+		 "{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v8\"}", NULL},
 		{"linux/aarch64/8.2",
 		 "{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"8.2\"}", NULL},
-		{"linux/arm64/9.0", "{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v9\"}",
+		{"linux/arm64/9.0",
+		 "{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v9\"}", NULL},
+		{"linux/arm/5", "{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v5\"}",
 		 NULL},
-		{"linux/arm/5", "{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v5\"}", NULL},
-		{"linux/arm/7", "{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v7\"}", NULL},
-		{"linux/arm/v7.1", "{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v7.1\"}",
+		{"linux/arm/7", "{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v7\"}",
 		 NULL},
+		{"linux/arm/v7.1",
+		 "{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v7.1\"}", NULL},
 		{"linux/x86-64/v1", "{\"architecture\":\"amd64\",\"os\":\"linux\"}", NULL},
-		{"linux/amd64/v3", "{\"architecture\":\"amd64\",\"os\":\"linux\",\"variant\":\"v3\"}",
-		 NULL},
+		{"linux/amd64/v3",
+		 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"variant\":\"v3\"}", NULL},
 		{"windows(10.0.17763)/amd64",
-		 "{\"architecture\":\"amd64\",\"os\":\"windows\",\"os.version\":\"10.0.17763\"}", NULL},
+		 "{\"architecture\":\"amd64\",\"os\":\"windows\",\"os.version\":\"10.0.17763\"}",
+		 NULL},
 		{"windows()/x", "{\"architecture\":\"x\",\"os\":\"windows\"}", NULL},
 		{"bad*", NULL, "\"bad*\": wildcards not yet supported: invalid argument"},
 		{"a/b/c/d", NULL, "\"a/b/c/d\": cannot parse platform specifier: invalid argument"},
@@ -1121,7 +1144,8 @@ static void test_platforms(void)
 		 "invalid argument"},
 		{"win(x)y/amd64", NULL,
 		 "\"win(x)y\" is an invalid OS component of \"win(x)y/amd64\": OSAndVersion "
-		 "specifier component must match \"^([A-Za-z0-9_-]+)(?:\\\\(([A-Za-z0-9_.-]*)\\\\))?$"
+		 "specifier component must match "
+		 "\"^([A-Za-z0-9_-]+)(?:\\\\(([A-Za-z0-9_.-]*)\\\\))?$"
 		 "\": invalid argument"},
 		{"x", NULL, "\"x\": unknown operating system or architecture: invalid argument"},
 		{"amd64(1)", NULL,
@@ -1136,7 +1160,10 @@ static void test_platforms(void)
 				printf("#   %s\n", err);
 		} else {
 			ok(!q && err && !strcmp(err, cases[i].err), "--platform '%s' refused: %s",
-			   cases[i].spec, err ? err : q ? q : "(nothing)");
+			   cases[i].spec,
+			   err ? err
+			   : q ? q
+			       : "(nothing)");
 		}
 		free(q);
 		free(err);
