@@ -373,6 +373,8 @@ static const struct tschema_field image_row_fields[] = {
 };
 static const struct tschema image_row_schema = {"*formatter.imageContext", image_row_fields,
 						ARRAY_SIZE(image_row_fields), .marshaler = true};
+/* where a row keeps its labels for Label: no Go field has a space in its name */
+#define DF_LABELS_KEY " labels"
 static const struct tschema_field container_row_fields[] = {
 	M("Command"),  M("CreatedAt"),
 	M("ID"),       M("Image"),
@@ -385,13 +387,14 @@ static const struct tschema_field container_row_fields[] = {
 };
 static const struct tschema container_row_schema = {
 	"*formatter.ContainerContext", container_row_fields, ARRAY_SIZE(container_row_fields),
-	.marshaler = true};
+	.marshaler = true, .label_key = DF_LABELS_KEY};
 static const struct tschema_field volume_row_fields[] = {
 	M("Availability"), M("Driver"), M("Group"), M("Labels"), M("Links"),
 	M("Mountpoint"),   M("Name"),	M("Scope"), M("Size"),	 M("Status"),
 };
 static const struct tschema volume_row_schema = {"*formatter.volumeContext", volume_row_fields,
-						 ARRAY_SIZE(volume_row_fields), .marshaler = true};
+						 ARRAY_SIZE(volume_row_fields), .marshaler = true,
+						 .label_key = DF_LABELS_KEY};
 static const struct tschema_field cache_row_fields[] = {
 	M("CacheType"), M("CreatedAt"), M("CreatedSince"), M("Description"),
 	M("ID"),	M("InUse"),	M("LastUsedAt"),   M("LastUsedSince"),
@@ -414,7 +417,12 @@ static json_t *rows_json(struct ctx_obj *rows, size_t n)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < n; i++) {
-		json_array_append_new(a, json_deep_copy(rows[i].values));
+		json_t *row = json_deep_copy(rows[i].values);
+		/* the labels the rows' Label method reads (ContainerContext, volumeContext) */
+		json_t *labels = json_object_get(rows[i].src, "Labels");
+		if (json_is_object(labels))
+			json_object_set(row, DF_LABELS_KEY, labels);
+		json_array_append_new(a, row);
 	}
 	return a;
 }

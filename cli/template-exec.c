@@ -499,6 +499,20 @@ static struct tval eval_field(struct exec *x, struct tval dot, const char *name,
 		x_errorf(x, "nil pointer evaluating %s.%s", sbuf_str(t), name);
 	}
 	if (json_is_object(recv.j)) {
+		if (recv.sch && recv.sch->label_key && strcmp(name, "Label") == 0) {
+			/* a context's Label(name string) method: Go's evalCall checks the count,
+			 * then types each argument as the parameter's type */
+			at(x, node);
+			if (nargs + (final ? 1 : 0) != 1)
+				x_errorf(x, "wrong number of args for Label: want 1 got %zu",
+					 nargs + (final ? 1 : 0));
+			json_t *key = nargs ? eval_arg_typed(x, dot, 's', args[0])
+					    : validate(x, *final, 's').j;
+			json_t *labels = json_object_get(recv.j, recv.sch->label_key);
+			const char *v =
+				json_string_value(json_object_get(labels, json_string_value(key)));
+			return (struct tval){.j = own(x, json_string(v ? v : "")), .kind = 's'};
+		}
 		if (recv.sch) {
 			const struct tschema_field *f = schema_field(recv.sch, name);
 			if (f) {

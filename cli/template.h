@@ -71,6 +71,12 @@ struct tschema {
 	 * & (list the fields in sorted order: it is a map there).
 	 */
 	bool marshaler;
+	/*
+	 * Such a context's Label method ({{.Label "k"}}: ContainerContext's, volumeContext's): the
+	 * key of the object under which the row keeps its labels (an object; {{json}} leaves it
+	 * out, as it is no field).  NULL: no Label method.
+	 */
+	const char *label_key;
 };
 extern const struct tschema tschema_raw;
 
