@@ -1235,6 +1235,51 @@ static void test_image_rows(void)
 	}
 }
 
+static void test_context_label(void)
+{
+	/* system df -v's rows: a context's values plus its labels for {{.Label "k"}} (docker 28's
+	 * output for the same templates on the same container) */
+	static const struct tschema_field fields[] = {{"Labels", NULL, 's', false, NULL},
+						      {"Names", NULL, 's', false, NULL}};
+	static const struct tschema row = {"*formatter.ContainerContext", fields,
+					   ARRAY_SIZE(fields), .marshaler = true,
+					   .label_key = " labels"};
+	static const struct {
+		const char *tmpl, *want;
+	} cases[] = {
+		{"{{.Label \"a\"}}|{{.Label \"zz\"}}|{{\"b\" | .Label}}", "1||<2>"},
+		{"{{json .}}", "{\"Labels\":\"a=1,b=\\u003c2\\u003e\",\"Names\":\"web\"}"},
+		{"{{.Label}}", "!wrong number of args for Label: want 1 got 0"},
+		{"{{.Label \"a\" \"b\"}}", "!wrong number of args for Label: want 1 got 2"},
+		{"{{.Label 1}}", "!at <1>: expected string; found 1"},
+		{"{{.Nope}}", "!can't evaluate field Nope in type *formatter.ContainerContext"},
+	};
+	json_t *j =
+		json_loads("{\"Names\":\"web\",\"Labels\":\"a=1,b=<2>\",\" labels\":{\"a\":\"1\","
+			   "\"b\":\"<2>\"}}",
+			   0, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct tmpl *t = NULL;
+		char *err = NULL;
+		_cleanup_sbuf_ struct sbuf out = SBUF_INIT;
+		if (!ok(tmpl_parse("", cases[i].tmpl, NULL, &t, &err) == 0, "parse %s",
+			cases[i].tmpl)) {
+			free(err);
+			continue;
+		}
+		int r = tmpl_exec(t, tval_json(j, &row), TMPL_FUNCS_BASIC, &out, &err);
+		if (cases[i].want[0] == '!')
+			ok(r < 0 && strstr(err, cases[i].want + 1), "%s fails: %s", cases[i].tmpl,
+			   r < 0 ? err : sbuf_str(&out));
+		else
+			ok(r == 0 && !strcmp(sbuf_str(&out), cases[i].want), "%s: %s",
+			   cases[i].tmpl, r < 0 ? err : sbuf_str(&out));
+		free(err);
+		tmpl_free(t);
+	}
+	json_decref(j);
+}
+
 int main(int argc, char **argv)
 {
 	setenv("TZ", "UTC", 1);
@@ -1256,5 +1301,6 @@ int main(int argc, char **argv)
 	test_platforms();
 	test_displayable_ports();
 	test_image_rows();
+	test_context_label();
 	return done_testing();
 }
