@@ -254,6 +254,18 @@ int berth_layer_create(struct berth_image_store *s, int fd, const char *parent,
 		       const struct berth_image_progress_cb *progress,
 		       struct berth_layer_info **ret, struct berth_error **err);
 
+/*
+ * berth_layer_create from a blob already in the store (a pull downloads the compressed layer as a
+ * blob first, verified against its digest): the blob is read, checked again, and unpacked on top
+ * of parent; the uncompressed sha256 must be expected_diff_id.  The blob is held by lease.
+ * Progress reports "Extracting" with the blob's size as total.
+ */
+int berth_layer_create_from_blob(struct berth_image_store *s, const char *blob_digest,
+				 const char *parent, const char *expected_diff_id,
+				 struct berth_image_lease *lease,
+				 const struct berth_image_progress_cb *progress,
+				 struct berth_layer_info **ret, struct berth_error **err);
+
 /* The metadata of a layer; ENOENT when there is no such layer. */
 int berth_layer_inspect(struct berth_image_store *s, const char *chain_id,
 			struct berth_layer_info **ret, struct berth_error **err);

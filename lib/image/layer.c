@@ -283,3 +283,25 @@ int berth_layer_create(struct berth_image_store *s, int fd, const char *parent,
 			     total, ret, err);
 	return r < 0 ? berth_error_wrap(err, "layer") : 0;
 }
+
+int berth_layer_create_from_blob(struct berth_image_store *s, const char *blob_digest,
+				 const char *parent, const char *expected_diff_id,
+				 struct berth_image_lease *lease,
+				 const struct berth_image_progress_cb *progress,
+				 struct berth_layer_info **ret, struct berth_error **err)
+{
+	_cleanup_close_ int fd = -EBADF;
+	uint64_t size = 0;
+	int r;
+
+	if (!lease)
+		return berth_error_set(err, EINVAL, "layer: a lease is required");
+	r = berth_image_lease_add(lease, blob_digest);
+	if (r < 0)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	r = berth_blob_open(s, blob_digest, &fd, &size, err);
+	if (r == 0)
+		r = img_layer_create(s, fd, blob_digest, parent, expected_diff_id, lease, progress,
+				     "Extracting", size, ret, err);
+	return r < 0 ? berth_error_wrap(err, "layer %s", blob_digest) : 0;
+}
