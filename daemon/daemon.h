@@ -20,6 +20,7 @@
 #include "api/api.h"
 #include "base/base.h"
 #include "image/image.h"
+#include "registry/registry.h"
 
 /* ---- logging (log.c) -------------------------------------------------------------------- */
 
@@ -164,6 +165,25 @@ const char *daemon_go_arch(const char *machine);
 
 /* images.c: /images/... and the image part of /system/df */
 int daemon_routes_images(struct berthd *d, struct berth_error **err);
+
+/* registry.c: POST /auth */
+int daemon_routes_registry(struct berthd *d, struct berth_error **err);
+
+/* ---- registries (registry.c) ------------------------------------------------------------ */
+
+/*
+ * A registry client made from the configuration in force (insecure-registries,
+ * registry-mirrors; copied under d->lock).  One per operation: a SIGHUP between two pulls takes
+ * effect on the next.  Free with berth_registry_free().
+ */
+int daemon_registry_client(struct berthd *d, struct berth_registry **ret, struct berth_error **err);
+
+/*
+ * The request's X-Registry-Auth (none: anonymous).  The strings of *ret live in *ret_json
+ * (json_decref it).  -EINVAL for a header that is not base64 of a JSON object.
+ */
+int daemon_registry_auth(struct berth_http_request *req, struct berth_registry_auth *ret,
+			 json_t **ret_json, struct berth_error **err);
 
 /* ---- images (images.c, images-io.c, image-changes.c) ------------------------------------ */
 

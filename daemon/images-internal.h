@@ -98,3 +98,6 @@ void daemon_images_create(struct berth_http_request *req, void *userdata);
  * JSON lines of progress streams; caller frees.
  */
 char *images_go_json(const json_t *j);
+
+/* POST /images/{name}/push (images-io.c). */
+void daemon_images_push(struct berth_http_request *req, void *userdata);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The image endpoints that stream: POST /images/load (docker load), GET /images/{name}/get and
- * GET /images/get?names= (docker save), POST /images/create?fromSrc=- (docker import), and the
- * refusal of fromImage (pull) until berthd has a registry client.
+ * GET /images/get?names= (docker save), POST /images/create?fromSrc=- (docker import),
+ * POST /images/create?fromImage= (docker pull) and POST /images/{name}/push (docker push), the
+ * last two through lib/registry.
  *
  * lib/image reads archives from an fd and writes them to one; the request belongs to its
  * connection's thread.  So each of these runs the store's side on a worker thread of its own,
@@ -20,6 +21,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,8 +160,14 @@ struct io_job {
 	/* import */
 	json_t *config;
 	char *ref, *id;
-	/* save */
+	/* save; push: the full name:tag references to push */
 	char **names;
+	/* pull, push */
+	char *remote; /* pull: the full reference */
+	char *platform;
+	json_t *auth_json;
+	struct berth_registry_auth auth;
+	struct berth_registry_pull_result pulled;
 };
 
 static void job_init(struct io_job *j, struct berthd *d,
@@ -184,6 +192,10 @@ static void job_release(struct io_job *j)
 	free(j->ref);
 	free(j->id);
 	berth_strv_free(j->names);
+	free(j->remote);
+	free(j->platform);
+	json_decref(j->auth_json);
+	berth_registry_pull_result_release(&j->pulled);
 	if (j->fd >= 0)
 		close(j->fd);
 	pthread_mutex_destroy(&j->lock);
@@ -717,14 +729,101 @@ static int run_import(struct io_job *j, struct berth_error **err)
 	return berth_image_import(j->d->images.store, j->fd, j->config, j->ref, NULL, &j->id, err);
 }
 
-/* fromImage: dockerd's checks of the reference, then the registry's refusal. */
-static void pull(struct berth_http_request *req, const char *image)
+/* ---- docker pull, docker push ------------------------------------------------------------- */
+
+/* Write the lines queued after job_wait returned (the report after the operation). */
+static void job_flush_rest(struct io_job *j, struct berth_http_request *req, bool *began)
+{
+	size_t from, to;
+	bool ok = true;
+
+	pthread_mutex_lock(&j->lock);
+	from = j->head;
+	to = j->n_lines;
+	j->head = to;
+	pthread_mutex_unlock(&j->lock);
+	if (!*began && from < to) {
+		ok = berth_http_stream_begin(req, 200, "application/json") == 0;
+		*began = true;
+	}
+	for (size_t i = from; i < to; i++) {
+		if (ok)
+			ok = berth_http_stream_write(req, j->lines[i], strlen(j->lines[i])) == 0;
+		free(j->lines[i]);
+	}
+	if (!*began) {
+		berth_http_stream_begin(req, 200, "application/json");
+		*began = true;
+	}
+}
+
+/* lib/registry's progress as dockerd's JSON messages. */
+static void registry_progress(void *userdata, const struct berth_registry_progress *p)
+{
+	struct io_job *j = userdata;
+	char bar[192];
+
+	if (!p->id) {
+		job_say(j, stream_line(json_pack("{s:s}", "status", p->status)));
+	} else if (berth_str_has_prefix(p->status, "Pulling from")) {
+		job_say(j, stream_line(json_pack("{s:s,s:s}", "status", p->status, "id", p->id)));
+	} else if (p->total || p->current) {
+		images_progress_bar(p->current, p->total, bar, sizeof(bar));
+		job_say(j, stream_line(json_pack("{s:s,s:{s:I,s:I},s:s,s:s}", "status", p->status,
+						 "progressDetail", "current",
+						 (json_int_t)p->current, "total",
+						 (json_int_t)p->total, "progress", bar, "id", p->id)));
+	} else {
+		job_say(j, stream_line(json_pack("{s:s,s:{},s:s}", "status", p->status,
+						 "progressDetail", "id", p->id)));
+	}
+}
+
+static int run_pull(struct io_job *j, struct berth_error **err)
+{
+	struct berth_registry_progress_cb cb = {registry_progress, j};
+	struct berth_registry *reg = NULL;
+	int r = daemon_registry_client(j->d, &reg, err);
+
+	if (r == 0)
+		r = berth_registry_pull(reg, j->d->images.store, j->remote, j->platform, &j->auth,
+					&cb, &j->pulled, err);
+	berth_registry_free(reg);
+	return r;
+}
+
+/* dockerd's status for a pull that failed before its first line: not found for what the
+ * registry does not have (or will not say it has), bad request for bad input. */
+static int pull_status(const struct berth_error *e)
+{
+	if (!e)
+		return 500;
+	switch (e->code) {
+	case ENOENT:
+	case EACCES:
+		return 404;
+	case EINVAL:
+		return 400;
+	case EKEYREJECTED:
+		return 401;
+	default:
+		return berth_api_error_status(e->code) == 500 ? 500 : berth_api_error_status(e->code);
+	}
+}
+
+/* fromImage: dockerd's checks of the reference, then the pull. */
+static void pull(struct berth_http_request *req, struct berthd *d, const char *image)
 {
 	_cleanup_reference_ struct berth_reference *ref = NULL;
 	_cleanup_error_ struct berth_error *e = NULL;
 	_cleanup_free_ char *trimmed = strdup(image), *name = NULL, *fam = NULL;
 	const char *tag = berth_http_query(req, "tag");
+	const char *platform = berth_http_query(req, "platform");
+	struct io_job j;
+	pthread_t thread;
+	bool began = false;
 	size_t n;
+	int r;
 
 	if (!trimmed) {
 		berth_http_respond_error(req, 500, "out of memory");
@@ -754,8 +853,7 @@ static void pull(struct berth_http_request *req, const char *image)
 		}
 	}
 	name = berth_reference_familiar_name(ref);
-	fam = berth_reference_familiar(ref);
-	if (!name || !fam) {
+	if (!name) {
 		berth_http_respond_error(req, 500, "out of memory");
 		return;
 	}
@@ -763,7 +861,198 @@ static void pull(struct berth_http_request *req, const char *image)
 		berth_http_respond_error(req, 403, "'scratch' is a reserved name");
 		return;
 	}
-	images_no_registry(req, "pull", fam);
+	if (!ref->tag && !ref->digest) {
+		/* dockerd pulls every tag of the repository here (docker pull -a) */
+		berth_http_respond_error(req, 501,
+					 "pull of every tag of '%s' (docker pull --all-tags): not "
+					 "supported yet: give a tag",
+					 name);
+		return;
+	}
+	job_init(&j, d, run_pull);
+	j.remote = berth_reference_string(ref);
+	fam = berth_reference_familiar(ref);
+	r = j.remote && fam ? 0 : berth_error_set(&e, ENOMEM, "out of memory");
+	if (r == 0 && platform && *platform && berth_http_api_version(req) >= BERTH_API_VERSION(1, 32) &&
+	    !(j.platform = strdup(platform)))
+		r = berth_error_set(&e, ENOMEM, "out of memory");
+	if (r == 0)
+		r = daemon_registry_auth(req, &j.auth, &j.auth_json, &e);
+	if (r == 0) {
+		/* a platform dockerd would refuse is refused before the network */
+		_cleanup_free_ char *os = NULL, *arch = NULL, *variant = NULL;
+		r = berth_registry_platform_parse(j.platform, &os, &arch, &variant, &e);
+	}
+	if (r == 0)
+		r = job_start(&j, &thread, &e);
+	if (r < 0) {
+		images_respond_error(req, e);
+		job_release(&j);
+		return;
+	}
+	job_wait(&j, thread, req, &began, "application/json");
+	if (j.r < 0) {
+		if (!began) {
+			berth_http_respond_error(req, pull_status(j.err), "%s",
+						 j.err ? j.err->msg : "pull failed");
+			job_release(&j);
+			return;
+		}
+		job_say(&j, error_line(j.err ? j.err->msg : "pull failed"));
+		job_flush_rest(&j, req, &began);
+		job_release(&j);
+		return;
+	}
+	{
+		_cleanup_free_ char *shown = images_familiar(j.pulled.name), *text = NULL;
+		_cleanup_json_ json_t *config = NULL;
+		if (asprintf(&text, "Digest: %s", j.pulled.digest) >= 0)
+			job_say(&j, stream_line(json_pack("{s:s}", "status", text)));
+		free(text);
+		text = NULL;
+		if (asprintf(&text, "Status: %s for %s",
+			     j.pulled.newer ? "Downloaded newer image" : "Image is up to date",
+			     shown ? shown : j.pulled.name) >= 0)
+			job_say(&j, stream_line(json_pack("{s:s}", "status", text)));
+		if (berth_image_config(d->images.store, j.pulled.id, &config, NULL) < 0)
+			config = NULL;
+		images_event(d, "pull", shown ? shown : j.pulled.name, shown ? shown : j.pulled.name,
+			     images_labels(config));
+		daemon_images_update_count(d);
+	}
+	job_flush_rest(&j, req, &began);
+	job_release(&j);
+}
+
+static int run_push(struct io_job *j, struct berth_error **err)
+{
+	struct berth_registry_progress_cb cb = {registry_progress, j};
+	struct berth_registry *reg = NULL;
+	int r = daemon_registry_client(j->d, &reg, err);
+
+	for (size_t i = 0; r == 0 && j->names[i]; i++) {
+		struct berth_registry_push_result res = {0};
+		_cleanup_free_ char *text = NULL, *fam = images_familiar(j->names[i]);
+		_cleanup_json_ json_t *config = NULL;
+		r = berth_registry_push(reg, j->d->images.store, j->names[i], &j->auth, &cb, &res,
+					err);
+		if (r < 0)
+			break;
+		if (asprintf(&text, "%s: digest: %s size: %" PRIu64, res.tag, res.digest,
+			     res.size) >= 0)
+			job_say(j, stream_line(json_pack("{s:s}", "status", text)));
+		job_say(j, stream_line(json_pack("{s:{},s:{s:s,s:s,s:I}}", "progressDetail", "aux",
+						 "Tag", res.tag, "Digest", res.digest, "Size",
+						 (json_int_t)res.size)));
+		if (fam) {
+			_cleanup_free_ char *id = NULL;
+			if (berth_image_resolve(j->d->images.store, j->names[i], &id, NULL) == 0 &&
+			    berth_image_config(j->d->images.store, id, &config, NULL) < 0)
+				config = NULL;
+			images_event(j->d, "push", fam, fam, images_labels(config));
+		}
+		berth_registry_push_result_release(&res);
+	}
+	berth_registry_free(reg);
+	return r;
+}
+
+/* The full name:tag references of repository name (familiar "x" or full) in the store. */
+static int tags_of(struct berthd *d, const char *name, char ***ret, struct berth_error **err)
+{
+	_cleanup_free_ char *want = images_familiar(name);
+	struct berth_image_info **infos = NULL;
+	size_t n = 0;
+	int r;
+
+	if (!want)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	r = berth_image_list(d->images.store, &infos, &n, err);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		for (size_t t = 0; r == 0 && infos[i]->repo_tags[t]; t++) {
+			const char *rt = infos[i]->repo_tags[t];
+			const char *colon = strrchr(rt, ':');
+			if (!colon || strchr(colon, '/') || strlen(want) != (size_t)(colon - rt) ||
+			    strncmp(rt, want, (size_t)(colon - rt)) != 0)
+				continue;
+			_cleanup_free_ char *full = NULL;
+			if (berth_reference_normalize(rt, &full, err) < 0 ||
+			    berth_strv_push(ret, full) < 0)
+				r = -ENOMEM;
+		}
+	berth_image_info_list_free(infos, n);
+	if (r == 0 && *ret)
+		qsort(*ret, berth_strv_length(*ret), sizeof(char *), images_cmp_str);
+	return r;
+}
+
+void daemon_images_push(struct berth_http_request *req, void *userdata)
+{
+	images_op_scope(userdata);
+	struct berthd *d = userdata;
+	const char *name = berth_http_param(req, "name");
+	const char *tag = berth_http_query(req, "tag");
+	_cleanup_reference_ struct berth_reference *ref = NULL;
+	_cleanup_error_ struct berth_error *e = NULL;
+	_cleanup_free_ char *repo = NULL, *text = NULL, *fam = NULL;
+	struct io_job j;
+	pthread_t thread;
+	bool began = false;
+	int r;
+
+	if (berth_reference_parse(name, &ref, &e) < 0) {
+		images_respond_error(req, e);
+		return;
+	}
+	if (tag && *tag) {
+		if (!images_valid_tag(tag)) {
+			berth_http_respond_error(req, 400, "invalid tag format");
+			return;
+		}
+		free(ref->tag);
+		ref->tag = strdup(tag);
+	}
+	job_init(&j, d, run_push);
+	repo = berth_reference_name(ref);
+	fam = berth_reference_familiar(ref);
+	r = repo && fam ? 0 : berth_error_set(&e, ENOMEM, "out of memory");
+	if (r == 0)
+		r = daemon_registry_auth(req, &j.auth, &j.auth_json, &e);
+	if (r < 0) {
+		images_respond_error(req, e);
+		job_release(&j);
+		return;
+	}
+	/* dockerd says where it pushes first; every later failure goes in the stream */
+	if (asprintf(&text, "The push refers to repository [%s]", repo) >= 0)
+		job_say(&j, stream_line(json_pack("{s:s}", "status", text)));
+	j.names = calloc(1, sizeof(char *));
+	if (!j.names) {
+		r = berth_error_set(&e, ENOMEM, "out of memory");
+	} else if (ref->tag) {
+		_cleanup_free_ char *full = berth_reference_string(ref);
+		r = full ? berth_strv_push(&j.names, full) : -ENOMEM;
+		if (r < 0)
+			berth_error_set(&e, ENOMEM, "out of memory");
+	} else {
+		r = tags_of(d, repo, &j.names, &e);
+		if (r == 0 && !j.names[0])
+			r = berth_error_set(&e, ENOENT,
+					    "An image does not exist locally with the tag: %s", fam);
+	}
+	if (r == 0)
+		r = job_start(&j, &thread, &e);
+	if (r < 0) {
+		job_say(&j, error_line(e ? e->msg : "push failed"));
+		job_flush_rest(&j, req, &began);
+		job_release(&j);
+		return;
+	}
+	job_wait(&j, thread, req, &began, "application/json");
+	if (j.r < 0)
+		job_say(&j, error_line(j.err ? j.err->msg : "push failed"));
+	job_flush_rest(&j, req, &began);
+	job_release(&j);
 }
 
 void daemon_images_create(struct berth_http_request *req, void *userdata)
@@ -784,7 +1073,7 @@ void daemon_images_create(struct berth_http_request *req, void *userdata)
 	int sv[2], r;
 
 	if (from_image && *from_image) {
-		pull(req, from_image);
+		pull(req, d, from_image);
 		return;
 	}
 	job_init(&j, d, run_import);

@@ -1061,19 +1061,6 @@ void images_no_registry(struct berth_http_request *req, const char *what, const 
 				 what, name);
 }
 
-static void image_push(struct berth_http_request *req, void *userdata)
-{
-	_cleanup_reference_ struct berth_reference *ref = NULL;
-	_cleanup_error_ struct berth_error *e = NULL;
-	const char *name = berth_http_param(req, "name");
-
-	if (berth_reference_parse(name, &ref, &e) < 0) {
-		images_respond_error(req, e);
-		return;
-	}
-	images_no_registry(req, "push", name);
-}
-
 static void image_search(struct berth_http_request *req, void *userdata)
 {
 	const char *term = berth_http_query(req, "term");
@@ -1099,7 +1086,7 @@ int daemon_routes_images(struct berthd *d, struct berth_error **err)
 	r = r ?: berth_api_router_add(rt, "GET", "/images/{name*}/history", image_history, d, err);
 	r = r ?: berth_api_router_add(rt, "GET", "/images/{name*}/get", daemon_images_save, d, err);
 	r = r ?: berth_api_router_add(rt, "POST", "/images/{name*}/tag", image_tag, d, err);
-	r = r ?: berth_api_router_add(rt, "POST", "/images/{name*}/push", image_push, d, err);
+	r = r ?: berth_api_router_add(rt, "POST", "/images/{name*}/push", daemon_images_push, d, err);
 	r = r ?: berth_api_router_add(rt, "DELETE", "/images/{name*}", image_delete, d, err);
 	return r;
 }

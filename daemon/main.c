@@ -294,6 +294,8 @@ int main(int argc, char **argv)
 		r = daemon_routes_system(&d, &e);
 	if (r == 0)
 		r = daemon_routes_images(&d, &e);
+	if (r == 0)
+		r = daemon_routes_registry(&d, &e);
 	sc.userdata = d.router;
 	if (r == 0)
 		r = berth_http_server_new(&sc, &d.server, &e);
