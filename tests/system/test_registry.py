@@ -269,3 +269,120 @@ def test_push_rmi_pull_round_trip(berthd, registry, layer):
     # a second pull finds everything there
     p = berthd.docker("pull", f"{name}:1", timeout=120)
     assert f"Status: Image is up to date for {name}:1" in p.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# skopeo on the other end
+
+
+def umoci_layout(where, tag="t"):
+    """An OCI layout made by umoci from a busybox root filesystem: where/lay:tag."""
+    lay, bundle = where / "lay", where / "bundle"
+    run = lambda *a: subprocess.run(["umoci", *a], check=True, capture_output=True, timeout=60)
+    run("init", "--layout", str(lay))
+    run("new", "--image", f"{lay}:{tag}")
+    run("unpack", "--image", f"{lay}:{tag}", str(bundle))
+    (bundle / "rootfs" / "bin").mkdir(parents=True)
+    shutil.copy("/bin/busybox", bundle / "rootfs" / "bin" / "busybox")
+    run("repack", "--image", f"{lay}:{tag}", str(bundle))
+    run("config", "--image", f"{lay}:{tag}", "--config.cmd", "/bin/busybox",
+        "--config.cmd", "sh", "--architecture", ARCH, "--os", "linux")
+    return lay
+
+
+def test_pull_what_skopeo_pushed(berthd, registry, tmp_path):
+    lay = umoci_layout(tmp_path)
+    subprocess.run([SKOPEO, "copy", "--dest-tls-verify=false", f"oci:{lay}:t",
+                    f"docker://{registry.host}/from-skopeo:1"], check=True,
+                   capture_output=True, timeout=120)
+    man, raw = registry.manifest("from-skopeo", "1")
+    config = json.loads(registry.blob("from-skopeo", man["config"]["digest"]))
+
+    p = berthd.docker("pull", f"{registry.host}/from-skopeo:1", timeout=120)
+    assert f"Digest: {sha256(raw)}" in p.stdout
+    img = inspect(berthd, f"{registry.host}/from-skopeo:1")
+    assert img["Id"] == man["config"]["digest"]
+    assert img["RootFS"]["Layers"] == config["rootfs"]["diff_ids"]
+    # the layer is unpacked in the store: busybox is there, byte for byte
+    chain = config["rootfs"]["diff_ids"][-1] if len(config["rootfs"]["diff_ids"]) == 1 else None
+    if chain:
+        f = berthd.data_root / "layers" / chain[7:] / "diff" / "bin" / "busybox"
+        assert f.read_bytes() == Path("/bin/busybox").read_bytes()
+
+
+def test_skopeo_copies_out_what_berth_pushed(berthd, registry, layer, tmp_path):
+    name = f"{registry.host}/to-skopeo"
+    img = small_image(f"{name}:2", text=b"for skopeo\n", layer0=layer)
+    load(berthd, img)
+    berthd.docker("push", f"{name}:2", timeout=120)
+    out = tmp_path / "out"
+    # skopeo checks every blob's digest as it copies
+    subprocess.run([SKOPEO, "copy", "--src-tls-verify=false", f"docker://{name}:2",
+                    f"oci:{out}:2"], check=True, capture_output=True, timeout=120)
+    index = json.loads((out / "index.json").read_text())
+    mdig = index["manifests"][0]["digest"]
+    man = json.loads((out / "blobs" / "sha256" / mdig[7:]).read_bytes())
+    assert man["config"]["digest"] == img.id
+    assert (out / "blobs" / "sha256" / img.id[7:]).read_bytes() == img.config()
+    got = [(out / "blobs" / "sha256" / l["digest"][7:]).read_bytes() for l in man["layers"]]
+    # skopeo compresses uncompressed layers for an OCI layout: compare the tars
+    got = [gzip.decompress(g) if g[:2] == b"\x1f\x8b" else g for g in got]
+    assert got == img.layers
+    info = json.loads(subprocess.run([SKOPEO, "inspect", "--tls-verify=false",
+                                      f"docker://{name}:2"], check=True, capture_output=True,
+                                     timeout=60).stdout)
+    rman, _ = registry.manifest("to-skopeo", "2")
+    assert info["Layers"] == [l["digest"] for l in rman["layers"]] == \
+        [sha256(l) for l in img.layers]
+
+
+# ---------------------------------------------------------------------------------------------
+# an index: the right platform
+
+
+def test_multi_platform_index_pulls_the_right_platform(berthd, registry):
+    other_arch = "arm64" if ARCH != "arm64" else "amd64"
+    mine = Image([layer_tar([File("which", b"mine\n")])], extra={"architecture": ARCH})
+    other = Image([layer_tar([File("which", b"other\n")])], extra={"architecture": other_arch})
+    d_mine, m_mine = registry.push_image("multi", "mine", mine)
+    d_other, m_other = registry.push_image("multi", "other", other, compression="zstd")
+    mt = "application/vnd.docker.distribution.manifest.v2+json"
+    index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+             "manifests": [
+                 {"mediaType": mt, "digest": d_other, "size": len(json.dumps(m_other)),
+                  "platform": {"os": "linux", "architecture": other_arch}},
+                 {"mediaType": mt, "digest": d_mine, "size": len(json.dumps(m_mine)),
+                  "platform": {"os": "linux", "architecture": ARCH}}]}
+    registry.put_manifest("multi", "both", index, "application/vnd.oci.image.index.v1+json")
+
+    status, _, body = pull(berthd, f"{registry.host}/multi", "both")
+    assert status == 200, body
+    msgs = stream(body)
+    assert not [m for m in msgs if "error" in m], msgs
+    assert {"status": f"Digest: {d_mine}"} in msgs
+    assert inspect(berthd, f"{registry.host}/multi:both")["Id"] == mine.id
+
+    status, _, body = pull(berthd, f"{registry.host}/multi", "both",
+                           platform=f"linux/{other_arch}")
+    assert status == 200 and b"error" not in body, body
+    got = inspect(berthd, f"{registry.host}/multi:both")
+    assert got["Id"] == other.id and got["Architecture"] == other_arch
+    # the zstd layer was unpacked
+    chain = sha256(other.layers[0])
+    assert (berthd.data_root / "layers" / chain[7:] / "diff" / "which").read_bytes() == b"other\n"
+
+    status, _, body = pull(berthd, f"{registry.host}/multi", "both", platform="linux/s390x")
+    assert status == 404
+    assert json.loads(body)["message"] == \
+        "no matching manifest for linux/s390x in the manifest list entries"
+
+
+def test_pull_errors_in_dockers_words(berthd, registry):
+    p = berthd.docker("pull", f"{registry.host}/nothing-here:1", check=False)
+    assert p.returncode == 1
+    assert (f"manifest for {registry.host}/nothing-here:1 not found: manifest unknown"
+            in p.stderr), p.stderr
+    status, _, body = pull(berthd, "Bad:Name")
+    assert status == 400
+    status, _, body = pull(berthd, "scratch")
+    assert status == 403
