@@ -386,3 +386,402 @@ def test_pull_errors_in_dockers_words(berthd, registry):
     assert status == 400
     status, _, body = pull(berthd, "scratch")
     assert status == 403
+
+
+# ---------------------------------------------------------------------------------------------
+# basic auth (htpasswd)
+
+
+def bcrypt_hash(password):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt
+        return crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))
+
+
+@pytest.fixture(scope="module")
+def auth_registry():
+    d = Path(tempfile.mkdtemp(prefix="htpasswd-", dir="/tmp"))
+    (d / "htpasswd").write_text(f"alice:{bcrypt_hash('s3cret')}\n")
+    r = Registry(extra=f"""auth:
+  htpasswd:
+    realm: berth-test
+    path: {d}/htpasswd
+""")
+    yield r
+    r.stop()
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def docker_login(b, host, user, password):
+    env = dict(os.environ, DOCKER_HOST=f"unix://{b.sock}", DOCKER_CONFIG=str(b.dir / "docker-config"))
+    return subprocess.run([DOCKER_CLI, "login", "-u", user, "--password-stdin", host],
+                          input=password, capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_login_basic_auth(berthd, auth_registry):
+    host = auth_registry.host
+    status, _, body = berthd.http("POST", "/auth", body=json.dumps(
+        {"username": "alice", "password": "wrong", "serveraddress": host}),
+        headers={"Content-Type": "application/json"})
+    assert status == 401
+    assert json.loads(body)["message"] == \
+        f"login attempt to http://{host}/v2/ failed with status: 401 Unauthorized"
+    status, _, body = berthd.http("POST", "/auth", body=json.dumps(
+        {"username": "alice", "password": "s3cret", "serveraddress": host}),
+        headers={"Content-Type": "application/json"})
+    assert status == 200 and json.loads(body)["Status"] == "Login Succeeded", body
+
+    # the docker CLI: refused with docker's words, then accepted and stored in its config.json
+    p = docker_login(berthd, host, "alice", "nope")
+    assert p.returncode == 1
+    assert f"login attempt to http://{host}/v2/ failed with status: 401 Unauthorized" in p.stderr
+    p = docker_login(berthd, host, "alice", "s3cret")
+    assert p.returncode == 0 and "Login Succeeded" in p.stdout, p.stderr
+    auths = json.loads((berthd.dir / "docker-config" / "config.json").read_text())["auths"]
+    assert host in auths
+
+
+def test_push_pull_with_credentials(berthd, auth_registry, layer):
+    host = auth_registry.host
+    name = f"{host}/private"
+    img = small_image(f"{name}:1", text=b"secret\n")
+    load(berthd, img)
+    good = {"username": "alice", "password": "s3cret", "serveraddress": host}
+
+    # anonymous and a wrong password are refused; nothing reaches the registry
+    status, _, body = push(berthd, name, "1")
+    assert b"errorDetail" in body and b"unauthorized" in body, body
+    status, _, body = push(berthd, name, "1", auth=dict(good, password="bad"))
+    assert b"errorDetail" in body and b"unauthorized" in body, body
+    assert auth_registry.req("GET", "/v2/private/manifests/1", auth=("alice", "s3cret"))[0] == 404
+
+    # the docker CLI sends X-Registry-Auth after docker login
+    assert docker_login(berthd, host, "alice", "s3cret").returncode == 0
+    berthd.docker("push", f"{name}:1", timeout=120)
+    man, _ = auth_registry.manifest("private", "1", auth=("alice", "s3cret"))
+    assert man["config"]["digest"] == img.id
+
+    berthd.docker("rmi", f"{name}:1")
+    before = tia.listing(berthd.data_root)
+    status, _, body = pull(berthd, name, "1")
+    assert status == 404
+    assert json.loads(body)["message"].startswith(
+        f"pull access denied for {name}, repository does not exist or may require 'docker login'")
+    status, _, body = pull(berthd, name, "1", auth=dict(good, password="bad"))
+    assert status == 404 and b"pull access denied" in body
+    assert tia.listing(berthd.data_root) == before
+    status, _, body = pull(berthd, name, "1", auth=good)
+    assert status == 200 and b"Downloaded newer image" in body, body
+    assert inspect(berthd, f"{name}:1")["Id"] == img.id
+    berthd.docker("rmi", f"{name}:1")
+    berthd.docker("pull", f"{name}:1", timeout=120)
+    assert inspect(berthd, f"{name}:1")["Id"] == img.id
+
+
+# ---------------------------------------------------------------------------------------------
+# hostile registries: a fake one that answers what each repository name asks for
+
+
+class FakeRegistry:
+    """An HTTP registry on a free loopback port serving one small image (two gzip layers) per
+    repository, spoilt as the repository's name says."""
+
+    def __init__(self):
+        self.l0 = layer_tar([File("a", b"first layer\n" * 1000)])
+        self.l1 = layer_tar([File("b", os.urandom(300000))])  # incompressible
+        self.z0, self.z1 = gzip.compress(self.l0, mtime=0), gzip.compress(self.l1, mtime=0)
+        self.img = Image([self.l0, self.l1])
+        self.cfg = self.img.config()
+        lie = Image([self.l0, self.l1], diff_ids=[sha256(self.l0), sha256(b"not the tar")])
+        self.lie_cfg = lie.config()
+        self.blobs = {sha256(b): b for b in (self.z0, self.z1, self.cfg, self.lie_cfg)}
+        self.requests = []
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def handle(self):
+                try:
+                    super().handle()
+                except OSError:  # the connections this fake cuts on purpose
+                    pass
+
+            def send(self, status, body=b"", ctype="application/json", length=None,
+                     headers=()):
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body) if length is None else length))
+                for k, v in headers:
+                    self.send_header(k, v)
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def do_GET(self):
+                fake.requests.append(self.path)
+                parts = self.path.split("/")
+                if self.path == "/v2/":
+                    return self.send(200, b"{}")
+                # /v2/<repo>/manifests/<ref> | /v2/<repo>/blobs/<digest>
+                repo, kind, ref = parts[2], parts[3], parts[4]
+                if kind == "manifests":
+                    return fake.manifest(self, repo, ref)
+                return fake.blob(self, repo, ref)
+
+            do_HEAD = do_GET
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.host = f"127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def doc(self, repo):
+        mt = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+        cfg = self.lie_cfg if repo == "difflie" else self.cfg
+        layers = [{"mediaType": mt, "size": len(z), "digest": sha256(z)}
+                  for z in (self.z0, self.z1)]
+        if repo == "layertype":
+            layers[1]["mediaType"] = "application/vnd.example.unknown"
+        doc = {"schemaVersion": 2,
+               "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+               "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
+                          "size": len(cfg), "digest": sha256(cfg)},
+               "layers": layers}
+        if repo == "mediatype":
+            doc["mediaType"] = "application/x-weird"
+        if repo == "huge":
+            doc["annotations"] = {"pad": "x" * (5 << 20)}
+        return json.dumps(doc).encode()
+
+    def manifest(self, h, repo, ref):
+        if repo == "redirect":
+            return h.send(302, b"", headers=[("Location", h.path)])
+        body = self.doc(repo)
+        ctype = "application/x-weird" if repo == "mediatype" else \
+            "application/vnd.docker.distribution.manifest.v2+json"
+        h.send(200, body, ctype=ctype)
+
+    def blob(self, h, repo, digest):
+        data = self.blobs.get(digest)
+        if data is None:
+            return h.send(404, b'{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]}')
+        if digest != sha256(self.z1):
+            return h.send(200, data, ctype="application/octet-stream")
+        half = len(data) // 2
+        if repo == "baddigest":
+            return h.send(200, data[:half] + bytes([data[half] ^ 1]) + data[half + 1:],
+                          ctype="application/octet-stream")
+        if repo == "short":
+            return h.send(200, data[:half], ctype="application/octet-stream")
+        if repo == "long":
+            return h.send(200, data + b"more", ctype="application/octet-stream")
+        if repo == "redirectblob":
+            return h.send(307, b"", headers=[("Location", h.path)])
+        if repo in ("truncated", "disconnect"):
+            h.send_response(200)
+            h.send_header("Content-Type", "application/octet-stream")
+            h.send_header("Content-Length", str(len(data)))
+            h.end_headers()
+            h.wfile.write(data[:half])
+            h.wfile.flush()
+            if repo == "disconnect":  # a reset, not a clean close
+                import struct
+                h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                        struct.pack("ii", 1, 0))
+            h.close_connection = True
+            h.connection.shutdown(socket.SHUT_RDWR) if repo == "truncated" else None
+            h.connection.close()
+            return
+        h.send(200, data, ctype="application/octet-stream")
+
+
+@pytest.fixture(scope="module")
+def fake():
+    f = FakeRegistry()
+    yield f
+    f.stop()
+
+
+def test_fake_registry_good_pull(berthd, fake):
+    """The fake's unspoilt image pulls: the spoilt ones below fail for their spoiling alone."""
+    status, _, body = pull(berthd, f"{fake.host}/good", "1")
+    assert status == 200 and b"Downloaded newer image" in body, body
+    assert inspect(berthd, f"{fake.host}/good:1")["Id"] == fake.img.id
+
+
+HOSTILE = {
+    "baddigest": "filesystem layer verification failed for digest",
+    "short": "filesystem layer verification failed for digest",
+    "long": "more than the",
+    "truncated": "fetch blob",
+    "disconnect": "fetch blob",
+    "huge": "larger than 4194304 bytes",
+    "redirect": "redirects",
+    "redirectblob": "redirects",
+    "mediatype": "unsupported manifest media type and no default available: application/x-weird",
+    "layertype": "unsupported media type 'application/vnd.example.unknown'",
+    "difflie": "diff id mismatch",
+}
+
+
+@pytest.mark.parametrize("repo", sorted(HOSTILE))
+def test_hostile_registry_leaves_the_store_unchanged(berthd, fake, repo):
+    # a layer the store has already stays (and is not what breaks)
+    before = tia.listing(berthd.data_root)
+    status, _, body = pull(berthd, f"{fake.host}/{repo}", "1")
+    if status == 200:
+        msgs = stream(body)
+        errors = [m["error"] for m in msgs if "error" in m]
+        assert errors, msgs
+        assert not any("Status: Downloaded" in m.get("status", "") for m in msgs)
+        message = errors[-1]
+    else:
+        message = json.loads(body)["message"]
+    assert HOSTILE[repo] in message, message
+    assert tia.listing(berthd.data_root) == before
+    status, _, _ = berthd.http("GET", f"/images/{fake.host}/{repo}:1/json")
+    assert status == 404
+    assert berthd.http("GET", "/_ping")[0] == 200
+
+
+# ---------------------------------------------------------------------------------------------
+# bearer tokens: a token server here, the registry configured to trust its certificate
+
+
+class TokenServer:
+    """Docker's token protocol: GET /token?service=&scope=... with basic credentials (alice /
+    s3cret); answers a JWT (RS256, x5c) granting the scopes asked for, or nothing to anonymous
+    callers.  Wrong credentials: 401."""
+
+    def __init__(self, service, issuer):
+        import datetime
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.x509.oid import NameOID
+
+        self.dir = Path(tempfile.mkdtemp(prefix="tokens-", dir="/tmp"))
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "berth-test-tokens")])
+        now = datetime.datetime.utcnow()
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(days=1))
+                .not_valid_after(now + datetime.timedelta(days=1))
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .sign(self.key, hashes.SHA256()))
+        self.cert_pem = self.dir / "cert.pem"
+        self.cert_pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        self.x5c = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+        self.service, self.issuer = service, issuer
+        self.requests = []
+        tok = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                from urllib.parse import parse_qs, urlparse
+                q = parse_qs(urlparse(self.path).query)
+                tok.requests.append(q)
+                authz = self.headers.get("Authorization", "")
+                user = None
+                if authz.startswith("Basic "):
+                    u, _, pw = base64.b64decode(authz[6:]).decode().partition(":")
+                    if (u, pw) != ("alice", "s3cret"):
+                        body = b'{"details":"incorrect username or password"}'
+                        self.send_response(401)
+                        self.send_header("Content-Length", str(len(body)))
+                        self.end_headers()
+                        self.wfile.write(body)
+                        return
+                    user = u
+                body = json.dumps({"token": tok.token(user, q.get("scope", [])),
+                                   "expires_in": 300}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.realm = f"http://127.0.0.1:{self.server.server_address[1]}/token"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def token(self, user, scopes):
+        import jwt
+        access = []
+        for sc in scopes if user else []:
+            for one in sc.split(" "):
+                typ, name, actions = one.split(":")
+                access.append({"type": typ, "name": name, "actions": actions.split(",")})
+        now = int(time.time())
+        claims = {"iss": self.issuer, "sub": user or "", "aud": self.service, "exp": now + 300,
+                  "nbf": now - 10, "iat": now, "jti": os.urandom(8).hex(), "access": access}
+        return jwt.encode(claims, self.key, algorithm="RS256", headers={"x5c": [self.x5c]})
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def token_registry():
+    t = TokenServer("berth-registry", "berth-tokens")
+    r = Registry(extra=f"""auth:
+  token:
+    realm: {t.realm}
+    service: {t.service}
+    issuer: {t.issuer}
+    rootcertbundle: {t.cert_pem}
+""")
+    r.tokens = t
+    yield r
+    r.stop()
+    t.stop()
+
+
+def test_bearer_token_login_push_pull(berthd, token_registry):
+    host = token_registry.host
+    tokens = token_registry.tokens
+    name = f"{host}/tokened"
+    img = small_image(f"{name}:1", text=b"by token\n")
+    load(berthd, img)
+
+    assert docker_login(berthd, host, "alice", "wrong").returncode == 1
+    p = docker_login(berthd, host, "alice", "s3cret")
+    assert p.returncode == 0 and "Login Succeeded" in p.stdout, p.stderr
+
+    del tokens.requests[:]
+    berthd.docker("push", f"{name}:1", timeout=120)
+    # one token for the whole push (its scope asked for pull and push), reused for every request
+    assert len(tokens.requests) == 1, tokens.requests
+    assert tokens.requests[0]["scope"] == ["repository:tokened:pull,push"]
+    assert tokens.requests[0]["service"] == ["berth-registry"]
+
+    berthd.docker("rmi", f"{name}:1")
+    before = tia.listing(berthd.data_root)
+    status, _, body = pull(berthd, name, "1")  # anonymous: a token without access
+    assert status == 404 and b"pull access denied" in body, body
+    assert tia.listing(berthd.data_root) == before
+
+    del tokens.requests[:]
+    berthd.docker("pull", f"{name}:1", timeout=120)
+    assert inspect(berthd, f"{name}:1")["Id"] == img.id
+    assert len(tokens.requests) == 1 and tokens.requests[0]["scope"] == ["repository:tokened:pull"]
