@@ -404,7 +404,7 @@ int reg_perform(struct reg_session *s, const struct reg_request *q, struct reg_r
 		}
 		hdrs = tmp;
 	}
-	if (upload && !strstr(url, "Content-Type")) {
+	if (upload) {
 		bool has_ct = false;
 		for (size_t i = 0; q->headers && q->headers[i]; i++)
 			has_ct |= strncasecmp(q->headers[i], "Content-Type:", 13) == 0;
