@@ -8,6 +8,7 @@ PKGS=(
 	# build
 	meson ninja-build pkg-config gcc libc6-dev clang clang-format libclang-rt-14-dev
 	libjansson-dev libseccomp-dev libcap-dev libsystemd-dev libarchive-dev libssl-dev
+	libcurl4-openssl-dev
 	# test images, system and compat tests
 	busybox-static python3-pytest python3-pexpect python3-docker systemd jq iproute2 uidmap
 	podman runc crun containerd
@@ -15,6 +16,9 @@ PKGS=(
 	# image store's tests (a real docker save and docker load) and dockerd driving
 	# berth-runtime (tests/compat); zstd layers; util-linux's setpriv, nsenter, unshare (tests)
 	docker.io zstd util-linux
+	# lib/registry's tests (tests/system/test_registry.py): distribution 2.8, skopeo and umoci
+	# on the other end, a token server (JWT signed with a certificate the registry trusts)
+	docker-registry skopeo umoci python3-jwt python3-cryptography
 	# the cgroup v2 guest (tests/guest): QEMU; its kernel is fetched by tests/guest/run
 	qemu-system-x86
 	# benchmark
