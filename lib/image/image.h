@@ -255,11 +255,28 @@ int berth_layer_create(struct berth_image_store *s, int fd, const char *parent,
 		       struct berth_layer_info **ret, struct berth_error **err);
 
 /*
- * berth_layer_create from a blob already in the store (a pull downloads the compressed layer as a
- * blob first, verified against its digest): the blob is read, checked again, and unpacked on top
- * of parent; the uncompressed sha256 must be expected_diff_id.  The blob is held by lease.
- * Progress reports "Extracting" with the blob's size as total.
+ * A layer in two steps, so that layers can be unpacked in parallel and stacked in order: unpack
+ * a blob already in the store (a pull downloads the compressed layer as a blob first, verified
+ * against its digest) into a staging directory, needing no parent -- the blob is read, hashed
+ * again, and its uncompressed sha256 must be expected_diff_id (EINVAL otherwise) -- then commit
+ * it on top of parent (NULL: a bottom layer), which must exist by then: its chain id is computed,
+ * the tree synced and renamed into place (a layer of that chain id made meanwhile is kept
+ * instead).  The blob, and the layer once committed, are held by lease.  Progress reports
+ * "Extracting" with the blob's size as total.  A staged layer freed without commit leaves
+ * nothing.
  */
+struct berth_layer_staged;
+
+int berth_layer_unpack_blob(struct berth_image_store *s, const char *blob_digest,
+			    const char *expected_diff_id, struct berth_image_lease *lease,
+			    const struct berth_image_progress_cb *progress,
+			    struct berth_layer_staged **ret, struct berth_error **err);
+int berth_layer_commit(struct berth_image_store *s, struct berth_layer_staged *st,
+		       const char *parent, struct berth_image_lease *lease,
+		       struct berth_layer_info **ret, struct berth_error **err);
+void berth_layer_staged_free(struct berth_layer_staged *st);
+
+/* Both steps at once. */
 int berth_layer_create_from_blob(struct berth_image_store *s, const char *blob_digest,
 				 const char *parent, const char *expected_diff_id,
 				 struct berth_image_lease *lease,

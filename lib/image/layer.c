@@ -284,24 +284,178 @@ int berth_layer_create(struct berth_image_store *s, int fd, const char *parent,
 	return r < 0 ? berth_error_wrap(err, "layer") : 0;
 }
 
+struct berth_layer_staged {
+	char *path; /* absolute: <root>/layers/.staging-... */
+	char *blob;
+	char diff_id[BERTH_DIGEST_SIZE];
+	uint64_t size, tar_size;
+};
+
+void berth_layer_staged_free(struct berth_layer_staged *st)
+{
+	if (!st)
+		return;
+	if (st->path)
+		berth_rm_rf(st->path, NULL);
+	free(st->path);
+	free(st->blob);
+	free(st);
+}
+
+int berth_layer_unpack_blob(struct berth_image_store *s, const char *blob_digest,
+			    const char *expected, struct berth_image_lease *lease,
+			    const struct berth_image_progress_cb *progress,
+			    struct berth_layer_staged **ret, struct berth_error **err)
+{
+	struct img_tar_stream ts = {0};
+	struct berth_tar_stats stats;
+	struct berth_layer_staged *st = NULL;
+	_cleanup_free_ char *staging = NULL;
+	_cleanup_close_ int fd = -EBADF, stagefd = -EBADF, difffd = -EBADF;
+	uint64_t size = 0;
+	int r;
+
+	if (!lease)
+		return berth_error_set(err, EINVAL, "layer: a lease is required");
+	if (!expected || !berth_digest_is_sha256(expected))
+		return berth_error_set(err, EINVAL, "layer: diff id '%s' is not a sha256 digest",
+				       expected ? expected : "");
+	if (berth_image_lease_add(lease, blob_digest) < 0)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	r = berth_blob_open(s, blob_digest, &fd, &size, err);
+	if (r < 0)
+		return berth_error_wrap(err, "layer %s", blob_digest);
+	st = calloc(1, sizeof(*st));
+	staging = img_temp_name(s, ".staging-");
+	if (!st || !staging || !(st->blob = strdup(blob_digest)) ||
+	    asprintf(&st->path, "%s/layers/%s", s->root, staging) < 0) {
+		if (st)
+			st->path = NULL;
+		berth_layer_staged_free(st);
+		return berth_error_set(err, ENOMEM, "out of memory");
+	}
+	if (mkdir(st->path, 0700) < 0) {
+		r = berth_error_sys(err, errno, "mkdir '%s'", st->path);
+		free(st->path);
+		st->path = NULL;
+		goto out;
+	}
+	stagefd = open(st->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (stagefd < 0 || mkdirat(stagefd, "diff", 0755) < 0 ||
+	    (difffd = openat(stagefd, "diff", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		r = berth_error_sys(err, errno, "make '%s/diff'", st->path);
+		goto out;
+	}
+	ts.progress = progress;
+	ts.prog.action = "Extracting";
+	ts.prog.total = size;
+	snprintf(ts.prog_id, sizeof(ts.prog_id), "%.12s", expected + 7);
+	ts.prog.id = ts.prog_id;
+	img_progress(&ts, true);
+	r = img_tar_stream_open(&ts, fd, s->limits.max_layer_size, true, err);
+	if (r == 0)
+		r = img_tar_apply_stream(difffd, &ts, img_layer_apply_flags(), &s->limits, &stats,
+					 err);
+	if (r < 0)
+		goto out;
+	if (strcmp(stats.diff_id, expected) != 0) {
+		r = berth_error_set(err, EINVAL, "diff id mismatch: the layer's tar is %s",
+				    stats.diff_id);
+		goto out;
+	}
+	if (strcmp(ts.raw_digest, blob_digest) != 0) {
+		r = berth_error_set(err, EIO, "blob %s changed: it hashes to %s", blob_digest,
+				    ts.raw_digest);
+		goto out;
+	}
+	memcpy(st->diff_id, stats.diff_id, sizeof(st->diff_id));
+	st->size = stats.size;
+	st->tar_size = stats.tar_size;
+	*ret = st;
+	st = NULL;
+out:
+	img_tar_stream_close(&ts);
+	berth_layer_staged_free(st);
+	return r < 0 ? berth_error_wrap(err, "layer %s", blob_digest) : 0;
+}
+
+int berth_layer_commit(struct berth_image_store *s, struct berth_layer_staged *st,
+		       const char *parent, struct berth_image_lease *lease,
+		       struct berth_layer_info **ret, struct berth_error **err)
+{
+	_cleanup_close_ int stagefd = -EBADF;
+	char chain[BERTH_DIGEST_SIZE];
+	json_t *rec = NULL;
+	bool moved = false;
+	int r = 0;
+
+	if (!lease)
+		return berth_error_set(err, EINVAL, "layer: a lease is required");
+	if (parent && !berth_digest_is_sha256(parent))
+		return berth_error_set(err, EINVAL, "layer: parent '%s' is not a chain id", parent);
+	pthread_mutex_lock(&s->lock);
+	if (parent) {
+		if (!json_object_get(s->layers, parent))
+			r = berth_error_set(err, ENOENT, "layer: parent %s does not exist", parent);
+		else if (img_lease_hold_locked(lease, parent) < 0)
+			r = berth_error_set(err, ENOMEM, "out of memory");
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (r < 0)
+		return r;
+	chain_of(parent, st->diff_id, chain);
+	rec = img_layer_record(chain, st->diff_id, parent, st->blob, st->size, st->tar_size);
+	if (!rec)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	stagefd = open(st->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (stagefd < 0) {
+		json_decref(rec);
+		return berth_error_sys(err, errno, "open '%s'", st->path);
+	}
+	r = write_meta(stagefd, rec, err);
+	/* the whole tree on disk before its name is */
+	if (r == 0 && syncfs(stagefd) < 0)
+		r = berth_error_sys(err, errno, "sync '%s'", st->path);
+	if (r < 0) {
+		json_decref(rec);
+		return r;
+	}
+	pthread_mutex_lock(&s->lock);
+	r = img_lease_hold_locked(lease, chain);
+	if (r == 0 && !json_object_get(s->layers, chain)) {
+		char to[128];
+		snprintf(to, sizeof(to), "layers/%s", chain + 7);
+		if (renameat2(s->rootfd, st->path + strlen(s->root) + 1, s->rootfd, to,
+			      RENAME_NOREPLACE) < 0)
+			r = -errno;
+		if (r == 0) {
+			moved = true;
+			json_object_set(s->layers, chain, rec);
+			r = img_lease_created_locked(lease, chain, "layer");
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	json_decref(rec);
+	if (moved) {
+		free(st->path);
+		st->path = NULL;
+	}
+	if (r < 0)
+		return berth_error_sys(err, -r, "layer %s: move into place", chain);
+	return ret ? berth_layer_inspect(s, chain, ret, err) : 0;
+}
+
 int berth_layer_create_from_blob(struct berth_image_store *s, const char *blob_digest,
 				 const char *parent, const char *expected_diff_id,
 				 struct berth_image_lease *lease,
 				 const struct berth_image_progress_cb *progress,
 				 struct berth_layer_info **ret, struct berth_error **err)
 {
-	_cleanup_close_ int fd = -EBADF;
-	uint64_t size = 0;
-	int r;
+	struct berth_layer_staged *st = NULL;
+	int r = berth_layer_unpack_blob(s, blob_digest, expected_diff_id, lease, progress, &st, err);
 
-	if (!lease)
-		return berth_error_set(err, EINVAL, "layer: a lease is required");
-	r = berth_image_lease_add(lease, blob_digest);
-	if (r < 0)
-		return berth_error_set(err, ENOMEM, "out of memory");
-	r = berth_blob_open(s, blob_digest, &fd, &size, err);
 	if (r == 0)
-		r = img_layer_create(s, fd, blob_digest, parent, expected_diff_id, lease, progress,
-				     "Extracting", size, ret, err);
-	return r < 0 ? berth_error_wrap(err, "layer %s", blob_digest) : 0;
+		r = berth_layer_commit(s, st, parent, lease, ret, err);
+	berth_layer_staged_free(st);
+	return r;
 }

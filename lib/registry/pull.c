@@ -2,11 +2,12 @@
 /*
  * Pull: manifest (or index, then the platform's manifest), config, layers.
  *
- * The layers the store lacks are downloaded by up to max_parallel threads, each blob streamed
- * into a lib/image blob writer that checks its size and digest as it goes and makes it visible
- * only when whole and right.  The pull's own thread unpacks layer i as soon as its blob is there
- * (and i-1 is unpacked: each layer is unpacked on its parent), so unpacking overlaps the
- * downloads of the layers above.  Everything is created under one lease; any error cancels the
+ * The layers the store lacks are fetched by up to max_parallel threads, each blob streamed into a
+ * lib/image blob writer that checks its size and digest as it goes and makes it visible only
+ * when whole and right; the same thread then unpacks it into a staging directory (a layer's
+ * content does not depend on its parent's), so downloads and unpacking of different layers run
+ * side by side.  The pull's own thread stacks the staged layers in order (commit: chain id,
+ * sync, rename) as each is ready.  Everything is created under one lease; any error cancels the
  * transfers and rolls the lease back, so a failed pull leaves the store as it found it.
  */
 #include <errno.h>
@@ -153,8 +154,11 @@ struct layer_job {
 	struct descriptor d;
 	char short_id[13];
 	char *chain;
+	const char *diff_id;
 	bool exists;	  /* the store has the layer: nothing to do */
+	bool work;	  /* a worker unpacks it (and fetches its blob first when download) */
 	bool download;	  /* the blob must be fetched */
+	struct berth_layer_staged *staged; /* unpacked, waiting for its turn */
 	size_t wait_for;  /* the job whose download brings this blob (itself, or an earlier twin) */
 	int state;	  /* 0 pending, 1 running, 2 done, 3 failed */
 	struct berth_error *err;
@@ -172,6 +176,7 @@ struct pull {
 	struct layer_job *jobs;
 	size_t n_jobs, next;
 	bool failed;
+	struct berth_error *first_err; /* the failure that cancelled the others */
 };
 
 static void say(struct pull *p, const char *status, const char *id, uint64_t cur, uint64_t total)
@@ -258,38 +263,6 @@ static int fetch_blob(struct pull *p, const struct descriptor *d, const char *id
 	return 0;
 }
 
-static void *download_main(void *arg)
-{
-	struct pull *p = arg;
-
-	for (;;) {
-		struct layer_job *j = NULL;
-		struct berth_error *e = NULL;
-		int r;
-
-		pthread_mutex_lock(&p->lock);
-		while (p->next < p->n_jobs && !p->jobs[p->next].download)
-			p->next++;
-		if (!p->failed && p->next < p->n_jobs) {
-			j = &p->jobs[p->next++];
-			j->state = 1;
-		}
-		pthread_mutex_unlock(&p->lock);
-		if (!j)
-			return NULL;
-		r = fetch_blob(p, &j->d, j->short_id, 0, &e);
-		pthread_mutex_lock(&p->lock);
-		j->state = r < 0 ? 3 : 2;
-		j->err = e;
-		if (r == 0)
-			reg_progress(p->progress, "Download complete", j->short_id, 0, 0);
-		pthread_cond_broadcast(&p->cond);
-		pthread_mutex_unlock(&p->lock);
-	}
-}
-
-/* ---- unpacking ----------------------------------------------------------------------------- */
-
 struct extract_ctx {
 	struct pull *p;
 	const char *id;
@@ -302,6 +275,51 @@ static void on_extract(void *userdata, const struct berth_image_progress *ip)
 	if (ip->current == 0)
 		return;
 	say(c->p, "Extracting", c->id, ip->current, ip->total);
+}
+
+static void *download_main(void *arg)
+{
+	struct pull *p = arg;
+
+	for (;;) {
+		struct layer_job *j = NULL;
+		struct berth_error *e = NULL;
+		int r = 0;
+
+		pthread_mutex_lock(&p->lock);
+		while (p->next < p->n_jobs && !p->jobs[p->next].work)
+			p->next++;
+		if (!p->failed && p->next < p->n_jobs) {
+			j = &p->jobs[p->next++];
+			j->state = 1;
+		}
+		pthread_mutex_unlock(&p->lock);
+		if (!j)
+			return NULL;
+		if (j->download) {
+			r = fetch_blob(p, &j->d, j->short_id, 0, &e);
+			if (r == 0)
+				say(p, "Download complete", j->short_id, 0, 0);
+		}
+		if (r == 0) {
+			struct extract_ctx ec = {p, j->short_id};
+			struct berth_image_progress_cb cb = {on_extract, &ec};
+			r = berth_layer_unpack_blob(p->store, j->d.digest, j->diff_id, p->lease, &cb,
+						    &j->staged, &e);
+		}
+		pthread_mutex_lock(&p->lock);
+		j->state = r < 0 ? 3 : 2;
+		if (r < 0 && r != -ECANCELED && !p->first_err)
+			p->first_err = e;
+		else
+			j->err = e;
+		if (r < 0)
+			p->failed = true;
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->lock);
+		if (r < 0)
+			atomic_store(&p->sess->cancel, true);
+	}
 }
 
 /* ---- choosing a manifest ------------------------------------------------------------------ */
@@ -562,6 +580,7 @@ static int pull_from(struct pull *p, const struct berth_reference *ref, const ch
 		struct berth_layer_info *li = NULL;
 
 		j->chain = chains[i];
+		j->diff_id = json_string_value(json_array_get(diff_ids, i));
 		j->wait_for = i;
 		if (berth_layer_inspect(s, chains[i], &li, NULL) == 0) {
 			berth_layer_info_free(li);
@@ -584,17 +603,17 @@ static int pull_from(struct pull *p, const struct berth_reference *ref, const ch
 			r = berth_error_set(err, ENOMEM, "out of memory");
 			goto out;
 		}
-		if (berth_blob_exists(s, j->d.digest)) {
-			j->state = 2;
+		j->work = true;
+		if (berth_blob_exists(s, j->d.digest))
 			continue;
-		}
 		j->download = true;
 		say(p, "Pulling fs layer", j->short_id, 0, 0);
 	}
 	{
 		size_t queued = 0;
 		for (size_t i = 0; i < n_layers; i++)
-			if (p->jobs[i].download && queued++ >= p->r->opts.max_parallel)
+			if (p->jobs[i].work && queued++ >= p->r->opts.max_parallel &&
+			    p->jobs[i].download)
 				say(p, "Waiting", p->jobs[i].short_id, 0, 0);
 		for (size_t i = 0; i < queued && i < p->r->opts.max_parallel &&
 				   n_threads < ARRAY_SIZE(threads);
@@ -609,28 +628,42 @@ static int pull_from(struct pull *p, const struct berth_reference *ref, const ch
 		}
 	}
 
-	/* unpack in order, each as soon as its blob is there */
+	/* stack the layers in order, each as soon as it is unpacked */
 	for (size_t i = 0; i < n_layers; i++) {
-		struct layer_job *j = &p->jobs[i], *src = &p->jobs[j->wait_for];
-		struct extract_ctx ec = {p, j->short_id};
-		struct berth_image_progress_cb cb = {on_extract, &ec};
+		struct layer_job *j = &p->jobs[i];
+		const char *parent = i ? chains[i - 1] : NULL;
 
 		if (j->exists)
 			continue;
+		if (j->wait_for != i) {
+			/* the same blob as an earlier layer: unpacked again on this parent */
+			struct extract_ctx ec = {p, j->short_id};
+			struct berth_image_progress_cb cb = {on_extract, &ec};
+			r = berth_layer_create_from_blob(s, j->d.digest, parent, j->diff_id, p->lease,
+							 &cb, NULL, err);
+			if (r < 0)
+				goto out;
+			say(p, "Pull complete", j->short_id, 0, 0);
+			continue;
+		}
 		pthread_mutex_lock(&p->lock);
-		while (src->state < 2)
+		while (j->state < 2)
 			pthread_cond_wait(&p->cond, &p->lock);
-		if (src->state == 3) {
-			*err = src->err;
-			src->err = NULL;
+		if (j->state == 3) {
+			/* the failure itself, not a transfer it cancelled */
+			*err = p->first_err ? p->first_err : j->err;
+			if (p->first_err)
+				p->first_err = NULL;
+			else
+				j->err = NULL;
 			r = -(*err ? (*err)->code : EIO);
 		}
 		pthread_mutex_unlock(&p->lock);
 		if (r < 0)
 			goto out;
-		r = berth_layer_create_from_blob(s, j->d.digest, i ? chains[i - 1] : NULL,
-						 json_string_value(json_array_get(diff_ids, i)),
-						 p->lease, &cb, NULL, err);
+		r = berth_layer_commit(s, j->staged, parent, p->lease, NULL, err);
+		berth_layer_staged_free(j->staged);
+		j->staged = NULL;
 		if (r < 0)
 			goto out;
 		say(p, "Pull complete", j->short_id, 0, 0);
@@ -673,11 +706,14 @@ out:
 	for (size_t i = 0; i < n_threads; i++)
 		pthread_join(threads[i], NULL);
 	for (size_t i = 0; i < p->n_jobs; i++) {
+		berth_layer_staged_free(p->jobs[i].staged);
 		descriptor_release(&p->jobs[i].d);
 		berth_error_free(p->jobs[i].err);
 	}
 	free(p->jobs);
 	p->jobs = NULL;
+	berth_error_free(p->first_err);
+	p->first_err = NULL;
 	p->n_jobs = 0;
 	descriptor_release(&cfg);
 	return r;

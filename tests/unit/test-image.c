@@ -1269,6 +1269,90 @@ struct racer {
 	char *ids[8];
 };
 
+/* A gzip layer tar holding one file, as a blob of the store; *ret_diff_id its uncompressed sha256. */
+static char *staged_blob(struct berth_image_store *s, const char *name, const char *data,
+			 char ret_diff_id[BERTH_DIGEST_SIZE])
+{
+	struct tb t, plain;
+	char *raw = NULL, *digest = NULL;
+	size_t len = 0;
+	int fd;
+
+	tb_open(&plain);
+	tb_file(&plain, name, data);
+	fd = tb_done(&plain);
+	if (berth_read_fd(fd, 1 << 20, &raw, &len, NULL) < 0)
+		abort();
+	berth_sha256_digest(raw, len, ret_diff_id);
+	free(raw);
+	close(fd);
+	tb_open_filter(&t, 1);
+	tb_file(&t, name, data);
+	fd = tb_done(&t);
+	if (berth_read_fd(fd, 1 << 20, &raw, &len, NULL) < 0 ||
+	    berth_blob_write(s, raw, len, NULL, NULL, &digest, NULL) < 0)
+		abort();
+	free(raw);
+	close(fd);
+	return digest;
+}
+
+static void test_staged_layers(void)
+{
+	char *root = tp("staged");
+	struct berth_image_store *s = NULL;
+	struct berth_image_lease *l = NULL;
+	struct berth_layer_staged *st0 = NULL, *st1 = NULL, *st2 = NULL;
+	struct berth_layer_info *info = NULL;
+	struct berth_error *err = NULL;
+	char d0[BERTH_DIGEST_SIZE], d1[BERTH_DIGEST_SIZE], chain1[BERTH_DIGEST_SIZE], buf[160];
+	char *b0, *b1, *p;
+
+	berth_rm_rf(root, NULL);
+	if (berth_image_store_open(root, NULL, &s, NULL) < 0 || berth_image_lease_new(s, &l, NULL) < 0)
+		abort();
+	b0 = staged_blob(s, "zero", "0\n", d0);
+	b1 = staged_blob(s, "one", "1\n", d1);
+
+	/* the upper layer first: unpacking needs no parent */
+	is(berth_layer_unpack_blob(s, b1, d1, l, NULL, &st1, &err), 0, "unpack the upper layer first");
+	is(berth_layer_unpack_blob(s, b0, d0, l, NULL, &st0, &err), 0, "then the bottom one");
+	is(berth_layer_unpack_blob(s, b0, d1, l, NULL, &st2, &err), -EINVAL,
+	   "a diff id that is not the tar's is refused");
+	ok(err && strstr(err->msg, "diff id mismatch"), "named (%s)", err ? err->msg : "");
+	berth_error_freep(&err);
+	is(count_in("staged/layers"), 2, "two staging directories, nothing else");
+	is(berth_layer_commit(s, st1, d0, l, NULL, &err), -ENOENT,
+	   "committing on a parent that is not there yet is ENOENT");
+	berth_error_freep(&err);
+	is(berth_layer_commit(s, st0, NULL, l, NULL, &err), 0, "commit the bottom layer");
+	is(berth_layer_commit(s, st1, d0, l, &info, &err), 0, "then the upper on it");
+	snprintf(buf, sizeof(buf), "%s %s", d0, d1);
+	berth_sha256_digest(buf, strlen(buf), chain1);
+	ok(info && !strcmp(info->chain_id, chain1) && !strcmp(info->parent, d0) &&
+		   !strcmp(info->blob, b1),
+	   "its chain id, parent and blob");
+	p = info ? tp("staged/layers") : NULL;
+	if (info) {
+		char rel[200];
+		snprintf(rel, sizeof(rel), "staged/layers/%s/diff/one", chain1 + 7);
+		char *one = tp(rel);
+		ok(access(one, F_OK) == 0, "its file is in place");
+		free(one);
+	}
+	free(p);
+	berth_layer_info_free(info);
+	berth_layer_staged_free(st0);
+	berth_layer_staged_free(st1);
+	is(count_in("staged/layers"), 2, "no staging directory left");
+	berth_image_lease_release(l, true);
+	is(count_in("staged/layers"), 0, "rolled back: the layers went with the lease");
+	free(b0);
+	free(b1);
+	berth_image_store_free(s);
+	free(root);
+}
+
 static void *importer(void *arg)
 {
 	struct racer *r = arg;
@@ -1364,6 +1448,7 @@ int main(void)
 	test_whiteouts();
 	test_round_trip();
 	test_store();
+	test_staged_layers();
 	test_threads();
 	berth_rm_rf(tmproot, NULL);
 	return done_testing();
