@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "registry-internal.h"
 
@@ -190,17 +191,34 @@ static void say(struct pull *p, const char *status, const char *id, uint64_t cur
 
 struct blob_sink {
 	struct pull *p;
+	const struct descriptor *d;
 	struct berth_blob_writer *w;
 	const char *id; /* progress id, or NULL for none */
 	uint64_t got, total, reported;
+	const struct reg_response *resp; /* of the attempt under way */
+	bool fresh;			 /* no byte of this attempt seen yet */
 	struct berth_error *err;
 };
 
 static int blob_sink(void *userdata, const void *data, size_t len)
 {
 	struct blob_sink *b = userdata;
-	int r = berth_blob_writer_write(b->w, data, len, &b->err);
+	int r;
 
+	if (b->fresh) {
+		b->fresh = false;
+		/* a resumed transfer the registry answered whole (200, not 206): start over */
+		if (b->got && b->resp->status != 206) {
+			berth_blob_writer_free(b->w);
+			b->w = NULL;
+			b->got = b->reported = 0;
+			r = berth_blob_writer_new(b->p->store, b->d->digest, (int64_t)b->d->size,
+						  &b->w, &b->err);
+			if (r < 0)
+				return r;
+		}
+	}
+	r = berth_blob_writer_write(b->w, data, len, &b->err);
 	if (r < 0)
 		return r;
 	b->got += len;
@@ -211,12 +229,16 @@ static int blob_sink(void *userdata, const void *data, size_t len)
 	return 0;
 }
 
-/* GET the blob into the store, verified; committed under the pull's lease. */
+/*
+ * GET the blob into the store, verified; committed under the pull's lease.  A transfer that
+ * breaks off (connection reset or closed early) is tried again up to REG_RETRIES times, asking
+ * for the rest with Range (a registry that answers 200 instead of 206 sends it whole again).
+ */
 static int fetch_blob(struct pull *p, const struct descriptor *d, const char *id, uint64_t max,
 		      struct berth_error **err)
 {
 	_cleanup_free_ char *url = NULL;
-	struct blob_sink b = {.p = p, .id = id, .total = d->size};
+	struct blob_sink b = {.p = p, .d = d, .id = id, .total = d->size};
 	struct reg_request q = {.method = "GET", .body_fd = -1, .follow = true, .sink = blob_sink,
 				.sink_userdata = &b};
 	struct reg_response resp = {0};
@@ -231,18 +253,35 @@ static int fetch_blob(struct pull *p, const struct descriptor *d, const char *id
 	r = berth_blob_writer_new(p->store, d->digest, (int64_t)d->size, &b.w, err);
 	if (r < 0)
 		return r;
-	r = reg_send(p->sess, &q, &resp, err);
-	if (r < 0 && b.err) {
-		/* the sink stopped the transfer: its reason (too many bytes) */
+	for (unsigned attempt = 0;; attempt++) {
+		char range[64];
+		const char *hdrs[2] = {range, NULL};
+
+		snprintf(range, sizeof(range), "Range: bytes=%" PRIu64 "-", b.got);
+		q.headers = b.got ? hdrs : NULL;
+		b.fresh = true;
+		b.resp = &resp;
+		r = reg_send(p->sess, &q, &resp, err);
+		if (r < 0 && b.err) {
+			/* the sink stopped the transfer: its reason (too many bytes) */
+			berth_error_free(*err);
+			*err = b.err;
+			b.err = NULL;
+			break;
+		}
+		if (r == 0 && (resp.status < 200 || resp.status >= 300)) {
+			_cleanup_free_ char *t = reg_error_text(&resp, NULL);
+			reg_response_release(&resp);
+			r = berth_error_set(err, EIO, "%s", t ? t : "error");
+			break; /* the registry's answer, not a broken transfer */
+		}
+		reg_response_release(&resp);
+		if (r != -EIO || attempt >= REG_RETRIES || atomic_load(&p->sess->cancel) || !b.w)
+			break;
 		berth_error_free(*err);
-		*err = b.err;
-		b.err = NULL;
+		*err = NULL;
+		usleep(200000u << attempt);
 	}
-	if (r == 0 && (resp.status < 200 || resp.status >= 300)) {
-		_cleanup_free_ char *t = reg_error_text(&resp, NULL);
-		r = berth_error_set(err, EIO, "%s", t ? t : "error");
-	}
-	reg_response_release(&resp);
 	if (r == 0 && id)
 		say(p, "Verifying Checksum", id, 0, 0);
 	if (r == 0) {

@@ -14,6 +14,7 @@
 #define REG_DEFAULT_MAX_CONFIG (8u << 20)
 #define REG_MAX_ERROR_BODY (64u << 10)
 #define REG_MAX_REDIRECTS 10
+#define REG_RETRIES 2 /* more tries of a blob transfer that broke off */
 #define REG_USER_AGENT "berth/" BERTH_VERSION
 
 /* Media types. */

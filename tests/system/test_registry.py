@@ -498,6 +498,7 @@ class FakeRegistry:
         self.lie_cfg = lie.config()
         self.blobs = {sha256(b): b for b in (self.z0, self.z1, self.cfg, self.lie_cfg)}
         self.requests = []
+        self.cut = set()  # repositories whose layer was cut once already
         fake = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -524,7 +525,7 @@ class FakeRegistry:
                     self.wfile.write(body)
 
             def do_GET(self):
-                fake.requests.append(self.path)
+                fake.requests.append((self.path, self.headers.get("Range")))
                 parts = self.path.split("/")
                 if self.path == "/v2/":
                     return self.send(200, b"{}")
@@ -579,6 +580,16 @@ class FakeRegistry:
         if digest != sha256(self.z1):
             return h.send(200, data, ctype="application/octet-stream")
         half = len(data) // 2
+        if repo in ("flaky", "norange") and repo in self.cut:
+            rng = h.headers.get("Range")
+            if repo == "flaky" and rng and rng.startswith("bytes=") and rng.endswith("-"):
+                start = int(rng[6:-1])
+                return h.send(206, data[start:], ctype="application/octet-stream", headers=[
+                    ("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")])
+            return h.send(200, data, ctype="application/octet-stream")
+        if repo in ("flaky", "norange"):
+            self.cut.add(repo)
+            repo = "truncated"
         if repo == "baddigest":
             return h.send(200, data[:half] + bytes([data[half] ^ 1]) + data[half + 1:],
                           ctype="application/octet-stream")
@@ -618,6 +629,23 @@ def test_fake_registry_good_pull(berthd, fake):
     status, _, body = pull(berthd, f"{fake.host}/good", "1")
     assert status == 200 and b"Downloaded newer image" in body, body
     assert inspect(berthd, f"{fake.host}/good:1")["Id"] == fake.img.id
+
+
+@pytest.mark.parametrize("repo", ["flaky", "norange"])
+def test_broken_transfer_is_resumed(berthd, fake, repo):
+    """A layer cut off half-way is asked for again: the rest with Range where the registry
+    answers 206, the whole again where it answers 200."""
+    del fake.requests[:]
+    status, _, body = pull(berthd, f"{fake.host}/{repo}", "1")
+    assert status == 200 and b"Downloaded newer image" in body, body
+    assert inspect(berthd, f"{fake.host}/{repo}:1")["Id"] == fake.img.id
+    z1 = f"/v2/{repo}/blobs/{sha256(fake.z1)}"
+    tries = [rng for path, rng in fake.requests if path == z1]
+    assert len(tries) == 2 and tries[0] is None, tries
+    # what came before the cut is kept: the second request asks for the rest
+    assert tries[1].startswith("bytes=") and 0 < int(tries[1][6:-1]) <= len(fake.z1) // 2, tries
+    # the layer is whole in the store
+    assert any((d / "diff" / "b").exists() for d in (berthd.data_root / "layers").iterdir())
 
 
 HOSTILE = {
