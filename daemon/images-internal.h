@@ -100,4 +100,4 @@ void daemon_images_create(struct berth_http_request *req, void *userdata);
 char *images_go_json(const json_t *j);
 
 /* POST /images/{name}/push (images-io.c). */
-void daemon_images_push(struct berth_http_request *req, void *userdata);
+void images_push(struct berth_http_request *req, void *userdata);

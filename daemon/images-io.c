@@ -769,10 +769,10 @@ static void registry_progress(void *userdata, const struct berth_registry_progre
 		job_say(j, stream_line(json_pack("{s:s,s:s}", "status", p->status, "id", p->id)));
 	} else if (p->total || p->current) {
 		images_progress_bar(p->current, p->total, bar, sizeof(bar));
-		job_say(j, stream_line(json_pack("{s:s,s:{s:I,s:I},s:s,s:s}", "status", p->status,
-						 "progressDetail", "current",
-						 (json_int_t)p->current, "total",
-						 (json_int_t)p->total, "progress", bar, "id", p->id)));
+		job_say(j, stream_line(json_pack(
+				   "{s:s,s:{s:I,s:I},s:s,s:s}", "status", p->status,
+				   "progressDetail", "current", (json_int_t)p->current, "total",
+				   (json_int_t)p->total, "progress", bar, "id", p->id)));
 	} else {
 		job_say(j, stream_line(json_pack("{s:s,s:{},s:s}", "status", p->status,
 						 "progressDetail", "id", p->id)));
@@ -807,7 +807,8 @@ static int pull_status(const struct berth_error *e)
 	case EKEYREJECTED:
 		return 401;
 	default:
-		return berth_api_error_status(e->code) == 500 ? 500 : berth_api_error_status(e->code);
+		return berth_api_error_status(e->code) == 500 ? 500
+							      : berth_api_error_status(e->code);
 	}
 }
 
@@ -873,7 +874,8 @@ static void pull(struct berth_http_request *req, struct berthd *d, const char *i
 	j.remote = berth_reference_string(ref);
 	fam = berth_reference_familiar(ref);
 	r = j.remote && fam ? 0 : berth_error_set(&e, ENOMEM, "out of memory");
-	if (r == 0 && platform && *platform && berth_http_api_version(req) >= BERTH_API_VERSION(1, 32) &&
+	if (r == 0 && platform && *platform &&
+	    berth_http_api_version(req) >= BERTH_API_VERSION(1, 32) &&
 	    !(j.platform = strdup(platform)))
 		r = berth_error_set(&e, ENOMEM, "out of memory");
 	if (r == 0)
@@ -916,8 +918,8 @@ static void pull(struct berth_http_request *req, struct berthd *d, const char *i
 			job_say(&j, stream_line(json_pack("{s:s}", "status", text)));
 		if (berth_image_config(d->images.store, j.pulled.id, &config, NULL) < 0)
 			config = NULL;
-		images_event(d, "pull", shown ? shown : j.pulled.name, shown ? shown : j.pulled.name,
-			     images_labels(config));
+		images_event(d, "pull", shown ? shown : j.pulled.name,
+			     shown ? shown : j.pulled.name, images_labels(config));
 		daemon_images_update_count(d);
 	}
 	job_flush_rest(&j, req, &began);
@@ -986,7 +988,7 @@ static int tags_of(struct berthd *d, const char *name, char ***ret, struct berth
 	return r;
 }
 
-void daemon_images_push(struct berth_http_request *req, void *userdata)
+void images_push(struct berth_http_request *req, void *userdata)
 {
 	images_op_scope(userdata);
 	struct berthd *d = userdata;
@@ -1038,7 +1040,8 @@ void daemon_images_push(struct berth_http_request *req, void *userdata)
 		r = tags_of(d, repo, &j.names, &e);
 		if (r == 0 && !j.names[0])
 			r = berth_error_set(&e, ENOENT,
-					    "An image does not exist locally with the tag: %s", fam);
+					    "An image does not exist locally with the tag: %s",
+					    fam);
 	}
 	if (r == 0)
 		r = job_start(&j, &thread, &e);

@@ -1086,7 +1086,7 @@ int daemon_routes_images(struct berthd *d, struct berth_error **err)
 	r = r ?: berth_api_router_add(rt, "GET", "/images/{name*}/history", image_history, d, err);
 	r = r ?: berth_api_router_add(rt, "GET", "/images/{name*}/get", daemon_images_save, d, err);
 	r = r ?: berth_api_router_add(rt, "POST", "/images/{name*}/tag", image_tag, d, err);
-	r = r ?: berth_api_router_add(rt, "POST", "/images/{name*}/push", daemon_images_push, d, err);
+	r = r ?: berth_api_router_add(rt, "POST", "/images/{name*}/push", images_push, d, err);
 	r = r ?: berth_api_router_add(rt, "DELETE", "/images/{name*}", image_delete, d, err);
 	return r;
 }

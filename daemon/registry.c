@@ -26,9 +26,8 @@ int daemon_registry_client(struct berthd *d, struct berth_registry **ret, struct
 	mirrors = calloc(1, sizeof(char *));
 	if (!insecure || !mirrors)
 		r = -ENOMEM;
-	for (size_t i = 0; r == 0 && d->config.insecure_registries &&
-			   d->config.insecure_registries[i];
-	     i++)
+	for (size_t i = 0;
+	     r == 0 && d->config.insecure_registries && d->config.insecure_registries[i]; i++)
 		r = berth_strv_push(&insecure, d->config.insecure_registries[i]);
 	for (size_t i = 0; r == 0 && d->config.registry_mirrors && d->config.registry_mirrors[i];
 	     i++)

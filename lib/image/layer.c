@@ -452,7 +452,8 @@ int berth_layer_create_from_blob(struct berth_image_store *s, const char *blob_d
 				 struct berth_layer_info **ret, struct berth_error **err)
 {
 	struct berth_layer_staged *st = NULL;
-	int r = berth_layer_unpack_blob(s, blob_digest, expected_diff_id, lease, progress, &st, err);
+	int r = berth_layer_unpack_blob(s, blob_digest, expected_diff_id, lease, progress, &st,
+					err);
 
 	if (r == 0)
 		r = berth_layer_commit(s, st, parent, lease, ret, err);

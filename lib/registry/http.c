@@ -153,9 +153,8 @@ char *reg_error_text(const struct reg_response *resp, char **ret_code)
 		if (resp->body && resp->body_len) {
 			size_t k = 0;
 			for (size_t i = 0; i < resp->body_len && k < sizeof(snippet) - 1; i++)
-				snippet[k++] = isprint((unsigned char)resp->body[i])
-						       ? resp->body[i]
-						       : ' ';
+				snippet[k++] =
+					isprint((unsigned char)resp->body[i]) ? resp->body[i] : ' ';
 			snippet[k] = '\0';
 		}
 		if (asprintf(&out, "unexpected status %ld%s%s", resp->status, *snippet ? ": " : "",
@@ -408,7 +407,8 @@ int reg_perform(struct reg_session *s, const struct reg_request *q, struct reg_r
 		bool has_ct = false;
 		for (size_t i = 0; q->headers && q->headers[i]; i++)
 			has_ct |= strncasecmp(q->headers[i], "Content-Type:", 13) == 0;
-		if (!has_ct && (tmp = curl_slist_append(hdrs, "Content-Type: application/octet-stream")))
+		if (!has_ct &&
+		    (tmp = curl_slist_append(hdrs, "Content-Type: application/octet-stream")))
 			hdrs = tmp;
 	}
 	/* curl's "Expect: 100-continue" costs a round trip per upload */
@@ -633,8 +633,11 @@ static int fetch_token(struct reg_session *s, bool login, char **ret_token,
 	_cleanup_free_ char *url = NULL, *key = NULL, *form = NULL;
 	_cleanup_json_ json_t *j = NULL;
 	struct reg_response resp = {0};
-	struct reg_request q = {.method = "GET", .body_fd = -1, .max_body = 1 << 20,
-				.no_auth = true, .follow = true};
+	struct reg_request q = {.method = "GET",
+				.body_fd = -1,
+				.max_body = 1 << 20,
+				.no_auth = true,
+				.follow = true};
 	const char *tok;
 	int64_t expires;
 	int r;
@@ -689,11 +692,13 @@ static int fetch_token(struct reg_session *s, bool login, char **ret_token,
 		_cleanup_free_ char *es = url_escape(service ? service : ""), *et = NULL;
 		et = url_escape(a->identity_token);
 		if (!es || !et ||
-		    asprintf(&form, "grant_type=refresh_token&client_id=docker&service=%s&refresh_token=%s",
-			     es, et) < 0)
+		    asprintf(
+			    &form,
+			    "grant_type=refresh_token&client_id=docker&service=%s&refresh_token=%s",
+			    es, et) < 0)
 			return berth_error_set(err, ENOMEM, "out of memory");
-		static const char *const ct[] = {
-			"Content-Type: application/x-www-form-urlencoded", NULL};
+		static const char *const ct[] = {"Content-Type: application/x-www-form-urlencoded",
+						 NULL};
 		q.method = "POST";
 		q.body = form;
 		q.body_len = strlen(form);
@@ -842,8 +847,12 @@ void reg_session_free(struct reg_session *s)
 static int ping(struct reg_session *s, const char *base, struct reg_response *resp,
 		struct berth_error **err)
 {
-	struct reg_request q = {.method = "GET", .url = "/v2/", .body_fd = -1, .max_body = 64 << 10,
-				.no_auth = true, .follow = true};
+	struct reg_request q = {.method = "GET",
+				.url = "/v2/",
+				.body_fd = -1,
+				.max_body = 64 << 10,
+				.no_auth = true,
+				.follow = true};
 
 	free(s->base);
 	s->base = strdup(base);
@@ -937,8 +946,11 @@ int berth_registry_login(struct berth_registry *r, const char *server,
 	_cleanup_free_ char *host = NULL;
 	struct reg_session *s = NULL;
 	struct reg_response resp = {0};
-	struct reg_request q = {.method = "GET", .url = "/v2/", .body_fd = -1,
-				.max_body = 64 << 10, .follow = true};
+	struct reg_request q = {.method = "GET",
+				.url = "/v2/",
+				.body_fd = -1,
+				.max_body = 64 << 10,
+				.follow = true};
 	const char *h = server ? server : "";
 	int rc;
 

@@ -50,12 +50,14 @@ static int pull_http_error(const struct reg_response *resp, const char *what, co
 
 	if ((code && (strcmp(code, "DENIED") == 0 || strcmp(code, "UNAUTHORIZED") == 0)) ||
 	    (!code && (resp->status == 401 || resp->status == 403)))
-		return berth_error_set(err, EACCES,
-				       "pull access denied for %s, repository does not exist or may "
-				       "require 'docker login': %s",
-				       familiar, t);
+		return berth_error_set(
+			err, EACCES,
+			"pull access denied for %s, repository does not exist or may "
+			"require 'docker login': %s",
+			familiar, t);
 	if ((code && strcmp(code, "MANIFEST_UNKNOWN") == 0) || (!code && resp->status == 404))
-		return berth_error_set(err, ENOENT, "manifest for %s not found: %s", familiar_ref, t);
+		return berth_error_set(err, ENOENT, "manifest for %s not found: %s", familiar_ref,
+				       t);
 	if (code && strcmp(code, "NAME_UNKNOWN") == 0)
 		return berth_error_set(err, ENOENT, "repository %s not found: %s", familiar, t);
 	return berth_error_set(err, EIO, "%s: %s", what, t);
@@ -102,7 +104,7 @@ static int descriptor_parse(const json_t *j, const char *where, struct descripto
 static bool layer_type_known(const char *mt)
 {
 	static const char *const known[] = {
-		MT_DOCKER_LAYER_GZ, MT_DOCKER_FOREIGN, MT_DOCKER_LAYER,	   MT_OCI_LAYER,
+		MT_DOCKER_LAYER_GZ, MT_DOCKER_FOREIGN, MT_DOCKER_LAYER, MT_OCI_LAYER,
 		MT_OCI_LAYER_GZ,    MT_OCI_LAYER_ZSTD, MT_OCI_ND_LAYER, MT_OCI_ND_LAYER_GZ,
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
@@ -118,8 +120,8 @@ static int doc_kind(json_t *j, const char *content_type, enum doc_kind *ret,
 		    struct berth_error **err)
 {
 	const char *mt = json_string_value(json_object_get(j, "mediaType"));
-	_cleanup_free_ char *ct = content_type ? strndup(content_type, strcspn(content_type, ";"))
-					       : NULL;
+	_cleanup_free_ char *ct =
+		content_type ? strndup(content_type, strcspn(content_type, ";")) : NULL;
 
 	if (!mt || !*mt) {
 		/* an OCI document may leave mediaType out: the Content-Type, else its shape */
@@ -141,12 +143,15 @@ static int doc_kind(json_t *j, const char *content_type, enum doc_kind *ret,
 		return 0;
 	}
 	if (mt && (!strcmp(mt, MT_SCHEMA1) || !strcmp(mt, MT_SCHEMA1_SIGNED)))
-		return berth_error_set(err, EINVAL,
-				       "Docker Image manifest version 2, schema 1 is not supported; "
-				       "the image must be pushed again in the schema 2 or OCI format");
+		return berth_error_set(
+			err, EINVAL,
+			"Docker Image manifest version 2, schema 1 is not supported; "
+			"the image must be pushed again in the schema 2 or OCI format");
 	return berth_error_set(err, EINVAL,
 			       "unsupported manifest media type and no default available: %s",
-			       mt ? mt : ct ? ct : "(none)");
+			       mt   ? mt
+			       : ct ? ct
+				    : "(none)");
 }
 
 /* ---- the pull's state --------------------------------------------------------------------- */
@@ -156,12 +161,12 @@ struct layer_job {
 	char short_id[13];
 	char *chain;
 	const char *diff_id;
-	bool exists;	  /* the store has the layer: nothing to do */
-	bool work;	  /* a worker unpacks it (and fetches its blob first when download) */
-	bool download;	  /* the blob must be fetched */
+	bool exists;   /* the store has the layer: nothing to do */
+	bool work;     /* a worker unpacks it (and fetches its blob first when download) */
+	bool download; /* the blob must be fetched */
 	struct berth_layer_staged *staged; /* unpacked, waiting for its turn */
-	size_t wait_for;  /* the job whose download brings this blob (itself, or an earlier twin) */
-	int state;	  /* 0 pending, 1 running, 2 done, 3 failed */
+	size_t wait_for; /* the job whose download brings this blob (itself, or an earlier twin) */
+	int state;	 /* 0 pending, 1 running, 2 done, 3 failed */
 	struct berth_error *err;
 };
 
@@ -239,7 +244,10 @@ static int fetch_blob(struct pull *p, const struct descriptor *d, const char *id
 {
 	_cleanup_free_ char *url = NULL;
 	struct blob_sink b = {.p = p, .d = d, .id = id, .total = d->size};
-	struct reg_request q = {.method = "GET", .body_fd = -1, .follow = true, .sink = blob_sink,
+	struct reg_request q = {.method = "GET",
+				.body_fd = -1,
+				.follow = true,
+				.sink = blob_sink,
 				.sink_userdata = &b};
 	struct reg_response resp = {0};
 	int r;
@@ -343,8 +351,8 @@ static void *download_main(void *arg)
 		if (r == 0) {
 			struct extract_ctx ec = {p, j->short_id};
 			struct berth_image_progress_cb cb = {on_extract, &ec};
-			r = berth_layer_unpack_blob(p->store, j->d.digest, j->diff_id, p->lease, &cb,
-						    &j->staged, &e);
+			r = berth_layer_unpack_blob(p->store, j->d.digest, j->diff_id, p->lease,
+						    &cb, &j->staged, &e);
 		}
 		pthread_mutex_lock(&p->lock);
 		j->state = r < 0 ? 3 : 2;
@@ -368,8 +376,11 @@ static int get_manifest(struct pull *p, const char *reference, const char *expec
 			char **ret_digest, char **ret_content_type, struct berth_error **err)
 {
 	_cleanup_free_ char *url = NULL;
-	struct reg_request q = {.method = "GET", .body_fd = -1, .follow = true,
-				.headers = accept_headers, .max_body = p->r->opts.max_manifest};
+	struct reg_request q = {.method = "GET",
+				.body_fd = -1,
+				.follow = true,
+				.headers = accept_headers,
+				.max_body = p->r->opts.max_manifest};
 	struct reg_response resp = {0};
 	char digest[BERTH_DIGEST_SIZE];
 	int r;
@@ -518,7 +529,8 @@ static int pull_from(struct pull *p, const struct berth_reference *ref, const ch
 	layers = json_object_get(doc, "layers");
 	if (!json_is_array(layers)) {
 		descriptor_release(&cfg);
-		return berth_error_set(err, EINVAL, "manifest %s: \"layers\" is not a list", digest);
+		return berth_error_set(err, EINVAL, "manifest %s: \"layers\" is not a list",
+				       digest);
 	}
 	n_layers = json_array_size(layers);
 	if (n_layers > berth_image_store_limits(s)->max_layers) {
@@ -602,9 +614,9 @@ static int pull_from(struct pull *p, const struct berth_reference *ref, const ch
 			const char *d = json_string_value(json_array_get(diff_ids, i));
 			if (!d || !(diffs[i] = strdup(d))) {
 				r = d ? berth_error_set(err, ENOMEM, "out of memory")
-				      : berth_error_set(err, EINVAL,
-							"config: rootfs.diff_ids[%zu] is not a string",
-							i);
+				      : berth_error_set(
+						err, EINVAL,
+						"config: rootfs.diff_ids[%zu] is not a string", i);
 				goto out;
 			}
 		}
@@ -654,8 +666,8 @@ static int pull_from(struct pull *p, const struct berth_reference *ref, const ch
 			if (p->jobs[i].work && queued++ >= p->r->opts.max_parallel &&
 			    p->jobs[i].download)
 				say(p, "Waiting", p->jobs[i].short_id, 0, 0);
-		for (size_t i = 0; i < queued && i < p->r->opts.max_parallel &&
-				   n_threads < ARRAY_SIZE(threads);
+		for (size_t i = 0;
+		     i < queued && i < p->r->opts.max_parallel && n_threads < ARRAY_SIZE(threads);
 		     i++) {
 			if (pthread_create(&threads[n_threads], NULL, download_main, p) != 0)
 				break;
@@ -678,8 +690,8 @@ static int pull_from(struct pull *p, const struct berth_reference *ref, const ch
 			/* the same blob as an earlier layer: unpacked again on this parent */
 			struct extract_ctx ec = {p, j->short_id};
 			struct berth_image_progress_cb cb = {on_extract, &ec};
-			r = berth_layer_create_from_blob(s, j->d.digest, parent, j->diff_id, p->lease,
-							 &cb, NULL, err);
+			r = berth_layer_create_from_blob(s, j->d.digest, parent, j->diff_id,
+							 p->lease, &cb, NULL, err);
 			if (r < 0)
 				goto out;
 			say(p, "Pull complete", j->short_id, 0, 0);
@@ -713,8 +725,11 @@ static int pull_from(struct pull *p, const struct berth_reference *ref, const ch
 		r = berth_error_set(err, ENOMEM, "out of memory");
 		goto out;
 	}
-	if (berth_image_resolve(s, tagged ? tagged : ref->digest ? ref->digest : name, &before,
-				NULL) < 0)
+	if (berth_image_resolve(s,
+				tagged	      ? tagged
+				: ref->digest ? ref->digest
+					      : name,
+				&before, NULL) < 0)
 		before = NULL;
 	r = berth_image_add(s, cfg.digest, NULL, &id, err);
 	if (r == 0 && tagged)
@@ -790,8 +805,9 @@ int berth_registry_pull(struct berth_registry *r, struct berth_image_store *s, c
 
 		pthread_mutex_init(&p.lock, NULL);
 		pthread_cond_init(&p.cond, NULL);
-		rc = reg_session_open(r, reg_api_host(rf->domain), e < n_mirrors ? r->mirrors[e] : NULL,
-				      rf->path, scopes, auth, &p.sess, &e_err);
+		rc = reg_session_open(r, reg_api_host(rf->domain),
+				      e < n_mirrors ? r->mirrors[e] : NULL, rf->path, scopes, auth,
+				      &p.sess, &e_err);
 		if (rc == 0)
 			rc = berth_image_lease_new(s, &p.lease, &e_err);
 		if (rc == 0) {

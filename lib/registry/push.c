@@ -255,8 +255,9 @@ int berth_registry_push(struct berth_registry *r, struct berth_image_store *s, c
 		}
 		c = sniff(fd);
 		all_gzip &= c == COMP_GZIP;
-		mt = c == COMP_GZIP ? MT_OCI_LAYER_GZ : c == COMP_ZSTD ? MT_OCI_LAYER_ZSTD
-								     : MT_OCI_LAYER;
+		mt = c == COMP_GZIP   ? MT_OCI_LAYER_GZ
+		     : c == COMP_ZSTD ? MT_OCI_LAYER_ZSTD
+				      : MT_OCI_LAYER;
 		rc = push_blob(&p, li->blob, fd, size, id, err);
 		if (rc < 0) {
 			berth_error_wrap(err, "layer %s", li->blob);
@@ -292,14 +293,17 @@ int berth_registry_push(struct berth_registry *r, struct berth_image_store *s, c
 			json_t *e;
 			size_t k;
 			json_array_foreach (layers, k, e)
-				json_object_set_new(e, "mediaType", json_string(MT_DOCKER_LAYER_GZ));
+				json_object_set_new(e, "mediaType",
+						    json_string(MT_DOCKER_LAYER_GZ));
 		}
-		manifest = json_pack("{s:i,s:s,s:{s:s,s:I,s:s},s:O}", "schemaVersion", 2, "mediaType",
-				     all_gzip ? MT_DOCKER_MANIFEST : MT_OCI_MANIFEST, "config",
-				     "mediaType", all_gzip ? MT_DOCKER_CONFIG : MT_OCI_CONFIG, "size",
-				     (json_int_t)size, "digest", info->id, "layers", layers);
+		manifest =
+			json_pack("{s:i,s:s,s:{s:s,s:I,s:s},s:O}", "schemaVersion", 2, "mediaType",
+				  all_gzip ? MT_DOCKER_MANIFEST : MT_OCI_MANIFEST, "config",
+				  "mediaType", all_gzip ? MT_DOCKER_CONFIG : MT_OCI_CONFIG, "size",
+				  (json_int_t)size, "digest", info->id, "layers", layers);
 	}
-	manifest_text = manifest ? json_dumps(manifest, JSON_PRESERVE_ORDER | JSON_INDENT(3)) : NULL;
+	manifest_text =
+		manifest ? json_dumps(manifest, JSON_PRESERVE_ORDER | JSON_INDENT(3)) : NULL;
 	if (!manifest_text || asprintf(&murl, "/v2/%s/manifests/%s", rf->path, rf->tag) < 0) {
 		rc = berth_error_set(err, ENOMEM, "out of memory");
 		goto out;
@@ -307,8 +311,8 @@ int berth_registry_push(struct berth_registry *r, struct berth_image_store *s, c
 	{
 		_cleanup_free_ char *ct = NULL;
 		const char *hdrs[2] = {NULL, NULL};
-		struct reg_request q = {.method = "PUT", .url = murl, .body_fd = -1,
-					.max_body = 64 << 10};
+		struct reg_request q = {
+			.method = "PUT", .url = murl, .body_fd = -1, .max_body = 64 << 10};
 		if (asprintf(&ct, "Content-Type: %s",
 			     all_gzip ? MT_DOCKER_MANIFEST : MT_OCI_MANIFEST) < 0) {
 			rc = berth_error_set(err, ENOMEM, "out of memory");

@@ -9,13 +9,13 @@
 
 #include "registry.h"
 
-#define REG_DEFAULT_PARALLEL 3
+#define REG_DEFAULT_PARALLEL	 3
 #define REG_DEFAULT_MAX_MANIFEST (4u << 20)
-#define REG_DEFAULT_MAX_CONFIG (8u << 20)
-#define REG_MAX_ERROR_BODY (64u << 10)
-#define REG_MAX_REDIRECTS 10
-#define REG_RETRIES 2 /* more tries of a blob transfer that broke off */
-#define REG_USER_AGENT "berth/" BERTH_VERSION
+#define REG_DEFAULT_MAX_CONFIG	 (8u << 20)
+#define REG_MAX_ERROR_BODY	 (64u << 10)
+#define REG_MAX_REDIRECTS	 10
+#define REG_RETRIES		 2 /* more tries of a blob transfer that broke off */
+#define REG_USER_AGENT		 "berth/" BERTH_VERSION
 
 /* Media types. */
 #define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
@@ -45,15 +45,15 @@ struct berth_registry {
 /* One registry, one repository, one set of credentials: what a pull or push talks to. */
 struct reg_session {
 	struct berth_registry *r;
-	char *host;	/* "127.0.0.1:5000", "registry-1.docker.io" */
-	char *base;	/* "http://127.0.0.1:5000" (after the ping chose the scheme) */
-	char *repo;	/* "library/busybox" */
-	char **scopes;	/* "repository:library/busybox:pull", ... */
-	bool insecure;	/* TLS unverified, plain HTTP allowed */
+	char *host;    /* "127.0.0.1:5000", "registry-1.docker.io" */
+	char *base;    /* "http://127.0.0.1:5000" (after the ping chose the scheme) */
+	char *repo;    /* "library/busybox" */
+	char **scopes; /* "repository:library/busybox:pull", ... */
+	bool insecure; /* TLS unverified, plain HTTP allowed */
 	const struct berth_registry_auth *auth;
 
-	pthread_mutex_t lock; /* guards authz (blob threads read it) */
-	char *authz;	      /* "Bearer ..." / "Basic ..." or NULL */
+	pthread_mutex_t lock;			   /* guards authz (blob threads read it) */
+	char *authz;				   /* "Bearer ..." / "Basic ..." or NULL */
 	struct berth_registry_challenge challenge; /* from the ping; scheme NULL when none */
 	atomic_bool cancel;			   /* set to stop every transfer of the session */
 };
@@ -78,8 +78,8 @@ void reg_response_release(struct reg_response *r);
 typedef int (*reg_sink_fn)(void *userdata, const void *data, size_t len);
 
 struct reg_request {
-	const char *method; /* GET HEAD PUT POST PATCH DELETE */
-	const char *url;    /* absolute, or a path below session->base ("/v2/...") */
+	const char *method;	    /* GET HEAD PUT POST PATCH DELETE */
+	const char *url;	    /* absolute, or a path below session->base ("/v2/...") */
 	const char *const *headers; /* NULL-terminated "Name: value" */
 	/* a body: from memory, or from fd (pread from offset 0, size bytes) */
 	const void *body;

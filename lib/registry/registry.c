@@ -161,13 +161,15 @@ bool berth_registry_is_insecure(struct berth_registry *r, const char *host)
 		return false;
 	for (struct addrinfo *a = res; a && !found; a = a->ai_next) {
 		if (a->ai_family == AF_INET)
-			found = addr_insecure(r, AF_INET,
-					      (const unsigned char *)&((struct sockaddr_in *)a->ai_addr)
-						      ->sin_addr);
+			found = addr_insecure(
+				r, AF_INET,
+				(const unsigned char *)&((struct sockaddr_in *)a->ai_addr)
+					->sin_addr);
 		else if (a->ai_family == AF_INET6)
 			found = addr_insecure(
 				r, AF_INET6,
-				(const unsigned char *)&((struct sockaddr_in6 *)a->ai_addr)->sin6_addr);
+				(const unsigned char *)&((struct sockaddr_in6 *)a->ai_addr)
+					->sin6_addr);
 	}
 	freeaddrinfo(res);
 	return found;
@@ -179,11 +181,11 @@ static const char *go_arch(const char *machine)
 {
 	static const struct {
 		const char *in, *out;
-	} m[] = {{"x86_64", "amd64"},	 {"x86-64", "amd64"}, {"amd64", "amd64"},
-		 {"aarch64", "arm64"},	 {"arm64", "arm64"},  {"i386", "386"},
-		 {"i686", "386"},	 {"386", "386"},      {"armv7l", "arm"},
-		 {"armhf", "arm"},	 {"arm", "arm"},      {"ppc64le", "ppc64le"},
-		 {"s390x", "s390x"},	 {"riscv64", "riscv64"}, {"mips64le", "mips64le"}};
+	} m[] = {{"x86_64", "amd64"},  {"x86-64", "amd64"},    {"amd64", "amd64"},
+		 {"aarch64", "arm64"}, {"arm64", "arm64"},     {"i386", "386"},
+		 {"i686", "386"},      {"386", "386"},	       {"armv7l", "arm"},
+		 {"armhf", "arm"},     {"arm", "arm"},	       {"ppc64le", "ppc64le"},
+		 {"s390x", "s390x"},   {"riscv64", "riscv64"}, {"mips64le", "mips64le"}};
 
 	for (size_t i = 0; i < ARRAY_SIZE(m); i++)
 		if (strcmp(machine, m[i].in) == 0)
@@ -191,8 +193,8 @@ static const char *go_arch(const char *machine)
 	return NULL;
 }
 
-int berth_registry_platform_parse(const char *s, char **ret_os, char **ret_arch,
-				  char **ret_variant, struct berth_error **err)
+int berth_registry_platform_parse(const char *s, char **ret_os, char **ret_arch, char **ret_variant,
+				  struct berth_error **err)
 {
 	_cleanup_free_ char *copy = NULL;
 	char *parts[4] = {NULL};
@@ -238,8 +240,9 @@ int berth_registry_platform_parse(const char *s, char **ret_os, char **ret_arch,
 	if (n == 3)
 		variant = parts[2];
 	/* containerd's Normalize: arm64/v8 and amd64/v1 are no variant */
-	if (variant && ((!strcmp(arch, "arm64") && (!strcmp(variant, "v8") || !strcmp(variant, "8"))) ||
-			(!strcmp(arch, "amd64") && !strcmp(variant, "v1"))))
+	if (variant &&
+	    ((!strcmp(arch, "arm64") && (!strcmp(variant, "v8") || !strcmp(variant, "8"))) ||
+	     (!strcmp(arch, "amd64") && !strcmp(variant, "v1"))))
 		variant = NULL;
 	*ret_os = strdup(parts[0]);
 	*ret_arch = strdup(arch);
@@ -268,11 +271,12 @@ int berth_registry_auth_decode(const char *header, struct berth_registry_auth *r
 		return 0;
 	if (strlen(header) > 64 * 1024)
 		return berth_error_set(err, EINVAL, "X-Registry-Auth: too long");
-	if (reg_base64_decode(header, &raw, &len) < 0 ||
-	    berth_json_parse(raw, len, &j, NULL) < 0 || !json_is_object(j)) {
+	if (reg_base64_decode(header, &raw, &len) < 0 || berth_json_parse(raw, len, &j, NULL) < 0 ||
+	    !json_is_object(j)) {
 		json_decref(j);
-		return berth_error_set(err, EINVAL, "invalid X-Registry-Auth header: not base64 "
-						    "of a JSON object");
+		return berth_error_set(err, EINVAL,
+				       "invalid X-Registry-Auth header: not base64 "
+				       "of a JSON object");
 	}
 	ret->username = json_string_value(json_object_get(j, "username"));
 	ret->password = json_string_value(json_object_get(j, "password"));
@@ -283,8 +287,8 @@ int berth_registry_auth_decode(const char *header, struct berth_registry_auth *r
 		_cleanup_free_ char *pair = NULL;
 		size_t plen;
 		char *colon;
-		if (reg_base64_decode(json_string_value(json_object_get(j, "auth")), &pair, &plen) ==
-			    0 &&
+		if (reg_base64_decode(json_string_value(json_object_get(j, "auth")), &pair,
+				      &plen) == 0 &&
 		    (colon = strchr(pair, ':'))) {
 			*colon = '\0';
 			json_object_set_new(j, "username", json_string(pair));

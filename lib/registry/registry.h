@@ -88,14 +88,14 @@ bool berth_registry_is_insecure(struct berth_registry *r, const char *host);
  * arm64 ...) into its parts (caller frees; *ret_variant may be NULL).  NULL or "" is this
  * machine's linux/<arch>.  EINVAL with the value named when it is not one.
  */
-int berth_registry_platform_parse(const char *s, char **ret_os, char **ret_arch,
-				  char **ret_variant, struct berth_error **err);
+int berth_registry_platform_parse(const char *s, char **ret_os, char **ret_arch, char **ret_variant,
+				  struct berth_error **err);
 
 struct berth_registry_pull_result {
-	char *id;	       /* image id, "sha256:..." */
-	char *digest;	       /* the manifest's digest (of the platform's manifest) */
-	char *name;	       /* the reference pulled, full form ("docker.io/library/busybox:latest") */
-	bool newer;	       /* the name did not point at this image before */
+	char *id;     /* image id, "sha256:..." */
+	char *digest; /* the manifest's digest (of the platform's manifest) */
+	char *name;   /* the reference pulled, full form ("docker.io/library/busybox:latest") */
+	bool newer;   /* the name did not point at this image before */
 };
 
 void berth_registry_pull_result_release(struct berth_registry_pull_result *r);

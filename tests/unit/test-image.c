@@ -1309,13 +1309,15 @@ static void test_staged_layers(void)
 	char *b0, *b1, *p;
 
 	berth_rm_rf(root, NULL);
-	if (berth_image_store_open(root, NULL, &s, NULL) < 0 || berth_image_lease_new(s, &l, NULL) < 0)
+	if (berth_image_store_open(root, NULL, &s, NULL) < 0 ||
+	    berth_image_lease_new(s, &l, NULL) < 0)
 		abort();
 	b0 = staged_blob(s, "zero", "0\n", d0);
 	b1 = staged_blob(s, "one", "1\n", d1);
 
 	/* the upper layer first: unpacking needs no parent */
-	is(berth_layer_unpack_blob(s, b1, d1, l, NULL, &st1, &err), 0, "unpack the upper layer first");
+	is(berth_layer_unpack_blob(s, b1, d1, l, NULL, &st1, &err), 0,
+	   "unpack the upper layer first");
 	is(berth_layer_unpack_blob(s, b0, d0, l, NULL, &st0, &err), 0, "then the bottom one");
 	is(berth_layer_unpack_blob(s, b0, d1, l, NULL, &st2, &err), -EINVAL,
 	   "a diff id that is not the tar's is refused");

@@ -42,8 +42,9 @@ static void test_challenge(void)
 	is((int)c.n_params, 0, "no parameters");
 	berth_registry_challenge_release(&c);
 
-	static const char *const bad[] = {"", "   ", "Bearer realm=\"unterminated",
-					  "Bearer =x", "Bearer realm", "Be@rer realm=x"};
+	static const char *const bad[] = {
+		"",	     "   ",	     "Bearer realm=\"unterminated",
+		"Bearer =x", "Bearer realm", "Be@rer realm=x"};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		is(berth_registry_challenge_parse(bad[i], &c, &e), -EINVAL, "refused: '%s'",
 		   bad[i]);
@@ -91,7 +92,8 @@ static void test_auth_decode(void)
 	struct berth_error *e = NULL;
 	json_t *j = NULL;
 	/* {"username":"alice","password":"s3cret","serveraddress":"h"} in base64url */
-	const char *hdr = "eyJ1c2VybmFtZSI6ImFsaWNlIiwicGFzc3dvcmQiOiJzM2NyZXQiLCJzZXJ2ZXJhZGRyZXNzIjoiaCJ9";
+	const char *hdr =
+		"eyJ1c2VybmFtZSI6ImFsaWNlIiwicGFzc3dvcmQiOiJzM2NyZXQiLCJzZXJ2ZXJhZGRyZXNzIjoiaCJ9";
 
 	is(berth_registry_auth_decode(hdr, &a, &j, &e), 0, "X-Registry-Auth decodes");
 	is_str(a.username, "alice", "username");
