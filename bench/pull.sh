@@ -109,7 +109,8 @@ storage:
 http:
   addr: 127.0.0.1:5000
 YML
-inns docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+# nsenter itself, not the shell function: $! must be the process (nsenter execs it)
+nsenter --net="$NSF" docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
 registry_pid=$!
 for _ in $(seq 100); do inns curl -sf http://127.0.0.1:5000/v2/ >/dev/null && break; sleep 0.1; done
 inns skopeo copy -q --dest-tls-verify=false "oci:$CACHE/layout:1" docker://127.0.0.1:5000/bench:1
@@ -117,7 +118,7 @@ size=$(du -sb "$work/registry" | cut -f1)
 
 sock=$work/berth.sock
 echo '{}' >"$work/daemon.json"
-inns "$BERTHD" -H "unix://$sock" --data-root "$work/berth" --exec-root "$work/berth-exec" \
+nsenter --net="$NSF" "$BERTHD" -H "unix://$sock" --data-root "$work/berth" --exec-root "$work/berth-exec" \
 	--config-file "$work/daemon.json" >"$work/berthd.log" 2>&1 &
 berthd_pid=$!
 for _ in $(seq 100); do curl -sf --unix-socket "$sock" http://d/_ping >/dev/null && break; sleep 0.05; done

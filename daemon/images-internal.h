@@ -77,7 +77,7 @@ char *images_familiar(const char *full);
 /* e's status and message (lib/api's table); 500 without e. */
 void images_respond_error(struct berth_http_request *req, struct berth_error *e);
 
-/* 501 in Docker's shape: "<what> '<name>': not supported yet: berthd has no registry client". */
+/* 501 in Docker's shape: "search 'x': not supported yet: berthd does not search registries". */
 void images_no_registry(struct berth_http_request *req, const char *what, const char *name);
 
 /* An image event: Actor.ID id, attributes labels (may be NULL) and "name". */
@@ -90,7 +90,7 @@ void daemon_images_load(struct berth_http_request *req, void *userdata);
 /* images-list.c: GET /images/json */
 void daemon_images_list(struct berth_http_request *req, void *userdata);
 void daemon_images_save(struct berth_http_request *req, void *userdata);
-/* POST /images/create: fromSrc (import) here, fromImage answered images_no_registry(). */
+/* POST /images/create: fromSrc (import) and fromImage (pull, through lib/registry). */
 void daemon_images_create(struct berth_http_request *req, void *userdata);
 
 /*

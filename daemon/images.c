@@ -1049,15 +1049,11 @@ static void images_prune(struct berth_http_request *req, void *userdata)
 
 /* ---- the registry's endpoints ------------------------------------------------------------- */
 
-/*
- * Pull, push and search need a registry client, which berthd does not have yet: an honest 501
- * in Docker's error shape, after the checks dockerd makes before it goes to the network.
- */
+/* docker search is not served: an honest 501 in Docker's error shape, after its checks. */
 void images_no_registry(struct berth_http_request *req, const char *what, const char *name)
 {
 	berth_http_respond_error(req, 501,
-				 "%s '%s': not supported yet: berthd has no registry client (use "
-				 "docker load or docker import to add images)",
+				 "%s '%s': not supported yet: berthd does not search registries",
 				 what, name);
 }
 

@@ -721,35 +721,26 @@ static int pull_from(struct pull *p, const struct berth_reference *ref, const ch
 	}
 
 	/* the image and its names */
-	if (ref->tag && asprintf(&tagged, "%s:%s", name, ref->tag) < 0) {
+	/* tagged: name:tag for a pull by tag, name@digest for one by digest */
+	if ((ref->tag && !ref->digest && asprintf(&tagged, "%s:%s", name, ref->tag) < 0) ||
+	    (ref->digest && asprintf(&tagged, "%s@%s", name, ref->digest) < 0)) {
+		tagged = NULL;
 		r = berth_error_set(err, ENOMEM, "out of memory");
 		goto out;
 	}
-	if (berth_image_resolve(s,
-				tagged	      ? tagged
-				: ref->digest ? ref->digest
-					      : name,
-				&before, NULL) < 0)
+	if (berth_image_resolve(s, tagged, &before, NULL) < 0)
 		before = NULL;
 	r = berth_image_add(s, cfg.digest, NULL, &id, err);
-	if (r == 0 && tagged)
+	if (r == 0 && !ref->digest)
 		r = berth_image_tag(s, id, tagged, err);
 	if (r == 0)
 		r = berth_image_set_digest_ref(s, name, digest, id, err);
 	if (r < 0)
 		goto out;
-	{
-		const char *shown = tagged ? tagged : name;
-		_cleanup_free_ char *full = NULL;
-		if (!tagged && asprintf(&full, "%s@%s", name, ref->digest) >= 0)
-			shown = full;
-		ret->id = TAKE_PTR(id);
-		ret->digest = TAKE_PTR(digest);
-		ret->name = strdup(shown);
-		ret->newer = !before || strcmp(before, ret->id) != 0;
-		if (ref->digest)
-			ret->newer = !before;
-	}
+	ret->id = TAKE_PTR(id);
+	ret->digest = TAKE_PTR(digest);
+	ret->name = TAKE_PTR(tagged);
+	ret->newer = !before || strcmp(before, ret->id) != 0;
 out:
 	if (r < 0) {
 		atomic_store(&p->sess->cancel, true);

@@ -270,6 +270,16 @@ def test_push_rmi_pull_round_trip(berthd, registry, layer):
     p = berthd.docker("pull", f"{name}:1", timeout=120)
     assert f"Status: Image is up to date for {name}:1" in p.stdout
 
+    # by digest: the image gets name@digest and no tag
+    berthd.docker("rmi", f"{name}:1")
+    p = berthd.docker("pull", f"{name}@{pushed_digest}", timeout=120)
+    assert f"Status: Downloaded newer image for {name}@{pushed_digest}" in p.stdout, p.stdout
+    got = inspect(berthd, f"{name}@{pushed_digest}")
+    assert got["Id"] == img.id and got["RepoTags"] == []
+    assert got["RepoDigests"] == [f"{name}@{pushed_digest}"]
+    status, _, body = pull(berthd, name, tag="sha256:" + "0" * 64)
+    assert status == 404 and b"not found" in body, body
+
 
 # ---------------------------------------------------------------------------------------------
 # skopeo on the other end
