@@ -53,6 +53,9 @@ class UnixHTTPConnection(http.client.HTTPConnection):
         self.sock = s
 
 
+CLOSED_PROXY = "http://127.0.0.1:9"  # discard's port: nothing listens there
+
+
 class Berthd:
     """One berthd under a short temp dir (unix socket paths are limited to 107 bytes)."""
 
@@ -65,7 +68,13 @@ class Berthd:
         self.log = self.dir / "berthd.log"
         self.binary = Path(binary or berthd_binary())
         self.args = list(args)
-        self.env = dict(os.environ, **(env or {}))
+        # Tests send traffic to loopback only: whatever in berthd would reach a registry off this
+        # machine (a docker.io pull, `docker run` of a missing image) goes to a closed port on
+        # loopback instead, through libcurl's proxy variables; loopback registries are direct.
+        self.env = dict(os.environ, https_proxy=CLOSED_PROXY, http_proxy=CLOSED_PROXY,
+                        HTTPS_PROXY=CLOSED_PROXY, no_proxy="127.0.0.1,localhost,::1",
+                        NO_PROXY="127.0.0.1,localhost,::1")
+        self.env.update(env or {})
         self.proc = None
         self.exit_code = None
         self.default_paths_before = {p for p in DEFAULT_PATHS if os.path.exists(p)}

@@ -823,3 +823,34 @@ def test_bearer_token_login_push_pull(berthd, token_registry):
     berthd.docker("pull", f"{name}:1", timeout=120)
     assert inspect(berthd, f"{name}:1")["Id"] == img.id
     assert len(tokens.requests) == 1 and tokens.requests[0]["scope"] == ["repository:tokened:pull"]
+
+
+def test_a_docker_io_pull_in_the_tests_stays_on_loopback(make_berthd):
+    """The fixture's safety net: berthd's traffic to a registry off this machine goes to a proxy
+    on loopback (a closed port by default).  Here a listener plays that proxy and sees the
+    CONNECT that would otherwise have left the machine."""
+    import socket
+    import threading
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(1)
+    lsock.settimeout(20)
+    seen = []
+
+    def accept():
+        try:
+            conn, _ = lsock.accept()
+            seen.append(conn.recv(4096))
+            conn.close()
+        except OSError:
+            pass
+
+    t = threading.Thread(target=accept)
+    t.start()
+    proxy = f"http://127.0.0.1:{lsock.getsockname()[1]}"
+    b = make_berthd(env={"https_proxy": proxy, "HTTPS_PROXY": proxy})
+    status, _, body = b.http("POST", "/images/create?fromImage=busybox&tag=latest", timeout=60)
+    t.join(30)
+    lsock.close()
+    assert seen and seen[0].startswith(b"CONNECT registry-1.docker.io:443"), seen
+    assert b"registry-1.docker.io" in body and status != 200 or b"error" in body.lower()
