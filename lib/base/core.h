@@ -158,6 +158,12 @@ bool berth_self_is_sealed_copy(void);
 int berth_sealed_memfd_of_self(int *ret_fd, struct berth_error **err);
 
 /*
+ * The same for another program (a daemon's helper, which it starts from the copy with
+ * execveat(fd, "", ..., AT_EMPTY_PATH)): path must be a regular file.
+ */
+int berth_sealed_memfd_of_file(const char *path, int *ret_fd, struct berth_error **err);
+
+/*
  * Make this process run from a sealed copy of its binary: when it does already, set its name
  * (comm, which exec took from the memfd) back to argv[0]'s and return 0; otherwise make the copy
  * and execute it with argv and envp (the same program starts again from main).  Returns only on

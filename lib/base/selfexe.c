@@ -120,29 +120,34 @@ static size_t image_size(int fd, size_t file_size)
 	return end < file_size ? end : file_size;
 }
 
-int berth_sealed_memfd_of_self(int *ret_fd, struct berth_error **err)
+int berth_sealed_memfd_of_file(const char *path, int *ret_fd, struct berth_error **err)
 {
-	_cleanup_close_ int self = -EBADF, mfd = -EBADF;
+	_cleanup_close_ int src = -EBADF, mfd = -EBADF;
 	struct stat st;
 	int r;
 
-	self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return berth_error_sys(err, errno, "open '/proc/self/exe'");
-	if (fstat(self, &st) < 0)
-		return berth_error_sys(err, errno, "stat '/proc/self/exe'");
+	src = open(path, O_RDONLY | O_CLOEXEC);
+	if (src < 0)
+		return berth_error_sys(err, errno, "open '%s'", path);
+	if (fstat(src, &st) < 0)
+		return berth_error_sys(err, errno, "stat '%s'", path);
 	if (!S_ISREG(st.st_mode) || st.st_size <= 0)
-		return berth_error_set(err, EINVAL, "'/proc/self/exe' is not a regular file");
+		return berth_error_set(err, EINVAL, "'%s' is not a regular file", path);
 	mfd = make_memfd("berth-sealed-exe");
 	if (mfd < 0)
 		return berth_error_sys(err, errno, "memfd_create");
-	r = copy_all(mfd, self, image_size(self, (size_t)st.st_size));
+	r = copy_all(mfd, src, image_size(src, (size_t)st.st_size));
 	if (r < 0)
-		return berth_error_sys(err, -r, "copy '/proc/self/exe' into a memfd");
+		return berth_error_sys(err, -r, "copy '%s' into a memfd", path);
 	if (fcntl(mfd, F_ADD_SEALS, SEALS) < 0)
-		return berth_error_sys(err, errno, "seal the copy of '/proc/self/exe'");
+		return berth_error_sys(err, errno, "seal the copy of '%s'", path);
 	*ret_fd = TAKE_FD(mfd);
 	return 0;
+}
+
+int berth_sealed_memfd_of_self(int *ret_fd, struct berth_error **err)
+{
+	return berth_sealed_memfd_of_file("/proc/self/exe", ret_fd, err);
 }
 
 int berth_reexec_sealed_copy(char **argv, char **envp, struct berth_error **err)
