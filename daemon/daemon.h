@@ -19,6 +19,7 @@
 
 #include "api/api.h"
 #include "base/base.h"
+#include "dockerspec/dockerspec.h"
 #include "image/image.h"
 #include "registry/registry.h"
 
@@ -115,6 +116,22 @@ struct daemon_images {
 	atomic_bool pruning;		 /* one POST /images/prune at a time, as dockerd */
 };
 
+/* The container side (containers*.c, shim-client.c): the table and what runs it. */
+struct daemon_container;
+struct daemon_containers {
+	struct daemon_container **v; /* the table (d->lock) */
+	size_t n, cap;
+	char **reserved;		    /* names of containers being created (d->lock) */
+	struct berth_dockerspec_host host;  /* probed once at start */
+	struct berth_dockerspec_daemon spec; /* the daemon's options that shape containers */
+	int shim_fd;			    /* sealed memfd copy of berth-shim */
+	char *shim_path;		    /* where it was copied from */
+	int epfd, wake_fd;		    /* the monitor thread's epoll and its eventfd */
+	pthread_t monitor;
+	bool monitor_running;
+	atomic_uint threads; /* exit and restart threads at work (shutdown waits) */
+};
+
 struct berthd {
 	pthread_mutex_t lock;	     /* d->lock */
 	struct daemon_config config; /* reloadable fields change under d->lock */
@@ -124,6 +141,7 @@ struct berthd {
 	struct daemon_counts counts;
 	struct daemon_events events;
 	struct daemon_images images;
+	struct daemon_containers containers;
 	bool stopping; /* under d->lock: followers end */
 
 	struct berth_http_server *server;
@@ -184,6 +202,37 @@ int daemon_registry_client(struct berthd *d, struct berth_registry **ret, struct
  */
 int daemon_registry_auth(struct berth_http_request *req, struct berth_registry_auth *ret,
 			 json_t **ret_json, struct berth_error **err);
+
+/* ---- containers (containers*.c, shim-client.c; docs/daemon.md) ----------------------------- */
+
+/*
+ * Open the container side: probe the host (lib/dockerspec), copy berth-shim into a sealed memfd
+ * (found beside berthd, in the build tree's shim/, or at $BERTHD_SHIM), remove what a create or
+ * rm cut short left in containers/ (.tmp-*, .trash-*), and load every record into the table.
+ * Call once at start, after daemon_images_open (records name their layers) and before serving.
+ */
+int daemon_containers_open(struct berthd *d, struct berth_error **err);
+
+/*
+ * Live restore, then the monitor thread: reconnect to running containers' shims; a shim gone
+ * without exit.json has its container's processes killed, runtime state deleted and root
+ * unmounted, and is recorded as exited 137; restart policies (and AutoRemove) are applied to
+ * what exited while berthd was away.  Call once, after daemon_containers_open.
+ */
+int daemon_containers_restore(struct berthd *d, struct berth_error **err);
+
+/* Stop the monitor and wait (bounded) for exit/restart threads; containers keep running. */
+void daemon_containers_close(struct berthd *d);
+
+/* Add every container of the table to u (daemon_image_users_add); d->lock held. */
+struct daemon_image_users;
+int daemon_containers_image_users_locked(struct berthd *d, struct daemon_image_users *u);
+
+/* containers.c, containers-run.c, containers-logs.c, containers-query.c: /containers/... */
+int daemon_routes_containers(struct berthd *d, struct berth_error **err);
+
+/* The container part of GET /system/df: a new array of container summaries with SizeRw. */
+json_t *daemon_containers_disk_usage(struct berthd *d, unsigned api);
 
 /* ---- images (images.c, images-io.c, image-changes.c) ------------------------------------ */
 

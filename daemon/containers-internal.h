@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/*
+ * The container manager's parts (containers*.c, shim-client.c) and what they share.  The API the
+ * rest of berthd (and the exec, network and volume issues) builds on is in daemon.h
+ * ("containers"); docs/daemon.md is the long form.
+ *
+ * Locking.  Every field of struct daemon_container below "state" is guarded by d->lock; the
+ * identity fields (id, dir, the JSON documents after create) never change but under d->lock
+ * too (rename changes name).  An operation that changes what a container is -- start, stop,
+ * restart, rm, rename, the follow-up of an exit (restart policy, AutoRemove) -- first passes
+ * the container's gate (ctr_gate_enter: one at a time, waiting on c->cond), then works without
+ * d->lock, taking it only for the state change itself.  kill, attach, logs, wait and inspect
+ * never take the gate: a kill lands while a stop waits out its timeout.
+ */
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "daemon.h"
+
+#define CTR_ID_LEN 64
+
+/* docker's restart manager */
+#define CTR_RESTART_FIRST_MS 100
+#define CTR_RESTART_MAX_MS   60000
+#define CTR_RESTART_RESET_NS (10LL * 1000 * 1000 * 1000)
+
+struct shim_handle; /* shim-client.c */
+
+/* An attach client whose socket waits for the container's next start. */
+struct ctr_attach {
+	int fd;
+	bool in, out, err;
+	char keys[16];
+	size_t n_keys;
+	char *pending; /* input the server had read ahead */
+	size_t pending_len;
+	struct ctr_attach *next;
+};
+
+struct daemon_container {
+	/* ---- identity (set at create; name changes with rename) ---- */
+	char *id;	   /* 64 hex digits */
+	char *name;	   /* "/name" */
+	char *created;	   /* RFC 3339 with nanoseconds */
+	int64_t created_ns;
+	char *dir;	   /* <data-root>/containers/<id> */
+	char *log_path;	   /* dir/<id>-json.log; NULL with log driver none */
+	json_t *config;	   /* Config as inspect shows it (image merged) */
+	json_t *host_config;	   /* HostConfig as given, with docker's defaults */
+	json_t *networking_config; /* as given */
+	char *path;		   /* Path */
+	json_t *args;		   /* Args */
+	char *image_id;		   /* "sha256:..." */
+	char *top_layer;	   /* the chain id its root stands on; NULL for no layers */
+
+	/* ---- state (d->lock) ---- */
+	bool running, paused, restarting, oom_killed, dead, removing;
+	pid_t pid;
+	int exit_code;
+	char *error;
+	char *started_at, *finished_at; /* RFC 3339; NULL: the zero time */
+	int64_t started_ns;
+	int restart_count;
+	bool manually_stopped; /* docker's HasBeenManuallyStopped */
+	bool removed;	       /* out of the table: waiters for "removed" wake */
+	uint64_t exits;	       /* exits seen: a next-exit waiter waits for this to move */
+	struct shim_handle *shim;
+	struct ctr_attach *attaches; /* clients waiting for the next start */
+	/* restart policy */
+	int64_t restart_timeout_ms; /* the restart manager's backoff, 0: next is the first */
+	bool restart_cancel;	    /* stop/rm/kill: the pending restart must not happen */
+
+	/* ---- the gate and waiters ---- */
+	bool busy;	     /* an operation holds the gate */
+	pthread_cond_t cond; /* with d->lock: gate, state changes, removal */
+	unsigned refs;	     /* the table holds one; each user one */
+};
+
+/* ---- the table (containers.c) ------------------------------------------------------------ */
+
+/* Take a reference (d->lock held). */
+struct daemon_container *ctr_ref(struct daemon_container *c);
+/* Drop one (takes d->lock); frees the container once it is out of the table and unused. */
+void ctr_unref(struct berthd *d, struct daemon_container *c);
+void ctr_unref_locked(struct berthd *d, struct daemon_container *c);
+
+/*
+ * Docker's GetContainer: a full id, a name ("x" or "/x"), or a unique id prefix.  The caller
+ * holds d->lock; the result is borrowed (take a reference to keep it).  NULL: none, with
+ * *ret_ambiguous set when a prefix named several.
+ */
+struct daemon_container *ctr_find_locked(struct berthd *d, const char *ref, bool *ret_ambiguous);
+
+/* ctr_find_locked with a reference taken, or the error Docker gives (404 No such container). */
+int ctr_get(struct berthd *d, const char *ref, struct daemon_container **ret,
+	    struct berth_error **err);
+
+/* Pass the gate (see above).  -ENOENT when the container was removed while waiting. */
+int ctr_gate_enter(struct berthd *d, struct daemon_container *c);
+void ctr_gate_leave(struct berthd *d, struct daemon_container *c);
+
+/* Write c's record (containers/<id>/config.json) whole: tmp + fsync + rename.  d->lock held. */
+int ctr_save_locked(struct berthd *d, struct daemon_container *c, struct berth_error **err);
+
+/* docker's State.Status word for c ("created", "running", ...) (d->lock held). */
+const char *ctr_status_locked(const struct daemon_container *c);
+
+/* Recount d->counts.containers/running/paused/stopped (d->lock held). */
+void ctr_recount_locked(struct berthd *d);
+
+/* A container event with docker's attributes (image, name, labels, + extra) (d->lock held). */
+void ctr_event_locked(struct berthd *d, struct daemon_container *c, const char *action,
+		      const struct berth_key_value *extra, size_t n_extra);
+
+/*
+ * Create a container from the body of POST /containers/create (api: the version string): docker's
+ * checks and defaults (lib/dockerspec), the image resolved and merged, a name (given or random)
+ * reserved, the record and the etc files made in containers/.tmp-<id> and renamed into place,
+ * the "create" event.  *ret_id and *ret_warnings are the caller's.
+ */
+int ctr_create(struct berthd *d, const json_t *body, const char *name, const char *api,
+	       char **ret_id, json_t **ret_warnings, struct berth_error **err);
+
+/* Rename (gate held): docker's rules and messages, the "rename" event. */
+int ctr_rename(struct berthd *d, struct daemon_container *c, const char *new_name,
+	       struct berth_error **err);
+
+/* hostname, hosts and resolv.conf in dir, from Config and HostConfig. */
+int ctr_write_etc_files(const char *dir, const json_t *config, const json_t *hc,
+			struct berth_error **err);
+
+/* Remove c (gate held): unmount, files, table, name, "destroy" event. */
+int ctr_remove(struct berthd *d, struct daemon_container *c, struct berth_error **err);
+
+/* RFC 3339 in UTC with nanoseconds (Go's RFC3339Nano: trailing zeros dropped). */
+char *ctr_time_string(int64_t ns);
+int64_t ctr_parse_time(const char *s);
+
+/* ---- names (names.c) ------------------------------------------------------------------------ */
+
+/* docker's rule for a name: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (after an optional "/"). */
+bool ctr_name_valid(const char *name);
+/* A random "adjective_surname" (a digit appended on retries). */
+char *ctr_name_random(unsigned retry);
+
+/* ---- running (containers-run.c) ----------------------------------------------------------- */
+
+/* Start c (gate held).  EALREADY (304) when it runs. */
+int ctr_start(struct berthd *d, struct daemon_container *c, struct berth_error **err);
+/* Stop c (gate held): signal (NULL: its StopSignal), wait timeout_s (-1: for ever), then kill. */
+int ctr_stop(struct berthd *d, struct daemon_container *c, const char *signal, int timeout_s,
+	     struct berth_error **err);
+/* Send a signal (no gate): 409 when it does not run; SIGKILL waits for the exit (10 s). */
+int ctr_kill(struct berthd *d, struct daemon_container *c, int sig, struct berth_error **err);
+
+/* The monitor thread and live restore (at start, after the table is loaded). */
+int ctr_monitor_start(struct berthd *d, struct berth_error **err);
+void ctr_monitor_stop(struct berthd *d);
+void ctr_restore(struct berthd *d);
+
+/* Wait (d->lock held, on c->cond) until pred or the absolute CLOCK_MONOTONIC deadline (0: none). */
+int ctr_cond_wait_until(struct berthd *d, struct daemon_container *c, int64_t deadline_ns);
+int64_t ctr_mono_ns(void);
+
+/* ---- the shim (shim-client.c) --------------------------------------------------------------- */
+
+struct shim_handle {
+	struct daemon_container *c; /* a reference while the handle lives */
+	pid_t pid;
+	uint64_t start_time;
+	int pidfd;
+	int wait_fd; /* the monitor's "wait" connection */
+	pid_t init_pid;
+	bool in_epoll;
+};
+
+/* The shim binary, copied into a sealed memfd once (berthd's start). */
+int shim_binary_open(struct berthd *d, struct berth_error **err);
+
+/* exec-root/shims/<id> */
+char *shim_dir(struct berthd *d, const char *id);
+
+/*
+ * Spawn a shim for c (its bundle written in shim_dir): the config on fd 3, wait for its sync.
+ * On success *ret has pid, pidfd, init pid; no connection yet.
+ */
+int shim_spawn(struct berthd *d, struct daemon_container *c, json_t *cfg, struct shim_handle **ret,
+	       struct berth_error **err);
+
+/* Connect to shims/<id>/shim.sock (SOCK_SEQPACKET); timeout_ms bounds each later wait. */
+int shim_connect(struct berthd *d, const char *id, int timeout_ms, int *ret_fd,
+		 struct berth_error **err);
+
+/*
+ * One request on a new connection: send req (and fd, when >= 0, which is then closed here),
+ * read the one answer into *ret (NULL: not wanted).  An {"error"} answer becomes the error with
+ * its code.  ret_fd (may be NULL): the connection is kept open for the caller.
+ */
+int shim_request(struct berthd *d, const char *id, json_t *req, int fd, json_t **ret, int *ret_fd,
+		 int timeout_ms, struct berth_error **err);
+
+/* Read one message of the connection into *ret; 0 at EOF (*ret NULL). */
+int shim_recv(int fd, json_t **ret, struct berth_error **err);
+
+/* Remove what a dead shim left (berth-shim cleanup, waited for). */
+int shim_cleanup(struct berthd *d, struct daemon_container *c, struct berth_error **err);
+
+/* Is the process of shim.pid alive (same start time)? */
+bool shim_alive(pid_t pid, uint64_t start_time);
+
+void shim_handle_free(struct shim_handle *h);
+
+/* ---- logs and attach (containers-logs.c) ----------------------------------------------------- */
+
+/* Hand the client sockets that waited for this start to the shim (after create, before start). */
+void ctr_attach_flush(struct berthd *d, struct daemon_container *c);
+/* Close the sockets that wait (the container went away). */
+void ctr_attach_drop_locked(struct daemon_container *c);
+
+/* Parse docker's detach keys ("ctrl-p,ctrl-q"); -EINVAL on a bad one. */
+int ctr_detach_keys(const char *s, char *buf, size_t *n);
+
+/* ---- routes ------------------------------------------------------------------------------ */
+
+int ctr_routes_logs(struct berthd *d, struct berth_error **err);
+int ctr_routes_query(struct berthd *d, struct berth_error **err); /* list, inspect, df */
+
+/* inspect's JSON of c (d->lock held) */
+json_t *ctr_inspect_json_locked(struct berthd *d, struct daemon_container *c, unsigned api,
+				bool size);
+/* Bytes of the container's upper dir (SizeRw) */
+int64_t ctr_size_rw(const struct daemon_container *c);
