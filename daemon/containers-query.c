@@ -1,0 +1,753 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What reads the container table: GET /containers/json (docker's list with its filters, newest
+ * first), GET /containers/{id}/json (inspect in docker 28's shape for API 1.44), and the
+ * container part of GET /system/df.  Snapshots are taken under d->lock; sizes (a walk of the
+ * upper directory) are measured without it.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "containers-internal.h"
+#include "base/banned.h"
+
+/* ---- sizes --------------------------------------------------------------------------------- */
+
+static int64_t dir_size(int dirfd, int depth)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int64_t total = 0;
+
+	if (depth > 256)
+		return 0;
+	d = fdopendir(dirfd);
+	if (!d) {
+		close(dirfd);
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			int fd = openat(dirfd, de->d_name,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd >= 0)
+				total += dir_size(fd, depth + 1);
+		} else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
+			/* a hard link counts once per name here; docker counts inodes once */
+			if (st.st_nlink <= 1 || S_ISLNK(st.st_mode))
+				total += st.st_size;
+			else
+				total += st.st_size / (int64_t)st.st_nlink;
+		}
+	}
+	return total;
+}
+
+int64_t ctr_size_rw(const struct daemon_container *c)
+{
+	_cleanup_free_ char *upper = NULL;
+	int fd;
+
+	if (asprintf(&upper, "%s/upper", c->dir) < 0)
+		return 0;
+	fd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	return dir_size(fd, 0);
+}
+
+static int64_t image_size(struct berthd *d, const char *image_id)
+{
+	struct berth_image_info *info = NULL;
+	int64_t n = 0;
+
+	if (berth_image_inspect(d->images.store, image_id, &info, NULL) == 0)
+		n = (int64_t)info->size;
+	berth_image_info_free(info);
+	return n;
+}
+
+/* ---- shared shapes ------------------------------------------------------------------------- */
+
+/* go-units' HumanDuration */
+static void human_duration(int64_t ns, char *buf, size_t len)
+{
+	int64_t s = ns / 1000000000LL;
+	double hours_f = (double)ns / 3.6e12;
+	int64_t minutes = s / 60, hours = (int64_t)(hours_f + 0.5);
+
+	if (s < 1)
+		snprintf(buf, len, "Less than a second");
+	else if (s == 1)
+		snprintf(buf, len, "1 second");
+	else if (s < 60)
+		snprintf(buf, len, "%lld seconds", (long long)s);
+	else if (minutes == 1)
+		snprintf(buf, len, "About a minute");
+	else if (minutes < 60)
+		snprintf(buf, len, "%lld minutes", (long long)minutes);
+	else if (hours == 1)
+		snprintf(buf, len, "About an hour");
+	else if (hours < 48)
+		snprintf(buf, len, "%lld hours", (long long)hours);
+	else if (hours < 24 * 7 * 2)
+		snprintf(buf, len, "%lld days", (long long)(hours / 24));
+	else if (hours < 24 * 30 * 2)
+		snprintf(buf, len, "%lld weeks", (long long)(hours / 24 / 7));
+	else if (hours < 24 * 365 * 2)
+		snprintf(buf, len, "%lld months", (long long)(hours / 24 / 30));
+	else
+		snprintf(buf, len, "%lld years", (long long)((int64_t)hours_f / 24 / 365));
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* docker's State.String() (container/state.go) */
+static char *status_text_locked(const struct daemon_container *c)
+{
+	char dur[64], *out = NULL;
+	int64_t now = now_ns();
+
+	if (c->running) {
+		if (c->paused) {
+			human_duration(now - c->started_ns, dur, sizeof(dur));
+			return asprintf(&out, "Up %s (Paused)", dur) < 0 ? NULL : out;
+		}
+		if (c->restarting) {
+			human_duration(now - ctr_parse_time(c->finished_at), dur, sizeof(dur));
+			return asprintf(&out, "Restarting (%d) %s ago", c->exit_code, dur) < 0 ? NULL
+												 : out;
+		}
+		human_duration(now - c->started_ns, dur, sizeof(dur));
+		return asprintf(&out, "Up %s", dur) < 0 ? NULL : out;
+	}
+	if (c->removing)
+		return strdup("Removal In Progress");
+	if (c->dead)
+		return strdup("Dead");
+	if (!c->started_at)
+		return strdup("Created");
+	if (!c->finished_at)
+		return strdup("");
+	human_duration(now - ctr_parse_time(c->finished_at), dur, sizeof(dur));
+	return asprintf(&out, "Exited (%d) %s ago", c->exit_code, dur) < 0 ? NULL : out;
+}
+
+static const char *network_mode(const struct daemon_container *c)
+{
+	return json_string_value(json_object_get(c->host_config, "NetworkMode")) ?: "bridge";
+}
+
+/* One endpoint's settings, as docker shows them for a network berthd has no address on (yet). */
+static json_t *endpoint_json(void)
+{
+	return json_pack("{s:n,s:n,s:n,s:s,s:n,s:i,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:i,s:n}",
+			 "IPAMConfig", "Links", "Aliases", "MacAddress", "", "DriverOpts",
+			 "GwPriority", 0, "NetworkID", "", "EndpointID", "", "Gateway", "",
+			 "IPAddress", "", "IPPrefixLen", 0, "IPv6Gateway", "", "GlobalIPv6Address",
+			 "", "GlobalIPv6PrefixLen", 0, "DNSNames");
+}
+
+static json_t *networks_json(const struct daemon_container *c)
+{
+	json_t *n = json_object();
+
+	json_object_set_new(n, network_mode(c), endpoint_json());
+	return n;
+}
+
+static char *command_of(const struct daemon_container *c)
+{
+	char *out = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&out, &len);
+	json_t *a;
+
+	if (!f)
+		return NULL;
+	fputs(c->path ? c->path : "", f);
+	json_array_foreach (c->args, i, a)
+		fprintf(f, " %s", json_string_value(a) ?: "");
+	fclose(f);
+	return out;
+}
+
+static json_t *labels_of(const struct daemon_container *c)
+{
+	const json_t *l = json_object_get(c->config, "Labels");
+
+	return json_is_object(l) ? json_deep_copy(l) : json_object();
+}
+
+/* docker's Summary for the list and /system/df (d->lock held) */
+static json_t *summary_locked(struct berthd *d, struct daemon_container *c)
+{
+	_cleanup_free_ char *cmd = command_of(c), *status = status_text_locked(c);
+	const char *image = json_string_value(json_object_get(c->config, "Image"));
+	json_t *j = json_object();
+
+	(void)d;
+	if (!j)
+		return NULL;
+	json_object_set_new(j, "Id", json_string(c->id));
+	json_object_set_new(j, "Names", json_pack("[s]", c->name));
+	json_object_set_new(j, "Image", json_string(image && *image ? image : c->image_id));
+	json_object_set_new(j, "ImageID", json_string(c->image_id));
+	json_object_set_new(j, "Command", json_string(cmd ? cmd : ""));
+	json_object_set_new(j, "Created", json_integer(c->created_ns / 1000000000LL));
+	json_object_set_new(j, "Ports", json_array());
+	json_object_set_new(j, "Labels", labels_of(c));
+	json_object_set_new(j, "State", json_string(ctr_status_locked(c)));
+	json_object_set_new(j, "Status", json_string(status ? status : ""));
+	json_object_set_new(j, "HostConfig", json_pack("{s:s}", "NetworkMode", network_mode(c)));
+	json_object_set_new(j, "NetworkSettings", json_pack("{s:o}", "Networks", networks_json(c)));
+	json_object_set_new(j, "Mounts", json_array());
+	return j;
+}
+
+/* ---- the list ---------------------------------------------------------------------------------- */
+
+/* filters.Match: a value is a regular expression searched in source */
+static bool match_re(const struct berth_filters *f, const char *key, const char *source)
+{
+	const char *const *v = berth_filters_values(f, key);
+
+	if (!v || !v[0])
+		return true;
+	for (size_t i = 0; v[i]; i++) {
+		regex_t re;
+		if (regcomp(&re, v[i], REG_EXTENDED | REG_NOSUB) != 0) {
+			if (strstr(source, v[i]))
+				return true;
+			continue;
+		}
+		bool ok = regexec(&re, source, 0, NULL, 0) == 0;
+		regfree(&re);
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
+static int by_created_desc(const void *a, const void *b)
+{
+	const struct daemon_container *x = *(struct daemon_container *const *)a;
+	const struct daemon_container *y = *(struct daemon_container *const *)b;
+
+	return x->created_ns < y->created_ns ? 1 : x->created_ns > y->created_ns ? -1 : 0;
+}
+
+static const char *const ps_filters[] = {"ancestor", "before", "exited", "id",	   "isolation",
+					 "label",    "name",   "status", "health", "since",
+					 "volume",   "network", "is-task", "publish", "expose",
+					 NULL};
+
+static bool valid_state(const char *s)
+{
+	static const char *const states[] = {"created", "running", "paused", "restarting",
+					     "removing", "exited", "dead"};
+	for (size_t i = 0; i < ARRAY_SIZE(states); i++)
+		if (strcmp(s, states[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool kv_labels_match(const struct berth_filters *f, const struct daemon_container *c)
+{
+	const json_t *l = json_object_get(c->config, "Labels");
+	size_t n = json_object_size(l), k = 0;
+	struct berth_key_value *kv = calloc(n + 1, sizeof(*kv));
+	const char *key;
+	json_t *v;
+	bool ok;
+
+	if (!kv)
+		return false;
+	json_object_foreach ((json_t *)l, key, v)
+		kv[k++] = (struct berth_key_value){(char *)key, (char *)(json_string_value(v) ?: "")};
+	ok = berth_filters_match_kv(f, "label", kv, k);
+	free(kv);
+	return ok;
+}
+
+/* the image ids an ancestor filter names (the image and its children, docker's rule) */
+static bool ancestor_match(struct berthd *d, const struct berth_filters *f,
+			   const struct daemon_container *c)
+{
+	const char *const *v = berth_filters_values(f, "ancestor");
+
+	if (!v || !v[0])
+		return true;
+	for (size_t i = 0; v[i]; i++) {
+		_cleanup_free_ char *id = NULL;
+		if (berth_image_resolve(d->images.store, v[i], &id, NULL) == 0 &&
+		    strcmp(id, c->image_id) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void containers_list(struct berth_http_request *req, void *userdata)
+{
+	struct berthd *d = userdata;
+	_cleanup_error_ struct berth_error *e = NULL;
+	_cleanup_filters_ struct berth_filters *f = NULL;
+	_cleanup_json_ json_t *out = json_array();
+	bool all = berth_http_query_bool(req, "all"), size = berth_http_query_bool(req, "size");
+	int64_t limit = -1;
+	struct daemon_container **v = NULL, *before = NULL, *since = NULL;
+	size_t n = 0, taken = 0;
+	const char *const *vals;
+
+	if (berth_http_query_int64(req, "limit", -1, INT32_MIN, INT32_MAX, &limit, &e) < 0 ||
+	    berth_http_query_filters(req, &f, &e) < 0 ||
+	    berth_filters_validate(f, ps_filters, &e) < 0) {
+		berth_http_respond_berror(req, e);
+		return;
+	}
+	/* the legacy before=/since= parameters are the filters of the same name */
+	vals = berth_filters_values(f, "exited");
+	for (size_t i = 0; vals && vals[i]; i++) {
+		int64_t x;
+		if (berth_parse_int64(vals[i], INT32_MIN, INT32_MAX, &x) < 0) {
+			berth_http_respond_error(req, 400,
+						 "invalid filter 'exited=%s': strconv.Atoi: parsing "
+						 "\"%s\": invalid syntax",
+						 vals[i], vals[i]);
+			return;
+		}
+	}
+	vals = berth_filters_values(f, "status");
+	for (size_t i = 0; vals && vals[i]; i++) {
+		if (!valid_state(vals[i])) {
+			berth_http_respond_error(req, 400,
+						 "invalid filter 'status=%s': invalid value for state "
+						 "(%s): must be one of created, running, paused, "
+						 "restarting, removing, exited, dead",
+						 vals[i], vals[i]);
+			return;
+		}
+		all = true;
+	}
+	vals = berth_filters_values(f, "health");
+	for (size_t i = 0; vals && vals[i]; i++) {
+		if (strcmp(vals[i], "starting") != 0 && strcmp(vals[i], "healthy") != 0 &&
+		    strcmp(vals[i], "unhealthy") != 0 && strcmp(vals[i], "none") != 0) {
+			berth_http_respond_error(req, 400,
+						 "invalid filter 'health=%s': invalid value for health "
+						 "(%s): must be one of none, starting, healthy, "
+						 "unhealthy",
+						 vals[i], vals[i]);
+			return;
+		}
+	}
+
+	pthread_mutex_lock(&d->lock);
+	for (int pass = 0; pass < 2; pass++) {
+		const char *key = pass ? "since" : "before";
+		const char *const *bv = berth_filters_values(f, key);
+		const char *legacy = berth_http_query(req, key);
+		const char *ref = bv && bv[0] ? bv[0] : legacy;
+		if (!ref || !*ref)
+			continue;
+		struct daemon_container *x = ctr_find_locked(d, ref, NULL);
+		if (!x) {
+			pthread_mutex_unlock(&d->lock);
+			berth_http_respond_error(req, 404, "No such container: %s", ref);
+			return;
+		}
+		if (pass)
+			since = x;
+		else
+			before = x;
+	}
+	v = calloc(d->containers.n + 1, sizeof(*v));
+	if (!v) {
+		pthread_mutex_unlock(&d->lock);
+		berth_http_respond_error(req, 500, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < d->containers.n; i++)
+		v[n++] = d->containers.v[i];
+	qsort(v, n, sizeof(*v), by_created_desc);
+	for (size_t i = 0; i < n; i++) {
+		struct daemon_container *c = v[i];
+		if (before) {
+			if (c == before)
+				before = NULL;
+			continue;
+		}
+		if (since && c == since)
+			break;
+		if (!c->running && !all && limit <= 0)
+			continue;
+		if (!match_re(f, "name", c->name) && !match_re(f, "name", c->name + 1))
+			continue;
+		vals = berth_filters_values(f, "id");
+		if (vals && vals[0]) {
+			bool ok = false;
+			for (size_t k = 0; vals[k]; k++)
+				ok = ok || berth_str_has_prefix(c->id, vals[k]);
+			if (!ok && !match_re(f, "id", c->id))
+				continue;
+		}
+		if (!kv_labels_match(f, c))
+			continue;
+		if (limit > 0 && (int64_t)taken == limit)
+			break;
+		vals = berth_filters_values(f, "exited");
+		if (vals && vals[0]) {
+			bool ok = false;
+			for (size_t k = 0; vals[k]; k++)
+				ok = ok || (atoll(vals[k]) == c->exit_code && !c->running &&
+					    c->started_at);
+			if (!ok)
+				continue;
+		}
+		if (!match_re(f, "status", ctr_status_locked(c)))
+			continue;
+		if (!berth_filters_exact_match(f, "health", "none"))
+			continue;
+		if (berth_filters_contains(f, "volume") || berth_filters_contains(f, "publish") ||
+		    berth_filters_contains(f, "expose"))
+			continue; /* no container has volumes or ports yet */
+		if (berth_filters_contains(f, "network") &&
+		    !berth_filters_exact_match(f, "network", network_mode(c)))
+			continue;
+		if (!berth_filters_exact_match(f, "isolation", "default") &&
+		    !berth_filters_exact_match(f, "isolation", ""))
+			continue;
+		if (!ancestor_match(d, f, c))
+			continue;
+		json_t *s = summary_locked(d, c);
+		if (!s)
+			continue;
+		if (size)
+			json_object_set_new(s, "Ref", json_string(c->dir));
+		json_array_append_new(out, s);
+		taken++;
+	}
+	pthread_mutex_unlock(&d->lock);
+	free(v);
+	if (size) {
+		/* measured without the lock */
+		size_t i;
+		json_t *s;
+		json_array_foreach (out, i, s) {
+			struct daemon_container tmp = {.dir = (char *)json_string_value(
+							       json_object_get(s, "Ref"))};
+			int64_t rw = ctr_size_rw(&tmp);
+			int64_t img = image_size(d, json_string_value(json_object_get(s, "ImageID")));
+			if (rw)
+				json_object_set_new(s, "SizeRw", json_integer(rw));
+			if (rw + img)
+				json_object_set_new(s, "SizeRootFs", json_integer(rw + img));
+			json_object_del(s, "Ref");
+		}
+	}
+	berth_http_respond_json(req, 200, out);
+}
+
+/* ---- inspect ---------------------------------------------------------------------------------- */
+
+enum hk { H_STRV, H_STR, H_INT, H_BOOL, H_OBJ, H_ANY, H_OMIT, H_OMIT_INT };
+
+static const struct {
+	const char *name;
+	enum hk kind;
+} host_fields[] = {
+	{"Binds", H_STRV},
+	{"ContainerIDFile", H_STR},
+	{"LogConfig", H_ANY},
+	{"NetworkMode", H_STR},
+	{"PortBindings", H_ANY},
+	{"RestartPolicy", H_ANY},
+	{"AutoRemove", H_BOOL},
+	{"VolumeDriver", H_STR},
+	{"VolumesFrom", H_STRV},
+	{"ConsoleSize", H_ANY},
+	{"Annotations", H_OMIT},
+	{"CapAdd", H_STRV},
+	{"CapDrop", H_STRV},
+	{"CgroupnsMode", H_STR},
+	{"Dns", H_STRV},
+	{"DnsOptions", H_STRV},
+	{"DnsSearch", H_STRV},
+	{"ExtraHosts", H_STRV},
+	{"GroupAdd", H_STRV},
+	{"IpcMode", H_STR},
+	{"Cgroup", H_STR},
+	{"Links", H_STRV},
+	{"OomScoreAdj", H_INT},
+	{"PidMode", H_STR},
+	{"Privileged", H_BOOL},
+	{"PublishAllPorts", H_BOOL},
+	{"ReadonlyRootfs", H_BOOL},
+	{"SecurityOpt", H_STRV},
+	{"StorageOpt", H_OMIT},
+	{"Tmpfs", H_OMIT},
+	{"UTSMode", H_STR},
+	{"UsernsMode", H_STR},
+	{"ShmSize", H_INT},
+	{"Sysctls", H_OMIT},
+	{"Runtime", H_OMIT},
+	{"Isolation", H_STR},
+	{"CpuShares", H_INT},
+	{"Memory", H_INT},
+	{"NanoCpus", H_INT},
+	{"CgroupParent", H_STR},
+	{"BlkioWeight", H_INT},
+	{"BlkioWeightDevice", H_STRV},
+	{"BlkioDeviceReadBps", H_STRV},
+	{"BlkioDeviceWriteBps", H_STRV},
+	{"BlkioDeviceReadIOps", H_STRV},
+	{"BlkioDeviceWriteIOps", H_STRV},
+	{"CpuPeriod", H_INT},
+	{"CpuQuota", H_INT},
+	{"CpuRealtimePeriod", H_INT},
+	{"CpuRealtimeRuntime", H_INT},
+	{"CpusetCpus", H_STR},
+	{"CpusetMems", H_STR},
+	{"Devices", H_STRV},
+	{"DeviceCgroupRules", H_STRV},
+	{"DeviceRequests", H_STRV},
+	{"KernelMemory", H_OMIT_INT},
+	{"KernelMemoryTCP", H_OMIT_INT},
+	{"MemoryReservation", H_INT},
+	{"MemorySwap", H_INT},
+	{"MemorySwappiness", H_ANY},
+	{"OomKillDisable", H_ANY},
+	{"PidsLimit", H_ANY},
+	{"Ulimits", H_STRV},
+	{"CpuCount", H_INT},
+	{"CpuPercent", H_INT},
+	{"IOMaximumIOps", H_INT},
+	{"IOMaximumBandwidth", H_INT},
+	{"Mounts", H_OMIT},
+	{"MaskedPaths", H_STRV},
+	{"ReadonlyPaths", H_STRV},
+	{"Init", H_OMIT},
+};
+
+/* HostConfig as dockerd marshals it: every field in its order, zero values where unset */
+static json_t *host_config_json(const json_t *in)
+{
+	json_t *out = json_object();
+
+	for (size_t i = 0; out && i < ARRAY_SIZE(host_fields); i++) {
+		const char *k = host_fields[i].name;
+		json_t *v = json_object_get(in, k);
+		switch (host_fields[i].kind) {
+		case H_STRV:
+			json_object_set_new(out, k, json_is_array(v) ? json_deep_copy(v) : json_null());
+			break;
+		case H_STR:
+			json_object_set_new(out, k, json_string(json_string_value(v) ?: ""));
+			break;
+		case H_INT:
+			json_object_set_new(out, k, json_integer(json_integer_value(v)));
+			break;
+		case H_BOOL:
+			json_object_set_new(out, k, json_boolean(json_is_true(v)));
+			break;
+		case H_OBJ:
+			json_object_set_new(out, k, json_is_object(v) ? json_deep_copy(v) : json_object());
+			break;
+		case H_ANY:
+			json_object_set_new(out, k, v ? json_deep_copy(v) : json_null());
+			break;
+		case H_OMIT:
+			if (v && !json_is_null(v) &&
+			    !(json_is_object(v) && json_object_size(v) == 0) &&
+			    !(json_is_array(v) && json_array_size(v) == 0) &&
+			    !(json_is_string(v) && !*json_string_value(v)))
+				json_object_set_new(out, k, json_deep_copy(v));
+			break;
+		case H_OMIT_INT:
+			if (json_integer_value(v))
+				json_object_set_new(out, k, json_integer(json_integer_value(v)));
+			break;
+		}
+	}
+	if (out && json_is_null(json_object_get(out, "ConsoleSize")))
+		json_object_set_new(out, "ConsoleSize", json_pack("[i,i]", 0, 0));
+	return out;
+}
+
+json_t *ctr_inspect_json_locked(struct berthd *d, struct daemon_container *c, unsigned api,
+				bool size)
+{
+	struct berth_rootfs_paths p = {0};
+	json_t *j = json_object(), *gd, *ns;
+	char path[4096];
+
+	if (!j)
+		return NULL;
+	json_object_set_new(j, "Id", json_string(c->id));
+	json_object_set_new(j, "Created", json_string(c->created));
+	json_object_set_new(j, "Path", json_string(c->path ? c->path : ""));
+	json_object_set_new(j, "Args", json_deep_copy(c->args));
+	json_object_set_new(
+		j, "State",
+		json_pack("{s:s,s:b,s:b,s:b,s:b,s:b,s:i,s:i,s:s,s:s,s:s}", "Status",
+			  ctr_status_locked(c), "Running", c->running, "Paused", c->paused,
+			  "Restarting", c->restarting, "OOMKilled", c->oom_killed, "Dead", c->dead,
+			  "Pid", (int)c->pid, "ExitCode", c->exit_code, "Error",
+			  c->error ? c->error : "", "StartedAt",
+			  c->started_at ? c->started_at : "0001-01-01T00:00:00Z", "FinishedAt",
+			  c->finished_at ? c->finished_at : "0001-01-01T00:00:00Z"));
+	json_object_set_new(j, "Image", json_string(c->image_id));
+	snprintf(path, sizeof(path), "%s/resolv.conf", c->dir);
+	json_object_set_new(j, "ResolvConfPath", json_string(path));
+	snprintf(path, sizeof(path), "%s/hostname", c->dir);
+	json_object_set_new(j, "HostnamePath", json_string(path));
+	snprintf(path, sizeof(path), "%s/hosts", c->dir);
+	json_object_set_new(j, "HostsPath", json_string(path));
+	json_object_set_new(j, "LogPath", json_string(c->log_path ? c->log_path : ""));
+	json_object_set_new(j, "Name", json_string(c->name));
+	json_object_set_new(j, "RestartCount", json_integer(c->restart_count));
+	json_object_set_new(j, "Driver", json_string("overlay2"));
+	json_object_set_new(j, "Platform", json_string("linux"));
+	json_object_set_new(j, "MountLabel", json_string(""));
+	json_object_set_new(j, "ProcessLabel", json_string(""));
+	json_object_set_new(j, "AppArmorProfile", json_string(""));
+	json_object_set_new(j, "ExecIDs", json_null());
+	json_object_set_new(j, "HostConfig", host_config_json(c->host_config));
+	gd = json_object();
+	if (berth_rootfs_paths(d->images.store, c->top_layer, c->dir, &p, NULL) == 0) {
+		json_t *data = json_object();
+		if (p.lower_dir && *p.lower_dir)
+			json_object_set_new(data, "LowerDir", json_string(p.lower_dir));
+		json_object_set_new(data, "MergedDir", json_string(p.merged_dir));
+		json_object_set_new(data, "UpperDir", json_string(p.upper_dir));
+		json_object_set_new(data, "WorkDir", json_string(p.work_dir));
+		json_object_set_new(gd, "Data", data);
+		berth_rootfs_paths_release(&p);
+	} else {
+		json_object_set_new(gd, "Data", json_null());
+	}
+	json_object_set_new(gd, "Name", json_string("overlay2"));
+	json_object_set_new(j, "GraphDriver", gd);
+	if (size) {
+		/* placeholders, measured by the caller without the lock */
+		json_object_set_new(j, "SizeRw", json_integer(0));
+		json_object_set_new(j, "SizeRootFs", json_integer(0));
+	}
+	json_object_set_new(j, "Mounts", json_array());
+	json_object_set_new(j, "Config", daemon_container_config_json(c->config));
+	ns = json_object();
+	json_object_set_new(ns, "Bridge", json_string(""));
+	json_object_set_new(ns, "SandboxID", json_string(""));
+	json_object_set_new(ns, "SandboxKey", json_string(""));
+	json_object_set_new(ns, "Ports", json_object());
+	if (api < BERTH_API_VERSION(1, 44)) {
+		json_object_set_new(ns, "HairpinMode", json_false());
+		json_object_set_new(ns, "LinkLocalIPv6Address", json_string(""));
+		json_object_set_new(ns, "LinkLocalIPv6PrefixLen", json_integer(0));
+		json_object_set_new(ns, "SecondaryIPAddresses", json_null());
+		json_object_set_new(ns, "SecondaryIPv6Addresses", json_null());
+	}
+	json_object_set_new(ns, "EndpointID", json_string(""));
+	json_object_set_new(ns, "Gateway", json_string(""));
+	json_object_set_new(ns, "GlobalIPv6Address", json_string(""));
+	json_object_set_new(ns, "GlobalIPv6PrefixLen", json_integer(0));
+	json_object_set_new(ns, "IPAddress", json_string(""));
+	json_object_set_new(ns, "IPPrefixLen", json_integer(0));
+	json_object_set_new(ns, "IPv6Gateway", json_string(""));
+	json_object_set_new(ns, "MacAddress", json_string(""));
+	json_object_set_new(ns, "Networks", networks_json(c));
+	json_object_set_new(j, "NetworkSettings", ns);
+	return j;
+}
+
+static void container_inspect(struct berth_http_request *req, void *userdata)
+{
+	struct berthd *d = userdata;
+	_cleanup_error_ struct berth_error *e = NULL;
+	_cleanup_json_ json_t *j = NULL;
+	struct daemon_container *c;
+	bool size = berth_http_query_bool(req, "size");
+
+	if (ctr_get(d, berth_http_param(req, "name"), &c, &e) < 0) {
+		berth_http_respond_berror(req, e);
+		return;
+	}
+	pthread_mutex_lock(&d->lock);
+	j = ctr_inspect_json_locked(d, c, berth_http_api_version(req), size);
+	pthread_mutex_unlock(&d->lock);
+	if (j && size) {
+		int64_t rw = ctr_size_rw(c);
+		json_object_set_new(j, "SizeRw", json_integer(rw));
+		json_object_set_new(j, "SizeRootFs", json_integer(rw + image_size(d, c->image_id)));
+	}
+	ctr_unref(d, c);
+	if (!j) {
+		berth_http_respond_error(req, 500, "out of memory");
+		return;
+	}
+	berth_http_respond_json(req, 200, j);
+}
+
+/* ---- /system/df --------------------------------------------------------------------------------- */
+
+json_t *daemon_containers_disk_usage(struct berthd *d, unsigned api)
+{
+	json_t *out = json_array();
+	struct daemon_container **v;
+	size_t n, i;
+	json_t *s;
+
+	(void)api;
+	pthread_mutex_lock(&d->lock);
+	n = d->containers.n;
+	v = calloc(n + 1, sizeof(*v));
+	for (i = 0; v && i < n; i++)
+		v[i] = ctr_ref(d->containers.v[i]);
+	if (v)
+		qsort(v, n, sizeof(*v), by_created_desc);
+	for (i = 0; v && i < n; i++) {
+		s = summary_locked(d, v[i]);
+		if (s)
+			json_array_append_new(out, s);
+	}
+	pthread_mutex_unlock(&d->lock);
+	for (i = 0; v && i < n; i++) {
+		int64_t rw = ctr_size_rw(v[i]);
+		s = json_array_get(out, i);
+		json_object_set_new(s, "SizeRw", json_integer(rw));
+		json_object_set_new(s, "SizeRootFs",
+				    json_integer(rw + image_size(d, v[i]->image_id)));
+		ctr_unref(d, v[i]);
+	}
+	free(v);
+	return out;
+}
+
+int ctr_routes_query(struct berthd *d, struct berth_error **err)
+{
+	int r = 0;
+
+	r = r ?: berth_api_router_add(d->router, "GET", "/containers/json", containers_list, d, err);
+	r = r ?: berth_api_router_add(d->router, "GET", "/containers/{name}/json", container_inspect,
+				      d, err);
+	return r;
+}
