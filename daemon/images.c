@@ -158,14 +158,9 @@ int daemon_image_users_add(struct daemon_image_users *u, const char *container_i
 
 int daemon_image_users_collect_locked(struct berthd *d, struct daemon_image_users *ret)
 {
-	(void)d;
 	daemon_image_users_init(ret);
-	/*
-	 * Every container of d's container table goes in here with daemon_image_users_add(id,
-	 * image id, top layer, running).  berthd has no container table yet: nothing uses an
-	 * image, and that is what the empty snapshot says.
-	 */
-	return 0;
+	/* every container of the table: its image id, top layer, running or not */
+	return daemon_containers_image_users_locked(d, ret);
 }
 
 size_t daemon_image_users_count(const struct daemon_image_users *u, const char *image_id)

@@ -286,8 +286,25 @@ int main(int argc, char **argv)
 		daemon_state_release(&d);
 		return 1;
 	}
+	r = daemon_containers_open(&d, &e);
+	if (r < 0) {
+		log_error("%s", e->msg);
+		daemon_images_close(&d);
+		unlink(d.config.pidfile);
+		daemon_state_release(&d);
+		return 1;
+	}
 	/* the containers' layers are known from here on (their table is loaded before this) */
 	daemon_images_gc(&d);
+	r = daemon_containers_restore(&d, &e);
+	if (r < 0) {
+		log_error("%s", e->msg);
+		daemon_containers_close(&d);
+		daemon_images_close(&d);
+		unlink(d.config.pidfile);
+		daemon_state_release(&d);
+		return 1;
+	}
 
 	r = berth_api_router_new(&d.router, &e);
 	if (r == 0)
@@ -296,6 +313,8 @@ int main(int argc, char **argv)
 		r = daemon_routes_images(&d, &e);
 	if (r == 0)
 		r = daemon_routes_registry(&d, &e);
+	if (r == 0)
+		r = daemon_routes_containers(&d, &e);
 	sc.userdata = d.router;
 	if (r == 0)
 		r = berth_http_server_new(&sc, &d.server, &e);
@@ -309,6 +328,7 @@ int main(int argc, char **argv)
 	daemon_listeners_free(listeners, n_listeners, true);
 	berth_http_server_free(d.server, 5000);
 	berth_api_router_free(d.router);
+	daemon_containers_close(&d);
 	daemon_images_close(&d);
 	unlink(d.config.pidfile);
 	log_info("berthd stopped");
