@@ -153,11 +153,10 @@ static json_t *read_sync(int fd, struct berth_error **err)
 			berth_error_sys(err, errno, "read the shim's answer");
 			return NULL;
 		}
-		if (n == 0 || len + (size_t)n >= sizeof(buf) - 1) {
-			len += (size_t)n;
-			break;
-		}
 		len += (size_t)n;
+		/* the answer is one line; EOF may come late (the init holds the pipe until exec) */
+		if (n == 0 || memchr(buf, '\n', len) || len >= sizeof(buf) - 1)
+			break;
 	}
 	buf[len] = '\0';
 	if (len == 0) {

@@ -291,8 +291,12 @@ static void sync_error(int sync_fd, const struct berth_error *e)
 			      e && e->code ? e->code : EIO);
 	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 
-	if (s)
+	/* one line: berthd reads up to the newline, since the container's init holds a copy of
+	 * this pipe until its exec and EOF would come only then */
+	if (s) {
 		berth_write_all(sync_fd, s, strlen(s));
+		berth_write_all(sync_fd, "\n", 1);
+	}
 	free(s);
 	json_decref(j);
 	close(sync_fd);
@@ -354,7 +358,7 @@ static int shim_main(json_t *cfg, int sync_fd)
 				      &s.oom_src, &e);
 	if (r < 0)
 		goto fail;
-	snprintf(text, sizeof(text), "{\"pid\":%d,\"shim_pid\":%d,\"shim_start\":%llu}",
+	snprintf(text, sizeof(text), "{\"pid\":%d,\"shim_pid\":%d,\"shim_start\":%llu}\n",
 		 (int)s.init->pid, (int)getpid(),
 		 (unsigned long long)berth_proc_start_time(getpid()));
 	if (berth_write_all(sync_fd, text, strlen(text)) < 0) {
