@@ -545,30 +545,34 @@ static int load_records(struct berthd *d, struct berth_error **err)
 	return 0;
 }
 
-/* berth-shim: $BERTHD_SHIM, beside berthd, or the build tree's shim/ beside daemon/. */
-static char *find_shim(void)
+/* A helper program (berth-shim, berth-init): $env, beside berthd, or the build tree's subdir/
+ * beside daemon/, else /usr/local/bin. */
+static char *find_helper(const char *name, const char *env_name, const char *subdir)
 {
 	char self[4096], *slash, *p = NULL;
 	ssize_t n;
-	const char *env = getenv("BERTHD_SHIM");
+	const char *env = getenv(env_name);
 
 	if (env && *env)
 		return strdup(env);
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
-		return strdup("/usr/local/bin/berth-shim");
-	self[n] = '\0';
-	slash = strrchr(self, '/');
-	if (slash)
-		*slash = '\0';
-	if (asprintf(&p, "%s/berth-shim", self) > 0 && access(p, X_OK) == 0)
-		return p;
-	free(p);
-	p = NULL;
-	if (asprintf(&p, "%s/../shim/berth-shim", self) > 0 && access(p, X_OK) == 0)
-		return p;
-	free(p);
-	return strdup("/usr/local/bin/berth-shim");
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash)
+			*slash = '\0';
+		if (asprintf(&p, "%s/%s", self, name) > 0 && access(p, X_OK) == 0)
+			return p;
+		free(p);
+		p = NULL;
+		if (asprintf(&p, "%s/../%s/%s", self, subdir, name) > 0 && access(p, X_OK) == 0)
+			return p;
+		free(p);
+		p = NULL;
+	}
+	if (asprintf(&p, "/usr/local/bin/%s", name) < 0)
+		return NULL;
+	return p;
 }
 
 int daemon_containers_open(struct berthd *d, struct berth_error **err)
@@ -581,9 +585,13 @@ int daemon_containers_open(struct berthd *d, struct berth_error **err)
 	r = berth_dockerspec_host_probe(&t->host, err);
 	if (r < 0)
 		return berth_error_wrap(err, "probe the host");
-	t->shim_path = find_shim();
-	if (!t->shim_path)
+	t->shim_path = find_helper("berth-shim", "BERTHD_SHIM", "shim");
+	t->init_path = find_helper("berth-init", "BERTHD_INIT", "init");
+	if (!t->shim_path || !t->init_path)
 		return berth_error_set(err, ENOMEM, "out of memory");
+	/* --init's binary is bound from the host: a missing one fails such a start, nothing else */
+	if (access(t->init_path, X_OK) == 0)
+		t->spec.init_path = t->init_path;
 	r = shim_binary_open(d, err);
 	if (r < 0)
 		return r;
@@ -626,6 +634,7 @@ void daemon_containers_close(struct berthd *d)
 	if (t->shim_fd >= 0)
 		close(t->shim_fd);
 	free(t->shim_path);
+	free(t->init_path);
 	berth_dockerspec_host_release(&t->host);
 }
 

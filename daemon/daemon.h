@@ -126,6 +126,7 @@ struct daemon_containers {
 	struct berth_dockerspec_daemon spec; /* the daemon's options that shape containers */
 	int shim_fd;			    /* sealed memfd copy of berth-shim */
 	char *shim_path;		    /* where it was copied from */
+	char *init_path;		    /* berth-init, bound at /sbin/docker-init for --init */
 	int epfd, wake_fd;		    /* the monitor thread's epoll and its eventfd */
 	pthread_t monitor;
 	bool monitor_running;
