@@ -127,6 +127,11 @@ static json_t *shim_config(struct berthd *d, struct daemon_container *c, const c
 		json_is_true(json_object_get(c->config, "StdinOnce")), "debug",
 		daemon_log_get_level() == DLOG_DEBUG, "log", "driver", type, "path", c->log_path,
 		"max_size", (json_int_t)max_size, "max_file", (json_int_t)max_file);
+	/* a network namespace of its own (none, and the default until networking lands) gets its
+	 * loopback up, as docker's none network has it */
+	const char *nm = json_string_value(json_object_get(c->host_config, "NetworkMode")) ?: "";
+	if (cfg && strcmp(nm, "host") != 0 && !berth_str_has_prefix(nm, "container:"))
+		json_object_set_new(cfg, "loopback", json_true());
 	if (cfg && json_array_size(console) == 2 && json_integer_value(json_array_get(console, 0)))
 		json_object_set_new(cfg, "console",
 				    json_pack("{s:O,s:O}", "height", json_array_get(console, 0),
@@ -270,6 +275,13 @@ fail:
 	reap_failed_shim(d, c, h);
 	h = NULL;
 fail_early : {
+	/* Go's words are lowercase: the docker CLI picks its exit code (127, 126) by them */
+	static const char *const go_words[] = {"No such file or directory", "Permission denied"};
+	for (size_t k = 0; *err && (*err)->msg && k < 2; k++) {
+		char *w = strstr((*err)->msg, go_words[k]);
+		if (w)
+			*w = (char)(*w - 'A' + 'a');
+	}
 	const char *msg = *err && (*err)->msg ? (*err)->msg : "?";
 	_cleanup_free_ char *text = NULL;
 	if (asprintf(&text, "failed to create task for container: %s", msg) > 0) {
@@ -298,7 +310,19 @@ fail_early : {
 
 int ctr_start(struct berthd *d, struct daemon_container *c, struct berth_error **err)
 {
-	return start_locked_out(d, c, true, err);
+	_cleanup_error_ struct berth_error *e = NULL;
+	int r = start_locked_out(d, c, true, err);
+	bool go;
+
+	if (r >= 0 || !json_is_true(json_object_get(c->host_config, "AutoRemove")))
+		return r;
+	/* docker removes an AutoRemove container whose start failed: `run --rm` waits for that */
+	pthread_mutex_lock(&d->lock);
+	go = !c->running && !c->removed && !c->removing;
+	pthread_mutex_unlock(&d->lock);
+	if (go && ctr_remove(d, c, &e) < 0)
+		log_error("auto-remove %s: %s", c->id, e ? e->msg : "?");
+	return r;
 }
 
 /* ---- signals ---------------------------------------------------------------------------------- */

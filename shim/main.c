@@ -17,7 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -274,6 +279,39 @@ out:
 	return r;
 }
 
+/*
+ * Bring up lo in the init's new network namespace.  A child of ours joins that namespace alone
+ * (no other one: it never sees the container's files or processes) and sets IFF_UP; the init
+ * waits on its exec fifo meanwhile.  We are single-threaded, so a bare fork is fine.
+ */
+static int loopback_up(struct shim *s, struct berth_error **err)
+{
+	char path[64];
+	int status = 0;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)s->init->pid);
+	pid = fork();
+	if (pid < 0)
+		return berth_error_sys(err, errno, "fork");
+	if (pid == 0) {
+		struct ifreq ifr = {0};
+		int ns = open(path, O_RDONLY | O_CLOEXEC), sk;
+		if (ns < 0 || setns(ns, CLONE_NEWNET) < 0)
+			_exit(2);
+		sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+		if (sk < 0 || ioctl(sk, SIOCGIFFLAGS, &ifr) < 0)
+			_exit(3);
+		ifr.ifr_flags |= IFF_UP;
+		_exit(ioctl(sk, SIOCSIFFLAGS, &ifr) < 0 ? 4 : 0);
+	}
+	if (berth_waitpid(pid, 0, &status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return berth_error_set(err, EIO, "bring up lo in the container's network namespace "
+				       "(step %d failed)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	return 0;
+}
+
 static int write_pid_file(struct shim *s, struct berth_error **err)
 {
 	_cleanup_free_ char *path = NULL, *text = NULL;
@@ -341,6 +379,14 @@ static int shim_main(json_t *cfg, int sync_fd)
 	if (r < 0) {
 		shim_logf(&s, "error", "create: %s", e ? e->msg : "?");
 		sync_error(sync_fd, e);
+		shim_log_close(&s.log);
+		return 1;
+	}
+	if (json_is_true(json_object_get(cfg, "loopback")) && loopback_up(&s, &e) < 0) {
+		shim_logf(&s, "error", "create: %s", e->msg);
+		sync_error(sync_fd, e);
+		berth_pidfd_signal(s.init, SIGKILL, NULL);
+		berth_container_delete(s.c, true, NULL);
 		shim_log_close(&s.log);
 		return 1;
 	}
