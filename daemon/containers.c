@@ -631,6 +631,14 @@ void daemon_containers_close(struct berthd *d)
 	berth_strv_free(t->reserved);
 	t->reserved = NULL;
 	pthread_mutex_unlock(&d->lock);
+	/* empty once nothing runs (a running container's shim keeps its own) */
+	{
+		_cleanup_free_ char *shims = NULL, *runtime = NULL;
+		if (asprintf(&shims, "%s/shims", d->config.exec_root) > 0)
+			rmdir(shims);
+		if (asprintf(&runtime, "%s/runtime", d->config.exec_root) > 0)
+			rmdir(runtime);
+	}
 	if (t->shim_fd >= 0)
 		close(t->shim_fd);
 	free(t->shim_path);
@@ -1146,15 +1154,15 @@ int ctr_remove(struct berthd *d, struct daemon_container *c, struct berth_error 
 		return berth_error_set(err, ENOMEM, "out of memory");
 	if (rename(c->dir, trash) < 0 && errno != ENOENT)
 		return berth_error_sys(err, errno, "rename '%s'", c->dir);
+	/* the files go before the waiters for "removed" wake, as docker's SetRemoved comes last:
+	 * `run --rm` returns with nothing left */
+	if (berth_rootfs_remove(trash, &e) < 0 || berth_rm_rf(trash, &e) < 0)
+		log_warn("remove '%s': %s", trash, e ? e->msg : "?");
 	pthread_mutex_lock(&d->lock);
 	ctr_event_locked(d, c, "destroy", NULL, 0);
-	ctr_ref(c);
 	table_remove_locked(d, c);
 	ctr_recount_locked(d);
 	pthread_mutex_unlock(&d->lock);
-	if (berth_rootfs_remove(trash, &e) < 0 || berth_rm_rf(trash, &e) < 0)
-		log_warn("remove '%s': %s", trash, e ? e->msg : "?");
-	ctr_unref(d, c);
 	return 0;
 }
 

@@ -286,3 +286,58 @@ def make_berthd():
 def berthd(make_berthd):
     """A running private berthd (see Berthd)."""
     return make_berthd()
+
+
+# -- containers
+
+
+def import_busybox(b, tag="busybox:latest"):
+    """Make `tag` in b from the cached busybox root (scripts/mkrootfs.sh) through
+    POST /images/create?fromSrc=- (docker import): one layer, no network."""
+    from berth import CACHE, SCRIPTS
+    root = CACHE / "rootfs"
+    subprocess.run([str(SCRIPTS / "mkrootfs.sh"), str(root)], check=True, timeout=120)
+    tar = subprocess.run(["tar", "-C", str(root), "-c", "."], check=True,
+                         capture_output=True).stdout
+    from urllib.parse import quote
+    status, _, body = b.http("POST", f"/images/create?fromSrc=-&repo={quote(tag)}", body=tar,
+                             headers={"Content-Type": "application/x-tar"}, timeout=120)
+    assert status == 200, body
+
+
+def container_ids_seen(b):
+    """Every container id berthd's event ring has named (create .. destroy)."""
+    status, _, body = b.http("GET", "/events?since=0&until=%d&filters=%s" % (
+        int(time.time()) + 1, '{"type":["container"]}'))
+    assert status == 200, body
+    ids = {json.loads(line)["Actor"]["ID"] for line in body.splitlines() if line.strip()}
+    return {i for i in ids if len(i) == 64}  # prune's event names no container
+
+
+def shared_berthd(args=(), config=None):
+    """A module-wide berthd with busybox:latest (a generator for a module fixture).  At the end:
+    every container is removed, then berthd must stop cleanly and leave nothing behind -- the
+    usual leak check, plus no cgroup named after a container it ever had."""
+    from berth import cgroups_named
+    b = Berthd(args=args, config=config)
+    try:
+        b.start()
+        import_busybox(b)
+        yield b
+        problems = []
+        status, _, body = b.http("GET", "/containers/json?all=1")
+        for c in json.loads(body) if status == 200 else []:
+            st, _, msg = b.http("DELETE", f"/containers/{c['Id']}?force=1")
+            if st != 204:
+                problems.append(f"rm -f {c['Id']}: {st} {msg!r}")
+        ids = container_ids_seen(b)
+        code = b.stop()
+        if code != 0:
+            problems.append(f"berthd exited {code} on SIGTERM:\n{b.log_text()}")
+        problems += b.leftovers()
+        left = cgroups_named(ids)
+        if left:
+            problems.append(f"cgroups left: {left}")
+        assert not problems, "\n".join(problems)
+    finally:
+        b.cleanup()
