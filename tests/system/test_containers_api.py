@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from berth import cgroup_dir, cgroup_v1, wait_until
-from daemon import berthd_binary, shared_berthd
+from daemon import berthd_binary, import_busybox, shared_berthd
 
 pytestmark = pytest.mark.skipif(not os.access(berthd_binary(), os.X_OK),
                                 reason="berthd not built")
@@ -310,3 +310,40 @@ def test_big_body_refused(bd):
         pass  # it may close the connection before reading it all
     assert bd.http("GET", "/_ping")[0] == 200
     assert json.loads(bd.http("GET", "/containers/json?all=1")[2]) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# images in use, df, info
+
+
+def test_image_in_use_df_info(bd, client):
+    st, _, out = post_json(bd, "/containers/create?name=user1",
+                           {"Image": "busybox", "Cmd": ["sleep", "30"]})
+    assert st == 201
+    cid = json.loads(out)["Id"]
+    try:
+        img = json.loads(bd.http("GET", "/images/busybox/json")[2])["Id"]
+        st, _, out = bd.http("DELETE", "/images/busybox")
+        assert st == 409 and f"container {cid[:12]} is using its referenced image" in \
+            message(out)
+        assert bd.http("POST", "/containers/user1/start")[0] == 204
+        st, _, out = bd.http("DELETE", f"/images/{img}?force=1")
+        assert st == 409 and "being used by running container" in message(out)
+        info = json.loads(bd.http("GET", "/info")[2])
+        assert (info["Containers"], info["ContainersRunning"], info["ContainersStopped"]) == \
+            (1, 1, 0)
+        df = json.loads(bd.http("GET", "/system/df")[2])
+        assert [c["Id"] for c in df["Containers"]] == [cid]
+        assert df["Containers"][0]["State"] == "running"
+        assert next(i for i in df["Images"] if i["Id"] == img)["Containers"] == 1
+        # a stopped container's image goes with force, as on docker; its layers stay for it
+        assert bd.http("POST", "/containers/user1/kill")[0] == 204
+        assert bd.http("POST", "/containers/user1/wait")[0] == 200
+        st, _, out = bd.http("DELETE", f"/images/{img}?force=1")
+        assert st == 200 and bd.http("GET", "/images/busybox/json")[0] == 404
+        assert bd.http("POST", "/containers/user1/start")[0] == 204
+        assert json.loads(bd.http("GET", "/containers/user1/json")[2])["State"]["Running"]
+    finally:
+        assert bd.http("DELETE", "/containers/user1?force=1")[0] == 204
+        if bd.http("GET", "/images/busybox/json")[0] == 404:
+            import_busybox(bd)
