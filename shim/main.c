@@ -87,7 +87,9 @@ static void read_oom(struct shim *s)
 
 	if (!s->oom || berth_cgroup_events_read(s->oom, &n, NULL) < 0)
 		return;
-	if ((n.oom || n.oom_kill) && !s->finished) {
+	/* one event per process the OOM killer killed (oom alone rises several times per kill on
+	 * v1, and without a kill when the OOM killer is disabled) */
+	if (n.oom_kill && !s->finished) {
 		if (!s->oom_killed)
 			shim_logf(s, "info", "the container ran out of memory");
 		s->oom_killed = true;

@@ -124,6 +124,21 @@ def test_limits_from_the_host(client, bd):
         c.remove(force=True)
 
 
+def test_oom_killed(client, bd):
+    since = int(time.time()) - 1
+    c = client.containers.run("busybox", "dd if=/dev/zero of=/dev/null bs=64M count=1",
+                              detach=True, mem_limit="32m", memswap_limit="32m")
+    try:
+        assert c.wait(timeout=20)["StatusCode"] == 137
+        c.reload()
+        assert c.attrs["State"]["OOMKilled"] is True
+        evs = [json.loads(x) for x in bd.http("GET", "/events?since=%d&until=%d&filters=%s" % (
+            since, int(time.time()) + 1, '{"event":["oom"]}'))[2].splitlines() if x.strip()]
+        assert [e["Actor"]["ID"] for e in evs] == [c.id]
+    finally:
+        c.remove(force=True)
+
+
 def test_read_only_tmpfs_shm(client):
     out = run(client, ["sh", "-c",
                        "touch /x 2>&1; touch /scratch/y && echo tmpfs-ok; "
