@@ -595,6 +595,22 @@ int daemon_containers_open(struct berthd *d, struct berth_error **err)
 	r = shim_binary_open(d, err);
 	if (r < 0)
 		return r;
+	/* daemon.json's default-ulimits (checked when read), for every container's spec */
+	if (json_object_size(d->config.default_ulimits)) {
+		const char *name;
+		json_t *u;
+		t->ulimits = calloc(json_object_size(d->config.default_ulimits), sizeof(*t->ulimits));
+		if (!t->ulimits)
+			return berth_error_set(err, ENOMEM, "out of memory");
+		json_object_foreach (d->config.default_ulimits, name, u) {
+			struct berth_dockerspec_ulimit *x = &t->ulimits[t->spec.n_default_ulimits];
+			x->name = (char *)name;
+			x->soft = json_integer_value(json_object_get(u, "Soft"));
+			x->hard = json_integer_value(json_object_get(u, "Hard"));
+			t->spec.n_default_ulimits++;
+		}
+		t->spec.default_ulimits = t->ulimits;
+	}
 	pthread_mutex_lock(&d->lock);
 	r = load_records(d, err);
 	pthread_mutex_unlock(&d->lock);
@@ -643,6 +659,7 @@ void daemon_containers_close(struct berthd *d)
 		close(t->shim_fd);
 	free(t->shim_path);
 	free(t->init_path);
+	free(t->ulimits);
 	berth_dockerspec_host_release(&t->host);
 }
 

@@ -127,6 +127,7 @@ struct daemon_containers {
 	int shim_fd;			    /* sealed memfd copy of berth-shim */
 	char *shim_path;		    /* where it was copied from */
 	char *init_path;		    /* berth-init, bound at /sbin/docker-init for --init */
+	struct berth_dockerspec_ulimit *ulimits; /* daemon.json's default-ulimits (names borrowed) */
 	int epfd, wake_fd;		    /* the monitor thread's epoll and its eventfd */
 	pthread_t monitor;
 	bool monitor_running;

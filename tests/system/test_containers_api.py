@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from berth import cgroup_dir, cgroup_v1, wait_until
-from daemon import berthd_binary, import_busybox, shared_berthd
+from daemon import berthd_binary, import_busybox, make_berthd, shared_berthd  # noqa: F401
 
 pytestmark = pytest.mark.skipif(not os.access(berthd_binary(), os.X_OK),
                                 reason="berthd not built")
@@ -362,3 +362,14 @@ def test_image_in_use_df_info(bd, client):
         assert bd.http("DELETE", "/containers/user1?force=1")[0] == 204
         if bd.http("GET", "/images/busybox/json")[0] == 404:
             import_busybox(bd)
+
+
+def test_daemon_default_ulimits(make_berthd):
+    b = make_berthd(config={"default-ulimits": {
+        "nofile": {"Name": "nofile", "Hard": 2048, "Soft": 1000}}})
+    import_busybox(b)
+    out = b.docker("run", "--rm", "busybox", "sh", "-c", "ulimit -n; ulimit -Hn").stdout
+    assert out == "1000\n2048\n"
+    out = b.docker("run", "--rm", "--ulimit", "nofile=300:400", "busybox", "sh", "-c",
+                   "ulimit -n; ulimit -Hn").stdout
+    assert out == "300\n400\n"
