@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -119,14 +120,14 @@ static json_t *shim_config(struct berthd *d, struct daemon_container *c, const c
 	if (asprintf(&state, "%s/runtime", d->config.exec_root) < 0 ||
 	    asprintf(&rootfs, "%s/merged", c->dir) < 0)
 		return NULL;
-	json_t *cfg = json_pack(
-		"{s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:b,s:{s:s,s:s?,s:I,s:I}}", "id", c->id, "dir", sdir,
-		"state_root", state, "rootfs", rootfs, "tty",
-		json_is_true(json_object_get(c->config, "Tty")), "open_stdin",
-		json_is_true(json_object_get(c->config, "OpenStdin")), "stdin_once",
-		json_is_true(json_object_get(c->config, "StdinOnce")), "debug",
-		daemon_log_get_level() == DLOG_DEBUG, "log", "driver", type, "path", c->log_path,
-		"max_size", (json_int_t)max_size, "max_file", (json_int_t)max_file);
+	json_t *cfg = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:b,s:{s:s,s:s?,s:I,s:I}}", "id",
+				c->id, "dir", sdir, "state_root", state, "rootfs", rootfs, "tty",
+				json_is_true(json_object_get(c->config, "Tty")), "open_stdin",
+				json_is_true(json_object_get(c->config, "OpenStdin")), "stdin_once",
+				json_is_true(json_object_get(c->config, "StdinOnce")), "debug",
+				daemon_log_get_level() == DLOG_DEBUG, "log", "driver", type, "path",
+				c->log_path, "max_size", (json_int_t)max_size, "max_file",
+				(json_int_t)max_file);
 	/* a network namespace of its own (none, and the default until networking lands) gets its
 	 * loopback up, as docker's none network has it */
 	const char *nm = json_string_value(json_object_get(c->host_config, "NetworkMode")) ?: "";
@@ -225,7 +226,8 @@ static int start_locked_out(struct berthd *d, struct daemon_container *c, bool u
 		goto fail_early;
 	}
 	berth_error_freep(&e);
-	if (stat(hpath, &st) < 0 && ctr_write_etc_files(c->dir, c->config, c->host_config, err) < 0) {
+	if (stat(hpath, &st) < 0 &&
+	    ctr_write_etc_files(c->dir, c->config, c->host_config, err) < 0) {
 		r = -EIO;
 		goto fail_early;
 	}
@@ -277,26 +279,30 @@ fail:
 fail_early : {
 	/* Go's words are lowercase: the docker CLI picks its exit code (127, 126) by them */
 	static const char *const go_words[] = {"No such file or directory", "Permission denied"};
-	for (size_t k = 0; *err && (*err)->msg && k < 2; k++) {
+	_cleanup_free_ char *text = NULL;
+	int code;
+
+	if (!*err)
+		berth_error_set(err, EIO, "start failed");
+	for (size_t k = 0; (*err)->msg && k < 2; k++) {
 		char *w = strstr((*err)->msg, go_words[k]);
 		if (w)
 			*w = (char)(*w - 'A' + 'a');
 	}
-	const char *msg = *err && (*err)->msg ? (*err)->msg : "?";
-	_cleanup_free_ char *text = NULL;
-	if (asprintf(&text, "failed to create task for container: %s", msg) > 0) {
+	code = start_error_code((*err)->msg ?: "");
+	if (asprintf(&text, "failed to create task for container: %s", (*err)->msg ?: "?") > 0) {
 		free((*err)->msg);
 		(*err)->msg = strdup(text);
 	}
 	if (!h)
 		berth_rootfs_unmount(c->dir, NULL);
 	pthread_mutex_lock(&d->lock);
-	set_str(&c->error, text ? text : msg);
+	set_str(&c->error, (*err)->msg ?: "start failed");
 	if (c->restarting) {
 		c->running = false;
 		c->restarting = false;
 	}
-	c->exit_code = start_error_code(msg);
+	c->exit_code = code;
 	ctr_recount_locked(d);
 	save_or_log(d, c);
 	pthread_cond_broadcast(&c->cond);
@@ -348,8 +354,8 @@ static bool cancels_restart(const struct daemon_container *c, int sig)
 static int send_signal(struct berthd *d, struct daemon_container *c, int sig, bool all,
 		       struct berth_error **err)
 {
-	_cleanup_json_ json_t *req = json_pack("{s:s,s:i,s:b}", "op", "kill", "signal", sig, "all",
-					       all);
+	_cleanup_json_ json_t *req =
+		json_pack("{s:s,s:i,s:b}", "op", "kill", "signal", sig, "all", all);
 
 	return shim_request(d, c->id, req, -1, NULL, NULL, SHIM_TIMEOUT_MS, err);
 }
@@ -430,7 +436,8 @@ int ctr_stop(struct berthd *d, struct daemon_container *c, const char *signal, i
 	}
 	if (timeout_s == INT32_MIN) {
 		const json_t *st = json_object_get(c->config, "StopTimeout");
-		timeout_s = json_is_integer(st) ? (int)json_integer_value(st) : DEFAULT_STOP_TIMEOUT_S;
+		timeout_s =
+			json_is_integer(st) ? (int)json_integer_value(st) : DEFAULT_STOP_TIMEOUT_S;
 	}
 	c->manually_stopped = true;
 	if (cancels_restart(c, sig))
@@ -451,7 +458,8 @@ int ctr_stop(struct berthd *d, struct daemon_container *c, const char *signal, i
 	if (r == 0)
 		kill_event_locked(d, c, sig);
 	int64_t wait_ns = r < 0 ? 2LL * 1000000000 : (int64_t)timeout_s * 1000000000;
-	bool stopped = wait_stopped_locked(d, c, timeout_s < 0 && r == 0 ? 0 : ctr_mono_ns() + wait_ns);
+	bool stopped =
+		wait_stopped_locked(d, c, timeout_s < 0 && r == 0 ? 0 : ctr_mono_ns() + wait_ns);
 	pthread_mutex_unlock(&d->lock);
 	if (!stopped) {
 		log_info("container %s failed to exit within %d seconds of signal %d - using the "
@@ -465,10 +473,11 @@ int ctr_stop(struct berthd *d, struct daemon_container *c, const char *signal, i
 		stopped = wait_stopped_locked(d, c, ctr_mono_ns() + 12LL * 1000000000);
 		pthread_mutex_unlock(&d->lock);
 		if (!stopped)
-			return berth_error_set(err, EIO,
-					       "cannot stop container: %s: tried to kill container, "
-					       "but did not receive an exit event",
-					       c->id);
+			return berth_error_set(
+				err, EIO,
+				"cannot stop container: %s: tried to kill container, "
+				"but did not receive an exit event",
+				c->id);
 	}
 	pthread_mutex_lock(&d->lock);
 	ctr_event_locked(d, c, "stop", NULL, 0);
@@ -576,7 +585,8 @@ static void restart_after_backoff(struct berthd *d, struct daemon_container *c)
 	autoremove(d, c);
 }
 
-static void handle_exit(struct berthd *d, struct daemon_container *c, const json_t *ex)
+/* The exit in c's state, its "die" event; true when the restart policy restarts it. */
+static bool record_exit(struct berthd *d, struct daemon_container *c, const json_t *ex)
 {
 	int code = (int)json_integer_value(json_object_get(ex, "exit_code"));
 	bool oom = json_is_true(json_object_get(ex, "oom_killed"));
@@ -610,28 +620,34 @@ static void handle_exit(struct berthd *d, struct daemon_container *c, const json
 	ctr_event_locked(d, c, "die", kv, 2);
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&d->lock);
-
-	if (restart)
-		restart_after_backoff(d, c);
-	else
-		autoremove(d, c);
+	return restart;
 }
 
-static void *exit_main(void *arg)
+/*
+ * What a shim's end leaves to berthd: wait (bounded) for the shim to be gone, find the exit
+ * (its message, exit.json, or none: a shim killed, cleaned up after, 137), remove its directory
+ * and the root mount, and record the exit.  True when the restart policy restarts c.
+ */
+static bool finish_exit(struct berthd *d, struct daemon_container *c, struct shim_handle *h,
+			json_t *ex)
 {
-	struct exit_job *job = arg;
-	struct berthd *d = job->d;
-	struct daemon_container *c = job->c;
 	_cleanup_free_ char *sdir = shim_dir(d, c->id);
 	_cleanup_error_ struct berth_error *e = NULL;
-	json_t *ex = job->exit;
+	bool restart = false;
 
+	/* the shim exits right after it told the exit: wait (bounded) until it is gone, so a
+	 * container reported exited or removed has no process of ours left */
+	if (h && h->pidfd >= 0) {
+		struct pollfd pfd = {.fd = h->pidfd, .events = POLLIN};
+		while (poll(&pfd, 1, 5000) < 0 && errno == EINTR)
+			;
+	}
 	if (!ex)
 		ex = read_exit_file(d, c->id);
 	if (!ex) {
 		/* the shim died without telling: what it left goes, the exit is a kill's */
-		if (job->h && job->h->pidfd >= 0 && shim_alive(job->h->pid, job->h->start_time))
-			syscall(SYS_pidfd_send_signal, job->h->pidfd, SIGKILL, NULL, 0);
+		if (h && h->pidfd >= 0 && shim_alive(h->pid, h->start_time))
+			syscall(SYS_pidfd_send_signal, h->pidfd, SIGKILL, NULL, 0);
 		if (shim_cleanup(d, c, &e) < 0)
 			log_error("container %s: clean up after its shim: %s", c->id,
 				  e ? e->msg : "?");
@@ -658,10 +674,23 @@ static void *exit_main(void *arg)
 		berth_rm_rf(sdir, NULL);
 	}
 	berth_rootfs_unmount(c->dir, NULL);
-	shim_handle_free(job->h);
+	shim_handle_free(h);
 	if (ex)
-		handle_exit(d, c, ex);
+		restart = record_exit(d, c, ex);
 	json_decref(ex);
+	return restart;
+}
+
+static void *exit_main(void *arg)
+{
+	struct exit_job *job = arg;
+	struct berthd *d = job->d;
+	struct daemon_container *c = job->c;
+
+	if (finish_exit(d, c, job->h, job->exit))
+		restart_after_backoff(d, c);
+	else
+		autoremove(d, c);
 	ctr_unref(d, c);
 	free(job);
 	atomic_fetch_sub(&d->containers.threads, 1);
@@ -783,7 +812,8 @@ static void *monitor_main(void *arg)
 					(void)0;
 				return NULL;
 			}
-			struct shim_handle *h = (struct shim_handle *)(uintptr_t)(v & ~(uint64_t)TAG_PIDFD);
+			struct shim_handle *h =
+				(struct shim_handle *)(uintptr_t)(v & ~(uint64_t)TAG_PIDFD);
 			json_t *ex = NULL;
 			bool done = monitor_read(d, h, &ex);
 			if (!done && (v & TAG_PIDFD))
@@ -969,7 +999,10 @@ static void restore_running(struct berthd *d, struct daemon_container *c)
 		log_info("container %s: reconnected to its shim (pid %d)", c->id, (int)h->pid);
 		return;
 	}
-	spawn_exit(d, c, NULL, read_exit_file(d, c->id));
+	/* before berthd serves: a container whose shim is gone is never listed as running */
+	bool restart = finish_exit(d, c, NULL, read_exit_file(d, c->id));
+	if (restart || json_is_true(json_object_get(c->host_config, "AutoRemove")))
+		spawn_boot(d, c, !restart);
 }
 
 /* Not running per its record, but a shim directory: a start berthd did not see through. */

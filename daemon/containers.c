@@ -58,7 +58,9 @@ int64_t ctr_parse_time(const char *s)
 {
 	int64_t ns = 0;
 
-	if (!s || berth_api_parse_time(s, 0, &ns, NULL) < 0 || ns < 0)
+	/* Go's zero time (State.FinishedAt of a container that never ran) is "not set" */
+	if (!s || berth_str_has_prefix(s, "0001-01-01T") ||
+	    berth_api_parse_time(s, 0, &ns, NULL) < 0 || ns < 0)
 		return 0;
 	return ns;
 }
@@ -317,14 +319,15 @@ void ctr_event_locked(struct berthd *d, struct daemon_container *c, const char *
 	for (size_t i = 0; i < n_extra; i++)
 		kv[k++] = extra[i];
 	/* docker's attributes: the image as the user named it, the name, the labels */
-	kv[k++] = (struct berth_key_value){"image",
-					   (char *)json_string_value(json_object_get(c->config, "Image"))};
+	kv[k++] = (struct berth_key_value){
+		"image", (char *)json_string_value(json_object_get(c->config, "Image"))};
 	if (!kv[k - 1].value)
 		kv[k - 1].value = c->image_id;
 	kv[k++] = (struct berth_key_value){"name", c->name + 1};
 	json_object_foreach ((json_t *)labels, key, v) {
 		if (json_is_string(v))
-			kv[k++] = (struct berth_key_value){(char *)key, (char *)json_string_value(v)};
+			kv[k++] =
+				(struct berth_key_value){(char *)key, (char *)json_string_value(v)};
 	}
 	daemon_event_emit_locked(d, "container", action, c->id, kv, k);
 	free(kv);
@@ -599,7 +602,8 @@ int daemon_containers_open(struct berthd *d, struct berth_error **err)
 	if (json_object_size(d->config.default_ulimits)) {
 		const char *name;
 		json_t *u;
-		t->ulimits = calloc(json_object_size(d->config.default_ulimits), sizeof(*t->ulimits));
+		t->ulimits =
+			calloc(json_object_size(d->config.default_ulimits), sizeof(*t->ulimits));
 		if (!t->ulimits)
 			return berth_error_set(err, ENOMEM, "out of memory");
 		json_object_foreach (d->config.default_ulimits, name, u) {
@@ -876,7 +880,8 @@ static int write_small(const char *dir, const char *name, const char *text,
 int ctr_write_etc_files(const char *dir, const json_t *config, const json_t *hc,
 			struct berth_error **err)
 {
-	bool host_net = strcmp(json_string_value(json_object_get(hc, "NetworkMode")) ?: "", "host") == 0;
+	bool host_net =
+		strcmp(json_string_value(json_object_get(hc, "NetworkMode")) ?: "", "host") == 0;
 	_cleanup_free_ char *hostname = NULL, *hosts = NULL, *resolv = NULL;
 	const char *h = json_string_value(json_object_get(config, "Hostname")) ?: "";
 
@@ -894,8 +899,9 @@ int ctr_write_etc_files(const char *dir, const json_t *config, const json_t *hc,
 /* log-driver and log-opts: the container's, else the daemon's (json-file and none are served) */
 static int log_config(struct berthd *d, json_t *hc, struct berth_error **err)
 {
-	static const char *const known[] = {"max-size", "max-file", "labels", "labels-regex",
-					    "env", "env-regex", "tag", "compress", NULL};
+	static const char *const known[] = {"max-size",	    "max-file", "labels",
+					    "labels-regex", "env",	"env-regex",
+					    "tag",	    "compress", NULL};
 	json_t *lc = json_object_get(hc, "LogConfig");
 	const char *type;
 	json_t *opts;
@@ -928,27 +934,29 @@ static int log_config(struct berthd *d, json_t *hc, struct berth_error **err)
 	json_object_foreach (opts, k, v) {
 		bool ok = false;
 		if (!json_is_string(v))
-			return berth_error_set(err, EINVAL, "invalid log opt '%s': not a string", k);
-		if (strcmp(type, "none") == 0)
-			return berth_error_set(err, EINVAL, "unknown log opt '%s' for none log driver",
+			return berth_error_set(err, EINVAL, "invalid log opt '%s': not a string",
 					       k);
+		if (strcmp(type, "none") == 0)
+			return berth_error_set(err, EINVAL,
+					       "unknown log opt '%s' for none log driver", k);
 		for (size_t i = 0; known[i]; i++)
 			ok = ok || strcmp(known[i], k) == 0;
 		if (!ok)
-			return berth_error_set(err, EINVAL, "unknown log opt '%s' for %s log driver",
-					       k, type);
+			return berth_error_set(err, EINVAL,
+					       "unknown log opt '%s' for %s log driver", k, type);
 		const char *s = json_string_value(v);
 		int64_t n;
 		if (strcmp(k, "max-size") == 0 && (berth_parse_size(s, &n) < 0 || n <= 0))
 			return berth_error_set(err, EINVAL, "invalid max-size: %s", s);
 		if (strcmp(k, "max-file") == 0 && (berth_parse_int64(s, 1, 1 << 20, &n) < 0))
-			return berth_error_set(err, EINVAL,
-					       "max-file cannot be less than 1: invalid value %s", s);
+			return berth_error_set(
+				err, EINVAL, "max-file cannot be less than 1: invalid value %s", s);
 		if (strcmp(k, "compress") == 0 && berth_api_parse_bool(s))
-			return berth_error_set(err, EINVAL,
-					       "log-opt compress=%s: berth does not compress rotated "
-					       "logs",
-					       s);
+			return berth_error_set(
+				err, EINVAL,
+				"log-opt compress=%s: berth does not compress rotated "
+				"logs",
+				s);
 	}
 	return 0;
 }
@@ -1026,7 +1034,8 @@ int ctr_create(struct berthd *d, const json_t *body, const char *name_param, con
 			if (i == 7)
 				name[13] = '\0'; /* the short id, docker's last resort */
 			pthread_mutex_lock(&d->lock);
-			r = name_taken_locked(d, name, NULL) ? -EEXIST : reserve_locked(d, name, id, err);
+			r = name_taken_locked(d, name, NULL) ? -EEXIST
+							     : reserve_locked(d, name, id, err);
 			pthread_mutex_unlock(&d->lock);
 		}
 		if (r < 0) {
@@ -1074,8 +1083,8 @@ int ctr_create(struct berthd *d, const json_t *body, const char *name_param, con
 	c->args = json_array();
 	for (size_t i = 0; args && args[i]; i++)
 		json_array_append_new(c->args, json_string(args[i]));
-	const char *ltype =
-		json_string_value(json_object_get(json_object_get(cr.host_config, "LogConfig"), "Type"));
+	const char *ltype = json_string_value(
+		json_object_get(json_object_get(cr.host_config, "LogConfig"), "Type"));
 	if (ltype && strcmp(ltype, "json-file") == 0 &&
 	    asprintf(&c->log_path, "%s/%s-json.log", final, id) < 0)
 		c->log_path = NULL;
@@ -1095,7 +1104,8 @@ int ctr_create(struct berthd *d, const json_t *body, const char *name_param, con
 		pthread_mutex_lock(&d->lock);
 		rec = record_json_locked(c);
 		pthread_mutex_unlock(&d->lock);
-		r = rec ? write_record(tmp, rec, err) : berth_error_set(err, ENOMEM, "out of memory");
+		r = rec ? write_record(tmp, rec, err)
+			: berth_error_set(err, ENOMEM, "out of memory");
 	}
 	if (r == 0 && rename(tmp, final) < 0)
 		r = berth_error_sys(err, errno, "rename '%s'", tmp);
@@ -1194,17 +1204,18 @@ int ctr_rename(struct berthd *d, struct daemon_container *c, const char *new_nam
 	if (!new_name || !*new_name)
 		return berth_error_set(err, EINVAL, "Neither old nor new names may be empty");
 	if (!ctr_name_valid(new_name))
-		return berth_error_set(err, EINVAL,
-				       "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] "
-				       "are allowed",
-				       new_name);
+		return berth_error_set(
+			err, EINVAL,
+			"Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] "
+			"are allowed",
+			new_name);
 	if (asprintf(&name, "%s%s", new_name[0] == '/' ? "" : "/", new_name) < 0)
 		return berth_error_set(err, ENOMEM, "out of memory");
 	pthread_mutex_lock(&d->lock);
 	if (strcmp(c->name, name) == 0) {
 		pthread_mutex_unlock(&d->lock);
-		return berth_error_set(err, EINVAL,
-				       "Renaming a container with the same name as its current name");
+		return berth_error_set(
+			err, EINVAL, "Renaming a container with the same name as its current name");
 	}
 	r = reserve_locked(d, name, c->id, err);
 	if (r < 0) {

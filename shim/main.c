@@ -309,8 +309,10 @@ static int loopback_up(struct shim *s, struct berth_error **err)
 		_exit(ioctl(sk, SIOCSIFFLAGS, &ifr) < 0 ? 4 : 0);
 	}
 	if (berth_waitpid(pid, 0, &status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return berth_error_set(err, EIO, "bring up lo in the container's network namespace "
-				       "(step %d failed)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		return berth_error_set(err, EIO,
+				       "bring up lo in the container's network namespace "
+				       "(step %d failed)",
+				       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -534,6 +535,9 @@ static int parse_rfc3339(const char *s, int64_t *ret_ns)
 	}
 	if (t == (time_t)-1 && !(y == 1969 && mo == 12 && d == 31))
 		return -EINVAL;
+	/* nanoseconds in an int64 reach from 1677 to 2262 (Go's UnixNano has the same range) */
+	if ((int64_t)t < INT64_MIN / 1000000000 + 1 || (int64_t)t > INT64_MAX / 1000000000 - 1)
+		return -ERANGE;
 	*ret_ns = (int64_t)t * 1000000000 + nsec;
 	return 0;
 }

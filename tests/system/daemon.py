@@ -324,6 +324,8 @@ def shared_berthd(args=(), config=None):
         b.start()
         import_busybox(b)
         yield b
+        if b.proc.poll() is not None:
+            raise AssertionError(f"berthd died ({b.proc.returncode}):\n{b.log_text()}")
         problems = []
         status, _, body = b.http("GET", "/containers/json?all=1")
         for c in json.loads(body) if status == 200 else []:
@@ -338,6 +340,9 @@ def shared_berthd(args=(), config=None):
         left = cgroups_named(ids)
         if left:
             problems.append(f"cgroups left: {left}")
+        if problems:
+            problems.append("berthd log (last 60 lines):\n" +
+                            "\n".join(b.log_text().splitlines()[-60:]))
         assert not problems, "\n".join(problems)
     finally:
         b.cleanup()
