@@ -730,6 +730,7 @@ static void spawn_exit(struct berthd *d, struct daemon_container *c, struct shim
 
 #define TAG_PIDFD 1u
 
+/* Watch h's wait connection and pidfd (d->lock held: see monitor_done). */
 static void register_shim(struct berthd *d, struct daemon_container *c, struct shim_handle *h)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
@@ -750,11 +751,16 @@ static void monitor_done(struct berthd *d, struct shim_handle *h, json_t *ex)
 {
 	struct daemon_container *c = h->c;
 
+	/*
+	 * Under d->lock, which register_shim holds across its two ADDs: an exit seen on the first
+	 * fd before the second was added would otherwise leave the second registered, and its
+	 * event would end this handle a second time (a double free on a short container).
+	 */
+	pthread_mutex_lock(&d->lock);
 	epoll_ctl(d->containers.epfd, EPOLL_CTL_DEL, h->wait_fd, NULL);
 	if (h->pidfd >= 0)
 		epoll_ctl(d->containers.epfd, EPOLL_CTL_DEL, h->pidfd, NULL);
 	h->in_epoll = false;
-	pthread_mutex_lock(&d->lock);
 	if (c->shim == h)
 		c->shim = NULL;
 	pthread_mutex_unlock(&d->lock);
