@@ -305,9 +305,10 @@ def test_slow_client_cut_at_header_timeout(make_berthd):
 
 
 def test_many_connections(berthd):
-    # main and the accepting thread; connection threads of the start-up ping end
-    assert wait_until(lambda: berthd.threads() == 2, 5), berthd.threads()
-    threads_before = 2
+    # main, the accepting thread and the container monitor; connection threads of the
+    # start-up ping end
+    assert wait_until(lambda: berthd.threads() == 3, 5), berthd.threads()
+    threads_before = 3
     conns = [berthd.connect() for _ in range(300)]
     try:
         assert wait_until(lambda: berthd.threads() >= threads_before + 300, 10), \
