@@ -2,7 +2,8 @@
 #   make            configure build/ (once) and compile
 #   make install    install into /usr/local (berth-runtime and berthd in /usr/local/bin, systemd units)
 #   make deps       apt-get what the build and the tests need (fast when present)
-#   make demo       deps + build + install, then run a busybox container that says hello
+#   make demo       deps + build + install, then a busybox container says hello through
+#                   berth-runtime, and one through berthd's API (started if none answers)
 #   make check      deps + build + install, then every test (tests/run-all)
 #   make check-guest  deps + build, then only the cgroup v2 guest (tests/guest/run)
 #   make format / make format-check   clang-format the C sources / fail on any difference
@@ -41,6 +42,7 @@ demo: deps
 	scripts/mkbundle.sh "$$d/bundle" sh -c 'echo hello from berth'; \
 	echo "+ $(PREFIX)/bin/berth-runtime --root $$d/state run --bundle $$d/bundle demo-$$$$"; \
 	$(PREFIX)/bin/berth-runtime --root "$$d/state" run --bundle "$$d/bundle" "demo-$$$$"
+	PREFIX=$(PREFIX) scripts/demo-berthd.sh
 
 check: deps
 	$(MAKE) install
