@@ -114,4 +114,4 @@ for n in dockerd podman; do
 	[ -n "${med[$n]:-}" ] && printf 'berthd / %s = %.3f\n' "$n" \
 		"$(echo "${med[berthd]} / ${med[$n]}" | bc -l)"
 done
-echo "($RUNS rounds after $WARMUP warm-up rounds; docker CLI $("$DOCKER" version --format '{{.Client.Version}}' 2>/dev/null || echo '?'))"
+echo "($RUNS rounds after $WARMUP warm-up rounds; $("$DOCKER" --version))"
