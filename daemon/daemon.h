@@ -56,6 +56,7 @@ struct daemon_config {
 	bool live_restore;	       /* default true */
 	json_t *default_address_pools; /* [{"base": CIDR, "size": N}] */
 	char *bip;
+	char *bridge; /* "none": no default bridge network; NULL: berth0 */
 	char **dns;
 	char **insecure_registries;
 	char **registry_mirrors;
@@ -114,6 +115,16 @@ struct daemon_images {
 	atomic_bool pruning;		 /* one POST /images/prune at a time, as dockerd */
 };
 
+/* The networks (networks.c): the table under d->lock; see networks-internal.h. */
+struct daemon_network;
+struct daemon_networks {
+	struct daemon_network **v;
+	size_t n;
+	pthread_mutex_t kernel; /* held while bridges and the firewall are changed */
+	bool forwarding;	/* net.ipv4.ip_forward set (under kernel) */
+	bool firewall_applied;	/* berth's table is in place (under kernel) */
+};
+
 struct berthd {
 	pthread_mutex_t lock;	     /* d->lock */
 	struct daemon_config config; /* reloadable fields change under d->lock */
@@ -123,6 +134,7 @@ struct berthd {
 	struct daemon_counts counts;
 	struct daemon_events events;
 	struct daemon_images images;
+	struct daemon_networks networks;
 	bool stopping; /* under d->lock: followers end */
 
 	struct berth_http_server *server;
@@ -164,6 +176,18 @@ const char *daemon_go_arch(const char *machine);
 
 /* images.c: /images/... and the image part of /system/df */
 int daemon_routes_images(struct berthd *d, struct berth_error **err);
+
+/* networks-api.c: /networks/... */
+int daemon_routes_networks(struct berthd *d, struct berth_error **err);
+
+/*
+ * Load the network records, make the predefined networks (bridge from --bip unless --bridge
+ * none, host, none), make every bridge network's bridge and rebuild berth's firewall table.
+ * Call once at start, before serving.  daemon_networks_close frees the table (the bridges and
+ * the rules stay: containers keep running without berthd).
+ */
+int daemon_networks_open(struct berthd *d, struct berth_error **err);
+void daemon_networks_close(struct berthd *d);
 
 /* ---- images (images.c, images-io.c, image-changes.c) ------------------------------------ */
 

@@ -288,12 +288,22 @@ int main(int argc, char **argv)
 	}
 	/* the containers' layers are known from here on (their table is loaded before this) */
 	daemon_images_gc(&d);
+	r = daemon_networks_open(&d, &e);
+	if (r < 0) {
+		log_error("%s", e->msg);
+		daemon_images_close(&d);
+		unlink(d.config.pidfile);
+		daemon_state_release(&d);
+		return 1;
+	}
 
 	r = berth_api_router_new(&d.router, &e);
 	if (r == 0)
 		r = daemon_routes_system(&d, &e);
 	if (r == 0)
 		r = daemon_routes_images(&d, &e);
+	if (r == 0)
+		r = daemon_routes_networks(&d, &e);
 	sc.userdata = d.router;
 	if (r == 0)
 		r = berth_http_server_new(&sc, &d.server, &e);
@@ -308,6 +318,7 @@ int main(int argc, char **argv)
 	berth_http_server_free(d.server, 5000);
 	berth_api_router_free(d.router);
 	daemon_images_close(&d);
+	daemon_networks_close(&d);
 	unlink(d.config.pidfile);
 	log_info("berthd stopped");
 	daemon_state_release(&d);
