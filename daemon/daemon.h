@@ -177,6 +177,56 @@ const char *daemon_go_arch(const char *machine);
 /* images.c: /images/... and the image part of /system/df */
 int daemon_routes_images(struct berthd *d, struct berth_error **err);
 
+/*
+ * Attaching containers to networks (networks-attach.c).  A container on a bridge network gets a
+ * network namespace made by berthd before its start (a bind-mounted nsfs file under
+ * exec-root/netns, given to the runtime by path), so the veth, address and route are in place
+ * when its first process runs.
+ */
+struct daemon_port_binding {
+	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	uint32_t host_ip;
+	uint16_t host_port; /* 0: berthd picks a free one */
+	uint16_t container_port;
+};
+
+struct daemon_net_attach {
+	const char *network; /* name, id or id prefix */
+	const char *container_id;
+	const char *container_name;
+	const char *netns_path;
+	const char *ifname; /* eth0, eth1, ... */
+	const char *ipv4;   /* an address asked for (--ip), or NULL */
+	char *const *aliases;
+	const struct daemon_port_binding *ports;
+	size_t n_ports;
+	bool default_route;
+};
+
+/*
+ * Attach a container: an address from the network's pool, a veth pair with ifname inside the
+ * netns (MAC 02:42 + the address, as docker), the default route through the gateway when asked,
+ * the published ports in berth's table.  *ret_settings is Docker's EndpointSettings.  Errors:
+ * ENOENT unknown network, EINVAL a bad address, EEXIST already attached or address in use,
+ * EBUSY a host port taken; nothing is left half-made.
+ */
+int daemon_network_attach(struct berthd *d, const struct daemon_net_attach *a,
+			  json_t **ret_settings, struct berth_error **err);
+
+/* Detach a container from one network (its veth, address and ports go); ENOENT if not on it. */
+int daemon_network_detach(struct berthd *d, const char *network, const char *container_id,
+			  struct berth_error **err);
+
+/* Detach a container from every network it is on (on stop, exit and removal); logs failures. */
+void daemon_networks_detach_all(struct berthd *d, const char *container_id);
+
+/* Make exec-root/netns/<id>, a new network namespace bind-mounted there; *ret_path. */
+int daemon_netns_create(struct berthd *d, const char *container_id, char **ret_path,
+			struct berth_error **err);
+
+/* Unmount and remove a namespace file made by daemon_netns_create; a missing one is fine. */
+void daemon_netns_remove(const char *path);
+
 /* networks-api.c: /networks/... */
 int daemon_routes_networks(struct berthd *d, struct berth_error **err);
 

@@ -22,7 +22,21 @@ struct daemon_endpoint {
 	uint8_t mac[6];
 	char **aliases;
 	char *host_veth; /* the host end of its veth pair */
+	struct daemon_port_binding *ports;
+	size_t n_ports;
 };
+
+void daemon_endpoint_release(struct daemon_endpoint *ep);
+
+/* Save n's record (d->lock held). */
+int daemon_network_save_locked(struct berthd *d, const struct daemon_network *n,
+			       struct berth_error **err);
+
+/*
+ * Make berth's nftables table match the table of networks and their endpoints' published
+ * ports.  Called with d->networks.kernel held and d->lock not held.
+ */
+int daemon_networks_firewall_sync(struct berthd *d, struct berth_error **err);
 
 struct daemon_network {
 	char *id;

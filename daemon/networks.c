@@ -27,13 +27,14 @@
 
 /* ---- records ------------------------------------------------------------------------------- */
 
-static void endpoint_release(struct daemon_endpoint *ep)
+void daemon_endpoint_release(struct daemon_endpoint *ep)
 {
 	free(ep->container_id);
 	free(ep->container_name);
 	free(ep->endpoint_id);
 	berth_strv_free(ep->aliases);
 	free(ep->host_veth);
+	free(ep->ports);
 }
 
 static void network_free(struct daemon_network *n)
@@ -49,7 +50,7 @@ static void network_free(struct daemon_network *n)
 	json_decref(n->labels);
 	json_decref(n->options);
 	for (size_t i = 0; i < n->n_endpoints; i++)
-		endpoint_release(&n->endpoints[i]);
+		daemon_endpoint_release(&n->endpoints[i]);
 	free(n->endpoints);
 	free(n);
 }
@@ -90,12 +91,23 @@ static json_t *network_record(const struct daemon_network *n)
 			 ep->mac[2], ep->mac[3], ep->mac[4], ep->mac[5]);
 		for (char **a = ep->aliases; aliases && a && *a; a++)
 			json_array_append_new(aliases, json_string(*a));
-		json_array_append_new(eps, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s?}",
-						     "ContainerID", ep->container_id, "Name",
-						     ep->container_name, "EndpointID",
-						     ep->endpoint_id, "IP", ip, "MAC", mac,
-						     "Aliases", aliases ? aliases : json_array(),
-						     "HostVeth", ep->host_veth));
+		json_t *ports = json_array();
+		for (size_t k = 0; ports && k < ep->n_ports; k++) {
+			char hip[16];
+
+			berth_net_addr_format(ep->ports[k].host_ip, hip);
+			json_array_append_new(
+				ports, json_pack("{s:s, s:s, s:i, s:i}", "Proto",
+						 ep->ports[k].proto == IPPROTO_UDP ? "udp" : "tcp",
+						 "HostIP", hip, "HostPort", ep->ports[k].host_port,
+						 "ContainerPort", ep->ports[k].container_port));
+		}
+		json_array_append_new(
+			eps, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s?, s:o}", "ContainerID",
+				       ep->container_id, "Name", ep->container_name, "EndpointID",
+				       ep->endpoint_id, "IP", ip, "MAC", mac, "Aliases",
+				       aliases ? aliases : json_array(), "HostVeth", ep->host_veth,
+				       "Ports", ports ? ports : json_array()));
 	}
 	j = json_pack("{s:s, s:s, s:s, s:I, s:b, s:b, s:b, s:b, s:b, s:i, s:s?, s:O, s:O, s:o}",
 		      "Id", n->id, "Name", n->name, "Driver", n->driver, "Created",
@@ -120,7 +132,8 @@ static json_t *network_record(const struct daemon_network *n)
 	return j;
 }
 
-static int network_save(struct berthd *d, const struct daemon_network *n, struct berth_error **err)
+int daemon_network_save_locked(struct berthd *d, const struct daemon_network *n,
+			       struct berth_error **err)
 {
 	_cleanup_json_ json_t *j = network_record(n);
 	_cleanup_free_ char *text = NULL, *path = NULL;
@@ -235,12 +248,12 @@ static int network_from_record(const json_t *j, struct daemon_network **ret,
 	json_array_foreach (eps, i, e) {
 		const char *cid = NULL, *cname = NULL, *eid = NULL, *ip = NULL, *mac = NULL,
 			   *veth = NULL;
-		json_t *aliases = NULL;
+		json_t *aliases = NULL, *ports = NULL;
 		struct daemon_endpoint ep = {0};
 
-		if (json_unpack(e, "{s:s, s:s, s:s, s:s, s:s, s?o, s?s}", "ContainerID", &cid,
+		if (json_unpack(e, "{s:s, s:s, s:s, s:s, s:s, s?o, s?s, s?o}", "ContainerID", &cid,
 				"Name", &cname, "EndpointID", &eid, "IP", &ip, "MAC", &mac,
-				"Aliases", &aliases, "HostVeth", &veth) != 0 ||
+				"Aliases", &aliases, "HostVeth", &veth, "Ports", &ports) != 0 ||
 		    !n->has_pool || berth_net_addr_parse(ip, &ep.ip) < 0 ||
 		    parse_mac(mac, ep.mac) < 0 || berth_ipam_claim(&n->pool, ep.ip, NULL) < 0)
 			continue; /* a damaged endpoint is dropped; its container reconnects */
@@ -253,10 +266,27 @@ static int network_from_record(const json_t *j, struct daemon_network **ret,
 		json_array_foreach (aliases, k, a)
 			if (json_is_string(a))
 				berth_strv_push(&ep.aliases, json_string_value(a));
+		ep.ports = calloc(json_array_size(ports) + 1, sizeof(*ep.ports));
+		json_array_foreach (ports, k, a) {
+			const char *proto = NULL, *hip = NULL;
+			int hp = 0, cp = 0;
+			struct daemon_port_binding b = {0};
+
+			if (!ep.ports ||
+			    json_unpack(a, "{s:s, s:s, s:i, s:i}", "Proto", &proto, "HostIP", &hip,
+					"HostPort", &hp, "ContainerPort", &cp) != 0 ||
+			    berth_net_addr_parse(hip, &b.host_ip) < 0 || hp < 1 || hp > 65535 ||
+			    cp < 1 || cp > 65535)
+				continue;
+			b.proto = berth_streq(proto, "udp") ? IPPROTO_UDP : IPPROTO_TCP;
+			b.host_port = (uint16_t)hp;
+			b.container_port = (uint16_t)cp;
+			ep.ports[ep.n_ports++] = b;
+		}
 		struct daemon_endpoint *v =
 			realloc(n->endpoints, (n->n_endpoints + 1) * sizeof(*v));
 		if (!v || !ep.container_id || !ep.container_name || !ep.endpoint_id) {
-			endpoint_release(&ep);
+			daemon_endpoint_release(&ep);
 			free(v == n->endpoints ? NULL : v);
 			continue;
 		}
@@ -373,6 +403,28 @@ static int fw_copy_take(struct berthd *d, struct fw_copy *c)
 			.icc = n->icc,
 		};
 		c->n++;
+		for (size_t k = 0; k < n->n_endpoints; k++) {
+			const struct daemon_endpoint *ep = &n->endpoints[k];
+
+			if (ep->n_ports == 0 || n->internal)
+				continue;
+			struct berth_fw_port *v =
+				realloc(c->ports, (c->n_ports + ep->n_ports) * sizeof(*v));
+			if (!v) {
+				pthread_mutex_unlock(&d->lock);
+				return -ENOMEM;
+			}
+			c->ports = v;
+			for (size_t p = 0; p < ep->n_ports; p++)
+				c->ports[c->n_ports++] = (struct berth_fw_port){
+					.proto = ep->ports[p].proto,
+					.host_ip = ep->ports[p].host_ip,
+					.host_port = ep->ports[p].host_port,
+					.container_ip = ep->ip,
+					.container_port = ep->ports[p].container_port,
+					.bridge = c->names[c->n - 1],
+				};
+		}
 	}
 	pthread_mutex_unlock(&d->lock);
 	return 0;
@@ -422,7 +474,7 @@ static int bridge_remove(const char *name, struct berth_error **err)
 }
 
 /* Apply berth's firewall table for the whole table (kernel lock held). */
-static int firewall_sync(struct berthd *d, struct berth_error **err)
+int daemon_networks_firewall_sync(struct berthd *d, struct berth_error **err)
 {
 	struct fw_copy c;
 	int r = fw_copy_take(d, &c);
@@ -507,13 +559,13 @@ static int default_bridge(struct berthd *d, struct berth_error **err)
 		return r;
 	if (r == 0 && n->has_pool && n->pool.subnet.addr == p.addr && n->pool.subnet.len == p.len &&
 	    n->pool.gateway == gw)
-		return network_save(d, n, err);
+		return daemon_network_save_locked(d, n, err);
 	/* new, or bip changed: the endpoints of the old subnet are gone with their containers */
 	if (n->has_pool)
 		berth_ipam_pool_release(&n->pool);
 	n->has_pool = false;
 	for (size_t i = 0; i < n->n_endpoints; i++)
-		endpoint_release(&n->endpoints[i]);
+		daemon_endpoint_release(&n->endpoints[i]);
 	n->n_endpoints = 0;
 	free(n->bridge);
 	n->bridge = strdup(DEFAULT_BRIDGE);
@@ -532,7 +584,7 @@ static int default_bridge(struct berthd *d, struct berth_error **err)
 	json_object_set_new(n->options, "com.docker.network.bridge.name",
 			    json_string(DEFAULT_BRIDGE));
 	json_object_set_new(n->options, "com.docker.network.driver.mtu", json_string("1500"));
-	return network_save(d, n, err);
+	return daemon_network_save_locked(d, n, err);
 }
 
 static int load_records(struct berthd *d, const char *dir, struct berth_error **err)
@@ -595,8 +647,10 @@ int daemon_networks_open(struct berthd *d, struct berth_error **err)
 	} else if ((r = default_bridge(d, err)) < 0) {
 		return berth_error_wrap(err, "default bridge network");
 	}
-	if ((r = predefined(d, "host", "host", &n, err)) < 0 || (r = network_save(d, n, err)) < 0 ||
-	    (r = predefined(d, "none", "null", &n, err)) < 0 || (r = network_save(d, n, err)) < 0)
+	if ((r = predefined(d, "host", "host", &n, err)) < 0 ||
+	    (r = daemon_network_save_locked(d, n, err)) < 0 ||
+	    (r = predefined(d, "none", "null", &n, err)) < 0 ||
+	    (r = daemon_network_save_locked(d, n, err)) < 0)
 		return berth_error_wrap(err, "networks");
 
 	/* the kernel: every bridge, then the firewall table rebuilt from the records */
@@ -607,7 +661,7 @@ int daemon_networks_open(struct berthd *d, struct berth_error **err)
 			r = bridge_ensure(d, n->bridge, n->pool.gateway, n->pool.subnet.len, n->mtu,
 					  err);
 	}
-	r = r ?: firewall_sync(d, err);
+	r = r ?: daemon_networks_firewall_sync(d, err);
 	pthread_mutex_unlock(&d->networks.kernel);
 	if (r < 0)
 		return berth_error_wrap(err, "networks");
@@ -863,7 +917,7 @@ int daemon_network_create(struct berthd *d, const json_t *req, char **ret_id,
 					    "Pool overlaps with other one on this address space");
 			goto unlock;
 		}
-	r = network_save(d, n, err);
+	r = daemon_network_save_locked(d, n, err);
 	if (r == 0 && (r = table_add(d, n)) < 0)
 		berth_error_set(err, ENOMEM, "out of memory");
 unlock:
@@ -876,7 +930,7 @@ unlock:
 	}
 	/* in the table and on disk; now the kernel.  A failure takes it all back. */
 	r = bridge_ensure(d, n->bridge, n->pool.gateway, n->pool.subnet.len, n->mtu, err);
-	r = r ?: firewall_sync(d, err);
+	r = r ?: daemon_networks_firewall_sync(d, err);
 	if (r < 0) {
 		_cleanup_error_ struct berth_error *e2 = NULL;
 
@@ -885,7 +939,7 @@ unlock:
 		network_unlink(d, n, NULL);
 		pthread_mutex_unlock(&d->lock);
 		bridge_remove(n->bridge, &e2);
-		firewall_sync(d, &e2);
+		daemon_networks_firewall_sync(d, &e2);
 		pthread_mutex_unlock(&d->networks.kernel);
 		network_free(n);
 		return berth_error_wrap(err, "create network %s", name);
@@ -929,7 +983,7 @@ static void finish_removal(struct berthd *d, struct daemon_network *n)
 		log_warn("network %s: %s", n->name, e->msg);
 	berth_error_free(e);
 	e = NULL;
-	if (firewall_sync(d, &e) < 0)
+	if (daemon_networks_firewall_sync(d, &e) < 0)
 		log_warn("network %s: %s", n->name, e->msg);
 	daemon_event_emit(d, "network", "destroy", n->id, attrs, 2);
 	network_free(n);

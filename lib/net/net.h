@@ -129,10 +129,12 @@ int berth_nl_bridge_add(struct berth_nl *nl, const char *name, unsigned mtu,
 
 /*
  * Create a veth pair: host_name stays in nl's namespace, peer_name is created directly inside
- * peer_netns_fd (in one request: nothing is left half-moved if it fails).
+ * peer_netns_fd (in one request: nothing is left half-moved if it fails), with peer_mac as its
+ * MAC address (NULL: the kernel's random one).
  */
 int berth_nl_veth_add(struct berth_nl *nl, const char *host_name, const char *peer_name,
-		      int peer_netns_fd, unsigned mtu, struct berth_error **err);
+		      int peer_netns_fd, unsigned mtu, const uint8_t peer_mac[6],
+		      struct berth_error **err);
 
 /* Delete a link; -ENODEV when it does not exist. */
 int berth_nl_link_del(struct berth_nl *nl, const char *name, struct berth_error **err);

@@ -198,7 +198,8 @@ int berth_nl_bridge_add(struct berth_nl *nl, const char *name, unsigned mtu,
 }
 
 int berth_nl_veth_add(struct berth_nl *nl, const char *host_name, const char *peer_name,
-		      int peer_netns_fd, unsigned mtu, struct berth_error **err)
+		      int peer_netns_fd, unsigned mtu, const uint8_t peer_mac[6],
+		      struct berth_error **err)
 {
 	struct nlmsghdr *h;
 	struct nlattr *info, *data, *peer;
@@ -222,6 +223,8 @@ int berth_nl_veth_add(struct berth_nl *nl, const char *host_name, const char *pe
 	mnl_attr_put_strz(h, IFLA_IFNAME, peer_name);
 	if (mtu)
 		mnl_attr_put_u32(h, IFLA_MTU, mtu);
+	if (peer_mac)
+		mnl_attr_put(h, IFLA_ADDRESS, 6, peer_mac);
 	if (peer_netns_fd >= 0)
 		mnl_attr_put_u32(h, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);
 	mnl_attr_nest_end(h, peer);

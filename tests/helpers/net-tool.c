@@ -5,7 +5,7 @@
  * Errors go to stderr as "net-tool: <message>" with exit status 1.
  *
  *   net-tool bridge NAME [MTU]
- *   net-tool veth HOST PEER PEER-NETNS-PATH [MTU]
+ *   net-tool veth HOST PEER PEER-NETNS-PATH [MTU [PEER-MAC]]
  *   net-tool del NAME | up NAME | master NAME BRIDGE|- | index NAME
  *   net-tool rename NAME NEW [MAC]
  *   net-tool addr NAME A.B.C.D/LEN
@@ -213,8 +213,13 @@ int main(int argc, char **argv)
 			perror("net-tool: open peer netns");
 			return 1;
 		}
+		uint8_t mac[6];
+		if (argc > 4 && sscanf(argv[4], "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1],
+				       &mac[2], &mac[3], &mac[4], &mac[5]) != 6)
+			return usage();
 		r = berth_nl_veth_add(nl, argv[0], argv[1], peer,
-				      argc > 3 ? (unsigned)strtoul(argv[3], NULL, 10) : 0, &e);
+				      argc > 3 ? (unsigned)strtoul(argv[3], NULL, 10) : 0,
+				      argc > 4 ? mac : NULL, &e);
 	} else if (strcmp(cmd, "del") == 0 && argc == 1) {
 		r = berth_nl_link_del(nl, argv[0], &e);
 	} else if (strcmp(cmd, "up") == 0 && argc == 1) {

@@ -97,7 +97,8 @@ class Topology:
     def attach(self, k, bridge, addr, gw):
         """c<k>'s eth0 on bridge, made by lib/net from h's side in one veth request."""
         host_end = f"v{self.ns[k][-6:]}"[:15]
-        self.tool("h", "veth", host_end, "eth0", self.path(k))
+        self.tool("h", "veth", host_end, "eth0", self.path(k), "0",
+                  f"02:42:0a:00:00:0{k[-1]}")
         self.tool("h", "master", host_end, bridge)
         self.tool("h", "up", host_end)
         self.tool(k, "addr", "eth0", addr)
@@ -182,6 +183,8 @@ def test_links_as_made(topo):
     assert all("UP" in l["flags"] for l in veths)
     c1 = json.loads(topo.ip("c1", "-j", "-4", "addr", "show", "eth0").stdout)[0]
     assert [(a["local"], a["prefixlen"]) for a in c1["addr_info"]] == [("10.210.0.2", 24)]
+    mac = json.loads(topo.ip("c1", "-j", "link", "show", "eth0").stdout)[0]["address"]
+    assert mac == "02:42:0a:00:00:01"
     routes = json.loads(topo.ip("c1", "-j", "route", "show", "default").stdout)
     assert routes and routes[0]["gateway"] == "10.210.0.1"
     index = int(topo.tool("h", "index", "br0").stdout)
