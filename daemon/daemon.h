@@ -117,12 +117,14 @@ struct daemon_images {
 
 /* The networks (networks.c): the table under d->lock; see networks-internal.h. */
 struct daemon_network;
+struct daemon_dns;
 struct daemon_networks {
 	struct daemon_network **v;
 	size_t n;
 	pthread_mutex_t kernel; /* held while bridges and the firewall are changed */
 	bool forwarding;	/* net.ipv4.ip_forward set (under kernel) */
 	bool firewall_applied;	/* berth's table is in place (under kernel) */
+	struct daemon_dns *dns; /* the name server of user networks (dns.c) */
 };
 
 struct berthd {

@@ -663,6 +663,7 @@ int daemon_networks_open(struct berthd *d, struct berth_error **err)
 	}
 	r = r ?: daemon_networks_firewall_sync(d, err);
 	pthread_mutex_unlock(&d->networks.kernel);
+	r = r ?: daemon_dns_start(d, err);
 	if (r < 0)
 		return berth_error_wrap(err, "networks");
 	return 0;
@@ -670,6 +671,7 @@ int daemon_networks_open(struct berthd *d, struct berth_error **err)
 
 void daemon_networks_close(struct berthd *d)
 {
+	daemon_dns_stop(d);
 	for (size_t i = 0; i < d->networks.n; i++)
 		network_free(d->networks.v[i]);
 	free(d->networks.v);
@@ -945,6 +947,7 @@ unlock:
 		return berth_error_wrap(err, "create network %s", name);
 	}
 	pthread_mutex_unlock(&d->networks.kernel);
+	daemon_dns_networks_changed(d);
 	*ret_id = strdup(n->id);
 	struct berth_key_value attrs[] = {{"name", (char *)name}, {"type", (char *)driver}};
 	daemon_event_emit(d, "network", "create", *ret_id, attrs, 2);
@@ -986,6 +989,7 @@ static void finish_removal(struct berthd *d, struct daemon_network *n)
 	if (daemon_networks_firewall_sync(d, &e) < 0)
 		log_warn("network %s: %s", n->name, e->msg);
 	daemon_event_emit(d, "network", "destroy", n->id, attrs, 2);
+	daemon_dns_networks_changed(d);
 	network_free(n);
 }
 

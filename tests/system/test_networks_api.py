@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from berth import wait_until
+
 NETNS_DIR = Path("/run/netns")
 
 
@@ -297,3 +299,38 @@ def test_bridge_flag_values_refused(make_berthd):
     b = make_berthd(start=False, config={"bridge": "br7"})
     code, out = b.run_to_exit()
     assert code == 1 and "bridge 'br7'" in out, out
+
+
+DNS_QUERY = r"""
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)
+q = struct.pack(">HHHHHH", 0x4242, 0x0100, 1, 0, 0, 0)
+q += b"".join(bytes([len(l)]) + l.encode() for l in sys.argv[2].split(".")) + b"\0\0\1\0\1"
+s.sendto(q if sys.argv[2] != "garbage" else q[:14], (sys.argv[1], 53))
+a = s.recv(512)
+print(struct.unpack(">H", a[:2])[0], a[3] & 0xf, struct.unpack(">H", a[6:8])[0])
+"""
+
+
+def test_name_server_on_user_networks(bd, netns):
+    api(bd, "POST", "/networks/create", {"Name": "dnsnet",
+                                         "IPAM": {"Config": [{"Subnet": "10.96.0.0/24"}]}})
+
+    def bound():
+        out = sh("ip", "netns", "exec", netns, "ss", "-Huln").stdout
+        return [l.split()[3] for l in out.splitlines()]
+
+    assert wait_until(lambda: "10.96.0.1:53" in bound(), 5)
+    # the default bridge has none: its containers use the host's nameservers, as on docker
+    assert "10.210.0.1:53" not in bound()
+
+    def ask(name):
+        return sh("ip", "netns", "exec", netns, "/usr/bin/python3", "-c", DNS_QUERY,
+                  "10.96.0.1", name).stdout.split()
+
+    # not a container's name: forwarded to the host's nameservers, unreachable from this
+    # namespace (nothing leaves it), so SERVFAIL with the question's id
+    assert ask("example.invalid") == ["16962", "2", "0"]
+    assert ask("garbage") == ["16962", "1", "0"]  # FORMERR
+    api(bd, "DELETE", "/networks/dnsnet")
+    assert wait_until(lambda: "10.96.0.1:53" not in bound(), 5)
