@@ -127,6 +127,13 @@ struct daemon_networks {
 	struct daemon_dns *dns; /* the name server of user networks (dns.c) */
 };
 
+/* The volumes (volumes.c): the table under d->lock; see volumes-internal.h. */
+struct daemon_volume;
+struct daemon_volumes {
+	struct daemon_volume **v;
+	size_t n;
+};
+
 struct berthd {
 	pthread_mutex_t lock;	     /* d->lock */
 	struct daemon_config config; /* reloadable fields change under d->lock */
@@ -137,6 +144,7 @@ struct berthd {
 	struct daemon_events events;
 	struct daemon_images images;
 	struct daemon_networks networks;
+	struct daemon_volumes volumes;
 	bool stopping; /* under d->lock: followers end */
 
 	struct berth_http_server *server;
@@ -228,6 +236,26 @@ int daemon_netns_create(struct berthd *d, const char *container_id, char **ret_p
 
 /* Unmount and remove a namespace file made by daemon_netns_create; a missing one is fine. */
 void daemon_netns_remove(const char *path);
+
+/*
+ * Volumes (volumes.c).  Load the table at start; free it at the end.  daemon_volume_create
+ * makes a named volume (name NULL or "": an anonymous one with a random name) or finds an
+ * existing one of that name (docker's rule); *ret_name is its name.  daemon_volume_remove
+ * refuses a volume in use (EBUSY, docker's "volume is in use - [id]"); force only makes a
+ * missing one fine.  Containers hold volumes with ref/unref (d->lock held; ENOENT unknown).
+ */
+int daemon_volumes_open(struct berthd *d, struct berth_error **err);
+void daemon_volumes_close(struct berthd *d);
+int daemon_volume_create(struct berthd *d, const char *name, const json_t *labels,
+			 const json_t *options, bool anonymous, char **ret_name,
+			 struct berth_error **err);
+int daemon_volume_remove(struct berthd *d, const char *name, bool force, struct berth_error **err);
+int daemon_volume_ref_locked(struct berthd *d, const char *name, const char *container_id);
+void daemon_volume_unref_locked(struct berthd *d, const char *name, const char *container_id);
+
+/* volumes-api.c: /volumes/...; the Volumes part of /system/df (with UsageData) */
+int daemon_routes_volumes(struct berthd *d, struct berth_error **err);
+json_t *daemon_volumes_disk_usage(struct berthd *d);
 
 /* networks-api.c: /networks/... */
 int daemon_routes_networks(struct berthd *d, struct berth_error **err);

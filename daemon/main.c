@@ -288,7 +288,9 @@ int main(int argc, char **argv)
 	}
 	/* the containers' layers are known from here on (their table is loaded before this) */
 	daemon_images_gc(&d);
-	r = daemon_networks_open(&d, &e);
+	r = daemon_volumes_open(&d, &e);
+	if (r == 0)
+		r = daemon_networks_open(&d, &e);
 	if (r < 0) {
 		log_error("%s", e->msg);
 		daemon_images_close(&d);
@@ -304,6 +306,8 @@ int main(int argc, char **argv)
 		r = daemon_routes_images(&d, &e);
 	if (r == 0)
 		r = daemon_routes_networks(&d, &e);
+	if (r == 0)
+		r = daemon_routes_volumes(&d, &e);
 	sc.userdata = d.router;
 	if (r == 0)
 		r = berth_http_server_new(&sc, &d.server, &e);
@@ -319,6 +323,7 @@ int main(int argc, char **argv)
 	berth_api_router_free(d.router);
 	daemon_images_close(&d);
 	daemon_networks_close(&d);
+	daemon_volumes_close(&d);
 	unlink(d.config.pidfile);
 	log_info("berthd stopped");
 	daemon_state_release(&d);

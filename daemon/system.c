@@ -438,11 +438,11 @@ static void system_df(struct berth_http_request *req, void *userdata)
 		return;
 	}
 	/*
-	 * Containers, volumes and the build cache have no tables in berthd yet: their lists are
-	 * empty, which is what there is.  Each adds its part here when it lands.
+	 * Containers and the build cache have no tables in berthd yet: their lists are empty,
+	 * which is what there is.  Each adds its part here when it lands.
 	 */
 	json_object_set_new(du, "Containers", want[0] ? json_array() : json_null());
-	json_object_set_new(du, "Volumes", want[2] ? json_array() : json_null());
+	json_object_set_new(du, "Volumes", want[2] ? daemon_volumes_disk_usage(d) : json_null());
 	json_object_set_new(du, "BuildCache", want[3] ? json_array() : json_null());
 	if (api < BERTH_API_VERSION(1, 42) && want[3])
 		json_object_set_new(du, "BuilderSize", json_integer(0));
