@@ -341,11 +341,30 @@ int daemon_dns_start(struct berthd *d, struct berth_error **err)
 	return 0;
 }
 
+/* Is there a user network, whose containers would ask the name server?  (d->lock) */
+static bool wanted_locked(struct berthd *d)
+{
+	for (size_t i = 0; i < d->networks.n; i++)
+		if (!d->networks.v[i]->predefined && d->networks.v[i]->bridge)
+			return true;
+	return false;
+}
+
 void daemon_dns_networks_changed(struct berthd *d)
 {
 	uint64_t one = 1;
 
-	if (d->networks.dns && write(d->networks.dns->wake, &one, sizeof(one)) < 0) {
+	if (!d->networks.dns) {
+		/* its thread starts with the first user network: an idle berthd has none */
+		pthread_mutex_lock(&d->lock);
+		bool wanted = wanted_locked(d);
+		pthread_mutex_unlock(&d->lock);
+		_cleanup_error_ struct berth_error *e = NULL;
+		if (wanted && daemon_dns_start(d, &e) < 0)
+			log_error("name server: %s", e->msg);
+		return;
+	}
+	if (write(d->networks.dns->wake, &one, sizeof(one)) < 0) {
 		/* the counter is full: a wake-up is pending anyway */
 	}
 }

@@ -84,7 +84,11 @@ int daemon_networks_prune(struct berthd *d, const struct berth_filters *f, json_
 /* Docker's "label" filter (k or k=v, every one must hold) over a labels object. */
 bool daemon_labels_match(const struct berth_filters *f, const json_t *labels);
 
-/* dns.c: the name server thread; told when the table of networks changed. */
+/*
+ * dns.c: the name server thread, told when the table of networks changed (with
+ * d->networks.kernel held: that serialises the thread's start); it starts with the first user
+ * network.
+ */
 int daemon_dns_start(struct berthd *d, struct berth_error **err);
 void daemon_dns_networks_changed(struct berthd *d);
 void daemon_dns_stop(struct berthd *d);

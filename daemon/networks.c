@@ -662,8 +662,9 @@ int daemon_networks_open(struct berthd *d, struct berth_error **err)
 					  err);
 	}
 	r = r ?: daemon_networks_firewall_sync(d, err);
+	if (r == 0)
+		daemon_dns_networks_changed(d);
 	pthread_mutex_unlock(&d->networks.kernel);
-	r = r ?: daemon_dns_start(d, err);
 	if (r < 0)
 		return berth_error_wrap(err, "networks");
 	return 0;
@@ -946,8 +947,8 @@ unlock:
 		network_free(n);
 		return berth_error_wrap(err, "create network %s", name);
 	}
-	pthread_mutex_unlock(&d->networks.kernel);
 	daemon_dns_networks_changed(d);
+	pthread_mutex_unlock(&d->networks.kernel);
 	*ret_id = strdup(n->id);
 	struct berth_key_value attrs[] = {{"name", (char *)name}, {"type", (char *)driver}};
 	daemon_event_emit(d, "network", "create", *ret_id, attrs, 2);
