@@ -26,6 +26,11 @@ static void usage(void)
 	       "berth's daemon: serves the Docker Engine API on unix sockets.\n"
 	       "\n"
 	       "Options:\n"
+	       "  -b, --bridge string        Attach containers to a network bridge (\"none\": no "
+	       "default\n"
+	       "                             bridge network)\n"
+	       "      --bip string           Specify network bridge IP (default "
+	       "\"10.210.0.1/16\")\n"
 	       "      --config-file string   Daemon configuration file (default \"%s\")\n"
 	       "      --data-root string     Root directory of persistent state (default "
 	       "\"/var/lib/berth\")\n"
@@ -44,6 +49,8 @@ static void usage(void)
 	       "  -v, --version              Print version information and quit\n",
 	       DEFAULT_CONFIG_FILE, DEFAULT_HOST);
 }
+
+static bool valid_cidr(const char *s, bool v4_only);
 
 static int set_str(char **dst, const char *v)
 {
@@ -67,6 +74,8 @@ int daemon_config_parse_args(int argc, char **argv, struct daemon_config *c,
 			     struct berth_error **err)
 {
 	static const struct option opts[] = {
+		{"bridge", required_argument, NULL, 'b'},
+		{"bip", required_argument, NULL, 'B'},
 		{"config-file", required_argument, NULL, 'c'},
 		{"data-root", required_argument, NULL, 'd'},
 		{"debug", no_argument, NULL, 'D'},
@@ -92,8 +101,31 @@ int daemon_config_parse_args(int argc, char **argv, struct daemon_config *c,
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":DhH:l:p:v", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":b:DhH:l:p:v", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'b':
+			/* berth makes and names its default bridge itself: only "none" is a choice */
+			if (!berth_streq(optarg, "none"))
+				return berth_error_set(err, EINVAL,
+						       "--bridge '%s': berth's default bridge is "
+						       "berth0; only \"none\" (no default bridge "
+						       "network) can be given",
+						       optarg);
+			r = set_str(&c->bridge, optarg);
+			if (r == 0)
+				r = note_flag(c, "bridge");
+			break;
+		case 'B':
+			if (!valid_cidr(optarg, true))
+				return berth_error_set(
+					err, EINVAL,
+					"invalid bip '%s': want an IPv4 address with "
+					"a prefix length",
+					optarg);
+			r = set_str(&c->bip, optarg);
+			if (r == 0)
+				r = note_flag(c, "bip");
+			break;
 		case 'c':
 			r = set_str(&c->config_file, optarg);
 			c->config_file_given = true;
@@ -380,6 +412,7 @@ int daemon_config_load_file(struct daemon_config *c, struct berth_error **err)
 		"live-restore",
 		"default-address-pools",
 		"bip",
+		"bridge",
 		"dns",
 		"insecure-registries",
 		"registry-mirrors",
@@ -535,6 +568,15 @@ int daemon_config_load_file(struct daemon_config *c, struct berth_error **err)
 					"invalid bip '%s': want an IPv4 address with "
 					"a prefix length",
 					json_string_value(v));
+		} else if (berth_streq(key, "bridge")) {
+			if ((r = want_string(key, v, err)) < 0)
+				return r;
+			if (!berth_streq(json_string_value(v), "none"))
+				return berth_error_set(
+					err, EINVAL,
+					"bridge '%s': berth's default bridge is berth0; "
+					"only \"none\" can be given",
+					json_string_value(v));
 		} else if (berth_streq(key, "storage-driver")) {
 			if ((r = want_string(key, v, err)) < 0)
 				return r;
@@ -574,6 +616,8 @@ int daemon_config_load_file(struct daemon_config *c, struct berth_error **err)
 			r = set_str(&c->log_driver, json_string_value(v));
 		else if (berth_streq(key, "bip"))
 			r = set_str(&c->bip, json_string_value(v));
+		else if (berth_streq(key, "bridge"))
+			r = set_str(&c->bridge, json_string_value(v));
 		else if (berth_streq(key, "storage-driver"))
 			r = set_str(&c->storage_driver, json_string_value(v));
 		else if (berth_streq(key, "log-opts")) {
@@ -610,6 +654,7 @@ void daemon_config_release(struct daemon_config *c)
 	if (c->default_address_pools)
 		json_decref(c->default_address_pools);
 	free(c->bip);
+	free(c->bridge);
 	berth_strv_free(c->dns);
 	berth_strv_free(c->insecure_registries);
 	berth_strv_free(c->registry_mirrors);

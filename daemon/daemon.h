@@ -58,6 +58,7 @@ struct daemon_config {
 	bool live_restore;	       /* default true */
 	json_t *default_address_pools; /* [{"base": CIDR, "size": N}] */
 	char *bip;
+	char *bridge; /* "none": no default bridge network; NULL: berth0 */
 	char **dns;
 	char **insecure_registries;
 	char **registry_mirrors;
@@ -134,6 +135,25 @@ struct daemon_containers {
 	atomic_uint threads; /* exit and restart threads at work (shutdown waits) */
 };
 
+/* The networks (networks.c): the table under d->lock; see networks-internal.h. */
+struct daemon_network;
+struct daemon_dns;
+struct daemon_networks {
+	struct daemon_network **v;
+	size_t n;
+	pthread_mutex_t kernel; /* held while bridges and the firewall are changed */
+	bool forwarding;	/* net.ipv4.ip_forward set (under kernel) */
+	bool firewall_applied;	/* berth's table is in place (under kernel) */
+	struct daemon_dns *dns; /* the name server of user networks (dns.c) */
+};
+
+/* The volumes (volumes.c): the table under d->lock; see volumes-internal.h. */
+struct daemon_volume;
+struct daemon_volumes {
+	struct daemon_volume **v;
+	size_t n;
+};
+
 struct berthd {
 	pthread_mutex_t lock;	     /* d->lock */
 	struct daemon_config config; /* reloadable fields change under d->lock */
@@ -144,6 +164,8 @@ struct berthd {
 	struct daemon_events events;
 	struct daemon_images images;
 	struct daemon_containers containers;
+	struct daemon_networks networks;
+	struct daemon_volumes volumes;
 	bool stopping; /* under d->lock: followers end */
 
 	struct berth_http_server *server;
@@ -235,6 +257,87 @@ int daemon_routes_containers(struct berthd *d, struct berth_error **err);
 
 /* The container part of GET /system/df: a new array of container summaries with SizeRw. */
 json_t *daemon_containers_disk_usage(struct berthd *d, unsigned api);
+/*
+ * Attaching containers to networks (networks-attach.c).  A container on a bridge network gets a
+ * network namespace made by berthd before its start (a bind-mounted nsfs file under
+ * exec-root/netns, given to the runtime by path), so the veth, address and route are in place
+ * when its first process runs.
+ */
+struct daemon_port_binding {
+	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	uint32_t host_ip;
+	uint16_t host_port; /* 0: berthd picks a free one */
+	uint16_t container_port;
+};
+
+struct daemon_net_attach {
+	const char *network; /* name, id or id prefix */
+	const char *container_id;
+	const char *container_name;
+	const char *netns_path;
+	const char *ifname; /* eth0, eth1, ... */
+	const char *ipv4;   /* an address asked for (--ip), or NULL */
+	char *const *aliases;
+	const struct daemon_port_binding *ports;
+	size_t n_ports;
+	bool default_route;
+};
+
+/*
+ * Attach a container: an address from the network's pool, a veth pair with ifname inside the
+ * netns (MAC 02:42 + the address, as docker), the default route through the gateway when asked,
+ * the published ports in berth's table.  *ret_settings is Docker's EndpointSettings.  Errors:
+ * ENOENT unknown network, EINVAL a bad address, EEXIST already attached or address in use,
+ * EBUSY a host port taken; nothing is left half-made.
+ */
+int daemon_network_attach(struct berthd *d, const struct daemon_net_attach *a,
+			  json_t **ret_settings, struct berth_error **err);
+
+/* Detach a container from one network (its veth, address and ports go); ENOENT if not on it. */
+int daemon_network_detach(struct berthd *d, const char *network, const char *container_id,
+			  struct berth_error **err);
+
+/* Detach a container from every network it is on (on stop, exit and removal); logs failures. */
+void daemon_networks_detach_all(struct berthd *d, const char *container_id);
+
+/* Make exec-root/netns/<id>, a new network namespace bind-mounted there; *ret_path. */
+int daemon_netns_create(struct berthd *d, const char *container_id, char **ret_path,
+			struct berth_error **err);
+
+/* Unmount and remove a namespace file made by daemon_netns_create; a missing one is fine. */
+void daemon_netns_remove(const char *path);
+
+/*
+ * Volumes (volumes.c).  Load the table at start; free it at the end.  daemon_volume_create
+ * makes a named volume (name NULL or "": an anonymous one with a random name) or finds an
+ * existing one of that name (docker's rule); *ret_name is its name.  daemon_volume_remove
+ * refuses a volume in use (EBUSY, docker's "volume is in use - [id]"); force only makes a
+ * missing one fine.  Containers hold volumes with ref/unref (d->lock held; ENOENT unknown).
+ */
+int daemon_volumes_open(struct berthd *d, struct berth_error **err);
+void daemon_volumes_close(struct berthd *d);
+int daemon_volume_create(struct berthd *d, const char *name, const json_t *labels,
+			 const json_t *options, bool anonymous, char **ret_name,
+			 struct berth_error **err);
+int daemon_volume_remove(struct berthd *d, const char *name, bool force, struct berth_error **err);
+int daemon_volume_ref_locked(struct berthd *d, const char *name, const char *container_id);
+void daemon_volume_unref_locked(struct berthd *d, const char *name, const char *container_id);
+
+/* volumes-api.c: /volumes/...; the Volumes part of /system/df (with UsageData) */
+int daemon_routes_volumes(struct berthd *d, struct berth_error **err);
+json_t *daemon_volumes_disk_usage(struct berthd *d);
+
+/* networks-api.c: /networks/... */
+int daemon_routes_networks(struct berthd *d, struct berth_error **err);
+
+/*
+ * Load the network records, make the predefined networks (bridge from --bip unless --bridge
+ * none, host, none), make every bridge network's bridge and rebuild berth's firewall table.
+ * Call once at start, before serving.  daemon_networks_close frees the table (the bridges and
+ * the rules stay: containers keep running without berthd).
+ */
+int daemon_networks_open(struct berthd *d, struct berth_error **err);
+void daemon_networks_close(struct berthd *d);
 
 /* ---- images (images.c, images-io.c, image-changes.c) ------------------------------------ */
 

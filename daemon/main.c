@@ -296,10 +296,17 @@ int main(int argc, char **argv)
 	}
 	/* the containers' layers are known from here on (their table is loaded before this) */
 	daemon_images_gc(&d);
-	r = daemon_containers_restore(&d, &e);
+	r = daemon_volumes_open(&d, &e);
+	if (r == 0)
+		r = daemon_networks_open(&d, &e);
+	/* after the networks: a restored container's endpoints are checked against them */
+	if (r == 0)
+		r = daemon_containers_restore(&d, &e);
 	if (r < 0) {
 		log_error("%s", e->msg);
 		daemon_containers_close(&d);
+		daemon_networks_close(&d);
+		daemon_volumes_close(&d);
 		daemon_images_close(&d);
 		unlink(d.config.pidfile);
 		daemon_state_release(&d);
@@ -315,6 +322,10 @@ int main(int argc, char **argv)
 		r = daemon_routes_registry(&d, &e);
 	if (r == 0)
 		r = daemon_routes_containers(&d, &e);
+	if (r == 0)
+		r = daemon_routes_networks(&d, &e);
+	if (r == 0)
+		r = daemon_routes_volumes(&d, &e);
 	sc.userdata = d.router;
 	if (r == 0)
 		r = berth_http_server_new(&sc, &d.server, &e);
@@ -330,6 +341,8 @@ int main(int argc, char **argv)
 	berth_api_router_free(d.router);
 	daemon_containers_close(&d);
 	daemon_images_close(&d);
+	daemon_networks_close(&d);
+	daemon_volumes_close(&d);
 	unlink(d.config.pidfile);
 	log_info("berthd stopped");
 	daemon_state_release(&d);

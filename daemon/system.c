@@ -437,13 +437,10 @@ static void system_df(struct berth_http_request *req, void *userdata)
 		berth_http_respond_error(req, 500, "out of memory");
 		return;
 	}
-	/*
-	 * Containers, volumes and the build cache have no tables in berthd yet: their lists are
-	 * empty, which is what there is.  Each adds its part here when it lands.
-	 */
+	/* the build cache has no table in berthd yet: its list is empty, which is what there is */
 	json_object_set_new(du, "Containers",
 			    want[0] ? daemon_containers_disk_usage(d, api) : json_null());
-	json_object_set_new(du, "Volumes", want[2] ? json_array() : json_null());
+	json_object_set_new(du, "Volumes", want[2] ? daemon_volumes_disk_usage(d) : json_null());
 	json_object_set_new(du, "BuildCache", want[3] ? json_array() : json_null());
 	if (api < BERTH_API_VERSION(1, 42) && want[3])
 		json_object_set_new(du, "BuilderSize", json_integer(0));

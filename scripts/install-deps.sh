@@ -7,10 +7,11 @@ set -euo pipefail
 PKGS=(
 	# build
 	meson ninja-build pkg-config gcc libc6-dev clang clang-format libclang-rt-14-dev
-	libjansson-dev libseccomp-dev libcap-dev libsystemd-dev libarchive-dev libssl-dev
+	libjansson-dev libseccomp-dev libcap-dev libsystemd-dev libarchive-dev libssl-dev libmnl-dev libnftables-dev
 	libcurl4-openssl-dev
 	# test images, system and compat tests
 	busybox-static python3-pytest python3-pexpect python3-docker systemd jq iproute2 uidmap
+	nftables
 	podman runc crun containerd
 	# dockerd, for lib/dockerspec's conformance test against docker (tests/compat), the
 	# image store's tests (a real docker save and docker load) and dockerd driving

@@ -59,7 +59,7 @@ CLOSED_PROXY = "http://127.0.0.1:9"  # discard's port: nothing listens there
 class Berthd:
     """One berthd under a short temp dir (unix socket paths are limited to 107 bytes)."""
 
-    def __init__(self, args=(), config=None, env=None, binary=None):
+    def __init__(self, args=(), config=None, env=None, binary=None, netns=None, bridge=False):
         self.dir = Path(tempfile.mkdtemp(prefix="berthd-", dir="/tmp"))
         self.data_root = self.dir / "data"
         self.exec_root = self.dir / "exec"
@@ -68,6 +68,11 @@ class Berthd:
         self.log = self.dir / "berthd.log"
         self.binary = Path(binary or berthd_binary())
         self.args = list(args)
+        # berthd's default bridge network makes a bridge and a firewall table in berthd's
+        # network namespace: only where a test gave it one of its own (netns, a path under
+        # /run/netns), never in the host's
+        self.netns = netns
+        self.bridge = bridge
         # Tests send traffic to loopback only: whatever in berthd would reach a registry off this
         # machine (a docker.io pull, `docker run` of a missing image) goes to a closed port on
         # loopback instead, through libcurl's proxy variables; loopback registries are direct.
@@ -87,11 +92,15 @@ class Berthd:
         self.config_file.write_text(text)
 
     def argv(self, hosts=True):
-        argv = [str(self.binary)]
+        argv = ["nsenter", f"--net={self.netns}", str(self.binary)] if self.netns else \
+            [str(self.binary)]
         if hosts:
             argv += ["-H", f"unix://{self.sock}"]
         argv += ["--data-root", str(self.data_root), "--exec-root", str(self.exec_root),
                  "--config-file", str(self.config_file), *self.args]
+        if not self.bridge and not any(a in ("--bridge", "-b") for a in self.args) and \
+                not (self.config_file.exists() and '"bridge"' in self.config_file.read_text()):
+            argv += ["--bridge", "none"]
         return argv
 
     def start(self, wait=True, argv=None):
@@ -258,8 +267,8 @@ def make_berthd():
     stopped at the end and must exit 0 (if it was running) and leave nothing behind."""
     made = []
 
-    def make(args=(), config=None, env=None, start=True):
-        b = Berthd(args=args, config=config, env=env)
+    def make(args=(), config=None, env=None, start=True, netns=None, bridge=False):
+        b = Berthd(args=args, config=config, env=env, netns=netns, bridge=bridge)
         made.append(b)
         if start:
             b.start()

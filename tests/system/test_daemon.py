@@ -580,7 +580,7 @@ def test_pidfile_refuses_a_second_daemon(berthd, make_berthd):
     assert pidfile.read_text().strip() == str(berthd.pid)
     p = subprocess.run([str(other.binary), "-H", f"unix://{other.sock}", "--data-root",
                         str(other.data_root), "--exec-root", str(berthd.exec_root),
-                        "--config-file", str(other.config_file)],
+                        "--config-file", str(other.config_file), "--bridge", "none"],
                        capture_output=True, text=True, timeout=15)
     assert p.returncode == 1
     assert f"pid file found, ensure berthd is not running or delete {pidfile}" in p.stderr
@@ -588,7 +588,7 @@ def test_pidfile_refuses_a_second_daemon(berthd, make_berthd):
     # the same socket: refused too, the first one keeps it
     p = subprocess.run([str(other.binary), "-H", f"unix://{berthd.sock}", "--data-root",
                         str(other.data_root), "--exec-root", str(other.exec_root),
-                        "--config-file", str(other.config_file)],
+                        "--config-file", str(other.config_file), "--bridge", "none"],
                        capture_output=True, text=True, timeout=15)
     assert p.returncode == 1 and "in use by another process" in p.stderr, p.stderr
     assert berthd.http("GET", "/_ping")[0] == 200

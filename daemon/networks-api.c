@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* /networks: list, inspect, create, delete, prune, in Docker's shapes and with its statuses. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "networks-internal.h"
+#include "base/banned.h"
+
+#define MAX_CREATE_BODY (1 << 20)
+
+/* Go's time.RFC3339Nano in UTC, as dockerd writes Created. */
+static void rfc3339nano(int64_t ns, char buf[40])
+{
+	time_t sec = (time_t)(ns / 1000000000);
+	long frac = (long)(ns % 1000000000);
+	struct tm tm;
+	char base[24], fr[12];
+	int len;
+
+	gmtime_r(&sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (frac == 0) {
+		snprintf(buf, 40, "%sZ", base);
+		return;
+	}
+	len = snprintf(fr, sizeof(fr), "%09ld", frac);
+	while (len > 0 && fr[len - 1] == '0')
+		fr[--len] = '\0';
+	snprintf(buf, 40, "%s.%sZ", base, fr);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A copy with its keys in sorted order, as Go's encoding/json writes a map. */
+static json_t *sorted_copy(const json_t *obj)
+{
+	size_t n = json_object_size(obj), i = 0;
+	_cleanup_free_ const char **keys = calloc(n + 1, sizeof(*keys));
+	json_t *out = json_object();
+	const char *k;
+	json_t *v;
+
+	if (!keys || !out)
+		return out;
+	json_object_foreach ((json_t *)obj, k, v)
+		keys[i++] = k;
+	qsort(keys, n, sizeof(*keys), cmp_str);
+	for (i = 0; i < n; i++)
+		json_object_set(out, keys[i], json_object_get(obj, keys[i]));
+	return out;
+}
+
+json_t *daemon_network_json_locked(struct berthd *d, const struct daemon_network *n, unsigned api,
+				   bool with_containers)
+{
+	char created[40];
+	json_t *ipam_config = json_array(), *containers = json_object();
+
+	rfc3339nano(n->created_ns, created);
+	if (n->has_pool && ipam_config) {
+		char sub[19], gw[16], range[19];
+		json_t *c;
+
+		berth_net_prefix_format(&n->pool.subnet, sub);
+		berth_net_addr_format(n->pool.gateway, gw);
+		c = json_pack("{s:s, s:s}", "Subnet", sub, "Gateway", gw);
+		if (c && n->has_range) {
+			berth_net_prefix_format(&n->range, range);
+			json_object_set_new(c, "IPRange", json_string(range));
+		}
+		json_array_append_new(ipam_config, c);
+	}
+	for (size_t i = 0; with_containers && containers && i < n->n_endpoints; i++) {
+		const struct daemon_endpoint *ep = &n->endpoints[i];
+		char ip[16], cidr[24], mac[18];
+
+		berth_net_addr_format(ep->ip, ip);
+		snprintf(cidr, sizeof(cidr), "%s/%u", ip, n->pool.subnet.len);
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", ep->mac[0], ep->mac[1],
+			 ep->mac[2], ep->mac[3], ep->mac[4], ep->mac[5]);
+		json_object_set_new(containers, ep->container_id,
+				    json_pack("{s:s, s:s, s:s, s:s, s:s}", "Name",
+					      ep->container_name, "EndpointID", ep->endpoint_id,
+					      "MacAddress", mac, "IPv4Address", cidr, "IPv6Address",
+					      ""));
+	}
+	(void)d;
+	(void)api;
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:n, s:o}, s:b, s:b, s:b, "
+			 "s:{s:s}, s:b, s:o, s:o, s:o}",
+			 "Name", n->name, "Id", n->id, "Created", created, "Scope", "local",
+			 "Driver", n->driver, "EnableIPv6", 0, "IPAM", "Driver", "default",
+			 "Options", "Config", ipam_config ? ipam_config : json_array(), "Internal",
+			 n->internal, "Attachable", n->attachable, "Ingress", 0, "ConfigFrom",
+			 "Network", "", "ConfigOnly", 0, "Containers",
+			 containers ? containers : json_object(), "Options",
+			 sorted_copy(n->options), "Labels", sorted_copy(n->labels));
+}
+
+static int respond_err(struct berth_http_request *req, struct berth_error *e)
+{
+	return berth_http_respond_berror(req, e);
+}
+
+static const char *const list_filter_keys[] = {"dangling", "driver", "id",   "label",
+					       "name",	   "scope",  "type", NULL};
+
+static bool list_selects(const struct daemon_network *n, const struct berth_filters *f,
+			 bool dangling_set, bool dangling)
+{
+	if (!berth_filters_exact_match(f, "driver", n->driver))
+		return false;
+	if (!berth_filters_fuzzy_match(f, "id", n->id))
+		return false;
+	if (berth_filters_contains(f, "name")) {
+		/* docker matches name as a substring */
+		bool ok = false;
+		for (const char *const *v = berth_filters_values(f, "name"); v && *v; v++)
+			ok = ok || strstr(n->name, *v);
+		if (!ok)
+			return false;
+	}
+	if (!berth_filters_exact_match(f, "scope", "local"))
+		return false;
+	if (berth_filters_contains(f, "type") &&
+	    !berth_filters_exact_match(f, "type", n->predefined ? "builtin" : "custom"))
+		return false;
+	if (dangling_set && dangling != (!n->predefined && n->n_endpoints == 0))
+		return false;
+	return daemon_labels_match(f, n->labels);
+}
+
+static void networks_list(struct berth_http_request *req, void *userdata)
+{
+	struct berthd *d = userdata;
+	_cleanup_filters_ struct berth_filters *f = NULL;
+	_cleanup_error_ struct berth_error *e = NULL;
+	_cleanup_json_ json_t *out = json_array();
+	bool dangling = false, dangling_set;
+
+	if (berth_http_query_filters(req, &f, &e) < 0 ||
+	    berth_filters_validate(f, list_filter_keys, &e) < 0) {
+		berth_http_respond_error(req, 400, "%s", e ? e->msg : "invalid filters");
+		return;
+	}
+	const char *const *types = berth_filters_values(f, "type");
+	for (; types && *types; types++)
+		if (!berth_streq(*types, "custom") && !berth_streq(*types, "builtin")) {
+			berth_http_respond_error(req, 400, "invalid filter: 'type'='%s'", *types);
+			return;
+		}
+	dangling_set = berth_filters_contains(f, "dangling");
+	if (dangling_set && berth_filters_bool(f, "dangling", false, &dangling, &e) < 0) {
+		berth_http_respond_error(req, 400, "%s", e->msg);
+		return;
+	}
+	pthread_mutex_lock(&d->lock);
+	for (size_t i = 0; out && i < d->networks.n; i++)
+		if (list_selects(d->networks.v[i], f, dangling_set, dangling))
+			json_array_append_new(out, daemon_network_json_locked(
+							   d, d->networks.v[i],
+							   berth_http_api_version(req), false));
+	pthread_mutex_unlock(&d->lock);
+	if (!out) {
+		berth_http_respond_error(req, 500, "out of memory");
+		return;
+	}
+	berth_http_respond_json(req, 200, out);
+}
+
+static void network_inspect(struct berth_http_request *req, void *userdata)
+{
+	struct berthd *d = userdata;
+	_cleanup_error_ struct berth_error *e = NULL;
+	_cleanup_json_ json_t *out = NULL;
+	const char *scope = berth_http_query(req, "scope");
+
+	if (scope && *scope && !berth_streq(scope, "local")) {
+		/* dockerd looks in the asked scope only: a local network is not in swarm's */
+		berth_http_respond_error(req, 404, "network %s not found",
+					 berth_http_param(req, "id"));
+		return;
+	}
+	pthread_mutex_lock(&d->lock);
+	struct daemon_network *n = daemon_network_find_locked(d, berth_http_param(req, "id"), &e);
+	if (n)
+		out = daemon_network_json_locked(d, n, berth_http_api_version(req), true);
+	pthread_mutex_unlock(&d->lock);
+	if (!n) {
+		respond_err(req, e);
+		return;
+	}
+	berth_http_respond_json(req, 200, out);
+}
+
+static void network_create(struct berth_http_request *req, void *userdata)
+{
+	struct berthd *d = userdata;
+	_cleanup_json_ json_t *body = NULL, *out = NULL;
+	_cleanup_error_ struct berth_error *e = NULL;
+	_cleanup_free_ char *id = NULL;
+	int r;
+
+	r = berth_http_read_json(req, MAX_CREATE_BODY, &body);
+	if (r < 0 || !json_is_object(body)) {
+		if (!berth_http_responded(req))
+			berth_http_respond_error(req, r == -EFBIG ? 413 : 400,
+						 r == -EFBIG ? "request body too large"
+							     : "invalid JSON: the body must be an "
+							       "object");
+		return;
+	}
+	r = daemon_network_create(d, body, &id, &e);
+	if (r < 0) {
+		respond_err(req, e);
+		return;
+	}
+	out = json_pack("{s:s, s:s}", "Id", id, "Warning", "");
+	berth_http_respond_json(req, 201, out);
+}
+
+static void network_delete(struct berth_http_request *req, void *userdata)
+{
+	struct berthd *d = userdata;
+	_cleanup_error_ struct berth_error *e = NULL;
+
+	if (daemon_network_remove(d, berth_http_param(req, "id"), &e) < 0) {
+		respond_err(req, e);
+		return;
+	}
+	berth_http_respond_status(req, 204);
+}
+
+static const char *const prune_filter_keys[] = {"until", "label", NULL};
+
+static void networks_prune(struct berth_http_request *req, void *userdata)
+{
+	struct berthd *d = userdata;
+	_cleanup_filters_ struct berth_filters *f = NULL;
+	_cleanup_error_ struct berth_error *e = NULL;
+	_cleanup_json_ json_t *names = NULL, *out = NULL;
+
+	if (berth_http_query_filters(req, &f, &e) < 0 ||
+	    berth_filters_validate(f, prune_filter_keys, &e) < 0 ||
+	    daemon_networks_prune(d, f, &names, &e) < 0) {
+		berth_http_respond_error(req, e && e->code == ENOMEM ? 500 : 400, "%s",
+					 e ? e->msg : "invalid filters");
+		return;
+	}
+	out = json_pack("{s:O}", "NetworksDeleted", names);
+	berth_http_respond_json(req, 200, out);
+}
+
+int daemon_routes_networks(struct berthd *d, struct berth_error **err)
+{
+	struct berth_api_router *rt = d->router;
+	int r = 0;
+
+	r = r ?: berth_api_router_add(rt, "GET", "/networks", networks_list, d, err);
+	r = r ?: berth_api_router_add(rt, "POST", "/networks/create", network_create, d, err);
+	r = r ?: berth_api_router_add(rt, "POST", "/networks/prune", networks_prune, d, err);
+	r = r ?: berth_api_router_add(rt, "GET", "/networks/{id}", network_inspect, d, err);
+	r = r ?: berth_api_router_add(rt, "DELETE", "/networks/{id}", network_delete, d, err);
+	return r;
+}

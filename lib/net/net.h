@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/*
+ * lib/net: the pieces berthd's bridge networking is made of, each usable alone.
+ *
+ *   - IPv4 prefixes (parse, format, contain, overlap) and an address pool (IPAM) per network;
+ *   - links, addresses and routes over rtnetlink, in any network namespace given by fd;
+ *   - berth's own nftables table, rendered whole from a description of the networks and
+ *     published ports and swapped in one transaction (never touching other programs' tables);
+ *   - the DNS wire format for the name server berthd runs on each user network's gateway.
+ *
+ * Nothing here keeps global state or prints; the daemon owns the state and persists it.
+ * Depends on lib/base only.
+ */
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "base/core.h"
+
+/* ---- IPv4 prefixes ------------------------------------------------------------------------ */
+
+/* An IPv4 network: addr in host byte order, masked to len bits (0..32). */
+struct berth_net_prefix {
+	uint32_t addr;
+	uint8_t len;
+};
+
+/*
+ * Parse "a.b.c.d/len".  Host bits set below the mask are refused (docker refuses
+ * "172.20.0.1/16" as a subnet: "invalid subnet ... : it should be 172.20.0.0/16").
+ * -EINVAL with the text in the message on bad input.
+ */
+int berth_net_prefix_parse(const char *s, struct berth_net_prefix *ret, struct berth_error **err);
+
+/* Parse a dotted IPv4 address into host byte order; -EINVAL on anything else. */
+int berth_net_addr_parse(const char *s, uint32_t *ret);
+
+/* Write "a.b.c.d" (at least 16 bytes) / "a.b.c.d/len" (at least 19 bytes) into buf. */
+void berth_net_addr_format(uint32_t addr, char buf[static 16]);
+void berth_net_prefix_format(const struct berth_net_prefix *p, char buf[static 19]);
+
+static inline uint32_t berth_net_prefix_mask(uint8_t len)
+{
+	return len == 0 ? 0 : 0xffffffffu << (32 - len);
+}
+
+bool berth_net_prefix_contains(const struct berth_net_prefix *p, uint32_t addr);
+bool berth_net_prefix_overlaps(const struct berth_net_prefix *a, const struct berth_net_prefix *b);
+
+/* ---- IPAM: one pool per network ----------------------------------------------------------- */
+
+/*
+ * The addresses of one subnet handed to containers.  The network address, the broadcast address
+ * and the gateway are never handed out.  range (optional, docker's --ip-range) narrows where
+ * automatic allocation looks; explicit requests may use the whole subnet as docker allows.
+ * Allocation goes round the range from after the last address given, so an address just
+ * released is not reused at once (a stale ARP or DNS entry then points nowhere, not at a
+ * stranger).
+ */
+struct berth_ipam_pool {
+	struct berth_net_prefix subnet;
+	struct berth_net_prefix range;
+	uint32_t gateway;
+	uint32_t last;
+	uint64_t *used; /* one bit per address of subnet */
+};
+
+/*
+ * Make a pool.  gateway 0 means the first usable address.  range NULL means the whole subnet.
+ * Refused (-EINVAL, docker's wording): a prefix longer than /30 or shorter than /8, a gateway
+ * outside the subnet or equal to its network or broadcast address, a range outside the subnet.
+ */
+int berth_ipam_pool_init(struct berth_ipam_pool *pool, const struct berth_net_prefix *subnet,
+			 const struct berth_net_prefix *range, uint32_t gateway,
+			 struct berth_error **err);
+void berth_ipam_pool_release(struct berth_ipam_pool *pool);
+
+/* Take the next free address of the range: -ENOSPC when none is left. */
+int berth_ipam_alloc(struct berth_ipam_pool *pool, uint32_t *ret, struct berth_error **err);
+
+/*
+ * Take a given address: -EINVAL outside the subnet or a reserved address, -EEXIST when taken
+ * (docker: "Address already in use").  Used for --ip and to restore state on start.
+ */
+int berth_ipam_claim(struct berth_ipam_pool *pool, uint32_t addr, struct berth_error **err);
+
+/* Give an address back; one that was not taken is ignored. */
+void berth_ipam_free(struct berth_ipam_pool *pool, uint32_t addr);
+
+bool berth_ipam_is_used(const struct berth_ipam_pool *pool, uint32_t addr);
+
+/*
+ * Write a sysctl under net. (dotted key, e.g. "net.ipv4.ip_forward") in the network namespace
+ * netns_fd (-1: the caller's).  Interface names with dots cannot be written this way.
+ */
+int berth_net_sysctl_write(int netns_fd, const char *key, const char *value,
+			   struct berth_error **err);
+
+/* ---- rtnetlink ---------------------------------------------------------------------------- */
+
+struct berth_nl;
+
+/*
+ * Open an rtnetlink socket in the network namespace netns_fd (-1: the caller's).  The socket
+ * keeps that namespace for its whole life; only the calling thread enters the namespace, and
+ * only while the socket is made.
+ */
+int berth_nl_open(int netns_fd, struct berth_nl **ret, struct berth_error **err);
+void berth_nl_close(struct berth_nl *nl);
+static inline void berth_nl_closep(struct berth_nl **nl)
+{
+	if (*nl)
+		berth_nl_close(*nl);
+}
+#define _cleanup_nl_ _cleanup_(berth_nl_closep)
+
+/* The index of a link by name: -ENODEV when there is none. */
+int berth_nl_link_index(struct berth_nl *nl, const char *name, int *ret_index,
+			struct berth_error **err);
+
+/* Create a bridge (mtu 0: the kernel's default).  -EEXIST when the name is taken. */
+int berth_nl_bridge_add(struct berth_nl *nl, const char *name, unsigned mtu,
+			struct berth_error **err);
+
+/*
+ * Create a veth pair: host_name stays in nl's namespace, peer_name is created directly inside
+ * peer_netns_fd (in one request: nothing is left half-moved if it fails), with peer_mac as its
+ * MAC address (NULL: the kernel's random one).
+ */
+int berth_nl_veth_add(struct berth_nl *nl, const char *host_name, const char *peer_name,
+		      int peer_netns_fd, unsigned mtu, const uint8_t peer_mac[6],
+		      struct berth_error **err);
+
+/* Delete a link; -ENODEV when it does not exist. */
+int berth_nl_link_del(struct berth_nl *nl, const char *name, struct berth_error **err);
+
+/* Set a link up, or attach it to a bridge (master NULL: detach). */
+int berth_nl_link_up(struct berth_nl *nl, const char *name, struct berth_error **err);
+int berth_nl_link_set_master(struct berth_nl *nl, const char *name, const char *master,
+			     struct berth_error **err);
+
+/* Rename a link (it must be down) and optionally set its MAC address (mac NULL: keep). */
+int berth_nl_link_rename(struct berth_nl *nl, const char *name, const char *new_name,
+			 const uint8_t mac[6], struct berth_error **err);
+
+/* Add an IPv4 address with its prefix length to a link; an existing equal address is fine. */
+int berth_nl_addr_add(struct berth_nl *nl, const char *name, uint32_t addr, uint8_t len,
+		      struct berth_error **err);
+
+/* Add the default IPv4 route through gateway. */
+int berth_nl_route_add_default(struct berth_nl *nl, uint32_t gateway, struct berth_error **err);
+
+/* ---- the firewall: berth's own nftables table ----------------------------------------------- */
+
+struct berth_fw_network {
+	const char *bridge; /* the bridge's link name */
+	struct berth_net_prefix subnet;
+	bool internal;	 /* no way out and no published ports */
+	bool masquerade; /* SNAT traffic leaving through other interfaces */
+	bool icc;	 /* containers on this bridge may talk to each other */
+};
+
+struct berth_fw_port {
+	uint8_t proto;	  /* IPPROTO_TCP or IPPROTO_UDP */
+	uint32_t host_ip; /* 0: every host address */
+	uint16_t host_port;
+	uint32_t container_ip;
+	uint16_t container_port;
+	const char *bridge; /* the container's bridge, for the hairpin rule */
+};
+
+struct berth_fw_state {
+	const struct berth_fw_network *networks;
+	size_t n_networks;
+	const struct berth_fw_port *ports;
+	size_t n_ports;
+};
+
+/* The table berth owns, in family ip; nothing outside it is ever changed. */
+#define BERTH_FW_TABLE "berth"
+
+/*
+ * Render the whole of berth's table for state as nft's input language: one transaction that
+ * creates the table if needed, deletes it and writes it anew, so applying it is atomic and
+ * idempotent.  Names are checked to be plain interface names (-EINVAL otherwise: they are
+ * pasted into a program).  The caller frees *ret.
+ */
+int berth_fw_render(const struct berth_fw_state *state, char **ret, struct berth_error **err);
+
+/*
+ * Apply state in the network namespace netns_fd (-1: the caller's).  On failure nft's own
+ * message is in the error and the previous ruleset is untouched.
+ */
+int berth_fw_apply(const struct berth_fw_state *state, int netns_fd, struct berth_error **err);
+
+/* Remove berth's table (nothing to do when it does not exist). */
+int berth_fw_flush(int netns_fd, struct berth_error **err);
+
+/* ---- DNS wire format ---------------------------------------------------------------------- */
+
+#define BERTH_DNS_MAX_NAME    255
+#define BERTH_DNS_MAX_ANSWERS 16
+
+#define BERTH_DNS_TYPE_A    1
+#define BERTH_DNS_TYPE_AAAA 28
+#define BERTH_DNS_CLASS_IN  1
+
+#define BERTH_DNS_RCODE_OK	 0
+#define BERTH_DNS_RCODE_FORMERR	 1
+#define BERTH_DNS_RCODE_SERVFAIL 2
+#define BERTH_DNS_RCODE_NXDOMAIN 3
+#define BERTH_DNS_RCODE_NOTIMP	 4
+#define BERTH_DNS_RCODE_REFUSED	 5
+
+/* One question of a standard query; name is lowercase, dotted, without the final dot. */
+struct berth_dns_query {
+	uint16_t id;
+	uint16_t flags;
+	uint16_t qtype;
+	uint16_t qclass;
+	char name[BERTH_DNS_MAX_NAME + 1];
+	size_t question_end; /* offset just past the question in the packet */
+};
+
+/*
+ * Parse a query with exactly one question (what resolvers send).  -EINVAL for a response, a
+ * truncated or malformed packet, compression in a query name, a label or name over the limits,
+ * or not exactly one question; -ENOTSUP for an opcode other than QUERY.
+ */
+int berth_dns_parse_query(const uint8_t *pkt, size_t len, struct berth_dns_query *ret);
+
+/*
+ * Build the answer to q into buf (at most size bytes, 512 fits a plain UDP answer): the
+ * question echoed, then one A record per address (host byte order) with ttl, or rcode with no
+ * answers.  Returns the length, or -ENOSPC when it does not fit.
+ */
+ssize_t berth_dns_build_answer(const struct berth_dns_query *q, const uint8_t *pkt, int rcode,
+			       const uint32_t *addrs, size_t n_addrs, uint32_t ttl, uint8_t *buf,
+			       size_t size);
