@@ -43,18 +43,20 @@ struct ctr_attach {
 
 struct daemon_container {
 	/* ---- identity (set at create; name changes with rename) ---- */
-	char *id;	   /* 64 hex digits */
-	char *name;	   /* "/name" */
-	char *created;	   /* RFC 3339 with nanoseconds */
+	char *id;      /* 64 hex digits */
+	char *name;    /* "/name" */
+	char *created; /* RFC 3339 with nanoseconds */
 	int64_t created_ns;
-	char *dir;	   /* <data-root>/containers/<id> */
-	char *log_path;	   /* dir/<id>-json.log; NULL with log driver none */
-	json_t *config;	   /* Config as inspect shows it (image merged) */
+	char *dir;		   /* <data-root>/containers/<id> */
+	char *log_path;		   /* dir/<id>-json.log; NULL with log driver none */
+	json_t *config;		   /* Config as inspect shows it (image merged) */
 	json_t *host_config;	   /* HostConfig as given, with docker's defaults */
 	json_t *networking_config; /* as given */
 	char *path;		   /* Path */
 	json_t *args;		   /* Args */
 	char *image_id;		   /* "sha256:..." */
+	char *netns_path;	   /* the network namespace berthd made for it (while running) */
+	json_t *net_settings;	   /* NetworkSettings.Networks while it runs on a bridge */
 	char *top_layer;	   /* the chain id its root stands on; NULL for no layers */
 
 	/* ---- state (d->lock) ---- */
@@ -128,6 +130,27 @@ int ctr_create(struct berthd *d, const json_t *body, const char *name, const cha
 /* Rename (gate held): docker's rules and messages, the "rename" event. */
 int ctr_rename(struct berthd *d, struct daemon_container *c, const char *new_name,
 	       struct berth_error **err);
+
+/* The texts of /etc/hosts and /etc/resolv.conf docker derives from HostConfig (NULL: ENOMEM). */
+char *ctr_make_hosts(const json_t *hc, bool host_net);
+char *ctr_make_resolv_conf(const json_t *hc, bool host_net);
+/* Write dir/name (replacing it atomically). */
+int ctr_write_small(const char *dir, const char *name, const char *text, struct berth_error **err);
+
+/*
+ * Networking (containers-net.c).  check: at create, the network exists and the port bindings
+ * parse (docker's messages).  setup: at start on a bridge network, the network namespace, the
+ * endpoint with its published ports, /etc/hosts and /etc/resolv.conf; patch_spec points the
+ * spec's network namespace at it.  teardown: at exit (and when a start fails), all of it goes.
+ * ports/port_summary: NetworkSettings.Ports and the list's Ports (d->lock held).
+ */
+int ctr_network_check(struct berthd *d, const json_t *hc, const json_t *cfg, const json_t *nc,
+		      struct berth_error **err);
+int ctr_network_setup(struct berthd *d, struct daemon_container *c, struct berth_error **err);
+int ctr_network_patch_spec(struct daemon_container *c, json_t *spec);
+void ctr_network_teardown(struct berthd *d, struct daemon_container *c);
+json_t *ctr_network_ports_locked(struct berthd *d, const struct daemon_container *c);
+json_t *ctr_network_port_summary_locked(struct berthd *d, const struct daemon_container *c);
 
 /* hostname, hosts and resolv.conf in dir, from Config and HostConfig. */
 int ctr_write_etc_files(const char *dir, const json_t *config, const json_t *hc,

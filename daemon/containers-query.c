@@ -134,8 +134,9 @@ static char *status_text_locked(const struct daemon_container *c)
 		}
 		if (c->restarting) {
 			human_duration(now - ctr_parse_time(c->finished_at), dur, sizeof(dur));
-			return asprintf(&out, "Restarting (%d) %s ago", c->exit_code, dur) < 0 ? NULL
-												 : out;
+			return asprintf(&out, "Restarting (%d) %s ago", c->exit_code, dur) < 0
+				       ? NULL
+				       : out;
 		}
 		human_duration(now - c->started_ns, dur, sizeof(dur));
 		return asprintf(&out, "Up %s", dur) < 0 ? NULL : out;
@@ -169,8 +170,11 @@ static json_t *endpoint_json(void)
 
 static json_t *networks_json(const struct daemon_container *c)
 {
-	json_t *n = json_object();
+	json_t *n;
 
+	if (c->net_settings)
+		return json_deep_copy(c->net_settings);
+	n = json_object();
 	json_object_set_new(n, network_mode(c), endpoint_json());
 	return n;
 }
@@ -205,7 +209,6 @@ static json_t *summary_locked(struct berthd *d, struct daemon_container *c)
 	const char *image = json_string_value(json_object_get(c->config, "Image"));
 	json_t *j = json_object();
 
-	(void)d;
 	if (!j)
 		return NULL;
 	json_object_set_new(j, "Id", json_string(c->id));
@@ -214,7 +217,7 @@ static json_t *summary_locked(struct berthd *d, struct daemon_container *c)
 	json_object_set_new(j, "ImageID", json_string(c->image_id));
 	json_object_set_new(j, "Command", json_string(cmd ? cmd : ""));
 	json_object_set_new(j, "Created", json_integer(c->created_ns / 1000000000LL));
-	json_object_set_new(j, "Ports", json_array());
+	json_object_set_new(j, "Ports", ctr_network_port_summary_locked(d, c));
 	json_object_set_new(j, "Labels", labels_of(c));
 	json_object_set_new(j, "State", json_string(ctr_status_locked(c)));
 	json_object_set_new(j, "Status", json_string(status ? status : ""));
@@ -256,15 +259,14 @@ static int by_created_desc(const void *a, const void *b)
 	return x->created_ns < y->created_ns ? 1 : x->created_ns > y->created_ns ? -1 : 0;
 }
 
-static const char *const ps_filters[] = {"ancestor", "before", "exited", "id",	   "isolation",
-					 "label",    "name",   "status", "health", "since",
-					 "volume",   "network", "is-task", "publish", "expose",
-					 NULL};
+static const char *const ps_filters[] = {
+	"ancestor", "before", "exited", "id",	   "isolation", "label",   "name",   "status",
+	"health",   "since",  "volume", "network", "is-task",	"publish", "expose", NULL};
 
 static bool valid_state(const char *s)
 {
-	static const char *const states[] = {"created", "running", "paused", "restarting",
-					     "removing", "exited", "dead"};
+	static const char *const states[] = {"created",	 "running", "paused", "restarting",
+					     "removing", "exited",  "dead"};
 	for (size_t i = 0; i < ARRAY_SIZE(states); i++)
 		if (strcmp(s, states[i]) == 0)
 			return true;
@@ -283,7 +285,8 @@ static bool kv_labels_match(const struct berth_filters *f, const struct daemon_c
 	if (!kv)
 		return false;
 	json_object_foreach ((json_t *)l, key, v)
-		kv[k++] = (struct berth_key_value){(char *)key, (char *)(json_string_value(v) ?: "")};
+		kv[k++] =
+			(struct berth_key_value){(char *)key, (char *)(json_string_value(v) ?: "")};
 	ok = berth_filters_match_kv(f, "label", kv, k);
 	free(kv);
 	return ok;
@@ -329,21 +332,23 @@ static void containers_list(struct berth_http_request *req, void *userdata)
 	for (size_t i = 0; vals && vals[i]; i++) {
 		int64_t x;
 		if (berth_parse_int64(vals[i], INT32_MIN, INT32_MAX, &x) < 0) {
-			berth_http_respond_error(req, 400,
-						 "invalid filter 'exited=%s': strconv.Atoi: parsing "
-						 "\"%s\": invalid syntax",
-						 vals[i], vals[i]);
+			berth_http_respond_error(
+				req, 400,
+				"invalid filter 'exited=%s': strconv.Atoi: parsing "
+				"\"%s\": invalid syntax",
+				vals[i], vals[i]);
 			return;
 		}
 	}
 	vals = berth_filters_values(f, "status");
 	for (size_t i = 0; vals && vals[i]; i++) {
 		if (!valid_state(vals[i])) {
-			berth_http_respond_error(req, 400,
-						 "invalid filter 'status=%s': invalid value for state "
-						 "(%s): must be one of created, running, paused, "
-						 "restarting, removing, exited, dead",
-						 vals[i], vals[i]);
+			berth_http_respond_error(
+				req, 400,
+				"invalid filter 'status=%s': invalid value for state "
+				"(%s): must be one of created, running, paused, "
+				"restarting, removing, exited, dead",
+				vals[i], vals[i]);
 			return;
 		}
 		all = true;
@@ -352,11 +357,12 @@ static void containers_list(struct berth_http_request *req, void *userdata)
 	for (size_t i = 0; vals && vals[i]; i++) {
 		if (strcmp(vals[i], "starting") != 0 && strcmp(vals[i], "healthy") != 0 &&
 		    strcmp(vals[i], "unhealthy") != 0 && strcmp(vals[i], "none") != 0) {
-			berth_http_respond_error(req, 400,
-						 "invalid filter 'health=%s': invalid value for health "
-						 "(%s): must be one of none, starting, healthy, "
-						 "unhealthy",
-						 vals[i], vals[i]);
+			berth_http_respond_error(
+				req, 400,
+				"invalid filter 'health=%s': invalid value for health "
+				"(%s): must be one of none, starting, healthy, "
+				"unhealthy",
+				vals[i], vals[i]);
 			return;
 		}
 	}
@@ -453,10 +459,11 @@ static void containers_list(struct berth_http_request *req, void *userdata)
 		size_t i;
 		json_t *s;
 		json_array_foreach (out, i, s) {
-			struct daemon_container tmp = {.dir = (char *)json_string_value(
-							       json_object_get(s, "Ref"))};
+			struct daemon_container tmp = {
+				.dir = (char *)json_string_value(json_object_get(s, "Ref"))};
 			int64_t rw = ctr_size_rw(&tmp);
-			int64_t img = image_size(d, json_string_value(json_object_get(s, "ImageID")));
+			int64_t img =
+				image_size(d, json_string_value(json_object_get(s, "ImageID")));
 			if (rw)
 				json_object_set_new(s, "SizeRw", json_integer(rw));
 			if (rw + img)
@@ -558,7 +565,8 @@ static json_t *host_config_json(const json_t *in)
 		json_t *v = json_object_get(in, k);
 		switch (host_fields[i].kind) {
 		case H_STRV:
-			json_object_set_new(out, k, json_is_array(v) ? json_deep_copy(v) : json_null());
+			json_object_set_new(out, k,
+					    json_is_array(v) ? json_deep_copy(v) : json_null());
 			break;
 		case H_STR:
 			json_object_set_new(out, k, json_string(json_string_value(v) ?: ""));
@@ -570,7 +578,8 @@ static json_t *host_config_json(const json_t *in)
 			json_object_set_new(out, k, json_boolean(json_is_true(v)));
 			break;
 		case H_OBJ:
-			json_object_set_new(out, k, json_is_object(v) ? json_deep_copy(v) : json_object());
+			json_object_set_new(out, k,
+					    json_is_object(v) ? json_deep_copy(v) : json_object());
 			break;
 		case H_ANY:
 			json_object_set_new(out, k, v ? json_deep_copy(v) : json_null());
@@ -657,8 +666,8 @@ json_t *ctr_inspect_json_locked(struct berthd *d, struct daemon_container *c, un
 	ns = json_object();
 	json_object_set_new(ns, "Bridge", json_string(""));
 	json_object_set_new(ns, "SandboxID", json_string(""));
-	json_object_set_new(ns, "SandboxKey", json_string(""));
-	json_object_set_new(ns, "Ports", json_object());
+	json_object_set_new(ns, "SandboxKey", json_string(c->netns_path ? c->netns_path : ""));
+	json_object_set_new(ns, "Ports", ctr_network_ports_locked(d, c));
 	if (api < BERTH_API_VERSION(1, 44)) {
 		json_object_set_new(ns, "HairpinMode", json_false());
 		json_object_set_new(ns, "LinkLocalIPv6Address", json_string(""));
@@ -666,14 +675,17 @@ json_t *ctr_inspect_json_locked(struct berthd *d, struct daemon_container *c, un
 		json_object_set_new(ns, "SecondaryIPAddresses", json_null());
 		json_object_set_new(ns, "SecondaryIPv6Addresses", json_null());
 	}
-	json_object_set_new(ns, "EndpointID", json_string(""));
-	json_object_set_new(ns, "Gateway", json_string(""));
-	json_object_set_new(ns, "GlobalIPv6Address", json_string(""));
+	/* the top-level fields are the default bridge network's endpoint, as docker has them */
+	const json_t *b = json_object_get(c->net_settings, "bridge");
+	static const char *const str_fields[] = {"EndpointID", "Gateway",     "GlobalIPv6Address",
+						 "IPAddress",  "IPv6Gateway", "MacAddress"};
+	for (size_t k = 0; k < sizeof(str_fields) / sizeof(*str_fields); k++)
+		json_object_set_new(
+			ns, str_fields[k],
+			json_string(json_string_value(json_object_get(b, str_fields[k])) ?: ""));
 	json_object_set_new(ns, "GlobalIPv6PrefixLen", json_integer(0));
-	json_object_set_new(ns, "IPAddress", json_string(""));
-	json_object_set_new(ns, "IPPrefixLen", json_integer(0));
-	json_object_set_new(ns, "IPv6Gateway", json_string(""));
-	json_object_set_new(ns, "MacAddress", json_string(""));
+	json_object_set_new(ns, "IPPrefixLen",
+			    json_integer(json_integer_value(json_object_get(b, "IPPrefixLen"))));
 	json_object_set_new(ns, "Networks", networks_json(c));
 	json_object_set_new(j, "NetworkSettings", ns);
 	return j;
@@ -746,8 +758,11 @@ int ctr_routes_query(struct berthd *d, struct berth_error **err)
 {
 	int r = 0;
 
-	r = r ?: berth_api_router_add(d->router, "GET", "/containers/json", containers_list, d, err);
-	r = r ?: berth_api_router_add(d->router, "GET", "/containers/{name}/json", container_inspect,
-				      d, err);
+	r = r
+		    ?: berth_api_router_add(d->router, "GET", "/containers/json", containers_list,
+					    d, err);
+	r = r
+		    ?: berth_api_router_add(d->router, "GET", "/containers/{name}/json",
+					    container_inspect, d, err);
 	return r;
 }

@@ -231,7 +231,12 @@ static int start_locked_out(struct berthd *d, struct daemon_container *c, bool u
 		r = -EIO;
 		goto fail_early;
 	}
+	r = ctr_network_setup(d, c, err);
+	if (r < 0)
+		goto fail_early;
 	r = build_spec(d, c, &spec, err);
+	if (r == 0 && ctr_network_patch_spec(c, spec) < 0)
+		r = berth_error_set(err, EINVAL, "the spec has no network namespace to place");
 	if (r == 0)
 		r = write_bundle(sdir, spec, err);
 	if (r == 0) {
@@ -296,6 +301,7 @@ fail_early : {
 	}
 	if (!h)
 		berth_rootfs_unmount(c->dir, NULL);
+	ctr_network_teardown(d, c);
 	pthread_mutex_lock(&d->lock);
 	set_str(&c->error, (*err)->msg ?: "start failed");
 	if (c->restarting) {
@@ -674,6 +680,7 @@ static bool finish_exit(struct berthd *d, struct daemon_container *c, struct shi
 		berth_rm_rf(sdir, NULL);
 	}
 	berth_rootfs_unmount(c->dir, NULL);
+	ctr_network_teardown(d, c);
 	shim_handle_free(h);
 	if (ex)
 		restart = record_exit(d, c, ex);
@@ -1051,6 +1058,16 @@ static void restore_stray_shim(struct berthd *d, struct daemon_container *c, con
 	log_info("container %s: removed what an unfinished start left", c->id);
 }
 
+/* Is the container in the table and running (or about to run again)? */
+static bool running_container(struct berthd *d, const char *id)
+{
+	pthread_mutex_lock(&d->lock);
+	struct daemon_container *c = ctr_find_locked(d, id, NULL);
+	bool keep = c && c->running;
+	pthread_mutex_unlock(&d->lock);
+	return keep;
+}
+
 int daemon_containers_restore(struct berthd *d, struct berth_error **err)
 {
 	struct daemon_containers *t = &d->containers;
@@ -1088,13 +1105,16 @@ int daemon_containers_restore(struct berthd *d, struct berth_error **err)
 			bool remove = !running && !boot && c->started_at &&
 				      json_is_true(json_object_get(c->host_config, "AutoRemove"));
 			pthread_mutex_unlock(&d->lock);
-			if (!running)
+			if (!running) {
 				berth_rootfs_unmount(c->dir, NULL);
+				ctr_network_teardown(d, c);
+			}
 			if (boot || remove)
 				spawn_boot(d, c, remove);
 		}
 		ctr_unref(d, c);
 	}
 	free(v);
+	daemon_networks_drop_stale(d, running_container);
 	return 0;
 }

@@ -102,6 +102,8 @@ static void ctr_free(struct daemon_container *c)
 	free(c->path);
 	json_decref(c->args);
 	free(c->image_id);
+	free(c->netns_path);
+	json_decref(c->net_settings);
 	free(c->top_layer);
 	free(c->error);
 	free(c->started_at);
@@ -371,6 +373,10 @@ static json_t *record_json_locked(const struct daemon_container *c)
 	json_object_set(j, "Config", c->config);
 	json_object_set(j, "HostConfig", c->host_config);
 	json_object_set(j, "NetworkingConfig", c->networking_config);
+	if (c->netns_path || c->net_settings)
+		json_object_set_new(j, "NetworkSettings",
+				    json_pack("{s:s?, s:O?}", "SandboxKey", c->netns_path,
+					      "Networks", c->net_settings));
 	return j;
 }
 
@@ -457,6 +463,11 @@ static struct daemon_container *ctr_from_record(struct berthd *d, const char *di
 	c->restart_count = (int)json_integer_value(json_object_get(rec, "RestartCount"));
 	c->manually_stopped = json_is_true(json_object_get(rec, "HasBeenManuallyStopped"));
 	c->restart_timeout_ms = json_integer_value(json_object_get(rec, "RestartTimeoutMs"));
+	const json_t *ns = json_object_get(rec, "NetworkSettings");
+	const char *sk = json_string_value(json_object_get(ns, "SandboxKey"));
+	c->netns_path = sk ? strdup(sk) : NULL;
+	if (json_is_object(json_object_get(ns, "Networks")))
+		c->net_settings = json_incref(json_object_get(ns, "Networks"));
 	if (!c->id || !c->name || !c->created || !c->dir || !c->path || !c->image_id ||
 	    (top && !c->top_layer)) {
 		ctr_free(c);
@@ -772,7 +783,7 @@ static bool loopback_nameserver(const char *addr)
  * namespace), docker's public defaults when none is left, Dns/DnsSearch/DnsOptions replacing
  * their lines.
  */
-static char *make_resolv_conf(const json_t *hc, bool host_net)
+char *ctr_make_resolv_conf(const json_t *hc, bool host_net)
 {
 	_cleanup_free_ char *host = NULL;
 	const json_t *dns = json_object_get(hc, "Dns"), *search = json_object_get(hc, "DnsSearch"),
@@ -832,7 +843,7 @@ static char *make_resolv_conf(const json_t *hc, bool host_net)
 	return out;
 }
 
-static char *make_hosts(const json_t *hc, bool host_net)
+char *ctr_make_hosts(const json_t *hc, bool host_net)
 {
 	const json_t *extra = json_object_get(hc, "ExtraHosts");
 	char *out = NULL;
@@ -866,8 +877,7 @@ static char *make_hosts(const json_t *hc, bool host_net)
 	return out;
 }
 
-static int write_small(const char *dir, const char *name, const char *text,
-		       struct berth_error **err)
+int ctr_write_small(const char *dir, const char *name, const char *text, struct berth_error **err)
 {
 	_cleanup_free_ char *path = NULL;
 
@@ -887,11 +897,11 @@ int ctr_write_etc_files(const char *dir, const json_t *config, const json_t *hc,
 
 	if (asprintf(&hostname, "%s\n", h) < 0)
 		return berth_error_set(err, ENOMEM, "out of memory");
-	hosts = make_hosts(hc, host_net);
-	resolv = make_resolv_conf(hc, host_net);
-	if (write_small(dir, "hostname", hostname, err) < 0 ||
-	    write_small(dir, "hosts", hosts, err) < 0 ||
-	    write_small(dir, "resolv.conf", resolv, err) < 0)
+	hosts = ctr_make_hosts(hc, host_net);
+	resolv = ctr_make_resolv_conf(hc, host_net);
+	if (ctr_write_small(dir, "hostname", hostname, err) < 0 ||
+	    ctr_write_small(dir, "hosts", hosts, err) < 0 ||
+	    ctr_write_small(dir, "resolv.conf", resolv, err) < 0)
 		return -(*err)->code;
 	return 0;
 }
@@ -997,6 +1007,8 @@ int ctr_create(struct berthd *d, const json_t *body, const char *name_param, con
 		r = berth_dockerspec_merge_image(cr.config, json_object_get(imgcfg, "config"), err);
 	if (r == 0)
 		r = log_config(d, cr.host_config, err);
+	if (r == 0)
+		r = ctr_network_check(d, cr.host_config, cr.config, cr.networking_config, err);
 	if (r < 0)
 		goto out;
 
@@ -1166,6 +1178,7 @@ int ctr_remove(struct berthd *d, struct daemon_container *c, struct berth_error 
 	ctr_attach_drop_locked(c);
 	pthread_mutex_unlock(&d->lock);
 
+	ctr_network_teardown(d, c);
 	if (berth_rootfs_unmount(c->dir, &e) < 0) {
 		pthread_mutex_lock(&d->lock);
 		c->removing = false;

@@ -300,6 +300,10 @@ int daemon_network_detach(struct berthd *d, const char *network, const char *con
 /* Detach a container from every network it is on (on stop, exit and removal); logs failures. */
 void daemon_networks_detach_all(struct berthd *d, const char *container_id);
 
+/* At start, after live restore: detach the containers keep() says are not running. */
+void daemon_networks_drop_stale(struct berthd *d,
+				bool (*keep)(struct berthd *d, const char *container_id));
+
 /* Make exec-root/netns/<id>, a new network namespace bind-mounted there; *ret_path. */
 int daemon_netns_create(struct berthd *d, const char *container_id, char **ret_path,
 			struct berth_error **err);

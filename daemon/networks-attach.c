@@ -37,7 +37,9 @@ int daemon_netns_create(struct berthd *d, const char *container_id, char **ret_p
 		return berth_error_set(err, ENOMEM, "out of memory");
 	if (berth_mkdir_p(dir, 0700, err) < 0)
 		return -EIO;
-	daemon_netns_remove(path); /* what a crash left */
+	/* what a crash left */
+	umount2(path, MNT_DETACH);
+	unlink(path);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return berth_error_sys(err, errno, "create '%s'", path);
@@ -67,6 +69,14 @@ void daemon_netns_remove(const char *path)
 		return;
 	umount2(path, MNT_DETACH);
 	unlink(path);
+	/* the directory goes with its last namespace, so a berthd without containers leaves an
+	 * empty exec root */
+	char *slash = strrchr(path, '/');
+	if (slash) {
+		_cleanup_free_ char *dir = strndup(path, (size_t)(slash - path));
+		if (dir)
+			rmdir(dir);
+	}
 }
 
 /* ---- endpoints ------------------------------------------------------------------------------ */
@@ -455,4 +465,26 @@ void daemon_networks_detach_all(struct berthd *d, const char *container_id)
 			return;
 		}
 	}
+}
+
+void daemon_networks_drop_stale(struct berthd *d,
+				bool (*keep)(struct berthd *d, const char *container_id))
+{
+	char **ids = NULL;
+
+	pthread_mutex_lock(&d->lock);
+	for (size_t i = 0; i < d->networks.n; i++)
+		for (size_t k = 0; k < d->networks.v[i]->n_endpoints; k++) {
+			const char *id = d->networks.v[i]->endpoints[k].container_id;
+			if (!berth_strv_contains(ids, id))
+				berth_strv_push(&ids, id);
+		}
+	pthread_mutex_unlock(&d->lock);
+	for (char **id = ids; id && *id; id++)
+		if (!keep(d, *id)) {
+			log_info("network endpoint of %.12s: its container is not running; removed",
+				 *id);
+			daemon_networks_detach_all(d, *id);
+		}
+	berth_strv_free(ids);
 }

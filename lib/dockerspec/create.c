@@ -361,6 +361,20 @@ static bool version_lt(const char *v, const char *than)
 
 /* ---- namespace modes --------------------------------------------------------------------- */
 
+/* docker's network names: [a-zA-Z0-9][a-zA-Z0-9_.-]* */
+static bool valid_network_name(const char *s)
+{
+	if (!s || !*s || strlen(s) > 128)
+		return false;
+	for (const char *p = s; *p; p++) {
+		bool alnum = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			     (*p >= '0' && *p <= '9');
+		if (!alnum && (p == s || !strchr("_.-", *p)))
+			return false;
+	}
+	return true;
+}
+
 static bool is_container_mode(const char *m)
 {
 	return berth_str_has_prefix(m, "container:");
@@ -1232,7 +1246,8 @@ static int check_modes(json_t *hc, json_t *cfg, const struct berth_dockerspec_ho
 				       "containers with network modes none, host and bridge",
 				       net);
 	}
-	if (strcmp(net, "none") != 0 && strcmp(net, "host") != 0 && strcmp(net, "bridge") != 0)
+	/* any other name is a user network: the daemon checks that it exists */
+	if (!valid_network_name(net))
 		return berth_error_set(err, ENOENT, "network %s not found", net);
 	if (strcmp(uts, "host") == 0 && *dockerspec_str(cfg, "Hostname"))
 		return berth_error_set(err, EINVAL,

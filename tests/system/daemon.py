@@ -323,12 +323,12 @@ def container_ids_seen(b):
     return {i for i in ids if len(i) == 64}  # prune's event names no container
 
 
-def shared_berthd(args=(), config=None):
+def shared_berthd(args=(), config=None, netns=None, bridge=False):
     """A module-wide berthd with busybox:latest (a generator for a module fixture).  At the end:
     every container is removed, then berthd must stop cleanly and leave nothing behind -- the
     usual leak check, plus no cgroup named after a container it ever had."""
     from berth import cgroups_named
-    b = Berthd(args=args, config=config)
+    b = Berthd(args=args, config=config, netns=netns, bridge=bridge)
     try:
         b.start()
         import_busybox(b)

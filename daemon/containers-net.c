@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A container's networking: the checks at create (the network exists, the port bindings parse),
+ * and at each start on a bridge network the network namespace berthd makes, the endpoints on
+ * its networks, the published ports, /etc/hosts and /etc/resolv.conf, and the spec's netns
+ * path; at its exit all of it goes again.  The result is kept in the container (NetworkSettings
+ * as inspect shows it) and in its record, so a live-restored container still has it.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "containers-internal.h"
+#include "networks-internal.h"
+#include "base/banned.h"
+
+#define MAX_PORTS 1024
+
+/* A port number at the start of s ("80/tcp", "8080"); 0 when there is none. */
+static int atoi_safe(const char *s)
+{
+	char *end;
+	long v = s ? strtol(s, &end, 10) : 0;
+
+	return s && end != s && v > 0 && v <= 65535 ? (int)v : 0;
+}
+
+static const char *mode_of(const json_t *hc)
+{
+	const char *m = json_string_value(json_object_get(hc, "NetworkMode"));
+
+	return m && *m && strcmp(m, "default") != 0 ? m : "bridge";
+}
+
+/* Does the container sit on a bridge network (its own namespace with a veth)? */
+static bool on_bridge(const json_t *hc)
+{
+	const char *m = mode_of(hc);
+
+	return strcmp(m, "host") != 0 && strcmp(m, "none") != 0 &&
+	       !berth_str_has_prefix(m, "container:");
+}
+
+/* "80/tcp" -> proto and port; docker's message for anything else. */
+static int parse_port_key(const char *key, struct daemon_port_binding *b, struct berth_error **err)
+{
+	char num[8];
+	const char *slash = strchr(key, '/');
+	size_t len = slash ? (size_t)(slash - key) : strlen(key);
+	const char *proto = slash ? slash + 1 : "tcp";
+	int64_t port;
+
+	if (len == 0 || len >= sizeof(num))
+		return berth_error_set(err, EINVAL, "invalid port specification: \"%s\"", key);
+	memcpy(num, key, len);
+	num[len] = '\0';
+	if (berth_parse_int64(num, 1, 65535, &port) < 0)
+		return berth_error_set(err, EINVAL, "invalid port specification: \"%s\"", key);
+	if (strcmp(proto, "tcp") == 0)
+		b->proto = IPPROTO_TCP;
+	else if (strcmp(proto, "udp") == 0)
+		b->proto = IPPROTO_UDP;
+	else if (strcmp(proto, "sctp") == 0)
+		return berth_error_set(err, EINVAL,
+				       "port %s: berth publishes tcp and udp, not sctp", key);
+	else
+		return berth_error_set(err, EINVAL, "invalid proto: %s", proto);
+	b->container_port = (uint16_t)port;
+	return 0;
+}
+
+/*
+ * HostConfig.PortBindings (+ PublishAllPorts over Config.ExposedPorts) as a list of bindings.
+ * *ret may be NULL with *n 0.
+ */
+static int port_bindings(const json_t *hc, const json_t *cfg, struct daemon_port_binding **ret,
+			 size_t *n, struct berth_error **err)
+{
+	const json_t *pb = json_object_get(hc, "PortBindings");
+	const json_t *exposed = json_object_get(cfg, "ExposedPorts");
+	bool all = json_is_true(json_object_get(hc, "PublishAllPorts"));
+	struct daemon_port_binding *v = NULL;
+	size_t cnt = 0;
+	const char *key;
+	json_t *val;
+	int r = 0;
+
+	*ret = NULL;
+	*n = 0;
+	if (pb && !json_is_object(pb) && !json_is_null(pb))
+		return berth_error_set(err, EINVAL, "invalid JSON: PortBindings must be an object");
+	v = calloc(MAX_PORTS + 1, sizeof(*v));
+	if (!v)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	json_object_foreach ((json_t *)pb, key, val) {
+		struct daemon_port_binding base = {0};
+		size_t i;
+		json_t *one;
+
+		r = parse_port_key(key, &base, err);
+		if (r < 0)
+			goto fail;
+		if (!json_is_array(val) && !json_is_null(val)) {
+			r = berth_error_set(err, EINVAL,
+					    "invalid JSON: PortBindings[%s] must be a list", key);
+			goto fail;
+		}
+		json_array_foreach (val, i, one) {
+			const char *hip = json_string_value(json_object_get(one, "HostIp")) ?: "";
+			const char *hport =
+				json_string_value(json_object_get(one, "HostPort")) ?: "";
+			struct daemon_port_binding b = base;
+			int64_t p = 0;
+
+			if (cnt >= MAX_PORTS) {
+				r = berth_error_set(err, EINVAL,
+						    "too many published ports (at most %d)",
+						    MAX_PORTS);
+				goto fail;
+			}
+			if (*hip && strcmp(hip, "0.0.0.0") != 0 &&
+			    berth_net_addr_parse(hip, &b.host_ip) < 0) {
+				if (strchr(hip, ':')) {
+					if (strcmp(hip, "::") == 0)
+						continue; /* docker's IPv6 half of a 0.0.0.0 binding */
+					r = berth_error_set(err, EINVAL,
+							    "invalid host IP %s: berth publishes "
+							    "IPv4 ports only",
+							    hip);
+				} else {
+					r = berth_error_set(err, EINVAL, "invalid IP address: %s",
+							    hip);
+				}
+				goto fail;
+			}
+			if (*hport && strchr(hport, '-')) {
+				r = berth_error_set(err, EINVAL,
+						    "invalid host port %s: berth publishes a port "
+						    "range as single ports (-p 8000:80 -p 8001:81)",
+						    hport);
+				goto fail;
+			}
+			if (*hport && berth_parse_int64(hport, 1, 65535, &p) < 0) {
+				r = berth_error_set(err, EINVAL, "invalid hostPort: %s", hport);
+				goto fail;
+			}
+			b.host_port = (uint16_t)p;
+			v[cnt++] = b;
+		}
+	}
+	if (all) {
+		json_object_foreach ((json_t *)exposed, key, val) {
+			struct daemon_port_binding b = {0};
+			bool bound = false;
+
+			r = parse_port_key(key, &b, err);
+			if (r < 0)
+				goto fail;
+			for (size_t i = 0; i < cnt; i++)
+				bound = bound || (v[i].proto == b.proto &&
+						  v[i].container_port == b.container_port);
+			if (!bound && cnt < MAX_PORTS)
+				v[cnt++] = b;
+		}
+	}
+	*ret = v;
+	*n = cnt;
+	return 0;
+fail:
+	free(v);
+	return r;
+}
+
+int ctr_network_check(struct berthd *d, const json_t *hc, const json_t *cfg, const json_t *nc,
+		      struct berth_error **err)
+{
+	_cleanup_free_ struct daemon_port_binding *ports = NULL;
+	size_t n;
+	int r;
+
+	if (!on_bridge(hc))
+		return 0;
+	r = port_bindings(hc, cfg, &ports, &n, err);
+	if (r < 0)
+		return r;
+	const char *mode = mode_of(hc);
+	pthread_mutex_lock(&d->lock);
+	struct daemon_network *net = daemon_network_find_locked(d, mode, NULL);
+	bool bridge_ok = net && net->bridge;
+	pthread_mutex_unlock(&d->lock);
+	if (!net)
+		return berth_error_set(err, ENOENT, "network %s not found", mode);
+	if (!bridge_ok)
+		return berth_error_set(err, EINVAL, "network %s is not a bridge network", mode);
+	const char *key;
+	json_t *ec;
+	json_object_foreach (json_object_get(nc, "EndpointsConfig"), key, ec) {
+		const char *ip = json_string_value(
+			json_object_get(json_object_get(ec, "IPAMConfig"), "IPv4Address"));
+		uint32_t a;
+
+		if (!ip || !*ip)
+			continue;
+		if (berth_net_addr_parse(ip, &a) < 0)
+			return berth_error_set(err, EINVAL, "invalid IPv4 address: %s", ip);
+		if (strcmp(mode, "bridge") == 0)
+			return berth_error_set(err, EINVAL,
+					       "user specified IP address is supported on user "
+					       "defined networks only");
+	}
+	return 0;
+}
+
+/* ---- start and exit ------------------------------------------------------------------------- */
+
+/*
+ * The endpoint settings of the network the container asked for (NetworkingConfig), if any; the
+ * docker CLI files them under the network mode it sent, "default" for the default bridge.
+ */
+static const json_t *endpoint_config(const struct daemon_container *c, const char *network)
+{
+	const json_t *all = json_object_get(c->networking_config, "EndpointsConfig");
+	const json_t *ec = json_object_get(all, network);
+
+	return ec ? ec : json_object_get(all, "default");
+}
+
+static int write_net_files(struct daemon_container *c, const json_t *settings, bool user_net,
+			   struct berth_error **err)
+{
+	const char *ip = json_string_value(json_object_get(settings, "IPAddress"));
+	const char *gw = json_string_value(json_object_get(settings, "Gateway"));
+	const char *hn = json_string_value(json_object_get(c->config, "Hostname")) ?: "";
+	_cleanup_free_ char *hosts = ctr_make_hosts(c->host_config, false);
+	_cleanup_free_ char *resolv = ctr_make_resolv_conf(c->host_config, false);
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+	int r;
+
+	/* docker's /etc/hosts of a bridge container ends with its address and hostname */
+	f = hosts ? open_memstream(&out, &len) : NULL;
+	if (!f)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	fprintf(f, "%s%s\t%s\n", hosts, ip ? ip : "", hn);
+	fclose(f);
+	r = ctr_write_small(c->dir, "hosts", out, err);
+	free(out);
+	if (r < 0 || !user_net)
+		return r;
+	/* a user network's containers ask berthd's name server on its gateway */
+	out = NULL;
+	f = resolv ? open_memstream(&out, &len) : NULL;
+	if (!f)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	fprintf(f, "nameserver %s\n", gw ? gw : "");
+	for (char *l = resolv, *next; l && *l; l = next) {
+		next = strchr(l, '\n');
+		if (next)
+			*next++ = '\0';
+		if (!berth_str_has_prefix(l, "nameserver"))
+			fprintf(f, "%s\n", l);
+	}
+	fclose(f);
+	r = ctr_write_small(c->dir, "resolv.conf", out, err);
+	free(out);
+	return r;
+}
+
+int ctr_network_setup(struct berthd *d, struct daemon_container *c, struct berth_error **err)
+{
+	_cleanup_free_ struct daemon_port_binding *ports = NULL;
+	_cleanup_free_ char *path = NULL;
+	_cleanup_json_ json_t *networks = json_object(), *settings = NULL;
+	const char *mode = mode_of(c->host_config);
+	const char *cname = c->name && c->name[0] == '/' ? c->name + 1 : c->name;
+	size_t n_ports;
+	int r;
+
+	if (!on_bridge(c->host_config))
+		return 0;
+	if (!networks)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	pthread_mutex_lock(&d->lock);
+	struct daemon_network *net = daemon_network_find_locked(d, mode, NULL);
+	bool user_net = net && !net->predefined;
+	pthread_mutex_unlock(&d->lock);
+	if (!net && strcmp(mode, "bridge") == 0)
+		return 0; /* berthd --bridge none: a namespace with loopback only, as none */
+	r = port_bindings(c->host_config, c->config, &ports, &n_ports, err);
+	r = r ?: daemon_netns_create(d, c->id, &path, err);
+	if (r < 0)
+		return r;
+	const json_t *ec = endpoint_config(c, mode);
+	const json_t *ipam = json_object_get(ec, "IPAMConfig");
+	const json_t *al = json_object_get(ec, "Aliases");
+	_cleanup_(berth_strv_freep) char **aliases = NULL;
+	size_t i;
+	json_t *a;
+	json_array_foreach (al, i, a)
+		if (json_is_string(a))
+			berth_strv_push(&aliases, json_string_value(a));
+	struct daemon_net_attach at = {
+		.network = mode,
+		.container_id = c->id,
+		.container_name = cname,
+		.netns_path = path,
+		.ifname = "eth0",
+		.ipv4 = json_string_value(json_object_get(ipam, "IPv4Address")),
+		.aliases = aliases,
+		.ports = ports,
+		.n_ports = n_ports,
+		.default_route = true,
+	};
+	r = daemon_network_attach(d, &at, &settings, err);
+	if (r < 0) {
+		daemon_netns_remove(path);
+		return r;
+	}
+	r = write_net_files(c, settings, user_net, err);
+	if (r < 0) {
+		daemon_networks_detach_all(d, c->id);
+		daemon_netns_remove(path);
+		return r;
+	}
+	json_object_set(networks, mode, settings);
+
+	pthread_mutex_lock(&d->lock);
+	free(c->netns_path);
+	c->netns_path = TAKE_PTR(path);
+	json_decref(c->net_settings);
+	c->net_settings = TAKE_PTR(networks);
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+int ctr_network_patch_spec(struct daemon_container *c, json_t *spec)
+{
+	json_t *ns = json_object_get(json_object_get(spec, "linux"), "namespaces");
+	size_t i;
+	json_t *e;
+
+	if (!c->netns_path)
+		return 0;
+	json_array_foreach (ns, i, e)
+		if (berth_streq(json_string_value(json_object_get(e, "type")), "network"))
+			return json_object_set_new(e, "path", json_string(c->netns_path)) ? -ENOMEM
+											  : 0;
+	return -EINVAL;
+}
+
+void ctr_network_teardown(struct berthd *d, struct daemon_container *c)
+{
+	char *path;
+
+	daemon_networks_detach_all(d, c->id);
+	pthread_mutex_lock(&d->lock);
+	path = TAKE_PTR(c->netns_path);
+	json_decref(c->net_settings);
+	c->net_settings = NULL;
+	pthread_mutex_unlock(&d->lock);
+	daemon_netns_remove(path);
+	free(path);
+}
+
+/* ---- what inspect and the list show --------------------------------------------------------- */
+
+/* NetworkSettings.Ports: "80/tcp" -> [{"HostIp", "HostPort"}], exposed ports with null. */
+json_t *ctr_network_ports_locked(struct berthd *d, const struct daemon_container *c)
+{
+	json_t *out = json_object();
+	const json_t *exposed = json_object_get(c->config, "ExposedPorts");
+	const char *key;
+	json_t *v;
+
+	if (!out)
+		return NULL;
+	json_object_foreach ((json_t *)exposed, key, v)
+		json_object_set_new(out, key, json_null());
+	for (size_t i = 0; c->net_settings && i < d->networks.n; i++) {
+		struct daemon_network *n = d->networks.v[i];
+
+		for (size_t k = 0; k < n->n_endpoints; k++) {
+			const struct daemon_endpoint *ep = &n->endpoints[k];
+
+			if (!berth_streq(ep->container_id, c->id))
+				continue;
+			for (size_t p = 0; p < ep->n_ports; p++) {
+				char pk[16], hip[16], hport[8];
+				json_t *list;
+
+				snprintf(pk, sizeof(pk), "%u/%s", ep->ports[p].container_port,
+					 ep->ports[p].proto == IPPROTO_UDP ? "udp" : "tcp");
+				berth_net_addr_format(ep->ports[p].host_ip, hip);
+				snprintf(hport, sizeof(hport), "%u", ep->ports[p].host_port);
+				list = json_object_get(out, pk);
+				if (!json_is_array(list)) {
+					list = json_array();
+					json_object_set_new(out, pk, list);
+				}
+				json_array_append_new(list, json_pack("{s:s, s:s}", "HostIp", hip,
+								      "HostPort", hport));
+			}
+		}
+	}
+	return out;
+}
+
+/* The list's Ports: [{"IP", "PrivatePort", "PublicPort", "Type"}] (exposed ones without IP). */
+json_t *ctr_network_port_summary_locked(struct berthd *d, const struct daemon_container *c)
+{
+	_cleanup_json_ json_t *ports = ctr_network_ports_locked(d, c);
+	json_t *out = json_array();
+	const char *key;
+	json_t *v;
+
+	json_object_foreach (ports, key, v) {
+		int priv = atoi_safe(key);
+		const char *type = strchr(key, '/') ? strchr(key, '/') + 1 : "tcp";
+		size_t i;
+		json_t *b;
+
+		if (!json_is_array(v)) {
+			json_array_append_new(
+				out, json_pack("{s:i, s:s}", "PrivatePort", priv, "Type", type));
+			continue;
+		}
+		json_array_foreach (v, i, b) {
+			const char *hp = json_string_value(json_object_get(b, "HostPort"));
+			json_array_append_new(
+				out, json_pack("{s:s, s:i, s:i, s:s}", "IP",
+					       json_string_value(json_object_get(b, "HostIp")),
+					       "PrivatePort", priv, "PublicPort", atoi_safe(hp),
+					       "Type", type));
+		}
+	}
+	return out;
+}

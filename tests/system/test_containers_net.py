@@ -1,0 +1,212 @@
+"""Containers on berthd's networks, through the docker CLI: the default bridge (address, route,
+/etc/hosts), published ports reached from the host's loopback, -P, port conflicts, user networks
+with names and aliases resolved by berthd's name server, isolation between networks, and that
+stop, rm and a failed start leave no veth, endpoint, rule or namespace file behind.
+
+berthd runs in a network namespace this module makes (its "host"); every request the tests send
+goes to loopback or to the containers inside it.
+"""
+
+import json
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from berth import wait_until
+from daemon import shared_berthd
+
+HTTPD = "mkdir -p /www && echo hello from $(hostname) > /www/index.html && exec httpd -f -p 80 -h /www"
+
+
+def sh(*args, check=True, timeout=30):
+    p = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=timeout)
+    if check and p.returncode != 0:
+        raise AssertionError(f"{' '.join(map(str, args))}: exit {p.returncode}: {p.stderr}")
+    return p
+
+
+@pytest.fixture(scope="module")
+def netns():
+    name = f"bc{uuid.uuid4().hex[:8]}"
+    sh("ip", "netns", "add", name)
+    sh("ip", "-n", name, "link", "set", "lo", "up")
+    yield name
+    sh("ip", "netns", "del", name, check=False)
+
+
+@pytest.fixture(scope="module")
+def bd(netns):
+    yield from shared_berthd(netns=f"/run/netns/{netns}", bridge=True)
+
+
+def veths(netns):
+    links = json.loads(sh("ip", "-n", netns, "-j", "-d", "link").stdout)
+    return sorted(l["ifname"] for l in links if l.get("linkinfo", {}).get("info_kind") == "veth")
+
+
+def dnat_rules(netns):
+    out = sh("ip", "netns", "exec", netns, "nft", "list", "table", "ip", "berth").stdout
+    return [l.strip() for l in out.splitlines() if "dnat to" in l]
+
+
+FETCH = ("import sys, urllib.request\n"
+         "sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2]))"
+         ".read().decode())")
+
+
+def host_wget(netns, url, timeout=3):
+    """GET url from berthd's network namespace (the host's busybox wget is not used: this
+    machine's segfaults)."""
+    return sh("ip", "netns", "exec", netns, "/usr/bin/python3", "-c", FETCH, url, str(timeout),
+              check=False)
+
+
+def in_container_get(bd, host, network, timeout=3):
+    """GET / from host:80 in a new container on network, with busybox nc (this busybox's wget
+    segfaults); the output has the page when it worked."""
+    return bd.docker("run", "--rm", "--network", network, "busybox", "sh", "-c",
+                     f"printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w {timeout} {host} 80",
+                     check=False)
+
+
+def inspect(bd, name):
+    return json.loads(bd.docker("inspect", name).stdout)[0]
+
+
+def test_default_bridge_address_route_hosts(bd, netns):
+    out = bd.docker("run", "--rm", "--hostname", "box", "busybox", "sh", "-c",
+                    "ip -4 -o addr show eth0; ip route; grep box /etc/hosts").stdout
+    lines = out.splitlines()
+    addr = lines[0].split()[3]
+    assert addr.startswith("10.210.") and addr.endswith("/16"), out
+    assert "default via 10.210.0.1 dev eth0" in out
+    assert f"{addr.split('/')[0]}\tbox" in lines[-1]
+    # gone with the container
+    assert wait_until(lambda: veths(netns) == [], 5), veths(netns)
+
+
+def test_published_port_from_host_loopback(bd, netns):
+    bd.docker("run", "-d", "--name", "web1", "-p", "8080:80", "busybox", "sh", "-c", HTTPD)
+    try:
+        ip = inspect(bd, "web1")["NetworkSettings"]["IPAddress"]
+        assert ip.startswith("10.210.")
+        assert wait_until(lambda: host_wget(netns, "http://127.0.0.1:8080/").returncode == 0, 10)
+        assert host_wget(netns, "http://127.0.0.1:8080/").stdout.startswith("hello from")
+        ports = inspect(bd, "web1")["NetworkSettings"]["Ports"]
+        assert ports == {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}
+        assert bd.docker("port", "web1").stdout.strip() == "80/tcp -> 0.0.0.0:8080"
+        ps = bd.docker("ps", "--format", "{{.Ports}}", "--filter", "name=web1").stdout.strip()
+        assert ps == "0.0.0.0:8080->80/tcp"
+        assert f"tcp dport 8080 dnat to {ip}:80" in dnat_rules(netns)
+        # the same host port again: refused, and nothing of the second one stays
+        before = veths(netns)
+        p = bd.docker("run", "-d", "--name", "web2", "-p", "8080:80", "busybox", "sleep", "30",
+                      check=False)
+        assert p.returncode == 125 and "port is already allocated" in p.stderr, p.stderr
+        assert veths(netns) == before
+        assert inspect(bd, "web2")["State"]["Running"] is False
+        bd.docker("rm", "-f", "web2")
+    finally:
+        bd.docker("rm", "-f", "web1")
+    assert wait_until(lambda: veths(netns) == [], 5)
+    assert dnat_rules(netns) == []
+    assert host_wget(netns, "http://127.0.0.1:8080/", timeout=1).returncode != 0
+    assert not (bd.exec_root / "netns").exists()
+
+
+def test_publish_all_and_bound_address(bd, netns):
+    bd.docker("run", "-d", "--name", "pall", "--expose", "80", "-P", "-p", "127.0.0.1:8081:81",
+              "busybox", "sh", "-c", HTTPD)
+    try:
+        ports = inspect(bd, "pall")["NetworkSettings"]["Ports"]
+        hp = int(ports["80/tcp"][0]["HostPort"])
+        assert 49153 <= hp <= 65535 and ports["80/tcp"][0]["HostIp"] == "0.0.0.0"
+        assert ports["81/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": "8081"}]
+        assert wait_until(lambda: host_wget(netns, f"http://127.0.0.1:{hp}/").returncode == 0, 10)
+    finally:
+        bd.docker("rm", "-f", "pall")
+
+
+def test_user_network_names_aliases_and_isolation(bd, netns):
+    bd.docker("network", "create", "app")
+    try:
+        bd.docker("run", "-d", "--name", "web", "--network", "app", "--network-alias", "www",
+                  "busybox", "sh", "-c", HTTPD)
+        web_ip = inspect(bd, "web")["NetworkSettings"]["Networks"]["app"]["IPAddress"]
+        net = json.loads(bd.docker("network", "inspect", "app").stdout)[0]
+        assert [c["Name"] for c in net["Containers"].values()] == ["web"]
+        gw = net["IPAM"]["Config"][0]["Gateway"]
+
+        def fetch(name, network="app"):
+            return in_container_get(bd, name, network)
+
+        assert wait_until(lambda: "hello from" in fetch("web").stdout, 10)
+        assert "hello from" in fetch("web").stdout
+        assert "hello from" in fetch("www").stdout
+        out = bd.docker("run", "--rm", "--network", "app", "busybox", "sh", "-c",
+                        "cat /etc/resolv.conf; nslookup web").stdout
+        assert f"nameserver {gw}" in out and web_ip in out.split("Name:", 1)[1]
+        # the default bridge cannot reach a user network's container
+        p = in_container_get(bd, web_ip, "bridge", timeout=2)
+        assert "hello from" not in p.stdout
+        # in use: the network stays
+        p = bd.docker("network", "rm", "app", check=False)
+        assert p.returncode == 1 and "has active endpoints" in p.stderr
+    finally:
+        bd.docker("rm", "-f", "web")
+        bd.docker("network", "rm", "app")
+    assert wait_until(lambda: veths(netns) == [], 5)
+
+
+def test_static_ip_on_user_network(bd, netns):
+    bd.docker("network", "create", "--subnet", "10.95.0.0/24", "fixed")
+    try:
+        out = bd.docker("run", "--rm", "--network", "fixed", "--ip", "10.95.0.77", "busybox",
+                        "ip", "-4", "-o", "addr", "show", "eth0").stdout
+        assert "10.95.0.77/24" in out
+        p = bd.docker("run", "--rm", "--network", "fixed", "--ip", "10.96.0.5", "busybox",
+                      "true", check=False)
+        assert p.returncode != 0 and "10.96.0.5" in p.stderr
+        p = bd.docker("run", "--rm", "--ip", "10.210.0.200", "busybox", "true", check=False)
+        assert p.returncode != 0 and "user defined networks only" in p.stderr
+    finally:
+        bd.docker("network", "rm", "fixed")
+    assert veths(netns) == []
+
+
+def test_bad_network_input(bd, netns):
+    # (the docker CLI takes any 404 from create for a missing image and tries a pull, so the
+    # API is asked directly)
+    status, _, body = bd.http("POST", "/containers/create", json.dumps({
+        "Image": "busybox", "Cmd": ["true"], "HostConfig": {"NetworkMode": "nope"}}),
+        {"Content-Type": "application/json"})
+    assert status == 404 and json.loads(body)["message"] == "network nope not found"
+    for bindings, msg in (({"80/tcp": [{"HostPort": "70000"}]}, "invalid hostPort: 70000"),
+                          ({"80/xyz": [{"HostPort": "80"}]}, "invalid proto: xyz"),
+                          ({"0/tcp": [{"HostPort": "80"}]}, "invalid port specification"),
+                          ({"80/tcp": [{"HostIp": "1.2.3", "HostPort": "80"}]},
+                           "invalid IP address: 1.2.3")):
+        status, _, body = bd.http("POST", "/containers/create", json.dumps({
+            "Image": "busybox", "Cmd": ["true"], "HostConfig": {"PortBindings": bindings}}),
+            {"Content-Type": "application/json"})
+        assert status == 400 and msg in json.loads(body)["message"], body
+    assert json.loads(bd.http("GET", "/containers/json?all=1")[2]) == []
+
+
+def test_running_container_survives_berthd_restart(bd, netns):
+    bd.docker("run", "-d", "--name", "keep", "-p", "8090:80", "busybox", "sh", "-c", HTTPD)
+    try:
+        assert wait_until(lambda: host_wget(netns, "http://127.0.0.1:8090/").returncode == 0, 10)
+        assert bd.stop() == 0
+        assert host_wget(netns, "http://127.0.0.1:8090/").returncode == 0
+        bd.start()
+        assert host_wget(netns, "http://127.0.0.1:8090/").returncode == 0
+        assert inspect(bd, "keep")["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"] == \
+            "8090"
+        bd.docker("stop", "-t", "1", "keep")
+        assert wait_until(lambda: veths(netns) == [], 5)
+        assert dnat_rules(netns) == []
+    finally:
+        bd.docker("rm", "-f", "keep")
