@@ -45,7 +45,7 @@ static void container_create(struct berth_http_request *req, void *userdata)
 						"value of type container.CreateRequest"
 					      : "config cannot be empty in order to create a "
 						"container",
-					 json_is_array(body)    ? "array"
+					 json_is_array(body)	? "array"
 					 : json_is_string(body) ? "string"
 								: "number");
 		return;
@@ -117,8 +117,8 @@ static int stop_timeout(struct berth_http_request *req, int *ret, struct berth_e
 	if (!t || !*t)
 		return 0;
 	if (berth_parse_int64(t, INT32_MIN + 1, INT32_MAX, &v) < 0)
-		return berth_error_set(err, EINVAL,
-				       "strconv.Atoi: parsing \"%s\": invalid syntax", t);
+		return berth_error_set(err, EINVAL, "strconv.Atoi: parsing \"%s\": invalid syntax",
+				       t);
 	*ret = (int)v;
 	return 0;
 }
@@ -217,8 +217,8 @@ static void container_kill(struct berth_http_request *req, void *userdata)
 	if (s && *s) {
 		sig = berth_signal_parse(s);
 		if (sig <= 0 || sig > 64) {
-			berth_http_respond_error(req, 400, "cannot kill container: %s: Invalid signal: %s",
-						 name, s);
+			berth_http_respond_error(
+				req, 400, "cannot kill container: %s: Invalid signal: %s", name, s);
 			return;
 		}
 	}
@@ -356,15 +356,17 @@ static void container_delete(struct berth_http_request *req, void *userdata)
 		ctr_gate_leave(d, c);
 		ctr_unref(d, c);
 		if (paused)
-			berth_http_respond_error(req, 409,
-						 "cannot remove container \"%s\": container is paused "
-						 "and must be unpaused first",
-						 name);
+			berth_http_respond_error(
+				req, 409,
+				"cannot remove container \"%s\": container is paused "
+				"and must be unpaused first",
+				name);
 		else
-			berth_http_respond_error(req, 409,
-						 "cannot remove container \"%s\": container is %s: "
-						 "stop the container before removing or force remove",
-						 name, state_s);
+			berth_http_respond_error(
+				req, 409,
+				"cannot remove container \"%s\": container is %s: "
+				"stop the container before removing or force remove",
+				name, state_s);
 		return;
 	}
 	if (running) {
@@ -557,27 +559,38 @@ int daemon_routes_containers(struct berthd *d, struct berth_error **err)
 {
 	int r = 0;
 
-	r = r ?: berth_api_router_add(d->router, "POST", "/containers/create", container_create, d,
-				      err);
-	r = r ?: berth_api_router_add(d->router, "POST", "/containers/prune", containers_prune, d,
-				      err);
-	r = r ?: berth_api_router_add(d->router, "POST", "/containers/{name}/start",
-				      container_start, d, err);
-	r = r ?: berth_api_router_add(d->router, "POST", "/containers/{name}/stop", container_stop,
-				      d, err);
-	r = r ?: berth_api_router_add(d->router, "POST", "/containers/{name}/restart",
-				      container_restart, d, err);
-	r = r ?: berth_api_router_add(d->router, "POST", "/containers/{name}/kill", container_kill,
-				      d, err);
-	r = r ?: berth_api_router_add(d->router, "POST", "/containers/{name}/wait", container_wait,
-				      d, err);
-	r = r ?: berth_api_router_add(d->router, "POST", "/containers/{name}/rename",
-				      container_rename, d, err);
-	r = r ?: berth_api_router_add(d->router, "POST", "/containers/{name}/resize",
-				      container_resize, d, err);
-	r = r ?: berth_api_router_add(d->router, "DELETE", "/containers/{name}", container_delete, d,
-				      err);
+	r = r
+		    ?: berth_api_router_add(d->router, "POST", "/containers/create",
+					    container_create, d, err);
+	r = r
+		    ?: berth_api_router_add(d->router, "POST", "/containers/prune",
+					    containers_prune, d, err);
+	r = r
+		    ?: berth_api_router_add(d->router, "POST", "/containers/{name}/start",
+					    container_start, d, err);
+	r = r
+		    ?: berth_api_router_add(d->router, "POST", "/containers/{name}/stop",
+					    container_stop, d, err);
+	r = r
+		    ?: berth_api_router_add(d->router, "POST", "/containers/{name}/restart",
+					    container_restart, d, err);
+	r = r
+		    ?: berth_api_router_add(d->router, "POST", "/containers/{name}/kill",
+					    container_kill, d, err);
+	r = r
+		    ?: berth_api_router_add(d->router, "POST", "/containers/{name}/wait",
+					    container_wait, d, err);
+	r = r
+		    ?: berth_api_router_add(d->router, "POST", "/containers/{name}/rename",
+					    container_rename, d, err);
+	r = r
+		    ?: berth_api_router_add(d->router, "POST", "/containers/{name}/resize",
+					    container_resize, d, err);
+	r = r
+		    ?: berth_api_router_add(d->router, "DELETE", "/containers/{name}",
+					    container_delete, d, err);
 	r = r ?: ctr_routes_query(d, err);
 	r = r ?: ctr_routes_logs(d, err);
+	r = r ?: ctr_routes_network(d, err);
 	return r;
 }

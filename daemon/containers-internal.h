@@ -151,6 +151,8 @@ int ctr_network_patch_spec(struct daemon_container *c, json_t *spec);
 void ctr_network_teardown(struct berthd *d, struct daemon_container *c);
 json_t *ctr_network_ports_locked(struct berthd *d, const struct daemon_container *c);
 json_t *ctr_network_port_summary_locked(struct berthd *d, const struct daemon_container *c);
+/* POST /networks/{id}/connect and /disconnect */
+int ctr_routes_network(struct berthd *d, struct berth_error **err);
 
 /* hostname, hosts and resolv.conf in dir, from Config and HostConfig. */
 int ctr_write_etc_files(const char *dir, const json_t *config, const json_t *hc,

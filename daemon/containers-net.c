@@ -269,13 +269,42 @@ static int write_net_files(struct daemon_container *c, const json_t *settings, b
 	return r;
 }
 
+/* Attach c to one network with the endpoint config ec (aliases, IPAMConfig). */
+static int attach_one(struct berthd *d, struct daemon_container *c, const char *network,
+		      const json_t *ec, const char *netns_path, const char *ifname, bool primary,
+		      const struct daemon_port_binding *ports, size_t n_ports, json_t **ret,
+		      struct berth_error **err)
+{
+	const json_t *ipam = json_object_get(ec, "IPAMConfig");
+	const json_t *al = json_object_get(ec, "Aliases");
+	_cleanup_(berth_strv_freep) char **aliases = NULL;
+	size_t i;
+	json_t *a;
+
+	json_array_foreach (al, i, a)
+		if (json_is_string(a))
+			berth_strv_push(&aliases, json_string_value(a));
+	struct daemon_net_attach at = {
+		.network = network,
+		.container_id = c->id,
+		.container_name = c->name && c->name[0] == '/' ? c->name + 1 : c->name,
+		.netns_path = netns_path,
+		.ifname = ifname,
+		.ipv4 = json_string_value(json_object_get(ipam, "IPv4Address")),
+		.aliases = aliases,
+		.ports = ports,
+		.n_ports = n_ports,
+		.default_route = primary,
+	};
+	return daemon_network_attach(d, &at, ret, err);
+}
+
 int ctr_network_setup(struct berthd *d, struct daemon_container *c, struct berth_error **err)
 {
 	_cleanup_free_ struct daemon_port_binding *ports = NULL;
 	_cleanup_free_ char *path = NULL;
 	_cleanup_json_ json_t *networks = json_object(), *settings = NULL;
 	const char *mode = mode_of(c->host_config);
-	const char *cname = c->name && c->name[0] == '/' ? c->name + 1 : c->name;
 	size_t n_ports;
 	int r;
 
@@ -293,39 +322,36 @@ int ctr_network_setup(struct berthd *d, struct daemon_container *c, struct berth
 	r = r ?: daemon_netns_create(d, c->id, &path, err);
 	if (r < 0)
 		return r;
-	const json_t *ec = endpoint_config(c, mode);
-	const json_t *ipam = json_object_get(ec, "IPAMConfig");
-	const json_t *al = json_object_get(ec, "Aliases");
-	_cleanup_(berth_strv_freep) char **aliases = NULL;
-	size_t i;
-	json_t *a;
-	json_array_foreach (al, i, a)
-		if (json_is_string(a))
-			berth_strv_push(&aliases, json_string_value(a));
-	struct daemon_net_attach at = {
-		.network = mode,
-		.container_id = c->id,
-		.container_name = cname,
-		.netns_path = path,
-		.ifname = "eth0",
-		.ipv4 = json_string_value(json_object_get(ipam, "IPv4Address")),
-		.aliases = aliases,
-		.ports = ports,
-		.n_ports = n_ports,
-		.default_route = true,
-	};
-	r = daemon_network_attach(d, &at, &settings, err);
+	r = attach_one(d, c, mode, endpoint_config(c, mode), path, "eth0", true, ports, n_ports,
+		       &settings, err);
 	if (r < 0) {
 		daemon_netns_remove(path);
 		return r;
 	}
-	r = write_net_files(c, settings, user_net, err);
+	json_object_set(networks, mode, settings);
+	/* the other networks it was connected to (network connect, or several at create) */
+	const char *other;
+	json_t *oc;
+	unsigned k = 1;
+	json_object_foreach (json_object_get(c->networking_config, "EndpointsConfig"), other, oc) {
+		if (strcmp(other, mode) == 0 || strcmp(other, "default") == 0)
+			continue;
+		char ifname[16];
+		json_t *more = NULL;
+
+		snprintf(ifname, sizeof(ifname), "eth%u", k++);
+		r = attach_one(d, c, other, oc, path, ifname, false, NULL, 0, &more, err);
+		if (r < 0)
+			break;
+		json_object_set_new(networks, other, more);
+	}
+	if (r == 0)
+		r = write_net_files(c, settings, user_net, err);
 	if (r < 0) {
 		daemon_networks_detach_all(d, c->id);
 		daemon_netns_remove(path);
 		return r;
 	}
-	json_object_set(networks, mode, settings);
 
 	pthread_mutex_lock(&d->lock);
 	free(c->netns_path);
@@ -437,4 +463,192 @@ json_t *ctr_network_port_summary_locked(struct berthd *d, const struct daemon_co
 		}
 	}
 	return out;
+}
+
+/* ---- network connect and disconnect ---------------------------------------------------------- */
+
+static int read_body(struct berth_http_request *req, json_t **ret)
+{
+	int r = berth_http_read_json(req, 1 << 20, ret);
+
+	if (r < 0)
+		return r;
+	if (!json_is_object(*ret)) {
+		berth_http_respond_error(req, 400, "invalid JSON: the body must be an object");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The network's name (for EndpointsConfig keys) and whether it takes endpoints. */
+static int network_name(struct berthd *d, const char *ref, char **ret, struct berth_error **err)
+{
+	pthread_mutex_lock(&d->lock);
+	struct daemon_network *n = daemon_network_find_locked(d, ref, err);
+	bool bridge = n && n->bridge && n->has_pool;
+	*ret = n ? strdup(n->name) : NULL;
+	pthread_mutex_unlock(&d->lock);
+	if (!n)
+		return -ENOENT;
+	if (!bridge) {
+		free(*ret);
+		*ret = NULL;
+		return berth_error_set(err, EACCES,
+				       "container cannot be disconnected from host network or "
+				       "connected to host network");
+	}
+	return *ret ? 0 : berth_error_set(err, ENOMEM, "out of memory");
+}
+
+static void network_connect(struct berth_http_request *req, void *userdata)
+{
+	struct berthd *d = userdata;
+	_cleanup_json_ json_t *body = NULL, *settings = NULL;
+	_cleanup_error_ struct berth_error *e = NULL;
+	_cleanup_free_ char *net = NULL, *path = NULL;
+	struct daemon_container *c = NULL;
+	const char *who;
+	json_t *ec;
+	int r;
+
+	if (read_body(req, &body) < 0)
+		return;
+	who = json_string_value(json_object_get(body, "Container"));
+	ec = json_object_get(body, "EndpointConfig");
+	if (ec && !json_is_object(ec) && !json_is_null(ec)) {
+		berth_http_respond_error(req, 400,
+					 "invalid JSON: EndpointConfig must be an object");
+		return;
+	}
+	r = network_name(d, berth_http_param(req, "id"), &net, &e);
+	if (r == 0)
+		r = ctr_get(d, who ? who : "", &c, &e);
+	if (r < 0) {
+		berth_http_respond_berror(req, e);
+		return;
+	}
+	if (ctr_gate_enter(d, c) < 0) {
+		ctr_unref(d, c);
+		berth_http_respond_error(req, 404, "No such container: %s", who);
+		return;
+	}
+	const char *mode = mode_of(c->host_config);
+	json_t *eps = json_object_get(c->networking_config, "EndpointsConfig");
+	if (!on_bridge(c->host_config)) {
+		r = berth_error_set(&e, EINVAL,
+				    strcmp(mode, "none") == 0
+					    ? "container cannot be connected to multiple networks "
+					      "with one of the networks in private (none) mode"
+					    : "container sharing network namespace with another "
+					      "container or host cannot be connected to any other "
+					      "network");
+	} else if (strcmp(mode, net) == 0 || json_object_get(eps, net) ||
+		   json_object_get(c->net_settings, net)) {
+		r = berth_error_set(&e, EACCES,
+				    "endpoint with name %s already exists in network %s",
+				    c->name + 1, net);
+	} else {
+		r = 0;
+	}
+	pthread_mutex_lock(&d->lock);
+	path = r == 0 && c->running && c->netns_path ? strdup(c->netns_path) : NULL;
+	unsigned k = (unsigned)json_object_size(c->net_settings);
+	pthread_mutex_unlock(&d->lock);
+	if (r == 0 && path) {
+		char ifname[16];
+
+		snprintf(ifname, sizeof(ifname), "eth%u", k);
+		r = attach_one(d, c, net, ec, path, ifname, false, NULL, 0, &settings, &e);
+	}
+	if (r == 0) {
+		pthread_mutex_lock(&d->lock);
+		if (!json_is_object(eps)) {
+			eps = json_object();
+			json_object_set_new(c->networking_config, "EndpointsConfig", eps);
+		}
+		json_object_set_new(eps, net, ec ? json_deep_copy(ec) : json_object());
+		if (settings && c->net_settings)
+			json_object_set(c->net_settings, net, settings);
+		ctr_save_locked(d, c, NULL);
+		pthread_mutex_unlock(&d->lock);
+	}
+	ctr_gate_leave(d, c);
+	ctr_unref(d, c);
+	if (r < 0)
+		berth_http_respond_berror(req, e);
+	else
+		berth_http_respond_status(req, 200);
+}
+
+static void network_disconnect(struct berth_http_request *req, void *userdata)
+{
+	struct berthd *d = userdata;
+	_cleanup_json_ json_t *body = NULL;
+	_cleanup_error_ struct berth_error *e = NULL;
+	_cleanup_free_ char *net = NULL;
+	struct daemon_container *c = NULL;
+	const char *who;
+	int r;
+
+	if (read_body(req, &body) < 0)
+		return;
+	who = json_string_value(json_object_get(body, "Container"));
+	r = network_name(d, berth_http_param(req, "id"), &net, &e);
+	if (r == 0)
+		r = ctr_get(d, who ? who : "", &c, &e);
+	if (r < 0) {
+		berth_http_respond_berror(req, e);
+		return;
+	}
+	if (ctr_gate_enter(d, c) < 0) {
+		ctr_unref(d, c);
+		berth_http_respond_error(req, 404, "No such container: %s", who);
+		return;
+	}
+	const char *mode = mode_of(c->host_config);
+	json_t *eps = json_object_get(c->networking_config, "EndpointsConfig");
+	bool connected = strcmp(mode, net) == 0 || json_object_get(eps, net) ||
+			 json_object_get(c->net_settings, net);
+	if (!connected) {
+		r = berth_error_set(&e, EINVAL, "container %s is not connected to network %s",
+				    c->id, net);
+	} else {
+		if (c->running && json_object_get(c->net_settings, net)) {
+			r = daemon_network_detach(d, net, c->id, &e);
+			if (r == -ENOENT) {
+				berth_error_freep(&e);
+				r = 0;
+			}
+		}
+		if (r == 0) {
+			pthread_mutex_lock(&d->lock);
+			json_object_del(eps, net);
+			json_object_del(c->net_settings, net);
+			if (strcmp(mode, net) == 0)
+				/* off its primary network: it runs on none until connected again */
+				json_object_set_new(c->host_config, "NetworkMode",
+						    json_string("none"));
+			ctr_save_locked(d, c, NULL);
+			pthread_mutex_unlock(&d->lock);
+		}
+	}
+	ctr_gate_leave(d, c);
+	ctr_unref(d, c);
+	if (r < 0)
+		berth_http_respond_berror(req, e);
+	else
+		berth_http_respond_status(req, 200);
+}
+
+int ctr_routes_network(struct berthd *d, struct berth_error **err)
+{
+	int r = 0;
+
+	r = r
+		    ?: berth_api_router_add(d->router, "POST", "/networks/{id}/connect",
+					    network_connect, d, err);
+	r = r
+		    ?: berth_api_router_add(d->router, "POST", "/networks/{id}/disconnect",
+					    network_disconnect, d, err);
+	return r;
 }

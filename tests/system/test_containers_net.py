@@ -210,3 +210,46 @@ def test_running_container_survives_berthd_restart(bd, netns):
         assert dnat_rules(netns) == []
     finally:
         bd.docker("rm", "-f", "keep")
+
+
+def test_connect_and_disconnect(bd, netns):
+    bd.docker("network", "create", "n1")
+    bd.docker("network", "create", "n2")
+    try:
+        bd.docker("run", "-d", "--name", "mover", "--network", "n1", "busybox", "sleep", "60")
+        assert len(veths(netns)) == 1
+
+        def lookup(name, network):
+            out = bd.docker("run", "--rm", "--network", network, "busybox", "nslookup", name,
+                            check=False).stdout
+            return out.split("Name:", 1)[1].split()[2] if "Name:" in out else None
+
+        assert lookup("mover", "n2") is None
+        bd.docker("network", "connect", "--alias", "mv", "n2", "mover")
+        nets = inspect(bd, "mover")["NetworkSettings"]["Networks"]
+        assert sorted(nets) == ["n1", "n2"]
+        n2_ip = nets["n2"]["IPAddress"]
+        assert len(veths(netns)) == 2
+        assert lookup("mover", "n2") == n2_ip and lookup("mv", "n2") == n2_ip
+        p = bd.docker("network", "connect", "n2", "mover", check=False)
+        assert p.returncode == 1 and "already exists in network n2" in p.stderr
+        bd.docker("network", "disconnect", "n2", "mover")
+        assert sorted(inspect(bd, "mover")["NetworkSettings"]["Networks"]) == ["n1"]
+        assert len(veths(netns)) == 1
+        assert lookup("mover", "n2") is None
+        p = bd.docker("network", "disconnect", "n2", "mover", check=False)
+        assert p.returncode == 1 and "is not connected to network n2" in p.stderr
+        p = bd.docker("network", "connect", "nope", "mover", check=False)
+        assert p.returncode == 1 and "network nope not found" in p.stderr
+        p = bd.docker("network", "connect", "n2", "ghost", check=False)
+        assert p.returncode == 1 and "No such container: ghost" in p.stderr
+        # connected while stopped: attached at its next start
+        bd.docker("stop", "-t", "0", "mover")
+        bd.docker("network", "connect", "n2", "mover")
+        bd.docker("start", "mover")
+        assert sorted(inspect(bd, "mover")["NetworkSettings"]["Networks"]) == ["n1", "n2"]
+        assert len(veths(netns)) == 2
+    finally:
+        bd.docker("rm", "-f", "mover")
+        bd.docker("network", "rm", "n1", "n2")
+    assert veths(netns) == []
