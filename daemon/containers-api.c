@@ -374,7 +374,7 @@ static void container_delete(struct berth_http_request *req, void *userdata)
 		ctr_kill(d, c, SIGKILL, NULL);
 		ctr_stop(d, c, NULL, 3, NULL);
 	}
-	int r = ctr_remove(d, c, &e);
+	int r = ctr_remove(d, c, berth_http_query_bool(req, "v"), &e);
 	ctr_gate_leave(d, c);
 	ctr_unref(d, c);
 	if (r < 0) {
@@ -536,7 +536,7 @@ static void containers_prune(struct berth_http_request *req, void *userdata)
 			bool go = !c->running && !c->removing;
 			pthread_mutex_unlock(&d->lock);
 			int64_t size = go ? ctr_size_rw(c) : 0;
-			if (go && ctr_remove(d, c, NULL) == 0) {
+			if (go && ctr_remove(d, c, false, NULL) == 0) {
 				json_array_append_new(deleted, json_string(c->id));
 				reclaimed += size;
 			}

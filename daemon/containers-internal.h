@@ -56,6 +56,7 @@ struct daemon_container {
 	json_t *args;		   /* Args */
 	char *image_id;		   /* "sha256:..." */
 	char *netns_path;	   /* the network namespace berthd made for it (while running) */
+	json_t *mount_points;	   /* docker's MountPoints (containers-mounts.c) */
 	json_t *net_settings;	   /* NetworkSettings.Networks while it runs on a bridge */
 	char *top_layer;	   /* the chain id its root stands on; NULL for no layers */
 
@@ -151,6 +152,23 @@ int ctr_network_patch_spec(struct daemon_container *c, json_t *spec);
 void ctr_network_teardown(struct berthd *d, struct daemon_container *c);
 json_t *ctr_network_ports_locked(struct berthd *d, const struct daemon_container *c);
 json_t *ctr_network_port_summary_locked(struct berthd *d, const struct daemon_container *c);
+/*
+ * Mounts (containers-mounts.c).  prepare: at create, Binds, Mounts, VolumesFrom and the
+ * Config.Volumes left over, resolved into mount points (*ret), volumes made and held for id;
+ * --mount tmpfs entries join hc's Tmpfs.  hold: the volumes of a loaded container held again
+ * (d->lock).  release: at removal, let go of the volumes, removing the anonymous ones when
+ * asked (rm -v, --rm).  for_spec: lib/dockerspec mounts (strings borrowed from c).  copy_up: at
+ * a start, fill each new volume from the image's directory at its destination, once.
+ */
+int ctr_mounts_prepare(struct berthd *d, const char *id, json_t *hc, const json_t *cfg,
+		       json_t **ret, struct berth_error **err);
+void ctr_mounts_hold_locked(struct berthd *d, struct daemon_container *c);
+void ctr_mounts_release(struct berthd *d, struct daemon_container *c, bool remove_anonymous);
+int ctr_mounts_for_spec(const struct daemon_container *c, struct berth_dockerspec_mount **ret,
+			size_t *ret_n);
+void ctr_mounts_copy_up(struct berthd *d, struct daemon_container *c);
+json_t *ctr_mounts_inspect(const struct daemon_container *c);
+
 /* POST /networks/{id}/connect and /disconnect */
 int ctr_routes_network(struct berthd *d, struct berth_error **err);
 
@@ -159,7 +177,8 @@ int ctr_write_etc_files(const char *dir, const json_t *config, const json_t *hc,
 			struct berth_error **err);
 
 /* Remove c (gate held): unmount, files, table, name, "destroy" event. */
-int ctr_remove(struct berthd *d, struct daemon_container *c, struct berth_error **err);
+int ctr_remove(struct berthd *d, struct daemon_container *c, bool remove_volumes,
+	       struct berth_error **err);
 
 /* RFC 3339 in UTC with nanoseconds (Go's RFC3339Nano: trailing zeros dropped). */
 char *ctr_time_string(int64_t ns);

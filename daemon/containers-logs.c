@@ -348,7 +348,8 @@ static void container_logs(struct berth_http_request *req, void *userdata)
 	pthread_mutex_unlock(&d->lock);
 	if (dead) {
 		berth_http_respond_error(
-			req, 409, "can not get logs from container which is dead or marked for removal");
+			req, 409,
+			"can not get logs from container which is dead or marked for removal");
 		goto out;
 	}
 	if (!path) {
@@ -408,7 +409,8 @@ static void container_logs(struct berth_http_request *req, void *userdata)
 		pthread_mutex_unlock(&d->lock);
 		struct stat a, b;
 		/* a rotation: the rest of the old file, then the new one from its start */
-		if (stat(path, &a) == 0 && (fd < 0 || (fstat(fd, &b) == 0 && a.st_ino != b.st_ino))) {
+		if (stat(path, &a) == 0 &&
+		    (fd < 0 || (fstat(fd, &b) == 0 && a.st_ino != b.st_ino))) {
 			if (fd >= 0) {
 				read_lines(&lr, fd, &lb);
 				close(fd);
@@ -470,8 +472,8 @@ static void attach_logs(struct daemon_container *c, const char *path, bool tty, 
 	lfd = open(path, O_RDONLY | O_CLOEXEC);
 	if (lfd < 0 || berth_read_fd(lfd, 64 << 20, &data, &len, NULL) < 0)
 		return;
-	for (char *l = data, *nl; l < data + len && (nl = memchr(l, '\n', len - (size_t)(l - data)));
-	     l = nl + 1) {
+	for (char *l = data, *nl;
+	     l < data + len && (nl = memchr(l, '\n', len - (size_t)(l - data))); l = nl + 1) {
 		_cleanup_json_ json_t *j = json_loadb(l, (size_t)(nl - l), 0, NULL);
 		const json_t *log = json_object_get(j, "log");
 		int stream = berth_streq(json_string_value(json_object_get(j, "stream")), "stderr")
@@ -496,7 +498,8 @@ static void container_attach(struct berth_http_request *req, void *userdata)
 	struct daemon_container *c = NULL;
 	bool in = berth_http_query_bool(req, "stdin"), out = berth_http_query_bool(req, "stdout"),
 	     errs = berth_http_query_bool(req, "stderr");
-	bool stream = berth_http_query_bool(req, "stream"), logs = berth_http_query_bool(req, "logs");
+	bool stream = berth_http_query_bool(req, "stream"),
+	     logs = berth_http_query_bool(req, "logs");
 	const char *keys_s = berth_http_query(req, "detachKeys");
 	char keys[16] = {0x10, 0x11};
 	size_t n_keys = 2, pending_len = 0;
@@ -519,9 +522,10 @@ static void container_attach(struct berth_http_request *req, void *userdata)
 		berth_http_respond_error(req, 409,
 					 paused ? "container %s is paused, unpause the container "
 						  "before attach"
-					 : restarting ? "container %s is restarting, wait until the "
-							"container is running"
-						      : "container %s is marked for removal",
+					 : restarting
+						 ? "container %s is restarting, wait until the "
+						   "container is running"
+						 : "container %s is marked for removal",
 					 berth_http_param(req, "name"));
 		goto out;
 	}
@@ -543,8 +547,8 @@ static void container_attach(struct berth_http_request *req, void *userdata)
 	ctr_event_locked(d, c, "attach", NULL, 0);
 	if (c->running && c->shim && !c->restarting) {
 		pthread_mutex_unlock(&d->lock);
-		if (attach_to_shim(d, c, fd, in, out, errs, keys, n_keys, pending, pending_len, &e) <
-		    0)
+		if (attach_to_shim(d, c, fd, in, out, errs, keys, n_keys, pending, pending_len,
+				   &e) < 0)
 			log_debug("attach %s: %s", c->id, e ? e->msg : "?");
 		goto out;
 	}
@@ -578,9 +582,11 @@ int ctr_routes_logs(struct berthd *d, struct berth_error **err)
 {
 	int r = 0;
 
-	r = r ?: berth_api_router_add(d->router, "GET", "/containers/{name}/logs", container_logs, d,
-				      err);
-	r = r ?: berth_api_router_add(d->router, "POST", "/containers/{name}/attach",
-				      container_attach, d, err);
+	r = r
+		    ?: berth_api_router_add(d->router, "GET", "/containers/{name}/logs",
+					    container_logs, d, err);
+	r = r
+		    ?: berth_api_router_add(d->router, "POST", "/containers/{name}/attach",
+					    container_attach, d, err);
 	return r;
 }

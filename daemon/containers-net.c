@@ -190,6 +190,8 @@ int ctr_network_check(struct berthd *d, const json_t *hc, const json_t *cfg, con
 	struct daemon_network *net = daemon_network_find_locked(d, mode, NULL);
 	bool bridge_ok = net && net->bridge;
 	pthread_mutex_unlock(&d->lock);
+	if (!net && strcmp(mode, "bridge") == 0)
+		return 0; /* berthd --bridge none: the container gets loopback only, as none */
 	if (!net)
 		return berth_error_set(err, ENOENT, "network %s not found", mode);
 	if (!bridge_ok)

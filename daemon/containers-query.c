@@ -223,7 +223,7 @@ static json_t *summary_locked(struct berthd *d, struct daemon_container *c)
 	json_object_set_new(j, "Status", json_string(status ? status : ""));
 	json_object_set_new(j, "HostConfig", json_pack("{s:s}", "NetworkMode", network_mode(c)));
 	json_object_set_new(j, "NetworkSettings", json_pack("{s:o}", "Networks", networks_json(c)));
-	json_object_set_new(j, "Mounts", json_array());
+	json_object_set_new(j, "Mounts", ctr_mounts_inspect(c));
 	return j;
 }
 
@@ -661,7 +661,7 @@ json_t *ctr_inspect_json_locked(struct berthd *d, struct daemon_container *c, un
 		json_object_set_new(j, "SizeRw", json_integer(0));
 		json_object_set_new(j, "SizeRootFs", json_integer(0));
 	}
-	json_object_set_new(j, "Mounts", json_array());
+	json_object_set_new(j, "Mounts", ctr_mounts_inspect(c));
 	json_object_set_new(j, "Config", daemon_container_config_json(c->config));
 	ns = json_object();
 	json_object_set_new(ns, "Bridge", json_string(""));

@@ -84,6 +84,10 @@ static int build_spec(struct berthd *d, struct daemon_container *c, json_t **ret
 			json_string_value(json_object_get(dev, "CgroupPermissions")) ?: "rwm",
 			&devices, &n_devices, err);
 	}
+	struct berth_dockerspec_mount *mounts = NULL;
+	size_t n_mounts = 0;
+	if (r == 0 && ctr_mounts_for_spec(c, &mounts, &n_mounts) < 0)
+		r = berth_error_set(err, ENOMEM, "out of memory");
 	if (r == 0) {
 		struct berth_dockerspec_container sc = {
 			.id = c->id,
@@ -95,9 +99,12 @@ static int build_spec(struct berthd *d, struct daemon_container *c, json_t **ret
 			.resolv_conf_path = resolv,
 			.devices = devices,
 			.n_devices = n_devices,
+			.mounts = mounts,
+			.n_mounts = n_mounts,
 		};
 		r = berth_dockerspec_oci_spec(&sc, &t->spec, &t->host, ret, err);
 	}
+	free(mounts);
 	berth_dockerspec_devices_free(devices, n_devices);
 	return r;
 }
@@ -231,6 +238,7 @@ static int start_locked_out(struct berthd *d, struct daemon_container *c, bool u
 		r = -EIO;
 		goto fail_early;
 	}
+	ctr_mounts_copy_up(d, c);
 	r = ctr_network_setup(d, c, err);
 	if (r < 0)
 		goto fail_early;
@@ -332,7 +340,7 @@ int ctr_start(struct berthd *d, struct daemon_container *c, struct berth_error *
 	pthread_mutex_lock(&d->lock);
 	go = !c->running && !c->removed && !c->removing;
 	pthread_mutex_unlock(&d->lock);
-	if (go && ctr_remove(d, c, &e) < 0)
+	if (go && ctr_remove(d, c, true, &e) < 0)
 		log_error("auto-remove %s: %s", c->id, e ? e->msg : "?");
 	return r;
 }
@@ -550,7 +558,7 @@ static void autoremove(struct berthd *d, struct daemon_container *c)
 	pthread_mutex_lock(&d->lock);
 	bool go = !c->running && !c->removed && !c->removing;
 	pthread_mutex_unlock(&d->lock);
-	if (go && ctr_remove(d, c, &e) < 0)
+	if (go && ctr_remove(d, c, true, &e) < 0)
 		log_error("auto-remove %s: %s", c->id, e ? e->msg : "?");
 	ctr_gate_leave(d, c);
 }
@@ -1079,6 +1087,9 @@ int daemon_containers_restore(struct berthd *d, struct berth_error **err)
 	if (r < 0)
 		return r;
 	pthread_mutex_lock(&d->lock);
+	/* the volumes are loaded by now: each container holds its own again */
+	for (size_t i = 0; i < t->n; i++)
+		ctr_mounts_hold_locked(d, t->v[i]);
 	n = t->n;
 	v = calloc(n + 1, sizeof(*v));
 	for (size_t i = 0; v && i < n; i++)

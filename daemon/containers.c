@@ -104,6 +104,7 @@ static void ctr_free(struct daemon_container *c)
 	free(c->image_id);
 	free(c->netns_path);
 	json_decref(c->net_settings);
+	json_decref(c->mount_points);
 	free(c->top_layer);
 	free(c->error);
 	free(c->started_at);
@@ -373,6 +374,7 @@ static json_t *record_json_locked(const struct daemon_container *c)
 	json_object_set(j, "Config", c->config);
 	json_object_set(j, "HostConfig", c->host_config);
 	json_object_set(j, "NetworkingConfig", c->networking_config);
+	json_object_set(j, "MountPoints", c->mount_points ? c->mount_points : json_array());
 	if (c->netns_path || c->net_settings)
 		json_object_set_new(j, "NetworkSettings",
 				    json_pack("{s:s?, s:O?}", "SandboxKey", c->netns_path,
@@ -463,6 +465,9 @@ static struct daemon_container *ctr_from_record(struct berthd *d, const char *di
 	c->restart_count = (int)json_integer_value(json_object_get(rec, "RestartCount"));
 	c->manually_stopped = json_is_true(json_object_get(rec, "HasBeenManuallyStopped"));
 	c->restart_timeout_ms = json_integer_value(json_object_get(rec, "RestartTimeoutMs"));
+	c->mount_points = json_is_array(json_object_get(rec, "MountPoints"))
+				  ? json_incref(json_object_get(rec, "MountPoints"))
+				  : json_array();
 	const json_t *ns = json_object_get(rec, "NetworkSettings");
 	const char *sk = json_string_value(json_object_get(ns, "SandboxKey"));
 	c->netns_path = sk ? strdup(sk) : NULL;
@@ -1106,6 +1111,10 @@ int ctr_create(struct berthd *d, const json_t *body, const char *name_param, con
 		goto out;
 	}
 
+	r = ctr_mounts_prepare(d, c->id, c->host_config, c->config, &c->mount_points, err);
+	if (r < 0)
+		goto out;
+
 	/* the record made whole beside, then renamed into place */
 	if (mkdir(tmp, 0710) < 0) {
 		r = berth_error_sys(err, errno, "mkdir '%s'", tmp);
@@ -1156,6 +1165,8 @@ out:
 	}
 	if (lease)
 		berth_image_lease_release(lease, false);
+	if (c && c->mount_points)
+		ctr_mounts_release(d, c, true); /* not made: its anonymous volumes go too */
 	berth_strv_free(args);
 	berth_image_info_free(img);
 	ctr_free(c);
@@ -1165,7 +1176,8 @@ out:
 
 /* ---- remove ------------------------------------------------------------------------------------ */
 
-int ctr_remove(struct berthd *d, struct daemon_container *c, struct berth_error **err)
+int ctr_remove(struct berthd *d, struct daemon_container *c, bool remove_volumes,
+	       struct berth_error **err)
 {
 	_cleanup_free_ char *trash = NULL, *root = containers_root(d), *sdir = NULL;
 	_cleanup_error_ struct berth_error *e = NULL;
@@ -1198,6 +1210,7 @@ int ctr_remove(struct berthd *d, struct daemon_container *c, struct berth_error 
 	 * `run --rm` returns with nothing left */
 	if (berth_rootfs_remove(trash, &e) < 0 || berth_rm_rf(trash, &e) < 0)
 		log_warn("remove '%s': %s", trash, e ? e->msg : "?");
+	ctr_mounts_release(d, c, remove_volumes);
 	pthread_mutex_lock(&d->lock);
 	ctr_event_locked(d, c, "destroy", NULL, 0);
 	table_remove_locked(d, c);
