@@ -65,13 +65,16 @@ int berth_error_wrap(struct berth_error **err, const char *fmt, ...)
 
 	if (!err)
 		return -EIO;
-	if (!*err)
-		return make(err, EIO, strdup("unknown error"));
-
 	va_start(ap, fmt);
 	if (vasprintf(&what, fmt, ap) < 0)
 		what = NULL;
 	va_end(ap);
+	/* the callee failed without saying why: keep at least the caller's context */
+	if (!*err) {
+		if (!what || asprintf(&msg, "%s: unknown error", what) < 0)
+			msg = NULL;
+		return make(err, EIO, msg ? msg : strdup("unknown error"));
+	}
 	if (what && asprintf(&msg, "%s: %s", what, (*err)->msg) >= 0) {
 		free((*err)->msg);
 		(*err)->msg = msg;

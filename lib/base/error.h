@@ -26,7 +26,8 @@ int berth_error_sys(struct berth_error **err, int errnum, const char *fmt, ...) 
 
 /*
  * Prefix the message of *err with the formatted text and ": "; returns -(*err)->code.  When *err is
- * NULL (the callee failed without saying why) a new error with code EIO is made.
+ * NULL (the callee failed without saying why) a new error with code EIO is made, its message the
+ * text and ": unknown error".
  */
 int berth_error_wrap(struct berth_error **err, const char *fmt, ...) BERTH_PRINTF(2, 3);
 
