@@ -140,6 +140,15 @@ void cli_warn(struct cli *cli, const char *fmt, ...)
 	va_end(ap);
 }
 
+int cli_optword = 1;
+
+int cli_bad_flag(struct cli *cli, char **argv, int c)
+{
+	if (c == ':')
+		return cli_usage(cli, "flag '%s' needs an argument", argv[cli_optword]);
+	return cli_usage(cli, "unknown flag '%s'", argv[cli_optword]);
+}
+
 int cli_expect_args(struct cli *cli, int argc, char **argv, int n, const char *what)
 {
 	int have = argc - optind;

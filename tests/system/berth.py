@@ -325,11 +325,17 @@ class Runtime:
                                 f"stderr: {p.stderr!r}\nlog:\n{self.log_tail()}")
         return p
 
-    def fails(self, *args, **kw):
-        """Runs a command that must fail: returns the CompletedProcess, asserts a message."""
+    def fails(self, *args, says=(), code=None, **kw):
+        """Runs a command that must fail: returns the CompletedProcess, asserts a message.
+        `says`: a string (or several) that stderr must contain -- the field or value at fault,
+        so that a test cannot pass on the wrong error; `code`: the exit code it must have."""
         p = self.run(*args, check=False, **kw)
         assert p.returncode != 0, f"{args}: expected failure, got exit 0 ({p.stdout!r})"
         assert p.stderr.strip(), f"{args}: failed with exit {p.returncode} but said nothing"
+        if code is not None:
+            assert p.returncode == code, f"{args}: exit {p.returncode}, not {code}: {p.stderr}"
+        for s in ([says] if isinstance(says, str) else says):
+            assert str(s) in p.stderr, f"{args}: the message does not name {s!r}: {p.stderr!r}"
         return p
 
     def log_tail(self, n=20):
