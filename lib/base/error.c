@@ -57,6 +57,50 @@ int berth_error_sys(struct berth_error **err, int errnum, const char *fmt, ...)
 	return make(err, errnum, msg);
 }
 
+/* The calls newer than the kernels a distribution of 2020 shipped, with the Linux that added
+ * them (docs/runtime-api.md, "Minimum kernel"). */
+static const struct {
+	const char *call, *since;
+} syscalls[] = {
+	{"pidfd_send_signal", "5.1"}, {"open_tree", "5.2"},   {"move_mount", "5.2"},
+	{"fsopen", "5.2"},	      {"fsconfig", "5.2"},    {"fsmount", "5.2"},
+	{"pidfd_open", "5.3"},	      {"clone3", "5.3"},      {"openat2", "5.6"},
+	{"close_range", "5.9"},	      {"mount_setattr", "5.12"},
+};
+
+const char *berth_syscall_since(const char *call)
+{
+	for (size_t i = 0; call && i < ARRAY_SIZE(syscalls); i++)
+		if (strcmp(syscalls[i].call, call) == 0)
+			return syscalls[i].since;
+	return NULL;
+}
+
+int berth_error_syscall(struct berth_error **err, int errnum, const char *call, const char *fmt,
+			...)
+{
+	va_list ap;
+	_cleanup_free_ char *what = NULL;
+	char *msg = NULL;
+	const char *since = berth_syscall_since(call);
+	int r;
+
+	va_start(ap, fmt);
+	if (vasprintf(&what, fmt, ap) < 0)
+		what = NULL;
+	va_end(ap);
+	if (errnum == ENOSYS)
+		r = since ? asprintf(&msg, "%s: %s: not supported by this kernel (Linux %s or later)",
+				     what ? what : "", call, since)
+			  : asprintf(&msg, "%s: %s: not supported by this kernel", what ? what : "",
+				     call);
+	else
+		r = asprintf(&msg, "%s: %s: %s", what ? what : "", call, strerror(errnum));
+	if (r < 0)
+		msg = NULL;
+	return make(err, errnum, msg);
+}
+
 int berth_error_wrap(struct berth_error **err, const char *fmt, ...)
 {
 	va_list ap;

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,78 @@ static void test_errors(void)
 	berth_error_freep(&err);
 	berth_error_free(NULL);
 	ok(1, "free accepts NULL");
+}
+
+static void test_syscall_errors(void)
+{
+	struct berth_error *err = NULL;
+
+	is(berth_error_syscall(&err, ENOSYS, "mount_setattr", "set attributes of '%s'", "/x"),
+	   -ENOSYS, "a missing call: -ENOSYS");
+	is_str(err ? err->msg : NULL,
+	       "set attributes of '/x': mount_setattr: not supported by this kernel (Linux 5.12 or "
+	       "later)",
+	       "names the call and the kernel it needs");
+	berth_error_freep(&err);
+	berth_error_syscall(&err, EPERM, "open_tree", "idmapped mount of '%s'", "/y");
+	is_str(err ? err->msg : NULL, "idmapped mount of '/y': open_tree: Operation not permitted",
+	       "another errno: the call and strerror");
+	berth_error_freep(&err);
+	berth_error_syscall(&err, ENOSYS, "frobnicate", "x");
+	is_str(err ? err->msg : NULL, "x: frobnicate: not supported by this kernel",
+	       "a call without a known version");
+	berth_error_freep(&err);
+	/* the table is the docs' table; spot-check it against the kernel's history */
+	is_str(berth_syscall_since("pidfd_open"), "5.3", "pidfd_open 5.3");
+	is_str(berth_syscall_since("openat2"), "5.6", "openat2 5.6");
+	is_str(berth_syscall_since("close_range"), "5.9", "close_range 5.9");
+	ok(berth_syscall_since("read") == NULL, "old calls are not listed");
+}
+
+/* fds 50, 60, 70 without close-on-exec; mark from 60; 0 when 60 and 70 have it and 50 not */
+static int cloexec_case(void)
+{
+	int fd = open("/dev/null", O_RDONLY);
+	if (fd < 0 || dup2(fd, 50) < 0 || dup2(fd, 60) < 0 || dup2(fd, 70) < 0)
+		return 2;
+	close(fd);
+	int r = berth_fds_cloexec_from(60);
+	int ok_ = r == 0 && (fcntl(60, F_GETFD) & FD_CLOEXEC) && (fcntl(70, F_GETFD) & FD_CLOEXEC) &&
+		  !(fcntl(50, F_GETFD) & FD_CLOEXEC);
+	close(50);
+	close(60);
+	close(70);
+	return ok_ ? 0 : 1;
+}
+
+static void test_fds_cloexec(void)
+{
+	is(cloexec_case(), 0, "close_range marks fds from 60 up, not 50");
+	/* the kernels without it, played by a seccomp filter in a child */
+	static const struct {
+		int errnum;
+		const char *what;
+	} kernels[] = {{ENOSYS, "no close_range (< 5.9)"},
+		       {EINVAL, "no CLOSE_RANGE_CLOEXEC (5.9, 5.10)"}};
+	for (size_t i = 0; i < ARRAY_SIZE(kernels); i++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+			if (!ctx ||
+			    seccomp_rule_add(ctx, SCMP_ACT_ERRNO((uint32_t)kernels[i].errnum),
+					     SCMP_SYS(close_range), 0) < 0 ||
+			    seccomp_load(ctx) < 0)
+				_exit(3);
+			/* the filter holds: the call itself fails */
+			if (syscall(SYS_close_range, 60U, ~0U, 4U) == 0 || errno != kernels[i].errnum)
+				_exit(4);
+			_exit(cloexec_case());
+		}
+		int st = 0;
+		waitpid(pid, &st, 0);
+		is(WIFEXITED(st) ? WEXITSTATUS(st) : 100 + WTERMSIG(st), 0,
+		   "%s: the fallback marks the same fds", kernels[i].what);
+	}
 }
 
 static int cleanup_fd = -1;
@@ -602,6 +675,8 @@ int main(int argc, char **argv)
 	if (!mkdtemp(tmpdir))
 		return 1;
 	test_errors();
+	test_syscall_errors();
+	test_fds_cloexec();
 	test_cleanup();
 	test_strings();
 	test_files();
