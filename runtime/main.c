@@ -200,6 +200,7 @@ int main(int argc, char **argv)
 	};
 	struct cli cli = {.opts.state_root = "/run/berth-runtime"};
 	_cleanup_free_ char **orig_argv = NULL;
+	_cleanup_free_ char *log_abs = NULL;
 	int c;
 
 	/* the command line as given, for a re-exec from the sealed copy (getopt may permute) */
@@ -251,9 +252,9 @@ int main(int argc, char **argv)
 	}
 	if (cli.log_path) {
 		/* relative log paths would move with the container's cwd; pin them now */
-		char *abs = realpath(cli.log_path, NULL);
-		if (abs)
-			cli.log_path = abs;
+		log_abs = realpath(cli.log_path, NULL);
+		if (log_abs)
+			cli.log_path = log_abs;
 	}
 	cli.opts.log = (struct berth_log){.fn = lib_log, .data = &cli, .debug = cli.debug};
 	cli.cmd = argv[optind];
