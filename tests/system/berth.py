@@ -320,6 +320,7 @@ class Runtime:
                                     f"stderr: {_readback(ferr)!r}\n"
                                     f"log:\n{self.log_tail()}") from None
             p = subprocess.CompletedProcess(argv, code, _readback(fout), _readback(ferr))
+        sanitizer_check(f"{' '.join(argv)}", p.stderr)
         if check and p.returncode != 0:
             raise RuntimeError_(f"{' '.join(argv)}: exit {p.returncode}\nstdout: {p.stdout!r}\n"
                                 f"stderr: {p.stderr!r}\nlog:\n{self.log_tail()}")
@@ -487,6 +488,10 @@ class Runtime:
         """delete --force of every id, then the leak check.  Returns the leftovers found."""
         for cid in reversed(self.ids):
             self.run("delete", "--force", cid, check=False, timeout=DEFAULT_TIMEOUT)
+        # the init between clone and exec is ours too: a report of its lands in the
+        # container's stderr, which create() keeps in WORKDIR/<id>.err
+        for f in self.workdir.glob("*.err"):
+            sanitizer_check(f"container output {f.name}", f.read_text(errors="replace"))
         # Processes die and cgroups go asynchronously after SIGKILL: give them a moment.
         if wait_until(lambda: not self.leftovers(), 5):
             return []
@@ -494,6 +499,17 @@ class Runtime:
         if left:
             self.force_cleanup()
         return left
+
+
+SANITIZER_REPORT = re.compile(r"==\d+==ERROR: (Address|Leak)Sanitizer|: runtime error: |"
+                              r"SUMMARY: (Address|UndefinedBehavior|Leak)Sanitizer")
+
+
+def sanitizer_check(what, text):
+    """A sanitizer build (build-asan, tests/run-all's ASan phase) reports on stderr: any report
+    fails the test, whatever the exit code and whatever else the test expected."""
+    if text and SANITIZER_REPORT.search(text):
+        pytest.fail(f"{what}: sanitizer report:\n{text[-6000:]}", pytrace=False)
 
 
 def _readback(f):

@@ -85,3 +85,21 @@ def test_every_allowed_tap_skip_has_a_reason_and_a_real_test():
     for name, rx, why in mod.ALLOWED_TAP_SKIPS:
         assert why.strip(), name
         assert f"'{name}'" in unit, f"{name} is no unit test"
+
+
+def test_a_sanitizer_report_fails_whatever_the_exit(tmp_path):
+    """The ASan phase can fail: a report on a command's stderr fails the test even when the
+    command was expected to fail (its exit code alone would not show it)."""
+    from berth import Runtime
+    fake = tmp_path / "fake-runtime"
+    fake.write_text("#!/bin/sh\necho \"berth-runtime: container 'x' does not exist\" >&2\n"
+                    "echo '==123==ERROR: LeakSanitizer: detected memory leaks' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    rt = Runtime(fake, tmp_path / "rt")
+    with pytest.raises(pytest.fail.Exception, match="sanitizer report"):
+        rt.fails("state", "x", says="does not exist")
+    clean = tmp_path / "clean-runtime"
+    clean.write_text("#!/bin/sh\necho \"berth-runtime: container 'x' does not exist\" >&2\n"
+                     "exit 1\n")
+    clean.chmod(0o755)
+    Runtime(clean, tmp_path / "rt2").fails("state", "x", code=1, says="does not exist")
