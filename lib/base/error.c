@@ -62,10 +62,12 @@ int berth_error_sys(struct berth_error **err, int errnum, const char *fmt, ...)
 static const struct {
 	const char *call, *since;
 } syscalls[] = {
-	{"pidfd_send_signal", "5.1"}, {"open_tree", "5.2"},   {"move_mount", "5.2"},
-	{"fsopen", "5.2"},	      {"fsconfig", "5.2"},    {"fsmount", "5.2"},
-	{"pidfd_open", "5.3"},	      {"clone3", "5.3"},      {"openat2", "5.6"},
-	{"close_range", "5.9"},	      {"mount_setattr", "5.12"},
+	{"pidfd_send_signal", "5.1"}, {"open_tree", "5.2"},
+	{"move_mount", "5.2"},	      {"fsopen", "5.2"},
+	{"fsconfig", "5.2"},	      {"fsmount", "5.2"},
+	{"pidfd_open", "5.3"},	      {"clone3", "5.3"},
+	{"openat2", "5.6"},	      {"close_range", "5.9"},
+	{"mount_setattr", "5.12"},
 };
 
 const char *berth_syscall_since(const char *call)
@@ -90,7 +92,8 @@ int berth_error_syscall(struct berth_error **err, int errnum, const char *call, 
 		what = NULL;
 	va_end(ap);
 	if (errnum == ENOSYS)
-		r = since ? asprintf(&msg, "%s: %s: not supported by this kernel (Linux %s or later)",
+		r = since ? asprintf(&msg,
+				     "%s: %s: not supported by this kernel (Linux %s or later)",
 				     what ? what : "", call, since)
 			  : asprintf(&msg, "%s: %s: not supported by this kernel", what ? what : "",
 				     call);

@@ -254,8 +254,9 @@ static int mount_idmapped(const struct berth_rootfs_ctx *ctx, int rootfd,
 
 	tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
 	if (tree < 0)
-		return berth_error_syscall(err, errno, "open_tree", "idmapped mount of '%s' on '%s'",
-					   mount_name(m), m->destination);
+		return berth_error_syscall(err, errno, "open_tree",
+					   "idmapped mount of '%s' on '%s'", mount_name(m),
+					   m->destination);
 	r = make_userns(uids, n_uids, gids, n_gids, &userns);
 	if (r < 0)
 		return berth_error_sys(err, -r,

@@ -204,8 +204,8 @@ static int cloexec_case(void)
 		return 2;
 	close(fd);
 	int r = berth_fds_cloexec_from(60);
-	int ok_ = r == 0 && (fcntl(60, F_GETFD) & FD_CLOEXEC) && (fcntl(70, F_GETFD) & FD_CLOEXEC) &&
-		  !(fcntl(50, F_GETFD) & FD_CLOEXEC);
+	int ok_ = r == 0 && (fcntl(60, F_GETFD) & FD_CLOEXEC) &&
+		  (fcntl(70, F_GETFD) & FD_CLOEXEC) && !(fcntl(50, F_GETFD) & FD_CLOEXEC);
 	close(50);
 	close(60);
 	close(70);
@@ -231,7 +231,8 @@ static void test_fds_cloexec(void)
 			    seccomp_load(ctx) < 0)
 				_exit(3);
 			/* the filter holds: the call itself fails */
-			if (syscall(SYS_close_range, 60U, ~0U, 4U) == 0 || errno != kernels[i].errnum)
+			if (syscall(SYS_close_range, 60U, ~0U, 4U) == 0 ||
+			    errno != kernels[i].errnum)
 				_exit(4);
 			_exit(cloexec_case());
 		}
