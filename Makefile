@@ -6,6 +6,8 @@
 #                   berth-runtime, and one through berthd's API (started if none answers)
 #   make check      deps + build + install, then every test (tests/run-all)
 #   make check-guest  deps + build, then only the cgroup v2 guest (tests/guest/run)
+#   make fuzz       every libFuzzer target for FUZZ_TIME (30) seconds, new inputs kept in
+#                   fuzz/corpus/<target> (scripts/fuzz.sh; clang)
 #   make format / make format-check   clang-format the C sources / fail on any difference
 #   make bench      berth-runtime against crun and runc (bench/runtime-start.sh)
 #   make clean      remove the build directories
@@ -19,7 +21,7 @@ CLANG_FORMAT ?= clang-format
 C_SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || \
 	find lib runtime daemon tests fuzz -name '*.[ch]' 2>/dev/null)
 
-.PHONY: all build install deps demo check check-guest test format format-check bench clean
+.PHONY: all build install deps demo check check-guest test fuzz format format-check bench clean
 
 all: build
 
@@ -54,6 +56,9 @@ check-guest: deps
 	$(MAKE) build
 	tests/guest/run
 
+fuzz:
+	scripts/fuzz.sh
+
 format:
 	$(CLANG_FORMAT) -i $(C_SOURCES)
 
@@ -65,4 +70,4 @@ bench: deps
 	bench/runtime-start.sh
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz

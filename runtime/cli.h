@@ -34,9 +34,22 @@ int cli_usage(struct cli *cli, const char *fmt, ...) __attribute__((format(print
 /* Print a warning to stderr and the log. */
 void cli_warn(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Parse flags of a command: getopt_long_only over argv (argv[0] is the command name). */
+/*
+ * Parse flags of a command: getopt_long_only over argv (argv[0] is the command name), silent
+ * (":" first: a missing argument returns ':'); cli_optword is the index of the word each flag
+ * came from, for cli_bad_flag.
+ */
+extern int cli_optword;
 #define CLI_PARSE(argc, argv, shortopts, longopts, c)                                              \
-	while (((c) = getopt_long_only((argc), (argv), "+" shortopts, (longopts), NULL)) != -1)
+	while ((cli_optword = optind > 0 ? optind : 1,                                             \
+		(c) = getopt_long_only((argc), (argv), "+:" shortopts, (longopts), NULL)) != -1)
+
+/*
+ * Report the flag getopt stopped at (c is what it returned): `unknown flag '-dash'`, or
+ * `flag '--bundle' needs an argument`; the word is the one the flag came from, not a neighbour
+ * (inside "-dash" optind has not moved yet).  Returns 1.
+ */
+int cli_bad_flag(struct cli *cli, char **argv, int c);
 
 /* Exactly n positional arguments remain, else a usage error. */
 int cli_expect_args(struct cli *cli, int argc, char **argv, int n, const char *what);

@@ -60,7 +60,7 @@ static int parse(struct cli *cli, int argc, char **argv, bool run, struct create
 		case OPT_NO_SUBREAPER:
 		case OPT_KEEP:
 			if (!run)
-				return cli_usage(cli, "unknown flag '%s'", argv[optind - 1]);
+				return cli_bad_flag(cli, argv, c);
 			if (c == 'd')
 				f->detach = true;
 			else if (c == OPT_KEEP)
@@ -69,7 +69,7 @@ static int parse(struct cli *cli, int argc, char **argv, bool run, struct create
 				f->no_subreaper = true;
 			break;
 		default:
-			return cli_usage(cli, "unknown flag '%s'", argv[optind - 1]);
+			return cli_bad_flag(cli, argv, c);
 		}
 	}
 	return cli_expect_args(cli, argc, argv, 1, "container id");

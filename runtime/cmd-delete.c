@@ -16,7 +16,7 @@ int cmd_delete(struct cli *cli, int argc, char **argv)
 	CLI_PARSE(argc, argv, "f", opts, ch)
 	{
 		if (ch != 'f')
-			return cli_usage(cli, "unknown flag '%s'", argv[optind - 1]);
+			return cli_bad_flag(cli, argv, ch);
 		force = true;
 	}
 	if (cli_expect_args(cli, argc, argv, 1, "container id"))

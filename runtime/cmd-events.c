@@ -236,7 +236,7 @@ int cmd_events(struct cli *cli, int argc, char **argv)
 			if (interval < 0)
 				return cli_usage(cli, "invalid interval '%s'", optarg);
 		} else {
-			return cli_usage(cli, "unknown flag '%s'", argv[optind - 1]);
+			return cli_bad_flag(cli, argv, ch);
 		}
 	}
 	if (cli_expect_args(cli, argc, argv, 1, "container id"))

@@ -204,7 +204,7 @@ static int parse(struct cli *cli, int argc, char **argv, struct exec_flags *f)
 				return 1;
 			break;
 		default:
-			return cli_usage(cli, "unknown flag '%s'", argv[optind - 1]);
+			return cli_bad_flag(cli, argv, ch);
 		}
 	}
 	if (optind >= argc)

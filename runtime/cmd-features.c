@@ -11,7 +11,7 @@ int cmd_features(struct cli *cli, int argc, char **argv)
 	int c;
 
 	CLI_PARSE(argc, argv, "", no_opts, c)
-	return cli_usage(cli, "unknown flag '%s'", argv[optind - 1]);
+	return cli_bad_flag(cli, argv, c);
 	if (cli_expect_args(cli, argc, argv, 0, "nothing"))
 		return 1;
 	j = berth_runtime_features(&cli->opts);

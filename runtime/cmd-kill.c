@@ -17,7 +17,7 @@ int cmd_kill(struct cli *cli, int argc, char **argv)
 	CLI_PARSE(argc, argv, "a", opts, ch)
 	{
 		if (ch != 'a')
-			return cli_usage(cli, "unknown flag '%s'", argv[optind - 1]);
+			return cli_bad_flag(cli, argv, ch);
 		all = true;
 	}
 	if (argc - optind < 1)

@@ -27,7 +27,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		else if (ch == 'f')
 			format = optarg;
 		else
-			return cli_usage(cli, "unknown flag '%s'", argv[optind - 1]);
+			return cli_bad_flag(cli, argv, ch);
 	}
 	if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0)
 		return cli_usage(cli, "invalid format '%s': expected table or json", format);

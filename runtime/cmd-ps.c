@@ -96,7 +96,7 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
 	CLI_PARSE(argc, argv, "f:", opts, ch)
 	{
 		if (ch != 'f')
-			return cli_usage(cli, "unknown flag '%s'", argv[optind - 1]);
+			return cli_bad_flag(cli, argv, ch);
 		format = optarg;
 	}
 	if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0)

@@ -15,7 +15,7 @@ static int load_one(struct cli *cli, int argc, char **argv, struct berth_contain
 	int c;
 
 	CLI_PARSE(argc, argv, "", no_opts, c)
-	return cli_usage(cli, "unknown flag '%s'", argv[optind - 1]);
+	return cli_bad_flag(cli, argv, c);
 	if (cli_expect_args(cli, argc, argv, 1, "container id"))
 		return 1;
 	if (berth_container_load(&cli->opts, argv[optind], ret, &err) < 0)

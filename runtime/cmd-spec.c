@@ -31,7 +31,7 @@ int cmd_spec(struct cli *cli, int argc, char **argv)
 		else if (ch == 'R')
 			rootless = true;
 		else
-			return cli_usage(cli, "unknown flag '%s'", argv[optind - 1]);
+			return cli_bad_flag(cli, argv, ch);
 	}
 	if (cli_expect_args(cli, argc, argv, 0, "nothing"))
 		return 1;

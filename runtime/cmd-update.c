@@ -116,7 +116,7 @@ int cmd_update(struct cli *cli, int argc, char **argv)
 			if (fields[i].opt == ch)
 				break;
 		if (i == ARRAY_SIZE(fields))
-			return cli_usage(cli, "unknown flag '%s'", argv[optind - 1]);
+			return cli_bad_flag(cli, argv, ch);
 		int64_t v;
 		int r = strcmp(optarg, "-1") == 0 ? (v = -1, 0)
 			: fields[i].size	  ? berth_parse_size(optarg, &v)

@@ -140,6 +140,15 @@ void cli_warn(struct cli *cli, const char *fmt, ...)
 	va_end(ap);
 }
 
+int cli_optword = 1;
+
+int cli_bad_flag(struct cli *cli, char **argv, int c)
+{
+	if (c == ':')
+		return cli_usage(cli, "flag '%s' needs an argument", argv[cli_optword]);
+	return cli_usage(cli, "unknown flag '%s'", argv[cli_optword]);
+}
+
 int cli_expect_args(struct cli *cli, int argc, char **argv, int n, const char *what)
 {
 	int have = argc - optind;
@@ -191,6 +200,7 @@ int main(int argc, char **argv)
 	};
 	struct cli cli = {.opts.state_root = "/run/berth-runtime"};
 	_cleanup_free_ char **orig_argv = NULL;
+	_cleanup_free_ char *log_abs = NULL;
 	int c;
 
 	/* the command line as given, for a re-exec from the sealed copy (getopt may permute) */
@@ -242,9 +252,9 @@ int main(int argc, char **argv)
 	}
 	if (cli.log_path) {
 		/* relative log paths would move with the container's cwd; pin them now */
-		char *abs = realpath(cli.log_path, NULL);
-		if (abs)
-			cli.log_path = abs;
+		log_abs = realpath(cli.log_path, NULL);
+		if (log_abs)
+			cli.log_path = log_abs;
 	}
 	cli.opts.log = (struct berth_log){.fn = lib_log, .data = &cli, .debug = cli.debug};
 	cli.cmd = argv[optind];

@@ -126,6 +126,13 @@ int berth_mkdir_p(const char *path, mode_t mode, struct berth_error **err);
  */
 int berth_rm_rf(const char *path, struct berth_error **err);
 
+/*
+ * Mark every fd from `first` up close-on-exec: close_range(CLOSE_RANGE_CLOEXEC) (Linux 5.11;
+ * 5.9 has close_range without the flag), else each fd listed in /proc/self/fd, else each fd
+ * below RLIMIT_NOFILE.  Returns 0 or -errno.
+ */
+int berth_fds_cloexec_from(int first);
+
 /* write(2) all of buf, retrying short writes and EINTR; returns 0 or -errno. */
 int berth_write_all(int fd, const void *buf, size_t len);
 

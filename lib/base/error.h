@@ -25,8 +25,21 @@ int berth_error_set(struct berth_error **err, int errnum, const char *fmt, ...) 
 int berth_error_sys(struct berth_error **err, int errnum, const char *fmt, ...) BERTH_PRINTF(3, 4);
 
 /*
+ * As berth_error_sys for a failed system call named `call` ("mount_setattr"); when errnum is
+ * ENOSYS the kernel predates the call, and the message says so and which Linux it needs:
+ * "<text>: mount_setattr: not supported by this kernel (Linux 5.12 or later)".  The kernel
+ * versions are docs/runtime-api.md's table ("Minimum kernel").
+ */
+int berth_error_syscall(struct berth_error **err, int errnum, const char *call, const char *fmt,
+			...) BERTH_PRINTF(4, 5);
+
+/* The first Linux version that has the system call `call` ("5.12"), NULL when unknown. */
+const char *berth_syscall_since(const char *call);
+
+/*
  * Prefix the message of *err with the formatted text and ": "; returns -(*err)->code.  When *err is
- * NULL (the callee failed without saying why) a new error with code EIO is made.
+ * NULL (the callee failed without saying why) a new error with code EIO is made, its message the
+ * text and ": unknown error".
  */
 int berth_error_wrap(struct berth_error **err, const char *fmt, ...) BERTH_PRINTF(2, 3);
 

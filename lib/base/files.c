@@ -6,11 +6,57 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core.h"
 #include "banned.h"
+
+static int set_cloexec(int fd)
+{
+	int f = fcntl(fd, F_GETFD);
+	if (f < 0)
+		return errno == EBADF ? 0 : -errno;
+	if (!(f & FD_CLOEXEC) && fcntl(fd, F_SETFD, f | FD_CLOEXEC) < 0)
+		return -errno;
+	return 0;
+}
+
+int berth_fds_cloexec_from(int first)
+{
+	if (syscall(SYS_close_range, (unsigned)first, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) == 0)
+		return 0;
+	/* kernel < 5.9 has no close_range (ENOSYS), 5.9 and 5.10 no CLOSE_RANGE_CLOEXEC (EINVAL) */
+	if (errno != ENOSYS && errno != EINVAL)
+		return -errno;
+	DIR *d = opendir("/proc/self/fd");
+	if (d) {
+		struct dirent *e;
+		int r = 0, self = dirfd(d);
+		while (r == 0 && (e = readdir(d))) {
+			char *end;
+			long fd = strtol(e->d_name, &end, 10);
+			if (*end || end == e->d_name || fd < first || fd == self)
+				continue;
+			r = set_cloexec((int)fd);
+		}
+		closedir(d);
+		return r;
+	}
+	/* no /proc (a container without it): every possible fd */
+	struct rlimit rl;
+	long max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+			   ? (long)rl.rlim_cur
+			   : 1L << 20;
+	for (long fd = first; fd < max; fd++) {
+		int r = set_cloexec((int)fd);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
 
 int berth_write_all(int fd, const void *buf, size_t len)
 {

@@ -79,13 +79,8 @@ int berth_pidfd_open(pid_t pid, struct berth_pidfd **ret, struct berth_error **e
 		return berth_error_set(err, EINVAL, "pidfd_open: invalid pid %d", (int)pid);
 	fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (fd < 0) {
-		if (errno == ENOSYS)
-			/* kernel < 5.3 */
-			return berth_error_set(
-				err, ENOSYS,
-				"pidfd_open: not supported by this kernel (berth needs "
-				"Linux 5.4 or later)");
-		return berth_error_sys(err, errno, "pidfd_open %d", (int)pid);
+		/* kernel < 5.3: the message names the call and the kernel it needs */
+		return berth_error_syscall(err, errno, "pidfd_open", "wait for pid %d", (int)pid);
 	}
 	/* pidfds are always close-on-exec */
 	return berth_pidfd_adopt(pid, fd, ret, err);

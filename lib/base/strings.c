@@ -102,10 +102,21 @@ int berth_parse_size(const char *s, int64_t *ret)
 	char *end;
 	double v;
 
-	if (!s || !(isdigit((unsigned char)*s) || *s == '.'))
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	/* digits with at most one point between digits, as docker's units take them: strtod
+	 * would also take "0x10", "1e3", "1p3" and "1." */
+	size_t digits = strspn(s, "0123456789.");
+	const char *point = memchr(s, '.', digits);
+	if (point && (!isdigit((unsigned char)point[1]) ||
+		      memchr(point + 1, '.', digits - (size_t)(point + 1 - s))))
+		return -EINVAL;
+	if (s[digits] == 'x' || s[digits] == 'X' || s[digits] == 'e' || s[digits] == 'E')
 		return -EINVAL;
 	errno = 0;
 	v = strtod(s, &end);
+	if (end != s + digits)
+		return -EINVAL;
 	if (errno == ERANGE || !isfinite(v) || v < 0)
 		return -ERANGE;
 	while (*end == ' ')

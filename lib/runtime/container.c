@@ -598,8 +598,9 @@ static int init_setup(struct init_ctx *x, char **ret_path, struct berth_error **
 	if (r < 0)
 		return r;
 	/* Everything above the preserved fds closes at exec: sync socket, fifo, our own files. */
-	if (syscall(SYS_close_range, 3 + x->co->preserve_fds, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) < 0)
-		return berth_error_sys(err, errno, "mark fds close-on-exec");
+	r = berth_fds_cloexec_from(3 + x->co->preserve_fds);
+	if (r < 0)
+		return berth_error_sys(err, -r, "mark fds close-on-exec");
 	return 0;
 }
 
@@ -883,8 +884,8 @@ static int parent_drive(struct init_ctx *x, pid_t child, const struct berth_crea
 				/* its pidfd_open failed; the init waits for us, so it is there */
 				x->init_pidfd = (int)syscall(SYS_pidfd_open, init, 0);
 				if (x->init_pidfd < 0)
-					return berth_error_sys(err, errno, "pidfd_open %d",
-							       (int)init);
+					return berth_error_syscall(err, errno, "pidfd_open",
+								   "the init (pid %d)", (int)init);
 			}
 			break;
 		case BERTH_SYNC_HOOKS: {

@@ -98,8 +98,9 @@ static int exec_setup(struct exec_ctx *x, char **ret_path, struct berth_error **
 		if (r < 0)
 			return r;
 	}
-	if (syscall(SYS_close_range, 3 + x->eo->preserve_fds, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) < 0)
-		return berth_error_sys(err, errno, "mark fds close-on-exec");
+	r = berth_fds_cloexec_from(3 + x->eo->preserve_fds);
+	if (r < 0)
+		return berth_error_sys(err, -r, "mark fds close-on-exec");
 	return 0;
 }
 

@@ -103,8 +103,9 @@ static int finish_mount(int rootfd, const struct berth_mount *m, bool bind, int 
 	if (m->attr_set || m->attr_clr) {
 		struct mount_attr a = {.attr_set = m->attr_set, .attr_clr = m->attr_clr};
 		if (mount_setattr(*fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
-			return berth_error_sys(err, errno, "set attributes of '%s' on '%s'",
-					       mount_name(m), m->destination);
+			return berth_error_syscall(err, errno, "mount_setattr",
+						   "set attributes of '%s' on '%s'", mount_name(m),
+						   m->destination);
 	}
 	if (m->propagation &&
 	    mount(NULL, berth_fd_path(*fd, p, sizeof(p)), NULL, m->propagation, NULL) < 0)
@@ -253,8 +254,9 @@ static int mount_idmapped(const struct berth_rootfs_ctx *ctx, int rootfd,
 
 	tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
 	if (tree < 0)
-		return berth_error_sys(err, errno, "idmapped mount of '%s' on '%s': open_tree",
-				       mount_name(m), m->destination);
+		return berth_error_syscall(err, errno, "open_tree",
+					   "idmapped mount of '%s' on '%s'", mount_name(m),
+					   m->destination);
 	r = make_userns(uids, n_uids, gids, n_gids, &userns);
 	if (r < 0)
 		return berth_error_sys(err, -r,
@@ -263,6 +265,10 @@ static int mount_idmapped(const struct berth_rootfs_ctx *ctx, int rootfd,
 	struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
 	if (mount_setattr(tree, "", AT_EMPTY_PATH | idrec, &a, sizeof(a)) < 0) {
 		int e = errno;
+		if (e == ENOSYS)
+			return berth_error_syscall(err, e, "mount_setattr",
+						   "idmapped mount of '%s' on '%s'", mount_name(m),
+						   m->destination);
 		if (e == EINVAL || e == EOPNOTSUPP)
 			return berth_error_set(err, e,
 					       "idmapped mount of '%s' on '%s': the filesystem or "
@@ -272,8 +278,8 @@ static int mount_idmapped(const struct berth_rootfs_ctx *ctx, int rootfd,
 				       m->destination);
 	}
 	if (move_mount(tree, "", *fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		return berth_error_sys(err, errno, "mount '%s' on '%s'", mount_name(m),
-				       m->destination);
+		return berth_error_syscall(err, errno, "move_mount", "mount '%s' on '%s'",
+					   mount_name(m), m->destination);
 	return finish_mount(rootfd, m, true, fd, err);
 }
 
@@ -686,8 +692,9 @@ int berth_mount_one(const struct berth_rootfs_ctx *ctx, int rootfd, const struct
 			a.attr_set |= MOUNT_ATTR_NOEXEC;
 		if (a.attr_set &&
 		    mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
-			return berth_error_sys(err, errno, "set attributes of '%s' on '%s'", host,
-					       m->destination);
+			return berth_error_syscall(err, errno, "mount_setattr",
+						   "set attributes of '%s' on '%s'", host,
+						   m->destination);
 		return 0;
 	}
 	return berth_error_sys(err, errno, "mount '%s' on '%s'", mount_name(m), m->destination);

@@ -320,8 +320,10 @@ int main(int argc, char **argv)
 	close(out[1]);
 	if (errp[1] >= 0)
 		close(errp[1]);
-	if (r < 0)
+	if (r < 0) {
+		berth_loop_free(d.loop); /* ASan's leak check runs in the system tests too */
 		return die("create", err);
+	}
 	in_w_fd = in[1];
 	if (berth_loop_add_reaper(d.loop, NULL, &err) < 0 ||
 	    berth_loop_add_child(d.loop, d.init.p, on_init_exit, &d, NULL, &err) < 0 ||

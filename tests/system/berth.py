@@ -320,16 +320,23 @@ class Runtime:
                                     f"stderr: {_readback(ferr)!r}\n"
                                     f"log:\n{self.log_tail()}") from None
             p = subprocess.CompletedProcess(argv, code, _readback(fout), _readback(ferr))
+        sanitizer_check(f"{' '.join(argv)}", p.stderr)
         if check and p.returncode != 0:
             raise RuntimeError_(f"{' '.join(argv)}: exit {p.returncode}\nstdout: {p.stdout!r}\n"
                                 f"stderr: {p.stderr!r}\nlog:\n{self.log_tail()}")
         return p
 
-    def fails(self, *args, **kw):
-        """Runs a command that must fail: returns the CompletedProcess, asserts a message."""
+    def fails(self, *args, says=(), code=None, **kw):
+        """Runs a command that must fail: returns the CompletedProcess, asserts a message.
+        `says`: a string (or several) that stderr must contain -- the field or value at fault,
+        so that a test cannot pass on the wrong error; `code`: the exit code it must have."""
         p = self.run(*args, check=False, **kw)
         assert p.returncode != 0, f"{args}: expected failure, got exit 0 ({p.stdout!r})"
         assert p.stderr.strip(), f"{args}: failed with exit {p.returncode} but said nothing"
+        if code is not None:
+            assert p.returncode == code, f"{args}: exit {p.returncode}, not {code}: {p.stderr}"
+        for s in ([says] if isinstance(says, str) else says):
+            assert str(s) in p.stderr, f"{args}: the message does not name {s!r}: {p.stderr!r}"
         return p
 
     def log_tail(self, n=20):
@@ -481,6 +488,10 @@ class Runtime:
         """delete --force of every id, then the leak check.  Returns the leftovers found."""
         for cid in reversed(self.ids):
             self.run("delete", "--force", cid, check=False, timeout=DEFAULT_TIMEOUT)
+        # the init between clone and exec is ours too: a report of its lands in the
+        # container's stderr, which create() keeps in WORKDIR/<id>.err
+        for f in self.workdir.glob("*.err"):
+            sanitizer_check(f"container output {f.name}", f.read_text(errors="replace"))
         # Processes die and cgroups go asynchronously after SIGKILL: give them a moment.
         if wait_until(lambda: not self.leftovers(), 5):
             return []
@@ -488,6 +499,17 @@ class Runtime:
         if left:
             self.force_cleanup()
         return left
+
+
+SANITIZER_REPORT = re.compile(r"==\d+==ERROR: (Address|Leak)Sanitizer|: runtime error: |"
+                              r"SUMMARY: (Address|UndefinedBehavior|Leak)Sanitizer")
+
+
+def sanitizer_check(what, text):
+    """A sanitizer build (build-asan, tests/run-all's ASan phase) reports on stderr: any report
+    fails the test, whatever the exit code and whatever else the test expected."""
+    if text and SANITIZER_REPORT.search(text):
+        pytest.fail(f"{what}: sanitizer report:\n{text[-6000:]}", pytrace=False)
 
 
 def _readback(f):

@@ -60,15 +60,13 @@ def test_exec_env(runtime, running):
     p = ex(runtime, running, "sh", "-c", "echo $A-$B-$FROM_CONFIG",
            opts=["--env", "A=1", "-e", "B=two words", "--env", "FROM_CONFIG=over"])
     assert p.stdout == "1-two words-over\n"
-    p = runtime.fails("exec", "--env", "NOEQUALS", running.id, "true")
-    assert p.returncode == 1
+    runtime.fails("exec", "--env", "NOEQUALS", running.id, "true", code=1, says="'NOEQUALS'")
 
 
 def test_exec_cwd(runtime, running):
     assert ex(runtime, running, "pwd", opts=["--cwd", "/etc"]).stdout == "/etc\n"
     # a cwd that does not exist (and cannot be made on the read-only root) fails
-    p = runtime.fails("exec", "--cwd", "/no/such/dir", running.id, "pwd")
-    assert p.returncode != 0
+    runtime.fails("exec", "--cwd", "/no/such/dir", running.id, "pwd", says="/no/such/dir")
 
 
 def test_exec_user_and_groups(runtime, running):
@@ -82,8 +80,7 @@ def test_exec_user_and_groups(runtime, running):
     assert sorted(fields["Groups"].split()) == ["20", "30"]
     # a non-root user has no effective capabilities
     assert int(fields["CapEff"], 16) == 0
-    p = runtime.fails("exec", "--user", "bob", running.id, "id")
-    assert p.returncode == 1
+    runtime.fails("exec", "--user", "bob", running.id, "id", code=1, says="'bob'")
 
 
 def test_exec_cap(runtime, running):
@@ -94,7 +91,7 @@ def test_exec_cap(runtime, running):
     base = capeff()
     assert not base & (1 << 12)  # CAP_NET_ADMIN not in the config
     assert capeff("--cap", "CAP_NET_ADMIN") == base | (1 << 12)
-    assert runtime.fails("exec", "--cap", "CAP_NOPE", running.id, "true").returncode == 1
+    runtime.fails("exec", "--cap", "CAP_NOPE", running.id, "true", code=1, says="CAP_NOPE")
 
 
 def test_exec_no_new_privs(runtime, make_bundle):
@@ -127,16 +124,16 @@ def test_exec_process_file(runtime, running, tmp_path):
     p = runtime.exec(running.id, opts=["--process", f])
     assert p.stdout == "from-file\n/proc\n7\n8\n"
     # a process file and a command line together are refused
-    assert runtime.fails("exec", "--process", f, running.id, "true").returncode == 1
-    # malformed or wrongly typed process files
+    runtime.fails("exec", "--process", f, running.id, "true", code=1, says="--process")
+    # malformed or wrongly typed process files: the message names the file and the field
     f.write_text("{not json")
-    assert runtime.fails("exec", "--process", f, running.id).returncode == 1
+    runtime.fails("exec", "--process", f, running.id, code=1, says=[str(f), "line 1"])
     f.write_text(json.dumps({**proc, "args": "sh"}))
-    assert runtime.fails("exec", "--process", f, running.id).returncode == 1
+    runtime.fails("exec", "--process", f, running.id, code=1, says="args")
     f.write_text(json.dumps({**proc, "args": []}))
-    assert runtime.fails("exec", "--process", f, running.id).returncode == 1
-    assert runtime.fails("exec", "--process", tmp_path / "missing.json",
-                         running.id).returncode == 1
+    runtime.fails("exec", "--process", f, running.id, code=1, says="args")
+    runtime.fails("exec", "--process", tmp_path / "missing.json", running.id, code=1,
+                  says=str(tmp_path / "missing.json"))
 
 
 def test_exec_detach_pid_file(runtime, running, tmp_path):
@@ -193,14 +190,14 @@ def test_exec_into_stopped_and_created(runtime, make_bundle):
     assert p.returncode == 1
     assert "not running" in p.stderr or "stopped" in p.stderr
     runtime.delete(cid)
-    assert runtime.fails("exec", cid, "true").returncode == 1
-    assert runtime.fails("exec", "never-existed", "true").returncode == 1
+    runtime.fails("exec", cid, "true", code=1, says=f"'{cid}'")
+    runtime.fails("exec", "never-existed", "true", code=1, says="'never-existed'")
 
 
 def test_exec_missing_args(runtime, running):
-    assert runtime.fails("exec").returncode == 1
-    assert runtime.fails("exec", running.id).returncode == 1
-    assert runtime.fails("exec", "--bogus", running.id, "true").returncode == 1
+    runtime.fails("exec", code=1, says="container id")
+    runtime.fails("exec", running.id, code=1, says="command")
+    runtime.fails("exec", "--bogus", running.id, "true", code=1, says="--bogus")
 
 
 def test_exec_preserve_fds(runtime, running, tmp_path):

@@ -219,7 +219,7 @@ def test_hook_bad_timeout_rejected(runtime, make_bundle, tmp_path, timeout):
     b.write()
     p = runtime.create(b, check=False)
     assert_clean_failure(runtime, p)
-    assert "timeout" in p.stderr, p.stderr
+    assert "hooks.prestart[0].timeout" in p.stderr, p.stderr
 
 
 def test_hook_relative_path_rejected(runtime, make_bundle):
@@ -228,7 +228,7 @@ def test_hook_relative_path_rejected(runtime, make_bundle):
     b.write()
     p = runtime.create(b, check=False)
     assert_clean_failure(runtime, p)
-    assert "bin/true" in p.stderr, p.stderr
+    assert "hooks.prestart[0].path" in p.stderr and "'bin/true'" in p.stderr, p.stderr
 
 
 def test_failing_poststart_is_a_warning(runtime, make_bundle, tmp_path):
@@ -277,6 +277,7 @@ def test_several_hooks_of_a_kind_run_in_order_and_stop_at_failure(runtime, make_
     p = runtime.create(b, check=False)
     assert_clean_failure(runtime, p)
     assert log.read_text().split() == ["0", "1", "2"]
+    assert f"prestart hook '{tmp_path / 'h2.sh'}': exited with status 5" in p.stderr, p.stderr
 
 
 def test_failing_start_container_hook_fails_start_command(runtime, make_bundle):

@@ -51,7 +51,7 @@ def test_run_terminal_interactive(runtime, make_bundle):
     finally:
         child.close(force=True)
     assert child.exitstatus == 5
-    assert runtime.run("state", cid, check=False).returncode == 1
+    runtime.fails("state", cid, code=1, says=f"'{cid}'")
 
 
 def test_run_terminal_window_resize(runtime, make_bundle):

@@ -13,6 +13,12 @@
 
 static int tap_n, tap_failed;
 
+/* Line-buffered even into meson's pipe: a test killed at its timeout still shows how far it got. */
+__attribute__((constructor)) static void tap_line_buffered(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
 #define ok(cond, ...)                                                                              \
 	({                                                                                         \
 		int _c = !!(cond);                                                                 \

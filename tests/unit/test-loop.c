@@ -306,6 +306,9 @@ static pid_t child(int *go, int how)
 			_exit(99);
 		if (how >= 0)
 			_exit(how);
+		/* a runner started in the background by a shell ignores SIGINT and SIGQUIT, and
+		 * that is inherited: the signal must kill, whatever we were given */
+		signal(-how, SIG_DFL);
 		raise(-how);
 		pause();
 		_exit(98);

@@ -822,7 +822,8 @@ int main(void)
 			}
 		}
 	} else {
-		printf("# not root: live mount tests skipped\n");
+		/* a TAP skip, which tests/run-all counts (and fails in CI: it runs as root) */
+		printf("ok %d # skip live mount tests: not root\n", ++tap_n);
 	}
 
 	berth_rm_rf(tmpdir, NULL);

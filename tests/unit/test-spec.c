@@ -4,10 +4,12 @@
 #include <linux/mount.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "runtime/linux.h"
@@ -829,6 +831,109 @@ static void test_mount_options(void)
 	   "known options list (%zu entries) names ours, not filesystem data", n);
 }
 
+/*
+ * The rlimit names, checked against facts that do not come from our table: the kernel's ABI
+ * numbers (include/uapi/asm-generic/resource.h, the same on every architecture Linux has for
+ * these), the row the kernel prints for each resource in /proc/PID/limits (fs/proc/base.c prints
+ * them in resource order), and a live child whose limits were set through our names.
+ */
+static void test_rlimit_names(void)
+{
+	static const struct {
+		const char *name;
+		int abi;	 /* the kernel's number */
+		const char *row; /* its row in /proc/PID/limits */
+	} facts[] = {
+		{"RLIMIT_CPU", 0, "Max cpu time"},
+		{"RLIMIT_FSIZE", 1, "Max file size"},
+		{"RLIMIT_DATA", 2, "Max data size"},
+		{"RLIMIT_STACK", 3, "Max stack size"},
+		{"RLIMIT_CORE", 4, "Max core file size"},
+		{"RLIMIT_RSS", 5, "Max resident set"},
+		{"RLIMIT_NPROC", 6, "Max processes"},
+		{"RLIMIT_NOFILE", 7, "Max open files"},
+		{"RLIMIT_MEMLOCK", 8, "Max locked memory"},
+		{"RLIMIT_AS", 9, "Max address space"},
+		{"RLIMIT_LOCKS", 10, "Max file locks"},
+		{"RLIMIT_SIGPENDING", 11, "Max pending signals"},
+		{"RLIMIT_MSGQUEUE", 12, "Max msgqueue size"},
+		{"RLIMIT_NICE", 13, "Max nice priority"},
+		{"RLIMIT_RTPRIO", 14, "Max realtime priority"},
+		{"RLIMIT_RTTIME", 15, "Max realtime timeout"},
+	};
+	is(ARRAY_SIZE(facts), RLIM_NLIMITS, "the kernel has %d resources, each named below",
+	   RLIM_NLIMITS);
+	for (size_t i = 0; i < ARRAY_SIZE(facts); i++)
+		is(berth_rlimit_from_name(facts[i].name), facts[i].abi, "%s is resource %d",
+		   facts[i].name, facts[i].abi);
+	is(berth_rlimit_from_name("RLIMIT_OFILE"), -1, "RLIMIT_OFILE (BSD's alias) is no OCI name");
+	is(berth_rlimit_from_name("rlimit_nofile"), -1, "names are exact");
+	is(berth_rlimit_from_name("NOFILE"), -1, "the prefix is part of the name");
+	is(berth_rlimit_from_name(NULL), -1, "NULL");
+
+	/* the kernel's rows, in its order */
+	char *limits = NULL;
+	size_t len = 0;
+	berth_read_file_at(AT_FDCWD, "/proc/self/limits", 1 << 16, &limits, &len, NULL);
+	const char *line = limits ? strchr(limits, '\n') : NULL; /* past the header */
+	int rows_ok = 0;
+	for (size_t i = 0; line && i < ARRAY_SIZE(facts); i++, line = strchr(line + 1, '\n')) {
+		int res = berth_rlimit_from_name(facts[i].name);
+		if (res >= 0 && res < (int)ARRAY_SIZE(facts) &&
+		    strncmp(line + 1, facts[res].row, strlen(facts[res].row)) == 0 &&
+		    strncmp(line + 1, facts[i].row, strlen(facts[i].row)) == 0)
+			rows_ok++;
+	}
+	is(rows_ok, ARRAY_SIZE(facts), "row N of /proc/self/limits is the resource our name gives");
+	free(limits);
+
+	/* live: a child lowers each resource whose hard limit is unlimited to a value of its own,
+	 * through our name; the kernel's row for that name shows that value */
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		for (size_t i = 0; i < ARRAY_SIZE(facts); i++) {
+			struct rlimit r;
+			int res = berth_rlimit_from_name(facts[i].name);
+			if (res < 0 || getrlimit(res, &r) < 0 || r.rlim_max != RLIM_INFINITY)
+				continue;
+			r.rlim_cur = 1000000 + 4096 * i;
+			setrlimit(res, &r);
+		}
+		(void)!write(p[1], "x", 1);
+		pause();
+		_exit(0);
+	}
+	close(p[1]);
+	char c;
+	(void)!read(p[0], &c, 1);
+	close(p[0]);
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/limits", (int)pid);
+	berth_read_file_at(AT_FDCWD, path, 1 << 16, &limits, &len, NULL);
+	int lowered = 0, seen = 0;
+	for (size_t i = 0; limits && i < ARRAY_SIZE(facts); i++) {
+		char want[64];
+		const char *row = strstr(limits, facts[i].row);
+		if (!row)
+			continue;
+		snprintf(want, sizeof(want), "%zu ", (size_t)1000000 + 4096 * i);
+		const char *v = row + strlen(facts[i].row);
+		v += strspn(v, " ");
+		if (strncmp(v, want, strlen(want)) == 0)
+			lowered++;
+		if (strncmp(v, "unlimited", 9) != 0 || strncmp(v, want, strlen(want)) == 0)
+			seen++;
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	free(limits);
+	ok(lowered >= 4, "%d limits set through our names show in the kernel's rows", lowered);
+	is(seen, ARRAY_SIZE(facts), "no resource with an unlimited hard limit was left unlimited");
+}
+
 static void test_names(void)
 {
 	static const struct {
@@ -873,29 +978,7 @@ static void test_names(void)
 		round &= berth_cap_from_name(berth_cap_name(c)) == c;
 	ok(round, "every capability round-trips");
 
-	static const struct {
-		const char *name;
-		int res;
-	} rl[] = {
-		{"RLIMIT_AS", RLIMIT_AS},
-		{"RLIMIT_CORE", RLIMIT_CORE},
-		{"RLIMIT_CPU", RLIMIT_CPU},
-		{"RLIMIT_DATA", RLIMIT_DATA},
-		{"RLIMIT_FSIZE", RLIMIT_FSIZE},
-		{"RLIMIT_LOCKS", RLIMIT_LOCKS},
-		{"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
-		{"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-		{"RLIMIT_NICE", RLIMIT_NICE},
-		{"RLIMIT_NOFILE", RLIMIT_NOFILE},
-		{"RLIMIT_NPROC", RLIMIT_NPROC},
-		{"RLIMIT_RSS", RLIMIT_RSS},
-		{"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
-		{"RLIMIT_RTTIME", RLIMIT_RTTIME},
-		{"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
-		{"RLIMIT_STACK", RLIMIT_STACK},
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(rl); i++)
-		is(berth_rlimit_from_name(rl[i].name), rl[i].res, "%s", rl[i].name);
+	test_rlimit_names();
 	is(berth_rlimit_from_name("RLIMIT_OFILE"), -1, "unknown rlimit");
 }
 
