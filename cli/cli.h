@@ -216,6 +216,8 @@ int check_env(const char *value, char **err);		     /* "K=V" or "K" */
 int check_label(const char *value, char **err);
 int check_ulimit(const char *value, char **err);
 int check_key_value(const char *value, char **err); /* "k=v" */
+/* go-units RAMInBytes ("32m", "1.5g"): 0, or -1 when s is not a size. */
+int ram_in_bytes(const char *s, int64_t *ret);
 
 /* ---- command.c: help and argument checks ------------------------------------------------------ */
 
@@ -268,6 +270,14 @@ ssize_t cli_stream_read(struct cli *c, void *buf, size_t len);
  */
 int cli_call_upload(struct cli *c, const char *method, const char *target, const char *content_type,
 		    int fd, const char *name);
+/*
+ * A request on a connection of its own (run's attach and wait, which stay open while the next
+ * requests go on the main one): *h is connected when NULL.  upgrade: docker's hijack headers
+ * (Connection: Upgrade, Upgrade: tcp).  On a 2xx or 101 answer returns 0 with the head read;
+ * -1 with c->err otherwise.
+ */
+int cli_call_on(struct cli *c, struct berth_http_client **h, const char *method,
+		const char *target, const json_t *body, bool upgrade);
 /* The answer's Content-Type (valid until the next request); NULL when none. */
 const char *cli_response_header(struct cli *c, const char *name);
 

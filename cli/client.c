@@ -249,11 +249,13 @@ void cli_response_release(struct cli_response *r)
 	r->json = NULL;
 }
 
-static int send_request(struct cli *c, const char *method, const char *target, const json_t *body)
+static int send_request_h(struct cli *c, const char *method, const char *target,
+			  const json_t *body, bool upgrade)
 {
 	struct berth_error *e = NULL;
 	_cleanup_free_ char *url = NULL, *data = NULL;
-	const char *headers[3] = {"User-Agent: berth/" BERTH_VERSION, NULL, NULL};
+	const char *headers[5] = {"User-Agent: berth/" BERTH_VERSION, NULL, NULL, NULL, NULL};
+	size_t nh = 1;
 	const char *version = cli_api_version(c);
 
 	c->err_status = 0;
@@ -266,7 +268,11 @@ static int send_request(struct cli *c, const char *method, const char *target, c
 		data = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		if (!data)
 			cli_oom();
-		headers[1] = "Content-Type: application/json";
+		headers[nh++] = "Content-Type: application/json";
+	}
+	if (upgrade) {
+		headers[nh++] = "Connection: Upgrade";
+		headers[nh++] = "Upgrade: tcp";
 	}
 	debugf(c, "%s %s", method, url);
 	if (berth_http_client_request(c->http, method, url, headers, data, data ? strlen(data) : 0,
@@ -274,6 +280,11 @@ static int send_request(struct cli *c, const char *method, const char *target, c
 		return connection_lost(c, e);
 	debugf(c, "%s %s: %d", method, url, berth_http_client_status(c->http));
 	return 0;
+}
+
+static int send_request(struct cli *c, const char *method, const char *target, const json_t *body)
+{
+	return send_request_h(c, method, target, body, false);
 }
 
 /* A non-2xx answer: docker's "Error response from daemon: <message>". */
@@ -423,6 +434,38 @@ int cli_call_upload(struct cli *c, const char *method, const char *target, const
 	if (status < 200 || status > 299)
 		return daemon_error(c, target);
 	return 0;
+}
+
+int cli_call_on(struct cli *c, struct berth_http_client **h, const char *method,
+		const char *target, const json_t *body, bool upgrade)
+{
+	struct berth_http_client *saved;
+	int r = 0, status;
+
+	if (!cli_api_version(c) || resolve(c) < 0)
+		return -1;
+	if (!*h) {
+		struct berth_error *e = NULL;
+		if (berth_http_client_connect(c->host, h, &e) < 0) {
+			berth_error_free(e);
+			return cli_errorf(c,
+					  "Cannot connect to the Docker daemon at %s. Is the docker "
+					  "daemon (berthd) running?",
+					  c->host);
+		}
+	}
+	saved = c->http;
+	c->http = *h;
+	if (send_request_h(c, method, target, body, upgrade) < 0) {
+		r = -1;
+	} else {
+		status = berth_http_client_status(c->http);
+		if (status != 101 && (status < 200 || status > 299))
+			r = daemon_error(c, target);
+	}
+	*h = c->http;
+	c->http = saved;
+	return r;
 }
 
 const char *cli_response_header(struct cli *c, const char *name)

@@ -27,7 +27,7 @@ static void on_signal(int sig)
  * docker's prompt.Confirm: the question and " [y/N] " on stdout, one line from stdin; "y" or "Y"
  * (spaces aside) is yes.  An interrupt while waiting prints a newline: a no.
  */
-static bool confirm(const char *question)
+bool confirm(const char *question)
 {
 	struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
 	_cleanup_sbuf_ struct sbuf line = SBUF_INIT;

@@ -20,6 +20,24 @@ int render_json_stream(struct cli *c);
 /* Go's *PathError of open(2) on stderr ("open NAME: no such file or directory"); returns 1. */
 int open_error(const char *name, int e);
 extern const struct cli_cmd cmd_info, cmd_system_info;
+extern const struct cli_cmd cmd_container, cmd_ps, cmd_container_ls, cmd_container_inspect;
+extern const struct cli_cmd cmd_start, cmd_container_start, cmd_stop, cmd_container_stop;
+extern const struct cli_cmd cmd_restart, cmd_container_restart, cmd_kill, cmd_container_kill;
+extern const struct cli_cmd cmd_rm, cmd_container_rm, cmd_wait, cmd_container_wait;
+extern const struct cli_cmd cmd_rename, cmd_container_rename, cmd_logs, cmd_container_logs;
+extern const struct cli_cmd cmd_port, cmd_container_port, cmd_container_prune;
+extern const struct cli_cmd cmd_run, cmd_container_run, cmd_create, cmd_container_create;
+
+/* docker's prompt.Confirm: the question and " [y/N] " on stdout, a line from stdin. */
+bool confirm(const char *question);
+/*
+ * Attach to container id (stdin when in, its output to stdout/stderr: raw when tty, else
+ * docker's frames), then call then(id, data) once the stream is set up (the start, for run and
+ * start -a), and copy until the output ends.  Returns 0, 1 with the error printed, or 2 when the
+ * user detached (ctrl-p ctrl-q).
+ */
+int attach_and(struct cli *c, const char *id, bool in, bool tty,
+	       int (*then)(struct cli *c, const char *id, void *data), void *data);
 extern const struct cli_cmd cmd_system;
 extern const struct cli_cmd cmd_version;
 

@@ -509,7 +509,7 @@ int check_filter(const char *value, char **err)
 }
 
 /* go-units RAMInBytes: "32m", "1.5g", "512", binary multiples; "invalid size: 'x'" */
-static int ram_in_bytes(const char *s, int64_t *ret)
+int ram_in_bytes(const char *s, int64_t *ret)
 {
 	char *end;
 	double v;

@@ -1,0 +1,1050 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * berth run, create and start: the create request built from the flags as docker 28's CLI builds
+ * it (runconfig's parse), the image pulled when berthd does not have it ("Unable to find image"),
+ * and run's sequence: create, attach (before the start, so no byte is lost), wait (next-exit, or
+ * removed for --rm, registered before the start), start, copy the streams, exit with the
+ * container's status.  -t puts the terminal in raw mode and follows its size (SIGWINCH); ctrl-p
+ * ctrl-q detaches.  Signals other than those the terminal handles are passed to the container
+ * when it has no terminal (docker's --sig-proxy default).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "jsonmessage.h"
+#include "reference.h"
+#include "runopts.h"
+#include "base/banned.h"
+
+/* ---- flag checks (docker's Value.Set) --------------------------------------------------------- */
+
+static int chk_ulimit(const char *v, char **err)
+{
+	json_t *j = ulimit_parse(v, err);
+	json_decref(j);
+	return j ? 0 : -1;
+}
+
+static int chk_mount(const char *v, char **err)
+{
+	json_t *j = mount_parse(v, err);
+	json_decref(j);
+	return j ? 0 : -1;
+}
+
+static int chk_ip(const char *v, char **err)
+{
+	char *s = ip_check(v, err);
+	free(s);
+	return s ? 0 : -1;
+}
+
+static int chk_cpus(const char *v, char **err)
+{
+	int64_t n;
+	return nano_cpus_parse(v, &n, err);
+}
+
+static int chk_device(const char *v, char **err)
+{
+	json_t *j = device_parse(v, err);
+	json_decref(j);
+	return j ? 0 : -1;
+}
+
+/* ---- the flags ---------------------------------------------------------------------------------- */
+
+/* run's flags; create has the same but -d, --rm... (see create_flags) */
+#define CREATE_FLAGS                                                                               \
+	{"add-host", 0, FK_LIST, "list", NULL, "Add a custom host-to-IP mapping (host:ip)", 0,     \
+	 extra_host_check},                                                                        \
+		{"cap-add", 0, FK_LIST, "list", NULL, "Add Linux capabilities"},                   \
+		{"cap-drop", 0, FK_LIST, "list", NULL, "Drop Linux capabilities"},                 \
+		{"cpu-shares", 'c', FK_INT, "int", NULL, "CPU shares (relative weight)"},          \
+		{"cpus", 0, FK_CUSTOM, "decimal", NULL, "Number of CPUs", 0, chk_cpus},            \
+		{"cpuset-cpus", 0, FK_STRING, "string", NULL,                                      \
+		 "CPUs in which to allow execution (0-3, 0,1)"},                                   \
+		{"device", 0, FK_LIST, "list", NULL, "Add a host device to the container", 0,      \
+		 chk_device},                                                                      \
+		{"dns", 0, FK_LIST, "list", NULL, "Set custom DNS servers", 0, chk_ip},            \
+		{"dns-option", 0, FK_LIST, "list", NULL, "Set DNS options"},                       \
+		{"dns-search", 0, FK_LIST, "list", NULL, "Set custom DNS search domains"},         \
+		{"entrypoint", 0, FK_STRING, "string", NULL,                                       \
+		 "Overwrite the default ENTRYPOINT of the image"},                                 \
+		{"env", 'e', FK_LIST, "list", NULL, "Set environment variables", 0, check_env},    \
+		{"env-file", 0, FK_LIST, "list", NULL, "Read in a file of environment variables"}, \
+		{"expose", 0, FK_LIST, "list", NULL, "Expose a port or a range of ports"},         \
+		{"hostname", 'h', FK_STRING, "string", NULL, "Container host name"},               \
+		{"init", 0, FK_BOOL, NULL, NULL,                                                   \
+		 "Run an init inside the container that forwards signals and reaps processes"},    \
+		{"interactive", 'i', FK_BOOL, NULL, NULL, "Keep STDIN open even if not attached"}, \
+		{"ip", 0, FK_STRING, "string", NULL, "IPv4 address (e.g., 172.30.100.104)"},       \
+		{"label", 'l', FK_LIST, "list", NULL, "Set meta data on a container", 0,           \
+		 check_label},                                                                     \
+		{"label-file", 0, FK_LIST, "list", NULL, "Read in a line delimited file of labels"}, \
+		{"memory", 'm', FK_CUSTOM, "bytes", NULL, "Memory limit", 0, check_bytes},         \
+		{"memory-swap", 0, FK_CUSTOM, "bytes", NULL,                                       \
+		 "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", 0,         \
+		 check_bytes_or_unlimited},                                                        \
+		{"mount", 0, FK_LIST, "mount", NULL, "Attach a filesystem mount to the container", \
+		 0, chk_mount},                                                                    \
+		{"name", 0, FK_STRING, "string", NULL, "Assign a name to the container"},          \
+		{"network", 0, FK_STRING, "network", NULL, "Connect a container to a network"},    \
+		{"network-alias", 0, FK_LIST, "list", NULL,                                        \
+		 "Add network-scoped alias for the container"},                                    \
+		{"pids-limit", 0, FK_INT, "int", NULL,                                             \
+		 "Tune container pids limit (set -1 for unlimited)"},                              \
+		{"privileged", 0, FK_BOOL, NULL, NULL,                                             \
+		 "Give extended privileges to this container"},                                    \
+		{"publish", 'p', FK_LIST, "list", NULL, "Publish a container's port(s) to the host"}, \
+		{"publish-all", 'P', FK_BOOL, NULL, NULL,                                          \
+		 "Publish all exposed ports to random ports"},                                     \
+		{"read-only", 0, FK_BOOL, NULL, NULL,                                              \
+		 "Mount the container's root filesystem as read only"},                            \
+		{"restart", 0, FK_STRING, "string", "no",                                          \
+		 "Restart policy to apply when a container exits"},                                \
+		{"security-opt", 0, FK_LIST, "list", NULL, "Security Options"},                    \
+		{"shm-size", 0, FK_CUSTOM, "bytes", NULL, "Size of /dev/shm", 0, check_bytes},     \
+		{"stop-signal", 0, FK_STRING, "string", NULL, "Signal to stop the container"},     \
+		{"stop-timeout", 0, FK_INT, "int", NULL,                                           \
+		 "Timeout (in seconds) to stop a container"},                                      \
+		{"tmpfs", 0, FK_LIST, "list", NULL, "Mount a tmpfs directory"},                    \
+		{"tty", 't', FK_BOOL, NULL, NULL, "Allocate a pseudo-TTY"},                        \
+		{"ulimit", 0, FK_LIST, "ulimit", NULL, "Ulimit options", 0, chk_ulimit},           \
+		{"user", 'u', FK_STRING, "string", NULL,                                           \
+		 "Username or UID (format: <name|uid>[:<group|gid>])"},                            \
+		{"volume", 'v', FK_LIST, "list", NULL, "Bind mount a volume"},                     \
+		{"volumes-from", 0, FK_LIST, "list", NULL,                                         \
+		 "Mount volumes from the specified container(s)"},                                 \
+		{"workdir", 'w', FK_STRING, "string", NULL,                                        \
+		 "Working directory inside the container"},                                        \
+		{"net", 0, FK_STRING, "network", NULL, "Connect a container to a network",         \
+		 FLAG_HIDDEN},                                                                     \
+		{"net-alias", 0, FK_LIST, "list", NULL,                                            \
+		 "Add network-scoped alias for the container", FLAG_HIDDEN}
+
+static const struct cli_flag create_flags[] = {CREATE_FLAGS};
+
+static const struct cli_flag run_flags[] = {
+	CREATE_FLAGS,
+	{"detach", 'd', FK_BOOL, NULL, NULL, "Run container in background and print container ID"},
+	{"rm", 0, FK_BOOL, NULL, NULL, "Automatically remove the container and its associated "
+				       "anonymous volumes when it exits"},
+};
+
+/* ---- the create request ------------------------------------------------------------------------ */
+
+static void set_list(json_t *o, const char *key, const struct flag_value *v)
+{
+	if (!v->n)
+		return;
+	json_t *a = json_array();
+	for (size_t i = 0; i < v->n; i++)
+		json_array_append_new(a, json_string(v->v[i]));
+	json_object_set_new(o, key, a);
+}
+
+/* "docker: MSG\n\nRun 'docker run --help' for more information" (docker's reportError) */
+static int report(const struct cli_args *a, const char *msg)
+{
+	err_printf("%s: %s\n\nRun '%s --help' for more information\n", CLI_NAME, msg, a->path);
+	return EXIT_DAEMON_ERROR;
+}
+
+static int report_free(const struct cli_args *a, char *msg)
+{
+	int r = report(a, msg);
+	free(msg);
+	return r;
+}
+
+static const struct flag_value *fv(const struct cli_args *a, const char *name)
+{
+	return flag_get(a, name);
+}
+
+/* The body of POST /containers/create, or NULL with the error reported (exit 125). */
+static json_t *build_create(struct cli_args *a, bool detach, int *ret)
+{
+	_cleanup_json_ json_t *body = json_object(), *lab = NULL;
+	json_t *hc = json_object();
+	json_t *exposed = json_object(), *bindings = json_object();
+	char *err = NULL;
+	size_t i;
+
+	json_object_set_new(body, "HostConfig", hc);
+	*ret = EXIT_DAEMON_ERROR;
+
+	const char *hostname = flag_str(a, "hostname");
+	if (hostname && *hostname)
+		json_object_set_new(body, "Hostname", json_string(hostname));
+	const char *user = flag_str(a, "user");
+	if (user && *user)
+		json_object_set_new(body, "User", json_string(user));
+
+	/* ports: -p, --expose */
+	for (i = 0; i < fv(a, "publish")->n; i++)
+		if (port_spec_parse(fv(a, "publish")->v[i], exposed, bindings, &err) < 0)
+			goto fail;
+	for (i = 0; i < fv(a, "expose")->n; i++)
+		if (expose_parse(fv(a, "expose")->v[i], exposed, &err) < 0)
+			goto fail;
+
+	bool tty = flag_bool(a, "tty"), in = flag_bool(a, "interactive");
+	if (tty)
+		json_object_set_new(body, "Tty", json_true());
+	if (in)
+		json_object_set_new(body, "OpenStdin", json_true());
+	if (!detach) {
+		if (in) {
+			json_object_set_new(body, "AttachStdin", json_true());
+			json_object_set_new(body, "StdinOnce", json_true());
+		}
+		json_object_set_new(body, "AttachStdout", json_true());
+		json_object_set_new(body, "AttachStderr", json_true());
+	}
+	if (json_object_size(exposed))
+		json_object_set(body, "ExposedPorts", exposed);
+
+	/* env: the files first, then -e */
+	json_t *env = json_array();
+	json_object_set_new(body, "Env", env);
+	for (i = 0; i < fv(a, "env-file")->n; i++)
+		if (env_file_parse(fv(a, "env-file")->v[i], env, &err) < 0)
+			goto fail;
+	for (i = 0; i < fv(a, "env")->n; i++)
+		env_value_add(fv(a, "env")->v[i], env);
+	if (!json_array_size(env))
+		json_object_del(body, "Env");
+
+	/* the command */
+	if (a->argc > 1) {
+		json_t *cmd = json_array();
+		for (int k = 1; k < a->argc; k++)
+			json_array_append_new(cmd, json_string(a->argv[k]));
+		json_object_set_new(body, "Cmd", cmd);
+	}
+	json_object_set_new(body, "Image", json_string(a->argv[0]));
+
+	/* -v: binds, and anonymous volumes (no ':') as Config.Volumes */
+	json_t *binds = json_array(), *volumes = json_object();
+	for (i = 0; i < fv(a, "volume")->n; i++) {
+		const char *v = fv(a, "volume")->v[i];
+		if (!*v) {
+			err = xstrdup("invalid empty volume spec");
+			json_decref(binds);
+			json_decref(volumes);
+			goto fail;
+		}
+		if (strchr(v, ':'))
+			json_array_append_new(binds, json_string(v));
+		else
+			json_object_set_new(volumes, v, json_object());
+	}
+	if (json_object_size(volumes))
+		json_object_set(body, "Volumes", volumes);
+	json_decref(volumes);
+
+	const char *wd = flag_str(a, "workdir");
+	if (wd && *wd)
+		json_object_set_new(body, "WorkingDir", json_string(wd));
+	if (flag_set(a, "entrypoint")) {
+		const char *ep = flag_str(a, "entrypoint");
+		json_object_set_new(body, "Entrypoint", json_pack("[s]", ep ? ep : ""));
+	}
+
+	/* labels: the files first, then -l; "k" alone is an empty value */
+	lab = json_array();
+	for (i = 0; i < fv(a, "label-file")->n; i++)
+		if (env_file_parse(fv(a, "label-file")->v[i], lab, &err) < 0) {
+			json_decref(binds);
+			goto fail;
+		}
+	for (i = 0; i < fv(a, "label")->n; i++)
+		json_array_append_new(lab, json_string(fv(a, "label")->v[i]));
+	if (json_array_size(lab)) {
+		json_t *labels = json_object();
+		json_t *e;
+		json_array_foreach (lab, i, e) {
+			const char *s = json_string_value(e), *eq = strchr(s, '=');
+			_cleanup_free_ char *k = eq ? xstrndup(s, (size_t)(eq - s)) : xstrdup(s);
+			json_object_set_new(labels, k, json_string(eq ? eq + 1 : ""));
+		}
+		json_object_set_new(body, "Labels", labels);
+	}
+	const char *ss = flag_str(a, "stop-signal");
+	if (ss && *ss)
+		json_object_set_new(body, "StopSignal", json_string(ss));
+	if (flag_set(a, "stop-timeout"))
+		json_object_set_new(body, "StopTimeout",
+				    json_integer(flag_get(a, "stop-timeout")->i));
+
+	/* HostConfig */
+	if (json_array_size(binds))
+		json_object_set(hc, "Binds", binds);
+	json_decref(binds);
+	int64_t bytes;
+	if (flag_set(a, "memory") && ram_in_bytes(flag_str(a, "memory"), &bytes) == 0)
+		json_object_set_new(hc, "Memory", json_integer(bytes));
+	if (flag_set(a, "memory-swap")) {
+		const char *s = flag_str(a, "memory-swap");
+		if (strcmp(s, "-1") == 0)
+			bytes = -1;
+		else
+			ram_in_bytes(s, &bytes);
+		json_object_set_new(hc, "MemorySwap", json_integer(bytes));
+	}
+	if (flag_set(a, "cpus")) {
+		int64_t n = 0;
+		nano_cpus_parse(flag_str(a, "cpus"), &n, &err);
+		json_object_set_new(hc, "NanoCpus", json_integer(n));
+	}
+	if (flag_set(a, "cpu-shares"))
+		json_object_set_new(hc, "CpuShares", json_integer(flag_get(a, "cpu-shares")->i));
+	const char *cpuset = flag_str(a, "cpuset-cpus");
+	if (cpuset && *cpuset)
+		json_object_set_new(hc, "CpusetCpus", json_string(cpuset));
+	if (flag_set(a, "pids-limit"))
+		json_object_set_new(hc, "PidsLimit", json_integer(flag_get(a, "pids-limit")->i));
+	if (fv(a, "ulimit")->n) {
+		json_t *ul = json_array();
+		json_object_set_new(hc, "Ulimits", ul);
+		for (i = 0; i < fv(a, "ulimit")->n; i++) {
+			json_t *u = ulimit_parse(fv(a, "ulimit")->v[i], &err);
+			if (!u)
+				goto fail;
+			json_array_append_new(ul, u);
+		}
+	}
+	if (flag_bool(a, "read-only"))
+		json_object_set_new(hc, "ReadonlyRootfs", json_true());
+	if (fv(a, "tmpfs")->n) {
+		json_t *t = json_object();
+		json_object_set_new(hc, "Tmpfs", t);
+		for (i = 0; i < fv(a, "tmpfs")->n; i++)
+			if (tmpfs_parse(fv(a, "tmpfs")->v[i], t, &err) < 0)
+				goto fail;
+	}
+	if (flag_set(a, "shm-size") && ram_in_bytes(flag_str(a, "shm-size"), &bytes) == 0)
+		json_object_set_new(hc, "ShmSize", json_integer(bytes));
+	if (flag_set(a, "init"))
+		json_object_set_new(hc, "Init", json_boolean(flag_bool(a, "init")));
+	if (flag_bool(a, "privileged"))
+		json_object_set_new(hc, "Privileged", json_true());
+	set_list(hc, "CapAdd", fv(a, "cap-add"));
+	set_list(hc, "CapDrop", fv(a, "cap-drop"));
+	if (fv(a, "security-opt")->n) {
+		json_t *so = json_array();
+		json_object_set_new(hc, "SecurityOpt", so);
+		for (i = 0; i < fv(a, "security-opt")->n; i++) {
+			char *s = security_opt_parse(fv(a, "security-opt")->v[i], &err);
+			if (!s)
+				goto fail;
+			json_array_append_new(so, json_string(s));
+			free(s);
+		}
+	}
+	if (fv(a, "device")->n) {
+		json_t *dv = json_array();
+		json_object_set_new(hc, "Devices", dv);
+		for (i = 0; i < fv(a, "device")->n; i++) {
+			json_t *d = device_parse(fv(a, "device")->v[i], &err);
+			if (!d)
+				goto fail;
+			json_array_append_new(dv, d);
+		}
+	}
+	if (json_object_size(bindings))
+		json_object_set(hc, "PortBindings", bindings);
+	if (flag_bool(a, "publish-all"))
+		json_object_set_new(hc, "PublishAllPorts", json_true());
+	if (fv(a, "mount")->n) {
+		json_t *ms = json_array();
+		json_object_set_new(hc, "Mounts", ms);
+		for (i = 0; i < fv(a, "mount")->n; i++) {
+			json_t *m = mount_parse(fv(a, "mount")->v[i], &err);
+			if (!m)
+				goto fail;
+			json_array_append_new(ms, m);
+		}
+	}
+	set_list(hc, "VolumesFrom", fv(a, "volumes-from"));
+	set_list(hc, "ExtraHosts", fv(a, "add-host"));
+	if (fv(a, "dns")->n) {
+		json_t *dns = json_array();
+		json_object_set_new(hc, "Dns", dns);
+		for (i = 0; i < fv(a, "dns")->n; i++) {
+			char *ip = ip_check(fv(a, "dns")->v[i], &err);
+			if (!ip)
+				goto fail;
+			json_array_append_new(dns, json_string(ip));
+			free(ip);
+		}
+	}
+	set_list(hc, "DnsSearch", fv(a, "dns-search"));
+	set_list(hc, "DnsOptions", fv(a, "dns-option"));
+
+	/* --restart, --rm */
+	const char *restart = flag_str(a, "restart");
+	bool auto_remove = false;
+	for (i = 0; i < a->cmd->n_flags; i++)
+		if (strcmp(a->cmd->flags[i].name, "rm") == 0)
+			auto_remove = flag_bool(a, "rm");
+	json_t *rp = NULL;
+	if (restart && *restart) {
+		rp = restart_parse(restart, &err);
+		if (!rp)
+			goto fail;
+		json_object_set_new(hc, "RestartPolicy", rp);
+	}
+	if (auto_remove) {
+		const char *nm = rp ? json_string_value(json_object_get(rp, "Name")) : "";
+		if (nm && *nm && strcmp(nm, "no") != 0) {
+			err = xstrdup("conflicting options: cannot specify both --restart and --rm");
+			goto fail;
+		}
+		json_object_set_new(hc, "AutoRemove", json_true());
+	}
+
+	/* networks: --network (--net), --ip, --network-alias (--net-alias) */
+	const char *net = flag_set(a, "network") ? flag_str(a, "network") : flag_str(a, "net");
+	const char *ip = flag_str(a, "ip");
+	struct flag_value aliases = *fv(a, "network-alias");
+	const struct flag_value *na2 = fv(a, "net-alias");
+	const char **all_aliases = xcalloc(aliases.n + na2->n + 1, sizeof(*all_aliases));
+	for (i = 0; i < aliases.n; i++)
+		all_aliases[i] = aliases.v[i];
+	for (size_t k = 0; k < na2->n; k++)
+		all_aliases[i++] = na2->v[k];
+	aliases.v = all_aliases;
+	aliases.n = i;
+	const char *mode = net && *net ? net : "default";
+	json_object_set_new(hc, "NetworkMode", json_string(mode));
+	if ((net && *net) || (ip && *ip) || aliases.n) {
+		json_t *ep = json_object();
+		if (ip && *ip) {
+			char *canon = ip_check(ip, &err);
+			if (!canon) {
+				free(all_aliases);
+				json_decref(ep);
+				goto fail;
+			}
+			json_object_set_new(ep, "IPAMConfig", json_pack("{s:s}", "IPv4Address", canon));
+			free(canon);
+		}
+		set_list(ep, "Aliases", &aliases);
+		json_object_set_new(body, "NetworkingConfig",
+				    json_pack("{s:{s:o}}", "EndpointsConfig", mode, ep));
+	}
+	free(all_aliases);
+	json_decref(exposed);
+	json_decref(bindings);
+	*ret = 0;
+	return json_incref(body);
+fail:
+	json_decref(exposed);
+	json_decref(bindings);
+	*ret = report_free(a, err);
+	return NULL;
+}
+
+/* ---- create, with the pull docker does for a missing image ------------------------------------ */
+
+static int pull_image(struct cli *c, const char *image)
+{
+	struct ref r = {0};
+	char *err = NULL;
+	_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
+
+	if (ref_parse_normalized(image, &r, &err) < 0) {
+		free(err);
+		return cli_errorf(c, "invalid reference format");
+	}
+	_cleanup_free_ char *name = ref_name(&r);
+	sbuf_adds(&t, "/images/create?fromImage=");
+	url_escape(&t, name);
+	sbuf_adds(&t, "&tag=");
+	url_escape(&t, r.digest ? r.digest : r.tag ? r.tag : "latest");
+	ref_release(&r);
+	if (cli_call_stream(c, "POST", sbuf_str(&t), NULL) < 0)
+		return -1;
+	/* progress to stderr, as docker's run does: the stream rendered with stdout redirected */
+	out_flush();
+	int saved = dup(STDOUT_FILENO);
+	if (saved >= 0)
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+	int rc = render_json_stream(c);
+	out_flush();
+	if (saved >= 0) {
+		dup2(saved, STDOUT_FILENO);
+		close(saved);
+	}
+	return rc ? -2 : 0;
+}
+
+static const char *create_container(struct cli *c, struct cli_args *a, json_t *body,
+				    char **ret_id, int *ret)
+{
+	_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
+	struct cli_response r;
+	const char *name = flag_str(a, "name");
+
+	sbuf_adds(&t, "/containers/create");
+	if (name && *name) {
+		sbuf_adds(&t, "?name=");
+		url_escape(&t, name);
+	}
+	for (int attempt = 0;; attempt++) {
+		if (cli_call(c, "POST", sbuf_str(&t), body, &r) == 0)
+			break;
+		if (attempt == 0 && c->err_status == 404 && strstr(c->err, "No such image")) {
+			struct ref rf = {0};
+			char *err = NULL;
+			_cleanup_sbuf_ struct sbuf fam = SBUF_INIT;
+			if (ref_parse_normalized(a->argv[0], &rf, &err) == 0) {
+				_cleanup_free_ char *f = ref_familiar_name(&rf);
+				sbuf_adds(&fam, f);
+				if (rf.digest)
+					sbuf_printf(&fam, "@%s", rf.digest);
+				else
+					sbuf_printf(&fam, ":%s", rf.tag ? rf.tag : "latest");
+				ref_release(&rf);
+			} else {
+				free(err);
+				sbuf_adds(&fam, a->argv[0]);
+			}
+			err_printf("Unable to find image '%s' locally\n", sbuf_str(&fam));
+			int pr = pull_image(c, a->argv[0]);
+			if (pr == -2) {
+				*ret = EXIT_DAEMON_ERROR;
+				return NULL;
+			}
+			if (pr < 0)
+				break;
+			continue;
+		}
+		break;
+	}
+	if (!r.json && c->err) {
+		*ret = report(a, c->err);
+		return NULL;
+	}
+	json_t *w;
+	size_t i;
+	json_array_foreach (json_object_get(r.json, "Warnings"), i, w)
+		err_printf("WARNING: %s\n", json_string_value(w));
+	*ret_id = xstrdup(json_string_value(json_object_get(r.json, "Id")));
+	cli_response_release(&r);
+	*ret = 0;
+	return *ret_id;
+}
+
+/* ---- attach ------------------------------------------------------------------------------------- */
+
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	unsigned char b = (unsigned char)sig;
+	if (write(sig_pipe[1], &b, 1) < 0) {
+		/* the pipe is full: the signal is dropped, as a busy terminal drops one */
+	}
+	errno = saved;
+}
+
+static void resize(struct cli *c, const char *id)
+{
+	struct winsize ws;
+	_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
+	struct cli_response r;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 || !ws.ws_row)
+		return;
+	sbuf_printf(&t, "/containers/%s/resize?h=%u&w=%u", id, ws.ws_row, ws.ws_col);
+	if (cli_call(c, "POST", sbuf_str(&t), NULL, &r) == 0)
+		cli_response_release(&r);
+}
+
+static void forward_signal(struct cli *c, const char *id, int sig)
+{
+	_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
+	struct cli_response r;
+
+	sbuf_printf(&t, "/containers/%s/kill?signal=%d", id, sig);
+	if (cli_call(c, "POST", sbuf_str(&t), NULL, &r) == 0)
+		cli_response_release(&r);
+}
+
+/* docker's stdcopy: frames from buf (have bytes) written out; returns bytes consumed */
+static size_t demux(const uint8_t *buf, size_t have)
+{
+	size_t used = 0;
+
+	while (have - used >= 8) {
+		uint32_t len = (uint32_t)buf[used + 4] << 24 | (uint32_t)buf[used + 5] << 16 |
+			       (uint32_t)buf[used + 6] << 8 | buf[used + 7];
+		if (have - used - 8 < len)
+			break;
+		int fd = buf[used] == 2 ? STDERR_FILENO : STDOUT_FILENO;
+		if (berth_write_all(fd, buf + used + 8, len) < 0) {
+			/* a closed stdout: the rest is dropped, as docker's copy stops */
+		}
+		used += 8 + (size_t)len;
+	}
+	return used;
+}
+
+int attach_and(struct cli *c, const char *id, bool in, bool tty,
+	       int (*then)(struct cli *c, const char *id, void *data), void *data)
+{
+	struct berth_http_client *h = NULL;
+	_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
+	_cleanup_free_ char *pending = NULL;
+	size_t plen = 0;
+	int fd = -1, rc = 0;
+	struct berth_error *e = NULL;
+	struct termios saved_tio;
+	bool raw = false;
+	static const int proxied[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+	struct sigaction sa = {.sa_handler = on_signal}, old[ARRAY_SIZE(proxied)], old_winch;
+
+	sbuf_printf(&t, "/containers/%s/attach?stream=1&stdout=1&stderr=1%s", id,
+		    in ? "&stdin=1" : "");
+	if (cli_call_on(c, &h, "POST", sbuf_str(&t), NULL, true) < 0) {
+		berth_http_client_free(h);
+		return cli_fail(c, 1);
+	}
+	if (berth_http_client_hijack(h, &fd, &pending, &plen, &e) < 0) {
+		err_printf("%s\n", e && e->msg ? e->msg : "attach failed");
+		berth_error_free(e);
+		berth_http_client_free(h);
+		return 1;
+	}
+	berth_http_client_free(h);
+
+	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		close(fd);
+		err_printf("%s: pipe: %s\n", CLI_NAME, strerror(errno));
+		return 1;
+	}
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	if (!tty)
+		for (size_t i = 0; i < ARRAY_SIZE(proxied); i++)
+			sigaction(proxied[i], &sa, &old[i]);
+	if (tty) {
+		sigaction(SIGWINCH, &sa, &old_winch);
+		if (in && is_terminal(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
+			struct termios tio = saved_tio;
+			cfmakeraw(&tio);
+			tio.c_oflag = saved_tio.c_oflag; /* docker keeps output processing */
+			if (tcsetattr(STDIN_FILENO, TCSANOW, &tio) == 0)
+				raw = true;
+		}
+	}
+
+	out_flush();
+	if (then && then(c, id, data) != 0) {
+		rc = -1;
+		goto out;
+	}
+	if (tty)
+		resize(c, id);
+
+	/* the output: pending bytes first */
+	uint8_t *buf = xmalloc(1 << 16);
+	size_t have = 0, cap = 1 << 16;
+	if (plen) {
+		if (tty) {
+			berth_write_all(STDOUT_FILENO, pending, plen);
+		} else {
+			if (plen > cap) {
+				cap = plen;
+				buf = xrealloc(buf, cap);
+			}
+			memcpy(buf, pending, plen);
+			have = plen;
+			size_t used = demux(buf, have);
+			memmove(buf, buf + used, have - used);
+			have -= used;
+		}
+	}
+	bool in_open = in;
+	int esc = 0; /* ctrl-p seen */
+	for (;;) {
+		struct pollfd p[3] = {
+			{fd, POLLIN, 0},
+			{sig_pipe[0], POLLIN, 0},
+			{in_open ? STDIN_FILENO : -1, POLLIN, 0},
+		};
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[1].revents & POLLIN) {
+			unsigned char s;
+			while (read(sig_pipe[0], &s, 1) == 1) {
+				if (s == SIGWINCH)
+					resize(c, id);
+				else
+					forward_signal(c, id, s);
+			}
+		}
+		if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+			char ib[4096];
+			ssize_t n = read(STDIN_FILENO, ib, sizeof(ib));
+			if (n <= 0) {
+				in_open = false;
+				shutdown(fd, SHUT_WR);
+			} else {
+				/* docker's escape proxy: ctrl-p ctrl-q detaches */
+				size_t start = 0;
+				for (ssize_t k = 0; k < n && tty; k++) {
+					if (esc && ib[k] == 0x11) {
+						rc = 2;
+						goto done;
+					}
+					esc = ib[k] == 0x10;
+				}
+				berth_write_all(fd, ib + start, (size_t)n - start);
+			}
+		}
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (have == cap) {
+				cap *= 2;
+				buf = xrealloc(buf, cap);
+			}
+			ssize_t n = read(fd, buf + have, cap - have);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			if (tty) {
+				berth_write_all(STDOUT_FILENO, buf, (size_t)n);
+				continue;
+			}
+			have += (size_t)n;
+			size_t used = demux(buf, have);
+			memmove(buf, buf + used, have - used);
+			have -= used;
+		}
+	}
+done:
+	free(buf);
+out:
+	if (raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+	if (!tty)
+		for (size_t i = 0; i < ARRAY_SIZE(proxied); i++)
+			sigaction(proxied[i], &old[i], NULL);
+	else
+		sigaction(SIGWINCH, &old_winch, NULL);
+	close(sig_pipe[0]);
+	close(sig_pipe[1]);
+	sig_pipe[0] = sig_pipe[1] = -1;
+	close(fd);
+	return rc < 0 ? 1 : rc;
+}
+
+/* ---- start ------------------------------------------------------------------------------------ */
+
+/* docker's runStartContainerErr: 127 for a missing program, 126 for one that cannot run */
+static int start_error_code(const char *msg)
+{
+	if (strstr(msg, "executable file not found") || strstr(msg, "no such file or directory"))
+		return EXIT_NOT_FOUND;
+	if (strstr(msg, "permission denied") || strstr(msg, "is a directory"))
+		return EXIT_CANNOT_INVOKE;
+	return EXIT_DAEMON_ERROR;
+}
+
+struct start_ctx {
+	int code; /* set when the start failed */
+	const struct cli_args *a;
+	bool report; /* run: docker's reportError form */
+};
+
+static int do_start(struct cli *c, const char *id, void *data)
+{
+	struct start_ctx *s = data;
+	_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
+	struct cli_response r;
+
+	sbuf_printf(&t, "/containers/%s/start", id);
+	if (cli_call(c, "POST", sbuf_str(&t), NULL, &r) < 0) {
+		s->code = start_error_code(c->err);
+		if (s->report) {
+			/* docker's reportError: "docker: <err>." without the help line */
+			size_t l = strlen(c->err);
+			err_printf("%s: %s%s\n", CLI_NAME, c->err,
+				   l && c->err[l - 1] == '.' ? "" : ".");
+		} else {
+			err_printf("%s\n", c->err);
+		}
+		return -1;
+	}
+	cli_response_release(&r);
+	return 0;
+}
+
+/* the wait connection's answer: {"StatusCode":N,"Error":...} */
+static int read_wait(struct cli *c, struct berth_http_client *w)
+{
+	_cleanup_free_ char *body = NULL;
+	size_t len = 0;
+	struct berth_error *e = NULL;
+
+	if (berth_http_client_read_all(w, 1 << 20, &body, &len, &e) < 0) {
+		err_printf("%s: error waiting for container: %s\n", CLI_NAME,
+			   e && e->msg ? e->msg : "connection lost");
+		berth_error_free(e);
+		return EXIT_DAEMON_ERROR;
+	}
+	_cleanup_json_ json_t *j = json_loadb(body, len, 0, NULL);
+	const char *msg = json_string_value(json_object_get(json_object_get(j, "Error"), "Message"));
+	if (msg && *msg) {
+		err_printf("%s: error waiting for container: %s\n", CLI_NAME, msg);
+		return EXIT_DAEMON_ERROR;
+	}
+	if (!json_is_integer(json_object_get(j, "StatusCode"))) {
+		err_printf("%s: error waiting for container: unexpected EOF\n", CLI_NAME);
+		return EXIT_DAEMON_ERROR;
+	}
+	return (int)json_integer_value(json_object_get(j, "StatusCode"));
+}
+
+static int run_or_create(struct cli *c, struct cli_args *a, bool run)
+{
+	bool detach = run && flag_bool(a, "detach");
+	bool in = flag_bool(a, "interactive"), tty = flag_bool(a, "tty");
+	bool auto_remove = run && flag_bool(a, "rm");
+	int ret;
+
+	if (run && !detach && in && tty && !is_terminal(STDIN_FILENO)) {
+		err_printf("the input device is not a TTY\n");
+		return 1;
+	}
+	_cleanup_json_ json_t *body = build_create(a, detach || !run, &ret);
+	if (!body)
+		return ret;
+	if (!cli_api_version(c))
+		return report(a, c->err);
+	_cleanup_free_ char *id = NULL;
+	if (!create_container(c, a, body, &id, &ret))
+		return ret;
+	if (!run) {
+		out_printf("%s\n", id);
+		return 0;
+	}
+	if (detach) {
+		struct start_ctx s = {.a = a, .report = true};
+		if (do_start(c, id, &s) < 0)
+			return s.code;
+		out_printf("%s\n", id);
+		return 0;
+	}
+	/* the wait first, on a connection of its own: registered before the start */
+	struct berth_http_client *w = NULL;
+	_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
+	sbuf_printf(&t, "/containers/%s/wait?condition=%s", id,
+		    auto_remove ? "removed" : "next-exit");
+	if (cli_call_on(c, &w, "POST", sbuf_str(&t), NULL, false) < 0) {
+		berth_http_client_free(w);
+		return report(a, c->err);
+	}
+	struct start_ctx s = {.a = a, .report = true};
+	int arc = attach_and(c, id, in, tty, do_start, &s);
+	if (s.code) {
+		if (auto_remove)
+			read_wait(c, w);
+		berth_http_client_free(w);
+		return s.code;
+	}
+	if (arc == 2) {
+		/* detached: the container runs on */
+		berth_http_client_free(w);
+		return 0;
+	}
+	int status = read_wait(c, w);
+	berth_http_client_free(w);
+	return status;
+}
+
+static int run_run(struct cli *c, struct cli_args *a)
+{
+	return run_or_create(c, a, true);
+}
+
+static int run_create(struct cli *c, struct cli_args *a)
+{
+	return run_or_create(c, a, false);
+}
+
+static int run_start(struct cli *c, struct cli_args *a)
+{
+	bool att = flag_bool(a, "attach"), in = flag_bool(a, "interactive");
+
+	if (att || in) {
+		if (a->argc > 1) {
+			err_printf("you cannot start and attach multiple containers at once\n");
+			return 1;
+		}
+		_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
+		struct cli_response r;
+		sbuf_adds(&t, "/containers/");
+		url_path_escape(&t, a->argv[0]);
+		sbuf_adds(&t, "/json");
+		if (cli_call(c, "GET", sbuf_str(&t), NULL, &r) < 0)
+			return cli_fail(c, 1);
+		json_t *cfg = json_object_get(r.json, "Config");
+		bool tty = json_is_true(json_object_get(cfg, "Tty"));
+		bool open_in = json_is_true(json_object_get(cfg, "OpenStdin"));
+		_cleanup_free_ char *id = xstrdup(json_string_value(json_object_get(r.json, "Id")));
+		cli_response_release(&r);
+		if (tty && in && !is_terminal(STDIN_FILENO)) {
+			err_printf("the input device is not a TTY\n");
+			return 1;
+		}
+		struct berth_http_client *w = NULL;
+		_cleanup_sbuf_ struct sbuf wt = SBUF_INIT;
+		sbuf_printf(&wt, "/containers/%s/wait?condition=next-exit", id);
+		if (cli_call_on(c, &w, "POST", sbuf_str(&wt), NULL, false) < 0) {
+			berth_http_client_free(w);
+			return cli_fail(c, 1);
+		}
+		struct start_ctx s = {.a = a};
+		int arc = attach_and(c, id, in && open_in, tty, do_start, &s);
+		if (s.code || arc == 1) {
+			berth_http_client_free(w);
+			return 1;
+		}
+		if (arc == 2) {
+			berth_http_client_free(w);
+			return 0;
+		}
+		int status = read_wait(c, w);
+		berth_http_client_free(w);
+		return status;
+	}
+	_cleanup_sbuf_ struct sbuf failed = SBUF_INIT;
+	for (int i = 0; i < a->argc; i++) {
+		_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
+		struct cli_response r;
+		sbuf_adds(&t, "/containers/");
+		url_path_escape(&t, a->argv[i]);
+		sbuf_adds(&t, "/start");
+		if (cli_call(c, "POST", sbuf_str(&t), NULL, &r) < 0) {
+			err_printf("%s\n", c->err);
+			sbuf_printf(&failed, "%s%s", failed.len ? ", " : "", a->argv[i]);
+			continue;
+		}
+		cli_response_release(&r);
+		out_printf("%s\n", a->argv[i]);
+	}
+	if (failed.len) {
+		err_printf("Error: failed to start containers: %s\n", sbuf_str(&failed));
+		return 1;
+	}
+	return 0;
+}
+
+static const struct cli_flag start_flags[] = {
+	{"attach", 'a', FK_BOOL, NULL, NULL, "Attach STDOUT/STDERR and forward signals"},
+	{"interactive", 'i', FK_BOOL, NULL, NULL, "Attach container's STDIN"},
+};
+
+const struct cli_cmd cmd_run = {
+	.name = "run",
+	.use = "[OPTIONS] IMAGE [COMMAND] [ARG...]",
+	.short_desc = "Create and run a new container from an image",
+	.aliases_line = "berth container run, berth run",
+	.flags = run_flags,
+	.n_flags = ARRAY_SIZE(run_flags),
+	.args = ARGS_MIN,
+	.min_args = 1,
+	.run = run_run,
+	.no_interspersed = true,
+	.complete = COMPLETE_IMAGE_THEN_ANY,
+	.top = 1,
+};
+
+const struct cli_cmd cmd_container_run = {
+	.name = "run",
+	.use = "[OPTIONS] IMAGE [COMMAND] [ARG...]",
+	.short_desc = "Create and run a new container from an image",
+	.aliases_line = "berth container run, berth run",
+	.flags = run_flags,
+	.n_flags = ARRAY_SIZE(run_flags),
+	.args = ARGS_MIN,
+	.min_args = 1,
+	.run = run_run,
+	.no_interspersed = true,
+	.complete = COMPLETE_IMAGE_THEN_ANY,
+};
+
+const struct cli_cmd cmd_create = {
+	.name = "create",
+	.use = "[OPTIONS] IMAGE [COMMAND] [ARG...]",
+	.short_desc = "Create a new container",
+	.aliases_line = "berth container create, berth create",
+	.flags = create_flags,
+	.n_flags = ARRAY_SIZE(create_flags),
+	.args = ARGS_MIN,
+	.min_args = 1,
+	.run = run_create,
+	.no_interspersed = true,
+	.complete = COMPLETE_IMAGE_THEN_ANY,
+};
+
+const struct cli_cmd cmd_container_create = {
+	.name = "create",
+	.use = "[OPTIONS] IMAGE [COMMAND] [ARG...]",
+	.short_desc = "Create a new container",
+	.aliases_line = "berth container create, berth create",
+	.flags = create_flags,
+	.n_flags = ARRAY_SIZE(create_flags),
+	.args = ARGS_MIN,
+	.min_args = 1,
+	.run = run_create,
+	.no_interspersed = true,
+	.complete = COMPLETE_IMAGE_THEN_ANY,
+};
+
+const struct cli_cmd cmd_start = {
+	.name = "start",
+	.use = "[OPTIONS] CONTAINER [CONTAINER...]",
+	.short_desc = "Start one or more stopped containers",
+	.aliases_line = "berth container start, berth start",
+	.flags = start_flags,
+	.n_flags = ARRAY_SIZE(start_flags),
+	.args = ARGS_MIN,
+	.min_args = 1,
+	.run = run_start,
+	.complete = COMPLETE_CONTAINERS_STOPPED,
+};
+
+const struct cli_cmd cmd_container_start = {
+	.name = "start",
+	.use = "[OPTIONS] CONTAINER [CONTAINER...]",
+	.short_desc = "Start one or more stopped containers",
+	.aliases_line = "berth container start, berth start",
+	.flags = start_flags,
+	.n_flags = ARRAY_SIZE(start_flags),
+	.args = ARGS_MIN,
+	.min_args = 1,
+	.run = run_start,
+	.complete = COMPLETE_CONTAINERS_STOPPED,
+};

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/*
+ * docker's parsers for run/create's options (cli/opts, go-connections/nat, runconfig): each one
+ * turns a flag's value into the Engine API's JSON as the docker CLI 28 sends it, or fails with
+ * docker's message in *err (malloc'd).  Pure: no I/O but the env/label files' reading.
+ */
+
+#include <stdbool.h>
+
+#include "base/base.h"
+
+/*
+ * nat.ParsePortSpecs for one -p value: "[ip:][hostPort:]containerPort[/proto]", ranges
+ * ("8000-8001:80-81"), IPv6 in brackets.  Adds "80/tcp" keys to exposed ({}) and bindings
+ * ([{"HostIp","HostPort"}]).
+ */
+int port_spec_parse(const char *spec, json_t *exposed, json_t *bindings, char **err);
+/* --expose: "80", "80/udp", "7000-7010/tcp" into exposed. */
+int expose_parse(const char *spec, json_t *exposed, char **err);
+
+/*
+ * opts.ParseEnvFile (also --label-file): the lines of path, "K=V" as they are, a bare "K" taken
+ * from the environment (left out when unset), blank and '#' lines skipped.  Appends to out.
+ */
+int env_file_parse(const char *path, json_t *out, char **err);
+/* An -e value: "K=V" as it is, a bare "K" from the environment (nothing when unset). */
+void env_value_add(const char *value, json_t *out);
+
+/* units.ParseUlimit: "nofile=1024[:2048]" as {"Name","Hard","Soft"}. */
+json_t *ulimit_parse(const char *value, char **err);
+
+/* opts.MountOpt.Set: "type=bind,source=/a,target=/b,readonly" as a mount.Mount. */
+json_t *mount_parse(const char *value, char **err);
+
+/* opts.ParseRestartPolicy: "no", "always", "unless-stopped", "on-failure[:N]". */
+json_t *restart_parse(const char *value, char **err);
+
+/* runconfig's parseDevice: "/dev/x[:/dev/y][:rwm]" as a container.DeviceMapping. */
+json_t *device_parse(const char *value, char **err);
+
+/* --tmpfs "/run[:opts]" into the map out. */
+int tmpfs_parse(const char *value, json_t *out, char **err);
+
+/* parseSecurityOpts: "seccomp=<file>" becomes the file's compacted JSON; others unchanged. */
+char *security_opt_parse(const char *value, char **err);
+
+/* opts.ValidateExtraHost: "name:ip" / "name=ip" (host-gateway allowed); returns 0 or -1. */
+int extra_host_check(const char *value, char **err);
+/* opts.ValidateIPAddress: an IP address (returned canonical, malloc'd) or NULL with *err. */
+char *ip_check(const char *value, char **err);
+
+/* opts.NanoCPUs: "1.5" as 1500000000. */
+int nano_cpus_parse(const char *value, int64_t *ret, char **err);
