@@ -265,7 +265,7 @@ static int run_port(struct cli *c, struct cli_args *a)
 			cli_response_release(&r);
 			return 0;
 		}
-		err_printf("Error: No public port '%s' published for %s\n", want, a->argv[0]);
+		err_printf("Error: No public port '%s' published for %s\n", spec, a->argv[0]);
 		cli_response_release(&r);
 		return 1;
 	}
@@ -478,7 +478,7 @@ static int run_ps(struct cli *c, struct cli_args *a)
 		format = "{{.ID}}";
 	}
 	/* the size is asked for when shown (-s, or a template naming .Size) */
-	if (!quiet && strstr(format, ".Size"))
+	if (!quiet && (strstr(format, ".Size") || strstr(format, "json")))
 		size = true;
 	if (fmt_list_begin(&f, format, NULL, &err) < 0) {
 		err_printf("%s\n", err);

@@ -155,6 +155,36 @@ static void set_list(json_t *o, const char *key, const struct flag_value *v)
 	json_object_set_new(o, key, a);
 }
 
+/* opts.NormalizeCapabilities: upper case, "CAP_" added (not to "ALL"), duplicates dropped */
+static void caps(json_t *o, const char *key, const struct flag_value *v)
+{
+	if (!v->n)
+		return;
+	json_t *a = json_array();
+	for (size_t i = 0; i < v->n; i++) {
+		_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
+		const char *s = v->v[i];
+		while (*s == ' ' || *s == '\t')
+			s++;
+		for (; *s && *s != ' ' && *s != '\t'; s++)
+			sbuf_addc(&b, (char)(*s >= 'a' && *s <= 'z' ? *s - 32 : *s));
+		if (!b.len)
+			continue;
+		_cleanup_free_ char *cap = strcmp(sbuf_str(&b), "ALL") == 0 ||
+							   berth_str_has_prefix(sbuf_str(&b), "CAP_")
+						   ? xstrdup(sbuf_str(&b))
+						   : xasprintf("CAP_%s", sbuf_str(&b));
+		bool dup = false;
+		size_t k;
+		json_t *e;
+		json_array_foreach (a, k, e)
+			dup = dup || strcmp(json_string_value(e), cap) == 0;
+		if (!dup)
+			json_array_append_new(a, json_string(cap));
+	}
+	json_object_set_new(o, key, a);
+}
+
 /* "docker: MSG\n\nRun 'docker run --help' for more information" (docker's reportError) */
 static int report(const struct cli_args *a, const char *msg)
 {
@@ -185,6 +215,14 @@ static json_t *build_create(struct cli_args *a, bool detach, int *ret)
 
 	json_object_set_new(body, "HostConfig", hc);
 	*ret = EXIT_DAEMON_ERROR;
+	/* the lists docker's CLI always sends, empty (not null) when no flag fills them */
+	static const char *const lists[] = {"BlkioWeightDevice",   "BlkioDeviceReadBps",
+					    "BlkioDeviceWriteBps", "BlkioDeviceReadIOps",
+					    "BlkioDeviceWriteIOps", "Devices",
+					    "Ulimits",		    "Dns",
+					    "DnsOptions",	    "DnsSearch"};
+	for (i = 0; i < ARRAY_SIZE(lists); i++)
+		json_object_set_new(hc, lists[i], json_array());
 
 	const char *hostname = flag_str(a, "hostname");
 	if (hostname && *hostname)
@@ -342,8 +380,8 @@ static json_t *build_create(struct cli_args *a, bool detach, int *ret)
 		json_object_set_new(hc, "Init", json_boolean(flag_bool(a, "init")));
 	if (flag_bool(a, "privileged"))
 		json_object_set_new(hc, "Privileged", json_true());
-	set_list(hc, "CapAdd", fv(a, "cap-add"));
-	set_list(hc, "CapDrop", fv(a, "cap-drop"));
+	caps(hc, "CapAdd", fv(a, "cap-add"));
+	caps(hc, "CapDrop", fv(a, "cap-drop"));
 	if (fv(a, "security-opt")->n) {
 		json_t *so = json_array();
 		json_object_set_new(hc, "SecurityOpt", so);
@@ -365,8 +403,7 @@ static json_t *build_create(struct cli_args *a, bool detach, int *ret)
 			json_array_append_new(dv, d);
 		}
 	}
-	if (json_object_size(bindings))
-		json_object_set(hc, "PortBindings", bindings);
+	json_object_set(hc, "PortBindings", bindings);
 	if (flag_bool(a, "publish-all"))
 		json_object_set_new(hc, "PublishAllPorts", json_true());
 	if (fv(a, "mount")->n) {
@@ -786,14 +823,10 @@ static int do_start(struct cli *c, const char *id, void *data)
 	sbuf_printf(&t, "/containers/%s/start", id);
 	if (cli_call(c, "POST", sbuf_str(&t), NULL, &r) < 0) {
 		s->code = start_error_code(c->err);
-		if (s->report) {
-			/* docker's reportError: "docker: <err>." without the help line */
-			size_t l = strlen(c->err);
-			err_printf("%s: %s%s\n", CLI_NAME, c->err,
-				   l && c->err[l - 1] == '.' ? "" : ".");
-		} else {
+		if (s->report)
+			report(s->a, c->err);
+		else
 			err_printf("%s\n", c->err);
-		}
 		return -1;
 	}
 	cli_response_release(&r);
@@ -837,7 +870,7 @@ static int run_or_create(struct cli *c, struct cli_args *a, bool run)
 		err_printf("the input device is not a TTY\n");
 		return 1;
 	}
-	_cleanup_json_ json_t *body = build_create(a, detach || !run, &ret);
+	_cleanup_json_ json_t *body = build_create(a, detach, &ret);
 	if (!body)
 		return ret;
 	if (!cli_api_version(c))

@@ -489,7 +489,7 @@ json_t *mount_parse(const char *value, char **err)
 			json_object_set_new(tmpfs, "Mode", json_integer((json_int_t)mode));
 			any_tmpfs = true;
 		} else {
-			*err = xasprintf("unexpected key '%s' in '%s'", key, value);
+			*err = xasprintf("unexpected key '%s' in '%s=%s'", key, key, val);
 			goto fail;
 		}
 	}
