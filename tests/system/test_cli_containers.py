@@ -187,8 +187,17 @@ def test_create_start_attach_wait(bd, cli):
 
 def test_kill_signal_restart_rename(bd, cli):
     cli.run("run", "-d", "--name", "trapper", "busybox", "sh", "-c",
-            "trap 'echo got USR1; exit 9' USR1; while :; do sleep 0.05; done")
+            "trap 'echo got USR1; exit 9' USR1; echo ready; while :; do sleep 0.05; done")
+    try:
+        kill_restart_rename(bd, cli)
+    finally:
+        rm(bd, "trapper", "renamed")
+
+
+def kill_restart_rename(bd, cli):
     pid = state(bd, "trapper")["State"]["Pid"]
+    # the trap is set once "ready" is in the log (a PID 1 ignores a signal it has no handler for)
+    assert wait_for(lambda: "ready" in cli.run("logs", "trapper").stdout)
     p = cli.run("kill", "-s", "USR1", "trapper")
     assert (p.returncode, p.stdout) == (0, "trapper\n")
     assert wait_for(lambda: not alive(pid))
