@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "runopts.h"
 #include "units.h"
 #include "base/banned.h"
 
@@ -637,41 +638,8 @@ int check_key_value(const char *value, char **err)
 
 int check_ulimit(const char *value, char **err)
 {
-	static const char *const names[] = {
-		"core",	  "cpu",   "data", "fsize",  "locks",  "memlock",    "msgqueue", "nice",
-		"nofile", "nproc", "rss",  "rtprio", "rttime", "sigpending", "stack",	 NULL};
-	const char *eq = strchr(value, '=');
-	size_t nl;
-	bool known = false;
+	json_t *u = ulimit_parse(value, err);
 
-	if (!eq) {
-		*err = xasprintf("invalid ulimit argument: %s", value);
-		return -1;
-	}
-	nl = (size_t)(eq - value);
-	for (size_t i = 0; names[i]; i++)
-		if (strlen(names[i]) == nl && memcmp(names[i], value, nl) == 0)
-			known = true;
-	if (!known) {
-		*err = xasprintf("invalid ulimit type: %.*s", (int)nl, value);
-		return -1;
-	}
-	const char *lim = eq + 1, *colon = strchr(lim, ':');
-	char *end;
-	errno = 0;
-	strtoll(lim, &end, 10);
-	if (end == lim || errno || (colon ? end != colon : *end != '\0')) {
-		*err = xasprintf("invalid ulimit soft value %.*s",
-				 (int)(colon ? (size_t)(colon - lim) : strlen(lim)), lim);
-		return -1;
-	}
-	if (colon) {
-		errno = 0;
-		strtoll(colon + 1, &end, 10);
-		if (end == colon + 1 || errno || *end) {
-			*err = xasprintf("invalid ulimit hard value %s", colon + 1);
-			return -1;
-		}
-	}
-	return 0;
+	json_decref(u);
+	return u ? 0 : -1;
 }

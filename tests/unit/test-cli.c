@@ -10,6 +10,8 @@
  *     test-cli CASES.json
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,6 +23,7 @@
 #include "cli/jsonmessage.h"
 #include "cli/platform.h"
 #include "cli/reference.h"
+#include "cli/runopts.h"
 #include "cli/tabwriter.h"
 #include "cli/template.h"
 #include "cli/units.h"
@@ -518,7 +521,7 @@ static void test_flags_parser(void)
 		 "invalid argument \"foo=1\" for \"--ulimit\" flag: invalid ulimit "
 		 "type: foo"},
 		{"--ulimit nofile=a:2", "invalid argument \"nofile=a:2\" for \"--ulimit\" flag: "
-					"invalid ulimit soft value a"},
+					"strconv.ParseInt: parsing \"a\": invalid syntax"},
 		{"---x", "bad flag syntax: ---x"},
 		{"-e =x", "invalid argument \"=x\" for \"-e, --env\" flag: invalid environment "
 			  "variable: =x"},
@@ -1280,6 +1283,207 @@ static void test_context_label(void)
 	json_decref(j);
 }
 
+/* run/create's option parsers against docker 28's results and messages */
+static void port_case(const char *spec, const char *want_exposed, const char *want_bindings,
+		      const char *want_err)
+{
+	json_t *e = json_object(), *b = json_object();
+	char *err = NULL;
+	int r = port_spec_parse(spec, e, b, &err);
+
+	if (want_err) {
+		ok(r < 0, "-p %s refused", spec);
+		is_str(err, want_err, "-p %s: message", spec);
+	} else {
+		char *es = json_dumps(e, JSON_COMPACT | JSON_SORT_KEYS);
+		char *bs = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
+		ok(r == 0, "-p %s parses", spec);
+		is_str(es, want_exposed, "-p %s: ExposedPorts", spec);
+		is_str(bs, want_bindings, "-p %s: PortBindings", spec);
+		free(es);
+		free(bs);
+	}
+	free(err);
+	json_decref(e);
+	json_decref(b);
+}
+
+static void json_case(json_t *j, char **errp, const char *want, const char *what)
+{
+	char *err = *errp;
+
+	*errp = NULL;
+	if (j) {
+		char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+		is_str(s, want, "%s", what);
+		free(s);
+		json_decref(j);
+	} else {
+		is_str(err, want, "%s", what);
+		free(err);
+	}
+}
+
+static void test_run_options(void)
+{
+	char *err = NULL;
+
+	port_case("80", "{\"80/tcp\":{}}", "{\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"\"}]}",
+		  NULL);
+	port_case("8080:80/udp", "{\"80/udp\":{}}",
+		  "{\"80/udp\":[{\"HostIp\":\"\",\"HostPort\":\"8080\"}]}", NULL);
+	port_case("127.0.0.1:8000-8001:80-81", "{\"80/tcp\":{},\"81/tcp\":{}}",
+		  "{\"80/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"8000\"}],\"81/"
+		  "tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"8001\"}]}",
+		  NULL);
+	port_case("[::1]:53:53/udp", "{\"53/udp\":{}}",
+		  "{\"53/udp\":[{\"HostIp\":\"::1\",\"HostPort\":\"53\"}]}", NULL);
+	port_case("8000-8010:80", "{\"80/tcp\":{}}",
+		  "{\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"8000-8010\"}]}", NULL);
+	port_case("80:80:80:80", NULL, NULL, "invalid IP address: 80:80");
+	port_case("70000:80", NULL, NULL, "invalid hostPort: 70000");
+	port_case("80/foo", NULL, NULL, "invalid proto: foo");
+	port_case("x", NULL, NULL, "invalid containerPort: x");
+	port_case("80-81:90-95", NULL, NULL,
+		  "invalid ranges specified for container and host Ports: 90-95 and 80-81");
+
+	json_t *ex = json_object();
+	ok(expose_parse("7000-7002/udp", ex, &err) == 0 && json_object_size(ex) == 3 &&
+		   json_object_get(ex, "7001/udp"),
+	   "--expose a range");
+	ok(expose_parse("80-x", ex, &err) < 0, "--expose 80-x refused");
+	is_str(err,
+	       "invalid range format for --expose: 80-x, error: strconv.ParseUint: parsing \"x\": "
+	       "invalid syntax",
+	       "--expose message");
+	free(err);
+	err = NULL;
+	json_decref(ex);
+
+	json_case(ulimit_parse("nofile=100:200", &err), &err,
+		  "{\"Hard\":200,\"Name\":\"nofile\",\"Soft\":100}", "ulimit soft:hard");
+	json_case(ulimit_parse("nproc=5", &err), &err, "{\"Hard\":5,\"Name\":\"nproc\",\"Soft\":5}",
+		  "ulimit soft only");
+	err = NULL;
+	json_case(ulimit_parse("nofile=x", &err), &err,
+		  "strconv.ParseInt: parsing \"x\": invalid syntax", "ulimit bad value");
+	err = NULL;
+	json_case(ulimit_parse("nofile=3:2", &err), &err,
+		  "ulimit soft limit must be less than or equal to hard limit: 3 > 2",
+		  "ulimit soft > hard");
+	err = NULL;
+	json_case(ulimit_parse("bogus=1", &err), &err, "invalid ulimit type: bogus",
+		  "ulimit type");
+
+	err = NULL;
+	json_case(mount_parse("type=bind,src=/a,dst=/b,readonly,bind-propagation=rslave", &err), &err,
+		  "{\"BindOptions\":{\"Propagation\":\"rslave\"},\"ReadOnly\":true,\"Source\":\"/"
+		  "a\",\"Target\":\"/b\",\"Type\":\"bind\"}",
+		  "--mount bind");
+	err = NULL;
+	json_case(mount_parse("target=/v,volume-label=k=v,volume-nocopy", &err), &err,
+		  "{\"Target\":\"/v\",\"Type\":\"volume\",\"VolumeOptions\":{\"Labels\":{\"k\":"
+		  "\"v\"},\"NoCopy\":true}}",
+		  "--mount volume (the default type)");
+	err = NULL;
+	json_case(mount_parse("type=tmpfs,target=/t,tmpfs-size=1m,tmpfs-mode=1777", &err), &err,
+		  "{\"Target\":\"/t\",\"TmpfsOptions\":{\"Mode\":1023,\"SizeBytes\":1048576},"
+		  "\"Type\":\"tmpfs\"}",
+		  "--mount tmpfs");
+	static const struct {
+		const char *in, *err;
+	} bad_mounts[] = {
+		{"type=bind", "target is required"},
+		{"type=bind,target=/a,bogus=1", "unexpected key 'bogus' in 'bogus=1'"},
+		{"type=bind,target=/a,volume-nocopy",
+		 "cannot mix 'volume-*' options with mount type 'bind'"},
+		{"type=volume,target=/a,readonly=maybe", "invalid value for readonly: maybe"},
+		{"type=tmpfs,target=/a,tmpfs-size=x", "invalid value for tmpfs-size: x"},
+		{"target", "invalid field 'target' must be a key=value pair"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad_mounts); i++) {
+		err = NULL;
+		json_case(mount_parse(bad_mounts[i].in, &err), &err, bad_mounts[i].err,
+			  bad_mounts[i].in);
+	}
+
+	err = NULL;
+	json_case(restart_parse("on-failure:3", &err), &err,
+		  "{\"MaximumRetryCount\":3,\"Name\":\"on-failure\"}", "--restart on-failure:3");
+	err = NULL;
+	json_case(restart_parse("on-failure:x", &err), &err,
+		  "invalid restart policy format: maximum retry count must be an integer",
+		  "--restart on-failure:x");
+	err = NULL;
+	json_case(restart_parse(":3", &err), &err,
+		  "invalid restart policy format: no policy provided before colon", "--restart :3");
+
+	err = NULL;
+	json_case(device_parse("/dev/null", &err), &err,
+		  "{\"CgroupPermissions\":\"rwm\",\"PathInContainer\":\"/dev/null\",\"PathOnHost\":"
+		  "\"/dev/null\"}",
+		  "--device path");
+	err = NULL;
+	json_case(device_parse("/dev/null:r", &err), &err,
+		  "{\"CgroupPermissions\":\"r\",\"PathInContainer\":\"/dev/null\",\"PathOnHost\":"
+		  "\"/dev/null\"}",
+		  "--device path:perms");
+	err = NULL;
+	json_case(device_parse("/dev/null:/x:rwz", &err), &err, "invalid device mode: rwz",
+		  "--device bad mode");
+
+	int64_t n = 0;
+	ok(nano_cpus_parse("1.5", &n, &err) == 0 && n == 1500000000, "--cpus 1.5");
+	ok(ram_in_bytes("64m", &n) == 0 && n == 64 << 20, "64m");
+	ok(ram_in_bytes("1.5g", &n) == 0 && n == 3LL << 29, "1.5g");
+	ok(ram_in_bytes("lots", &n) < 0, "lots is not a size");
+
+	err = NULL;
+	ok(extra_host_check("h:10.0.0.1", &err) == 0 && extra_host_check("h=::1", &err) == 0 &&
+		   extra_host_check("h:host-gateway", &err) == 0,
+	   "--add-host forms");
+	ok(extra_host_check("foo", &err) < 0, "--add-host foo refused");
+	is_str(err, "bad format for add-host: \"foo\"", "--add-host message");
+	free(err);
+	err = NULL;
+	char *sec = security_opt_parse("foo", &err);
+	ok(!sec, "--security-opt foo refused");
+	is_str(err, "Invalid --security-opt: \"foo\"", "--security-opt message");
+	free(err);
+
+	/* env files: comments, blanks, a bare name from the environment, whitespace refused */
+	char path[] = "/tmp/test-cli-envXXXXXX";
+	int fd = mkstemp(path);
+	const char text[] = "\xef\xbb\xbf# c\nA=1\n\n  B=two words\r\nFROM_ENV\nUNSET_X\n";
+	ok(fd >= 0 && write(fd, text, sizeof(text) - 1) == (ssize_t)sizeof(text) - 1,
+	   "env file written");
+	close(fd);
+	setenv("FROM_ENV", "env value", 1);
+	unsetenv("UNSET_X");
+	json_t *env = json_array();
+	err = NULL;
+	ok(env_file_parse(path, env, &err) == 0, "env file parses");
+	char *es = json_dumps(env, JSON_COMPACT);
+	is_str(es, "[\"A=1\",\"B=two words\",\"FROM_ENV=env value\"]", "env file values");
+	free(es);
+	json_decref(env);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	ok(fd >= 0 && write(fd, "BAD KEY=1\n", 10) == 10, "env file rewritten");
+	close(fd);
+	env = json_array();
+	ok(env_file_parse(path, env, &err) < 0, "a name with a space refused");
+	is_str(err, "variable 'BAD KEY' contains whitespaces", "its message");
+	free(err);
+	err = NULL;
+	json_decref(env);
+	unlink(path);
+	env = json_array();
+	ok(env_file_parse("/nonexistent-env", env, &err) < 0, "a missing env file");
+	is_str(err, "open /nonexistent-env: no such file or directory", "its message");
+	free(err);
+	json_decref(env);
+}
+
 int main(int argc, char **argv)
 {
 	setenv("TZ", "UTC", 1);
@@ -1302,5 +1506,6 @@ int main(int argc, char **argv)
 	test_displayable_ports();
 	test_image_rows();
 	test_context_label();
+	test_run_options();
 	return done_testing();
 }
