@@ -276,8 +276,8 @@ int cli_call_upload(struct cli *c, const char *method, const char *target, const
  * (Connection: Upgrade, Upgrade: tcp).  On a 2xx or 101 answer returns 0 with the head read;
  * -1 with c->err otherwise.
  */
-int cli_call_on(struct cli *c, struct berth_http_client **h, const char *method,
-		const char *target, const json_t *body, bool upgrade);
+int cli_call_on(struct cli *c, struct berth_http_client **h, const char *method, const char *target,
+		const json_t *body, bool upgrade);
 /* The answer's Content-Type (valid until the next request); NULL when none. */
 const char *cli_response_header(struct cli *c, const char *name);
 

@@ -249,8 +249,8 @@ void cli_response_release(struct cli_response *r)
 	r->json = NULL;
 }
 
-static int send_request_h(struct cli *c, const char *method, const char *target,
-			  const json_t *body, bool upgrade)
+static int send_request_h(struct cli *c, const char *method, const char *target, const json_t *body,
+			  bool upgrade)
 {
 	struct berth_error *e = NULL;
 	_cleanup_free_ char *url = NULL, *data = NULL;
@@ -436,8 +436,8 @@ int cli_call_upload(struct cli *c, const char *method, const char *target, const
 	return 0;
 }
 
-int cli_call_on(struct cli *c, struct berth_http_client **h, const char *method,
-		const char *target, const json_t *body, bool upgrade)
+int cli_call_on(struct cli *c, struct berth_http_client **h, const char *method, const char *target,
+		const json_t *body, bool upgrade)
 {
 	struct berth_http_client *saved;
 	int r = 0, status;
@@ -448,10 +448,11 @@ int cli_call_on(struct cli *c, struct berth_http_client **h, const char *method,
 		struct berth_error *e = NULL;
 		if (berth_http_client_connect(c->host, h, &e) < 0) {
 			berth_error_free(e);
-			return cli_errorf(c,
-					  "Cannot connect to the Docker daemon at %s. Is the docker "
-					  "daemon (berthd) running?",
-					  c->host);
+			return cli_errorf(
+				c,
+				"Cannot connect to the Docker daemon at %s. Is the docker "
+				"daemon (berthd) running?",
+				c->host);
 		}
 	}
 	saved = c->http;

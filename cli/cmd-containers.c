@@ -113,7 +113,8 @@ static int run_rm(struct cli *c, struct cli_args *a)
 		while (len && name[len - 1] == '/')
 			len--;
 		if (!len) {
-			sbuf_printf(&errs, "%sContainer name cannot be empty", errs.len ? "\n" : "");
+			sbuf_printf(&errs, "%sContainer name cannot be empty",
+				    errs.len ? "\n" : "");
 			continue;
 		}
 		_cleanup_free_ char *trimmed = xstrndup(name, len);
@@ -157,7 +158,8 @@ static int run_wait(struct cli *c, struct cli_args *a)
 			cli_response_release(&r);
 			continue;
 		}
-		out_printf("%lld\n", (long long)json_integer_value(json_object_get(r.json, "StatusCode")));
+		out_printf("%lld\n",
+			   (long long)json_integer_value(json_object_get(r.json, "StatusCode")));
 		cli_response_release(&r);
 	}
 	if (errs.len) {
@@ -441,7 +443,8 @@ static int run_prune(struct cli *c, struct cli_args *a)
 /* ---- ps ---------------------------------------------------------------------------------------- */
 
 #define PS_TABLE                                                                                   \
-	"table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+	"table "                                                                                   \
+	"{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
 
 static int run_ps(struct cli *c, struct cli_args *a)
 {
@@ -458,22 +461,26 @@ static int run_ps(struct cli *c, struct cli_args *a)
 	if (flag_bool(a, "latest"))
 		last = 1;
 	if (!format || !*format) {
-		const char *cfg = json_string_value(json_object_get(cli_config_file(c), "psFormat"));
+		const char *cfg =
+			json_string_value(json_object_get(cli_config_file(c), "psFormat"));
 		format = cfg && *cfg && !quiet ? cfg : "table";
 	}
 	/* docker's NewContainerFormat */
 	if (strcmp(format, "table") == 0) {
 		format = quiet ? "{{.ID}}" : size ? PS_TABLE "\t{{.Size}}" : PS_TABLE;
 	} else if (strcmp(format, "raw") == 0) {
-		format = quiet ? "container_id: {{.ID}}"
-		       : size	? "container_id: {{.ID}}\nimage: {{.Image}}\ncommand: "
-			   "{{.Command}}\ncreated_at: {{.CreatedAt}}\nstate: {{- pad .State 1 "
-			   "0}}\nstatus: {{- pad .Status 1 0}}\nnames: {{.Names}}\nlabels: "
-			   "{{- pad .Labels 1 0}}\nports: {{- pad .Ports 1 0}}\nsize: {{.Size}}\n"
-			   : "container_id: {{.ID}}\nimage: {{.Image}}\ncommand: "
-			     "{{.Command}}\ncreated_at: {{.CreatedAt}}\nstate: {{- pad .State 1 "
-			     "0}}\nstatus: {{- pad .Status 1 0}}\nnames: {{.Names}}\nlabels: "
-			     "{{- pad .Labels 1 0}}\nports: {{- pad .Ports 1 0}}\n";
+		format = quiet	? "container_id: {{.ID}}"
+			 : size ? "container_id: {{.ID}}\nimage: {{.Image}}\ncommand: "
+				  "{{.Command}}\ncreated_at: {{.CreatedAt}}\nstate: {{- pad .State "
+				  "1 "
+				  "0}}\nstatus: {{- pad .Status 1 0}}\nnames: {{.Names}}\nlabels: "
+				  "{{- pad .Labels 1 0}}\nports: {{- pad .Ports 1 0}}\nsize: "
+				  "{{.Size}}\n"
+				: "container_id: {{.ID}}\nimage: {{.Image}}\ncommand: "
+				  "{{.Command}}\ncreated_at: {{.CreatedAt}}\nstate: {{- pad .State "
+				  "1 "
+				  "0}}\nstatus: {{- pad .Status 1 0}}\nnames: {{.Names}}\nlabels: "
+				  "{{- pad .Labels 1 0}}\nports: {{- pad .Ports 1 0}}\n";
 	} else if (quiet && !flag_set(a, "format")) {
 		format = "{{.ID}}";
 	}
@@ -544,7 +551,8 @@ static const struct cli_flag kill_flags[] = {
 };
 
 static const struct cli_flag rm_flags[] = {
-	{"force", 'f', FK_BOOL, NULL, NULL, "Force the removal of a running container (uses SIGKILL)"},
+	{"force", 'f', FK_BOOL, NULL, NULL,
+	 "Force the removal of a running container (uses SIGKILL)"},
 	{"volumes", 'v', FK_BOOL, NULL, NULL,
 	 "Remove anonymous volumes associated with the container"},
 };
@@ -553,9 +561,11 @@ static const struct cli_flag logs_flags[] = {
 	{"details", 0, FK_BOOL, NULL, NULL, "Show extra details provided to logs"},
 	{"follow", 'f', FK_BOOL, NULL, NULL, "Follow log output"},
 	{"since", 0, FK_STRING, "string", NULL,
-	 "Show logs since timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" for 42 "
+	 "Show logs since timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" for "
+	 "42 "
 	 "minutes)"},
-	{"tail", 'n', FK_STRING, "string", "all", "Number of lines to show from the end of the logs"},
+	{"tail", 'n', FK_STRING, "string", "all",
+	 "Number of lines to show from the end of the logs"},
 	{"timestamps", 't', FK_BOOL, NULL, NULL, "Show timestamps"},
 	{"until", 0, FK_STRING, "string", NULL,
 	 "Show logs before a timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" "
@@ -568,8 +578,8 @@ static const struct cli_flag inspect_flags[] = {
 };
 
 static const struct cli_flag prune_flags[] = {
-	{"filter", 0, FK_LIST, "filter", NULL, "Provide filter values (e.g. \"until=<timestamp>\")", 0,
-	 check_filter},
+	{"filter", 0, FK_LIST, "filter", NULL, "Provide filter values (e.g. \"until=<timestamp>\")",
+	 0, check_filter},
 	{"force", 'f', FK_BOOL, NULL, NULL, "Do not prompt for confirmation"},
 };
 
@@ -579,7 +589,8 @@ static const struct cli_flag ps_flags[] = {
 	 check_filter},
 	{"format", 0, FK_STRING, "string", NULL, FORMAT_HELP_LIST},
 	{"last", 'n', FK_INT, "int", "-1", "Show n last created containers (includes all states)"},
-	{"latest", 'l', FK_BOOL, NULL, NULL, "Show the latest created container (includes all states)"},
+	{"latest", 'l', FK_BOOL, NULL, NULL,
+	 "Show the latest created container (includes all states)"},
 	{"no-trunc", 0, FK_BOOL, NULL, NULL, "Don't truncate output"},
 	{"quiet", 'q', FK_BOOL, NULL, NULL, "Only display container IDs"},
 	{"size", 's', FK_BOOL, NULL, NULL, "Display total file sizes"},
@@ -624,8 +635,8 @@ CTR_CMD(cmd_kill, cmd_container_kill, "kill", "[OPTIONS] CONTAINER [CONTAINER...
 	"Kill one or more running containers", "berth container kill, berth kill", kill_flags,
 	ARGS_MIN, 1, 0, run_kill, COMPLETE_CONTAINERS_RUNNING);
 CTR_CMD(cmd_logs, cmd_container_logs, "logs", "[OPTIONS] CONTAINER",
-	"Fetch the logs of a container", "berth container logs, berth logs", logs_flags,
-	ARGS_EXACT, 1, 1, run_logs, COMPLETE_CONTAINERS);
+	"Fetch the logs of a container", "berth container logs, berth logs", logs_flags, ARGS_EXACT,
+	1, 1, run_logs, COMPLETE_CONTAINERS);
 
 static const char *const rm_aliases[] = {"remove", NULL};
 static const struct cli_flag no_flags[0];

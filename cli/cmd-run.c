@@ -66,81 +66,98 @@ static int chk_device(const char *v, char **err)
 /* ---- the flags ---------------------------------------------------------------------------------- */
 
 /* run's flags; create has the same but -d, --rm... (see create_flags) */
-#define CREATE_FLAGS                                                                               \
-	{"add-host", 0, FK_LIST, "list", NULL, "Add a custom host-to-IP mapping (host:ip)", 0,     \
-	 extra_host_check},                                                                        \
-		{"cap-add", 0, FK_LIST, "list", NULL, "Add Linux capabilities"},                   \
-		{"cap-drop", 0, FK_LIST, "list", NULL, "Drop Linux capabilities"},                 \
-		{"cpu-shares", 'c', FK_INT, "int", NULL, "CPU shares (relative weight)"},          \
-		{"cpus", 0, FK_CUSTOM, "decimal", NULL, "Number of CPUs", 0, chk_cpus},            \
-		{"cpuset-cpus", 0, FK_STRING, "string", NULL,                                      \
-		 "CPUs in which to allow execution (0-3, 0,1)"},                                   \
-		{"device", 0, FK_LIST, "list", NULL, "Add a host device to the container", 0,      \
-		 chk_device},                                                                      \
-		{"dns", 0, FK_LIST, "list", NULL, "Set custom DNS servers", 0, chk_ip},            \
-		{"dns-option", 0, FK_LIST, "list", NULL, "Set DNS options"},                       \
-		{"dns-search", 0, FK_LIST, "list", NULL, "Set custom DNS search domains"},         \
-		{"entrypoint", 0, FK_STRING, "string", NULL,                                       \
-		 "Overwrite the default ENTRYPOINT of the image"},                                 \
-		{"env", 'e', FK_LIST, "list", NULL, "Set environment variables", 0, check_env},    \
-		{"env-file", 0, FK_LIST, "list", NULL, "Read in a file of environment variables"}, \
-		{"expose", 0, FK_LIST, "list", NULL, "Expose a port or a range of ports"},         \
-		{"hostname", 'h', FK_STRING, "string", NULL, "Container host name"},               \
-		{"init", 0, FK_BOOL, NULL, NULL,                                                   \
-		 "Run an init inside the container that forwards signals and reaps processes"},    \
-		{"interactive", 'i', FK_BOOL, NULL, NULL, "Keep STDIN open even if not attached"}, \
-		{"ip", 0, FK_STRING, "string", NULL, "IPv4 address (e.g., 172.30.100.104)"},       \
-		{"label", 'l', FK_LIST, "list", NULL, "Set meta data on a container", 0,           \
-		 check_label},                                                                     \
+#define CREATE_FLAGS                                                                                 \
+	{                                                                                            \
+		"add-host", 0,                                                                       \
+		FK_LIST,    "list",                                                                  \
+		NULL,	    "Add a custom host-to-IP mapping (host:ip)",                             \
+		0,	    extra_host_check},                                                       \
+		{"cap-add", 0, FK_LIST, "list", NULL, "Add Linux capabilities"},                     \
+		{"cap-drop", 0, FK_LIST, "list", NULL, "Drop Linux capabilities"},                   \
+		{"cpu-shares", 'c', FK_INT, "int", NULL, "CPU shares (relative weight)"},            \
+		{"cpus", 0, FK_CUSTOM, "decimal", NULL, "Number of CPUs", 0, chk_cpus},              \
+		{"cpuset-cpus", 0,    FK_STRING,                                                     \
+		 "string",	NULL, "CPUs in which to allow execution (0-3, 0,1)"},                \
+		{"device", 0,	      FK_LIST, "list", NULL, "Add a host device to the container",   \
+		 0,	   chk_device},                                                              \
+		{"dns", 0, FK_LIST, "list", NULL, "Set custom DNS servers", 0, chk_ip},              \
+		{"dns-option", 0, FK_LIST, "list", NULL, "Set DNS options"},                         \
+		{"dns-search", 0, FK_LIST, "list", NULL, "Set custom DNS search domains"},           \
+		{"entrypoint", 0,    FK_STRING,                                                      \
+		 "string",     NULL, "Overwrite the default ENTRYPOINT of the image"},               \
+		{"env", 'e', FK_LIST, "list", NULL, "Set environment variables", 0, check_env},      \
+		{"env-file", 0, FK_LIST, "list", NULL, "Read in a file of environment variables"},   \
+		{"expose", 0, FK_LIST, "list", NULL, "Expose a port or a range of ports"},           \
+		{"hostname", 'h', FK_STRING, "string", NULL, "Container host name"},                 \
+		{"init",                                                                             \
+		 0,                                                                                  \
+		 FK_BOOL,                                                                            \
+		 NULL,                                                                               \
+		 NULL,                                                                               \
+		 "Run an init inside the container that forwards signals and reaps processes"},      \
+		{"interactive", 'i', FK_BOOL, NULL, NULL, "Keep STDIN open even if not attached"},   \
+		{"ip", 0, FK_STRING, "string", NULL, "IPv4 address (e.g., 172.30.100.104)"},         \
+		{"label", 'l',	      FK_LIST, "list", NULL, "Set meta data on a container",         \
+		 0,	  check_label},                                                              \
 		{"label-file", 0, FK_LIST, "list", NULL, "Read in a line delimited file of labels"}, \
-		{"memory", 'm', FK_CUSTOM, "bytes", NULL, "Memory limit", 0, check_bytes},         \
-		{"memory-swap", 0, FK_CUSTOM, "bytes", NULL,                                       \
-		 "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", 0,         \
-		 check_bytes_or_unlimited},                                                        \
-		{"mount", 0, FK_LIST, "mount", NULL, "Attach a filesystem mount to the container", \
-		 0, chk_mount},                                                                    \
-		{"name", 0, FK_STRING, "string", NULL, "Assign a name to the container"},          \
-		{"network", 0, FK_STRING, "network", NULL, "Connect a container to a network"},    \
-		{"network-alias", 0, FK_LIST, "list", NULL,                                        \
-		 "Add network-scoped alias for the container"},                                    \
-		{"pids-limit", 0, FK_INT, "int", NULL,                                             \
-		 "Tune container pids limit (set -1 for unlimited)"},                              \
-		{"privileged", 0, FK_BOOL, NULL, NULL,                                             \
-		 "Give extended privileges to this container"},                                    \
-		{"publish", 'p', FK_LIST, "list", NULL, "Publish a container's port(s) to the host"}, \
-		{"publish-all", 'P', FK_BOOL, NULL, NULL,                                          \
-		 "Publish all exposed ports to random ports"},                                     \
-		{"read-only", 0, FK_BOOL, NULL, NULL,                                              \
-		 "Mount the container's root filesystem as read only"},                            \
-		{"restart", 0, FK_STRING, "string", "no",                                          \
-		 "Restart policy to apply when a container exits"},                                \
-		{"security-opt", 0, FK_LIST, "list", NULL, "Security Options"},                    \
-		{"shm-size", 0, FK_CUSTOM, "bytes", NULL, "Size of /dev/shm", 0, check_bytes},     \
-		{"stop-signal", 0, FK_STRING, "string", NULL, "Signal to stop the container"},     \
-		{"stop-timeout", 0, FK_INT, "int", NULL,                                           \
-		 "Timeout (in seconds) to stop a container"},                                      \
-		{"tmpfs", 0, FK_LIST, "list", NULL, "Mount a tmpfs directory"},                    \
-		{"tty", 't', FK_BOOL, NULL, NULL, "Allocate a pseudo-TTY"},                        \
-		{"ulimit", 0, FK_LIST, "ulimit", NULL, "Ulimit options", 0, chk_ulimit},           \
-		{"user", 'u', FK_STRING, "string", NULL,                                           \
-		 "Username or UID (format: <name|uid>[:<group|gid>])"},                            \
-		{"volume", 'v', FK_LIST, "list", NULL, "Bind mount a volume"},                     \
-		{"volumes-from", 0, FK_LIST, "list", NULL,                                         \
-		 "Mount volumes from the specified container(s)"},                                 \
-		{"workdir", 'w', FK_STRING, "string", NULL,                                        \
-		 "Working directory inside the container"},                                        \
-		{"net", 0, FK_STRING, "network", NULL, "Connect a container to a network",         \
-		 FLAG_HIDDEN},                                                                     \
-		{"net-alias", 0, FK_LIST, "list", NULL,                                            \
-		 "Add network-scoped alias for the container", FLAG_HIDDEN}
+		{"memory", 'm', FK_CUSTOM, "bytes", NULL, "Memory limit", 0, check_bytes},           \
+		{"memory-swap",                                                                      \
+		 0,                                                                                  \
+		 FK_CUSTOM,                                                                          \
+		 "bytes",                                                                            \
+		 NULL,                                                                               \
+		 "Swap limit equal to memory plus swap: '-1' to enable unlimited swap",              \
+		 0,                                                                                  \
+		 check_bytes_or_unlimited},                                                          \
+		{"mount", 0,	    FK_LIST,                                                         \
+		 "mount", NULL,	    "Attach a filesystem mount to the container",                    \
+		 0,	  chk_mount},                                                                \
+		{"name", 0, FK_STRING, "string", NULL, "Assign a name to the container"},            \
+		{"network", 0, FK_STRING, "network", NULL, "Connect a container to a network"},      \
+		{"network-alias", 0,	FK_LIST,                                                     \
+		 "list",	  NULL, "Add network-scoped alias for the container"},               \
+		{"pids-limit", 0,    FK_INT,                                                         \
+		 "int",	       NULL, "Tune container pids limit (set -1 for unlimited)"},            \
+		{"privileged", 0,    FK_BOOL,                                                        \
+		 NULL,	       NULL, "Give extended privileges to this container"},                  \
+		{"publish", 'p',  FK_LIST,                                                           \
+		 "list",    NULL, "Publish a container's port(s) to the host"},                      \
+		{"publish-all", 'P',  FK_BOOL,                                                       \
+		 NULL,		NULL, "Publish all exposed ports to random ports"},                  \
+		{"read-only", 0,    FK_BOOL,                                                         \
+		 NULL,	      NULL, "Mount the container's root filesystem as read only"},           \
+		{"restart", 0,	  FK_STRING,                                                         \
+		 "string",  "no", "Restart policy to apply when a container exits"},                 \
+		{"security-opt", 0, FK_LIST, "list", NULL, "Security Options"},                      \
+		{"shm-size", 0, FK_CUSTOM, "bytes", NULL, "Size of /dev/shm", 0, check_bytes},       \
+		{"stop-signal", 0, FK_STRING, "string", NULL, "Signal to stop the container"},       \
+		{"stop-timeout", 0,    FK_INT,                                                       \
+		 "int",		 NULL, "Timeout (in seconds) to stop a container"},                  \
+		{"tmpfs", 0, FK_LIST, "list", NULL, "Mount a tmpfs directory"},                      \
+		{"tty", 't', FK_BOOL, NULL, NULL, "Allocate a pseudo-TTY"},                          \
+		{"ulimit", 0, FK_LIST, "ulimit", NULL, "Ulimit options", 0, chk_ulimit},             \
+		{"user",   'u',	 FK_STRING,                                                          \
+		 "string", NULL, "Username or UID (format: <name|uid>[:<group|gid>])"},              \
+		{"volume", 'v', FK_LIST, "list", NULL, "Bind mount a volume"},                       \
+		{"volumes-from", 0,    FK_LIST,                                                      \
+		 "list",	 NULL, "Mount volumes from the specified container(s)"},             \
+		{"workdir", 'w',  FK_STRING,                                                         \
+		 "string",  NULL, "Working directory inside the container"},                         \
+		{"net",	     0, FK_STRING, "network", NULL, "Connect a container to a network",      \
+		 FLAG_HIDDEN},                                                                       \
+	{                                                                                            \
+		"net-alias", 0, FK_LIST, "list", NULL,                                               \
+			"Add network-scoped alias for the container", FLAG_HIDDEN                    \
+	}
 
 static const struct cli_flag create_flags[] = {CREATE_FLAGS};
 
 static const struct cli_flag run_flags[] = {
 	CREATE_FLAGS,
 	{"detach", 'd', FK_BOOL, NULL, NULL, "Run container in background and print container ID"},
-	{"rm", 0, FK_BOOL, NULL, NULL, "Automatically remove the container and its associated "
-				       "anonymous volumes when it exits"},
+	{"rm", 0, FK_BOOL, NULL, NULL,
+	 "Automatically remove the container and its associated "
+	 "anonymous volumes when it exits"},
 };
 
 /* ---- the create request ------------------------------------------------------------------------ */
@@ -170,10 +187,11 @@ static void caps(json_t *o, const char *key, const struct flag_value *v)
 			sbuf_addc(&b, (char)(*s >= 'a' && *s <= 'z' ? *s - 32 : *s));
 		if (!b.len)
 			continue;
-		_cleanup_free_ char *cap = strcmp(sbuf_str(&b), "ALL") == 0 ||
-							   berth_str_has_prefix(sbuf_str(&b), "CAP_")
-						   ? xstrdup(sbuf_str(&b))
-						   : xasprintf("CAP_%s", sbuf_str(&b));
+		_cleanup_free_ char *cap =
+			strcmp(sbuf_str(&b), "ALL") == 0 ||
+					berth_str_has_prefix(sbuf_str(&b), "CAP_")
+				? xstrdup(sbuf_str(&b))
+				: xasprintf("CAP_%s", sbuf_str(&b));
 		bool dup = false;
 		size_t k;
 		json_t *e;
@@ -216,11 +234,16 @@ static json_t *build_create(struct cli_args *a, bool detach, int *ret)
 	json_object_set_new(body, "HostConfig", hc);
 	*ret = EXIT_DAEMON_ERROR;
 	/* the lists docker's CLI always sends, empty (not null) when no flag fills them */
-	static const char *const lists[] = {"BlkioWeightDevice",   "BlkioDeviceReadBps",
-					    "BlkioDeviceWriteBps", "BlkioDeviceReadIOps",
-					    "BlkioDeviceWriteIOps", "Devices",
-					    "Ulimits",		    "Dns",
-					    "DnsOptions",	    "DnsSearch"};
+	static const char *const lists[] = {"BlkioWeightDevice",
+					    "BlkioDeviceReadBps",
+					    "BlkioDeviceWriteBps",
+					    "BlkioDeviceReadIOps",
+					    "BlkioDeviceWriteIOps",
+					    "Devices",
+					    "Ulimits",
+					    "Dns",
+					    "DnsOptions",
+					    "DnsSearch"};
 	for (i = 0; i < ARRAY_SIZE(lists); i++)
 		json_object_set_new(hc, lists[i], json_array());
 
@@ -448,7 +471,8 @@ static json_t *build_create(struct cli_args *a, bool detach, int *ret)
 	if (auto_remove) {
 		const char *nm = rp ? json_string_value(json_object_get(rp, "Name")) : "";
 		if (nm && *nm && strcmp(nm, "no") != 0) {
-			err = xstrdup("conflicting options: cannot specify both --restart and --rm");
+			err = xstrdup(
+				"conflicting options: cannot specify both --restart and --rm");
 			goto fail;
 		}
 		json_object_set_new(hc, "AutoRemove", json_true());
@@ -477,7 +501,8 @@ static json_t *build_create(struct cli_args *a, bool detach, int *ret)
 				json_decref(ep);
 				goto fail;
 			}
-			json_object_set_new(ep, "IPAMConfig", json_pack("{s:s}", "IPv4Address", canon));
+			json_object_set_new(ep, "IPAMConfig",
+					    json_pack("{s:s}", "IPv4Address", canon));
 			free(canon);
 		}
 		set_list(ep, "Aliases", &aliases);
@@ -530,8 +555,8 @@ static int pull_image(struct cli *c, const char *image)
 	return rc ? -2 : 0;
 }
 
-static const char *create_container(struct cli *c, struct cli_args *a, json_t *body,
-				    char **ret_id, int *ret)
+static const char *create_container(struct cli *c, struct cli_args *a, json_t *body, char **ret_id,
+				    int *ret)
 {
 	_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
 	struct cli_response r;
@@ -847,7 +872,8 @@ static int read_wait(struct cli *c, struct berth_http_client *w)
 		return EXIT_DAEMON_ERROR;
 	}
 	_cleanup_json_ json_t *j = json_loadb(body, len, 0, NULL);
-	const char *msg = json_string_value(json_object_get(json_object_get(j, "Error"), "Message"));
+	const char *msg =
+		json_string_value(json_object_get(json_object_get(j, "Error"), "Message"));
 	if (msg && *msg) {
 		err_printf("%s: error waiting for container: %s\n", CLI_NAME, msg);
 		return EXIT_DAEMON_ERROR;

@@ -61,7 +61,7 @@ const struct cli_cmd cmd_container = {
 };
 
 static const struct cli_cmd *const root_subs[] = {
-	&cmd_completion, &cmd_complete, &cmd_container, &cmd_create, &cmd_events, &cmd_history,
+	&cmd_completion, &cmd_complete, &cmd_container, &cmd_create, &cmd_events,  &cmd_history,
 	&cmd_image,	 &cmd_images,	&cmd_import,	&cmd_info,   &cmd_inspect, &cmd_kill,
 	&cmd_load,	 &cmd_logs,	&cmd_port,	&cmd_ps,     &cmd_rename,  &cmd_restart,
 	&cmd_rm,	 &cmd_rmi,	&cmd_run,	&cmd_save,   &cmd_start,   &cmd_stop,

@@ -47,8 +47,7 @@ static int parse_range(const char *s, uint64_t *start, uint64_t *end)
 
 static bool valid_proto(const char *p)
 {
-	return strcasecmp(p, "tcp") == 0 || strcasecmp(p, "udp") == 0 ||
-	       strcasecmp(p, "sctp") == 0;
+	return strcasecmp(p, "tcp") == 0 || strcasecmp(p, "udp") == 0 || strcasecmp(p, "sctp") == 0;
 }
 
 static void lower(char *s)
@@ -97,7 +96,8 @@ int port_spec_parse(const char *spec, json_t *exposed, json_t *bindings, char **
 			ip[il - 1] = '\0';
 			addr = ip + 1;
 		}
-		if (*addr && inet_pton(AF_INET, addr, buf) != 1 && inet_pton(AF_INET6, addr, buf) != 1) {
+		if (*addr && inet_pton(AF_INET, addr, buf) != 1 &&
+		    inet_pton(AF_INET6, addr, buf) != 1) {
 			*err = xasprintf("invalid IP address: %s", ip);
 			return -1;
 		}
@@ -134,7 +134,8 @@ int port_spec_parse(const char *spec, json_t *exposed, json_t *bindings, char **
 		if (!host_port || !*host_port)
 			hpv = xstrdup("");
 		else if (he != hs && ce == cs)
-			hpv = xasprintf("%llu-%llu", (unsigned long long)hs, (unsigned long long)he);
+			hpv = xasprintf("%llu-%llu", (unsigned long long)hs,
+					(unsigned long long)he);
 		else
 			hpv = xasprintf("%llu", (unsigned long long)(hs + i));
 		json_object_set_new(exposed, key, json_object());
@@ -143,8 +144,8 @@ int port_spec_parse(const char *spec, json_t *exposed, json_t *bindings, char **
 			list = json_array();
 			json_object_set_new(bindings, key, list);
 		}
-		json_array_append_new(list,
-				      json_pack("{s:s,s:s}", "HostIp", ip ? ip : "", "HostPort", hpv));
+		json_array_append_new(
+			list, json_pack("{s:s,s:s}", "HostIp", ip ? ip : "", "HostPort", hpv));
 	}
 	return 0;
 }
@@ -201,7 +202,11 @@ static bool valid_utf8(const unsigned char *s, size_t n)
 {
 	for (size_t i = 0; i < n;) {
 		unsigned char c = s[i];
-		size_t k = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+		size_t k = c < 0x80	    ? 1
+			   : (c >> 5) == 6  ? 2
+			   : (c >> 4) == 14 ? 3
+			   : (c >> 3) == 30 ? 4
+					    : 0;
 		if (!k || i + k > n)
 			return false;
 		for (size_t j = 1; j < k; j++)
@@ -336,9 +341,10 @@ json_t *ulimit_parse(const char *value, char **err)
 	if (colon) {
 		*colon = '\0';
 		if (strchr(colon + 1, ':')) {
-			*err = xasprintf("too many limit value arguments - %s, can only have up to two, "
-					 "`soft[:hard]`",
-					 eq + 1);
+			*err = xasprintf(
+				"too many limit value arguments - %s, can only have up to two, "
+				"`soft[:hard]`",
+				eq + 1);
 			return NULL;
 		}
 	}
@@ -348,9 +354,10 @@ json_t *ulimit_parse(const char *value, char **err)
 	if (colon && parse_int64(colon + 1, &hard, err) < 0)
 		return NULL;
 	if (soft > hard) {
-		*err = xasprintf("ulimit soft limit must be less than or equal to hard limit: %lld > "
-				 "%lld",
-				 (long long)soft, (long long)hard);
+		*err = xasprintf(
+			"ulimit soft limit must be less than or equal to hard limit: %lld > "
+			"%lld",
+			(long long)soft, (long long)hard);
 		return NULL;
 	}
 	return json_pack("{s:s,s:I,s:I}", "Name", name, "Hard", (json_int_t)hard, "Soft",
@@ -392,7 +399,8 @@ json_t *mount_parse(const char *value, char **err)
 	json_t *vol = json_object(), *bind = json_object(), *tmpfs = json_object();
 
 	/* a CSV record: no quoting support is needed for berth's keys' values */
-	for (char *save = NULL, *f = strtok_r(copy, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+	for (char *save = NULL, *f = strtok_r(copy, ",", &save); f;
+	     f = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(f, '=');
 		const char *key = f, *val = eq ? eq + 1 : NULL;
 		if (eq)
@@ -428,8 +436,9 @@ json_t *mount_parse(const char *value, char **err)
 			}
 			json_object_set_new(m, "ReadOnly", json_boolean(b));
 		} else if (strcmp(lkey, "bind-propagation") == 0) {
-			static const char *const props[] = {"private", "rprivate", "shared", "rshared",
-							    "slave",   "rslave",   NULL};
+			static const char *const props[] = {"private", "rprivate", "shared",
+							    "rshared", "slave",	   "rslave",
+							    NULL};
 			bool ok = false;
 			for (size_t i = 0; props[i]; i++)
 				ok = ok || strcasecmp(val, props[i]) == 0;
@@ -451,7 +460,8 @@ json_t *mount_parse(const char *value, char **err)
 			any_volume = true;
 		} else if (strcmp(lkey, "volume-label") == 0) {
 			const char *e2 = strchr(val, '=');
-			_cleanup_free_ char *k = e2 ? xstrndup(val, (size_t)(e2 - val)) : xstrdup(val);
+			_cleanup_free_ char *k =
+				e2 ? xstrndup(val, (size_t)(e2 - val)) : xstrdup(val);
 			json_object_set_new(sub(vol, "Labels"), k, json_string(e2 ? e2 + 1 : ""));
 			any_volume = true;
 		} else if (strcmp(lkey, "volume-driver") == 0) {
@@ -533,7 +543,8 @@ fail:
 json_t *restart_parse(const char *value, char **err)
 {
 	const char *colon = strchr(value, ':');
-	_cleanup_free_ char *name = colon ? xstrndup(value, (size_t)(colon - value)) : xstrdup(value);
+	_cleanup_free_ char *name =
+		colon ? xstrndup(value, (size_t)(colon - value)) : xstrdup(value);
 	int64_t count = 0;
 
 	if (colon && !*name) {
@@ -544,8 +555,9 @@ json_t *restart_parse(const char *value, char **err)
 		char *cerr = NULL;
 		if (parse_int64(colon + 1, &count, &cerr) < 0) {
 			free(cerr);
-			*err = xstrdup("invalid restart policy format: maximum retry count must be an "
-				       "integer");
+			*err = xstrdup(
+				"invalid restart policy format: maximum retry count must be an "
+				"integer");
 			return NULL;
 		}
 	}
@@ -557,8 +569,9 @@ json_t *restart_parse(const char *value, char **err)
 		return NULL;
 	}
 	if (count && strcmp(name, "on-failure") != 0) {
-		*err = xasprintf("invalid restart policy: maximum retry count can only be used with "
-				 "'on-failure'");
+		*err = xasprintf(
+			"invalid restart policy: maximum retry count can only be used with "
+			"'on-failure'");
 		return NULL;
 	}
 	if (count < 0) {
@@ -589,7 +602,8 @@ json_t *device_parse(const char *value, char **err)
 		*err = xasprintf("berth: CDI device names (%s) are not supported", value);
 		return NULL;
 	}
-	for (char *save = NULL, *p = strtok_r(copy, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
+	for (char *save = NULL, *p = strtok_r(copy, ":", &save); p;
+	     p = strtok_r(NULL, ":", &save)) {
 		if (n == 4) {
 			*err = xasprintf("invalid device specification: %s", value);
 			return NULL;
@@ -626,7 +640,8 @@ json_t *device_parse(const char *value, char **err)
 int tmpfs_parse(const char *value, json_t *out, char **err)
 {
 	const char *colon = strchr(value, ':');
-	_cleanup_free_ char *path = colon ? xstrndup(value, (size_t)(colon - value)) : xstrdup(value);
+	_cleanup_free_ char *path =
+		colon ? xstrndup(value, (size_t)(colon - value)) : xstrdup(value);
 
 	if (path[0] != '/') {
 		*err = xasprintf("invalid tmpfs path: %s: must be absolute", path);
@@ -662,8 +677,9 @@ char *security_opt_parse(const char *value, char **err)
 				go_errno(&e, errno);
 				*err = xstrdup(sbuf_str(&e));
 			} else {
-				*err = xasprintf("compacting json for seccomp profile (%s) failed: %s",
-						 sep + 1, je.text);
+				*err = xasprintf(
+					"compacting json for seccomp profile (%s) failed: %s",
+					sep + 1, je.text);
 			}
 			return NULL;
 		}

@@ -1372,11 +1372,11 @@ static void test_run_options(void)
 		  "ulimit soft limit must be less than or equal to hard limit: 3 > 2",
 		  "ulimit soft > hard");
 	err = NULL;
-	json_case(ulimit_parse("bogus=1", &err), &err, "invalid ulimit type: bogus",
-		  "ulimit type");
+	json_case(ulimit_parse("bogus=1", &err), &err, "invalid ulimit type: bogus", "ulimit type");
 
 	err = NULL;
-	json_case(mount_parse("type=bind,src=/a,dst=/b,readonly,bind-propagation=rslave", &err), &err,
+	json_case(mount_parse("type=bind,src=/a,dst=/b,readonly,bind-propagation=rslave", &err),
+		  &err,
 		  "{\"BindOptions\":{\"Propagation\":\"rslave\"},\"ReadOnly\":true,\"Source\":\"/"
 		  "a\",\"Target\":\"/b\",\"Type\":\"bind\"}",
 		  "--mount bind");
