@@ -414,3 +414,19 @@ def test_container_prune(bd, cli):
         assert not exists(bd, "dead1") and exists(bd, "alive1")
     finally:
         rm(bd, "alive1", "dead1")
+
+
+def test_run_passes_signals(bd, cli):
+    """Without -t, a signal to berth goes to the container (docker's --sig-proxy default)."""
+    p = cli.popen("run", "--rm", "--name", "sigs", "busybox", "sh", "-c",
+                  "trap 'echo got INT; exit 3' INT; echo ready; while :; do sleep 0.05; done")
+    try:
+        assert p.stdout.readline() == "ready\n"
+        p.send_signal(2)
+        out, _ = p.communicate(timeout=20)
+        assert (p.returncode, out) == (3, "got INT\n")
+        assert wait_for(lambda: not exists(bd, "sigs"))
+    finally:
+        p.kill()
+        p.wait()
+        rm(bd, "sigs")
