@@ -390,6 +390,59 @@ static json_t *sub(json_t *o, const char *key)
 	return s;
 }
 
+/* Split a CSV record in place into fields (the array malloc'd); NULL with Go's message. */
+static char **csv_fields(char *s, size_t *ret_n, char **err)
+{
+	char **f = xcalloc(strlen(s) + 2, sizeof(*f));
+	size_t n = 0;
+	char *w = s, *base = s;
+
+	for (;;) {
+		char *start = w;
+		if (*s == '"') {
+			s++;
+			for (;;) {
+				if (!*s) {
+					free(f);
+					*err = xasprintf(
+						"parse error on line 1, column %zu: extraneous or "
+						"missing \" in quoted-field",
+						(size_t)(s - base) + 1);
+					return NULL;
+				}
+				if (*s == '"' && s[1] == '"') {
+					*w++ = '"';
+					s += 2;
+				} else if (*s == '"') {
+					s++;
+					break;
+				} else {
+					*w++ = *s++;
+				}
+			}
+			if (*s && *s != ',') {
+				free(f);
+				*err = xasprintf("parse error on line 1, column %zu: extraneous or "
+						 "missing \" in quoted-field",
+						 (size_t)(s - base));
+				return NULL;
+			}
+		} else {
+			while (*s && *s != ',')
+				*w++ = *s++;
+		}
+		bool more = *s == ',';
+		if (more)
+			s++;
+		*w++ = '\0';
+		f[n++] = start;
+		if (!more)
+			break;
+	}
+	*ret_n = n;
+	return f;
+}
+
 json_t *mount_parse(const char *value, char **err)
 {
 	_cleanup_json_ json_t *m = json_object();
@@ -397,10 +450,16 @@ json_t *mount_parse(const char *value, char **err)
 	const char *type = NULL;
 	bool any_volume = false, any_bind = false, any_tmpfs = false;
 	json_t *vol = json_object(), *bind = json_object(), *tmpfs = json_object();
+	char **fields = NULL;
 
-	/* a CSV record: no quoting support is needed for berth's keys' values */
-	for (char *save = NULL, *f = strtok_r(copy, ",", &save); f;
-	     f = strtok_r(NULL, ",", &save)) {
+	/* one record of Go's encoding/csv: fields split at commas, "quoted" ones may hold commas
+	 * and doubled quotes */
+	size_t nf = 0;
+	fields = csv_fields(copy, &nf, err);
+	if (!fields)
+		goto fail;
+	for (size_t fi = 0; fi < nf; fi++) {
+		char *f = fields[fi];
 		char *eq = strchr(f, '=');
 		const char *key = f, *val = eq ? eq + 1 : NULL;
 		if (eq)
@@ -503,6 +562,8 @@ json_t *mount_parse(const char *value, char **err)
 			goto fail;
 		}
 	}
+	free(fields);
+	fields = NULL;
 	if (!type) {
 		type = "volume";
 		json_object_set_new(m, "Type", json_string("volume"));
@@ -534,6 +595,7 @@ json_t *mount_parse(const char *value, char **err)
 	json_decref(tmpfs);
 	return json_incref(m);
 fail:
+	free(fields);
 	json_decref(vol);
 	json_decref(bind);
 	json_decref(tmpfs);

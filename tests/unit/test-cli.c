@@ -1390,9 +1390,19 @@ static void test_run_options(void)
 		  "{\"Target\":\"/t\",\"TmpfsOptions\":{\"Mode\":1023,\"SizeBytes\":1048576},"
 		  "\"Type\":\"tmpfs\"}",
 		  "--mount tmpfs");
+	json_case(mount_parse("type=volume,target=/"
+			      "v,\"volume-opt=o=size=1m,uid=1\",volume-opt=type=tmpfs",
+			      &err),
+		  &err,
+		  "{\"Target\":\"/v\",\"Type\":\"volume\",\"VolumeOptions\":{\"DriverConfig\":{"
+		  "\"Options\":{\"o\":\"size=1m,uid=1\",\"type\":\"tmpfs\"}}}}",
+		  "--mount: a quoted CSV field keeps its comma");
 	static const struct {
 		const char *in, *err;
 	} bad_mounts[] = {
+		{"type=bind,\"target=/a",
+		 "parse error on line 1, column 21: extraneous or missing \" in "
+		 "quoted-field"},
 		{"type=bind", "target is required"},
 		{"type=bind,target=/a,bogus=1", "unexpected key 'bogus' in 'bogus=1'"},
 		{"type=bind,target=/a,volume-nocopy",
