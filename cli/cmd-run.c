@@ -155,6 +155,7 @@ static const struct cli_flag create_flags[] = {CREATE_FLAGS};
 static const struct cli_flag run_flags[] = {
 	CREATE_FLAGS,
 	{"detach", 'd', FK_BOOL, NULL, NULL, "Run container in background and print container ID"},
+	{"sig-proxy", 0, FK_BOOL, NULL, "true", "Proxy received signals to the process"},
 	{"rm", 0, FK_BOOL, NULL, NULL,
 	 "Automatically remove the container and its associated "
 	 "anonymous volumes when it exits"},
@@ -615,6 +616,8 @@ static const char *create_container(struct cli *c, struct cli_args *a, json_t *b
 /* ---- attach ------------------------------------------------------------------------------------- */
 
 static int sig_pipe[2] = {-1, -1};
+/* --sig-proxy (true by default): pass the signals to a container without a terminal */
+static bool sig_proxy = true;
 
 static void on_signal(int sig)
 {
@@ -703,7 +706,8 @@ int attach_and(struct cli *c, const char *id, bool in, bool tty,
 	}
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
-	if (!tty)
+	bool proxy = !tty && sig_proxy;
+	if (proxy)
 		for (size_t i = 0; i < ARRAY_SIZE(proxied); i++)
 			sigaction(proxied[i], &sa, &old[i]);
 	if (tty) {
@@ -809,10 +813,10 @@ done:
 out:
 	if (raw)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
-	if (!tty)
+	if (proxy)
 		for (size_t i = 0; i < ARRAY_SIZE(proxied); i++)
 			sigaction(proxied[i], &old[i], NULL);
-	else
+	if (tty)
 		sigaction(SIGWINCH, &old_winch, NULL);
 	close(sig_pipe[0]);
 	close(sig_pipe[1]);
@@ -925,6 +929,7 @@ static int run_or_create(struct cli *c, struct cli_args *a, bool run)
 		return report(a, c->err);
 	}
 	struct start_ctx s = {.a = a, .report = true};
+	sig_proxy = !flag_set(a, "sig-proxy") || flag_bool(a, "sig-proxy");
 	int arc = attach_and(c, id, in, tty, do_start, &s);
 	if (s.code) {
 		if (auto_remove)
@@ -985,6 +990,7 @@ static int run_start(struct cli *c, struct cli_args *a)
 			return cli_fail(c, 1);
 		}
 		struct start_ctx s = {.a = a};
+		sig_proxy = !flag_set(a, "sig-proxy") || flag_bool(a, "sig-proxy");
 		int arc = attach_and(c, id, in && open_in, tty, do_start, &s);
 		if (s.code || arc == 1) {
 			berth_http_client_free(w);
@@ -1023,6 +1029,7 @@ static int run_start(struct cli *c, struct cli_args *a)
 static const struct cli_flag start_flags[] = {
 	{"attach", 'a', FK_BOOL, NULL, NULL, "Attach STDOUT/STDERR and forward signals"},
 	{"interactive", 'i', FK_BOOL, NULL, NULL, "Attach container's STDIN"},
+	{"sig-proxy", 0, FK_BOOL, NULL, "true", "Proxy received signals to the process"},
 };
 
 const struct cli_cmd cmd_run = {

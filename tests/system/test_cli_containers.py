@@ -430,3 +430,21 @@ def test_run_passes_signals(bd, cli):
         p.kill()
         p.wait()
         rm(bd, "sigs")
+
+
+def test_run_sig_proxy_false(bd, cli):
+    """--sig-proxy=false: a SIGTERM ends berth, not the container."""
+    p = cli.popen("run", "--sig-proxy=false", "--name", "noproxy", "busybox", "sh", "-c",
+                  "trap 'echo got TERM; exit 3' TERM; echo ready; while :; do sleep 0.05; done")
+    try:
+        assert p.stdout.readline() == "ready\n"
+        p.send_signal(15)
+        p.wait(timeout=20)
+        assert p.returncode == -15
+        time.sleep(0.3)
+        st = state(bd, "noproxy")["State"]
+        assert st["Running"] and "got TERM" not in cli.run("logs", "noproxy").stdout
+    finally:
+        p.kill()
+        p.wait()
+        rm(bd, "noproxy")
