@@ -122,14 +122,15 @@ struct daemon_container;
 struct daemon_containers {
 	struct daemon_container **v; /* the table (d->lock) */
 	size_t n, cap;
-	char **reserved;		    /* names of containers being created (d->lock) */
-	struct berth_dockerspec_host host;  /* probed once at start */
+	char **reserved;		     /* names of containers being created (d->lock) */
+	struct berth_dockerspec_host host;   /* probed once at start */
 	struct berth_dockerspec_daemon spec; /* the daemon's options that shape containers */
-	int shim_fd;			    /* sealed memfd copy of berth-shim */
-	char *shim_path;		    /* where it was copied from */
-	char *init_path;		    /* berth-init, bound at /sbin/docker-init for --init */
-	struct berth_dockerspec_ulimit *ulimits; /* daemon.json's default-ulimits (names borrowed) */
-	int epfd, wake_fd;		    /* the monitor thread's epoll and its eventfd */
+	int shim_fd;			     /* sealed memfd copy of berth-shim */
+	char *shim_path;		     /* where it was copied from */
+	char *init_path;		     /* berth-init, bound at /sbin/docker-init for --init */
+	struct berth_dockerspec_ulimit
+		*ulimits;  /* daemon.json's default-ulimits (names borrowed) */
+	int epfd, wake_fd; /* the monitor thread's epoll and its eventfd */
 	pthread_t monitor;
 	bool monitor_running;
 	atomic_uint threads; /* exit and restart threads at work (shutdown waits) */

@@ -13,37 +13,35 @@
 #include "base/banned.h"
 
 static const char *const adjectives[] = {
-	"agile",    "amazing",	 "ample",    "ardent",	 "bold",     "brave",	 "bright",
-	"brisk",    "calm",	 "candid",   "careful",	 "cheerful", "clever",	 "cool",
-	"crisp",    "curious",	 "daring",   "deft",	 "eager",    "earnest",	 "elated",
-	"elegant",  "epic",	 "exact",    "fair",	 "fervent",  "fond",	 "frank",
-	"gallant",  "gentle",	 "glad",     "grand",	 "happy",    "hardy",	 "hopeful",
-	"humble",   "jolly",	 "keen",     "kind",	 "lively",   "loyal",	 "lucid",
-	"merry",    "mindful",	 "modest",   "nifty",	 "noble",    "patient",	 "placid",
-	"plucky",   "polite",	 "proud",    "quick",	 "quiet",    "radiant",	 "rapid",
-	"ready",    "serene",	 "sharp",    "sincere",	 "snappy",   "spry",	 "steady",
-	"stoic",    "sunny",	 "swift",    "tender",	 "tidy",     "trusty",	 "upbeat",
-	"valiant",  "vibrant",	 "vigilant", "vivid",	 "warm",     "wise",	 "witty",
-	"zealous",  "zen",
+	"agile",    "amazing", "ample",	  "ardent",   "bold",	 "brave",   "bright",  "brisk",
+	"calm",	    "candid",  "careful", "cheerful", "clever",	 "cool",    "crisp",   "curious",
+	"daring",   "deft",    "eager",	  "earnest",  "elated",	 "elegant", "epic",    "exact",
+	"fair",	    "fervent", "fond",	  "frank",    "gallant", "gentle",  "glad",    "grand",
+	"happy",    "hardy",   "hopeful", "humble",   "jolly",	 "keen",    "kind",    "lively",
+	"loyal",    "lucid",   "merry",	  "mindful",  "modest",	 "nifty",   "noble",   "patient",
+	"placid",   "plucky",  "polite",  "proud",    "quick",	 "quiet",   "radiant", "rapid",
+	"ready",    "serene",  "sharp",	  "sincere",  "snappy",	 "spry",    "steady",  "stoic",
+	"sunny",    "swift",   "tender",  "tidy",     "trusty",	 "upbeat",  "valiant", "vibrant",
+	"vigilant", "vivid",   "warm",	  "wise",     "witty",	 "zealous", "zen",
 };
 
 static const char *const surnames[] = {
-	"agnesi",     "ampere",	   "archimedes", "avogadro",   "babbage",    "banach",
-	"bardeen",    "bernoulli", "bohr",	 "boltzmann",  "boole",	     "born",
-	"brahe",      "cantor",	   "carnot",	 "cauchy",     "cavendish",  "chandrasekhar",
-	"chebyshev",  "copernicus", "coulomb",	 "curie",      "darwin",     "dedekind",
-	"descartes",  "dijkstra",  "dirac",	 "doppler",    "euclid",     "euler",
-	"faraday",    "fermat",	   "fermi",	 "feynman",    "fibonacci",  "fourier",
-	"franklin",   "galileo",   "galois",	 "gauss",      "germain",    "gibbs",
-	"godel",      "hamilton",  "hamming",	 "hawking",    "heisenberg", "hertz",
-	"hilbert",    "hodgkin",   "hooke",	 "hopper",     "huygens",    "hypatia",
-	"jacobi",     "joule",	   "kelvin",	 "kepler",     "kirchhoff",  "knuth",
-	"kolmogorov", "lagrange",  "lamarr",	 "laplace",    "leibniz",    "lovelace",
-	"lorentz",    "maxwell",   "meitner",	 "mendel",     "mirzakhani", "napier",
-	"neumann",    "newton",	   "noether",	 "ohm",	       "pascal",     "pasteur",
-	"pauli",      "planck",	   "poincare",	 "ptolemy",    "ramanujan",  "riemann",
-	"ritchie",    "rutherford", "shannon",	 "somerville", "stokes",     "tesla",
-	"thompson",   "turing",	   "volta",	 "watt",       "wiles",	     "yalow",
+	"agnesi",     "ampere",	    "archimedes", "avogadro",	"babbage",    "banach",
+	"bardeen",    "bernoulli",  "bohr",	  "boltzmann",	"boole",      "born",
+	"brahe",      "cantor",	    "carnot",	  "cauchy",	"cavendish",  "chandrasekhar",
+	"chebyshev",  "copernicus", "coulomb",	  "curie",	"darwin",     "dedekind",
+	"descartes",  "dijkstra",   "dirac",	  "doppler",	"euclid",     "euler",
+	"faraday",    "fermat",	    "fermi",	  "feynman",	"fibonacci",  "fourier",
+	"franklin",   "galileo",    "galois",	  "gauss",	"germain",    "gibbs",
+	"godel",      "hamilton",   "hamming",	  "hawking",	"heisenberg", "hertz",
+	"hilbert",    "hodgkin",    "hooke",	  "hopper",	"huygens",    "hypatia",
+	"jacobi",     "joule",	    "kelvin",	  "kepler",	"kirchhoff",  "knuth",
+	"kolmogorov", "lagrange",   "lamarr",	  "laplace",	"leibniz",    "lovelace",
+	"lorentz",    "maxwell",    "meitner",	  "mendel",	"mirzakhani", "napier",
+	"neumann",    "newton",	    "noether",	  "ohm",	"pascal",     "pasteur",
+	"pauli",      "planck",	    "poincare",	  "ptolemy",	"ramanujan",  "riemann",
+	"ritchie",    "rutherford", "shannon",	  "somerville", "stokes",     "tesla",
+	"thompson",   "turing",	    "volta",	  "watt",	"wiles",      "yalow",
 };
 
 bool ctr_name_valid(const char *name)
@@ -55,7 +53,8 @@ bool ctr_name_valid(const char *name)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		bool alnum =
+			(c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 		if (i == 0 ? !alnum : !(alnum || c == '_' || c == '.' || c == '-'))
 			return false;
 	}
@@ -74,7 +73,6 @@ char *ctr_name_random(unsigned retry)
 	}
 	const char *a = adjectives[r[0] % ARRAY_SIZE(adjectives)];
 	const char *s = surnames[r[1] % ARRAY_SIZE(surnames)];
-	int n = retry ? asprintf(&out, "%s_%s%u", a, s, r[2] % 10)
-		      : asprintf(&out, "%s_%s", a, s);
+	int n = retry ? asprintf(&out, "%s_%s%u", a, s, r[2] % 10) : asprintf(&out, "%s_%s", a, s);
 	return n < 0 ? NULL : out;
 }

@@ -165,7 +165,8 @@ static json_t *read_sync(int fd, struct berth_error **err)
 	}
 	json_t *j = json_loadb(buf, len, 0, NULL);
 	if (!j)
-		berth_error_set(err, EIO, "berth-shim answered something else than JSON: %.200s", buf);
+		berth_error_set(err, EIO, "berth-shim answered something else than JSON: %.200s",
+				buf);
 	return j;
 }
 
@@ -323,8 +324,7 @@ int shim_request(struct berthd *d, const char *id, json_t *req, int fd, json_t *
 
 int shim_cleanup(struct berthd *d, struct daemon_container *c, struct berth_error **err)
 {
-	_cleanup_free_ char *dir = shim_dir(d, c->id), *state = NULL, *rootfs = NULL,
-			    *text = NULL;
+	_cleanup_free_ char *dir = shim_dir(d, c->id), *state = NULL, *rootfs = NULL, *text = NULL;
 	_cleanup_json_ json_t *cfg = NULL;
 	char *const argv[] = {"berth-shim", "cleanup", "--id", c->id, "--dir", dir, NULL};
 	pid_t pid;
