@@ -214,8 +214,11 @@ static void test_validation(void)
 		"SHM size can not be less than 0", "negative shm");
 	refused("{\"Image\":\"bb\",\"HostConfig\":{\"OomScoreAdj\":1001}}",
 		"Invalid value 1001, range for oom score adj is [-1000, 1000]", "oom score 1001");
-	refused("{\"Image\":\"bb\",\"HostConfig\":{\"NetworkMode\":\"mynet\"}}",
-		"network mynet not found", "unknown network");
+	/* a user network's name passes: berthd checks that the network exists */
+	accepted("{\"Image\":\"bb\",\"HostConfig\":{\"NetworkMode\":\"mynet\"}}",
+		 "a user network's name");
+	refused("{\"Image\":\"bb\",\"HostConfig\":{\"NetworkMode\":\"my net!\"}}",
+		"network my net! not found", "a name no network can have");
 	refused("{\"Image\":\"bb\",\"HostConfig\":{\"NetworkMode\":\"container:\"}}",
 		"invalid network mode: invalid container format container:<name|id>",
 		"container: without a name");
