@@ -502,6 +502,35 @@ static int network_name(struct berthd *d, const char *ref, char **ret, struct be
 	return *ret ? 0 : berth_error_set(err, ENOMEM, "out of memory");
 }
 
+/*
+ * What connect and disconnect both begin with: the body, the network's name, the container with
+ * its gate held.  On failure this has answered and returns -1.
+ */
+static int network_op_begin(struct berth_http_request *req, struct berthd *d, json_t **ret_body,
+			    char **ret_net, struct daemon_container **ret_c)
+{
+	_cleanup_error_ struct berth_error *e = NULL;
+	const char *who;
+	int r;
+
+	if (read_body(req, ret_body) < 0)
+		return -1;
+	who = json_string_value(json_object_get(*ret_body, "Container"));
+	r = network_name(d, berth_http_param(req, "id"), ret_net, &e);
+	if (r == 0)
+		r = ctr_get(d, who ? who : "", ret_c, &e);
+	if (r < 0) {
+		berth_http_respond_berror(req, e);
+		return -1;
+	}
+	if (ctr_gate_enter(d, *ret_c) < 0) {
+		ctr_unref(d, *ret_c);
+		berth_http_respond_error(req, 404, "No such container: %s", who);
+		return -1;
+	}
+	return 0;
+}
+
 static void network_connect(struct berth_http_request *req, void *userdata)
 {
 	struct berthd *d = userdata;
@@ -509,34 +538,17 @@ static void network_connect(struct berth_http_request *req, void *userdata)
 	_cleanup_error_ struct berth_error *e = NULL;
 	_cleanup_free_ char *net = NULL, *path = NULL;
 	struct daemon_container *c = NULL;
-	const char *who;
 	json_t *ec;
 	int r;
 
-	if (read_body(req, &body) < 0)
+	if (network_op_begin(req, d, &body, &net, &c) < 0)
 		return;
-	who = json_string_value(json_object_get(body, "Container"));
 	ec = json_object_get(body, "EndpointConfig");
-	if (ec && !json_is_object(ec) && !json_is_null(ec)) {
-		berth_http_respond_error(req, 400,
-					 "invalid JSON: EndpointConfig must be an object");
-		return;
-	}
-	r = network_name(d, berth_http_param(req, "id"), &net, &e);
-	if (r == 0)
-		r = ctr_get(d, who ? who : "", &c, &e);
-	if (r < 0) {
-		berth_http_respond_berror(req, e);
-		return;
-	}
-	if (ctr_gate_enter(d, c) < 0) {
-		ctr_unref(d, c);
-		berth_http_respond_error(req, 404, "No such container: %s", who);
-		return;
-	}
 	const char *mode = mode_of(c->host_config);
 	json_t *eps = json_object_get(c->networking_config, "EndpointsConfig");
-	if (!on_bridge(c->host_config)) {
+	if (ec && !json_is_object(ec) && !json_is_null(ec)) {
+		r = berth_error_set(&e, EINVAL, "invalid JSON: EndpointConfig must be an object");
+	} else if (!on_bridge(c->host_config)) {
 		r = berth_error_set(&e, EINVAL,
 				    strcmp(mode, "none") == 0
 					    ? "container cannot be connected to multiple networks "
@@ -589,24 +601,10 @@ static void network_disconnect(struct berth_http_request *req, void *userdata)
 	_cleanup_error_ struct berth_error *e = NULL;
 	_cleanup_free_ char *net = NULL;
 	struct daemon_container *c = NULL;
-	const char *who;
-	int r;
+	int r = 0;
 
-	if (read_body(req, &body) < 0)
+	if (network_op_begin(req, d, &body, &net, &c) < 0)
 		return;
-	who = json_string_value(json_object_get(body, "Container"));
-	r = network_name(d, berth_http_param(req, "id"), &net, &e);
-	if (r == 0)
-		r = ctr_get(d, who ? who : "", &c, &e);
-	if (r < 0) {
-		berth_http_respond_berror(req, e);
-		return;
-	}
-	if (ctr_gate_enter(d, c) < 0) {
-		ctr_unref(d, c);
-		berth_http_respond_error(req, 404, "No such container: %s", who);
-		return;
-	}
 	const char *mode = mode_of(c->host_config);
 	json_t *eps = json_object_get(c->networking_config, "EndpointsConfig");
 	bool connected = strcmp(mode, net) == 0 || json_object_get(eps, net) ||
