@@ -13,9 +13,16 @@
 # the machine's speed hits all alike; medians are reported, with ratios against crun and runc.
 #
 # crun 1.8 refuses this kind of host (cgroup v1 controllers plus a cgroup2 mount holding
-# hugetlb), so it runs in a private mount namespace without /sys/fs/cgroup/unified; berth-runtime
-# is measured both that way (the fair comparison with crun) and plainly (as runc is).
+# hugetlb).  So the script runs itself, whole, in a private mount namespace without
+# /sys/fs/cgroup/unified: every runtime meets the same (legacy cgroup v1) host, and no runtime call
+# pays for a wrapper that is not part of the runtime.  The host's mounts are untouched.
 set -euo pipefail
+
+if [ -z "${BENCH_PRIVATE_MOUNTS:-}" ]; then
+	[ "$(id -u)" -eq 0 ] || { echo "runtime-start: run as root" >&2; exit 1; }
+	exec env BENCH_PRIVATE_MOUNTS=1 unshare -m --propagation private "$0" "$@"
+fi
+umount /sys/fs/cgroup/unified 2>/dev/null || true
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -44,41 +51,29 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# legacy CMD...: CMD in a private mount namespace without the cgroup2 mount (one unshare).
-legacy() {
-	unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec "$@"' \
-		sh "$@"
-}
-
 "$repo/scripts/mkbundle.sh" "$work/bundle" /bin/true
 
-# name -> binary, name -> "legacy" or ""
-declare -A rt_bin rt_wrap
-add_runtime() { # NAME BINARY WRAP
+# name -> binary
+declare -A rt_bin
+add_runtime() { # NAME BINARY
 	if [ -n "$2" ] && [ -x "$2" ]; then
 		names+=("$1")
 		rt_bin[$1]=$2
-		rt_wrap[$1]=$3
 		mkdir -p "$work/state-$1"
 	else
 		echo "runtime-start: $1 not found (${2:-not installed}); skipped" >&2
 	fi
 }
-add_runtime berth "$BERTH" ""
-add_runtime berth-legacy "$BERTH" legacy
-add_runtime crun "$CRUN" legacy
-add_runtime runc "$RUNC" ""
+add_runtime berth "$BERTH"
+add_runtime crun "$CRUN"
+add_runtime runc "$RUNC"
 [ ${#names[@]} -gt 0 ] || { echo "runtime-start: no runtime to measure" >&2; exit 1; }
 
-# rt NAME ARGS...: the runtime NAME with its own --root, wrapped as it must be
+# rt NAME ARGS...: the runtime NAME with its own --root
 rt() {
 	local n=$1
 	shift
-	if [ -n "${rt_wrap[$n]}" ]; then
-		legacy "${rt_bin[$n]}" --root "$work/state-$n" "$@"
-	else
-		"${rt_bin[$n]}" --root "$work/state-$n" "$@"
-	fi
+	"${rt_bin[$n]}" --root "$work/state-$n" "$@"
 }
 
 now_us() { echo "${EPOCHREALTIME/./}"; }
@@ -125,18 +120,12 @@ one_lifecycle() {
 	rt "$n" delete --force "$id" >/dev/null 2>&1 || true
 }
 
-# one_mem NAME: peak RSS (KiB) of the runtime process during `run`; GNU time sits inside the
-# namespace wrapper, so it measures the runtime and not unshare.
+# one_mem NAME: peak RSS (KiB) of the runtime process during `run`
 one_mem() {
 	local n=$1 id
 	id=$(fresh_id)
-	if [ -n "${rt_wrap[$n]}" ]; then
-		legacy "$GNU_TIME" -f %M -o "$work/mem.tmp" "${rt_bin[$n]}" --root "$work/state-$n" \
-			run --bundle "$work/bundle" "$id" </dev/null >/dev/null 2>&1 || { fail "$n" mem; return; }
-	else
-		"$GNU_TIME" -f %M -o "$work/mem.tmp" "${rt_bin[$n]}" --root "$work/state-$n" \
-			run --bundle "$work/bundle" "$id" </dev/null >/dev/null 2>&1 || { fail "$n" mem; return; }
-	fi
+	"$GNU_TIME" -f %M -o "$work/mem.tmp" "${rt_bin[$n]}" --root "$work/state-$n" \
+		run --bundle "$work/bundle" "$id" </dev/null >/dev/null 2>&1 || { fail "$n" mem; return; }
 	tail -n1 "$work/mem.tmp" >>"$work/$n.mem"
 }
 
@@ -190,18 +179,14 @@ echo "| runtime | run (ms) | create+start+wait+delete (ms) | peak RSS (MiB) | ru
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for n in "${names[@]}"; do
 	label=$n
-	case $n in
-	berth) label="berth-runtime" ;;
-	berth-legacy) label="berth-runtime (legacy-cgroup ns)" ;;
-	crun) label="crun (legacy-cgroup ns)" ;;
-	esac
+	[ "$n" = berth ] && label="berth-runtime"
 	echo "| $label | $(ms "${med_run[$n]}") | $(ms "${med_lc[$n]}") | $(mib "${med_mem[$n]}") |" \
 		"$(ratio "${med_run[$n]}" "${med_run[crun]:-}") | $(ratio "${med_run[$n]}" "${med_run[runc]:-}") |" \
 		"$(ratio "${med_mem[$n]}" "${med_mem[crun]:-}") | $(count "$work/$n.run") | $(count "$work/$n.failures") |"
 done
 echo
-echo "Medians of $RUNS rounds (memory: $MEM_RUNS), interleaved.  The fair pair is berth-runtime"
-echo "(legacy-cgroup ns) against crun, which pays the same unshare; plain berth-runtime against runc."
+echo "Medians of $RUNS rounds (memory: $MEM_RUNS), interleaved, all in one private mount namespace"
+echo "without the cgroup2 mount (cgroup v1 only), so that crun runs here."
 
 # A runtime that failed every time is an error, not a result.
 status=0

@@ -320,18 +320,41 @@ enum berth_status berth_container_status(struct berth_container *c)
 	return BERTH_STATUS_RUNNING;
 }
 
+/*
+ * The owner's name from the host's /etc/passwd, "" when it has none.  Read directly rather than
+ * through getpwuid(): the runtime may be linked statically, and NSS modules cannot be loaded
+ * into a static binary safely.
+ */
+static void owner_name(uid_t uid, char *buf, size_t len)
+{
+	FILE *f = fopen("/etc/passwd", "re");
+	struct passwd *pw;
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	while ((pw = fgetpwent(f)))
+		if (pw->pw_uid == uid) {
+			snprintf(buf, len, "%s", pw->pw_name);
+			break;
+		}
+	fclose(f);
+}
+
 json_t *berth_container_state_json(struct berth_container *c)
 {
 	enum berth_status st = berth_container_status(c);
 	json_t *annotations = json_object_get(c->spec->json, "annotations");
-	struct passwd *pw = getpwuid(c->owner);
+	char owner[256];
 	json_t *j;
+
+	owner_name(c->owner, owner, sizeof(owner));
 
 	j = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "ociVersion",
 		      c->spec->oci_version ? c->spec->oci_version : "1.2.0", "id", c->id, "status",
 		      berth_status_name(st), "pid",
 		      (json_int_t)(st == BERTH_STATUS_STOPPED ? 0 : c->pid), "bundle", c->bundle,
-		      "rootfs", c->rootfs, "created", c->created, "owner", pw ? pw->pw_name : "");
+		      "rootfs", c->rootfs, "created", c->created, "owner", owner);
 	if (j && json_is_object(annotations))
 		json_object_set(j, "annotations", annotations);
 	return j;
