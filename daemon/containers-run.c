@@ -429,8 +429,14 @@ int ctr_kill(struct berthd *d, struct daemon_container *c, int sig, struct berth
 	return 0;
 }
 
-int ctr_stop(struct berthd *d, struct daemon_container *c, const char *signal, int timeout_s,
-	     struct berth_error **err)
+/*
+ * Stop c: its stop signal (or signal), timeout_s seconds (INT32_MIN: its StopTimeout), then
+ * SIGKILL.  by_user: a stop asked for through the API, which marks c manually stopped and, for
+ * its stop signal, cancels the restart policy; berthd's own stops (live-restore false) do
+ * neither, as docker's killWithSignal while the daemon shuts down.
+ */
+static int stop_container(struct berthd *d, struct daemon_container *c, const char *signal,
+			  int timeout_s, bool by_user, struct berth_error **err)
 {
 	_cleanup_error_ struct berth_error *e = NULL;
 	int sig, r;
@@ -453,10 +459,12 @@ int ctr_stop(struct berthd *d, struct daemon_container *c, const char *signal, i
 		timeout_s =
 			json_is_integer(st) ? (int)json_integer_value(st) : DEFAULT_STOP_TIMEOUT_S;
 	}
-	c->manually_stopped = true;
-	if (cancels_restart(c, sig))
-		c->restart_cancel = true;
-	save_or_log(d, c);
+	if (by_user) {
+		c->manually_stopped = true;
+		if (cancels_restart(c, sig))
+			c->restart_cancel = true;
+		save_or_log(d, c);
+	}
 	pthread_cond_broadcast(&c->cond);
 	if (c->restarting) {
 		c->restart_cancel = true;
@@ -497,6 +505,12 @@ int ctr_stop(struct berthd *d, struct daemon_container *c, const char *signal, i
 	ctr_event_locked(d, c, "stop", NULL, 0);
 	pthread_mutex_unlock(&d->lock);
 	return 0;
+}
+
+int ctr_stop(struct berthd *d, struct daemon_container *c, const char *signal, int timeout_s,
+	     struct berth_error **err)
+{
+	return stop_container(d, c, signal, timeout_s, true, err);
 }
 
 /* ---- exits ---------------------------------------------------------------------------------- */
@@ -961,10 +975,41 @@ static bool restart_at_boot_locked(struct daemon_container *c)
 	return false;
 }
 
+/*
+ * live-restore false, at start, behind c's gate: stop what outlived the last berthd (docker's
+ * restore shuts such a container down), then apply its restart policy as at any start -- not
+ * the exit's own restart with its backoff, which the stop holds off.
+ */
+static void boot_stop(struct berthd *d, struct daemon_container *c)
+{
+	_cleanup_error_ struct berth_error *e = NULL;
+	bool again;
+
+	pthread_mutex_lock(&d->lock);
+	c->restart_cancel = true;
+	pthread_mutex_unlock(&d->lock);
+	if (stop_container(d, c, NULL, INT32_MIN, false, &e) < 0 && e->code != EALREADY)
+		log_warn("stop %s at start (live-restore is off): %s", c->id, e->msg);
+	berth_error_freep(&e);
+	pthread_mutex_lock(&d->lock);
+	c->restart_cancel = false;
+	again = !c->running && restart_at_boot_locked(c);
+	pthread_mutex_unlock(&d->lock);
+	if (again && start_locked_out(d, c, false, &e) < 0)
+		log_warn("restart %s at start: %s", c->id, e ? e->msg : "?");
+}
+
+/* What a thread of its own does for one container at berthd's start (or shutdown). */
+enum boot_what {
+	BOOT_START,  /* its restart policy's start */
+	BOOT_REMOVE, /* AutoRemove after an exit berthd did not see */
+	BOOT_STOP,   /* live-restore false: berthd's own stop */
+};
+
 struct boot_job {
 	struct berthd *d;
 	struct daemon_container *c;
-	bool remove;
+	enum boot_what what;
 };
 
 static void *boot_main(void *arg)
@@ -972,8 +1017,13 @@ static void *boot_main(void *arg)
 	struct boot_job *job = arg;
 	_cleanup_error_ struct berth_error *e = NULL;
 
-	if (job->remove) {
+	if (job->what == BOOT_REMOVE) {
 		autoremove(job->d, job->c);
+	} else if (job->what == BOOT_STOP) {
+		if (ctr_gate_enter(job->d, job->c) == 0) {
+			boot_stop(job->d, job->c);
+			ctr_gate_leave(job->d, job->c);
+		}
 	} else if (ctr_gate_enter(job->d, job->c) == 0) {
 		if (start_locked_out(job->d, job->c, false, &e) < 0)
 			log_warn("restart %s at start: %s", job->c->id, e ? e->msg : "?");
@@ -985,7 +1035,7 @@ static void *boot_main(void *arg)
 	return NULL;
 }
 
-static void spawn_boot(struct berthd *d, struct daemon_container *c, bool remove)
+static void spawn_boot(struct berthd *d, struct daemon_container *c, enum boot_what what)
 {
 	struct boot_job *job = calloc(1, sizeof(*job));
 	pthread_attr_t attr;
@@ -994,7 +1044,7 @@ static void spawn_boot(struct berthd *d, struct daemon_container *c, bool remove
 	if (!job)
 		return;
 	job->d = d;
-	job->remove = remove;
+	job->what = what;
 	pthread_mutex_lock(&d->lock);
 	job->c = ctr_ref(c);
 	pthread_mutex_unlock(&d->lock);
@@ -1018,12 +1068,16 @@ static void restore_running(struct berthd *d, struct daemon_container *c)
 		register_shim(d, c, h);
 		pthread_mutex_unlock(&d->lock);
 		log_info("container %s: reconnected to its shim (pid %d)", c->id, (int)h->pid);
+		/* live-restore false: what outlived the last berthd is stopped (docker's restore);
+		 * its exit then goes through the restart policy as any other */
+		if (!d->config.live_restore)
+			spawn_boot(d, c, BOOT_STOP);
 		return;
 	}
 	/* before berthd serves: a container whose shim is gone is never listed as running */
 	bool restart = finish_exit(d, c, NULL, read_exit_file(d, c->id));
 	if (restart || json_is_true(json_object_get(c->host_config, "AutoRemove")))
-		spawn_boot(d, c, !restart);
+		spawn_boot(d, c, restart ? BOOT_START : BOOT_REMOVE);
 }
 
 /* Not running per its record, but a shim directory: a start berthd did not see through. */
@@ -1104,7 +1158,7 @@ int daemon_containers_restore(struct berthd *d, struct berth_error **err)
 
 		if (c->running && c->restarting) {
 			/* berthd stopped during a restart's backoff: the restart is due */
-			spawn_boot(d, c, false);
+			spawn_boot(d, c, BOOT_START);
 		} else if (c->running) {
 			restore_running(d, c);
 		} else {
@@ -1121,11 +1175,61 @@ int daemon_containers_restore(struct berthd *d, struct berth_error **err)
 				ctr_network_teardown(d, c);
 			}
 			if (boot || remove)
-				spawn_boot(d, c, remove);
+				spawn_boot(d, c, remove ? BOOT_REMOVE : BOOT_START);
 		}
 		ctr_unref(d, c);
 	}
 	free(v);
 	daemon_networks_drop_stale(d, running_container);
 	return 0;
+}
+
+/* ---- live-restore false: stopped with berthd ------------------------------------------------ */
+
+static void *shutdown_main(void *arg)
+{
+	struct boot_job *job = arg;
+	_cleanup_error_ struct berth_error *e = NULL;
+
+	if (stop_container(job->d, job->c, NULL, INT32_MIN, false, &e) < 0 && e->code != EALREADY)
+		log_warn("stop %s at shutdown: %s", job->c->id, e->msg);
+	return NULL;
+}
+
+void daemon_containers_shutdown(struct berthd *d)
+{
+	struct daemon_containers *t = &d->containers;
+	struct boot_job *jobs;
+	pthread_t *threads;
+	size_t n = 0;
+
+	pthread_mutex_lock(&d->lock);
+	jobs = calloc(t->n + 1, sizeof(*jobs));
+	threads = calloc(t->n + 1, sizeof(*threads));
+	for (size_t i = 0; jobs && threads && i < t->n; i++) {
+		struct daemon_container *c = t->v[i];
+		if (c->running && !c->restarting && !c->removed)
+			jobs[n++] = (struct boot_job){.d = d, .c = ctr_ref(c), .what = BOOT_STOP};
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (!jobs || !threads) {
+		free(jobs);
+		free(threads);
+		log_error("stop the containers at shutdown: out of memory");
+		return;
+	}
+	if (n)
+		log_info("live-restore is off: stopping %zu running container(s)", n);
+	for (size_t i = 0; i < n; i++)
+		if (pthread_create(&threads[i], NULL, shutdown_main, &jobs[i]) != 0) {
+			shutdown_main(&jobs[i]);
+			threads[i] = 0;
+		}
+	for (size_t i = 0; i < n; i++) {
+		if (threads[i])
+			pthread_join(threads[i], NULL);
+		ctr_unref(d, jobs[i].c);
+	}
+	free(jobs);
+	free(threads);
 }

@@ -248,6 +248,12 @@ int daemon_containers_restore(struct berthd *d, struct berth_error **err);
 
 /* Stop the monitor and wait (bounded) for exit/restart threads; containers keep running. */
 void daemon_containers_close(struct berthd *d);
+/*
+ * live-restore false, at shutdown (after the API stopped and d->stopping is set): stop every
+ * running container at once, each with its stop signal and timeout, then SIGKILL; returns when
+ * all have stopped.  Not a manual stop: the restart policies apply at the next start.
+ */
+void daemon_containers_shutdown(struct berthd *d);
 
 /* Add every container of the table to u (daemon_image_users_add); d->lock held. */
 struct daemon_image_users;

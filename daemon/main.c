@@ -193,7 +193,9 @@ static int run(struct berthd *d, struct daemon_listener *listeners, size_t n_lis
 	sd_notify(0, "STOPPING=1");
 	berth_http_server_stop(d->server);
 	pthread_join(thread, NULL);
-	daemon_events_shutdown(d); /* followers end */
+	daemon_events_shutdown(d); /* followers end; no restart policy starts anything now */
+	if (!d->config.live_restore)
+		daemon_containers_shutdown(d);
 	berth_http_server_free(d->server, 5000);
 	d->server = NULL;
 	return at.error ? berth_error_set(err, EIO, "the API server failed") : 0;

@@ -209,15 +209,22 @@ static int network_from_record(const json_t *j, struct daemon_network **ret,
 	if (!n)
 		return berth_error_set(err, ENOMEM, "out of memory");
 	if (json_unpack((json_t *)j,
-			"{s:s, s:s, s:s, s?I, s?b, s?b, s?b, s?b, s?b, s?i, s?s, s?s, s?s, s?s, "
+			"{s:s, s:s, s:s, s?I, s?b, s?b, s?b, s?b, s?b, s?i, s?s, s?s, s?s, "
 			"s?o, s?o, s?o}",
 			"Id", &id, "Name", &name, "Driver", &driver, "Created", &created,
 			"Predefined", &predefined, "Internal", &internal, "Attachable", &attachable,
-			"ICC", &icc, "Masquerade", &masq, "MTU", &mtu, "Bridge", &bridge, "Subnet",
-			&subnet, "Gateway", &gateway, "IPRange", &range, "Labels", &labels,
-			"Options", &options, "Endpoints", &eps) != 0) {
+			"ICC", &icc, "Masquerade", &masq, "MTU", &mtu, "Subnet", &subnet, "Gateway",
+			&gateway, "IPRange", &range, "Labels", &labels, "Options", &options,
+			"Endpoints", &eps) != 0) {
 		free(n);
 		return berth_error_set(err, EINVAL, "malformed network record");
+	}
+	/* null for the networks without a bridge (host, none) */
+	bridge = json_string_value(json_object_get(j, "Bridge"));
+	if (!bridge && json_object_get(j, "Bridge") &&
+	    !json_is_null(json_object_get(j, "Bridge"))) {
+		free(n);
+		return berth_error_set(err, EINVAL, "malformed network record: Bridge");
 	}
 	n->id = strdup(id);
 	n->name = strdup(name);

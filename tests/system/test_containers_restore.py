@@ -166,3 +166,47 @@ def test_run_rm_cycles_leave_nothing(bd):
         "GET", "/events?since=0&until=%d&filters=%s" % (
             int(time.time()) + 1, '{"type":["container"]}'))[2].splitlines() if x.strip()}
     assert cgroups_named({i for i in ids if len(i) == 64}) == []
+
+
+def test_live_restore_false_stops_containers_with_berthd(bd):
+    """live-restore false (reloaded with SIGHUP): SIGTERM to berthd stops every running container
+    first -- the stop signal, then SIGKILL after the container's stop timeout -- and not as a
+    manual stop: at the next start a restart=always container runs again, a plain one stays
+    exited.  A berthd killed with -9 cannot stop anything; started again with live-restore
+    false it stops what outlived it."""
+    bd.write_config({"live-restore": False})
+    bd.signal(signal.SIGHUP)
+    assert wait_until(lambda: not json.loads(bd.http("GET", "/info")[2])["LiveRestoreEnabled"]), "live-restore false reloaded"
+    try:
+        # leaves on SIGTERM with a code of its own, so the stop signal is what ended it
+        docker(bd, "run", "-d", "--name", "lr-plain", "busybox", "sh", "-c",
+               "trap 'exit 42' TERM; while :; do sleep 0.1; done")
+        # ignores SIGTERM: only the SIGKILL after its 1 s stop timeout ends it
+        docker(bd, "run", "-d", "--name", "lr-stubborn", "--stop-timeout", "1", "busybox",
+               "sh", "-c", "trap '' TERM; while :; do sleep 0.1; done")
+        docker(bd, "run", "-d", "--name", "lr-always", "--restart", "always",
+               "--stop-timeout", "1", "busybox", *TICKER)
+        pids = {n: state(bd, n)["State"]["Pid"] for n in ("lr-plain", "lr-stubborn",
+                                                           "lr-always")}
+        restart_berthd(bd, signal.SIGTERM)
+        for n, pid in pids.items():
+            assert not alive(pid), f"{n} (pid {pid}) outlived berthd with live-restore false"
+        plain, stubborn = state(bd, "lr-plain"), state(bd, "lr-stubborn")
+        assert not plain["State"]["Running"] and plain["State"]["ExitCode"] == 42
+        assert not stubborn["State"]["Running"] and stubborn["State"]["ExitCode"] == 137
+        assert wait_until(lambda: state(bd, "lr-always")["State"]["Running"]), "restart=always container started again"
+        assert state(bd, "lr-always")["State"]["Pid"] != pids["lr-always"]
+
+        # berthd killed: the container outlives it; the next berthd stops it
+        docker(bd, "start", "lr-plain")
+        pid = state(bd, "lr-plain")["State"]["Pid"]
+        restart_berthd(bd, signal.SIGKILL)
+        assert wait_until(lambda: not alive(pid), timeout=20), "the survivor stopped by the new berthd"
+        assert wait_until(lambda: not state(bd, "lr-plain")["State"]["Running"]), "inspect shows it exited"
+        assert state(bd, "lr-plain")["State"]["ExitCode"] == 42
+    finally:
+        bd.write_config({})
+        bd.signal(signal.SIGHUP)
+        assert wait_until(lambda: json.loads(bd.http("GET", "/info")[2])["LiveRestoreEnabled"]), "live-restore back on"
+        for n in ("lr-plain", "lr-stubborn", "lr-always"):
+            docker(bd, "rm", "-f", n, check=False)
