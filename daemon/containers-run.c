@@ -56,7 +56,56 @@ static void save_or_log(struct berthd *d, struct daemon_container *c)
 
 /* ---- the OCI spec and the shim's config -------------------------------------------------- */
 
-static int build_spec(struct berthd *d, struct daemon_container *c, json_t **ret,
+/*
+ * IpcMode or PidMode "container:X", at each start (docker's getIPCContainer, getPIDContainer):
+ * X must exist, run and not be restarting, and for IPC have a /dev/shm to share (shareable, or
+ * the host's).  Gives X's namespace file and, for IPC, its /dev/shm.
+ */
+static int join_donor(struct berthd *d, const char *mode, const char *kind, char **ret_ns,
+		      char **ret_shm, struct berth_error **err)
+{
+	const char *ref = mode + strlen("container:");
+	struct daemon_container *x;
+	bool ambiguous = false;
+	int r = 0;
+
+	pthread_mutex_lock(&d->lock);
+	x = ctr_find_locked(d, ref, &ambiguous);
+	if (!x)
+		r = berth_error_set(err, EIO, "No such container: %s", ref);
+	else if (!x->running || !x->pid)
+		r = berth_error_set(err, EIO, "container %s is not running", ref);
+	else if (x->restarting)
+		r = berth_error_set(err, EIO,
+				    "Container %s is restarting, wait until the container is "
+				    "running",
+				    ref);
+	else if (asprintf(ret_ns, "/proc/%d/ns/%s", (int)x->pid, kind) < 0)
+		r = berth_error_set(err, ENOMEM, "out of memory");
+	else if (ret_shm) {
+		const char *ipc = json_string_value(json_object_get(x->host_config, "IpcMode"));
+		if (berth_streq(ipc, "host"))
+			*ret_shm = strdup("/dev/shm");
+		else if (berth_streq(ipc, "shareable") && asprintf(ret_shm, "%s/shm", x->dir) < 0)
+			*ret_shm = NULL;
+		if (!*ret_shm)
+			r = berth_error_set(err, EIO,
+					    "container %s: non-shareable IPC (hint: use "
+					    "IpcMode:shareable for the donor container)",
+					    ref);
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (ambiguous && r < 0) {
+		berth_error_freep(err);
+		r = berth_error_set(err, EINVAL, "multiple IDs found with provided prefix: %s",
+				    ref);
+	}
+	return r;
+}
+
+/* *ret_plain: the error is the daemon's own (a donor container), not the runtime's: docker
+ * answers it as is (500), without "failed to create task" */
+static int build_spec(struct berthd *d, struct daemon_container *c, json_t **ret, bool *ret_plain,
 		      struct berth_error **err)
 {
 	struct daemon_containers *t = &d->containers;
@@ -88,6 +137,15 @@ static int build_spec(struct berthd *d, struct daemon_container *c, json_t **ret
 	size_t n_mounts = 0;
 	if (r == 0 && ctr_mounts_for_spec(c, &mounts, &n_mounts) < 0)
 		r = berth_error_set(err, ENOMEM, "out of memory");
+	const char *ipc = json_string_value(json_object_get(c->host_config, "IpcMode")) ?: "";
+	const char *pid = json_string_value(json_object_get(c->host_config, "PidMode")) ?: "";
+	_cleanup_free_ char *shm = NULL, *ipc_ns = NULL, *pid_ns = NULL;
+	if (r == 0 && strcmp(ipc, "shareable") == 0)
+		r = ctr_shm_mount(c, &shm, err);
+	else if (r == 0 && berth_str_has_prefix(ipc, "container:"))
+		*ret_plain = (r = join_donor(d, ipc, "ipc", &ipc_ns, &shm, err)) < 0;
+	if (r == 0 && berth_str_has_prefix(pid, "container:"))
+		*ret_plain = (r = join_donor(d, pid, "pid", &pid_ns, NULL, err)) < 0;
 	if (r == 0) {
 		struct berth_dockerspec_container sc = {
 			.id = c->id,
@@ -101,6 +159,9 @@ static int build_spec(struct berthd *d, struct daemon_container *c, json_t **ret
 			.n_devices = n_devices,
 			.mounts = mounts,
 			.n_mounts = n_mounts,
+			.shm_path = shm,
+			.ipc_ns_path = ipc_ns,
+			.pid_ns_path = pid_ns,
 		};
 		r = berth_dockerspec_oci_spec(&sc, &t->spec, &t->host, ret, err);
 	}
@@ -192,7 +253,7 @@ static void reap_failed_shim(struct berthd *d, struct daemon_container *c, struc
 	}
 	if (sdir)
 		berth_rm_rf(sdir, NULL);
-	berth_rootfs_unmount(c->dir, NULL);
+	ctr_root_unmount(c, NULL);
 	shim_handle_free(h);
 }
 
@@ -204,6 +265,7 @@ static int start_locked_out(struct berthd *d, struct daemon_container *c, bool u
 	_cleanup_error_ struct berth_error *e = NULL;
 	struct shim_handle *h = NULL;
 	struct stat st;
+	bool plain_error = false;
 	int r;
 
 	pthread_mutex_lock(&d->lock);
@@ -242,7 +304,7 @@ static int start_locked_out(struct berthd *d, struct daemon_container *c, bool u
 	r = ctr_network_setup(d, c, err);
 	if (r < 0)
 		goto fail_early;
-	r = build_spec(d, c, &spec, err);
+	r = build_spec(d, c, &spec, &plain_error, err);
 	if (r == 0 && ctr_network_patch_spec(c, spec) < 0)
 		r = berth_error_set(err, EINVAL, "the spec has no network namespace to place");
 	if (r == 0)
@@ -302,13 +364,14 @@ fail_early : {
 		if (w)
 			*w = (char)(*w - 'A' + 'a');
 	}
-	code = start_error_code((*err)->msg ?: "");
-	if (asprintf(&text, "failed to create task for container: %s", (*err)->msg ?: "?") > 0) {
+	code = plain_error ? 255 : start_error_code((*err)->msg ?: "");
+	if (!plain_error &&
+	    asprintf(&text, "failed to create task for container: %s", (*err)->msg ?: "?") > 0) {
 		free((*err)->msg);
 		(*err)->msg = strdup(text);
 	}
 	if (!h)
-		berth_rootfs_unmount(c->dir, NULL);
+		ctr_root_unmount(c, NULL);
 	ctr_network_teardown(d, c);
 	pthread_mutex_lock(&d->lock);
 	set_str(&c->error, (*err)->msg ?: "start failed");
@@ -701,7 +764,7 @@ static bool finish_exit(struct berthd *d, struct daemon_container *c, struct shi
 		}
 		berth_rm_rf(sdir, NULL);
 	}
-	berth_rootfs_unmount(c->dir, NULL);
+	ctr_root_unmount(c, NULL);
 	ctr_network_teardown(d, c);
 	shim_handle_free(h);
 	if (ex)
@@ -1171,7 +1234,7 @@ int daemon_containers_restore(struct berthd *d, struct berth_error **err)
 				      json_is_true(json_object_get(c->host_config, "AutoRemove"));
 			pthread_mutex_unlock(&d->lock);
 			if (!running) {
-				berth_rootfs_unmount(c->dir, NULL);
+				ctr_root_unmount(c, NULL);
 				ctr_network_teardown(d, c);
 			}
 			if (boot || remove)

@@ -1191,7 +1191,7 @@ int ctr_remove(struct berthd *d, struct daemon_container *c, bool remove_volumes
 	pthread_mutex_unlock(&d->lock);
 
 	ctr_network_teardown(d, c);
-	if (berth_rootfs_unmount(c->dir, &e) < 0) {
+	if (ctr_root_unmount(c, &e) < 0) {
 		pthread_mutex_lock(&d->lock);
 		c->removing = false;
 		c->dead = false;
@@ -1262,4 +1262,42 @@ int ctr_rename(struct berthd *d, struct daemon_container *c, const char *new_nam
 	ctr_event_locked(d, c, "rename", &kv, 1);
 	pthread_mutex_unlock(&d->lock);
 	return 0;
+}
+
+/* ---- the root and the shareable /dev/shm ------------------------------------------------- */
+
+#define SHM_DEFAULT_SIZE (64LL * 1024 * 1024)
+
+int ctr_shm_mount(const struct daemon_container *c, char **ret_path, struct berth_error **err)
+{
+	_cleanup_free_ char *path = NULL, *opts = NULL;
+	int64_t size = json_integer_value(json_object_get(c->host_config, "ShmSize"));
+
+	if (size <= 0)
+		size = SHM_DEFAULT_SIZE;
+	if (asprintf(&path, "%s/shm", c->dir) < 0 ||
+	    asprintf(&opts, "mode=1777,size=%lld", (long long)size) < 0)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return berth_error_sys(err, errno, "mkdir '%s'", path);
+	/* what a start that failed left is replaced: a restarted container gets an empty one */
+	umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW);
+	if (mount("shm", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
+		return berth_error_sys(err, errno, "mount the shareable /dev/shm of %s", c->id);
+	*ret_path = TAKE_PTR(path);
+	return 0;
+}
+
+int ctr_root_unmount(const struct daemon_container *c, struct berth_error **err)
+{
+	_cleanup_free_ char *shm = NULL;
+
+	if (asprintf(&shm, "%s/shm", c->dir) > 0) {
+		/* only a shareable container has one; EINVAL: not a mount point, ENOENT: none */
+		if (umount2(shm, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL &&
+		    errno != ENOENT)
+			log_warn("container %s: unmount its /dev/shm: %s", c->id, strerror(errno));
+		rmdir(shm);
+	}
+	return berth_rootfs_unmount(c->dir, err);
 }

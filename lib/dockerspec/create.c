@@ -1260,19 +1260,12 @@ static int check_modes(json_t *hc, json_t *cfg, const struct berth_dockerspec_ho
 	if (!(*ipc == '\0' || strcmp(ipc, "none") == 0 || strcmp(ipc, "private") == 0 ||
 	      strcmp(ipc, "host") == 0 || strcmp(ipc, "shareable") == 0 || is_container_mode(ipc)))
 		return berth_error_set(err, EINVAL, "invalid IPC mode: %s", ipc);
-	if (is_container_mode(ipc))
-		return berth_error_set(
-			err, EINVAL,
-			"IPC mode '%s' is not supported yet: use private, shareable, "
-			"none or host",
-			ipc);
+	if (is_container_mode(ipc) && !ipc[sizeof("container:") - 1])
+		return berth_error_set(err, EINVAL, "invalid IPC mode: %s", ipc);
+	/* container:<name|id> (IPC and PID): the daemon resolves the donor at each start */
 	if (!(*pid == '\0' || strcmp(pid, "host") == 0 ||
 	      (is_container_mode(pid) && pid[sizeof("container:") - 1])))
 		return berth_error_set(err, EINVAL, "invalid PID mode: %s", pid);
-	if (is_container_mode(pid))
-		return berth_error_set(
-			err, EINVAL, "PID mode '%s' is not supported yet: use the default or host",
-			pid);
 	if (dockerspec_int(hc, "ShmSize") < 0)
 		return berth_error_set(err, EINVAL, "SHM size can not be less than 0");
 	if (!(*uts == '\0' || strcmp(uts, "host") == 0))

@@ -393,7 +393,9 @@ static int build_mounts(json_t *spec, const struct berth_dockerspec_container *c
 		r |= json_array_append_new(user,
 					   mount_new(m->destination, "bind", m->source, o, n));
 	}
-	if ((strcmp(ipc, "host") == 0 || (strcmp(ipc, "shareable") == 0 && c->shm_path))) {
+	if (strcmp(ipc, "host") == 0 ||
+	    ((strcmp(ipc, "shareable") == 0 || berth_str_has_prefix(ipc, "container:")) &&
+	     c->shm_path)) {
 		static const char *const o[] = {"rbind", "rprivate"};
 		const char *src = strcmp(ipc, "host") == 0 ? "/dev/shm" : c->shm_path;
 		r |= json_array_append_new(user, mount_new("/dev/shm", "bind", src, o, 2));
@@ -681,9 +683,15 @@ static int build_namespaces(json_t *lx, const struct berth_dockerspec_container 
 		r |= json_array_append_new(ns, json_pack("{s:s}", "type", "network"));
 	if (uts)
 		r |= json_array_append_new(ns, json_pack("{s:s}", "type", "uts"));
-	if (pid)
+	if (pid && c->pid_ns_path)
+		r |= json_array_append_new(
+			ns, json_pack("{s:s,s:s}", "type", "pid", "path", c->pid_ns_path));
+	else if (pid)
 		r |= json_array_append_new(ns, json_pack("{s:s}", "type", "pid"));
-	if (ipc)
+	if (ipc && c->ipc_ns_path)
+		r |= json_array_append_new(
+			ns, json_pack("{s:s,s:s}", "type", "ipc", "path", c->ipc_ns_path));
+	else if (ipc)
 		r |= json_array_append_new(ns, json_pack("{s:s}", "type", "ipc"));
 	if (cg)
 		r |= json_array_append_new(ns, json_pack("{s:s}", "type", "cgroup"));

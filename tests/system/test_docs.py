@@ -14,12 +14,12 @@ def test_readme_cites_the_bench_script_as_it_is():
     runs = re.search(r"^RUNS=\$\{RUNS:-(\d+)\}", script, re.M).group(1)
     cited = re.search(r"medians of (\d+)\s+interleaved rounds", readme)
     assert cited and cited.group(1) == runs, (cited and cited.group(1), runs)
-    # the headline against crun is the pair that shares the wrapper
-    assert "legacy" in script and 'add_runtime crun "$CRUN" legacy' in script
-    assert 'add_runtime berth-legacy "$BERTH" legacy' in script
+    # every runtime in one private mount namespace, none behind a per-call wrapper
+    assert "unshare -m --propagation private \"$0\"" in script
+    assert 'add_runtime crun "$CRUN"\n' in script and 'add_runtime berth "$BERTH"\n' in script
     para = readme[readme.index("Measured here"):]
     para = para[:para.index("\n\n")]
-    assert "same wrapper" in para and "crun's median" in para, para
+    assert "same private mount namespace" in para and "crun's median" in para, para
 
 
 def test_the_kernel_table_matches_the_messages():

@@ -1,0 +1,135 @@
+"""docker run's host-facing options against berthd, checked from the host and from inside:
+--device, --sysctl, --ipc and --pid (host, shareable, container:<x>), --cgroup-parent; and the
+refusals docker gives for them.
+"""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from berth import wait_until
+from daemon import DOCKER_CLI, berthd_binary, shared_berthd
+
+pytestmark = [
+    pytest.mark.skipif(not os.access(berthd_binary(), os.X_OK), reason="berthd not built"),
+    pytest.mark.skipif(DOCKER_CLI is None, reason="no docker CLI"),
+]
+
+
+@pytest.fixture(scope="module")
+def bd():
+    yield from shared_berthd()
+
+
+def run(bd, *args, check=True):
+    return bd.docker("run", "--rm", *args, check=check)
+
+
+def inspect(bd, name):
+    return json.loads(bd.docker("inspect", name).stdout)[0]
+
+
+def test_device_is_bound_and_allowed(bd):
+    out = run(bd, "--device", "/dev/null:/dev/mynull:rw", "busybox", "sh", "-c",
+              "stat -c '%t:%T %F' /dev/mynull && echo x > /dev/mynull && echo wrote").stdout
+    assert out.split("\n")[:2] == ["1:3 character special file", "wrote"]
+    # a device the container was not given cannot be made and opened, even by root
+    p = run(bd, "busybox", "sh", "-c", "mknod /dev/mem2 c 1 1 && head -c1 /dev/mem2",
+            check=False)
+    assert p.returncode != 0
+    # a read-only grant (of a device outside docker's default list): opening it for reading
+    # works, for writing the devices cgroup refuses
+    out = run(bd, "--device", "/dev/loop-control:/dev/lc:r", "busybox", "sh", "-c",
+              "head -c0 /dev/lc && echo read-ok; echo x > /dev/lc; echo $?", check=False)
+    assert out.stdout.split() == ["read-ok", "1"] and "not permitted" in out.stderr, out
+
+
+def test_missing_device_refused(bd):
+    p = run(bd, "--device", "/dev/berth-no-such-device", "busybox", "true", check=False)
+    assert p.returncode == 127, p.stderr
+    assert "/dev/berth-no-such-device" in p.stderr and "no such file or directory" in p.stderr
+
+
+def test_sysctls_set_in_the_container_only(bd):
+    host_forward = Path("/proc/sys/net/ipv4/ip_forward").read_text()
+    want = "0" if host_forward.strip() == "1" else "1"
+    out = run(bd, "--sysctl", f"net.ipv4.ip_forward={want}", "--sysctl",
+              "kernel.shm_rmid_forced=1", "busybox", "sh", "-c",
+              "cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shm_rmid_forced").stdout
+    assert out.split() == [want, "1"]
+    assert Path("/proc/sys/net/ipv4/ip_forward").read_text() == host_forward
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--sysctl", "vm.swappiness=1"], "sysctl 'vm.swappiness=1' is not allowed"),
+    (["--network", "host", "--sysctl", "net.ipv4.ip_forward=1"],
+     'sysctl "net.ipv4.ip_forward" not allowed in host network namespace'),
+])
+def test_sysctls_docker_refuses(bd, args, message):
+    p = run(bd, *args, "busybox", "true", check=False)
+    assert p.returncode == 125 and message in p.stderr, p.stderr
+
+
+def test_ipc_and_pid_host(bd):
+    out = run(bd, "--ipc", "host", "--pid", "host", "busybox", "sh", "-c",
+              "readlink /proc/self/ns/ipc; readlink /proc/self/ns/pid").stdout.split()
+    assert out == [os.readlink("/proc/self/ns/ipc"), os.readlink("/proc/self/ns/pid")]
+    # the default: namespaces of its own
+    out = run(bd, "busybox", "sh", "-c",
+              "readlink /proc/self/ns/ipc; readlink /proc/self/ns/pid").stdout
+    assert os.readlink("/proc/self/ns/ipc") not in out
+    assert os.readlink("/proc/self/ns/pid") not in out
+
+
+def test_ipc_and_pid_of_another_container(bd):
+    bd.docker("run", "-d", "--name", "donor", "--ipc", "shareable", "busybox", "sh", "-c",
+              "echo from-donor > /dev/shm/marker; exec sleep 300")
+    bd.docker("run", "-d", "--name", "private", "busybox", "sleep", "300")
+    try:
+        pid = inspect(bd, "donor")["State"]["Pid"]
+        assert wait_until(lambda: Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"sleep"))
+        out = run(bd, "--ipc", "container:donor", "--pid", "container:donor", "busybox", "sh",
+                  "-c", "readlink /proc/self/ns/ipc; readlink /proc/self/ns/pid; "
+                  "cat /dev/shm/marker; cat /proc/1/cmdline").stdout.split()
+        assert out[:2] == [os.readlink(f"/proc/{pid}/ns/ipc"),
+                           os.readlink(f"/proc/{pid}/ns/pid")]
+        # the donor's /dev/shm (a tmpfs of berthd's), and its PID 1 seen as PID 1
+        assert out[2] == "from-donor"
+        assert out[3].startswith("sleep")
+
+        # docker's answers at start: the donor must exist, run, and share its IPC
+        for args, message in [
+            (["--ipc", "container:private"], "container private: non-shareable IPC"),
+            (["--ipc", "container:nosuch"], "No such container: nosuch"),
+            (["--pid", "container:nosuch"], "No such container: nosuch"),
+            (["--ipc", "container:"], "invalid IPC mode: container:"),
+        ]:
+            p = run(bd, *args, "busybox", "true", check=False)
+            assert p.returncode == 125 and message in p.stderr, (args, p.stderr)
+        bd.docker("stop", "-t", "0", "donor")
+        p = run(bd, "--pid", "container:donor", "busybox", "true", check=False)
+        assert p.returncode == 125 and "container donor is not running" in p.stderr, p.stderr
+        # stopped: its /dev/shm is gone with it
+        shm = Path(bd.data_root) / "containers" / inspect(bd, "donor")["Id"] / "shm"
+        assert not os.path.ismount(shm)
+    finally:
+        bd.docker("rm", "-f", "donor", "private", check=False)
+
+
+def test_cgroup_parent(bd):
+    parent = f"berth-test-parent-{os.getpid()}"
+    try:
+        out = run(bd, "--cgroup-parent", f"/{parent}", "busybox", "cat",
+                  "/proc/self/cgroup").stdout
+        paths = {line.split(":", 2)[1]: line.split(":", 2)[2] for line in out.split()}
+        assert paths["memory"].startswith(f"/{parent}/") and len(paths["memory"]) > 64
+        assert paths["pids"].startswith(f"/{parent}/")
+    finally:
+        # the parent is the user's (docker leaves it too); the container's own is gone
+        for ctl in os.listdir("/sys/fs/cgroup"):
+            d = Path("/sys/fs/cgroup") / ctl / parent
+            if d.is_dir():
+                assert [c for c in d.iterdir() if c.is_dir()] == []
+                d.rmdir()
