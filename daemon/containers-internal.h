@@ -176,13 +176,13 @@ int ctr_routes_network(struct berthd *d, struct berth_error **err);
 int ctr_write_etc_files(const char *dir, const json_t *config, const json_t *hc,
 			struct berth_error **err);
 
-/* Remove c (gate held): unmount, files, table, name, "destroy" event. */
 /* IpcMode shareable: a tmpfs of ShmSize at <dir>/shm (made anew at each start), for the
  * container's /dev/shm and its IPC joiners'. */
 int ctr_shm_mount(const struct daemon_container *c, char **ret_path, struct berth_error **err);
 /* Unmount the container's root and its shareable /dev/shm, if any. */
 int ctr_root_unmount(const struct daemon_container *c, struct berth_error **err);
 
+/* Remove c (gate held): unmount, files, table, name, "destroy" event. */
 int ctr_remove(struct berthd *d, struct daemon_container *c, bool remove_volumes,
 	       struct berth_error **err);
 
