@@ -236,9 +236,9 @@ static void container_changes(struct berth_http_request *req, void *userdata)
 		return;
 	}
 	fd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0 && errno != ENOENT) /* never started: no layer yet, no changes */
 		berth_error_sys(&e, errno, "open the container's layer");
-	else
+	else if (fd >= 0)
 		berth_changes_list(d->images.store, c->top_layer, fd, &v, &n, &e);
 	ctr_unref(d, c);
 	if (e) {
@@ -248,8 +248,8 @@ static void container_changes(struct berth_http_request *req, void *userdata)
 	/* docker's []Change: null when there are none */
 	ans = n ? json_array() : json_null();
 	for (size_t i = 0; i < n && ans; i++)
-		json_array_append_new(ans, json_pack("{s:s,s:i}", "Path", v[i].path, "Kind",
-						     (int)v[i].kind));
+		json_array_append_new(
+			ans, json_pack("{s:s,s:i}", "Path", v[i].path, "Kind", (int)v[i].kind));
 	berth_changes_free(v, n);
 	berth_http_respond_json(req, 200, ans);
 }
@@ -278,7 +278,8 @@ static void container_export(struct berth_http_request *req, void *userdata)
 	if (asprintf(&merged, "%s/merged", c->dir) >= 0)
 		fd = open(merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
-		berth_http_respond_error(req, 500, "open the container's root: %s", strerror(errno));
+		berth_http_respond_error(req, 500, "open the container's root: %s",
+					 strerror(errno));
 	} else {
 		struct tar_job j = {.dirfd = fd};
 		stream_tar(req, &j);
@@ -545,8 +546,9 @@ static int stat_path(int rootfd, const char *given, const char *container_ref, c
 		if (r == -ENOENT || r == -ENOTDIR) {
 			berth_error_free(*err);
 			*err = NULL;
-			return berth_error_set(err, ENOENT, "Could not find the file %s in container %s",
-					       given, container_ref);
+			return berth_error_set(err, ENOENT,
+					       "Could not find the file %s in container %s", given,
+					       container_ref);
 		}
 		return r;
 	}
@@ -692,7 +694,8 @@ static int lookup_id(int rootfd, const char *file, const char *name, unsigned *r
 		char *save = NULL, *n = strtok_r(line, ":", &save);
 		char *pw = n ? strtok_r(NULL, ":", &save) : NULL;
 		char *id = pw ? strtok_r(NULL, ":", &save) : NULL;
-		if (id && strcmp(n, name) == 0 && berth_parse_int64(id, 0, UINT32_MAX - 1, &v) == 0) {
+		if (id && strcmp(n, name) == 0 &&
+		    berth_parse_int64(id, 0, UINT32_MAX - 1, &v) == 0) {
 			*ret = (unsigned)v;
 			return 0;
 		}
@@ -701,8 +704,7 @@ static int lookup_id(int rootfd, const char *file, const char *name, unsigned *r
 }
 
 /* docker's tarCopyOptions: the container's user (Config.User) owns what is copied in */
-static int user_ids(int rootfd, const char *user, uid_t *uid, gid_t *gid,
-		    struct berth_error **err)
+static int user_ids(int rootfd, const char *user, uid_t *uid, gid_t *gid, struct berth_error **err)
 {
 	_cleanup_free_ char *copy = strdup(user);
 	char *colon = copy ? strchr(copy, ':') : NULL;
@@ -714,13 +716,15 @@ static int user_ids(int rootfd, const char *user, uid_t *uid, gid_t *gid,
 	if (colon)
 		*colon = '\0';
 	if (lookup_id(rootfd, "/etc/passwd", copy, &u) < 0)
-		return berth_error_set(err, ENOENT, "unable to find user %s: no matching entries in "
-						    "passwd file",
+		return berth_error_set(err, ENOENT,
+				       "unable to find user %s: no matching entries in "
+				       "passwd file",
 				       copy);
 	if (colon) {
 		if (lookup_id(rootfd, "/etc/group", colon + 1, &g) < 0)
-			return berth_error_set(err, ENOENT, "unable to find group %s: no matching "
-							    "entries in group file",
+			return berth_error_set(err, ENOENT,
+					       "unable to find group %s: no matching "
+					       "entries in group file",
 					       colon + 1);
 	} else if (berth_parse_int64(copy, 0, UINT32_MAX - 1, &pv) == 0) {
 		g = 0;

@@ -92,7 +92,7 @@ static void merge(json_t *u, const json_t *img)
 			json_object_set_new(u, "ExposedPorts",
 					    json_deep_copy(json_object_get(img, "ExposedPorts")));
 	} else {
-		json_object_foreach((json_t *)json_object_get(img, "ExposedPorts"), k, v)
+		json_object_foreach ((json_t *)json_object_get(img, "ExposedPorts"), k, v)
 			if (!json_object_get(json_object_get(u, "ExposedPorts"), k))
 				json_object_set_new(json_object_get(u, "ExposedPorts"), k,
 						    json_object());
@@ -103,7 +103,7 @@ static void merge(json_t *u, const json_t *img)
 	} else {
 		json_t *uenv = json_object_get(u, "Env");
 		size_t i, nu = json_array_size(uenv);
-		json_array_foreach(json_object_get(img, "Env"), i, v) {
+		json_array_foreach (json_object_get(img, "Env"), i, v) {
 			size_t n, m;
 			const char *ik = env_key_len(json_string_value(v) ?: "", &n);
 			bool found = false;
@@ -118,7 +118,7 @@ static void merge(json_t *u, const json_t *img)
 	}
 	if (!json_is_object(json_object_get(u, "Labels")))
 		json_object_set_new(u, "Labels", json_object());
-	json_object_foreach((json_t *)json_object_get(img, "Labels"), k, v)
+	json_object_foreach ((json_t *)json_object_get(img, "Labels"), k, v)
 		if (!json_object_get(json_object_get(u, "Labels"), k))
 			json_object_set(json_object_get(u, "Labels"), k, v);
 	if (empty(json_object_get(u, "Entrypoint"))) {
@@ -131,7 +131,8 @@ static void merge(json_t *u, const json_t *img)
 		if (json_is_null(json_object_get(u, "Entrypoint")) ||
 		    !json_object_get(u, "Entrypoint"))
 			if (json_object_get(img, "Entrypoint"))
-				json_object_set(u, "Entrypoint", json_object_get(img, "Entrypoint"));
+				json_object_set(u, "Entrypoint",
+						json_object_get(img, "Entrypoint"));
 	}
 	if (empty(json_object_get(u, "Healthcheck")) && json_object_get(img, "Healthcheck"))
 		json_object_set(u, "Healthcheck", json_object_get(img, "Healthcheck"));
@@ -142,7 +143,7 @@ static void merge(json_t *u, const json_t *img)
 			json_object_set_new(u, "Volumes",
 					    json_deep_copy(json_object_get(img, "Volumes")));
 	} else {
-		json_object_foreach((json_t *)json_object_get(img, "Volumes"), k, v)
+		json_object_foreach ((json_t *)json_object_get(img, "Volumes"), k, v)
 			json_object_set(json_object_get(u, "Volumes"), k, v);
 	}
 	if (empty(json_object_get(u, "StopSignal")) && json_object_get(img, "StopSignal"))
@@ -157,12 +158,12 @@ static char *join_cmd(const json_t *cfg)
 	json_t *v;
 	char *out, *o;
 
-	json_array_foreach(cmd, i, v)
+	json_array_foreach (cmd, i, v)
 		len += strlen(json_string_value(v) ?: "") + 1;
 	out = o = malloc(len);
 	if (!out)
 		return NULL;
-	json_array_foreach(cmd, i, v) {
+	json_array_foreach (cmd, i, v) {
 		const char *s = json_string_value(v) ?: "";
 		if (i)
 			*o++ = ' ';
@@ -226,7 +227,8 @@ static json_t *child_config(const json_t *parent, json_t *config, const json_t *
 	json_object_set(c, "os", json_object_get(parent, "os") ?: json_string("linux"));
 	if (json_object_get(parent, "variant"))
 		json_object_set(c, "variant", json_object_get(parent, "variant"));
-	json_object_set_new(c, "rootfs", json_pack("{s:s,s:o}", "type", "layers", "diff_ids", diffs));
+	json_object_set_new(c, "rootfs",
+			    json_pack("{s:s,s:o}", "type", "layers", "diff_ids", diffs));
 	return c;
 }
 
@@ -258,9 +260,8 @@ static int commit(struct berthd *d, struct daemon_container *c, const struct com
 	pthread_mutex_lock(&d->lock);
 	if (c->removing) {
 		pthread_mutex_unlock(&d->lock);
-		return berth_error_set(err, EBUSY,
-				       "You cannot commit container %s which is being removed",
-				       c->id);
+		return berth_error_set(
+			err, EBUSY, "You cannot commit container %s which is being removed", c->id);
 	}
 	if (c->dead) {
 		pthread_mutex_unlock(&d->lock);
@@ -276,8 +277,8 @@ static int commit(struct berthd *d, struct daemon_container *c, const struct com
 	if (!ctr_config || !image_id || (c->top_layer && !top))
 		return berth_error_set(err, ENOMEM, "out of memory");
 
-	r = daemon_image_changes_on(q->body_config ?: ctr_config, q->changes, q->n_changes,
-				    &config, err);
+	r = daemon_image_changes_on(q->body_config ?: ctr_config, q->changes, q->n_changes, &config,
+				    err);
 	if (r < 0)
 		return r;
 	merge(config, ctr_config);
@@ -297,9 +298,11 @@ static int commit(struct berthd *d, struct daemon_container *c, const struct com
 	r = berth_image_lease_new(d->images.store, &lease, err);
 	if (r == 0 && asprintf(&upper, "%s/upper", c->dir) < 0)
 		r = berth_error_set(err, ENOMEM, "out of memory");
-	if (r == 0 && (ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	/* a container never started has no upper directory yet: no changes, no layer */
+	if (r == 0 && (ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 &&
+	    errno != ENOENT)
 		r = berth_error_sys(err, errno, "open '%s'", upper);
-	if (r == 0)
+	if (r == 0 && ufd >= 0)
 		r = berth_layer_create_from_diff(d->images.store, ufd, top, lease, &layer, err);
 	if (frozen) {
 		struct berth_error *te = NULL;
@@ -319,7 +322,8 @@ static int commit(struct berthd *d, struct daemon_container *c, const struct com
 			r = berth_error_set(err, ENOMEM, "out of memory");
 	}
 	if (r == 0)
-		r = berth_blob_write(d->images.store, text, strlen(text), NULL, lease, &digest, err);
+		r = berth_blob_write(d->images.store, text, strlen(text), NULL, lease, &digest,
+				     err);
 	if (r == 0)
 		r = berth_image_add(d->images.store, digest, image_id, &id, err);
 	if (r == 0 && q->tag_ref)
@@ -359,8 +363,8 @@ static void post_commit(struct berth_http_request *req, void *userdata)
 	q.pause = berth_http_query_bool(req, "pause");
 	if ((!pause || !*pause) && berth_http_api_version(req) >= BERTH_API_VERSION(1, 13))
 		q.pause = true;
-	if (images_repo_tag(berth_http_query(req, "repo"), berth_http_query(req, "tag"),
-			    &q.tag_ref, &e) < 0) {
+	if (images_repo_tag(berth_http_query(req, "repo"), berth_http_query(req, "tag"), &q.tag_ref,
+			    &e) < 0) {
 		berth_http_respond_berror(req, e);
 		return;
 	}

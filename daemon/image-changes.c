@@ -628,6 +628,14 @@ int daemon_image_changes_on(const json_t *base, char *const *changes, size_t n, 
 	st.cfg = base ? json_deep_copy(base) : json_object();
 	if (r == 0 && !st.cfg)
 		r = df_oom(err);
+	if (st.cfg) {
+		/* a config as inspect shows it has nulls ("Env": null): the instructions start empty */
+		const char *key;
+		json_t *val;
+		void *tmp;
+		json_object_foreach_safe(st.cfg, tmp, key, val) if (json_is_null(val))
+			json_object_del(st.cfg, key);
+	}
 	for (size_t i = 0; i < nv && r == 0; i++) {
 		const char *c = v[i].cmd;
 		if (!strcasecmp(c, "env"))

@@ -676,15 +676,17 @@ static int apply_entry(struct apply *ap, struct img_tar_stream *ts, struct archi
 	if (exists && ap->opts && ap->opts->no_overwrite_dir_non_dir) {
 		bool is_dir = type == AE_IFDIR && !hardlink;
 		if (S_ISDIR(st.st_mode) && !is_dir)
-			return berth_error_set(err, EINVAL,
-					       "cannot overwrite directory \"/%s\" with non-directory "
-					       "\"%s\"",
-					       path, raw);
+			return berth_error_set(
+				err, EINVAL,
+				"cannot overwrite directory \"/%s\" with non-directory "
+				"\"%s\"",
+				path, raw);
 		if (!S_ISDIR(st.st_mode) && is_dir)
-			return berth_error_set(err, EINVAL,
-					       "cannot overwrite non-directory \"/%s\" with directory "
-					       "\"%s\"",
-					       path, raw);
+			return berth_error_set(
+				err, EINVAL,
+				"cannot overwrite non-directory \"/%s\" with directory "
+				"\"%s\"",
+				path, raw);
 	}
 	if (exists && !(S_ISDIR(st.st_mode) && type == AE_IFDIR && !hardlink)) {
 		r = remove_at(pfd, base, 0);
@@ -891,7 +893,8 @@ static int check_stream(struct img_tar_stream *ts, const struct berth_image_limi
 		if (a < ARCHIVE_WARN)
 			return img_tar_stream_error(ts, ts->tar, "read tar", err);
 		if (++entries > lim->max_entries)
-			return berth_error_set(err, EFBIG, "more than %u entries", lim->max_entries);
+			return berth_error_set(err, EFBIG, "more than %u entries",
+					       lim->max_entries);
 		raw = archive_entry_pathname(e);
 		if (!raw)
 			return berth_error_set(err, EINVAL, "entry without a name");
@@ -900,16 +903,17 @@ static int check_stream(struct img_tar_stream *ts, const struct berth_image_limi
 					       lim->max_path);
 		r = img_clean_path(raw, &path);
 		if (r == -EINVAL)
-			return berth_error_set(err, EINVAL, "entry '%s': path leaves the root", raw);
+			return berth_error_set(err, EINVAL, "entry '%s': path leaves the root",
+					       raw);
 		if (r < 0)
 			return berth_error_set(err, ENOMEM, "out of memory");
 		link = archive_entry_hardlink(e);
 		if (link) {
 			r = img_clean_path(link, &target);
 			if (r == -EINVAL || (r == 0 && !*target))
-				return berth_error_set(err, EINVAL,
-						       "entry '%s': hard link to '%s' leaves the root",
-						       raw, link);
+				return berth_error_set(
+					err, EINVAL,
+					"entry '%s': hard link to '%s' leaves the root", raw, link);
 			if (r < 0)
 				return berth_error_set(err, ENOMEM, "out of memory");
 			continue;
@@ -927,8 +931,8 @@ static int check_stream(struct img_tar_stream *ts, const struct berth_image_limi
 					       (unsigned)archive_entry_filetype(e));
 		}
 		if (!*path && archive_entry_filetype(e) != AE_IFDIR)
-			return berth_error_set(err, EINVAL, "entry '%s': the root must be a directory",
-					       raw);
+			return berth_error_set(err, EINVAL,
+					       "entry '%s': the root must be a directory", raw);
 	}
 	return img_tar_stream_drain(ts, err);
 }

@@ -117,8 +117,9 @@ static bool is_opaque(struct clist *l, int dirfd, const char *name)
 	ssize_t n;
 
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d/%s", dirfd, name);
-	n = lgetxattr(proc, l->flags & BERTH_TAR_USER_XATTR ? "user.overlay.opaque"
-							    : "trusted.overlay.opaque",
+	n = lgetxattr(proc,
+		      l->flags & BERTH_TAR_USER_XATTR ? "user.overlay.opaque"
+						      : "trusted.overlay.opaque",
 		      v, sizeof(v));
 	return n == 1 && v[0] == 'y';
 }
@@ -156,8 +157,8 @@ static int changes_walk(struct clist *l, int dirfd, const char *prefix, int dept
 		} else if (lower_stat(l, path + 1, &lst)) {
 			kind = BERTH_CHANGE_MODIFY;
 			/* docker: a directory the same in size, mode and mtime is no change */
-			if (S_ISDIR(st.st_mode) && S_ISDIR(lst.st_mode) && st.st_size == lst.st_size &&
-			    st.st_mode == lst.st_mode &&
+			if (S_ISDIR(st.st_mode) && S_ISDIR(lst.st_mode) &&
+			    st.st_size == lst.st_size && st.st_mode == lst.st_mode &&
 			    st.st_mtim.tv_sec == lst.st_mtim.tv_sec &&
 			    st.st_mtim.tv_nsec == lst.st_mtim.tv_nsec)
 				skip = true;
@@ -183,8 +184,8 @@ static int changes_walk(struct clist *l, int dirfd, const char *prefix, int dept
 				break;
 		}
 		if (S_ISDIR(st.st_mode)) {
-			_cleanup_close_ int sub = openat(dirfd, names[i],
-							 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int sub = openat(
+				dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0) {
 				if (errno == ENOENT)
 					continue;
@@ -201,8 +202,8 @@ static int changes_walk(struct clist *l, int dirfd, const char *prefix, int dept
 }
 
 /* The diff directories of top_layer's chain, topmost first, opened. */
-static int open_lowers(struct berth_image_store *s, const char *top_layer, int **ret,
-		       size_t *ret_n, struct berth_error **err)
+static int open_lowers(struct berth_image_store *s, const char *top_layer, int **ret, size_t *ret_n,
+		       struct berth_error **err)
 {
 	_cleanup_free_ char *chain = top_layer ? strdup(top_layer) : NULL;
 	int *v = NULL;
@@ -223,7 +224,8 @@ static int open_lowers(struct berth_image_store *s, const char *top_layer, int *
 		r = berth_layer_inspect(s, chain, &info, err);
 		if (r < 0)
 			break;
-		if (asprintf(&path, "%s/layers/%s/diff", berth_image_store_root(s), chain + 7) < 0 ||
+		if (asprintf(&path, "%s/layers/%s/diff", berth_image_store_root(s), chain + 7) <
+			    0 ||
 		    !(nv = realloc(v, (n + 1) * sizeof(*v)))) {
 			berth_layer_info_free(info);
 			r = berth_error_set(err, ENOMEM, "out of memory");
@@ -383,10 +385,12 @@ static int walk_open(int rootfd, const char *path, int flags, int depth, int *re
 			cur = -EBADF;
 			if (*done) {
 				/* reopen the shortened prefix from the root (no symlinks in it) */
-				int r = walk_open(rootfd, done, O_PATH | O_DIRECTORY, depth + 1, &cur);
+				int r = walk_open(rootfd, done, O_PATH | O_DIRECTORY, depth + 1,
+						  &cur);
 				if (r < 0)
 					return r;
-			} else if ((cur = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+			} else if ((cur = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC)) <
+				   0) {
 				return -errno;
 			}
 			continue;
@@ -439,8 +443,8 @@ int berth_open_in_root(int rootfd, const char *path, int flags, int *ret_fd,
 			.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 		};
 		for (int tries = 0; tries < 16; tries++) {
-			long fd = syscall(SYS_openat2, rootfd, *path ? path : ".", &how,
-					  sizeof(how));
+			long fd =
+				syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof(how));
 			if (fd >= 0) {
 				*ret_fd = (int)fd;
 				return 0;
