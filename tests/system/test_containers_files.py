@@ -418,3 +418,28 @@ def test_archive_bad_input(bd):
         assert p.stderr == b"must specify at least one container source\n"
     finally:
         rm(bd, "bad")
+
+
+def test_cp_on_a_terminal_says_what_it_copied(bd):
+    """docker's closing line on a terminal (stderr), byte for byte the same from both CLIs."""
+    start(bd, "cp-tty")
+    d = Path(tempfile.mkdtemp(prefix="berth-cptty-"))
+    try:
+        (d / "small").write_bytes(b"x" * 100)
+        env = dict(os.environ, DOCKER_HOST=f"unix://{bd.sock}",
+                   DOCKER_CONFIG=str(bd.dir / "docker-config"))
+        said = {}
+        for tool, exe in (("docker", DOCKER_CLI), ("berth", str(berth_binary()))):
+            lines = []
+            for args in (f"{exe} cp {d}/small cp-tty:/tmp/", f"{exe} cp cp-tty:/tmp/small {d}/back"):
+                p = subprocess.run(["script", "-qec", args, "/dev/null"], env=env,
+                                   capture_output=True, timeout=60)
+                lines.append(p.stdout.replace(f"-{tool}".encode(), b""))
+            said[tool] = lines
+            assert (d / "back").read_bytes() == b"x" * 100
+            (d / "back").unlink()
+        assert said["berth"] == said["docker"]
+        assert said["berth"][0] == b"Successfully copied 2.05kB to cp-tty:/tmp/\r\n"
+    finally:
+        shutil.rmtree(d)
+        rm(bd, "cp-tty")
