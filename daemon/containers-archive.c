@@ -27,6 +27,10 @@
 
 #include "base/banned.h"
 
+/* bytes moved per read while a tar streams in or out (on the heap: connection threads have
+   small stacks) */
+#define STREAM_BUF (128 * 1024)
+
 /* ---- the container's root --------------------------------------------------------------- */
 
 struct ctr_fs {
@@ -154,11 +158,15 @@ static void *tar_job_main(void *arg)
  */
 static void stream_tar(struct berth_http_request *req, struct tar_job *j)
 {
-	static __thread char buf[128 * 1024];
+	_cleanup_free_ char *buf = malloc(STREAM_BUF);
 	int p[2];
 	pthread_t t;
 	bool began = false, failed = false;
 
+	if (!buf) {
+		berth_http_respond_error(req, 500, "out of memory");
+		return;
+	}
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		berth_http_respond_error(req, 500, "pipe: %s", strerror(errno));
 		return;
@@ -171,7 +179,7 @@ static void stream_tar(struct berth_http_request *req, struct tar_job *j)
 		return;
 	}
 	for (;;) {
-		ssize_t n = read(p[0], buf, sizeof(buf));
+		ssize_t n = read(p[0], buf, STREAM_BUF);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -760,15 +768,15 @@ static int spool_body(struct berthd *d, struct berth_http_request *req, int *ret
 {
 	_cleanup_free_ char *dir = NULL;
 	_cleanup_close_ int fd = -EBADF;
-	static __thread char buf[128 * 1024];
+	_cleanup_free_ char *buf = malloc(STREAM_BUF);
 
-	if (asprintf(&dir, "%s/tmp", d->config.data_root) < 0)
+	if (!buf || asprintf(&dir, "%s/tmp", d->config.data_root) < 0)
 		return berth_error_set(err, ENOMEM, "out of memory");
 	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return berth_error_sys(err, errno, "create a file in '%s'", dir);
 	for (;;) {
-		ssize_t n = berth_http_read_body(req, buf, sizeof(buf), err);
+		ssize_t n = berth_http_read_body(req, buf, STREAM_BUF, err);
 		if (n < 0)
 			return (int)n;
 		if (n == 0)

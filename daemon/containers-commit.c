@@ -373,7 +373,16 @@ static void post_commit(struct berth_http_request *req, void *userdata)
 		berth_http_respond_berror(req, e);
 		return;
 	}
-	if (commit(d, c, &q, &id, &e) < 0) {
+	/* the gate: no rm, start or stop while the layer is read (docker holds the container) */
+	if (ctr_gate_enter(d, c) < 0) {
+		ctr_unref(d, c);
+		free(q.tag_ref);
+		berth_http_respond_error(req, 404, "No such container: %s", name);
+		return;
+	}
+	int r = commit(d, c, &q, &id, &e);
+	ctr_gate_leave(d, c);
+	if (r < 0) {
 		ctr_unref(d, c);
 		free(q.tag_ref);
 		berth_http_respond_berror(req, e);

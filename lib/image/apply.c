@@ -947,6 +947,7 @@ int berth_tar_apply_into(int dirfd, int fd, const struct berth_tar_apply_opts *o
 	img_limits_fill(&lim, opts->limits);
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return berth_error_sys(err, errno, "tar: seek");
+	ts.no_hash = true;
 	r = img_tar_stream_open(&ts, fd, lim.max_layer_size, true, err);
 	if (r == 0)
 		r = check_stream(&ts, &lim, err);
@@ -956,6 +957,7 @@ int berth_tar_apply_into(int dirfd, int fd, const struct berth_tar_apply_opts *o
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return berth_error_sys(err, errno, "tar: seek");
 	memset(&ts, 0, sizeof(ts));
+	ts.no_hash = true;
 	r = img_tar_stream_open(&ts, fd, lim.max_layer_size, true, err);
 	if (r == 0)
 		r = apply_stream(dirfd, &ts, opts->flags & ~BERTH_TAR_WHITEOUTS, opts, &lim, ret,

@@ -262,14 +262,24 @@ def test_commit_then_run(bd, tool):
 
 
 def test_commit_without_changes_adds_an_empty_layer_row(bd):
-    run(bd, "docker", "create", "--name", "cm-empty", "busybox", "sh")
+    run(bd, "docker", "create", "--name", "cm-empty", "-e", "C=3", "-e", "A=0", "busybox", "sh")
     try:
-        st, _, body = api(bd, "POST", "/commit?container=cm-empty&repo=cm-empty&pause=0",
-                          body=b"{}", headers={"Content-Type": "application/json"})
+        # a config in the body, merged with the container's as dockerd's merge() does
+        cfg = {"Env": ["A=1"], "Labels": {"l": "v"}, "Cmd": ["echo", "from-body"]}
+        st, _, body = api(bd, "POST", "/commit?container=cm-empty&repo=cm-empty&pause=0"
+                          "&changes=ENV+B%3D2", body=json.dumps(cfg).encode(),
+                          headers={"Content-Type": "application/json"})
         assert st == 201, body
         image_id = json.loads(body)["Id"]
         info = json.loads(run(bd, "docker", "image", "inspect", image_id).stdout)[0]
-        assert len(info["RootFS"]["Layers"]) == 1
+        assert len(info["RootFS"]["Layers"]) == 1  # nothing changed: no layer
+        env = info["Config"]["Env"]
+        # the body's A wins over the container's A=0, the container's C is added
+        assert env[:3] == ["A=1", "B=2", "C=3"] and "A=0" not in env, env
+        assert info["Config"]["Labels"] == {"l": "v"}
+        assert info["Config"]["Cmd"] == ["echo", "from-body"]
+        hist = json.loads(api(bd, "GET", f"/images/{image_id}/history")[2])
+        assert len(hist) == 2
         st, _, body = api(bd, "POST", "/commit?container=nope")
         assert st == 404 and b"No such container: nope" in body
     finally:
@@ -443,3 +453,21 @@ def test_cp_on_a_terminal_says_what_it_copied(bd):
     finally:
         shutil.rmtree(d)
         rm(bd, "cp-tty")
+
+
+def test_cp_into_a_running_containers_volume(bd):
+    """A running container's volume is where its processes see it: cp writes into the volume."""
+    run(bd, "docker", "run", "-d", "--name", "cp-vol", "-v", "cpvol:/vol", "busybox", "sleep",
+        "1000")
+    d = Path(tempfile.mkdtemp(prefix="berth-cpvol-"))
+    try:
+        (d / "f").write_bytes(b"into the volume\n")
+        run(bd, "berth", "cp", str(d / "f"), "cp-vol:/vol/")
+        mp = json.loads(run(bd, "docker", "volume", "inspect", "cpvol").stdout)[0]["Mountpoint"]
+        assert (Path(mp) / "f").read_bytes() == b"into the volume\n"
+        data = run(bd, "docker", "cp", "cp-vol:/vol/f", "-").stdout
+        assert tar_tree(data)["f"][0] == "f"
+    finally:
+        shutil.rmtree(d)
+        rm(bd, "cp-vol")
+        run(bd, "docker", "volume", "rm", "cpvol", check=False)
