@@ -647,7 +647,9 @@ static void archive_get(struct berth_http_request *req, struct berthd *d, bool h
 	if (S_ISDIR(st.st_mode)) {
 		/* the directory itself, its entries under its base name ("." for "dir/.") */
 		if (berth_open_in_root(fs.rootfd, abs, O_PATH | O_DIRECTORY, &fd, &e) == 0) {
-			struct tar_job j = {.dirfd = fd, .name = ".", .as = base};
+			/* "/" is rebased to nothing in docker: its entries are "./", "./x" */
+			struct tar_job j = {
+				.dirfd = fd, .name = ".", .as = strcmp(base, "/") ? base : "."};
 			stream_tar(req, &j);
 		}
 	} else {

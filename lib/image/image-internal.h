@@ -163,7 +163,7 @@ struct img_tar_stream {
 	int io_error; /* a -errno from read(2) or the tee */
 	bool too_big;
 	bool no_hash; /* set before open: no digests wanted (docker cp's tars), saves two sha256 */
-	char *buf;			    /* two halves: raw bytes in, uncompressed bytes out */
+	char *buf;    /* two halves: raw bytes in, uncompressed bytes out */
 	char raw_digest[BERTH_DIGEST_SIZE]; /* after drain */
 	char tar_digest[BERTH_DIGEST_SIZE];
 };
