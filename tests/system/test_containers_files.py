@@ -187,6 +187,18 @@ def test_cp_follow_link_and_stat_header(bd):
         stat = json.loads(base64.b64decode(headers["x-docker-container-path-stat"]))
         assert stat["name"] == "lnk" and stat["linkTarget"] == "/d/f"
         assert stat["mode"] & (1 << 27)  # os.ModeSymlink
+        # the names of the tar: "d" -> d/, d/f; "d/." -> ./, ./f; "/" -> ./...
+        def names(path):
+            st, _, body = api(bd, "GET", f"/containers/cp-links/archive?path={path}")
+            assert st == 200
+            with tarfile.open(fileobj=io.BytesIO(body)) as t:
+                return t.getnames()
+        assert names("/d") == ["d", "d/f"]
+        assert names("/d/.") == [".", "./f"]
+        assert names("/dirlink") == ["dirlink"]
+        assert names("/dirlink/") == ["dirlink", "dirlink/f"]
+        root = names("/")
+        assert root[0] == "." and "./d/f" in root and "./bin/busybox" in root
         # without -L the link itself, with -L its target under the link's name
         for tool in ("docker", "berth"):
             run(bd, tool, "cp", "cp-links:/lnk", str(out / f"{tool}-plain"))
@@ -333,6 +345,9 @@ def test_cp_never_leaves_the_container(bd):
                 assert not marker.exists()
                 p = run(bd, tool, "cp", f"esc:/{link}/tmp/{secret.name}", "-", check=False)
                 assert p.returncode == 1 and b"Could not find the file" in p.stderr
+            # "../" in the container path stays at its root
+            run(bd, tool, "cp", str(src / marker.name), f"esc:/../../../tmp/{marker.name}")
+            assert not marker.exists()
         # the write landed inside the container, under its own /tmp
         data = run(bd, "docker", "cp", f"esc:/tmp/{marker.name}", "-").stdout
         assert tar_tree(data)[marker.name][0] == "f"
