@@ -305,6 +305,9 @@ static char *rebase(const char *name, const char *old, const char *new)
 
 	if (!old || !new)
 		return NULL;
+	if (!strcmp(old, "/")) /* the root's entries: "/" and "/x" */
+		return name[0] == '/' ? xasprintf("%s%s", new, strcmp(name, "/") ? name : "")
+				      : NULL;
 	n = strlen(old);
 	if (!strncmp(name, old, n) && (name[n] == '\0' || name[n] == '/'))
 		return xasprintf("%s%s", new, name + n);
@@ -353,6 +356,15 @@ static int extract(struct cli *c, const char *dst_dir, const char *old, const ch
 		_cleanup_free_ char *name = rebase(archive_entry_pathname(e), old, new);
 		if (name)
 			archive_entry_set_pathname(e, name);
+		/* an archive of "/" names its entries "/", "/bin/": relative to the destination, as
+		   Go's untar takes them (an absolute name would be refused below) */
+		const char *pn = archive_entry_pathname(e);
+		if (pn && *pn == '/') {
+			while (*pn == '/')
+				pn++;
+			_cleanup_free_ char *rel = xstrdup(*pn ? pn : ".");
+			archive_entry_set_pathname(e, rel);
+		}
 		const char *hl = archive_entry_hardlink(e);
 		_cleanup_free_ char *hname = hl ? rebase(hl, old, new) : NULL;
 		if (hname)

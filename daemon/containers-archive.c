@@ -593,13 +593,14 @@ static int set_stat_header(struct berth_http_request *req, const json_t *stat)
 	return berth_http_set_header(req, "X-Docker-Container-Path-Stat", (const char *)b64);
 }
 
-/* docker's ArchiveFormValues: "bad parameter: path cannot be empty" */
+/* docker's ArchiveFormValues: "bad parameter: pathcannot be empty" */
 static const char *path_param(struct berth_http_request *req)
 {
 	const char *p = berth_http_query(req, "path");
 
 	if (!p || !*p) {
-		berth_http_respond_error(req, 400, "bad parameter: path cannot be empty");
+		/* dockerd's words, its missing space included */
+		berth_http_respond_error(req, 400, "bad parameter: pathcannot be empty");
 		return NULL;
 	}
 	return p;
@@ -647,9 +648,9 @@ static void archive_get(struct berth_http_request *req, struct berthd *d, bool h
 	if (S_ISDIR(st.st_mode)) {
 		/* the directory itself, its entries under its base name ("." for "dir/.") */
 		if (berth_open_in_root(fs.rootfd, abs, O_PATH | O_DIRECTORY, &fd, &e) == 0) {
-			/* "/" is rebased to nothing in docker: its entries are "./", "./x" */
+			/* "/" is rebased to nothing in docker: its entries are "/", "/bin/" */
 			struct tar_job j = {
-				.dirfd = fd, .name = ".", .as = strcmp(base, "/") ? base : "."};
+				.dirfd = fd, .name = ".", .as = strcmp(base, "/") ? base : ""};
 			stream_tar(req, &j);
 		}
 	} else {
@@ -855,8 +856,13 @@ static void container_archive_put(struct berth_http_request *req, void *userdata
 	/* the directory opened inside the root: everything below is written relative to it */
 	if (berth_open_in_root(fs.rootfd, resolved, O_PATH | O_DIRECTORY, &dirfd, &e) < 0)
 		goto fail;
-	if (berth_tar_apply_into(dirfd, body, &opts, NULL, &e) < 0)
+	opts.dest_name = resolved;
+	if (berth_tar_apply_into(dirfd, body, &opts, NULL, &e) < 0) {
+		/* dockerd answers an archive it cannot unpack with 500 */
+		if (e->code == EINVAL)
+			e->code = EIO;
 		goto fail;
+	}
 	emit(d, c, "extract-to-dir");
 	ctr_fs_close(d, &fs);
 	ctr_unref(d, c);

@@ -878,7 +878,7 @@ int berth_tar_apply(int dirfd, int fd, unsigned flags, const struct berth_image_
 
 /* Pass one: every name and link target stays inside, every type is one we write. */
 static int check_stream(struct img_tar_stream *ts, const struct berth_image_limits *lim,
-			struct berth_error **err)
+			const char *dest, struct berth_error **err)
 {
 	uint64_t entries = 0;
 
@@ -902,6 +902,9 @@ static int check_stream(struct img_tar_stream *ts, const struct berth_image_limi
 			return berth_error_set(err, EFBIG, "entry name longer than %u bytes",
 					       lim->max_path);
 		r = img_clean_path(raw, &path);
+		if (r == -EINVAL && dest)
+			return berth_error_set(err, EINVAL, "\"%s\" is outside of \"%s\"", raw,
+					       dest);
 		if (r == -EINVAL)
 			return berth_error_set(err, EINVAL, "entry '%s': path leaves the root",
 					       raw);
@@ -910,6 +913,9 @@ static int check_stream(struct img_tar_stream *ts, const struct berth_image_limi
 		link = archive_entry_hardlink(e);
 		if (link) {
 			r = img_clean_path(link, &target);
+			if ((r == -EINVAL || (r == 0 && !*target)) && dest)
+				return berth_error_set(err, EINVAL, "\"%s\" is outside of \"%s\"",
+						       link, dest);
 			if (r == -EINVAL || (r == 0 && !*target))
 				return berth_error_set(
 					err, EINVAL,
@@ -950,7 +956,7 @@ int berth_tar_apply_into(int dirfd, int fd, const struct berth_tar_apply_opts *o
 	ts.no_hash = true;
 	r = img_tar_stream_open(&ts, fd, lim.max_layer_size, true, err);
 	if (r == 0)
-		r = check_stream(&ts, &lim, err);
+		r = check_stream(&ts, &lim, opts->dest_name, err);
 	img_tar_stream_close(&ts);
 	if (r < 0)
 		return r;

@@ -600,6 +600,9 @@ struct berth_tar_apply_opts {
 	bool no_overwrite_dir_non_dir; /* docker's NoOverwriteDirNonDir: refuse to replace a
 					  directory by a non-directory or the reverse */
 	bool chown;		       /* every entry owned by uid:gid (docker cp -a, ChownOpts) */
+	/* non-NULL: a name leaving the root is refused in docker's words, "\"../x\" is outside of
+	   \"<dest_name>\"" */
+	const char *dest_name;
 	uid_t uid;
 	gid_t gid;
 };
