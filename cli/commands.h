@@ -27,6 +27,8 @@ extern const struct cli_cmd cmd_rm, cmd_container_rm, cmd_wait, cmd_container_wa
 extern const struct cli_cmd cmd_rename, cmd_container_rename, cmd_logs, cmd_container_logs;
 extern const struct cli_cmd cmd_port, cmd_container_port, cmd_container_prune;
 extern const struct cli_cmd cmd_run, cmd_container_run, cmd_create, cmd_container_create;
+extern const struct cli_cmd cmd_cp, cmd_container_cp, cmd_diff, cmd_container_diff;
+extern const struct cli_cmd cmd_commit, cmd_container_commit, cmd_export, cmd_container_export;
 
 /* docker's prompt.Confirm: the question and " [y/N] " on stdout, a line from stdin. */
 bool confirm(const char *question);

@@ -278,6 +278,15 @@ int ctr_detach_keys(const char *s, char *buf, size_t *n);
 
 int ctr_routes_logs(struct berthd *d, struct berth_error **err);
 int ctr_routes_query(struct berthd *d, struct berth_error **err); /* list, inspect, df */
+/* containers-archive.c: changes, export, archive (docker diff, export, cp) */
+int ctr_routes_archive(struct berthd *d, struct berth_error **err);
+/* containers-commit.c: POST /commit */
+int ctr_routes_commit(struct berthd *d, struct berth_error **err);
+/*
+ * Freeze or thaw the cgroup of process pid (a container's init) through the freezer, as commit's
+ * pause does; c->paused is not touched (to be folded into the pause endpoint's code).
+ */
+int ctr_commit_freeze(pid_t pid, bool frozen, struct berth_error **err);
 
 /* inspect's JSON of c (d->lock held) */
 json_t *ctr_inspect_json_locked(struct berthd *d, struct daemon_container *c, unsigned api,

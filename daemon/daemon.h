@@ -442,3 +442,6 @@ json_t *daemon_container_config_json(const json_t *in);
  * (daemon_container_config_json's shape); errors are -EINVAL with dockerd's message.
  */
 int daemon_image_changes(char *const *changes, size_t n, json_t **ret, struct berth_error **err);
+/* The same applied on top of base (docker commit's BuildFromConfig: the container's config). */
+int daemon_image_changes_on(const json_t *base, char *const *changes, size_t n, json_t **ret,
+			    struct berth_error **err);

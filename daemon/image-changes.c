@@ -590,6 +590,12 @@ static const char *const valid_commands[] = {"cmd",    "entrypoint", "healthchec
 
 int daemon_image_changes(char *const *changes, size_t n, json_t **ret, struct berth_error **err)
 {
+	return daemon_image_changes_on(NULL, changes, n, ret, err);
+}
+
+int daemon_image_changes_on(const json_t *base, char *const *changes, size_t n, json_t **ret,
+			    struct berth_error **err)
+{
 	struct state st = {.escape = '\\'};
 	struct df_instr *v = NULL;
 	size_t nv = 0;
@@ -597,7 +603,7 @@ int daemon_image_changes(char *const *changes, size_t n, json_t **ret, struct be
 	int r = 0;
 
 	if (n == 0) {
-		*ret = daemon_container_config_json(NULL);
+		*ret = daemon_container_config_json(base);
 		return *ret ? 0 : df_oom(err);
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -619,9 +625,17 @@ int daemon_image_changes(char *const *changes, size_t n, json_t **ret, struct be
 			r = berth_error_set(err, EINVAL, "%s is not a valid change command",
 					    v[i].cmd);
 	}
-	st.cfg = json_object();
+	st.cfg = base ? json_deep_copy(base) : json_object();
 	if (r == 0 && !st.cfg)
 		r = df_oom(err);
+	if (st.cfg) {
+		/* a config as inspect shows it has nulls ("Env": null): the instructions start empty */
+		const char *key;
+		json_t *val;
+		void *tmp;
+		json_object_foreach_safe(st.cfg, tmp, key, val) if (json_is_null(val))
+			json_object_del(st.cfg, key);
+	}
 	for (size_t i = 0; i < nv && r == 0; i++) {
 		const char *c = v[i].cmd;
 		if (!strcasecmp(c, "env"))

@@ -267,6 +267,58 @@ static int open_dir_in_root(int rootfd, const char *path, bool create, int *ret_
 	return walk_dir(rootfd, path, create, ret_fd);
 }
 
+/*
+ * The parent directory of an entry in a tree someone else writes at the same time (a running
+ * container's root): every missing component is made with mkdirat() on a parent that openat2
+ * resolved inside the root, and looked up again the same way, so a symlink swapped in between
+ * is followed only inside the root.  Without openat2, the walk (not race-free: documented).
+ */
+static int open_dir_in_root_hostile(int rootfd, const char *path, int *ret_fd)
+{
+	int r = open_dir_in_root(rootfd, path, false, ret_fd);
+	_cleanup_free_ char *prefix = NULL;
+
+	if (r != -ENOENT || !have_openat2 || img_force_walk)
+		return r == -ENOENT ? open_dir_in_root(rootfd, path, true, ret_fd) : r;
+	prefix = strdup(path);
+	if (!prefix)
+		return -ENOMEM;
+	for (char *p = prefix;;) {
+		char *slash = strchr(p, '/');
+		char saved = 0;
+		_cleanup_close_ int pfd = -EBADF, fd = -EBADF;
+		const char *base;
+
+		if (slash) {
+			saved = *slash;
+			*slash = '\0';
+		}
+		r = open_dir_in_root(rootfd, prefix, false, &fd);
+		if (r == -ENOENT) {
+			char *last = strrchr(prefix, '/');
+			_cleanup_free_ char *dir =
+				last ? strndup(prefix, (size_t)(last - prefix)) : strdup("");
+			base = last ? last + 1 : prefix;
+			if (!dir)
+				return -ENOMEM;
+			r = open_dir_in_root(rootfd, dir, false, &pfd);
+			if (r < 0)
+				return r;
+			if (mkdirat(pfd, base, 0755) < 0 && errno != EEXIST)
+				return -errno;
+			r = open_dir_in_root(rootfd, prefix, false, &fd);
+		}
+		if (r < 0)
+			return r;
+		if (!slash) {
+			*ret_fd = TAKE_FD(fd);
+			return 0;
+		}
+		*slash = saved;
+		p = slash + 1;
+	}
+}
+
 /* ---- the unpacker ----------------------------------------------------------------------- */
 
 struct deferred_dir {
@@ -279,6 +331,7 @@ struct deferred_dir {
 struct apply {
 	int rootfd;
 	unsigned flags;
+	const struct berth_tar_apply_opts *opts; /* NULL: a layer being unpacked */
 	const struct berth_image_limits *lim;
 	struct deferred_dir *dirs;
 	size_t n_dirs, cap_dirs;
@@ -417,6 +470,10 @@ static int set_owner(struct apply *ap, int pfd, const char *name, struct archive
 
 	if (ap->flags & BERTH_TAR_NO_OWNERS)
 		return 0;
+	if (ap->opts && ap->opts->chown) {
+		uid = ap->opts->uid;
+		gid = ap->opts->gid;
+	}
 	if (uid < 0 || gid < 0 || uid >= UINT32_MAX || gid >= UINT32_MAX)
 		return berth_error_set(err, EINVAL, "entry '%s': owner %lld:%lld out of range",
 				       path, (long long)uid, (long long)gid);
@@ -592,6 +649,8 @@ static int apply_entry(struct apply *ap, struct img_tar_stream *ts, struct archi
 		}
 	}
 
+	if (!*path && ap->opts)
+		return 0; /* docker's Untar: "." is the extraction point itself, left alone */
 	if (!*path) {
 		/* the root itself: its owner now, its mode and times at the end */
 		if (hardlink || type != AE_IFDIR)
@@ -606,11 +665,29 @@ static int apply_entry(struct apply *ap, struct img_tar_stream *ts, struct archi
 		return defer_dir(ap, "", e) < 0 ? berth_error_set(err, ENOMEM, "out of memory") : 0;
 	}
 
-	r = open_dir_in_root(ap->rootfd, dir, true, &pfd);
+	if (ap->opts)
+		r = open_dir_in_root_hostile(ap->rootfd, dir, &pfd);
+	else
+		r = open_dir_in_root(ap->rootfd, dir, true, &pfd);
 	if (r < 0)
 		return berth_error_sys(err, -r, "entry '%s': open parent directory", path);
 
 	exists = fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if (exists && ap->opts && ap->opts->no_overwrite_dir_non_dir) {
+		bool is_dir = type == AE_IFDIR && !hardlink;
+		if (S_ISDIR(st.st_mode) && !is_dir)
+			return berth_error_set(
+				err, EINVAL,
+				"cannot overwrite directory \"/%s\" with non-directory "
+				"\"%s\"",
+				path, raw);
+		if (!S_ISDIR(st.st_mode) && is_dir)
+			return berth_error_set(
+				err, EINVAL,
+				"cannot overwrite non-directory \"/%s\" with directory "
+				"\"%s\"",
+				path, raw);
+	}
 	if (exists && !(S_ISDIR(st.st_mode) && type == AE_IFDIR && !hardlink)) {
 		r = remove_at(pfd, base, 0);
 		if (r < 0)
@@ -709,7 +786,8 @@ static int apply_entry(struct apply *ap, struct img_tar_stream *ts, struct archi
 		r = set_owner(ap, pfd, base, e, path, err);
 		if (r < 0)
 			return r;
-		if (fchmodat(pfd, base, m, 0) < 0)
+		/* never follow: base may have been swapped for a symlink since the mknod */
+		if (fchmodat(pfd, base, m, AT_SYMLINK_NOFOLLOW) < 0)
 			return berth_error_sys(err, errno, "entry '%s': chmod", path);
 		r = set_xattrs(ap, pfd, base, e, path, err);
 		if (r < 0)
@@ -726,12 +804,13 @@ static int apply_entry(struct apply *ap, struct img_tar_stream *ts, struct archi
 	return 0;
 }
 
-int img_tar_apply_stream(int dirfd, struct img_tar_stream *ts, unsigned flags,
-			 const struct berth_image_limits *limits, struct berth_tar_stats *ret,
-			 struct berth_error **err)
+static int apply_stream(int dirfd, struct img_tar_stream *ts, unsigned flags,
+			const struct berth_tar_apply_opts *opts,
+			const struct berth_image_limits *limits, struct berth_tar_stats *ret,
+			struct berth_error **err)
 {
 	struct berth_image_limits lim;
-	struct apply ap = {.flags = flags, .lim = &lim};
+	struct apply ap = {.flags = flags, .lim = &lim, .opts = opts};
 	int r = 0;
 
 	img_limits_fill(&lim, limits);
@@ -773,6 +852,13 @@ out:
 	return r;
 }
 
+int img_tar_apply_stream(int dirfd, struct img_tar_stream *ts, unsigned flags,
+			 const struct berth_image_limits *limits, struct berth_tar_stats *ret,
+			 struct berth_error **err)
+{
+	return apply_stream(dirfd, ts, flags, NULL, limits, ret, err);
+}
+
 int berth_tar_apply(int dirfd, int fd, unsigned flags, const struct berth_image_limits *limits,
 		    struct berth_tar_stats *ret, struct berth_error **err)
 {
@@ -784,6 +870,104 @@ int berth_tar_apply(int dirfd, int fd, unsigned flags, const struct berth_image_
 	r = img_tar_stream_open(&ts, fd, lim.max_layer_size, true, err);
 	if (r == 0)
 		r = img_tar_apply_stream(dirfd, &ts, flags, &lim, ret, err);
+	img_tar_stream_close(&ts);
+	return r;
+}
+
+/* ---- into a live tree (docker cp) ------------------------------------------------------- */
+
+/* Pass one: every name and link target stays inside, every type is one we write. */
+static int check_stream(struct img_tar_stream *ts, const struct berth_image_limits *lim,
+			const char *dest, struct berth_error **err)
+{
+	uint64_t entries = 0;
+
+	for (;;) {
+		struct archive_entry *e;
+		_cleanup_free_ char *path = NULL, *target = NULL;
+		const char *raw, *link;
+		int a = archive_read_next_header(ts->tar, &e), r;
+
+		if (a == ARCHIVE_EOF)
+			break;
+		if (a < ARCHIVE_WARN)
+			return img_tar_stream_error(ts, ts->tar, "read tar", err);
+		if (++entries > lim->max_entries)
+			return berth_error_set(err, EFBIG, "more than %u entries",
+					       lim->max_entries);
+		raw = archive_entry_pathname(e);
+		if (!raw)
+			return berth_error_set(err, EINVAL, "entry without a name");
+		if (strlen(raw) > lim->max_path)
+			return berth_error_set(err, EFBIG, "entry name longer than %u bytes",
+					       lim->max_path);
+		r = img_clean_path(raw, &path);
+		if (r == -EINVAL && dest)
+			return berth_error_set(err, EINVAL, "\"%s\" is outside of \"%s\"", raw,
+					       dest);
+		if (r == -EINVAL)
+			return berth_error_set(err, EINVAL, "entry '%s': path leaves the root",
+					       raw);
+		if (r < 0)
+			return berth_error_set(err, ENOMEM, "out of memory");
+		link = archive_entry_hardlink(e);
+		if (link) {
+			r = img_clean_path(link, &target);
+			if ((r == -EINVAL || (r == 0 && !*target)) && dest)
+				return berth_error_set(err, EINVAL, "\"%s\" is outside of \"%s\"",
+						       link, dest);
+			if (r == -EINVAL || (r == 0 && !*target))
+				return berth_error_set(
+					err, EINVAL,
+					"entry '%s': hard link to '%s' leaves the root", raw, link);
+			if (r < 0)
+				return berth_error_set(err, ENOMEM, "out of memory");
+			continue;
+		}
+		switch (archive_entry_filetype(e)) {
+		case AE_IFREG:
+		case AE_IFDIR:
+		case AE_IFLNK:
+		case AE_IFCHR:
+		case AE_IFBLK:
+		case AE_IFIFO:
+			break;
+		default:
+			return berth_error_set(err, EINVAL, "entry '%s': unsupported type 0%o", raw,
+					       (unsigned)archive_entry_filetype(e));
+		}
+		if (!*path && archive_entry_filetype(e) != AE_IFDIR)
+			return berth_error_set(err, EINVAL,
+					       "entry '%s': the root must be a directory", raw);
+	}
+	return img_tar_stream_drain(ts, err);
+}
+
+int berth_tar_apply_into(int dirfd, int fd, const struct berth_tar_apply_opts *opts,
+			 struct berth_tar_stats *ret, struct berth_error **err)
+{
+	struct berth_image_limits lim;
+	struct img_tar_stream ts = {0};
+	int r;
+
+	img_limits_fill(&lim, opts->limits);
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return berth_error_sys(err, errno, "tar: seek");
+	ts.no_hash = true;
+	r = img_tar_stream_open(&ts, fd, lim.max_layer_size, true, err);
+	if (r == 0)
+		r = check_stream(&ts, &lim, opts->dest_name, err);
+	img_tar_stream_close(&ts);
+	if (r < 0)
+		return r;
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return berth_error_sys(err, errno, "tar: seek");
+	memset(&ts, 0, sizeof(ts));
+	ts.no_hash = true;
+	r = img_tar_stream_open(&ts, fd, lim.max_layer_size, true, err);
+	if (r == 0)
+		r = apply_stream(dirfd, &ts, opts->flags & ~BERTH_TAR_WHITEOUTS, opts, &lim, ret,
+				 err);
 	img_tar_stream_close(&ts);
 	return r;
 }

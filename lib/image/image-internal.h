@@ -162,7 +162,8 @@ struct img_tar_stream {
 	char prog_id[16];
 	int io_error; /* a -errno from read(2) or the tee */
 	bool too_big;
-	char *buf;			    /* two halves: raw bytes in, uncompressed bytes out */
+	bool no_hash; /* set before open: no digests wanted (docker cp's tars), saves two sha256 */
+	char *buf;    /* two halves: raw bytes in, uncompressed bytes out */
 	char raw_digest[BERTH_DIGEST_SIZE]; /* after drain */
 	char tar_digest[BERTH_DIGEST_SIZE];
 };

@@ -574,3 +574,87 @@ int berth_tar_write_diff(int dirfd, int out_fd, unsigned flags, struct berth_err
 
 /* The same walk without whiteout conversion: a plain tar of a whole tree (docker export). */
 int berth_tar_write_dir(int dirfd, int out_fd, struct berth_error **err);
+
+/*
+ * A plain tar of one entry of dirfd (never followed) and, for a directory, its tree, the entry
+ * named `as` in the tar ("b" -> "b/", "b/x"; "." -> "./", "./x"), as docker's archive of a
+ * container path (TarResourceRebase).  The walk stays on the entry's filesystem.  A file that is
+ * swapped for something else while it is read (a running container) is an error (EAGAIN), never
+ * read through: no FIFO blocks the walk and no device node is read from the host's side.
+ */
+int berth_tar_write_path(int dirfd, const char *name, const char *as, int out_fd,
+			 struct berth_error **err);
+
+/*
+ * Unpacking into a tree that someone else may change at the same time (docker cp into a
+ * container's root).  The tar is read twice from fd (a file: seekable): first every entry is
+ * checked -- names and hard link targets that leave the root, types that cannot be written --
+ * so a hostile archive is refused before anything is written; then it is applied as
+ * berth_tar_apply does (parents resolved inside dirfd with openat2, made with mkdirat on a
+ * parent resolved the same way, the last component never followed), without whiteouts, the
+ * entry "." (the extraction point) left alone.
+ */
+struct berth_tar_apply_opts {
+	unsigned flags; /* BERTH_TAR_NO_OWNERS */
+	const struct berth_image_limits *limits;
+	bool no_overwrite_dir_non_dir; /* docker's NoOverwriteDirNonDir: refuse to replace a
+					  directory by a non-directory or the reverse */
+	bool chown;		       /* every entry owned by uid:gid (docker cp -a, ChownOpts) */
+	/* non-NULL: a name leaving the root is refused in docker's words, "\"../x\" is outside of
+	   \"<dest_name>\"" */
+	const char *dest_name;
+	uid_t uid;
+	gid_t gid;
+};
+
+int berth_tar_apply_into(int dirfd, int fd, const struct berth_tar_apply_opts *opts,
+			 struct berth_tar_stats *ret, struct berth_error **err);
+
+/*
+ * Open path inside the directory rootfd as if rootfd were "/": openat2(RESOLVE_IN_ROOT |
+ * RESOLVE_NO_MAGICLINKS), so ".." and symlinks (absolute or relative, swapped in at any moment)
+ * never lead out; flags as openat's (O_NOFOLLOW: the last component not followed, O_PATH).
+ * Kernels without openat2 (< 5.6) get a walk of one component at a time, which is not
+ * race-free against a concurrent writer.  Errors are the errno of the lookup ("open 'x': No such
+ * file or directory").
+ */
+int berth_open_in_root(int rootfd, const char *path, int flags, int *ret_fd,
+		       struct berth_error **err);
+
+/* ---- a container's writable layer (docs/image-store.md, "Changes") ---------------------- */
+
+/* docker's archive.ChangeType values, as /containers/{id}/changes sends them */
+enum berth_change_kind {
+	BERTH_CHANGE_MODIFY = 0,
+	BERTH_CHANGE_ADD = 1,
+	BERTH_CHANGE_DELETE = 2,
+};
+
+struct berth_change {
+	char *path; /* "/etc/passwd" */
+	enum berth_change_kind kind;
+};
+
+/*
+ * The changes an overlay upper directory (upper_fd) makes to the layers of top_layer (NULL: no
+ * layers), as docker's /changes lists them (archive.OverlayChanges): depth first in byte order
+ * of names; a 0:0 character device is a deletion, so is an opaque directory that exists below;
+ * a path that exists in a layer below is modified, else added; a directory equal to the one
+ * below in size, mode and mtime is left out, and the parent of an added or deleted path is
+ * listed as modified before it when nothing listed it yet.  Free with berth_changes_free().
+ */
+int berth_changes_list(struct berth_image_store *s, const char *top_layer, int upper_fd,
+		       struct berth_change **ret, size_t *ret_n, struct berth_error **err);
+void berth_changes_free(struct berth_change *v, size_t n);
+
+/*
+ * The upper directory upper_fd written as a layer on top of parent (a chain id; NULL: a bottom
+ * layer): its tar in the OCI form (berth_tar_write_diff: .wh.<name>, .wh..wh..opq), written
+ * whole into the store's tmp/ first, then stored as a blob and unpacked as berth_layer_create
+ * does, held by lease.  An upper directory with no changes makes no layer: *ret is NULL (docker
+ * then records an empty_layer history row).  Stop writers to the directory first (pause the
+ * container): a file changed mid-way gives a layer of a mixed state.
+ */
+int berth_layer_create_from_diff(struct berth_image_store *s, int upper_fd, const char *parent,
+				 struct berth_image_lease *lease, struct berth_layer_info **ret,
+				 struct berth_error **err);

@@ -180,14 +180,25 @@ static int write_header(struct tw *t, struct archive_entry *e, const char *path,
 	return 0;
 }
 
-static int copy_file(struct tw *t, int dirfd, const char *name, const char *path, off_t size,
-		     struct berth_error **err)
+static int copy_file(struct tw *t, int dirfd, const char *name, const char *path,
+		     const struct stat *want_st, struct berth_error **err)
 {
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	off_t left = size;
+	/*
+	 * O_NONBLOCK: a tree someone else writes (a running container) may have swapped the file for
+	 * a FIFO since the stat; the fstat below then refuses what is not the file we stat'd, so a
+	 * device node put in its place is never read from the host's side.
+	 */
+	_cleanup_close_ int fd =
+		openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	off_t size = want_st->st_size, left = size;
+	struct stat st;
 
 	if (fd < 0)
 		return berth_error_sys(err, errno, "open '%s'", path);
+	if (fstat(fd, &st) < 0)
+		return berth_error_sys(err, errno, "stat '%s'", path);
+	if (!S_ISREG(st.st_mode) || st.st_ino != want_st->st_ino || st.st_dev != want_st->st_dev)
+		return berth_error_set(err, EAGAIN, "'%s' changed while it was read", path);
 	while (left > 0) {
 		size_t want = left < (off_t)sizeof(t->buf) ? (size_t)left : sizeof(t->buf);
 		ssize_t n = read(fd, t->buf, want);
@@ -210,8 +221,8 @@ static int copy_file(struct tw *t, int dirfd, const char *name, const char *path
 
 static int walk(struct tw *t, int dirfd, const char *prefix, int depth, struct berth_error **err);
 
-static int write_one(struct tw *t, int dirfd, const char *name, const char *prefix, int depth,
-		     struct berth_error **err)
+static int write_one(struct tw *t, int dirfd, const char *name, const char *as, const char *prefix,
+		     int depth, struct berth_error **err)
 {
 	_cleanup_free_ char *path = NULL;
 	struct archive_entry *e = NULL;
@@ -246,7 +257,7 @@ static int write_one(struct tw *t, int dirfd, const char *name, const char *pref
 		goto out;
 	}
 
-	if (asprintf(&path, "%s%s%s", prefix, name, S_ISDIR(st.st_mode) ? "/" : "") < 0) {
+	if (asprintf(&path, "%s%s%s", prefix, as ? as : name, S_ISDIR(st.st_mode) ? "/" : "") < 0) {
 		r = berth_error_set(err, ENOMEM, "out of memory");
 		goto out;
 	}
@@ -280,7 +291,7 @@ static int write_one(struct tw *t, int dirfd, const char *name, const char *pref
 		archive_entry_set_size(e, st.st_size);
 		r = write_header(t, e, path, err);
 		if (r == 0)
-			r = copy_file(t, dirfd, name, path, st.st_size, err);
+			r = copy_file(t, dirfd, name, path, &st, err);
 	} else if (S_ISLNK(st.st_mode)) {
 		char target[PATH_MAX];
 		ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
@@ -359,12 +370,14 @@ static int walk(struct tw *t, int dirfd, const char *prefix, int depth, struct b
 	if (r < 0)
 		return berth_error_sys(err, -r, "read directory '%s'", *prefix ? prefix : "/");
 	for (size_t i = 0; i < n && r == 0; i++)
-		r = write_one(t, dirfd, names[i], prefix, depth, err);
+		r = write_one(t, dirfd, names[i], NULL, prefix, depth, err);
 	free_names(names, n);
 	return r;
 }
 
-static int write_tree(int dirfd, int out_fd, bool diff, unsigned flags, struct berth_error **err)
+/* name == NULL: the tree of dirfd; else the entry name of dirfd (and its tree) called as */
+static int write_tree(int dirfd, const char *name, const char *as, int out_fd, bool diff,
+		      unsigned flags, struct berth_error **err)
 {
 	struct img_tar_writer w;
 	struct stat st;
@@ -380,6 +393,9 @@ static int write_tree(int dirfd, int out_fd, bool diff, unsigned flags, struct b
 	t->diff = diff;
 	t->flags = flags;
 	t->root_dev = st.st_dev;
+	/* one entry: the walk stays on its filesystem (a volume copied whole, not the mounts below) */
+	if (name && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		t->root_dev = st.st_dev;
 	t->links = json_object();
 	r = img_tar_writer_open(&w, out_fd, err);
 	if (r == 0 && !t->links)
@@ -387,7 +403,7 @@ static int write_tree(int dirfd, int out_fd, bool diff, unsigned flags, struct b
 	if (r == 0) {
 		t->a = w.a;
 		t->w = &w;
-		r = walk(t, dirfd, "", 0, err);
+		r = name ? write_one(t, dirfd, name, as, "", 0, err) : walk(t, dirfd, "", 0, err);
 	}
 	if (r == 0)
 		r = img_tar_writer_close(&w, err);
@@ -399,10 +415,16 @@ static int write_tree(int dirfd, int out_fd, bool diff, unsigned flags, struct b
 
 int berth_tar_write_diff(int dirfd, int out_fd, unsigned flags, struct berth_error **err)
 {
-	return write_tree(dirfd, out_fd, true, flags, err);
+	return write_tree(dirfd, NULL, NULL, out_fd, true, flags, err);
 }
 
 int berth_tar_write_dir(int dirfd, int out_fd, struct berth_error **err)
 {
-	return write_tree(dirfd, out_fd, false, 0, err);
+	return write_tree(dirfd, NULL, NULL, out_fd, false, 0, err);
+}
+
+int berth_tar_write_path(int dirfd, const char *name, const char *as, int out_fd,
+			 struct berth_error **err)
+{
+	return write_tree(dirfd, name, as, out_fd, false, 0, err);
 }

@@ -989,7 +989,7 @@ static void test_store(void)
 		char *p = tp("store/blobs/sha256/"
 			     "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb");
 		chmod(p, 0644);
-		berth_write_file_at(AT_FDCWD, p, "b", 1, NULL);
+		berth_write_file_atomic_at(AT_FDCWD, p, "b", 1, 0644, NULL);
 		ok(berth_blob_read(s, d, 10, &data, NULL, &err) == -EIO,
 		   "a blob changed on disk is EIO (%s)", err ? err->msg : "");
 		berth_error_freep(&err);
@@ -1434,6 +1434,140 @@ static void test_threads(void)
 	free(root);
 }
 
+/* ---- inside a root: lookups, unpacking into a live tree, tars of one path ---------------- */
+
+static bool same_file(int fd, const char *path)
+{
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && lstat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+static void test_in_root(bool walk)
+{
+	_cleanup_free_ char *box = fresh_dir("inroot"), *root = NULL, *outside = NULL, *p = NULL;
+	int rfd, fd = -1, r;
+	struct berth_error *e = NULL;
+	const char *mode = walk ? "walk" : "openat2";
+
+	img_force_walk = walk;
+	if (asprintf(&root, "%s/root", box) < 0 || asprintf(&outside, "%s/secret", box) < 0)
+		abort();
+	mkdir(root, 0755);
+	berth_write_file_atomic_at(AT_FDCWD, outside, "host", 4, 0644, NULL);
+	rfd = dirfd_of(root);
+	mkdirat(rfd, "d", 0755);
+	berth_write_file_atomic_at(rfd, "secret", "inside", 6, 0644, NULL);
+	berth_write_file_atomic_at(rfd, "d/f", "f", 1, 0644, NULL);
+	symlinkat("/", rfd, "x");
+	symlinkat("../../..", rfd, "y");
+	symlinkat("../secret", rfd, "d/up");
+	symlinkat("/d/f", rfd, "abs");
+
+	const char *inside[][2] = {
+		{"x/secret", "secret"}, {"y/secret", "secret"},		 {"../../secret", "secret"},
+		{"d/up", "secret"},	{"x/y/x/d/../secret", "secret"}, {"abs", "d/f"},
+		{"/d/./f", "d/f"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(inside); i++) {
+		free(p);
+		if (asprintf(&p, "%s/%s", root, inside[i][1]) < 0)
+			abort();
+		r = berth_open_in_root(rfd, inside[i][0], O_RDONLY, &fd, &e);
+		ok(r == 0 && same_file(fd, p), "%s: '%s' resolves to '/%s' inside", mode,
+		   inside[i][0], inside[i][1]);
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+		berth_error_free(e);
+		e = NULL;
+	}
+	r = berth_open_in_root(rfd, "abs", O_PATH | O_NOFOLLOW, &fd, &e);
+	free(p);
+	if (asprintf(&p, "%s/abs", root) < 0)
+		abort();
+	ok(r == 0 && same_file(fd, p), "%s: O_NOFOLLOW opens the symlink itself", mode);
+	if (fd >= 0)
+		close(fd);
+	r = berth_open_in_root(rfd, "x/missing", O_RDONLY, &fd, &e);
+	is(r, -ENOENT, "%s: a missing path is ENOENT", mode);
+	berth_error_free(e);
+	e = NULL;
+	close(rfd);
+	img_force_walk = false;
+}
+
+static void test_apply_into(void)
+{
+	_cleanup_free_ char *dir = fresh_dir("into");
+	struct berth_tar_apply_opts opts = {.flags = unpriv()};
+	struct berth_error *e = NULL;
+	struct tb t;
+	int dfd = dirfd_of(dir), r;
+
+	/* a hostile member after a good one: refused before anything is written */
+	tb_open(&t);
+	tb_file(&t, "good", "1");
+	tb_file(&t, "../evil", "2");
+	r = berth_tar_apply_into(dfd, tb_done(&t), &opts, NULL, &e);
+	ok(r < 0 && e && strstr(e->msg, "leaves the root"), "apply_into refuses '../evil': %s",
+	   e ? e->msg : "");
+	ok(!exists_at(dir, "good"), "apply_into wrote nothing of a refused tar");
+	berth_error_free(e);
+	e = NULL;
+	close(t.fd);
+
+	tb_open(&t);
+	tb_dir(&t, ".");
+	tb_file(&t, "a/b", "ab");
+	r = berth_tar_apply_into(dfd, tb_done(&t), &opts, NULL, &e);
+	ok(r == 0 && exists_at(dir, "a/b"), "apply_into makes missing parents");
+	close(t.fd);
+
+	opts.no_overwrite_dir_non_dir = true;
+	tb_open(&t);
+	tb_file(&t, "a", "not a dir");
+	r = berth_tar_apply_into(dfd, tb_done(&t), &opts, NULL, &e);
+	ok(r < 0 && e && strstr(e->msg, "cannot overwrite directory"),
+	   "noOverwriteDirNonDir refuses a file over a directory");
+	berth_error_free(e);
+	e = NULL;
+	close(t.fd);
+	close(dfd);
+}
+
+static void test_write_path(void)
+{
+	_cleanup_free_ char *dir = fresh_dir("wpath"), *out = NULL;
+	int dfd, fd;
+	struct berth_error *e = NULL;
+	struct archive *a;
+	struct archive_entry *ent;
+	char names[256] = "";
+
+	dfd = dirfd_of(dir);
+	mkdirat(dfd, "b", 0755);
+	berth_write_file_atomic_at(dfd, "b/x", "x", 1, 0644, NULL);
+	mkfifoat(dfd, "b/y", 0644);
+	if (asprintf(&out, "%s/out.tar", tmproot) < 0)
+		abort();
+	fd = open(out, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ok(berth_tar_write_path(dfd, "b", "renamed", fd, &e) == 0, "write_path of a directory");
+	lseek(fd, 0, SEEK_SET);
+	a = archive_read_new();
+	archive_read_support_format_tar(a);
+	archive_read_open_fd(a, fd, 10240);
+	while (archive_read_next_header(a, &ent) == ARCHIVE_OK) {
+		size_t n = strlen(names);
+		snprintf(names + n, sizeof(names) - n, "%s%s", n ? " " : "",
+			 archive_entry_pathname(ent));
+	}
+	archive_read_free(a);
+	is_str(names, "renamed/ renamed/x renamed/y", "the entries carry the name asked for");
+	close(fd);
+	close(dfd);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmproot)) {
@@ -1446,6 +1580,10 @@ int main(void)
 	test_names();
 	test_hostile(false);
 	test_hostile(true);
+	test_in_root(false);
+	test_in_root(true);
+	test_apply_into();
+	test_write_path();
 	test_apply();
 	test_whiteouts();
 	test_round_trip();
