@@ -208,8 +208,9 @@ static bool cidr_contains(const struct cidr *net, int family, const unsigned cha
 	return true;
 }
 
-/* docker's subnetMatches(subnet, data): is data (an address or a CIDR's address) in subnet? */
-static int subnet_matches(const char *subnet, const char *data, bool *ret, char **err)
+/* docker's subnetMatches(subnet, data): is data (an address or a CIDR's address; always a CIDR
+ * when cidr) in subnet? */
+static int subnet_matches(const char *subnet, const char *data, bool cidr, bool *ret, char **err)
 {
 	struct cidr s, d;
 	char *e = NULL;
@@ -219,7 +220,7 @@ static int subnet_matches(const char *subnet, const char *data, bool *ret, char 
 		free(e);
 		return -1;
 	}
-	if (strchr(data, '/')) {
+	if (cidr || strchr(data, '/')) {
 		if (parse_cidr(data, &d, err) < 0)
 			return -1;
 	} else if (inet_pton(AF_INET, data, d.addr) == 1) {
@@ -248,12 +249,12 @@ static json_t *consolidate_ipam(const struct flag_value *subnets, const struct f
 	}
 	for (size_t i = 0; i < subnets->n; i++) {
 		for (size_t k = 0; k < i; k++) {
-			if (subnet_matches(subnets->v[i], subnets->v[k], &m1, err) < 0 ||
-			    subnet_matches(subnets->v[k], subnets->v[i], &m2, err) < 0)
+			if (subnet_matches(subnets->v[i], subnets->v[k], false, &m1, err) < 0 ||
+			    subnet_matches(subnets->v[k], subnets->v[i], false, &m2, err) < 0)
 				return NULL;
 			if (m1 || m2) {
 				*err = xstrdup("multiple overlapping subnet configuration is not "
-					       "allowed");
+					       "supported");
 				return NULL;
 			}
 		}
@@ -266,7 +267,7 @@ static json_t *consolidate_ipam(const struct flag_value *subnets, const struct f
 		for (size_t i = 0; i < vals->n; i++) {
 			bool match = false;
 			for (size_t k = 0; k < subnets->n; k++) {
-				if (subnet_matches(subnets->v[k], vals->v[i], &m1, err) < 0)
+				if (subnet_matches(subnets->v[k], vals->v[i], pass == 0, &m1, err) < 0)
 					return NULL;
 				if (!m1)
 					continue;
@@ -301,7 +302,7 @@ static json_t *consolidate_ipam(const struct flag_value *subnets, const struct f
 		_cleanup_free_ char *host = xstrndup(aux->v[i], eq ? (size_t)(eq - aux->v[i]) : 0);
 		bool match = false;
 		for (size_t k = 0; k < subnets->n; k++) {
-			if (subnet_matches(subnets->v[k], ip, &m1, err) < 0)
+			if (subnet_matches(subnets->v[k], ip, false, &m1, err) < 0)
 				return NULL;
 			if (!m1)
 				continue;
@@ -429,7 +430,7 @@ static void network_ctx_init(struct ctx_obj *c, json_t *n, bool trunc)
 	json_t *labels = json_object_get(n, "Labels");
 	const char *created = json_string_value(json_object_get(n, "Created"));
 
-	ctx_obj_init(c, "*formatter.networkContext", NULL);
+	ctx_obj_init(c, "*network.networkContext", NULL);
 	c->call_args = net_label;
 	c->src = json_incref(n);
 	if (trunc)
