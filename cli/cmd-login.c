@@ -383,23 +383,30 @@ static int run_login(struct cli *c, struct cli_args *a)
 	}
 	sbuf_printf(&up, "%s:%s", user, tok && *tok ? "" : pass);
 	b64_encode(&enc, (const unsigned char *)up.p, up.len, false);
-	json_t *entry = json_pack("{s:s}", "auth", sbuf_str(&enc));
-	if (tok && *tok)
-		json_object_set_new(entry, "identitytoken", json_string(tok));
-	json_object_set_new(auths, server, entry);
-	if (save_config(c, owned) < 0) {
-		char *e = c->err;
-		c->err = NULL;
-		cli_errorf(c, "error saving credentials: %s", e);
-		free(e);
-		cli_response_release(&r);
-		return cli_fail(c, 1);
+	json_t *old = json_object_get(auths, server);
+	bool unchanged =
+		!(tok && *tok) && json_object_size(old) == 1 &&
+		berth_streq(json_string_value(json_object_get(old, "auth")), sbuf_str(&enc));
+	/* docker leaves the file alone when it already holds these credentials */
+	if (!unchanged) {
+		json_t *entry = json_pack("{s:s}", "auth", sbuf_str(&enc));
+		if (tok && *tok)
+			json_object_set_new(entry, "identitytoken", json_string(tok));
+		json_object_set_new(auths, server, entry);
+		if (save_config(c, owned) < 0) {
+			char *e = c->err;
+			c->err = NULL;
+			cli_errorf(c, "error saving credentials: %s", e);
+			free(e);
+			cli_response_release(&r);
+			return cli_fail(c, 1);
+		}
+		path = config_path(c);
+		err_printf("\nWARNING! Your credentials are stored unencrypted in '%s'.\n"
+			   "Configure a credential helper to remove this warning. See\n"
+			   "https://docs.docker.com/go/credential-store/\n\n",
+			   path);
 	}
-	path = config_path(c);
-	err_printf("\nWARNING! Your credentials are stored unencrypted in '%s'.\n"
-		   "Configure a credential helper to remove this warning. See\n"
-		   "https://docs.docker.com/go/credential-store/\n\n",
-		   path);
 	const char *status = json_string_value(json_object_get(r.json, "Status"));
 	if (status && *status)
 		out_printf("%s\n", status);
