@@ -9,14 +9,18 @@ request on a new connection.
 """
 
 import base64
+import io
 import json
 import os
 import re
 import socket
 import stat
 import subprocess
+import tarfile
 import threading
+from urllib.parse import quote
 
+import pexpect
 import pytest
 
 from cli import DOCKER28, BerthCLI, berth_binary, need_docker28
@@ -188,6 +192,53 @@ def test_login_and_pull_as_docker(bd, cli, reg, tmp_path):
         same(*args, input=stdin)
     assert json.loads((tmp_path / "c" / "config.json").read_text()) == \
         json.loads((tmp_path / "dc" / "config.json").read_text())
+
+
+def test_pull_progress_on_a_terminal(bd, cli, reg, tmp_path):
+    """On a terminal: each layer's line rewritten in place with docker's progress bars (the
+    same escape sequences as docker 28's, byte counts aside)."""
+    host = reg.host
+    cfg = tmp_path / "cfg"
+    cfg.mkdir()
+    (cfg / "config.json").write_text(json.dumps(
+        {"auths": {host: {"auth": base64.b64encode(b"alice:s3cret").decode()}}}))
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        data = os.urandom(3 << 20)
+        info = tarfile.TarInfo("blob")
+        info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+    name = f"{host}/cli/big:1"
+    status, _, body = bd.http("POST", f"/images/create?fromSrc=-&repo={quote(name)}",
+                              body=buf.getvalue(), headers={"Content-Type": "application/x-tar"})
+    assert status == 200, body
+    assert cli.run("push", "-q", name, env=conf(cfg)).returncode == 0
+    image_id = json.loads(api(bd, "GET", f"/images/{name}/json")[1])["Id"]
+
+    def pull(program):
+        assert api(bd, "DELETE", f"/images/{name}")[0] == 200
+        env = dict(cli.env(conf(cfg)), DOCKER_HOST=cli.host)
+        p = pexpect.spawn(str(program), ["pull", name], env=env, dimensions=(24, 120))
+        p.expect(pexpect.EOF, timeout=60)
+        p.close()
+        assert p.exitstatus == 0, p.before
+        return p.before.decode()
+
+    out = pull(berth_binary())
+    assert out.startswith("1: Pulling from cli/big\r\n")
+    assert re.search(r"\x1b\[1A\x1b\[2K\r[0-9a-f]{12}: Downloading \[=+>", out), out
+    assert re.search(r"\x1b\[1A\x1b\[2K\r[0-9a-f]{12}: Pull complete \r\x1b\[1B", out), out
+    assert out.endswith(f"Status: Downloaded newer image for {name}\r\n{name}\r\n")
+    # the image is back, the same config
+    assert json.loads(api(bd, "GET", f"/images/{name}/json")[1])["Id"] == image_id
+    if DOCKER_CLI and os.access(DOCKER_CLI, os.X_OK):
+        # the same terminal output as docker's, counts and bars aside
+        norm = lambda s: re.sub(r"(Downloading|Extracting) \[[=> ]*\] +[0-9.]+[kMG]?B/[0-9.]+[kMG]?B",
+                                r"\1", s)
+        dedup = lambda s: re.sub(r"(\x1b\[1A\x1b\[2K\r[0-9a-f]{12}: (Downloading|Extracting) "
+                                 r"\r\x1b\[1B)+", r"\1", s)
+        assert dedup(norm(out)) == dedup(norm(pull(DOCKER_CLI)))
+    api(bd, "DELETE", f"/images/{name}")
 
 
 # ---- the connection ------------------------------------------------------------------------------
