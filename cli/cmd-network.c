@@ -235,10 +235,8 @@ static int subnet_matches(const char *subnet, const char *data, bool cidr, bool 
 	return 0;
 }
 
-/* docker's consolidateIpam: one IPAMConfig per subnet with its range and gateway */
-static json_t *consolidate_ipam(const struct flag_value *subnets, const struct flag_value *ranges,
-				const struct flag_value *gateways, const struct flag_value *aux,
-				char **err)
+json_t *ipam_configs(const struct flag_value *subnets, const struct flag_value *ranges,
+		     const struct flag_value *gateways, const struct flag_value *aux, char **err)
 {
 	_cleanup_json_ json_t *list = json_array();
 	bool m1, m2;
@@ -267,7 +265,8 @@ static json_t *consolidate_ipam(const struct flag_value *subnets, const struct f
 		for (size_t i = 0; i < vals->n; i++) {
 			bool match = false;
 			for (size_t k = 0; k < subnets->n; k++) {
-				if (subnet_matches(subnets->v[k], vals->v[i], pass == 0, &m1, err) < 0)
+				if (subnet_matches(subnets->v[k], vals->v[i], pass == 0, &m1, err) <
+				    0)
 					return NULL;
 				if (!m1)
 					continue;
@@ -325,9 +324,8 @@ static int run_network_create(struct cli *c, struct cli_args *a)
 	struct cli_response r;
 	char *err = NULL;
 
-	json_t *configs =
-		consolidate_ipam(flag_get(a, "subnet"), flag_get(a, "ip-range"),
-				 flag_get(a, "gateway"), flag_get(a, "aux-address"), &err);
+	json_t *configs = ipam_configs(flag_get(a, "subnet"), flag_get(a, "ip-range"),
+				       flag_get(a, "gateway"), flag_get(a, "aux-address"), &err);
 	if (!configs) {
 		err_printf("%s\n", err);
 		free(err);

@@ -50,6 +50,13 @@ extern const struct cli_cmd cmd_login, cmd_logout;
  * config file's credentials for it, base64url of docker's AuthConfig JSON ("e30=" for none). */
 char *registry_auth_header(struct cli *c, const char *domain);
 
+/*
+ * docker's consolidateIpam: the IPAM Config list of network create from --subnet, --ip-range,
+ * --gateway and --aux-address values (one entry per subnet, in order, with its range, gateway and
+ * auxiliary addresses).  NULL with docker's message in *err (malloc'd) when they do not pair up.
+ */
+json_t *ipam_configs(const struct flag_value *subnets, const struct flag_value *ranges,
+		     const struct flag_value *gateways, const struct flag_value *aux, char **err);
 /* sortorder.NaturalLess as a comparison (network and volume lists are sorted by name) */
 int natural_cmp(const char *a, const char *b);
 /* "k=v" values of a map or list flag as a JSON object ("k" alone maps to "") */
