@@ -338,3 +338,86 @@ def test_volume_prune(bd, cli):
         api(bd, "DELETE", "/containers/vpc?force=1")
         for name in ("vnamed", "vused", anon):
             api(bd, "DELETE", f"/volumes/{name}")
+
+
+# ---- --network container:<x> --------------------------------------------------------------------
+
+
+def test_network_container_mode(bd, cli, netns):
+    assert cli.run("network", "create", "--subnet", "10.126.0.0/24", "ncm").returncode == 0
+    p = cli.run("run", "-d", "--name", "ncm-web", "--network", "ncm", "--network-alias", "web",
+                "busybox", "sleep", "300")
+    assert p.returncode == 0, p.stderr
+    try:
+        web = api(bd, "GET", "/containers/ncm-web/json")[1]
+        ip = web["NetworkSettings"]["Networks"]["ncm"]["IPAddress"]
+        # a second container in web's namespace: web's address and hostname, web's /etc files
+        p = cli.run("run", "-d", "--name", "ncm-side", "--network", "container:ncm-web",
+                    "busybox", "sleep", "300")
+        assert p.returncode == 0, p.stderr
+        side = api(bd, "GET", "/containers/ncm-side/json")[1]
+        assert side["HostConfig"]["NetworkMode"] == "container:ncm-web"
+        ns = lambda pid: os.readlink(f"/proc/{pid}/ns/net")
+        assert ns(side["State"]["Pid"]) == ns(web["State"]["Pid"])
+        assert ns(side["State"]["Pid"]) != ns(os.getpid())
+        p = cli.run("run", "--rm", "--network", "container:ncm-web", "busybox", "sh", "-c",
+                    "ip -4 -o addr show; echo; hostname; echo; cat /etc/hosts")
+        assert p.returncode == 0, p.stderr
+        addrs_out, hostname, hosts = p.stdout.split("\n\n", 2)
+        assert f"inet {ip}/24" in addrs_out
+        assert hostname == web["Config"]["Hostname"]
+        assert side["Config"]["Hostname"] == web["Config"]["Hostname"]
+        assert hosts == (bd.data_root / "containers" / web["Id"] / "hosts").read_text()
+        # by ID prefix too
+        p = cli.run("run", "--rm", "--network", f"container:{web['Id'][:12]}", "busybox",
+                    "ip", "-4", "-o", "addr", "show")
+        assert f"inet {ip}/24" in p.stdout, p
+    finally:
+        api(bd, "DELETE", "/containers/ncm-side?force=1")
+        api(bd, "DELETE", "/containers/ncm-web?force=1")
+        api(bd, "DELETE", "/networks/ncm")
+
+
+def test_network_container_mode_refused(bd, cli):
+    assert cli.run("create", "--name", "ncm-stopped", "busybox", "true").returncode == 0
+    try:
+        p = cli.run("run", "--rm", "--network", "container:ncm-stopped", "busybox", "true")
+        assert p.returncode == 125
+        assert "cannot join network namespace of a non running container: container " \
+            "ncm-stopped is created" in p.stderr, p.stderr
+        p = cli.run("run", "--rm", "--network", "container:nope", "busybox", "true")
+        assert p.returncode == 125 and "No such container: nope" in p.stderr, p.stderr
+        for flags, what in ((["-p", "80:80"], "port publishing and the container type "
+                                              "network mode"),
+                            (["--expose", "80"], "port exposing and the container type network "
+                                                 "mode"),
+                            (["--hostname", "h"], "hostname and the network mode"),
+                            (["--dns", "10.0.0.1"], "dns and the network mode"),
+                            (["--add-host", "a:10.0.0.1"], "custom host-to-IP mapping and the "
+                                                           "network mode")):
+            before = api(bd, "GET", "/containers/json?all=1")[1]
+            p = cli.run("create", "--network", "container:ncm-stopped", *flags, "busybox")
+            assert (p.returncode, p.stderr) == \
+                (1, f"Error response from daemon: conflicting options: {what}\n"), flags
+            assert api(bd, "GET", "/containers/json?all=1")[1] == before
+        p = cli.run("create", "--network", "container:", "busybox")
+        assert p.returncode == 1 and "invalid container format container:<name|id>" in \
+            p.stderr, p.stderr
+    finally:
+        api(bd, "DELETE", "/containers/ncm-stopped?force=1")
+
+
+@DOCKER28
+def test_network_container_mode_refused_as_docker(bd, cli):
+    need_docker28()
+    assert cli.run("create", "--name", "ncm-stopped2", "busybox", "true").returncode == 0
+    try:
+        for args in (["run", "--rm", "--network", "container:ncm-stopped2", "busybox", "true"],
+                     ["run", "--rm", "--network", "container:nope", "busybox", "true"],
+                     ["create", "--network", "container:ncm-stopped2", "-p", "80", "busybox"],
+                     ["create", "--network", "container:ncm-stopped2", "--dns", "1.1.1.1",
+                      "busybox"],
+                     ["create", "--network", "container:", "busybox"]):
+            same(cli, *args)
+    finally:
+        api(bd, "DELETE", "/containers/ncm-stopped2?force=1")
