@@ -233,11 +233,12 @@ def test_pull_progress_on_a_terminal(bd, cli, reg, tmp_path):
     assert json.loads(api(bd, "GET", f"/images/{name}/json")[1])["Id"] == image_id
     if DOCKER_CLI and os.access(DOCKER_CLI, os.X_OK):
         # the same terminal output as docker's, counts and bars aside
-        norm = lambda s: re.sub(r"(Downloading|Extracting) \[[=> ]*\] +[0-9.]+[kMG]?B/[0-9.]+[kMG]?B",
-                                r"\1", s)
-        dedup = lambda s: re.sub(r"(\x1b\[1A\x1b\[2K\r[0-9a-f]{12}: (Downloading|Extracting) "
-                                 r"\r\x1b\[1B)+", r"\1", s)
-        assert dedup(norm(out)) == dedup(norm(pull(DOCKER_CLI)))
+        # (how many progress updates there are depends on timing: repeats are collapsed)
+        def norm(s):
+            s = re.sub(r"(Downloading|Extracting) \[[^\r]*", r"\1", s)
+            return re.sub(r"(\x1b\[1A\x1b\[2K\r[0-9a-f]{12}: (?:Downloading|Extracting)"
+                          r"\r\x1b\[1B)(?:\1)+", r"\1", s)
+        assert norm(out) == norm(pull(DOCKER_CLI))
     api(bd, "DELETE", f"/images/{name}")
 
 
