@@ -374,6 +374,15 @@ static int run_login(struct cli *c, struct cli_args *a)
 
 	/* store: {"auth": base64(user:password)}, or the identity token the daemon gave */
 	json_t *cfg = cli_config_file(c);
+	_cleanup_free_ char *file = config_path(c);
+	/* a file berth cannot read is not replaced by one holding only the credentials */
+	if (!cfg && access(file, F_OK) == 0) {
+		err_printf("error saving credentials: '%s' is not a JSON object berth can read: "
+			   "left as it is\n",
+			   file);
+		cli_response_release(&r);
+		return 1;
+	}
 	_cleanup_json_ json_t *owned = cfg ? json_incref(cfg) : json_object();
 	json_t *auths = json_object_get(owned, "auths");
 	const char *tok = json_string_value(json_object_get(r.json, "IdentityToken"));

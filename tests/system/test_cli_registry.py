@@ -89,6 +89,14 @@ def test_login_push_pull_run(bd, cli, reg, tmp_path):
     assert p.returncode == 1 and "unauthorized" in p.stderr, p.stderr
     assert reg.req("GET", "/v2/cli/bb/manifests/1", auth=("alice", "s3cret"))[0] == 404
 
+    # a config file berth cannot read is left alone
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "config.json").write_text("{not json")
+    p = cli.run("login", "-u", "alice", "--password-stdin", host, input="s3cret\n", env=conf(bad))
+    assert p.returncode == 1 and "left as it is" in p.stderr, p.stderr
+    assert (bad / "config.json").read_text() == "{not json"
+
     # login: docker's file, 0600, in a 0700 directory, written whole (no temporary file left)
     (cfg).mkdir(mode=0o700)
     (cfg / "config.json").write_text('{"psFormat": "{{.ID}}"}')
