@@ -258,6 +258,9 @@ int cli_call(struct cli *c, const char *method, const char *target, const json_t
  * the body is then read with cli_stream_read(); otherwise as cli_call.
  */
 int cli_call_stream(struct cli *c, const char *method, const char *target, const json_t *body);
+/* The same with one more header ("X-Registry-Auth: ...", NULL: none). */
+int cli_call_stream_h(struct cli *c, const char *method, const char *target, const json_t *body,
+		      const char *header);
 ssize_t cli_stream_read(struct cli *c, void *buf, size_t len);
 
 /*

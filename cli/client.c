@@ -166,10 +166,21 @@ static int resolve(struct cli *c)
 
 /* ---- connection and version ------------------------------------------------------------------ */
 
+static void drop_connection(struct cli *c)
+{
+	berth_http_client_free(c->http);
+	c->http = NULL;
+}
+
 static int connect_daemon(struct cli *c)
 {
 	struct berth_error *e = NULL;
 
+	/* the daemon answered "Connection: close": the next request needs a new connection */
+	if (c->http && !berth_http_client_reusable(c->http)) {
+		debugf(c, "the daemon closed the connection: reconnecting");
+		drop_connection(c);
+	}
 	if (c->http)
 		return 0;
 	if (resolve(c) < 0)
@@ -189,12 +200,6 @@ static int connect_daemon(struct cli *c)
 				  c->host);
 	}
 	return 0;
-}
-
-static void drop_connection(struct cli *c)
-{
-	berth_http_client_free(c->http);
-	c->http = NULL;
 }
 
 static int connection_lost(struct cli *c, struct berth_error *e)
@@ -250,11 +255,11 @@ void cli_response_release(struct cli_response *r)
 }
 
 static int send_request_h(struct cli *c, const char *method, const char *target, const json_t *body,
-			  bool upgrade)
+			  bool upgrade, const char *extra)
 {
 	struct berth_error *e = NULL;
 	_cleanup_free_ char *url = NULL, *data = NULL;
-	const char *headers[5] = {"User-Agent: berth/" BERTH_VERSION, NULL, NULL, NULL, NULL};
+	const char *headers[6] = {"User-Agent: berth/" BERTH_VERSION, NULL, NULL, NULL, NULL, NULL};
 	size_t nh = 1;
 	const char *version = cli_api_version(c);
 
@@ -274,6 +279,8 @@ static int send_request_h(struct cli *c, const char *method, const char *target,
 		headers[nh++] = "Connection: Upgrade";
 		headers[nh++] = "Upgrade: tcp";
 	}
+	if (extra)
+		headers[nh++] = extra;
 	debugf(c, "%s %s", method, url);
 	if (berth_http_client_request(c->http, method, url, headers, data, data ? strlen(data) : 0,
 				      &e) < 0)
@@ -284,7 +291,7 @@ static int send_request_h(struct cli *c, const char *method, const char *target,
 
 static int send_request(struct cli *c, const char *method, const char *target, const json_t *body)
 {
-	return send_request_h(c, method, target, body, false);
+	return send_request_h(c, method, target, body, false, NULL);
 }
 
 /* A non-2xx answer: docker's "Error response from daemon: <message>". */
@@ -339,9 +346,15 @@ int cli_call(struct cli *c, const char *method, const char *target, const json_t
 
 int cli_call_stream(struct cli *c, const char *method, const char *target, const json_t *body)
 {
+	return cli_call_stream_h(c, method, target, body, NULL);
+}
+
+int cli_call_stream_h(struct cli *c, const char *method, const char *target, const json_t *body,
+		      const char *header)
+{
 	int status;
 
-	if (send_request(c, method, target, body) < 0)
+	if (send_request_h(c, method, target, body, false, header) < 0)
 		return -1;
 	status = berth_http_client_status(c->http);
 	if (status < 200 || status > 299)
@@ -457,7 +470,7 @@ int cli_call_on(struct cli *c, struct berth_http_client **h, const char *method,
 	}
 	saved = c->http;
 	c->http = *h;
-	if (send_request_h(c, method, target, body, upgrade) < 0) {
+	if (send_request_h(c, method, target, body, upgrade, NULL) < 0) {
 		r = -1;
 	} else {
 		status = berth_http_client_status(c->http);

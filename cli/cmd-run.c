@@ -600,6 +600,12 @@ static const char *create_container(struct cli *c, struct cli_args *a, json_t *b
 		break;
 	}
 	if (!r.json && c->err) {
+		/* docker's create returns the daemon's error as it is (exit 1); run reports it */
+		if (strcmp(a->cmd->name, "create") == 0) {
+			err_printf("%s\n", c->err);
+			*ret = 1;
+			return NULL;
+		}
 		*ret = report(a, c->err);
 		return NULL;
 	}

@@ -41,6 +41,38 @@ bool confirm(const char *question);
 int attach_and(struct cli *c, const char *id, bool in, bool tty,
 	       int (*then)(struct cli *c, const char *id, void *data), void *data);
 extern const struct cli_cmd cmd_system;
+extern const struct cli_cmd cmd_network, cmd_network_create, cmd_network_ls, cmd_network_inspect;
+extern const struct cli_cmd cmd_network_rm, cmd_network_prune, cmd_network_connect;
+extern const struct cli_cmd cmd_network_disconnect;
+extern const struct cli_cmd cmd_volume, cmd_volume_create, cmd_volume_ls, cmd_volume_inspect;
+extern const struct cli_cmd cmd_volume_rm, cmd_volume_prune;
+extern const struct cli_cmd cmd_pull, cmd_image_pull, cmd_push, cmd_image_push;
+extern const struct cli_cmd cmd_login, cmd_logout;
+/* "X-Registry-Auth: ..." for a registry (a reference's domain, "docker.io" for Docker Hub): the
+ * config file's credentials for it, base64url of docker's AuthConfig JSON ("e30=" for none). */
+char *registry_auth_header(struct cli *c, const char *domain);
+
+/*
+ * docker's consolidateIpam: the IPAM Config list of network create from --subnet, --ip-range,
+ * --gateway and --aux-address values (one entry per subnet, in order, with its range, gateway and
+ * auxiliary addresses).  NULL with docker's message in *err (malloc'd) when they do not pair up.
+ */
+json_t *ipam_configs(const struct flag_value *subnets, const struct flag_value *ranges,
+		     const struct flag_value *gateways, const struct flag_value *aux, char **err);
+/* sortorder.NaturalLess as a comparison (network and volume lists are sorted by name) */
+int natural_cmp(const char *a, const char *b);
+/* "k=v" values of a map or list flag as a JSON object ("k" alone maps to "") */
+json_t *kv_object(const struct flag_value *v);
+/*
+ * A list command's output: the objects of list sorted by "Name", each made a row by ctx_init,
+ * through format (a table gets header_pairs' titles).  Returns the exit code.
+ */
+struct ctx_obj;
+int list_rows(json_t *list, const char *format, const char *const *header_pairs,
+	      void (*ctx_init)(struct ctx_obj *c, json_t *obj, bool trunc), bool trunc);
+/* --format, else the config file's config_key, else "table"; quiet_format with -q */
+const char *list_format(struct cli *c, const char *flag, bool quiet, const char *config_key,
+			const char *quiet_format);
 extern const struct cli_cmd cmd_version;
 
 /* the --format flag's help texts: for lists, and for one object (inspect, version, info) */

@@ -59,6 +59,10 @@ struct daemon_container {
 	json_t *mount_points;	   /* docker's MountPoints (containers-mounts.c) */
 	json_t *net_settings;	   /* NetworkSettings.Networks while it runs on a bridge */
 	char *top_layer;	   /* the chain id its root stands on; NULL for no layers */
+	/* --network container:<x> while running: the namespace joined (x's) and the directory
+	 * whose hostname, hosts and resolv.conf it shares (x's), as docker shares them */
+	char *joined_netns;
+	char *net_files_dir;
 
 	/* ---- state (d->lock) ---- */
 	bool running, paused, restarting, oom_killed, dead, removing;

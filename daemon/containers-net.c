@@ -301,6 +301,60 @@ static int attach_one(struct berthd *d, struct daemon_container *c, const char *
 	return daemon_network_attach(d, &at, ret, err);
 }
 
+/*
+ * --network container:<ref>: join the namespace of a running container (docker's
+ * getNetworkedContainer), with its hostname and its /etc files.  The namespace is the one berthd
+ * made for it (a bind mount that outlives its processes' restarts), or its init's.
+ */
+static int join_container(struct berthd *d, struct daemon_container *c, const char *ref,
+			  struct berth_error **err)
+{
+	struct daemon_container *nc = NULL;
+	_cleanup_free_ char *path = NULL, *dir = NULL;
+	int r = ctr_get(d, ref, &nc, err);
+
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&d->lock);
+	if (nc == c) {
+		r = berth_error_set(err, EINVAL, "cannot join own network");
+	} else if (!nc->running || nc->pid <= 0) {
+		r = berth_error_set(err, EBUSY,
+				    "cannot join network namespace of a non running container: "
+				    "container %s is %s",
+				    nc->name && nc->name[0] == '/' ? nc->name + 1 : nc->name,
+				    ctr_status_locked(nc));
+	} else if (nc->restarting) {
+		r = berth_error_set(err, EBUSY,
+				    "Container %s is restarting, wait until the container is "
+				    "running",
+				    ref);
+	} else {
+		if (nc->netns_path)
+			path = strdup(nc->netns_path);
+		else if (nc->joined_netns)
+			path = strdup(nc->joined_netns);
+		else if (asprintf(&path, "/proc/%d/ns/net", (int)nc->pid) < 0)
+			path = NULL;
+		dir = strdup(nc->net_files_dir ?: nc->dir);
+		const char *hn = json_string_value(json_object_get(nc->config, "Hostname"));
+		const char *dn = json_string_value(json_object_get(nc->config, "Domainname"));
+		if (!path || !dir ||
+		    json_object_set_new(c->config, "Hostname", json_string(hn ?: "")) < 0 ||
+		    json_object_set_new(c->config, "Domainname", json_string(dn ?: "")) < 0) {
+			r = berth_error_set(err, ENOMEM, "out of memory");
+		} else {
+			free(c->joined_netns);
+			c->joined_netns = TAKE_PTR(path);
+			free(c->net_files_dir);
+			c->net_files_dir = TAKE_PTR(dir);
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+	ctr_unref(d, nc);
+	return r;
+}
+
 int ctr_network_setup(struct berthd *d, struct daemon_container *c, struct berth_error **err)
 {
 	_cleanup_free_ struct daemon_port_binding *ports = NULL;
@@ -310,6 +364,8 @@ int ctr_network_setup(struct berthd *d, struct daemon_container *c, struct berth
 	size_t n_ports;
 	int r;
 
+	if (berth_str_has_prefix(mode, "container:"))
+		return join_container(d, c, mode + strlen("container:"), err);
 	if (!on_bridge(c->host_config))
 		return 0;
 	if (!networks)
@@ -370,12 +426,13 @@ int ctr_network_patch_spec(struct daemon_container *c, json_t *spec)
 	size_t i;
 	json_t *e;
 
-	if (!c->netns_path)
+	const char *path = c->netns_path ?: c->joined_netns;
+
+	if (!path)
 		return 0;
 	json_array_foreach (ns, i, e)
 		if (berth_streq(json_string_value(json_object_get(e, "type")), "network"))
-			return json_object_set_new(e, "path", json_string(c->netns_path)) ? -ENOMEM
-											  : 0;
+			return json_object_set_new(e, "path", json_string(path)) ? -ENOMEM : 0;
 	return -EINVAL;
 }
 
@@ -386,6 +443,8 @@ void ctr_network_teardown(struct berthd *d, struct daemon_container *c)
 	daemon_networks_detach_all(d, c->id);
 	pthread_mutex_lock(&d->lock);
 	path = TAKE_PTR(c->netns_path);
+	free(TAKE_PTR(c->joined_netns));
+	free(TAKE_PTR(c->net_files_dir));
 	json_decref(c->net_settings);
 	c->net_settings = NULL;
 	pthread_mutex_unlock(&d->lock);

@@ -117,10 +117,13 @@ static int build_spec(struct berthd *d, struct daemon_container *c, json_t **ret
 	json_t *dev;
 	int r = 0;
 
+	/* --network container:<x> shares x's files */
+	const char *files = c->net_files_dir ?: c->dir;
+
 	if (asprintf(&rootfs, "%s/merged", c->dir) < 0 ||
-	    asprintf(&hostname, "%s/hostname", c->dir) < 0 ||
-	    asprintf(&hosts, "%s/hosts", c->dir) < 0 ||
-	    asprintf(&resolv, "%s/resolv.conf", c->dir) < 0)
+	    asprintf(&hostname, "%s/hostname", files) < 0 ||
+	    asprintf(&hosts, "%s/hosts", files) < 0 ||
+	    asprintf(&resolv, "%s/resolv.conf", files) < 0)
 		return berth_error_set(err, ENOMEM, "out of memory");
 	if (json_is_true(json_object_get(c->host_config, "Privileged")))
 		r = berth_dockerspec_host_devices("/dev", &devices, &n_devices, err);

@@ -423,6 +423,12 @@ int berth_http_client_request(struct berth_http_client *c, const char *method, c
 			      const char *const *headers, const void *body, size_t len,
 			      struct berth_error **err);
 
+/*
+ * Can the connection carry another request?  false once the server said "Connection: close" (or
+ * answered HTTP/1.0 without keep-alive, or ended a body by closing), or when it is gone.
+ */
+bool berth_http_client_reusable(const struct berth_http_client *c);
+
 /* The last response's status, reason and headers (valid until the next request). */
 int berth_http_client_status(const struct berth_http_client *c);
 const char *berth_http_client_reason(const struct berth_http_client *c);

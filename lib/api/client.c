@@ -288,6 +288,11 @@ int berth_http_client_request(struct berth_http_client *c, const char *method, c
 	return r;
 }
 
+bool berth_http_client_reusable(const struct berth_http_client *c)
+{
+	return c->c.fd >= 0 && !(c->have_response && !c->head.keep_alive);
+}
+
 int berth_http_client_status(const struct berth_http_client *c)
 {
 	return c->have_response ? c->head.status : 0;

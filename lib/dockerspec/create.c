@@ -1241,13 +1241,40 @@ static int check_modes(json_t *hc, json_t *cfg, const struct berth_dockerspec_ho
 			return berth_error_set(err, EINVAL,
 					       "invalid network mode: invalid container format "
 					       "container:<name|id>");
-		return berth_error_set(err, EINVAL,
-				       "network mode '%s' is not supported yet: berthd runs "
-				       "containers with network modes none, host and bridge",
-				       net);
+		/* dockerd's validateNetContainerMode: what the joined namespace already decides */
+		if (*dockerspec_str(cfg, "Hostname"))
+			return berth_error_set(
+				err, EINVAL, "conflicting options: hostname and the network mode");
+		if (json_array_size(json_object_get(hc, "Links")) > 0)
+			return berth_error_set(
+				err, EINVAL,
+				"conflicting options: container type network can't be "
+				"used with links. This would result in undefined "
+				"behavior");
+		if (json_array_size(json_object_get(hc, "Dns")) > 0)
+			return berth_error_set(err, EINVAL,
+					       "conflicting options: dns and the network mode");
+		if (json_array_size(json_object_get(hc, "ExtraHosts")) > 0)
+			return berth_error_set(err, EINVAL,
+					       "conflicting options: custom host-to-IP mapping and "
+					       "the network mode");
+		if (*dockerspec_str(cfg, "MacAddress"))
+			return berth_error_set(err, EINVAL,
+					       "conflicting options: mac-address and the network "
+					       "mode");
+		if (json_object_size(json_object_get(hc, "PortBindings")) > 0 ||
+		    json_is_true(json_object_get(hc, "PublishAllPorts")))
+			return berth_error_set(err, EINVAL,
+					       "conflicting options: port publishing and the "
+					       "container type network mode");
+		if (json_object_size(json_object_get(cfg, "ExposedPorts")) > 0)
+			return berth_error_set(
+				err, EINVAL,
+				"conflicting options: port exposing and the container "
+				"type network mode");
 	}
 	/* any other name is a user network: the daemon checks that it exists */
-	if (!valid_network_name(net))
+	if (!is_container_mode(net) && !valid_network_name(net))
 		return berth_error_set(err, ENOENT, "network %s not found", net);
 	if (strcmp(uts, "host") == 0 && *dockerspec_str(cfg, "Hostname"))
 		return berth_error_set(err, EINVAL,

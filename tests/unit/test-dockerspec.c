@@ -222,6 +222,31 @@ static void test_validation(void)
 	refused("{\"Image\":\"bb\",\"HostConfig\":{\"NetworkMode\":\"container:\"}}",
 		"invalid network mode: invalid container format container:<name|id>",
 		"container: without a name");
+	accepted("{\"Image\":\"bb\",\"HostConfig\":{\"NetworkMode\":\"container:web\"}}",
+		 "container:<name>: berthd joins it at start");
+	refused("{\"Image\":\"bb\",\"Hostname\":\"h\",\"HostConfig\":{\"NetworkMode\":"
+		"\"container:web\"}}",
+		"conflicting options: hostname and the network mode", "container: with a hostname");
+	refused("{\"Image\":\"bb\",\"HostConfig\":{\"NetworkMode\":\"container:web\","
+		"\"Dns\":[\"10.0.0.1\"]}}",
+		"conflicting options: dns and the network mode", "container: with dns");
+	refused("{\"Image\":\"bb\",\"HostConfig\":{\"NetworkMode\":\"container:web\","
+		"\"ExtraHosts\":[\"a:10.0.0.1\"]}}",
+		"conflicting options: custom host-to-IP mapping and the network mode",
+		"container: with extra hosts");
+	refused("{\"Image\":\"bb\",\"HostConfig\":{\"NetworkMode\":\"container:web\","
+		"\"PortBindings\":{\"80/tcp\":[{\"HostPort\":\"80\"}]}}}",
+		"conflicting options: port publishing and the container type network mode",
+		"container: with published ports");
+	refused("{\"Image\":\"bb\",\"ExposedPorts\":{\"80/tcp\":{}},\"HostConfig\":{"
+		"\"NetworkMode\":\"container:web\"}}",
+		"conflicting options: port exposing and the container type network mode",
+		"container: with exposed ports");
+	refused("{\"Image\":\"bb\",\"HostConfig\":{\"NetworkMode\":\"container:web\","
+		"\"Links\":[\"a:b\"]}}",
+		"conflicting options: container type network can't be used with links. This would "
+		"result in undefined behavior",
+		"container: with links");
 	refused("{\"Image\":\"bb\",\"HostConfig\":{\"Tmpfs\":{\"/\":\"\"}}}",
 		"invalid specification: destination can't be '/'", "tmpfs on /");
 	refused("{\"Image\":\"bb\",\"HostConfig\":{\"Tmpfs\":{\"run\":\"\"}}}",
