@@ -592,5 +592,7 @@ int daemon_routes_containers(struct berthd *d, struct berth_error **err)
 	r = r ?: ctr_routes_query(d, err);
 	r = r ?: ctr_routes_logs(d, err);
 	r = r ?: ctr_routes_network(d, err);
+	r = r ?: ctr_routes_update(d, err);
+	r = r ?: ctr_routes_stats(d, err);
 	return r;
 }

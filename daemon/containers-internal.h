@@ -21,6 +21,8 @@
 
 #include "daemon.h"
 
+struct berth_container; /* lib/runtime */
+
 #define CTR_ID_LEN 64
 
 /* docker's restart manager */
@@ -59,6 +61,8 @@ struct daemon_container {
 	json_t *mount_points;	   /* docker's MountPoints (containers-mounts.c) */
 	json_t *net_settings;	   /* NetworkSettings.Networks while it runs on a bridge */
 	char *top_layer;	   /* the chain id its root stands on; NULL for no layers */
+	char *cgroup_path;	   /* its cgroup, from the runtime state (containers-stats.c) */
+	pid_t cgroup_pid;	   /* the init cgroup_path was read for (d->lock) */
 
 	/* ---- state (d->lock) ---- */
 	bool running, paused, restarting, oom_killed, dead, removing;
@@ -268,7 +272,25 @@ void ctr_attach_drop_locked(struct daemon_container *c);
 /* Parse docker's detach keys ("ctrl-p,ctrl-q"); -EINVAL on a bad one. */
 int ctr_detach_keys(const char *s, char *buf, size_t *n);
 
+/* ---- pause, update, stats, top (containers-update.c, containers-stats.c) --------------------- */
+
+/* Load c's lib/runtime container (exec-root/runtime/<id>): its cgroup as recorded at create. */
+int ctr_runtime_load(struct berthd *d, const char *id, struct berth_container **ret,
+		     struct berth_error **err);
+/* Freeze or thaw the container's cgroup. */
+int ctr_freeze(struct berthd *d, const char *id, bool frozen, struct berth_error **err);
+/* Live restore: c->paused from the freezer of a running container. */
+void ctr_paused_restore(struct berthd *d, struct daemon_container *c);
+/*
+ * After the signal that ends a paused container (stop, kill), thaw it so the signal lands, as
+ * dockerd does (State.Paused false, an "unpause" event).  0 when it was not paused.
+ */
+int ctr_thaw_for_kill(struct berthd *d, struct daemon_container *c);
+
 /* ---- routes ------------------------------------------------------------------------------ */
+
+int ctr_routes_update(struct berthd *d, struct berth_error **err); /* pause, unpause, update */
+int ctr_routes_stats(struct berthd *d, struct berth_error **err);  /* stats, top */
 
 int ctr_routes_logs(struct berthd *d, struct berth_error **err);
 int ctr_routes_query(struct berthd *d, struct berth_error **err); /* list, inspect, df */

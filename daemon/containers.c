@@ -103,6 +103,7 @@ static void ctr_free(struct daemon_container *c)
 	json_decref(c->args);
 	free(c->image_id);
 	free(c->netns_path);
+	free(c->cgroup_path);
 	json_decref(c->net_settings);
 	json_decref(c->mount_points);
 	free(c->top_layer);
