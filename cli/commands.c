@@ -47,13 +47,16 @@ const struct cli_cmd cmd_image = {
 };
 
 static const struct cli_cmd *const container_subs[] = {
-	&cmd_container_create, &cmd_container_inspect, &cmd_container_kill,
-	&cmd_container_logs,   &cmd_container_ls,      &cmd_container_port,
-	&cmd_container_prune,  &cmd_container_rename,  &cmd_container_restart,
-	&cmd_container_rm,     &cmd_container_run,     &cmd_container_start,
-	&cmd_container_stop,   &cmd_container_wait,    &cmd_container_pause,
-	&cmd_container_unpause, &cmd_container_top,    &cmd_container_stats,
-	&cmd_container_update, NULL,
+	&cmd_container_create,	&cmd_container_inspect,
+	&cmd_container_kill,	&cmd_container_logs,
+	&cmd_container_ls,	&cmd_container_port,
+	&cmd_container_prune,	&cmd_container_rename,
+	&cmd_container_restart, &cmd_container_rm,
+	&cmd_container_run,	&cmd_container_start,
+	&cmd_container_stop,	&cmd_container_wait,
+	&cmd_container_pause,	&cmd_container_unpause,
+	&cmd_container_top,	&cmd_container_stats,
+	&cmd_container_update,	NULL,
 };
 
 const struct cli_cmd cmd_container = {
@@ -67,8 +70,8 @@ static const struct cli_cmd *const root_subs[] = {
 	&cmd_image,	 &cmd_images,	&cmd_import,	&cmd_info,   &cmd_inspect, &cmd_kill,
 	&cmd_load,	 &cmd_logs,	&cmd_port,	&cmd_ps,     &cmd_rename,  &cmd_restart,
 	&cmd_rm,	 &cmd_rmi,	&cmd_run,	&cmd_save,   &cmd_start,   &cmd_stop,
-	&cmd_system,	 &cmd_tag,	&cmd_version,	&cmd_wait,   &cmd_pause,
-	&cmd_unpause,	 &cmd_top,	&cmd_stats,	&cmd_update, NULL,
+	&cmd_system,	 &cmd_tag,	&cmd_version,	&cmd_wait,   &cmd_pause,   &cmd_unpause,
+	&cmd_top,	 &cmd_stats,	&cmd_update,	NULL,
 };
 
 const struct cli_cmd cmd_root = {

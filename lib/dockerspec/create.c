@@ -1538,14 +1538,38 @@ int berth_dockerspec_create_normalize(const json_t *body, const char *api_versio
 
 /* The members of container.UpdateConfig: Resources (embedded) and RestartPolicy. */
 static const char *const update_keys[] = {
-	"CgroupParent",	      "BlkioWeight",	    "BlkioWeightDevice",  "BlkioDeviceReadBps",
-	"BlkioDeviceWriteBps", "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps", "CpuShares",
-	"Memory",	      "NanoCpus",	    "CpuPeriod",	  "CpuQuota",
-	"CpuRealtimePeriod",  "CpuRealtimeRuntime", "CpusetCpus",	  "CpusetMems",
-	"Devices",	      "DeviceCgroupRules",  "DeviceRequests",	  "KernelMemory",
-	"KernelMemoryTCP",    "MemoryReservation",  "MemorySwap",	  "MemorySwappiness",
-	"OomKillDisable",     "PidsLimit",	    "Ulimits",		  "CpuCount",
-	"CpuPercent",	      "IOMaximumIOps",	    "IOMaximumBandwidth", "RestartPolicy",
+	"CgroupParent",
+	"BlkioWeight",
+	"BlkioWeightDevice",
+	"BlkioDeviceReadBps",
+	"BlkioDeviceWriteBps",
+	"BlkioDeviceReadIOps",
+	"BlkioDeviceWriteIOps",
+	"CpuShares",
+	"Memory",
+	"NanoCpus",
+	"CpuPeriod",
+	"CpuQuota",
+	"CpuRealtimePeriod",
+	"CpuRealtimeRuntime",
+	"CpusetCpus",
+	"CpusetMems",
+	"Devices",
+	"DeviceCgroupRules",
+	"DeviceRequests",
+	"KernelMemory",
+	"KernelMemoryTCP",
+	"MemoryReservation",
+	"MemorySwap",
+	"MemorySwappiness",
+	"OomKillDisable",
+	"PidsLimit",
+	"Ulimits",
+	"CpuCount",
+	"CpuPercent",
+	"IOMaximumIOps",
+	"IOMaximumBandwidth",
+	"RestartPolicy",
 };
 
 int berth_dockerspec_update_normalize(const json_t *body, const char *api_version,
@@ -1560,10 +1584,11 @@ int berth_dockerspec_update_normalize(const json_t *body, const char *api_versio
 	if (!warnings)
 		return oom(err);
 	if (body && !json_is_object(body))
-		return berth_error_set(err, EINVAL,
-				       "invalid JSON: json: cannot unmarshal %s into Go value of type "
-				       "container.UpdateConfig",
-				       json_kind(body));
+		return berth_error_set(
+			err, EINVAL,
+			"invalid JSON: json: cannot unmarshal %s into Go value of type "
+			"container.UpdateConfig",
+			json_kind(body));
 	u = body ? json_deep_copy(body) : json_object();
 	if (!u)
 		return oom(err);
@@ -1591,7 +1616,8 @@ int berth_dockerspec_update_normalize(const json_t *body, const char *api_versio
 	{
 		const char *key;
 		void *tmp;
-		json_object_foreach_safe (u, tmp, key, v) {
+		json_object_foreach_safe(u, tmp, key, v)
+		{
 			bool member = false;
 			for (size_t k = 0; k < ARRAY_SIZE(update_keys) && !member; k++)
 				member = strcmp(key, update_keys[k]) == 0;
