@@ -105,7 +105,7 @@ static int run_top(struct cli *c, struct cli_args *a)
 static int run_update(struct cli *c, struct cli_args *a)
 {
 	_cleanup_json_ json_t *body = json_object();
-	_cleanup_sbuf_ struct sbuf errs = SBUF_INIT;
+	_cleanup_sbuf_ struct sbuf errs = SBUF_INIT, warns = SBUF_INIT;
 	int64_t v;
 	char *err = NULL;
 	bool any = false;
@@ -184,11 +184,14 @@ static int run_update(struct cli *c, struct cli_args *a)
 		}
 		size_t k;
 		json_t *w;
-		json_array_foreach (json_object_get(r.json, "Warnings"), k, w)
-			err_printf("%s\n", json_string_value(w) ?: "");
-		cli_response_release(&r);
 		out_printf("%s\n", a->argv[i]);
+		json_array_foreach (json_object_get(r.json, "Warnings"), k, w)
+			sbuf_printf(&warns, "%s\n", json_string_value(w) ?: "");
+		cli_response_release(&r);
 	}
+	/* docker prints the daemon's warnings after the names, on stdout */
+	if (warns.len)
+		out_printf("%s", sbuf_str(&warns));
 	if (errs.len) {
 		err_printf("%s\n", sbuf_str(&errs));
 		return 1;

@@ -270,8 +270,10 @@ static json_t *memory_json(const struct berth_cgroup_stats *s, bool v2)
 		for (size_t i = 0; i < ARRAY_SIZE(v1_keys); i++)
 			set_u64(st, v1_keys[i], berth_cgroup_stats_memory_stat(s, v1_keys[i]));
 	json_object_set_new(m, "stats", st);
-	if (s->memory.usage.failcnt)
-		set_u64(m, "failcnt", s->memory.usage.failcnt);
+	/* v2: dockerd's failcnt is memory.events' "oom" */
+	uint64_t failcnt = v2 ? s->memory.oom : s->memory.usage.failcnt;
+	if (failcnt)
+		set_u64(m, "failcnt", failcnt);
 	if (limit)
 		set_u64(m, "limit", limit);
 	return m;

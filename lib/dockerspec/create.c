@@ -786,6 +786,12 @@ static int check_resources(json_t *hc, bool update, const struct berth_dockerspe
 		return -EINVAL;
 	{
 		int64_t w = dockerspec_int(hc, "BlkioWeight");
+		if (w > 0 && !h->blkio_weight) {
+			r |= warn(warnings, "Your kernel does not support Block I/O weight or the "
+					    "cgroup is not mounted. Weight discarded.");
+			w = 0;
+			r |= set_int(hc, "BlkioWeight", 0, NULL);
+		}
 		if (w > 0 && (w < 10 || w > 1000))
 			return berth_error_set(err, EINVAL,
 					       "Range of blkio weight is from 10 to 1000");
