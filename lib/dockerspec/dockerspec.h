@@ -57,7 +57,7 @@ struct berth_dockerspec_host {
 	bool cpu_shares;
 	bool cpuset;
 	bool pids_limit;
-	bool blkio_weight; /* v1 blkio.weight, v2 the io controller */
+	bool blkio_weight;	      /* v1 blkio.weight, v2 the io controller */
 	bool seccomp;		      /* the kernel has seccomp filters */
 	bool apparmor;		      /* AppArmor is enabled on the host */
 	bool selinux;		      /* SELinux is enabled on the host */

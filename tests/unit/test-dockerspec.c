@@ -1053,8 +1053,8 @@ static void test_update(void)
 	free(msg);
 	json_decref(u);
 	json_decref(w);
-	msg = update("{\"RestartPolicy\":{\"Name\":\"on-failure\",\"MaximumRetryCount\":3}}",
-		     NULL, true, &u, &w);
+	msg = update("{\"RestartPolicy\":{\"Name\":\"on-failure\",\"MaximumRetryCount\":3}}", NULL,
+		     true, &u, &w);
 	ok(!msg, "update: on-failure:3 accepted");
 	free(msg);
 	json_decref(u);
