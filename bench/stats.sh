@@ -92,7 +92,7 @@ done
 
 # CPU ticks (utime + stime) of the daemon side
 berthd_pids() { echo "$berthd_pid"; }
-dockerd_pids() { cat "$work/d/pid"; pgrep -f "$work/d/exec" || true; }
+dockerd_pids() { echo "$(cat "$work/d/pid")"; pgrep -f "$work/d/exec" || true; }
 ticks() {
 	local t=0 p
 	for p in $("$1"); do
@@ -137,7 +137,7 @@ printf "%-28s %10s %18s\n" "" "wall (ms)" "daemon CPU (ms)"
 printf "%-28s %10s %18s\n" "docker CLI -> berthd" "$(median "$work/berthd" 1)" "$(median "$work/berthd" 2)"
 printf "%-28s %10s %18s\n" "docker CLI -> dockerd" "$(median "$work/dockerd" 1)" "$(median "$work/dockerd" 2)"
 printf "%-28s %10s %18s\n" "berth CLI -> berthd" "$(median "$work/berth-cli" 1)" "$(median "$work/berth-cli" 2)"
-printf "daemon resident memory: berthd %s KiB; dockerd + containerd + shims %s KiB\n" \
+printf "resident memory: berthd %s KiB; dockerd + containerd + its shims %s KiB (berth-shims take no\npart in stats and are not counted)\n" \
 	"$(awk '/^VmRSS/ { print $2 }' "/proc/$berthd_pid/status")" \
 	"$(for p in $(dockerd_pids); do awk '/^VmRSS/ { print $2 }' "/proc/$p/status"; done |
 		awk '{ s += $1 } END { print s }')"

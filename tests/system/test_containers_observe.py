@@ -6,7 +6,9 @@ moves again, the record after a restart of the container and of berthd.
 
 import json
 import os
+import subprocess
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -146,6 +148,23 @@ def test_stats_agree_with_cgroup(bd, cli):
     assert j["cpu_stats"]["cpu_usage"]["total_usage"] == 0
     docker(bd, "rm", "still")
     assert api(bd, "GET", "/containers/nothere/stats?stream=false")[0] == 404
+
+
+def test_berth_stats_redraws_on_a_terminal(bd, cli):
+    import pexpect
+    run_d(bd, "live")
+    try:
+        child = pexpect.spawn(str(cli.binary), ["stats"], env=cli.env(), encoding="utf-8",
+                              timeout=10, dimensions=(24, 120))
+        # each second: clear the screen, home, the table
+        for _ in range(2):
+            child.expect_exact("\x1b[2J\x1b[H")
+            child.expect(r"CONTAINER ID +NAME +CPU % +MEM USAGE / LIMIT +MEM % +NET I/O +"
+                         r"BLOCK I/O +PIDS\r\n[0-9a-f]{12} +live +[0-9.]+% ")
+        child.sendintr()
+        child.expect(pexpect.EOF)
+    finally:
+        docker(bd, "rm", "-f", "live")
 
 
 def test_stats_stream(bd):
@@ -339,3 +358,44 @@ def test_v2_pause_and_stats(bd2):
         assert f" {pid} " in out
     finally:
         docker(bd2, "rm", "-f", "v2c")
+
+
+@pytest.fixture(scope="module")
+def bd_net():
+    """A berthd with its default bridge network, in a network namespace of the test's own."""
+    name = f"bo{uuid.uuid4().hex[:8]}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True)
+    try:
+        yield from shared_berthd(netns=f"/run/netns/{name}", bridge=True)
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+def net_dev(pid):
+    rows = {}
+    for line in Path(f"/proc/{pid}/net/dev").read_text().splitlines()[2:]:
+        name, rest = line.split(":", 1)
+        v = [int(x) for x in rest.split()]
+        rows[name.strip()] = {"rx_bytes": v[0], "rx_packets": v[1], "tx_bytes": v[8],
+                              "tx_packets": v[9]}
+    return rows
+
+
+def test_stats_networks(bd_net):
+    """networks: the container's interfaces but lo, as its namespace counts them."""
+    pid = run_d(bd_net, "netter", cmd=["sh", "-c", "ping -c 3 -i 0.2 10.210.0.1; sleep 600"])
+    try:
+        wait_until(lambda: net_dev(pid)["eth0"]["rx_packets"] >= 3, timeout=10)
+        st, j = api(bd_net, "GET", "/containers/netter/stats?stream=false&one-shot=true")
+        assert st == 200 and list(j["networks"]) == ["eth0"]
+        want = net_dev(pid)["eth0"]
+        got = j["networks"]["eth0"]
+        assert {k: got[k] for k in want} == want
+        assert got["tx_packets"] >= 3 and set(got) == {
+            "rx_bytes", "rx_packets", "rx_errors", "rx_dropped", "tx_bytes", "tx_packets",
+            "tx_errors", "tx_dropped"}
+        out = docker(bd_net, "stats", "--no-stream", "--format", "{{.NetIO}}", "netter").stdout
+        assert out.strip() != "0B / 0B" and "B / " in out
+    finally:
+        docker(bd_net, "rm", "-f", "netter")
