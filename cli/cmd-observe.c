@@ -160,13 +160,24 @@ static int run_update(struct cli *c, struct cli_args *a)
 			any = true;
 		}
 	if (flag_set(a, "restart")) {
-		json_t *rp = restart_parse(flag_str(a, "restart"), &err);
-		if (!rp) {
-			err_printf("%s\n", err);
-			free(err);
+		/* opts.ParseRestartPolicy: the name is berthd's to check (docker's update) */
+		const char *rs = flag_str(a, "restart"), *colon = strchr(rs, ':');
+		int64_t count = 0;
+		if (colon && colon == rs) {
+			err_printf(
+				"invalid restart policy format: no policy provided before colon\n");
 			return 1;
 		}
-		json_object_set_new(body, "RestartPolicy", rp);
+		if (colon && colon[1] &&
+		    berth_parse_int64(colon + 1, INT32_MIN, INT32_MAX, &count) < 0) {
+			err_printf("invalid restart policy format: maximum retry count must be an "
+				   "integer\n");
+			return 1;
+		}
+		json_object_set_new(body, "RestartPolicy",
+				    json_pack("{s:s%,s:I}", "Name", rs,
+					      colon ? (size_t)(colon - rs) : strlen(rs),
+					      "MaximumRetryCount", (json_int_t)count));
 		any = true;
 	}
 	if (!any) {
@@ -197,6 +208,14 @@ static int run_update(struct cli *c, struct cli_args *a)
 		return 1;
 	}
 	return 0;
+}
+
+/* opts.NanoCPUs: any rational number whose billionth is whole (a negative one is berthd's) */
+static int check_nano_cpus(const char *value, char **err)
+{
+	int64_t v;
+
+	return nano_cpus_parse(value, &v, err);
 }
 
 /* ---- stats ------------------------------------------------------------------------------------ */
@@ -410,7 +429,7 @@ static int stats_render(struct cli_args *a, const char *format, const json_t *id
 					    pre_of(prev, s), !flag_bool(a, "no-trunc"));
 		if (!vals)
 			continue;
-		ctx_obj_init(&o, "formatter.statsContext", vals);
+		ctx_obj_init(&o, "*container.statsContext", vals);
 		int r = fmt_list_row(&f, tval_obj(&o.obj), &err);
 		ctx_obj_release(&o);
 		if (r < 0) {
@@ -502,7 +521,7 @@ static const struct cli_flag update_flags[] = {
 	{"cpu-period", 0, FK_INT, "int", NULL, "Limit CPU CFS (Completely Fair Scheduler) period"},
 	{"cpu-quota", 0, FK_INT, "int", NULL, "Limit CPU CFS (Completely Fair Scheduler) quota"},
 	{"cpu-shares", 'c', FK_INT, "int", NULL, "CPU shares (relative weight)"},
-	{"cpus", 0, FK_CUSTOM, "decimal", NULL, "Number of CPUs", 0, check_decimal},
+	{"cpus", 0, FK_CUSTOM, "decimal", NULL, "Number of CPUs", 0, check_nano_cpus},
 	{"cpuset-cpus", 0, FK_STRING, "string", NULL,
 	 "CPUs in which to allow execution (0-3, 0,1)"},
 	{"cpuset-mems", 0, FK_STRING, "string", NULL,

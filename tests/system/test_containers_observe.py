@@ -298,6 +298,26 @@ def test_update_running_and_persisted(bd, cli):
     assert st == 404
 
 
+def test_cli_errors_as_docker(bd, cli):
+    """The berth CLI and the docker CLI say the same, with the same exit code."""
+    run_d(bd, "errs", cmd=["sleep", "600"])
+    try:
+        for args in (["update", "errs"], ["update", "--cpus", "-1", "errs"],
+                     ["update", "--restart", "bogus", "errs"],
+                     ["update", "--restart", ":3", "errs"],
+                     ["update", "--memory", "lots", "errs"],
+                     ["update", "--pids-limit", "abc", "errs"],
+                     ["unpause", "errs"], ["top", "nothere"],
+                     ["stats", "--no-stream", "errs", "nothere"],
+                     ["stats", "--no-stream", "--format", "{{.Bogus}}", "errs"]):
+            d = docker(bd, *args, check=False)
+            b = cli.run(*args)
+            assert (b.returncode, b.stdout, b.stderr.replace("berth", "docker")) == \
+                (d.returncode, d.stdout, d.stderr), args
+    finally:
+        docker(bd, "rm", "-f", "errs")
+
+
 class V2Berthd(Berthd):
     """A berthd that sees a pure cgroup v2 host: on a hybrid host, in a mount namespace where
     /sys/fs/cgroup is the host's cgroup2 mount (scripts/in-cgroup2-ns.sh; only hugetlb is
