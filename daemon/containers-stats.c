@@ -322,12 +322,6 @@ static json_t *networks_json(pid_t pid)
 	return nets;
 }
 
-struct sample {
-	json_t *j;	     /* the response, precpu_stats and preread still empty */
-	json_t *cpu;	     /* its cpu_stats, for the next one's precpu_stats */
-	const char *read_at; /* borrowed from j */
-};
-
 /*
  * One sample of c: the stats of its cgroup now (dockerd's GetContainerStats), or the empty
  * response when it does not run (or stopped under us).
