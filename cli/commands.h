@@ -24,6 +24,9 @@ extern const struct cli_cmd cmd_container, cmd_ps, cmd_container_ls, cmd_contain
 extern const struct cli_cmd cmd_start, cmd_container_start, cmd_stop, cmd_container_stop;
 extern const struct cli_cmd cmd_restart, cmd_container_restart, cmd_kill, cmd_container_kill;
 extern const struct cli_cmd cmd_rm, cmd_container_rm, cmd_wait, cmd_container_wait;
+extern const struct cli_cmd cmd_pause, cmd_container_pause, cmd_unpause, cmd_container_unpause;
+extern const struct cli_cmd cmd_top, cmd_container_top, cmd_stats, cmd_container_stats;
+extern const struct cli_cmd cmd_update, cmd_container_update;
 extern const struct cli_cmd cmd_rename, cmd_container_rename, cmd_logs, cmd_container_logs;
 extern const struct cli_cmd cmd_port, cmd_container_port, cmd_container_prune;
 extern const struct cli_cmd cmd_run, cmd_container_run, cmd_create, cmd_container_create;

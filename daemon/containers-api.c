@@ -594,5 +594,7 @@ int daemon_routes_containers(struct berthd *d, struct berth_error **err)
 	r = r ?: ctr_routes_network(d, err);
 	r = r ?: ctr_routes_archive(d, err);
 	r = r ?: ctr_routes_commit(d, err);
+	r = r ?: ctr_routes_update(d, err);
+	r = r ?: ctr_routes_stats(d, err);
 	return r;
 }

@@ -21,48 +21,6 @@
 
 /* ---- the freezer ------------------------------------------------------------------------ */
 
-/*
- * Freeze (or thaw) the cgroup the container's init is in, found in /proc/<pid>/cgroup (the
- * freezer controller's line on cgroup v1, the unified one on v2).  This is commit's own small
- * pause, meant to be folded into the pause endpoint's code: it leaves c->paused alone.
- */
-int ctr_commit_freeze(pid_t pid, bool frozen, struct berth_error **err)
-{
-	char path[64], line[4096];
-	_cleanup_fclose_ FILE *f = NULL;
-	_cleanup_free_ char *cg = NULL;
-	struct berth_cgroup *g = NULL;
-	int r;
-
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return berth_error_sys(err, errno, "open '%s'", path);
-	while (fgets(line, sizeof(line), f)) {
-		char *a = strchr(line, ':'), *b = a ? strchr(a + 1, ':') : NULL;
-		if (!b)
-			continue;
-		*b = '\0';
-		b[strcspn(b + 1, "\n") + 1] = '\0';
-		bool freezer = false;
-		for (char *tok, *save = NULL, *s = a + 1; (tok = strtok_r(s, ",", &save)); s = NULL)
-			freezer |= strcmp(tok, "freezer") == 0;
-		if (freezer || (!cg && a[1] == '\0')) {
-			free(cg);
-			cg = strdup(b + 1);
-			if (freezer)
-				break;
-		}
-	}
-	if (!cg)
-		return berth_error_set(err, ENOENT, "no cgroup of process %d", (int)pid);
-	r = berth_cgroup_new(NULL, cg, &g, err);
-	if (r == 0)
-		r = berth_cgroup_freeze(g, frozen, err);
-	berth_cgroup_free(g);
-	return r;
-}
-
 /* ---- the config ------------------------------------------------------------------------- */
 
 static const char *env_key_len(const char *kv, size_t *n)
@@ -287,7 +245,7 @@ static int commit(struct berthd *d, struct daemon_container *c, const struct com
 		return r;
 
 	if (pid > 0) {
-		r = ctr_commit_freeze(pid, true, err);
+		r = ctr_freeze(d, c->id, true, err);
 		if (r < 0)
 			return berth_error_wrap(err, "pause the container"), r;
 		frozen = true;
@@ -306,7 +264,7 @@ static int commit(struct berthd *d, struct daemon_container *c, const struct com
 		r = berth_layer_create_from_diff(d->images.store, ufd, top, lease, &layer, err);
 	if (frozen) {
 		struct berth_error *te = NULL;
-		if (ctr_commit_freeze(pid, false, &te) < 0) {
+		if (ctr_freeze(d, c->id, false, &te) < 0) {
 			log_error("commit: thaw container %s: %s", c->id, te ? te->msg : "?");
 			berth_error_free(te);
 		}

@@ -21,6 +21,8 @@
 
 #include "daemon.h"
 
+struct berth_container; /* lib/runtime */
+
 #define CTR_ID_LEN 64
 
 /* docker's restart manager */
@@ -63,6 +65,8 @@ struct daemon_container {
 	 * whose hostname, hosts and resolv.conf it shares (x's), as docker shares them */
 	char *joined_netns;
 	char *net_files_dir;
+	char *cgroup_path; /* its cgroup, from the runtime state (containers-stats.c) */
+	pid_t cgroup_pid;  /* the init cgroup_path was read for (d->lock) */
 
 	/* ---- state (d->lock) ---- */
 	bool running, paused, restarting, oom_killed, dead, removing;
@@ -278,7 +282,25 @@ void ctr_attach_drop_locked(struct daemon_container *c);
 /* Parse docker's detach keys ("ctrl-p,ctrl-q"); -EINVAL on a bad one. */
 int ctr_detach_keys(const char *s, char *buf, size_t *n);
 
+/* ---- pause, update, stats, top (containers-update.c, containers-stats.c) --------------------- */
+
+/* Load c's lib/runtime container (exec-root/runtime/<id>): its cgroup as recorded at create. */
+int ctr_runtime_load(struct berthd *d, const char *id, struct berth_container **ret,
+		     struct berth_error **err);
+/* Freeze or thaw the container's cgroup. */
+int ctr_freeze(struct berthd *d, const char *id, bool frozen, struct berth_error **err);
+/* Live restore: c->paused from the freezer of a running container. */
+void ctr_paused_restore(struct berthd *d, struct daemon_container *c);
+/*
+ * After the signal that ends a paused container (stop, kill), thaw it so the signal lands, as
+ * dockerd does (State.Paused false, an "unpause" event).  0 when it was not paused.
+ */
+int ctr_thaw_for_kill(struct berthd *d, struct daemon_container *c);
+
 /* ---- routes ------------------------------------------------------------------------------ */
+
+int ctr_routes_update(struct berthd *d, struct berth_error **err); /* pause, unpause, update */
+int ctr_routes_stats(struct berthd *d, struct berth_error **err);  /* stats, top */
 
 int ctr_routes_logs(struct berthd *d, struct berth_error **err);
 int ctr_routes_query(struct berthd *d, struct berth_error **err); /* list, inspect, df */
@@ -286,11 +308,6 @@ int ctr_routes_query(struct berthd *d, struct berth_error **err); /* list, inspe
 int ctr_routes_archive(struct berthd *d, struct berth_error **err);
 /* containers-commit.c: POST /commit */
 int ctr_routes_commit(struct berthd *d, struct berth_error **err);
-/*
- * Freeze or thaw the cgroup of process pid (a container's init) through the freezer, as commit's
- * pause does; c->paused is not touched (to be folded into the pause endpoint's code).
- */
-int ctr_commit_freeze(pid_t pid, bool frozen, struct berth_error **err);
 
 /* inspect's JSON of c (d->lock held) */
 json_t *ctr_inspect_json_locked(struct berthd *d, struct daemon_container *c, unsigned api,

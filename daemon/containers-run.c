@@ -486,6 +486,11 @@ int ctr_kill(struct berthd *d, struct daemon_container *c, int sig, struct berth
 	pthread_mutex_lock(&d->lock);
 	if (r == 0)
 		kill_event_locked(d, c, sig);
+	pthread_mutex_unlock(&d->lock);
+	/* a paused container gets the signal that ends it once thawed (dockerd's killWithSignal) */
+	if (r == 0 && (sig == SIGKILL || cancels_restart(c, sig)))
+		ctr_thaw_for_kill(d, c);
+	pthread_mutex_lock(&d->lock);
 	if (sig == SIGKILL)
 		wait_stopped_locked(d, c, ctr_mono_ns() + 10LL * 1000000000);
 	pthread_mutex_unlock(&d->lock);
@@ -545,6 +550,10 @@ static int stop_container(struct berthd *d, struct daemon_container *c, const ch
 	pthread_mutex_lock(&d->lock);
 	if (r == 0)
 		kill_event_locked(d, c, sig);
+	pthread_mutex_unlock(&d->lock);
+	if (r == 0)
+		ctr_thaw_for_kill(d, c);
+	pthread_mutex_lock(&d->lock);
 	int64_t wait_ns = r < 0 ? 2LL * 1000000000 : (int64_t)timeout_s * 1000000000;
 	bool stopped =
 		wait_stopped_locked(d, c, timeout_s < 0 && r == 0 ? 0 : ctr_mono_ns() + wait_ns);
@@ -558,6 +567,9 @@ static int stop_container(struct berthd *d, struct daemon_container *c, const ch
 		pthread_mutex_lock(&d->lock);
 		if (r == 0)
 			kill_event_locked(d, c, SIGKILL);
+		pthread_mutex_unlock(&d->lock);
+		ctr_thaw_for_kill(d, c);
+		pthread_mutex_lock(&d->lock);
 		stopped = wait_stopped_locked(d, c, ctr_mono_ns() + 12LL * 1000000000);
 		pthread_mutex_unlock(&d->lock);
 		if (!stopped)
@@ -691,6 +703,7 @@ static bool record_exit(struct berthd *d, struct daemon_container *c, const json
 	pthread_mutex_lock(&d->lock);
 	int64_t ran = wall_ns() - c->started_ns;
 	c->pid = 0;
+	c->paused = false; /* docker's SetStopped */
 	c->exit_code = code;
 	if (oom)
 		c->oom_killed = true;
@@ -1133,6 +1146,7 @@ static void restore_running(struct berthd *d, struct daemon_container *c)
 		c->restarting = false;
 		register_shim(d, c, h);
 		pthread_mutex_unlock(&d->lock);
+		ctr_paused_restore(d, c);
 		log_info("container %s: reconnected to its shim (pid %d)", c->id, (int)h->pid);
 		/* live-restore false: what outlived the last berthd is stopped (docker's restore);
 		 * its exit then goes through the restart policy as any other */

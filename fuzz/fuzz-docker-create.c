@@ -38,6 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.cpu_shares = true,
 		.cpuset = true,
 		.pids_limit = true,
+		.blkio_weight = true,
 		.seccomp = true,
 		.ping_group_range = true,
 		.unprivileged_port_start = true,

@@ -17,6 +17,8 @@ PKGS=(
 	# image store's tests (a real docker save and docker load) and dockerd driving
 	# berth-runtime (tests/compat); zstd layers; util-linux's setpriv, nsenter, unshare (tests)
 	docker.io zstd util-linux
+	# berthd's `top` runs ps on the host, as dockerd does
+	procps
 	# lib/registry's tests (tests/system/test_registry.py): distribution 2.8, skopeo and umoci
 	# on the other end, a token server (JWT signed with a certificate the registry trusts)
 	docker-registry skopeo umoci python3-jwt python3-cryptography

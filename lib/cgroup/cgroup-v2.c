@@ -823,6 +823,7 @@ static int v2_stats(struct berth_cgroup *cg, struct berth_cgroup_stats *st,
 	if (cg_read_u64(dir, "memory.max", &st->memory.usage.limit) < 0)
 		st->memory.usage.limit = UINT64_MAX;
 	st->memory.usage.failcnt = cg_keyed(evm, n_evm, "max");
+	st->memory.oom = cg_keyed(evm, n_evm, "oom");
 	st->memory.swap.usage = u64(dir, "memory.swap.current");
 	st->memory.swap.max_usage = u64(dir, "memory.swap.peak");
 	if (cg_read_u64(dir, "memory.swap.max", &st->memory.swap.limit) < 0)

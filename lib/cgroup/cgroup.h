@@ -183,7 +183,8 @@ struct berth_cgroup_stats {
 		struct berth_cgroup_mem_counter usage; /* v2: memory.current/peak/max, events max */
 		struct berth_cgroup_mem_counter swap;  /* v1 memsw (memory + swap); v2 swap alone */
 		struct berth_cgroup_mem_counter kernel, kernel_tcp; /* v1 kmem only */
-		uint64_t cache;			      /* memory.stat cache (v1) / file (v2) */
+		uint64_t cache; /* memory.stat cache (v1) / file (v2) */
+		uint64_t oom;	/* v2: memory.events "oom" (Docker's failcnt there); 0 on v1 */
 		struct berth_cgroup_stat_value *stat; /* memory.stat, every key, in file order */
 		size_t n_stat;
 	} memory;

@@ -625,7 +625,7 @@ static int check_cpuset(const char *req, const char *avail, const char *what, co
 
 /* ---- resources (verifyPlatformContainerResources) ---------------------------------------- */
 
-static int check_resources(json_t *hc, const char *api, const struct berth_dockerspec_host *h,
+static int check_resources(json_t *hc, bool update, const struct berth_dockerspec_host *h,
 			   json_t *warnings, struct berth_error **err)
 {
 	int64_t memory = dockerspec_int(hc, "Memory");
@@ -663,7 +663,7 @@ static int check_resources(json_t *hc, const char *api, const struct berth_docke
 			err, EINVAL,
 			"Minimum memoryswap limit should be larger than memory limit, "
 			"see usage");
-	if (memory == 0 && swap > 0)
+	if (memory == 0 && swap > 0 && !update)
 		return berth_error_set(
 			err, EINVAL,
 			"You should always set the Memory limit when using Memoryswap "
@@ -786,11 +786,16 @@ static int check_resources(json_t *hc, const char *api, const struct berth_docke
 		return -EINVAL;
 	{
 		int64_t w = dockerspec_int(hc, "BlkioWeight");
+		if (w > 0 && !h->blkio_weight) {
+			r |= warn(warnings, "Your kernel does not support Block I/O weight or the "
+					    "cgroup is not mounted. Weight discarded.");
+			w = 0;
+			r |= set_int(hc, "BlkioWeight", 0, NULL);
+		}
 		if (w > 0 && (w < 10 || w > 1000))
 			return berth_error_set(err, EINVAL,
 					       "Range of blkio weight is from 10 to 1000");
 	}
-	(void)api;
 	return r ? oom(err) : 0;
 }
 
@@ -1476,7 +1481,7 @@ int berth_dockerspec_create_normalize(const json_t *body, const char *api_versio
 					"invalid Annotations: the empty string is not "
 					"permitted as an annotation key");
 	}
-	r = check_resources(hc, api, host, warnings, err);
+	r = check_resources(hc, false, host, warnings, err);
 	if (r < 0)
 		return r;
 	r = check_modes(hc, cfg, host, err);
@@ -1552,5 +1557,116 @@ int berth_dockerspec_create_normalize(const json_t *body, const char *api_versio
 	ret->host_config = TAKE_PTR(hc);
 	ret->networking_config = TAKE_PTR(nc);
 	ret->warnings = TAKE_PTR(warnings);
+	return 0;
+}
+
+/* ---- 1b. the update request (POST /containers/{id}/update) --------------------------------- */
+
+/* The members of container.UpdateConfig: Resources (embedded) and RestartPolicy. */
+static const char *const update_keys[] = {
+	"CgroupParent",
+	"BlkioWeight",
+	"BlkioWeightDevice",
+	"BlkioDeviceReadBps",
+	"BlkioDeviceWriteBps",
+	"BlkioDeviceReadIOps",
+	"BlkioDeviceWriteIOps",
+	"CpuShares",
+	"Memory",
+	"NanoCpus",
+	"CpuPeriod",
+	"CpuQuota",
+	"CpuRealtimePeriod",
+	"CpuRealtimeRuntime",
+	"CpusetCpus",
+	"CpusetMems",
+	"Devices",
+	"DeviceCgroupRules",
+	"DeviceRequests",
+	"KernelMemory",
+	"KernelMemoryTCP",
+	"MemoryReservation",
+	"MemorySwap",
+	"MemorySwappiness",
+	"OomKillDisable",
+	"PidsLimit",
+	"Ulimits",
+	"CpuCount",
+	"CpuPercent",
+	"IOMaximumIOps",
+	"IOMaximumBandwidth",
+	"RestartPolicy",
+};
+
+int berth_dockerspec_update_normalize(const json_t *body, const char *api_version,
+				      const struct berth_dockerspec_host *host, json_t **ret,
+				      json_t **ret_warnings, struct berth_error **err)
+{
+	const char *api = api_version ? api_version : BERTH_DOCKERSPEC_API_VERSION;
+	_cleanup_json_ json_t *u = NULL, *warnings = json_array();
+	json_t *v, *rp;
+	int r;
+
+	if (!warnings)
+		return oom(err);
+	if (body && !json_is_object(body))
+		return berth_error_set(
+			err, EINVAL,
+			"invalid JSON: json: cannot unmarshal %s into Go value of type "
+			"container.UpdateConfig",
+			json_kind(body));
+	u = body ? json_deep_copy(body) : json_object();
+	if (!u)
+		return oom(err);
+	for (size_t i = 0; i < ARRAY_SIZE(host_fields); i++) {
+		bool member = false;
+		char path[128];
+
+		for (size_t k = 0; k < ARRAY_SIZE(update_keys) && !member; k++)
+			member = strcmp(host_fields[i].name, update_keys[k]) == 0;
+		if (!member)
+			continue;
+		snprintf(path, sizeof(path), "UpdateConfig.%s", host_fields[i].name);
+		r = check_field(u, &host_fields[i], path, err);
+		if (r < 0)
+			return r;
+	}
+	rp = json_object_get(u, "RestartPolicy");
+	if (rp && !json_is_null(rp)) {
+		r = check_fields(rp, restart_fields, ARRAY_SIZE(restart_fields),
+				 "UpdateConfig.RestartPolicy.", err);
+		if (r < 0)
+			return r;
+	}
+	/* what dockerd's decoder leaves out of the struct: other keys, nulls */
+	{
+		const char *key;
+		void *tmp;
+		json_object_foreach_safe(u, tmp, key, v)
+		{
+			bool member = false;
+			for (size_t k = 0; k < ARRAY_SIZE(update_keys) && !member; k++)
+				member = strcmp(key, update_keys[k]) == 0;
+			if (!member || json_is_null(v))
+				json_object_del(u, key);
+		}
+	}
+	if (version_lt(api, "1.40"))
+		json_object_del(u, "PidsLimit");
+	/* both 0 and -1 (historically any negative value) mean "unlimited" for an update */
+	v = json_object_get(u, "PidsLimit");
+	if (json_is_integer(v) && json_integer_value(v) <= 0 && set_int(u, "PidsLimit", 0, err) < 0)
+		return -ENOMEM;
+	r = check_resources(u, true, host, warnings, err);
+	if (r < 0)
+		return r;
+	rp = json_object_get(u, "RestartPolicy");
+	if (json_is_object(rp) && *dockerspec_str(rp, "Name")) {
+		r = check_restart(u, err);
+		if (r < 0)
+			return r;
+	}
+	*ret = TAKE_PTR(u);
+	*ret_warnings = TAKE_PTR(warnings);
 	return 0;
 }

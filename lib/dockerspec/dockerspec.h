@@ -57,6 +57,7 @@ struct berth_dockerspec_host {
 	bool cpu_shares;
 	bool cpuset;
 	bool pids_limit;
+	bool blkio_weight;	      /* v1 blkio.weight, v2 the io controller */
 	bool seccomp;		      /* the kernel has seccomp filters */
 	bool apparmor;		      /* AppArmor is enabled on the host */
 	bool selinux;		      /* SELinux is enabled on the host */
@@ -131,6 +132,19 @@ int berth_dockerspec_create_normalize(const json_t *body, const char *api_versio
 				      const struct berth_dockerspec_daemon *daemon,
 				      struct berth_dockerspec_create *ret,
 				      struct berth_error **err);
+
+/*
+ * Check and normalise the body of POST /containers/{id}/update (container.UpdateConfig: the
+ * HostConfig's resource fields and RestartPolicy) as dockerd's verifyContainerSettings does with
+ * update set: wrong types ("invalid JSON: json: cannot unmarshal string into Go struct field
+ * UpdateConfig.Memory of type int64"), the resource limits' ranges, the restart policy when it
+ * names one.  Keys outside UpdateConfig and nulls are dropped; PidsLimit <= 0 becomes 0
+ * (unlimited), and is dropped before API 1.40.  *ret is the checked copy, *ret_warnings the
+ * Warnings array (both the caller's).  -EINVAL with dockerd's message (HTTP 400).
+ */
+int berth_dockerspec_update_normalize(const json_t *body, const char *api_version,
+				      const struct berth_dockerspec_host *host, json_t **ret,
+				      json_t **ret_warnings, struct berth_error **err);
 
 /*
  * Capability names as docker accepts them ("net_admin", "CAP_NET_ADMIN", "Net_Admin", "ALL")

@@ -93,6 +93,7 @@ int berth_dockerspec_host_probe(struct berth_dockerspec_host *ret, struct berth_
 		h.cpu_cfs = h.cpu_shares = berth_strv_contains(words, "cpu");
 		h.cpuset = berth_strv_contains(words, "cpuset");
 		h.pids_limit = berth_strv_contains(words, "pids");
+		h.blkio_weight = berth_strv_contains(words, "io");
 		h.cpus = read_line("/sys/fs/cgroup/cpuset.cpus.effective");
 		h.mems = read_line("/sys/fs/cgroup/cpuset.mems.effective");
 	} else {
@@ -106,6 +107,7 @@ int berth_dockerspec_host_probe(struct berth_dockerspec_host *ret, struct berth_
 		h.cpu_shares = exists("/sys/fs/cgroup/cpu/cpu.shares");
 		h.cpuset = exists("/sys/fs/cgroup/cpuset/cpuset.cpus");
 		h.pids_limit = exists("/sys/fs/cgroup/pids");
+		h.blkio_weight = exists("/sys/fs/cgroup/blkio/blkio.weight");
 		h.cpus = read_line("/sys/fs/cgroup/cpuset/cpuset.effective_cpus");
 		h.mems = read_line("/sys/fs/cgroup/cpuset/cpuset.effective_mems");
 	}

@@ -130,6 +130,7 @@ static void test_v2_stats(void)
 	is(st->memory.usage.max_usage, 8192, "v2: memory.peak");
 	ok(st->memory.usage.limit == UINT64_MAX, "v2: memory.max 'max' is UINT64_MAX");
 	is(st->memory.usage.failcnt, 6, "v2: failcnt from memory.events max");
+	is(st->memory.oom, 1, "v2: oom from memory.events oom (docker's failcnt)");
 	is(st->memory.swap.usage, 10, "v2: swap usage");
 	is(st->memory.swap.limit, 1000, "v2: swap limit");
 	is(st->memory.cache, 2, "v2: cache is memory.stat file");

@@ -32,6 +32,7 @@ static struct berth_dockerspec_host host_v1(void)
 		.cpu_shares = true,
 		.cpuset = true,
 		.pids_limit = true,
+		.blkio_weight = true,
 		.seccomp = true,
 		.ping_group_range = true,
 		.unprivileged_port_start = true,
@@ -978,6 +979,113 @@ static void test_seccomp(void)
 	}
 }
 
+/* normalise an update body; the error message, or NULL with *ret and *warn set */
+static char *update(const char *body, const char *api, bool blkio, json_t **ret, json_t **warn)
+{
+	struct berth_dockerspec_host h = host_v1();
+	struct berth_error *err = NULL;
+	json_error_t je;
+	json_t *j = json_loads(body, JSON_DECODE_ANY, &je);
+	char *msg = NULL;
+
+	h.blkio_weight = blkio;
+	*ret = *warn = NULL;
+	if (!j)
+		return strdup("test body is not JSON");
+	if (berth_dockerspec_update_normalize(j, api, &h, ret, warn, &err) < 0) {
+		msg = strdup(err->msg);
+		berth_error_free(err);
+	}
+	json_decref(j);
+	return msg;
+}
+
+static void update_refused(const char *body, const char *want, const char *what)
+{
+	json_t *u, *w;
+	char *msg = update(body, NULL, true, &u, &w);
+	is_str(msg, want, "update refused: %s", what);
+	free(msg);
+	json_decref(u);
+	json_decref(w);
+}
+
+static void test_update(void)
+{
+	json_t *u, *w;
+	char *msg;
+
+	update_refused("{\"Memory\":\"big\"}",
+		       "invalid JSON: json: cannot unmarshal string into Go struct field "
+		       "UpdateConfig.Memory of type int64",
+		       "Memory as a string");
+	update_refused("{\"PidsLimit\":true}",
+		       "invalid JSON: json: cannot unmarshal bool into Go struct field "
+		       "UpdateConfig.PidsLimit of type int64",
+		       "PidsLimit as a bool");
+	update_refused("{\"RestartPolicy\":{\"Name\":7}}",
+		       "invalid JSON: json: cannot unmarshal number into Go struct field "
+		       "UpdateConfig.RestartPolicy.Name of type string",
+		       "a restart policy name as a number");
+	update_refused("[1]",
+		       "invalid JSON: json: cannot unmarshal array into Go value of type "
+		       "container.UpdateConfig",
+		       "an array");
+	update_refused("{\"Memory\":1048576}", "Minimum memory limit allowed is 6MB", "-m 1m");
+	update_refused("{\"Memory\":-5}", "Minimum memory limit allowed is 6MB", "-m -5");
+	update_refused("{\"NanoCpus\":-1}",
+		       "range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available",
+		       "--cpus -1");
+	update_refused("{\"CpuPeriod\":100}",
+		       "CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s "
+		       "(i.e. 1000000)",
+		       "--cpu-period 100");
+	update_refused("{\"BlkioWeight\":5}", "Range of blkio weight is from 10 to 1000",
+		       "--blkio-weight 5");
+	update_refused("{\"RestartPolicy\":{\"Name\":\"sometimes\"}}",
+		       "invalid restart policy: unknown policy 'sometimes'; use one of 'no', "
+		       "'always', 'on-failure', or 'unless-stopped'",
+		       "an unknown restart policy");
+	update_refused("{\"CpusetCpus\":\"7\"}",
+		       "Requested CPUs are not available - requested 7, available: 0-1",
+		       "a cpuset the host lacks");
+
+	/* swap alone is fine for an update (dockerd checks it against the record, later) */
+	msg = update("{\"MemorySwap\":67108864,\"Foo\":1,\"Memory\":null}", NULL, true, &u, &w);
+	ok(!msg && json_integer_value(json_object_get(u, "MemorySwap")) == 67108864 &&
+		   !json_object_get(u, "Foo") && !json_object_get(u, "Memory") &&
+		   json_array_size(w) == 0,
+	   "update: swap alone accepted, other keys and nulls dropped");
+	free(msg);
+	json_decref(u);
+	json_decref(w);
+	msg = update("{\"PidsLimit\":-5}", NULL, true, &u, &w);
+	ok(!msg && json_integer_value(json_object_get(u, "PidsLimit")) == 0,
+	   "update: a negative PidsLimit is 0 (unlimited)");
+	free(msg);
+	json_decref(u);
+	json_decref(w);
+	msg = update("{\"PidsLimit\":50}", "1.39", true, &u, &w);
+	ok(!msg && !json_object_get(u, "PidsLimit"), "update: PidsLimit dropped before API 1.40");
+	free(msg);
+	json_decref(u);
+	json_decref(w);
+	msg = update("{\"BlkioWeight\":5}", NULL, false, &u, &w);
+	ok(!msg && json_integer_value(json_object_get(u, "BlkioWeight")) == 0 &&
+		   json_array_size(w) == 1 &&
+		   strstr(json_string_value(json_array_get(w, 0)) ?: "", "Block I/O weight"),
+	   "update: a blkio weight without the controller is a warning, as dockerd");
+	free(msg);
+	json_decref(u);
+	json_decref(w);
+	msg = update("{\"RestartPolicy\":{\"Name\":\"on-failure\",\"MaximumRetryCount\":3}}", NULL,
+		     true, &u, &w);
+	ok(!msg, "update: on-failure:3 accepted");
+	free(msg);
+	json_decref(u);
+	json_decref(w);
+}
+
 int main(void)
 {
 	root = mkdtemp(root_template);
@@ -991,6 +1099,7 @@ int main(void)
 		mkdir(etc, 0755);
 	}
 	test_validation();
+	test_update();
 	test_defaults();
 	test_merge();
 	write_file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
