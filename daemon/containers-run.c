@@ -282,6 +282,7 @@ static int start_locked_out(struct berthd *d, struct daemon_container *c, bool u
 	save_or_log(d, c);
 	ctr_event_locked(d, c, "start", NULL, 0);
 	register_shim(d, c, h);
+	ctr_health_start_locked(d, c, false);
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&d->lock);
 	return 0;
@@ -631,6 +632,7 @@ static bool record_exit(struct berthd *d, struct daemon_container *c, const json
 	free(c->finished_at);
 	c->finished_at = fin ? strdup(fin) : ctr_time_string(wall_ns());
 	c->exits++;
+	daemon_exec_drop_locked(d, c);
 	restart = !d->stopping && should_restart_locked(c, code, ran);
 	if (restart) {
 		c->restart_count++;
@@ -1066,6 +1068,7 @@ static void restore_running(struct berthd *d, struct daemon_container *c)
 		c->shim = h;
 		c->restarting = false;
 		register_shim(d, c, h);
+		ctr_health_start_locked(d, c, true);
 		pthread_mutex_unlock(&d->lock);
 		log_info("container %s: reconnected to its shim (pid %d)", c->id, (int)h->pid);
 		/* live-restore false: what outlived the last berthd is stopped (docker's restore);
@@ -1102,6 +1105,7 @@ static void restore_stray_shim(struct berthd *d, struct daemon_container *c, con
 		c->started_at = ctr_time_string(c->started_ns);
 		c->shim = h;
 		register_shim(d, c, h);
+		ctr_health_start_locked(d, c, false);
 		ctr_recount_locked(d);
 		save_or_log(d, c);
 		pthread_mutex_unlock(&d->lock);
