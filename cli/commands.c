@@ -47,11 +47,23 @@ const struct cli_cmd cmd_image = {
 };
 
 static const struct cli_cmd *const container_subs[] = {
-	&cmd_container_create, &cmd_container_inspect, &cmd_container_kill,
-	&cmd_container_logs,   &cmd_container_ls,      &cmd_container_port,
-	&cmd_container_prune,  &cmd_container_rename,  &cmd_container_restart,
-	&cmd_container_rm,     &cmd_container_run,     &cmd_container_start,
-	&cmd_container_stop,   &cmd_container_wait,    NULL,
+	&cmd_container_attach,
+	&cmd_container_create,
+	&cmd_container_exec,
+	&cmd_container_inspect,
+	&cmd_container_kill,
+	&cmd_container_logs,
+	&cmd_container_ls,
+	&cmd_container_port,
+	&cmd_container_prune,
+	&cmd_container_rename,
+	&cmd_container_restart,
+	&cmd_container_rm,
+	&cmd_container_run,
+	&cmd_container_start,
+	&cmd_container_stop,
+	&cmd_container_wait,
+	NULL,
 };
 
 const struct cli_cmd cmd_container = {
@@ -61,11 +73,12 @@ const struct cli_cmd cmd_container = {
 };
 
 static const struct cli_cmd *const root_subs[] = {
-	&cmd_completion, &cmd_complete, &cmd_container, &cmd_create, &cmd_events,  &cmd_history,
-	&cmd_image,	 &cmd_images,	&cmd_import,	&cmd_info,   &cmd_inspect, &cmd_kill,
-	&cmd_load,	 &cmd_logs,	&cmd_port,	&cmd_ps,     &cmd_rename,  &cmd_restart,
-	&cmd_rm,	 &cmd_rmi,	&cmd_run,	&cmd_save,   &cmd_start,   &cmd_stop,
-	&cmd_system,	 &cmd_tag,	&cmd_version,	&cmd_wait,   NULL,
+	&cmd_attach,  &cmd_completion, &cmd_complete, &cmd_container, &cmd_create,  &cmd_events,
+	&cmd_exec,    &cmd_history,    &cmd_image,    &cmd_images,    &cmd_import,  &cmd_info,
+	&cmd_inspect, &cmd_kill,       &cmd_load,     &cmd_logs,      &cmd_port,    &cmd_ps,
+	&cmd_rename,  &cmd_restart,    &cmd_rm,	      &cmd_rmi,	      &cmd_run,	    &cmd_save,
+	&cmd_start,   &cmd_stop,       &cmd_system,   &cmd_tag,	      &cmd_version, &cmd_wait,
+	NULL,
 };
 
 const struct cli_cmd cmd_root = {
