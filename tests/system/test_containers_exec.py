@@ -210,3 +210,165 @@ def test_exec_events(bd, api_client, box):
             if e["Actor"]["Attributes"].get("execID") == x["Id"]]
     assert mine == [("exec_create: sh -c exit 4", None), ("exec_start: sh -c exit 4", None),
                     ("exec_die", "4")]
+
+
+# ---- berth exec / attach and the docker CLI -------------------------------------------------------
+
+
+def both(cli):
+    """berth's CLI and, where docker 28's is installed, docker's, on the same berthd."""
+    from cli import DOCKER_MAJOR
+    out = [("berth", [str(cli.binary)], cli.env())]
+    if DOCKER_MAJOR and DOCKER_MAJOR >= 28:
+        from daemon import DOCKER_CLI
+        out.append(("docker", [DOCKER_CLI], cli.env({"DOCKER_HOST": cli.host})))
+    return out
+
+
+def test_cli_exec_streams_codes_and_errors(bd, cli, box, tmp_path):
+    envf = tmp_path / "env"
+    envf.write_text("# c\nFROM_FILE=f\n")
+    results = {}
+    for name, argv, env in both(cli):
+        import subprocess
+        def run(*a, **kw):
+            return subprocess.run(argv + list(a), env=env, capture_output=True, text=True,
+                                  timeout=60, **kw)
+        got = []
+        p = run("exec", box, "sh", "-c", "echo out; echo err >&2; exit 9",
+                stdin=subprocess.DEVNULL)
+        got.append((p.returncode, p.stdout, p.stderr))
+        p = run("exec", "-e", "A=a", "--env-file", str(envf), "-u", "nobody", "-w", "/etc",
+                "xbox", "sh", "-c", "echo $A $FROM_FILE $(id -un) $(pwd)")
+        got.append((p.returncode, p.stdout, p.stderr))
+        p = run("exec", "-i", "xbox", "tr", "a-z", "A-Z", input="piped\n")
+        got.append((p.returncode, p.stdout, p.stderr))
+        p = run("exec", "nope", "true")
+        got.append((p.returncode, p.stdout, p.stderr))
+        p = run("exec", "xbox", "/no/such/program")
+        got.append((p.returncode, "OCI runtime exec failed" in p.stdout + p.stderr))
+        p = run("exec", "-d", "xbox", "sh", "-c", f"echo {name} > /tmp/detached")
+        got.append((p.returncode, p.stdout, p.stderr))
+        results[name] = got
+        assert got[0] == (9, "out\n", "err\n")
+        assert got[1] == (0, "a f nobody /etc\n", "")
+        assert got[2] == (0, "PIPED\n", "")
+        assert got[3][0] == 1 and "No such container: nope" in got[3][2]
+        assert got[4] == (127, True)
+        assert got[5] == (0, "", "")
+        assert wait_for(lambda: run("exec", "xbox", "cat", "/tmp/detached").stdout == name + "\n")
+    if "docker" in results:
+        assert results["docker"][:4] == results["berth"][:4]
+
+
+def spawn(argv, env, dims=(24, 80)):
+    return pexpect.spawn(argv[0], argv[1:], env=env, timeout=20, dimensions=dims,
+                         encoding="utf-8")
+
+
+def test_cli_exec_tty_resize_and_exit(bd, cli, box):
+    for name, argv, env in both(cli):
+        child = spawn(argv + ["exec", "-it", "xbox", "sh"], env, dims=(30, 99))
+        try:
+            child.expect(r"[#$] ")
+            child.sendline("echo typed-$((6*7)); stty size; tty")
+            child.expect(r"typed-42\r+\n")
+            child.expect(r"30 99\r+\n")
+            child.expect(r"/dev/pts/\d+")
+            child.setwinsize(40, 120)
+            time.sleep(0.3)
+            child.sendline("stty size")
+            child.expect(r"40 120\r+\n")
+            child.sendline("exit 7")
+            child.expect(pexpect.EOF)
+            child.close()
+            assert child.exitstatus == 7, name
+        finally:
+            child.close(force=True)
+
+
+def test_cli_attach_detach_and_reattach(bd, cli):
+    p = cli.run("run", "-dit", "--name", "att", "busybox", "sh")
+    assert p.returncode == 0, p.stderr
+    try:
+        codes = {}
+        for name, argv, env in both(cli):
+            for round_ in range(2):
+                child = spawn(argv + ["attach", "att"], env, dims=(33, 77))
+                try:
+                    child.sendline(f"echo {name}-{round_}-$((2+3)); stty size")
+                    child.expect(f"{name}-{round_}-5\r+\n")
+                    child.expect(r"33 77\r+\n")
+                    # ctrl-p ctrl-q: the session ends, the container runs on
+                    child.send("\x10\x11")
+                    child.expect(pexpect.EOF)
+                    out = child.before
+                    child.close()
+                    codes[name] = (child.exitstatus, "read escape sequence" in out)
+                finally:
+                    child.close(force=True)
+                assert api(bd, "GET", "/containers/att/json")[1]["State"]["Running"] is True
+        assert codes["berth"] == (1, True)
+        if "docker" in codes:
+            assert codes["docker"] == codes["berth"]
+        # attach to a missing and to a stopped container
+        for name, argv, env in both(cli):
+            import subprocess
+            p = subprocess.run(argv + ["attach", "nope"], env=env, capture_output=True,
+                               text=True, timeout=30)
+            assert p.returncode == 1 and "No such container: nope" in p.stderr, (name, p.stderr)
+        api(bd, "POST", "/containers/att/stop?t=0")
+        p = cli.run("attach", "att")
+        assert (p.returncode, p.stderr) == (
+            1, "You cannot attach to a stopped container, start it first\n")
+    finally:
+        api(bd, "DELETE", "/containers/att?force=1")
+
+
+# ---- healthchecks ----------------------------------------------------------------------------------
+
+
+def test_healthcheck_flips_to_unhealthy(bd, cli):
+    p = cli.run("run", "-d", "--name", "hc", "--health-cmd", "test -e /tmp/ok && echo fine",
+                "--health-interval", "200ms", "--health-retries", "2", "busybox",
+                "sh", "-c", "touch /tmp/ok; exec sleep 1000")
+    assert p.returncode == 0, p.stderr
+    since = time.time() - 1
+    try:
+        cfg = api(bd, "GET", "/containers/hc/json")[1]["Config"]["Healthcheck"]
+        assert cfg == {"Test": ["CMD-SHELL", "test -e /tmp/ok && echo fine"],
+                       "Interval": 200000000, "Retries": 2}
+
+        def health():
+            return api(bd, "GET", "/containers/hc/json")[1]["State"]["Health"]
+        assert wait_for(lambda: health()["Status"] == "healthy", 15), health()
+        h = health()
+        assert h["FailingStreak"] == 0
+        assert h["Log"][-1]["ExitCode"] == 0 and h["Log"][-1]["Output"] == "fine\n"
+        p = cli.run("ps", "--filter", "health=healthy", "--format", "{{.Names}} {{.Status}}")
+        assert re.fullmatch(r"hc Up .* \(healthy\)\n", p.stdout), p.stdout
+        # the file goes: two failures in a row make it unhealthy
+        assert cli.run("exec", "hc", "rm", "/tmp/ok").returncode == 0
+        assert wait_for(lambda: health()["Status"] == "unhealthy", 15), health()
+        h = health()
+        assert h["FailingStreak"] >= 2 and len(h["Log"]) <= 5
+        assert h["Log"][-1]["ExitCode"] == 1
+        p = cli.run("ps", "--filter", "health=unhealthy", "--format", "{{.Names}}")
+        assert p.stdout == "hc\n"
+        assert cli.run("ps", "--filter", "health=healthy", "-q").stdout == ""
+        from urllib.parse import quote
+        st, _, body = bd.http("GET", f"/events?since={since}&until={time.time()}&filters=" +
+                              quote(json.dumps({"container": ["hc"]})))
+        acts = [json.loads(ln)["Action"] for ln in body.splitlines() if ln.strip()]
+        assert [a for a in acts if a.startswith("health_status")] == [
+            "health_status: healthy", "health_status: unhealthy"]
+        assert "exec_create: /bin/sh -c test -e /tmp/ok && echo fine" in acts
+    finally:
+        api(bd, "DELETE", "/containers/hc?force=1")
+    # --no-healthcheck against the image's: the Test is NONE, no State.Health
+    p = cli.run("run", "-d", "--name", "nohc", "--no-healthcheck", "busybox", "sleep", "100")
+    try:
+        j = api(bd, "GET", "/containers/nohc/json")[1]
+        assert j["Config"]["Healthcheck"] == {"Test": ["NONE"]} and "Health" not in j["State"]
+    finally:
+        api(bd, "DELETE", "/containers/nohc?force=1")
