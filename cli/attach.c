@@ -87,7 +87,9 @@ int detach_keys_parse(const char *s, unsigned char *out, size_t cap, size_t *ret
 {
 	size_t n = 0;
 
-	while (s && *s) {
+	if (!s)
+		return -1;
+	for (;;) {
 		const char *end = strchr(s, ',');
 		size_t len = end ? (size_t)(end - s) : strlen(s);
 		if (n == cap)
@@ -98,8 +100,6 @@ int detach_keys_parse(const char *s, unsigned char *out, size_t cap, size_t *ret
 			char k = s[5];
 			if (k >= 'a' && k <= 'z')
 				out[n++] = (unsigned char)(k - 'a' + 1);
-			else if (k >= 'A' && k <= 'Z')
-				out[n++] = (unsigned char)(k - 'A' + 1);
 			else if (k == '@')
 				out[n++] = 0;
 			else if (k >= '[' && k <= '_')
@@ -107,12 +107,14 @@ int detach_keys_parse(const char *s, unsigned char *out, size_t cap, size_t *ret
 			else
 				return -1;
 		} else {
-			return -1;
+			return -1; /* docker: "Unknown character" (also an empty key: "a,") */
 		}
-		s = end ? end + 1 : NULL;
+		if (!end)
+			break;
+		s = end + 1;
 	}
 	*ret_n = n;
-	return n ? 0 : -1;
+	return 0;
 }
 
 int stream_session(struct cli *c, const struct stream_opts *o,
