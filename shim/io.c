@@ -206,7 +206,8 @@ static bool client_input(struct client *c, const char *data, size_t n)
 static void client_input_eof(struct client *c)
 {
 	c->in_eof = true;
-	if (c->want_in && c->p->stdin_once)
+	/* docker's CloseStdin: not with a terminal, whose stdin outlives a client (detach, attach) */
+	if (c->want_in && c->p->stdin_once && !c->p->tty)
 		pio_close_stdin(c->p);
 }
 
@@ -264,7 +265,7 @@ static void client_free(struct client *c)
 			*pp = c->next;
 			break;
 		}
-	if (c->want_in && !c->in_eof && p->stdin_once)
+	if (c->want_in && !c->in_eof && p->stdin_once && !p->tty)
 		pio_close_stdin(p);
 	berth_loop_source_freep(&c->src);
 	if (c->fd >= 0)

@@ -296,6 +296,7 @@ def test_cli_attach_detach_and_reattach(bd, cli):
             for round_ in range(2):
                 child = spawn(argv + ["attach", "att"], env, dims=(33, 77))
                 try:
+                    child.expect(r"[#$] ")  # the prompt redrawn on the size's nudge
                     child.sendline(f"echo {name}-{round_}-$((2+3)); stty size")
                     child.expect(f"{name}-{round_}-5\r+\n")
                     child.expect(r"33 77\r+\n")
@@ -323,6 +324,46 @@ def test_cli_attach_detach_and_reattach(bd, cli):
             1, "You cannot attach to a stopped container, start it first\n")
     finally:
         api(bd, "DELETE", "/containers/att?force=1")
+
+
+def test_cli_run_it_resize_detach_reattach(bd, cli):
+    """run -it through each CLI: a typed command, stty size following the pty, ctrl-p ctrl-q
+    (exit 0, the container runs on), then the other CLI attaches to the same shell."""
+    clis = both(cli)
+    for i, (name, argv, env) in enumerate(clis):
+        ctr = f"runit-{name}"
+        child = spawn(argv + ["run", "-it", "--name", ctr, "busybox", "sh"], env, dims=(25, 90))
+        try:
+            child.expect(r"[#$] ")
+            child.sendline("echo ran-$((40+2)); stty size")
+            child.expect(r"ran-42\r+\n")
+            child.expect(r"25 90\r+\n")
+            child.setwinsize(50, 132)
+            time.sleep(0.3)
+            child.sendline("stty size")
+            child.expect(r"50 132\r+\n")
+            child.send("\x10\x11")
+            child.expect(pexpect.EOF)
+            child.close()
+            assert child.exitstatus == 0, name
+            assert api(bd, "GET", f"/containers/{ctr}/json")[1]["State"]["Running"] is True
+            # re-attach with the other CLI (or the same when docker's is missing)
+            oname, oargv, oenv = clis[(i + 1) % len(clis)]
+            again = spawn(oargv + ["attach", ctr], oenv, dims=(20, 70))
+            try:
+                again.expect(r"[#$] ")  # the shell redraws its prompt on the size's nudge
+                again.sendline("echo back-$((1+1)); stty size")
+                again.expect(r"back-2\r+\n")
+                again.expect(r"20 70\r+\n")
+                again.sendline("exit 3")
+                again.expect(pexpect.EOF)
+                again.close()
+                assert again.exitstatus == 3, oname
+            finally:
+                again.close(force=True)
+        finally:
+            child.close(force=True)
+            api(bd, "DELETE", f"/containers/{ctr}?force=1")
 
 
 # ---- healthchecks ----------------------------------------------------------------------------------
@@ -355,6 +396,12 @@ def test_healthcheck_flips_to_unhealthy(bd, cli):
         assert h["Log"][-1]["ExitCode"] == 1
         p = cli.run("ps", "--filter", "health=unhealthy", "--format", "{{.Names}}")
         assert p.stdout == "hc\n"
+        for name, argv, env in both(cli):
+            import subprocess
+            p = subprocess.run(argv + ["ps", "--filter", "health=unhealthy", "--format",
+                                       "{{.Names}} {{.Status}}"], env=env, capture_output=True,
+                               text=True, timeout=30)
+            assert re.fullmatch(r"hc Up .* \(unhealthy\)\n", p.stdout), (name, p.stdout)
         assert cli.run("ps", "--filter", "health=healthy", "-q").stdout == ""
         from urllib.parse import quote
         st, _, body = bd.http("GET", f"/events?since={since}&until={time.time()}&filters=" +
