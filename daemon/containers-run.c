@@ -819,6 +819,10 @@ static bool monitor_read(struct berthd *d, struct shim_handle *h, json_t **ex)
 			save_or_log(d, h->c);
 			ctr_event_locked(d, h->c, "oom", NULL, 0);
 			pthread_mutex_unlock(&d->lock);
+		} else if (berth_streq(event, "detach")) {
+			pthread_mutex_lock(&d->lock);
+			ctr_event_locked(d, h->c, "detach", NULL, 0);
+			pthread_mutex_unlock(&d->lock);
 		} else if (berth_streq(event, "exit")) {
 			json_decref(*ex);
 			*ex = m;

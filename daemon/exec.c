@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -57,6 +58,20 @@ struct daemon_exec {
 	unsigned refs;
 	struct daemon_exec *next;
 };
+
+/* A field of a request body as Go's encoding/json finds it: the exact key, else any case. */
+static json_t *field(const json_t *body, const char *key)
+{
+	json_t *v = json_object_get(body, key);
+	const char *k;
+
+	if (v || !json_is_object(body))
+		return v;
+	json_object_foreach ((json_t *)body, k, v)
+		if (strcasecmp(k, key) == 0)
+			return v;
+	return NULL;
+}
 
 /* The strings of a JSON array joined by spaces (NULL: ENOMEM). */
 static char *join_args(const json_t *a)
@@ -164,22 +179,27 @@ static bool exec_collect_locked(struct berthd *d, struct daemon_exec *x)
 {
 	char buf[4096];
 
-	if (x->has_exit || x->conn < 0)
-		return x->has_exit;
-	ssize_t n = recv(x->conn, buf, sizeof(buf) - 1, MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return false;
-	if (n <= 0) {
-		/* the shim went away without telling: its container died under it */
-		exec_record_exit_locked(d, x, 137);
-		return true;
+	while (!x->has_exit && x->conn >= 0) {
+		ssize_t n = recv(x->conn, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return false;
+		if (n <= 0) {
+			/* the shim went away without telling: its container died under it */
+			exec_record_exit_locked(d, x, 137);
+			return true;
+		}
+		buf[n] = '\0';
+		_cleanup_json_ json_t *j = json_loads(buf, 0, NULL);
+		const char *ev = json_string_value(json_object_get(j, "event"));
+		if (berth_streq(ev, "detach") && !x->c->removed) {
+			struct berth_key_value kv = {"execID", x->id};
+			ctr_event_locked(d, x->c, "exec_detach", &kv, 1);
+		} else if (berth_streq(ev, "exit")) {
+			exec_record_exit_locked(
+				d, x, (int)json_integer_value(json_object_get(j, "exit_code")));
+		}
 	}
-	buf[n] = '\0';
-	_cleanup_json_ json_t *j = json_loads(buf, 0, NULL);
-	if (!berth_streq(json_string_value(json_object_get(j, "event")), "exit"))
-		return false;
-	exec_record_exit_locked(d, x, (int)json_integer_value(json_object_get(j, "exit_code")));
-	return true;
+	return x->has_exit;
 }
 
 /* Block (in 250 ms steps, so a stopping berthd is seen) until x exits. */
@@ -501,7 +521,7 @@ static int exec_start(struct berthd *d, struct daemon_exec *x, int client_fd, co
 
 static int strv_field(const json_t *body, const char *key, json_t **ret, char **msg)
 {
-	const json_t *v = json_object_get(body, key);
+	const json_t *v = field(body, key);
 	size_t i;
 	json_t *e;
 
@@ -567,11 +587,11 @@ static void exec_create(struct berth_http_request *req, void *userdata)
 	pthread_mutex_lock(&d->lock);
 	st = check_active_locked(c, name, &msg);
 	json_t *cfg = c->config;
-	const char *u = json_string_value(json_object_get(body, "User"));
-	const char *w = json_string_value(json_object_get(body, "WorkingDir"));
+	const char *u = json_string_value(field(body, "User"));
+	const char *w = json_string_value(field(body, "WorkingDir"));
 	user = strdup(u && *u ? u : json_string_value(json_object_get(cfg, "User")) ?: "");
 	wd = strdup(w && *w ? w : json_string_value(json_object_get(cfg, "WorkingDir")) ?: "");
-	bool tty = json_is_true(json_object_get(body, "Tty"));
+	bool tty = json_is_true(field(body, "Tty"));
 	/* dockerd: CreateDaemonEnvironment(Tty) with the exec's Env replacing or appending */
 	_cleanup_json_ json_t *ecfg = json_deep_copy(cfg);
 	pthread_mutex_unlock(&d->lock);
@@ -606,7 +626,7 @@ static void exec_create(struct berth_http_request *req, void *userdata)
 		json_array_extend(ce, env);
 	}
 	penv = berth_dockerspec_process_env(ecfg);
-	const char *keys_s = json_string_value(json_object_get(body, "DetachKeys"));
+	const char *keys_s = json_string_value(field(body, "DetachKeys"));
 	x = calloc(1, sizeof(*x));
 	if (!x || !penv) {
 		berth_http_respond_error(req, 500, "out of memory");
@@ -614,6 +634,10 @@ static void exec_create(struct berth_http_request *req, void *userdata)
 	}
 	x->conn = -EBADF;
 	x->refs = 1;
+	/* dockerd's copyEscapable: ctrl-p ctrl-q unless the exec names its own */
+	x->keys[0] = 0x10;
+	x->keys[1] = 0x11;
+	x->n_keys = 2;
 	if (keys_s && *keys_s) {
 		if (ctr_detach_keys(keys_s, x->keys, &x->n_keys) < 0) {
 			berth_http_respond_error(req, 500, "Invalid escape keys (%s) provided",
@@ -636,11 +660,11 @@ static void exec_create(struct berth_http_request *req, void *userdata)
 	x->user = TAKE_PTR(user);
 	x->workdir = TAKE_PTR(wd);
 	x->tty = tty;
-	x->in = json_is_true(json_object_get(body, "AttachStdin"));
-	x->out = json_is_true(json_object_get(body, "AttachStdout"));
-	x->errs = json_is_true(json_object_get(body, "AttachStderr"));
-	x->privileged = json_is_true(json_object_get(body, "Privileged"));
-	const json_t *cs = json_object_get(body, "ConsoleSize");
+	x->in = json_is_true(field(body, "AttachStdin"));
+	x->out = json_is_true(field(body, "AttachStdout"));
+	x->errs = json_is_true(field(body, "AttachStderr"));
+	x->privileged = json_is_true(field(body, "Privileged"));
+	const json_t *cs = field(body, "ConsoleSize");
 	if (json_array_size(cs) == 2 && berth_http_api_version(req) >= BERTH_API_VERSION(1, 42)) {
 		x->console_h = (unsigned)json_integer_value(json_array_get(cs, 0));
 		x->console_w = (unsigned)json_integer_value(json_array_get(cs, 1));
@@ -691,12 +715,12 @@ static void exec_start_route(struct berth_http_request *req, void *userdata)
 
 	if (berth_http_read_json(req, EXEC_BODY_MAX, &body) < 0)
 		return;
-	bool detach = json_is_true(json_object_get(body, "Detach"));
-	bool tty = json_is_true(json_object_get(body, "Tty"));
+	bool detach = json_is_true(field(body, "Detach"));
+	bool tty = json_is_true(field(body, "Tty"));
 	x = get_exec(d, req);
 	if (!x)
 		return;
-	const json_t *cs = json_object_get(body, "ConsoleSize");
+	const json_t *cs = field(body, "ConsoleSize");
 	if (tty && json_array_size(cs) == 2 &&
 	    berth_http_api_version(req) >= BERTH_API_VERSION(1, 42)) {
 		pthread_mutex_lock(&d->lock);
@@ -782,7 +806,7 @@ static void exec_inspect(struct berth_http_request *req, void *userdata)
 		return;
 	}
 	exec_collect_locked(d, x);
-	_cleanup_free_ char *keys = base64(x->keys_given ? x->keys : "", x->n_keys);
+	_cleanup_free_ char *keys = base64(x->keys, x->keys_given ? x->n_keys : 0);
 	json_t *pc = json_pack("{s:b,s:s,s:O,s:b}", "tty", x->tty, "entrypoint", x->entrypoint,
 			       "arguments", x->args, "privileged", x->privileged);
 	if (x->user && *x->user)
@@ -957,9 +981,17 @@ int daemon_exec_probe(struct berthd *d, struct daemon_container *c, const json_t
 			break;
 		}
 		struct pollfd p = {.fd = sp[0], .events = POLLIN};
-		int n = poll(&p, 1, (int)(left / 1000000) + 1);
+		int n = poll(&p, 1, left > 250000000 ? 250 : (int)(left / 1000000) + 1);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n == 0) {
+			/* berthd stopping: the probe is left to the shim, its result to nobody */
+			pthread_mutex_lock(&d->lock);
+			bool stopping = d->stopping;
+			pthread_mutex_unlock(&d->lock);
+			if (stopping)
+				break;
+		}
 		if (n <= 0)
 			continue;
 		ssize_t k = read(sp[0], buf + have, sizeof(buf) - have);

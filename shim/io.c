@@ -231,6 +231,8 @@ static int on_client(struct berth_loop_source *src, int fd, uint32_t revents, vo
 			}
 		} else if (client_input(c, buf, (size_t)n)) {
 			shim_logf(p->s, "debug", "attach client detached by its keys");
+			if (p->on_detach)
+				p->on_detach(p);
 			client_free(c);
 			update_outputs(p);
 			return 0;

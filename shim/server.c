@@ -260,6 +260,16 @@ static void exec_maybe_done(struct exec_proc *x)
 	shim_check_finish(s);
 }
 
+/* docker's "exec_detach": told on the exec's connection, before its exit */
+static void exec_on_detach(struct pio *p)
+{
+	struct exec_proc *x = (struct exec_proc *)((char *)p - offsetof(struct exec_proc, io));
+
+	if (x->conn)
+		shim_send_json(x->conn->fd,
+			       json_pack("{s:s,s:s}", "event", "detach", "exec", x->id));
+}
+
 static void exec_on_eof(struct pio *p)
 {
 	exec_maybe_done((struct exec_proc *)((char *)p - offsetof(struct exec_proc, io)));
@@ -337,6 +347,7 @@ static int op_exec(struct shim *s, struct conn *c, json_t *req, int fd)
 	x->io.stdin_once = true;
 	x->io.in_fd = x->io.out_fd[0] = x->io.out_fd[1] = -EBADF;
 	x->io.on_eof = exec_on_eof;
+	x->io.on_detach = exec_on_detach;
 	eo.ret_pidfd = &x->pidfd;
 	if (tty) {
 		eo.ret_pty_master = &pty;

@@ -141,8 +141,15 @@ def test_exec_errors(bd, api_client, box):
     assert (st, msg(j)) == (409, f"exec command {x['Id']} has already run")
     # a missing program: 127, with the runtime's words in the stream
     x = api_client.exec_create(box, ["/no/such"])
-    out = api_client.exec_start(x["Id"])
-    assert b"OCI runtime exec failed" in out and b"/no/such" in out
+    # read raw: python3-docker can lose bytes that follow the 101 head in the same read
+    body = b'{"Tty":false}'
+    out = bd.raw(b"POST /exec/%s/start HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\n"
+                 b"Upgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                 b"\r\n%s" % (x["Id"].encode(), len(body), body))
+    head, _, frames = out.partition(b"\r\n\r\n")
+    assert b"multiplexed-stream" in head
+    assert frames[:1] == b"\x01"  # dockerd writes it to the stdout stream
+    assert b"OCI runtime exec failed" in frames and b"/no/such" in frames
     assert api_client.exec_inspect(x["Id"])["ExitCode"] == 127
 
 
@@ -210,6 +217,51 @@ def test_exec_events(bd, api_client, box):
             if e["Actor"]["Attributes"].get("execID") == x["Id"]]
     assert mine == [("exec_create: sh -c exit 4", None), ("exec_start: sh -c exit 4", None),
                     ("exec_die", "4")]
+
+
+def test_detach_keys_on_the_server_side(bd, api_client, cli):
+    """A client that sends the detach keys itself (the API's detachKeys): the shim ends its
+    session and the container runs on; events `detach` and `exec_detach` as dockerd's."""
+    p = cli.run("run", "-dit", "--name", "dk", "busybox", "sh")
+    assert p.returncode == 0, p.stderr
+    since = time.time() - 1
+    try:
+        x = api_client.exec_create("dk", ["sh"], stdin=True, tty=True, detach_keys="ctrl-x")
+        for path, body in (("/containers/dk/attach?stream=1&stdin=1&stdout=1&detachKeys=ctrl-a",
+                            b""),
+                           (f"/exec/{x['Id']}/start", b'{"Tty":true}')):
+            s = bd.connect()
+            try:
+                s.sendall(b"POST %s HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\n"
+                          b"Upgrade: tcp\r\nContent-Type: application/json\r\n"
+                          b"Content-Length: %d\r\n\r\n%s" % (path.encode(), len(body), body))
+                head = s.recv(4096)
+                assert head.startswith(b"HTTP/1.1 101"), head
+                s.sendall(b"echo $((3*5))\n")
+                out = b""
+                while b"15" not in out:
+                    out += s.recv(4096)
+                s.sendall(b"\x01" if "attach" in path else b"\x18")
+                rest = b""
+                while True:  # the shim closes the session
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    rest += chunk
+            finally:
+                s.close()
+        assert api(bd, "GET", "/containers/dk/json")[1]["State"]["Running"] is True
+        assert api_client.exec_inspect(x["Id"])["Running"] is True
+        from urllib.parse import quote
+
+        def actions():
+            st, _, body = bd.http("GET", f"/events?since={since}&until={time.time()}&filters=" +
+                                  quote(json.dumps({"container": ["dk"]})))
+            return [json.loads(ln)["Action"] for ln in body.splitlines() if ln.strip()]
+        assert wait_for(lambda: "detach" in actions() and "exec_detach" in actions(), 5), \
+            actions()
+    finally:
+        api(bd, "DELETE", "/containers/dk?force=1")
 
 
 # ---- berth exec / attach and the docker CLI -------------------------------------------------------
