@@ -433,8 +433,8 @@ static void container_resize(struct berth_http_request *req, void *userdata)
 		return;
 	}
 	/* the kernel's winsize holds 16 bits: truncated, as runc's console does */
-	rq = json_pack("{s:s,s:I,s:I}", "op", "resize", "height", (json_int_t)(h & 0xffff),
-		       "width", (json_int_t)(w & 0xffff));
+	rq = json_pack("{s:s,s:I,s:I}", "op", "resize", "height", (json_int_t)(h & 0xffff), "width",
+		       (json_int_t)(w & 0xffff));
 	int r = shim_request(d, c->id, rq, -1, NULL, NULL, 10000, &e);
 	ctr_unref(d, c);
 	if (r < 0 && e->code == ENOTTY) {
