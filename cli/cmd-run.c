@@ -25,6 +25,7 @@
 #include "jsonmessage.h"
 #include "reference.h"
 #include "runopts.h"
+#include "units.h"
 #include "base/banned.h"
 
 /* ---- flag checks (docker's Value.Set) --------------------------------------------------------- */
@@ -54,6 +55,12 @@ static int chk_cpus(const char *v, char **err)
 {
 	int64_t n;
 	return nano_cpus_parse(v, &n, err);
+}
+
+static int chk_duration(const char *v, char **err)
+{
+	int64_t ns;
+	return go_parse_duration(v, &ns, err);
 }
 
 static int chk_device(const char *v, char **err)
@@ -88,6 +95,47 @@ static int chk_device(const char *v, char **err)
 		{"env", 'e', FK_LIST, "list", NULL, "Set environment variables", 0, check_env},      \
 		{"env-file", 0, FK_LIST, "list", NULL, "Read in a file of environment variables"},   \
 		{"expose", 0, FK_LIST, "list", NULL, "Expose a port or a range of ports"},           \
+		{"health-cmd", 0, FK_STRING, "string", NULL, "Command to run to check health"},      \
+		{"health-interval",                                                                  \
+		 0,                                                                                  \
+		 FK_CUSTOM,                                                                          \
+		 "duration",                                                                         \
+		 "0s",                                                                               \
+		 "Time between running the check (ms|s|m|h)",                                        \
+		 0,                                                                                  \
+		 chk_duration},                                                                      \
+		{"health-retries",                                                                   \
+		 0,                                                                                  \
+		 FK_INT,                                                                             \
+		 "int",                                                                              \
+		 NULL,                                                                               \
+		 "Consecutive failures needed to report unhealthy"},                                 \
+		{"health-start-interval",                                                            \
+		 0,                                                                                  \
+		 FK_CUSTOM,                                                                          \
+		 "duration",                                                                         \
+		 "0s",                                                                               \
+		 "Time between running the check during the start period (ms|s|m|h)",                \
+		 0,                                                                                  \
+		 chk_duration,                                                                       \
+		 "1.44"},                                                                            \
+		{"health-start-period",                                                              \
+		 0,                                                                                  \
+		 FK_CUSTOM,                                                                          \
+		 "duration",                                                                         \
+		 "0s",                                                                               \
+		 "Start period for the container to initialize before starting health-retries "      \
+		 "countdown (ms|s|m|h)",                                                             \
+		 0,                                                                                  \
+		 chk_duration},                                                                      \
+		{"health-timeout",                                                                   \
+		 0,                                                                                  \
+		 FK_CUSTOM,                                                                          \
+		 "duration",                                                                         \
+		 "0s",                                                                               \
+		 "Maximum time to allow one check to run (ms|s|m|h)",                                \
+		 0,                                                                                  \
+		 chk_duration},                                                                      \
 		{"hostname", 'h', FK_STRING, "string", NULL, "Container host name"},                 \
 		{"init",                                                                             \
 		 0,                                                                                  \
@@ -114,6 +162,12 @@ static int chk_device(const char *v, char **err)
 		 0,	  chk_mount},                                                                \
 		{"name", 0, FK_STRING, "string", NULL, "Assign a name to the container"},            \
 		{"network", 0, FK_STRING, "network", NULL, "Connect a container to a network"},      \
+		{"no-healthcheck",                                                                   \
+		 0,                                                                                  \
+		 FK_BOOL,                                                                            \
+		 NULL,                                                                               \
+		 NULL,                                                                               \
+		 "Disable any container-specified HEALTHCHECK"},                                     \
 		{"network-alias", 0,	FK_LIST,                                                     \
 		 "list",	  NULL, "Add network-scoped alias for the container"},               \
 		{"pids-limit", 0,    FK_INT,                                                         \
@@ -344,6 +398,52 @@ static json_t *build_create(struct cli_args *a, bool detach, int *ret)
 			json_object_set_new(labels, k, json_string(eq ? eq + 1 : ""));
 		}
 		json_object_set_new(body, "Labels", labels);
+	}
+	/* the healthcheck (runconfig's parse) */
+	{
+		static const char *const durs[] = {"health-interval", "health-timeout",
+						   "health-start-period", "health-start-interval"};
+		static const char *const keys[] = {"Interval", "Timeout", "StartPeriod",
+						   "StartInterval"};
+		const char *hcmd = flag_str(a, "health-cmd");
+		int64_t ns[4] = {0};
+		bool have = (hcmd && *hcmd) || flag_get(a, "health-retries")->i != 0;
+		for (size_t k = 0; k < 4; k++) {
+			const char *v = flag_str(a, durs[k]);
+			_cleanup_free_ char *derr = NULL;
+			if (v && go_parse_duration(v, &ns[k], &derr) < 0)
+				ns[k] = 0;
+			have = have || ns[k] != 0;
+		}
+		if (flag_bool(a, "no-healthcheck")) {
+			if (have) {
+				err = xstrdup("--no-healthcheck conflicts with --health-* options");
+				goto fail;
+			}
+			json_object_set_new(body, "Healthcheck",
+					    json_pack("{s:[s]}", "Test", "NONE"));
+		} else if (have) {
+			json_t *health = json_object();
+			json_object_set_new(body, "Healthcheck", health);
+			if (hcmd && *hcmd)
+				json_object_set_new(health, "Test",
+						    json_pack("[s,s]", "CMD-SHELL", hcmd));
+			for (size_t k = 0; k < 4; k++) {
+				if (ns[k] < 0) {
+					err = xasprintf("--%s cannot be negative", durs[k]);
+					goto fail;
+				}
+				if (ns[k])
+					json_object_set_new(health, keys[k], json_integer(ns[k]));
+			}
+			int64_t retries = flag_get(a, "health-retries")->i;
+			if (retries < 0) {
+				err = xstrdup("--health-retries cannot be negative");
+				goto fail;
+			}
+			if (retries)
+				json_object_set_new(health, "Retries", json_integer(retries));
+		}
 	}
 	const char *ss = flag_str(a, "stop-signal");
 	if (ss && *ss)
@@ -619,218 +719,6 @@ static const char *create_container(struct cli *c, struct cli_args *a, json_t *b
 	return *ret_id;
 }
 
-/* ---- attach ------------------------------------------------------------------------------------- */
-
-static int sig_pipe[2] = {-1, -1};
-/* --sig-proxy (true by default): pass the signals to a container without a terminal */
-static bool sig_proxy = true;
-
-static void on_signal(int sig)
-{
-	int saved = errno;
-	unsigned char b = (unsigned char)sig;
-	if (write(sig_pipe[1], &b, 1) < 0) {
-		/* the pipe is full: the signal is dropped, as a busy terminal drops one */
-	}
-	errno = saved;
-}
-
-static void resize(struct cli *c, const char *id)
-{
-	struct winsize ws;
-	_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
-	struct cli_response r;
-
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 || !ws.ws_row)
-		return;
-	sbuf_printf(&t, "/containers/%s/resize?h=%u&w=%u", id, ws.ws_row, ws.ws_col);
-	if (cli_call(c, "POST", sbuf_str(&t), NULL, &r) == 0)
-		cli_response_release(&r);
-}
-
-static void forward_signal(struct cli *c, const char *id, int sig)
-{
-	_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
-	struct cli_response r;
-
-	sbuf_printf(&t, "/containers/%s/kill?signal=%d", id, sig);
-	if (cli_call(c, "POST", sbuf_str(&t), NULL, &r) == 0)
-		cli_response_release(&r);
-}
-
-/* docker's stdcopy: frames from buf (have bytes) written out; returns bytes consumed */
-static size_t demux(const uint8_t *buf, size_t have)
-{
-	size_t used = 0;
-
-	while (have - used >= 8) {
-		uint32_t len = (uint32_t)buf[used + 4] << 24 | (uint32_t)buf[used + 5] << 16 |
-			       (uint32_t)buf[used + 6] << 8 | buf[used + 7];
-		if (have - used - 8 < len)
-			break;
-		int fd = buf[used] == 2 ? STDERR_FILENO : STDOUT_FILENO;
-		if (berth_write_all(fd, buf + used + 8, len) < 0) {
-			/* a closed stdout: the rest is dropped, as docker's copy stops */
-		}
-		used += 8 + (size_t)len;
-	}
-	return used;
-}
-
-int attach_and(struct cli *c, const char *id, bool in, bool tty,
-	       int (*then)(struct cli *c, const char *id, void *data), void *data)
-{
-	struct berth_http_client *h = NULL;
-	_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
-	_cleanup_free_ char *pending = NULL;
-	size_t plen = 0;
-	int fd = -1, rc = 0;
-	struct berth_error *e = NULL;
-	struct termios saved_tio;
-	bool raw = false;
-	static const int proxied[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-	struct sigaction sa = {.sa_handler = on_signal}, old[ARRAY_SIZE(proxied)], old_winch;
-
-	sbuf_printf(&t, "/containers/%s/attach?stream=1&stdout=1&stderr=1%s", id,
-		    in ? "&stdin=1" : "");
-	if (cli_call_on(c, &h, "POST", sbuf_str(&t), NULL, true) < 0) {
-		berth_http_client_free(h);
-		return cli_fail(c, 1);
-	}
-	if (berth_http_client_hijack(h, &fd, &pending, &plen, &e) < 0) {
-		err_printf("%s\n", e && e->msg ? e->msg : "attach failed");
-		berth_error_free(e);
-		berth_http_client_free(h);
-		return 1;
-	}
-	berth_http_client_free(h);
-
-	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
-		close(fd);
-		err_printf("%s: pipe: %s\n", CLI_NAME, strerror(errno));
-		return 1;
-	}
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	bool proxy = !tty && sig_proxy;
-	if (proxy)
-		for (size_t i = 0; i < ARRAY_SIZE(proxied); i++)
-			sigaction(proxied[i], &sa, &old[i]);
-	if (tty) {
-		sigaction(SIGWINCH, &sa, &old_winch);
-		if (in && is_terminal(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
-			struct termios tio = saved_tio;
-			cfmakeraw(&tio);
-			tio.c_oflag = saved_tio.c_oflag; /* docker keeps output processing */
-			if (tcsetattr(STDIN_FILENO, TCSANOW, &tio) == 0)
-				raw = true;
-		}
-	}
-
-	out_flush();
-	if (then && then(c, id, data) != 0) {
-		rc = -1;
-		goto out;
-	}
-	if (tty)
-		resize(c, id);
-
-	/* the output: pending bytes first */
-	uint8_t *buf = xmalloc(1 << 16);
-	size_t have = 0, cap = 1 << 16;
-	if (plen) {
-		if (tty) {
-			berth_write_all(STDOUT_FILENO, pending, plen);
-		} else {
-			if (plen > cap) {
-				cap = plen;
-				buf = xrealloc(buf, cap);
-			}
-			memcpy(buf, pending, plen);
-			have = plen;
-			size_t used = demux(buf, have);
-			memmove(buf, buf + used, have - used);
-			have -= used;
-		}
-	}
-	bool in_open = in;
-	int esc = 0; /* ctrl-p seen */
-	for (;;) {
-		struct pollfd p[3] = {
-			{fd, POLLIN, 0},
-			{sig_pipe[0], POLLIN, 0},
-			{in_open ? STDIN_FILENO : -1, POLLIN, 0},
-		};
-		if (poll(p, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (p[1].revents & POLLIN) {
-			unsigned char s;
-			while (read(sig_pipe[0], &s, 1) == 1) {
-				if (s == SIGWINCH)
-					resize(c, id);
-				else
-					forward_signal(c, id, s);
-			}
-		}
-		if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
-			char ib[4096];
-			ssize_t n = read(STDIN_FILENO, ib, sizeof(ib));
-			if (n <= 0) {
-				in_open = false;
-				shutdown(fd, SHUT_WR);
-			} else {
-				/* docker's escape proxy: ctrl-p ctrl-q detaches */
-				size_t start = 0;
-				for (ssize_t k = 0; k < n && tty; k++) {
-					if (esc && ib[k] == 0x11) {
-						rc = 2;
-						goto done;
-					}
-					esc = ib[k] == 0x10;
-				}
-				berth_write_all(fd, ib + start, (size_t)n - start);
-			}
-		}
-		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			if (have == cap) {
-				cap *= 2;
-				buf = xrealloc(buf, cap);
-			}
-			ssize_t n = read(fd, buf + have, cap - have);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			if (tty) {
-				berth_write_all(STDOUT_FILENO, buf, (size_t)n);
-				continue;
-			}
-			have += (size_t)n;
-			size_t used = demux(buf, have);
-			memmove(buf, buf + used, have - used);
-			have -= used;
-		}
-	}
-done:
-	free(buf);
-out:
-	if (raw)
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
-	if (proxy)
-		for (size_t i = 0; i < ARRAY_SIZE(proxied); i++)
-			sigaction(proxied[i], &old[i], NULL);
-	if (tty)
-		sigaction(SIGWINCH, &old_winch, NULL);
-	close(sig_pipe[0]);
-	close(sig_pipe[1]);
-	sig_pipe[0] = sig_pipe[1] = -1;
-	close(fd);
-	return rc < 0 ? 1 : rc;
-}
-
 /* ---- start ------------------------------------------------------------------------------------ */
 
 /* docker's runStartContainerErr: 127 for a missing program, 126 for one that cannot run */
@@ -869,7 +757,7 @@ static int do_start(struct cli *c, const char *id, void *data)
 }
 
 /* the wait connection's answer: {"StatusCode":N,"Error":...} */
-static int read_wait(struct cli *c, struct berth_http_client *w)
+int read_wait(struct cli *c, struct berth_http_client *w)
 {
 	_cleanup_free_ char *body = NULL;
 	size_t len = 0;
@@ -935,8 +823,8 @@ static int run_or_create(struct cli *c, struct cli_args *a, bool run)
 		return report(a, c->err);
 	}
 	struct start_ctx s = {.a = a, .report = true};
-	sig_proxy = !flag_set(a, "sig-proxy") || flag_bool(a, "sig-proxy");
-	int arc = attach_and(c, id, in, tty, do_start, &s);
+	bool proxy = !flag_set(a, "sig-proxy") || flag_bool(a, "sig-proxy");
+	int arc = attach_and(c, id, in, tty, proxy, NULL, do_start, &s);
 	if (s.code) {
 		if (auto_remove)
 			read_wait(c, w);
@@ -996,8 +884,8 @@ static int run_start(struct cli *c, struct cli_args *a)
 			return cli_fail(c, 1);
 		}
 		struct start_ctx s = {.a = a};
-		sig_proxy = !flag_set(a, "sig-proxy") || flag_bool(a, "sig-proxy");
-		int arc = attach_and(c, id, in && open_in, tty, do_start, &s);
+		bool proxy = !flag_set(a, "sig-proxy") || flag_bool(a, "sig-proxy");
+		int arc = attach_and(c, id, in && open_in, tty, proxy, NULL, do_start, &s);
 		if (s.code || arc == 1) {
 			berth_http_client_free(w);
 			return 1;

@@ -48,12 +48,19 @@ const struct cli_cmd cmd_image = {
 };
 
 static const struct cli_cmd *const container_subs[] = {
-	&cmd_container_commit,	&cmd_container_cp,	&cmd_container_create, &cmd_container_diff,
-	&cmd_container_export,	&cmd_container_inspect, &cmd_container_kill,   &cmd_container_logs,
-	&cmd_container_ls,	&cmd_container_pause,	&cmd_container_port,   &cmd_container_prune,
-	&cmd_container_rename,	&cmd_container_restart, &cmd_container_rm,     &cmd_container_run,
-	&cmd_container_start,	&cmd_container_stats,	&cmd_container_stop,   &cmd_container_top,
-	&cmd_container_unpause, &cmd_container_update,	&cmd_container_wait,   NULL,
+	&cmd_container_attach,	&cmd_container_commit,
+	&cmd_container_cp,	&cmd_container_create,
+	&cmd_container_diff,	&cmd_container_exec,
+	&cmd_container_export,	&cmd_container_inspect,
+	&cmd_container_kill,	&cmd_container_logs,
+	&cmd_container_ls,	&cmd_container_pause,
+	&cmd_container_port,	&cmd_container_prune,
+	&cmd_container_rename,	&cmd_container_restart,
+	&cmd_container_rm,	&cmd_container_run,
+	&cmd_container_start,	&cmd_container_stats,
+	&cmd_container_stop,	&cmd_container_top,
+	&cmd_container_unpause, &cmd_container_update,
+	&cmd_container_wait,	NULL,
 };
 
 const struct cli_cmd cmd_container = {
@@ -63,14 +70,16 @@ const struct cli_cmd cmd_container = {
 };
 
 static const struct cli_cmd *const root_subs[] = {
-	&cmd_commit, &cmd_complete, &cmd_completion, &cmd_container, &cmd_cp,	   &cmd_create,
-	&cmd_diff,   &cmd_events,   &cmd_export,     &cmd_history,   &cmd_image,   &cmd_images,
-	&cmd_import, &cmd_info,	    &cmd_inspect,    &cmd_kill,	     &cmd_load,	   &cmd_login,
-	&cmd_logout, &cmd_logs,	    &cmd_network,    &cmd_pause,     &cmd_port,	   &cmd_ps,
-	&cmd_pull,   &cmd_push,	    &cmd_rename,     &cmd_restart,   &cmd_rm,	   &cmd_rmi,
-	&cmd_run,    &cmd_save,	    &cmd_start,	     &cmd_stats,     &cmd_stop,	   &cmd_system,
-	&cmd_tag,    &cmd_top,	    &cmd_unpause,    &cmd_update,    &cmd_version, &cmd_volume,
-	&cmd_wait,   NULL,
+	&cmd_attach,  &cmd_commit,  &cmd_complete, &cmd_completion, &cmd_container,
+	&cmd_cp,      &cmd_create,  &cmd_diff,	   &cmd_events,	    &cmd_exec,
+	&cmd_export,  &cmd_history, &cmd_image,	   &cmd_images,	    &cmd_import,
+	&cmd_info,    &cmd_inspect, &cmd_kill,	   &cmd_load,	    &cmd_login,
+	&cmd_logout,  &cmd_logs,    &cmd_network,  &cmd_pause,	    &cmd_port,
+	&cmd_ps,      &cmd_pull,    &cmd_push,	   &cmd_rename,	    &cmd_restart,
+	&cmd_rm,      &cmd_rmi,	    &cmd_run,	   &cmd_save,	    &cmd_start,
+	&cmd_stats,   &cmd_stop,    &cmd_system,   &cmd_tag,	    &cmd_top,
+	&cmd_unpause, &cmd_update,  &cmd_version,  &cmd_volume,	    &cmd_wait,
+	NULL,
 };
 
 const struct cli_cmd cmd_root = {

@@ -35,14 +35,44 @@ extern const struct cli_cmd cmd_commit, cmd_container_commit, cmd_export, cmd_co
 
 /* docker's prompt.Confirm: the question and " [y/N] " on stdout, a line from stdin. */
 bool confirm(const char *question);
+/* ---- attach.c: attached sessions (run, start -a, attach, exec) ---- */
+
+struct stream_opts {
+	const char *method,
+		*target;       /* the hijacked request ("POST", "/containers/ID/attach?...") */
+	const json_t *body;    /* its body (exec start's), or NULL */
+	const char *resize;    /* "/containers/ID" or "/exec/ID": where SIGWINCH sizes go */
+	const char *signal_to; /* container id that gets the signals (--sig-proxy); NULL */
+	bool in, tty;
+	bool nudge;		 /* attach: size +1 first, then the real one (docker's resizeTTY) */
+	const char *detach_keys; /* docker's "ctrl-p,ctrl-q" form; NULL: that default */
+};
+
 /*
- * Attach to container id (stdin when in, its output to stdout/stderr: raw when tty, else
- * docker's frames), then call then(id, data) once the stream is set up (the start, for run and
- * start -a), and copy until the output ends.  Returns 0, 1 with the error printed, or 2 when the
- * user detached (ctrl-p ctrl-q).
+ * One attached session: the request hijacked, the terminal raw (with tty and stdin a terminal,
+ * restored at the end), then(c, data) called once the stream is up (the start of run and
+ * start -a), the size sent and followed (SIGWINCH), signals passed on, stdin copied in (through
+ * docker's escape proxy with a tty) and the output out (raw with a tty, else docker's frames to
+ * stdout and stderr) until it ends.  Returns 0, 1 with the error printed, or 2 when the user
+ * typed the detach keys.
  */
-int attach_and(struct cli *c, const char *id, bool in, bool tty,
-	       int (*then)(struct cli *c, const char *id, void *data), void *data);
+int stream_session(struct cli *c, const struct stream_opts *o,
+		   int (*then)(struct cli *c, void *data), void *data);
+
+/* docker's term.ToBytes ("ctrl-p,ctrl-q", "a,ctrl-@"): -1 on a bad key. */
+int detach_keys_parse(const char *s, unsigned char *out, size_t cap, size_t *ret_n);
+
+/*
+ * Attach to container id for run and start -a: stream_session with /containers/id/attach
+ * (stdout, stderr, and stdin when in), then(c, id, data) called once it is up.
+ */
+int attach_and(struct cli *c, const char *id, bool in, bool tty, bool sig_proxy,
+	       const char *detach_keys, int (*then)(struct cli *c, const char *id, void *data),
+	       void *data);
+/* The answer of a container's wait on connection w: its status code, or 125 with the error. */
+int read_wait(struct cli *c, struct berth_http_client *w);
+extern const struct cli_cmd cmd_exec, cmd_container_exec, cmd_attach, cmd_container_attach;
+
 extern const struct cli_cmd cmd_system;
 extern const struct cli_cmd cmd_network, cmd_network_create, cmd_network_ls, cmd_network_inspect;
 extern const struct cli_cmd cmd_network_rm, cmd_network_prune, cmd_network_connect;

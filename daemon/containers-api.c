@@ -416,23 +416,10 @@ static void container_resize(struct berth_http_request *req, void *userdata)
 	_cleanup_error_ struct berth_error *e = NULL;
 	_cleanup_json_ json_t *rq = NULL;
 	struct daemon_container *c;
-	int64_t h, w;
-	const char *hs = berth_http_query(req, "h"), *ws = berth_http_query(req, "w");
+	uint32_t h, w;
 
-	if (berth_parse_int64(hs ? hs : "", 0, UINT16_MAX, &h) < 0) {
-		berth_http_respond_error(req, 400,
-					 "invalid resize height \"%s\": strconv.ParseUint: parsing "
-					 "\"%s\": invalid syntax",
-					 hs ? hs : "", hs ? hs : "");
+	if (daemon_parse_resize(req, &h, &w) < 0)
 		return;
-	}
-	if (berth_parse_int64(ws ? ws : "", 0, UINT16_MAX, &w) < 0) {
-		berth_http_respond_error(req, 400,
-					 "invalid resize width \"%s\": strconv.ParseUint: parsing "
-					 "\"%s\": invalid syntax",
-					 ws ? ws : "", ws ? ws : "");
-		return;
-	}
 	if (ctr_get(d, berth_http_param(req, "name"), &c, &e) < 0) {
 		berth_http_respond_berror(req, e);
 		return;
@@ -445,8 +432,9 @@ static void container_resize(struct berth_http_request *req, void *userdata)
 		ctr_unref(d, c);
 		return;
 	}
-	rq = json_pack("{s:s,s:I,s:I}", "op", "resize", "height", (json_int_t)h, "width",
-		       (json_int_t)w);
+	/* the kernel's winsize holds 16 bits: truncated, as runc's console does */
+	rq = json_pack("{s:s,s:I,s:I}", "op", "resize", "height", (json_int_t)(h & 0xffff), "width",
+		       (json_int_t)(w & 0xffff));
 	int r = shim_request(d, c->id, rq, -1, NULL, NULL, 10000, &e);
 	ctr_unref(d, c);
 	if (r < 0 && e->code == ENOTTY) {
@@ -596,5 +584,6 @@ int daemon_routes_containers(struct berthd *d, struct berth_error **err)
 	r = r ?: ctr_routes_commit(d, err);
 	r = r ?: ctr_routes_update(d, err);
 	r = r ?: ctr_routes_stats(d, err);
+	r = r ?: daemon_routes_exec(d, err);
 	return r;
 }

@@ -81,6 +81,7 @@ struct daemon_container {
 	uint64_t exits;	       /* exits seen: a next-exit waiter waits for this to move */
 	struct shim_handle *shim;
 	struct ctr_attach *attaches; /* clients waiting for the next start */
+	struct ctr_health *health;   /* State.Health (health.c); NULL without a healthcheck */
 	/* restart policy */
 	int64_t restart_timeout_ms; /* the restart manager's backoff, 0: next is the first */
 	bool restart_cancel;	    /* stop/rm/kill: the pending restart must not happen */
@@ -296,6 +297,38 @@ void ctr_paused_restore(struct berthd *d, struct daemon_container *c);
  * dockerd does (State.Paused false, an "unpause" event).  0 when it was not paused.
  */
 int ctr_thaw_for_kill(struct berthd *d, struct daemon_container *c);
+/* ---- exec (exec.c) and healthchecks (health.c) ----------------------------------------------- */
+
+/* Forget the exec instances of c (it stopped or went), as dockerd does (d->lock held). */
+void daemon_exec_drop_locked(struct berthd *d, struct daemon_container *c);
+/* Forget every exec instance (shutdown). */
+void daemon_exec_drop_all(struct berthd *d);
+
+/*
+ * Run argv in c as dockerd's health probe does (an exec with stdout and stderr in one buffer of
+ * at most 4 KiB, the container's user, working dir and environment, its exec events): *ret_code
+ * its exit code, *ret_output (the caller's) what it wrote; past timeout_ns it is killed and
+ * *ret_timeout set.  Negative when it could not be started (*err says why).
+ */
+int daemon_exec_probe(struct berthd *d, struct daemon_container *c, const json_t *argv,
+		      int64_t timeout_ns, int *ret_code, char **ret_output, bool *ret_timeout,
+		      struct berth_error **err);
+
+/* h and w of a resize request, as httputils.Uint32Value reads them; -EINVAL: answered (400). */
+int daemon_parse_resize(struct berth_http_request *req, uint32_t *ret_h, uint32_t *ret_w);
+
+/*
+ * Healthchecks.  start: c has just started (or was restored running): State.Health "starting"
+ * (kept from the record when restored) and a thread that probes it on its timer, until c stops
+ * or berthd does (d->lock held).  json: State.Health for inspect, NULL without a healthcheck.
+ * status: "starting", "healthy", "unhealthy", or "none".
+ */
+void ctr_health_start_locked(struct berthd *d, struct daemon_container *c, bool restored);
+json_t *ctr_health_json_locked(const struct daemon_container *c);
+const char *ctr_health_status_locked(const struct daemon_container *c);
+/* Read State.Health of a record (load) */
+void ctr_health_load(struct daemon_container *c, const json_t *state);
+void ctr_health_free(struct daemon_container *c);
 
 /* ---- routes ------------------------------------------------------------------------------ */
 

@@ -139,6 +139,12 @@ static char *status_text_locked(const struct daemon_container *c)
 				       : out;
 		}
 		human_duration(now - c->started_ns, dur, sizeof(dur));
+		const char *hs = ctr_health_status_locked(c);
+		if (strcmp(hs, "none") != 0)
+			return asprintf(&out, "Up %s (%s)", dur,
+					strcmp(hs, "starting") == 0 ? "health: starting" : hs) < 0
+				       ? NULL
+				       : out;
 		return asprintf(&out, "Up %s", dur) < 0 ? NULL : out;
 	}
 	if (c->removing)
@@ -431,7 +437,7 @@ static void containers_list(struct berth_http_request *req, void *userdata)
 		}
 		if (!match_re(f, "status", ctr_status_locked(c)))
 			continue;
-		if (!berth_filters_exact_match(f, "health", "none"))
+		if (!berth_filters_exact_match(f, "health", ctr_health_status_locked(c)))
 			continue;
 		if (berth_filters_contains(f, "volume") || berth_filters_contains(f, "publish") ||
 		    berth_filters_contains(f, "expose"))
@@ -624,6 +630,9 @@ json_t *ctr_inspect_json_locked(struct berthd *d, struct daemon_container *c, un
 			  c->error ? c->error : "", "StartedAt",
 			  c->started_at ? c->started_at : "0001-01-01T00:00:00Z", "FinishedAt",
 			  c->finished_at ? c->finished_at : "0001-01-01T00:00:00Z"));
+	json_t *health = ctr_health_json_locked(c);
+	if (health)
+		json_object_set_new(json_object_get(j, "State"), "Health", health);
 	json_object_set_new(j, "Image", json_string(c->image_id));
 	snprintf(path, sizeof(path), "%s/resolv.conf", c->dir);
 	json_object_set_new(j, "ResolvConfPath", json_string(path));

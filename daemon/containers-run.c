@@ -347,6 +347,7 @@ static int start_locked_out(struct berthd *d, struct daemon_container *c, bool u
 	save_or_log(d, c);
 	ctr_event_locked(d, c, "start", NULL, 0);
 	register_shim(d, c, h);
+	ctr_health_start_locked(d, c, false);
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&d->lock);
 	return 0;
@@ -710,6 +711,7 @@ static bool record_exit(struct berthd *d, struct daemon_container *c, const json
 	free(c->finished_at);
 	c->finished_at = fin ? strdup(fin) : ctr_time_string(wall_ns());
 	c->exits++;
+	daemon_exec_drop_locked(d, c);
 	restart = !d->stopping && should_restart_locked(c, code, ran);
 	if (restart) {
 		c->restart_count++;
@@ -895,6 +897,10 @@ static bool monitor_read(struct berthd *d, struct shim_handle *h, json_t **ex)
 			h->c->oom_killed = true;
 			save_or_log(d, h->c);
 			ctr_event_locked(d, h->c, "oom", NULL, 0);
+			pthread_mutex_unlock(&d->lock);
+		} else if (berth_streq(event, "detach")) {
+			pthread_mutex_lock(&d->lock);
+			ctr_event_locked(d, h->c, "detach", NULL, 0);
 			pthread_mutex_unlock(&d->lock);
 		} else if (berth_streq(event, "exit")) {
 			json_decref(*ex);
@@ -1145,6 +1151,7 @@ static void restore_running(struct berthd *d, struct daemon_container *c)
 		c->shim = h;
 		c->restarting = false;
 		register_shim(d, c, h);
+		ctr_health_start_locked(d, c, true);
 		pthread_mutex_unlock(&d->lock);
 		ctr_paused_restore(d, c);
 		log_info("container %s: reconnected to its shim (pid %d)", c->id, (int)h->pid);
@@ -1182,6 +1189,7 @@ static void restore_stray_shim(struct berthd *d, struct daemon_container *c, con
 		c->started_at = ctr_time_string(c->started_ns);
 		c->shim = h;
 		register_shim(d, c, h);
+		ctr_health_start_locked(d, c, false);
 		ctr_recount_locked(d);
 		save_or_log(d, c);
 		pthread_mutex_unlock(&d->lock);

@@ -91,6 +91,7 @@ static void ctr_free(struct daemon_container *c)
 {
 	if (!c)
 		return;
+	ctr_health_free(c);
 	free(c->id);
 	free(c->name);
 	free(c->created);
@@ -179,6 +180,7 @@ static void table_remove_locked(struct berthd *d, struct daemon_container *c)
 			memmove(&t->v[i], &t->v[i + 1], (t->n - i - 1) * sizeof(*t->v));
 			t->n--;
 			c->removed = true;
+			daemon_exec_drop_locked(d, c);
 			pthread_cond_broadcast(&c->cond);
 			ctr_unref_locked(d, c);
 			return;
@@ -365,6 +367,9 @@ static json_t *record_json_locked(const struct daemon_container *c)
 	json_object_set_new(j, "Created", json_string(c->created));
 	json_object_set_new(j, "Path", json_string(c->path ? c->path : ""));
 	json_object_set(j, "Args", c->args ? c->args : json_array());
+	json_t *health = ctr_health_json_locked(c);
+	if (health)
+		json_object_set_new(state, "Health", health);
 	json_object_set_new(j, "State", state);
 	json_object_set_new(j, "Image", json_string(c->image_id));
 	json_object_set_new(j, "Name", json_string(c->name));
@@ -468,6 +473,7 @@ static struct daemon_container *ctr_from_record(struct berthd *d, const char *di
 	c->restart_count = (int)json_integer_value(json_object_get(rec, "RestartCount"));
 	c->manually_stopped = json_is_true(json_object_get(rec, "HasBeenManuallyStopped"));
 	c->restart_timeout_ms = json_integer_value(json_object_get(rec, "RestartTimeoutMs"));
+	ctr_health_load(c, state);
 	c->mount_points = json_is_array(json_object_get(rec, "MountPoints"))
 				  ? json_incref(json_object_get(rec, "MountPoints"))
 				  : json_array();
@@ -648,6 +654,7 @@ void daemon_containers_close(struct berthd *d)
 	struct daemon_containers *t = &d->containers;
 
 	ctr_monitor_stop(d);
+	daemon_exec_drop_all(d);
 	for (int i = 0; i < 500 && atomic_load(&t->threads); i++)
 		usleep(10000);
 	if (atomic_load(&t->threads)) {

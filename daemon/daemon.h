@@ -133,7 +133,8 @@ struct daemon_containers {
 	int epfd, wake_fd; /* the monitor thread's epoll and its eventfd */
 	pthread_t monitor;
 	bool monitor_running;
-	atomic_uint threads; /* exit and restart threads at work (shutdown waits) */
+	atomic_uint threads; /* exit, restart, exec and health threads at work (shutdown waits) */
+	struct daemon_exec *execs; /* exec instances (exec.c; d->lock) */
 };
 
 /* The networks (networks.c): the table under d->lock; see networks-internal.h. */
@@ -261,6 +262,9 @@ int daemon_containers_image_users_locked(struct berthd *d, struct daemon_image_u
 
 /* containers.c, containers-run.c, containers-logs.c, containers-query.c: /containers/... */
 int daemon_routes_containers(struct berthd *d, struct berth_error **err);
+
+/* POST /containers/{id}/exec, /exec/{id}/start, /exec/{id}/json, /exec/{id}/resize (exec.c) */
+int daemon_routes_exec(struct berthd *d, struct berth_error **err);
 
 /* The container part of GET /system/df: a new array of container summaries with SizeRw. */
 json_t *daemon_containers_disk_usage(struct berthd *d, unsigned api);

@@ -206,7 +206,8 @@ static bool client_input(struct client *c, const char *data, size_t n)
 static void client_input_eof(struct client *c)
 {
 	c->in_eof = true;
-	if (c->want_in && c->p->stdin_once)
+	/* docker's CloseStdin: not with a terminal, whose stdin outlives a client (detach, attach) */
+	if (c->want_in && c->p->stdin_once && !c->p->tty)
 		pio_close_stdin(c->p);
 }
 
@@ -230,6 +231,8 @@ static int on_client(struct berth_loop_source *src, int fd, uint32_t revents, vo
 			}
 		} else if (client_input(c, buf, (size_t)n)) {
 			shim_logf(p->s, "debug", "attach client detached by its keys");
+			if (p->on_detach)
+				p->on_detach(p);
 			client_free(c);
 			update_outputs(p);
 			return 0;
@@ -264,7 +267,7 @@ static void client_free(struct client *c)
 			*pp = c->next;
 			break;
 		}
-	if (c->want_in && !c->in_eof && p->stdin_once)
+	if (c->want_in && !c->in_eof && p->stdin_once && !p->tty)
 		pio_close_stdin(p);
 	berth_loop_source_freep(&c->src);
 	if (c->fd >= 0)

@@ -164,6 +164,12 @@ void shim_check_finish(struct shim *s)
 		finish(s);
 }
 
+/* docker's "detach" event: told on the wait connections */
+static void init_on_detach(struct pio *p)
+{
+	shim_server_broadcast(p->s, "{\"event\":\"detach\"}", false);
+}
+
 static void init_on_eof(struct pio *p)
 {
 	shim_check_finish(p->s);
@@ -250,6 +256,7 @@ static int create(struct shim *s, const json_t *cfg, struct berth_error **err)
 	s->io.stdin_once = s->stdin_once;
 	s->io.log = &s->log;
 	s->io.on_eof = init_on_eof;
+	s->io.on_detach = init_on_detach;
 	if (s->tty) {
 		const json_t *console = json_object_get(cfg, "console");
 		json_int_t h = json_integer_value(json_object_get(console, "height"));

@@ -241,7 +241,7 @@ static void exec_maybe_done(struct exec_proc *x)
 
 	if (!x->exited || !pio_outputs_done(&x->io))
 		return;
-	pio_close_clients(&x->io);
+	/* the exit first: a client that sees its stream end asks berthd for it at once */
 	if (x->conn) {
 		json_t *j = json_pack(
 			"{s:s,s:s,s:i,s:i}", "event", "exit", "exec", x->id, "exit_code",
@@ -250,6 +250,7 @@ static void exec_maybe_done(struct exec_proc *x)
 		shim_send_json(x->conn->fd, j);
 		conn_free(x->conn);
 	}
+	pio_close_clients(&x->io);
 	for (struct exec_proc **pp = &s->execs; *pp; pp = &(*pp)->next)
 		if (*pp == x) {
 			*pp = x->next;
@@ -257,6 +258,16 @@ static void exec_maybe_done(struct exec_proc *x)
 		}
 	shim_exec_release(x);
 	shim_check_finish(s);
+}
+
+/* docker's "exec_detach": told on the exec's connection, before its exit */
+static void exec_on_detach(struct pio *p)
+{
+	struct exec_proc *x = (struct exec_proc *)((char *)p - offsetof(struct exec_proc, io));
+
+	if (x->conn)
+		shim_send_json(x->conn->fd,
+			       json_pack("{s:s,s:s}", "event", "detach", "exec", x->id));
 }
 
 static void exec_on_eof(struct pio *p)
@@ -336,6 +347,7 @@ static int op_exec(struct shim *s, struct conn *c, json_t *req, int fd)
 	x->io.stdin_once = true;
 	x->io.in_fd = x->io.out_fd[0] = x->io.out_fd[1] = -EBADF;
 	x->io.on_eof = exec_on_eof;
+	x->io.on_detach = exec_on_detach;
 	eo.ret_pidfd = &x->pidfd;
 	if (tty) {
 		eo.ret_pty_master = &pty;
@@ -378,8 +390,12 @@ static int op_exec(struct shim *s, struct conn *c, json_t *req, int fd)
 	if (r < 0)
 		goto fail;
 	if (fd >= 0) {
+		_cleanup_free_ char *pending = NULL;
+		size_t pending_len = 0;
+		if (jstr(req, "pending") && !(pending = unhex(jstr(req, "pending"), &pending_len)))
+			pending_len = 0;
 		r = pio_attach(&x->io, fd, want_in, jbool(req, "stdout"), jbool(req, "stderr"),
-			       jstr(req, "detach_keys"), NULL, 0, &e);
+			       jstr(req, "detach_keys"), pending, pending_len, &e);
 		fd = -EBADF;
 		if (r < 0)
 			goto fail;

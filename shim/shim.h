@@ -82,7 +82,8 @@ struct pio {
 	struct shim_log *log; /* the init's; NULL for exec'd processes */
 	struct client *clients;
 	bool paused;
-	void (*on_eof)(struct pio *p); /* every output has ended */
+	void (*on_eof)(struct pio *p);	  /* every output has ended */
+	void (*on_detach)(struct pio *p); /* a client typed the detach keys (may be NULL) */
 };
 
 /* Watch the process's outputs. */

@@ -91,6 +91,19 @@ int dockerspec_cap_max(void)
 	return (int)ARRAY_SIZE(cap_names) - 1;
 }
 
+json_t *berth_dockerspec_all_caps(const struct berth_dockerspec_host *host)
+{
+	json_t *a = json_array();
+
+	for (int n = 0; a && n <= dockerspec_cap_max(); n++)
+		if (berth_dockerspec_cap_available(host, n) &&
+		    json_array_append_new(a, json_string(dockerspec_cap_name(n))) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
 bool berth_dockerspec_cap_available(const struct berth_dockerspec_host *host, int n)
 {
 	if (n < 0 || n > dockerspec_cap_max())

@@ -155,6 +155,12 @@ int berth_dockerspec_update_normalize(const json_t *body, const char *api_versio
 char *berth_dockerspec_cap_normalize(const char *name, const struct berth_dockerspec_host *host,
 				     struct berth_error **err);
 
+/*
+ * Every capability host has ("CAP_..." names, docker's GetAllCapabilities): a new JSON array, or
+ * NULL on ENOMEM.  What --privileged gives a container or an exec.
+ */
+json_t *berth_dockerspec_all_caps(const struct berth_dockerspec_host *host);
+
 /* Is capability n available on host (cap_last_cap and cap_effective)? */
 bool berth_dockerspec_cap_available(const struct berth_dockerspec_host *host, int n);
 

@@ -181,9 +181,14 @@ int berth_container_exec(struct berth_container *c, const struct berth_process *
 		}
 	}
 	if (c->spec->linux_.seccomp) {
-		r = berth_seccomp_compile(c->spec->linux_.seccomp, &x.seccomp, err);
-		if (r < 0)
-			goto out;
+		if (!c->exec_seccomp) {
+			r = berth_seccomp_compile(c->spec->linux_.seccomp, &c->exec_seccomp, err);
+			if (r < 0)
+				goto out;
+			/* a failure here only costs speed: the load generates it then */
+			berth_seccomp_prepare(c->exec_seccomp, NULL);
+		}
+		x.seccomp = c->exec_seccomp;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		r = berth_error_sys(err, errno, "socketpair");
@@ -294,6 +299,5 @@ out:
 		close(sv[1]);
 	if (x.root_fd >= 0)
 		close(x.root_fd);
-	berth_seccomp_filter_free(x.seccomp);
 	return r;
 }

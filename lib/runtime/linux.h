@@ -132,6 +132,13 @@ int berth_seccomp_compile(const struct berth_seccomp *s, struct berth_seccomp_fi
 int berth_seccomp_load(struct berth_seccomp_filter *f, int *ret_listener_fd,
 		       struct berth_error **err);
 
+/*
+ * Generate the filter's BPF program once (not with SCMP_ACT_NOTIFY), so that later loads are a
+ * bare seccomp(2): libseccomp generates it again on each load, ~20 ms for docker's profile.  For
+ * a filter loaded many times (every exec of a container).
+ */
+int berth_seccomp_prepare(struct berth_seccomp_filter *f, struct berth_error **err);
+
 void berth_seccomp_filter_free(struct berth_seccomp_filter *f);
 
 /* The seccomp part of `features`: actions, operators, archs, flags. */

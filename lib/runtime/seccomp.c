@@ -5,10 +5,12 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -30,7 +32,9 @@
 
 struct berth_seccomp_filter {
 	scmp_filter_ctx ctx;
-	bool notify; /* some action is SCMP_ACT_NOTIFY: load hands back the listener */
+	bool notify;		/* some action is SCMP_ACT_NOTIFY: load hands back the listener */
+	unsigned long kflags;	/* the kernel's SECCOMP_FILTER_FLAG_* the spec asked for */
+	struct sock_fprog prog; /* the program, once berth_seccomp_prepare() made it */
 };
 
 struct flag_info {
@@ -229,6 +233,7 @@ static int set_flag(struct berth_seccomp_filter *f, const char *name, struct ber
 		rc = seccomp_attr_set(f->ctx, (enum scmp_filter_attr)flag_table[i].attr, 1);
 		if (rc < 0)
 			return berth_error_sys(err, -rc, "seccomp flag '%s'", name);
+		f->kflags |= flag_table[i].kernel_flag;
 		return 0;
 	}
 	return berth_error_set(err, EINVAL, "unknown seccomp flag '%s'", name);
@@ -238,6 +243,7 @@ void berth_seccomp_filter_free(struct berth_seccomp_filter *f)
 {
 	if (!f)
 		return;
+	free(f->prog.filter);
 	if (f->ctx)
 		seccomp_release(f->ctx);
 	free(f);
@@ -311,11 +317,44 @@ int berth_seccomp_compile(const struct berth_seccomp *s, struct berth_seccomp_fi
 	return 0;
 }
 
+int berth_seccomp_prepare(struct berth_seccomp_filter *f, struct berth_error **err)
+{
+	_cleanup_close_ int fd = -EBADF;
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (f->prog.filter || f->notify)
+		return 0;
+	fd = memfd_create("seccomp-bpf", MFD_CLOEXEC);
+	if (fd < 0)
+		return berth_error_sys(err, errno, "memfd_create");
+	rc = seccomp_export_bpf(f->ctx, fd);
+	if (rc < 0)
+		return berth_error_sys(err, -rc, "export seccomp filter");
+	if (lseek(fd, 0, SEEK_SET) < 0 || berth_read_fd(fd, 1 << 20, &data, &len, err) < 0)
+		return berth_error_sys(err, errno, "read seccomp filter");
+	if (len == 0 || len % sizeof(struct sock_filter) ||
+	    len / sizeof(struct sock_filter) > 65535)
+		return berth_error_set(err, EINVAL, "seccomp filter of %zu bytes", len);
+	f->prog.len = (unsigned short)(len / sizeof(struct sock_filter));
+	f->prog.filter = (struct sock_filter *)TAKE_PTR(data);
+	return 0;
+}
+
 int berth_seccomp_load(struct berth_seccomp_filter *f, int *ret_listener_fd,
 		       struct berth_error **err)
 {
 	int rc;
 
+	if (f->prog.filter && !f->notify) {
+		/* the program made once: no libseccomp generation in the child */
+		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->kflags, &f->prog) < 0)
+			return berth_error_sys(err, errno, "load seccomp filter");
+		if (ret_listener_fd)
+			*ret_listener_fd = -EBADF;
+		return 0;
+	}
 	rc = seccomp_load(f->ctx);
 	if (rc < 0)
 		return berth_error_sys(err, -rc, "load seccomp filter");

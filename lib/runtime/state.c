@@ -413,6 +413,7 @@ void berth_container_free(struct berth_container *c)
 	free(c->created);
 	berth_cgroup_free(c->cgroup);
 	berth_spec_free(c->spec);
+	berth_seccomp_filter_free(c->exec_seccomp);
 	berth_strv_free(c->host_mounts);
 	if (c->annotations)
 		json_decref(c->annotations);

@@ -1494,6 +1494,39 @@ static void test_run_options(void)
 	json_decref(env);
 }
 
+/* docker's term.ToBytes, as attach, exec and run read --detach-keys */
+static void test_detach_keys(void)
+{
+	static const struct {
+		const char *in;
+		int ret;
+		size_t n;
+		const char *bytes;
+	} cases[] = {
+		{"ctrl-p,ctrl-q", 0, 2, "\x10\x11"},
+		{"a,ctrl-@,ctrl-[,ctrl-_", 0, 4, "a\0\x1b\x1f"},
+		{"ctrl-a,z", 0, 2, "\x01z"},
+		{"ctrl-A", -1, 0, ""},
+		{"ctrl-1", -1, 0, ""},
+		{"ctrl-", -1, 0, ""},
+		{"ab", -1, 0, ""},
+		{"", -1, 0, ""},
+		{"a,", -1, 0, ""},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		unsigned char out[16];
+		size_t n = 0;
+		int r = detach_keys_parse(cases[i].in, out, sizeof(out), &n);
+		is(r, cases[i].ret, "detach keys '%s': %d", cases[i].in, cases[i].ret);
+		if (r == 0)
+			ok(n == cases[i].n && memcmp(out, cases[i].bytes, n) == 0,
+			   "detach keys '%s': the bytes", cases[i].in);
+	}
+	unsigned char two[2];
+	size_t n;
+	is(detach_keys_parse("a,b,c", two, sizeof(two), &n), -1, "more keys than room: refused");
+}
+
 int main(int argc, char **argv)
 {
 	setenv("TZ", "UTC", 1);
@@ -1517,5 +1550,6 @@ int main(int argc, char **argv)
 	test_image_rows();
 	test_context_label();
 	test_run_options();
+	test_detach_keys();
 	return done_testing();
 }
