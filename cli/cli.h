@@ -120,6 +120,35 @@ struct cli_cmd {
 	const char *min_api; /* docker's "version" annotation of the command (as cli_flag's) */
 };
 
+/* a command and its twin under "berth container" (two objects, one set of fields) */
+#define CTR_CMD(var, cvar, nm, usage, desc, aliasline, fl, rule, mn, mx, fn, comp)                 \
+	const struct cli_cmd var = {                                                               \
+		.name = nm,                                                                        \
+		.use = usage,                                                                      \
+		.short_desc = desc,                                                                \
+		.aliases_line = aliasline,                                                         \
+		.flags = fl,                                                                       \
+		.n_flags = sizeof(fl) / sizeof(struct cli_flag),                                   \
+		.args = rule,                                                                      \
+		.min_args = mn,                                                                    \
+		.max_args = mx,                                                                    \
+		.run = fn,                                                                         \
+		.complete = comp,                                                                  \
+	};                                                                                         \
+	const struct cli_cmd cvar = {                                                              \
+		.name = nm,                                                                        \
+		.use = usage,                                                                      \
+		.short_desc = desc,                                                                \
+		.aliases_line = aliasline,                                                         \
+		.flags = fl,                                                                       \
+		.n_flags = sizeof(fl) / sizeof(struct cli_flag),                                   \
+		.args = rule,                                                                      \
+		.min_args = mn,                                                                    \
+		.max_args = mx,                                                                    \
+		.run = fn,                                                                         \
+		.complete = comp,                                                                  \
+	}
+
 struct cli_args {
 	const struct cli_cmd *cmd;
 	const struct cli_cmd *parent; /* NULL for top-level commands */

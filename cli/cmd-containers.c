@@ -596,35 +596,6 @@ static const struct cli_flag ps_flags[] = {
 	{"size", 's', FK_BOOL, NULL, NULL, "Display total file sizes"},
 };
 
-/* a command and its "berth container X" twin */
-#define CTR_CMD(var, cvar, nm, usage, desc, aliasline, fl, rule, mn, mx, fn, comp)                 \
-	const struct cli_cmd var = {                                                               \
-		.name = nm,                                                                        \
-		.use = usage,                                                                      \
-		.short_desc = desc,                                                                \
-		.aliases_line = aliasline,                                                         \
-		.flags = fl,                                                                       \
-		.n_flags = sizeof(fl) / sizeof(struct cli_flag),                                   \
-		.args = rule,                                                                      \
-		.min_args = mn,                                                                    \
-		.max_args = mx,                                                                    \
-		.run = fn,                                                                         \
-		.complete = comp,                                                                  \
-	};                                                                                         \
-	const struct cli_cmd cvar = {                                                              \
-		.name = nm,                                                                        \
-		.use = usage,                                                                      \
-		.short_desc = desc,                                                                \
-		.aliases_line = aliasline,                                                         \
-		.flags = fl,                                                                       \
-		.n_flags = sizeof(fl) / sizeof(struct cli_flag),                                   \
-		.args = rule,                                                                      \
-		.min_args = mn,                                                                    \
-		.max_args = mx,                                                                    \
-		.run = fn,                                                                         \
-		.complete = comp,                                                                  \
-	}
-
 CTR_CMD(cmd_stop, cmd_container_stop, "stop", "[OPTIONS] CONTAINER [CONTAINER...]",
 	"Stop one or more running containers", "berth container stop, berth stop", stop_flags,
 	ARGS_MIN, 1, 0, run_stop, COMPLETE_CONTAINERS_RUNNING);

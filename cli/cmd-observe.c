@@ -535,40 +535,13 @@ static const struct cli_flag update_flags[] = {
 	{"restart", 0, FK_STRING, "string", NULL, "Restart policy to apply when a container exits"},
 };
 
-#define OBS_CMD(var, cvar, nm, usage, desc, aliasline, fl, rule, mn, mx, fn)                       \
-	const struct cli_cmd var = {                                                               \
-		.name = nm,                                                                        \
-		.use = usage,                                                                      \
-		.short_desc = desc,                                                                \
-		.aliases_line = aliasline,                                                         \
-		.flags = fl,                                                                       \
-		.n_flags = sizeof(fl) / sizeof(struct cli_flag),                                   \
-		.args = rule,                                                                      \
-		.min_args = mn,                                                                    \
-		.max_args = mx,                                                                    \
-		.run = fn,                                                                         \
-		.complete = COMPLETE_CONTAINERS,                                                   \
-	};                                                                                         \
-	const struct cli_cmd cvar = {                                                              \
-		.name = nm,                                                                        \
-		.use = usage,                                                                      \
-		.short_desc = desc,                                                                \
-		.aliases_line = aliasline,                                                         \
-		.flags = fl,                                                                       \
-		.n_flags = sizeof(fl) / sizeof(struct cli_flag),                                   \
-		.args = rule,                                                                      \
-		.min_args = mn,                                                                    \
-		.max_args = mx,                                                                    \
-		.run = fn,                                                                         \
-		.complete = COMPLETE_CONTAINERS,                                                   \
-	}
-
-OBS_CMD(cmd_pause, cmd_container_pause, "pause", "CONTAINER [CONTAINER...]",
+CTR_CMD(cmd_pause, cmd_container_pause, "pause", "CONTAINER [CONTAINER...]",
 	"Pause all processes within one or more containers", "berth container pause, berth pause",
-	no_flags, ARGS_MIN, 1, 0, run_pause);
-OBS_CMD(cmd_unpause, cmd_container_unpause, "unpause", "CONTAINER [CONTAINER...]",
+	no_flags, ARGS_MIN, 1, 0, run_pause, COMPLETE_CONTAINERS);
+CTR_CMD(cmd_unpause, cmd_container_unpause, "unpause", "CONTAINER [CONTAINER...]",
 	"Unpause all processes within one or more containers",
-	"berth container unpause, berth unpause", no_flags, ARGS_MIN, 1, 0, run_unpause);
+	"berth container unpause, berth unpause", no_flags, ARGS_MIN, 1, 0, run_unpause,
+	COMPLETE_CONTAINERS);
 static const struct cli_cmd top_cmd = {
 	.name = "top",
 	.use = "CONTAINER [ps OPTIONS]",
@@ -585,9 +558,10 @@ static const struct cli_cmd top_cmd = {
 };
 const struct cli_cmd cmd_top = top_cmd;
 const struct cli_cmd cmd_container_top = top_cmd;
-OBS_CMD(cmd_stats, cmd_container_stats, "stats", "[OPTIONS] [CONTAINER...]",
+CTR_CMD(cmd_stats, cmd_container_stats, "stats", "[OPTIONS] [CONTAINER...]",
 	"Display a live stream of container(s) resource usage statistics",
-	"berth container stats, berth stats", stats_flags, ARGS_ANY, 0, 0, run_stats);
-OBS_CMD(cmd_update, cmd_container_update, "update", "[OPTIONS] CONTAINER [CONTAINER...]",
+	"berth container stats, berth stats", stats_flags, ARGS_ANY, 0, 0, run_stats,
+	COMPLETE_CONTAINERS);
+CTR_CMD(cmd_update, cmd_container_update, "update", "[OPTIONS] CONTAINER [CONTAINER...]",
 	"Update configuration of one or more containers", "berth container update, berth update",
-	update_flags, ARGS_MIN, 1, 0, run_update);
+	update_flags, ARGS_MIN, 1, 0, run_update, COMPLETE_CONTAINERS);
