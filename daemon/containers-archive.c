@@ -158,15 +158,10 @@ static void *tar_job_main(void *arg)
  */
 static void stream_tar(struct berth_http_request *req, struct tar_job *j)
 {
-	_cleanup_free_ char *buf = malloc(STREAM_BUF);
 	int p[2];
 	pthread_t t;
 	bool began = false, failed = false;
 
-	if (!buf) {
-		berth_http_respond_error(req, 500, "out of memory");
-		return;
-	}
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		berth_http_respond_error(req, 500, "pipe: %s", strerror(errno));
 		return;
@@ -178,24 +173,7 @@ static void stream_tar(struct berth_http_request *req, struct tar_job *j)
 		berth_http_respond_error(req, 500, "cannot start a thread");
 		return;
 	}
-	for (;;) {
-		ssize_t n = read(p[0], buf, STREAM_BUF);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (!began) {
-			if (berth_http_stream_begin(req, 200, "application/x-tar") < 0) {
-				failed = true;
-				break;
-			}
-			began = true;
-		}
-		if (berth_http_stream_write(req, buf, (size_t)n) < 0) {
-			failed = true;
-			break;
-		}
-	}
+	failed = berth_http_stream_from_fd(req, p[0], "application/x-tar", &began) < 0;
 	close(p[0]); /* a writer still at work gets EPIPE */
 	pthread_join(t, NULL);
 	if (j->r < 0 && !began) {

@@ -537,7 +537,6 @@ void daemon_images_save(struct berth_http_request *req, void *userdata)
 	struct berthd *d = userdata;
 	const char *name = berth_http_param(req, "name");
 	_cleanup_error_ struct berth_error *e = NULL;
-	_cleanup_free_ char *buf = malloc(IO_CHUNK);
 	struct io_job j;
 	pthread_t thread;
 	bool began = false, client_gone = false;
@@ -553,7 +552,7 @@ void daemon_images_save(struct berth_http_request *req, void *userdata)
 		for (size_t i = 0; r == 0 && v && v[i]; i++)
 			r = berth_strv_push(&j.names, v[i]);
 	}
-	if (r < 0 || !buf) {
+	if (r < 0) {
 		berth_http_respond_error(req, 500, "out of memory");
 		job_release(&j);
 		return;
@@ -571,24 +570,7 @@ void daemon_images_save(struct berth_http_request *req, void *userdata)
 		job_release(&j);
 		return;
 	}
-	for (;;) {
-		ssize_t n = read(p[0], buf, IO_CHUNK);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (!began) {
-			if (berth_http_stream_begin(req, 200, "application/x-tar") < 0) {
-				client_gone = true;
-				break;
-			}
-			began = true;
-		}
-		if (berth_http_stream_write(req, buf, (size_t)n) < 0) {
-			client_gone = true;
-			break;
-		}
-	}
+	client_gone = berth_http_stream_from_fd(req, p[0], "application/x-tar", &began) < 0;
 	/* a client that went away: the worker's next write fails and it stops */
 	close(p[0]);
 	job_wait(&j, thread, req, &began, "application/x-tar");

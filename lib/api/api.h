@@ -205,6 +205,15 @@ int berth_http_stream_flush(struct berth_http_request *req);
 int berth_http_stream_end(struct berth_http_request *req);
 
 /*
+ * Copy fd (the read end of a pipe a worker writes) to the body until its end, the stream begun
+ * (status 200, content_type) with the first bytes, so that a worker failing before any byte can
+ * still answer with an error: *began says whether it did.  0 at the end of fd; a negative errno
+ * when the client went away or fd failed.  The caller ends or aborts the stream.
+ */
+int berth_http_stream_from_fd(struct berth_http_request *req, int fd, const char *content_type,
+			      bool *began);
+
+/*
  * Give up a streamed response half-way (a docker save that failed after its first bytes): what
  * is buffered is sent, then the connection is closed without the last chunk, so the client sees
  * a truncated body rather than a complete one.  (An HTTP/1.0 client, which gets the body until

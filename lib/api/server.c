@@ -32,6 +32,7 @@
 
 #define READ_CHUNK	 8192
 #define STREAM_BUF	 (16 * 1024)
+#define FD_COPY_BUF	 (128 * 1024) /* a read of berth_http_stream_from_fd */
 #define DRAIN_MAX	 (256 * 1024) /* unread body bytes we read to keep a connection (Go) */
 #define DRAIN_TIMEOUT_MS 1000
 
@@ -876,6 +877,34 @@ int berth_http_stream_end(struct berth_http_request *req)
 			return write_failed(req, r);
 	}
 	return 0;
+}
+
+int berth_http_stream_from_fd(struct berth_http_request *req, int fd, const char *content_type,
+			      bool *began)
+{
+	_cleanup_free_ char *buf = malloc(FD_COPY_BUF);
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n = read(fd, buf, FD_COPY_BUF);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+		if (!*began) {
+			r = berth_http_stream_begin(req, 200, content_type);
+			if (r < 0)
+				return r;
+			*began = true;
+		}
+		r = berth_http_stream_write(req, buf, (size_t)n);
+		if (r < 0)
+			return r;
+	}
 }
 
 void berth_http_stream_abort(struct berth_http_request *req)
