@@ -63,17 +63,6 @@ int ctr_detach_keys(const char *s, char *buf, size_t *n)
 
 /* ---- attach ----------------------------------------------------------------------------------- */
 
-static void hex(char *out, const char *in, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[(unsigned char)in[i] >> 4];
-		out[2 * i + 1] = digits[(unsigned char)in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* Give one client socket to the running container's shim (takes fd). */
 static int attach_to_shim(struct berthd *d, struct daemon_container *c, int fd, bool in, bool out,
 			  bool errs, const char *keys, size_t n_keys, const char *pending,
@@ -99,7 +88,7 @@ static int attach_to_shim(struct berthd *d, struct daemon_container *c, int fd, 
 			close(fd);
 			return berth_error_set(err, ENOMEM, "out of memory");
 		}
-		hex(p, pending, pending_len);
+		berth_hex_encode(p, pending, pending_len);
 		json_object_set_new(req, "pending", json_string(p));
 	}
 	return shim_request(d, c->id, req, fd, NULL, NULL, 30000, err);

@@ -767,17 +767,12 @@ static int reserve_locked(struct berthd *d, const char *name, const char *id,
 /* 64 hex digits whose 12-digit short form is not all digits (docker's rule) */
 static int new_id(char ret[CTR_ID_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char b[32];
 
 	for (;;) {
 		if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
 			return -EIO;
-		for (size_t i = 0; i < sizeof(b); i++) {
-			ret[2 * i] = hex[b[i] >> 4];
-			ret[2 * i + 1] = hex[b[i] & 15];
-		}
-		ret[CTR_ID_LEN] = '\0';
+		berth_hex_encode(ret, b, sizeof(b));
 		bool digits = true;
 		for (int i = 0; i < 12; i++)
 			if (ret[i] > '9')

@@ -429,17 +429,6 @@ static int start_failure_code(const char *msg)
 	return 126;
 }
 
-static void hex(char *out, const char *in, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[(unsigned char)in[i] >> 4];
-		out[2 * i + 1] = digits[(unsigned char)in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /*
  * dockerd's ContainerExecStart: the process started in the shim, client_fd (-1: detached; taken
  * in any case) handed over with it.  On failure the exec has exited (126/127) and *err says why
@@ -490,7 +479,7 @@ static int exec_start(struct berthd *d, struct daemon_exec *x, int client_fd, co
 		if (!phex)
 			r = berth_error_set(&e, ENOMEM, "out of memory");
 		else {
-			hex(phex, pending, pending_len);
+			berth_hex_encode(phex, pending, pending_len);
 			json_object_set_new(req, "pending", json_string(phex));
 		}
 	}
@@ -651,7 +640,7 @@ static void exec_create(struct berth_http_request *req, void *userdata)
 		berth_http_respond_error(req, 500, "random id: %s", strerror(errno));
 		goto out;
 	}
-	hex(x->id, (const char *)rnd, sizeof(rnd));
+	berth_hex_encode(x->id, rnd, sizeof(rnd));
 	x->entrypoint = strdup(json_string_value(json_array_get(cmd, 0)));
 	x->args = json_array();
 	for (size_t i = 1; i < json_array_size(cmd); i++)
@@ -935,7 +924,7 @@ int daemon_exec_probe(struct berthd *d, struct daemon_container *c, const json_t
 		free(x);
 		return berth_error_sys(err, errno, "getrandom");
 	}
-	hex(x->id, (const char *)rnd, sizeof(rnd));
+	berth_hex_encode(x->id, rnd, sizeof(rnd));
 	x->conn = -EBADF;
 	x->refs = 1;
 	x->out = x->errs = true;

@@ -58,6 +58,9 @@ static inline bool berth_streq(const char *a, const char *b)
 	return a && b && __builtin_strcmp(a, b) == 0;
 }
 
+/* n bytes of in as 2n lowercase hex digits and a NUL in out (2n + 1 bytes). */
+void berth_hex_encode(char *out, const void *in, size_t n);
+
 /*
  * Parse a whole decimal integer within [min, max].  Returns 0, -EINVAL (not a number, or
  * trailing text) or -ERANGE.

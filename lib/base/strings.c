@@ -147,3 +147,15 @@ char *berth_rfc3339_now(void)
 		return NULL;
 	return s;
 }
+
+void berth_hex_encode(char *out, const void *in, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *b = in;
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}

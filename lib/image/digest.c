@@ -30,17 +30,6 @@ void img_sha256_update(struct img_sha256 *h, const void *data, size_t len)
 		EVP_DigestUpdate(h->ctx, data, len);
 }
 
-static void hex(const unsigned char *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 void img_sha256_final(struct img_sha256 *h, char out[BERTH_DIGEST_SIZE])
 {
 	unsigned char md[32];
@@ -48,7 +37,7 @@ void img_sha256_final(struct img_sha256 *h, char out[BERTH_DIGEST_SIZE])
 
 	EVP_DigestFinal_ex(h->ctx, md, &n);
 	memcpy(out, "sha256:", 7);
-	hex(md, 32, out + 7);
+	berth_hex_encode(out + 7, md, 32);
 }
 
 void img_sha256_release(struct img_sha256 *h)
@@ -65,7 +54,7 @@ void berth_sha256_digest(const void *data, size_t len, char out[BERTH_DIGEST_SIZ
 
 	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
 	memcpy(out, "sha256:", 7);
-	hex(md, 32, out + 7);
+	berth_hex_encode(out + 7, md, 32);
 }
 
 static bool is_lower_hex(const char *s, size_t n)
