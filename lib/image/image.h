@@ -520,9 +520,10 @@ void berth_rootfs_paths_release(struct berth_rootfs_paths *p);
  * Create container_dir/{upper,work,merged} (when missing) and mount overlayfs on merged with the
  * layers of top_layer read-only below and upper as the writable layer (index=off,
  * redirect_dir=off, metacopy=off, so upper/ is always a faithful diff).  Any number of layers up
- * to overlayfs' own 500: kernels >= 6.8 get one fsconfig("lowerdir+") per layer; older ones mount
- * from a child process that changed to container_dir, with short links container_dir/l/<n> so
- * the option string fits one page.  EBUSY when merged is already a mount point.
+ * to overlayfs' own 500: kernels >= 6.8 get one fsconfig("lowerdir+") per layer; older ones (and
+ * those before 6.5, whose overlayfs is behind the VFS's legacy wrapper of the new mount API)
+ * mount from a child process that changed to container_dir, with short links
+ * container_dir/l/<n> so the option string fits one page.  EBUSY when merged is already a mount point.
  */
 int berth_rootfs_mount(struct berth_image_store *s, const char *top_layer,
 		       const char *container_dir, unsigned flags, struct berth_error **err);

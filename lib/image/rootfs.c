@@ -76,6 +76,20 @@ static int set_path(int fsfd, const char *key, const char *path)
 /* kernels before 6.8 have no "lowerdir+": noticed once, then legacy */
 static bool have_lowerdir_add = true;
 
+/*
+ * Does the VFS's legacy wrapper stand in for overlayfs' own parser?  Overlayfs speaks the new
+ * mount API itself from 6.5 (and takes "lowerdir+" from 6.8); before, fsopen("overlay") works
+ * but fsconfig takes any key into an option string that only the final mount parses, so
+ * "lowerdir+" is accepted and the mount fails with a bare EINVAL (Debian 12's 6.1).  A key no
+ * parser knows tells them apart: the wrapper takes it, overlayfs' own parser refuses it at once.
+ */
+static bool overlay_legacy_wrapper(void)
+{
+	_cleanup_close_ int fd = fsopen("overlay", FSOPEN_CLOEXEC);
+
+	return fd >= 0 && fsconfig(fd, FSCONFIG_SET_STRING, "berth-probe", "x", 0) == 0;
+}
+
 static int mount_fsconfig(int dirfd, const char *dir, char **lowers, size_t n,
 			  struct berth_error **err)
 {
@@ -93,6 +107,10 @@ static int mount_fsconfig(int dirfd, const char *dir, char **lowers, size_t n,
 	if (fsfd < 0) {
 		r = -errno;
 		goto fail;
+	}
+	if (overlay_legacy_wrapper()) {
+		have_lowerdir_add = false;
+		return -EOPNOTSUPP;
 	}
 	step = "source";
 	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", "overlay", 0) < 0) {

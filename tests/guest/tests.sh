@@ -670,6 +670,21 @@ t_unit_cgroup() {
 		"$(grep -ci '# skip' "$W/unit.tap")" 1
 }
 
+# ---- lib/image's overlay mounts ------------------------------------------------------------
+
+# tests/unit/test-rootfs: overlay roots of 1, 3 and 200 layers, both mount paths.  This kernel's
+# overlayfs (6.1) has no parser of its own for the new mount API: the VFS's legacy wrapper takes
+# any fsconfig key, so berth must notice and use mount(2).
+t_unit_rootfs() {
+	command -v test-rootfs >/dev/null || fail "test-rootfs is not in the initramfs (ninja -C build)"
+	test-rootfs >"$W/rootfs.tap" 2>&1
+	rc=$?
+	grep -E "^not ok|^#" "$W/rootfs.tap"
+	eq "test-rootfs's exit status" "$rc" 0
+	eq "failed checks" "$(grep -c '^not ok' "$W/rootfs.tap")" 0
+	range "passed checks" "$(grep -c '^ok' "$W/rootfs.tap")" 40 1000
+}
+
 # ---- driver -------------------------------------------------------------------------------
 
 setup() {
