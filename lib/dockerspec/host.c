@@ -30,6 +30,24 @@ static char *read_line(const char *path)
 	return data;
 }
 
+/*
+ * Is swap accounted on this cgroup2 host?  The root group has no memory.swap.max, so look where
+ * the memory controller is on: systemd's init.scope and system.slice, and the caller's own group
+ * ("0::/path" in /proc/self/cgroup: berthd's service, or any group it was started in).
+ */
+static bool cgroup2_swap_accounted(void)
+{
+	_cleanup_free_ char *self = read_line("/proc/self/cgroup");
+	_cleanup_free_ char *own = NULL;
+
+	if (exists("/sys/fs/cgroup/init.scope/memory.swap.max") ||
+	    exists("/sys/fs/cgroup/system.slice/memory.swap.max"))
+		return true;
+	if (!self || !berth_str_has_prefix(self, "0::/") || !self[4])
+		return false;
+	return asprintf(&own, "/sys/fs/cgroup/%s/memory.swap.max", self + 4) > 0 && exists(own);
+}
+
 void berth_dockerspec_host_release(struct berth_dockerspec_host *h)
 {
 	if (!h)
@@ -80,10 +98,7 @@ int berth_dockerspec_host_probe(struct berth_dockerspec_host *ret, struct berth_
 		const char *c = ctl ? ctl : "";
 		h.memory_limit = h.memory_reservation = strstr(c, "memory") != NULL;
 		h.oom_kill_disable = false; /* cgroup v2 has no oom_control */
-		h.swap_limit =
-			h.memory_limit && exists("/sys/fs/cgroup/init.scope/memory.swap.max");
-		h.swap_limit |=
-			h.memory_limit && exists("/sys/fs/cgroup/system.slice/memory.swap.max");
+		h.swap_limit = h.memory_limit && cgroup2_swap_accounted();
 		_cleanup_strv_ char **words = NULL;
 		_cleanup_free_ char *copy = strdup(c);
 		for (char *s = NULL, *w = copy ? strtok_r(copy, " ", &s) : NULL; w;
