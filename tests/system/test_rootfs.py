@@ -4,6 +4,7 @@ root.path, --no-pivot, and what the container does not see of the host.  Effects
 inside (/proc/self/mountinfo, EROFS, file contents) and on the host (files and mounts)."""
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,11 +19,17 @@ def host_mount_points():
     return {l.split()[4] for l in Path("/proc/self/mountinfo").read_text().splitlines()}
 
 
+# Where other engines on this machine mount while a test runs (a berthd of another suite or
+# worktree: its containers' roots and network namespaces, the guest's unit test): never where a
+# container of this test could leak to.
+OTHERS_MOUNTS = re.compile(r"^(/tmp/berthd-[^/]+/|/run/netns/|/tmp/berth-test-rootfs)")
+
+
 def new_host_mounts(before):
     """Mount points the host has now and had not in `before`: what a container leaked.  (One
     that went away meanwhile is another test's business: a bind mount of a namespace file an
     earlier test made can vanish while this one runs.)"""
-    return host_mount_points() - before
+    return {m for m in host_mount_points() - before if not OTHERS_MOUNTS.match(m)}
 
 
 @pytest.fixture
