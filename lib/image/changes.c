@@ -56,52 +56,6 @@ static int add_change(struct clist *l, const char *path, enum berth_change_kind 
 	return 0;
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int list_dir(int fd, char ***ret, size_t *ret_n)
-{
-	int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_closedir_ DIR *d = NULL;
-	char **v = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-
-	if (dfd < 0)
-		return -errno;
-	d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return -errno;
-	}
-	while ((errno = 0, de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			char **nv = realloc(v, cap * sizeof(*v));
-			if (!nv)
-				goto oom;
-			v = nv;
-		}
-		if (!(v[n] = strdup(de->d_name)))
-			goto oom;
-		n++;
-	}
-	if (n)
-		qsort(v, n, sizeof(*v), cmp_names);
-	*ret = v;
-	*ret_n = n;
-	return 0;
-oom:
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-	return -ENOMEM;
-}
-
 /* The path (relative, no leading '/') in the first lower layer that has it; false for none. */
 static bool lower_stat(struct clist *l, const char *rel, struct stat *ret)
 {
@@ -132,7 +86,7 @@ static int changes_walk(struct clist *l, int dirfd, const char *prefix, int dept
 
 	if (depth > MAX_DEPTH)
 		return -ELOOP;
-	r = list_dir(dirfd, &names, &n);
+	r = img_dir_names(dirfd, &names, &n);
 	for (size_t i = 0; i < n && r == 0; i++) {
 		_cleanup_free_ char *path = NULL;
 		struct stat st, lst;

@@ -44,6 +44,10 @@ void img_sha256_release(struct img_sha256 *h);
 
 bool img_is_hex64(const char *s);
 
+/* The names in directory dirfd but "." and "..", sorted by bytes: *ret (n of them, each and the
+ * array malloc'd); -errno. */
+int img_dir_names(int dirfd, char ***ret, size_t *ret_n);
+
 /* A 64-hex string: docker's anchoredIdentifierRegexp (refused as a repository name). */
 bool img_is_identifier(const char *s);
 

@@ -104,7 +104,7 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int read_names(int dirfd, char ***ret, size_t *ret_n)
+int img_dir_names(int dirfd, char ***ret, size_t *ret_n)
 {
 	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_closedir_ DIR *d = NULL;
@@ -366,7 +366,7 @@ static int walk(struct tw *t, int dirfd, const char *prefix, int depth, struct b
 	if (depth > MAX_DEPTH)
 		return berth_error_set(err, ELOOP, "'%s': deeper than %d levels", prefix,
 				       MAX_DEPTH);
-	r = read_names(dirfd, &names, &n);
+	r = img_dir_names(dirfd, &names, &n);
 	if (r < 0)
 		return berth_error_sys(err, -r, "read directory '%s'", *prefix ? prefix : "/");
 	for (size_t i = 0; i < n && r == 0; i++)
