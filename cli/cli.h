@@ -120,6 +120,15 @@ struct cli_cmd {
 	const char *min_api; /* docker's "version" annotation of the command (as cli_flag's) */
 };
 
+/* "/containers/<escaped name><suffix>" (cmd-containers.c) */
+void ctr_path(struct sbuf *b, const char *name, const char *suffix);
+/*
+ * method path?query for each container named in a's arguments, as docker's stop, kill, rm,
+ * pause do: the names that worked printed, the errors joined on stderr after; 0 or 1.
+ */
+int each_container(struct cli *c, struct cli_args *a, const char *method, const char *suffix,
+		   const char *query);
+
 /* a command and its twin under "berth container" (two objects, one set of fields) */
 #define CTR_CMD(var, cvar, nm, usage, desc, aliasline, fl, rule, mn, mx, fn, comp)                 \
 	const struct cli_cmd var = {                                                               \

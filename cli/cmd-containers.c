@@ -18,17 +18,15 @@
 #include "units.h"
 #include "base/banned.h"
 
-/* "/containers/<escaped name><suffix>" */
-static void ctr_path(struct sbuf *b, const char *name, const char *suffix)
+void ctr_path(struct sbuf *b, const char *name, const char *suffix)
 {
 	sbuf_adds(b, "/containers/");
 	url_path_escape(b, name);
 	sbuf_adds(b, suffix);
 }
 
-/* POST path?query for each container; names printed for those that worked; errors joined */
-static int each_container(struct cli *c, struct cli_args *a, const char *method, const char *suffix,
-			  const char *query)
+int each_container(struct cli *c, struct cli_args *a, const char *method, const char *suffix,
+		   const char *query)
 {
 	_cleanup_sbuf_ struct sbuf errs = SBUF_INIT;
 

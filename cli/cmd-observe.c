@@ -17,45 +17,16 @@
 #include "units.h"
 #include "base/banned.h"
 
-static void ctr_path(struct sbuf *b, const char *name, const char *suffix)
-{
-	sbuf_adds(b, "/containers/");
-	url_path_escape(b, name);
-	sbuf_adds(b, suffix);
-}
-
 /* ---- pause, unpause --------------------------------------------------------------------------- */
-
-static int each_post(struct cli *c, struct cli_args *a, const char *suffix)
-{
-	_cleanup_sbuf_ struct sbuf errs = SBUF_INIT;
-
-	for (int i = 0; i < a->argc; i++) {
-		_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
-		struct cli_response r;
-		ctr_path(&t, a->argv[i], suffix);
-		if (cli_call(c, "POST", sbuf_str(&t), NULL, &r) < 0) {
-			sbuf_printf(&errs, "%s%s", errs.len ? "\n" : "", c->err);
-			continue;
-		}
-		cli_response_release(&r);
-		out_printf("%s\n", a->argv[i]);
-	}
-	if (errs.len) {
-		err_printf("%s\n", sbuf_str(&errs));
-		return 1;
-	}
-	return 0;
-}
 
 static int run_pause(struct cli *c, struct cli_args *a)
 {
-	return each_post(c, a, "/pause");
+	return each_container(c, a, "POST", "/pause", NULL);
 }
 
 static int run_unpause(struct cli *c, struct cli_args *a)
 {
-	return each_post(c, a, "/unpause");
+	return each_container(c, a, "POST", "/unpause", NULL);
 }
 
 /* ---- top -------------------------------------------------------------------------------------- */
