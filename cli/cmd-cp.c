@@ -52,48 +52,13 @@ static void path_stat_release(struct path_stat *s)
 
 /* ---- paths as Go's filepath does them ---------------------------------------------------- */
 
-static char *go_clean(const char *path)
+/* filepath.Clean */
+static char *cp_clean(const char *path)
 {
-	size_t len = strlen(path);
-	char *out = xmalloc(len + 2), *o = out;
-	const char *p = path;
-	bool abs = *path == '/';
-
-	if (abs)
-		*o++ = '/';
-	char *start = o;
-	while (*p) {
-		const char *s;
-		size_t n;
-		while (*p == '/')
-			p++;
-		s = p;
-		while (*p && *p != '/')
-			p++;
-		n = (size_t)(p - s);
-		if (n == 0 || (n == 1 && s[0] == '.'))
-			continue;
-		if (n == 2 && s[0] == '.' && s[1] == '.') {
-			char *back = o;
-			while (back > start && back[-1] != '/')
-				back--;
-			bool is_dotdot = o - back == 2 && back[0] == '.' && back[1] == '.';
-			if (o > start && !is_dotdot) {
-				o = back > start ? back - 1 : start;
-				continue;
-			}
-			if (abs)
-				continue;
-		}
-		if (o > start)
-			*o++ = '/';
-		memcpy(o, s, n);
-		o += n;
-	}
-	if (o == out)
-		*o++ = '.';
-	*o = '\0';
-	return out;
+	char *c = berth_path_clean(path);
+	if (!c)
+		cli_oom();
+	return c;
 }
 
 static bool has_trailing_sep(const char *p)
@@ -110,7 +75,7 @@ static bool specifies_current_dir(const char *p)
 
 static char *go_base(const char *path)
 {
-	_cleanup_free_ char *c = go_clean(path);
+	_cleanup_free_ char *c = cp_clean(path);
 	const char *s = strrchr(c, '/');
 
 	if (!strcmp(c, "/"))
@@ -121,13 +86,13 @@ static char *go_base(const char *path)
 static char *go_join(const char *a, const char *b)
 {
 	_cleanup_free_ char *j = xasprintf("%s/%s", a, b);
-	return go_clean(j);
+	return cp_clean(j);
 }
 
 /* archive.SplitPathDirEntry */
 static void split_dir_entry(const char *path, char **dir, char **base)
 {
-	_cleanup_free_ char *c = go_clean(path);
+	_cleanup_free_ char *c = cp_clean(path);
 	_cleanup_free_ char *full = specifies_current_dir(path) ? xasprintf("%s/.", c) : xstrdup(c);
 	char *s = strrchr(full, '/');
 
@@ -163,7 +128,7 @@ static char *local_abs(const char *path)
 			return NULL;
 		joined = xasprintf("%s/%s", cwd, path);
 	}
-	clean = go_clean(joined);
+	clean = cp_clean(joined);
 	return preserve_trailing(clean, path);
 }
 
@@ -372,7 +337,7 @@ static int extract(struct cli *c, const char *dst_dir, const char *old, const ch
 		/* NoOverwriteDirNonDir */
 		struct stat st;
 		const char *p = archive_entry_pathname(e);
-		_cleanup_free_ char *clean = go_clean(p);
+		_cleanup_free_ char *clean = cp_clean(p);
 		bool is_dir = archive_entry_filetype(e) == AE_IFDIR && !hl;
 		if (strcmp(clean, ".") != 0 && lstat(clean, &st) == 0) {
 			if (S_ISDIR(st.st_mode) && !is_dir) {

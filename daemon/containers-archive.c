@@ -277,47 +277,10 @@ static void container_export(struct berth_http_request *req, void *userdata)
 
 /* ---- paths ------------------------------------------------------------------------------ */
 
-/* Go's filepath.Clean of an absolute path */
-static char *clean_abs(const char *path)
-{
-	size_t len = strlen(path);
-	char *out = malloc(len + 2), *o = out;
-	const char *p = path;
-
-	if (!out)
-		return NULL;
-	*o++ = '/';
-	while (*p) {
-		const char *s;
-		size_t n;
-		while (*p == '/')
-			p++;
-		s = p;
-		while (*p && *p != '/')
-			p++;
-		n = (size_t)(p - s);
-		if (n == 0 || (n == 1 && s[0] == '.'))
-			continue;
-		if (n == 2 && s[0] == '.' && s[1] == '.') {
-			while (o > out + 1 && o[-1] != '/')
-				o--;
-			if (o > out + 1)
-				o--;
-			continue;
-		}
-		if (o > out + 1)
-			*o++ = '/';
-		memcpy(o, s, n);
-		o += n;
-	}
-	*o = '\0';
-	return out;
-}
-
 /* docker's PreserveTrailingDotOrSeparator: a cleaned path keeps a given trailing "/." or "/" */
 static char *abs_path(const char *given)
 {
-	_cleanup_free_ char *c = clean_abs(given);
+	_cleanup_free_ char *c = berth_path_clean_abs(given);
 	size_t n = strlen(given);
 	char *out = NULL;
 
@@ -801,7 +764,7 @@ static void container_archive_put(struct berth_http_request *req, void *userdata
 		return;
 	}
 	/* docker: the destination with every symlink followed (inside the root), the last too */
-	abs = clean_abs(given);
+	abs = berth_path_clean_abs(given);
 	if (!abs || follow_in_scope(fs.rootfd, abs, &resolved) < 0) {
 		berth_error_set(&e, ENOMEM, "resolve '%s'", given);
 		goto fail;

@@ -58,6 +58,15 @@ static inline bool berth_streq(const char *a, const char *b)
 	return a && b && __builtin_strcmp(a, b) == 0;
 }
 
+/*
+ * Go's path.Clean (filepath.Clean on Linux): slashes collapsed, "." dropped, ".." taking back the
+ * component before it ("/.." is "/"; a relative path keeps its leading ".."), no trailing slash,
+ * "." for an empty result.  berth_path_clean_abs is path.Clean("/" + path).  malloc'd; NULL
+ * when out of memory.
+ */
+char *berth_path_clean(const char *path);
+char *berth_path_clean_abs(const char *path);
+
 /* n bytes of in as 2n lowercase hex digits and a NUL in out (2n + 1 bytes). */
 void berth_hex_encode(char *out, const void *in, size_t n);
 

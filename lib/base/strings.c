@@ -159,3 +159,57 @@ void berth_hex_encode(char *out, const void *in, size_t n)
 	}
 	out[2 * n] = '\0';
 }
+
+char *berth_path_clean(const char *path)
+{
+	char *out = malloc(strlen(path) + 2), *o = out, *start, *floor;
+	bool abs = path[0] == '/';
+
+	if (!out)
+		return NULL;
+	if (abs)
+		*o++ = '/';
+	start = floor = o; /* floor: what ".." cannot take back (a relative path's leading "..") */
+	for (const char *p = path; *p;) {
+		while (*p == '/')
+			p++;
+		const char *s = p;
+		while (*p && *p != '/')
+			p++;
+		size_t n = (size_t)(p - s);
+		if (n == 0 || (n == 1 && s[0] == '.'))
+			continue;
+		if (n == 2 && s[0] == '.' && s[1] == '.') {
+			if (o > floor) {
+				while (o > floor && o[-1] != '/')
+					o--;
+				if (o > floor)
+					o--;
+				continue;
+			}
+			if (abs)
+				continue;
+		}
+		if (o > start)
+			*o++ = '/';
+		memcpy(o, s, n);
+		o += n;
+		if (n == 2 && s[0] == '.' && s[1] == '.')
+			floor = o;
+	}
+	if (o == out)
+		*o++ = '.';
+	*o = '\0';
+	return out;
+}
+
+char *berth_path_clean_abs(const char *path)
+{
+	char *rooted = NULL;
+
+	if (asprintf(&rooted, "/%s", path) < 0)
+		return NULL;
+	char *c = berth_path_clean(rooted);
+	free(rooted);
+	return c;
+}

@@ -1132,47 +1132,6 @@ static int check_devices(json_t *hc, struct berth_error **err)
 
 /* ---- the Config part (validateContainerConfig) ------------------------------------------- */
 
-/* path.Clean for absolute paths */
-static char *clean_path(const char *p)
-{
-	size_t n = strlen(p);
-	char *out = malloc(n + 2), *o = out;
-	const char *c = p;
-
-	if (!out)
-		return NULL;
-	*o++ = '/';
-	while (*c) {
-		size_t len;
-		while (*c == '/')
-			c++;
-		len = strcspn(c, "/");
-		if (len == 0)
-			break;
-		if (len == 1 && c[0] == '.') {
-			/* skip */
-		} else if (len == 2 && c[0] == '.' && c[1] == '.') {
-			if (o > out + 1) {
-				o--;
-				while (o > out + 1 && o[-1] != '/')
-					o--;
-				if (o > out + 1)
-					o--;
-				if (o == out)
-					o++;
-			}
-		} else {
-			if (o > out + 1)
-				*o++ = '/';
-			memcpy(o, c, len);
-			o += len;
-		}
-		c += len;
-	}
-	*o = '\0';
-	return out;
-}
-
 static int check_config(json_t *cfg, json_t *warnings, struct berth_error **err)
 {
 	const char *wd = dockerspec_str(cfg, "WorkingDir");
@@ -1190,7 +1149,7 @@ static int check_config(json_t *cfg, json_t *warnings, struct berth_error **err)
 				"the working directory '%s' is invalid, it needs to be "
 				"an absolute path",
 				wd);
-		c = clean_path(wd);
+		c = berth_path_clean_abs(wd);
 		if (!c || set_str(cfg, "WorkingDir", c, err) < 0)
 			return oom(err);
 	}

@@ -669,6 +669,37 @@ static void test_log(void)
 	       "the callback gets the line, its level and data");
 }
 
+static void test_path_clean(void)
+{
+	static const char *const cases[][2] = {
+		{"", "."},
+		{".", "."},
+		{"/", "/"},
+		{"//", "/"},
+		{"a/b/", "a/b"},
+		{"a//b/./c", "a/b/c"},
+		{"a/..", "."},
+		{"a/../..", ".."},
+		{"../../x", "../../x"},
+		{"a/b/../../..", ".."},
+		{"../a/..", ".."},
+		{"/..", "/"},
+		{"/a/../..", "/"},
+		{"/../a/b/..", "/a"},
+		{"x/../../y", "../y"},
+		{"..a/.b", "..a/.b"},
+		{"/a/b/c/../d/", "/a/b/d"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		_cleanup_free_ char *c = berth_path_clean(cases[i][0]);
+		is_str(c, cases[i][1], "path clean '%s'", cases[i][0]);
+	}
+	_cleanup_free_ char *a = berth_path_clean_abs("a/../../b/.");
+	is_str(a, "/b", "path clean abs of a relative path is rooted");
+	_cleanup_free_ char *r = berth_path_clean_abs("/x/y/..");
+	is_str(r, "/x", "path clean abs of an absolute path");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--exit-3") == 0)
@@ -687,6 +718,7 @@ int main(int argc, char **argv)
 	test_json();
 	test_sealed_copy();
 	test_regular_file();
+	test_path_clean();
 	test_log();
 	rmdir(tmpdir);
 	return done_testing();
