@@ -24,9 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
+#include "archive-dl.h"
 #include "cli.h"
 #include "commands.h"
 #include "units.h"
@@ -255,7 +253,7 @@ static la_ssize_t read_cb(struct archive *a, void *ud, const void **buf)
 	(void)a;
 	if (n < 0) {
 		r->failed = true;
-		archive_set_error(a, EIO, "%s", r->c->err ? r->c->err : "read error");
+		la.archive_set_error(a, EIO, "%s", r->c->err ? r->c->err : "read error");
 		return -1;
 	}
 	r->total += (uint64_t)n;
@@ -283,7 +281,7 @@ static int extract(struct cli *c, const char *dst_dir, const char *old, const ch
 		   bool owners, uint64_t *ret_total)
 {
 	struct reader *r = xcalloc(1, sizeof(*r));
-	struct archive *in = archive_read_new(), *out = archive_write_disk_new();
+	struct archive *in = la.archive_read_new(), *out = la.archive_write_disk_new();
 	struct archive_entry *e;
 	int flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
 		    ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
@@ -294,8 +292,8 @@ static int extract(struct cli *c, const char *dst_dir, const char *old, const ch
 	r->c = c;
 	if (owners)
 		flags |= ARCHIVE_EXTRACT_OWNER;
-	archive_read_support_format_tar(in);
-	archive_write_disk_set_options(out, flags);
+	la.archive_read_support_format_tar(in);
+	la.archive_write_disk_set_options(out, flags);
 	if (!getcwd(cwd, sizeof(cwd)) || chdir(dst_dir) < 0) {
 		_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
 		sbuf_printf(&b, "chdir %s: ", dst_dir);
@@ -304,41 +302,42 @@ static int extract(struct cli *c, const char *dst_dir, const char *old, const ch
 		ret = 1;
 		goto out;
 	}
-	if (archive_read_open(in, r, NULL, read_cb, NULL) != ARCHIVE_OK) {
-		err_printf("%s\n", archive_error_string(in));
+	if (la.archive_read_open(in, r, NULL, read_cb, NULL) != ARCHIVE_OK) {
+		err_printf("%s\n", la.archive_error_string(in));
 		ret = 1;
 		goto back;
 	}
 	for (;;) {
-		int a = archive_read_next_header(in, &e);
+		int a = la.archive_read_next_header(in, &e);
 		if (a == ARCHIVE_EOF)
 			break;
 		if (a < ARCHIVE_WARN) {
-			err_printf("%s\n", r->failed && c->err ? c->err : archive_error_string(in));
+			err_printf("%s\n",
+				   r->failed && c->err ? c->err : la.archive_error_string(in));
 			ret = 1;
 			break;
 		}
-		_cleanup_free_ char *name = rebase(archive_entry_pathname(e), old, new);
+		_cleanup_free_ char *name = rebase(la.archive_entry_pathname(e), old, new);
 		if (name)
-			archive_entry_set_pathname(e, name);
+			la.archive_entry_set_pathname(e, name);
 		/* an archive of "/" names its entries "/", "/bin/": relative to the destination, as
 		   Go's untar takes them (an absolute name would be refused below) */
-		const char *pn = archive_entry_pathname(e);
+		const char *pn = la.archive_entry_pathname(e);
 		if (pn && *pn == '/') {
 			while (*pn == '/')
 				pn++;
 			_cleanup_free_ char *rel = xstrdup(*pn ? pn : ".");
-			archive_entry_set_pathname(e, rel);
+			la.archive_entry_set_pathname(e, rel);
 		}
-		const char *hl = archive_entry_hardlink(e);
+		const char *hl = la.archive_entry_hardlink(e);
 		_cleanup_free_ char *hname = hl ? rebase(hl, old, new) : NULL;
 		if (hname)
-			archive_entry_set_hardlink(e, hname);
+			la.archive_entry_set_hardlink(e, hname);
 		/* NoOverwriteDirNonDir */
 		struct stat st;
-		const char *p = archive_entry_pathname(e);
+		const char *p = la.archive_entry_pathname(e);
 		_cleanup_free_ char *clean = cp_clean(p);
-		bool is_dir = archive_entry_filetype(e) == AE_IFDIR && !hl;
+		bool is_dir = la.archive_entry_filetype(e) == AE_IFDIR && !hl;
 		if (strcmp(clean, ".") != 0 && lstat(clean, &st) == 0) {
 			if (S_ISDIR(st.st_mode) && !is_dir) {
 				err_printf(
@@ -357,24 +356,25 @@ static int extract(struct cli *c, const char *dst_dir, const char *old, const ch
 				break;
 			}
 		}
-		if (archive_write_header(out, e) < ARCHIVE_WARN) {
-			err_printf("%s\n", archive_error_string(out));
+		if (la.archive_write_header(out, e) < ARCHIVE_WARN) {
+			err_printf("%s\n", la.archive_error_string(out));
 			ret = 1;
 			break;
 		}
 		const void *buf;
 		size_t len;
 		la_int64_t off;
-		while ((a = archive_read_data_block(in, &buf, &len, &off)) == ARCHIVE_OK)
-			if (archive_write_data_block(out, buf, len, off) < ARCHIVE_WARN)
+		while ((a = la.archive_read_data_block(in, &buf, &len, &off)) == ARCHIVE_OK)
+			if (la.archive_write_data_block(out, buf, len, off) < ARCHIVE_WARN)
 				break;
 		if (a < ARCHIVE_WARN) {
-			err_printf("%s\n", r->failed && c->err ? c->err : archive_error_string(in));
+			err_printf("%s\n",
+				   r->failed && c->err ? c->err : la.archive_error_string(in));
 			ret = 1;
 			break;
 		}
-		if (archive_write_finish_entry(out) < ARCHIVE_WARN) {
-			err_printf("%s\n", archive_error_string(out));
+		if (la.archive_write_finish_entry(out) < ARCHIVE_WARN) {
+			err_printf("%s\n", la.archive_error_string(out));
 			ret = 1;
 			break;
 		}
@@ -386,9 +386,9 @@ back:
 	if (chdir(cwd) < 0)
 		ret = 1;
 out:
-	archive_read_free(in);
-	archive_write_close(out);
-	archive_write_free(out);
+	la.archive_read_free(in);
+	la.archive_write_close(out);
+	la.archive_write_free(out);
 	*ret_total = r->total;
 	free(r);
 	return ret;
@@ -532,17 +532,17 @@ static int copy_from(struct cli *c, const char *ctr, const char *src_in, const c
 /* The tar of local path (its dir + base) with the top entry named as, into fd. */
 static int write_local_tar(const char *dir, const char *base, const char *as, int fd)
 {
-	struct archive *disk = archive_read_disk_new(), *out = archive_write_new();
+	struct archive *disk = la.archive_read_disk_new(), *out = la.archive_write_new();
 	struct archive_entry *e;
 	char cwd[PATH_MAX];
 	int ret = 0;
 	static char buf[1 << 16];
 
-	archive_read_disk_set_symlink_physical(disk);
-	archive_read_disk_set_behavior(disk, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
-	archive_write_set_format_pax_restricted(out);
-	archive_write_add_filter_none(out);
-	if (archive_write_open_fd(out, fd) != ARCHIVE_OK || !getcwd(cwd, sizeof(cwd)) ||
+	la.archive_read_disk_set_symlink_physical(disk);
+	la.archive_read_disk_set_behavior(disk, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
+	la.archive_write_set_format_pax_restricted(out);
+	la.archive_write_add_filter_none(out);
+	if (la.archive_write_open_fd(out, fd) != ARCHIVE_OK || !getcwd(cwd, sizeof(cwd)) ||
 	    chdir(dir) < 0) {
 		_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
 		sbuf_printf(&b, "chdir %s: ", dir);
@@ -551,59 +551,59 @@ static int write_local_tar(const char *dir, const char *base, const char *as, in
 		ret = 1;
 		goto out;
 	}
-	if (archive_read_disk_open(disk, base) != ARCHIVE_OK) {
-		err_printf("%s\n", archive_error_string(disk));
+	if (la.archive_read_disk_open(disk, base) != ARCHIVE_OK) {
+		err_printf("%s\n", la.archive_error_string(disk));
 		ret = 1;
 		goto back;
 	}
 	for (;;) {
-		e = archive_entry_new();
-		int a = archive_read_next_header2(disk, e);
+		e = la.archive_entry_new();
+		int a = la.archive_read_next_header2(disk, e);
 		if (a == ARCHIVE_EOF) {
-			archive_entry_free(e);
+			la.archive_entry_free(e);
 			break;
 		}
 		if (a < ARCHIVE_WARN) {
-			err_printf("%s\n", archive_error_string(disk));
-			archive_entry_free(e);
+			err_printf("%s\n", la.archive_error_string(disk));
+			la.archive_entry_free(e);
 			ret = 1;
 			break;
 		}
-		archive_read_disk_descend(disk);
-		_cleanup_free_ char *name = rebase(archive_entry_pathname(e), base, as);
+		la.archive_read_disk_descend(disk);
+		_cleanup_free_ char *name = rebase(la.archive_entry_pathname(e), base, as);
 		if (name)
-			archive_entry_set_pathname(e, name);
-		archive_entry_set_uname(e, NULL);
-		archive_entry_set_gname(e, NULL);
-		archive_entry_unset_atime(e);
-		archive_entry_unset_ctime(e);
-		archive_entry_unset_birthtime(e);
-		if (archive_write_header(out, e) < ARCHIVE_WARN) {
-			err_printf("%s\n", archive_error_string(out));
-			archive_entry_free(e);
+			la.archive_entry_set_pathname(e, name);
+		la.archive_entry_set_uname(e, NULL);
+		la.archive_entry_set_gname(e, NULL);
+		la.archive_entry_unset_atime(e);
+		la.archive_entry_unset_ctime(e);
+		la.archive_entry_unset_birthtime(e);
+		if (la.archive_write_header(out, e) < ARCHIVE_WARN) {
+			err_printf("%s\n", la.archive_error_string(out));
+			la.archive_entry_free(e);
 			ret = 1;
 			break;
 		}
-		if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0) {
-			_cleanup_close_ int f = open(archive_entry_sourcepath(e),
+		if (la.archive_entry_filetype(e) == AE_IFREG && la.archive_entry_size(e) > 0) {
+			_cleanup_close_ int f = open(la.archive_entry_sourcepath(e),
 						     O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 			ssize_t n;
 			while (f >= 0 && (n = read(f, buf, sizeof(buf))) > 0)
-				archive_write_data(out, buf, (size_t)n);
+				la.archive_write_data(out, buf, (size_t)n);
 		}
-		archive_entry_free(e);
+		la.archive_entry_free(e);
 	}
 back:
 	if (chdir(cwd) < 0)
 		ret = 1;
 out:
-	archive_read_close(disk);
-	archive_read_free(disk);
-	if (archive_write_close(out) != ARCHIVE_OK && !ret) {
-		err_printf("%s\n", archive_error_string(out));
+	la.archive_read_close(disk);
+	la.archive_read_free(disk);
+	if (la.archive_write_close(out) != ARCHIVE_OK && !ret) {
+		err_printf("%s\n", la.archive_error_string(out));
 		ret = 1;
 	}
-	archive_write_free(out);
+	la.archive_write_free(out);
 	return ret;
 }
 
@@ -792,6 +792,11 @@ static int run_cp(struct cli *c, struct cli_args *a)
 	}
 	if (!sc && !dc) {
 		err_printf("must specify at least one container source\n");
+		return 1;
+	}
+	_cleanup_free_ char *lerr = NULL;
+	if (la_load(&lerr) < 0) {
+		err_printf("%s\n", lerr);
 		return 1;
 	}
 	if (sc)
