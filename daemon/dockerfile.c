@@ -827,6 +827,20 @@ static int escape_directive(const char *line, char *escape, struct berth_error *
 			       (int)n, p);
 }
 
+/*
+ * Go's bufio.Scanner stops at a line longer than its 64 KiB buffer: the parser then has the
+ * instructions before it, or none at all.
+ */
+#define DF_MAX_LINE 65535
+
+static int too_long(size_t n_before, struct berth_error **err)
+{
+	if (n_before == 0)
+		return berth_error_set(err, EINVAL, "file with no instructions");
+	return berth_error_set(err, EINVAL, "dockerfile line greater than max allowed size of %d",
+			       DF_MAX_LINE);
+}
+
 /* parser.Parse: the instructions of text, in order */
 int df_parse(const char *text, struct df_instr **ret, size_t *ret_n, char *ret_escape,
 	     struct berth_error **err)
@@ -837,6 +851,7 @@ int df_parse(const char *text, struct df_instr **ret, size_t *ret_n, char *ret_e
 	char escape = '\\';
 	bool directives = true;
 	char *save = copy;
+	int lineno = 0;
 	int r = 0;
 
 	if (!copy)
@@ -849,6 +864,12 @@ int df_parse(const char *text, struct df_instr **ret, size_t *ret_n, char *ret_e
 		save = nl ? nl + 1 : NULL;
 		if (nl)
 			*nl = '\0';
+		lineno++;
+		if (strlen(line) > DF_MAX_LINE) {
+			r = too_long(n, err);
+			break;
+		}
+		int start = lineno;
 		size_t ln = strlen(line);
 		if (ln && line[ln - 1] == '\r')
 			line[--ln] = '\0';
@@ -876,6 +897,11 @@ int df_parse(const char *text, struct df_instr **ret, size_t *ret_n, char *ret_e
 			save = nl ? nl + 1 : NULL;
 			if (nl)
 				*nl = '\0';
+			lineno++;
+			if (strlen(next) > DF_MAX_LINE) {
+				r = too_long(n, err);
+				break;
+			}
 			size_t nn = strlen(next);
 			if (nn && next[nn - 1] == '\r')
 				next[--nn] = '\0';
@@ -890,6 +916,8 @@ int df_parse(const char *text, struct df_instr **ret, size_t *ret_n, char *ret_e
 			sb_adds(&joined, next);
 		}
 		_cleanup_free_ char *full = sb_take(&joined);
+		if (r < 0)
+			break;
 		if (!full) {
 			r = df_oom(err);
 			break;
@@ -902,7 +930,7 @@ int df_parse(const char *text, struct df_instr **ret, size_t *ret_n, char *ret_e
 		v = bigger;
 		r = parse_line(full, escape, &v[n], err);
 		if (r == 0)
-			n++;
+			v[n++].line = start;
 	}
 	if (r == 0 && n == 0)
 		r = berth_error_set(err, EINVAL, "file with no instructions");

@@ -1,0 +1,2077 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * POST /build as dockerd's classic builder answers it (the docker CLI without buildx, docker-py,
+ * docker-compose 1.29), and POST /build/prune.
+ *
+ * The context tar is unpacked into a directory of its own under the store's tmp/, the
+ * Dockerfile read from it (dockerfile.c parses it as BuildKit's parser does) and split into
+ * stages.  Only the stages the target needs (FROM <stage>, COPY --from) are built.  Every
+ * instruction is a step that makes an image, as the classic builder does: metadata steps
+ * change the config only (image-changes.c applies them, as for import/commit --change) and
+ * record an empty_layer history row; RUN runs a real container (created, started and waited
+ * for through the container manager and its shim, the default security profile, the stage's
+ * Env, WorkingDir and User, build args in the environment) whose writable layer becomes the
+ * step's layer; COPY, ADD and WORKDIR write into an overlay of the parent's layers and commit
+ * its upper directory.
+ *
+ * Cache: each step has a key, sha256 of the parent image id, the container config the step
+ * commits with (its Cmd names the instruction with the build args in effect, and for COPY/ADD
+ * the content hash of the sources: build-copy.c) and the COPY flags; data_root/build-cache.json
+ * maps keys to image ids.  A hit reuses the image; after a miss the parent of every later step
+ * is new, so nothing later hits.
+ *
+ * Output: the JSON stream ({"stream": "Step 1/3 : FROM busybox\n"}, " ---> Using cache",
+ * " ---> <id>", {"aux": {"ID": ...}}, "Successfully built", "Successfully tagged"); an error
+ * before the first line is an HTTP error, after it {"errorDetail": ..., "error": ...}.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "build-internal.h"
+#include "containers-internal.h"
+#include "dockerfile.h"
+#include "images-internal.h"
+
+#include "base/banned.h"
+
+#define DOCKERFILE_MAX (64u << 20)
+#define CONTEXT_MAX    (16ULL << 30)
+#define DEFAULT_PATH   "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct build_arg {
+	char *name;
+	char *value; /* NULL: declared without a value */
+};
+
+struct stage {
+	char *name; /* "AS name", lowercased; NULL */
+	size_t index;
+	const struct df_instr *from;
+	const struct df_instr *v; /* the instructions after FROM */
+	size_t n;
+	bool needed;
+
+	/* while it builds */
+	char *image_id;	 /* NULL: scratch with nothing yet */
+	char *top_layer; /* chain id; NULL: no layers */
+	json_t *img;	 /* the image config blob (NULL: scratch) */
+	json_t *cfg;	 /* the run config */
+	bool cmd_set;
+	struct build_arg *args;
+	size_t n_args;
+	char *maintainer;
+};
+
+struct build_opts {
+	char **tags; /* full references */
+	const char *dockerfile;
+	json_t *buildargs; /* name -> string or null */
+	json_t *labels;
+	bool nocache, quiet, rm, forcerm, pull;
+	const char *target, *networkmode;
+	json_t *resources; /* HostConfig limits of RUN containers */
+};
+
+struct build {
+	struct berthd *d;
+	struct berth_http_request *req;
+	struct build_opts o;
+	char *dir; /* tmp/build-XXXXXX */
+	int ctx_fd;
+	char escape;
+	struct df_instr *ins;
+	size_t n_ins;
+	struct build_arg *meta;
+	size_t n_meta;
+	json_t *used_args; /* names of build args some ARG consumed */
+	struct stage *stages;
+	size_t n_stages;
+	bool streaming;
+	struct sbuf quiet;
+	unsigned step, total, seq;
+	int fail_code; /* the jsonmessage error code (a RUN's exit code) */
+};
+
+/* ---- output ----------------------------------------------------------------------------------- */
+
+static void emit(struct build *b, json_t *msg)
+{
+	if (!msg)
+		return;
+	if (!b->streaming) {
+		berth_http_stream_begin(b->req, 200, "application/json");
+		b->streaming = true;
+	}
+	berth_http_stream_json(b->req, msg);
+	berth_http_stream_flush(b->req);
+	json_decref(msg);
+}
+
+/* a JSON string of bytes that may not be UTF-8 (a RUN's output): bad bytes become '?' */
+static json_t *text_json(const char *s, size_t n)
+{
+	json_t *j = json_stringn(s, n);
+	if (j)
+		return j;
+	_cleanup_free_ char *c = malloc(n + 1);
+	if (!c)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		c[i] = (unsigned char)s[i] < 0x80 && s[i] ? s[i] : '?';
+	return json_stringn(c, n);
+}
+
+static void say_n(struct build *b, const char *s, size_t n)
+{
+	if (b->o.quiet) {
+		sb_addn(&b->quiet, s, n);
+		return;
+	}
+	json_t *t = text_json(s, n);
+	emit(b, t ? json_pack("{s:o}", "stream", t) : NULL);
+}
+
+static void BERTH_PRINTF(2, 3) say(struct build *b, const char *fmt, ...)
+{
+	_cleanup_free_ char *s = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n >= 0)
+		say_n(b, s, (size_t)n);
+}
+
+static const char *short_id(const char *id)
+{
+	static __thread char buf[13];
+	const char *h = id && berth_str_has_prefix(id, "sha256:") ? id + 7 : (id ?: "");
+	snprintf(buf, sizeof(buf), "%.12s", h);
+	return buf;
+}
+
+static int oom(struct berth_error **err)
+{
+	return berth_error_set(err, ENOMEM, "out of memory");
+}
+
+/* ---- small helpers ---------------------------------------------------------------------------- */
+
+static char *lower(const char *s)
+{
+	char *c = strdup(s);
+	for (char *p = c; p && *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return c;
+}
+
+/* Go's %q of a []string: ["a" "b c"] */
+static void go_strv(struct sbuf *sb, const json_t *a)
+{
+	size_t i;
+	json_t *v;
+
+	sb_addc(sb, '[');
+	json_array_foreach (a, i, v) {
+		const char *s = json_string_value(v) ?: "";
+		if (i)
+			sb_addc(sb, ' ');
+		sb_addc(sb, '"');
+		for (; *s; s++) {
+			if (*s == '"' || *s == '\\')
+				sb_addc(sb, '\\');
+			sb_addc(sb, *s);
+		}
+		sb_addc(sb, '"');
+	}
+	sb_addc(sb, ']');
+}
+
+/* strings.Join(a, sep) */
+static char *join_json(const json_t *a, const char *sep)
+{
+	struct sbuf sb = {0};
+	size_t i;
+	json_t *v;
+
+	json_array_foreach (a, i, v) {
+		if (i)
+			sb_adds(&sb, sep);
+		sb_adds(&sb, json_string_value(v) ?: "");
+	}
+	return sb_take(&sb);
+}
+
+static char *join_strv(char *const *v, const char *sep)
+{
+	struct sbuf sb = {0};
+
+	for (size_t i = 0; v && v[i]; i++) {
+		if (i)
+			sb_adds(&sb, sep);
+		sb_adds(&sb, v[i]);
+	}
+	return sb_take(&sb);
+}
+
+static bool env_has(const json_t *env, const char *name)
+{
+	size_t i, n = strlen(name);
+	json_t *v;
+
+	json_array_foreach (env, i, v) {
+		const char *s = json_string_value(v) ?: "";
+		if (!strncmp(s, name, n) && (s[n] == '=' || s[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+static const struct build_arg *find_arg(const struct build_arg *v, size_t n, const char *name)
+{
+	for (size_t i = n; i-- > 0;)
+		if (!strcmp(v[i].name, name))
+			return &v[i];
+	return NULL;
+}
+
+/* FilterAllowed: "K=V" of the stage's args with a value that ENV does not set, sorted */
+static json_t *allowed_args(const struct stage *s)
+{
+	_cleanup_strv_ char **v = calloc(1, sizeof(char *));
+	json_t *env = json_object_get(s->cfg, "Env"), *out = json_array();
+
+	if (!v || !out) {
+		json_decref(out);
+		return NULL;
+	}
+	for (size_t i = 0; i < s->n_args; i++) {
+		const struct build_arg *a = &s->args[i];
+		_cleanup_free_ char *kv = NULL;
+		if (!a->value || env_has(env, a->name) ||
+		    find_arg(s->args, s->n_args, a->name) != a)
+			continue;
+		if (asprintf(&kv, "%s=%s", a->name, a->value) < 0 || berth_strv_push(&v, kv) < 0) {
+			json_decref(out);
+			return NULL;
+		}
+	}
+	qsort(v, berth_strv_length(v), sizeof(char *), images_cmp_str);
+	for (size_t i = 0; v[i]; i++)
+		json_array_append_new(out, json_string(v[i]));
+	return out;
+}
+
+/* the words' environment: Env, then the allowed args */
+static json_t *expand_env(const struct stage *s)
+{
+	json_t *env = json_deep_copy(json_object_get(s->cfg, "Env")) ?: json_array();
+	json_t *args = allowed_args(s);
+
+	if (env && args)
+		json_array_extend(env, args);
+	json_decref(args);
+	return env;
+}
+
+static json_t *shell_of(const json_t *cfg)
+{
+	const json_t *sh = json_object_get(cfg, "Shell");
+	return json_array_size(sh) ? json_deep_copy(sh) : json_pack("[s,s]", "/bin/sh", "-c");
+}
+
+static void set_default_path(json_t *cfg)
+{
+	json_t *env = json_object_get(cfg, "Env");
+
+	if (!json_is_array(env)) {
+		env = json_array();
+		json_object_set_new(cfg, "Env", env);
+	}
+	if (!env_has(env, "PATH"))
+		json_array_append_new(env, json_string(DEFAULT_PATH));
+}
+
+/* ---- the cache -------------------------------------------------------------------------------- */
+
+static char *cache_path(struct berthd *d)
+{
+	char *p = NULL;
+	return asprintf(&p, "%s/build-cache.json", d->config.data_root) < 0 ? NULL : p;
+}
+
+static json_t *cache_load_locked(struct berthd *d)
+{
+	_cleanup_free_ char *p = cache_path(d), *text = NULL;
+	json_t *j;
+
+	if (!p || berth_read_file_at(AT_FDCWD, p, 256 << 20, &text, NULL, NULL) < 0)
+		return json_object();
+	j = json_loads(text, 0, NULL);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return json_object();
+	}
+	return j;
+}
+
+static void cache_save_locked(struct berthd *d, json_t *idx)
+{
+	_cleanup_free_ char *p = cache_path(d), *text = json_dumps(idx, JSON_COMPACT);
+	_cleanup_error_ struct berth_error *e = NULL;
+
+	if (p && text && berth_write_file_replace_at(AT_FDCWD, p, text, strlen(text), 0600, &e) < 0)
+		log_warn("build cache: %s", e ? e->msg : "?");
+}
+
+/* sha256(parent \n config \n extra) */
+static char *cache_key(const char *parent, const json_t *cc, const char *extra)
+{
+	_cleanup_free_ char *cfg = json_dumps(cc, JSON_COMPACT | JSON_SORT_KEYS), *all = NULL;
+	char digest[BERTH_DIGEST_SIZE];
+
+	if (!cfg || asprintf(&all, "%s\n%s\n%s", parent ?: "", cfg, extra ?: "") < 0)
+		return NULL;
+	berth_sha256_digest(all, strlen(all), digest);
+	return strdup(digest + 7);
+}
+
+static int load_image(struct build *b, struct stage *s, const char *id, struct berth_error **err)
+{
+	struct berth_image_info *info = NULL;
+	json_t *img = NULL;
+	int r = berth_image_config(b->d->images.store, id, &img, err);
+
+	if (r == 0)
+		r = berth_image_inspect(b->d->images.store, id, &info, err);
+	if (r < 0) {
+		json_decref(img);
+		return r;
+	}
+	free(s->image_id);
+	free(s->top_layer);
+	json_decref(s->img);
+	s->image_id = strdup(info->id);
+	s->top_layer = info->top_layer ? strdup(info->top_layer) : NULL;
+	s->img = img;
+	berth_image_info_free(info);
+	return s->image_id ? 0 : oom(err);
+}
+
+/* Is the step cached?  On a hit, the stage moves to the cached image. */
+static bool probe(struct build *b, struct stage *s, const char *key)
+{
+	_cleanup_error_ struct berth_error *e = NULL;
+	_cleanup_json_ json_t *idx = NULL;
+	_cleanup_free_ char *id = NULL;
+
+	if (b->o.nocache || !key)
+		return false;
+	pthread_mutex_lock(&cache_lock);
+	idx = cache_load_locked(b->d);
+	id = json_string_value(json_object_get(idx, key))
+		     ? strdup(json_string_value(json_object_get(idx, key)))
+		     : NULL;
+	pthread_mutex_unlock(&cache_lock);
+	if (!id || load_image(b, s, id, &e) < 0)
+		return false;
+	say(b, " ---> Using cache\n");
+	return true;
+}
+
+static void cache_put(struct build *b, const char *key, const char *id)
+{
+	json_t *idx;
+
+	if (!key)
+		return;
+	pthread_mutex_lock(&cache_lock);
+	idx = cache_load_locked(b->d);
+	json_object_set_new(idx, key, json_string(id));
+	cache_save_locked(b->d, idx);
+	json_decref(idx);
+	pthread_mutex_unlock(&cache_lock);
+}
+
+/* ---- commit ------------------------------------------------------------------------------------ */
+
+/*
+ * The step's image: the stage's config, cc as container_config, one history row (created_by:
+ * cc's Cmd joined), the layer made from upper_fd when it has changes.
+ */
+static int commit_step(struct build *b, struct stage *s, const json_t *cc, const char *ctr_id,
+		       int upper_fd, const char *key, struct berth_error **err)
+{
+	struct berthd *d = b->d;
+	_cleanup_free_ char *now_raw = berth_rfc3339_now(), *digest = NULL, *id = NULL,
+			    *text = NULL;
+	_cleanup_free_ char *now = now_raw ? images_go_time(now_raw) : NULL;
+	_cleanup_free_ char *created_by = join_json(json_object_get(cc, "Cmd"), " ");
+	_cleanup_json_ json_t *img = NULL;
+	struct berth_image_lease *lease = NULL;
+	struct berth_layer_info *layer = NULL;
+	json_t *hist, *row, *diffs;
+	int r;
+
+	if (!now || !created_by)
+		return oom(err);
+	r = berth_image_lease_new(d->images.store, &lease, err);
+	if (r < 0)
+		return r;
+	if (upper_fd >= 0)
+		r = berth_layer_create_from_diff(d->images.store, upper_fd, s->top_layer, lease,
+						 &layer, err);
+	if (r < 0)
+		goto out;
+	hist = json_deep_copy(json_object_get(s->img, "history"));
+	if (!json_is_array(hist)) {
+		json_decref(hist);
+		hist = json_array();
+	}
+	row = json_pack("{s:s}", "created", now);
+	if (row && s->maintainer)
+		json_object_set_new(row, "author", json_string(s->maintainer));
+	if (row)
+		json_object_set_new(row, "created_by", json_string(created_by));
+	if (row && !layer)
+		json_object_set_new(row, "empty_layer", json_true());
+	json_array_append_new(hist, row);
+	diffs = json_deep_copy(json_object_get(json_object_get(s->img, "rootfs"), "diff_ids"));
+	if (!json_is_array(diffs)) {
+		json_decref(diffs);
+		diffs = json_array();
+	}
+	if (layer)
+		json_array_append_new(diffs, json_string(layer->diff_id));
+	img = json_pack("{s:s}", "architecture",
+			json_string_value(json_object_get(s->img, "architecture"))
+				?: d->containers.host.arch);
+	if (!img || !hist || !diffs) {
+		json_decref(hist);
+		json_decref(diffs);
+		r = oom(err);
+		goto out;
+	}
+	if (s->maintainer)
+		json_object_set_new(img, "author", json_string(s->maintainer));
+	json_object_set_new(img, "config", daemon_container_config_json(s->cfg));
+	json_object_set_new(img, "container", json_string(ctr_id ?: ""));
+	json_object_set(img, "container_config", (json_t *)cc);
+	json_object_set_new(img, "created", json_string(now));
+	json_object_set_new(img, "docker_version", json_string(BERTH_VERSION));
+	json_object_set_new(img, "history", hist);
+	json_object_set_new(img, "os", json_string("linux"));
+	if (json_object_get(s->img, "variant"))
+		json_object_set(img, "variant", json_object_get(s->img, "variant"));
+	json_object_set_new(img, "rootfs",
+			    json_pack("{s:s,s:o}", "type", "layers", "diff_ids", diffs));
+	text = json_dumps(img, JSON_COMPACT);
+	if (!text) {
+		r = oom(err);
+		goto out;
+	}
+	r = berth_blob_write(d->images.store, text, strlen(text), NULL, lease, &digest, err);
+	if (r == 0)
+		r = berth_image_add(d->images.store, digest, s->image_id, &id, err);
+	if (r == 0) {
+		free(s->image_id);
+		s->image_id = TAKE_PTR(id);
+		if (layer) {
+			free(s->top_layer);
+			s->top_layer = strdup(layer->chain_id);
+		}
+		json_decref(s->img);
+		s->img = json_incref(img);
+		cache_put(b, key, s->image_id);
+	}
+out:
+	berth_layer_info_free(layer);
+	berth_image_lease_release(lease, r < 0);
+	return r;
+}
+
+/* A config for the cache and for container_config: the stage's with another Cmd. */
+static json_t *with_cmd(const struct stage *s, json_t *cmd, bool entrypoint_null)
+{
+	json_t *c = json_deep_copy(s->cfg);
+
+	if (!c) {
+		json_decref(cmd);
+		return NULL;
+	}
+	json_object_set_new(c, "Cmd", cmd);
+	if (entrypoint_null)
+		json_object_set_new(c, "Entrypoint", json_null());
+	json_t *full = daemon_container_config_json(c);
+	json_decref(c);
+	return full;
+}
+
+/* withCmdComment: shell + ["#(nop) ", comment] */
+static json_t *comment_cmd(const struct stage *s, const char *comment)
+{
+	json_t *a = shell_of(s->cfg);
+
+	json_array_append_new(a, json_string("#(nop) "));
+	json_array_append_new(a, json_string(comment));
+	return a;
+}
+
+/* A step that changes the config only. */
+static int meta_commit(struct build *b, struct stage *s, const char *comment,
+		       struct berth_error **err)
+{
+	_cleanup_json_ json_t *cc = with_cmd(s, comment_cmd(s, comment), false);
+	_cleanup_free_ char *key = cc ? cache_key(s->image_id, cc, NULL) : NULL;
+
+	if (!key)
+		return oom(err);
+	if (probe(b, s, key))
+		return 0;
+	return commit_step(b, s, cc, NULL, -1, key, err);
+}
+
+/* ---- steps that write files: an overlay of the parent ------------------------------------------ */
+
+struct fs_mount {
+	char *dir;
+	int root_fd;
+};
+
+static int fs_mount(struct build *b, const char *top_layer, struct fs_mount *m,
+		    struct berth_error **err)
+{
+	_cleanup_free_ char *merged = NULL;
+	int r;
+
+	m->root_fd = -EBADF;
+	if (asprintf(&m->dir, "%s/root%u", b->dir, b->seq++) < 0 ||
+	    asprintf(&merged, "%s/merged", m->dir) < 0)
+		return oom(err);
+	if (mkdir(m->dir, 0700) < 0)
+		return berth_error_sys(err, errno, "mkdir '%s'", m->dir);
+	r = berth_rootfs_mount(b->d->images.store, top_layer, m->dir, 0, err);
+	if (r < 0)
+		return r;
+	m->root_fd = open(merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (m->root_fd < 0)
+		return berth_error_sys(err, errno, "open '%s'", merged);
+	return 0;
+}
+
+static void fs_unmount(struct fs_mount *m, bool remove)
+{
+	if (m->root_fd >= 0)
+		close(m->root_fd);
+	m->root_fd = -EBADF;
+	if (m->dir) {
+		berth_rootfs_unmount(m->dir, NULL);
+		if (remove) {
+			berth_rootfs_remove(m->dir, NULL);
+			berth_rm_rf(m->dir, NULL);
+			free(m->dir);
+			m->dir = NULL;
+		}
+	}
+}
+
+/* unmount, commit the upper directory, remove */
+static int fs_commit(struct build *b, struct stage *s, struct fs_mount *m, const json_t *cc,
+		     const char *key, struct berth_error **err)
+{
+	_cleanup_free_ char *upper = NULL;
+	_cleanup_close_ int ufd = -EBADF;
+	int r;
+
+	fs_unmount(m, false);
+	if (asprintf(&upper, "%s/upper", m->dir) < 0)
+		return oom(err);
+	ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ufd < 0)
+		return berth_error_sys(err, errno, "open '%s'", upper);
+	r = commit_step(b, s, cc, NULL, ufd, key, err);
+	fs_unmount(m, true);
+	return r;
+}
+
+/* ---- FROM ------------------------------------------------------------------------------------- */
+
+static void pull_progress(void *userdata, const struct berth_registry_progress *p)
+{
+	struct build *b = userdata;
+
+	if (b->o.quiet)
+		return;
+	if (p->id)
+		emit(b, json_pack("{s:s,s:s}", "status", p->status, "id", p->id));
+	else
+		emit(b, json_pack("{s:s}", "status", p->status));
+}
+
+static int pull_image(struct build *b, const char *ref, struct berth_error **err)
+{
+	struct berth_registry_progress_cb cb = {pull_progress, b};
+	struct berth_registry_pull_result res = {0};
+	struct berth_registry *reg = NULL;
+	int r = daemon_registry_client(b->d, &reg, err);
+
+	if (r == 0)
+		r = berth_registry_pull(reg, b->d->images.store, ref, NULL, NULL, &cb, &res, err);
+	berth_registry_free(reg);
+	berth_registry_pull_result_release(&res);
+	if (r == 0)
+		daemon_images_update_count(b->d);
+	return r;
+}
+
+/* an image the build uses (FROM, COPY --from): local, else pulled; --pull pulls first */
+static int image_for(struct build *b, const char *ref, char **ret_id, struct berth_error **err)
+{
+	_cleanup_error_ struct berth_error *e = NULL;
+	int r;
+
+	if (b->o.pull) {
+		r = pull_image(b, ref, &e);
+		if (r < 0 && berth_image_resolve(b->d->images.store, ref, ret_id, NULL) == 0)
+			return 0; /* docker keeps building from the local one */
+		if (r < 0) {
+			*err = TAKE_PTR(e);
+			return r;
+		}
+	}
+	r = berth_image_resolve(b->d->images.store, ref, ret_id, &e);
+	if (r == -ENOENT) {
+		berth_error_freep(&e);
+		r = pull_image(b, ref, &e);
+		if (r == 0)
+			r = berth_image_resolve(b->d->images.store, ref, ret_id, &e);
+	}
+	if (r < 0)
+		*err = TAKE_PTR(e);
+	return r;
+}
+
+static struct stage *stage_named(struct build *b, const char *name, size_t before)
+{
+	_cleanup_free_ char *lc = lower(name);
+	char *end;
+	unsigned long idx;
+
+	if (!lc)
+		return NULL;
+	for (size_t i = 0; i < before && i < b->n_stages; i++)
+		if (b->stages[i].name && !strcmp(b->stages[i].name, lc))
+			return &b->stages[i];
+	idx = strtoul(name, &end, 10);
+	if (*name && !*end && idx < before && idx < b->n_stages)
+		return &b->stages[idx];
+	return NULL;
+}
+
+static json_t *meta_env(struct build *b)
+{
+	json_t *env = json_array();
+
+	for (size_t i = 0; env && i < b->n_meta; i++) {
+		_cleanup_free_ char *kv = NULL;
+		if (b->meta[i].value &&
+		    asprintf(&kv, "%s=%s", b->meta[i].name, b->meta[i].value) > 0)
+			json_array_append_new(env, json_string(kv));
+	}
+	return env;
+}
+
+static int dispatch(struct build *b, struct stage *s, const struct df_instr *in,
+		    struct berth_error **err);
+
+static int from_step(struct build *b, struct stage *s, struct berth_error **err)
+{
+	static const char *const names[] = {"platform", NULL};
+	const char *vals[2] = {NULL};
+	_cleanup_json_ json_t *env = meta_env(b);
+	_cleanup_free_ char *ref = NULL, *id = NULL;
+	struct stage *src;
+	int r;
+
+	r = df_parse_flags(s->from->flags, names, vals, err);
+	if (r < 0)
+		return r;
+	if (vals[0] && *vals[0]) {
+		_cleanup_free_ char *p = NULL;
+		r = df_lex(vals[0], b->escape, env, &p, NULL, err);
+		if (r < 0)
+			return r;
+		if (*p && strcmp(p, "linux") &&
+		    !(berth_str_has_prefix(p, "linux/") &&
+		      !strncmp(p + 6, b->d->containers.host.arch,
+			       strlen(b->d->containers.host.arch))))
+			return berth_error_set(err, EINVAL,
+					       "image platform %s does not match this machine's "
+					       "linux/%s",
+					       p, b->d->containers.host.arch);
+	}
+	r = df_lex(s->from->args[0], b->escape, env, &ref, NULL, err);
+	if (r < 0)
+		return r;
+	if (!*ref)
+		return berth_error_set(err, EINVAL, "base name (%s) should not be blank",
+				       s->from->args[0]);
+	src = stage_named(b, ref, s->index);
+	if (!strcasecmp(ref, "scratch")) {
+		s->cfg = json_object();
+	} else if (src) {
+		if (src->image_id) {
+			r = load_image(b, s, src->image_id, err);
+			if (r < 0)
+				return r;
+		}
+		s->cfg = json_deep_copy(src->cfg);
+	} else {
+		r = image_for(b, ref, &id, err);
+		if (r < 0)
+			return r;
+		r = load_image(b, s, id, err);
+		if (r < 0)
+			return r;
+		s->cfg = daemon_container_config_json(json_object_get(s->img, "config"));
+	}
+	if (!s->cfg)
+		return oom(err);
+	/* the config as the instructions build it: nulls dropped, a PATH always */
+	const char *k;
+	json_t *v;
+	void *tmp;
+	json_object_foreach_safe(s->cfg, tmp, k, v) if (json_is_null(v)) json_object_del(s->cfg, k);
+	set_default_path(s->cfg);
+	if (s->image_id)
+		say(b, " ---> %s\n", short_id(s->image_id));
+
+	/* the base image's ONBUILD triggers run first, then go */
+	_cleanup_json_ json_t *triggers = json_deep_copy(json_object_get(s->cfg, "OnBuild"));
+	json_object_del(s->cfg, "OnBuild");
+	if (json_array_size(triggers)) {
+		size_t i;
+		json_t *t;
+		say(b, "# Executing %zu build trigger%s\n", json_array_size(triggers),
+		    json_array_size(triggers) == 1 ? "" : "s");
+		json_array_foreach (triggers, i, t) {
+			struct df_instr *tv = NULL;
+			size_t tn = 0;
+			char esc;
+			r = df_parse(json_string_value(t) ?: "", &tv, &tn, &esc, err);
+			for (size_t k2 = 0; r == 0 && k2 < tn; k2++)
+				r = dispatch(b, s, &tv[k2], err);
+			for (size_t k2 = 0; k2 < tn; k2++)
+				df_instr_release(&tv[k2]);
+			free(tv);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* ---- ARG -------------------------------------------------------------------------------------- */
+
+/* a build arg's value given with the request (consumed), or NULL */
+static const char *given_arg(struct build *b, const char *name, bool *given)
+{
+	json_t *v = json_object_get(b->o.buildargs, name);
+
+	*given = v != NULL;
+	if (v)
+		json_object_set_new(b->used_args, name, json_true());
+	return json_string_value(v);
+}
+
+static int arg_step(struct build *b, struct stage *s, const struct df_instr *in,
+		    struct berth_error **err)
+{
+	struct sbuf comment = {0};
+	_cleanup_json_ json_t *env = s ? expand_env(s) : meta_env(b);
+	int r = 0;
+
+	if (!in->args[0])
+		return berth_error_set(err, EINVAL, "ARG requires at least one argument");
+	sb_adds(&comment, "ARG");
+	for (size_t i = 0; r == 0 && in->args[i]; i++) {
+		_cleanup_free_ char *word = NULL, *name = NULL, *def = NULL;
+		const char *eq, *value;
+		bool given;
+
+		r = df_lex(in->args[i], b->escape, env, &word, NULL, err);
+		if (r < 0)
+			break;
+		eq = strchr(word, '=');
+		name = eq ? strndup(word, (size_t)(eq - word)) : strdup(word);
+		def = eq ? strdup(eq + 1) : NULL;
+		if (!name || (eq && !def)) {
+			r = oom(err);
+			break;
+		}
+		if (!*name) {
+			r = berth_error_set(err, EINVAL, "ARG names can not be blank");
+			break;
+		}
+		value = given_arg(b, name, &given);
+		if (!given)
+			value = def;
+		if (!given && !eq && s) {
+			/* a global ARG's value, declared again in the stage */
+			const struct build_arg *m = find_arg(b->meta, b->n_meta, name);
+			if (m)
+				value = m->value;
+		}
+		struct build_arg **v = s ? &s->args : &b->meta;
+		size_t *n = s ? &s->n_args : &b->n_meta;
+		struct build_arg *bigger = realloc(*v, (*n + 1) * sizeof(**v));
+		if (!bigger) {
+			r = oom(err);
+			break;
+		}
+		*v = bigger;
+		(*v)[*n].name = TAKE_PTR(name);
+		(*v)[*n].value = value ? strdup(value) : NULL;
+		(*n)++;
+		sb_addc(&comment, ' ');
+		sb_adds(&comment, (*v)[*n - 1].name);
+		if (def) {
+			sb_addc(&comment, '=');
+			sb_adds(&comment, def);
+		}
+		/* the next word sees this one */
+		if (value) {
+			_cleanup_free_ char *kv = NULL;
+			if (asprintf(&kv, "%s=%s", (*v)[*n - 1].name, value) > 0)
+				json_array_append_new(env, json_string(kv));
+		}
+	}
+	_cleanup_free_ char *c = sb_take(&comment);
+	if (r < 0)
+		return r;
+	if (!c)
+		return oom(err);
+	return s ? meta_commit(b, s, c, err) : 0;
+}
+
+/* ---- RUN -------------------------------------------------------------------------------------- */
+
+static int remove_container(struct build *b, const char *id, bool say_it)
+{
+	_cleanup_error_ struct berth_error *e = NULL;
+	struct daemon_container *c;
+	int r;
+
+	if (ctr_get(b->d, id, &c, &e) < 0)
+		return 0;
+	if (ctr_gate_enter(b->d, c) < 0) {
+		ctr_unref(b->d, c);
+		return 0;
+	}
+	pthread_mutex_lock(&b->d->lock);
+	bool running = c->running;
+	pthread_mutex_unlock(&b->d->lock);
+	if (running) {
+		ctr_kill(b->d, c, SIGKILL, NULL);
+		ctr_stop(b->d, c, NULL, 3, NULL);
+	}
+	r = ctr_remove(b->d, c, true, &e);
+	ctr_gate_leave(b->d, c);
+	ctr_unref(b->d, c);
+	if (r < 0)
+		log_warn("build: remove container %s: %s", id, e ? e->msg : "?");
+	else if (say_it)
+		say(b, " ---> Removed intermediate container %s\n", short_id(id));
+	return r;
+}
+
+/* the container's output, frame by frame, until the shim closes the socket */
+static void pump_output(struct build *b, struct daemon_container *c, int fd, bool *cancelled)
+{
+	char buf[65536];
+	size_t have = 0;
+
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int n = poll(&p, 1, 500);
+		if (n == 0) {
+			if (berth_http_client_gone(b->req)) {
+				*cancelled = true;
+				ctr_kill(b->d, c, SIGKILL, NULL);
+				return;
+			}
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return;
+		ssize_t got = read(fd, buf + have, sizeof(buf) - have);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return;
+		have += (size_t)got;
+		for (;;) {
+			uint32_t len;
+			if (have < 8)
+				break;
+			len = (uint32_t)(unsigned char)buf[4] << 24 |
+			      (uint32_t)(unsigned char)buf[5] << 16 |
+			      (uint32_t)(unsigned char)buf[6] << 8 |
+			      (uint32_t)(unsigned char)buf[7];
+			if (len > sizeof(buf) - 8) {
+				/* never from the shim: show what there is and go on raw */
+				say_n(b, buf + 8, have - 8);
+				have = 0;
+				break;
+			}
+			if (have < 8 + len)
+				break;
+			if (len)
+				say_n(b, buf + 8, len);
+			memmove(buf, buf + 8 + len, have - 8 - len);
+			have -= 8 + len;
+		}
+	}
+}
+
+static int run_container(struct build *b, struct stage *s, json_t *body, const json_t *cmd,
+			 char **ret_id, struct berth_error **err)
+{
+	struct berthd *d = b->d;
+	_cleanup_json_ json_t *warnings = NULL;
+	_cleanup_free_ char *id = NULL;
+	struct daemon_container *c = NULL;
+	struct ctr_attach *a;
+	int sv[2];
+	bool cancelled = false;
+	int r, code;
+
+	(void)s;
+	r = ctr_create(d, body, NULL, berth_http_api_version_string(b->req), &id, &warnings, err);
+	if (r < 0)
+		return r;
+	say(b, " ---> Running in %s\n", short_id(id));
+	*ret_id = strdup(id);
+	if (!*ret_id)
+		return oom(err);
+	r = ctr_get(d, id, &c, err);
+	if (r < 0)
+		return r;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		ctr_unref(d, c);
+		return berth_error_sys(err, errno, "socketpair");
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a) {
+		close(sv[0]);
+		close(sv[1]);
+		ctr_unref(d, c);
+		return oom(err);
+	}
+	a->fd = sv[1];
+	a->out = a->err = true;
+	pthread_mutex_lock(&d->lock);
+	a->next = c->attaches;
+	c->attaches = a;
+	pthread_mutex_unlock(&d->lock);
+	if (ctr_gate_enter(d, c) < 0) {
+		r = berth_error_set(err, ENOENT, "the build container %s went away", id);
+	} else {
+		r = ctr_start(d, c, err);
+		ctr_gate_leave(d, c);
+	}
+	if (r < 0) {
+		pthread_mutex_lock(&d->lock);
+		ctr_attach_drop_locked(c);
+		pthread_mutex_unlock(&d->lock);
+		close(sv[0]);
+		ctr_unref(d, c);
+		return r;
+	}
+	pump_output(b, c, sv[0], &cancelled);
+	close(sv[0]);
+	pthread_mutex_lock(&d->lock);
+	while (c->running && !c->removed && !d->stopping)
+		ctr_cond_wait_until(d, c, ctr_mono_ns() + 250LL * 1000000);
+	code = c->exit_code;
+	pthread_mutex_unlock(&d->lock);
+	ctr_unref(d, c);
+	if (cancelled)
+		return berth_error_set(err, ECANCELED, "the build was cancelled");
+	if (code != 0) {
+		_cleanup_free_ char *shown = join_json(cmd, " ");
+		b->fail_code = code;
+		return berth_error_set(err, EIO, "The command '%s' returned a non-zero code: %d",
+				       shown ?: "", code);
+	}
+	return 0;
+}
+
+static int run_step(struct build *b, struct stage *s, const struct df_instr *in,
+		    struct berth_error **err)
+{
+	static const char *const names[] = {"network", "mount", "security", NULL};
+	const char *vals[4] = {NULL};
+	_cleanup_json_ json_t *cmd = NULL, *save = NULL, *args = NULL, *cc = NULL, *body = NULL;
+	_cleanup_json_ json_t *cfg = NULL, *hc = NULL;
+	_cleanup_free_ char *key = NULL, *ctr = NULL, *upper = NULL;
+	const char *net = b->o.networkmode;
+	int r;
+
+	r = df_parse_flags(in->flags, names, vals, err);
+	if (r < 0)
+		return r;
+	if (vals[1])
+		return berth_error_set(err, EINVAL,
+				       "the --mount option requires BuildKit. Refer to "
+				       "https://docs.docker.com/go/buildkit/ to learn how to "
+				       "build images with BuildKit enabled");
+	if (vals[2])
+		return berth_error_set(err, EINVAL,
+				       "the --security option requires BuildKit. Refer to "
+				       "https://docs.docker.com/go/buildkit/ to learn how to "
+				       "build images with BuildKit enabled");
+	if (vals[0]) {
+		if (strcmp(vals[0], "none") && strcmp(vals[0], "host") &&
+		    strcmp(vals[0], "default"))
+			return berth_error_set(err, EINVAL, "unsupported network mode %s", vals[0]);
+		net = vals[0];
+	}
+	/* resolveCmdLine */
+	if (in->json) {
+		cmd = json_array();
+		for (size_t i = 0; cmd && in->args[i]; i++)
+			json_array_append_new(cmd, json_string(in->args[i]));
+	} else {
+		_cleanup_free_ char *line = join_strv(in->args, " ");
+		cmd = shell_of(s->cfg);
+		if (cmd && line)
+			json_array_append_new(cmd, json_string(line));
+	}
+	args = allowed_args(s);
+	if (!cmd || !args)
+		return oom(err);
+	/* prependEnvOnCmd: "|N K=V ..." before the command, for the cache and the history */
+	if (json_array_size(args)) {
+		char n[16];
+		snprintf(n, sizeof(n), "|%zu", json_array_size(args));
+		save = json_pack("[s]", n);
+		json_array_extend(save, args);
+		json_array_extend(save, cmd);
+	} else {
+		save = json_incref(cmd);
+	}
+	cc = with_cmd(s, json_incref(save), true);
+	key = cc ? cache_key(s->image_id, cc, NULL) : NULL;
+	if (!key)
+		return oom(err);
+	if (probe(b, s, key))
+		return 0;
+	if (!s->image_id)
+		return berth_error_set(err, EINVAL,
+				       "RUN in a stage with no image (FROM scratch): there is no "
+				       "command to run there");
+
+	cfg = json_deep_copy(s->cfg);
+	if (!cfg)
+		return oom(err);
+	json_object_set(cfg, "Cmd", cmd);
+	json_object_set_new(cfg, "Entrypoint", json_array());
+	json_t *env = json_object_get(cfg, "Env");
+	if (!json_is_array(env))
+		json_object_set_new(cfg, "Env", env = json_array());
+	json_array_extend(env, args);
+	json_object_set_new(cfg, "Image", json_string(s->image_id));
+	json_object_del(cfg, "Healthcheck");
+	json_object_del(cfg, "ExposedPorts");
+	json_object_set_new(cfg, "AttachStdout", json_true());
+	json_object_set_new(cfg, "AttachStderr", json_true());
+	hc = json_deep_copy(b->o.resources) ?: json_object();
+	json_object_set_new(hc, "NetworkMode", json_string(net && *net ? net : "default"));
+	json_object_set(cfg, "HostConfig", hc);
+	body = TAKE_PTR(cfg);
+
+	r = run_container(b, s, body, cmd, &ctr, err);
+	if (r < 0) {
+		if (ctr && b->o.forcerm)
+			remove_container(b, ctr, false);
+		return r;
+	}
+	/* the container's writable layer is the step's layer */
+	struct daemon_container *c = NULL;
+	_cleanup_close_ int ufd = -EBADF;
+	r = ctr_get(b->d, ctr, &c, err);
+	if (r == 0) {
+		if (asprintf(&upper, "%s/upper", c->dir) < 0)
+			r = oom(err);
+		ctr_unref(b->d, c);
+	}
+	if (r == 0) {
+		ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (ufd < 0 && errno != ENOENT)
+			r = berth_error_sys(err, errno, "open '%s'", upper);
+	}
+	if (r == 0)
+		r = commit_step(b, s, cc, ctr, ufd, key, err);
+	if ((r == 0 && b->o.rm) || b->o.forcerm)
+		remove_container(b, ctr, true);
+	return r;
+}
+
+/* ---- COPY / ADD ------------------------------------------------------------------------------- */
+
+/* "--link" is a boolean flag the string-flag parser does not know: accepted, dropped */
+static char **without_bool_flags(char *const *flags)
+{
+	char **v = calloc(1, sizeof(char *));
+
+	for (size_t i = 0; v && flags && flags[i]; i++) {
+		if (!strcmp(flags[i], "--link") || berth_str_has_prefix(flags[i], "--link="))
+			continue;
+		if (berth_strv_push(&v, flags[i]) < 0) {
+			berth_strv_free(v);
+			return NULL;
+		}
+	}
+	return v;
+}
+
+static bool is_url(const char *s)
+{
+	return berth_str_has_prefix(s, "http://") || berth_str_has_prefix(s, "https://") ||
+	       berth_str_has_prefix(s, "git@") || berth_str_has_prefix(s, "git://");
+}
+
+static int copy_step(struct build *b, struct stage *s, const struct df_instr *in, bool add,
+		     struct berth_error **err)
+{
+	static const char *const copy_names[] = {"from", "chown", "chmod", "parents", NULL};
+	static const char *const add_names[] = {"chown", "chmod", "checksum", "keep-git-dir", NULL};
+	const char *vals[5] = {NULL};
+	const char *cmdname = add ? "ADD" : "COPY";
+	_cleanup_strv_ char **flags = without_bool_flags(in->flags), **words = NULL;
+	_cleanup_json_ json_t *env = expand_env(s), *cc = NULL;
+	_cleanup_free_ char *from = NULL, *from_id = NULL, *chown = NULL, *dest = NULL, *key = NULL;
+	_cleanup_free_ char *comment = NULL, *extra = NULL, *full_dest = NULL;
+	struct build_copy cp = {0};
+	struct fs_mount src = {0}, root = {0};
+	int src_fd = b->ctx_fd, chmod = -1;
+	size_t n;
+	int r;
+
+	src.root_fd = root.root_fd = -EBADF;
+	if (!flags || !env)
+		return oom(err);
+	r = df_parse_flags(flags, add ? add_names : copy_names, vals, err);
+	if (r < 0)
+		return r;
+	if (!add && vals[3])
+		return berth_error_set(err, EINVAL, "the --parents option requires BuildKit");
+	if (add && (vals[2] || vals[3]))
+		return berth_error_set(err, EINVAL, "the --%s option requires BuildKit",
+				       vals[2] ? "checksum" : "keep-git-dir");
+	n = berth_strv_length(in->args);
+	if (n < 2)
+		return berth_error_set(err, EINVAL,
+				       "%s requires at least two arguments, but only "
+				       "one was provided. Destination could not be "
+				       "determined.",
+				       cmdname);
+	words = calloc(n + 1, sizeof(char *));
+	if (!words)
+		return oom(err);
+	for (size_t i = 0; i < n; i++) {
+		r = df_lex(in->args[i], b->escape, env, &words[i], NULL, err);
+		if (r < 0)
+			return r;
+	}
+	dest = words[n - 1];
+	words[n - 1] = NULL;
+	for (size_t i = 0; words[i]; i++)
+		if (is_url(words[i])) {
+			if (!add)
+				return berth_error_set(err, EINVAL,
+						       "source can't be a URL for COPY");
+			return berth_error_set(err, ENOTSUP,
+					       "ADD of a remote URL is not supported by berth's "
+					       "builder (download it in a RUN step instead): %s",
+					       words[i]);
+		}
+	const char *from_v = add ? NULL : vals[0];
+	const char *chown_v = add ? vals[0] : vals[1];
+	const char *chmod_v = add ? vals[1] : vals[2];
+	if (chmod_v && *chmod_v) {
+		char *end;
+		long m = strtol(chmod_v, &end, 8);
+		if (*end || m < 0 || m > 07777)
+			return berth_error_set(err, EINVAL, "invalid chmod parameter: %s", chmod_v);
+		chmod = (int)m;
+	}
+	if (chown_v && *chown_v) {
+		r = df_lex(chown_v, b->escape, env, &chown, NULL, err);
+		if (r < 0)
+			return r;
+	}
+	if (from_v && *from_v) {
+		struct stage *fs;
+		r = df_lex(from_v, b->escape, env, &from, NULL, err);
+		if (r < 0)
+			return r;
+		fs = stage_named(b, from, s->index);
+		if (fs) {
+			from_id = fs->image_id ? strdup(fs->image_id) : NULL;
+			r = fs_mount(b, fs->top_layer, &src, err);
+		} else {
+			if (!strcasecmp(from, s->name ?: ""))
+				return berth_error_set(
+					err, EINVAL,
+					"%s --from=%s: a stage cannot copy from itself", cmdname,
+					from);
+			_cleanup_error_ struct berth_error *e = NULL;
+			r = image_for(b, from, &from_id, &e);
+			if (r < 0)
+				return berth_error_set(err, -r, "invalid from flag value %s: %s",
+						       from, e ? e->msg : "?");
+			struct berth_image_info *info = NULL;
+			r = berth_image_inspect(b->d->images.store, from_id, &info, err);
+			if (r == 0)
+				r = fs_mount(b, info->top_layer, &src, err);
+			berth_image_info_free(info);
+		}
+		if (r < 0)
+			goto out;
+		src_fd = src.root_fd;
+	}
+	r = build_copy_collect(src_fd, words, src_fd == b->ctx_fd, cmdname, &cp, err);
+	if (r < 0)
+		goto out;
+	if (asprintf(&comment, "%s %s in %s ", cmdname, cp.hash, dest) < 0 ||
+	    asprintf(&extra, "from=%s chown=%s chmod=%d", from_id ?: "", chown ?: "", chmod) < 0) {
+		r = oom(err);
+		goto out;
+	}
+	cc = with_cmd(s, comment_cmd(s, comment), false);
+	key = cc ? cache_key(s->image_id, cc, extra) : NULL;
+	if (!key) {
+		r = oom(err);
+		goto out;
+	}
+	if (probe(b, s, key))
+		goto out;
+
+	/* the destination: relative to WORKDIR; a trailing "/" (or ".") makes it a directory */
+	{
+		const char *wd = json_string_value(json_object_get(s->cfg, "WorkingDir"));
+		size_t dl = strlen(dest);
+		bool dir = dl && (dest[dl - 1] == '/' || !strcmp(dest, ".") ||
+				  (dl >= 2 && !strcmp(dest + dl - 2, "/.")));
+		_cleanup_free_ char *joined = NULL;
+		if (asprintf(&joined, "/%s/%s", dest[0] == '/' ? "" : (wd ?: ""), dest) < 0)
+			joined = NULL;
+		full_dest = joined ? berth_path_clean(joined) : NULL;
+		if (!full_dest) {
+			r = oom(err);
+			goto out;
+		}
+		uid_t uid = 0;
+		gid_t gid = 0;
+		r = fs_mount(b, s->top_layer, &root, err);
+		if (r == 0 && chown)
+			r = build_chown_parse(root.root_fd, chown, &uid, &gid, err);
+		if (r == 0)
+			r = build_copy_apply(&cp, src_fd, root.root_fd, full_dest, dir, uid, gid,
+					     chmod, add, cmdname, err);
+		if (r == 0)
+			r = fs_commit(b, s, &root, cc, key, err);
+	}
+out:
+	fs_unmount(&root, true);
+	fs_unmount(&src, true);
+	build_copy_release(&cp);
+	if (r < 0 && *err && !berth_str_has_prefix((*err)->msg ?: "", cmdname))
+		berth_error_wrap(err, "%s failed", cmdname);
+	return r;
+}
+
+/* ---- WORKDIR ---------------------------------------------------------------------------------- */
+
+static int workdir_step(struct build *b, struct stage *s, struct berth_error **err)
+{
+	_cleanup_free_ char *comment = NULL, *key = NULL;
+	_cleanup_json_ json_t *cc = NULL;
+	struct fs_mount m = {0};
+	const char *wd = json_string_value(json_object_get(s->cfg, "WorkingDir")) ?: "/";
+	int r;
+
+	m.root_fd = -EBADF;
+	if (asprintf(&comment, "WORKDIR %s", wd) < 0)
+		return oom(err);
+	cc = with_cmd(s, comment_cmd(s, comment), false);
+	key = cc ? cache_key(s->image_id, cc, NULL) : NULL;
+	if (!key)
+		return oom(err);
+	if (probe(b, s, key))
+		return 0;
+	r = fs_mount(b, s->top_layer, &m, err);
+	if (r == 0)
+		r = build_mkdir_in_root(m.root_fd, wd, 0, 0, err);
+	if (r == 0)
+		r = fs_commit(b, s, &m, cc, key, err);
+	fs_unmount(&m, true);
+	return r;
+}
+
+/* ---- the metadata instructions ---------------------------------------------------------------- */
+
+static int kv_comment(struct build *b, const struct df_instr *in, const json_t *env,
+		      const char *what, char **ret, struct berth_error **err)
+{
+	struct sbuf sb = {0};
+	int r = 0;
+
+	sb_adds(&sb, what);
+	for (size_t i = 0; in->args[i] && in->args[i + 1]; i += 2) {
+		_cleanup_free_ char *k = NULL, *v = NULL;
+		r = df_lex(in->args[i], b->escape, env, &k, NULL, err);
+		if (r == 0)
+			r = df_lex(in->args[i + 1], b->escape, env, &v, NULL, err);
+		if (r < 0)
+			break;
+		sb_addc(&sb, ' ');
+		sb_adds(&sb, k);
+		sb_addc(&sb, '=');
+		sb_adds(&sb, v);
+	}
+	_cleanup_free_ char *c = sb_take(&sb);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(c);
+	return *ret ? 0 : oom(err);
+}
+
+static int words_comment(struct build *b, const struct df_instr *in, const json_t *env,
+			 const char *what, bool brackets, char **ret, struct berth_error **err)
+{
+	struct sbuf sb = {0};
+	int r = 0;
+
+	sb_adds(&sb, what);
+	sb_addc(&sb, ' ');
+	if (brackets)
+		sb_addc(&sb, '[');
+	for (size_t i = 0; in->args[i]; i++) {
+		_cleanup_strv_ char **w = NULL;
+		r = df_lex(in->args[i], b->escape, env, NULL, &w, err);
+		if (r < 0)
+			break;
+		for (size_t k = 0; w[k]; k++) {
+			if (sb.len && sb.p[sb.len - 1] != ' ' && sb.p[sb.len - 1] != '[')
+				sb_addc(&sb, ' ');
+			sb_adds(&sb, w[k]);
+		}
+	}
+	if (brackets)
+		sb_addc(&sb, ']');
+	_cleanup_free_ char *c = sb_take(&sb);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(c);
+	return *ret ? 0 : oom(err);
+}
+
+static int meta_step(struct build *b, struct stage *s, const struct df_instr *in, const char *lc,
+		     struct berth_error **err)
+{
+	_cleanup_json_ json_t *env = expand_env(s);
+	struct daemon_change_state st = {
+		.cfg = s->cfg, .cmd_set = s->cmd_set, .escape = b->escape, .env = env};
+	_cleanup_free_ char *comment = NULL;
+	struct sbuf sb = {0};
+	int r;
+
+	if (!env)
+		return oom(err);
+	r = daemon_image_change_apply(&st, in, err);
+	if (r < 0)
+		return r;
+	s->cmd_set = st.cmd_set;
+	if (!strcmp(lc, "workdir"))
+		return workdir_step(b, s, err);
+	if (!strcmp(lc, "env") || !strcmp(lc, "label")) {
+		r = kv_comment(b, in, env, !strcmp(lc, "env") ? "ENV" : "LABEL", &comment, err);
+	} else if (!strcmp(lc, "cmd") || !strcmp(lc, "entrypoint")) {
+		sb_adds(&sb, !strcmp(lc, "cmd") ? "CMD " : "ENTRYPOINT ");
+		go_strv(&sb, json_object_get(s->cfg, !strcmp(lc, "cmd") ? "Cmd" : "Entrypoint"));
+		comment = sb_take(&sb);
+	} else if (!strcmp(lc, "user")) {
+		sb_adds(&sb, "USER ");
+		sb_adds(&sb, json_string_value(json_object_get(s->cfg, "User")) ?: "");
+		comment = sb_take(&sb);
+	} else if (!strcmp(lc, "stopsignal")) {
+		sb_adds(&sb, "STOPSIGNAL ");
+		sb_adds(&sb, json_string_value(json_object_get(s->cfg, "StopSignal")) ?: "");
+		comment = sb_take(&sb);
+	} else if (!strcmp(lc, "volume")) {
+		r = words_comment(b, in, env, "VOLUME", true, &comment, err);
+	} else if (!strcmp(lc, "expose")) {
+		r = words_comment(b, in, env, "EXPOSE", false, &comment, err);
+	} else if (!strcmp(lc, "onbuild")) {
+		json_t *ob = json_object_get(s->cfg, "OnBuild");
+		sb_adds(&sb, "ONBUILD ");
+		sb_adds(&sb, json_string_value(json_array_get(ob, json_array_size(ob) - 1)) ?: "");
+		comment = sb_take(&sb);
+	} else { /* healthcheck */
+		json_t *hc = json_object_get(s->cfg, "Healthcheck");
+		sb_adds(&sb, "HEALTHCHECK &{");
+		go_strv(&sb, json_object_get(hc, "Test"));
+		char more[160];
+		snprintf(more, sizeof(more), " %lld %lld %lld %lld %lld}",
+			 (long long)json_integer_value(json_object_get(hc, "Interval")),
+			 (long long)json_integer_value(json_object_get(hc, "Timeout")),
+			 (long long)json_integer_value(json_object_get(hc, "StartPeriod")),
+			 (long long)json_integer_value(json_object_get(hc, "StartInterval")),
+			 (long long)json_integer_value(json_object_get(hc, "Retries")));
+		sb_adds(&sb, more);
+		comment = sb_take(&sb);
+	}
+	if (r < 0)
+		return r;
+	if (!comment)
+		return oom(err);
+	return meta_commit(b, s, comment, err);
+}
+
+static int dispatch(struct build *b, struct stage *s, const struct df_instr *in,
+		    struct berth_error **err)
+{
+	_cleanup_free_ char *lc = lower(in->cmd);
+	struct sbuf sb = {0};
+
+	if (!lc)
+		return oom(err);
+	if (!strcmp(lc, "run"))
+		return run_step(b, s, in, err);
+	if (!strcmp(lc, "copy") || !strcmp(lc, "add"))
+		return copy_step(b, s, in, !strcmp(lc, "add"), err);
+	if (!strcmp(lc, "arg"))
+		return arg_step(b, s, in, err);
+	if (!strcmp(lc, "maintainer")) {
+		if (berth_strv_length(in->args) != 1 || !*in->args[0])
+			return berth_error_set(err, EINVAL,
+					       "MAINTAINER requires exactly one argument");
+		free(s->maintainer);
+		s->maintainer = strdup(in->args[0]);
+		sb_adds(&sb, "MAINTAINER ");
+		sb_adds(&sb, in->args[0]);
+		_cleanup_free_ char *c = sb_take(&sb);
+		return c && s->maintainer ? meta_commit(b, s, c, err) : oom(err);
+	}
+	if (!strcmp(lc, "shell")) {
+		json_t *sh;
+		if (!in->json)
+			return berth_error_set(err, EINVAL,
+					       "SHELL requires the arguments to be in JSON form");
+		if (!in->args[0])
+			return berth_error_set(err, EINVAL, "SHELL requires at least one argument");
+		sh = json_array();
+		for (size_t i = 0; sh && in->args[i]; i++)
+			json_array_append_new(sh, json_string(in->args[i]));
+		json_object_set_new(s->cfg, "Shell", sh);
+		sb_adds(&sb, "SHELL [");
+		for (size_t i = 0; in->args[i]; i++) {
+			if (i)
+				sb_addc(&sb, ' ');
+			sb_adds(&sb, in->args[i]);
+		}
+		sb_addc(&sb, ']');
+		_cleanup_free_ char *c = sb_take(&sb);
+		return c ? meta_commit(b, s, c, err) : oom(err);
+	}
+	if (!strcmp(lc, "from"))
+		return berth_error_set(err, EINVAL, "FROM in an ONBUILD trigger");
+	return meta_step(b, s, in, lc, err);
+}
+
+/* ---- the plan: stages, the target, what is needed ------------------------------------------- */
+
+static const char *const known[] = {"add",	  "arg",     "cmd",	"copy",	       "entrypoint",
+				    "env",	  "expose",  "from",	"healthcheck", "label",
+				    "maintainer", "onbuild", "run",	"shell",       "stopsignal",
+				    "user",	  "volume",  "workdir", NULL};
+
+static int plan(struct build *b, struct berth_error **err)
+{
+	size_t first_from = b->n_ins;
+
+	for (size_t i = 0; i < b->n_ins; i++) {
+		_cleanup_free_ char *lc = lower(b->ins[i].cmd);
+		bool ok = false;
+		if (!lc)
+			return oom(err);
+		for (size_t k = 0; known[k]; k++)
+			ok |= !strcmp(lc, known[k]);
+		if (!ok)
+			return berth_error_set(err, EINVAL,
+					       "dockerfile parse error on line %d: unknown "
+					       "instruction: %s",
+					       b->ins[i].line, b->ins[i].cmd);
+		if (!strcmp(lc, "from")) {
+			size_t n = berth_strv_length(b->ins[i].args);
+			if (n != 1 && n != 3)
+				return berth_error_set(err, EINVAL,
+						       "dockerfile parse error on line %d: FROM "
+						       "requires either one or three arguments",
+						       b->ins[i].line);
+			if (n == 3 && strcasecmp(b->ins[i].args[1], "as"))
+				return berth_error_set(err, EINVAL,
+						       "dockerfile parse error on line %d: FROM "
+						       "requires either one or three arguments",
+						       b->ins[i].line);
+			if (first_from == b->n_ins)
+				first_from = i;
+			struct stage *v = realloc(b->stages, (b->n_stages + 1) * sizeof(*v));
+			if (!v)
+				return oom(err);
+			b->stages = v;
+			struct stage *s = &b->stages[b->n_stages];
+			memset(s, 0, sizeof(*s));
+			s->index = b->n_stages++;
+			s->from = &b->ins[i];
+			s->v = &b->ins[i + 1];
+			if (n == 3) {
+				s->name = lower(b->ins[i].args[2]);
+				if (!s->name)
+					return oom(err);
+				for (size_t k = 0; k + 1 < b->n_stages; k++)
+					if (b->stages[k].name &&
+					    !strcmp(b->stages[k].name, s->name))
+						return berth_error_set(
+							err, EINVAL,
+							"dockerfile parse error on line %d: "
+							"duplicate name %s",
+							b->ins[i].line, b->ins[i].args[2]);
+			}
+		} else if (first_from == b->n_ins && strcmp(lc, "arg")) {
+			return berth_error_set(err, EINVAL,
+					       "dockerfile parse error on line %d: no build stage "
+					       "in current context",
+					       b->ins[i].line);
+		} else if (b->n_stages) {
+			b->stages[b->n_stages - 1].n++;
+		}
+	}
+	if (!b->n_stages)
+		return berth_error_set(err, EINVAL,
+				       "dockerfile parse error on line %d: no build stage in "
+				       "current context",
+				       b->n_ins ? b->ins[b->n_ins - 1].line : 1);
+	size_t target = b->n_stages - 1;
+	if (b->o.target && *b->o.target) {
+		_cleanup_free_ char *t = lower(b->o.target);
+		bool found = false;
+		for (size_t i = 0; t && i < b->n_stages && !found; i++)
+			if (b->stages[i].name && !strcmp(b->stages[i].name, t)) {
+				target = i;
+				found = true;
+			}
+		if (!found)
+			return berth_error_set(
+				err, EINVAL, "target stage \"%s\" could not be found", b->o.target);
+	}
+	b->n_stages = target + 1;
+	/* what the target needs: FROM <stage> and COPY --from=<stage>, walked back */
+	b->stages[target].needed = true;
+	for (size_t i = target + 1; i-- > 0;) {
+		struct stage *s = &b->stages[i];
+		if (!s->needed)
+			continue;
+		struct stage *dep = stage_named(b, s->from->args[0], i);
+		if (dep)
+			dep->needed = true;
+		for (size_t k = 0; k < s->n; k++) {
+			for (size_t f = 0; s->v[k].flags && s->v[k].flags[f]; f++) {
+				const char *fl = s->v[k].flags[f];
+				if (!berth_str_has_prefix(fl, "--from="))
+					continue;
+				dep = stage_named(b, fl + 7, i);
+				if (dep)
+					dep->needed = true;
+			}
+		}
+	}
+	b->total = (unsigned)(first_from < b->n_ins ? first_from : 0);
+	for (size_t i = 0; i < b->n_stages; i++)
+		if (b->stages[i].needed)
+			b->total += 1 + (unsigned)b->stages[i].n;
+	return 0;
+}
+
+/* --label: a LABEL step at the end of the last stage, keys sorted */
+static int label_instr(struct build *b, struct df_instr *ret)
+{
+	const char *k;
+	json_t *v;
+	_cleanup_strv_ char **keys = calloc(1, sizeof(char *));
+	struct sbuf orig = {0};
+
+	memset(ret, 0, sizeof(*ret));
+	if (!keys)
+		return -ENOMEM;
+	json_object_foreach (b->o.labels, k, v)
+		if (berth_strv_push(&keys, k) < 0)
+			return -ENOMEM;
+	qsort(keys, berth_strv_length(keys), sizeof(char *), images_cmp_str);
+	ret->cmd = strdup("LABEL");
+	ret->flags = calloc(1, sizeof(char *));
+	ret->args = calloc(1, sizeof(char *));
+	sb_adds(&orig, "LABEL");
+	for (size_t i = 0; keys[i]; i++) {
+		const char *val = json_string_value(json_object_get(b->o.labels, keys[i])) ?: "";
+		/* quoted so that the shell-word rules leave them as they are */
+		struct sbuf q = {0};
+		sb_addc(&q, '\'');
+		for (const char *p = val; *p; p++) {
+			if (*p == '\'')
+				sb_adds(&q, "'\"'\"'");
+			else
+				sb_addc(&q, *p);
+		}
+		sb_addc(&q, '\'');
+		_cleanup_free_ char *qs = sb_take(&q);
+		if (!qs || berth_strv_push(&ret->args, keys[i]) < 0 ||
+		    berth_strv_push(&ret->args, qs) < 0)
+			return -ENOMEM;
+		sb_addc(&orig, ' ');
+		sb_adds(&orig, keys[i]);
+		sb_addc(&orig, '=');
+		sb_adds(&orig, val);
+	}
+	ret->original = sb_take(&orig);
+	return ret->cmd && ret->flags && ret->args && ret->original ? 0 : -ENOMEM;
+}
+
+static void step_header(struct build *b, const struct df_instr *in)
+{
+	b->step++;
+	say(b, "Step %u/%u : %s\n", b->step, b->total, in->original);
+}
+
+static int run_plan(struct build *b, struct berth_error **err)
+{
+	struct df_instr label = {0};
+	bool has_labels = json_object_size(b->o.labels) > 0;
+	int r = 0;
+
+	if (has_labels) {
+		if (label_instr(b, &label) < 0) {
+			df_instr_release(&label);
+			return oom(err);
+		}
+		b->total++;
+	}
+	for (size_t i = 0; i < b->n_ins && r == 0; i++) {
+		if (b->stages[0].from == &b->ins[i])
+			break;
+		step_header(b, &b->ins[i]);
+		r = arg_step(b, NULL, &b->ins[i], err);
+	}
+	for (size_t i = 0; i < b->n_stages && r == 0; i++) {
+		struct stage *s = &b->stages[i];
+		if (!s->needed)
+			continue;
+		step_header(b, s->from);
+		r = from_step(b, s, err);
+		for (size_t k = 0; k < s->n && r == 0; k++) {
+			step_header(b, &s->v[k]);
+			r = dispatch(b, s, &s->v[k], err);
+			if (r == 0)
+				say(b, " ---> %s\n", short_id(s->image_id));
+		}
+		if (r == 0 && has_labels && i + 1 == b->n_stages) {
+			step_header(b, &label);
+			r = dispatch(b, s, &label, err);
+			if (r == 0)
+				say(b, " ---> %s\n", short_id(s->image_id));
+		}
+	}
+	df_instr_release(&label);
+	return r;
+}
+
+/* ---- the request ------------------------------------------------------------------------------- */
+
+static void build_release(struct build *b)
+{
+	for (size_t i = 0; i < b->n_stages; i++) {
+		struct stage *s = &b->stages[i];
+		free(s->name);
+		free(s->image_id);
+		free(s->top_layer);
+		json_decref(s->img);
+		json_decref(s->cfg);
+		for (size_t k = 0; k < s->n_args; k++) {
+			free(s->args[k].name);
+			free(s->args[k].value);
+		}
+		free(s->args);
+		free(s->maintainer);
+	}
+	free(b->stages);
+	for (size_t i = 0; i < b->n_meta; i++) {
+		free(b->meta[i].name);
+		free(b->meta[i].value);
+	}
+	free(b->meta);
+	for (size_t i = 0; i < b->n_ins; i++)
+		df_instr_release(&b->ins[i]);
+	free(b->ins);
+	if (b->ctx_fd >= 0)
+		close(b->ctx_fd);
+	if (b->dir) {
+		_cleanup_error_ struct berth_error *e = NULL;
+		if (berth_rm_rf(b->dir, &e) < 0)
+			log_warn("build: remove '%s': %s", b->dir, e ? e->msg : "?");
+		free(b->dir);
+	}
+	berth_strv_free(b->o.tags);
+	json_decref(b->o.buildargs);
+	json_decref(b->o.labels);
+	json_decref(b->o.resources);
+	json_decref(b->used_args);
+	free(b->quiet.p);
+}
+
+/* the body (a tar, maybe compressed) into dir/context */
+static int receive_context(struct build *b, struct berth_error **err)
+{
+	_cleanup_free_ char *tar = NULL, *ctx = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	struct berth_tar_stats st;
+	char buf[65536];
+	ssize_t n;
+	int r;
+
+	if (asprintf(&tar, "%s/context.tar", b->dir) < 0 ||
+	    asprintf(&ctx, "%s/context", b->dir) < 0)
+		return oom(err);
+	fd = open(tar, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return berth_error_sys(err, errno, "create '%s'", tar);
+	berth_http_set_body_limit(b->req, CONTEXT_MAX);
+	while ((n = berth_http_read_body(b->req, buf, sizeof(buf), err)) > 0)
+		if (berth_write_all(fd, buf, (size_t)n) < 0)
+			return berth_error_sys(err, errno, "write '%s'", tar);
+	if (n < 0)
+		return (int)n;
+	if (mkdir(ctx, 0700) < 0)
+		return berth_error_sys(err, errno, "mkdir '%s'", ctx);
+	b->ctx_fd = open(ctx, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (b->ctx_fd < 0)
+		return berth_error_sys(err, errno, "open '%s'", ctx);
+	if (lseek(fd, 0, SEEK_END) == 0)
+		return 0; /* no context at all: the Dockerfile will be missing */
+	lseek(fd, 0, SEEK_SET);
+	r = berth_tar_apply(b->ctx_fd, fd, 0, NULL, &st, err);
+	if (r < 0)
+		return berth_error_wrap(err, "Error processing tar file"), r;
+	unlink(tar);
+	return 0;
+}
+
+/* Remove the Dockerfile and .dockerignore from the context when .dockerignore excludes them. */
+static void remove_build_files(struct build *b, const char *dockerfile)
+{
+	_cleanup_free_ char *text = NULL, *df = berth_path_clean(dockerfile);
+	struct berth_ignore ig = {0};
+
+	if (berth_read_file_at(b->ctx_fd, ".dockerignore", 1 << 20, &text, NULL, NULL) < 0 ||
+	    berth_ignore_parse(text, &ig, NULL) < 0)
+		return;
+	if (df && berth_ignore_match(&ig, df))
+		unlinkat(b->ctx_fd, df, 0);
+	if (berth_ignore_match(&ig, ".dockerignore"))
+		unlinkat(b->ctx_fd, ".dockerignore", 0);
+	berth_ignore_release(&ig);
+}
+
+static int read_dockerfile(struct build *b, char **ret, struct berth_error **err)
+{
+	const char *name = b->o.dockerfile && *b->o.dockerfile ? b->o.dockerfile : "Dockerfile";
+	_cleanup_close_ int fd = -EBADF;
+	_cleanup_error_ struct berth_error *e = NULL;
+	size_t len = 0;
+	int r;
+
+	if (berth_open_in_root(b->ctx_fd, name, O_RDONLY | O_NONBLOCK, &fd, &e) < 0)
+		return berth_error_set(err, EINVAL, "Cannot locate specified Dockerfile: %s", name);
+	r = berth_read_fd(fd, DOCKERFILE_MAX, ret, &len, err);
+	if (r < 0)
+		return berth_error_wrap(err, "read '%s'", name), r;
+	if (len == 0) {
+		free(*ret);
+		*ret = NULL;
+		return berth_error_set(err, EINVAL, "the Dockerfile (%s) cannot be empty", name);
+	}
+	if (memchr(*ret, '\0', len)) {
+		free(*ret);
+		*ret = NULL;
+		return berth_error_set(err, EINVAL, "failed to parse %s: the file holds NUL bytes",
+				       name);
+	}
+	remove_build_files(b, name);
+	return 0;
+}
+
+static int parse_query(struct build *b, struct berth_error **err)
+{
+	struct berth_http_request *req = b->req;
+	const char *const *tags = berth_http_query_all(req, "t");
+	const char *s;
+	int64_t v;
+
+	b->o.tags = calloc(1, sizeof(char *));
+	b->used_args = json_object();
+	b->o.resources = json_object();
+	if (!b->o.tags || !b->used_args || !b->o.resources)
+		return oom(err);
+	s = berth_http_query(req, "version");
+	if (s && !strcmp(s, "2"))
+		return berth_error_set(err, EINVAL,
+				       "BuildKit is not supported by berthd: use the classic "
+				       "builder (version=1)");
+	s = berth_http_query(req, "remote");
+	if (s && *s)
+		return berth_error_set(err, EINVAL,
+				       "remote build contexts are not supported by berthd: send "
+				       "the context in the request body");
+	for (size_t i = 0; tags && tags[i]; i++) {
+		_cleanup_reference_ struct berth_reference *ref = NULL;
+		_cleanup_free_ char *full = NULL;
+		_cleanup_error_ struct berth_error *e = NULL;
+		if (!*tags[i])
+			continue;
+		if (berth_reference_parse(tags[i], &ref, &e) < 0)
+			return berth_error_set(err, EINVAL, "invalid reference format");
+		if (ref->digest)
+			return berth_error_set(err, EINVAL,
+					       "refusing to create a tag with a digest reference");
+		if (berth_reference_default_tag(ref) < 0 || !(full = berth_reference_string(ref)) ||
+		    berth_strv_push(&b->o.tags, full) < 0)
+			return oom(err);
+	}
+	b->o.dockerfile = berth_http_query(req, "dockerfile");
+	s = berth_http_query(req, "buildargs");
+	if (s && *s) {
+		b->o.buildargs = json_loads(s, 0, NULL);
+		const char *k;
+		json_t *val;
+		bool ok = json_is_object(b->o.buildargs);
+		json_object_foreach (b->o.buildargs, k, val)
+			ok &= json_is_string(val) || json_is_null(val);
+		if (!ok)
+			return berth_error_set(err, EINVAL, "error reading build args: %s", s);
+		/* null: use the value of the client's environment, which it did not have */
+		void *tmp;
+		json_object_foreach_safe(b->o.buildargs, tmp, k, val) if (json_is_null(val))
+			json_object_del(b->o.buildargs, k);
+	} else {
+		b->o.buildargs = json_object();
+	}
+	s = berth_http_query(req, "labels");
+	if (s && *s) {
+		b->o.labels = json_loads(s, 0, NULL);
+		const char *k;
+		json_t *val;
+		bool ok = json_is_object(b->o.labels);
+		json_object_foreach (b->o.labels, k, val)
+			ok &= json_is_string(val);
+		if (!ok)
+			return berth_error_set(err, EINVAL, "error reading labels: %s", s);
+	} else {
+		b->o.labels = json_object();
+	}
+	b->o.nocache = berth_http_query_bool(req, "nocache");
+	b->o.quiet = berth_http_query_bool(req, "q");
+	b->o.forcerm = berth_http_query_bool(req, "forcerm");
+	b->o.rm = berth_http_query_bool_or_default(req, "rm", true) || b->o.forcerm;
+	b->o.pull = berth_http_query_bool(req, "pull");
+	b->o.target = berth_http_query(req, "target");
+	b->o.networkmode = berth_http_query(req, "networkmode");
+	s = berth_http_query(req, "platform");
+	if (s && *s && strcmp(s, "linux") &&
+	    !(berth_str_has_prefix(s, "linux/") &&
+	      !strncmp(s + 6, b->d->containers.host.arch, strlen(b->d->containers.host.arch))))
+		return berth_error_set(err, EINVAL, "platform %s is not this machine's linux/%s", s,
+				       b->d->containers.host.arch);
+	static const char *const ints[][2] = {
+		{"memory", "Memory"},	    {"memswap", "MemorySwap"}, {"cpushares", "CpuShares"},
+		{"cpuperiod", "CpuPeriod"}, {"cpuquota", "CpuQuota"},  {"shmsize", "ShmSize"},
+	};
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		if (!berth_http_query_has(req, ints[i][0]))
+			continue;
+		if (berth_http_query_int64(req, ints[i][0], 0, INT64_MIN, INT64_MAX, &v, err) < 0)
+			return -EINVAL;
+		if (v)
+			json_object_set_new(b->o.resources, ints[i][1], json_integer(v));
+	}
+	static const char *const strs[][2] = {{"cpusetcpus", "CpusetCpus"},
+					      {"cpusetmems", "CpusetMems"}};
+	for (size_t i = 0; i < 2; i++) {
+		s = berth_http_query(req, strs[i][0]);
+		if (s && *s)
+			json_object_set_new(b->o.resources, strs[i][1], json_string(s));
+	}
+	return 0;
+}
+
+static void finish_error(struct build *b, struct berth_error *e)
+{
+	const char *msg = e && e->msg ? e->msg : "build failed";
+
+	if (b->o.quiet && b->quiet.len && b->streaming)
+		emit(b, json_pack("{s:s%}", "stream", b->quiet.p, b->quiet.len));
+	if (!b->streaming) {
+		int status = e ? berth_api_error_status(e->code) : 500;
+		if (e && (e->code == EINVAL || e->code == ENOENT || e->code == ENOTSUP))
+			status = 400;
+		if (b->o.quiet && b->quiet.len) {
+			/* -q: the output so far goes with the error */
+			emit(b, json_pack("{s:s%}", "stream", b->quiet.p, b->quiet.len));
+		} else {
+			berth_http_respond_error(b->req, status, "%s", msg);
+			return;
+		}
+	}
+	json_t *detail = json_pack("{s:s}", "message", msg);
+	if (b->fail_code && detail)
+		json_object_set_new(detail, "code", json_integer(b->fail_code));
+	emit(b, json_pack("{s:o,s:s}", "errorDetail", detail, "error", msg));
+	berth_http_stream_end(b->req);
+}
+
+static void post_build(struct berth_http_request *req, void *userdata)
+{
+	struct berthd *d = userdata;
+	struct build b = {.d = d, .req = req, .ctx_fd = -EBADF, .escape = '\\'};
+	_cleanup_error_ struct berth_error *e = NULL;
+	_cleanup_free_ char *text = NULL, *tmpl = NULL;
+	int r;
+
+	atomic_fetch_add(&d->images.ops, 1);
+	r = parse_query(&b, &e);
+	if (r == 0 && asprintf(&tmpl, "%s/tmp/build-XXXXXX", d->config.data_root) < 0)
+		r = oom(&e);
+	if (r == 0 && !(b.dir = mkdtemp(tmpl)))
+		r = berth_error_sys(&e, errno, "mkdtemp '%s'", tmpl);
+	if (r == 0)
+		tmpl = NULL;
+	if (r == 0)
+		r = receive_context(&b, &e);
+	if (r == 0)
+		r = read_dockerfile(&b, &text, &e);
+	if (r == 0) {
+		r = df_parse(text, &b.ins, &b.n_ins, &b.escape, &e);
+		if (r < 0)
+			berth_error_wrap(&e, "failed to parse %s",
+					 b.o.dockerfile && *b.o.dockerfile ? b.o.dockerfile
+									   : "Dockerfile");
+	}
+	if (r == 0)
+		r = plan(&b, &e);
+	if (r == 0)
+		r = run_plan(&b, &e);
+	if (r == 0) {
+		struct stage *last = &b.stages[b.n_stages - 1];
+		if (!last->image_id)
+			r = berth_error_set(&e, EINVAL,
+					    "No image was generated. Is your Dockerfile empty?");
+	}
+	if (r < 0) {
+		finish_error(&b, e);
+		goto out;
+	}
+	{
+		struct stage *last = &b.stages[b.n_stages - 1];
+		const char *id = last->image_id;
+		/* build args nobody declared */
+		_cleanup_strv_ char **unused = calloc(1, sizeof(char *));
+		const char *k;
+		json_t *v;
+		json_object_foreach (b.o.buildargs, k, v)
+			if (!json_object_get(b.used_args, k) && unused)
+				berth_strv_push(&unused, k);
+		if (unused && unused[0]) {
+			qsort(unused, berth_strv_length(unused), sizeof(char *), images_cmp_str);
+			_cleanup_free_ char *list = join_strv(unused, " ");
+			say(&b, "[Warning] One or more build-args [%s] were not consumed\n",
+			    list ?: "");
+		}
+		emit(&b, json_pack("{s:{s:s}}", "aux", "ID", id));
+		say(&b, "Successfully built %s\n", short_id(id));
+		for (size_t i = 0; b.o.tags[i]; i++) {
+			_cleanup_free_ char *fam = images_familiar(b.o.tags[i]);
+			if (berth_image_tag(d->images.store, id, b.o.tags[i], &e) < 0) {
+				finish_error(&b, e);
+				goto out;
+			}
+			images_event(d, "tag", id, fam ?: b.o.tags[i], NULL);
+			say(&b, "Successfully tagged %s\n", fam ?: b.o.tags[i]);
+		}
+		if (b.o.quiet) {
+			_cleanup_free_ char *line = NULL;
+			if (asprintf(&line, "%s\n", id) > 0)
+				emit(&b, json_pack("{s:s}", "stream", line));
+		}
+		daemon_images_update_count(d);
+		berth_http_stream_end(req);
+	}
+out:
+	free(tmpl);
+	build_release(&b);
+	atomic_fetch_sub(&d->images.ops, 1);
+}
+
+/* ---- POST /build/prune ------------------------------------------------------------------------ */
+
+static void post_build_prune(struct berth_http_request *req, void *userdata)
+{
+	struct berthd *d = userdata;
+	_cleanup_json_ json_t *idx = NULL, *deleted = json_array();
+	const char *k;
+	json_t *v;
+	uint64_t reclaimed = 0;
+
+	pthread_mutex_lock(&cache_lock);
+	idx = cache_load_locked(d);
+	json_object_foreach (idx, k, v)
+		json_array_append_new(deleted, json_string(k));
+	_cleanup_json_ json_t *empty = json_object();
+	cache_save_locked(d, empty);
+	pthread_mutex_unlock(&cache_lock);
+	_cleanup_json_ json_t *ans = json_pack("{s:O,s:I}", "CachesDeleted", deleted,
+					       "SpaceReclaimed", (json_int_t)reclaimed);
+	berth_http_respond_json(req, 200, ans);
+}
+
+int daemon_routes_build(struct berthd *d, struct berth_error **err)
+{
+	return berth_api_router_add(d->router, "POST", "/build", post_build, d, err)
+		       ?: berth_api_router_add(d->router, "POST", "/build/prune", post_build_prune,
+					       d, err);
+}
