@@ -63,3 +63,11 @@ int build_mkdir_in_root(int root_fd, const char *path, uid_t uid, gid_t gid,
  */
 int build_chown_parse(int root_fd, const char *spec, uid_t *ret_uid, gid_t *ret_gid,
 		      struct berth_error **err);
+
+/*
+ * A step's cache key: the hex sha256 of the parent image id ("" for none), the container
+ * config the step commits with (keys sorted: the same config gives the same key whatever
+ * order it was built in) and extra (what the config does not show: COPY's --from, --chown,
+ * --chmod).  NULL on ENOMEM.
+ */
+char *build_cache_key(const char *parent, const json_t *cc, const char *extra);

@@ -337,8 +337,7 @@ static void cache_save_locked(struct berthd *d, json_t *idx)
 		log_warn("build cache: %s", e ? e->msg : "?");
 }
 
-/* sha256(parent \n config \n extra) */
-static char *cache_key(const char *parent, const json_t *cc, const char *extra)
+char *build_cache_key(const char *parent, const json_t *cc, const char *extra)
 {
 	_cleanup_free_ char *cfg = json_dumps(cc, JSON_COMPACT | JSON_SORT_KEYS), *all = NULL;
 	char digest[BERTH_DIGEST_SIZE];
@@ -535,7 +534,7 @@ static int meta_commit(struct build *b, struct stage *s, const char *comment,
 		       struct berth_error **err)
 {
 	_cleanup_json_ json_t *cc = with_cmd(s, comment_cmd(s, comment), false);
-	_cleanup_free_ char *key = cc ? cache_key(s->image_id, cc, NULL) : NULL;
+	_cleanup_free_ char *key = cc ? build_cache_key(s->image_id, cc, NULL) : NULL;
 
 	if (!key)
 		return oom(err);
@@ -1077,7 +1076,7 @@ static int run_step(struct build *b, struct stage *s, const struct df_instr *in,
 		save = json_incref(cmd);
 	}
 	cc = with_cmd(s, json_incref(save), true);
-	key = cc ? cache_key(s->image_id, cc, NULL) : NULL;
+	key = cc ? build_cache_key(s->image_id, cc, NULL) : NULL;
 	if (!key)
 		return oom(err);
 	if (probe(b, s, key))
@@ -1266,7 +1265,7 @@ static int copy_step(struct build *b, struct stage *s, const struct df_instr *in
 		goto out;
 	}
 	cc = with_cmd(s, comment_cmd(s, comment), false);
-	key = cc ? cache_key(s->image_id, cc, extra) : NULL;
+	key = cc ? build_cache_key(s->image_id, cc, extra) : NULL;
 	if (!key) {
 		r = oom(err);
 		goto out;
@@ -1322,7 +1321,7 @@ static int workdir_step(struct build *b, struct stage *s, struct berth_error **e
 	if (asprintf(&comment, "WORKDIR %s", wd) < 0)
 		return oom(err);
 	cc = with_cmd(s, comment_cmd(s, comment), false);
-	key = cc ? cache_key(s->image_id, cc, NULL) : NULL;
+	key = cc ? build_cache_key(s->image_id, cc, NULL) : NULL;
 	if (!key)
 		return oom(err);
 	if (probe(b, s, key))

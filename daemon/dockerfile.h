@@ -112,7 +112,7 @@ static inline void sb_adds(struct sbuf *b, const char *s)
 }
 
 /* The text, or "" (a new string either way); NULL only when out of memory. */
-static char *sb_take(struct sbuf *b)
+static inline char *sb_take(struct sbuf *b)
 {
 	char *p;
 
