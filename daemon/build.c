@@ -200,6 +200,42 @@ static void go_strv(struct sbuf *sb, const json_t *a)
 	sb_addc(sb, ']');
 }
 
+/* Go's time.Duration.String() for whole milliseconds and up ("0s", "500ms", "1m30s") */
+static void go_duration(int64_t ns, char *out, size_t n)
+{
+	int64_t h, m, sec, ms;
+
+	if (ns == 0) {
+		snprintf(out, n, "0s");
+		return;
+	}
+	if (ns < 1000000000LL && ns % 1000000 == 0) {
+		snprintf(out, n, "%lldms", (long long)(ns / 1000000));
+		return;
+	}
+	if (ns < 1000000000LL) {
+		snprintf(out, n, "%lldns", (long long)ns);
+		return;
+	}
+	h = ns / 3600000000000LL;
+	m = ns / 60000000000LL % 60;
+	sec = ns / 1000000000LL % 60;
+	ms = ns / 1000000 % 1000;
+	char frac[16] = "";
+	if (ms) {
+		snprintf(frac, sizeof(frac), ".%03lld", (long long)ms);
+		for (size_t l = strlen(frac); l > 1 && frac[l - 1] == '0'; l--)
+			frac[l - 1] = '\0';
+	}
+	if (h)
+		snprintf(out, n, "%lldh%lldm%lld%ss", (long long)h, (long long)m, (long long)sec,
+			 frac);
+	else if (m)
+		snprintf(out, n, "%lldm%lld%ss", (long long)m, (long long)sec, frac);
+	else
+		snprintf(out, n, "%lld%ss", (long long)sec, frac);
+}
+
 /* strings.Join(a, sep) */
 static char *join_json(const json_t *a, const char *sep)
 {
@@ -1438,14 +1474,23 @@ static int meta_step(struct build *b, struct stage *s, const struct df_instr *in
 		json_t *hc = json_object_get(s->cfg, "Healthcheck");
 		sb_adds(&sb, "HEALTHCHECK &{");
 		go_strv(&sb, json_object_get(hc, "Test"));
-		char more[160];
-		snprintf(more, sizeof(more), " %lld %lld %lld %lld %lld}",
-			 (long long)json_integer_value(json_object_get(hc, "Interval")),
-			 (long long)json_integer_value(json_object_get(hc, "Timeout")),
-			 (long long)json_integer_value(json_object_get(hc, "StartPeriod")),
-			 (long long)json_integer_value(json_object_get(hc, "StartInterval")),
-			 (long long)json_integer_value(json_object_get(hc, "Retries")));
-		sb_adds(&sb, more);
+		static const char *const durs[] = {"Interval", "Timeout", "StartPeriod",
+						   "StartInterval"};
+		for (size_t i = 0; i < 4; i++) {
+			char d[64];
+			go_duration(json_integer_value(json_object_get(hc, durs[i])), d, sizeof(d));
+			sb_adds(&sb, " \"");
+			sb_adds(&sb, d);
+			sb_addc(&sb, '"');
+		}
+		/* Go's %q of an int is a quoted rune */
+		long long retries = json_integer_value(json_object_get(hc, "Retries"));
+		char q[32];
+		if (retries >= 0x20 && retries < 0x7f && retries != '\'' && retries != '\\')
+			snprintf(q, sizeof(q), " '%c'}", (char)retries);
+		else
+			snprintf(q, sizeof(q), " '\\x%02llx'}", retries & 0xff);
+		sb_adds(&sb, q);
 		comment = sb_take(&sb);
 	}
 	if (r < 0)
@@ -1782,8 +1827,27 @@ static int receive_context(struct build *b, struct berth_error **err)
 	b->ctx_fd = open(ctx, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (b->ctx_fd < 0)
 		return berth_error_sys(err, errno, "open '%s'", ctx);
-	if (lseek(fd, 0, SEEK_END) == 0)
+	off_t size = lseek(fd, 0, SEEK_END);
+	if (size == 0)
 		return 0; /* no context at all: the Dockerfile will be missing */
+	/*
+	 * The docker CLI's tar of a context with a Dockerfile from elsewhere ends without the last
+	 * entry's padding and the end-of-archive blocks (Go's reader takes that): a plain tar is
+	 * given them back.  Zeros after a whole tar change nothing.
+	 */
+	unsigned char magic[6] = {0};
+	if (pread(fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
+	    !(magic[0] == 0x1f && magic[1] == 0x8b) && memcmp(magic, "BZh", 3) &&
+	    memcmp(magic,
+		   "\xfd"
+		   "7zXZ",
+		   5) &&
+	    memcmp(magic, "\x28\xb5\x2f\xfd", 4)) {
+		static const char zeros[1024 + 512];
+		size_t pad = (size_t)((512 - size % 512) % 512) + 1024;
+		if (berth_write_all(fd, zeros, pad) < 0)
+			return berth_error_sys(err, errno, "write '%s'", tar);
+	}
 	lseek(fd, 0, SEEK_SET);
 	r = berth_tar_apply(b->ctx_fd, fd, 0, NULL, &st, err);
 	if (r < 0)
