@@ -399,10 +399,10 @@ static int run_build(struct cli *c, struct cli_args *a)
 			if (file && *file)
 				dockerfile = xstrdup(file);
 		} else {
-			/* a Dockerfile on stdin, no context */
+			/* a Dockerfile on stdin, no context: docker names it Dockerfile */
 			extra = TAKE_PTR(in);
 			extra_len = len;
-			extra_name = random_name();
+			extra_name = xstrdup(file && *file ? file : "Dockerfile");
 			dockerfile = xstrdup(extra_name);
 			if (context_tar(NULL, NULL, NULL, extra, extra_len, extra_name, &tar,
 					&size) < 0)

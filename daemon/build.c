@@ -1093,8 +1093,26 @@ static int run_step(struct build *b, struct stage *s, const struct df_instr *in,
 		for (size_t i = 0; cmd && in->args[i]; i++)
 			json_array_append_new(cmd, json_string(in->args[i]));
 	} else {
-		_cleanup_free_ char *line = join_strv(in->args, " ");
+		_cleanup_free_ char *line = join_strv(in->args, " "), *script = NULL;
 		cmd = shell_of(s->cfg);
+		if (line && in->heredoc) {
+			/* a lone heredoc is the script; after a command, the shell reads it */
+			const char *t = line + strspn(line, " \t");
+			bool alone = !strncmp(t, "<<", 2) &&
+				     strspn(t + 2, "-'\"") + strlen(in->heredoc_word) +
+						     strspn(t + 2 + strspn(t + 2, "-'\"") +
+								    strlen(in->heredoc_word),
+							    "'\" \t") +
+						     2 ==
+					     strlen(t);
+			if (alone)
+				script = strdup(in->heredoc);
+			else if (asprintf(&script, "%s\n%s%s", line, in->heredoc,
+					  in->heredoc_word) < 0)
+				script = NULL;
+			free(line);
+			line = TAKE_PTR(script);
+		}
 		if (cmd && line)
 			json_array_append_new(cmd, json_string(line));
 	}

@@ -29,6 +29,8 @@ struct df_instr {
 	char **args;	/* the arguments (the parser's nodeArgs) */
 	bool json;	/* the exec (JSON array) form */
 	int line;	/* the line it starts on (1-based) */
+	char *heredoc;	/* RUN <<WORD: the lines up to WORD, each with its newline; or NULL */
+	char *heredoc_word;
 };
 
 void df_instr_release(struct df_instr *in);

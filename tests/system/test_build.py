@@ -264,6 +264,13 @@ def test_every_instruction(bd, tool, tmp_path):
     assert inspect(bd, f"{tag}-child")["Config"]["OnBuild"] in (None, [])
 
 
+def test_run_heredocs(bd, tmp_path):
+    ctx = context(tmp_path, "FROM busybox\nRUN <<EOF\necho one > /one\necho two >> /one\nEOF\n"
+                            "RUN cat <<-'END' > /two\n\tliteral $HOME\n\tEND\n")
+    build(bd, "berth", ctx, "-t", "heredoc")
+    assert run_out(bd, "heredoc", "cat", "/one", "/two") == "one\ntwo\nliteral $HOME\n"
+
+
 def test_unused_build_arg_is_reported(bd, tmp_path):
     ctx = context(tmp_path, "FROM busybox\nARG USED\nRUN echo $USED\n")
     out = build(bd, "berth", ctx, "--build-arg", "USED=1", "--build-arg", "NOPE=2").stdout
@@ -392,7 +399,7 @@ BAD = [
     ("unterminated quote", 'FROM busybox\nENV A="open\n',
      "unexpected end of statement while looking for matching double-quote"),
     ("unterminated heredoc", "FROM busybox\nRUN <<EOF\necho hi\n",
-     "returned a non-zero code: 2"),
+     "failed to parse Dockerfile: unterminated heredoc EOF on line 2"),
     ("outside", "FROM busybox\nCOPY ../outside /x\n",
      "COPY failed: forbidden path outside the build context: ../outside ()"),
     ("missing file", "FROM busybox\nCOPY nothere /x\n",
