@@ -571,7 +571,8 @@ static int run_build(struct cli *c, struct cli_args *a)
 	if (ret == 0 && iidfile && *iidfile && o.id) {
 		int fd = open(iidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 		if (fd < 0 || berth_write_all(fd, o.id, strlen(o.id)) < 0) {
-			err_printf("Writing image ID file: open %s: %s\n", iidfile, strerror(errno));
+			err_printf("Writing image ID file: open %s: %s\n", iidfile,
+				   strerror(errno));
 			ret = 1;
 		}
 		if (fd >= 0)
