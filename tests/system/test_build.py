@@ -387,6 +387,20 @@ def test_docker_py_build(bd, tmp_path):
     assert ans["id"] == image_id(bd, "py:1")
 
 
+def test_compose_build(bd, tmp_path):
+    ctx = context(tmp_path, "FROM busybox\nARG WHO\nRUN echo \"built for $WHO\" > /who\n"
+                            "CMD [\"cat\", \"/who\"]\n")
+    (ctx / "docker-compose.yml").write_text(
+        "version: '3'\nservices:\n  app:\n    build:\n      context: .\n"
+        "      args:\n        WHO: compose\n    image: composed:1\n")
+    env = dict(os.environ, DOCKER_HOST=f"unix://{bd.sock}", COMPOSE_DOCKER_CLI_BUILD="0",
+               DOCKER_CONFIG=str(bd.dir / "docker-config"))
+    p = subprocess.run(["docker-compose", "-p", "bt", "build"], cwd=ctx, env=env,
+                       capture_output=True, timeout=180)
+    assert p.returncode == 0, (p.stdout, p.stderr, bd.log_text()[-2000:])
+    assert run_out(bd, "composed:1") == "built for compose\n"
+
+
 # ---- bad input ------------------------------------------------------------------------------------
 
 BAD = [
