@@ -2106,7 +2106,14 @@ static void post_build(struct berth_http_request *req, void *userdata)
 		emit(&b, json_pack("{s:{s:s}}", "aux", "ID", id));
 		say(&b, "Successfully built %s\n", short_id(id));
 		for (size_t i = 0; b.o.tags[i]; i++) {
-			_cleanup_free_ char *fam = images_familiar(b.o.tags[i]);
+			_cleanup_free_ char *fam = images_familiar(b.o.tags[i]), *had = NULL;
+			/* a rebuild that changed nothing leaves the index (and its fsync) alone */
+			if (berth_image_resolve(d->images.store, b.o.tags[i], &had, NULL) == 0 &&
+			    !strcmp(had, id)) {
+				images_event(d, "tag", id, fam ?: b.o.tags[i], NULL);
+				say(&b, "Successfully tagged %s\n", fam ?: b.o.tags[i]);
+				continue;
+			}
 			if (berth_image_tag(d->images.store, id, b.o.tags[i], &e) < 0) {
 				finish_error(&b, e);
 				goto out;
