@@ -505,10 +505,34 @@ static int run_build(struct cli *c, struct cli_args *a)
 		sbuf_adds(&target, "&dockerfile=");
 		url_escape(&target, dockerfile);
 	}
+	if (flag_set(a, "cpu-period"))
+		sbuf_printf(&target, "&cpuperiod=%lld", (long long)flag_get(a, "cpu-period")->i);
+	if (flag_set(a, "cpu-quota"))
+		sbuf_printf(&target, "&cpuquota=%lld", (long long)flag_get(a, "cpu-quota")->i);
+	if (flag_set(a, "cpu-shares"))
+		sbuf_printf(&target, "&cpushares=%lld", (long long)flag_get(a, "cpu-shares")->i);
+	if (flag_set(a, "cpuset-cpus")) {
+		sbuf_adds(&target, "&cpusetcpus=");
+		url_escape(&target, flag_str(a, "cpuset-cpus"));
+	}
+	if (flag_set(a, "cpuset-mems")) {
+		sbuf_adds(&target, "&cpusetmems=");
+		url_escape(&target, flag_str(a, "cpuset-mems"));
+	}
 	if (flag_bool(a, "force-rm"))
 		sbuf_adds(&target, "&forcerm=1");
 	sbuf_adds(&target, "&labels=");
 	url_escape(&target, labtext ?: "{}");
+	int64_t bytes;
+	if (flag_set(a, "memory") && ram_in_bytes(flag_str(a, "memory"), &bytes) == 0)
+		sbuf_printf(&target, "&memory=%lld", (long long)bytes);
+	if (flag_set(a, "memory-swap")) {
+		const char *ms = flag_str(a, "memory-swap");
+		if (!strcmp(ms, "-1"))
+			sbuf_adds(&target, "&memswap=-1");
+		else if (ram_in_bytes(ms, &bytes) == 0)
+			sbuf_printf(&target, "&memswap=%lld", (long long)bytes);
+	}
 	if (flag_set(a, "network") && *flag_str(a, "network")) {
 		sbuf_adds(&target, "&networkmode=");
 		url_escape(&target, flag_str(a, "network"));
@@ -520,6 +544,8 @@ static int run_build(struct cli *c, struct cli_args *a)
 	if (quiet)
 		sbuf_adds(&target, "&q=1");
 	sbuf_adds(&target, rm ? "&rm=1" : "&rm=0");
+	if (flag_set(a, "shm-size") && ram_in_bytes(flag_str(a, "shm-size"), &bytes) == 0)
+		sbuf_printf(&target, "&shmsize=%lld", (long long)bytes);
 	for (size_t i = 0; i < tags->n; i++) {
 		sbuf_adds(&target, "&t=");
 		url_escape(&target, tags->v[i]);
@@ -585,11 +611,24 @@ static int run_build(struct cli *c, struct cli_args *a)
 
 static const struct cli_flag build_flags[] = {
 	{"build-arg", 0, FK_LIST, "list", NULL, "Set build-time variables"},
+	{"cpu-period", 0, FK_INT, "int", NULL,
+	 "Limit the CPU CFS (Completely Fair Scheduler) period"},
+	{"cpu-quota", 0, FK_INT, "int", NULL,
+	 "Limit the CPU CFS (Completely Fair Scheduler) quota"},
+	{"cpu-shares", 'c', FK_INT, "int", NULL, "CPU shares (relative weight)"},
+	{"cpuset-cpus", 0, FK_STRING, "string", NULL,
+	 "CPUs in which to allow execution (0-3, 0,1)"},
+	{"cpuset-mems", 0, FK_STRING, "string", NULL,
+	 "MEMs in which to allow execution (0-3, 0,1)"},
 	{"file", 'f', FK_STRING, "string", NULL,
 	 "Name of the Dockerfile (Default is 'PATH/Dockerfile')"},
 	{"force-rm", 0, FK_BOOL, NULL, NULL, "Always remove intermediate containers"},
 	{"iidfile", 0, FK_STRING, "string", NULL, "Write the image ID to the file"},
 	{"label", 0, FK_LIST, "list", NULL, "Set metadata for an image"},
+	{"memory", 'm', FK_CUSTOM, "bytes", NULL, "Memory limit", 0, check_bytes},
+	{"memory-swap", 0, FK_CUSTOM, "bytes", NULL,
+	 "Swap limit equal to memory plus swap: -1 to enable unlimited swap", 0,
+	 check_bytes_or_unlimited},
 	{"network", 0, FK_STRING, "string", "default",
 	 "Set the networking mode for the RUN instructions during build"},
 	{"no-cache", 0, FK_BOOL, NULL, NULL, "Do not use cache when building the image"},
@@ -597,6 +636,7 @@ static const struct cli_flag build_flags[] = {
 	{"quiet", 'q', FK_BOOL, NULL, NULL,
 	 "Suppress the build output and print image ID on success"},
 	{"rm", 0, FK_BOOL, NULL, "true", "Remove intermediate containers after a successful build"},
+	{"shm-size", 0, FK_CUSTOM, "bytes", NULL, "Size of \"/dev/shm\"", 0, check_bytes},
 	{"tag", 't', FK_LIST, "list", NULL, "Name and optionally a tag in the \"name:tag\" format"},
 	{"target", 0, FK_STRING, "string", NULL, "Set the target build stage to build."},
 };

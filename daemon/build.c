@@ -1161,7 +1161,8 @@ static int run_step(struct build *b, struct stage *s, const struct df_instr *in,
 
 	r = run_container(b, s, body, cmd, &ctr, err);
 	if (r < 0) {
-		if (ctr && b->o.forcerm)
+		/* a build the client gave up is not kept for a look: nobody is there to look */
+		if (ctr && (b->o.forcerm || (*err && (*err)->code == ECANCELED)))
 			remove_container(b, ctr, false);
 		return r;
 	}

@@ -271,6 +271,39 @@ def test_run_heredocs(bd, tmp_path):
     assert run_out(bd, "heredoc", "cat", "/one", "/two") == "one\ntwo\nliteral $HOME\n"
 
 
+@pytest.mark.parametrize("tool", ["berth", "docker"])
+def test_run_network_limits_and_copy_from_image(bd, tool, tmp_path):
+    ctx = context(tmp_path, "FROM busybox\n"
+                            "RUN --network=none ls /sys/class/net > /nets\n"
+                            "RUN cat /sys/fs/cgroup/memory/memory.limit_in_bytes > /limit\n"
+                            "COPY --from=busybox /bin/busybox /copied/bb\n")
+    build(bd, tool, ctx, "-m", "64m", "-t", f"limits-{tool}")
+    assert run_out(bd, f"limits-{tool}", "cat", "/nets", "/limit") == "lo\n67108864\n"
+    run_out(bd, f"limits-{tool}", "cmp", "/copied/bb", "/bin/busybox")
+
+
+def test_cancelled_build_leaves_nothing(bd, tmp_path):
+    ctx = context(tmp_path, "FROM busybox\nRUN echo started && sleep 60\n")
+    env = dict(os.environ, DOCKER_HOST=f"unix://{bd.sock}")
+    p = subprocess.Popen([str(berth_binary()), "build", "--no-cache", str(ctx)], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        seen = b""
+        while b"started" not in seen:
+            line = p.stdout.readline()
+            assert line, seen
+            seen += line
+    finally:
+        p.kill()
+        p.wait()
+    # berthd notices the client is gone, kills the RUN container and removes it
+    deadline = time.monotonic() + 20
+    while containers(bd):
+        assert time.monotonic() < deadline, containers(bd)
+        time.sleep(0.2)
+    assert not [m for m in mounts_under(bd.dir) if "/tmp/build-" in m]
+
+
 def test_unused_build_arg_is_reported(bd, tmp_path):
     ctx = context(tmp_path, "FROM busybox\nARG USED\nRUN echo $USED\n")
     out = build(bd, "berth", ctx, "--build-arg", "USED=1", "--build-arg", "NOPE=2").stdout
