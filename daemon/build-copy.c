@@ -574,7 +574,8 @@ int build_copy_apply(const struct build_copy *c, int src_fd, int root_fd, const 
 			/* a directory's own times and mode go to the destination directory */
 			continue;
 		}
-		if (e->top && add && S_ISREG(e->st.st_mode)) {
+		if (e->top && add && S_ISREG(e->st.st_mode) &&
+		    !berth_str_has_prefix(e->src, BUILD_URL_DIR)) {
 			_cleanup_close_ int in = -EBADF;
 			if (berth_open_in_root(src_fd, e->src, O_RDONLY, &in, err) < 0)
 				return -EIO;

@@ -12,6 +12,9 @@
 #include "daemon.h"
 #include "image/image.h"
 
+/* Where ADD puts what it downloads, in the context, for the one step (never unpacked there). */
+#define BUILD_URL_DIR ".berth-add-"
+
 /* One file, directory or link a COPY takes from its source tree. */
 struct build_copy_entry {
 	char *src;  /* path in the source tree ("a/b"), resolved */

@@ -36,6 +36,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "build-internal.h"
 #include "containers-internal.h"
 #include "dockerfile.h"
@@ -1187,6 +1189,103 @@ static int run_step(struct build *b, struct stage *s, const struct df_instr *in,
 	return r;
 }
 
+/* ---- ADD <url> ------------------------------------------------------------------------------ */
+
+#define URL_MAX_BYTES (8ULL << 30)
+
+struct fetch {
+	int fd;
+	uint64_t got;
+	bool too_big;
+};
+
+static size_t fetch_write(char *data, size_t size, size_t n, void *userdata)
+{
+	struct fetch *f = userdata;
+	size_t len = size * n;
+
+	if (f->got + len > URL_MAX_BYTES) {
+		f->too_big = true;
+		return 0;
+	}
+	if (berth_write_all(f->fd, data, len) < 0)
+		return 0;
+	f->got += len;
+	return len;
+}
+
+/*
+ * Download url into <context>/.berth-add-N/<its last path component> (mode 0600, the mtime of
+ * its Last-Modified header when it has one, as docker), returning that path in the context.
+ * Only http and https; proxies from the environment as libcurl reads them.
+ */
+static int fetch_url(struct build *b, const char *url, char **ret_path, struct berth_error **err)
+{
+	_cleanup_free_ char *dir = NULL, *name = NULL, *path = NULL, *rel = NULL;
+	const char *p = url + strcspn(url, "?#"), *slash;
+	struct fetch f = {.fd = -EBADF};
+	CURL *h;
+	CURLcode cc;
+	long status = 0, filetime = -1;
+	char errbuf[CURL_ERROR_SIZE] = "";
+
+	_cleanup_free_ char *base = strndup(url, (size_t)(p - url));
+	if (!base)
+		return oom(err);
+	slash = strrchr(base, '/');
+	if (!slash || !slash[1] || slash == base + strcspn(base, ":") + 2)
+		return berth_error_set(err, EINVAL, "cannot determine filename from url: %s", url);
+	name = strdup(slash + 1);
+	if (!name || asprintf(&rel, "%s%u", BUILD_URL_DIR, b->seq++) < 0 ||
+	    asprintf(&dir, "%s/context/%s", b->dir, rel) < 0 ||
+	    asprintf(&path, "%s/%s", dir, name) < 0)
+		return oom(err);
+	if (mkdir(dir, 0700) < 0)
+		return berth_error_sys(err, errno, "mkdir '%s'", dir);
+	f.fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (f.fd < 0)
+		return berth_error_sys(err, errno, "create '%s'", path);
+	h = curl_easy_init();
+	if (!h) {
+		close(f.fd);
+		return oom(err);
+	}
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(h, CURLOPT_FILETIME, 1L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "berthd/" BERTH_VERSION);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fetch_write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &f);
+	cc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(h, CURLINFO_FILETIME, &filetime);
+	curl_easy_cleanup(h);
+	close(f.fd);
+	if (f.too_big)
+		return berth_error_set(err, EFBIG, "failed to GET %s: more than %llu bytes", url,
+				       (unsigned long long)URL_MAX_BYTES);
+	if (cc != CURLE_OK)
+		return berth_error_set(err, EIO, "failed to GET %s: %s", url,
+				       *errbuf ? errbuf : curl_easy_strerror(cc));
+	if (status < 200 || status >= 300)
+		return berth_error_set(err, EIO, "failed to GET %s with status %ld", url, status);
+	if (filetime > 0) {
+		struct timespec ts[2] = {{.tv_sec = filetime}, {.tv_sec = filetime}};
+		utimensat(AT_FDCWD, path, ts, 0);
+	}
+	if (asprintf(ret_path, "%s/%s", rel, name) < 0)
+		return oom(err);
+	return 0;
+}
+
 /* ---- COPY / ADD ------------------------------------------------------------------------------- */
 
 /* "--link" is a boolean flag the string-flag parser does not know: accepted, dropped */
@@ -1218,7 +1317,8 @@ static int copy_step(struct build *b, struct stage *s, const struct df_instr *in
 	static const char *const add_names[] = {"chown", "chmod", "checksum", "keep-git-dir", NULL};
 	const char *vals[5] = {NULL};
 	const char *cmdname = add ? "ADD" : "COPY";
-	_cleanup_strv_ char **flags = without_bool_flags(in->flags), **words = NULL;
+	_cleanup_strv_ char **flags = without_bool_flags(in->flags), **words = NULL,
+			    **fetched = NULL;
 	_cleanup_json_ json_t *env = expand_env(s), *cc = NULL;
 	_cleanup_free_ char *from = NULL, *from_id = NULL, *chown = NULL, *dest = NULL, *key = NULL;
 	_cleanup_free_ char *comment = NULL, *extra = NULL, *full_dest = NULL;
@@ -1256,16 +1356,29 @@ static int copy_step(struct build *b, struct stage *s, const struct df_instr *in
 	}
 	dest = words[n - 1];
 	words[n - 1] = NULL;
-	for (size_t i = 0; words[i]; i++)
-		if (is_url(words[i])) {
-			if (!add)
-				return berth_error_set(err, EINVAL,
-						       "source can't be a URL for COPY");
-			return berth_error_set(err, ENOTSUP,
-					       "ADD of a remote URL is not supported by berth's "
-					       "builder (download it in a RUN step instead): %s",
-					       words[i]);
+	for (size_t i = 0; words[i]; i++) {
+		if (!is_url(words[i]))
+			continue;
+		if (!add)
+			return berth_error_set(err, EINVAL, "source can't be a URL for COPY");
+		if (!berth_str_has_prefix(words[i], "http://") &&
+		    !berth_str_has_prefix(words[i], "https://"))
+			return berth_error_set(
+				err, ENOTSUP,
+				"ADD of a git repository is not supported by berth's "
+				"builder: %s",
+				words[i]);
+		char *local = NULL;
+		r = fetch_url(b, words[i], &local, err);
+		if (local && berth_strv_push(&fetched, local) < 0)
+			r = oom(err);
+		if (r < 0) {
+			free(local);
+			goto out;
 		}
+		free(words[i]);
+		words[i] = local;
+	}
 	const char *from_v = add ? NULL : vals[0];
 	const char *chown_v = add ? vals[0] : vals[1];
 	const char *chmod_v = add ? vals[1] : vals[2];
@@ -1357,6 +1470,15 @@ out:
 	fs_unmount(&root, true);
 	fs_unmount(&src, true);
 	build_copy_release(&cp);
+	/* what ADD downloaded leaves the context with the step */
+	for (size_t i = 0; fetched && fetched[i]; i++) {
+		_cleanup_free_ char *d = NULL;
+		char *slash = strchr(fetched[i], '/');
+		if (slash)
+			*slash = '\0';
+		if (asprintf(&d, "%s/context/%s", b->dir, fetched[i]) > 0)
+			berth_rm_rf(d, NULL);
+	}
 	if (r < 0 && *err && !berth_str_has_prefix((*err)->msg ?: "", cmdname))
 		berth_error_wrap(err, "%s failed", cmdname);
 	return r;

@@ -304,6 +304,50 @@ def test_cancelled_build_leaves_nothing(bd, tmp_path):
     assert not [m for m in mounts_under(bd.dir) if "/tmp/build-" in m]
 
 
+@pytest.fixture
+def http_server(tmp_path):
+    """A static HTTP server on loopback serving tmp_path/www."""
+    import functools
+    import http.server
+    import threading
+    www = tmp_path / "www"
+    www.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(www))
+    handler.log_message = lambda *a: None
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield www, f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+    srv.server_close()
+
+
+@pytest.mark.parametrize("tool", ["berth", "docker"])
+def test_add_url(bd, tool, tmp_path, http_server):
+    www, url = http_server
+    (www / "page.txt").write_text("from the web\n")
+    (www / "t.tar.gz").write_bytes(tar_gz({"in.txt": b"x"}))
+    os.utime(www / "page.txt", (1600000000, 1600000000))
+    ctx = context(tmp_path, f"FROM busybox\nADD {url}/page.txt /web/\nADD {url}/t.tar.gz /web/\n"
+                            "COPY . /ctx/\n")
+    out = build(bd, tool, ctx, "-t", f"addurl-{tool}").stdout.decode()
+    got = run_out(bd, f"addurl-{tool}", "sh", "-c", "stat -c '%n %a %Y' /web/* && cat /web/page.txt && "
+                                        "find /ctx -name '.berth*'")
+    # downloaded files are 0600, keep Last-Modified, and an archive is not unpacked
+    assert got == ("/web/page.txt 600 1600000000\n/web/t.tar.gz 600 " +
+                   got.split("/web/t.tar.gz 600 ")[1].split("\n")[0] + "\nfrom the web\n"), got
+    # the content is the cache key: the same bytes hit, new bytes miss
+    out = build(bd, tool, ctx, "-t", f"addurl-{tool}").stdout.decode()
+    assert [c for _, c in steps_cached(out)] == [False, True, True, True], out
+    (www / "page.txt").write_text(f"changed for {tool}\n")
+    out = build(bd, tool, ctx, "-t", f"addurl-{tool}").stdout.decode()
+    assert [c for _, c in steps_cached(out)] == [False, False, False, False], out
+    (www / "page.txt").unlink()
+    p = build(bd, tool, ctx, "-t", f"addurl-{tool}", check=False)
+    assert b"ADD failed: failed to GET " + url.encode() + b"/page.txt with status 404" in \
+        p.stdout + p.stderr
+
+
 def test_unused_build_arg_is_reported(bd, tmp_path):
     ctx = context(tmp_path, "FROM busybox\nARG USED\nRUN echo $USED\n")
     out = build(bd, "berth", ctx, "--build-arg", "USED=1", "--build-arg", "NOPE=2").stdout
@@ -454,8 +498,10 @@ BAD = [
      "stat nothere: file does not exist"),
     ("missing stage", "FROM busybox\nCOPY --from=nostage /x /x\n",
      "invalid from flag value nostage"),
-    ("remote ADD", "FROM busybox\nADD http://127.0.0.1:9/x /x\n",
-     "ADD of a remote URL is not supported"),
+    ("remote ADD refused", "FROM busybox\nADD http://127.0.0.1:9/x /x\n",
+     "ADD failed: failed to GET http://127.0.0.1:9/x: "),
+    ("ADD git", "FROM busybox\nADD git@example.com:x/y.git /x\n",
+     "ADD of a git repository is not supported"),
     ("huge line", "FROM busybox\nRUN echo " + "x" * (10 << 20) + "\n",
      "failed to parse Dockerfile: dockerfile line greater than max allowed size of 65535"),
 ]
