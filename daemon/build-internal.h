@@ -74,3 +74,111 @@ int build_chown_parse(int root_fd, const char *spec, uid_t *ret_uid, gid_t *ret_
  * --chmod).  NULL on ENOMEM.
  */
 char *build_cache_key(const char *parent, const json_t *cc, const char *extra);
+
+/* ---- a build (build.c, build-steps.c) ------------------------------------------------------- */
+
+#include "dockerfile.h"
+
+struct build_arg {
+	char *name;
+	char *value; /* NULL: declared without a value */
+};
+
+struct stage {
+	char *name; /* "AS name", lowercased; NULL */
+	size_t index;
+	const struct df_instr *from;
+	const struct df_instr *v; /* the instructions after FROM */
+	size_t n;
+	bool needed;
+
+	/* while it builds */
+	char *image_id;	 /* NULL: scratch with nothing yet */
+	char *top_layer; /* chain id; NULL: no layers */
+	json_t *img;	 /* the image config blob (NULL: scratch) */
+	json_t *cfg;	 /* the run config */
+	bool cmd_set;
+	struct build_arg *args;
+	size_t n_args;
+	char *maintainer;
+};
+
+struct build_opts {
+	char **tags; /* full references */
+	const char *dockerfile;
+	json_t *buildargs; /* name -> string or null */
+	json_t *labels;
+	bool nocache, quiet, rm, forcerm, pull;
+	const char *target, *networkmode;
+	json_t *resources; /* HostConfig limits of RUN containers */
+};
+
+struct build {
+	struct berthd *d;
+	struct berth_http_request *req;
+	struct build_opts o;
+	char *dir; /* tmp/build-XXXXXX */
+	int ctx_fd;
+	char escape;
+	struct df_instr *ins;
+	size_t n_ins;
+	struct build_arg *meta;
+	size_t n_meta;
+	json_t *used_args; /* names of build args some ARG consumed */
+	struct stage *stages;
+	size_t n_stages;
+	bool streaming;
+	struct sbuf quiet;
+	unsigned step, total, seq;
+	int fail_code; /* the jsonmessage error code (a RUN's exit code) */
+};
+
+/* an overlay of a layer's chain: root_fd is its merged directory */
+struct fs_mount {
+	char *dir;
+	int root_fd;
+};
+
+/* output (build.c): the JSON stream, or the -q buffer */
+void bld_emit(struct build *b, json_t *msg);
+void bld_say_n(struct build *b, const char *s, size_t n);
+void bld_say(struct build *b, const char *fmt, ...) BERTH_PRINTF(2, 3);
+const char *bld_short_id(const char *id); /* 12 hex digits (thread-local buffer) */
+int bld_oom(struct berth_error **err);
+
+/* strings and configs (build.c) */
+char *bld_lower(const char *s);
+void bld_go_strv(struct sbuf *sb, const json_t *a);    /* Go's %q of a []string */
+void bld_go_duration(int64_t ns, char *out, size_t n); /* time.Duration.String() */
+char *bld_join_json(const json_t *a, const char *sep); /* strings.Join */
+char *bld_join_strv(char *const *v, const char *sep);
+bool bld_env_has(const json_t *env, const char *name);
+const struct build_arg *bld_find_arg(const struct build_arg *v, size_t n, const char *name);
+json_t *bld_allowed_args(const struct stage *s); /* FilterAllowed: sorted "K=V" */
+json_t *bld_expand_env(const struct stage *s);	 /* Env + the allowed args */
+json_t *bld_shell_of(const json_t *cfg);	 /* SHELL, or ["/bin/sh", "-c"] */
+void bld_set_default_path(json_t *cfg);
+
+/* images, the cache, commits (build.c) */
+int bld_load_image(struct build *b, struct stage *s, const char *id, struct berth_error **err);
+bool bld_probe(struct build *b, struct stage *s, const char *key);
+int bld_commit_step(struct build *b, struct stage *s, const json_t *cc, const char *ctr_id,
+		    int upper_fd, const char *key, struct berth_error **err);
+json_t *bld_with_cmd(const struct stage *s, json_t *cmd, bool entrypoint_null);
+json_t *bld_comment_cmd(const struct stage *s, const char *comment);
+int bld_meta_commit(struct build *b, struct stage *s, const char *comment,
+		    struct berth_error **err);
+int bld_fs_mount(struct build *b, const char *top_layer, struct fs_mount *m,
+		 struct berth_error **err);
+void bld_fs_unmount(struct fs_mount *m, bool remove);
+int bld_fs_commit(struct build *b, struct stage *s, struct fs_mount *m, const json_t *cc,
+		  const char *key, struct berth_error **err);
+
+/* the steps (build-steps.c) */
+struct stage *bld_stage_named(struct build *b, const char *name, size_t before);
+int bld_from_step(struct build *b, struct stage *s, struct berth_error **err);
+/* s NULL: a global ARG (before the first FROM) */
+int bld_arg_step(struct build *b, struct stage *s, const struct df_instr *in,
+		 struct berth_error **err);
+int bld_dispatch(struct build *b, struct stage *s, const struct df_instr *in,
+		 struct berth_error **err);
