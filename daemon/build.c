@@ -670,6 +670,8 @@ static int plan(struct build *b, struct berth_error **err)
 			return berth_error_set(
 				err, EINVAL, "target stage \"%s\" could not be found", b->o.target);
 	}
+	for (size_t i = target + 1; i < b->n_stages; i++)
+		free(b->stages[i].name);
 	b->n_stages = target + 1;
 	/* what the target needs: FROM <stage> and COPY --from=<stage>, walked back */
 	b->stages[target].needed = true;
