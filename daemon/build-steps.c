@@ -314,11 +314,11 @@ static int remove_container(struct build *b, const char *id, bool say_it)
 	return r;
 }
 
-/* the container's output, frame by frame, until the shim closes the socket */
+/* the container's output, frame by frame (any size), until the shim closes the socket */
 static void pump_output(struct build *b, struct daemon_container *c, int fd, bool *cancelled)
 {
 	char buf[65536];
-	size_t have = 0;
+	size_t have = 0, left = 0; /* left: payload bytes of the current frame still to come */
 
 	for (;;) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -341,27 +341,23 @@ static void pump_output(struct build *b, struct daemon_container *c, int fd, boo
 		if (got <= 0)
 			return;
 		have += (size_t)got;
-		for (;;) {
-			uint32_t len;
-			if (have < 8)
-				break;
-			len = (uint32_t)(unsigned char)buf[4] << 24 |
-			      (uint32_t)(unsigned char)buf[5] << 16 |
-			      (uint32_t)(unsigned char)buf[6] << 8 |
-			      (uint32_t)(unsigned char)buf[7];
-			if (len > sizeof(buf) - 8) {
-				/* never from the shim: show what there is and go on raw */
-				bld_say_n(b, buf + 8, have - 8);
-				have = 0;
-				break;
+		size_t at = 0;
+		while (at < have) {
+			if (left) {
+				size_t k = have - at < left ? have - at : left;
+				bld_say_n(b, buf + at, k);
+				at += k;
+				left -= k;
+				continue;
 			}
-			if (have < 8 + len)
+			if (have - at < 8)
 				break;
-			if (len)
-				bld_say_n(b, buf + 8, len);
-			memmove(buf, buf + 8 + len, have - 8 - len);
-			have -= 8 + len;
+			const unsigned char *h = (const unsigned char *)buf + at;
+			left = (size_t)h[4] << 24 | (size_t)h[5] << 16 | (size_t)h[6] << 8 | h[7];
+			at += 8;
 		}
+		memmove(buf, buf + at, have - at);
+		have -= at;
 	}
 }
 

@@ -264,6 +264,13 @@ def test_every_instruction(bd, tool, tmp_path):
     assert inspect(bd, f"{tag}-child")["Config"]["OnBuild"] in (None, [])
 
 
+def test_run_output_of_any_size(bd, tmp_path):
+    ctx = context(tmp_path, "FROM busybox\nRUN head -c 300000 /dev/zero | tr '\\0' a; echo; "
+                            "echo end-of-output\n")
+    out = build(bd, "berth", ctx, "--no-cache").stdout.decode()
+    assert "a" * 300000 + "\nend-of-output\n" in out
+
+
 def test_run_heredocs(bd, tmp_path):
     ctx = context(tmp_path, "FROM busybox\nRUN <<EOF\necho one > /one\necho two >> /one\nEOF\n"
                             "RUN cat <<-'END' > /two\n\tliteral $HOME\n\tEND\n")
