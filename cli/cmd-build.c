@@ -18,9 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
+#include "archive-dl.h"
 #include "cli.h"
 #include "commands.h"
 #include "jsonmessage.h"
@@ -49,30 +47,30 @@ static bool kept(const struct ctx_writer *w, const char *rel)
 static int put_entry(struct ctx_writer *w, int dfd, const char *name, const char *rel,
 		     const struct stat *st)
 {
-	struct archive_entry *e = archive_entry_new();
+	struct archive_entry *e = la.archive_entry_new();
 	char link[4096];
 	int r = 0;
 
-	archive_entry_copy_stat(e, st);
-	archive_entry_set_pathname(e, rel);
-	archive_entry_set_uname(e, "");
-	archive_entry_set_gname(e, "");
+	la.archive_entry_copy_stat(e, st);
+	la.archive_entry_set_pathname(e, rel);
+	la.archive_entry_set_uname(e, "");
+	la.archive_entry_set_gname(e, "");
 	if (S_ISLNK(st->st_mode)) {
 		ssize_t n = readlinkat(dfd, name, link, sizeof(link) - 1);
 		if (n < 0) {
-			archive_entry_free(e);
+			la.archive_entry_free(e);
 			w->error = xasprintf("readlink %s: %s", rel, strerror(errno));
 			return -1;
 		}
 		link[n] = '\0';
-		archive_entry_set_symlink(e, link);
-		archive_entry_set_size(e, 0);
+		la.archive_entry_set_symlink(e, link);
+		la.archive_entry_set_size(e, 0);
 	} else if (!S_ISREG(st->st_mode)) {
-		archive_entry_set_size(e, 0);
+		la.archive_entry_set_size(e, 0);
 	}
-	if (archive_write_header(w->a, e) != ARCHIVE_OK) {
-		w->error = xasprintf("%s", archive_error_string(w->a));
-		archive_entry_free(e);
+	if (la.archive_write_header(w->a, e) != ARCHIVE_OK) {
+		w->error = xasprintf("%s", la.archive_error_string(w->a));
+		la.archive_entry_free(e);
 		return -1;
 	}
 	if (S_ISREG(st->st_mode)) {
@@ -81,12 +79,12 @@ static int put_entry(struct ctx_writer *w, int dfd, const char *name, const char
 		ssize_t n;
 		if (fd < 0) {
 			w->error = xasprintf("open %s: %s", rel, strerror(errno));
-			archive_entry_free(e);
+			la.archive_entry_free(e);
 			return -1;
 		}
 		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			if (archive_write_data(w->a, buf, (size_t)n) < 0) {
-				w->error = xasprintf("%s", archive_error_string(w->a));
+			if (la.archive_write_data(w->a, buf, (size_t)n) < 0) {
+				w->error = xasprintf("%s", la.archive_error_string(w->a));
 				r = -1;
 				break;
 			}
@@ -96,7 +94,7 @@ static int put_entry(struct ctx_writer *w, int dfd, const char *name, const char
 		}
 		close(fd);
 	}
-	archive_entry_free(e);
+	la.archive_entry_free(e);
 	return r;
 }
 
@@ -211,10 +209,10 @@ static int context_tar(const char *dir, const struct berth_ignore *ig, const cha
 		return -1;
 	}
 	unlink(tmpl);
-	w.a = archive_write_new();
-	archive_write_set_format_pax_restricted(w.a);
-	archive_write_set_bytes_in_last_block(w.a, 1);
-	archive_write_open(w.a, &fd, open_cb, to_fd, close_cb);
+	w.a = la.archive_write_new();
+	la.archive_write_set_format_pax_restricted(w.a);
+	la.archive_write_set_bytes_in_last_block(w.a, 1);
+	la.archive_write_open(w.a, &fd, open_cb, to_fd, close_cb);
 	if (dir) {
 		w.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (w.dirfd < 0) {
@@ -228,24 +226,24 @@ static int context_tar(const char *dir, const struct berth_ignore *ig, const cha
 		}
 	}
 	if (r == 0 && extra) {
-		struct archive_entry *e = archive_entry_new();
-		archive_entry_set_pathname(e, extra_name);
-		archive_entry_set_filetype(e, AE_IFREG);
-		archive_entry_set_perm(e, 0600);
-		archive_entry_set_size(e, (la_int64_t)extra_len);
-		archive_entry_set_mtime(e, time(NULL), 0);
-		if (archive_write_header(w.a, e) != ARCHIVE_OK ||
-		    archive_write_data(w.a, extra, extra_len) < 0) {
-			err_printf("%s\n", archive_error_string(w.a));
+		struct archive_entry *e = la.archive_entry_new();
+		la.archive_entry_set_pathname(e, extra_name);
+		la.archive_entry_set_filetype(e, AE_IFREG);
+		la.archive_entry_set_perm(e, 0600);
+		la.archive_entry_set_size(e, (la_int64_t)extra_len);
+		la.archive_entry_set_mtime(e, time(NULL), 0);
+		if (la.archive_write_header(w.a, e) != ARCHIVE_OK ||
+		    la.archive_write_data(w.a, extra, extra_len) < 0) {
+			err_printf("%s\n", la.archive_error_string(w.a));
 			r = -1;
 		}
-		archive_entry_free(e);
+		la.archive_entry_free(e);
 	}
-	if (archive_write_close(w.a) != ARCHIVE_OK && r == 0) {
-		err_printf("%s\n", archive_error_string(w.a));
+	if (la.archive_write_close(w.a) != ARCHIVE_OK && r == 0) {
+		err_printf("%s\n", la.archive_error_string(w.a));
 		r = -1;
 	}
-	archive_write_free(w.a);
+	la.archive_write_free(w.a);
 	free(w.error);
 	if (r < 0) {
 		close(fd);
@@ -260,16 +258,16 @@ static int context_tar(const char *dir, const struct berth_ignore *ig, const cha
 /* Is the data a tar archive (possibly compressed)? */
 static bool is_archive(const char *data, size_t len)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a = la.archive_read_new();
 	struct archive_entry *e;
 	bool yes;
 
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_gnutar(a);
-	yes = archive_read_open_memory(a, data, len) == ARCHIVE_OK &&
-	      archive_read_next_header(a, &e) == ARCHIVE_OK;
-	archive_read_free(a);
+	la.archive_read_support_filter_all(a);
+	la.archive_read_support_format_tar(a);
+	la.archive_read_support_format_gnutar(a);
+	yes = la.archive_read_open_memory(a, data, len) == ARCHIVE_OK &&
+	      la.archive_read_next_header(a, &e) == ARCHIVE_OK;
+	la.archive_read_free(a);
 	return yes;
 }
 
@@ -351,6 +349,12 @@ static int run_build(struct cli *c, struct cli_args *a)
 	off_t size = 0;
 	int ret;
 
+	char *la_err = NULL;
+	if (la_load(&la_err) < 0) {
+		err_printf("%s\n", la_err);
+		free(la_err);
+		return 1;
+	}
 	if (iidfile && *iidfile && unlink(iidfile) < 0 && errno != ENOENT) {
 		err_printf("Removing image ID file: %s\n", strerror(errno));
 		return 1;

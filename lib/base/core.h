@@ -149,10 +149,7 @@ int berth_fds_cloexec_from(int first);
 /* write(2) all of buf, retrying short writes and EINTR; returns 0 or -errno. */
 int berth_write_all(int fd, const void *buf, size_t len);
 
-/* ---- paths and .dockerignore (ignore.c) ------------------------------------------------- */
-
-/* Go's path.Clean: "a/./b/../c/" -> "a/c", "" -> ".", "/../x" -> "/x"; NULL on ENOMEM. */
-char *berth_path_clean(const char *path);
+/* ---- .dockerignore (ignore.c) ------------------------------------------------- */
 
 /*
  * A .dockerignore as docker reads it (moby/patternmatcher): one pattern a line, '#' lines are

@@ -13,52 +13,6 @@
 
 #define MATCH_STEPS 1000000
 
-char *berth_path_clean(const char *path)
-{
-	size_t n = strlen(path);
-	bool rooted = n && path[0] == '/';
-	char *out = malloc(n + 2), *o = out;
-	size_t dotdot, r = 0;
-
-	if (!out)
-		return NULL;
-	if (rooted) {
-		*o++ = '/';
-		r = 1;
-	}
-	dotdot = (size_t)(o - out);
-	while (r < n) {
-		if (path[r] == '/') {
-			r++;
-		} else if (path[r] == '.' && (r + 1 == n || path[r + 1] == '/')) {
-			r++;
-		} else if (path[r] == '.' && path[r + 1] == '.' &&
-			   (r + 2 == n || path[r + 2] == '/')) {
-			r += 2;
-			if ((size_t)(o - out) > dotdot) {
-				o--;
-				while ((size_t)(o - out) > dotdot && *o != '/')
-					o--;
-			} else if (!rooted) {
-				if (o != out)
-					*o++ = '/';
-				*o++ = '.';
-				*o++ = '.';
-				dotdot = (size_t)(o - out);
-			}
-		} else {
-			if ((rooted && o != out + 1) || (!rooted && o != out))
-				*o++ = '/';
-			while (r < n && path[r] != '/')
-				*o++ = path[r++];
-		}
-	}
-	if (o == out)
-		*o++ = '.';
-	*o = '\0';
-	return out;
-}
-
 /* one character class "[...]" at p against c; *len: its length; -1 malformed */
 static int match_class(const char *p, char c, size_t *len)
 {
