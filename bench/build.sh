@@ -119,12 +119,13 @@ declare -A times
 ms_of() { # CMD...: run once, print microseconds (fails the script if the run fails)
 	local t0 t1
 	t0=$(date +%s%N)
-	"$@" >/dev/null
+	# the docker CLI's deprecation notice goes to stderr every time: shown only on a failure
+	"$@" >/dev/null 2>"$work/stderr" || { cat "$work/stderr" >&2; return 1; }
 	t1=$(date +%s%N)
 	echo $(((t1 - t0) / 1000))
 }
 for ((i = 0; i < WARMUP; i++)); do
-	for n in "${names[@]}"; do ${uncached[$n]} >/dev/null; ${cached[$n]} >/dev/null; done
+	for n in "${names[@]}"; do ms_of ${uncached[$n]} >/dev/null; ms_of ${cached[$n]} >/dev/null; done
 done
 for ((i = 0; i < RUNS; i++)); do
 	for ((k = 0; k < ${#names[@]}; k++)); do
