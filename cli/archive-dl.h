@@ -12,14 +12,20 @@
 #include <archive_entry.h>
 
 #define LA_FUNCS(X)                                                                                \
+	X(archive_entry_copy_stat)                                                                 \
 	X(archive_entry_filetype)                                                                  \
 	X(archive_entry_free)                                                                      \
 	X(archive_entry_hardlink)                                                                  \
 	X(archive_entry_new)                                                                       \
 	X(archive_entry_pathname)                                                                  \
+	X(archive_entry_set_filetype)                                                              \
 	X(archive_entry_set_gname)                                                                 \
 	X(archive_entry_set_hardlink)                                                              \
+	X(archive_entry_set_mtime)                                                                 \
 	X(archive_entry_set_pathname)                                                              \
+	X(archive_entry_set_perm)                                                                  \
+	X(archive_entry_set_size)                                                                  \
+	X(archive_entry_set_symlink)                                                               \
 	X(archive_entry_set_uname)                                                                 \
 	X(archive_entry_size)                                                                      \
 	X(archive_entry_sourcepath)                                                                \
@@ -39,6 +45,9 @@
 	X(archive_read_next_header)                                                                \
 	X(archive_read_next_header2)                                                               \
 	X(archive_read_open)                                                                       \
+	X(archive_read_open_memory)                                                                \
+	X(archive_read_support_filter_all)                                                         \
+	X(archive_read_support_format_gnutar)                                                      \
 	X(archive_read_support_format_tar)                                                         \
 	X(archive_set_error)                                                                       \
 	X(archive_write_add_filter_none)                                                           \
@@ -51,7 +60,9 @@
 	X(archive_write_free)                                                                      \
 	X(archive_write_header)                                                                    \
 	X(archive_write_new)                                                                       \
+	X(archive_write_open)                                                                      \
 	X(archive_write_open_fd)                                                                   \
+	X(archive_write_set_bytes_in_last_block)                                                   \
 	X(archive_write_set_format_pax_restricted)
 
 struct la_funcs {

@@ -12,6 +12,7 @@ extern const struct cli_cmd cmd_history, cmd_image_history, cmd_tag, cmd_image_t
 extern const struct cli_cmd cmd_rmi, cmd_image_rm, cmd_image_prune;
 extern const struct cli_cmd cmd_save, cmd_image_save, cmd_load, cmd_image_load;
 extern const struct cli_cmd cmd_import, cmd_image_import;
+extern const struct cli_cmd cmd_build, cmd_image_build, cmd_builder;
 extern const struct cli_cmd cmd_image, cmd_system_df;
 
 /* Render the JSON message stream of the answer being read (load, import): docker's jsonmessage

@@ -249,6 +249,7 @@ int jsonmsg_render(struct jsonmsg *m, json_t *msg)
 		/* the error ends the stream; the cursor still goes back down first */
 		if (*id && m->terminal)
 			cursor(m, diff, 'B');
+		m->error_code = (int)json_integer_value(json_object_get(error, "code"));
 		return fail(m, xstrdup(str(error, "message")));
 	}
 	display(m, msg);

@@ -45,6 +45,7 @@ struct jsonmsg {
 	size_t n_ids;
 	struct sbuf in; /* bytes not parsed yet */
 	char *error;	/* the stream's error, once there is one (malloc'd) */
+	int error_code; /* its errorDetail.code (a build's RUN exit code); 0: none */
 };
 
 /* Set up m: terminal rendering or lines, out through write(data, ...). */

@@ -210,6 +210,9 @@ const char *daemon_go_arch(const char *machine);
 /* images.c: /images/... and the image part of /system/df */
 int daemon_routes_images(struct berthd *d, struct berth_error **err);
 
+/* build.c: POST /build (the classic builder) and POST /build/prune */
+int daemon_routes_build(struct berthd *d, struct berth_error **err);
+
 /* registry.c: POST /auth */
 int daemon_routes_registry(struct berthd *d, struct berth_error **err);
 

@@ -362,6 +362,8 @@ void df_instr_release(struct df_instr *in)
 {
 	free(in->cmd);
 	free(in->original);
+	free(in->heredoc);
+	free(in->heredoc_word);
 	berth_strv_free(in->flags);
 	berth_strv_free(in->args);
 	memset(in, 0, sizeof(*in));
@@ -827,6 +829,67 @@ static int escape_directive(const char *line, char *escape, struct berth_error *
 			       (int)n, p);
 }
 
+/*
+ * Go's bufio.Scanner stops at a line longer than its 64 KiB buffer: the parser then has the
+ * instructions before it, or none at all.
+ */
+#define DF_MAX_LINE 65535
+
+static int too_long(size_t n_before, struct berth_error **err)
+{
+	if (n_before == 0)
+		return berth_error_set(err, EINVAL, "file with no instructions");
+	return berth_error_set(err, EINVAL, "dockerfile line greater than max allowed size of %d",
+			       DF_MAX_LINE);
+}
+
+/*
+ * A shell-form RUN that names a heredoc ("RUN <<EOF", "RUN python3 <<-'EOF'"): *ret_word is the
+ * word that ends it (NULL: none), *strip_tabs for "<<-".
+ */
+static int heredoc_marker(const char *line, char **ret_word, bool *strip_tabs)
+{
+	const char *p = line, *w;
+	char quote = 0;
+
+	*ret_word = NULL;
+	while (*p && is_space(*p))
+		p++;
+	if (strncasecmp(p, "run", 3) || !is_space(p[3]))
+		return 0;
+	p += 3;
+	while (*p && is_space(*p))
+		p++;
+	if (*p == '[')
+		return 0; /* the exec form */
+	for (; *p; p++) {
+		if (quote) {
+			if (*p == quote)
+				quote = 0;
+			continue;
+		}
+		if (*p == '"' || *p == '\'') {
+			quote = *p;
+			continue;
+		}
+		if (p[0] != '<' || p[1] != '<' || p[2] == '<')
+			continue;
+		w = p + 2;
+		*strip_tabs = *w == '-';
+		if (*w == '-')
+			w++;
+		char q = (*w == '"' || *w == '\'') ? *w++ : 0;
+		size_t n = 0;
+		while (w[n] && (isalnum((unsigned char)w[n]) || w[n] == '_'))
+			n++;
+		if (!n || (q && w[n] != q))
+			continue;
+		*ret_word = strndup(w, n);
+		return *ret_word ? 0 : -ENOMEM;
+	}
+	return 0;
+}
+
 /* parser.Parse: the instructions of text, in order */
 int df_parse(const char *text, struct df_instr **ret, size_t *ret_n, char *ret_escape,
 	     struct berth_error **err)
@@ -837,6 +900,7 @@ int df_parse(const char *text, struct df_instr **ret, size_t *ret_n, char *ret_e
 	char escape = '\\';
 	bool directives = true;
 	char *save = copy;
+	int lineno = 0;
 	int r = 0;
 
 	if (!copy)
@@ -849,6 +913,12 @@ int df_parse(const char *text, struct df_instr **ret, size_t *ret_n, char *ret_e
 		save = nl ? nl + 1 : NULL;
 		if (nl)
 			*nl = '\0';
+		lineno++;
+		if (strlen(line) > DF_MAX_LINE) {
+			r = too_long(n, err);
+			break;
+		}
+		int start = lineno;
 		size_t ln = strlen(line);
 		if (ln && line[ln - 1] == '\r')
 			line[--ln] = '\0';
@@ -876,6 +946,11 @@ int df_parse(const char *text, struct df_instr **ret, size_t *ret_n, char *ret_e
 			save = nl ? nl + 1 : NULL;
 			if (nl)
 				*nl = '\0';
+			lineno++;
+			if (strlen(next) > DF_MAX_LINE) {
+				r = too_long(n, err);
+				break;
+			}
 			size_t nn = strlen(next);
 			if (nn && next[nn - 1] == '\r')
 				next[--nn] = '\0';
@@ -890,6 +965,8 @@ int df_parse(const char *text, struct df_instr **ret, size_t *ret_n, char *ret_e
 			sb_adds(&joined, next);
 		}
 		_cleanup_free_ char *full = sb_take(&joined);
+		if (r < 0)
+			break;
 		if (!full) {
 			r = df_oom(err);
 			break;
@@ -900,9 +977,54 @@ int df_parse(const char *text, struct df_instr **ret, size_t *ret_n, char *ret_e
 			break;
 		}
 		v = bigger;
+		/* RUN <<WORD: the lines up to WORD are the heredoc */
+		_cleanup_free_ char *word = NULL, *doc = NULL;
+		bool strip_tabs = false;
+		if (heredoc_marker(full, &word, &strip_tabs) < 0) {
+			r = df_oom(err);
+			break;
+		}
+		if (word) {
+			struct sbuf body = {0};
+			bool closed = false;
+			while (save && !closed) {
+				char *next = save;
+				nl = strchr(save, '\n');
+				save = nl ? nl + 1 : NULL;
+				if (nl)
+					*nl = '\0';
+				lineno++;
+				size_t nn = strlen(next);
+				if (nn && next[nn - 1] == '\r')
+					next[--nn] = '\0';
+				const char *cmp = next;
+				while (strip_tabs && *cmp == '\t')
+					cmp++;
+				if (!strcmp(cmp, word)) {
+					closed = true;
+					break;
+				}
+				sb_adds(&body, strip_tabs ? cmp : next);
+				sb_addc(&body, '\n');
+			}
+			doc = sb_take(&body);
+			if (!closed) {
+				r = berth_error_set(err, EINVAL,
+						    "unterminated heredoc %s on line %d", word,
+						    start);
+				break;
+			}
+			if (!doc) {
+				r = df_oom(err);
+				break;
+			}
+		}
 		r = parse_line(full, escape, &v[n], err);
-		if (r == 0)
-			n++;
+		if (r == 0) {
+			v[n].heredoc = TAKE_PTR(doc);
+			v[n].heredoc_word = TAKE_PTR(word);
+			v[n++].line = start;
+		}
 	}
 	if (r == 0 && n == 0)
 		r = berth_error_set(err, EINVAL, "file with no instructions");

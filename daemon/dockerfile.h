@@ -28,6 +28,9 @@ struct df_instr {
 	char **flags;	/* "--interval=5s", ... */
 	char **args;	/* the arguments (the parser's nodeArgs) */
 	bool json;	/* the exec (JSON array) form */
+	int line;	/* the line it starts on (1-based) */
+	char *heredoc;	/* RUN <<WORD: the lines up to WORD, each with its newline; or NULL */
+	char *heredoc_word;
 };
 
 void df_instr_release(struct df_instr *in);
@@ -54,6 +57,22 @@ int df_parse_flags(char *const *flags, const char *const *names, const char **va
 
 /* Go's time.ParseDuration, in nanoseconds, with its error messages. */
 int df_parse_duration(const char *s, int64_t *ret, struct berth_error **err);
+
+/*
+ * One metadata instruction (CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD,
+ * STOPSIGNAL, USER, VOLUME, WORKDIR) applied to a container config, as dockerd's dispatchers do
+ * (image-changes.c): import/commit --change and the build's metadata steps share it.
+ */
+struct daemon_change_state {
+	json_t *cfg;	   /* the config the instructions change (Env, Cmd, Shell, ...) */
+	bool cmd_set;	   /* a CMD was given in this stage: an ENTRYPOINT keeps it */
+	char escape;	   /* the escape token of the Dockerfile */
+	const json_t *env; /* NULL: words expand with cfg's Env; else with this "K=V" array */
+};
+
+/* Another instruction is EINVAL "<INSTRUCTION> is not a valid change command". */
+int daemon_image_change_apply(struct daemon_change_state *st, const struct df_instr *in,
+			      struct berth_error **err);
 
 /* ---- small string buffers shared by the two files ----------------------------------------- */
 
@@ -95,7 +114,7 @@ static inline void sb_adds(struct sbuf *b, const char *s)
 }
 
 /* The text, or "" (a new string either way); NULL only when out of memory. */
-static char *sb_take(struct sbuf *b)
+static inline char *sb_take(struct sbuf *b)
 {
 	char *p;
 

@@ -30,20 +30,21 @@ static int no_flags(const struct df_instr *in, struct berth_error **err)
 	return df_parse_flags(in->flags, NULL, none, err);
 }
 
-struct state {
-	json_t *cfg; /* Env, Cmd, Entrypoint, ... as they build up */
-	bool cmd_set;
-	char escape;
-};
-
-static int expand(struct state *st, const char *word, char **ret, struct berth_error **err)
+/* the environment words are expanded with: the build's (ENV + build args) or the config's Env */
+static const json_t *expand_env(const struct daemon_change_state *st)
 {
-	return df_lex(word, st->escape, json_object_get(st->cfg, "Env"), ret, NULL, err);
+	return st->env ? st->env : json_object_get(st->cfg, "Env");
+}
+
+static int expand(struct daemon_change_state *st, const char *word, char **ret,
+		  struct berth_error **err)
+{
+	return df_lex(word, st->escape, expand_env(st), ret, NULL, err);
 }
 
 /* parseKvps + Expand: pairs of args, names not blank, both sides expanded */
-static int kvps(struct state *st, const struct df_instr *in, const char *what, char ***ret,
-		struct berth_error **err)
+static int kvps(struct daemon_change_state *st, const struct df_instr *in, const char *what,
+		char ***ret, struct berth_error **err)
 {
 	size_t n = berth_strv_length(in->args);
 	_cleanup_strv_ char **out = calloc(1, sizeof(char *));
@@ -73,7 +74,8 @@ static int kvps(struct state *st, const struct df_instr *in, const char *what, c
 	return 0;
 }
 
-static int do_env(struct state *st, const struct df_instr *in, struct berth_error **err)
+static int do_env(struct daemon_change_state *st, const struct df_instr *in,
+		  struct berth_error **err)
 {
 	_cleanup_strv_ char **kv = NULL;
 	json_t *env = json_object_get(st->cfg, "Env");
@@ -119,7 +121,8 @@ static json_t *object_member(json_t *cfg, const char *key)
 	return o;
 }
 
-static int do_label(struct state *st, const struct df_instr *in, struct berth_error **err)
+static int do_label(struct daemon_change_state *st, const struct df_instr *in,
+		    struct berth_error **err)
 {
 	_cleanup_strv_ char **kv = NULL;
 	json_t *labels;
@@ -137,7 +140,7 @@ static int do_label(struct state *st, const struct df_instr *in, struct berth_er
 }
 
 /* resolveCmdLine: the exec form as it is, the shell form after ["/bin/sh", "-c"] */
-static json_t *cmdline(const struct df_instr *in, bool empty_as_null)
+static json_t *cmdline(const struct df_instr *in, const json_t *shell, bool empty_as_null)
 {
 	json_t *a;
 
@@ -146,7 +149,9 @@ static json_t *cmdline(const struct df_instr *in, bool empty_as_null)
 			return json_null();
 		a = json_array();
 	} else {
-		a = json_pack("[s,s]", "/bin/sh", "-c");
+		/* getShell: the SHELL in force, else ["/bin/sh", "-c"] */
+		a = json_array_size(shell) ? json_deep_copy(shell)
+					   : json_pack("[s,s]", "/bin/sh", "-c");
 		/* handleJSONArgs: the words joined (the shell form has one) */
 		if (a && in->args[0]) {
 			struct sbuf b = {0};
@@ -169,7 +174,7 @@ static json_t *cmdline(const struct df_instr *in, bool empty_as_null)
 	return a;
 }
 
-static int do_cmd(struct state *st, const struct df_instr *in, bool entrypoint,
+static int do_cmd(struct daemon_change_state *st, const struct df_instr *in, bool entrypoint,
 		  struct berth_error **err)
 {
 	int r = no_flags(in, err);
@@ -177,7 +182,7 @@ static int do_cmd(struct state *st, const struct df_instr *in, bool entrypoint,
 
 	if (r < 0)
 		return r;
-	c = cmdline(in, entrypoint);
+	c = cmdline(in, json_object_get(st->cfg, "Shell"), entrypoint);
 	if (!c)
 		return df_oom(err);
 	json_object_set_new(st->cfg, entrypoint ? "Entrypoint" : "Cmd", c);
@@ -197,7 +202,8 @@ static int exactly_one(const struct df_instr *in, const char *what, struct berth
 	return 0;
 }
 
-static int do_user(struct state *st, const struct df_instr *in, struct berth_error **err)
+static int do_user(struct daemon_change_state *st, const struct df_instr *in,
+		   struct berth_error **err)
 {
 	_cleanup_free_ char *u = NULL;
 	int r = exactly_one(in, "USER", err);
@@ -257,7 +263,8 @@ static char *clean_join(const char *cur, const char *req)
 	return sb_take(&out);
 }
 
-static int do_workdir(struct state *st, const struct df_instr *in, struct berth_error **err)
+static int do_workdir(struct daemon_change_state *st, const struct df_instr *in,
+		      struct berth_error **err)
 {
 	_cleanup_free_ char *path = NULL, *wd = NULL;
 	const char *cur = json_string_value(json_object_get(st->cfg, "WorkingDir"));
@@ -277,7 +284,8 @@ static int do_workdir(struct state *st, const struct df_instr *in, struct berth_
 	return json_object_set_new(st->cfg, "WorkingDir", json_string(wd)) < 0 ? df_oom(err) : 0;
 }
 
-static int do_stopsignal(struct state *st, const struct df_instr *in, struct berth_error **err)
+static int do_stopsignal(struct daemon_change_state *st, const struct df_instr *in,
+			 struct berth_error **err)
 {
 	_cleanup_free_ char *sig = NULL;
 	int r = exactly_one(in, "STOPSIGNAL", err);
@@ -291,7 +299,8 @@ static int do_stopsignal(struct state *st, const struct df_instr *in, struct ber
 	return json_object_set_new(st->cfg, "StopSignal", json_string(sig)) < 0 ? df_oom(err) : 0;
 }
 
-static int do_volume(struct state *st, const struct df_instr *in, struct berth_error **err)
+static int do_volume(struct daemon_change_state *st, const struct df_instr *in,
+		     struct berth_error **err)
 {
 	json_t *vols;
 	int r;
@@ -423,7 +432,8 @@ static int expose_one(json_t *ports, const char *raw, struct berth_error **err)
 	return 0;
 }
 
-static int do_expose(struct state *st, const struct df_instr *in, struct berth_error **err)
+static int do_expose(struct daemon_change_state *st, const struct df_instr *in,
+		     struct berth_error **err)
 {
 	json_t *ports;
 	int r;
@@ -438,8 +448,7 @@ static int do_expose(struct state *st, const struct df_instr *in, struct berth_e
 		return df_oom(err);
 	for (size_t i = 0; in->args[i]; i++) {
 		_cleanup_strv_ char **words = NULL;
-		r = df_lex(in->args[i], st->escape, json_object_get(st->cfg, "Env"), NULL, &words,
-			   err);
+		r = df_lex(in->args[i], st->escape, expand_env(st), NULL, &words, err);
 		for (size_t k = 0; r == 0 && words[k]; k++)
 			r = expose_one(ports, words[k], err);
 		if (r < 0)
@@ -448,7 +457,8 @@ static int do_expose(struct state *st, const struct df_instr *in, struct berth_e
 	return 0;
 }
 
-static int do_onbuild(struct state *st, const struct df_instr *in, struct berth_error **err)
+static int do_onbuild(struct daemon_change_state *st, const struct df_instr *in,
+		      struct berth_error **err)
 {
 	_cleanup_free_ char *trigger = NULL;
 	json_t *ob;
@@ -504,7 +514,8 @@ static int interval(const char *name, const char *v, int64_t *ret, struct berth_
 	return 0;
 }
 
-static int do_healthcheck(struct state *st, const struct df_instr *in, struct berth_error **err)
+static int do_healthcheck(struct daemon_change_state *st, const struct df_instr *in,
+			  struct berth_error **err)
 {
 	static const char *const names[] = {"interval",	      "timeout", "start-period",
 					    "start-interval", "retries", NULL};
@@ -584,6 +595,36 @@ static int do_healthcheck(struct state *st, const struct df_instr *in, struct be
 	return json_object_set_new(st->cfg, "Healthcheck", hc) < 0 ? df_oom(err) : 0;
 }
 
+int daemon_image_change_apply(struct daemon_change_state *st, const struct df_instr *in,
+			      struct berth_error **err)
+{
+	const char *c = in->cmd;
+
+	if (!strcasecmp(c, "env"))
+		return do_env(st, in, err);
+	if (!strcasecmp(c, "label"))
+		return do_label(st, in, err);
+	if (!strcasecmp(c, "cmd"))
+		return do_cmd(st, in, false, err);
+	if (!strcasecmp(c, "entrypoint"))
+		return do_cmd(st, in, true, err);
+	if (!strcasecmp(c, "user"))
+		return do_user(st, in, err);
+	if (!strcasecmp(c, "workdir"))
+		return do_workdir(st, in, err);
+	if (!strcasecmp(c, "stopsignal"))
+		return do_stopsignal(st, in, err);
+	if (!strcasecmp(c, "volume"))
+		return do_volume(st, in, err);
+	if (!strcasecmp(c, "expose"))
+		return do_expose(st, in, err);
+	if (!strcasecmp(c, "onbuild"))
+		return do_onbuild(st, in, err);
+	if (!strcasecmp(c, "healthcheck"))
+		return do_healthcheck(st, in, err);
+	return berth_error_set(err, EINVAL, "%s is not a valid change command", c);
+}
+
 static const char *const valid_commands[] = {"cmd",    "entrypoint", "healthcheck", "env",
 					     "expose", "label",	     "onbuild",	    "stopsignal",
 					     "user",   "volume",     "workdir",	    NULL};
@@ -596,7 +637,7 @@ int daemon_image_changes(char *const *changes, size_t n, json_t **ret, struct be
 int daemon_image_changes_on(const json_t *base, char *const *changes, size_t n, json_t **ret,
 			    struct berth_error **err)
 {
-	struct state st = {.escape = '\\'};
+	struct daemon_change_state st = {.escape = '\\'};
 	struct df_instr *v = NULL;
 	size_t nv = 0;
 	struct sbuf text = {0};
@@ -636,31 +677,8 @@ int daemon_image_changes_on(const json_t *base, char *const *changes, size_t n, 
 		json_object_foreach_safe(st.cfg, tmp, key, val) if (json_is_null(val))
 			json_object_del(st.cfg, key);
 	}
-	for (size_t i = 0; i < nv && r == 0; i++) {
-		const char *c = v[i].cmd;
-		if (!strcasecmp(c, "env"))
-			r = do_env(&st, &v[i], err);
-		else if (!strcasecmp(c, "label"))
-			r = do_label(&st, &v[i], err);
-		else if (!strcasecmp(c, "cmd"))
-			r = do_cmd(&st, &v[i], false, err);
-		else if (!strcasecmp(c, "entrypoint"))
-			r = do_cmd(&st, &v[i], true, err);
-		else if (!strcasecmp(c, "user"))
-			r = do_user(&st, &v[i], err);
-		else if (!strcasecmp(c, "workdir"))
-			r = do_workdir(&st, &v[i], err);
-		else if (!strcasecmp(c, "stopsignal"))
-			r = do_stopsignal(&st, &v[i], err);
-		else if (!strcasecmp(c, "volume"))
-			r = do_volume(&st, &v[i], err);
-		else if (!strcasecmp(c, "expose"))
-			r = do_expose(&st, &v[i], err);
-		else if (!strcasecmp(c, "onbuild"))
-			r = do_onbuild(&st, &v[i], err);
-		else
-			r = do_healthcheck(&st, &v[i], err);
-	}
+	for (size_t i = 0; i < nv && r == 0; i++)
+		r = daemon_image_change_apply(&st, &v[i], err);
 	for (size_t i = 0; i < nv; i++)
 		df_instr_release(&v[i]);
 	free(v);

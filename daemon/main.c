@@ -328,6 +328,8 @@ int main(int argc, char **argv)
 		r = daemon_routes_networks(&d, &e);
 	if (r == 0)
 		r = daemon_routes_volumes(&d, &e);
+	if (r == 0)
+		r = daemon_routes_build(&d, &e);
 	sc.userdata = d.router;
 	if (r == 0)
 		r = berth_http_server_new(&sc, &d.server, &e);

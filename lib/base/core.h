@@ -149,6 +149,29 @@ int berth_fds_cloexec_from(int first);
 /* write(2) all of buf, retrying short writes and EINTR; returns 0 or -errno. */
 int berth_write_all(int fd, const void *buf, size_t len);
 
+/* ---- .dockerignore (ignore.c) ------------------------------------------------- */
+
+/*
+ * A .dockerignore as docker reads it (moby/patternmatcher): one pattern a line, '#' lines are
+ * comments, blanks trimmed, "!" makes an exception, each pattern cleaned (path.Clean) with a
+ * leading "/" dropped.  Matching (berth_ignore_match) takes a cleaned path relative to the
+ * context ("a/b"): the last pattern that matches it or one of its parent directories wins.
+ * In a pattern, "*" and "?" stop at "/", "[...]" is a class, "\\" escapes, "**" spans
+ * directories (followed by "/": zero or more of them).
+ */
+struct berth_ignore {
+	char **patterns; /* NULL-terminated */
+	bool *exclusion; /* patterns[i] began with "!" */
+	size_t n;
+	bool has_exclusions;
+};
+
+int berth_ignore_parse(const char *text, struct berth_ignore *ret, struct berth_error **err);
+bool berth_ignore_match(const struct berth_ignore *ig, const char *path);
+/* One pattern against one path (no parent rule). */
+bool berth_ignore_pattern_match(const char *pattern, const char *path);
+void berth_ignore_release(struct berth_ignore *ig);
+
 /* ---- processes -------------------------------------------------------------------------- */
 
 /* Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat); 0 if gone. */

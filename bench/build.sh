@@ -1,0 +1,152 @@
+#!/bin/bash
+# bench/build.sh: `build` of a 5-RUN + COPY Dockerfile, uncached (--no-cache) and fully cached,
+# for berthd (the docker CLI's classic builder against it), dockerd's legacy builder (the same
+# CLI: docker 28 without buildx speaks the classic /build), BuildKit when a buildx plugin is
+# there, and podman (buildah), measured in one run with the rounds interleaved; medians and
+# ratios (see bench/README.md).
+#
+#   bench/build.sh                 # RUNS=10
+#   RUNS=20 BERTHD=/usr/local/bin/berthd bench/build.sh
+#
+# Each engine gets its own roots under a temporary directory, removed at the end, and a busybox
+# image imported from the cached root filesystem (scripts/mkrootfs.sh).  RUN steps use network
+# none everywhere (they need none).  dockerd runs through tests/compat/private-dockerd.sh (its
+# own network namespace); podman with its own --root/--runroot and runc.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+RUNS=${RUNS:-10}
+WARMUP=${WARMUP:-1}
+BERTHD=${BERTHD:-$repo/build/daemon/berthd}
+DOCKER=${DOCKER:-/usr/local/bin/docker}
+[ -x "$DOCKER" ] || DOCKER=$(command -v docker)
+PODMAN=${PODMAN:-$(command -v podman || true)}
+DOCKERD=$(command -v dockerd || true)
+
+[ "$(id -u)" -eq 0 ] || { echo "build.sh: run as root" >&2; exit 1; }
+work=$(mktemp -d /tmp/berth-buildbench.XXXXXX)
+berthd_pid=
+dockerd_env=(D="$work/dockerd" NETNS="berthbuild$$")
+podman_args=(--root "$work/podman/root" --runroot "$work/podman/run" --runtime runc
+	--cgroup-manager cgroupfs --events-backend file)
+cleanup() {
+	[ -n "$berthd_pid" ] && kill "$berthd_pid" 2>/dev/null && wait "$berthd_pid" 2>/dev/null
+	if [ -n "$DOCKERD" ]; then
+		env "${dockerd_env[@]}" "$repo/tests/compat/private-dockerd.sh" down >/dev/null 2>&1 || true
+	fi
+	if [ -n "$PODMAN" ]; then
+		podman "${podman_args[@]}" rm -af >/dev/null 2>&1 || true
+		podman "${podman_args[@]}" system reset -f >/dev/null 2>&1 || true
+	fi
+	grep -o " $work[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$repo/scripts/mkrootfs.sh" /var/tmp/berth-cache/rootfs >/dev/null
+tar -C /var/tmp/berth-cache/rootfs -cf "$work/bb.tar" .
+
+# the context: a small tree and the Dockerfile
+ctx=$work/ctx
+mkdir -p "$ctx/app/lib"
+for i in $(seq 50); do echo "file $i" >"$ctx/app/lib/f$i.txt"; done
+head -c 1048576 /dev/urandom >"$ctx/app/blob.bin"
+cat >"$ctx/Dockerfile" <<'DOCKERFILE'
+FROM busybox
+COPY app/ /app/
+RUN echo one > /one
+RUN mkdir -p /data && echo two > /data/two
+RUN cp -r /app /app2
+RUN for i in $(seq 100); do echo $i; done > /nums
+RUN rm /one && ls /app2/lib | wc -l > /count
+DOCKERFILE
+
+names=()
+declare -A uncached cached
+
+# berthd
+mkdir -p "$work/berthd"
+echo '{}' >"$work/berthd/daemon.json"
+"$BERTHD" -H "unix://$work/berthd/s.sock" --data-root "$work/berthd/data" \
+	--exec-root "$work/berthd/exec" --config-file "$work/berthd/daemon.json" --bridge none \
+	>"$work/berthd/log" 2>&1 &
+berthd_pid=$!
+for _ in $(seq 100); do [ -S "$work/berthd/s.sock" ] && break; sleep 0.05; done
+DOCKER_HOST=unix://$work/berthd/s.sock "$DOCKER" import "$work/bb.tar" busybox >/dev/null
+names+=(berthd)
+b="env DOCKER_HOST=unix://$work/berthd/s.sock $DOCKER build -q --network none -t bench"
+uncached[berthd]="$b --no-cache $ctx"
+cached[berthd]="$b $ctx"
+
+# dockerd, legacy builder
+if [ -n "$DOCKERD" ]; then
+	env "${dockerd_env[@]}" "$repo/tests/compat/private-dockerd.sh" up >/dev/null
+	DOCKER_HOST=unix://$work/dockerd/docker.sock "$DOCKER" import "$work/bb.tar" busybox >/dev/null
+	names+=(dockerd)
+	b="env DOCKER_BUILDKIT=0 DOCKER_HOST=unix://$work/dockerd/docker.sock $DOCKER build -q --network none -t bench"
+	uncached[dockerd]="$b --no-cache $ctx"
+	cached[dockerd]="$b $ctx"
+	if "$DOCKER" buildx version >/dev/null 2>&1; then
+		names+=(buildkit)
+		b="env DOCKER_BUILDKIT=1 DOCKER_HOST=unix://$work/dockerd/docker.sock $DOCKER build -q --network none -t bench-bk"
+		uncached[buildkit]="$b --no-cache $ctx"
+		cached[buildkit]="$b $ctx"
+	else
+		echo "build.sh: no buildx plugin for the docker CLI: BuildKit left out" >&2
+	fi
+else
+	echo "build.sh: no dockerd, left out" >&2
+fi
+
+# podman
+if [ -n "$PODMAN" ]; then
+	cat >"$work/containers.conf" <<'CONF'
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+CONF
+	export CONTAINERS_CONF=$work/containers.conf
+	podman "${podman_args[@]}" import "$work/bb.tar" busybox >/dev/null
+	names+=(podman)
+	b="podman ${podman_args[*]} build -q --network none --layers -t bench"
+	uncached[podman]="$b --no-cache $ctx"
+	cached[podman]="$b $ctx"
+else
+	echo "build.sh: no podman, left out" >&2
+fi
+
+declare -A times
+ms_of() { # CMD...: run once, print microseconds (fails the script if the run fails)
+	local t0 t1
+	t0=$(date +%s%N)
+	# the docker CLI's deprecation notice goes to stderr every time: shown only on a failure
+	"$@" >/dev/null 2>"$work/stderr" || { cat "$work/stderr" >&2; return 1; }
+	t1=$(date +%s%N)
+	echo $(((t1 - t0) / 1000))
+}
+for ((i = 0; i < WARMUP; i++)); do
+	for n in "${names[@]}"; do ms_of ${uncached[$n]} >/dev/null; ms_of ${cached[$n]} >/dev/null; done
+done
+for ((i = 0; i < RUNS; i++)); do
+	for ((k = 0; k < ${#names[@]}; k++)); do
+		n=${names[$(((i + k) % ${#names[@]}))]}
+		times[$n.uncached]+="$(ms_of ${uncached[$n]}) "
+		times[$n.cached]+="$(ms_of ${cached[$n]}) "
+	done
+done
+
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+declare -A med
+printf '%-9s %16s %14s\n' engine "uncached (ms)" "cached (ms)"
+for n in "${names[@]}"; do
+	med[$n.uncached]=$(echo "${times[$n.uncached]}" | median)
+	med[$n.cached]=$(echo "${times[$n.cached]}" | median)
+	printf '%-9s %16.1f %14.1f\n' "$n" "$(echo "${med[$n.uncached]} / 1000" | bc -l)" \
+		"$(echo "${med[$n.cached]} / 1000" | bc -l)"
+done
+for n in dockerd buildkit podman; do
+	[ -n "${med[$n.uncached]:-}" ] && printf 'berthd / %s: uncached %.3f, cached %.3f\n' "$n" \
+		"$(echo "${med[berthd.uncached]} / ${med[$n.uncached]}" | bc -l)" \
+		"$(echo "${med[berthd.cached]} / ${med[$n.cached]}" | bc -l)"
+done
+echo "($RUNS rounds after $WARMUP warm-up rounds; $("$DOCKER" --version))"

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/*
+ * The classic builder's parts (build.c: POST /build, the stages and steps, the cache;
+ * build-copy.c: COPY and ADD).  docs/build.md is the long form.
+ */
+
+#include <stdbool.h>
+#include <sys/stat.h>
+
+#include "daemon.h"
+#include "image/image.h"
+
+/* Where ADD puts what it downloads, in the context, for the one step (never unpacked there). */
+#define BUILD_URL_DIR ".berth-add-"
+
+/* One file, directory or link a COPY takes from its source tree. */
+struct build_copy_entry {
+	char *src;  /* path in the source tree ("a/b"), resolved */
+	char *name; /* its name under the destination ("b", "b/c"; "" for the top of a dir) */
+	struct stat st;
+	char *link; /* a symlink's target */
+	bool top;   /* the top of a source (a file, or the directory whose contents are copied) */
+};
+
+/* The sources of one COPY/ADD, resolved and hashed before the step runs (the cache key). */
+struct build_copy {
+	struct build_copy_entry *v;
+	size_t n, cap;
+	size_t n_sources; /* after wildcards */
+	bool single_file; /* exactly one source, a file */
+	char *hash;	  /* "file:<hex>", "dir:<hex>", "multi:<hex>" */
+};
+
+/*
+ * Resolve srcs (already expanded) inside the tree src_fd (the build context, or the root of a
+ * stage or an image for --from): wildcards (path.Match per component), each path resolved in
+ * the tree, a directory walked (its contents are what is copied).  in_context: a path leaving
+ * the tree ("../x") is docker's "forbidden path outside the build context" instead of clamped.
+ * Docker's messages for a missing file and an empty wildcard.  The content hash ignores times
+ * and owners: touching a file keeps the cache.
+ */
+int build_copy_collect(int src_fd, char *const *srcs, bool in_context, const char *cmd,
+		       struct build_copy *ret, struct berth_error **err);
+
+/*
+ * Copy what build_copy_collect found into the root root_fd (the step's mounted overlay) at
+ * dest (absolute, cleaned; dest_dir: it ended with "/" or names several sources): files keep
+ * their modes and times, owners become uid:gid, chmod (>= 0) replaces every mode.  add: a
+ * local tar archive (plain or compressed) is unpacked at dest instead of copied.
+ */
+int build_copy_apply(const struct build_copy *c, int src_fd, int root_fd, const char *dest,
+		     bool dest_dir, uid_t uid, gid_t gid, int chmod, bool add, const char *cmd,
+		     struct berth_error **err);
+
+void build_copy_release(struct build_copy *c);
+
+/* Make path (absolute) and its missing parents inside root_fd, new ones owned by uid:gid. */
+int build_mkdir_in_root(int root_fd, const char *path, uid_t uid, gid_t gid,
+			struct berth_error **err);
+
+/*
+ * --chown's "user[:group]" in the root root_fd: numbers as they are, names looked up in its
+ * /etc/passwd and /etc/group (docker's messages when absent).
+ */
+int build_chown_parse(int root_fd, const char *spec, uid_t *ret_uid, gid_t *ret_gid,
+		      struct berth_error **err);
+
+/*
+ * A step's cache key: the hex sha256 of the parent image id ("" for none), the container
+ * config the step commits with (keys sorted: the same config gives the same key whatever
+ * order it was built in) and extra (what the config does not show: COPY's --from, --chown,
+ * --chmod).  NULL on ENOMEM.
+ */
+char *build_cache_key(const char *parent, const json_t *cc, const char *extra);
+
+/* ---- a build (build.c, build-steps.c) ------------------------------------------------------- */
+
+#include "dockerfile.h"
+
+struct build_arg {
+	char *name;
+	char *value; /* NULL: declared without a value */
+};
+
+struct stage {
+	char *name; /* "AS name", lowercased; NULL */
+	size_t index;
+	const struct df_instr *from;
+	const struct df_instr *v; /* the instructions after FROM */
+	size_t n;
+	bool needed;
+
+	/* while it builds */
+	char *image_id;	 /* NULL: scratch with nothing yet */
+	char *top_layer; /* chain id; NULL: no layers */
+	json_t *img;	 /* the image config blob (NULL: scratch) */
+	json_t *cfg;	 /* the run config */
+	bool cmd_set;
+	struct build_arg *args;
+	size_t n_args;
+	char *maintainer;
+};
+
+struct build_opts {
+	char **tags; /* full references */
+	const char *dockerfile;
+	json_t *buildargs; /* name -> string or null */
+	json_t *labels;
+	bool nocache, quiet, rm, forcerm, pull;
+	const char *target, *networkmode;
+	json_t *resources; /* HostConfig limits of RUN containers */
+};
+
+struct build {
+	struct berthd *d;
+	struct berth_http_request *req;
+	struct build_opts o;
+	char *dir; /* tmp/build-XXXXXX */
+	int ctx_fd;
+	char escape;
+	struct df_instr *ins;
+	size_t n_ins;
+	struct build_arg *meta;
+	size_t n_meta;
+	json_t *used_args; /* names of build args some ARG consumed */
+	struct stage *stages;
+	size_t n_stages;
+	bool streaming;
+	struct sbuf quiet;
+	unsigned step, total, seq;
+	int fail_code; /* the jsonmessage error code (a RUN's exit code) */
+};
+
+/* an overlay of a layer's chain: root_fd is its merged directory */
+struct fs_mount {
+	char *dir;
+	int root_fd;
+};
+
+/* output (build.c): the JSON stream, or the -q buffer */
+void bld_emit(struct build *b, json_t *msg);
+void bld_say_n(struct build *b, const char *s, size_t n);
+void bld_say(struct build *b, const char *fmt, ...) BERTH_PRINTF(2, 3);
+const char *bld_short_id(const char *id); /* 12 hex digits (thread-local buffer) */
+int bld_oom(struct berth_error **err);
+
+/* strings and configs (build.c) */
+char *bld_lower(const char *s);
+void bld_go_strv(struct sbuf *sb, const json_t *a);    /* Go's %q of a []string */
+void bld_go_duration(int64_t ns, char *out, size_t n); /* time.Duration.String() */
+char *bld_join_json(const json_t *a, const char *sep); /* strings.Join */
+char *bld_join_strv(char *const *v, const char *sep);
+bool bld_env_has(const json_t *env, const char *name);
+const struct build_arg *bld_find_arg(const struct build_arg *v, size_t n, const char *name);
+json_t *bld_allowed_args(const struct stage *s); /* FilterAllowed: sorted "K=V" */
+json_t *bld_expand_env(const struct stage *s);	 /* Env + the allowed args */
+json_t *bld_shell_of(const json_t *cfg);	 /* SHELL, or ["/bin/sh", "-c"] */
+void bld_set_default_path(json_t *cfg);
+
+/* images, the cache, commits (build.c) */
+int bld_load_image(struct build *b, struct stage *s, const char *id, struct berth_error **err);
+bool bld_probe(struct build *b, struct stage *s, const char *key);
+int bld_commit_step(struct build *b, struct stage *s, const json_t *cc, const char *ctr_id,
+		    int upper_fd, const char *key, struct berth_error **err);
+json_t *bld_with_cmd(const struct stage *s, json_t *cmd, bool entrypoint_null);
+json_t *bld_comment_cmd(const struct stage *s, const char *comment);
+int bld_meta_commit(struct build *b, struct stage *s, const char *comment,
+		    struct berth_error **err);
+int bld_fs_mount(struct build *b, const char *top_layer, struct fs_mount *m,
+		 struct berth_error **err);
+void bld_fs_unmount(struct fs_mount *m, bool remove);
+int bld_fs_commit(struct build *b, struct stage *s, struct fs_mount *m, const json_t *cc,
+		  const char *key, struct berth_error **err);
+
+/* the steps (build-steps.c) */
+struct stage *bld_stage_named(struct build *b, const char *name, size_t before);
+int bld_from_step(struct build *b, struct stage *s, struct berth_error **err);
+/* s NULL: a global ARG (before the first FROM) */
+int bld_arg_step(struct build *b, struct stage *s, const struct df_instr *in,
+		 struct berth_error **err);
+int bld_dispatch(struct build *b, struct stage *s, const struct df_instr *in,
+		 struct berth_error **err);

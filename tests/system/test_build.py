@@ -1,0 +1,568 @@
+"""Dockerfile builds (issue 16): POST /build as the classic builder, through `berth build`, the
+real docker CLI (no buildx: the classic /build) and python3-docker, against a private berthd.
+
+What is checked is the effect: the image's config as inspect shows it, what its containers print
+and hold (files, owners, modes), its history rows, which steps the cache reused (the image ids,
+and the " ---> Using cache" lines), and that a failed build leaves no image tagged, no container
+and no mount behind.
+"""
+
+import io
+import json
+import os
+import subprocess
+import tarfile
+import time
+from pathlib import Path
+
+import pytest
+
+from berth import mounts_under
+from cli import berth_binary
+from daemon import DOCKER_CLI, berthd_binary, shared_berthd
+
+pytestmark = [
+    pytest.mark.skipif(not os.access(berthd_binary(), os.X_OK), reason="berthd not built"),
+    pytest.mark.skipif(DOCKER_CLI is None, reason="no docker CLI"),
+]
+
+
+@pytest.fixture(scope="module")
+def bd():
+    yield from shared_berthd()
+
+
+def cli(bd, tool, *args, input=None, check=True, cwd=None, timeout=180):
+    exe = DOCKER_CLI if tool == "docker" else str(berth_binary())
+    env = dict(os.environ, DOCKER_HOST=f"unix://{bd.sock}",
+               DOCKER_CONFIG=str(bd.dir / "docker-config"))
+    p = subprocess.run([exe, *args], capture_output=True, env=env, input=input, timeout=timeout,
+                       cwd=cwd, stdin=None if input is not None else subprocess.DEVNULL)
+    if check and p.returncode != 0:
+        raise AssertionError(f"{tool} {' '.join(map(str, args))}: exit {p.returncode}\n"
+                             f"{p.stdout.decode(errors='replace')[-3000:]}\n"
+                             f"{p.stderr.decode(errors='replace')}\n{bd.log_text()[-3000:]}")
+    return p
+
+
+def context(tmp_path, dockerfile, files=None, name="ctx"):
+    d = tmp_path / name
+    d.mkdir()
+    (d / "Dockerfile").write_text(dockerfile)
+    for rel, data in (files or {}).items():
+        p = d / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data if isinstance(data, bytes) else data.encode())
+    return d
+
+
+def build(bd, tool, ctx, *args, check=True):
+    return cli(bd, tool, "build", *args, str(ctx), check=check)
+
+
+def image_id(bd, ref):
+    return cli(bd, "berth", "image", "inspect", "-f", "{{.Id}}", ref).stdout.decode().strip()
+
+
+def inspect(bd, ref):
+    return json.loads(cli(bd, "docker", "image", "inspect", ref).stdout)[0]
+
+
+def run_out(bd, ref, *cmd):
+    return cli(bd, "docker", "run", "--rm", ref, *cmd).stdout.decode()
+
+
+def containers(bd):
+    status, _, body = bd.http("GET", "/containers/json?all=1")
+    assert status == 200
+    return json.loads(body)
+
+
+def rm_all(bd):
+    for c in containers(bd):
+        bd.http("DELETE", f"/containers/{c['Id']}?force=1")
+
+
+def steps_cached(out):
+    """For each step of a build's output: whether it was taken from the cache."""
+    steps, cur = [], None
+    for line in out.splitlines():
+        if line.startswith("Step "):
+            cur = [line.split(" : ", 1)[1], False]
+            steps.append(cur)
+        elif line.strip() == "---> Using cache" and cur:
+            cur[1] = True
+    return steps
+
+
+# ---- multi-stage --------------------------------------------------------------------------------
+
+MULTI = """\
+ARG BASE=busybox
+FROM ${BASE} AS build
+ARG GREETING=hello
+WORKDIR /src
+COPY greet.sh .
+RUN mkdir -p /out/bin && cp /bin/busybox /out/bin/busybox \\
+    && sed "s/@GREETING@/$GREETING/" greet.sh > /out/greet && chmod 755 /out/greet
+FROM busybox AS never
+RUN echo this stage is not needed && exit 1
+FROM scratch
+COPY --from=build /out/bin/busybox /bin/busybox
+COPY --from=0 /out/greet /greet
+ENTRYPOINT ["/bin/busybox", "sh", "/greet"]
+"""
+
+
+@pytest.mark.parametrize("tool", ["berth", "docker"])
+def test_multistage_static_binary_into_scratch(bd, tool, tmp_path):
+    ctx = context(tmp_path, MULTI, {"greet.sh": "echo @GREETING@ from scratch\n"})
+    tag = f"ms-{tool}:1"
+    p = build(bd, tool, ctx, "-t", tag, "--build-arg", "GREETING=salut")
+    out = p.stdout.decode()
+    assert "this stage is not needed" not in out  # only the stages the target needs run
+    assert "Successfully tagged " + tag in out
+    assert run_out(bd, tag) == "salut from scratch\n"
+    img = inspect(bd, tag)
+    assert img["Config"]["Entrypoint"] == ["/bin/busybox", "sh", "/greet"]
+    assert len(img["RootFS"]["Layers"]) == 2  # scratch + two COPY layers, nothing of busybox
+    hist = json.loads(cli(bd, "docker", "history", "--no-trunc", "--format", "{{json .}}",
+                          tag).stdout.decode().splitlines()[0])
+    assert hist["CreatedBy"] == '/bin/sh -c #(nop)  ENTRYPOINT ["/bin/busybox" "sh" "/greet"]'
+    # the build stage's RUN row says which build args it ran with, as docker's classic builder
+    rows = cli(bd, "docker", "history", "--no-trunc", "--format", "{{.CreatedBy}}",
+               image_id(bd, tag)).stdout.decode()
+    assert "COPY file:" in rows
+    assert not containers(bd)
+
+
+def test_target_builds_only_what_it_needs(bd, tmp_path):
+    ctx = context(tmp_path, MULTI, {"greet.sh": "echo @GREETING@\n"})
+    p = build(bd, "berth", ctx, "--target", "build", "-t", "ms-target")
+    out = p.stdout.decode()
+    assert "Step 6/6 : RUN mkdir" in out  # ARG + 5 steps of stage build
+    assert "this stage is not needed" not in out
+    assert run_out(bd, "ms-target", "cat", "/out/greet") == "echo hello\n"
+    p = build(bd, "berth", ctx, "--target", "nope", check=False)
+    assert p.returncode == 1
+    assert b'target stage "nope" could not be found' in p.stderr
+
+
+# ---- every instruction ----------------------------------------------------------------------------
+
+EVERY = """\
+# escape=\\
+ARG VERSION=1.0
+FROM busybox AS base
+MAINTAINER someone@example.com
+ARG VERSION
+ARG UNUSED_DEFAULT=x
+ENV APP=/srv/app NAME="two words" V=${VERSION}
+LABEL org.example.version=$VERSION "quoted key"="a b"
+RUN adduser -D -u 1234 app 2>/dev/null || echo 'app:x:1234:1234::/home/app:/bin/sh' >> /etc/passwd; \\
+    echo 'app:x:1234:' >> /etc/group
+WORKDIR $APP
+COPY --chown=app:app --chmod=640 conf/*.conf ./conf/
+COPY dir/ tree/
+COPY single.txt renamed.txt
+ADD files.tar.gz /unpacked/
+ADD plain.txt /plain/
+RUN ["/bin/sh", "-c", "echo exec form > exec.txt"]
+SHELL ["/bin/sh", "-e", "-c"]
+RUN echo "shell: $0" > shell.txt
+EXPOSE 8080/tcp 53/udp
+VOLUME ["/data"]
+USER app
+STOPSIGNAL SIGUSR1
+HEALTHCHECK --interval=5s --timeout=2s --retries=4 CMD ["true"]
+ONBUILD RUN echo triggered > /tmp/onbuild
+ENTRYPOINT ["/bin/sh", "-c"]
+CMD ["echo $NAME; id -u; cat /srv/app/renamed.txt"]
+"""
+
+
+def tar_gz(members):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as t:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o600
+            info.uid = 42
+            t.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def every_context(tmp_path, name="every"):
+    return context(tmp_path, EVERY, {
+        "conf/a.conf": "a\n", "conf/b.conf": "b\n", "conf/skip.txt": "no\n",
+        "dir/x/y.txt": "deep\n", "dir/top.txt": "top\n",
+        "single.txt": "single\n",
+        "files.tar.gz": tar_gz({"inner/one.txt": b"one\n"}),
+        "plain.txt": "plain\n",
+    }, name=name)
+
+
+@pytest.mark.parametrize("tool", ["berth", "docker"])
+def test_every_instruction(bd, tool, tmp_path):
+    ctx = every_context(tmp_path)
+    tag = f"every-{tool}"
+    p = build(bd, tool, ctx, "-t", tag, "--build-arg", "VERSION=2.5", "--label", "from=cli")
+    assert b"[Warning] One or more build-args" not in p.stdout
+    cfg = inspect(bd, tag)["Config"]
+    assert "APP=/srv/app" in cfg["Env"] and "NAME=two words" in cfg["Env"]
+    assert "V=2.5" in cfg["Env"]  # the global ARG's value, declared again in the stage
+    assert cfg["Labels"] == {"org.example.version": "2.5", "quoted key": "a b", "from": "cli"}
+    assert cfg["WorkingDir"] == "/srv/app"
+    assert cfg["User"] == "app"
+    assert cfg["ExposedPorts"] == {"8080/tcp": {}, "53/udp": {}}
+    assert cfg["Volumes"] == {"/data": {}}
+    assert cfg["StopSignal"] == "SIGUSR1"
+    assert cfg["Healthcheck"] == {"Test": ["CMD", "true"], "Interval": 5000000000,
+                                  "Timeout": 2000000000, "Retries": 4}
+    assert cfg["OnBuild"] == ["RUN echo triggered > /tmp/onbuild"]
+    assert cfg["Shell"] == ["/bin/sh", "-e", "-c"]
+    assert cfg["Entrypoint"] == ["/bin/sh", "-c"]
+    assert cfg["Cmd"] == ["echo $NAME; id -u; cat /srv/app/renamed.txt"]
+    assert inspect(bd, tag)["Author"] == "someone@example.com"
+    # the default CMD runs as the user, with the environment
+    assert run_out(bd, tag) == "two words\n1234\nsingle\n"
+    listing = run_out(bd, tag, "cd /srv/app && find . /unpacked /plain | sort && "
+                      "stat -c '%n %u %g %a' conf/a.conf conf/b.conf /unpacked/inner/one.txt && "
+                      "cat exec.txt shell.txt")
+    files = listing.splitlines()
+    for f in ("./conf/a.conf", "./conf/b.conf", "./tree/x/y.txt", "./tree/top.txt",
+              "./renamed.txt", "/unpacked/inner/one.txt", "/plain/plain.txt"):
+        assert f in files, listing
+    assert "./conf/skip.txt" not in files and "./tree/dir" not in files
+    assert "/unpacked/files.tar.gz" not in files  # ADD unpacked the local archive
+    assert "conf/a.conf 1234 1234 640" in files and "conf/b.conf 1234 1234 640" in files
+    assert "/unpacked/inner/one.txt 42 0 600" in files  # the archive's owners and modes
+    assert "exec form" in files and "shell: /bin/sh" in files
+    # one history row per step, metadata steps without a layer, as the classic builder
+    rows = cli(bd, "docker", "history", "--no-trunc", "--format",
+               "{{.CreatedBy}}|{{.Size}}", tag).stdout.decode().splitlines()
+    created = [r.rsplit("|", 1)[0] for r in rows]
+    assert created[0] == "/bin/sh -e -c #(nop)  LABEL from=cli"
+    assert created[1] == '/bin/sh -e -c #(nop)  CMD ["echo $NAME; id -u; cat /srv/app/renamed.txt"]'
+    assert "/bin/sh -c #(nop)  ENV APP=/srv/app NAME=two words V=2.5" in created
+    assert "/bin/sh -c #(nop)  WORKDIR /srv/app" in created
+    assert "/bin/sh -e -c #(nop)  EXPOSE 8080/tcp 53/udp" in created
+    assert any(c.startswith("|2 UNUSED_DEFAULT=x VERSION=2.5 /bin/sh -c adduser")
+               for c in created), created
+    assert any(c.startswith("/bin/sh -c #(nop)  ADD file:") and c.endswith(" in /unpacked/ ")
+               for c in created)
+    assert "|2 UNUSED_DEFAULT=x VERSION=2.5 /bin/sh -e -c echo \"shell: $0\" > shell.txt" in created
+    assert ('/bin/sh -e -c #(nop)  HEALTHCHECK &{["CMD" "true"] "5s" "2s" "0s" "0s" '
+            "'\\x04'}") in created
+    assert len(rows) == 1 + 24  # busybox's row + one per step (LABEL from --label included)
+    # ONBUILD fires in an image built FROM this one
+    child = context(tmp_path, f"FROM {tag}\nUSER root\nRUN cat /tmp/onbuild\n", name="child")
+    out = build(bd, tool, child, "-t", f"{tag}-child").stdout.decode()
+    assert "# Executing 1 build trigger" in out
+    assert "triggered" in run_out(bd, f"{tag}-child", "cat /tmp/onbuild")
+    assert inspect(bd, f"{tag}-child")["Config"]["OnBuild"] in (None, [])
+
+
+def test_run_output_of_any_size(bd, tmp_path):
+    ctx = context(tmp_path, "FROM busybox\nRUN head -c 300000 /dev/zero | tr '\\0' a; echo; "
+                            "echo end-of-output\n")
+    out = build(bd, "berth", ctx, "--no-cache").stdout.decode()
+    assert "a" * 300000 + "\nend-of-output\n" in out
+
+
+def test_run_heredocs(bd, tmp_path):
+    ctx = context(tmp_path, "FROM busybox\nRUN <<EOF\necho one > /one\necho two >> /one\nEOF\n"
+                            "RUN cat <<-'END' > /two\n\tliteral $HOME\n\tEND\n")
+    build(bd, "berth", ctx, "-t", "heredoc")
+    assert run_out(bd, "heredoc", "cat", "/one", "/two") == "one\ntwo\nliteral $HOME\n"
+
+
+@pytest.mark.parametrize("tool", ["berth", "docker"])
+def test_run_network_limits_and_copy_from_image(bd, tool, tmp_path):
+    ctx = context(tmp_path, "FROM busybox\n"
+                            "RUN --network=none ls /sys/class/net > /nets\n"
+                            "RUN cat /sys/fs/cgroup/memory/memory.limit_in_bytes > /limit\n"
+                            "COPY --from=busybox /bin/busybox /copied/bb\n")
+    build(bd, tool, ctx, "-m", "64m", "-t", f"limits-{tool}")
+    assert run_out(bd, f"limits-{tool}", "cat", "/nets", "/limit") == "lo\n67108864\n"
+    run_out(bd, f"limits-{tool}", "cmp", "/copied/bb", "/bin/busybox")
+
+
+def test_cancelled_build_leaves_nothing(bd, tmp_path):
+    ctx = context(tmp_path, "FROM busybox\nRUN echo started && sleep 60\n")
+    env = dict(os.environ, DOCKER_HOST=f"unix://{bd.sock}")
+    p = subprocess.Popen([str(berth_binary()), "build", "--no-cache", str(ctx)], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        seen = b""
+        while b"started" not in seen:
+            line = p.stdout.readline()
+            assert line, seen
+            seen += line
+    finally:
+        p.kill()
+        p.wait()
+    # berthd notices the client is gone, kills the RUN container and removes it
+    deadline = time.monotonic() + 20
+    while containers(bd):
+        assert time.monotonic() < deadline, containers(bd)
+        time.sleep(0.2)
+    assert not [m for m in mounts_under(bd.dir) if "/tmp/build-" in m]
+
+
+@pytest.fixture
+def http_server(tmp_path):
+    """A static HTTP server on loopback serving tmp_path/www."""
+    import functools
+    import http.server
+    import threading
+    www = tmp_path / "www"
+    www.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(www))
+    handler.log_message = lambda *a: None
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield www, f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+    srv.server_close()
+
+
+@pytest.mark.parametrize("tool", ["berth", "docker"])
+def test_add_url(bd, tool, tmp_path, http_server):
+    www, url = http_server
+    (www / "page.txt").write_text("from the web\n")
+    (www / "t.tar.gz").write_bytes(tar_gz({"in.txt": b"x"}))
+    os.utime(www / "page.txt", (1600000000, 1600000000))
+    ctx = context(tmp_path, f"FROM busybox\nADD {url}/page.txt /web/\nADD {url}/t.tar.gz /web/\n"
+                            "COPY . /ctx/\n")
+    out = build(bd, tool, ctx, "-t", f"addurl-{tool}").stdout.decode()
+    got = run_out(bd, f"addurl-{tool}", "sh", "-c", "stat -c '%n %a %Y' /web/* && cat /web/page.txt && "
+                                        "find /ctx -name '.berth*'")
+    # downloaded files are 0600, keep Last-Modified, and an archive is not unpacked
+    assert got == ("/web/page.txt 600 1600000000\n/web/t.tar.gz 600 " +
+                   got.split("/web/t.tar.gz 600 ")[1].split("\n")[0] + "\nfrom the web\n"), got
+    # the content is the cache key: the same bytes hit, new bytes miss
+    out = build(bd, tool, ctx, "-t", f"addurl-{tool}").stdout.decode()
+    assert [c for _, c in steps_cached(out)] == [False, True, True, True], out
+    (www / "page.txt").write_text(f"changed for {tool}\n")
+    out = build(bd, tool, ctx, "-t", f"addurl-{tool}").stdout.decode()
+    assert [c for _, c in steps_cached(out)] == [False, False, False, False], out
+    (www / "page.txt").unlink()
+    p = build(bd, tool, ctx, "-t", f"addurl-{tool}", check=False)
+    assert b"ADD failed: failed to GET " + url.encode() + b"/page.txt with status 404" in \
+        p.stdout + p.stderr
+
+
+def test_unused_build_arg_is_reported(bd, tmp_path):
+    ctx = context(tmp_path, "FROM busybox\nARG USED\nRUN echo $USED\n")
+    out = build(bd, "berth", ctx, "--build-arg", "USED=1", "--build-arg", "NOPE=2").stdout
+    assert b"[Warning] One or more build-args [NOPE] were not consumed" in out
+
+
+# ---- the cache ------------------------------------------------------------------------------------
+
+CACHED = """\
+FROM busybox
+COPY first.txt /first.txt
+RUN echo prepare > /prepared
+ARG MODE=a
+RUN echo "mode $MODE" > /mode
+COPY second.txt /second.txt
+RUN cat /first.txt /second.txt /mode > /all
+CMD ["cat", "/all"]
+"""
+
+
+def test_cache_rules(bd, tmp_path):
+    ctx = context(tmp_path, CACHED, {"first.txt": "1\n", "second.txt": "2\n"})
+    out1 = build(bd, "berth", ctx, "-t", "cache:1").stdout.decode()
+    first = image_id(bd, "cache:1")
+    assert not any(c for _, c in steps_cached(out1)[1:]), out1
+
+    # nothing changed: every step reused, the same image
+    out = build(bd, "docker", ctx, "-t", "cache:2").stdout.decode()
+    assert all(c for _, c in steps_cached(out)[1:]), out
+    assert image_id(bd, "cache:2") == first
+
+    # a new mtime on the same content still hits
+    os.utime(ctx / "first.txt", (time.time() + 100, time.time() + 100))
+    out = build(bd, "berth", ctx, "-t", "cache:3").stdout.decode()
+    assert all(c for _, c in steps_cached(out)[1:]), out
+    assert image_id(bd, "cache:3") == first
+
+    # the second COPY source changes: that step and everything after it run
+    (ctx / "second.txt").write_text("2b\n")
+    out = build(bd, "berth", ctx, "-t", "cache:4").stdout.decode()
+    assert [c for _, c in steps_cached(out)] == [False, True, True, True, True, False, False,
+                                                 False], out
+    assert run_out(bd, "cache:4") == "1\n2b\nmode a\n"
+
+    # a build arg used by a RUN: from that RUN on
+    out = build(bd, "berth", ctx, "--build-arg", "MODE=b", "-t", "cache:5").stdout.decode()
+    assert [c for _, c in steps_cached(out)] == [False, True, True, True, False, False, False,
+                                                 False], out
+    assert run_out(bd, "cache:5") == "1\n2b\nmode b\n"
+
+    # --no-cache runs everything; the history is the same shape
+    out = build(bd, "berth", ctx, "--no-cache", "-t", "cache:6").stdout.decode()
+    assert not any(c for _, c in steps_cached(out)), out
+    assert image_id(bd, "cache:6") != image_id(bd, "cache:4")
+
+    # build/prune forgets the cache
+    status, _, body = bd.http("POST", "/build/prune")
+    assert status == 200 and len(json.loads(body)["CachesDeleted"]) > 0
+    out = build(bd, "berth", ctx, "-t", "cache:7").stdout.decode()
+    assert not any(c for _, c in steps_cached(out)[1:]), out
+    assert not containers(bd)
+
+
+# ---- contexts -------------------------------------------------------------------------------------
+
+def test_dockerignore_and_file_flag(bd, tmp_path):
+    ctx = context(tmp_path, "FROM busybox\nCOPY . /ctx/\nCMD find /ctx -type f\n", {
+        ".dockerignore": "*.log\nsecret/\n!secret/keep.txt\nDockerfile\n.dockerignore\n",
+        "a.log": "x", "keep.txt": "k", "sub/b.log": "y",
+        "secret/key": "s", "secret/keep.txt": "kept",
+    })
+    (tmp_path / "other.Dockerfile").write_text("FROM busybox\nCOPY keep.txt /k\n")
+    for tool in ("berth", "docker"):
+        build(bd, tool, ctx, "-t", f"ign-{tool}")
+        files = sorted(run_out(bd, f"ign-{tool}").split())
+        # the Dockerfile and .dockerignore are sent but dropped: .dockerignore names them
+        assert files == ["/ctx/keep.txt", "/ctx/secret/keep.txt", "/ctx/sub/b.log"], files
+        # -f outside the context
+        build(bd, tool, ctx, "-f", str(tmp_path / "other.Dockerfile"), "-t", f"f-{tool}")
+        assert run_out(bd, f"f-{tool}", "cat", "/k") == "k"
+
+
+def test_stdin_dockerfile_and_tar(bd, tmp_path):
+    for tool in ("berth", "docker"):
+        p = cli(bd, tool, "build", "-t", f"stdin-{tool}", "-",
+                input=b"FROM busybox\nRUN echo hello world\n")
+        assert b"hello world\n" in p.stdout
+        assert b"Successfully tagged stdin-" in p.stdout
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        for name, data in (("Dockerfile", b"FROM busybox\nCOPY f /f\n"), ("f", b"from tar\n")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    p = cli(bd, "berth", "build", "-q", "--iidfile", str(tmp_path / "iid"), "-t", "fromtar", "-",
+            input=buf.getvalue())
+    iid = (tmp_path / "iid").read_text()
+    assert p.stdout.decode().strip() == iid == image_id(bd, "fromtar")
+    assert run_out(bd, "fromtar", "cat", "/f") == "from tar\n"
+
+
+def test_docker_py_build(bd, tmp_path):
+    ctx = context(tmp_path, "FROM busybox\nLABEL via=docker-py\nRUN echo py > /py\n")
+    out = subprocess.run(
+        ["/usr/bin/python3", "-c",
+         "import docker,sys,json\n"
+         f"c = docker.DockerClient(base_url='unix://{bd.sock}')\n"
+         f"img, logs = c.images.build(path='{ctx}', tag='py:1', rm=True)\n"
+         "print(json.dumps({'id': img.id, 'labels': img.labels}))\n"],
+        capture_output=True, timeout=120)
+    assert out.returncode == 0, out.stderr.decode()
+    ans = json.loads(out.stdout.decode().splitlines()[-1])
+    assert ans["labels"] == {"via": "docker-py"}
+    assert ans["id"] == image_id(bd, "py:1")
+
+
+def test_compose_build(bd, tmp_path):
+    ctx = context(tmp_path, "FROM busybox\nARG WHO\nRUN echo \"built for $WHO\" > /who\n"
+                            "CMD [\"cat\", \"/who\"]\n")
+    (ctx / "docker-compose.yml").write_text(
+        "version: '3'\nservices:\n  app:\n    build:\n      context: .\n"
+        "      args:\n        WHO: compose\n    image: composed:1\n")
+    env = dict(os.environ, DOCKER_HOST=f"unix://{bd.sock}", COMPOSE_DOCKER_CLI_BUILD="0",
+               DOCKER_CONFIG=str(bd.dir / "docker-config"))
+    p = subprocess.run(["docker-compose", "-p", "bt", "build"], cwd=ctx, env=env,
+                       capture_output=True, timeout=180)
+    assert p.returncode == 0, (p.stdout, p.stderr, bd.log_text()[-2000:])
+    assert run_out(bd, "composed:1") == "built for compose\n"
+
+
+# ---- bad input ------------------------------------------------------------------------------------
+
+BAD = [
+    ("unknown", "FROM busybox\nFOO bar\n",
+     "dockerfile parse error on line 2: unknown instruction: FOO"),
+    ("empty", "", "the Dockerfile (Dockerfile) cannot be empty"),
+    ("comments only", "# nothing\n", "failed to parse Dockerfile: file with no instructions"),
+    ("no FROM", "RUN true\n",
+     "dockerfile parse error on line 1: no build stage in current context"),
+    ("unterminated quote", 'FROM busybox\nENV A="open\n',
+     "unexpected end of statement while looking for matching double-quote"),
+    ("unterminated heredoc", "FROM busybox\nRUN <<EOF\necho hi\n",
+     "failed to parse Dockerfile: unterminated heredoc EOF on line 2"),
+    ("outside", "FROM busybox\nCOPY ../outside /x\n",
+     "COPY failed: forbidden path outside the build context: ../outside ()"),
+    ("missing file", "FROM busybox\nCOPY nothere /x\n",
+     "COPY failed: file not found in build context or excluded by .dockerignore: "
+     "stat nothere: file does not exist"),
+    ("missing stage", "FROM busybox\nCOPY --from=nostage /x /x\n",
+     "invalid from flag value nostage"),
+    ("remote ADD refused", "FROM busybox\nADD http://127.0.0.1:9/x /x\n",
+     "ADD failed: failed to GET http://127.0.0.1:9/x: "),
+    ("ADD git", "FROM busybox\nADD git@example.com:x/y.git /x\n",
+     "ADD of a git repository is not supported"),
+    ("huge line", "FROM busybox\nRUN echo " + "x" * (10 << 20) + "\n",
+     "failed to parse Dockerfile: dockerfile line greater than max allowed size of 65535"),
+]
+
+
+@pytest.mark.parametrize("tool", ["berth", "docker"])
+@pytest.mark.parametrize("case", BAD, ids=[b[0] for b in BAD])
+def test_bad_input(bd, tool, case, tmp_path):
+    _, dockerfile, message = case
+    ctx = context(tmp_path, dockerfile)
+    before = set(cli(bd, "berth", "images", "-a", "-q", "--no-trunc").stdout.split())
+    p = build(bd, tool, ctx, "--force-rm", "-t", "bad:input", check=False)
+    assert p.returncode != 0
+    assert message.encode() in p.stdout + p.stderr, (p.stdout[-2000:], p.stderr)
+    assert cli(bd, "berth", "images", "-q", "bad:input").stdout == b""
+    after = set(cli(bd, "berth", "images", "-a", "-q", "--no-trunc").stdout.split())
+    assert after - before <= {i for i in after if i not in before}  # only cached steps
+    assert not containers(bd)
+    assert not [m for m in mounts_under(bd.dir) if "/tmp/build-" in m]
+    assert not list((bd.data_root / "tmp").glob("build-*"))
+
+
+@pytest.mark.parametrize("tool", ["berth", "docker"])
+def test_failing_run(bd, tool, tmp_path):
+    ctx = context(tmp_path, "FROM busybox\nRUN echo to-out; echo to-err >&2; exit 3\n")
+    p = build(bd, tool, ctx, "-t", "fails:1", check=False)
+    out = p.stdout + p.stderr
+    assert p.returncode == 3  # the docker CLI exits with the RUN's code
+    assert b"to-out\n" in out and b"to-err\n" in out
+    assert b"The command '/bin/sh -c echo to-out; echo to-err >&2; exit 3' returned a " \
+           b"non-zero code: 3" in p.stderr
+    assert cli(bd, "berth", "images", "-q", "fails:1").stdout == b""
+    # as docker's classic builder: --rm keeps the failed step's container for a look...
+    left = containers(bd)
+    assert len(left) == 1 and left[0]["State"] == "exited" and "Exited (3)" in left[0]["Status"]
+    rm_all(bd)
+    # ... and --force-rm leaves nothing
+    p = build(bd, tool, ctx, "--force-rm", "-t", "fails:1", check=False)
+    assert p.returncode == 3
+    assert not containers(bd)
+    assert not [m for m in mounts_under(bd.dir) if "/tmp/build-" in m]
+
+
+def test_api_errors(bd):
+    status, _, body = bd.http("POST", "/build?t=Bad:Tag", body=b"",
+                              headers={"Content-Type": "application/x-tar"})
+    assert status == 400 and b"invalid reference format" in body
+    status, _, body = bd.http("POST", "/build", body=b"",
+                              headers={"Content-Type": "application/x-tar"})
+    assert status == 400 and b"Cannot locate specified Dockerfile: Dockerfile" in body
+    status, _, body = bd.http("POST", "/build", body=b"not a tar at all" * 100,
+                              headers={"Content-Type": "application/x-tar"})
+    assert status == 400 and b"Error processing tar file" in body, body
+    status, _, body = bd.http("POST", "/build?buildargs=%5B1%5D", body=b"",
+                              headers={"Content-Type": "application/x-tar"})
+    assert status == 400 and b"error reading build args" in body
+    assert not list((bd.data_root / "tmp").glob("build-*"))
