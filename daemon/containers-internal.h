@@ -234,6 +234,7 @@ struct shim_handle {
 	int pidfd;
 	int wait_fd; /* the monitor's "wait" connection */
 	pid_t init_pid;
+	uint64_t init_start; /* the init's start time (berth_proc_start_time): who init_pid is */
 	bool in_epoll;
 };
 
@@ -244,11 +245,19 @@ int shim_binary_open(struct berthd *d, struct berth_error **err);
 char *shim_dir(struct berthd *d, const char *id);
 
 /*
+ * Namespaces of another container (IpcMode, PidMode container:X) reach the shim as open fds at
+ * these numbers, and the bundle names them /proc/self/fd/N: the shim joins the namespace berthd
+ * opened and checked, never whatever a pid names by the time the runtime gets to it.
+ */
+enum { SHIM_FD_IPC_NS = 5, SHIM_FD_PID_NS = 6, SHIM_N_NS_FDS = 2 };
+
+/*
  * Spawn a shim for c (its bundle written in shim_dir): the config on fd 3, wait for its sync.
+ * ns_fds[i] (or -1) is given to the shim as fd SHIM_FD_IPC_NS + i; the caller keeps its own.
  * On success *ret has pid, pidfd, init pid; no connection yet.
  */
-int shim_spawn(struct berthd *d, struct daemon_container *c, json_t *cfg, struct shim_handle **ret,
-	       struct berth_error **err);
+int shim_spawn(struct berthd *d, struct daemon_container *c, json_t *cfg,
+	       const int ns_fds[SHIM_N_NS_FDS], struct shim_handle **ret, struct berth_error **err);
 
 /* Connect to shims/<id>/shim.sock (SOCK_SEQPACKET); timeout_ms bounds each later wait. */
 int shim_connect(struct berthd *d, const char *id, int timeout_ms, int *ret_fd,
