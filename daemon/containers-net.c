@@ -304,13 +304,17 @@ static int attach_one(struct berthd *d, struct daemon_container *c, const char *
 /*
  * --network container:<ref>: join the namespace of a running container (docker's
  * getNetworkedContainer), with its hostname and its /etc files.  The namespace is the one berthd
- * made for it (a bind mount that outlives its processes' restarts), or its init's.
+ * made for it (a bind mount that outlives its processes' restarts), else its init's, which
+ * berthd opens itself (*ret_fd, given to the shim as SHIM_FD_NET_NS): never a /proc/PID path
+ * that a reused pid could turn into another process's.
  */
 static int join_container(struct berthd *d, struct daemon_container *c, const char *ref,
-			  struct berth_error **err)
+			  int *ret_fd, struct berth_error **err)
 {
 	struct daemon_container *nc = NULL;
-	_cleanup_free_ char *path = NULL, *dir = NULL;
+	_cleanup_free_ char *path = NULL, *dir = NULL, *name = NULL;
+	pid_t pid = 0;
+	uint64_t start = 0;
 	int r = ctr_get(d, ref, &nc, err);
 
 	if (r < 0)
@@ -318,7 +322,7 @@ static int join_container(struct berthd *d, struct daemon_container *c, const ch
 	pthread_mutex_lock(&d->lock);
 	if (nc == c) {
 		r = berth_error_set(err, EINVAL, "cannot join own network");
-	} else if (!nc->running || nc->pid <= 0) {
+	} else if (!nc->running || nc->pid <= 0 || !nc->shim) {
 		r = berth_error_set(err, EBUSY,
 				    "cannot join network namespace of a non running container: "
 				    "container %s is %s",
@@ -330,32 +334,46 @@ static int join_container(struct berthd *d, struct daemon_container *c, const ch
 				    "running",
 				    ref);
 	} else {
-		if (nc->netns_path)
+		if (nc->netns_path) {
 			path = strdup(nc->netns_path);
-		else if (nc->joined_netns)
-			path = strdup(nc->joined_netns);
-		else if (asprintf(&path, "/proc/%d/ns/net", (int)nc->pid) < 0)
-			path = NULL;
+		} else {
+			pid = nc->pid;
+			start = nc->shim->init_start;
+			if (asprintf(&path, "/proc/self/fd/%d", SHIM_FD_NET_NS) < 0)
+				path = NULL;
+		}
 		dir = strdup(nc->net_files_dir ?: nc->dir);
+		name = strdup(nc->name && nc->name[0] == '/' ? nc->name + 1 : nc->name ?: ref);
 		const char *hn = json_string_value(json_object_get(nc->config, "Hostname"));
 		const char *dn = json_string_value(json_object_get(nc->config, "Domainname"));
-		if (!path || !dir ||
+		if (!path || !dir || !name ||
 		    json_object_set_new(c->config, "Hostname", json_string(hn ?: "")) < 0 ||
-		    json_object_set_new(c->config, "Domainname", json_string(dn ?: "")) < 0) {
+		    json_object_set_new(c->config, "Domainname", json_string(dn ?: "")) < 0)
 			r = berth_error_set(err, ENOMEM, "out of memory");
-		} else {
-			free(c->joined_netns);
-			c->joined_netns = TAKE_PTR(path);
-			free(c->net_files_dir);
-			c->net_files_dir = TAKE_PTR(dir);
-		}
 	}
 	pthread_mutex_unlock(&d->lock);
 	ctr_unref(d, nc);
-	return r;
+	if (r == 0 && pid > 0) {
+		r = ctr_open_donor_ns(pid, start, "net", ret_fd, err);
+		if (r == -ESRCH)
+			r = berth_error_set(err, EBUSY,
+					    "cannot join network namespace of a non running "
+					    "container: container %s is exited",
+					    name);
+	}
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&d->lock);
+	free(c->joined_netns);
+	c->joined_netns = TAKE_PTR(path);
+	free(c->net_files_dir);
+	c->net_files_dir = TAKE_PTR(dir);
+	pthread_mutex_unlock(&d->lock);
+	return 0;
 }
 
-int ctr_network_setup(struct berthd *d, struct daemon_container *c, struct berth_error **err)
+int ctr_network_setup(struct berthd *d, struct daemon_container *c, int *ret_net_fd,
+		      struct berth_error **err)
 {
 	_cleanup_free_ struct daemon_port_binding *ports = NULL;
 	_cleanup_free_ char *path = NULL;
@@ -365,7 +383,7 @@ int ctr_network_setup(struct berthd *d, struct daemon_container *c, struct berth
 	int r;
 
 	if (berth_str_has_prefix(mode, "container:"))
-		return join_container(d, c, mode + strlen("container:"), err);
+		return join_container(d, c, mode + strlen("container:"), ret_net_fd, err);
 	if (!on_bridge(c->host_config))
 		return 0;
 	if (!networks)

@@ -64,20 +64,14 @@ static bool pidfd_exited(int pidfd)
 	return poll(&p, 1, 0) != 0;
 }
 
-/*
- * X's namespace of kind ("ipc", "pid"), opened by berthd itself.  A pid alone names nothing for
- * good: were the donor's init to die and its pid be reused before the runtime opened
- * /proc/PID/ns/..., the new container would join a stranger's namespace.  So: a pidfd first,
- * then the namespace file, then the pid's start time against the one the donor's shim reported
- * for its init, then the pidfd still alive.  A live pidfd means the pid was that one process
- * from before the open to after the check, and the start time says it is X's init.
- */
-static int open_donor_ns(pid_t pid, uint64_t start, const char *ref, const char *kind, int *ret_fd,
-			 struct berth_error **err)
+int ctr_open_donor_ns(pid_t pid, uint64_t start, const char *kind, int *ret_fd,
+		      struct berth_error **err)
 {
 	_cleanup_close_ int pidfd = -EBADF, fd = -EBADF;
 	char path[64];
 
+	/* a pidfd first, then the namespace, then the start time, then the pidfd still alive: the
+	 * pid was that one process from before the open to after the check, and it is the init */
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0 && errno != ESRCH)
 		return berth_error_sys(err, errno, "pidfd_open %d", (int)pid);
@@ -88,7 +82,7 @@ static int open_donor_ns(pid_t pid, uint64_t start, const char *ref, const char 
 			return berth_error_sys(err, errno, "open '%s'", path);
 	}
 	if (fd < 0 || start == 0 || berth_proc_start_time(pid) != start || pidfd_exited(pidfd))
-		return berth_error_set(err, EIO, "container %s is not running", ref);
+		return -ESRCH;
 	*ret_fd = TAKE_FD(fd);
 	return 0;
 }
@@ -141,8 +135,11 @@ static int join_donor(struct berthd *d, const char *mode, const char *kind, int 
 		r = berth_error_set(err, EINVAL, "multiple IDs found with provided prefix: %s",
 				    ref);
 	}
-	if (r == 0)
-		r = open_donor_ns(pid, start, ref, kind, ret_fd, err);
+	if (r == 0) {
+		r = ctr_open_donor_ns(pid, start, kind, ret_fd, err);
+		if (r == -ESRCH)
+			r = berth_error_set(err, EIO, "container %s is not running", ref);
+	}
 	return r;
 }
 
@@ -332,7 +329,7 @@ static int start_locked_out(struct berthd *d, struct daemon_container *c, bool u
 	struct shim_handle *h = NULL;
 	struct stat st;
 	bool plain_error = false;
-	_cleanup_(ns_fds_close) int ns_fds[SHIM_N_NS_FDS] = {-EBADF, -EBADF};
+	_cleanup_(ns_fds_close) int ns_fds[SHIM_N_NS_FDS] = {-EBADF, -EBADF, -EBADF};
 	int r;
 
 	pthread_mutex_lock(&d->lock);
@@ -368,7 +365,7 @@ static int start_locked_out(struct berthd *d, struct daemon_container *c, bool u
 		goto fail_early;
 	}
 	ctr_mounts_copy_up(d, c);
-	r = ctr_network_setup(d, c, err);
+	r = ctr_network_setup(d, c, &ns_fds[2], err);
 	if (r < 0)
 		goto fail_early;
 	r = build_spec(d, c, &spec, &plain_error, ns_fds, err);

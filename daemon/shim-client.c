@@ -27,12 +27,25 @@
 
 extern char **environ;
 
+/* An fd at 10 or above, so the child's dup2s onto 3 and 4 cannot collide with it. */
+static int high_fd(int fd)
+{
+	int n = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+
+	close(fd);
+	return n;
+}
+
 int shim_binary_open(struct berthd *d, struct berth_error **err)
 {
 	int r = berth_sealed_memfd_of_file(d->containers.shim_path, &d->containers.shim_fd, err);
 
 	if (r < 0)
 		return berth_error_wrap(err, "berth-shim (set BERTHD_SHIM to its path)");
+	/* the spawn execs /proc/self/fd/N after its dup2s onto 3..7: N must be none of those */
+	d->containers.shim_fd = high_fd(d->containers.shim_fd);
+	if (d->containers.shim_fd < 0)
+		return berth_error_sys(err, errno, "dup berth-shim's copy");
 	return 0;
 }
 
@@ -61,14 +74,6 @@ void shim_handle_free(struct shim_handle *h)
 	free(h);
 }
 
-/* An fd at 10 or above, so the child's dup2s onto 3 and 4 cannot collide with it. */
-static int high_fd(int fd)
-{
-	int n = fcntl(fd, F_DUPFD_CLOEXEC, 10);
-
-	close(fd);
-	return n;
-}
 
 /*
  * Run the shim's copy with cfg on fd 3 (and the write end of sync on fd 4 when sync_w >= 0, and
@@ -85,7 +90,7 @@ static int spawn_copy(struct berthd *d, char *const argv[], const char *cfg_text
 	char exe[64];
 	int r;
 
-	/* the dup2s below go in order onto 3..6: sources at 10 and above cannot be overwritten */
+	/* the dup2s below go in order onto 3..7: sources at 10 and above cannot be overwritten */
 	for (int i = 0; i < SHIM_N_NS_FDS; i++) {
 		high[i] = ns_fds && ns_fds[i] >= 0 ? fcntl(ns_fds[i], F_DUPFD_CLOEXEC, 10) : -EBADF;
 		if (ns_fds && ns_fds[i] >= 0 && high[i] < 0) {

@@ -125,20 +125,23 @@ def test_donor_namespaces_are_opened_by_berthd(bd):
     the window that check closes: the donor's init dead but not yet reaped (its shim stopped),
     so berthd still has it running.  A path handed on would fail in the runtime (or, had the
     pid been reused, join a stranger); the open fd answers docker's "not running" instead."""
-    bd.docker("run", "-d", "--name", "donor2", "--ipc", "shareable", "busybox", "sleep", "300")
+    # network none: its network namespace is its init's alone (no bind mount of berthd's)
+    bd.docker("run", "-d", "--name", "donor2", "--ipc", "shareable", "--network", "none",
+              "busybox", "sleep", "300")
     shim = None
     try:
         pid = inspect(bd, "donor2")["State"]["Pid"]
         assert wait_until(lambda: Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"sleep"))
         # joined: the donor's namespaces, and no fd of the shim's leaks into the container
-        out = run(bd, "--ipc", "container:donor2", "--pid", "container:donor2", "busybox", "sh",
-                  "-c", "readlink /proc/self/ns/ipc; readlink /proc/self/ns/pid; "
+        out = run(bd, "--ipc", "container:donor2", "--pid", "container:donor2", "--network",
+                  "container:donor2", "busybox", "sh", "-c",
+                  "readlink /proc/self/ns/ipc; readlink /proc/self/ns/pid; "
+                  "readlink /proc/self/ns/net; "
                   "for f in /proc/$$/fd/*; do echo ${f##*/} $(readlink $f); done").stdout
         lines = out.split("\n")
-        assert lines[:2] == [os.readlink(f"/proc/{pid}/ns/ipc"),
-                             os.readlink(f"/proc/{pid}/ns/pid")]
+        assert lines[:3] == [os.readlink(f"/proc/{pid}/ns/{ns}") for ns in ("ipc", "pid", "net")]
         # 0-2, and the glob's directory (busybox's ls and globs run in the shell itself)
-        fds = dict((line.split(" ", 1) + [""])[:2] for line in lines[2:] if line)
+        fds = dict((line.split(" ", 1) + [""])[:2] for line in lines[3:] if line)
         assert sorted(fds) in (["0", "1", "2"], ["0", "1", "2", "3"]), out
         assert not any(":[" in t and not t.startswith("pipe:") for t in fds.values()), out
 
@@ -148,11 +151,16 @@ def test_donor_namespaces_are_opened_by_berthd(bd):
         os.kill(pid, signal.SIGKILL)
         assert wait_until(lambda: Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] == "Z")
         assert inspect(bd, "donor2")["State"]["Running"]  # berthd cannot know yet
-        for mode in ("--ipc", "--pid"):
+        for mode, message in [
+            ("--ipc", "container donor2 is not running"),
+            ("--pid", "container donor2 is not running"),
+            ("--network", "cannot join network namespace of a non running container: "
+                          "container donor2 is exited"),
+        ]:
             p = run(bd, mode, "container:donor2", "busybox", "true", check=False)
             assert p.returncode == 125, p
-            assert "container donor2 is not running" in p.stderr, p.stderr
-            assert "failed to create task" not in p.stderr, p.stderr
+            assert message in p.stderr, p.stderr
+            assert "no such file" not in p.stderr, p.stderr
         os.kill(shim, signal.SIGCONT)
         shim = None
         assert wait_until(lambda: not inspect(bd, "donor2")["State"]["Running"])
