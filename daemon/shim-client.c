@@ -74,7 +74,6 @@ void shim_handle_free(struct shim_handle *h)
 	free(h);
 }
 
-
 /*
  * Run the shim's copy with cfg on fd 3 (and the write end of sync on fd 4 when sync_w >= 0, and
  * ns_fds[i] >= 0 on SHIM_FD_IPC_NS + i); the rest of berthd's fds close (they are close-on-exec).
