@@ -29,6 +29,8 @@
 #define DEFAULT_STOP_TIMEOUT_S 10
 #define DEFAULT_LOG_MAX_SIZE   (10 * 1024 * 1024)
 #define DEFAULT_LOG_MAX_FILE   3
+#define LOCAL_LOG_MAX_SIZE     (20 * 1024 * 1024)
+#define LOCAL_LOG_MAX_FILE     5
 
 static void register_shim(struct berthd *d, struct daemon_container *c, struct shim_handle *h);
 
@@ -236,10 +238,18 @@ static json_t *shim_config(struct berthd *d, struct daemon_container *c, const c
 	int64_t max_size = DEFAULT_LOG_MAX_SIZE, max_file = DEFAULT_LOG_MAX_FILE;
 	_cleanup_free_ char *state = NULL, *rootfs = NULL;
 
+	bool local = strcmp(type, "local") == 0;
+
+	/* local (docker's defaults: 20m, 5 files) is written in json-file's format */
+	if (local) {
+		max_size = LOCAL_LOG_MAX_SIZE;
+		max_file = LOCAL_LOG_MAX_FILE;
+		type = "json-file";
+	}
 	if (ms && berth_parse_size(ms, &max_size) < 0)
-		max_size = DEFAULT_LOG_MAX_SIZE;
+		max_size = local ? LOCAL_LOG_MAX_SIZE : DEFAULT_LOG_MAX_SIZE;
 	if (mf && berth_parse_int64(mf, 1, 1 << 20, &max_file) < 0)
-		max_file = DEFAULT_LOG_MAX_FILE;
+		max_file = local ? LOCAL_LOG_MAX_FILE : DEFAULT_LOG_MAX_FILE;
 	if (asprintf(&state, "%s/runtime", d->config.exec_root) < 0 ||
 	    asprintf(&rootfs, "%s/merged", c->dir) < 0)
 		return NULL;

@@ -217,6 +217,16 @@ static int setup_log(struct shim *s, const json_t *cfg, struct berth_error **err
 		return 0;
 	if (strcmp(driver, "json-file") != 0)
 		return berth_error_set(err, EINVAL, "log driver '%s' is not supported", driver);
+	/* local's log sits in a directory of its own (local-logs/container.log) */
+	{
+		_cleanup_free_ char *parent = strdup(path);
+		char *slash = parent ? strrchr(parent, '/') : NULL;
+		if (slash && slash != parent) {
+			*slash = '\0';
+			if (mkdir(parent, 0700) < 0 && errno != EEXIST)
+				return berth_error_sys(err, errno, "mkdir '%s'", parent);
+		}
+	}
 	return shim_log_open(&s->log, path, json_integer_value(json_object_get(lc, "max_size")),
 			     (int)json_integer_value(json_object_get(lc, "max_file")), err);
 }
