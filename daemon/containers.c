@@ -968,8 +968,8 @@ static int log_config(struct berthd *d, json_t *hc, struct berth_error **err)
 				    (!local || strcmp(k, "max-size") == 0 ||
 				     strcmp(k, "max-file") == 0 || strcmp(k, "compress") == 0));
 		if (!ok && local)
-			return berth_error_set(err, EINVAL, "unknown log opt '%s' for log driver %s",
-					       k, type);
+			return berth_error_set(err, EINVAL,
+					       "unknown log opt '%s' for log driver %s", k, type);
 		if (!ok)
 			return berth_error_set(err, EINVAL,
 					       "unknown log opt '%s' for %s log driver", k, type);
