@@ -65,6 +65,7 @@ struct daemon_container {
 	 * whose hostname, hosts and resolv.conf it shares (x's), as docker shares them */
 	char *joined_netns;
 	char *net_files_dir;
+	json_t *link_env;  /* legacy links on the default bridge: their variables, set at start */
 	char *cgroup_path; /* its cgroup, from the runtime state (containers-stats.c) */
 	pid_t cgroup_pid;  /* the init cgroup_path was read for (d->lock) */
 

@@ -105,6 +105,7 @@ static void ctr_free(struct daemon_container *c)
 	free(c->image_id);
 	free(c->netns_path);
 	free(c->joined_netns);
+	json_decref(c->link_env);
 	free(c->net_files_dir);
 	free(c->cgroup_path);
 	json_decref(c->net_settings);

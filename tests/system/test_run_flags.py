@@ -280,3 +280,20 @@ def test_create_request_same_as_docker(cli, tmp_path):
         assert out == "example.org\n"
     finally:
         rm(cli, "rf-berth", "rf-docker")
+
+
+def test_links_without_a_default_bridge(cli):
+    """This berthd runs with --bridge none: a link is refused at start, never ignored (the
+    default bridge's links are in test_containers_net.py)."""
+    ok(cli.run("create", "--name", "rf-child", "busybox", "true"))
+    try:
+        p = cli.run("run", "--rm", "--link", "rf-child:db", "busybox", "true")
+        assert p.returncode == 125
+        assert "links need the default bridge network, and berthd runs with --bridge none" \
+            in p.stderr, p.stderr
+        p = cli.run("create", "--link", "rf-nosuch:db", "busybox", "true")
+        assert p.returncode == 1
+        assert p.stderr == ("Error response from daemon: could not get container for rf-nosuch: "
+                            "No such container: rf-nosuch\n")
+    finally:
+        rm(cli, "rf-child")
