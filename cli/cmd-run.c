@@ -71,46 +71,6 @@ static int chk_device(const char *v, char **err)
 	return j ? 0 : -1;
 }
 
-/* opts.ValidateAttach: stdin, stdout or stderr, any case */
-static int chk_attach(const char *v, char **err)
-{
-	if (strcasecmp(v, "stdin") == 0 || strcasecmp(v, "stdout") == 0 ||
-	    strcasecmp(v, "stderr") == 0)
-		return 0;
-	*err = xstrdup("valid streams are STDIN, STDOUT and STDERR");
-	return -1;
-}
-
-/* opts.ValidateLink: "name" or "name:alias" */
-static int chk_link(const char *v, char **err)
-{
-	const char *c = strchr(v, ':');
-
-	if (!*v || (c && (c == v || !c[1] || strchr(c + 1, ':')))) {
-		*err = xasprintf("bad format for links: %s", v);
-		return -1;
-	}
-	return 0;
-}
-
-/* opts.ValidateSysctl: the namespaced ones docker's CLI lets through */
-static int chk_sysctl(const char *v, char **err)
-{
-	static const char *const names[] = {
-		"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
-		"kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
-	const char *eq = strchr(v, '=');
-	size_t n = eq ? (size_t)(eq - v) : 0;
-
-	for (size_t i = 0; eq && i < ARRAY_SIZE(names); i++)
-		if (strlen(names[i]) == n && memcmp(names[i], v, n) == 0)
-			return 0;
-	if (eq && (berth_str_has_prefix(v, "net.") || berth_str_has_prefix(v, "fs.mqueue.")))
-		return 0;
-	*err = xasprintf("sysctl '%s' is not allowed", v);
-	return -1;
-}
-
 /* ---- the flags ---------------------------------------------------------------------------------- */
 
 /* run's flags; create has the same but -d, --rm... (see create_flags) */
@@ -246,64 +206,63 @@ static int chk_sysctl(const char *v, char **err)
 	}
 
 /* the namespace, resource, logging and image flags (kept apart from CREATE_FLAGS: help sorts) */
-#define CREATE_FLAGS_MORE                                                                          \
-	{                                                                                          \
-		"attach", 'a',	     FK_LIST, "list", NULL, "Attach to STDIN, STDOUT or STDERR",   \
-		0,	  chk_attach},                                                             \
-		{"cgroup-parent", 0,	FK_STRING,                                                 \
-		 "string",	  NULL, "Optional parent cgroup for the container"},               \
-		{"cgroupns",                                                                       \
-		 0,                                                                                \
-		 FK_STRING,                                                                        \
-		 "string",                                                                         \
-		 NULL,                                                                             \
-		 "Cgroup namespace to use (host|private)\n'host':    Run the container in the "    \
-		 "Docker host's cgroup namespace\n'private': Run the container in its own "        \
-		 "private "                                                                        \
-		 "cgroup namespace\n'':        Use the cgroup namespace as configured by the\n"    \
-		 "           default-cgroupns-mode option on the daemon (default)"},               \
-		{"cidfile", 0, FK_STRING, "string", NULL, "Write the container ID to the file"},   \
-		{"cpu-period", 0,    FK_INT,                                                       \
-		 "int",	       NULL, "Limit CPU CFS (Completely Fair Scheduler) period"},          \
-		{"cpu-quota", 0,    FK_INT,                                                        \
-		 "int",	      NULL, "Limit CPU CFS (Completely Fair Scheduler) quota"},            \
-		{"cpu-rt-period", 0,	FK_INT,                                                    \
-		 "int",		  NULL, "Limit CPU real-time period in microseconds"},             \
-		{"cpu-rt-runtime",                                                                 \
-		 0,                                                                                \
-		 FK_INT,                                                                           \
-		 "int",                                                                            \
-		 NULL,                                                                             \
-		 "Limit CPU real-time runtime in microseconds"},                                   \
-		{"cpuset-mems", 0,    FK_STRING,                                                   \
-		 "string",	NULL, "MEMs in which to allow execution (0-3, 0,1)"},              \
-		{"domainname", 0, FK_STRING, "string", NULL, "Container NIS domain name"},         \
-		{"group-add", 0, FK_LIST, "list", NULL, "Add additional groups to join"},          \
-		{"ipc", 0, FK_STRING, "string", NULL, "IPC mode to use"},                          \
-		{"link", 0, FK_LIST, "list", NULL, "Add link to another container", 0, chk_link},  \
-		{"log-driver", 0, FK_STRING, "string", NULL, "Logging driver for the container"},  \
-		{"log-opt", 0, FK_LIST, "list", NULL, "Log driver options"},                       \
-		{"memory-reservation", 0, FK_CUSTOM,  "bytes", NULL,                               \
-		 "Memory soft limit",  0, check_bytes},                                            \
-		{"memory-swappiness",                                                              \
-		 0,                                                                                \
-		 FK_INT,                                                                           \
-		 "int",                                                                            \
-		 "-1",                                                                             \
-		 "Tune container memory swappiness (0 to 100)"},                                   \
-		{"oom-kill-disable", 0, FK_BOOL, NULL, NULL, "Disable OOM Killer"},                \
-		{"oom-score-adj", 0,	FK_INT,                                                    \
-		 "int",		  NULL, "Tune host's OOM preferences (-1000 to 1000)"},            \
-		{"pid", 0, FK_STRING, "string", NULL, "PID namespace to use"},                     \
-		{"platform", 0,	   FK_STRING,                                                      \
-		 "string",   NULL, "Set platform if server is multi-platform capable"},            \
-		{"pull",    0,                                                                     \
-		 FK_STRING, "string",                                                              \
-		 "missing", "Pull image before running (\"always\", \"missing\", \"never\")"},     \
-		{"sysctl", 0, FK_LIST, "map", "map[]", "Sysctl options", 0, chk_sysctl},           \
-		{"userns", 0, FK_STRING, "string", NULL, "User namespace to use"},                 \
-	{                                                                                          \
-		"uts", 0, FK_STRING, "string", NULL, "UTS namespace to use"                        \
+#define CREATE_FLAGS_MORE                                                                           \
+	{"attach", 'a',		FK_LIST, "list", NULL, "Attach to STDIN, STDOUT or STDERR",         \
+	 0,	   attach_check},                                                                   \
+		{"cgroup-parent", 0,	FK_STRING,                                                  \
+		 "string",	  NULL, "Optional parent cgroup for the container"},                \
+		{"cgroupns",                                                                        \
+		 0,                                                                                 \
+		 FK_STRING,                                                                         \
+		 "string",                                                                          \
+		 NULL,                                                                              \
+		 "Cgroup namespace to use (host|private)\n'host':    Run the container in the "     \
+		 "Docker host's cgroup namespace\n'private': Run the container in its own "         \
+		 "private "                                                                         \
+		 "cgroup namespace\n'':        Use the cgroup namespace as configured by the\n"     \
+		 "           default-cgroupns-mode option on the daemon (default)"},                \
+		{"cidfile", 0, FK_STRING, "string", NULL, "Write the container ID to the file"},    \
+		{"cpu-period", 0,    FK_INT,                                                        \
+		 "int",	       NULL, "Limit CPU CFS (Completely Fair Scheduler) period"},           \
+		{"cpu-quota", 0,    FK_INT,                                                         \
+		 "int",	      NULL, "Limit CPU CFS (Completely Fair Scheduler) quota"},             \
+		{"cpu-rt-period", 0,	FK_INT,                                                     \
+		 "int",		  NULL, "Limit CPU real-time period in microseconds"},              \
+		{"cpu-rt-runtime",                                                                  \
+		 0,                                                                                 \
+		 FK_INT,                                                                            \
+		 "int",                                                                             \
+		 NULL,                                                                              \
+		 "Limit CPU real-time runtime in microseconds"},                                    \
+		{"cpuset-mems", 0,    FK_STRING,                                                    \
+		 "string",	NULL, "MEMs in which to allow execution (0-3, 0,1)"},               \
+		{"domainname", 0, FK_STRING, "string", NULL, "Container NIS domain name"},          \
+		{"group-add", 0, FK_LIST, "list", NULL, "Add additional groups to join"},           \
+		{"ipc", 0, FK_STRING, "string", NULL, "IPC mode to use"},                           \
+		{"link", 0, FK_LIST, "list", NULL, "Add link to another container", 0, link_check}, \
+		{"log-driver", 0, FK_STRING, "string", NULL, "Logging driver for the container"},   \
+		{"log-opt", 0, FK_LIST, "list", NULL, "Log driver options"},                        \
+		{"memory-reservation", 0, FK_CUSTOM,  "bytes", NULL,                                \
+		 "Memory soft limit",  0, check_bytes},                                             \
+		{"memory-swappiness",                                                               \
+		 0,                                                                                 \
+		 FK_INT,                                                                            \
+		 "int",                                                                             \
+		 "-1",                                                                              \
+		 "Tune container memory swappiness (0 to 100)"},                                    \
+		{"oom-kill-disable", 0, FK_BOOL, NULL, NULL, "Disable OOM Killer"},                 \
+		{"oom-score-adj", 0,	FK_INT,                                                     \
+		 "int",		  NULL, "Tune host's OOM preferences (-1000 to 1000)"},             \
+		{"pid", 0, FK_STRING, "string", NULL, "PID namespace to use"},                      \
+		{"platform", 0,	   FK_STRING,                                                       \
+		 "string",   NULL, "Set platform if server is multi-platform capable"},             \
+		{"pull",    0,                                                                      \
+		 FK_STRING, "string",                                                               \
+		 "missing", "Pull image before running (\"always\", \"missing\", \"never\")"},      \
+		{"sysctl", 0, FK_LIST, "map", "map[]", "Sysctl options", 0, sysctl_check},          \
+		{"userns", 0, FK_STRING, "string", NULL, "User namespace to use"},                  \
+	{                                                                                           \
+		"uts", 0, FK_STRING, "string", NULL, "UTS namespace to use"                         \
 	}
 
 static const struct cli_flag create_flags[] = {CREATE_FLAGS, CREATE_FLAGS_MORE};
@@ -932,65 +891,6 @@ static void cidfile_release(struct cidfile *f)
 	free(f->path);
 }
 
-/*
- * --platform (containerd's platforms.Parse, then Format): "os[/arch[/variant]]", or an
- * architecture alone for this host's OS; the usual architecture aliases normalized.
- */
-static int platform_parse(const char *spec, char **ret, char **err)
-{
-	static const char *const aliases[][2] = {
-		{"x86_64", "amd64"}, {"x86-64", "amd64"}, {"aarch64", "arm64"}, {"i386", "386"}};
-	static const char *const arches[] = {"amd64", "arm64",	 "arm",	     "386",    "ppc64le",
-					     "s390x", "riscv64", "mips64le", "loong64"};
-	char *parts[4] = {0};
-	size_t n = 0;
-
-	if (!spec || !*spec)
-		return 0;
-	_cleanup_free_ char *copy = xstrdup(spec);
-	for (char *p = copy, *slash; n < 4; p = slash + 1) {
-		parts[n++] = p;
-		slash = strchr(p, '/');
-		if (!slash)
-			break;
-		*slash = '\0';
-	}
-	bool ok = n <= 3;
-	for (size_t i = 0; ok && i < n; i++) {
-		ok = *parts[i] != '\0';
-		for (const char *c = parts[i]; ok && *c; c++)
-			ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-			     (*c >= '0' && *c <= '9') || *c == '_' || *c == '-' || *c == '.';
-	}
-	if (!ok) {
-		*err = xasprintf("error parsing specified platform: \"%s\": cannot parse platform "
-				 "specifier: invalid argument",
-				 spec);
-		return -1;
-	}
-	for (char *c = copy; *c; c++)
-		if (*c >= 'A' && *c <= 'Z')
-			*c = (char)(*c + 32);
-	const char *os = parts[0], *arch = n > 1 ? parts[1] : NULL;
-	if (n == 1) {
-		/* one word: an architecture (for this host's OS) or an OS */
-		for (size_t i = 0; i < ARRAY_SIZE(arches) && !arch; i++)
-			if (strcmp(parts[0], arches[i]) == 0)
-				arch = parts[0];
-		for (size_t i = 0; i < ARRAY_SIZE(aliases) && !arch; i++)
-			if (strcmp(parts[0], aliases[i][0]) == 0)
-				arch = parts[0];
-		os = arch ? "linux" : parts[0];
-		if (!arch)
-			arch = "amd64";
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(aliases); i++)
-		if (strcmp(arch, aliases[i][0]) == 0)
-			arch = aliases[i][1];
-	*ret = n > 2 ? xasprintf("%s/%s/%s", os, arch, parts[2]) : xasprintf("%s/%s", os, arch);
-	return 0;
-}
-
 /* docker's reportError for run, the message as it is (exit 1) for create */
 static int create_failed(struct cli_args *a, const char *msg, int *ret)
 {
@@ -1174,7 +1074,7 @@ static int run_or_create(struct cli *c, struct cli_args *a, bool run)
 	_cleanup_(cidfile_release) struct cidfile cid = {.fd = -1};
 	char *perr = NULL;
 	if (cidfile_open(&cid, flag_str(a, "cidfile"), &perr) < 0 ||
-	    platform_parse(flag_str(a, "platform"), &platform, &perr) < 0) {
+	    run_platform_parse(flag_str(a, "platform"), &platform, &perr) < 0) {
 		create_failed(a, perr, &ret);
 		free(perr);
 		return ret;

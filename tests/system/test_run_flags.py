@@ -225,7 +225,8 @@ BAD = [
     ["--cpu-rt-runtime", "1000"], ["--oom-score-adj", "1001"], ["--oom-score-adj", "x"],
     ["--log-driver", "syslog"], ["--log-driver", "none", "--log-opt", "max-size=1m"],
     ["--log-opt", "nope=1"], ["--log-driver", "local", "--log-opt", "labels=x"],
-    ["--pull", "sometimes"], ["--platform", "linux/amd64/v2/x"], ["-a", "stdall"],
+    ["--pull", "sometimes"], ["--platform", "linux/amd64/v2/x"], ["--platform", "bogus"],
+    ["-a", "stdall"],
     ["-d", "-a", "stdout"], ["--link", "a:b:c"], ["--sysctl", "vm.swappiness=1"],
     ["--sysctl", "kernel.domainname"],
 ]
