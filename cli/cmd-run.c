@@ -256,6 +256,7 @@ static int chk_device(const char *v, char **err)
 		{"pid", 0, FK_STRING, "string", NULL, "PID namespace to use"},                      \
 		{"platform", 0,	   FK_STRING,                                                       \
 		 "string",   NULL, "Set platform if server is multi-platform capable"},             \
+		{"quiet", 'q', FK_BOOL, NULL, NULL, "Suppress the pull output"},                    \
 		{"pull",    0,                                                                      \
 		 FK_STRING, "string",                                                               \
 		 "missing", "Pull image before running (\"always\", \"missing\", \"never\")"},      \
@@ -271,6 +272,8 @@ static const struct cli_flag run_flags[] = {
 	CREATE_FLAGS,
 	CREATE_FLAGS_MORE,
 	{"detach", 'd', FK_BOOL, NULL, NULL, "Run container in background and print container ID"},
+	{"detach-keys", 0, FK_STRING, "string", NULL,
+	 "Override the key sequence for detaching a container"},
 	{"sig-proxy", 0, FK_BOOL, NULL, "true", "Proxy received signals to the process"},
 	{"rm", 0, FK_BOOL, NULL, NULL,
 	 "Automatically remove the container and its associated "
@@ -801,7 +804,7 @@ fail:
 
 /* ---- create, with the pull docker does for a missing image ------------------------------------ */
 
-static int pull_image(struct cli *c, const char *image, const char *platform)
+static int pull_image(struct cli *c, const char *image, const char *platform, bool quiet)
 {
 	struct ref r = {0};
 	char *err = NULL;
@@ -826,8 +829,11 @@ static int pull_image(struct cli *c, const char *image, const char *platform)
 	/* progress to stderr, as docker's run does: the stream rendered with stdout redirected */
 	out_flush();
 	int saved = dup(STDOUT_FILENO);
+	int sink = quiet ? open("/dev/null", O_WRONLY | O_CLOEXEC) : -1;
 	if (saved >= 0)
-		dup2(STDERR_FILENO, STDOUT_FILENO);
+		dup2(sink >= 0 ? sink : STDERR_FILENO, STDOUT_FILENO);
+	if (sink >= 0)
+		close(sink);
 	int rc = render_json_stream(c);
 	out_flush();
 	if (saved >= 0) {
@@ -921,7 +927,7 @@ static const char *create_container(struct cli *c, struct cli_args *a, json_t *b
 		url_escape(&t, platform);
 	}
 	if (strcmp(pull, "always") == 0) {
-		int pr = pull_image(c, a->argv[0], platform);
+		int pr = pull_image(c, a->argv[0], platform, flag_bool(a, "quiet"));
 		if (pr == -2) {
 			*ret = EXIT_DAEMON_ERROR;
 			return NULL;
@@ -953,7 +959,7 @@ static const char *create_container(struct cli *c, struct cli_args *a, json_t *b
 				sbuf_adds(&fam, a->argv[0]);
 			}
 			err_printf("Unable to find image '%s' locally\n", sbuf_str(&fam));
-			int pr = pull_image(c, a->argv[0], platform);
+			int pr = pull_image(c, a->argv[0], platform, flag_bool(a, "quiet"));
 			if (pr == -2) {
 				*ret = EXIT_DAEMON_ERROR;
 				return NULL;
@@ -1105,10 +1111,13 @@ static int run_or_create(struct cli *c, struct cli_args *a, bool run)
 	struct start_ctx s = {.a = a, .report = true};
 	bool proxy = !flag_set(a, "sig-proxy") || flag_bool(a, "sig-proxy");
 	json_t *want = body;
+	const char *keys = flag_str(a, "detach-keys");
+	if (!keys || !*keys)
+		keys = json_string_value(json_object_get(cli_config_file(c), "detachKeys"));
 	int arc = attach_streams_and(c, id, json_is_true(json_object_get(want, "AttachStdin")),
 				     json_is_true(json_object_get(want, "AttachStdout")),
 				     json_is_true(json_object_get(want, "AttachStderr")), tty,
-				     proxy, NULL, do_start, &s);
+				     proxy, keys, do_start, &s);
 	if (s.code) {
 		if (auto_remove)
 			read_wait(c, w);

@@ -298,3 +298,51 @@ def test_links_without_a_default_bridge(cli):
                             "No such container: rf-nosuch\n")
     finally:
         rm(cli, "rf-child")
+
+
+def test_pull_always_and_quiet_through_a_registry(cli):
+    """--pull always pulls an image berthd has (from a registry on loopback); -q keeps the
+    pull's progress off stderr; the run goes on either way."""
+    from test_registry import Registry
+    reg = Registry()
+    name = f"{reg.host}/rf-busybox:1"
+    try:
+        ok(cli.run("tag", "busybox", name))
+        ok(cli.run("push", name, timeout=120))
+        p = cli.run("run", "--rm", "--pull", "always", name, "echo", "ran", timeout=120)
+        assert (p.returncode, p.stdout) == (0, "ran\n"), p.stderr
+        assert p.stderr.startswith("1: Pulling from rf-busybox\n"), p.stderr
+        assert "Status: Image is up to date for " + name in p.stderr, p.stderr
+        p = cli.run("run", "--rm", "-q", "--pull", "always", name, "echo", "ran", timeout=120)
+        assert (p.returncode, p.stdout, p.stderr) == (0, "ran\n", "")
+        # the registry gone: always fails at the pull, though the image is here
+        reg.stop()
+        reg = None
+        p = cli.run("run", "--rm", "-q", "--pull", "always", name, "true", timeout=120)
+        assert p.returncode == 125 and p.stderr, p
+    finally:
+        if reg:
+            reg.stop()
+        cli.run("rmi", "-f", name)
+
+
+def test_run_detach_keys(cli):
+    """run -it --detach-keys: those keys detach (berth exits 0, the container runs on), and
+    ctrl-p ctrl-q are then the shell's own."""
+    import pexpect
+    child = pexpect.spawn(str(cli.binary), ["run", "-it", "--name", "rf-keys", "--detach-keys",
+                                            "ctrl-x,x", "busybox", "sh"],
+                          env=cli.env(), timeout=20)
+    try:
+        child.expect(r"[#$] ")
+        child.send("\x10\x11")  # not the detach keys now: the shell gets them
+        child.sendline("echo still-$((20+22))")
+        child.expect("still-42")
+        child.send("\x18x")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0
+        assert state(cli.berthd, "rf-keys")["State"]["Running"]
+    finally:
+        child.close(force=True)
+        rm(cli, "rf-keys")
