@@ -284,6 +284,11 @@ def test_legacy_links_on_the_default_bridge(bd, netns):
         out = bd.docker("run", "--rm", "--link", "lchild", "busybox", "cat", "/etc/hosts").stdout
         assert f"{ip}\tlchild {hn}" in out.split("\n"), out
 
+        # inspect shows them as docker's link graph does
+        bd.docker("create", "--name", "lparent3", "--link", "lchild:db", "--link", "lchild",
+                  "busybox", "true")
+        assert inspect(bd, "lparent3")["HostConfig"]["Links"] == [
+            "/lchild:/lparent3/db", "/lchild:/lparent3/lchild"]
         p = bd.docker("run", "--rm", "--link", "nosuch:x", "busybox", "true", check=False)
         assert p.returncode == 125
         assert "could not get container for nosuch: No such container: nosuch" in p.stderr
@@ -293,4 +298,4 @@ def test_legacy_links_on_the_default_bridge(bd, netns):
         assert p.returncode == 125
         assert "Cannot link to a non running container: /lchild AS /lparent2/db" in p.stderr
     finally:
-        bd.docker("rm", "-f", "lchild", "lparent", "lparent2", check=False)
+        bd.docker("rm", "-f", "lchild", "lparent", "lparent2", "lparent3", check=False)
