@@ -146,8 +146,8 @@ static int join_donor(struct berthd *d, const char *mode, const char *kind, int 
 }
 
 /* *ret_plain: the error is the daemon's own (a donor container), not the runtime's: docker
- * answers it as is (500), without "failed to create task" */
-/* ns_fds: the donors' namespaces (SHIM_FD_*), open, for the shim; the caller closes them */
+ * answers it as is (500), without "failed to create task".  ns_fds: the donors' namespaces
+ * (SHIM_FD_IPC_NS, SHIM_FD_PID_NS), open, for the shim; the caller closes them. */
 static int build_spec(struct berthd *d, struct daemon_container *c, json_t **ret, bool *ret_plain,
 		      int ns_fds[SHIM_N_NS_FDS], struct berth_error **err)
 {
