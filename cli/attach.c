@@ -312,15 +312,15 @@ static int call_then(struct cli *c, void *data)
 	return t->then ? t->then(c, t->id, t->data) : 0;
 }
 
-int attach_and(struct cli *c, const char *id, bool in, bool tty, bool sig_proxy,
-	       const char *detach_keys, int (*then)(struct cli *c, const char *id, void *data),
-	       void *data)
+int attach_streams_and(struct cli *c, const char *id, bool in, bool out, bool err, bool tty,
+		       bool sig_proxy, const char *detach_keys,
+		       int (*then)(struct cli *c, const char *id, void *data), void *data)
 {
 	_cleanup_sbuf_ struct sbuf t = SBUF_INIT, r = SBUF_INIT;
 	struct then_ctx tc = {id, then, data};
 
-	sbuf_printf(&t, "/containers/%s/attach?stream=1&stdout=1&stderr=1%s", id,
-		    in ? "&stdin=1" : "");
+	sbuf_printf(&t, "/containers/%s/attach?stream=1%s%s%s", id, out ? "&stdout=1" : "",
+		    err ? "&stderr=1" : "", in ? "&stdin=1" : "");
 	if (detach_keys && *detach_keys) {
 		sbuf_adds(&t, "&detachKeys=");
 		url_escape(&t, detach_keys);
@@ -336,4 +336,11 @@ int attach_and(struct cli *c, const char *id, bool in, bool tty, bool sig_proxy,
 		.detach_keys = detach_keys,
 	};
 	return stream_session(c, &o, call_then, &tc);
+}
+
+int attach_and(struct cli *c, const char *id, bool in, bool tty, bool sig_proxy,
+	       const char *detach_keys, int (*then)(struct cli *c, const char *id, void *data),
+	       void *data)
+{
+	return attach_streams_and(c, id, in, true, true, tty, sig_proxy, detach_keys, then, data);
 }

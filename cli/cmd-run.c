@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -204,11 +205,75 @@ static int chk_device(const char *v, char **err)
 			"Add network-scoped alias for the container", FLAG_HIDDEN                    \
 	}
 
-static const struct cli_flag create_flags[] = {CREATE_FLAGS};
+/* the namespace, resource, logging and image flags (kept apart from CREATE_FLAGS: help sorts) */
+#define CREATE_FLAGS_MORE                                                                           \
+	{"attach", 'a',		FK_LIST, "list", NULL, "Attach to STDIN, STDOUT or STDERR",         \
+	 0,	   attach_check},                                                                   \
+		{"cgroup-parent", 0,	FK_STRING,                                                  \
+		 "string",	  NULL, "Optional parent cgroup for the container"},                \
+		{"cgroupns",                                                                        \
+		 0,                                                                                 \
+		 FK_STRING,                                                                         \
+		 "string",                                                                          \
+		 NULL,                                                                              \
+		 "Cgroup namespace to use (host|private)\n'host':    Run the container in the "     \
+		 "Docker host's cgroup namespace\n'private': Run the container in its own "         \
+		 "private "                                                                         \
+		 "cgroup namespace\n'':        Use the cgroup namespace as configured by the\n"     \
+		 "           default-cgroupns-mode option on the daemon (default)"},                \
+		{"cidfile", 0, FK_STRING, "string", NULL, "Write the container ID to the file"},    \
+		{"cpu-period", 0,    FK_INT,                                                        \
+		 "int",	       NULL, "Limit CPU CFS (Completely Fair Scheduler) period"},           \
+		{"cpu-quota", 0,    FK_INT,                                                         \
+		 "int",	      NULL, "Limit CPU CFS (Completely Fair Scheduler) quota"},             \
+		{"cpu-rt-period", 0,	FK_INT,                                                     \
+		 "int",		  NULL, "Limit CPU real-time period in microseconds"},              \
+		{"cpu-rt-runtime",                                                                  \
+		 0,                                                                                 \
+		 FK_INT,                                                                            \
+		 "int",                                                                             \
+		 NULL,                                                                              \
+		 "Limit CPU real-time runtime in microseconds"},                                    \
+		{"cpuset-mems", 0,    FK_STRING,                                                    \
+		 "string",	NULL, "MEMs in which to allow execution (0-3, 0,1)"},               \
+		{"domainname", 0, FK_STRING, "string", NULL, "Container NIS domain name"},          \
+		{"group-add", 0, FK_LIST, "list", NULL, "Add additional groups to join"},           \
+		{"ipc", 0, FK_STRING, "string", NULL, "IPC mode to use"},                           \
+		{"link", 0, FK_LIST, "list", NULL, "Add link to another container", 0, link_check}, \
+		{"log-driver", 0, FK_STRING, "string", NULL, "Logging driver for the container"},   \
+		{"log-opt", 0, FK_LIST, "list", NULL, "Log driver options"},                        \
+		{"memory-reservation", 0, FK_CUSTOM,  "bytes", NULL,                                \
+		 "Memory soft limit",  0, check_bytes},                                             \
+		{"memory-swappiness",                                                               \
+		 0,                                                                                 \
+		 FK_INT,                                                                            \
+		 "int",                                                                             \
+		 "-1",                                                                              \
+		 "Tune container memory swappiness (0 to 100)"},                                    \
+		{"oom-kill-disable", 0, FK_BOOL, NULL, NULL, "Disable OOM Killer"},                 \
+		{"oom-score-adj", 0,	FK_INT,                                                     \
+		 "int",		  NULL, "Tune host's OOM preferences (-1000 to 1000)"},             \
+		{"pid", 0, FK_STRING, "string", NULL, "PID namespace to use"},                      \
+		{"platform", 0,	   FK_STRING,                                                       \
+		 "string",   NULL, "Set platform if server is multi-platform capable"},             \
+		{"quiet", 'q', FK_BOOL, NULL, NULL, "Suppress the pull output"},                    \
+		{"pull",    0,                                                                      \
+		 FK_STRING, "string",                                                               \
+		 "missing", "Pull image before running (\"always\", \"missing\", \"never\")"},      \
+		{"sysctl", 0, FK_LIST, "map", "map[]", "Sysctl options", 0, sysctl_check},          \
+		{"userns", 0, FK_STRING, "string", NULL, "User namespace to use"},                  \
+	{                                                                                           \
+		"uts", 0, FK_STRING, "string", NULL, "UTS namespace to use"                         \
+	}
+
+static const struct cli_flag create_flags[] = {CREATE_FLAGS, CREATE_FLAGS_MORE};
 
 static const struct cli_flag run_flags[] = {
 	CREATE_FLAGS,
+	CREATE_FLAGS_MORE,
 	{"detach", 'd', FK_BOOL, NULL, NULL, "Run container in background and print container ID"},
+	{"detach-keys", 0, FK_STRING, "string", NULL,
+	 "Override the key sequence for detaching a container"},
 	{"sig-proxy", 0, FK_BOOL, NULL, "true", "Proxy received signals to the process"},
 	{"rm", 0, FK_BOOL, NULL, NULL,
 	 "Automatically remove the container and its associated "
@@ -277,6 +342,109 @@ static const struct flag_value *fv(const struct cli_args *a, const char *name)
 	return flag_get(a, name);
 }
 
+/* container.*Mode.Valid() as docker's CLI checks them: "" or host, and container:<x> for PID */
+static bool mode_valid(const char *m, bool container)
+{
+	return !*m || strcmp(m, "host") == 0 ||
+	       (container && berth_str_has_prefix(m, "container:") && m[strlen("container:")]);
+}
+
+static void set_str_field(json_t *o, const char *key, const char *v)
+{
+	if (v && *v)
+		json_object_set_new(o, key, json_string(v));
+}
+
+/* The namespace, resource and logging flags of CREATE_FLAGS_MORE (runconfig's parse). */
+static int more_host_config(struct cli_args *a, json_t *body, json_t *hc, char **err)
+{
+	const char *pid = flag_str(a, "pid") ?: "", *uts = flag_str(a, "uts") ?: "";
+	const char *userns = flag_str(a, "userns") ?: "", *cgns = flag_str(a, "cgroupns") ?: "";
+	int64_t bytes;
+	size_t i;
+
+	if (flag_set(a, "memory-swappiness")) {
+		int64_t sw = flag_get(a, "memory-swappiness")->i;
+		if (sw != -1 && (sw < 0 || sw > 100)) {
+			*err = xasprintf(
+				"invalid value: %lld. Valid memory swappiness range is 0-100",
+				(long long)sw);
+			return -1;
+		}
+		if (sw != -1)
+			json_object_set_new(hc, "MemorySwappiness", json_integer(sw));
+	}
+	if (!mode_valid(pid, true)) {
+		*err = xstrdup("--pid: invalid PID mode");
+		return -1;
+	}
+	if (!mode_valid(uts, false)) {
+		*err = xstrdup("--uts: invalid UTS mode");
+		return -1;
+	}
+	if (!mode_valid(userns, false)) {
+		*err = xstrdup("--userns: invalid USER mode");
+		return -1;
+	}
+	if (*cgns && strcmp(cgns, "host") != 0 && strcmp(cgns, "private") != 0) {
+		*err = xstrdup("--cgroupns: invalid CGROUP mode");
+		return -1;
+	}
+	set_str_field(hc, "PidMode", pid);
+	set_str_field(hc, "UTSMode", uts);
+	set_str_field(hc, "UsernsMode", userns);
+	set_str_field(hc, "CgroupnsMode", cgns);
+	set_str_field(hc, "IpcMode", flag_str(a, "ipc"));
+	set_str_field(hc, "CgroupParent", flag_str(a, "cgroup-parent"));
+	set_str_field(hc, "CpusetMems", flag_str(a, "cpuset-mems"));
+	set_str_field(body, "Domainname", flag_str(a, "domainname"));
+	set_str_field(hc, "ContainerIDFile", flag_str(a, "cidfile"));
+	set_list(hc, "GroupAdd", fv(a, "group-add"));
+	set_list(hc, "Links", fv(a, "link"));
+	if (flag_set(a, "memory-reservation") &&
+	    ram_in_bytes(flag_str(a, "memory-reservation"), &bytes) == 0)
+		json_object_set_new(hc, "MemoryReservation", json_integer(bytes));
+	static const char *const ints[][2] = {{"cpu-period", "CpuPeriod"},
+					      {"cpu-quota", "CpuQuota"},
+					      {"cpu-rt-period", "CpuRealtimePeriod"},
+					      {"cpu-rt-runtime", "CpuRealtimeRuntime"},
+					      {"oom-score-adj", "OomScoreAdj"}};
+	for (i = 0; i < ARRAY_SIZE(ints); i++)
+		if (flag_set(a, ints[i][0]))
+			json_object_set_new(hc, ints[i][1],
+					    json_integer(flag_get(a, ints[i][0])->i));
+	if (flag_bool(a, "oom-kill-disable"))
+		json_object_set_new(hc, "OomKillDisable", json_true());
+	if (fv(a, "sysctl")->n) {
+		json_t *m = json_object();
+		json_object_set_new(hc, "Sysctls", m);
+		for (i = 0; i < fv(a, "sysctl")->n; i++) {
+			const char *kv = fv(a, "sysctl")->v[i], *eq = strchr(kv, '=');
+			_cleanup_free_ char *k = xstrndup(kv, (size_t)(eq - kv));
+			json_object_set_new(m, k, json_string(eq + 1));
+		}
+	}
+	/* parseLoggingOpts: "k=v" each ("k" alone is an empty value); none takes none */
+	const char *driver = flag_str(a, "log-driver");
+	const struct flag_value *lo = fv(a, "log-opt");
+	if (driver && strcmp(driver, "none") == 0 && lo->n) {
+		*err = xasprintf("invalid logging opts for driver %s", driver);
+		return -1;
+	}
+	if ((driver && *driver) || lo->n) {
+		json_t *cfg = json_object();
+		for (i = 0; i < lo->n; i++) {
+			const char *eq = strchr(lo->v[i], '=');
+			_cleanup_free_ char *k = eq ? xstrndup(lo->v[i], (size_t)(eq - lo->v[i]))
+						    : xstrdup(lo->v[i]);
+			json_object_set_new(cfg, k, json_string(eq ? eq + 1 : ""));
+		}
+		json_object_set_new(hc, "LogConfig",
+				    json_pack("{s:s,s:o}", "Type", driver ?: "", "Config", cfg));
+	}
+	return 0;
+}
+
 /* The body of POST /containers/create, or NULL with the error reported (exit 125). */
 static json_t *build_create(struct cli_args *a, bool detach, int *ret)
 {
@@ -323,12 +491,22 @@ static json_t *build_create(struct cli_args *a, bool detach, int *ret)
 	if (in)
 		json_object_set_new(body, "OpenStdin", json_true());
 	if (!detach) {
-		if (in) {
-			json_object_set_new(body, "AttachStdin", json_true());
-			json_object_set_new(body, "StdinOnce", json_true());
+		/* -a picks the streams (stdout and stderr without it); -i attaches stdin too */
+		const struct flag_value *att = fv(a, "attach");
+		bool att_in = in, att_out = !att->n, att_err = !att->n;
+		for (i = 0; i < att->n; i++) {
+			att_in = att_in || strcasecmp(att->v[i], "stdin") == 0;
+			att_out = att_out || strcasecmp(att->v[i], "stdout") == 0;
+			att_err = att_err || strcasecmp(att->v[i], "stderr") == 0;
 		}
-		json_object_set_new(body, "AttachStdout", json_true());
-		json_object_set_new(body, "AttachStderr", json_true());
+		if (att_in)
+			json_object_set_new(body, "AttachStdin", json_true());
+		if (att_in && in)
+			json_object_set_new(body, "StdinOnce", json_true());
+		if (att_out)
+			json_object_set_new(body, "AttachStdout", json_true());
+		if (att_err)
+			json_object_set_new(body, "AttachStderr", json_true());
 	}
 	if (json_object_size(exposed))
 		json_object_set(body, "ExposedPorts", exposed);
@@ -555,6 +733,8 @@ static json_t *build_create(struct cli_args *a, bool detach, int *ret)
 	}
 	set_list(hc, "DnsSearch", fv(a, "dns-search"));
 	set_list(hc, "DnsOptions", fv(a, "dns-option"));
+	if (more_host_config(a, body, hc, &err) < 0)
+		goto fail;
 
 	/* --restart, --rm */
 	const char *restart = flag_str(a, "restart");
@@ -624,7 +804,7 @@ fail:
 
 /* ---- create, with the pull docker does for a missing image ------------------------------------ */
 
-static int pull_image(struct cli *c, const char *image)
+static int pull_image(struct cli *c, const char *image, const char *platform, bool quiet)
 {
 	struct ref r = {0};
 	char *err = NULL;
@@ -639,14 +819,21 @@ static int pull_image(struct cli *c, const char *image)
 	url_escape(&t, name);
 	sbuf_adds(&t, "&tag=");
 	url_escape(&t, r.digest ? r.digest : r.tag ? r.tag : "latest");
+	if (platform) {
+		sbuf_adds(&t, "&platform=");
+		url_escape(&t, platform);
+	}
 	ref_release(&r);
 	if (cli_call_stream(c, "POST", sbuf_str(&t), NULL) < 0)
 		return -1;
 	/* progress to stderr, as docker's run does: the stream rendered with stdout redirected */
 	out_flush();
 	int saved = dup(STDOUT_FILENO);
+	int sink = quiet ? open("/dev/null", O_WRONLY | O_CLOEXEC) : -1;
 	if (saved >= 0)
-		dup2(STDERR_FILENO, STDOUT_FILENO);
+		dup2(sink >= 0 ? sink : STDERR_FILENO, STDOUT_FILENO);
+	if (sink >= 0)
+		close(sink);
 	int rc = render_json_stream(c);
 	out_flush();
 	if (saved >= 0) {
@@ -656,22 +843,106 @@ static int pull_image(struct cli *c, const char *image)
 	return rc ? -2 : 0;
 }
 
-static const char *create_container(struct cli *c, struct cli_args *a, json_t *body, char **ret_id,
-				    int *ret)
+/*
+ * --cidfile (docker's cidFile): refused when the file is there, made empty before the create,
+ * the id written once there is one, removed again when there is none.
+ */
+struct cidfile {
+	char *path;
+	int fd;
+	bool written;
+};
+
+static int cidfile_open(struct cidfile *f, const char *path, char **err)
+{
+	struct stat st;
+
+	if (!path || !*path)
+		return 0;
+	if (stat(path, &st) == 0) {
+		*err = xasprintf("container ID file found, make sure the other container isn't "
+				 "running or delete %s",
+				 path);
+		return -1;
+	}
+	f->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (f->fd < 0) {
+		_cleanup_sbuf_ struct sbuf e = SBUF_INIT;
+		sbuf_printf(&e, "failed to create the container ID file: open %s: ", path);
+		go_errno(&e, errno);
+		*err = xstrdup(sbuf_str(&e));
+		return -1;
+	}
+	f->path = xstrdup(path);
+	return 0;
+}
+
+static void cidfile_write(struct cidfile *f, const char *id)
+{
+	if (f->fd < 0)
+		return;
+	if (berth_write_all(f->fd, id, strlen(id)) < 0)
+		err_printf("%s: failed to write the container ID to the file: %s\n", CLI_NAME,
+			   strerror(errno));
+	else
+		f->written = true;
+}
+
+static void cidfile_release(struct cidfile *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	if (f->path && !f->written && unlink(f->path) < 0)
+		err_printf("failed to remove the CID file '%s': %s\n", f->path, strerror(errno));
+	free(f->path);
+}
+
+/* docker's reportError for run, the message as it is (exit 1) for create */
+static int create_failed(struct cli_args *a, const char *msg, int *ret)
+{
+	if (strcmp(a->cmd->name, "create") == 0) {
+		err_printf("%s\n", msg);
+		*ret = 1;
+	} else {
+		*ret = report(a, msg);
+	}
+	return *ret;
+}
+
+static const char *create_container(struct cli *c, struct cli_args *a, json_t *body,
+				    const char *platform, char **ret_id, int *ret)
 {
 	_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
 	struct cli_response r;
 	const char *name = flag_str(a, "name");
+	const char *pull = flag_str(a, "pull") ?: "missing";
 
 	sbuf_adds(&t, "/containers/create");
 	if (name && *name) {
 		sbuf_adds(&t, "?name=");
 		url_escape(&t, name);
 	}
+	if (platform) {
+		sbuf_adds(&t, name && *name ? "&platform=" : "?platform=");
+		url_escape(&t, platform);
+	}
+	if (strcmp(pull, "always") == 0) {
+		int pr = pull_image(c, a->argv[0], platform, flag_bool(a, "quiet"));
+		if (pr == -2) {
+			*ret = EXIT_DAEMON_ERROR;
+			return NULL;
+		}
+		if (pr < 0) {
+			create_failed(a, c->err, ret);
+			return NULL;
+		}
+	}
 	for (int attempt = 0;; attempt++) {
 		if (cli_call(c, "POST", sbuf_str(&t), body, &r) == 0)
 			break;
-		if (attempt == 0 && c->err_status == 404 && strstr(c->err, "No such image")) {
+		if (attempt == 0 && c->err_status == 404 && strcmp(pull, "missing") == 0 &&
+		    (strstr(c->err, "No such image") || strstr(c->err, "does not match the "
+								       "specified platform"))) {
 			struct ref rf = {0};
 			char *err = NULL;
 			_cleanup_sbuf_ struct sbuf fam = SBUF_INIT;
@@ -688,7 +959,7 @@ static const char *create_container(struct cli *c, struct cli_args *a, json_t *b
 				sbuf_adds(&fam, a->argv[0]);
 			}
 			err_printf("Unable to find image '%s' locally\n", sbuf_str(&fam));
-			int pr = pull_image(c, a->argv[0]);
+			int pr = pull_image(c, a->argv[0], platform, flag_bool(a, "quiet"));
 			if (pr == -2) {
 				*ret = EXIT_DAEMON_ERROR;
 				return NULL;
@@ -701,12 +972,7 @@ static const char *create_container(struct cli *c, struct cli_args *a, json_t *b
 	}
 	if (!r.json && c->err) {
 		/* docker's create returns the daemon's error as it is (exit 1); run reports it */
-		if (strcmp(a->cmd->name, "create") == 0) {
-			err_printf("%s\n", c->err);
-			*ret = 1;
-			return NULL;
-		}
-		*ret = report(a, c->err);
+		create_failed(a, c->err, ret);
 		return NULL;
 	}
 	json_t *w;
@@ -797,11 +1063,31 @@ static int run_or_create(struct cli *c, struct cli_args *a, bool run)
 	_cleanup_json_ json_t *body = build_create(a, detach, &ret);
 	if (!body)
 		return ret;
+	/* validatePullOpt, then runContainer's and createContainer's checks, in docker's order */
+	const char *pull = flag_str(a, "pull");
+	if (pull && strcmp(pull, "always") != 0 && strcmp(pull, "missing") != 0 &&
+	    strcmp(pull, "never") != 0)
+		return report_free(a, xasprintf("invalid pull option: '%s': must be one of "
+						"\"always\", \"missing\" or \"never\"",
+						pull));
+	if (detach && fv(a, "attach")->n) {
+		err_printf("conflicting options: cannot specify both --attach and --detach\n");
+		return 1;
+	}
 	if (!cli_api_version(c))
 		return report(a, c->err);
-	_cleanup_free_ char *id = NULL;
-	if (!create_container(c, a, body, &id, &ret))
+	_cleanup_free_ char *platform = NULL, *id = NULL;
+	_cleanup_(cidfile_release) struct cidfile cid = {.fd = -1};
+	char *perr = NULL;
+	if (cidfile_open(&cid, flag_str(a, "cidfile"), &perr) < 0 ||
+	    run_platform_parse(flag_str(a, "platform"), &platform, &perr) < 0) {
+		create_failed(a, perr, &ret);
+		free(perr);
 		return ret;
+	}
+	if (!create_container(c, a, body, platform, &id, &ret))
+		return ret;
+	cidfile_write(&cid, id);
 	if (!run) {
 		out_printf("%s\n", id);
 		return 0;
@@ -824,7 +1110,14 @@ static int run_or_create(struct cli *c, struct cli_args *a, bool run)
 	}
 	struct start_ctx s = {.a = a, .report = true};
 	bool proxy = !flag_set(a, "sig-proxy") || flag_bool(a, "sig-proxy");
-	int arc = attach_and(c, id, in, tty, proxy, NULL, do_start, &s);
+	json_t *want = body;
+	const char *keys = flag_str(a, "detach-keys");
+	if (!keys || !*keys)
+		keys = json_string_value(json_object_get(cli_config_file(c), "detachKeys"));
+	int arc = attach_streams_and(c, id, json_is_true(json_object_get(want, "AttachStdin")),
+				     json_is_true(json_object_get(want, "AttachStdout")),
+				     json_is_true(json_object_get(want, "AttachStderr")), tty,
+				     proxy, keys, do_start, &s);
 	if (s.code) {
 		if (auto_remove)
 			read_wait(c, w);

@@ -70,6 +70,10 @@ int detach_keys_parse(const char *s, unsigned char *out, size_t cap, size_t *ret
 int attach_and(struct cli *c, const char *id, bool in, bool tty, bool sig_proxy,
 	       const char *detach_keys, int (*then)(struct cli *c, const char *id, void *data),
 	       void *data);
+/* The same with stdout and stderr each asked for or not (run -a). */
+int attach_streams_and(struct cli *c, const char *id, bool in, bool out, bool err, bool tty,
+		       bool sig_proxy, const char *detach_keys,
+		       int (*then)(struct cli *c, const char *id, void *data), void *data);
 /* The answer of a container's wait on connection w: its status code, or 125 with the error. */
 int read_wait(struct cli *c, struct berth_http_client *w);
 extern const struct cli_cmd cmd_exec, cmd_container_exec, cmd_attach, cmd_container_attach;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "platform.h"
 #include "runopts.h"
 #include "base/banned.h"
 
@@ -820,5 +821,66 @@ int nano_cpus_parse(const char *value, int64_t *ret, char **err)
 		return -1;
 	}
 	*ret = (int64_t)n;
+	return 0;
+}
+
+/* opts.ValidateAttach: stdin, stdout or stderr, any case */
+int attach_check(const char *v, char **err)
+{
+	if (strcasecmp(v, "stdin") == 0 || strcasecmp(v, "stdout") == 0 ||
+	    strcasecmp(v, "stderr") == 0)
+		return 0;
+	*err = xstrdup("valid streams are STDIN, STDOUT and STDERR");
+	return -1;
+}
+
+/* opts.ValidateLink: "name" or "name:alias" */
+int link_check(const char *v, char **err)
+{
+	const char *c = strchr(v, ':');
+
+	if (!*v || (c && (c == v || !c[1] || strchr(c + 1, ':')))) {
+		*err = xasprintf("bad format for links: %s", v);
+		return -1;
+	}
+	return 0;
+}
+
+/* opts.ValidateSysctl: the namespaced ones docker's CLI lets through */
+int sysctl_check(const char *v, char **err)
+{
+	static const char *const names[] = {
+		"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+		"kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
+	const char *eq = strchr(v, '=');
+	size_t n = eq ? (size_t)(eq - v) : 0;
+
+	for (size_t i = 0; eq && i < ARRAY_SIZE(names); i++)
+		if (strlen(names[i]) == n && memcmp(names[i], v, n) == 0)
+			return 0;
+	if (eq && (berth_str_has_prefix(v, "net.") || berth_str_has_prefix(v, "fs.mqueue.")))
+		return 0;
+	*err = xasprintf("sysctl '%s' is not allowed", v);
+	return -1;
+}
+
+/* --platform: containerd's platforms.Parse (platform.c), then Format */
+int run_platform_parse(const char *spec, char **ret, char **err)
+{
+	_cleanup_json_ json_t *p = NULL;
+	char *perr = NULL;
+
+	if (!spec || !*spec)
+		return 0;
+	if (platform_parse(spec, &p, &perr) < 0) {
+		*err = xasprintf("error parsing specified platform: %s", perr);
+		free(perr);
+		return -1;
+	}
+	const char *os = json_string_value(json_object_get(p, "os")) ?: "";
+	const char *arch = json_string_value(json_object_get(p, "architecture")) ?: "";
+	const char *variant = json_string_value(json_object_get(p, "variant"));
+	*ret = variant && *variant ? xasprintf("%s/%s/%s", os, arch, variant)
+				   : xasprintf("%s/%s", os, arch);
 	return 0;
 }

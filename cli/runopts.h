@@ -53,3 +53,16 @@ char *ip_check(const char *value, char **err);
 
 /* opts.NanoCPUs: "1.5" as 1500000000. */
 int nano_cpus_parse(const char *value, int64_t *ret, char **err);
+
+/* opts.ValidateAttach (-a): stdin, stdout or stderr, in any case. */
+int attach_check(const char *value, char **err);
+/* opts.ValidateLink (--link): "name" or "name:alias". */
+int link_check(const char *value, char **err);
+/* opts.ValidateSysctl (--sysctl): "k=v" of the namespaced sysctls docker's CLI lets through. */
+int sysctl_check(const char *value, char **err);
+/*
+ * --platform as containerd's platforms.Parse and Format: "os[/arch[/variant]]", or an
+ * architecture alone (for linux); aliases normalized (x86_64 -> amd64).  *ret malloc'd, NULL
+ * for an empty spec.
+ */
+int run_platform_parse(const char *spec, char **ret, char **err);

@@ -65,6 +65,7 @@ struct daemon_container {
 	 * whose hostname, hosts and resolv.conf it shares (x's), as docker shares them */
 	char *joined_netns;
 	char *net_files_dir;
+	json_t *link_env;  /* legacy links on the default bridge: their variables, set at start */
 	char *cgroup_path; /* its cgroup, from the runtime state (containers-stats.c) */
 	pid_t cgroup_pid;  /* the init cgroup_path was read for (d->lock) */
 
@@ -156,7 +157,10 @@ int ctr_write_small(const char *dir, const char *name, const char *text, struct 
  */
 int ctr_network_check(struct berthd *d, const json_t *hc, const json_t *cfg, const json_t *nc,
 		      struct berth_error **err);
-int ctr_network_setup(struct berthd *d, struct daemon_container *c, struct berth_error **err);
+/* *ret_net_fd: for container:<x> whose namespace only x's init holds, that namespace opened
+ * (ctr_open_donor_ns), for the shim as SHIM_FD_NET_NS; the caller closes it */
+int ctr_network_setup(struct berthd *d, struct daemon_container *c, int *ret_net_fd,
+		      struct berth_error **err);
 int ctr_network_patch_spec(struct daemon_container *c, json_t *spec);
 void ctr_network_teardown(struct berthd *d, struct daemon_container *c);
 json_t *ctr_network_ports_locked(struct berthd *d, const struct daemon_container *c);
@@ -234,6 +238,7 @@ struct shim_handle {
 	int pidfd;
 	int wait_fd; /* the monitor's "wait" connection */
 	pid_t init_pid;
+	uint64_t init_start; /* the init's start time (berth_proc_start_time): who init_pid is */
 	bool in_epoll;
 };
 
@@ -244,11 +249,29 @@ int shim_binary_open(struct berthd *d, struct berth_error **err);
 char *shim_dir(struct berthd *d, const char *id);
 
 /*
+ * Namespaces of another container (IpcMode, PidMode container:X) reach the shim as open fds at
+ * these numbers, and the bundle names them /proc/self/fd/N: the shim joins the namespace berthd
+ * opened and checked, never whatever a pid names by the time the runtime gets to it.
+ */
+enum { SHIM_FD_IPC_NS = 5, SHIM_FD_PID_NS = 6, SHIM_FD_NET_NS = 7, SHIM_N_NS_FDS = 3 };
+
+/*
+ * A running container's namespace of kind ("ipc", "pid", "net") through its init, pid and start
+ * time (its shim's init_start), opened by berthd itself.  A pid alone names nothing for good:
+ * were the init to die and its pid be reused before the runtime opened /proc/PID/ns/..., a new
+ * container would join a stranger's namespace.  0 and *ret_fd (O_CLOEXEC), -ESRCH (no error
+ * set) when that init is gone, else -errno with err.
+ */
+int ctr_open_donor_ns(pid_t pid, uint64_t start, const char *kind, int *ret_fd,
+		      struct berth_error **err);
+
+/*
  * Spawn a shim for c (its bundle written in shim_dir): the config on fd 3, wait for its sync.
+ * ns_fds[i] (or -1) is given to the shim as fd SHIM_FD_IPC_NS + i; the caller keeps its own.
  * On success *ret has pid, pidfd, init pid; no connection yet.
  */
-int shim_spawn(struct berthd *d, struct daemon_container *c, json_t *cfg, struct shim_handle **ret,
-	       struct berth_error **err);
+int shim_spawn(struct berthd *d, struct daemon_container *c, json_t *cfg,
+	       const int ns_fds[SHIM_N_NS_FDS], struct shim_handle **ret, struct berth_error **err);
 
 /* Connect to shims/<id>/shim.sock (SOCK_SEQPACKET); timeout_ms bounds each later wait. */
 int shim_connect(struct berthd *d, const char *id, int timeout_ms, int *ret_fd,

@@ -173,6 +173,202 @@ fail:
 	return r;
 }
 
+/* ---- legacy links (--link name[:alias] off user networks) ---------------------------------- */
+
+/* opts.ParseLink: "name" or "name:alias"; both malloc'd */
+static int link_split(const char *l, char **ret_name, char **ret_alias)
+{
+	const char *c = strchr(l, ':');
+
+	if (!*l || (c && (c == l || !c[1] || strchr(c + 1, ':'))))
+		return -EINVAL;
+	*ret_name = c ? strndup(l, (size_t)(c - l)) : strdup(l);
+	*ret_alias = strdup(c ? c + 1 : l);
+	return *ret_name && *ret_alias ? 0 : -ENOMEM;
+}
+
+static const char *bare_name(const struct daemon_container *x)
+{
+	return x->name && x->name[0] == '/' ? x->name + 1 : x->name ?: "";
+}
+
+/* The container a link names, through container:<x> network modes (d->lock held). */
+static struct daemon_container *link_child_locked(struct berthd *d, const char *name)
+{
+	struct daemon_container *x = ctr_find_locked(d, name, NULL);
+
+	for (int hops = 0; x && hops < 16; hops++) {
+		const char *m = mode_of(x->host_config);
+		if (!berth_str_has_prefix(m, "container:"))
+			break;
+		x = ctr_find_locked(d, m + strlen("container:"), NULL);
+	}
+	return x;
+}
+
+static bool user_network(const json_t *hc)
+{
+	const char *m = mode_of(hc);
+
+	return on_bridge(hc) && strcmp(m, "bridge") != 0;
+}
+
+/* docker's registerLinks at create: every child exists, none is on the host's network */
+static int check_links(struct berthd *d, const json_t *hc, struct berth_error **err)
+{
+	const json_t *links = json_object_get(hc, "Links");
+	size_t i;
+	json_t *l;
+	int r = 0;
+
+	if (user_network(hc))
+		return 0; /* a user network's links are its endpoints' (aliases) */
+	json_array_foreach (links, i, l) {
+		_cleanup_free_ char *name = NULL, *alias = NULL;
+		const char *spec = json_string_value(l) ?: "";
+		if (link_split(spec, &name, &alias) < 0)
+			return berth_error_set(err, EINVAL, "invalid link format: %s", spec);
+		pthread_mutex_lock(&d->lock);
+		struct daemon_container *x = link_child_locked(d, name);
+		if (!x)
+			r = berth_error_set(err, EINVAL,
+					    "could not get container for %s: No such container: %s",
+					    name, name);
+		else if (strcmp(mode_of(x->host_config), "host") == 0)
+			r = berth_error_set(
+				err, EINVAL,
+				"conflicting options: host type networking can't be used "
+				"with links. This would result in undefined behavior");
+		pthread_mutex_unlock(&d->lock);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* links.Link's variables for a child at ip: ports (one set each), the name, its environment */
+static void link_vars(json_t *env, const char *alias, const char *full_name, const char *ip,
+		      const json_t *exposed, const json_t *child_env)
+{
+	_cleanup_free_ char *up = strdup(alias);
+	const char *key, *best = NULL;
+	long best_port = 0;
+	json_t *v;
+	size_t i;
+
+	if (!up)
+		return;
+	for (char *p = up; *p; p++)
+		*p = *p == '-' ? '_' : (*p >= 'a' && *p <= 'z') ? (char)(*p - 32) : *p;
+	/* the lowest port, tcp before others at the same number: ALIAS_PORT */
+	json_object_foreach ((json_t *)exposed, key, v) {
+		long port = strtol(key, NULL, 10);
+		const char *proto = strchr(key, '/') ? strchr(key, '/') + 1 : "tcp";
+		if (!best || port < best_port || (port == best_port && strcmp(proto, "tcp") == 0)) {
+			best = key;
+			best_port = port;
+		}
+	}
+	if (best) {
+		const char *proto = strchr(best, '/') ? strchr(best, '/') + 1 : "tcp";
+		json_array_append_new(
+			env, json_sprintf("%s_PORT=%s://%s:%ld", up, proto, ip, best_port));
+	}
+	json_object_foreach ((json_t *)exposed, key, v) {
+		long port = strtol(key, NULL, 10);
+		const char *proto = strchr(key, '/') ? strchr(key, '/') + 1 : "tcp";
+		char uproto[16];
+		snprintf(uproto, sizeof(uproto), "%s", proto);
+		for (char *p = uproto; *p; p++)
+			*p = (*p >= 'a' && *p <= 'z') ? (char)(*p - 32) : *p;
+		json_array_append_new(env, json_sprintf("%s_PORT_%ld_%s=%s://%s:%ld", up, port,
+							uproto, proto, ip, port));
+		json_array_append_new(env,
+				      json_sprintf("%s_PORT_%ld_%s_ADDR=%s", up, port, uproto, ip));
+		json_array_append_new(
+			env, json_sprintf("%s_PORT_%ld_%s_PORT=%ld", up, port, uproto, port));
+		json_array_append_new(
+			env, json_sprintf("%s_PORT_%ld_%s_PROTO=%s", up, port, uproto, proto));
+	}
+	json_array_append_new(env, json_sprintf("%s_NAME=%s", up, full_name));
+	json_array_foreach (child_env, i, v) {
+		const char *kv = json_string_value(v) ?: "", *eq = strchr(kv, '=');
+		if (!eq ||
+		    (eq - kv == 4 && (strncmp(kv, "HOME", 4) == 0 || strncmp(kv, "PATH", 4) == 0)))
+			continue;
+		json_array_append_new(env, json_sprintf("%s_ENV_%s", up, kv));
+	}
+}
+
+/*
+ * At start on the default bridge (docker's setupLinkedContainers): each child runs and has an
+ * address there; its /etc/hosts lines ("IP alias hostname name") and variables.
+ */
+static int links_for_start(struct berthd *d, struct daemon_container *c, char **ret_hosts,
+			   json_t **ret_env, struct berth_error **err)
+{
+	const json_t *links = json_object_get(c->host_config, "Links");
+	_cleanup_json_ json_t *env = json_array();
+	char *out = NULL;
+	size_t len = 0, i;
+	json_t *l;
+	int r = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!f || !env) {
+		if (f)
+			fclose(f);
+		free(out);
+		return berth_error_set(err, ENOMEM, "out of memory");
+	}
+	json_array_foreach (links, i, l) {
+		_cleanup_free_ char *name = NULL, *alias = NULL, *full = NULL;
+		if (link_split(json_string_value(l) ?: "", &name, &alias) < 0)
+			continue; /* refused at create */
+		pthread_mutex_lock(&d->lock);
+		struct daemon_container *x = link_child_locked(d, name);
+		const char *ip =
+			x ? json_string_value(json_object_get(
+				    json_object_get(x->net_settings, "bridge"), "IPAddress"))
+			  : NULL;
+		if (asprintf(&full, "/%s/%s", bare_name(c), alias) < 0)
+			full = NULL;
+		if (!x)
+			r = berth_error_set(err, EINVAL,
+					    "could not get container for %s: No such container: %s",
+					    name, name);
+		else if (!x->running)
+			r = berth_error_set(err, EINVAL,
+					    "Cannot link to a non running container: /%s AS %s",
+					    bare_name(x), full ?: alias);
+		else if (!ip || !*ip)
+			r = berth_error_set(err, EINVAL,
+					    "container %s not attached to default bridge network",
+					    x->id);
+		if (r == 0) {
+			const char *hn = json_string_value(json_object_get(x->config, "Hostname"));
+			fprintf(f, "%s	%s %s", ip, alias, hn ?: "");
+			if (strcmp(alias, bare_name(x)) != 0)
+				fprintf(f, " %s", bare_name(x));
+			fputc('\n', f);
+			link_vars(env, alias, full ?: alias, ip,
+				  json_object_get(x->config, "ExposedPorts"),
+				  json_object_get(x->config, "Env"));
+		}
+		pthread_mutex_unlock(&d->lock);
+		if (r < 0)
+			break;
+	}
+	fclose(f);
+	if (r < 0) {
+		free(out);
+		return r;
+	}
+	*ret_hosts = out;
+	*ret_env = TAKE_PTR(env);
+	return 0;
+}
+
 int ctr_network_check(struct berthd *d, const json_t *hc, const json_t *cfg, const json_t *nc,
 		      struct berth_error **err)
 {
@@ -180,6 +376,9 @@ int ctr_network_check(struct berthd *d, const json_t *hc, const json_t *cfg, con
 	size_t n;
 	int r;
 
+	r = check_links(d, hc, err);
+	if (r < 0)
+		return r;
 	if (!on_bridge(hc))
 		return 0;
 	r = port_bindings(hc, cfg, &ports, &n, err);
@@ -230,7 +429,7 @@ static const json_t *endpoint_config(const struct daemon_container *c, const cha
 }
 
 static int write_net_files(struct daemon_container *c, const json_t *settings, bool user_net,
-			   struct berth_error **err)
+			   const char *link_hosts, struct berth_error **err)
 {
 	const char *ip = json_string_value(json_object_get(settings, "IPAddress"));
 	const char *gw = json_string_value(json_object_get(settings, "Gateway"));
@@ -246,7 +445,7 @@ static int write_net_files(struct daemon_container *c, const json_t *settings, b
 	f = hosts ? open_memstream(&out, &len) : NULL;
 	if (!f)
 		return berth_error_set(err, ENOMEM, "out of memory");
-	fprintf(f, "%s%s\t%s\n", hosts, ip ? ip : "", hn);
+	fprintf(f, "%s%s%s\t%s\n", hosts, link_hosts ?: "", ip ? ip : "", hn);
 	fclose(f);
 	r = ctr_write_small(c->dir, "hosts", out, err);
 	free(out);
@@ -304,13 +503,17 @@ static int attach_one(struct berthd *d, struct daemon_container *c, const char *
 /*
  * --network container:<ref>: join the namespace of a running container (docker's
  * getNetworkedContainer), with its hostname and its /etc files.  The namespace is the one berthd
- * made for it (a bind mount that outlives its processes' restarts), or its init's.
+ * made for it (a bind mount that outlives its processes' restarts), else its init's, which
+ * berthd opens itself (*ret_fd, given to the shim as SHIM_FD_NET_NS): never a /proc/PID path
+ * that a reused pid could turn into another process's.
  */
 static int join_container(struct berthd *d, struct daemon_container *c, const char *ref,
-			  struct berth_error **err)
+			  int *ret_fd, struct berth_error **err)
 {
 	struct daemon_container *nc = NULL;
-	_cleanup_free_ char *path = NULL, *dir = NULL;
+	_cleanup_free_ char *path = NULL, *dir = NULL, *name = NULL;
+	pid_t pid = 0;
+	uint64_t start = 0;
 	int r = ctr_get(d, ref, &nc, err);
 
 	if (r < 0)
@@ -318,7 +521,7 @@ static int join_container(struct berthd *d, struct daemon_container *c, const ch
 	pthread_mutex_lock(&d->lock);
 	if (nc == c) {
 		r = berth_error_set(err, EINVAL, "cannot join own network");
-	} else if (!nc->running || nc->pid <= 0) {
+	} else if (!nc->running || nc->pid <= 0 || !nc->shim) {
 		r = berth_error_set(err, EBUSY,
 				    "cannot join network namespace of a non running container: "
 				    "container %s is %s",
@@ -330,32 +533,46 @@ static int join_container(struct berthd *d, struct daemon_container *c, const ch
 				    "running",
 				    ref);
 	} else {
-		if (nc->netns_path)
+		if (nc->netns_path) {
 			path = strdup(nc->netns_path);
-		else if (nc->joined_netns)
-			path = strdup(nc->joined_netns);
-		else if (asprintf(&path, "/proc/%d/ns/net", (int)nc->pid) < 0)
-			path = NULL;
+		} else {
+			pid = nc->pid;
+			start = nc->shim->init_start;
+			if (asprintf(&path, "/proc/self/fd/%d", SHIM_FD_NET_NS) < 0)
+				path = NULL;
+		}
 		dir = strdup(nc->net_files_dir ?: nc->dir);
+		name = strdup(nc->name && nc->name[0] == '/' ? nc->name + 1 : nc->name ?: ref);
 		const char *hn = json_string_value(json_object_get(nc->config, "Hostname"));
 		const char *dn = json_string_value(json_object_get(nc->config, "Domainname"));
-		if (!path || !dir ||
+		if (!path || !dir || !name ||
 		    json_object_set_new(c->config, "Hostname", json_string(hn ?: "")) < 0 ||
-		    json_object_set_new(c->config, "Domainname", json_string(dn ?: "")) < 0) {
+		    json_object_set_new(c->config, "Domainname", json_string(dn ?: "")) < 0)
 			r = berth_error_set(err, ENOMEM, "out of memory");
-		} else {
-			free(c->joined_netns);
-			c->joined_netns = TAKE_PTR(path);
-			free(c->net_files_dir);
-			c->net_files_dir = TAKE_PTR(dir);
-		}
 	}
 	pthread_mutex_unlock(&d->lock);
 	ctr_unref(d, nc);
-	return r;
+	if (r == 0 && pid > 0) {
+		r = ctr_open_donor_ns(pid, start, "net", ret_fd, err);
+		if (r == -ESRCH)
+			r = berth_error_set(err, EBUSY,
+					    "cannot join network namespace of a non running "
+					    "container: container %s is exited",
+					    name);
+	}
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&d->lock);
+	free(c->joined_netns);
+	c->joined_netns = TAKE_PTR(path);
+	free(c->net_files_dir);
+	c->net_files_dir = TAKE_PTR(dir);
+	pthread_mutex_unlock(&d->lock);
+	return 0;
 }
 
-int ctr_network_setup(struct berthd *d, struct daemon_container *c, struct berth_error **err)
+int ctr_network_setup(struct berthd *d, struct daemon_container *c, int *ret_net_fd,
+		      struct berth_error **err)
 {
 	_cleanup_free_ struct daemon_port_binding *ports = NULL;
 	_cleanup_free_ char *path = NULL;
@@ -365,7 +582,7 @@ int ctr_network_setup(struct berthd *d, struct daemon_container *c, struct berth
 	int r;
 
 	if (berth_str_has_prefix(mode, "container:"))
-		return join_container(d, c, mode + strlen("container:"), err);
+		return join_container(d, c, mode + strlen("container:"), ret_net_fd, err);
 	if (!on_bridge(c->host_config))
 		return 0;
 	if (!networks)
@@ -374,6 +591,11 @@ int ctr_network_setup(struct berthd *d, struct daemon_container *c, struct berth
 	struct daemon_network *net = daemon_network_find_locked(d, mode, NULL);
 	bool user_net = net && !net->predefined;
 	pthread_mutex_unlock(&d->lock);
+	if (!net && strcmp(mode, "bridge") == 0 &&
+	    json_array_size(json_object_get(c->host_config, "Links")))
+		return berth_error_set(err, EINVAL,
+				       "links need the default bridge network, and berthd runs "
+				       "with --bridge none");
 	if (!net && strcmp(mode, "bridge") == 0)
 		return 0; /* berthd --bridge none: a namespace with loopback only, as none */
 	r = port_bindings(c->host_config, c->config, &ports, &n_ports, err);
@@ -403,8 +625,13 @@ int ctr_network_setup(struct berthd *d, struct daemon_container *c, struct berth
 			break;
 		json_object_set_new(networks, other, more);
 	}
+	/* legacy links: on the default bridge only, as docker has them */
+	_cleanup_free_ char *link_hosts = NULL;
+	_cleanup_json_ json_t *link_env = NULL;
+	if (r == 0 && !user_net && json_array_size(json_object_get(c->host_config, "Links")))
+		r = links_for_start(d, c, &link_hosts, &link_env, err);
 	if (r == 0)
-		r = write_net_files(c, settings, user_net, err);
+		r = write_net_files(c, settings, user_net, link_hosts, err);
 	if (r < 0) {
 		daemon_networks_detach_all(d, c->id);
 		daemon_netns_remove(path);
@@ -416,6 +643,8 @@ int ctr_network_setup(struct berthd *d, struct daemon_container *c, struct berth
 	c->netns_path = TAKE_PTR(path);
 	json_decref(c->net_settings);
 	c->net_settings = TAKE_PTR(networks);
+	json_decref(c->link_env);
+	c->link_env = TAKE_PTR(link_env);
 	pthread_mutex_unlock(&d->lock);
 	return 0;
 }
@@ -427,7 +656,24 @@ int ctr_network_patch_spec(struct daemon_container *c, json_t *spec)
 	json_t *e;
 
 	const char *path = c->netns_path ?: c->joined_netns;
+	json_t *env = json_object_get(json_object_get(spec, "process"), "env");
+	size_t k;
+	json_t *v;
 
+	/* the links' variables, where the container's own do not set them (docker puts those
+	 * after, overriding) */
+	json_array_foreach (c->link_env, k, v) {
+		const char *kv = json_string_value(v), *eq = strchr(kv, '=');
+		bool have = false;
+		size_t j;
+		json_t *ev;
+		json_array_foreach (env, j, ev) {
+			const char *s = json_string_value(ev);
+			have = have || (s && strncmp(s, kv, (size_t)(eq - kv) + 1) == 0);
+		}
+		if (!have && json_is_array(env))
+			json_array_append(env, v);
+	}
 	if (!path)
 		return 0;
 	json_array_foreach (ns, i, e)

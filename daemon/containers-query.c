@@ -608,6 +608,28 @@ static json_t *host_config_json(const json_t *in)
 	return out;
 }
 
+/* HostConfig.Links as docker's inspect shows them, from its link graph: "/child:/parent/alias" */
+static void links_as_docker_locked(struct berthd *d, struct daemon_container *c, json_t *hc)
+{
+	json_t *links = json_object_get(hc, "Links");
+	const char *parent = c->name && c->name[0] == '/' ? c->name + 1 : c->name ?: "";
+	size_t i;
+	json_t *l;
+
+	json_array_foreach (links, i, l) {
+		const char *spec = json_string_value(l) ?: "", *colon = strchr(spec, ':');
+		_cleanup_free_ char *name =
+			colon ? strndup(spec, (size_t)(colon - spec)) : strdup(spec);
+		const char *alias = colon ? colon + 1 : spec;
+		if (!name || *spec == '/')
+			continue;
+		struct daemon_container *x = ctr_find_locked(d, name, NULL);
+		const char *child =
+			x && x->name ? (x->name[0] == '/' ? x->name + 1 : x->name) : name;
+		json_array_set_new(links, i, json_sprintf("/%s:/%s/%s", child, parent, alias));
+	}
+}
+
 json_t *ctr_inspect_json_locked(struct berthd *d, struct daemon_container *c, unsigned api,
 				bool size)
 {
@@ -640,7 +662,12 @@ json_t *ctr_inspect_json_locked(struct berthd *d, struct daemon_container *c, un
 	json_object_set_new(j, "HostnamePath", json_string(path));
 	snprintf(path, sizeof(path), "%s/hosts", c->dir);
 	json_object_set_new(j, "HostsPath", json_string(path));
-	json_object_set_new(j, "LogPath", json_string(c->log_path ? c->log_path : ""));
+	/* docker's local driver names no file */
+	const char *ltype = json_string_value(
+		json_object_get(json_object_get(c->host_config, "LogConfig"), "Type"));
+	json_object_set_new(
+		j, "LogPath",
+		json_string(c->log_path && !berth_streq(ltype, "local") ? c->log_path : ""));
 	json_object_set_new(j, "Name", json_string(c->name));
 	json_object_set_new(j, "RestartCount", json_integer(c->restart_count));
 	json_object_set_new(j, "Driver", json_string("overlay2"));
@@ -650,6 +677,7 @@ json_t *ctr_inspect_json_locked(struct berthd *d, struct daemon_container *c, un
 	json_object_set_new(j, "AppArmorProfile", json_string(""));
 	json_object_set_new(j, "ExecIDs", json_null());
 	json_object_set_new(j, "HostConfig", host_config_json(c->host_config));
+	links_as_docker_locked(d, c, json_object_get(j, "HostConfig"));
 	gd = json_object();
 	if (berth_rootfs_paths(d->images.store, c->top_layer, c->dir, &p, NULL) == 0) {
 		json_t *data = json_object();

@@ -29,6 +29,8 @@
 #define DEFAULT_STOP_TIMEOUT_S 10
 #define DEFAULT_LOG_MAX_SIZE   (10 * 1024 * 1024)
 #define DEFAULT_LOG_MAX_FILE   3
+#define LOCAL_LOG_MAX_SIZE     (20 * 1024 * 1024)
+#define LOCAL_LOG_MAX_FILE     5
 
 static void register_shim(struct berthd *d, struct daemon_container *c, struct shim_handle *h);
 
@@ -56,32 +58,63 @@ static void save_or_log(struct berthd *d, struct daemon_container *c)
 
 /* ---- the OCI spec and the shim's config -------------------------------------------------- */
 
+/* Has the process behind pidfd exited?  (It polls readable then.) */
+static bool pidfd_exited(int pidfd)
+{
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+	return poll(&p, 1, 0) != 0;
+}
+
+int ctr_open_donor_ns(pid_t pid, uint64_t start, const char *kind, int *ret_fd,
+		      struct berth_error **err)
+{
+	_cleanup_close_ int pidfd = -EBADF, fd = -EBADF;
+	char path[64];
+
+	/* a pidfd first, then the namespace, then the start time, then the pidfd still alive: the
+	 * pid was that one process from before the open to after the check, and it is the init */
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0 && errno != ESRCH)
+		return berth_error_sys(err, errno, "pidfd_open %d", (int)pid);
+	if (pidfd >= 0) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, kind);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 && errno != ENOENT && errno != ESRCH)
+			return berth_error_sys(err, errno, "open '%s'", path);
+	}
+	if (fd < 0 || start == 0 || berth_proc_start_time(pid) != start || pidfd_exited(pidfd))
+		return -ESRCH;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
 /*
  * IpcMode or PidMode "container:X", at each start (docker's getIPCContainer, getPIDContainer):
  * X must exist, run and not be restarting, and for IPC have a /dev/shm to share (shareable, or
- * the host's).  Gives X's namespace file and, for IPC, its /dev/shm.
+ * the host's).  Gives X's namespace, open (*ret_fd), and, for IPC, its /dev/shm.
  */
-static int join_donor(struct berthd *d, const char *mode, const char *kind, char **ret_ns,
+static int join_donor(struct berthd *d, const char *mode, const char *kind, int *ret_fd,
 		      char **ret_shm, struct berth_error **err)
 {
 	const char *ref = mode + strlen("container:");
 	struct daemon_container *x;
 	bool ambiguous = false;
+	pid_t pid = 0;
+	uint64_t start = 0;
 	int r = 0;
 
 	pthread_mutex_lock(&d->lock);
 	x = ctr_find_locked(d, ref, &ambiguous);
 	if (!x)
 		r = berth_error_set(err, EIO, "No such container: %s", ref);
-	else if (!x->running || !x->pid)
+	else if (!x->running || !x->pid || !x->shim)
 		r = berth_error_set(err, EIO, "container %s is not running", ref);
 	else if (x->restarting)
 		r = berth_error_set(err, EIO,
 				    "Container %s is restarting, wait until the container is "
 				    "running",
 				    ref);
-	else if (asprintf(ret_ns, "/proc/%d/ns/%s", (int)x->pid, kind) < 0)
-		r = berth_error_set(err, ENOMEM, "out of memory");
 	else if (ret_shm) {
 		const char *ipc = json_string_value(json_object_get(x->host_config, "IpcMode"));
 		if (berth_streq(ipc, "host"))
@@ -94,19 +127,29 @@ static int join_donor(struct berthd *d, const char *mode, const char *kind, char
 					    "IpcMode:shareable for the donor container)",
 					    ref);
 	}
+	if (r == 0) {
+		pid = x->pid;
+		start = x->shim->init_start;
+	}
 	pthread_mutex_unlock(&d->lock);
 	if (ambiguous && r < 0) {
 		berth_error_freep(err);
 		r = berth_error_set(err, EINVAL, "multiple IDs found with provided prefix: %s",
 				    ref);
 	}
+	if (r == 0) {
+		r = ctr_open_donor_ns(pid, start, kind, ret_fd, err);
+		if (r == -ESRCH)
+			r = berth_error_set(err, EIO, "container %s is not running", ref);
+	}
 	return r;
 }
 
 /* *ret_plain: the error is the daemon's own (a donor container), not the runtime's: docker
- * answers it as is (500), without "failed to create task" */
+ * answers it as is (500), without "failed to create task".  ns_fds: the donors' namespaces
+ * (SHIM_FD_IPC_NS, SHIM_FD_PID_NS), open, for the shim; the caller closes them. */
 static int build_spec(struct berthd *d, struct daemon_container *c, json_t **ret, bool *ret_plain,
-		      struct berth_error **err)
+		      int ns_fds[SHIM_N_NS_FDS], struct berth_error **err)
 {
 	struct daemon_containers *t = &d->containers;
 	struct berth_dockerspec_device *devices = NULL;
@@ -142,13 +185,16 @@ static int build_spec(struct berthd *d, struct daemon_container *c, json_t **ret
 		r = berth_error_set(err, ENOMEM, "out of memory");
 	const char *ipc = json_string_value(json_object_get(c->host_config, "IpcMode")) ?: "";
 	const char *pid = json_string_value(json_object_get(c->host_config, "PidMode")) ?: "";
-	_cleanup_free_ char *shm = NULL, *ipc_ns = NULL, *pid_ns = NULL;
+	_cleanup_free_ char *shm = NULL;
+	char ipc_ns[32], pid_ns[32];
+	snprintf(ipc_ns, sizeof(ipc_ns), "/proc/self/fd/%d", SHIM_FD_IPC_NS);
+	snprintf(pid_ns, sizeof(pid_ns), "/proc/self/fd/%d", SHIM_FD_PID_NS);
 	if (r == 0 && strcmp(ipc, "shareable") == 0)
 		r = ctr_shm_mount(c, &shm, err);
 	else if (r == 0 && berth_str_has_prefix(ipc, "container:"))
-		*ret_plain = (r = join_donor(d, ipc, "ipc", &ipc_ns, &shm, err)) < 0;
+		*ret_plain = (r = join_donor(d, ipc, "ipc", &ns_fds[0], &shm, err)) < 0;
 	if (r == 0 && berth_str_has_prefix(pid, "container:"))
-		*ret_plain = (r = join_donor(d, pid, "pid", &pid_ns, NULL, err)) < 0;
+		*ret_plain = (r = join_donor(d, pid, "pid", &ns_fds[1], NULL, err)) < 0;
 	if (r == 0) {
 		struct berth_dockerspec_container sc = {
 			.id = c->id,
@@ -163,8 +209,8 @@ static int build_spec(struct berthd *d, struct daemon_container *c, json_t **ret
 			.mounts = mounts,
 			.n_mounts = n_mounts,
 			.shm_path = shm,
-			.ipc_ns_path = ipc_ns,
-			.pid_ns_path = pid_ns,
+			.ipc_ns_path = ns_fds[0] >= 0 ? ipc_ns : NULL,
+			.pid_ns_path = ns_fds[1] >= 0 ? pid_ns : NULL,
 		};
 		r = berth_dockerspec_oci_spec(&sc, &t->spec, &t->host, ret, err);
 	}
@@ -173,7 +219,15 @@ static int build_spec(struct berthd *d, struct daemon_container *c, json_t **ret
 	return r;
 }
 
-static json_t *shim_config(struct berthd *d, struct daemon_container *c, const char *sdir)
+static void ns_fds_close(int (*fds)[SHIM_N_NS_FDS])
+{
+	for (int i = 0; i < SHIM_N_NS_FDS; i++)
+		if ((*fds)[i] >= 0)
+			close((*fds)[i]);
+}
+
+static json_t *shim_config(struct berthd *d, struct daemon_container *c, const char *sdir,
+			   const int ns_fds[SHIM_N_NS_FDS])
 {
 	const json_t *lc = json_object_get(c->host_config, "LogConfig");
 	const json_t *opts = json_object_get(lc, "Config");
@@ -184,10 +238,18 @@ static json_t *shim_config(struct berthd *d, struct daemon_container *c, const c
 	int64_t max_size = DEFAULT_LOG_MAX_SIZE, max_file = DEFAULT_LOG_MAX_FILE;
 	_cleanup_free_ char *state = NULL, *rootfs = NULL;
 
+	bool local = strcmp(type, "local") == 0;
+
+	/* local (docker's defaults: 20m, 5 files) is written in json-file's format */
+	if (local) {
+		max_size = LOCAL_LOG_MAX_SIZE;
+		max_file = LOCAL_LOG_MAX_FILE;
+		type = "json-file";
+	}
 	if (ms && berth_parse_size(ms, &max_size) < 0)
-		max_size = DEFAULT_LOG_MAX_SIZE;
+		max_size = local ? LOCAL_LOG_MAX_SIZE : DEFAULT_LOG_MAX_SIZE;
 	if (mf && berth_parse_int64(mf, 1, 1 << 20, &max_file) < 0)
-		max_file = DEFAULT_LOG_MAX_FILE;
+		max_file = local ? LOCAL_LOG_MAX_FILE : DEFAULT_LOG_MAX_FILE;
 	if (asprintf(&state, "%s/runtime", d->config.exec_root) < 0 ||
 	    asprintf(&rootfs, "%s/merged", c->dir) < 0)
 		return NULL;
@@ -204,6 +266,14 @@ static json_t *shim_config(struct berthd *d, struct daemon_container *c, const c
 	const char *nm = json_string_value(json_object_get(c->host_config, "NetworkMode")) ?: "";
 	if (cfg && strcmp(nm, "host") != 0 && !berth_str_has_prefix(nm, "container:"))
 		json_object_set_new(cfg, "loopback", json_true());
+	/* the shim closes the namespaces it was given once the container has joined them */
+	for (int i = 0; cfg && i < SHIM_N_NS_FDS; i++)
+		if (ns_fds[i] >= 0) {
+			json_t *a = json_object_get(cfg, "ns_fds");
+			if (!a)
+				json_object_set_new(cfg, "ns_fds", a = json_array());
+			json_array_append_new(a, json_integer(SHIM_FD_IPC_NS + i));
+		}
 	if (cfg && json_array_size(console) == 2 && json_integer_value(json_array_get(console, 0)))
 		json_object_set_new(cfg, "console",
 				    json_pack("{s:O,s:O}", "height", json_array_get(console, 0),
@@ -269,6 +339,7 @@ static int start_locked_out(struct berthd *d, struct daemon_container *c, bool u
 	struct shim_handle *h = NULL;
 	struct stat st;
 	bool plain_error = false;
+	_cleanup_(ns_fds_close) int ns_fds[SHIM_N_NS_FDS] = {-EBADF, -EBADF, -EBADF};
 	int r;
 
 	pthread_mutex_lock(&d->lock);
@@ -304,20 +375,20 @@ static int start_locked_out(struct berthd *d, struct daemon_container *c, bool u
 		goto fail_early;
 	}
 	ctr_mounts_copy_up(d, c);
-	r = ctr_network_setup(d, c, err);
+	r = ctr_network_setup(d, c, &ns_fds[2], err);
 	if (r < 0)
 		goto fail_early;
-	r = build_spec(d, c, &spec, &plain_error, err);
+	r = build_spec(d, c, &spec, &plain_error, ns_fds, err);
 	if (r == 0 && ctr_network_patch_spec(c, spec) < 0)
 		r = berth_error_set(err, EINVAL, "the spec has no network namespace to place");
 	if (r == 0)
 		r = write_bundle(sdir, spec, err);
 	if (r == 0) {
-		cfg = shim_config(d, c, sdir);
+		cfg = shim_config(d, c, sdir, ns_fds);
 		r = cfg ? 0 : berth_error_set(err, ENOMEM, "out of memory");
 	}
 	if (r == 0)
-		r = shim_spawn(d, c, cfg, &h, err);
+		r = shim_spawn(d, c, cfg, ns_fds, &h, err);
 	if (r < 0)
 		goto fail_early;
 	req = json_pack("{s:s}", "op", "wait");
@@ -1004,7 +1075,7 @@ void ctr_monitor_stop(struct berthd *d)
 /* ---- live restore --------------------------------------------------------------------------- */
 
 static int read_shim_pid(struct berthd *d, const char *id, pid_t *pid, uint64_t *start,
-			 pid_t *init_pid)
+			 pid_t *init_pid, uint64_t *init_start)
 {
 	_cleanup_free_ char *sdir = shim_dir(d, id), *path = NULL;
 	_cleanup_json_ json_t *j = NULL;
@@ -1016,6 +1087,7 @@ static int read_shim_pid(struct berthd *d, const char *id, pid_t *pid, uint64_t 
 	*pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
 	*start = (uint64_t)json_integer_value(json_object_get(j, "start_time"));
 	*init_pid = (pid_t)json_integer_value(json_object_get(j, "init_pid"));
+	*init_start = (uint64_t)json_integer_value(json_object_get(j, "init_start"));
 	return 0;
 }
 
@@ -1028,12 +1100,15 @@ static struct shim_handle *reconnect(struct berthd *d, struct daemon_container *
 	if (!h)
 		return NULL;
 	h->pidfd = h->wait_fd = -EBADF;
-	if (read_shim_pid(d, c->id, &h->pid, &h->start_time, &h->init_pid) < 0 ||
+	if (read_shim_pid(d, c->id, &h->pid, &h->start_time, &h->init_pid, &h->init_start) < 0 ||
 	    !shim_alive(h->pid, h->start_time))
 		goto fail;
 	h->pidfd = (int)syscall(SYS_pidfd_open, h->pid, 0);
 	if (h->pidfd < 0 || !shim_alive(h->pid, h->start_time))
 		goto fail;
+	/* a shim from before init_start was recorded: its live init is the best we know */
+	if (!h->init_start && h->init_pid > 0)
+		h->init_start = berth_proc_start_time(h->init_pid);
 	if (shim_request(d, c->id, req, -1, NULL, &h->wait_fd, SHIM_TIMEOUT_MS, NULL) < 0)
 		goto fail;
 	return h;
@@ -1173,9 +1248,10 @@ static void restore_stray_shim(struct berthd *d, struct daemon_container *c, con
 	_cleanup_json_ json_t *req = json_pack("{s:s}", "op", "state"), *st = NULL;
 	struct shim_handle *h = NULL;
 	pid_t pid = 0, init = 0;
-	uint64_t start = 0;
+	uint64_t start = 0, init_start = 0;
 
-	if (read_shim_pid(d, c->id, &pid, &start, &init) == 0 && shim_alive(pid, start) &&
+	if (read_shim_pid(d, c->id, &pid, &start, &init, &init_start) == 0 &&
+	    shim_alive(pid, start) &&
 	    shim_request(d, c->id, req, -1, &st, NULL, SHIM_TIMEOUT_MS, NULL) == 0 &&
 	    berth_streq(json_string_value(json_object_get(st, "status")), "running") &&
 	    (h = reconnect(d, c))) {

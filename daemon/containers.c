@@ -105,6 +105,7 @@ static void ctr_free(struct daemon_container *c)
 	free(c->image_id);
 	free(c->netns_path);
 	free(c->joined_netns);
+	json_decref(c->link_env);
 	free(c->net_files_dir);
 	free(c->cgroup_path);
 	json_decref(c->net_settings);
@@ -946,7 +947,11 @@ static int log_config(struct berthd *d, json_t *hc, struct berth_error **err)
 		opts = json_object();
 		json_object_set_new(lc, "Config", opts);
 	}
-	if (strcmp(type, "json-file") != 0 && strcmp(type, "none") != 0)
+	/* local: docker's own file format is not berth's, so its log is json-file's format in
+	 * local-logs/container.log, with local's options and defaults (20m, 5 files); docker
+	 * compresses rotated files by default, berth never does */
+	bool local = strcmp(type, "local") == 0;
+	if (strcmp(type, "json-file") != 0 && strcmp(type, "none") != 0 && !local)
 		return berth_error_set(err, EINVAL,
 				       "failed to create task for container: logger: no log driver "
 				       "named '%s' is registered",
@@ -960,7 +965,12 @@ static int log_config(struct berthd *d, json_t *hc, struct berth_error **err)
 			return berth_error_set(err, EINVAL,
 					       "unknown log opt '%s' for none log driver", k);
 		for (size_t i = 0; known[i]; i++)
-			ok = ok || strcmp(known[i], k) == 0;
+			ok = ok || (strcmp(known[i], k) == 0 &&
+				    (!local || strcmp(k, "max-size") == 0 ||
+				     strcmp(k, "max-file") == 0 || strcmp(k, "compress") == 0));
+		if (!ok && local)
+			return berth_error_set(err, EINVAL,
+					       "unknown log opt '%s' for log driver %s", k, type);
 		if (!ok)
 			return berth_error_set(err, EINVAL,
 					       "unknown log opt '%s' for %s log driver", k, type);
@@ -1109,6 +1119,9 @@ int ctr_create(struct berthd *d, const json_t *body, const char *name_param, con
 		json_object_get(json_object_get(cr.host_config, "LogConfig"), "Type"));
 	if (ltype && strcmp(ltype, "json-file") == 0 &&
 	    asprintf(&c->log_path, "%s/%s-json.log", final, id) < 0)
+		c->log_path = NULL;
+	if (ltype && strcmp(ltype, "local") == 0 &&
+	    asprintf(&c->log_path, "%s/local-logs/container.log", final) < 0)
 		c->log_path = NULL;
 	if (!c->id || !c->created || !c->dir || !c->image_id || !c->args ||
 	    (img->top_layer && !c->top_layer)) {

@@ -27,12 +27,25 @@
 
 extern char **environ;
 
+/* An fd at 10 or above, so the child's dup2s onto 3 and 4 cannot collide with it. */
+static int high_fd(int fd)
+{
+	int n = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+
+	close(fd);
+	return n;
+}
+
 int shim_binary_open(struct berthd *d, struct berth_error **err)
 {
 	int r = berth_sealed_memfd_of_file(d->containers.shim_path, &d->containers.shim_fd, err);
 
 	if (r < 0)
 		return berth_error_wrap(err, "berth-shim (set BERTHD_SHIM to its path)");
+	/* the spawn execs /proc/self/fd/N after its dup2s onto 3..7: N must be none of those */
+	d->containers.shim_fd = high_fd(d->containers.shim_fd);
+	if (d->containers.shim_fd < 0)
+		return berth_error_sys(err, errno, "dup berth-shim's copy");
 	return 0;
 }
 
@@ -61,31 +74,37 @@ void shim_handle_free(struct shim_handle *h)
 	free(h);
 }
 
-/* An fd at 10 or above, so the child's dup2s onto 3 and 4 cannot collide with it. */
-static int high_fd(int fd)
-{
-	int n = fcntl(fd, F_DUPFD_CLOEXEC, 10);
-
-	close(fd);
-	return n;
-}
-
 /*
- * Run the shim's copy with cfg on fd 3 (and the write end of sync on fd 4 when sync_w >= 0); the
- * rest of berthd's fds close (they are close-on-exec).  *ret_pid is the spawned process.
+ * Run the shim's copy with cfg on fd 3 (and the write end of sync on fd 4 when sync_w >= 0, and
+ * ns_fds[i] >= 0 on SHIM_FD_IPC_NS + i); the rest of berthd's fds close (they are close-on-exec).
+ * *ret_pid is the spawned process.
  */
 static int spawn_copy(struct berthd *d, char *const argv[], const char *cfg_text, int sync_w,
-		      pid_t *ret_pid, struct berth_error **err)
+		      const int *ns_fds, pid_t *ret_pid, struct berth_error **err)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, def;
-	int cfgp[2];
+	int cfgp[2], high[SHIM_N_NS_FDS];
 	char exe[64];
 	int r;
 
-	if (pipe2(cfgp, O_CLOEXEC) < 0)
-		return berth_error_sys(err, errno, "pipe");
+	/* the dup2s below go in order onto 3..7: sources at 10 and above cannot be overwritten */
+	for (int i = 0; i < SHIM_N_NS_FDS; i++) {
+		high[i] = ns_fds && ns_fds[i] >= 0 ? fcntl(ns_fds[i], F_DUPFD_CLOEXEC, 10) : -EBADF;
+		if (ns_fds && ns_fds[i] >= 0 && high[i] < 0) {
+			r = errno;
+			for (int k = 0; k < i; k++)
+				if (high[k] >= 0)
+					close(high[k]);
+			return berth_error_sys(err, r, "dup");
+		}
+	}
+
+	if (pipe2(cfgp, O_CLOEXEC) < 0) {
+		r = berth_error_sys(err, errno, "pipe");
+		goto out_high;
+	}
 	cfgp[0] = high_fd(cfgp[0]);
 	/* the config is small: it fits in the pipe, and the shim reads it first thing */
 	r = berth_write_all(cfgp[1], cfg_text, strlen(cfg_text));
@@ -93,7 +112,8 @@ static int spawn_copy(struct berthd *d, char *const argv[], const char *cfg_text
 	if (r < 0 || cfgp[0] < 0) {
 		if (cfgp[0] >= 0)
 			close(cfgp[0]);
-		return berth_error_sys(err, r < 0 ? -r : errno, "write the shim's config");
+		r = berth_error_sys(err, r < 0 ? -r : errno, "write the shim's config");
+		goto out_high;
 	}
 	snprintf(exe, sizeof(exe), "/proc/self/fd/%d", d->containers.shim_fd);
 	posix_spawn_file_actions_init(&fa);
@@ -102,6 +122,9 @@ static int spawn_copy(struct berthd *d, char *const argv[], const char *cfg_text
 	posix_spawn_file_actions_adddup2(&fa, cfgp[0], 3);
 	if (sync_w >= 0)
 		posix_spawn_file_actions_adddup2(&fa, sync_w, 4);
+	for (int i = 0; i < SHIM_N_NS_FDS; i++)
+		if (high[i] >= 0)
+			posix_spawn_file_actions_adddup2(&fa, high[i], SHIM_FD_IPC_NS + i);
 	posix_spawnattr_init(&attr);
 	/* berthd blocks its signals in every thread and ignores SIGPIPE: the shim starts clean */
 	sigemptyset(&none);
@@ -119,8 +142,12 @@ static int spawn_copy(struct berthd *d, char *const argv[], const char *cfg_text
 	posix_spawnattr_destroy(&attr);
 	close(cfgp[0]);
 	if (r != 0)
-		return berth_error_sys(err, r, "spawn berth-shim");
-	return 0;
+		r = berth_error_sys(err, r, "spawn berth-shim");
+out_high:
+	for (int i = 0; i < SHIM_N_NS_FDS; i++)
+		if (high[i] >= 0)
+			close(high[i]);
+	return r;
 }
 
 static json_t *read_sync(int fd, struct berth_error **err)
@@ -170,8 +197,8 @@ static json_t *read_sync(int fd, struct berth_error **err)
 	return j;
 }
 
-int shim_spawn(struct berthd *d, struct daemon_container *c, json_t *cfg, struct shim_handle **ret,
-	       struct berth_error **err)
+int shim_spawn(struct berthd *d, struct daemon_container *c, json_t *cfg,
+	       const int ns_fds[SHIM_N_NS_FDS], struct shim_handle **ret, struct berth_error **err)
 {
 	_cleanup_free_ char *text = json_dumps(cfg, JSON_COMPACT);
 	_cleanup_json_ json_t *ans = NULL;
@@ -189,7 +216,7 @@ int shim_spawn(struct berthd *d, struct daemon_container *c, json_t *cfg, struct
 	syncp[1] = high_fd(syncp[1]);
 	r = syncp[1] < 0 ? berth_error_sys(err, errno, "dup") : 0;
 	if (r == 0)
-		r = spawn_copy(d, argv, text, syncp[1], &pid, err);
+		r = spawn_copy(d, argv, text, syncp[1], ns_fds, &pid, err);
 	if (syncp[1] >= 0)
 		close(syncp[1]);
 	if (r < 0) {
@@ -214,6 +241,7 @@ int shim_spawn(struct berthd *d, struct daemon_container *c, json_t *cfg, struct
 	h->pid = (pid_t)json_integer_value(json_object_get(ans, "shim_pid"));
 	h->start_time = (uint64_t)json_integer_value(json_object_get(ans, "shim_start"));
 	h->init_pid = (pid_t)json_integer_value(json_object_get(ans, "pid"));
+	h->init_start = (uint64_t)json_integer_value(json_object_get(ans, "init_start"));
 	h->pidfd = (int)syscall(SYS_pidfd_open, h->pid, 0);
 	if (h->pidfd < 0 || !shim_alive(h->pid, h->start_time)) {
 		/* it died already: the monitor finds exit.json or cleans up as for a dead shim */
@@ -338,7 +366,7 @@ int shim_cleanup(struct berthd *d, struct daemon_container *c, struct berth_erro
 	text = cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;
 	if (!text)
 		return berth_error_set(err, ENOMEM, "out of memory");
-	r = spawn_copy(d, argv, text, -1, &pid, err);
+	r = spawn_copy(d, argv, text, -1, NULL, &pid, err);
 	if (r < 0)
 		return r;
 	r = berth_waitpid(pid, 0, &status);

@@ -217,8 +217,49 @@ static int setup_log(struct shim *s, const json_t *cfg, struct berth_error **err
 		return 0;
 	if (strcmp(driver, "json-file") != 0)
 		return berth_error_set(err, EINVAL, "log driver '%s' is not supported", driver);
+	/* local's log sits in a directory of its own (local-logs/container.log) */
+	{
+		_cleanup_free_ char *parent = strdup(path);
+		char *slash = parent ? strrchr(parent, '/') : NULL;
+		if (slash && slash != parent) {
+			*slash = '\0';
+			if (mkdir(parent, 0700) < 0 && errno != EEXIST)
+				return berth_error_sys(err, errno, "mkdir '%s'", parent);
+		}
+	}
 	return shim_log_open(&s->log, path, json_integer_value(json_object_get(lc, "max_size")),
 			     (int)json_integer_value(json_object_get(lc, "max_file")), err);
+}
+
+/*
+ * The namespaces of other containers berthd opened for us (cfg "ns_fds"; the bundle names them
+ * /proc/self/fd/N): close-on-exec until the create has joined them, closed after it.
+ */
+static bool ns_fd_ok(const json_t *v)
+{
+	json_int_t fd = json_integer_value(v);
+
+	return fd > 4 && fd < 16; /* above the config and the sync pipe, nothing of our own */
+}
+
+static void keep_ns_fds(const json_t *cfg)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach (json_object_get(cfg, "ns_fds"), i, v)
+		if (ns_fd_ok(v))
+			fcntl((int)json_integer_value(v), F_SETFD, FD_CLOEXEC);
+}
+
+static void close_ns_fds(const json_t *cfg)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach (json_object_get(cfg, "ns_fds"), i, v)
+		if (ns_fd_ok(v))
+			close((int)json_integer_value(v));
 }
 
 static int create(struct shim *s, const json_t *cfg, struct berth_error **err)
@@ -243,6 +284,7 @@ static int create(struct shim *s, const json_t *cfg, struct berth_error **err)
 		co.stdio = stdio;
 	}
 	r = berth_container_create(&s->ro, s->id, &co, &s->c, err);
+	close_ns_fds(cfg);
 	if (!s->tty) {
 		close(stdio[0]);
 		close(out[1]);
@@ -251,6 +293,8 @@ static int create(struct shim *s, const json_t *cfg, struct berth_error **err)
 	}
 	if (r < 0)
 		goto out;
+	/* the init waits on its exec fifo, our child: it cannot be gone, nor its pid reused */
+	s->init_start = berth_proc_start_time(s->init->pid);
 	s->io.s = s;
 	s->io.tty = s->tty;
 	s->io.stdin_once = s->stdin_once;
@@ -328,8 +372,10 @@ static int write_pid_file(struct shim *s, struct berth_error **err)
 	_cleanup_free_ char *path = NULL, *text = NULL;
 
 	if (asprintf(&path, "%s/shim.pid", s->dir) < 0 ||
-	    asprintf(&text, "{\"pid\":%d,\"start_time\":%llu,\"init_pid\":%d}\n", (int)getpid(),
-		     (unsigned long long)berth_proc_start_time(getpid()), (int)s->init->pid) < 0)
+	    asprintf(&text,
+		     "{\"pid\":%d,\"start_time\":%llu,\"init_pid\":%d,\"init_start\":%llu}\n",
+		     (int)getpid(), (unsigned long long)berth_proc_start_time(getpid()),
+		     (int)s->init->pid, (unsigned long long)s->init_start) < 0)
 		return berth_error_set(err, ENOMEM, "out of memory");
 	return berth_write_file_replace_at(AT_FDCWD, path, text, strlen(text), 0600, err);
 }
@@ -415,8 +461,9 @@ static int shim_main(json_t *cfg, int sync_fd)
 				      &s.oom_src, &e);
 	if (r < 0)
 		goto fail;
-	snprintf(text, sizeof(text), "{\"pid\":%d,\"shim_pid\":%d,\"shim_start\":%llu}\n",
-		 (int)s.init->pid, (int)getpid(),
+	snprintf(text, sizeof(text),
+		 "{\"pid\":%d,\"init_start\":%llu,\"shim_pid\":%d,\"shim_start\":%llu}\n",
+		 (int)s.init->pid, (unsigned long long)s.init_start, (int)getpid(),
 		 (unsigned long long)berth_proc_start_time(getpid()));
 	if (berth_write_all(sync_fd, text, strlen(text)) < 0) {
 		/* berthd is gone before it knew of us: nobody will ever start this container */
@@ -527,6 +574,7 @@ int main(int argc, char **argv)
 	}
 	if (cleanup)
 		return cleanup_main(cfg);
+	keep_ns_fds(cfg);
 
 	/* our own log beside the bundle; stdin/stdout go nowhere */
 	{

@@ -122,6 +122,7 @@ struct shim {
 	struct berth_runtime_opts ro;
 	struct berth_container *c;
 	struct berth_pidfd *init;
+	uint64_t init_start; /* its start time: with init->pid, who it is (berthd checks donors) */
 	struct pio io;
 	struct shim_log log;
 	int listen_fd;

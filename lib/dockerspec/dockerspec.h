@@ -257,8 +257,8 @@ struct berth_dockerspec_container {
 	const char *resolv_conf_path; /* bound at /etc/resolv.conf when not NULL */
 	const char *shm_path;	      /* IpcMode shareable or container:X: the daemon's tmpfs (X's)
 				       * bound at /dev/shm */
-	const char *ipc_ns_path;      /* IpcMode container:X: X's /proc/PID/ns/ipc, joined */
-	const char *pid_ns_path;      /* PidMode container:X: X's /proc/PID/ns/pid, joined */
+	const char *ipc_ns_path; /* IpcMode container:X: the path of X's IPC namespace, joined */
+	const char *pid_ns_path; /* PidMode container:X: the path of X's PID namespace, joined */
 	/* HostConfig.Devices resolved by the daemon (berth_dockerspec_devices_from_host), and for
 	 * Privileged also the host's devices (berth_dockerspec_host_devices) */
 	const struct berth_dockerspec_device *devices;

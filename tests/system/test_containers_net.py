@@ -253,3 +253,49 @@ def test_connect_and_disconnect(bd, netns):
         bd.docker("rm", "-f", "mover")
         bd.docker("network", "rm", "n1", "n2")
     assert veths(netns) == []
+
+
+def test_legacy_links_on_the_default_bridge(bd, netns):
+    """--link child:alias (docker's legacy links): the child's address under the alias, its
+    hostname and name in /etc/hosts, and docker's ALIAS_* variables (ports, the lowest as
+    ALIAS_PORT, name, environment);
+    a child that is missing (at create) or stopped (at start) refused with docker's words."""
+    bd.docker("run", "-d", "--name", "lchild", "-e", "SECRET=s3", "-e", "HOME=/x",
+              "--expose", "6379", "--expose", "80/udp", "busybox", "sleep", "300")
+    try:
+        child = inspect(bd, "lchild")
+        ip = child["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
+        hn = child["Config"]["Hostname"]
+        out = bd.docker("run", "--rm", "--name", "lparent", "--link", "lchild:db", "-e",
+                        "DB_ENV_SECRET=mine", "busybox", "sh", "-c",
+                        "cat /etc/hosts; env; ping -c1 -W2 db >/dev/null && echo ping-ok"
+                        ).stdout
+        lines = out.split("\n")
+        assert f"{ip}\tdb {hn} lchild" in lines, out
+        for want in [f"DB_PORT=udp://{ip}:80", f"DB_PORT_6379_TCP=tcp://{ip}:6379",
+                     f"DB_PORT_6379_TCP_ADDR={ip}", "DB_PORT_6379_TCP_PORT=6379",
+                     "DB_PORT_6379_TCP_PROTO=tcp", f"DB_PORT_80_UDP=udp://{ip}:80",
+                     "DB_NAME=/lparent/db", "DB_ENV_SECRET=mine", "ping-ok"]:
+            assert want in lines, (want, out)
+        # PATH and HOME are not passed on; the container's own variable wins over the link's
+        assert not [ln for ln in lines if ln.startswith(("DB_ENV_PATH=", "DB_ENV_HOME="))]
+        assert "DB_ENV_SECRET=s3" not in lines
+        # the alias alone is the child's name too: no third name
+        out = bd.docker("run", "--rm", "--link", "lchild", "busybox", "cat", "/etc/hosts").stdout
+        assert f"{ip}\tlchild {hn}" in out.split("\n"), out
+
+        # inspect shows them as docker's link graph does
+        bd.docker("create", "--name", "lparent3", "--link", "lchild:db", "--link", "lchild",
+                  "busybox", "true")
+        assert inspect(bd, "lparent3")["HostConfig"]["Links"] == [
+            "/lchild:/lparent3/db", "/lchild:/lparent3/lchild"]
+        p = bd.docker("run", "--rm", "--link", "nosuch:x", "busybox", "true", check=False)
+        assert p.returncode == 125
+        assert "could not get container for nosuch: No such container: nosuch" in p.stderr
+        bd.docker("stop", "-t", "0", "lchild")
+        p = bd.docker("run", "--rm", "--name", "lparent2", "--link", "lchild:db", "busybox",
+                      "true", check=False)
+        assert p.returncode == 125
+        assert "Cannot link to a non running container: /lchild AS /lparent2/db" in p.stderr
+    finally:
+        bd.docker("rm", "-f", "lchild", "lparent", "lparent2", "lparent3", check=False)

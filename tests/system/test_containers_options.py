@@ -5,6 +5,7 @@ refusals docker gives for them.
 
 import json
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -116,6 +117,57 @@ def test_ipc_and_pid_of_another_container(bd):
         assert not os.path.ismount(shm)
     finally:
         bd.docker("rm", "-f", "donor", "private", check=False)
+
+
+def test_donor_namespaces_are_opened_by_berthd(bd):
+    """berthd opens the donor's namespaces itself, checks the donor is still that process, and
+    hands the open files to the shim: the runtime never looks a pid up again.  Played here with
+    the window that check closes: the donor's init dead but not yet reaped (its shim stopped),
+    so berthd still has it running.  A path handed on would fail in the runtime (or, had the
+    pid been reused, join a stranger); the open fd answers docker's "not running" instead."""
+    # network none: its network namespace is its init's alone (no bind mount of berthd's)
+    bd.docker("run", "-d", "--name", "donor2", "--ipc", "shareable", "--network", "none",
+              "busybox", "sleep", "300")
+    shim = None
+    try:
+        pid = inspect(bd, "donor2")["State"]["Pid"]
+        assert wait_until(lambda: Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"sleep"))
+        # joined: the donor's namespaces, and no fd of the shim's leaks into the container
+        out = run(bd, "--ipc", "container:donor2", "--pid", "container:donor2", "--network",
+                  "container:donor2", "busybox", "sh", "-c",
+                  "readlink /proc/self/ns/ipc; readlink /proc/self/ns/pid; "
+                  "readlink /proc/self/ns/net; "
+                  "for f in /proc/$$/fd/*; do echo ${f##*/} $(readlink $f); done").stdout
+        lines = out.split("\n")
+        assert lines[:3] == [os.readlink(f"/proc/{pid}/ns/{ns}") for ns in ("ipc", "pid", "net")]
+        # 0-2, and the glob's directory (busybox's ls and globs run in the shell itself)
+        fds = dict((line.split(" ", 1) + [""])[:2] for line in lines[3:] if line)
+        assert sorted(fds) in (["0", "1", "2"], ["0", "1", "2", "3"]), out
+        assert not any(":[" in t and not t.startswith("pipe:") for t in fds.values()), out
+
+        shim = int(Path(f"/proc/{pid}/status").read_text().split("PPid:")[1].split()[0])
+        assert Path(f"/proc/{shim}/comm").read_text().strip() == "berth-shim"
+        os.kill(shim, signal.SIGSTOP)
+        os.kill(pid, signal.SIGKILL)
+        assert wait_until(lambda: Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] == "Z")
+        assert inspect(bd, "donor2")["State"]["Running"]  # berthd cannot know yet
+        for mode, message in [
+            ("--ipc", "container donor2 is not running"),
+            ("--pid", "container donor2 is not running"),
+            ("--network", "cannot join network namespace of a non running container: "
+                          "container donor2 is exited"),
+        ]:
+            p = run(bd, mode, "container:donor2", "busybox", "true", check=False)
+            assert p.returncode == 125, p
+            assert message in p.stderr, p.stderr
+            assert "no such file" not in p.stderr, p.stderr
+        os.kill(shim, signal.SIGCONT)
+        shim = None
+        assert wait_until(lambda: not inspect(bd, "donor2")["State"]["Running"])
+    finally:
+        if shim:
+            os.kill(shim, signal.SIGCONT)
+        bd.docker("rm", "-f", "donor2", check=False)
 
 
 def test_cgroup_parent(bd):

@@ -1494,6 +1494,74 @@ static void test_run_options(void)
 	json_decref(env);
 }
 
+/* -a, --link, --sysctl and --platform as docker 28's CLI checks them */
+static void test_run_checks(void)
+{
+	static const struct {
+		int (*check)(const char *, char **);
+		const char *value, *want; /* want NULL: accepted */
+	} cases[] = {
+		{attach_check, "stdin", NULL},
+		{attach_check, "STDOUT", NULL},
+		{attach_check, "StdErr", NULL},
+		{attach_check, "stdall", "valid streams are STDIN, STDOUT and STDERR"},
+		{attach_check, "", "valid streams are STDIN, STDOUT and STDERR"},
+		{link_check, "db", NULL},
+		{link_check, "db:alias", NULL},
+		{link_check, "a:b:c", "bad format for links: a:b:c"},
+		{link_check, ":alias", "bad format for links: :alias"},
+		{link_check, "db:", "bad format for links: db:"},
+		{link_check, "", "bad format for links: "},
+		{sysctl_check, "net.ipv4.ip_forward=1", NULL},
+		{sysctl_check, "fs.mqueue.msg_max=20", NULL},
+		{sysctl_check, "kernel.shm_rmid_forced=1", NULL},
+		{sysctl_check, "kernel.shm_rmid_forced",
+		 "sysctl 'kernel.shm_rmid_forced' is not "
+		 "allowed"},
+		{sysctl_check, "kernel.shmmaxx=1", "sysctl 'kernel.shmmaxx=1' is not allowed"},
+		{sysctl_check, "vm.swappiness=1", "sysctl 'vm.swappiness=1' is not allowed"},
+		{sysctl_check, "=1", "sysctl '=1' is not allowed"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *err = NULL;
+		int r = cases[i].check(cases[i].value, &err);
+		if (cases[i].want)
+			ok(r < 0 && err && strcmp(err, cases[i].want) == 0, "refused '%s': %s",
+			   cases[i].value, err ? err : "(accepted)");
+		else
+			ok(r == 0 && !err, "accepted '%s'", cases[i].value);
+		free(err);
+	}
+
+	static const struct {
+		const char *spec, *want, *err;
+	} plats[] = {
+		{"linux/amd64", "linux/amd64", NULL},
+		{"amd64", "linux/amd64", NULL},
+		{"Linux/x86_64", "linux/amd64", NULL},
+		{"linux/arm64/v8", "linux/arm64/v8", NULL},
+		{"a/b/c/d", NULL,
+		 "error parsing specified platform: \"a/b/c/d\": cannot parse platform specifier: "
+		 "invalid argument"},
+		{"bogus", NULL,
+		 "error parsing specified platform: \"bogus\": unknown operating system or "
+		 "architecture: invalid argument"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(plats); i++) {
+		char *got = NULL, *err = NULL;
+		int r = run_platform_parse(plats[i].spec, &got, &err);
+		if (plats[i].want)
+			is_str(r == 0 ? got : err, plats[i].want, "--platform %s", plats[i].spec);
+		else
+			is_str(r < 0 ? err : got, plats[i].err, "--platform %s refused",
+			       plats[i].spec);
+		free(got);
+		free(err);
+	}
+	char *none = NULL, *err = NULL;
+	ok(run_platform_parse("", &none, &err) == 0 && !none && !err, "no --platform: none");
+}
+
 /* docker's term.ToBytes, as attach, exec and run read --detach-keys */
 static void test_detach_keys(void)
 {
@@ -1550,6 +1618,7 @@ int main(int argc, char **argv)
 	test_image_rows();
 	test_context_label();
 	test_run_options();
+	test_run_checks();
 	test_detach_keys();
 	return done_testing();
 }
