@@ -888,6 +888,11 @@ static int up_service(struct cx *x, const char *name, const json_t *svc, const s
 			goto out;
 	}
 out:
+	if (r < 0 && x->c->err && !berth_str_has_prefix(x->c->err, "service ")) {
+		char *e = xasprintf("service %s: %s", name, x->c->err);
+		free(x->c->err);
+		x->c->err = e;
+	}
 	free(hash);
 	json_decref(have);
 	return r;
@@ -1033,9 +1038,9 @@ static void emit(struct follower *f, int fd, struct sbuf *pending, const char *d
 		size_t line = (size_t)(nl - pending->p) + 1;
 		struct sbuf o = SBUF_INIT;
 		if (f->color)
-			sbuf_printf(&o, "\033[%dm%-*s|\033[0m ", f->color, f->width + 1, f->name);
+			sbuf_printf(&o, "\033[%dm%-*s | \033[0m", f->color, f->width + 1, f->name);
 		else
-			sbuf_printf(&o, "%-*s| ", f->width + 1, f->name);
+			sbuf_printf(&o, "%-*s | ", f->width + 1, f->name);
 		sbuf_add(&o, pending->p, line);
 		pthread_mutex_lock(&out_lock);
 		berth_write_all(fd, o.p, o.len);
