@@ -41,12 +41,22 @@ struct ld {
 	int code;
 };
 
+/* A key's path in the model ("services.web.ports[0]"), cut to fit. */
+static void BERTH_PRINTF(3, 4) subpath(char *buf, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, n, fmt, ap);
+	va_end(ap);
+}
+
 /* The place of path, or of its nearest parent that has one. */
 static const char *loc_of(const json_t *locs, const char *path)
 {
 	char buf[512];
 
-	snprintf(buf, sizeof(buf), "%s", path);
+	subpath(buf, sizeof(buf), "%s", path);
 	for (;;) {
 		const char *l = json_string_value(json_object_get(locs, buf));
 		if (l)
@@ -313,7 +323,7 @@ static int to_json(struct ld *l, struct fy_node *n, const char *path, int line, 
 		size_t i = 0;
 		while ((item = fy_node_sequence_iterate(n, &it))) {
 			json_t *v;
-			snprintf(sub, sizeof(sub), "%s[%zu]", path, i++);
+			subpath(sub, sizeof(sub), "%s[%zu]", path, i++);
 			set_loc(l, sub, token_line(item) ?: line);
 			if (to_json(l, item, sub, token_line(item) ?: line, interpolate, &v) < 0) {
 				json_decref(a);
@@ -339,7 +349,7 @@ static int to_json(struct ld *l, struct fy_node *n, const char *path, int line, 
 			return fail(l, path, "a mapping key must be a string");
 		}
 		char *ks = xstrndup(key, klen);
-		snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", ks);
+		subpath(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", ks);
 		set_loc(l, sub, kl ?: line);
 		/* extension fields (x-...) are not interpolated: they are anchors' material */
 		bool x = berth_str_has_prefix(ks, "x-");
@@ -479,7 +489,7 @@ static int want_string_list(struct ld *l, const char *path, json_t *v, bool scal
 	if (!json_is_array(v))
 		return fail(l, path, "must be a list of strings");
 	json_array_foreach (v, i, e) {
-		snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+		subpath(sub, sizeof(sub), "%s[%zu]", path, i);
 		if (!json_is_string(e))
 			return fail(l, sub, "must be a string");
 	}
@@ -498,7 +508,7 @@ static int want_dict(struct ld *l, const char *path, json_t *v, char sep, json_t
 
 	if (json_is_object(v)) {
 		json_object_foreach (v, k, e) {
-			snprintf(sub, sizeof(sub), "%s.%s", path, k);
+			subpath(sub, sizeof(sub), "%s.%s", path, k);
 			if (!json_is_string(e) && !json_is_null(e)) {
 				json_decref(out);
 				return fail(l, sub, "must be a string, number, boolean or null");
@@ -508,7 +518,7 @@ static int want_dict(struct ld *l, const char *path, json_t *v, char sep, json_t
 	} else if (json_is_array(v)) {
 		json_array_foreach (v, i, e) {
 			const char *s = json_string_value(e);
-			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+			subpath(sub, sizeof(sub), "%s[%zu]", path, i);
 			if (!s) {
 				json_decref(out);
 				return fail(l, sub, "must be a string");
@@ -689,7 +699,7 @@ static int norm_ports(struct ld *l, const char *path, json_t *v, json_t *out)
 	if (!json_is_array(v))
 		return fail(l, path, "must be a list");
 	json_array_foreach (v, i, e) {
-		snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+		subpath(sub, sizeof(sub), "%s[%zu]", path, i);
 		if (json_is_object(e)) {
 			const char *k;
 			json_t *f;
@@ -697,7 +707,7 @@ static int norm_ports(struct ld *l, const char *path, json_t *v, json_t *out)
 			const char *published = "", *host_ip = "", *proto = "tcp";
 			json_object_foreach (e, k, f) {
 				char fp[1100];
-				snprintf(fp, sizeof(fp), "%s.%s", sub, k);
+				subpath(fp, sizeof(fp), "%s.%s", sub, k);
 				if (!strcmp(k, "target")) {
 					if (want_int(l, fp, f, 1, &target) < 0)
 						return -1;
@@ -780,14 +790,14 @@ static int norm_volumes(struct ld *l, const char *path, json_t *v, json_t *out)
 	if (!json_is_array(v))
 		return fail(l, path, "must be a list");
 	json_array_foreach (v, i, e) {
-		snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+		subpath(sub, sizeof(sub), "%s[%zu]", path, i);
 		if (json_is_object(e)) {
 			const char *type = NULL, *source = NULL, *target = NULL, *k;
 			bool ro = false;
 			json_t *f;
 			json_object_foreach (e, k, f) {
 				char fp[1100];
-				snprintf(fp, sizeof(fp), "%s.%s", sub, k);
+				subpath(fp, sizeof(fp), "%s.%s", sub, k);
 				if (!strcmp(k, "type")) {
 					if (want_string(l, fp, f, &type) < 0)
 						return -1;
@@ -882,7 +892,7 @@ static int norm_healthcheck(struct ld *l, const char *path, json_t *v, json_t **
 	}
 	json_object_foreach (v, k, f) {
 		char fp[1200];
-		snprintf(fp, sizeof(fp), "%s.%s", path, k);
+		subpath(fp, sizeof(fp), "%s.%s", path, k);
 		int64_t n;
 		bool b;
 		if (!strcmp(k, "test")) {
@@ -940,7 +950,7 @@ static int norm_deploy(struct ld *l, const char *path, json_t *v, json_t **ret)
 	}
 	json_object_foreach (v, k, f) {
 		char fp[1200];
-		snprintf(fp, sizeof(fp), "%s.%s", path, k);
+		subpath(fp, sizeof(fp), "%s.%s", path, k);
 		int64_t n;
 		if (!strcmp(k, "replicas")) {
 			if (want_int(l, fp, f, 0, &n) < 0)
@@ -956,7 +966,7 @@ static int norm_deploy(struct ld *l, const char *path, json_t *v, json_t **ret)
 			}
 			json_object_foreach (f, rk, rv) {
 				char rp[1300];
-				snprintf(rp, sizeof(rp), "%s.%s", fp, rk);
+				subpath(rp, sizeof(rp), "%s.%s", fp, rk);
 				if (strcmp(rk, "limits") && strcmp(rk, "reservations")) {
 					fail(l, rp, "additional property %s is not allowed", rk);
 					goto bad;
@@ -971,7 +981,7 @@ static int norm_deploy(struct ld *l, const char *path, json_t *v, json_t **ret)
 				json_t *lv;
 				json_object_foreach (rv, lk, lv) {
 					char lp[1400];
-					snprintf(lp, sizeof(lp), "%s.%s", rp, lk);
+					subpath(lp, sizeof(lp), "%s.%s", rp, lk);
 					if (!strcmp(lk, "cpus")) {
 						char *e = NULL;
 						const char *s = json_string_value(lv);
@@ -1118,7 +1128,7 @@ static int norm_service_refs(struct ld *l, const char *fp, json_t *f, const char
 	json_array_foreach (f, i, e) {
 		char ep[1200];
 		const char *src = json_string_value(e), *tgt = NULL;
-		snprintf(ep, sizeof(ep), "%s[%zu]", fp, i);
+		subpath(ep, sizeof(ep), "%s[%zu]", fp, i);
 		if (json_is_object(e)) {
 			src = json_string_value(json_object_get(e, "source"));
 			tgt = json_string_value(json_object_get(e, "target"));
@@ -1149,7 +1159,7 @@ static int norm_service(struct ld *l, const char *name, json_t *in, json_t **ret
 	const char *k;
 	json_t *f;
 
-	snprintf(path, sizeof(path), "services.%s", name);
+	subpath(path, sizeof(path), "services.%s", name);
 	if (json_is_null(in)) {
 		*ret = svc;
 		return 0;
@@ -1166,7 +1176,7 @@ static int norm_service(struct ld *l, const char *name, json_t *in, json_t **ret
 		bool b;
 		json_t *j = NULL;
 
-		snprintf(fp, sizeof(fp), "%s.%s", path, k);
+		subpath(fp, sizeof(fp), "%s.%s", path, k);
 		if (berth_str_has_prefix(k, "x-"))
 			continue;
 		for (size_t i = 0; i < ARRAY_SIZE(service_keys); i++)
@@ -1323,7 +1333,7 @@ static int norm_service(struct ld *l, const char *name, json_t *in, json_t **ret
 				json_t *nv;
 				json_object_foreach (f, nk, nv) {
 					char np[1200];
-					snprintf(np, sizeof(np), "%s.%s", fp, nk);
+					subpath(np, sizeof(np), "%s.%s", fp, nk);
 					json_t *ep = json_object();
 					json_object_set_new(j, nk, ep);
 					if (json_is_null(nv))
@@ -1336,7 +1346,7 @@ static int norm_service(struct ld *l, const char *name, json_t *in, json_t **ret
 					json_t *ev;
 					json_object_foreach (nv, ek, ev) {
 						char xp[1300];
-						snprintf(xp, sizeof(xp), "%s.%s", np, ek);
+						subpath(xp, sizeof(xp), "%s.%s", np, ek);
 						json_t *al;
 						if (!strcmp(ek, "aliases")) {
 							if (want_string_list(l, xp, ev, false,
@@ -1389,7 +1399,7 @@ static int norm_service(struct ld *l, const char *name, json_t *in, json_t **ret
 				json_t *dv;
 				json_object_foreach (f, dk, dv) {
 					char dp[1200];
-					snprintf(dp, sizeof(dp), "%s.%s", fp, dk);
+					subpath(dp, sizeof(dp), "%s.%s", fp, dk);
 					const char *cond = "service_started";
 					bool restart = false, required = true;
 					const char *ck;
@@ -1400,7 +1410,7 @@ static int norm_service(struct ld *l, const char *name, json_t *in, json_t **ret
 					}
 					json_object_foreach (dv, ck, cv) {
 						char cp[1300];
-						snprintf(cp, sizeof(cp), "%s.%s", dp, ck);
+						subpath(cp, sizeof(cp), "%s.%s", dp, ck);
 						if (!strcmp(ck, "condition")) {
 							if (want_string(l, cp, cv, &cond) < 0)
 								goto bad;
@@ -1490,7 +1500,7 @@ static int norm_service(struct ld *l, const char *name, json_t *in, json_t **ret
 			json_object_foreach (f, uk, uv) {
 				char up[1200];
 				int64_t soft, hard;
-				snprintf(up, sizeof(up), "%s.%s", fp, uk);
+				subpath(up, sizeof(up), "%s.%s", fp, uk);
 				if (json_is_object(uv)) {
 					if (want_int(l, up, json_object_get(uv, "soft"), -1,
 						     &soft) < 0 ||
@@ -1577,7 +1587,7 @@ static int norm_top(struct ld *l, const char *section, json_t *in, json_t **ret)
 	}
 	json_object_foreach (in, k, f) {
 		char fp[1100];
-		snprintf(fp, sizeof(fp), "%s.%s", section, k);
+		subpath(fp, sizeof(fp), "%s.%s", section, k);
 		json_t *o = json_object();
 		json_object_set_new(out, k, o);
 		if (json_is_null(f))
@@ -1590,7 +1600,7 @@ static int norm_top(struct ld *l, const char *section, json_t *in, json_t **ret)
 		json_t *ev;
 		json_object_foreach (f, ek, ev) {
 			char ep[1200];
-			snprintf(ep, sizeof(ep), "%s.%s", fp, ek);
+			subpath(ep, sizeof(ep), "%s.%s", fp, ek);
 			const char *s = NULL;
 			bool b;
 			json_t *d;
@@ -1796,7 +1806,7 @@ static int resolve_extends(struct ld *l, json_t *services, const char *name, int
 	json_t *svc = json_object_get(services, name);
 	json_t *ext = json_object_get(svc, "extends");
 
-	snprintf(path, sizeof(path), "services.%s.extends", name);
+	subpath(path, sizeof(path), "services.%s.extends", name);
 	if (!ext)
 		return 0;
 	if (depth > 16)
@@ -1884,7 +1894,7 @@ static int check_cycles(struct ld *l, const json_t *services)
 		json_object_foreach ((json_t *)services, k, s)
 			if (!berth_strv_contains(order, k)) {
 				char path[300];
-				snprintf(path, sizeof(path), "services.%s.depends_on", k);
+				subpath(path, sizeof(path), "services.%s.depends_on", k);
 				r = fail(l, path, "dependency cycle detected involving service %s",
 					 k);
 				break;
@@ -1910,42 +1920,42 @@ static int check_refs(struct ld *l, json_t *model)
 		size_t i;
 
 		if (!json_object_get(s, "image") && !json_object_get(s, "build")) {
-			snprintf(path, sizeof(path), "services.%s", k);
+			subpath(path, sizeof(path), "services.%s", k);
 			return fail(l, path, "has neither an image nor a build context specified");
 		}
 		json_object_foreach (json_object_get(s, "depends_on"), r, v) {
-			snprintf(path, sizeof(path), "services.%s.depends_on.%s", k, r);
+			subpath(path, sizeof(path), "services.%s.depends_on.%s", k, r);
 			if (!json_object_get(services, r) &&
 			    json_is_true(json_object_get(v, "required")))
 				return fail(l, path, "depends on undefined service \"%s\"", r);
 		}
 		json_object_foreach (json_object_get(s, "networks"), r, v) {
-			snprintf(path, sizeof(path), "services.%s.networks.%s", k, r);
+			subpath(path, sizeof(path), "services.%s.networks.%s", k, r);
 			if (strcmp(r, "default") && !json_object_get(networks, r))
 				return fail(l, path, "refers to undefined network %s", r);
 		}
 		json_array_foreach (json_object_get(s, "volumes"), i, v) {
 			const char *src = json_string_value(json_object_get(v, "source"));
-			snprintf(path, sizeof(path), "services.%s.volumes[%zu]", k, i);
+			subpath(path, sizeof(path), "services.%s.volumes[%zu]", k, i);
 			if (berth_streq(json_string_value(json_object_get(v, "type")), "volume") &&
 			    src && *src && !json_object_get(volumes, src))
 				return fail(l, path, "refers to undefined volume %s", src);
 		}
 		const char *nm = json_string_value(json_object_get(s, "network_mode"));
 		if (nm && json_object_get(s, "networks")) {
-			snprintf(path, sizeof(path), "services.%s.network_mode", k);
+			subpath(path, sizeof(path), "services.%s.network_mode", k);
 			return fail(l, path, "network_mode and networks cannot be combined");
 		}
 		if (nm && berth_str_has_prefix(nm, "service:") &&
 		    !json_object_get(services, nm + 8)) {
-			snprintf(path, sizeof(path), "services.%s.network_mode", k);
+			subpath(path, sizeof(path), "services.%s.network_mode", k);
 			return fail(l, path, "refers to undefined service %s", nm + 8);
 		}
 		for (int w = 0; w < 2; w++) {
 			const char *sec = w ? "configs" : "secrets";
 			json_array_foreach (json_object_get(s, sec), i, v) {
 				const char *src = json_string_value(json_object_get(v, "source"));
-				snprintf(path, sizeof(path), "services.%s.%s[%zu]", k, sec, i);
+				subpath(path, sizeof(path), "services.%s.%s[%zu]", k, sec, i);
 				json_t *def = json_object_get(json_object_get(model, sec), src);
 				if (!def)
 					return fail(l, path, "refers to undefined %s %s",
