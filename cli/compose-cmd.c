@@ -2154,7 +2154,7 @@ static int cc_run(struct cx *x, struct cli_args *a)
 		json_object_del(copy, "ports");
 	bool detach = flag_bool(a, "detach");
 	bool tty = !flag_bool(a, "no-TTY") && is_terminal(STDIN_FILENO) && !detach;
-	bool in = !detach && (flag_bool(a, "interactive") || tty);
+	bool in = !detach && (!flag_set(a, "interactive") || flag_bool(a, "interactive"));
 	json_object_set_new(copy, "tty", json_boolean(tty));
 	json_object_set_new(copy, "stdin_open", json_boolean(in));
 	json_object_del(copy, "container_name");
@@ -2222,25 +2222,96 @@ static int cc_run(struct cx *x, struct cli_args *a)
 	}
 	sbuf_release(&wt);
 	struct run_start s = {.x = x};
-	int arc = attach_and(x->c, id, in, tty, run_start_cb, &s);
+	int arc = attach_and(x->c, id, in, tty, true, NULL, run_start_cb, &s);
 	code = s.code;
-	if (!code && arc != 2) {
-		char *body_text = NULL;
-		size_t len = 0;
-		struct berth_error *e = NULL;
-		if (berth_http_client_read_all(w, 1 << 20, &body_text, &len, &e) == 0) {
-			json_t *j = json_loadb(body_text, len, 0, NULL);
-			code = (int)json_integer_value(json_object_get(j, "StatusCode"));
-			json_decref(j);
-		} else {
-			code = 1;
-		}
-		berth_error_free(e);
-		free(body_text);
-	}
+	if (!code && arc == 1)
+		code = 1;
+	if (!code && arc != 2)
+		code = read_wait(x->c, w);
 	berth_http_client_free(w);
 	free(id);
 	free(cname);
+	return code;
+}
+
+/* exec: a command in a running container of a service (--index, default 1) */
+static int cc_exec(struct cx *x, struct cli_args *a)
+{
+	int code;
+	int64_t index = flag_set(a, "index") ? flag_get(a, "index")->i : 1;
+	bool detach = flag_bool(a, "detach");
+	bool tty = !flag_bool(a, "no-TTY") && is_terminal(STDIN_FILENO) && !detach;
+	bool in = !detach && (!flag_set(a, "interactive") || flag_bool(a, "interactive"));
+	json_t *list = targets(x, 1, a->argv, false, false, &code);
+	const char *id = NULL;
+	size_t i;
+	json_t *ctr;
+
+	if (!list)
+		return code;
+	json_array_foreach (list, i, ctr)
+		if (ctr_number(ctr) == index)
+			id = ctr_id(ctr);
+	if (!id) {
+		err_printf("service \"%s\" is not running\n", a->argv[0]);
+		json_decref(list);
+		return 1;
+	}
+	json_t *cmd = json_array(), *env = json_array();
+	for (int k = 1; k < a->argc; k++)
+		json_array_append_new(cmd, json_string(a->argv[k]));
+	const struct flag_value *ev = flag_get(a, "env");
+	for (size_t k = 0; k < ev->n; k++)
+		env_value_add(ev->v[k], env);
+	json_t *body = json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:o, s:s, s:o}", "User",
+				 flag_str(a, "user") ?: "", "Privileged",
+				 flag_bool(a, "privileged"), "Tty", tty, "AttachStdin", in,
+				 "AttachStdout", !detach, "AttachStderr", !detach, "Env", env,
+				 "WorkingDir", flag_str(a, "workdir") ?: "", "Cmd", cmd);
+	struct sbuf t = SBUF_INIT;
+	struct cli_response r;
+	sbuf_printf(&t, "/containers/%s/exec", id);
+	int rc = cli_call(x->c, "POST", sbuf_str(&t), body, &r);
+	json_decref(body);
+	json_decref(list);
+	if (rc < 0) {
+		sbuf_release(&t);
+		return fail_c(x);
+	}
+	char *exec_id = xstrdup(json_string_value(json_object_get(r.json, "Id")) ?: "");
+	cli_response_release(&r);
+	json_t *start = json_pack("{s:b,s:b}", "Detach", detach, "Tty", tty);
+	sbuf_reset(&t);
+	sbuf_printf(&t, "/exec/%s/start", exec_id);
+	if (detach) {
+		code = cli_call(x->c, "POST", sbuf_str(&t), start, &r) < 0 ? fail_c(x) : 0;
+		if (!code)
+			cli_response_release(&r);
+	} else {
+		struct sbuf rs = SBUF_INIT;
+		sbuf_printf(&rs, "/exec/%s", exec_id);
+		struct stream_opts o = {
+			.method = "POST",
+			.target = sbuf_str(&t),
+			.body = start,
+			.resize = tty ? sbuf_str(&rs) : NULL,
+			.in = in,
+			.tty = tty,
+		};
+		code = stream_session(x->c, &o, NULL, NULL);
+		sbuf_release(&rs);
+		if (code == 0) {
+			char p[128];
+			snprintf(p, sizeof(p), "/exec/%s/json", exec_id);
+			json_t *j = api_json(x, p);
+			code = j ? (int)json_integer_value(json_object_get(j, "ExitCode"))
+				 : fail_c(x);
+			json_decref(j);
+		}
+	}
+	json_decref(start);
+	sbuf_release(&t);
+	free(exec_id);
 	return code;
 }
 
@@ -2342,6 +2413,16 @@ static const struct cli_flag run_flags[] = {
 	{"user", 'u', FK_STRING, "string", NULL, "Run as specified username or uid"},
 	{"workdir", 'w', FK_STRING, "string", NULL, "Working directory inside the container"},
 };
+static const struct cli_flag exec_flags[] = {
+	{"detach", 'd', FK_BOOL, NULL, NULL, "Detached mode: Run command in the background"},
+	{"env", 'e', FK_LIST, "stringArray", NULL, "Set environment variables"},
+	{"index", 0, FK_INT, "int", "1", "Index of the container if service has multiple replicas"},
+	{"no-TTY", 'T', FK_BOOL, NULL, NULL, "Disable pseudo-TTY allocation"},
+	{"interactive", 'i', FK_BOOL, NULL, "true", "Keep STDIN open even if not attached"},
+	{"privileged", 0, FK_BOOL, NULL, NULL, "Give extended privileges to the process"},
+	{"user", 'u', FK_STRING, "string", NULL, "Run the command as this user"},
+	{"workdir", 'w', FK_STRING, "string", NULL, "Path to workdir directory for this command"},
+};
 static const struct cli_flag no_flags[0];
 
 #define CC(nm, use_, desc, fl, rule, mn, mx, fn)                                                   \
@@ -2364,6 +2445,8 @@ static const struct compose_cmd compose_cmds[] = {
 	   config_flags, ARGS_ANY, 0, 0, cc_config),
 	CC("down", "[OPTIONS] [SERVICES]", "Stop and remove containers, networks", down_flags,
 	   ARGS_ANY, 0, 0, cc_down),
+	CC("exec", "[OPTIONS] SERVICE COMMAND [ARGS...]",
+	   "Execute a command in a running container", exec_flags, ARGS_MIN, 2, 0, cc_exec),
 	CC("images", "[OPTIONS] [SERVICE...]", "List images used by the created containers",
 	   images_flags, ARGS_ANY, 0, 0, cc_images),
 	CC("kill", "[OPTIONS] [SERVICE...]", "Force stop service containers", kill_flags, ARGS_ANY,
@@ -2454,8 +2537,9 @@ static int run_compose(struct cli *c, struct cli_args *ra)
 	snprintf(a.path, sizeof(a.path), "%s compose %s", CLI_NAME, cc->cmd.name);
 	a.v = xcalloc(cc->cmd.n_flags + 1, sizeof(*a.v));
 	if (flags_parse(cc->cmd.flags, cc->cmd.n_flags, a.v, compose_flags,
-			ARRAY_SIZE(compose_flags), gv, strcmp(cc->cmd.name, "run") != 0, nrest - 1,
-			rest + 1, &a.argv, &a.argc, &a.dash_at, &help, &err) < 0) {
+			ARRAY_SIZE(compose_flags), gv,
+			strcmp(cc->cmd.name, "run") != 0 && strcmp(cc->cmd.name, "exec") != 0,
+			nrest - 1, rest + 1, &a.argv, &a.argc, &a.dash_at, &help, &err) < 0) {
 		err_printf("%s\n", err);
 		free(err);
 		code = 1;
