@@ -292,6 +292,11 @@ def test_docker_compose_commands(bd, netns, tmp_path):
         assert dc(bd, d, "-p", "dcc", "port", "web", "80").stdout.strip() == "0.0.0.0:8183"
         assert "busybox" in dc(bd, d, "-p", "dcc", "images").stdout
         assert "image: busybox" in dc(bd, d, "-p", "dcc", "config").stdout
+        ex = dc(bd, d, "-p", "dcc", "exec", "-T", "--index", "2", "worker", "hostname",
+                check=False)
+        assert ex.returncode == 0, ex.stderr
+        assert ex.stdout.strip() == containers(bd, "dcc")["dcc_worker_2"]["Id"][:12]
+        assert "sleep 600" in dc(bd, d, "-p", "dcc", "top", "worker").stdout
         run = dc(bd, d, "-p", "dcc", "run", "--rm", "-T", "worker", "sh", "-c", "echo ran; exit 3",
                  check=False)
         assert run.returncode == 3 and "ran" in run.stdout
@@ -339,6 +344,11 @@ def test_berth_compose_commands(bd, tmp_path):
             [("bcc-web-1", "web", "running")]
         assert berth(bd, d, "-p", "bcc", "port", "web", "80").stdout.strip() == "0.0.0.0:8184"
         assert "bcc-web-1" in berth(bd, d, "-p", "bcc", "images").stdout
+        ex = berth(bd, d, "-p", "bcc", "exec", "-T", "-e", "Y=7", "web", "sh", "-c",
+                   "echo y=$Y; exit 5", check=False)
+        assert ex.returncode == 5 and ex.stdout == "y=7\n", ex.stderr
+        top = berth(bd, d, "-p", "bcc", "top", "web").stdout
+        assert top.startswith("bcc-web-1\n") and "sleep 600" in top
         run = berth(bd, d, "-p", "bcc", "run", "--rm", "-e", "X=42", "job", "sh", "-c",
                     "echo x=$X; exit 4", check=False)
         assert run.returncode == 4 and "x=42" in run.stdout
@@ -431,3 +441,29 @@ def test_missing_file_and_port_in_use(bd, tmp_path):
         assert project_objects(bd, "busy") == ([], [], [])
     finally:
         bd.docker("rm", "-f", "blocker")
+
+
+def test_foreground_up_abort_on_exit(bd, tmp_path):
+    """up without -d: every container's output prefixed with its name; the first container
+    to exit stops the others and its exit code is up's."""
+    d = write(tmp_path, """\
+        services:
+          short:
+            image: busybox
+            command: ["sh", "-c", "sleep 1; echo short says bye; exit 7"]
+          long:
+            image: busybox
+            command: ["sh", "-c", "echo long here; exec sleep 600"]
+            stop_signal: SIGKILL
+        """)
+    try:
+        p = berth(bd, d, "-p", "fg", "up", "--abort-on-container-exit", "-t", "0", check=False,
+                  timeout=60)
+        assert p.returncode == 7, p.stderr
+        lines = p.stdout.splitlines()
+        assert "fg-short-1  | short says bye" in lines and "fg-long-1   | long here" in lines, \
+            p.stdout
+        assert {c["State"] for c in containers(bd, "fg").values()} == {"exited"}
+    finally:
+        berth(bd, d, "-p", "fg", "down", "-t", "0")
+    assert project_objects(bd, "fg") == ([], [], [])
