@@ -658,6 +658,18 @@ static int create_one(struct cx *x, const char *name, const json_t *svc, int num
 			return create_one(x, name, svc, number, oneoff, cname, ret_id);
 		return -1;
 	}
+	if (rc < 0 && x->c->err_status == 404 && json_object_get(svc, "build")) {
+		/* berthd serves no POST /build yet: the image must be there already */
+		char *owned;
+		const char *img = service_image(x, name, svc, &owned);
+		cli_errorf(x->c,
+			   "service %s: image %s not found, and berth compose cannot build it: "
+			   "building (the build key) needs berthd's POST /build, which this berth "
+			   "does not have yet",
+			   name, img);
+		free(owned);
+		return -1;
+	}
 	if (rc < 0)
 		return -1;
 	*ret_id = xstrdup(json_string_value(json_object_get(r.json, "Id")));

@@ -420,6 +420,17 @@ def test_bad_input(bd, tmp_path, what, text, message, _):
     assert project_objects(bd, "bad") == ([], [], [])
 
 
+def test_build_without_image(bd, tmp_path):
+    """berthd has no POST /build yet: a service to build whose image is missing is refused
+    with that said, and nothing is left."""
+    (tmp_path / "Dockerfile").write_text("FROM busybox\n")
+    write(tmp_path, "services:\n  app:\n    build: .\n")
+    p = berth(bd, tmp_path, "-p", "bld", "up", "-d", check=False)
+    assert p.returncode == 1
+    assert "service app: image bld-app not found" in p.stderr and "POST /build" in p.stderr
+    assert project_objects(bd, "bld") == ([], [], [])
+
+
 def test_missing_file_and_port_in_use(bd, tmp_path):
     p = berth(bd, tmp_path, "ps", check=False)
     assert p.returncode == 14 and "no configuration file provided" in p.stderr
