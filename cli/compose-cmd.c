@@ -969,6 +969,39 @@ static int remove_orphans(struct cx *x, int64_t timeout)
 	return 0;
 }
 
+/* One service's part of up, on a connection of its own when levels run in parallel. */
+struct up_job {
+	struct cli c;
+	struct cx x;
+	const char *name;
+	json_t *svc, *sel;
+	const struct up_opts *o;
+	struct made m;
+	int r;
+	bool threaded;
+	pthread_t t;
+};
+
+static void *up_job_run(void *arg)
+{
+	struct up_job *j = arg;
+	const char *d;
+	json_t *dv;
+
+	j->r = 0;
+	if (!j->o->no_start)
+		json_object_foreach (json_object_get(j->svc, "depends_on"), d, dv) {
+			if (!json_object_get(j->sel, d))
+				continue;
+			j->r = wait_condition(&j->x, d,
+					      json_string_value(json_object_get(dv, "condition")));
+			if (j->r < 0)
+				return NULL;
+		}
+	j->r = up_service(&j->x, j->name, j->svc, j->o, &j->m);
+	return NULL;
+}
+
 static int converge(struct cx *x, json_t *sel, const struct up_opts *o, struct made *m)
 {
 	json_t *model = json_pack("{s:O}", "services", sel);
@@ -999,22 +1032,72 @@ static int converge(struct cx *x, json_t *sel, const struct up_opts *o, struct m
 	json_object_foreach (vols, k, v)
 		if ((r = ensure_volume(x, k, m)) < 0)
 			goto out;
-	for (size_t i = 0; order[i]; i++) {
-		json_t *svc = json_object_get(sel, order[i]);
-		const char *d;
-		json_t *dv;
-		if (!o->no_start)
-			json_object_foreach (json_object_get(svc, "depends_on"), d, dv) {
-				if (!json_object_get(sel, d))
-					continue;
-				if ((r = wait_condition(x, d,
-							json_string_value(json_object_get(
-								dv, "condition")))) < 0)
-					goto out;
+	/* level by level in depends_on order; the services of a level in parallel */
+	json_t *done = json_object();
+	while (r == 0 && json_object_size(done) < json_object_size(sel)) {
+		struct up_job *jobs = xcalloc(json_object_size(sel), sizeof(*jobs));
+		size_t n = 0;
+		for (size_t i = 0; order[i]; i++) {
+			json_t *svc = json_object_get(sel, order[i]);
+			const char *d;
+			json_t *dv;
+			bool ready = !json_object_get(done, order[i]);
+			json_object_foreach (json_object_get(svc, "depends_on"), d, dv)
+				if (json_object_get(sel, d) && !json_object_get(done, d))
+					ready = false;
+			if (!ready)
+				continue;
+			jobs[n].name = order[i];
+			jobs[n].svc = svc;
+			jobs[n].sel = sel;
+			jobs[n].o = o;
+			n++;
+		}
+		if (n == 0) {
+			free(jobs);
+			break; /* a cycle: refused at load */
+		}
+		if (n == 1) {
+			jobs[0].x = *x;
+			up_job_run(&jobs[0]);
+		} else {
+			cli_api_version(x->c); /* resolved once, before the copies */
+			for (size_t i = 0; i < n; i++) {
+				jobs[i].c = *x->c;
+				jobs[i].c.http = NULL;
+				jobs[i].c.err = NULL;
+				jobs[i].x = *x;
+				jobs[i].x.c = &jobs[i].c;
+				jobs[i].threaded =
+					pthread_create(&jobs[i].t, NULL, up_job_run, &jobs[i]) == 0;
+				if (!jobs[i].threaded)
+					up_job_run(&jobs[i]);
 			}
-		if ((r = up_service(x, order[i], svc, o, m)) < 0)
-			goto out;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (jobs[i].threaded)
+				pthread_join(jobs[i].t, NULL);
+			for (char **c = jobs[i].m.containers; c && *c; c++)
+				berth_strv_push(&m->containers, *c);
+			made_release(&jobs[i].m);
+			if (jobs[i].r < 0 && r == 0) {
+				r = -1;
+				if (jobs[i].x.c != x->c) {
+					free(x->c->err);
+					x->c->err = jobs[i].c.err ? xstrdup(jobs[i].c.err) : NULL;
+				}
+			}
+			if (jobs[i].x.c != x->c) {
+				berth_http_client_free(jobs[i].c.http);
+				free(jobs[i].c.err);
+			}
+			json_object_set_new(done, jobs[i].name, json_true());
+		}
+		free(jobs);
 	}
+	json_decref(done);
+	if (r < 0)
+		goto out;
 	if (o->remove_orphans)
 		r = remove_orphans(x, o->timeout);
 out:
