@@ -23,6 +23,7 @@
 #include "commands.h"
 #include "compose.h"
 #include "format.h"
+#include "reference.h"
 #include "runopts.h"
 #include "tabwriter.h"
 #include "units.h"
@@ -2061,7 +2062,68 @@ static int cc_port(struct cx *x, struct cli_args *a)
 	return 1;
 }
 
-static int cc_pull(struct cx *x, struct cli_args *a)
+/* pull and push: one image at a time, the registry's credentials from the config file, the
+ * daemon's message stream read to its end (an error in it is the command's) */
+static int image_op(struct cx *x, const char *img, bool push)
+{
+	struct ref r = {0};
+	char *err = NULL;
+
+	if (ref_parse_normalized(img, &r, &err) < 0) {
+		err_printf("%s\n", err);
+		free(err);
+		return 1;
+	}
+	char *auth = registry_auth_header(x->c, r.domain);
+	char *name = push ? ref_familiar_name(&r) : ref_name(&r);
+	struct sbuf t = SBUF_INIT;
+	if (push) {
+		sbuf_adds(&t, "/images/");
+		url_path_escape(&t, name);
+		sbuf_adds(&t, "/push?tag=");
+		url_escape(&t, r.tag ? r.tag : "latest");
+	} else {
+		sbuf_adds(&t, "/images/create?fromImage=");
+		url_escape(&t, name);
+		sbuf_adds(&t, "&tag=");
+		url_escape(&t, r.digest ? r.digest : r.tag ? r.tag : "latest");
+	}
+	ref_release(&r);
+	free(name);
+	progress("Image", img, push ? "Pushing" : "Pulling");
+	int rc = cli_call_stream_h(x->c, "POST", sbuf_str(&t), NULL, auth);
+	sbuf_release(&t);
+	free(auth);
+	if (rc < 0)
+		return fail_c(x);
+	struct sbuf body = SBUF_INIT;
+	char buf[8192];
+	ssize_t n;
+	while ((n = cli_stream_read(x->c, buf, sizeof(buf))) > 0)
+		sbuf_add(&body, buf, (size_t)n);
+	/* the stream's error, if any: {"errorDetail":{...},"error":"..."} */
+	int code = 0;
+	for (char *line = body.p, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		json_t *j = json_loads(line, 0, NULL);
+		const char *e = json_string_value(json_object_get(j, "error"));
+		if (e) {
+			err_printf("%s\n", e);
+			code = 1;
+		}
+		json_decref(j);
+		if (code)
+			break;
+	}
+	sbuf_release(&body);
+	if (!code)
+		progress("Image", img, push ? "Pushed" : "Pulled");
+	return code;
+}
+
+static int images_op(struct cx *x, struct cli_args *a, bool push)
 {
 	int code;
 	json_t *sel = select_services(x, a->argc, a->argv, true, &code);
@@ -2072,88 +2134,21 @@ static int cc_pull(struct cx *x, struct cli_args *a)
 		return code;
 	json_object_foreach (sel, k, v) {
 		const char *img = json_string_value(json_object_get(v, "image"));
-		if (!img)
-			continue;
-		struct sbuf t = SBUF_INIT;
-		sbuf_adds(&t, "/images/create?fromImage=");
-		url_escape(&t, img);
-		if (!strchr(strrchr(img, '/') ?: img, ':') && !strchr(img, '@'))
-			sbuf_adds(&t, "&tag=latest");
-		progress("Image", img, "Pulling");
-		if (cli_call_stream(x->c, "POST", sbuf_str(&t), NULL) < 0) {
-			sbuf_release(&t);
-			json_decref(sel);
-			return fail_c(x);
-		}
-		sbuf_release(&t);
-		/* the progress stream: an error in it is the pull's */
-		struct sbuf body = SBUF_INIT;
-		char buf[8192];
-		ssize_t n;
-		while ((n = cli_stream_read(x->c, buf, sizeof(buf))) > 0)
-			sbuf_add(&body, buf, (size_t)n);
-		const char *e = strstr(sbuf_str(&body) ?: "", "\"error\"");
-		if (e) {
-			err_printf("%s\n", e);
-			sbuf_release(&body);
-			json_decref(sel);
-			return 1;
-		}
-		sbuf_release(&body);
-		progress("Image", img, "Pulled");
+		if (img && (code = image_op(x, img, push)))
+			break;
 	}
 	json_decref(sel);
-	return 0;
+	return code;
+}
+
+static int cc_pull(struct cx *x, struct cli_args *a)
+{
+	return images_op(x, a, false);
 }
 
 static int cc_push(struct cx *x, struct cli_args *a)
 {
-	int code;
-	json_t *sel = select_services(x, a->argc, a->argv, true, &code);
-	const char *k;
-	json_t *v;
-
-	if (!sel)
-		return code;
-	json_object_foreach (sel, k, v) {
-		const char *img = json_string_value(json_object_get(v, "image"));
-		if (!img)
-			continue;
-		char *name = xstrdup(img), *tag = NULL;
-		char *colon = strrchr(name, ':');
-		if (colon && !strchr(colon, '/')) {
-			*colon = '\0';
-			tag = colon + 1;
-		}
-		struct sbuf t = SBUF_INIT;
-		sbuf_adds(&t, "/images/");
-		url_path_escape(&t, name);
-		sbuf_printf(&t, "/push?tag=%s", tag ? tag : "latest");
-		progress("Image", img, "Pushing");
-		int r = cli_call_stream(x->c, "POST", sbuf_str(&t), NULL);
-		sbuf_release(&t);
-		free(name);
-		if (r < 0) {
-			json_decref(sel);
-			return fail_c(x);
-		}
-		struct sbuf body = SBUF_INIT;
-		char buf[8192];
-		ssize_t n;
-		while ((n = cli_stream_read(x->c, buf, sizeof(buf))) > 0)
-			sbuf_add(&body, buf, (size_t)n);
-		const char *e = strstr(sbuf_str(&body) ?: "", "\"error\"");
-		if (e) {
-			err_printf("%s\n", e);
-			sbuf_release(&body);
-			json_decref(sel);
-			return 1;
-		}
-		sbuf_release(&body);
-		progress("Image", img, "Pushed");
-	}
-	json_decref(sel);
-	return 0;
+	return images_op(x, a, true);
 }
 
 /* run: a one-off container of a service */

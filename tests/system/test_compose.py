@@ -478,3 +478,52 @@ def test_foreground_up_abort_on_exit(bd, tmp_path):
     finally:
         berth(bd, d, "-p", "fg", "down", "-t", "0")
     assert project_objects(bd, "fg") == ([], [], [])
+
+
+@pytest.fixture(scope="module")
+def bd_host():
+    """A berthd on the host's network (no bridge): for the registry on loopback."""
+    yield from shared_berthd()
+
+
+def test_pull_push_with_a_registry(bd_host, tmp_path):
+    from test_registry import REGISTRY_BIN, Registry
+    if not os.access(REGISTRY_BIN, os.X_OK):
+        pytest.fail(f"{REGISTRY_BIN} missing: scripts/install-deps.sh installs docker-registry")
+    reg = Registry()
+    try:
+        img = f"{reg.host}/compose/bb"
+        from urllib.parse import quote
+        st, _, body = bd_host.http("POST", f"/images/busybox/tag?repo={quote(img)}&tag=v1")
+        assert st == 201, body
+        write(tmp_path, f"""\
+            services:
+              a:
+                image: {img}:v1
+                network_mode: none
+            """)
+        berth(bd_host, tmp_path, "push")
+        import urllib.request
+        req = urllib.request.Request(
+            f"http://{reg.host}/v2/compose/bb/manifests/v1",
+            headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json, "
+                             "application/vnd.oci.image.manifest.v1+json"})
+        assert json.loads(urllib.request.urlopen(req, timeout=5).read())["layers"]
+        st, _, body = bd_host.http("DELETE", f"/images/{quote(img, safe='')}:v1")
+        assert st == 200, body
+        berth(bd_host, tmp_path, "pull")
+        st, _, _ = bd_host.http("GET", f"/images/{quote(img, safe='')}:v1/json")
+        assert st == 200
+        # docker-compose 1.29 the same way
+        st, _, body = bd_host.http("DELETE", f"/images/{quote(img, safe='')}:v1")
+        assert st == 200, body
+        dc(bd_host, tmp_path, "pull")
+        st, _, _ = bd_host.http("GET", f"/images/{quote(img, safe='')}:v1/json")
+        assert st == 200
+        # a missing tag: the registry's error is the command's
+        write(tmp_path, f"services:\n  a:\n    image: {img}:nope\n    network_mode: none\n")
+        p = berth(bd_host, tmp_path, "pull", check=False)
+        assert p.returncode == 1 and "nope" in p.stderr, p.stderr
+    finally:
+        bd_host.http("DELETE", f"/images/{quote(img, safe='')}:v1")
+        reg.stop()
