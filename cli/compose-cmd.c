@@ -1842,12 +1842,17 @@ static int cc_config(struct cx *x, struct cli_args *a)
 	}
 	if (flag_bool(a, "quiet"))
 		return 0;
-	json_t *copy = json_deep_copy(x->p.model);
-	void *tmp;
-	json_object_foreach_safe(copy, tmp, k, v) if (json_is_object(v) && json_object_size(v) == 0)
-		json_object_del(copy, k);
+	/* compose's order: name, services, networks, volumes, secrets, configs; empty ones left out */
+	json_t *copy = json_object();
+	static const char *const sections[] = {"name",	  "services", "networks",
+					       "volumes", "secrets",  "configs"};
+	for (size_t i = 0; i < ARRAY_SIZE(sections); i++) {
+		v = json_object_get(x->p.model, sections[i]);
+		if (v && !(json_is_object(v) && json_object_size(v) == 0))
+			json_object_set(copy, sections[i], v);
+	}
 	if (!strcmp(flag_str(a, "format") ?: "yaml", "json")) {
-		char *s = json_dumps(copy, JSON_INDENT(2) | JSON_SORT_KEYS);
+		char *s = json_dumps(copy, JSON_INDENT(2));
 		out_printf("%s\n", s);
 		free(s);
 	} else {

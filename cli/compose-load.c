@@ -2121,8 +2121,11 @@ int compose_load(const struct compose_opts *o, struct compose_project *p, char *
 		}
 	/* profiles: services not enabled are left out */
 	void *tmp;
-	json_object_foreach_safe(services, tmp, k, s) if (!profiles_active(s, o))
-		json_object_del(services, k);
+	json_object_foreach_safe(services, tmp, k, s)
+	{
+		if (!profiles_active(s, o))
+			json_object_del(services, k);
+	}
 	if (check_refs(&l, model) < 0) {
 		code = l.code;
 		*err = l.err;
@@ -2204,14 +2207,121 @@ char *compose_config_hash(const json_t *service)
 	return hex;
 }
 
+/* Can s be written as a plain YAML scalar and read back as this same string? */
+static bool plain_ok(const char *s)
+{
+	static const char *const special[] = {"true", "false", "True", "False", "TRUE", "FALSE",
+					      "null", "Null",  "NULL", "~",	"yes",	"no",
+					      "on",   "off",   "Yes",  "No",	"On",	"Off",
+					      "YES",  "NO",    "ON",   "OFF"};
+	size_t n = strlen(s);
+
+	if (!n || isspace((unsigned char)s[0]) || isspace((unsigned char)s[n - 1]) ||
+	    strchr("-?:,[]{}#&*!|>'\"%@`", s[0]))
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(special); i++)
+		if (!strcmp(s, special[i]))
+			return false;
+	/* anything a YAML reader could take for a number */
+	bool numeric = true, digit = false;
+	for (const char *p = s; *p; p++) {
+		if (isdigit((unsigned char)*p))
+			digit = true;
+		else if (!strchr(".+-eE_xXoObBaAcCdDfF:", *p))
+			numeric = false;
+	}
+	numeric = numeric && digit;
+	if (numeric || !strcmp(s, ".inf") || !strcmp(s, ".nan"))
+		return false;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f ||
+		    (*p == ':' && (p[1] == ' ' || !p[1])) || (*p == '#' && p > s && p[-1] == ' '))
+			return false;
+	return true;
+}
+
+static void yaml_scalar(struct sbuf *out, const json_t *j)
+{
+	if (json_is_string(j) && plain_ok(json_string_value(j))) {
+		sbuf_adds(out, json_string_value(j));
+		return;
+	}
+	char *t = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
+	sbuf_adds(out, t ? t : "null");
+	free(t);
+}
+
+static void yaml_value(struct sbuf *out, const json_t *j, int indent);
+
+static void yaml_key(struct sbuf *out, const char *k)
+{
+	json_t *s = json_string(k);
+	yaml_scalar(out, s);
+	json_decref(s);
+}
+
+/* j at indent: a mapping's keys or a sequence's items, one a line */
+static void yaml_block(struct sbuf *out, const json_t *j, int indent)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (json_is_object(j)) {
+		json_object_foreach ((json_t *)j, k, v) {
+			sbuf_addn(out, ' ', (size_t)indent);
+			yaml_key(out, k);
+			sbuf_addc(out, ':');
+			yaml_value(out, v, indent);
+		}
+	} else {
+		json_array_foreach (j, i, v) {
+			sbuf_addn(out, ' ', (size_t)indent);
+			sbuf_addc(out, '-');
+			if (json_is_object(v) && json_object_size(v)) {
+				/* the first key on the dash's line, the others under it */
+				sbuf_addc(out, ' ');
+				bool first = true;
+				const char *fk;
+				json_t *fv;
+				json_object_foreach (v, fk, fv) {
+					if (!first)
+						sbuf_addn(out, ' ', (size_t)indent + 2);
+					first = false;
+					yaml_key(out, fk);
+					sbuf_addc(out, ':');
+					yaml_value(out, fv, indent + 2);
+				}
+			} else {
+				yaml_value(out, v, indent);
+			}
+		}
+	}
+}
+
+/* after "key:" or "-": the value on the line, or a block under it */
+static void yaml_value(struct sbuf *out, const json_t *j, int indent)
+{
+	if ((json_is_object(j) || json_is_array(j)) &&
+	    (json_is_object(j) ? json_object_size(j) : json_array_size(j))) {
+		sbuf_addc(out, '\n');
+		yaml_block(out, j, indent + 2);
+		return;
+	}
+	sbuf_addc(out, ' ');
+	if (json_is_object(j))
+		sbuf_adds(out, "{}");
+	else if (json_is_array(j))
+		sbuf_adds(out, "[]");
+	else
+		yaml_scalar(out, j);
+	sbuf_addc(out, '\n');
+}
+
 char *compose_to_yaml(const json_t *j)
 {
-	char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-	struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET};
-	struct fy_document *doc = fy_document_build_from_string(&cfg, text, strlen(text));
-	char *out = doc ? fy_emit_document_to_string(doc, FYECF_MODE_DEJSON) : NULL;
+	struct sbuf out = SBUF_INIT;
 
-	fy_document_destroy(doc);
-	free(text);
-	return out ? out : xstrdup("");
+	yaml_block(&out, j, 0);
+	return out.p ? sbuf_detach(&out) : xstrdup("");
 }

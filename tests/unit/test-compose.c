@@ -131,6 +131,30 @@ static void test_merge(void)
 	json_decref(want);
 }
 
+static void test_yaml_out(void)
+{
+	json_t *j = json_loads("{\"name\":\"p\",\"s\":{\"list\":[\"-x\",\"true\",1,\"b: c\","
+			       "\"plain text\",\"\",{\"k\":\"v\",\"l\":[]}],\"e\":{}}}",
+			       0, NULL);
+	char *y = compose_to_yaml(j);
+	is_str(y,
+	       "name: p\n"
+	       "s:\n"
+	       "  list:\n"
+	       "    - \"-x\"\n"
+	       "    - \"true\"\n"
+	       "    - 1\n"
+	       "    - \"b: c\"\n"
+	       "    - plain text\n"
+	       "    - \"\"\n"
+	       "    - k: v\n"
+	       "      l: []\n"
+	       "  e: {}\n",
+	       "config's YAML: plain where a reader gets the same string back, quoted elsewhere");
+	free(y);
+	json_decref(j);
+}
+
 static char dir[] = "/tmp/test-compose-XXXXXX";
 
 static void put(const char *name, const char *text)
@@ -338,6 +362,7 @@ int main(void)
 	test_interpolation();
 	test_shell_split();
 	test_merge();
+	test_yaml_out();
 	test_project();
 	return done_testing();
 }
