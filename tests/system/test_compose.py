@@ -300,6 +300,18 @@ def test_docker_compose_commands(bd, netns, tmp_path):
         run = dc(bd, d, "-p", "dcc", "run", "--rm", "-T", "worker", "sh", "-c", "echo ran; exit 3",
                  check=False)
         assert run.returncode == 3 and "ran" in run.stdout
+        # logs -f follows until the containers stop
+        follow = subprocess.Popen([COMPOSE_1, "--no-ansi", "-p", "dcc", "logs", "-f", "web"],
+                                  cwd=d, env=env_for(bd), stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+        try:
+            dc(bd, d, "-p", "dcc", "stop", "-t", "0", "web")
+            out, _ = follow.communicate(timeout=30)
+        finally:
+            follow.kill()
+            follow.wait()
+        assert "started" in out
+        dc(bd, d, "-p", "dcc", "start", "web")
         dc(bd, d, "-p", "dcc", "stop", "-t", "0", "worker")
         assert {c["State"] for c in containers(bd, "dcc", "worker").values()} == {"exited"}
         dc(bd, d, "-p", "dcc", "start", "worker")
@@ -308,7 +320,7 @@ def test_docker_compose_commands(bd, netns, tmp_path):
         dc(bd, d, "-p", "dcc", "rm", "-f", "worker")
         assert sorted(containers(bd, "dcc")) == ["dcc_web_1"]
     finally:
-        dc(bd, d, "-p", "dcc", "down", "-v", "-t", "0")
+        dc(bd, d, "-p", "dcc", "down", "-v", "--rmi", "local", "-t", "0")
     assert project_objects(bd, "dcc") == ([], [], [])
 
 
@@ -353,7 +365,16 @@ def test_berth_compose_commands(bd, tmp_path):
                     "echo x=$X; exit 4", check=False)
         assert run.returncode == 4 and "x=42" in run.stdout
         assert not [n for n in containers(bd, "bcc") if "-run-" in n]
-        berth(bd, d, "-p", "bcc", "stop", "-t", "0", "web")
+        follow = subprocess.Popen([berth_binary(), "compose", "-p", "bcc", "logs", "-f"],
+                                  cwd=d, env=env_for(bd), stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+        try:
+            berth(bd, d, "-p", "bcc", "stop", "-t", "0", "web")
+            out, _ = follow.communicate(timeout=30)
+        finally:
+            follow.kill()
+            follow.wait()
+        assert "bcc-web-1  | two" in out and "bcc-job-1  | job done" in out, out
         assert containers(bd, "bcc")["bcc-web-1"]["State"] == "exited"
         berth(bd, d, "-p", "bcc", "start", "web")
         berth(bd, d, "-p", "bcc", "restart", "-t", "0", "web")
