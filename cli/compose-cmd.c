@@ -810,7 +810,7 @@ static int start_ctr(struct cx *x, const char *id, const char *cname)
 
 /* Converge one service: recreate what changed, scale, start. */
 static int up_service(struct cx *x, const char *name, const json_t *svc, const struct up_opts *o,
-		      struct made *m)
+		      struct made *m, bool *ret_recreated)
 {
 	int n = desired_replicas(svc, o, name);
 	json_t *have = project_containers(x, name, false);
@@ -861,6 +861,7 @@ static int up_service(struct cx *x, const char *name, const json_t *svc, const s
 				goto out;
 			}
 			progress("Container", cname, "Recreated");
+			*ret_recreated = true;
 			if (!o->no_start)
 				r = start_ctr(x, id, cname);
 			free(id);
@@ -977,9 +978,10 @@ struct up_job {
 	const char *name;
 	json_t *svc, *sel;
 	const struct up_opts *o;
+	const json_t *recreated_set; /* services recreated in earlier levels */
 	struct made m;
 	int r;
-	bool threaded;
+	bool threaded, recreated;
 	pthread_t t;
 };
 
@@ -999,7 +1001,30 @@ static void *up_job_run(void *arg)
 			if (j->r < 0)
 				return NULL;
 		}
-	j->r = up_service(&j->x, j->name, j->svc, j->o, &j->m);
+	j->r = up_service(&j->x, j->name, j->svc, j->o, &j->m, &j->recreated);
+	if (j->r < 0 || j->recreated || j->o->no_start)
+		return NULL;
+	/* a dependency recreated in this run restarts the dependants that ask for it */
+	bool restart = false;
+	json_object_foreach (json_object_get(j->svc, "depends_on"), d, dv)
+		if (json_is_true(json_object_get(dv, "restart")) &&
+		    json_object_get(j->recreated_set, d))
+			restart = true;
+	if (!restart)
+		return NULL;
+	json_t *list = project_containers(&j->x, j->name, false);
+	size_t i;
+	json_t *ctr;
+	json_array_foreach (list, i, ctr) {
+		progress("Container", ctr_name(ctr), "Restarting");
+		if (api(&j->x, "POST", NULL, "/containers/%s/restart?t=%lld", ctr_id(ctr),
+			(long long)j->o->timeout) < 0) {
+			j->r = -1;
+			break;
+		}
+		progress("Container", ctr_name(ctr), "Started");
+	}
+	json_decref(list);
 	return NULL;
 }
 
@@ -1034,7 +1059,7 @@ static int converge(struct cx *x, json_t *sel, const struct up_opts *o, struct m
 		if ((r = ensure_volume(x, k, m)) < 0)
 			goto out;
 	/* level by level in depends_on order; the services of a level in parallel */
-	json_t *done = json_object();
+	json_t *done = json_object(), *recreated = json_object();
 	while (r == 0 && json_object_size(done) < json_object_size(sel)) {
 		struct up_job *jobs = xcalloc(json_object_size(sel), sizeof(*jobs));
 		size_t n = 0;
@@ -1052,6 +1077,7 @@ static int converge(struct cx *x, json_t *sel, const struct up_opts *o, struct m
 			jobs[n].svc = svc;
 			jobs[n].sel = sel;
 			jobs[n].o = o;
+			jobs[n].recreated_set = recreated;
 			n++;
 		}
 		if (n == 0) {
@@ -1093,10 +1119,13 @@ static int converge(struct cx *x, json_t *sel, const struct up_opts *o, struct m
 				free(jobs[i].c.err);
 			}
 			json_object_set_new(done, jobs[i].name, json_true());
+			if (jobs[i].recreated)
+				json_object_set_new(recreated, jobs[i].name, json_true());
 		}
 		free(jobs);
 	}
 	json_decref(done);
+	json_decref(recreated);
 	if (r < 0)
 		goto out;
 	if (o->remove_orphans)

@@ -244,6 +244,45 @@ def test_up_twice_and_one_change(bd, tmp_path):
     assert project_objects(bd, "conv") == ([], [], [])
 
 
+def test_recreated_dependency_restarts_who_asks(bd, tmp_path):
+    d = write(tmp_path, """\
+        services:
+          db:
+            image: busybox
+            command: sleep 600
+            stop_signal: SIGKILL
+            environment: {V: "${V:-1}"}
+          app:
+            image: busybox
+            command: sleep 600
+            stop_signal: SIGKILL
+            depends_on:
+              db: {condition: service_started, restart: true}
+          other:
+            image: busybox
+            command: sleep 600
+            stop_signal: SIGKILL
+            depends_on: [db]
+        """)
+    berth(bd, d, "-p", "rst", "up", "-d")
+    try:
+        def started():
+            return {n: (c["Id"], api(bd, f"/containers/{c['Id']}/json")["State"]["StartedAt"])
+                    for n, c in containers(bd, "rst").items()}
+        before = started()
+        berth(bd, d, "-p", "rst", "up", "-d", env={"V": "2"})
+        after = started()
+        assert after["rst-db-1"][0] != before["rst-db-1"][0]
+        assert after["rst-app-1"][0] == before["rst-app-1"][0]
+        assert after["rst-app-1"][1] != before["rst-app-1"][1]
+        assert after["rst-other-1"] == before["rst-other-1"]
+        labels = containers(bd, "rst")["rst-app-1"]["Labels"]
+        assert labels["com.docker.compose.depends_on"] == "db:service_started:true"
+    finally:
+        berth(bd, d, "-p", "rst", "down", "-t", "0")
+    assert project_objects(bd, "rst") == ([], [], [])
+
+
 def test_each_sees_the_others_project(bd, tmp_path):
     a = tmp_path / "a"
     a.mkdir()
