@@ -2292,10 +2292,10 @@ static int cc_run(struct cx *x, struct cli_args *a)
 		return 1;
 	}
 	fclose(ur);
-	char *cname = flag_set(a, "name")
-			      ? xstrdup(flag_str(a, "name"))
-			      : xasprintf("%s-%s-run-%02x%02x%02x%02x%02x%02x", x->p.name, name,
-					  rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+	char hex[2 * sizeof(rnd) + 1];
+	berth_hex_encode(hex, rnd, sizeof(rnd));
+	char *cname = flag_set(a, "name") ? xstrdup(flag_str(a, "name"))
+					  : xasprintf("%s-%s-run-%s", x->p.name, name, hex);
 	char *id = NULL;
 	/* with stdin open the container needs StdinOnce so closing ours closes its */
 	json_t *body;

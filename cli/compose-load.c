@@ -2200,8 +2200,7 @@ char *compose_config_hash(const json_t *service)
 	sha256_init(&ctx);
 	sha256_update(&ctx, strlen(text), (const uint8_t *)text);
 	sha256_digest(&ctx, sizeof(digest), digest);
-	for (size_t i = 0; i < sizeof(digest); i++)
-		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	berth_hex_encode(hex, digest, sizeof(digest));
 	free(text);
 	json_decref(copy);
 	return hex;
