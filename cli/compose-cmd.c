@@ -2607,6 +2607,7 @@ static const struct cli_flag compose_flags[] = {
 	 "Compose file)"},
 	{"env-file", 0, FK_LIST, "stringArray", NULL, "Specify an alternate environment file"},
 	{"profile", 0, FK_LIST, "stringArray", NULL, "Specify a profile to enable"},
+	{"help", 'h', FK_BOOL, NULL, NULL, "Print usage", FLAG_HIDDEN},
 };
 
 static void compose_help(void)
@@ -2651,7 +2652,7 @@ static int run_compose(struct cli *c, struct cli_args *ra)
 		if (!strcmp(compose_cmds[i].cmd.name, rest[0]))
 			cc = &compose_cmds[i];
 	if (!cc) {
-		err_printf("unknown docker command: \"compose %s\"\n", rest[0]);
+		err_printf("unknown %s command: \"compose %s\"\n", CLI_NAME, rest[0]);
 		free(rest);
 		for (size_t i = 0; i < ARRAY_SIZE(gv); i++)
 			free(gv[i].v);

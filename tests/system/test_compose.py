@@ -587,3 +587,21 @@ def test_pull_push_with_a_registry(bd_host, tmp_path):
     finally:
         bd_host.http("DELETE", f"/images/{quote(img, safe='')}:v1")
         reg.stop()
+
+
+def test_command_line(bd, tmp_path):
+    h = berth(bd, tmp_path, "--help").stdout
+    assert "Usage:  berth compose [OPTIONS] COMMAND" in h and "\n  up " in h
+    assert "Usage:  berth compose up [OPTIONS] [SERVICE...]" in \
+        berth(bd, tmp_path, "up", "--help").stdout
+    p = berth(bd, tmp_path, "bogus", check=False)
+    assert p.returncode == 1 and 'unknown berth command: "compose bogus"' in p.stderr
+    write(tmp_path, "services:\n  a:\n    image: busybox\n")
+    for args, msg in ((["up", "--scale", "a"], 'invalid --scale value "a"'),
+                      (["up", "--scale", "zz=2"], "no such service: zz"),
+                      (["up", "-d", "--abort-on-container-exit"], "incompatible"),
+                      (["logs", "nope"], "no such service: nope"),
+                      (["port", "a"], "requires exactly 2 arguments")):
+        p = berth(bd, tmp_path, "-p", "cl", *args, check=False)
+        assert p.returncode == 1 and msg in p.stderr, (args, p.stderr)
+    assert project_objects(bd, "cl") == ([], [], [])
