@@ -10,17 +10,15 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
-#include <nettle/sha2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <libfyaml.h>
-
 #include "cli.h"
 #include "compose.h"
+#include "compose-dl.h"
 #include "runopts.h"
 #include "units.h"
 #include "base/banned.h"
@@ -270,8 +268,10 @@ char *compose_interpolate(const char *s, const json_t *env, json_t *unset, char 
 
 static int token_line(struct fy_node *n)
 {
-	struct fy_token *t = n && fy_node_is_scalar(n) ? fy_node_get_scalar_token(n) : NULL;
-	const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+	struct fy_token *t = n && (fy.fy_node_get_type(n) == FYNT_SCALAR)
+				     ? fy.fy_node_get_scalar_token(n)
+				     : NULL;
+	const struct fy_mark *m = t ? fy.fy_token_start_mark(t) : NULL;
 
 	return m ? m->line + 1 : 0;
 }
@@ -287,10 +287,10 @@ static int to_json(struct ld *l, struct fy_node *n, const char *path, int line, 
 {
 	char sub[1024];
 
-	if (!n || fy_node_is_scalar(n)) {
+	if (!n || (fy.fy_node_get_type(n) == FYNT_SCALAR)) {
 		size_t len = 0;
-		const char *text = n ? fy_node_get_scalar(n, &len) : NULL;
-		enum fy_node_style st = n ? fy_node_get_style(n) : FYNS_PLAIN;
+		const char *text = n ? fy.fy_node_get_scalar(n, &len) : NULL;
+		enum fy_node_style st = n ? fy.fy_node_get_style(n) : FYNS_PLAIN;
 		if (!text || (st == FYNS_PLAIN &&
 			      (len == 0 || (len == 1 && *text == '~') ||
 			       (len == 4 && (!memcmp(text, "null", 4) || !memcmp(text, "Null", 4) ||
@@ -316,12 +316,12 @@ static int to_json(struct ld *l, struct fy_node *n, const char *path, int line, 
 			return fail(l, path, "not valid UTF-8");
 		return 0;
 	}
-	if (fy_node_is_sequence(n)) {
+	if ((fy.fy_node_get_type(n) == FYNT_SEQUENCE)) {
 		json_t *a = json_array();
 		void *it = NULL;
 		struct fy_node *item;
 		size_t i = 0;
-		while ((item = fy_node_sequence_iterate(n, &it))) {
+		while ((item = fy.fy_node_sequence_iterate(n, &it))) {
 			json_t *v;
 			subpath(sub, sizeof(sub), "%s[%zu]", path, i++);
 			set_loc(l, sub, token_line(item) ?: line);
@@ -337,10 +337,12 @@ static int to_json(struct ld *l, struct fy_node *n, const char *path, int line, 
 	json_t *o = json_object();
 	void *it = NULL;
 	struct fy_node_pair *pair;
-	while ((pair = fy_node_mapping_iterate(n, &it))) {
-		struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
+	while ((pair = fy.fy_node_mapping_iterate(n, &it))) {
+		struct fy_node *k = fy.fy_node_pair_key(pair), *v = fy.fy_node_pair_value(pair);
 		size_t klen = 0;
-		const char *key = k && fy_node_is_scalar(k) ? fy_node_get_scalar(k, &klen) : NULL;
+		const char *key = k && (fy.fy_node_get_type(k) == FYNT_SCALAR)
+					  ? fy.fy_node_get_scalar(k, &klen)
+					  : NULL;
 		json_t *jv;
 		int kl = token_line(k);
 		if (!key) {
@@ -381,31 +383,31 @@ static int load_yaml(struct ld *l, const char *path, json_t **ret)
 		l->err = xasprintf("open %s: %s", path, strerror(-r));
 		return -1;
 	}
-	fy_diag_cfg_default(&dcfg);
+	fy.fy_diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;
 	dcfg.output_fn = NULL;
-	diag = fy_diag_create(&dcfg);
+	diag = fy.fy_diag_create(&dcfg);
 	if (diag)
-		fy_diag_set_collect_errors(diag, true);
+		fy.fy_diag_set_collect_errors(diag, true);
 	cfg.flags = FYPCF_QUIET | FYPCF_RESOLVE_DOCUMENT;
 	cfg.diag = diag;
-	doc = fy_document_build_from_string(&cfg, data, len);
-	if (!doc || fy_document_resolve(doc) < 0) {
+	doc = fy.fy_document_build_from_string(&cfg, data, len);
+	if (!doc || fy.fy_document_resolve(doc) < 0) {
 		void *it = NULL;
-		struct fy_diag_error *de = diag ? fy_diag_errors_iterate(diag, &it) : NULL;
+		struct fy_diag_error *de = diag ? fy.fy_diag_errors_iterate(diag, &it) : NULL;
 		if (de)
 			l->err = xasprintf("%s:%d: invalid YAML: %s", l->file, de->line + 1,
 					   de->msg);
 		else
 			l->err = xasprintf("%s: invalid YAML", l->file);
 		l->code = COMPOSE_EXIT_PARSE;
-		fy_document_destroy(doc);
-		fy_diag_destroy(diag);
+		fy.fy_document_destroy(doc);
+		fy.fy_diag_destroy(diag);
 		free(data);
 		return -1;
 	}
-	struct fy_node *root = fy_document_root(doc);
-	if (root && !fy_node_is_mapping(root)) {
+	struct fy_node *root = fy.fy_document_root(doc);
+	if (root && !(fy.fy_node_get_type(root) == FYNT_MAPPING)) {
 		l->err = xasprintf("%s: top-level object must be a mapping", l->file);
 		l->code = COMPOSE_EXIT_PARSE;
 		r = -1;
@@ -414,8 +416,8 @@ static int load_yaml(struct ld *l, const char *path, json_t **ret)
 		if (!root)
 			*ret = json_object();
 	}
-	fy_document_destroy(doc);
-	fy_diag_destroy(diag);
+	fy.fy_document_destroy(doc);
+	fy.fy_diag_destroy(diag);
 	free(data);
 	return r;
 }
@@ -2029,6 +2031,10 @@ int compose_load(const struct compose_opts *o, struct compose_project *p, char *
 
 	memset(p, 0, sizeof(*p));
 	*err = NULL;
+	if (compose_dl_load(err) < 0) {
+		json_decref(model);
+		return 1;
+	}
 	if (!getcwd(cwd, sizeof(cwd))) {
 		*err = xasprintf("getwd: %s", strerror(errno));
 		json_decref(model);
@@ -2190,6 +2196,13 @@ char *compose_config_hash(const json_t *service)
 {
 	json_t *copy = json_deep_copy(service);
 	struct sha256_ctx ctx;
+	char *e = NULL;
+
+	if (compose_dl_load(&e) < 0) {
+		free(e);
+		json_decref(copy);
+		return NULL;
+	}
 	uint8_t digest[SHA256_DIGEST_SIZE];
 	char *hex = xmalloc(SHA256_DIGEST_SIZE * 2 + 1);
 
@@ -2197,9 +2210,9 @@ char *compose_config_hash(const json_t *service)
 	json_object_del(copy, "scale");
 	json_object_del(copy, "profiles");
 	char *text = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
-	sha256_init(&ctx);
-	sha256_update(&ctx, strlen(text), (const uint8_t *)text);
-	sha256_digest(&ctx, sizeof(digest), digest);
+	ne.nettle_sha256_init(&ctx);
+	ne.nettle_sha256_update(&ctx, strlen(text), (const uint8_t *)text);
+	ne.nettle_sha256_digest(&ctx, sizeof(digest), digest);
 	berth_hex_encode(hex, digest, sizeof(digest));
 	free(text);
 	json_decref(copy);
