@@ -111,6 +111,7 @@ int list_rows(json_t *list, const char *format, const char *const *header_pairs,
 /* --format, else the config file's config_key, else "table"; quiet_format with -q */
 const char *list_format(struct cli *c, const char *flag, bool quiet, const char *config_key,
 			const char *quiet_format);
+extern const struct cli_cmd cmd_compose;
 extern const struct cli_cmd cmd_version;
 
 /* the --format flag's help texts: for lists, and for one object (inspect, version, info) */

@@ -68,6 +68,9 @@ struct daemon_container {
 	json_t *link_env;  /* legacy links on the default bridge: their variables, set at start */
 	char *cgroup_path; /* its cgroup, from the runtime state (containers-stats.c) */
 	pid_t cgroup_pid;  /* the init cgroup_path was read for (d->lock) */
+	/* the primary network it was disconnected from while stopped (NetworkMode is "none"
+	 * until a connect gives it a network again, as docker-compose 1.29 does after create) */
+	char *detached_mode;
 
 	/* ---- state (d->lock) ---- */
 	bool running, paused, restarting, oom_killed, dead, removing;

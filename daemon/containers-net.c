@@ -853,7 +853,7 @@ static void network_connect(struct berth_http_request *req, void *userdata)
 	json_t *eps = json_object_get(c->networking_config, "EndpointsConfig");
 	if (ec && !json_is_object(ec) && !json_is_null(ec)) {
 		r = berth_error_set(&e, EINVAL, "invalid JSON: EndpointConfig must be an object");
-	} else if (!on_bridge(c->host_config)) {
+	} else if (!on_bridge(c->host_config) && !(c->detached_mode && !c->running)) {
 		r = berth_error_set(&e, EINVAL,
 				    strcmp(mode, "none") == 0
 					    ? "container cannot be connected to multiple networks "
@@ -886,6 +886,12 @@ static void network_connect(struct berth_http_request *req, void *userdata)
 			json_object_set_new(c->networking_config, "EndpointsConfig", eps);
 		}
 		json_object_set_new(eps, net, ec ? json_deep_copy(ec) : json_object());
+		if (c->detached_mode && !c->running) {
+			/* back on a network after its primary was taken away: this one is primary */
+			json_object_set_new(c->host_config, "NetworkMode", json_string(net));
+			free(c->detached_mode);
+			c->detached_mode = NULL;
+		}
 		if (settings && c->net_settings)
 			json_object_set(c->net_settings, net, settings);
 		ctr_save_locked(d, c, NULL);
@@ -929,10 +935,15 @@ static void network_disconnect(struct berth_http_request *req, void *userdata)
 			pthread_mutex_lock(&d->lock);
 			json_object_del(eps, net);
 			json_object_del(c->net_settings, net);
-			if (strcmp(mode, net) == 0)
+			if (strcmp(mode, net) == 0) {
 				/* off its primary network: it runs on none until connected again */
+				if (!c->running) {
+					free(c->detached_mode);
+					c->detached_mode = strdup(net);
+				}
 				json_object_set_new(c->host_config, "NetworkMode",
 						    json_string("none"));
+			}
 			ctr_save_locked(d, c, NULL);
 			pthread_mutex_unlock(&d->lock);
 		}

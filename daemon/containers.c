@@ -108,6 +108,7 @@ static void ctr_free(struct daemon_container *c)
 	json_decref(c->link_env);
 	free(c->net_files_dir);
 	free(c->cgroup_path);
+	free(c->detached_mode);
 	json_decref(c->net_settings);
 	json_decref(c->mount_points);
 	free(c->top_layer);

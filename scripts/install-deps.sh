@@ -8,7 +8,7 @@ PKGS=(
 	# build
 	meson ninja-build pkg-config gcc libc6-dev clang clang-format libclang-rt-14-dev
 	libjansson-dev libseccomp-dev libcap-dev libsystemd-dev libarchive-dev libssl-dev libmnl-dev libnftables-dev
-	libcurl4-openssl-dev
+	libcurl4-openssl-dev libfyaml-dev nettle-dev
 	# test images, system and compat tests
 	busybox-static python3-pytest python3-pexpect python3-docker systemd jq iproute2 uidmap
 	nftables
