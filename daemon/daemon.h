@@ -295,6 +295,7 @@ struct daemon_net_attach {
 	const struct daemon_port_binding *ports;
 	size_t n_ports;
 	bool default_route;
+	const uint8_t *mac; /* 6 bytes asked for (--mac-address), or NULL for docker's 02:42+ip */
 };
 
 /*

@@ -1,0 +1,187 @@
+"""More of berth's networking through the berth CLI, the API and the docker CLI 28 against a
+private berthd in a network namespace of this module: --mac-address (the MAC the veth has inside
+the container), --dns/--dns-search/--dns-option on a user network (berthd's name server forwards
+to the container's own servers), and create/start/rm cycles that must leave the namespace's
+links, addresses, firewall and berthd's address pool as they were.
+"""
+
+import json
+import os
+import re
+import socket
+import struct
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from cli import DOCKER28, BerthCLI, need_docker28
+from daemon import berthd_binary, shared_berthd
+
+pytestmark = [
+    pytest.mark.skipif(not os.access(berthd_binary(), os.X_OK), reason="berthd not built"),
+]
+
+
+def sh(*args, check=True, timeout=30):
+    p = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=timeout)
+    if check and p.returncode != 0:
+        raise AssertionError(f"{' '.join(map(str, args))}: exit {p.returncode}: {p.stderr}")
+    return p
+
+
+@pytest.fixture(scope="module")
+def netns():
+    name = f"bm{uuid.uuid4().hex[:8]}"
+    sh("ip", "netns", "add", name)
+    sh("ip", "-n", name, "link", "set", "lo", "up")
+    yield name
+    sh("ip", "netns", "del", name, check=False)
+
+
+@pytest.fixture(scope="module")
+def bd(netns):
+    yield from shared_berthd(netns=f"/run/netns/{netns}", bridge=True)
+
+
+@pytest.fixture(scope="module")
+def cli(bd):
+    c = BerthCLI(bd)
+    yield c
+    c.close()
+
+
+def api(bd, method, path, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"Content-Type": "application/json"} if data is not None else {}
+    status, _, out = bd.http(method, path, data, headers)
+    return status, (json.loads(out) if out and out[:1] in (b"[", b"{") else out)
+
+
+def inspect(bd, name):
+    st, j = api(bd, "GET", f"/containers/{name}/json")
+    assert st == 200, j
+    return j
+
+
+def as_berth(s):
+    return re.sub(r"\bdocker(?=[ :'])", "berth", s)
+
+
+def in_ctr(bd, name, *cmd):
+    pid = inspect(bd, name)["State"]["Pid"]
+    return sh("nsenter", "-t", pid, "-n", "-m", *cmd).stdout
+
+
+def rm(bd, *names):
+    for n in names:
+        api(bd, "DELETE", f"/containers/{n}?force=1")
+
+
+# ---- --mac-address ------------------------------------------------------------------------------
+
+
+def test_mac_address_on_the_veth(bd, cli, netns):
+    assert cli.run("network", "create", "--subnet", "10.131.0.0/24", "macnet").returncode == 0
+    try:
+        # the default bridge and a user network, upper case given, lower case everywhere after
+        p = cli.run("run", "-d", "--name", "mac1", "--mac-address", "92:D0:C6:0A:29:33",
+                    "busybox", "sleep", "300")
+        assert p.returncode == 0, p.stderr
+        p = cli.run("run", "-d", "--name", "mac2", "--network", "macnet", "--mac-address",
+                    "92-d0-c6-0a-29-34", "busybox", "sleep", "300")
+        assert p.returncode == 0, p.stderr
+        for name, net, mac in (("mac1", "bridge", "92:d0:c6:0a:29:33"),
+                               ("mac2", "macnet", "92:d0:c6:0a:29:34")):
+            # the kernel's word, read from the container's own sysfs
+            out = cli.run("exec", name, "cat", "/sys/class/net/eth0/address")
+            assert out.stdout == mac + "\n", out
+            assert inspect(bd, name)["NetworkSettings"]["Networks"][net]["MacAddress"] == mac
+        # the network's view
+        st, n = api(bd, "GET", "/networks/macnet")
+        assert [c["MacAddress"] for c in n["Containers"].values()] == ["92:d0:c6:0a:29:34"]
+        # without the flag: docker's 02:42 + the address
+        p = cli.run("run", "--rm", "--network", "macnet", "busybox", "sh", "-c",
+                    "cat /sys/class/net/eth0/address; ip -4 -o addr show eth0")
+        mac, line = p.stdout.split("\n", 1)
+        ip = re.search(r"inet (\S+)/", line).group(1)
+        assert mac == "02:42:" + ":".join(f"{int(o):02x}" for o in ip.split(".")), p.stdout
+
+        # network connect: the API's MacAddress and the bridge driver's option
+        p = cli.run("run", "-d", "--name", "mac3", "busybox", "sleep", "300")
+        assert p.returncode == 0, p.stderr
+        p = cli.run("network", "connect", "--driver-opt",
+                    "com.docker.network.endpoint.macaddress=aa:bb:cc:00:11:22", "macnet", "mac3")
+        assert (p.returncode, p.stderr) == (0, ""), p
+        out = cli.run("exec", "mac3", "cat", "/sys/class/net/eth1/address").stdout
+        assert out == "aa:bb:cc:00:11:22\n"
+        # a restart keeps it
+        assert cli.run("restart", "-t", "0", "mac2").returncode == 0
+        out = cli.run("exec", "mac2", "cat", "/sys/class/net/eth0/address").stdout
+        assert out == "92:d0:c6:0a:29:34\n"
+        # a stopped container's connect is kept for its start
+        p = cli.run("create", "--name", "mac4", "busybox", "sleep", "300")
+        st, body = api(bd, "POST", "/networks/macnet/connect",
+                       {"Container": "mac4", "EndpointConfig": {"MacAddress": "0e:00:00:00:00:04"}})
+        assert st == 200, body
+        assert cli.run("start", "mac4").returncode == 0
+        out = cli.run("exec", "mac4", "cat", "/sys/class/net/eth1/address").stdout
+        assert out == "0e:00:00:00:00:04\n"
+    finally:
+        rm(bd, "mac1", "mac2", "mac3", "mac4")
+        api(bd, "DELETE", "/networks/macnet")
+
+
+def test_mac_address_refused(bd, cli):
+    before = api(bd, "GET", "/containers/json?all=1")[1]
+    for bad in ("zz", "92:d0:c6:0a:29", "92:d0:c6:0a:29:33:44:55", "92:d0-c6:0a:29:33"):
+        p = cli.run("create", "--mac-address", bad, "busybox", "true")
+        assert (p.returncode, p.stdout) == (125, ""), p
+        assert p.stderr.startswith(f"berth: {bad} is not a valid mac address\n"), p.stderr
+    # the API: docker's 400 and words, nothing created
+    st, body = api(bd, "POST", "/containers/create",
+                   {"Image": "busybox", "NetworkingConfig": {"EndpointsConfig": {
+                       "bridge": {"MacAddress": "01:02:03"}}}, "HostConfig": {
+                       "NetworkMode": "bridge"}})
+    assert (st, body["message"]) == (400, "invalid config for network bridge: invalid MAC "
+                                          "address 01:02:03")
+    st, body = api(bd, "POST", "/v1.43/containers/create",
+                   {"Image": "busybox", "MacAddress": "nope"})
+    assert (st, body["message"]) == (400, "invalid config for network default: invalid MAC "
+                                          "address nope") or \
+        (st, body["message"]) == (400, "invalid config for network bridge: invalid MAC "
+                                       "address nope"), body
+    st, body = api(bd, "POST", "/containers/create",
+                   {"Image": "busybox", "MacAddress": "0e:00:00:00:00:01",
+                    "NetworkingConfig": {"EndpointsConfig": {
+                        "bridge": {"MacAddress": "0e:00:00:00:00:02"}}},
+                    "HostConfig": {"NetworkMode": "bridge"}})
+    assert st == 400 and "must match the endpoint-specific MAC address" in body["message"]
+    assert api(bd, "GET", "/containers/json?all=1")[1] == before
+    # connect: refused before anything is attached
+    assert cli.run("run", "-d", "--name", "macbad", "busybox", "sleep", "300").returncode == 0
+    try:
+        st, body = api(bd, "POST", "/networks/bridge/connect",
+                       {"Container": "macbad", "EndpointConfig": {"MacAddress": "x"}})
+        assert (st, body["message"]) == (400, "invalid MAC address x")
+        st, body = api(bd, "POST", "/networks/bridge/connect",
+                       {"Container": "macbad", "EndpointConfig": {"DriverOpts": {
+                           "com.docker.network.endpoint.macaddress": "1:2:3:4:5:6"}}})
+        assert (st, body["message"]) == (400, "invalid MAC address 1:2:3:4:5:6")
+        assert list(inspect(bd, "macbad")["NetworkSettings"]["Networks"]) == ["bridge"]
+    finally:
+        rm(bd, "macbad")
+
+
+@DOCKER28
+def test_mac_address_as_docker(bd, cli):
+    need_docker28()
+    for args in (["create", "--mac-address", "zz", "busybox"],
+                 ["create", "--mac-address", "92:d0:c6:0a:29", "busybox"]):
+        b, d = cli.run(*args), cli.docker(*args)
+        assert (b.returncode, b.stdout, b.stderr) == \
+            (d.returncode, d.stdout, as_berth(d.stderr)), args
+    p = cli.docker("run", "--rm", "--mac-address", "0e:12:34:56:78:9a", "busybox", "cat",
+                   "/sys/class/net/eth0/address")
+    assert (p.returncode, p.stdout) == (0, "0e:12:34:56:78:9a\n"), p
