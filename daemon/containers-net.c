@@ -222,6 +222,11 @@ int ctr_network_check(struct berthd *d, const json_t *hc, const json_t *cfg, con
 		return berth_error_set(err, EINVAL, "network %s is not a bridge network", mode);
 	const char *key;
 	json_t *ec;
+	uint8_t wide_mac[6];
+	/* an older client's container-wide MAC goes to the primary network's endpoint */
+	if (endpoint_mac(NULL, cfg, true, wide_mac, err) < 0)
+		return berth_error_wrap(err, "invalid config for network %s",
+					strcmp(mode, "default") == 0 ? "bridge" : mode);
 	json_object_foreach (json_object_get(nc, "EndpointsConfig"), key, ec) {
 		const char *ip = json_string_value(
 			json_object_get(json_object_get(ec, "IPAMConfig"), "IPv4Address"));
@@ -231,14 +236,15 @@ int ctr_network_check(struct berthd *d, const json_t *hc, const json_t *cfg, con
 		const char *emac = json_string_value(json_object_get(ec, "MacAddress"));
 		const char *cmac = json_string_value(json_object_get(cfg, "MacAddress"));
 
-		if (endpoint_mac(ec, cfg, strcmp(key, mode) == 0 || strcmp(key, "default") == 0, mac,
-				 err) < 0)
+		if (endpoint_mac(ec, cfg, strcmp(key, mode) == 0 || strcmp(key, "default") == 0,
+				 mac, err) < 0)
 			return berth_error_wrap(err, "invalid config for network %s", key);
 		if (emac && *emac && cmac && *cmac && strcasecmp(emac, cmac) != 0)
-			return berth_error_set(err, EINVAL,
-					       "the container-wide MAC address must match the "
-					       "endpoint-specific MAC address for the main network, "
-					       "or be left empty");
+			return berth_error_set(
+				err, EINVAL,
+				"the container-wide MAC address must match the "
+				"endpoint-specific MAC address for the main network, "
+				"or be left empty");
 		if (!ip || !*ip)
 			continue;
 		if (berth_net_addr_parse(ip, &a) < 0)

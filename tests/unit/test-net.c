@@ -90,10 +90,17 @@ static void test_mac(void)
 	static const uint8_t want[6] = {0x92, 0xd0, 0xc6, 0x0a, 0x29, 0x33};
 	static const char *const good[] = {"92:d0:c6:0a:29:33", "92-D0-C6-0A-29-33",
 					   "92d0.c60a.2933"};
-	static const char *const bad[] = {
-		"", "zz", "92:d0:c6:0a:29", "92:d0:c6:0a:29:33:", "92:d0:c6:0a:29:3g",
-		"92:d0-c6:0a:29:33", "92:d0:c6:0a:29:33:44:55", "2:d0:c6:0a:29:33", "92d0c60a2933",
-		"92d0.c60a.2933.0000", " 92:d0:c6:0a:29:33"};
+	static const char *const bad[] = {"",
+					  "zz",
+					  "92:d0:c6:0a:29",
+					  "92:d0:c6:0a:29:33:",
+					  "92:d0:c6:0a:29:3g",
+					  "92:d0-c6:0a:29:33",
+					  "92:d0:c6:0a:29:33:44:55",
+					  "2:d0:c6:0a:29:33",
+					  "92d0c60a2933",
+					  "92d0.c60a.2933.0000",
+					  " 92:d0:c6:0a:29:33"};
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) {
 		memset(m, 0, sizeof(m));
