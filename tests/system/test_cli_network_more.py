@@ -183,3 +183,91 @@ def test_mac_address_as_docker(bd, cli):
     p = cli.docker("run", "--rm", "--mac-address", "0e:12:34:56:78:9a", "busybox", "cat",
                    "/sys/class/net/eth0/address")
     assert (p.returncode, p.stdout) == (0, "0e:12:34:56:78:9a\n"), p
+
+
+# ---- --dns, --dns-search, --dns-option on a user network ---------------------------------------
+
+FAKE_DNS = r"""
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 53))
+print("ready", flush=True)
+while True:
+    q, peer = s.recvfrom(512)
+    i, labels = 12, []
+    while q[i]:
+        labels.append(q[i + 1:i + 1 + q[i]].decode()); i += 1 + q[i]
+    qtype = struct.unpack(">H", q[i + 1:i + 3])[0]
+    name = ".".join(labels)
+    print(name, qtype, flush=True)
+    head = q[:2] + b"\x81\x80" + q[4:6] + (b"\x00\x01" if qtype == 1 else b"\x00\x00") + b"\0\0\0\0"
+    ans = b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04" + socket.inet_aton(sys.argv[2])
+    s.sendto(head + q[12:i + 5] + (ans if qtype == 1 else b""), peer)
+"""
+
+
+@pytest.fixture
+def fake_dns(netns):
+    """A name server on 127.0.0.53:53 in berthd's namespace answering every A with 10.77.0.9."""
+    p = subprocess.Popen(["ip", "netns", "exec", netns, "/usr/bin/python3", "-c", FAKE_DNS,
+                          "127.0.0.53", "10.77.0.9"], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline() == "ready\n"
+    yield p
+    p.kill()
+    p.wait()
+
+
+def test_dns_flags_on_a_user_network(bd, cli, netns, fake_dns):
+    assert cli.run("network", "create", "--subnet", "10.132.0.0/24", "dnsnet").returncode == 0
+    try:
+        p = cli.run("run", "-d", "--name", "dns-web", "--network", "dnsnet", "busybox",
+                    "sleep", "300")
+        assert p.returncode == 0, p.stderr
+        p = cli.run("run", "-d", "--name", "dns1", "--network", "dnsnet", "--dns", "127.0.0.53",
+                    "--dns-search", "corp.example", "--dns-search", "lab.example",
+                    "--dns-option", "ndots:2", "--dns-option", "timeout:3", "busybox", "sleep",
+                    "300")
+        assert p.returncode == 0, p.stderr
+        # the container asks berthd's server on the gateway; search and options as given
+        conf = in_ctr(bd, "dns1", "cat", "/etc/resolv.conf")
+        assert conf.splitlines() == ["nameserver 10.132.0.1", "search corp.example lab.example",
+                                     "options ndots:2 timeout:3"], conf
+        # a name that is no container's goes to the container's own server (--dns)
+        out = in_ctr(bd, "dns1", "nslookup", "db.corp.example")
+        assert "Address: 10.77.0.9" in out, out
+        # the fake server saw it (berthd asked it: it is not the container's to reach)
+        asked = fake_dns.stdout.readline().split()
+        assert asked[0] == "db.corp.example", asked
+        # containers' names are still berthd's answers, never forwarded
+        web_ip = inspect(bd, "dns-web")["NetworkSettings"]["Networks"]["dnsnet"]["IPAddress"]
+        out = in_ctr(bd, "dns1", "nslookup", "dns-web.")
+        assert f"Address: {web_ip}" in out and "10.77.0.9" not in out, out
+        # a container on the same network without --dns does not use dns1's server
+        out = sh("nsenter", "-t", inspect(bd, "dns-web")["State"]["Pid"], "-n", "-m",
+                 "nslookup", "other.example", check=False)
+        assert "10.77.0.9" not in out.stdout, out
+        # docker's record of it
+        hc = inspect(bd, "dns1")["HostConfig"]
+        assert (hc["Dns"], hc["DnsSearch"], hc["DnsOptions"]) == \
+            (["127.0.0.53"], ["corp.example", "lab.example"], ["ndots:2", "timeout:3"])
+    finally:
+        rm(bd, "dns1", "dns-web")
+        api(bd, "DELETE", "/networks/dnsnet")
+
+
+@DOCKER28
+def test_dns_flags_as_docker(bd, cli, netns, fake_dns):
+    need_docker28()
+    assert cli.run("network", "create", "--subnet", "10.133.0.0/24", "dnsnet2").returncode == 0
+    try:
+        p = cli.docker("run", "--rm", "--network", "dnsnet2", "--dns", "127.0.0.53",
+                       "--dns-search", "x.example", "busybox", "sh", "-c",
+                       "cat /etc/resolv.conf; nslookup www.x.example")
+        assert p.returncode == 0, p
+        assert "nameserver 10.133.0.1\nsearch x.example\n" in p.stdout
+        assert "Address: 10.77.0.9" in p.stdout, p.stdout
+        p = cli.docker("run", "--rm", "--dns", "1.2.3.999", "busybox", "true")
+        b = cli.run("run", "--rm", "--dns", "1.2.3.999", "busybox", "true")
+        assert (b.returncode, b.stderr) == (p.returncode, as_berth(p.stderr))
+    finally:
+        api(bd, "DELETE", "/networks/dnsnet2")
