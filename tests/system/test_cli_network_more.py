@@ -11,6 +11,7 @@ import re
 import socket
 import struct
 import subprocess
+import threading
 import time
 import uuid
 
@@ -271,3 +272,89 @@ def test_dns_flags_as_docker(bd, cli, netns, fake_dns):
         assert (b.returncode, b.stderr) == (p.returncode, as_berth(p.stderr))
     finally:
         api(bd, "DELETE", "/networks/dnsnet2")
+
+
+# ---- 200 cycles leave nothing behind ----------------------------------------------------------
+
+
+def kernel_state(netns):
+    """What berthd's networking leaves in its namespace: links (with their masters), addresses,
+    the firewall (nftables and whatever iptables shows), the bridges' ports."""
+    def run(*a):
+        return sh("ip", "netns", "exec", netns, *a, check=False).stdout
+    link = json.loads(sh("ip", "-n", netns, "-j", "link").stdout)
+    addr = json.loads(sh("ip", "-n", netns, "-j", "addr").stdout)
+    return {
+        "links": sorted((l["ifname"], l.get("master", "")) for l in link),
+        # the kernel gives a bridge an IPv6 link-local address (and its route) once it has
+        # carrier: not berth's to clean up
+        "addrs": sorted((i["ifname"], a["local"], a["prefixlen"]) for i in addr
+                        for a in i.get("addr_info", []) if not a["local"].startswith("fe80:")),
+        "nft": run("nft", "list", "ruleset"),
+        "iptables": "\n".join(l for l in run("iptables-save").splitlines()
+                              if not l.startswith("#")),
+        "ports": run("bridge", "link", "show"),
+        "routes": [r for r in sh("ip", "-n", netns, "route", "show", "table", "all").stdout
+                   .splitlines() if "fe80:" not in r],
+    }
+
+
+def test_200_cycles_leave_nothing(bd, netns):
+    assert api(bd, "POST", "/networks/create", {"Name": "cyc", "IPAM": {"Config": [
+        {"Subnet": "10.134.0.0/28"}]}})[0] == 201
+    try:
+        # one container first, so every bridge exists and the baseline is the steady state
+        st, c = api(bd, "POST", "/containers/create?name=cyc-warm",
+                    {"Image": "busybox", "Cmd": ["true"], "HostConfig": {"NetworkMode": "cyc"}})
+        assert st == 201, c
+        assert api(bd, "POST", "/containers/cyc-warm/start")[0] == 204
+        api(bd, "POST", "/containers/cyc-warm/wait")
+        api(bd, "DELETE", "/containers/cyc-warm?force=1")
+        before = kernel_state(netns)
+        netns_dir = bd.exec_root / "netns"
+        files_before = sorted(os.listdir(netns_dir)) if netns_dir.exists() else []
+        pool_before = api(bd, "GET", "/networks/cyc")[1]
+        errors = []
+
+        def cycles(worker, n):
+            for i in range(n):
+                # a /28 holds 13 containers: addresses must come back, or this runs out
+                st, c = api(bd, "POST", "/containers/create",
+                            {"Image": "busybox", "Cmd": ["sleep", "30"],
+                             "HostConfig": {"NetworkMode": "bridge",
+                                            "PortBindings": {"80/tcp": [{"HostPort": ""}]}},
+                             "ExposedPorts": {"80/tcp": {}}})
+                steps = [st == 201 and c]
+                if st == 201:
+                    steps.append(api(bd, "POST", f"/containers/{c['Id']}/start"))
+                    steps.append(api(bd, "POST", "/networks/cyc/connect",
+                                     {"Container": c["Id"]}))
+                    steps.append(api(bd, "DELETE", f"/containers/{c['Id']}?force=1"))
+                if [s[0] for s in steps[1:]] != [204, 200, 204]:
+                    errors.append((worker, i, c, steps))
+                    return
+
+        # four clients at once (the gate, the pool and the kernel lock under contention)
+        t0 = time.monotonic()
+        workers = [threading.Thread(target=cycles, args=(w, 50)) for w in range(4)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        assert not errors, errors
+        took = time.monotonic() - t0
+        after = kernel_state(netns)
+        for k in before:
+            assert after[k] == before[k], (k, before[k], after[k])
+        assert (sorted(os.listdir(netns_dir)) if netns_dir.exists() else []) == files_before
+        pool_after = api(bd, "GET", "/networks/cyc")[1]
+        assert pool_after["Containers"] == pool_before["Containers"] == {}
+        st, b = api(bd, "GET", "/networks/bridge")
+        assert b["Containers"] == {}
+        # berthd's record of the networks holds no endpoint either
+        for f in (bd.data_root / "networks").glob("*.json"):
+            assert json.loads(f.read_text()).get("Endpoints") in (None, []), f
+        print(f"200 cycles in {took:.1f} s")
+        assert took < 60
+    finally:
+        api(bd, "DELETE", "/networks/cyc")
