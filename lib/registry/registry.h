@@ -108,6 +108,16 @@ void berth_registry_pull_result_release(struct berth_registry_pull_result *r);
  * order as soon as it and those below it are there.  The image is then added and tagged
  * (name:tag and name@digest).  auth may be NULL (anonymous).  All or nothing.
  */
+/*
+ * The tags of ref's repository (a tag or digest in ref is ignored) as the registry lists them
+ * (GET /v2/<name>/tags/list, page after page with n= and last=), in its order, into *ret (a
+ * NULL-terminated vector, at most 10000).  Errors as a pull's (ENOENT "repository x not found",
+ * EACCES "pull access denied"), EINVAL for a list that is not the registry's JSON.
+ */
+int berth_registry_tags(struct berth_registry *r, const char *ref,
+			const struct berth_registry_auth *auth, char ***ret,
+			struct berth_error **err);
+
 int berth_registry_pull(struct berth_registry *r, struct berth_image_store *s, const char *ref,
 			const char *platform, const struct berth_registry_auth *auth,
 			const struct berth_registry_progress_cb *progress,
