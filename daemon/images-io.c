@@ -916,7 +916,8 @@ static void pull(struct berth_http_request *req, struct berthd *d, const char *i
 		for (size_t i = 0; j.pulled_names && j.pulled_names[i]; i++) {
 			_cleanup_free_ char *shown = images_familiar(j.pulled_names[i]), *id = NULL;
 			_cleanup_json_ json_t *config = NULL;
-			if (berth_image_resolve(d->images.store, j.pulled_names[i], &id, NULL) < 0 ||
+			if (berth_image_resolve(d->images.store, j.pulled_names[i], &id, NULL) <
+				    0 ||
 			    berth_image_config(d->images.store, id, &config, NULL) < 0)
 				config = NULL;
 			images_event(d, "pull", shown ? shown : j.pulled_names[i],

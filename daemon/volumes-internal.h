@@ -9,9 +9,9 @@ struct daemon_volume {
 	char *name;
 	bool anonymous; /* made for a container (an image's VOLUME, -v /path): prune's default */
 	int64_t created_ns;
-	json_t *labels;	 /* object of strings */
-	json_t *options; /* object of strings: the local driver's type, device, o */
-	char **users;	 /* ids of the containers that use it (in memory; the containers' records
+	json_t *labels;	   /* object of strings */
+	json_t *options;   /* object of strings: the local driver's type, device, o */
+	char **users;	   /* ids of the containers that use it (in memory; the containers' records
 			  * make it again at start) */
 	char **mounted_by; /* the running ones among them while its options are mounted on _data */
 };

@@ -513,7 +513,8 @@ int daemon_volume_parse_mount_opts(const char *o, unsigned long *ret_flags, char
 		free(data);
 		return -ENOMEM;
 	}
-	for (char *save = NULL, *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+	for (char *save = NULL, *w = strtok_r(copy, ",", &save); w;
+	     w = strtok_r(NULL, ",", &save)) {
 		bool known = false;
 
 		for (size_t i = 0; i < sizeof(mount_flags) / sizeof(*mount_flags) && !known; i++)

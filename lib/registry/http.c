@@ -8,10 +8,13 @@
  */
 #include <ctype.h>
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -439,6 +442,13 @@ int reg_perform(struct reg_session *s, const struct reg_request *q, struct reg_r
 	if (s->insecure) {
 		curl_easy_setopt(c.h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(c.h, CURLOPT_SSL_VERIFYHOST, 0L);
+	} else if (s->ca_pem) {
+		struct curl_blob ca = {s->ca_pem, s->ca_pem_len, CURL_BLOB_NOCOPY};
+		curl_easy_setopt(c.h, CURLOPT_CAINFO_BLOB, &ca);
+	}
+	if (s->client_cert) {
+		curl_easy_setopt(c.h, CURLOPT_SSLCERT, s->client_cert);
+		curl_easy_setopt(c.h, CURLOPT_SSLKEY, s->client_key);
 	}
 	if (strcmp(method, "HEAD") == 0) {
 		curl_easy_setopt(c.h, CURLOPT_NOBODY, 1L);
@@ -479,6 +489,14 @@ int reg_perform(struct reg_session *s, const struct reg_request *q, struct reg_r
 			r = berth_error_set(err, ECANCELED, "%s \"%s\": cancelled", method, url);
 		} else if (cc == CURLE_WRITE_ERROR && resp->status >= 300) {
 			r = 0; /* an error body past its cap: the status says enough */
+		} else if (cc == CURLE_PEER_FAILED_VERIFICATION &&
+			   (strstr(errbuf, "self-signed") || strstr(errbuf, "local issuer") ||
+			    strstr(errbuf, "verify the first"))) {
+			/* Go's words, as dockerd reports it */
+			r = berth_error_set(err, EIO,
+					    "%s \"%s\": tls: failed to verify certificate: x509: "
+					    "certificate signed by unknown authority",
+					    method, url);
 		} else {
 			r = berth_error_set(err, EIO, "%s \"%s\": %s", method, url,
 					    *errbuf ? errbuf : curl_easy_strerror(cc));
@@ -839,9 +857,102 @@ void reg_session_free(struct reg_session *s)
 	free(s->repo);
 	berth_strv_free(s->scopes);
 	free(s->authz);
+	free(s->ca_pem);
+	free(s->client_cert);
+	free(s->client_key);
 	berth_registry_challenge_release(&s->challenge);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n > m && strcmp(s + n - m, suffix) == 0;
+}
+
+#define MAX_CA_FILE    (1u << 20)
+#define SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
+
+/*
+ * dockerd's ReadCertsDirectory for certs_dir/<host>: every *.crt a CA on top of the system's,
+ * every *.cert a client certificate that needs its *.key (and the other way round), in
+ * dockerd's words when one is missing.  No directory: nothing to do.
+ */
+static int read_certs_dir(struct reg_session *s, struct berth_error **err)
+{
+	_cleanup_free_ char *dir = NULL, *pem = NULL;
+	_cleanup_closedir_ DIR *dp = NULL;
+	size_t len = 0;
+	bool any_ca = false;
+	struct dirent *de;
+
+	if (!s->r->certs_dir || strchr(s->host, '/') || s->host[0] == '.')
+		return 0;
+	if (asprintf(&dir, "%s/%s", s->r->certs_dir, s->host) < 0)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	dp = opendir(dir);
+	if (!dp)
+		return errno == ENOENT || errno == ENOTDIR
+			       ? 0
+			       : berth_error_sys(err, errno, "open certificates directory '%s'",
+						 dir);
+	while ((de = readdir(dp))) {
+		const char *f = de->d_name;
+		_cleanup_free_ char *path = NULL, *other = NULL, *text = NULL;
+		size_t n = strlen(f);
+		struct stat st;
+
+		if (f[0] == '.' || asprintf(&path, "%s/%s", dir, f) < 0)
+			continue;
+		if (has_suffix(f, ".crt")) {
+			if (!any_ca) {
+				/* the system's CAs stay trusted, as Go's SystemCertPool + append */
+				_cleanup_free_ char *sys = NULL;
+				if (berth_read_file_at(AT_FDCWD, SYSTEM_CA_FILE, 16u << 20, &sys,
+						       NULL, NULL) == 0 &&
+				    sys) {
+					free(pem);
+					pem = TAKE_PTR(sys);
+					len = strlen(pem);
+				}
+				any_ca = true;
+			}
+			if (berth_read_file_at(AT_FDCWD, path, MAX_CA_FILE, &text, NULL, err) < 0)
+				return berth_error_wrap(err, "certificates for %s", s->host);
+			char *grown = realloc(pem, len + strlen(text) + 2);
+			if (!grown)
+				return berth_error_set(err, ENOMEM, "out of memory");
+			pem = grown;
+			len += (size_t)snprintf(pem + len, strlen(text) + 2, "\n%s", text);
+		} else if (has_suffix(f, ".cert")) {
+			if (asprintf(&other, "%s/%.*s.key", dir, (int)(n - 5), f) < 0)
+				return berth_error_set(err, ENOMEM, "out of memory");
+			if (stat(other, &st) < 0)
+				return berth_error_set(
+					err, EINVAL,
+					"missing key %.*s.key for client certificate "
+					"%s. CA certificates must use the extension .crt",
+					(int)(n - 5), f, f);
+			free(s->client_cert);
+			free(s->client_key);
+			s->client_cert = TAKE_PTR(path);
+			s->client_key = TAKE_PTR(other);
+		} else if (has_suffix(f, ".key")) {
+			if (asprintf(&other, "%s/%.*s.cert", dir, (int)(n - 4), f) < 0)
+				return berth_error_set(err, ENOMEM, "out of memory");
+			if (stat(other, &st) < 0)
+				return berth_error_set(
+					err, EINVAL,
+					"missing client certificate %.*s.cert for key %s",
+					(int)(n - 4), f, f);
+		}
+	}
+	if (any_ca) {
+		s->ca_pem = TAKE_PTR(pem);
+		s->ca_pem_len = len;
+	}
+	return 0;
 }
 
 static int ping(struct reg_session *s, const char *base, struct reg_response *resp,
@@ -888,6 +999,11 @@ int reg_session_open(struct berth_registry *r, const char *host, const char *bas
 			return berth_error_set(err, ENOMEM, "out of memory");
 		}
 	s->insecure = berth_registry_is_insecure(r, host);
+	/* dockerd reads certs.d only for registries it verifies */
+	if (!s->insecure && read_certs_dir(s, err) < 0) {
+		reg_session_free(s);
+		return -EINVAL;
+	}
 
 	if (base_url) {
 		_cleanup_free_ char *b = strdup(base_url);

@@ -827,8 +827,8 @@ int berth_registry_pull(struct berth_registry *r, struct berth_image_store *s, c
 #define TAGS_PAGE 1000
 #define TAGS_MAX  10000
 
-static int tags_page(struct reg_session *sess, const char *familiar, const char *last,
-		     char ***tags, size_t *got, struct berth_error **err)
+static int tags_page(struct reg_session *sess, const char *familiar, const char *last, char ***tags,
+		     size_t *got, struct berth_error **err)
 {
 	_cleanup_free_ char *url = NULL, *esc = NULL;
 	static const char *const accept[] = {"Accept: application/json", NULL};
@@ -846,13 +846,14 @@ static int tags_page(struct reg_session *sess, const char *familiar, const char 
 	if (last) {
 		/* a tag is [A-Za-z0-9_.-]: nothing in it needs escaping in a query */
 		for (const char *c = last; *c; c++)
-			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-",
+			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+				    "_.-",
 				    *c))
 				return berth_error_set(err, EINVAL, "tag list: invalid tag '%s'",
 						       last);
 	}
-	if (asprintf(&url, "/v2/%s/tags/list?n=%d%s%s", sess->repo, TAGS_PAGE,
-		     last ? "&last=" : "", last ? last : "") < 0)
+	if (asprintf(&url, "/v2/%s/tags/list?n=%d%s%s", sess->repo, TAGS_PAGE, last ? "&last=" : "",
+		     last ? last : "") < 0)
 		return berth_error_set(err, ENOMEM, "out of memory");
 	q.url = url;
 	r = reg_send(sess, &q, &resp, err);
@@ -874,8 +875,8 @@ static int tags_page(struct reg_session *sess, const char *familiar, const char 
 	json_array_foreach (list, i, t) {
 		const char *tag = json_string_value(t);
 		if (!tag || !*tag)
-			return berth_error_set(err, EINVAL, "tag list of %s: a tag that is no string",
-					       familiar);
+			return berth_error_set(err, EINVAL,
+					       "tag list of %s: a tag that is no string", familiar);
 		if (berth_strv_length(*tags) >= TAGS_MAX)
 			return berth_error_set(err, EFBIG, "tag list of %s: more than %d tags",
 					       familiar, TAGS_MAX);
@@ -909,7 +910,8 @@ int berth_registry_tags(struct berth_registry *r, const char *ref,
 	if (!familiar || asprintf(&scope, "repository:%s:pull", rf->path) < 0)
 		return berth_error_set(err, ENOMEM, "out of memory");
 	scopes[0] = scope;
-	rc = reg_session_open(r, reg_api_host(rf->domain), NULL, rf->path, scopes, auth, &sess, err);
+	rc = reg_session_open(r, reg_api_host(rf->domain), NULL, rf->path, scopes, auth, &sess,
+			      err);
 	if (rc < 0)
 		return rc;
 	do {

@@ -38,6 +38,7 @@
 struct berth_registry {
 	struct berth_registry_options opts; /* vectors copied below */
 	char **insecure, **mirrors;
+	char *certs_dir;
 	pthread_mutex_t lock; /* guards tokens */
 	json_t *tokens;	      /* cache key -> {"token": s, "expires": unix seconds} */
 };
@@ -50,6 +51,11 @@ struct reg_session {
 	char *repo;    /* "library/busybox" */
 	char **scopes; /* "repository:library/busybox:pull", ... */
 	bool insecure; /* TLS unverified, plain HTTP allowed */
+	/* from certs.d/<host>: the CAs (the system's bundle and the *.crt, PEM) and a client
+	 * certificate with its key (paths); NULL when the directory has none */
+	char *ca_pem;
+	size_t ca_pem_len;
+	char *client_cert, *client_key;
 	const struct berth_registry_auth *auth;
 
 	pthread_mutex_t lock;			   /* guards authz (blob threads read it) */

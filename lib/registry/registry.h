@@ -33,6 +33,10 @@ struct berth_registry_options {
 	char *const *insecure;
 	/* mirrors of docker.io, tried in order before it: "http://127.0.0.1:5001" */
 	char *const *mirrors;
+	/* per-registry TLS files, as dockerd's /etc/docker/certs.d: <certs_dir>/<host[:port]>/
+	 * with *.crt (CAs added to the system's), *.cert + *.key (a client certificate); read for
+	 * registries that are not insecure.  NULL: none. */
+	const char *certs_dir;
 	unsigned max_parallel; /* blobs fetched at once [3, as dockerd] */
 	uint64_t max_manifest; /* bytes of a manifest or index [4 MiB] */
 	uint64_t max_config;   /* bytes of an image config [8 MiB] */
