@@ -296,7 +296,7 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *userdata)
 	if (want > q->body_fd_size - x->upload_off)
 		want = q->body_fd_size - x->upload_off;
 	do
-		n = pread(q->body_fd, buf, want, (off_t)x->upload_off);
+		n = pread(q->body_fd, buf, want, (off_t)(q->body_fd_offset + x->upload_off));
 	while (n < 0 && errno == EINTR);
 	if (n <= 0)
 		return CURL_READFUNC_ABORT;

@@ -14,6 +14,7 @@
 #define REG_DEFAULT_MAX_CONFIG	 (8u << 20)
 #define REG_MAX_ERROR_BODY	 (64u << 10)
 #define REG_MAX_REDIRECTS	 10
+#define REG_PUSH_CHUNK		 (16u << 20) /* larger blobs go up in PATCH chunks of this */
 #define REG_RETRIES		 2 /* more tries of a blob transfer that broke off */
 #define REG_USER_AGENT		 "berth/" BERTH_VERSION
 
@@ -91,6 +92,7 @@ struct reg_request {
 	const void *body;
 	size_t body_len;
 	int body_fd;
+	uint64_t body_fd_offset; /* where in body_fd the body starts */
 	uint64_t body_fd_size;
 	void (*upload_progress)(void *userdata, uint64_t sent);
 	void *upload_userdata;

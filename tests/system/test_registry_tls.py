@@ -72,7 +72,7 @@ class TLSRegistry:
         cas = f"\n    clientcas:\n      - {certs}/ca.crt" if client_cas else ""
         (self.dir / "config.yml").write_text(f"""version: 0.1
 log:
-  level: warn
+  level: info
 storage:
   filesystem:
     rootdirectory: {self.dir}/storage
@@ -90,6 +90,13 @@ http:
             ["ip", "netns", "exec", netns, "curl", "-sk", "-o", "/dev/null",
              f"https://{self.host}/v2/"], timeout=5).returncode in (0, 35, 56)
         assert wait_until(up, timeout=15), (self.dir / "registry.log").read_text()
+
+    def requests(self):
+        """(method, path) of each request the registry answered, from its log."""
+        import re
+        self.log.flush()
+        text = (self.dir / "registry.log").read_text(errors="replace")
+        return re.findall(r'"(GET|HEAD|POST|PUT|PATCH|DELETE) (/v2/[^ "]*) HTTP', text)
 
     def stop(self):
         self.proc.terminate()
@@ -276,3 +283,30 @@ def test_as_docker(bd, cli, reg, trust):
     assert cli.run("image", "inspect", ref).returncode == 0
     p, b = cli.docker("pull", "-a", f"{reg.host}/bb:x"), cli.run("pull", "-a", f"{reg.host}/bb:x")
     assert (p.returncode, p.stderr) == (b.returncode, b.stderr)
+
+
+def test_chunked_push(bd, cli, reg, trust):
+    """A blob past 16 MiB goes up in PATCH chunks with their Content-Range, closed by an empty
+    PUT ?digest=; what comes back from a pull is the same image."""
+    trust(reg.host)
+    ref = f"{reg.host}/big:1"
+    ok(cli.run("run", "--name", "bigw", "busybox", "sh", "-c",
+               "head -c 20000000 /dev/urandom > /big"))
+    try:
+        ok(cli.run("commit", "bigw", ref))
+    finally:
+        cli.run("rm", "-f", "bigw")
+    want = json.loads(ok(cli.run("image", "inspect", ref)).stdout)[0]
+    before = len(reg.requests())
+    ok(cli.run("push", ref))
+    reqs = reg.requests()[before:]
+    patches = [p for m, p in reqs if m == "PATCH"]
+    assert len(patches) == 2, reqs  # 16 MiB, then the rest
+    assert any(m == "PUT" and "digest=" in p for m, p in reqs)
+    ok(cli.run("rmi", ref))
+    ok(cli.run("pull", ref))
+    got = json.loads(ok(cli.run("image", "inspect", ref)).stdout)[0]
+    assert got["RootFS"] == want["RootFS"] and got["Id"] == want["Id"]
+    p = ok(cli.run("run", "--rm", ref, "wc", "-c", "/big"))
+    assert p.stdout.split()[0] == "20000000"
+    ok(cli.run("rmi", ref))
