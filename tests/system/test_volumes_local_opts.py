@@ -9,6 +9,7 @@ at start with docker's words, nothing left mounted and the container not running
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -220,3 +221,26 @@ def test_as_docker(bd, cli):
             assert (b.returncode, b.stdout, b.stderr) == (d.returncode, d.stdout, d.stderr)
     finally:
         cli.docker("volume", "rm", "-f", "dv")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_mounts_outlive_a_restart_of_berthd(bd, cli, sig):
+    """A running container's tmpfs volume stays mounted while berthd restarts (live restore): the
+    next user shares it, not a new tmpfs; the last stop after the restart unmounts it."""
+    ok(cli.run("volume", "create", "-o", "type=tmpfs", "-o", "device=tmpfs", "rv"))
+    try:
+        ok(cli.run("run", "-d", "--name", "rv1", "-v", "rv:/t", "busybox", "sleep", "300"))
+        (data(bd, "rv") / "kept").write_text("across\n")
+        bd.signal(sig)
+        bd.proc.wait(timeout=20)
+        bd.logf.close()
+        bd.start()
+        assert mount_of(data(bd, "rv"))
+        p = ok(cli.run("run", "--rm", "-v", "rv:/t", "busybox", "cat", "/t/kept"))
+        assert p.stdout == "across\n"
+        assert mount_of(data(bd, "rv"))  # rv1 still uses it
+        ok(cli.run("stop", "-t", "0", "rv1"))
+        assert mount_of(data(bd, "rv")) is None
+    finally:
+        rm(cli, "rv1")
+        cli.run("volume", "rm", "-f", "rv")
