@@ -1123,3 +1123,153 @@ int berth_registry_login(struct berth_registry *r, const char *server,
 	reg_session_free(s);
 	return rc;
 }
+
+/* ---- search (the v1 index API) -------------------------------------------------------------- */
+
+static int query_escape(const char *in, char **ret)
+{
+	size_t n = strlen(in);
+	char *out = malloc(3 * n + 1), *o = out;
+
+	if (!out)
+		return -ENOMEM;
+	for (const unsigned char *c = (const unsigned char *)in; *c; c++) {
+		if (isalnum(*c) || strchr("-_.~", *c))
+			*o++ = (char)*c;
+		else if (*c == ' ')
+			*o++ = '+';
+		else
+			o += snprintf(o, 4, "%%%02X", *c);
+	}
+	*o = '\0';
+	*ret = out;
+	return 0;
+}
+
+int berth_registry_search(struct berth_registry *r, const char *term, int limit,
+			  const struct berth_registry_auth *auth, json_t **ret,
+			  struct berth_error **err)
+{
+	_cleanup_free_ char *index = NULL, *q = NULL, *url = NULL;
+	const char *remote = term, *slash = strchr(term, '/');
+	struct reg_session *s = NULL;
+	struct reg_response resp = {0};
+	_cleanup_json_ json_t *doc = NULL;
+	int rc;
+
+	*ret = NULL;
+	if (strstr(term, "://"))
+		return berth_error_set(err, EINVAL,
+				       "invalid repository name: repository name (%s) should not "
+				       "have a scheme",
+				       term);
+	if (limit == 0)
+		limit = 25;
+	if (limit < 1 || limit > 100)
+		return berth_error_set(err, EINVAL, "limit %d is outside the range of [1, 100]",
+				       limit);
+	if (slash) {
+		_cleanup_free_ char *first = strndup(term, (size_t)(slash - term));
+		if (!first)
+			return berth_error_set(err, ENOMEM, "out of memory");
+		if (strchr(first, '.') || strchr(first, ':') || strcmp(first, "localhost") == 0) {
+			index = TAKE_PTR(first);
+			remote = slash + 1;
+		}
+	}
+	if (!index || strcmp(index, "docker.io") == 0 || strcmp(index, "index.docker.io") == 0) {
+		free(index);
+		index = strdup("index.docker.io");
+		/* "library/foo" is searched as "foo" on docker.io */
+		if (strncmp(remote, "library/", 8) == 0)
+			remote += 8;
+	}
+	if (!index || query_escape(remote, &q) < 0)
+		return berth_error_set(err, ENOMEM, "out of memory");
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	pthread_mutex_init(&s->lock, NULL);
+	s->r = r;
+	s->auth = auth;
+	s->host = strdup(index);
+	s->repo = strdup("");
+	s->scopes = calloc(1, sizeof(char *));
+	if (!s->host || !s->repo || !s->scopes) {
+		reg_session_free(s);
+		return berth_error_set(err, ENOMEM, "out of memory");
+	}
+	s->insecure = berth_registry_is_insecure(r, index);
+	if (!s->insecure && read_certs_dir(s, err) < 0) {
+		reg_session_free(s);
+		return -EINVAL;
+	}
+	/* the v1 ping: HTTPS, then (insecure) HTTP, as dockerd's newV1Endpoint */
+	struct reg_request ping_q = {.method = "GET",
+				     .url = "/v1/_ping",
+				     .body_fd = -1,
+				     .max_body = 64 << 10,
+				     .no_auth = true,
+				     .follow = true};
+	for (int scheme = 0; scheme < 2; scheme++) {
+		free(s->base);
+		if (asprintf(&s->base, "%s://%s", scheme ? "http" : "https", index) < 0) {
+			s->base = NULL;
+			reg_session_free(s);
+			return berth_error_set(err, ENOMEM, "out of memory");
+		}
+		if (scheme && err) {
+			berth_error_free(*err);
+			*err = NULL;
+		}
+		rc = reg_perform(s, &ping_q, &resp, err);
+		reg_response_release(&resp);
+		if (rc == 0 || !s->insecure)
+			break;
+	}
+	if (rc < 0) {
+		reg_session_free(s);
+		return rc;
+	}
+	if (asprintf(&url, "/v1/search?q=%s&n=%d", q, limit) < 0) {
+		reg_session_free(s);
+		return berth_error_set(err, ENOMEM, "out of memory");
+	}
+	static const char *const hdrs[] = {"X-Docker-Token: true", NULL};
+	struct reg_request sq = {.method = "GET",
+				 .url = url,
+				 .headers = hdrs,
+				 .body_fd = -1,
+				 .max_body = 8u << 20,
+				 .no_auth = true,
+				 .follow = true};
+	if (auth && auth->username && *auth->username) {
+		sq.basic_user = auth->username;
+		sq.basic_password = auth->password;
+	}
+	rc = reg_perform(s, &sq, &resp, err);
+	reg_session_free(s);
+	if (rc < 0)
+		return rc;
+	if (resp.status != 200) {
+		rc = berth_error_set(err, EIO, "unexpected status code %ld", resp.status);
+		reg_response_release(&resp);
+		return rc;
+	}
+	rc = berth_json_parse(resp.body ? resp.body : "", resp.body_len, &doc, err);
+	reg_response_release(&resp);
+	json_t *results = json_object_get(doc, "results");
+	if (rc < 0 || !json_is_object(doc) || (!json_is_array(results) && !json_is_null(results))) {
+		bool have = rc < 0 && err && *err && (*err)->msg;
+		_cleanup_free_ char *why = strdup(have ? (*err)->msg : "not the index's JSON");
+		if (err) {
+			berth_error_free(*err);
+			*err = NULL;
+		}
+		return berth_error_set(err, EIO, "error decoding registry search results: %s",
+				       why ? why : "?");
+	}
+	*ret = json_is_array(results) ? json_incref(results) : json_array();
+	return *ret ? 0 : berth_error_set(err, ENOMEM, "out of memory");
+}

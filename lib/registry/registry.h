@@ -122,6 +122,19 @@ int berth_registry_tags(struct berth_registry *r, const char *ref,
 			const struct berth_registry_auth *auth, char ***ret,
 			struct berth_error **err);
 
+/*
+ * Docker's search (the v1 index API): term "[index/]name" (the index when the first part has a
+ * '.' or ':' or is "localhost", else docker.io's index.docker.io), its /v1/_ping over HTTPS (and
+ * HTTP for an insecure index), then GET /v1/search?q=<name>&n=<limit> with basic credentials
+ * when auth has them.  *ret: the index's "results" array as it sent it (each an object).
+ * EINVAL: a term with a scheme ("invalid repository name: repository name (x) should not have a
+ * scheme"), a limit outside [1, 100]; EIO: the transfer, "unexpected status code N", a body that
+ * is not the index's JSON.
+ */
+int berth_registry_search(struct berth_registry *r, const char *term, int limit,
+			  const struct berth_registry_auth *auth, json_t **ret,
+			  struct berth_error **err);
+
 int berth_registry_pull(struct berth_registry *r, struct berth_image_store *s, const char *ref,
 			const char *platform, const struct berth_registry_auth *auth,
 			const struct berth_registry_progress_cb *progress,
