@@ -167,3 +167,48 @@ def test_docker_search(bd, index):
         assert p.returncode == 1 and "limit 200 is outside the range of [1, 100]" in p.stderr
     finally:
         cli.close()
+
+
+def test_berth_search(bd, index):
+    cli = BerthCLI(bd)
+    try:
+        p = cli.run("search", f"{index.host}/x")
+        assert p.returncode == 0, p
+        lines = p.stdout.splitlines()
+        assert lines[0].split() == ["NAME", "DESCRIPTION", "STARS", "OFFICIAL"]
+        assert lines[1].split()[0] == "alpha" and lines[1].rstrip().endswith("[OK]")
+        assert RESULTS[0]["description"][:44] + "…" in lines[1]
+        p = cli.run("search", "--no-trunc", "--limit", "2", "--format",
+                    "{{.Name}}|{{.Description}}|{{.StarCount}}|{{.IsOfficial}}",
+                    f"{index.host}/x")
+        assert p.stdout == f"alpha|{RESULTS[0]['description']}|12|[OK]\n" \
+                           "team/beta|second line|3|\n", p
+        assert index.asked[-1][1]["n"] == ["2"]
+        p = cli.run("search", "-f", "is-official=true", "--format", "{{.Name}}",
+                    f"{index.host}/x")
+        assert p.stdout == "alpha\n"
+        p = cli.run("search", "--limit", "101", f"{index.host}/x")
+        assert (p.returncode, p.stderr) == \
+            (1, "Error response from daemon: limit 101 is outside the range of [1, 100]\n")
+    finally:
+        cli.close()
+
+
+@DOCKER28
+def test_berth_search_as_docker(bd, index):
+    need_docker28()
+    cli = BerthCLI(bd)
+    try:
+        for args in ([f"{index.host}/x"], ["--no-trunc", f"{index.host}/x"],
+                     ["--limit", "1", f"{index.host}/x"],
+                     ["--format", "table {{.Name}}\t{{.IsAutomated}}", f"{index.host}/x"],
+                     ["--format", "{{json .}}", f"{index.host}/x"],
+                     ["--filter", "stars=3", f"{index.host}/x"],
+                     ["--filter", "colour=red", f"{index.host}/x"],
+                     ["--limit", "0", f"{index.host}/x"],
+                     [f"{index.host}/broken"]):
+            b, d = cli.run("search", *args), cli.docker("search", *args)
+            assert (b.returncode, b.stdout, b.stderr) == \
+                (d.returncode, d.stdout, d.stderr.replace("docker", "berth")), args
+    finally:
+        cli.close()
