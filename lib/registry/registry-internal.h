@@ -15,7 +15,7 @@
 #define REG_MAX_ERROR_BODY	 (64u << 10)
 #define REG_MAX_REDIRECTS	 10
 #define REG_PUSH_CHUNK		 (16u << 20) /* larger blobs go up in PATCH chunks of this */
-#define REG_RETRIES		 2 /* more tries of a blob transfer that broke off */
+#define REG_RETRIES		 2	     /* more tries of a blob transfer that broke off */
 #define REG_USER_AGENT		 "berth/" BERTH_VERSION
 
 /* Media types. */
