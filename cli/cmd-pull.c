@@ -5,8 +5,7 @@
  * /images/{name}/push?tag= with the config file's credentials for the registry in
  * X-Registry-Auth, berthd's JSON message stream shown as docker shows it (progress bars on a
  * terminal, plain lines otherwise, nothing with -q), then the full reference.
- *
- * berthd pulls and pushes one tag at a time, so --all-tags is not offered.
+ * --all-tags (-a): a name without tag, every tag the registry lists (no tag= in the query).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -82,14 +81,21 @@ static int no_content_trust(const struct cli_args *a)
 	return 0;
 }
 
-/* parse, refuse, and give a name without a tag docker's default tag */
-static int prepare_ref(const char *s, bool quiet, struct ref *r)
+/* parse, refuse, and give a name without a tag docker's default tag (not with all_tags) */
+static int prepare_ref(const char *s, bool quiet, bool all_tags, struct ref *r)
 {
 	char *err = NULL;
 
 	if (ref_parse_normalized(s, r, &err) < 0) {
 		err_printf("%s\n", err);
 		free(err);
+		return -1;
+	}
+	if (all_tags) {
+		if (!r->tag && !r->digest)
+			return 0;
+		ref_release(r);
+		err_printf("tag can't be used with --all-tags/-a\n");
 		return -1;
 	}
 	if (!r->tag && !r->digest) {
@@ -111,7 +117,9 @@ static int run_pull(struct cli *c, struct cli_args *a)
 
 	if (!platform || !*platform)
 		platform = getenv("DOCKER_DEFAULT_PLATFORM");
-	if (no_content_trust(a) < 0 || prepare_ref(a->argv[0], quiet, &r) < 0)
+	bool all = flag_bool(a, "all-tags");
+
+	if (no_content_trust(a) < 0 || prepare_ref(a->argv[0], quiet, all, &r) < 0)
 		return 1;
 	name = ref_name(&r);
 	auth = registry_auth_header(c, r.domain);
@@ -125,8 +133,10 @@ static int run_pull(struct cli *c, struct cli_args *a)
 		sbuf_adds(&t, "&platform=");
 		url_escape(&t, lower);
 	}
-	sbuf_adds(&t, "&tag=");
-	url_escape(&t, r.digest ? r.digest : r.tag);
+	if (!all) {
+		sbuf_adds(&t, "&tag=");
+		url_escape(&t, r.digest ? r.digest : r.tag);
+	}
 	ref_string(&full, &r);
 	ref_release(&r);
 	if (cli_call_stream_h(c, "POST", sbuf_str(&t), NULL, auth) < 0)
@@ -139,6 +149,7 @@ static int run_pull(struct cli *c, struct cli_args *a)
 }
 
 static const struct cli_flag pull_flags[] = {
+	{"all-tags", 'a', FK_BOOL, NULL, NULL, "Download all tagged images in the repository"},
 	{"disable-content-trust", 0, FK_BOOL, NULL, "true",
 	 "Skip image verification (berth has no content trust: false is refused)"},
 	{"platform", 0, FK_STRING, "string", NULL,
@@ -180,7 +191,7 @@ static int run_push(struct cli *c, struct cli_args *a)
 	struct ref r = {0};
 	int ret;
 
-	if (no_content_trust(a) < 0 || prepare_ref(a->argv[0], quiet, &r) < 0)
+	if (no_content_trust(a) < 0 || prepare_ref(a->argv[0], quiet, false, &r) < 0)
 		return 1;
 	if (r.digest) {
 		err_printf("cannot push a digest reference\n");

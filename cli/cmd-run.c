@@ -8,6 +8,7 @@
  * ctrl-q detaches.  Signals other than those the terminal handles are passed to the container
  * when it has no terminal (docker's --sig-proxy default).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -149,6 +150,8 @@ static int chk_device(const char *v, char **err)
 		{"label", 'l',	      FK_LIST, "list", NULL, "Set meta data on a container",         \
 		 0,	  check_label},                                                              \
 		{"label-file", 0, FK_LIST, "list", NULL, "Read in a line delimited file of labels"}, \
+		{"mac-address", 0,    FK_STRING,                                                     \
+		 "string",	NULL, "Container MAC address (e.g., 92:d0:c6:0a:29:33)"},            \
 		{"memory", 'm', FK_CUSTOM, "bytes", NULL, "Memory limit", 0, check_bytes},           \
 		{"memory-swap",                                                                      \
 		 0,                                                                                  \
@@ -328,6 +331,26 @@ static int report(const struct cli_args *a, const char *msg)
 {
 	err_printf("%s: %s\n\nRun '%s --help' for more information\n", CLI_NAME, msg, a->path);
 	return EXIT_DAEMON_ERROR;
+}
+
+/* A 48-bit MAC as Go's net.ParseMAC takes it (aa:bb:.., aa-bb-.., aabb.ccdd.eeff), docker's check. */
+static bool mac_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 17 && (s[2] == ':' || s[2] == '-')) {
+		for (size_t i = 0; i < n; i++)
+			if (i % 3 == 2 ? s[i] != s[2] : !isxdigit((unsigned char)s[i]))
+				return false;
+		return true;
+	}
+	if (n == 14) {
+		for (size_t i = 0; i < n; i++)
+			if (i % 5 == 4 ? s[i] != '.' : !isxdigit((unsigned char)s[i]))
+				return false;
+		return true;
+	}
+	return false;
 }
 
 static int report_free(const struct cli_args *a, char *msg)
@@ -771,10 +794,18 @@ static json_t *build_create(struct cli_args *a, bool detach, int *ret)
 		all_aliases[i++] = na2->v[k];
 	aliases.v = all_aliases;
 	aliases.n = i;
+	const char *mac = flag_str(a, "mac-address");
+	if (mac && *mac && !mac_valid(mac)) {
+		free(all_aliases);
+		err = xasprintf("%s is not a valid mac address", mac);
+		goto fail;
+	}
 	const char *mode = net && *net ? net : "default";
 	json_object_set_new(hc, "NetworkMode", json_string(mode));
-	if ((net && *net) || (ip && *ip) || aliases.n) {
+	if ((net && *net) || (ip && *ip) || aliases.n || (mac && *mac)) {
 		json_t *ep = json_object();
+		if (mac && *mac)
+			json_object_set_new(ep, "MacAddress", json_string(mac));
 		if (ip && *ip) {
 			char *canon = ip_check(ip, &err);
 			if (!canon) {

@@ -85,6 +85,7 @@ extern const struct cli_cmd cmd_network_disconnect;
 extern const struct cli_cmd cmd_volume, cmd_volume_create, cmd_volume_ls, cmd_volume_inspect;
 extern const struct cli_cmd cmd_volume_rm, cmd_volume_prune;
 extern const struct cli_cmd cmd_pull, cmd_image_pull, cmd_push, cmd_image_push;
+extern const struct cli_cmd cmd_search;
 extern const struct cli_cmd cmd_login, cmd_logout;
 /* "X-Registry-Auth: ..." for a registry (a reference's domain, "docker.io" for Docker Hub): the
  * config file's credentials for it, base64url of docker's AuthConfig JSON ("e30=" for none). */

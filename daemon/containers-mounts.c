@@ -101,8 +101,9 @@ struct prep {
 };
 
 /* A named or anonymous volume: made when missing, held for the container. */
-static int hold_volume(struct prep *p, const char *name, const json_t *labels, bool anonymous,
-		       char **ret_name, struct berth_error **err)
+static int hold_volume(struct prep *p, const char *name, const json_t *labels,
+		       const json_t *options, bool anonymous, char **ret_name,
+		       struct berth_error **err)
 {
 	_cleanup_free_ char *got = NULL;
 	bool existed = false;
@@ -113,7 +114,7 @@ static int hold_volume(struct prep *p, const char *name, const json_t *labels, b
 		existed = daemon_volume_find_locked(p->d, name) != NULL;
 		pthread_mutex_unlock(&p->d->lock);
 	}
-	r = daemon_volume_create(p->d, name, labels, NULL, anonymous, &got, err);
+	r = daemon_volume_create(p->d, name, labels, options, anonymous, &got, err);
 	if (r < 0)
 		return r;
 	if (!existed)
@@ -234,7 +235,7 @@ static int parse_bind(struct prep *p, const char *spec, struct berth_error **err
 	}
 	if (prop)
 		return berth_error_set(err, EINVAL, "invalid mode: %s", mode);
-	r = hold_volume(p, parts[0], NULL, false, &vol, err);
+	r = hold_volume(p, parts[0], NULL, NULL, false, &vol, err);
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *src = daemon_volume_path(p->d, vol, "_data");
@@ -313,11 +314,10 @@ static int parse_mount(struct prep *p, const json_t *m, json_t *tmpfs, struct be
 				       "error looking up volume plugin %s: plugin \"%s\" "
 				       "not found",
 				       driver, driver);
-	if (json_object_size(json_object_get(dc, "Options")) > 0)
-		return berth_error_set(err, EINVAL,
-				       "volume options: berth's local driver does not "
-				       "mount devices, tmpfs or binds on volumes yet");
-	r = hold_volume(p, *src ? src : NULL, json_object_get(vo, "Labels"), !*src, &vol, err);
+	/* volume-opt: the local driver's options of a volume this makes (an existing one keeps
+	 * its own, as docker) */
+	r = hold_volume(p, *src ? src : NULL, json_object_get(vo, "Labels"),
+			json_object_get(dc, "Options"), !*src, &vol, err);
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *path = daemon_volume_path(p->d, vol, "_data");
@@ -432,7 +432,7 @@ int ctr_mounts_prepare(struct berthd *d, const char *id, json_t *hc, const json_
 			goto fail;
 		if (has_destination(p.points, clean) || json_object_get(tmpfs, clean))
 			continue;
-		r = hold_volume(&p, NULL, NULL, true, &vol, err);
+		r = hold_volume(&p, NULL, NULL, NULL, true, &vol, err);
 		if (r < 0)
 			goto fail;
 		path = daemon_volume_path(d, vol, "_data");

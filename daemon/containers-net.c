@@ -369,6 +369,30 @@ static int links_for_start(struct berthd *d, struct daemon_container *c, char **
 	return 0;
 }
 
+#define MAC_DRIVER_OPT "com.docker.network.endpoint.macaddress"
+
+/*
+ * The MAC address an endpoint asks for: EndpointSettings.MacAddress, the driver option docker's
+ * bridge driver also reads, and for the primary network the container-wide Config.MacAddress of
+ * older clients.  1 with mac set, 0 when none is asked for, -EINVAL with docker's message.
+ */
+static int endpoint_mac(const json_t *ec, const json_t *cfg, bool primary, uint8_t mac[6],
+			struct berth_error **err)
+{
+	const char *s = json_string_value(json_object_get(ec, "MacAddress"));
+
+	if (!s || !*s)
+		s = json_string_value(
+			json_object_get(json_object_get(ec, "DriverOpts"), MAC_DRIVER_OPT));
+	if ((!s || !*s) && primary)
+		s = json_string_value(json_object_get(cfg, "MacAddress"));
+	if (!s || !*s)
+		return 0;
+	if (berth_net_mac_parse(s, mac) < 0)
+		return berth_error_set(err, EINVAL, "invalid MAC address %s", s);
+	return 1;
+}
+
 int ctr_network_check(struct berthd *d, const json_t *hc, const json_t *cfg, const json_t *nc,
 		      struct berth_error **err)
 {
@@ -397,11 +421,29 @@ int ctr_network_check(struct berthd *d, const json_t *hc, const json_t *cfg, con
 		return berth_error_set(err, EINVAL, "network %s is not a bridge network", mode);
 	const char *key;
 	json_t *ec;
+	uint8_t wide_mac[6];
+	/* an older client's container-wide MAC goes to the primary network's endpoint */
+	if (endpoint_mac(NULL, cfg, true, wide_mac, err) < 0)
+		return berth_error_wrap(err, "invalid config for network %s",
+					strcmp(mode, "default") == 0 ? "bridge" : mode);
 	json_object_foreach (json_object_get(nc, "EndpointsConfig"), key, ec) {
 		const char *ip = json_string_value(
 			json_object_get(json_object_get(ec, "IPAMConfig"), "IPv4Address"));
 		uint32_t a;
 
+		uint8_t mac[6];
+		const char *emac = json_string_value(json_object_get(ec, "MacAddress"));
+		const char *cmac = json_string_value(json_object_get(cfg, "MacAddress"));
+
+		if (endpoint_mac(ec, cfg, strcmp(key, mode) == 0 || strcmp(key, "default") == 0,
+				 mac, err) < 0)
+			return berth_error_wrap(err, "invalid config for network %s", key);
+		if (emac && *emac && cmac && *cmac && strcasecmp(emac, cmac) != 0)
+			return berth_error_set(
+				err, EINVAL,
+				"the container-wide MAC address must match the "
+				"endpoint-specific MAC address for the main network, "
+				"or be left empty");
 		if (!ip || !*ip)
 			continue;
 		if (berth_net_addr_parse(ip, &a) < 0)
@@ -479,8 +521,13 @@ static int attach_one(struct berthd *d, struct daemon_container *c, const char *
 	const json_t *ipam = json_object_get(ec, "IPAMConfig");
 	const json_t *al = json_object_get(ec, "Aliases");
 	_cleanup_(berth_strv_freep) char **aliases = NULL;
+	uint8_t mac[6];
 	size_t i;
 	json_t *a;
+	int has_mac = endpoint_mac(ec, c->config, primary, mac, err);
+
+	if (has_mac < 0)
+		return has_mac;
 
 	json_array_foreach (al, i, a)
 		if (json_is_string(a))
@@ -496,6 +543,7 @@ static int attach_one(struct berthd *d, struct daemon_container *c, const char *
 		.ports = ports,
 		.n_ports = n_ports,
 		.default_route = primary,
+		.mac = has_mac ? mac : NULL,
 	};
 	return daemon_network_attach(d, &at, ret, err);
 }
@@ -861,6 +909,8 @@ static void network_connect(struct berth_http_request *req, void *userdata)
 					    : "container sharing network namespace with another "
 					      "container or host cannot be connected to any other "
 					      "network");
+	} else if (endpoint_mac(ec, NULL, false, (uint8_t[6]){0}, &e) < 0) {
+		r = -EINVAL;
 	} else if (strcmp(mode, net) == 0 || json_object_get(eps, net) ||
 		   json_object_get(c->net_settings, net)) {
 		r = berth_error_set(&e, EACCES,

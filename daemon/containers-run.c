@@ -374,6 +374,12 @@ static int start_locked_out(struct berthd *d, struct daemon_container *c, bool u
 		r = -EIO;
 		goto fail_early;
 	}
+	/* the local driver's option volumes (tmpfs, binds, devices) first: copy-up fills them */
+	r = daemon_volumes_mount(d, c->id, c->mount_points, err);
+	if (r < 0) {
+		plain_error = true; /* dockerd's own error, before any task: exit code 255 */
+		goto fail_early;
+	}
 	ctr_mounts_copy_up(d, c);
 	r = ctr_network_setup(d, c, &ns_fds[2], err);
 	if (r < 0)
@@ -448,6 +454,7 @@ fail_early : {
 	if (!h)
 		ctr_root_unmount(c, NULL);
 	ctr_network_teardown(d, c);
+	daemon_volumes_unmount(d, c->id);
 	pthread_mutex_lock(&d->lock);
 	set_str(&c->error, (*err)->msg ?: "start failed");
 	if (c->restarting) {
@@ -855,6 +862,7 @@ static bool finish_exit(struct berthd *d, struct daemon_container *c, struct shi
 	}
 	ctr_root_unmount(c, NULL);
 	ctr_network_teardown(d, c);
+	daemon_volumes_unmount(d, c->id);
 	shim_handle_free(h);
 	if (ex)
 		restart = record_exit(d, c, ex);
@@ -1324,6 +1332,10 @@ int daemon_containers_restore(struct berthd *d, struct berth_error **err)
 			/* berthd stopped during a restart's backoff: the restart is due */
 			spawn_boot(d, c, BOOT_START);
 		} else if (c->running) {
+			/* its option volumes are still mounted: counted, not mounted again */
+			_cleanup_error_ struct berth_error *ve = NULL;
+			if (daemon_volumes_mount(d, c->id, c->mount_points, &ve) < 0)
+				log_warn("container %s: %s", c->id, ve ? ve->msg : "?");
 			restore_running(d, c);
 		} else {
 			if (sdir && stat(sdir, &st) == 0)
@@ -1337,6 +1349,7 @@ int daemon_containers_restore(struct berthd *d, struct berth_error **err)
 			if (!running) {
 				ctr_root_unmount(c, NULL);
 				ctr_network_teardown(d, c);
+				daemon_volumes_unmount(d, c->id);
 			}
 			if (boot || remove)
 				spawn_boot(d, c, remove ? BOOT_REMOVE : BOOT_START);
@@ -1345,6 +1358,7 @@ int daemon_containers_restore(struct berthd *d, struct berth_error **err)
 	}
 	free(v);
 	daemon_networks_drop_stale(d, running_container);
+	daemon_volumes_unmount_unused(d);
 	return 0;
 }
 

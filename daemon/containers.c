@@ -1210,6 +1210,7 @@ int ctr_remove(struct berthd *d, struct daemon_container *c, bool remove_volumes
 	pthread_mutex_unlock(&d->lock);
 
 	ctr_network_teardown(d, c);
+	daemon_volumes_unmount(d, c->id);
 	if (ctr_root_unmount(c, &e) < 0) {
 		pthread_mutex_lock(&d->lock);
 		c->removing = false;

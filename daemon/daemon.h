@@ -295,6 +295,7 @@ struct daemon_net_attach {
 	const struct daemon_port_binding *ports;
 	size_t n_ports;
 	bool default_route;
+	const uint8_t *mac; /* 6 bytes asked for (--mac-address), or NULL for docker's 02:42+ip */
 };
 
 /*
@@ -340,6 +341,19 @@ int daemon_volume_create(struct berthd *d, const char *name, const json_t *label
 int daemon_volume_remove(struct berthd *d, const char *name, bool force, struct berth_error **err);
 int daemon_volume_ref_locked(struct berthd *d, const char *name, const char *container_id);
 void daemon_volume_unref_locked(struct berthd *d, const char *name, const char *container_id);
+
+/*
+ * The local driver's mounts: daemon_volumes_mount mounts (type, device, o) on the _data of each
+ * option volume among points (a container's MountPoints) that no running container has mounted
+ * yet, and counts container_id as a user of it; docker's "error while mounting volume" when the
+ * kernel refuses, with nothing left mounted for it.  daemon_volumes_unmount drops container_id
+ * and unmounts what it was the last user of (idempotent).  daemon_volumes_unmount_unused: after
+ * a restart's live restore, the mounts no running container uses any more.
+ */
+int daemon_volumes_mount(struct berthd *d, const char *container_id, const json_t *points,
+			 struct berth_error **err);
+void daemon_volumes_unmount(struct berthd *d, const char *container_id);
+void daemon_volumes_unmount_unused(struct berthd *d);
 
 /* volumes-api.c: /volumes/...; the Volumes part of /system/df (with UsageData) */
 int daemon_routes_volumes(struct berthd *d, struct berth_error **err);

@@ -4,7 +4,8 @@
  * address, port 53, served by one thread.  A name of a container on that network (its name, its
  * aliases, its id or short id) gets that container's address; a name of the network that is not
  * a container's gets an empty answer for other types and NXDOMAIN for A; any other name is
- * forwarded to the host's nameservers (one short-lived thread per forwarded query, bounded).
+ * forwarded to the nameservers the asking container was given with --dns, else to the host's
+ * (one short-lived thread per forwarded query, bounded).
  * Containers on the default bridge network use the host's nameservers directly, as on docker.
  */
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "containers-internal.h"
 #include "networks-internal.h"
 #include "base/banned.h"
 
@@ -75,6 +77,27 @@ static bool lookup_locked(struct berthd *d, const char *network_id, const char *
 	return known;
 }
 
+/*
+ * The nameservers the container at addr on the network asked for with --dns (docker's embedded
+ * server forwards to them instead of the host's); 0 when it gave none.  d->lock held.
+ */
+static size_t container_upstreams_locked(struct berthd *d, const char *network_id, uint32_t addr,
+					 uint32_t *out, size_t max)
+{
+	struct daemon_network *net = daemon_network_find_locked(d, network_id, NULL);
+	struct daemon_container *c = NULL;
+	size_t n = 0, i;
+	json_t *v;
+
+	for (size_t k = 0; net && !c && k < net->n_endpoints; k++)
+		if (net->endpoints[k].ip == addr)
+			c = ctr_find_locked(d, net->endpoints[k].container_id, NULL);
+	json_array_foreach (c ? json_object_get(c->host_config, "Dns") : NULL, i, v)
+		if (n < max && berth_net_addr_parse(json_string_value(v), &out[n]) == 0)
+			n++;
+	return n;
+}
+
 /* The host's nameservers, from /etc/resolv.conf as berthd sees it. */
 static size_t upstreams(uint32_t *out, size_t max)
 {
@@ -98,6 +121,8 @@ static size_t upstreams(uint32_t *out, size_t max)
 
 struct forward {
 	struct daemon_dns *dns;
+	uint32_t ups[3]; /* the asking container's own nameservers (--dns), if it has any */
+	size_t n_ups;
 	int reply_fd; /* the network's socket (a dup) */
 	struct sockaddr_in client;
 	uint8_t pkt[512];
@@ -109,8 +134,13 @@ static void *forward_main(void *arg)
 {
 	struct forward *f = arg;
 	uint32_t ups[3];
-	size_t n = upstreams(ups, 3);
+	size_t n = f->n_ups;
 	uint8_t buf[4096];
+
+	if (n)
+		memcpy(ups, f->ups, n * sizeof(*ups));
+	else
+		n = upstreams(ups, 3);
 	ssize_t got = -1;
 
 	for (size_t i = 0; i < n && got < 0; i++) {
@@ -175,9 +205,15 @@ static void serve_one(struct berthd *d, struct daemon_dns *dns, const struct dns
 		}
 		return;
 	}
+	uint32_t ups[3];
+	size_t n_ups = 0;
+
 	pthread_mutex_lock(&d->lock);
 	known = q.qclass == BERTH_DNS_CLASS_IN &&
 		lookup_locked(d, s->network_id, q.name, addrs, &n);
+	if (!known)
+		n_ups = container_upstreams_locked(d, s->network_id, ntohl(client.sin_addr.s_addr),
+						   ups, 3);
 	pthread_mutex_unlock(&d->lock);
 	if (known) {
 		/* a container's name: its addresses for A, an empty answer for any other type */
@@ -205,6 +241,8 @@ static void serve_one(struct berthd *d, struct daemon_dns *dns, const struct dns
 	}
 	f->dns = dns;
 	f->client = client;
+	memcpy(f->ups, ups, n_ups * sizeof(*ups));
+	f->n_ups = n_ups;
 	memcpy(f->pkt, pkt, (size_t)len);
 	f->len = (size_t)len;
 	pthread_attr_init(&attr);

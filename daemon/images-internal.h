@@ -77,9 +77,6 @@ char *images_familiar(const char *full);
 /* e's status and message (lib/api's table); 500 without e. */
 void images_respond_error(struct berth_http_request *req, struct berth_error *e);
 
-/* 501 in Docker's shape: "search 'x': not supported yet: berthd does not search registries". */
-void images_no_registry(struct berth_http_request *req, const char *what, const char *name);
-
 /* An image event: Actor.ID id, attributes labels (may be NULL) and "name". */
 void images_event(struct berthd *d, const char *action, const char *id, const char *name,
 		  const json_t *labels);

@@ -168,6 +168,8 @@ struct io_job {
 	json_t *auth_json;
 	struct berth_registry_auth auth;
 	struct berth_registry_pull_result pulled;
+	bool all_tags;	     /* pull: every tag of remote (a name without tag) */
+	char **pulled_names; /* pull -a: the full name:tag of each tag pulled */
 };
 
 static void job_init(struct io_job *j, struct berthd *d,
@@ -196,6 +198,7 @@ static void job_release(struct io_job *j)
 	free(j->platform);
 	json_decref(j->auth_json);
 	berth_registry_pull_result_release(&j->pulled);
+	berth_strv_free(j->pulled_names);
 	if (j->fd >= 0)
 		close(j->fd);
 	pthread_mutex_destroy(&j->lock);
@@ -767,9 +770,32 @@ static int run_pull(struct io_job *j, struct berth_error **err)
 	struct berth_registry *reg = NULL;
 	int r = daemon_registry_client(j->d, &reg, err);
 
-	if (r == 0)
+	if (r == 0 && !j->all_tags)
 		r = berth_registry_pull(reg, j->d->images.store, j->remote, j->platform, &j->auth,
 					&cb, &j->pulled, err);
+	if (r == 0 && j->all_tags) {
+		/* dockerd's pull of a bare name: each tag the registry lists, in its order, each
+		 * with its "Digest:" line; one status line for all of them at the end */
+		_cleanup_strv_ char **tags = NULL;
+		r = berth_registry_tags(reg, j->remote, &j->auth, &tags, err);
+		for (size_t i = 0; r == 0 && tags[i]; i++) {
+			struct berth_registry_pull_result res = {0};
+			_cleanup_free_ char *one = NULL, *text = NULL;
+
+			if (asprintf(&one, "%s:%s", j->remote, tags[i]) < 0)
+				r = berth_error_set(err, ENOMEM, "out of memory");
+			if (r == 0)
+				r = berth_registry_pull(reg, j->d->images.store, one, j->platform,
+							&j->auth, &cb, &res, err);
+			if (r == 0) {
+				j->pulled.newer = j->pulled.newer || res.newer;
+				berth_strv_push(&j->pulled_names, res.name);
+				if (asprintf(&text, "Digest: %s", res.digest) >= 0)
+					job_say(j, stream_line(json_pack("{s:s}", "status", text)));
+			}
+			berth_registry_pull_result_release(&res);
+		}
+	}
 	berth_registry_free(reg);
 	return r;
 }
@@ -844,16 +870,10 @@ static void pull(struct berth_http_request *req, struct berthd *d, const char *i
 		berth_http_respond_error(req, 403, "'scratch' is a reserved name");
 		return;
 	}
-	if (!ref->tag && !ref->digest) {
-		/* dockerd pulls every tag of the repository here (docker pull -a) */
-		berth_http_respond_error(req, 501,
-					 "pull of every tag of '%s' (docker pull --all-tags): not "
-					 "supported yet: give a tag",
-					 name);
-		return;
-	}
 	job_init(&j, d, run_pull);
-	j.remote = berth_reference_string(ref);
+	/* no tag and no digest: dockerd pulls every tag of the repository (docker pull -a) */
+	j.all_tags = !ref->tag && !ref->digest;
+	j.remote = j.all_tags ? berth_reference_name(ref) : berth_reference_string(ref);
 	fam = berth_reference_familiar(ref);
 	r = j.remote && fam ? 0 : berth_error_set(&e, ENOMEM, "out of memory");
 	if (r == 0 && platform && *platform &&
@@ -887,7 +907,24 @@ static void pull(struct berth_http_request *req, struct berthd *d, const char *i
 		job_release(&j);
 		return;
 	}
-	{
+	if (j.all_tags) {
+		_cleanup_free_ char *text = NULL;
+		if (asprintf(&text, "Status: %s for %s",
+			     j.pulled.newer ? "Downloaded newer image" : "Image is up to date",
+			     fam) >= 0)
+			job_say(&j, stream_line(json_pack("{s:s}", "status", text)));
+		for (size_t i = 0; j.pulled_names && j.pulled_names[i]; i++) {
+			_cleanup_free_ char *shown = images_familiar(j.pulled_names[i]), *id = NULL;
+			_cleanup_json_ json_t *config = NULL;
+			if (berth_image_resolve(d->images.store, j.pulled_names[i], &id, NULL) <
+				    0 ||
+			    berth_image_config(d->images.store, id, &config, NULL) < 0)
+				config = NULL;
+			images_event(d, "pull", shown ? shown : j.pulled_names[i],
+				     shown ? shown : j.pulled_names[i], images_labels(config));
+		}
+		daemon_images_update_count(d);
+	} else {
 		_cleanup_free_ char *shown = images_familiar(j.pulled.name), *text = NULL;
 		_cleanup_json_ json_t *config = NULL;
 		if (asprintf(&text, "Digest: %s", j.pulled.digest) >= 0)

@@ -16,6 +16,7 @@
  * call that does I/O.  Lock order where both are held: d->lock, then the store's.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "daemon.h"
 #include "events-internal.h"
 #include "images-internal.h"
+#include "registry/registry.h"
 #include "base/banned.h"
 
 /* ---- requests under way ----------------------------------------------------------------- */
@@ -1044,19 +1046,80 @@ static void images_prune(struct berth_http_request *req, void *userdata)
 
 /* ---- the registry's endpoints ------------------------------------------------------------- */
 
-/* docker search is not served: an honest 501 in Docker's error shape, after its checks. */
-void images_no_registry(struct berth_http_request *req, const char *what, const char *name)
-{
-	berth_http_respond_error(req, 501,
-				 "%s '%s': not supported yet: berthd does not search registries",
-				 what, name);
-}
-
+/*
+ * GET /images/search?term=&limit=&filters= (docker search): dockerd's filter checks
+ * (is-automated, is-official, stars), the index's results through lib/registry, then dockerd's
+ * filtering; is_automated is always false, as dockerd reports it now.
+ */
 static void image_search(struct berth_http_request *req, void *userdata)
 {
-	const char *term = berth_http_query(req, "term");
+	static const char *const accepted[] = {"is-automated", "is-official", "stars", NULL};
+	struct berthd *d = userdata;
+	_cleanup_error_ struct berth_error *e = NULL;
+	_cleanup_filters_ struct berth_filters *f = NULL;
+	_cleanup_json_ json_t *results = NULL, *out = json_array(), *auth_json = NULL;
+	struct berth_registry_auth auth = {0};
+	struct berth_registry *reg = NULL;
+	const char *term = berth_http_query(req, "term") ?: "";
+	const char *lim = berth_http_query(req, "limit");
+	bool automated = false, official = false;
+	int64_t limit = 0, stars = 0;
+	int r;
 
-	images_no_registry(req, "search", term ? term : "");
+	if (lim && *lim && berth_parse_int64(lim, 0, INT32_MAX, &limit) < 0) {
+		berth_http_respond_error(req, 400, "invalid limit specified: %s", lim);
+		return;
+	}
+	r = berth_http_query_filters(req, &f, &e);
+	r = r ?: berth_filters_validate(f, accepted, &e);
+	r = r ?: berth_filters_bool(f, "is-automated", false, &automated, &e);
+	r = r ?: berth_filters_bool(f, "is-official", false, &official, &e);
+	for (const char *const *v = berth_filters_values(f, "stars"); r == 0 && v && *v; v++) {
+		int64_t n;
+		if (berth_parse_int64(*v, INT32_MIN, INT32_MAX, &n) < 0)
+			r = berth_error_set(&e, EINVAL, "invalid filter 'stars=%s'", *v);
+		else if (n > stars)
+			stars = n;
+	}
+	if (r < 0) {
+		berth_http_respond_error(req, 400, "%s", e ? e->msg : "invalid filter");
+		return;
+	}
+	if (!out) {
+		berth_http_respond_error(req, 500, "out of memory");
+		return;
+	}
+	if (automated) { /* deprecated: nothing is automated any more */
+		berth_http_respond_json(req, 200, out);
+		return;
+	}
+	r = daemon_registry_auth(req, &auth, &auth_json, &e);
+	r = r ?: daemon_registry_client(d, &reg, &e);
+	r = r ?: berth_registry_search(reg, term, (int)limit, &auth, &results, &e);
+	berth_registry_free(reg);
+	if (r < 0) {
+		berth_http_respond_error(req, e && e->code == EINVAL ? 400 : 500, "%s",
+					 e ? e->msg : "search failed");
+		return;
+	}
+	size_t i;
+	json_t *one;
+	json_array_foreach (results, i, one) {
+		json_t *st = json_object_get(one, "star_count");
+		bool off = json_is_true(json_object_get(one, "is_official"));
+		if (!json_is_object(one) ||
+		    (berth_filters_contains(f, "is-official") && off != official) ||
+		    (berth_filters_contains(f, "stars") && json_integer_value(st) < stars))
+			continue;
+		json_array_append_new(
+			out,
+			json_pack("{s:I,s:b,s:s,s:b,s:s}", "star_count",
+				  (json_int_t)json_integer_value(st), "is_official", off, "name",
+				  json_string_value(json_object_get(one, "name")) ?: "",
+				  "is_automated", 0, "description",
+				  json_string_value(json_object_get(one, "description")) ?: ""));
+	}
+	berth_http_respond_json(req, 200, out);
 }
 
 /* ---- routes ------------------------------------------------------------------------------- */

@@ -331,12 +331,16 @@ int daemon_network_attach(struct berthd *d, const struct daemon_net_attach *a,
 		free(ep.ports);
 		goto unlock;
 	}
-	ep.mac[0] = 0x02;
-	ep.mac[1] = 0x42;
-	ep.mac[2] = (uint8_t)(ep.ip >> 24);
-	ep.mac[3] = (uint8_t)(ep.ip >> 16);
-	ep.mac[4] = (uint8_t)(ep.ip >> 8);
-	ep.mac[5] = (uint8_t)ep.ip;
+	if (a->mac) {
+		memcpy(ep.mac, a->mac, sizeof(ep.mac));
+	} else {
+		ep.mac[0] = 0x02;
+		ep.mac[1] = 0x42;
+		ep.mac[2] = (uint8_t)(ep.ip >> 24);
+		ep.mac[3] = (uint8_t)(ep.ip >> 16);
+		ep.mac[4] = (uint8_t)(ep.ip >> 8);
+		ep.mac[5] = (uint8_t)ep.ip;
+	}
 	ep.container_id = strdup(a->container_id);
 	ep.container_name = strdup(a->container_name);
 	ep.endpoint_id = strdup(eid);

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * berthd's side of lib/registry: a client made from the configuration in force (daemon.json's
- * insecure-registries and registry-mirrors, which SIGHUP may change), Docker's X-Registry-Auth
+ * insecure-registries and registry-mirrors, which SIGHUP may change; certs.d beside the config
+ * file), Docker's X-Registry-Auth
  * header, and POST /auth (docker login).  The pull and push endpoints are in images-io.c, with
  * the other streaming image endpoints.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,10 +20,16 @@
 int daemon_registry_client(struct berthd *d, struct berth_registry **ret, struct berth_error **err)
 {
 	_cleanup_strv_ char **insecure = NULL, **mirrors = NULL;
+	_cleanup_free_ char *certs = NULL;
 	struct berth_registry_options o = {0};
 	int r = 0;
 
 	pthread_mutex_lock(&d->lock);
+	/* dockerd's /etc/docker/certs.d: certs.d beside the config file (/etc/berth/certs.d) */
+	const char *cf = d->config.config_file, *slash = cf ? strrchr(cf, '/') : NULL;
+	if (asprintf(&certs, "%.*s/certs.d", slash ? (int)(slash - cf) : 1,
+		     slash ? (slash == cf ? "/" : cf) : ".") < 0)
+		certs = NULL;
 	insecure = calloc(1, sizeof(char *));
 	mirrors = calloc(1, sizeof(char *));
 	if (!insecure || !mirrors)
@@ -33,8 +41,9 @@ int daemon_registry_client(struct berthd *d, struct berth_registry **ret, struct
 	     i++)
 		r = berth_strv_push(&mirrors, d->config.registry_mirrors[i]);
 	pthread_mutex_unlock(&d->lock);
-	if (r < 0)
+	if (r < 0 || !certs)
 		return berth_error_set(err, ENOMEM, "out of memory");
+	o.certs_dir = certs;
 	o.insecure = insecure;
 	o.mirrors = mirrors;
 	return berth_registry_new(&o, ret, err);

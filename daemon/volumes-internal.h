@@ -9,10 +9,11 @@ struct daemon_volume {
 	char *name;
 	bool anonymous; /* made for a container (an image's VOLUME, -v /path): prune's default */
 	int64_t created_ns;
-	json_t *labels;	 /* object of strings */
-	json_t *options; /* object of strings (the local driver's; empty today) */
-	char **users;	 /* ids of the containers that use it (in memory; the containers' records
+	json_t *labels;	   /* object of strings */
+	json_t *options;   /* object of strings: the local driver's type, device, o */
+	char **users;	   /* ids of the containers that use it (in memory; the containers' records
 			  * make it again at start) */
+	char **mounted_by; /* the running ones among them while its options are mounted on _data */
 };
 
 /* data-root/volumes/<name>[/leaf]; NULL on ENOMEM. */
@@ -33,3 +34,9 @@ bool daemon_labels_match(const struct berth_filters *f, const json_t *labels);
  */
 int daemon_volumes_prune(struct berthd *d, const struct berth_filters *f, bool all, json_t **ret,
 			 int64_t *ret_reclaimed, struct berth_error **err);
+
+/*
+ * o= of the local driver as mount(8) reads it: flag words (ro, bind, noexec, ...) into
+ * *ret_flags, the rest (in order, comma-joined) into *ret_data (malloc'd).  -ENOMEM only.
+ */
+int daemon_volume_parse_mount_opts(const char *o, unsigned long *ret_flags, char **ret_data);

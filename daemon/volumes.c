@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/random.h>
+#include <sys/statfs.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +33,7 @@ static void volume_free(struct daemon_volume *v)
 	json_decref(v->labels);
 	json_decref(v->options);
 	berth_strv_free(v->users);
+	berth_strv_free(v->mounted_by);
 	free(v);
 }
 
@@ -73,9 +75,9 @@ static int check_name(const char *name, struct berth_error **err)
 }
 
 /*
- * The local driver's options (type, device, o) mount something on _data while a container uses
- * the volume; berth mounts volumes into containers only from the container manager's side, so
- * until it does that for option volumes they are refused rather than silently ignored.
+ * The local driver's options, checked as docker's local driver does at create: only type, device,
+ * o and size; device and type need each other and o needs both; size asks for a quota, which
+ * berth's local driver has not (docker's words when its backing filesystem has none).
  */
 static int check_options(const json_t *opts, struct berth_error **err)
 {
@@ -88,11 +90,22 @@ static int check_options(const json_t *opts, struct berth_error **err)
 		if (!berth_streq(k, "type") && !berth_streq(k, "device") && !berth_streq(k, "o") &&
 		    !berth_streq(k, "size"))
 			return berth_error_set(err, EINVAL, "invalid option key: \"%s\"", k);
-		return berth_error_set(err, EINVAL,
-				       "volume option \"%s\": berth's local driver does not mount "
-				       "devices, tmpfs or binds on volumes yet",
-				       k);
+		if (!json_is_string(v))
+			return berth_error_set(err, EINVAL, "invalid option %s: want a string", k);
 	}
+	static const char *const needs[][3] = {
+		{"device", "type", NULL}, {"type", "device", NULL}, {"o", "device", "type"}};
+	for (size_t i = 0; i < sizeof(needs) / sizeof(*needs); i++) {
+		if (!json_object_get(opts, needs[i][0]))
+			continue;
+		for (size_t j = 1; j < 3 && needs[i][j]; j++)
+			if (!json_object_get(opts, needs[i][j]))
+				return berth_error_set(err, EINVAL,
+						       "missing required option: \"%s\"",
+						       needs[i][j]);
+	}
+	if (json_object_get(opts, "size"))
+		return berth_error_set(err, EINVAL, "quota size requested but no quota support");
 	return 0;
 }
 
@@ -446,4 +459,234 @@ void daemon_volume_unref_locked(struct berthd *d, const char *name, const char *
 			v->users[j++] = v->users[i];
 	}
 	v->users[j] = NULL;
+}
+
+/* ---- the local driver's mounts (type, device, o) --------------------------------------------- */
+
+/* Serialises mounting and unmounting of volumes; d->lock is taken inside it, never around it. */
+static pthread_mutex_t mount_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const struct {
+	const char *name;
+	bool clear;
+	unsigned long flag;
+} mount_flags[] = {
+	{"defaults", false, 0},
+	{"ro", false, MS_RDONLY},
+	{"rw", true, MS_RDONLY},
+	{"suid", true, MS_NOSUID},
+	{"nosuid", false, MS_NOSUID},
+	{"dev", true, MS_NODEV},
+	{"nodev", false, MS_NODEV},
+	{"exec", true, MS_NOEXEC},
+	{"noexec", false, MS_NOEXEC},
+	{"sync", false, MS_SYNCHRONOUS},
+	{"async", true, MS_SYNCHRONOUS},
+	{"dirsync", false, MS_DIRSYNC},
+	{"mand", false, MS_MANDLOCK},
+	{"nomand", true, MS_MANDLOCK},
+	{"atime", true, MS_NOATIME},
+	{"noatime", false, MS_NOATIME},
+	{"diratime", true, MS_NODIRATIME},
+	{"nodiratime", false, MS_NODIRATIME},
+	{"bind", false, MS_BIND},
+	{"rbind", false, MS_BIND | MS_REC},
+	{"relatime", false, MS_RELATIME},
+	{"norelatime", true, MS_RELATIME},
+	{"strictatime", false, MS_STRICTATIME},
+	{"nostrictatime", true, MS_STRICTATIME},
+};
+
+/*
+ * o= as mount(8) (and docker's mount package) read it: the words above are flags, the rest is
+ * the filesystem's data, passed on in order.
+ */
+int daemon_volume_parse_mount_opts(const char *o, unsigned long *ret_flags, char **ret_data)
+{
+	_cleanup_free_ char *copy = strdup(o ? o : "");
+	size_t cap = strlen(o ? o : "") + 1;
+	char *data = calloc(1, cap);
+	unsigned long flags = 0;
+	size_t n = 0;
+
+	if (!copy || !data) {
+		free(data);
+		return -ENOMEM;
+	}
+	for (char *save = NULL, *w = strtok_r(copy, ",", &save); w;
+	     w = strtok_r(NULL, ",", &save)) {
+		bool known = false;
+
+		for (size_t i = 0; i < sizeof(mount_flags) / sizeof(*mount_flags) && !known; i++)
+			if (berth_streq(w, mount_flags[i].name)) {
+				known = true;
+				if (mount_flags[i].clear)
+					flags &= ~mount_flags[i].flag;
+				else
+					flags |= mount_flags[i].flag;
+			}
+		if (!known)
+			n += (size_t)snprintf(data + n, cap - n, "%s%s", n ? "," : "", w);
+	}
+	*ret_flags = flags;
+	*ret_data = data;
+	return 0;
+}
+
+/* Whether path is the root of a mount (its filesystem differs from its parent's). */
+static bool is_mount_root(const char *path)
+{
+	_cleanup_free_ char *parent = NULL;
+	struct stat a, b;
+
+	if (asprintf(&parent, "%s/..", path) < 0 || stat(path, &a) < 0 || stat(parent, &b) < 0)
+		return false;
+	return a.st_dev != b.st_dev || a.st_ino == b.st_ino;
+}
+
+/* Mount v's options on its _data, in docker's words when the kernel refuses. */
+static int volume_mount(struct berthd *d, const char *name, const json_t *opts,
+			struct berth_error **err)
+{
+	_cleanup_free_ char *path = daemon_volume_path(d, name, "_data"), *data = NULL;
+	const char *type = json_string_value(json_object_get(opts, "type"));
+	const char *device = json_string_value(json_object_get(opts, "device"));
+	const char *o = json_string_value(json_object_get(opts, "o"));
+	unsigned long flags = 0;
+
+	if (!path || daemon_volume_parse_mount_opts(o, &flags, &data) < 0)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	if (!device || !*device)
+		return berth_error_set(err, EINVAL,
+				       "error while mounting volume '%s': missing device in volume "
+				       "options",
+				       path);
+	if (is_mount_root(path))
+		return 0; /* mounted for a container that outlived a restart of berthd */
+	int r = mount(device, path, type, flags, *data ? data : NULL);
+	if (r == 0 && (flags & MS_BIND) && (flags & MS_RDONLY))
+		r = mount("", path, NULL, flags | MS_REMOUNT, NULL);
+	if (r < 0) {
+		int e = errno;
+		char fl[32] = "";
+
+		if (is_mount_root(path)) /* a bind whose read-only remount failed */
+			umount2(path, MNT_DETACH);
+		if (flags)
+			snprintf(fl, sizeof(fl), ", flags: 0x%lx", flags);
+		char why[128];
+
+		/* Go's words for errno: strerror's, lower case first */
+		snprintf(why, sizeof(why), "%s", strerror(e));
+		if (why[0] >= 'A' && why[0] <= 'Z')
+			why[0] = (char)(why[0] - 'A' + 'a');
+		return berth_error_set(err, e,
+				       "error while mounting volume '%s': failed to mount local "
+				       "volume: mount %s:%s%s%s%s: %s",
+				       path, device, path, fl, *data ? ", data: " : "", data, why);
+	}
+	return 0;
+}
+
+static void volume_unmount(struct berthd *d, const char *name)
+{
+	_cleanup_free_ char *path = daemon_volume_path(d, name, "_data");
+
+	if (path && umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+		log_warn("volume %s: unmount '%s': %s", name, path, strerror(errno));
+}
+
+int daemon_volumes_mount(struct berthd *d, const char *container_id, const json_t *points,
+			 struct berth_error **err)
+{
+	size_t i;
+	json_t *m;
+	int r = 0;
+
+	pthread_mutex_lock(&mount_lock);
+	json_array_foreach (points, i, m) {
+		const char *name = json_string_value(json_object_get(m, "Name"));
+		_cleanup_json_ json_t *opts = NULL;
+		bool first = false;
+
+		if (!berth_streq(json_string_value(json_object_get(m, "Type")), "volume") || !name)
+			continue;
+		pthread_mutex_lock(&d->lock);
+		struct daemon_volume *v = daemon_volume_find_locked(d, name);
+		if (v && json_object_size(v->options) &&
+		    !berth_strv_contains(v->mounted_by, container_id)) {
+			first = !v->mounted_by || !v->mounted_by[0];
+			opts = json_incref(v->options);
+		}
+		pthread_mutex_unlock(&d->lock);
+		if (!opts)
+			continue;
+		if (first)
+			r = volume_mount(d, name, opts, err);
+		if (r < 0)
+			break;
+		pthread_mutex_lock(&d->lock);
+		v = daemon_volume_find_locked(d, name);
+		if (v && berth_strv_push(&v->mounted_by, container_id) < 0)
+			r = berth_error_set(err, ENOMEM, "out of memory");
+		pthread_mutex_unlock(&d->lock);
+		if (r < 0)
+			break;
+	}
+	pthread_mutex_unlock(&mount_lock);
+	if (r < 0)
+		daemon_volumes_unmount(d, container_id);
+	return r;
+}
+
+void daemon_volumes_unmount(struct berthd *d, const char *container_id)
+{
+	char **last = NULL;
+
+	pthread_mutex_lock(&mount_lock);
+	pthread_mutex_lock(&d->lock);
+	for (size_t i = 0; i < d->volumes.n; i++) {
+		struct daemon_volume *v = d->volumes.v[i];
+		size_t j = 0;
+		bool had = false;
+
+		for (size_t k = 0; v->mounted_by && v->mounted_by[k]; k++) {
+			if (berth_streq(v->mounted_by[k], container_id)) {
+				free(v->mounted_by[k]);
+				had = true;
+			} else {
+				v->mounted_by[j++] = v->mounted_by[k];
+			}
+		}
+		if (v->mounted_by)
+			v->mounted_by[j] = NULL;
+		if (had && j == 0)
+			berth_strv_push(&last, v->name);
+	}
+	pthread_mutex_unlock(&d->lock);
+	for (char **n = last; n && *n; n++)
+		volume_unmount(d, *n);
+	pthread_mutex_unlock(&mount_lock);
+	berth_strv_free(last);
+}
+
+void daemon_volumes_unmount_unused(struct berthd *d)
+{
+	char **idle = NULL;
+
+	pthread_mutex_lock(&mount_lock);
+	pthread_mutex_lock(&d->lock);
+	for (size_t i = 0; i < d->volumes.n; i++) {
+		struct daemon_volume *v = d->volumes.v[i];
+		if (json_object_size(v->options) && !(v->mounted_by && v->mounted_by[0]))
+			berth_strv_push(&idle, v->name);
+	}
+	pthread_mutex_unlock(&d->lock);
+	for (char **n = idle; n && *n; n++) {
+		_cleanup_free_ char *path = daemon_volume_path(d, *n, "_data");
+		if (path && is_mount_root(path))
+			volume_unmount(d, *n);
+	}
+	pthread_mutex_unlock(&mount_lock);
+	berth_strv_free(idle);
 }

@@ -40,6 +40,13 @@ int berth_net_prefix_parse(const char *s, struct berth_net_prefix *ret, struct b
 /* Parse a dotted IPv4 address into host byte order; -EINVAL on anything else. */
 int berth_net_addr_parse(const char *s, uint32_t *ret);
 
+/*
+ * Parse a 48-bit MAC address in the forms Go's net.ParseMAC takes for 6 bytes (docker's check):
+ * 00:1a:2b:3c:4d:5e, 00-1a-2b-3c-4d-5e, 001a.2b3c.4d5e; hex digits in either case.  -EINVAL on
+ * anything else (other lengths, mixed separators, a trailing byte).
+ */
+int berth_net_mac_parse(const char *s, uint8_t ret[6]);
+
 /* Write "a.b.c.d" (at least 16 bytes) / "a.b.c.d/len" (at least 19 bytes) into buf. */
 void berth_net_addr_format(uint32_t addr, char buf[static 16]);
 void berth_net_prefix_format(const struct berth_net_prefix *p, char buf[static 19]);

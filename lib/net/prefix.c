@@ -19,6 +19,46 @@ int berth_net_addr_parse(const char *s, uint32_t *ret)
 	return 0;
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int berth_net_mac_parse(const char *s, uint8_t ret[6])
+{
+	uint8_t mac[6];
+
+	if (!s)
+		return -EINVAL;
+	if (strlen(s) == 17 && (s[2] == ':' || s[2] == '-')) {
+		for (int i = 0; i < 6; i++) {
+			const char *p = s + 3 * i;
+			int hi = hexval(p[0]), lo = hexval(p[1]);
+			if (hi < 0 || lo < 0 || (i < 5 && p[2] != s[2]))
+				return -EINVAL;
+			mac[i] = (uint8_t)(hi << 4 | lo);
+		}
+	} else if (strlen(s) == 14 && s[4] == '.' && s[9] == '.') {
+		for (int i = 0; i < 6; i++) {
+			const char *p = s + 5 * (i / 2) + 2 * (i % 2);
+			int hi = hexval(p[0]), lo = hexval(p[1]);
+			if (hi < 0 || lo < 0)
+				return -EINVAL;
+			mac[i] = (uint8_t)(hi << 4 | lo);
+		}
+	} else {
+		return -EINVAL;
+	}
+	memcpy(ret, mac, sizeof(mac));
+	return 0;
+}
+
 void berth_net_addr_format(uint32_t addr, char buf[static 16])
 {
 	snprintf(buf, 16, "%u.%u.%u.%u", addr >> 24, (addr >> 16) & 0xff, (addr >> 8) & 0xff,

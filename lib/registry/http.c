@@ -8,10 +8,13 @@
  */
 #include <ctype.h>
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -293,7 +296,7 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *userdata)
 	if (want > q->body_fd_size - x->upload_off)
 		want = q->body_fd_size - x->upload_off;
 	do
-		n = pread(q->body_fd, buf, want, (off_t)x->upload_off);
+		n = pread(q->body_fd, buf, want, (off_t)(q->body_fd_offset + x->upload_off));
 	while (n < 0 && errno == EINTR);
 	if (n <= 0)
 		return CURL_READFUNC_ABORT;
@@ -439,6 +442,13 @@ int reg_perform(struct reg_session *s, const struct reg_request *q, struct reg_r
 	if (s->insecure) {
 		curl_easy_setopt(c.h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(c.h, CURLOPT_SSL_VERIFYHOST, 0L);
+	} else if (s->ca_pem) {
+		struct curl_blob ca = {s->ca_pem, s->ca_pem_len, CURL_BLOB_NOCOPY};
+		curl_easy_setopt(c.h, CURLOPT_CAINFO_BLOB, &ca);
+	}
+	if (s->client_cert) {
+		curl_easy_setopt(c.h, CURLOPT_SSLCERT, s->client_cert);
+		curl_easy_setopt(c.h, CURLOPT_SSLKEY, s->client_key);
 	}
 	if (strcmp(method, "HEAD") == 0) {
 		curl_easy_setopt(c.h, CURLOPT_NOBODY, 1L);
@@ -479,6 +489,14 @@ int reg_perform(struct reg_session *s, const struct reg_request *q, struct reg_r
 			r = berth_error_set(err, ECANCELED, "%s \"%s\": cancelled", method, url);
 		} else if (cc == CURLE_WRITE_ERROR && resp->status >= 300) {
 			r = 0; /* an error body past its cap: the status says enough */
+		} else if (cc == CURLE_PEER_FAILED_VERIFICATION &&
+			   (strstr(errbuf, "self-signed") || strstr(errbuf, "local issuer") ||
+			    strstr(errbuf, "verify the first"))) {
+			/* Go's words, as dockerd reports it */
+			r = berth_error_set(err, EIO,
+					    "%s \"%s\": tls: failed to verify certificate: x509: "
+					    "certificate signed by unknown authority",
+					    method, url);
 		} else {
 			r = berth_error_set(err, EIO, "%s \"%s\": %s", method, url,
 					    *errbuf ? errbuf : curl_easy_strerror(cc));
@@ -839,9 +857,102 @@ void reg_session_free(struct reg_session *s)
 	free(s->repo);
 	berth_strv_free(s->scopes);
 	free(s->authz);
+	free(s->ca_pem);
+	free(s->client_cert);
+	free(s->client_key);
 	berth_registry_challenge_release(&s->challenge);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n > m && strcmp(s + n - m, suffix) == 0;
+}
+
+#define MAX_CA_FILE    (1u << 20)
+#define SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
+
+/*
+ * dockerd's ReadCertsDirectory for certs_dir/<host>: every *.crt a CA on top of the system's,
+ * every *.cert a client certificate that needs its *.key (and the other way round), in
+ * dockerd's words when one is missing.  No directory: nothing to do.
+ */
+static int read_certs_dir(struct reg_session *s, struct berth_error **err)
+{
+	_cleanup_free_ char *dir = NULL, *pem = NULL;
+	_cleanup_closedir_ DIR *dp = NULL;
+	size_t len = 0;
+	bool any_ca = false;
+	struct dirent *de;
+
+	if (!s->r->certs_dir || strchr(s->host, '/') || s->host[0] == '.')
+		return 0;
+	if (asprintf(&dir, "%s/%s", s->r->certs_dir, s->host) < 0)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	dp = opendir(dir);
+	if (!dp)
+		return errno == ENOENT || errno == ENOTDIR
+			       ? 0
+			       : berth_error_sys(err, errno, "open certificates directory '%s'",
+						 dir);
+	while ((de = readdir(dp))) {
+		const char *f = de->d_name;
+		_cleanup_free_ char *path = NULL, *other = NULL, *text = NULL;
+		size_t n = strlen(f);
+		struct stat st;
+
+		if (f[0] == '.' || asprintf(&path, "%s/%s", dir, f) < 0)
+			continue;
+		if (has_suffix(f, ".crt")) {
+			if (!any_ca) {
+				/* the system's CAs stay trusted, as Go's SystemCertPool + append */
+				_cleanup_free_ char *sys = NULL;
+				if (berth_read_file_at(AT_FDCWD, SYSTEM_CA_FILE, 16u << 20, &sys,
+						       NULL, NULL) == 0 &&
+				    sys) {
+					free(pem);
+					pem = TAKE_PTR(sys);
+					len = strlen(pem);
+				}
+				any_ca = true;
+			}
+			if (berth_read_file_at(AT_FDCWD, path, MAX_CA_FILE, &text, NULL, err) < 0)
+				return berth_error_wrap(err, "certificates for %s", s->host);
+			char *grown = realloc(pem, len + strlen(text) + 2);
+			if (!grown)
+				return berth_error_set(err, ENOMEM, "out of memory");
+			pem = grown;
+			len += (size_t)snprintf(pem + len, strlen(text) + 2, "\n%s", text);
+		} else if (has_suffix(f, ".cert")) {
+			if (asprintf(&other, "%s/%.*s.key", dir, (int)(n - 5), f) < 0)
+				return berth_error_set(err, ENOMEM, "out of memory");
+			if (stat(other, &st) < 0)
+				return berth_error_set(
+					err, EINVAL,
+					"missing key %.*s.key for client certificate "
+					"%s. CA certificates must use the extension .crt",
+					(int)(n - 5), f, f);
+			free(s->client_cert);
+			free(s->client_key);
+			s->client_cert = TAKE_PTR(path);
+			s->client_key = TAKE_PTR(other);
+		} else if (has_suffix(f, ".key")) {
+			if (asprintf(&other, "%s/%.*s.cert", dir, (int)(n - 4), f) < 0)
+				return berth_error_set(err, ENOMEM, "out of memory");
+			if (stat(other, &st) < 0)
+				return berth_error_set(
+					err, EINVAL,
+					"missing client certificate %.*s.cert for key %s",
+					(int)(n - 4), f, f);
+		}
+	}
+	if (any_ca) {
+		s->ca_pem = TAKE_PTR(pem);
+		s->ca_pem_len = len;
+	}
+	return 0;
 }
 
 static int ping(struct reg_session *s, const char *base, struct reg_response *resp,
@@ -888,6 +999,11 @@ int reg_session_open(struct berth_registry *r, const char *host, const char *bas
 			return berth_error_set(err, ENOMEM, "out of memory");
 		}
 	s->insecure = berth_registry_is_insecure(r, host);
+	/* dockerd reads certs.d only for registries it verifies */
+	if (!s->insecure && read_certs_dir(s, err) < 0) {
+		reg_session_free(s);
+		return -EINVAL;
+	}
 
 	if (base_url) {
 		_cleanup_free_ char *b = strdup(base_url);
@@ -1006,4 +1122,154 @@ int berth_registry_login(struct berth_registry *r, const char *server,
 	reg_response_release(&resp);
 	reg_session_free(s);
 	return rc;
+}
+
+/* ---- search (the v1 index API) -------------------------------------------------------------- */
+
+static int query_escape(const char *in, char **ret)
+{
+	size_t n = strlen(in);
+	char *out = malloc(3 * n + 1), *o = out;
+
+	if (!out)
+		return -ENOMEM;
+	for (const unsigned char *c = (const unsigned char *)in; *c; c++) {
+		if (isalnum(*c) || strchr("-_.~", *c))
+			*o++ = (char)*c;
+		else if (*c == ' ')
+			*o++ = '+';
+		else
+			o += snprintf(o, 4, "%%%02X", *c);
+	}
+	*o = '\0';
+	*ret = out;
+	return 0;
+}
+
+int berth_registry_search(struct berth_registry *r, const char *term, int limit,
+			  const struct berth_registry_auth *auth, json_t **ret,
+			  struct berth_error **err)
+{
+	_cleanup_free_ char *index = NULL, *q = NULL, *url = NULL;
+	const char *remote = term, *slash = strchr(term, '/');
+	struct reg_session *s = NULL;
+	struct reg_response resp = {0};
+	_cleanup_json_ json_t *doc = NULL;
+	int rc;
+
+	*ret = NULL;
+	if (strstr(term, "://"))
+		return berth_error_set(err, EINVAL,
+				       "invalid repository name: repository name (%s) should not "
+				       "have a scheme",
+				       term);
+	if (limit == 0)
+		limit = 25;
+	if (limit < 1 || limit > 100)
+		return berth_error_set(err, EINVAL, "limit %d is outside the range of [1, 100]",
+				       limit);
+	if (slash) {
+		_cleanup_free_ char *first = strndup(term, (size_t)(slash - term));
+		if (!first)
+			return berth_error_set(err, ENOMEM, "out of memory");
+		if (strchr(first, '.') || strchr(first, ':') || strcmp(first, "localhost") == 0) {
+			index = TAKE_PTR(first);
+			remote = slash + 1;
+		}
+	}
+	if (!index || strcmp(index, "docker.io") == 0 || strcmp(index, "index.docker.io") == 0) {
+		free(index);
+		index = strdup("index.docker.io");
+		/* "library/foo" is searched as "foo" on docker.io */
+		if (strncmp(remote, "library/", 8) == 0)
+			remote += 8;
+	}
+	if (!index || query_escape(remote, &q) < 0)
+		return berth_error_set(err, ENOMEM, "out of memory");
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	pthread_mutex_init(&s->lock, NULL);
+	s->r = r;
+	s->auth = auth;
+	s->host = strdup(index);
+	s->repo = strdup("");
+	s->scopes = calloc(1, sizeof(char *));
+	if (!s->host || !s->repo || !s->scopes) {
+		reg_session_free(s);
+		return berth_error_set(err, ENOMEM, "out of memory");
+	}
+	s->insecure = berth_registry_is_insecure(r, index);
+	if (!s->insecure && read_certs_dir(s, err) < 0) {
+		reg_session_free(s);
+		return -EINVAL;
+	}
+	/* the v1 ping: HTTPS, then (insecure) HTTP, as dockerd's newV1Endpoint */
+	struct reg_request ping_q = {.method = "GET",
+				     .url = "/v1/_ping",
+				     .body_fd = -1,
+				     .max_body = 64 << 10,
+				     .no_auth = true,
+				     .follow = true};
+	for (int scheme = 0; scheme < 2; scheme++) {
+		free(s->base);
+		if (asprintf(&s->base, "%s://%s", scheme ? "http" : "https", index) < 0) {
+			s->base = NULL;
+			reg_session_free(s);
+			return berth_error_set(err, ENOMEM, "out of memory");
+		}
+		if (scheme && err) {
+			berth_error_free(*err);
+			*err = NULL;
+		}
+		rc = reg_perform(s, &ping_q, &resp, err);
+		reg_response_release(&resp);
+		if (rc == 0 || !s->insecure)
+			break;
+	}
+	if (rc < 0) {
+		reg_session_free(s);
+		return rc;
+	}
+	if (asprintf(&url, "/v1/search?q=%s&n=%d", q, limit) < 0) {
+		reg_session_free(s);
+		return berth_error_set(err, ENOMEM, "out of memory");
+	}
+	static const char *const hdrs[] = {"X-Docker-Token: true", NULL};
+	struct reg_request sq = {.method = "GET",
+				 .url = url,
+				 .headers = hdrs,
+				 .body_fd = -1,
+				 .max_body = 8u << 20,
+				 .no_auth = true,
+				 .follow = true};
+	if (auth && auth->username && *auth->username) {
+		sq.basic_user = auth->username;
+		sq.basic_password = auth->password;
+	}
+	rc = reg_perform(s, &sq, &resp, err);
+	reg_session_free(s);
+	if (rc < 0)
+		return rc;
+	if (resp.status != 200) {
+		rc = berth_error_set(err, EIO, "unexpected status code %ld", resp.status);
+		reg_response_release(&resp);
+		return rc;
+	}
+	rc = berth_json_parse(resp.body ? resp.body : "", resp.body_len, &doc, err);
+	reg_response_release(&resp);
+	json_t *results = json_object_get(doc, "results");
+	if (rc < 0 || !json_is_object(doc) || (!json_is_array(results) && !json_is_null(results))) {
+		bool have = rc < 0 && err && *err && (*err)->msg;
+		_cleanup_free_ char *why = strdup(have ? (*err)->msg : "not the index's JSON");
+		if (err) {
+			berth_error_free(*err);
+			*err = NULL;
+		}
+		return berth_error_set(err, EIO, "error decoding registry search results: %s",
+				       why ? why : "?");
+	}
+	*ret = json_is_array(results) ? json_incref(results) : json_array();
+	return *ret ? 0 : berth_error_set(err, ENOMEM, "out of memory");
 }

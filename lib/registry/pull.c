@@ -821,3 +821,108 @@ int berth_registry_pull(struct berth_registry *r, struct berth_image_store *s, c
 		berth_error_free(last);
 	return rc;
 }
+
+/* ---- the tags of a repository (docker pull --all-tags) ----------------------------------------- */
+
+#define TAGS_PAGE 1000
+#define TAGS_MAX  10000
+
+static int tags_page(struct reg_session *sess, const char *familiar, const char *last, char ***tags,
+		     size_t *got, struct berth_error **err)
+{
+	_cleanup_free_ char *url = NULL, *esc = NULL;
+	static const char *const accept[] = {"Accept: application/json", NULL};
+	struct reg_request q = {.method = "GET",
+				.body_fd = -1,
+				.follow = true,
+				.headers = accept,
+				.max_body = 4u << 20};
+	struct reg_response resp = {0};
+	_cleanup_json_ json_t *doc = NULL;
+	json_t *list, *t;
+	size_t i;
+	int r;
+
+	if (last) {
+		/* a tag is [A-Za-z0-9_.-]: nothing in it needs escaping in a query */
+		for (const char *c = last; *c; c++)
+			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+				    "_.-",
+				    *c))
+				return berth_error_set(err, EINVAL, "tag list: invalid tag '%s'",
+						       last);
+	}
+	if (asprintf(&url, "/v2/%s/tags/list?n=%d%s%s", sess->repo, TAGS_PAGE, last ? "&last=" : "",
+		     last ? last : "") < 0)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	q.url = url;
+	r = reg_send(sess, &q, &resp, err);
+	if (r < 0)
+		return r;
+	if (resp.status != 200) {
+		r = pull_http_error(&resp, "fetch tag list", familiar, familiar, err);
+		reg_response_release(&resp);
+		return r;
+	}
+	r = berth_json_parse(resp.body ? resp.body : "", resp.body_len, &doc, err);
+	reg_response_release(&resp);
+	if (r < 0)
+		return berth_error_wrap(err, "tag list of %s", familiar);
+	list = json_object_get(doc, "tags");
+	if (!json_is_array(list) && !json_is_null(list))
+		return berth_error_set(err, EINVAL, "tag list of %s: no \"tags\" list", familiar);
+	*got = 0;
+	json_array_foreach (list, i, t) {
+		const char *tag = json_string_value(t);
+		if (!tag || !*tag)
+			return berth_error_set(err, EINVAL,
+					       "tag list of %s: a tag that is no string", familiar);
+		if (berth_strv_length(*tags) >= TAGS_MAX)
+			return berth_error_set(err, EFBIG, "tag list of %s: more than %d tags",
+					       familiar, TAGS_MAX);
+		if (berth_strv_contains(*tags, tag))
+			return berth_error_set(err, EINVAL, "tag list of %s: '%s' twice", familiar,
+					       tag);
+		if (berth_strv_push(tags, tag) < 0)
+			return berth_error_set(err, ENOMEM, "out of memory");
+		(*got)++;
+	}
+	return 0;
+}
+
+int berth_registry_tags(struct berth_registry *r, const char *ref,
+			const struct berth_registry_auth *auth, char ***ret,
+			struct berth_error **err)
+{
+	_cleanup_reference_ struct berth_reference *rf = NULL;
+	_cleanup_free_ char *scope = NULL, *familiar = NULL;
+	struct reg_session *sess = NULL;
+	char *scopes[2] = {NULL, NULL};
+	char **tags = NULL;
+	size_t got = 0;
+	int rc;
+
+	*ret = NULL;
+	rc = berth_reference_parse(ref, &rf, err);
+	if (rc < 0)
+		return rc;
+	familiar = berth_reference_familiar_name(rf);
+	if (!familiar || asprintf(&scope, "repository:%s:pull", rf->path) < 0)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	scopes[0] = scope;
+	rc = reg_session_open(r, reg_api_host(rf->domain), NULL, rf->path, scopes, auth, &sess,
+			      err);
+	if (rc < 0)
+		return rc;
+	do {
+		size_t n = berth_strv_length(tags);
+		rc = tags_page(sess, familiar, n ? tags[n - 1] : NULL, &tags, &got, err);
+	} while (rc == 0 && got == TAGS_PAGE);
+	reg_session_free(sess);
+	if (rc < 0) {
+		berth_strv_free(tags);
+		return rc;
+	}
+	*ret = tags ? tags : calloc(1, sizeof(char *));
+	return *ret ? 0 : berth_error_set(err, ENOMEM, "out of memory");
+}

@@ -3,7 +3,9 @@
  * Push: every layer's blob (as the store keeps it: the compressed blob a pull brought, or the
  * tar a load or commit made) and the config, unless the registry has it; a blob the image's
  * other repository on the same registry has is mounted from there; the rest is uploaded whole
- * (POST, then PUT ?digest=).  Then the manifest under the tag.
+ * (POST, then PUT ?digest=) or, past REG_PUSH_CHUNK bytes, in PATCH chunks (Content-Range, each
+ * to the Location the last answer gave) closed by an empty PUT ?digest=.  Then the manifest
+ * under the tag.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -73,16 +75,73 @@ struct up_progress {
 	struct push *p;
 	const char *id;
 	uint64_t total, reported;
+	uint64_t base; /* bytes sent by the chunks before this request */
 };
 
 static void on_upload(void *userdata, uint64_t sent)
 {
 	struct up_progress *u = userdata;
 
+	sent += u->base;
 	if (!u->id || (sent - u->reported < (512u << 10) && sent != u->total))
 		return;
 	u->reported = sent;
 	reg_progress(u->p->progress, "Pushing", u->id, sent, u->total);
+}
+
+/*
+ * A large blob in chunks: PATCH each REG_PUSH_CHUNK bytes with its Content-Range to the upload's
+ * latest Location (the registry's Range must then cover all sent so far); *loc becomes the
+ * Location the final PUT goes to.
+ */
+static int push_chunks(struct push *p, char **loc, int fd, uint64_t size, struct up_progress *up,
+		       struct berth_error **err)
+{
+	for (uint64_t off = 0; off < size;) {
+		uint64_t n = size - off < REG_PUSH_CHUNK ? size - off : REG_PUSH_CHUNK;
+		char range[64], want[64];
+		const char *headers[] = {range, "Content-Type: application/octet-stream", NULL};
+		struct reg_request q = {.method = "PATCH",
+					.url = *loc,
+					.headers = headers,
+					.body_fd = fd,
+					.body_fd_offset = off,
+					.body_fd_size = n,
+					.max_body = 64 << 10,
+					.upload_progress = on_upload,
+					.upload_userdata = up};
+		struct reg_response resp = {0};
+		int r;
+
+		snprintf(range, sizeof(range), "Content-Range: %" PRIu64 "-%" PRIu64, off,
+			 off + n - 1);
+		up->base = off;
+		r = reg_send(p->sess, &q, &resp, err);
+		if (r < 0)
+			return r;
+		snprintf(want, sizeof(want), "0-%" PRIu64, off + n - 1);
+		if (resp.status != 202 || !resp.location) {
+			r = push_error(&resp, "upload a chunk", err);
+			reg_response_release(&resp);
+			return r;
+		}
+		if (resp.range && strcmp(resp.range, want) != 0) {
+			r = berth_error_set(err, EIO,
+					    "upload a chunk: the registry has bytes %s, not %s",
+					    resp.range, want);
+			reg_response_release(&resp);
+			return r;
+		}
+		char *next = absolute(p, resp.location);
+		reg_response_release(&resp);
+		if (!next)
+			return berth_error_set(err, ENOMEM, "out of memory");
+		free(*loc);
+		*loc = next;
+		off += n;
+	}
+	up->base = 0;
+	return 0;
 }
 
 /*
@@ -138,14 +197,23 @@ static int push_blob(struct push *p, const char *digest, int fd, uint64_t size, 
 	}
 	loc = absolute(p, resp.location);
 	reg_response_release(&resp);
-	if (!loc || asprintf(&put, "%s%cdigest=%s", loc, strchr(loc, '?') ? '&' : '?', digest) < 0)
+	if (!loc)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	bool chunked = size > REG_PUSH_CHUNK;
+	if (chunked) {
+		r = push_chunks(p, &loc, fd, size, &up, err);
+		if (r < 0)
+			return r;
+	}
+	if (asprintf(&put, "%s%cdigest=%s", loc, strchr(loc, '?') ? '&' : '?', digest) < 0)
 		return berth_error_set(err, ENOMEM, "out of memory");
 
+	/* monolithic: the whole blob with the PUT; chunked: the PUT only closes the upload */
 	memset(&q, 0, sizeof(q));
 	q.method = "PUT";
 	q.url = put;
-	q.body_fd = fd;
-	q.body_fd_size = size;
+	q.body_fd = chunked ? -1 : fd;
+	q.body_fd_size = chunked ? 0 : size;
 	q.max_body = 64 << 10;
 	q.upload_progress = on_upload;
 	q.upload_userdata = &up;

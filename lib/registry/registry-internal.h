@@ -14,7 +14,8 @@
 #define REG_DEFAULT_MAX_CONFIG	 (8u << 20)
 #define REG_MAX_ERROR_BODY	 (64u << 10)
 #define REG_MAX_REDIRECTS	 10
-#define REG_RETRIES		 2 /* more tries of a blob transfer that broke off */
+#define REG_PUSH_CHUNK		 (16u << 20) /* larger blobs go up in PATCH chunks of this */
+#define REG_RETRIES		 2	     /* more tries of a blob transfer that broke off */
 #define REG_USER_AGENT		 "berth/" BERTH_VERSION
 
 /* Media types. */
@@ -38,6 +39,7 @@
 struct berth_registry {
 	struct berth_registry_options opts; /* vectors copied below */
 	char **insecure, **mirrors;
+	char *certs_dir;
 	pthread_mutex_t lock; /* guards tokens */
 	json_t *tokens;	      /* cache key -> {"token": s, "expires": unix seconds} */
 };
@@ -50,6 +52,11 @@ struct reg_session {
 	char *repo;    /* "library/busybox" */
 	char **scopes; /* "repository:library/busybox:pull", ... */
 	bool insecure; /* TLS unverified, plain HTTP allowed */
+	/* from certs.d/<host>: the CAs (the system's bundle and the *.crt, PEM) and a client
+	 * certificate with its key (paths); NULL when the directory has none */
+	char *ca_pem;
+	size_t ca_pem_len;
+	char *client_cert, *client_key;
 	const struct berth_registry_auth *auth;
 
 	pthread_mutex_t lock;			   /* guards authz (blob threads read it) */
@@ -85,6 +92,7 @@ struct reg_request {
 	const void *body;
 	size_t body_len;
 	int body_fd;
+	uint64_t body_fd_offset; /* where in body_fd the body starts */
 	uint64_t body_fd_size;
 	void (*upload_progress)(void *userdata, uint64_t sent);
 	void *upload_userdata;

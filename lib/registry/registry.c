@@ -65,8 +65,13 @@ int berth_registry_new(const struct berth_registry_options *opts, struct berth_r
 		berth_registry_free(r);
 		return berth_error_set(err, ENOMEM, "out of memory");
 	}
+	if (opts && opts->certs_dir && !(r->certs_dir = strdup(opts->certs_dir))) {
+		berth_registry_free(r);
+		return berth_error_set(err, ENOMEM, "out of memory");
+	}
 	r->opts.insecure = r->insecure;
 	r->opts.mirrors = r->mirrors;
+	r->opts.certs_dir = r->certs_dir;
 	*ret = r;
 	return 0;
 }
@@ -77,6 +82,7 @@ void berth_registry_free(struct berth_registry *r)
 		return;
 	berth_strv_free(r->insecure);
 	berth_strv_free(r->mirrors);
+	free(r->certs_dir);
 	json_decref(r->tokens);
 	pthread_mutex_destroy(&r->lock);
 	free(r);

@@ -33,6 +33,10 @@ struct berth_registry_options {
 	char *const *insecure;
 	/* mirrors of docker.io, tried in order before it: "http://127.0.0.1:5001" */
 	char *const *mirrors;
+	/* per-registry TLS files, as dockerd's /etc/docker/certs.d: <certs_dir>/<host[:port]>/
+	 * with *.crt (CAs added to the system's), *.cert + *.key (a client certificate); read for
+	 * registries that are not insecure.  NULL: none. */
+	const char *certs_dir;
 	unsigned max_parallel; /* blobs fetched at once [3, as dockerd] */
 	uint64_t max_manifest; /* bytes of a manifest or index [4 MiB] */
 	uint64_t max_config;   /* bytes of an image config [8 MiB] */
@@ -108,6 +112,29 @@ void berth_registry_pull_result_release(struct berth_registry_pull_result *r);
  * order as soon as it and those below it are there.  The image is then added and tagged
  * (name:tag and name@digest).  auth may be NULL (anonymous).  All or nothing.
  */
+/*
+ * The tags of ref's repository (a tag or digest in ref is ignored) as the registry lists them
+ * (GET /v2/<name>/tags/list, page after page with n= and last=), in its order, into *ret (a
+ * NULL-terminated vector, at most 10000).  Errors as a pull's (ENOENT "repository x not found",
+ * EACCES "pull access denied"), EINVAL for a list that is not the registry's JSON.
+ */
+int berth_registry_tags(struct berth_registry *r, const char *ref,
+			const struct berth_registry_auth *auth, char ***ret,
+			struct berth_error **err);
+
+/*
+ * Docker's search (the v1 index API): term "[index/]name" (the index when the first part has a
+ * '.' or ':' or is "localhost", else docker.io's index.docker.io), its /v1/_ping over HTTPS (and
+ * HTTP for an insecure index), then GET /v1/search?q=<name>&n=<limit> with basic credentials
+ * when auth has them.  *ret: the index's "results" array as it sent it (each an object).
+ * EINVAL: a term with a scheme ("invalid repository name: repository name (x) should not have a
+ * scheme"), a limit outside [1, 100]; EIO: the transfer, "unexpected status code N", a body that
+ * is not the index's JSON.
+ */
+int berth_registry_search(struct berth_registry *r, const char *term, int limit,
+			  const struct berth_registry_auth *auth, json_t **ret,
+			  struct berth_error **err);
+
 int berth_registry_pull(struct berth_registry *r, struct berth_image_store *s, const char *ref,
 			const char *platform, const struct berth_registry_auth *auth,
 			const struct berth_registry_progress_cb *progress,

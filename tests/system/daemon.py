@@ -241,7 +241,7 @@ class Berthd:
         if self.exec_root.exists():
             for e in sorted(self.exec_root.iterdir()):
                 left.append(f"file in the exec root: {e}")
-        allowed = {"data", "exec", "daemon.json", "berthd.log", "docker-config", "extra"}
+        allowed = {"data", "exec", "daemon.json", "berthd.log", "docker-config", "extra", "certs.d"}
         for e in sorted(self.dir.iterdir()):
             if e.name not in allowed:
                 left.append(f"file outside the roots: {e}")
@@ -323,12 +323,12 @@ def container_ids_seen(b):
     return {i for i in ids if len(i) == 64}  # prune's event names no container
 
 
-def shared_berthd(args=(), config=None, netns=None, bridge=False):
+def shared_berthd(args=(), config=None, netns=None, bridge=False, env=None):
     """A module-wide berthd with busybox:latest (a generator for a module fixture).  At the end:
     every container is removed, then berthd must stop cleanly and leave nothing behind -- the
     usual leak check, plus no cgroup named after a container it ever had."""
     from berth import cgroups_named
-    b = Berthd(args=args, config=config, netns=netns, bridge=bridge)
+    b = Berthd(args=args, config=config, netns=netns, bridge=bridge, env=env)
     try:
         b.start()
         import_busybox(b)

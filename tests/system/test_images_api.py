@@ -914,7 +914,9 @@ def test_pull_push_checked_before_the_network(berthd, images):
     msgs = [json.loads(l) for l in got[2].decode().splitlines() if l.strip()]
     assert msgs[0] == {"status": "The push refers to repository [docker.io/library/busybox]"}
     assert msgs[-1]["error"] == "An image does not exist locally with the tag: busybox"
-    assert berthd.http("GET", "/images/search?term=x")[0] == 501
+    # search: an index that does not answer is a 500 naming its ping
+    got = berthd.http("GET", "/images/search?term=127.0.0.1:1/x")
+    assert got[0] == 500 and "127.0.0.1:1/v1/_ping" in json.loads(got[2])["message"], got
     assert not (berthd.data_root / "images.json").exists(), "nothing was written"
 
 

@@ -112,8 +112,13 @@ def test_prune_follows_the_api_version(berthd):
     ({"Name": "v1", "Driver": "nfs"}, 400, "error looking up volume plugin nfs: plugin \"nfs\" "
                                            "not found"),
     ({"Name": "v1", "DriverOpts": {"foo": "bar"}}, 400, "invalid option key: \"foo\""),
-    ({"Name": "v1", "DriverOpts": {"type": "tmpfs", "device": "tmpfs"}}, 400,
-     "does not mount devices, tmpfs or binds on volumes yet"),
+    ({"Name": "v1", "DriverOpts": {"type": "tmpfs"}}, 400, "missing required option: \"device\""),
+    ({"Name": "v1", "DriverOpts": {"device": "tmpfs"}}, 400, "missing required option: \"type\""),
+    ({"Name": "v1", "DriverOpts": {"o": "size=1m", "type": "tmpfs"}}, 400,
+     "missing required option: \"device\""),
+    ({"Name": "v1", "DriverOpts": {"size": "10m"}}, 400,
+     "quota size requested but no quota support"),
+    ({"Name": "v1", "DriverOpts": {"type": 5, "device": "tmpfs"}}, 400, "invalid option type"),
     ({"Name": "v1", "Labels": {"a": 1}}, 400, "invalid label a"),
     ({"Name": "v1", "Labels": []}, 400, "Labels must be an object"),
 ])

@@ -6,7 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/mount.h>
+
 #include "../../daemon/events-internal.h"
+#include "../../daemon/volumes-internal.h"
 #include "tap.h"
 
 static struct daemon_event ev(const char *type, const char *action, const char *id,
@@ -222,8 +225,40 @@ static void test_config(void)
 	}
 }
 
+static void test_volume_mount_opts(void)
+{
+	static const struct {
+		const char *o;
+		unsigned long flags;
+		const char *data;
+	} cases[] = {
+		{"size=10m", 0, "size=10m"},
+		{"bind", MS_BIND, ""},
+		{"bind,ro", MS_BIND | MS_RDONLY, ""},
+		{"rbind,rw", MS_BIND | MS_REC, ""},
+		{"ro,rw", 0, ""},
+		{"size=1m,noexec,mode=0750,nosuid", MS_NOEXEC | MS_NOSUID, "size=1m,mode=0750"},
+		{"uid=1,defaults,gid=2", 0, "uid=1,gid=2"},
+		{",,size=1m,", 0, "size=1m"},
+		{"", 0, ""},
+		{NULL, 0, ""},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		unsigned long flags = 99;
+		char *data = NULL;
+
+		is(daemon_volume_parse_mount_opts(cases[i].o, &flags, &data), 0, "o=%s",
+		   cases[i].o ? cases[i].o : "(none)");
+		is(flags, cases[i].flags, "  flags");
+		is_str(data, cases[i].data, "  data");
+		free(data);
+	}
+}
+
 int main(void)
 {
+	test_volume_mount_opts();
 	test_filters();
 	test_ring();
 	test_config();

@@ -84,6 +84,37 @@ static void test_prefix(void)
 	is_str(buf, "192.168.1.254", "address format");
 }
 
+static void test_mac(void)
+{
+	uint8_t m[6] = {0}, keep[6] = {1, 2, 3, 4, 5, 6};
+	static const uint8_t want[6] = {0x92, 0xd0, 0xc6, 0x0a, 0x29, 0x33};
+	static const char *const good[] = {"92:d0:c6:0a:29:33", "92-D0-C6-0A-29-33",
+					   "92d0.c60a.2933"};
+	static const char *const bad[] = {"",
+					  "zz",
+					  "92:d0:c6:0a:29",
+					  "92:d0:c6:0a:29:33:",
+					  "92:d0:c6:0a:29:3g",
+					  "92:d0-c6:0a:29:33",
+					  "92:d0:c6:0a:29:33:44:55",
+					  "2:d0:c6:0a:29:33",
+					  "92d0c60a2933",
+					  "92d0.c60a.2933.0000",
+					  " 92:d0:c6:0a:29:33"};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) {
+		memset(m, 0, sizeof(m));
+		is(berth_net_mac_parse(good[i], m), 0, "mac %s parses", good[i]);
+		ok(memcmp(m, want, 6) == 0, "  to its six bytes");
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		memcpy(m, keep, 6);
+		is(berth_net_mac_parse(bad[i], m), -EINVAL, "mac '%s' refused", bad[i]);
+		ok(memcmp(m, keep, 6) == 0, "  and nothing written");
+	}
+	is(berth_net_mac_parse(NULL, m), -EINVAL, "NULL refused");
+}
+
 static void test_ipam(void)
 {
 	struct berth_ipam_pool pool;
@@ -336,6 +367,7 @@ static void test_dns(void)
 int main(void)
 {
 	test_prefix();
+	test_mac();
 	test_ipam();
 	test_firewall();
 	test_dns();
