@@ -712,5 +712,5 @@ def test_completion_offers_image_names(berth_cli, images):
     assert complete("rmi", "") == names
     assert complete("image", "inspect", "ch") == ["child:1", "child:2"]
     assert complete("history", "b") == ["base:latest"]
-    assert complete("image", "") == ["history", "import", "inspect", "load", "ls", "prune",
-                                     "pull", "push", "rm", "save", "tag"]
+    assert complete("image", "") == ["build", "history", "import", "inspect", "load", "ls",
+                                     "prune", "pull", "push", "rm", "save", "tag"]
