@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "archive-dl.h"
+#include "build-context.h"
 #include "cli.h"
 #include "commands.h"
 #include "compose.h"
@@ -660,13 +662,12 @@ static int create_one(struct cx *x, const char *name, const json_t *svc, int num
 		return -1;
 	}
 	if (rc < 0 && x->c->err_status == 404 && json_object_get(svc, "build")) {
-		/* berthd serves no POST /build yet: the image must be there already */
+		/* up --no-build, or an image removed since: not built here */
 		char *owned;
 		const char *img = service_image(x, name, svc, &owned);
 		cli_errorf(x->c,
-			   "service %s: image %s not found, and berth compose cannot build it: "
-			   "building (the build key) needs berthd's POST /build, which this berth "
-			   "does not have yet",
+			   "service %s: image %s not found (it is built by up without --no-build, "
+			   "or by build)",
 			   name, img);
 		free(owned);
 		return -1;
@@ -678,11 +679,172 @@ static int create_one(struct cx *x, const char *name, const json_t *svc, int num
 	return 0;
 }
 
+/* ---- build ------------------------------------------------------------------------------------ */
+
+struct build_opts {
+	bool no_cache, pull, quiet;
+	const struct flag_value *args; /* --build-arg, over the file's */
+};
+
+/*
+ * Build a service's image (the build key) with POST /build, tagged with its image name (image:,
+ * else <project>-<service> as docker compose v2 names it).  The new image's id in *ret_id.
+ * 0, or the exit code with the error printed.
+ */
+static int build_service(struct cx *x, const char *name, const json_t *svc,
+			 const struct build_opts *bo, char **ret_id)
+{
+	const json_t *b = json_object_get(svc, "build");
+	const char *ctx = json_string_value(json_object_get(b, "context"));
+	const char *df = json_string_value(json_object_get(b, "dockerfile"));
+	const char *s;
+	json_t *v;
+	char *owned, *la_err = NULL;
+	const char *img = service_image(x, name, svc, &owned);
+	_cleanup_free_ char *df_path = NULL, *dockerfile = NULL;
+	_cleanup_close_ int tar = -EBADF;
+	off_t size = 0;
+	int code;
+
+	*ret_id = NULL;
+	if (la_load(&la_err) < 0) {
+		err_printf("%s\n", la_err);
+		free(la_err);
+		free(owned);
+		return 1;
+	}
+	if (df)
+		df_path = df[0] == '/' ? xstrdup(df) : xasprintf("%s/%s", ctx, df);
+	progress("Service", name, "Building");
+	if (build_context_dir(ctx, df_path, &tar, &size, &dockerfile) < 0) {
+		err_printf("service %s: the build context could not be sent\n", name);
+		free(owned);
+		return 1;
+	}
+	json_t *args = json_deep_copy(json_object_get(b, "args") ?: json_object());
+	for (size_t i = 0; bo->args && i < bo->args->n; i++) {
+		const char *eq = strchr(bo->args->v[i], '=');
+		if (eq) {
+			char *k = xstrndup(bo->args->v[i], (size_t)(eq - bo->args->v[i]));
+			json_object_set_new(args, k, json_string(eq + 1));
+			free(k);
+		} else {
+			const char *e = getenv(bo->args->v[i]);
+			json_object_set_new(args, bo->args->v[i], e ? json_string(e) : json_null());
+		}
+	}
+	char *argtext = json_dumps(args, JSON_COMPACT | JSON_SORT_KEYS);
+	char *labtext = json_dumps(json_object_get(b, "labels") ?: json_object(),
+				   JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(args);
+	struct sbuf t = SBUF_INIT;
+	sbuf_adds(&t, "/build?buildargs=");
+	url_escape(&t, argtext ?: "{}");
+	sbuf_adds(&t, "&dockerfile=");
+	url_escape(&t, dockerfile);
+	sbuf_adds(&t, "&forcerm=1&labels=");
+	url_escape(&t, labtext ?: "{}");
+	free(argtext);
+	free(labtext);
+	if ((s = json_string_value(json_object_get(b, "network")))) {
+		sbuf_adds(&t, "&networkmode=");
+		url_escape(&t, s);
+	}
+	if (bo->no_cache || json_is_true(json_object_get(b, "no_cache")))
+		sbuf_adds(&t, "&nocache=1");
+	if (bo->pull || json_is_true(json_object_get(b, "pull")))
+		sbuf_adds(&t, "&pull=1");
+	sbuf_adds(&t, "&rm=1");
+	if ((v = json_object_get(b, "shm_size")))
+		sbuf_printf(&t, "&shmsize=%lld", (long long)json_integer_value(v));
+	sbuf_adds(&t, "&t=");
+	url_escape(&t, img);
+	if ((s = json_string_value(json_object_get(b, "target")))) {
+		sbuf_adds(&t, "&target=");
+		url_escape(&t, s);
+	}
+	sbuf_adds(&t, "&version=1");
+	code = build_post(x->c, sbuf_str(&t), tar, bo->quiet ? BUILD_OUT_SILENT : BUILD_OUT_STREAM,
+			  ret_id);
+	sbuf_release(&t);
+	if (code)
+		err_printf("service %s: failed to build image %s\n", name, img);
+	else
+		progress("Service", name, "Built");
+	free(owned);
+	return code;
+}
+
+/* Is the service's image in the daemon's store?  1 yes, 0 no, -1 with c->err. */
+static int image_present(struct cx *x, const char *name, const json_t *svc)
+{
+	char *owned;
+	const char *img = service_image(x, name, svc, &owned);
+	struct sbuf t = SBUF_INIT;
+	struct cli_response r;
+
+	sbuf_adds(&t, "/images/");
+	url_path_escape(&t, img);
+	sbuf_adds(&t, "/json");
+	int rc = cli_call(x->c, "GET", sbuf_str(&t), NULL, &r);
+	sbuf_release(&t);
+	free(owned);
+	if (rc == 0) {
+		cli_response_release(&r);
+		return 1;
+	}
+	if (x->c->err_status == 404) {
+		free(x->c->err);
+		x->c->err = NULL;
+		return 0;
+	}
+	return -1;
+}
+
+static int fail_c(struct cx *x);
+
+/*
+ * Build the selected services that have a build key: all of them (always), or those whose image
+ * is missing.  The new image ids in built (service -> id).  0, or the exit code.
+ */
+static int build_selected(struct cx *x, const json_t *sel, const struct build_opts *bo, bool always,
+			  json_t *built)
+{
+	char **order = NULL;
+	json_t *model = json_pack("{s:O}", "services", (json_t *)sel);
+	int code = 0;
+
+	order = compose_order(model);
+	json_decref(model);
+	for (size_t i = 0; order[i] && !code; i++) {
+		const json_t *svc = json_object_get(sel, order[i]);
+		char *id = NULL;
+		if (!json_object_get(svc, "build"))
+			continue;
+		if (!always) {
+			int p = image_present(x, order[i], svc);
+			if (p < 0) {
+				code = fail_c(x);
+				break;
+			}
+			if (p)
+				continue;
+		}
+		code = build_service(x, order[i], svc, bo, &id);
+		if (!code && id && built)
+			json_object_set_new(built, order[i], json_string(id));
+		free(id);
+	}
+	berth_strv_free(order);
+	return code;
+}
+
 /* ---- up --------------------------------------------------------------------------------------- */
 
 struct up_opts {
 	bool force_recreate, no_recreate, no_deps, remove_orphans, no_start, wait;
 	json_t *scale; /* service -> n */
+	json_t *built; /* service -> the image id built by this up */
 	int64_t timeout;
 };
 
@@ -848,7 +1010,11 @@ static int up_service(struct cx *x, const char *name, const json_t *svc, const s
 	json_array_foreach (have, i, ctr) {
 		int num = ctr_number(ctr);
 		const char *h = label(ctr, "config-hash");
-		bool changed = !h || strcmp(h, hash) != 0;
+		const char *built = json_string_value(json_object_get(o->built, name));
+		const char *image_id = json_string_value(json_object_get(ctr, "ImageID"));
+		/* a new image built for the service recreates it, as a changed config does */
+		bool changed = !h || strcmp(h, hash) != 0 ||
+			       (built && image_id && strcmp(built, image_id) != 0);
 		if (num > 0 && num < (int)ARRAY_SIZE(used))
 			used[num] = true;
 		if (o->force_recreate || (changed && !o->no_recreate)) {
@@ -1369,14 +1535,22 @@ static int cc_up(struct cx *x, struct cli_args *a)
 		.no_start = flag_bool(a, "no-start"),
 		.wait = flag_bool(a, "wait"),
 		.scale = json_object(),
+		.built = json_object(),
 		.timeout = flag_set(a, "timeout") ? flag_get(a, "timeout")->i : 10,
 	};
+	bool no_build = flag_bool(a, "no-build");
 	bool detach = flag_bool(a, "detach") || o.wait;
 	bool abort_exit = flag_bool(a, "abort-on-container-exit");
 	struct made m = {0};
 	int code;
 	int r;
 
+	if (flag_bool(a, "build") && no_build) {
+		err_printf("--build and --no-build are incompatible\n");
+		json_decref(o.scale);
+		json_decref(o.built);
+		return 1;
+	}
 	if (o.force_recreate && o.no_recreate) {
 		err_printf("--force-recreate and --no-recreate are incompatible\n");
 		json_decref(o.scale);
@@ -1396,13 +1570,14 @@ static int cc_up(struct cx *x, struct cli_args *a)
 		json_decref(o.scale);
 		return code;
 	}
-	json_t *build_svc = NULL;
 	const char *k;
 	json_t *v;
-	json_object_foreach (sel, k, v)
-		if (json_object_get(v, "build") && !json_object_get(v, "image"))
-			build_svc = v;
-	(void)build_svc;
+	if (!no_build) {
+		struct build_opts bo = {0};
+		code = build_selected(x, sel, &bo, flag_bool(a, "build"), o.built);
+		if (code)
+			goto out;
+	}
 	r = converge(x, sel, &o, &m);
 	if (r < 0) {
 		code = fail_c(x);
@@ -1477,6 +1652,7 @@ out:
 	made_release(&m);
 	json_decref(sel);
 	json_decref(o.scale);
+	json_decref(o.built);
 	return code;
 }
 
@@ -2185,6 +2361,24 @@ static int cc_push(struct cx *x, struct cli_args *a)
 	return images_op(x, a, true);
 }
 
+static int cc_build(struct cx *x, struct cli_args *a)
+{
+	struct build_opts bo = {
+		.no_cache = flag_bool(a, "no-cache"),
+		.pull = flag_bool(a, "pull"),
+		.quiet = flag_bool(a, "quiet"),
+		.args = flag_get(a, "build-arg"),
+	};
+	int code;
+	json_t *sel = select_services(x, a->argc, a->argv, true, &code);
+
+	if (!sel)
+		return code;
+	code = build_selected(x, sel, &bo, true, NULL);
+	json_decref(sel);
+	return code;
+}
+
 /* run: a one-off container of a service */
 struct run_start {
 	struct cx *x;
@@ -2449,6 +2643,8 @@ struct compose_cmd {
 
 static const struct cli_flag up_flags[] = {
 	{"detach", 'd', FK_BOOL, NULL, NULL, "Detached mode: Run containers in the background"},
+	{"build", 0, FK_BOOL, NULL, NULL, "Build images before starting containers"},
+	{"no-build", 0, FK_BOOL, NULL, NULL, "Don't build an image, even if it's policy"},
 	{"scale", 0, FK_LIST, "scale", NULL,
 	 "Scale SERVICE to NUM instances. Overrides the scale setting in the Compose file if "
 	 "present."},
@@ -2467,6 +2663,12 @@ static const struct cli_flag up_flags[] = {
 	{"timeout", 't', FK_INT, "int", NULL,
 	 "Use this timeout in seconds for container shutdown when attached or when containers "
 	 "are already running"},
+};
+static const struct cli_flag build_flags[] = {
+	{"build-arg", 0, FK_LIST, "stringArray", NULL, "Set build-time variables for services"},
+	{"no-cache", 0, FK_BOOL, NULL, NULL, "Do not use cache when building the image"},
+	{"pull", 0, FK_BOOL, NULL, NULL, "Always attempt to pull a newer version of the image"},
+	{"quiet", 'q', FK_BOOL, NULL, NULL, "Don't print anything to STDOUT"},
 };
 static const struct cli_flag down_flags[] = {
 	{"volumes", 'v', FK_BOOL, NULL, NULL,
@@ -2563,6 +2765,8 @@ static const struct cli_flag no_flags[0];
 	}
 
 static const struct compose_cmd compose_cmds[] = {
+	CC("build", "[OPTIONS] [SERVICE...]", "Build or rebuild services", build_flags, ARGS_ANY, 0,
+	   0, cc_build),
 	CC("config", "[OPTIONS] [SERVICE...]",
 	   "Parse, resolve and render compose file in canonical "
 	   "format",

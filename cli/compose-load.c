@@ -691,6 +691,78 @@ static char *abs_path(const char *dir, const char *p)
 	return xasprintf("%s/%s", dir, p);
 }
 
+/*
+ * build: a context string, or a mapping of context, dockerfile, args, target, labels, network,
+ * no_cache, pull, shm_size.  Canonical: {context (absolute), dockerfile?, args?, target?, labels?,
+ * network?, no_cache?, pull?, shm_size?}; args a map (a bare name takes the environment's value,
+ * null when unset, as compose-go resolves it).
+ */
+static int norm_build(struct ld *l, const char *path, json_t *f, json_t **ret)
+{
+	char sub[1024];
+	const char *k, *s;
+	json_t *v, *j;
+	bool b;
+	int64_t n;
+
+	if (json_is_string(f)) {
+		char *actx = abs_path(l->dir, json_string_value(f));
+		*ret = json_pack("{s:s}", "context", actx);
+		free(actx);
+		return 0;
+	}
+	if (!json_is_object(f))
+		return fail(l, path, "must be a string or a mapping");
+	json_t *out = json_object();
+	json_object_foreach (f, k, v) {
+		subpath(sub, sizeof(sub), "%s.%s", path, k);
+		if (berth_str_has_prefix(k, "x-"))
+			continue;
+		if (!strcmp(k, "context") || !strcmp(k, "dockerfile") || !strcmp(k, "target") ||
+		    !strcmp(k, "network")) {
+			if (want_string(l, sub, v, &s) < 0)
+				goto bad;
+			json_object_set(out, k, v);
+		} else if (!strcmp(k, "no_cache") || !strcmp(k, "pull")) {
+			if (want_bool(l, sub, v, &b) < 0)
+				goto bad;
+			json_object_set_new(out, k, json_boolean(b));
+		} else if (!strcmp(k, "shm_size")) {
+			if (want_size(l, sub, v, &n) < 0)
+				goto bad;
+			json_object_set_new(out, k, json_integer(n));
+		} else if (!strcmp(k, "args") || !strcmp(k, "labels")) {
+			if (want_dict(l, sub, v, '=', &j) < 0)
+				goto bad;
+			const char *dk;
+			json_t *dv;
+			json_object_foreach (j, dk, dv) {
+				if (!json_is_null(dv))
+					continue;
+				const char *e = !strcmp(k, "args") ? env_get(l->env, dk) : "";
+				json_object_set_new(j, dk, e ? json_string(e) : json_null());
+			}
+			json_object_set_new(out, k, j);
+		} else {
+			fail(l, sub,
+			     "additional property %s is not allowed (berth compose builds with "
+			     "context, dockerfile, args, target, labels, network, no_cache, pull "
+			     "and shm_size)",
+			     k);
+			goto bad;
+		}
+	}
+	s = json_string_value(json_object_get(out, "context"));
+	char *actx = abs_path(l->dir, s ? s : ".");
+	json_object_set_new(out, "context", json_string(actx));
+	free(actx);
+	*ret = out;
+	return 0;
+bad:
+	json_decref(out);
+	return -1;
+}
+
 /* "[ip:][host[-range]:]container[-range][/proto]" or a number; long form as a map. */
 static int norm_ports(struct ld *l, const char *path, json_t *v, json_t *out)
 {
@@ -1530,17 +1602,9 @@ static int norm_service(struct ld *l, const char *name, json_t *in, json_t **ret
 			json_object_set_new(
 				svc, k, json_pack("{s:s?, s:O?}", "driver", drv, "options", opts));
 		} else if (!strcmp(k, "build")) {
-			const char *ctx = json_string_value(f);
-			const char *df = NULL;
-			if (!ctx && json_is_object(f)) {
-				ctx = json_string_value(json_object_get(f, "context"));
-				df = json_string_value(json_object_get(f, "dockerfile"));
-			}
-			char *actx = abs_path(l->dir, ctx ? ctx : ".");
-			json_object_set_new(
-				svc, k,
-				json_pack("{s:s, s:s?}", "context", actx, "dockerfile", df));
-			free(actx);
+			if (norm_build(l, fp, f, &j) < 0)
+				goto bad;
+			json_object_set_new(svc, k, j);
 		} else if (!strcmp(k, "secrets") || !strcmp(k, "configs")) {
 			if (norm_service_refs(l, fp, f, !strcmp(k, "secrets") ? "secret" : "config",
 					      &j) < 0)

@@ -480,15 +480,109 @@ def test_bad_input(bd, tmp_path, what, text, message, _):
     assert project_objects(bd, "bad") == ([], [], [])
 
 
-def test_build_without_image(bd, tmp_path):
-    """berthd has no POST /build yet: a service to build whose image is missing is refused
-    with that said, and nothing is left."""
-    (tmp_path / "Dockerfile").write_text("FROM busybox\n")
-    write(tmp_path, "services:\n  app:\n    build: .\n")
-    p = berth(bd, tmp_path, "-p", "bld", "up", "-d", check=False)
-    assert p.returncode == 1
-    assert "service app: image bld-app not found" in p.stderr and "POST /build" in p.stderr
+BUILD = """\
+services:
+  app:
+    build:
+      context: ./ctx
+      args:
+        - GREETING=${GREETING:-hello}
+    command: ["sleep", "3600"]
+"""
+DOCKERFILE = """\
+FROM busybox
+ARG GREETING
+COPY file.txt /file.txt
+RUN echo "$GREETING from RUN" > /greeting
+"""
+
+
+def build_project(tmp_path):
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text(DOCKERFILE)
+    (ctx / "file.txt").write_text("one\n")
+    return write(tmp_path, BUILD)
+
+
+def cat_in(bd, name, *paths):
+    return sh(berth_binary(), "exec", name, "cat", *paths, env=env_for(bd)).stdout
+
+
+def remove_image(bd, name):
+    bd.http("DELETE", f"/images/{name}?force=1")
+
+
+def test_up_build(bd, tmp_path):
+    """up --build builds the service's image (<project>-<service>) from the Dockerfile, args
+    interpolated; up again changes nothing (the cache hits); a changed context file rebuilds and
+    recreates the service."""
+    d = build_project(tmp_path)
+    try:
+        berth(bd, d, "-p", "bld", "up", "-d", "--build", env={"GREETING": "hi"})
+        first = ids(bd, "bld")
+        assert list(first) == ["bld-app-1"]
+        assert cat_in(bd, "bld-app-1", "/file.txt", "/greeting") == "one\nhi from RUN\n"
+        image = api(bd, "/images/bld-app/json")["Id"]
+        assert api(bd, "/containers/bld-app-1/json")["Image"] == image
+        berth(bd, d, "-p", "bld", "up", "-d", env={"GREETING": "hi"})
+        assert ids(bd, "bld") == first
+        p = berth(bd, d, "-p", "bld", "up", "-d", "--build", env={"GREETING": "hi"})
+        assert "Using cache" in p.stdout
+        assert api(bd, "/images/bld-app/json")["Id"] == image
+        assert ids(bd, "bld") == first
+        (d / "ctx" / "file.txt").write_text("two\n")
+        berth(bd, d, "-p", "bld", "up", "-d", "--build", "-t", "0", env={"GREETING": "hi"})
+        assert ids(bd, "bld")["bld-app-1"] != first["bld-app-1"]
+        assert cat_in(bd, "bld-app-1", "/file.txt", "/greeting") == "two\nhi from RUN\n"
+        p = berth(bd, d, "-p", "bld", "up", "-d", "--build", "--no-build", check=False)
+        assert p.returncode == 1 and "incompatible" in p.stderr
+    finally:
+        berth(bd, d, "-p", "bld", "down", "-t", "0")
+        remove_image(bd, "bld-app")
     assert project_objects(bd, "bld") == ([], [], [])
+
+
+def test_build_failing_run(bd, tmp_path):
+    """compose build: a failing RUN fails the command with the RUN's output; no image, no
+    container is left."""
+    d = build_project(tmp_path)
+    (d / "ctx" / "Dockerfile").write_text("FROM busybox\nARG GREETING\nRUN echo boom-$GREETING; exit 3\n")
+    before = api(bd, "/containers/json?all=1")
+    p = berth(bd, d, "-p", "bldfail", "build", "--build-arg", "GREETING=arg", check=False)
+    assert p.returncode != 0
+    assert "boom-arg" in p.stdout + p.stderr
+    status, _, _ = bd.http("GET", "/images/bldfail-app/json")
+    assert status == 404
+    assert api(bd, "/containers/json?all=1") == before
+    # quiet and good: the image is there, nothing printed
+    (d / "ctx" / "Dockerfile").write_text(DOCKERFILE)
+    p = berth(bd, d, "-p", "bldfail", "build", "-q")
+    try:
+        assert p.stdout == ""
+        assert cat_in_image(bd, "bldfail-app") == "one\nhello from RUN\n"
+    finally:
+        remove_image(bd, "bldfail-app")
+
+
+def cat_in_image(bd, image):
+    return sh(berth_binary(), "run", "--rm", image, "cat", "/file.txt", "/greeting",
+              env=env_for(bd)).stdout
+
+
+def test_docker_compose_up_build(bd, tmp_path):
+    """docker-compose 1.29's up --build against berthd: its image is <project>_<service>."""
+    d = build_project(tmp_path)
+    try:
+        dc(bd, d, "-p", "dcbld", "up", "-d", "--build")
+        names = list(containers(bd, "dcbld"))
+        assert len(names) == 1
+        assert cat_in(bd, names[0], "/file.txt", "/greeting") == "one\nhello from RUN\n"
+        assert api(bd, "/images/dcbld_app/json")["Id"]
+    finally:
+        dc(bd, d, "-p", "dcbld", "down", "-t", "0", check=False)
+        remove_image(bd, "dcbld_app")
+    assert project_objects(bd, "dcbld") == ([], [], [])
 
 
 def test_missing_file_and_port_in_use(bd, tmp_path):

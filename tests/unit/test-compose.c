@@ -314,6 +314,47 @@ static void test_project(void)
 	berth_strv_free(order);
 	compose_project_release(&p);
 
+	/* build: a string or a mapping; args a list or a map, a bare name from the environment */
+	put("compose.yml", "services:\n"
+			   "  a:\n"
+			   "    build: sub\n"
+			   "  b:\n"
+			   "    build:\n"
+			   "      context: ctx\n"
+			   "      dockerfile: Other\n"
+			   "      args:\n"
+			   "        - X=${FROM_SHELL}\n"
+			   "        - FROM_SHELL\n"
+			   "        - UNSET_ONE\n"
+			   "      labels: {l: v}\n"
+			   "      target: t\n"
+			   "      no_cache: true\n"
+			   "      shm_size: 1m\n");
+	const char *bf[] = {"compose.yml"};
+	err = NULL;
+	r = load(bf, 1, &p, &err);
+	ok(r == 0, "build forms load (%s)", err ? err : "");
+	free(err);
+	if (r == 0) {
+		char *want = NULL;
+		json_t *ba = json_object_get(svc(&p, "a"), "build");
+		json_t *bb = json_object_get(svc(&p, "b"), "build");
+		if (asprintf(&want, "%s/sub", dir) < 0)
+			want = NULL;
+		is_str(json_string_value(json_object_get(ba, "context")), want,
+		       "build: a string is the context, made absolute");
+		free(want);
+		ok(eq(json_object_get(bb, "args"),
+		      json_pack("{s:s,s:s,s:n}", "X", "shell", "FROM_SHELL", "shell", "UNSET_ONE")),
+		   "build.args: interpolated, a bare name from the environment, null when unset");
+		is_str(json_string_value(json_object_get(bb, "dockerfile")), "Other",
+		       "build.dockerfile kept relative to the context");
+		ok(json_is_true(json_object_get(bb, "no_cache")) &&
+			   json_integer_value(json_object_get(bb, "shm_size")) == 1048576,
+		   "build.no_cache a boolean, shm_size in bytes");
+		compose_project_release(&p);
+	}
+
 	/* errors: file, line, key; exit codes */
 	static const struct {
 		const char *text, *want;
@@ -335,6 +376,12 @@ static void test_project(void)
 		{"services:\n  a: [1]\n", "compose.yml:2: services.a: must be a mapping", 15},
 		{"services:\n  a:\n    image: x\n  a:\n    image: y\n", "invalid YAML", 15},
 		{"top: 1\n", "compose.yml:1: top: additional property top is not allowed", 15},
+		{"services:\n  a:\n    build: {context: ., bogus: 1}\n",
+		 "compose.yml:3: services.a.build.bogus: additional property bogus", 15},
+		{"services:\n  a:\n    build:\n      no_cache: maybe\n",
+		 "compose.yml:4: services.a.build.no_cache: must be a boolean", 15},
+		{"services:\n  a:\n    build: [1]\n",
+		 "compose.yml:3: services.a.build: must be a string or a mapping", 15},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		put("compose.yml", bad[i].text);
