@@ -18,6 +18,7 @@
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -120,6 +121,24 @@ static size_t image_size(int fd, size_t file_size)
 	return end < file_size ? end : file_size;
 }
 
+/*
+ * F_SEAL_WRITE fails with EBUSY while a page of the memfd still has a reference beyond its
+ * mappings: the kernel drains only this CPU's LRU batches before it looks, and the copy may have
+ * run on another CPU (seen in CI under load, once in a few thousand copies).  The references go
+ * within milliseconds: try again a few times before giving up.
+ */
+static int seal(int fd)
+{
+	for (int attempt = 0;; attempt++) {
+		if (fcntl(fd, F_ADD_SEALS, SEALS) == 0)
+			return 0;
+		if (errno != EBUSY || attempt == 20)
+			return -errno;
+		struct timespec pause = {.tv_nsec = 1000000L * (attempt < 5 ? 1 : 10)};
+		nanosleep(&pause, NULL);
+	}
+}
+
 int berth_sealed_memfd_of_file(const char *path, int *ret_fd, struct berth_error **err)
 {
 	_cleanup_close_ int src = -EBADF, mfd = -EBADF;
@@ -139,8 +158,9 @@ int berth_sealed_memfd_of_file(const char *path, int *ret_fd, struct berth_error
 	r = copy_all(mfd, src, image_size(src, (size_t)st.st_size));
 	if (r < 0)
 		return berth_error_sys(err, -r, "copy '%s' into a memfd", path);
-	if (fcntl(mfd, F_ADD_SEALS, SEALS) < 0)
-		return berth_error_sys(err, errno, "seal the copy of '%s'", path);
+	r = seal(mfd);
+	if (r < 0)
+		return berth_error_sys(err, -r, "seal the copy of '%s'", path);
 	*ret_fd = TAKE_FD(mfd);
 	return 0;
 }
