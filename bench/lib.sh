@@ -1,0 +1,106 @@
+# bench/lib.sh: what the engine benchmarks share (sourced, never run).  A script sets NAME,
+# sources this file, and gets: $repo, $work (a temporary directory removed at exit with every
+# engine started below), the private engines, a timer without fork overhead, and medians.
+#
+#   NAME=exec-latency; . "$(dirname "$0")/lib.sh"
+#   bench_berthd            # berthd on $work/berthd/s.sock: $berthd_pid, $BH (DOCKER_HOST=...)
+#   bench_dockerd           # dockerd (tests/compat/private-dockerd.sh): $DH, or false if missing
+#   bench_podman            # podman with its own roots: the array podman_args, or false
+#   bench_busybox_tar       # $work/bb.tar, the cached busybox root filesystem
+#   us_of VAR=VAL... CMD... # run once, print microseconds (the script fails if the run does)
+#   median <<<"1 3 2"       # the median of whitespace-separated numbers
+#
+# Each engine keeps its data under $work; dockerd runs in a network namespace of its own.
+# bench_cleanup_hook, when a script defines it, runs first at exit (its own containers).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(dirname "$here")
+BERTHD=${BERTHD:-$repo/build/daemon/berthd}
+BERTH=${BERTH:-$repo/build/cli/berth}
+DOCKER=${DOCKER:-/usr/local/bin/docker}
+[ -x "$DOCKER" ] || DOCKER=$(command -v docker)
+PODMAN=${PODMAN:-$(command -v podman || true)}
+DOCKERD=$(command -v dockerd || true)
+
+[ "$(id -u)" -eq 0 ] || { echo "$NAME: run as root" >&2; exit 1; }
+work=$(mktemp -d "/tmp/berth-$NAME.XXXXXX")
+berthd_pid=
+dockerd_up=
+podman_args=(--root "$work/podman/root" --runroot "$work/podman/run" --runtime runc
+	--cgroup-manager cgroupfs --events-backend file)
+podman_up=
+dockerd_env=(D="$work/dockerd" NETNS="berthbench$$")
+
+bench_cleanup() {
+	set +e
+	declare -F bench_cleanup_hook >/dev/null && bench_cleanup_hook
+	if [ -n "$berthd_pid" ]; then
+		kill "$berthd_pid" 2>/dev/null && wait "$berthd_pid" 2>/dev/null
+	fi
+	if [ -n "$dockerd_up" ]; then
+		env "${dockerd_env[@]}" "$repo/tests/compat/private-dockerd.sh" down >/dev/null 2>&1
+	fi
+	if [ -n "$podman_up" ]; then
+		podman "${podman_args[@]}" rm -af >/dev/null 2>&1
+		podman "${podman_args[@]}" system reset -f >/dev/null 2>&1
+	fi
+	grep -o " $work[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null
+	rm -rf "$work"
+}
+trap bench_cleanup EXIT
+
+bench_busybox_tar() {
+	"$repo/scripts/mkrootfs.sh" /var/tmp/berth-cache/rootfs >/dev/null
+	tar -C /var/tmp/berth-cache/rootfs -cf "$work/bb.tar" .
+}
+
+# berthd with an empty daemon.json (or $1 as its content), its roots under $work/berthd.
+bench_berthd() {
+	local conf=${1:-'{}'}
+	mkdir -p "$work/berthd"
+	echo "$conf" >"$work/berthd/daemon.json"
+	"$BERTHD" -H "unix://$work/berthd/s.sock" --data-root "$work/berthd/data" \
+		--exec-root "$work/berthd/exec" --config-file "$work/berthd/daemon.json" \
+		>"$work/berthd/log" 2>&1 &
+	berthd_pid=$!
+	for _ in $(seq 100); do [ -S "$work/berthd/s.sock" ] && break; sleep 0.05; done
+	[ -S "$work/berthd/s.sock" ] || { echo "$NAME: berthd did not start" >&2; exit 1; }
+	BH=DOCKER_HOST=unix://$work/berthd/s.sock
+}
+
+bench_dockerd() {
+	[ -n "$DOCKERD" ] || { echo "$NAME: no dockerd, left out" >&2; return 1; }
+	dockerd_up=1
+	env "${dockerd_env[@]}" "$repo/tests/compat/private-dockerd.sh" up >/dev/null
+	DH=DOCKER_HOST=unix://$work/dockerd/docker.sock
+}
+
+# podman with runc (crun refuses this host's hybrid cgroup layout) and docker's ulimits.
+bench_podman() {
+	[ -n "$PODMAN" ] || { echo "$NAME: no podman, left out" >&2; return 1; }
+	podman_up=1
+	cat >"$work/containers.conf" <<'CONF'
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+CONF
+	export CONTAINERS_CONF=$work/containers.conf
+}
+
+# The timer reads $EPOCHREALTIME, so no `date` process is inside the figure; leading VAR=VAL
+# words are exported in the child, so no `env` process is either: what is timed is one fork of
+# this shell and the command itself, as a user's shell runs it.
+us_of() {
+	local -a vars=()
+	while [[ $# -gt 0 && $1 == [A-Z_]*=* ]]; do vars+=("$1"); shift; done
+	local t0 t1
+	t0=${EPOCHREALTIME/./}
+	(
+		[ ${#vars[@]} -eq 0 ] || export "${vars[@]}"
+		exec "$@" >/dev/null
+	)
+	t1=${EPOCHREALTIME/./}
+	echo $((t1 - t0))
+}
+
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
