@@ -4,6 +4,7 @@
 #
 #   NAME=exec-latency; . "$(dirname "$0")/lib.sh"
 #   bench_berthd            # berthd on $work/berthd/s.sock: $berthd_pid, $BH (DOCKER_HOST=...)
+#   bench_berthd_netns      # the same in a network namespace of its own ($bns)
 #   bench_dockerd           # dockerd (tests/compat/private-dockerd.sh): $DH, or false if missing
 #   bench_podman            # podman with its own roots: the array podman_args, or false
 #   bench_busybox_tar       # $work/bb.tar, the cached busybox root filesystem
@@ -26,6 +27,8 @@ DOCKERD=$(command -v dockerd || true)
 [ "$(id -u)" -eq 0 ] || { echo "$NAME: run as root" >&2; exit 1; }
 work=$(mktemp -d "/tmp/berth-$NAME.XXXXXX")
 berthd_pid=
+berthd_wrap=()
+bns=
 dockerd_up=
 podman_args=(--root "$work/podman/root" --runroot "$work/podman/run" --runtime runc
 	--cgroup-manager cgroupfs --events-backend file)
@@ -45,6 +48,7 @@ bench_cleanup() {
 		podman "${podman_args[@]}" rm -af >/dev/null 2>&1
 		podman "${podman_args[@]}" system reset -f >/dev/null 2>&1
 	fi
+	[ -z "$bns" ] || ip netns del "$bns" 2>/dev/null
 	grep -o " $work[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null
 	rm -rf "$work"
 }
@@ -60,13 +64,22 @@ bench_berthd() {
 	local conf=${1:-'{}'}
 	mkdir -p "$work/berthd"
 	echo "$conf" >"$work/berthd/daemon.json"
-	"$BERTHD" -H "unix://$work/berthd/s.sock" --data-root "$work/berthd/data" \
+	"${berthd_wrap[@]}" "$BERTHD" -H "unix://$work/berthd/s.sock" --data-root "$work/berthd/data" \
 		--exec-root "$work/berthd/exec" --config-file "$work/berthd/daemon.json" \
 		>"$work/berthd/log" 2>&1 &
 	berthd_pid=$!
 	for _ in $(seq 100); do [ -S "$work/berthd/s.sock" ] && break; sleep 0.05; done
 	[ -S "$work/berthd/s.sock" ] || { echo "$NAME: berthd did not start" >&2; exit 1; }
 	BH=DOCKER_HOST=unix://$work/berthd/s.sock
+}
+
+# berthd in a network namespace of its own: its bridges and rules stay there.
+bench_berthd_netns() {
+	bns=berthbench-b$$
+	ip netns add "$bns"
+	ip -n "$bns" link set lo up
+	berthd_wrap=(nsenter --net="/run/netns/$bns")
+	bench_berthd "$@"
 }
 
 bench_dockerd() {

@@ -239,32 +239,49 @@ static void made_undo(struct cx *x, struct made *m)
 
 /* ---- networks and volumes ---------------------------------------------------------------------- */
 
+/*
+ * The start both ensure_network and ensure_volume make: 1 when the object NAME exists under
+ * COLLECTION ("/networks/", "/volumes/"), 0 when it does not and may be created, 2 when it does
+ * not but its definition DEF says it is external (the caller names the error), -1 on any other
+ * error.  On 0, *labels holds compose's labels for it (KIND_LABEL=key, project, version) with
+ * the definition's own labels over them.
+ */
+static int lookup_or_labels(struct cx *x, const char *collection, const char *kind_label,
+			    const char *key, const char *name, json_t *def, json_t **labels)
+{
+	struct sbuf t = SBUF_INIT;
+
+	sbuf_adds(&t, collection);
+	url_path_escape(&t, name);
+	json_t *have = api_json(x, sbuf_str(&t));
+	sbuf_release(&t);
+	if (have) {
+		json_decref(have);
+		return 1;
+	}
+	if (x->c->err_status != 404)
+		return -1;
+	if (json_is_true(json_object_get(def, "external")))
+		return 2;
+	*labels = json_pack("{s:s, s:s, s:s}", kind_label, key, LBL "project", x->p.name,
+			    LBL "version", BERTH_VERSION);
+	json_object_update(*labels, json_object_get(def, "labels"));
+	return 0;
+}
+
 static int ensure_network(struct cx *x, const char *key, struct made *m)
 {
 	json_t *def = json_object_get(json_object_get(x->p.model, "networks"), key);
 	char *name = network_name(x, key);
-	struct sbuf t = SBUF_INIT;
-	int r = 0;
+	json_t *labels;
+	int r = lookup_or_labels(x, "/networks/", LBL "network", key, name, def, &labels);
 
-	sbuf_adds(&t, "/networks/");
-	url_path_escape(&t, name);
-	json_t *have = api_json(x, sbuf_str(&t));
-	if (have) {
-		json_decref(have);
-		goto out;
-	}
-	if (x->c->err_status != 404) {
-		r = -1;
-		goto out;
-	}
-	if (json_is_true(json_object_get(def, "external"))) {
+	if (r == 2)
 		cli_errorf(x->c, "network %s declared as external, but could not be found", name);
-		r = -1;
-		goto out;
+	if (r != 0) {
+		free(name);
+		return r == 1 ? 0 : -1;
 	}
-	json_t *labels = json_pack("{s:s, s:s, s:s}", LBL "network", key, LBL "project", x->p.name,
-				   LBL "version", BERTH_VERSION);
-	json_object_update(labels, json_object_get(def, "labels"));
 	json_t *opts = json_object_get(def, "driver_opts");
 	json_t *body = json_pack("{s:s, s:s, s:o, s:b, s:b, s:b, s:o}", "Name", name, "Driver",
 				 json_string_value(json_object_get(def, "driver")) ?: "bridge",
@@ -278,8 +295,6 @@ static int ensure_network(struct cx *x, const char *key, struct made *m)
 		berth_strv_push(&m->networks, name);
 		progress("Network", name, "Created");
 	}
-out:
-	sbuf_release(&t);
 	free(name);
 	return r;
 }
@@ -288,28 +303,15 @@ static int ensure_volume(struct cx *x, const char *key, struct made *m)
 {
 	json_t *def = json_object_get(json_object_get(x->p.model, "volumes"), key);
 	char *name = volume_name(x, key);
-	struct sbuf t = SBUF_INIT;
-	int r = 0;
+	json_t *labels;
+	int r = lookup_or_labels(x, "/volumes/", LBL "volume", key, name, def, &labels);
 
-	sbuf_adds(&t, "/volumes/");
-	url_path_escape(&t, name);
-	json_t *have = api_json(x, sbuf_str(&t));
-	if (have) {
-		json_decref(have);
-		goto out;
-	}
-	if (x->c->err_status != 404) {
-		r = -1;
-		goto out;
-	}
-	if (json_is_true(json_object_get(def, "external"))) {
+	if (r == 2)
 		cli_errorf(x->c, "external volume \"%s\" not found", name);
-		r = -1;
-		goto out;
+	if (r != 0) {
+		free(name);
+		return r == 1 ? 0 : -1;
 	}
-	json_t *labels = json_pack("{s:s, s:s, s:s}", LBL "volume", key, LBL "project", x->p.name,
-				   LBL "version", BERTH_VERSION);
-	json_object_update(labels, json_object_get(def, "labels"));
 	json_t *opts = json_object_get(def, "driver_opts");
 	json_t *body =
 		json_pack("{s:s, s:s, s:o, s:o}", "Name", name, "Driver",
@@ -321,8 +323,6 @@ static int ensure_volume(struct cx *x, const char *key, struct made *m)
 		berth_strv_push(&m->volumes, name);
 		progress("Volume", name, "Created");
 	}
-out:
-	sbuf_release(&t);
 	free(name);
 	return r;
 }
