@@ -129,7 +129,13 @@ void ctr_path(struct sbuf *b, const char *name, const char *suffix);
 int each_container(struct cli *c, struct cli_args *a, const char *method, const char *suffix,
 		   const char *query);
 
-/* a command and its twin under "berth container" (two objects, one set of fields) */
+/*
+ * TWIN names the same command object as CMD: a command listed both at the top and in a group
+ * ("berth pull" and "berth image pull") is one object; .top only matters in the root's help.
+ */
+#define CLI_CMD_TWIN(twin, cmd) extern const struct cli_cmd twin __attribute__((alias(#cmd)))
+
+/* a command and its twin under "berth container" */
 #define CTR_CMD(var, cvar, nm, usage, desc, aliasline, fl, rule, mn, mx, fn, comp)                 \
 	const struct cli_cmd var = {                                                               \
 		.name = nm,                                                                        \
@@ -144,19 +150,7 @@ int each_container(struct cli *c, struct cli_args *a, const char *method, const 
 		.run = fn,                                                                         \
 		.complete = comp,                                                                  \
 	};                                                                                         \
-	const struct cli_cmd cvar = {                                                              \
-		.name = nm,                                                                        \
-		.use = usage,                                                                      \
-		.short_desc = desc,                                                                \
-		.aliases_line = aliasline,                                                         \
-		.flags = fl,                                                                       \
-		.n_flags = sizeof(fl) / sizeof(struct cli_flag),                                   \
-		.args = rule,                                                                      \
-		.min_args = mn,                                                                    \
-		.max_args = mx,                                                                    \
-		.run = fn,                                                                         \
-		.complete = comp,                                                                  \
-	}
+	CLI_CMD_TWIN(cvar, var)
 
 struct cli_args {
 	const struct cli_cmd *cmd;

@@ -191,14 +191,4 @@ const struct cli_cmd cmd_events = {
 	.args = ARGS_NONE,
 	.run = run_events,
 };
-
-const struct cli_cmd cmd_system_events = {
-	.name = "events",
-	.use = "[OPTIONS]",
-	.short_desc = "Follow the daemon's events",
-	.aliases_line = "berth system events, berth events",
-	.flags = events_flags,
-	.n_flags = ARRAY_SIZE(events_flags),
-	.args = ARGS_NONE,
-	.run = run_events,
-};
+CLI_CMD_TWIN(cmd_system_events, cmd_events);

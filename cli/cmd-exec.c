@@ -176,21 +176,7 @@ const struct cli_cmd cmd_exec = {
 	.complete_max = 1,
 	.top = 2,
 };
-
-const struct cli_cmd cmd_container_exec = {
-	.name = "exec",
-	.use = "[OPTIONS] CONTAINER COMMAND [ARG...]",
-	.short_desc = "Execute a command in a running container",
-	.aliases_line = "berth container exec, berth exec",
-	.flags = exec_flags,
-	.n_flags = ARRAY_SIZE(exec_flags),
-	.args = ARGS_MIN,
-	.min_args = 2,
-	.run = run_exec,
-	.no_interspersed = true,
-	.complete = COMPLETE_CONTAINERS_RUNNING,
-	.complete_max = 1,
-};
+CLI_CMD_TWIN(cmd_container_exec, cmd_exec);
 
 /* ---- attach ------------------------------------------------------------------------------------ */
 
@@ -297,16 +283,4 @@ const struct cli_cmd cmd_attach = {
 	.complete = COMPLETE_CONTAINERS_RUNNING,
 };
 
-const struct cli_cmd cmd_container_attach = {
-	.name = "attach",
-	.use = "[OPTIONS] CONTAINER",
-	.short_desc = "Attach local standard input, output, and error streams to a running "
-		      "container",
-	.aliases_line = "berth container attach, berth attach",
-	.flags = attach_flags,
-	.n_flags = ARRAY_SIZE(attach_flags),
-	.args = ARGS_EXACT,
-	.min_args = 1,
-	.run = run_attach,
-	.complete = COMPLETE_CONTAINERS_RUNNING,
-};
+CLI_CMD_TWIN(cmd_container_attach, cmd_attach);

@@ -164,18 +164,4 @@ const struct cli_cmd cmd_history = {
 	.complete = COMPLETE_IMAGES,
 	.complete_max = 1,
 };
-
-const struct cli_cmd cmd_image_history = {
-	.name = "history",
-	.use = "[OPTIONS] IMAGE",
-	.short_desc = "Show how an image was made, layer by layer",
-	.aliases_line = "berth image history, berth history",
-	.flags = history_flags,
-	.n_flags = ARRAY_SIZE(history_flags),
-	.args = ARGS_EXACT,
-	.min_args = 1,
-	.max_args = 1,
-	.run = run_history,
-	.complete = COMPLETE_IMAGES,
-	.complete_max = 1,
-};
+CLI_CMD_TWIN(cmd_image_history, cmd_history);

@@ -103,16 +103,4 @@ const struct cli_cmd cmd_import = {
 	.run = run_import,
 	.complete = COMPLETE_FILES,
 };
-
-const struct cli_cmd cmd_image_import = {
-	.name = "import",
-	.use = "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]",
-	.short_desc = "Make an image of a root filesystem tar archive",
-	.aliases_line = "berth image import, berth import",
-	.flags = import_flags,
-	.n_flags = ARRAY_SIZE(import_flags),
-	.args = ARGS_MIN,
-	.min_args = 1,
-	.run = run_import,
-	.complete = COMPLETE_FILES,
-};
+CLI_CMD_TWIN(cmd_image_import, cmd_import);

@@ -134,14 +134,4 @@ const struct cli_cmd cmd_load = {
 	.args = ARGS_NONE,
 	.run = run_load,
 };
-
-const struct cli_cmd cmd_image_load = {
-	.name = "load",
-	.use = "[OPTIONS]",
-	.short_desc = "Load images from a tar archive (stdin unless -i)",
-	.aliases_line = "berth image load, berth load",
-	.flags = load_flags,
-	.n_flags = ARRAY_SIZE(load_flags),
-	.args = ARGS_NONE,
-	.run = run_load,
-};
+CLI_CMD_TWIN(cmd_image_load, cmd_load);

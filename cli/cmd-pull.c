@@ -170,18 +170,7 @@ const struct cli_cmd cmd_pull = {
 	.run = run_pull,
 	.top = 5,
 };
-
-const struct cli_cmd cmd_image_pull = {
-	.name = "pull",
-	.use = "[OPTIONS] NAME[:TAG|@DIGEST]",
-	.short_desc = "Download an image from a registry",
-	.aliases_line = "berth image pull, berth pull",
-	.flags = pull_flags,
-	.n_flags = ARRAY_SIZE(pull_flags),
-	.args = ARGS_EXACT,
-	.min_args = 1,
-	.run = run_pull,
-};
+CLI_CMD_TWIN(cmd_image_pull, cmd_pull);
 
 static int run_push(struct cli *c, struct cli_args *a)
 {
@@ -233,15 +222,4 @@ const struct cli_cmd cmd_push = {
 	.run = run_push,
 	.top = 6,
 };
-
-const struct cli_cmd cmd_image_push = {
-	.name = "push",
-	.use = "[OPTIONS] NAME[:TAG]",
-	.short_desc = "Upload an image to a registry",
-	.aliases_line = "berth image push, berth push",
-	.flags = push_flags,
-	.n_flags = ARRAY_SIZE(push_flags),
-	.args = ARGS_EXACT,
-	.min_args = 1,
-	.run = run_push,
-};
+CLI_CMD_TWIN(cmd_image_push, cmd_push);

@@ -197,16 +197,4 @@ const struct cli_cmd cmd_save = {
 	.run = run_save,
 	.complete = COMPLETE_IMAGES,
 };
-
-const struct cli_cmd cmd_image_save = {
-	.name = "save",
-	.use = "[OPTIONS] IMAGE [IMAGE...]",
-	.short_desc = "Write images to a tar archive (on stdout unless -o)",
-	.aliases_line = "berth image save, berth save",
-	.flags = save_flags,
-	.n_flags = ARRAY_SIZE(save_flags),
-	.args = ARGS_MIN,
-	.min_args = 1,
-	.run = run_save,
-	.complete = COMPLETE_IMAGES,
-};
+CLI_CMD_TWIN(cmd_image_save, cmd_save);

@@ -69,17 +69,4 @@ const struct cli_cmd cmd_tag = {
 	.complete = COMPLETE_IMAGES,
 	.complete_max = 2,
 };
-
-const struct cli_cmd cmd_image_tag = {
-	.name = "tag",
-	.use = "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
-	.short_desc = "Give an image another name (TARGET_IMAGE for SOURCE_IMAGE)",
-	.aliases_line = "berth image tag, berth tag",
-	.args = ARGS_EXACT,
-	.min_args = 2,
-	.max_args = 2,
-	.run = run_tag,
-	.no_interspersed = true,
-	.complete = COMPLETE_IMAGES,
-	.complete_max = 2,
-};
+CLI_CMD_TWIN(cmd_image_tag, cmd_tag);
