@@ -128,6 +128,9 @@ void ctr_path(struct sbuf *b, const char *name, const char *suffix);
  */
 int each_container(struct cli *c, struct cli_args *a, const char *method, const char *suffix,
 		   const char *query);
+/* The same for objects under COLLECTION ("/volumes/"): COLLECTION<name>SUFFIX?QUERY. */
+int each_named(struct cli *c, struct cli_args *a, const char *method, const char *collection,
+	       const char *suffix, const char *query);
 
 /*
  * TWIN names the same command object as CMD: a command listed both at the top and in a group

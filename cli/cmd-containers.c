@@ -25,15 +25,17 @@ void ctr_path(struct sbuf *b, const char *name, const char *suffix)
 	sbuf_adds(b, suffix);
 }
 
-int each_container(struct cli *c, struct cli_args *a, const char *method, const char *suffix,
-		   const char *query)
+int each_named(struct cli *c, struct cli_args *a, const char *method, const char *collection,
+	       const char *suffix, const char *query)
 {
 	_cleanup_sbuf_ struct sbuf errs = SBUF_INIT;
 
 	for (int i = 0; i < a->argc; i++) {
 		_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
 		struct cli_response r;
-		ctr_path(&t, a->argv[i], suffix);
+		sbuf_adds(&t, collection);
+		url_path_escape(&t, a->argv[i]);
+		sbuf_adds(&t, suffix);
 		if (query && *query)
 			sbuf_printf(&t, "?%s", query);
 		if (cli_call(c, method, sbuf_str(&t), NULL, &r) < 0) {
@@ -48,6 +50,12 @@ int each_container(struct cli *c, struct cli_args *a, const char *method, const 
 		return 1;
 	}
 	return 0;
+}
+
+int each_container(struct cli *c, struct cli_args *a, const char *method, const char *suffix,
+		   const char *query)
+{
+	return each_named(c, a, method, "/containers/", suffix, query);
 }
 
 /* stop and restart: ?signal=&t= (t only when -t was given) */

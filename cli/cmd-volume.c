@@ -145,28 +145,8 @@ const struct cli_cmd cmd_volume_inspect = {
 
 static int run_volume_rm(struct cli *c, struct cli_args *a)
 {
-	_cleanup_sbuf_ struct sbuf errs = SBUF_INIT;
-
-	for (int i = 0; i < a->argc; i++) {
-		_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
-		struct cli_response r;
-
-		sbuf_adds(&t, "/volumes/");
-		url_escape(&t, a->argv[i]);
-		if (flag_bool(a, "force"))
-			sbuf_adds(&t, "?force=1");
-		if (cli_call(c, "DELETE", sbuf_str(&t), NULL, &r) < 0) {
-			sbuf_printf(&errs, "%s%s", errs.len ? "\n" : "", c->err);
-			continue;
-		}
-		cli_response_release(&r);
-		out_printf("%s\n", a->argv[i]);
-	}
-	if (errs.len) {
-		err_printf("%s\n", sbuf_str(&errs));
-		return 1;
-	}
-	return 0;
+	return each_named(c, a, "DELETE", "/volumes/", "",
+			  flag_bool(a, "force") ? "force=1" : NULL);
 }
 
 static const struct cli_flag rm_flags[] = {
