@@ -349,3 +349,10 @@ void berth_logv(const struct berth_log *log, enum berth_log_level level, const c
 
 /* "error", "warning", "info", "debug" */
 const char *berth_log_level_name(enum berth_log_level level);
+
+/* Capability name ("CAP_SYS_ADMIN") -> number; -1 when unknown to this build. */
+int berth_cap_from_name(const char *name);
+/* Capability number -> "CAP_SYS_ADMIN"; NULL when unknown. */
+const char *berth_cap_name(int cap);
+/* Highest capability number this build knows. */
+int berth_cap_last(void);

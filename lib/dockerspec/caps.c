@@ -7,51 +7,6 @@
 #include "dockerspec-internal.h"
 #include "base/banned.h"
 
-/* capability(7) numbers; the names are the kernel's */
-static const char *const cap_names[] = {
-	"CAP_CHOWN",
-	"CAP_DAC_OVERRIDE",
-	"CAP_DAC_READ_SEARCH",
-	"CAP_FOWNER",
-	"CAP_FSETID",
-	"CAP_KILL",
-	"CAP_SETGID",
-	"CAP_SETUID",
-	"CAP_SETPCAP",
-	"CAP_LINUX_IMMUTABLE",
-	"CAP_NET_BIND_SERVICE",
-	"CAP_NET_BROADCAST",
-	"CAP_NET_ADMIN",
-	"CAP_NET_RAW",
-	"CAP_IPC_LOCK",
-	"CAP_IPC_OWNER",
-	"CAP_SYS_MODULE",
-	"CAP_SYS_RAWIO",
-	"CAP_SYS_CHROOT",
-	"CAP_SYS_PTRACE",
-	"CAP_SYS_PACCT",
-	"CAP_SYS_ADMIN",
-	"CAP_SYS_BOOT",
-	"CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE",
-	"CAP_SYS_TIME",
-	"CAP_SYS_TTY_CONFIG",
-	"CAP_MKNOD",
-	"CAP_LEASE",
-	"CAP_AUDIT_WRITE",
-	"CAP_AUDIT_CONTROL",
-	"CAP_SETFCAP",
-	"CAP_MAC_OVERRIDE",
-	"CAP_MAC_ADMIN",
-	"CAP_SYSLOG",
-	"CAP_WAKE_ALARM",
-	"CAP_BLOCK_SUSPEND",
-	"CAP_AUDIT_READ",
-	"CAP_PERFMON",
-	"CAP_BPF",
-	"CAP_CHECKPOINT_RESTORE",
-};
-
 /* docker's default set (oci/caps/defaults.go), in its order */
 const char *const berth_dockerspec_default_caps[] = {
 	"CAP_CHOWN",
@@ -71,33 +26,13 @@ const char *const berth_dockerspec_default_caps[] = {
 	NULL,
 };
 
-int dockerspec_cap_number(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(cap_names); i++)
-		if (strcmp(cap_names[i], name) == 0)
-			return (int)i;
-	return -1;
-}
-
-const char *dockerspec_cap_name(int n)
-{
-	if (n < 0 || (size_t)n >= ARRAY_SIZE(cap_names))
-		return NULL;
-	return cap_names[n];
-}
-
-int dockerspec_cap_max(void)
-{
-	return (int)ARRAY_SIZE(cap_names) - 1;
-}
-
 json_t *berth_dockerspec_all_caps(const struct berth_dockerspec_host *host)
 {
 	json_t *a = json_array();
 
-	for (int n = 0; a && n <= dockerspec_cap_max(); n++)
+	for (int n = 0; a && n <= berth_cap_last(); n++)
 		if (berth_dockerspec_cap_available(host, n) &&
-		    json_array_append_new(a, json_string(dockerspec_cap_name(n))) < 0) {
+		    json_array_append_new(a, json_string(berth_cap_name(n))) < 0) {
 			json_decref(a);
 			return NULL;
 		}
@@ -106,7 +41,7 @@ json_t *berth_dockerspec_all_caps(const struct berth_dockerspec_host *host)
 
 bool berth_dockerspec_cap_available(const struct berth_dockerspec_host *host, int n)
 {
-	if (n < 0 || n > dockerspec_cap_max())
+	if (n < 0 || n > berth_cap_last())
 		return false;
 	if (!host)
 		return true;
@@ -137,7 +72,7 @@ char *berth_dockerspec_cap_normalize(const char *name, const struct berth_docker
 		memmove(up + 4, up, len + 1);
 		memcpy(up, "CAP_", 4);
 	}
-	n = dockerspec_cap_number(up);
+	n = berth_cap_from_name(up);
 	if (n < 0) {
 		berth_error_set(err, EINVAL, "unknown capability: \"%s\"", up);
 		return NULL;

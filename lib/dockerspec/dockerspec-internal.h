@@ -8,13 +8,6 @@
 #define DOCKERSPEC_PROFILE_MAX (4u << 20)  /* a seccomp profile larger than this is refused */
 #define DOCKERSPEC_ETC_MAX     (16u << 20) /* /etc/passwd or /etc/group larger than this */
 
-/* caps.c: number of a "CAP_X" name (the prefix required), -1 when unknown. */
-int dockerspec_cap_number(const char *name);
-/* "CAP_X" for number n, NULL when unknown. */
-const char *dockerspec_cap_name(int n);
-/* the highest capability number in our table */
-int dockerspec_cap_max(void);
-
 /* create.c helpers also used by spec.c */
 const char *dockerspec_str(const json_t *obj, const char *key); /* "" when absent or null */
 int64_t dockerspec_int(const json_t *obj, const char *key);	/* 0 when absent or null */

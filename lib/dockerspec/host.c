@@ -137,9 +137,8 @@ int berth_dockerspec_host_probe(struct berth_dockerspec_host *ret, struct berth_
 	last = read_line("/proc/sys/kernel/cap_last_cap");
 	{
 		int64_t n;
-		h.cap_last_cap = last && berth_parse_int64(last, 0, 63, &n) == 0
-					 ? (int)n
-					 : dockerspec_cap_max();
+		h.cap_last_cap =
+			last && berth_parse_int64(last, 0, 63, &n) == 0 ? (int)n : berth_cap_last();
 	}
 	{
 		_cleanup_free_ char *status = NULL;

@@ -158,7 +158,7 @@ static int caps_of(const json_t *hc, const struct berth_dockerspec_host *h, char
 		   struct berth_error **err)
 {
 	_cleanup_strv_ char **caps = NULL, **add = NULL, **drop = NULL;
-	int last = dockerspec_cap_max();
+	int last = berth_cap_last();
 	size_t i;
 	json_t *e;
 
@@ -166,7 +166,7 @@ static int caps_of(const json_t *hc, const struct berth_dockerspec_host *h, char
 	if (dockerspec_bool(hc, "Privileged")) {
 		for (int n = 0; n <= last; n++)
 			if (berth_dockerspec_cap_available(h, n) &&
-			    berth_strv_push(&caps, dockerspec_cap_name(n)) < 0)
+			    berth_strv_push(&caps, berth_cap_name(n)) < 0)
 				return oom(err);
 		*ret = TAKE_PTR(caps);
 		return 0;
@@ -186,8 +186,8 @@ static int caps_of(const json_t *hc, const struct berth_dockerspec_host *h, char
 	if (berth_strv_contains(add, "ALL")) {
 		for (int n = 0; n <= last; n++)
 			if (berth_dockerspec_cap_available(h, n) &&
-			    !berth_strv_contains(drop, dockerspec_cap_name(n)) &&
-			    berth_strv_push(&caps, dockerspec_cap_name(n)) < 0)
+			    !berth_strv_contains(drop, berth_cap_name(n)) &&
+			    berth_strv_push(&caps, berth_cap_name(n)) < 0)
 				return oom(err);
 	} else if (berth_strv_contains(drop, "ALL")) {
 		for (char **c = add; c && *c; c++)

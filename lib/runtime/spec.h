@@ -254,13 +254,6 @@ int berth_ns_from_name(const char *name);
 /* The name /proc/PID/ns/<name> uses: "pid", "net", "mnt", "ipc", "uts", "user", "cgroup", "time". */
 const char *berth_ns_proc_name(enum berth_ns_type t);
 
-/* Capability name ("CAP_SYS_ADMIN") -> number; -1 when unknown to this build. */
-int berth_cap_from_name(const char *name);
-/* Capability number -> "CAP_SYS_ADMIN"; NULL when unknown. */
-const char *berth_cap_name(int cap);
-/* Highest capability number this build knows. */
-int berth_cap_last(void);
-
 /* RLIMIT name ("RLIMIT_NOFILE") -> resource; -1 when unknown. */
 int berth_rlimit_from_name(const char *name);
 
