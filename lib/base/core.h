@@ -18,6 +18,7 @@
 
 #include "cleanup.h"
 #include "error.h"
+#include "inroot.h"
 #include "reference.h"
 
 #define BERTH_EXPORT __attribute__((visibility("default")))

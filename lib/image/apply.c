@@ -3,7 +3,7 @@
  * Unpacking a tar into a directory that a hostile archive must not leave.
  *
  * Every entry is written with *at() calls relative to its parent directory, and that parent is
- * opened inside the root: openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) where the kernel has
+ * opened inside the root (lib/base/inroot.c): openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) where the kernel has
  * it (>= 5.6), else a walk of one component at a time that reads each symlink and splices its
  * target in (absolute targets restart at the root, ".." stops there).  So "a -> /etc" followed
  * by "a/passwd" writes root/etc/passwd, as docker's chrooted unpacker does, and nothing outside.
@@ -19,12 +19,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -35,10 +33,6 @@
 #include "image-internal.h"
 
 #include "base/banned.h"
-
-#define MAX_SYMLINKS 40
-
-bool img_force_walk;
 
 /* ---- names ------------------------------------------------------------------------------ */
 
@@ -98,173 +92,15 @@ int img_clean_path(const char *name, char **ret)
 
 /* ---- resolving inside the root ---------------------------------------------------------- */
 
-struct fdstack {
-	int fds[PATH_MAX / 2 + 2];
-	size_t n;
-};
-
-static void fdstack_pop_to(struct fdstack *st, size_t n)
-{
-	while (st->n > n) {
-		st->n--;
-		if (st->n > 0)
-			close(st->fds[st->n]);
-	}
-}
-
 /*
- * Walk path (relative; symlinks resolved inside rootfd) to a directory, creating missing
- * components as directories (mode 0700; their real modes come from their own entries) when
- * create.  Returns an O_PATH fd.
+ * An O_PATH fd to the directory path inside rootfd (symlinks resolved inside it), with missing
+ * components made as directories (mode 0755, as docker makes a layer's implied parents; a
+ * directory's own entry sets its mode later) when create.
  */
-static int walk_dir(int rootfd, const char *path, bool create, int *ret_fd)
-{
-	_cleanup_free_ char *rest = strdup(path);
-	struct fdstack *st = malloc(sizeof(*st));
-	unsigned links = 0;
-	int r = 0;
-
-	if (!rest || !st) {
-		free(st);
-		return -ENOMEM;
-	}
-	st->n = 0;
-	st->fds[st->n++] = rootfd;
-	for (char *p = rest;;) {
-		char comp[NAME_MAX + 1];
-		struct stat sb;
-		size_t len;
-		int fd;
-
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		len = strcspn(p, "/");
-		if (len > NAME_MAX) {
-			r = -ENAMETOOLONG;
-			goto out;
-		}
-		memcpy(comp, p, len);
-		comp[len] = '\0';
-		p += len;
-		if (strcmp(comp, ".") == 0)
-			continue;
-		if (strcmp(comp, "..") == 0) {
-			if (st->n > 1)
-				fdstack_pop_to(st, st->n - 1);
-			continue;
-		}
-		int top = st->fds[st->n - 1];
-		fd = openat(top, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 && errno == ENOENT && create) {
-			if (mkdirat(top, comp, 0700) < 0 && errno != EEXIST) {
-				r = -errno;
-				goto out;
-			}
-			fd = openat(top, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		}
-		if (fd < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (fstatat(fd, "", &sb, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) {
-			r = -errno;
-			close(fd);
-			goto out;
-		}
-		if (S_ISLNK(sb.st_mode)) {
-			char target[PATH_MAX];
-			ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
-			size_t tail = strlen(p);
-			char *spliced;
-
-			close(fd);
-			if (n < 0) {
-				r = -errno;
-				goto out;
-			}
-			if (++links > MAX_SYMLINKS) {
-				r = -ELOOP;
-				goto out;
-			}
-			if ((size_t)n + 1 + tail >= PATH_MAX) {
-				r = -ENAMETOOLONG;
-				goto out;
-			}
-			spliced = malloc((size_t)n + 2 + tail);
-			if (!spliced) {
-				r = -ENOMEM;
-				goto out;
-			}
-			memcpy(spliced, target, (size_t)n);
-			spliced[n] = '/';
-			memcpy(spliced + n + 1, p, tail + 1);
-			free(rest);
-			rest = spliced;
-			p = rest;
-			if (target[0] == '/')
-				fdstack_pop_to(st, 1);
-			continue;
-		}
-		if (!S_ISDIR(sb.st_mode)) {
-			close(fd);
-			r = -ENOTDIR;
-			goto out;
-		}
-		if (st->n >= ARRAY_SIZE(st->fds)) {
-			close(fd);
-			r = -ENAMETOOLONG;
-			goto out;
-		}
-		st->fds[st->n++] = fd;
-	}
-	if (st->n == 1) {
-		int fd = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0) {
-			r = -errno;
-			goto out;
-		}
-		*ret_fd = fd;
-	} else {
-		*ret_fd = st->fds[--st->n];
-	}
-out:
-	fdstack_pop_to(st, 0);
-	free(st);
-	return r;
-}
-
-/* kernel < 5.6 has no openat2: noticed once, then every lookup walks */
-static bool have_openat2 = true;
-
 static int open_dir_in_root(int rootfd, const char *path, bool create, int *ret_fd)
 {
-	if (!*path)
-		return walk_dir(rootfd, path, false, ret_fd);
-	if (have_openat2 && !img_force_walk) {
-		struct open_how how = {
-			.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-			.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-		};
-		for (int tries = 0; tries < 16; tries++) {
-			long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-			if (fd >= 0) {
-				*ret_fd = (int)fd;
-				return 0;
-			}
-			if (errno == EAGAIN)
-				continue;
-			if (errno == ENOSYS || errno == E2BIG) {
-				have_openat2 = false;
-				break;
-			}
-			if (errno == ENOENT && create)
-				break; /* the walk makes what is missing */
-			return -errno;
-		}
-	}
-	return walk_dir(rootfd, path, create, ret_fd);
+	return create ? berth_root_mkpath(rootfd, path, O_DIRECTORY, false, ret_fd)
+		      : berth_root_open(rootfd, path, O_DIRECTORY, ret_fd);
 }
 
 /*
@@ -278,7 +114,7 @@ static int open_dir_in_root_hostile(int rootfd, const char *path, int *ret_fd)
 	int r = open_dir_in_root(rootfd, path, false, ret_fd);
 	_cleanup_free_ char *prefix = NULL;
 
-	if (r != -ENOENT || !have_openat2 || img_force_walk)
+	if (r != -ENOENT || !berth_root_uses_openat2())
 		return r == -ENOENT ? open_dir_in_root(rootfd, path, true, ret_fd) : r;
 	prefix = strdup(path);
 	if (!prefix)

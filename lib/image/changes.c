@@ -391,7 +391,7 @@ static int walk_open(int rootfd, const char *path, int flags, int depth, int *re
 int berth_open_in_root(int rootfd, const char *path, int flags, int *ret_fd,
 		       struct berth_error **err)
 {
-	if (!no_openat2 && !img_force_walk) {
+	if (!no_openat2 && !berth_root_force_walk) {
 		struct open_how how = {
 			.flags = (uint64_t)(flags | O_CLOEXEC),
 			.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,

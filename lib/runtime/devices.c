@@ -70,7 +70,7 @@ static int open_parent(int rootfd, const char *path, int *ret_fd, char **ret_nam
 		free(name);
 		return -EINVAL;
 	}
-	r = berth_root_mkpath(rootfd, *dir ? dir : "/", false, ret_fd);
+	r = berth_root_mkpath(rootfd, *dir ? dir : "/", 0, false, ret_fd);
 	if (r < 0) {
 		free(name);
 		return r;
@@ -166,7 +166,7 @@ static int dev_symlinks(int rootfd, struct berth_error **err)
 	_cleanup_close_ int dev = -EBADF;
 	int r;
 
-	r = berth_root_mkpath(rootfd, "/dev", false, &dev);
+	r = berth_root_mkpath(rootfd, "/dev", 0, false, &dev);
 	if (r < 0)
 		return berth_error_sys(err, -r, "create '/dev'");
 	for (size_t i = 0; i < ARRAY_SIZE(links); i++)

@@ -613,7 +613,7 @@ int berth_mount_one(const struct berth_rootfs_ctx *ctx, int rootfd, const struct
 		}
 		return finish_mount(rootfd, m, false, &fd, err);
 	}
-	r = berth_root_mkpath(rootfd, m->destination, file, &fd);
+	r = berth_root_mkpath(rootfd, m->destination, 0, file, &fd);
 	if (r < 0)
 		return berth_error_sys(err, -r, "mount '%s' on '%s': create mount point",
 				       mount_name(m), m->destination);

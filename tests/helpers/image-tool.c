@@ -459,7 +459,7 @@ static int cmd_apply(int argc, char **argv)
 		else if (strcmp(argv[i], "--user-xattr") == 0)
 			flags |= BERTH_TAR_USER_XATTR;
 		else if (strcmp(argv[i], "--walk") == 0)
-			img_force_walk = true;
+			berth_root_force_walk = true;
 		else
 			return 1;
 	}

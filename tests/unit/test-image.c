@@ -565,7 +565,7 @@ static void test_hostile(bool walk)
 	struct tb t;
 	const char *mode = walk ? "walk" : "openat2";
 
-	img_force_walk = walk;
+	berth_root_force_walk = walk;
 	printf("# hostile tars, resolving with %s\n", mode);
 
 	tb_open(&t);
@@ -655,7 +655,7 @@ static void test_hostile(bool walk)
 	tb_file(&t, ".wh.", "");
 	hostile("an empty whiteout name", tb_done(&t), true, NULL, NULL);
 
-	img_force_walk = false;
+	berth_root_force_walk = false;
 }
 
 static void test_apply(void)
@@ -1450,7 +1450,7 @@ static void test_in_root(bool walk)
 	struct berth_error *e = NULL;
 	const char *mode = walk ? "walk" : "openat2";
 
-	img_force_walk = walk;
+	berth_root_force_walk = walk;
 	if (asprintf(&root, "%s/root", box) < 0 || asprintf(&outside, "%s/secret", box) < 0)
 		abort();
 	mkdir(root, 0755);
@@ -1494,7 +1494,7 @@ static void test_in_root(bool walk)
 	berth_error_free(e);
 	e = NULL;
 	close(rfd);
-	img_force_walk = false;
+	berth_root_force_walk = false;
 }
 
 static void test_apply_into(void)

@@ -154,30 +154,30 @@ static void test_mkpath(int rootfd, const char *root)
 	int fd = -1, r;
 	struct stat sb;
 
-	r = berth_root_mkpath(rootfd, "a/b/up/newdir", false, &fd);
+	r = berth_root_mkpath(rootfd, "a/b/up/newdir", 0, false, &fd);
 	ok(r == 0 && same_file(fd, pathf("%s/etc/newdir", root)),
 	   "mkpath: created through an escaping symlink, inside the root");
 	if (r == 0)
 		close(fd);
-	r = berth_root_mkpath(rootfd, "dang/z", false, &fd);
+	r = berth_root_mkpath(rootfd, "dang/z", 0, false, &fd);
 	ok(r == 0 && same_file(fd, pathf("%s/newdir/sub/z", root)),
 	   "mkpath: a dangling absolute symlink has its target made inside the root");
 	if (r == 0)
 		close(fd);
-	r = berth_root_mkpath(rootfd, "x/y/f", true, &fd);
+	r = berth_root_mkpath(rootfd, "x/y/f", 0, true, &fd);
 	ok(r == 0 && stat(pathf("%s/x/y/f", root), &sb) == 0 && S_ISREG(sb.st_mode),
 	   "mkpath: file mount point with parents");
 	if (r == 0)
 		close(fd);
-	r = berth_root_mkpath(rootfd, "../../../escape/d", false, &fd);
+	r = berth_root_mkpath(rootfd, "../../../escape/d", 0, false, &fd);
 	ok(r == 0 && same_file(fd, pathf("%s/escape/d", root)) &&
 		   access(pathf("%s/escape", tmpdir), F_OK) < 0,
 	   "mkpath: '..' above the root creates inside it");
 	if (r == 0)
 		close(fd);
-	r = berth_root_mkpath(rootfd, "file/x", false, &fd);
+	r = berth_root_mkpath(rootfd, "file/x", 0, false, &fd);
 	ok(r == -ENOTDIR, "mkpath: through a file is ENOTDIR");
-	r = berth_root_mkpath(rootfd, "loop1/x", false, &fd);
+	r = berth_root_mkpath(rootfd, "loop1/x", 0, false, &fd);
 	ok(r == -ELOOP, "mkpath: through a loop is ELOOP");
 	r = berth_root_open_walk(rootfd, "abs/w1/w2", 0, true, false, &fd);
 	ok(r == 0 && same_file(fd, pathf("%s/etc/w1/w2", root)),
