@@ -10,7 +10,9 @@
  * so its volumes and bind mounts are where the container sees them -- checked to be the
  * container's overlay (a pid reused by a host process would otherwise give us the host's root).
  * A stopped container's overlay is mounted for the request (under the container's gate, so no
- * start runs meanwhile) and unmounted after; its volumes are not mounted then.
+ * start runs meanwhile) and unmounted after; for docker cp its volumes and binds are bound onto
+ * their mount points in it as well (docker mounts them for the copy too), so that cp reaches
+ * the data of an exited container's volume.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,10 +41,23 @@ struct ctr_fs {
 	int rootfd;
 	bool gate;    /* we hold c's gate */
 	bool mounted; /* we mounted the overlay: unmount at the end */
+	bool volumes; /* we mounted c's volumes that have mount options (daemon_volumes_mount) */
+	char **binds; /* host paths of the mount points we bound, in mount order */
 };
 
 static void ctr_fs_close(struct berthd *d, struct ctr_fs *fs)
 {
+	size_t n = berth_strv_length(fs->binds);
+
+	while (n > 0)
+		if (umount2(fs->binds[--n], MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+			log_warn("container %s: unmount '%s': %s", fs->c->id, fs->binds[n],
+				 strerror(errno));
+	berth_strv_free(fs->binds);
+	fs->binds = NULL;
+	if (fs->volumes)
+		daemon_volumes_unmount(d, fs->c->id);
+	fs->volumes = false;
 	if (fs->rootfd >= 0)
 		close(fs->rootfd);
 	fs->rootfd = -EBADF;
@@ -62,9 +78,104 @@ static int same_inode(int fd, const char *path)
 	return a.st_dev == b.st_dev && a.st_ino == b.st_ino ? 0 : -ESTALE;
 }
 
-/* The root of c as its processes see it (running) or its overlay mounted for us (stopped). */
-static int ctr_fs_open(struct berthd *d, struct daemon_container *c, struct ctr_fs *fs,
-		       struct berth_error **err)
+/* docker's checkIfPathIsInAVolume: whether abs lies in one of c's mount points (*rw: its RW) */
+static bool in_mount_point(const json_t *points, const char *abs, bool *rw)
+{
+	size_t i;
+	json_t *m;
+
+	json_array_foreach (points, i, m) {
+		const char *dst = json_string_value(json_object_get(m, "Destination"));
+		size_t n = dst ? strlen(dst) : 0;
+		while (n > 1 && dst[n - 1] == '/')
+			n--;
+		if (n && strncmp(abs, dst, n) == 0 &&
+		    (abs[n] == '\0' || abs[n] == '/' || (n == 1 && dst[0] == '/'))) {
+			*rw = json_is_true(json_object_get(m, "RW"));
+			return true;
+		}
+	}
+	return false;
+}
+
+static int by_destination_length(const void *a, const void *b)
+{
+	size_t la = strlen(json_string_value(json_object_get(*(json_t *const *)a, "Destination")));
+	size_t lb = strlen(json_string_value(json_object_get(*(json_t *const *)b, "Destination")));
+
+	return (la > lb) - (la < lb);
+}
+
+/*
+ * Bind a stopped container's volumes and binds onto their mount points in its mounted overlay
+ * (fs->rootfd), parents before children, read-only where the container has them so.  Each
+ * mount point is resolved inside the root and mounted through its O_PATH fd; nothing of the
+ * container runs meanwhile (the gate is held), so the host path read back from that fd is
+ * what we unmount at the end.
+ */
+static int bind_mount_points(struct berthd *d, struct ctr_fs *fs, struct berth_error **err)
+{
+	json_t *points = fs->c->mount_points;
+	size_t n = json_array_size(points), k = 0, i;
+	_cleanup_free_ json_t **order = calloc(n + 1, sizeof(*order));
+	json_t *m;
+	int r;
+
+	if (!order)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	json_array_foreach (points, i, m) {
+		const char *type = json_string_value(json_object_get(m, "Type"));
+		const char *src = json_string_value(json_object_get(m, "Source"));
+		if ((berth_streq(type, "volume") || berth_streq(type, "bind")) && src && *src &&
+		    json_string_value(json_object_get(m, "Destination")))
+			order[k++] = m;
+	}
+	if (k == 0)
+		return 0;
+	qsort(order, k, sizeof(*order), by_destination_length);
+	r = daemon_volumes_mount(d, fs->c->id, points, err);
+	if (r < 0)
+		return r;
+	fs->volumes = true;
+	for (i = 0; i < k; i++) {
+		const char *src = json_string_value(json_object_get(order[i], "Source"));
+		const char *dst = json_string_value(json_object_get(order[i], "Destination"));
+		_cleanup_close_ int fd = -EBADF;
+		char proc[64], host[PATH_MAX];
+		struct stat st;
+		ssize_t len;
+
+		if (stat(src, &st) < 0)
+			continue; /* a bind whose source went away: the start would refuse it */
+		r = berth_root_mkpath(fs->rootfd, dst, 0, !S_ISDIR(st.st_mode), &fd);
+		if (r < 0)
+			return berth_error_sys(err, -r, "container %s: mount point %s", fs->c->id,
+					       dst);
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		len = readlink(proc, host, sizeof(host) - 1);
+		if (len < 0)
+			return berth_error_sys(err, errno, "container %s: mount point %s",
+					       fs->c->id, dst);
+		host[len] = '\0';
+		if (mount(src, proc, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return berth_error_sys(err, errno, "container %s: mount %s on %s",
+					       fs->c->id, src, dst);
+		if (berth_strv_push(&fs->binds, host) < 0)
+			return berth_error_set(err, ENOMEM, "out of memory");
+		if (!json_is_true(json_object_get(order[i], "RW")) &&
+		    mount(NULL, host, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+			return berth_error_sys(err, errno, "container %s: read-only %s", fs->c->id,
+					       dst);
+	}
+	return 0;
+}
+
+/*
+ * The root of c as its processes see it (running) or its overlay mounted for us (stopped),
+ * with its volumes and binds in it when with_mounts.
+ */
+static int ctr_fs_open(struct berthd *d, struct daemon_container *c, bool with_mounts,
+		       struct ctr_fs *fs, struct berth_error **err)
 {
 	_cleanup_free_ char *merged = NULL;
 	pid_t pid;
@@ -73,7 +184,8 @@ static int ctr_fs_open(struct berthd *d, struct daemon_container *c, struct ctr_
 
 	fs->c = c;
 	fs->rootfd = -EBADF;
-	fs->gate = fs->mounted = false;
+	fs->gate = fs->mounted = fs->volumes = false;
+	fs->binds = NULL;
 	if (asprintf(&merged, "%s/merged", c->dir) < 0)
 		return berth_error_set(err, ENOMEM, "out of memory");
 	pthread_mutex_lock(&d->lock);
@@ -125,6 +237,10 @@ static int ctr_fs_open(struct berthd *d, struct daemon_container *c, struct ctr_
 		r = berth_error_sys(err, errno, "open '%s'", merged);
 		ctr_fs_close(d, fs);
 		return r;
+	}
+	if (with_mounts && bind_mount_points(d, fs, err) < 0) {
+		ctr_fs_close(d, fs);
+		return -1;
 	}
 	return 0;
 }
@@ -255,7 +371,7 @@ static void container_export(struct berth_http_request *req, void *userdata)
 		berth_http_respond_berror(req, e);
 		return;
 	}
-	if (ctr_fs_open(d, c, &fs, &e) < 0) {
+	if (ctr_fs_open(d, c, false, &fs, &e) < 0) {
 		ctr_unref(d, c);
 		berth_http_respond_berror(req, e);
 		return;
@@ -567,7 +683,7 @@ static void archive_get(struct berth_http_request *req, struct berthd *d, bool h
 		return;
 	}
 	abs = abs_path(given);
-	if (!abs || ctr_fs_open(d, c, &fs, &e) < 0) {
+	if (!abs || ctr_fs_open(d, c, true, &fs, &e) < 0) {
 		ctr_unref(d, c);
 		if (!e)
 			berth_error_set(&e, ENOMEM, "out of memory");
@@ -744,7 +860,7 @@ static void container_archive_put(struct berth_http_request *req, void *userdata
 	struct daemon_container *c;
 	struct ctr_fs fs;
 	struct stat st;
-	bool readonly;
+	bool readonly, rw = true, to_volume;
 
 	if (!given)
 		return;
@@ -756,7 +872,7 @@ static void container_archive_put(struct berth_http_request *req, void *userdata
 	readonly = json_is_true(json_object_get(c->host_config, "ReadonlyRootfs"));
 	user = strdup(json_string_value(json_object_get(c->config, "User")) ?: "");
 	pthread_mutex_unlock(&d->lock);
-	if (!user || ctr_fs_open(d, c, &fs, &e) < 0) {
+	if (!user || ctr_fs_open(d, c, true, &fs, &e) < 0) {
 		ctr_unref(d, c);
 		if (!e)
 			berth_error_set(&e, ENOMEM, "out of memory");
@@ -782,7 +898,14 @@ static void container_archive_put(struct berth_http_request *req, void *userdata
 		berth_error_set(&e, EINVAL, "extraction point is not a directory");
 		goto fail;
 	}
-	if (readonly) {
+	/* docker's order: a read-only mount point refuses first, a read-only root only outside
+	   every mount point */
+	to_volume = in_mount_point(c->mount_points, abs, &rw);
+	if (to_volume && !rw) {
+		berth_error_set(&e, EINVAL, "mounted volume is marked read-only");
+		goto fail;
+	}
+	if (readonly && !to_volume) {
 		berth_error_set(&e, EINVAL, "container rootfs is marked read-only");
 		goto fail;
 	}

@@ -491,6 +491,56 @@ def test_cp_into_a_running_containers_volume(bd):
         run(bd, "docker", "volume", "rm", "cpvol", check=False)
 
 
+def host_mounts_below(path):
+    with open("/proc/self/mountinfo") as f:
+        return [line.split()[4] for line in f if line.split()[4].startswith(str(path))]
+
+
+def test_cp_with_a_stopped_containers_volumes(bd):
+    """An exited container's volumes and binds are where it saw them, for cp as for docker:
+    out of a volume and a bind, into a volume; a read-only bind refuses with docker's words;
+    export leaves the volumes out; nothing stays mounted afterwards."""
+    host = Path(tempfile.mkdtemp(prefix="berth-cpbind-"))
+    ro = Path(tempfile.mkdtemp(prefix="berth-cpro-"))
+    d = Path(tempfile.mkdtemp(prefix="berth-cpin-"))
+    try:
+        (host / "h").write_bytes(b"from the bind\n")
+        (ro / "r").write_bytes(b"read-only\n")
+        run(bd, "docker", "run", "--name", "cp-stopped", "-v", "cpstopvol:/vol",
+            "-v", f"{host}:/data/bind", "-v", f"{ro}:/ro:ro", "busybox", "sh", "-c",
+            "echo written by the container > /vol/a")
+        before = host_mounts_below(bd.dir)
+
+        for tool in ("docker", "berth"):
+            assert tar_tree(run(bd, tool, "cp", "cp-stopped:/vol/a", "-").stdout)["a"][0] == "f"
+            out = d / f"out-{tool}"
+            run(bd, tool, "cp", "cp-stopped:/vol/a", str(out))
+            assert out.read_bytes() == b"written by the container\n"
+            run(bd, tool, "cp", "cp-stopped:/data/bind/h", str(d / f"h-{tool}"))
+            assert (d / f"h-{tool}").read_bytes() == b"from the bind\n"
+
+        (d / "in").write_bytes(b"into a stopped container's volume\n")
+        run(bd, "berth", "cp", str(d / "in"), "cp-stopped:/vol/")
+        mp = json.loads(run(bd, "docker", "volume", "inspect", "cpstopvol").stdout)[0]["Mountpoint"]
+        assert (Path(mp) / "in").read_bytes() == b"into a stopped container's volume\n"
+
+        for tool in ("docker", "berth"):
+            p = run(bd, tool, "cp", str(d / "in"), "cp-stopped:/ro/", check=False)
+            assert p.returncode == 1, p
+            assert b"mounted volume is marked read-only" in p.stderr, p.stderr
+        assert sorted(os.listdir(ro)) == ["r"]
+
+        names = tarfile.open(fileobj=io.BytesIO(run(bd, "docker", "export", "cp-stopped").stdout))
+        assert "vol/a" not in [n.lstrip("./") for n in names.getnames()]
+        assert host_mounts_below(bd.dir) == before
+        assert not [m for m in host_mounts_below("/") if str(host) in m or str(ro) in m]
+    finally:
+        rm(bd, "cp-stopped")
+        run(bd, "docker", "volume", "rm", "cpstopvol", check=False)
+        for p in (host, ro, d):
+            shutil.rmtree(p)
+
+
 def test_cp_out_never_hangs_on_a_fifo_swapped_in(bd):
     """The container swaps a file and a FIFO in a loop: cp out either copies the file, gets the
     FIFO as a FIFO entry, or fails -- it never blocks opening the FIFO for reading."""
