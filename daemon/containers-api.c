@@ -123,19 +123,29 @@ static int stop_timeout(struct berth_http_request *req, int *ret, struct berth_e
 	return 0;
 }
 
+/* stop's and restart's ?t= and ?signal= (API 1.42 on); *sig NULL or "" when not given */
+static int stop_query(struct berth_http_request *req, const char **sig, int *timeout,
+		      struct berth_error **err)
+{
+	*sig = berth_http_api_version(req) >= BERTH_API_VERSION(1, 42)
+		       ? berth_http_query(req, "signal")
+		       : NULL;
+	if (stop_timeout(req, timeout, err) < 0)
+		return -1;
+	if (*sig && **sig && berth_signal_parse(*sig) <= 0)
+		return berth_error_set(err, EINVAL, "Invalid signal: %s", *sig);
+	return 0;
+}
+
 static void container_stop(struct berth_http_request *req, void *userdata)
 {
 	struct berthd *d = userdata;
 	_cleanup_error_ struct berth_error *e = NULL;
 	struct daemon_container *c;
-	const char *sig = berth_http_api_version(req) >= BERTH_API_VERSION(1, 42)
-				  ? berth_http_query(req, "signal")
-				  : NULL;
+	const char *sig;
 	int timeout;
 
-	if (stop_timeout(req, &timeout, &e) < 0 ||
-	    (sig && *sig && berth_signal_parse(sig) <= 0 &&
-	     berth_error_set(&e, EINVAL, "Invalid signal: %s", sig) < 0)) {
+	if (stop_query(req, &sig, &timeout, &e) < 0) {
 		berth_http_respond_berror(req, e);
 		return;
 	}
@@ -159,14 +169,10 @@ static void container_restart(struct berth_http_request *req, void *userdata)
 	struct berthd *d = userdata;
 	_cleanup_error_ struct berth_error *e = NULL;
 	struct daemon_container *c;
-	const char *sig = berth_http_api_version(req) >= BERTH_API_VERSION(1, 42)
-				  ? berth_http_query(req, "signal")
-				  : NULL;
+	const char *sig;
 	int timeout;
 
-	if (stop_timeout(req, &timeout, &e) < 0 ||
-	    (sig && *sig && berth_signal_parse(sig) <= 0 &&
-	     berth_error_set(&e, EINVAL, "Invalid signal: %s", sig) < 0)) {
+	if (stop_query(req, &sig, &timeout, &e) < 0) {
 		berth_http_respond_berror(req, e);
 		return;
 	}
