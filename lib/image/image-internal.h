@@ -41,7 +41,7 @@ int img_archive_new_failed(struct berth_error **err);
 /* ---- sha256 ----------------------------------------------------------------------------- */
 
 struct img_sha256 {
-	void *ctx; /* EVP_MD_CTX */
+	void *ctx; /* SHA256_CTX */
 };
 
 int img_sha256_init(struct img_sha256 *h);
