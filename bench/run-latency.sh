@@ -1,10 +1,12 @@
 #!/bin/bash
 # bench/run-latency.sh: `run --rm busybox true` (network none), end to end through the client,
-# for berthd (the docker CLI), dockerd (the docker CLI; a private dockerd of its own) and podman,
+# for berthd (through the docker CLI, and through berth's own CLI), dockerd (the docker CLI; a
+# private dockerd of its own) and podman,
 # measured in one run with the rounds interleaved; medians and ratios (see bench/README.md).
 #
 #   bench/run-latency.sh                 # RUNS=30
 #   RUNS=50 BERTHD=/usr/local/bin/berthd bench/run-latency.sh
+#   BERTH_CLI=/usr/local/bin/berth bench/run-latency.sh
 #
 # Each engine gets its own roots under a temporary directory, removed at the end, and a busybox
 # image imported from the cached root filesystem (scripts/mkrootfs.sh): nothing of the host's
@@ -17,6 +19,7 @@ repo=$(dirname "$here")
 RUNS=${RUNS:-30}
 WARMUP=${WARMUP:-3}
 BERTHD=${BERTHD:-$repo/build/daemon/berthd}
+BERTH_CLI=${BERTH_CLI:-$repo/build/cli/berth}
 DOCKER=${DOCKER:-/usr/local/bin/docker}
 [ -x "$DOCKER" ] || DOCKER=$(command -v docker)
 PODMAN=${PODMAN:-$(command -v podman || true)}
@@ -57,6 +60,13 @@ for _ in $(seq 100); do [ -S "$work/berthd/s.sock" ] && break; sleep 0.05; done
 DOCKER_HOST=unix://$work/berthd/s.sock "$DOCKER" import "$work/bb.tar" busybox >/dev/null
 names+=(berthd)
 cmd[berthd]="env DOCKER_HOST=unix://$work/berthd/s.sock $DOCKER run --rm --network none busybox true"
+# the same berthd through berth's own CLI: what a berth user meets, without the docker CLI's start
+if [ -x "$BERTH_CLI" ]; then
+	names+=(berth)
+	cmd[berth]="env BERTH_HOST=unix://$work/berthd/s.sock $BERTH_CLI run --rm --network none busybox true"
+else
+	echo "run-latency: no $BERTH_CLI, the berth row left out" >&2
+fi
 
 # dockerd
 if [ -n "$DOCKERD" ]; then
@@ -110,8 +120,11 @@ for n in "${names[@]}"; do
 	med[$n]=$(echo "${times[$n]}" | median)
 	printf '%-8s %12.1f\n' "$n" "$(echo "${med[$n]} / 1000" | bc -l)"
 done
-for n in dockerd podman; do
-	[ -n "${med[$n]:-}" ] && printf 'berthd / %s = %.3f\n' "$n" \
-		"$(echo "${med[berthd]} / ${med[$n]}" | bc -l)"
+for b in berthd berth; do
+	[ -n "${med[$b]:-}" ] || continue
+	for n in dockerd podman; do
+		[ -n "${med[$n]:-}" ] && printf '%s / %s = %.3f\n' "$b" "$n" \
+			"$(echo "${med[$b]} / ${med[$n]}" | bc -l)"
+	done
 done
 echo "($RUNS rounds after $WARMUP warm-up rounds; $("$DOCKER" --version))"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The API's sockets: unix://PATH (made here: mode 0660, group berth when it exists) and fd://
- * or fd://N (sockets systemd passed, socket activation through sd_listen_fds).
+ * or fd://N (sockets systemd passed, socket activation, sd_listen_fds(3)'s protocol).
  */
 #include <errno.h>
 #include <grp.h>
@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include <systemd/sd-daemon.h>
 
 #include "daemon.h"
 #include "listen.h"
@@ -135,9 +134,9 @@ int daemon_listen(char *const *hosts, struct daemon_listener **ret, size_t *ret_
 			goto fail;
 		}
 		if (n_fds < 0) {
-			n_fds = sd_listen_fds(1);
+			n_fds = daemon_listen_fds();
 			if (n_fds < 0) {
-				r = berth_error_sys(err, -n_fds, "sd_listen_fds");
+				r = berth_error_sys(err, -n_fds, "socket activation ($LISTEN_FDS)");
 				goto fail;
 			}
 			used = calloc((size_t)n_fds + 1, sizeof(bool));
@@ -154,7 +153,7 @@ int daemon_listen(char *const *hosts, struct daemon_listener **ret, size_t *ret_
 			goto fail;
 		}
 		const char *which = h + strlen("fd://");
-		int first = SD_LISTEN_FDS_START, last = SD_LISTEN_FDS_START + n_fds - 1;
+		int first = DAEMON_LISTEN_FDS_START, last = DAEMON_LISTEN_FDS_START + n_fds - 1;
 		if (*which) {
 			int64_t want;
 			if (berth_parse_int64(which, first, last, &want) < 0) {
@@ -166,15 +165,15 @@ int daemon_listen(char *const *hosts, struct daemon_listener **ret, size_t *ret_
 			first = last = (int)want;
 		}
 		for (int fd = first; fd <= last; fd++) {
-			if (used[fd - SD_LISTEN_FDS_START])
+			if (used[fd - DAEMON_LISTEN_FDS_START])
 				continue;
-			if (sd_is_socket(fd, AF_UNIX, SOCK_STREAM, 1) <= 0) {
+			if (!daemon_fd_is_unix_listener(fd)) {
 				r = berth_error_set(
 					err, EINVAL,
 					"%s: fd %d is not a listening unix stream socket", h, fd);
 				goto fail;
 			}
-			used[fd - SD_LISTEN_FDS_START] = true;
+			used[fd - DAEMON_LISTEN_FDS_START] = true;
 			char name[32];
 			snprintf(name, sizeof(name), "fd://%d", fd);
 			if (push(&l, &n, fd, NULL, name) < 0) {

@@ -15,7 +15,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <systemd/sd-daemon.h>
 
 #include "daemon.h"
 #include "listen.h"
@@ -108,14 +107,14 @@ static void reload(struct berthd *d)
 	_cleanup_error_ struct berth_error *e = NULL;
 	int r;
 
-	sd_notify(0, "RELOADING=1");
+	daemon_notify("RELOADING=1");
 	r = daemon_config_parse_args(saved_argc, saved_argv, &fresh, &e);
 	if (r == 0)
 		r = daemon_config_load_file(&fresh, &e);
 	if (r != 0) {
 		log_error("reload: %s (configuration unchanged)", e ? e->msg : "?");
 		daemon_config_release(&fresh);
-		sd_notify(0, "READY=1");
+		daemon_notify("READY=1");
 		return;
 	}
 
@@ -146,7 +145,7 @@ static void reload(struct berthd *d)
 	log_info("reloaded the configuration: log level %s",
 		 daemon_log_level_name(fresh.log_level));
 	daemon_config_release(&fresh);
-	sd_notify(0, "READY=1");
+	daemon_notify("READY=1");
 }
 
 static int run(struct berthd *d, struct daemon_listener *listeners, size_t n_listeners,
@@ -168,7 +167,7 @@ static int run(struct berthd *d, struct daemon_listener *listeners, size_t n_lis
 		return berth_error_sys(err, r, "start the accepting thread");
 	for (size_t i = 0; i < n_listeners; i++)
 		log_info("API listen on %s", listeners[i].name);
-	sd_notifyf(0, "READY=1\nSTATUS=serving the API\nMAINPID=%d", (int)getpid());
+	daemon_notify("READY=1\nSTATUS=serving the API\nMAINPID=%d", (int)getpid());
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -190,7 +189,7 @@ static int run(struct berthd *d, struct daemon_listener *listeners, size_t n_lis
 		break;
 	}
 
-	sd_notify(0, "STOPPING=1");
+	daemon_notify("STOPPING=1");
 	berth_http_server_stop(d->server);
 	pthread_join(thread, NULL);
 	daemon_events_shutdown(d); /* followers end; no restart policy starts anything now */

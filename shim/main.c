@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -475,6 +476,7 @@ static int shim_main(json_t *cfg, int sync_fd)
 	close(sync_fd);
 	sync_fd = -EBADF;
 	shim_logf(&s, "debug", "created, init pid %d", (int)s.init->pid);
+	malloc_trim(0);
 
 	r = berth_loop_run(s.loop, &e);
 	if (r < 0)

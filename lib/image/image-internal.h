@@ -31,10 +31,17 @@ struct archive;
 /* limits with every zero field replaced by its default */
 void img_limits_fill(struct berth_image_limits *out, const struct berth_image_limits *in);
 
+/*
+ * The error for a libarchive constructor (archive_read_new ...) that returned NULL: "cannot
+ * load 'libarchive.so.13': ..." when the library is not there (archive-dl.c), else out of
+ * memory.  Returns the negative errno.
+ */
+int img_archive_new_failed(struct berth_error **err);
+
 /* ---- sha256 ----------------------------------------------------------------------------- */
 
 struct img_sha256 {
-	void *ctx; /* EVP_MD_CTX */
+	void *ctx; /* SHA256_CTX */
 };
 
 int img_sha256_init(struct img_sha256 *h);

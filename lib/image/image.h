@@ -34,6 +34,13 @@
 
 #include "base/base.h"
 
+/*
+ * libarchive is loaded on first use (base/dl.h), not when the program starts.  Load it now: 0, or
+ * -ELIBACC with err naming the library ("cannot load 'libarchive.so.13': ...").  For a caller
+ * that calls libarchive itself and wants that message before its first archive_read_new().
+ */
+int berth_image_archive_load(struct berth_error **err);
+
 /* ---- digests ---------------------------------------------------------------------------- */
 
 /* "sha256:" + 64 hex digits + NUL */

@@ -286,7 +286,7 @@ static int put_header(struct img_tar_writer *w, const char *name, mode_t type, u
 	int r = 0;
 
 	if (!e)
-		return berth_error_set(err, ENOMEM, "out of memory");
+		return img_archive_new_failed(err);
 	archive_entry_set_pathname(e, name);
 	archive_entry_set_filetype(e, type);
 	archive_entry_set_perm(e, type == AE_IFDIR ? 0755 : 0644);

@@ -141,7 +141,7 @@ int img_tar_stream_open(struct img_tar_stream *ts, int fd, uint64_t max_tar_byte
 
 	ts->decomp = archive_read_new();
 	if (!ts->decomp)
-		return berth_error_set(err, ENOMEM, "out of memory");
+		return img_archive_new_failed(err);
 	archive_read_support_filter_gzip(ts->decomp);
 	archive_read_support_filter_zstd(ts->decomp);
 	archive_read_support_format_raw(ts->decomp);
@@ -157,7 +157,7 @@ int img_tar_stream_open(struct img_tar_stream *ts, int fd, uint64_t max_tar_byte
 
 	ts->tar = archive_read_new();
 	if (!ts->tar)
-		return berth_error_set(err, ENOMEM, "out of memory");
+		return img_archive_new_failed(err);
 	archive_read_support_format_tar(ts->tar);
 	archive_read_support_format_empty(ts->tar);
 	if (archive_read_open(ts->tar, ts, NULL, tar_read_cb, NULL) != ARCHIVE_OK)

@@ -58,7 +58,7 @@ int img_tar_writer_open(struct img_tar_writer *w, int fd, struct berth_error **e
 	w->fd = fd;
 	w->a = archive_write_new();
 	if (!w->a)
-		return berth_error_set(err, ENOMEM, "out of memory");
+		return img_archive_new_failed(err);
 	/* ustar headers, pax extensions only where needed (long names, xattrs, big ids) */
 	if (archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
 	    archive_write_add_filter_none(w->a) != ARCHIVE_OK ||
@@ -241,7 +241,7 @@ static int write_one(struct tw *t, int dirfd, const char *name, const char *as, 
 
 	e = archive_entry_new();
 	if (!e)
-		return berth_error_set(err, ENOMEM, "out of memory");
+		return img_archive_new_failed(err);
 
 	if (t->diff && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
 		/* an overlay whiteout: the OCI form is an empty file .wh.<name> */

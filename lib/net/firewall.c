@@ -168,6 +168,10 @@ static int run_nft(const char *text, int netns_fd, const char *what, struct bert
 	struct nft_ctx *ctx;
 	int self, r;
 
+	/* loaded here, in the host's namespaces, before this thread enters netns_fd */
+	r = net_nft_load(err);
+	if (r < 0)
+		return berth_error_wrap(err, "%s", what);
 	r = net_enter(netns_fd, &self, err);
 	if (r < 0)
 		return berth_error_wrap(err, "%s", what);

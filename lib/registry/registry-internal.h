@@ -9,6 +9,12 @@
 
 #include "registry.h"
 
+/*
+ * Load libcurl (dlopen'ed on first use, curl-dl.c): 0, or -ELIBACC with err naming the library.
+ * Every path into libcurl starts at berth_registry_new, which calls this first.
+ */
+int reg_curl_load(struct berth_error **err);
+
 #define REG_DEFAULT_PARALLEL	 3
 #define REG_DEFAULT_MAX_MANIFEST (4u << 20)
 #define REG_DEFAULT_MAX_CONFIG	 (8u << 20)

@@ -43,6 +43,8 @@ int berth_registry_new(const struct berth_registry_options *opts, struct berth_r
 {
 	struct berth_registry *r;
 
+	if (reg_curl_load(err) < 0)
+		return -ELIBACC;
 	pthread_once(&curl_once, curl_init);
 	if (curl_init_result != CURLE_OK)
 		return berth_error_set(err, EIO, "curl_global_init: %s",
