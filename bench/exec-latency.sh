@@ -44,28 +44,5 @@ if bench_podman; then
 	cmd[podman]="podman ${podman_args[*]} exec $pc true"
 fi
 
-declare -A times
-for ((i = 0; i < WARMUP; i++)); do
-	for n in "${names[@]}"; do us_of ${cmd[$n]} >/dev/null; done
-done
-for ((i = 0; i < RUNS; i++)); do
-	# rotate who goes first, so the machine's drift hits all alike
-	for ((k = 0; k < ${#names[@]}; k++)); do
-		n=${names[$(((i + k) % ${#names[@]}))]}
-		times[$n]+="$(us_of ${cmd[$n]}) "
-	done
-done
-
-declare -A med
-printf '%-10s %12s\n' engine "median (ms)"
-for n in "${names[@]}"; do
-	med[$n]=$(echo "${times[$n]}" | median)
-	printf '%-10s %12.1f\n' "$n" "$(echo "${med[$n]} / 1000" | bc -l)"
-done
-for b in berthd berth-cli; do
-	for n in dockerd podman; do
-		[ -n "${med[$n]:-}" ] && printf '%s / %s = %.3f\n' "$b" "$n" \
-			"$(echo "${med[$b]} / ${med[$n]}" | bc -l)"
-	done
-done
-echo "($RUNS rounds after $WARMUP warm-up rounds, load $(cut -d' ' -f1-3 /proc/loadavg); $("$DOCKER" --version))"
+bench_rounds
+bench_report "berthd berth-cli" "dockerd podman"

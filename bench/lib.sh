@@ -10,6 +10,8 @@
 #   bench_busybox_tar       # $work/bb.tar, the cached busybox root filesystem
 #   us_of VAR=VAL... CMD... # run once, print microseconds (the script fails if the run does)
 #   median <<<"1 3 2"       # the median of whitespace-separated numbers
+#   bench_rounds            # cmd[name] for each of names, interleaved: times[name]
+#   bench_report "OURS" "PEERS"  # medians, and each of OURS over each of PEERS
 #
 # Each engine keeps its data under $work; dockerd runs in a network namespace of its own.
 # bench_cleanup_hook, when a script defines it, runs first at exit (its own containers).
@@ -117,3 +119,41 @@ us_of() {
 }
 
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# WARMUP rounds unmeasured, then RUNS measured, the order rotating each round so that the
+# machine's drift hits every engine alike.  Reads names and cmd; fills times[name] (us).
+bench_rounds() {
+	declare -gA times=()
+	local i k n
+	for ((i = 0; i < WARMUP; i++)); do
+		for n in "${names[@]}"; do us_of ${cmd[$n]} >/dev/null; done
+	done
+	for ((i = 0; i < RUNS; i++)); do
+		for ((k = 0; k < ${#names[@]}; k++)); do
+			n=${names[$(((i + k) % ${#names[@]}))]}
+			times[$n]+="$(us_of ${cmd[$n]}) "
+		done
+	done
+}
+
+# The medians of times (med[name], us) in ms, then the ratio of each of the names in $1 over
+# each of the names in $2 that ran.
+bench_report() {
+	local -a ours=($1) peers=($2)
+	local n b
+	declare -gA med=()
+	printf '%-10s %12s\n' engine "median (ms)"
+	for n in "${names[@]}"; do
+		med[$n]=$(echo "${times[$n]}" | median)
+		printf '%-10s %12.1f\n' "$n" "$(echo "${med[$n]} / 1000" | bc -l)"
+	done
+	for b in "${ours[@]}"; do
+		[ -n "${med[$b]:-}" ] || continue
+		for n in "${peers[@]}"; do
+			[ -n "${med[$n]:-}" ] && printf '%s / %s = %.3f\n' "$b" "$n" \
+				"$(echo "${med[$b]} / ${med[$n]}" | bc -l)"
+		done
+	done
+	echo "($RUNS rounds after $WARMUP warm-up rounds, load $(cut -d' ' -f1-3 /proc/loadavg);" \
+		"$("$DOCKER" --version))"
+}
