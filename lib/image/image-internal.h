@@ -219,7 +219,6 @@ int img_tar_writer_error(struct img_tar_writer *w, const char *what, struct bert
 int img_tar_writer_close(struct img_tar_writer *w, struct berth_error **err);
 void img_tar_writer_release(struct img_tar_writer *w);
 
-
 /* ---- whiteouts -------------------------------------------------------------------------- */
 
 enum img_whiteout {
