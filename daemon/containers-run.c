@@ -266,6 +266,10 @@ static json_t *shim_config(struct berthd *d, struct daemon_container *c, const c
 	const char *nm = json_string_value(json_object_get(c->host_config, "NetworkMode")) ?: "";
 	if (cfg && strcmp(nm, "host") != 0 && !berth_str_has_prefix(nm, "container:"))
 		json_object_set_new(cfg, "loopback", json_true());
+	/* compiled seccomp programs, kept by profile for every container's shim (lib/runtime) */
+	if (cfg)
+		json_object_set_new(cfg, "seccomp_cache",
+				    json_sprintf("%s/seccomp", d->config.exec_root));
 	/* the shim closes the namespaces it was given once the container has joined them */
 	for (int i = 0; cfg && i < SHIM_N_NS_FDS; i++)
 		if (ns_fds[i] >= 0) {

@@ -679,11 +679,14 @@ void daemon_containers_close(struct berthd *d)
 	berth_strv_free(t->reserved);
 	t->reserved = NULL;
 	pthread_mutex_unlock(&d->lock);
-	/* empty once nothing runs (a running container's shim keeps its own) */
+	/* empty once nothing runs (a running container's shim keeps its own); the seccomp
+	   programs the shims kept (lib/runtime's cache) go with the last of them */
 	{
-		_cleanup_free_ char *shims = NULL, *runtime = NULL;
-		if (asprintf(&shims, "%s/shims", d->config.exec_root) > 0)
-			rmdir(shims);
+		_cleanup_free_ char *shims = NULL, *runtime = NULL, *seccomp = NULL;
+		if (asprintf(&shims, "%s/shims", d->config.exec_root) > 0 &&
+		    (rmdir(shims) == 0 || errno == ENOENT) &&
+		    asprintf(&seccomp, "%s/seccomp", d->config.exec_root) > 0)
+			berth_rm_rf(seccomp, NULL);
 		if (asprintf(&runtime, "%s/runtime", d->config.exec_root) > 0)
 			rmdir(runtime);
 	}

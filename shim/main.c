@@ -420,6 +420,7 @@ static int shim_main(json_t *cfg, int sync_fd)
 	if (asprintf(&s.exit_file, "%s/exit.json", s.dir) < 0)
 		return 1;
 	s.ro.state_root = s.state_root;
+	s.ro.seccomp_cache = cfg_str(cfg, "seccomp_cache");
 	s.ro.log = (struct berth_log){.fn = lib_log, .data = &s, .debug = s.debug};
 
 	/* the container's init is our child (or, forked, our orphan): we reap it */

@@ -1048,7 +1048,8 @@ int berth_container_create(const struct berth_runtime_opts *o, const char *id,
 	if (r < 0)
 		goto fail;
 	if (c->spec->linux_.seccomp) {
-		r = berth_seccomp_compile(c->spec->linux_.seccomp, &x.seccomp, err);
+		r = berth_seccomp_compile_cached(c->spec->linux_.seccomp, o->seccomp_cache,
+						 &x.seccomp, err);
 		if (r < 0) {
 			berth_error_wrap(err, "seccomp");
 			goto fail;

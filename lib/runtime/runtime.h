@@ -24,6 +24,11 @@ struct berth_runtime_opts {
 	const char *state_root;	 /* where containers' state lives; default /run/berth-runtime */
 	const char *cgroup_root; /* NULL: /sys/fs/cgroup */
 	bool systemd_cgroup;	 /* cgroupsPath is "slice:prefix:name" */
+	/*
+	 * NULL, or a root-only directory where compiled seccomp programs are kept by profile, so
+	 * that containers with the same profile skip libseccomp's generation (the daemon's shims).
+	 */
+	const char *seccomp_cache;
 	struct berth_log log;	 /* debug lines and warnings; zeroed: dropped (base/core.h) */
 };
 

@@ -4,10 +4,12 @@
  * for `start`) so that a bad profile fails `create`; loading happens just before exec.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -368,6 +370,119 @@ int berth_seccomp_load(struct berth_seccomp_filter *f, int *ret_listener_fd,
 			return berth_error_sys(err, -fd, "seccomp notification fd");
 		*ret_listener_fd = fd;
 	}
+	return 0;
+}
+
+/* ---- the program cache ------------------------------------------------------------------- */
+
+/*
+ * The text a cached program is kept under: everything of the profile that makes the program,
+ * and libseccomp's version (which knows the syscall numbers).  NULL when out of memory.
+ */
+static char *cache_key(const struct berth_seccomp *s)
+{
+	const struct scmp_version *v = seccomp_version();
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "berth seccomp 1\nlibseccomp %u.%u.%u\ndefault %" PRIu32 " %" PRId64 "\n",
+		v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0, s->default_action,
+		s->default_errno_ret);
+	for (size_t i = 0; s->architectures && s->architectures[i]; i++)
+		fprintf(f, "arch %s\n", s->architectures[i]);
+	for (size_t i = 0; s->flags && s->flags[i]; i++)
+		fprintf(f, "flag %s\n", s->flags[i]);
+	for (size_t i = 0; i < s->n_syscalls; i++) {
+		const struct berth_seccomp_rule *r = &s->syscalls[i];
+		fprintf(f, "rule %" PRIu32 " %" PRId64, r->action, r->errno_ret);
+		for (size_t k = 0; r->names && r->names[k]; k++)
+			fprintf(f, " %s", r->names[k]);
+		for (size_t k = 0; k < r->n_args; k++)
+			fprintf(f, " arg %u %" PRIu64 " %" PRIu64 " %d", r->args[k].index,
+				r->args[k].value, r->args[k].value_two, r->args[k].op);
+		fputc('\n', f);
+	}
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* A cached file: the key text, a NUL, the kernel flags (8 bytes), the program. */
+static char *cache_file_name(const char *dir, const char *key)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a: a name only, the file holds the whole key */
+	char *path;
+
+	for (const char *p = key; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	return asprintf(&path, "%s/%016" PRIx64 ".bpf", dir, h) < 0 ? NULL : path;
+}
+
+static int cache_read(const char *path, const char *key, struct berth_seccomp_filter **ret)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0, klen = strlen(key) + 1, plen;
+	struct berth_seccomp_filter *f;
+	uint64_t kflags;
+
+	if (berth_read_regular_file_at(AT_FDCWD, path, 1 << 20, &data, &len, NULL) < 0)
+		return -1;
+	if (len < klen + sizeof(kflags) || memcmp(data, key, klen) != 0)
+		return -1; /* another profile under the same name, or a torn file: a miss */
+	plen = len - klen - sizeof(kflags);
+	if (plen == 0 || plen % sizeof(struct sock_filter) ||
+	    plen / sizeof(struct sock_filter) > 65535)
+		return -1;
+	f = calloc(1, sizeof(*f));
+	if (!f || !(f->prog.filter = malloc(plen))) {
+		free(f);
+		return -1;
+	}
+	memcpy(&kflags, data + klen, sizeof(kflags));
+	f->kflags = (unsigned long)kflags;
+	memcpy(f->prog.filter, data + klen + sizeof(kflags), plen);
+	f->prog.len = (unsigned short)(plen / sizeof(struct sock_filter));
+	*ret = f;
+	return 0;
+}
+
+static void cache_write(const char *dir, const char *path, const char *key,
+			const struct berth_seccomp_filter *f)
+{
+	size_t klen = strlen(key) + 1, plen = f->prog.len * sizeof(struct sock_filter);
+	uint64_t kflags = f->kflags;
+	_cleanup_free_ char *data = malloc(klen + sizeof(kflags) + plen);
+
+	if (!data || berth_mkdir_p(dir, 0700, NULL) < 0)
+		return;
+	memcpy(data, key, klen);
+	memcpy(data + klen, &kflags, sizeof(kflags));
+	memcpy(data + klen + sizeof(kflags), f->prog.filter, plen);
+	berth_write_file_replace_at(AT_FDCWD, path, data, klen + sizeof(kflags) + plen, 0600, NULL);
+}
+
+int berth_seccomp_compile_cached(const struct berth_seccomp *s, const char *cache_dir,
+				 struct berth_seccomp_filter **ret, struct berth_error **err)
+{
+	_cleanup_free_ char *key = NULL, *path = NULL;
+	int r;
+
+	if (!cache_dir || s->listener_path || !(key = cache_key(s)) ||
+	    !(path = cache_file_name(cache_dir, key)))
+		return berth_seccomp_compile(s, ret, err);
+	if (cache_read(path, key, ret) == 0)
+		return 0;
+	r = berth_seccomp_compile(s, ret, err);
+	if (r < 0)
+		return r;
+	/* a notifying filter has no program to keep; any failure here only costs speed */
+	if (!(*ret)->notify && berth_seccomp_prepare(*ret, NULL) == 0)
+		cache_write(cache_dir, path, key, *ret);
 	return 0;
 }
 

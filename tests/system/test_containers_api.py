@@ -245,6 +245,52 @@ def test_default_confinement(client):
     assert b"No such file or directory" in out
 
 
+def test_seccomp_programs_cached_by_profile(client, bd):
+    """Each profile's compiled program is kept once under the exec root and reused: the second
+    container of a profile runs with the same filter (a denied syscall still fails), a different
+    profile gets a file of its own and its own rules, and a cached file that no longer holds
+    its profile is never used."""
+    cache = bd.exec_root / "seccomp"
+    swapoff = ["sh", "-c", "swapoff /no/such 2>&1; mkdir /tmp/d 2>&1; true"]
+    run(client, swapoff)
+    files = sorted(cache.glob("*.bpf"))
+    assert len(files) >= 1
+    default_files = set(files)
+    out = run(client, swapoff)
+    assert b"swapoff: /no/such: Operation not permitted" in out, out
+    assert b"Permission denied" not in out, out
+    assert set(cache.glob("*.bpf")) == default_files
+    # a profile of its own: docker's format, mkdir and mkdirat refused with EACCES
+    profile = json.dumps({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+        {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]})
+    out = run(client, swapoff, security_opt=[f"seccomp={profile}"])
+    assert b"mkdir: can't create directory '/tmp/d': Permission denied" in out, out
+    mine = set(cache.glob("*.bpf")) - default_files
+    assert len(mine) == 1
+    out = run(client, swapoff, security_opt=[f"seccomp={profile}"])
+    assert b"Permission denied" in out, out
+    # another profile's text under this profile's name: a miss, compiled again, still enforced
+    (f,) = mine
+    other = next(iter(default_files)).read_bytes()
+    f.write_bytes(other)
+    out = run(client, swapoff, security_opt=[f"seccomp={profile}"])
+    assert b"mkdir: can't create directory '/tmp/d': Permission denied" in out, out
+    assert f.read_bytes() != other
+    # and a file that holds the profile is what the shim loads: this profile's text over an
+    # allow-all program lets mkdir through
+    allow = json.dumps({"defaultAction": "SCMP_ACT_ALLOW"})
+    before = set(cache.glob("*.bpf"))
+    run(client, swapoff, security_opt=[f"seccomp={allow}"])
+    (allow_file,) = set(cache.glob("*.bpf")) - before
+    key = f.read_bytes().split(b"\0", 1)[0]
+    f.write_bytes(key + b"\0" + allow_file.read_bytes().split(b"\0", 1)[1])
+    out = run(client, swapoff, security_opt=[f"seccomp={profile}"])
+    assert b"Permission denied" not in out, out
+    f.unlink()
+    assert all((p.stat().st_mode & 0o777) == 0o600 for p in cache.glob("*.bpf"))
+    assert (cache.stat().st_mode & 0o777) == 0o700
+
+
 # ---------------------------------------------------------------------------------------------
 # bad input
 
