@@ -29,7 +29,7 @@ struct berth_runtime_opts {
 	 * that containers with the same profile skip libseccomp's generation (the daemon's shims).
 	 */
 	const char *seccomp_cache;
-	struct berth_log log;	 /* debug lines and warnings; zeroed: dropped (base/core.h) */
+	struct berth_log log; /* debug lines and warnings; zeroed: dropped (base/core.h) */
 };
 
 enum berth_status {
