@@ -488,6 +488,10 @@ static int write_net_files(struct daemon_container *c, const json_t *settings, b
 	if (!f)
 		return berth_error_set(err, ENOMEM, "out of memory");
 	fprintf(f, "%s%s%s\t%s\n", hosts, link_hosts ?: "", ip ? ip : "", hn);
+	/* and, on a network with IPv6, the IPv6 address under the same name */
+	const char *ip6 = json_string_value(json_object_get(settings, "GlobalIPv6Address"));
+	if (ip6 && *ip6)
+		fprintf(f, "%s\t%s\n", ip6, hn);
 	fclose(f);
 	r = ctr_write_small(c->dir, "hosts", out, err);
 	free(out);
@@ -539,6 +543,7 @@ static int attach_one(struct berthd *d, struct daemon_container *c, const char *
 		.netns_path = netns_path,
 		.ifname = ifname,
 		.ipv4 = json_string_value(json_object_get(ipam, "IPv4Address")),
+		.ipv6 = json_string_value(json_object_get(ipam, "IPv6Address")),
 		.aliases = aliases,
 		.ports = ports,
 		.n_ports = n_ports,

@@ -188,9 +188,13 @@ static int random_hex(char *buf, size_t nbytes)
 /* Docker's EndpointSettings for ep on n. */
 static json_t *endpoint_settings(const struct daemon_network *n, const struct daemon_endpoint *ep)
 {
-	char ip[16], gw[16], mac[18];
+	char ip[16], gw[16], mac[18], ip6[BERTH_NET6_ADDR_MAX] = "", gw6[BERTH_NET6_ADDR_MAX] = "";
 	json_t *aliases = json_array(), *dns = json_array();
 
+	if (ep->has_ip6) {
+		berth_net6_addr_format(ep->ip6, ip6);
+		berth_net6_addr_format(n->pool6.gateway, gw6);
+	}
 	berth_net_addr_format(ep->ip, ip);
 	berth_net_addr_format(n->pool.gateway, gw);
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", ep->mac[0], ep->mac[1],
@@ -208,7 +212,8 @@ static json_t *endpoint_settings(const struct daemon_network *n, const struct da
 			 json_array_size(aliases) ? aliases : (json_decref(aliases), json_null()),
 			 "MacAddress", mac, "NetworkID", n->id, "EndpointID", ep->endpoint_id,
 			 "Gateway", gw, "IPAddress", ip, "IPPrefixLen", n->pool.subnet.len,
-			 "IPv6Gateway", "", "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0,
+			 "IPv6Gateway", gw6, "GlobalIPv6Address", ip6, "GlobalIPv6PrefixLen",
+			 ep->has_ip6 ? n->pool6.subnet.len : 0,
 			 "DriverOpts", "DNSNames",
 			 json_array_size(dns) ? dns : (json_decref(dns), json_null()));
 }
@@ -219,6 +224,8 @@ static void endpoint_drop_locked(struct berthd *d, struct daemon_network *n,
 {
 	*ret_veth = TAKE_PTR(ep->host_veth);
 	berth_ipam_free(&n->pool, ep->ip);
+	if (ep->has_ip6)
+		berth_ipam6_free(&n->pool6, ep->ip6);
 	daemon_endpoint_release(ep);
 	size_t i = (size_t)(ep - n->endpoints);
 	memmove(&n->endpoints[i], &n->endpoints[i + 1],
@@ -232,7 +239,8 @@ static void endpoint_drop_locked(struct berthd *d, struct daemon_network *n,
 /* The kernel side of an attach (kernel lock held, d->lock not). */
 static int plumb(struct berthd *d, const struct daemon_net_attach *a, const char *bridge,
 		 const char *veth, const struct daemon_endpoint *ep, uint8_t prefix,
-		 uint32_t gateway, unsigned mtu, struct berth_error **err)
+		 uint32_t gateway, uint8_t prefix6, const uint8_t gateway6[16], unsigned mtu,
+		 struct berth_error **err)
 {
 	_cleanup_close_ int nsfd = open(a->netns_path, O_RDONLY | O_CLOEXEC);
 	_cleanup_nl_ struct berth_nl *host = NULL, *inside = NULL;
@@ -248,10 +256,14 @@ static int plumb(struct berthd *d, const struct daemon_net_attach *a, const char
 	r = r ?: berth_nl_link_up(host, veth, err);
 	r = r ?: berth_nl_open(nsfd, &inside, err);
 	r = r ?: berth_nl_addr_add(inside, a->ifname, ep->ip, prefix, err);
+	if (ep->has_ip6)
+		r = r ?: berth_nl_addr6_add(inside, a->ifname, ep->ip6, prefix6, err);
 	r = r ?: berth_nl_link_up(inside, a->ifname, err);
 	r = r ?: berth_nl_link_up(inside, "lo", err);
 	if (r == 0 && a->default_route)
 		r = berth_nl_route_add_default(inside, gateway, err);
+	if (r == 0 && a->default_route && ep->has_ip6)
+		r = berth_nl_route6_add_default(inside, gateway6, err);
 	if (r < 0) {
 		_cleanup_error_ struct berth_error *e2 = NULL;
 
@@ -259,6 +271,42 @@ static int plumb(struct berthd *d, const struct daemon_net_attach *a, const char
 		return r;
 	}
 	(void)d;
+	return 0;
+}
+
+/* The endpoint's IPv6 address: --ip6 or the next free one on a network with IPv6 (d->lock). */
+static int endpoint_ip6_locked(struct daemon_network *n, const struct daemon_net_attach *a,
+			       struct daemon_endpoint *ep, struct berth_error **err)
+{
+	bool asked = a->ipv6 && *a->ipv6;
+	int r;
+
+	if (asked && n->predefined && !n->ipv6)
+		return berth_error_set(err, EINVAL,
+				       "user specified IP address is supported on user defined "
+				       "networks only");
+	if (asked && !n->ipv6)
+		return berth_error_set(err, EINVAL,
+				       "invalid endpoint settings: user specified IPv6 address "
+				       "%s on network %s, which does not have IPv6 enabled",
+				       a->ipv6, n->name);
+	if (!n->ipv6)
+		return 0;
+	if (asked) {
+		if (n->predefined)
+			return berth_error_set(
+				err, EINVAL,
+				"user specified IP address is supported on user defined "
+				"networks only");
+		if (berth_net6_addr_parse(a->ipv6, ep->ip6) < 0)
+			return berth_error_set(err, EINVAL, "invalid IPv6 address: %s", a->ipv6);
+		r = berth_ipam6_claim(&n->pool6, ep->ip6, err);
+	} else {
+		r = berth_ipam6_alloc(&n->pool6, ep->ip6, err);
+	}
+	if (r < 0)
+		return r;
+	ep->has_ip6 = true;
 	return 0;
 }
 
@@ -270,7 +318,7 @@ int daemon_network_attach(struct berthd *d, const struct daemon_net_attach *a,
 	char veth[16] = "veth", eid[65];
 	char bridge[16];
 	uint32_t gateway = 0;
-	uint8_t prefix = 0;
+	uint8_t prefix = 0, prefix6 = 0, gateway6[16] = {0};
 	unsigned mtu = 0;
 	int r;
 
@@ -317,8 +365,15 @@ int daemon_network_attach(struct berthd *d, const struct daemon_net_attach *a,
 	}
 	if (r < 0)
 		goto unlock;
+	r = endpoint_ip6_locked(n, a, &ep, err);
+	if (r < 0) {
+		berth_ipam_free(&n->pool, ep.ip);
+		goto unlock;
+	}
 	ep.ports = calloc(a->n_ports + 1, sizeof(*ep.ports));
 	if (!ep.ports) {
+		if (ep.has_ip6)
+			berth_ipam6_free(&n->pool6, ep.ip6);
 		berth_ipam_free(&n->pool, ep.ip);
 		r = berth_error_set(err, ENOMEM, "out of memory");
 		goto unlock;
@@ -327,6 +382,8 @@ int daemon_network_attach(struct berthd *d, const struct daemon_net_attach *a,
 	ep.n_ports = a->n_ports;
 	r = ports_choose_locked(d, ep.ports, ep.n_ports, err);
 	if (r < 0) {
+		if (ep.has_ip6)
+			berth_ipam6_free(&n->pool6, ep.ip6);
 		berth_ipam_free(&n->pool, ep.ip);
 		free(ep.ports);
 		goto unlock;
@@ -351,6 +408,8 @@ int daemon_network_attach(struct berthd *d, const struct daemon_net_attach *a,
 	if (!v || !ep.container_id || !ep.container_name || !ep.endpoint_id || !ep.host_veth) {
 		if (v)
 			n->endpoints = v;
+		if (ep.has_ip6)
+			berth_ipam6_free(&n->pool6, ep.ip6);
 		berth_ipam_free(&n->pool, ep.ip);
 		daemon_endpoint_release(&ep);
 		r = berth_error_set(err, ENOMEM, "out of memory");
@@ -368,11 +427,13 @@ int daemon_network_attach(struct berthd *d, const struct daemon_net_attach *a,
 	snprintf(bridge, sizeof(bridge), "%s", n->bridge);
 	gateway = n->pool.gateway;
 	prefix = n->pool.subnet.len;
+	prefix6 = n->pool6.subnet.len;
+	memcpy(gateway6, n->pool6.gateway, 16);
 	mtu = n->mtu;
 	/* the endpoint is in the table (its address and ports are held): now the kernel */
 	pthread_mutex_unlock(&d->lock);
 
-	r = plumb(d, a, bridge, veth, &ep, prefix, gateway, mtu, err);
+	r = plumb(d, a, bridge, veth, &ep, prefix, gateway, prefix6, gateway6, mtu, err);
 	r = r ?: daemon_networks_firewall_sync(d, err);
 
 	pthread_mutex_lock(&d->lock);
