@@ -393,6 +393,41 @@ static int endpoint_mac(const json_t *ec, const json_t *cfg, bool primary, uint8
 	return 1;
 }
 
+/*
+ * --ip6 (IPAMConfig.IPv6Address) on network ref, docker's checks: an IPv6 address, a user
+ * network with an IPv6 subnet that contains it.  Taken or not is seen when it attaches.
+ */
+static int check_ip6(struct berthd *d, const char *ref, const char *ip6, struct berth_error **err)
+{
+	uint8_t a[16];
+
+	if (berth_net6_addr_parse(ip6, a) < 0 || (a[10] == 0xff && a[11] == 0xff &&
+						   !memcmp(a, "\0\0\0\0\0\0\0\0\0\0", 10)))
+		return berth_error_set(err, EINVAL, "invalid IPv6 address: %s", ip6);
+	pthread_mutex_lock(&d->lock);
+	struct daemon_network *net = daemon_network_find_locked(d, ref, NULL);
+	bool predefined = net && net->predefined, v6 = net && net->ipv6;
+	bool inside = v6 && berth_net6_prefix_contains(&net->pool6.subnet, a);
+	pthread_mutex_unlock(&d->lock);
+	if (!net)
+		return 0; /* a missing network is reported with docker's words elsewhere */
+	if (predefined)
+		return berth_error_set(err, EINVAL,
+				       "user specified IP address is supported on user defined "
+				       "networks only");
+	if (!v6)
+		return berth_error_set(err, EINVAL,
+				       "invalid endpoint settings:\nuser specified IP address is "
+				       "supported only when connecting to networks with user "
+				       "configured subnets");
+	if (!inside)
+		return berth_error_set(err, EINVAL,
+				       "invalid endpoint settings:\nno configured subnet or "
+				       "ip-range contain the IP address %s",
+				       ip6);
+	return 0;
+}
+
 int ctr_network_check(struct berthd *d, const json_t *hc, const json_t *cfg, const json_t *nc,
 		      struct berth_error **err)
 {
@@ -444,6 +479,13 @@ int ctr_network_check(struct berthd *d, const json_t *hc, const json_t *cfg, con
 				"the container-wide MAC address must match the "
 				"endpoint-specific MAC address for the main network, "
 				"or be left empty");
+		const char *ip6 = json_string_value(
+			json_object_get(json_object_get(ec, "IPAMConfig"), "IPv6Address"));
+		if (ip6 && *ip6) {
+			r = check_ip6(d, strcmp(key, "default") == 0 ? mode : key, ip6, err);
+			if (r < 0)
+				return r;
+		}
 		if (!ip || !*ip)
 			continue;
 		if (berth_net_addr_parse(ip, &a) < 0)

@@ -287,9 +287,9 @@ static int endpoint_ip6_locked(struct daemon_network *n, const struct daemon_net
 				       "networks only");
 	if (asked && !n->ipv6)
 		return berth_error_set(err, EINVAL,
-				       "invalid endpoint settings: user specified IPv6 address "
-				       "%s on network %s, which does not have IPv6 enabled",
-				       a->ipv6, n->name);
+				       "invalid endpoint settings:\nuser specified IP address is "
+				       "supported only when connecting to networks with user "
+				       "configured subnets");
 	if (!n->ipv6)
 		return 0;
 	if (asked) {
@@ -300,6 +300,11 @@ static int endpoint_ip6_locked(struct daemon_network *n, const struct daemon_net
 				"networks only");
 		if (berth_net6_addr_parse(a->ipv6, ep->ip6) < 0)
 			return berth_error_set(err, EINVAL, "invalid IPv6 address: %s", a->ipv6);
+		if (!berth_net6_prefix_contains(&n->pool6.subnet, ep->ip6))
+			return berth_error_set(err, EINVAL,
+					       "invalid endpoint settings:\nno configured subnet or "
+					       "ip-range contain the IP address %s",
+					       a->ipv6);
 		r = berth_ipam6_claim(&n->pool6, ep->ip6, err);
 	} else {
 		r = berth_ipam6_alloc(&n->pool6, ep->ip6, err);

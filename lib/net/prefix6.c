@@ -171,7 +171,8 @@ int berth_ipam6_pool_init(struct berth_ipam6_pool *pool, const struct berth_net6
 					       r, s);
 	}
 	pool->range = range ? *range : *subnet;
-	pool->last = 0;
+	/* the first address tried is the range's own (the subnet's is taken just below) */
+	pool->last = range_count(pool) - 1;
 	/* the subnet-router anycast address and the gateway are never handed out */
 	if (used_add(pool, subnet->addr) < 0 || used_add(pool, pool->gateway) < 0) {
 		berth_ipam6_pool_release(pool);
@@ -199,7 +200,8 @@ int berth_ipam6_alloc(struct berth_ipam6_pool *pool, uint8_t ret[16], struct ber
 	uint64_t tries = pool->n_used + 1 < n ? pool->n_used + 1 : n;
 
 	for (uint64_t k = 1; k <= tries; k++) {
-		uint64_t off = (pool->last + k) % n;
+		/* (last + k) mod n without overflowing 64 bits (n may be 2^64 - 1) */
+		uint64_t off = k <= n - 1 - pool->last ? pool->last + k : k - (n - pool->last);
 		uint8_t a[16];
 
 		memcpy(a, pool->range.addr, 16);

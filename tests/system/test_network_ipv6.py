@@ -2,7 +2,7 @@
 the docker CLI 28, against a private berthd in a network namespace of this module: a v4 and a v6
 subnet on one network, the gateway on the bridge, an address and a default route per endpoint
 (usable at once: no DAD), AAAA answers from berthd's name server, /etc/hosts, published ports
-on [::1], isolation between networks, --internal, docker's errors, and nothing left behind.
+on the host's IPv6 addresses, isolation between networks, --internal, docker's errors, and nothing left behind.
 Traffic goes only to loopback and to this module's own containers.
 """
 
@@ -154,3 +154,181 @@ def test_two_containers_talk_over_ipv6(bd, cli, netns):
         rm(bd, "web6", "cli6")
         api(bd, "DELETE", "/networks/v6a")
     assert kernel_v6(netns) == before
+
+
+def test_isolation_and_internal_for_v6(bd, cli, netns):
+    ok(cli.run("network", "create", "--ipv6", "--subnet", "fd00:b6:2::/64", "v6b"))
+    ok(cli.run("network", "create", "--ipv6", "--subnet", "fd00:b6:3::/64", "v6c"))
+    ok(cli.run("network", "create", "--ipv6", "--internal", "--subnet", "fd00:b6:4::/64",
+               "v6int"))
+    try:
+        ok(cli.run("run", "-d", "--name", "isoweb", "--network", "v6b", "busybox", *HTTPD))
+        ok(cli.run("run", "-d", "--name", "isocli", "--network", "v6c", "busybox", "sleep",
+                   "300"))
+        ok(cli.run("run", "-d", "--name", "intcli", "--network", "v6int", "busybox", "sleep",
+                   "300"))
+        web6 = inspect(bd, "isoweb")["NetworkSettings"]["Networks"]["v6b"]["GlobalIPv6Address"]
+        url = f"http://[{web6}]:80/"
+        get = ["timeout", "5", "wget", "-q", "-O", "-", url]
+        # across two networks: nothing (the route is there, the forward chain drops it)
+        p = cli.run("exec", "isocli", *get)
+        assert p.returncode != 0 and "hello" not in p.stdout, p
+        p = cli.run("exec", "intcli", *get)
+        assert p.returncode != 0 and "hello" not in p.stdout, p
+        # the rules that do it are in berth's ip6 table
+        t = sh("ip", "netns", "exec", netns, "nft", "list", "table", "ip6", "berth").stdout
+        assert "fd00:b6:2::/64" in t and "fd00:b6:3::/64" in t, t
+        # an internal network has no masquerade and no way out
+        assert "fd00:b6:4::/64 oifname" not in t, t
+        # and connecting the client to the server's network makes it work
+        ok(cli.run("network", "connect", "v6b", "isocli"))
+        ep = inspect(bd, "isocli")["NetworkSettings"]["Networks"]["v6b"]
+        assert ep["GlobalIPv6Address"].startswith("fd00:b6:2::"), ep
+        out = in_ctr(bd, "isocli", "ip", "-6", "-o", "addr", "show", "dev", "eth1", "scope",
+                     "global").stdout
+        assert ep["GlobalIPv6Address"] + "/64" in out, out
+        p = ok(cli.run("exec", "isocli", *get))
+        assert p.stdout.startswith("hello-")
+        ok(cli.run("network", "disconnect", "v6b", "isocli"))
+        out = in_ctr(bd, "isocli", "ip", "-6", "-o", "addr", "show", "scope", "global").stdout
+        assert "fd00:b6:2::" not in out, out
+    finally:
+        rm(bd, "isoweb", "isocli", "intcli")
+        for n in ("v6b", "v6c", "v6int"):
+            api(bd, "DELETE", f"/networks/{n}")
+    # the last v6 network gone: no ip6 table left
+    assert "ip6 berth" not in sh("ip", "netns", "exec", netns, "nft", "list", "tables").stdout
+
+
+def test_published_port_on_ipv6(bd, cli, netns):
+    ok(cli.run("network", "create", "--ipv6", "--subnet", "fd00:b6:5::/64", "v6p"))
+    try:
+        ok(cli.run("run", "-d", "--name", "pub6", "--network", "v6p", "-p", "18086:80",
+                   "busybox", *HTTPD))
+        # the host's own IPv6 addresses (here the bridge's, fd00:b6:5::1) are DNATed as its
+        # IPv4 ones are.  Not [::1]: the kernel drops a reply to ::1 that arrives on a
+        # non-loopback device (IPv6 has no route_localnet), docker serves it with its proxy.
+        for url in ("http://127.0.0.1:18086/", "http://[fd00:b6:5::1]:18086/"):
+            p = sh("ip", "netns", "exec", netns, "curl", "-sS", "-g", "--max-time", "5", url,
+                   check=False)
+            assert p.returncode == 0 and p.stdout.startswith("hello-"), (url, p)
+        t = sh("ip", "netns", "exec", netns, "nft", "list", "table", "ip6", "berth").stdout
+        ip6 = inspect(bd, "pub6")["NetworkSettings"]["Networks"]["v6p"]["GlobalIPv6Address"]
+        assert f"dnat to [{ip6}]:80" in t, t
+        # from a container of the network through the host's address (hairpin)
+        ok(cli.run("run", "-d", "--name", "pub6c", "--network", "v6p", "busybox", "sleep",
+                   "300"))
+        p = ok(cli.run("exec", "pub6c", "timeout", "10", "wget", "-q", "-O", "-",
+                       "http://[fd00:b6:5::1]:18086/"))
+        assert p.stdout.startswith("hello-"), p
+    finally:
+        rm(bd, "pub6", "pub6c")
+        api(bd, "DELETE", "/networks/v6p")
+    t = sh("ip", "netns", "exec", netns, "nft", "list", "tables").stdout
+    assert "ip6 berth" not in t, t
+
+
+def test_ipv6_bad_input(bd, cli):
+    def create(*args):
+        p = cli.run("network", "create", *args)
+        assert p.returncode == 1 and p.stdout == "", p
+        return p.stderr
+
+    before = api(bd, "GET", "/networks")[1]
+    assert "invalid CIDR address: fd00:b6:7::/200" in create(
+        "--ipv6", "--subnet", "fd00:b6:7::/200", "bad1")
+    err = create("--ipv6", "--subnet", "fd00:b6:7::1/64", "bad2")
+    assert "invalid subnet fd00:b6:7::1/64 : it should be fd00:b6:7::/64" in err, err
+    err = create("--ipv6", "--subnet", "fd00:b6:7::/64", "--gateway", "fd00:b6:8::1", "bad3")
+    assert "no matching subnet for gateway fd00:b6:8::1" in err, err
+    ok(cli.run("network", "create", "--ipv6", "--subnet", "fd00:b6:7::/64", "good7"))
+    try:
+        err = create("--ipv6", "--subnet", "fd00:b6:7:0:8000::/80", "bad4")
+        assert "Pool overlaps with other one on this address space" in err, err
+        st, body = api(bd, "POST", "/networks/create", {
+            "Name": "bad5", "EnableIPv6": True,
+            "IPAM": {"Config": [{"Subnet": "fd00:b6:7::/48"}]}})
+        assert (st, body["message"]) == (403, "Pool overlaps with other one on this "
+                                              "address space"), body
+        assert [n["Name"] for n in api(bd, "GET", "/networks")[1]] == \
+            [n["Name"] for n in before] + ["good7"]
+
+        # --ip6: on the default bridge, on a network without IPv6, outside the subnet, taken
+        ok(cli.run("network", "create", "--subnet", "10.160.9.0/24", "v4only"))
+        cases = [
+            (["--ip6", "fd00:b6:7::9"],
+             "user specified IP address is supported on user defined networks only"),
+            (["--network", "v4only", "--ip6", "fd00:b6:7::9"],
+             "user specified IP address is supported only when connecting to networks with "
+             "user configured subnets"),
+            (["--network", "good7", "--ip6", "fd00:b6:8::9"],
+             "no configured subnet or ip-range contain the IP address fd00:b6:8::9"),
+            (["--network", "good7", "--ip6", "10.1.2.3"], "invalid IPv6 address: 10.1.2.3"),
+        ]
+        for args, msg in cases:
+            p = cli.run("run", "--rm", *args, "busybox", "true")
+            assert p.returncode == 125 and msg in p.stderr, (args, p)
+        ok(cli.run("run", "-d", "--name", "taken6", "--network", "good7", "--ip6",
+                   "fd00:b6:7::9", "busybox", "sleep", "300"))
+        p = cli.run("run", "-d", "--name", "taken6b", "--network", "good7", "--ip6",
+                    "fd00:b6:7::9", "busybox", "sleep", "300")
+        assert p.returncode == 125 and "Address already in use" in p.stderr, p
+        # the failed start left nothing: the address is still the first one's only
+        st, n = api(bd, "GET", "/networks/good7")
+        assert [c["IPv6Address"] for c in n["Containers"].values()] == ["fd00:b6:7::9/64"]
+        # released on removal: the address can be had again
+        rm(bd, "taken6", "taken6b")
+        ok(cli.run("run", "--rm", "--network", "good7", "--ip6", "fd00:b6:7::9", "busybox",
+                   "true"))
+    finally:
+        rm(bd, "taken6", "taken6b")
+        api(bd, "DELETE", "/networks/good7")
+        api(bd, "DELETE", "/networks/v4only")
+
+
+def test_ipv6_survives_a_restart_of_berthd(bd, cli, netns):
+    ok(cli.run("network", "create", "--ipv6", "--subnet", "fd00:b6:a::/64", "--ip-range",
+               "fd00:b6:a::100/120", "v6keep"))
+    try:
+        ok(cli.run("run", "-d", "--name", "keep6", "--network", "v6keep", "busybox", "sleep",
+                   "300"))
+        ip6 = inspect(bd, "keep6")["NetworkSettings"]["Networks"]["v6keep"]["GlobalIPv6Address"]
+        assert ip6 == "fd00:b6:a::100", ip6
+        before = api(bd, "GET", "/networks/v6keep")[1]
+        assert before["IPAM"]["Config"][1] == {
+            "Subnet": "fd00:b6:a::/64", "Gateway": "fd00:b6:a::1", "IPRange": "fd00:b6:a::100/120"}
+        assert bd.stop() == 0
+        sh("ip", "netns", "exec", netns, "nft", "delete", "table", "ip6", "berth")
+        bd.start()
+        assert api(bd, "GET", "/networks/v6keep")[1]["IPAM"] == before["IPAM"]
+        assert "fd00:b6:a::/64" in sh("ip", "netns", "exec", netns, "nft", "list", "table",
+                                      "ip6", "berth").stdout
+        # the address held before the restart is not given twice
+        ok(cli.run("run", "-d", "--name", "keep6b", "--network", "v6keep", "busybox", "sleep",
+                   "300"))
+        ip6b = inspect(bd, "keep6b")["NetworkSettings"]["Networks"]["v6keep"][
+            "GlobalIPv6Address"]
+        assert ip6b not in (ip6, "fd00:b6:a::1") and ip6b.startswith("fd00:b6:a::1"), ip6b
+    finally:
+        rm(bd, "keep6", "keep6b")
+        api(bd, "DELETE", "/networks/v6keep")
+
+
+@DOCKER28
+def test_docker_cli_ipv6(bd, cli):
+    need_docker28()
+    bd.docker("network", "create", "--ipv6", "--subnet", "fd00:b6:d::/64", "dk6")
+    try:
+        out = bd.docker("network", "inspect", "-f",
+                        "{{.EnableIPv6}} {{range .IPAM.Config}}{{.Subnet}} {{end}}",
+                        "dk6").stdout.strip()
+        assert out.startswith("true ") and out.endswith("fd00:b6:d::/64"), out
+        p = bd.docker("run", "--rm", "--network", "dk6", "--ip6", "fd00:b6:d::42", "busybox",
+                      "ip", "-6", "-o", "addr", "show", "dev", "eth0", "scope", "global")
+        assert "inet6 fd00:b6:d::42/64" in p.stdout, p.stdout
+        p = bd.docker("run", "--rm", "--ip6", "fd00:b6:d::43", "busybox", "true", check=False)
+        assert p.returncode == 125 and \
+            "user specified IP address is supported on user defined networks only" in \
+            p.stderr, p
+    finally:
+        bd.docker("network", "rm", "dk6", check=False)
