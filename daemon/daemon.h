@@ -58,6 +58,8 @@ struct daemon_config {
 	bool live_restore;	       /* default true */
 	json_t *default_address_pools; /* [{"base": CIDR, "size": N}] */
 	char *bip;
+	bool ipv6;	     /* --ipv6, "ipv6": IPv6 on the default bridge */
+	char *fixed_cidr_v6; /* --fixed-cidr-v6, "fixed-cidr-v6": its IPv6 subnet */
 	char *bridge; /* "none": no default bridge network; NULL: berth0 */
 	char **dns;
 	char **insecure_registries;

@@ -637,6 +637,9 @@ static int predefined(struct berthd *d, const char *name, const char *driver,
 	return 1;
 }
 
+static int auto_subnet6_locked(struct berthd *d, char ret[BERTH_NET6_PREFIX_MAX],
+			       struct berth_error **err);
+
 /* The default bridge network from --bip (daemon.json "bip"), made anew when bip changed. */
 static int default_bridge(struct berthd *d, struct berth_error **err)
 {
@@ -662,13 +665,34 @@ static int default_bridge(struct berthd *d, struct berth_error **err)
 	r = predefined(d, "bridge", "bridge", &n, err);
 	if (r < 0)
 		return r;
+	/* IPv6 (--ipv6, --fixed-cidr-v6): the subnet given, else the one it had, else a new one */
+	char subnet6[BERTH_NET6_PREFIX_MAX] = "";
+	struct berth_net6_prefix p6 = {0};
+	if (d->config.ipv6 && d->config.fixed_cidr_v6) {
+		if (berth_net6_prefix_parse(d->config.fixed_cidr_v6, &p6, err) < 0)
+			return berth_error_wrap(err, "invalid fixed-cidr-v6");
+		berth_net6_prefix_format(&p6, subnet6);
+	} else if (d->config.ipv6 && r == 0 && n->ipv6) {
+		p6 = n->pool6.subnet;
+		berth_net6_prefix_format(&p6, subnet6);
+	} else if (d->config.ipv6) {
+		if (auto_subnet6_locked(d, subnet6, err) < 0)
+			return berth_error_wrap(err, "default bridge network");
+		berth_net6_prefix_parse(subnet6, &p6, NULL);
+	}
+	bool same6 = d->config.ipv6 ? n->ipv6 && n->pool6.subnet.len == p6.len &&
+					      !memcmp(n->pool6.subnet.addr, p6.addr, 16)
+				    : !n->ipv6;
 	if (r == 0 && n->has_pool && n->pool.subnet.addr == p.addr && n->pool.subnet.len == p.len &&
-	    n->pool.gateway == gw)
+	    n->pool.gateway == gw && same6)
 		return daemon_network_save_locked(d, n, err);
 	/* new, or bip changed: the endpoints of the old subnet are gone with their containers */
 	if (n->has_pool)
 		berth_ipam_pool_release(&n->pool);
 	n->has_pool = false;
+	if (n->ipv6)
+		berth_ipam6_pool_release(&n->pool6);
+	n->ipv6 = false;
 	for (size_t i = 0; i < n->n_endpoints; i++)
 		daemon_endpoint_release(&n->endpoints[i]);
 	n->n_endpoints = 0;
@@ -677,6 +701,8 @@ static int default_bridge(struct berthd *d, struct berth_error **err)
 	r = pool_from(n, subnet, addr, NULL, err);
 	if (r < 0)
 		return berth_error_wrap(err, "bip '%s'", bip);
+	if (d->config.ipv6 && (r = pool6_from(n, subnet6, NULL, NULL, err)) < 0)
+		return berth_error_wrap(err, "fixed-cidr-v6 '%s'", subnet6);
 	json_object_clear(n->options);
 	json_object_set_new(n->options, "com.docker.network.bridge.default_bridge",
 			    json_string("true"));

@@ -15,7 +15,7 @@ import uuid
 import pytest
 
 from cli import DOCKER28, BerthCLI, need_docker28
-from daemon import berthd_binary, shared_berthd
+from daemon import berthd_binary, import_busybox, shared_berthd
 
 pytestmark = [
     pytest.mark.skipif(not os.access(berthd_binary(), os.X_OK), reason="berthd not built"),
@@ -332,3 +332,44 @@ def test_docker_cli_ipv6(bd, cli):
             p.stderr, p
     finally:
         bd.docker("network", "rm", "dk6", check=False)
+
+
+def test_default_bridge_ipv6_from_daemon_json(make_berthd):
+    name = f"b6d{uuid.uuid4().hex[:8]}"
+    sh("ip", "netns", "add", name)
+    try:
+        sh("ip", "-n", name, "link", "set", "lo", "up")
+        b = make_berthd(netns=f"/run/netns/{name}", bridge=True,
+                        config={"ipv6": True, "fixed-cidr-v6": "fd00:b6:e::/64"})
+        import_busybox(b)
+        st, n = api(b, "GET", "/networks/bridge")
+        assert n["EnableIPv6"] is True
+        assert n["IPAM"]["Config"][1] == {"Subnet": "fd00:b6:e::/64", "Gateway": "fd00:b6:e::1"}
+        out = sh("ip", "-n", name, "-6", "-o", "addr", "show", "dev", "berth0").stdout
+        assert "inet6 fd00:b6:e::1/64" in out, out
+        c = BerthCLI(b)
+        try:
+            ok(c.run("run", "-d", "--name", "dflt6", "busybox", *HTTPD))
+            ns = inspect(b, "dflt6")["NetworkSettings"]
+            # docker's top-level fields are the default bridge's endpoint
+            assert ns["GlobalIPv6Address"] == ns["Networks"]["bridge"]["GlobalIPv6Address"]
+            assert ns["GlobalIPv6Address"].startswith("fd00:b6:e::"), ns
+            assert (ns["GlobalIPv6PrefixLen"], ns["IPv6Gateway"]) == (64, "fd00:b6:e::1")
+            p = sh("ip", "netns", "exec", name, "curl", "-sS", "-g", "--max-time", "5",
+                   f"http://[{ns['GlobalIPv6Address']}]:80/", check=False)
+            assert p.returncode == 0 and p.stdout.startswith("hello-"), p
+            # --ip6 on the default bridge: docker's refusal, even with IPv6 on
+            p = c.run("run", "--rm", "--ip6", "fd00:b6:e::99", "busybox", "true")
+            assert p.returncode == 125 and "user specified IP address is supported on user " \
+                "defined networks only" in p.stderr, p
+        finally:
+            api(b, "DELETE", "/containers/dflt6?force=1")
+            c.close()
+        # a bad fixed-cidr-v6 stops berthd with the value at fault
+        assert b.stop() == 0
+        b.write_config({"ipv6": True, "fixed-cidr-v6": "fd00:b6:e::1/64"})
+        code, out = b.run_to_exit()
+        assert code != 0 and "invalid fixed-cidr-v6: invalid subnet fd00:b6:e::1/64 : it " \
+            "should be fd00:b6:e::/64" in out, (code, out)
+    finally:
+        sh("ip", "netns", "del", name, check=False)
