@@ -373,3 +373,40 @@ def test_default_bridge_ipv6_from_daemon_json(make_berthd):
             "should be fd00:b6:e::/64" in out, (code, out)
     finally:
         sh("ip", "netns", "del", name, check=False)
+
+
+def test_cycles_and_a_crash_leave_no_v6_behind(bd, cli, netns):
+    from test_cli_network_more import kernel_state
+    ok(cli.run("network", "create", "--ipv6", "--subnet", "10.160.20.0/28", "--subnet",
+               "fd00:b6:f::/64", "v6cyc"))
+    try:
+        # one container first, so the bridge has carrier and the baseline is the steady state
+        ok(cli.run("run", "--rm", "--network", "v6cyc", "busybox", "true"))
+        before = kernel_state(netns)
+        for i in range(20):
+            ok(cli.run("run", "--rm", "--network", "v6cyc", "-p", f"{19000 + i}:80",
+                       "busybox", "true"))
+        # a start that fails after its address was taken: --ip6 in use
+        ok(cli.run("run", "-d", "--name", "cyc6", "--network", "v6cyc", "--ip6",
+                   "fd00:b6:f::5", "busybox", "sleep", "300"))
+        p = cli.run("run", "-d", "--name", "cyc6b", "--network", "v6cyc", "--ip6",
+                    "fd00:b6:f::5", "-p", "19100:80", "busybox", "sleep", "300")
+        assert p.returncode == 125, p
+        rm(bd, "cyc6b")
+        # a crash of berthd with a v6 container running: its next start finds what is left
+        ok(cli.run("run", "-d", "--name", "crash6", "--network", "v6cyc", "-p", "19200:80",
+                   "busybox", "sleep", "300"))
+        bd.proc.kill()
+        bd.proc.wait()
+        bd.start()
+        rm(bd, "cyc6", "crash6")
+        after = kernel_state(netns)
+        assert after == before
+        st, n = api(bd, "GET", "/networks/v6cyc")
+        assert n["Containers"] == {}, n
+        # every address is free again: ::5 can be had
+        ok(cli.run("run", "--rm", "--network", "v6cyc", "--ip6", "fd00:b6:f::5", "busybox",
+                   "true"))
+    finally:
+        rm(bd, "cyc6", "cyc6b", "crash6")
+        api(bd, "DELETE", "/networks/v6cyc")
