@@ -399,10 +399,11 @@ static int endpoint_mac(const json_t *ec, const json_t *cfg, bool primary, uint8
  */
 static int check_ip6(struct berthd *d, const char *ref, const char *ip6, struct berth_error **err)
 {
+	static const uint8_t v4mapped[12] = {[10] = 0xff, [11] = 0xff};
 	uint8_t a[16];
 
-	if (berth_net6_addr_parse(ip6, a) < 0 || (a[10] == 0xff && a[11] == 0xff &&
-						   !memcmp(a, "\0\0\0\0\0\0\0\0\0\0", 10)))
+	/* docker: an IPv4-mapped address is not an IPv6 one */
+	if (berth_net6_addr_parse(ip6, a) < 0 || memcmp(a, v4mapped, sizeof(v4mapped)) == 0)
 		return berth_error_set(err, EINVAL, "invalid IPv6 address: %s", ip6);
 	pthread_mutex_lock(&d->lock);
 	struct daemon_network *net = daemon_network_find_locked(d, ref, NULL);

@@ -60,7 +60,7 @@ struct daemon_config {
 	char *bip;
 	bool ipv6;	     /* --ipv6, "ipv6": IPv6 on the default bridge */
 	char *fixed_cidr_v6; /* --fixed-cidr-v6, "fixed-cidr-v6": its IPv6 subnet */
-	char *bridge; /* "none": no default bridge network; NULL: berth0 */
+	char *bridge;	     /* "none": no default bridge network; NULL: berth0 */
 	char **dns;
 	char **insecure_registries;
 	char **registry_mirrors;

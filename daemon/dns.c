@@ -226,8 +226,8 @@ static void serve_one(struct berthd *d, struct daemon_dns *dns, const struct dns
 						    ANSWER_TTL, out, sizeof(out));
 		else
 			m = berth_dns_build_answer(&q, pkt, BERTH_DNS_RCODE_OK, addrs,
-						   q.qtype == BERTH_DNS_TYPE_A ? n : 0,
-						   ANSWER_TTL, out, sizeof(out));
+						   q.qtype == BERTH_DNS_TYPE_A ? n : 0, ANSWER_TTL,
+						   out, sizeof(out));
 		if (m > 0)
 			sendto(s->fd, out, (size_t)m, 0, (struct sockaddr *)&client, cl);
 		return;

@@ -77,7 +77,8 @@ json_t *daemon_network_json_locked(struct berthd *d, const struct daemon_network
 		json_array_append_new(ipam_config, c);
 	}
 	if (n->ipv6 && ipam_config) {
-		char sub[BERTH_NET6_PREFIX_MAX], gw[BERTH_NET6_ADDR_MAX], range[BERTH_NET6_PREFIX_MAX];
+		char sub[BERTH_NET6_PREFIX_MAX], gw[BERTH_NET6_ADDR_MAX],
+			range[BERTH_NET6_PREFIX_MAX];
 		json_t *c;
 
 		berth_net6_prefix_format(&n->pool6.subnet, sub);
@@ -91,7 +92,8 @@ json_t *daemon_network_json_locked(struct berthd *d, const struct daemon_network
 	}
 	for (size_t i = 0; with_containers && containers && i < n->n_endpoints; i++) {
 		const struct daemon_endpoint *ep = &n->endpoints[i];
-		char ip[16], cidr[24], mac[18], ip6[BERTH_NET6_ADDR_MAX], cidr6[BERTH_NET6_PREFIX_MAX];
+		char ip[16], cidr[24], mac[18], ip6[BERTH_NET6_ADDR_MAX],
+			cidr6[BERTH_NET6_PREFIX_MAX];
 
 		cidr6[0] = '\0';
 		if (ep->has_ip6) {
@@ -113,10 +115,10 @@ json_t *daemon_network_json_locked(struct berthd *d, const struct daemon_network
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:n, s:o}, s:b, s:b, s:b, "
 			 "s:{s:s}, s:b, s:o, s:o, s:o}",
 			 "Name", n->name, "Id", n->id, "Created", created, "Scope", "local",
-			 "Driver", n->driver, "EnableIPv6", (int)n->ipv6, "IPAM", "Driver", "default",
-			 "Options", "Config", ipam_config ? ipam_config : json_array(), "Internal",
-			 n->internal, "Attachable", n->attachable, "Ingress", 0, "ConfigFrom",
-			 "Network", "", "ConfigOnly", 0, "Containers",
+			 "Driver", n->driver, "EnableIPv6", (int)n->ipv6, "IPAM", "Driver",
+			 "default", "Options", "Config", ipam_config ? ipam_config : json_array(),
+			 "Internal", n->internal, "Attachable", n->attachable, "Ingress", 0,
+			 "ConfigFrom", "Network", "", "ConfigOnly", 0, "Containers",
 			 containers ? containers : json_object(), "Options",
 			 sorted_copy(n->options), "Labels", sorted_copy(n->labels));
 }

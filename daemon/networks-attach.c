@@ -213,8 +213,7 @@ static json_t *endpoint_settings(const struct daemon_network *n, const struct da
 			 "MacAddress", mac, "NetworkID", n->id, "EndpointID", ep->endpoint_id,
 			 "Gateway", gw, "IPAddress", ip, "IPPrefixLen", n->pool.subnet.len,
 			 "IPv6Gateway", gw6, "GlobalIPv6Address", ip6, "GlobalIPv6PrefixLen",
-			 ep->has_ip6 ? n->pool6.subnet.len : 0,
-			 "DriverOpts", "DNSNames",
+			 ep->has_ip6 ? n->pool6.subnet.len : 0, "DriverOpts", "DNSNames",
 			 json_array_size(dns) ? dns : (json_decref(dns), json_null()));
 }
 
@@ -301,10 +300,11 @@ static int endpoint_ip6_locked(struct daemon_network *n, const struct daemon_net
 		if (berth_net6_addr_parse(a->ipv6, ep->ip6) < 0)
 			return berth_error_set(err, EINVAL, "invalid IPv6 address: %s", a->ipv6);
 		if (!berth_net6_prefix_contains(&n->pool6.subnet, ep->ip6))
-			return berth_error_set(err, EINVAL,
-					       "invalid endpoint settings:\nno configured subnet or "
-					       "ip-range contain the IP address %s",
-					       a->ipv6);
+			return berth_error_set(
+				err, EINVAL,
+				"invalid endpoint settings:\nno configured subnet or "
+				"ip-range contain the IP address %s",
+				a->ipv6);
 		r = berth_ipam6_claim(&n->pool6, ep->ip6, err);
 	} else {
 		r = berth_ipam6_alloc(&n->pool6, ep->ip6, err);

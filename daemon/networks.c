@@ -109,12 +109,12 @@ static json_t *network_record(const struct daemon_network *n)
 		if (ep->has_ip6)
 			berth_net6_addr_format(ep->ip6, ip6);
 		json_array_append_new(
-			eps, json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:o, s:s?, s:o}",
-				       "ContainerID", ep->container_id, "Name", ep->container_name,
-				       "EndpointID", ep->endpoint_id, "IP", ip, "IP6",
-				       ep->has_ip6 ? ip6 : NULL, "MAC", mac, "Aliases",
-				       aliases ? aliases : json_array(), "HostVeth", ep->host_veth,
-				       "Ports", ports ? ports : json_array()));
+			eps,
+			json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:o, s:s?, s:o}", "ContainerID",
+				  ep->container_id, "Name", ep->container_name, "EndpointID",
+				  ep->endpoint_id, "IP", ip, "IP6", ep->has_ip6 ? ip6 : NULL, "MAC",
+				  mac, "Aliases", aliases ? aliases : json_array(), "HostVeth",
+				  ep->host_veth, "Ports", ports ? ports : json_array()));
 	}
 	j = json_pack("{s:s, s:s, s:s, s:I, s:b, s:b, s:b, s:b, s:b, s:i, s:s?, s:O, s:O, s:o}",
 		      "Id", n->id, "Name", n->name, "Driver", n->driver, "Created",
@@ -522,8 +522,7 @@ static int fw_copy_take(struct berthd *d, struct fw_copy *c)
 	return 0;
 }
 
-static int bridge_ensure(struct berthd *d, const struct daemon_network *n,
-			 struct berth_error **err)
+static int bridge_ensure(struct berthd *d, const struct daemon_network *n, struct berth_error **err)
 {
 	_cleanup_nl_ struct berth_nl *nl = NULL;
 	_cleanup_free_ char *key = NULL;
@@ -1031,10 +1030,11 @@ int daemon_network_create(struct berthd *d, const json_t *req, char **ret_id,
 			}
 		}
 		if (subnet6 && !ipv6)
-			return berth_error_set(err, EINVAL,
-					       "an IPv6 subnet %s needs IPv6 enabled on the network "
-					       "(--ipv6, EnableIPv6)",
-					       subnet6);
+			return berth_error_set(
+				err, EINVAL,
+				"an IPv6 subnet %s needs IPv6 enabled on the network "
+				"(--ipv6, EnableIPv6)",
+				subnet6);
 	}
 	const char *mtu_s =
 		json_string_value(json_object_get(options, "com.docker.network.driver.mtu"));

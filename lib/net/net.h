@@ -118,8 +118,7 @@ int berth_net6_addr_parse(const char *s, uint8_t ret[16]);
 void berth_net6_addr_format(const uint8_t a[16], char buf[static BERTH_NET6_ADDR_MAX]);
 
 /* Parse "addr/len" as berth_net_prefix_parse does for IPv4 (host bits set are refused). */
-int berth_net6_prefix_parse(const char *s, struct berth_net6_prefix *ret,
-			    struct berth_error **err);
+int berth_net6_prefix_parse(const char *s, struct berth_net6_prefix *ret, struct berth_error **err);
 void berth_net6_prefix_format(const struct berth_net6_prefix *p,
 			      char buf[static BERTH_NET6_PREFIX_MAX]);
 bool berth_net6_prefix_contains(const struct berth_net6_prefix *p, const uint8_t a[16]);

@@ -217,9 +217,8 @@ int berth_ipam6_alloc(struct berth_ipam6_pool *pool, uint8_t ret[16], struct ber
 	char s[BERTH_NET6_PREFIX_MAX];
 
 	berth_net6_prefix_format(&pool->range, s);
-	return berth_error_set(err, ENOSPC,
-			       "no available IPv6 addresses on this network's address pools: %s",
-			       s);
+	return berth_error_set(
+		err, ENOSPC, "no available IPv6 addresses on this network's address pools: %s", s);
 }
 
 int berth_ipam6_claim(struct berth_ipam6_pool *pool, const uint8_t addr[16],

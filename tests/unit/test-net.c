@@ -202,7 +202,6 @@ static void test_ipam(void)
 	berth_error_free(e), e = NULL;
 }
 
-
 static void ip6(const char *s, uint8_t a[16])
 {
 	if (berth_net6_addr_parse(s, a) < 0)
@@ -227,10 +226,10 @@ static void test_prefix6(void)
 	is_str(msg(e), "invalid subnet fd00:1:2::1/64 : it should be fd00:1:2::/64",
 	       "  docker's words");
 	berth_error_free(e), e = NULL;
-	static const char *const bad[] = {"fd00::",	  "fd00::/129",	 "fd00::/-1", "fd00::/064",
-					  "fd00::/",	  "fd00:::/64",	 "10.0.0.0/8", "fd00::/6 4",
-					  "fd00::/64x",	  "g::/64",	 "/64",	      "",
-					  "1:2:3:4:5:6:7:8:9/64"};
+	static const char *const bad[] = {
+		"fd00::",     "fd00::/129", "fd00::/-1",	   "fd00::/064", "fd00::/",
+		"fd00:::/64", "10.0.0.0/8", "fd00::/6 4",	   "fd00::/64x", "g::/64",
+		"/64",	      "",	    "1:2:3:4:5:6:7:8:9/64"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		int r = berth_net6_prefix_parse(bad[i], &p, &e);
 		is(r, -EINVAL, "'%s' refused", bad[i]);
@@ -345,7 +344,10 @@ static void test_firewall6(void)
 	};
 	struct berth_fw_port ports[2] = {
 		{.proto = IPPROTO_TCP, .host_port = 8080, .container_port = 80, .bridge = "br-v6"},
-		{.proto = IPPROTO_TCP, .host_port = 8080, .container_port = 80, .bridge = "br-v6",
+		{.proto = IPPROTO_TCP,
+		 .host_port = 8080,
+		 .container_port = 80,
+		 .bridge = "br-v6",
 		 .v6 = true},
 	};
 	struct berth_fw_state st = {nets, 2, ports, 2};
