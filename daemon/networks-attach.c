@@ -439,7 +439,10 @@ int daemon_network_attach(struct berthd *d, const struct daemon_net_attach *a,
 	pthread_mutex_unlock(&d->lock);
 
 	r = plumb(d, a, bridge, veth, &ep, prefix, gateway, prefix6, gateway6, mtu, err);
-	r = r ?: daemon_networks_firewall_sync(d, err);
+	/* berth's tables hold the networks and the published ports only: an endpoint without
+	 * ports changes nothing in them, and an nftables transaction is the dearest step here */
+	if (ep.n_ports > 0)
+		r = r ?: daemon_networks_firewall_sync(d, err);
 
 	pthread_mutex_lock(&d->lock);
 	n = daemon_network_find_locked(d, a->network, NULL);
@@ -452,7 +455,8 @@ int daemon_network_attach(struct berthd *d, const struct daemon_net_attach *a,
 		}
 		pthread_mutex_unlock(&d->lock);
 		_cleanup_error_ struct berth_error *e2 = NULL;
-		daemon_networks_firewall_sync(d, &e2);
+		if (ep.n_ports > 0)
+			daemon_networks_firewall_sync(d, &e2);
 		pthread_mutex_unlock(&d->networks.kernel);
 		return berth_error_wrap(err, "attach to network %s", a->network);
 	}
@@ -489,6 +493,7 @@ int daemon_network_detach(struct berthd *d, const char *network, const char *con
 	_cleanup_free_ char *veth = NULL, *id = NULL;
 	struct daemon_network *n;
 	struct daemon_endpoint *ep;
+	bool had_ports = false;
 
 	pthread_mutex_lock(&d->networks.kernel);
 	pthread_mutex_lock(&d->lock);
@@ -498,6 +503,7 @@ int daemon_network_detach(struct berthd *d, const char *network, const char *con
 		berth_error_set(err, ENOENT, "container %s is not connected to network %s",
 				container_id, n->name);
 	if (ep) {
+		had_ports = ep->n_ports > 0;
 		id = strdup(n->id);
 		endpoint_drop_locked(d, n, ep, &veth);
 	}
@@ -508,7 +514,8 @@ int daemon_network_detach(struct berthd *d, const char *network, const char *con
 	}
 	unplumb(veth);
 	_cleanup_error_ struct berth_error *e = NULL;
-	if (daemon_networks_firewall_sync(d, &e) < 0)
+	/* as at attach: without published ports berth's tables do not change */
+	if (had_ports && daemon_networks_firewall_sync(d, &e) < 0)
 		log_warn("detach %s: %s", container_id, e->msg);
 	pthread_mutex_unlock(&d->networks.kernel);
 	struct berth_key_value attrs[] = {

@@ -583,10 +583,13 @@ int daemon_networks_firewall_sync(struct berthd *d, struct berth_error **err)
 		 * had a bridge network leaves nftables alone altogether. */
 		if (d->networks.firewall_applied)
 			r = berth_fw_flush(-1, err);
-		if (r == 0)
+		if (r == 0) {
 			d->networks.firewall_applied = false;
+			d->networks.firewall6_absent = true;
+		}
 	} else {
-		struct berth_fw_state st = {c.nets, c.n, c.ports, c.n_ports};
+		struct berth_fw_state st = {c.nets, c.n, c.ports, c.n_ports,
+					    !d->networks.firewall6_absent};
 
 		bool any_v6 = false;
 
@@ -603,8 +606,10 @@ int daemon_networks_firewall_sync(struct berthd *d, struct berth_error **err)
 				d->networks.forwarding6 = true;
 		}
 		r = r ?: berth_fw_apply(&st, -1, err);
-		if (r == 0)
+		if (r == 0) {
 			d->networks.firewall_applied = true;
+			d->networks.firewall6_absent = !any_v6;
+		}
 	}
 	fw_copy_release(&c);
 	return r;

@@ -198,7 +198,9 @@ int berth_fw_render(const struct berth_fw_state *st, char **ret, struct berth_er
 	/* add + delete + define: one transaction that works whether or not the table exists */
 	fprintf(f, "add table ip %s\ndelete table ip %s\n", BERTH_FW_TABLE, BERTH_FW_TABLE);
 	render_table(f, st, false);
-	fprintf(f, "add table ip6 %s\ndelete table ip6 %s\n", BERTH_FW_TABLE, BERTH_FW_TABLE);
+	if (any_v6 || st->remove_v6)
+		fprintf(f, "add table ip6 %s\ndelete table ip6 %s\n", BERTH_FW_TABLE,
+			BERTH_FW_TABLE);
 	if (any_v6)
 		render_table(f, st, true);
 	if (fclose(f) != 0) {

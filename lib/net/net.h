@@ -258,6 +258,7 @@ struct berth_fw_state {
 	size_t n_networks;
 	const struct berth_fw_port *ports;
 	size_t n_ports;
+	bool remove_v6; /* no network has IPv6 but the ip6 table may exist: remove it */
 };
 
 /* The tables berth owns, in families ip and ip6; nothing outside them is ever changed. */
@@ -266,8 +267,8 @@ struct berth_fw_state {
 /*
  * Render the whole of berth's tables for state as nft's input language: one transaction that
  * creates each table if needed, deletes it and writes it anew, so applying it is atomic and
- * idempotent.  The ip6 table is written only when a network has an IPv6 subnet (else it is
- * only removed).  Names are checked to be plain interface names (-EINVAL otherwise: they are
+ * idempotent.  The ip6 table is written only when a network has an IPv6 subnet; else it is
+ * removed when remove_v6 says it may exist, and left alone otherwise.  Names are checked to be plain interface names (-EINVAL otherwise: they are
  * pasted into a program).  The caller frees *ret.
  */
 int berth_fw_render(const struct berth_fw_state *state, char **ret, struct berth_error **err);

@@ -375,10 +375,16 @@ static void test_firewall6(void)
 	text = NULL;
 	nets[0].has_v6 = false;
 	st.n_ports = 1;
-	is(berth_fw_render(&st, &text, NULL), 0, "render without IPv6");
+	st.remove_v6 = true;
+	is(berth_fw_render(&st, &text, NULL), 0, "render without IPv6, the ip6 table maybe there");
 	ok(text && !strstr(text, "table ip6 berth {") &&
 		   strstr(text, "add table ip6 berth\ndelete table ip6 berth\n"),
 	   "  a stale ip6 table is removed, none written");
+	free(text);
+	text = NULL;
+	st.remove_v6 = false;
+	is(berth_fw_render(&st, &text, NULL), 0, "render without IPv6, no ip6 table");
+	ok(text && !strstr(text, "ip6"), "  the ip6 family is not touched");
 	free(text);
 }
 
