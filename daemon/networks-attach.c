@@ -383,7 +383,8 @@ int daemon_network_attach(struct berthd *d, const struct daemon_net_attach *a,
 		r = berth_error_set(err, ENOMEM, "out of memory");
 		goto unlock;
 	}
-	memcpy(ep.ports, a->ports, a->n_ports * sizeof(*ep.ports));
+	if (a->n_ports > 0) /* a->ports may be NULL then: memcpy's arguments may not */
+		memcpy(ep.ports, a->ports, a->n_ports * sizeof(*ep.ports));
 	ep.n_ports = a->n_ports;
 	r = ports_choose_locked(d, ep.ports, ep.n_ports, err);
 	if (r < 0) {
