@@ -125,10 +125,12 @@ static int port_bindings(const json_t *hc, const json_t *cfg, struct daemon_port
 				if (strchr(hip, ':')) {
 					if (strcmp(hip, "::") == 0)
 						continue; /* docker's IPv6 half of a 0.0.0.0 binding */
-					r = berth_error_set(err, EINVAL,
-							    "invalid host IP %s: berth publishes "
-							    "IPv4 ports only",
-							    hip);
+					r = berth_error_set(
+						err, EINVAL,
+						"invalid host IP %s: berth publishes a port "
+						"on one IPv4 address, or on every address "
+						"(IPv6 too on a network with IPv6)",
+						hip);
 				} else {
 					r = berth_error_set(err, EINVAL, "invalid IP address: %s",
 							    hip);

@@ -215,6 +215,11 @@ def test_published_port_on_ipv6(bd, cli, netns):
         t = sh("ip", "netns", "exec", netns, "nft", "list", "table", "ip6", "berth").stdout
         ip6 = inspect(bd, "pub6")["NetworkSettings"]["Networks"]["v6p"]["GlobalIPv6Address"]
         assert f"dnat to [{ip6}]:80" in t, t
+        # one IPv6 host address: not served (docker's userland proxy territory), said so
+        p = cli.run("run", "--rm", "--network", "v6p", "-p", "[fd00:b6:5::1]:18087:80",
+                    "busybox", "true")
+        assert p.returncode == 125 and "invalid host IP fd00:b6:5::1: berth publishes a port " \
+            "on one IPv4 address, or on every address" in p.stderr, p
         # from a container of the network through the host's address (hairpin)
         ok(cli.run("run", "-d", "--name", "pub6c", "--network", "v6p", "busybox", "sleep",
                    "300"))
