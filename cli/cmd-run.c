@@ -147,6 +147,7 @@ static int chk_device(const char *v, char **err)
 		 "Run an init inside the container that forwards signals and reaps processes"},      \
 		{"interactive", 'i', FK_BOOL, NULL, NULL, "Keep STDIN open even if not attached"},   \
 		{"ip", 0, FK_STRING, "string", NULL, "IPv4 address (e.g., 172.30.100.104)"},         \
+		{"ip6", 0, FK_STRING, "string", NULL, "IPv6 address (e.g., 2001:db8::33)"},          \
 		{"label", 'l',	      FK_LIST, "list", NULL, "Set meta data on a container",         \
 		 0,	  check_label},                                                              \
 		{"label-file", 0, FK_LIST, "list", NULL, "Read in a line delimited file of labels"}, \
@@ -784,7 +785,7 @@ static json_t *build_create(struct cli_args *a, bool detach, int *ret)
 
 	/* networks: --network (--net), --ip, --network-alias (--net-alias) */
 	const char *net = flag_set(a, "network") ? flag_str(a, "network") : flag_str(a, "net");
-	const char *ip = flag_str(a, "ip");
+	const char *ip = flag_str(a, "ip"), *ip6 = flag_str(a, "ip6");
 	struct flag_value aliases = *fv(a, "network-alias");
 	const struct flag_value *na2 = fv(a, "net-alias");
 	const char **all_aliases = xcalloc(aliases.n + na2->n + 1, sizeof(*all_aliases));
@@ -802,7 +803,7 @@ static json_t *build_create(struct cli_args *a, bool detach, int *ret)
 	}
 	const char *mode = net && *net ? net : "default";
 	json_object_set_new(hc, "NetworkMode", json_string(mode));
-	if ((net && *net) || (ip && *ip) || aliases.n || (mac && *mac)) {
+	if ((net && *net) || (ip && *ip) || (ip6 && *ip6) || aliases.n || (mac && *mac)) {
 		json_t *ep = json_object();
 		if (mac && *mac)
 			json_object_set_new(ep, "MacAddress", json_string(mac));
@@ -815,6 +816,19 @@ static json_t *build_create(struct cli_args *a, bool detach, int *ret)
 			}
 			json_object_set_new(ep, "IPAMConfig",
 					    json_pack("{s:s}", "IPv4Address", canon));
+			free(canon);
+		}
+		if (ip6 && *ip6) {
+			char *canon = ip_check(ip6, &err);
+			if (!canon) {
+				free(all_aliases);
+				json_decref(ep);
+				goto fail;
+			}
+			if (!json_object_get(ep, "IPAMConfig"))
+				json_object_set_new(ep, "IPAMConfig", json_object());
+			json_object_set_new(json_object_get(ep, "IPAMConfig"), "IPv6Address",
+					    json_string(canon));
 			free(canon);
 		}
 		set_list(ep, "Aliases", &aliases);

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "daemon.h"
+#include "net/net.h"
 #include "base/banned.h"
 
 #define DEFAULT_CONFIG_FILE "/etc/berth/daemon.json"
@@ -37,7 +38,11 @@ static void usage(void)
 	       "  -D, --debug                Enable debug mode (--log-level debug)\n"
 	       "      --exec-root string     Root directory for execution state files (default "
 	       "\"/run/berth\")\n"
+	       "      --fixed-cidr-v6 string IPv6 subnet of the default bridge (with --ipv6; "
+	       "default: a\n"
+	       "                             random unique local /64)\n"
 	       "  -h, --help                 Print usage\n"
+	       "      --ipv6                 Enable IPv6 on the default bridge network\n"
 	       "  -H, --host list            Daemon socket(s) to connect to: unix://PATH, fd:// "
 	       "(all sockets\n"
 	       "                             systemd passed), fd://N (default \"%s\")\n"
@@ -80,6 +85,8 @@ int daemon_config_parse_args(int argc, char **argv, struct daemon_config *c,
 		{"data-root", required_argument, NULL, 'd'},
 		{"debug", no_argument, NULL, 'D'},
 		{"exec-root", required_argument, NULL, 'e'},
+		{"fixed-cidr-v6", required_argument, NULL, 'F'},
+		{"ipv6", no_argument, NULL, '6'},
 		{"help", no_argument, NULL, 'h'},
 		{"host", required_argument, NULL, 'H'},
 		{"log-level", required_argument, NULL, 'l'},
@@ -125,6 +132,19 @@ int daemon_config_parse_args(int argc, char **argv, struct daemon_config *c,
 			r = set_str(&c->bip, optarg);
 			if (r == 0)
 				r = note_flag(c, "bip");
+			break;
+		case 'F': {
+			struct berth_net6_prefix p6;
+			if (berth_net6_prefix_parse(optarg, &p6, err) < 0)
+				return berth_error_wrap(err, "invalid fixed-cidr-v6");
+			r = set_str(&c->fixed_cidr_v6, optarg);
+			if (r == 0)
+				r = note_flag(c, "fixed-cidr-v6");
+			break;
+		}
+		case '6':
+			c->ipv6 = true;
+			r = note_flag(c, "ipv6");
 			break;
 		case 'c':
 			r = set_str(&c->config_file, optarg);
@@ -412,6 +432,8 @@ int daemon_config_load_file(struct daemon_config *c, struct berth_error **err)
 		"live-restore",
 		"default-address-pools",
 		"bip",
+		"ipv6",
+		"fixed-cidr-v6",
 		"bridge",
 		"dns",
 		"insecure-registries",
@@ -568,6 +590,17 @@ int daemon_config_load_file(struct daemon_config *c, struct berth_error **err)
 					"invalid bip '%s': want an IPv4 address with "
 					"a prefix length",
 					json_string_value(v));
+		} else if (berth_streq(key, "ipv6")) {
+			if (!json_is_boolean(v))
+				return berth_error_set(err, EINVAL,
+						       "invalid ipv6 in the configuration file: "
+						       "want true or false");
+		} else if (berth_streq(key, "fixed-cidr-v6")) {
+			struct berth_net6_prefix p6;
+			if ((r = want_string(key, v, err)) < 0)
+				return r;
+			if (berth_net6_prefix_parse(json_string_value(v), &p6, err) < 0)
+				return berth_error_wrap(err, "invalid fixed-cidr-v6");
 		} else if (berth_streq(key, "bridge")) {
 			if ((r = want_string(key, v, err)) < 0)
 				return r;
@@ -616,6 +649,10 @@ int daemon_config_load_file(struct daemon_config *c, struct berth_error **err)
 			r = set_str(&c->log_driver, json_string_value(v));
 		else if (berth_streq(key, "bip"))
 			r = set_str(&c->bip, json_string_value(v));
+		else if (berth_streq(key, "ipv6"))
+			c->ipv6 = json_is_true(v);
+		else if (berth_streq(key, "fixed-cidr-v6"))
+			r = set_str(&c->fixed_cidr_v6, json_string_value(v));
 		else if (berth_streq(key, "bridge"))
 			r = set_str(&c->bridge, json_string_value(v));
 		else if (berth_streq(key, "storage-driver"))
@@ -654,6 +691,7 @@ void daemon_config_release(struct daemon_config *c)
 	if (c->default_address_pools)
 		json_decref(c->default_address_pools);
 	free(c->bip);
+	free(c->fixed_cidr_v6);
 	free(c->bridge);
 	berth_strv_free(c->dns);
 	berth_strv_free(c->insecure_registries);

@@ -125,10 +125,12 @@ static int port_bindings(const json_t *hc, const json_t *cfg, struct daemon_port
 				if (strchr(hip, ':')) {
 					if (strcmp(hip, "::") == 0)
 						continue; /* docker's IPv6 half of a 0.0.0.0 binding */
-					r = berth_error_set(err, EINVAL,
-							    "invalid host IP %s: berth publishes "
-							    "IPv4 ports only",
-							    hip);
+					r = berth_error_set(
+						err, EINVAL,
+						"invalid host IP %s: berth publishes a port "
+						"on one IPv4 address, or on every address "
+						"(IPv6 too on a network with IPv6)",
+						hip);
 				} else {
 					r = berth_error_set(err, EINVAL, "invalid IP address: %s",
 							    hip);
@@ -393,6 +395,42 @@ static int endpoint_mac(const json_t *ec, const json_t *cfg, bool primary, uint8
 	return 1;
 }
 
+/*
+ * --ip6 (IPAMConfig.IPv6Address) on network ref, docker's checks: an IPv6 address, a user
+ * network with an IPv6 subnet that contains it.  Taken or not is seen when it attaches.
+ */
+static int check_ip6(struct berthd *d, const char *ref, const char *ip6, struct berth_error **err)
+{
+	static const uint8_t v4mapped[12] = {[10] = 0xff, [11] = 0xff};
+	uint8_t a[16];
+
+	/* docker: an IPv4-mapped address is not an IPv6 one */
+	if (berth_net6_addr_parse(ip6, a) < 0 || memcmp(a, v4mapped, sizeof(v4mapped)) == 0)
+		return berth_error_set(err, EINVAL, "invalid IPv6 address: %s", ip6);
+	pthread_mutex_lock(&d->lock);
+	struct daemon_network *net = daemon_network_find_locked(d, ref, NULL);
+	bool predefined = net && net->predefined, v6 = net && net->ipv6;
+	bool inside = v6 && berth_net6_prefix_contains(&net->pool6.subnet, a);
+	pthread_mutex_unlock(&d->lock);
+	if (!net)
+		return 0; /* a missing network is reported with docker's words elsewhere */
+	if (predefined)
+		return berth_error_set(err, EINVAL,
+				       "user specified IP address is supported on user defined "
+				       "networks only");
+	if (!v6)
+		return berth_error_set(err, EINVAL,
+				       "invalid endpoint settings:\nuser specified IP address is "
+				       "supported only when connecting to networks with user "
+				       "configured subnets");
+	if (!inside)
+		return berth_error_set(err, EINVAL,
+				       "invalid endpoint settings:\nno configured subnet or "
+				       "ip-range contain the IP address %s",
+				       ip6);
+	return 0;
+}
+
 int ctr_network_check(struct berthd *d, const json_t *hc, const json_t *cfg, const json_t *nc,
 		      struct berth_error **err)
 {
@@ -444,6 +482,13 @@ int ctr_network_check(struct berthd *d, const json_t *hc, const json_t *cfg, con
 				"the container-wide MAC address must match the "
 				"endpoint-specific MAC address for the main network, "
 				"or be left empty");
+		const char *ip6 = json_string_value(
+			json_object_get(json_object_get(ec, "IPAMConfig"), "IPv6Address"));
+		if (ip6 && *ip6) {
+			r = check_ip6(d, strcmp(key, "default") == 0 ? mode : key, ip6, err);
+			if (r < 0)
+				return r;
+		}
 		if (!ip || !*ip)
 			continue;
 		if (berth_net_addr_parse(ip, &a) < 0)
@@ -488,6 +533,10 @@ static int write_net_files(struct daemon_container *c, const json_t *settings, b
 	if (!f)
 		return berth_error_set(err, ENOMEM, "out of memory");
 	fprintf(f, "%s%s%s\t%s\n", hosts, link_hosts ?: "", ip ? ip : "", hn);
+	/* and, on a network with IPv6, the IPv6 address under the same name */
+	const char *ip6 = json_string_value(json_object_get(settings, "GlobalIPv6Address"));
+	if (ip6 && *ip6)
+		fprintf(f, "%s\t%s\n", ip6, hn);
 	fclose(f);
 	r = ctr_write_small(c->dir, "hosts", out, err);
 	free(out);
@@ -539,6 +588,7 @@ static int attach_one(struct berthd *d, struct daemon_container *c, const char *
 		.netns_path = netns_path,
 		.ifname = ifname,
 		.ipv4 = json_string_value(json_object_get(ipam, "IPv4Address")),
+		.ipv6 = json_string_value(json_object_get(ipam, "IPv6Address")),
 		.aliases = aliases,
 		.ports = ports,
 		.n_ports = n_ports,

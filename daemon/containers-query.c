@@ -720,7 +720,9 @@ json_t *ctr_inspect_json_locked(struct berthd *d, struct daemon_container *c, un
 		json_object_set_new(
 			ns, str_fields[k],
 			json_string(json_string_value(json_object_get(b, str_fields[k])) ?: ""));
-	json_object_set_new(ns, "GlobalIPv6PrefixLen", json_integer(0));
+	json_object_set_new(
+		ns, "GlobalIPv6PrefixLen",
+		json_integer(json_integer_value(json_object_get(b, "GlobalIPv6PrefixLen"))));
 	json_object_set_new(ns, "IPPrefixLen",
 			    json_integer(json_integer_value(json_object_get(b, "IPPrefixLen"))));
 	json_object_set_new(ns, "Networks", networks_json(c));

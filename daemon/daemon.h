@@ -58,7 +58,9 @@ struct daemon_config {
 	bool live_restore;	       /* default true */
 	json_t *default_address_pools; /* [{"base": CIDR, "size": N}] */
 	char *bip;
-	char *bridge; /* "none": no default bridge network; NULL: berth0 */
+	bool ipv6;	     /* --ipv6, "ipv6": IPv6 on the default bridge */
+	char *fixed_cidr_v6; /* --fixed-cidr-v6, "fixed-cidr-v6": its IPv6 subnet */
+	char *bridge;	     /* "none": no default bridge network; NULL: berth0 */
 	char **dns;
 	char **insecure_registries;
 	char **registry_mirrors;
@@ -145,7 +147,9 @@ struct daemon_networks {
 	size_t n;
 	pthread_mutex_t kernel; /* held while bridges and the firewall are changed */
 	bool forwarding;	/* net.ipv4.ip_forward set (under kernel) */
+	bool forwarding6;	/* net.ipv6.conf.all.forwarding set (under kernel) */
 	bool firewall_applied;	/* berth's table is in place (under kernel) */
+	bool firewall6_absent;	/* berth's ip6 table is known not to exist (under kernel) */
 	struct daemon_dns *dns; /* the name server of user networks (dns.c) */
 };
 
@@ -291,6 +295,7 @@ struct daemon_net_attach {
 	const char *netns_path;
 	const char *ifname; /* eth0, eth1, ... */
 	const char *ipv4;   /* an address asked for (--ip), or NULL */
+	const char *ipv6;   /* an IPv6 address asked for (--ip6), or NULL */
 	char *const *aliases;
 	const struct daemon_port_binding *ports;
 	size_t n_ports;

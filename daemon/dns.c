@@ -53,13 +53,13 @@ static bool name_is(const char *qname, const char *name)
 
 /* Addresses for qname on the network (d->lock held); true when the name is one of its own. */
 static bool lookup_locked(struct berthd *d, const char *network_id, const char *qname,
-			  uint32_t *addrs, size_t *n)
+			  uint32_t *addrs, size_t *n, uint8_t (*addrs6)[16], size_t *n6)
 {
 	struct daemon_network *net = daemon_network_find_locked(d, network_id, NULL);
 	size_t qlen = strlen(qname);
 	bool known = false;
 
-	*n = 0;
+	*n = *n6 = 0;
 	if (!net)
 		return false;
 	for (size_t i = 0; i < net->n_endpoints && *n < BERTH_DNS_MAX_ANSWERS; i++) {
@@ -71,6 +71,8 @@ static bool lookup_locked(struct berthd *d, const char *network_id, const char *
 			match = name_is(qname, *a);
 		if (match) {
 			addrs[(*n)++] = ep->ip;
+			if (ep->has_ip6)
+				memcpy(addrs6[(*n6)++], ep->ip6, 16);
 			known = true;
 		}
 	}
@@ -186,7 +188,8 @@ static void serve_one(struct berthd *d, struct daemon_dns *dns, const struct dns
 		recvfrom(s->fd, pkt, sizeof(pkt), MSG_DONTWAIT, (struct sockaddr *)&client, &cl);
 	struct berth_dns_query q;
 	uint32_t addrs[BERTH_DNS_MAX_ANSWERS];
-	size_t n = 0;
+	uint8_t addrs6[BERTH_DNS_MAX_ANSWERS][16];
+	size_t n = 0, n6 = 0;
 	bool known;
 	ssize_t m;
 	int r;
@@ -210,16 +213,21 @@ static void serve_one(struct berthd *d, struct daemon_dns *dns, const struct dns
 
 	pthread_mutex_lock(&d->lock);
 	known = q.qclass == BERTH_DNS_CLASS_IN &&
-		lookup_locked(d, s->network_id, q.name, addrs, &n);
+		lookup_locked(d, s->network_id, q.name, addrs, &n, addrs6, &n6);
 	if (!known)
 		n_ups = container_upstreams_locked(d, s->network_id, ntohl(client.sin_addr.s_addr),
 						   ups, 3);
 	pthread_mutex_unlock(&d->lock);
 	if (known) {
-		/* a container's name: its addresses for A, an empty answer for any other type */
-		m = berth_dns_build_answer(&q, pkt, BERTH_DNS_RCODE_OK, addrs,
-					   q.qtype == BERTH_DNS_TYPE_A ? n : 0, ANSWER_TTL, out,
-					   sizeof(out));
+		/* a container's name: its addresses for A and AAAA, an empty answer for any
+		 * other type */
+		if (q.qtype == BERTH_DNS_TYPE_AAAA)
+			m = berth_dns_build_answer6(&q, pkt, BERTH_DNS_RCODE_OK, addrs6, n6,
+						    ANSWER_TTL, out, sizeof(out));
+		else
+			m = berth_dns_build_answer(&q, pkt, BERTH_DNS_RCODE_OK, addrs,
+						   q.qtype == BERTH_DNS_TYPE_A ? n : 0, ANSWER_TTL,
+						   out, sizeof(out));
 		if (m > 0)
 			sendto(s->fd, out, (size_t)m, 0, (struct sockaddr *)&client, cl);
 		return;

@@ -76,10 +76,30 @@ json_t *daemon_network_json_locked(struct berthd *d, const struct daemon_network
 		}
 		json_array_append_new(ipam_config, c);
 	}
+	if (n->ipv6 && ipam_config) {
+		char sub[BERTH_NET6_PREFIX_MAX], gw[BERTH_NET6_ADDR_MAX],
+			range[BERTH_NET6_PREFIX_MAX];
+		json_t *c;
+
+		berth_net6_prefix_format(&n->pool6.subnet, sub);
+		berth_net6_addr_format(n->pool6.gateway, gw);
+		c = json_pack("{s:s, s:s}", "Subnet", sub, "Gateway", gw);
+		if (c && n->has_range6) {
+			berth_net6_prefix_format(&n->range6, range);
+			json_object_set_new(c, "IPRange", json_string(range));
+		}
+		json_array_append_new(ipam_config, c);
+	}
 	for (size_t i = 0; with_containers && containers && i < n->n_endpoints; i++) {
 		const struct daemon_endpoint *ep = &n->endpoints[i];
-		char ip[16], cidr[24], mac[18];
+		char ip[16], cidr[24], mac[18], ip6[BERTH_NET6_ADDR_MAX],
+			cidr6[BERTH_NET6_PREFIX_MAX];
 
+		cidr6[0] = '\0';
+		if (ep->has_ip6) {
+			berth_net6_addr_format(ep->ip6, ip6);
+			snprintf(cidr6, sizeof(cidr6), "%s/%u", ip6, n->pool6.subnet.len);
+		}
 		berth_net_addr_format(ep->ip, ip);
 		snprintf(cidr, sizeof(cidr), "%s/%u", ip, n->pool.subnet.len);
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", ep->mac[0], ep->mac[1],
@@ -88,17 +108,17 @@ json_t *daemon_network_json_locked(struct berthd *d, const struct daemon_network
 				    json_pack("{s:s, s:s, s:s, s:s, s:s}", "Name",
 					      ep->container_name, "EndpointID", ep->endpoint_id,
 					      "MacAddress", mac, "IPv4Address", cidr, "IPv6Address",
-					      ""));
+					      cidr6));
 	}
 	(void)d;
 	(void)api;
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:n, s:o}, s:b, s:b, s:b, "
 			 "s:{s:s}, s:b, s:o, s:o, s:o}",
 			 "Name", n->name, "Id", n->id, "Created", created, "Scope", "local",
-			 "Driver", n->driver, "EnableIPv6", 0, "IPAM", "Driver", "default",
-			 "Options", "Config", ipam_config ? ipam_config : json_array(), "Internal",
-			 n->internal, "Attachable", n->attachable, "Ingress", 0, "ConfigFrom",
-			 "Network", "", "ConfigOnly", 0, "Containers",
+			 "Driver", n->driver, "EnableIPv6", (int)n->ipv6, "IPAM", "Driver",
+			 "default", "Options", "Config", ipam_config ? ipam_config : json_array(),
+			 "Internal", n->internal, "Attachable", n->attachable, "Ingress", 0,
+			 "ConfigFrom", "Network", "", "ConfigOnly", 0, "Containers",
 			 containers ? containers : json_object(), "Options",
 			 sorted_copy(n->options), "Labels", sorted_copy(n->labels));
 }

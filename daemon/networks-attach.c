@@ -188,9 +188,13 @@ static int random_hex(char *buf, size_t nbytes)
 /* Docker's EndpointSettings for ep on n. */
 static json_t *endpoint_settings(const struct daemon_network *n, const struct daemon_endpoint *ep)
 {
-	char ip[16], gw[16], mac[18];
+	char ip[16], gw[16], mac[18], ip6[BERTH_NET6_ADDR_MAX] = "", gw6[BERTH_NET6_ADDR_MAX] = "";
 	json_t *aliases = json_array(), *dns = json_array();
 
+	if (ep->has_ip6) {
+		berth_net6_addr_format(ep->ip6, ip6);
+		berth_net6_addr_format(n->pool6.gateway, gw6);
+	}
 	berth_net_addr_format(ep->ip, ip);
 	berth_net_addr_format(n->pool.gateway, gw);
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", ep->mac[0], ep->mac[1],
@@ -208,8 +212,8 @@ static json_t *endpoint_settings(const struct daemon_network *n, const struct da
 			 json_array_size(aliases) ? aliases : (json_decref(aliases), json_null()),
 			 "MacAddress", mac, "NetworkID", n->id, "EndpointID", ep->endpoint_id,
 			 "Gateway", gw, "IPAddress", ip, "IPPrefixLen", n->pool.subnet.len,
-			 "IPv6Gateway", "", "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0,
-			 "DriverOpts", "DNSNames",
+			 "IPv6Gateway", gw6, "GlobalIPv6Address", ip6, "GlobalIPv6PrefixLen",
+			 ep->has_ip6 ? n->pool6.subnet.len : 0, "DriverOpts", "DNSNames",
 			 json_array_size(dns) ? dns : (json_decref(dns), json_null()));
 }
 
@@ -219,6 +223,8 @@ static void endpoint_drop_locked(struct berthd *d, struct daemon_network *n,
 {
 	*ret_veth = TAKE_PTR(ep->host_veth);
 	berth_ipam_free(&n->pool, ep->ip);
+	if (ep->has_ip6)
+		berth_ipam6_free(&n->pool6, ep->ip6);
 	daemon_endpoint_release(ep);
 	size_t i = (size_t)(ep - n->endpoints);
 	memmove(&n->endpoints[i], &n->endpoints[i + 1],
@@ -232,7 +238,8 @@ static void endpoint_drop_locked(struct berthd *d, struct daemon_network *n,
 /* The kernel side of an attach (kernel lock held, d->lock not). */
 static int plumb(struct berthd *d, const struct daemon_net_attach *a, const char *bridge,
 		 const char *veth, const struct daemon_endpoint *ep, uint8_t prefix,
-		 uint32_t gateway, unsigned mtu, struct berth_error **err)
+		 uint32_t gateway, uint8_t prefix6, const uint8_t gateway6[16], unsigned mtu,
+		 struct berth_error **err)
 {
 	_cleanup_close_ int nsfd = open(a->netns_path, O_RDONLY | O_CLOEXEC);
 	_cleanup_nl_ struct berth_nl *host = NULL, *inside = NULL;
@@ -248,10 +255,14 @@ static int plumb(struct berthd *d, const struct daemon_net_attach *a, const char
 	r = r ?: berth_nl_link_up(host, veth, err);
 	r = r ?: berth_nl_open(nsfd, &inside, err);
 	r = r ?: berth_nl_addr_add(inside, a->ifname, ep->ip, prefix, err);
+	if (ep->has_ip6)
+		r = r ?: berth_nl_addr6_add(inside, a->ifname, ep->ip6, prefix6, err);
 	r = r ?: berth_nl_link_up(inside, a->ifname, err);
 	r = r ?: berth_nl_link_up(inside, "lo", err);
 	if (r == 0 && a->default_route)
 		r = berth_nl_route_add_default(inside, gateway, err);
+	if (r == 0 && a->default_route && ep->has_ip6)
+		r = berth_nl_route6_add_default(inside, gateway6, err);
 	if (r < 0) {
 		_cleanup_error_ struct berth_error *e2 = NULL;
 
@@ -259,6 +270,48 @@ static int plumb(struct berthd *d, const struct daemon_net_attach *a, const char
 		return r;
 	}
 	(void)d;
+	return 0;
+}
+
+/* The endpoint's IPv6 address: --ip6 or the next free one on a network with IPv6 (d->lock). */
+static int endpoint_ip6_locked(struct daemon_network *n, const struct daemon_net_attach *a,
+			       struct daemon_endpoint *ep, struct berth_error **err)
+{
+	bool asked = a->ipv6 && *a->ipv6;
+	int r;
+
+	if (asked && n->predefined && !n->ipv6)
+		return berth_error_set(err, EINVAL,
+				       "user specified IP address is supported on user defined "
+				       "networks only");
+	if (asked && !n->ipv6)
+		return berth_error_set(err, EINVAL,
+				       "invalid endpoint settings:\nuser specified IP address is "
+				       "supported only when connecting to networks with user "
+				       "configured subnets");
+	if (!n->ipv6)
+		return 0;
+	if (asked) {
+		if (n->predefined)
+			return berth_error_set(
+				err, EINVAL,
+				"user specified IP address is supported on user defined "
+				"networks only");
+		if (berth_net6_addr_parse(a->ipv6, ep->ip6) < 0)
+			return berth_error_set(err, EINVAL, "invalid IPv6 address: %s", a->ipv6);
+		if (!berth_net6_prefix_contains(&n->pool6.subnet, ep->ip6))
+			return berth_error_set(
+				err, EINVAL,
+				"invalid endpoint settings:\nno configured subnet or "
+				"ip-range contain the IP address %s",
+				a->ipv6);
+		r = berth_ipam6_claim(&n->pool6, ep->ip6, err);
+	} else {
+		r = berth_ipam6_alloc(&n->pool6, ep->ip6, err);
+	}
+	if (r < 0)
+		return r;
+	ep->has_ip6 = true;
 	return 0;
 }
 
@@ -270,7 +323,7 @@ int daemon_network_attach(struct berthd *d, const struct daemon_net_attach *a,
 	char veth[16] = "veth", eid[65];
 	char bridge[16];
 	uint32_t gateway = 0;
-	uint8_t prefix = 0;
+	uint8_t prefix = 0, prefix6 = 0, gateway6[16] = {0};
 	unsigned mtu = 0;
 	int r;
 
@@ -317,16 +370,26 @@ int daemon_network_attach(struct berthd *d, const struct daemon_net_attach *a,
 	}
 	if (r < 0)
 		goto unlock;
+	r = endpoint_ip6_locked(n, a, &ep, err);
+	if (r < 0) {
+		berth_ipam_free(&n->pool, ep.ip);
+		goto unlock;
+	}
 	ep.ports = calloc(a->n_ports + 1, sizeof(*ep.ports));
 	if (!ep.ports) {
+		if (ep.has_ip6)
+			berth_ipam6_free(&n->pool6, ep.ip6);
 		berth_ipam_free(&n->pool, ep.ip);
 		r = berth_error_set(err, ENOMEM, "out of memory");
 		goto unlock;
 	}
-	memcpy(ep.ports, a->ports, a->n_ports * sizeof(*ep.ports));
+	if (a->n_ports > 0) /* a->ports may be NULL then: memcpy's arguments may not */
+		memcpy(ep.ports, a->ports, a->n_ports * sizeof(*ep.ports));
 	ep.n_ports = a->n_ports;
 	r = ports_choose_locked(d, ep.ports, ep.n_ports, err);
 	if (r < 0) {
+		if (ep.has_ip6)
+			berth_ipam6_free(&n->pool6, ep.ip6);
 		berth_ipam_free(&n->pool, ep.ip);
 		free(ep.ports);
 		goto unlock;
@@ -351,6 +414,8 @@ int daemon_network_attach(struct berthd *d, const struct daemon_net_attach *a,
 	if (!v || !ep.container_id || !ep.container_name || !ep.endpoint_id || !ep.host_veth) {
 		if (v)
 			n->endpoints = v;
+		if (ep.has_ip6)
+			berth_ipam6_free(&n->pool6, ep.ip6);
 		berth_ipam_free(&n->pool, ep.ip);
 		daemon_endpoint_release(&ep);
 		r = berth_error_set(err, ENOMEM, "out of memory");
@@ -368,12 +433,17 @@ int daemon_network_attach(struct berthd *d, const struct daemon_net_attach *a,
 	snprintf(bridge, sizeof(bridge), "%s", n->bridge);
 	gateway = n->pool.gateway;
 	prefix = n->pool.subnet.len;
+	prefix6 = n->pool6.subnet.len;
+	memcpy(gateway6, n->pool6.gateway, 16);
 	mtu = n->mtu;
 	/* the endpoint is in the table (its address and ports are held): now the kernel */
 	pthread_mutex_unlock(&d->lock);
 
-	r = plumb(d, a, bridge, veth, &ep, prefix, gateway, mtu, err);
-	r = r ?: daemon_networks_firewall_sync(d, err);
+	r = plumb(d, a, bridge, veth, &ep, prefix, gateway, prefix6, gateway6, mtu, err);
+	/* berth's tables hold the networks and the published ports only: an endpoint without
+	 * ports changes nothing in them, and an nftables transaction is the dearest step here */
+	if (ep.n_ports > 0)
+		r = r ?: daemon_networks_firewall_sync(d, err);
 
 	pthread_mutex_lock(&d->lock);
 	n = daemon_network_find_locked(d, a->network, NULL);
@@ -386,7 +456,8 @@ int daemon_network_attach(struct berthd *d, const struct daemon_net_attach *a,
 		}
 		pthread_mutex_unlock(&d->lock);
 		_cleanup_error_ struct berth_error *e2 = NULL;
-		daemon_networks_firewall_sync(d, &e2);
+		if (ep.n_ports > 0)
+			daemon_networks_firewall_sync(d, &e2);
 		pthread_mutex_unlock(&d->networks.kernel);
 		return berth_error_wrap(err, "attach to network %s", a->network);
 	}
@@ -423,6 +494,7 @@ int daemon_network_detach(struct berthd *d, const char *network, const char *con
 	_cleanup_free_ char *veth = NULL, *id = NULL;
 	struct daemon_network *n;
 	struct daemon_endpoint *ep;
+	bool had_ports = false;
 
 	pthread_mutex_lock(&d->networks.kernel);
 	pthread_mutex_lock(&d->lock);
@@ -432,6 +504,7 @@ int daemon_network_detach(struct berthd *d, const char *network, const char *con
 		berth_error_set(err, ENOENT, "container %s is not connected to network %s",
 				container_id, n->name);
 	if (ep) {
+		had_ports = ep->n_ports > 0;
 		id = strdup(n->id);
 		endpoint_drop_locked(d, n, ep, &veth);
 	}
@@ -442,7 +515,8 @@ int daemon_network_detach(struct berthd *d, const char *network, const char *con
 	}
 	unplumb(veth);
 	_cleanup_error_ struct berth_error *e = NULL;
-	if (daemon_networks_firewall_sync(d, &e) < 0)
+	/* as at attach: without published ports berth's tables do not change */
+	if (had_ports && daemon_networks_firewall_sync(d, &e) < 0)
 		log_warn("detach %s: %s", container_id, e->msg);
 	pthread_mutex_unlock(&d->networks.kernel);
 	struct berth_key_value attrs[] = {

@@ -19,6 +19,8 @@ struct daemon_endpoint {
 	char *container_name;
 	char *endpoint_id;
 	uint32_t ip;
+	bool has_ip6; /* on a network with IPv6 */
+	uint8_t ip6[16];
 	uint8_t mac[6];
 	char **aliases;
 	char *host_veth; /* the host end of its veth pair */
@@ -51,6 +53,10 @@ struct daemon_network {
 	struct berth_ipam_pool pool; /* subnet, gateway and the addresses given out */
 	bool has_range;
 	struct berth_net_prefix range;
+	bool ipv6; /* EnableIPv6: pool6 is set up */
+	struct berth_ipam6_pool pool6;
+	bool has_range6;
+	struct berth_net6_prefix range6;
 	json_t *labels;	 /* object of strings */
 	json_t *options; /* object of strings, as given (plus the defaults docker reports) */
 	struct daemon_endpoint *endpoints;

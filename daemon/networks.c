@@ -47,6 +47,8 @@ static void network_free(struct daemon_network *n)
 	free(n->bridge);
 	if (n->has_pool)
 		berth_ipam_pool_release(&n->pool);
+	if (n->ipv6)
+		berth_ipam6_pool_release(&n->pool6);
 	json_decref(n->labels);
 	json_decref(n->options);
 	for (size_t i = 0; i < n->n_endpoints; i++)
@@ -102,12 +104,17 @@ static json_t *network_record(const struct daemon_network *n)
 						 "HostIP", hip, "HostPort", ep->ports[k].host_port,
 						 "ContainerPort", ep->ports[k].container_port));
 		}
+		char ip6[BERTH_NET6_ADDR_MAX];
+
+		if (ep->has_ip6)
+			berth_net6_addr_format(ep->ip6, ip6);
 		json_array_append_new(
-			eps, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s?, s:o}", "ContainerID",
-				       ep->container_id, "Name", ep->container_name, "EndpointID",
-				       ep->endpoint_id, "IP", ip, "MAC", mac, "Aliases",
-				       aliases ? aliases : json_array(), "HostVeth", ep->host_veth,
-				       "Ports", ports ? ports : json_array()));
+			eps,
+			json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:o, s:s?, s:o}", "ContainerID",
+				  ep->container_id, "Name", ep->container_name, "EndpointID",
+				  ep->endpoint_id, "IP", ip, "IP6", ep->has_ip6 ? ip6 : NULL, "MAC",
+				  mac, "Aliases", aliases ? aliases : json_array(), "HostVeth",
+				  ep->host_veth, "Ports", ports ? ports : json_array()));
 	}
 	j = json_pack("{s:s, s:s, s:s, s:I, s:b, s:b, s:b, s:b, s:b, s:i, s:s?, s:O, s:O, s:o}",
 		      "Id", n->id, "Name", n->name, "Driver", n->driver, "Created",
@@ -128,6 +135,21 @@ static json_t *network_record(const struct daemon_network *n)
 
 		berth_net_prefix_format(&n->range, r);
 		json_object_set_new(j, "IPRange", json_string(r));
+	}
+	if (j && n->ipv6) {
+		char sub[BERTH_NET6_PREFIX_MAX], gw[BERTH_NET6_ADDR_MAX];
+
+		berth_net6_prefix_format(&n->pool6.subnet, sub);
+		berth_net6_addr_format(n->pool6.gateway, gw);
+		json_object_set_new(j, "EnableIPv6", json_true());
+		json_object_set_new(j, "Subnet6", json_string(sub));
+		json_object_set_new(j, "Gateway6", json_string(gw));
+	}
+	if (j && n->has_range6) {
+		char r[BERTH_NET6_PREFIX_MAX];
+
+		berth_net6_prefix_format(&n->range6, r);
+		json_object_set_new(j, "IPRange6", json_string(r));
 	}
 	return j;
 }
@@ -179,6 +201,35 @@ static int pool_from(struct daemon_network *n, const char *subnet, const char *g
 	if (ret < 0)
 		return ret;
 	n->has_pool = true;
+	return 0;
+}
+
+/* The IPv6 pool of n from its subnet, gateway and range texts (the gateway may be NULL). */
+static int pool6_from(struct daemon_network *n, const char *subnet, const char *gateway,
+		      const char *range, struct berth_error **err)
+{
+	struct berth_net6_prefix s, r;
+	uint8_t gw[16];
+	bool has_gw = gateway && *gateway;
+	int ret;
+
+	ret = berth_net6_prefix_parse(subnet, &s, err);
+	if (ret < 0)
+		return ret;
+	if (has_gw && berth_net6_addr_parse(gateway, gw) < 0)
+		return berth_error_set(err, EINVAL, "invalid gateway address %s", gateway);
+	if (range && *range) {
+		ret = berth_net6_prefix_parse(range, &r, err);
+		if (ret < 0)
+			return ret;
+		n->has_range6 = true;
+		n->range6 = r;
+	}
+	ret = berth_ipam6_pool_init(&n->pool6, &s, n->has_range6 ? &n->range6 : NULL,
+				    has_gw ? gw : NULL, err);
+	if (ret < 0)
+		return ret;
+	n->ipv6 = true;
 	return 0;
 }
 
@@ -250,6 +301,15 @@ static int network_from_record(const json_t *j, struct daemon_network **ret,
 			return berth_error_wrap(err, "network '%s'", name);
 		}
 	}
+	const char *subnet6 = json_string_value(json_object_get(j, "Subnet6"));
+	if (subnet6) {
+		r = pool6_from(n, subnet6, json_string_value(json_object_get(j, "Gateway6")),
+			       json_string_value(json_object_get(j, "IPRange6")), err);
+		if (r < 0) {
+			network_free(n);
+			return berth_error_wrap(err, "network '%s'", name);
+		}
+	}
 	size_t i;
 	json_t *e;
 	json_array_foreach (eps, i, e) {
@@ -264,6 +324,14 @@ static int network_from_record(const json_t *j, struct daemon_network **ret,
 		    !n->has_pool || berth_net_addr_parse(ip, &ep.ip) < 0 ||
 		    parse_mac(mac, ep.mac) < 0 || berth_ipam_claim(&n->pool, ep.ip, NULL) < 0)
 			continue; /* a damaged endpoint is dropped; its container reconnects */
+		const char *ip6 = json_string_value(json_object_get(e, "IP6"));
+		if (n->ipv6 && ip6 &&
+		    (berth_net6_addr_parse(ip6, ep.ip6) < 0 ||
+		     berth_ipam6_claim(&n->pool6, ep.ip6, NULL) < 0)) {
+			berth_ipam_free(&n->pool, ep.ip);
+			continue;
+		}
+		ep.has_ip6 = n->ipv6 && ip6;
 		ep.container_id = strdup(cid);
 		ep.container_name = strdup(cname);
 		ep.endpoint_id = strdup(eid);
@@ -408,6 +476,8 @@ static int fw_copy_take(struct berthd *d, struct fw_copy *c)
 			.internal = n->internal,
 			.masquerade = n->masquerade,
 			.icc = n->icc,
+			.has_v6 = n->ipv6,
+			.subnet6 = n->pool6.subnet,
 		};
 		c->n++;
 		for (size_t k = 0; k < n->n_endpoints; k++) {
@@ -416,7 +486,7 @@ static int fw_copy_take(struct berthd *d, struct fw_copy *c)
 			if (ep->n_ports == 0 || n->internal)
 				continue;
 			struct berth_fw_port *v =
-				realloc(c->ports, (c->n_ports + ep->n_ports) * sizeof(*v));
+				realloc(c->ports, (c->n_ports + 2 * ep->n_ports) * sizeof(*v));
 			if (!v) {
 				pthread_mutex_unlock(&d->lock);
 				return -ENOMEM;
@@ -431,29 +501,47 @@ static int fw_copy_take(struct berthd *d, struct fw_copy *c)
 					.container_port = ep->ports[p].container_port,
 					.bridge = c->names[c->n - 1],
 				};
+			/* docker's ip6tables DNAT: a port published on every address is reached on
+			 * the host's IPv6 addresses too, at the container's IPv6 address */
+			for (size_t p = 0; ep->has_ip6 && p < ep->n_ports; p++) {
+				if (ep->ports[p].host_ip != 0)
+					continue;
+				struct berth_fw_port fp = {
+					.proto = ep->ports[p].proto,
+					.host_port = ep->ports[p].host_port,
+					.container_port = ep->ports[p].container_port,
+					.bridge = c->names[c->n - 1],
+					.v6 = true,
+				};
+				memcpy(fp.container_ip6, ep->ip6, 16);
+				c->ports[c->n_ports++] = fp;
+			}
 		}
 	}
 	pthread_mutex_unlock(&d->lock);
 	return 0;
 }
 
-static int bridge_ensure(struct berthd *d, const char *name, uint32_t gateway, uint8_t len,
-			 unsigned mtu, struct berth_error **err)
+static int bridge_ensure(struct berthd *d, const struct daemon_network *n, struct berth_error **err)
 {
 	_cleanup_nl_ struct berth_nl *nl = NULL;
 	_cleanup_free_ char *key = NULL;
+	const char *name = n->bridge;
 	int r;
 
+	(void)d;
 	r = berth_nl_open(-1, &nl, err);
 	if (r < 0)
 		return r;
-	r = berth_nl_bridge_add(nl, name, mtu, err);
+	r = berth_nl_bridge_add(nl, name, n->mtu, err);
 	if (r == -EEXIST) {
 		berth_error_free(*err);
 		*err = NULL;
 		r = 0;
 	}
-	r = r ?: berth_nl_addr_add(nl, name, gateway, len, err);
+	r = r ?: berth_nl_addr_add(nl, name, n->pool.gateway, n->pool.subnet.len, err);
+	if (n->ipv6)
+		r = r ?: berth_nl_addr6_add(nl, name, n->pool6.gateway, n->pool6.subnet.len, err);
 	r = r ?: berth_nl_link_up(nl, name, err);
 	if (r < 0)
 		return r;
@@ -495,19 +583,33 @@ int daemon_networks_firewall_sync(struct berthd *d, struct berth_error **err)
 		 * had a bridge network leaves nftables alone altogether. */
 		if (d->networks.firewall_applied)
 			r = berth_fw_flush(-1, err);
-		if (r == 0)
+		if (r == 0) {
 			d->networks.firewall_applied = false;
+			d->networks.firewall6_absent = true;
+		}
 	} else {
-		struct berth_fw_state st = {c.nets, c.n, c.ports, c.n_ports};
+		struct berth_fw_state st = {c.nets, c.n, c.ports, c.n_ports,
+					    !d->networks.firewall6_absent};
 
+		bool any_v6 = false;
+
+		for (size_t i = 0; i < c.n; i++)
+			any_v6 = any_v6 || c.nets[i].has_v6;
 		if (!d->networks.forwarding) {
 			r = berth_net_sysctl_write(-1, "net.ipv4.ip_forward", "1", err);
 			if (r == 0)
 				d->networks.forwarding = true;
 		}
+		if (r == 0 && any_v6 && !d->networks.forwarding6) {
+			r = berth_net_sysctl_write(-1, "net.ipv6.conf.all.forwarding", "1", err);
+			if (r == 0)
+				d->networks.forwarding6 = true;
+		}
 		r = r ?: berth_fw_apply(&st, -1, err);
-		if (r == 0)
+		if (r == 0) {
 			d->networks.firewall_applied = true;
+			d->networks.firewall6_absent = !any_v6;
+		}
 	}
 	fw_copy_release(&c);
 	return r;
@@ -539,6 +641,9 @@ static int predefined(struct berthd *d, const char *name, const char *driver,
 	return 1;
 }
 
+static int auto_subnet6_locked(struct berthd *d, char ret[BERTH_NET6_PREFIX_MAX],
+			       struct berth_error **err);
+
 /* The default bridge network from --bip (daemon.json "bip"), made anew when bip changed. */
 static int default_bridge(struct berthd *d, struct berth_error **err)
 {
@@ -564,13 +669,34 @@ static int default_bridge(struct berthd *d, struct berth_error **err)
 	r = predefined(d, "bridge", "bridge", &n, err);
 	if (r < 0)
 		return r;
+	/* IPv6 (--ipv6, --fixed-cidr-v6): the subnet given, else the one it had, else a new one */
+	char subnet6[BERTH_NET6_PREFIX_MAX] = "";
+	struct berth_net6_prefix p6 = {0};
+	if (d->config.ipv6 && d->config.fixed_cidr_v6) {
+		if (berth_net6_prefix_parse(d->config.fixed_cidr_v6, &p6, err) < 0)
+			return berth_error_wrap(err, "invalid fixed-cidr-v6");
+		berth_net6_prefix_format(&p6, subnet6);
+	} else if (d->config.ipv6 && r == 0 && n->ipv6) {
+		p6 = n->pool6.subnet;
+		berth_net6_prefix_format(&p6, subnet6);
+	} else if (d->config.ipv6) {
+		if (auto_subnet6_locked(d, subnet6, err) < 0)
+			return berth_error_wrap(err, "default bridge network");
+		berth_net6_prefix_parse(subnet6, &p6, NULL);
+	}
+	bool same6 = d->config.ipv6 ? n->ipv6 && n->pool6.subnet.len == p6.len &&
+					      !memcmp(n->pool6.subnet.addr, p6.addr, 16)
+				    : !n->ipv6;
 	if (r == 0 && n->has_pool && n->pool.subnet.addr == p.addr && n->pool.subnet.len == p.len &&
-	    n->pool.gateway == gw)
+	    n->pool.gateway == gw && same6)
 		return daemon_network_save_locked(d, n, err);
 	/* new, or bip changed: the endpoints of the old subnet are gone with their containers */
 	if (n->has_pool)
 		berth_ipam_pool_release(&n->pool);
 	n->has_pool = false;
+	if (n->ipv6)
+		berth_ipam6_pool_release(&n->pool6);
+	n->ipv6 = false;
 	for (size_t i = 0; i < n->n_endpoints; i++)
 		daemon_endpoint_release(&n->endpoints[i]);
 	n->n_endpoints = 0;
@@ -579,6 +705,8 @@ static int default_bridge(struct berthd *d, struct berth_error **err)
 	r = pool_from(n, subnet, addr, NULL, err);
 	if (r < 0)
 		return berth_error_wrap(err, "bip '%s'", bip);
+	if (d->config.ipv6 && (r = pool6_from(n, subnet6, NULL, NULL, err)) < 0)
+		return berth_error_wrap(err, "fixed-cidr-v6 '%s'", subnet6);
 	json_object_clear(n->options);
 	json_object_set_new(n->options, "com.docker.network.bridge.default_bridge",
 			    json_string("true"));
@@ -665,8 +793,7 @@ int daemon_networks_open(struct berthd *d, struct berth_error **err)
 	for (size_t i = 0; r == 0 && i < d->networks.n; i++) {
 		n = d->networks.v[i];
 		if (n->bridge && n->has_pool)
-			r = bridge_ensure(d, n->bridge, n->pool.gateway, n->pool.subnet.len, n->mtu,
-					  err);
+			r = bridge_ensure(d, n, err);
 	}
 	r = r ?: daemon_networks_firewall_sync(d, err);
 	if (r == 0)
@@ -746,6 +873,32 @@ static int auto_subnet_locked(struct berthd *d, struct ifaddrs *ifa, char ret[19
 			       "among the defaults to assign to the network");
 }
 
+/*
+ * An IPv6 subnet for a network created with IPv6 and no subnet: a /64 of a unique local
+ * /48 (fdxx:xxxx:xxxx::/48, random as RFC 4193 asks) that no network has.
+ */
+static int auto_subnet6_locked(struct berthd *d, char ret[BERTH_NET6_PREFIX_MAX],
+			       struct berth_error **err)
+{
+	for (int tries = 0; tries < 16; tries++) {
+		struct berth_net6_prefix p = {.len = 64};
+		bool clash = false;
+
+		p.addr[0] = 0xfd;
+		if (getrandom(p.addr + 1, 7, 0) != 7)
+			return berth_error_set(err, EIO, "no randomness for an IPv6 subnet");
+		for (size_t i = 0; i < d->networks.n && !clash; i++)
+			clash = d->networks.v[i]->ipv6 &&
+				berth_net6_prefix_overlaps(&d->networks.v[i]->pool6.subnet, &p);
+		if (!clash) {
+			berth_net6_prefix_format(&p, ret);
+			return 0;
+		}
+	}
+	return berth_error_set(err, ENOSPC,
+			       "could not find an available, non-overlapping IPv6 address pool");
+}
+
 /* Docker's network names: [a-zA-Z0-9][a-zA-Z0-9_.-]* (the container name rule). */
 static bool valid_name(const char *s)
 {
@@ -774,6 +927,7 @@ int daemon_network_create(struct berthd *d, const json_t *req, char **ret_id,
 	int internal = 0, attachable = 0, ipv6 = 0, ingress = 0, config_only = 0;
 	json_t *options = NULL, *labels = NULL, *ipam = NULL, *configs = NULL, *ipam_opts = NULL;
 	const char *subnet = NULL, *gateway = NULL, *range = NULL;
+	const char *subnet6 = NULL, *gateway6 = NULL, *range6 = NULL;
 	struct daemon_network *n = NULL;
 	struct ifaddrs *ifa = NULL;
 	char auto_net[19];
@@ -820,10 +974,6 @@ int daemon_network_create(struct berthd *d, const json_t *req, char **ret_id,
 				       "only one instance of \"%s\" network is allowed", driver);
 	if (!berth_streq(driver, "bridge"))
 		return berth_error_set(err, ENOENT, "plugin \"%s\" not found", driver);
-	if (ipv6)
-		return berth_error_set(err, EINVAL,
-				       "berth networks are IPv4 only: EnableIPv6 is "
-				       "not supported");
 	if (ingress)
 		return berth_error_set(err, EACCES,
 				       "ingress networks need swarm mode, which berth "
@@ -849,23 +999,47 @@ int daemon_network_create(struct berthd *d, const json_t *req, char **ret_id,
 			return berth_error_set(err, EINVAL, "invalid JSON: malformed IPAM");
 		if (ipam_driver && *ipam_driver && !berth_streq(ipam_driver, "default"))
 			return berth_error_set(err, ENOENT, "plugin \"%s\" not found", ipam_driver);
-		if (json_array_size(configs) > 1)
-			return berth_error_set(err, EINVAL,
-					       "berth networks take one IPv4 subnet: %zu given",
-					       json_array_size(configs));
-		json_t *c = json_array_get(configs, 0);
-		json_t *aux = NULL;
-		if (c && json_unpack(c, "{s?s, s?s, s?s, s?o}", "Subnet", &subnet, "IPRange",
-				     &range, "Gateway", &gateway, "AuxiliaryAddresses", &aux) != 0)
-			return berth_error_set(err, EINVAL, "invalid JSON: malformed IPAM Config");
-		if (json_object_size(aux) > 0)
-			return berth_error_set(err, EINVAL,
-					       "auxiliary addresses are not supported by berth");
-		if (subnet && !*subnet)
-			subnet = NULL;
-		if (!subnet && ((range && *range) || (gateway && *gateway)))
-			return berth_error_set(err, EINVAL,
-					       "an ip-range or gateway needs a subnet");
+		size_t ci;
+		json_t *c;
+		json_array_foreach (configs, ci, c) {
+			const char *cs = NULL, *cr = NULL, *cg = NULL;
+			json_t *aux = NULL;
+
+			if (json_unpack(c, "{s?s, s?s, s?s, s?o}", "Subnet", &cs, "IPRange", &cr,
+					"Gateway", &cg, "AuxiliaryAddresses", &aux) != 0)
+				return berth_error_set(err, EINVAL,
+						       "invalid JSON: malformed IPAM Config");
+			if (json_object_size(aux) > 0)
+				return berth_error_set(
+					err, EINVAL,
+					"auxiliary addresses are not supported by berth");
+			if (cs && !*cs)
+				cs = NULL;
+			if (!cs && ((cr && *cr) || (cg && *cg)))
+				return berth_error_set(err, EINVAL,
+						       "an ip-range or gateway needs a subnet");
+			/* docker tells the families apart by the subnet's text */
+			bool is6 = cs && strchr(cs, ':');
+			if (is6 ? subnet6 != NULL : subnet != NULL)
+				return berth_error_set(
+					err, EINVAL,
+					"berth networks take one IPv4 and one IPv6 subnet: "
+					"two %s subnets given",
+					is6 ? "IPv6" : "IPv4");
+			if (!cs)
+				continue;
+			if (is6) {
+				subnet6 = cs, range6 = cr, gateway6 = cg;
+			} else {
+				subnet = cs, range = cr, gateway = cg;
+			}
+		}
+		if (subnet6 && !ipv6)
+			return berth_error_set(
+				err, EINVAL,
+				"an IPv6 subnet %s needs IPv6 enabled on the network "
+				"(--ipv6, EnableIPv6)",
+				subnet6);
 	}
 	const char *mtu_s =
 		json_string_value(json_object_get(options, "com.docker.network.driver.mtu"));
@@ -920,9 +1094,25 @@ int daemon_network_create(struct berthd *d, const json_t *req, char **ret_id,
 	r = pool_from(n, subnet, gateway, range, err);
 	if (r < 0)
 		goto unlock;
+	if (ipv6) {
+		char auto6[BERTH_NET6_PREFIX_MAX];
+
+		if (!subnet6) {
+			r = auto_subnet6_locked(d, auto6, err);
+			if (r < 0)
+				goto unlock;
+			subnet6 = auto6;
+		}
+		r = pool6_from(n, subnet6, gateway6, range6, err);
+		if (r < 0)
+			goto unlock;
+	}
 	for (size_t i = 0; i < d->networks.n; i++)
-		if (d->networks.v[i]->has_pool &&
-		    berth_net_prefix_overlaps(&d->networks.v[i]->pool.subnet, &n->pool.subnet)) {
+		if ((d->networks.v[i]->has_pool &&
+		     berth_net_prefix_overlaps(&d->networks.v[i]->pool.subnet, &n->pool.subnet)) ||
+		    (n->ipv6 && d->networks.v[i]->ipv6 &&
+		     berth_net6_prefix_overlaps(&d->networks.v[i]->pool6.subnet,
+						&n->pool6.subnet))) {
 			r = berth_error_set(err, EACCES,
 					    "Pool overlaps with other one on this address space");
 			goto unlock;
@@ -939,7 +1129,7 @@ unlock:
 		return r;
 	}
 	/* in the table and on disk; now the kernel.  A failure takes it all back. */
-	r = bridge_ensure(d, n->bridge, n->pool.gateway, n->pool.subnet.len, n->mtu, err);
+	r = bridge_ensure(d, n, err);
 	r = r ?: daemon_networks_firewall_sync(d, err);
 	if (r < 0) {
 		_cleanup_error_ struct berth_error *e2 = NULL;

@@ -81,9 +81,10 @@ int berth_dns_parse_query(const uint8_t *pkt, size_t len, struct berth_dns_query
 	return 0;
 }
 
-ssize_t berth_dns_build_answer(const struct berth_dns_query *q, const uint8_t *pkt, int rcode,
-			       const uint32_t *addrs, size_t n_addrs, uint32_t ttl, uint8_t *buf,
-			       size_t size)
+/* The answer with n records of type with rdlen bytes each at rdata (rdlen apart). */
+static ssize_t build(const struct berth_dns_query *q, const uint8_t *pkt, int rcode, uint16_t type,
+		     const uint8_t *rdata, uint16_t rdlen, size_t n_addrs, uint32_t ttl,
+		     uint8_t *buf, size_t size)
 {
 	size_t qlen = q->question_end - HEADER_LEN, off;
 	uint16_t flags;
@@ -92,7 +93,7 @@ ssize_t berth_dns_build_answer(const struct berth_dns_query *q, const uint8_t *p
 		n_addrs = BERTH_DNS_MAX_ANSWERS;
 	if (rcode != BERTH_DNS_RCODE_OK)
 		n_addrs = 0;
-	if (HEADER_LEN + qlen + n_addrs * 16 > size)
+	if (HEADER_LEN + qlen + n_addrs * (12u + rdlen) > size)
 		return -ENOSPC;
 	flags = FLAG_QR | FLAG_AA | FLAG_RA | (q->flags & FLAG_RD) | (uint16_t)(rcode & 0xf);
 	put16(buf, q->id);
@@ -105,12 +106,35 @@ ssize_t berth_dns_build_answer(const struct berth_dns_query *q, const uint8_t *p
 	off = HEADER_LEN + qlen;
 	for (size_t i = 0; i < n_addrs; i++) {
 		put16(buf + off, 0xc000 | HEADER_LEN); /* the name: a pointer to the question's */
-		put16(buf + off + 2, BERTH_DNS_TYPE_A);
+		put16(buf + off + 2, type);
 		put16(buf + off + 4, BERTH_DNS_CLASS_IN);
 		put32(buf + off + 6, ttl);
-		put16(buf + off + 10, 4);
-		put32(buf + off + 12, addrs[i]);
-		off += 16;
+		put16(buf + off + 10, rdlen);
+		memcpy(buf + off + 12, rdata + i * rdlen, rdlen);
+		off += 12u + rdlen;
 	}
 	return (ssize_t)off;
+}
+
+ssize_t berth_dns_build_answer(const struct berth_dns_query *q, const uint8_t *pkt, int rcode,
+			       const uint32_t *addrs, size_t n_addrs, uint32_t ttl, uint8_t *buf,
+			       size_t size)
+{
+	uint8_t rdata[BERTH_DNS_MAX_ANSWERS * 4];
+
+	if (n_addrs > BERTH_DNS_MAX_ANSWERS)
+		n_addrs = BERTH_DNS_MAX_ANSWERS;
+	for (size_t i = 0; i < n_addrs; i++)
+		put32(rdata + 4 * i, addrs[i]);
+	return build(q, pkt, rcode, BERTH_DNS_TYPE_A, rdata, 4, n_addrs, ttl, buf, size);
+}
+
+ssize_t berth_dns_build_answer6(const struct berth_dns_query *q, const uint8_t *pkt, int rcode,
+				const uint8_t (*addrs)[16], size_t n_addrs, uint32_t ttl,
+				uint8_t *buf, size_t size)
+{
+	if (n_addrs > BERTH_DNS_MAX_ANSWERS)
+		n_addrs = BERTH_DNS_MAX_ANSWERS;
+	return build(q, pkt, rcode, BERTH_DNS_TYPE_AAAA, n_addrs ? addrs[0] : NULL, 16, n_addrs,
+		     ttl, buf, size);
 }

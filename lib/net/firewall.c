@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * berth's firewall: one nftables table, family ip, named "berth", rendered whole from the
- * daemon's state and swapped in one transaction.  No other table is read or written, so
+ * berth's firewall: nftables tables named "berth" in families ip and ip6 (the latter for the
+ * networks with an IPv6 subnet), rendered whole from the daemon's state and swapped in one
+ * transaction.  No other table is read or written, so
  * docker, firewalld or the admin's rules are never flushed.
  *
  *   nat prerouting/output  local destination -> jump publish: one DNAT per published port
@@ -53,7 +54,7 @@ static int check(const struct berth_fw_state *st, struct berth_error **err)
 		if (!proto_name(p->proto))
 			return berth_error_set(err, EINVAL, "firewall: invalid protocol %u",
 					       p->proto);
-		if (p->host_port == 0 || p->container_port == 0 || p->container_ip == 0)
+		if (p->host_port == 0 || p->container_port == 0 || (!p->v6 && p->container_ip == 0))
 			return berth_error_set(
 				err, EINVAL,
 				"firewall: port mapping %u to %u needs both ports and "
@@ -66,26 +67,47 @@ static int check(const struct berth_fw_state *st, struct berth_error **err)
 	return 0;
 }
 
-static void render_publish(FILE *f, const struct berth_fw_state *st)
+static void render_publish(FILE *f, const struct berth_fw_state *st, bool v6)
 {
 	fprintf(f, "\tchain publish {\n");
 	for (size_t i = 0; i < st->n_ports; i++) {
 		const struct berth_fw_port *p = &st->ports[i];
-		char hip[16], cip[16];
 
-		berth_net_addr_format(p->container_ip, cip);
+		if (p->v6 != v6)
+			continue;
 		fprintf(f, "\t\t");
-		if (p->host_ip) {
-			berth_net_addr_format(p->host_ip, hip);
-			fprintf(f, "ip daddr %s ", hip);
+		if (v6) {
+			char hip[BERTH_NET6_ADDR_MAX], cip[BERTH_NET6_ADDR_MAX];
+
+			berth_net6_addr_format(p->container_ip6, cip);
+			if (p->host_ip6_set) {
+				berth_net6_addr_format(p->host_ip6, hip);
+				fprintf(f, "ip6 daddr %s ", hip);
+			}
+			fprintf(f, "%s dport %u dnat to [%s]:%u\n", proto_name(p->proto),
+				p->host_port, cip, p->container_port);
+		} else {
+			char hip[16], cip[16];
+
+			berth_net_addr_format(p->container_ip, cip);
+			if (p->host_ip) {
+				berth_net_addr_format(p->host_ip, hip);
+				fprintf(f, "ip daddr %s ", hip);
+			}
+			fprintf(f, "%s dport %u dnat to %s:%u\n", proto_name(p->proto),
+				p->host_port, cip, p->container_port);
 		}
-		fprintf(f, "%s dport %u dnat to %s:%u\n", proto_name(p->proto), p->host_port, cip,
-			p->container_port);
 	}
 	fprintf(f, "\t}\n");
 }
 
-static void render_nat(FILE *f, const struct berth_fw_state *st)
+/* Is network n in the table of this family? */
+static bool in_family(const struct berth_fw_network *n, bool v6)
+{
+	return !v6 || n->has_v6;
+}
+
+static void render_nat(FILE *f, const struct berth_fw_state *st, bool v6)
 {
 	fprintf(f, "\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy "
 		   "accept;\n\t\tfib daddr type local jump publish\n\t}\n");
@@ -95,29 +117,40 @@ static void render_nat(FILE *f, const struct berth_fw_state *st)
 		   "accept;\n");
 	for (size_t i = 0; i < st->n_networks; i++) {
 		const struct berth_fw_network *n = &st->networks[i];
-		char s[19];
+		char s[BERTH_NET6_PREFIX_MAX];
+		const char *fam = v6 ? "ip6" : "ip", *lo = v6 ? "::1" : "127.0.0.0/8";
 
-		berth_net_prefix_format(&n->subnet, s);
+		if (!in_family(n, v6))
+			continue;
+		if (v6)
+			berth_net6_prefix_format(&n->subnet6, s);
+		else
+			berth_net_prefix_format(&n->subnet, s);
 		if (n->masquerade && !n->internal)
-			fprintf(f, "\t\tip saddr %s oifname != \"%s\" masquerade\n", s, n->bridge);
+			fprintf(f, "\t\t%s saddr %s oifname != \"%s\" masquerade\n", fam, s,
+				n->bridge);
 		/* a published port reached from the bridge itself or from the host's loopback */
-		fprintf(f,
-			"\t\toifname \"%s\" ct status dnat ip saddr { %s, 127.0.0.0/8 } "
-			"masquerade\n",
-			n->bridge, s);
+		fprintf(f, "\t\toifname \"%s\" ct status dnat %s saddr { %s, %s } masquerade\n",
+			n->bridge, fam, s, lo);
 	}
 	fprintf(f, "\t}\n");
 }
 
-static void render_forward(FILE *f, const struct berth_fw_state *st)
+static void render_forward(FILE *f, const struct berth_fw_state *st, bool v6)
 {
+	size_t n_fam = 0;
+
+	for (size_t i = 0; i < st->n_networks; i++)
+		n_fam += in_family(&st->networks[i], v6);
 	fprintf(f, "\tchain forward {\n\t\ttype filter hook forward priority filter; policy "
 		   "accept;\n\t\tct status dnat accept\n");
-	if (st->n_networks > 0) {
+	if (n_fam > 0) {
 		fprintf(f, "\t\tct state established,related accept\n");
 		for (size_t i = 0; i < st->n_networks; i++) {
 			const struct berth_fw_network *n = &st->networks[i];
 
+			if (!in_family(n, v6))
+				continue;
 			if (n->internal)
 				fprintf(f,
 					"\t\tiifname \"%s\" oifname != \"%s\" drop\n"
@@ -126,6 +159,7 @@ static void render_forward(FILE *f, const struct berth_fw_state *st)
 			if (!n->icc)
 				fprintf(f, "\t\tiifname \"%s\" oifname \"%s\" drop\n", n->bridge,
 					n->bridge);
+			/* every other berth bridge, v6 or not: no way across */
 			for (size_t j = 0; j < st->n_networks; j++)
 				if (j != i)
 					fprintf(f, "\t\tiifname \"%s\" oifname \"%s\" drop\n",
@@ -135,25 +169,40 @@ static void render_forward(FILE *f, const struct berth_fw_state *st)
 	fprintf(f, "\t}\n");
 }
 
+static void render_table(FILE *f, const struct berth_fw_state *st, bool v6)
+{
+	const char *fam = v6 ? "ip6" : "ip";
+
+	fprintf(f, "table %s %s {\n", fam, BERTH_FW_TABLE);
+	render_publish(f, st, v6);
+	render_nat(f, st, v6);
+	render_forward(f, st, v6);
+	fprintf(f, "}\n");
+}
+
 int berth_fw_render(const struct berth_fw_state *st, char **ret, struct berth_error **err)
 {
 	char *text = NULL;
 	size_t len = 0;
+	bool any_v6 = false;
 	FILE *f;
 	int r = check(st, err);
 
 	if (r < 0)
 		return r;
+	for (size_t i = 0; i < st->n_networks; i++)
+		any_v6 = any_v6 || st->networks[i].has_v6;
 	f = open_memstream(&text, &len);
 	if (!f)
 		return berth_error_sys(err, errno, "firewall: render");
 	/* add + delete + define: one transaction that works whether or not the table exists */
-	fprintf(f, "add table ip %s\ndelete table ip %s\ntable ip %s {\n", BERTH_FW_TABLE,
-		BERTH_FW_TABLE, BERTH_FW_TABLE);
-	render_publish(f, st);
-	render_nat(f, st);
-	render_forward(f, st);
-	fprintf(f, "}\n");
+	fprintf(f, "add table ip %s\ndelete table ip %s\n", BERTH_FW_TABLE, BERTH_FW_TABLE);
+	render_table(f, st, false);
+	if (any_v6 || st->remove_v6)
+		fprintf(f, "add table ip6 %s\ndelete table ip6 %s\n", BERTH_FW_TABLE,
+			BERTH_FW_TABLE);
+	if (any_v6)
+		render_table(f, st, true);
 	if (fclose(f) != 0) {
 		free(text);
 		return berth_error_set(err, ENOMEM, "firewall: render: out of memory");
@@ -208,6 +257,7 @@ int berth_fw_apply(const struct berth_fw_state *state, int netns_fd, struct bert
 
 int berth_fw_flush(int netns_fd, struct berth_error **err)
 {
-	return run_nft("add table ip " BERTH_FW_TABLE "\ndelete table ip " BERTH_FW_TABLE "\n",
+	return run_nft("add table ip " BERTH_FW_TABLE "\ndelete table ip " BERTH_FW_TABLE "\n"
+		       "add table ip6 " BERTH_FW_TABLE "\ndelete table ip6 " BERTH_FW_TABLE "\n",
 		       netns_fd, "remove firewall rules", err);
 }

@@ -101,6 +101,61 @@ void berth_ipam_free(struct berth_ipam_pool *pool, uint32_t addr);
 
 bool berth_ipam_is_used(const struct berth_ipam_pool *pool, uint32_t addr);
 
+/* ---- IPv6 prefixes and pools ---------------------------------------------------------------- */
+
+#define BERTH_NET6_ADDR_MAX   46 /* INET6_ADDRSTRLEN */
+#define BERTH_NET6_PREFIX_MAX 50
+
+/* An IPv6 network: addr in network byte order, masked to len bits (0..128). */
+struct berth_net6_prefix {
+	uint8_t addr[16];
+	uint8_t len;
+};
+
+/* Parse an IPv6 address (it must have a colon: no IPv4 text); -EINVAL on anything else. */
+int berth_net6_addr_parse(const char *s, uint8_t ret[16]);
+/* Write an address in RFC 5952 form (as Go's net.IP.String). */
+void berth_net6_addr_format(const uint8_t a[16], char buf[static BERTH_NET6_ADDR_MAX]);
+
+/* Parse "addr/len" as berth_net_prefix_parse does for IPv4 (host bits set are refused). */
+int berth_net6_prefix_parse(const char *s, struct berth_net6_prefix *ret, struct berth_error **err);
+void berth_net6_prefix_format(const struct berth_net6_prefix *p,
+			      char buf[static BERTH_NET6_PREFIX_MAX]);
+bool berth_net6_prefix_contains(const struct berth_net6_prefix *p, const uint8_t a[16]);
+bool berth_net6_prefix_overlaps(const struct berth_net6_prefix *a,
+				const struct berth_net6_prefix *b);
+
+/*
+ * The IPv6 addresses of one subnet handed to containers: a list of the addresses taken (a /64
+ * has too many for a bitmap).  The subnet-router anycast address (the subnet's own) and the
+ * gateway are never handed out.  Allocation goes round the range (at most its first 2^64
+ * addresses) from after the last one given, as the IPv4 pool does.
+ */
+struct berth_ipam6_pool {
+	struct berth_net6_prefix subnet;
+	struct berth_net6_prefix range;
+	uint8_t gateway[16];
+	uint64_t last; /* offset in range of the last address given */
+	uint8_t (*used)[16];
+	size_t n_used, cap;
+};
+
+/*
+ * Make a pool.  gateway NULL means the first address after the subnet's.  range NULL means the
+ * whole subnet.  Refused (-EINVAL): a prefix shorter than /48 or longer than /126, a gateway
+ * outside the subnet or equal to its address, a range outside the subnet.
+ */
+int berth_ipam6_pool_init(struct berth_ipam6_pool *pool, const struct berth_net6_prefix *subnet,
+			  const struct berth_net6_prefix *range, const uint8_t *gateway,
+			  struct berth_error **err);
+void berth_ipam6_pool_release(struct berth_ipam6_pool *pool);
+/* As berth_ipam_alloc, berth_ipam_claim, berth_ipam_free, berth_ipam_is_used. */
+int berth_ipam6_alloc(struct berth_ipam6_pool *pool, uint8_t ret[16], struct berth_error **err);
+int berth_ipam6_claim(struct berth_ipam6_pool *pool, const uint8_t addr[16],
+		      struct berth_error **err);
+void berth_ipam6_free(struct berth_ipam6_pool *pool, const uint8_t addr[16]);
+bool berth_ipam6_is_used(const struct berth_ipam6_pool *pool, const uint8_t a[16]);
+
 /*
  * Write a sysctl under net. (dotted key, e.g. "net.ipv4.ip_forward") in the network namespace
  * netns_fd (-1: the caller's).  Interface names with dots cannot be written this way.
@@ -162,6 +217,17 @@ int berth_nl_addr_add(struct berth_nl *nl, const char *name, uint32_t addr, uint
 /* Add the default IPv4 route through gateway. */
 int berth_nl_route_add_default(struct berth_nl *nl, uint32_t gateway, struct berth_error **err);
 
+/*
+ * Add an IPv6 address with its prefix length to a link, without duplicate address detection
+ * (IFA_F_NODAD: usable at once; berth's IPAM gives each address once).
+ */
+int berth_nl_addr6_add(struct berth_nl *nl, const char *name, const uint8_t addr[16], uint8_t len,
+		       struct berth_error **err);
+
+/* Add the default IPv6 route through gateway. */
+int berth_nl_route6_add_default(struct berth_nl *nl, const uint8_t gateway[16],
+				struct berth_error **err);
+
 /* ---- the firewall: berth's own nftables table ----------------------------------------------- */
 
 struct berth_fw_network {
@@ -170,6 +236,8 @@ struct berth_fw_network {
 	bool internal;	 /* no way out and no published ports */
 	bool masquerade; /* SNAT traffic leaving through other interfaces */
 	bool icc;	 /* containers on this bridge may talk to each other */
+	bool has_v6;	 /* the network has an IPv6 subnet too: rules in the ip6 table */
+	struct berth_net6_prefix subnet6;
 };
 
 struct berth_fw_port {
@@ -179,6 +247,10 @@ struct berth_fw_port {
 	uint32_t container_ip;
 	uint16_t container_port;
 	const char *bridge; /* the container's bridge, for the hairpin rule */
+	bool v6;	    /* an IPv6 mapping (in the ip6 table), with the two addresses below */
+	bool host_ip6_set;  /* false: every host address */
+	uint8_t host_ip6[16];
+	uint8_t container_ip6[16];
 };
 
 struct berth_fw_state {
@@ -186,15 +258,17 @@ struct berth_fw_state {
 	size_t n_networks;
 	const struct berth_fw_port *ports;
 	size_t n_ports;
+	bool remove_v6; /* no network has IPv6 but the ip6 table may exist: remove it */
 };
 
-/* The table berth owns, in family ip; nothing outside it is ever changed. */
+/* The tables berth owns, in families ip and ip6; nothing outside them is ever changed. */
 #define BERTH_FW_TABLE "berth"
 
 /*
- * Render the whole of berth's table for state as nft's input language: one transaction that
- * creates the table if needed, deletes it and writes it anew, so applying it is atomic and
- * idempotent.  Names are checked to be plain interface names (-EINVAL otherwise: they are
+ * Render the whole of berth's tables for state as nft's input language: one transaction that
+ * creates each table if needed, deletes it and writes it anew, so applying it is atomic and
+ * idempotent.  The ip6 table is written only when a network has an IPv6 subnet; else it is
+ * removed when remove_v6 says it may exist, and left alone otherwise.  Names are checked to be plain interface names (-EINVAL otherwise: they are
  * pasted into a program).  The caller frees *ret.
  */
 int berth_fw_render(const struct berth_fw_state *state, char **ret, struct berth_error **err);
@@ -205,7 +279,7 @@ int berth_fw_render(const struct berth_fw_state *state, char **ret, struct berth
  */
 int berth_fw_apply(const struct berth_fw_state *state, int netns_fd, struct berth_error **err);
 
-/* Remove berth's table (nothing to do when it does not exist). */
+/* Remove berth's tables (nothing to do when it does not exist). */
 int berth_fw_flush(int netns_fd, struct berth_error **err);
 
 /* ---- DNS wire format ---------------------------------------------------------------------- */
@@ -249,3 +323,8 @@ int berth_dns_parse_query(const uint8_t *pkt, size_t len, struct berth_dns_query
 ssize_t berth_dns_build_answer(const struct berth_dns_query *q, const uint8_t *pkt, int rcode,
 			       const uint32_t *addrs, size_t n_addrs, uint32_t ttl, uint8_t *buf,
 			       size_t size);
+
+/* The same with one AAAA record per IPv6 address. */
+ssize_t berth_dns_build_answer6(const struct berth_dns_query *q, const uint8_t *pkt, int rcode,
+				const uint8_t (*addrs)[16], size_t n_addrs, uint32_t ttl,
+				uint8_t *buf, size_t size);

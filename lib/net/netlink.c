@@ -382,3 +382,61 @@ int berth_nl_route_add_default(struct berth_nl *nl, uint32_t gateway, struct ber
 	}
 	return 0;
 }
+
+int berth_nl_addr6_add(struct berth_nl *nl, const char *name, const uint8_t addr[16], uint8_t len,
+		       struct berth_error **err)
+{
+	char a[BERTH_NET6_ADDR_MAX];
+	struct nlmsghdr *h;
+	struct ifaddrmsg *ifa;
+	int index, r;
+
+	berth_net6_addr_format(addr, a);
+	if (len > 128)
+		return berth_error_set(err, EINVAL, "add address %s/%u: invalid prefix length", a,
+				       len);
+	r = need_index(nl, "add address to link", name, &index, err);
+	if (r < 0)
+		return r;
+	h = msg_new(nl, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE);
+	ifa = mnl_nlmsg_put_extra_header(h, sizeof(*ifa));
+	ifa->ifa_family = AF_INET6;
+	ifa->ifa_prefixlen = len;
+	ifa->ifa_flags = IFA_F_NODAD;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = (unsigned)index;
+	mnl_attr_put(h, IFA_LOCAL, 16, addr);
+	mnl_attr_put(h, IFA_ADDRESS, 16, addr);
+	mnl_attr_put_u32(h, IFA_FLAGS, IFA_F_NODAD);
+	r = talk(nl, h, NULL, NULL);
+	if (r < 0)
+		return berth_error_set(err, -r, "add address %s/%u to '%s': %s", a, len, name,
+				       strerror(-r));
+	return 0;
+}
+
+int berth_nl_route6_add_default(struct berth_nl *nl, const uint8_t gateway[16],
+				struct berth_error **err)
+{
+	struct nlmsghdr *h;
+	struct rtmsg *rtm;
+	int r;
+
+	h = msg_new(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+	rtm = mnl_nlmsg_put_extra_header(h, sizeof(*rtm));
+	rtm->rtm_family = AF_INET6;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put(h, RTA_GATEWAY, 16, gateway);
+	r = talk(nl, h, NULL, NULL);
+	if (r < 0) {
+		char g[BERTH_NET6_ADDR_MAX];
+
+		berth_net6_addr_format(gateway, g);
+		return berth_error_set(err, -r, "add default IPv6 route via %s: %s", g,
+				       strerror(-r));
+	}
+	return 0;
+}

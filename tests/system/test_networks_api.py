@@ -184,7 +184,13 @@ def test_internal_network_rules(bd, netns):
     ({"Name": "x", "Options": {"com.docker.network.bridge.name": "a;b\"c"}}, 400,
      "invalid bridge name"),
     ({"Name": "x", "Labels": {"a": 1}}, 400, "invalid label a"),
-    ({"Name": "x", "EnableIPv6": True}, 400, "IPv4 only"),
+    ({"Name": "x", "EnableIPv6": True, "IPAM": {"Config": [{"Subnet": "fd00:99::1/64"}]}},
+     400, "invalid subnet fd00:99::1/64 : it should be fd00:99::/64"),
+    ({"Name": "x", "IPAM": {"Config": [{"Subnet": "fd00:99::/64"}]}}, 400,
+     "an IPv6 subnet fd00:99::/64 needs IPv6 enabled"),
+    ({"Name": "x", "EnableIPv6": True, "IPAM": {"Config": [{"Subnet": "fd00:99::/64"},
+                                                          {"Subnet": "fd00:98::/64"}]}},
+     400, "two IPv6 subnets given"),
     ({"Name": "bridge"}, 409, "network with name bridge already exists"),
 ])
 def test_bad_create_refused_and_nothing_changes(bd, netns, body, status, message):

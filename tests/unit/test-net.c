@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * lib/net's pure parts: IPv4 prefixes, the address pool, the firewall's rendered program and
+ * lib/net's pure parts: IPv4 and IPv6 prefixes, the address pools, the firewall's rendered program and
  * the DNS wire format.  The parts that talk to the kernel are tested in tests/system/test_net.py
  * inside network namespaces the test makes.
  */
@@ -202,6 +202,192 @@ static void test_ipam(void)
 	berth_error_free(e), e = NULL;
 }
 
+static void ip6(const char *s, uint8_t a[16])
+{
+	if (berth_net6_addr_parse(s, a) < 0)
+		abort();
+}
+
+static void test_prefix6(void)
+{
+	struct berth_net6_prefix p, q;
+	struct berth_error *e = NULL;
+	char buf[BERTH_NET6_PREFIX_MAX];
+	uint8_t a[16];
+
+	is(berth_net6_prefix_parse("fd00:1:2::/64", &p, &e), 0, "parse fd00:1:2::/64");
+	is(p.len, 64, "  length 64");
+	berth_net6_prefix_format(&p, buf);
+	is_str(buf, "fd00:1:2::/64", "  formats back");
+	is(berth_net6_prefix_parse("FD00:0001:0002:0000::/64", &p, NULL), 0, "upper case, zeros");
+	berth_net6_prefix_format(&p, buf);
+	is_str(buf, "fd00:1:2::/64", "  canonical form (RFC 5952)");
+	is(berth_net6_prefix_parse("fd00:1:2::1/64", &p, &e), -EINVAL, "host bits set: refused");
+	is_str(msg(e), "invalid subnet fd00:1:2::1/64 : it should be fd00:1:2::/64",
+	       "  docker's words");
+	berth_error_free(e), e = NULL;
+	static const char *const bad[] = {
+		"fd00::",     "fd00::/129", "fd00::/-1",	   "fd00::/064", "fd00::/",
+		"fd00:::/64", "10.0.0.0/8", "fd00::/6 4",	   "fd00::/64x", "g::/64",
+		"/64",	      "",	    "1:2:3:4:5:6:7:8:9/64"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		int r = berth_net6_prefix_parse(bad[i], &p, &e);
+		is(r, -EINVAL, "'%s' refused", bad[i]);
+		ok(strstr(msg(e), "invalid CIDR address") != NULL, "  invalid CIDR: %s", msg(e));
+		berth_error_free(e), e = NULL;
+	}
+	is(berth_net6_prefix_parse(NULL, &p, &e), -EINVAL, "NULL refused");
+	berth_error_free(e), e = NULL;
+	is(berth_net6_addr_parse("10.0.0.1", a), -EINVAL, "an IPv4 address is not an IPv6 one");
+
+	berth_net6_prefix_parse("fd00:1::/48", &p, NULL);
+	ip6("fd00:1:0:ffff::5", a);
+	ok(berth_net6_prefix_contains(&p, a), "fd00:1:0:ffff::5 in fd00:1::/48");
+	ip6("fd00:2::5", a);
+	ok(!berth_net6_prefix_contains(&p, a), "fd00:2::5 not in fd00:1::/48");
+	berth_net6_prefix_parse("fd00:1:0:8000::/65", &q, NULL);
+	ok(berth_net6_prefix_overlaps(&p, &q) && berth_net6_prefix_overlaps(&q, &p),
+	   "a /65 inside a /48 overlaps it both ways");
+	berth_net6_prefix_parse("fd00:2::/48", &q, NULL);
+	ok(!berth_net6_prefix_overlaps(&p, &q), "fd00:1::/48 and fd00:2::/48 do not");
+	is(berth_net6_prefix_parse("::/0", &q, NULL), 0, "::/0 parses");
+	ok(berth_net6_prefix_overlaps(&p, &q), "  and overlaps everything");
+}
+
+static void test_ipam6(void)
+{
+	struct berth_ipam6_pool pool;
+	struct berth_net6_prefix s, r;
+	struct berth_error *e = NULL;
+	uint8_t a[16], b[16], x[16];
+	char buf[BERTH_NET6_ADDR_MAX];
+
+	berth_net6_prefix_parse("fd00:9::/64", &s, NULL);
+	is(berth_ipam6_pool_init(&pool, &s, NULL, NULL, &e), 0, "v6 pool over a /64");
+	berth_net6_addr_format(pool.gateway, buf);
+	is_str(buf, "fd00:9::1", "  gateway defaults to the first address");
+	is(berth_ipam6_alloc(&pool, a, NULL), 0, "allocate");
+	berth_net6_addr_format(a, buf);
+	is_str(buf, "fd00:9::2", "  the first is ::2");
+	is(berth_ipam6_alloc(&pool, b, NULL), 0, "allocate again");
+	berth_net6_addr_format(b, buf);
+	is_str(buf, "fd00:9::3", "  then ::3");
+	berth_ipam6_free(&pool, a);
+	ok(!berth_ipam6_is_used(&pool, a), "freed ::2 is free");
+	is(berth_ipam6_alloc(&pool, x, NULL), 0, "allocate after a release");
+	ok(memcmp(x, a, 16) != 0, "  a released address is not handed out again at once");
+	ip6("fd00:9::50", x);
+	is(berth_ipam6_claim(&pool, x, &e), 0, "claim ::50");
+	is(berth_ipam6_claim(&pool, x, &e), -EEXIST, "claim ::50 again: in use");
+	is_str(msg(e), "Address already in use: fd00:9::50", "  docker's words");
+	berth_error_free(e), e = NULL;
+	ip6("fd00:8::50", x);
+	is(berth_ipam6_claim(&pool, x, &e), -EINVAL, "claim outside the subnet");
+	ok(strstr(msg(e), "fd00:8::50") && strstr(msg(e), "fd00:9::/64"), "  names both: %s",
+	   msg(e));
+	berth_error_free(e), e = NULL;
+	is(berth_ipam6_claim(&pool, pool.gateway, &e), -EEXIST, "claim the gateway: in use");
+	berth_error_free(e), e = NULL;
+	is(berth_ipam6_claim(&pool, s.addr, &e), -EINVAL, "claim the subnet-router address");
+	berth_error_free(e), e = NULL;
+	berth_ipam6_free(&pool, pool.gateway);
+	ok(berth_ipam6_is_used(&pool, pool.gateway), "the gateway cannot be freed");
+	berth_ipam6_pool_release(&pool);
+
+	/* a small range: every address once, then ENOSPC naming it */
+	berth_net6_prefix_parse("fd00:a::/64", &s, NULL);
+	berth_net6_prefix_parse("fd00:a::10/126", &r, NULL);
+	ip6("fd00:a::ff", x);
+	is(berth_ipam6_pool_init(&pool, &s, &r, x, &e), 0, "v6 pool with a /126 range");
+	size_t n = 0;
+	bool inside = true;
+	while (berth_ipam6_alloc(&pool, a, NULL) == 0) {
+		inside = inside && berth_net6_prefix_contains(&r, a);
+		if (n == 0) {
+			berth_net6_addr_format(a, buf);
+			is_str(buf, "fd00:a::10", "  the first is the range's first address");
+		}
+		n++;
+	}
+	is(n, 4, "  the /126 range gives its 4 addresses");
+	ok(inside, "  all inside the range");
+	is(berth_ipam6_alloc(&pool, a, &e), -ENOSPC, "then the range is exhausted");
+	ok(strstr(msg(e), "fd00:a::10/126") != NULL, "  the message names it: %s", msg(e));
+	berth_error_free(e), e = NULL;
+	berth_ipam6_pool_release(&pool);
+
+	/* refusals */
+	berth_net6_prefix_parse("fd00:b::/64", &s, NULL);
+	ip6("fd00:c::1", x);
+	is(berth_ipam6_pool_init(&pool, &s, NULL, x, &e), -EINVAL, "gateway outside the subnet");
+	ok(strstr(msg(e), "no matching subnet for gateway fd00:c::1") != NULL, "  %s", msg(e));
+	berth_error_free(e), e = NULL;
+	is(berth_ipam6_pool_init(&pool, &s, NULL, s.addr, &e), -EINVAL,
+	   "gateway at the subnet's own address");
+	berth_error_free(e), e = NULL;
+	berth_net6_prefix_parse("fd00:d::/80", &r, NULL);
+	is(berth_ipam6_pool_init(&pool, &s, &r, NULL, &e), -EINVAL, "range outside the subnet");
+	berth_error_free(e), e = NULL;
+	berth_net6_prefix_parse("fd00::/32", &s, NULL);
+	is(berth_ipam6_pool_init(&pool, &s, NULL, NULL, &e), -EINVAL, "a /32 is too large");
+	berth_error_free(e), e = NULL;
+	berth_net6_prefix_parse("fd00::/127", &s, NULL);
+	is(berth_ipam6_pool_init(&pool, &s, NULL, NULL, &e), -EINVAL, "a /127 is too small");
+	berth_error_free(e), e = NULL;
+}
+
+static void test_firewall6(void)
+{
+	struct berth_fw_network nets[2] = {
+		{.bridge = "br-v6", .masquerade = true, .icc = true, .has_v6 = true},
+		{.bridge = "berth0", .masquerade = true, .icc = true},
+	};
+	struct berth_fw_port ports[2] = {
+		{.proto = IPPROTO_TCP, .host_port = 8080, .container_port = 80, .bridge = "br-v6"},
+		{.proto = IPPROTO_TCP,
+		 .host_port = 8080,
+		 .container_port = 80,
+		 .bridge = "br-v6",
+		 .v6 = true},
+	};
+	struct berth_fw_state st = {nets, 2, ports, 2};
+	char *text = NULL;
+
+	berth_net_prefix_parse("10.90.0.0/24", &nets[0].subnet, NULL);
+	berth_net6_prefix_parse("fd00:5::/64", &nets[0].subnet6, NULL);
+	berth_net_prefix_parse("10.91.0.0/24", &nets[1].subnet, NULL);
+	ports[0].container_ip = ip("10.90.0.2");
+	ip6("fd00:5::2", ports[1].container_ip6);
+	is(berth_fw_render(&st, &text, NULL), 0, "render a dual-stack network");
+	const char *t6 = text ? strstr(text, "table ip6 berth {") : NULL;
+	ok(t6 != NULL, "  an ip6 table");
+	ok(text && strstr(text, "add table ip6 berth\ndelete table ip6 berth\n"),
+	   "  replaced in the same transaction");
+	ok(t6 && strstr(t6, "tcp dport 8080 dnat to [fd00:5::2]:80\n"), "  the port's v6 DNAT");
+	ok(t6 && strstr(t6, "ip6 saddr fd00:5::/64 oifname != \"br-v6\" masquerade"),
+	   "  v6 masquerade");
+	ok(t6 && strstr(t6, "iifname \"br-v6\" oifname \"berth0\" drop"),
+	   "  isolated from the other bridge");
+	ok(t6 && !strstr(t6, "10.90.0.2") && !strstr(t6, "10.91.0.0"), "  no IPv4 in it");
+	ok(text && t6 && !memmem(text, (size_t)(t6 - text), "fd00:5", 6),
+	   "  no IPv6 in the ip table");
+	free(text);
+	text = NULL;
+	nets[0].has_v6 = false;
+	st.n_ports = 1;
+	st.remove_v6 = true;
+	is(berth_fw_render(&st, &text, NULL), 0, "render without IPv6, the ip6 table maybe there");
+	ok(text && !strstr(text, "table ip6 berth {") &&
+		   strstr(text, "add table ip6 berth\ndelete table ip6 berth\n"),
+	   "  a stale ip6 table is removed, none written");
+	free(text);
+	text = NULL;
+	st.remove_v6 = false;
+	is(berth_fw_render(&st, &text, NULL), 0, "render without IPv6, no ip6 table");
+	ok(text && !strstr(text, "ip6"), "  the ip6 family is not touched");
+	free(text);
+}
+
 static void test_firewall(void)
 {
 	struct berth_fw_network nets[2] = {
@@ -311,6 +497,20 @@ static void test_dns(void)
 	is(berth_dns_build_answer(&q, query_web, 0, addrs, 2, 600, out, 30), -ENOSPC,
 	   "a buffer too small: ENOSPC");
 
+	uint8_t six[2][16];
+	ip6("fd00:5::2", six[0]);
+	ip6("fd00:5::3", six[1]);
+	n = berth_dns_build_answer6(&q, query_web, 0, (const uint8_t(*)[16])six, 2, 600, out,
+				    sizeof(out));
+	is(n, (ssize_t)sizeof(query_web) + 2 * 28, "answer with two AAAA records");
+	rr = out + sizeof(query_web);
+	ok(rr[2] == 0 && rr[3] == BERTH_DNS_TYPE_AAAA, "  type AAAA");
+	ok(rr[10] == 0 && rr[11] == 16, "  rdlength 16");
+	ok(memcmp(rr + 12, six[0], 16) == 0 && memcmp(rr + 28 + 12, six[1], 16) == 0,
+	   "  both addresses");
+	n = berth_dns_build_answer6(&q, query_web, 0, NULL, 0, 600, out, sizeof(out));
+	is(n, (ssize_t)sizeof(query_web), "no IPv6 address: an empty answer");
+
 	/* hostile and malformed queries */
 	memcpy(pkt, query_web, sizeof(query_web));
 	is(berth_dns_parse_query(pkt, 11, &q), -EINVAL, "shorter than a header");
@@ -369,6 +569,9 @@ int main(void)
 	test_prefix();
 	test_mac();
 	test_ipam();
+	test_prefix6();
+	test_ipam6();
+	test_firewall6();
 	test_firewall();
 	test_dns();
 	return done_testing();
