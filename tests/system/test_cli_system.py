@@ -88,7 +88,7 @@ def test_version_format_json(berth_cli):
     d = json.loads(berth_cli.docker("version", "--format", "json").stdout)
     assert b["Server"] == d["Server"]
     assert list(b["Client"]) == [k for k in d["Client"]]
-    assert b["Client"]["ApiVersion"] == "1.44" and b["Client"]["Context"] == "default"
+    assert b["Client"]["ApiVersion"] == "1.47" and b["Client"]["Context"] == "default"
 
 
 def test_version_daemon_unreachable(berth_cli, tmp_path):

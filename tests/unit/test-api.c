@@ -626,7 +626,7 @@ static void test_server(void)
 	r = berth_http_client_request(c, "GET", "/echo/zz", NULL, NULL, 0, &e);
 	is(r, 0, "a second request on the same connection (keep-alive)");
 	body = body_of(c);
-	ok(body && strstr(body, "\"version\":\"1.44\""), "unversioned: 1.44");
+	ok(body && strstr(body, "\"version\":\"1.47\""), "unversioned: 1.47");
 	free(body);
 	r = berth_http_client_request(c, "GET", "/images/reg:5000/ns/img:tag/json", NULL, NULL, 0,
 				      &e);
