@@ -65,6 +65,22 @@ static int chk_duration(const char *v, char **err)
 	return go_parse_duration(v, &ns, err);
 }
 
+/* pflag's uint16: strconv.ParseUint(s, 0, 16) */
+static int chk_uint16(const char *v, char **err)
+{
+	char *end;
+	errno = 0;
+	unsigned long long u = strtoull(v, &end, 0);
+	if (!*v || *end || *v == '-' || *v == '+' || *v == ' ' || errno || u > UINT16_MAX) {
+		*err = xasprintf("strconv.ParseUint: parsing \"%s\": %s", v,
+				 !*v || *end || *v == '-' || *v == '+' || *v == ' '
+					 ? "invalid syntax"
+					 : "value out of range");
+		return -1;
+	}
+	return 0;
+}
+
 static int chk_device(const char *v, char **err)
 {
 	json_t *j = device_parse(v, err);
@@ -212,6 +228,81 @@ static int chk_device(const char *v, char **err)
 #define CREATE_FLAGS_MORE                                                                           \
 	{"attach", 'a',		FK_LIST, "list", NULL, "Attach to STDIN, STDOUT or STDERR",         \
 	 0,	   attach_check},                                                                   \
+		{"annotation",                                                                      \
+		 0,                                                                                 \
+		 FK_LIST,                                                                           \
+		 "map",                                                                             \
+		 "map[]",                                                                           \
+		 "Add an annotation to the container (passed through to the OCI runtime)",          \
+		 0,                                                                                 \
+		 NULL,                                                                              \
+		 "1.43"},                                                                           \
+		{"blkio-weight",                                                                    \
+		 0,                                                                                 \
+		 FK_CUSTOM,                                                                         \
+		 "uint16",                                                                          \
+		 NULL,                                                                              \
+		 "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)",    \
+		 0,                                                                                 \
+		 chk_uint16},                                                                       \
+		{"blkio-weight-device",                                                             \
+		 0,                                                                                 \
+		 FK_LIST,                                                                           \
+		 "list",                                                                            \
+		 "[]",                                                                              \
+		 "Block IO weight (relative device weight)",                                        \
+		 0,                                                                                 \
+		 weight_device_check},                                                              \
+		{"device-cgroup-rule",                                                              \
+		 0,                                                                                 \
+		 FK_LIST,                                                                           \
+		 "list",                                                                            \
+		 NULL,                                                                              \
+		 "Add a rule to the cgroup allowed devices list",                                   \
+		 0,                                                                                 \
+		 device_cgroup_rule_check},                                                         \
+		{"device-read-bps",                                                                 \
+		 0,                                                                                 \
+		 FK_LIST,                                                                           \
+		 "list",                                                                            \
+		 "[]",                                                                              \
+		 "Limit read rate (bytes per second) from a device",                                \
+		 0,                                                                                 \
+		 throttle_bps_check},                                                               \
+		{"device-read-iops",                                                                \
+		 0,                                                                                 \
+		 FK_LIST,                                                                           \
+		 "list",                                                                            \
+		 "[]",                                                                              \
+		 "Limit read rate (IO per second) from a device",                                   \
+		 0,                                                                                 \
+		 throttle_iops_check},                                                              \
+		{"device-write-bps",                                                                \
+		 0,                                                                                 \
+		 FK_LIST,                                                                           \
+		 "list",                                                                            \
+		 "[]",                                                                              \
+		 "Limit write rate (bytes per second) to a device",                                 \
+		 0,                                                                                 \
+		 throttle_bps_check},                                                               \
+		{"device-write-iops",                                                               \
+		 0,                                                                                 \
+		 FK_LIST,                                                                           \
+		 "list",                                                                            \
+		 "[]",                                                                              \
+		 "Limit write rate (IO per second) to a device",                                    \
+		 0,                                                                                 \
+		 throttle_iops_check},                                                              \
+		{"gpus",  0,                                                                        \
+		 FK_LIST, "gpu-request",                                                            \
+		 NULL,	  "GPU devices to add to the container ('all' to pass all GPUs)",           \
+		 0,	  gpus_check,                                                               \
+		 "1.40"},                                                                           \
+		{"runtime", 0, FK_STRING, "string", NULL, "Runtime to use for this container"},     \
+		{"storage-opt", 0,    FK_LIST,                                                      \
+		 "list",	NULL, "Storage driver options for the container"},                  \
+		{"volume-driver", 0,	FK_STRING,                                                  \
+		 "string",	  NULL, "Optional volume driver for the container"},                \
 		{"cgroup-parent", 0,	FK_STRING,                                                  \
 		 "string",	  NULL, "Optional parent cgroup for the container"},                \
 		{"cgroupns",                                                                        \
@@ -443,6 +534,59 @@ static int more_host_config(struct cli_args *a, json_t *body, json_t *hc, char *
 		json_object_set_new(hc, "Sysctls", m);
 		for (i = 0; i < fv(a, "sysctl")->n; i++) {
 			const char *kv = fv(a, "sysctl")->v[i], *eq = strchr(kv, '=');
+			_cleanup_free_ char *k = xstrndup(kv, (size_t)(eq - kv));
+			json_object_set_new(m, k, json_string(eq + 1));
+		}
+	}
+	if (fv(a, "annotation")->n) {
+		json_t *m = json_object();
+		json_object_set_new(hc, "Annotations", m);
+		for (i = 0; i < fv(a, "annotation")->n; i++) {
+			const char *kv = fv(a, "annotation")->v[i], *eq = strchr(kv, '=');
+			_cleanup_free_ char *k = eq ? xstrndup(kv, (size_t)(eq - kv)) : xstrdup(kv);
+			json_object_set_new(m, k, json_string(eq ? eq + 1 : ""));
+		}
+	}
+	if (flag_set(a, "blkio-weight"))
+		json_object_set_new(
+			hc, "BlkioWeight",
+			json_integer((json_int_t)strtoull(flag_str(a, "blkio-weight"), NULL, 0)));
+	{
+		json_t *l = json_object_get(hc, "BlkioWeightDevice");
+		for (i = 0; i < fv(a, "blkio-weight-device")->n; i++)
+			json_array_append_new(
+				l, weight_device_parse(fv(a, "blkio-weight-device")->v[i], err));
+		static const char *const thr[][2] = {{"device-read-bps", "BlkioDeviceReadBps"},
+						     {"device-write-bps", "BlkioDeviceWriteBps"},
+						     {"device-read-iops", "BlkioDeviceReadIOps"},
+						     {"device-write-iops", "BlkioDeviceWriteIOps"}};
+		for (size_t t = 0; t < ARRAY_SIZE(thr); t++) {
+			l = json_object_get(hc, thr[t][1]);
+			for (i = 0; i < fv(a, thr[t][0])->n; i++)
+				json_array_append_new(
+					l, throttle_device_parse(fv(a, thr[t][0])->v[i],
+								 strstr(thr[t][0], "iops") != NULL,
+								 err));
+		}
+	}
+	set_list(hc, "DeviceCgroupRules", fv(a, "device-cgroup-rule"));
+	if (fv(a, "gpus")->n) {
+		json_t *l = json_array();
+		json_object_set_new(hc, "DeviceRequests", l);
+		for (i = 0; i < fv(a, "gpus")->n; i++)
+			json_array_append_new(l, gpus_parse(fv(a, "gpus")->v[i], err));
+	}
+	set_str_field(hc, "Runtime", flag_str(a, "runtime"));
+	set_str_field(hc, "VolumeDriver", flag_str(a, "volume-driver"));
+	if (fv(a, "storage-opt")->n) {
+		json_t *m = json_object();
+		json_object_set_new(hc, "StorageOpt", m);
+		for (i = 0; i < fv(a, "storage-opt")->n; i++) {
+			const char *kv = fv(a, "storage-opt")->v[i], *eq = strchr(kv, '=');
+			if (!eq) {
+				*err = xstrdup("invalid storage option");
+				return -1;
+			}
 			_cleanup_free_ char *k = xstrndup(kv, (size_t)(eq - kv));
 			json_object_set_new(m, k, json_string(eq + 1));
 		}

@@ -98,7 +98,18 @@ struct prep {
 	json_t *points;
 	char **made; /* anonymous or named volumes made for this create (undone on failure) */
 	char **held; /* volumes referenced */
+	const char *driver; /* HostConfig.VolumeDriver: "" or "local" is berth's own */
 };
+
+/* The volume driver of -v volumes and anonymous ones: only "local" exists (no plugins). */
+static int check_volume_driver(const struct prep *p, struct berth_error **err)
+{
+	if (p->driver && *p->driver && strcmp(p->driver, "local") != 0)
+		return berth_error_set(err, ENOENT,
+				       "error looking up volume plugin %s: plugin \"%s\" not found",
+				       p->driver, p->driver);
+	return 0;
+}
 
 /* A named or anonymous volume: made when missing, held for the container. */
 static int hold_volume(struct prep *p, const char *name, const json_t *labels,
@@ -235,6 +246,9 @@ static int parse_bind(struct prep *p, const char *spec, struct berth_error **err
 	}
 	if (prop)
 		return berth_error_set(err, EINVAL, "invalid mode: %s", mode);
+	r = check_volume_driver(p, err);
+	if (r < 0)
+		return r;
 	r = hold_volume(p, parts[0], NULL, NULL, false, &vol, err);
 	if (r < 0)
 		return r;
@@ -390,7 +404,10 @@ static void undo(struct prep *p)
 int ctr_mounts_prepare(struct berthd *d, const char *id, json_t *hc, const json_t *cfg,
 		       json_t **ret, struct berth_error **err)
 {
-	struct prep p = {.d = d, .id = id, .points = json_array()};
+	struct prep p = {.d = d,
+			 .id = id,
+			 .points = json_array(),
+			 .driver = json_string_value(json_object_get(hc, "VolumeDriver"))};
 	_cleanup_json_ json_t *tmpfs = json_deep_copy(json_object_get(hc, "Tmpfs"));
 	size_t i;
 	json_t *v;
@@ -432,6 +449,9 @@ int ctr_mounts_prepare(struct berthd *d, const char *id, json_t *hc, const json_
 			goto fail;
 		if (has_destination(p.points, clean) || json_object_get(tmpfs, clean))
 			continue;
+		r = check_volume_driver(&p, err);
+		if (r < 0)
+			goto fail;
 		r = hold_volume(&p, NULL, NULL, NULL, true, &vol, err);
 		if (r < 0)
 			goto fail;
