@@ -54,7 +54,7 @@ def test_version_layout_as_docker(berth_cli):
         else:
             assert bl == dl
     assert " Version:           0.1.0" in bc or re.search(r" Version:\s+\d", bc)
-    assert re.search(r" API version:\s+1\.44$", bc, re.M)
+    assert re.search(r" API version:\s+1\.47$", bc, re.M)
     assert " Context:           default" in bc
 
 
