@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -299,6 +300,12 @@ static int chk_device(const char *v, char **err)
 		 0,	  gpus_check,                                                               \
 		 "1.40"},                                                                           \
 		{"runtime", 0, FK_STRING, "string", NULL, "Runtime to use for this container"},     \
+		{"use-api-socket",                                                                  \
+		 0,                                                                                 \
+		 FK_BOOL,                                                                           \
+		 NULL,                                                                              \
+		 NULL,                                                                              \
+		 "Bind mount Docker API socket and required auth"},                                 \
 		{"storage-opt", 0,    FK_LIST,                                                      \
 		 "list",	NULL, "Storage driver options for the container"},                  \
 		{"volume-driver", 0,	FK_STRING,                                                  \
@@ -1224,6 +1231,100 @@ int read_wait(struct cli *c, struct berth_http_client *w)
 	return (int)json_integer_value(json_object_get(j, "StatusCode"));
 }
 
+/* --use-api-socket: where the CLI's credentials go in the container (docker's path) */
+#define API_SOCKET_CONFIG "run/secrets/docker/config.json"
+
+/*
+ * --use-api-socket (docker 28): the daemon's socket (the CLI's own unix endpoint) bind-mounted
+ * at /var/run/docker.sock, and unless the container's environment names a DOCKER_CONFIG, the
+ * CLI's registry credentials (config.json's "auths") as *ret_auths, for the container's
+ * /run/secrets/docker/config.json, with DOCKER_CONFIG pointing there.
+ */
+static int api_socket_prepare(struct cli *c, json_t *body, json_t **ret_auths, char **err)
+{
+	json_t *hc = json_object_get(body, "HostConfig");
+	json_t *ms = json_object_get(hc, "Mounts");
+	const json_t *auths = json_object_get(cli_config_file(c), "auths");
+	json_t *env = json_object_get(body, "Env");
+	size_t i;
+	json_t *e;
+
+	if (!berth_str_has_prefix(c->host, "unix://")) {
+		*err = xasprintf("flag --use-api-socket can only be used with unix sockets: docker "
+				 "endpoint %s incompatible",
+				 c->host);
+		return -1;
+	}
+	if (!json_is_array(ms)) {
+		ms = json_array();
+		json_object_set_new(hc, "Mounts", ms);
+	}
+	json_array_append_new(ms, json_pack("{s:s,s:s,s:s,s:{}}", "Type", "bind", "Source",
+					    c->host + strlen("unix://"), "Target",
+					    "/var/run/docker.sock", "BindOptions"));
+	json_array_foreach (env, i, e)
+		if (berth_str_has_prefix(json_string_value(e) ?: "", "DOCKER_CONFIG="))
+			return 0;
+	if (json_object_size(auths) == 0)
+		return 0;
+	if (!json_is_array(env)) {
+		env = json_array();
+		json_object_set_new(body, "Env", env);
+	}
+	json_array_append_new(env, json_string("DOCKER_CONFIG=/run/secrets/docker"));
+	*ret_auths = json_deep_copy(auths);
+	return 0;
+}
+
+/* a ustar number field: len - 1 octal digits and a NUL (v fits: a config file's size) */
+static void tar_octal(char *field, size_t len, uint64_t v)
+{
+	for (size_t i = len - 1; i-- > 0; v >>= 3)
+		field[i] = (char)('0' + (v & 7));
+	field[len - 1] = '\0';
+}
+
+/* PUT /containers/{id}/archive?path=/ of a one-file tar: {"auths": ...} at API_SOCKET_CONFIG */
+static int api_socket_copy_auths(struct cli *c, const char *id, const json_t *auths)
+{
+	_cleanup_json_ json_t *cfg = json_pack("{s:O}", "auths", auths);
+	_cleanup_free_ char *text = json_dumps(cfg, JSON_INDENT(1) | JSON_SORT_KEYS);
+	size_t n = text ? strlen(text) : 0, padded = (n + 511) / 512 * 512;
+	size_t total = 512 + padded + 1024;
+	_cleanup_free_ char *tar = calloc(1, total);
+	_cleanup_close_ int fd = -1;
+	unsigned sum = 0;
+
+	if (!text || !tar)
+		return cli_errorf(c, "out of memory");
+	snprintf(tar, 100, "%s", API_SOCKET_CONFIG);
+	tar_octal(tar + 100, 8, 0600);
+	tar_octal(tar + 108, 8, 0);
+	tar_octal(tar + 116, 8, 0);
+	tar_octal(tar + 124, 12, n);
+	tar_octal(tar + 136, 12, 0);
+	memset(tar + 148, ' ', 8);
+	tar[156] = '0';
+	memcpy(tar + 257, "ustar", 6);
+	memcpy(tar + 263, "00", 2);
+	for (size_t i = 0; i < 512; i++)
+		sum += (unsigned char)tar[i];
+	snprintf(tar + 148, 8, "%06o", sum);
+	memcpy(tar + 512, text, n);
+	fd = memfd_create("config-tar", MFD_CLOEXEC);
+	if (fd < 0 || write(fd, tar, total) != (ssize_t)total || lseek(fd, 0, SEEK_SET) < 0)
+		return cli_errorf(c, "copying config.json into container failed: %s",
+				  strerror(errno));
+	_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
+	sbuf_printf(&t, "/containers/%s/archive?path=%%2F", id);
+	if (cli_call_upload(c, "PUT", sbuf_str(&t), "application/x-tar", fd, "config") < 0)
+		return -1;
+	char buf[512];
+	while (cli_stream_read(c, buf, sizeof(buf)) > 0)
+		;
+	return 0;
+}
+
 static int run_or_create(struct cli *c, struct cli_args *a, bool run)
 {
 	bool detach = run && flag_bool(a, "detach");
@@ -1260,8 +1361,16 @@ static int run_or_create(struct cli *c, struct cli_args *a, bool run)
 		free(perr);
 		return ret;
 	}
+	_cleanup_json_ json_t *auths = NULL;
+	if (flag_bool(a, "use-api-socket") && api_socket_prepare(c, body, &auths, &perr) < 0) {
+		create_failed(a, perr, &ret);
+		free(perr);
+		return ret;
+	}
 	if (!create_container(c, a, body, platform, &id, &ret))
 		return ret;
+	if (auths && api_socket_copy_auths(c, id, auths) < 0)
+		return report(a, c->err);
 	cidfile_write(&cid, id);
 	if (!run) {
 		out_printf("%s\n", id);

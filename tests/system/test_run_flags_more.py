@@ -207,3 +207,31 @@ def test_create_request_same_as_docker(cli, tmp_path):
         ok(cli.docker("start", "-a", "fm-docker"))
     finally:
         cli.run("rm", "-f", "fm-berth", "fm-docker")
+
+
+def test_use_api_socket_reaches_berthd(cli, bd, tmp_path):
+    """A client inside (berth's own CLI, with the host's libraries bind-mounted read-only)
+    reaches berthd through /var/run/docker.sock, and finds the CLI's registry credentials."""
+    cfg = tmp_path / "cfg"
+    cfg.mkdir()
+    auth = {"auths": {"127.0.0.1:5000": {"auth": "dXNlcjpwdw=="}}}
+    (cfg / "config.json").write_text(json.dumps(auth))
+    berth = os.path.realpath(cli.binary)
+    script = ("/berth -H unix:///var/run/docker.sock ps --format '{{.Names}}'; "
+              "echo $DOCKER_CONFIG; cat /run/secrets/docker/config.json")
+    p = cli.run("run", "--rm", "--name", "fm-sock", "--use-api-socket", "-v", "/usr:/usr:ro",
+                "-v", "/lib:/lib:ro", "-v", "/lib64:/lib64:ro", "-v", f"{berth}:/berth:ro",
+                "busybox", "sh", "-c", script, env={"DOCKER_CONFIG": str(cfg)})
+    assert p.returncode == 0, p.stderr
+    names, dconf, *rest = p.stdout.split("\n", 2)
+    assert names == "fm-sock" and dconf == "/run/secrets/docker"
+    assert json.loads(rest[0]) == auth
+    # no credentials: the socket alone, no DOCKER_CONFIG; a DOCKER_CONFIG of the user's wins
+    out = ok(cli.run("run", "--rm", "--use-api-socket", "-e", "DOCKER_CONFIG=/mine", "busybox",
+                     "sh", "-c", "test -S /var/run/docker.sock && echo sock $DOCKER_CONFIG; "
+                     "ls /run/secrets 2>&1 | head -1", env={"DOCKER_CONFIG": str(cfg)}))
+    assert out.startswith("sock /mine\n") and "No such file" in out
+    # only over a unix socket
+    p = cli.run("run", "--rm", "--use-api-socket", "busybox", "true",
+                host="tcp://127.0.0.1:9")
+    assert p.returncode != 0
