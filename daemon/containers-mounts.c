@@ -280,7 +280,7 @@ static int parse_mount(struct prep *p, const json_t *m, json_t *tmpfs, struct be
 		const json_t *to = json_object_get(m, "TmpfsOptions");
 		json_int_t size = json_integer_value(json_object_get(to, "SizeBytes"));
 		json_int_t mode = json_integer_value(json_object_get(to, "Mode"));
-		char opts[96] = "";
+		char opts[160] = "";
 		int len = 0;
 
 		if (*src)
@@ -298,7 +298,25 @@ static int parse_mount(struct prep *p, const json_t *m, json_t *tmpfs, struct be
 			len += snprintf(opts + len, sizeof(opts) - (size_t)len, "%smode=%llo",
 					len ? "," : "", (unsigned long long)mode & 07777);
 		if (ro)
-			snprintf(opts + len, sizeof(opts) - (size_t)len, "%sro", len ? "," : "");
+			len += snprintf(opts + len, sizeof(opts) - (size_t)len, "%sro",
+					len ? "," : "");
+		/* API 1.46's Options: [["exec"]] or [["noexec"]] (dockerd's validateTmpfsOptions;
+		 * older requests have them dropped by the request check) */
+		const json_t *o, *to_opts = json_object_get(to, "Options");
+		size_t k;
+		json_array_foreach (to_opts, k, o) {
+			const char *key = json_string_value(json_array_get(o, 0));
+			const char *val = json_string_value(json_array_get(o, 1));
+			if (!json_is_array(o) || json_array_size(o) < 1 || json_array_size(o) > 2)
+				return berth_error_set(err, EINVAL, "invalid option array length");
+			if (!key || (strcmp(key, "exec") != 0 && strcmp(key, "noexec") != 0))
+				return berth_error_set(err, EINVAL, "invalid option: %s",
+						       key ? key : "");
+			if (len < (int)sizeof(opts))
+				len += snprintf(opts + len, sizeof(opts) - (size_t)len, "%s%s%s%s",
+						len ? "," : "", key, val ? "=" : "",
+						val ? val : "");
+		}
 		if (has_destination(p->points, dst) || json_object_get(tmpfs, dst))
 			return berth_error_set(err, EINVAL, "Duplicate mount point: %s", dst);
 		json_object_set_new(tmpfs, dst, json_string(opts));

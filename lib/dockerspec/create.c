@@ -1416,6 +1416,12 @@ int berth_dockerspec_create_normalize(const json_t *body, const char *api_versio
 		json_object_del(hc, "KernelMemory"); /* removed in API 1.42: ignored */
 	if (version_lt(api, "1.43"))
 		json_object_del(hc, "Annotations");
+	if (version_lt(api, "1.46")) { /* TmpfsOptions.Options came with 1.46 */
+		size_t mi;
+		json_t *m;
+		json_array_foreach (json_object_get(hc, "Mounts"), mi, m)
+			json_object_del(json_object_get(m, "TmpfsOptions"), "Options");
+	}
 	if (version_lt(api, "1.44")) {
 		json_t *h = json_object_get(cfg, "Healthcheck");
 		if (json_is_object(h))

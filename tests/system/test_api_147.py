@@ -106,3 +106,32 @@ def test_docker_cli_negotiates_1_47(cli):
         assert "ContainerConfig" not in json.loads(out)
     finally:
         cli.run("rm", "-f", "d147")
+
+
+def test_tmpfs_options_at_1_46(bd, cli):
+    def run(version, options):
+        body = {"Image": "busybox", "Cmd": ["sh", "-c", "grep ' /t ' /proc/mounts"],
+                "HostConfig": {"Mounts": [{"Type": "tmpfs", "Target": "/t",
+                                           "TmpfsOptions": {"Options": options}}]}}
+        status, _, data = bd.http("POST", f"/v{version}/containers/create", json.dumps(body),
+                                  {"Content-Type": "application/json"})
+        if status != 201:
+            return status, json.loads(data)["message"]
+        cid = json.loads(data)["Id"]
+        try:
+            assert bd.http("POST", f"/containers/{cid}/start")[0] == 204
+            assert bd.http("POST", f"/containers/{cid}/wait", timeout=30)[0] == 200
+            _, _, logs = bd.http("GET", f"/containers/{cid}/logs?stdout=1")
+            return status, logs[8:].decode().split()[3].split(",")
+        finally:
+            bd.http("DELETE", f"/containers/{cid}?force=1")
+
+    status, opts = run("1.46", [["exec"]])
+    assert status == 201 and "noexec" not in opts, opts
+    status, opts = run("1.46", [["noexec"]])
+    assert status == 201 and "noexec" in opts, opts
+    # before 1.46 the field is not there: dropped, the default (noexec) stays
+    status, opts = run("1.45", [["exec"]])
+    assert status == 201 and "noexec" in opts, opts
+    assert run("1.46", [["suid"]]) == (400, "invalid option: suid")
+    assert run("1.46", [["exec", "1", "2"]]) == (400, "invalid option array length")
