@@ -339,6 +339,12 @@ static int parse_mount(struct prep *p, const json_t *m, json_t *tmpfs, struct be
 	}
 	const json_t *vo = json_object_get(m, "VolumeOptions");
 	bool nocopy = json_is_true(json_object_get(vo, "NoCopy"));
+	const char *subpath = json_string_value(json_object_get(vo, "Subpath"));
+	if (subpath && *subpath) /* API 1.45's subpath: refused rather than ignored */
+		return berth_error_set(
+			err, EINVAL,
+			"invalid mount config for type \"volume\": VolumeOptions.Subpath "
+			"is not supported by berthd");
 	const json_t *dc = json_object_get(vo, "DriverConfig");
 	const char *driver = json_string_value(json_object_get(dc, "Name"));
 	if (driver && *driver && strcmp(driver, "local") != 0)
