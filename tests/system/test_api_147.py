@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
-from cli import DOCKER28, BerthCLI, need_docker28
+from cli import DOCKER28, DOCKER_CLI, BerthCLI, need_docker28
 from daemon import berthd_binary, shared_berthd
 
 pytestmark = [
@@ -146,3 +146,45 @@ def test_volume_subpath_refused_not_ignored(bd):
     assert status == 400 and "VolumeOptions.Subpath is not supported" in \
         json.loads(data)["message"]
     assert bd.http("GET", "/volumes/sp147")[0] == 404, "nothing made"
+
+
+def pty_output(argv, env, dimensions):
+    import pexpect
+    child = pexpect.spawn(argv[0], argv[1:], env=env, timeout=30, dimensions=dimensions)
+    out = child.read()
+    child.close()
+    return child.exitstatus, out
+
+
+@DOCKER28
+def test_images_tree_as_docker(cli):
+    """berth images --tree prints what docker 28's does against the same berthd: a pipe, a
+    terminal (colours, chips, the width), names and platforms, in use or not, bad combinations."""
+    need_docker28()
+
+    def same(*args):
+        b, d = cli.run("images", *args), cli.docker("images", *args)
+        assert (b.returncode, b.stdout, b.stderr) == \
+            (d.returncode, d.stdout, d.stderr.replace("docker", "berth")), args
+        return b.stdout
+
+    out = same("--tree")
+    assert "└─ linux/amd64" in out and " U " not in out.split("\n", 3)[3]
+    ok(cli.run("create", "--name", "t147", "busybox", "true"))
+    ok(cli.run("tag", "busybox", "zz/other:1"))
+    ok(cli.run("tag", "busybox", "a-very-very-long-repository-name/with/parts:and-a-tag"))
+    try:
+        out = same("--tree")
+        assert "U    " in out
+        same("--tree", "-a")
+        same("--tree", "zz/*")
+        for bad in ("-q", "--no-trunc", "--digests", "--format=x"):
+            same("--tree", bad)
+        for dims in ((24, 140), (24, 60), (24, 30)):
+            b = pty_output([str(cli.binary), "images", "--tree"], cli.env(), dims)
+            d = pty_output([DOCKER_CLI, "images", "--tree"],
+                           {**cli.env(), "DOCKER_HOST": cli.host}, dims)
+            assert b == d, dims
+    finally:
+        cli.run("rm", "-f", "t147")
+        cli.run("rmi", "zz/other:1", "a-very-very-long-repository-name/with/parts:and-a-tag")
