@@ -641,11 +641,11 @@ static void test_server(void)
 				"1.24, please upgrade your client to a newer version\n") == 0,
 	   "too old: 400 in plain text");
 	free(body);
-	r = berth_http_client_request(c, "GET", "/v1.45/echo/x", NULL, NULL, 0, &e);
+	r = berth_http_client_request(c, "GET", "/v1.48/echo/x", NULL, NULL, 0, &e);
 	body = body_of(c);
 	ok(r == 0 && berth_http_client_status(c) == 400 && body &&
-		   strcmp(body, "{\"message\":\"client version 1.45 is too new. Maximum supported "
-				"API version is 1.44\"}\n") == 0,
+		   strcmp(body, "{\"message\":\"client version 1.48 is too new. Maximum supported "
+				"API version is 1.47\"}\n") == 0,
 	   "too new: 400");
 	free(body);
 	r = berth_http_client_request(c, "GET", "/nothing/here", NULL, NULL, 0, &e);
