@@ -196,7 +196,7 @@ def test_create_request_same_as_docker(cli, tmp_path):
              "--device-write-iops", f"{dev}:6", "--device-cgroup-rule", "c 1:7 rwm",
              "--device-cgroup-rule", "b *:* r", "--runtime", "runc", "--gpus", "device=0",
              "--blkio-weight-device", f"{dev}:300",
-             "--volume-driver", "local"]
+             "--volume-driver", "local", "--use-api-socket"]
     p = cli.run("create", "--name", "fm-berth", *flags, "busybox", "true")
     d = cli.docker("create", "--name", "fm-docker", *flags, "busybox", "true")
     try:
