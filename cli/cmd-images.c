@@ -6,11 +6,14 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
 #include "format.h"
 #include "reference.h"
+#include "units.h"
 #include "base/banned.h"
 
 struct rows {
@@ -181,6 +184,352 @@ static void ambiguous_hint(const char *name)
 		}
 }
 
+/* ---- --tree (docker 28's tree view) ------------------------------------------------------- */
+
+struct tree_details {
+	const char *id;
+	char disk[32], content[32];
+	bool in_use;
+};
+
+struct tree_child {
+	char *platform;
+	bool available;
+	struct tree_details d;
+};
+
+struct tree_image {
+	const char **names; /* RepoTags, longest first */
+	size_t n_names;
+	struct tree_details d;
+	struct tree_child *kids;
+	size_t n_kids;
+	int64_t created;
+	size_t order;
+};
+
+struct tree_col {
+	const char *title;
+	int width;
+	int align; /* 0 left, 1 right */
+	int kind;  /* 0 image, 1 id, 2 disk usage, 3 content size, 4 extra */
+};
+
+struct tree_out {
+	struct sbuf b;
+	bool term;
+	bool chip_in_use; /* some image or platform is in use: the column shows the chip */
+};
+
+#define TITLE_COLOR "\x1b[39m\x1b[1m"
+
+/* tui.Width: the display width without escape sequences (one column per code point) */
+static int tui_width(const char *s)
+{
+	int n = 0;
+
+	while (*s) {
+		if (*s == '\x1b') {
+			const char *m = strchr(s, 'm');
+			if (!m)
+				break;
+			s = m + 1;
+			continue;
+		}
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			n++;
+		s++;
+	}
+	return n;
+}
+
+/* tui.Ellipsis: the first length-1 code points and "…" when s reaches length */
+static void tui_ellipsis(struct sbuf *b, const char *s, int length)
+{
+	int ln = 0;
+	bool esc = false, too_long = false;
+
+	for (const char *p = s; *p;) {
+		size_t cl = 1;
+		while (p[cl] && ((unsigned char)p[cl] & 0xC0) == 0x80)
+			cl++;
+		if (*p == '\x1b' || esc) {
+			esc = *p != 'm';
+			sbuf_add(b, p, cl);
+			if (!esc && too_long)
+				break;
+			p += cl;
+			continue;
+		}
+		if (++ln == length)
+			too_long = true;
+		if (!too_long)
+			sbuf_add(b, p, cl);
+		p += cl;
+	}
+	if (too_long)
+		sbuf_adds(b, "…");
+}
+
+static void tree_apply(struct sbuf *b, const char *clr, const char *s)
+{
+	if (clr && *clr)
+		sbuf_printf(b, "%s%s\x1b[0m", clr, s);
+	else
+		sbuf_adds(b, s);
+}
+
+static void tree_print(struct sbuf *b, const struct tree_col *col, const char *clr, const char *s)
+{
+	int ln = tui_width(s);
+
+	if (ln > col->width) {
+		_cleanup_sbuf_ struct sbuf e = SBUF_INIT;
+		tui_ellipsis(&e, s, col->width);
+		tree_apply(b, clr, sbuf_str(&e));
+		return;
+	}
+	if (col->align)
+		sbuf_printf(b, "%*s", col->width - ln, "");
+	tree_apply(b, clr, s);
+	if (!col->align)
+		sbuf_printf(b, "%*s", col->width - ln, "");
+}
+
+static void tree_details_print(struct tree_out *o, const struct tree_col *cols, size_t n,
+			       const char *clr, const struct tree_details *d)
+{
+	for (size_t i = 1; i < n; i++) {
+		_cleanup_sbuf_ struct sbuf v = SBUF_INIT;
+		const char *val = "";
+		sbuf_adds(&o->b, "   ");
+		switch (cols[i].kind) {
+		case 1: {
+			const char *id = d->id ? d->id : "";
+			if (berth_str_has_prefix(id, "sha256:"))
+				id += 7;
+			sbuf_add(&v, id, strlen(id) > 12 ? 12 : strlen(id));
+			val = sbuf_str(&v);
+			break;
+		}
+		case 2:
+			val = d->disk;
+			break;
+		case 3:
+			val = d->content;
+			break;
+		case 4:
+			if (o->chip_in_use)
+				sbuf_adds(&v,
+					  d->in_use
+						  ? (o->term ? "\x1b[38;5;0m\x1b[48;5;14m U \x1b[0m"
+							     : "U")
+						  : (o->term ? "   " : " "));
+			tree_print(&o->b, &cols[i], NULL, sbuf_str(&v));
+			continue;
+		}
+		tree_print(&o->b, &cols[i], clr, val);
+	}
+}
+
+static int cmp_name_len(const void *a, const void *b)
+{
+	size_t x = strlen(*(const char *const *)a), y = strlen(*(const char *const *)b);
+	/* longest first; equal lengths keep their order (the caller sorts indexes, see below) */
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static int cmp_tree_created(const void *a, const void *b)
+{
+	const struct tree_image *x = a, *y = b;
+
+	if (x->created != y->created)
+		return x->created > y->created ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static void tree_size(char *buf, size_t n, double v)
+{
+	_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
+
+	human_size(&b, v, 3);
+	snprintf(buf, n, "%s", sbuf_str(&b));
+}
+
+/* runTree and printImageTree of docker 28.2 over GET /images/json?manifests=1 */
+static int images_tree(json_t *list, bool all)
+{
+	struct tree_out o = {.b = SBUF_INIT, .term = is_terminal(STDOUT_FILENO)};
+	struct tree_image *v = xcalloc(json_array_size(list) + 1, sizeof(*v));
+	size_t n = 0, i, k;
+	bool spacing = false;
+	json_t *s;
+	int width = 80, full_width = 0;
+	struct winsize ws;
+
+	if (o.term && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		width = full_width = ws.ws_col;
+	if (width < 20)
+		width = 20;
+	json_array_foreach (list, i, s) {
+		struct tree_image *t = &v[n];
+		json_t *tags = json_object_get(s, "RepoTags"), *m, *tag;
+		int64_t content = 0;
+		if (!all && image_dangling(s))
+			continue;
+		t->order = n;
+		t->created = json_integer_value(json_object_get(s, "Created"));
+		t->d.id = json_string_value(json_object_get(s, "Id"));
+		tree_size(t->d.disk, sizeof(t->d.disk),
+			  (double)json_integer_value(json_object_get(s, "Size")));
+		t->d.in_use = json_integer_value(json_object_get(s, "Containers")) > 0;
+		t->names = xcalloc(json_array_size(tags) + 1, sizeof(*t->names));
+		json_array_foreach (tags, k, tag)
+			t->names[t->n_names++] = json_string_value(tag) ?: "";
+		/* sort.Slice of a short list is an insertion sort: stable */
+		for (size_t x = 1; x < t->n_names; x++)
+			for (size_t y = x;
+			     y > 0 && cmp_name_len(&t->names[y - 1], &t->names[y]) > 0; y--) {
+				const char *tmp = t->names[y];
+				t->names[y] = t->names[y - 1];
+				t->names[y - 1] = tmp;
+			}
+		json_t *ms = json_object_get(s, "Manifests");
+		t->kids = xcalloc(json_array_size(ms) + 1, sizeof(*t->kids));
+		json_array_foreach (ms, k, m) {
+			const json_t *size = json_object_get(m, "Size");
+			const json_t *idata = json_object_get(m, "ImageData");
+			const json_t *pl = json_object_get(idata, "Platform");
+			const char *os = json_string_value(json_object_get(pl, "os"));
+			const char *arch = json_string_value(json_object_get(pl, "architecture"));
+			const char *variant = json_string_value(json_object_get(pl, "variant"));
+			content += json_integer_value(json_object_get(size, "Content"));
+			if (!berth_streq(json_string_value(json_object_get(m, "Kind")), "image"))
+				continue;
+			struct tree_child *ch = &t->kids[t->n_kids++];
+			ch->platform =
+				xasprintf("%s/%s%s%s", os && *os ? os : "unknown", arch ? arch : "",
+					  variant && *variant ? "/" : "", variant ? variant : "");
+			ch->available = json_is_true(json_object_get(m, "Available"));
+			ch->d.id = json_string_value(json_object_get(m, "ID"));
+			tree_size(ch->d.disk, sizeof(ch->d.disk),
+				  (double)json_integer_value(json_object_get(size, "Total")));
+			tree_size(ch->d.content, sizeof(ch->d.content),
+				  (double)json_integer_value(json_object_get(size, "Content")));
+			ch->d.in_use = json_array_size(json_object_get(idata, "Containers")) > 0;
+			if (ch->d.in_use)
+				t->d.in_use = true;
+			spacing = true;
+			if (ch->d.in_use)
+				o.chip_in_use = true;
+		}
+		tree_size(t->d.content, sizeof(t->d.content), (double)content);
+		if (t->d.in_use)
+			o.chip_in_use = true;
+		n++;
+	}
+	qsort(v, n, sizeof(*v), cmp_tree_created);
+
+	const char *top_color = o.term ? "\x1b[34m\x1b[1m" : NULL;
+	const char *normal = o.term ? "\x1b[39m" : NULL;
+	const char *untagged = o.term ? "\x1b[39m\x1b[2m" : NULL;
+	const char *faint = o.term ? "\x1b[39m\x1b[2m" : NULL;
+
+	tree_apply(&o.b, o.term ? "\x1b[93m" : NULL,
+		   "WARNING: This is an experimental feature. The output may change and shouldn't "
+		   "be depended on.");
+	sbuf_addc(&o.b, '\n');
+	{
+		_cleanup_sbuf_ struct sbuf l = SBUF_INIT;
+		if (o.term)
+			sbuf_adds(&l, "\x1b[1m\x1b[106m\x1b[30mi\x1b[0m\x1b[0m \x1b[96mInfo → "
+				      "\x1b[0m\x1b[0m");
+		else
+			sbuf_adds(&l, " Info -> ");
+		sbuf_printf(&l, " %s In Use ",
+			    o.term ? "\x1b[38;5;0m\x1b[48;5;14m U \x1b[0m" : "U");
+		int pad = width - tui_width(sbuf_str(&l));
+		sbuf_printf(&o.b, "%*s%s\n\n", pad > 0 ? pad : 0, "", sbuf_str(&l));
+	}
+	int chips = o.chip_in_use ? (o.term ? 3 : 1) : 0;
+	struct tree_col cols[] = {{"Image", 0, 0, 0},
+				  {"ID", 12, 0, 1},
+				  {"Disk usage", 10, 1, 2},
+				  {"Content size", 12, 1, 3},
+				  {"Extra", chips > 5 ? chips : 5, 0, 4}};
+	size_t ncols = ARRAY_SIZE(cols);
+	int name_width = width;
+	for (i = 1; i < ncols; i++) {
+		int d = cols[i].width + 3;
+		if (name_width - d < 12) {
+			ncols = i;
+			break;
+		}
+		name_width -= d;
+	}
+	int widest = (int)strlen("Image");
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < v[i].n_names; k++)
+			if ((int)strlen(v[i].names[k]) > widest)
+				widest = (int)strlen(v[i].names[k]);
+		for (k = 0; k < v[i].n_kids; k++)
+			if ((int)(strlen(v[i].kids[k].platform) + strlen("└─ ")) > widest)
+				widest = (int)(strlen(v[i].kids[k].platform) + strlen("└─ "));
+	}
+	cols[0].width = name_width > widest ? widest : name_width;
+
+	for (i = 0; i < ncols; i++) {
+		char up[32];
+		size_t x;
+		for (x = 0; cols[i].title[x] && x < sizeof(up) - 1; x++)
+			up[x] = (char)(cols[i].title[x] >= 'a' && cols[i].title[x] <= 'z'
+					       ? cols[i].title[x] - 32
+					       : cols[i].title[x]);
+		up[x] = '\0';
+		if (i)
+			sbuf_adds(&o.b, "   ");
+		tree_print(&o.b, &cols[i], TITLE_COLOR, up);
+	}
+	sbuf_addc(&o.b, '\n');
+	for (i = 0; i < n; i++) {
+		struct tree_image *t = &v[i];
+		if (!t->n_names)
+			tree_print(&o.b, &cols[0], untagged, "<untagged>");
+		for (k = 0; k < t->n_names; k++) {
+			if (k < t->n_names - 1) {
+				_cleanup_sbuf_ struct sbuf e = SBUF_INIT;
+				tui_ellipsis(&e, t->names[k], full_width);
+				tree_apply(&o.b, top_color, sbuf_str(&e));
+				sbuf_addc(&o.b, '\n');
+			} else {
+				tree_print(&o.b, &cols[0], top_color, t->names[k]);
+			}
+		}
+		tree_details_print(&o, cols, ncols, normal, &t->d);
+		if (t->n_kids || spacing)
+			sbuf_addc(&o.b, '\n');
+		for (k = 0; k < t->n_kids; k++) {
+			const char *clr = t->kids[k].available ? normal : faint;
+			_cleanup_free_ char *label = xasprintf(
+				"%s%s", k + 1 < t->n_kids ? "├─ " : "└─ ", t->kids[k].platform);
+			tree_print(&o.b, &cols[0], clr, label);
+			tree_details_print(&o, cols, ncols, clr, &t->kids[k].d);
+			sbuf_addc(&o.b, '\n');
+		}
+		sbuf_addc(&o.b, '\n');
+	}
+	out_write(sbuf_str(&o.b), o.b.len);
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < v[i].n_kids; k++)
+			free(v[i].kids[k].platform);
+		free(v[i].kids);
+		free(v[i].names);
+	}
+	free(v);
+	sbuf_release(&o.b);
+	return 0;
+}
+
 static int run_images(struct cli *c, struct cli_args *a)
 {
 	const char *match = a->argc > 0 ? a->argv[0] : NULL;
@@ -203,10 +552,6 @@ static int run_images(struct cli *c, struct cli_args *a)
 			return err_printf("--show-digest is not yet supported with --tree\n"), 1;
 		if (format && *format)
 			return err_printf("--format is not yet supported with --tree\n"), 1;
-		err_printf("%s: the tree view of multi-platform images is not implemented: berthd "
-			   "keeps one platform per image\n",
-			   CLI_NAME);
-		return 1;
 	}
 
 	const char *version = cli_api_version(c);
@@ -254,10 +599,19 @@ static int run_images(struct cli *c, struct cli_args *a)
 		url_escape(&target, filters);
 		sep = '&';
 	}
-	if (flag_bool(a, "all"))
+	if (flag_bool(a, "all")) {
 		sbuf_printf(&target, "%call=1", sep);
+		sep = '&';
+	}
+	if (flag_bool(a, "tree"))
+		sbuf_printf(&target, "%cmanifests=1", sep);
 	if (cli_call(c, "GET", sbuf_str(&target), NULL, &r) < 0)
 		return cli_fail(c, 1);
+	if (flag_bool(a, "tree")) {
+		int tr = images_tree(r.json, flag_bool(a, "all"));
+		cli_response_release(&r);
+		return tr;
+	}
 
 	if (!format || !*format) {
 		const char *cfg =

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -63,6 +64,22 @@ static int chk_duration(const char *v, char **err)
 {
 	int64_t ns;
 	return go_parse_duration(v, &ns, err);
+}
+
+/* pflag's uint16: strconv.ParseUint(s, 0, 16) */
+static int chk_uint16(const char *v, char **err)
+{
+	char *end;
+	errno = 0;
+	unsigned long long u = strtoull(v, &end, 0);
+	if (!*v || *end || *v == '-' || *v == '+' || *v == ' ' || errno || u > UINT16_MAX) {
+		*err = xasprintf("strconv.ParseUint: parsing \"%s\": %s", v,
+				 !*v || *end || *v == '-' || *v == '+' || *v == ' '
+					 ? "invalid syntax"
+					 : "value out of range");
+		return -1;
+	}
+	return 0;
 }
 
 static int chk_device(const char *v, char **err)
@@ -213,6 +230,87 @@ static int chk_device(const char *v, char **err)
 #define CREATE_FLAGS_MORE                                                                           \
 	{"attach", 'a',		FK_LIST, "list", NULL, "Attach to STDIN, STDOUT or STDERR",         \
 	 0,	   attach_check},                                                                   \
+		{"annotation",                                                                      \
+		 0,                                                                                 \
+		 FK_LIST,                                                                           \
+		 "map",                                                                             \
+		 "map[]",                                                                           \
+		 "Add an annotation to the container (passed through to the OCI runtime)",          \
+		 0,                                                                                 \
+		 NULL,                                                                              \
+		 "1.43"},                                                                           \
+		{"blkio-weight",                                                                    \
+		 0,                                                                                 \
+		 FK_CUSTOM,                                                                         \
+		 "uint16",                                                                          \
+		 NULL,                                                                              \
+		 "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)",    \
+		 0,                                                                                 \
+		 chk_uint16},                                                                       \
+		{"blkio-weight-device",                                                             \
+		 0,                                                                                 \
+		 FK_LIST,                                                                           \
+		 "list",                                                                            \
+		 "[]",                                                                              \
+		 "Block IO weight (relative device weight)",                                        \
+		 0,                                                                                 \
+		 weight_device_check},                                                              \
+		{"device-cgroup-rule",                                                              \
+		 0,                                                                                 \
+		 FK_LIST,                                                                           \
+		 "list",                                                                            \
+		 NULL,                                                                              \
+		 "Add a rule to the cgroup allowed devices list",                                   \
+		 0,                                                                                 \
+		 device_cgroup_rule_check},                                                         \
+		{"device-read-bps",                                                                 \
+		 0,                                                                                 \
+		 FK_LIST,                                                                           \
+		 "list",                                                                            \
+		 "[]",                                                                              \
+		 "Limit read rate (bytes per second) from a device",                                \
+		 0,                                                                                 \
+		 throttle_bps_check},                                                               \
+		{"device-read-iops",                                                                \
+		 0,                                                                                 \
+		 FK_LIST,                                                                           \
+		 "list",                                                                            \
+		 "[]",                                                                              \
+		 "Limit read rate (IO per second) from a device",                                   \
+		 0,                                                                                 \
+		 throttle_iops_check},                                                              \
+		{"device-write-bps",                                                                \
+		 0,                                                                                 \
+		 FK_LIST,                                                                           \
+		 "list",                                                                            \
+		 "[]",                                                                              \
+		 "Limit write rate (bytes per second) to a device",                                 \
+		 0,                                                                                 \
+		 throttle_bps_check},                                                               \
+		{"device-write-iops",                                                               \
+		 0,                                                                                 \
+		 FK_LIST,                                                                           \
+		 "list",                                                                            \
+		 "[]",                                                                              \
+		 "Limit write rate (IO per second) to a device",                                    \
+		 0,                                                                                 \
+		 throttle_iops_check},                                                              \
+		{"gpus",  0,                                                                        \
+		 FK_LIST, "gpu-request",                                                            \
+		 NULL,	  "GPU devices to add to the container ('all' to pass all GPUs)",           \
+		 0,	  gpus_check,                                                               \
+		 "1.40"},                                                                           \
+		{"runtime", 0, FK_STRING, "string", NULL, "Runtime to use for this container"},     \
+		{"use-api-socket",                                                                  \
+		 0,                                                                                 \
+		 FK_BOOL,                                                                           \
+		 NULL,                                                                              \
+		 NULL,                                                                              \
+		 "Bind mount Docker API socket and required auth"},                                 \
+		{"storage-opt", 0,    FK_LIST,                                                      \
+		 "list",	NULL, "Storage driver options for the container"},                  \
+		{"volume-driver", 0,	FK_STRING,                                                  \
+		 "string",	  NULL, "Optional volume driver for the container"},                \
 		{"cgroup-parent", 0,	FK_STRING,                                                  \
 		 "string",	  NULL, "Optional parent cgroup for the container"},                \
 		{"cgroupns",                                                                        \
@@ -444,6 +542,59 @@ static int more_host_config(struct cli_args *a, json_t *body, json_t *hc, char *
 		json_object_set_new(hc, "Sysctls", m);
 		for (i = 0; i < fv(a, "sysctl")->n; i++) {
 			const char *kv = fv(a, "sysctl")->v[i], *eq = strchr(kv, '=');
+			_cleanup_free_ char *k = xstrndup(kv, (size_t)(eq - kv));
+			json_object_set_new(m, k, json_string(eq + 1));
+		}
+	}
+	if (fv(a, "annotation")->n) {
+		json_t *m = json_object();
+		json_object_set_new(hc, "Annotations", m);
+		for (i = 0; i < fv(a, "annotation")->n; i++) {
+			const char *kv = fv(a, "annotation")->v[i], *eq = strchr(kv, '=');
+			_cleanup_free_ char *k = eq ? xstrndup(kv, (size_t)(eq - kv)) : xstrdup(kv);
+			json_object_set_new(m, k, json_string(eq ? eq + 1 : ""));
+		}
+	}
+	if (flag_set(a, "blkio-weight"))
+		json_object_set_new(
+			hc, "BlkioWeight",
+			json_integer((json_int_t)strtoull(flag_str(a, "blkio-weight"), NULL, 0)));
+	{
+		json_t *l = json_object_get(hc, "BlkioWeightDevice");
+		for (i = 0; i < fv(a, "blkio-weight-device")->n; i++)
+			json_array_append_new(
+				l, weight_device_parse(fv(a, "blkio-weight-device")->v[i], err));
+		static const char *const thr[][2] = {{"device-read-bps", "BlkioDeviceReadBps"},
+						     {"device-write-bps", "BlkioDeviceWriteBps"},
+						     {"device-read-iops", "BlkioDeviceReadIOps"},
+						     {"device-write-iops", "BlkioDeviceWriteIOps"}};
+		for (size_t t = 0; t < ARRAY_SIZE(thr); t++) {
+			l = json_object_get(hc, thr[t][1]);
+			for (i = 0; i < fv(a, thr[t][0])->n; i++)
+				json_array_append_new(
+					l, throttle_device_parse(fv(a, thr[t][0])->v[i],
+								 strstr(thr[t][0], "iops") != NULL,
+								 err));
+		}
+	}
+	set_list(hc, "DeviceCgroupRules", fv(a, "device-cgroup-rule"));
+	if (fv(a, "gpus")->n) {
+		json_t *l = json_array();
+		json_object_set_new(hc, "DeviceRequests", l);
+		for (i = 0; i < fv(a, "gpus")->n; i++)
+			json_array_append_new(l, gpus_parse(fv(a, "gpus")->v[i], err));
+	}
+	set_str_field(hc, "Runtime", flag_str(a, "runtime"));
+	set_str_field(hc, "VolumeDriver", flag_str(a, "volume-driver"));
+	if (fv(a, "storage-opt")->n) {
+		json_t *m = json_object();
+		json_object_set_new(hc, "StorageOpt", m);
+		for (i = 0; i < fv(a, "storage-opt")->n; i++) {
+			const char *kv = fv(a, "storage-opt")->v[i], *eq = strchr(kv, '=');
+			if (!eq) {
+				*err = xstrdup("invalid storage option");
+				return -1;
+			}
 			_cleanup_free_ char *k = xstrndup(kv, (size_t)(eq - kv));
 			json_object_set_new(m, k, json_string(eq + 1));
 		}
@@ -1094,6 +1245,100 @@ int read_wait(struct cli *c, struct berth_http_client *w)
 	return (int)json_integer_value(json_object_get(j, "StatusCode"));
 }
 
+/* --use-api-socket: where the CLI's credentials go in the container (docker's path) */
+#define API_SOCKET_CONFIG "run/secrets/docker/config.json"
+
+/*
+ * --use-api-socket (docker 28): the daemon's socket (the CLI's own unix endpoint) bind-mounted
+ * at /var/run/docker.sock, and unless the container's environment names a DOCKER_CONFIG, the
+ * CLI's registry credentials (config.json's "auths") as *ret_auths, for the container's
+ * /run/secrets/docker/config.json, with DOCKER_CONFIG pointing there.
+ */
+static int api_socket_prepare(struct cli *c, json_t *body, json_t **ret_auths, char **err)
+{
+	json_t *hc = json_object_get(body, "HostConfig");
+	json_t *ms = json_object_get(hc, "Mounts");
+	const json_t *auths = json_object_get(cli_config_file(c), "auths");
+	json_t *env = json_object_get(body, "Env");
+	size_t i;
+	json_t *e;
+
+	if (!berth_str_has_prefix(c->host, "unix://")) {
+		*err = xasprintf("flag --use-api-socket can only be used with unix sockets: docker "
+				 "endpoint %s incompatible",
+				 c->host);
+		return -1;
+	}
+	if (!json_is_array(ms)) {
+		ms = json_array();
+		json_object_set_new(hc, "Mounts", ms);
+	}
+	json_array_append_new(ms, json_pack("{s:s,s:s,s:s,s:{}}", "Type", "bind", "Source",
+					    c->host + strlen("unix://"), "Target",
+					    "/var/run/docker.sock", "BindOptions"));
+	json_array_foreach (env, i, e)
+		if (berth_str_has_prefix(json_string_value(e) ?: "", "DOCKER_CONFIG="))
+			return 0;
+	if (json_object_size(auths) == 0)
+		return 0;
+	if (!json_is_array(env)) {
+		env = json_array();
+		json_object_set_new(body, "Env", env);
+	}
+	json_array_append_new(env, json_string("DOCKER_CONFIG=/run/secrets/docker"));
+	*ret_auths = json_deep_copy(auths);
+	return 0;
+}
+
+/* a ustar number field: len - 1 octal digits and a NUL (v fits: a config file's size) */
+static void tar_octal(char *field, size_t len, uint64_t v)
+{
+	for (size_t i = len - 1; i-- > 0; v >>= 3)
+		field[i] = (char)('0' + (v & 7));
+	field[len - 1] = '\0';
+}
+
+/* PUT /containers/{id}/archive?path=/ of a one-file tar: {"auths": ...} at API_SOCKET_CONFIG */
+static int api_socket_copy_auths(struct cli *c, const char *id, const json_t *auths)
+{
+	_cleanup_json_ json_t *cfg = json_pack("{s:O}", "auths", auths);
+	_cleanup_free_ char *text = json_dumps(cfg, JSON_INDENT(1) | JSON_SORT_KEYS);
+	size_t n = text ? strlen(text) : 0, padded = (n + 511) / 512 * 512;
+	size_t total = 512 + padded + 1024;
+	_cleanup_free_ char *tar = calloc(1, total);
+	_cleanup_close_ int fd = -1;
+	unsigned sum = 0;
+
+	if (!text || !tar)
+		return cli_errorf(c, "out of memory");
+	snprintf(tar, 100, "%s", API_SOCKET_CONFIG);
+	tar_octal(tar + 100, 8, 0600);
+	tar_octal(tar + 108, 8, 0);
+	tar_octal(tar + 116, 8, 0);
+	tar_octal(tar + 124, 12, n);
+	tar_octal(tar + 136, 12, 0);
+	memset(tar + 148, ' ', 8);
+	tar[156] = '0';
+	memcpy(tar + 257, "ustar", 6);
+	memcpy(tar + 263, "00", 2);
+	for (size_t i = 0; i < 512; i++)
+		sum += (unsigned char)tar[i];
+	snprintf(tar + 148, 8, "%06o", sum);
+	memcpy(tar + 512, text, n);
+	fd = memfd_create("config-tar", MFD_CLOEXEC);
+	if (fd < 0 || write(fd, tar, total) != (ssize_t)total || lseek(fd, 0, SEEK_SET) < 0)
+		return cli_errorf(c, "copying config.json into container failed: %s",
+				  strerror(errno));
+	_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
+	sbuf_printf(&t, "/containers/%s/archive?path=%%2F", id);
+	if (cli_call_upload(c, "PUT", sbuf_str(&t), "application/x-tar", fd, "config") < 0)
+		return -1;
+	char buf[512];
+	while (cli_stream_read(c, buf, sizeof(buf)) > 0)
+		;
+	return 0;
+}
+
 static int run_or_create(struct cli *c, struct cli_args *a, bool run)
 {
 	bool detach = run && flag_bool(a, "detach");
@@ -1130,8 +1375,16 @@ static int run_or_create(struct cli *c, struct cli_args *a, bool run)
 		free(perr);
 		return ret;
 	}
+	_cleanup_json_ json_t *auths = NULL;
+	if (flag_bool(a, "use-api-socket") && api_socket_prepare(c, body, &auths, &perr) < 0) {
+		create_failed(a, perr, &ret);
+		free(perr);
+		return ret;
+	}
 	if (!create_container(c, a, body, platform, &id, &ret))
 		return ret;
+	if (auths && api_socket_copy_auths(c, id, auths) < 0)
+		return report(a, c->err);
 	cidfile_write(&cid, id);
 	if (!run) {
 		out_printf("%s\n", id);

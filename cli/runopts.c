@@ -884,3 +884,304 @@ int run_platform_parse(const char *spec, char **ret, char **err)
 				   : xasprintf("%s/%s", os, arch);
 	return 0;
 }
+
+/* ---- block IO, device cgroup rules, GPUs --------------------------------------------------- */
+
+/* "/dev/x:value": the path (malloc'd) and the value's start, or NULL with docker's message */
+static char *blkio_split(const char *value, const char **ret_v, char **err)
+{
+	const char *colon = strchr(value, ':');
+
+	if (!colon || colon == value) {
+		*err = xasprintf("bad format: %s", value);
+		return NULL;
+	}
+	if (!berth_str_has_prefix(value, "/dev/")) {
+		*err = xasprintf("bad format for device path: %s", value);
+		return NULL;
+	}
+	*ret_v = colon + 1;
+	return xstrndup(value, (size_t)(colon - value));
+}
+
+/* strconv.ParseUint(s, 10, 64) */
+static bool parse_u64_dec(const char *s, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*ret = v;
+	return true;
+}
+
+json_t *weight_device_parse(const char *value, char **err)
+{
+	const char *v;
+	_cleanup_free_ char *path = blkio_split(value, &v, err);
+	uint64_t w;
+
+	if (!path)
+		return NULL;
+	if (!parse_u64_dec(v, &w) || w > UINT16_MAX || (w > 0 && (w < 10 || w > 1000))) {
+		*err = xasprintf("invalid weight for device: %s", value);
+		return NULL;
+	}
+	return json_pack("{s:s,s:I}", "Path", path, "Weight", (json_int_t)w);
+}
+
+json_t *throttle_device_parse(const char *value, bool iops, char **err)
+{
+	const char *v;
+	_cleanup_free_ char *path = blkio_split(value, &v, err);
+	int64_t rate = 0;
+	uint64_t u = 0;
+
+	if (!path)
+		return NULL;
+	if (iops) {
+		if (!parse_u64_dec(v, &u) || u > INT64_MAX) {
+			*err = xasprintf(
+				"invalid rate for device: %s. The correct format is "
+				"<device-path>:<number>. Number must be a positive integer",
+				value);
+			return NULL;
+		}
+		rate = (int64_t)u;
+	} else if (ram_in_bytes(v, &rate) < 0 || rate < 0) {
+		*err = xasprintf(
+			"invalid rate for device: %s. The correct format is "
+			"<device-path>:<number>[<unit>]. Number must be a positive integer. "
+			"Unit is optional and can be kb, mb, or gb",
+			value);
+		return NULL;
+	}
+	return json_pack("{s:s,s:I}", "Path", path, "Rate", (json_int_t)rate);
+}
+
+int weight_device_check(const char *value, char **err)
+{
+	json_t *j = weight_device_parse(value, err);
+
+	json_decref(j);
+	return j ? 0 : -1;
+}
+
+int throttle_bps_check(const char *value, char **err)
+{
+	json_t *j = throttle_device_parse(value, false, err);
+
+	json_decref(j);
+	return j ? 0 : -1;
+}
+
+int throttle_iops_check(const char *value, char **err)
+{
+	json_t *j = throttle_device_parse(value, true, err);
+
+	json_decref(j);
+	return j ? 0 : -1;
+}
+
+/* "[0-9]+|\*" */
+static const char *major_minor(const char *s)
+{
+	if (*s == '*')
+		return s + 1;
+	if (*s < '0' || *s > '9')
+		return NULL;
+	while (*s >= '0' && *s <= '9')
+		s++;
+	return s;
+}
+
+int device_cgroup_rule_check(const char *value, char **err)
+{
+	const char *s = value;
+	size_t n = 0;
+
+	/* ^[acb] ([0-9]+|\*):([0-9]+|\*) [rwm]{1,3}$ */
+	bool ok = (*s == 'a' || *s == 'c' || *s == 'b') && s[1] == ' ';
+	if (ok) {
+		s = major_minor(s + 2);
+		ok = s && *s == ':';
+	}
+	if (ok) {
+		s = major_minor(s + 1);
+		ok = s && *s == ' ';
+	}
+	if (ok) {
+		for (s++; *s == 'r' || *s == 'w' || *s == 'm'; s++)
+			n++;
+		ok = !*s && n >= 1 && n <= 3;
+	}
+	if (!ok) {
+		*err = xasprintf("invalid device cgroup format '%s'", value);
+		return -1;
+	}
+	return 0;
+}
+
+/* One field of a CSV record (encoding/csv): quoted or not; *s moves past its comma. */
+static char *csv_field(const char **s, bool *ret_bad)
+{
+	_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
+	const char *p = *s;
+
+	if (*p == '"') {
+		for (p++;; p++) {
+			if (!*p) {
+				*ret_bad = true;
+				return NULL;
+			}
+			if (*p == '"') {
+				if (p[1] == '"') {
+					sbuf_addc(&b, '"');
+					p++;
+					continue;
+				}
+				p++;
+				break;
+			}
+			sbuf_addc(&b, *p);
+		}
+		if (*p && *p != ',') {
+			*ret_bad = true;
+			return NULL;
+		}
+	} else {
+		for (; *p && *p != ','; p++) {
+			if (*p == '"') {
+				*ret_bad = true;
+				return NULL;
+			}
+			sbuf_addc(&b, *p);
+		}
+	}
+	*s = *p == ',' ? p + 1 : p;
+	return xstrdup(sbuf_str(&b));
+}
+
+/* strconv.Atoi for a count, "all" as -1 */
+static int gpu_count(const char *s, int64_t *ret, char **err)
+{
+	char *end;
+
+	if (strcmp(s, "all") == 0) {
+		*ret = -1;
+		return 0;
+	}
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (!*s || *end || errno || *s == ' ') {
+		*err = xasprintf(
+			"invalid count (%s): value must be either \"all\" or an integer: %s", s,
+			errno == ERANGE ? "value out of range" : "invalid syntax");
+		return -1;
+	}
+	*ret = v;
+	return 0;
+}
+
+static json_t *split_comma(const char *v)
+{
+	json_t *a = json_array();
+	const char *p = v;
+
+	for (;;) {
+		const char *c = strchr(p, ',');
+		size_t n = c ? (size_t)(c - p) : strlen(p);
+		_cleanup_free_ char *one = xstrndup(p, n);
+		json_array_append_new(a, json_string(one));
+		if (!c)
+			break;
+		p = c + 1;
+	}
+	return a;
+}
+
+json_t *gpus_parse(const char *value, char **err)
+{
+	_cleanup_json_ json_t *req =
+		json_pack("{s:s,s:I,s:n,s:n,s:n}", "Driver", "", "Count", (json_int_t)0,
+			  "DeviceIDs", "Capabilities", "Options");
+	_cleanup_json_ json_t *seen = json_object();
+	const char *s = value;
+	bool bad = false;
+
+	do {
+		_cleanup_free_ char *field = csv_field(&s, &bad);
+		if (!field) {
+			*err = xstrdup("parse error: bare \" in non-quoted-field");
+			return NULL;
+		}
+		char *eq = strchr(field, '=');
+		const char *key = field, *val = eq ? eq + 1 : NULL;
+		int64_t count;
+		if (eq)
+			*eq = '\0';
+		if (json_object_get(seen, key)) {
+			*err = xasprintf("gpu request key '%s' can be specified only once", key);
+			return NULL;
+		}
+		json_object_set_new(seen, key, json_true());
+		if (!val) {
+			json_object_set_new(seen, "count", json_true());
+			if (gpu_count(key, &count, err) < 0)
+				return NULL;
+			json_object_set_new(req, "Count", json_integer(count));
+		} else if (strcmp(key, "driver") == 0) {
+			json_object_set_new(req, "Driver", json_string(val));
+		} else if (strcmp(key, "count") == 0) {
+			if (gpu_count(val, &count, err) < 0)
+				return NULL;
+			json_object_set_new(req, "Count", json_integer(count));
+		} else if (strcmp(key, "device") == 0) {
+			json_object_set_new(req, "DeviceIDs", split_comma(val));
+		} else if (strcmp(key, "capabilities") == 0) {
+			json_t *caps = split_comma(val);
+			json_array_append_new(caps, json_string("gpu"));
+			json_object_set_new(req, "Capabilities", json_pack("[o]", caps));
+		} else if (strcmp(key, "options") == 0) {
+			json_t *o = json_object();
+			const char *q = val;
+			json_object_set_new(req, "Options", o);
+			do {
+				_cleanup_free_ char *kv = csv_field(&q, &bad);
+				if (!kv) {
+					*err = xstrdup(
+						"failed to read gpu options: parse error: bare "
+						"\" in non-quoted-field");
+					return NULL;
+				}
+				char *e2 = strchr(kv, '=');
+				if (e2)
+					*e2 = '\0';
+				json_object_set_new(o, kv, json_string(e2 ? e2 + 1 : ""));
+			} while (*q);
+		} else {
+			*err = xasprintf("unexpected key '%s' in '%s=%s'", key, key, val);
+			return NULL;
+		}
+	} while (*s);
+	if (!json_object_get(seen, "count") && json_is_null(json_object_get(req, "DeviceIDs")))
+		json_object_set_new(req, "Count", json_integer(1));
+	if (json_is_null(json_object_get(req, "Options")))
+		json_object_set_new(req, "Options", json_object());
+	if (json_is_null(json_object_get(req, "Capabilities")))
+		json_object_set_new(req, "Capabilities", json_pack("[[s]]", "gpu"));
+	return TAKE_PTR(req);
+}
+
+int gpus_check(const char *value, char **err)
+{
+	json_t *j = gpus_parse(value, err);
+
+	json_decref(j);
+	return j ? 0 : -1;
+}

@@ -66,3 +66,16 @@ int sysctl_check(const char *value, char **err);
  * for an empty spec.
  */
 int run_platform_parse(const char *spec, char **ret, char **err);
+
+/* opts.ValidateWeightDevice (--blkio-weight-device): "/dev/x:weight" as {"Path","Weight"}. */
+json_t *weight_device_parse(const char *value, char **err);
+/* opts.ValidateThrottle{Bps,IOps}Device: "/dev/x:rate" as {"Path","Rate"} (bps takes units). */
+json_t *throttle_device_parse(const char *value, bool iops, char **err);
+int weight_device_check(const char *value, char **err);
+int throttle_bps_check(const char *value, char **err);
+int throttle_iops_check(const char *value, char **err);
+/* opts.ValidateDeviceCgroupRule: "^[acb] ([0-9]+|\*):([0-9]+|\*) [rwm]{1,3}$". */
+int device_cgroup_rule_check(const char *value, char **err);
+/* opts.GpuOpts.Set (--gpus): "all", "2", "device=0,capabilities=compute" as a DeviceRequest. */
+json_t *gpus_parse(const char *value, char **err);
+int gpus_check(const char *value, char **err);

@@ -98,7 +98,18 @@ struct prep {
 	json_t *points;
 	char **made; /* anonymous or named volumes made for this create (undone on failure) */
 	char **held; /* volumes referenced */
+	const char *driver; /* HostConfig.VolumeDriver: "" or "local" is berth's own */
 };
+
+/* The volume driver of -v volumes and anonymous ones: only "local" exists (no plugins). */
+static int check_volume_driver(const struct prep *p, struct berth_error **err)
+{
+	if (p->driver && *p->driver && strcmp(p->driver, "local") != 0)
+		return berth_error_set(err, ENOENT,
+				       "error looking up volume plugin %s: plugin \"%s\" not found",
+				       p->driver, p->driver);
+	return 0;
+}
 
 /* A named or anonymous volume: made when missing, held for the container. */
 static int hold_volume(struct prep *p, const char *name, const json_t *labels,
@@ -235,6 +246,9 @@ static int parse_bind(struct prep *p, const char *spec, struct berth_error **err
 	}
 	if (prop)
 		return berth_error_set(err, EINVAL, "invalid mode: %s", mode);
+	r = check_volume_driver(p, err);
+	if (r < 0)
+		return r;
 	r = hold_volume(p, parts[0], NULL, NULL, false, &vol, err);
 	if (r < 0)
 		return r;
@@ -266,7 +280,7 @@ static int parse_mount(struct prep *p, const json_t *m, json_t *tmpfs, struct be
 		const json_t *to = json_object_get(m, "TmpfsOptions");
 		json_int_t size = json_integer_value(json_object_get(to, "SizeBytes"));
 		json_int_t mode = json_integer_value(json_object_get(to, "Mode"));
-		char opts[96] = "";
+		char opts[160] = "";
 		int len = 0;
 
 		if (*src)
@@ -284,7 +298,25 @@ static int parse_mount(struct prep *p, const json_t *m, json_t *tmpfs, struct be
 			len += snprintf(opts + len, sizeof(opts) - (size_t)len, "%smode=%llo",
 					len ? "," : "", (unsigned long long)mode & 07777);
 		if (ro)
-			snprintf(opts + len, sizeof(opts) - (size_t)len, "%sro", len ? "," : "");
+			len += snprintf(opts + len, sizeof(opts) - (size_t)len, "%sro",
+					len ? "," : "");
+		/* API 1.46's Options: [["exec"]] or [["noexec"]] (dockerd's validateTmpfsOptions;
+		 * older requests have them dropped by the request check) */
+		const json_t *o, *to_opts = json_object_get(to, "Options");
+		size_t k;
+		json_array_foreach (to_opts, k, o) {
+			const char *key = json_string_value(json_array_get(o, 0));
+			const char *val = json_string_value(json_array_get(o, 1));
+			if (!json_is_array(o) || json_array_size(o) < 1 || json_array_size(o) > 2)
+				return berth_error_set(err, EINVAL, "invalid option array length");
+			if (!key || (strcmp(key, "exec") != 0 && strcmp(key, "noexec") != 0))
+				return berth_error_set(err, EINVAL, "invalid option: %s",
+						       key ? key : "");
+			if (len < (int)sizeof(opts))
+				len += snprintf(opts + len, sizeof(opts) - (size_t)len, "%s%s%s%s",
+						len ? "," : "", key, val ? "=" : "",
+						val ? val : "");
+		}
 		if (has_destination(p->points, dst) || json_object_get(tmpfs, dst))
 			return berth_error_set(err, EINVAL, "Duplicate mount point: %s", dst);
 		json_object_set_new(tmpfs, dst, json_string(opts));
@@ -307,6 +339,12 @@ static int parse_mount(struct prep *p, const json_t *m, json_t *tmpfs, struct be
 	}
 	const json_t *vo = json_object_get(m, "VolumeOptions");
 	bool nocopy = json_is_true(json_object_get(vo, "NoCopy"));
+	const char *subpath = json_string_value(json_object_get(vo, "Subpath"));
+	if (subpath && *subpath) /* API 1.45's subpath: refused rather than ignored */
+		return berth_error_set(
+			err, EINVAL,
+			"invalid mount config for type \"volume\": VolumeOptions.Subpath "
+			"is not supported by berthd");
 	const json_t *dc = json_object_get(vo, "DriverConfig");
 	const char *driver = json_string_value(json_object_get(dc, "Name"));
 	if (driver && *driver && strcmp(driver, "local") != 0)
@@ -390,7 +428,10 @@ static void undo(struct prep *p)
 int ctr_mounts_prepare(struct berthd *d, const char *id, json_t *hc, const json_t *cfg,
 		       json_t **ret, struct berth_error **err)
 {
-	struct prep p = {.d = d, .id = id, .points = json_array()};
+	struct prep p = {.d = d,
+			 .id = id,
+			 .points = json_array(),
+			 .driver = json_string_value(json_object_get(hc, "VolumeDriver"))};
 	_cleanup_json_ json_t *tmpfs = json_deep_copy(json_object_get(hc, "Tmpfs"));
 	size_t i;
 	json_t *v;
@@ -432,6 +473,9 @@ int ctr_mounts_prepare(struct berthd *d, const char *id, json_t *hc, const json_
 			goto fail;
 		if (has_destination(p.points, clean) || json_object_get(tmpfs, clean))
 			continue;
+		r = check_volume_driver(&p, err);
+		if (r < 0)
+			goto fail;
 		r = hold_volume(&p, NULL, NULL, NULL, true, &vol, err);
 		if (r < 0)
 			goto fail;

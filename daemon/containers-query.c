@@ -208,8 +208,8 @@ static json_t *labels_of(const struct daemon_container *c)
 	return json_is_object(l) ? json_deep_copy(l) : json_object();
 }
 
-/* docker's Summary for the list and /system/df (d->lock held) */
-static json_t *summary_locked(struct berthd *d, struct daemon_container *c)
+/* docker's Summary for the list and /system/df at API version api (d->lock held) */
+static json_t *summary_locked(struct berthd *d, struct daemon_container *c, unsigned api)
 {
 	_cleanup_free_ char *cmd = command_of(c), *status = status_text_locked(c);
 	const char *image = json_string_value(json_object_get(c->config, "Image"));
@@ -227,7 +227,12 @@ static json_t *summary_locked(struct berthd *d, struct daemon_container *c)
 	json_object_set_new(j, "Labels", labels_of(c));
 	json_object_set_new(j, "State", json_string(ctr_status_locked(c)));
 	json_object_set_new(j, "Status", json_string(status ? status : ""));
-	json_object_set_new(j, "HostConfig", json_pack("{s:s}", "NetworkMode", network_mode(c)));
+	json_t *hc = json_pack("{s:s}", "NetworkMode", network_mode(c));
+	const json_t *ann = json_object_get(c->host_config, "Annotations");
+	/* 1.46: the summary's HostConfig carries the annotations (omitted when there are none) */
+	if (hc && api >= BERTH_API_VERSION(1, 46) && json_object_size(ann) > 0)
+		json_object_set_new(hc, "Annotations", json_deep_copy(ann));
+	json_object_set_new(j, "HostConfig", hc);
 	json_object_set_new(j, "NetworkSettings", json_pack("{s:o}", "Networks", networks_json(c)));
 	json_object_set_new(j, "Mounts", ctr_mounts_inspect(c));
 	return j;
@@ -450,7 +455,7 @@ static void containers_list(struct berth_http_request *req, void *userdata)
 			continue;
 		if (!ancestor_match(d, f, c))
 			continue;
-		json_t *s = summary_locked(d, c);
+		json_t *s = summary_locked(d, c, berth_http_api_version(req));
 		if (!s)
 			continue;
 		if (size)
@@ -767,7 +772,6 @@ json_t *daemon_containers_disk_usage(struct berthd *d, unsigned api)
 	size_t n, i;
 	json_t *s;
 
-	(void)api;
 	pthread_mutex_lock(&d->lock);
 	n = d->containers.n;
 	v = calloc(n + 1, sizeof(*v));
@@ -776,7 +780,7 @@ json_t *daemon_containers_disk_usage(struct berthd *d, unsigned api)
 	if (v)
 		qsort(v, n, sizeof(*v), by_created_desc);
 	for (i = 0; v && i < n; i++) {
-		s = summary_locked(d, v[i]);
+		s = summary_locked(d, v[i], api);
 		if (s)
 			json_array_append_new(out, s);
 	}

@@ -381,6 +381,37 @@ static json_t *summary_json(const struct images_entry *e, const struct list_filt
 	return j;
 }
 
+/*
+ * ImageSummary.Manifests (API 1.47, ?manifests=1).  berth's store keeps one platform's image per
+ * id, addressed by its config (as dockerd's graph-driver store): one "image" manifest each, its
+ * Descriptor the config blob's, its platform the config's, the containers that use it by id.
+ */
+static json_t *manifests_json(const struct images_entry *e, const struct daemon_image_users *u)
+{
+	const struct berth_image_info *info = e->info;
+	const char *variant = json_string_value(json_object_get(e->config, "variant"));
+	json_t *platform, *containers = json_array(), *m;
+	json_int_t content = (json_int_t)(info->size + info->config_size);
+
+	if (!containers)
+		return NULL;
+	for (size_t i = 0; i < u->n; i++)
+		if (strcmp(u->v[i].image_id, info->id) == 0)
+			json_array_append_new(containers, json_string(u->v[i].container_id));
+	platform = json_pack("{s:s,s:s}", "architecture",
+			     info->architecture ? info->architecture : "amd64", "os",
+			     info->os ? info->os : "linux");
+	if (platform && variant && *variant)
+		json_object_set_new(platform, "variant", json_string(variant));
+	m = json_pack("{s:s,s:{s:s,s:s,s:I},s:b,s:{s:I,s:I},s:s,s:{s:o,s:o,s:{s:I}}}", "ID",
+		      info->id, "Descriptor", "mediaType",
+		      "application/vnd.docker.container.image.v1+json", "digest", info->id, "size",
+		      (json_int_t)info->config_size, "Available", 1, "Size", "Total", content,
+		      "Content", content, "Kind", "image", "ImageData", "Platform", platform,
+		      "Containers", containers, "Size", "Unpacked", (json_int_t)info->size);
+	return m ? json_pack("[o]", m) : NULL;
+}
+
 static int cmp_created_desc(const void *a, const void *b)
 {
 	const struct images_entry *x = *(const struct images_entry *const *)a,
@@ -459,6 +490,21 @@ void daemon_images_list(struct berth_http_request *req, void *userdata)
 		summaries[i] = summary_json(&v[i], &lf, all, api);
 	if (shared)
 		fill_shared_sizes(d, v, n, summaries);
+	if (api >= BERTH_API_VERSION(1, 47) && berth_http_query_bool(req, "manifests")) {
+		struct daemon_image_users u;
+		if (images_users_snapshot(d, &u) < 0) {
+			for (size_t i = 0; i < n; i++)
+				json_decref(summaries[i]);
+			images_entries_free(v, n);
+			berth_http_respond_error(req, 500, "out of memory");
+			return;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (summaries[i])
+				json_object_set_new(summaries[i], "Manifests",
+						    manifests_json(&v[i], &u));
+		daemon_image_users_release(&u);
+	}
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (summaries[i]) {

@@ -567,10 +567,12 @@ static json_t *inspect_json(struct berthd *d, const struct berth_image_info *inf
 	json_object_set_new(j, "Parent", json_string(info->parent ? info->parent : ""));
 	json_object_set_new(j, "Comment", json_string(comment));
 	json_object_set_new(j, "Created", json_string(created));
-	json_object_set_new(j, "Container", json_string(cfg_str(config, "container")));
-	json_object_set_new(
-		j, "ContainerConfig",
-		daemon_container_config_json(json_object_get(config, "container_config")));
+	if (api < BERTH_API_VERSION(1, 45)) { /* 1.45 dropped them */
+		json_object_set_new(j, "Container", json_string(cfg_str(config, "container")));
+		json_object_set_new(
+			j, "ContainerConfig",
+			daemon_container_config_json(json_object_get(config, "container_config")));
+	}
 	json_object_set_new(j, "DockerVersion", json_string(cfg_str(config, "docker_version")));
 	json_object_set_new(j, "Author", json_string(cfg_str(config, "author")));
 	json_object_set_new(

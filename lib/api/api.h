@@ -40,9 +40,9 @@
 /* API versions, as BERTH_API_VERSION(1, 44): comparable with < and >. */
 #define BERTH_API_VERSION(major, minor) ((unsigned)(major) << 16 | (unsigned)(minor))
 #define BERTH_API_VERSION_MIN		BERTH_API_VERSION(1, 24)
-#define BERTH_API_VERSION_MAX		BERTH_API_VERSION(1, 44)
+#define BERTH_API_VERSION_MAX		BERTH_API_VERSION(1, 47)
 #define BERTH_API_VERSION_MIN_STRING	"1.24"
-#define BERTH_API_VERSION_MAX_STRING	"1.44"
+#define BERTH_API_VERSION_MAX_STRING	"1.47"
 
 /* Docker's content types for hijacked and multiplexed streams. */
 #define BERTH_MEDIA_RAW_STREAM	       "application/vnd.docker.raw-stream"
@@ -117,7 +117,7 @@ bool berth_http_header_at(const struct berth_http_request *req, size_t i, const 
 const char *berth_http_param(const struct berth_http_request *req, const char *name);
 /*
  * The API version the client asked for (/vX.Y/...), BERTH_API_VERSION_MAX when it gave none.
- * Set by the router; the string form is "1.44" for an unversioned request.
+ * Set by the router; the string form is "1.47" for an unversioned request.
  */
 unsigned berth_http_api_version(const struct berth_http_request *req);
 const char *berth_http_api_version_string(const struct berth_http_request *req);
@@ -254,9 +254,9 @@ struct berth_api_router;
  * Routes: method + pattern.  A pattern is a path of segments; "{name}" matches one non-empty
  * segment, "{name*}" one or more segments (image names hold slashes: "/images/{name*}/json"),
  * found through berth_http_param().  Every route answers under "/vX.Y" too: the prefix is
- * stripped, checked against [1.24, 1.44] -- 400 "client version X is too old. Minimum supported
+ * stripped, checked against [1.24, 1.47] -- 400 "client version X is too old. Minimum supported
  * API version is 1.24, please upgrade your client to a newer version" (plain text below 1.24,
- * as dockerd) / "client version X is too new. Maximum supported API version is 1.44" -- and
+ * as dockerd) / "client version X is too new. Maximum supported API version is 1.47" -- and
  * given to the handler.  A path no route matches, or a method no route of that path takes,
  * answers 404 {"message":"page not found"} (dockerd sends 404 for both).
  */

@@ -795,6 +795,13 @@ static int check_resources(json_t *hc, bool update, const struct berth_dockerspe
 		if (w > 0 && (w < 10 || w > 1000))
 			return berth_error_set(err, EINVAL,
 					       "Range of blkio weight is from 10 to 1000");
+		if (json_array_size(json_object_get(hc, "BlkioWeightDevice")) > 0 &&
+		    !h->blkio_weight) {
+			r |= warn(warnings,
+				  "Your kernel does not support Block I/O weight_device "
+				  "or the cgroup is not mounted. Weight-device discarded.");
+			r |= json_object_set_new(hc, "BlkioWeightDevice", json_array());
+		}
 	}
 	return r ? oom(err) : 0;
 }
@@ -1409,6 +1416,12 @@ int berth_dockerspec_create_normalize(const json_t *body, const char *api_versio
 		json_object_del(hc, "KernelMemory"); /* removed in API 1.42: ignored */
 	if (version_lt(api, "1.43"))
 		json_object_del(hc, "Annotations");
+	if (version_lt(api, "1.46")) { /* TmpfsOptions.Options came with 1.46 */
+		size_t mi;
+		json_t *m;
+		json_array_foreach (json_object_get(hc, "Mounts"), mi, m)
+			json_object_del(json_object_get(m, "TmpfsOptions"), "Options");
+	}
 	if (version_lt(api, "1.44")) {
 		json_t *h = json_object_get(cfg, "Healthcheck");
 		if (json_is_object(h))
@@ -1456,13 +1469,21 @@ int berth_dockerspec_create_normalize(const json_t *body, const char *api_versio
 					       "slice named as \"xxx.slice\"");
 	}
 	{
+		/* "berth" is the runtime info's Runtimes lists; "runc" the name docker's requests
+		 * and inspect use for the default: both are berth-runtime */
 		const char *rt = dockerspec_str(hc, "Runtime");
-		if (*rt && strcmp(rt, "runc") != 0)
+		if (*rt && strcmp(rt, "runc") != 0 && strcmp(rt, "berth") != 0)
 			return berth_error_set(err, EINVAL, "unknown or invalid runtime name: %s",
 					       rt);
-		if (set_str(hc, "Runtime", "runc", err) < 0)
+		if (!*rt && set_str(hc, "Runtime", "runc", err) < 0)
 			return -ENOMEM;
 	}
+	if (json_object_size(json_object_get(hc, "StorageOpt")) > 0)
+		/* overlay2 takes size= only on xfs mounted with pquota, which berth's root is not
+		 * (dockerd's message for that case) */
+		return berth_error_set(err, EINVAL,
+				       "--storage-opt is supported only for overlay over xfs with "
+				       "'pquota' mount option");
 	r = check_tmpfs(hc, err);
 	if (r < 0)
 		return r;

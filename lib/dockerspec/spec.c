@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "dockerspec-internal.h"
@@ -571,6 +573,39 @@ static json_t *cgroup_rule(const char *s)
 	}
 }
 
+/*
+ * HostConfig's per-device block IO list key ({Path, value_key}) as the spec's list spec_key of
+ * {major, minor, spec_value}: the device numbers of the path (docker's getBlkio*Devices).
+ */
+static int blkio_devices(json_t *bio, const json_t *hc, const char *key, const char *value_key,
+			 const char *spec_key, const char *spec_value, struct berth_error **err)
+{
+	const json_t *list = json_object_get(hc, key);
+	json_t *out, *e;
+	size_t i;
+
+	if (json_array_size(list) == 0)
+		return 0;
+	out = json_array();
+	if (!out || json_object_set_new(bio, spec_key, out) < 0)
+		return oom(err);
+	json_array_foreach (list, i, e) {
+		const char *path = dockerspec_str(e, "Path");
+		struct stat st;
+		if (stat(path, &st) < 0)
+			return berth_error_set(err, errno, "%s: stat %s: %s", key, path,
+					       strerror(errno));
+		if (!S_ISBLK(st.st_mode) && !S_ISCHR(st.st_mode))
+			return berth_error_set(err, EINVAL, "%s: %s is not a device", key, path);
+		if (json_array_append_new(out, json_pack("{s:I,s:I,s:I}", "major",
+							 (json_int_t)major(st.st_rdev), "minor",
+							 (json_int_t)minor(st.st_rdev), spec_value,
+							 dockerspec_int(e, value_key))) < 0)
+			return oom(err);
+	}
+	return 0;
+}
+
 static int build_resources(json_t *lx, const struct berth_dockerspec_container *c,
 			   struct berth_error **err)
 {
@@ -656,7 +691,25 @@ static int build_resources(json_t *lx, const struct berth_dockerspec_container *
 		if (bio && dockerspec_int(hc, "BlkioWeight") > 0)
 			r |= json_object_set_new(bio, "weight",
 						 json_integer(dockerspec_int(hc, "BlkioWeight")));
+		if (!bio)
+			return oom(err);
+		int q = blkio_devices(bio, hc, "BlkioWeightDevice", "Weight", "weightDevice",
+				      "weight", err);
+		q = q
+			    ?: blkio_devices(bio, hc, "BlkioDeviceReadBps", "Rate",
+					     "throttleReadBpsDevice", "rate", err);
+		q = q
+			    ?: blkio_devices(bio, hc, "BlkioDeviceWriteBps", "Rate",
+					     "throttleWriteBpsDevice", "rate", err);
+		q = q
+			    ?: blkio_devices(bio, hc, "BlkioDeviceReadIOps", "Rate",
+					     "throttleReadIOPSDevice", "rate", err);
+		q = q
+			    ?: blkio_devices(bio, hc, "BlkioDeviceWriteIOps", "Rate",
+					     "throttleWriteIOPSDevice", "rate", err);
 		r |= json_object_set_new(res, "blockIO", bio);
+		if (q < 0)
+			return q;
 	}
 	if (r || json_object_set(lx, "resources", res) < 0)
 		return oom(err);
@@ -877,6 +930,37 @@ int berth_dockerspec_oci_spec(const struct berth_dockerspec_container *c,
 	r = build_linux(spec, c, daemon, host, caps, err);
 	if (r < 0)
 		return r;
+	/* DeviceRequests (--gpus): no device driver (nvidia and the like) is registered, and
+	 * dockerd fails the start of a container that asks for one so */
+	const json_t *dr = json_object_get(c->host_config, "DeviceRequests");
+	if (json_array_size(dr) > 0) {
+		const json_t *q = json_array_get(dr, 0), *set, *cap;
+		char buf[512];
+		size_t n = 0, i, k;
+		n += (size_t)snprintf(buf, sizeof(buf), "[");
+		json_array_foreach (json_object_get(q, "Capabilities"), i, set) {
+			if (n < sizeof(buf))
+				n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s[",
+						      i ? " " : "");
+			json_array_foreach (set, k, cap)
+				if (n < sizeof(buf))
+					n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s",
+							      k ? " " : "",
+							      json_string_value(cap) ?: "");
+			if (n < sizeof(buf))
+				n += (size_t)snprintf(buf + n, sizeof(buf) - n, "]");
+		}
+		if (n < sizeof(buf))
+			snprintf(buf + n, sizeof(buf) - n, "]");
+		return berth_error_set(
+			err, EINVAL, "could not select device driver \"%s\" with capabilities: %s",
+			dockerspec_str(q, "Driver"), buf);
+	}
+	/* HostConfig.Annotations, passed through to the runtime */
+	const json_t *ann = json_object_get(c->host_config, "Annotations");
+	if (json_object_size(ann) > 0 &&
+	    json_object_set_new(spec, "annotations", json_deep_copy(ann)) < 0)
+		return oom(err);
 	*ret_spec = TAKE_PTR(spec);
 	return 0;
 }

@@ -54,7 +54,7 @@ def test_version_layout_as_docker(berth_cli):
         else:
             assert bl == dl
     assert " Version:           0.1.0" in bc or re.search(r" Version:\s+\d", bc)
-    assert re.search(r" API version:\s+1\.44$", bc, re.M)
+    assert re.search(r" API version:\s+1\.47$", bc, re.M)
     assert " Context:           default" in bc
 
 
@@ -88,7 +88,7 @@ def test_version_format_json(berth_cli):
     d = json.loads(berth_cli.docker("version", "--format", "json").stdout)
     assert b["Server"] == d["Server"]
     assert list(b["Client"]) == [k for k in d["Client"]]
-    assert b["Client"]["ApiVersion"] == "1.44" and b["Client"]["Context"] == "default"
+    assert b["Client"]["ApiVersion"] == "1.47" and b["Client"]["Context"] == "default"
 
 
 def test_version_daemon_unreachable(berth_cli, tmp_path):

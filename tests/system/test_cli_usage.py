@@ -162,27 +162,27 @@ def test_api_version(berth_cli):
     proxy = berth_cli.counting_proxy()
     host = f"unix://{proxy.path}"
     p = berth_cli.run("version", host=host)
-    assert re.search(r"^ API version:\s+1\.44$", p.stdout, re.M)
+    assert re.search(r"^ API version:\s+1\.47$", p.stdout, re.M)
     # negotiated through /_ping, then the versioned path
-    assert proxy.requests[:2] == ["GET /_ping HTTP/1.1", "GET /v1.44/version HTTP/1.1"]
+    assert proxy.requests[:2] == ["GET /_ping HTTP/1.1", "GET /v1.47/version HTTP/1.1"]
     # DOCKER_API_VERSION: no negotiation, that version
     del proxy.requests[:]
     p = berth_cli.run("version", env={"DOCKER_API_VERSION": "1.40"}, host=host)
     assert p.returncode == 0
-    assert re.search(r"^ API version:\s+1\.40 \(downgraded from 1\.44\)$", p.stdout, re.M)
+    assert re.search(r"^ API version:\s+1\.40 \(downgraded from 1\.47\)$", p.stdout, re.M)
     assert proxy.requests == ["GET /v1.40/version HTTP/1.1"]
     p = berth_cli.run("info", env={"DOCKER_API_VERSION": "1.99"})
     assert p.returncode == 1
     assert "Error response from daemon: client version 1.99 is too new. Maximum supported API " \
-           "version is 1.44" in p.stderr
+           "version is 1.47" in p.stderr
 
 
 def test_debug_shows_requests(berth_cli):
     p = berth_cli.run("-D", "info", "--format", "{{.ID}}")
     assert p.returncode == 0
-    assert "GET /v1.44/info" in p.stderr
+    assert "GET /v1.47/info" in p.stderr
     p = berth_cli.run("--log-level", "debug", "version", "--format", "{{.Server.Os}}")
-    assert "GET /v1.44/version" in p.stderr and p.stdout == "linux\n"
+    assert "GET /v1.47/version" in p.stderr and p.stdout == "linux\n"
 
 
 # ---- help ------------------------------------------------------------------------------------------

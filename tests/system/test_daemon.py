@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(not os.access(berthd_binary(), os.X_OK),
                                 reason="berthd not built")
 
 PING_HEADERS = {
-    "api-version": "1.44",
+    "api-version": "1.47",
     "builder-version": "1",
     "ostype": "linux",
     "docker-experimental": "false",
@@ -66,13 +66,13 @@ def test_version_shape(berthd):
     status, _, body = berthd.http("GET", "/v1.44/version")
     assert status == 200
     v = json_body(body)
-    assert v["ApiVersion"] == "1.44" and v["MinAPIVersion"] == "1.24"
+    assert v["ApiVersion"] == "1.47" and v["MinAPIVersion"] == "1.24"
     assert v["Os"] == "linux" and v["KernelVersion"] == os.uname().release
     for k in ("Version", "GitCommit", "GoVersion", "Arch", "BuildTime"):
         assert isinstance(v[k], str) and v[k], k
     assert v["Platform"]["Name"]
     engine = [c for c in v["Components"] if c["Name"] == "Engine"]
-    assert engine and engine[0]["Details"]["ApiVersion"] == "1.44"
+    assert engine and engine[0]["Details"]["ApiVersion"] == "1.47"
     assert engine[0]["Details"]["MinAPIVersion"] == "1.24"
 
 
@@ -141,15 +141,15 @@ def test_info_reflects_the_config_file(make_berthd):
 @pytest.mark.skipif(DOCKER_CLI is None, reason="no docker CLI")
 def test_docker_version(berthd):
     p = berthd.docker("version")
-    assert "Server:" in p.stdout and "1.44" in p.stdout, p.stdout
+    assert "Server:" in p.stdout and "1.47" in p.stdout, p.stdout
     p = berthd.docker("version", "--format", "{{.Client.DefaultAPIVersion}} "
                       "{{.Client.APIVersion}} {{.Server.APIVersion}} {{.Server.MinAPIVersion}} "
                       "{{.Server.Os}}")
     cli_max, negotiated, *server = p.stdout.split()
-    # docker 28 speaks 1.50 and comes down to 1.44; an older CLI (docker.io's 20.10: 1.41)
+    # docker 28 speaks 1.50 and comes down to 1.47; an older CLI (docker.io's 20.10: 1.41)
     # keeps its own
-    want = "1.44" if tuple(map(int, cli_max.split("."))) >= (1, 44) else cli_max
-    assert negotiated == want and server == ["1.44", "1.24", "linux"], p.stdout
+    want = "1.47" if tuple(map(int, cli_max.split("."))) >= (1, 47) else cli_max
+    assert negotiated == want and server == ["1.47", "1.24", "linux"], p.stdout
 
 
 @pytest.mark.skipif(DOCKER_CLI is None, reason="no docker CLI")
@@ -167,13 +167,13 @@ def test_python_docker(berthd):
     c = berthd.client()
     assert c.ping() is True
     v = c.version()
-    assert v["ApiVersion"] == "1.44"
+    assert v["ApiVersion"] == "1.47"
     assert c.info()["DockerRootDir"] == str(berthd.data_root)
     old = berthd.api_client(version="1.24")
-    assert old.version()["ApiVersion"] == "1.44"
+    assert old.version()["ApiVersion"] == "1.47"
     assert old.info()["Driver"] == "overlay2"
     auto = berthd.api_client(version="auto")
-    assert auto.api_version == "1.44"
+    assert auto.api_version == "1.47"
     assert auto.ping() is True
     tooold = berthd.api_client(version="1.23")
     import docker
@@ -192,11 +192,11 @@ def test_versions_and_paths(berthd):
     assert status == 400 and headers["content-type"].startswith("text/plain")
     assert body == (b"client version 1.23 is too old. Minimum supported API version is 1.24, "
                     b"please upgrade your client to a newer version\n")
-    status, _, body = berthd.http("GET", "/v1.45/info")
+    status, _, body = berthd.http("GET", "/v1.48/info")
     assert status == 400
-    assert json_body(body) == {"message": "client version 1.45 is too new. Maximum supported "
-                                          "API version is 1.44"}
-    for v in ("1.24", "1.30", "1.41", "1.44"):
+    assert json_body(body) == {"message": "client version 1.48 is too new. Maximum supported "
+                                          "API version is 1.47"}
+    for v in ("1.24", "1.30", "1.41", "1.44", "1.45", "1.46", "1.47"):
         assert berthd.http("GET", f"/v{v}/version")[0] == 200, v
     assert berthd.http("GET", "/version")[0] == 200
     for method, path in (("GET", "/nothing"), ("POST", "/info"), ("GET", "/v1.44/nothing"),

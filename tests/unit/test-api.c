@@ -626,7 +626,7 @@ static void test_server(void)
 	r = berth_http_client_request(c, "GET", "/echo/zz", NULL, NULL, 0, &e);
 	is(r, 0, "a second request on the same connection (keep-alive)");
 	body = body_of(c);
-	ok(body && strstr(body, "\"version\":\"1.44\""), "unversioned: 1.44");
+	ok(body && strstr(body, "\"version\":\"1.47\""), "unversioned: 1.47");
 	free(body);
 	r = berth_http_client_request(c, "GET", "/images/reg:5000/ns/img:tag/json", NULL, NULL, 0,
 				      &e);
@@ -641,11 +641,11 @@ static void test_server(void)
 				"1.24, please upgrade your client to a newer version\n") == 0,
 	   "too old: 400 in plain text");
 	free(body);
-	r = berth_http_client_request(c, "GET", "/v1.45/echo/x", NULL, NULL, 0, &e);
+	r = berth_http_client_request(c, "GET", "/v1.48/echo/x", NULL, NULL, 0, &e);
 	body = body_of(c);
 	ok(r == 0 && berth_http_client_status(c) == 400 && body &&
-		   strcmp(body, "{\"message\":\"client version 1.45 is too new. Maximum supported "
-				"API version is 1.44\"}\n") == 0,
+		   strcmp(body, "{\"message\":\"client version 1.48 is too new. Maximum supported "
+				"API version is 1.47\"}\n") == 0,
 	   "too new: 400");
 	free(body);
 	r = berth_http_client_request(c, "GET", "/nothing/here", NULL, NULL, 0, &e);

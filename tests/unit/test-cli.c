@@ -1441,6 +1441,27 @@ static void test_run_options(void)
 	err = NULL;
 	json_case(device_parse("/dev/null:/x:rwz", &err), &err, "invalid device mode: rwz",
 		  "--device bad mode");
+	err = NULL;
+	json_case(throttle_device_parse("/dev/sda:1mb", false, &err), &err,
+		  "{\"Path\":\"/dev/sda\",\"Rate\":1048576}", "--device-read-bps units");
+	err = NULL;
+	json_case(weight_device_parse("/dev/vda:300", &err), &err,
+		  "{\"Path\":\"/dev/vda\",\"Weight\":300}", "--blkio-weight-device");
+	err = NULL;
+	json_case(gpus_parse("all", &err), &err,
+		  "{\"Capabilities\":[[\"gpu\"]],\"Count\":-1,\"DeviceIDs\":null,\"Driver\":\"\","
+		  "\"Options\":{}}",
+		  "--gpus all");
+	err = NULL;
+	json_case(gpus_parse("\"device=0,1\",capabilities=compute,driver=nvidia", &err), &err,
+		  "{\"Capabilities\":[[\"compute\",\"gpu\"]],\"Count\":0,\"DeviceIDs\":[\"0\","
+		  "\"1\"],\"Driver\":\"nvidia\",\"Options\":{}}",
+		  "--gpus quoted device list");
+	err = NULL;
+	json_case(gpus_parse("2", &err), &err,
+		  "{\"Capabilities\":[[\"gpu\"]],\"Count\":2,\"DeviceIDs\":null,\"Driver\":\"\","
+		  "\"Options\":{}}",
+		  "--gpus 2");
 
 	int64_t n = 0;
 	ok(nano_cpus_parse("1.5", &n, &err) == 0 && n == 1500000000, "--cpus 1.5");
@@ -1521,6 +1542,35 @@ static void test_run_checks(void)
 		{sysctl_check, "kernel.shmmaxx=1", "sysctl 'kernel.shmmaxx=1' is not allowed"},
 		{sysctl_check, "vm.swappiness=1", "sysctl 'vm.swappiness=1' is not allowed"},
 		{sysctl_check, "=1", "sysctl '=1' is not allowed"},
+		{device_cgroup_rule_check, "c 1:3 rwm", NULL},
+		{device_cgroup_rule_check, "b *:* m", NULL},
+		{device_cgroup_rule_check, "a 7:* r", NULL},
+		{device_cgroup_rule_check, "c 1:3", "invalid device cgroup format 'c 1:3'"},
+		{device_cgroup_rule_check, "x 1:3 rwm", "invalid device cgroup format 'x 1:3 rwm'"},
+		{device_cgroup_rule_check, "c 1:3 rwmr",
+		 "invalid device cgroup format 'c 1:3 rwmr'"},
+		{device_cgroup_rule_check, "c :3 r", "invalid device cgroup format 'c :3 r'"},
+		{device_cgroup_rule_check, "c 1:3 rx", "invalid device cgroup format 'c 1:3 rx'"},
+		{weight_device_check, "/dev/sda:200", NULL},
+		{weight_device_check, "/dev/sda:0", NULL},
+		{weight_device_check, "/dev/sda:5", "invalid weight for device: /dev/sda:5"},
+		{weight_device_check, "/dev/sda:1001", "invalid weight for device: /dev/sda:1001"},
+		{weight_device_check, "/dev/sda", "bad format: /dev/sda"},
+		{weight_device_check, "sda:100", "bad format for device path: sda:100"},
+		{throttle_bps_check, "/dev/sda:1mb", NULL},
+		{throttle_bps_check, "/dev/sda:x",
+		 "invalid rate for device: /dev/sda:x. The correct format is "
+		 "<device-path>:<number>[<unit>]. Number must be a positive integer. Unit is "
+		 "optional and can be kb, mb, or gb"},
+		{throttle_iops_check, "/dev/sda:100", NULL},
+		{throttle_iops_check, "/dev/sda:1k",
+		 "invalid rate for device: /dev/sda:1k. The correct format is "
+		 "<device-path>:<number>. Number must be a positive integer"},
+		{gpus_check, "all", NULL},
+		{gpus_check, "count=x",
+		 "invalid count (x): value must be either \"all\" or an integer: invalid syntax"},
+		{gpus_check, "all,all", "gpu request key 'all' can be specified only once"},
+		{gpus_check, "foo=1", "unexpected key 'foo' in 'foo=1'"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		char *err = NULL;
