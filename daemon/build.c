@@ -41,6 +41,7 @@
 #include "build-internal.h"
 #include "containers-internal.h"
 #include "dockerfile.h"
+#include "events-internal.h"
 #include "images-internal.h"
 
 #include "base/banned.h"
@@ -50,6 +51,8 @@
 #define DEFAULT_PATH   "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+/* builds hold it shared; /build/prune alone */
+static pthread_rwlock_t builds_lock = PTHREAD_RWLOCK_INITIALIZER;
 
 /* ---- output ----------------------------------------------------------------------------------- */
 
@@ -1072,6 +1075,7 @@ static void post_build(struct berth_http_request *req, void *userdata)
 	int r;
 
 	atomic_fetch_add(&d->images.ops, 1);
+	pthread_rwlock_rdlock(&builds_lock);
 	r = parse_query(&b, &e);
 	if (r == 0 && asprintf(&tmpl, "%s/tmp/build-XXXXXX", d->config.data_root) < 0)
 		r = bld_oom(&e);
@@ -1149,26 +1153,152 @@ static void post_build(struct berth_http_request *req, void *userdata)
 out:
 	free(tmpl);
 	build_release(&b);
+	pthread_rwlock_unlock(&builds_lock);
 	atomic_fetch_sub(&d->images.ops, 1);
 }
 
 /* ---- POST /build/prune ------------------------------------------------------------------------ */
 
-static void post_build_prune(struct berth_http_request *req, void *userdata)
+/*
+ * The images the cache names that nothing else holds go, one pass per generation (a child
+ * first, then its parent): never one with a tag or digest (berth_image_delete with an id would
+ * untag it), one a container uses, or one with child images (a tagged image's chain, another
+ * build's steps) — berth_image_delete refuses those with EBUSY and they stay.  With all, every
+ * entry (of the until filter) leaves the index even when its image stays; without, only those
+ * whose image went or was already gone (docker's "dangling" build cache).  *ret_reclaimed is
+ * the bytes of the layers that went (an image's size less its parent's).
+ */
+static int cache_prune_locked(struct berthd *d, bool all, int64_t until_ns, json_t *idx,
+			      json_t *deleted, uint64_t *ret_reclaimed, struct berth_error **err)
 {
-	struct berthd *d = userdata;
-	_cleanup_json_ json_t *idx = NULL, *deleted = json_array();
+	_cleanup_json_ json_t *gone = json_object(), *tried = json_object();
+	struct daemon_image_users u;
+	uint64_t reclaimed = 0;
+	bool progress = true;
 	const char *k;
 	json_t *v;
-	uint64_t reclaimed = 0;
+	void *tmp;
 
+	if (!gone || !tried)
+		return bld_oom(err);
+	if (images_users_snapshot(d, &u) < 0)
+		return bld_oom(err);
+	while (progress) {
+		progress = false;
+		json_object_foreach (idx, k, v) {
+			const char *id = json_string_value(v);
+			struct berth_image_info *info = NULL, *parent = NULL;
+			struct berth_image_deleted *items = NULL;
+			struct berth_error *e = NULL;
+			size_t n = 0;
+
+			if (!id || json_object_get(gone, id) || json_object_get(tried, id))
+				continue;
+			if (berth_image_inspect(d->images.store, id, &info, &e) < 0) {
+				berth_error_free(e);
+				json_object_set_new(gone, id, json_true());
+				continue;
+			}
+			if ((until_ns && info->created_unix * 1000000000LL > until_ns) ||
+			    (info->repo_tags && info->repo_tags[0]) ||
+			    (info->repo_digests && info->repo_digests[0])) {
+				json_object_set_new(tried, id, json_true());
+				berth_image_info_free(info);
+				continue;
+			}
+			if (info->parent &&
+			    berth_image_inspect(d->images.store, info->parent, &parent, &e) < 0) {
+				berth_error_free(e);
+				e = NULL;
+			}
+			if (berth_image_delete(d->images.store, id, BERTH_IMAGE_DELETE_NO_PRUNE,
+					       &u.users, &items, &n, &e) == 0) {
+				json_object_set_new(gone, id, json_true());
+				for (size_t i = 0; i < n; i++)
+					if (info->top_layer &&
+					    items[i].kind == BERTH_IMAGE_DELETED &&
+					    !strcmp(items[i].value, info->top_layer))
+						reclaimed += info->size -
+							     (parent && parent->size <= info->size
+								      ? parent->size
+								      : 0);
+				berth_image_deleted_free(items, n);
+				progress = true;
+			} else {
+				/* held (EBUSY: a child, a container); a child may go in this pass */
+				berth_error_free(e);
+			}
+			berth_image_info_free(parent);
+			berth_image_info_free(info);
+		}
+	}
+	daemon_image_users_release(&u);
+	json_object_foreach_safe(idx, tmp, k, v)
+	{
+		const char *id = json_string_value(v);
+		bool old_enough = true;
+		if (id && until_ns && !json_object_get(gone, id)) {
+			struct berth_image_info *info = NULL;
+			struct berth_error *e = NULL;
+			if (berth_image_inspect(d->images.store, id, &info, &e) == 0) {
+				old_enough = info->created_unix * 1000000000LL <= until_ns;
+				berth_image_info_free(info);
+			} else {
+				berth_error_free(e);
+			}
+		}
+		if (!id || json_object_get(gone, id) || (all && old_enough)) {
+			json_array_append_new(deleted, json_string(k));
+			json_object_del(idx, k);
+		}
+	}
+	*ret_reclaimed = reclaimed;
+	return 0;
+}
+
+static void post_build_prune(struct berth_http_request *req, void *userdata)
+{
+	static const char *const accepted[] = {"until", NULL};
+	struct berthd *d = userdata;
+	_cleanup_error_ struct berth_error *e = NULL;
+	_cleanup_filters_ struct berth_filters *f = NULL;
+	_cleanup_json_ json_t *idx = NULL, *deleted = json_array();
+	bool all = berth_http_query_bool(req, "all");
+	uint64_t reclaimed = 0;
+	int64_t until_ns = 0;
+	int r;
+
+	images_op_scope(d);
+	r = berth_http_query_filters(req, &f, &e);
+	if (r == 0)
+		r = berth_filters_validate(f, accepted, &e);
+	if (r == 0 && berth_filters_contains(f, "until")) {
+		const char *const *until = berth_filters_values(f, "until");
+		if (until[0] && until[1])
+			r = berth_error_set(&e, EINVAL, "more than one until filter specified");
+		else if (until[0])
+			r = berth_api_parse_time(until[0], daemon_now_ns(), &until_ns, &e);
+	}
+	if (r == 0 && !deleted)
+		r = bld_oom(&e);
+	if (r < 0) {
+		images_respond_error(req, e);
+		return;
+	}
+	/* no build runs meanwhile: its fresh steps are untagged images nothing holds yet */
+	pthread_rwlock_wrlock(&builds_lock);
 	pthread_mutex_lock(&cache_lock);
 	idx = cache_load_locked(d);
-	json_object_foreach (idx, k, v)
-		json_array_append_new(deleted, json_string(k));
-	_cleanup_json_ json_t *empty = json_object();
-	cache_save_locked(d, empty);
+	r = cache_prune_locked(d, all, until_ns, idx, deleted, &reclaimed, &e);
+	if (r == 0)
+		cache_save_locked(d, idx);
 	pthread_mutex_unlock(&cache_lock);
+	pthread_rwlock_unlock(&builds_lock);
+	if (r < 0) {
+		images_respond_error(req, e);
+		return;
+	}
+	daemon_images_update_count(d);
 	_cleanup_json_ json_t *ans = json_pack("{s:O,s:I}", "CachesDeleted", deleted,
 					       "SpaceReclaimed", (json_int_t)reclaimed);
 	berth_http_respond_json(req, 200, ans);

@@ -410,12 +410,92 @@ def test_cache_rules(bd, tmp_path):
     assert not any(c for _, c in steps_cached(out)), out
     assert image_id(bd, "cache:6") != image_id(bd, "cache:4")
 
-    # build/prune forgets the cache
-    status, _, body = bd.http("POST", "/build/prune")
+    # build/prune (all: these images are tagged, so only all=1 forgets their keys)
+    status, _, body = bd.http("POST", "/build/prune?all=1")
     assert status == 200 and len(json.loads(body)["CachesDeleted"]) > 0
     out = build(bd, "berth", ctx, "-t", "cache:7").stdout.decode()
     assert not any(c for _, c in steps_cached(out)[1:]), out
     assert not containers(bd)
+
+
+# ---- builder prune ------------------------------------------------------------------------------
+
+def layer_dirs(bd):
+    return {p.name for p in (bd.data_root / "layers").iterdir() if not p.name.startswith(".")}
+
+
+def image_exists(bd, ident):
+    return bd.http("GET", f"/images/{ident}/json")[0] == 200
+
+
+def history_ids(bd, ref):
+    """The image ids of ref's chain, newest first (the steps' images)."""
+    status, _, body = bd.http("GET", f"/images/{ref}/history")
+    assert status == 200
+    return [h["Id"] for h in json.loads(body) if h["Id"] != "<missing>"]
+
+
+def test_builder_prune(bd, tmp_path):
+    keep = context(tmp_path, "FROM busybox\nRUN head -c 1000000 /dev/urandom > /keep\n"
+                   "LABEL kept=1\n", name="keep")
+    drop = context(tmp_path, "FROM busybox\nRUN head -c 3000000 /dev/urandom > /drop\n"
+                   "RUN head -c 2000000 /dev/urandom > /drop2\nLABEL dropped=1\n", name="drop")
+    build(bd, "berth", keep, "-t", "prune:keep")
+    out = build(bd, "docker", drop, "-q").stdout.decode().strip()
+    top = out.splitlines()[-1]
+    chain = history_ids(bd, top)  # LABEL, RUN drop2, RUN drop, busybox
+    assert chain[0] == top and len(chain) == 4, chain
+    busybox = image_id(bd, "busybox")
+    assert chain[3] == busybox
+    # a container holds the first RUN's image
+    ctr = cli(bd, "docker", "create", chain[2], "true").stdout.decode().strip()
+    before = layer_dirs(bd)
+
+    # default: what only the cache holds goes (the untagged chain down to the container's)
+    p = cli(bd, "berth", "builder", "prune", "-f")
+    assert not image_exists(bd, chain[0]) and not image_exists(bd, chain[1])
+    assert image_exists(bd, chain[2]) and image_exists(bd, busybox)
+    gone = before - layer_dirs(bd)
+    assert len(gone) == 1, (gone, p.stdout)  # drop2's layer; the LABEL had none
+    assert b"Total reclaimed space: 2" in p.stdout, p.stdout
+    for ref in ("prune:keep", "busybox"):
+        assert image_exists(bd, ref)
+    assert run_out(bd, "prune:keep", "wc", "-c", "/keep").split()[0] == "1000000"
+
+    # the container gone, its image goes at the next prune, through the docker CLI
+    cli(bd, "docker", "rm", ctr)
+    before = layer_dirs(bd)
+    status, _, body = bd.http("POST", "/build/prune")
+    ans = json.loads(body)
+    assert status == 200 and ans["CachesDeleted"], ans
+    assert not image_exists(bd, chain[2]) and image_exists(bd, busybox)
+    assert len(before - layer_dirs(bd)) == 1
+    assert 3000000 <= ans["SpaceReclaimed"] < 3200000, ans
+
+    # a tagged image keeps its chain and (without -a) its cache
+    out = build(bd, "berth", keep).stdout.decode()
+    assert all(c for _, c in steps_cached(out)[1:]), out
+    # until: a cache younger than an hour stays
+    p = cli(bd, "docker", "builder", "prune", "-a", "-f", "--filter", "until=1h")
+    out = build(bd, "berth", keep).stdout.decode()
+    assert all(c for _, c in steps_cached(out)[1:]), out
+    # -a forgets its keys but keeps the tagged image and what it needs
+    before = layer_dirs(bd)
+    cli(bd, "docker", "builder", "prune", "-a", "-f")
+    assert image_exists(bd, "prune:keep") and layer_dirs(bd) == before
+    assert history_ids(bd, "prune:keep")[1:] and all(
+        image_exists(bd, i) for i in history_ids(bd, "prune:keep"))
+    out = build(bd, "berth", keep, "-t", "prune:again").stdout.decode()
+    assert not any(c for _, c in steps_cached(out)[1:]), out
+    assert image_id(bd, "prune:again") != image_id(bd, "prune:keep")
+
+    # bad filters
+    p = cli(bd, "berth", "builder", "prune", "-f", "--filter", "color=red", check=False)
+    assert p.returncode == 1 and b"invalid filter 'color'" in p.stderr, p.stderr
+    status, _, body = bd.http("POST", "/build/prune?filters=%7B%22until%22%3A%5B%22soon%22%5D%7D")
+    assert status == 400 and b"soon" in body, body
+    for ref in ("prune:keep", "prune:again"):
+        bd.http("DELETE", f"/images/{ref}")
 
 
 # ---- contexts -------------------------------------------------------------------------------------
