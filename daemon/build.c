@@ -797,6 +797,20 @@ static int run_plan(struct build *b, struct berth_error **err)
 
 /* ---- the request ------------------------------------------------------------------------------- */
 
+/* The context and step roots go before the answer ends: a client never sees them after. */
+static void build_remove_dir(struct build *b)
+{
+	_cleanup_error_ struct berth_error *e = NULL;
+
+	if (b->ctx_fd >= 0)
+		close(b->ctx_fd);
+	b->ctx_fd = -EBADF;
+	if (b->dir && berth_rm_rf(b->dir, &e) < 0)
+		log_warn("build: remove '%s': %s", b->dir, e ? e->msg : "?");
+	free(b->dir);
+	b->dir = NULL;
+}
+
 static void build_release(struct build *b)
 {
 	for (size_t i = 0; i < b->n_stages; i++) {
@@ -822,14 +836,7 @@ static void build_release(struct build *b)
 	for (size_t i = 0; i < b->n_ins; i++)
 		df_instr_release(&b->ins[i]);
 	free(b->ins);
-	if (b->ctx_fd >= 0)
-		close(b->ctx_fd);
-	if (b->dir) {
-		_cleanup_error_ struct berth_error *e = NULL;
-		if (berth_rm_rf(b->dir, &e) < 0)
-			log_warn("build: remove '%s': %s", b->dir, e ? e->msg : "?");
-		free(b->dir);
-	}
+	build_remove_dir(b);
 	berth_strv_free(b->o.tags);
 	json_decref(b->o.buildargs);
 	json_decref(b->o.labels);
@@ -1045,6 +1052,7 @@ static void finish_error(struct build *b, struct berth_error *e)
 {
 	const char *msg = e && e->msg ? e->msg : "build failed";
 
+	build_remove_dir(b);
 	if (b->o.quiet && b->quiet.len && b->streaming)
 		bld_emit(b, json_pack("{s:s%}", "stream", b->quiet.p, b->quiet.len));
 	if (!b->streaming) {
@@ -1148,6 +1156,7 @@ static void post_build(struct berth_http_request *req, void *userdata)
 				bld_emit(&b, json_pack("{s:s}", "stream", line));
 		}
 		daemon_images_update_count(d);
+		build_remove_dir(&b);
 		berth_http_stream_end(req);
 	}
 out:
