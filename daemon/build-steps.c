@@ -663,6 +663,62 @@ static int fetch_url(struct build *b, const char *url, char **ret_path, struct b
 
 /* ---- COPY / ADD ------------------------------------------------------------------------------- */
 
+/* "<<WORD", "<<-WORD", "<<'WORD'", "<<-\"WORD\"" naming the heredoc word */
+static bool is_heredoc_arg(const char *arg, const char *word)
+{
+	size_t n = strlen(word);
+
+	if (!berth_str_has_prefix(arg, "<<"))
+		return false;
+	arg += 2;
+	if (*arg == '-')
+		arg++;
+	if ((*arg == '"' || *arg == '\'') && arg[n + 1] == *arg && !arg[n + 2])
+		return !strncmp(arg + 1, word, n);
+	return !strcmp(arg, word);
+}
+
+/*
+ * A COPY/ADD heredoc as a file of the context (<BUILD_URL_DIR>N/<word>, mode 0644 as
+ * BuildKit's Mkfile makes it, time 0 so that only its content counts), its content expanded
+ * with the stage's environment when the word was unquoted.  *ret_path: its path in the context.
+ */
+static int write_heredoc(struct build *b, struct stage *s, const struct df_heredoc *h,
+			 const json_t *env, char **ret_path, struct berth_error **err)
+{
+	_cleanup_free_ char *rel = NULL, *dir = NULL, *data = NULL;
+	_cleanup_close_ int dfd = -EBADF;
+	const struct timespec ts[2] = {{0}, {0}};
+	int r;
+
+	(void)s;
+	if (!*h->name || strchr(h->name, '/') || !strcmp(h->name, ".") || !strcmp(h->name, ".."))
+		return berth_error_set(err, EINVAL, "invalid heredoc name '%s'", h->name);
+	if (h->expand) {
+		r = df_expand_heredoc(h->content, b->escape, env, &data, err);
+		if (r < 0)
+			return r;
+	} else if (!(data = strdup(h->content))) {
+		return bld_oom(err);
+	}
+	if (asprintf(&rel, "%s%u", BUILD_URL_DIR, b->seq++) < 0 ||
+	    asprintf(&dir, "%s/context/%s", b->dir, rel) < 0)
+		return bld_oom(err);
+	if (mkdir(dir, 0700) < 0)
+		return berth_error_sys(err, errno, "mkdir '%s'", dir);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return berth_error_sys(err, errno, "open '%s'", dir);
+	r = berth_write_file_replace_at(dfd, h->name, data, strlen(data), 0644, err);
+	if (r < 0)
+		return r;
+	if (fchmodat(dfd, h->name, 0644, 0) < 0 || utimensat(dfd, h->name, ts, 0) < 0)
+		return berth_error_sys(err, errno, "heredoc '%s'", h->name);
+	if (asprintf(ret_path, "%s/%s", rel, h->name) < 0)
+		return bld_oom(err);
+	return 0;
+}
+
 /* "--link" is a boolean flag the string-flag parser does not know: accepted, dropped */
 static char **without_bool_flags(char *const *flags)
 {
@@ -696,7 +752,8 @@ static int copy_step(struct build *b, struct stage *s, const struct df_instr *in
 			    **fetched = NULL;
 	_cleanup_json_ json_t *env = bld_expand_env(s), *cc = NULL;
 	_cleanup_free_ char *from = NULL, *from_id = NULL, *chown = NULL, *dest = NULL, *key = NULL;
-	_cleanup_free_ char *comment = NULL, *extra = NULL, *full_dest = NULL;
+	_cleanup_free_ char *comment = NULL, *extra = NULL, *full_dest = NULL,
+			    *heredoc_names = NULL;
 	struct build_copy cp = {0};
 	struct fs_mount src = {0}, root = {0};
 	int src_fd = b->ctx_fd, chmod = -1;
@@ -724,13 +781,34 @@ static int copy_step(struct build *b, struct stage *s, const struct df_instr *in
 	words = calloc(n + 1, sizeof(char *));
 	if (!words)
 		return bld_oom(err);
+	size_t next_doc = 0;
 	for (size_t i = 0; i < n; i++) {
+		if (i + 1 < n && next_doc < in->n_heredocs &&
+		    is_heredoc_arg(in->args[i], in->heredocs[next_doc].name)) {
+			/* a heredoc source: a file named by its word, written for the step */
+			char *local = NULL;
+			r = write_heredoc(b, s, &in->heredocs[next_doc++], env, &local, err);
+			if (local && berth_strv_push(&fetched, local) < 0)
+				r = bld_oom(err);
+			if (r == 0 && !(words[i] = strdup(local)))
+				r = bld_oom(err);
+			if (r < 0) {
+				free(local);
+				goto out;
+			}
+			continue;
+		}
 		r = df_lex(in->args[i], b->escape, env, &words[i], NULL, err);
 		if (r < 0)
-			return r;
+			goto out;
 	}
 	dest = words[n - 1];
 	words[n - 1] = NULL;
+	if (next_doc && vals[0] && !add) {
+		r = berth_error_set(err, EINVAL, "%s --from cannot be used with a heredoc",
+				    cmdname);
+		goto out;
+	}
 	for (size_t i = 0; words[i]; i++) {
 		if (!is_url(words[i]))
 			continue;
@@ -802,8 +880,18 @@ static int copy_step(struct build *b, struct stage *s, const struct df_instr *in
 	r = build_copy_collect(src_fd, words, src_fd == b->ctx_fd, cmdname, &cp, err);
 	if (r < 0)
 		goto out;
+	for (size_t i = 0; i < in->n_heredocs; i++) {
+		_cleanup_free_ char *more = NULL;
+		if (asprintf(&more, "%s%s,", heredoc_names ?: "", in->heredocs[i].name) < 0) {
+			r = bld_oom(err);
+			goto out;
+		}
+		free(heredoc_names);
+		heredoc_names = TAKE_PTR(more);
+	}
 	if (asprintf(&comment, "%s %s in %s ", cmdname, cp.hash, dest) < 0 ||
-	    asprintf(&extra, "from=%s chown=%s chmod=%d", from_id ?: "", chown ?: "", chmod) < 0) {
+	    asprintf(&extra, "from=%s chown=%s chmod=%d heredocs=%s", from_id ?: "", chown ?: "",
+		     chmod, heredoc_names ?: "") < 0) {
 		r = bld_oom(err);
 		goto out;
 	}
@@ -845,7 +933,7 @@ out:
 	bld_fs_unmount(&root, true);
 	bld_fs_unmount(&src, true);
 	build_copy_release(&cp);
-	/* what ADD downloaded leaves the context with the step */
+	/* what ADD downloaded and the heredocs leave the context with the step */
 	for (size_t i = 0; fetched && fetched[i]; i++) {
 		_cleanup_free_ char *d = NULL;
 		char *slash = strchr(fetched[i], '/');

@@ -278,6 +278,68 @@ def test_run_heredocs(bd, tmp_path):
     assert run_out(bd, "heredoc", "cat", "/one", "/two") == "one\ntwo\nliteral $HOME\n"
 
 
+COPY_HEREDOCS = """\
+FROM busybox
+ARG NAME=world
+ENV GREETING=hello
+COPY <<EOF /greeting
+$GREETING ${NAME} "quoted" \\$HOME
+EOF
+COPY <<'EOF' /raw
+$GREETING
+EOF
+COPY --chmod=750 --chown=1:2 <<A <<-B /multi/
+first
+A
+\ttabbed
+\t\ttwice
+\tB
+ADD <<EOF keep.txt /added/
+added
+EOF
+RUN echo after
+"""
+
+
+@pytest.mark.parametrize("tool", ["berth", "docker"])
+def test_copy_heredocs(bd, tool, tmp_path):
+    ctx = context(tmp_path, COPY_HEREDOCS, {"keep.txt": "kept\n"})
+    build(bd, tool, ctx, "-t", f"cphd-{tool}")
+    ref = f"cphd-{tool}"
+    assert run_out(bd, ref, "cat", "/greeting") == 'hello world "quoted" \\$HOME\n'
+    assert run_out(bd, ref, "cat", "/raw") == "$GREETING\n"
+    assert run_out(bd, ref, "cat", "/multi/A") == "first\n"
+    assert run_out(bd, ref, "cat", "/multi/B") == "tabbed\ntwice\n"  # every leading tab
+    assert run_out(bd, ref, "stat", "-c", "%a %u:%g %n", "/multi/A", "/multi/B",
+                   "/added/EOF", "/added/keep.txt", "/greeting") == (
+        "750 1:2 /multi/A\n750 1:2 /multi/B\n644 0:0 /added/EOF\n"
+        "644 0:0 /added/keep.txt\n644 0:0 /greeting\n")
+    assert run_out(bd, ref, "cat", "/added/EOF", "/added/keep.txt") == "added\nkept\n"
+    if tool == "docker":
+        return
+    # the cache: the same heredocs hit; a build arg expanded in one misses from there
+    out = build(bd, "berth", ctx).stdout.decode()
+    assert all(c for _, c in steps_cached(out)[1:]), out
+    out = build(bd, "berth", ctx, "--build-arg", "NAME=you", "-t", "cphd-you").stdout.decode()
+    assert [c for _, c in steps_cached(out)] == [False, True, True, False, False, False,
+                                                 False, False], out
+    assert run_out(bd, "cphd-you", "cat", "/greeting") == 'hello you "quoted" \\$HOME\n'
+    # another word for the same content is another file name: a miss
+    (ctx / "Dockerfile").write_text(COPY_HEREDOCS.replace("<<A", "<<C").replace("\nA\n", "\nC\n"))
+    out = build(bd, "berth", ctx, "-t", "cphd-c").stdout.decode()
+    assert [c for _, c in steps_cached(out)] == [False, True, True, True, True, False, False,
+                                                 False], out
+    assert run_out(bd, "cphd-c", "cat", "/multi/C") == "first\n"
+    # an unterminated heredoc, and one with --from
+    (ctx / "Dockerfile").write_text("FROM busybox\nCOPY <<EOF /x\nnever ends\n")
+    p = build(bd, "berth", ctx, check=False)
+    assert p.returncode == 1 and b"unterminated heredoc EOF on line 2" in p.stderr, p.stderr
+    (ctx / "Dockerfile").write_text("FROM busybox\nCOPY --from=busybox <<EOF /x\nx\nEOF\n")
+    p = build(bd, "berth", ctx, check=False)
+    assert p.returncode == 1, p.stdout
+    assert b"COPY --from cannot be used with a heredoc" in p.stderr + p.stdout
+
+
 @pytest.mark.parametrize("tool", ["berth", "docker"])
 def test_run_network_limits_and_copy_from_image(bd, tool, tmp_path):
     ctx = context(tmp_path, "FROM busybox\n"
