@@ -139,6 +139,62 @@ struct fs_mount {
 	int root_fd;
 };
 
+/* ---- RUN --mount= (build-mounts.c) ----------------------------------------------------------- */
+
+enum build_mount_type { BUILD_MOUNT_BIND, BUILD_MOUNT_CACHE, BUILD_MOUNT_TMPFS };
+enum build_sharing { BUILD_SHARING_SHARED, BUILD_SHARING_PRIVATE, BUILD_SHARING_LOCKED };
+
+struct build_mount {
+	enum build_mount_type type;
+	char *target; /* absolute, cleaned */
+	char *source, *from, *id;
+	enum build_sharing sharing;
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;
+	uint64_t size; /* tmpfs */
+	bool rw;
+	/* resolved */
+	char *from_id, *from_layer;
+	/* while the RUN runs */
+	struct fs_mount from_root;
+	bool from_mounted;
+	char *scratch; /* a directory of the build's for it (private cache, rw copy or overlay) */
+	char *overlay; /* the rw overlay's merged directory, unmounted after */
+	int lock_fd; /* a cache's directory, flock'd (locked, private: exclusive; shared: shared) */
+};
+
+struct build_mounts {
+	struct build_mount *v;
+	size_t n;
+};
+
+/*
+ * The --mount= values of a RUN (expanded with env) into ret; *ret_key is what they add to the
+ * step's cache key (their options, and a context bind's content hash or a from='s image id).
+ * BuildKit's messages for bad options; secret and ssh are ENOTSUP naming BuildKit.
+ */
+int build_mounts_parse(struct build *b, struct stage *s, char *const *specs, const json_t *env,
+		       struct build_mounts *ret, char **ret_key, struct berth_error **err);
+
+/* The host side (cache directories, locks, overlays); *ret is HostConfig.Mounts. */
+int build_mounts_prepare(struct build *b, struct build_mounts *ms, json_t **ret,
+			 struct berth_error **err);
+
+/*
+ * After the RUN: the mount points it needed leave its upper directory upper_fd (-EBADF: none),
+ * then unmount, unlock, and remove what prepare made for this RUN.
+ */
+void build_mounts_finish(struct build *b, struct build_mounts *ms, int upper_fd);
+void build_mounts_release(struct build_mounts *ms);
+
+/*
+ * builder prune: every cache mount directory no RUN holds (and, with until_ns, unused since):
+ * removed, "cache-mount:<hex>" appended to deleted, its bytes added to *reclaimed.
+ */
+int build_mounts_prune(struct berthd *d, int64_t until_ns, json_t *deleted, uint64_t *reclaimed,
+		       struct berth_error **err);
+
 /* output (build.c): the JSON stream, or the -q buffer */
 void bld_emit(struct build *b, json_t *msg);
 void bld_say_n(struct build *b, const char *s, size_t n);
@@ -175,6 +231,8 @@ int bld_fs_commit(struct build *b, struct stage *s, struct fs_mount *m, const js
 		  const char *key, struct berth_error **err);
 
 /* the steps (build-steps.c) */
+/* a local image by name, pulled when missing (docker's rule for FROM and --from) */
+int bld_image_for(struct build *b, const char *ref, char **ret_id, struct berth_error **err);
 struct stage *bld_stage_named(struct build *b, const char *name, size_t before);
 int bld_from_step(struct build *b, struct stage *s, struct berth_error **err);
 /* s NULL: a global ARG (before the first FROM) */

@@ -57,7 +57,7 @@ static int pull_image(struct build *b, const char *ref, struct berth_error **err
 }
 
 /* an image the build uses (FROM, COPY --from): local, else pulled; --pull pulls first */
-static int image_for(struct build *b, const char *ref, char **ret_id, struct berth_error **err)
+int bld_image_for(struct build *b, const char *ref, char **ret_id, struct berth_error **err)
 {
 	_cleanup_error_ struct berth_error *e = NULL;
 	int r;
@@ -156,7 +156,7 @@ int bld_from_step(struct build *b, struct stage *s, struct berth_error **err)
 		}
 		s->cfg = json_deep_copy(src->cfg);
 	} else {
-		r = image_for(b, ref, &id, err);
+		r = bld_image_for(b, ref, &id, err);
 		if (r < 0)
 			return r;
 		r = bld_load_image(b, s, id, err);
@@ -374,7 +374,9 @@ static int run_container(struct build *b, struct stage *s, json_t *body, const j
 	int r, code;
 
 	(void)s;
+	ctr_mounts_for_build = true;
 	r = ctr_create(d, body, NULL, berth_http_api_version_string(b->req), &id, &warnings, err);
+	ctr_mounts_for_build = false;
 	if (r < 0)
 		return r;
 	bld_say(b, " ---> Running in %s\n", bld_short_id(id));
@@ -437,23 +439,34 @@ static int run_container(struct build *b, struct stage *s, json_t *body, const j
 static int run_step(struct build *b, struct stage *s, const struct df_instr *in,
 		    struct berth_error **err)
 {
-	static const char *const names[] = {"network", "mount", "security", NULL};
-	const char *vals[4] = {NULL};
+	static const char *const names[] = {"network", "security", NULL};
+	const char *vals[3] = {NULL};
 	_cleanup_json_ json_t *cmd = NULL, *save = NULL, *args = NULL, *cc = NULL, *body = NULL;
-	_cleanup_json_ json_t *cfg = NULL, *hc = NULL;
-	_cleanup_free_ char *key = NULL, *ctr = NULL, *upper = NULL;
+	_cleanup_json_ json_t *cfg = NULL, *hc = NULL, *menv = NULL, *mounts = NULL;
+	_cleanup_free_ char *key = NULL, *ctr = NULL, *upper = NULL, *mkey = NULL;
+	_cleanup_strv_ char **flags = calloc(1, sizeof(char *)),
+			    **specs = calloc(1, sizeof(char *));
+	struct build_mounts ms = {0};
+	struct daemon_container *c = NULL;
+	_cleanup_close_ int ufd = -EBADF;
 	const char *net = b->o.networkmode;
 	int r;
 
-	r = df_parse_flags(in->flags, names, vals, err);
+	/* --mount may come several times: its values apart, the other flags parsed as usual */
+	for (size_t i = 0; flags && specs && in->flags && in->flags[i]; i++) {
+		const char *f = in->flags[i];
+		if (berth_str_has_prefix(f, "--mount=") ? berth_strv_push(&specs, f + 8) < 0
+							: berth_strv_push(&flags, f) < 0) {
+			berth_strv_free(flags);
+			flags = NULL;
+		}
+	}
+	if (!flags || !specs)
+		return bld_oom(err);
+	r = df_parse_flags(flags, names, vals, err);
 	if (r < 0)
 		return r;
 	if (vals[1])
-		return berth_error_set(err, EINVAL,
-				       "the --mount option requires BuildKit. Refer to "
-				       "https://docs.docker.com/go/buildkit/ to learn how to "
-				       "build images with BuildKit enabled");
-	if (vals[2])
 		return berth_error_set(err, EINVAL,
 				       "the --security option requires BuildKit. Refer to "
 				       "https://docs.docker.com/go/buildkit/ to learn how to "
@@ -506,20 +519,39 @@ static int run_step(struct build *b, struct stage *s, const struct df_instr *in,
 	} else {
 		save = json_incref(cmd);
 	}
+	if (specs[0]) {
+		menv = bld_expand_env(s);
+		if (!menv)
+			return bld_oom(err);
+		r = build_mounts_parse(b, s, specs, menv, &ms, &mkey, err);
+		if (r < 0)
+			goto out;
+	}
 	cc = bld_with_cmd(s, json_incref(save), true);
-	key = cc ? build_cache_key(s->image_id, cc, NULL) : NULL;
-	if (!key)
-		return bld_oom(err);
+	key = cc ? build_cache_key(s->image_id, cc, mkey) : NULL;
+	if (!key) {
+		r = bld_oom(err);
+		goto out;
+	}
 	if (bld_probe(b, s, key))
-		return 0;
-	if (!s->image_id)
-		return berth_error_set(err, EINVAL,
-				       "RUN in a stage with no image (FROM scratch): there is no "
-				       "command to run there");
+		goto out;
+	if (!s->image_id) {
+		r = berth_error_set(err, EINVAL,
+				    "RUN in a stage with no image (FROM scratch): there is no "
+				    "command to run there");
+		goto out;
+	}
+	if (ms.n) {
+		r = build_mounts_prepare(b, &ms, &mounts, err);
+		if (r < 0)
+			goto out;
+	}
 
 	cfg = json_deep_copy(s->cfg);
-	if (!cfg)
-		return bld_oom(err);
+	if (!cfg) {
+		r = bld_oom(err);
+		goto out;
+	}
 	json_object_set(cfg, "Cmd", cmd);
 	json_object_set_new(cfg, "Entrypoint", json_array());
 	json_t *env = json_object_get(cfg, "Env");
@@ -533,6 +565,8 @@ static int run_step(struct build *b, struct stage *s, const struct df_instr *in,
 	json_object_set_new(cfg, "AttachStderr", json_true());
 	hc = json_deep_copy(b->o.resources) ?: json_object();
 	json_object_set_new(hc, "NetworkMode", json_string(net && *net ? net : "default"));
+	if (mounts)
+		json_object_set(hc, "Mounts", mounts);
 	json_object_set(cfg, "HostConfig", hc);
 	body = TAKE_PTR(cfg);
 
@@ -541,11 +575,9 @@ static int run_step(struct build *b, struct stage *s, const struct df_instr *in,
 		/* a build the client gave up is not kept for a look: nobody is there to look */
 		if (ctr && (b->o.forcerm || (*err && (*err)->code == ECANCELED)))
 			remove_container(b, ctr, false);
-		return r;
+		goto out;
 	}
 	/* the container's writable layer is the step's layer */
-	struct daemon_container *c = NULL;
-	_cleanup_close_ int ufd = -EBADF;
 	r = ctr_get(b->d, ctr, &c, err);
 	if (r == 0) {
 		if (asprintf(&upper, "%s/upper", c->dir) < 0)
@@ -557,10 +589,15 @@ static int run_step(struct build *b, struct stage *s, const struct df_instr *in,
 		if (ufd < 0 && errno != ENOENT)
 			r = berth_error_sys(err, errno, "open '%s'", upper);
 	}
-	if (r == 0)
+	if (r == 0) {
+		build_mounts_finish(b, &ms, ufd);
 		r = bld_commit_step(b, s, cc, ctr, ufd, key, err);
+	}
 	if ((r == 0 && b->o.rm) || b->o.forcerm)
 		remove_container(b, ctr, true);
+out:
+	build_mounts_finish(b, &ms, -EBADF);
+	build_mounts_release(&ms);
 	return r;
 }
 
@@ -863,7 +900,7 @@ static int copy_step(struct build *b, struct stage *s, const struct df_instr *in
 					"%s --from=%s: a stage cannot copy from itself", cmdname,
 					from);
 			_cleanup_error_ struct berth_error *e = NULL;
-			r = image_for(b, from, &from_id, &e);
+			r = bld_image_for(b, from, &from_id, &e);
 			if (r < 0)
 				return berth_error_set(err, -r, "invalid from flag value %s: %s",
 						       from, e ? e->msg : "?");

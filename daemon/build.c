@@ -5,10 +5,10 @@
  *
  * The context tar is unpacked into a directory of its own under the store's tmp/, the
  * Dockerfile read from it (dockerfile.c parses it as BuildKit's parser does) and split into
- * stages.  Only the stages the target needs (FROM <stage>, COPY --from) are built.  Every
- * instruction is a step that makes an image, as the classic builder does: metadata steps
- * change the config only (image-changes.c applies them, as for import/commit --change) and
- * record an empty_layer history row; RUN runs a real container (created, started and waited
+ * stages.  Only the stages the target needs (FROM <stage>, COPY --from, RUN --mount from=) are
+ * built.  Every instruction is a step that makes an image, as the classic builder does:
+ * metadata steps change the config only (image-changes.c applies them, as for import/commit
+ * --change) and record an empty_layer history row; RUN runs a real container (created, started and waited
  * for through the container manager and its shim, the default security profile, the stage's
  * Env, WorkingDir and User, build args in the environment) whose writable layer becomes the
  * step's layer; COPY, ADD and WORKDIR write into an overlay of the parent's layers and commit
@@ -589,6 +589,19 @@ int bld_fs_commit(struct build *b, struct stage *s, struct fs_mount *m, const js
 
 /* ---- the plan: stages, the target, what is needed ------------------------------------------- */
 
+/* RUN --mount=...,from=<stage>,...: that stage is needed too */
+static void mount_dep(struct build *b, const char *spec, size_t before)
+{
+	for (const char *p = spec; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+		if (strncmp(p, "from=", 5))
+			continue;
+		_cleanup_free_ char *name = strndup(p + 5, strcspn(p + 5, ","));
+		struct stage *dep = name ? bld_stage_named(b, name, before) : NULL;
+		if (dep)
+			dep->needed = true;
+	}
+}
+
 static const char *const known[] = {"add",	  "arg",     "cmd",	"copy",	       "entrypoint",
 				    "env",	  "expose",  "from",	"healthcheck", "label",
 				    "maintainer", "onbuild", "run",	"shell",       "stopsignal",
@@ -688,6 +701,10 @@ static int plan(struct build *b, struct berth_error **err)
 		for (size_t k = 0; k < s->n; k++) {
 			for (size_t f = 0; s->v[k].flags && s->v[k].flags[f]; f++) {
 				const char *fl = s->v[k].flags[f];
+				if (berth_str_has_prefix(fl, "--mount=")) {
+					mount_dep(b, fl + 8, i);
+					continue;
+				}
 				if (!berth_str_has_prefix(fl, "--from="))
 					continue;
 				dep = bld_stage_named(b, fl + 7, i);
@@ -1302,6 +1319,8 @@ static void post_build_prune(struct berth_http_request *req, void *userdata)
 	if (r == 0)
 		cache_save_locked(d, idx);
 	pthread_mutex_unlock(&cache_lock);
+	if (r == 0)
+		r = build_mounts_prune(d, until_ns, deleted, &reclaimed, &e);
 	pthread_rwlock_unlock(&builds_lock);
 	if (r < 0) {
 		images_respond_error(req, e);

@@ -340,6 +340,85 @@ def test_copy_heredocs(bd, tool, tmp_path):
     assert b"COPY --from cannot be used with a heredoc" in p.stderr + p.stdout
 
 
+RUN_MOUNTS = """\
+FROM busybox AS src
+RUN echo staged > /s
+FROM busybox
+WORKDIR /w
+RUN --mount=type=cache,target=/cache,id=counter sh -c 'echo x >> /cache/log; wc -l < /cache/log > /count'
+RUN --mount=type=cache,target=c2,uid=5,gid=6,mode=0700,sharing=locked stat -c '%u %g %a' /w/c2 > /st
+RUN --mount=type=bind,source=data,target=/data cat /data/f > /out
+RUN --mount=type=bind,target=/ctx sh -c 'touch /ctx/x 2>/dev/null && echo rw || echo ro' > /ro
+RUN --mount=type=bind,source=data,target=/data,rw sh -c 'echo changed > /data/f; echo new > /data/new; cat /data/f' > /rw
+RUN --mount=type=bind,source=data,target=/data ls /data > /after-rw
+RUN --mount=type=bind,from=src,source=/s,target=/m/s --mount=type=tmpfs,target=/t,size=1m sh -c 'cat /m/s; df -k /t | tail -1 | awk "{print \\$2}"' > /from
+RUN sh -c 'for d in /cache /w/c2 /data /ctx /m /t; do [ -e $d ] && echo $d; done; true' > /left
+"""
+
+
+def test_run_mounts(bd, tmp_path):
+    ctx = context(tmp_path, RUN_MOUNTS, {"data/f": "from context\n"})
+    for tool in ("berth", "docker"):
+        build(bd, tool, ctx, "--no-cache", "-t", f"mounts-{tool}")
+    ref = "mounts-docker"
+    # the cache directory outlived the first build: two lines in it now
+    assert run_out(bd, "mounts-berth", "cat", "/count") == "1\n"
+    assert run_out(bd, ref, "cat", "/count") == "2\n"
+    assert run_out(bd, ref, "cat", "/st") == "5 6 700\n"
+    assert run_out(bd, ref, "cat", "/out") == "from context\n"
+    assert run_out(bd, ref, "cat", "/ro") == "ro\n"
+    assert run_out(bd, ref, "cat", "/rw") == "changed\n"
+    assert run_out(bd, ref, "cat", "/after-rw") == "f\n"  # rw changes were thrown away
+    assert run_out(bd, ref, "cat", "/from") == "staged\n1024\n"
+    # nothing of a mount in the image: no mount point, no cache content
+    assert run_out(bd, ref, "cat", "/left") == ""
+    assert run_out(bd, ref, "ls", "/w") == ""
+    assert not containers(bd)
+
+    # the cache: unchanged, every step hits; a bind source's content is in the key
+    out = build(bd, "berth", ctx).stdout.decode()
+    assert all(c for i, c in steps_cached(out) if not i.startswith("FROM")), out
+    (ctx / "data" / "f").write_text("changed in context\n")
+    out = build(bd, "berth", ctx, "-t", "mounts-2").stdout.decode()
+    cached = [c for _, c in steps_cached(out)]
+    # FROM, RUN, FROM, WORKDIR, the two caches hit; the binds of the context miss
+    assert cached == [False, True, False, True, True, True, False, False, False, False, False,
+                      False], out
+    assert run_out(bd, "mounts-2", "cat", "/out") == "changed in context\n"
+
+    # builder prune empties the cache directories (on disk), and the count starts again
+    cache_root = bd.data_root / "build-mounts"
+    assert any(cache_root.iterdir())
+    status, _, body = bd.http("POST", "/build/prune")
+    ans = json.loads(body)
+    assert status == 200 and any(k.startswith("cache-mount:") for k in ans["CachesDeleted"]), ans
+    assert not any(cache_root.iterdir())
+    build(bd, "berth", ctx, "--no-cache", "-t", "mounts-3")
+    assert run_out(bd, "mounts-3", "cat", "/count") == "1\n"
+    for ref in ("mounts-berth", "mounts-docker", "mounts-2", "mounts-3"):
+        bd.http("DELETE", f"/images/{ref}")
+
+
+@pytest.mark.parametrize("mount,message", [
+    ("type=secret,id=x", "the --mount=type=secret option requires BuildKit"),
+    ("type=ssh", "the --mount=type=ssh option requires BuildKit"),
+    ("type=cache", "a target is required"),
+    ("type=cache,target=/c,colour=red", "unexpected key 'colour' in 'colour=red'"),
+    ("type=cache,target=/c,sharing=sometimes", 'unsupported sharing value "sometimes"'),
+    ("type=volume,target=/c", 'unsupported mount type "volume"'),
+    ("type=bind,source=../../etc,target=/c", "forbidden path outside the build context"),
+    ("type=bind,source=missing,target=/c", "missing"),
+    ("type=tmpfs,target=/c,size=lots", 'invalid size value "lots"'),
+    ("type=cache,target=/c,from=busybox", "requires BuildKit"),
+])
+def test_run_mount_errors(bd, tmp_path, mount, message):
+    ctx = context(tmp_path, f"FROM busybox\nRUN --mount={mount} true\n")
+    p = build(bd, "berth", ctx, check=False)
+    assert p.returncode != 0 and message.encode() in p.stderr + p.stdout, p.stderr
+    assert not containers(bd)
+    assert not list((bd.data_root / "tmp").glob("build-*"))
+
+
 @pytest.mark.parametrize("tool", ["berth", "docker"])
 def test_run_network_limits_and_copy_from_image(bd, tool, tmp_path):
     ctx = context(tmp_path, "FROM busybox\n"
