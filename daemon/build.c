@@ -8,11 +8,11 @@
  * stages.  Only the stages the target needs (FROM <stage>, COPY --from, RUN --mount from=) are
  * built.  Every instruction is a step that makes an image, as the classic builder does:
  * metadata steps change the config only (image-changes.c applies them, as for import/commit
- * --change) and record an empty_layer history row; RUN runs a real container (created, started and waited
- * for through the container manager and its shim, the default security profile, the stage's
- * Env, WorkingDir and User, build args in the environment) whose writable layer becomes the
- * step's layer; COPY, ADD and WORKDIR write into an overlay of the parent's layers and commit
- * its upper directory.
+ * --change) and record an empty_layer history row; RUN runs a real container (created, started
+ * and waited for through the container manager and its shim, the default security profile, the
+ * stage's Env, WorkingDir and User, build args in the environment, its --mounts:
+ * build-mounts.c) whose writable layer becomes the step's layer; COPY, ADD and WORKDIR write
+ * into an overlay of the parent's layers and commit its upper directory.
  *
  * Cache: each step has a key, sha256 of the parent image id, the container config the step
  * commits with (its Cmd names the instruction with the build args in effect, and for COPY/ADD
