@@ -147,10 +147,19 @@ static int run_build(struct cli *c, struct cli_args *a)
 					    : xstrdup(labels->v[i]);
 		json_object_set_new(labj, k, json_string(eq ? eq + 1 : ""));
 	}
+	const struct flag_value *cache_from = flag_get(a, "cache-from");
+	_cleanup_json_ json_t *cfj = json_array();
+	for (size_t i = 0; cfj && i < cache_from->n; i++)
+		json_array_append_new(cfj, json_string(cache_from->v[i]));
+	_cleanup_free_ char *cftext = cache_from->n && cfj ? json_dumps(cfj, JSON_COMPACT) : NULL;
 	_cleanup_free_ char *argtext = json_dumps(argj, JSON_COMPACT | JSON_SORT_KEYS);
 	_cleanup_free_ char *labtext = json_dumps(labj, JSON_COMPACT | JSON_SORT_KEYS);
 	sbuf_adds(&target, "/build?buildargs=");
 	url_escape(&target, argtext ?: "{}");
+	if (cftext) {
+		sbuf_adds(&target, "&cachefrom=");
+		url_escape(&target, cftext);
+	}
 	if (dockerfile) {
 		sbuf_adds(&target, "&dockerfile=");
 		url_escape(&target, dockerfile);
@@ -224,6 +233,7 @@ static int run_build(struct cli *c, struct cli_args *a)
 
 static const struct cli_flag build_flags[] = {
 	{"build-arg", 0, FK_LIST, "list", NULL, "Set build-time variables"},
+	{"cache-from", 0, FK_LIST, "strings", NULL, "Images to consider as cache sources"},
 	{"cpu-period", 0, FK_INT, "int", NULL,
 	 "Limit the CPU CFS (Completely Fair Scheduler) period"},
 	{"cpu-quota", 0, FK_INT, "int", NULL,

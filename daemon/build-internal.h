@@ -111,6 +111,7 @@ struct build_opts {
 	bool nocache, quiet, rm, forcerm, pull;
 	const char *target, *networkmode;
 	json_t *resources; /* HostConfig limits of RUN containers */
+	json_t *cachefrom; /* the cachefrom names (strings) */
 };
 
 struct build {
@@ -130,7 +131,9 @@ struct build {
 	bool streaming;
 	struct sbuf quiet;
 	unsigned step, total, seq;
-	int fail_code; /* the jsonmessage error code (a RUN's exit code) */
+	int fail_code;	 /* the jsonmessage error code (a RUN's exit code) */
+	json_t *sources; /* --cache-from: [{"id", "img"}] of the images found; NULL: not looked up */
+	int pinned;	 /* the source a restored step came from (-1: none yet) */
 };
 
 /* an overlay of a layer's chain: root_fd is its merged directory */
@@ -217,7 +220,12 @@ void bld_set_default_path(json_t *cfg);
 
 /* images, the cache, commits (build.c) */
 int bld_load_image(struct build *b, struct stage *s, const char *id, struct berth_error **err);
-bool bld_probe(struct build *b, struct stage *s, const char *key);
+/*
+ * Is the step cached?  Its key in the cache, else (cachefrom) a source image whose history
+ * continues the stage's with cc's Cmd, as the classic builder's imageCache matches it.  On a
+ * hit, the stage moves to the cached image.
+ */
+bool bld_probe(struct build *b, struct stage *s, const char *key, const json_t *cc);
 int bld_commit_step(struct build *b, struct stage *s, const json_t *cc, const char *ctr_id,
 		    int upper_fd, const char *key, struct berth_error **err);
 json_t *bld_with_cmd(const struct stage *s, json_t *cmd, bool entrypoint_null);

@@ -533,7 +533,7 @@ static int run_step(struct build *b, struct stage *s, const struct df_instr *in,
 		r = bld_oom(err);
 		goto out;
 	}
-	if (bld_probe(b, s, key))
+	if (bld_probe(b, s, key, cc))
 		goto out;
 	if (!s->image_id) {
 		r = berth_error_set(err, EINVAL,
@@ -938,7 +938,7 @@ static int copy_step(struct build *b, struct stage *s, const struct df_instr *in
 		r = bld_oom(err);
 		goto out;
 	}
-	if (bld_probe(b, s, key))
+	if (bld_probe(b, s, key, cc))
 		goto out;
 
 	/* the destination: relative to WORKDIR; a trailing "/" (or ".") makes it a directory */
@@ -1001,7 +1001,7 @@ static int workdir_step(struct build *b, struct stage *s, struct berth_error **e
 	key = cc ? build_cache_key(s->image_id, cc, NULL) : NULL;
 	if (!key)
 		return bld_oom(err);
-	if (bld_probe(b, s, key))
+	if (bld_probe(b, s, key, cc))
 		return 0;
 	r = bld_fs_mount(b, s->top_layer, &m, err);
 	if (r == 0)

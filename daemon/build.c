@@ -357,8 +357,147 @@ int bld_load_image(struct build *b, struct stage *s, const char *id, struct bert
 	return s->image_id ? 0 : bld_oom(err);
 }
 
-/* Is the step cached?  On a hit, the stage moves to the cached image. */
-bool bld_probe(struct build *b, struct stage *s, const char *key)
+/* ---- --cache-from ------------------------------------------------------------------------------ */
+
+/* the cachefrom images found in the store, once (docker skips those it cannot find) */
+static json_t *cache_sources(struct build *b)
+{
+	size_t i;
+	json_t *name;
+
+	if (b->sources)
+		return b->sources;
+	b->sources = json_array();
+	json_array_foreach (b->o.cachefrom, i, name) {
+		_cleanup_error_ struct berth_error *e = NULL;
+		_cleanup_free_ char *id = NULL;
+		json_t *img = NULL;
+		if (berth_image_resolve(b->d->images.store, json_string_value(name), &id, &e) < 0 ||
+		    berth_image_config(b->d->images.store, id, &img, &e) < 0) {
+			log_debug("build: cache source %s: %s", json_string_value(name),
+				  e ? e->msg : "?");
+			continue;
+		}
+		json_array_append_new(b->sources, json_pack("{s:s,s:o}", "id", id, "img", img));
+	}
+	return b->sources;
+}
+
+static json_t *img_array(const json_t *img, const char *a, const char *b)
+{
+	json_t *v = json_object_get(img, a);
+	return b ? json_object_get(v, b) : v;
+}
+
+/* isValidParent: target's history and layers begin with the parent's */
+static bool continues(const json_t *target, const json_t *parent)
+{
+	const json_t *th = img_array(target, "history", NULL);
+	const json_t *td = img_array(target, "rootfs", "diff_ids");
+	const json_t *ph = img_array(parent, "history", NULL);
+	const json_t *pd = img_array(parent, "rootfs", "diff_ids");
+
+	if (!json_array_size(th))
+		return false;
+	if (!parent || (!json_array_size(ph) && !json_array_size(pd)))
+		return true;
+	if (json_array_size(ph) >= json_array_size(th) || json_array_size(pd) > json_array_size(td))
+		return false;
+	for (size_t i = 0; i < json_array_size(ph); i++)
+		if (!json_equal(json_array_get(ph, i), json_array_get(th, i)))
+			return false;
+	for (size_t i = 0; i < json_array_size(pd); i++)
+		if (!json_equal(json_array_get(pd, i), json_array_get(td, i)))
+			return false;
+	return true;
+}
+
+/*
+ * The image for the step at history index n of target: the parent's history and layers plus
+ * target's row n (and its layer, when the row has one), added to the store with the parent as
+ * its parent (restoreCachedImage).  The config is the stage's as the step would commit it.
+ */
+static int restore_step(struct build *b, struct stage *s, const json_t *target, size_t n,
+			const json_t *cc, char **ret_id, struct berth_error **err)
+{
+	const json_t *th = img_array(target, "history", NULL);
+	const json_t *row = json_array_get(th, n);
+	_cleanup_json_ json_t *hist = json_deep_copy(img_array(s->img, "history", NULL)),
+			      *diffs = json_deep_copy(img_array(s->img, "rootfs", "diff_ids")),
+			      *img = NULL;
+	_cleanup_free_ char *text = NULL, *digest = NULL;
+	struct berth_image_lease *lease = NULL;
+	size_t layer = 0;
+	int r;
+
+	if (!hist)
+		hist = json_array();
+	if (!diffs)
+		diffs = json_array();
+	for (size_t i = 0; i < n; i++)
+		if (!json_is_true(json_object_get(json_array_get(th, i), "empty_layer")))
+			layer++;
+	if (!json_is_true(json_object_get(row, "empty_layer"))) {
+		json_t *d = json_array_get(img_array(target, "rootfs", "diff_ids"), layer);
+		if (!json_is_string(d))
+			return berth_error_set(err, EINVAL, "cache source: no layer for step %zu",
+					       n);
+		json_array_append(diffs, d);
+	}
+	json_array_append(hist, (json_t *)row);
+	img = json_pack("{s:O,s:o,s:O,s:O,s:s,s:O,s:s,s:{s:s,s:O}}", "architecture",
+			json_object_get(target, "architecture") ?: json_string("amd64"), "config",
+			daemon_container_config_json(s->cfg), "container_config", cc, "created",
+			json_object_get(row, "created") ?: json_string(""), "docker_version",
+			BERTH_VERSION, "history", hist, "os", "linux", "rootfs", "type", "layers",
+			"diff_ids", diffs);
+	if (!img || !(text = json_dumps(img, JSON_COMPACT)))
+		return bld_oom(err);
+	r = berth_image_lease_new(b->d->images.store, &lease, err);
+	if (r < 0)
+		return r;
+	r = berth_blob_write(b->d->images.store, text, strlen(text), NULL, lease, &digest, err);
+	if (r == 0)
+		r = berth_image_add(b->d->images.store, digest, s->image_id, ret_id, err);
+	berth_image_lease_release(lease, r < 0);
+	return r;
+}
+
+/* imageCache.GetCache's walk of the sources: an image id (new), or NULL */
+static char *cache_from_probe(struct build *b, struct stage *s, const json_t *cc)
+{
+	_cleanup_free_ char *created_by = bld_join_json(json_object_get(cc, "Cmd"), " ");
+	json_t *sources = cache_sources(b), *src;
+	size_t n = json_array_size(img_array(s->img, "history", NULL)), i;
+
+	if (!created_by)
+		return NULL;
+	json_array_foreach (sources, i, src) {
+		const json_t *target = json_object_get(src, "img");
+		const json_t *th = img_array(target, "history", NULL);
+		_cleanup_error_ struct berth_error *e = NULL;
+		char *id = NULL;
+		if (b->pinned >= 0 && (size_t)b->pinned != i)
+			continue;
+		if (!continues(target, s->img) || n >= json_array_size(th) ||
+		    strcmp(json_string_value(json_object_get(json_array_get(th, n), "created_by"))
+				   ?: "",
+			   created_by))
+			continue;
+		if (n + 1 == json_array_size(th))
+			return strdup(json_string_value(json_object_get(src, "id")));
+		if (restore_step(b, s, target, n, cc, &id, &e) < 0) {
+			log_warn("build: restore a step from a cache source: %s", e ? e->msg : "?");
+			return NULL;
+		}
+		/* as docker: the next steps come from this source only */
+		b->pinned = (int)i;
+		return id;
+	}
+	return NULL;
+}
+
+bool bld_probe(struct build *b, struct stage *s, const char *key, const json_t *cc)
 {
 	_cleanup_error_ struct berth_error *e = NULL;
 	_cleanup_json_ json_t *idx = NULL;
@@ -372,7 +511,19 @@ bool bld_probe(struct build *b, struct stage *s, const char *key)
 		     ? strdup(json_string_value(json_object_get(idx, key)))
 		     : NULL;
 	pthread_mutex_unlock(&cache_lock);
-	if (!id || bld_load_image(b, s, id, &e) < 0)
+	if (id && bld_load_image(b, s, id, &e) < 0) {
+		free(id);
+		id = NULL;
+	}
+	if (!id && json_array_size(b->o.cachefrom) && cc) {
+		berth_error_freep(&e);
+		id = cache_from_probe(b, s, cc);
+		if (id && bld_load_image(b, s, id, &e) < 0) {
+			free(id);
+			id = NULL;
+		}
+	}
+	if (!id)
 		return false;
 	bld_say(b, " ---> Using cache\n");
 	return true;
@@ -524,7 +675,7 @@ int bld_meta_commit(struct build *b, struct stage *s, const char *comment, struc
 
 	if (!key)
 		return bld_oom(err);
-	if (bld_probe(b, s, key))
+	if (bld_probe(b, s, key, cc))
 		return 0;
 	return bld_commit_step(b, s, cc, NULL, -1, key, err);
 }
@@ -857,6 +1008,8 @@ static void build_release(struct build *b)
 	berth_strv_free(b->o.tags);
 	json_decref(b->o.buildargs);
 	json_decref(b->o.labels);
+	json_decref(b->o.cachefrom);
+	json_decref(b->sources);
 	json_decref(b->o.resources);
 	json_decref(b->used_args);
 	free(b->quiet.p);
@@ -1030,6 +1183,17 @@ static int parse_query(struct build *b, struct berth_error **err)
 	} else {
 		b->o.labels = json_object();
 	}
+	s = berth_http_query(req, "cachefrom");
+	if (s && *s) {
+		size_t i;
+		json_t *val;
+		b->o.cachefrom = json_loads(s, 0, NULL);
+		bool ok = json_is_array(b->o.cachefrom);
+		json_array_foreach (b->o.cachefrom, i, val)
+			ok &= json_is_string(val);
+		if (!ok)
+			return berth_error_set(err, EINVAL, "invalid cachefrom: %s", s);
+	}
 	b->o.nocache = berth_http_query_bool(req, "nocache");
 	b->o.quiet = berth_http_query_bool(req, "q");
 	b->o.forcerm = berth_http_query_bool(req, "forcerm");
@@ -1094,7 +1258,7 @@ static void finish_error(struct build *b, struct berth_error *e)
 static void post_build(struct berth_http_request *req, void *userdata)
 {
 	struct berthd *d = userdata;
-	struct build b = {.d = d, .req = req, .ctx_fd = -EBADF, .escape = '\\'};
+	struct build b = {.d = d, .req = req, .ctx_fd = -EBADF, .escape = '\\', .pinned = -1};
 	_cleanup_error_ struct berth_error *e = NULL;
 	_cleanup_free_ char *text = NULL, *tmpl = NULL;
 	int r;

@@ -639,6 +639,64 @@ def test_builder_prune(bd, tmp_path):
         bd.http("DELETE", f"/images/{ref}")
 
 
+CACHE_FROM = """\
+FROM busybox
+ARG V=1
+ENV A=1
+COPY f /f
+RUN echo "$V" > /v && head -c 100000 /dev/urandom > /rand
+LABEL done=yes
+CMD ["cat", "/v"]
+"""
+
+
+@pytest.mark.parametrize("tool", ["berth", "docker"])
+def test_cache_from_after_save_and_load(bd, tool, tmp_path):
+    ctx = context(tmp_path, CACHE_FROM, {"f": "f\n"})
+    build(bd, "berth", ctx, "-t", "cf:src")
+    src = image_id(bd, "cf:src")
+    rand = run_out(bd, "cf:src", "md5sum", "/rand")
+    tar = tmp_path / "img.tar"
+    cli(bd, "docker", "save", "-o", str(tar), "cf:src")
+    # nothing of the build is left: the image, its steps, the cache
+    cli(bd, "docker", "rmi", "cf:src")
+    cli(bd, "berth", "builder", "prune", "-a", "-f")
+    assert not image_exists(bd, src)
+    cli(bd, "docker", "load", "-i", str(tar))
+    assert image_id(bd, "cf:src") == src
+
+    # without --cache-from the loaded image is no cache (no parent chain in the store)
+    out = build(bd, tool, ctx, "--cache-from", "cf:nothing-such", "-t", "cf:nocf").stdout.decode()
+    assert not any(c for i, c in steps_cached(out)[1:]), out
+    assert image_id(bd, "cf:nocf") != src
+    cli(bd, "berth", "builder", "prune", "-a", "-f")
+    # with it every step is reused and the result is the loaded image itself
+    out = build(bd, tool, ctx, "--cache-from", "cf:src", "-t", "cf:again").stdout.decode()
+    assert all(c for _, c in steps_cached(out)[1:]), out
+    assert image_id(bd, "cf:again") == src
+    assert run_out(bd, "cf:again", "md5sum", "/rand") == rand
+    # the steps restored on the way are images with the source's history
+    hist = json.loads(bd.http("GET", "/images/cf:again/history")[2])
+    assert len(hist) >= 6 and hist[0]["Id"] == src
+    # a changed build arg: from that RUN on, the source is no match
+    out = build(bd, tool, ctx, "--cache-from", "cf:src", "--build-arg", "V=2",
+                "-t", "cf:v2").stdout.decode()
+    assert [c for _, c in steps_cached(out)] == [False, True, True, True, False, False,
+                                                 False], out
+    assert run_out(bd, "cf:v2") == "2\n"
+    # --no-cache wins over --cache-from
+    out = build(bd, tool, ctx, "--cache-from", "cf:src", "--no-cache").stdout.decode()
+    assert not any(c for _, c in steps_cached(out)), out
+    for ref in ("cf:src", "cf:again", "cf:v2", "cf:nocf"):
+        bd.http("DELETE", f"/images/{ref}?force=1")
+
+
+def test_cache_from_bad_query(bd):
+    status, _, body = bd.http("POST", "/build?cachefrom=%7B%22a%22%3A1%7D", body=b"",
+                              headers={"Content-Type": "application/x-tar"})
+    assert status == 400 and b"invalid cachefrom" in body, body
+
+
 # ---- contexts -------------------------------------------------------------------------------------
 
 def test_dockerignore_and_file_flag(bd, tmp_path):
