@@ -77,14 +77,20 @@ static int run_build(struct cli *c, struct cli_args *a)
 		}
 		ref_release(&r);
 	}
+	const char *remote = NULL;
 	if (berth_str_has_prefix(path, "http://") || berth_str_has_prefix(path, "https://") ||
-	    berth_str_has_prefix(path, "git@") || berth_str_has_prefix(path, "git://")) {
-		err_printf("unable to prepare context: remote contexts (%s) are not supported by "
-			   "berth: clone or download it and build the directory\n",
-			   path);
-		return 1;
-	}
-	if (!strcmp(path, "-")) {
+	    berth_str_has_prefix(path, "git@") || berth_str_has_prefix(path, "git://") ||
+	    berth_str_has_prefix(path, "github.com/")) {
+		/* berthd fetches it (remote=): no body */
+		remote = path;
+		tar = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (tar < 0) {
+			err_printf("open /dev/null: %s\n", strerror(errno));
+			return 1;
+		}
+		if (file && *file)
+			dockerfile = xstrdup(file);
+	} else if (!strcmp(path, "-")) {
 		if (file && !strcmp(file, "-")) {
 			err_printf("invalid argument: can't use stdin for both build context and "
 				   "dockerfile\n");
@@ -122,7 +128,7 @@ static int run_build(struct cli *c, struct cli_args *a)
 	} else if (build_context_dir(path, file, &tar, &size, &dockerfile) < 0) {
 		return 1;
 	}
-	if (!quiet) {
+	if (!quiet && !remote) {
 		_cleanup_sbuf_ struct sbuf hs = SBUF_INIT;
 		human_size(&hs, (double)size, 4);
 		out_printf("Sending build context to Docker daemon  %s\n", sbuf_str(&hs));
@@ -202,6 +208,10 @@ static int run_build(struct cli *c, struct cli_args *a)
 		sbuf_adds(&target, "&pull=1");
 	if (quiet)
 		sbuf_adds(&target, "&q=1");
+	if (remote) {
+		sbuf_adds(&target, "&remote=");
+		url_escape(&target, remote);
+	}
 	sbuf_adds(&target, rm ? "&rm=1" : "&rm=0");
 	if (flag_set(a, "shm-size") && ram_in_bytes(flag_str(a, "shm-size"), &bytes) == 0)
 		sbuf_printf(&target, "&shmsize=%lld", (long long)bytes);

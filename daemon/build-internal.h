@@ -238,6 +238,26 @@ void bld_fs_unmount(struct fs_mount *m, bool remove);
 int bld_fs_commit(struct build *b, struct stage *s, struct fs_mount *m, const json_t *cc,
 		  const char *key, struct berth_error **err);
 
+/*
+ * GET url (http, https; redirects followed; at most 8 GiB) into fd; *ret_filetime (may be NULL)
+ * its Last-Modified as a unix time, or -1.  Errors name the URL ("failed to GET ...").
+ */
+int bld_download(struct build *b, const char *url, int fd, long *ret_filetime,
+		 struct berth_error **err);
+
+/*
+ * POST /build's remote= (build-remote.c): a git repository ("git://", "git@", "github.com/",
+ * an http(s) URL ending in ".git", each with "#ref:subdir") cloned with git, or an http(s) URL
+ * of a tar (plain or compressed: the context) or of a Dockerfile (the only file of the context,
+ * named dockerfile).  Leaves the context in <b->dir>/context.  Refused: a URL or ref starting
+ * with "-", a subdir leaving the repository, other schemes.
+ */
+int build_remote_context(struct build *b, const char *remote, const char *dockerfile,
+			 struct berth_error **err);
+
+/* A tar (plain or compressed) of fd into the context directory (build.c). */
+int bld_apply_context_tar(struct build *b, int fd, struct berth_error **err);
+
 /* the steps (build-steps.c) */
 /* a local image by name, pulled when missing (docker's rule for FROM and --from) */
 int bld_image_for(struct build *b, const char *ref, char **ret_id, struct berth_error **err);

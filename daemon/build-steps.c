@@ -631,37 +631,19 @@ static size_t fetch_write(char *data, size_t size, size_t n, void *userdata)
  * its Last-Modified header when it has one, as docker), returning that path in the context.
  * Only http and https; proxies from the environment as libcurl reads them.
  */
-static int fetch_url(struct build *b, const char *url, char **ret_path, struct berth_error **err)
+int bld_download(struct build *b, const char *url, int fd, long *ret_filetime,
+		 struct berth_error **err)
 {
-	_cleanup_free_ char *dir = NULL, *name = NULL, *path = NULL, *rel = NULL;
-	const char *p = url + strcspn(url, "?#"), *slash;
-	struct fetch f = {.fd = -EBADF};
+	struct fetch f = {.fd = fd};
 	CURL *h;
 	CURLcode cc;
 	long status = 0, filetime = -1;
 	char errbuf[CURL_ERROR_SIZE] = "";
 
-	_cleanup_free_ char *base = strndup(url, (size_t)(p - url));
-	if (!base)
-		return bld_oom(err);
-	slash = strrchr(base, '/');
-	if (!slash || !slash[1] || slash == base + strcspn(base, ":") + 2)
-		return berth_error_set(err, EINVAL, "cannot determine filename from url: %s", url);
-	name = strdup(slash + 1);
-	if (!name || asprintf(&rel, "%s%u", BUILD_URL_DIR, b->seq++) < 0 ||
-	    asprintf(&dir, "%s/context/%s", b->dir, rel) < 0 ||
-	    asprintf(&path, "%s/%s", dir, name) < 0)
-		return bld_oom(err);
-	if (mkdir(dir, 0700) < 0)
-		return berth_error_sys(err, errno, "mkdir '%s'", dir);
-	f.fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (f.fd < 0)
-		return berth_error_sys(err, errno, "create '%s'", path);
+	(void)b;
 	h = curl_easy_init();
-	if (!h) {
-		close(f.fd);
+	if (!h)
 		return bld_oom(err);
-	}
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -680,7 +662,6 @@ static int fetch_url(struct build *b, const char *url, char **ret_path, struct b
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(h, CURLINFO_FILETIME, &filetime);
 	curl_easy_cleanup(h);
-	close(f.fd);
 	if (f.too_big)
 		return berth_error_set(err, EFBIG, "failed to GET %s: more than %llu bytes", url,
 				       (unsigned long long)URL_MAX_BYTES);
@@ -689,9 +670,41 @@ static int fetch_url(struct build *b, const char *url, char **ret_path, struct b
 				       *errbuf ? errbuf : curl_easy_strerror(cc));
 	if (status < 200 || status >= 300)
 		return berth_error_set(err, EIO, "failed to GET %s with status %ld", url, status);
+	if (ret_filetime)
+		*ret_filetime = filetime;
+	return 0;
+}
+
+static int fetch_url(struct build *b, const char *url, char **ret_path, struct berth_error **err)
+{
+	_cleanup_free_ char *dir = NULL, *name = NULL, *path = NULL, *rel = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	const char *p = url + strcspn(url, "?#"), *slash;
+	long filetime = -1;
+	int r;
+
+	_cleanup_free_ char *base = strndup(url, (size_t)(p - url));
+	if (!base)
+		return bld_oom(err);
+	slash = strrchr(base, '/');
+	if (!slash || !slash[1] || slash == base + strcspn(base, ":") + 2)
+		return berth_error_set(err, EINVAL, "cannot determine filename from url: %s", url);
+	name = strdup(slash + 1);
+	if (!name || asprintf(&rel, "%s%u", BUILD_URL_DIR, b->seq++) < 0 ||
+	    asprintf(&dir, "%s/context/%s", b->dir, rel) < 0 ||
+	    asprintf(&path, "%s/%s", dir, name) < 0)
+		return bld_oom(err);
+	if (mkdir(dir, 0700) < 0)
+		return berth_error_sys(err, errno, "mkdir '%s'", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return berth_error_sys(err, errno, "create '%s'", path);
+	r = bld_download(b, url, fd, &filetime, err);
+	if (r < 0)
+		return r;
 	if (filetime > 0) {
 		struct timespec ts[2] = {{.tv_sec = filetime}, {.tv_sec = filetime}};
-		utimensat(AT_FDCWD, path, ts, 0);
+		futimens(fd, ts);
 	}
 	if (asprintf(ret_path, "%s/%s", rel, name) < 0)
 		return bld_oom(err);

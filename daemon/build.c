@@ -1016,32 +1016,25 @@ static void build_release(struct build *b)
 }
 
 /* the body (a tar, maybe compressed) into dir/context */
-static int receive_context(struct build *b, struct berth_error **err)
+static int open_context_dir(struct build *b, struct berth_error **err)
 {
-	_cleanup_free_ char *tar = NULL, *ctx = NULL;
-	_cleanup_close_ int fd = -EBADF;
-	struct berth_tar_stats st;
-	char buf[65536];
-	ssize_t n;
-	int r;
+	_cleanup_free_ char *ctx = NULL;
 
-	if (asprintf(&tar, "%s/context.tar", b->dir) < 0 ||
-	    asprintf(&ctx, "%s/context", b->dir) < 0)
+	if (asprintf(&ctx, "%s/context", b->dir) < 0)
 		return bld_oom(err);
-	fd = open(tar, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return berth_error_sys(err, errno, "create '%s'", tar);
-	berth_http_set_body_limit(b->req, CONTEXT_MAX);
-	while ((n = berth_http_read_body(b->req, buf, sizeof(buf), err)) > 0)
-		if (berth_write_all(fd, buf, (size_t)n) < 0)
-			return berth_error_sys(err, errno, "write '%s'", tar);
-	if (n < 0)
-		return (int)n;
-	if (mkdir(ctx, 0700) < 0)
+	if (mkdir(ctx, 0700) < 0 && errno != EEXIST)
 		return berth_error_sys(err, errno, "mkdir '%s'", ctx);
 	b->ctx_fd = open(ctx, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (b->ctx_fd < 0)
 		return berth_error_sys(err, errno, "open '%s'", ctx);
+	return 0;
+}
+
+int bld_apply_context_tar(struct build *b, int fd, struct berth_error **err)
+{
+	struct berth_tar_stats st;
+	int r;
+
 	off_t size = lseek(fd, 0, SEEK_END);
 	if (size == 0)
 		return 0; /* no context at all: the Dockerfile will be missing */
@@ -1061,14 +1054,43 @@ static int receive_context(struct build *b, struct berth_error **err)
 		static const char zeros[1024 + 512];
 		size_t pad = (size_t)((512 - size % 512) % 512) + 1024;
 		if (berth_write_all(fd, zeros, pad) < 0)
-			return berth_error_sys(err, errno, "write '%s'", tar);
+			return berth_error_sys(err, errno, "write the context tar");
 	}
 	lseek(fd, 0, SEEK_SET);
 	r = berth_tar_apply(b->ctx_fd, fd, 0, NULL, &st, err);
 	if (r < 0)
 		return berth_error_wrap(err, "Error processing tar file"), r;
-	unlink(tar);
 	return 0;
+}
+
+static int receive_context(struct build *b, struct berth_error **err)
+{
+	_cleanup_free_ char *tar = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	const char *remote = berth_http_query(b->req, "remote");
+	char buf[65536];
+	ssize_t n;
+	int r;
+
+	r = open_context_dir(b, err);
+	if (r < 0)
+		return r;
+	if (remote && *remote)
+		return build_remote_context(b, remote, b->o.dockerfile, err);
+	if (asprintf(&tar, "%s/context.tar", b->dir) < 0)
+		return bld_oom(err);
+	fd = open(tar, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return berth_error_sys(err, errno, "create '%s'", tar);
+	berth_http_set_body_limit(b->req, CONTEXT_MAX);
+	while ((n = berth_http_read_body(b->req, buf, sizeof(buf), err)) > 0)
+		if (berth_write_all(fd, buf, (size_t)n) < 0)
+			return berth_error_sys(err, errno, "write '%s'", tar);
+	if (n < 0)
+		return (int)n;
+	r = bld_apply_context_tar(b, fd, err);
+	unlink(tar);
+	return r;
 }
 
 /* Remove the Dockerfile and .dockerignore from the context when .dockerignore excludes them. */
@@ -1132,11 +1154,6 @@ static int parse_query(struct build *b, struct berth_error **err)
 		return berth_error_set(err, EINVAL,
 				       "BuildKit is not supported by berthd: use the classic "
 				       "builder (version=1)");
-	s = berth_http_query(req, "remote");
-	if (s && *s)
-		return berth_error_set(err, EINVAL,
-				       "remote build contexts are not supported by berthd: send "
-				       "the context in the request body");
 	for (size_t i = 0; tags && tags[i]; i++) {
 		_cleanup_reference_ struct berth_reference *ref = NULL;
 		_cleanup_free_ char *full = NULL;

@@ -697,6 +697,138 @@ def test_cache_from_bad_query(bd):
     assert status == 400 and b"invalid cachefrom" in body, body
 
 
+# ---- remote contexts ------------------------------------------------------------------------------
+
+def git(*args, cwd=None):
+    env = dict(os.environ, GIT_CONFIG_NOSYSTEM="1", HOME="/nonexistent",
+               GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@t")
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+@pytest.fixture
+def git_repos(tmp_path, http_server):
+    """A repository served by `git daemon` on loopback and, bare, over dumb HTTP."""
+    import socket
+    work = tmp_path / "work"
+    work.mkdir()
+    git("init", "-q", "-b", "main", cwd=work)
+    (work / "Dockerfile").write_text("FROM busybox\nCOPY hello /hello\nCMD [\"cat\", \"/hello\"]\n")
+    (work / "hello").write_text("main branch\n")
+    (work / "sub").mkdir()
+    (work / "sub" / "Dockerfile").write_text("FROM busybox\nCOPY . /sub/\n")
+    (work / "sub" / "in-sub").write_text("in sub\n")
+    (work / "sub" / "up").symlink_to("../..")
+    git("add", "-A", cwd=work)
+    git("commit", "-q", "-m", "one", cwd=work)
+    first = git("rev-parse", "HEAD", cwd=work)
+    git("checkout", "-q", "-b", "other", cwd=work)
+    (work / "hello").write_text("other branch\n")
+    git("commit", "-q", "-am", "two", cwd=work)
+    git("tag", "v2", cwd=work)
+    git("checkout", "-q", "main", cwd=work)
+    (work / "hello").write_text("main, later\n")
+    git("commit", "-q", "-am", "three", cwd=work)
+    base = tmp_path / "served"
+    base.mkdir()
+    git("clone", "-q", "--bare", str(work), str(base / "repo.git"))
+    www, url = http_server
+    git("clone", "-q", "--bare", str(work), str(www / "repo.git"))
+    git("update-server-info", cwd=www / "repo.git")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    daemon = subprocess.Popen(["git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1",
+                               f"--port={port}", f"--base-path={base}", str(base)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield {"git": f"git://127.0.0.1:{port}/repo.git", "http": f"{url}/repo.git",
+               "first": first, "www": www, "url": url}
+    finally:
+        daemon.kill()
+        daemon.wait()
+
+
+def test_remote_git_contexts(bd, git_repos):
+    g = git_repos["git"]
+    cli(bd, "berth", "build", "-t", "remote:main", g)
+    assert run_out(bd, "remote:main") == "main, later\n"
+    cli(bd, "berth", "build", "-t", "remote:tag", g + "#v2")
+    assert run_out(bd, "remote:tag") == "other branch\n"
+    cli(bd, "berth", "build", "-t", "remote:branch", g + "#other")
+    assert run_out(bd, "remote:branch") == "other branch\n"
+    # a commit cannot be fetched shallow by name: the whole clone and a checkout
+    cli(bd, "berth", "build", "-t", "remote:commit", g + "#" + git_repos["first"])
+    assert run_out(bd, "remote:commit") == "main branch\n"
+    cli(bd, "berth", "build", "-t", "remote:sub", g + "#main:sub")
+    assert sorted(run_out(bd, "remote:sub", "ls", "/sub").split()) == ["Dockerfile", "in-sub",
+                                                                       "up"]
+    # dumb HTTP (no shallow clone there), through the API as docker-py sends it
+    import docker
+    client = docker.DockerClient(base_url=f"unix://{bd.sock}", version="1.41")
+    img, _ = client.images.build(path=git_repos["http"] + "#other", tag="remote:http")
+    assert run_out(bd, "remote:http") == "other branch\n"
+    client.close()
+    for ref in ("remote:main", "remote:tag", "remote:branch", "remote:commit", "remote:sub",
+                "remote:http"):
+        bd.http("DELETE", f"/images/{ref}")
+    assert not list((bd.data_root / "tmp").glob("build-*"))
+
+
+def test_remote_url_contexts(bd, git_repos):
+    www, url = git_repos["www"], git_repos["url"]
+    (www / "Dockerfile.txt").write_text("FROM busybox\nRUN echo from-url > /u\n")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as t:
+        for name, data in (("Dockerfile", b"FROM busybox\nCOPY f /f\n"), ("f", b"tarred\n")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    (www / "ctx.tar.gz").write_bytes(buf.getvalue())
+    cli(bd, "berth", "build", "-t", "remote:df", f"{url}/Dockerfile.txt")
+    assert run_out(bd, "remote:df", "cat", "/u") == "from-url\n"
+    status, _, body = bd.http("POST", "/build?t=remote:tar&remote=" + f"{url}/ctx.tar.gz",
+                              body=b"", headers={"Content-Type": "application/x-tar"})
+    assert status == 200 and b"Successfully tagged" in body, body
+    assert run_out(bd, "remote:tar", "cat", "/f") == "tarred\n"
+    p = cli(bd, "berth", "build", f"{url}/missing", check=False)
+    assert p.returncode == 1 and b"failed to GET" in p.stderr and b"404" in p.stderr, p.stderr
+    for ref in ("remote:df", "remote:tar"):
+        bd.http("DELETE", f"/images/{ref}")
+
+
+@pytest.mark.parametrize("remote,message", [
+    ("--upload-pack=touch /tmp/pwned git://127.0.0.1/x.git", "invalid remote URL"),
+    ("git://127.0.0.1:1/x.git#--upload-pack=x", "invalid git ref"),
+    ("git://127.0.0.1:1/x.git#main:../..", "leaves the repository"),
+    ("git://127.0.0.1:1/x.git#main:/etc", "leaves the repository"),
+    ("ext::sh -c touch% /tmp/pwned", "could not be recognized as URL"),
+    ("file:///etc", "could not be recognized as URL"),
+    ("git://127.0.0.1:1/nothing.git", "error fetching"),
+])
+def test_remote_refused(bd, remote, message):
+    from urllib.parse import quote
+    status, _, body = bd.http("POST", "/build?remote=" + quote(remote, safe=""), body=b"",
+                              headers={"Content-Type": "application/x-tar"})
+    assert status in (400, 500) and message.encode() in body, (status, body)
+    assert not os.path.exists("/tmp/pwned")
+    assert not list((bd.data_root / "tmp").glob("build-*"))
+
+
+def test_remote_subdir_symlink_stays_inside(bd, git_repos):
+    # "up" is a symlink to ../.. inside sub: resolved in the clone, it is the clone's root
+    cli(bd, "berth", "build", "-t", "remote:up", git_repos["git"] + "#main:sub/up")
+    assert run_out(bd, "remote:up") == "main, later\n"
+    bd.http("DELETE", "/images/remote:up")
+
+
 # ---- contexts -------------------------------------------------------------------------------------
 
 def test_dockerignore_and_file_flag(bd, tmp_path):
