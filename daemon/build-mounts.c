@@ -580,11 +580,15 @@ void build_mounts_finish(struct build *b, struct build_mounts *ms, int upper_fd)
 		}
 		if (m->overlay)
 			umount2(m->overlay, MNT_DETACH);
+		free(m->overlay);
+		m->overlay = NULL;
 		if (m->from_mounted)
 			bld_fs_unmount(&m->from_root, true);
 		m->from_mounted = false;
 		if (m->scratch)
 			berth_rm_rf(m->scratch, NULL);
+		free(m->scratch);
+		m->scratch = NULL;
 		if (m->lock_fd >= 0)
 			close(m->lock_fd);
 		m->lock_fd = -EBADF;

@@ -445,12 +445,13 @@ static int restore_step(struct build *b, struct stage *s, const json_t *target, 
 		json_array_append(diffs, d);
 	}
 	json_array_append(hist, (json_t *)row);
-	img = json_pack("{s:O,s:o,s:O,s:O,s:s,s:O,s:s,s:{s:s,s:O}}", "architecture",
-			json_object_get(target, "architecture") ?: json_string("amd64"), "config",
-			daemon_container_config_json(s->cfg), "container_config", cc, "created",
-			json_object_get(row, "created") ?: json_string(""), "docker_version",
-			BERTH_VERSION, "history", hist, "os", "linux", "rootfs", "type", "layers",
-			"diff_ids", diffs);
+	img = json_pack("{s:s,s:o,s:O,s:s,s:s,s:O,s:s,s:{s:s,s:O}}", "architecture",
+			json_string_value(json_object_get(target, "architecture"))
+				?: b->d->containers.host.arch,
+			"config", daemon_container_config_json(s->cfg), "container_config", cc,
+			"created", json_string_value(json_object_get(row, "created")) ?: "",
+			"docker_version", BERTH_VERSION, "history", hist, "os", "linux", "rootfs",
+			"type", "layers", "diff_ids", diffs);
 	if (!img || !(text = json_dumps(img, JSON_COMPACT)))
 		return bld_oom(err);
 	r = berth_image_lease_new(b->d->images.store, &lease, err);
