@@ -399,6 +399,37 @@ def test_run_mounts(bd, tmp_path):
         bd.http("DELETE", f"/images/{ref}")
 
 
+
+@pytest.mark.parametrize("sharing,seen", [("locked", "a-start\n"), ("private", ""),
+                                          ("shared", "a-start\n")])
+def test_run_mount_cache_sharing(bd, tmp_path, sharing, seen):
+    """A RUN holds the cache for 2 s while another build's RUN wants it at once."""
+    import threading
+    cid = f"sharing-{sharing}-{time.time_ns()}"
+    a = context(tmp_path, f"FROM busybox\nRUN --mount=type=cache,target=/c,id={cid},"
+                f"sharing={sharing} sh -c 'touch /c/a-start; sleep 2; echo a'\n", name="a")
+    b = context(tmp_path, f"FROM busybox\nRUN --mount=type=cache,target=/c,id={cid},"
+                f"sharing={sharing} ls /c > /seen\n", name="b")
+    t = threading.Thread(target=build, args=(bd, "berth", a, "--no-cache"))
+    t.start()
+    import hashlib
+    started = bd.data_root / "build-mounts" / hashlib.sha256(cid.encode()).hexdigest() / "a-start"
+    for _ in range(600):  # A's RUN holds the cache once it wrote there
+        if started.exists():
+            break
+        time.sleep(0.05)
+    assert started.exists()
+    t0 = time.monotonic()
+    build(bd, "berth", b, "--no-cache", "-t", f"sharing:{sharing}")
+    waited = time.monotonic() - t0
+    t.join()
+    assert run_out(bd, f"sharing:{sharing}", "cat", "/seen") == seen
+    # locked waits for A (2 s from its a-start); private got a directory of its own
+    if sharing == "locked":
+        assert waited > 1.5, waited
+    bd.http("DELETE", f"/images/sharing:{sharing}")
+
+
 @pytest.mark.parametrize("mount,message", [
     ("type=secret,id=x", "the --mount=type=secret option requires BuildKit"),
     ("type=ssh", "the --mount=type=ssh option requires BuildKit"),
