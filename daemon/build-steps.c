@@ -840,12 +840,11 @@ static int copy_step(struct build *b, struct stage *s, const struct df_instr *in
 			r = write_heredoc(b, s, &in->heredocs[next_doc++], env, &local, err);
 			if (local && berth_strv_push(&fetched, local) < 0)
 				r = bld_oom(err);
-			if (r == 0 && !(words[i] = strdup(local)))
-				r = bld_oom(err);
 			if (r < 0) {
 				free(local);
 				goto out;
 			}
+			words[i] = local; /* fetched has a copy */
 			continue;
 		}
 		r = df_lex(in->args[i], b->escape, env, &words[i], NULL, err);
