@@ -77,14 +77,20 @@ static int run_build(struct cli *c, struct cli_args *a)
 		}
 		ref_release(&r);
 	}
+	const char *remote = NULL;
 	if (berth_str_has_prefix(path, "http://") || berth_str_has_prefix(path, "https://") ||
-	    berth_str_has_prefix(path, "git@") || berth_str_has_prefix(path, "git://")) {
-		err_printf("unable to prepare context: remote contexts (%s) are not supported by "
-			   "berth: clone or download it and build the directory\n",
-			   path);
-		return 1;
-	}
-	if (!strcmp(path, "-")) {
+	    berth_str_has_prefix(path, "git@") || berth_str_has_prefix(path, "git://") ||
+	    berth_str_has_prefix(path, "github.com/")) {
+		/* berthd fetches it (remote=): no body */
+		remote = path;
+		tar = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (tar < 0) {
+			err_printf("open /dev/null: %s\n", strerror(errno));
+			return 1;
+		}
+		if (file && *file)
+			dockerfile = xstrdup(file);
+	} else if (!strcmp(path, "-")) {
 		if (file && !strcmp(file, "-")) {
 			err_printf("invalid argument: can't use stdin for both build context and "
 				   "dockerfile\n");
@@ -122,7 +128,7 @@ static int run_build(struct cli *c, struct cli_args *a)
 	} else if (build_context_dir(path, file, &tar, &size, &dockerfile) < 0) {
 		return 1;
 	}
-	if (!quiet) {
+	if (!quiet && !remote) {
 		_cleanup_sbuf_ struct sbuf hs = SBUF_INIT;
 		human_size(&hs, (double)size, 4);
 		out_printf("Sending build context to Docker daemon  %s\n", sbuf_str(&hs));
@@ -147,10 +153,19 @@ static int run_build(struct cli *c, struct cli_args *a)
 					    : xstrdup(labels->v[i]);
 		json_object_set_new(labj, k, json_string(eq ? eq + 1 : ""));
 	}
+	const struct flag_value *cache_from = flag_get(a, "cache-from");
+	_cleanup_json_ json_t *cfj = json_array();
+	for (size_t i = 0; cfj && i < cache_from->n; i++)
+		json_array_append_new(cfj, json_string(cache_from->v[i]));
+	_cleanup_free_ char *cftext = cache_from->n && cfj ? json_dumps(cfj, JSON_COMPACT) : NULL;
 	_cleanup_free_ char *argtext = json_dumps(argj, JSON_COMPACT | JSON_SORT_KEYS);
 	_cleanup_free_ char *labtext = json_dumps(labj, JSON_COMPACT | JSON_SORT_KEYS);
 	sbuf_adds(&target, "/build?buildargs=");
 	url_escape(&target, argtext ?: "{}");
+	if (cftext) {
+		sbuf_adds(&target, "&cachefrom=");
+		url_escape(&target, cftext);
+	}
 	if (dockerfile) {
 		sbuf_adds(&target, "&dockerfile=");
 		url_escape(&target, dockerfile);
@@ -193,6 +208,10 @@ static int run_build(struct cli *c, struct cli_args *a)
 		sbuf_adds(&target, "&pull=1");
 	if (quiet)
 		sbuf_adds(&target, "&q=1");
+	if (remote) {
+		sbuf_adds(&target, "&remote=");
+		url_escape(&target, remote);
+	}
 	sbuf_adds(&target, rm ? "&rm=1" : "&rm=0");
 	if (flag_set(a, "shm-size") && ram_in_bytes(flag_str(a, "shm-size"), &bytes) == 0)
 		sbuf_printf(&target, "&shmsize=%lld", (long long)bytes);
@@ -224,6 +243,7 @@ static int run_build(struct cli *c, struct cli_args *a)
 
 static const struct cli_flag build_flags[] = {
 	{"build-arg", 0, FK_LIST, "list", NULL, "Set build-time variables"},
+	{"cache-from", 0, FK_LIST, "strings", NULL, "Images to consider as cache sources"},
 	{"cpu-period", 0, FK_INT, "int", NULL,
 	 "Limit the CPU CFS (Completely Fair Scheduler) period"},
 	{"cpu-quota", 0, FK_INT, "int", NULL,

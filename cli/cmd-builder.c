@@ -2,8 +2,8 @@
 /*
  * berth builder build (berth build) and berth builder prune: asks first (docker's prompt), then
  * POST /build/prune and docker's report ("Deleted build cache objects:", the keys, "Total
- * reclaimed space: ").  berthd's cache is one index of step keys: --all and the default both
- * empty it (nothing in it is held by a running build's lock beyond the step being written).
+ * reclaimed space: ").  berthd removes the cached step images nothing else holds; --all also
+ * forgets the keys of those it keeps (docs/build.md, "The cache").
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +16,8 @@
 static int run_builder_prune(struct cli *c, struct cli_args *a)
 {
 	bool all = flag_bool(a, "all");
-	_cleanup_sbuf_ struct sbuf out = SBUF_INIT, size = SBUF_INIT;
+	_cleanup_free_ char *fj = filters_json(flag_get(a, "filter"));
+	_cleanup_sbuf_ struct sbuf out = SBUF_INIT, size = SBUF_INIT, t = SBUF_INIT;
 	struct cli_response r;
 	size_t i;
 	json_t *e;
@@ -27,7 +28,12 @@ static int run_builder_prune(struct cli *c, struct cli_args *a)
 			 : "WARNING! This will remove all dangling build cache. Are you sure you "
 			   "want to continue?"))
 		return 0;
-	if (cli_call(c, "POST", all ? "/build/prune?all=1" : "/build/prune", NULL, &r) < 0)
+	sbuf_adds(&t, all ? "/build/prune?all=1" : "/build/prune");
+	if (fj) {
+		sbuf_adds(&t, all ? "&filters=" : "?filters=");
+		url_escape(&t, fj);
+	}
+	if (cli_call(c, "POST", sbuf_str(&t), NULL, &r) < 0)
 		return cli_fail(c, 1);
 	json_t *deleted = json_object_get(r.json, "CachesDeleted");
 	if (json_array_size(deleted)) {
@@ -46,6 +52,8 @@ static int run_builder_prune(struct cli *c, struct cli_args *a)
 
 static const struct cli_flag prune_flags[] = {
 	{"all", 'a', FK_BOOL, NULL, NULL, "Remove all unused build cache, not just dangling ones"},
+	{"filter", 0, FK_LIST, "filter", NULL, "Provide filter values (e.g. \"until=24h\")", 0,
+	 check_filter},
 	{"force", 'f', FK_BOOL, NULL, NULL, "Do not prompt for confirmation"},
 };
 

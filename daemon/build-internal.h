@@ -111,6 +111,7 @@ struct build_opts {
 	bool nocache, quiet, rm, forcerm, pull;
 	const char *target, *networkmode;
 	json_t *resources; /* HostConfig limits of RUN containers */
+	json_t *cachefrom; /* the cachefrom names (strings) */
 };
 
 struct build {
@@ -130,7 +131,9 @@ struct build {
 	bool streaming;
 	struct sbuf quiet;
 	unsigned step, total, seq;
-	int fail_code; /* the jsonmessage error code (a RUN's exit code) */
+	int fail_code;	 /* the jsonmessage error code (a RUN's exit code) */
+	json_t *sources; /* --cache-from: [{"id", "img"}] of the images found; NULL: not looked up */
+	int pinned;	 /* the source a restored step came from (-1: none yet) */
 };
 
 /* an overlay of a layer's chain: root_fd is its merged directory */
@@ -138,6 +141,62 @@ struct fs_mount {
 	char *dir;
 	int root_fd;
 };
+
+/* ---- RUN --mount= (build-mounts.c) ----------------------------------------------------------- */
+
+enum build_mount_type { BUILD_MOUNT_BIND, BUILD_MOUNT_CACHE, BUILD_MOUNT_TMPFS };
+enum build_sharing { BUILD_SHARING_SHARED, BUILD_SHARING_PRIVATE, BUILD_SHARING_LOCKED };
+
+struct build_mount {
+	enum build_mount_type type;
+	char *target; /* absolute, cleaned */
+	char *source, *from, *id;
+	enum build_sharing sharing;
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;
+	uint64_t size; /* tmpfs */
+	bool rw;
+	/* resolved */
+	char *from_id, *from_layer;
+	/* while the RUN runs */
+	struct fs_mount from_root;
+	bool from_mounted;
+	char *scratch; /* a directory of the build's for it (private cache, rw copy or overlay) */
+	char *overlay; /* the rw overlay's merged directory, unmounted after */
+	int lock_fd; /* a cache's directory, flock'd (locked, private: exclusive; shared: shared) */
+};
+
+struct build_mounts {
+	struct build_mount *v;
+	size_t n;
+};
+
+/*
+ * The --mount= values of a RUN (expanded with env) into ret; *ret_key is what they add to the
+ * step's cache key (their options, and a context bind's content hash or a from='s image id).
+ * BuildKit's messages for bad options; secret and ssh are ENOTSUP naming BuildKit.
+ */
+int build_mounts_parse(struct build *b, struct stage *s, char *const *specs, const json_t *env,
+		       struct build_mounts *ret, char **ret_key, struct berth_error **err);
+
+/* The host side (cache directories, locks, overlays); *ret is HostConfig.Mounts. */
+int build_mounts_prepare(struct build *b, struct build_mounts *ms, json_t **ret,
+			 struct berth_error **err);
+
+/*
+ * After the RUN: the mount points it needed leave its upper directory upper_fd (-EBADF: none),
+ * then unmount, unlock, and remove what prepare made for this RUN.
+ */
+void build_mounts_finish(struct build *b, struct build_mounts *ms, int upper_fd);
+void build_mounts_release(struct build_mounts *ms);
+
+/*
+ * builder prune: every cache mount directory no RUN holds (and, with until_ns, unused since):
+ * removed, "cache-mount:<hex>" appended to deleted, its bytes added to *reclaimed.
+ */
+int build_mounts_prune(struct berthd *d, int64_t until_ns, json_t *deleted, uint64_t *reclaimed,
+		       struct berth_error **err);
 
 /* output (build.c): the JSON stream, or the -q buffer */
 void bld_emit(struct build *b, json_t *msg);
@@ -161,7 +220,12 @@ void bld_set_default_path(json_t *cfg);
 
 /* images, the cache, commits (build.c) */
 int bld_load_image(struct build *b, struct stage *s, const char *id, struct berth_error **err);
-bool bld_probe(struct build *b, struct stage *s, const char *key);
+/*
+ * Is the step cached?  Its key in the cache, else (cachefrom) a source image whose history
+ * continues the stage's with cc's Cmd, as the classic builder's imageCache matches it.  On a
+ * hit, the stage moves to the cached image.
+ */
+bool bld_probe(struct build *b, struct stage *s, const char *key, const json_t *cc);
 int bld_commit_step(struct build *b, struct stage *s, const json_t *cc, const char *ctr_id,
 		    int upper_fd, const char *key, struct berth_error **err);
 json_t *bld_with_cmd(const struct stage *s, json_t *cmd, bool entrypoint_null);
@@ -174,7 +238,29 @@ void bld_fs_unmount(struct fs_mount *m, bool remove);
 int bld_fs_commit(struct build *b, struct stage *s, struct fs_mount *m, const json_t *cc,
 		  const char *key, struct berth_error **err);
 
+/*
+ * GET url (http, https; redirects followed; at most 8 GiB) into fd; *ret_filetime (may be NULL)
+ * its Last-Modified as a unix time, or -1.  Errors name the URL ("failed to GET ...").
+ */
+int bld_download(struct build *b, const char *url, int fd, long *ret_filetime,
+		 struct berth_error **err);
+
+/*
+ * POST /build's remote= (build-remote.c): a git repository ("git://", "git@", "github.com/",
+ * an http(s) URL ending in ".git", each with "#ref:subdir") cloned with git, or an http(s) URL
+ * of a tar (plain or compressed: the context) or of a Dockerfile (the only file of the context,
+ * named dockerfile).  Leaves the context in <b->dir>/context.  Refused: a URL or ref starting
+ * with "-", a subdir leaving the repository, other schemes.
+ */
+int build_remote_context(struct build *b, const char *remote, const char *dockerfile,
+			 struct berth_error **err);
+
+/* A tar (plain or compressed) of fd into the context directory (build.c). */
+int bld_apply_context_tar(struct build *b, int fd, struct berth_error **err);
+
 /* the steps (build-steps.c) */
+/* a local image by name, pulled when missing (docker's rule for FROM and --from) */
+int bld_image_for(struct build *b, const char *ref, char **ret_id, struct berth_error **err);
 struct stage *bld_stage_named(struct build *b, const char *name, size_t before);
 int bld_from_step(struct build *b, struct stage *s, struct berth_error **err);
 /* s NULL: a global ARG (before the first FROM) */

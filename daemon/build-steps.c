@@ -57,7 +57,7 @@ static int pull_image(struct build *b, const char *ref, struct berth_error **err
 }
 
 /* an image the build uses (FROM, COPY --from): local, else pulled; --pull pulls first */
-static int image_for(struct build *b, const char *ref, char **ret_id, struct berth_error **err)
+int bld_image_for(struct build *b, const char *ref, char **ret_id, struct berth_error **err)
 {
 	_cleanup_error_ struct berth_error *e = NULL;
 	int r;
@@ -156,7 +156,7 @@ int bld_from_step(struct build *b, struct stage *s, struct berth_error **err)
 		}
 		s->cfg = json_deep_copy(src->cfg);
 	} else {
-		r = image_for(b, ref, &id, err);
+		r = bld_image_for(b, ref, &id, err);
 		if (r < 0)
 			return r;
 		r = bld_load_image(b, s, id, err);
@@ -374,7 +374,9 @@ static int run_container(struct build *b, struct stage *s, json_t *body, const j
 	int r, code;
 
 	(void)s;
+	ctr_mounts_for_build = true;
 	r = ctr_create(d, body, NULL, berth_http_api_version_string(b->req), &id, &warnings, err);
+	ctr_mounts_for_build = false;
 	if (r < 0)
 		return r;
 	bld_say(b, " ---> Running in %s\n", bld_short_id(id));
@@ -437,23 +439,34 @@ static int run_container(struct build *b, struct stage *s, json_t *body, const j
 static int run_step(struct build *b, struct stage *s, const struct df_instr *in,
 		    struct berth_error **err)
 {
-	static const char *const names[] = {"network", "mount", "security", NULL};
-	const char *vals[4] = {NULL};
+	static const char *const names[] = {"network", "security", NULL};
+	const char *vals[3] = {NULL};
 	_cleanup_json_ json_t *cmd = NULL, *save = NULL, *args = NULL, *cc = NULL, *body = NULL;
-	_cleanup_json_ json_t *cfg = NULL, *hc = NULL;
-	_cleanup_free_ char *key = NULL, *ctr = NULL, *upper = NULL;
+	_cleanup_json_ json_t *cfg = NULL, *hc = NULL, *menv = NULL, *mounts = NULL;
+	_cleanup_free_ char *key = NULL, *ctr = NULL, *upper = NULL, *mkey = NULL;
+	_cleanup_strv_ char **flags = calloc(1, sizeof(char *)),
+			    **specs = calloc(1, sizeof(char *));
+	struct build_mounts ms = {0};
+	struct daemon_container *c = NULL;
+	_cleanup_close_ int ufd = -EBADF;
 	const char *net = b->o.networkmode;
 	int r;
 
-	r = df_parse_flags(in->flags, names, vals, err);
+	/* --mount may come several times: its values apart, the other flags parsed as usual */
+	for (size_t i = 0; flags && specs && in->flags && in->flags[i]; i++) {
+		const char *f = in->flags[i];
+		if (berth_str_has_prefix(f, "--mount=") ? berth_strv_push(&specs, f + 8) < 0
+							: berth_strv_push(&flags, f) < 0) {
+			berth_strv_free(flags);
+			flags = NULL;
+		}
+	}
+	if (!flags || !specs)
+		return bld_oom(err);
+	r = df_parse_flags(flags, names, vals, err);
 	if (r < 0)
 		return r;
 	if (vals[1])
-		return berth_error_set(err, EINVAL,
-				       "the --mount option requires BuildKit. Refer to "
-				       "https://docs.docker.com/go/buildkit/ to learn how to "
-				       "build images with BuildKit enabled");
-	if (vals[2])
 		return berth_error_set(err, EINVAL,
 				       "the --security option requires BuildKit. Refer to "
 				       "https://docs.docker.com/go/buildkit/ to learn how to "
@@ -506,20 +519,39 @@ static int run_step(struct build *b, struct stage *s, const struct df_instr *in,
 	} else {
 		save = json_incref(cmd);
 	}
+	if (specs[0]) {
+		menv = bld_expand_env(s);
+		if (!menv)
+			return bld_oom(err);
+		r = build_mounts_parse(b, s, specs, menv, &ms, &mkey, err);
+		if (r < 0)
+			goto out;
+	}
 	cc = bld_with_cmd(s, json_incref(save), true);
-	key = cc ? build_cache_key(s->image_id, cc, NULL) : NULL;
-	if (!key)
-		return bld_oom(err);
-	if (bld_probe(b, s, key))
-		return 0;
-	if (!s->image_id)
-		return berth_error_set(err, EINVAL,
-				       "RUN in a stage with no image (FROM scratch): there is no "
-				       "command to run there");
+	key = cc ? build_cache_key(s->image_id, cc, mkey) : NULL;
+	if (!key) {
+		r = bld_oom(err);
+		goto out;
+	}
+	if (bld_probe(b, s, key, cc))
+		goto out;
+	if (!s->image_id) {
+		r = berth_error_set(err, EINVAL,
+				    "RUN in a stage with no image (FROM scratch): there is no "
+				    "command to run there");
+		goto out;
+	}
+	if (ms.n) {
+		r = build_mounts_prepare(b, &ms, &mounts, err);
+		if (r < 0)
+			goto out;
+	}
 
 	cfg = json_deep_copy(s->cfg);
-	if (!cfg)
-		return bld_oom(err);
+	if (!cfg) {
+		r = bld_oom(err);
+		goto out;
+	}
 	json_object_set(cfg, "Cmd", cmd);
 	json_object_set_new(cfg, "Entrypoint", json_array());
 	json_t *env = json_object_get(cfg, "Env");
@@ -533,6 +565,8 @@ static int run_step(struct build *b, struct stage *s, const struct df_instr *in,
 	json_object_set_new(cfg, "AttachStderr", json_true());
 	hc = json_deep_copy(b->o.resources) ?: json_object();
 	json_object_set_new(hc, "NetworkMode", json_string(net && *net ? net : "default"));
+	if (mounts)
+		json_object_set(hc, "Mounts", mounts);
 	json_object_set(cfg, "HostConfig", hc);
 	body = TAKE_PTR(cfg);
 
@@ -541,11 +575,9 @@ static int run_step(struct build *b, struct stage *s, const struct df_instr *in,
 		/* a build the client gave up is not kept for a look: nobody is there to look */
 		if (ctr && (b->o.forcerm || (*err && (*err)->code == ECANCELED)))
 			remove_container(b, ctr, false);
-		return r;
+		goto out;
 	}
 	/* the container's writable layer is the step's layer */
-	struct daemon_container *c = NULL;
-	_cleanup_close_ int ufd = -EBADF;
 	r = ctr_get(b->d, ctr, &c, err);
 	if (r == 0) {
 		if (asprintf(&upper, "%s/upper", c->dir) < 0)
@@ -557,10 +589,15 @@ static int run_step(struct build *b, struct stage *s, const struct df_instr *in,
 		if (ufd < 0 && errno != ENOENT)
 			r = berth_error_sys(err, errno, "open '%s'", upper);
 	}
-	if (r == 0)
+	if (r == 0) {
+		build_mounts_finish(b, &ms, ufd);
 		r = bld_commit_step(b, s, cc, ctr, ufd, key, err);
+	}
 	if ((r == 0 && b->o.rm) || b->o.forcerm)
 		remove_container(b, ctr, true);
+out:
+	build_mounts_finish(b, &ms, -EBADF);
+	build_mounts_release(&ms);
 	return r;
 }
 
@@ -594,37 +631,19 @@ static size_t fetch_write(char *data, size_t size, size_t n, void *userdata)
  * its Last-Modified header when it has one, as docker), returning that path in the context.
  * Only http and https; proxies from the environment as libcurl reads them.
  */
-static int fetch_url(struct build *b, const char *url, char **ret_path, struct berth_error **err)
+int bld_download(struct build *b, const char *url, int fd, long *ret_filetime,
+		 struct berth_error **err)
 {
-	_cleanup_free_ char *dir = NULL, *name = NULL, *path = NULL, *rel = NULL;
-	const char *p = url + strcspn(url, "?#"), *slash;
-	struct fetch f = {.fd = -EBADF};
+	struct fetch f = {.fd = fd};
 	CURL *h;
 	CURLcode cc;
 	long status = 0, filetime = -1;
 	char errbuf[CURL_ERROR_SIZE] = "";
 
-	_cleanup_free_ char *base = strndup(url, (size_t)(p - url));
-	if (!base)
-		return bld_oom(err);
-	slash = strrchr(base, '/');
-	if (!slash || !slash[1] || slash == base + strcspn(base, ":") + 2)
-		return berth_error_set(err, EINVAL, "cannot determine filename from url: %s", url);
-	name = strdup(slash + 1);
-	if (!name || asprintf(&rel, "%s%u", BUILD_URL_DIR, b->seq++) < 0 ||
-	    asprintf(&dir, "%s/context/%s", b->dir, rel) < 0 ||
-	    asprintf(&path, "%s/%s", dir, name) < 0)
-		return bld_oom(err);
-	if (mkdir(dir, 0700) < 0)
-		return berth_error_sys(err, errno, "mkdir '%s'", dir);
-	f.fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (f.fd < 0)
-		return berth_error_sys(err, errno, "create '%s'", path);
+	(void)b;
 	h = curl_easy_init();
-	if (!h) {
-		close(f.fd);
+	if (!h)
 		return bld_oom(err);
-	}
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -643,7 +662,6 @@ static int fetch_url(struct build *b, const char *url, char **ret_path, struct b
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(h, CURLINFO_FILETIME, &filetime);
 	curl_easy_cleanup(h);
-	close(f.fd);
 	if (f.too_big)
 		return berth_error_set(err, EFBIG, "failed to GET %s: more than %llu bytes", url,
 				       (unsigned long long)URL_MAX_BYTES);
@@ -652,9 +670,41 @@ static int fetch_url(struct build *b, const char *url, char **ret_path, struct b
 				       *errbuf ? errbuf : curl_easy_strerror(cc));
 	if (status < 200 || status >= 300)
 		return berth_error_set(err, EIO, "failed to GET %s with status %ld", url, status);
+	if (ret_filetime)
+		*ret_filetime = filetime;
+	return 0;
+}
+
+static int fetch_url(struct build *b, const char *url, char **ret_path, struct berth_error **err)
+{
+	_cleanup_free_ char *dir = NULL, *name = NULL, *path = NULL, *rel = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	const char *p = url + strcspn(url, "?#"), *slash;
+	long filetime = -1;
+	int r;
+
+	_cleanup_free_ char *base = strndup(url, (size_t)(p - url));
+	if (!base)
+		return bld_oom(err);
+	slash = strrchr(base, '/');
+	if (!slash || !slash[1] || slash == base + strcspn(base, ":") + 2)
+		return berth_error_set(err, EINVAL, "cannot determine filename from url: %s", url);
+	name = strdup(slash + 1);
+	if (!name || asprintf(&rel, "%s%u", BUILD_URL_DIR, b->seq++) < 0 ||
+	    asprintf(&dir, "%s/context/%s", b->dir, rel) < 0 ||
+	    asprintf(&path, "%s/%s", dir, name) < 0)
+		return bld_oom(err);
+	if (mkdir(dir, 0700) < 0)
+		return berth_error_sys(err, errno, "mkdir '%s'", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return berth_error_sys(err, errno, "create '%s'", path);
+	r = bld_download(b, url, fd, &filetime, err);
+	if (r < 0)
+		return r;
 	if (filetime > 0) {
 		struct timespec ts[2] = {{.tv_sec = filetime}, {.tv_sec = filetime}};
-		utimensat(AT_FDCWD, path, ts, 0);
+		futimens(fd, ts);
 	}
 	if (asprintf(ret_path, "%s/%s", rel, name) < 0)
 		return bld_oom(err);
@@ -662,6 +712,62 @@ static int fetch_url(struct build *b, const char *url, char **ret_path, struct b
 }
 
 /* ---- COPY / ADD ------------------------------------------------------------------------------- */
+
+/* "<<WORD", "<<-WORD", "<<'WORD'", "<<-\"WORD\"" naming the heredoc word */
+static bool is_heredoc_arg(const char *arg, const char *word)
+{
+	size_t n = strlen(word);
+
+	if (!berth_str_has_prefix(arg, "<<"))
+		return false;
+	arg += 2;
+	if (*arg == '-')
+		arg++;
+	if ((*arg == '"' || *arg == '\'') && arg[n + 1] == *arg && !arg[n + 2])
+		return !strncmp(arg + 1, word, n);
+	return !strcmp(arg, word);
+}
+
+/*
+ * A COPY/ADD heredoc as a file of the context (<BUILD_URL_DIR>N/<word>, mode 0644 as
+ * BuildKit's Mkfile makes it, time 0 so that only its content counts), its content expanded
+ * with the stage's environment when the word was unquoted.  *ret_path: its path in the context.
+ */
+static int write_heredoc(struct build *b, struct stage *s, const struct df_heredoc *h,
+			 const json_t *env, char **ret_path, struct berth_error **err)
+{
+	_cleanup_free_ char *rel = NULL, *dir = NULL, *data = NULL;
+	_cleanup_close_ int dfd = -EBADF;
+	const struct timespec ts[2] = {{0}, {0}};
+	int r;
+
+	(void)s;
+	if (!*h->name || strchr(h->name, '/') || !strcmp(h->name, ".") || !strcmp(h->name, ".."))
+		return berth_error_set(err, EINVAL, "invalid heredoc name '%s'", h->name);
+	if (h->expand) {
+		r = df_expand_heredoc(h->content, b->escape, env, &data, err);
+		if (r < 0)
+			return r;
+	} else if (!(data = strdup(h->content))) {
+		return bld_oom(err);
+	}
+	if (asprintf(&rel, "%s%u", BUILD_URL_DIR, b->seq++) < 0 ||
+	    asprintf(&dir, "%s/context/%s", b->dir, rel) < 0)
+		return bld_oom(err);
+	if (mkdir(dir, 0700) < 0)
+		return berth_error_sys(err, errno, "mkdir '%s'", dir);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return berth_error_sys(err, errno, "open '%s'", dir);
+	r = berth_write_file_replace_at(dfd, h->name, data, strlen(data), 0644, err);
+	if (r < 0)
+		return r;
+	if (fchmodat(dfd, h->name, 0644, 0) < 0 || utimensat(dfd, h->name, ts, 0) < 0)
+		return berth_error_sys(err, errno, "heredoc '%s'", h->name);
+	if (asprintf(ret_path, "%s/%s", rel, h->name) < 0)
+		return bld_oom(err);
+	return 0;
+}
 
 /* "--link" is a boolean flag the string-flag parser does not know: accepted, dropped */
 static char **without_bool_flags(char *const *flags)
@@ -696,7 +802,8 @@ static int copy_step(struct build *b, struct stage *s, const struct df_instr *in
 			    **fetched = NULL;
 	_cleanup_json_ json_t *env = bld_expand_env(s), *cc = NULL;
 	_cleanup_free_ char *from = NULL, *from_id = NULL, *chown = NULL, *dest = NULL, *key = NULL;
-	_cleanup_free_ char *comment = NULL, *extra = NULL, *full_dest = NULL;
+	_cleanup_free_ char *comment = NULL, *extra = NULL, *full_dest = NULL,
+			    *heredoc_names = NULL;
 	struct build_copy cp = {0};
 	struct fs_mount src = {0}, root = {0};
 	int src_fd = b->ctx_fd, chmod = -1;
@@ -724,13 +831,33 @@ static int copy_step(struct build *b, struct stage *s, const struct df_instr *in
 	words = calloc(n + 1, sizeof(char *));
 	if (!words)
 		return bld_oom(err);
+	size_t next_doc = 0;
 	for (size_t i = 0; i < n; i++) {
+		if (i + 1 < n && next_doc < in->n_heredocs &&
+		    is_heredoc_arg(in->args[i], in->heredocs[next_doc].name)) {
+			/* a heredoc source: a file named by its word, written for the step */
+			char *local = NULL;
+			r = write_heredoc(b, s, &in->heredocs[next_doc++], env, &local, err);
+			if (local && berth_strv_push(&fetched, local) < 0)
+				r = bld_oom(err);
+			if (r < 0) {
+				free(local);
+				goto out;
+			}
+			words[i] = local; /* fetched has a copy */
+			continue;
+		}
 		r = df_lex(in->args[i], b->escape, env, &words[i], NULL, err);
 		if (r < 0)
-			return r;
+			goto out;
 	}
 	dest = words[n - 1];
 	words[n - 1] = NULL;
+	if (next_doc && vals[0] && !add) {
+		r = berth_error_set(err, EINVAL, "%s --from cannot be used with a heredoc",
+				    cmdname);
+		goto out;
+	}
 	for (size_t i = 0; words[i]; i++) {
 		if (!is_url(words[i]))
 			continue;
@@ -785,7 +912,7 @@ static int copy_step(struct build *b, struct stage *s, const struct df_instr *in
 					"%s --from=%s: a stage cannot copy from itself", cmdname,
 					from);
 			_cleanup_error_ struct berth_error *e = NULL;
-			r = image_for(b, from, &from_id, &e);
+			r = bld_image_for(b, from, &from_id, &e);
 			if (r < 0)
 				return berth_error_set(err, -r, "invalid from flag value %s: %s",
 						       from, e ? e->msg : "?");
@@ -802,8 +929,18 @@ static int copy_step(struct build *b, struct stage *s, const struct df_instr *in
 	r = build_copy_collect(src_fd, words, src_fd == b->ctx_fd, cmdname, &cp, err);
 	if (r < 0)
 		goto out;
+	for (size_t i = 0; i < in->n_heredocs; i++) {
+		_cleanup_free_ char *more = NULL;
+		if (asprintf(&more, "%s%s,", heredoc_names ?: "", in->heredocs[i].name) < 0) {
+			r = bld_oom(err);
+			goto out;
+		}
+		free(heredoc_names);
+		heredoc_names = TAKE_PTR(more);
+	}
 	if (asprintf(&comment, "%s %s in %s ", cmdname, cp.hash, dest) < 0 ||
-	    asprintf(&extra, "from=%s chown=%s chmod=%d", from_id ?: "", chown ?: "", chmod) < 0) {
+	    asprintf(&extra, "from=%s chown=%s chmod=%d heredocs=%s", from_id ?: "", chown ?: "",
+		     chmod, heredoc_names ?: "") < 0) {
 		r = bld_oom(err);
 		goto out;
 	}
@@ -813,7 +950,7 @@ static int copy_step(struct build *b, struct stage *s, const struct df_instr *in
 		r = bld_oom(err);
 		goto out;
 	}
-	if (bld_probe(b, s, key))
+	if (bld_probe(b, s, key, cc))
 		goto out;
 
 	/* the destination: relative to WORKDIR; a trailing "/" (or ".") makes it a directory */
@@ -845,7 +982,7 @@ out:
 	bld_fs_unmount(&root, true);
 	bld_fs_unmount(&src, true);
 	build_copy_release(&cp);
-	/* what ADD downloaded leaves the context with the step */
+	/* what ADD downloaded and the heredocs leave the context with the step */
 	for (size_t i = 0; fetched && fetched[i]; i++) {
 		_cleanup_free_ char *d = NULL;
 		char *slash = strchr(fetched[i], '/');
@@ -876,7 +1013,7 @@ static int workdir_step(struct build *b, struct stage *s, struct berth_error **e
 	key = cc ? build_cache_key(s->image_id, cc, NULL) : NULL;
 	if (!key)
 		return bld_oom(err);
-	if (bld_probe(b, s, key))
+	if (bld_probe(b, s, key, cc))
 		return 0;
 	r = bld_fs_mount(b, s->top_layer, &m, err);
 	if (r == 0)

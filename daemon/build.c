@@ -5,14 +5,14 @@
  *
  * The context tar is unpacked into a directory of its own under the store's tmp/, the
  * Dockerfile read from it (dockerfile.c parses it as BuildKit's parser does) and split into
- * stages.  Only the stages the target needs (FROM <stage>, COPY --from) are built.  Every
- * instruction is a step that makes an image, as the classic builder does: metadata steps
- * change the config only (image-changes.c applies them, as for import/commit --change) and
- * record an empty_layer history row; RUN runs a real container (created, started and waited
- * for through the container manager and its shim, the default security profile, the stage's
- * Env, WorkingDir and User, build args in the environment) whose writable layer becomes the
- * step's layer; COPY, ADD and WORKDIR write into an overlay of the parent's layers and commit
- * its upper directory.
+ * stages.  Only the stages the target needs (FROM <stage>, COPY --from, RUN --mount from=) are
+ * built.  Every instruction is a step that makes an image, as the classic builder does:
+ * metadata steps change the config only (image-changes.c applies them, as for import/commit
+ * --change) and record an empty_layer history row; RUN runs a real container (created, started
+ * and waited for through the container manager and its shim, the default security profile, the
+ * stage's Env, WorkingDir and User, build args in the environment, its --mounts:
+ * build-mounts.c) whose writable layer becomes the step's layer; COPY, ADD and WORKDIR write
+ * into an overlay of the parent's layers and commit its upper directory.
  *
  * Cache: each step has a key, sha256 of the parent image id, the container config the step
  * commits with (its Cmd names the instruction with the build args in effect, and for COPY/ADD
@@ -41,6 +41,7 @@
 #include "build-internal.h"
 #include "containers-internal.h"
 #include "dockerfile.h"
+#include "events-internal.h"
 #include "images-internal.h"
 
 #include "base/banned.h"
@@ -50,6 +51,8 @@
 #define DEFAULT_PATH   "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+/* builds hold it shared; /build/prune alone */
+static pthread_rwlock_t builds_lock = PTHREAD_RWLOCK_INITIALIZER;
 
 /* ---- output ----------------------------------------------------------------------------------- */
 
@@ -354,8 +357,148 @@ int bld_load_image(struct build *b, struct stage *s, const char *id, struct bert
 	return s->image_id ? 0 : bld_oom(err);
 }
 
-/* Is the step cached?  On a hit, the stage moves to the cached image. */
-bool bld_probe(struct build *b, struct stage *s, const char *key)
+/* ---- --cache-from ------------------------------------------------------------------------------ */
+
+/* the cachefrom images found in the store, once (docker skips those it cannot find) */
+static json_t *cache_sources(struct build *b)
+{
+	size_t i;
+	json_t *name;
+
+	if (b->sources)
+		return b->sources;
+	b->sources = json_array();
+	json_array_foreach (b->o.cachefrom, i, name) {
+		_cleanup_error_ struct berth_error *e = NULL;
+		_cleanup_free_ char *id = NULL;
+		json_t *img = NULL;
+		if (berth_image_resolve(b->d->images.store, json_string_value(name), &id, &e) < 0 ||
+		    berth_image_config(b->d->images.store, id, &img, &e) < 0) {
+			log_debug("build: cache source %s: %s", json_string_value(name),
+				  e ? e->msg : "?");
+			continue;
+		}
+		json_array_append_new(b->sources, json_pack("{s:s,s:o}", "id", id, "img", img));
+	}
+	return b->sources;
+}
+
+static json_t *img_array(const json_t *img, const char *a, const char *b)
+{
+	json_t *v = json_object_get(img, a);
+	return b ? json_object_get(v, b) : v;
+}
+
+/* isValidParent: target's history and layers begin with the parent's */
+static bool continues(const json_t *target, const json_t *parent)
+{
+	const json_t *th = img_array(target, "history", NULL);
+	const json_t *td = img_array(target, "rootfs", "diff_ids");
+	const json_t *ph = img_array(parent, "history", NULL);
+	const json_t *pd = img_array(parent, "rootfs", "diff_ids");
+
+	if (!json_array_size(th))
+		return false;
+	if (!parent || (!json_array_size(ph) && !json_array_size(pd)))
+		return true;
+	if (json_array_size(ph) >= json_array_size(th) || json_array_size(pd) > json_array_size(td))
+		return false;
+	for (size_t i = 0; i < json_array_size(ph); i++)
+		if (!json_equal(json_array_get(ph, i), json_array_get(th, i)))
+			return false;
+	for (size_t i = 0; i < json_array_size(pd); i++)
+		if (!json_equal(json_array_get(pd, i), json_array_get(td, i)))
+			return false;
+	return true;
+}
+
+/*
+ * The image for the step at history index n of target: the parent's history and layers plus
+ * target's row n (and its layer, when the row has one), added to the store with the parent as
+ * its parent (restoreCachedImage).  The config is the stage's as the step would commit it.
+ */
+static int restore_step(struct build *b, struct stage *s, const json_t *target, size_t n,
+			const json_t *cc, char **ret_id, struct berth_error **err)
+{
+	const json_t *th = img_array(target, "history", NULL);
+	const json_t *row = json_array_get(th, n);
+	_cleanup_json_ json_t *hist = json_deep_copy(img_array(s->img, "history", NULL)),
+			      *diffs = json_deep_copy(img_array(s->img, "rootfs", "diff_ids")),
+			      *img = NULL;
+	_cleanup_free_ char *text = NULL, *digest = NULL;
+	struct berth_image_lease *lease = NULL;
+	size_t layer = 0;
+	int r;
+
+	if (!hist)
+		hist = json_array();
+	if (!diffs)
+		diffs = json_array();
+	for (size_t i = 0; i < n; i++)
+		if (!json_is_true(json_object_get(json_array_get(th, i), "empty_layer")))
+			layer++;
+	if (!json_is_true(json_object_get(row, "empty_layer"))) {
+		json_t *d = json_array_get(img_array(target, "rootfs", "diff_ids"), layer);
+		if (!json_is_string(d))
+			return berth_error_set(err, EINVAL, "cache source: no layer for step %zu",
+					       n);
+		json_array_append(diffs, d);
+	}
+	json_array_append(hist, (json_t *)row);
+	img = json_pack("{s:s,s:o,s:O,s:s,s:s,s:O,s:s,s:{s:s,s:O}}", "architecture",
+			json_string_value(json_object_get(target, "architecture"))
+				?: b->d->containers.host.arch,
+			"config", daemon_container_config_json(s->cfg), "container_config", cc,
+			"created", json_string_value(json_object_get(row, "created")) ?: "",
+			"docker_version", BERTH_VERSION, "history", hist, "os", "linux", "rootfs",
+			"type", "layers", "diff_ids", diffs);
+	if (!img || !(text = json_dumps(img, JSON_COMPACT)))
+		return bld_oom(err);
+	r = berth_image_lease_new(b->d->images.store, &lease, err);
+	if (r < 0)
+		return r;
+	r = berth_blob_write(b->d->images.store, text, strlen(text), NULL, lease, &digest, err);
+	if (r == 0)
+		r = berth_image_add(b->d->images.store, digest, s->image_id, ret_id, err);
+	berth_image_lease_release(lease, r < 0);
+	return r;
+}
+
+/* imageCache.GetCache's walk of the sources: an image id (new), or NULL */
+static char *cache_from_probe(struct build *b, struct stage *s, const json_t *cc)
+{
+	_cleanup_free_ char *created_by = bld_join_json(json_object_get(cc, "Cmd"), " ");
+	json_t *sources = cache_sources(b), *src;
+	size_t n = json_array_size(img_array(s->img, "history", NULL)), i;
+
+	if (!created_by)
+		return NULL;
+	json_array_foreach (sources, i, src) {
+		const json_t *target = json_object_get(src, "img");
+		const json_t *th = img_array(target, "history", NULL);
+		_cleanup_error_ struct berth_error *e = NULL;
+		char *id = NULL;
+		if (b->pinned >= 0 && (size_t)b->pinned != i)
+			continue;
+		if (!continues(target, s->img) || n >= json_array_size(th) ||
+		    strcmp(json_string_value(json_object_get(json_array_get(th, n), "created_by"))
+				   ?: "",
+			   created_by))
+			continue;
+		if (n + 1 == json_array_size(th))
+			return strdup(json_string_value(json_object_get(src, "id")));
+		if (restore_step(b, s, target, n, cc, &id, &e) < 0) {
+			log_warn("build: restore a step from a cache source: %s", e ? e->msg : "?");
+			return NULL;
+		}
+		/* as docker: the next steps come from this source only */
+		b->pinned = (int)i;
+		return id;
+	}
+	return NULL;
+}
+
+bool bld_probe(struct build *b, struct stage *s, const char *key, const json_t *cc)
 {
 	_cleanup_error_ struct berth_error *e = NULL;
 	_cleanup_json_ json_t *idx = NULL;
@@ -369,7 +512,19 @@ bool bld_probe(struct build *b, struct stage *s, const char *key)
 		     ? strdup(json_string_value(json_object_get(idx, key)))
 		     : NULL;
 	pthread_mutex_unlock(&cache_lock);
-	if (!id || bld_load_image(b, s, id, &e) < 0)
+	if (id && bld_load_image(b, s, id, &e) < 0) {
+		free(id);
+		id = NULL;
+	}
+	if (!id && json_array_size(b->o.cachefrom) && cc) {
+		berth_error_freep(&e);
+		id = cache_from_probe(b, s, cc);
+		if (id && bld_load_image(b, s, id, &e) < 0) {
+			free(id);
+			id = NULL;
+		}
+	}
+	if (!id)
 		return false;
 	bld_say(b, " ---> Using cache\n");
 	return true;
@@ -521,7 +676,7 @@ int bld_meta_commit(struct build *b, struct stage *s, const char *comment, struc
 
 	if (!key)
 		return bld_oom(err);
-	if (bld_probe(b, s, key))
+	if (bld_probe(b, s, key, cc))
 		return 0;
 	return bld_commit_step(b, s, cc, NULL, -1, key, err);
 }
@@ -585,6 +740,19 @@ int bld_fs_commit(struct build *b, struct stage *s, struct fs_mount *m, const js
 }
 
 /* ---- the plan: stages, the target, what is needed ------------------------------------------- */
+
+/* RUN --mount=...,from=<stage>,...: that stage is needed too */
+static void mount_dep(struct build *b, const char *spec, size_t before)
+{
+	for (const char *p = spec; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+		if (strncmp(p, "from=", 5))
+			continue;
+		_cleanup_free_ char *name = strndup(p + 5, strcspn(p + 5, ","));
+		struct stage *dep = name ? bld_stage_named(b, name, before) : NULL;
+		if (dep)
+			dep->needed = true;
+	}
+}
 
 static const char *const known[] = {"add",	  "arg",     "cmd",	"copy",	       "entrypoint",
 				    "env",	  "expose",  "from",	"healthcheck", "label",
@@ -685,6 +853,10 @@ static int plan(struct build *b, struct berth_error **err)
 		for (size_t k = 0; k < s->n; k++) {
 			for (size_t f = 0; s->v[k].flags && s->v[k].flags[f]; f++) {
 				const char *fl = s->v[k].flags[f];
+				if (berth_str_has_prefix(fl, "--mount=")) {
+					mount_dep(b, fl + 8, i);
+					continue;
+				}
 				if (!berth_str_has_prefix(fl, "--from="))
 					continue;
 				dep = bld_stage_named(b, fl + 7, i);
@@ -794,6 +966,20 @@ static int run_plan(struct build *b, struct berth_error **err)
 
 /* ---- the request ------------------------------------------------------------------------------- */
 
+/* The context and step roots go before the answer ends: a client never sees them after. */
+static void build_remove_dir(struct build *b)
+{
+	_cleanup_error_ struct berth_error *e = NULL;
+
+	if (b->ctx_fd >= 0)
+		close(b->ctx_fd);
+	b->ctx_fd = -EBADF;
+	if (b->dir && berth_rm_rf(b->dir, &e) < 0)
+		log_warn("build: remove '%s': %s", b->dir, e ? e->msg : "?");
+	free(b->dir);
+	b->dir = NULL;
+}
+
 static void build_release(struct build *b)
 {
 	for (size_t i = 0; i < b->n_stages; i++) {
@@ -819,49 +1005,37 @@ static void build_release(struct build *b)
 	for (size_t i = 0; i < b->n_ins; i++)
 		df_instr_release(&b->ins[i]);
 	free(b->ins);
-	if (b->ctx_fd >= 0)
-		close(b->ctx_fd);
-	if (b->dir) {
-		_cleanup_error_ struct berth_error *e = NULL;
-		if (berth_rm_rf(b->dir, &e) < 0)
-			log_warn("build: remove '%s': %s", b->dir, e ? e->msg : "?");
-		free(b->dir);
-	}
+	build_remove_dir(b);
 	berth_strv_free(b->o.tags);
 	json_decref(b->o.buildargs);
 	json_decref(b->o.labels);
+	json_decref(b->o.cachefrom);
+	json_decref(b->sources);
 	json_decref(b->o.resources);
 	json_decref(b->used_args);
 	free(b->quiet.p);
 }
 
 /* the body (a tar, maybe compressed) into dir/context */
-static int receive_context(struct build *b, struct berth_error **err)
+static int open_context_dir(struct build *b, struct berth_error **err)
 {
-	_cleanup_free_ char *tar = NULL, *ctx = NULL;
-	_cleanup_close_ int fd = -EBADF;
-	struct berth_tar_stats st;
-	char buf[65536];
-	ssize_t n;
-	int r;
+	_cleanup_free_ char *ctx = NULL;
 
-	if (asprintf(&tar, "%s/context.tar", b->dir) < 0 ||
-	    asprintf(&ctx, "%s/context", b->dir) < 0)
+	if (asprintf(&ctx, "%s/context", b->dir) < 0)
 		return bld_oom(err);
-	fd = open(tar, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return berth_error_sys(err, errno, "create '%s'", tar);
-	berth_http_set_body_limit(b->req, CONTEXT_MAX);
-	while ((n = berth_http_read_body(b->req, buf, sizeof(buf), err)) > 0)
-		if (berth_write_all(fd, buf, (size_t)n) < 0)
-			return berth_error_sys(err, errno, "write '%s'", tar);
-	if (n < 0)
-		return (int)n;
-	if (mkdir(ctx, 0700) < 0)
+	if (mkdir(ctx, 0700) < 0 && errno != EEXIST)
 		return berth_error_sys(err, errno, "mkdir '%s'", ctx);
 	b->ctx_fd = open(ctx, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (b->ctx_fd < 0)
 		return berth_error_sys(err, errno, "open '%s'", ctx);
+	return 0;
+}
+
+int bld_apply_context_tar(struct build *b, int fd, struct berth_error **err)
+{
+	struct berth_tar_stats st;
+	int r;
+
 	off_t size = lseek(fd, 0, SEEK_END);
 	if (size == 0)
 		return 0; /* no context at all: the Dockerfile will be missing */
@@ -881,14 +1055,43 @@ static int receive_context(struct build *b, struct berth_error **err)
 		static const char zeros[1024 + 512];
 		size_t pad = (size_t)((512 - size % 512) % 512) + 1024;
 		if (berth_write_all(fd, zeros, pad) < 0)
-			return berth_error_sys(err, errno, "write '%s'", tar);
+			return berth_error_sys(err, errno, "write the context tar");
 	}
 	lseek(fd, 0, SEEK_SET);
 	r = berth_tar_apply(b->ctx_fd, fd, 0, NULL, &st, err);
 	if (r < 0)
 		return berth_error_wrap(err, "Error processing tar file"), r;
-	unlink(tar);
 	return 0;
+}
+
+static int receive_context(struct build *b, struct berth_error **err)
+{
+	_cleanup_free_ char *tar = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	const char *remote = berth_http_query(b->req, "remote");
+	char buf[65536];
+	ssize_t n;
+	int r;
+
+	r = open_context_dir(b, err);
+	if (r < 0)
+		return r;
+	if (remote && *remote)
+		return build_remote_context(b, remote, b->o.dockerfile, err);
+	if (asprintf(&tar, "%s/context.tar", b->dir) < 0)
+		return bld_oom(err);
+	fd = open(tar, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return berth_error_sys(err, errno, "create '%s'", tar);
+	berth_http_set_body_limit(b->req, CONTEXT_MAX);
+	while ((n = berth_http_read_body(b->req, buf, sizeof(buf), err)) > 0)
+		if (berth_write_all(fd, buf, (size_t)n) < 0)
+			return berth_error_sys(err, errno, "write '%s'", tar);
+	if (n < 0)
+		return (int)n;
+	r = bld_apply_context_tar(b, fd, err);
+	unlink(tar);
+	return r;
 }
 
 /* Remove the Dockerfile and .dockerignore from the context when .dockerignore excludes them. */
@@ -952,11 +1155,6 @@ static int parse_query(struct build *b, struct berth_error **err)
 		return berth_error_set(err, EINVAL,
 				       "BuildKit is not supported by berthd: use the classic "
 				       "builder (version=1)");
-	s = berth_http_query(req, "remote");
-	if (s && *s)
-		return berth_error_set(err, EINVAL,
-				       "remote build contexts are not supported by berthd: send "
-				       "the context in the request body");
 	for (size_t i = 0; tags && tags[i]; i++) {
 		_cleanup_reference_ struct berth_reference *ref = NULL;
 		_cleanup_free_ char *full = NULL;
@@ -1003,6 +1201,17 @@ static int parse_query(struct build *b, struct berth_error **err)
 	} else {
 		b->o.labels = json_object();
 	}
+	s = berth_http_query(req, "cachefrom");
+	if (s && *s) {
+		size_t i;
+		json_t *val;
+		b->o.cachefrom = json_loads(s, 0, NULL);
+		bool ok = json_is_array(b->o.cachefrom);
+		json_array_foreach (b->o.cachefrom, i, val)
+			ok &= json_is_string(val);
+		if (!ok)
+			return berth_error_set(err, EINVAL, "invalid cachefrom: %s", s);
+	}
 	b->o.nocache = berth_http_query_bool(req, "nocache");
 	b->o.quiet = berth_http_query_bool(req, "q");
 	b->o.forcerm = berth_http_query_bool(req, "forcerm");
@@ -1042,6 +1251,7 @@ static void finish_error(struct build *b, struct berth_error *e)
 {
 	const char *msg = e && e->msg ? e->msg : "build failed";
 
+	build_remove_dir(b);
 	if (b->o.quiet && b->quiet.len && b->streaming)
 		bld_emit(b, json_pack("{s:s%}", "stream", b->quiet.p, b->quiet.len));
 	if (!b->streaming) {
@@ -1066,12 +1276,13 @@ static void finish_error(struct build *b, struct berth_error *e)
 static void post_build(struct berth_http_request *req, void *userdata)
 {
 	struct berthd *d = userdata;
-	struct build b = {.d = d, .req = req, .ctx_fd = -EBADF, .escape = '\\'};
+	struct build b = {.d = d, .req = req, .ctx_fd = -EBADF, .escape = '\\', .pinned = -1};
 	_cleanup_error_ struct berth_error *e = NULL;
 	_cleanup_free_ char *text = NULL, *tmpl = NULL;
 	int r;
 
 	atomic_fetch_add(&d->images.ops, 1);
+	pthread_rwlock_rdlock(&builds_lock);
 	r = parse_query(&b, &e);
 	if (r == 0 && asprintf(&tmpl, "%s/tmp/build-XXXXXX", d->config.data_root) < 0)
 		r = bld_oom(&e);
@@ -1144,31 +1355,160 @@ static void post_build(struct berth_http_request *req, void *userdata)
 				bld_emit(&b, json_pack("{s:s}", "stream", line));
 		}
 		daemon_images_update_count(d);
+		build_remove_dir(&b);
 		berth_http_stream_end(req);
 	}
 out:
 	free(tmpl);
 	build_release(&b);
+	pthread_rwlock_unlock(&builds_lock);
 	atomic_fetch_sub(&d->images.ops, 1);
 }
 
 /* ---- POST /build/prune ------------------------------------------------------------------------ */
 
-static void post_build_prune(struct berth_http_request *req, void *userdata)
+/*
+ * The images the cache names that nothing else holds go, one pass per generation (a child
+ * first, then its parent): never one with a tag or digest (berth_image_delete with an id would
+ * untag it), one a container uses, or one with child images (a tagged image's chain, another
+ * build's steps) — berth_image_delete refuses those with EBUSY and they stay.  With all, every
+ * entry (of the until filter) leaves the index even when its image stays; without, only those
+ * whose image went or was already gone (docker's "dangling" build cache).  *ret_reclaimed is
+ * the bytes of the layers that went (an image's size less its parent's).
+ */
+static int cache_prune_locked(struct berthd *d, bool all, int64_t until_ns, json_t *idx,
+			      json_t *deleted, uint64_t *ret_reclaimed, struct berth_error **err)
 {
-	struct berthd *d = userdata;
-	_cleanup_json_ json_t *idx = NULL, *deleted = json_array();
+	_cleanup_json_ json_t *gone = json_object(), *tried = json_object();
+	struct daemon_image_users u;
+	uint64_t reclaimed = 0;
+	bool progress = true;
 	const char *k;
 	json_t *v;
-	uint64_t reclaimed = 0;
+	void *tmp;
 
+	if (!gone || !tried)
+		return bld_oom(err);
+	if (images_users_snapshot(d, &u) < 0)
+		return bld_oom(err);
+	while (progress) {
+		progress = false;
+		json_object_foreach (idx, k, v) {
+			const char *id = json_string_value(v);
+			struct berth_image_info *info = NULL, *parent = NULL;
+			struct berth_image_deleted *items = NULL;
+			struct berth_error *e = NULL;
+			size_t n = 0;
+
+			if (!id || json_object_get(gone, id) || json_object_get(tried, id))
+				continue;
+			if (berth_image_inspect(d->images.store, id, &info, &e) < 0) {
+				berth_error_free(e);
+				json_object_set_new(gone, id, json_true());
+				continue;
+			}
+			if ((until_ns && info->created_unix * 1000000000LL > until_ns) ||
+			    (info->repo_tags && info->repo_tags[0]) ||
+			    (info->repo_digests && info->repo_digests[0])) {
+				json_object_set_new(tried, id, json_true());
+				berth_image_info_free(info);
+				continue;
+			}
+			if (info->parent &&
+			    berth_image_inspect(d->images.store, info->parent, &parent, &e) < 0) {
+				berth_error_free(e);
+				e = NULL;
+			}
+			if (berth_image_delete(d->images.store, id, BERTH_IMAGE_DELETE_NO_PRUNE,
+					       &u.users, &items, &n, &e) == 0) {
+				json_object_set_new(gone, id, json_true());
+				for (size_t i = 0; i < n; i++)
+					if (info->top_layer &&
+					    items[i].kind == BERTH_IMAGE_DELETED &&
+					    !strcmp(items[i].value, info->top_layer))
+						reclaimed += info->size -
+							     (parent && parent->size <= info->size
+								      ? parent->size
+								      : 0);
+				berth_image_deleted_free(items, n);
+				progress = true;
+			} else {
+				/* held (EBUSY: a child, a container); a child may go in this pass */
+				berth_error_free(e);
+			}
+			berth_image_info_free(parent);
+			berth_image_info_free(info);
+		}
+	}
+	daemon_image_users_release(&u);
+	json_object_foreach_safe(idx, tmp, k, v)
+	{
+		const char *id = json_string_value(v);
+		bool old_enough = true;
+		if (id && until_ns && !json_object_get(gone, id)) {
+			struct berth_image_info *info = NULL;
+			struct berth_error *e = NULL;
+			if (berth_image_inspect(d->images.store, id, &info, &e) == 0) {
+				old_enough = info->created_unix * 1000000000LL <= until_ns;
+				berth_image_info_free(info);
+			} else {
+				berth_error_free(e);
+			}
+		}
+		if (!id || json_object_get(gone, id) || (all && old_enough)) {
+			json_array_append_new(deleted, json_string(k));
+			json_object_del(idx, k);
+		}
+	}
+	*ret_reclaimed = reclaimed;
+	return 0;
+}
+
+static void post_build_prune(struct berth_http_request *req, void *userdata)
+{
+	static const char *const accepted[] = {"until", NULL};
+	struct berthd *d = userdata;
+	_cleanup_error_ struct berth_error *e = NULL;
+	_cleanup_filters_ struct berth_filters *f = NULL;
+	_cleanup_json_ json_t *idx = NULL, *deleted = json_array();
+	bool all = berth_http_query_bool(req, "all");
+	uint64_t reclaimed = 0;
+	int64_t until_ns = 0;
+	int r;
+
+	images_op_scope(d);
+	r = berth_http_query_filters(req, &f, &e);
+	if (r == 0)
+		r = berth_filters_validate(f, accepted, &e);
+	if (r == 0 && berth_filters_contains(f, "until")) {
+		const char *const *until = berth_filters_values(f, "until");
+		if (until[0] && until[1])
+			r = berth_error_set(&e, EINVAL, "more than one until filter specified");
+		else if (until[0])
+			r = berth_api_parse_time(until[0], daemon_now_ns(), &until_ns, &e);
+	}
+	if (r == 0 && !deleted)
+		r = bld_oom(&e);
+	if (r < 0) {
+		images_respond_error(req, e);
+		return;
+	}
+	/* no build runs meanwhile: its fresh steps are untagged images nothing holds yet */
+	pthread_rwlock_wrlock(&builds_lock);
 	pthread_mutex_lock(&cache_lock);
 	idx = cache_load_locked(d);
-	json_object_foreach (idx, k, v)
-		json_array_append_new(deleted, json_string(k));
-	_cleanup_json_ json_t *empty = json_object();
-	cache_save_locked(d, empty);
+	r = cache_prune_locked(d, all, until_ns, idx, deleted, &reclaimed, &e);
+	if (r == 0)
+		cache_save_locked(d, idx);
 	pthread_mutex_unlock(&cache_lock);
+	if (r == 0)
+		r = build_mounts_prune(d, until_ns, deleted, &reclaimed, &e);
+	pthread_rwlock_unlock(&builds_lock);
+	if (r < 0) {
+		images_respond_error(req, e);
+		return;
+	}
+	daemon_images_update_count(d);
 	_cleanup_json_ json_t *ans = json_pack("{s:O,s:I}", "CachesDeleted", deleted,
 					       "SpaceReclaimed", (json_int_t)reclaimed);
 	berth_http_respond_json(req, 200, ans);

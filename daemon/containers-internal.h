@@ -176,6 +176,12 @@ json_t *ctr_network_port_summary_locked(struct berthd *d, const struct daemon_co
  * asked (rm -v, --rm).  for_spec: lib/dockerspec mounts (strings borrowed from c).  copy_up: at
  * a start, fill each new volume from the image's directory at its destination, once.
  */
+/*
+ * Set by the builder on its thread around ctr_create: a RUN's --mount binds may name its own
+ * directories of the data root (build-mounts/, tmp/build-*); every other create refuses them.
+ */
+extern _Thread_local bool ctr_mounts_for_build;
+
 int ctr_mounts_prepare(struct berthd *d, const char *id, json_t *hc, const json_t *cfg,
 		       json_t **ret, struct berth_error **err);
 void ctr_mounts_hold_locked(struct berthd *d, struct daemon_container *c);

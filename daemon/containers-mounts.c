@@ -164,6 +164,18 @@ static int add_point(struct prep *p, const char *type, const char *name, const c
 	return 0;
 }
 
+_Thread_local bool ctr_mounts_for_build;
+
+/* the builder's own sources: its cache mounts and what a build made in tmp/ */
+static bool build_source(const char *root, const char *src)
+{
+	size_t rl = strlen(root);
+
+	if (!ctr_mounts_for_build || strstr(src, "/../") || strstr(src, "/./"))
+		return false;
+	return !strncmp(src + rl, "/build-mounts/", 14) || !strncmp(src + rl, "/tmp/build-", 11);
+}
+
 /* A host path for a bind: absolute, existing (made for -v as docker does), not berth's own. */
 static int bind_source(struct prep *p, const char *src, bool create, const char *type,
 		       struct berth_error **err)
@@ -177,7 +189,8 @@ static int bind_source(struct prep *p, const char *src, bool create, const char 
 				       "invalid mount config for type \"%s\": invalid mount path: "
 				       "'%s' mount path must be absolute",
 				       type, src);
-	if (strncmp(src, root, rl) == 0 && (src[rl] == '/' || src[rl] == '\0'))
+	if (strncmp(src, root, rl) == 0 && (src[rl] == '/' || src[rl] == '\0') &&
+	    !build_source(root, src))
 		return berth_error_set(err, EINVAL,
 				       "invalid mount config for type \"bind\": '%s' is inside "
 				       "berth's data root %s",

@@ -364,6 +364,11 @@ void df_instr_release(struct df_instr *in)
 	free(in->original);
 	free(in->heredoc);
 	free(in->heredoc_word);
+	for (size_t i = 0; i < in->n_heredocs; i++) {
+		free(in->heredocs[i].name);
+		free(in->heredocs[i].content);
+	}
+	free(in->heredocs);
 	berth_strv_free(in->flags);
 	berth_strv_free(in->args);
 	memset(in, 0, sizeof(*in));
@@ -890,6 +895,160 @@ static int heredoc_marker(const char *line, char **ret_word, bool *strip_tabs)
 	return 0;
 }
 
+/*
+ * COPY and ADD take any number of heredocs, each a word "<<[-]WORD" or "<<[-]'WORD'"/"\"WORD\""
+ * outside quotes: *ret gets them in order (names, strip-tabs flags, quoted), *ret_n their count.
+ */
+struct marker {
+	char *word;
+	bool strip_tabs, quoted;
+};
+
+static void markers_free(struct marker *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(m[i].word);
+	free(m);
+}
+
+static int copy_heredoc_markers(const char *line, struct marker **ret, size_t *ret_n)
+{
+	const char *p = line;
+	struct marker *v = NULL;
+	size_t n = 0;
+
+	*ret = NULL;
+	*ret_n = 0;
+	while (*p && is_space(*p))
+		p++;
+	if (!((!strncasecmp(p, "copy", 4) && is_space(p[4])) ||
+	      (!strncasecmp(p, "add", 3) && is_space(p[3]))))
+		return 0;
+	p += strcspn(p, " \t");
+	while (*p) {
+		while (*p && is_space(*p))
+			p++;
+		const char *w = p;
+		size_t len = strcspn(p, " \t\n\v\f\r");
+		p += len;
+		if (*w == '[' && n == 0)
+			return 0; /* the JSON form */
+		if (len < 3 || w[0] != '<' || w[1] != '<' || w[2] == '<')
+			continue;
+		const char *q = w + 2, *end = w + len;
+		bool strip = *q == '-';
+		if (strip)
+			q++;
+		char quote = (*q == '"' || *q == '\'') ? *q++ : 0;
+		if (quote) {
+			if (end - q < 2 || end[-1] != quote)
+				continue;
+			end--;
+		}
+		if (end <= q)
+			continue;
+		struct marker *bigger = realloc(v, (n + 1) * sizeof(*v));
+		if (!bigger)
+			goto oom;
+		v = bigger;
+		v[n] = (struct marker){strndup(q, (size_t)(end - q)), strip, quote != 0};
+		if (!v[n++].word)
+			goto oom;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+oom:
+	markers_free(v, n);
+	return -ENOMEM;
+}
+
+/* The body of one heredoc: the lines after *save up to word; NULL content when unterminated. */
+static int read_heredoc(char **save, int *lineno, const char *word, bool strip_tabs, char **ret_doc,
+			bool *ret_closed)
+{
+	struct sbuf body = {0};
+	bool closed = false;
+
+	while (*save && !closed) {
+		char *next = *save, *nl = strchr(*save, '\n');
+		*save = nl ? nl + 1 : NULL;
+		if (nl)
+			*nl = '\0';
+		(*lineno)++;
+		size_t nn = strlen(next);
+		if (nn && next[nn - 1] == '\r')
+			next[--nn] = '\0';
+		const char *cmp = next;
+		while (strip_tabs && *cmp == '\t')
+			cmp++;
+		if (!strcmp(cmp, word)) {
+			closed = true;
+			break;
+		}
+		sb_adds(&body, strip_tabs ? cmp : next);
+		sb_addc(&body, '\n');
+	}
+	*ret_closed = closed;
+	*ret_doc = sb_take(&body);
+	return *ret_doc ? 0 : -ENOMEM;
+}
+
+int df_expand_heredoc(const char *content, char escape, const json_t *env, char **ret,
+		      struct berth_error **err)
+{
+	struct sbuf out = {0};
+	const char *p = content;
+
+	while (*p) {
+		if (*p == escape && p[1]) {
+			sb_addn(&out, p, 2);
+			p += 2;
+			continue;
+		}
+		if (*p != '$') {
+			sb_addc(&out, *p++);
+			continue;
+		}
+		size_t len = 0;
+		if (p[1] == '{') {
+			int depth = 0;
+			for (len = 1; p[len]; len++) {
+				if (p[len] == '{')
+					depth++;
+				else if (p[len] == '}' && --depth == 0)
+					break;
+			}
+			if (!p[len]) {
+				free(sb_take(&out));
+				return berth_error_set(err, EINVAL,
+						       "failed to process \"%s\": missing '}'", p);
+			}
+			len++;
+		} else if (isalpha((unsigned char)p[1]) || p[1] == '_') {
+			for (len = 1; isalnum((unsigned char)p[len]) || p[len] == '_'; len++)
+				;
+		} else {
+			sb_addc(&out, *p++);
+			continue;
+		}
+		_cleanup_free_ char *var = strndup(p, len), *val = NULL;
+		if (!var) {
+			free(sb_take(&out));
+			return df_oom(err);
+		}
+		int r = df_lex(var, escape, env, &val, NULL, err);
+		if (r < 0) {
+			free(sb_take(&out));
+			return r;
+		}
+		sb_adds(&out, val);
+		p += len;
+	}
+	*ret = sb_take(&out);
+	return *ret ? 0 : df_oom(err);
+}
+
 /* parser.Parse: the instructions of text, in order */
 int df_parse(const char *text, struct df_instr **ret, size_t *ret_n, char *ret_escape,
 	     struct berth_error **err)
@@ -1019,7 +1178,40 @@ int df_parse(const char *text, struct df_instr **ret, size_t *ret_n, char *ret_e
 				break;
 			}
 		}
-		r = parse_line(full, escape, &v[n], err);
+		struct marker *marks = NULL;
+		size_t n_marks = 0;
+		struct df_heredoc *docs = NULL;
+		if (!word && copy_heredoc_markers(full, &marks, &n_marks) < 0) {
+			r = df_oom(err);
+			break;
+		}
+		if (n_marks && !(docs = calloc(n_marks, sizeof(*docs))))
+			r = df_oom(err);
+		for (size_t i = 0; r == 0 && i < n_marks; i++) {
+			bool closed = false;
+			if (read_heredoc(&save, &lineno, marks[i].word, marks[i].strip_tabs,
+					 &docs[i].content, &closed) < 0)
+				r = df_oom(err);
+			else if (!closed)
+				r = berth_error_set(err, EINVAL,
+						    "unterminated heredoc %s on line %d",
+						    marks[i].word, start);
+			docs[i].name = TAKE_PTR(marks[i].word);
+			docs[i].expand = !marks[i].quoted;
+		}
+		markers_free(marks, n_marks);
+		if (r == 0)
+			r = parse_line(full, escape, &v[n], err);
+		if (r < 0) {
+			for (size_t i = 0; i < n_marks; i++) {
+				free(docs[i].name);
+				free(docs[i].content);
+			}
+			free(docs);
+			break;
+		}
+		v[n].heredocs = docs;
+		v[n].n_heredocs = n_marks;
 		if (r == 0) {
 			v[n].heredoc = TAKE_PTR(doc);
 			v[n].heredoc_word = TAKE_PTR(word);

@@ -22,6 +22,13 @@
 
 #include "base/base.h"
 
+/* One heredoc of a COPY or ADD ("<<EOF", "<<-'EOF'"): a file named by its word. */
+struct df_heredoc {
+	char *name;    /* the word that ends it ("EOF") */
+	char *content; /* the lines up to it, each with its newline ("<<-": leading tabs gone) */
+	bool expand;   /* the word was unquoted: $VAR in the content expands */
+};
+
 struct df_instr {
 	char *cmd;	/* as written ("CMD", "cmd") */
 	char *original; /* the whole line, continuations joined */
@@ -31,6 +38,8 @@ struct df_instr {
 	int line;	/* the line it starts on (1-based) */
 	char *heredoc;	/* RUN <<WORD: the lines up to WORD, each with its newline; or NULL */
 	char *heredoc_word;
+	struct df_heredoc *heredocs; /* COPY/ADD <<WORD...: in the order of the line */
+	size_t n_heredocs;
 };
 
 void df_instr_release(struct df_instr *in);
@@ -47,6 +56,14 @@ int df_parse(const char *text, struct df_instr **ret, size_t *ret_n, char *ret_e
  */
 int df_lex(const char *s, char escape, const json_t *env, char **ret_word, char ***ret_words,
 	   struct berth_error **err);
+
+/*
+ * A COPY/ADD heredoc's content with unquoted word expanded as BuildKit does (raw quotes and
+ * escapes): $VAR and ${VAR...} from env, quotes kept, an escaped character kept as written
+ * (escape included) and never expanded.  *ret is new.
+ */
+int df_expand_heredoc(const char *content, char escape, const json_t *env, char **ret,
+		      struct berth_error **err);
 
 /*
  * BuildKit's BFlags for string flags: names the flags the instruction defines (NULL-terminated;

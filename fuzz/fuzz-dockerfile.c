@@ -38,6 +38,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				}
 				berth_error_free(e);
 			}
+			for (size_t k = 0; k < v[i].n_heredocs; k++) {
+				char *w = NULL;
+				struct berth_error *e = NULL;
+				if (df_expand_heredoc(v[i].heredocs[k].content, escape, env, &w,
+						      &e) == 0)
+					free(w);
+				berth_error_free(e);
+			}
 		}
 		json_decref(env);
 	}

@@ -19,6 +19,8 @@ PKGS=(
 	docker.io zstd util-linux
 	# berthd's `top` runs ps on the host, as dockerd does
 	procps
+	# berthd clones git build contexts (POST /build remote=); the tests serve them with git daemon
+	git
 	# lib/registry's tests (tests/system/test_registry.py): distribution 2.8, skopeo and umoci
 	# on the other end, a token server (JWT signed with a certificate the registry trusts)
 	docker-registry skopeo umoci python3-jwt python3-cryptography

@@ -278,6 +278,178 @@ def test_run_heredocs(bd, tmp_path):
     assert run_out(bd, "heredoc", "cat", "/one", "/two") == "one\ntwo\nliteral $HOME\n"
 
 
+COPY_HEREDOCS = """\
+FROM busybox
+ARG NAME=world
+ENV GREETING=hello
+COPY <<EOF /greeting
+$GREETING ${NAME} "quoted" \\$HOME
+EOF
+COPY <<'EOF' /raw
+$GREETING
+EOF
+COPY --chmod=750 --chown=1:2 <<A <<-B /multi/
+first
+A
+\ttabbed
+\t\ttwice
+\tB
+ADD <<EOF keep.txt /added/
+added
+EOF
+RUN echo after
+"""
+
+
+@pytest.mark.parametrize("tool", ["berth", "docker"])
+def test_copy_heredocs(bd, tool, tmp_path):
+    ctx = context(tmp_path, COPY_HEREDOCS, {"keep.txt": "kept\n"})
+    build(bd, tool, ctx, "-t", f"cphd-{tool}")
+    ref = f"cphd-{tool}"
+    assert run_out(bd, ref, "cat", "/greeting") == 'hello world "quoted" \\$HOME\n'
+    assert run_out(bd, ref, "cat", "/raw") == "$GREETING\n"
+    assert run_out(bd, ref, "cat", "/multi/A") == "first\n"
+    assert run_out(bd, ref, "cat", "/multi/B") == "tabbed\ntwice\n"  # every leading tab
+    assert run_out(bd, ref, "stat", "-c", "%a %u:%g %n", "/multi/A", "/multi/B",
+                   "/added/EOF", "/added/keep.txt", "/greeting") == (
+        "750 1:2 /multi/A\n750 1:2 /multi/B\n644 0:0 /added/EOF\n"
+        "644 0:0 /added/keep.txt\n644 0:0 /greeting\n")
+    assert run_out(bd, ref, "cat", "/added/EOF", "/added/keep.txt") == "added\nkept\n"
+    if tool == "docker":
+        return
+    # the cache: the same heredocs hit; a build arg expanded in one misses from there
+    out = build(bd, "berth", ctx).stdout.decode()
+    assert all(c for _, c in steps_cached(out)[1:]), out
+    out = build(bd, "berth", ctx, "--build-arg", "NAME=you", "-t", "cphd-you").stdout.decode()
+    assert [c for _, c in steps_cached(out)] == [False, True, True, False, False, False,
+                                                 False, False], out
+    assert run_out(bd, "cphd-you", "cat", "/greeting") == 'hello you "quoted" \\$HOME\n'
+    # another word for the same content is another file name: a miss
+    (ctx / "Dockerfile").write_text(COPY_HEREDOCS.replace("<<A", "<<C").replace("\nA\n", "\nC\n"))
+    out = build(bd, "berth", ctx, "-t", "cphd-c").stdout.decode()
+    assert [c for _, c in steps_cached(out)] == [False, True, True, True, True, False, False,
+                                                 False], out
+    assert run_out(bd, "cphd-c", "cat", "/multi/C") == "first\n"
+    # an unterminated heredoc, and one with --from
+    (ctx / "Dockerfile").write_text("FROM busybox\nCOPY <<EOF /x\nnever ends\n")
+    p = build(bd, "berth", ctx, check=False)
+    assert p.returncode == 1 and b"unterminated heredoc EOF on line 2" in p.stderr, p.stderr
+    (ctx / "Dockerfile").write_text("FROM busybox\nCOPY --from=busybox <<EOF /x\nx\nEOF\n")
+    p = build(bd, "berth", ctx, check=False)
+    assert p.returncode == 1, p.stdout
+    assert b"COPY --from cannot be used with a heredoc" in p.stderr + p.stdout
+
+
+RUN_MOUNTS = """\
+FROM busybox AS src
+RUN echo staged > /s
+FROM busybox
+WORKDIR /w
+RUN --mount=type=cache,target=/cache,id=counter sh -c 'echo x >> /cache/log; wc -l < /cache/log > /count'
+RUN --mount=type=cache,target=c2,uid=5,gid=6,mode=0700,sharing=locked stat -c '%u %g %a' /w/c2 > /st
+RUN --mount=type=bind,source=data,target=/data cat /data/f > /out
+RUN --mount=type=bind,target=/ctx sh -c 'touch /ctx/x 2>/dev/null && echo rw || echo ro' > /ro
+RUN --mount=type=bind,source=data,target=/data,rw sh -c 'echo changed > /data/f; echo new > /data/new; cat /data/f' > /rw
+RUN --mount=type=bind,source=data,target=/data ls /data > /after-rw
+RUN --mount=type=bind,from=src,source=/s,target=/m/s --mount=type=tmpfs,target=/t,size=1m sh -c 'cat /m/s; df -k /t | tail -1 | awk "{print \\$2}"' > /from
+RUN sh -c 'for d in /cache /w/c2 /data /ctx /m /t; do [ -e $d ] && echo $d; done; true' > /left
+"""
+
+
+def test_run_mounts(bd, tmp_path):
+    ctx = context(tmp_path, RUN_MOUNTS, {"data/f": "from context\n"})
+    for tool in ("berth", "docker"):
+        build(bd, tool, ctx, "--no-cache", "-t", f"mounts-{tool}")
+    ref = "mounts-docker"
+    # the cache directory outlived the first build: two lines in it now
+    assert run_out(bd, "mounts-berth", "cat", "/count") == "1\n"
+    assert run_out(bd, ref, "cat", "/count") == "2\n"
+    assert run_out(bd, ref, "cat", "/st") == "5 6 700\n"
+    assert run_out(bd, ref, "cat", "/out") == "from context\n"
+    assert run_out(bd, ref, "cat", "/ro") == "ro\n"
+    assert run_out(bd, ref, "cat", "/rw") == "changed\n"
+    assert run_out(bd, ref, "cat", "/after-rw") == "f\n"  # rw changes were thrown away
+    assert run_out(bd, ref, "cat", "/from") == "staged\n1024\n"
+    # nothing of a mount in the image: no mount point, no cache content
+    assert run_out(bd, ref, "cat", "/left") == ""
+    assert run_out(bd, ref, "ls", "/w") == ""
+    assert not containers(bd)
+
+    # the cache: unchanged, every step hits; a bind source's content is in the key
+    out = build(bd, "berth", ctx).stdout.decode()
+    assert all(c for i, c in steps_cached(out) if not i.startswith("FROM")), out
+    (ctx / "data" / "f").write_text("changed in context\n")
+    out = build(bd, "berth", ctx, "-t", "mounts-2").stdout.decode()
+    cached = [c for _, c in steps_cached(out)]
+    # FROM, RUN, FROM, WORKDIR, the two caches hit; the binds of the context miss
+    assert cached == [False, True, False, True, True, True, False, False, False, False, False,
+                      False], out
+    assert run_out(bd, "mounts-2", "cat", "/out") == "changed in context\n"
+
+    # builder prune empties the cache directories (on disk), and the count starts again
+    cache_root = bd.data_root / "build-mounts"
+    assert any(cache_root.iterdir())
+    status, _, body = bd.http("POST", "/build/prune")
+    ans = json.loads(body)
+    assert status == 200 and any(k.startswith("cache-mount:") for k in ans["CachesDeleted"]), ans
+    assert not any(cache_root.iterdir())
+    build(bd, "berth", ctx, "--no-cache", "-t", "mounts-3")
+    assert run_out(bd, "mounts-3", "cat", "/count") == "1\n"
+    for ref in ("mounts-berth", "mounts-docker", "mounts-2", "mounts-3"):
+        bd.http("DELETE", f"/images/{ref}")
+
+
+
+@pytest.mark.parametrize("sharing,seen", [("locked", "a-start\n"), ("private", ""),
+                                          ("shared", "a-start\n")])
+def test_run_mount_cache_sharing(bd, tmp_path, sharing, seen):
+    """A RUN holds the cache for 2 s while another build's RUN wants it at once."""
+    import threading
+    cid = f"sharing-{sharing}-{time.time_ns()}"
+    a = context(tmp_path, f"FROM busybox\nRUN --mount=type=cache,target=/c,id={cid},"
+                f"sharing={sharing} sh -c 'touch /c/a-start; sleep 2; echo a'\n", name="a")
+    b = context(tmp_path, f"FROM busybox\nRUN --mount=type=cache,target=/c,id={cid},"
+                f"sharing={sharing} ls /c > /seen\n", name="b")
+    t = threading.Thread(target=build, args=(bd, "berth", a, "--no-cache"))
+    t.start()
+    import hashlib
+    started = bd.data_root / "build-mounts" / hashlib.sha256(cid.encode()).hexdigest() / "a-start"
+    for _ in range(600):  # A's RUN holds the cache once it wrote there
+        if started.exists():
+            break
+        time.sleep(0.05)
+    assert started.exists()
+    t0 = time.monotonic()
+    build(bd, "berth", b, "--no-cache", "-t", f"sharing:{sharing}")
+    waited = time.monotonic() - t0
+    t.join()
+    assert run_out(bd, f"sharing:{sharing}", "cat", "/seen") == seen
+    # locked waits for A (2 s from its a-start); private got a directory of its own
+    if sharing == "locked":
+        assert waited > 1.5, waited
+    bd.http("DELETE", f"/images/sharing:{sharing}")
+
+
+@pytest.mark.parametrize("mount,message", [
+    ("type=secret,id=x", "the --mount=type=secret option requires BuildKit"),
+    ("type=ssh", "the --mount=type=ssh option requires BuildKit"),
+    ("type=cache", "a target is required"),
+    ("type=cache,target=/c,colour=red", "unexpected key 'colour' in 'colour=red'"),
+    ("type=cache,target=/c,sharing=sometimes", 'unsupported sharing value "sometimes"'),
+    ("type=volume,target=/c", 'unsupported mount type "volume"'),
+    ("type=bind,source=../../etc,target=/c", "forbidden path outside the build context"),
+    ("type=bind,source=missing,target=/c", "missing"),
+    ("type=tmpfs,target=/c,size=lots", 'invalid size value "lots"'),
+    ("type=cache,target=/c,from=busybox", "requires BuildKit"),
+])
+def test_run_mount_errors(bd, tmp_path, mount, message):
+    ctx = context(tmp_path, f"FROM busybox\nRUN --mount={mount} true\n")
+    p = build(bd, "berth", ctx, check=False)
+    assert p.returncode != 0 and message.encode() in p.stderr + p.stdout, p.stderr
+    assert not containers(bd)
+    assert not list((bd.data_root / "tmp").glob("build-*"))
+
+
 @pytest.mark.parametrize("tool", ["berth", "docker"])
 def test_run_network_limits_and_copy_from_image(bd, tool, tmp_path):
     ctx = context(tmp_path, "FROM busybox\n"
@@ -410,12 +582,282 @@ def test_cache_rules(bd, tmp_path):
     assert not any(c for _, c in steps_cached(out)), out
     assert image_id(bd, "cache:6") != image_id(bd, "cache:4")
 
-    # build/prune forgets the cache
-    status, _, body = bd.http("POST", "/build/prune")
+    # build/prune (all: these images are tagged, so only all=1 forgets their keys)
+    status, _, body = bd.http("POST", "/build/prune?all=1")
     assert status == 200 and len(json.loads(body)["CachesDeleted"]) > 0
     out = build(bd, "berth", ctx, "-t", "cache:7").stdout.decode()
     assert not any(c for _, c in steps_cached(out)[1:]), out
     assert not containers(bd)
+
+
+# ---- builder prune ------------------------------------------------------------------------------
+
+def layer_dirs(bd):
+    return {p.name for p in (bd.data_root / "layers").iterdir() if not p.name.startswith(".")}
+
+
+def image_exists(bd, ident):
+    return bd.http("GET", f"/images/{ident}/json")[0] == 200
+
+
+def history_ids(bd, ref):
+    """The image ids of ref's chain, newest first (the steps' images)."""
+    status, _, body = bd.http("GET", f"/images/{ref}/history")
+    assert status == 200
+    return [h["Id"] for h in json.loads(body) if h["Id"] != "<missing>"]
+
+
+def test_builder_prune(bd, tmp_path):
+    keep = context(tmp_path, "FROM busybox\nRUN head -c 1000000 /dev/urandom > /keep\n"
+                   "LABEL kept=1\n", name="keep")
+    drop = context(tmp_path, "FROM busybox\nRUN head -c 3000000 /dev/urandom > /drop\n"
+                   "RUN head -c 2000000 /dev/urandom > /drop2\nLABEL dropped=1\n", name="drop")
+    build(bd, "berth", keep, "-t", "prune:keep")
+    out = build(bd, "docker", drop, "-q").stdout.decode().strip()
+    top = out.splitlines()[-1]
+    chain = history_ids(bd, top)  # LABEL, RUN drop2, RUN drop, busybox
+    assert chain[0] == top and len(chain) == 4, chain
+    busybox = image_id(bd, "busybox")
+    assert chain[3] == busybox
+    # a container holds the first RUN's image
+    ctr = cli(bd, "docker", "create", chain[2], "true").stdout.decode().strip()
+    before = layer_dirs(bd)
+
+    # default: what only the cache holds goes (the untagged chain down to the container's)
+    p = cli(bd, "berth", "builder", "prune", "-f")
+    assert not image_exists(bd, chain[0]) and not image_exists(bd, chain[1])
+    assert image_exists(bd, chain[2]) and image_exists(bd, busybox)
+    gone = before - layer_dirs(bd)
+    assert len(gone) == 1, (gone, p.stdout)  # drop2's layer; the LABEL had none
+    assert b"Total reclaimed space: 2" in p.stdout, p.stdout
+    for ref in ("prune:keep", "busybox"):
+        assert image_exists(bd, ref)
+    assert run_out(bd, "prune:keep", "wc", "-c", "/keep").split()[0] == "1000000"
+
+    # the container gone, its image goes at the next prune, through the docker CLI
+    cli(bd, "docker", "rm", ctr)
+    before = layer_dirs(bd)
+    status, _, body = bd.http("POST", "/build/prune")
+    ans = json.loads(body)
+    assert status == 200 and ans["CachesDeleted"], ans
+    assert not image_exists(bd, chain[2]) and image_exists(bd, busybox)
+    assert len(before - layer_dirs(bd)) == 1
+    assert 3000000 <= ans["SpaceReclaimed"] < 3200000, ans
+
+    # a tagged image keeps its chain and (without -a) its cache
+    out = build(bd, "berth", keep).stdout.decode()
+    assert all(c for _, c in steps_cached(out)[1:]), out
+    # until: a cache younger than an hour stays
+    p = cli(bd, "docker", "builder", "prune", "-a", "-f", "--filter", "until=1h")
+    out = build(bd, "berth", keep).stdout.decode()
+    assert all(c for _, c in steps_cached(out)[1:]), out
+    # -a forgets its keys but keeps the tagged image and what it needs
+    before = layer_dirs(bd)
+    cli(bd, "docker", "builder", "prune", "-a", "-f")
+    assert image_exists(bd, "prune:keep") and layer_dirs(bd) == before
+    assert history_ids(bd, "prune:keep")[1:] and all(
+        image_exists(bd, i) for i in history_ids(bd, "prune:keep"))
+    out = build(bd, "berth", keep, "-t", "prune:again").stdout.decode()
+    assert not any(c for _, c in steps_cached(out)[1:]), out
+    assert image_id(bd, "prune:again") != image_id(bd, "prune:keep")
+
+    # bad filters
+    p = cli(bd, "berth", "builder", "prune", "-f", "--filter", "color=red", check=False)
+    assert p.returncode == 1 and b"invalid filter 'color'" in p.stderr, p.stderr
+    status, _, body = bd.http("POST", "/build/prune?filters=%7B%22until%22%3A%5B%22soon%22%5D%7D")
+    assert status == 400 and b"soon" in body, body
+    for ref in ("prune:keep", "prune:again"):
+        bd.http("DELETE", f"/images/{ref}")
+
+
+CACHE_FROM = """\
+FROM busybox
+ARG V=1
+ENV A=1
+COPY f /f
+RUN echo "$V" > /v && head -c 100000 /dev/urandom > /rand
+LABEL done=yes
+CMD ["cat", "/v"]
+"""
+
+
+@pytest.mark.parametrize("tool", ["berth", "docker"])
+def test_cache_from_after_save_and_load(bd, tool, tmp_path):
+    ctx = context(tmp_path, CACHE_FROM, {"f": "f\n"})
+    build(bd, "berth", ctx, "-t", "cf:src")
+    src = image_id(bd, "cf:src")
+    rand = run_out(bd, "cf:src", "md5sum", "/rand")
+    tar = tmp_path / "img.tar"
+    cli(bd, "docker", "save", "-o", str(tar), "cf:src")
+    # nothing of the build is left: the image, its steps, the cache
+    cli(bd, "docker", "rmi", "cf:src")
+    cli(bd, "berth", "builder", "prune", "-a", "-f")
+    assert not image_exists(bd, src)
+    cli(bd, "docker", "load", "-i", str(tar))
+    assert image_id(bd, "cf:src") == src
+
+    # without --cache-from the loaded image is no cache (no parent chain in the store)
+    out = build(bd, tool, ctx, "--cache-from", "cf:nothing-such", "-t", "cf:nocf").stdout.decode()
+    assert not any(c for i, c in steps_cached(out)[1:]), out
+    assert image_id(bd, "cf:nocf") != src
+    cli(bd, "berth", "builder", "prune", "-a", "-f")
+    # with it every step is reused and the result is the loaded image itself
+    out = build(bd, tool, ctx, "--cache-from", "cf:src", "-t", "cf:again").stdout.decode()
+    assert all(c for _, c in steps_cached(out)[1:]), out
+    assert image_id(bd, "cf:again") == src
+    assert run_out(bd, "cf:again", "md5sum", "/rand") == rand
+    # the steps restored on the way are images with the source's history
+    hist = json.loads(bd.http("GET", "/images/cf:again/history")[2])
+    assert len(hist) >= 6 and hist[0]["Id"] == src
+    # a changed build arg: from that RUN on, the source is no match
+    out = build(bd, tool, ctx, "--cache-from", "cf:src", "--build-arg", "V=2",
+                "-t", "cf:v2").stdout.decode()
+    assert [c for _, c in steps_cached(out)] == [False, True, True, True, False, False,
+                                                 False], out
+    assert run_out(bd, "cf:v2") == "2\n"
+    # --no-cache wins over --cache-from
+    out = build(bd, tool, ctx, "--cache-from", "cf:src", "--no-cache").stdout.decode()
+    assert not any(c for _, c in steps_cached(out)), out
+    for ref in ("cf:src", "cf:again", "cf:v2", "cf:nocf"):
+        bd.http("DELETE", f"/images/{ref}?force=1")
+
+
+def test_cache_from_bad_query(bd):
+    status, _, body = bd.http("POST", "/build?cachefrom=%7B%22a%22%3A1%7D", body=b"",
+                              headers={"Content-Type": "application/x-tar"})
+    assert status == 400 and b"invalid cachefrom" in body, body
+
+
+# ---- remote contexts ------------------------------------------------------------------------------
+
+def git(*args, cwd=None):
+    env = dict(os.environ, GIT_CONFIG_NOSYSTEM="1", HOME="/nonexistent",
+               GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@t")
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+@pytest.fixture
+def git_repos(tmp_path, http_server):
+    """A repository served by `git daemon` on loopback and, bare, over dumb HTTP."""
+    import socket
+    work = tmp_path / "work"
+    work.mkdir()
+    git("init", "-q", "-b", "main", cwd=work)
+    (work / "Dockerfile").write_text("FROM busybox\nCOPY hello /hello\nCMD [\"cat\", \"/hello\"]\n")
+    (work / "hello").write_text("main branch\n")
+    (work / "sub").mkdir()
+    (work / "sub" / "Dockerfile").write_text("FROM busybox\nCOPY . /sub/\n")
+    (work / "sub" / "in-sub").write_text("in sub\n")
+    (work / "sub" / "up").symlink_to("../..")
+    git("add", "-A", cwd=work)
+    git("commit", "-q", "-m", "one", cwd=work)
+    first = git("rev-parse", "HEAD", cwd=work)
+    git("checkout", "-q", "-b", "other", cwd=work)
+    (work / "hello").write_text("other branch\n")
+    git("commit", "-q", "-am", "two", cwd=work)
+    git("tag", "v2", cwd=work)
+    git("checkout", "-q", "main", cwd=work)
+    (work / "hello").write_text("main, later\n")
+    git("commit", "-q", "-am", "three", cwd=work)
+    base = tmp_path / "served"
+    base.mkdir()
+    git("clone", "-q", "--bare", str(work), str(base / "repo.git"))
+    www, url = http_server
+    git("clone", "-q", "--bare", str(work), str(www / "repo.git"))
+    git("update-server-info", cwd=www / "repo.git")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    daemon = subprocess.Popen(["git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1",
+                               f"--port={port}", f"--base-path={base}", str(base)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield {"git": f"git://127.0.0.1:{port}/repo.git", "http": f"{url}/repo.git",
+               "first": first, "www": www, "url": url}
+    finally:
+        daemon.kill()
+        daemon.wait()
+
+
+def test_remote_git_contexts(bd, git_repos):
+    g = git_repos["git"]
+    cli(bd, "berth", "build", "-t", "remote:main", g)
+    assert run_out(bd, "remote:main") == "main, later\n"
+    cli(bd, "berth", "build", "-t", "remote:tag", g + "#v2")
+    assert run_out(bd, "remote:tag") == "other branch\n"
+    cli(bd, "berth", "build", "-t", "remote:branch", g + "#other")
+    assert run_out(bd, "remote:branch") == "other branch\n"
+    # a commit cannot be fetched shallow by name: the whole clone and a checkout
+    cli(bd, "berth", "build", "-t", "remote:commit", g + "#" + git_repos["first"])
+    assert run_out(bd, "remote:commit") == "main branch\n"
+    cli(bd, "berth", "build", "-t", "remote:sub", g + "#main:sub")
+    assert sorted(run_out(bd, "remote:sub", "ls", "/sub").split()) == ["Dockerfile", "in-sub",
+                                                                       "up"]
+    # dumb HTTP (no shallow clone there), through the API as docker-py sends it
+    import docker
+    client = docker.DockerClient(base_url=f"unix://{bd.sock}", version="1.41")
+    img, _ = client.images.build(path=git_repos["http"] + "#other", tag="remote:http")
+    assert run_out(bd, "remote:http") == "other branch\n"
+    client.close()
+    for ref in ("remote:main", "remote:tag", "remote:branch", "remote:commit", "remote:sub",
+                "remote:http"):
+        bd.http("DELETE", f"/images/{ref}")
+    assert not list((bd.data_root / "tmp").glob("build-*"))
+
+
+def test_remote_url_contexts(bd, git_repos):
+    www, url = git_repos["www"], git_repos["url"]
+    (www / "Dockerfile.txt").write_text("FROM busybox\nRUN echo from-url > /u\n")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as t:
+        for name, data in (("Dockerfile", b"FROM busybox\nCOPY f /f\n"), ("f", b"tarred\n")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    (www / "ctx.tar.gz").write_bytes(buf.getvalue())
+    cli(bd, "berth", "build", "-t", "remote:df", f"{url}/Dockerfile.txt")
+    assert run_out(bd, "remote:df", "cat", "/u") == "from-url\n"
+    status, _, body = bd.http("POST", "/build?t=remote:tar&remote=" + f"{url}/ctx.tar.gz",
+                              body=b"", headers={"Content-Type": "application/x-tar"})
+    assert status == 200 and b"Successfully tagged" in body, body
+    assert run_out(bd, "remote:tar", "cat", "/f") == "tarred\n"
+    p = cli(bd, "berth", "build", f"{url}/missing", check=False)
+    assert p.returncode == 1 and b"failed to GET" in p.stderr and b"404" in p.stderr, p.stderr
+    for ref in ("remote:df", "remote:tar"):
+        bd.http("DELETE", f"/images/{ref}")
+
+
+@pytest.mark.parametrize("remote,message", [
+    ("--upload-pack=touch /tmp/pwned git://127.0.0.1/x.git", "invalid remote URL"),
+    ("git://127.0.0.1:1/x.git#--upload-pack=x", "invalid git ref"),
+    ("git://127.0.0.1:1/x.git#main:../..", "leaves the repository"),
+    ("git://127.0.0.1:1/x.git#main:/etc", "leaves the repository"),
+    ("ext::sh -c touch% /tmp/pwned", "could not be recognized as URL"),
+    ("file:///etc", "could not be recognized as URL"),
+    ("git://127.0.0.1:1/nothing.git", "error fetching"),
+])
+def test_remote_refused(bd, remote, message):
+    from urllib.parse import quote
+    status, _, body = bd.http("POST", "/build?remote=" + quote(remote, safe=""), body=b"",
+                              headers={"Content-Type": "application/x-tar"})
+    assert status in (400, 500) and message.encode() in body, (status, body)
+    assert not os.path.exists("/tmp/pwned")
+    assert not list((bd.data_root / "tmp").glob("build-*"))
+
+
+def test_remote_subdir_symlink_stays_inside(bd, git_repos):
+    # "up" is a symlink to ../.. inside sub: resolved in the clone, it is the clone's root
+    cli(bd, "berth", "build", "-t", "remote:up", git_repos["git"] + "#main:sub/up")
+    assert run_out(bd, "remote:up") == "main, later\n"
+    bd.http("DELETE", "/images/remote:up")
 
 
 # ---- contexts -------------------------------------------------------------------------------------

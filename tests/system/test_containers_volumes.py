@@ -149,7 +149,15 @@ def test_bad_mounts_refused_and_nothing_made(bd, args, message):
     assert json.loads(bd.http("GET", "/containers/json?all=1")[2]) == []
 
 
-def test_bind_into_berths_data_root_refused(bd):
-    p = bd.docker("run", "--rm", "-v", f"{bd.data_root}/volumes:/v", "busybox", "true",
-                  check=False)
+@pytest.mark.parametrize("sub", ["volumes", "build-mounts", "tmp/build-x"])
+def test_bind_into_berths_data_root_refused(bd, sub):
+    # build-mounts/ and tmp/build-* are bound by the builder's RUN --mount only, never by a user
+    made = not (bd.data_root / sub).exists()
+    (bd.data_root / sub).mkdir(parents=True, exist_ok=True)
+    try:
+        p = bd.docker("run", "--rm", "-v", f"{bd.data_root}/{sub}:/v", "busybox", "true",
+                      check=False)
+    finally:
+        if made:
+            (bd.data_root / sub).rmdir()
     assert p.returncode == 125 and "inside berth's data root" in p.stderr

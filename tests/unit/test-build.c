@@ -116,11 +116,63 @@ static void test_parser_lines(void)
 	free(big);
 }
 
+static void test_copy_heredocs(void)
+{
+	const char *text = "FROM x\n"
+			   "COPY --chmod=644 <<A <<-\"B\" /d/\n"
+			   "a $X\n"
+			   "A\n"
+			   "\t\tb\n"
+			   "\tB\n"
+			   "ADD <<'E' /e\n"
+			   "<<E\n"
+			   "E\n"
+			   "COPY <<<not /x\n"
+			   "RUN true\n";
+	struct df_instr *v = NULL;
+	size_t n = 0;
+	char esc, *out = NULL;
+	struct berth_error *e = NULL;
+	json_t *env = json_pack("[s]", "X=1 2");
+
+	ok(df_parse(text, &v, &n, &esc, &e) == 0 && n == 5,
+	   "the heredoc bodies are no instructions");
+	if (n == 5) {
+		is(v[1].n_heredocs, 2, "COPY takes two heredocs");
+		ok(v[1].n_heredocs == 2 && !strcmp(v[1].heredocs[0].name, "A") &&
+			   !strcmp(v[1].heredocs[0].content, "a $X\n") && v[1].heredocs[0].expand,
+		   "an unquoted word: its content, expanded later");
+		ok(v[1].n_heredocs == 2 && !strcmp(v[1].heredocs[1].name, "B") &&
+			   !strcmp(v[1].heredocs[1].content, "b\n") && !v[1].heredocs[1].expand,
+		   "<<-\"B\": tabs stripped, quoted");
+		ok(v[2].n_heredocs == 1 && !strcmp(v[2].heredocs[0].content, "<<E\n"),
+		   "ADD takes one; a line that only looks like a marker is content");
+		is(v[3].n_heredocs, 0, "<<< is no heredoc");
+		is(v[4].line, 11, "RUN after them on line 11");
+	}
+	for (size_t i = 0; i < n; i++)
+		df_instr_release(&v[i]);
+	free(v);
+
+	ok(df_expand_heredoc("$X ${X} ${Y:-d} \"$X\" '\\$X' $ 5$\n", '\\', env, &out, &e) == 0 &&
+		   !strcmp(out, "1 2 1 2 d \"1 2\" '\\$X' $ 5$\n"),
+	   "expansion keeps quotes and escapes, expands names");
+	free(out);
+	ok(df_expand_heredoc("${X", '\\', env, &out, &e) == -EINVAL && e, "an open ${ is refused");
+	berth_error_freep(&e);
+	ok(df_parse("FROM x\nCOPY <<A <<B /d/\na\nA\n", &v, &n, &esc, &e) == -EINVAL && e &&
+		   !strcmp(e->msg, "unterminated heredoc B on line 2"),
+	   "the second heredoc unterminated");
+	berth_error_freep(&e);
+	json_decref(env);
+}
+
 int main(void)
 {
 	test_path_clean();
 	test_dockerignore();
 	test_cache_key();
 	test_parser_lines();
+	test_copy_heredocs();
 	return done_testing();
 }
