@@ -579,6 +579,9 @@ int build_copy_apply(const struct build_copy *c, int src_fd, int root_fd, const 
 			_cleanup_close_ int in = -EBADF;
 			if (berth_open_in_root(src_fd, e->src, O_RDONLY, &in, err) < 0)
 				return -EIO;
+			/* without libarchive ADD cannot tell a tar: an error, never a plain copy */
+			if (berth_image_archive_load(err) < 0)
+				return -EIO;
 			if (is_archive(in)) {
 				struct berth_tar_apply_opts o = {.dest_name = dest};
 				struct berth_tar_stats st;
