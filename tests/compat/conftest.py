@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+os.environ.pop("BERTH_HOST", None)  # as tests/system/conftest.py: the tests name their daemon
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "system"))
 
 from berth import *  # noqa: E402,F401,F403  (fixtures and hooks are found by name)
