@@ -140,11 +140,20 @@ static int bind_mount_points(struct berthd *d, struct ctr_fs *fs, struct berth_e
 	for (i = 0; i < k; i++) {
 		const char *src = json_string_value(json_object_get(order[i], "Source"));
 		const char *dst = json_string_value(json_object_get(order[i], "Destination"));
-		_cleanup_close_ int fd = -EBADF;
-		char proc[64], host[PATH_MAX];
+		_cleanup_close_ int fd = -EBADF, subfd = -EBADF;
+		char proc[64], host[PATH_MAX], subproc[64];
 		struct stat st;
 		ssize_t len;
 
+		/* a volume's subpath: opened beneath the volume and bound through that fd, as a
+		 * start binds it (containers-subpath.c) */
+		if (json_object_get(order[i], "Subpath")) {
+			_cleanup_error_ struct berth_error *e = NULL;
+			if (ctr_subpath_open(order[i], &subfd, &e) < 0)
+				continue; /* the start would refuse it too */
+			snprintf(subproc, sizeof(subproc), "/proc/self/fd/%d", subfd);
+			src = subproc;
+		}
 		if (stat(src, &st) < 0)
 			continue; /* a bind whose source went away: the start would refuse it */
 		r = berth_root_mkpath(fs->rootfd, dst, 0, !S_ISDIR(st.st_mode), &fd);

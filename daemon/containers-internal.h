@@ -189,6 +189,16 @@ void ctr_mounts_release(struct berthd *d, struct daemon_container *c, bool remov
 int ctr_mounts_for_spec(const struct daemon_container *c, struct berth_dockerspec_mount **ret,
 			size_t *ret_n);
 void ctr_mounts_copy_up(struct berthd *d, struct daemon_container *c);
+
+/* Volume subpaths (containers-subpath.c).  A subpath cleaned as docker joins it, or NULL when
+ * its text alone leaves the volume (create's check); the subpath of a point opened beneath its volume (O_PATH, 0 or
+ * -errno with err: EINVAL when a link leaves the volume, ENOENT when it cannot be reached);
+ * pinning every subpath of c for a start (bind mounts under c->dir, named by the points'
+ * "SubpathPin"), and taking the pins down again, also ones a crash left. */
+char *ctr_subpath_clean(const char *path);
+int ctr_subpath_open(const json_t *point, int *ret_fd, struct berth_error **err);
+int ctr_subpaths_pin(struct daemon_container *c, struct berth_error **err);
+void ctr_subpaths_unpin(struct daemon_container *c);
 json_t *ctr_mounts_inspect(const struct daemon_container *c);
 
 /* POST /networks/{id}/connect and /disconnect */

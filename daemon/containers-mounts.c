@@ -353,11 +353,12 @@ static int parse_mount(struct prep *p, const json_t *m, json_t *tmpfs, struct be
 	const json_t *vo = json_object_get(m, "VolumeOptions");
 	bool nocopy = json_is_true(json_object_get(vo, "NoCopy"));
 	const char *subpath = json_string_value(json_object_get(vo, "Subpath"));
-	if (subpath && *subpath) /* API 1.45's subpath: refused rather than ignored */
+	_cleanup_free_ char *clean = subpath && *subpath ? ctr_subpath_clean(subpath) : NULL;
+	if (subpath && *subpath && !clean)
 		return berth_error_set(
 			err, EINVAL,
-			"invalid mount config for type \"volume\": VolumeOptions.Subpath "
-			"is not supported by berthd");
+			"invalid mount config for type \"volume\": subpath must be a "
+			"relative path within the volume");
 	const json_t *dc = json_object_get(vo, "DriverConfig");
 	const char *driver = json_string_value(json_object_get(dc, "Name"));
 	if (driver && *driver && strcmp(driver, "local") != 0)
@@ -372,8 +373,13 @@ static int parse_mount(struct prep *p, const json_t *m, json_t *tmpfs, struct be
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *path = daemon_volume_path(p->d, vol, "_data");
-	return add_point(p, "volume", vol, path ? path : "", dst, "z", !ro, "", !*src, !nocopy,
-			 err);
+	r = add_point(p, "volume", vol, path ? path : "", dst, "z", !ro, "", !*src, !nocopy, err);
+	/* the volume stays the point's Source (as docker shows it); the subpath is resolved at
+	 * each start (containers-subpath.c) */
+	if (r == 0 && clean)
+		json_object_set_new(json_array_get(p->points, json_array_size(p->points) - 1),
+				    "Subpath", json_string(clean));
+	return r;
 }
 
 /* --volumes-from c[:ro|:rw]: that container's points, with its mode or the one given. */
@@ -559,8 +565,17 @@ int ctr_mounts_for_spec(const struct daemon_container *c, struct berth_dockerspe
 		return -ENOMEM;
 	json_array_foreach (c->mount_points, i, m) {
 		const char *prop = json_string_value(json_object_get(m, "Propagation"));
+		const char *source = json_string_value(json_object_get(m, "Source"));
+
+		/* a subpath only ever through its pin: never the whole volume, never its path */
+		if (json_object_get(m, "Subpath"))
+			source = json_string_value(json_object_get(m, "SubpathPin"));
+		if (!source) {
+			free(v);
+			return -ENOENT;
+		}
 		v[i] = (struct berth_dockerspec_mount){
-			.source = json_string_value(json_object_get(m, "Source")),
+			.source = source,
 			.destination = json_string_value(json_object_get(m, "Destination")),
 			.writable = json_is_true(json_object_get(m, "RW")),
 			.propagation = prop && *prop ? prop : NULL,
@@ -723,6 +738,8 @@ json_t *ctr_mounts_inspect(const struct daemon_container *c)
 		json_t *x = json_deep_copy(m);
 		json_object_del(x, "Anonymous");
 		json_object_del(x, "CopyUp");
+		json_object_del(x, "Subpath");
+		json_object_del(x, "SubpathPin");
 		json_array_append_new(out, x);
 	}
 	return out;

@@ -181,8 +181,13 @@ static int build_spec(struct berthd *d, struct daemon_container *c, json_t **ret
 	}
 	struct berth_dockerspec_mount *mounts = NULL;
 	size_t n_mounts = 0;
-	if (r == 0 && ctr_mounts_for_spec(c, &mounts, &n_mounts) < 0)
-		r = berth_error_set(err, ENOMEM, "out of memory");
+	if (r == 0) {
+		r = ctr_mounts_for_spec(c, &mounts, &n_mounts);
+		if (r < 0)
+			r = berth_error_set(err, -r,
+					    r == -ENOMEM ? "out of memory"
+							 : "a subpath is not pinned");
+	}
 	const char *ipc = json_string_value(json_object_get(c->host_config, "IpcMode")) ?: "";
 	const char *pid = json_string_value(json_object_get(c->host_config, "PidMode")) ?: "";
 	_cleanup_free_ char *shm = NULL;
@@ -342,7 +347,7 @@ static int start_locked_out(struct berthd *d, struct daemon_container *c, bool u
 	_cleanup_error_ struct berth_error *e = NULL;
 	struct shim_handle *h = NULL;
 	struct stat st;
-	bool plain_error = false;
+	bool plain_error = false, keep_code = false;
 	_cleanup_(ns_fds_close) int ns_fds[SHIM_N_NS_FDS] = {-EBADF, -EBADF, -EBADF};
 	int r;
 
@@ -385,6 +390,12 @@ static int start_locked_out(struct berthd *d, struct daemon_container *c, bool u
 		goto fail_early;
 	}
 	ctr_mounts_copy_up(d, c);
+	r = ctr_subpaths_pin(c, err);
+	if (r < 0) {
+		/* dockerd's own error, with its status: 400 for a link out, 404 for a missing path */
+		plain_error = keep_code = true;
+		goto fail_early;
+	}
 	r = ctr_network_setup(d, c, &ns_fds[2], err);
 	if (r < 0)
 		goto fail_early;
@@ -411,6 +422,7 @@ static int start_locked_out(struct berthd *d, struct daemon_container *c, bool u
 	r = shim_request(d, c->id, req, -1, NULL, NULL, SHIM_TIMEOUT_MS, err);
 	if (r < 0)
 		goto fail;
+	ctr_subpaths_unpin(c); /* the container's mounts are made: it holds its own copies */
 
 	pthread_mutex_lock(&d->lock);
 	c->running = true;
@@ -458,6 +470,7 @@ fail_early : {
 	if (!h)
 		ctr_root_unmount(c, NULL);
 	ctr_network_teardown(d, c);
+	ctr_subpaths_unpin(c);
 	daemon_volumes_unmount(d, c->id);
 	pthread_mutex_lock(&d->lock);
 	set_str(&c->error, (*err)->msg ?: "start failed");
@@ -470,8 +483,8 @@ fail_early : {
 	save_or_log(d, c);
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&d->lock);
-	if ((*err)->code == EALREADY || (*err)->code == ENOENT || (*err)->code == EEXIST ||
-	    (*err)->code == EBUSY)
+	if (!keep_code && ((*err)->code == EALREADY || (*err)->code == ENOENT ||
+			   (*err)->code == EEXIST || (*err)->code == EBUSY))
 		(*err)->code = EIO; /* a runtime failure is a 500, never a 304/404/409 */
 	return r < 0 ? r : -EIO;
 }

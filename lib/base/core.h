@@ -135,7 +135,8 @@ int berth_write_file_replace_at(int dirfd, const char *path, const void *data, s
 int berth_mkdir_p(const char *path, mode_t mode, struct berth_error **err);
 
 /*
- * Remove a directory tree without crossing into other filesystems or following symlinks.
+ * Remove a directory tree without crossing into other filesystems or mounts (a bind mount
+ * inside stays, with what it shows) or following symlinks.
  * A missing path is not an error.
  */
 int berth_rm_rf(const char *path, struct berth_error **err);

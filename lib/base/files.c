@@ -226,6 +226,17 @@ int berth_mkdir_p(const char *path, mode_t mode, struct berth_error **err)
 	return 0;
 }
 
+/* Whether parent/name is the root of a mount (statx, Linux 5.8); false where that is unknown. */
+static bool is_mount_root(int parent, const char *name)
+{
+	struct statx sx;
+
+	if (statx(parent, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, 0, &sx) < 0)
+		return false;
+	return (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	       (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
 static int rm_rf_at(int parent, const char *name, dev_t dev, int depth)
 {
 	struct stat st;
@@ -237,8 +248,9 @@ static int rm_rf_at(int parent, const char *name, dev_t dev, int depth)
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISDIR(st.st_mode))
 		return unlinkat(parent, name, 0) < 0 && errno != ENOENT ? -errno : 0;
-	if (st.st_dev != dev)
-		return -EXDEV; /* a mount point: never descend into another filesystem */
+	if (st.st_dev != dev || (depth > 0 && is_mount_root(parent, name)))
+		return -EXDEV; /* a mount point: never descend into another filesystem, nor into
+				* a bind mount of this one (a volume bound somewhere inside) */
 
 	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)

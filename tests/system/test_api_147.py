@@ -137,17 +137,6 @@ def test_tmpfs_options_at_1_46(bd, cli):
     assert run("1.46", [["exec", "1", "2"]]) == (400, "invalid option array length")
 
 
-def test_volume_subpath_refused_not_ignored(bd):
-    body = {"Image": "busybox", "Cmd": ["true"], "HostConfig": {"Mounts": [
-        {"Type": "volume", "Source": "sp147", "Target": "/v",
-         "VolumeOptions": {"Subpath": "a/b"}}]}}
-    status, _, data = bd.http("POST", "/v1.47/containers/create", json.dumps(body),
-                              {"Content-Type": "application/json"})
-    assert status == 400 and "VolumeOptions.Subpath is not supported" in \
-        json.loads(data)["message"]
-    assert bd.http("GET", "/volumes/sp147")[0] == 404, "nothing made"
-
-
 def pty_output(argv, env, dimensions):
     import pexpect
     child = pexpect.spawn(argv[0], argv[1:], env=env, timeout=30, dimensions=dimensions)

@@ -8,6 +8,7 @@
 
 #include <sys/mount.h>
 
+#include "../../daemon/containers-internal.h"
 #include "../../daemon/events-internal.h"
 #include "../../daemon/volumes-internal.h"
 #include "tap.h"
@@ -256,8 +257,44 @@ static void test_volume_mount_opts(void)
 	}
 }
 
+/* a volume subpath as docker cleans and checks it (filepath.IsLocal, filepath.Clean) */
+static void test_subpath_clean(void)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{"subdir", "subdir"},
+		{"a/b/c", "a/b/c"},
+		{"x/../subdir", "subdir"},
+		{"./a//b/./", "a/b"},
+		{".", "."},
+		{"a/..", "."},
+		{"a/b/../../c", "c"},
+		{"..", NULL},
+		{"../x", NULL},
+		{"a/../../b", NULL},
+		{"../../../../../../etc/passwd", NULL},
+		{"/etc", NULL},
+		{"", NULL},
+		{"...", "..."},
+		{"..a/b", "..a/b"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *got = ctr_subpath_clean(cases[i].in);
+
+		if (cases[i].want)
+			is_str(got, cases[i].want, "subpath '%s'", cases[i].in);
+		else
+			ok(got == NULL, "subpath '%s' leaves the volume", cases[i].in);
+		free(got);
+	}
+	ok(ctr_subpath_clean(NULL) == NULL, "no subpath");
+}
+
 int main(void)
 {
+	test_subpath_clean();
 	test_volume_mount_opts();
 	test_filters();
 	test_ring();
