@@ -341,6 +341,9 @@ static int chk_device(const char *v, char **err)
 		{"domainname", 0, FK_STRING, "string", NULL, "Container NIS domain name"},          \
 		{"group-add", 0, FK_LIST, "list", NULL, "Add additional groups to join"},           \
 		{"ipc", 0, FK_STRING, "string", NULL, "IPC mode to use"},                           \
+		{"isolation", 0, FK_STRING, "string", NULL, "Container isolation technology"},      \
+		{"kernel-memory",	0, FK_CUSTOM,  "bytes", NULL,                               \
+		 "Kernel memory limit", 0, check_bytes},                                            \
 		{"link", 0, FK_LIST, "list", NULL, "Add link to another container", 0, link_check}, \
 		{"log-driver", 0, FK_STRING, "string", NULL, "Logging driver for the container"},   \
 		{"log-opt", 0, FK_LIST, "list", NULL, "Log driver options"},                        \
@@ -517,6 +520,11 @@ static int more_host_config(struct cli_args *a, json_t *body, json_t *hc, char *
 	set_str_field(hc, "UsernsMode", userns);
 	set_str_field(hc, "CgroupnsMode", cgns);
 	set_str_field(hc, "IpcMode", flag_str(a, "ipc"));
+	/* berthd answers as dockerd on Linux: only "default"; a kernel memory limit is dropped
+	 * from API 1.42 on, and refused or warned about before (lib/dockerspec/create.c) */
+	set_str_field(hc, "Isolation", flag_str(a, "isolation"));
+	if (flag_set(a, "kernel-memory") && ram_in_bytes(flag_str(a, "kernel-memory"), &bytes) == 0)
+		json_object_set_new(hc, "KernelMemory", json_integer(bytes));
 	set_str_field(hc, "CgroupParent", flag_str(a, "cgroup-parent"));
 	set_str_field(hc, "CpusetMems", flag_str(a, "cpuset-mems"));
 	set_str_field(body, "Domainname", flag_str(a, "domainname"));

@@ -239,3 +239,53 @@ def test_use_api_socket_reaches_berthd(cli, bd, tmp_path):
     p = cli.run("run", "--rm", "--use-api-socket", "busybox", "true",
                 host="tcp://127.0.0.1:9")
     assert p.returncode != 0
+
+
+ISOLATION = [["--isolation", "hyperv"], ["--isolation", "process"], ["--kernel-memory", "x"],
+             ["--kernel-memory", "-1"]]
+
+
+@DOCKER28
+@pytest.mark.parametrize("flags", ISOLATION, ids=[" ".join(f) for f in ISOLATION])
+def test_isolation_and_kernel_memory_refused_as_docker(cli, flags):
+    need_docker28()
+    b = cli.run("run", "--rm", *flags, "busybox", "true")
+    d = cli.docker("run", "--rm", *flags, "busybox", "true")
+    assert b.returncode == d.returncode and b.returncode in (1, 125), (b, d)
+    assert b.stderr == d.stderr.replace("docker", "berth"), (b.stderr, d.stderr)
+
+
+def test_isolation_default_and_kernel_memory_accepted(cli, bd):
+    """--isolation default runs; a kernel memory limit is accepted and dropped (API >= 1.42),
+    so no kmem limit reaches the container's cgroup."""
+    out = ok(cli.run("run", "--rm", "--isolation", "default", "busybox", "echo", "ran"))
+    assert out == "ran\n"
+    p = cli.run("run", "--rm", "--isolation", "hyperv", "busybox", "true")
+    assert p.returncode == 125
+    assert "invalid isolation (hyperv): linux only supports 'default'" in p.stderr
+    ok(cli.run("run", "-d", "--name", "kmem", "--kernel-memory", "64m", "busybox", "sleep",
+               "30"))
+    try:
+        s = state(bd, "kmem")
+        assert s["HostConfig"]["Isolation"] == "" and s["HostConfig"].get("KernelMemory", 0) == 0
+        kmem = host_cgroup_dir(s["State"]["Pid"], "memory") / "memory.kmem.limit_in_bytes"
+        if kmem.exists():
+            assert int(kmem.read_text()) > 64 << 20
+    finally:
+        cli.run("rm", "-f", "kmem")
+
+
+@DOCKER28
+def test_isolation_and_kernel_memory_request_same_as_docker(cli):
+    need_docker28()
+    flags = ["--isolation", "default", "--kernel-memory", "64m"]
+    p = cli.run("create", "--name", "iso-berth", *flags, "busybox", "true")
+    d = cli.docker("create", "--name", "iso-docker", *flags, "busybox", "true")
+    try:
+        assert (p.returncode, d.returncode) == (0, 0), (p.stderr, d.stderr)
+        b, k = state(cli.berthd, "iso-berth"), state(cli.berthd, "iso-docker")
+        for key in ("Config", "HostConfig"):
+            b[key].pop("Hostname", None), k[key].pop("Hostname", None)
+            assert b[key] == k[key], key
+    finally:
+        cli.run("rm", "-f", "iso-berth", "iso-docker")
