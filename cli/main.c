@@ -19,6 +19,7 @@ int main(int argc, char **argv)
 		code = 1;
 	berth_http_client_free(c.http);
 	free(c.err);
+	free(c.refused_body);
 	free(c.host);
 	free(c.context_name);
 	free(c.config_dir);
