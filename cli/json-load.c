@@ -123,6 +123,12 @@ static int put_code_point(struct reader *r, size_t *len, unsigned cp)
 	return scratch_put(r, len, b, n);
 }
 
+/* the one-character escapes */
+static const char unescape[128] = {
+	['"'] = '"',  ['\\'] = '\\', ['/'] = '/',  ['b'] = '\b',
+	['f'] = '\f', ['n'] = '\n',  ['r'] = '\r', ['t'] = '\t',
+};
+
 /*
  * The string at r->p (its opening quote): *ret points at its text, either in the input (no
  * escapes) or in r->scratch, *ret_len its length.  -1 on anything jansson refuses.
@@ -164,25 +170,14 @@ static int read_string(struct reader *r, const char **ret, size_t *ret_len)
 		if (p + 1 >= r->end)
 			return -1;
 		unsigned char e = p[1];
-		const char *simple = NULL;
-		switch (e) {
-		case '"': simple = "\""; break;
-		case '\\': simple = "\\"; break;
-		case '/': simple = "/"; break;
-		case 'b': simple = "\b"; break;
-		case 'f': simple = "\f"; break;
-		case 'n': simple = "\n"; break;
-		case 'r': simple = "\r"; break;
-		case 't': simple = "\t"; break;
-		case 'u': break;
-		default: return -1;
-		}
-		if (simple) {
-			if (scratch_put(r, &len, simple, 1) < 0)
+		if (e < sizeof(unescape) && unescape[e]) {
+			if (scratch_put(r, &len, &unescape[e], 1) < 0)
 				return -1;
 			p += 2;
 			continue;
 		}
+		if (e != 'u')
+			return -1;
 		unsigned cp, lo;
 		if (hex4(p + 2, r->end, &cp) < 0)
 			return -1;
@@ -380,7 +375,8 @@ static json_t *read_value(struct reader *r)
 
 json_t *cli_json_load(const char *buf, size_t len)
 {
-	struct reader r = {.p = (const unsigned char *)buf, .end = (const unsigned char *)buf + len};
+	struct reader r = {.p = (const unsigned char *)buf,
+			   .end = (const unsigned char *)buf + len};
 	json_t *v = read_value(&r);
 
 	skip_ws(&r);

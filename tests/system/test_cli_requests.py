@@ -9,6 +9,7 @@ import os
 import re
 import socket
 import threading
+import urllib.parse
 
 import pytest
 
@@ -244,3 +245,42 @@ def test_exec_errors_as_docker(cli, box):
     if DOCKER_MAJOR and DOCKER_MAJOR >= 28:
         from daemon import DOCKER_CLI
         assert exec_errors([DOCKER_CLI], cli.env({"DOCKER_HOST": cli.host})) == got
+
+
+# ---- berthd's list, written as text ----------------------------------------------------------
+
+
+def test_list_text_is_the_summary(bd, cli):
+    """GET /containers/json writes its answer as text; with ?size=1 it is built as values: the
+    two agree field for field (escapes in labels, annotations at 1.46+, ports, mounts)."""
+    p = cli.run("run", "-d", "--name", "reqlabels", "--label", "a=b", "--label",
+                'c=\u00e9"\\x\t', "--annotation", "k=v", "-p", "18080:80", "busybox", "sleep",
+                "1000")
+    assert p.returncode == 0, p.stderr
+    p = cli.run("create", "--name", "reqmount", "-v", "/tmp:/hosttmp", "busybox", "true")
+    assert p.returncode == 0, p.stderr
+    try:
+        for version in ("v1.45", "v1.47"):
+            q = "all=1&filters=" + urllib.parse.quote(
+                json.dumps({"name": {"reqlabels": True, "reqmount": True}}))
+            st, _, text = bd.http("GET", f"/{version}/containers/json?{q}")
+            assert st == 200 and text.endswith(b"]\n")
+            plain = json.loads(text)
+            st, _, sized = bd.http("GET", f"/{version}/containers/json?{q}&size=1")
+            sized = json.loads(sized)
+            for s in sized:
+                s.pop("SizeRw", None)
+                s.pop("SizeRootFs", None)
+            for a, b in zip(plain, sized):
+                assert list(a) == list(b)
+                assert {k: v for k, v in a.items() if k != "Status"} == \
+                       {k: v for k, v in b.items() if k != "Status"}
+            lab = next(s for s in plain if s["Names"] == ["/reqlabels"])
+            assert lab["Labels"] == {"a": "b", "c": '\u00e9"\\x\t'}
+            assert [(p["PrivatePort"], p["Type"]) for p in lab["Ports"]] == [(80, "tcp")]
+            assert ("Annotations" in lab["HostConfig"]) == (version == "v1.47")
+            mnt = next(s for s in plain if s["Names"] == ["/reqmount"])
+            assert mnt["Mounts"][0]["Destination"] == "/hosttmp"
+            assert [s["Names"] for s in plain] == [["/reqmount"], ["/reqlabels"]]
+    finally:
+        cli.run("rm", "-f", "reqlabels", "reqmount")

@@ -21,9 +21,7 @@ static int compare(const char *buf, size_t len)
 {
 	json_t *a = cli_json_load(buf, len), *b = json_loadb(buf, len, JSON_DECODE_ANY, NULL);
 	char *da = dump(a), *db = dump(b);
-	int r = (!a && !b)				       ? 0
-		: a && b && json_equal(a, b) && strcmp(da, db) == 0 ? 1
-								       : -1;
+	int r = (!a && !b) ? 0 : a && b && json_equal(a, b) && strcmp(da, db) == 0 ? 1 : -1;
 
 	free(da);
 	free(db);
@@ -127,7 +125,8 @@ static unsigned next(unsigned n)
 static void test_damaged(void)
 {
 	static const char seed[] =
-		"[{\"Id\":\"5f3c0a\",\"Names\":[\"/b-1\"],\"Image\":\"busybox\",\"Command\":\"sleep "
+		"[{\"Id\":\"5f3c0a\",\"Names\":[\"/"
+		"b-1\"],\"Image\":\"busybox\",\"Command\":\"sleep "
 		"600\",\"Created\":1733300000,\"Ports\":[{\"PrivatePort\":80,\"Type\":\"tcp\"}],"
 		"\"Labels\":{\"a\":\"\\u00e9\\n\"},\"State\":\"running\",\"Status\":\"Up 2 "
 		"minutes\",\"HostConfig\":{\"NetworkMode\":\"bridge\"},\"Size\":-1.5e2,"
@@ -160,8 +159,9 @@ static void test_damaged(void)
 		if (r < 0 && differ++ < 5)
 			printf("# differs: %.*s\n", (int)len, buf);
 	}
-	is(differ, 0, "20000 damaged documents: the same answer as jansson (%zu taken, %zu refused)",
-	   same, both_refused);
+	is(differ, 0,
+	   "20000 damaged documents: the same answer as jansson (%zu taken, %zu refused)", same,
+	   both_refused);
 	ok(same > 100 && both_refused > 100, "both kinds were tried");
 }
 
