@@ -94,12 +94,12 @@ static void test_cases(void)
 {
 	for (size_t i = 0; i < sizeof(taken) / sizeof(*taken); i++) {
 		json_t *a = cli_json_load(taken[i], strlen(taken[i]));
-		ok(a != NULL, "taken by the fast loader: %s", taken[i]);
+		ok(a != NULL, "taken by the fast loader: case %zu", i);
 		json_decref(a);
-		is(compare(taken[i], strlen(taken[i])), 1, "same as jansson: %s", taken[i]);
+		is(compare(taken[i], strlen(taken[i])), 1, "same as jansson: case %zu", i);
 	}
 	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++)
-		is(compare(refused[i], strlen(refused[i])), 0, "refused by both: %s", refused[i]);
+		is(compare(refused[i], strlen(refused[i])), 0, "refused by both: case %zu", i);
 	/* a NUL byte inside the buffer */
 	is(compare("[1,\0 2]", 6), 0, "a NUL byte is refused");
 	/* past the fast loader's depth: jansson's to read (and it does) */
