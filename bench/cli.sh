@@ -10,7 +10,8 @@
 # to exit, as a user waits for it.  Rounds alternate berth and docker (and who goes first), so
 # drift of the machine's speed hits both; medians are reported with the ratio berth/docker.
 # Commands: version, info, and those of the list below that berthd serves (ps with 50
-# containers and inspect need the containers API; they are left out, with a note, without it).
+# containers, inspect and exec need the containers API; they are left out, with a note, without
+# it).
 # busybox is imported from the tests' cached root filesystem; the containers are removed at the end.
 set -euo pipefail
 
@@ -71,9 +72,9 @@ if serves ps; then
 	for i in $(seq 50); do
 		"$BERTH" run -d --name "bench-$i" busybox sleep 600 >/dev/null 2>&1 || break
 	done
-	commands+=("ps" "inspect bench-1")
+	commands+=("ps" "inspect bench-1" "exec bench-1 true")
 else
-	echo "(ps with 50 containers and inspect: berthd does not serve the containers API yet)"
+	echo "(ps with 50 containers, inspect, exec: berthd does not serve the containers API yet)"
 fi
 
 # time NAME CMD...: one hyperfine round of ROUND runs, its times (seconds) appended to NAME's file
@@ -122,9 +123,5 @@ for cmd in "${commands[@]}"; do
 done
 
 if serves ps; then
-	# busybox from the cached root filesystem the tests use (scripts/mkrootfs.sh), no network
-	rootfs=${BERTH_CACHE:-/var/tmp/berth-cache}/rootfs
-	"$repo/scripts/mkrootfs.sh" "$rootfs" >/dev/null
-	tar -C "$rootfs" -c . | "$BERTH" import - busybox:latest >/dev/null
 	for i in $(seq 50); do "$BERTH" rm -f "bench-$i" >/dev/null 2>&1 || true; done
 fi

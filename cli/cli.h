@@ -200,8 +200,10 @@ struct cli {
 
 	struct berth_http_client *http;
 	char api_version[16]; /* "1.44" */
-	bool version_known;
+	bool version_known;   /* negotiated, from DOCKER_API_VERSION, or taken by the daemon */
 	bool version_from_env;
+	char *refused_body; /* a guessed version's 400 answer, read: not the version's refusal */
+	size_t refused_len;
 
 	json_t *config; /* <config dir>/config.json, once read (cli_config_file) */
 	bool config_read;
@@ -268,7 +270,11 @@ void cmd_use_line(struct sbuf *out, const struct cli_cmd *cmd, const char *path)
 int cli_errorf(struct cli *c, const char *fmt, ...) BERTH_PRINTF(2, 3);
 /* Print c->err to stderr and return code. */
 int cli_fail(struct cli *c, int code);
-/* The daemon's version as negotiated (connects and pings when needed); NULL with c->err. */
+/*
+ * The daemon's version as negotiated (connects and pings when no request has settled it yet);
+ * NULL with c->err.  Requests need not ask first: they go out at berth's newest version and
+ * negotiate only when the daemon refuses it (client.c).
+ */
 const char *cli_api_version(struct cli *c);
 
 struct cli_response {

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Talking to berthd: where (-H, --context, BERTH_HOST, DOCKER_HOST, DOCKER_CONTEXT, the config's
- * current context, the default socket), which API version (DOCKER_API_VERSION, else /_ping's
- * API-Version, capped at berth's), and docker's error wording.  One keep-alive connection per
- * run, made on the first request.
+ * current context, the default socket), which API version, and docker's error wording.  One
+ * keep-alive connection per run, made on the first request.
+ *
+ * The version: DOCKER_API_VERSION, else what docker's negotiation gives, /_ping's API-Version
+ * capped at berth's newest.  A daemon that knows berth's newest version negotiates it, and one
+ * that does not refuses it (400 "client version X is too new"), so the first request goes out at
+ * berth's newest version without the ping: only a refusal costs the ping and the request again.
+ * The answer is the same as after a ping, one round-trip sooner.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -14,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "json-load.h"
 #include "base/banned.h"
 
 #define DEFAULT_HOST "unix:///run/berth/berth.sock"
@@ -254,21 +260,53 @@ void cli_response_release(struct cli_response *r)
 	r->json = NULL;
 }
 
+/* The version of the next request: the negotiated one, else berth's newest as a guess. */
+static const char *request_version(struct cli *c)
+{
+	const char *env = getenv("DOCKER_API_VERSION");
+
+	if (c->version_known || (env && *env))
+		return cli_api_version(c);
+	snprintf(c->api_version, sizeof(c->api_version), "%s", BERTH_API_VERSION_MAX_STRING);
+	return c->api_version;
+}
+
+/*
+ * A 400 to a guessed version: is it the daemon's refusal of the version?  The body is read; when
+ * it is another error it is kept for daemon_error().  Returns 1 (refused), 0, or -1 (connection).
+ */
+static int version_refused(struct cli *c)
+{
+	struct berth_error *e = NULL;
+	char *body = NULL;
+	size_t len = 0;
+
+	if (berth_http_client_read_all(c->http, 1 << 20, &body, &len, &e) < 0)
+		return connection_lost(c, e);
+	/* dockerd since 1.13 (and berthd): "client version 1.47 is too new. Maximum supported API
+	 * version is 1.41"; before: "client is newer than server (client API version: ...)" */
+	if (body && (strstr(body, "is too new. Maximum supported API version") ||
+		     strstr(body, "client is newer than server"))) {
+		free(body);
+		return 1;
+	}
+	free(c->refused_body);
+	c->refused_body = body;
+	c->refused_len = len;
+	return 0;
+}
+
 static int send_request_h(struct cli *c, const char *method, const char *target, const json_t *body,
 			  bool upgrade, const char *extra)
 {
 	struct berth_error *e = NULL;
-	_cleanup_free_ char *url = NULL, *data = NULL;
+	_cleanup_free_ char *data = NULL;
 	const char *headers[6] = {"User-Agent: berth/" BERTH_VERSION, NULL, NULL, NULL, NULL, NULL};
 	size_t nh = 1;
-	const char *version = cli_api_version(c);
 
 	c->err_status = 0;
-	if (!version)
-		return -1;
-	if (connect_daemon(c) < 0)
-		return -1;
-	url = xasprintf("/v%s%s", version, target);
+	free(c->refused_body);
+	c->refused_body = NULL;
 	if (body) {
 		data = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		if (!data)
@@ -281,12 +319,31 @@ static int send_request_h(struct cli *c, const char *method, const char *target,
 	}
 	if (extra)
 		headers[nh++] = extra;
-	debugf(c, "%s %s", method, url);
-	if (berth_http_client_request(c->http, method, url, headers, data, data ? strlen(data) : 0,
-				      &e) < 0)
-		return connection_lost(c, e);
-	debugf(c, "%s %s: %d", method, url, berth_http_client_status(c->http));
-	return 0;
+	for (;;) {
+		const char *version = request_version(c);
+		if (!version || connect_daemon(c) < 0)
+			return -1;
+		_cleanup_free_ char *url = xasprintf("/v%s%s", version, target);
+		debugf(c, "%s %s", method, url);
+		if (berth_http_client_request(c->http, method, url, headers, data,
+					      data ? strlen(data) : 0, &e) < 0)
+			return connection_lost(c, e);
+		int status = berth_http_client_status(c->http);
+		debugf(c, "%s %s: %d", method, url, status);
+		if (c->version_known)
+			return 0;
+		int refused = status == 400 ? version_refused(c) : 0;
+		if (refused < 0)
+			return -1;
+		if (!refused) {
+			/* the daemon took berth's newest version: negotiation would have given it */
+			c->version_known = true;
+			return 0;
+		}
+		debugf(c, "API version %s refused: negotiating", version);
+		if (!cli_api_version(c))
+			return -1;
+	}
 }
 
 static int send_request(struct cli *c, const char *method, const char *target, const json_t *body)
@@ -303,7 +360,11 @@ static int daemon_error(struct cli *c, const char *target)
 	struct berth_error *e = NULL;
 
 	c->err_status = status;
-	if (berth_http_client_read_all(c->http, 1 << 20, &body, &len, &e) < 0) {
+	if (c->refused_body) {
+		/* already read: a guessed version's 400 that was not about the version */
+		body = TAKE_PTR(c->refused_body);
+		len = c->refused_len;
+	} else if (berth_http_client_read_all(c->http, 1 << 20, &body, &len, &e) < 0) {
 		berth_error_free(e);
 		drop_connection(c);
 	}
@@ -339,8 +400,12 @@ int cli_call(struct cli *c, const char *method, const char *target, const json_t
 	if (berth_http_client_read_all(c->http, MAX_BODY, &resp->body, &resp->len, &e) < 0)
 		return connection_lost(c, e);
 	const char *ct = berth_http_client_header(c->http, "Content-Type");
-	if (resp->len && ct && berth_str_has_prefix(ct, "application/json"))
-		resp->json = json_loadb(resp->body, resp->len, JSON_DECODE_ANY, NULL);
+	if (resp->len && ct && berth_str_has_prefix(ct, "application/json")) {
+		/* jansson's loader only for what the fast one does not take (it says why) */
+		resp->json = cli_json_load(resp->body, resp->len);
+		if (!resp->json)
+			resp->json = json_loadb(resp->body, resp->len, JSON_DECODE_ANY, NULL);
+	}
 	return 0;
 }
 
@@ -395,11 +460,14 @@ int cli_call_upload(struct cli *c, const char *method, const char *target, const
 	struct berth_error *e = NULL;
 	_cleanup_free_ char *url = NULL, *ct = NULL;
 	const char *headers[3] = {"User-Agent: berth/" BERTH_VERSION, NULL, NULL};
+	/* a body read from fd cannot be sent twice: the version is negotiated first */
 	const char *version = cli_api_version(c);
 	static char buf[1 << 17];
 	int status, read_errno = 0;
 
 	c->err_status = 0;
+	free(c->refused_body);
+	c->refused_body = NULL;
 	if (!version || connect_daemon(c) < 0)
 		return -1;
 	url = xasprintf("/v%s%s", version, target);
@@ -455,7 +523,7 @@ int cli_call_on(struct cli *c, struct berth_http_client **h, const char *method,
 	struct berth_http_client *saved;
 	int r = 0, status;
 
-	if (!cli_api_version(c) || resolve(c) < 0)
+	if (resolve(c) < 0)
 		return -1;
 	if (!*h) {
 		struct berth_error *e = NULL;

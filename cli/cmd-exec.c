@@ -2,7 +2,8 @@
 /*
  * berth exec and attach, as docker 28's CLI runs them.
  *
- * exec: the container inspected first (its errors are the command's), the exec created with
+ * exec: the exec created (its errors are docker's; the container is inspected first only where
+ * docker's order of errors needs it), with
  * docker's ExecOptions (stdout and stderr attached unless -d, stdin with -i, the console size
  * with -t, the env files then -e, --detach-keys or the config file's detachKeys), then started:
  * detached, or hijacked and streamed (attach.c) with its tty's size followed on
@@ -71,14 +72,18 @@ static int run_exec(struct cli *c, struct cli_args *a)
 	if (!keys)
 		keys = config_detach_keys(c);
 
-	/* the container first: its errors are the command's */
-	sbuf_adds(&t, "/containers/");
-	url_path_escape(&t, a->argv[0]);
-	sbuf_adds(&t, "/json");
-	if (cli_call(c, "GET", sbuf_str(&t), NULL, &r) < 0)
-		return cli_fail(c, 1);
-	cli_response_release(&r);
+	/*
+	 * docker inspects the container first so that its errors come before the TTY check's.
+	 * Otherwise the exec's creation answers with the same errors (404 "No such container",
+	 * 409 "is not running"), so the inspect is made only when the TTY check is to fail.
+	 */
 	if (!detach && in && tty && !is_terminal(STDIN_FILENO)) {
+		sbuf_adds(&t, "/containers/");
+		url_path_escape(&t, a->argv[0]);
+		sbuf_adds(&t, "/json");
+		if (cli_call(c, "GET", sbuf_str(&t), NULL, &r) < 0)
+			return cli_fail(c, 1);
+		cli_response_release(&r);
 		err_printf("the input device is not a TTY\n");
 		return 1;
 	}

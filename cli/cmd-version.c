@@ -246,20 +246,20 @@ static int run_version(struct cli *c, struct cli_args *a)
 		return 64;
 	}
 
-	const char *v = cli_api_version(c);
-	json_object_set_new(dot, "Client",
-			    client_version_json(c, v ? v : BERTH_API_VERSION_MAX_STRING));
-	if (v) {
-		struct cli_response r;
-		if (cli_call(c, "GET", "/version", NULL, &r) == 0 && json_is_object(r.json)) {
-			fix_server(r.json);
-			json_object_set(dot, "Server", r.json);
-		} else if (!c->err) {
-			cli_errorf(c, "Error response from daemon: the daemon's /version answer is "
-				      "not a JSON object");
-		}
-		cli_response_release(&r);
+	json_object_set_new(dot, "Client", client_version_json(c, BERTH_API_VERSION_MAX_STRING));
+	/* the request settles the version the client's part shows (in its place: keys keep order) */
+	struct cli_response resp;
+	if (cli_call(c, "GET", "/version", NULL, &resp) == 0 && json_is_object(resp.json)) {
+		fix_server(resp.json);
+		json_object_set(dot, "Server", resp.json);
+	} else if (!c->err) {
+		cli_errorf(c, "Error response from daemon: the daemon's /version answer is "
+			      "not a JSON object");
 	}
+	cli_response_release(&resp);
+	if (c->version_known)
+		json_object_set_new(json_object_get(dot, "Client"), "ApiVersion",
+				    json_string(c->api_version));
 	if (!json_object_get(dot, "Server")) {
 		json_object_set_new(dot, "Server", json_null());
 		code = 1;

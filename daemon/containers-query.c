@@ -185,57 +185,143 @@ static json_t *networks_json(const struct daemon_container *c)
 	return n;
 }
 
+/* Path and Args joined by spaces */
 static char *command_of(const struct daemon_container *c)
 {
-	char *out = NULL;
-	size_t len = 0, i;
-	FILE *f = open_memstream(&out, &len);
+	const char *path = c->path ? c->path : "";
+	size_t len = strlen(path) + 1, i;
 	json_t *a;
+	char *out, *p;
 
-	if (!f)
-		return NULL;
-	fputs(c->path ? c->path : "", f);
 	json_array_foreach (c->args, i, a)
-		fprintf(f, " %s", json_string_value(a) ?: "");
-	fclose(f);
+		len += 1 + strlen(json_string_value(a) ?: "");
+	out = malloc(len);
+	if (!out)
+		return NULL;
+	p = stpcpy(out, path);
+	json_array_foreach (c->args, i, a) {
+		*p++ = ' ';
+		p = stpcpy(p, json_string_value(a) ?: "");
+	}
 	return out;
 }
 
-static json_t *labels_of(const struct daemon_container *c)
+/* s as jansson dumps a string: UTF-8 as is; '"', '\' and control characters escaped */
+static void put_string(FILE *f, const char *s)
 {
-	const json_t *l = json_object_get(c->config, "Labels");
+	const unsigned char *p = (const unsigned char *)s;
 
-	return json_is_object(l) ? json_deep_copy(l) : json_object();
+	fputc('"', f);
+	for (;;) {
+		const unsigned char *run = p;
+		while (*p >= 0x20 && *p != '"' && *p != '\\')
+			p++;
+		fwrite(run, 1, (size_t)(p - run), f);
+		if (!*p)
+			break;
+		switch (*p) {
+		case '"':
+			fputs("\\\"", f);
+			break;
+		case '\\':
+			fputs("\\\\", f);
+			break;
+		case '\b':
+			fputs("\\b", f);
+			break;
+		case '\f':
+			fputs("\\f", f);
+			break;
+		case '\n':
+			fputs("\\n", f);
+			break;
+		case '\r':
+			fputs("\\r", f);
+			break;
+		case '\t':
+			fputs("\\t", f);
+			break;
+		default:
+			fprintf(f, "\\u%04X", *p);
+			break;
+		}
+		p++;
+	}
+	fputc('"', f);
 }
 
-/* docker's Summary for the list and /system/df at API version api (d->lock held) */
-static json_t *summary_locked(struct berthd *d, struct daemon_container *c, unsigned api)
+/* a NULL value leaves the key out, as json_object_set_new() of json_string(NULL) did */
+static void put_field(FILE *f, const char *key, const char *value)
+{
+	if (!value)
+		return;
+	fprintf(f, ",\"%s\":", key);
+	put_string(f, value);
+}
+
+static void put_json(FILE *f, const char *key, const json_t *v)
+{
+	fprintf(f, ",\"%s\":", key);
+	if (json_dumpf(v, f, JSON_COMPACT | JSON_ENCODE_ANY) < 0)
+		fputs("null", f);
+}
+
+/*
+ * docker's Summary for the list and /system/df at API version api, written to f as JSON text
+ * (d->lock held).  The container's own objects (labels, networks) are written where they are,
+ * not copied into a tree first: the list of 50 containers was mostly copies and frees.
+ */
+static void summary_write_locked(FILE *f, struct berthd *d, struct daemon_container *c,
+				 unsigned api)
 {
 	_cleanup_free_ char *cmd = command_of(c), *status = status_text_locked(c);
+	_cleanup_json_ json_t *ports = ctr_network_port_summary_locked(d, c);
+	_cleanup_json_ json_t *mounts = ctr_mounts_inspect(c);
+	_cleanup_json_ json_t *nets = c->net_settings ? NULL : networks_json(c);
+	_cleanup_json_ json_t *no_labels = json_object();
 	const char *image = json_string_value(json_object_get(c->config, "Image"));
-	json_t *j = json_object();
-
-	if (!j)
-		return NULL;
-	json_object_set_new(j, "Id", json_string(c->id));
-	json_object_set_new(j, "Names", json_pack("[s]", c->name));
-	json_object_set_new(j, "Image", json_string(image && *image ? image : c->image_id));
-	json_object_set_new(j, "ImageID", json_string(c->image_id));
-	json_object_set_new(j, "Command", json_string(cmd ? cmd : ""));
-	json_object_set_new(j, "Created", json_integer(c->created_ns / 1000000000LL));
-	json_object_set_new(j, "Ports", ctr_network_port_summary_locked(d, c));
-	json_object_set_new(j, "Labels", labels_of(c));
-	json_object_set_new(j, "State", json_string(ctr_status_locked(c)));
-	json_object_set_new(j, "Status", json_string(status ? status : ""));
-	json_t *hc = json_pack("{s:s}", "NetworkMode", network_mode(c));
+	const json_t *labels = json_object_get(c->config, "Labels");
 	const json_t *ann = json_object_get(c->host_config, "Annotations");
+
+	fputs("{\"Id\":", f);
+	put_string(f, c->id);
+	fputs(",\"Names\":[", f);
+	put_string(f, c->name);
+	fputc(']', f);
+	put_field(f, "Image", image && *image ? image : c->image_id);
+	put_field(f, "ImageID", c->image_id);
+	put_field(f, "Command", cmd ? cmd : "");
+	fprintf(f, ",\"Created\":%lld", (long long)(c->created_ns / 1000000000LL));
+	put_json(f, "Ports", ports);
+	put_json(f, "Labels", json_is_object(labels) ? labels : no_labels);
+	put_field(f, "State", ctr_status_locked(c));
+	put_field(f, "Status", status ? status : "");
+	fputs(",\"HostConfig\":{\"NetworkMode\":", f);
+	put_string(f, network_mode(c));
 	/* 1.46: the summary's HostConfig carries the annotations (omitted when there are none) */
-	if (hc && api >= BERTH_API_VERSION(1, 46) && json_object_size(ann) > 0)
-		json_object_set_new(hc, "Annotations", json_deep_copy(ann));
-	json_object_set_new(j, "HostConfig", hc);
-	json_object_set_new(j, "NetworkSettings", json_pack("{s:o}", "Networks", networks_json(c)));
-	json_object_set_new(j, "Mounts", ctr_mounts_inspect(c));
-	return j;
+	if (api >= BERTH_API_VERSION(1, 46) && json_object_size(ann) > 0)
+		put_json(f, "Annotations", ann);
+	fputs("},\"NetworkSettings\":{\"Networks\":", f);
+	if (json_dumpf(c->net_settings ? c->net_settings : nets, f, JSON_COMPACT) < 0)
+		fputs("{}", f);
+	fputc('}', f);
+	put_json(f, "Mounts", mounts);
+	fputc('}', f);
+}
+
+/* The same summary as a value (the sizes are added to it, /system/df). */
+static json_t *summary_locked(struct berthd *d, struct daemon_container *c, unsigned api)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	summary_write_locked(f, d, c, api);
+	if (fclose(f) != 0)
+		return NULL;
+	return json_loadb(text, len, 0, NULL);
 }
 
 /* ---- the list ---------------------------------------------------------------------------------- */
@@ -326,6 +412,9 @@ static void containers_list(struct berth_http_request *req, void *userdata)
 	_cleanup_error_ struct berth_error *e = NULL;
 	_cleanup_filters_ struct berth_filters *f = NULL;
 	_cleanup_json_ json_t *out = json_array();
+	_cleanup_free_ char *text = NULL;
+	size_t text_len = 0;
+	FILE *w = NULL;
 	bool all = berth_http_query_bool(req, "all"), size = berth_http_query_bool(req, "size");
 	int64_t limit = -1;
 	struct daemon_container **v = NULL, *before = NULL, *since = NULL;
@@ -398,8 +487,12 @@ static void containers_list(struct berth_http_request *req, void *userdata)
 			before = x;
 	}
 	v = calloc(d->containers.n + 1, sizeof(*v));
-	if (!v) {
+	/* without sizes the answer is written as text under the lock, all of it at once */
+	if (v && !size)
+		w = open_memstream(&text, &text_len);
+	if (!v || (!size && !w)) {
 		pthread_mutex_unlock(&d->lock);
+		free(v);
 		berth_http_respond_error(req, 500, "out of memory");
 		return;
 	}
@@ -455,6 +548,12 @@ static void containers_list(struct berth_http_request *req, void *userdata)
 			continue;
 		if (!ancestor_match(d, f, c))
 			continue;
+		if (!size) {
+			fputc(taken ? ',' : '[', w);
+			summary_write_locked(w, d, c, berth_http_api_version(req));
+			taken++;
+			continue;
+		}
 		json_t *s = summary_locked(d, c, berth_http_api_version(req));
 		if (!s)
 			continue;
@@ -465,22 +564,28 @@ static void containers_list(struct berth_http_request *req, void *userdata)
 	}
 	pthread_mutex_unlock(&d->lock);
 	free(v);
-	if (size) {
-		/* measured without the lock */
-		size_t i;
-		json_t *s;
-		json_array_foreach (out, i, s) {
-			struct daemon_container tmp = {
-				.dir = (char *)json_string_value(json_object_get(s, "Ref"))};
-			int64_t rw = ctr_size_rw(&tmp);
-			int64_t img =
-				image_size(d, json_string_value(json_object_get(s, "ImageID")));
-			if (rw)
-				json_object_set_new(s, "SizeRw", json_integer(rw));
-			if (rw + img)
-				json_object_set_new(s, "SizeRootFs", json_integer(rw + img));
-			json_object_del(s, "Ref");
+	if (!size) {
+		fputs(taken ? "]\n" : "[]\n", w);
+		if (fclose(w) != 0) {
+			berth_http_respond_error(req, 500, "out of memory");
+			return;
 		}
+		berth_http_respond(req, 200, "application/json", text, text_len);
+		return;
+	}
+	/* the sizes, measured without the lock */
+	size_t i;
+	json_t *s;
+	json_array_foreach (out, i, s) {
+		struct daemon_container tmp = {
+			.dir = (char *)json_string_value(json_object_get(s, "Ref"))};
+		int64_t rw = ctr_size_rw(&tmp);
+		int64_t img = image_size(d, json_string_value(json_object_get(s, "ImageID")));
+		if (rw)
+			json_object_set_new(s, "SizeRw", json_integer(rw));
+		if (rw + img)
+			json_object_set_new(s, "SizeRootFs", json_integer(rw + img));
+		json_object_del(s, "Ref");
 	}
 	berth_http_respond_json(req, 200, out);
 }

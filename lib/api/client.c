@@ -366,9 +366,18 @@ int berth_http_client_read_all(struct berth_http_client *c, size_t max, char **r
 			       struct berth_error **err)
 {
 	struct obuf b = {0};
+	const char *cl = berth_http_client_header(c, "Content-Length");
+	unsigned long long want = cl ? strtoull(cl, NULL, 10) : 0;
 
+	/* a body of known length in one buffer of its size (+ a byte to see its end, + the NUL):
+	 * no copies while it grows, no pages touched past it */
+	if (want && want <= max) {
+		b.p = malloc((size_t)want + 2);
+		if (b.p)
+			b.cap = (size_t)want + 2;
+	}
 	for (;;) {
-		if (obuf_grow(&b, 8192) < 0) {
+		if (b.cap - b.len < 2 && obuf_grow(&b, 8192) < 0) {
 			free(b.p);
 			return berth_error_set(err, ENOMEM, "out of memory");
 		}

@@ -720,17 +720,17 @@ int berth_http_respond(struct berth_http_request *req, int status, const char *c
 int berth_http_respond_json(struct berth_http_request *req, int status, const json_t *body)
 {
 	_cleanup_free_ char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
-	struct obuf b = {0};
-	int r;
+	size_t len = text ? strlen(text) : 0;
+	/* the newline docker's encoder ends with, added in place: a large body is not copied */
+	char *p = text ? realloc(text, len + 2) : NULL;
 
-	if (!text || obuf_printf(&b, "%s\n", text) < 0) {
-		free(b.p);
+	if (!p)
 		return berth_http_respond(req, 500, "application/json",
 					  "{\"message\":\"out of memory\"}\n", 28);
-	}
-	r = berth_http_respond(req, status, "application/json", b.p, b.len);
-	free(b.p);
-	return r;
+	text = p;
+	text[len++] = '\n';
+	text[len] = '\0';
+	return berth_http_respond(req, status, "application/json", text, len);
 }
 
 static int respond_verror(struct berth_http_request *req, int status, const char *fmt, va_list ap)

@@ -91,6 +91,7 @@ class CountingProxy:
 
         def pump(src, dst, record):
             buf = b""
+            skip = 0  # body bytes of the request before
             try:
                 while True:
                     data = src.recv(65536)
@@ -98,12 +99,9 @@ class CountingProxy:
                         break
                     if record:
                         buf += data
-                        while b"\r\n" in buf:
-                            line, buf = buf.split(b"\r\n", 1)
-                            if line.split(b" ")[0] in (b"GET", b"POST", b"HEAD", b"DELETE",
-                                                       b"PUT"):
-                                with self.lock:
-                                    self.requests.append(line.decode(errors="replace"))
+                        record = self.take_requests(buf, skip)
+                        if record:
+                            buf, skip = record
                     dst.sendall(data)
             except OSError:
                 pass
@@ -119,6 +117,25 @@ class CountingProxy:
         t.join(30)
         c.close()
         up.close()
+
+    def take_requests(self, buf, skip):
+        """Record the request lines in buf, each head's body skipped by its Content-Length.
+        Returns what is left and the body bytes still to skip, or None once the connection
+        stops being requests (hijacked, or a chunked body)."""
+        while True:
+            n = min(skip, len(buf))
+            buf, skip = buf[n:], skip - n
+            if skip or b"\r\n\r\n" not in buf:
+                return buf, skip
+            head, buf = buf.split(b"\r\n\r\n", 1)
+            lines = head.decode(errors="replace").split("\r\n")
+            with self.lock:
+                self.requests.append(lines[0])
+            fields = {k.strip().lower(): v.strip() for k, _, v in
+                      (line.partition(":") for line in lines[1:])}
+            if "upgrade" in fields or "chunked" in fields.get("transfer-encoding", ""):
+                return None
+            skip = int(fields.get("content-length", "0"))
 
     def close(self):
         self.stopping = True
