@@ -296,6 +296,37 @@ static int version_refused(struct cli *c)
 	return 0;
 }
 
+/*
+ * docker's client library refuses an empty container, network or volume name before it
+ * connects ("invalid container name or ID: value is empty"); so does berth, by the request's
+ * path: /containers/<id>..., /networks/<id>..., /volumes/<id>... with an id that is empty or
+ * only (escaped) blanks once trimmed, as Go's strings.TrimSpace trims it.
+ */
+static int empty_object_id(struct cli *c, const char *target)
+{
+	static const char *const kinds[][2] = {
+		{"/containers/", "container"}, {"/networks/", "network"}, {"/volumes/", "volume"}};
+
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds); k++) {
+		if (!berth_str_has_prefix(target, kinds[k][0]))
+			continue;
+		const char *p = target + strlen(kinds[k][0]);
+		while (*p && *p != '/' && *p != '?') {
+			if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\v' ||
+			    *p == '\f')
+				p++;
+			else if (p[0] == '%' && p[1] == '2' && p[2] == '0')
+				p += 3;
+			else if (p[0] == '%' && p[1] == '0' && strchr("9aAbBcCdD", p[2]) && p[2])
+				p += 3;
+			else
+				return 0;
+		}
+		return cli_errorf(c, "invalid %s name or ID: value is empty", kinds[k][1]);
+	}
+	return 0;
+}
+
 static int send_request_h(struct cli *c, const char *method, const char *target, const json_t *body,
 			  bool upgrade, const char *extra)
 {
@@ -304,6 +335,8 @@ static int send_request_h(struct cli *c, const char *method, const char *target,
 	const char *headers[6] = {"User-Agent: berth/" BERTH_VERSION, NULL, NULL, NULL, NULL, NULL};
 	size_t nh = 1;
 
+	if (empty_object_id(c, target) < 0)
+		return -1;
 	c->err_status = 0;
 	free(c->refused_body);
 	c->refused_body = NULL;
@@ -460,6 +493,8 @@ int cli_call_upload(struct cli *c, const char *method, const char *target, const
 	struct berth_error *e = NULL;
 	_cleanup_free_ char *url = NULL, *ct = NULL;
 	const char *headers[3] = {"User-Agent: berth/" BERTH_VERSION, NULL, NULL};
+	if (empty_object_id(c, target) < 0)
+		return -1;
 	/* a body read from fd cannot be sent twice: the version is negotiated first */
 	const char *version = cli_api_version(c);
 	static char buf[1 << 17];
@@ -523,7 +558,7 @@ int cli_call_on(struct cli *c, struct berth_http_client **h, const char *method,
 	struct berth_http_client *saved;
 	int r = 0, status;
 
-	if (resolve(c) < 0)
+	if (empty_object_id(c, target) < 0 || resolve(c) < 0)
 		return -1;
 	if (!*h) {
 		struct berth_error *e = NULL;

@@ -764,7 +764,8 @@ static void split_arg(const char *arg, char **ctr, const char **path)
 	*path = arg;
 	if (*arg == '/' || !colon || *arg == '.')
 		return;
-	*ctr = xstrndup(arg, (size_t)(colon - arg));
+	/* ":/x" names no container, as docker splits it: the local path after the colon */
+	*ctr = colon > arg ? xstrndup(arg, (size_t)(colon - arg)) : NULL;
 	*path = colon + 1;
 }
 
@@ -780,10 +781,6 @@ static int run_cp(struct cli *c, struct cli_args *a)
 	if (!*a->argv[0] || !*a->argv[1]) {
 		err_printf("%s\n", !*a->argv[0] ? "source can not be empty"
 						: "destination can not be empty");
-		return 1;
-	}
-	if ((sc && !*sc) || (dc && !*dc)) {
-		err_printf("%s\n", "container name can not be empty");
 		return 1;
 	}
 	if (sc && dc) {

@@ -17,6 +17,10 @@ static int run_diff(struct cli *c, struct cli_args *a)
 	size_t i;
 	json_t *ch;
 
+	if (!*a->argv[0]) { /* docker's diff checks this itself, before its client's check */
+		err_printf("Container name cannot be empty\n");
+		return 1;
+	}
 	sbuf_adds(&target, "/containers/");
 	url_path_escape(&target, a->argv[0]);
 	sbuf_adds(&target, "/changes");

@@ -81,6 +81,38 @@ def test_bad_command_lines_as_docker(berth_cli, args, code, stderr):
     assert b.stderr == d.stderr.replace("docker", "berth")
 
 
+# an empty name: docker's client library refuses it before it connects (diff and cp check first)
+EMPTY = [(["exec", "", "true"], "invalid container name or ID: value is empty\n"),
+         (["exec", " \t", "true"], "invalid container name or ID: value is empty\n"),
+         (["stop", ""], "invalid container name or ID: value is empty\n"),
+         (["logs", ""], "invalid container name or ID: value is empty\n"),
+         (["kill", ""], "invalid container name or ID: value is empty\n"),
+         (["attach", ""], "invalid container name or ID: value is empty\n"),
+         (["export", ""], "invalid container name or ID: value is empty\n"),
+         (["start", "-a", ""], "invalid container name or ID: value is empty\n"),
+         (["network", "connect", "", "x"], "invalid network name or ID: value is empty\n"),
+         (["volume", "rm", ""], "invalid volume name or ID: value is empty\n"),
+         (["diff", ""], "Container name cannot be empty\n"),
+         (["cp", "/etc/hostname", ":/x"], "must specify at least one container source\n")]
+
+
+@pytest.mark.parametrize("args,stderr", EMPTY, ids=[" ".join(e[0]) for e in EMPTY])
+def test_empty_names_reach_nothing(berth_cli, args, stderr):
+    proxy = berth_cli.counting_proxy()
+    p = berth_cli.run(*args, host=f"unix://{proxy.path}")
+    assert (p.returncode, p.stderr, p.stdout) == (1, stderr, "")
+    # (commands with version-gated flags learn the API version first, as the docker CLI does)
+    assert all(r.startswith("GET /_ping ") for r in proxy.requests), proxy.requests
+
+
+@DOCKER28
+@pytest.mark.parametrize("args,stderr", EMPTY, ids=[" ".join(e[0]) for e in EMPTY])
+def test_empty_names_as_docker(berth_cli, args, stderr):
+    need_docker28()
+    d = berth_cli.docker(*args)
+    assert (d.returncode, d.stderr) == (1, stderr)
+
+
 def test_unreachable_daemon(berth_cli, tmp_path):
     for args in (["info"], ["events"], ["version", "--format", "{{.Server.Version}}"]):
         p = berth_cli.run(*args, host=f"unix://{tmp_path}/none.sock")
