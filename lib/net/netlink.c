@@ -11,12 +11,19 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "net/net-internal.h"
 #include "base/banned.h"
+
+/* Linux 6.3's uapi; Debian 12's headers (6.1) do not have them yet */
+#ifndef IFLA_GSO_IPV4_MAX_SIZE
+#define IFLA_GSO_IPV4_MAX_SIZE 63
+#define IFLA_GRO_IPV4_MAX_SIZE 64
+#endif
 
 struct berth_nl {
 	struct mnl_socket *sock;
@@ -175,6 +182,28 @@ static struct ifinfomsg *link_msg(struct berth_nl *nl, struct nlmsghdr **ret_h, 
 	return ifi;
 }
 
+/* Look the link up and fail with its name in the message. */
+static int need_index(struct berth_nl *nl, const char *what, const char *name, int *ret,
+		      struct berth_error **err)
+{
+	int r = index_of(nl, name, ret);
+
+	if (r == -EINVAL)
+		return berth_error_set(err, EINVAL, "%s: invalid interface name '%s'", what,
+				       name ? name : "");
+	if (r < 0)
+		return berth_error_set(err, -r, "%s '%s': %s", what, name,
+				       r == -ENODEV ? "no such device" : strerror(-r));
+	return 0;
+}
+
+/* BERTH_NL_GSO_MAX on the link h makes (or, nested, on a veth's peer). */
+static void put_gso(struct nlmsghdr *h)
+{
+	mnl_attr_put_u32(h, IFLA_GSO_IPV4_MAX_SIZE, BERTH_NL_GSO_MAX);
+	mnl_attr_put_u32(h, IFLA_GRO_IPV4_MAX_SIZE, BERTH_NL_GSO_MAX);
+}
+
 int berth_nl_bridge_add(struct berth_nl *nl, const char *name, unsigned mtu,
 			struct berth_error **err)
 {
@@ -197,22 +226,34 @@ int berth_nl_bridge_add(struct berth_nl *nl, const char *name, unsigned mtu,
 	return 0;
 }
 
-int berth_nl_veth_add(struct berth_nl *nl, const char *host_name, const char *peer_name,
-		      int peer_netns_fd, unsigned mtu, const uint8_t peer_mac[6],
-		      struct berth_error **err)
+int berth_nl_veth_add(struct berth_nl *nl, const struct berth_nl_veth *v, struct berth_error **err)
 {
 	struct nlmsghdr *h;
 	struct nlattr *info, *data, *peer;
-	struct ifinfomsg *pifi;
-	int r;
+	struct ifinfomsg *ifi, *pifi;
+	int master = 0, r;
 
-	if (!name_ok(host_name) || !name_ok(peer_name))
+	if (!name_ok(v->host_name) || !name_ok(v->peer_name))
 		return berth_error_set(err, EINVAL, "invalid veth names '%s' and '%s'",
-				       host_name ? host_name : "", peer_name ? peer_name : "");
-	link_msg(nl, &h, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
-	mnl_attr_put_strz(h, IFLA_IFNAME, host_name);
-	if (mtu)
-		mnl_attr_put_u32(h, IFLA_MTU, mtu);
+				       v->host_name ?: "", v->peer_name ?: "");
+	if (v->master) {
+		r = need_index(nl, "attach to bridge", v->master, &master, err);
+		if (r < 0)
+			return r;
+	}
+	ifi = link_msg(nl, &h, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
+	/* the flags and the master are applied as the pair is registered: one request instead of
+	 * three, each of which would take the kernel's rtnl lock again.  Not the peer's IFF_UP:
+	 * the kernel opens the peer before the two are linked, and a veth without its peer
+	 * refuses to open (ENOTCONN). */
+	if (v->up)
+		ifi->ifi_change = ifi->ifi_flags = IFF_UP;
+	mnl_attr_put_strz(h, IFLA_IFNAME, v->host_name);
+	if (v->mtu)
+		mnl_attr_put_u32(h, IFLA_MTU, v->mtu);
+	if (master)
+		mnl_attr_put_u32(h, IFLA_MASTER, (uint32_t)master);
+	put_gso(h);
 	info = mnl_attr_nest_start(h, IFLA_LINKINFO);
 	mnl_attr_put_strz(h, IFLA_INFO_KIND, "veth");
 	data = mnl_attr_nest_start(h, IFLA_INFO_DATA);
@@ -220,35 +261,37 @@ int berth_nl_veth_add(struct berth_nl *nl, const char *host_name, const char *pe
 	/* the peer's attributes follow its own ifinfomsg, inside the nest */
 	pifi = mnl_nlmsg_put_extra_header(h, sizeof(*pifi));
 	pifi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(h, IFLA_IFNAME, peer_name);
-	if (mtu)
-		mnl_attr_put_u32(h, IFLA_MTU, mtu);
-	if (peer_mac)
-		mnl_attr_put(h, IFLA_ADDRESS, 6, peer_mac);
-	if (peer_netns_fd >= 0)
-		mnl_attr_put_u32(h, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);
+	mnl_attr_put_strz(h, IFLA_IFNAME, v->peer_name);
+	if (v->mtu)
+		mnl_attr_put_u32(h, IFLA_MTU, v->mtu);
+	if (v->peer_mac)
+		mnl_attr_put(h, IFLA_ADDRESS, 6, v->peer_mac);
+	if (v->peer_netns_fd >= 0)
+		mnl_attr_put_u32(h, IFLA_NET_NS_FD, (uint32_t)v->peer_netns_fd);
+	put_gso(h);
 	mnl_attr_nest_end(h, peer);
 	mnl_attr_nest_end(h, data);
 	mnl_attr_nest_end(h, info);
 	r = talk(nl, h, NULL, NULL);
 	if (r < 0)
-		return berth_error_set(err, -r, "create veth pair '%s' and '%s': %s", host_name,
-				       peer_name, strerror(-r));
+		return berth_error_set(err, -r, "create veth pair '%s' and '%s': %s", v->host_name,
+				       v->peer_name, strerror(-r));
 	return 0;
 }
 
-/* Look the link up and fail with its name in the message. */
-static int need_index(struct berth_nl *nl, const char *what, const char *name, int *ret,
-		      struct berth_error **err)
+int berth_nl_link_set_gso(struct berth_nl *nl, const char *name, struct berth_error **err)
 {
-	int r = index_of(nl, name, ret);
+	struct nlmsghdr *h;
+	int index, r;
 
-	if (r == -EINVAL)
-		return berth_error_set(err, EINVAL, "%s: invalid interface name '%s'", what,
-				       name ? name : "");
+	r = need_index(nl, "set GSO size", name, &index, err);
 	if (r < 0)
-		return berth_error_set(err, -r, "%s '%s': %s", what, name,
-				       r == -ENODEV ? "no such device" : strerror(-r));
+		return r;
+	link_msg(nl, &h, RTM_NEWLINK, 0, index);
+	put_gso(h);
+	r = talk(nl, h, NULL, NULL);
+	if (r < 0)
+		return berth_error_set(err, -r, "set GSO size of '%s': %s", name, strerror(-r));
 	return 0;
 }
 
