@@ -317,8 +317,12 @@ int daemon_network_attach(struct berthd *d, const struct daemon_net_attach *a,
 int daemon_network_detach(struct berthd *d, const char *network, const char *container_id,
 			  struct berth_error **err);
 
-/* Detach a container from every network it is on (on stop, exit and removal); logs failures. */
-void daemon_networks_detach_all(struct berthd *d, const char *container_id);
+/*
+ * Detach a container from every network it is on (on stop, exit and removal); logs failures.
+ * del_veths false: the caller is about to drop the container's network namespace's last
+ * reference, and the kernel deletes the veth pairs with it.
+ */
+void daemon_networks_detach_all(struct berthd *d, const char *container_id, bool del_veths);
 
 /* At start, after live restore: detach the containers keep() says are not running. */
 void daemon_networks_drop_stale(struct berthd *d,
