@@ -148,6 +148,7 @@ struct daemon_networks {
 	pthread_mutex_t kernel; /* held while bridges and the firewall are changed */
 	bool forwarding;	/* net.ipv4.ip_forward set (under kernel) */
 	bool forwarding6;	/* net.ipv6.conf.all.forwarding set (under kernel) */
+	bool lo_gso;		/* lo's GSO limit raised for published ports (under kernel) */
 	bool firewall_applied;	/* berth's table is in place (under kernel) */
 	bool firewall6_absent;	/* berth's ip6 table is known not to exist (under kernel) */
 	struct daemon_dns *dns; /* the name server of user networks (dns.c) */

@@ -246,7 +246,7 @@ static void raise_bridge_gso(struct berthd *d, struct berth_nl *nl, const char *
 	_cleanup_error_ struct berth_error *e = NULL;
 	struct daemon_network *n;
 
-	if (berth_nl_link_set_gso(nl, bridge, &e) < 0)
+	if (berth_nl_link_raise_gso(nl, bridge, &e) < 0)
 		log_debug("network %s: %s", network, e->msg);
 	pthread_mutex_lock(&d->lock);
 	n = daemon_network_find_locked(d, network, NULL);

@@ -215,10 +215,12 @@ struct berth_nl_veth {
 int berth_nl_veth_add(struct berth_nl *nl, const struct berth_nl_veth *v, struct berth_error **err);
 
 /*
- * BERTH_NL_GSO_MAX on an existing link.  The kernel refuses it (EINVAL) above the link's TSO
- * limit: a bridge has the 64 KiB one until its first port joins, then its ports' smallest.
+ * BERTH_NL_GSO_MAX on an existing link whose limit is still the kernel's default (64 KiB): a
+ * value someone chose is left alone, and so is a kernel without BIG TCP (0 then).  The kernel
+ * refuses it (EINVAL) above the link's TSO limit: a bridge has the 64 KiB one until its first
+ * port joins, then its ports' smallest.
  */
-int berth_nl_link_set_gso(struct berth_nl *nl, const char *name, struct berth_error **err);
+int berth_nl_link_raise_gso(struct berth_nl *nl, const char *name, struct berth_error **err);
 
 /* Delete a link; -ENODEV when it does not exist. */
 int berth_nl_link_del(struct berth_nl *nl, const char *name, struct berth_error **err);

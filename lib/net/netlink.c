@@ -279,15 +279,53 @@ int berth_nl_veth_add(struct berth_nl *nl, const struct berth_nl_veth *v, struct
 	return 0;
 }
 
-int berth_nl_link_set_gso(struct berth_nl *nl, const char *name, struct berth_error **err)
-{
-	struct nlmsghdr *h;
-	int index, r;
+struct gso_now {
+	int index;
+	uint32_t gso; /* 0: the kernel does not report it (no BIG TCP) */
+};
 
-	r = need_index(nl, "set GSO size", name, &index, err);
+static int got_gso(const struct nlmsghdr *h, void *data)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(h);
+	struct gso_now *now = data;
+	const struct nlattr *a;
+
+	if (h->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	now->index = ifi->ifi_index;
+	mnl_attr_for_each(a, h, sizeof(*ifi))
+		if (mnl_attr_get_type(a) == IFLA_GSO_IPV4_MAX_SIZE &&
+		    mnl_attr_get_payload_len(a) == sizeof(uint32_t))
+			now->gso = mnl_attr_get_u32(a);
+	return MNL_CB_STOP;
+}
+
+int berth_nl_link_raise_gso(struct berth_nl *nl, const char *name, struct berth_error **err)
+{
+	struct gso_now now = {0};
+	struct nlmsghdr *h;
+	struct ifinfomsg *ifi;
+	int r;
+
+	if (!name_ok(name))
+		return berth_error_set(err, EINVAL, "set GSO size: invalid interface name '%s'",
+				       name ? name : "");
+	h = mnl_nlmsg_put_header(nl->buf);
+	h->nlmsg_type = RTM_GETLINK;
+	h->nlmsg_flags = NLM_F_REQUEST;
+	h->nlmsg_seq = ++nl->seq;
+	ifi = mnl_nlmsg_put_extra_header(h, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(h, IFLA_IFNAME, name);
+	r = talk(nl, h, got_gso, &now);
+	if (r == 0 && now.index <= 0)
+		r = -ENODEV;
 	if (r < 0)
-		return r;
-	link_msg(nl, &h, RTM_NEWLINK, 0, index);
+		return berth_error_set(err, -r, "set GSO size of '%s': %s", name, strerror(-r));
+	/* the kernel's default is 64 KiB: anything else was chosen by someone */
+	if (now.gso != 65536)
+		return 0;
+	link_msg(nl, &h, RTM_NEWLINK, 0, now.index);
 	put_gso(h);
 	r = talk(nl, h, NULL, NULL);
 	if (r < 0)
