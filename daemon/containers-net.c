@@ -790,9 +790,8 @@ static bool netns_ends_locked(struct berthd *d, const struct daemon_container *c
 {
 	const char *pid_mode = json_string_value(json_object_get(c->host_config, "PidMode"));
 
-	if (!c->netns_path ||
-	    (pid_mode && (strcmp(pid_mode, "host") == 0 ||
-			  berth_str_has_prefix(pid_mode, "container:"))))
+	if (!c->netns_path || (pid_mode && (strcmp(pid_mode, "host") == 0 ||
+					    berth_str_has_prefix(pid_mode, "container:"))))
 		return false;
 	for (size_t i = 0; i < d->containers.n; i++) {
 		const struct daemon_container *x = d->containers.v[i];

@@ -293,10 +293,11 @@ static int got_gso(const struct nlmsghdr *h, void *data)
 	if (h->nlmsg_type != RTM_NEWLINK)
 		return MNL_CB_OK;
 	now->index = ifi->ifi_index;
-	mnl_attr_for_each(a, h, sizeof(*ifi))
+	mnl_attr_for_each (a, h, sizeof(*ifi)) {
 		if (mnl_attr_get_type(a) == IFLA_GSO_IPV4_MAX_SIZE &&
 		    mnl_attr_get_payload_len(a) == sizeof(uint32_t))
 			now->gso = mnl_attr_get_u32(a);
+	}
 	return MNL_CB_STOP;
 }
 
