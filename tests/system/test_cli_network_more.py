@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from berth import wait_until
 from cli import DOCKER28, need_docker28
 from daemon import berthd_binary
 from helpers.net import api, as_berth, bd, cli, in_ctr, inspect, netns, sh
@@ -293,6 +294,9 @@ def test_200_cycles_leave_nothing(bd, netns):
             w.join()
         assert not errors, errors
         took = time.monotonic() - t0
+        # the veths of the last containers go with their namespaces, in the kernel's own
+        # cleanup, moments after the last rm answered
+        wait_until(lambda: kernel_state(netns) == before, 5)
         after = kernel_state(netns)
         for k in before:
             assert after[k] == before[k], (k, before[k], after[k])

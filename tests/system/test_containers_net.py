@@ -182,7 +182,8 @@ def test_static_ip_on_user_network(bd, netns):
         assert p.returncode != 0 and "user defined networks only" in p.stderr
     finally:
         bd.docker("network", "rm", "fixed")
-    assert veths(netns) == []
+    # veths of an ended container go with its namespace, in the kernel's cleanup: moments later
+    assert wait_until(lambda: veths(netns) == [], 5), veths(netns)
 
 
 def test_bad_network_input(bd, netns):
@@ -257,11 +258,12 @@ def test_connect_and_disconnect(bd, netns):
         bd.docker("network", "connect", "n2", "mover")
         bd.docker("start", "mover")
         assert sorted(inspect(bd, "mover")["NetworkSettings"]["Networks"]) == ["n1", "n2"]
-        assert len(veths(netns)) == 2
+        # the two of the stopped run go with its namespace, moments after the stop
+        assert wait_until(lambda: len(veths(netns)) == 2, 5), veths(netns)
     finally:
         bd.docker("rm", "-f", "mover")
         bd.docker("network", "rm", "n1", "n2")
-    assert veths(netns) == []
+    assert wait_until(lambda: veths(netns) == [], 5), veths(netns)
 
 
 def test_legacy_links_on_the_default_bridge(bd, netns):

@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 
+from berth import wait_until
 from cli import DOCKER28, BerthCLI, need_docker28
 from daemon import berthd_binary, import_busybox
 from helpers.net import api, bd, cli, in_ctr, inspect, netns, sh
@@ -353,11 +354,17 @@ def test_cycles_and_a_crash_leave_no_v6_behind(bd, cli, netns):
         bd.proc.wait()
         bd.start()
         rm(bd, "cyc6", "crash6")
-        after = kernel_state(netns)
-        # berthd's restart may list the networks' rules in another order: the same rules
-        for k in (before, after):
+
+        def state():
+            k = kernel_state(netns)
+            # berthd's restart may list the networks' rules in another order: the same rules
             k["nft"] = sorted(k["nft"].splitlines())
-        assert after == before
+            return k
+
+        before["nft"] = sorted(before["nft"].splitlines())
+        # the veths of the removed containers go with their namespaces, moments after the rm
+        wait_until(lambda: state() == before, 5)
+        assert state() == before
         st, n = api(bd, "GET", "/networks/v6cyc")
         assert n["Containers"] == {}, n
         # every address is free again: ::5 can be had
