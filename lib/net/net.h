@@ -186,8 +186,8 @@ int berth_nl_link_index(struct berth_nl *nl, const char *name, int *ret_index,
 			struct berth_error **err);
 
 /*
- * The largest IPv4 GSO/GRO packet berth's bridges and veths take ("BIG TCP", Linux >= 6.3;
- * older kernels ignore the attributes): TCP between a bridge and its containers moves in
+ * The largest IPv4 GSO/GRO packet berth's bridges and veths take ("BIG TCP"; on Linux >= 6.12
+ * only, see netlink.c): TCP between a bridge and its containers moves in
  * 192 KiB packets instead of 64 KiB ones, with the MTU on the wire unchanged.  Packets that
  * leave through a device with a smaller limit are segmented by the kernel as before.
  */
@@ -216,7 +216,7 @@ int berth_nl_veth_add(struct berth_nl *nl, const struct berth_nl_veth *v, struct
 
 /*
  * BERTH_NL_GSO_MAX on an existing link whose limit is still the kernel's default (64 KiB): a
- * value someone chose is left alone, and so is a kernel without BIG TCP (0 then).  The kernel
+ * value someone chose is left alone, and so is a kernel before 6.12 (nothing done).  The kernel
  * refuses it (EINVAL) above the link's TSO limit: a bridge has the 64 KiB one until its first
  * port joins, then its ports' smallest.
  */

@@ -12,8 +12,10 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <time.h>
 
 #include "net/net-internal.h"
@@ -197,9 +199,31 @@ static int need_index(struct berth_nl *nl, const char *what, const char *name, i
 	return 0;
 }
 
-/* BERTH_NL_GSO_MAX on the link h makes (or, nested, on a veth's peer). */
+/*
+ * Linux < 6.12 has no BIG TCP for berth: 6.3 brought the IPv4 limits, but from 6.8 (commit
+ * 24ab059d2ebd) to 6.11 a device's transmit path compared every packet with the IPv6/legacy
+ * limit (gso_max_size, 64 KiB here) and cut larger IPv4 packets in software, segment by segment,
+ * which is slower than never making them (fixed by "net: Fix gso_features_check to check for
+ * both dev->gso_{ipv4_,}max_size", 6.12).  Older kernels would ignore the attributes anyway.
+ */
+static bool big_tcp_works(void)
+{
+	static int works = -1;
+	struct utsname u;
+	unsigned major = 0, minor = 0;
+
+	if (works < 0) {
+		works = uname(&u) == 0 && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
+			(major > 6 || (major == 6 && minor >= 12));
+	}
+	return works;
+}
+
+/* BERTH_NL_GSO_MAX on the link h makes (or, nested, on a veth's peer), where it helps. */
 static void put_gso(struct nlmsghdr *h)
 {
+	if (!big_tcp_works())
+		return;
 	mnl_attr_put_u32(h, IFLA_GSO_IPV4_MAX_SIZE, BERTH_NL_GSO_MAX);
 	mnl_attr_put_u32(h, IFLA_GRO_IPV4_MAX_SIZE, BERTH_NL_GSO_MAX);
 }
@@ -311,6 +335,8 @@ int berth_nl_link_raise_gso(struct berth_nl *nl, const char *name, struct berth_
 	if (!name_ok(name))
 		return berth_error_set(err, EINVAL, "set GSO size: invalid interface name '%s'",
 				       name ? name : "");
+	if (!big_tcp_works())
+		return 0;
 	h = mnl_nlmsg_put_header(nl->buf);
 	h->nlmsg_type = RTM_GETLINK;
 	h->nlmsg_flags = NLM_F_REQUEST;

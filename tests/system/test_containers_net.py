@@ -9,8 +9,7 @@ goes to loopback or to the containers inside it.
 
 import hashlib
 import json
-
-import pytest
+import platform
 
 from berth import wait_until
 from helpers.net import bd, gso_ipv4_max_size, netns, sh
@@ -114,9 +113,11 @@ def test_published_port_big_transfer_and_gso(bd, netns):
         gso = {dev: gso_ipv4_max_size("ip", "netns", "exec", netns, dev=dev)
                for dev in ("lo", "berth0", host_veth)}
         gso["eth0"] = gso_ipv4_max_size("nsenter", "-t", pid, "-n", dev="eth0")
-        if gso["lo"] == 0:
-            pytest.skip("this kernel has no BIG TCP (Linux < 6.3)")
-        assert gso == {"lo": 196608, "berth0": 196608, host_veth: 196608, "eth0": 196608}
+        if tuple(int(x) for x in platform.release().split(".")[:2]) < (6, 12):
+            # berth leaves BIG TCP off there (lib/net/netlink.c): the links keep their limits
+            assert set(gso.values()) <= {0, 65536}, gso
+        else:
+            assert gso == {"lo": 196608, "berth0": 196608, host_veth: 196608, "eth0": 196608}
         assert wait_until(lambda: sh("ip", "netns", "exec", netns, "/usr/bin/python3", "-c",
                                      SEND, "8090", str(mib), check=False).returncode == 0, 10)
         assert wait_until(lambda: not inspect(bd, "bigsink")["State"]["Running"], 20)
