@@ -124,24 +124,30 @@ static int got_link(const struct nlmsghdr *h, void *data)
 	return MNL_CB_STOP;
 }
 
-/* The index of a link by name (RTM_GETLINK answers one RTM_NEWLINK or an error). */
-static int index_of(struct berth_nl *nl, const char *name, int *ret)
+/* RTM_GETLINK of one link by name: cb sees the one RTM_NEWLINK it answers (or an error). */
+static int get_link(struct berth_nl *nl, const char *name, mnl_cb_t cb, void *data)
 {
-	struct nlmsghdr *h;
+	struct nlmsghdr *h = mnl_nlmsg_put_header(nl->buf);
 	struct ifinfomsg *ifi;
-	size_t len = name ? strlen(name) : 0;
-	int index = 0, r;
 
-	if (len == 0 || len >= IFNAMSIZ)
-		return -EINVAL;
-	h = mnl_nlmsg_put_header(nl->buf);
 	h->nlmsg_type = RTM_GETLINK;
 	h->nlmsg_flags = NLM_F_REQUEST;
 	h->nlmsg_seq = ++nl->seq;
 	ifi = mnl_nlmsg_put_extra_header(h, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(h, IFLA_IFNAME, name);
-	r = talk(nl, h, got_link, &index);
+	return talk(nl, h, cb, data);
+}
+
+/* The index of a link by name. */
+static int index_of(struct berth_nl *nl, const char *name, int *ret)
+{
+	size_t len = name ? strlen(name) : 0;
+	int index = 0, r;
+
+	if (len == 0 || len >= IFNAMSIZ)
+		return -EINVAL;
+	r = get_link(nl, name, got_link, &index);
 	if (r < 0)
 		return r;
 	if (index <= 0)
@@ -329,7 +335,6 @@ int berth_nl_link_raise_gso(struct berth_nl *nl, const char *name, struct berth_
 {
 	struct gso_now now = {0};
 	struct nlmsghdr *h;
-	struct ifinfomsg *ifi;
 	int r;
 
 	if (!name_ok(name))
@@ -337,14 +342,7 @@ int berth_nl_link_raise_gso(struct berth_nl *nl, const char *name, struct berth_
 				       name ? name : "");
 	if (!big_tcp_works())
 		return 0;
-	h = mnl_nlmsg_put_header(nl->buf);
-	h->nlmsg_type = RTM_GETLINK;
-	h->nlmsg_flags = NLM_F_REQUEST;
-	h->nlmsg_seq = ++nl->seq;
-	ifi = mnl_nlmsg_put_extra_header(h, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(h, IFLA_IFNAME, name);
-	r = talk(nl, h, got_gso, &now);
+	r = get_link(nl, name, got_gso, &now);
 	if (r == 0 && now.index <= 0)
 		r = -ENODEV;
 	if (r < 0)
