@@ -109,7 +109,11 @@ def test_published_port_big_transfer_and_gso(bd, netns):
               "nc -l -p 80 | md5sum")
     try:
         pid = inspect(bd, "bigsink")["State"]["Pid"]
-        host_veth = veths(netns)[0]
+        # the host end is eth0's peer (a dying veth of an earlier test may still be listed)
+        peer = int(sh("nsenter", "-t", pid, "-n", "-m", "cat", "/sys/class/net/eth0/iflink")
+                   .stdout)
+        links = json.loads(sh("ip", "-n", netns, "-j", "link").stdout)
+        host_veth = next(l["ifname"] for l in links if l["ifindex"] == peer)
         gso = {dev: gso_ipv4_max_size("ip", "netns", "exec", netns, dev=dev)
                for dev in ("lo", "berth0", host_veth)}
         gso["eth0"] = gso_ipv4_max_size("nsenter", "-t", pid, "-n", dev="eth0")
