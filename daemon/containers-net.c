@@ -731,7 +731,7 @@ int ctr_network_setup(struct berthd *d, struct daemon_container *c, int *ret_net
 	if (r == 0)
 		r = write_net_files(c, settings, user_net, link_hosts, err);
 	if (r < 0) {
-		daemon_networks_detach_all(d, c->id);
+		daemon_networks_detach_all(d, c->id, true);
 		daemon_netns_remove(path);
 		return r;
 	}
@@ -780,11 +780,39 @@ int ctr_network_patch_spec(struct daemon_container *c, json_t *spec)
 	return -EINVAL;
 }
 
+/*
+ * Does c's network namespace end with this teardown (d->lock held)?  Every teardown comes after
+ * c's init died (exit, failed start, removal after the kill); with a PID namespace of its own
+ * nothing of c lives on then.  If the namespace is berth's own and no running container joined
+ * it (--network container:c), unmounting it drops its last reference.
+ */
+static bool netns_ends_locked(struct berthd *d, const struct daemon_container *c)
+{
+	const char *pid_mode = json_string_value(json_object_get(c->host_config, "PidMode"));
+
+	if (!c->netns_path || (pid_mode && (strcmp(pid_mode, "host") == 0 ||
+					    berth_str_has_prefix(pid_mode, "container:"))))
+		return false;
+	for (size_t i = 0; i < d->containers.n; i++) {
+		const struct daemon_container *x = d->containers.v[i];
+
+		if (x != c && x->running && berth_streq(x->joined_netns, c->netns_path))
+			return false;
+	}
+	return true;
+}
+
 void ctr_network_teardown(struct berthd *d, struct daemon_container *c)
 {
 	char *path;
 
-	daemon_networks_detach_all(d, c->id);
+	pthread_mutex_lock(&d->lock);
+	bool ends = netns_ends_locked(d, c);
+	pthread_mutex_unlock(&d->lock);
+	/* a namespace that ends takes its veth pairs with it (the kernel deletes them in its
+	 * namespace cleanup, off this path); deleting them here would wait for the kernel's RCU
+	 * grace period, tens of milliseconds of every `run --rm` on a loaded machine */
+	daemon_networks_detach_all(d, c->id, !ends);
 	pthread_mutex_lock(&d->lock);
 	path = TAKE_PTR(c->netns_path);
 	free(TAKE_PTR(c->joined_netns));

@@ -148,6 +148,7 @@ struct daemon_networks {
 	pthread_mutex_t kernel; /* held while bridges and the firewall are changed */
 	bool forwarding;	/* net.ipv4.ip_forward set (under kernel) */
 	bool forwarding6;	/* net.ipv6.conf.all.forwarding set (under kernel) */
+	bool lo_gso;		/* lo's GSO limit raised for published ports (under kernel) */
 	bool firewall_applied;	/* berth's table is in place (under kernel) */
 	bool firewall6_absent;	/* berth's ip6 table is known not to exist (under kernel) */
 	struct daemon_dns *dns; /* the name server of user networks (dns.c) */
@@ -317,8 +318,12 @@ int daemon_network_attach(struct berthd *d, const struct daemon_net_attach *a,
 int daemon_network_detach(struct berthd *d, const char *network, const char *container_id,
 			  struct berth_error **err);
 
-/* Detach a container from every network it is on (on stop, exit and removal); logs failures. */
-void daemon_networks_detach_all(struct berthd *d, const char *container_id);
+/*
+ * Detach a container from every network it is on (on stop, exit and removal); logs failures.
+ * del_veths false: the caller is about to drop the container's network namespace's last
+ * reference, and the kernel deletes the veth pairs with it.
+ */
+void daemon_networks_detach_all(struct berthd *d, const char *container_id, bool del_veths);
 
 /* At start, after live restore: detach the containers keep() says are not running. */
 void daemon_networks_drop_stale(struct berthd *d,

@@ -235,11 +235,31 @@ static void endpoint_drop_locked(struct berthd *d, struct daemon_network *n,
 		log_warn("network %s: %s", n->name, e->msg);
 }
 
+/*
+ * The bridge's GSO limit, raised once its first veth made that possible (kernel lock held):
+ * traffic from the host to its containers then moves in packets as large as theirs.  A kernel
+ * without BIG TCP ignores the attribute; a refusal costs only speed, so it is not an error.
+ */
+static void raise_bridge_gso(struct berthd *d, struct berth_nl *nl, const char *network,
+			     const char *bridge)
+{
+	_cleanup_error_ struct berth_error *e = NULL;
+	struct daemon_network *n;
+
+	if (berth_nl_link_raise_gso(nl, bridge, &e) < 0)
+		log_debug("network %s: %s", network, e->msg);
+	pthread_mutex_lock(&d->lock);
+	n = daemon_network_find_locked(d, network, NULL);
+	if (n)
+		n->gso_raised = true;
+	pthread_mutex_unlock(&d->lock);
+}
+
 /* The kernel side of an attach (kernel lock held, d->lock not). */
 static int plumb(struct berthd *d, const struct daemon_net_attach *a, const char *bridge,
 		 const char *veth, const struct daemon_endpoint *ep, uint8_t prefix,
 		 uint32_t gateway, uint8_t prefix6, const uint8_t gateway6[16], unsigned mtu,
-		 struct berth_error **err)
+		 bool gso_raised, struct berth_error **err)
 {
 	_cleanup_close_ int nsfd = open(a->netns_path, O_RDONLY | O_CLOEXEC);
 	_cleanup_nl_ struct berth_nl *host = NULL, *inside = NULL;
@@ -247,13 +267,21 @@ static int plumb(struct berthd *d, const struct daemon_net_attach *a, const char
 
 	if (nsfd < 0)
 		return berth_error_sys(err, errno, "open network namespace '%s'", a->netns_path);
+	struct berth_nl_veth pair = {.host_name = veth,
+				     .peer_name = a->ifname,
+				     .peer_netns_fd = nsfd,
+				     .mtu = mtu,
+				     .peer_mac = ep->mac,
+				     .master = bridge,
+				     .up = true};
+
 	r = berth_nl_open(-1, &host, err);
-	r = r ?: berth_nl_veth_add(host, veth, a->ifname, nsfd, mtu, ep->mac, err);
+	r = r ?: berth_nl_veth_add(host, &pair, err);
 	if (r < 0)
 		return r;
-	r = berth_nl_link_set_master(host, veth, bridge, err);
-	r = r ?: berth_nl_link_up(host, veth, err);
-	r = r ?: berth_nl_open(nsfd, &inside, err);
+	if (!gso_raised)
+		raise_bridge_gso(d, host, a->network, bridge);
+	r = berth_nl_open(nsfd, &inside, err);
 	r = r ?: berth_nl_addr_add(inside, a->ifname, ep->ip, prefix, err);
 	if (ep->has_ip6)
 		r = r ?: berth_nl_addr6_add(inside, a->ifname, ep->ip6, prefix6, err);
@@ -269,7 +297,6 @@ static int plumb(struct berthd *d, const struct daemon_net_attach *a, const char
 		berth_nl_link_del(host, veth, &e2); /* its peer goes with it */
 		return r;
 	}
-	(void)d;
 	return 0;
 }
 
@@ -436,10 +463,12 @@ int daemon_network_attach(struct berthd *d, const struct daemon_net_attach *a,
 	prefix6 = n->pool6.subnet.len;
 	memcpy(gateway6, n->pool6.gateway, 16);
 	mtu = n->mtu;
+	bool gso_raised = n->gso_raised;
 	/* the endpoint is in the table (its address and ports are held): now the kernel */
 	pthread_mutex_unlock(&d->lock);
 
-	r = plumb(d, a, bridge, veth, &ep, prefix, gateway, prefix6, gateway6, mtu, err);
+	r = plumb(d, a, bridge, veth, &ep, prefix, gateway, prefix6, gateway6, mtu, gso_raised,
+		  err);
 	/* berth's tables hold the networks and the published ports only: an endpoint without
 	 * ports changes nothing in them, and an nftables transaction is the dearest step here */
 	if (ep.n_ports > 0)
@@ -488,8 +517,8 @@ static void unplumb(const char *veth)
 	berth_nl_link_del(nl, veth, NULL);
 }
 
-int daemon_network_detach(struct berthd *d, const char *network, const char *container_id,
-			  struct berth_error **err)
+static int detach(struct berthd *d, const char *network, const char *container_id, bool del_veth,
+		  struct berth_error **err)
 {
 	_cleanup_free_ char *veth = NULL, *id = NULL;
 	struct daemon_network *n;
@@ -513,7 +542,8 @@ int daemon_network_detach(struct berthd *d, const char *network, const char *con
 		pthread_mutex_unlock(&d->networks.kernel);
 		return -ENOENT;
 	}
-	unplumb(veth);
+	if (del_veth)
+		unplumb(veth);
 	_cleanup_error_ struct berth_error *e = NULL;
 	/* as at attach: without published ports berth's tables do not change */
 	if (had_ports && daemon_networks_firewall_sync(d, &e) < 0)
@@ -525,7 +555,13 @@ int daemon_network_detach(struct berthd *d, const char *network, const char *con
 	return 0;
 }
 
-void daemon_networks_detach_all(struct berthd *d, const char *container_id)
+int daemon_network_detach(struct berthd *d, const char *network, const char *container_id,
+			  struct berth_error **err)
+{
+	return detach(d, network, container_id, true, err);
+}
+
+void daemon_networks_detach_all(struct berthd *d, const char *container_id, bool del_veths)
 {
 	for (;;) {
 		_cleanup_free_ char *id = NULL;
@@ -538,7 +574,7 @@ void daemon_networks_detach_all(struct berthd *d, const char *container_id)
 		if (!id)
 			return;
 		_cleanup_error_ struct berth_error *e = NULL;
-		if (daemon_network_detach(d, id, container_id, &e) < 0 && e && e->code != ENOENT) {
+		if (detach(d, id, container_id, del_veths, &e) < 0 && e && e->code != ENOENT) {
 			log_warn("detach %s from %s: %s", container_id, id, e->msg);
 			return;
 		}
@@ -562,7 +598,7 @@ void daemon_networks_drop_stale(struct berthd *d,
 		if (!keep(d, *id)) {
 			log_info("network endpoint of %.12s: its container is not running; removed",
 				 *id);
-			daemon_networks_detach_all(d, *id);
+			daemon_networks_detach_all(d, *id, true);
 		}
 	berth_strv_free(ids);
 }

@@ -61,6 +61,7 @@ struct daemon_network {
 	json_t *options; /* object of strings, as given (plus the defaults docker reports) */
 	struct daemon_endpoint *endpoints;
 	size_t n_endpoints;
+	bool gso_raised; /* BERTH_NL_GSO_MAX set on the bridge (once it had a port) */
 };
 
 /* Find a network by full id, name, or unique id prefix (docker's order); NULL if none.  d->lock. */

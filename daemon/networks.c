@@ -568,6 +568,24 @@ static int bridge_remove(const char *name, struct berth_error **err)
 	return r;
 }
 
+/*
+ * A published port reached from the host itself (127.0.0.1, or any of the host's addresses) is
+ * a connection routed through lo: its sending socket takes lo's GSO limit, not the bridge's,
+ * even though the DNAT sends every packet on to the bridge.  With lo at the kernel's 64 KiB
+ * default that path moves a third of what the bridge can (bench/README.md, net.sh), so lo gets
+ * BERTH_NL_GSO_MAX too, once, as ip_forward is set once; a limit someone chose is kept.
+ * Best effort: a refusal costs only speed.  Kernel lock held.
+ */
+static void raise_lo_gso(struct berthd *d)
+{
+	_cleanup_nl_ struct berth_nl *nl = NULL;
+	_cleanup_error_ struct berth_error *e = NULL;
+
+	if (berth_nl_open(-1, &nl, &e) < 0 || berth_nl_link_raise_gso(nl, "lo", &e) < 0)
+		log_debug("published ports: %s", e ? e->msg : "?");
+	d->networks.lo_gso = true;
+}
+
 /* Apply berth's firewall table for the whole table (kernel lock held). */
 int daemon_networks_firewall_sync(struct berthd *d, struct berth_error **err)
 {
@@ -606,6 +624,8 @@ int daemon_networks_firewall_sync(struct berthd *d, struct berth_error **err)
 				d->networks.forwarding6 = true;
 		}
 		r = r ?: berth_fw_apply(&st, -1, err);
+		if (r == 0 && c.n_ports > 0 && !d->networks.lo_gso)
+			raise_lo_gso(d);
 		if (r == 0) {
 			d->networks.firewall_applied = true;
 			d->networks.firewall6_absent = !any_v6;

@@ -185,18 +185,42 @@ static inline void berth_nl_closep(struct berth_nl **nl)
 int berth_nl_link_index(struct berth_nl *nl, const char *name, int *ret_index,
 			struct berth_error **err);
 
+/*
+ * The largest IPv4 GSO/GRO packet berth's bridges and veths take ("BIG TCP"; on Linux >= 6.12
+ * only, see netlink.c): TCP between a bridge and its containers moves in
+ * 192 KiB packets instead of 64 KiB ones, with the MTU on the wire unchanged.  Packets that
+ * leave through a device with a smaller limit are segmented by the kernel as before.
+ */
+#define BERTH_NL_GSO_MAX 196608
+
 /* Create a bridge (mtu 0: the kernel's default).  -EEXIST when the name is taken. */
 int berth_nl_bridge_add(struct berth_nl *nl, const char *name, unsigned mtu,
 			struct berth_error **err);
 
+/* A veth pair as berth_nl_veth_add makes it. */
+struct berth_nl_veth {
+	const char *host_name;	 /* stays in nl's namespace */
+	const char *peer_name;	 /* created directly inside peer_netns_fd */
+	int peer_netns_fd;	 /* -1: nl's namespace too */
+	unsigned mtu;		 /* both ends; 0: the kernel's default */
+	const uint8_t *peer_mac; /* 6 bytes; NULL: the kernel's random one */
+	const char *master;	 /* the host end's bridge; NULL: none */
+	bool up;		 /* the host end up at once (the peer cannot be: see netlink.c) */
+};
+
 /*
- * Create a veth pair: host_name stays in nl's namespace, peer_name is created directly inside
- * peer_netns_fd (in one request: nothing is left half-moved if it fails), with peer_mac as its
- * MAC address (NULL: the kernel's random one).
+ * Create a veth pair in one request (nothing is left half-made or half-moved if it fails),
+ * with BERTH_NL_GSO_MAX on both ends.
  */
-int berth_nl_veth_add(struct berth_nl *nl, const char *host_name, const char *peer_name,
-		      int peer_netns_fd, unsigned mtu, const uint8_t peer_mac[6],
-		      struct berth_error **err);
+int berth_nl_veth_add(struct berth_nl *nl, const struct berth_nl_veth *v, struct berth_error **err);
+
+/*
+ * BERTH_NL_GSO_MAX on an existing link whose limit is still the kernel's default (64 KiB): a
+ * value someone chose is left alone, and so is a kernel before 6.12 (nothing done).  The kernel
+ * refuses it (EINVAL) above the link's TSO limit: a bridge has the 64 KiB one until its first
+ * port joins, then its ports' smallest.
+ */
+int berth_nl_link_raise_gso(struct berth_nl *nl, const char *name, struct berth_error **err);
 
 /* Delete a link; -ENODEV when it does not exist. */
 int berth_nl_link_del(struct berth_nl *nl, const char *name, struct berth_error **err);

@@ -11,12 +11,21 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <time.h>
 
 #include "net/net-internal.h"
 #include "base/banned.h"
+
+/* Linux 6.3's uapi; Debian 12's headers (6.1) do not have them yet */
+#ifndef IFLA_GSO_IPV4_MAX_SIZE
+#define IFLA_GSO_IPV4_MAX_SIZE 63
+#define IFLA_GRO_IPV4_MAX_SIZE 64
+#endif
 
 struct berth_nl {
 	struct mnl_socket *sock;
@@ -115,24 +124,30 @@ static int got_link(const struct nlmsghdr *h, void *data)
 	return MNL_CB_STOP;
 }
 
-/* The index of a link by name (RTM_GETLINK answers one RTM_NEWLINK or an error). */
-static int index_of(struct berth_nl *nl, const char *name, int *ret)
+/* RTM_GETLINK of one link by name: cb sees the one RTM_NEWLINK it answers (or an error). */
+static int get_link(struct berth_nl *nl, const char *name, mnl_cb_t cb, void *data)
 {
-	struct nlmsghdr *h;
+	struct nlmsghdr *h = mnl_nlmsg_put_header(nl->buf);
 	struct ifinfomsg *ifi;
-	size_t len = name ? strlen(name) : 0;
-	int index = 0, r;
 
-	if (len == 0 || len >= IFNAMSIZ)
-		return -EINVAL;
-	h = mnl_nlmsg_put_header(nl->buf);
 	h->nlmsg_type = RTM_GETLINK;
 	h->nlmsg_flags = NLM_F_REQUEST;
 	h->nlmsg_seq = ++nl->seq;
 	ifi = mnl_nlmsg_put_extra_header(h, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(h, IFLA_IFNAME, name);
-	r = talk(nl, h, got_link, &index);
+	return talk(nl, h, cb, data);
+}
+
+/* The index of a link by name. */
+static int index_of(struct berth_nl *nl, const char *name, int *ret)
+{
+	size_t len = name ? strlen(name) : 0;
+	int index = 0, r;
+
+	if (len == 0 || len >= IFNAMSIZ)
+		return -EINVAL;
+	r = get_link(nl, name, got_link, &index);
 	if (r < 0)
 		return r;
 	if (index <= 0)
@@ -175,6 +190,50 @@ static struct ifinfomsg *link_msg(struct berth_nl *nl, struct nlmsghdr **ret_h, 
 	return ifi;
 }
 
+/* Look the link up and fail with its name in the message. */
+static int need_index(struct berth_nl *nl, const char *what, const char *name, int *ret,
+		      struct berth_error **err)
+{
+	int r = index_of(nl, name, ret);
+
+	if (r == -EINVAL)
+		return berth_error_set(err, EINVAL, "%s: invalid interface name '%s'", what,
+				       name ? name : "");
+	if (r < 0)
+		return berth_error_set(err, -r, "%s '%s': %s", what, name,
+				       r == -ENODEV ? "no such device" : strerror(-r));
+	return 0;
+}
+
+/*
+ * Linux < 6.12 has no BIG TCP for berth: 6.3 brought the IPv4 limits, but from 6.8 (commit
+ * 24ab059d2ebd) to 6.11 a device's transmit path compared every packet with the IPv6/legacy
+ * limit (gso_max_size, 64 KiB here) and cut larger IPv4 packets in software, segment by segment,
+ * which is slower than never making them (fixed by "net: Fix gso_features_check to check for
+ * both dev->gso_{ipv4_,}max_size", 6.12).  Older kernels would ignore the attributes anyway.
+ */
+static bool big_tcp_works(void)
+{
+	static int works = -1;
+	struct utsname u;
+	unsigned major = 0, minor = 0;
+
+	if (works < 0) {
+		works = uname(&u) == 0 && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
+			(major > 6 || (major == 6 && minor >= 12));
+	}
+	return works;
+}
+
+/* BERTH_NL_GSO_MAX on the link h makes (or, nested, on a veth's peer), where it helps. */
+static void put_gso(struct nlmsghdr *h)
+{
+	if (!big_tcp_works())
+		return;
+	mnl_attr_put_u32(h, IFLA_GSO_IPV4_MAX_SIZE, BERTH_NL_GSO_MAX);
+	mnl_attr_put_u32(h, IFLA_GRO_IPV4_MAX_SIZE, BERTH_NL_GSO_MAX);
+}
+
 int berth_nl_bridge_add(struct berth_nl *nl, const char *name, unsigned mtu,
 			struct berth_error **err)
 {
@@ -197,22 +256,34 @@ int berth_nl_bridge_add(struct berth_nl *nl, const char *name, unsigned mtu,
 	return 0;
 }
 
-int berth_nl_veth_add(struct berth_nl *nl, const char *host_name, const char *peer_name,
-		      int peer_netns_fd, unsigned mtu, const uint8_t peer_mac[6],
-		      struct berth_error **err)
+int berth_nl_veth_add(struct berth_nl *nl, const struct berth_nl_veth *v, struct berth_error **err)
 {
 	struct nlmsghdr *h;
 	struct nlattr *info, *data, *peer;
-	struct ifinfomsg *pifi;
-	int r;
+	struct ifinfomsg *ifi, *pifi;
+	int master = 0, r;
 
-	if (!name_ok(host_name) || !name_ok(peer_name))
+	if (!name_ok(v->host_name) || !name_ok(v->peer_name))
 		return berth_error_set(err, EINVAL, "invalid veth names '%s' and '%s'",
-				       host_name ? host_name : "", peer_name ? peer_name : "");
-	link_msg(nl, &h, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
-	mnl_attr_put_strz(h, IFLA_IFNAME, host_name);
-	if (mtu)
-		mnl_attr_put_u32(h, IFLA_MTU, mtu);
+				       v->host_name ?: "", v->peer_name ?: "");
+	if (v->master) {
+		r = need_index(nl, "attach to bridge", v->master, &master, err);
+		if (r < 0)
+			return r;
+	}
+	ifi = link_msg(nl, &h, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
+	/* the flags and the master are applied as the pair is registered: one request instead of
+	 * three, each of which would take the kernel's rtnl lock again.  Not the peer's IFF_UP:
+	 * the kernel opens the peer before the two are linked, and a veth without its peer
+	 * refuses to open (ENOTCONN). */
+	if (v->up)
+		ifi->ifi_change = ifi->ifi_flags = IFF_UP;
+	mnl_attr_put_strz(h, IFLA_IFNAME, v->host_name);
+	if (v->mtu)
+		mnl_attr_put_u32(h, IFLA_MTU, v->mtu);
+	if (master)
+		mnl_attr_put_u32(h, IFLA_MASTER, (uint32_t)master);
+	put_gso(h);
 	info = mnl_attr_nest_start(h, IFLA_LINKINFO);
 	mnl_attr_put_strz(h, IFLA_INFO_KIND, "veth");
 	data = mnl_attr_nest_start(h, IFLA_INFO_DATA);
@@ -220,35 +291,70 @@ int berth_nl_veth_add(struct berth_nl *nl, const char *host_name, const char *pe
 	/* the peer's attributes follow its own ifinfomsg, inside the nest */
 	pifi = mnl_nlmsg_put_extra_header(h, sizeof(*pifi));
 	pifi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(h, IFLA_IFNAME, peer_name);
-	if (mtu)
-		mnl_attr_put_u32(h, IFLA_MTU, mtu);
-	if (peer_mac)
-		mnl_attr_put(h, IFLA_ADDRESS, 6, peer_mac);
-	if (peer_netns_fd >= 0)
-		mnl_attr_put_u32(h, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);
+	mnl_attr_put_strz(h, IFLA_IFNAME, v->peer_name);
+	if (v->mtu)
+		mnl_attr_put_u32(h, IFLA_MTU, v->mtu);
+	if (v->peer_mac)
+		mnl_attr_put(h, IFLA_ADDRESS, 6, v->peer_mac);
+	if (v->peer_netns_fd >= 0)
+		mnl_attr_put_u32(h, IFLA_NET_NS_FD, (uint32_t)v->peer_netns_fd);
+	put_gso(h);
 	mnl_attr_nest_end(h, peer);
 	mnl_attr_nest_end(h, data);
 	mnl_attr_nest_end(h, info);
 	r = talk(nl, h, NULL, NULL);
 	if (r < 0)
-		return berth_error_set(err, -r, "create veth pair '%s' and '%s': %s", host_name,
-				       peer_name, strerror(-r));
+		return berth_error_set(err, -r, "create veth pair '%s' and '%s': %s", v->host_name,
+				       v->peer_name, strerror(-r));
 	return 0;
 }
 
-/* Look the link up and fail with its name in the message. */
-static int need_index(struct berth_nl *nl, const char *what, const char *name, int *ret,
-		      struct berth_error **err)
-{
-	int r = index_of(nl, name, ret);
+struct gso_now {
+	int index;
+	uint32_t gso; /* 0: the kernel does not report it (no BIG TCP) */
+};
 
-	if (r == -EINVAL)
-		return berth_error_set(err, EINVAL, "%s: invalid interface name '%s'", what,
+static int got_gso(const struct nlmsghdr *h, void *data)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(h);
+	struct gso_now *now = data;
+	const struct nlattr *a;
+
+	if (h->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	now->index = ifi->ifi_index;
+	mnl_attr_for_each (a, h, sizeof(*ifi)) {
+		if (mnl_attr_get_type(a) == IFLA_GSO_IPV4_MAX_SIZE &&
+		    mnl_attr_get_payload_len(a) == sizeof(uint32_t))
+			now->gso = mnl_attr_get_u32(a);
+	}
+	return MNL_CB_STOP;
+}
+
+int berth_nl_link_raise_gso(struct berth_nl *nl, const char *name, struct berth_error **err)
+{
+	struct gso_now now = {0};
+	struct nlmsghdr *h;
+	int r;
+
+	if (!name_ok(name))
+		return berth_error_set(err, EINVAL, "set GSO size: invalid interface name '%s'",
 				       name ? name : "");
+	if (!big_tcp_works())
+		return 0;
+	r = get_link(nl, name, got_gso, &now);
+	if (r == 0 && now.index <= 0)
+		r = -ENODEV;
 	if (r < 0)
-		return berth_error_set(err, -r, "%s '%s': %s", what, name,
-				       r == -ENODEV ? "no such device" : strerror(-r));
+		return berth_error_set(err, -r, "set GSO size of '%s': %s", name, strerror(-r));
+	/* the kernel's default is 64 KiB: anything else was chosen by someone */
+	if (now.gso != 65536)
+		return 0;
+	link_msg(nl, &h, RTM_NEWLINK, 0, now.index);
+	put_gso(h);
+	r = talk(nl, h, NULL, NULL);
+	if (r < 0)
+		return berth_error_set(err, -r, "set GSO size of '%s': %s", name, strerror(-r));
 	return 0;
 }
 

@@ -217,9 +217,14 @@ int main(int argc, char **argv)
 		if (argc > 4 && sscanf(argv[4], "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1],
 				       &mac[2], &mac[3], &mac[4], &mac[5]) != 6)
 			return usage();
-		r = berth_nl_veth_add(nl, argv[0], argv[1], peer,
-				      argc > 3 ? (unsigned)strtoul(argv[3], NULL, 10) : 0,
-				      argc > 4 ? mac : NULL, &e);
+		struct berth_nl_veth v = {
+			.host_name = argv[0],
+			.peer_name = argv[1],
+			.peer_netns_fd = peer,
+			.mtu = argc > 3 ? (unsigned)strtoul(argv[3], NULL, 10) : 0,
+			.peer_mac = argc > 4 ? mac : NULL,
+		};
+		r = berth_nl_veth_add(nl, &v, &e);
 	} else if (strcmp(cmd, "del") == 0 && argc == 1) {
 		r = berth_nl_link_del(nl, argv[0], &e);
 	} else if (strcmp(cmd, "up") == 0 && argc == 1) {

@@ -8,71 +8,20 @@ links, addresses, firewall and berthd's address pool as they were.
 import json
 import os
 import re
-import socket
-import struct
 import subprocess
 import threading
 import time
-import uuid
 
 import pytest
 
-from cli import DOCKER28, BerthCLI, need_docker28
-from daemon import berthd_binary, shared_berthd
+from berth import wait_until
+from cli import DOCKER28, need_docker28
+from daemon import berthd_binary
+from helpers.net import api, as_berth, bd, cli, in_ctr, inspect, netns, sh
 
 pytestmark = [
     pytest.mark.skipif(not os.access(berthd_binary(), os.X_OK), reason="berthd not built"),
 ]
-
-
-def sh(*args, check=True, timeout=30):
-    p = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=timeout)
-    if check and p.returncode != 0:
-        raise AssertionError(f"{' '.join(map(str, args))}: exit {p.returncode}: {p.stderr}")
-    return p
-
-
-@pytest.fixture(scope="module")
-def netns():
-    name = f"bm{uuid.uuid4().hex[:8]}"
-    sh("ip", "netns", "add", name)
-    sh("ip", "-n", name, "link", "set", "lo", "up")
-    yield name
-    sh("ip", "netns", "del", name, check=False)
-
-
-@pytest.fixture(scope="module")
-def bd(netns):
-    yield from shared_berthd(netns=f"/run/netns/{netns}", bridge=True)
-
-
-@pytest.fixture(scope="module")
-def cli(bd):
-    c = BerthCLI(bd)
-    yield c
-    c.close()
-
-
-def api(bd, method, path, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    headers = {"Content-Type": "application/json"} if data is not None else {}
-    status, _, out = bd.http(method, path, data, headers)
-    return status, (json.loads(out) if out and out[:1] in (b"[", b"{") else out)
-
-
-def inspect(bd, name):
-    st, j = api(bd, "GET", f"/containers/{name}/json")
-    assert st == 200, j
-    return j
-
-
-def as_berth(s):
-    return re.sub(r"\bdocker(?=[ :'])", "berth", s)
-
-
-def in_ctr(bd, name, *cmd):
-    pid = inspect(bd, name)["State"]["Pid"]
-    return sh("nsenter", "-t", pid, "-n", "-m", *cmd).stdout
 
 
 def rm(bd, *names):
@@ -96,7 +45,7 @@ def test_mac_address_on_the_veth(bd, cli, netns):
         for name, net, mac in (("mac1", "bridge", "92:d0:c6:0a:29:33"),
                                ("mac2", "macnet", "92:d0:c6:0a:29:34")):
             # the kernel's word, read from the container's own sysfs
-            out = in_ctr(bd, name, "cat", "/sys/class/net/eth0/address")
+            out = in_ctr(bd, name, "cat", "/sys/class/net/eth0/address").stdout
             assert out == mac + "\n", out
             assert inspect(bd, name)["NetworkSettings"]["Networks"][net]["MacAddress"] == mac
         # the network's view
@@ -115,11 +64,11 @@ def test_mac_address_on_the_veth(bd, cli, netns):
         p = cli.run("network", "connect", "--driver-opt",
                     "com.docker.network.endpoint.macaddress=aa:bb:cc:00:11:22", "macnet", "mac3")
         assert (p.returncode, p.stderr) == (0, ""), p
-        out = in_ctr(bd, "mac3", "cat", "/sys/class/net/eth1/address")
+        out = in_ctr(bd, "mac3", "cat", "/sys/class/net/eth1/address").stdout
         assert out == "aa:bb:cc:00:11:22\n"
         # a restart keeps it
         assert cli.run("restart", "-t", "0", "mac2").returncode == 0
-        out = in_ctr(bd, "mac2", "cat", "/sys/class/net/eth0/address")
+        out = in_ctr(bd, "mac2", "cat", "/sys/class/net/eth0/address").stdout
         assert out == "92:d0:c6:0a:29:34\n"
         # a stopped container's connect is kept for its start
         p = cli.run("create", "--name", "mac4", "busybox", "sleep", "300")
@@ -127,7 +76,7 @@ def test_mac_address_on_the_veth(bd, cli, netns):
                        {"Container": "mac4", "EndpointConfig": {"MacAddress": "0e:00:00:00:00:04"}})
         assert st == 200, body
         assert cli.run("start", "mac4").returncode == 0
-        out = in_ctr(bd, "mac4", "cat", "/sys/class/net/eth1/address")
+        out = in_ctr(bd, "mac4", "cat", "/sys/class/net/eth1/address").stdout
         assert out == "0e:00:00:00:00:04\n"
     finally:
         rm(bd, "mac1", "mac2", "mac3", "mac4")
@@ -230,18 +179,18 @@ def test_dns_flags_on_a_user_network(bd, cli, netns, fake_dns):
                     "300")
         assert p.returncode == 0, p.stderr
         # the container asks berthd's server on the gateway; search and options as given
-        conf = in_ctr(bd, "dns1", "cat", "/etc/resolv.conf")
+        conf = in_ctr(bd, "dns1", "cat", "/etc/resolv.conf").stdout
         assert conf.splitlines() == ["nameserver 10.132.0.1", "search corp.example lab.example",
                                      "options ndots:2 timeout:3"], conf
         # a name that is no container's goes to the container's own server (--dns)
-        out = in_ctr(bd, "dns1", "nslookup", "db.corp.example")
+        out = in_ctr(bd, "dns1", "nslookup", "db.corp.example").stdout
         assert "Address: 10.77.0.9" in out, out
         # the fake server saw it (berthd asked it: it is not the container's to reach)
         asked = fake_dns.stdout.readline().split()
         assert asked[0] == "db.corp.example", asked
         # containers' names are still berthd's answers, never forwarded
         web_ip = inspect(bd, "dns-web")["NetworkSettings"]["Networks"]["dnsnet"]["IPAddress"]
-        out = in_ctr(bd, "dns1", "nslookup", "dns-web.")
+        out = in_ctr(bd, "dns1", "nslookup", "dns-web.").stdout
         assert f"Address: {web_ip}" in out and "10.77.0.9" not in out, out
         # a container on the same network without --dns does not use dns1's server
         out = sh("nsenter", "-t", inspect(bd, "dns-web")["State"]["Pid"], "-n", "-m",
@@ -345,6 +294,9 @@ def test_200_cycles_leave_nothing(bd, netns):
             w.join()
         assert not errors, errors
         took = time.monotonic() - t0
+        # the veths of the last containers go with their namespaces, in the kernel's own
+        # cleanup, moments after the last rm answered
+        wait_until(lambda: kernel_state(netns) == before, 5)
         after = kernel_state(netns)
         for k in before:
             assert after[k] == before[k], (k, before[k], after[k])

@@ -7,52 +7,16 @@ refusals compared with the docker CLI 28's on the same berthd and the same state
 import json
 import os
 import re
-import subprocess
-import uuid
 
 import pytest
 
-from cli import DOCKER28, BerthCLI, need_docker28
-from daemon import berthd_binary, shared_berthd
+from cli import DOCKER28, need_docker28
+from daemon import berthd_binary
+from helpers.net import api, as_berth, bd, cli, netns, sh
 
 pytestmark = [
     pytest.mark.skipif(not os.access(berthd_binary(), os.X_OK), reason="berthd not built"),
 ]
-
-
-def sh(*args, check=True):
-    p = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=30)
-    if check and p.returncode != 0:
-        raise AssertionError(f"{' '.join(map(str, args))}: exit {p.returncode}: {p.stderr}")
-    return p
-
-
-@pytest.fixture(scope="module")
-def netns():
-    name = f"bc{uuid.uuid4().hex[:8]}"
-    sh("ip", "netns", "add", name)
-    sh("ip", "-n", name, "link", "set", "lo", "up")
-    yield name
-    sh("ip", "netns", "del", name, check=False)
-
-
-@pytest.fixture(scope="module")
-def bd(netns):
-    yield from shared_berthd(netns=f"/run/netns/{netns}", bridge=True)
-
-
-@pytest.fixture(scope="module")
-def cli(bd):
-    c = BerthCLI(bd)
-    yield c
-    c.close()
-
-
-def api(bd, method, path, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    headers = {"Content-Type": "application/json"} if data is not None else {}
-    status, _, out = bd.http(method, path, data, headers)
-    return status, (json.loads(out) if out and out[:1] in (b"[", b"{") else out)
 
 
 def links(netns):
@@ -62,11 +26,6 @@ def links(netns):
 def addrs(netns, dev):
     info = json.loads(sh("ip", "-n", netns, "-j", "-4", "addr", "show", dev).stdout)
     return [f"{a['local']}/{a['prefixlen']}" for a in info[0]["addr_info"]]
-
-
-def as_berth(s):
-    """docker's words with its name made berth's (the program's name only)."""
-    return re.sub(r"\bdocker(?=[ :'])", "berth", s)
 
 
 def same(cli, *args):

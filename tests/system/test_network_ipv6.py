@@ -6,70 +6,19 @@ on the host's IPv6 addresses, isolation between networks, --internal, docker's e
 Traffic goes only to loopback and to this module's own containers.
 """
 
-import json
 import os
-import re
-import subprocess
 import uuid
 
 import pytest
 
+from berth import wait_until
 from cli import DOCKER28, BerthCLI, need_docker28
-from daemon import berthd_binary, import_busybox, shared_berthd
+from daemon import berthd_binary, import_busybox
+from helpers.net import api, bd, cli, in_ctr, inspect, netns, sh
 
 pytestmark = [
     pytest.mark.skipif(not os.access(berthd_binary(), os.X_OK), reason="berthd not built"),
 ]
-
-
-def sh(*args, check=True, timeout=30):
-    p = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=timeout)
-    if check and p.returncode != 0:
-        raise AssertionError(f"{' '.join(map(str, args))}: exit {p.returncode}: {p.stderr}")
-    return p
-
-
-@pytest.fixture(scope="module")
-def netns():
-    name = f"b6{uuid.uuid4().hex[:8]}"
-    sh("ip", "netns", "add", name)
-    sh("ip", "-n", name, "link", "set", "lo", "up")
-    yield name
-    sh("ip", "netns", "del", name, check=False)
-
-
-@pytest.fixture(scope="module")
-def bd(netns):
-    yield from shared_berthd(netns=f"/run/netns/{netns}", bridge=True)
-
-
-@pytest.fixture(scope="module")
-def cli(bd):
-    c = BerthCLI(bd)
-    yield c
-    c.close()
-
-
-def api(bd, method, path, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    headers = {"Content-Type": "application/json"} if data is not None else {}
-    status, _, out = bd.http(method, path, data, headers)
-    return status, (json.loads(out) if out and out[:1] in (b"[", b"{") else out)
-
-
-def inspect(bd, name):
-    st, j = api(bd, "GET", f"/containers/{name}/json")
-    assert st == 200, j
-    return j
-
-
-def as_berth(s):
-    return re.sub(r"\bdocker(?=[ :'])", "berth", s)
-
-
-def in_ctr(bd, name, *cmd, check=True):
-    pid = inspect(bd, name)["State"]["Pid"]
-    return sh("nsenter", "-t", pid, "-n", "-m", *cmd, check=check)
 
 
 def rm(bd, *names):
@@ -405,11 +354,17 @@ def test_cycles_and_a_crash_leave_no_v6_behind(bd, cli, netns):
         bd.proc.wait()
         bd.start()
         rm(bd, "cyc6", "crash6")
-        after = kernel_state(netns)
-        # berthd's restart may list the networks' rules in another order: the same rules
-        for k in (before, after):
+
+        def state():
+            k = kernel_state(netns)
+            # berthd's restart may list the networks' rules in another order: the same rules
             k["nft"] = sorted(k["nft"].splitlines())
-        assert after == before
+            return k
+
+        before["nft"] = sorted(before["nft"].splitlines())
+        # the veths of the removed containers go with their namespaces, moments after the rm
+        wait_until(lambda: state() == before, 5)
+        assert state() == before
         st, n = api(bd, "GET", "/networks/v6cyc")
         assert n["Containers"] == {}, n
         # every address is free again: ::5 can be had

@@ -7,33 +7,16 @@ firewall table live there; every kernel check looks inside that namespace.
 """
 
 import json
-import subprocess
 import time
-import uuid
 from urllib.parse import quote
 from pathlib import Path
 
 import pytest
 
 from berth import wait_until
+from helpers.net import netns, sh
 
 NETNS_DIR = Path("/run/netns")
-
-
-def sh(*args, check=True):
-    p = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=30)
-    if check and p.returncode != 0:
-        raise AssertionError(f"{' '.join(map(str, args))}: exit {p.returncode}: {p.stderr}")
-    return p
-
-
-@pytest.fixture(scope="module")
-def netns():
-    name = f"bn{uuid.uuid4().hex[:8]}"
-    sh("ip", "netns", "add", name)
-    sh("ip", "-n", name, "link", "set", "lo", "up")
-    yield name
-    sh("ip", "netns", "del", name, check=False)
 
 
 @pytest.fixture
