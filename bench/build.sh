@@ -10,7 +10,8 @@
 #   BERTHD_BASE=/tmp/old/build/daemon/berthd bench/build.sh   # and another berthd, same run
 #
 # Rows: each engine through its CLI; "berthd-api", berthd's own part: POST /build of the tar the
-# docker CLI would send, by curl (no CLI start, no tar made); "berthd-base", BERTHD_BASE when set
+# docker CLI would send, as curl times it (no process start, no tar made); "cli-floor", `docker version`
+# against berthd (the CLI's start and two small requests); "berthd-base", BERTHD_BASE when set
 # (its berth-shim from BERTHD_SHIM, else ../shim/berth-shim beside it), to compare two builds of
 # berthd in one interleaved run.
 #
@@ -90,10 +91,20 @@ names+=(berthd berthd-api)
 b="env DOCKER_HOST=unix://$work/berthd/s.sock $DOCKER build -q --network none -t bench"
 uncached[berthd]="$b --no-cache $ctx"
 cached[berthd]="$b $ctx"
-b="curl -sf -o /dev/null --unix-socket $work/berthd/s.sock -H Content-Type:application/x-tar"
-b+=" --data-binary @$work/ctx.tar http://berthd/v1.47/build?q=1&networkmode=none&t=bench-api"
-uncached[berthd-api]="$b&nocache=1"
-cached[berthd-api]="$b"
+api_post() { # [QUERY]: POST /build of the context tar; prints curl's own time in microseconds
+	# (curl's start, 100 ms and more on a loaded machine, is not berthd's part)
+	curl -sf -o /dev/null -w '%{time_total}\n' --unix-socket "$work/berthd/s.sock" \
+		-H Content-Type:application/x-tar --data-binary "@$work/ctx.tar" \
+		"http://berthd/v1.47/build?q=1&networkmode=none&t=bench-api${1:-}" |
+		awk '{printf "%d\n", $1 * 1000000}'
+}
+declare -A own_timer=([berthd-api]=1)
+uncached[berthd-api]="api_post &nocache=1"
+cached[berthd-api]="api_post"
+# the floor of the CLI rows: the docker CLI's start and two requests (/_ping, /version)
+names+=(cli-floor)
+uncached[cli-floor]="env DOCKER_HOST=unix://$work/berthd/s.sock $DOCKER version"
+cached[cli-floor]=${uncached[cli-floor]}
 if [ -n "${BERTHD_BASE:-}" ]; then
 	BERTHD_SHIM=${BERTHD_SHIM:-$(dirname "$BERTHD_BASE")/../shim/berth-shim} \
 		start_berthd berthd-base "$BERTHD_BASE"
@@ -141,21 +152,27 @@ fi
 
 declare -A times
 ms_of() { # CMD...: run once, print microseconds (fails the script if the run fails)
-	local t0 t1
-	t0=$(date +%s%N)
+	# bash's clock, not date(1): a date process around each run was in every figure
+	local t0=${EPOCHREALTIME/[.,]/} t1
 	# the docker CLI's deprecation notice goes to stderr every time: shown only on a failure
 	"$@" >/dev/null 2>"$work/stderr" || { cat "$work/stderr" >&2; return 1; }
-	t1=$(date +%s%N)
-	echo $(((t1 - t0) / 1000))
+	t1=${EPOCHREALTIME/[.,]/}
+	echo $((t1 - t0))
+}
+time_of() { # ENGINE CMD...: microseconds of one run (the command's own figure, or ms_of)
+	if [ -n "${own_timer[$1]:-}" ]; then "${@:2}"; else ms_of "${@:2}"; fi
 }
 for ((i = 0; i < WARMUP; i++)); do
-	for n in "${names[@]}"; do ms_of ${uncached[$n]} >/dev/null; ms_of ${cached[$n]} >/dev/null; done
+	for n in "${names[@]}"; do
+		time_of "$n" ${uncached[$n]} >/dev/null
+		time_of "$n" ${cached[$n]} >/dev/null
+	done
 done
 for ((i = 0; i < RUNS; i++)); do
 	for ((k = 0; k < ${#names[@]}; k++)); do
 		n=${names[$(((i + k) % ${#names[@]}))]}
-		times[$n.uncached]+="$(ms_of ${uncached[$n]}) "
-		times[$n.cached]+="$(ms_of ${cached[$n]}) "
+		times[$n.uncached]+="$(time_of "$n" ${uncached[$n]}) "
+		times[$n.cached]+="$(time_of "$n" ${cached[$n]}) "
 	done
 done
 
