@@ -120,6 +120,7 @@ struct build {
 	struct build_opts o;
 	char *dir; /* tmp/build-XXXXXX */
 	int ctx_fd;
+	bool ctx_tmpfs; /* <dir>/context is a tmpfs of the build's (build-context.c) */
 	char escape;
 	struct df_instr *ins;
 	size_t n_ins;
@@ -255,8 +256,36 @@ int bld_download(struct build *b, const char *url, int fd, long *ret_filetime,
 int build_remote_context(struct build *b, const char *remote, const char *dockerfile,
 			 struct berth_error **err);
 
-/* A tar (plain or compressed) of fd into the context directory (build.c). */
+/* ---- the context (build-context.c) ------------------------------------------------------------ */
+
+/* A tar (plain or compressed) of fd into the context directory. */
 int bld_apply_context_tar(struct build *b, int fd, struct berth_error **err);
+
+/*
+ * The request's context into <b->dir>/context (made here; b->ctx_fd opened on it): the body,
+ * a tmpfs of the build's when it is small (b->ctx_tmpfs), else on disk; or remote=.
+ */
+int bld_context_receive(struct build *b, struct berth_error **err);
+
+/* The context's tmpfs unmounted (with what is bound on it) and b->ctx_fd closed; else nothing. */
+void bld_context_unmount(struct build *b);
+
+/*
+ * A new directory <BUILD_URL_DIR>N of the context for one step's own files (a heredoc, an ADD
+ * download): *ret_rel its path in the context, *ret_dir on the host.  on_disk (a download, up to
+ * 8 GiB): a tmpfs context gets a directory of the build's on disk bound there.
+ */
+int bld_context_add_dir(struct build *b, bool on_disk, char **ret_rel, char **ret_dir,
+			struct berth_error **err);
+
+/* Remove what bld_context_add_dir made for rel (the first component of a path it returned). */
+void bld_context_drop(struct build *b, const char *rel);
+
+/*
+ * At berthd's start: the mounts an interrupted build left under <data-root>/tmp/build-* (its
+ * context's tmpfs, its steps' overlays) unmounted, and those directories removed.
+ */
+void bld_context_sweep(struct berthd *d);
 
 /* the steps (build-steps.c) */
 /* a local image by name, pulled when missing (docker's rule for FROM and --from) */

@@ -690,12 +690,13 @@ static int fetch_url(struct build *b, const char *url, char **ret_path, struct b
 	if (!slash || !slash[1] || slash == base + strcspn(base, ":") + 2)
 		return berth_error_set(err, EINVAL, "cannot determine filename from url: %s", url);
 	name = strdup(slash + 1);
-	if (!name || asprintf(&rel, "%s%u", BUILD_URL_DIR, b->seq++) < 0 ||
-	    asprintf(&dir, "%s/context/%s", b->dir, rel) < 0 ||
-	    asprintf(&path, "%s/%s", dir, name) < 0)
+	if (!name)
 		return bld_oom(err);
-	if (mkdir(dir, 0700) < 0)
-		return berth_error_sys(err, errno, "mkdir '%s'", dir);
+	r = bld_context_add_dir(b, true, &rel, &dir, err);
+	if (r < 0)
+		return r;
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		return bld_oom(err);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return berth_error_sys(err, errno, "create '%s'", path);
@@ -751,11 +752,9 @@ static int write_heredoc(struct build *b, struct stage *s, const struct df_hered
 	} else if (!(data = strdup(h->content))) {
 		return bld_oom(err);
 	}
-	if (asprintf(&rel, "%s%u", BUILD_URL_DIR, b->seq++) < 0 ||
-	    asprintf(&dir, "%s/context/%s", b->dir, rel) < 0)
-		return bld_oom(err);
-	if (mkdir(dir, 0700) < 0)
-		return berth_error_sys(err, errno, "mkdir '%s'", dir);
+	r = bld_context_add_dir(b, false, &rel, &dir, err);
+	if (r < 0)
+		return r;
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return berth_error_sys(err, errno, "open '%s'", dir);
@@ -984,12 +983,10 @@ out:
 	build_copy_release(&cp);
 	/* what ADD downloaded and the heredocs leave the context with the step */
 	for (size_t i = 0; fetched && fetched[i]; i++) {
-		_cleanup_free_ char *d = NULL;
 		char *slash = strchr(fetched[i], '/');
 		if (slash)
 			*slash = '\0';
-		if (asprintf(&d, "%s/context/%s", b->dir, fetched[i]) > 0)
-			berth_rm_rf(d, NULL);
+		bld_context_drop(b, fetched[i]);
 	}
 	if (r < 0 && *err && !berth_str_has_prefix((*err)->msg ?: "", cmdname))
 		berth_error_wrap(err, "%s failed", cmdname);

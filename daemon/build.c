@@ -3,8 +3,8 @@
  * POST /build as dockerd's classic builder answers it (the docker CLI without buildx, docker-py,
  * docker-compose 1.29), and POST /build/prune.
  *
- * The context tar is unpacked into a directory of its own under the store's tmp/, the
- * Dockerfile read from it (dockerfile.c parses it as BuildKit's parser does) and split into
+ * The context tar is unpacked into a directory of its own under the store's tmp/ (a tmpfs
+ * when it is small: build-context.c), the Dockerfile read from it (dockerfile.c parses it as BuildKit's parser does) and split into
  * stages.  Only the stages the target needs (FROM <stage>, COPY --from, RUN --mount from=) are
  * built.  Every instruction is a step that makes an image, as the classic builder does:
  * metadata steps change the config only (image-changes.c applies them, as for import/commit
@@ -17,8 +17,8 @@
  * Cache: each step has a key, sha256 of the parent image id, the container config the step
  * commits with (its Cmd names the instruction with the build args in effect, and for COPY/ADD
  * the content hash of the sources: build-copy.c) and the COPY flags; data_root/build-cache.json
- * maps keys to image ids.  A hit reuses the image; after a miss the parent of every later step
- * is new, so nothing later hits.
+ * maps keys to image ids (read once, then looked up in memory).  A hit reuses the image; after
+ * a miss the parent of every later step is new, so nothing later hits.
  *
  * The steps themselves are in build-steps.c.
  *
@@ -47,7 +47,6 @@
 #include "base/banned.h"
 
 #define DOCKERFILE_MAX (64u << 20)
-#define CONTEXT_MAX    (16ULL << 30)
 #define DEFAULT_PATH   "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -300,19 +299,31 @@ static char *cache_path(struct berthd *d)
 	return asprintf(&p, "%s/build-cache.json", d->config.data_root) < 0 ? NULL : p;
 }
 
+/*
+ * The index, read from the file once and kept: every step of every build looks it up, and
+ * parsing the whole file each time grew with it.  Only this daemon writes the file.
+ */
+static json_t *cache_index;
+
+/* borrowed; an empty index when the file is missing or unreadable */
 static json_t *cache_load_locked(struct berthd *d)
 {
-	_cleanup_free_ char *p = cache_path(d), *text = NULL;
+	_cleanup_free_ char *p = NULL, *text = NULL;
 	json_t *j;
 
-	if (!p || berth_read_file_at(AT_FDCWD, p, 256 << 20, &text, NULL, NULL) < 0)
-		return json_object();
-	j = json_loads(text, 0, NULL);
+	if (cache_index)
+		return cache_index;
+	p = cache_path(d);
+	if (p && berth_read_file_at(AT_FDCWD, p, 256 << 20, &text, NULL, NULL) == 0)
+		j = json_loads(text, 0, NULL);
+	else
+		j = NULL;
 	if (!json_is_object(j)) {
 		json_decref(j);
-		return json_object();
+		j = json_object();
 	}
-	return j;
+	cache_index = j;
+	return cache_index;
 }
 
 static void cache_save_locked(struct berthd *d, json_t *idx)
@@ -501,8 +512,8 @@ static char *cache_from_probe(struct build *b, struct stage *s, const json_t *cc
 bool bld_probe(struct build *b, struct stage *s, const char *key, const json_t *cc)
 {
 	_cleanup_error_ struct berth_error *e = NULL;
-	_cleanup_json_ json_t *idx = NULL;
 	_cleanup_free_ char *id = NULL;
+	json_t *idx;
 
 	if (b->o.nocache || !key)
 		return false;
@@ -540,7 +551,6 @@ static void cache_put(struct build *b, const char *key, const char *id)
 	idx = cache_load_locked(b->d);
 	json_object_set_new(idx, key, json_string(id));
 	cache_save_locked(b->d, idx);
-	json_decref(idx);
 	pthread_mutex_unlock(&cache_lock);
 }
 
@@ -971,6 +981,7 @@ static void build_remove_dir(struct build *b)
 {
 	_cleanup_error_ struct berth_error *e = NULL;
 
+	bld_context_unmount(b);
 	if (b->ctx_fd >= 0)
 		close(b->ctx_fd);
 	b->ctx_fd = -EBADF;
@@ -1014,84 +1025,6 @@ static void build_release(struct build *b)
 	json_decref(b->o.resources);
 	json_decref(b->used_args);
 	free(b->quiet.p);
-}
-
-/* the body (a tar, maybe compressed) into dir/context */
-static int open_context_dir(struct build *b, struct berth_error **err)
-{
-	_cleanup_free_ char *ctx = NULL;
-
-	if (asprintf(&ctx, "%s/context", b->dir) < 0)
-		return bld_oom(err);
-	if (mkdir(ctx, 0700) < 0 && errno != EEXIST)
-		return berth_error_sys(err, errno, "mkdir '%s'", ctx);
-	b->ctx_fd = open(ctx, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (b->ctx_fd < 0)
-		return berth_error_sys(err, errno, "open '%s'", ctx);
-	return 0;
-}
-
-int bld_apply_context_tar(struct build *b, int fd, struct berth_error **err)
-{
-	struct berth_tar_stats st;
-	int r;
-
-	off_t size = lseek(fd, 0, SEEK_END);
-	if (size == 0)
-		return 0; /* no context at all: the Dockerfile will be missing */
-	/*
-	 * The docker CLI's tar of a context with a Dockerfile from elsewhere ends without the last
-	 * entry's padding and the end-of-archive blocks (Go's reader takes that): a plain tar is
-	 * given them back.  Zeros after a whole tar change nothing.
-	 */
-	unsigned char magic[6] = {0};
-	if (pread(fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
-	    !(magic[0] == 0x1f && magic[1] == 0x8b) && memcmp(magic, "BZh", 3) &&
-	    memcmp(magic,
-		   "\xfd"
-		   "7zXZ",
-		   5) &&
-	    memcmp(magic, "\x28\xb5\x2f\xfd", 4)) {
-		static const char zeros[1024 + 512];
-		size_t pad = (size_t)((512 - size % 512) % 512) + 1024;
-		if (berth_write_all(fd, zeros, pad) < 0)
-			return berth_error_sys(err, errno, "write the context tar");
-	}
-	lseek(fd, 0, SEEK_SET);
-	r = berth_tar_apply(b->ctx_fd, fd, 0, NULL, &st, err);
-	if (r < 0)
-		return berth_error_wrap(err, "Error processing tar file"), r;
-	return 0;
-}
-
-static int receive_context(struct build *b, struct berth_error **err)
-{
-	_cleanup_free_ char *tar = NULL;
-	_cleanup_close_ int fd = -EBADF;
-	const char *remote = berth_http_query(b->req, "remote");
-	char buf[65536];
-	ssize_t n;
-	int r;
-
-	r = open_context_dir(b, err);
-	if (r < 0)
-		return r;
-	if (remote && *remote)
-		return build_remote_context(b, remote, b->o.dockerfile, err);
-	if (asprintf(&tar, "%s/context.tar", b->dir) < 0)
-		return bld_oom(err);
-	fd = open(tar, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return berth_error_sys(err, errno, "create '%s'", tar);
-	berth_http_set_body_limit(b->req, CONTEXT_MAX);
-	while ((n = berth_http_read_body(b->req, buf, sizeof(buf), err)) > 0)
-		if (berth_write_all(fd, buf, (size_t)n) < 0)
-			return berth_error_sys(err, errno, "write '%s'", tar);
-	if (n < 0)
-		return (int)n;
-	r = bld_apply_context_tar(b, fd, err);
-	unlink(tar);
-	return r;
 }
 
 /* Remove the Dockerfile and .dockerignore from the context when .dockerignore excludes them. */
@@ -1291,7 +1224,7 @@ static void post_build(struct berth_http_request *req, void *userdata)
 	if (r == 0)
 		tmpl = NULL;
 	if (r == 0)
-		r = receive_context(&b, &e);
+		r = bld_context_receive(&b, &e);
 	if (r == 0)
 		r = read_dockerfile(&b, &text, &e);
 	if (r == 0) {
@@ -1470,7 +1403,8 @@ static void post_build_prune(struct berth_http_request *req, void *userdata)
 	struct berthd *d = userdata;
 	_cleanup_error_ struct berth_error *e = NULL;
 	_cleanup_filters_ struct berth_filters *f = NULL;
-	_cleanup_json_ json_t *idx = NULL, *deleted = json_array();
+	_cleanup_json_ json_t *deleted = json_array();
+	json_t *idx;
 	bool all = berth_http_query_bool(req, "all");
 	uint64_t reclaimed = 0;
 	int64_t until_ns = 0;
@@ -1516,6 +1450,8 @@ static void post_build_prune(struct berth_http_request *req, void *userdata)
 
 int daemon_routes_build(struct berthd *d, struct berth_error **err)
 {
+	/* no build runs yet: what an interrupted one left mounted can go */
+	bld_context_sweep(d);
 	return berth_api_router_add(d->router, "POST", "/build", post_build, d, err)
 		       ?: berth_api_router_add(d->router, "POST", "/build/prune", post_build_prune,
 					       d, err);

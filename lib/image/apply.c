@@ -679,7 +679,8 @@ static int apply_stream(int dirfd, struct img_tar_stream *ts, unsigned flags,
 		ret->entries = ap.entries;
 		ret->size = ap.size;
 		ret->tar_size = ts->tar_bytes;
-		memcpy(ret->diff_id, ts->tar_digest, BERTH_DIGEST_SIZE);
+		if (!ts->no_hash)
+			memcpy(ret->diff_id, ts->tar_digest, BERTH_DIGEST_SIZE);
 	}
 out:
 	for (size_t i = 0; i < ap.n_dirs; i++)
@@ -703,6 +704,7 @@ int berth_tar_apply(int dirfd, int fd, unsigned flags, const struct berth_image_
 	int r;
 
 	img_limits_fill(&lim, limits);
+	ts.no_hash = flags & BERTH_TAR_NO_DIGEST;
 	r = img_tar_stream_open(&ts, fd, lim.max_layer_size, true, err);
 	if (r == 0)
 		r = img_tar_apply_stream(dirfd, &ts, flags, &lim, ret, err);

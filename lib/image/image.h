@@ -549,6 +549,8 @@ int berth_rootfs_remove(const char *container_dir, struct berth_error **err);
 #define BERTH_TAR_NO_OWNERS (1u << 1)
 /* The opaque xattr is user.overlay.opaque (overlayfs' userxattr mode), not trusted.overlay.opaque */
 #define BERTH_TAR_USER_XATTR (1u << 2)
+/* No sha256 of the stream (a tree unpacked to be read and thrown away): stats' diff_id is "" */
+#define BERTH_TAR_NO_DIGEST (1u << 3)
 
 struct berth_tar_stats {
 	uint64_t entries;  /* tar entries applied */

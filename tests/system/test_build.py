@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from berth import mounts_under
+from berth import mounts_under, wait_until
 from cli import berth_binary
-from daemon import DOCKER_CLI, berthd_binary, shared_berthd
+from daemon import DOCKER_CLI, berthd_binary, import_busybox, shared_berthd
+from daemon import make_berthd  # noqa: F401  (a fixture)
 
 pytestmark = [
     pytest.mark.skipif(not os.access(berthd_binary(), os.X_OK), reason="berthd not built"),
@@ -475,12 +476,13 @@ def test_cancelled_build_leaves_nothing(bd, tmp_path):
     finally:
         p.kill()
         p.wait()
-    # berthd notices the client is gone, kills the RUN container and removes it
+    # berthd notices the client is gone, kills the RUN container and removes it, then the
+    # context (its tmpfs) and the build's directory
     deadline = time.monotonic() + 20
-    while containers(bd):
-        assert time.monotonic() < deadline, containers(bd)
+    while containers(bd) or [m for m in mounts_under(bd.dir) if "/tmp/build-" in m]:
+        assert time.monotonic() < deadline, (containers(bd), mounts_under(bd.dir))
         time.sleep(0.2)
-    assert not [m for m in mounts_under(bd.dir) if "/tmp/build-" in m]
+    assert wait_until(lambda: not list((bd.data_root / "tmp").glob("build-*")), 5)
 
 
 @pytest.fixture
@@ -587,6 +589,115 @@ def test_cache_rules(bd, tmp_path):
     assert status == 200 and len(json.loads(body)["CachesDeleted"]) > 0
     out = build(bd, "berth", ctx, "-t", "cache:7").stdout.decode()
     assert not any(c for _, c in steps_cached(out)[1:]), out
+    assert not containers(bd)
+
+
+# ---- where the context lives ----------------------------------------------------------------------
+
+# the context's filesystem type as the RUN sees its bind, and a file of it
+WHERE = ("FROM busybox\nRUN --mount=type=bind,target=/ctx sh -c 'grep \" /ctx \" "
+         "/proc/self/mountinfo | sed \"s/.* - //\" | cut -d\" \" -f1 > /fstype; "
+         "cat /ctx/f > /f'\n")
+
+
+def fstype_of(path):
+    """The filesystem type of the mount holding path, as mountinfo names it."""
+    path, best, kind = str(Path(path).resolve()), "", None
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        fields = line.split()
+        mnt = fields[4]
+        if (path == mnt or path.startswith(mnt.rstrip("/") + "/")) and len(mnt) >= len(best):
+            best, kind = mnt, fields[fields.index("-") + 1]
+    return kind
+
+
+def build_dirs(bd):
+    return list((bd.data_root / "tmp").glob("build-*")) + \
+        [m for m in mounts_under(bd.dir) if "/tmp/build-" in m]
+
+
+def test_context_in_memory_or_on_disk(bd, tmp_path):
+    disk = fstype_of(bd.data_root)
+    # a small context: a tmpfs of the build's, gone with the build
+    ctx = context(tmp_path, WHERE, {"f": "small\n"}, name="small")
+    build(bd, "docker", ctx, "--no-cache", "-t", "where:small")
+    assert run_out(bd, "where:small", "cat", "/fstype", "/f") == "tmpfs\nsmall\n"
+    assert not build_dirs(bd)
+
+    # more than 64 MiB of body: on disk, beside the data
+    ctx = context(tmp_path, WHERE, {"f": "big\n", "pad": b"\0" * (65 << 20)}, name="big")
+    build(bd, "berth", ctx, "--no-cache", "-t", "where:big")
+    assert run_out(bd, "where:big", "cat", "/fstype", "/f") == f"{disk}\nbig\n"
+    assert not build_dirs(bd)
+
+    # a small gzip body that unpacks to more than the tmpfs holds (256 MiB): again on disk
+    class Zeros:
+        def read(self, n):
+            return b"\0" * n
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1) as t:
+        for name, data in (("Dockerfile", WHERE.encode()), ("f", b"unpacked twice\n")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+        info = tarfile.TarInfo("zeros")
+        info.size = 300 << 20
+        t.addfile(info, Zeros())
+    assert len(buf.getvalue()) < 64 << 20
+    status, _, body = bd.http("POST", "/build?t=where:gz&nocache=1", body=buf.getvalue(),
+                              headers={"Content-Type": "application/x-tar"}, timeout=180)
+    assert status == 200 and b'"aux"' in body and b"errorDetail" not in body, body[-2000:]
+    assert run_out(bd, "where:gz", "cat", "/fstype", "/f") == f"{disk}\nunpacked twice\n"
+    assert not build_dirs(bd)
+    for tag in ("small", "big", "gz"):
+        bd.http("DELETE", f"/images/where:{tag}")
+
+
+def test_leftovers_go_and_the_cache_stays_across_a_restart(make_berthd, tmp_path):
+    b = make_berthd()
+    import_busybox(b)
+    ctx = context(tmp_path, "FROM busybox\nCOPY f /f\nRUN cat /f > /g\n", {"f": "kept\n"})
+    out = cli(b, "berth", "build", "-t", "restart:1", str(ctx)).stdout.decode()
+    assert not any(c for _, c in steps_cached(out)[1:]), out
+    assert b.stop() == 0
+
+    # what a build killed mid-way leaves: its context's tmpfs with a download's bind on it, and
+    # a step's root
+    left = b.data_root / "tmp" / "build-Left01"
+    (left / "context").mkdir(parents=True)
+    (left / "root0" / "merged").mkdir(parents=True)
+    (left / ".berth-add-1").mkdir()
+    mounts = [("-t", "tmpfs", "tmpfs", left / "context"),
+              ("--bind", left / ".berth-add-1", left / "context" / ".berth-add-1"),
+              ("-t", "tmpfs", "tmpfs", left / "root0" / "merged")]
+    for i, m in enumerate(mounts):
+        if i == 1:
+            (left / "context" / ".berth-add-1").mkdir()
+        subprocess.run(["mount", *map(str, m)], check=True)
+    (left / "context" / "Dockerfile").write_text("FROM busybox\n")
+    assert len(mounts_under(left)) == 3
+
+    b.start()
+    assert mounts_under(left) == [] and not left.exists()
+    # the cache index was the file's: every step hits, the same image
+    out = cli(b, "berth", "build", "-t", "restart:2", str(ctx)).stdout.decode()
+    assert all(c for _, c in steps_cached(out)[1:]), out
+    assert image_id(b, "restart:2") == image_id(b, "restart:1")
+
+
+def test_secret_flag_is_refused_as_docker_refuses_it(bd, tmp_path):
+    """The classic builder carries no secrets: docker's CLI without buildx has no --secret."""
+    ctx = context(tmp_path, "FROM busybox\nRUN true\n")
+    (tmp_path / "s").write_text("hush")
+    errs = {}
+    for tool in ("berth", "docker"):
+        p = build(bd, tool, ctx, "--secret", f"id=s,src={tmp_path / 's'}", check=False)
+        assert p.returncode == 125, p
+        err = p.stderr.decode()
+        errs[tool] = err[err.index("unknown flag"):].replace(f"{tool} build", "X build")
+    assert errs["berth"].startswith("unknown flag: --secret\n"), errs
+    assert errs["berth"] == errs["docker"]
     assert not containers(bd)
 
 
