@@ -1539,20 +1539,7 @@ const struct cli_cmd cmd_run = {
 	.complete = COMPLETE_IMAGE_THEN_ANY,
 	.top = 1,
 };
-
-const struct cli_cmd cmd_container_run = {
-	.name = "run",
-	.use = "[OPTIONS] IMAGE [COMMAND] [ARG...]",
-	.short_desc = "Create and run a new container from an image",
-	.aliases_line = "berth container run, berth run",
-	.flags = run_flags,
-	.n_flags = ARRAY_SIZE(run_flags),
-	.args = ARGS_MIN,
-	.min_args = 1,
-	.run = run_run,
-	.no_interspersed = true,
-	.complete = COMPLETE_IMAGE_THEN_ANY,
-};
+CLI_CMD_TWIN(cmd_container_run, cmd_run);
 
 const struct cli_cmd cmd_create = {
 	.name = "create",
@@ -1567,20 +1554,7 @@ const struct cli_cmd cmd_create = {
 	.no_interspersed = true,
 	.complete = COMPLETE_IMAGE_THEN_ANY,
 };
-
-const struct cli_cmd cmd_container_create = {
-	.name = "create",
-	.use = "[OPTIONS] IMAGE [COMMAND] [ARG...]",
-	.short_desc = "Create a new container",
-	.aliases_line = "berth container create, berth create",
-	.flags = create_flags,
-	.n_flags = ARRAY_SIZE(create_flags),
-	.args = ARGS_MIN,
-	.min_args = 1,
-	.run = run_create,
-	.no_interspersed = true,
-	.complete = COMPLETE_IMAGE_THEN_ANY,
-};
+CLI_CMD_TWIN(cmd_container_create, cmd_create);
 
 const struct cli_cmd cmd_start = {
 	.name = "start",
@@ -1594,16 +1568,4 @@ const struct cli_cmd cmd_start = {
 	.run = run_start,
 	.complete = COMPLETE_CONTAINERS_STOPPED,
 };
-
-const struct cli_cmd cmd_container_start = {
-	.name = "start",
-	.use = "[OPTIONS] CONTAINER [CONTAINER...]",
-	.short_desc = "Start one or more stopped containers",
-	.aliases_line = "berth container start, berth start",
-	.flags = start_flags,
-	.n_flags = ARRAY_SIZE(start_flags),
-	.args = ARGS_MIN,
-	.min_args = 1,
-	.run = run_start,
-	.complete = COMPLETE_CONTAINERS_STOPPED,
-};
+CLI_CMD_TWIN(cmd_container_start, cmd_start);
