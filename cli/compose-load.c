@@ -954,163 +954,153 @@ static int norm_volumes(struct ld *l, const char *path, json_t *v, json_t *out)
 	return 0;
 }
 
-static int norm_healthcheck(struct ld *l, const char *path, json_t *v, json_t **ret)
+/*
+ * A mapping whose keys each go through norm_key into a new object *ret. norm_key reads key k
+ * (at path fp) from f into out and returns -1 after fail().
+ */
+static int norm_mapping(struct ld *l, const char *path, json_t *v,
+			int (*norm_key)(struct ld *l, const char *fp, const char *k, json_t *f,
+					json_t *out),
+			json_t **ret)
 {
-	json_t *out = json_object();
 	const char *k;
 	json_t *f;
 
-	if (!json_is_object(v)) {
-		json_decref(out);
+	if (!json_is_object(v))
 		return fail(l, path, "must be a mapping");
-	}
+	json_t *out = json_object();
 	json_object_foreach (v, k, f) {
 		char fp[1200];
 		subpath(fp, sizeof(fp), "%s.%s", path, k);
-		int64_t n;
-		bool b;
-		if (!strcmp(k, "test")) {
-			if (json_is_string(f)) {
-				json_object_set_new(out, "test",
-						    json_pack("[s, O]", "CMD-SHELL", f));
-			} else {
-				json_t *list;
-				if (want_string_list(l, fp, f, false, &list) < 0)
-					goto bad;
-				const char *first = json_string_value(json_array_get(list, 0));
-				if (!first || (strcmp(first, "NONE") && strcmp(first, "CMD") &&
-					       strcmp(first, "CMD-SHELL"))) {
-					json_decref(list);
-					fail(l, fp, "must begin with NONE, CMD or CMD-SHELL");
-					goto bad;
-				}
-				json_object_set_new(out, "test", list);
-			}
-		} else if (!strcmp(k, "interval") || !strcmp(k, "timeout") ||
-			   !strcmp(k, "start_period") || !strcmp(k, "start_interval")) {
-			if (want_duration(l, fp, f, &n) < 0)
-				goto bad;
-			json_object_set_new(out, k, json_integer(n));
-		} else if (!strcmp(k, "retries")) {
-			if (want_int(l, fp, f, 0, &n) < 0)
-				goto bad;
-			json_object_set_new(out, k, json_integer(n));
-		} else if (!strcmp(k, "disable")) {
-			if (want_bool(l, fp, f, &b) < 0)
-				goto bad;
-			if (b)
-				json_object_set_new(out, "test", json_pack("[s]", "NONE"));
-		} else {
-			fail(l, fp, "additional property %s is not allowed", k);
-			goto bad;
+		if (norm_key(l, fp, k, f, out) < 0) {
+			json_decref(out);
+			return -1;
 		}
 	}
 	*ret = out;
 	return 0;
-bad:
-	json_decref(out);
-	return -1;
+}
+
+static int healthcheck_key(struct ld *l, const char *fp, const char *k, json_t *f, json_t *out)
+{
+	int64_t n;
+	bool b;
+
+	if (!strcmp(k, "test")) {
+		if (json_is_string(f)) {
+			json_object_set_new(out, "test", json_pack("[s, O]", "CMD-SHELL", f));
+		} else {
+			json_t *list;
+			if (want_string_list(l, fp, f, false, &list) < 0)
+				return -1;
+			const char *first = json_string_value(json_array_get(list, 0));
+			if (!first || (strcmp(first, "NONE") && strcmp(first, "CMD") &&
+				       strcmp(first, "CMD-SHELL"))) {
+				json_decref(list);
+				return fail(l, fp, "must begin with NONE, CMD or CMD-SHELL");
+			}
+			json_object_set_new(out, "test", list);
+		}
+	} else if (!strcmp(k, "interval") || !strcmp(k, "timeout") || !strcmp(k, "start_period") ||
+		   !strcmp(k, "start_interval")) {
+		if (want_duration(l, fp, f, &n) < 0)
+			return -1;
+		json_object_set_new(out, k, json_integer(n));
+	} else if (!strcmp(k, "retries")) {
+		if (want_int(l, fp, f, 0, &n) < 0)
+			return -1;
+		json_object_set_new(out, k, json_integer(n));
+	} else if (!strcmp(k, "disable")) {
+		if (want_bool(l, fp, f, &b) < 0)
+			return -1;
+		if (b)
+			json_object_set_new(out, "test", json_pack("[s]", "NONE"));
+	} else {
+		return fail(l, fp, "additional property %s is not allowed", k);
+	}
+	return 0;
+}
+
+static int norm_healthcheck(struct ld *l, const char *path, json_t *v, json_t **ret)
+{
+	return norm_mapping(l, path, v, healthcheck_key, ret);
+}
+
+static int deploy_key(struct ld *l, const char *fp, const char *k, json_t *f, json_t *out)
+{
+	int64_t n;
+
+	if (!strcmp(k, "replicas")) {
+		if (want_int(l, fp, f, 0, &n) < 0)
+			return -1;
+		json_object_set_new(out, k, json_integer(n));
+	} else if (!strcmp(k, "resources")) {
+		const char *rk;
+		json_t *rv, *res = json_object();
+		json_object_set_new(out, k, res);
+		if (!json_is_object(f))
+			return fail(l, fp, "must be a mapping");
+		json_object_foreach (f, rk, rv) {
+			char rp[1300];
+			subpath(rp, sizeof(rp), "%s.%s", fp, rk);
+			if (strcmp(rk, "limits") && strcmp(rk, "reservations"))
+				return fail(l, rp, "additional property %s is not allowed", rk);
+			if (!json_is_object(rv))
+				return fail(l, rp, "must be a mapping");
+			json_t *lim = json_object();
+			json_object_set_new(res, rk, lim);
+			const char *lk;
+			json_t *lv;
+			json_object_foreach (rv, lk, lv) {
+				char lp[1400];
+				subpath(lp, sizeof(lp), "%s.%s", rp, lk);
+				if (!strcmp(lk, "cpus")) {
+					char *e = NULL;
+					const char *s = json_string_value(lv);
+					if (!s || nano_cpus_parse(s, &n, &e) < 0) {
+						fail(l, lp, "invalid cpus \"%s\"", s ? s : "");
+						free(e);
+						return -1;
+					}
+					json_object_set_new(lim, lk, json_string(s));
+				} else if (!strcmp(lk, "memory")) {
+					if (want_size(l, lp, lv, &n) < 0)
+						return -1;
+					json_object_set_new(lim, lk, json_integer(n));
+				} else if (!strcmp(lk, "pids")) {
+					if (want_int(l, lp, lv, -1, &n) < 0)
+						return -1;
+					json_object_set_new(lim, lk, json_integer(n));
+				} else {
+					return fail(l, lp, "additional property %s is not allowed",
+						    lk);
+				}
+			}
+		}
+	} else if (!strcmp(k, "restart_policy")) {
+		const char *cond = json_string_value(json_object_get(f, "condition"));
+		if (!json_is_object(f) || (cond && strcmp(cond, "none") &&
+					   strcmp(cond, "on-failure") && strcmp(cond, "any")))
+			return fail(l, fp, "condition must be none, on-failure or any");
+		json_object_set(out, k, f);
+	} else if (!strcmp(k, "labels")) {
+		json_t *d;
+		if (want_dict(l, fp, f, '=', &d) < 0)
+			return -1;
+		json_object_set_new(out, k, d);
+	} else if (!strcmp(k, "mode")) {
+		const char *s = json_string_value(f);
+		if (!s || strcmp(s, "replicated"))
+			return fail(l, fp, "only replicated is supported");
+	} else {
+		return fail(l, fp, "additional property %s is not allowed", k);
+	}
+	return 0;
 }
 
 static int norm_deploy(struct ld *l, const char *path, json_t *v, json_t **ret)
 {
-	json_t *out = json_object();
-	const char *k;
-	json_t *f;
-
-	if (!json_is_object(v)) {
-		json_decref(out);
-		return fail(l, path, "must be a mapping");
-	}
-	json_object_foreach (v, k, f) {
-		char fp[1200];
-		subpath(fp, sizeof(fp), "%s.%s", path, k);
-		int64_t n;
-		if (!strcmp(k, "replicas")) {
-			if (want_int(l, fp, f, 0, &n) < 0)
-				goto bad;
-			json_object_set_new(out, k, json_integer(n));
-		} else if (!strcmp(k, "resources")) {
-			const char *rk;
-			json_t *rv, *res = json_object();
-			json_object_set_new(out, k, res);
-			if (!json_is_object(f)) {
-				fail(l, fp, "must be a mapping");
-				goto bad;
-			}
-			json_object_foreach (f, rk, rv) {
-				char rp[1300];
-				subpath(rp, sizeof(rp), "%s.%s", fp, rk);
-				if (strcmp(rk, "limits") && strcmp(rk, "reservations")) {
-					fail(l, rp, "additional property %s is not allowed", rk);
-					goto bad;
-				}
-				if (!json_is_object(rv)) {
-					fail(l, rp, "must be a mapping");
-					goto bad;
-				}
-				json_t *lim = json_object();
-				json_object_set_new(res, rk, lim);
-				const char *lk;
-				json_t *lv;
-				json_object_foreach (rv, lk, lv) {
-					char lp[1400];
-					subpath(lp, sizeof(lp), "%s.%s", rp, lk);
-					if (!strcmp(lk, "cpus")) {
-						char *e = NULL;
-						const char *s = json_string_value(lv);
-						if (!s || nano_cpus_parse(s, &n, &e) < 0) {
-							fail(l, lp, "invalid cpus \"%s\"",
-							     s ? s : "");
-							free(e);
-							goto bad;
-						}
-						json_object_set_new(lim, lk, json_string(s));
-					} else if (!strcmp(lk, "memory")) {
-						if (want_size(l, lp, lv, &n) < 0)
-							goto bad;
-						json_object_set_new(lim, lk, json_integer(n));
-					} else if (!strcmp(lk, "pids")) {
-						if (want_int(l, lp, lv, -1, &n) < 0)
-							goto bad;
-						json_object_set_new(lim, lk, json_integer(n));
-					} else {
-						fail(l, lp, "additional property %s is not allowed",
-						     lk);
-						goto bad;
-					}
-				}
-			}
-		} else if (!strcmp(k, "restart_policy")) {
-			const char *cond = json_string_value(json_object_get(f, "condition"));
-			if (!json_is_object(f) ||
-			    (cond && strcmp(cond, "none") && strcmp(cond, "on-failure") &&
-			     strcmp(cond, "any"))) {
-				fail(l, fp, "condition must be none, on-failure or any");
-				goto bad;
-			}
-			json_object_set(out, k, f);
-		} else if (!strcmp(k, "labels")) {
-			json_t *d;
-			if (want_dict(l, fp, f, '=', &d) < 0)
-				goto bad;
-			json_object_set_new(out, k, d);
-		} else if (!strcmp(k, "mode")) {
-			const char *s = json_string_value(f);
-			if (!s || strcmp(s, "replicated")) {
-				fail(l, fp, "only replicated is supported");
-				goto bad;
-			}
-		} else {
-			fail(l, fp, "additional property %s is not allowed", k);
-			goto bad;
-		}
-	}
-	*ret = out;
-	return 0;
-bad:
-	json_decref(out);
-	return -1;
+	return norm_mapping(l, path, v, deploy_key, ret);
 }
 
 enum kind {
