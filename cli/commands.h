@@ -112,6 +112,12 @@ int list_rows(json_t *list, const char *format, const char *const *header_pairs,
 /* --format, else the config file's config_key, else "table"; quiet_format with -q */
 const char *list_format(struct cli *c, const char *flag, bool quiet, const char *config_key,
 			const char *quiet_format);
+/*
+ * cli_call of method on path with the filters= query of filters_json fj (path alone when fj is
+ * NULL; "&filters=" when path has a query already), as list and prune commands send it.
+ */
+int cli_call_filtered(struct cli *c, const char *method, const char *path, const char *fj,
+		      struct cli_response *resp);
 extern const struct cli_cmd cmd_compose;
 extern const struct cli_cmd cmd_version;
 
