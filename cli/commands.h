@@ -120,6 +120,21 @@ int cli_call_filtered(struct cli *c, const char *method, const char *path, const
 		      struct cli_response *resp);
 extern const struct cli_cmd cmd_compose;
 extern const struct cli_cmd cmd_version;
+/*
+ * The fields of docker's system.clientVersion after Platform, as version's Client and info's
+ * ClientInfo (which embeds it) show them to templates.
+ */
+/* clang-format off */
+#define CLIENT_VERSION_FIELDS					\
+	{"Version", NULL, 's', true, NULL},			\
+	{"APIVersion", "ApiVersion", 's', true, NULL},		\
+	{"DefaultAPIVersion", NULL, 's', true, NULL},		\
+	{"GitCommit", NULL, 's', true, NULL},			\
+	{"GoVersion", NULL, 's', true, NULL},			\
+	{"Os", NULL, 's', true, NULL},				\
+	{"Arch", NULL, 's', true, NULL},			\
+	{"BuildTime", NULL, 's', true, NULL}
+/* clang-format on */
 
 /* the --format flag's help texts: for lists, and for one object (inspect, version, info) */
 #define FORMAT_HELP_LIST                                                                           \
