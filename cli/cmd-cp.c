@@ -148,6 +148,26 @@ static char *rebase_name(const char *path, char **resolved)
 	return strcmp(a, b) != 0 ? xstrdup(a) : NULL;
 }
 
+/*
+ * archive.PrepareArchiveCopy's choice for a copy to dst (exists, is_dir: what is there; src_dir:
+ * the source is a directory): 0 into dst itself, 1 into dst's parent under dst's base name, -1
+ * after docker's error.
+ */
+static int archive_copy_target(const char *dst, bool exists, bool is_dir, bool src_dir)
+{
+	if (exists && is_dir)
+		return 0;
+	if (exists && src_dir) {
+		err_printf("cannot copy directory\n");
+		return -1;
+	}
+	if (!exists && !src_dir && has_trailing_sep(dst)) {
+		err_printf("no such directory\n");
+		return -1;
+	}
+	return 1;
+}
+
 /* ---- the stat header --------------------------------------------------------------------- */
 
 static int b64_value(char ch)
@@ -506,16 +526,13 @@ static int copy_from(struct cli *c, const char *ctr, const char *src_in, const c
 	const char *old = NULL, *new = NULL;
 	const char *into;
 	/* the tar names its top entry src_base; -L renamed it to the link's name first */
-	if (exists && is_dir) {
+	int choice = archive_copy_target(path, exists, is_dir, src_dir);
+	if (choice < 0)
+		return 1;
+	if (choice == 0) {
 		into = path;
 		old = rebase_to ? src_base : NULL;
 		new = rebase_to;
-	} else if (exists && src_dir) {
-		err_printf("cannot copy directory\n");
-		return 1;
-	} else if (!exists && !src_dir && has_trailing_sep(path)) {
-		err_printf("no such directory\n");
-		return 1;
 	} else {
 		old = src_base;
 		new = dst_base;
@@ -717,14 +734,11 @@ static int copy_to(struct cli *c, const char *src_in, const char *ctr, const cha
 	split_dir_entry(resolved, &sdir, &sbase);
 	split_dir_entry(dst_path, &ddir, &dbase);
 	const char *as = rebase_to ? rebase_to : sbase;
-	if (exists && is_dir) {
+	int choice = archive_copy_target(dst_path, exists, is_dir, src_dir);
+	if (choice < 0)
+		return 1;
+	if (choice == 0) {
 		into = dst_path;
-	} else if (exists && src_dir) {
-		err_printf("cannot copy directory\n");
-		return 1;
-	} else if (!exists && !src_dir && has_trailing_sep(dst_path)) {
-		err_printf("no such directory\n");
-		return 1;
 	} else {
 		into = ddir;
 		as = dbase;
