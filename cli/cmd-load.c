@@ -22,36 +22,41 @@ static void to_stdout(void *data, const char *s, size_t n)
 	out_write(s, n);
 }
 
-int render_json_stream(struct cli *c)
+int read_json_stream(struct cli *c, struct jsonmsg *m)
 {
-	struct jsonmsg m;
 	char buf[16384];
-	int ret = 0;
 
-	jsonmsg_init(&m, is_terminal(STDOUT_FILENO), to_stdout, NULL);
 	for (;;) {
 		ssize_t n = cli_stream_read(c, buf, sizeof(buf));
 		if (n < 0) {
 			out_flush();
-			ret = cli_fail(c, 1);
-			break;
+			return cli_fail(c, 1);
 		}
 		if (n == 0) {
-			if (jsonmsg_end(&m) < 0) {
-				err_printf("%s\n", m.error);
-				ret = 1;
+			if (jsonmsg_end(m) < 0) {
+				err_printf("%s\n", m->error);
+				return 1;
 			}
-			break;
+			return 0;
 		}
-		int r = jsonmsg_feed(&m, buf, (size_t)n);
+		int r = jsonmsg_feed(m, buf, (size_t)n);
 		/* a terminal sees each message as it comes */
 		out_flush();
-		if (r < 0) {
-			if (*m.error)
-				err_printf("%s\n", m.error);
-			ret = 1;
-			break;
-		}
+		if (r < 0)
+			return -1;
+	}
+}
+
+int render_json_stream(struct cli *c)
+{
+	struct jsonmsg m;
+
+	jsonmsg_init(&m, is_terminal(STDOUT_FILENO), to_stdout, NULL);
+	int ret = read_json_stream(c, &m);
+	if (ret < 0) {
+		if (*m.error)
+			err_printf("%s\n", m.error);
+		ret = 1;
 	}
 	jsonmsg_release(&m);
 	return ret;

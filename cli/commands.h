@@ -18,6 +18,13 @@ extern const struct cli_cmd cmd_image, cmd_system_df;
 /* Render the JSON message stream of the answer being read (load, import): docker's jsonmessage
  * display on stdout, progress on a terminal; an errorDetail is printed and is exit 1. */
 int render_json_stream(struct cli *c);
+/*
+ * Feeds the JSON message stream of the answer being read through m (set up by the caller) to its
+ * end: 0; 1 after printing why reading or the end failed; -1 when a message ended it with an
+ * error (m->error, m->error_code), left to the caller to print.
+ */
+struct jsonmsg;
+int read_json_stream(struct cli *c, struct jsonmsg *m);
 /* Go's *PathError of open(2) on stderr ("open NAME: no such file or directory"); returns 1. */
 int open_error(const char *name, int e);
 extern const struct cli_cmd cmd_info, cmd_system_info;
