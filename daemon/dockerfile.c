@@ -209,7 +209,11 @@ static int lex_dollar(struct lex *l, char **ret, struct berth_error **err)
 	}
 }
 
-static int lex_single_quote(struct lex *l, char **ret, struct berth_error **err)
+/*
+ * A quoted word from its opening quote q: nothing is special between single quotes; between
+ * double quotes $ expands and the escape character keeps ", $ and itself.
+ */
+static int lex_quoted(struct lex *l, char q, char **ret, struct berth_error **err)
 {
 	struct sbuf b = {0};
 
@@ -219,35 +223,14 @@ static int lex_single_quote(struct lex *l, char **ret, struct berth_error **err)
 			free(sb_take(&b));
 			return berth_error_set(err, EINVAL,
 					       "unexpected end of statement while looking for "
-					       "matching single-quote");
+					       "matching %s-quote",
+					       q == '\'' ? "single" : "double");
 		}
-		if (*l->p == '\'') {
+		if (*l->p == q) {
 			l->p++;
 			break;
 		}
-		sb_addc(&b, *l->p++);
-	}
-	*ret = sb_take(&b);
-	return *ret ? 0 : df_oom(err);
-}
-
-static int lex_double_quote(struct lex *l, char **ret, struct berth_error **err)
-{
-	struct sbuf b = {0};
-
-	l->p++;
-	for (;;) {
-		if (!*l->p) {
-			free(sb_take(&b));
-			return berth_error_set(err, EINVAL,
-					       "unexpected end of statement while looking for "
-					       "matching double-quote");
-		}
-		if (*l->p == '"') {
-			l->p++;
-			break;
-		}
-		if (*l->p == '$') {
+		if (q == '"' && *l->p == '$') {
 			_cleanup_free_ char *v = NULL;
 			int r = lex_dollar(l, &v, err);
 			if (r < 0) {
@@ -258,7 +241,7 @@ static int lex_double_quote(struct lex *l, char **ret, struct berth_error **err)
 			continue;
 		}
 		char c = *l->p++;
-		if (c == l->escape) {
+		if (q == '"' && c == l->escape) {
 			if (!*l->p)
 				continue;
 			if (*l->p == '"' || *l->p == '$' || *l->p == l->escape)
@@ -285,9 +268,7 @@ static int lex_until(struct lex *l, char stop, char **ret, struct berth_error **
 		}
 		if (c == '$' || c == '\'' || c == '"') {
 			_cleanup_free_ char *v = NULL;
-			r = c == '$'	? lex_dollar(l, &v, err)
-			    : c == '\'' ? lex_single_quote(l, &v, err)
-					: lex_double_quote(l, &v, err);
+			r = c == '$' ? lex_dollar(l, &v, err) : lex_quoted(l, c, &v, err);
 			if (r < 0) {
 				free(sb_take(&result));
 				return r;
