@@ -41,6 +41,11 @@ def berthd_binary():
     return path if path.is_absolute() else Path.cwd() / path
 
 
+# The mark of a module whose tests need a built berthd: pytestmark = [needs_berthd]
+needs_berthd = pytest.mark.skipif(not os.access(berthd_binary(), os.X_OK),
+                                  reason="berthd not built")
+
+
 class UnixHTTPConnection(http.client.HTTPConnection):
     def __init__(self, path, timeout=30):
         super().__init__("localhost", timeout=timeout)
