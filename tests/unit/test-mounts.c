@@ -108,39 +108,35 @@ static void make_hostile_tree(const char *root)
 	write_text(pathf("%s/file", root), "x");
 }
 
+/* fn resolves path (with flags) to the file at want; the fd it gave is closed again */
+static bool resolves_to(resolver fn, int rootfd, const char *path, int flags, const char *want)
+{
+	int fd = -1;
+	int r = fn(rootfd, path, flags, &fd);
+	bool same = r == 0 && same_file(fd, want);
+
+	if (r == 0)
+		close(fd);
+	return same;
+}
+
 static void test_resolve(const char *name, resolver fn, int rootfd, const char *root)
 {
 	int fd = -1, r;
 	struct stat sb;
 
-	r = fn(rootfd, "a/b/up", 0, &fd);
-	ok(r == 0 && same_file(fd, pathf("%s/etc", root)),
+	ok(resolves_to(fn, rootfd, "a/b/up", 0, pathf("%s/etc", root)),
 	   "%s: relative '../..' symlink stays inside the root", name);
-	if (r == 0)
-		close(fd);
-	r = fn(rootfd, "/a/b/up/marker", 0, &fd);
-	ok(r == 0 && same_file(fd, pathf("%s/etc/marker", root)), "%s: walk on through it", name);
-	if (r == 0)
-		close(fd);
-	r = fn(rootfd, "../../../../etc", 0, &fd);
-	ok(r == 0 && same_file(fd, pathf("%s/etc", root)), "%s: leading '..' stop at the root",
-	   name);
-	if (r == 0)
-		close(fd);
-	r = fn(rootfd, "abs/marker", 0, &fd);
-	ok(r == 0 && same_file(fd, pathf("%s/etc/marker", root)),
+	ok(resolves_to(fn, rootfd, "/a/b/up/marker", 0, pathf("%s/etc/marker", root)),
+	   "%s: walk on through it", name);
+	ok(resolves_to(fn, rootfd, "../../../../etc", 0, pathf("%s/etc", root)),
+	   "%s: leading '..' stop at the root", name);
+	ok(resolves_to(fn, rootfd, "abs/marker", 0, pathf("%s/etc/marker", root)),
 	   "%s: absolute symlink restarts at the root", name);
-	if (r == 0)
-		close(fd);
-	r = fn(rootfd, "chain/marker", 0, &fd);
-	ok(r == 0 && same_file(fd, pathf("%s/etc/marker", root)), "%s: chained symlinks", name);
-	if (r == 0)
-		close(fd);
-	r = fn(rootfd, "a/dots/marker", 0, &fd);
-	ok(r == 0 && same_file(fd, pathf("%s/etc/marker", root)), "%s: '..' inside a symlink",
-	   name);
-	if (r == 0)
-		close(fd);
+	ok(resolves_to(fn, rootfd, "chain/marker", 0, pathf("%s/etc/marker", root)),
+	   "%s: chained symlinks", name);
+	ok(resolves_to(fn, rootfd, "a/dots/marker", 0, pathf("%s/etc/marker", root)),
+	   "%s: '..' inside a symlink", name);
 	r = fn(rootfd, "loop1", 0, &fd);
 	ok(r == -ELOOP, "%s: symlink loop is ELOOP", name);
 	r = fn(rootfd, "self/passwd", 0, &fd);
@@ -153,10 +149,7 @@ static void test_resolve(const char *name, resolver fn, int rootfd, const char *
 	   "%s: O_NOFOLLOW returns the final symlink itself", name);
 	if (r == 0)
 		close(fd);
-	r = fn(rootfd, "/", 0, &fd);
-	ok(r == 0 && same_file(fd, root), "%s: '/' is the root", name);
-	if (r == 0)
-		close(fd);
+	ok(resolves_to(fn, rootfd, "/", 0, root), "%s: '/' is the root", name);
 	r = fn(rootfd, "file", O_DIRECTORY, &fd);
 	ok(r == -ENOTDIR, "%s: O_DIRECTORY on a file", name);
 	r = fn(rootfd, "nothing/here", 0, &fd);
