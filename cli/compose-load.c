@@ -763,8 +763,9 @@ bad:
 	return -1;
 }
 
-/* "[ip:][host[-range]:]container[-range][/proto]" or a number; long form as a map. */
-static int norm_ports(struct ld *l, const char *path, json_t *v, json_t *out)
+/* A list whose items each go through norm_item (at path sub: "ports[2]") into out. */
+static int norm_list(struct ld *l, const char *path, json_t *v, json_t *out,
+		     int (*norm_item)(struct ld *l, const char *sub, json_t *e, json_t *out))
 {
 	char sub[1024];
 	size_t i;
@@ -774,184 +775,187 @@ static int norm_ports(struct ld *l, const char *path, json_t *v, json_t *out)
 		return fail(l, path, "must be a list");
 	json_array_foreach (v, i, e) {
 		subpath(sub, sizeof(sub), "%s[%zu]", path, i);
-		if (json_is_object(e)) {
-			const char *k;
-			json_t *f;
-			int64_t target = -1;
-			const char *published = "", *host_ip = "", *proto = "tcp";
-			json_object_foreach (e, k, f) {
-				char fp[1100];
-				subpath(fp, sizeof(fp), "%s.%s", sub, k);
-				if (!strcmp(k, "target")) {
-					if (want_int(l, fp, f, 1, &target) < 0)
-						return -1;
-				} else if (!strcmp(k, "published")) {
-					if (want_string(l, fp, f, &published) < 0)
-						return -1;
-				} else if (!strcmp(k, "host_ip")) {
-					if (want_string(l, fp, f, &host_ip) < 0)
-						return -1;
-				} else if (!strcmp(k, "protocol")) {
-					if (want_string(l, fp, f, &proto) < 0)
-						return -1;
-				} else if (!strcmp(k, "mode") || !strcmp(k, "name") ||
-					   !strcmp(k, "app_protocol")) {
-					continue;
-				} else {
-					return fail(l, fp, "additional property %s is not allowed",
-						    k);
-				}
-			}
-			if (target < 0)
-				return fail(l, sub, "target is required");
-			json_array_append_new(out,
-					      json_pack("{s:I, s:s, s:s, s:s}", "target",
-							(json_int_t)target, "published", published,
-							"host_ip", host_ip, "protocol", proto));
-			continue;
-		}
-		const char *s = json_string_value(e);
-		if (!s)
-			return fail(l, sub, "must be a string or a number");
-		json_t *exposed = json_object(), *bind = json_object();
-		char *err = NULL;
-		if (port_spec_parse(s, exposed, bind, &err) < 0) {
-			fail(l, sub, "%s", err);
-			free(err);
-			json_decref(exposed);
-			json_decref(bind);
+		if (norm_item(l, sub, e, out) < 0)
 			return -1;
-		}
-		const char *key;
-		json_t *ign;
-		json_object_foreach (exposed, key, ign) {
-			int64_t port = strtoll(key, NULL, 10);
-			const char *slash = strchr(key, '/');
-			json_t *bl = json_object_get(bind, key);
-			size_t bi;
-			json_t *b;
-			if (!json_array_size(bl)) {
-				json_array_append_new(
-					out, json_pack("{s:I, s:s, s:s, s:s}", "target",
-						       (json_int_t)port, "published", "", "host_ip",
-						       "", "protocol", slash ? slash + 1 : "tcp"));
+	}
+	return 0;
+}
+
+/* "[ip:][host[-range]:]container[-range][/proto]" or a number; long form as a map. */
+static int port_item(struct ld *l, const char *sub, json_t *e, json_t *out)
+{
+	if (json_is_object(e)) {
+		const char *k;
+		json_t *f;
+		int64_t target = -1;
+		const char *published = "", *host_ip = "", *proto = "tcp";
+		json_object_foreach (e, k, f) {
+			char fp[1100];
+			subpath(fp, sizeof(fp), "%s.%s", sub, k);
+			if (!strcmp(k, "target")) {
+				if (want_int(l, fp, f, 1, &target) < 0)
+					return -1;
+			} else if (!strcmp(k, "published")) {
+				if (want_string(l, fp, f, &published) < 0)
+					return -1;
+			} else if (!strcmp(k, "host_ip")) {
+				if (want_string(l, fp, f, &host_ip) < 0)
+					return -1;
+			} else if (!strcmp(k, "protocol")) {
+				if (want_string(l, fp, f, &proto) < 0)
+					return -1;
+			} else if (!strcmp(k, "mode") || !strcmp(k, "name") ||
+				   !strcmp(k, "app_protocol")) {
 				continue;
+			} else {
+				return fail(l, fp, "additional property %s is not allowed", k);
 			}
-			json_array_foreach (bl, bi, b)
-				json_array_append_new(
-					out,
-					json_pack("{s:I, s:s, s:s, s:s}", "target",
-						  (json_int_t)port, "published",
-						  json_string_value(json_object_get(b, "HostPort"))
-							  ?: "",
-						  "host_ip",
-						  json_string_value(json_object_get(b, "HostIp"))
-							  ?: "",
-						  "protocol", slash ? slash + 1 : "tcp"));
 		}
+		if (target < 0)
+			return fail(l, sub, "target is required");
+		json_array_append_new(out, json_pack("{s:I, s:s, s:s, s:s}", "target",
+						     (json_int_t)target, "published", published,
+						     "host_ip", host_ip, "protocol", proto));
+		return 0;
+	}
+	const char *s = json_string_value(e);
+	if (!s)
+		return fail(l, sub, "must be a string or a number");
+	json_t *exposed = json_object(), *bind = json_object();
+	char *err = NULL;
+	if (port_spec_parse(s, exposed, bind, &err) < 0) {
+		fail(l, sub, "%s", err);
+		free(err);
 		json_decref(exposed);
 		json_decref(bind);
+		return -1;
 	}
+	const char *key;
+	json_t *ign;
+	json_object_foreach (exposed, key, ign) {
+		int64_t port = strtoll(key, NULL, 10);
+		const char *slash = strchr(key, '/');
+		json_t *bl = json_object_get(bind, key);
+		size_t bi;
+		json_t *b;
+		if (!json_array_size(bl)) {
+			json_array_append_new(out, json_pack("{s:I, s:s, s:s, s:s}", "target",
+							     (json_int_t)port, "published", "",
+							     "host_ip", "", "protocol",
+							     slash ? slash + 1 : "tcp"));
+			continue;
+		}
+		json_array_foreach (bl, bi, b)
+			json_array_append_new(
+				out,
+				json_pack("{s:I, s:s, s:s, s:s}", "target", (json_int_t)port,
+					  "published",
+					  json_string_value(json_object_get(b, "HostPort")) ?: "",
+					  "host_ip",
+					  json_string_value(json_object_get(b, "HostIp")) ?: "",
+					  "protocol", slash ? slash + 1 : "tcp"));
+	}
+	json_decref(exposed);
+	json_decref(bind);
+	return 0;
+}
+
+static int norm_ports(struct ld *l, const char *path, json_t *v, json_t *out)
+{
+	return norm_list(l, path, v, out, port_item);
+}
+
+static int volume_item(struct ld *l, const char *sub, json_t *e, json_t *out)
+{
+	if (json_is_object(e)) {
+		const char *type = NULL, *source = NULL, *target = NULL, *k;
+		bool ro = false;
+		json_t *f;
+		json_object_foreach (e, k, f) {
+			char fp[1100];
+			subpath(fp, sizeof(fp), "%s.%s", sub, k);
+			if (!strcmp(k, "type")) {
+				if (want_string(l, fp, f, &type) < 0)
+					return -1;
+			} else if (!strcmp(k, "source")) {
+				if (want_string(l, fp, f, &source) < 0)
+					return -1;
+			} else if (!strcmp(k, "target")) {
+				if (want_string(l, fp, f, &target) < 0)
+					return -1;
+			} else if (!strcmp(k, "read_only")) {
+				if (want_bool(l, fp, f, &ro) < 0)
+					return -1;
+			} else if (strcmp(k, "bind") && strcmp(k, "volume") && strcmp(k, "tmpfs") &&
+				   strcmp(k, "consistency")) {
+				return fail(l, fp, "additional property %s is not allowed", k);
+			}
+		}
+		if (!type ||
+		    (strcmp(type, "bind") && strcmp(type, "volume") && strcmp(type, "tmpfs")))
+			return fail(l, sub, "type must be one of bind, volume, tmpfs");
+		if (!target || target[0] != '/')
+			return fail(l, sub, "target must be an absolute path");
+		if (!strcmp(type, "bind") && !source)
+			return fail(l, sub, "a bind mount needs a source");
+		char *src = source && !strcmp(type, "bind") ? abs_path(l->dir, source)
+							    : xstrdup(source ? source : "");
+		json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:b}", "type", type, "source",
+						     src, "target", target, "read_only", ro));
+		free(src);
+		return 0;
+	}
+	const char *s = json_string_value(e);
+	if (!s || !*s)
+		return fail(l, sub, "must be a string or a mapping");
+	char *copy = xstrdup(s), *parts[3] = {0};
+	int n = 0;
+	for (char *p = copy, *c; p && n < 3; p = c) {
+		c = strchr(p, ':');
+		if (c)
+			*c++ = '\0';
+		parts[n++] = p;
+		if (n == 3 && c) {
+			free(copy);
+			return fail(l, sub, "invalid volume specification \"%s\"", s);
+		}
+	}
+	const char *src = n >= 2 ? parts[0] : "", *dst = n >= 2 ? parts[1] : parts[0];
+	const char *mode = n == 3 ? parts[2] : "";
+	bool ro = false;
+	if (*mode) {
+		for (char *m = (char *)mode, *c; m; m = c) {
+			c = strchr(m, ',');
+			if (c)
+				*c++ = '\0';
+			if (!strcmp(m, "ro"))
+				ro = true;
+			else if (strcmp(m, "rw") && strcmp(m, "z") && strcmp(m, "Z") &&
+				 strcmp(m, "cached") && strcmp(m, "delegated") &&
+				 strcmp(m, "consistent") && strcmp(m, "nocopy"))
+				break;
+		}
+	}
+	if (dst[0] != '/') {
+		free(copy);
+		return fail(l, sub,
+			    "invalid volume specification \"%s\": the target must "
+			    "be an absolute path",
+			    s);
+	}
+	bool bind = src[0] == '/' || src[0] == '.' || src[0] == '~';
+	char *source = bind ? abs_path(l->dir, src) : xstrdup(src);
+	json_array_append_new(out,
+			      json_pack("{s:s, s:s, s:s, s:b}", "type", bind ? "bind" : "volume",
+					"source", source, "target", dst, "read_only", ro));
+	free(source);
+	free(copy);
 	return 0;
 }
 
 static int norm_volumes(struct ld *l, const char *path, json_t *v, json_t *out)
 {
-	char sub[1024];
-	size_t i;
-	json_t *e;
-
-	if (!json_is_array(v))
-		return fail(l, path, "must be a list");
-	json_array_foreach (v, i, e) {
-		subpath(sub, sizeof(sub), "%s[%zu]", path, i);
-		if (json_is_object(e)) {
-			const char *type = NULL, *source = NULL, *target = NULL, *k;
-			bool ro = false;
-			json_t *f;
-			json_object_foreach (e, k, f) {
-				char fp[1100];
-				subpath(fp, sizeof(fp), "%s.%s", sub, k);
-				if (!strcmp(k, "type")) {
-					if (want_string(l, fp, f, &type) < 0)
-						return -1;
-				} else if (!strcmp(k, "source")) {
-					if (want_string(l, fp, f, &source) < 0)
-						return -1;
-				} else if (!strcmp(k, "target")) {
-					if (want_string(l, fp, f, &target) < 0)
-						return -1;
-				} else if (!strcmp(k, "read_only")) {
-					if (want_bool(l, fp, f, &ro) < 0)
-						return -1;
-				} else if (strcmp(k, "bind") && strcmp(k, "volume") &&
-					   strcmp(k, "tmpfs") && strcmp(k, "consistency")) {
-					return fail(l, fp, "additional property %s is not allowed",
-						    k);
-				}
-			}
-			if (!type || (strcmp(type, "bind") && strcmp(type, "volume") &&
-				      strcmp(type, "tmpfs")))
-				return fail(l, sub, "type must be one of bind, volume, tmpfs");
-			if (!target || target[0] != '/')
-				return fail(l, sub, "target must be an absolute path");
-			if (!strcmp(type, "bind") && !source)
-				return fail(l, sub, "a bind mount needs a source");
-			char *src = source && !strcmp(type, "bind") ? abs_path(l->dir, source)
-								    : xstrdup(source ? source : "");
-			json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:b}", "type", type,
-							     "source", src, "target", target,
-							     "read_only", ro));
-			free(src);
-			continue;
-		}
-		const char *s = json_string_value(e);
-		if (!s || !*s)
-			return fail(l, sub, "must be a string or a mapping");
-		char *copy = xstrdup(s), *parts[3] = {0};
-		int n = 0;
-		for (char *p = copy, *c; p && n < 3; p = c) {
-			c = strchr(p, ':');
-			if (c)
-				*c++ = '\0';
-			parts[n++] = p;
-			if (n == 3 && c) {
-				free(copy);
-				return fail(l, sub, "invalid volume specification \"%s\"", s);
-			}
-		}
-		const char *src = n >= 2 ? parts[0] : "", *dst = n >= 2 ? parts[1] : parts[0];
-		const char *mode = n == 3 ? parts[2] : "";
-		bool ro = false;
-		if (*mode) {
-			for (char *m = (char *)mode, *c; m; m = c) {
-				c = strchr(m, ',');
-				if (c)
-					*c++ = '\0';
-				if (!strcmp(m, "ro"))
-					ro = true;
-				else if (strcmp(m, "rw") && strcmp(m, "z") && strcmp(m, "Z") &&
-					 strcmp(m, "cached") && strcmp(m, "delegated") &&
-					 strcmp(m, "consistent") && strcmp(m, "nocopy"))
-					break;
-			}
-		}
-		if (dst[0] != '/') {
-			free(copy);
-			return fail(l, sub,
-				    "invalid volume specification \"%s\": the target must "
-				    "be an absolute path",
-				    s);
-		}
-		bool bind = src[0] == '/' || src[0] == '.' || src[0] == '~';
-		char *source = bind ? abs_path(l->dir, src) : xstrdup(src);
-		json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:b}", "type",
-						     bind ? "bind" : "volume", "source", source,
-						     "target", dst, "read_only", ro));
-		free(source);
-		free(copy);
-	}
-	return 0;
+	return norm_list(l, path, v, out, volume_item);
 }
 
 /*
