@@ -129,6 +129,12 @@ class CountingProxy:
             pass
 
 
+def ok(p):
+    """The stdout of a finished CLI run, which must have exited 0."""
+    assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)
+    return p.stdout
+
+
 class BerthCLI:
     def __init__(self, berthd):
         self.berthd = berthd

@@ -328,6 +328,13 @@ def container_ids_seen(b):
     return {i for i in ids if len(i) == 64}  # prune's event names no container
 
 
+def container_json(bd, name):
+    """GET /containers/{name}/json on bd, which must answer 200: the container's JSON."""
+    status, _, data = bd.http("GET", f"/containers/{name}/json", timeout=30)
+    assert status == 200, data
+    return json.loads(data)
+
+
 def shared_berthd(args=(), config=None, netns=None, bridge=False, env=None):
     """A module-wide berthd with busybox:latest (a generator for a module fixture).  At the end:
     every container is removed, then berthd must stop cleanly and leave nothing behind -- the

@@ -6,7 +6,7 @@ the version before it and at the version that brings it, and the docker CLI (whi
 import json
 from urllib.parse import quote
 
-from cli import DOCKER28, DOCKER_CLI, need_docker28
+from cli import DOCKER28, DOCKER_CLI, need_docker28, ok
 from daemon import needs_berthd
 
 pytestmark = [needs_berthd]
@@ -16,11 +16,6 @@ def get(bd, path):
     status, _, body = bd.http("GET", path, timeout=30)
     assert status == 200, body
     return json.loads(body)
-
-
-def ok(p):
-    assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)
-    return p.stdout
 
 
 def test_version_range(bd):
