@@ -103,6 +103,17 @@ static void split_dir_entry(const char *path, char **dir, char **base)
 	}
 }
 
+/* Where the symlink at path points: target itself when absolute, else joined to path's dir. */
+static char *link_target_of(const char *path, const char *target)
+{
+	_cleanup_free_ char *pd = NULL, *pb = NULL;
+
+	if (*target == '/')
+		return xstrdup(target);
+	split_dir_entry(path, &pd, &pb);
+	return go_join(pd, target);
+}
+
 /* archive.PreserveTrailingDotOrSeparator */
 static char *preserve_trailing(const char *cleaned, const char *original)
 {
@@ -432,14 +443,7 @@ static int copy_from(struct cli *c, const char *ctr, const char *src_in, const c
 	}
 	if (follow) {
 		if (stat_container_path(c, ctr, src, &st) == 0 && (st.mode & GO_MODE_SYMLINK)) {
-			char *target = xstrdup(st.link_target);
-			if (*target != '/') {
-				_cleanup_free_ char *pd = NULL, *pb = NULL;
-				split_dir_entry(src, &pd, &pb);
-				char *j = go_join(pd, target);
-				free(target);
-				target = j;
-			}
+			char *target = link_target_of(src, st.link_target);
 			rebase_to = rebase_name(src, &target);
 			free(src);
 			src = target;
@@ -507,14 +511,7 @@ static int copy_from(struct cli *c, const char *ctr, const char *src_in, const c
 		if (n < 0)
 			break;
 		lt[n] = '\0';
-		char *np;
-		if (lt[0] == '/') {
-			np = xstrdup(lt);
-		} else {
-			_cleanup_free_ char *pd = NULL, *pb = NULL;
-			split_dir_entry(path, &pd, &pb);
-			np = go_join(pd, lt);
-		}
+		char *np = link_target_of(path, lt);
 		free(path);
 		path = np;
 	}
@@ -658,14 +655,7 @@ static int copy_to(struct cli *c, const char *src_in, const char *ctr, const cha
 	}
 	if (stat_container_path(c, ctr, dst_path, &st) == 0) {
 		if (st.mode & GO_MODE_SYMLINK) {
-			char *target = xstrdup(st.link_target);
-			if (*target != '/') {
-				_cleanup_free_ char *pd = NULL, *pb = NULL;
-				split_dir_entry(dst_path, &pd, &pb);
-				char *j = go_join(pd, target);
-				free(target);
-				target = j;
-			}
+			char *target = link_target_of(dst_path, st.link_target);
 			free(dst_path);
 			dst_path = target;
 			path_stat_release(&st);
