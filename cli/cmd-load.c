@@ -78,7 +78,6 @@ static int run_load(struct cli *c, struct cli_args *a)
 	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ char *pjson = NULL;
 	_cleanup_sbuf_ struct sbuf target = SBUF_INIT;
-	char *err = NULL;
 
 	if (!input || !*input) {
 		if (is_terminal(STDIN_FILENO)) {
@@ -92,13 +91,9 @@ static int run_load(struct cli *c, struct cli_args *a)
 	}
 	bool quiet = flag_bool(a, "quiet") || !is_terminal(STDOUT_FILENO);
 	sbuf_printf(&target, "/images/load?quiet=%d", quiet ? 1 : 0);
-	if (platform && *platform) {
-		pjson = platform_query(platform, &err);
-		if (!pjson) {
-			err_printf("invalid platform: %s\n", err);
-			free(err);
-			return 1;
-		}
+	if (platform_flag_query(platform, &pjson))
+		return 1;
+	if (pjson) {
 		sbuf_adds(&target, "&platform=");
 		url_escape(&target, pjson);
 	}
