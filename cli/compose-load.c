@@ -1219,6 +1219,21 @@ static int norm_service_refs(struct ld *l, const char *fp, json_t *f, const char
 	return 0;
 }
 
+/* A list of names (of what: "network", "service") as the keys of map, each with a copy of value. */
+static int names_as_keys(struct ld *l, const char *path, json_t *list, const char *what,
+			 json_t *value, json_t *map)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach (list, i, e) {
+		if (!json_is_string(e))
+			return fail(l, path, "must be a list of %s names", what);
+		json_object_set_new(map, json_string_value(e), json_deep_copy(value));
+	}
+	return 0;
+}
+
 static int norm_service(struct ld *l, const char *name, json_t *in, json_t **ret)
 {
 	char path[300];
@@ -1387,15 +1402,9 @@ static int norm_service(struct ld *l, const char *name, json_t *in, json_t **ret
 			j = json_object();
 			json_object_set_new(svc, k, j);
 			if (json_is_array(f)) {
-				size_t i;
-				json_t *e;
-				json_array_foreach (f, i, e) {
-					if (!json_is_string(e)) {
-						fail(l, fp, "must be a list of network names");
-						goto bad;
-					}
-					json_object_set_new(j, json_string_value(e), json_object());
-				}
+				_cleanup_json_ json_t *none = json_object();
+				if (names_as_keys(l, fp, f, "network", none, j) < 0)
+					goto bad;
 			} else if (json_is_object(f)) {
 				const char *nk;
 				json_t *nv;
@@ -1449,19 +1458,11 @@ static int norm_service(struct ld *l, const char *name, json_t *in, json_t **ret
 			j = json_object();
 			json_object_set_new(svc, k, j);
 			if (json_is_array(f)) {
-				size_t i;
-				json_t *e;
-				json_array_foreach (f, i, e) {
-					if (!json_is_string(e)) {
-						fail(l, fp, "must be a list of service names");
-						goto bad;
-					}
-					json_object_set_new(j, json_string_value(e),
-							    json_pack("{s:s, s:b, s:b}",
-								      "condition",
-								      "service_started", "restart",
-								      false, "required", true));
-				}
+				_cleanup_json_ json_t *started =
+					json_pack("{s:s, s:b, s:b}", "condition", "service_started",
+						  "restart", false, "required", true);
+				if (names_as_keys(l, fp, f, "service", started, j) < 0)
+					goto bad;
 			} else if (json_is_object(f)) {
 				const char *dk;
 				json_t *dv;
