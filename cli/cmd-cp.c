@@ -326,10 +326,7 @@ static int extract(struct cli *c, const char *dst_dir, const char *old, const ch
 	la.archive_read_support_format_tar(in);
 	la.archive_write_disk_set_options(out, flags);
 	if (!getcwd(cwd, sizeof(cwd)) || chdir(dst_dir) < 0) {
-		_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-		sbuf_printf(&b, "chdir %s: ", dst_dir);
-		go_errno(&b, errno);
-		err_printf("%s\n", sbuf_str(&b));
+		path_error("chdir", dst_dir, errno);
 		ret = 1;
 		goto out;
 	}
@@ -478,23 +475,13 @@ static int copy_from(struct cli *c, const char *ctr, const char *src_in, const c
 	bool exists = false, is_dir = false;
 	for (int i = 0; i < 63; i++) {
 		if (lstat(path, &ds) < 0) {
-			if (errno != ENOENT) {
-				_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-				sbuf_printf(&b, "lstat %s: ", path);
-				go_errno(&b, errno);
-				err_printf("%s\n", sbuf_str(&b));
-				return 1;
-			}
+			if (errno != ENOENT)
+				return path_error("lstat", path, errno);
 			_cleanup_free_ char *pd = NULL, *pb = NULL;
 			split_dir_entry(path, &pd, &pb);
 			struct stat ps;
-			if (stat(pd, &ps) < 0) {
-				_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-				sbuf_printf(&b, "stat %s: ", pd);
-				go_errno(&b, errno);
-				err_printf("%s\n", sbuf_str(&b));
-				return 1;
-			}
+			if (stat(pd, &ps) < 0)
+				return path_error("stat", pd, errno);
 			if (!S_ISDIR(ps.st_mode)) {
 				err_printf("not a directory\n");
 				return 1;
@@ -558,10 +545,7 @@ static int write_local_tar(const char *dir, const char *base, const char *as, in
 	la.archive_write_add_filter_none(out);
 	if (la.archive_write_open_fd(out, fd) != ARCHIVE_OK || !getcwd(cwd, sizeof(cwd)) ||
 	    chdir(dir) < 0) {
-		_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-		sbuf_printf(&b, "chdir %s: ", dir);
-		go_errno(&b, errno);
-		err_printf("%s\n", sbuf_str(&b));
+		path_error("chdir", dir, errno);
 		ret = 1;
 		goto out;
 	}
@@ -626,10 +610,7 @@ static int eval_symlinks(const char *path, char **ret)
 	char buf[PATH_MAX];
 
 	if (!realpath(path, buf)) {
-		_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-		sbuf_printf(&b, "lstat %s: ", path);
-		go_errno(&b, errno);
-		err_printf("%s\n", sbuf_str(&b));
+		path_error("lstat", path, errno);
 		return -1;
 	}
 	*ret = xstrdup(buf);
@@ -710,13 +691,8 @@ static int copy_to(struct cli *c, const char *src_in, const char *ctr, const cha
 			rebase_to = xstrdup(b1);
 	}
 	struct stat ls;
-	if (lstat(resolved, &ls) < 0) {
-		_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-		sbuf_printf(&b, "lstat %s: ", resolved);
-		go_errno(&b, errno);
-		err_printf("%s\n", sbuf_str(&b));
-		return 1;
-	}
+	if (lstat(resolved, &ls) < 0)
+		return path_error("lstat", resolved, errno);
 	bool src_dir = S_ISDIR(ls.st_mode);
 
 	/* PrepareArchiveCopy: where berthd unpacks, and the top entry's name */

@@ -62,14 +62,19 @@ int render_json_stream(struct cli *c)
 	return ret;
 }
 
-/* Go's *PathError for open(2): "open NAME: no such file or directory" */
-int open_error(const char *name, int e)
+/* Go's *PathError: "lstat NAME: no such file or directory" */
+int path_error(const char *op, const char *name, int e)
 {
 	_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
 
 	go_errno(&b, e);
-	err_printf("open %s: %s\n", name, sbuf_str(&b));
+	err_printf("%s %s: %s\n", op, name, sbuf_str(&b));
 	return 1;
+}
+
+int open_error(const char *name, int e)
+{
+	return path_error("open", name, e);
 }
 
 static int run_load(struct cli *c, struct cli_args *a)

@@ -27,6 +27,8 @@ struct jsonmsg;
 int read_json_stream(struct cli *c, struct jsonmsg *m);
 /* Go's *PathError of open(2) on stderr ("open NAME: no such file or directory"); returns 1. */
 int open_error(const char *name, int e);
+/* The same for another operation op ("lstat", "chdir") on name. */
+int path_error(const char *op, const char *name, int e);
 extern const struct cli_cmd cmd_info, cmd_system_info;
 extern const struct cli_cmd cmd_container, cmd_ps, cmd_container_ls, cmd_container_inspect;
 extern const struct cli_cmd cmd_start, cmd_container_start, cmd_stop, cmd_container_stop;
