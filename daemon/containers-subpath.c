@@ -94,7 +94,8 @@ int ctr_subpath_open(const json_t *point, int *ret_fd, struct berth_error **err)
 	}
 	fd = (int)syscall(SYS_openat2, root, sub, &how, sizeof(how));
 	r = fd < 0 ? -errno : 0;
-	if (r == -ENOSYS) /* a kernel before 5.6: resolved inside the volume instead, as in a root */
+	if (r ==
+	    -ENOSYS) /* a kernel before 5.6: resolved inside the volume instead, as in a root */
 		r = berth_root_open(root, sub, 0, &fd);
 	if (r == -EXDEV)
 		return berth_error_set(err, EINVAL,
