@@ -388,38 +388,20 @@ int build_post(struct cli *c, const char *target, int tar, enum build_output out
 	bool quiet = out != BUILD_OUT_STREAM;
 	struct build_out o = {.quiet = quiet, .buf = SBUF_INIT};
 	struct jsonmsg m;
-	char buf[16384];
-	int ret = 0;
+	int ret;
 
 	*ret_id = NULL;
 	if (cli_call_upload(c, "POST", target, "application/x-tar", tar, "context") < 0)
 		return cli_fail(c, 1);
 	jsonmsg_init(&m, !quiet && is_terminal(STDOUT_FILENO), write_out, &o);
 	m.aux = aux_cb;
-	for (;;) {
-		ssize_t n = cli_stream_read(c, buf, sizeof(buf));
-		if (n < 0) {
-			out_flush();
-			ret = cli_fail(c, 1);
-			break;
-		}
-		if (n == 0) {
-			if (jsonmsg_end(&m) < 0) {
-				err_printf("%s\n", m.error);
-				ret = 1;
-			}
-			break;
-		}
-		int r = jsonmsg_feed(&m, buf, (size_t)n);
-		out_flush();
-		if (r < 0) {
-			if (quiet && o.buf.len)
-				err_printf("%s", sbuf_str(&o.buf));
-			if (*m.error)
-				err_printf("%s\n", m.error);
-			ret = m.error_code ? m.error_code : 1;
-			break;
-		}
+	ret = read_json_stream(c, &m);
+	if (ret < 0) {
+		if (quiet && o.buf.len)
+			err_printf("%s", sbuf_str(&o.buf));
+		if (*m.error)
+			err_printf("%s\n", m.error);
+		ret = m.error_code ? m.error_code : 1;
 	}
 	jsonmsg_release(&m);
 	if (ret == 0 && out == BUILD_OUT_QUIET)

@@ -17,7 +17,7 @@ static int run_builder_prune(struct cli *c, struct cli_args *a)
 {
 	bool all = flag_bool(a, "all");
 	_cleanup_free_ char *fj = filters_json(flag_get(a, "filter"));
-	_cleanup_sbuf_ struct sbuf out = SBUF_INIT, size = SBUF_INIT, t = SBUF_INIT;
+	_cleanup_sbuf_ struct sbuf out = SBUF_INIT, size = SBUF_INIT;
 	struct cli_response r;
 	size_t i;
 	json_t *e;
@@ -28,12 +28,7 @@ static int run_builder_prune(struct cli *c, struct cli_args *a)
 			 : "WARNING! This will remove all dangling build cache. Are you sure you "
 			   "want to continue?"))
 		return 0;
-	sbuf_adds(&t, all ? "/build/prune?all=1" : "/build/prune");
-	if (fj) {
-		sbuf_adds(&t, all ? "&filters=" : "?filters=");
-		url_escape(&t, fj);
-	}
-	if (cli_call(c, "POST", sbuf_str(&t), NULL, &r) < 0)
+	if (cli_call_filtered(c, "POST", all ? "/build/prune?all=1" : "/build/prune", fj, &r) < 0)
 		return cli_fail(c, 1);
 	json_t *deleted = json_object_get(r.json, "CachesDeleted");
 	if (json_array_size(deleted)) {

@@ -103,6 +103,17 @@ static void split_dir_entry(const char *path, char **dir, char **base)
 	}
 }
 
+/* Where the symlink at path points: target itself when absolute, else joined to path's dir. */
+static char *link_target_of(const char *path, const char *target)
+{
+	_cleanup_free_ char *pd = NULL, *pb = NULL;
+
+	if (*target == '/')
+		return xstrdup(target);
+	split_dir_entry(path, &pd, &pb);
+	return go_join(pd, target);
+}
+
 /* archive.PreserveTrailingDotOrSeparator */
 static char *preserve_trailing(const char *cleaned, const char *original)
 {
@@ -146,6 +157,26 @@ static char *rebase_name(const char *path, char **resolved)
 	}
 	_cleanup_free_ char *a = go_base(path), *b = go_base(r);
 	return strcmp(a, b) != 0 ? xstrdup(a) : NULL;
+}
+
+/*
+ * archive.PrepareArchiveCopy's choice for a copy to dst (exists, is_dir: what is there; src_dir:
+ * the source is a directory): 0 into dst itself, 1 into dst's parent under dst's base name, -1
+ * after docker's error.
+ */
+static int archive_copy_target(const char *dst, bool exists, bool is_dir, bool src_dir)
+{
+	if (exists && is_dir)
+		return 0;
+	if (exists && src_dir) {
+		err_printf("cannot copy directory\n");
+		return -1;
+	}
+	if (!exists && !src_dir && has_trailing_sep(dst)) {
+		err_printf("no such directory\n");
+		return -1;
+	}
+	return 1;
 }
 
 /* ---- the stat header --------------------------------------------------------------------- */
@@ -295,10 +326,7 @@ static int extract(struct cli *c, const char *dst_dir, const char *old, const ch
 	la.archive_read_support_format_tar(in);
 	la.archive_write_disk_set_options(out, flags);
 	if (!getcwd(cwd, sizeof(cwd)) || chdir(dst_dir) < 0) {
-		_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-		sbuf_printf(&b, "chdir %s: ", dst_dir);
-		go_errno(&b, errno);
-		err_printf("%s\n", sbuf_str(&b));
+		path_error("chdir", dst_dir, errno);
 		ret = 1;
 		goto out;
 	}
@@ -412,14 +440,7 @@ static int copy_from(struct cli *c, const char *ctr, const char *src_in, const c
 	}
 	if (follow) {
 		if (stat_container_path(c, ctr, src, &st) == 0 && (st.mode & GO_MODE_SYMLINK)) {
-			char *target = xstrdup(st.link_target);
-			if (*target != '/') {
-				_cleanup_free_ char *pd = NULL, *pb = NULL;
-				split_dir_entry(src, &pd, &pb);
-				char *j = go_join(pd, target);
-				free(target);
-				target = j;
-			}
+			char *target = link_target_of(src, st.link_target);
 			rebase_to = rebase_name(src, &target);
 			free(src);
 			src = target;
@@ -454,23 +475,13 @@ static int copy_from(struct cli *c, const char *ctr, const char *src_in, const c
 	bool exists = false, is_dir = false;
 	for (int i = 0; i < 63; i++) {
 		if (lstat(path, &ds) < 0) {
-			if (errno != ENOENT) {
-				_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-				sbuf_printf(&b, "lstat %s: ", path);
-				go_errno(&b, errno);
-				err_printf("%s\n", sbuf_str(&b));
-				return 1;
-			}
+			if (errno != ENOENT)
+				return path_error("lstat", path, errno);
 			_cleanup_free_ char *pd = NULL, *pb = NULL;
 			split_dir_entry(path, &pd, &pb);
 			struct stat ps;
-			if (stat(pd, &ps) < 0) {
-				_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-				sbuf_printf(&b, "stat %s: ", pd);
-				go_errno(&b, errno);
-				err_printf("%s\n", sbuf_str(&b));
-				return 1;
-			}
+			if (stat(pd, &ps) < 0)
+				return path_error("stat", pd, errno);
 			if (!S_ISDIR(ps.st_mode)) {
 				err_printf("not a directory\n");
 				return 1;
@@ -487,14 +498,7 @@ static int copy_from(struct cli *c, const char *ctr, const char *src_in, const c
 		if (n < 0)
 			break;
 		lt[n] = '\0';
-		char *np;
-		if (lt[0] == '/') {
-			np = xstrdup(lt);
-		} else {
-			_cleanup_free_ char *pd = NULL, *pb = NULL;
-			split_dir_entry(path, &pd, &pb);
-			np = go_join(pd, lt);
-		}
+		char *np = link_target_of(path, lt);
 		free(path);
 		path = np;
 	}
@@ -506,16 +510,13 @@ static int copy_from(struct cli *c, const char *ctr, const char *src_in, const c
 	const char *old = NULL, *new = NULL;
 	const char *into;
 	/* the tar names its top entry src_base; -L renamed it to the link's name first */
-	if (exists && is_dir) {
+	int choice = archive_copy_target(path, exists, is_dir, src_dir);
+	if (choice < 0)
+		return 1;
+	if (choice == 0) {
 		into = path;
 		old = rebase_to ? src_base : NULL;
 		new = rebase_to;
-	} else if (exists && src_dir) {
-		err_printf("cannot copy directory\n");
-		return 1;
-	} else if (!exists && !src_dir && has_trailing_sep(path)) {
-		err_printf("no such directory\n");
-		return 1;
 	} else {
 		old = src_base;
 		new = dst_base;
@@ -544,10 +545,7 @@ static int write_local_tar(const char *dir, const char *base, const char *as, in
 	la.archive_write_add_filter_none(out);
 	if (la.archive_write_open_fd(out, fd) != ARCHIVE_OK || !getcwd(cwd, sizeof(cwd)) ||
 	    chdir(dir) < 0) {
-		_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-		sbuf_printf(&b, "chdir %s: ", dir);
-		go_errno(&b, errno);
-		err_printf("%s\n", sbuf_str(&b));
+		path_error("chdir", dir, errno);
 		ret = 1;
 		goto out;
 	}
@@ -612,10 +610,7 @@ static int eval_symlinks(const char *path, char **ret)
 	char buf[PATH_MAX];
 
 	if (!realpath(path, buf)) {
-		_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-		sbuf_printf(&b, "lstat %s: ", path);
-		go_errno(&b, errno);
-		err_printf("%s\n", sbuf_str(&b));
+		path_error("lstat", path, errno);
 		return -1;
 	}
 	*ret = xstrdup(buf);
@@ -641,14 +636,7 @@ static int copy_to(struct cli *c, const char *src_in, const char *ctr, const cha
 	}
 	if (stat_container_path(c, ctr, dst_path, &st) == 0) {
 		if (st.mode & GO_MODE_SYMLINK) {
-			char *target = xstrdup(st.link_target);
-			if (*target != '/') {
-				_cleanup_free_ char *pd = NULL, *pb = NULL;
-				split_dir_entry(dst_path, &pd, &pb);
-				char *j = go_join(pd, target);
-				free(target);
-				target = j;
-			}
+			char *target = link_target_of(dst_path, st.link_target);
 			free(dst_path);
 			dst_path = target;
 			path_stat_release(&st);
@@ -703,13 +691,8 @@ static int copy_to(struct cli *c, const char *src_in, const char *ctr, const cha
 			rebase_to = xstrdup(b1);
 	}
 	struct stat ls;
-	if (lstat(resolved, &ls) < 0) {
-		_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-		sbuf_printf(&b, "lstat %s: ", resolved);
-		go_errno(&b, errno);
-		err_printf("%s\n", sbuf_str(&b));
-		return 1;
-	}
+	if (lstat(resolved, &ls) < 0)
+		return path_error("lstat", resolved, errno);
 	bool src_dir = S_ISDIR(ls.st_mode);
 
 	/* PrepareArchiveCopy: where berthd unpacks, and the top entry's name */
@@ -717,14 +700,11 @@ static int copy_to(struct cli *c, const char *src_in, const char *ctr, const cha
 	split_dir_entry(resolved, &sdir, &sbase);
 	split_dir_entry(dst_path, &ddir, &dbase);
 	const char *as = rebase_to ? rebase_to : sbase;
-	if (exists && is_dir) {
+	int choice = archive_copy_target(dst_path, exists, is_dir, src_dir);
+	if (choice < 0)
+		return 1;
+	if (choice == 0) {
 		into = dst_path;
-	} else if (exists && src_dir) {
-		err_printf("cannot copy directory\n");
-		return 1;
-	} else if (!exists && !src_dir && has_trailing_sep(dst_path)) {
-		err_printf("no such directory\n");
-		return 1;
 	} else {
 		into = ddir;
 		as = dbase;

@@ -92,6 +92,23 @@ static int64_t ji(json_t *o, const char *k)
 	return json_integer_value(json_object_get(o, k));
 }
 
+/* Each summary row starts with docker's context type, Type and TotalCount (list's size)... */
+static void row_begin(struct ctx_obj *c, const char *go_type, const char *type, json_t *list)
+{
+	ctx_obj_init(c, go_type, NULL);
+	ctx_set(c, "Type", type);
+	set_int(c, "TotalCount", (int64_t)json_array_size(list));
+}
+
+/* ...and ends with Active, Size and Reclaimable (with its share of size when percent) */
+static void row_end(struct ctx_obj *c, int64_t active, int64_t size, int64_t reclaimable,
+		    bool percent)
+{
+	set_int(c, "Active", active);
+	set_human(c, "Size", size);
+	set_reclaimable(c, reclaimable, percent ? size : 0);
+}
+
 static void images_row(struct ctx_obj *c, json_t *du)
 {
 	json_t *images = json_object_get(du, "Images");
@@ -99,18 +116,14 @@ static void images_row(struct ctx_obj *c, json_t *du)
 	size_t i;
 	json_t *e;
 
-	ctx_obj_init(c, "*formatter.diskUsageImagesContext", NULL);
-	ctx_set(c, "Type", "Images");
-	set_int(c, "TotalCount", (int64_t)json_array_size(images));
+	row_begin(c, "*formatter.diskUsageImagesContext", "Images", images);
 	json_array_foreach (images, i, e) {
 		int64_t n = ji(e, "Containers"), size = ji(e, "Size"), shared = ji(e, "SharedSize");
 		active += n > 0;
 		if (n != 0 && size != -1 && shared != -1)
 			used += size - shared;
 	}
-	set_int(c, "Active", active);
-	set_human(c, "Size", total);
-	set_reclaimable(c, total - used, total);
+	row_end(c, active, total, total - used, true);
 }
 
 static bool container_active(json_t *ctr)
@@ -127,9 +140,7 @@ static void containers_row(struct ctx_obj *c, json_t *du)
 	size_t i;
 	json_t *e;
 
-	ctx_obj_init(c, "*formatter.diskUsageContainersContext", NULL);
-	ctx_set(c, "Type", "Containers");
-	set_int(c, "TotalCount", (int64_t)json_array_size(list));
+	row_begin(c, "*formatter.diskUsageContainersContext", "Containers", list);
 	json_array_foreach (list, i, e) {
 		bool on = container_active(e);
 		active += on;
@@ -137,9 +148,7 @@ static void containers_row(struct ctx_obj *c, json_t *du)
 		if (!on)
 			reclaimable += ji(e, "SizeRw");
 	}
-	set_int(c, "Active", active);
-	set_human(c, "Size", size);
-	set_reclaimable(c, reclaimable, size);
+	row_end(c, active, size, reclaimable, true);
 }
 
 static void volumes_row(struct ctx_obj *c, json_t *du)
@@ -149,9 +158,7 @@ static void volumes_row(struct ctx_obj *c, json_t *du)
 	size_t i;
 	json_t *e;
 
-	ctx_obj_init(c, "*formatter.diskUsageVolumesContext", NULL);
-	ctx_set(c, "Type", "Local Volumes");
-	set_int(c, "TotalCount", (int64_t)json_array_size(list));
+	row_begin(c, "*formatter.diskUsageVolumesContext", "Local Volumes", list);
 	json_array_foreach (list, i, e) {
 		json_t *u = json_object_get(e, "UsageData");
 		int64_t refs = ji(u, "RefCount"), s = ji(u, "Size");
@@ -162,9 +169,7 @@ static void volumes_row(struct ctx_obj *c, json_t *du)
 				reclaimable += s;
 		}
 	}
-	set_int(c, "Active", active);
-	set_human(c, "Size", size);
-	set_reclaimable(c, reclaimable, size);
+	row_end(c, active, size, reclaimable, true);
 }
 
 static int64_t builder_size(json_t *du)
@@ -186,20 +191,15 @@ static void build_cache_row(struct ctx_obj *c, json_t *du)
 	size_t i;
 	json_t *e;
 
-	ctx_obj_init(c, "*formatter.diskUsageBuilderContext", NULL);
-	ctx_set(c, "Type", "Build Cache");
-	set_int(c, "TotalCount", (int64_t)json_array_size(list));
+	row_begin(c, "*formatter.diskUsageBuilderContext", "Build Cache", list);
 	json_array_foreach (list, i, e) {
 		bool used = json_is_true(json_object_get(e, "InUse"));
 		active += used;
 		if (used && !json_is_true(json_object_get(e, "Shared")))
 			in_use += ji(e, "Size");
 	}
-	set_int(c, "Active", active);
-	set_human(c, "Size", size);
-	_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
-	human_size(&b, (double)(size - in_use), 4);
-	ctx_set(c, "Reclaimable", sbuf_str(&b));
+	/* docker gives the build cache's reclaimable space no percent */
+	row_end(c, active, size, size - in_use, false);
 }
 
 static int summary(json_t *du, const char *format)

@@ -90,14 +90,8 @@ static int run_history(struct cli *c, struct cli_args *a)
 	json_t *h;
 	int ret = 0;
 
-	if (platform && *platform) {
-		pjson = platform_query(platform, &err);
-		if (!pjson) {
-			err_printf("invalid platform: %s\n", err);
-			free(err);
-			return 1;
-		}
-	}
+	if (platform_flag_query(platform, &pjson))
+		return 1;
 	sbuf_adds(&target, "/images/");
 	url_path_escape(&target, a->argv[0]);
 	sbuf_adds(&target, "/history");

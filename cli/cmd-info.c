@@ -51,14 +51,7 @@ static const struct tschema_field client_info_fields[] = {
 	{"Debug", NULL, 'b', false, NULL},
 	/* the embedded clientVersion's fields */
 	{"Platform", NULL, 'p', true, NULL},
-	{"Version", NULL, 's', true, NULL},
-	{"APIVersion", "ApiVersion", 's', true, NULL},
-	{"DefaultAPIVersion", NULL, 's', true, NULL},
-	{"GitCommit", NULL, 's', true, NULL},
-	{"GoVersion", NULL, 's', true, NULL},
-	{"Os", NULL, 's', true, NULL},
-	{"Arch", NULL, 's', true, NULL},
-	{"BuildTime", NULL, 's', true, NULL},
+	CLIENT_VERSION_FIELDS,
 	{"Context", NULL, 's', false, NULL},
 	{"Plugins", NULL, 'a', false, NULL},
 	{"Warnings", NULL, 'a', false, NULL},
@@ -475,14 +468,4 @@ const struct cli_cmd cmd_info = {
 	.run = run_info,
 	.top = 12,
 };
-
-const struct cli_cmd cmd_system_info = {
-	.name = "info",
-	.use = "[OPTIONS]",
-	.short_desc = "Show what the daemon runs on and holds",
-	.aliases_line = "berth system info, berth info",
-	.flags = info_flags,
-	.n_flags = ARRAY_SIZE(info_flags),
-	.args = ARGS_NONE,
-	.run = run_info,
-};
+CLI_CMD_TWIN(cmd_system_info, cmd_info);

@@ -22,49 +22,59 @@ static void to_stdout(void *data, const char *s, size_t n)
 	out_write(s, n);
 }
 
-int render_json_stream(struct cli *c)
+int read_json_stream(struct cli *c, struct jsonmsg *m)
 {
-	struct jsonmsg m;
 	char buf[16384];
-	int ret = 0;
 
-	jsonmsg_init(&m, is_terminal(STDOUT_FILENO), to_stdout, NULL);
 	for (;;) {
 		ssize_t n = cli_stream_read(c, buf, sizeof(buf));
 		if (n < 0) {
 			out_flush();
-			ret = cli_fail(c, 1);
-			break;
+			return cli_fail(c, 1);
 		}
 		if (n == 0) {
-			if (jsonmsg_end(&m) < 0) {
-				err_printf("%s\n", m.error);
-				ret = 1;
+			if (jsonmsg_end(m) < 0) {
+				err_printf("%s\n", m->error);
+				return 1;
 			}
-			break;
+			return 0;
 		}
-		int r = jsonmsg_feed(&m, buf, (size_t)n);
+		int r = jsonmsg_feed(m, buf, (size_t)n);
 		/* a terminal sees each message as it comes */
 		out_flush();
-		if (r < 0) {
-			if (*m.error)
-				err_printf("%s\n", m.error);
-			ret = 1;
-			break;
-		}
+		if (r < 0)
+			return -1;
+	}
+}
+
+int render_json_stream(struct cli *c)
+{
+	struct jsonmsg m;
+
+	jsonmsg_init(&m, is_terminal(STDOUT_FILENO), to_stdout, NULL);
+	int ret = read_json_stream(c, &m);
+	if (ret < 0) {
+		if (*m.error)
+			err_printf("%s\n", m.error);
+		ret = 1;
 	}
 	jsonmsg_release(&m);
 	return ret;
 }
 
-/* Go's *PathError for open(2): "open NAME: no such file or directory" */
-int open_error(const char *name, int e)
+/* Go's *PathError: "lstat NAME: no such file or directory" */
+int path_error(const char *op, const char *name, int e)
 {
 	_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
 
 	go_errno(&b, e);
-	err_printf("open %s: %s\n", name, sbuf_str(&b));
+	err_printf("%s %s: %s\n", op, name, sbuf_str(&b));
 	return 1;
+}
+
+int open_error(const char *name, int e)
+{
+	return path_error("open", name, e);
 }
 
 static int run_load(struct cli *c, struct cli_args *a)
@@ -73,7 +83,6 @@ static int run_load(struct cli *c, struct cli_args *a)
 	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ char *pjson = NULL;
 	_cleanup_sbuf_ struct sbuf target = SBUF_INIT;
-	char *err = NULL;
 
 	if (!input || !*input) {
 		if (is_terminal(STDIN_FILENO)) {
@@ -87,13 +96,9 @@ static int run_load(struct cli *c, struct cli_args *a)
 	}
 	bool quiet = flag_bool(a, "quiet") || !is_terminal(STDOUT_FILENO);
 	sbuf_printf(&target, "/images/load?quiet=%d", quiet ? 1 : 0);
-	if (platform && *platform) {
-		pjson = platform_query(platform, &err);
-		if (!pjson) {
-			err_printf("invalid platform: %s\n", err);
-			free(err);
-			return 1;
-		}
+	if (platform_flag_query(platform, &pjson))
+		return 1;
+	if (pjson) {
 		sbuf_adds(&target, "&platform=");
 		url_escape(&target, pjson);
 	}

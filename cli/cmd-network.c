@@ -18,6 +18,19 @@
 
 /* ---- shared helpers ---------------------------------------------------------------------------- */
 
+int cli_call_filtered(struct cli *c, const char *method, const char *path, const char *fj,
+		      struct cli_response *resp)
+{
+	_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
+
+	sbuf_adds(&t, path);
+	if (fj) {
+		sbuf_adds(&t, strchr(path, '?') ? "&filters=" : "?filters=");
+		url_escape(&t, fj);
+	}
+	return cli_call(c, method, sbuf_str(&t), NULL, resp);
+}
+
 /* sortorder.NaturalLess: runs of digits compare as numbers, the rest byte by byte */
 int natural_cmp(const char *a, const char *b)
 {
@@ -467,18 +480,12 @@ static void network_ctx_init(struct ctx_obj *c, json_t *n, bool trunc)
 static int run_network_ls(struct cli *c, struct cli_args *a)
 {
 	_cleanup_free_ char *fj = filters_json(flag_get(a, "filter"));
-	_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
 	struct cli_response r;
 	bool quiet = flag_bool(a, "quiet");
 	const char *format =
 		list_format(c, flag_str(a, "format"), quiet, "networksFormat", "{{.ID}}");
 
-	sbuf_adds(&t, "/networks");
-	if (fj) {
-		sbuf_adds(&t, "?filters=");
-		url_escape(&t, fj);
-	}
-	if (cli_call(c, "GET", sbuf_str(&t), NULL, &r) < 0)
+	if (cli_call_filtered(c, "GET", "/networks", fj, &r) < 0)
 		return cli_fail(c, 1);
 	if (strcmp(format, "table") == 0)
 		format = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}";
@@ -596,19 +603,13 @@ const struct cli_cmd cmd_network_rm = {
 static int run_network_prune(struct cli *c, struct cli_args *a)
 {
 	_cleanup_free_ char *fj = filters_json(flag_get(a, "filter"));
-	_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
 	struct cli_response r;
 
 	if (!flag_bool(a, "force") &&
 	    !confirm("WARNING! This will remove all custom networks not used by at least one "
 		     "container.\nAre you sure you want to continue?"))
 		return 0;
-	sbuf_adds(&t, "/networks/prune");
-	if (fj) {
-		sbuf_adds(&t, "?filters=");
-		url_escape(&t, fj);
-	}
-	if (cli_call(c, "POST", sbuf_str(&t), NULL, &r) < 0)
+	if (cli_call_filtered(c, "POST", "/networks/prune", fj, &r) < 0)
 		return cli_fail(c, 1);
 	print_deleted("Deleted Networks", json_object_get(r.json, "NetworksDeleted"));
 	cli_response_release(&r);

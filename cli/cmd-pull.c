@@ -28,31 +28,16 @@ static void discard(void *data, const char *s, size_t n)
 static int show_stream(struct cli *c, bool quiet)
 {
 	struct jsonmsg m;
-	char buf[16384];
-	int ret = 0;
+	int ret;
 
 	if (!quiet)
 		return render_json_stream(c);
 	jsonmsg_init(&m, false, discard, NULL);
-	for (;;) {
-		ssize_t n = cli_stream_read(c, buf, sizeof(buf));
-		if (n < 0) {
-			ret = cli_fail(c, 1);
-			break;
-		}
-		if (n == 0) {
-			if (jsonmsg_end(&m) < 0) {
-				err_printf("%s\n", m.error);
-				ret = 1;
-			}
-			break;
-		}
-		if (jsonmsg_feed(&m, buf, (size_t)n) < 0) {
-			if (*m.error)
-				err_printf("%s\n", m.error);
-			ret = 1;
-			break;
-		}
+	ret = read_json_stream(c, &m);
+	if (ret < 0) {
+		if (*m.error)
+			err_printf("%s\n", m.error);
+		ret = 1;
 	}
 	jsonmsg_release(&m);
 	return ret;

@@ -397,6 +397,36 @@ static void set_list(json_t *o, const char *key, const struct flag_value *v)
 	json_object_set_new(o, key, a);
 }
 
+/*
+ * o[key]: each value of v through parse, in order (nothing when v has none); -1 with *err at the
+ * first value parse refuses.
+ */
+static int set_parsed(json_t *o, const char *key, const struct flag_value *v,
+		      json_t *(*parse)(const char *value, char **err), char **err)
+{
+	if (!v->n)
+		return 0;
+	json_t *l = json_array();
+	json_object_set_new(o, key, l);
+	for (size_t i = 0; i < v->n; i++) {
+		json_t *x = parse(v->v[i], err);
+		if (!x)
+			return -1;
+		json_array_append_new(l, x);
+	}
+	return 0;
+}
+
+/* ip_check's address (always ASCII) as a JSON string */
+static json_t *ip_json(const char *value, char **err)
+{
+	char *ip = ip_check(value, err);
+	json_t *j = ip ? json_string(ip) : NULL;
+
+	free(ip);
+	return j;
+}
+
 /* opts.NormalizeCapabilities: upper case, "CAP_" added (not to "ALL"), duplicates dropped */
 static void caps(json_t *o, const char *key, const struct flag_value *v)
 {
@@ -840,16 +870,8 @@ static json_t *build_create(struct cli_args *a, bool detach, int *ret)
 		json_object_set_new(hc, "CpusetCpus", json_string(cpuset));
 	if (flag_set(a, "pids-limit"))
 		json_object_set_new(hc, "PidsLimit", json_integer(flag_get(a, "pids-limit")->i));
-	if (fv(a, "ulimit")->n) {
-		json_t *ul = json_array();
-		json_object_set_new(hc, "Ulimits", ul);
-		for (i = 0; i < fv(a, "ulimit")->n; i++) {
-			json_t *u = ulimit_parse(fv(a, "ulimit")->v[i], &err);
-			if (!u)
-				goto fail;
-			json_array_append_new(ul, u);
-		}
-	}
+	if (set_parsed(hc, "Ulimits", fv(a, "ulimit"), ulimit_parse, &err) < 0)
+		goto fail;
 	if (flag_bool(a, "read-only"))
 		json_object_set_new(hc, "ReadonlyRootfs", json_true());
 	if (fv(a, "tmpfs")->n) {
@@ -878,42 +900,17 @@ static json_t *build_create(struct cli_args *a, bool detach, int *ret)
 			free(s);
 		}
 	}
-	if (fv(a, "device")->n) {
-		json_t *dv = json_array();
-		json_object_set_new(hc, "Devices", dv);
-		for (i = 0; i < fv(a, "device")->n; i++) {
-			json_t *d = device_parse(fv(a, "device")->v[i], &err);
-			if (!d)
-				goto fail;
-			json_array_append_new(dv, d);
-		}
-	}
+	if (set_parsed(hc, "Devices", fv(a, "device"), device_parse, &err) < 0)
+		goto fail;
 	json_object_set(hc, "PortBindings", bindings);
 	if (flag_bool(a, "publish-all"))
 		json_object_set_new(hc, "PublishAllPorts", json_true());
-	if (fv(a, "mount")->n) {
-		json_t *ms = json_array();
-		json_object_set_new(hc, "Mounts", ms);
-		for (i = 0; i < fv(a, "mount")->n; i++) {
-			json_t *m = mount_parse(fv(a, "mount")->v[i], &err);
-			if (!m)
-				goto fail;
-			json_array_append_new(ms, m);
-		}
-	}
+	if (set_parsed(hc, "Mounts", fv(a, "mount"), mount_parse, &err) < 0)
+		goto fail;
 	set_list(hc, "VolumesFrom", fv(a, "volumes-from"));
 	set_list(hc, "ExtraHosts", fv(a, "add-host"));
-	if (fv(a, "dns")->n) {
-		json_t *dns = json_array();
-		json_object_set_new(hc, "Dns", dns);
-		for (i = 0; i < fv(a, "dns")->n; i++) {
-			char *ip = ip_check(fv(a, "dns")->v[i], &err);
-			if (!ip)
-				goto fail;
-			json_array_append_new(dns, json_string(ip));
-			free(ip);
-		}
-	}
+	if (set_parsed(hc, "Dns", fv(a, "dns"), ip_json, &err) < 0)
+		goto fail;
 	set_list(hc, "DnsSearch", fv(a, "dns-search"));
 	set_list(hc, "DnsOptions", fv(a, "dns-option"));
 	if (more_host_config(a, body, hc, &err) < 0)
@@ -1539,20 +1536,7 @@ const struct cli_cmd cmd_run = {
 	.complete = COMPLETE_IMAGE_THEN_ANY,
 	.top = 1,
 };
-
-const struct cli_cmd cmd_container_run = {
-	.name = "run",
-	.use = "[OPTIONS] IMAGE [COMMAND] [ARG...]",
-	.short_desc = "Create and run a new container from an image",
-	.aliases_line = "berth container run, berth run",
-	.flags = run_flags,
-	.n_flags = ARRAY_SIZE(run_flags),
-	.args = ARGS_MIN,
-	.min_args = 1,
-	.run = run_run,
-	.no_interspersed = true,
-	.complete = COMPLETE_IMAGE_THEN_ANY,
-};
+CLI_CMD_TWIN(cmd_container_run, cmd_run);
 
 const struct cli_cmd cmd_create = {
 	.name = "create",
@@ -1567,20 +1551,7 @@ const struct cli_cmd cmd_create = {
 	.no_interspersed = true,
 	.complete = COMPLETE_IMAGE_THEN_ANY,
 };
-
-const struct cli_cmd cmd_container_create = {
-	.name = "create",
-	.use = "[OPTIONS] IMAGE [COMMAND] [ARG...]",
-	.short_desc = "Create a new container",
-	.aliases_line = "berth container create, berth create",
-	.flags = create_flags,
-	.n_flags = ARRAY_SIZE(create_flags),
-	.args = ARGS_MIN,
-	.min_args = 1,
-	.run = run_create,
-	.no_interspersed = true,
-	.complete = COMPLETE_IMAGE_THEN_ANY,
-};
+CLI_CMD_TWIN(cmd_container_create, cmd_create);
 
 const struct cli_cmd cmd_start = {
 	.name = "start",
@@ -1594,16 +1565,4 @@ const struct cli_cmd cmd_start = {
 	.run = run_start,
 	.complete = COMPLETE_CONTAINERS_STOPPED,
 };
-
-const struct cli_cmd cmd_container_start = {
-	.name = "start",
-	.use = "[OPTIONS] CONTAINER [CONTAINER...]",
-	.short_desc = "Start one or more stopped containers",
-	.aliases_line = "berth container start, berth start",
-	.flags = start_flags,
-	.n_flags = ARRAY_SIZE(start_flags),
-	.args = ARGS_MIN,
-	.min_args = 1,
-	.run = run_start,
-	.complete = COMPLETE_CONTAINERS_STOPPED,
-};
+CLI_CMD_TWIN(cmd_container_start, cmd_start);

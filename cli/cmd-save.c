@@ -85,18 +85,11 @@ static int run_save(struct cli *c, struct cli_args *a)
 	_cleanup_sbuf_ struct sbuf target = SBUF_INIT;
 	_cleanup_free_ char *tmp = NULL, *pjson = NULL;
 	_cleanup_close_ int fd = -EBADF;
-	char *err = NULL;
 	static char buf[1 << 17];
 	int ret = 0;
 
-	if (platform && *platform) {
-		pjson = platform_query(platform, &err);
-		if (!pjson) {
-			err_printf("invalid platform: %s\n", err);
-			free(err);
-			return 1;
-		}
-	}
+	if (platform_flag_query(platform, &pjson))
+		return 1;
 	if (!output || !*output) {
 		if (is_terminal(STDOUT_FILENO)) {
 			err_printf("cowardly refusing to save to a terminal. Use the -o flag or "

@@ -46,14 +46,7 @@ static const struct tschema server_schema = {"types.Version", server_fields,
 
 static const struct tschema_field client_fields[] = {
 	{"Platform", NULL, 'p', true, &platform_info_schema},
-	{"Version", NULL, 's', true, NULL},
-	{"APIVersion", "ApiVersion", 's', true, NULL},
-	{"DefaultAPIVersion", NULL, 's', true, NULL},
-	{"GitCommit", NULL, 's', true, NULL},
-	{"GoVersion", NULL, 's', true, NULL},
-	{"Os", NULL, 's', true, NULL},
-	{"Arch", NULL, 's', true, NULL},
-	{"BuildTime", NULL, 's', true, NULL},
+	CLIENT_VERSION_FIELDS,
 	{"Context", NULL, 's', false, NULL},
 };
 static const struct tschema client_schema = {"system.clientVersion", client_fields,

@@ -68,18 +68,12 @@ static void volume_row(struct ctx_obj *c, json_t *v, bool trunc)
 static int run_volume_ls(struct cli *c, struct cli_args *a)
 {
 	_cleanup_free_ char *fj = filters_json(flag_get(a, "filter"));
-	_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
 	struct cli_response r;
 	bool quiet = flag_bool(a, "quiet");
 	const char *format =
 		list_format(c, flag_str(a, "format"), quiet, "volumesFormat", "{{.Name}}");
 
-	sbuf_adds(&t, "/volumes");
-	if (fj) {
-		sbuf_adds(&t, "?filters=");
-		url_escape(&t, fj);
-	}
-	if (cli_call(c, "GET", sbuf_str(&t), NULL, &r) < 0)
+	if (cli_call_filtered(c, "GET", "/volumes", fj, &r) < 0)
 		return cli_fail(c, 1);
 	if (strcmp(format, "table") == 0)
 		format = "table {{.Driver}}\t{{.Name}}";
@@ -177,7 +171,7 @@ static int run_volume_prune(struct cli *c, struct cli_args *a)
 	bool all = flag_bool(a, "all");
 	const struct flag_value *fv = flag_get(a, "filter");
 	_cleanup_free_ char *fj = NULL;
-	_cleanup_sbuf_ struct sbuf t = SBUF_INIT, size = SBUF_INIT;
+	_cleanup_sbuf_ struct sbuf size = SBUF_INIT;
 	struct cli_response r;
 	const char *extra[] = {"all", "true", NULL};
 
@@ -198,12 +192,7 @@ static int run_volume_prune(struct cli *c, struct cli_args *a)
 			 : "WARNING! This will remove anonymous local volumes not used by at least "
 			   "one container.\nAre you sure you want to continue?"))
 		return 0;
-	sbuf_adds(&t, "/volumes/prune");
-	if (fj) {
-		sbuf_adds(&t, "?filters=");
-		url_escape(&t, fj);
-	}
-	if (cli_call(c, "POST", sbuf_str(&t), NULL, &r) < 0)
+	if (cli_call_filtered(c, "POST", "/volumes/prune", fj, &r) < 0)
 		return cli_fail(c, 1);
 	json_t *deleted = json_object_get(r.json, "VolumesDeleted");
 	if (json_array_size(deleted)) {

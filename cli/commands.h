@@ -18,8 +18,17 @@ extern const struct cli_cmd cmd_image, cmd_system_df;
 /* Render the JSON message stream of the answer being read (load, import): docker's jsonmessage
  * display on stdout, progress on a terminal; an errorDetail is printed and is exit 1. */
 int render_json_stream(struct cli *c);
+/*
+ * Feeds the JSON message stream of the answer being read through m (set up by the caller) to its
+ * end: 0; 1 after printing why reading or the end failed; -1 when a message ended it with an
+ * error (m->error, m->error_code), left to the caller to print.
+ */
+struct jsonmsg;
+int read_json_stream(struct cli *c, struct jsonmsg *m);
 /* Go's *PathError of open(2) on stderr ("open NAME: no such file or directory"); returns 1. */
 int open_error(const char *name, int e);
+/* The same for another operation op ("lstat", "chdir") on name. */
+int path_error(const char *op, const char *name, int e);
 extern const struct cli_cmd cmd_info, cmd_system_info;
 extern const struct cli_cmd cmd_container, cmd_ps, cmd_container_ls, cmd_container_inspect;
 extern const struct cli_cmd cmd_start, cmd_container_start, cmd_stop, cmd_container_stop;
@@ -112,8 +121,29 @@ int list_rows(json_t *list, const char *format, const char *const *header_pairs,
 /* --format, else the config file's config_key, else "table"; quiet_format with -q */
 const char *list_format(struct cli *c, const char *flag, bool quiet, const char *config_key,
 			const char *quiet_format);
+/*
+ * cli_call of method on path with the filters= query of filters_json fj (path alone when fj is
+ * NULL; "&filters=" when path has a query already), as list and prune commands send it.
+ */
+int cli_call_filtered(struct cli *c, const char *method, const char *path, const char *fj,
+		      struct cli_response *resp);
 extern const struct cli_cmd cmd_compose;
 extern const struct cli_cmd cmd_version;
+/*
+ * The fields of docker's system.clientVersion after Platform, as version's Client and info's
+ * ClientInfo (which embeds it) show them to templates.
+ */
+/* clang-format off */
+#define CLIENT_VERSION_FIELDS					\
+	{"Version", NULL, 's', true, NULL},			\
+	{"APIVersion", "ApiVersion", 's', true, NULL},		\
+	{"DefaultAPIVersion", NULL, 's', true, NULL},		\
+	{"GitCommit", NULL, 's', true, NULL},			\
+	{"GoVersion", NULL, 's', true, NULL},			\
+	{"Os", NULL, 's', true, NULL},				\
+	{"Arch", NULL, 's', true, NULL},			\
+	{"BuildTime", NULL, 's', true, NULL}
+/* clang-format on */
 
 /* the --format flag's help texts: for lists, and for one object (inspect, version, info) */
 #define FORMAT_HELP_LIST                                                                           \

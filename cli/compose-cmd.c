@@ -151,9 +151,10 @@ static json_t *project_containers(struct cx *x, const char *service, bool oneoff
 	return out;
 }
 
-static char *network_name(struct cx *x, const char *key)
+/* The name berthd knows the model's networks or volumes (section) entry key by. */
+static char *object_name(struct cx *x, const char *section, const char *key)
 {
-	json_t *n = json_object_get(json_object_get(x->p.model, "networks"), key);
+	json_t *n = json_object_get(json_object_get(x->p.model, section), key);
 	const char *name = json_string_value(json_object_get(n, "name"));
 
 	if (name)
@@ -163,16 +164,14 @@ static char *network_name(struct cx *x, const char *key)
 	return xasprintf("%s_%s", x->p.name, key);
 }
 
+static char *network_name(struct cx *x, const char *key)
+{
+	return object_name(x, "networks", key);
+}
+
 static char *volume_name(struct cx *x, const char *key)
 {
-	json_t *n = json_object_get(json_object_get(x->p.model, "volumes"), key);
-	const char *name = json_string_value(json_object_get(n, "name"));
-
-	if (name)
-		return xstrdup(name);
-	if (json_is_true(json_object_get(n, "external")))
-		return xstrdup(key);
-	return xasprintf("%s_%s", x->p.name, key);
+	return object_name(x, "volumes", key);
 }
 
 /* ---- tables ------------------------------------------------------------------------------------ */
@@ -269,6 +268,24 @@ static int lookup_or_labels(struct cx *x, const char *collection, const char *ki
 	return 0;
 }
 
+/*
+ * The end both ensure_network and ensure_volume make: POST body (taken) to path; on success
+ * name joins made (what up takes back on failure) and its progress line says title.  Frees name.
+ */
+static int create_object(struct cx *x, const char *path, json_t *body, char *name, char ***made,
+			 const char *title)
+{
+	int r = api(x, "POST", body, "%s", path);
+
+	json_decref(body);
+	if (r == 0) {
+		berth_strv_push(made, name);
+		progress(title, name, "Created");
+	}
+	free(name);
+	return r;
+}
+
 static int ensure_network(struct cx *x, const char *key, struct made *m)
 {
 	json_t *def = json_object_get(json_object_get(x->p.model, "networks"), key);
@@ -289,14 +306,7 @@ static int ensure_network(struct cx *x, const char *key, struct made *m)
 				 json_is_true(json_object_get(def, "internal")), "Attachable",
 				 json_is_true(json_object_get(def, "attachable")), "Options",
 				 opts ? json_incref(opts) : json_object());
-	r = api(x, "POST", body, "/networks/create");
-	json_decref(body);
-	if (r == 0) {
-		berth_strv_push(&m->networks, name);
-		progress("Network", name, "Created");
-	}
-	free(name);
-	return r;
+	return create_object(x, "/networks/create", body, name, &m->networks, "Network");
 }
 
 static int ensure_volume(struct cx *x, const char *key, struct made *m)
@@ -317,14 +327,7 @@ static int ensure_volume(struct cx *x, const char *key, struct made *m)
 		json_pack("{s:s, s:s, s:o, s:o}", "Name", name, "Driver",
 			  json_string_value(json_object_get(def, "driver")) ?: "local", "Labels",
 			  labels, "DriverOpts", opts ? json_incref(opts) : json_object());
-	r = api(x, "POST", body, "/volumes/create");
-	json_decref(body);
-	if (r == 0) {
-		berth_strv_push(&m->volumes, name);
-		progress("Volume", name, "Created");
-	}
-	free(name);
-	return r;
+	return create_object(x, "/volumes/create", body, name, &m->volumes, "Volume");
 }
 
 /* ---- the create request of a service's container ----------------------------------------------- */

@@ -763,8 +763,9 @@ bad:
 	return -1;
 }
 
-/* "[ip:][host[-range]:]container[-range][/proto]" or a number; long form as a map. */
-static int norm_ports(struct ld *l, const char *path, json_t *v, json_t *out)
+/* A list whose items each go through norm_item (at path sub: "ports[2]") into out. */
+static int norm_list(struct ld *l, const char *path, json_t *v, json_t *out,
+		     int (*norm_item)(struct ld *l, const char *sub, json_t *e, json_t *out))
 {
 	char sub[1024];
 	size_t i;
@@ -774,343 +775,336 @@ static int norm_ports(struct ld *l, const char *path, json_t *v, json_t *out)
 		return fail(l, path, "must be a list");
 	json_array_foreach (v, i, e) {
 		subpath(sub, sizeof(sub), "%s[%zu]", path, i);
-		if (json_is_object(e)) {
-			const char *k;
-			json_t *f;
-			int64_t target = -1;
-			const char *published = "", *host_ip = "", *proto = "tcp";
-			json_object_foreach (e, k, f) {
-				char fp[1100];
-				subpath(fp, sizeof(fp), "%s.%s", sub, k);
-				if (!strcmp(k, "target")) {
-					if (want_int(l, fp, f, 1, &target) < 0)
-						return -1;
-				} else if (!strcmp(k, "published")) {
-					if (want_string(l, fp, f, &published) < 0)
-						return -1;
-				} else if (!strcmp(k, "host_ip")) {
-					if (want_string(l, fp, f, &host_ip) < 0)
-						return -1;
-				} else if (!strcmp(k, "protocol")) {
-					if (want_string(l, fp, f, &proto) < 0)
-						return -1;
-				} else if (!strcmp(k, "mode") || !strcmp(k, "name") ||
-					   !strcmp(k, "app_protocol")) {
-					continue;
-				} else {
-					return fail(l, fp, "additional property %s is not allowed",
-						    k);
-				}
-			}
-			if (target < 0)
-				return fail(l, sub, "target is required");
-			json_array_append_new(out,
-					      json_pack("{s:I, s:s, s:s, s:s}", "target",
-							(json_int_t)target, "published", published,
-							"host_ip", host_ip, "protocol", proto));
-			continue;
-		}
-		const char *s = json_string_value(e);
-		if (!s)
-			return fail(l, sub, "must be a string or a number");
-		json_t *exposed = json_object(), *bind = json_object();
-		char *err = NULL;
-		if (port_spec_parse(s, exposed, bind, &err) < 0) {
-			fail(l, sub, "%s", err);
-			free(err);
-			json_decref(exposed);
-			json_decref(bind);
+		if (norm_item(l, sub, e, out) < 0)
 			return -1;
-		}
-		const char *key;
-		json_t *ign;
-		json_object_foreach (exposed, key, ign) {
-			int64_t port = strtoll(key, NULL, 10);
-			const char *slash = strchr(key, '/');
-			json_t *bl = json_object_get(bind, key);
-			size_t bi;
-			json_t *b;
-			if (!json_array_size(bl)) {
-				json_array_append_new(
-					out, json_pack("{s:I, s:s, s:s, s:s}", "target",
-						       (json_int_t)port, "published", "", "host_ip",
-						       "", "protocol", slash ? slash + 1 : "tcp"));
+	}
+	return 0;
+}
+
+/* "[ip:][host[-range]:]container[-range][/proto]" or a number; long form as a map. */
+static int port_item(struct ld *l, const char *sub, json_t *e, json_t *out)
+{
+	if (json_is_object(e)) {
+		const char *k;
+		json_t *f;
+		int64_t target = -1;
+		const char *published = "", *host_ip = "", *proto = "tcp";
+		json_object_foreach (e, k, f) {
+			char fp[1100];
+			subpath(fp, sizeof(fp), "%s.%s", sub, k);
+			if (!strcmp(k, "target")) {
+				if (want_int(l, fp, f, 1, &target) < 0)
+					return -1;
+			} else if (!strcmp(k, "published")) {
+				if (want_string(l, fp, f, &published) < 0)
+					return -1;
+			} else if (!strcmp(k, "host_ip")) {
+				if (want_string(l, fp, f, &host_ip) < 0)
+					return -1;
+			} else if (!strcmp(k, "protocol")) {
+				if (want_string(l, fp, f, &proto) < 0)
+					return -1;
+			} else if (!strcmp(k, "mode") || !strcmp(k, "name") ||
+				   !strcmp(k, "app_protocol")) {
 				continue;
+			} else {
+				return fail(l, fp, "additional property %s is not allowed", k);
 			}
-			json_array_foreach (bl, bi, b)
-				json_array_append_new(
-					out,
-					json_pack("{s:I, s:s, s:s, s:s}", "target",
-						  (json_int_t)port, "published",
-						  json_string_value(json_object_get(b, "HostPort"))
-							  ?: "",
-						  "host_ip",
-						  json_string_value(json_object_get(b, "HostIp"))
-							  ?: "",
-						  "protocol", slash ? slash + 1 : "tcp"));
 		}
+		if (target < 0)
+			return fail(l, sub, "target is required");
+		json_array_append_new(out, json_pack("{s:I, s:s, s:s, s:s}", "target",
+						     (json_int_t)target, "published", published,
+						     "host_ip", host_ip, "protocol", proto));
+		return 0;
+	}
+	const char *s = json_string_value(e);
+	if (!s)
+		return fail(l, sub, "must be a string or a number");
+	json_t *exposed = json_object(), *bind = json_object();
+	char *err = NULL;
+	if (port_spec_parse(s, exposed, bind, &err) < 0) {
+		fail(l, sub, "%s", err);
+		free(err);
 		json_decref(exposed);
 		json_decref(bind);
+		return -1;
 	}
+	const char *key;
+	json_t *ign;
+	json_object_foreach (exposed, key, ign) {
+		int64_t port = strtoll(key, NULL, 10);
+		const char *slash = strchr(key, '/');
+		json_t *bl = json_object_get(bind, key);
+		size_t bi;
+		json_t *b;
+		if (!json_array_size(bl)) {
+			json_array_append_new(out, json_pack("{s:I, s:s, s:s, s:s}", "target",
+							     (json_int_t)port, "published", "",
+							     "host_ip", "", "protocol",
+							     slash ? slash + 1 : "tcp"));
+			continue;
+		}
+		json_array_foreach (bl, bi, b)
+			json_array_append_new(
+				out,
+				json_pack("{s:I, s:s, s:s, s:s}", "target", (json_int_t)port,
+					  "published",
+					  json_string_value(json_object_get(b, "HostPort")) ?: "",
+					  "host_ip",
+					  json_string_value(json_object_get(b, "HostIp")) ?: "",
+					  "protocol", slash ? slash + 1 : "tcp"));
+	}
+	json_decref(exposed);
+	json_decref(bind);
+	return 0;
+}
+
+static int norm_ports(struct ld *l, const char *path, json_t *v, json_t *out)
+{
+	return norm_list(l, path, v, out, port_item);
+}
+
+static int volume_item(struct ld *l, const char *sub, json_t *e, json_t *out)
+{
+	if (json_is_object(e)) {
+		const char *type = NULL, *source = NULL, *target = NULL, *k;
+		bool ro = false;
+		json_t *f;
+		json_object_foreach (e, k, f) {
+			char fp[1100];
+			subpath(fp, sizeof(fp), "%s.%s", sub, k);
+			if (!strcmp(k, "type")) {
+				if (want_string(l, fp, f, &type) < 0)
+					return -1;
+			} else if (!strcmp(k, "source")) {
+				if (want_string(l, fp, f, &source) < 0)
+					return -1;
+			} else if (!strcmp(k, "target")) {
+				if (want_string(l, fp, f, &target) < 0)
+					return -1;
+			} else if (!strcmp(k, "read_only")) {
+				if (want_bool(l, fp, f, &ro) < 0)
+					return -1;
+			} else if (strcmp(k, "bind") && strcmp(k, "volume") && strcmp(k, "tmpfs") &&
+				   strcmp(k, "consistency")) {
+				return fail(l, fp, "additional property %s is not allowed", k);
+			}
+		}
+		if (!type ||
+		    (strcmp(type, "bind") && strcmp(type, "volume") && strcmp(type, "tmpfs")))
+			return fail(l, sub, "type must be one of bind, volume, tmpfs");
+		if (!target || target[0] != '/')
+			return fail(l, sub, "target must be an absolute path");
+		if (!strcmp(type, "bind") && !source)
+			return fail(l, sub, "a bind mount needs a source");
+		char *src = source && !strcmp(type, "bind") ? abs_path(l->dir, source)
+							    : xstrdup(source ? source : "");
+		json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:b}", "type", type, "source",
+						     src, "target", target, "read_only", ro));
+		free(src);
+		return 0;
+	}
+	const char *s = json_string_value(e);
+	if (!s || !*s)
+		return fail(l, sub, "must be a string or a mapping");
+	char *copy = xstrdup(s), *parts[3] = {0};
+	int n = 0;
+	for (char *p = copy, *c; p && n < 3; p = c) {
+		c = strchr(p, ':');
+		if (c)
+			*c++ = '\0';
+		parts[n++] = p;
+		if (n == 3 && c) {
+			free(copy);
+			return fail(l, sub, "invalid volume specification \"%s\"", s);
+		}
+	}
+	const char *src = n >= 2 ? parts[0] : "", *dst = n >= 2 ? parts[1] : parts[0];
+	const char *mode = n == 3 ? parts[2] : "";
+	bool ro = false;
+	if (*mode) {
+		for (char *m = (char *)mode, *c; m; m = c) {
+			c = strchr(m, ',');
+			if (c)
+				*c++ = '\0';
+			if (!strcmp(m, "ro"))
+				ro = true;
+			else if (strcmp(m, "rw") && strcmp(m, "z") && strcmp(m, "Z") &&
+				 strcmp(m, "cached") && strcmp(m, "delegated") &&
+				 strcmp(m, "consistent") && strcmp(m, "nocopy"))
+				break;
+		}
+	}
+	if (dst[0] != '/') {
+		free(copy);
+		return fail(l, sub,
+			    "invalid volume specification \"%s\": the target must "
+			    "be an absolute path",
+			    s);
+	}
+	bool bind = src[0] == '/' || src[0] == '.' || src[0] == '~';
+	char *source = bind ? abs_path(l->dir, src) : xstrdup(src);
+	json_array_append_new(out,
+			      json_pack("{s:s, s:s, s:s, s:b}", "type", bind ? "bind" : "volume",
+					"source", source, "target", dst, "read_only", ro));
+	free(source);
+	free(copy);
 	return 0;
 }
 
 static int norm_volumes(struct ld *l, const char *path, json_t *v, json_t *out)
 {
-	char sub[1024];
-	size_t i;
-	json_t *e;
+	return norm_list(l, path, v, out, volume_item);
+}
 
-	if (!json_is_array(v))
-		return fail(l, path, "must be a list");
-	json_array_foreach (v, i, e) {
-		subpath(sub, sizeof(sub), "%s[%zu]", path, i);
-		if (json_is_object(e)) {
-			const char *type = NULL, *source = NULL, *target = NULL, *k;
-			bool ro = false;
-			json_t *f;
-			json_object_foreach (e, k, f) {
-				char fp[1100];
-				subpath(fp, sizeof(fp), "%s.%s", sub, k);
-				if (!strcmp(k, "type")) {
-					if (want_string(l, fp, f, &type) < 0)
-						return -1;
-				} else if (!strcmp(k, "source")) {
-					if (want_string(l, fp, f, &source) < 0)
-						return -1;
-				} else if (!strcmp(k, "target")) {
-					if (want_string(l, fp, f, &target) < 0)
-						return -1;
-				} else if (!strcmp(k, "read_only")) {
-					if (want_bool(l, fp, f, &ro) < 0)
-						return -1;
-				} else if (strcmp(k, "bind") && strcmp(k, "volume") &&
-					   strcmp(k, "tmpfs") && strcmp(k, "consistency")) {
-					return fail(l, fp, "additional property %s is not allowed",
-						    k);
-				}
+/*
+ * A mapping whose keys each go through norm_key into a new object *ret. norm_key reads key k
+ * (at path fp) from f into out and returns -1 after fail().
+ */
+static int norm_mapping(struct ld *l, const char *path, json_t *v,
+			int (*norm_key)(struct ld *l, const char *fp, const char *k, json_t *f,
+					json_t *out),
+			json_t **ret)
+{
+	const char *k;
+	json_t *f;
+
+	if (!json_is_object(v))
+		return fail(l, path, "must be a mapping");
+	json_t *out = json_object();
+	json_object_foreach (v, k, f) {
+		char fp[1200];
+		subpath(fp, sizeof(fp), "%s.%s", path, k);
+		if (norm_key(l, fp, k, f, out) < 0) {
+			json_decref(out);
+			return -1;
+		}
+	}
+	*ret = out;
+	return 0;
+}
+
+static int healthcheck_key(struct ld *l, const char *fp, const char *k, json_t *f, json_t *out)
+{
+	int64_t n;
+	bool b;
+
+	if (!strcmp(k, "test")) {
+		if (json_is_string(f)) {
+			json_object_set_new(out, "test", json_pack("[s, O]", "CMD-SHELL", f));
+		} else {
+			json_t *list;
+			if (want_string_list(l, fp, f, false, &list) < 0)
+				return -1;
+			const char *first = json_string_value(json_array_get(list, 0));
+			if (!first || (strcmp(first, "NONE") && strcmp(first, "CMD") &&
+				       strcmp(first, "CMD-SHELL"))) {
+				json_decref(list);
+				return fail(l, fp, "must begin with NONE, CMD or CMD-SHELL");
 			}
-			if (!type || (strcmp(type, "bind") && strcmp(type, "volume") &&
-				      strcmp(type, "tmpfs")))
-				return fail(l, sub, "type must be one of bind, volume, tmpfs");
-			if (!target || target[0] != '/')
-				return fail(l, sub, "target must be an absolute path");
-			if (!strcmp(type, "bind") && !source)
-				return fail(l, sub, "a bind mount needs a source");
-			char *src = source && !strcmp(type, "bind") ? abs_path(l->dir, source)
-								    : xstrdup(source ? source : "");
-			json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:b}", "type", type,
-							     "source", src, "target", target,
-							     "read_only", ro));
-			free(src);
-			continue;
+			json_object_set_new(out, "test", list);
 		}
-		const char *s = json_string_value(e);
-		if (!s || !*s)
-			return fail(l, sub, "must be a string or a mapping");
-		char *copy = xstrdup(s), *parts[3] = {0};
-		int n = 0;
-		for (char *p = copy, *c; p && n < 3; p = c) {
-			c = strchr(p, ':');
-			if (c)
-				*c++ = '\0';
-			parts[n++] = p;
-			if (n == 3 && c) {
-				free(copy);
-				return fail(l, sub, "invalid volume specification \"%s\"", s);
-			}
-		}
-		const char *src = n >= 2 ? parts[0] : "", *dst = n >= 2 ? parts[1] : parts[0];
-		const char *mode = n == 3 ? parts[2] : "";
-		bool ro = false;
-		if (*mode) {
-			for (char *m = (char *)mode, *c; m; m = c) {
-				c = strchr(m, ',');
-				if (c)
-					*c++ = '\0';
-				if (!strcmp(m, "ro"))
-					ro = true;
-				else if (strcmp(m, "rw") && strcmp(m, "z") && strcmp(m, "Z") &&
-					 strcmp(m, "cached") && strcmp(m, "delegated") &&
-					 strcmp(m, "consistent") && strcmp(m, "nocopy"))
-					break;
-			}
-		}
-		if (dst[0] != '/') {
-			free(copy);
-			return fail(l, sub,
-				    "invalid volume specification \"%s\": the target must "
-				    "be an absolute path",
-				    s);
-		}
-		bool bind = src[0] == '/' || src[0] == '.' || src[0] == '~';
-		char *source = bind ? abs_path(l->dir, src) : xstrdup(src);
-		json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:b}", "type",
-						     bind ? "bind" : "volume", "source", source,
-						     "target", dst, "read_only", ro));
-		free(source);
-		free(copy);
+	} else if (!strcmp(k, "interval") || !strcmp(k, "timeout") || !strcmp(k, "start_period") ||
+		   !strcmp(k, "start_interval")) {
+		if (want_duration(l, fp, f, &n) < 0)
+			return -1;
+		json_object_set_new(out, k, json_integer(n));
+	} else if (!strcmp(k, "retries")) {
+		if (want_int(l, fp, f, 0, &n) < 0)
+			return -1;
+		json_object_set_new(out, k, json_integer(n));
+	} else if (!strcmp(k, "disable")) {
+		if (want_bool(l, fp, f, &b) < 0)
+			return -1;
+		if (b)
+			json_object_set_new(out, "test", json_pack("[s]", "NONE"));
+	} else {
+		return fail(l, fp, "additional property %s is not allowed", k);
 	}
 	return 0;
 }
 
 static int norm_healthcheck(struct ld *l, const char *path, json_t *v, json_t **ret)
 {
-	json_t *out = json_object();
-	const char *k;
-	json_t *f;
+	return norm_mapping(l, path, v, healthcheck_key, ret);
+}
 
-	if (!json_is_object(v)) {
-		json_decref(out);
-		return fail(l, path, "must be a mapping");
-	}
-	json_object_foreach (v, k, f) {
-		char fp[1200];
-		subpath(fp, sizeof(fp), "%s.%s", path, k);
-		int64_t n;
-		bool b;
-		if (!strcmp(k, "test")) {
-			if (json_is_string(f)) {
-				json_object_set_new(out, "test",
-						    json_pack("[s, O]", "CMD-SHELL", f));
-			} else {
-				json_t *list;
-				if (want_string_list(l, fp, f, false, &list) < 0)
-					goto bad;
-				const char *first = json_string_value(json_array_get(list, 0));
-				if (!first || (strcmp(first, "NONE") && strcmp(first, "CMD") &&
-					       strcmp(first, "CMD-SHELL"))) {
-					json_decref(list);
-					fail(l, fp, "must begin with NONE, CMD or CMD-SHELL");
-					goto bad;
+static int deploy_key(struct ld *l, const char *fp, const char *k, json_t *f, json_t *out)
+{
+	int64_t n;
+
+	if (!strcmp(k, "replicas")) {
+		if (want_int(l, fp, f, 0, &n) < 0)
+			return -1;
+		json_object_set_new(out, k, json_integer(n));
+	} else if (!strcmp(k, "resources")) {
+		const char *rk;
+		json_t *rv, *res = json_object();
+		json_object_set_new(out, k, res);
+		if (!json_is_object(f))
+			return fail(l, fp, "must be a mapping");
+		json_object_foreach (f, rk, rv) {
+			char rp[1300];
+			subpath(rp, sizeof(rp), "%s.%s", fp, rk);
+			if (strcmp(rk, "limits") && strcmp(rk, "reservations"))
+				return fail(l, rp, "additional property %s is not allowed", rk);
+			if (!json_is_object(rv))
+				return fail(l, rp, "must be a mapping");
+			json_t *lim = json_object();
+			json_object_set_new(res, rk, lim);
+			const char *lk;
+			json_t *lv;
+			json_object_foreach (rv, lk, lv) {
+				char lp[1400];
+				subpath(lp, sizeof(lp), "%s.%s", rp, lk);
+				if (!strcmp(lk, "cpus")) {
+					char *e = NULL;
+					const char *s = json_string_value(lv);
+					if (!s || nano_cpus_parse(s, &n, &e) < 0) {
+						fail(l, lp, "invalid cpus \"%s\"", s ? s : "");
+						free(e);
+						return -1;
+					}
+					json_object_set_new(lim, lk, json_string(s));
+				} else if (!strcmp(lk, "memory")) {
+					if (want_size(l, lp, lv, &n) < 0)
+						return -1;
+					json_object_set_new(lim, lk, json_integer(n));
+				} else if (!strcmp(lk, "pids")) {
+					if (want_int(l, lp, lv, -1, &n) < 0)
+						return -1;
+					json_object_set_new(lim, lk, json_integer(n));
+				} else {
+					return fail(l, lp, "additional property %s is not allowed",
+						    lk);
 				}
-				json_object_set_new(out, "test", list);
 			}
-		} else if (!strcmp(k, "interval") || !strcmp(k, "timeout") ||
-			   !strcmp(k, "start_period") || !strcmp(k, "start_interval")) {
-			if (want_duration(l, fp, f, &n) < 0)
-				goto bad;
-			json_object_set_new(out, k, json_integer(n));
-		} else if (!strcmp(k, "retries")) {
-			if (want_int(l, fp, f, 0, &n) < 0)
-				goto bad;
-			json_object_set_new(out, k, json_integer(n));
-		} else if (!strcmp(k, "disable")) {
-			if (want_bool(l, fp, f, &b) < 0)
-				goto bad;
-			if (b)
-				json_object_set_new(out, "test", json_pack("[s]", "NONE"));
-		} else {
-			fail(l, fp, "additional property %s is not allowed", k);
-			goto bad;
 		}
+	} else if (!strcmp(k, "restart_policy")) {
+		const char *cond = json_string_value(json_object_get(f, "condition"));
+		if (!json_is_object(f) || (cond && strcmp(cond, "none") &&
+					   strcmp(cond, "on-failure") && strcmp(cond, "any")))
+			return fail(l, fp, "condition must be none, on-failure or any");
+		json_object_set(out, k, f);
+	} else if (!strcmp(k, "labels")) {
+		json_t *d;
+		if (want_dict(l, fp, f, '=', &d) < 0)
+			return -1;
+		json_object_set_new(out, k, d);
+	} else if (!strcmp(k, "mode")) {
+		const char *s = json_string_value(f);
+		if (!s || strcmp(s, "replicated"))
+			return fail(l, fp, "only replicated is supported");
+	} else {
+		return fail(l, fp, "additional property %s is not allowed", k);
 	}
-	*ret = out;
 	return 0;
-bad:
-	json_decref(out);
-	return -1;
 }
 
 static int norm_deploy(struct ld *l, const char *path, json_t *v, json_t **ret)
 {
-	json_t *out = json_object();
-	const char *k;
-	json_t *f;
-
-	if (!json_is_object(v)) {
-		json_decref(out);
-		return fail(l, path, "must be a mapping");
-	}
-	json_object_foreach (v, k, f) {
-		char fp[1200];
-		subpath(fp, sizeof(fp), "%s.%s", path, k);
-		int64_t n;
-		if (!strcmp(k, "replicas")) {
-			if (want_int(l, fp, f, 0, &n) < 0)
-				goto bad;
-			json_object_set_new(out, k, json_integer(n));
-		} else if (!strcmp(k, "resources")) {
-			const char *rk;
-			json_t *rv, *res = json_object();
-			json_object_set_new(out, k, res);
-			if (!json_is_object(f)) {
-				fail(l, fp, "must be a mapping");
-				goto bad;
-			}
-			json_object_foreach (f, rk, rv) {
-				char rp[1300];
-				subpath(rp, sizeof(rp), "%s.%s", fp, rk);
-				if (strcmp(rk, "limits") && strcmp(rk, "reservations")) {
-					fail(l, rp, "additional property %s is not allowed", rk);
-					goto bad;
-				}
-				if (!json_is_object(rv)) {
-					fail(l, rp, "must be a mapping");
-					goto bad;
-				}
-				json_t *lim = json_object();
-				json_object_set_new(res, rk, lim);
-				const char *lk;
-				json_t *lv;
-				json_object_foreach (rv, lk, lv) {
-					char lp[1400];
-					subpath(lp, sizeof(lp), "%s.%s", rp, lk);
-					if (!strcmp(lk, "cpus")) {
-						char *e = NULL;
-						const char *s = json_string_value(lv);
-						if (!s || nano_cpus_parse(s, &n, &e) < 0) {
-							fail(l, lp, "invalid cpus \"%s\"",
-							     s ? s : "");
-							free(e);
-							goto bad;
-						}
-						json_object_set_new(lim, lk, json_string(s));
-					} else if (!strcmp(lk, "memory")) {
-						if (want_size(l, lp, lv, &n) < 0)
-							goto bad;
-						json_object_set_new(lim, lk, json_integer(n));
-					} else if (!strcmp(lk, "pids")) {
-						if (want_int(l, lp, lv, -1, &n) < 0)
-							goto bad;
-						json_object_set_new(lim, lk, json_integer(n));
-					} else {
-						fail(l, lp, "additional property %s is not allowed",
-						     lk);
-						goto bad;
-					}
-				}
-			}
-		} else if (!strcmp(k, "restart_policy")) {
-			const char *cond = json_string_value(json_object_get(f, "condition"));
-			if (!json_is_object(f) ||
-			    (cond && strcmp(cond, "none") && strcmp(cond, "on-failure") &&
-			     strcmp(cond, "any"))) {
-				fail(l, fp, "condition must be none, on-failure or any");
-				goto bad;
-			}
-			json_object_set(out, k, f);
-		} else if (!strcmp(k, "labels")) {
-			json_t *d;
-			if (want_dict(l, fp, f, '=', &d) < 0)
-				goto bad;
-			json_object_set_new(out, k, d);
-		} else if (!strcmp(k, "mode")) {
-			const char *s = json_string_value(f);
-			if (!s || strcmp(s, "replicated")) {
-				fail(l, fp, "only replicated is supported");
-				goto bad;
-			}
-		} else {
-			fail(l, fp, "additional property %s is not allowed", k);
-			goto bad;
-		}
-	}
-	*ret = out;
-	return 0;
-bad:
-	json_decref(out);
-	return -1;
+	return norm_mapping(l, path, v, deploy_key, ret);
 }
 
 enum kind {
@@ -1222,6 +1216,21 @@ static int norm_service_refs(struct ld *l, const char *fp, json_t *f, const char
 		free(t);
 	}
 	*ret = out;
+	return 0;
+}
+
+/* A list of names (of what: "network", "service") as the keys of map, each with a copy of value. */
+static int names_as_keys(struct ld *l, const char *path, json_t *list, const char *what,
+			 json_t *value, json_t *map)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach (list, i, e) {
+		if (!json_is_string(e))
+			return fail(l, path, "must be a list of %s names", what);
+		json_object_set_new(map, json_string_value(e), json_deep_copy(value));
+	}
 	return 0;
 }
 
@@ -1393,15 +1402,9 @@ static int norm_service(struct ld *l, const char *name, json_t *in, json_t **ret
 			j = json_object();
 			json_object_set_new(svc, k, j);
 			if (json_is_array(f)) {
-				size_t i;
-				json_t *e;
-				json_array_foreach (f, i, e) {
-					if (!json_is_string(e)) {
-						fail(l, fp, "must be a list of network names");
-						goto bad;
-					}
-					json_object_set_new(j, json_string_value(e), json_object());
-				}
+				_cleanup_json_ json_t *none = json_object();
+				if (names_as_keys(l, fp, f, "network", none, j) < 0)
+					goto bad;
 			} else if (json_is_object(f)) {
 				const char *nk;
 				json_t *nv;
@@ -1455,19 +1458,11 @@ static int norm_service(struct ld *l, const char *name, json_t *in, json_t **ret
 			j = json_object();
 			json_object_set_new(svc, k, j);
 			if (json_is_array(f)) {
-				size_t i;
-				json_t *e;
-				json_array_foreach (f, i, e) {
-					if (!json_is_string(e)) {
-						fail(l, fp, "must be a list of service names");
-						goto bad;
-					}
-					json_object_set_new(j, json_string_value(e),
-							    json_pack("{s:s, s:b, s:b}",
-								      "condition",
-								      "service_started", "restart",
-								      false, "required", true));
-				}
+				_cleanup_json_ json_t *started =
+					json_pack("{s:s, s:b, s:b}", "condition", "service_started",
+						  "restart", false, "required", true);
+				if (names_as_keys(l, fp, f, "service", started, j) < 0)
+					goto bad;
 			} else if (json_is_object(f)) {
 				const char *dk;
 				json_t *dv;

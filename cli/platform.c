@@ -246,6 +246,22 @@ int platform_parse(const char *spec, json_t **ret, char **err)
 	return 0;
 }
 
+int platform_flag_query(const char *flag, char **ret)
+{
+	char *err = NULL;
+
+	*ret = NULL;
+	if (!flag || !*flag)
+		return 0;
+	*ret = platform_query(flag, &err);
+	if (!*ret) {
+		err_printf("invalid platform: %s\n", err);
+		free(err);
+		return 1;
+	}
+	return 0;
+}
+
 char *platform_query(const char *spec, char **err)
 {
 	json_t *p = NULL;

@@ -15,3 +15,8 @@ int platform_parse(const char *spec, json_t **ret, char **err);
 /* The platform as docker's client sends it in a query: compact JSON (malloc'd), or NULL with
  * *err. */
 char *platform_query(const char *spec, char **err);
+/*
+ * A --platform flag's value (load, save, history) as that query value in *ret (NULL when the
+ * flag is empty or not given): 0, or 1 after docker's "invalid platform: ..." on stderr.
+ */
+int platform_flag_query(const char *flag, char **ret);

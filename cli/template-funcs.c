@@ -118,6 +118,24 @@ static bool rune_printable(int r)
 	return true;
 }
 
+/* The escape Go's strconv and encoding/json both write for \b \f \n \r \t; NULL for others. */
+static const char *short_escape(int r)
+{
+	switch (r) {
+	case '\b':
+		return "\\b";
+	case '\f':
+		return "\\f";
+	case '\n':
+		return "\\n";
+	case '\r':
+		return "\\r";
+	case '\t':
+		return "\\t";
+	}
+	return NULL;
+}
+
 static void quote_with(struct sbuf *out, const char *s, size_t len, char q)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -137,36 +155,15 @@ static void quote_with(struct sbuf *out, const char *s, size_t len, char q)
 		} else if (rune_printable(r)) {
 			sbuf_add(out, s + i, (size_t)w);
 		} else {
-			switch (r) {
-			case '\a':
-				sbuf_adds(out, "\\a");
-				break;
-			case '\b':
-				sbuf_adds(out, "\\b");
-				break;
-			case '\f':
-				sbuf_adds(out, "\\f");
-				break;
-			case '\n':
-				sbuf_adds(out, "\\n");
-				break;
-			case '\r':
-				sbuf_adds(out, "\\r");
-				break;
-			case '\t':
-				sbuf_adds(out, "\\t");
-				break;
-			case '\v':
-				sbuf_adds(out, "\\v");
-				break;
-			default:
-				if (r < 0x20 || r == 0x7f)
-					sbuf_printf(out, "\\x%c%c", hex[r >> 4], hex[r & 15]);
-				else if (r < 0x10000)
-					sbuf_printf(out, "\\u%04x", (unsigned)r);
-				else
-					sbuf_printf(out, "\\U%08x", (unsigned)r);
-			}
+			const char *e = r == '\a' ? "\\a" : r == '\v' ? "\\v" : short_escape(r);
+			if (e)
+				sbuf_adds(out, e);
+			else if (r < 0x20 || r == 0x7f)
+				sbuf_printf(out, "\\x%c%c", hex[r >> 4], hex[r & 15]);
+			else if (r < 0x10000)
+				sbuf_printf(out, "\\u%04x", (unsigned)r);
+			else
+				sbuf_printf(out, "\\U%08x", (unsigned)r);
 		}
 		i += (size_t)w;
 	}
@@ -505,32 +502,16 @@ static void json_string_go(struct sbuf *out, const char *s, size_t len)
 	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)s[i];
 		if (c < 0x80) {
-			switch (c) {
-			case '\\':
-			case '"':
+			const char *e = short_escape(c);
+			if (c == '\\' || c == '"') {
 				sbuf_addc(out, '\\');
 				sbuf_addc(out, (char)c);
-				break;
-			case '\b':
-				sbuf_adds(out, "\\b");
-				break;
-			case '\f':
-				sbuf_adds(out, "\\f");
-				break;
-			case '\n':
-				sbuf_adds(out, "\\n");
-				break;
-			case '\r':
-				sbuf_adds(out, "\\r");
-				break;
-			case '\t':
-				sbuf_adds(out, "\\t");
-				break;
-			default:
-				if (c < 0x20)
-					sbuf_printf(out, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
-				else
-					sbuf_addc(out, (char)c);
+			} else if (e) {
+				sbuf_adds(out, e);
+			} else if (c < 0x20) {
+				sbuf_printf(out, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
+			} else {
+				sbuf_addc(out, (char)c);
 			}
 			i++;
 			continue;

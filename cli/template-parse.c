@@ -331,6 +331,30 @@ static bool scan_number(struct lexer *l)
 	return true;
 }
 
+/* The spaces a "-}}" trims after it (text after an action or a comment). */
+static void skip_spaces(struct lexer *l)
+{
+	while (l->pos < l->len && is_space((unsigned char)l->input[l->pos]))
+		l->pos++;
+}
+
+/* The rest of an identifier, field or variable name; false after an error item in it. */
+static bool scan_word(struct lexer *l, struct item *it)
+{
+	int r;
+
+	while (is_alnum(r = l_next(l)))
+		;
+	l_backup(l);
+	if (!at_terminator(l)) {
+		char u[32];
+		fmt_U(u, sizeof(u), r);
+		l_error(l, it, "bad character %s", u);
+		return false;
+	}
+	return true;
+}
+
 /* Produce the next item. */
 static void lex_item(struct lexer *l, struct item *it)
 {
@@ -414,8 +438,7 @@ static void lex_item(struct lexer *l, struct item *it)
 				l->pos += 2;
 			l->pos += 2;
 			if (trim)
-				while (l->pos < l->len && is_space((unsigned char)l->input[l->pos]))
-					l->pos++;
+				skip_spaces(l);
 			l_ignore(l);
 			l->state = LS_TEXT;
 			continue;
@@ -430,8 +453,7 @@ static void lex_item(struct lexer *l, struct item *it)
 			l->pos += 2;
 			l_item(l, it, ITEM_RIGHT_DELIM);
 			if (trim) {
-				while (l->pos < l->len && is_space((unsigned char)l->input[l->pos]))
-					l->pos++;
+				skip_spaces(l);
 				l_ignore(l);
 			}
 			l->state = LS_TEXT;
@@ -542,16 +564,8 @@ static void lex_item(struct lexer *l, struct item *it)
 			return;
 		}
 		case LS_IDENT: {
-			int r;
-			while (is_alnum(r = l_next(l)))
-				;
-			l_backup(l);
-			if (!at_terminator(l)) {
-				char u[32];
-				fmt_U(u, sizeof(u), r);
-				l_error(l, it, "bad character %s", u);
+			if (!scan_word(l, it))
 				return;
-			}
 			static const struct {
 				const char *w;
 				enum item_type t;
@@ -585,21 +599,13 @@ static void lex_item(struct lexer *l, struct item *it)
 		case LS_FIELD:
 		case LS_VARIABLE: {
 			enum item_type type = l->state == LS_FIELD ? ITEM_FIELD : ITEM_VARIABLE;
-			int r;
 			l->state = LS_INSIDE;
 			if (at_terminator(l)) {
 				l_item(l, it, type == ITEM_VARIABLE ? ITEM_VARIABLE : ITEM_DOT);
 				return;
 			}
-			while (is_alnum(r = l_next(l)))
-				;
-			l_backup(l);
-			if (!at_terminator(l)) {
-				char u[32];
-				fmt_U(u, sizeof(u), r);
-				l_error(l, it, "bad character %s", u);
+			if (!scan_word(l, it))
 				return;
-			}
 			l_item(l, it, type);
 			return;
 		}

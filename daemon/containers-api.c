@@ -137,78 +137,74 @@ static int stop_query(struct berth_http_request *req, const char **sig, int *tim
 	return 0;
 }
 
-static void container_stop(struct berth_http_request *req, void *userdata)
+/* restart inside the container's gate: stop (already stopped is fine), start, the event */
+static void restart_gated(struct berthd *d, struct daemon_container *c, const char *sig,
+			  int timeout, struct berth_error **e)
 {
-	struct berthd *d = userdata;
+	/* AutoRemove does not take a container that is being restarted */
+	bool autorm = json_is_true(json_object_get(c->host_config, "AutoRemove"));
+
+	if (autorm) {
+		pthread_mutex_lock(&d->lock);
+		json_object_set_new(c->host_config, "AutoRemove", json_false());
+		pthread_mutex_unlock(&d->lock);
+	}
+	if (ctr_stop(d, c, sig, timeout, e) < 0 && (*e)->code == EALREADY)
+		berth_error_freep(e);
+	if (!*e)
+		ctr_start(d, c, e);
+	if (autorm) {
+		pthread_mutex_lock(&d->lock);
+		json_object_set_new(c->host_config, "AutoRemove", json_true());
+		pthread_mutex_unlock(&d->lock);
+	}
+	if (!*e) {
+		pthread_mutex_lock(&d->lock);
+		ctr_event_locked(d, c, "restart", NULL, 0);
+		pthread_mutex_unlock(&d->lock);
+	}
+}
+
+/*
+ * POST /containers/{name}/stop and /restart: the same query, container and gate.  Stopping a
+ * stopped container is 304; restart answers every error as it is.
+ */
+static void stop_or_restart(struct berth_http_request *req, struct berthd *d, bool restart)
+{
 	_cleanup_error_ struct berth_error *e = NULL;
 	struct daemon_container *c;
 	const char *sig;
 	int timeout;
 
-	if (stop_query(req, &sig, &timeout, &e) < 0) {
-		berth_http_respond_berror(req, e);
-		return;
-	}
-	if (ctr_get(d, berth_http_param(req, "name"), &c, &e) < 0) {
+	if (stop_query(req, &sig, &timeout, &e) < 0 ||
+	    ctr_get(d, berth_http_param(req, "name"), &c, &e) < 0) {
 		berth_http_respond_berror(req, e);
 		return;
 	}
 	if (ctr_gate_enter(d, c) == 0) {
-		ctr_stop(d, c, sig, timeout, &e);
+		if (restart)
+			restart_gated(d, c, sig, timeout, &e);
+		else
+			ctr_stop(d, c, sig, timeout, &e);
 		ctr_gate_leave(d, c);
 	}
 	ctr_unref(d, c);
-	if (e)
+	if (e && restart)
+		berth_http_respond_berror(req, e);
+	else if (e)
 		respond_err(req, e);
 	else
 		berth_http_respond_status(req, 204);
 }
 
+static void container_stop(struct berth_http_request *req, void *userdata)
+{
+	stop_or_restart(req, userdata, false);
+}
+
 static void container_restart(struct berth_http_request *req, void *userdata)
 {
-	struct berthd *d = userdata;
-	_cleanup_error_ struct berth_error *e = NULL;
-	struct daemon_container *c;
-	const char *sig;
-	int timeout;
-
-	if (stop_query(req, &sig, &timeout, &e) < 0) {
-		berth_http_respond_berror(req, e);
-		return;
-	}
-	if (ctr_get(d, berth_http_param(req, "name"), &c, &e) < 0) {
-		berth_http_respond_berror(req, e);
-		return;
-	}
-	if (ctr_gate_enter(d, c) == 0) {
-		/* AutoRemove does not take a container that is being restarted */
-		bool autorm = json_is_true(json_object_get(c->host_config, "AutoRemove"));
-		if (autorm) {
-			pthread_mutex_lock(&d->lock);
-			json_object_set_new(c->host_config, "AutoRemove", json_false());
-			pthread_mutex_unlock(&d->lock);
-		}
-		if (ctr_stop(d, c, sig, timeout, &e) < 0 && e->code == EALREADY)
-			berth_error_freep(&e);
-		if (!e)
-			ctr_start(d, c, &e);
-		if (autorm) {
-			pthread_mutex_lock(&d->lock);
-			json_object_set_new(c->host_config, "AutoRemove", json_true());
-			pthread_mutex_unlock(&d->lock);
-		}
-		if (!e) {
-			pthread_mutex_lock(&d->lock);
-			ctr_event_locked(d, c, "restart", NULL, 0);
-			pthread_mutex_unlock(&d->lock);
-		}
-		ctr_gate_leave(d, c);
-	}
-	ctr_unref(d, c);
-	if (e)
-		berth_http_respond_berror(req, e);
-	else
-		berth_http_respond_status(req, 204);
+	stop_or_restart(req, userdata, true);
 }
 
 static void container_kill(struct berth_http_request *req, void *userdata)

@@ -209,7 +209,11 @@ static int lex_dollar(struct lex *l, char **ret, struct berth_error **err)
 	}
 }
 
-static int lex_single_quote(struct lex *l, char **ret, struct berth_error **err)
+/*
+ * A quoted word from its opening quote q: nothing is special between single quotes; between
+ * double quotes $ expands and the escape character keeps ", $ and itself.
+ */
+static int lex_quoted(struct lex *l, char q, char **ret, struct berth_error **err)
 {
 	struct sbuf b = {0};
 
@@ -219,35 +223,14 @@ static int lex_single_quote(struct lex *l, char **ret, struct berth_error **err)
 			free(sb_take(&b));
 			return berth_error_set(err, EINVAL,
 					       "unexpected end of statement while looking for "
-					       "matching single-quote");
+					       "matching %s-quote",
+					       q == '\'' ? "single" : "double");
 		}
-		if (*l->p == '\'') {
+		if (*l->p == q) {
 			l->p++;
 			break;
 		}
-		sb_addc(&b, *l->p++);
-	}
-	*ret = sb_take(&b);
-	return *ret ? 0 : df_oom(err);
-}
-
-static int lex_double_quote(struct lex *l, char **ret, struct berth_error **err)
-{
-	struct sbuf b = {0};
-
-	l->p++;
-	for (;;) {
-		if (!*l->p) {
-			free(sb_take(&b));
-			return berth_error_set(err, EINVAL,
-					       "unexpected end of statement while looking for "
-					       "matching double-quote");
-		}
-		if (*l->p == '"') {
-			l->p++;
-			break;
-		}
-		if (*l->p == '$') {
+		if (q == '"' && *l->p == '$') {
 			_cleanup_free_ char *v = NULL;
 			int r = lex_dollar(l, &v, err);
 			if (r < 0) {
@@ -258,7 +241,7 @@ static int lex_double_quote(struct lex *l, char **ret, struct berth_error **err)
 			continue;
 		}
 		char c = *l->p++;
-		if (c == l->escape) {
+		if (q == '"' && c == l->escape) {
 			if (!*l->p)
 				continue;
 			if (*l->p == '"' || *l->p == '$' || *l->p == l->escape)
@@ -285,9 +268,7 @@ static int lex_until(struct lex *l, char stop, char **ret, struct berth_error **
 		}
 		if (c == '$' || c == '\'' || c == '"') {
 			_cleanup_free_ char *v = NULL;
-			r = c == '$'	? lex_dollar(l, &v, err)
-			    : c == '\'' ? lex_single_quote(l, &v, err)
-					: lex_double_quote(l, &v, err);
+			r = c == '$' ? lex_dollar(l, &v, err) : lex_quoted(l, c, &v, err);
 			if (r < 0) {
 				free(sb_take(&result));
 				return r;
@@ -963,6 +944,27 @@ oom:
 	return -ENOMEM;
 }
 
+/* The next line of *save, cut there and counted in *lineno; *save moves past it (NULL at the end). */
+static char *next_line(char **save, int *lineno)
+{
+	char *line = *save, *nl = strchr(line, '\n');
+
+	*save = nl ? nl + 1 : NULL;
+	if (nl)
+		*nl = '\0';
+	(*lineno)++;
+	return line;
+}
+
+/* A CRLF line without its '\r' */
+static void strip_cr(char *line)
+{
+	size_t n = strlen(line);
+
+	if (n && line[n - 1] == '\r')
+		line[n - 1] = '\0';
+}
+
 /* The body of one heredoc: the lines after *save up to word; NULL content when unterminated. */
 static int read_heredoc(char **save, int *lineno, const char *word, bool strip_tabs, char **ret_doc,
 			bool *ret_closed)
@@ -971,14 +973,8 @@ static int read_heredoc(char **save, int *lineno, const char *word, bool strip_t
 	bool closed = false;
 
 	while (*save && !closed) {
-		char *next = *save, *nl = strchr(*save, '\n');
-		*save = nl ? nl + 1 : NULL;
-		if (nl)
-			*nl = '\0';
-		(*lineno)++;
-		size_t nn = strlen(next);
-		if (nn && next[nn - 1] == '\r')
-			next[--nn] = '\0';
+		char *next = next_line(save, lineno);
+		strip_cr(next);
 		const char *cmp = next;
 		while (strip_tabs && *cmp == '\t')
 			cmp++;
@@ -1068,19 +1064,13 @@ int df_parse(const char *text, struct df_instr **ret, size_t *ret_n, char *ret_e
 	if (!strncmp(save, "\xef\xbb\xbf", 3))
 		save += 3;
 	while (save && r == 0) {
-		char *line = save, *nl = strchr(save, '\n');
-		save = nl ? nl + 1 : NULL;
-		if (nl)
-			*nl = '\0';
-		lineno++;
+		char *line = next_line(&save, &lineno);
 		if (strlen(line) > DF_MAX_LINE) {
 			r = too_long(n, err);
 			break;
 		}
 		int start = lineno;
-		size_t ln = strlen(line);
-		if (ln && line[ln - 1] == '\r')
-			line[--ln] = '\0';
+		strip_cr(line);
 		while (*line && is_space(*line))
 			line++;
 		if (directives) {
@@ -1100,19 +1090,12 @@ int df_parse(const char *text, struct df_instr **ret, size_t *ret_n, char *ret_e
 		bool more = continues(line, escape);
 		sb_adds(&joined, line);
 		while (more && save) {
-			char *next = save;
-			nl = strchr(save, '\n');
-			save = nl ? nl + 1 : NULL;
-			if (nl)
-				*nl = '\0';
-			lineno++;
+			char *next = next_line(&save, &lineno);
 			if (strlen(next) > DF_MAX_LINE) {
 				r = too_long(n, err);
 				break;
 			}
-			size_t nn = strlen(next);
-			if (nn && next[nn - 1] == '\r')
-				next[--nn] = '\0';
+			strip_cr(next);
 			if (is_comment(next))
 				continue;
 			const char *q = next;
@@ -1144,37 +1127,15 @@ int df_parse(const char *text, struct df_instr **ret, size_t *ret_n, char *ret_e
 			break;
 		}
 		if (word) {
-			struct sbuf body = {0};
 			bool closed = false;
-			while (save && !closed) {
-				char *next = save;
-				nl = strchr(save, '\n');
-				save = nl ? nl + 1 : NULL;
-				if (nl)
-					*nl = '\0';
-				lineno++;
-				size_t nn = strlen(next);
-				if (nn && next[nn - 1] == '\r')
-					next[--nn] = '\0';
-				const char *cmp = next;
-				while (strip_tabs && *cmp == '\t')
-					cmp++;
-				if (!strcmp(cmp, word)) {
-					closed = true;
-					break;
-				}
-				sb_adds(&body, strip_tabs ? cmp : next);
-				sb_addc(&body, '\n');
+			if (read_heredoc(&save, &lineno, word, strip_tabs, &doc, &closed) < 0) {
+				r = df_oom(err);
+				break;
 			}
-			doc = sb_take(&body);
 			if (!closed) {
 				r = berth_error_set(err, EINVAL,
 						    "unterminated heredoc %s on line %d", word,
 						    start);
-				break;
-			}
-			if (!doc) {
-				r = df_oom(err);
 				break;
 			}
 		}

@@ -34,8 +34,9 @@ int berth_frame_header_parse(const uint8_t hdr[BERTH_FRAME_HEADER_SIZE],
 	return 0;
 }
 
-int berth_http_stream_frame(struct berth_http_request *req, enum berth_stream_id stream,
-			    const void *data, size_t len)
+/* data cut into frames of FRAME_MAX at most (one empty frame for no data), each written by put */
+static int write_frames(int (*put)(void *to, const void *p, size_t n), void *to,
+			enum berth_stream_id stream, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -45,9 +46,9 @@ int berth_http_stream_frame(struct berth_http_request *req, enum berth_stream_id
 		int r;
 
 		berth_frame_header(hdr, stream, (uint32_t)n);
-		r = berth_http_stream_write(req, hdr, sizeof(hdr));
+		r = put(to, hdr, sizeof(hdr));
 		if (r == 0 && n)
-			r = berth_http_stream_write(req, p, n);
+			r = put(to, p, n);
 		if (r < 0)
 			return r;
 		p += n;
@@ -56,25 +57,25 @@ int berth_http_stream_frame(struct berth_http_request *req, enum berth_stream_id
 	return 0;
 }
 
+static int put_request(void *req, const void *p, size_t n)
+{
+	return berth_http_stream_write(req, p, n);
+}
+
+int berth_http_stream_frame(struct berth_http_request *req, enum berth_stream_id stream,
+			    const void *data, size_t len)
+{
+	return write_frames(put_request, req, stream, data, len);
+}
+
+static int put_fd(void *fd, const void *p, size_t n)
+{
+	return send_all(*(int *)fd, p, n);
+}
+
 int berth_frame_write_fd(int fd, enum berth_stream_id stream, const void *data, size_t len)
 {
-	const char *p = data;
-
-	do {
-		uint8_t hdr[BERTH_FRAME_HEADER_SIZE];
-		size_t n = len > FRAME_MAX ? FRAME_MAX : len;
-		int r;
-
-		berth_frame_header(hdr, stream, (uint32_t)n);
-		r = send_all(fd, hdr, sizeof(hdr));
-		if (r == 0 && n)
-			r = send_all(fd, p, n);
-		if (r < 0)
-			return r;
-		p += n;
-		len -= n;
-	} while (len);
-	return 0;
+	return write_frames(put_fd, &fd, stream, data, len);
 }
 
 static int stream_json_crlf(struct berth_http_request *req, json_t *j)

@@ -140,6 +140,11 @@ int berth_mkdir_p(const char *path, mode_t mode, struct berth_error **err);
  * A missing path is not an error.
  */
 int berth_rm_rf(const char *path, struct berth_error **err);
+/*
+ * The same for name in dirfd, max_depth levels down at most (-ELOOP below): 0 or -errno; on an
+ * error it still removes what it can.
+ */
+int berth_rm_rf_at(int dirfd, const char *name, int max_depth);
 
 /*
  * Mark every fd from `first` up close-on-exec: close_range(CLOSE_RANGE_CLOEXEC) (Linux 5.11;

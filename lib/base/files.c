@@ -237,12 +237,12 @@ static bool is_mount_root(int parent, const char *name)
 	       (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
 }
 
-static int rm_rf_at(int parent, const char *name, dev_t dev, int depth)
+static int rm_rf_at(int parent, const char *name, dev_t dev, int depth, int max_depth)
 {
 	struct stat st;
 	int r = 0;
 
-	if (depth > 256)
+	if (depth > max_depth)
 		return -ELOOP;
 	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -errno;
@@ -264,13 +264,22 @@ static int rm_rf_at(int parent, const char *name, dev_t dev, int depth)
 	while ((de = readdir(d))) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		int q = rm_rf_at(dirfd(d), de->d_name, dev, depth + 1);
+		int q = rm_rf_at(dirfd(d), de->d_name, dev, depth + 1, max_depth);
 		if (q < 0 && r == 0)
 			r = q;
 	}
 	if (r == 0 && unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		r = -errno;
 	return r;
+}
+
+int berth_rm_rf_at(int dirfd, const char *name, int max_depth)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return rm_rf_at(dirfd, name, st.st_dev, 0, max_depth);
 }
 
 int berth_rm_rf(const char *path, struct berth_error **err)
@@ -280,7 +289,7 @@ int berth_rm_rf(const char *path, struct berth_error **err)
 
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? 0 : berth_error_sys(err, errno, "stat '%s'", path);
-	r = rm_rf_at(AT_FDCWD, path, st.st_dev, 0);
+	r = rm_rf_at(AT_FDCWD, path, st.st_dev, 0, 256);
 	if (r < 0)
 		return berth_error_sys(err, -r, "remove '%s'", path);
 	return 0;

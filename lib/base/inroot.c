@@ -65,8 +65,13 @@ static int create_component(int dirfd, const char *name, bool file)
 	return 0;
 }
 
-int berth_root_open_walk(int rootfd, const char *path, int flags, bool create, bool create_file,
-			 int *ret_fd)
+/*
+ * berth_root_open_walk, or with open_file the object itself opened with flags at the end: the
+ * last component by name from its parent with O_NOFOLLOW, so that a symlink swapped in since it
+ * was looked at is refused rather than followed.
+ */
+static int walk(int rootfd, const char *path, int flags, bool create, bool create_file,
+		bool open_file, int *ret_fd)
 {
 	struct walk_stack st = {0};
 	_cleanup_free_ char *rest = NULL;
@@ -172,6 +177,17 @@ int berth_root_open_walk(int rootfd, const char *path, int flags, bool create, b
 				walk_pop_to(&st, 1);
 			continue;
 		}
+		if (last && open_file) {
+			close(fd);
+			fd = openat(st.fds[st.n - 1], comp, flags | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0) {
+				r = -errno;
+				goto out;
+			}
+			*ret_fd = fd;
+			r = 0;
+			goto out;
+		}
 		if (!last && !S_ISDIR(sb.st_mode)) {
 			close(fd);
 			r = -ENOTDIR;
@@ -189,7 +205,14 @@ int berth_root_open_walk(int rootfd, const char *path, int flags, bool create, b
 		struct stat sb;
 		int fd;
 
-		if (st.n == 1) {
+		if (open_file) {
+			/* the path ended at a directory: "/", "d/.", "d/.." */
+			fd = openat(top, ".", (flags & ~O_NOFOLLOW) | O_CLOEXEC);
+			if (fd < 0) {
+				r = -errno;
+				goto out;
+			}
+		} else if (st.n == 1) {
 			fd = openat(rootfd, ".", O_PATH | O_CLOEXEC);
 			if (fd < 0) {
 				r = -errno;
@@ -212,6 +235,12 @@ out:
 	return r;
 }
 
+int berth_root_open_walk(int rootfd, const char *path, int flags, bool create, bool create_file,
+			 int *ret_fd)
+{
+	return walk(rootfd, path, flags, create, create_file, false, ret_fd);
+}
+
 /* kernel < 5.6 has no openat2: remember that once and walk by hand from then on */
 static bool have_openat2 = true;
 bool berth_root_force_walk;
@@ -221,10 +250,12 @@ bool berth_root_uses_openat2(void)
 	return have_openat2 && !berth_root_force_walk;
 }
 
-int berth_root_open(int rootfd, const char *path, int flags, int *ret_fd)
+/* openat2 with how_flags, else the walk (open_file as walk's) */
+static int root_open(int rootfd, const char *path, uint64_t how_flags, int flags, bool open_file,
+		     int *ret_fd)
 {
 	struct open_how how = {
-		.flags = (uint64_t)(O_PATH | O_CLOEXEC | (flags & (O_NOFOLLOW | O_DIRECTORY))),
+		.flags = how_flags,
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 
@@ -239,13 +270,26 @@ int berth_root_open(int rootfd, const char *path, int flags, int *ret_fd)
 		/* EAGAIN: a rename raced the walk; the kernel asks us to try again */
 		if (errno == EAGAIN)
 			continue;
-		if (errno == ENOSYS || errno == E2BIG) {
+		/* EPERM: a seccomp filter of an older engine refusing openat2 */
+		if (errno == ENOSYS || errno == E2BIG || errno == EPERM) {
 			have_openat2 = false;
 			break;
 		}
 		return -errno;
 	}
-	return berth_root_open_walk(rootfd, path, flags, false, false, ret_fd);
+	return walk(rootfd, path, flags, false, false, open_file, ret_fd);
+}
+
+int berth_root_open(int rootfd, const char *path, int flags, int *ret_fd)
+{
+	return root_open(rootfd, path,
+			 (uint64_t)(O_PATH | O_CLOEXEC | (flags & (O_NOFOLLOW | O_DIRECTORY))),
+			 flags, false, ret_fd);
+}
+
+int berth_root_open_file(int rootfd, const char *path, int flags, int *ret_fd)
+{
+	return root_open(rootfd, path, (uint64_t)(flags | O_CLOEXEC), flags, true, ret_fd);
 }
 
 int berth_root_mkpath(int rootfd, const char *path, int flags, bool file, int *ret_fd)

@@ -17,6 +17,15 @@
 int berth_root_open(int rootfd, const char *path, int flags, int *ret_fd);
 
 /*
+ * The same resolution, but the file itself opened with flags (openat's, without O_CREAT:
+ * O_RDONLY, O_PATH, O_DIRECTORY, O_NONBLOCK; O_NOFOLLOW leaves a final symlink unfollowed), for
+ * reading what is inside the root.  The walk opens the last component by name from its parent
+ * with O_NOFOLLOW, so a symlink swapped in meanwhile is refused (-ELOOP).  0 and *ret_fd, or
+ * -errno.
+ */
+int berth_root_open_file(int rootfd, const char *path, int flags, int *ret_fd);
+
+/*
  * The fallback: walk path one component at a time with O_NOFOLLOW, reading each symlink and
  * splicing its target into what is left (absolute targets restart at rootfd).  Never follows a
  * link itself, so a magic link is only ever read as text.  With create, a missing component is
@@ -28,8 +37,8 @@ int berth_root_open_walk(int rootfd, const char *path, int flags, bool create, b
 
 /*
  * Make sure path exists inside rootfd (as a directory, or an empty file when file), creating
- * missing parents, and return an O_PATH fd to it (flags as berth_root_open's).  Symlinks on the way are resolved inside
- * the root (a dangling one has its target created).
+ * missing parents, and return an O_PATH fd to it (flags as berth_root_open's).  Symlinks on the
+ * way are resolved inside the root (a dangling one has its target created).
  */
 int berth_root_mkpath(int rootfd, const char *path, int flags, bool file, int *ret_fd);
 

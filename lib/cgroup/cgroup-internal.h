@@ -170,9 +170,12 @@ void cg_sleep_ms(unsigned ms);
  */
 int cg_v2_enable_controllers(const char *root, const char *path, char *const *needed, bool all,
 			     struct berth_error **err);
-/* hugetlb.<size>.max for each hugepage limit, in the cgroup2 directory dir */
-int cg_v2_write_hugetlb(const char *dir, const struct berth_resources *res,
-			struct berth_error **err);
+/*
+ * hugetlb.<size>.<limit_file> for each hugepage limit in dir, its page size checked first:
+ * "max" in a cgroup2 directory, "limit_in_bytes" in a v1 hugetlb one.
+ */
+int cg_write_hugetlb(const char *dir, const struct berth_resources *res, const char *limit_file,
+		     struct berth_error **err);
 /* Check a hugepage size name ("2MB") before it becomes part of a file name. */
 int cg_check_page_size(const char *size, struct berth_error **err);
 /* v2 freeze through cgroup.freeze, waiting for cgroup.events to agree */

@@ -373,32 +373,17 @@ static int write_hugetlb(const struct berth_cgroup *cg, const struct berth_resou
 			 struct berth_error **err)
 {
 	const struct cg_hierarchy *h = find(cg, "hugetlb");
-	int q;
+	/* hybrid host: hugetlb lives in the cgroup2 mount, with v2's file names */
+	const char *limit_file = h ? "limit_in_bytes" : "max";
 
 	if (!r->n_hugepage_limits)
 		return 0;
-	if (!h) {
-		/* hybrid host: hugetlb lives in the cgroup2 mount */
-		_cleanup_free_ char *u = NULL;
-		h = find_unified(cg);
-		if (!h)
-			return unavailable(err, "hugetlb");
-		if (!(u = hdir(cg, h)))
-			return berth_error_set(err, ENOMEM, "out of memory");
-		return cg_v2_write_hugetlb(u, r, err);
-	}
+	if (!h && !(h = find_unified(cg)))
+		return unavailable(err, "hugetlb");
 	_cleanup_free_ char *d = hdir(cg, h);
 	if (!d)
 		return berth_error_set(err, ENOMEM, "out of memory");
-	for (size_t i = 0; i < r->n_hugepage_limits; i++) {
-		_cleanup_free_ char *file = NULL;
-		if (asprintf(&file, "hugetlb.%s.limit_in_bytes", r->hugepage_limits[i].page_size) <
-		    0)
-			return berth_error_set(err, ENOMEM, "out of memory");
-		if ((q = cg_writef(d, file, err, "%" PRIu64, r->hugepage_limits[i].limit)) < 0)
-			return q;
-	}
-	return 0;
+	return cg_write_hugetlb(d, r, limit_file, err);
 }
 
 static int write_devices(const struct berth_cgroup *cg, const struct berth_resources *r,

@@ -438,8 +438,8 @@ static int write_io(const char *dir, const struct berth_resources *r, struct ber
 	return 0;
 }
 
-int cg_v2_write_hugetlb(const char *dir, const struct berth_resources *res,
-			struct berth_error **err)
+int cg_write_hugetlb(const char *dir, const struct berth_resources *res, const char *limit_file,
+		     struct berth_error **err)
 {
 	for (size_t i = 0; i < res->n_hugepage_limits; i++) {
 		_cleanup_free_ char *file = NULL;
@@ -447,7 +447,7 @@ int cg_v2_write_hugetlb(const char *dir, const struct berth_resources *res,
 		int q = cg_check_page_size(h->page_size, err);
 		if (q < 0)
 			return q;
-		if (asprintf(&file, "hugetlb.%s.max", h->page_size) < 0)
+		if (asprintf(&file, "hugetlb.%s.%s", h->page_size, limit_file) < 0)
 			return berth_error_set(err, ENOMEM, "out of memory");
 		q = cg_writef(dir, file, err, "%" PRIu64, h->limit);
 		if (q < 0)
@@ -486,7 +486,7 @@ static int apply(struct berth_cgroup *cg, const char *dir, const struct berth_re
 	if (r->pids_limit != BERTH_UNSET &&
 	    (q = write_limit(dir, "pids.max", r->pids_limit <= 0 ? -1 : r->pids_limit, err)) < 0)
 		return q;
-	if ((q = write_io(dir, r, err)) < 0 || (q = cg_v2_write_hugetlb(dir, r, err)) < 0 ||
+	if ((q = write_io(dir, r, err)) < 0 || (q = cg_write_hugetlb(dir, r, "max", err)) < 0 ||
 	    (q = write_rdma(dir, r, err)) < 0)
 		return q;
 	for (size_t i = 0; i < r->n_unified; i++)

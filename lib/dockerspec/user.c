@@ -8,187 +8,46 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "dockerspec-internal.h"
 #include "base/banned.h"
 
-#define MAX_ID	  2147483647
-#define MAX_LINKS 40
+#define MAX_ID 2147483647
 
-/* tests set this to exercise the walk that stands in for openat2 on kernels before 5.6 */
-bool dockerspec_force_walk;
-
-/* resolve path inside rootfd by hand: every symlink is read and re-walked from our root */
-static int walk_open(int rootfd, const char *path, int *ret_fd)
-{
-	_cleanup_free_ char *rest = strdup(path);
-	int stack[PATH_MAX / 2];
-	size_t depth = 0;
-	unsigned links = 0;
-	int r = 0;
-
-	if (!rest)
-		return -ENOMEM;
-	stack[depth++] = rootfd; /* not ours to close */
-	for (char *p = rest;;) {
-		char comp[NAME_MAX + 1];
-		struct stat sb;
-		size_t len;
-		bool last;
-		int fd;
-
-		while (*p == '/')
-			p++;
-		if (!*p) {
-			/* the path names a directory (or the root): not a file we read */
-			r = -EISDIR;
-			goto out;
-		}
-		len = strcspn(p, "/");
-		if (len > NAME_MAX) {
-			r = -ENAMETOOLONG;
-			goto out;
-		}
-		memcpy(comp, p, len);
-		comp[len] = '\0';
-		p += len;
-		while (*p == '/')
-			p++;
-		last = *p == '\0';
-		if (strcmp(comp, ".") == 0)
-			continue;
-		if (strcmp(comp, "..") == 0) {
-			/* ".." at the root stays at the root, as RESOLVE_IN_ROOT does */
-			if (depth > 1)
-				close(stack[--depth]);
-			continue;
-		}
-		fd = openat(stack[depth - 1], comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (fstatat(fd, "", &sb, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) {
-			r = -errno;
-			close(fd);
-			goto out;
-		}
-		if (S_ISLNK(sb.st_mode)) {
-			char target[PATH_MAX];
-			ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
-			char *spliced;
-
-			close(fd);
-			if (n < 0) {
-				r = -errno;
-				goto out;
-			}
-			target[n] = '\0';
-			if (++links > MAX_LINKS) {
-				r = -ELOOP;
-				goto out;
-			}
-			if (asprintf(&spliced, "%s/%s", target, p) < 0) {
-				r = -ENOMEM;
-				goto out;
-			}
-			if (strlen(spliced) >= PATH_MAX) {
-				free(spliced);
-				r = -ENAMETOOLONG;
-				goto out;
-			}
-			free(rest);
-			rest = spliced;
-			p = rest;
-			if (target[0] == '/')
-				while (depth > 1)
-					close(stack[--depth]);
-			continue;
-		}
-		if (last) {
-			close(fd);
-			if (!S_ISREG(sb.st_mode)) {
-				r = S_ISDIR(sb.st_mode) ? -EISDIR : -EINVAL;
-				goto out;
-			}
-			fd = openat(stack[depth - 1], comp,
-				    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-			if (fd < 0) {
-				r = -errno;
-				goto out;
-			}
-			*ret_fd = fd;
-			r = 0;
-			goto out;
-		}
-		if (!S_ISDIR(sb.st_mode)) {
-			close(fd);
-			r = -ENOTDIR;
-			goto out;
-		}
-		if (depth >= ARRAY_SIZE(stack)) {
-			close(fd);
-			r = -ENAMETOOLONG;
-			goto out;
-		}
-		stack[depth++] = fd;
-	}
-out:
-	while (depth > 1)
-		close(stack[--depth]);
-	return r;
-}
-
-/* kernel < 5.6 has no openat2: walk by hand from then on */
-static bool have_openat2 = true;
-
+/*
+ * The regular file path names inside rootfd, opened for reading.  O_PATH first: a device node or
+ * fifo planted at /etc/passwd is never opened for real; the file checked is then reopened
+ * through /proc, so it cannot be swapped in between.
+ */
 static int open_in_root(int rootfd, const char *path, int *ret_fd)
 {
-	/* O_PATH first: a device node or fifo planted at /etc/passwd is never opened for real */
-	struct open_how how = {
-		.flags = O_PATH | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
+	_cleanup_close_ int pfd = -EBADF;
+	char proc[64];
+	struct stat st;
+	int r, fd;
 
-	for (int tries = 0; have_openat2 && !dockerspec_force_walk && tries < 16; tries++) {
-		long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-		if (fd >= 0) {
-			_cleanup_close_ int pfd = (int)fd;
-			char proc[64];
-			struct stat st;
-			int rfd;
-
-			if (fstat(pfd, &st) < 0)
-				return -errno;
-			if (!S_ISREG(st.st_mode))
-				return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
-			rfd = open(proc, O_RDONLY | O_CLOEXEC);
-			if (rfd >= 0) {
-				*ret_fd = rfd;
-				return 0;
-			}
-			if (errno != ENOENT)
-				return -errno;
-			break; /* no /proc here: the walk opens the file itself */
-		}
-		if (errno == EAGAIN) /* a rename raced the lookup */
-			continue;
-		if (errno == ENOSYS || errno == E2BIG || errno == EPERM) {
-			/* EPERM: a seccomp filter of an older engine refusing openat2 */
-			have_openat2 = false;
-			break;
-		}
+	r = berth_root_open(rootfd, path, 0, &pfd);
+	if (r < 0)
+		return r;
+	if (fstat(pfd, &st) < 0)
 		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	fd = open(proc, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		*ret_fd = fd;
+		return 0;
 	}
-	return walk_open(rootfd, path, ret_fd);
+	if (errno != ENOENT)
+		return -errno;
+	/* no /proc here: open it by name again (read_in_root checks what it got) */
+	return berth_root_open_file(rootfd, path, O_RDONLY | O_NONBLOCK, ret_fd);
 }
 
 /* the file as text, or NULL (with *ret_len 0) when it does not exist */

@@ -186,37 +186,6 @@ static int proc_path(char *buf, size_t size, int dirfd, const char *name)
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-/* remove name (a whole tree when a directory) from dirfd */
-static int remove_at(int parent, const char *name, int depth)
-{
-	struct stat st;
-
-	if (depth > 4096)
-		return -ELOOP;
-	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(parent, name, 0) < 0 && errno != ENOENT ? -errno : 0;
-
-	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	_cleanup_closedir_ DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		int r = remove_at(dirfd(d), de->d_name, depth + 1);
-		if (r < 0)
-			return r;
-	}
-	return unlinkat(parent, name, AT_REMOVEDIR) < 0 ? -errno : 0;
-}
-
 static int defer_dir(struct apply *ap, const char *path, struct archive_entry *e)
 {
 	struct deferred_dir *d;
@@ -525,7 +494,8 @@ static int apply_entry(struct apply *ap, struct img_tar_stream *ts, struct archi
 				path, raw);
 	}
 	if (exists && !(S_ISDIR(st.st_mode) && type == AE_IFDIR && !hardlink)) {
-		r = remove_at(pfd, base, 0);
+		/* a layer's tree may nest deeper than the host paths berth_rm_rf is for */
+		r = berth_rm_rf_at(pfd, base, 4096);
 		if (r < 0)
 			return berth_error_sys(err, -r, "entry '%s': remove what was there", path);
 		exists = false;

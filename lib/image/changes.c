@@ -8,12 +8,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -298,121 +296,11 @@ int berth_layer_create_from_diff(struct berth_image_store *s, int upper_fd, cons
 
 /* ---- paths inside a root ---------------------------------------------------------------- */
 
-/* kernel < 5.6 has no openat2: noticed once, then every lookup walks */
-static bool no_openat2;
-
-/*
- * The walk: one component at a time from the root, each symlink read and the path rebuilt
- * (absolute targets from the root, relative ones from the components walked so far), ".."
- * stopping at the root.  Not race-free against a concurrent writer: only for kernels without
- * openat2.
- */
-static int walk_open(int rootfd, const char *path, int flags, int depth, int *ret_fd)
-{
-	_cleanup_free_ char *work = strdup(path), *done = strdup("");
-	_cleanup_close_ int cur = -EBADF;
-	char *rest, *tok;
-
-	if (!work || !done)
-		return -ENOMEM;
-	if (depth > 40)
-		return -ELOOP;
-	cur = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (cur < 0)
-		return -errno;
-	rest = work;
-	while ((tok = strsep(&rest, "/"))) {
-		struct stat st;
-		bool last = !rest || !*rest;
-
-		if (!*tok || !strcmp(tok, "."))
-			continue;
-		if (!strcmp(tok, "..")) {
-			char *slash = strrchr(done, '/');
-			if (!*done)
-				continue; /* the root's parent is the root */
-			if (slash)
-				*slash = '\0';
-			else
-				*done = '\0';
-			close(cur);
-			cur = -EBADF;
-			if (*done) {
-				/* reopen the shortened prefix from the root (no symlinks in it) */
-				int r = walk_open(rootfd, done, O_PATH | O_DIRECTORY, depth + 1,
-						  &cur);
-				if (r < 0)
-					return r;
-			} else if ((cur = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC)) <
-				   0) {
-				return -errno;
-			}
-			continue;
-		}
-		if (fstatat(cur, tok, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			return -errno;
-		if (S_ISLNK(st.st_mode) && !(last && (flags & O_NOFOLLOW))) {
-			char target[PATH_MAX];
-			ssize_t n = readlinkat(cur, tok, target, sizeof(target) - 1);
-			_cleanup_free_ char *joined = NULL;
-			if (n < 0)
-				return -errno;
-			target[n] = '\0';
-			if (asprintf(&joined, "%s/%s/%s", target[0] == '/' ? "" : done, target,
-				     rest ? rest : "") < 0)
-				return -ENOMEM;
-			return walk_open(rootfd, joined, flags, depth + 1, ret_fd);
-		}
-		if (last) {
-			int fd = openat(cur, tok, flags | O_NOFOLLOW | O_CLOEXEC, 0);
-			if (fd < 0)
-				return -errno;
-			*ret_fd = fd;
-			return 0;
-		}
-		int next = openat(cur, tok, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (next < 0)
-			return -errno;
-		close(cur);
-		cur = next;
-		char *nd = NULL;
-		if (asprintf(&nd, "%s/%s", done, tok) < 0)
-			return -ENOMEM;
-		free(done);
-		done = nd;
-	}
-	int fd = openat(cur, ".", (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	*ret_fd = fd;
-	return 0;
-}
-
 int berth_open_in_root(int rootfd, const char *path, int flags, int *ret_fd,
 		       struct berth_error **err)
 {
-	if (!no_openat2 && !berth_root_force_walk) {
-		struct open_how how = {
-			.flags = (uint64_t)(flags | O_CLOEXEC),
-			.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-		};
-		for (int tries = 0; tries < 16; tries++) {
-			long fd =
-				syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof(how));
-			if (fd >= 0) {
-				*ret_fd = (int)fd;
-				return 0;
-			}
-			if (errno == EAGAIN)
-				continue;
-			if (errno == ENOSYS || errno == E2BIG) {
-				no_openat2 = true;
-				break;
-			}
-			return berth_error_sys(err, errno, "open '%s'", path);
-		}
-	}
-	int r = walk_open(rootfd, path, flags, 0, ret_fd);
+	int r = berth_root_open_file(rootfd, path, flags, ret_fd);
+
 	if (r < 0)
 		return berth_error_sys(err, -r, "open '%s'", path);
 	return 0;

@@ -1086,6 +1086,38 @@ static int del_finish(struct del *d, uint64_t *ret_reclaimed, struct berth_error
 	return r;
 }
 
+/* A delete's working copy of the index (and its list of deleted chains), s->lock held. */
+static int del_begin(struct del *d, struct berth_error **err)
+{
+	d->idx = json_deep_copy(d->s->index);
+	d->deleted_chains = json_object();
+	if (!d->idx || !d->deleted_chains)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	return 0;
+}
+
+/*
+ * The end of a delete that got as far as r: the working copy committed when r is 0, s->lock let
+ * go, the trash emptied; the deleted items in *ret, *ret_n on success.
+ */
+static int del_end(struct del *d, int r, uint64_t *ret_reclaimed, struct berth_image_deleted **ret,
+		   size_t *ret_n, struct berth_error **err)
+{
+	if (r == 0)
+		r = del_finish(d, ret_reclaimed, err);
+	pthread_mutex_unlock(&d->s->lock);
+	img_empty_trash(d->s);
+	json_decref(d->idx);
+	json_decref(d->deleted_chains);
+	if (r < 0) {
+		berth_image_deleted_free(d->items, d->n);
+		return r;
+	}
+	*ret = d->items;
+	*ret_n = d->n;
+	return 0;
+}
+
 int berth_image_delete(struct berth_image_store *s, const char *ref_or_id, unsigned flags,
 		       const struct berth_image_users *users, struct berth_image_deleted **ret,
 		       size_t *ret_n, struct berth_error **err)
@@ -1094,26 +1126,11 @@ int berth_image_delete(struct berth_image_store *s, const char *ref_or_id, unsig
 	int r;
 
 	pthread_mutex_lock(&s->lock);
-	d.idx = json_deep_copy(s->index);
-	d.deleted_chains = json_object();
-	if (!d.idx || !d.deleted_chains)
-		r = berth_error_set(err, ENOMEM, "out of memory");
-	else
+	r = del_begin(&d, err);
+	if (r == 0)
 		r = delete_one(&d, ref_or_id, flags & BERTH_IMAGE_DELETE_FORCE,
 			       !(flags & BERTH_IMAGE_DELETE_NO_PRUNE), err);
-	if (r == 0)
-		r = del_finish(&d, NULL, err);
-	pthread_mutex_unlock(&s->lock);
-	img_empty_trash(s);
-	json_decref(d.idx);
-	json_decref(d.deleted_chains);
-	if (r < 0) {
-		berth_image_deleted_free(d.items, d.n);
-		return r;
-	}
-	*ret = d.items;
-	*ret_n = d.n;
-	return 0;
+	return del_end(&d, r, NULL, ret, ret_n, err);
 }
 
 int berth_image_prune(struct berth_image_store *s, bool all,
@@ -1162,10 +1179,8 @@ int berth_image_prune(struct berth_image_store *s, bool all,
 		}
 	}
 	berth_image_info_list_free(infos, n);
-	d.idx = json_deep_copy(s->index);
-	d.deleted_chains = json_object();
-	if (r == 0 && (!d.idx || !d.deleted_chains))
-		r = berth_error_set(err, ENOMEM, "out of memory");
+	if (r == 0)
+		r = del_begin(&d, err);
 	for (size_t i = 0; r == 0 && top[i]; i++) {
 		_cleanup_strv_ char **refs = NULL;
 		struct berth_error *e = NULL;
@@ -1207,17 +1222,5 @@ int berth_image_prune(struct berth_image_store *s, bool all,
 				berth_error_free(e);
 		}
 	}
-	if (r == 0)
-		r = del_finish(&d, ret_reclaimed, err);
-	pthread_mutex_unlock(&s->lock);
-	img_empty_trash(s);
-	json_decref(d.idx);
-	json_decref(d.deleted_chains);
-	if (r < 0) {
-		berth_image_deleted_free(d.items, d.n);
-		return r;
-	}
-	*ret = d.items;
-	*ret_n = d.n;
-	return 0;
+	return del_end(&d, r, ret_reclaimed, ret, ret_n, err);
 }

@@ -1,4 +1,4 @@
-"""Helpers shared by the compat tests (podman, containerd)."""
+"""Helpers shared by the compat tests (dockerd, podman, containerd)."""
 
 import os
 import shutil
@@ -51,3 +51,48 @@ def remove_new_cgroups(name, before, timeout=10):
 def unmount_all_under(path):
     for m in mounts_under(path):
         subprocess.run(["umount", "-l", m], capture_output=True)
+
+
+class PeerCLI:
+    """A peer engine's command line (docker, podman) with its environment: call it with the
+    command's arguments.  A subclass names the tool and gives argv() and env."""
+
+    tool = ""
+    timeout = 60
+    env = None
+
+    def argv(self, *args):
+        raise NotImplementedError
+
+    def __call__(self, *args, check=True, timeout=None, input=None):
+        p = subprocess.run(self.argv(*args), env=self.env, capture_output=True, text=True,
+                           timeout=timeout or self.timeout, input=input,
+                           stdin=None if input is not None else subprocess.DEVNULL)
+        if check and p.returncode != 0:
+            pytest.fail(f"{self.tool} {' '.join(map(str, args))}: exit {p.returncode}\n"
+                        f"stdout: {p.stdout}\nstderr: {p.stderr}")
+        return p
+
+    def inspect(self, name, fmt):
+        return self("inspect", "--format", fmt, name).stdout.strip()
+
+    def pid(self, name):
+        return int(self.inspect(name, "{{.State.Pid}}"))
+
+
+def check_interactive_tty(cli, name, image):
+    """`run -it --rm` of a shell through cli (a PeerCLI) under a pty: it has a terminal, answers
+    what is typed, and its exit status is the container's."""
+    pexpect = pytest.importorskip("pexpect")
+    argv = cli.argv("run", "-it", "--rm", "--name", name, image, "sh")
+    child = pexpect.spawn(argv[0], argv[1:], env=cli.env, timeout=30, encoding="utf-8")
+    try:
+        child.expect(r"[#$] ")
+        child.sendline("tty; echo $((6*7))")
+        child.expect(r"/dev/pts/\d+")
+        child.expect("42")
+        child.sendline("exit 3")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 3

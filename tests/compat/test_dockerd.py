@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from berth import CACHE, cgroup_dir, cgroup_layout, proc_start_time, wait_until
-from peers import have, require_runtime, unmount_all_under
+from peers import PeerCLI, check_interactive_tty, have, require_runtime, unmount_all_under
 
 pytestmark = pytest.mark.peer
 
@@ -37,7 +37,10 @@ WATCH_IMAGE = "berth-watch:latest"
 MB = 1 << 20
 
 
-class Docker:
+class Docker(PeerCLI):
+    tool = "docker"
+    timeout = 120
+
     def __init__(self, base, netns):
         self.base = Path(base)
         self.netns = netns
@@ -54,21 +57,6 @@ class Docker:
 
     def argv(self, *args):
         return [str(PRIVATE_DOCKERD), "exec", "docker", *[str(a) for a in args]]
-
-    def __call__(self, *args, check=True, timeout=120, input=None):
-        p = subprocess.run(self.argv(*args), env=self.env, capture_output=True, text=True,
-                           timeout=timeout, input=input,
-                           stdin=None if input is not None else subprocess.DEVNULL)
-        if check and p.returncode != 0:
-            pytest.fail(f"docker {' '.join(map(str, args))}: exit {p.returncode}\n"
-                        f"stdout: {p.stdout}\nstderr: {p.stderr}")
-        return p
-
-    def inspect(self, name, fmt):
-        return self("inspect", "--format", fmt, name).stdout.strip()
-
-    def pid(self, name):
-        return int(self.inspect(name, "{{.State.Pid}}"))
 
     def runtime_calls(self):
         try:
@@ -197,20 +185,7 @@ def test_exit_code_and_exec(docker, name):
 
 
 def test_run_interactive_tty(docker, name):
-    import pexpect
-    child = pexpect.spawn(docker.argv("run", "-it", "--rm", "--name", name, IMAGE, "sh")[0],
-                          docker.argv("run", "-it", "--rm", "--name", name, IMAGE, "sh")[1:],
-                          env=docker.env, timeout=30, encoding="utf-8")
-    try:
-        child.expect(r"[#$] ")
-        child.sendline("tty; echo $((6 * 7))")
-        child.expect(r"/dev/pts/\d+")
-        child.expect("42")
-        child.sendline("exit 3")
-        child.expect(pexpect.EOF)
-    finally:
-        child.close()
-    assert child.exitstatus == 3
+    check_interactive_tty(docker, name, IMAGE)
 
 
 def test_stop(docker, name):

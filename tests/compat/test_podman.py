@@ -8,7 +8,6 @@ directory and configuration are private to the session (under a temp dir), the n
 
 import os
 import re
-import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -16,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from berth import cgroup_dir, cgroup_layout, proc_start_time, proc_status, wait_until
-from peers import existing_cgroups, have, remove_new_cgroups, require_runtime, \
-    unmount_all_under
+from peers import (PeerCLI, check_interactive_tty, existing_cgroups, have, remove_new_cgroups,
+                   require_runtime, unmount_all_under)
 
 pytestmark = pytest.mark.peer
 
@@ -48,7 +47,9 @@ events_logger = "file"
 """
 
 
-class Podman:
+class Podman(PeerCLI):
+    tool = "podman"
+
     def __init__(self, base, runtime):
         self.base = Path(base)
         self.runtime = Path(runtime)
@@ -61,20 +62,6 @@ class Podman:
                 str(self.base / "run"), "--tmpdir", str(self.base / "tmp"), "--runtime",
                 str(self.runtime), "--cgroup-manager", "cgroupfs", *[str(a) for a in args]]
 
-    def __call__(self, *args, check=True, timeout=60, input=None):
-        p = subprocess.run(self.argv(*args), capture_output=True, text=True, env=self.env,
-                           timeout=timeout, input=input,
-                           stdin=None if input is not None else subprocess.DEVNULL)
-        if check and p.returncode != 0:
-            pytest.fail(f"podman {' '.join(map(str, args))}: exit {p.returncode}\n"
-                        f"stdout: {p.stdout}\nstderr: {p.stderr}")
-        return p
-
-    def inspect(self, name, fmt):
-        return self("inspect", "--format", fmt, name).stdout.strip()
-
-    def pid(self, name):
-        return int(self.inspect(name, "{{.State.Pid}}"))
 
 
 @pytest.fixture(scope="session")
@@ -151,19 +138,7 @@ def test_exec(podman, name):
 
 
 def test_run_interactive_tty(podman, name):
-    pexpect = pytest.importorskip("pexpect")
-    argv = podman.argv("run", "-it", "--rm", "--name", name, IMAGE, "sh")
-    child = pexpect.spawn(argv[0], argv[1:], env=podman.env, timeout=30, encoding="utf-8")
-    try:
-        child.expect(r"[#$] ")
-        child.sendline("tty; echo $((6*7))")
-        child.expect(r"/dev/pts/\d+")
-        child.expect("42")
-        child.sendline("exit 3")
-        child.expect(pexpect.EOF)
-    finally:
-        child.close()
-    assert child.exitstatus == 3
+    check_interactive_tty(podman, name, IMAGE)
 
 
 def test_memory_limit(podman, name):

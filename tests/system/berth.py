@@ -501,6 +501,27 @@ class Runtime:
         return left
 
 
+# /dev/loop-control (c 10:237) is not one of a container's default devices: the cgroup device
+# tests bind it in and deny or allow it by rule
+LOOP_CONTROL = {"type": "c", "major": 10, "minor": 237}
+# `true` is a regular builtin: a failed redirection does not end the shell
+LOOP_CONTROL_PROBE = "true </dev/loop-control && echo open-ok; echo x >/dev/null && echo null-ok"
+
+
+def run_with_loop_control(rt, make_bundle, rules, script=LOOP_CONTROL_PROBE):
+    """(code, stdout, stderr) of `sh -c script` run by rt in a container with /dev/loop-control
+    bound in and the device cgroup rules given; skips where the host has no /dev/loop-control.
+    The default script says open-ok when it could open the device and null-ok when /dev/null
+    works."""
+    if not Path("/dev/loop-control").exists():
+        pytest.skip("no /dev/loop-control")
+    b = make_bundle(args=["sh", "-c", script])
+    b.add_mount("/dev/loop-control", "bind", "/dev/loop-control", ["bind"])
+    b.config["linux"]["resources"]["devices"] = rules
+    b.write()
+    return rt.run_bundle(b)
+
+
 SANITIZER_REPORT = re.compile(r"==\d+==ERROR: (Address|Leak)Sanitizer|: runtime error: |"
                               r"SUMMARY: (Address|UndefinedBehavior|Leak)Sanitizer")
 

@@ -146,6 +146,22 @@ class CountingProxy:
             pass
 
 
+def ok(p):
+    """The stdout of a finished CLI run, which must have exited 0."""
+    assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)
+    return p.stdout
+
+
+def refused_as_docker(cli, *args):
+    """berth and the docker CLI 28 both refuse args on cli's berthd: the same exit code (1 or
+    125), docker's message with its name changed, nothing on stdout."""
+    b = cli.run(*args)
+    d = cli.docker(*args)
+    assert b.returncode == d.returncode and b.returncode in (1, 125), (b, d)
+    assert b.stderr == d.stderr.replace("docker", "berth"), (b.stderr, d.stderr)
+    assert b.stdout == d.stdout == ""
+
+
 class BerthCLI:
     def __init__(self, berthd):
         self.berthd = berthd

@@ -41,6 +41,11 @@ def berthd_binary():
     return path if path.is_absolute() else Path.cwd() / path
 
 
+# The mark of a module whose tests need a built berthd: pytestmark = [needs_berthd]
+needs_berthd = pytest.mark.skipif(not os.access(berthd_binary(), os.X_OK),
+                                  reason="berthd not built")
+
+
 class UnixHTTPConnection(http.client.HTTPConnection):
     def __init__(self, path, timeout=30):
         super().__init__("localhost", timeout=timeout)
@@ -321,6 +326,13 @@ def container_ids_seen(b):
     assert status == 200, body
     ids = {json.loads(line)["Actor"]["ID"] for line in body.splitlines() if line.strip()}
     return {i for i in ids if len(i) == 64}  # prune's event names no container
+
+
+def container_json(bd, name):
+    """GET /containers/{name}/json on bd, which must answer 200: the container's JSON."""
+    status, _, data = bd.http("GET", f"/containers/{name}/json", timeout=30)
+    assert status == 200, data
+    return json.loads(data)
 
 
 def shared_berthd(args=(), config=None, netns=None, bridge=False, env=None):

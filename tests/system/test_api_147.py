@@ -4,40 +4,18 @@ the version before it and at the version that brings it, and the docker CLI (whi
 """
 
 import json
-import os
 from urllib.parse import quote
 
-import pytest
+from cli import DOCKER28, DOCKER_CLI, need_docker28, ok
+from daemon import needs_berthd
 
-from cli import DOCKER28, DOCKER_CLI, BerthCLI, need_docker28
-from daemon import berthd_binary, shared_berthd
-
-pytestmark = [
-    pytest.mark.skipif(not os.access(berthd_binary(), os.X_OK), reason="berthd not built"),
-]
-
-
-@pytest.fixture(scope="module")
-def bd():
-    yield from shared_berthd()
-
-
-@pytest.fixture(scope="module")
-def cli(bd):
-    c = BerthCLI(bd)
-    yield c
-    c.close()
+pytestmark = [needs_berthd]
 
 
 def get(bd, path):
     status, _, body = bd.http("GET", path, timeout=30)
     assert status == 200, body
     return json.loads(body)
-
-
-def ok(p):
-    assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)
-    return p.stdout
 
 
 def test_version_range(bd):

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from berth import (CGROUP_ROOT, cgroup_dir, cgroup_v1, new_id, proc_cgroups, proc_state,
-                   wait_until)
+from berth import (CGROUP_ROOT, LOOP_CONTROL, cgroup_dir, cgroup_v1, new_id, proc_cgroups,
+                   proc_state, run_with_loop_control, wait_until)
 
 V1 = ("memory", "cpu", "cpuset", "pids", "blkio", "devices", "freezer")
 MB = 1024 * 1024
@@ -192,26 +192,14 @@ def test_hugepage_bad_page_size_fails_cleanly(runtime, make_bundle):
 
 
 def test_devices_deny_and_allow(runtime, make_bundle):
-    # /dev/loop-control (c 10:237) is not a default device: bind it in; the bundle's
-    # "deny all" makes it unusable, an allow rule for it makes it usable
-    if not Path("/dev/loop-control").exists():
-        pytest.skip("no /dev/loop-control")
-    # `true` is a regular builtin: a failed redirection does not end the shell
-    script = "true </dev/loop-control && echo open-ok; echo x >/dev/null && echo null-ok"
-
-    def run(rules):
-        b = make_bundle(args=["sh", "-c", script])
-        b.add_mount("/dev/loop-control", "bind", "/dev/loop-control", ["bind"])
-        b.config["linux"]["resources"]["devices"] = rules
-        b.write()
-        return runtime.run_bundle(b)
-
+    # /dev/loop-control bound in: the bundle's "deny all" makes it unusable, an allow rule for it
+    # makes it usable
     deny_all = [{"allow": False, "access": "rwm"}]
-    code, out, err = run(deny_all)
+    code, out, err = run_with_loop_control(runtime, make_bundle, deny_all)
     assert "open-ok" not in out and "Operation not permitted" in err, (out, err)
     assert "null-ok" in out
-    code, out, err = run(deny_all + [{"allow": True, "type": "c", "major": 10, "minor": 237,
-                                      "access": "rw"}])
+    code, out, err = run_with_loop_control(
+        runtime, make_bundle, deny_all + [{"allow": True, **LOOP_CONTROL, "access": "rw"}])
     assert "open-ok" in out, (out, err)
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from berth import cgroup2_root, cgroup_v1, new_id, proc_cgroups, proc_state, wait_until
+from berth import (LOOP_CONTROL, cgroup2_root, cgroup_v1, new_id, proc_cgroups, proc_state,
+                   run_with_loop_control, wait_until)
 
 NO_CGROUP2 = "needs a cgroup2 mount (a pure v2 host, or the unified mount of a hybrid one)"
 pytestmark = [pytest.mark.cgroup2,
@@ -181,34 +182,19 @@ def test_hugetlb_limit_and_update(runtime_v2, make_bundle, tmp_path):
 
 
 def test_devices_filter(runtime_v2, make_bundle):
-    # /dev/loop-control (c 10:237) is not a default device: bound in, the bundle's "deny all"
-    # keeps it closed; an allow rule opens it.  /dev/null stays usable (default rules).
+    # /dev/loop-control bound in: the bundle's "deny all" keeps it closed; an allow rule opens
+    # it.  /dev/null stays usable (default rules).
     rt = runtime_v2
-    if not Path("/dev/loop-control").exists():
-        pytest.skip("no /dev/loop-control")
-    script = "true </dev/loop-control && echo open-ok; echo x >/dev/null && echo null-ok"
-
-    def run(rules):
-        b = make_bundle(args=["sh", "-c", script])
-        b.add_mount("/dev/loop-control", "bind", "/dev/loop-control", ["bind"])
-        b.config["linux"]["resources"]["devices"] = rules
-        b.write()
-        return rt.run_bundle(b)
-
     deny_all = [{"allow": False, "access": "rwm"}]
-    code, out, err = run(deny_all)
+    read_only = deny_all + [{"allow": True, **LOOP_CONTROL, "access": "r"}]
+    code, out, err = run_with_loop_control(rt, make_bundle, deny_all)
     assert "open-ok" not in out and "Operation not permitted" in err, (out, err)
     assert "null-ok" in out, (out, err)
-    code, out, err = run(deny_all + [{"allow": True, "type": "c", "major": 10, "minor": 237,
-                                      "access": "r"}])
+    code, out, err = run_with_loop_control(rt, make_bundle, read_only)
     assert "open-ok" in out and "null-ok" in out, (out, err)
     # a read-only grant does not allow writing
-    b = make_bundle(args=["sh", "-c", "echo >/dev/loop-control || echo write-denied"])
-    b.add_mount("/dev/loop-control", "bind", "/dev/loop-control", ["bind"])
-    b.config["linux"]["resources"]["devices"] = deny_all + [
-        {"allow": True, "type": "c", "major": 10, "minor": 237, "access": "r"}]
-    b.write()
-    code, out, err = rt.run_bundle(b)
+    code, out, err = run_with_loop_control(rt, make_bundle, read_only,
+                                           "echo >/dev/loop-control || echo write-denied")
     assert "write-denied" in out and "Operation not permitted" in err, (out, err)
 
 

@@ -15,24 +15,11 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from cli import DOCKER28, BerthCLI, need_docker28
-from daemon import berthd_binary, shared_berthd
+from berth import wait_until
+from cli import DOCKER28, need_docker28
+from daemon import needs_berthd
 
-pytestmark = [
-    pytest.mark.skipif(not os.access(berthd_binary(), os.X_OK), reason="berthd not built"),
-]
-
-
-@pytest.fixture(scope="module")
-def bd():
-    yield from shared_berthd()
-
-
-@pytest.fixture(scope="module")
-def cli(bd):
-    c = BerthCLI(bd)
-    yield c
-    c.close()
+pytestmark = [needs_berthd]
 
 
 def api(bd, method, path, body=None):
@@ -60,15 +47,6 @@ def alive(pid):
 def rm(bd, *names):
     for n in names:
         api(bd, "DELETE", f"/containers/{n}?force=1")
-
-
-def wait_for(pred, timeout=10):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
 
 
 # ---- run -----------------------------------------------------------------------------------------
@@ -197,10 +175,10 @@ def test_kill_signal_restart_rename(bd, cli):
 def kill_restart_rename(bd, cli):
     pid = state(bd, "trapper")["State"]["Pid"]
     # the trap is set once "ready" is in the log (a PID 1 ignores a signal it has no handler for)
-    assert wait_for(lambda: "ready" in cli.run("logs", "trapper").stdout)
+    assert wait_until(lambda: "ready" in cli.run("logs", "trapper").stdout, timeout=10)
     p = cli.run("kill", "-s", "USR1", "trapper")
     assert (p.returncode, p.stdout) == (0, "trapper\n")
-    assert wait_for(lambda: not alive(pid))
+    assert wait_until(lambda: not alive(pid), timeout=10)
     assert cli.run("wait", "trapper").stdout == "9\n"
     assert "got USR1" in cli.run("logs", "trapper").stdout
     p = cli.run("kill", "trapper")
@@ -428,7 +406,7 @@ def test_run_passes_signals(bd, cli):
         p.send_signal(2)
         out, _ = p.communicate(timeout=20)
         assert (p.returncode, out) == (3, "got INT\n")
-        assert wait_for(lambda: not exists(bd, "sigs"))
+        assert wait_until(lambda: not exists(bd, "sigs"), timeout=10)
     finally:
         p.kill()
         p.wait()

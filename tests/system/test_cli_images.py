@@ -19,7 +19,7 @@ from urllib.parse import quote
 import pexpect
 import pytest
 
-from cli import DOCKER28, need_docker28
+from cli import DOCKER28, need_docker28, ok
 from imagebuild import Dir, File, Image, docker_archive, layer_tar, sha256
 
 BASE_CREATED = "2024-01-02T03:04:05Z"
@@ -79,11 +79,6 @@ def run_bytes(berth_cli, *args, input=None, timeout=60):
     return subprocess.run([str(berth_cli.binary), *args], input=input, capture_output=True,
                           env=berth_cli.env(), timeout=timeout,
                           stdin=subprocess.DEVNULL if input is None else None)
-
-
-def ok(p):
-    assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)
-    return p.stdout
 
 
 def load_family(berth_cli, images):

@@ -23,25 +23,11 @@ from urllib.parse import quote
 import pexpect
 import pytest
 
-from cli import DOCKER28, BerthCLI, berth_binary, need_docker28
-from daemon import DOCKER_CLI, berthd_binary, shared_berthd
+from cli import DOCKER28, berth_binary, need_docker28
+from daemon import DOCKER_CLI, needs_berthd
 from test_registry import REGISTRY_BIN, Registry, bcrypt_hash, free_port
 
-pytestmark = [
-    pytest.mark.skipif(not os.access(berthd_binary(), os.X_OK), reason="berthd not built"),
-]
-
-
-@pytest.fixture(scope="module")
-def bd():
-    yield from shared_berthd()
-
-
-@pytest.fixture(scope="module")
-def cli(bd):
-    c = BerthCLI(bd)
-    yield c
-    c.close()
+pytestmark = [needs_berthd]
 
 
 @pytest.fixture(scope="module")

@@ -12,19 +12,13 @@ from pathlib import Path
 import pytest
 
 from berth import cgroup_dir, cgroup_v1, wait_until
-from daemon import berthd_binary, import_busybox, make_berthd, shared_berthd  # noqa: F401
+from daemon import import_busybox, make_berthd, needs_berthd  # noqa: F401
 
-pytestmark = pytest.mark.skipif(not os.access(berthd_binary(), os.X_OK),
-                                reason="berthd not built")
+pytestmark = needs_berthd
 
 # docker's default capability set: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP
 # NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP
 DOCKER_DEFAULT_CAPS = 0xa80425fb
-
-
-@pytest.fixture(scope="module")
-def bd():
-    yield from shared_berthd()
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from berth import cgroups_named, wait_until
-from daemon import DOCKER_CLI, berthd_binary, shared_berthd
+from daemon import DOCKER_CLI, needs_berthd
 
 pytestmark = [
-    pytest.mark.skipif(not os.access(berthd_binary(), os.X_OK), reason="berthd not built"),
+    needs_berthd,
     pytest.mark.skipif(DOCKER_CLI is None, reason="no docker CLI"),
 ]
 
@@ -26,11 +26,6 @@ pytestmark = [
 IGNORES_TERM = ["sh", "-c", "i=0; while :; do echo line $i; i=$((i+1)); sleep 0.1; done"]
 # ... and one that exits on it
 EXITS_ON_TERM = ["sh", "-c", "trap 'echo bye; exit 0' TERM; while :; do sleep 0.05; done"]
-
-
-@pytest.fixture(scope="module")
-def bd():
-    yield from shared_berthd()
 
 
 def docker(bd, *args, check=True, timeout=60):

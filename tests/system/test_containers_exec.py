@@ -14,24 +14,11 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from cli import DOCKER28, BerthCLI, need_docker28
-from daemon import berthd_binary, shared_berthd
+from berth import wait_until
+from cli import DOCKER28, need_docker28
+from daemon import needs_berthd
 
-pytestmark = [
-    pytest.mark.skipif(not os.access(berthd_binary(), os.X_OK), reason="berthd not built"),
-]
-
-
-@pytest.fixture(scope="module")
-def bd():
-    yield from shared_berthd()
-
-
-@pytest.fixture(scope="module")
-def cli(bd):
-    c = BerthCLI(bd)
-    yield c
-    c.close()
+pytestmark = [needs_berthd]
 
 
 @pytest.fixture(scope="module")
@@ -49,15 +36,6 @@ def api(bd, method, path, body=None):
 
 def msg(j):
     return j["message"] if isinstance(j, dict) else j
-
-
-def wait_for(pred, timeout=10):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +83,7 @@ def test_exec_joins_the_container(bd, api_client, box):
     for priv in (False, True):
         x = api_client.exec_create(box, ["sleep", "100"], privileged=priv)
         api_client.exec_start(x["Id"], detach=True)
-        assert wait_for(lambda: api_client.exec_inspect(x["Id"])["Pid"] > 0)
+        assert wait_until(lambda: api_client.exec_inspect(x["Id"])["Pid"] > 0, timeout=10)
         ins = api_client.exec_inspect(x["Id"])
         assert ins["Running"] is True and ins["ExitCode"] is None
         pids.append(ins["Pid"])
@@ -258,8 +236,8 @@ def test_detach_keys_on_the_server_side(bd, api_client, cli):
             st, _, body = bd.http("GET", f"/events?since={since}&until={time.time()}&filters=" +
                                   quote(json.dumps({"container": ["dk"]})))
             return [json.loads(ln)["Action"] for ln in body.splitlines() if ln.strip()]
-        assert wait_for(lambda: "detach" in actions() and "exec_detach" in actions(), 5), \
-            actions()
+        assert wait_until(lambda: "detach" in actions() and "exec_detach" in actions(),
+                          timeout=5), actions()
     finally:
         api(bd, "DELETE", "/containers/dk?force=1")
 
@@ -308,7 +286,8 @@ def test_cli_exec_streams_codes_and_errors(bd, cli, box, tmp_path):
         assert got[3][0] == 1 and "No such container: nope" in got[3][2]
         assert got[4] == (127, True)
         assert got[5] == (0, "", "")
-        assert wait_for(lambda: run("exec", "xbox", "cat", "/tmp/detached").stdout == name + "\n")
+        assert wait_until(
+            lambda: run("exec", "xbox", "cat", "/tmp/detached").stdout == name + "\n", timeout=10)
     if "docker" in results:
         assert results["docker"][:4] == results["berth"][:4]
 
@@ -434,7 +413,7 @@ def test_healthcheck_flips_to_unhealthy(bd, cli):
 
         def health():
             return api(bd, "GET", "/containers/hc/json")[1]["State"]["Health"]
-        assert wait_for(lambda: health()["Status"] == "healthy", 15), health()
+        assert wait_until(lambda: health()["Status"] == "healthy", timeout=15), health()
         h = health()
         assert h["FailingStreak"] == 0
         assert h["Log"][-1]["ExitCode"] == 0 and h["Log"][-1]["Output"] == "fine\n"
@@ -442,7 +421,7 @@ def test_healthcheck_flips_to_unhealthy(bd, cli):
         assert re.fullmatch(r"hc Up .* \(healthy\)\n", p.stdout), p.stdout
         # the file goes: two failures in a row make it unhealthy
         assert cli.run("exec", "hc", "rm", "/tmp/ok").returncode == 0
-        assert wait_for(lambda: health()["Status"] == "unhealthy", 15), health()
+        assert wait_until(lambda: health()["Status"] == "unhealthy", timeout=15), health()
         h = health()
         assert h["FailingStreak"] >= 2 and len(h["Log"]) <= 5
         assert h["Log"][-1]["ExitCode"] == 1

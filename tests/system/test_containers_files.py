@@ -22,19 +22,14 @@ from pathlib import Path
 import pytest
 
 from cli import berth_binary
-from daemon import DOCKER_CLI, berthd_binary, shared_berthd
+from daemon import DOCKER_CLI, needs_berthd
 
 pytestmark = [
-    pytest.mark.skipif(not os.access(berthd_binary(), os.X_OK), reason="berthd not built"),
+    needs_berthd,
     pytest.mark.skipif(DOCKER_CLI is None, reason="no docker CLI"),
 ]
 
 BIG = 100 << 20
-
-
-@pytest.fixture(scope="module")
-def bd():
-    yield from shared_berthd()
 
 
 def run(bd, tool, *args, input=None, check=True, timeout=120):

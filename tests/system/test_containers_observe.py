@@ -15,20 +15,15 @@ import pytest
 
 from berth import SCRIPTS, cgroup2_root, cgroup_dir, cgroup_v1, cgroups_named, wait_until
 from cli import BerthCLI, berth_binary
-from daemon import (DOCKER_CLI, Berthd, berthd_binary, container_ids_seen, import_busybox,
+from daemon import (DOCKER_CLI, Berthd, container_ids_seen, import_busybox, needs_berthd,
                     shared_berthd)
 
 pytestmark = [
-    pytest.mark.skipif(not os.access(berthd_binary(), os.X_OK), reason="berthd not built"),
+    needs_berthd,
     pytest.mark.skipif(DOCKER_CLI is None, reason="no docker CLI"),
 ]
 
 COUNTER = ["sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /tmp/n; sleep 0.05; done"]
-
-
-@pytest.fixture(scope="module")
-def bd():
-    yield from shared_berthd()
 
 
 @pytest.fixture(scope="module")

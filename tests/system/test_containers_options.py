@@ -11,17 +11,12 @@ from pathlib import Path
 import pytest
 
 from berth import wait_until
-from daemon import DOCKER_CLI, berthd_binary, shared_berthd
+from daemon import DOCKER_CLI, needs_berthd
 
 pytestmark = [
-    pytest.mark.skipif(not os.access(berthd_binary(), os.X_OK), reason="berthd not built"),
+    needs_berthd,
     pytest.mark.skipif(DOCKER_CLI is None, reason="no docker CLI"),
 ]
-
-
-@pytest.fixture(scope="module")
-def bd():
-    yield from shared_berthd()
 
 
 def run(bd, *args, check=True):

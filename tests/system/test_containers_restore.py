@@ -15,19 +15,14 @@ from pathlib import Path
 import pytest
 
 from berth import cgroups_named, mounts_under, wait_until
-from daemon import DOCKER_CLI, berthd_binary, shared_berthd
+from daemon import DOCKER_CLI, needs_berthd
 
 pytestmark = [
-    pytest.mark.skipif(not os.access(berthd_binary(), os.X_OK), reason="berthd not built"),
+    needs_berthd,
     pytest.mark.skipif(DOCKER_CLI is None, reason="no docker CLI"),
 ]
 
 TICKER = ["sh", "-c", "i=0; while :; do echo t$i; i=$((i+1)); sleep 0.1; done"]
-
-
-@pytest.fixture(scope="module")
-def bd():
-    yield from shared_berthd()
 
 
 def docker(bd, *args, check=True, timeout=60):

@@ -12,13 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from daemon import shared_berthd
-
-
-@pytest.fixture(scope="module")
-def bd():
-    yield from shared_berthd()
-
 
 def volumes(bd):
     return sorted(v["Name"] for v in

@@ -14,7 +14,6 @@ from urllib.parse import parse_qs, quote, urlparse
 import pytest
 
 from cli import DOCKER28, BerthCLI, need_docker28
-from daemon import shared_berthd
 
 RESULTS = [
     {"name": "alpha", "description": "the first one, with a description longer than forty-five "
@@ -70,11 +69,6 @@ class Index:
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
-
-
-@pytest.fixture(scope="module")
-def bd():
-    yield from shared_berthd()
 
 
 @pytest.fixture(scope="module")

@@ -16,20 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from cli import DOCKER28, BerthCLI, need_docker28
-from daemon import shared_berthd
-
-
-@pytest.fixture(scope="module")
-def bd():
-    yield from shared_berthd()
-
-
-@pytest.fixture(scope="module")
-def cli(bd):
-    c = BerthCLI(bd)
-    yield c
-    c.close()
+from cli import DOCKER28, need_docker28
 
 
 def data(bd, name):

@@ -448,6 +448,19 @@ static void test_files(void)
 	free(keep);
 	free(link);
 
+	/* rm_rf_at: a tree named in a directory fd, max_depth levels down at most */
+	char *at_z = cat(tmpdir, "/at/x/y/z");
+	int atfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	is(berth_mkdir_p(at_z, 0700, NULL), 0, "a tree of four levels");
+	is(berth_rm_rf_at(atfd, "at", 1), -ELOOP, "rm_rf_at deeper than max_depth: -ELOOP");
+	ok(access(at_z, F_OK) == 0, "what is below the limit is still there");
+	is(berth_rm_rf_at(atfd, "at", 3), 0, "rm_rf_at within max_depth");
+	ok(faccessat(atfd, "at", F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT,
+	   "the tree is gone");
+	is(berth_rm_rf_at(atfd, "at", 3), 0, "rm_rf_at of a missing name is fine");
+	close(atfd);
+	free(at_z);
+
 	/* write_all through a pipe much larger than its buffer, read back by a child */
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) == 0) {

@@ -14,8 +14,6 @@
 #include "tap.h"
 #include "dockerspec/dockerspec.h"
 
-extern bool dockerspec_force_walk;
-
 static struct berth_dockerspec_host host_v1(void)
 {
 	return (struct berth_dockerspec_host){
@@ -716,7 +714,7 @@ static void user_is(const char *spec, const char *group_add, const char *want, c
 				      u.additional_gids[i]);
 		snprintf(got + n, sizeof(got) - (size_t)n, "]");
 	}
-	is_str(got, want, "user %s%s: %s", spec, dockerspec_force_walk ? " (walk)" : "", what);
+	is_str(got, want, "user %s%s: %s", spec, berth_root_force_walk ? " (walk)" : "", what);
 	berth_dockerspec_user_release(&u);
 	json_decref(ga);
 	close(fd);
@@ -732,7 +730,7 @@ static void test_users(void)
 	write_file("etc/group", "root:x:0:\nwheel:x:10:app,other\nstaff:x:50:app\n"
 				"app:x:1000:\nnogroup:x:65534:\n");
 	for (int pass = 0; pass < 2; pass++) {
-		dockerspec_force_walk = pass == 1;
+		berth_root_force_walk = pass == 1;
 		user_is("", NULL, "0:0 /root [0]", "default: root");
 		user_is("app", NULL, "1000:1000 /home/app [1000 10 50]",
 			"name: its gid, home and groups");
@@ -769,7 +767,7 @@ static void test_users(void)
 			printf("# symlink failed\n");
 	}
 	for (int pass = 0; pass < 2; pass++) {
-		dockerspec_force_walk = pass == 1;
+		berth_root_force_walk = pass == 1;
 		user_is("evil", NULL,
 			"unable to find user evil: no matching entries in passwd file",
 			"/etc/passwd -> the host's file by absolute path is not read");
@@ -778,7 +776,7 @@ static void test_users(void)
 	if (symlink("../../../../../../host-secret", path) < 0)
 		printf("# symlink failed\n");
 	for (int pass = 0; pass < 2; pass++) {
-		dockerspec_force_walk = pass == 1;
+		berth_root_force_walk = pass == 1;
 		user_is("evil", NULL, "0:0 / [0]",
 			"../ past the root stops at the root (the root's own /host-secret)");
 	}
@@ -786,7 +784,7 @@ static void test_users(void)
 	if (symlink("/proc/self/root/etc/passwd", path) < 0)
 		printf("# symlink failed\n");
 	for (int pass = 0; pass < 2; pass++) {
-		dockerspec_force_walk = pass == 1;
+		berth_root_force_walk = pass == 1;
 		user_is("daemon", NULL,
 			"unable to find user daemon: no matching entries in passwd file",
 			"a /proc magic link is not followed to the host");
@@ -796,7 +794,7 @@ static void test_users(void)
 	if (mkfifo(path, 0644) < 0)
 		printf("# mkfifo failed\n");
 	for (int pass = 0; pass < 2; pass++) {
-		dockerspec_force_walk = pass == 1;
+		berth_root_force_walk = pass == 1;
 		user_is("root", NULL, "'/etc/passwd' in the container is not a regular file",
 			"a fifo at /etc/passwd");
 	}
@@ -806,7 +804,7 @@ static void test_users(void)
 		snprintf(etc, sizeof(etc), "%s/etc", root);
 		unlink(etc); /* not a link: fails harmlessly */
 	}
-	dockerspec_force_walk = false;
+	berth_root_force_walk = false;
 	user_is("", NULL, "0:0 / [0]", "no /etc/passwd at all: root, home /");
 	user_is("app", NULL, "unable to find user app: no matching entries in passwd file",
 		"no /etc/passwd: names are unknown");

@@ -76,6 +76,20 @@ static int walk_only(int rootfd, const char *path, int flags, int *ret_fd)
 	return berth_root_open_walk(rootfd, path, flags, false, false, ret_fd);
 }
 
+/* berth_root_open_file asked for an O_PATH resolves as berth_root_open does, both ways */
+static int open_file_path(int rootfd, const char *path, int flags, int *ret_fd)
+{
+	return berth_root_open_file(rootfd, path, flags | O_PATH, ret_fd);
+}
+
+static int open_file_walked(int rootfd, const char *path, int flags, int *ret_fd)
+{
+	berth_root_force_walk = true;
+	int r = berth_root_open_file(rootfd, path, flags | O_PATH, ret_fd);
+	berth_root_force_walk = false;
+	return r;
+}
+
 static void make_hostile_tree(const char *root)
 {
 	must(mkdir(root, 0755), root);
@@ -94,39 +108,35 @@ static void make_hostile_tree(const char *root)
 	write_text(pathf("%s/file", root), "x");
 }
 
+/* fn resolves path (with flags) to the file at want; the fd it gave is closed again */
+static bool resolves_to(resolver fn, int rootfd, const char *path, int flags, const char *want)
+{
+	int fd = -1;
+	int r = fn(rootfd, path, flags, &fd);
+	bool same = r == 0 && same_file(fd, want);
+
+	if (r == 0)
+		close(fd);
+	return same;
+}
+
 static void test_resolve(const char *name, resolver fn, int rootfd, const char *root)
 {
 	int fd = -1, r;
 	struct stat sb;
 
-	r = fn(rootfd, "a/b/up", 0, &fd);
-	ok(r == 0 && same_file(fd, pathf("%s/etc", root)),
+	ok(resolves_to(fn, rootfd, "a/b/up", 0, pathf("%s/etc", root)),
 	   "%s: relative '../..' symlink stays inside the root", name);
-	if (r == 0)
-		close(fd);
-	r = fn(rootfd, "/a/b/up/marker", 0, &fd);
-	ok(r == 0 && same_file(fd, pathf("%s/etc/marker", root)), "%s: walk on through it", name);
-	if (r == 0)
-		close(fd);
-	r = fn(rootfd, "../../../../etc", 0, &fd);
-	ok(r == 0 && same_file(fd, pathf("%s/etc", root)), "%s: leading '..' stop at the root",
-	   name);
-	if (r == 0)
-		close(fd);
-	r = fn(rootfd, "abs/marker", 0, &fd);
-	ok(r == 0 && same_file(fd, pathf("%s/etc/marker", root)),
+	ok(resolves_to(fn, rootfd, "/a/b/up/marker", 0, pathf("%s/etc/marker", root)),
+	   "%s: walk on through it", name);
+	ok(resolves_to(fn, rootfd, "../../../../etc", 0, pathf("%s/etc", root)),
+	   "%s: leading '..' stop at the root", name);
+	ok(resolves_to(fn, rootfd, "abs/marker", 0, pathf("%s/etc/marker", root)),
 	   "%s: absolute symlink restarts at the root", name);
-	if (r == 0)
-		close(fd);
-	r = fn(rootfd, "chain/marker", 0, &fd);
-	ok(r == 0 && same_file(fd, pathf("%s/etc/marker", root)), "%s: chained symlinks", name);
-	if (r == 0)
-		close(fd);
-	r = fn(rootfd, "a/dots/marker", 0, &fd);
-	ok(r == 0 && same_file(fd, pathf("%s/etc/marker", root)), "%s: '..' inside a symlink",
-	   name);
-	if (r == 0)
-		close(fd);
+	ok(resolves_to(fn, rootfd, "chain/marker", 0, pathf("%s/etc/marker", root)),
+	   "%s: chained symlinks", name);
+	ok(resolves_to(fn, rootfd, "a/dots/marker", 0, pathf("%s/etc/marker", root)),
+	   "%s: '..' inside a symlink", name);
 	r = fn(rootfd, "loop1", 0, &fd);
 	ok(r == -ELOOP, "%s: symlink loop is ELOOP", name);
 	r = fn(rootfd, "self/passwd", 0, &fd);
@@ -139,14 +149,43 @@ static void test_resolve(const char *name, resolver fn, int rootfd, const char *
 	   "%s: O_NOFOLLOW returns the final symlink itself", name);
 	if (r == 0)
 		close(fd);
-	r = fn(rootfd, "/", 0, &fd);
-	ok(r == 0 && same_file(fd, root), "%s: '/' is the root", name);
-	if (r == 0)
-		close(fd);
+	ok(resolves_to(fn, rootfd, "/", 0, root), "%s: '/' is the root", name);
 	r = fn(rootfd, "file", O_DIRECTORY, &fd);
 	ok(r == -ENOTDIR, "%s: O_DIRECTORY on a file", name);
 	r = fn(rootfd, "nothing/here", 0, &fd);
 	ok(r == -ENOENT, "%s: missing path is ENOENT", name);
+}
+
+/* berth_root_open_file opens the file itself: readable, and a final symlink is no way round */
+static void test_open_file(bool walked, int rootfd, const char *root)
+{
+	const char *mode = walked ? "open_file (walk)" : "open_file";
+	char buf[16] = "";
+	int fd = -1, r;
+
+	berth_root_force_walk = walked;
+	r = berth_root_open_file(rootfd, "a/b/up/marker", O_RDONLY, &fd);
+	ok(r == 0 && read(fd, buf, sizeof(buf) - 1) == 7 && !strcmp(buf, "inside\n"),
+	   "%s: the file inside the root read through an escaping symlink", mode);
+	if (r == 0)
+		close(fd);
+	r = berth_root_open_file(rootfd, "abs", O_RDONLY | O_DIRECTORY, &fd);
+	ok(r == 0 && same_file(fd, pathf("%s/etc", root)) && fcntl(fd, F_GETFL) >= 0 &&
+		   (fcntl(fd, F_GETFL) & O_PATH) == 0,
+	   "%s: a directory opened for real (not O_PATH)", mode);
+	if (r == 0)
+		close(fd);
+	r = berth_root_open_file(rootfd, "a/b/up/..", O_RDONLY | O_DIRECTORY, &fd);
+	ok(r == 0 && same_file(fd, root), "%s: a path ending in '..' opens that directory", mode);
+	if (r == 0)
+		close(fd);
+	r = berth_root_open_file(rootfd, "abs", O_RDONLY | O_NOFOLLOW, &fd);
+	is(r, -ELOOP, "%s: O_NOFOLLOW on a final symlink without O_PATH is ELOOP", mode);
+	r = berth_root_open_file(rootfd, "self/passwd", O_RDONLY, &fd);
+	ok(r < 0, "%s: a /proc magic link does not reach the host (%d)", mode, r);
+	r = berth_root_open_file(rootfd, "nothing", O_RDONLY, &fd);
+	is(r, -ENOENT, "%s: a missing file is ENOENT", mode);
+	berth_root_force_walk = false;
 }
 
 static void test_mkpath(int rootfd, const char *root)
@@ -803,6 +842,10 @@ int main(void)
 	must(rootfd, root);
 	test_resolve("openat2", berth_root_open, rootfd, root);
 	test_resolve("walker", walk_only, rootfd, root);
+	test_resolve("open_file O_PATH", open_file_path, rootfd, root);
+	test_resolve("open_file O_PATH (walk)", open_file_walked, rootfd, root);
+	test_open_file(false, rootfd, root);
+	test_open_file(true, rootfd, root);
 	test_mkpath(rootfd, root);
 	close(rootfd);
 

@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "runtime/linux.h"
 #include "tap.h"
 
@@ -39,49 +40,12 @@ static struct berth_process new_process(void)
 	};
 }
 
-static void report(int fd, const char *fmt, ...)
-{
-	char buf[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		berth_write_all(fd, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
-}
-
 /* Run fn(fd, arg) in a child; returns its wait status and what it wrote. */
 static pid_t last_child; /* the pid run_child's last child had */
 
 static int run_child(void (*fn)(int fd, void *arg), void *arg, char *out, size_t outlen)
 {
-	int pfd[2], status = -1;
-	size_t len = 0;
-
-	out[0] = '\0';
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	last_child = pid;
-	if (pid == 0) {
-		close(pfd[0]);
-		fn(pfd[1], arg);
-		_exit(0);
-	}
-	close(pfd[1]);
-	for (;;) {
-		ssize_t n = read(pfd[0], out + len, outlen - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	out[len] = '\0';
-	close(pfd[0]);
-	berth_waitpid(pid, 0, &status);
-	return status;
+	return run_reporting_child(fn, arg, out, outlen, &last_child);
 }
 
 /* The value of "Key:" in a /proc status text, tabs turned to spaces; "" when absent. */

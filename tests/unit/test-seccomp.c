@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "runtime/linux.h"
 #include "tap.h"
 
@@ -36,18 +37,6 @@ static struct berth_seccomp_rule rule(char **names, uint32_t action, int64_t err
 		.names = names, .action = action, .errno_ret = errno_ret};
 }
 
-static void report(int fd, const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		berth_write_all(fd, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
-}
-
 /* errno of a raw syscall, or 0 when it succeeded */
 #define SYSERR(...) (syscall(__VA_ARGS__) < 0 ? errno : 0)
 
@@ -57,45 +46,37 @@ typedef void (*child_fn)(int fd, const struct berth_seccomp *s);
  * Fork; the child compiles and loads s, then runs fn, which writes its findings to the pipe.
  * Returns the wait status; out receives what the child wrote.
  */
+struct filtered {
+	const struct berth_seccomp *s;
+	child_fn fn;
+};
+
+static void filtered_child(int fd, void *arg)
+{
+	const struct filtered *x = arg;
+	struct berth_seccomp_filter *f = NULL;
+	struct berth_error *e = NULL;
+	struct rlimit no_core = {0, 0};
+
+	/* a SIGSYS kill should not leave a core file behind */
+	setrlimit(RLIMIT_CORE, &no_core);
+	if (berth_seccomp_compile(x->s, &f, &e) < 0) {
+		report(fd, "compile: %s", e ? e->msg : "?");
+		_exit(2);
+	}
+	if (berth_seccomp_load(f, NULL, &e) < 0) {
+		report(fd, "load: %s", e ? e->msg : "?");
+		_exit(2);
+	}
+	x->fn(fd, x->s);
+}
+
 static int run_filtered(const struct berth_seccomp *s, child_fn fn, char *out, size_t outlen)
 {
-	int pfd[2], status = 0;
-	size_t len = 0;
+	struct filtered x = {s, fn};
+	pid_t pid;
 
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		struct berth_seccomp_filter *f = NULL;
-		struct berth_error *e = NULL;
-		struct rlimit no_core = {0, 0};
-
-		close(pfd[0]);
-		/* a SIGSYS kill should not leave a core file behind */
-		setrlimit(RLIMIT_CORE, &no_core);
-		if (berth_seccomp_compile(s, &f, &e) < 0) {
-			report(pfd[1], "compile: %s", e ? e->msg : "?");
-			_exit(2);
-		}
-		if (berth_seccomp_load(f, NULL, &e) < 0) {
-			report(pfd[1], "load: %s", e ? e->msg : "?");
-			_exit(2);
-		}
-		fn(pfd[1], s);
-		_exit(0);
-	}
-	close(pfd[1]);
-	for (;;) {
-		ssize_t n = read(pfd[0], out + len, outlen - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	out[len] = '\0';
-	close(pfd[0]);
-	if (berth_waitpid(pid, 0, &status) < 0)
-		return -1;
-	return status;
+	return run_reporting_child(filtered_child, &x, out, outlen, &pid);
 }
 
 static void child_cwd_mkdir(int fd, const struct berth_seccomp *s)
