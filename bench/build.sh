@@ -9,7 +9,8 @@
 #   RUNS=20 BERTHD=/usr/local/bin/berthd bench/build.sh
 #   BERTHD_BASE=/tmp/old/build/daemon/berthd bench/build.sh   # and another berthd, same run
 #
-# Rows: each engine through its CLI; "berthd-api", berthd's own part: POST /build of the tar the
+# Rows: each engine through its CLI (berthd twice: the docker CLI's classic builder, and "berth",
+# berth's own CLI, the analogue of the dockerd row); "berthd-api", berthd's own part: POST /build of the tar the
 # docker CLI would send, as curl times it (no process start, no tar made); "cli-floor", `docker version`
 # against berthd (the CLI's start and two small requests); "berthd-base", BERTHD_BASE when set
 # (its berth-shim from BERTHD_SHIM, else ../shim/berth-shim beside it), to compare two builds of
@@ -26,6 +27,7 @@ repo=$(dirname "$here")
 RUNS=${RUNS:-10}
 WARMUP=${WARMUP:-1}
 BERTHD=${BERTHD:-$repo/build/daemon/berthd}
+BERTH_CLI=${BERTH_CLI:-$repo/build/cli/berth}
 DOCKER=${DOCKER:-/usr/local/bin/docker}
 [ -x "$DOCKER" ] || DOCKER=$(command -v docker)
 PODMAN=${PODMAN:-$(command -v podman || true)}
@@ -101,6 +103,13 @@ api_post() { # [QUERY]: POST /build of the context tar; prints curl's own time i
 declare -A own_timer=([berthd-api]=1)
 uncached[berthd-api]="api_post &nocache=1"
 cached[berthd-api]="api_post"
+# berth's own CLI against berthd: berth's whole stack, as the dockerd row is docker's
+if [ -x "$BERTH_CLI" ]; then
+	names+=(berth)
+	b="env BERTH_HOST=unix://$work/berthd/s.sock $BERTH_CLI build -q --network none -t bench-cli"
+	uncached[berth]="$b --no-cache $ctx"
+	cached[berth]="$b $ctx"
+fi
 # the floor of the CLI rows: the docker CLI's start and two requests (/_ping, /version)
 names+=(cli-floor)
 uncached[cli-floor]="env DOCKER_HOST=unix://$work/berthd/s.sock $DOCKER version"
@@ -185,9 +194,12 @@ for n in "${names[@]}"; do
 	printf '%-11s %16.1f %14.1f\n' "$n" "$(echo "${med[$n.uncached]} / 1000" | bc -l)" \
 		"$(echo "${med[$n.cached]} / 1000" | bc -l)"
 done
-for n in berthd-base dockerd buildkit podman; do
-	[ -n "${med[$n.uncached]:-}" ] && printf 'berthd / %s: uncached %.3f, cached %.3f\n' "$n" \
-		"$(echo "${med[berthd.uncached]} / ${med[$n.uncached]}" | bc -l)" \
-		"$(echo "${med[berthd.cached]} / ${med[$n.cached]}" | bc -l)"
+for me in berthd berth; do
+	[ -n "${med[$me.uncached]:-}" ] || continue
+	for n in berthd-base dockerd buildkit podman; do
+		[ -n "${med[$n.uncached]:-}" ] && printf '%s / %s: uncached %.3f, cached %.3f\n' \
+			"$me" "$n" "$(echo "${med[$me.uncached]} / ${med[$n.uncached]}" | bc -l)" \
+			"$(echo "${med[$me.cached]} / ${med[$n.cached]}" | bc -l)"
+	done
 done
 echo "($RUNS rounds after $WARMUP warm-up rounds; $("$DOCKER" --version); load $(cut -d' ' -f1-3 /proc/loadavg))"
