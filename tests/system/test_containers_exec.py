@@ -113,6 +113,10 @@ def test_exec_joins_the_container(bd, api_client, box):
     for ns in ("mnt", "pid", "net", "ipc", "uts", "cgroup", "user"):
         assert os.readlink(f"/proc/{plain}/ns/{ns}") == os.readlink(f"/proc/{init}/ns/{ns}"), ns
     assert Path(f"/proc/{plain}/cgroup").read_text() == Path(f"/proc/{init}/cgroup").read_text()
+    # nothing of the shim's (its cgroup.procs files, the namespaces it opened) came along
+    for pid in (plain, priv):
+        assert sorted(os.listdir(f"/proc/{pid}/fd")) == ["0", "1", "2"], os.listdir(
+            f"/proc/{pid}/fd")
     a, b, p = status_fields(plain), status_fields(init), status_fields(priv)
     for k in ("CapEff", "CapBnd", "CapPrm", "Seccomp", "NoNewPrivs"):
         assert a[k] == b[k], k
