@@ -34,8 +34,10 @@ berthd_pid=
 berthd_wrap=()
 bns=
 dockerd_up=
-podman_args=(--root "$work/podman/root" --runroot "$work/podman/run" --runtime runc
-	--cgroup-manager cgroupfs --events-backend file)
+# podman's tmpdir (default /run/libpod, shared by every podman on the host) and file locks in it:
+# another podman's `system reset` or lock numbers cannot meet ours
+podman_args=(--root "$work/podman/root" --runroot "$work/podman/run" --tmpdir "$work/podman/tmp"
+	--runtime runc --cgroup-manager cgroupfs --events-backend file)
 podman_up=
 dockerd_env=(D="$work/dockerd" NETNS="berthbench$$")
 
@@ -100,6 +102,8 @@ bench_podman() {
 	cat >"$work/containers.conf" <<'CONF'
 [containers]
 default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+[engine]
+lock_type = "file"
 CONF
 	export CONTAINERS_CONF=$work/containers.conf
 }
