@@ -907,6 +907,14 @@ static void test_live_v2(void)
 	is_str(get(dir, "hugetlb.2MB.max"), "4194304", "live v2: hugetlb.2MB.max");
 	is(count_device_progs(dir), 1, "live v2: one device program attached");
 
+	/* a child that moves itself in (exec's way) is under the device filter as well */
+	is(berth_cgroup_procs_open(cg, NULL), 0, "live v2: procs_open");
+	dev = fork();
+	if (dev == 0)
+		_exit(berth_cgroup_join_self(cg, NULL) < 0 ? 9 : try_devices());
+	is(wait_code(dev), 0, "live v2: a child that joined itself: /dev/null refused");
+	berth_cgroup_procs_close(cg);
+
 	/* update replaces our program, it does not stack a second one */
 	r->devices[2].access[1] = 'w';
 	r->devices[2].access[2] = '\0';
