@@ -189,6 +189,13 @@ static void test_v2_fake(void)
 	is_str(get(leaf, "cgroup.procs"), "4242", "v2: pid moved in");
 	berth_resources_free(r);
 
+	/* a process joining itself: "0" to the one cgroup.procs */
+	is(berth_cgroup_procs_open(cg, &err), 0, "v2: procs_open %s", err ? err->msg : "");
+	put(leaf, "cgroup.procs", "");
+	is(berth_cgroup_join_self(cg, NULL), 0, "v2: join_self");
+	is_str(get(leaf, "cgroup.procs"), "0", "v2: join_self wrote 0 to the one cgroup.procs");
+	berth_cgroup_procs_close(cg);
+
 	/* update: only what is given changes */
 	r = berth_resources_new();
 	r->pids_limit = -1;
