@@ -9,8 +9,10 @@
 #   bench_podman            # podman with its own roots: the array podman_args, or false
 #   bench_busybox_tar       # $work/bb.tar, the cached busybox root filesystem
 #   us_of VAR=VAL... CMD... # run once, print microseconds (the script fails if the run does)
+#                           # BENCH_TIMER=spawn (default): bench/spawn-time.c; shell: bash;
+#                           # both: bench_rounds and bench_report use each in the same rounds
 #   median <<<"1 3 2"       # the median of whitespace-separated numbers
-#   bench_rounds            # cmd[name] for each of names, interleaved: times[name]
+#   bench_rounds            # cmd[name] for each of names, interleaved: times[timer:name]
 #   bench_report "OURS" "PEERS"  # medians, and each of OURS over each of PEERS
 #
 # Each engine keeps its data under $work; dockerd runs in a network namespace of its own.
@@ -32,8 +34,10 @@ berthd_pid=
 berthd_wrap=()
 bns=
 dockerd_up=
-podman_args=(--root "$work/podman/root" --runroot "$work/podman/run" --runtime runc
-	--cgroup-manager cgroupfs --events-backend file)
+# podman's tmpdir (default /run/libpod, shared by every podman on the host) and file locks in it:
+# another podman's `system reset` or lock numbers cannot meet ours
+podman_args=(--root "$work/podman/root" --runroot "$work/podman/run" --tmpdir "$work/podman/tmp"
+	--runtime runc --cgroup-manager cgroupfs --events-backend file)
 podman_up=
 dockerd_env=(D="$work/dockerd" NETNS="berthbench$$")
 
@@ -98,16 +102,42 @@ bench_podman() {
 	cat >"$work/containers.conf" <<'CONF'
 [containers]
 default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+[engine]
+lock_type = "file"
 CONF
 	export CONTAINERS_CONF=$work/containers.conf
 }
 
-# The timer reads $EPOCHREALTIME, so no `date` process is inside the figure; leading VAR=VAL
-# words are exported in the child, so no `env` process is either: what is timed is one fork of
-# this shell and the command itself, as a user's shell runs it.
-us_of() {
+# Two timers, both leaving the client's variables to the child, so no `env` process is timed.
+# spawn (the default): bench/spawn-time.c, built here, posix_spawn()s the client (vfork
+# semantics) and times it from the spawn to the reaped exit; shell: $EPOCHREALTIME around a
+# fork of this shell, as a user's shell runs a command (the fork of a large bash is ~3.7 ms here,
+# the same for every client).  BENCH_TIMER=both: bench_rounds times every command with each, in
+# the same rounds, and bench_report shows both (us_of alone then uses spawn).  bench/README.md
+# has figures.
+BENCH_TIMER=${BENCH_TIMER:-spawn}
+case $BENCH_TIMER in
+spawn | both)
+	spawn_time=$work/spawn-time
+	${CC:-cc} -O2 -o "$spawn_time" "$here/spawn-time.c" ||
+		{ echo "$NAME: cannot build bench/spawn-time.c" >&2; exit 1; }
+	;;
+shell) ;;
+*) echo "$NAME: BENCH_TIMER is spawn, shell or both" >&2; exit 1 ;;
+esac
+bench_timers=("$BENCH_TIMER")
+[ "$BENCH_TIMER" != both ] || bench_timers=(spawn shell)
+
+# us_with TIMER VAR=VAL... CMD...: one run timed by TIMER (spawn or shell), in microseconds.
+us_with() {
+	local timer=$1
+	shift
 	local -a vars=()
 	while [[ $# -gt 0 && $1 == [A-Z_]*=* ]]; do vars+=("$1"); shift; done
+	if [ "$timer" = spawn ]; then
+		"$spawn_time" "${vars[@]}" "$@"
+		return
+	fi
 	local t0 t1
 	t0=${EPOCHREALTIME/./}
 	(
@@ -118,40 +148,54 @@ us_of() {
 	echo $((t1 - t0))
 }
 
+us_of() { us_with "${bench_timers[0]}" "$@"; }
+
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # WARMUP rounds unmeasured, then RUNS measured, the order rotating each round so that the
-# machine's drift hits every engine alike.  Reads names and cmd; fills times[name] (us).
+# machine's drift hits every engine alike (and with two timers, which one goes first).  Reads
+# names and cmd; fills times[timer:name] (us).
 bench_rounds() {
 	declare -gA times=()
-	local i k n
+	local i k t n nt=${#bench_timers[@]}
 	for ((i = 0; i < WARMUP; i++)); do
 		for n in "${names[@]}"; do us_of ${cmd[$n]} >/dev/null; done
 	done
 	for ((i = 0; i < RUNS; i++)); do
 		for ((k = 0; k < ${#names[@]}; k++)); do
 			n=${names[$(((i + k) % ${#names[@]}))]}
-			times[$n]+="$(us_of ${cmd[$n]}) "
+			for ((t = 0; t < nt; t++)); do
+				local timer=${bench_timers[$(((i + t) % nt))]}
+				times[$timer:$n]+="$(us_with "$timer" ${cmd[$n]}) "
+			done
 		done
 	done
 }
 
-# The medians of times (med[name], us) in ms, then the ratio of each of the names in $1 over
-# each of the names in $2 that ran.
+# The medians of times (med[timer:name], us) in ms, then the ratio of each of the names in $1
+# over each of the names in $2 that ran; a column and a set of ratios per timer.
 bench_report() {
 	local -a ours=($1) peers=($2)
-	local n b
+	local n b t line
 	declare -gA med=()
-	printf '%-10s %12s\n' engine "median (ms)"
+	line=$(printf '%-10s' engine)
+	for t in "${bench_timers[@]}"; do line+=$(printf ' %14s' "$t (ms)"); done
+	echo "$line"
 	for n in "${names[@]}"; do
-		med[$n]=$(echo "${times[$n]}" | median)
-		printf '%-10s %12.1f\n' "$n" "$(echo "${med[$n]} / 1000" | bc -l)"
+		line=$(printf '%-10s' "$n")
+		for t in "${bench_timers[@]}"; do
+			med[$t:$n]=$(echo "${times[$t:$n]}" | median)
+			line+=$(printf ' %14.1f' "$(echo "${med[$t:$n]} / 1000" | bc -l)")
+		done
+		echo "$line"
 	done
-	for b in "${ours[@]}"; do
-		[ -n "${med[$b]:-}" ] || continue
-		for n in "${peers[@]}"; do
-			[ -n "${med[$n]:-}" ] && printf '%s / %s = %.3f\n' "$b" "$n" \
-				"$(echo "${med[$b]} / ${med[$n]}" | bc -l)"
+	for t in "${bench_timers[@]}"; do
+		for b in "${ours[@]}"; do
+			[ -n "${med[$t:$b]:-}" ] || continue
+			for n in "${peers[@]}"; do
+				[ -n "${med[$t:$n]:-}" ] && printf '%s / %s = %.3f (%s)\n' "$b" "$n" \
+					"$(echo "${med[$t:$b]} / ${med[$t:$n]}" | bc -l)" "$t"
+			done
 		done
 	done
 	echo "($RUNS rounds after $WARMUP warm-up rounds, load $(cut -d' ' -f1-3 /proc/loadavg);" \

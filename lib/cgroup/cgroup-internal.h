@@ -33,6 +33,10 @@ struct berth_cgroup {
 	/* v1 only */
 	struct cg_hierarchy *hier;
 	size_t n_hier;
+	/* the cgroup.procs files, once berth_cgroup_procs_open opened them (n_procs 0 before) */
+	int *procs_fds;
+	char **procs_paths; /* their paths, for errors */
+	size_t n_procs;
 };
 
 /* One driver.  berth_cgroup_new picks the table once; cgroup.c only forwards. */
@@ -53,6 +57,8 @@ struct berth_cgroup_ops {
 			   struct berth_error **err);
 	int (*destroy)(struct berth_cgroup *cg, struct berth_error **err);
 	int (*hierarchies)(const struct berth_cgroup *cg, char ***ret, struct berth_error **err);
+	/* the directories a process is in when it is in the cgroup: one per hierarchy on v1 */
+	int (*dirs)(const struct berth_cgroup *cg, char ***ret, struct berth_error **err);
 };
 
 extern const struct berth_cgroup_ops cg_v1_ops;

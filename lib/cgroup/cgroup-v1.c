@@ -830,6 +830,21 @@ static int v1_destroy(struct berth_cgroup *cg, struct berth_error **err)
 	return r;
 }
 
+static int v1_dirs(const struct berth_cgroup *cg, char ***ret, struct berth_error **err)
+{
+	_cleanup_strv_ char **v = calloc(1, sizeof(char *));
+
+	if (!v)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < cg->n_hier; i++) {
+		_cleanup_free_ char *d = hdir(cg, &cg->hier[i]);
+		if (!d || berth_strv_push(&v, d) < 0)
+			return berth_error_set(err, ENOMEM, "out of memory");
+	}
+	*ret = TAKE_PTR(v);
+	return 0;
+}
+
 static int v1_hierarchies(const struct berth_cgroup *cg, char ***ret, struct berth_error **err)
 {
 	_cleanup_strv_ char **v = calloc(1, sizeof(char *));
@@ -1161,4 +1176,5 @@ const struct berth_cgroup_ops cg_v1_ops = {
 	.events_open = v1_events_open,
 	.destroy = v1_destroy,
 	.hierarchies = v1_hierarchies,
+	.dirs = v1_dirs,
 };

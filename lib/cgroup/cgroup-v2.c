@@ -696,6 +696,17 @@ static int v2_destroy(struct berth_cgroup *cg, struct berth_error **err)
 	return r;
 }
 
+static int v2_dirs(const struct berth_cgroup *cg, char ***ret, struct berth_error **err)
+{
+	_cleanup_free_ char *d = dir_of(cg);
+	char **v = NULL;
+
+	if (!d || berth_strv_push(&v, d) < 0)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	*ret = v;
+	return 0;
+}
+
 static int v2_hierarchies(const struct berth_cgroup *cg, char ***ret, struct berth_error **err)
 {
 	char **v = NULL;
@@ -949,4 +960,5 @@ const struct berth_cgroup_ops cg_v2_ops = {
 	.events_open = v2_events_open,
 	.destroy = v2_destroy,
 	.hierarchies = v2_hierarchies,
+	.dirs = v2_dirs,
 };

@@ -799,6 +799,7 @@ void berth_cgroup_free(struct berth_cgroup *cg)
 	free(cg->path);
 	free(cg->made_from);
 	cg_hierarchies_free(cg->hier, cg->n_hier);
+	berth_cgroup_procs_close(cg);
 	free(cg);
 }
 

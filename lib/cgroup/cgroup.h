@@ -120,6 +120,24 @@ int berth_cgroup_create(struct berth_cgroup *cg, const struct berth_resources *r
 /* Move pid into the existing cgroup (exec). */
 int berth_cgroup_enter(struct berth_cgroup *cg, pid_t pid, struct berth_error **err);
 
+/*
+ * For processes that move themselves into the existing cgroup (an exec's child, before it runs
+ * anything of the container's): open its cgroup.procs files (one per hierarchy on v1) and keep
+ * them with cg until berth_cgroup_procs_close or berth_cgroup_free.  Opened O_CLOEXEC; a child
+ * cloned afterwards inherits them.  A no-op when they are open already.
+ */
+int berth_cgroup_procs_open(struct berth_cgroup *cg, struct berth_error **err);
+
+/*
+ * Move the calling process into cg through the files berth_cgroup_procs_open opened (EBADF when
+ * it did not): "0" written to each, so the caller's pid namespace does not matter.  A failure
+ * part way leaves the process in some of the hierarchies: for a child that then exits.
+ */
+int berth_cgroup_join_self(const struct berth_cgroup *cg, struct berth_error **err);
+
+/* Close what berth_cgroup_procs_open opened (a child closes its copies once it has joined). */
+void berth_cgroup_procs_close(struct berth_cgroup *cg);
+
 /* Apply the values set in res to the existing cgroup (update); absent values are left alone. */
 int berth_cgroup_update(struct berth_cgroup *cg, const struct berth_resources *res,
 			struct berth_error **err);

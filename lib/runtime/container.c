@@ -1175,6 +1175,14 @@ int berth_container_create(const struct berth_runtime_opts *o, const char *id,
 		if (r < 0)
 			goto fail;
 	}
+	/*
+	 * The init loaded its own copy; ours serves the execs of a holder that keeps c (the shim),
+	 * so that the first exec neither reads the cache nor has libseccomp generate the program.
+	 * Not with a listener: an exec's filter would need one of its own.
+	 */
+	if (x.seccomp && !c->spec->linux_.seccomp->listener_path &&
+	    berth_seccomp_prepare(x.seccomp, NULL) == 0)
+		c->exec_seccomp = TAKE_PTR(x.seccomp);
 	berth_log(&c->log, BERTH_LOG_DEBUG,
 		  "container '%s' created: init pid %d (%s), cgroup %s '%s'", id, (int)init,
 		  x.slow ? "forked after joining namespaces" : "one clone",

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * exec: a new process inside a running container.  The runtime enters the container's pid (and
- * time) namespace for its children only, clones, moves the child into the cgroup; the child joins
- * the other namespaces (user first, mount last), sets up its terminal, limits and identity, and
- * execs.  The sync socket is close-on-exec: EOF after a successful execve is the "started"
- * signal, an ERROR message the failure.
+ * exec: a new process inside a running container.  The runtime opens the cgroup's cgroup.procs
+ * files (once per container: the shim keeps them), enters the container's pid (and time)
+ * namespace for its children only, and clones.  The child moves itself into the cgroup through
+ * those files, then joins the other namespaces (user first, mount last), sets up its terminal,
+ * limits and identity, and execs: the parent has nothing to do in between, so no message goes
+ * to the child.  The sync socket is close-on-exec: EOF after a successful execve is the
+ * "started" signal, an ERROR message the failure.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,10 +40,19 @@ static int exec_setup(struct exec_ctx *x, char **ret_path, struct berth_error **
 	static const enum berth_ns_type order[] = {BERTH_NS_USER,   BERTH_NS_IPC,
 						   BERTH_NS_UTS,    BERTH_NS_NETWORK,
 						   BERTH_NS_CGROUP, BERTH_NS_MOUNT};
-	struct berth_sync_msg m;
 	int r;
 
-	r = berth_sync_expect(x->sync, BERTH_SYNC_GO, &m, err);
+	/*
+	 * The cgroup before any namespace of the container's, as the parent used to move us: all
+	 * we do from here is charged to the container, and the cgroup namespace we join below
+	 * has its root there.  The host's cgroupfs files are closed at once.
+	 */
+	r = berth_cgroup_join_self(x->c->cgroup, err);
+	berth_cgroup_procs_close(x->c->cgroup);
+	if (r < 0)
+		return berth_error_wrap(err, "join cgroup '%s'", berth_cgroup_path(x->c->cgroup));
+	/* still the host's root in the host's /proc: our own file, before any user namespace */
+	r = berth_process_apply_oom_score_adj(0, x->p, err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
@@ -190,6 +201,9 @@ int berth_container_exec(struct berth_container *c, const struct berth_process *
 		}
 		x.seccomp = c->exec_seccomp;
 	}
+	r = berth_cgroup_procs_open(c->cgroup, err);
+	if (r < 0)
+		goto out;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		r = berth_error_sys(err, errno, "socketpair");
 		goto out;
@@ -221,17 +235,6 @@ int berth_container_exec(struct berth_container *c, const struct berth_process *
 	}
 	close(TAKE_FD(sv[1]));
 
-	r = berth_cgroup_enter(c->cgroup, child, err);
-	if (r < 0)
-		goto out;
-	r = berth_process_apply_oom_score_adj(child, p, err);
-	if (r < 0)
-		goto out;
-	r = berth_sync_send(sv[0], BERTH_SYNC_GO, 0, NULL, -EBADF);
-	if (r < 0) {
-		r = berth_error_sys(err, -r, "sync");
-		goto out;
-	}
 	for (;;) {
 		struct berth_sync_msg m;
 		int fd = -EBADF;

@@ -88,9 +88,10 @@ int berth_process_apply_attrs(const struct berth_process *p, const struct berth_
 			      struct berth_error **err);
 
 /*
- * Runs in the parent (runtime) process: write oomScoreAdj to /proc/<pid>/oom_score_adj of the
- * child it is setting up.  From the parent because the child is non-dumpable: in a user namespace
- * that does not map the host's root it could not write its own /proc files.
+ * Write oomScoreAdj to /proc/<pid>/oom_score_adj of the child being set up, from the parent
+ * (runtime) process: the child is non-dumpable, so once in a user namespace that does not map
+ * the host's root it could not write its own /proc files.  pid 0: /proc/self, for a child that
+ * has not joined any namespace yet (exec's).
  */
 int berth_process_apply_oom_score_adj(pid_t pid, const struct berth_process *p,
 				      struct berth_error **err);

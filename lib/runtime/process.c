@@ -166,7 +166,10 @@ int berth_process_apply_oom_score_adj(pid_t pid, const struct berth_process *p,
 	if (p->oom_score_adj == BERTH_UNSET)
 		return 0;
 	n = snprintf(buf, sizeof(buf), "%" PRId64, p->oom_score_adj);
-	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
+	if (pid == 0)
+		snprintf(path, sizeof(path), "/proc/self/oom_score_adj");
+	else
+		snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
 	r = berth_write_file_at(AT_FDCWD, path, buf, (size_t)n, err);
 	if (r < 0)
 		return berth_error_wrap(err, "oomScoreAdj %" PRId64, p->oom_score_adj);

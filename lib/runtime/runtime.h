@@ -65,8 +65,9 @@ struct berth_container {
 	/* no mount namespace: the mounts its init made in ours, for delete to unmount (strv) */
 	char **host_mounts;
 	struct berth_log log; /* the context's, from create or load */
-	/* the spec's seccomp filter, compiled by the first exec and kept for the next ones: a
-	 * long-lived holder (the shim) pays the compile once (docker's profile takes ~20 ms) */
+	/* the spec's seccomp filter as a ready program for exec: create's own (the shim that
+	 * created the container never compiles it again), else compiled by the first exec and kept
+	 * for the next ones (docker's profile takes ~20 ms in libseccomp) */
 	struct berth_seccomp_filter *exec_seccomp;
 };
 

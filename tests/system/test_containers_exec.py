@@ -91,6 +91,10 @@ def test_exec_joins_the_container(bd, api_client, box):
     for ns in ("mnt", "pid", "net", "ipc", "uts", "cgroup", "user"):
         assert os.readlink(f"/proc/{plain}/ns/{ns}") == os.readlink(f"/proc/{init}/ns/{ns}"), ns
     assert Path(f"/proc/{plain}/cgroup").read_text() == Path(f"/proc/{init}/cgroup").read_text()
+    # nothing of the shim's (its cgroup.procs files, the namespaces it opened) came along
+    for pid in (plain, priv):
+        assert sorted(os.listdir(f"/proc/{pid}/fd")) == ["0", "1", "2"], os.listdir(
+            f"/proc/{pid}/fd")
     a, b, p = status_fields(plain), status_fields(init), status_fields(priv)
     for k in ("CapEff", "CapBnd", "CapPrm", "Seccomp", "NoNewPrivs"):
         assert a[k] == b[k], k
@@ -98,6 +102,59 @@ def test_exec_joins_the_container(bd, api_client, box):
     host_bnd = status_fields(os.getpid())["CapBnd"]
     assert p["CapEff"] == p["CapBnd"] == host_bnd != a["CapEff"]
     assert p["Seccomp"] == "2"  # --privileged gives caps, the container's filter stays
+
+
+def test_exec_loads_the_program_create_compiled(bd, api_client):
+    """An exec'd process gets the container's seccomp program as the shim's create made it,
+    kept in memory: a syscall the profile denies is denied in an exec, and when the cached file
+    of the profile holds another program (one that lets mkdir through) both the init and every
+    exec of a container created from it run that program; the profile is not compiled again for
+    the exec, and a container created before keeps its own program."""
+    cache = bd.exec_root / "seccomp"
+    deny = json.dumps({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+        {"names": ["mkdir", "mkdirat", "quotactl"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]})
+    other = json.dumps({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+        {"names": ["quotactl"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]})
+    made = []
+
+    def start(profile):
+        hc = api_client.create_host_config(security_opt=[f"seccomp={profile}"],
+                                           network_mode="none")
+        c = api_client.create_container("busybox", ["sleep", "1000"], host_config=hc)
+        made.append(c["Id"])
+        api_client.start(c["Id"])
+        return c["Id"]
+
+    def mkdir(cid):
+        x = api_client.exec_create(cid, ["sh", "-c", "mkdir /tmp/d$$ && echo made"])
+        out = api_client.exec_start(x["Id"])
+        return api_client.exec_inspect(x["Id"])["ExitCode"], out
+
+    try:
+        before = set(cache.glob("*.bpf"))
+        first = start(deny)
+        (deny_file,) = set(cache.glob("*.bpf")) - before
+        code, out = mkdir(first)
+        assert code == 1 and b"Permission denied" in out, out
+        before = set(cache.glob("*.bpf"))
+        start(other)
+        (other_file,) = set(cache.glob("*.bpf")) - before
+        # the deny profile's text over the other program: what its next create loads
+        key = deny_file.read_bytes().split(b"\0", 1)[0]
+        deny_file.write_bytes(key + b"\0" + other_file.read_bytes().split(b"\0", 1)[1])
+        second = start(deny)
+        code, out = mkdir(second)
+        assert (code, out) == (0, b"made\n"), out
+        pid = api_client.inspect_container(second)["State"]["Pid"]
+        assert status_fields(pid)["Seccomp"] == "2"
+        code, out = mkdir(first)  # the first container's program is its own
+        assert code == 1 and b"Permission denied" in out, out
+    finally:
+        for cid in made:
+            api(bd, "DELETE", f"/containers/{cid}?force=1")
+        for f in (cache.glob("*.bpf")):
+            if b"quotactl" in f.read_bytes().split(b"\0", 1)[0]:
+                f.unlink()
 
 
 def test_exec_errors(bd, api_client, box):

@@ -189,6 +189,13 @@ static void test_v2_fake(void)
 	is_str(get(leaf, "cgroup.procs"), "4242", "v2: pid moved in");
 	berth_resources_free(r);
 
+	/* a process joining itself: "0" to the one cgroup.procs */
+	is(berth_cgroup_procs_open(cg, &err), 0, "v2: procs_open %s", err ? err->msg : "");
+	put(leaf, "cgroup.procs", "");
+	is(berth_cgroup_join_self(cg, NULL), 0, "v2: join_self");
+	is_str(get(leaf, "cgroup.procs"), "0", "v2: join_self wrote 0 to the one cgroup.procs");
+	berth_cgroup_procs_close(cg);
+
 	/* update: only what is given changes */
 	r = berth_resources_new();
 	r->pids_limit = -1;
@@ -636,6 +643,28 @@ static void test_v1_fake(void)
 	bool fr = false;
 	berth_cgroup_is_frozen(cg, &fr, NULL);
 	ok(fr, "v1: is_frozen");
+
+	/* joining itself: "0" through the files opened once, in every hierarchy */
+	ok(berth_cgroup_join_self(cg, NULL) == -EBADF, "v1: join_self before procs_open: EBADF");
+	is(berth_cgroup_procs_open(cg, &err), 0, "v1: procs_open %s", err ? err->msg : "");
+	for (size_t i = 0; i < ARRAY_SIZE(v1_hier); i++)
+		put(L(v1_hier[i][0]), "cgroup.procs", "");
+	put(L("unified"), "cgroup.procs", "");
+	is(berth_cgroup_join_self(cg, &err), 0, "v1: join_self %s", err ? err->msg : "");
+	bool all = true;
+	for (size_t i = 0; i < ARRAY_SIZE(v1_hier); i++)
+		all = all && berth_streq(get(L(v1_hier[i][0]), "cgroup.procs"), "0");
+	ok(all && berth_streq(get(L("unified"), "cgroup.procs"), "0"),
+	   "v1: join_self wrote 0 to cgroup.procs of every hierarchy");
+	berth_cgroup_procs_close(cg);
+	ok(berth_cgroup_join_self(cg, NULL) == -EBADF, "v1: closed again");
+	unlink(cat(L("pids"), "/cgroup.procs"));
+	q = berth_cgroup_procs_open(cg, &err);
+	ok(q == -ENOENT && err && strstr(err->msg, "pids/berth/c1/cgroup.procs"),
+	   "v1: procs_open names the file it cannot open: %s", err ? err->msg : "");
+	berth_error_free(err);
+	err = NULL;
+	put(L("pids"), "cgroup.procs", "");
 	berth_cgroup_free(cg);
 
 	/* missing controller: checked before anything is made */
@@ -885,6 +914,14 @@ static void test_live_v2(void)
 	is_str(get(dir, "hugetlb.2MB.max"), "4194304", "live v2: hugetlb.2MB.max");
 	is(count_device_progs(dir), 1, "live v2: one device program attached");
 
+	/* a child that moves itself in (exec's way) is under the device filter as well */
+	is(berth_cgroup_procs_open(cg, NULL), 0, "live v2: procs_open");
+	dev = fork();
+	if (dev == 0)
+		_exit(berth_cgroup_join_self(cg, NULL) < 0 ? 9 : try_devices());
+	is(wait_code(dev), 0, "live v2: a child that joined itself: /dev/null refused");
+	berth_cgroup_procs_close(cg);
+
 	/* update replaces our program, it does not stack a second one */
 	r->devices[2].access[1] = 'w';
 	r->devices[2].access[2] = '\0';
@@ -1003,6 +1040,43 @@ static void test_live_v1(void)
 		skip("live v1 hybrid: no unified mount with hugetlb");
 		skip("live v1 hybrid: no unified mount with hugetlb");
 	}
+
+	/* a child that moves itself in (exec's way): in the cgroup in every hierarchy */
+	is(berth_cgroup_procs_open(cg, &err), 0, "live v1: procs_open %s", err ? err->msg : "");
+	berth_error_free(err);
+	err = NULL;
+	int jp[2];
+	if (pipe2(jp, O_CLOEXEC) == 0) {
+		pid_t j = fork();
+		if (j == 0) {
+			int jr = berth_cgroup_join_self(cg, NULL);
+			berth_cgroup_procs_close(cg);
+			if (write(jp[1], jr == 0 ? "y" : "n", 1) != 1)
+				_exit(1);
+			pause();
+			_exit(0);
+		}
+		close(jp[1]);
+		char c = 0;
+		ok(read(jp[0], &c, 1) == 1 && c == 'y', "live v1: join_self in a child");
+		close(jp[0]);
+		char procf[64];
+		snprintf(procf, sizeof(procf), "/proc/%d", (int)j);
+		char *lines = strdup(get(procf, "cgroup")), *save = NULL;
+		size_t n = 0, in = 0;
+		for (char *l = strtok_r(lines, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+			char *colon = strchr(l, ':');
+			colon = colon ? strchr(colon + 1, ':') : NULL;
+			n++;
+			in += colon && strcmp(colon + 1, path) == 0;
+		}
+		free(lines);
+		ok(n > 1 && in == n, "live v1: the child is in '%s' in all %zu hierarchies (%zu)",
+		   path, n, in);
+		kill(j, SIGKILL);
+		waitpid(j, NULL, 0);
+	}
+	berth_cgroup_procs_close(cg);
 
 	/* raising both needs memsw first, lowering needs memory first */
 	r = berth_resources_new();
