@@ -13,24 +13,10 @@ import urllib.parse
 
 import pytest
 
-from cli import DOCKER_MAJOR, BerthCLI, CountingProxy
-from daemon import berthd_binary, shared_berthd
+from cli import DOCKER_MAJOR, CountingProxy
+from daemon import needs_berthd
 
-pytestmark = [
-    pytest.mark.skipif(not os.access(berthd_binary(), os.X_OK), reason="berthd not built"),
-]
-
-
-@pytest.fixture(scope="module")
-def bd():
-    yield from shared_berthd()
-
-
-@pytest.fixture(scope="module")
-def cli(bd):
-    c = BerthCLI(bd)
-    yield c
-    c.close()
+pytestmark = [needs_berthd]
 
 
 @pytest.fixture

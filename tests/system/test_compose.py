@@ -14,13 +14,13 @@ import json
 import os
 import subprocess
 import textwrap
-import uuid
 
 import pytest
 
 from berth import wait_until
 from cli import berth_binary
 from daemon import shared_berthd
+from helpers.net import bd, netns  # noqa: F401  (fixtures: a berthd with its bridge in a netns)
 
 COMPOSE_1 = "/usr/bin/docker-compose"
 
@@ -33,19 +33,6 @@ def sh(*args, check=True, timeout=60, **kw):
                              f"{p.stderr}")
     return p
 
-
-@pytest.fixture(scope="module")
-def netns():
-    name = f"bc{uuid.uuid4().hex[:8]}"
-    sh("ip", "netns", "add", name)
-    sh("ip", "-n", name, "link", "set", "lo", "up")
-    yield name
-    sh("ip", "netns", "del", name, check=False)
-
-
-@pytest.fixture(scope="module")
-def bd(netns):
-    yield from shared_berthd(netns=f"/run/netns/{netns}", bridge=True)
 
 
 def env_for(bd, extra=None):

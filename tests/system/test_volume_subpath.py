@@ -7,41 +7,21 @@ volume's files, the mount table, the container's state.
 """
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from berth import mounts_under
-from cli import BerthCLI
-from daemon import berthd_binary, shared_berthd
+from cli import ok
+from daemon import needs_berthd
 
-pytestmark = [
-    pytest.mark.skipif(not os.access(berthd_binary(), os.X_OK), reason="berthd not built"),
-]
+pytestmark = [needs_berthd]
 
 VOLUME = "subpath-vol"
 SETUP = ("echo foo > /volume/bar.txt && mkdir /volume/bin /volume/subdir /volume/hack && "
          "echo world > /volume/subdir/hello.txt && ln -s / /volume/hack/root && "
          "ln -s ../subdir /volume/hack/good && ln -s root /volume/hack/bad")
-
-
-@pytest.fixture(scope="module")
-def bd():
-    yield from shared_berthd()
-
-
-@pytest.fixture(scope="module")
-def cli(bd):
-    c = BerthCLI(bd)
-    yield c
-    c.close()
-
-
-def ok(p):
-    assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)
-    return p.stdout
 
 
 def api(bd, method, path, body=None):
