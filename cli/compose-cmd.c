@@ -366,6 +366,55 @@ static char *service_first_id(struct cx *x, const char *service)
 	return out;
 }
 
+/*
+ * A long-syntax volume as compose sends it: a HostConfig.Mounts item (Type, Source, Target,
+ * ReadOnly and the type's options), where a bind's missing source is an error unless
+ * create_host_path, and a volume may have a subpath.  (A bind with selinux relabelling goes
+ * to Binds instead, as compose does: Mounts have no z/Z.)
+ */
+static json_t *long_mount(struct cx *x, const json_t *v)
+{
+	const char *type = json_string_value(json_object_get(v, "type"));
+	const char *src = json_string_value(json_object_get(v, "source")) ?: "";
+	const json_t *o = json_object_get(v, type);
+	json_t *m = json_pack("{s:s, s:s, s:b}", "Type", type, "Target",
+			      json_string_value(json_object_get(v, "target")), "ReadOnly",
+			      json_is_true(json_object_get(v, "read_only")));
+	const char *s;
+
+	if (!strcmp(type, "volume") && *src) {
+		char *vn = volume_name(x, src);
+		json_object_set_new(m, "Source", json_string(vn));
+		free(vn);
+	} else if (!strcmp(type, "bind"))
+		json_object_set_new(m, "Source", json_string(src));
+	if (!o)
+		return m;
+	if (!strcmp(type, "bind")) {
+		json_t *b = json_object();
+		if ((s = json_string_value(json_object_get(o, "propagation"))))
+			json_object_set_new(b, "Propagation", json_string(s));
+		if (json_is_true(json_object_get(o, "create_host_path")))
+			json_object_set_new(b, "CreateMountpoint", json_true());
+		json_object_set_new(m, "BindOptions", b);
+	} else if (!strcmp(type, "volume")) {
+		json_t *vo = json_object();
+		if (json_is_true(json_object_get(o, "nocopy")))
+			json_object_set_new(vo, "NoCopy", json_true());
+		if ((s = json_string_value(json_object_get(o, "subpath"))))
+			json_object_set_new(vo, "Subpath", json_string(s));
+		json_object_set_new(m, "VolumeOptions", vo);
+	} else {
+		json_t *to = json_object(), *n;
+		if ((n = json_object_get(o, "size")))
+			json_object_set(to, "SizeBytes", n);
+		if ((n = json_object_get(o, "mode")))
+			json_object_set(to, "Mode", n);
+		json_object_set_new(m, "TmpfsOptions", to);
+	}
+	return m;
+}
+
 static int build_create(struct cx *x, const char *name, const json_t *svc, int number, bool oneoff,
 			const char *cname, json_t **ret)
 {
@@ -455,7 +504,7 @@ static int build_create(struct cx *x, const char *name, const json_t *svc, int n
 	json_object_set_new(cfg, "ExposedPorts", exposed);
 	json_object_set_new(hc, "PortBindings", bindings);
 	/* mounts */
-	json_t *binds = json_array(), *tmpfs = json_object(), *anon = json_object();
+	json_t *binds = json_array(), *tmpfs = json_object(), *anon = json_object(), *mounts = NULL;
 	json_object_set_new(hc, "Binds", binds);
 	json_object_set_new(hc, "Tmpfs", tmpfs);
 	json_object_set_new(cfg, "Volumes", anon);
@@ -464,7 +513,21 @@ static int build_create(struct cx *x, const char *name, const json_t *svc, int n
 		const char *src = json_string_value(json_object_get(v, "source"));
 		const char *dst = json_string_value(json_object_get(v, "target"));
 		const char *mode = json_is_true(json_object_get(v, "read_only")) ? "ro" : "rw";
-		if (!strcmp(type, "tmpfs")) {
+		const char *selinux =
+			json_string_value(json_object_get(json_object_get(v, "bind"), "selinux"));
+		if (selinux && !strcmp(type, "bind")) {
+			const char *prop = json_string_value(
+				json_object_get(json_object_get(v, "bind"), "propagation"));
+			json_array_append_new(binds, json_sprintf("%s:%s:%s,%s%s%s", src, dst, mode,
+								  selinux, prop ? "," : "",
+								  prop ? prop : ""));
+		} else if (json_is_true(json_object_get(v, "long"))) {
+			if (!mounts) {
+				mounts = json_array();
+				json_object_set_new(hc, "Mounts", mounts);
+			}
+			json_array_append_new(mounts, long_mount(x, v));
+		} else if (!strcmp(type, "tmpfs")) {
 			json_object_set_new(tmpfs, dst, json_string(""));
 		} else if (!strcmp(type, "volume") && (!src || !*src)) {
 			json_object_set_new(anon, dst, json_object());

@@ -865,12 +865,85 @@ static int norm_ports(struct ld *l, const char *path, json_t *v, json_t *out)
 	return norm_list(l, path, v, out, port_item);
 }
 
+/* A tmpfs mode as compose writes it: octal with a leading 0 or 0o, else decimal (YAML's int). */
+static int want_mode(struct ld *l, const char *path, json_t *v, int64_t *ret)
+{
+	const char *s = json_string_value(v);
+	char *end = NULL;
+	long long n;
+
+	if (s && (!strncmp(s, "0o", 2) || !strncmp(s, "0O", 2)))
+		s += 2, n = strtoll(s, &end, 8);
+	else
+		n = s ? strtoll(s, &end, s[0] == '0' ? 8 : 10) : -1;
+	if (!s || !*s || *end || n < 0 || n > 07777)
+		return fail(l, path, "must be a file mode (0 to 07777)");
+	*ret = n;
+	return 0;
+}
+
+/*
+ * A long-syntax volume's options, compose's bind (propagation, create_host_path, selinux),
+ * volume (nocopy, subpath) and tmpfs (size, mode) mappings, kept under the same keys in entry
+ * for compose-cmd.c, which turns the entry into a HostConfig.Mounts item.
+ */
+static int volume_options(struct ld *l, const char *sub, const char *key, json_t *v, json_t *entry)
+{
+	static const char *const known[][5] = {
+		{"bind", "propagation", "create_host_path", "selinux", NULL},
+		{"volume", "nocopy", "subpath", NULL, NULL},
+		{"tmpfs", "size", "mode", NULL, NULL},
+	};
+	char fp[1200];
+	const char *k;
+	json_t *f, *opts;
+	size_t t = 0;
+
+	subpath(fp, sizeof(fp), "%s.%s", sub, key);
+	while (strcmp(known[t][0], key))
+		t++;
+	if (!json_is_object(v))
+		return fail(l, fp, "must be a mapping");
+	opts = json_object();
+	json_object_set_new(entry, key, opts);
+	json_object_foreach (v, k, f) {
+		char kp[1300];
+		const char *str = NULL;
+		bool b = false;
+		int64_t n = 0;
+		size_t i = 1;
+
+		subpath(kp, sizeof(kp), "%s.%s", fp, k);
+		while (known[t][i] && strcmp(known[t][i], k))
+			i++;
+		if (!known[t][i])
+			return fail(l, kp, "additional property %s is not allowed", k);
+		if (!strcmp(k, "create_host_path") || !strcmp(k, "nocopy")) {
+			if (want_bool(l, kp, f, &b) < 0)
+				return -1;
+			json_object_set_new(opts, k, json_boolean(b));
+		} else if (!strcmp(k, "size") || !strcmp(k, "mode")) {
+			if ((!strcmp(k, "size") ? want_size(l, kp, f, &n)
+						: want_mode(l, kp, f, &n)) < 0)
+				return -1;
+			json_object_set_new(opts, k, json_integer(n));
+		} else {
+			if (want_string(l, kp, f, &str) < 0)
+				return -1;
+			if (!strcmp(k, "selinux") && strcmp(str, "z") && strcmp(str, "Z"))
+				return fail(l, kp, "must be one of z, Z");
+			json_object_set_new(opts, k, json_string(str));
+		}
+	}
+	return 0;
+}
+
 static int volume_item(struct ld *l, const char *sub, json_t *e, json_t *out)
 {
 	if (json_is_object(e)) {
 		const char *type = NULL, *source = NULL, *target = NULL, *k;
 		bool ro = false;
-		json_t *f;
+		json_t *f, *opts = json_object();
 		json_object_foreach (e, k, f) {
 			char fp[1100];
 			subpath(fp, sizeof(fp), "%s.%s", sub, k);
@@ -886,22 +959,41 @@ static int volume_item(struct ld *l, const char *sub, json_t *e, json_t *out)
 			} else if (!strcmp(k, "read_only")) {
 				if (want_bool(l, fp, f, &ro) < 0)
 					return -1;
-			} else if (strcmp(k, "bind") && strcmp(k, "volume") && strcmp(k, "tmpfs") &&
-				   strcmp(k, "consistency")) {
+			} else if (!strcmp(k, "bind") || !strcmp(k, "volume") ||
+				   !strcmp(k, "tmpfs")) {
+				if (volume_options(l, sub, k, f, opts) < 0) {
+					json_decref(opts);
+					return -1;
+				}
+			} else if (strcmp(k, "consistency")) { /* macOS's, ignored as by compose */
+				json_decref(opts);
 				return fail(l, fp, "additional property %s is not allowed", k);
 			}
 		}
+		const char *bad = NULL;
 		if (!type ||
 		    (strcmp(type, "bind") && strcmp(type, "volume") && strcmp(type, "tmpfs")))
-			return fail(l, sub, "type must be one of bind, volume, tmpfs");
-		if (!target || target[0] != '/')
-			return fail(l, sub, "target must be an absolute path");
-		if (!strcmp(type, "bind") && !source)
-			return fail(l, sub, "a bind mount needs a source");
+			bad = "type must be one of bind, volume, tmpfs";
+		else if (!target || target[0] != '/')
+			bad = "target must be an absolute path";
+		else if (!strcmp(type, "bind") && !source)
+			bad = "a bind mount needs a source";
+		else if (json_object_size(opts) > 1 ||
+			 (json_object_size(opts) == 1 && !json_object_get(opts, type)))
+			bad = "options given for another type of mount";
+		if (bad) {
+			json_decref(opts);
+			return fail(l, sub, "%s", bad);
+		}
 		char *src = source && !strcmp(type, "bind") ? abs_path(l->dir, source)
 							    : xstrdup(source ? source : "");
-		json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:b}", "type", type, "source",
-						     src, "target", target, "read_only", ro));
+		/* "long": made as a HostConfig.Mounts item, as compose makes the long syntax (a
+		 * missing bind source is then an error unless create_host_path) */
+		json_t *entry = json_pack("{s:s, s:s, s:s, s:b, s:b}", "type", type, "source", src,
+					  "target", target, "read_only", ro, "long", 1);
+		json_object_update(entry, opts);
+		json_decref(opts);
+		json_array_append_new(out, entry);
 		free(src);
 		return 0;
 	}

@@ -345,7 +345,9 @@ static int parse_mount(struct prep *p, const json_t *m, json_t *tmpfs, struct be
 					       "field Source must not be empty");
 		if (prop && *prop && !is_propagation(prop))
 			return berth_error_set(err, EINVAL, "invalid propagation mode: %s", prop);
-		r = bind_source(p, src, false, "bind", err);
+		/* API 1.42's CreateMountpoint: a missing source is made, as for -v */
+		r = bind_source(p, src, json_is_true(json_object_get(bo, "CreateMountpoint")),
+				"bind", err);
 		return r
 			       ?: add_point(p, "bind", NULL, src, dst, "", !ro,
 					    prop && *prop ? prop : "rprivate", false, false, err);

@@ -455,6 +455,18 @@ BAD = [
      ":4: services.a.ports[0]:", None),
     ("bad duration", "services:\n  a:\n    image: busybox\n    healthcheck:\n"
      "      interval: soon\n", ":5: services.a.healthcheck.interval:", None),
+    ("volume option", "services:\n  a:\n    image: busybox\n    volumes:\n"
+     "      - {type: volume, target: /d, volume: {nocopy: true, size: 1}}\n",
+     ":5: services.a.volumes[0].volume.size: additional property size is not allowed", None),
+    ("option of another type", "services:\n  a:\n    image: busybox\n    volumes:\n"
+     "      - {type: tmpfs, target: /d, bind: {propagation: rslave}}\n",
+     "services.a.volumes[0]: options given for another type of mount", None),
+    ("bad selinux", "services:\n  a:\n    image: busybox\n    volumes:\n"
+     "      - {type: bind, source: ., target: /d, bind: {selinux: q}}\n",
+     ":5: services.a.volumes[0].bind.selinux: must be one of z, Z", None),
+    ("bad tmpfs mode", "services:\n  a:\n    image: busybox\n    volumes:\n"
+     "      - {type: tmpfs, target: /d, tmpfs: {mode: 0999}}\n",
+     ":5: services.a.volumes[0].tmpfs.mode: must be a file mode (0 to 07777)", None),
 ]
 
 
@@ -465,6 +477,82 @@ def test_bad_input(bd, tmp_path, what, text, message, _):
     assert p.returncode == 15, p.stderr
     assert f"{tmp_path}/compose.yml" in p.stderr and message in p.stderr, p.stderr
     assert project_objects(bd, "bad") == ([], [], [])
+
+
+LONG_SYNTAX = """\
+services:
+  s:
+    image: busybox
+    command: ["sleep", "600"]
+    volumes:
+      - type: bind
+        source: ./made
+        target: /made
+        bind: {create_host_path: true}
+      - type: bind
+        source: ./shared
+        target: /shared
+        bind: {propagation: rslave}
+      - type: volume
+        source: data
+        target: /sub
+        volume: {subpath: inner}
+      - type: volume
+        source: fresh
+        target: /etc
+        volume: {nocopy: true}
+      - type: tmpfs
+        target: /scratch
+        tmpfs: {size: 1m, mode: "01777"}
+volumes:
+  data: {external: true, name: lsyn-data}
+  fresh:
+"""
+
+
+def test_long_volume_syntax_options(bd, tmp_path):
+    """compose's long volume syntax with its options, each seen by its effect: a bind source
+    made by create_host_path, rslave propagation (a mount made on the host after the start
+    appears inside), a volume's subpath, nocopy (the image's /etc not copied in), a tmpfs's
+    size and mode; and a missing bind source refused without create_host_path."""
+    vol = "lsyn-data"
+    assert bd.http("POST", "/volumes/create", json.dumps({"Name": vol}),
+                   {"Content-Type": "application/json"})[0] == 201
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    sh("mount", "--bind", shared, shared)
+    sh("mount", "--make-shared", shared)
+    try:
+        sh(berth_binary(), "run", "--rm", "-v", f"{vol}:/v", "busybox", "sh", "-c",
+           "mkdir /v/inner && echo in-subpath > /v/inner/f", env=env_for(bd))
+        write(tmp_path, LONG_SYNTAX)
+        berth(bd, tmp_path, "-p", "lsyn", "up", "-d")
+        assert (tmp_path / "made").is_dir()
+        (shared / "late").mkdir()
+        sh("mount", "-t", "tmpfs", "-o", "size=64k", "late", shared / "late")
+        (shared / "late" / "seen").write_text("propagated\n")
+
+        def in_s(script):
+            return sh(berth_binary(), "exec", "lsyn-s-1", "sh", "-c", script,
+                      env=env_for(bd)).stdout
+
+        assert in_s("cat /shared/late/seen") == "propagated\n"
+        assert in_s("cat /sub/f") == "in-subpath\n"
+        # only what berthd binds in (hostname, hosts, resolv.conf): the image's files stayed out
+        assert "passwd" not in in_s("ls -A /etc").split()
+        assert in_s("stat -c %a /scratch") == "1777\n"
+        assert in_s("df -k /scratch | tail -1").split()[1] == "1024"
+        berth(bd, tmp_path, "-p", "lsyn", "down", "-v")
+        # without create_host_path a missing source is an error, as compose's Mounts make it
+        write(tmp_path, LONG_SYNTAX.replace("./made", "./missing").replace(
+            "bind: {create_host_path: true}", "read_only: true"))
+        p = berth(bd, tmp_path, "-p", "lsyn", "up", "-d", check=False)
+        assert p.returncode != 0 and "bind source path does not exist" in p.stderr, p.stderr
+        assert not (tmp_path / "missing").exists()
+    finally:
+        berth(bd, tmp_path, "-p", "lsyn", "down", "-v", check=False)
+        sh("umount", "-R", shared, check=False)
+        bd.http("DELETE", f"/volumes/{vol}")
 
 
 BUILD = """\
