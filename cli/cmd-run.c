@@ -345,6 +345,8 @@ static int chk_device(const char *v, char **err)
 		{"kernel-memory",	0, FK_CUSTOM,  "bytes", NULL,                               \
 		 "Kernel memory limit", 0, check_bytes},                                            \
 		{"link", 0, FK_LIST, "list", NULL, "Add link to another container", 0, link_check}, \
+		{"link-local-ip", 0,	FK_LIST,                                                    \
+		 "list",	  NULL, "Container IPv4/IPv6 link-local addresses"},                \
 		{"log-driver", 0, FK_STRING, "string", NULL, "Logging driver for the container"},   \
 		{"log-opt", 0, FK_LIST, "list", NULL, "Log driver options"},                        \
 		{"memory-reservation", 0, FK_CUSTOM,  "bytes", NULL,                                \
@@ -959,7 +961,8 @@ static json_t *build_create(struct cli_args *a, bool detach, int *ret)
 	}
 	const char *mode = net && *net ? net : "default";
 	json_object_set_new(hc, "NetworkMode", json_string(mode));
-	if ((net && *net) || (ip && *ip) || (ip6 && *ip6) || aliases.n || (mac && *mac)) {
+	const struct flag_value *lla = fv(a, "link-local-ip");
+	if ((net && *net) || (ip && *ip) || (ip6 && *ip6) || aliases.n || (mac && *mac) || lla->n) {
 		json_t *ep = json_object();
 		if (mac && *mac)
 			json_object_set_new(ep, "MacAddress", json_string(mac));
@@ -986,6 +989,11 @@ static json_t *build_create(struct cli_args *a, bool detach, int *ret)
 			json_object_set_new(json_object_get(ep, "IPAMConfig"), "IPv6Address",
 					    json_string(canon));
 			free(canon);
+		}
+		if (lla->n) { /* checked by berthd, as docker's CLI leaves them to dockerd */
+			if (!json_object_get(ep, "IPAMConfig"))
+				json_object_set_new(ep, "IPAMConfig", json_object());
+			set_list(json_object_get(ep, "IPAMConfig"), "LinkLocalIPs", lla);
 		}
 		set_list(ep, "Aliases", &aliases);
 		json_object_set_new(body, "NetworkingConfig",

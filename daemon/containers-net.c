@@ -482,6 +482,8 @@ int ctr_network_check(struct berthd *d, const json_t *hc, const json_t *cfg, con
 				"the container-wide MAC address must match the "
 				"endpoint-specific MAC address for the main network, "
 				"or be left empty");
+		if (daemon_link_local_check(json_object_get(ec, "IPAMConfig"), err) < 0)
+			return -EINVAL;
 		const char *ip6 = json_string_value(
 			json_object_get(json_object_get(ec, "IPAMConfig"), "IPv6Address"));
 		if (ip6 && *ip6) {
@@ -594,8 +596,13 @@ static int attach_one(struct berthd *d, struct daemon_container *c, const char *
 		.n_ports = n_ports,
 		.default_route = primary,
 		.mac = has_mac ? mac : NULL,
+		.link_local = json_object_get(ipam, "LinkLocalIPs"),
 	};
-	return daemon_network_attach(d, &at, ret, err);
+	int r = daemon_network_attach(d, &at, ret, err);
+	/* the endpoint's IPAMConfig as asked, as dockerd shows it (null when nothing was) */
+	if (r == 0 && *ret && json_object_size(ipam))
+		json_object_set_new(*ret, "IPAMConfig", json_deep_copy(ipam));
+	return r;
 }
 
 /*
@@ -987,7 +994,8 @@ static void network_connect(struct berth_http_request *req, void *userdata)
 					    : "container sharing network namespace with another "
 					      "container or host cannot be connected to any other "
 					      "network");
-	} else if (endpoint_mac(ec, NULL, false, (uint8_t[6]){0}, &e) < 0) {
+	} else if (endpoint_mac(ec, NULL, false, (uint8_t[6]){0}, &e) < 0 ||
+		   daemon_link_local_check(json_object_get(ec, "IPAMConfig"), &e) < 0) {
 		r = -EINVAL;
 	} else if (strcmp(mode, net) == 0 || json_object_get(eps, net) ||
 		   json_object_get(c->net_settings, net)) {

@@ -181,7 +181,16 @@ static json_t *networks_json(const struct daemon_container *c)
 	if (c->net_settings)
 		return json_deep_copy(c->net_settings);
 	n = json_object();
-	json_object_set_new(n, network_mode(c), endpoint_json());
+	json_t *ep = endpoint_json();
+	/* the endpoint's IPAMConfig as asked (--ip, --ip6, --link-local-ip), as docker shows it */
+	const json_t *eps = json_object_get(c->networking_config, "EndpointsConfig");
+	const json_t *ec = json_object_get(eps, network_mode(c));
+	if (!ec && !strcmp(network_mode(c), "bridge")) /* the clients' "default" */
+		ec = json_object_get(eps, "default");
+	const json_t *ipam = json_object_get(ec, "IPAMConfig");
+	if (json_object_size(ipam))
+		json_object_set_new(ep, "IPAMConfig", json_deep_copy(ipam));
+	json_object_set_new(n, network_mode(c), ep);
 	return n;
 }
 

@@ -302,7 +302,15 @@ struct daemon_net_attach {
 	size_t n_ports;
 	bool default_route;
 	const uint8_t *mac; /* 6 bytes asked for (--mac-address), or NULL for docker's 02:42+ip */
+	const json_t *link_local; /* IPAMConfig.LinkLocalIPs (checked), extra addresses, or NULL */
 };
+
+/*
+ * IPAMConfig.LinkLocalIPs as dockerd checks them: each an IPv4 or IPv6 address, not the
+ * unspecified one ("invalid link-local IP address: X", EINVAL).  The attach adds each to the
+ * container's interface with libnetwork's masks, /16 for IPv4 and /64 for IPv6.
+ */
+int daemon_link_local_check(const json_t *ipam, struct berth_error **err);
 
 /*
  * Attach a container: an address from the network's pool, a veth pair with ifname inside the

@@ -255,6 +255,53 @@ static void raise_bridge_gso(struct berthd *d, struct berth_nl *nl, const char *
 	pthread_mutex_unlock(&d->lock);
 }
 
+int daemon_link_local_check(const json_t *ipam, struct berth_error **err)
+{
+	const json_t *ll = json_object_get(ipam, "LinkLocalIPs");
+	const json_t *v;
+	size_t i;
+
+	if (ll && !json_is_array(ll) && !json_is_null(ll))
+		return berth_error_set(err, EINVAL, "invalid JSON: LinkLocalIPs must be a list");
+	json_array_foreach (ll, i, v) {
+		const char *s = json_string_value(v);
+		uint8_t a6[16], zero[16] = {0};
+		uint32_t a4;
+
+		if (!s || (berth_net_addr_parse(s, &a4) == 0
+				   ? a4 == 0
+				   : berth_net6_addr_parse(s, a6) < 0 || !memcmp(a6, zero, 16)))
+			return berth_error_set(err, EINVAL, "invalid link-local IP address: %s",
+					       s ? s : "");
+	}
+	return 0;
+}
+
+/* --link-local-ip: the extra addresses on the container's side, with libnetwork's masks. */
+static int add_link_local(struct berth_nl *inside, const struct daemon_net_attach *a,
+			  struct berth_error **err)
+{
+	const json_t *v;
+	size_t i;
+	int r = 0;
+
+	json_array_foreach (a->link_local, i, v) {
+		const char *s = json_string_value(v);
+		uint8_t a6[16];
+		uint32_t a4;
+
+		if (!s)
+			continue;
+		if (berth_net_addr_parse(s, &a4) == 0)
+			r = berth_nl_addr_add(inside, a->ifname, a4, 16, err);
+		else if (berth_net6_addr_parse(s, a6) == 0)
+			r = berth_nl_addr6_add(inside, a->ifname, a6, 64, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* The kernel side of an attach (kernel lock held, d->lock not). */
 static int plumb(struct berthd *d, const struct daemon_net_attach *a, const char *bridge,
 		 const char *veth, const struct daemon_endpoint *ep, uint8_t prefix,
@@ -285,6 +332,7 @@ static int plumb(struct berthd *d, const struct daemon_net_attach *a, const char
 	r = r ?: berth_nl_addr_add(inside, a->ifname, ep->ip, prefix, err);
 	if (ep->has_ip6)
 		r = r ?: berth_nl_addr6_add(inside, a->ifname, ep->ip6, prefix6, err);
+	r = r ?: add_link_local(inside, a, err);
 	r = r ?: berth_nl_link_up(inside, a->ifname, err);
 	r = r ?: berth_nl_link_up(inside, "lo", err);
 	if (r == 0 && a->default_route)

@@ -135,6 +135,70 @@ def test_mac_address_as_docker(bd, cli):
     assert (p.returncode, p.stdout) == (0, "0e:12:34:56:78:9a\n"), p
 
 
+# ---- --link-local-ip ----------------------------------------------------------------------------
+
+def addresses(bd, name, dev):
+    """The addresses on dev in the container's namespace, as the kernel lists them."""
+    out = in_ctr(bd, name, "ip", "-o", "addr", "show", "dev", dev).stdout
+    return {f.split()[3] for f in out.splitlines()}
+
+
+def test_link_local_ips_on_the_interface(bd, cli):
+    assert cli.run("network", "create", "llnet").returncode == 0
+    try:
+        p = cli.run("run", "-d", "--name", "ll", "--network", "llnet", "--link-local-ip",
+                    "169.254.7.7", "--link-local-ip", "fe80::7", "busybox", "sleep", "300")
+        assert p.returncode == 0, p.stderr
+        assert {"169.254.7.7/16", "fe80::7/64"} <= addresses(bd, "ll", "eth0")
+        ipam = inspect(bd, "ll")["NetworkSettings"]["Networks"]["llnet"]["IPAMConfig"]
+        assert ipam == {"LinkLocalIPs": ["169.254.7.7", "fe80::7"]}
+        # and on a network connected later, on its own interface
+        p = cli.run("network", "connect", "--link-local-ip", "169.254.8.8", "bridge", "ll")
+        assert p.returncode == 0, p.stderr
+        assert "169.254.8.8/16" in addresses(bd, "ll", "eth1")
+        assert "169.254.8.8/16" not in addresses(bd, "ll", "eth0")
+    finally:
+        rm(bd, "ll")
+        cli.run("network", "rm", "llnet")
+
+
+def test_link_local_ips_refused(bd, cli):
+    before = api(bd, "GET", "/containers/json?all=1")[1]
+    for bad in ("foo", "0.0.0.0", "::", "169.254.1"):
+        p = cli.run("create", "--link-local-ip", bad, "busybox", "true")
+        assert (p.returncode, p.stdout) == (1, ""), p  # a daemon error, as docker create's
+        assert f"invalid link-local IP address: {bad}" in p.stderr, p.stderr
+    assert api(bd, "GET", "/containers/json?all=1")[1] == before
+    assert cli.run("run", "-d", "--name", "llbad", "busybox", "sleep", "300").returncode == 0
+    try:
+        st, body = api(bd, "POST", "/networks/bridge/connect",
+                       {"Container": "llbad",
+                        "EndpointConfig": {"IPAMConfig": {"LinkLocalIPs": ["nope"]}}})
+        assert (st, body["message"]) == (400, "invalid link-local IP address: nope")
+        assert list(inspect(bd, "llbad")["NetworkSettings"]["Networks"]) == ["bridge"]
+    finally:
+        rm(bd, "llbad")
+
+
+@DOCKER28
+def test_link_local_ips_as_docker(bd, cli):
+    need_docker28()
+    args = ["create", "--link-local-ip", "169.254.9.9", "busybox", "true"]
+    b, d = cli.run(*args), cli.docker(*args)
+    try:
+        assert (b.returncode, d.returncode) == (0, 0), (b.stderr, d.stderr)
+        eb, ed = (inspect(bd, x.stdout.strip())["NetworkSettings"]["Networks"]["bridge"]
+                  for x in (b, d))
+        assert eb["IPAMConfig"] == ed["IPAMConfig"] == {"LinkLocalIPs": ["169.254.9.9"]}
+    finally:
+        for x in (b, d):
+            if x.returncode == 0:
+                rm(bd, x.stdout.strip())
+    args = ["create", "--link-local-ip", "foo", "busybox", "true"]
+    b, d = cli.run(*args), cli.docker(*args)
+    assert (b.returncode, b.stdout, b.stderr) == (d.returncode, d.stdout, as_berth(d.stderr))
+
+
 # ---- --dns, --dns-search, --dns-option on a user network ---------------------------------------
 
 FAKE_DNS = r"""
@@ -296,7 +360,7 @@ def test_200_cycles_leave_nothing(bd, netns):
         took = time.monotonic() - t0
         # the veths of the last containers go with their namespaces, in the kernel's own
         # cleanup, moments after the last rm answered
-        wait_until(lambda: kernel_state(netns) == before, 5)
+        wait_until(lambda: kernel_state(netns) == before, 20)
         after = kernel_state(netns)
         for k in before:
             assert after[k] == before[k], (k, before[k], after[k])

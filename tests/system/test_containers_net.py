@@ -60,7 +60,7 @@ def test_default_bridge_address_route_hosts(bd, netns):
     assert "default via 10.210.0.1 dev eth0" in out
     assert f"{addr.split('/')[0]}\tbox" in lines[-1]
     # gone with the container
-    assert wait_until(lambda: veths(netns) == [], 5), veths(netns)
+    assert wait_until(lambda: veths(netns) == [], 20), veths(netns)
 
 
 def test_published_port_from_host_loopback(bd, netns):
@@ -86,7 +86,7 @@ def test_published_port_from_host_loopback(bd, netns):
         bd.docker("rm", "-f", "web2")
     finally:
         bd.docker("rm", "-f", "web1")
-    assert wait_until(lambda: veths(netns) == [], 5)
+    assert wait_until(lambda: veths(netns) == [], 20)
     assert dnat_rules(netns) == []
     assert host_wget(netns, "http://127.0.0.1:8080/", timeout=1).returncode != 0
     assert not (bd.exec_root / "netns").exists()
@@ -171,7 +171,7 @@ def test_user_network_names_aliases_and_isolation(bd, netns):
     finally:
         bd.docker("rm", "-f", "web")
         bd.docker("network", "rm", "app")
-    assert wait_until(lambda: veths(netns) == [], 5)
+    assert wait_until(lambda: veths(netns) == [], 20)
 
 
 def test_static_ip_on_user_network(bd, netns):
@@ -188,7 +188,7 @@ def test_static_ip_on_user_network(bd, netns):
     finally:
         bd.docker("network", "rm", "fixed")
     # veths of an ended container go with its namespace, in the kernel's cleanup: moments later
-    assert wait_until(lambda: veths(netns) == [], 5), veths(netns)
+    assert wait_until(lambda: veths(netns) == [], 20), veths(netns)
 
 
 def test_bad_network_input(bd, netns):
@@ -221,7 +221,7 @@ def test_running_container_survives_berthd_restart(bd, netns):
         assert inspect(bd, "keep")["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"] == \
             "8090"
         bd.docker("stop", "-t", "1", "keep")
-        assert wait_until(lambda: veths(netns) == [], 5)
+        assert wait_until(lambda: veths(netns) == [], 20)
         assert dnat_rules(netns) == []
     finally:
         bd.docker("rm", "-f", "keep")
@@ -264,11 +264,11 @@ def test_connect_and_disconnect(bd, netns):
         bd.docker("start", "mover")
         assert sorted(inspect(bd, "mover")["NetworkSettings"]["Networks"]) == ["n1", "n2"]
         # the two of the stopped run go with its namespace, moments after the stop
-        assert wait_until(lambda: len(veths(netns)) == 2, 5), veths(netns)
+        assert wait_until(lambda: len(veths(netns)) == 2, 20), veths(netns)
     finally:
         bd.docker("rm", "-f", "mover")
         bd.docker("network", "rm", "n1", "n2")
-    assert wait_until(lambda: veths(netns) == [], 5), veths(netns)
+    assert wait_until(lambda: veths(netns) == [], 20), veths(netns)
 
 
 def test_legacy_links_on_the_default_bridge(bd, netns):

@@ -363,7 +363,7 @@ def test_cycles_and_a_crash_leave_no_v6_behind(bd, cli, netns):
 
         before["nft"] = sorted(before["nft"].splitlines())
         # the veths of the removed containers go with their namespaces, moments after the rm
-        wait_until(lambda: state() == before, 5)
+        wait_until(lambda: state() == before, 20)
         assert state() == before
         st, n = api(bd, "GET", "/networks/v6cyc")
         assert n["Containers"] == {}, n
