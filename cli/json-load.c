@@ -85,6 +85,8 @@ static int hex4(const unsigned char *p, const unsigned char *end, unsigned *ret)
 
 static int scratch_put(struct reader *r, size_t *len, const void *s, size_t n)
 {
+	if (n == 0) /* nothing to copy; the buffer may not exist yet (memcpy wants it) */
+		return 0;
 	if (*len + n > r->cap) {
 		size_t cap = r->cap ? r->cap : 256;
 		while (cap < *len + n)

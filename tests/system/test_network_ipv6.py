@@ -102,6 +102,8 @@ def test_two_containers_talk_over_ipv6(bd, cli, netns):
     finally:
         rm(bd, "web6", "cli6")
         api(bd, "DELETE", "/networks/v6a")
+    # the veths (and their fe80:: routes) go with the containers' namespaces, moments after
+    wait_until(lambda: kernel_v6(netns) == before, 20)
     assert kernel_v6(netns) == before
 
 
