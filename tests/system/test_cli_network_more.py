@@ -314,6 +314,14 @@ def kernel_state(netns):
     }
 
 
+def settled_kernel_state(netns):
+    """kernel_state once the veths of containers already gone have left with their namespaces
+    (the kernel's cleanup, moments after an rm answered): a baseline to compare with."""
+    wait_until(lambda: not any(n.startswith("veth") for n, _ in kernel_state(netns)["links"]),
+               20)
+    return kernel_state(netns)
+
+
 def test_200_cycles_leave_nothing(bd, netns):
     assert api(bd, "POST", "/networks/create", {"Name": "cyc", "IPAM": {"Config": [
         {"Subnet": "10.134.0.0/28"}]}})[0] == 201
@@ -325,7 +333,7 @@ def test_200_cycles_leave_nothing(bd, netns):
         assert api(bd, "POST", "/containers/cyc-warm/start")[0] == 204
         api(bd, "POST", "/containers/cyc-warm/wait")
         api(bd, "DELETE", "/containers/cyc-warm?force=1")
-        before = kernel_state(netns)
+        before = settled_kernel_state(netns)
         netns_dir = bd.exec_root / "netns"
         files_before = sorted(os.listdir(netns_dir)) if netns_dir.exists() else []
         pool_before = api(bd, "GET", "/networks/cyc")[1]

@@ -44,6 +44,9 @@ HTTPD = ["sh", "-c", "mkdir -p /w && echo hello-$(hostname) > /w/index.html && "
 
 
 def test_two_containers_talk_over_ipv6(bd, cli, netns):
+    # a baseline without the veths of earlier tests' containers, which leave with their
+    # namespaces moments after their rm
+    wait_until(lambda: "veth" not in kernel_v6(netns)[1], 20)
     before = kernel_v6(netns)
     ok(cli.run("network", "create", "--ipv6", "--subnet", "10.160.0.0/24", "--subnet",
                "fd00:b6:1::/64", "--gateway", "fd00:b6:1::fe", "v6a"))
@@ -332,13 +335,13 @@ def test_default_bridge_ipv6_from_daemon_json(make_berthd):
 
 
 def test_cycles_and_a_crash_leave_no_v6_behind(bd, cli, netns):
-    from test_cli_network_more import kernel_state
+    from test_cli_network_more import kernel_state, settled_kernel_state
     ok(cli.run("network", "create", "--ipv6", "--subnet", "10.160.20.0/28", "--subnet",
                "fd00:b6:f::/64", "v6cyc"))
     try:
         # one container first, so the bridge has carrier and the baseline is the steady state
         ok(cli.run("run", "--rm", "--network", "v6cyc", "busybox", "true"))
-        before = kernel_state(netns)
+        before = settled_kernel_state(netns)
         for i in range(20):
             ok(cli.run("run", "--rm", "--network", "v6cyc", "-p", f"{19000 + i}:80",
                        "busybox", "true"))
