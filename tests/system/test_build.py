@@ -10,6 +10,7 @@ and no mount behind.
 import io
 import json
 import os
+import signal
 import subprocess
 import tarfile
 import time
@@ -881,9 +882,12 @@ def git_repos(tmp_path, http_server):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    # `git daemon` runs git-daemon as its child: in a session of its own, so that the whole
+    # group is ended at the end (killing git alone left git-daemon listening)
     daemon = subprocess.Popen(["git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1",
                                f"--port={port}", f"--base-path={base}", str(base)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
     try:
         for _ in range(100):
             try:
@@ -894,7 +898,7 @@ def git_repos(tmp_path, http_server):
         yield {"git": f"git://127.0.0.1:{port}/repo.git", "http": f"{url}/repo.git",
                "first": first, "www": www, "url": url}
     finally:
-        daemon.kill()
+        os.killpg(daemon.pid, signal.SIGKILL)
         daemon.wait()
 
 
