@@ -57,9 +57,12 @@ for e in "${engines[@]}"; do
 done
 bench_rounds
 bench_report "berthd/bridge" "dockerd/bridge"
-for e in "${engines[@]}"; do
-	printf '%-16s %8.1f ms\n' "$e bridge cost" \
-		"$(echo "(${med[$e/bridge]} - ${med[$e/none]}) / 1000" | bc -l)"
+# the medians are per timer (lib.sh's med[timer:name]): a bridge cost for each
+for t in "${bench_timers[@]}"; do
+	for e in "${engines[@]}"; do
+		printf '%-16s %8.1f ms (%s)\n' "$e bridge cost" \
+			"$(echo "(${med[$t:$e/bridge]} - ${med[$t:$e/none]}) / 1000" | bc -l)" "$t"
+	done
 done
 
 # ---- 2. throughput through a published port on 127.0.0.1
