@@ -375,6 +375,15 @@ def test_cli_exec_tty_resize_and_exit(bd, cli, box):
             child.close(force=True)
 
 
+def prompt_after_attach(child):
+    """The shell's prompt once attached: redrawn on the size's nudge, which can come before the
+    attach's socket reaches the shim (dockerd has the same window between its 101 and wiring the
+    streams); then an empty line asks the shell for a new one."""
+    if child.expect([r"[#$] ", pexpect.TIMEOUT], timeout=5) == 1:
+        child.sendline("")
+        child.expect(r"[#$] ")
+
+
 def test_cli_attach_detach_and_reattach(bd, cli):
     p = cli.run("run", "-dit", "--name", "att", "busybox", "sh")
     assert p.returncode == 0, p.stderr
@@ -384,7 +393,7 @@ def test_cli_attach_detach_and_reattach(bd, cli):
             for round_ in range(2):
                 child = spawn(argv + ["attach", "att"], env, dims=(33, 77))
                 try:
-                    child.expect(r"[#$] ")  # the prompt redrawn on the size's nudge
+                    prompt_after_attach(child)
                     child.sendline(f"echo {name}-{round_}-$((2+3)); stty size")
                     child.expect(f"{name}-{round_}-5\r+\n")
                     child.expect(r"33 77\r+\n")
@@ -439,7 +448,7 @@ def test_cli_run_it_resize_detach_reattach(bd, cli):
             oname, oargv, oenv = clis[(i + 1) % len(clis)]
             again = spawn(oargv + ["attach", ctr], oenv, dims=(20, 70))
             try:
-                again.expect(r"[#$] ")  # the shell redraws its prompt on the size's nudge
+                prompt_after_attach(again)
                 again.sendline("echo back-$((1+1)); stty size")
                 again.expect(r"back-2\r+\n")
                 again.expect(r"20 70\r+\n")
