@@ -197,8 +197,9 @@ void ctr_mounts_copy_up(struct berthd *d, struct daemon_container *c);
  * "SubpathPin"), and taking the pins down again, also ones a crash left. */
 char *ctr_subpath_clean(const char *path);
 int ctr_subpath_open(const json_t *point, int *ret_fd, struct berth_error **err);
-int ctr_subpaths_pin(struct daemon_container *c, struct berth_error **err);
-void ctr_subpaths_unpin(struct daemon_container *c);
+int ctr_subpaths_pin(struct berthd *d, struct daemon_container *c, struct berth_error **err);
+/* leftovers: also when c has no subpath now (a crash's pins, before c's directory goes) */
+void ctr_subpaths_unpin(struct berthd *d, struct daemon_container *c, bool leftovers);
 json_t *ctr_mounts_inspect(const struct daemon_container *c);
 
 /* POST /networks/{id}/connect and /disconnect */

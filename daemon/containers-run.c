@@ -390,7 +390,7 @@ static int start_locked_out(struct berthd *d, struct daemon_container *c, bool u
 		goto fail_early;
 	}
 	ctr_mounts_copy_up(d, c);
-	r = ctr_subpaths_pin(c, err);
+	r = ctr_subpaths_pin(d, c, err);
 	if (r < 0) {
 		/* dockerd's own error, with its status: 400 for a link out, 404 for a missing path */
 		plain_error = keep_code = true;
@@ -422,7 +422,8 @@ static int start_locked_out(struct berthd *d, struct daemon_container *c, bool u
 	r = shim_request(d, c->id, req, -1, NULL, NULL, SHIM_TIMEOUT_MS, err);
 	if (r < 0)
 		goto fail;
-	ctr_subpaths_unpin(c); /* the container's mounts are made: it holds its own copies */
+	ctr_subpaths_unpin(d, c,
+			   false); /* the container's mounts are made: it holds its own copies */
 
 	pthread_mutex_lock(&d->lock);
 	c->running = true;
@@ -470,7 +471,7 @@ fail_early : {
 	if (!h)
 		ctr_root_unmount(c, NULL);
 	ctr_network_teardown(d, c);
-	ctr_subpaths_unpin(c);
+	ctr_subpaths_unpin(d, c, false);
 	daemon_volumes_unmount(d, c->id);
 	pthread_mutex_lock(&d->lock);
 	set_str(&c->error, (*err)->msg ?: "start failed");

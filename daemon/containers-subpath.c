@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,17 +118,34 @@ static char *pins_dir(const struct daemon_container *c)
 	return asprintf(&p, "%s/" PINS_DIR, c->dir) < 0 ? NULL : p;
 }
 
-void ctr_subpaths_unpin(struct daemon_container *c)
+static bool has_subpaths(const struct daemon_container *c)
 {
-	_cleanup_free_ char *dir = pins_dir(c);
+	size_t i;
+	json_t *m;
+
+	json_array_foreach (c->mount_points, i, m)
+		if (json_object_get(m, "Subpath"))
+			return true;
+	return false;
+}
+
+void ctr_subpaths_unpin(struct berthd *d, struct daemon_container *c, bool leftovers)
+{
+	_cleanup_free_ char *dir = NULL;
 	_cleanup_close_ int dfd = -EBADF;
 	_cleanup_closedir_ DIR *dp = NULL;
 	struct dirent *de;
 	size_t i;
 	json_t *m;
 
+	/* a start without subpaths has nothing pinned: no directory to look for */
+	if (!leftovers && !has_subpaths(c))
+		return;
+	pthread_mutex_lock(&d->lock); /* the points are read by inspect meanwhile */
 	json_array_foreach (c->mount_points, i, m)
 		json_object_del(m, "SubpathPin");
+	pthread_mutex_unlock(&d->lock);
+	dir = pins_dir(c);
 	if (!dir)
 		return;
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -152,14 +170,16 @@ void ctr_subpaths_unpin(struct daemon_container *c)
 	rmdir(dir);
 }
 
-int ctr_subpaths_pin(struct daemon_container *c, struct berth_error **err)
+int ctr_subpaths_pin(struct berthd *d, struct daemon_container *c, struct berth_error **err)
 {
 	_cleanup_free_ char *dir = NULL;
 	size_t i;
 	json_t *m;
 	int r = 0;
 
-	ctr_subpaths_unpin(c);
+	if (!has_subpaths(c))
+		return 0;
+	ctr_subpaths_unpin(d, c, true);
 	json_array_foreach (c->mount_points, i, m) {
 		_cleanup_free_ char *pin = NULL;
 		_cleanup_close_ int fd = -EBADF;
@@ -195,9 +215,11 @@ int ctr_subpaths_pin(struct daemon_container *c, struct berth_error **err)
 					    json_string_value(json_object_get(m, "Subpath")));
 			break;
 		}
+		pthread_mutex_lock(&d->lock);
 		json_object_set_new(m, "SubpathPin", json_string(pin));
+		pthread_mutex_unlock(&d->lock);
 	}
 	if (r < 0)
-		ctr_subpaths_unpin(c);
+		ctr_subpaths_unpin(d, c, true);
 	return r;
 }

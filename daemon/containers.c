@@ -1214,7 +1214,8 @@ int ctr_remove(struct berthd *d, struct daemon_container *c, bool remove_volumes
 
 	ctr_network_teardown(d, c);
 	daemon_volumes_unmount(d, c->id);
-	ctr_subpaths_unpin(c); /* a pin a crash left is detached before anything is removed */
+	ctr_subpaths_unpin(d, c,
+			   true); /* a pin a crash left is detached before anything is removed */
 	if (ctr_root_unmount(c, &e) < 0) {
 		pthread_mutex_lock(&d->lock);
 		c->removing = false;
