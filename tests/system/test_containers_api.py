@@ -194,13 +194,16 @@ def test_restart_always_survives_kill_of_its_process(client, bd):
 
 def test_stop_signal_and_timeout(client, bd):
     c = client.containers.run("busybox", ["sh", "-c",
-                                          "trap 'echo usr1; exit 9' USR1; "
+                                          "trap 'echo usr1; exit 9' USR1; echo ready; "
                                           "while :; do sleep 0.05; done"],
                               detach=True, stop_signal="SIGUSR1")
     try:
+        # a signal sent before the shell has set its trap would end it by default (CI saw
+        # exit 138 on a loaded machine): stop once the trap is in place
+        assert wait_until(lambda: c.logs() == b"ready\n", timeout=30)
         c.stop(timeout=5)
         assert c.wait(timeout=10)["StatusCode"] == 9
-        assert c.logs() == b"usr1\n"
+        assert c.logs() == b"ready\nusr1\n"
     finally:
         c.remove(force=True)
 
