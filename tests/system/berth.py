@@ -246,6 +246,24 @@ def wait_until(predicate, timeout=5.0, interval=0.02):
         time.sleep(interval)
 
 
+def wait_signal_handled(pid, sig, timeout=30.0):
+    """Waits until process `pid` catches or ignores signal `sig` (SigCgt/SigIgn in its
+    /proc status): a test that signals a shell's trap must not signal before the shell has run
+    `trap`.  A container's shell is its PID 1, which drops a signal it has no handler for, so an
+    early stop signal is lost and the stop ends in SIGKILL (as CI's loaded machines showed)."""
+    bit = 1 << (int(sig) - 1)
+
+    def handled():
+        try:
+            lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+        except OSError:
+            return False
+        masks = [int(x.split(":", 1)[1], 16) for x in lines if x.startswith(("SigCgt:", "SigIgn:"))]
+        return any(m & bit for m in masks)
+
+    return wait_until(handled, timeout)
+
+
 # ---------------------------------------------------------------------------------------------
 # The runtime under test
 

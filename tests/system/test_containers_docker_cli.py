@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from berth import cgroups_named, wait_until
+from berth import cgroups_named, wait_signal_handled, wait_until
 from daemon import DOCKER_CLI, needs_berthd
 
 pytestmark = [
@@ -112,6 +112,7 @@ def test_run_d_logs_f_stop_ignoring_term(bd):
 def test_stop_exits_at_once_on_term(bd):
     docker(bd, "run", "-d", "--name", "polite", "busybox", *EXITS_ON_TERM)
     pid = inspect(bd, "polite")["State"]["Pid"]
+    assert wait_signal_handled(pid, signal.SIGTERM)
     t0 = time.monotonic()
     docker(bd, "stop", "-t", "10", "polite")
     assert time.monotonic() - t0 < 5
@@ -178,6 +179,7 @@ def test_wait_kill_s(bd):
            "while :; do sleep 0.05; done")
     info = inspect(bd, "signals")
     upper = Path(info["GraphDriver"]["Data"]["UpperDir"])
+    assert wait_signal_handled(info["State"]["Pid"], signal.SIGTERM)
     docker(bd, "kill", "-s", "USR1", "signals")
     assert wait_until(lambda: (upper / "got-usr1").exists(), 5)
     assert inspect(bd, "signals")["State"]["Running"]
@@ -203,6 +205,7 @@ def test_wait_kill_s(bd):
 def test_restart(bd):
     docker(bd, "run", "-d", "--name", "again", "busybox", *EXITS_ON_TERM)
     pid1 = inspect(bd, "again")["State"]["Pid"]
+    assert wait_signal_handled(pid1, signal.SIGTERM)
     docker(bd, "restart", "-t", "5", "again")
     st = inspect(bd, "again")["State"]
     assert st["Running"] and st["Pid"] != pid1
@@ -226,6 +229,9 @@ def test_prune(bd):
 def test_events_of_each_step(bd):
     since = str(int(time.time()) - 1)
     docker(bd, "run", "-d", "--name", "evented", "busybox", *EXITS_ON_TERM)
+    # the stop must find TERM trapped (the shell is PID 1: a signal it has no handler for is
+    # dropped, and the stop would end in SIGKILL); USR2 stays untrapped and is dropped
+    assert wait_signal_handled(inspect(bd, "evented")["State"]["Pid"], signal.SIGTERM)
     docker(bd, "kill", "-s", "USR2", "evented")
     docker(bd, "stop", "evented")
     docker(bd, "rename", "evented", "evented2")

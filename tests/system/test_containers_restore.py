@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from berth import cgroups_named, mounts_under, wait_until
+from berth import cgroups_named, mounts_under, wait_signal_handled, wait_until
 from daemon import DOCKER_CLI, needs_berthd
 
 pytestmark = [
@@ -183,6 +183,7 @@ def test_live_restore_false_stops_containers_with_berthd(bd):
                "--stop-timeout", "1", "busybox", *TICKER)
         pids = {n: state(bd, n)["State"]["Pid"] for n in ("lr-plain", "lr-stubborn",
                                                            "lr-always")}
+        assert wait_signal_handled(pids["lr-plain"], signal.SIGTERM)
         restart_berthd(bd, signal.SIGTERM)
         for n, pid in pids.items():
             assert not alive(pid), f"{n} (pid {pid}) outlived berthd with live-restore false"
