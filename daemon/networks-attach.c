@@ -225,14 +225,12 @@ static void endpoint_drop_locked(struct berthd *d, struct daemon_network *n,
 	berth_ipam_free(&n->pool, ep->ip);
 	if (ep->has_ip6)
 		berth_ipam6_free(&n->pool6, ep->ip6);
+	daemon_endpoint_forget_locked(d, n, ep);
 	daemon_endpoint_release(ep);
 	size_t i = (size_t)(ep - n->endpoints);
 	memmove(&n->endpoints[i], &n->endpoints[i + 1],
 		(n->n_endpoints - i - 1) * sizeof(*n->endpoints));
 	n->n_endpoints--;
-	_cleanup_error_ struct berth_error *e = NULL;
-	if (daemon_network_save_locked(d, n, &e) < 0)
-		log_warn("network %s: %s", n->name, e->msg);
 }
 
 /*
@@ -498,7 +496,7 @@ int daemon_network_attach(struct berthd *d, const struct daemon_net_attach *a,
 	}
 	n->endpoints = v;
 	n->endpoints[n->n_endpoints++] = ep;
-	r = daemon_network_save_locked(d, n, err);
+	r = daemon_endpoint_save_locked(d, n, &n->endpoints[n->n_endpoints - 1], err);
 	if (r < 0) {
 		char *gone = NULL;
 		endpoint_drop_locked(d, n, &n->endpoints[n->n_endpoints - 1], &gone);
