@@ -39,21 +39,21 @@ static json_t *endpoint_json(const struct daemon_network *n, const struct daemon
 		char hip[16];
 
 		berth_net_addr_format(ep->ports[k].host_ip, hip);
-		json_array_append_new(
-			ports, json_pack("{s:s, s:s, s:i, s:i}", "Proto",
-					 ep->ports[k].proto == IPPROTO_UDP ? "udp" : "tcp",
-					 "HostIP", hip, "HostPort", ep->ports[k].host_port,
-					 "ContainerPort", ep->ports[k].container_port));
+		json_array_append_new(ports,
+				      json_pack("{s:s, s:s, s:i, s:i}", "Proto",
+						ep->ports[k].proto == IPPROTO_UDP ? "udp" : "tcp",
+						"HostIP", hip, "HostPort", ep->ports[k].host_port,
+						"ContainerPort", ep->ports[k].container_port));
 	}
 	if (!aliases || !ports) {
 		json_decref(aliases);
 		json_decref(ports);
 		return NULL;
 	}
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:o, s:s?, s:o}", "NetworkID",
-			 n->id, "ContainerID", ep->container_id, "Name", ep->container_name,
-			 "EndpointID", ep->endpoint_id, "IP", ip, "IP6", ep->has_ip6 ? ip6 : NULL,
-			 "MAC", mac, "Aliases", aliases, "HostVeth", ep->host_veth, "Ports", ports);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:o, s:s?, s:o}", "NetworkID", n->id,
+			 "ContainerID", ep->container_id, "Name", ep->container_name, "EndpointID",
+			 ep->endpoint_id, "IP", ip, "IP6", ep->has_ip6 ? ip6 : NULL, "MAC", mac,
+			 "Aliases", aliases, "HostVeth", ep->host_veth, "Ports", ports);
 }
 
 static int parse_mac(const char *s, uint8_t mac[6])
@@ -170,8 +170,9 @@ int daemon_endpoint_save_locked(struct berthd *d, const struct daemon_network *n
 	_cleanup_free_ char *text = NULL, *path = endpoint_path(d, n->id, ep->container_id);
 
 	if (!j || !path || !(text = berth_json_dump(j)))
-		return berth_error_set(err, ENOMEM, "save endpoint of %.12s on network '%s': "
-					       "out of memory",
+		return berth_error_set(err, ENOMEM,
+				       "save endpoint of %.12s on network '%s': "
+				       "out of memory",
 				       ep->container_id, n->name);
 	return berth_write_file_replace_at(AT_FDCWD, path, text, strlen(text), 0600, err);
 }
@@ -215,7 +216,7 @@ static void load_one(struct berthd *d, const char *dir, const char *name)
 		return;
 	if (r < 0) {
 		log_warn("endpoint record '%s': %s; removed", path,
-			 r == -ENOENT	   ? "no such network"
+			 r == -ENOENT	    ? "no such network"
 			 : r == -EADDRINUSE ? "its address is taken"
 					    : "damaged");
 		unlink(path);
