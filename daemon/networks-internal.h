@@ -61,6 +61,13 @@ int daemon_endpoints_load(struct berthd *d, struct berth_error **err);
 void daemon_endpoints_close(struct berthd *d);
 
 /*
+ * exec-root/netns, where daemon_netns_create puts its files: made at open, removed (when empty)
+ * at close.
+ */
+int daemon_netns_dir_make(struct berthd *d, struct berth_error **err);
+void daemon_netns_dir_remove(struct berthd *d);
+
+/*
  * Make berth's nftables table match the table of networks and their endpoints' published
  * ports.  Called with d->networks.kernel held and d->lock not held.
  */

@@ -690,6 +690,7 @@ int daemon_networks_open(struct berthd *d, struct berth_error **err)
 	r = berth_mkdir_p(dir, 0700, err);
 	r = r ?: load_records(d, dir, err);
 	r = r ?: daemon_endpoints_load(d, err);
+	r = r ?: daemon_netns_dir_make(d, err);
 	if (r < 0)
 		return berth_error_wrap(err, "networks");
 
@@ -735,6 +736,7 @@ void daemon_networks_close(struct berthd *d)
 {
 	daemon_dns_stop(d);
 	daemon_endpoints_close(d);
+	daemon_netns_dir_remove(d);
 	for (size_t i = 0; i < d->networks.n; i++)
 		network_free(d->networks.v[i]);
 	free(d->networks.v);
