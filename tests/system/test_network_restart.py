@@ -142,3 +142,33 @@ def test_record_of_an_older_berth_with_endpoints_loads(bd, netns):
     finally:
         bd.docker("rm", "-f", "oldweb", check=False)
         bd.docker("network", "rm", "old", check=False)
+
+
+def test_damaged_and_orphaned_endpoint_files_are_removed_at_start(bd, netns):
+    """A file cut short or naming a network that is gone (a crash, a removed record) does not
+    stop berthd; it is removed, and an address it named is not held."""
+    bd.docker("network", "create", "--subnet", "10.99.0.0/24", "orph")
+    try:
+        nid = json.loads(bd.docker("network", "inspect", "orph").stdout)[0]["Id"]
+        assert bd.stop() == 0
+        bd.logf.close()
+        d = bd.exec_root / "endpoints"
+        d.mkdir(exist_ok=True)
+        cut = d / f"{nid}-{'a' * 64}.json"
+        cut.write_text('{"NetworkID": "' + nid + '", "ContainerID": "aaa')
+        taken = {"NetworkID": nid, "ContainerID": "b" * 64, "Name": "ghost",
+                 "EndpointID": "c" * 64, "IP": "10.99.0.9", "MAC": "02:42:0a:63:00:09",
+                 "Aliases": [], "HostVeth": "vethdead", "Ports": []}
+        orphan = d / f"{'d' * 64}-{'b' * 64}.json"
+        orphan.write_text(json.dumps(dict(taken, NetworkID="d" * 64)))
+        ghost = d / f"{nid}-{'b' * 64}.json"  # a container berthd never had
+        ghost.write_text(json.dumps(taken))
+        bd.start()
+        assert not cut.exists() and not orphan.exists()
+        # the ghost's container is not running: its endpoint is dropped with the stale ones
+        assert wait_until(lambda: not ghost.exists(), 10)
+        out = bd.docker("run", "--rm", "--network", "orph", "--ip", "10.99.0.9", "busybox",
+                        "ip", "-4", "-o", "addr", "show", "eth0").stdout
+        assert "10.99.0.9/24" in out
+    finally:
+        bd.docker("network", "rm", "orph", check=False)
