@@ -3,7 +3,9 @@
 
 /*
  * berthd's networks (networks.c, networks-api.c): the table of networks, their address pools,
- * their bridges and berth's firewall table, persisted under data-root/networks/<id>.json.
+ * their bridges and berth's firewall table.  Each network's definition is persisted in
+ * data-root/networks/<id>.json; its endpoints, which live only while their containers run,
+ * in exec-root/endpoints (networks-endpoints.c).
  *
  * Locking: the table lives under d->lock like every other table.  Kernel work (a bridge, an
  * nftables transaction) is done with d->networks.kernel held instead, a mutex of its own taken
