@@ -35,12 +35,16 @@ int daemon_netns_create(struct berthd *d, const char *container_id, char **ret_p
 	if (asprintf(&dir, "%s/netns", d->config.exec_root) < 0 ||
 	    asprintf(&path, "%s/%s", dir, container_id) < 0)
 		return berth_error_set(err, ENOMEM, "out of memory");
-	if (berth_mkdir_p(dir, 0700, err) < 0)
-		return -EIO;
 	/* what a crash left */
 	umount2(path, MNT_DETACH);
 	unlink(path);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	/* the directory is made at start (daemon_netns_dir_make); someone removed it since */
+	if (fd < 0 && errno == ENOENT) {
+		if (berth_mkdir_p(dir, 0700, err) < 0)
+			return -EIO;
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	}
 	if (fd < 0)
 		return berth_error_sys(err, errno, "create '%s'", path);
 	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -69,14 +73,29 @@ void daemon_netns_remove(const char *path)
 		return;
 	umount2(path, MNT_DETACH);
 	unlink(path);
-	/* the directory goes with its last namespace, so a berthd without containers leaves an
-	 * empty exec root */
-	char *slash = strrchr(path, '/');
-	if (slash) {
-		_cleanup_free_ char *dir = strndup(path, (size_t)(slash - path));
-		if (dir)
-			rmdir(dir);
-	}
+}
+
+/*
+ * The directory of the namespace files lives as long as berthd, not as its last namespace: a
+ * mkdir at each start and an rmdir at each exit were two more metadata writes on every run
+ * (milliseconds each where the exec root is on a busy disk rather than a tmpfs).
+ */
+int daemon_netns_dir_make(struct berthd *d, struct berth_error **err)
+{
+	_cleanup_free_ char *dir = NULL;
+
+	if (asprintf(&dir, "%s/netns", d->config.exec_root) < 0)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	return berth_mkdir_p(dir, 0700, err);
+}
+
+void daemon_netns_dir_remove(struct berthd *d)
+{
+	_cleanup_free_ char *dir = NULL;
+
+	/* empty once nothing runs: a berthd without containers leaves an empty exec root */
+	if (asprintf(&dir, "%s/netns", d->config.exec_root) > 0)
+		rmdir(dir);
 }
 
 /* ---- endpoints ------------------------------------------------------------------------------ */
@@ -225,14 +244,12 @@ static void endpoint_drop_locked(struct berthd *d, struct daemon_network *n,
 	berth_ipam_free(&n->pool, ep->ip);
 	if (ep->has_ip6)
 		berth_ipam6_free(&n->pool6, ep->ip6);
+	daemon_endpoint_forget_locked(d, n, ep);
 	daemon_endpoint_release(ep);
 	size_t i = (size_t)(ep - n->endpoints);
 	memmove(&n->endpoints[i], &n->endpoints[i + 1],
 		(n->n_endpoints - i - 1) * sizeof(*n->endpoints));
 	n->n_endpoints--;
-	_cleanup_error_ struct berth_error *e = NULL;
-	if (daemon_network_save_locked(d, n, &e) < 0)
-		log_warn("network %s: %s", n->name, e->msg);
 }
 
 /*
@@ -498,7 +515,7 @@ int daemon_network_attach(struct berthd *d, const struct daemon_net_attach *a,
 	}
 	n->endpoints = v;
 	n->endpoints[n->n_endpoints++] = ep;
-	r = daemon_network_save_locked(d, n, err);
+	r = daemon_endpoint_save_locked(d, n, &n->endpoints[n->n_endpoints - 1], err);
 	if (r < 0) {
 		char *gone = NULL;
 		endpoint_drop_locked(d, n, &n->endpoints[n->n_endpoints - 1], &gone);

@@ -3,7 +3,9 @@
 
 /*
  * berthd's networks (networks.c, networks-api.c): the table of networks, their address pools,
- * their bridges and berth's firewall table, persisted under data-root/networks/<id>.json.
+ * their bridges and berth's firewall table.  Each network's definition is persisted in
+ * data-root/networks/<id>.json; its endpoints, which live only while their containers run,
+ * in exec-root/endpoints (networks-endpoints.c).
  *
  * Locking: the table lives under d->lock like every other table.  Kernel work (a bridge, an
  * nftables transaction) is done with d->networks.kernel held instead, a mutex of its own taken
@@ -30,9 +32,42 @@ struct daemon_endpoint {
 
 void daemon_endpoint_release(struct daemon_endpoint *ep);
 
-/* Save n's record (d->lock held). */
+/* Save n's record, its definition without endpoints, with fsync (d->lock held). */
 int daemon_network_save_locked(struct berthd *d, const struct daemon_network *n,
 			       struct berth_error **err);
+
+/*
+ * networks-endpoints.c: each endpoint in exec-root/endpoints/<network id>-<container id>.json,
+ * runtime state written without fsync.  Save (replace) ep's file, or forget (remove) it; d->lock
+ * held.
+ */
+int daemon_endpoint_save_locked(struct berthd *d, const struct daemon_network *n,
+				const struct daemon_endpoint *ep, struct berth_error **err);
+void daemon_endpoint_forget_locked(struct berthd *d, const struct daemon_network *n,
+				   const struct daemon_endpoint *ep);
+
+/*
+ * Add the endpoint of record j to n, its addresses claimed in n's pools: 0, -EINVAL for a
+ * damaged record, -EEXIST when n has the container already, -EADDRINUSE when its address is
+ * taken, -ENOMEM (nothing added but on success).
+ */
+int daemon_endpoint_add_json(struct daemon_network *n, const json_t *j);
+
+/*
+ * At start, once the network records are loaded: the endpoint files into their networks (a
+ * damaged one or one of a missing network is removed), and the endpoints a record of an older
+ * berth held moved to files, the record rewritten without them.  At close, the directory goes
+ * when empty.
+ */
+int daemon_endpoints_load(struct berthd *d, struct berth_error **err);
+void daemon_endpoints_close(struct berthd *d);
+
+/*
+ * exec-root/netns, where daemon_netns_create puts its files: made at open, removed (when empty)
+ * at close.
+ */
+int daemon_netns_dir_make(struct berthd *d, struct berth_error **err);
+void daemon_netns_dir_remove(struct berthd *d);
 
 /*
  * Make berth's nftables table match the table of networks and their endpoints' published
@@ -61,7 +96,8 @@ struct daemon_network {
 	json_t *options; /* object of strings, as given (plus the defaults docker reports) */
 	struct daemon_endpoint *endpoints;
 	size_t n_endpoints;
-	bool gso_raised; /* BERTH_NL_GSO_MAX set on the bridge (once it had a port) */
+	bool gso_raised;	  /* BERTH_NL_GSO_MAX set on the bridge (once it had a port) */
+	json_t *legacy_endpoints; /* a record of an older berth: its endpoints, until moved */
 };
 
 /* Find a network by full id, name, or unique id prefix (docker's order); NULL if none.  d->lock. */

@@ -51,6 +51,7 @@ static void network_free(struct daemon_network *n)
 		berth_ipam6_pool_release(&n->pool6);
 	json_decref(n->labels);
 	json_decref(n->options);
+	json_decref(n->legacy_endpoints);
 	for (size_t i = 0; i < n->n_endpoints; i++)
 		daemon_endpoint_release(&n->endpoints[i]);
 	free(n->endpoints);
@@ -77,51 +78,20 @@ static char *new_id(void)
 	return strdup(id);
 }
 
-/* The record as written to data-root/networks/<id>.json. */
+/*
+ * The record as written to data-root/networks/<id>.json: the definition only.  The endpoints
+ * are runtime state, in files of their own (networks-endpoints.c).
+ */
 static json_t *network_record(const struct daemon_network *n)
 {
-	json_t *eps = json_array();
 	json_t *j;
 
-	for (size_t i = 0; eps && i < n->n_endpoints; i++) {
-		const struct daemon_endpoint *ep = &n->endpoints[i];
-		char ip[16], mac[18];
-		json_t *aliases = json_array();
-
-		berth_net_addr_format(ep->ip, ip);
-		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", ep->mac[0], ep->mac[1],
-			 ep->mac[2], ep->mac[3], ep->mac[4], ep->mac[5]);
-		for (char **a = ep->aliases; aliases && a && *a; a++)
-			json_array_append_new(aliases, json_string(*a));
-		json_t *ports = json_array();
-		for (size_t k = 0; ports && k < ep->n_ports; k++) {
-			char hip[16];
-
-			berth_net_addr_format(ep->ports[k].host_ip, hip);
-			json_array_append_new(
-				ports, json_pack("{s:s, s:s, s:i, s:i}", "Proto",
-						 ep->ports[k].proto == IPPROTO_UDP ? "udp" : "tcp",
-						 "HostIP", hip, "HostPort", ep->ports[k].host_port,
-						 "ContainerPort", ep->ports[k].container_port));
-		}
-		char ip6[BERTH_NET6_ADDR_MAX];
-
-		if (ep->has_ip6)
-			berth_net6_addr_format(ep->ip6, ip6);
-		json_array_append_new(
-			eps,
-			json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:o, s:s?, s:o}", "ContainerID",
-				  ep->container_id, "Name", ep->container_name, "EndpointID",
-				  ep->endpoint_id, "IP", ip, "IP6", ep->has_ip6 ? ip6 : NULL, "MAC",
-				  mac, "Aliases", aliases ? aliases : json_array(), "HostVeth",
-				  ep->host_veth, "Ports", ports ? ports : json_array()));
-	}
-	j = json_pack("{s:s, s:s, s:s, s:I, s:b, s:b, s:b, s:b, s:b, s:i, s:s?, s:O, s:O, s:o}",
-		      "Id", n->id, "Name", n->name, "Driver", n->driver, "Created",
+	j = json_pack("{s:s, s:s, s:s, s:I, s:b, s:b, s:b, s:b, s:b, s:i, s:s?, s:O, s:O}", "Id",
+		      n->id, "Name", n->name, "Driver", n->driver, "Created",
 		      (json_int_t)n->created_ns, "Predefined", n->predefined, "Internal",
 		      n->internal, "Attachable", n->attachable, "ICC", n->icc, "Masquerade",
 		      n->masquerade, "MTU", (int)n->mtu, "Bridge", n->bridge, "Labels", n->labels,
-		      "Options", n->options, "Endpoints", eps ? eps : json_array());
+		      "Options", n->options);
 	if (j && n->has_pool) {
 		char sub[19], gw[16];
 
@@ -233,19 +203,6 @@ static int pool6_from(struct daemon_network *n, const char *subnet, const char *
 	return 0;
 }
 
-static int parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned v[6];
-	char tail;
-
-	if (!s || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-			 &tail) != 6)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
-	return 0;
-}
-
 static int network_from_record(const json_t *j, struct daemon_network **ret,
 			       struct berth_error **err)
 {
@@ -310,64 +267,9 @@ static int network_from_record(const json_t *j, struct daemon_network **ret,
 			return berth_error_wrap(err, "network '%s'", name);
 		}
 	}
-	size_t i;
-	json_t *e;
-	json_array_foreach (eps, i, e) {
-		const char *cid = NULL, *cname = NULL, *eid = NULL, *ip = NULL, *mac = NULL,
-			   *veth = NULL;
-		json_t *aliases = NULL, *ports = NULL;
-		struct daemon_endpoint ep = {0};
-
-		if (json_unpack(e, "{s:s, s:s, s:s, s:s, s:s, s?o, s?s, s?o}", "ContainerID", &cid,
-				"Name", &cname, "EndpointID", &eid, "IP", &ip, "MAC", &mac,
-				"Aliases", &aliases, "HostVeth", &veth, "Ports", &ports) != 0 ||
-		    !n->has_pool || berth_net_addr_parse(ip, &ep.ip) < 0 ||
-		    parse_mac(mac, ep.mac) < 0 || berth_ipam_claim(&n->pool, ep.ip, NULL) < 0)
-			continue; /* a damaged endpoint is dropped; its container reconnects */
-		const char *ip6 = json_string_value(json_object_get(e, "IP6"));
-		if (n->ipv6 && ip6 &&
-		    (berth_net6_addr_parse(ip6, ep.ip6) < 0 ||
-		     berth_ipam6_claim(&n->pool6, ep.ip6, NULL) < 0)) {
-			berth_ipam_free(&n->pool, ep.ip);
-			continue;
-		}
-		ep.has_ip6 = n->ipv6 && ip6;
-		ep.container_id = strdup(cid);
-		ep.container_name = strdup(cname);
-		ep.endpoint_id = strdup(eid);
-		ep.host_veth = veth ? strdup(veth) : NULL;
-		size_t k;
-		json_t *a;
-		json_array_foreach (aliases, k, a)
-			if (json_is_string(a))
-				berth_strv_push(&ep.aliases, json_string_value(a));
-		ep.ports = calloc(json_array_size(ports) + 1, sizeof(*ep.ports));
-		json_array_foreach (ports, k, a) {
-			const char *proto = NULL, *hip = NULL;
-			int hp = 0, cp = 0;
-			struct daemon_port_binding b = {0};
-
-			if (!ep.ports ||
-			    json_unpack(a, "{s:s, s:s, s:i, s:i}", "Proto", &proto, "HostIP", &hip,
-					"HostPort", &hp, "ContainerPort", &cp) != 0 ||
-			    berth_net_addr_parse(hip, &b.host_ip) < 0 || hp < 1 || hp > 65535 ||
-			    cp < 1 || cp > 65535)
-				continue;
-			b.proto = berth_streq(proto, "udp") ? IPPROTO_UDP : IPPROTO_TCP;
-			b.host_port = (uint16_t)hp;
-			b.container_port = (uint16_t)cp;
-			ep.ports[ep.n_ports++] = b;
-		}
-		struct daemon_endpoint *v =
-			realloc(n->endpoints, (n->n_endpoints + 1) * sizeof(*v));
-		if (!v || !ep.container_id || !ep.container_name || !ep.endpoint_id) {
-			daemon_endpoint_release(&ep);
-			free(v == n->endpoints ? NULL : v);
-			continue;
-		}
-		n->endpoints = v;
-		n->endpoints[n->n_endpoints++] = ep;
-	}
+	/* an older berth kept the endpoints here: daemon_endpoints_load moves them out */
+	if (json_array_size(eps) > 0)
+		n->legacy_endpoints = json_incref(eps);
 	*ret = n;
 	return 0;
 }
@@ -717,8 +619,10 @@ static int default_bridge(struct berthd *d, struct berth_error **err)
 	if (n->ipv6)
 		berth_ipam6_pool_release(&n->pool6);
 	n->ipv6 = false;
-	for (size_t i = 0; i < n->n_endpoints; i++)
+	for (size_t i = 0; i < n->n_endpoints; i++) {
+		daemon_endpoint_forget_locked(d, n, &n->endpoints[i]);
 		daemon_endpoint_release(&n->endpoints[i]);
+	}
 	n->n_endpoints = 0;
 	free(n->bridge);
 	n->bridge = strdup(DEFAULT_BRIDGE);
@@ -785,6 +689,8 @@ int daemon_networks_open(struct berthd *d, struct berth_error **err)
 		return berth_error_set(err, ENOMEM, "out of memory");
 	r = berth_mkdir_p(dir, 0700, err);
 	r = r ?: load_records(d, dir, err);
+	r = r ?: daemon_endpoints_load(d, err);
+	r = r ?: daemon_netns_dir_make(d, err);
 	if (r < 0)
 		return berth_error_wrap(err, "networks");
 
@@ -794,6 +700,8 @@ int daemon_networks_open(struct berthd *d, struct berth_error **err)
 			if (d->networks.v[i]->predefined &&
 			    berth_streq(d->networks.v[i]->name, "bridge")) {
 				n = d->networks.v[i];
+				for (size_t k = 0; k < n->n_endpoints; k++)
+					daemon_endpoint_forget_locked(d, n, &n->endpoints[k]);
 				network_unlink(d, n, NULL);
 				table_del(d, n);
 				network_free(n);
@@ -827,6 +735,8 @@ int daemon_networks_open(struct berthd *d, struct berth_error **err)
 void daemon_networks_close(struct berthd *d)
 {
 	daemon_dns_stop(d);
+	daemon_endpoints_close(d);
+	daemon_netns_dir_remove(d);
 	for (size_t i = 0; i < d->networks.n; i++)
 		network_free(d->networks.v[i]);
 	free(d->networks.v);

@@ -170,7 +170,8 @@ struct berth_nl;
 /*
  * Open an rtnetlink socket in the network namespace netns_fd (-1: the caller's).  The socket
  * keeps that namespace for its whole life; only the calling thread enters the namespace, and
- * only while the socket is made.
+ * only while the socket is made.  A handle is for one short task: it remembers the index of the
+ * link it looked up last (until it deletes or renames a link itself), and `lo` is index 1.
  */
 int berth_nl_open(int netns_fd, struct berth_nl **ret, struct berth_error **err);
 void berth_nl_close(struct berth_nl *nl);

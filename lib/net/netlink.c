@@ -32,6 +32,11 @@ struct berth_nl {
 	unsigned portid;
 	unsigned seq;
 	char *buf; /* MNL_SOCKET_BUFFER_SIZE bytes, for requests and answers */
+	/* the link looked up last: an attach asks for its interface's index for the address,
+	 * then again to set it up; each RTM_GETLINK is a round trip that may wait for the rtnl
+	 * lock.  Forgotten when a request through this handle deletes or renames a link. */
+	char last_name[IFNAMSIZ];
+	int last_index;
 };
 
 static int open_socket(int netns_fd, struct mnl_socket **ret, struct berth_error **err)
@@ -147,11 +152,22 @@ static int index_of(struct berth_nl *nl, const char *name, int *ret)
 
 	if (len == 0 || len >= IFNAMSIZ)
 		return -EINVAL;
+	/* every network namespace's loopback has index 1 (LOOPBACK_IFINDEX, Linux >= 3.7) */
+	if (strcmp(name, "lo") == 0) {
+		*ret = 1;
+		return 0;
+	}
+	if (strcmp(name, nl->last_name) == 0) {
+		*ret = nl->last_index;
+		return 0;
+	}
 	r = get_link(nl, name, got_link, &index);
 	if (r < 0)
 		return r;
 	if (index <= 0)
 		return -ENODEV;
+	memcpy(nl->last_name, name, len + 1);
+	nl->last_index = index;
 	*ret = index;
 	return 0;
 }
@@ -366,6 +382,7 @@ int berth_nl_link_del(struct berth_nl *nl, const char *name, struct berth_error 
 	r = need_index(nl, "delete link", name, &index, err);
 	if (r < 0)
 		return r;
+	nl->last_name[0] = '\0';
 	link_msg(nl, &h, RTM_DELLINK, 0, index);
 	r = talk(nl, h, NULL, NULL);
 	if (r < 0)
@@ -423,6 +440,7 @@ int berth_nl_link_rename(struct berth_nl *nl, const char *name, const char *new_
 	r = need_index(nl, "rename link", name, &index, err);
 	if (r < 0)
 		return r;
+	nl->last_name[0] = '\0';
 	link_msg(nl, &h, RTM_NEWLINK, 0, index);
 	mnl_attr_put_strz(h, IFLA_IFNAME, new_name);
 	if (mac)

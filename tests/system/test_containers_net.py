@@ -89,7 +89,9 @@ def test_published_port_from_host_loopback(bd, netns):
     assert wait_until(lambda: veths(netns) == [], 20)
     assert dnat_rules(netns) == []
     assert host_wget(netns, "http://127.0.0.1:8080/", timeout=1).returncode != 0
-    assert not (bd.exec_root / "netns").exists()
+    # no namespace file and no endpoint file left (their directories live as long as berthd)
+    assert list((bd.exec_root / "netns").iterdir()) == []
+    assert list((bd.exec_root / "endpoints").iterdir()) == []
 
 
 SEND = ("import socket, sys\n"
