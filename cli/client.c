@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "arena.h"
 #include "json-load.h"
 #include "base/banned.h"
 
@@ -253,7 +254,7 @@ const char *cli_api_version(struct cli *c)
 
 void cli_response_release(struct cli_response *r)
 {
-	free(r->body);
+	cli_arena_free(r->body);
 	r->body = NULL;
 	if (r->json)
 		json_decref(r->json);
@@ -417,6 +418,44 @@ static int daemon_error(struct cli *c, const char *target)
 			  berth_http_status_text(status), c->api_version, target);
 }
 
+/* The whole body: one of known length goes to the arena (next to the values parsed from it, in
+ * pages the command touches anyway), others to malloc'd memory as it comes. */
+static int read_body(struct cli *c, struct cli_response *resp, struct berth_error **err)
+{
+	const char *cl = berth_http_client_header(c->http, "Content-Length");
+	char *end;
+	unsigned long long want = cl ? strtoull(cl, &end, 10) : 0;
+
+	if (!cl || *end || !*cl || want == 0 || want > MAX_BODY)
+		return berth_http_client_read_all(c->http, MAX_BODY, &resp->body, &resp->len, err);
+	/* one byte more than announced, to see a body that runs past its length */
+	char *b = cli_arena_take((size_t)want + 2);
+	size_t len = 0;
+
+	if (!b)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	for (;;) {
+		ssize_t n = berth_http_client_read(c->http, b + len, (size_t)want + 1 - len, err);
+
+		if (n < 0) {
+			cli_arena_free(b);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > want) {
+			cli_arena_free(b);
+			return berth_error_set(err, EPROTO,
+					       "response body longer than its length %llu", want);
+		}
+	}
+	b[len] = '\0';
+	resp->body = b;
+	resp->len = len;
+	return 0;
+}
+
 int cli_call(struct cli *c, const char *method, const char *target, const json_t *body,
 	     struct cli_response *resp)
 {
@@ -430,14 +469,16 @@ int cli_call(struct cli *c, const char *method, const char *target, const json_t
 	if (status < 200 || status > 299)
 		return daemon_error(c, target);
 	resp->status = status;
-	if (berth_http_client_read_all(c->http, MAX_BODY, &resp->body, &resp->len, &e) < 0)
+	if (read_body(c, resp, &e) < 0)
 		return connection_lost(c, e);
 	const char *ct = berth_http_client_header(c->http, "Content-Type");
 	if (resp->len && ct && berth_str_has_prefix(ct, "application/json")) {
 		/* jansson's loader only for what the fast one does not take (it says why) */
+		cli_arena_open();
 		resp->json = cli_json_load(resp->body, resp->len);
 		if (!resp->json)
 			resp->json = json_loadb(resp->body, resp->len, JSON_DECODE_ANY, NULL);
+		cli_arena_close();
 	}
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "inspect.h"
 #include "base/banned.h"
 
@@ -177,7 +178,7 @@ const struct inspect_type *inspect_type_find(const char *name)
 
 void inspect_obj_release(struct inspect_obj *o)
 {
-	free(o->raw);
+	cli_arena_free(o->raw); /* a response body (cli_call) */
 	if (o->json)
 		json_decref(o->json);
 	memset(o, 0, sizeof(*o));

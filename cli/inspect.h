@@ -39,7 +39,7 @@ extern const struct tschema image_inspect_schema;
 
 /* One object found: its raw answer and its type. */
 struct inspect_obj {
-	char *raw; /* the daemon's bytes */
+	char *raw; /* the daemon's bytes (a cli_call body: freed with cli_arena_free) */
 	size_t len;
 	json_t *json;
 	const struct tschema *schema;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <sys/random.h>
 
+#include "arena.h"
 #include "cli.h"
 #include "base/banned.h"
 
@@ -16,6 +17,7 @@ int main(int argc, char **argv)
 
 	/* full buffering: output is written in large pieces, flushed at exit and before errors */
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	cli_arena_install();
 	/* jansson seeds its hash tables by opening and reading /dev/urandom: one syscall instead */
 	uint32_t seed;
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed) && seed)

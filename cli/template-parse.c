@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "template-internal.h"
 #include "base/banned.h"
 
@@ -29,18 +30,23 @@ static void *t_track(struct tmpl *t, void *p)
 	return p;
 }
 
+/* a template's nodes and texts live as long as it does: from the CLI's arena (arena.h) */
 static void *t_alloc(struct tmpl *t, size_t n)
 {
-	return t_track(t, xcalloc(1, n));
+	void *p = cli_arena_take(n);
+
+	if (!p)
+		cli_oom();
+	return t_track(t, p);
 }
 
 static char *t_strndup(struct tmpl *t, const char *s, size_t n)
 {
-	char *p = xmalloc(n + 1);
+	char *p = t_alloc(t, n + 1);
 
 	memcpy(p, s, n);
 	p[n] = '\0';
-	return t_track(t, p);
+	return p;
 }
 
 /* ---- runes --------------------------------------------------------------------------------- */
@@ -1646,7 +1652,7 @@ void tmpl_free(struct tmpl *t)
 	if (!t)
 		return;
 	for (size_t i = 0; i < t->n_allocs; i++)
-		free(t->allocs[i]);
+		cli_arena_free(t->allocs[i]);
 	free(t->allocs);
 	free(t->trees);
 	free(t->extra);

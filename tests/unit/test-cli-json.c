@@ -3,11 +3,17 @@
  * cli/json-load.c against jansson's json_loadb(): the same values (equal, keys in the same
  * order) for what both take, NULL for what jansson refuses, on hand-picked cases (escapes,
  * surrogates, UTF-8 edges, numbers, duplicate keys, depth) and on thousands of documents made by
- * damaging valid ones byte by byte.
+ * damaging valid ones byte by byte.  Then the arena the CLI parses answers into (cli/arena.c):
+ * blocks aligned and apart, malloc outside the parse window and past the region's end, frees
+ * of both kinds, and jansson working on values that live there.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+#include <stdint.h>
+
+#include "cli/arena.h"
 #include "cli/json-load.h"
 #include "tap.h"
 
@@ -165,9 +171,119 @@ static void test_damaged(void)
 	ok(same > 100 && both_refused > 100, "both kinds were tried");
 }
 
+static void test_arena_blocks(void)
+{
+	enum { N = 64 };
+	unsigned char *p[N];
+	bool aligned = true, owned = true, intact = true;
+
+	cli_arena_open();
+	for (int i = 0; i < N; i++) {
+		size_t n = (size_t)i * 7 + (i == 0 ? 0 : 1);
+
+		p[i] = cli_arena_alloc(n);
+		aligned &= ((uintptr_t)p[i] % 16) == 0;
+		owned &= cli_arena_owns(p[i]);
+		memset(p[i], i, n);
+	}
+	cli_arena_close();
+	for (int i = 0; i < N; i++)
+		for (size_t k = 0; k < (size_t)i * 7 + (i == 0 ? 0 : 1); k++)
+			intact &= p[i][k] == (unsigned char)i;
+	ok(aligned, "arena: blocks are 16-byte aligned");
+	ok(owned, "arena: blocks inside the parse window come from the region");
+	ok(intact, "arena: blocks do not overlap");
+
+	void *m = cli_arena_alloc(100);
+
+	ok(m && !cli_arena_owns(m), "arena: outside the window, malloc");
+	cli_arena_free(m);
+	for (int i = 0; i < N; i++)
+		cli_arena_free(p[i]);
+}
+
+static void test_arena_jansson(void)
+{
+	static const char doc[] = "{\"Names\":[\"/a\"],\"Labels\":{\"x\":\"1\"},\"N\":{}}";
+
+	cli_arena_install();
+	cli_arena_open();
+	json_t *j = cli_json_load(doc, sizeof(doc) - 1);
+	cli_arena_close();
+	ok(j != NULL, "arena: a document loads into it");
+	/* grow a parsed object past its first table: jansson frees the old buckets */
+	json_t *n = json_object_get(j, "N");
+	char key[16];
+
+	for (int i = 0; i < 40; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		json_object_set_new(n, key, json_integer(i));
+	}
+	char *text = json_dumps(j, JSON_COMPACT); /* outside the window: malloc, freed by free() */
+
+	ok(text && strstr(text, "\"k39\":39") && strncmp(text, "{\"Names\":[\"/a\"]", 15) == 0,
+	   "arena: parsed values are modified and dumped");
+	free(text);
+	json_decref(j);
+}
+
+enum { THREADS = 4, BLOCKS = 1000, BLOCK = 64 };
+static unsigned char *blocks[THREADS][BLOCKS];
+
+static void *take_blocks(void *arg)
+{
+	int id = (int)(intptr_t)arg;
+
+	for (int i = 0; i < BLOCKS; i++) {
+		blocks[id][i] = cli_arena_take(BLOCK);
+		memset(blocks[id][i], id + 1, BLOCK);
+	}
+	return NULL;
+}
+
+/* compose's threads take blocks at the same time: none is handed out twice */
+static void test_arena_threads(void)
+{
+	pthread_t t[THREADS];
+	bool intact = true;
+
+	for (int i = 0; i < THREADS; i++)
+		pthread_create(&t[i], NULL, take_blocks, (void *)(intptr_t)i);
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	for (int id = 0; id < THREADS; id++)
+		for (int i = 0; i < BLOCKS; i++)
+			for (int k = 0; k < BLOCK; k++)
+				intact &= blocks[id][i][k] == id + 1;
+	ok(intact, "arena: blocks taken by %d threads at once do not overlap", THREADS);
+}
+
+static void test_arena_full(void)
+{
+	size_t total = 0;
+	void *last = NULL;
+
+	cli_arena_open();
+	while (total < ((size_t)3 << 20)) {
+		last = cli_arena_alloc(4096);
+		if (!last || !cli_arena_owns(last))
+			break;
+		total += 4096;
+	}
+	cli_arena_close();
+	ok(last && !cli_arena_owns(last) && total >= ((size_t)1 << 20) &&
+		   total <= ((size_t)2 << 20),
+	   "arena: past the region's end, malloc (region %zu KiB)", total >> 10);
+	cli_arena_free(last);
+}
+
 int main(void)
 {
 	test_cases();
 	test_damaged();
+	test_arena_blocks();
+	test_arena_jansson();
+	test_arena_threads();
+	test_arena_full();
 	return done_testing();
 }
