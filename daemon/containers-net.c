@@ -563,6 +563,16 @@ static int write_net_files(struct daemon_container *c, const json_t *settings, b
 	return r;
 }
 
+/* Is the network (name or id) an --internal one?  False when there is none by that name. */
+static bool network_internal(struct berthd *d, const char *network)
+{
+	pthread_mutex_lock(&d->lock);
+	const struct daemon_network *n = daemon_network_find_locked(d, network, NULL);
+	bool internal = n && n->internal;
+	pthread_mutex_unlock(&d->lock);
+	return internal;
+}
+
 /* Attach c to one network with the endpoint config ec (aliases, IPAMConfig). */
 static int attach_one(struct berthd *d, struct daemon_container *c, const char *network,
 		      const json_t *ec, const char *netns_path, const char *ifname, bool primary,
@@ -707,8 +717,11 @@ int ctr_network_setup(struct berthd *d, struct daemon_container *c, int *ret_net
 	r = r ?: daemon_netns_create(d, c->id, &path, err);
 	if (r < 0)
 		return r;
-	r = attach_one(d, c, mode, endpoint_config(c, mode), path, "eth0", true, ports, n_ports,
-		       &settings, err);
+	/* the ports go with the first endpoint on a network that is not internal (docker's
+	 * buildCreateEndpointOptions): an internal primary network passes them on */
+	bool ports_here = !network_internal(d, mode);
+	r = attach_one(d, c, mode, endpoint_config(c, mode), path, "eth0", true,
+		       ports_here ? ports : NULL, ports_here ? n_ports : 0, &settings, err);
 	if (r < 0) {
 		daemon_netns_remove(path);
 		return r;
@@ -725,7 +738,10 @@ int ctr_network_setup(struct berthd *d, struct daemon_container *c, int *ret_net
 		json_t *more = NULL;
 
 		snprintf(ifname, sizeof(ifname), "eth%u", k++);
-		r = attach_one(d, c, other, oc, path, ifname, false, NULL, 0, &more, err);
+		bool take = !ports_here && !network_internal(d, other);
+		r = attach_one(d, c, other, oc, path, ifname, false, take ? ports : NULL,
+			       take ? n_ports : 0, &more, err);
+		ports_here = ports_here || take;
 		if (r < 0)
 			break;
 		json_object_set_new(networks, other, more);
