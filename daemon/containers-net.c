@@ -517,21 +517,62 @@ static const json_t *endpoint_config(const struct daemon_container *c, const cha
 	return ec ? ec : json_object_get(all, "default");
 }
 
-static int write_net_files(struct daemon_container *c, const json_t *settings, bool user_net,
-			   const char *link_hosts, struct berth_error **err)
+const char *ctr_host_gateway(struct berthd *d, char buf[16])
+{
+	pthread_mutex_lock(&d->lock);
+	const struct daemon_network *n = daemon_network_find_locked(d, "bridge", NULL);
+	bool ok = n && n->predefined && n->bridge && n->has_pool;
+	if (ok)
+		berth_net_addr_format(n->pool.gateway, buf);
+	pthread_mutex_unlock(&d->lock);
+	return ok ? buf : NULL;
+}
+
+/*
+ * The names of the container's own line in /etc/hosts, as libnetwork's updateHostsFile: the
+ * FQDN (Hostname, with "."Domainname when there is one), then the bare name when it has a dot.
+ */
+static char *hosts_names(const json_t *config)
+{
+	const char *hn = json_string_value(json_object_get(config, "Hostname")) ?: "";
+	const char *dn = json_string_value(json_object_get(config, "Domainname")) ?: "";
+	char *out = NULL;
+	const char *dot;
+	int r;
+
+	r = *dn ? asprintf(&out, "%s.%s", hn, dn) : asprintf(&out, "%s", hn);
+	if (r < 0)
+		return NULL;
+	dot = strchr(out, '.');
+	if (dot) {
+		char *both = NULL;
+		r = asprintf(&both, "%s %.*s", out, (int)(dot - out), out);
+		free(out);
+		out = r < 0 ? NULL : both;
+	}
+	return out;
+}
+
+static int write_net_files(struct berthd *d, struct daemon_container *c, const json_t *settings,
+			   bool user_net, const char *link_hosts, struct berth_error **err)
 {
 	const char *ip = json_string_value(json_object_get(settings, "IPAddress"));
 	const char *gw = json_string_value(json_object_get(settings, "Gateway"));
-	const char *hn = json_string_value(json_object_get(c->config, "Hostname")) ?: "";
-	_cleanup_free_ char *hosts = ctr_make_hosts(c->host_config, false);
+	char host_gw[16];
+	const char *hgw = ctr_host_gateway(d, host_gw);
+	_cleanup_free_ char *hn = hosts_names(c->config);
+	_cleanup_free_ char *hosts = ctr_make_hosts(c->host_config, false, hgw);
 	_cleanup_free_ char *resolv = ctr_make_resolv_conf(c->host_config, false);
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f;
 	int r;
 
+	if (!hgw && ctr_wants_host_gateway(c->host_config))
+		return berth_error_set(err, EINVAL,
+				       "unable to derive the IP value for host-gateway");
 	/* docker's /etc/hosts of a bridge container ends with its address and hostname */
-	f = hosts ? open_memstream(&out, &len) : NULL;
+	f = hosts && hn ? open_memstream(&out, &len) : NULL;
 	if (!f)
 		return berth_error_set(err, ENOMEM, "out of memory");
 	fprintf(f, "%s%s%s\t%s\n", hosts, link_hosts ?: "", ip ? ip : "", hn);
@@ -752,7 +793,7 @@ int ctr_network_setup(struct berthd *d, struct daemon_container *c, int *ret_net
 	if (r == 0 && !user_net && json_array_size(json_object_get(c->host_config, "Links")))
 		r = links_for_start(d, c, &link_hosts, &link_env, err);
 	if (r == 0)
-		r = write_net_files(c, settings, user_net, link_hosts, err);
+		r = write_net_files(d, c, settings, user_net, link_hosts, err);
 	if (r < 0) {
 		daemon_networks_detach_all(d, c->id, true);
 		daemon_netns_remove(path);

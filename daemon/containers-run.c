@@ -348,6 +348,7 @@ static int start_locked_out(struct berthd *d, struct daemon_container *c, bool u
 	struct shim_handle *h = NULL;
 	struct stat st;
 	bool plain_error = false, keep_code = false;
+	char host_gw[16];
 	_cleanup_(ns_fds_close) int ns_fds[SHIM_N_NS_FDS] = {-EBADF, -EBADF, -EBADF};
 	int r;
 
@@ -378,8 +379,8 @@ static int start_locked_out(struct berthd *d, struct daemon_container *c, bool u
 		goto fail_early;
 	}
 	berth_error_freep(&e);
-	if (stat(hpath, &st) < 0 &&
-	    ctr_write_etc_files(c->dir, c->config, c->host_config, err) < 0) {
+	if (stat(hpath, &st) < 0 && ctr_write_etc_files(c->dir, c->config, c->host_config,
+							ctr_host_gateway(d, host_gw), err) < 0) {
 		r = -EIO;
 		goto fail_early;
 	}
