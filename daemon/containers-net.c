@@ -977,6 +977,53 @@ static int read_body(struct berth_http_request *req, json_t **ret)
 	return 0;
 }
 
+static const char *json_kind(const json_t *v)
+{
+	return json_is_number(v)    ? "number"
+	       : json_is_string(v)  ? "string"
+	       : json_is_boolean(v) ? "bool"
+	       : json_is_array(v)   ? "array"
+				    : "object";
+}
+
+/*
+ * dockerd decodes connect's and disconnect's bodies into ConnectOptions / DisconnectOptions:
+ * a field of the wrong type is a 400 with Go's words (unknown fields are ignored there too).
+ * On failure this has answered.
+ */
+static int check_body_types(struct berth_http_request *req, const json_t *body, bool connect)
+{
+	static const struct {
+		const char *field, *go_type;
+		int json_type;
+		bool in_connect, in_disconnect;
+	} fields[] = {
+		{"Container", "string", JSON_STRING, true, true},
+		{"Force", "bool", JSON_TRUE, false, true},
+		{"EndpointConfig", "network.EndpointSettings", JSON_OBJECT, true, false},
+	};
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const json_t *v = json_object_get(body, fields[i].field);
+		int t = v ? json_typeof(v) : JSON_NULL;
+
+		if (t == JSON_FALSE)
+			t = JSON_TRUE;
+		if (t == JSON_NULL || t == fields[i].json_type)
+			continue;
+		if (!(connect ? fields[i].in_connect : fields[i].in_disconnect))
+			continue; /* not a field of this body: ignored */
+		berth_http_respond_error(req, 400,
+					 "invalid JSON: json: cannot unmarshal %s into Go struct "
+					 "field %s.%s of type %s",
+					 json_kind(v),
+					 connect ? "ConnectOptions" : "DisconnectOptions",
+					 fields[i].field, fields[i].go_type);
+		return -1;
+	}
+	return 0;
+}
+
 /* The network's name (for EndpointsConfig keys) and whether it takes endpoints. */
 static int network_name(struct berthd *d, const char *ref, char **ret, struct berth_error **err)
 {
@@ -1001,14 +1048,14 @@ static int network_name(struct berthd *d, const char *ref, char **ret, struct be
  * What connect and disconnect both begin with: the body, the network's name, the container with
  * its gate held.  On failure this has answered and returns -1.
  */
-static int network_op_begin(struct berth_http_request *req, struct berthd *d, json_t **ret_body,
-			    char **ret_net, struct daemon_container **ret_c)
+static int network_op_begin(struct berth_http_request *req, struct berthd *d, bool connect,
+			    json_t **ret_body, char **ret_net, struct daemon_container **ret_c)
 {
 	_cleanup_error_ struct berth_error *e = NULL;
 	const char *who;
 	int r;
 
-	if (read_body(req, ret_body) < 0)
+	if (read_body(req, ret_body) < 0 || check_body_types(req, *ret_body, connect) < 0)
 		return -1;
 	who = json_string_value(json_object_get(*ret_body, "Container"));
 	r = network_name(d, berth_http_param(req, "id"), ret_net, &e);
@@ -1036,7 +1083,7 @@ static void network_connect(struct berth_http_request *req, void *userdata)
 	json_t *ec;
 	int r;
 
-	if (network_op_begin(req, d, &body, &net, &c) < 0)
+	if (network_op_begin(req, d, true, &body, &net, &c) < 0)
 		return;
 	ec = json_object_get(body, "EndpointConfig");
 	const char *mode = mode_of(c->host_config);
@@ -1107,7 +1154,7 @@ static void network_disconnect(struct berth_http_request *req, void *userdata)
 	struct daemon_container *c = NULL;
 	int r = 0;
 
-	if (network_op_begin(req, d, &body, &net, &c) < 0)
+	if (network_op_begin(req, d, false, &body, &net, &c) < 0)
 		return;
 	const char *mode = mode_of(c->host_config);
 	json_t *eps = json_object_get(c->networking_config, "EndpointsConfig");
