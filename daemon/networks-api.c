@@ -136,16 +136,9 @@ static bool list_selects(const struct daemon_network *n, const struct berth_filt
 {
 	if (!berth_filters_exact_match(f, "driver", n->driver))
 		return false;
-	if (!berth_filters_fuzzy_match(f, "id", n->id))
+	/* docker's filters.Match: each value a regular expression searched in the id, the name */
+	if (!berth_filters_match(f, "id", n->id) || !berth_filters_match(f, "name", n->name))
 		return false;
-	if (berth_filters_contains(f, "name")) {
-		/* docker matches name as a substring */
-		bool ok = false;
-		for (const char *const *v = berth_filters_values(f, "name"); v && *v; v++)
-			ok = ok || strstr(n->name, *v);
-		if (!ok)
-			return false;
-	}
 	if (!berth_filters_exact_match(f, "scope", "local"))
 		return false;
 	if (berth_filters_contains(f, "type") &&
@@ -175,9 +168,19 @@ static void networks_list(struct berth_http_request *req, void *userdata)
 			berth_http_respond_error(req, 400, "invalid filter: 'type'='%s'", *types);
 			return;
 		}
-	dangling_set = berth_filters_contains(f, "dangling");
+	/* dockerd's FilterNetworks: one value, 1/true or 0/false, in its words */
+	const char *const *dv = berth_filters_values(f, "dangling");
+	dangling_set = dv && dv[0];
+	if (dangling_set && dv[1]) {
+		berth_http_respond_error(req, 400,
+					 "got more than one value for filter key \"dangling\"");
+		return;
+	}
 	if (dangling_set && berth_filters_bool(f, "dangling", false, &dangling, &e) < 0) {
-		berth_http_respond_error(req, 400, "%s", e->msg);
+		berth_http_respond_error(
+			req, 400,
+			"invalid value for filter 'dangling', must be \"true\" (or "
+			"\"1\"), or \"false\" (or \"0\")");
 		return;
 	}
 	pthread_mutex_lock(&d->lock);
@@ -257,7 +260,7 @@ static void network_delete(struct berth_http_request *req, void *userdata)
 	berth_http_respond_status(req, 204);
 }
 
-static const char *const prune_filter_keys[] = {"until", "label", NULL};
+static const char *const prune_filter_keys[] = {"until", "label", "label!", NULL};
 
 static void networks_prune(struct berth_http_request *req, void *userdata)
 {

@@ -1228,7 +1228,7 @@ int daemon_network_remove(struct berthd *d, const char *ref, struct berth_error 
 }
 
 /* Docker's label filter over a labels object. */
-bool daemon_labels_match(const struct berth_filters *f, const json_t *labels)
+static bool labels_match_key(const struct berth_filters *f, const char *key, const json_t *labels)
 {
 	size_t n = json_object_size(labels), i = 0;
 	_cleanup_free_ struct berth_key_value *kv = calloc(n + 1, sizeof(*kv));
@@ -1242,7 +1242,12 @@ bool daemon_labels_match(const struct berth_filters *f, const json_t *labels)
 		kv[i].value = (char *)(json_string_value(v) ?: "");
 		i++;
 	}
-	return berth_filters_match_kv(f, "label", kv, i);
+	return berth_filters_match_kv(f, key, kv, i);
+}
+
+bool daemon_labels_match(const struct berth_filters *f, const json_t *labels)
+{
+	return labels_match_key(f, "label", labels);
 }
 
 static bool prune_selects(const struct daemon_network *n, const struct berth_filters *f,
@@ -1251,6 +1256,9 @@ static bool prune_selects(const struct daemon_network *n, const struct berth_fil
 	if (n->predefined || n->n_endpoints > 0)
 		return false;
 	if (until_ns && n->created_ns >= until_ns)
+		return false;
+	/* dockerd's matchLabels: label! leaves out a network that has every one of its labels */
+	if (berth_filters_contains(f, "label!") && labels_match_key(f, "label!", n->labels))
 		return false;
 	return daemon_labels_match(f, n->labels);
 }
