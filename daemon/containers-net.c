@@ -431,6 +431,24 @@ static int check_ip6(struct berthd *d, const char *ref, const char *ip6, struct 
 	return 0;
 }
 
+/* dockerd's validateEndpointSettings: a --ip on a user network is inside its subnet. */
+static int check_ip4_inside(struct berthd *d, const char *ref, uint32_t a, const char *ip,
+			    struct berth_error **err)
+{
+	pthread_mutex_lock(&d->lock);
+	const struct daemon_network *n = daemon_network_find_locked(d, ref, NULL);
+	bool outside = n && n->has_pool && !n->predefined &&
+		       !berth_net_prefix_contains(&n->pool.subnet, a);
+	pthread_mutex_unlock(&d->lock);
+	if (outside)
+		return berth_error_set(
+			err, EINVAL,
+			"invalid endpoint settings:\nno configured subnet or ip-range "
+			"contain the IP address %s",
+			ip);
+	return 0;
+}
+
 int ctr_network_check(struct berthd *d, const json_t *hc, const json_t *cfg, const json_t *nc,
 		      struct berth_error **err)
 {
@@ -499,6 +517,9 @@ int ctr_network_check(struct berthd *d, const json_t *hc, const json_t *cfg, con
 			return berth_error_set(err, EINVAL,
 					       "user specified IP address is supported on user "
 					       "defined networks only");
+		r = check_ip4_inside(d, strcmp(key, "default") == 0 ? mode : key, a, ip, err);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -1073,6 +1094,21 @@ static int network_op_begin(struct berth_http_request *req, struct berthd *d, bo
 	return 0;
 }
 
+/* connect's IPAMConfig.IPv4Address: an address, inside the network's subnet. */
+static int connect_ip4_check(struct berthd *d, const char *net, const json_t *ec,
+			     struct berth_error **err)
+{
+	const char *ip = json_string_value(
+		json_object_get(json_object_get(ec, "IPAMConfig"), "IPv4Address"));
+	uint32_t a;
+
+	if (!ip || !*ip)
+		return 0;
+	if (berth_net_addr_parse(ip, &a) < 0)
+		return berth_error_set(err, EINVAL, "invalid IPv4 address: %s", ip);
+	return check_ip4_inside(d, net, a, ip, err);
+}
+
 static void network_connect(struct berth_http_request *req, void *userdata)
 {
 	struct berthd *d = userdata;
@@ -1099,7 +1135,8 @@ static void network_connect(struct berth_http_request *req, void *userdata)
 					      "container or host cannot be connected to any other "
 					      "network");
 	} else if (endpoint_mac(ec, NULL, false, (uint8_t[6]){0}, &e) < 0 ||
-		   daemon_link_local_check(json_object_get(ec, "IPAMConfig"), &e) < 0) {
+		   daemon_link_local_check(json_object_get(ec, "IPAMConfig"), &e) < 0 ||
+		   connect_ip4_check(d, net, ec, &e) < 0) {
 		r = -EINVAL;
 	} else if (strcmp(mode, net) == 0 || json_object_get(eps, net) ||
 		   json_object_get(c->net_settings, net)) {

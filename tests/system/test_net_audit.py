@@ -265,3 +265,35 @@ def test_connect_disconnect_wrong_types(bd, op, body, message):
     finally:
         bd.docker("rm", "-f", "aud-c")
         bd.docker("network", "rm", "aud-ct")
+
+
+def test_ip_outside_subnet_refused_at_create_and_connect(bd, netns):
+    """dockerd's validateEndpointSettings: an --ip outside the network's subnet is a 400 at
+    create (no container) and at connect (no endpoint), not a failure at start."""
+    bd.docker("network", "create", "--subnet", "10.230.7.0/24", "aud-ip")
+    bd.docker("network", "create", "--subnet", "10.230.8.0/24", "aud-ip2")
+    msg = "invalid endpoint settings:\nno configured subnet or ip-range contain the IP address "
+    try:
+        before = bd.docker("ps", "-aq").stdout.split()
+        p = bd.docker("create", "--name", "aud-ipc", "--network", "aud-ip", "--ip", "10.230.9.5",
+                      "busybox", "true", check=False)
+        assert p.returncode == 1 and msg + "10.230.9.5" in p.stderr, p.stderr
+        assert bd.docker("ps", "-aq").stdout.split() == before
+        bd.docker("run", "-d", "--name", "aud-ipc", "--network", "aud-ip", "--ip",
+                  "10.230.7.9", "busybox", "sleep", "300")
+        links = veths(netns)
+        for ip, want in (("10.230.7.20", msg + "10.230.7.20"),
+                         ("bogus", "invalid IPv4 address: bogus")):
+            st, j = api(bd, "POST", "/networks/aud-ip2/connect",
+                        {"Container": "aud-ipc", "EndpointConfig": {
+                            "IPAMConfig": {"IPv4Address": ip}}})
+            assert (st, j) == (400, {"message": want})
+        assert list(inspect(bd, "aud-ipc")["NetworkSettings"]["Networks"]) == ["aud-ip"]
+        assert veths(netns) == links
+        # inside: fine, with that address on eth1
+        bd.docker("network", "connect", "--ip", "10.230.8.20", "aud-ip2", "aud-ipc")
+        out = bd.docker("exec", "aud-ipc", "ip", "-4", "-o", "addr", "show", "eth1").stdout
+        assert "inet 10.230.8.20/24" in out, out
+    finally:
+        bd.docker("rm", "-f", "aud-ipc", check=False)
+        bd.docker("network", "rm", "aud-ip", "aud-ip2")
