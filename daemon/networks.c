@@ -535,9 +535,16 @@ static int bridge_ensure(struct berthd *d, const struct daemon_network *n, struc
 		return r;
 	r = berth_nl_bridge_add(nl, name, n->mtu, err);
 	if (r == -EEXIST) {
+		bool bridge = false;
+
 		berth_error_free(*err);
 		*err = NULL;
-		r = 0;
+		/* a bridge of that name is taken over, as dockerd does; any other link is
+		 * someone else's and keeps its addresses (libnetwork's words) */
+		r = berth_nl_link_is_bridge(nl, name, &bridge, err);
+		if (r == 0 && !bridge)
+			r = berth_error_set(err, ENOTUNIQ, "existing interface %s is not a bridge",
+					    name);
 	}
 	r = r ?: berth_nl_addr_add(nl, name, n->pool.gateway, n->pool.subnet.len, err);
 	if (n->ipv6)
@@ -554,11 +561,16 @@ static int bridge_ensure(struct berthd *d, const struct daemon_network *n, struc
 	return r;
 }
 
+/* Delete the bridge name; a link of that name that is not a bridge was never berth's. */
 static int bridge_remove(const char *name, struct berth_error **err)
 {
 	_cleanup_nl_ struct berth_nl *nl = NULL;
+	bool bridge = false;
 	int r = berth_nl_open(-1, &nl, err);
 
+	r = r ?: berth_nl_link_is_bridge(nl, name, &bridge, err);
+	if (r == 0 && !bridge)
+		return 0;
 	r = r ?: berth_nl_link_del(nl, name, err);
 	if (r == -ENODEV) {
 		berth_error_free(*err);
@@ -814,6 +826,14 @@ int daemon_networks_open(struct berthd *d, struct berth_error **err)
 		n = d->networks.v[i];
 		if (n->bridge && n->has_pool)
 			r = bridge_ensure(d, n, err);
+		if (r == -ENOTUNIQ) {
+			/* another program's link has the name now (or an older berthd took a
+			 * link that was no bridge): that network is left without one */
+			log_warn("network %s: %s", n->name, (*err)->msg);
+			berth_error_free(*err);
+			*err = NULL;
+			r = 0;
+		}
 	}
 	r = r ?: daemon_networks_firewall_sync(d, err);
 	if (r == 0)

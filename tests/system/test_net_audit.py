@@ -297,3 +297,26 @@ def test_ip_outside_subnet_refused_at_create_and_connect(bd, netns):
     finally:
         bd.docker("rm", "-f", "aud-ipc", check=False)
         bd.docker("network", "rm", "aud-ip", "aud-ip2")
+
+
+@pytest.mark.parametrize("name", ["lo", "audvx0"])
+def test_bridge_name_of_a_link_that_is_no_bridge(bd, netns, name):
+    """-o com.docker.network.bridge.name=<a link that is not a bridge> is libnetwork's 500;
+    berthd neither puts its gateway on that link nor deletes it (network rm used to)."""
+    if name != "lo":
+        sh("ip", "-n", netns, "link", "add", name, "type", "veth", "peer", "name", name + "p")
+    try:
+        addrs = sh("ip", "-n", netns, "-o", "addr", "show", "dev", name).stdout
+        nets = bd.docker("network", "ls", "-q").stdout.split()
+        st, j = api(bd, "POST", "/networks/create", {
+            "Name": "aud-nb", "Options": {"com.docker.network.bridge.name": name}})
+        assert st == 500 and j["message"].endswith(f"existing interface {name} is not a bridge")
+        assert sh("ip", "-n", netns, "-o", "addr", "show", "dev", name).stdout == addrs
+        assert bd.docker("network", "ls", "-q").stdout.split() == nets
+        table = sh("ip", "netns", "exec", netns, "nft", "list", "ruleset").stdout
+        assert f'"{name}"' not in table
+        assert not [p for p in (bd.data_root / "networks").iterdir()
+                    if "aud-nb" in p.read_text()]
+    finally:
+        if name != "lo":
+            sh("ip", "-n", netns, "link", "del", name)
