@@ -635,6 +635,37 @@ static bool network_internal(struct berthd *d, const char *network)
 	return internal;
 }
 
+static void push_unique(json_t *list, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	if (!s || !*s)
+		return;
+	json_array_foreach (list, i, v)
+		if (strcmp(json_string_value(v) ?: "", s) == 0)
+			return;
+	json_array_append_new(list, json_string(s));
+}
+
+/* The names the endpoint answers to, as dockerd lists them: the container's name, its aliases,
+ * its short id, its hostname, each once. */
+static json_t *dns_names(const struct daemon_container *c, char *const *aliases)
+{
+	json_t *out = json_array();
+	char short_id[13];
+
+	if (!out)
+		return json_null();
+	snprintf(short_id, sizeof(short_id), "%s", c->id);
+	push_unique(out, c->name && c->name[0] == '/' ? c->name + 1 : c->name);
+	for (char *const *a = aliases; a && *a; a++)
+		push_unique(out, *a);
+	push_unique(out, short_id);
+	push_unique(out, json_string_value(json_object_get(c->config, "Hostname")));
+	return out;
+}
+
 /* Attach c to one network with the endpoint config ec (aliases, IPAMConfig). */
 static int attach_one(struct berthd *d, struct daemon_container *c, const char *network,
 		      const json_t *ec, const char *netns_path, const char *ifname, bool primary,
@@ -671,6 +702,9 @@ static int attach_one(struct berthd *d, struct daemon_container *c, const char *
 		.link_local = json_object_get(ipam, "LinkLocalIPs"),
 	};
 	int r = daemon_network_attach(d, &at, ret, err);
+	/* DNSNames on a user network: dockerd's buildEndpointDNSNames */
+	if (r == 0 && *ret && json_is_array(json_object_get(*ret, "DNSNames")))
+		json_object_set_new(*ret, "DNSNames", dns_names(c, aliases));
 	/* the endpoint's IPAMConfig as asked, as dockerd shows it (null when nothing was) */
 	if (r == 0 && *ret && json_object_size(ipam))
 		json_object_set_new(*ret, "IPAMConfig", json_deep_copy(ipam));

@@ -70,6 +70,12 @@ static bool lookup_locked(struct berthd *d, const char *network_id, const char *
 			      qlen <= strlen(ep->container_id));
 		for (char **a = ep->aliases; !match && a && *a; a++)
 			match = name_is(qname, *a);
+		if (!match) {
+			/* the container's hostname, the last of docker's DNSNames */
+			struct daemon_container *c = ctr_find_locked(d, ep->container_id, NULL);
+			match = c && name_is(qname, json_string_value(json_object_get(c->config,
+										      "Hostname")));
+		}
 		if (match) {
 			addrs[(*n)++] = ep->ip;
 			if (ep->has_ip6)

@@ -320,3 +320,27 @@ def test_bridge_name_of_a_link_that_is_no_bridge(bd, netns, name):
     finally:
         if name != "lo":
             sh("ip", "-n", netns, "link", "del", name)
+
+
+def test_dns_names_and_hostname_resolved(bd):
+    """EndpointSettings.DNSNames as dockerd's buildEndpointDNSNames (name, aliases, short id,
+    hostname, each once), and every one of them answered by the network's name server."""
+    bd.docker("network", "create", "aud-dn")
+    try:
+        bd.docker("run", "-d", "--name", "aud-db", "--network", "aud-dn", "--network-alias",
+                  "pg", "--hostname", "dbhost", "busybox", "sleep", "300")
+        bd.docker("run", "-d", "--name", "aud-app", "--network", "aud-dn", "busybox", "sleep",
+                  "300")
+        db = inspect(bd, "aud-db")
+        app = inspect(bd, "aud-app")
+        short_db, short_app = db["Id"][:12], app["Id"][:12]
+        ep = db["NetworkSettings"]["Networks"]["aud-dn"]
+        assert ep["DNSNames"] == ["aud-db", "pg", short_db, "dbhost"]
+        assert app["NetworkSettings"]["Networks"]["aud-dn"]["DNSNames"] == ["aud-app", short_app]
+        for name in ep["DNSNames"]:
+            out = bd.docker("exec", "aud-app", "nslookup", "-type=a", name).stdout
+            assert re.findall(r"Address: (\d+\.\d+\.\d+\.\d+)", out)[-1] == ep["IPAddress"], \
+                (name, out)
+    finally:
+        bd.docker("rm", "-f", "aud-db", "aud-app")
+        bd.docker("network", "rm", "aud-dn")
