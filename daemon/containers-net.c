@@ -137,18 +137,22 @@ static int port_bindings(const json_t *hc, const json_t *cfg, struct daemon_port
 				}
 				goto fail;
 			}
-			if (*hport && strchr(hport, '-')) {
+			/* "8000-8010": the first free one of them, as dockerd's allocator */
+			const char *dash = strchr(hport, '-');
+			_cleanup_free_ char *first =
+				dash ? strndup(hport, (size_t)(dash - hport)) : NULL;
+			int64_t last = 0;
+			if (*hport && ((dash && !first) ||
+				       berth_parse_int64(dash ? first : hport, 1, 65535, &p) < 0 ||
+				       (dash && (berth_parse_int64(dash + 1, 1, 65535, &last) < 0 ||
+						 last < p)))) {
+				/* dockerd's validateHostConfig (the CLI says invalid hostPort first) */
 				r = berth_error_set(err, EINVAL,
-						    "invalid host port %s: berth publishes a port "
-						    "range as single ports (-p 8000:80 -p 8001:81)",
-						    hport);
-				goto fail;
-			}
-			if (*hport && berth_parse_int64(hport, 1, 65535, &p) < 0) {
-				r = berth_error_set(err, EINVAL, "invalid hostPort: %s", hport);
+						    "invalid port specification: \"%s\"", hport);
 				goto fail;
 			}
 			b.host_port = (uint16_t)p;
+			b.host_port_last = last > p ? (uint16_t)last : 0;
 			v[cnt++] = b;
 		}
 	}

@@ -161,8 +161,14 @@ static int ports_choose_locked(struct berthd *d, struct daemon_port_binding *por
 		if (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP)
 			return berth_error_set(err, EINVAL, "invalid protocol %u for port %u",
 					       p->proto, p->container_port);
-		if (p->host_port == 0) {
-			for (unsigned port = first; port <= last; port++) {
+		if (p->host_port == 0 || p->host_port_last) {
+			/* no host port: the kernel's ephemeral range; a range: that one */
+			unsigned from = p->host_port ? p->host_port : first;
+			unsigned to = p->host_port ? p->host_port_last : last;
+
+			p->host_port = 0;
+			p->host_port_last = 0;
+			for (unsigned port = from; port <= to; port++) {
 				p->host_port = (uint16_t)port;
 				bool clash = port_taken_locked(d, p);
 				for (size_t k = 0; k < i && !clash; k++)

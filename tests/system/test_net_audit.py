@@ -344,3 +344,33 @@ def test_dns_names_and_hostname_resolved(bd):
     finally:
         bd.docker("rm", "-f", "aud-db", "aud-app")
         bd.docker("network", "rm", "aud-dn")
+
+
+def test_host_port_range_takes_a_free_one(bd, netns):
+    """-p 18300-18302:80: the first free port of the range, as dockerd's allocator; the range
+    used up is refused, and HostConfig keeps the range as it was asked."""
+    names = ["aud-r1", "aud-r2", "aud-r3", "aud-r4"]
+    try:
+        got = []
+        for n in names[:3]:
+            bd.docker("run", "-d", "--name", n, "-p", "127.0.0.1:18300-18302:80", "busybox",
+                      "sh", "-c", HTTPD)
+            ports = inspect(bd, n)["NetworkSettings"]["Ports"]["80/tcp"]
+            got.append(ports[0]["HostPort"])
+            assert inspect(bd, n)["HostConfig"]["PortBindings"] == {
+                "80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "18300-18302"}]}
+        assert sorted(got) == ["18300", "18301", "18302"]
+        for n, port in zip(names, got):
+            assert f"ip daddr 127.0.0.1 tcp dport {port} dnat to" in " ".join(dnat_rules(netns))
+            assert wait_until(
+                lambda: host_get(netns, f"http://127.0.0.1:{port}/").stdout.startswith(
+                    "hello from"), 10)
+        p = bd.docker("run", "-d", "--name", "aud-r4", "-p", "127.0.0.1:18300-18302:80",
+                      "busybox", "sleep", "300", check=False)
+        assert p.returncode == 125 and "all ports are allocated" in p.stderr, p.stderr
+        st, j = api(bd, "POST", "/containers/create?name=aud-rbad", {
+            "Image": "busybox", "Cmd": ["true"],
+            "HostConfig": {"PortBindings": {"80/tcp": [{"HostPort": "18302-18300"}]}}})
+        assert (st, j) == (400, {"message": 'invalid port specification: "18302-18300"'})
+    finally:
+        bd.docker("rm", "-f", *names, check=False)
