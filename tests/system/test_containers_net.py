@@ -200,7 +200,8 @@ def test_bad_network_input(bd, netns):
         "Image": "busybox", "Cmd": ["true"], "HostConfig": {"NetworkMode": "nope"}}),
         {"Content-Type": "application/json"})
     assert status == 404 and json.loads(body)["message"] == "network nope not found"
-    for bindings, msg in (({"80/tcp": [{"HostPort": "70000"}]}, 'invalid port specification: "70000"'),
+    for bindings, msg in (({"80/tcp": [{"HostPort": "70000"}]},
+                           'invalid port specification: "70000"'),
                           ({"80/xyz": [{"HostPort": "80"}]}, "invalid proto: xyz"),
                           ({"0/tcp": [{"HostPort": "80"}]}, "invalid port specification"),
                           ({"80/tcp": [{"HostIp": "1.2.3", "HostPort": "80"}]},
