@@ -670,6 +670,23 @@ static json_t *dns_names(const struct daemon_container *c, char *const *aliases)
 	return out;
 }
 
+/* Is the running container c on a network that is not --internal (its ports are there)? */
+static bool on_outside_network(struct berthd *d, struct daemon_container *c)
+{
+	_cleanup_(berth_strv_freep) char **names = NULL;
+	const char *key;
+	json_t *v;
+
+	pthread_mutex_lock(&d->lock);
+	json_object_foreach (c->net_settings, key, v)
+		berth_strv_push(&names, key);
+	pthread_mutex_unlock(&d->lock);
+	for (char **n = names; n && *n; n++)
+		if (!network_internal(d, *n))
+			return true;
+	return false;
+}
+
 /* Attach c to one network with the endpoint config ec (aliases, IPAMConfig). */
 static int attach_one(struct berthd *d, struct daemon_container *c, const char *network,
 		      const json_t *ec, const char *netns_path, const char *ifname, bool primary,
@@ -1189,10 +1206,18 @@ static void network_connect(struct berth_http_request *req, void *userdata)
 	unsigned k = (unsigned)json_object_size(c->net_settings);
 	pthread_mutex_unlock(&d->lock);
 	if (r == 0 && path) {
+		_cleanup_free_ struct daemon_port_binding *ports = NULL;
+		size_t n_ports = 0;
 		char ifname[16];
 
+		/* its ports were held back while all its networks were internal: they go with
+		 * the first one that is not (dockerd's buildCreateEndpointOptions) */
+		if (!network_internal(d, net) && !on_outside_network(d, c))
+			r = port_bindings(c->host_config, c->config, &ports, &n_ports, &e);
 		snprintf(ifname, sizeof(ifname), "eth%u", k);
-		r = attach_one(d, c, net, ec, path, ifname, false, NULL, 0, &settings, &e);
+		if (r == 0)
+			r = attach_one(d, c, net, ec, path, ifname, false, ports, n_ports,
+				       &settings, &e);
 	}
 	if (r == 0) {
 		pthread_mutex_lock(&d->lock);

@@ -374,3 +374,25 @@ def test_host_port_range_takes_a_free_one(bd, netns):
         assert (st, j) == (400, {"message": 'invalid port specification: "18302-18300"'})
     finally:
         bd.docker("rm", "-f", *names, check=False)
+
+
+def test_ports_published_when_a_running_internal_container_joins_an_outside_network(bd, netns):
+    bd.docker("network", "create", "--internal", "aud-in2")
+    bd.docker("network", "create", "aud-out2")
+    try:
+        bd.docker("run", "-d", "--name", "aud-w2", "--network", "aud-in2", "-p",
+                  "127.0.0.1:18190:80", "busybox", "sh", "-c", HTTPD)
+        assert not [r for r in dnat_rules(netns) if "18190" in r]
+        bd.docker("network", "connect", "aud-out2", "aud-w2")
+        ip = inspect(bd, "aud-w2")["NetworkSettings"]["Networks"]["aud-out2"]["IPAddress"]
+        assert f"ip daddr 127.0.0.1 tcp dport 18190 dnat to {ip}:80" in dnat_rules(netns)
+        assert wait_until(lambda: host_get(netns, "http://127.0.0.1:18190/").stdout.startswith(
+            "hello from"), 10)
+        # a second outside network does not take them again
+        bd.docker("network", "connect", "bridge", "aud-w2")
+        assert len([r for r in dnat_rules(netns) if "18190" in r]) == 1
+        bd.docker("network", "disconnect", "aud-out2", "aud-w2")
+        assert not [r for r in dnat_rules(netns) if "18190" in r]
+    finally:
+        bd.docker("rm", "-f", "aud-w2", check=False)
+        bd.docker("network", "rm", "aud-in2", "aud-out2")
