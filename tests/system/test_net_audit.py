@@ -396,3 +396,29 @@ def test_ports_published_when_a_running_internal_container_joins_an_outside_netw
     finally:
         bd.docker("rm", "-f", "aud-w2", check=False)
         bd.docker("network", "rm", "aud-in2", "aud-out2")
+
+
+def test_ipam_checked_as_dockerd_validate_ipam(bd, netns):
+    """Every problem of the IPAM configs at once, in the words of dockerd's ValidateIPAM, and
+    nothing made (no bridge, no record)."""
+    links = sh("ip", "-n", netns, "-o", "link").stdout
+    nets = bd.docker("network", "ls", "-q").stdout.split()
+    st, j = api(bd, "POST", "/networks/create", {"Name": "aud-ipam", "EnableIPv6": True, "IPAM": {
+        "Config": [{"Subnet": "10.231.0.5/24", "IPRange": "10.231.1.0/16", "Gateway": "bad"},
+                   {"Subnet": "fd00:231::1/64", "Gateway": "10.0.0.1", "IPRange": "x"}]}})
+    assert (st, j["message"]) == (400, "\n".join([
+        "invalid network config:",
+        "invalid subnet 10.231.0.5/24: it should be 10.231.0.0/24",
+        "invalid ip-range 10.231.1.0/16: CIDR block is bigger than its parent subnet "
+        "10.231.0.5/24",
+        "invalid ip-range 10.231.1.0/16: it should be 10.231.0.0/16",
+        "invalid gateway bad: invalid address",
+        "invalid subnet fd00:231::1/64: it should be fd00:231::/64",
+        "invalid ip-range x: invalid CIDR block notation",
+        "invalid gateway 10.0.0.1: parent subnet is an IPv6 block"]))
+    p = bd.docker("network", "create", "--subnet", "10.231.0.0/33", "aud-ipam", check=False)
+    assert p.returncode == 1 and p.stderr.strip() == (
+        "Error response from daemon: invalid network config:\n"
+        "invalid subnet 10.231.0.0/33: invalid CIDR block notation"), p.stderr
+    assert sh("ip", "-n", netns, "-o", "link").stdout == links
+    assert bd.docker("network", "ls", "-q").stdout.split() == nets
