@@ -146,7 +146,11 @@ int ctr_rename(struct berthd *d, struct daemon_container *c, const char *new_nam
 	       struct berth_error **err);
 
 /* The texts of /etc/hosts and /etc/resolv.conf docker derives from HostConfig (NULL: ENOMEM). */
-char *ctr_make_hosts(const json_t *hc, bool host_net);
+/* Does an ExtraHosts entry ask for host-gateway? */
+bool ctr_wants_host_gateway(const json_t *hc);
+/* /etc/hosts: docker's defaults (the host's with host_net), then ExtraHosts, with host-gateway
+ * as host_gw (the caller checks it is there when asked for). */
+char *ctr_make_hosts(const json_t *hc, bool host_net, const char *host_gw);
 char *ctr_make_resolv_conf(const json_t *hc, bool host_net);
 /* Write dir/name (replacing it atomically). */
 int ctr_write_small(const char *dir, const char *name, const char *text, struct berth_error **err);
@@ -205,9 +209,13 @@ json_t *ctr_mounts_inspect(const struct daemon_container *c);
 /* POST /networks/{id}/connect and /disconnect */
 int ctr_routes_network(struct berthd *d, struct berth_error **err);
 
-/* hostname, hosts and resolv.conf in dir, from Config and HostConfig. */
+/* hostname, hosts and resolv.conf in dir, from Config and HostConfig; host_gw as
+ * ctr_host_gateway gives it (NULL: an --add-host NAME:host-gateway is refused, as dockerd's). */
 int ctr_write_etc_files(const char *dir, const json_t *config, const json_t *hc,
-			struct berth_error **err);
+			const char *host_gw, struct berth_error **err);
+/* The address --add-host NAME:host-gateway stands for: the default bridge's gateway, written
+ * into buf (NULL when berthd runs without the default bridge). */
+const char *ctr_host_gateway(struct berthd *d, char buf[16]);
 
 /* IpcMode shareable: a tmpfs of ShmSize at <dir>/shm (made anew at each start), for the
  * container's /dev/shm and its IPC joiners'. */

@@ -137,18 +137,22 @@ static int port_bindings(const json_t *hc, const json_t *cfg, struct daemon_port
 				}
 				goto fail;
 			}
-			if (*hport && strchr(hport, '-')) {
+			/* "8000-8010": the first free one of them, as dockerd's allocator */
+			const char *dash = strchr(hport, '-');
+			_cleanup_free_ char *first =
+				dash ? strndup(hport, (size_t)(dash - hport)) : NULL;
+			int64_t last = 0;
+			if (*hport && ((dash && !first) ||
+				       berth_parse_int64(dash ? first : hport, 1, 65535, &p) < 0 ||
+				       (dash && (berth_parse_int64(dash + 1, 1, 65535, &last) < 0 ||
+						 last < p)))) {
+				/* dockerd's validateHostConfig (the CLI says invalid hostPort first) */
 				r = berth_error_set(err, EINVAL,
-						    "invalid host port %s: berth publishes a port "
-						    "range as single ports (-p 8000:80 -p 8001:81)",
-						    hport);
-				goto fail;
-			}
-			if (*hport && berth_parse_int64(hport, 1, 65535, &p) < 0) {
-				r = berth_error_set(err, EINVAL, "invalid hostPort: %s", hport);
+						    "invalid port specification: \"%s\"", hport);
 				goto fail;
 			}
 			b.host_port = (uint16_t)p;
+			b.host_port_last = last > p ? (uint16_t)last : 0;
 			v[cnt++] = b;
 		}
 	}
@@ -431,6 +435,24 @@ static int check_ip6(struct berthd *d, const char *ref, const char *ip6, struct 
 	return 0;
 }
 
+/* dockerd's validateEndpointSettings: a --ip on a user network is inside its subnet. */
+static int check_ip4_inside(struct berthd *d, const char *ref, uint32_t a, const char *ip,
+			    struct berth_error **err)
+{
+	pthread_mutex_lock(&d->lock);
+	const struct daemon_network *n = daemon_network_find_locked(d, ref, NULL);
+	bool outside = n && n->has_pool && !n->predefined &&
+		       !berth_net_prefix_contains(&n->pool.subnet, a);
+	pthread_mutex_unlock(&d->lock);
+	if (outside)
+		return berth_error_set(
+			err, EINVAL,
+			"invalid endpoint settings:\nno configured subnet or ip-range "
+			"contain the IP address %s",
+			ip);
+	return 0;
+}
+
 int ctr_network_check(struct berthd *d, const json_t *hc, const json_t *cfg, const json_t *nc,
 		      struct berth_error **err)
 {
@@ -499,6 +521,9 @@ int ctr_network_check(struct berthd *d, const json_t *hc, const json_t *cfg, con
 			return berth_error_set(err, EINVAL,
 					       "user specified IP address is supported on user "
 					       "defined networks only");
+		r = check_ip4_inside(d, strcmp(key, "default") == 0 ? mode : key, a, ip, err);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -517,21 +542,62 @@ static const json_t *endpoint_config(const struct daemon_container *c, const cha
 	return ec ? ec : json_object_get(all, "default");
 }
 
-static int write_net_files(struct daemon_container *c, const json_t *settings, bool user_net,
-			   const char *link_hosts, struct berth_error **err)
+const char *ctr_host_gateway(struct berthd *d, char buf[16])
+{
+	pthread_mutex_lock(&d->lock);
+	const struct daemon_network *n = daemon_network_find_locked(d, "bridge", NULL);
+	bool ok = n && n->predefined && n->bridge && n->has_pool;
+	if (ok)
+		berth_net_addr_format(n->pool.gateway, buf);
+	pthread_mutex_unlock(&d->lock);
+	return ok ? buf : NULL;
+}
+
+/*
+ * The names of the container's own line in /etc/hosts, as libnetwork's updateHostsFile: the
+ * FQDN (Hostname, with "."Domainname when there is one), then the bare name when it has a dot.
+ */
+static char *hosts_names(const json_t *config)
+{
+	const char *hn = json_string_value(json_object_get(config, "Hostname")) ?: "";
+	const char *dn = json_string_value(json_object_get(config, "Domainname")) ?: "";
+	char *out = NULL;
+	const char *dot;
+	int r;
+
+	r = *dn ? asprintf(&out, "%s.%s", hn, dn) : asprintf(&out, "%s", hn);
+	if (r < 0)
+		return NULL;
+	dot = strchr(out, '.');
+	if (dot) {
+		char *both = NULL;
+		r = asprintf(&both, "%s %.*s", out, (int)(dot - out), out);
+		free(out);
+		out = r < 0 ? NULL : both;
+	}
+	return out;
+}
+
+static int write_net_files(struct berthd *d, struct daemon_container *c, const json_t *settings,
+			   bool user_net, const char *link_hosts, struct berth_error **err)
 {
 	const char *ip = json_string_value(json_object_get(settings, "IPAddress"));
 	const char *gw = json_string_value(json_object_get(settings, "Gateway"));
-	const char *hn = json_string_value(json_object_get(c->config, "Hostname")) ?: "";
-	_cleanup_free_ char *hosts = ctr_make_hosts(c->host_config, false);
+	char host_gw[16];
+	const char *hgw = ctr_host_gateway(d, host_gw);
+	_cleanup_free_ char *hn = hosts_names(c->config);
+	_cleanup_free_ char *hosts = ctr_make_hosts(c->host_config, false, hgw);
 	_cleanup_free_ char *resolv = ctr_make_resolv_conf(c->host_config, false);
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f;
 	int r;
 
+	if (!hgw && ctr_wants_host_gateway(c->host_config))
+		return berth_error_set(err, EINVAL,
+				       "unable to derive the IP value for host-gateway");
 	/* docker's /etc/hosts of a bridge container ends with its address and hostname */
-	f = hosts ? open_memstream(&out, &len) : NULL;
+	f = hosts && hn ? open_memstream(&out, &len) : NULL;
 	if (!f)
 		return berth_error_set(err, ENOMEM, "out of memory");
 	fprintf(f, "%s%s%s\t%s\n", hosts, link_hosts ?: "", ip ? ip : "", hn);
@@ -561,6 +627,64 @@ static int write_net_files(struct daemon_container *c, const json_t *settings, b
 	r = ctr_write_small(c->dir, "resolv.conf", out, err);
 	free(out);
 	return r;
+}
+
+/* Is the network (name or id) an --internal one?  False when there is none by that name. */
+static bool network_internal(struct berthd *d, const char *network)
+{
+	pthread_mutex_lock(&d->lock);
+	const struct daemon_network *n = daemon_network_find_locked(d, network, NULL);
+	bool internal = n && n->internal;
+	pthread_mutex_unlock(&d->lock);
+	return internal;
+}
+
+static void push_unique(json_t *list, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	if (!s || !*s)
+		return;
+	json_array_foreach (list, i, v)
+		if (strcmp(json_string_value(v) ?: "", s) == 0)
+			return;
+	json_array_append_new(list, json_string(s));
+}
+
+/* The names the endpoint answers to, as dockerd lists them: the container's name, its aliases,
+ * its short id, its hostname, each once. */
+static json_t *dns_names(const struct daemon_container *c, char *const *aliases)
+{
+	json_t *out = json_array();
+	char short_id[13];
+
+	if (!out)
+		return json_null();
+	snprintf(short_id, sizeof(short_id), "%s", c->id);
+	push_unique(out, c->name && c->name[0] == '/' ? c->name + 1 : c->name);
+	for (char *const *a = aliases; a && *a; a++)
+		push_unique(out, *a);
+	push_unique(out, short_id);
+	push_unique(out, json_string_value(json_object_get(c->config, "Hostname")));
+	return out;
+}
+
+/* Is the running container c on a network that is not --internal (its ports are there)? */
+static bool on_outside_network(struct berthd *d, struct daemon_container *c)
+{
+	_cleanup_(berth_strv_freep) char **names = NULL;
+	const char *key;
+	json_t *v;
+
+	pthread_mutex_lock(&d->lock);
+	json_object_foreach (c->net_settings, key, v)
+		berth_strv_push(&names, key);
+	pthread_mutex_unlock(&d->lock);
+	for (char **n = names; n && *n; n++)
+		if (!network_internal(d, *n))
+			return true;
+	return false;
 }
 
 /* Attach c to one network with the endpoint config ec (aliases, IPAMConfig). */
@@ -599,6 +723,9 @@ static int attach_one(struct berthd *d, struct daemon_container *c, const char *
 		.link_local = json_object_get(ipam, "LinkLocalIPs"),
 	};
 	int r = daemon_network_attach(d, &at, ret, err);
+	/* DNSNames on a user network: dockerd's buildEndpointDNSNames */
+	if (r == 0 && *ret && json_is_array(json_object_get(*ret, "DNSNames")))
+		json_object_set_new(*ret, "DNSNames", dns_names(c, aliases));
 	/* the endpoint's IPAMConfig as asked, as dockerd shows it (null when nothing was) */
 	if (r == 0 && *ret && json_object_size(ipam))
 		json_object_set_new(*ret, "IPAMConfig", json_deep_copy(ipam));
@@ -707,8 +834,11 @@ int ctr_network_setup(struct berthd *d, struct daemon_container *c, int *ret_net
 	r = r ?: daemon_netns_create(d, c->id, &path, err);
 	if (r < 0)
 		return r;
-	r = attach_one(d, c, mode, endpoint_config(c, mode), path, "eth0", true, ports, n_ports,
-		       &settings, err);
+	/* the ports go with the first endpoint on a network that is not internal (docker's
+	 * buildCreateEndpointOptions): an internal primary network passes them on */
+	bool ports_here = !network_internal(d, mode);
+	r = attach_one(d, c, mode, endpoint_config(c, mode), path, "eth0", true,
+		       ports_here ? ports : NULL, ports_here ? n_ports : 0, &settings, err);
 	if (r < 0) {
 		daemon_netns_remove(path);
 		return r;
@@ -725,7 +855,10 @@ int ctr_network_setup(struct berthd *d, struct daemon_container *c, int *ret_net
 		json_t *more = NULL;
 
 		snprintf(ifname, sizeof(ifname), "eth%u", k++);
-		r = attach_one(d, c, other, oc, path, ifname, false, NULL, 0, &more, err);
+		bool take = !ports_here && !network_internal(d, other);
+		r = attach_one(d, c, other, oc, path, ifname, false, take ? ports : NULL,
+			       take ? n_ports : 0, &more, err);
+		ports_here = ports_here || take;
 		if (r < 0)
 			break;
 		json_object_set_new(networks, other, more);
@@ -736,7 +869,7 @@ int ctr_network_setup(struct berthd *d, struct daemon_container *c, int *ret_net
 	if (r == 0 && !user_net && json_array_size(json_object_get(c->host_config, "Links")))
 		r = links_for_start(d, c, &link_hosts, &link_env, err);
 	if (r == 0)
-		r = write_net_files(c, settings, user_net, link_hosts, err);
+		r = write_net_files(d, c, settings, user_net, link_hosts, err);
 	if (r < 0) {
 		daemon_networks_detach_all(d, c->id, true);
 		daemon_netns_remove(path);
@@ -920,6 +1053,53 @@ static int read_body(struct berth_http_request *req, json_t **ret)
 	return 0;
 }
 
+static const char *json_kind(const json_t *v)
+{
+	return json_is_number(v)    ? "number"
+	       : json_is_string(v)  ? "string"
+	       : json_is_boolean(v) ? "bool"
+	       : json_is_array(v)   ? "array"
+				    : "object";
+}
+
+/*
+ * dockerd decodes connect's and disconnect's bodies into ConnectOptions / DisconnectOptions:
+ * a field of the wrong type is a 400 with Go's words (unknown fields are ignored there too).
+ * On failure this has answered.
+ */
+static int check_body_types(struct berth_http_request *req, const json_t *body, bool connect)
+{
+	static const struct {
+		const char *field, *go_type;
+		int json_type;
+		bool in_connect, in_disconnect;
+	} fields[] = {
+		{"Container", "string", JSON_STRING, true, true},
+		{"Force", "bool", JSON_TRUE, false, true},
+		{"EndpointConfig", "network.EndpointSettings", JSON_OBJECT, true, false},
+	};
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const json_t *v = json_object_get(body, fields[i].field);
+		int t = v ? json_typeof(v) : JSON_NULL;
+
+		if (t == JSON_FALSE)
+			t = JSON_TRUE;
+		if (t == JSON_NULL || t == fields[i].json_type)
+			continue;
+		if (!(connect ? fields[i].in_connect : fields[i].in_disconnect))
+			continue; /* not a field of this body: ignored */
+		berth_http_respond_error(req, 400,
+					 "invalid JSON: json: cannot unmarshal %s into Go struct "
+					 "field %s.%s of type %s",
+					 json_kind(v),
+					 connect ? "ConnectOptions" : "DisconnectOptions",
+					 fields[i].field, fields[i].go_type);
+		return -1;
+	}
+	return 0;
+}
+
 /* The network's name (for EndpointsConfig keys) and whether it takes endpoints. */
 static int network_name(struct berthd *d, const char *ref, char **ret, struct berth_error **err)
 {
@@ -944,14 +1124,14 @@ static int network_name(struct berthd *d, const char *ref, char **ret, struct be
  * What connect and disconnect both begin with: the body, the network's name, the container with
  * its gate held.  On failure this has answered and returns -1.
  */
-static int network_op_begin(struct berth_http_request *req, struct berthd *d, json_t **ret_body,
-			    char **ret_net, struct daemon_container **ret_c)
+static int network_op_begin(struct berth_http_request *req, struct berthd *d, bool connect,
+			    json_t **ret_body, char **ret_net, struct daemon_container **ret_c)
 {
 	_cleanup_error_ struct berth_error *e = NULL;
 	const char *who;
 	int r;
 
-	if (read_body(req, ret_body) < 0)
+	if (read_body(req, ret_body) < 0 || check_body_types(req, *ret_body, connect) < 0)
 		return -1;
 	who = json_string_value(json_object_get(*ret_body, "Container"));
 	r = network_name(d, berth_http_param(req, "id"), ret_net, &e);
@@ -969,6 +1149,21 @@ static int network_op_begin(struct berth_http_request *req, struct berthd *d, js
 	return 0;
 }
 
+/* connect's IPAMConfig.IPv4Address: an address, inside the network's subnet. */
+static int connect_ip4_check(struct berthd *d, const char *net, const json_t *ec,
+			     struct berth_error **err)
+{
+	const char *ip = json_string_value(
+		json_object_get(json_object_get(ec, "IPAMConfig"), "IPv4Address"));
+	uint32_t a;
+
+	if (!ip || !*ip)
+		return 0;
+	if (berth_net_addr_parse(ip, &a) < 0)
+		return berth_error_set(err, EINVAL, "invalid IPv4 address: %s", ip);
+	return check_ip4_inside(d, net, a, ip, err);
+}
+
 static void network_connect(struct berth_http_request *req, void *userdata)
 {
 	struct berthd *d = userdata;
@@ -979,7 +1174,7 @@ static void network_connect(struct berth_http_request *req, void *userdata)
 	json_t *ec;
 	int r;
 
-	if (network_op_begin(req, d, &body, &net, &c) < 0)
+	if (network_op_begin(req, d, true, &body, &net, &c) < 0)
 		return;
 	ec = json_object_get(body, "EndpointConfig");
 	const char *mode = mode_of(c->host_config);
@@ -995,7 +1190,8 @@ static void network_connect(struct berth_http_request *req, void *userdata)
 					      "container or host cannot be connected to any other "
 					      "network");
 	} else if (endpoint_mac(ec, NULL, false, (uint8_t[6]){0}, &e) < 0 ||
-		   daemon_link_local_check(json_object_get(ec, "IPAMConfig"), &e) < 0) {
+		   daemon_link_local_check(json_object_get(ec, "IPAMConfig"), &e) < 0 ||
+		   connect_ip4_check(d, net, ec, &e) < 0) {
 		r = -EINVAL;
 	} else if (strcmp(mode, net) == 0 || json_object_get(eps, net) ||
 		   json_object_get(c->net_settings, net)) {
@@ -1010,10 +1206,18 @@ static void network_connect(struct berth_http_request *req, void *userdata)
 	unsigned k = (unsigned)json_object_size(c->net_settings);
 	pthread_mutex_unlock(&d->lock);
 	if (r == 0 && path) {
+		_cleanup_free_ struct daemon_port_binding *ports = NULL;
+		size_t n_ports = 0;
 		char ifname[16];
 
+		/* its ports were held back while all its networks were internal: they go with
+		 * the first one that is not (dockerd's buildCreateEndpointOptions) */
+		if (!network_internal(d, net) && !on_outside_network(d, c))
+			r = port_bindings(c->host_config, c->config, &ports, &n_ports, &e);
 		snprintf(ifname, sizeof(ifname), "eth%u", k);
-		r = attach_one(d, c, net, ec, path, ifname, false, NULL, 0, &settings, &e);
+		if (r == 0)
+			r = attach_one(d, c, net, ec, path, ifname, false, ports, n_ports,
+				       &settings, &e);
 	}
 	if (r == 0) {
 		pthread_mutex_lock(&d->lock);
@@ -1050,7 +1254,7 @@ static void network_disconnect(struct berth_http_request *req, void *userdata)
 	struct daemon_container *c = NULL;
 	int r = 0;
 
-	if (network_op_begin(req, d, &body, &net, &c) < 0)
+	if (network_op_begin(req, d, false, &body, &net, &c) < 0)
 		return;
 	const char *mode = mode_of(c->host_config);
 	json_t *eps = json_object_get(c->networking_config, "EndpointsConfig");

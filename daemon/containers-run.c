@@ -347,7 +347,8 @@ static int start_locked_out(struct berthd *d, struct daemon_container *c, bool u
 	_cleanup_error_ struct berth_error *e = NULL;
 	struct shim_handle *h = NULL;
 	struct stat st;
-	bool plain_error = false, keep_code = false;
+	bool plain_error = false, keep_code = false, net_error = false;
+	char host_gw[16];
 	_cleanup_(ns_fds_close) int ns_fds[SHIM_N_NS_FDS] = {-EBADF, -EBADF, -EBADF};
 	int r;
 
@@ -378,8 +379,8 @@ static int start_locked_out(struct berthd *d, struct daemon_container *c, bool u
 		goto fail_early;
 	}
 	berth_error_freep(&e);
-	if (stat(hpath, &st) < 0 &&
-	    ctr_write_etc_files(c->dir, c->config, c->host_config, err) < 0) {
+	if (stat(hpath, &st) < 0 && ctr_write_etc_files(c->dir, c->config, c->host_config,
+							ctr_host_gateway(d, host_gw), err) < 0) {
 		r = -EIO;
 		goto fail_early;
 	}
@@ -397,8 +398,11 @@ static int start_locked_out(struct berthd *d, struct daemon_container *c, bool u
 		goto fail_early;
 	}
 	r = ctr_network_setup(d, c, &ns_fds[2], err);
-	if (r < 0)
+	if (r < 0) {
+		/* libnetwork's error, before any task: dockerd says it in its own words */
+		net_error = true;
 		goto fail_early;
+	}
 	r = build_spec(d, c, &spec, &plain_error, ns_fds, err);
 	if (r == 0 && ctr_network_patch_spec(c, spec) < 0)
 		r = berth_error_set(err, EINVAL, "the spec has no network namespace to place");
@@ -463,7 +467,7 @@ fail_early : {
 			*w = (char)(*w - 'A' + 'a');
 	}
 	code = plain_error ? 255 : start_error_code((*err)->msg ?: "");
-	if (!plain_error &&
+	if (!plain_error && !net_error &&
 	    asprintf(&text, "failed to create task for container: %s", (*err)->msg ?: "?") > 0) {
 		free((*err)->msg);
 		(*err)->msg = strdup(text);

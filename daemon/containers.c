@@ -858,7 +858,21 @@ char *ctr_make_resolv_conf(const json_t *hc, bool host_net)
 	return out;
 }
 
-char *ctr_make_hosts(const json_t *hc, bool host_net)
+bool ctr_wants_host_gateway(const json_t *hc)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach (json_object_get(hc, "ExtraHosts"), i, v) {
+		const char *s = json_string_value(v);
+		const char *sep = s ? strpbrk(s, ":=") : NULL;
+		if (sep && strcmp(sep + 1, "host-gateway") == 0)
+			return true;
+	}
+	return false;
+}
+
+char *ctr_make_hosts(const json_t *hc, bool host_net, const char *host_gw)
 {
 	const json_t *extra = json_object_get(hc, "ExtraHosts");
 	char *out = NULL;
@@ -885,8 +899,12 @@ char *ctr_make_hosts(const json_t *hc, bool host_net)
 	json_array_foreach (extra, i, v) {
 		const char *s = json_string_value(v);
 		const char *sep = s ? strpbrk(s, ":=") : NULL;
-		if (sep)
-			fprintf(f, "%s\t%.*s\n", sep + 1, (int)(sep - s), s);
+		if (!sep)
+			continue;
+		/* host-gateway: the default bridge's gateway address, as dockerd's HostGatewayIP */
+		const char *ip =
+			strcmp(sep + 1, "host-gateway") == 0 && host_gw ? host_gw : sep + 1;
+		fprintf(f, "%s\t%.*s\n", ip, (int)(sep - s), s);
 	}
 	fclose(f);
 	return out;
@@ -903,16 +921,19 @@ int ctr_write_small(const char *dir, const char *name, const char *text, struct 
 
 /* hostname, hosts, resolv.conf: docker's files in the container directory, bound at start */
 int ctr_write_etc_files(const char *dir, const json_t *config, const json_t *hc,
-			struct berth_error **err)
+			const char *host_gw, struct berth_error **err)
 {
 	bool host_net =
 		strcmp(json_string_value(json_object_get(hc, "NetworkMode")) ?: "", "host") == 0;
 	_cleanup_free_ char *hostname = NULL, *hosts = NULL, *resolv = NULL;
 	const char *h = json_string_value(json_object_get(config, "Hostname")) ?: "";
 
+	if (!host_gw && ctr_wants_host_gateway(hc))
+		return berth_error_set(err, EINVAL,
+				       "unable to derive the IP value for host-gateway");
 	if (asprintf(&hostname, "%s\n", h) < 0)
 		return berth_error_set(err, ENOMEM, "out of memory");
-	hosts = ctr_make_hosts(hc, host_net);
+	hosts = ctr_make_hosts(hc, host_net, host_gw);
 	resolv = ctr_make_resolv_conf(hc, host_net);
 	if (ctr_write_small(dir, "hostname", hostname, err) < 0 ||
 	    ctr_write_small(dir, "hosts", hosts, err) < 0 ||
@@ -1005,7 +1026,7 @@ int ctr_create(struct berthd *d, const json_t *body, const char *name_param, con
 	struct berth_image_info *img = NULL;
 	struct berth_image_lease *lease = NULL;
 	struct daemon_container *c = NULL;
-	char id[CTR_ID_LEN + 1];
+	char id[CTR_ID_LEN + 1], host_gw[16];
 	char **args = NULL;
 	bool reserved = false;
 	int r;
@@ -1142,7 +1163,7 @@ int ctr_create(struct berthd *d, const json_t *body, const char *name_param, con
 		r = berth_error_sys(err, errno, "mkdir '%s'", tmp);
 		goto out;
 	}
-	r = ctr_write_etc_files(tmp, c->config, c->host_config, err);
+	r = ctr_write_etc_files(tmp, c->config, c->host_config, ctr_host_gateway(d, host_gw), err);
 	if (r == 0) {
 		pthread_mutex_lock(&d->lock);
 		rec = record_json_locked(c);

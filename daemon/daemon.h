@@ -287,6 +287,9 @@ struct daemon_port_binding {
 	uint32_t host_ip;
 	uint16_t host_port; /* 0: berthd picks a free one */
 	uint16_t container_port;
+	/* above host_port: pick the first free one of host_port..host_port_last (-p 8000-8010:80);
+	 * 0 once picked, never stored */
+	uint16_t host_port_last;
 };
 
 struct daemon_net_attach {

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -69,6 +70,12 @@ static bool lookup_locked(struct berthd *d, const char *network_id, const char *
 			      qlen <= strlen(ep->container_id));
 		for (char **a = ep->aliases; !match && a && *a; a++)
 			match = name_is(qname, *a);
+		if (!match) {
+			/* the container's hostname, the last of docker's DNSNames */
+			struct daemon_container *c = ctr_find_locked(d, ep->container_id, NULL);
+			match = c && name_is(qname, json_string_value(json_object_get(c->config,
+										      "Hostname")));
+		}
 		if (match) {
 			addrs[(*n)++] = ep->ip;
 			if (ep->has_ip6)
@@ -179,6 +186,31 @@ static void *forward_main(void *arg)
 	return NULL;
 }
 
+/*
+ * A shared alias's addresses in a new random order each time (docker's shuffleAddr): clients
+ * take the first, so this is what spreads them over the containers.
+ */
+static void shuffle_answers(uint32_t *addrs, size_t n, uint8_t (*addrs6)[16], size_t n6)
+{
+	uint32_t rnd[BERTH_DNS_MAX_ANSWERS * 2];
+
+	if ((n < 2 && n6 < 2) || getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
+		return;
+	for (size_t i = n; i > 1; i--) {
+		size_t j = rnd[i - 1] % i;
+		uint32_t t = addrs[i - 1];
+		addrs[i - 1] = addrs[j];
+		addrs[j] = t;
+	}
+	for (size_t i = n6; i > 1; i--) {
+		size_t j = rnd[BERTH_DNS_MAX_ANSWERS + i - 1] % i;
+		uint8_t t[16];
+		memcpy(t, addrs6[i - 1], 16);
+		memcpy(addrs6[i - 1], addrs6[j], 16);
+		memcpy(addrs6[j], t, 16);
+	}
+}
+
 static void serve_one(struct berthd *d, struct daemon_dns *dns, const struct dns_socket *s)
 {
 	uint8_t pkt[512], out[512];
@@ -219,6 +251,7 @@ static void serve_one(struct berthd *d, struct daemon_dns *dns, const struct dns
 						   ups, 3);
 	pthread_mutex_unlock(&d->lock);
 	if (known) {
+		shuffle_answers(addrs, n, addrs6, n6);
 		/* a container's name: its addresses for A and AAAA, an empty answer for any
 		 * other type */
 		if (q.qtype == BERTH_DNS_TYPE_AAAA)

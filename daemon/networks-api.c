@@ -136,16 +136,9 @@ static bool list_selects(const struct daemon_network *n, const struct berth_filt
 {
 	if (!berth_filters_exact_match(f, "driver", n->driver))
 		return false;
-	if (!berth_filters_fuzzy_match(f, "id", n->id))
+	/* docker's filters.Match: each value a regular expression searched in the id, the name */
+	if (!berth_filters_match(f, "id", n->id) || !berth_filters_match(f, "name", n->name))
 		return false;
-	if (berth_filters_contains(f, "name")) {
-		/* docker matches name as a substring */
-		bool ok = false;
-		for (const char *const *v = berth_filters_values(f, "name"); v && *v; v++)
-			ok = ok || strstr(n->name, *v);
-		if (!ok)
-			return false;
-	}
 	if (!berth_filters_exact_match(f, "scope", "local"))
 		return false;
 	if (berth_filters_contains(f, "type") &&
@@ -175,9 +168,19 @@ static void networks_list(struct berth_http_request *req, void *userdata)
 			berth_http_respond_error(req, 400, "invalid filter: 'type'='%s'", *types);
 			return;
 		}
-	dangling_set = berth_filters_contains(f, "dangling");
+	/* dockerd's FilterNetworks: one value, 1/true or 0/false, in its words */
+	const char *const *dv = berth_filters_values(f, "dangling");
+	dangling_set = dv && dv[0];
+	if (dangling_set && dv[1]) {
+		berth_http_respond_error(req, 400,
+					 "got more than one value for filter key \"dangling\"");
+		return;
+	}
 	if (dangling_set && berth_filters_bool(f, "dangling", false, &dangling, &e) < 0) {
-		berth_http_respond_error(req, 400, "%s", e->msg);
+		berth_http_respond_error(
+			req, 400,
+			"invalid value for filter 'dangling', must be \"true\" (or "
+			"\"1\"), or \"false\" (or \"0\")");
 		return;
 	}
 	pthread_mutex_lock(&d->lock);
@@ -219,6 +222,190 @@ static void network_inspect(struct berth_http_request *req, void *userdata)
 	berth_http_respond_json(req, 200, out);
 }
 
+/* ---- dockerd's ValidateIPAM (api/types/network/ipam.go), before anything is made ---------- */
+
+/* A prefix of either family as netip.Prefix holds it: the address as given, host bits too. */
+struct any_prefix {
+	bool v6;
+	uint8_t a[16];
+	unsigned len;
+};
+
+static int parse_any_addr(const char *s, bool *ret_v6, uint8_t a[16])
+{
+	uint32_t v4;
+
+	memset(a, 0, 16);
+	*ret_v6 = strchr(s, ':') != NULL;
+	if (*ret_v6)
+		return berth_net6_addr_parse(s, a);
+	if (berth_net_addr_parse(s, &v4) < 0)
+		return -EINVAL;
+	a[0] = (uint8_t)(v4 >> 24), a[1] = (uint8_t)(v4 >> 16);
+	a[2] = (uint8_t)(v4 >> 8), a[3] = (uint8_t)v4;
+	return 0;
+}
+
+/* netip.ParsePrefix: "addr/bits", bits in decimal without a sign or a leading zero. */
+static int parse_any_prefix(const char *s, struct any_prefix *p)
+{
+	const char *slash = strchr(s, '/');
+	char addr[BERTH_NET6_ADDR_MAX];
+	int64_t len;
+
+	if (!slash || (size_t)(slash - s) >= sizeof(addr) || !slash[1] ||
+	    strspn(slash + 1, "0123456789") != strlen(slash + 1) || (slash[1] == '0' && slash[2]))
+		return -EINVAL;
+	memcpy(addr, s, (size_t)(slash - s));
+	addr[slash - s] = '\0';
+	if (parse_any_addr(addr, &p->v6, p->a) < 0 ||
+	    berth_parse_int64(slash + 1, 0, p->v6 ? 128 : 32, &len) < 0)
+		return -EINVAL;
+	p->len = (unsigned)len;
+	return 0;
+}
+
+static struct any_prefix masked(const struct any_prefix *p)
+{
+	struct any_prefix m = *p;
+
+	for (unsigned bit = p->len; bit < 128; bit++)
+		m.a[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
+	return m;
+}
+
+static bool same_prefix(const struct any_prefix *x, const struct any_prefix *y)
+{
+	return x->v6 == y->v6 && x->len == y->len && memcmp(x->a, y->a, 16) == 0;
+}
+
+/* Are the first len bits of a those of p? */
+static bool prefix_has(const struct any_prefix *p, const uint8_t a[16])
+{
+	struct any_prefix q = {.v6 = p->v6, .len = p->len};
+
+	memcpy(q.a, a, 16);
+	q = masked(&q);
+	struct any_prefix m = masked(p);
+	return memcmp(q.a, m.a, 16) == 0;
+}
+
+static void format_prefix(const struct any_prefix *p, char buf[BERTH_NET6_PREFIX_MAX])
+{
+	char a[BERTH_NET6_ADDR_MAX];
+
+	if (p->v6)
+		berth_net6_addr_format(p->a, a);
+	else
+		snprintf(a, sizeof(a), "%u.%u.%u.%u", p->a[0], p->a[1], p->a[2], p->a[3]);
+	snprintf(buf, BERTH_NET6_PREFIX_MAX, "%s/%u", a, p->len);
+}
+
+static const char *family(bool v6)
+{
+	return v6 ? "IPv6" : "IPv4";
+}
+
+static void check_range(FILE *f, const char *range, const struct any_prefix *sub, const char *sub_s)
+{
+	struct any_prefix r;
+	char r_s[BERTH_NET6_PREFIX_MAX], want[BERTH_NET6_PREFIX_MAX];
+
+	if (!range || !*range)
+		return;
+	if (parse_any_prefix(range, &r) < 0) {
+		fprintf(f, "\ninvalid ip-range %s: invalid CIDR block notation", range);
+		return;
+	}
+	if (r.v6 != sub->v6) {
+		fprintf(f, "\ninvalid ip-range %s: parent subnet is an %s block", range,
+			family(sub->v6));
+		return;
+	}
+	if (r.len < sub->len)
+		fprintf(f, "\ninvalid ip-range %s: CIDR block is bigger than its parent subnet %s",
+			range, sub_s);
+	struct any_prefix rm = masked(&r);
+	if (!same_prefix(&r, &rm)) {
+		format_prefix(&r, r_s);
+		format_prefix(&rm, want);
+		fprintf(f, "\ninvalid ip-range %s: it should be %s", r_s, want);
+	}
+	/* netip's Overlaps: one holds the other's masked address */
+	if (!prefix_has(sub, rm.a) && !prefix_has(&rm, masked(sub).a))
+		fprintf(f, "\ninvalid ip-range %s: parent subnet %s doesn't contain ip-range",
+			range, sub_s);
+}
+
+static void check_gateway(FILE *f, const char *gw, const struct any_prefix *sub, const char *sub_s)
+{
+	uint8_t a[16];
+	bool v6;
+
+	if (!gw || !*gw)
+		return;
+	if (parse_any_addr(gw, &v6, a) < 0)
+		fprintf(f, "\ninvalid gateway %s: invalid address", gw);
+	else if (v6 != sub->v6)
+		fprintf(f, "\ninvalid gateway %s: parent subnet is an %s block", gw,
+			family(sub->v6));
+	else if (!prefix_has(sub, a))
+		fprintf(f, "\ninvalid gateway %s: parent subnet %s doesn't contain this address",
+			gw, sub_s);
+}
+
+/*
+ * The IPAM configs of a create body as dockerd checks them (an IPv6 one only with IPv6 on): 400
+ * "invalid network config:" and every problem on a line of its own.  A body of another shape,
+ * or another driver, is left to daemon_network_create's own words.
+ */
+static int validate_ipam(const json_t *body, struct berth_error **err)
+{
+	const json_t *configs = json_object_get(json_object_get(body, "IPAM"), "Config");
+	const char *driver = json_string_value(json_object_get(body, "Driver"));
+	const char *opt6 = json_string_value(json_object_get(json_object_get(body, "Options"),
+							     "com.docker.network.enable_ipv6"));
+	bool ipv6 = json_is_true(json_object_get(body, "EnableIPv6")) ||
+		    (!json_object_get(body, "EnableIPv6") && opt6 && berth_api_parse_bool(opt6));
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0, i;
+	const json_t *c;
+	FILE *f;
+
+	if (!json_is_array(configs) || (driver && *driver && !berth_streq(driver, "bridge")) ||
+	    !*(json_string_value(json_object_get(body, "Name")) ?: ""))
+		return 0;
+	f = open_memstream(&text, &len);
+	if (!f)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	json_array_foreach (configs, i, c) {
+		const char *sub_s = json_string_value(json_object_get(c, "Subnet"));
+		char canon[BERTH_NET6_PREFIX_MAX], want[BERTH_NET6_PREFIX_MAX];
+		struct any_prefix sub;
+
+		if (!sub_s || !*sub_s)
+			continue;
+		if (parse_any_prefix(sub_s, &sub) < 0) {
+			fprintf(f, "\ninvalid subnet %s: invalid CIDR block notation", sub_s);
+			continue;
+		}
+		if (sub.v6 && !ipv6)
+			continue;
+		format_prefix(&sub, canon);
+		struct any_prefix m = masked(&sub);
+		if (!same_prefix(&sub, &m)) {
+			format_prefix(&m, want);
+			fprintf(f, "\ninvalid subnet %s: it should be %s", canon, want);
+		}
+		check_range(f, json_string_value(json_object_get(c, "IPRange")), &sub, canon);
+		check_gateway(f, json_string_value(json_object_get(c, "Gateway")), &sub, canon);
+	}
+	fclose(f);
+	if (text && *text)
+		return berth_error_set(err, EINVAL, "invalid network config:%s", text);
+	return 0;
+}
+
 static void network_create(struct berth_http_request *req, void *userdata)
 {
 	struct berthd *d = userdata;
@@ -236,7 +423,9 @@ static void network_create(struct berth_http_request *req, void *userdata)
 							       "object");
 		return;
 	}
-	r = daemon_network_create(d, body, &id, &e);
+	r = validate_ipam(body, &e);
+	if (r == 0)
+		r = daemon_network_create(d, body, &id, &e);
 	if (r < 0) {
 		respond_err(req, e);
 		return;
@@ -257,7 +446,7 @@ static void network_delete(struct berth_http_request *req, void *userdata)
 	berth_http_respond_status(req, 204);
 }
 
-static const char *const prune_filter_keys[] = {"until", "label", NULL};
+static const char *const prune_filter_keys[] = {"until", "label", "label!", NULL};
 
 static void networks_prune(struct berth_http_request *req, void *userdata)
 {

@@ -19,9 +19,25 @@
 #include "networks-internal.h"
 #include "base/banned.h"
 
-/* Where docker's port allocator looks when no host port is given. */
+/* Where docker's port allocator looks when no host port is given and the kernel's range of
+ * local ports cannot be read. */
 #define EPHEMERAL_FIRST 49153
 #define EPHEMERAL_LAST	65535
+
+/* The kernel's ephemeral ports in berthd's network namespace, as docker's getDynamicPortRange. */
+static void ephemeral_range(unsigned *ret_first, unsigned *ret_last)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+	unsigned first, last;
+
+	*ret_first = EPHEMERAL_FIRST;
+	*ret_last = EPHEMERAL_LAST;
+	if (f && fscanf(f, "%u %u", &first, &last) == 2 && first >= 1 && first <= last &&
+	    last <= 65535) {
+		*ret_first = first;
+		*ret_last = last;
+	}
+}
 
 /* ---- namespace files ------------------------------------------------------------------------ */
 
@@ -153,6 +169,9 @@ static const char *proto_name(uint8_t proto)
 static int ports_choose_locked(struct berthd *d, struct daemon_port_binding *ports, size_t n,
 			       struct berth_error **err)
 {
+	unsigned first, last;
+
+	ephemeral_range(&first, &last);
 	for (size_t i = 0; i < n; i++) {
 		struct daemon_port_binding *p = &ports[i];
 		char hip[16];
@@ -161,8 +180,14 @@ static int ports_choose_locked(struct berthd *d, struct daemon_port_binding *por
 		if (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP)
 			return berth_error_set(err, EINVAL, "invalid protocol %u for port %u",
 					       p->proto, p->container_port);
-		if (p->host_port == 0) {
-			for (unsigned port = EPHEMERAL_FIRST; port <= EPHEMERAL_LAST; port++) {
+		if (p->host_port == 0 || p->host_port_last) {
+			/* no host port: the kernel's ephemeral range; a range: that one */
+			unsigned from = p->host_port ? p->host_port : first;
+			unsigned to = p->host_port ? p->host_port_last : last;
+
+			p->host_port = 0;
+			p->host_port_last = 0;
+			for (unsigned port = from; port <= to; port++) {
 				p->host_port = (uint16_t)port;
 				bool clash = port_taken_locked(d, p);
 				for (size_t k = 0; k < i && !clash; k++)
@@ -172,9 +197,7 @@ static int ports_choose_locked(struct berthd *d, struct daemon_port_binding *por
 				p->host_port = 0;
 			}
 			if (p->host_port == 0)
-				return berth_error_set(err, EBUSY,
-						       "Bind for %s failed: no free port in %u-%u",
-						       hip, EPHEMERAL_FIRST, EPHEMERAL_LAST);
+				return berth_error_set(err, EBUSY, "all ports are allocated");
 			continue;
 		}
 		bool clash = port_taken_locked(d, p);
@@ -184,11 +207,14 @@ static int ports_choose_locked(struct berthd *d, struct daemon_port_binding *por
 			return berth_error_set(err, EBUSY,
 					       "Bind for %s:%u failed: port is already allocated",
 					       hip, p->host_port);
+		/* dockerd without its userland proxy binds the port itself, and says so */
 		if (!port_free_on_host(p))
-			return berth_error_set(err, EBUSY,
-					       "driver failed programming external connectivity: "
-					       "listen %s4 %s:%u: bind: address already in use",
-					       proto_name(p->proto), hip, p->host_port);
+			return berth_error_set(
+				err, EBUSY,
+				"failed to bind port %s:%u/%s: listen %s4 %s:%u: bind: "
+				"address already in use",
+				hip, p->host_port, proto_name(p->proto), proto_name(p->proto), hip,
+				p->host_port);
 	}
 	return 0;
 }
@@ -479,6 +505,10 @@ int daemon_network_attach(struct berthd *d, const struct daemon_net_attach *a,
 		memcpy(ep.ports, a->ports, a->n_ports * sizeof(*ep.ports));
 	ep.n_ports = a->n_ports;
 	r = ports_choose_locked(d, ep.ports, ep.n_ports, err);
+	if (r < 0)
+		berth_error_wrap(
+			err, "driver failed programming external connectivity on endpoint %s (%s)",
+			a->container_name, eid);
 	if (r < 0) {
 		if (ep.has_ip6)
 			berth_ipam6_free(&n->pool6, ep.ip6);

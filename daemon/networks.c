@@ -437,9 +437,16 @@ static int bridge_ensure(struct berthd *d, const struct daemon_network *n, struc
 		return r;
 	r = berth_nl_bridge_add(nl, name, n->mtu, err);
 	if (r == -EEXIST) {
+		bool bridge = false;
+
 		berth_error_free(*err);
 		*err = NULL;
-		r = 0;
+		/* a bridge of that name is taken over, as dockerd does; any other link is
+		 * someone else's and keeps its addresses (libnetwork's words) */
+		r = berth_nl_link_is_bridge(nl, name, &bridge, err);
+		if (r == 0 && !bridge)
+			r = berth_error_set(err, ENOTUNIQ, "existing interface %s is not a bridge",
+					    name);
 	}
 	r = r ?: berth_nl_addr_add(nl, name, n->pool.gateway, n->pool.subnet.len, err);
 	if (n->ipv6)
@@ -456,11 +463,16 @@ static int bridge_ensure(struct berthd *d, const struct daemon_network *n, struc
 	return r;
 }
 
+/* Delete the bridge name; a link of that name that is not a bridge was never berth's. */
 static int bridge_remove(const char *name, struct berth_error **err)
 {
 	_cleanup_nl_ struct berth_nl *nl = NULL;
+	bool bridge = false;
 	int r = berth_nl_open(-1, &nl, err);
 
+	r = r ?: berth_nl_link_is_bridge(nl, name, &bridge, err);
+	if (r == 0 && !bridge)
+		return 0;
 	r = r ?: berth_nl_link_del(nl, name, err);
 	if (r == -ENODEV) {
 		berth_error_free(*err);
@@ -722,6 +734,14 @@ int daemon_networks_open(struct berthd *d, struct berth_error **err)
 		n = d->networks.v[i];
 		if (n->bridge && n->has_pool)
 			r = bridge_ensure(d, n, err);
+		if (r == -ENOTUNIQ) {
+			/* another program's link has the name now (or an older berthd took a
+			 * link that was no bridge): that network is left without one */
+			log_warn("network %s: %s", n->name, (*err)->msg);
+			berth_error_free(*err);
+			*err = NULL;
+			r = 0;
+		}
 	}
 	r = r ?: daemon_networks_firewall_sync(d, err);
 	if (r == 0)
@@ -1138,7 +1158,7 @@ int daemon_network_remove(struct berthd *d, const char *ref, struct berth_error 
 }
 
 /* Docker's label filter over a labels object. */
-bool daemon_labels_match(const struct berth_filters *f, const json_t *labels)
+static bool labels_match_key(const struct berth_filters *f, const char *key, const json_t *labels)
 {
 	size_t n = json_object_size(labels), i = 0;
 	_cleanup_free_ struct berth_key_value *kv = calloc(n + 1, sizeof(*kv));
@@ -1152,7 +1172,12 @@ bool daemon_labels_match(const struct berth_filters *f, const json_t *labels)
 		kv[i].value = (char *)(json_string_value(v) ?: "");
 		i++;
 	}
-	return berth_filters_match_kv(f, "label", kv, i);
+	return berth_filters_match_kv(f, key, kv, i);
+}
+
+bool daemon_labels_match(const struct berth_filters *f, const json_t *labels)
+{
+	return labels_match_key(f, "label", labels);
 }
 
 static bool prune_selects(const struct daemon_network *n, const struct berth_filters *f,
@@ -1161,6 +1186,9 @@ static bool prune_selects(const struct daemon_network *n, const struct berth_fil
 	if (n->predefined || n->n_endpoints > 0)
 		return false;
 	if (until_ns && n->created_ns >= until_ns)
+		return false;
+	/* dockerd's matchLabels: label! leaves out a network that has every one of its labels */
+	if (berth_filters_contains(f, "label!") && labels_match_key(f, "label!", n->labels))
 		return false;
 	return daemon_labels_match(f, n->labels);
 }

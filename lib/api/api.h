@@ -333,6 +333,9 @@ int berth_filters_validate(const struct berth_filters *f, const char *const *acc
 bool berth_filters_exact_match(const struct berth_filters *f, const char *key, const char *source);
 /* FuzzyMatch: ExactMatch, or source starts with one of the values. */
 bool berth_filters_fuzzy_match(const struct berth_filters *f, const char *key, const char *source);
+/* Match: ExactMatch, or one of the values, as an extended regular expression, matches
+ * somewhere in source (a value that does not compile matches nothing). */
+bool berth_filters_match(const struct berth_filters *f, const char *key, const char *source);
 /*
  * MatchKVList for labels: every value "k" or "k=v" of key must be among the n key/value pairs
  * (the label must exist; with "=v" have that value).  True when key is absent.

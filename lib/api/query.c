@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <math.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,6 +305,27 @@ bool berth_filters_fuzzy_match(const struct berth_filters *f, const char *key, c
 	for (size_t k = 0; source && f->values[i][k]; k++)
 		if (berth_str_has_prefix(source, f->values[i][k]))
 			return true;
+	return false;
+}
+
+bool berth_filters_match(const struct berth_filters *f, const char *key, const char *source)
+{
+	ssize_t i = filters_find(f, key);
+
+	if (berth_filters_exact_match(f, key, source))
+		return true;
+	for (size_t k = 0; source && f->values[i][k]; k++) {
+		regex_t re;
+
+		/* Go's RE2 and POSIX ERE agree on what filters use; one that does not compile
+		 * matches nothing, as in docker */
+		if (regcomp(&re, f->values[i][k], REG_EXTENDED | REG_NOSUB) != 0)
+			continue;
+		bool ok = regexec(&re, source, 0, NULL, 0) == 0;
+		regfree(&re);
+		if (ok)
+			return true;
+	}
 	return false;
 }
 

@@ -223,6 +223,10 @@ int berth_nl_veth_add(struct berth_nl *nl, const struct berth_nl_veth *v, struct
  */
 int berth_nl_link_raise_gso(struct berth_nl *nl, const char *name, struct berth_error **err);
 
+/* Is the link a bridge (its IFLA_INFO_KIND)?  -ENODEV when there is no such link. */
+int berth_nl_link_is_bridge(struct berth_nl *nl, const char *name, bool *ret,
+			    struct berth_error **err);
+
 /* Delete a link; -ENODEV when it does not exist. */
 int berth_nl_link_del(struct berth_nl *nl, const char *name, struct berth_error **err);
 

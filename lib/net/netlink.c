@@ -186,6 +186,58 @@ int berth_nl_link_index(struct berth_nl *nl, const char *name, int *ret_index,
 	return 0;
 }
 
+struct link_kind {
+	bool found;
+	char kind[32];
+};
+
+static int kind_attr(const struct nlattr *a, void *data)
+{
+	struct link_kind *k = data;
+
+	if (mnl_attr_get_type(a) == IFLA_INFO_KIND && mnl_attr_validate(a, MNL_TYPE_STRING) == 0)
+		snprintf(k->kind, sizeof(k->kind), "%s", mnl_attr_get_str(a));
+	return MNL_CB_OK;
+}
+
+static int link_attr(const struct nlattr *a, void *data)
+{
+	if (mnl_attr_get_type(a) == IFLA_LINKINFO && mnl_attr_validate(a, MNL_TYPE_NESTED) == 0)
+		mnl_attr_parse_nested(a, kind_attr, data);
+	return MNL_CB_OK;
+}
+
+static int got_kind(const struct nlmsghdr *h, void *data)
+{
+	struct link_kind *k = data;
+
+	if (h->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	k->found = true;
+	mnl_attr_parse(h, sizeof(struct ifinfomsg), link_attr, data);
+	return MNL_CB_STOP;
+}
+
+int berth_nl_link_is_bridge(struct berth_nl *nl, const char *name, bool *ret,
+			    struct berth_error **err)
+{
+	struct link_kind k = {0};
+	size_t len = name ? strlen(name) : 0;
+	int r;
+
+	if (len == 0 || len >= IFNAMSIZ)
+		return berth_error_set(err, EINVAL, "invalid interface name '%s'",
+				       name ? name : "");
+	r = get_link(nl, name, got_kind, &k);
+	if (r == 0 && !k.found)
+		r = -ENODEV;
+	if (r < 0)
+		return berth_error_set(err, -r, "link '%s': %s", name,
+				       r == -ENODEV ? "no such device" : strerror(-r));
+	*ret = strcmp(k.kind, "bridge") == 0;
+	return 0;
+}
+
 static bool name_ok(const char *name)
 {
 	size_t len = name ? strlen(name) : 0;

@@ -194,10 +194,10 @@ def test_ipv6_bad_input(bd, cli):
         return p.stderr
 
     before = api(bd, "GET", "/networks")[1]
-    assert "invalid CIDR address: fd00:b6:7::/200" in create(
+    assert "invalid subnet fd00:b6:7::/200: invalid CIDR block notation" in create(
         "--ipv6", "--subnet", "fd00:b6:7::/200", "bad1")
     err = create("--ipv6", "--subnet", "fd00:b6:7::1/64", "bad2")
-    assert "invalid subnet fd00:b6:7::1/64 : it should be fd00:b6:7::/64" in err, err
+    assert "invalid subnet fd00:b6:7::1/64: it should be fd00:b6:7::/64" in err, err
     err = create("--ipv6", "--subnet", "fd00:b6:7::/64", "--gateway", "fd00:b6:8::1", "bad3")
     assert "no matching subnet for gateway fd00:b6:8::1" in err, err
     ok(cli.run("network", "create", "--ipv6", "--subnet", "fd00:b6:7::/64", "good7"))
