@@ -80,6 +80,9 @@ struct daemon_network {
 	char *name;
 	char *driver; /* bridge, host, null */
 	char *bridge; /* the bridge's link name; NULL for host and null */
+	/* the bridge existed before the network (com.docker.network.bridge.name of a bridge made by
+	 * someone else, say docker0): used, never deleted, as libnetwork's ifaceCreatedByUser */
+	bool bridge_external;
 	bool predefined;
 	bool internal, attachable, icc, masquerade;
 	unsigned mtu;

@@ -92,6 +92,8 @@ static json_t *network_record(const struct daemon_network *n)
 		      n->internal, "Attachable", n->attachable, "ICC", n->icc, "Masquerade",
 		      n->masquerade, "MTU", (int)n->mtu, "Bridge", n->bridge, "Labels", n->labels,
 		      "Options", n->options);
+	if (j && n->bridge_external)
+		json_object_set_new(j, "BridgeExternal", json_true());
 	if (j && n->has_pool) {
 		char sub[19], gw[16];
 
@@ -244,6 +246,8 @@ static int network_from_record(const json_t *j, struct daemon_network **ret,
 	n->attachable = attachable;
 	n->icc = icc;
 	n->masquerade = masq;
+	/* absent in records of berth before 2026-12: their bridges were all berth's */
+	n->bridge_external = json_is_true(json_object_get(j, "BridgeExternal"));
 	n->mtu = mtu > 0 ? (unsigned)mtu : 0;
 	n->labels = json_is_object(labels) ? json_incref(labels) : json_object();
 	n->options = json_is_object(options) ? json_incref(options) : json_object();
@@ -461,6 +465,17 @@ static int bridge_ensure(struct berthd *d, const struct daemon_network *n, struc
 	if (!strchr(name, '.'))
 		r = berth_net_sysctl_write(-1, key, "1", err);
 	return r;
+}
+
+/* Is there a link of that name?  (An error to ask counts as no: the create then makes it.) */
+static bool link_exists(const char *name)
+{
+	_cleanup_nl_ struct berth_nl *nl = NULL;
+	_cleanup_error_ struct berth_error *e = NULL;
+	bool bridge = false;
+
+	return berth_nl_open(-1, &nl, &e) == 0 &&
+	       berth_nl_link_is_bridge(nl, name, &bridge, &e) == 0;
 }
 
 /* Delete the bridge name; a link of that name that is not a bridge was never berth's. */
@@ -1022,6 +1037,10 @@ int daemon_network_create(struct berthd *d, const json_t *req, char **ret_id,
 
 	getifaddrs(&ifa);
 	pthread_mutex_lock(&d->networks.kernel);
+	/* a named bridge that is already there stays its owner's (the kernel lock keeps berth's
+	 * own creations and removals out of the way meanwhile) */
+	if (brname)
+		n->bridge_external = link_exists(brname);
 	pthread_mutex_lock(&d->lock);
 	for (size_t i = 0; i < d->networks.n; i++) {
 		if (berth_streq(d->networks.v[i]->name, name)) {
@@ -1088,7 +1107,8 @@ unlock:
 		table_del(d, n);
 		network_unlink(d, n, NULL);
 		pthread_mutex_unlock(&d->lock);
-		bridge_remove(n->bridge, &e2);
+		if (!n->bridge_external)
+			bridge_remove(n->bridge, &e2);
 		daemon_networks_firewall_sync(d, &e2);
 		pthread_mutex_unlock(&d->networks.kernel);
 		network_free(n);
@@ -1130,7 +1150,7 @@ static void finish_removal(struct berthd *d, struct daemon_network *n)
 	_cleanup_error_ struct berth_error *e = NULL;
 	struct berth_key_value attrs[] = {{"name", n->name}, {"type", n->driver}};
 
-	if (n->bridge && bridge_remove(n->bridge, &e) < 0)
+	if (n->bridge && !n->bridge_external && bridge_remove(n->bridge, &e) < 0)
 		log_warn("network %s: %s", n->name, e->msg);
 	berth_error_free(e);
 	e = NULL;

@@ -322,6 +322,33 @@ def test_bridge_name_of_a_link_that_is_no_bridge(bd, netns, name):
             sh("ip", "-n", netns, "link", "del", name)
 
 
+def test_existing_bridge_is_used_and_kept(bd, netns):
+    """-o com.docker.network.bridge.name=<a bridge someone else made> (say docker0): its
+    containers are wired to it, and network rm leaves it, as libnetwork's ifaceCreatedByUser;
+    a bridge berthd made for a network goes with it."""
+    sh("ip", "-n", netns, "link", "add", "audbr0", "type", "bridge")
+    try:
+        bd.docker("network", "create", "-o", "com.docker.network.bridge.name=audbr0",
+                  "--subnet", "10.99.7.0/24", "aud-ext")
+        bd.docker("network", "create", "-o", "com.docker.network.bridge.name=audbr1",
+                  "--subnet", "10.99.8.0/24", "aud-own")
+        bd.docker("run", "-d", "--name", "aud-onext", "--network", "aud-ext", "busybox",
+                  "sleep", "300")
+        ip = inspect(bd, "aud-onext")["NetworkSettings"]["Networks"]["aud-ext"]["IPAddress"]
+        assert ip.startswith("10.99.7.")
+        ports = sh("ip", "-n", netns, "-o", "link", "show", "master", "audbr0").stdout
+        assert "veth" in ports, ports
+        bd.docker("rm", "-f", "aud-onext")
+        bd.docker("network", "rm", "aud-ext", "aud-own")
+        links = sh("ip", "-n", netns, "-o", "link", "show").stdout
+        assert "audbr0" in links, "the bridge berthd did not make was deleted"
+        assert "audbr1" not in links, "the bridge berthd made outlived its network"
+    finally:
+        bd.docker("rm", "-f", "aud-onext", check=False)
+        bd.docker("network", "rm", "aud-ext", "aud-own", check=False)
+        sh("ip", "-n", netns, "link", "del", "audbr0", check=False)
+
+
 def test_dns_names_and_hostname_resolved(bd):
     """EndpointSettings.DNSNames as dockerd's buildEndpointDNSNames (name, aliases, short id,
     hostname, each once), and every one of them answered by the network's name server."""
