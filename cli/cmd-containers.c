@@ -457,7 +457,7 @@ static int run_ps(struct cli *c, struct cli_args *a)
 	bool quiet = flag_bool(a, "quiet"), size = flag_bool(a, "size");
 	bool all = flag_bool(a, "all");
 	int64_t last = flag_get(a, "last")->i;
-	const char *format = flag_str(a, "format");
+	const char *format = flag_str(a, "format"), *user_format;
 	_cleanup_free_ char *filters = filters_json(flag_get(a, "filter")), *owned = NULL;
 	_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
 	struct cli_response r;
@@ -470,6 +470,23 @@ static int run_ps(struct cli *c, struct cli_args *a)
 		const char *cfg =
 			json_string_value(json_object_get(cli_config_file(c), "psFormat"));
 		format = cfg && *cfg && !quiet ? cfg : "table";
+		user_format = cfg && *cfg ? cfg : NULL;
+	} else {
+		user_format = format;
+		if (quiet)
+			err_printf("WARNING: Ignoring custom format, because both --format and "
+				   "--quiet are set.\n");
+	}
+	if (user_format) {
+		bool reads_size;
+		if (ps_template_check(user_format, &reads_size, &err) < 0) {
+			err_printf("%s\n", err);
+			free(err);
+			return 1;
+		}
+		/* sizes are costly: asked for when the template reads them, unless --size=false */
+		if (!quiet && reads_size && !flag_set(a, "size"))
+			size = true;
 	}
 	/* docker's NewContainerFormat */
 	if (strcmp(format, "table") == 0) {
@@ -487,12 +504,9 @@ static int run_ps(struct cli *c, struct cli_args *a)
 				  "1 "
 				  "0}}\nstatus: {{- pad .Status 1 0}}\nnames: {{.Names}}\nlabels: "
 				  "{{- pad .Labels 1 0}}\nports: {{- pad .Ports 1 0}}\n";
-	} else if (quiet && !flag_set(a, "format")) {
+	} else if (quiet) {
 		format = "{{.ID}}";
 	}
-	/* the size is asked for when shown (-s, or a template naming .Size) */
-	if (!quiet && (strstr(format, ".Size") || strstr(format, "json")))
-		size = true;
 	if (fmt_list_begin(&f, format, NULL, &err) < 0) {
 		err_printf("%s\n", err);
 		free(err);
