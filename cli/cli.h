@@ -40,6 +40,12 @@ enum flag_kind {
 };
 
 #define FLAG_HIDDEN 1u
+/*
+ * pflag's MarkDeprecated: out of help and completion (give FLAG_HIDDEN too), and when given,
+ * "Flag --NAME has been deprecated, USAGE" on stdout, usage being the advice ("use --timeout
+ * instead").
+ */
+#define FLAG_DEPRECATED 2u
 
 struct cli_flag {
 	const char *name;

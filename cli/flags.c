@@ -245,6 +245,8 @@ static int parse_long(struct parse_state *ps, const char *s, int *i, int argc, c
 	}
 	if (set_value(f, v, value, err) < 0)
 		return -1;
+	if (f->flags & FLAG_DEPRECATED)
+		out_printf("Flag --%s has been deprecated, %s\n", f->name, f->usage);
 	if (strcmp(f->name, "help") == 0 && v->b)
 		ps->help = true;
 	return 0;

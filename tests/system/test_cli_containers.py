@@ -375,6 +375,51 @@ def test_bad_values_125(bd, cli, args, message):
     assert api(bd, "GET", "/containers/json?all=1")[1] == before
 
 
+@DOCKER28
+@pytest.mark.parametrize("args", [
+    ["rename", "nosuch", "x"],  # docker adds "Error: failed to rename container named nosuch"
+    ["rename", "msgbox", "msgbox"],
+    ["logs", "--since", "garbage", "msgbox"],  # wrapped: invalid value for "since": ...
+    ["logs", "--until", "garbage", "msgbox"],
+    ["logs", "--since", "garbage", "nosuch"],  # the container is looked up first
+    ["stop", "--time", "abc", "msgbox"],  # docker's deprecated name of --timeout
+    # the policy's name and count are the daemon's to judge: docker sends them
+    ["create", "--restart", "bogus", "busybox"],
+    ["create", "--restart", "always:3", "busybox"],
+    ["run", "--restart", "bogus", "busybox"],
+    ["create", "--restart", "on-failure:x", "busybox"],
+])
+def test_errors_like_docker(bd, cli, args):
+    need_docker28()
+    cli.run("create", "--name", "msgbox", "busybox", "true")
+    try:
+        before = api(bd, "GET", "/containers/json?all=1")[1]
+        b, d = cli.run(*args), cli.docker(*args)
+        assert (b.returncode, b.stdout, b.stderr) == \
+            (d.returncode, d.stdout, d.stderr.replace("docker", "berth")), args
+        assert b.returncode in (1, 125)
+        assert api(bd, "GET", "/containers/json?all=1")[1] == before
+    finally:
+        rm(bd, "msgbox")
+
+
+def test_stop_time_is_timeout(bd, cli):
+    # sleep as PID 1 ignores SIGTERM: only the timeout's SIGKILL stops it, after 1 s not 10
+    cli.run("run", "-d", "--name", "slowstop", "busybox", "sleep", "600")
+    try:
+        t0 = time.monotonic()
+        p = cli.run("stop", "--time", "1", "slowstop")
+        took = time.monotonic() - t0
+        assert (p.returncode, p.stdout) == (
+            0, "Flag --time has been deprecated, use --timeout instead\nslowstop\n")
+        assert took < 8, took
+        st = state(bd, "slowstop")["State"]
+        assert (st["Status"], st["ExitCode"]) == ("exited", 137)
+        assert "--time " not in cli.run("stop", "--help").stdout
+    finally:
+        rm(bd, "slowstop")
+
+
 def test_missing_image_pull_refused(cli):
     p = cli.run("run", "--rm", "no-such-image")
     assert p.returncode == 125
