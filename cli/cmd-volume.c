@@ -237,6 +237,7 @@ static const struct cli_cmd *const volume_subs[] = {
 
 const struct cli_cmd cmd_volume = {
 	.name = "volume",
+	.use = "COMMAND", /* docker's Use for this group, seen in its unknown-command error */
 	.short_desc = "Manage volumes",
 	.subs = volume_subs,
 	.min_api = "1.21",
