@@ -26,6 +26,7 @@ static const struct cli_cmd *const system_subs[] = {
 	&cmd_system_df,
 	&cmd_system_events,
 	&cmd_system_info,
+	&cmd_system_prune,
 	NULL,
 };
 

@@ -13,7 +13,7 @@ extern const struct cli_cmd cmd_rmi, cmd_image_rm, cmd_image_prune;
 extern const struct cli_cmd cmd_save, cmd_image_save, cmd_load, cmd_image_load;
 extern const struct cli_cmd cmd_import, cmd_image_import;
 extern const struct cli_cmd cmd_build, cmd_image_build, cmd_builder;
-extern const struct cli_cmd cmd_image, cmd_system_df;
+extern const struct cli_cmd cmd_image, cmd_system_df, cmd_system_prune;
 
 /* Render the JSON message stream of the answer being read (load, import): docker's jsonmessage
  * display on stdout, progress on a terminal; an errorDetail is printed and is exit 1. */
@@ -45,6 +45,8 @@ extern const struct cli_cmd cmd_commit, cmd_container_commit, cmd_export, cmd_co
 
 /* docker's prompt.Confirm: the question and " [y/N] " on stdout, a line from stdin. */
 bool confirm(const char *question);
+/* command.PruneFilters: the config file's pruneFilters added to filters (a filters object). */
+void prune_config_filters(struct cli *c, json_t *filters);
 /* ---- attach.c: attached sessions (run, start -a, attach, exec) ---- */
 
 struct stream_opts {
