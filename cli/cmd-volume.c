@@ -112,7 +112,12 @@ static int get_volume(struct cli *c, const char *ref, void *data, struct inspect
 	bool not_found;
 
 	(void)data;
-	return inspect_fetch(c, inspect_type_find("volume"), ref, false, ret, ret_err, &not_found);
+	if (inspect_fetch(c, inspect_type_find("volume"), ref, false, ret, ret_err, &not_found) < 0)
+		return -1;
+	/* docker's volume inspect has the typed volume.Volume only (the generic inspect has the
+	 * raw JSON too) */
+	ret->typed_only = true;
+	return 0;
 }
 
 static int run_volume_inspect(struct cli *c, struct cli_args *a)

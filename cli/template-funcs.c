@@ -327,7 +327,7 @@ static void print_value(struct sbuf *out, struct tval v, int depth);
 static void print_struct(struct sbuf *out, struct tval v, int depth)
 {
 	sbuf_addc(out, '{');
-	if (v.sch) {
+	if (v.sch && !v.sch->names_only) {
 		for (size_t i = 0; i < v.sch->n_fields; i++) {
 			const struct tschema_field *f = &v.sch->fields[i];
 			json_t *e = json_object_get(v.j, f->json ? f->json : f->go);
@@ -738,7 +738,7 @@ void go_json_encode(struct sbuf *out, struct tval v)
 		sbuf_adds(out, "null");
 		return;
 	}
-	json_encode_tv(out, v.j, v.kind, v.sch, "", false);
+	json_encode_tv(out, v.j, v.kind, v.sch && v.sch->names_only ? NULL : v.sch, "", false);
 }
 
 /* ---- fmt.Sprintf ------------------------------------------------------------------------------- */

@@ -248,7 +248,17 @@ def test_ps_and_inspect_like_docker(bd, cli):
                      ["container", "inspect", "cmp1"],
                      ["inspect", "--type", "container", "-f", "{{.Config.Labels}}", "cmp1"],
                      ["port", "cmp1"], ["port", "cmp1", "80"], ["port", "cmp1", "81/udp"],
-                     ["ps", "-q", "--filter", "name=cmp2"]):
+                     ["ps", "-q", "--filter", "name=cmp2"],
+                     # fields container.InspectResponse lacks fail (exit 1) as docker's
+                     ["inspect", "-f", "{{.Nope}}", "cmp1"],
+                     ["inspect", "-f", "{{.State.Nope}}", "cmp1"],
+                     ["container", "inspect", "-f", "{{.Name}} {{.Nope}}", "cmp1", "cmp2"],
+                     ["inspect", "-f", "{{.Id}} {{.ID}}", "cmp1"],
+                     # and those it has read as docker does, omitted ones as Go's zero values
+                     ["inspect", "-f", "{{.ID}} {{.State.Health}} {{.SizeRw}} "
+                      "{{.ContainerJSONBase.Name}} {{.State.Status}}", "cmp1"],
+                     ["inspect", "-f", "{{.Node}}", "cmp1"],  # gone from docker 28's type
+                     ["inspect", "-f", "{{.Id}} {{.Nope}}", "cmp1"]):
             b, d = cli.run(*args), cli.docker(*args)
             # times move on between the two runs
             strip = lambda s: re.sub(r" {2,}", "  ", re.sub(
