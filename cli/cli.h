@@ -101,6 +101,9 @@ enum complete_kind {
 	COMPLETE_IMAGE_THEN_ANY, /* run/create: an image, then the command */
 	COMPLETE_COMMANDS,	 /* help */
 	COMPLETE_FILES,
+	COMPLETE_NETWORKS,
+	COMPLETE_VOLUMES,
+	COMPLETE_NETWORK_THEN_CONTAINER, /* network connect/disconnect */
 };
 
 struct cli_cmd {

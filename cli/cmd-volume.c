@@ -138,6 +138,7 @@ const struct cli_cmd cmd_volume_inspect = {
 	.args = ARGS_MIN,
 	.min_args = 1,
 	.run = run_volume_inspect,
+	.complete = COMPLETE_VOLUMES,
 };
 
 /* ---- rm ---------------------------------------------------------------------------------------- */
@@ -167,6 +168,7 @@ const struct cli_cmd cmd_volume_rm = {
 	.args = ARGS_MIN,
 	.min_args = 1,
 	.run = run_volume_rm,
+	.complete = COMPLETE_VOLUMES,
 };
 
 /* ---- prune ------------------------------------------------------------------------------------- */

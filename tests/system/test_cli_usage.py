@@ -293,12 +293,40 @@ def complete(berth_cli, *words):
 def test_completion_candidates(berth_cli):
     assert {"events", "info", "system", "version"} <= set(complete(berth_cli, ""))
     assert complete(berth_cli, "ver") == ["version"]
-    assert complete(berth_cli, "system", "") == ["df", "events", "info"]
+    assert complete(berth_cli, "system", "") == ["df", "events", "info", "prune"]
     assert complete(berth_cli, "version", "--f") == ["--format"]
     assert set(complete(berth_cli, "events", "--")) >= {"--filter", "--format", "--since",
                                                         "--until", "--host", "--debug"}
     assert complete(berth_cli, "--log-level", "") == ["debug", "info", "warn", "error", "fatal"]
     assert "__complete" not in complete(berth_cli, "")
+
+
+def test_completion_of_networks_volumes_signals(berth_cli):
+    for args in (["network", "create", "cnet1"], ["network", "create", "cnet2"],
+                 ["volume", "create", "cvol1"], ["volume", "create", "cvol2"],
+                 ["create", "--name", "cbox", "busybox", "true"]):
+        p = berth_cli.run(*args)
+        assert p.returncode == 0 or args[0] == "create", p.stderr  # no busybox in this berthd
+    try:
+        nets = {n["Name"] for n in json.loads(berth_cli.berthd.http("GET", "/networks")[2])}
+        assert {"cnet1", "cnet2"} <= nets
+        for words in (["network", "rm", ""], ["network", "inspect", ""], ["run", "--network", ""],
+                      ["create", "--net", ""], ["network", "connect", ""]):
+            assert set(complete(berth_cli, *words)) == nets, words
+        assert complete(berth_cli, "network", "rm", "cnet1", "cn") == ["cnet1", "cnet2"]
+        assert complete(berth_cli, "volume", "rm", "cv") == ["cvol1", "cvol2"]
+        assert complete(berth_cli, "volume", "inspect", "cvol2") == ["cvol2"]
+        # connect's second argument is a container; nothing after it
+        ctrs = {c["Names"][0][1:] for c in
+                json.loads(berth_cli.berthd.http("GET", "/containers/json?all=1")[2])}
+        assert set(complete(berth_cli, "network", "connect", "cnet1", "")) == ctrs
+        assert complete(berth_cli, "network", "connect", "cnet1", "x", "") == []
+        assert complete(berth_cli, "kill", "-s", "TE") == ["TERM"]
+        assert {"HUP", "KILL", "USR1", "WINCH"} <= set(complete(berth_cli, "stop", "--signal", ""))
+    finally:
+        berth_cli.run("rm", "-f", "cbox")
+        berth_cli.run("network", "rm", "cnet1", "cnet2")
+        berth_cli.run("volume", "rm", "cvol1", "cvol2")
 
 
 def test_bash_completion_script(berth_cli, tmp_path):
@@ -322,7 +350,7 @@ def test_bash_completion_script(berth_cli, tmp_path):
     env["PATH"] = f"{berth_cli.binary.parent}:{env.get('PATH', '')}"
     p = subprocess.run(["bash", "--norc", "-c", test], capture_output=True, text=True, env=env)
     assert "_berth_complete berth" in p.stdout, p.stderr
-    assert "1:system" in p.stdout and "2:df events info" in p.stdout and \
+    assert "1:system" in p.stdout and "2:df events info prune" in p.stdout and \
         "3:--format" in p.stdout, (p.stdout, p.stderr)
     p = berth_cli.run("completion", "zsh")
     assert p.returncode == 1 and "unsupported shell" in p.stderr
