@@ -430,6 +430,46 @@ def test_stop_time_is_timeout(bd, cli):
         rm(bd, "slowstop")
 
 
+def test_start_started_and_stop_stopped_succeed(bd, cli):
+    # berthd answers 304 (as dockerd); docker's client takes any 2xx or 3xx as success
+    cli.run("run", "-d", "--name", "up304", "busybox", "sleep", "600")
+    cli.run("create", "--name", "down304", "busybox", "true")
+    try:
+        pid = state(bd, "up304")["State"]["Pid"]
+        p = cli.run("start", "up304")
+        assert (p.returncode, p.stdout, p.stderr) == (0, "up304\n", "")
+        assert state(bd, "up304")["State"]["Pid"] == pid  # the same process, not restarted
+        p = cli.run("stop", "down304")
+        assert (p.returncode, p.stdout, p.stderr) == (0, "down304\n", "")
+        assert state(bd, "down304")["State"]["Status"] == "created"
+    finally:
+        rm(bd, "up304", "down304")
+
+
+def test_attach_refused_does_not_hang(bd, cli):
+    # berthd refuses the attach (bad detach keys): the container never starts, so the wait for
+    # its removal would never end; docker exits 1 and leaves the created container
+    before = {c["Id"] for c in api(bd, "GET", "/containers/json?all=1")[1]}
+    p = cli.run("run", "--rm", "--detach-keys", "bogus", "busybox", "true", timeout=30)
+    assert (p.returncode, p.stdout) == (1, "")
+    assert p.stderr == "Error response from daemon: Invalid detach keys (bogus) provided\n"
+    left = [c for c in api(bd, "GET", "/containers/json?all=1")[1] if c["Id"] not in before]
+    assert [c["State"] for c in left] == ["created"]
+    rm(bd, left[0]["Id"])
+
+
+def test_start_attach_detach_keys(bd, cli):
+    cli.run("create", "--name", "dkeys", "busybox", "sh", "-c", "echo out; exit 5")
+    try:
+        p = cli.run("start", "-a", "--detach-keys", "ctrl-a,x", "dkeys", timeout=30)
+        assert (p.returncode, p.stdout, p.stderr) == (5, "out\n", "")
+        p = cli.run("start", "-a", "--detach-keys", "bogus", "dkeys", timeout=30)
+        assert p.returncode == 1 and "Invalid detach keys" in p.stderr
+        assert "--detach-keys" in cli.run("start", "--help").stdout
+    finally:
+        rm(bd, "dkeys")
+
+
 def test_missing_image_pull_refused(cli):
     p = cli.run("run", "--rm", "no-such-image")
     assert p.returncode == 125
