@@ -159,8 +159,11 @@ static int resolve(struct cli *c)
 	} else {
 		c->context_name = xstrdup("default");
 	}
-	if (!c->host)
+	if (!c->host || strcmp(c->host, "unix://") == 0) {
+		/* docker's ParseHost: "unix://" alone is the default socket */
+		free(c->host);
 		c->host = xstrdup(DEFAULT_HOST);
+	}
 	if (!berth_str_has_prefix(c->host, "unix://") || !c->host[7])
 		return cli_errorf(c,
 				  "berth talks to berthd over unix sockets only: '%s' is not a "

@@ -124,6 +124,16 @@ def test_unreachable_daemon(berth_cli, tmp_path):
                                  "none.sock. Is the docker daemon (berthd) running?\n")
 
 
+@pytest.mark.skipif(os.path.exists("/run/berth/berth.sock"), reason="a berthd at the default socket")
+def test_bare_unix_scheme_is_the_default_socket(berth_cli):
+    # docker's ParseHost: "unix://" alone is the default socket, not a bad address
+    for host, args in (("unix://", []), (None, ["-H", "unix://"])):
+        p = berth_cli.run(*args, "info", host=host)
+        assert (p.returncode, p.stderr) == (1, "Cannot connect to the Docker daemon at unix:///run/"
+                                               "berth/berth.sock. Is the docker daemon (berthd) "
+                                               "running?\n"), args
+
+
 def test_where_berth_connects(berth_cli, tmp_path):
     good = berth_cli.host
     bad = f"unix://{tmp_path}/none.sock"
