@@ -266,6 +266,10 @@ def test_help_forms(berth_cli):
     assert a.stdout == berth_cli.run("version", "--format", "x", "--help").stdout
     h = berth_cli.run("version", "-h")
     assert h.stdout == "Flag shorthand -h has been deprecated, use --help\n" + a.stdout
+    # the root's -h: pflag's notice on stderr there (docker 28), the help on stdout
+    r = berth_cli.run("-h")
+    assert (r.returncode, r.stderr) == (0, "Flag shorthand -h has been deprecated, use --help\n")
+    assert r.stdout == berth_cli.run("--help").stdout
     # no command: the root help on stderr, exit 0 (docker's)
     p = berth_cli.run()
     assert p.returncode == 0 and p.stdout == "" and p.stderr.startswith("Usage:  berth")
