@@ -172,6 +172,20 @@ static const struct tschema_field state_names[] = {
 };
 static NAMES(state_names_schema, "container.State", state_names);
 
+/* container.Config (the fields the daemon may leave out read as their zero values) */
+static const struct tschema_field config_names[] = {
+	N("Hostname"),		   N("Domainname"),	     N("User"),
+	N("AttachStdin"),	   N("AttachStdout"),	     N("AttachStderr"),
+	NK("ExposedPorts", 'm'),   N("Tty"),		     N("OpenStdin"),
+	N("StdinOnce"),		   NK("Env", 'a'),	     NK("Cmd", 'a'),
+	NK("Healthcheck", 'p'),	   NK("ArgsEscaped", 'b'),   N("Image"),
+	NK("Volumes", 'm'),	   N("WorkingDir"),	     NK("Entrypoint", 'a'),
+	NK("NetworkDisabled", 'b'), NK("MacAddress", 's'),   NK("OnBuild", 'a'),
+	NK("Labels", 'm'),	   NK("StopSignal", 's'),    NK("StopTimeout", 'p'),
+	NK("Shell", 'a'),
+};
+static NAMES(config_names_schema, "container.Config", config_names);
+
 /* container.InspectResponse: its embedded *ContainerJSONBase (a field by that name too) and
  * its own fields */
 static const struct tschema_field container_names[] = {
@@ -199,7 +213,7 @@ static const struct tschema_field container_names[] = {
 	NK("SizeRw", 'p'),
 	NK("SizeRootFs", 'p'),
 	N("Mounts"),
-	N("Config"),
+	NS("Config", &config_names_schema),
 	N("NetworkSettings"),
 	NK("ImageManifestDescriptor", 'p'),
 };

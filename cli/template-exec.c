@@ -527,8 +527,8 @@ static struct tval eval_field(struct exec *x, struct tval dot, const char *name,
 				/* an embedded struct by its type's name: the same object */
 				return (struct tval){.j = recv.j, .kind = 'o'};
 			json_t *v = tmpl_json_field(recv.j, name);
-			if (!v && f->kind)
-				/* a field the daemon leaves out when empty: Go's zero value */
+			if ((!v || json_is_null(v)) && f->kind)
+				/* a field the daemon leaves out (or null) when empty: Go's zero value */
 				return zero_of(x, f);
 			if (!v)
 				return INVALID;

@@ -258,6 +258,9 @@ def test_ps_and_inspect_like_docker(bd, cli):
                      ["inspect", "-f", "{{.ID}} {{.State.Health}} {{.SizeRw}} "
                       "{{.ContainerJSONBase.Name}} {{.State.Status}}", "cmp1"],
                      ["inspect", "-f", "{{.Node}}", "cmp1"],  # gone from docker 28's type
+                     ["inspect", "-f", "{{.Config.Nope}}", "cmp1"],
+                     ["inspect", "-f", "{{.Config.Volumes}} {{.Config.Healthcheck}} "
+                      "{{.Config.Shell}} {{.Config.Env}} {{.Config.Labels.a}}", "cmp1"],
                      ["inspect", "-f", "{{.Id}} {{.Nope}}", "cmp1"]):
             b, d = cli.run(*args), cli.docker(*args)
             # times move on between the two runs
