@@ -1499,8 +1499,7 @@ static int run_start(struct cli *c, struct cli_args *a)
 		bool proxy = !flag_set(a, "sig-proxy") || flag_bool(a, "sig-proxy");
 		const char *keys = flag_str(a, "detach-keys");
 		if (!keys || !*keys)
-			keys = json_string_value(
-				json_object_get(cli_config_file(c), "detachKeys"));
+			keys = json_string_value(json_object_get(cli_config_file(c), "detachKeys"));
 		int arc = attach_and(c, id, in && open_in, tty, proxy, keys, do_start, &s);
 		if (s.code || arc == 1) {
 			berth_http_client_free(w);

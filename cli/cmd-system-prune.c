@@ -15,11 +15,11 @@
 #include "base/banned.h"
 
 struct part {
-	const char *path;	/* the endpoint, its own query included */
-	const char *extra[3];	/* a filter it adds: key, value */
+	const char *path;	 /* the endpoint, its own query included */
+	const char *extra[3];	 /* a filter it adds: key, value */
 	const char *key, *title; /* the answer's list and the report's heading */
 	const char *(*line)(json_t *e, struct sbuf *b); /* one deleted item's line */
-	bool counts_always;	/* SpaceReclaimed counts even when nothing was deleted */
+	bool counts_always; /* SpaceReclaimed counts even when nothing was deleted */
 };
 
 static const char *plain_line(json_t *e, struct sbuf *b)
@@ -125,7 +125,8 @@ static int run_system_prune(struct cli *c, struct cli_args *a)
 		sbuf_adds(&q, "WARNING! This will remove:\n  - all stopped containers\n  - all "
 			      "networks not used by at least one container");
 		if (volumes)
-			sbuf_adds(&q, "\n  - all anonymous volumes not used by at least one container");
+			sbuf_adds(&q,
+				  "\n  - all anonymous volumes not used by at least one container");
 		sbuf_adds(&q, all ? "\n  - all images without at least one container associated to "
 				    "them\n  - all build cache"
 				  : "\n  - all dangling images\n  - unused build cache");
@@ -136,13 +137,24 @@ static int run_system_prune(struct cli *c, struct cli_args *a)
 			return 0; /* cancelled: docker says nothing more */
 	}
 	const struct part parts[] = {
-		{"/containers/prune", {NULL}, "ContainersDeleted", "Deleted Containers", plain_line},
+		{"/containers/prune",
+		 {NULL},
+		 "ContainersDeleted",
+		 "Deleted Containers",
+		 plain_line},
 		{"/networks/prune", {NULL}, "NetworksDeleted", "Deleted Networks", plain_line},
 		{"/volumes/prune", {NULL}, "VolumesDeleted", "Deleted Volumes", plain_line},
-		{"/images/prune", {"dangling", all ? "false" : "true", NULL}, "ImagesDeleted",
-		 "Deleted Images", image_line},
-		{all ? "/build/prune?all=1" : "/build/prune", {NULL}, "CachesDeleted",
-		 "Deleted build cache objects", plain_line, true},
+		{"/images/prune",
+		 {"dangling", all ? "false" : "true", NULL},
+		 "ImagesDeleted",
+		 "Deleted Images",
+		 image_line},
+		{all ? "/build/prune?all=1" : "/build/prune",
+		 {NULL},
+		 "CachesDeleted",
+		 "Deleted build cache objects",
+		 plain_line,
+		 true},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
 		if (i == 2 && !volumes)
@@ -157,8 +169,8 @@ static int run_system_prune(struct cli *c, struct cli_args *a)
 
 static const struct cli_flag prune_flags[] = {
 	{"all", 'a', FK_BOOL, NULL, NULL, "Every image no container uses, not only dangling ones"},
-	{"filter", 0, FK_LIST, "filter", NULL, "Which objects to consider (\"until=<timestamp>\", \"label=k=v\")",
-	 0, check_filter},
+	{"filter", 0, FK_LIST, "filter", NULL,
+	 "Which objects to consider (\"until=<timestamp>\", \"label=k=v\")", 0, check_filter},
 	{"force", 'f', FK_BOOL, NULL, NULL, "Do not ask first"},
 	{"volumes", 0, FK_BOOL, NULL, NULL, "Anonymous volumes nothing mounts too"},
 };

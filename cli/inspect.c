@@ -161,27 +161,45 @@ const struct tschema image_inspect_schema = {"image.InspectResponse", image_insp
 		go, NULL, kind, false, NULL                                                        \
 	}
 #define NAMES(var, type, list)                                                                     \
-	const struct tschema var = {                                                               \
-		.type_name = type, .fields = list, .n_fields = ARRAY_SIZE(list), .names_only = true}
+	const struct tschema var = {.type_name = type,                                             \
+				    .fields = list,                                                \
+				    .n_fields = ARRAY_SIZE(list),                                  \
+				    .names_only = true}
 
 /* container.State */
 static const struct tschema_field state_names[] = {
-	N("Status"),   N("Running"), N("Paused"),	  N("Restarting"), N("OOMKilled"), N("Dead"),
-	N("Pid"),      N("ExitCode"), N("Error"),	  N("StartedAt"),  N("FinishedAt"),
-	NK("Health", 'p'),
+	N("Status"),	N("Running"),	N("Paused"),	 N("Restarting"),
+	N("OOMKilled"), N("Dead"),	N("Pid"),	 N("ExitCode"),
+	N("Error"),	N("StartedAt"), N("FinishedAt"), NK("Health", 'p'),
 };
 static NAMES(state_names_schema, "container.State", state_names);
 
 /* container.Config (the fields the daemon may leave out read as their zero values) */
 static const struct tschema_field config_names[] = {
-	N("Hostname"),		   N("Domainname"),	     N("User"),
-	N("AttachStdin"),	   N("AttachStdout"),	     N("AttachStderr"),
-	NK("ExposedPorts", 'm'),   N("Tty"),		     N("OpenStdin"),
-	N("StdinOnce"),		   NK("Env", 'a'),	     NK("Cmd", 'a'),
-	NK("Healthcheck", 'p'),	   NK("ArgsEscaped", 'b'),   N("Image"),
-	NK("Volumes", 'm'),	   N("WorkingDir"),	     NK("Entrypoint", 'a'),
-	NK("NetworkDisabled", 'b'), NK("MacAddress", 's'),   NK("OnBuild", 'a'),
-	NK("Labels", 'm'),	   NK("StopSignal", 's'),    NK("StopTimeout", 'p'),
+	N("Hostname"),
+	N("Domainname"),
+	N("User"),
+	N("AttachStdin"),
+	N("AttachStdout"),
+	N("AttachStderr"),
+	NK("ExposedPorts", 'm'),
+	N("Tty"),
+	N("OpenStdin"),
+	N("StdinOnce"),
+	NK("Env", 'a'),
+	NK("Cmd", 'a'),
+	NK("Healthcheck", 'p'),
+	NK("ArgsEscaped", 'b'),
+	N("Image"),
+	NK("Volumes", 'm'),
+	N("WorkingDir"),
+	NK("Entrypoint", 'a'),
+	NK("NetworkDisabled", 'b'),
+	NK("MacAddress", 's'),
+	NK("OnBuild", 'a'),
+	NK("Labels", 'm'),
+	NK("StopSignal", 's'),
+	NK("StopTimeout", 'p'),
 	NK("Shell", 'a'),
 };
 static NAMES(config_names_schema, "container.Config", config_names);
@@ -246,9 +264,16 @@ static NAMES(network_names_schema, "network.Inspect", network_names);
 
 /* volume.Volume: small enough to type in full */
 static const struct tschema_field volume_fields[] = {
-	FS("ClusterVolume", NULL, 'p', true, NULL), FO("CreatedAt", 's'), F("Driver", 's'),
-	F("Labels", 'm'), F("Mountpoint", 's'), F("Name", 's'), F("Options", 'm'), F("Scope", 's'),
-	FO("Status", 'm'), FS("UsageData", NULL, 'p', true, NULL),
+	FS("ClusterVolume", NULL, 'p', true, NULL),
+	FO("CreatedAt", 's'),
+	F("Driver", 's'),
+	F("Labels", 'm'),
+	F("Mountpoint", 's'),
+	F("Name", 's'),
+	F("Options", 'm'),
+	F("Scope", 's'),
+	FO("Status", 'm'),
+	FS("UsageData", NULL, 'p', true, NULL),
 };
 static const struct tschema volume_schema = {"volume.Volume", volume_fields,
 					     ARRAY_SIZE(volume_fields), false, false};
