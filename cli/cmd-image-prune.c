@@ -71,7 +71,7 @@ bool confirm(const char *question)
 
 /* command.PruneFilters: the config file's pruneFilters join the flag's ("label" and "label!" of
  * the same value do not both stay) */
-void prune_config_filters(struct cli *c, json_t *filters)
+static void add_config_filters(struct cli *c, json_t *filters)
 {
 	json_t *list = json_object_get(cli_config_file(c), "pruneFilters");
 	size_t i;
@@ -109,7 +109,7 @@ static int run_image_prune(struct cli *c, struct cli_args *a)
 	size_t i;
 	json_t *e;
 
-	prune_config_filters(c, filters);
+	add_config_filters(c, filters);
 	if (!flag_bool(a, "force") &&
 	    !confirm(all ? "WARNING! This will remove all images without at least one container "
 			   "associated to them.\nAre you sure you want to continue?"

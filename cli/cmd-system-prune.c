@@ -3,8 +3,9 @@
  * berth system prune: docker's sweep of what nothing uses, in its order -- stopped containers,
  * unused networks, with --volumes anonymous volumes nothing mounts, dangling images (every unused
  * one with -a), build cache -- after one prompt listing them and the filters.  Each part is the
- * POST /.../prune its own prune command makes, with the same filters (the flag's and the config
- * file's pruneFilters); the report is each part's "Deleted ...:" section and the total.
+ * POST /.../prune its own prune command makes, with the flag's filters (docker 28 adds no config
+ * file pruneFilters here: seen in its requests); the report is each part's "Deleted ...:"
+ * section and the total.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -76,16 +77,12 @@ static void prompt_filters(struct sbuf *q, json_t *filters)
 static int prune_part(struct cli *c, const struct part *p, const struct flag_value *fv,
 		      uint64_t *total)
 {
-	_cleanup_free_ char *fj = filters_json_with(fv, p->extra[0] ? p->extra : NULL), *fs = NULL;
-	_cleanup_json_ json_t *filters = fj ? json_loads(fj, 0, NULL) : json_object();
+	_cleanup_free_ char *fj = filters_json_with(fv, p->extra[0] ? p->extra : NULL);
 	struct cli_response r;
 	size_t i;
 	json_t *e;
 
-	prune_config_filters(c, filters);
-	if (json_object_size(filters) && !(fs = json_dumps(filters, JSON_COMPACT | JSON_SORT_KEYS)))
-		cli_oom();
-	if (cli_call_filtered(c, "POST", p->path, fs, &r) < 0)
+	if (cli_call_filtered(c, "POST", p->path, fj, &r) < 0)
 		return cli_fail(c, 1);
 	json_t *deleted = json_object_get(r.json, p->key);
 	uint64_t space = (uint64_t)json_integer_value(json_object_get(r.json, "SpaceReclaimed"));
@@ -121,7 +118,6 @@ static int run_system_prune(struct cli *c, struct cli_args *a)
 	if (!flag_bool(a, "force")) {
 		_cleanup_free_ char *fj = filters_json(fv);
 		_cleanup_json_ json_t *filters = fj ? json_loads(fj, 0, NULL) : json_object();
-		prune_config_filters(c, filters);
 		sbuf_adds(&q, "WARNING! This will remove:\n  - all stopped containers\n  - all "
 			      "networks not used by at least one container");
 		if (volumes)

@@ -45,8 +45,6 @@ extern const struct cli_cmd cmd_commit, cmd_container_commit, cmd_export, cmd_co
 
 /* docker's prompt.Confirm: the question and " [y/N] " on stdout, a line from stdin. */
 bool confirm(const char *question);
-/* command.PruneFilters: the config file's pruneFilters added to filters (a filters object). */
-void prune_config_filters(struct cli *c, json_t *filters);
 /* ---- attach.c: attached sessions (run, start -a, attach, exec) ---- */
 
 struct stream_opts {
