@@ -40,6 +40,12 @@ enum flag_kind {
 };
 
 #define FLAG_HIDDEN 1u
+/*
+ * pflag's MarkDeprecated: out of help and completion (give FLAG_HIDDEN too), and when given,
+ * "Flag --NAME has been deprecated, USAGE" on stdout, usage being the advice ("use --timeout
+ * instead").
+ */
+#define FLAG_DEPRECATED 2u
 
 struct cli_flag {
 	const char *name;
@@ -95,6 +101,9 @@ enum complete_kind {
 	COMPLETE_IMAGE_THEN_ANY, /* run/create: an image, then the command */
 	COMPLETE_COMMANDS,	 /* help */
 	COMPLETE_FILES,
+	COMPLETE_NETWORKS,
+	COMPLETE_VOLUMES,
+	COMPLETE_NETWORK_THEN_CONTAINER, /* network connect/disconnect */
 };
 
 struct cli_cmd {

@@ -160,8 +160,11 @@ static int resolve(struct cli *c)
 	} else {
 		c->context_name = xstrdup("default");
 	}
-	if (!c->host)
+	if (!c->host || strcmp(c->host, "unix://") == 0) {
+		/* docker's ParseHost: "unix://" alone is the default socket */
+		free(c->host);
 		c->host = xstrdup(DEFAULT_HOST);
+	}
 	if (!berth_str_has_prefix(c->host, "unix://") || !c->host[7])
 		return cli_errorf(c,
 				  "berth talks to berthd over unix sockets only: '%s' is not a "
@@ -385,7 +388,14 @@ static int send_request(struct cli *c, const char *method, const char *target, c
 	return send_request_h(c, method, target, body, false, NULL);
 }
 
-/* A non-2xx answer: docker's "Error response from daemon: <message>". */
+/* docker's checkResponseErr: 2xx and 3xx are answers (304: start of a running container, stop of
+ * a stopped one), the rest errors */
+static bool answer_ok(int status)
+{
+	return status >= 200 && status < 400;
+}
+
+/* A failed answer: docker's "Error response from daemon: <message>". */
 static int daemon_error(struct cli *c, const char *target)
 {
 	_cleanup_free_ char *body = NULL;
@@ -466,7 +476,7 @@ int cli_call(struct cli *c, const char *method, const char *target, const json_t
 	if (send_request(c, method, target, body) < 0)
 		return -1;
 	status = berth_http_client_status(c->http);
-	if (status < 200 || status > 299)
+	if (!answer_ok(status))
 		return daemon_error(c, target);
 	resp->status = status;
 	if (read_body(c, resp, &e) < 0)
@@ -496,7 +506,7 @@ int cli_call_stream_h(struct cli *c, const char *method, const char *target, con
 	if (send_request_h(c, method, target, body, false, header) < 0)
 		return -1;
 	status = berth_http_client_status(c->http);
-	if (status < 200 || status > 299)
+	if (!answer_ok(status))
 		return daemon_error(c, target);
 	return 0;
 }
@@ -588,7 +598,7 @@ int cli_call_upload(struct cli *c, const char *method, const char *target, const
 		return connection_lost(c, e);
 	debugf(c, "%s %s: %d", method, url, berth_http_client_status(c->http));
 	status = berth_http_client_status(c->http);
-	if (status < 200 || status > 299)
+	if (!answer_ok(status))
 		return daemon_error(c, target);
 	return 0;
 }
@@ -618,7 +628,7 @@ int cli_call_on(struct cli *c, struct berth_http_client **h, const char *method,
 		r = -1;
 	} else {
 		status = berth_http_client_status(c->http);
-		if (status != 101 && (status < 200 || status > 299))
+		if (status != 101 && !answer_ok(status))
 			r = daemon_error(c, target);
 	}
 	*h = c->http;

@@ -2,7 +2,8 @@
 /*
  * Shell completion.  "berth completion bash" prints a bash script; the script asks
  * "berth __complete WORD..." (the words so far, the last one being completed) for candidates, one
- * per line: commands, flags, flag values, and container and image names from berthd.
+ * per line: commands, flags, flag values (signals, networks, log levels, contexts), and the names
+ * of containers, images, networks and volumes from berthd.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,33 @@ static void emit_names(struct cli *c, enum complete_kind kind, const char *prefi
 	cli_response_release(&r);
 }
 
+/* network or volume names, from berthd (quietly nothing when it does not answer) */
+static void emit_objects(struct cli *c, bool networks, const char *prefix)
+{
+	struct cli_response r;
+	size_t i;
+	json_t *e;
+
+	if (cli_call(c, "GET", networks ? "/networks" : "/volumes", NULL, &r) < 0)
+		return;
+	json_array_foreach (networks ? r.json : json_object_get(r.json, "Volumes"), i, e) {
+		const char *s = json_string_value(json_object_get(e, "Name"));
+		if (s)
+			emit(s, prefix);
+	}
+	cli_response_release(&r);
+}
+
+/* the signals docker's completion offers for --signal: their names without "SIG" */
+static void emit_signals(const char *prefix)
+{
+	for (int sig = 1; sig < SIGRTMIN; sig++) {
+		const char *name = berth_signal_name(sig);
+		if (name)
+			emit(name, prefix);
+	}
+}
+
 static void emit_contexts(struct cli *c, const char *prefix)
 {
 	(void)c;
@@ -207,6 +235,10 @@ static int run_complete(struct cli *c, struct cli_args *a)
 					emit(levels[k], cur);
 			} else if (strcmp(f->name, "context") == 0) {
 				emit_contexts(c, cur);
+			} else if (strcmp(f->name, "signal") == 0) {
+				emit_signals(cur);
+			} else if (strcmp(f->name, "network") == 0 || strcmp(f->name, "net") == 0) {
+				emit_objects(c, true, cur);
 			} else if (strcmp(f->name, "config") == 0 ||
 				   strcmp(f->name, "output") == 0 ||
 				   strcmp(f->name, "input") == 0 ||
@@ -248,6 +280,16 @@ static int run_complete(struct cli *c, struct cli_args *a)
 		break;
 	case COMPLETE_FILES:
 		out_puts(":files\n");
+		break;
+	case COMPLETE_NETWORKS:
+	case COMPLETE_VOLUMES:
+		emit_objects(c, cmd->complete == COMPLETE_NETWORKS, cur);
+		break;
+	case COMPLETE_NETWORK_THEN_CONTAINER:
+		if (nargs == 0)
+			emit_objects(c, true, cur);
+		else
+			emit_names(c, COMPLETE_CONTAINERS, cur);
 		break;
 	case COMPLETE_COMMANDS:
 	case COMPLETE_NONE:

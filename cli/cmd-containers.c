@@ -67,8 +67,10 @@ static void stop_query(struct sbuf *q, struct cli_args *a)
 		sbuf_adds(q, "signal=");
 		url_escape(q, sig);
 	}
-	if (flag_set(a, "timeout"))
-		sbuf_printf(q, "%st=%lld", q->len ? "&" : "", (long long)flag_get(a, "timeout")->i);
+	/* --time: docker's older name of --timeout (given both, --timeout counts here) */
+	const char *t = flag_set(a, "timeout") ? "timeout" : flag_set(a, "time") ? "time" : NULL;
+	if (t)
+		sbuf_printf(q, "%st=%lld", q->len ? "&" : "", (long long)flag_get(a, t)->i);
 }
 
 static int run_stop(struct cli *c, struct cli_args *a)
@@ -198,8 +200,12 @@ static int run_rename(struct cli *c, struct cli_args *a)
 	}
 	ctr_path(&t, old, "/rename?name=");
 	url_escape(&t, new);
-	if (cli_call(c, "POST", sbuf_str(&t), NULL, &r) < 0)
-		return cli_fail(c, 1);
+	if (cli_call(c, "POST", sbuf_str(&t), NULL, &r) < 0) {
+		/* docker prints the error, then returns one of its own */
+		cli_fail(c, 1);
+		err_printf("Error: failed to rename container named %s\n", old);
+		return 1;
+	}
 	cli_response_release(&r);
 	return 0;
 }
@@ -351,7 +357,7 @@ static int run_logs(struct cli *c, struct cli_args *a)
 	_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
 	struct cli_response r;
 	const char *since = flag_str(a, "since"), *until = flag_str(a, "until");
-	const char *tail = flag_str(a, "tail");
+	const char *tail = flag_str(a, "tail"), *what;
 	int64_t now = now_ns();
 	char *err = NULL;
 
@@ -362,15 +368,19 @@ static int run_logs(struct cli *c, struct cli_args *a)
 	ctr_path(&t, a->argv[0], "/logs?stdout=1&stderr=1");
 	if (since && *since) {
 		_cleanup_free_ char *ts = NULL;
-		if (docker_timestamp(since, now, &ts, &err) < 0)
+		if (docker_timestamp(since, now, &ts, &err) < 0) {
+			what = "since";
 			goto bad_time;
+		}
 		sbuf_adds(&t, "&since=");
 		url_escape(&t, ts);
 	}
 	if (until && *until) {
 		_cleanup_free_ char *ts = NULL;
-		if (docker_timestamp(until, now, &ts, &err) < 0)
+		if (docker_timestamp(until, now, &ts, &err) < 0) {
+			what = "until";
 			goto bad_time;
+		}
 		sbuf_adds(&t, "&until=");
 		url_escape(&t, ts);
 	}
@@ -388,7 +398,8 @@ static int run_logs(struct cli *c, struct cli_args *a)
 		return cli_fail(c, 1);
 	return copy_stream(c, tty);
 bad_time:
-	err_printf("%s\n", err);
+	/* docker's client wraps the parser's error with the parameter's name */
+	err_printf("invalid value for \"%s\": %s\n", what, err);
 	free(err);
 	return 1;
 }
@@ -457,7 +468,7 @@ static int run_ps(struct cli *c, struct cli_args *a)
 	bool quiet = flag_bool(a, "quiet"), size = flag_bool(a, "size");
 	bool all = flag_bool(a, "all");
 	int64_t last = flag_get(a, "last")->i;
-	const char *format = flag_str(a, "format");
+	const char *format = flag_str(a, "format"), *user_format;
 	_cleanup_free_ char *filters = filters_json(flag_get(a, "filter")), *owned = NULL;
 	_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
 	struct cli_response r;
@@ -470,6 +481,23 @@ static int run_ps(struct cli *c, struct cli_args *a)
 		const char *cfg =
 			json_string_value(json_object_get(cli_config_file(c), "psFormat"));
 		format = cfg && *cfg && !quiet ? cfg : "table";
+		user_format = cfg && *cfg ? cfg : NULL;
+	} else {
+		user_format = format;
+		if (quiet)
+			err_printf("WARNING: Ignoring custom format, because both --format and "
+				   "--quiet are set.\n");
+	}
+	if (user_format) {
+		bool reads_size;
+		if (ps_template_check(user_format, &reads_size, &err) < 0) {
+			err_printf("%s\n", err);
+			free(err);
+			return 1;
+		}
+		/* sizes are costly: asked for when the template reads them, unless --size=false */
+		if (!quiet && reads_size && !flag_set(a, "size"))
+			size = true;
 	}
 	/* docker's NewContainerFormat */
 	if (strcmp(format, "table") == 0) {
@@ -487,12 +515,9 @@ static int run_ps(struct cli *c, struct cli_args *a)
 				  "1 "
 				  "0}}\nstatus: {{- pad .Status 1 0}}\nnames: {{.Names}}\nlabels: "
 				  "{{- pad .Labels 1 0}}\nports: {{- pad .Ports 1 0}}\n";
-	} else if (quiet && !flag_set(a, "format")) {
+	} else if (quiet) {
 		format = "{{.ID}}";
 	}
-	/* the size is asked for when shown (-s, or a template naming .Size) */
-	if (!quiet && (strstr(format, ".Size") || strstr(format, "json")))
-		size = true;
 	if (fmt_list_begin(&f, format, NULL, &err) < 0) {
 		err_printf("%s\n", err);
 		free(err);
@@ -550,6 +575,7 @@ static int run_ps(struct cli *c, struct cli_args *a)
 static const struct cli_flag stop_flags[] = {
 	{"signal", 's', FK_STRING, "string", NULL, "Signal to send to the container"},
 	{"timeout", 't', FK_INT, "int", NULL, "Seconds to wait before killing the container"},
+	{"time", 0, FK_INT, "int", NULL, "use --timeout instead", FLAG_HIDDEN | FLAG_DEPRECATED},
 };
 
 static const struct cli_flag kill_flags[] = {

@@ -548,6 +548,7 @@ const struct cli_cmd cmd_network_inspect = {
 	.args = ARGS_MIN,
 	.min_args = 1,
 	.run = run_network_inspect,
+	.complete = COMPLETE_NETWORKS,
 };
 
 /* ---- rm ---------------------------------------------------------------------------------------- */
@@ -596,6 +597,7 @@ const struct cli_cmd cmd_network_rm = {
 	.args = ARGS_MIN,
 	.min_args = 1,
 	.run = run_network_rm,
+	.complete = COMPLETE_NETWORKS,
 };
 
 /* ---- prune ------------------------------------------------------------------------------------- */
@@ -718,6 +720,8 @@ const struct cli_cmd cmd_network_connect = {
 	.args = ARGS_EXACT,
 	.min_args = 2,
 	.run = run_network_connect,
+	.complete = COMPLETE_NETWORK_THEN_CONTAINER,
+	.complete_max = 2,
 };
 
 static int run_network_disconnect(struct cli *c, struct cli_args *a)
@@ -741,6 +745,8 @@ const struct cli_cmd cmd_network_disconnect = {
 	.args = ARGS_EXACT,
 	.min_args = 2,
 	.run = run_network_disconnect,
+	.complete = COMPLETE_NETWORK_THEN_CONTAINER,
+	.complete_max = 2,
 };
 
 static const struct cli_cmd *const network_subs[] = {

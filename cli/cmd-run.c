@@ -1210,6 +1210,7 @@ struct start_ctx {
 	int code; /* set when the start failed */
 	const struct cli_args *a;
 	bool report; /* run: docker's reportError form */
+	bool tried;  /* the start was asked for (an attach refused first never gets there) */
 };
 
 static int do_start(struct cli *c, const char *id, void *data)
@@ -1218,6 +1219,7 @@ static int do_start(struct cli *c, const char *id, void *data)
 	_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
 	struct cli_response r;
 
+	s->tried = true;
 	sbuf_printf(&t, "/containers/%s/start", id);
 	if (cli_call(c, "POST", sbuf_str(&t), NULL, &r) < 0) {
 		s->code = start_error_code(c->err);
@@ -1435,6 +1437,12 @@ static int run_or_create(struct cli *c, struct cli_args *a, bool run)
 		berth_http_client_free(w);
 		return s.code;
 	}
+	if (!s.tried) {
+		/* the attach was refused (its error printed): the container never started, so no
+		 * exit (nor --rm's removal) will answer the wait; docker exits 1 and leaves it */
+		berth_http_client_free(w);
+		return 1;
+	}
 	if (arc == 2) {
 		/* detached: the container runs on */
 		berth_http_client_free(w);
@@ -1489,7 +1497,10 @@ static int run_start(struct cli *c, struct cli_args *a)
 		}
 		struct start_ctx s = {.a = a};
 		bool proxy = !flag_set(a, "sig-proxy") || flag_bool(a, "sig-proxy");
-		int arc = attach_and(c, id, in && open_in, tty, proxy, NULL, do_start, &s);
+		const char *keys = flag_str(a, "detach-keys");
+		if (!keys || !*keys)
+			keys = json_string_value(json_object_get(cli_config_file(c), "detachKeys"));
+		int arc = attach_and(c, id, in && open_in, tty, proxy, keys, do_start, &s);
 		if (s.code || arc == 1) {
 			berth_http_client_free(w);
 			return 1;
@@ -1526,6 +1537,7 @@ static int run_start(struct cli *c, struct cli_args *a)
 
 static const struct cli_flag start_flags[] = {
 	{"attach", 'a', FK_BOOL, NULL, NULL, "Attach STDOUT/STDERR and forward signals"},
+	{"detach-keys", 0, FK_STRING, "string", NULL, "The keys that detach from the container"},
 	{"interactive", 'i', FK_BOOL, NULL, NULL, "Attach container's STDIN"},
 	{"sig-proxy", 0, FK_BOOL, NULL, "true", "Proxy received signals to the process"},
 };

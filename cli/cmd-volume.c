@@ -112,7 +112,12 @@ static int get_volume(struct cli *c, const char *ref, void *data, struct inspect
 	bool not_found;
 
 	(void)data;
-	return inspect_fetch(c, inspect_type_find("volume"), ref, false, ret, ret_err, &not_found);
+	if (inspect_fetch(c, inspect_type_find("volume"), ref, false, ret, ret_err, &not_found) < 0)
+		return -1;
+	/* docker's volume inspect has the typed volume.Volume only (the generic inspect has the
+	 * raw JSON too) */
+	ret->typed_only = true;
+	return 0;
 }
 
 static int run_volume_inspect(struct cli *c, struct cli_args *a)
@@ -133,6 +138,7 @@ const struct cli_cmd cmd_volume_inspect = {
 	.args = ARGS_MIN,
 	.min_args = 1,
 	.run = run_volume_inspect,
+	.complete = COMPLETE_VOLUMES,
 };
 
 /* ---- rm ---------------------------------------------------------------------------------------- */
@@ -162,6 +168,7 @@ const struct cli_cmd cmd_volume_rm = {
 	.args = ARGS_MIN,
 	.min_args = 1,
 	.run = run_volume_rm,
+	.complete = COMPLETE_VOLUMES,
 };
 
 /* ---- prune ------------------------------------------------------------------------------------- */
@@ -237,6 +244,7 @@ static const struct cli_cmd *const volume_subs[] = {
 
 const struct cli_cmd cmd_volume = {
 	.name = "volume",
+	.use = "COMMAND", /* docker's Use for this group, seen in its unknown-command error */
 	.short_desc = "Manage volumes",
 	.subs = volume_subs,
 	.min_api = "1.21",

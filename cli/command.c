@@ -484,9 +484,12 @@ int cli_main(struct cli *c, int argc, char **argv)
 		const struct cli_cmd *sub = ng > 0 ? find_sub(cmd, grest[0]) : NULL;
 		if (!sub) {
 			if (ng > 0) {
+				/* cobra's UseLine: the group's Use ("volume COMMAND") */
+				_cleanup_sbuf_ struct sbuf use = SBUF_INIT;
+				cmd_use_line(&use, cmd, a.path);
 				err_printf("%s: unknown command: %s %s\n\nUsage:  %s\n\nRun '%s "
 					   "--help' for more information\n",
-					   CLI_NAME, a.path, grest[0], a.path, a.path);
+					   CLI_NAME, a.path, grest[0], sbuf_str(&use), a.path);
 				return 1;
 			}
 			print_help(c, cmd, &cmd_root, a.path, !ghelp);

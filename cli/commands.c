@@ -23,10 +23,7 @@ const struct cli_flag root_flags[] = {
 const size_t n_root_flags = ARRAY_SIZE(root_flags);
 
 static const struct cli_cmd *const system_subs[] = {
-	&cmd_system_df,
-	&cmd_system_events,
-	&cmd_system_info,
-	NULL,
+	&cmd_system_df, &cmd_system_events, &cmd_system_info, &cmd_system_prune, NULL,
 };
 
 const struct cli_cmd cmd_system = {

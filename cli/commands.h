@@ -13,7 +13,7 @@ extern const struct cli_cmd cmd_rmi, cmd_image_rm, cmd_image_prune;
 extern const struct cli_cmd cmd_save, cmd_image_save, cmd_load, cmd_image_load;
 extern const struct cli_cmd cmd_import, cmd_image_import;
 extern const struct cli_cmd cmd_build, cmd_image_build, cmd_builder;
-extern const struct cli_cmd cmd_image, cmd_system_df;
+extern const struct cli_cmd cmd_image, cmd_system_df, cmd_system_prune;
 
 /* Render the JSON message stream of the answer being read (load, import): docker's jsonmessage
  * display on stdout, progress on a terminal; an errorDetail is printed and is exit 1. */

@@ -245,6 +245,8 @@ static int parse_long(struct parse_state *ps, const char *s, int *i, int argc, c
 	}
 	if (set_value(f, v, value, err) < 0)
 		return -1;
+	if (f->flags & FLAG_DEPRECATED)
+		out_printf("Flag --%s has been deprecated, %s\n", f->name, f->usage);
 	if (strcmp(f->name, "help") == 0 && v->b)
 		ps->help = true;
 	return 0;
@@ -291,8 +293,14 @@ static int parse_short(struct parse_state *ps, const char *s, int *i, int argc, 
 			*err = xasprintf("flag needs an argument: '%c' in -%s", c, s + 1);
 			return -1;
 		}
-		if (c == 'h' && strcmp(f->name, "help") == 0)
-			out_puts("Flag shorthand -h has been deprecated, use --help\n");
+		if (c == 'h' && strcmp(f->name, "help") == 0) {
+			/* docker's root command writes pflag's notice to stderr, its commands to
+			 * stdout */
+			if (ps->flags == root_flags)
+				err_printf("Flag shorthand -h has been deprecated, use --help\n");
+			else
+				out_puts("Flag shorthand -h has been deprecated, use --help\n");
+		}
 		if (set_value(f, v, value, err) < 0)
 			return -1;
 		if (strcmp(f->name, "help") == 0 && v->b)

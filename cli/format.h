@@ -89,6 +89,12 @@ extern const char *const build_cache_header_pairs[];
 
 /* A container.Summary's ContainerContext (ps, system df -v). */
 void container_ctx_init(struct ctx_obj *c, json_t *summary, bool trunc);
+/*
+ * ps's check of a --format as written, before any request: parsed, then run on an empty
+ * container, as docker does.  Returns 0 with whether the run read .Size, or -1 with docker's
+ * message in *err ("failed to parse template: ...", "failed to execute template: ...").
+ */
+int ps_template_check(const char *format, bool *ret_size_used, char **err);
 /* A volume.Volume's volumeContext. */
 void volume_ctx_init(struct ctx_obj *c, json_t *volume);
 /* A build.CacheRecord's buildCacheContext. */

@@ -147,17 +147,154 @@ static const struct tschema_field image_inspect_fields[] = {
 const struct tschema image_inspect_schema = {"image.InspectResponse", image_inspect_fields,
 					     ARRAY_SIZE(image_inspect_fields), false, false};
 
+/* ---- the names of the fields of the types berth leaves untyped (see tschema.names_only) ---- */
+
+#define N(go)                                                                                      \
+	{                                                                                          \
+		go, NULL, 0, false, NULL                                                           \
+	}
+#define NS(go, sub)                                                                                \
+	{                                                                                          \
+		go, NULL, 0, false, sub                                                            \
+	}
+#define NK(go, kind)                                                                               \
+	{                                                                                          \
+		go, NULL, kind, false, NULL                                                        \
+	}
+#define NAMES(var, type, list)                                                                     \
+	const struct tschema var = {.type_name = type,                                             \
+				    .fields = list,                                                \
+				    .n_fields = ARRAY_SIZE(list),                                  \
+				    .names_only = true}
+
+/* container.State */
+static const struct tschema_field state_names[] = {
+	N("Status"),	N("Running"),	N("Paused"),	 N("Restarting"),
+	N("OOMKilled"), N("Dead"),	N("Pid"),	 N("ExitCode"),
+	N("Error"),	N("StartedAt"), N("FinishedAt"), NK("Health", 'p'),
+};
+static NAMES(state_names_schema, "container.State", state_names);
+
+/* container.Config (the fields the daemon may leave out read as their zero values) */
+static const struct tschema_field config_names[] = {
+	N("Hostname"),
+	N("Domainname"),
+	N("User"),
+	N("AttachStdin"),
+	N("AttachStdout"),
+	N("AttachStderr"),
+	NK("ExposedPorts", 'm'),
+	N("Tty"),
+	N("OpenStdin"),
+	N("StdinOnce"),
+	NK("Env", 'a'),
+	NK("Cmd", 'a'),
+	NK("Healthcheck", 'p'),
+	NK("ArgsEscaped", 'b'),
+	N("Image"),
+	NK("Volumes", 'm'),
+	N("WorkingDir"),
+	NK("Entrypoint", 'a'),
+	NK("NetworkDisabled", 'b'),
+	NK("MacAddress", 's'),
+	NK("OnBuild", 'a'),
+	NK("Labels", 'm'),
+	NK("StopSignal", 's'),
+	NK("StopTimeout", 'p'),
+	NK("Shell", 'a'),
+};
+static NAMES(config_names_schema, "container.Config", config_names);
+
+/* container.InspectResponse: its embedded *ContainerJSONBase (a field by that name too) and
+ * its own fields */
+static const struct tschema_field container_names[] = {
+	NK("ContainerJSONBase", 'e'),
+	N("ID"),
+	N("Created"),
+	N("Path"),
+	N("Args"),
+	NS("State", &state_names_schema),
+	N("Image"),
+	N("ResolvConfPath"),
+	N("HostnamePath"),
+	N("HostsPath"),
+	N("LogPath"),
+	N("Name"),
+	N("RestartCount"),
+	N("Driver"),
+	N("Platform"),
+	N("MountLabel"),
+	N("ProcessLabel"),
+	N("AppArmorProfile"),
+	N("ExecIDs"),
+	N("HostConfig"),
+	N("GraphDriver"),
+	NK("SizeRw", 'p'),
+	NK("SizeRootFs", 'p'),
+	N("Mounts"),
+	NS("Config", &config_names_schema),
+	N("NetworkSettings"),
+	NK("ImageManifestDescriptor", 'p'),
+};
+static NAMES(container_names_schema, "container.InspectResponse", container_names);
+
+/* network.IPAM and network.Inspect */
+static const struct tschema_field ipam_names[] = {N("Driver"), N("Options"), N("Config")};
+static NAMES(ipam_names_schema, "network.IPAM", ipam_names);
+static const struct tschema_field network_names[] = {
+	N("Name"),
+	N("ID"),
+	N("Created"),
+	N("Scope"),
+	N("Driver"),
+	NK("EnableIPv4", 'b'),
+	NK("EnableIPv6", 'b'),
+	NS("IPAM", &ipam_names_schema),
+	NK("Internal", 'b'),
+	NK("Attachable", 'b'),
+	NK("Ingress", 'b'),
+	NK("ConfigFrom", 'o'),
+	NK("ConfigOnly", 'b'),
+	NK("Containers", 'm'),
+	NK("Options", 'm'),
+	NK("Labels", 'm'),
+	NK("Peers", 'a'),
+	NK("Services", 'm'),
+};
+static NAMES(network_names_schema, "network.Inspect", network_names);
+
+/* volume.Volume: small enough to type in full */
+static const struct tschema_field volume_fields[] = {
+	FS("ClusterVolume", NULL, 'p', true, NULL),
+	FO("CreatedAt", 's'),
+	F("Driver", 's'),
+	F("Labels", 'm'),
+	F("Mountpoint", 's'),
+	F("Name", 's'),
+	F("Options", 'm'),
+	F("Scope", 's'),
+	FO("Status", 'm'),
+	FS("UsageData", NULL, 'p', true, NULL),
+};
+static const struct tschema volume_schema = {"volume.Volume", volume_fields,
+					     ARRAY_SIZE(volume_fields), false, false};
+
 #undef F
 #undef FO
 #undef FS
+#undef N
+#undef NS
+#undef NK
+#undef NAMES
 
 /* ---- the types --------------------------------------------------------------------------------- */
 
 const struct inspect_type inspect_types[] = {
-	{"container", "/containers/%s/json", NULL, true, false, "container", NULL},
+	{"container", "/containers/%s/json", NULL, true, false, "container",
+	 &container_names_schema},
 	{"image", "/images/%s/json", NULL, false, false, NULL, &image_inspect_schema},
-	{"network", "/networks/%s", NULL, false, false, "network", NULL},
-	{"volume", "/volumes/%s", NULL, false, false, "volume", NULL},
+	{"network", "/networks/%s", NULL, false, false, "network", &network_names_schema},
+	{"volume", "/volumes/%s", NULL, false, false, "volume", &volume_schema},
 	{"service", "/services/%s", "insertDefaults=true", false, true, "service", NULL},
 	{"task", "/tasks/%s", NULL, false, true, "task", NULL},
 	{"node", "/nodes/%s", NULL, false, true, "node", NULL},
@@ -339,14 +476,15 @@ int inspect_run(struct cli *c, char *const *refs, int n, const char *format, ins
 			inspect_obj_release(&o);
 			continue;
 		}
-		/* the typed object first, then the raw JSON (missingkey=error) */
+		/* the typed object first, then the raw JSON (missingkey=error) when there is one */
 		_cleanup_sbuf_ struct sbuf one = SBUF_INIT;
 		char *terr = NULL;
 		int r = tmpl_exec(t,
 				  o.schema ? tval_json(o.json, o.schema) : tval_json(o.json, NULL),
 				  TMPL_FUNCS_BASIC, &one, &terr);
-		free(terr);
-		if (r < 0) {
+		if (r == 0 || !o.typed_only)
+			free(terr);
+		if (r < 0 && !o.typed_only) {
 			sbuf_reset(&one);
 			r = tmpl_exec(t, tval_raw(o.json), TMPL_FUNCS_BASIC, &one, &terr);
 		}

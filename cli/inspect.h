@@ -43,6 +43,9 @@ struct inspect_obj {
 	size_t len;
 	json_t *json;
 	const struct tschema *schema;
+	/* no raw JSON to try when the typed object fails the template (docker's getRef gave none:
+	 * volume inspect): the typed error is the one */
+	bool typed_only;
 };
 
 /*

@@ -614,33 +614,13 @@ json_t *restart_parse(const char *value, char **err)
 		*err = xstrdup("invalid restart policy format: no policy provided before colon");
 		return NULL;
 	}
-	if (colon) {
-		char *cerr = NULL;
-		if (parse_int64(colon + 1, &count, &cerr) < 0) {
-			free(cerr);
-			*err = xstrdup(
-				"invalid restart policy format: maximum retry count must be an "
-				"integer");
-			return NULL;
-		}
-	}
-	if (strcmp(name, "no") && strcmp(name, "always") && strcmp(name, "unless-stopped") &&
-	    strcmp(name, "on-failure") && *name) {
-		*err = xasprintf("invalid restart policy: unknown policy '%s'; use one of 'no', "
-				 "'always', 'on-failure', or 'unless-stopped'",
-				 name);
+	/* strconv.Atoi of a count that is there ("on-failure:" has none) */
+	if (colon && colon[1] && berth_parse_int64(colon + 1, INT64_MIN, INT64_MAX, &count) < 0) {
+		*err = xstrdup("invalid restart policy format: maximum retry count must be an "
+			       "integer");
 		return NULL;
 	}
-	if (count && strcmp(name, "on-failure") != 0) {
-		*err = xasprintf(
-			"invalid restart policy: maximum retry count can only be used with "
-			"'on-failure'");
-		return NULL;
-	}
-	if (count < 0) {
-		*err = xstrdup("invalid restart policy: maximum retry count cannot be negative");
-		return NULL;
-	}
+	/* the policy's name and its count's use are the daemon's to check, as docker leaves them */
 	return json_pack("{s:s,s:I}", "Name", name, "MaximumRetryCount", (json_int_t)count);
 }
 

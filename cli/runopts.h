@@ -34,7 +34,7 @@ json_t *ulimit_parse(const char *value, char **err);
 /* opts.MountOpt.Set: "type=bind,source=/a,target=/b,readonly" as a mount.Mount. */
 json_t *mount_parse(const char *value, char **err);
 
-/* opts.ParseRestartPolicy: "no", "always", "unless-stopped", "on-failure[:N]". */
+/* opts.ParseRestartPolicy: "NAME[:COUNT]"; the name and count are berthd's to check. */
 json_t *restart_parse(const char *value, char **err);
 
 /* runconfig's parseDevice: "/dev/x[:/dev/y][:rwm]" as a container.DeviceMapping. */

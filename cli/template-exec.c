@@ -513,6 +513,29 @@ static struct tval eval_field(struct exec *x, struct tval dot, const char *name,
 				json_string_value(json_object_get(labels, json_string_value(key)));
 			return (struct tval){.j = own(x, json_string(v ? v : "")), .kind = 's'};
 		}
+		if (recv.sch && recv.sch->names_only) {
+			const struct tschema_field *f = schema_field(recv.sch, name);
+			if (!f) {
+				struct sbuf *t = x_sbuf(x);
+				type_name(t, recv);
+				x_errorf(x, "can't evaluate field %s in type %s", name,
+					 sbuf_str(t));
+			}
+			if (has_args)
+				x_errorf(x, "%s is not a method but has arguments", name);
+			if (f->kind == 'e')
+				/* an embedded struct by its type's name: the same object */
+				return (struct tval){.j = recv.j, .kind = 'o'};
+			json_t *v = tmpl_json_field(recv.j, name);
+			if ((!v || json_is_null(v)) && f->kind)
+				/* a field the daemon leaves out (or null) when empty: Go's zero value */
+				return zero_of(x, f);
+			if (!v)
+				return INVALID;
+			return (struct tval){.j = v,
+					     .sch = f->sub && json_is_object(v) ? f->sub : NULL,
+					     .kind = kind_for(name, v)};
+		}
 		if (recv.sch) {
 			const struct tschema_field *f = schema_field(recv.sch, name);
 			if (f) {

@@ -327,7 +327,7 @@ static void print_value(struct sbuf *out, struct tval v, int depth);
 static void print_struct(struct sbuf *out, struct tval v, int depth)
 {
 	sbuf_addc(out, '{');
-	if (v.sch) {
+	if (v.sch && !v.sch->names_only) {
 		for (size_t i = 0; i < v.sch->n_fields; i++) {
 			const struct tschema_field *f = &v.sch->fields[i];
 			json_t *e = json_object_get(v.j, f->json ? f->json : f->go);
@@ -738,7 +738,7 @@ void go_json_encode(struct sbuf *out, struct tval v)
 		sbuf_adds(out, "null");
 		return;
 	}
-	json_encode_tv(out, v.j, v.kind, v.sch, "", false);
+	json_encode_tv(out, v.j, v.kind, v.sch && v.sch->names_only ? NULL : v.sch, "", false);
 }
 
 /* ---- fmt.Sprintf ------------------------------------------------------------------------------- */
@@ -1312,7 +1312,12 @@ static int go_lt(struct tval a, struct tval b, bool *ret, char **err)
 
 /* ---- the builtins ------------------------------------------------------------------------------ */
 
-static int index_arg(struct tval idx, size_t len, bool slice, int64_t *ret, char **err)
+/*
+ * Go's indexArg: an index up to len passes; index's one at len then panics in reflect's Index,
+ * and that panic is the call's error ("reflect: string index out of range").  elem: "string" or
+ * "slice" for index, NULL for slice.
+ */
+static int index_arg(struct tval idx, size_t len, const char *elem, int64_t *ret, char **err)
 {
 	int64_t x;
 
@@ -1325,8 +1330,12 @@ static int index_arg(struct tval idx, size_t len, bool slice, int64_t *ret, char
 		return -1;
 	}
 	x = json_integer_value(idx.j);
-	if (x < 0 || (uint64_t)x > len || (!slice && (uint64_t)x == len)) {
+	if (x < 0 || (uint64_t)x > len) {
 		*err = xasprintf("index out of range: %" PRId64, x);
+		return -1;
+	}
+	if (elem && (uint64_t)x == len) {
+		*err = xasprintf("reflect: %s index out of range", elem);
 		return -1;
 	}
 	*ret = x;
@@ -1353,13 +1362,13 @@ static int fn_index(struct tval *argv, size_t argc, struct tval *ret, json_t **m
 			return -1;
 		}
 		if (json_is_string(item.j)) {
-			if (index_arg(idx, json_string_length(item.j), false, &x, err) < 0)
+			if (index_arg(idx, json_string_length(item.j), "string", &x, err) < 0)
 				return -1;
 			json_decref(*made);
 			*made = json_integer((unsigned char)json_string_value(item.j)[x]);
 			item = (struct tval){.j = *made, .kind = 'u'};
 		} else if (json_is_array(item.j) || (json_is_null(item.j) && item.kind == 'a')) {
-			if (index_arg(idx, json_array_size(item.j), false, &x, err) < 0)
+			if (index_arg(idx, json_array_size(item.j), "slice", &x, err) < 0)
 				return -1;
 			json_t *e = json_array_get(item.j, (size_t)x);
 			item = tval_child(item, e, json_is_object(e) ? 'o' : 0);
@@ -1419,7 +1428,7 @@ static int fn_slice(struct tval *argv, size_t argc, struct tval *ret, json_t **m
 	}
 	idx[1] = (int64_t)len;
 	for (size_t k = 1; k < argc; k++)
-		if (index_arg(argv[k], cap, true, &idx[k - 1], err) < 0)
+		if (index_arg(argv[k], cap, NULL, &idx[k - 1], err) < 0)
 			return -1;
 	if (idx[0] > idx[1]) {
 		*err = xasprintf("invalid slice index: %" PRId64 " > %" PRId64, idx[0], idx[1]);

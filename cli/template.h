@@ -77,6 +77,16 @@ struct tschema {
 	 * out, as it is no field).  NULL: no Label method.
 	 */
 	const char *label_key;
+	/*
+	 * Only the names of a Go struct's fields (json unused): a name not listed is Go's "can't
+	 * evaluate field X in type T"; a listed one reads the JSON as an object without a schema
+	 * does, its sub (names-only too) going with an object.  A missing key is no value, or (null
+	 * too) the zero value of the field's kind when it has one (fields the daemon omits); kind
+	 * 'e' names the embedded struct: the same object.
+	 * The object prints and encodes as one without a schema.  For the large types docker's
+	 * inspect reads (container.InspectResponse) whose fields berth does not type one by one.
+	 */
+	bool names_only;
 };
 extern const struct tschema tschema_raw;
 

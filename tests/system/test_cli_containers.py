@@ -248,7 +248,20 @@ def test_ps_and_inspect_like_docker(bd, cli):
                      ["container", "inspect", "cmp1"],
                      ["inspect", "--type", "container", "-f", "{{.Config.Labels}}", "cmp1"],
                      ["port", "cmp1"], ["port", "cmp1", "80"], ["port", "cmp1", "81/udp"],
-                     ["ps", "-q", "--filter", "name=cmp2"]):
+                     ["ps", "-q", "--filter", "name=cmp2"],
+                     # fields container.InspectResponse lacks fail (exit 1) as docker's
+                     ["inspect", "-f", "{{.Nope}}", "cmp1"],
+                     ["inspect", "-f", "{{.State.Nope}}", "cmp1"],
+                     ["container", "inspect", "-f", "{{.Name}} {{.Nope}}", "cmp1", "cmp2"],
+                     ["inspect", "-f", "{{.Id}} {{.ID}}", "cmp1"],
+                     # and those it has read as docker does, omitted ones as Go's zero values
+                     ["inspect", "-f", "{{.ID}} {{.State.Health}} {{.SizeRw}} "
+                      "{{.ContainerJSONBase.Name}} {{.State.Status}}", "cmp1"],
+                     ["inspect", "-f", "{{.Node}}", "cmp1"],  # gone from docker 28's type
+                     ["inspect", "-f", "{{.Config.Nope}}", "cmp1"],
+                     ["inspect", "-f", "{{.Config.Volumes}} {{.Config.Healthcheck}} "
+                      "{{.Config.Shell}} {{.Config.Env}} {{.Config.Labels.a}}", "cmp1"],
+                     ["inspect", "-f", "{{.Id}} {{.Nope}}", "cmp1"]):
             b, d = cli.run(*args), cli.docker(*args)
             # times move on between the two runs
             strip = lambda s: re.sub(r" {2,}", "  ", re.sub(
@@ -373,6 +386,91 @@ def test_bad_values_125(bd, cli, args, message):
     assert (p.returncode, p.stderr) == (
         125, f"berth: {message}\n\nRun 'berth run --help' for more information\n")
     assert api(bd, "GET", "/containers/json?all=1")[1] == before
+
+
+@DOCKER28
+@pytest.mark.parametrize("args", [
+    ["rename", "nosuch", "x"],  # docker adds "Error: failed to rename container named nosuch"
+    ["rename", "msgbox", "msgbox"],
+    ["logs", "--since", "garbage", "msgbox"],  # wrapped: invalid value for "since": ...
+    ["logs", "--until", "garbage", "msgbox"],
+    ["logs", "--since", "garbage", "nosuch"],  # the container is looked up first
+    ["stop", "--time", "abc", "msgbox"],  # docker's deprecated name of --timeout
+    # the policy's name and count are the daemon's to judge: docker sends them
+    ["create", "--restart", "bogus", "busybox"],
+    ["create", "--restart", "always:3", "busybox"],
+    ["run", "--restart", "bogus", "busybox"],
+    ["create", "--restart", "on-failure:x", "busybox"],
+])
+def test_errors_like_docker(bd, cli, args):
+    need_docker28()
+    cli.run("create", "--name", "msgbox", "busybox", "true")
+    try:
+        before = api(bd, "GET", "/containers/json?all=1")[1]
+        b, d = cli.run(*args), cli.docker(*args)
+        assert (b.returncode, b.stdout, b.stderr) == \
+            (d.returncode, d.stdout, d.stderr.replace("docker", "berth")), args
+        assert b.returncode in (1, 125)
+        assert api(bd, "GET", "/containers/json?all=1")[1] == before
+    finally:
+        rm(bd, "msgbox")
+
+
+def test_stop_time_is_timeout(bd, cli):
+    # sleep as PID 1 ignores SIGTERM: only the timeout's SIGKILL stops it, after 1 s not 10
+    cli.run("run", "-d", "--name", "slowstop", "busybox", "sleep", "600")
+    try:
+        t0 = time.monotonic()
+        p = cli.run("stop", "--time", "1", "slowstop")
+        took = time.monotonic() - t0
+        assert (p.returncode, p.stdout) == (
+            0, "Flag --time has been deprecated, use --timeout instead\nslowstop\n")
+        assert took < 8, took
+        st = state(bd, "slowstop")["State"]
+        assert (st["Status"], st["ExitCode"]) == ("exited", 137)
+        assert "--time " not in cli.run("stop", "--help").stdout
+    finally:
+        rm(bd, "slowstop")
+
+
+def test_start_started_and_stop_stopped_succeed(bd, cli):
+    # berthd answers 304 (as dockerd); docker's client takes any 2xx or 3xx as success
+    cli.run("run", "-d", "--name", "up304", "busybox", "sleep", "600")
+    cli.run("create", "--name", "down304", "busybox", "true")
+    try:
+        pid = state(bd, "up304")["State"]["Pid"]
+        p = cli.run("start", "up304")
+        assert (p.returncode, p.stdout, p.stderr) == (0, "up304\n", "")
+        assert state(bd, "up304")["State"]["Pid"] == pid  # the same process, not restarted
+        p = cli.run("stop", "down304")
+        assert (p.returncode, p.stdout, p.stderr) == (0, "down304\n", "")
+        assert state(bd, "down304")["State"]["Status"] == "created"
+    finally:
+        rm(bd, "up304", "down304")
+
+
+def test_attach_refused_does_not_hang(bd, cli):
+    # berthd refuses the attach (bad detach keys): the container never starts, so the wait for
+    # its removal would never end; docker exits 1 and leaves the created container
+    before = {c["Id"] for c in api(bd, "GET", "/containers/json?all=1")[1]}
+    p = cli.run("run", "--rm", "--detach-keys", "bogus", "busybox", "true", timeout=30)
+    assert (p.returncode, p.stdout) == (1, "")
+    assert p.stderr == "Error response from daemon: Invalid detach keys (bogus) provided\n"
+    left = [c for c in api(bd, "GET", "/containers/json?all=1")[1] if c["Id"] not in before]
+    assert [c["State"] for c in left] == ["created"]
+    rm(bd, left[0]["Id"])
+
+
+def test_start_attach_detach_keys(bd, cli):
+    cli.run("create", "--name", "dkeys", "busybox", "sh", "-c", "echo out; exit 5")
+    try:
+        p = cli.run("start", "-a", "--detach-keys", "ctrl-a,x", "dkeys", timeout=30)
+        assert (p.returncode, p.stdout, p.stderr) == (5, "out\n", "")
+        p = cli.run("start", "-a", "--detach-keys", "bogus", "dkeys", timeout=30)
+        assert p.returncode == 1 and "Invalid detach keys" in p.stderr
+        assert "--detach-keys" in cli.run("start", "--help").stdout
+    finally:
+        rm(bd, "dkeys")
 
 
 def test_missing_image_pull_refused(cli):

@@ -92,7 +92,13 @@ def test_network_output_as_docker(bd, cli):
                      ["network", "ls", "--format",
                       "table {{.Name}}\t{{.Labels}}\t{{.Internal}}\t{{.Label \"app\"}}"],
                      ["network", "inspect", "no1", "no2"],
-                     ["network", "inspect", "-f", "{{.Name}} {{.Attachable}}", "no1"]):
+                     ["network", "inspect", "-f", "{{.Name}} {{.Attachable}}", "no1"],
+                     # a field network.Inspect lacks: the raw map's missingkey error, exit 1
+                     ["network", "inspect", "-f", "{{.Nope}}", "no1"],
+                     ["network", "inspect", "-f", "{{.IPAM.Nope}}", "no1"],
+                     ["inspect", "-f", "{{.Name}} {{.Nope}}", "no1", "no2"],
+                     ["network", "inspect", "-f", "{{.IPAM.Driver}} {{.ID}} {{.EnableIPv4}}",
+                      "no1"]):
             same(cli, *args)
     finally:
         for name in ("no1", "no2"):
@@ -237,7 +243,17 @@ def test_volume_output_as_docker(bd, cli):
                      ["volume", "ls", "--format",
                       "table {{.Name}}\t{{.Labels}}\t{{.Label \"app\"}}\t{{.Mountpoint}}"],
                      ["volume", "inspect", "vo1", "vo2"],
-                     ["volume", "inspect", "-f", "{{.Name}} {{.Scope}}", "vo2"]):
+                     ["volume", "inspect", "-f", "{{.Name}} {{.Scope}}", "vo2"],
+                     # volume inspect has the typed volume.Volume only: its own error, and its
+                     # zero values (map[], <nil>) for what the daemon leaves out
+                     ["volume", "inspect", "-f", "{{.Nope}}", "vo1"],
+                     ["volume", "inspect", "-f", "{{.Nope}}", "vo1", "nosuch"],
+                     ["volume", "inspect", "-f", "{{.Options}} {{.Status}} {{.UsageData}} "
+                      "{{.ClusterVolume}} {{.Labels}}", anon],
+                     ["volume", "inspect", "-f", "{{.}}", "vo2"],
+                     ["volume", "inspect", "-f", "{{json .}}", "vo2"],
+                     # the generic inspect has the raw JSON to fall back on
+                     ["inspect", "-f", "{{.Nope}}", "vo1"]):
             same(cli, *args)
     finally:
         for name in ("vo1", "vo2", anon):

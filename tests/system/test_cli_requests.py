@@ -180,6 +180,50 @@ def test_a_bad_request_is_not_taken_for_a_refused_version(cli, proxy):
         "GET /v1.47/containers/json?filters=")
 
 
+@pytest.mark.parametrize("args,sized", [
+    (["--format", "json"], False),  # the template docker runs first is the word "json"
+    (["--format", "{{json .}}"], True),  # MarshalJSON reads every field
+    (["--format", "{{.Size}}"], True),
+    (["--format", "table {{.Names}}\t{{.Size}}"], True),
+    (["--format", "{{if false}}{{.Size}}{{end}}"], False),  # .Size never run
+    (["--format", "{{.Names}}"], False),
+    (["--size=false", "--format", "{{.Size}}"], False),
+    (["-q", "--format", "{{.Size}}"], False),
+])
+def test_ps_asks_sizes_when_the_template_reads_them(cli, proxy, args, sized):
+    p = cli.run("ps", "-a", *args, host=f"unix://{proxy.path}")
+    assert p.returncode == 0, p.stderr
+    assert len(proxy.requests) == 1 and proxy.requests[0].startswith("GET /v1.47/containers/json")
+    assert ("size=1" in proxy.requests[0]) == sized, proxy.requests
+
+
+@pytest.mark.parametrize("template,message", [
+    ("{{", "failed to parse template: template: :1: unclosed action"),
+    # run once on an empty container before the request: its ID is ""
+    ("{{slice .ID 0 4}}", "failed to execute template: template: :1:2: executing \"\" at "
+                          "<slice .ID 0 4>: error calling slice: index out of range: 4"),
+    ("{{index .Names 0}}", "failed to execute template: template: :1:2: executing \"\" at "
+                           "<index .Names 0>: error calling index: reflect: string index out "
+                           "of range"),
+])
+def test_ps_template_checked_before_the_request(cli, proxy, template, message):
+    p = cli.run("ps", "--format", template, host=f"unix://{proxy.path}")
+    assert (p.returncode, p.stdout, p.stderr) == (1, "", message + "\n")
+    assert proxy.requests == []
+    if DOCKER_MAJOR and DOCKER_MAJOR >= 28:
+        d = cli.docker("ps", "--format", template)
+        assert (d.returncode, d.stderr) == (p.returncode, p.stderr)
+
+
+def test_ps_quiet_ignores_a_format(cli, box, proxy):
+    p = cli.run("ps", "-q", "--format", "{{.Names}}", host=f"unix://{proxy.path}")
+    assert p.returncode == 0
+    assert p.stdout == box[:12] + "\n"
+    assert p.stderr == ("WARNING: Ignoring custom format, because both --format and --quiet "
+                        "are set.\n")
+    assert "size=1" not in proxy.requests[0]
+
+
 @pytest.fixture(scope="module")
 def box(bd, cli):
     p = cli.run("run", "-d", "--name", "reqbox", "busybox", "sleep", "1000")

@@ -233,3 +233,81 @@ def test_events_since_until_as_docker(berth_cli):
 def test_events_bad_input(berth_cli, args, code, message):
     p = berth_cli.run("events", *args)
     assert (p.returncode, p.stdout, p.stderr) == (code, "", message)
+
+
+# ---- system prune ------------------------------------------------------------------------------
+
+
+def api_json(bd, path):
+    status, _, data = bd.http("GET", path)
+    assert status == 200, data
+    return json.loads(data)
+
+
+def test_system_prune(bd, cli):
+    def ok(*args):
+        p = cli.run(*args)
+        assert p.returncode == 0, (args, p.stderr)
+        return p.stdout.strip()
+
+    ok("run", "-d", "--name", "keeper", "busybox", "sleep", "600")
+    ok("run", "--name", "gone1", "busybox", "true")
+    ok("create", "--name", "gone2", "-v", "/data", "busybox", "true")
+    anon = api_json(bd, "/containers/gone2/json")["Mounts"][0]["Name"]
+    ok("volume", "create", "named1")
+    builtin_nets = {n["Name"] for n in api_json(bd, "/networks")}
+    ok("network", "create", "pnet")
+    dangling = ok("commit", "gone1")  # no repository: a dangling image
+    ids = lambda: {c["Names"][0][1:] for c in api_json(bd, "/containers/json?all=1")}
+    vols = lambda: {v["Name"] for v in api_json(bd, "/volumes")["Volumes"]}
+    nets = lambda: {n["Name"] for n in api_json(bd, "/networks")}
+    imgs = lambda: {i["Id"] for i in api_json(bd, "/images/json?all=1")}
+    try:
+        # no answer (stdin closed) is a no: the prompt, then nothing removed
+        p = cli.run("system", "prune", "--volumes", "--filter", "label!=keep")
+        assert (p.returncode, p.stderr) == (0, "")
+        assert p.stdout == (
+            "WARNING! This will remove:\n  - all stopped containers\n  - all networks not "
+            "used by at least one container\n  - all anonymous volumes not used by at least "
+            "one container\n  - all dangling images\n  - unused build cache\n\n  Items to be "
+            "pruned will be filtered with:\n  - label!=keep\n\nAre you sure you want to "
+            "continue? [y/N] ")
+        assert {"gone1", "gone2"} <= ids() and anon in vols() and "pnet" in nets()
+        assert dangling in imgs()
+
+        p = cli.run("system", "prune", "-f", "--volumes")
+        assert p.returncode == 0, p.stderr
+        assert ids() == {"keeper"}
+        assert anon not in vols() and "named1" in vols()  # named volumes stay without -a
+        assert nets() == builtin_nets
+        assert dangling not in imgs()
+        assert api_json(bd, "/images/busybox/json")["Id"]
+        sections = p.stdout.split("\n\n")
+        assert sections[0].startswith("Deleted Containers:\n")
+        assert len(sections[0].splitlines()) == 3
+        assert sections[1] == "Deleted Networks:\npnet"
+        assert sections[2] == f"Deleted Volumes:\n{anon}"
+        assert sections[3] == f"Deleted Images:\ndeleted: {dangling}"
+        assert sections[4].startswith("Total reclaimed space: ")
+
+        p = cli.run("system", "prune", "-f", "--volumes", "--filter", "until=1h")
+        assert (p.returncode, p.stdout, p.stderr) == (
+            1, "", "ERROR: The \"until\" filter is not supported with \"--volumes\"\n")
+    finally:
+        cli.run("rm", "-f", "keeper", "gone1", "gone2")
+        cli.run("volume", "rm", "named1", anon)
+        cli.run("network", "rm", "pnet")
+        cli.run("rmi", dangling)
+
+
+@DOCKER28
+@pytest.mark.parametrize("args", [
+    [], ["-a"], ["--volumes"], ["-a", "--volumes", "--filter", "label=a=b", "--filter",
+                                "until=10m", "--filter", "label!=c"],
+    ["--filter", "until=24h"], ["--volumes", "--filter", "until=1h"], ["extra"], ["--bogus"],
+])
+def test_system_prune_prompt_as_docker(bd, cli, args):
+    need_docker28()
+    b, d = cli.run("system", "prune", *args), cli.docker("system", "prune", *args)
+    assert (b.returncode, b.stdout, b.stderr) == \
+        (d.returncode, d.stdout, d.stderr.replace("docker", "berth"))

@@ -31,6 +31,9 @@ BAD = [
                            "Run 'berth system --help' for more information\n"),
     (["system", "--foo"], 125, "unknown flag: --foo\n\nUsage:  berth system\n\nRun 'berth "
                                "system --help' for more information\n"),
+    # cobra's UseLine: docker's volume group has Use "volume COMMAND", the others a bare name
+    (["volume", "foo"], 1, "berth: unknown command: berth volume foo\n\nUsage:  berth volume "
+                           "COMMAND\n\nRun 'berth volume --help' for more information\n"),
     (["completion"], 1, "berth: 'berth completion' requires 1 argument\n\nUsage:  berth "
                         "completion SHELL\n\nRun 'berth completion --help' for more "
                         "information\n"),
@@ -67,7 +70,7 @@ def test_bad_command_lines_reach_nothing(berth_cli, args, code, stderr):
     assert ok.returncode == 0 and proxy.connections == 1
 
 
-AS_DOCKER = [b for b in BAD[:10] if b[0][0] != "completion"]
+AS_DOCKER = [b for b in BAD[:11] if b[0][0] != "completion"]
 
 
 @DOCKER28
@@ -119,6 +122,16 @@ def test_unreachable_daemon(berth_cli, tmp_path):
         assert p.returncode == 1
         assert p.stderr.endswith(f"Cannot connect to the Docker daemon at unix://{tmp_path}/"
                                  "none.sock. Is the docker daemon (berthd) running?\n")
+
+
+@pytest.mark.skipif(os.path.exists("/run/berth/berth.sock"), reason="a berthd at the default socket")
+def test_bare_unix_scheme_is_the_default_socket(berth_cli):
+    # docker's ParseHost: "unix://" alone is the default socket, not a bad address
+    for host, args in (("unix://", []), (None, ["-H", "unix://"])):
+        p = berth_cli.run(*args, "info", host=host)
+        assert (p.returncode, p.stderr) == (1, "Cannot connect to the Docker daemon at unix:///run/"
+                                               "berth/berth.sock. Is the docker daemon (berthd) "
+                                               "running?\n"), args
 
 
 def test_where_berth_connects(berth_cli, tmp_path):
@@ -253,6 +266,10 @@ def test_help_forms(berth_cli):
     assert a.stdout == berth_cli.run("version", "--format", "x", "--help").stdout
     h = berth_cli.run("version", "-h")
     assert h.stdout == "Flag shorthand -h has been deprecated, use --help\n" + a.stdout
+    # the root's -h: pflag's notice on stderr there (docker 28), the help on stdout
+    r = berth_cli.run("-h")
+    assert (r.returncode, r.stderr) == (0, "Flag shorthand -h has been deprecated, use --help\n")
+    assert r.stdout == berth_cli.run("--help").stdout
     # no command: the root help on stderr, exit 0 (docker's)
     p = berth_cli.run()
     assert p.returncode == 0 and p.stdout == "" and p.stderr.startswith("Usage:  berth")
@@ -290,12 +307,40 @@ def complete(berth_cli, *words):
 def test_completion_candidates(berth_cli):
     assert {"events", "info", "system", "version"} <= set(complete(berth_cli, ""))
     assert complete(berth_cli, "ver") == ["version"]
-    assert complete(berth_cli, "system", "") == ["df", "events", "info"]
+    assert complete(berth_cli, "system", "") == ["df", "events", "info", "prune"]
     assert complete(berth_cli, "version", "--f") == ["--format"]
     assert set(complete(berth_cli, "events", "--")) >= {"--filter", "--format", "--since",
                                                         "--until", "--host", "--debug"}
     assert complete(berth_cli, "--log-level", "") == ["debug", "info", "warn", "error", "fatal"]
     assert "__complete" not in complete(berth_cli, "")
+
+
+def test_completion_of_networks_volumes_signals(berth_cli):
+    for args in (["network", "create", "cnet1"], ["network", "create", "cnet2"],
+                 ["volume", "create", "cvol1"], ["volume", "create", "cvol2"],
+                 ["create", "--name", "cbox", "busybox", "true"]):
+        p = berth_cli.run(*args)
+        assert p.returncode == 0 or args[0] == "create", p.stderr  # no busybox in this berthd
+    try:
+        nets = {n["Name"] for n in json.loads(berth_cli.berthd.http("GET", "/networks")[2])}
+        assert {"cnet1", "cnet2"} <= nets
+        for words in (["network", "rm", ""], ["network", "inspect", ""], ["run", "--network", ""],
+                      ["create", "--net", ""], ["network", "connect", ""]):
+            assert set(complete(berth_cli, *words)) == nets, words
+        assert complete(berth_cli, "network", "rm", "cnet1", "cn") == ["cnet1", "cnet2"]
+        assert complete(berth_cli, "volume", "rm", "cv") == ["cvol1", "cvol2"]
+        assert complete(berth_cli, "volume", "inspect", "cvol2") == ["cvol2"]
+        # connect's second argument is a container; nothing after it
+        ctrs = {c["Names"][0][1:] for c in
+                json.loads(berth_cli.berthd.http("GET", "/containers/json?all=1")[2])}
+        assert set(complete(berth_cli, "network", "connect", "cnet1", "")) == ctrs
+        assert complete(berth_cli, "network", "connect", "cnet1", "x", "") == []
+        assert complete(berth_cli, "kill", "-s", "TE") == ["TERM"]
+        assert {"HUP", "KILL", "USR1", "WINCH"} <= set(complete(berth_cli, "stop", "--signal", ""))
+    finally:
+        berth_cli.run("rm", "-f", "cbox")
+        berth_cli.run("network", "rm", "cnet1", "cnet2")
+        berth_cli.run("volume", "rm", "cvol1", "cvol2")
 
 
 def test_bash_completion_script(berth_cli, tmp_path):
@@ -319,7 +364,7 @@ def test_bash_completion_script(berth_cli, tmp_path):
     env["PATH"] = f"{berth_cli.binary.parent}:{env.get('PATH', '')}"
     p = subprocess.run(["bash", "--norc", "-c", test], capture_output=True, text=True, env=env)
     assert "_berth_complete berth" in p.stdout, p.stderr
-    assert "1:system" in p.stdout and "2:df events info" in p.stdout and \
+    assert "1:system" in p.stdout and "2:df events info prune" in p.stdout and \
         "3:--format" in p.stdout, (p.stdout, p.stderr)
     p = berth_cli.run("completion", "zsh")
     assert p.returncode == 1 and "unsupported shell" in p.stderr
