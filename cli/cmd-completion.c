@@ -198,7 +198,8 @@ static int run_complete(struct cli *c, struct cli_args *a)
 				continue;
 			}
 			const struct cli_flag *f = find_flag(cmd->flags, cmd->n_flags, w);
-			if (!f)
+			/* the global flags come before the command's name only */
+			if (!f && cmd == &cmd_root)
 				f = find_flag(root_flags, n_root_flags, w);
 			if (f && f->kind != FK_BOOL && !strchr(w, '='))
 				i++; /* its value */
@@ -225,7 +226,7 @@ static int run_complete(struct cli *c, struct cli_args *a)
 	if (a->argc >= 2) {
 		const char *prev = a->argv[a->argc - 2];
 		const struct cli_flag *f = find_flag(cmd->flags, cmd->n_flags, prev);
-		if (!f)
+		if (!f && cmd == &cmd_root)
 			f = find_flag(root_flags, n_root_flags, prev);
 		if (f && f->kind != FK_BOOL && !strchr(prev, '=')) {
 			if (strcmp(f->name, "log-level") == 0) {
@@ -251,7 +252,8 @@ static int run_complete(struct cli *c, struct cli_args *a)
 	if (!dashdash && cur[0] == '-') {
 		if (cmd != &cmd_root)
 			emit_flags(cmd->flags, cmd->n_flags, cur);
-		emit_flags(root_flags, cmd == &cmd_root ? n_root_flags : n_root_flags - 1, cur);
+		else
+			emit_flags(root_flags, n_root_flags, cur);
 		return 0;
 	}
 	if (cmd->subs) {

@@ -224,13 +224,10 @@ static int flag_error(const struct cli_cmd *cmd, const char *path, const char *m
 {
 	_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
 
-	if (cmd == &cmd_root) {
+	if (cmd == &cmd_root)
 		sbuf_printf(&b, "%s [OPTIONS] COMMAND [ARG...]", path);
-	} else if (cmd->subs) {
-		sbuf_adds(&b, path);
-	} else {
-		cmd_use_line(&b, cmd, path);
-	}
+	else
+		cmd_use_line(&b, cmd, path); /* a group's is its own: "volume COMMAND", "system" */
 	err_printf("%s\n\nUsage:  %s\n\nRun '%s --help' for more information\n", msg, sbuf_str(&b),
 		   path);
 	return EXIT_DAEMON_ERROR;
@@ -352,7 +349,7 @@ static const struct cli_cmd *find_sub(const struct cli_cmd *parent, const char *
 	return NULL;
 }
 
-/* the persistent (global) flags: every command accepts them */
+/* the global flags' values (root_flags' order) */
 static struct flag_value gvals[16];
 
 static int apply_globals(struct cli *c)
@@ -400,10 +397,10 @@ static const struct flag_value *root_flag(const char *name)
 	return NULL;
 }
 
-/* the persistent flags: every root flag but -v/--version */
+/* the root flags a command or group takes after its name: --help alone (root_flags[0]) */
 static size_t n_persistent(void)
 {
-	return n_root_flags - 1;
+	return 1;
 }
 
 static int run_help_command(struct cli *c, int argc, char **argv)

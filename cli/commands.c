@@ -7,14 +7,15 @@
 #include "commands.h"
 #include "base/banned.h"
 
-/* The global options.  Every command accepts them but -v/--version, which must stay last. */
+/* The global options, before the command's name.  After it only --help (cobra's own flag, kept
+ * first here) is taken, as docker 28's, whose root flags are not persistent. */
 const struct cli_flag root_flags[] = {
+	{"help", 'h', FK_BOOL, NULL, NULL, "Print usage", FLAG_HIDDEN},
 	{"config", 0, FK_STRING, "string", NULL, "Location of the client's configuration files"},
 	{"context", 'c', FK_STRING, "string", NULL,
 	 "Name of the context to use to connect to the daemon (overrides BERTH_HOST and "
 	 "DOCKER_HOST env vars and the current context of the configuration)"},
 	{"debug", 'D', FK_BOOL, NULL, NULL, "Enable debug mode"},
-	{"help", 'h', FK_BOOL, NULL, NULL, "Print usage", FLAG_HIDDEN},
 	{"host", 'H', FK_LIST, "list", NULL, "Daemon socket to connect to"},
 	{"log-level", 'l', FK_STRING, "string", "info",
 	 "Set the logging level (\"debug\", \"info\", \"warn\", \"error\", \"fatal\")"},
