@@ -415,6 +415,7 @@ static int check_ip6(struct berthd *d, const char *ref, const char *ip6, struct 
 	struct daemon_network *net = daemon_network_find_locked(d, ref, NULL);
 	bool predefined = net && net->predefined, v6 = net && net->ipv6;
 	bool inside = v6 && berth_net6_prefix_contains(&net->pool6.subnet, a);
+	bool auto6 = v6 && net->subnet6_auto;
 	pthread_mutex_unlock(&d->lock);
 	if (!net)
 		return 0; /* a missing network is reported with docker's words elsewhere */
@@ -422,11 +423,8 @@ static int check_ip6(struct berthd *d, const char *ref, const char *ip6, struct 
 		return berth_error_set(err, EINVAL,
 				       "user specified IP address is supported on user defined "
 				       "networks only");
-	if (!v6)
-		return berth_error_set(err, EINVAL,
-				       "invalid endpoint settings:\nuser specified IP address is "
-				       "supported only when connecting to networks with user "
-				       "configured subnets");
+	if (!v6 || auto6)
+		return berth_error_set(err, EINVAL, "%s", NO_USER_SUBNET);
 	if (!inside)
 		return berth_error_set(err, EINVAL,
 				       "invalid endpoint settings:\nno configured subnet or "
@@ -435,15 +433,19 @@ static int check_ip6(struct berthd *d, const char *ref, const char *ip6, struct 
 	return 0;
 }
 
-/* dockerd's validateEndpointSettings: a --ip on a user network is inside its subnet. */
+/* dockerd's validateEndpointSettings: a --ip on a user network is inside its subnet, which
+ * the user configured. */
 static int check_ip4_inside(struct berthd *d, const char *ref, uint32_t a, const char *ip,
 			    struct berth_error **err)
 {
 	pthread_mutex_lock(&d->lock);
 	const struct daemon_network *n = daemon_network_find_locked(d, ref, NULL);
-	bool outside = n && n->has_pool && !n->predefined &&
-		       !berth_net_prefix_contains(&n->pool.subnet, a);
+	bool user = n && n->has_pool && !n->predefined;
+	bool picked = user && n->subnet_auto;
+	bool outside = user && !picked && !berth_net_prefix_contains(&n->pool.subnet, a);
 	pthread_mutex_unlock(&d->lock);
+	if (picked)
+		return berth_error_set(err, EINVAL, "%s", NO_USER_SUBNET);
 	if (outside)
 		return berth_error_set(
 			err, EINVAL,

@@ -402,11 +402,8 @@ static int endpoint_ip6_locked(struct daemon_network *n, const struct daemon_net
 		return berth_error_set(err, EINVAL,
 				       "user specified IP address is supported on user defined "
 				       "networks only");
-	if (asked && !n->ipv6)
-		return berth_error_set(err, EINVAL,
-				       "invalid endpoint settings:\nuser specified IP address is "
-				       "supported only when connecting to networks with user "
-				       "configured subnets");
+	if (asked && (!n->ipv6 || n->subnet6_auto))
+		return berth_error_set(err, EINVAL, "%s", NO_USER_SUBNET);
 	if (!n->ipv6)
 		return 0;
 	if (asked) {
@@ -476,6 +473,10 @@ int daemon_network_attach(struct berthd *d, const struct daemon_net_attach *a,
 				err, EINVAL,
 				"user specified IP address is supported on user defined "
 				"networks only");
+			goto unlock;
+		}
+		if (n->subnet_auto) {
+			r = berth_error_set(err, EINVAL, "%s", NO_USER_SUBNET);
 			goto unlock;
 		}
 		if (berth_net_addr_parse(a->ipv4, &ep.ip) < 0) {

@@ -75,6 +75,11 @@ void daemon_netns_dir_remove(struct berthd *d);
  */
 int daemon_networks_firewall_sync(struct berthd *d, struct berth_error **err);
 
+/* dockerd's refusal of --ip on a network whose subnet it picked itself */
+#define NO_USER_SUBNET                                                                             \
+	"invalid endpoint settings:\nuser specified IP address is supported only when "            \
+	"connecting to networks with user configured subnets"
+
 struct daemon_network {
 	char *id;
 	char *name;
@@ -83,6 +88,9 @@ struct daemon_network {
 	/* the bridge existed before the network (com.docker.network.bridge.name of a bridge made by
 	 * someone else, say docker0): used, never deleted, as libnetwork's ifaceCreatedByUser */
 	bool bridge_external;
+	/* berthd picked the subnet (no IPAM config): no --ip on it, as dockerd's
+	 * validateEndpointIPAddress for subnets that are not static */
+	bool subnet_auto, subnet6_auto;
 	bool predefined;
 	bool internal, attachable, icc, masquerade;
 	unsigned mtu;

@@ -94,6 +94,10 @@ static json_t *network_record(const struct daemon_network *n)
 		      "Options", n->options);
 	if (j && n->bridge_external)
 		json_object_set_new(j, "BridgeExternal", json_true());
+	if (j && n->subnet_auto)
+		json_object_set_new(j, "SubnetAuto", json_true());
+	if (j && n->subnet6_auto)
+		json_object_set_new(j, "Subnet6Auto", json_true());
 	if (j && n->has_pool) {
 		char sub[19], gw[16];
 
@@ -248,6 +252,9 @@ static int network_from_record(const json_t *j, struct daemon_network **ret,
 	n->masquerade = masq;
 	/* absent in records of berth before 2026-12: their bridges were all berth's */
 	n->bridge_external = json_is_true(json_object_get(j, "BridgeExternal"));
+	/* the same: older records' subnets all count as the user's */
+	n->subnet_auto = json_is_true(json_object_get(j, "SubnetAuto"));
+	n->subnet6_auto = json_is_true(json_object_get(j, "Subnet6Auto"));
 	n->mtu = mtu > 0 ? (unsigned)mtu : 0;
 	n->labels = json_is_object(labels) ? json_incref(labels) : json_object();
 	n->options = json_is_object(options) ? json_incref(options) : json_object();
@@ -1059,6 +1066,7 @@ int daemon_network_create(struct berthd *d, const json_t *req, char **ret_id,
 		if (r < 0)
 			goto unlock;
 		subnet = auto_net;
+		n->subnet_auto = true;
 	}
 	r = pool_from(n, subnet, gateway, range, err);
 	if (r < 0)
@@ -1071,6 +1079,7 @@ int daemon_network_create(struct berthd *d, const json_t *req, char **ret_id,
 			if (r < 0)
 				goto unlock;
 			subnet6 = auto6;
+			n->subnet6_auto = true;
 		}
 		r = pool6_from(n, subnet6, gateway6, range6, err);
 		if (r < 0)

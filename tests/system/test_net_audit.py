@@ -299,6 +299,40 @@ def test_ip_outside_subnet_refused_at_create_and_connect(bd, netns):
         bd.docker("network", "rm", "aud-ip", "aud-ip2")
 
 
+def test_ip_on_a_subnet_berthd_picked_refused(bd, netns):
+    """dockerd's validateEndpointIPAddress: --ip needs a subnet the user configured; on a
+    network whose subnet berthd picked it is a 400 at create and at connect (running or
+    not), even for an address inside that subnet."""
+    bd.docker("network", "create", "aud-auto")
+    msg = ("invalid endpoint settings:\nuser specified IP address is supported only when "
+           "connecting to networks with user configured subnets")
+    try:
+        st, net = api(bd, "GET", "/networks/aud-auto")
+        subnet = net["IPAM"]["Config"][0]["Subnet"]
+        inside = subnet.rsplit(".", 2)[0] + ".7.7"
+        before = bd.docker("ps", "-aq").stdout.split()
+        p = bd.docker("create", "--name", "aud-ipa", "--network", "aud-auto", "--ip", inside,
+                      "busybox", "true", check=False)
+        assert p.returncode == 1 and msg in p.stderr, p.stderr
+        assert bd.docker("ps", "-aq").stdout.split() == before
+        bd.docker("create", "--name", "aud-ipa", "busybox", "sleep", "300")
+        for running in (False, True):
+            if running:
+                bd.docker("start", "aud-ipa")
+            links = veths(netns)
+            st, j = api(bd, "POST", "/networks/aud-auto/connect",
+                        {"Container": "aud-ipa", "EndpointConfig": {
+                            "IPAMConfig": {"IPv4Address": inside}}})
+            assert (st, j) == (400, {"message": msg})
+            assert "aud-auto" not in inspect(bd, "aud-ipa")["NetworkSettings"]["Networks"]
+            assert veths(netns) == links
+        # without an address it joins, as before
+        bd.docker("network", "connect", "aud-auto", "aud-ipa")
+    finally:
+        bd.docker("rm", "-f", "aud-ipa", check=False)
+        bd.docker("network", "rm", "aud-auto")
+
+
 @pytest.mark.parametrize("name", ["lo", "audvx0"])
 def test_bridge_name_of_a_link_that_is_no_bridge(bd, netns, name):
     """-o com.docker.network.bridge.name=<a link that is not a bridge> is libnetwork's 500;
