@@ -67,7 +67,10 @@ int berth_ipam_pool_init(struct berth_ipam_pool *pool, const struct berth_net_pr
 	pool->used = calloc((pool_size(pool) + 63) / 64, sizeof(uint64_t));
 	if (!pool->used)
 		return berth_error_set(err, ENOMEM, "ipam %s: out of memory", s);
-	pool->last = pool->range.addr;
+	/* as if the range's last address had just been given: allocation starts at its first,
+	 * which dockerd hands out too (10.0.0.128 of --ip-range 10.0.0.128/25); a range that is
+	 * the subnet starts at the network address, reserved below */
+	pool->last = pool->range.addr + (uint32_t)(((uint64_t)1 << (32 - pool->range.len)) - 1);
 	bit_set(pool, subnet->addr, true);
 	bit_set(pool, broadcast(subnet), true);
 	bit_set(pool, gateway, true);

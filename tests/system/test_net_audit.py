@@ -299,6 +299,21 @@ def test_ip_outside_subnet_refused_at_create_and_connect(bd, netns):
         bd.docker("network", "rm", "aud-ip", "aud-ip2")
 
 
+def test_ip_range_hands_out_its_first_address_first(bd):
+    """dockerd's IPAM starts a range at its first address (10.232.0.128 of 10.232.0.128/25,
+    where berthd gave .129)."""
+    bd.docker("network", "create", "--subnet", "10.232.0.0/24", "--ip-range",
+              "10.232.0.128/25", "aud-rng")
+    try:
+        bd.docker("run", "-d", "--name", "aud-rng1", "--network", "aud-rng", "busybox",
+                  "sleep", "300")
+        ep = inspect(bd, "aud-rng1")["NetworkSettings"]["Networks"]["aud-rng"]
+        assert ep["IPAddress"] == "10.232.0.128", ep
+    finally:
+        bd.docker("rm", "-f", "aud-rng1", check=False)
+        bd.docker("network", "rm", "aud-rng")
+
+
 def test_ip_on_a_subnet_berthd_picked_refused(bd, netns):
     """dockerd's validateEndpointIPAddress: --ip needs a subnet the user configured; on a
     network whose subnet berthd picked it is a 400 at create and at connect (running or
