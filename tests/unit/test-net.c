@@ -175,7 +175,8 @@ static void test_ipam(void)
 	while (berth_ipam_alloc(&pool, &a, NULL) == 0) {
 		ok(berth_net_prefix_contains(&r, a), "  %x inside the range", a);
 		if (n == 0)
-			is(a, ip("10.4.5.0"), "  the first is the range's first address, as dockerd's");
+			is(a, ip("10.4.5.0"),
+			   "  the first is the range's first address, as dockerd's");
 		n++;
 	}
 	is(n, 4, "  the /30 range gives its 4 addresses");
