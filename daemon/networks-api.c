@@ -112,15 +112,15 @@ json_t *daemon_network_json_locked(struct berthd *d, const struct daemon_network
 	}
 	(void)d;
 	(void)api;
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:n, s:o}, s:b, s:b, s:b, "
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:O?, s:o}, s:b, s:b, s:b, "
 			 "s:{s:s}, s:b, s:o, s:o, s:o}",
 			 "Name", n->name, "Id", n->id, "Created", created, "Scope", "local",
 			 "Driver", n->driver, "EnableIPv6", (int)n->ipv6, "IPAM", "Driver",
-			 "default", "Options", "Config", ipam_config ? ipam_config : json_array(),
-			 "Internal", n->internal, "Attachable", n->attachable, "Ingress", 0,
-			 "ConfigFrom", "Network", "", "ConfigOnly", 0, "Containers",
-			 containers ? containers : json_object(), "Options",
-			 sorted_copy(n->options), "Labels", sorted_copy(n->labels));
+			 "default", "Options", n->ipam_options, "Config",
+			 ipam_config ? ipam_config : json_array(), "Internal", n->internal,
+			 "Attachable", n->attachable, "Ingress", 0, "ConfigFrom", "Network", "",
+			 "ConfigOnly", 0, "Containers", containers ? containers : json_object(),
+			 "Options", sorted_copy(n->options), "Labels", sorted_copy(n->labels));
 }
 
 static int respond_err(struct berth_http_request *req, struct berth_error *e)

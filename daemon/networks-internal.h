@@ -91,6 +91,7 @@ struct daemon_network {
 	/* berthd picked the subnet (no IPAM config): no --ip on it, as dockerd's
 	 * validateEndpointIPAddress for subnets that are not static */
 	bool subnet_auto, subnet6_auto;
+	json_t *ipam_options; /* IPAM.Options as created (--ipam-opt); NULL: none sent */
 	bool predefined;
 	bool internal, attachable, icc, masquerade;
 	unsigned mtu;

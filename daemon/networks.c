@@ -51,6 +51,7 @@ static void network_free(struct daemon_network *n)
 		berth_ipam6_pool_release(&n->pool6);
 	json_decref(n->labels);
 	json_decref(n->options);
+	json_decref(n->ipam_options);
 	json_decref(n->legacy_endpoints);
 	for (size_t i = 0; i < n->n_endpoints; i++)
 		daemon_endpoint_release(&n->endpoints[i]);
@@ -98,6 +99,8 @@ static json_t *network_record(const struct daemon_network *n)
 		json_object_set_new(j, "SubnetAuto", json_true());
 	if (j && n->subnet6_auto)
 		json_object_set_new(j, "Subnet6Auto", json_true());
+	if (j && n->ipam_options)
+		json_object_set(j, "IPAMOptions", n->ipam_options);
 	if (j && n->has_pool) {
 		char sub[19], gw[16];
 
@@ -255,6 +258,8 @@ static int network_from_record(const json_t *j, struct daemon_network **ret,
 	/* the same: older records' subnets all count as the user's */
 	n->subnet_auto = json_is_true(json_object_get(j, "SubnetAuto"));
 	n->subnet6_auto = json_is_true(json_object_get(j, "Subnet6Auto"));
+	json_t *ipam_opts = json_object_get(j, "IPAMOptions");
+	n->ipam_options = json_is_object(ipam_opts) ? json_incref(ipam_opts) : NULL;
 	n->mtu = mtu > 0 ? (unsigned)mtu : 0;
 	n->labels = json_is_object(labels) ? json_incref(labels) : json_object();
 	n->options = json_is_object(options) ? json_incref(options) : json_object();
@@ -969,6 +974,13 @@ int daemon_network_create(struct berthd *d, const json_t *req, char **ret_id,
 				"Options", &ipam_opts) != 0 ||
 		    (configs && !json_is_array(configs) && !json_is_null(configs)))
 			return berth_error_set(err, EINVAL, "invalid JSON: malformed IPAM");
+		if (ipam_opts && !json_is_object(ipam_opts) && !json_is_null(ipam_opts))
+			return berth_error_set(err, EINVAL,
+					       "invalid JSON: IPAM Options must be an object");
+		json_object_foreach (ipam_opts, key, v)
+			if (!json_is_string(v))
+				return berth_error_set(
+					err, EINVAL, "invalid IPAM option %s: want a string", key);
 		if (ipam_driver && *ipam_driver && !berth_streq(ipam_driver, "default"))
 			return berth_error_set(err, ENOENT, "plugin \"%s\" not found", ipam_driver);
 		size_t ci;
@@ -994,10 +1006,8 @@ int daemon_network_create(struct berthd *d, const json_t *req, char **ret_id,
 			bool is6 = cs && strchr(cs, ':');
 			if (is6 ? subnet6 != NULL : subnet != NULL)
 				return berth_error_set(
-					err, EINVAL,
-					"berth networks take one IPv4 and one IPv6 subnet: "
-					"two %s subnets given",
-					is6 ? "IPv6" : "IPv4");
+					err, EACCES,
+					"bridge driver doesn't support multiple subnets");
 			if (!cs)
 				continue;
 			if (is6) {
@@ -1033,6 +1043,8 @@ int daemon_network_create(struct berthd *d, const json_t *req, char **ret_id,
 		option_true(options, "com.docker.network.bridge.enable_ip_masquerade", true);
 	n->labels = labels ? json_deep_copy(labels) : json_object();
 	n->options = options ? json_deep_copy(options) : json_object();
+	if (json_is_object(ipam_opts) && !(n->ipam_options = json_deep_copy(ipam_opts)))
+		goto nomem;
 	if (brname) {
 		n->bridge = strdup(brname);
 	} else if (asprintf(&n->bridge, "br-%.12s", n->id) < 0) {

@@ -46,7 +46,8 @@ def networks(bd):
 def test_network_create_ls_inspect_rm(bd, cli, netns):
     p = cli.run("network", "create", "--subnet", "10.123.0.0/24", "--gateway", "10.123.0.1",
                 "--ip-range", "10.123.0.128/25", "--internal", "--attachable", "--label",
-                "app=web", "-o", "com.docker.network.bridge.name=brt1", "nt1")
+                "app=web", "-o", "com.docker.network.bridge.name=brt1", "--ipam-opt", "k=v",
+                "nt1")
     assert p.returncode == 0, p.stderr
     nid = p.stdout.strip()
     assert re.fullmatch(r"[0-9a-f]{64}", nid) and p.stderr == ""
@@ -58,10 +59,15 @@ def test_network_create_ls_inspect_rm(bd, cli, netns):
         assert n["Internal"] is True and n["Attachable"] is True
         assert n["Labels"] == {"app": "web"}
         assert n["Options"] == {"com.docker.network.bridge.name": "brt1"}
+        # IPAM.Options as created: --ipam-opt's; the CLI sends {} without one; none for the
+        # predefined bridge
+        assert n["IPAM"]["Options"] == {"k": "v"}
         # the bridge, with the gateway's address, in berthd's namespace
         assert "brt1" in links(netns) and addrs(netns, "brt1") == ["10.123.0.1/24"]
 
         cli.run("network", "create", "--label", "app=db", "nt2")
+        assert api(bd, "GET", "/networks/nt2")[1]["IPAM"]["Options"] == {}
+        assert api(bd, "GET", "/networks/bridge")[1]["IPAM"]["Options"] is None
         p = cli.run("network", "ls", "--format", "{{.Name}}")
         assert p.stdout == "bridge\nhost\nnone\nnt1\nnt2\n"
         p = cli.run("network", "ls", "-q", "-f", "label=app=web")

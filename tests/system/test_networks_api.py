@@ -175,7 +175,12 @@ def test_internal_network_rules(bd, netns):
      "an IPv6 subnet fd00:99::/64 needs IPv6 enabled"),
     ({"Name": "x", "EnableIPv6": True, "IPAM": {"Config": [{"Subnet": "fd00:99::/64"},
                                                           {"Subnet": "fd00:98::/64"}]}},
-     400, "two IPv6 subnets given"),
+     403, "bridge driver doesn't support multiple subnets"),
+    # libnetwork's bridge driver: one subnet per family (types.ForbiddenErrorf)
+    ({"Name": "x", "IPAM": {"Config": [{"Subnet": "10.97.0.0/24"}, {"Subnet": "10.98.0.0/24"}]}},
+     403, "bridge driver doesn't support multiple subnets"),
+    ({"Name": "x", "IPAM": {"Options": {"a": 1}}}, 400, "invalid IPAM option a"),
+    ({"Name": "x", "IPAM": {"Options": ["a"]}}, 400, "IPAM Options must be an object"),
     ({"Name": "bridge"}, 409, "network with name bridge already exists"),
 ])
 def test_bad_create_refused_and_nothing_changes(bd, netns, body, status, message):
