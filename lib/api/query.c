@@ -583,5 +583,7 @@ int berth_api_parse_time(const char *s, int64_t now_ns, int64_t *ret_ns, struct 
 		*ret_ns = v;
 		return 0;
 	}
-	return berth_error_set(err, EINVAL, "invalid timestamp \"%s\"", s);
+	/* api/types/time.GetTimestamp's words (a value with a dash that fails RFC 3339 gets Go's
+	 * parse error there; this one for all) */
+	return berth_error_set(err, EINVAL, "failed to parse value as time or duration: \"%s\"", s);
 }

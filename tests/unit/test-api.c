@@ -370,6 +370,11 @@ static void test_times(void)
 		berth_error_free(e);
 		e = NULL;
 	}
+	berth_api_parse_time("garbage", now, &t, &e);
+	is_str(e ? e->msg : "", "failed to parse value as time or duration: \"garbage\"",
+	       "  in GetTimestamp's words");
+	berth_error_free(e);
+	e = NULL;
 }
 
 static void test_framing(void)
