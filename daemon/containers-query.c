@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <regex.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -268,11 +269,25 @@ static void put_field(FILE *f, const char *key, const char *value)
 	put_string(f, value);
 }
 
+/* v as compact JSON (if_bad when it cannot be): through a buffer on the stack, as jansson's
+ * dump to a FILE writes every token with an fwrite of its own */
+static void put_value(FILE *f, const json_t *v, const char *if_bad)
+{
+	char buf[4096];
+	size_t n = json_dumpb(v, buf, sizeof(buf), JSON_COMPACT | JSON_ENCODE_ANY);
+
+	if (n == 0)
+		fputs(if_bad, f);
+	else if (n <= sizeof(buf))
+		fwrite(buf, 1, n, f);
+	else if (json_dumpf(v, f, JSON_COMPACT | JSON_ENCODE_ANY) < 0)
+		fputs(if_bad, f);
+}
+
 static void put_json(FILE *f, const char *key, const json_t *v)
 {
 	fprintf(f, ",\"%s\":", key);
-	if (json_dumpf(v, f, JSON_COMPACT | JSON_ENCODE_ANY) < 0)
-		fputs("null", f);
+	put_value(f, v, "null");
 }
 
 /*
@@ -311,8 +326,7 @@ static void summary_write_locked(FILE *f, struct berthd *d, struct daemon_contai
 	if (api >= BERTH_API_VERSION(1, 46) && json_object_size(ann) > 0)
 		put_json(f, "Annotations", ann);
 	fputs("},\"NetworkSettings\":{\"Networks\":", f);
-	if (json_dumpf(c->net_settings ? c->net_settings : nets, f, JSON_COMPACT) < 0)
-		fputs("{}", f);
+	put_value(f, c->net_settings ? c->net_settings : nets, "{}");
 	fputc('}', f);
 	put_json(f, "Mounts", mounts);
 	fputc('}', f);
@@ -327,6 +341,7 @@ static json_t *summary_locked(struct berthd *d, struct daemon_container *c, unsi
 
 	if (!f)
 		return NULL;
+	__fsetlocking(f, FSETLOCKING_BYCALLER); /* this thread's alone: no lock per write */
 	summary_write_locked(f, d, c, api);
 	if (fclose(f) != 0)
 		return NULL;
@@ -505,6 +520,8 @@ static void containers_list(struct berth_http_request *req, void *userdata)
 		berth_http_respond_error(req, 500, "out of memory");
 		return;
 	}
+	if (w)
+		__fsetlocking(w, FSETLOCKING_BYCALLER); /* this thread's alone: no lock per write */
 	for (size_t i = 0; i < d->containers.n; i++)
 		v[n++] = d->containers.v[i];
 	qsort(v, n, sizeof(*v), by_created_desc);
