@@ -80,6 +80,18 @@ static char *config_dir(const struct cli *c)
 	return xasprintf("%s/.docker", home && *home ? home : "/root");
 }
 
+const char *cli_config_dir(struct cli *c)
+{
+	if (!c->config_dir)
+		c->config_dir = config_dir(c);
+	return c->config_dir;
+}
+
+const char *cli_default_host(void)
+{
+	return DEFAULT_HOST;
+}
+
 /* The docker endpoint of context name, from <config>/contexts/meta/<id>/meta.json. */
 static int context_host(struct cli *c, const char *name, char **ret)
 {
@@ -127,7 +139,7 @@ static int resolve(struct cli *c)
 
 	if (c->resolved)
 		return 0;
-	c->config_dir = config_dir(c);
+	cli_config_dir(c);
 	if (c->n_hosts > 1)
 		return cli_errorf(c, "Failed to initialize: unable to resolve docker endpoint: "
 				     "Specify only one -H");
