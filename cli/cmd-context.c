@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * berth context: ls, show, use, inspect, create, rm, update over docker's context store, with
+ * berth context: ls, show, use, inspect, create, rm, update, export, import over docker's context
+ * store, with
  * docker 28's flags, output, messages and files (cli/command/context).  The store is docker's:
  * <config>/contexts/meta/<sha256 hex of the name>/meta.json, so a context made by one CLI is
  * the other's.  Nothing here talks to berthd.  Files are written whole or not at all (a
@@ -842,11 +843,213 @@ static const struct cli_cmd cmd_context_rm = {
 	.complete = COMPLETE_CONTEXTS,
 };
 
+/* ---- export, import: docker's tar of a context (meta.json, then the tls directory) -------- */
+
+#define TAR_BLOCK    512
+#define IMPORT_MAX   (16 << 20)
+
+/* A header as Go's archive/tar writes docker's export: USTAR, octal fields, mtime 0, root. */
+static void tar_header(struct sbuf *out, const char *name, char type, unsigned mode, size_t size)
+{
+	unsigned char h[TAR_BLOCK] = {0};
+	unsigned sum = 0;
+	char field[16];
+
+	memcpy(h, name, strlen(name));
+	snprintf(field, sizeof(field), "%07o", mode);
+	memcpy(h + 100, field, 8);
+	memcpy(h + 108, "0000000", 8);
+	memcpy(h + 116, "0000000", 8);
+	snprintf(field, sizeof(field), "%011zo", size);
+	memcpy(h + 124, field, 12);
+	memcpy(h + 136, "00000000000", 12);
+	h[156] = (unsigned char)type;
+	memcpy(h + 257, "ustar\0" "00", 8);
+	memcpy(h + 329, "0000000", 8);
+	memcpy(h + 337, "0000000", 8);
+	memset(h + 148, ' ', 8);
+	for (size_t i = 0; i < TAR_BLOCK; i++)
+		sum += h[i];
+	snprintf(field, sizeof(field), "%06o", sum);
+	memcpy(h + 148, field, 7); /* six digits, NUL, and the space left there */
+	sbuf_add(out, h, sizeof(h));
+}
+
+static int run_context_export(struct cli *c, struct cli_args *a)
+{
+	const char *name = a->argv[0];
+	_cleanup_free_ char *dest = NULL, *err = NULL;
+	_cleanup_json_ json_t *meta = NULL;
+	_cleanup_sbuf_ struct sbuf tar = SBUF_INIT, json = SBUF_INIT;
+
+	if (meta_get(c, name, true, &meta, &err) < 0) {
+		err_printf("%s\n", err);
+		return 1;
+	}
+	go_json(&json, meta, false);
+	tar_header(&tar, "meta.json", '0', 0644, json.len);
+	sbuf_add(&tar, sbuf_str(&json), json.len);
+	sbuf_addn(&tar, '\0', (TAR_BLOCK - json.len % TAR_BLOCK) % TAR_BLOCK);
+	/* docker's export holds the tls directory, empty for berth's contexts, and no end blocks */
+	tar_header(&tar, "tls", '5', 0700, 0);
+	if (a->argc > 1 && strcmp(a->argv[1], "-") == 0) {
+		out_write(sbuf_str(&tar), tar.len);
+		return 0;
+	}
+	dest = a->argc > 1 ? xstrdup(a->argv[1]) : xasprintf("%s.dockercontext", name);
+	_cleanup_close_ int fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return open_error(dest, errno);
+	int w = berth_write_all(fd, sbuf_str(&tar), tar.len);
+	if (w < 0)
+		return path_error("write", dest, -w);
+	err_printf("Written file \"%s\"\n", dest);
+	return 0;
+}
+
+static const struct cli_cmd cmd_context_export = {
+	.name = "export",
+	.use = "[OPTIONS] CONTEXT [FILE|-]",
+	.short_desc = "Export a context to a tar archive FILE or a tar stream on STDOUT.",
+	.args = ARGS_RANGE,
+	.min_args = 1,
+	.max_args = 2,
+	.run = run_context_export,
+	.complete = COMPLETE_CONTEXTS,
+	.complete_max = 1,
+};
+
+/* Go's octal tar field: NUL or space ended */
+static size_t tar_octal(const unsigned char *f, size_t n)
+{
+	size_t v = 0;
+
+	for (size_t i = 0; i < n && f[i] >= '0' && f[i] <= '7'; i++)
+		v = v * 8 + (size_t)(f[i] - '0');
+	return v;
+}
+
+/*
+ * The meta.json of docker's context tar in data: 0 with *ret, or -1 with the message printed
+ * (Go's tar reader's for a broken archive, docker's for one without metadata).
+ */
+static int tar_meta(const unsigned char *data, size_t len, json_t **ret)
+{
+	size_t off = 0;
+
+	while (off + TAR_BLOCK <= len) {
+		const unsigned char *h = data + off;
+		unsigned sum = 0, want;
+		bool zero = true;
+		for (size_t i = 0; i < TAR_BLOCK; i++) {
+			sum += (i >= 148 && i < 156) ? ' ' : h[i];
+			zero = zero && !h[i];
+		}
+		if (zero)
+			break; /* the end blocks */
+		want = (unsigned)tar_octal(h + 148, 8);
+		if (sum != want) {
+			err_printf("archive/tar: invalid tar header\n");
+			return -1;
+		}
+		size_t size = tar_octal(h + 124, 12);
+		char name[101] = {0};
+		memcpy(name, h, 100);
+		off += TAR_BLOCK;
+		if (size > len - off) {
+			err_printf("unexpected EOF\n");
+			return -1;
+		}
+		if (strcmp(name, "meta.json") == 0 && (h[156] == '0' || h[156] == '\0')) {
+			_cleanup_error_ struct berth_error *e = NULL;
+			json_t *j = NULL;
+			if (berth_json_parse((const char *)data + off, size, &j, &e) < 0 ||
+			    !json_is_object(j)) {
+				json_decref(j);
+				err_printf("invalid context: meta.json: %s\n",
+					   e && e->msg ? e->msg : "not an object");
+				return -1;
+			}
+			*ret = j;
+			return 0;
+		}
+		if (berth_str_has_prefix(name, "tls/") && h[156] != '5') {
+			err_printf("invalid context: %s: berth contexts take no TLS material (berth "
+				   "reaches berthd over unix sockets only)\n",
+				   name);
+			return -1;
+		}
+		off += (size + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
+	}
+	if (off < len && len - off < TAR_BLOCK) {
+		err_printf("unexpected EOF\n");
+		return -1;
+	}
+	err_printf("invalid context: no metadata found\n");
+	return -1;
+}
+
+static int run_context_import(struct cli *c, struct cli_args *a)
+{
+	const char *name = a->argv[0], *src = a->argv[1];
+	_cleanup_free_ char *dir = NULL, *path = NULL, *err = NULL, *data = NULL;
+	_cleanup_json_ json_t *old = NULL, *meta = NULL;
+	_cleanup_error_ struct berth_error *e = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	size_t len = 0;
+
+	if (name_check(name) < 0)
+		return 1;
+	dir = ctx_dir(c, "meta", name);
+	path = xasprintf("%s/meta.json", dir);
+	int r = meta_read(path, &old, &err);
+	if (r != -ENOENT) {
+		if (r < 0)
+			err_printf("error while getting existing contexts: %s\n", err);
+		else
+			err_printf("context \"%s\" already exists\n", name);
+		return 1;
+	}
+	if (strcmp(src, "-") == 0)
+		fd = dup(STDIN_FILENO);
+	else if ((fd = open(src, O_RDONLY | O_CLOEXEC)) < 0)
+		return open_error(src, errno);
+	if (berth_read_fd(fd, IMPORT_MAX, &data, &len, &e) < 0) {
+		err_printf("read %s: %s\n", src, e && e->msg ? e->msg : "failed");
+		return 1;
+	}
+	if (len >= 4 && memcmp(data, "PK\3\4", 4) == 0) {
+		err_printf("%s: a zip archive: berth imports docker's tar form of a context only\n",
+			   src);
+		return 1;
+	}
+	if (tar_meta((const unsigned char *)data, len, &meta) < 0)
+		return 1;
+	json_object_set_new(meta, "Name", json_string(name));
+	if (meta_store(c, meta) < 0)
+		return 1;
+	out_printf("%s\n", name);
+	out_flush();
+	err_printf("Successfully imported context \"%s\"\n", name);
+	return 0;
+}
+
+static const struct cli_cmd cmd_context_import = {
+	.name = "import",
+	.use = "CONTEXT FILE|-",
+	.short_desc = "Import a context from a tar file",
+	.args = ARGS_EXACT,
+	.min_args = 2,
+	.run = run_context_import,
+	.complete = COMPLETE_FILES,
+};
+
 /* ---- the group ---------------------------------------------------------------------------------- */
 
 static const struct cli_cmd *const context_subs[] = {
-	&cmd_context_create, &cmd_context_inspect, &cmd_context_ls,	&cmd_context_rm,
-	&cmd_context_show,   &cmd_context_update,  &cmd_context_use, NULL,
+	&cmd_context_create, &cmd_context_export, &cmd_context_import, &cmd_context_inspect,
+	&cmd_context_ls,     &cmd_context_rm,	  &cmd_context_show,   &cmd_context_update,
+	&cmd_context_use,    NULL,
 };
 
 const struct cli_cmd cmd_context = {

@@ -83,6 +83,10 @@ SAME = [
     ("update", "foo"), ("update", "nope", "--description", "x"),
     ("update", "default", "--description", "x"), ("update", "bar", "--docker", "k=v"),
     ("update",),
+    # export to stdout, import's refusals before it reads
+    ("export", "foo", "-"), ("export", "bar", "-"), ("export", "nope", "-"), ("export",),
+    ("export", "a", "b", "c"), ("import", "default", "x"), ("import", "foo", "x"),
+    ("import", "n1", "/nonexistent"), ("import", "n1", "-"), ("import", "n1"),
 ]
 
 
@@ -120,6 +124,42 @@ def test_warnings_berth_host(base):
                         "BERTH_HOST environment variable.\n")
     p = run(berth_binary(), base, "context", "show", env={"BERTH_HOST": FAKE_HOST})
     assert p.stdout == "default\n"
+
+
+@DOCKER28
+def test_export_import(base, tmp_path):
+    """export writes docker's bytes to FILE (0600, never over a file); import reads docker's
+    and berth's archives, and refuses broken ones with Go's tar reader's words."""
+    B = berth_binary()
+    out = {}
+    for name, prog in (("docker", DOCKER_CLI), ("berth", B)):
+        d = tmp_path / f"out-{name}"
+        d.mkdir()
+        p = subprocess.run([str(prog), "context", "export", "foo"], cwd=d, capture_output=True,
+                           text=True, env=dict(os.environ, DOCKER_CONFIG=str(base)))
+        assert (p.returncode, p.stdout, p.stderr) == (0, "", "Written file \"foo.dockercontext\"\n")
+        f = d / "foo.dockercontext"
+        out[name] = f.read_bytes()
+        assert oct(os.stat(f).st_mode & 0o777) == "0o600"
+        p = run(prog, base, "context", "export", "foo", str(f))
+        assert (p.returncode, p.stderr) == (1, f"open {f}: file exists\n")
+    assert out["berth"] == out["docker"]
+    tar = tmp_path / "out-docker" / "foo.dockercontext"
+    p = run(B, base, "context", "import", "imp", str(tar))
+    assert (p.returncode, p.stdout, p.stderr) == (0, "imp\n", "Successfully imported context \"imp\"\n")
+    p = run(DOCKER_CLI, base, "context", "inspect", "-f", "{{.Name}} {{.Endpoints.docker.Host}}",
+            "imp")
+    assert p.stdout == "imp unix:///tmp/x.sock\n"
+    p = run(DOCKER_CLI, base, "context", "ls", "--format", "{{.Name}} {{.Description}}")
+    assert "imp d\n" in p.stdout
+    (tmp_path / "garbage").write_text("garbage\n")
+    subprocess.run(["tar", "cf", str(tmp_path / "empty.tar"), "-T", "/dev/null"], check=True)
+    for f in ("garbage", "empty.tar"):
+        before = files(base)
+        b = run(B, base, "context", "import", "imp2", str(tmp_path / f))
+        d = run(DOCKER_CLI, base, "context", "import", "imp2", str(tmp_path / f))
+        assert (b.returncode, b.stdout, b.stderr) == (d.returncode, d.stdout, d.stderr)
+        assert b.returncode == 1 and files(base) == before
 
 
 def test_config_keys_kept(tmp_path):
