@@ -224,7 +224,8 @@ static int write_file(const char *path, const char *data, size_t len, mode_t mod
 /* Store meta (a context's metadata) as meta.json in its directory. */
 static int meta_store(struct cli *c, const json_t *meta)
 {
-	_cleanup_free_ char *dir = ctx_dir(c, "meta", json_string_value(json_object_get(meta, "Name")));
+	_cleanup_free_ char *dir =
+		ctx_dir(c, "meta", json_string_value(json_object_get(meta, "Name")));
 	_cleanup_free_ char *path = xasprintf("%s/meta.json", dir);
 	_cleanup_error_ struct berth_error *e = NULL;
 	_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
@@ -322,8 +323,8 @@ static int parse_bool(const char *s, bool *ret)
 /* docker's ParseHost as far as a context stores it: empty, or proto://address */
 static bool host_ok(const char *h)
 {
-	static const char *const protos[] = {"unix://", "tcp://", "ssh://", "npipe://", "fd://",
-					     NULL};
+	static const char *const protos[] = {"unix://",	 "tcp://", "ssh://",
+					     "npipe://", "fd://",  NULL};
 
 	if (!*h)
 		return true;
@@ -357,17 +358,19 @@ static int docker_endpoint(struct cli *c, const struct flag_value *v, json_t **r
 				from = xstrdup(val);
 			} else if (strcmp(key, "skip-tls-verify") == 0) {
 				if (parse_bool(val, &skip) < 0) {
-					err_printf("unable to create docker endpoint config: "
-						   "skip-tls-verify: parsing \"%s\": invalid syntax\n",
-						   val);
+					err_printf(
+						"unable to create docker endpoint config: "
+						"skip-tls-verify: parsing \"%s\": invalid syntax\n",
+						val);
 					return -1;
 				}
 			} else if (strcmp(key, "ca") == 0 || strcmp(key, "cert") == 0 ||
 				   strcmp(key, "key") == 0) {
-				err_printf("unable to create docker endpoint config: %s: berth "
-					   "contexts take no TLS material (berth reaches berthd over "
-					   "unix sockets only)\n",
-					   key);
+				err_printf(
+					"unable to create docker endpoint config: %s: berth "
+					"contexts take no TLS material (berth reaches berthd over "
+					"unix sockets only)\n",
+					key);
 				return -1;
 			} else {
 				err_printf("unable to create docker endpoint config: unrecognized "
@@ -394,9 +397,10 @@ static int docker_endpoint(struct cli *c, const struct flag_value *v, json_t **r
 	if (host) {
 		if (!host_ok(host)) {
 			json_decref(ep);
-			err_printf("unable to create docker endpoint config: unable to apply docker "
-				   "endpoint options: unable to parse docker host `%s`\n",
-				   host);
+			err_printf(
+				"unable to create docker endpoint config: unable to apply docker "
+				"endpoint options: unable to parse docker host `%s`\n",
+				host);
 			return -1;
 		}
 		if (*host)
@@ -414,7 +418,7 @@ static int docker_endpoint(struct cli *c, const struct flag_value *v, json_t **r
 /* ---- ls ---------------------------------------------------------------------------------------- */
 
 static const char *const context_header_pairs[] = {
-	"Name", "NAME", "Description", "DESCRIPTION", "DockerEndpoint", "DOCKER ENDPOINT",
+	"Name",	 "NAME",  "Description", "DESCRIPTION", "DockerEndpoint", "DOCKER ENDPOINT",
 	"Error", "ERROR", NULL,
 };
 
@@ -441,27 +445,30 @@ static int run_context_ls(struct cli *c, struct cli_args *a)
 	json_array_foreach (metas, i, m) {
 		const char *name = json_string_value(json_object_get(m, "Name"));
 		json_t *ep = json_object_get(json_object_get(m, "Endpoints"), "docker");
-		const char *desc =
-			json_string_value(json_object_get(json_object_get(m, "Metadata"), "Description"));
+		const char *desc = json_string_value(
+			json_object_get(json_object_get(m, "Metadata"), "Description"));
 		const char *host = json_string_value(json_object_get(ep, "Host"));
 		json_array_append_new(
-			rows, json_pack("{s:s,s:s,s:b,s:s,s:s}", "Name", name, "Description",
-					desc ? desc : "", "Current", strcmp(name, cur) == 0,
-					"DockerEndpoint", host ? host : "", "Error",
-					json_is_object(ep) ? ""
-							   : "cannot find docker endpoint in context"));
+			rows,
+			json_pack("{s:s,s:s,s:b,s:s,s:s}", "Name", name, "Description",
+				  desc ? desc : "", "Current", strcmp(name, cur) == 0,
+				  "DockerEndpoint", host ? host : "", "Error",
+				  json_is_object(ep) ? ""
+						     : "cannot find docker endpoint in context"));
 	}
 	if (flag_bool(a, "quiet"))
 		format = "{{.Name}}";
 	else if (!format || !*format || strcmp(format, "table") == 0)
-		format = "table {{.Name}}{{if .Current}} *{{end}}\t{{.Description}}\t{{.DockerEndpoint}}"
+		format = "table {{.Name}}{{if .Current}} "
+			 "*{{end}}\t{{.Description}}\t{{.DockerEndpoint}}"
 			 "\t{{.Error}}";
 	int ret = list_rows(rows, format, context_header_pairs, context_row, false);
 	if (!ret && env)
-		err_printf("Warning: %s environment variable overrides the active context. To use a "
-			   "context, either set the global --context flag, or unset %s environment "
-			   "variable.\n",
-			   env, env);
+		err_printf(
+			"Warning: %s environment variable overrides the active context. To use a "
+			"context, either set the global --context flag, or unset %s environment "
+			"variable.\n",
+			env, env);
 	return ret;
 }
 
@@ -581,14 +588,15 @@ static int get_context(struct cli *c, const char *ref, void *data, struct inspec
 	(void)data;
 	if (meta_get(c, ref, false, &m, ret_err) < 0)
 		return -1;
-	_cleanup_free_ char *meta_dir = is_default ? xstrdup("<IN MEMORY>") : ctx_dir(c, "meta", ref);
+	_cleanup_free_ char *meta_dir =
+		is_default ? xstrdup("<IN MEMORY>") : ctx_dir(c, "meta", ref);
 	_cleanup_free_ char *tls_dir = is_default ? xstrdup("<IN MEMORY>") : ctx_dir(c, "tls", ref);
 	json_t *md = json_object_get(m, "Metadata"), *eps = json_object_get(m, "Endpoints");
-	_cleanup_json_ json_t *obj = json_pack(
-		"{s:O,s:O,s:O,s:o,s:{s:s,s:s}}", "Name", json_object_get(m, "Name"), "Metadata",
-		md ? md : json_null(), "Endpoints", eps ? eps : json_object(), "TLSMaterial",
-		is_default ? json_object() : tls_material(tls_dir), "Storage", "MetadataPath",
-		meta_dir, "TLSPath", tls_dir);
+	_cleanup_json_ json_t *obj =
+		json_pack("{s:O,s:O,s:O,s:o,s:{s:s,s:s}}", "Name", json_object_get(m, "Name"),
+			  "Metadata", md ? md : json_null(), "Endpoints", eps ? eps : json_object(),
+			  "TLSMaterial", is_default ? json_object() : tls_material(tls_dir),
+			  "Storage", "MetadataPath", meta_dir, "TLSPath", tls_dir);
 	go_json(&b, obj, false);
 	ret->len = b.len;
 	ret->raw = sbuf_detach(&b);
@@ -796,7 +804,8 @@ static int remove_one(struct cli *c, const char *name, bool current, bool force)
 		return -1;
 	}
 	if (berth_rm_rf(meta, &e) < 0 || berth_rm_rf(tls, &e) < 0) {
-		err_printf("failed to remove context \"%s\": %s\n", name, e && e->msg ? e->msg : "");
+		err_printf("failed to remove context \"%s\": %s\n", name,
+			   e && e->msg ? e->msg : "");
 		return -1;
 	}
 	return 0;
@@ -845,8 +854,8 @@ static const struct cli_cmd cmd_context_rm = {
 
 /* ---- export, import: docker's tar of a context (meta.json, then the tls directory) -------- */
 
-#define TAR_BLOCK    512
-#define IMPORT_MAX   (16 << 20)
+#define TAR_BLOCK  512
+#define IMPORT_MAX (16 << 20)
 
 /* A header as Go's archive/tar writes docker's export: USTAR, octal fields, mtime 0, root. */
 static void tar_header(struct sbuf *out, const char *name, char type, unsigned mode, size_t size)
@@ -864,7 +873,10 @@ static void tar_header(struct sbuf *out, const char *name, char type, unsigned m
 	memcpy(h + 124, field, 12);
 	memcpy(h + 136, "00000000000", 12);
 	h[156] = (unsigned char)type;
-	memcpy(h + 257, "ustar\0" "00", 8);
+	memcpy(h + 257,
+	       "ustar\0"
+	       "00",
+	       8);
 	memcpy(h + 329, "0000000", 8);
 	memcpy(h + 337, "0000000", 8);
 	memset(h + 148, ' ', 8);
@@ -974,9 +986,10 @@ static int tar_meta(const unsigned char *data, size_t len, json_t **ret)
 			return 0;
 		}
 		if (berth_str_has_prefix(name, "tls/") && h[156] != '5') {
-			err_printf("invalid context: %s: berth contexts take no TLS material (berth "
-				   "reaches berthd over unix sockets only)\n",
-				   name);
+			err_printf(
+				"invalid context: %s: berth contexts take no TLS material (berth "
+				"reaches berthd over unix sockets only)\n",
+				name);
 			return -1;
 		}
 		off += (size + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
@@ -1047,8 +1060,10 @@ static const struct cli_cmd cmd_context_import = {
 /* ---- the group ---------------------------------------------------------------------------------- */
 
 static const struct cli_cmd *const context_subs[] = {
-	&cmd_context_create, &cmd_context_export, &cmd_context_import, &cmd_context_inspect,
-	&cmd_context_ls,     &cmd_context_rm,	  &cmd_context_show,   &cmd_context_update,
+	&cmd_context_create, &cmd_context_export,
+	&cmd_context_import, &cmd_context_inspect,
+	&cmd_context_ls,     &cmd_context_rm,
+	&cmd_context_show,   &cmd_context_update,
 	&cmd_context_use,    NULL,
 };
 

@@ -1672,9 +1672,11 @@ static void test_sha256(void)
 		is_str(hex, cases[i].hex, "sha256 of %zu '%c'", cases[i].n, cases[i].fill);
 	}
 	sha256_hex("abc", 3, hex);
-	is_str(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "sha256 abc");
+	is_str(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+	       "sha256 abc");
 	sha256_hex("foo", 3, hex);
-	is_str(hex, "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae", "sha256 foo");
+	is_str(hex, "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
+	       "sha256 foo");
 }
 
 int main(int argc, char **argv)
