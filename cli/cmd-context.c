@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "format.h"
+#include "context-tar.h"
 #include "inspect.h"
 #include "sha256.h"
 #include "base/banned.h"
@@ -25,6 +26,7 @@
 #define DEFAULT_DESCRIPTION "Current DOCKER_HOST based configuration"
 #define NAME_PATTERN	    "^[a-zA-Z0-9][a-zA-Z0-9_.+-]+$"
 #define META_MAX	    (1 << 20)
+#define IMPORT_MAX	    (16 << 20)
 
 /* ---- the store -------------------------------------------------------------------------------- */
 
@@ -854,39 +856,6 @@ static const struct cli_cmd cmd_context_rm = {
 
 /* ---- export, import: docker's tar of a context (meta.json, then the tls directory) -------- */
 
-#define TAR_BLOCK  512
-#define IMPORT_MAX (16 << 20)
-
-/* A header as Go's archive/tar writes docker's export: USTAR, octal fields, mtime 0, root. */
-static void tar_header(struct sbuf *out, const char *name, char type, unsigned mode, size_t size)
-{
-	unsigned char h[TAR_BLOCK] = {0};
-	unsigned sum = 0;
-	char field[16];
-
-	memcpy(h, name, strlen(name));
-	snprintf(field, sizeof(field), "%07o", mode);
-	memcpy(h + 100, field, 8);
-	memcpy(h + 108, "0000000", 8);
-	memcpy(h + 116, "0000000", 8);
-	snprintf(field, sizeof(field), "%011zo", size);
-	memcpy(h + 124, field, 12);
-	memcpy(h + 136, "00000000000", 12);
-	h[156] = (unsigned char)type;
-	memcpy(h + 257,
-	       "ustar\0"
-	       "00",
-	       8);
-	memcpy(h + 329, "0000000", 8);
-	memcpy(h + 337, "0000000", 8);
-	memset(h + 148, ' ', 8);
-	for (size_t i = 0; i < TAR_BLOCK; i++)
-		sum += h[i];
-	snprintf(field, sizeof(field), "%06o", sum);
-	memcpy(h + 148, field, 7); /* six digits, NUL, and the space left there */
-	sbuf_add(out, h, sizeof(h));
-}
-
 static int run_context_export(struct cli *c, struct cli_args *a)
 {
 	const char *name = a->argv[0];
@@ -899,11 +868,7 @@ static int run_context_export(struct cli *c, struct cli_args *a)
 		return 1;
 	}
 	go_json(&json, meta, false);
-	tar_header(&tar, "meta.json", '0', 0644, json.len);
-	sbuf_add(&tar, sbuf_str(&json), json.len);
-	sbuf_addn(&tar, '\0', (TAR_BLOCK - json.len % TAR_BLOCK) % TAR_BLOCK);
-	/* docker's export holds the tls directory, empty for berth's contexts, and no end blocks */
-	tar_header(&tar, "tls", '5', 0700, 0);
+	context_tar_write(&tar, sbuf_str(&json), json.len);
 	if (a->argc > 1 && strcmp(a->argv[1], "-") == 0) {
 		out_write(sbuf_str(&tar), tar.len);
 		return 0;
@@ -930,77 +895,6 @@ static const struct cli_cmd cmd_context_export = {
 	.complete = COMPLETE_CONTEXTS,
 	.complete_max = 1,
 };
-
-/* Go's octal tar field: NUL or space ended */
-static size_t tar_octal(const unsigned char *f, size_t n)
-{
-	size_t v = 0;
-
-	for (size_t i = 0; i < n && f[i] >= '0' && f[i] <= '7'; i++)
-		v = v * 8 + (size_t)(f[i] - '0');
-	return v;
-}
-
-/*
- * The meta.json of docker's context tar in data: 0 with *ret, or -1 with the message printed
- * (Go's tar reader's for a broken archive, docker's for one without metadata).
- */
-static int tar_meta(const unsigned char *data, size_t len, json_t **ret)
-{
-	size_t off = 0;
-
-	while (off + TAR_BLOCK <= len) {
-		const unsigned char *h = data + off;
-		unsigned sum = 0, want;
-		bool zero = true;
-		for (size_t i = 0; i < TAR_BLOCK; i++) {
-			sum += (i >= 148 && i < 156) ? ' ' : h[i];
-			zero = zero && !h[i];
-		}
-		if (zero)
-			break; /* the end blocks */
-		want = (unsigned)tar_octal(h + 148, 8);
-		if (sum != want) {
-			err_printf("archive/tar: invalid tar header\n");
-			return -1;
-		}
-		size_t size = tar_octal(h + 124, 12);
-		char name[101] = {0};
-		memcpy(name, h, 100);
-		off += TAR_BLOCK;
-		if (size > len - off) {
-			err_printf("unexpected EOF\n");
-			return -1;
-		}
-		if (strcmp(name, "meta.json") == 0 && (h[156] == '0' || h[156] == '\0')) {
-			_cleanup_error_ struct berth_error *e = NULL;
-			json_t *j = NULL;
-			if (berth_json_parse((const char *)data + off, size, &j, &e) < 0 ||
-			    !json_is_object(j)) {
-				json_decref(j);
-				err_printf("invalid context: meta.json: %s\n",
-					   e && e->msg ? e->msg : "not an object");
-				return -1;
-			}
-			*ret = j;
-			return 0;
-		}
-		if (berth_str_has_prefix(name, "tls/") && h[156] != '5') {
-			err_printf(
-				"invalid context: %s: berth contexts take no TLS material (berth "
-				"reaches berthd over unix sockets only)\n",
-				name);
-			return -1;
-		}
-		off += (size + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
-	}
-	if (off < len && len - off < TAR_BLOCK) {
-		err_printf("unexpected EOF\n");
-		return -1;
-	}
-	err_printf("invalid context: no metadata found\n");
-	return -1;
-}
 
 static int run_context_import(struct cli *c, struct cli_args *a)
 {
@@ -1036,8 +930,10 @@ static int run_context_import(struct cli *c, struct cli_args *a)
 			   src);
 		return 1;
 	}
-	if (tar_meta((const unsigned char *)data, len, &meta) < 0)
+	if (context_tar_meta(data, len, &meta, &err) < 0) {
+		err_printf("%s\n", err);
 		return 1;
+	}
 	json_object_set_new(meta, "Name", json_string(name));
 	if (meta_store(c, meta) < 0)
 		return 1;

@@ -206,6 +206,11 @@ def test_bad_store(tmp_path):
     p = run(B, cfg, "context", "create", "tt", "--docker", "host=unix:///a,ca=/etc/hostname")
     assert p.returncode == 1 and "no TLS material" in p.stderr
     assert list((cfg / "contexts" / "meta").iterdir()) == []
+    # an archive with TLS files (docker's export of a TLS context): refused, nothing written
+    corpus = os.path.join(os.path.dirname(__file__), "..", "..", "fuzz", "corpus", "context-tar")
+    p = run(B, cfg, "context", "import", "tt", os.path.join(corpus, "tls-first"))
+    assert p.returncode == 1 and "tls/docker/ca.pem: berth contexts take no TLS" in p.stderr
+    assert list((cfg / "contexts" / "meta").iterdir()) == []
     p = run(B, cfg, "context", "create", "tt", "--docker", "host=tcp://127.0.0.1:2375")
     assert p.returncode == 0
     p = run(B, cfg, "--context", "tt", "ps")

@@ -18,6 +18,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/context-tar.h"
 #include "cli/format.h"
 #include "cli/inspect.h"
 #include "cli/jsonmessage.h"
@@ -1679,6 +1680,38 @@ static void test_sha256(void)
 	       "sha256 foo");
 }
 
+/* docker's context archive: written with Go's layout, read back; broken ones refused */
+static void test_context_tar(void)
+{
+	static const char meta[] = "{\"Name\":\"foo\",\"Metadata\":{}}";
+	_cleanup_sbuf_ struct sbuf tar = SBUF_INIT;
+	json_t *j = NULL;
+	char *err = NULL;
+
+	context_tar_write(&tar, meta, strlen(meta));
+	is(tar.len, (size_t)1536, "context tar: two headers and a block, no end blocks");
+	ok(memcmp(tar.p + 257,
+		  "ustar\0"
+		  "00",
+		  8) == 0 &&
+		   memcmp(tar.p + 100, "0000644", 8) == 0 && memcmp(tar.p + 148, "0", 1) == 0 &&
+		   tar.p[155] == ' ',
+	   "context tar: USTAR, 0644, Go's checksum field");
+	is(context_tar_meta(tar.p, tar.len, &j, &err), 0, "context tar: read back");
+	is_str(json_string_value(json_object_get(j, "Name")), "foo", "context tar: the name");
+	json_decref(j);
+	is(context_tar_meta(tar.p, 520, &j, &err), -1, "context tar: cut in the data refused");
+	is_str(err, "unexpected EOF", "context tar: Go's words");
+	free(err);
+	tar.p[0] ^= 1;
+	is(context_tar_meta(tar.p, tar.len, &j, &err), -1, "context tar: bad checksum refused");
+	is_str(err, "archive/tar: invalid tar header", "context tar: Go's words for it");
+	free(err);
+	is(context_tar_meta("", 0, &j, &err), -1, "context tar: empty input refused");
+	is_str(err, "invalid context: no metadata found", "context tar: docker's words");
+	free(err);
+}
+
 int main(int argc, char **argv)
 {
 	setenv("TZ", "UTC", 1);
@@ -1705,5 +1738,6 @@ int main(int argc, char **argv)
 	test_run_checks();
 	test_detach_keys();
 	test_sha256();
+	test_context_tar();
 	return done_testing();
 }
