@@ -444,6 +444,10 @@ static int run_context_ls(struct cli *c, struct cli_args *a)
 		free(err);
 		return 1;
 	}
+	_cleanup_free_ char *cur_err = NULL;
+	_cleanup_json_ json_t *cur_meta = NULL;
+	if (meta_get(c, cur, false, &cur_meta, &cur_err) < 0)
+		cur_meta = json_object();
 	json_array_foreach (metas, i, m) {
 		const char *name = json_string_value(json_object_get(m, "Name"));
 		json_t *ep = json_object_get(json_object_get(m, "Endpoints"), "docker");
@@ -457,6 +461,15 @@ static int run_context_ls(struct cli *c, struct cli_args *a)
 				  "DockerEndpoint", host ? host : "", "Error",
 				  json_is_object(ep) ? ""
 						     : "cannot find docker endpoint in context"));
+	}
+	/* a current context that is not in the store is listed too, with why (docker's stub row) */
+	if (strcmp(cur, DEFAULT_NAME) != 0 && !json_object_get(cur_meta, "Name")) {
+		_cleanup_sbuf_ struct sbuf short_err = SBUF_INIT;
+		ellipsis(&short_err, cur_err ? cur_err : "", 45);
+		json_array_append_new(rows,
+				      json_pack("{s:s,s:s,s:b,s:s,s:s}", "Name", cur, "Description",
+						"", "Current", 1, "DockerEndpoint", "", "Error",
+						sbuf_str(&short_err)));
 	}
 	if (flag_bool(a, "quiet"))
 		format = "{{.Name}}";

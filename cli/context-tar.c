@@ -97,9 +97,10 @@ int context_tar_meta(const void *data, size_t len, json_t **ret, char **ret_err)
 			return 0;
 		}
 		if (berth_str_has_prefix(name, "tls/") && h[156] != '5') {
-			*ret_err = xasprintf("invalid context: %s: berth contexts take no TLS "
-					     "material (berth reaches berthd over unix sockets only)",
-					     name);
+			*ret_err =
+				xasprintf("invalid context: %s: berth contexts take no TLS "
+					  "material (berth reaches berthd over unix sockets only)",
+					  name);
 			return -1;
 		}
 		off += (size + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;

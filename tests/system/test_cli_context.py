@@ -162,6 +162,31 @@ def test_export_import(base, tmp_path):
         assert b.returncode == 1 and files(base) == before
 
 
+@DOCKER28
+@pytest.mark.parametrize("how", ["flag", "env", "config"])
+def test_current_not_in_store(base, how):
+    """A current context that is not in the store is listed with docker's error, cut to 45."""
+    flags, env = [], {}
+    if how == "flag":
+        flags = ["--context", "gone"]
+    elif how == "env":
+        env = {"DOCKER_CONTEXT": "gone"}
+    else:
+        (base / "config.json").write_text(json.dumps({"auths": {}, "currentContext": "gone"}))
+    out = {}
+    for name, prog in (("docker", DOCKER_CLI), ("berth", berth_binary())):
+        p = run(prog, base, *flags, "context", "ls", "--format", "json", env=env)
+        assert p.returncode == 0 and p.stderr == ""
+        out[name] = [json.loads(line) for line in p.stdout.splitlines()
+                     if '"default"' not in line]
+    assert out["berth"] == out["docker"]
+    gone = [r for r in out["berth"] if r["Name"] == "gone"]
+    assert len(gone) == 1 and gone[0]["Current"] and gone[0]["DockerEndpoint"] == ""
+    err = gone[0]["Error"]
+    assert err.startswith("context \"gone\": context not found: open ") and err.endswith("…")
+    assert len(err) == 45
+
+
 def test_config_keys_kept(tmp_path):
     """use rewrites config.json with docker's layout and every key it had, in order."""
     cfg = tmp_path / "cfg"
