@@ -3,6 +3,7 @@ directory: stdout, stderr, exit codes and the files each leaves (meta.json under
 name, config.json's currentContext), contexts made by either CLI used by the other, and the effect:
 a command run in a context reaches the berthd at that context's socket."""
 
+import hashlib
 import json
 import os
 import shutil
@@ -185,6 +186,22 @@ def test_current_not_in_store(base, how):
     err = gone[0]["Error"]
     assert err.startswith("context \"gone\": context not found: open ") and err.endswith("…")
     assert len(err) == 45
+
+
+@DOCKER28
+def test_resolve_errors(base):
+    """A command in a missing context, or in one without a docker endpoint: docker's words, 1,
+    before anything is sent."""
+    noep = base / "contexts" / "meta" / "tmp"
+    noep.mkdir()
+    (noep / "meta.json").write_text('{"Name":"noep","Metadata":{},"Endpoints":{}}')
+    os.rename(noep, noep.parent / hashlib.sha256(b"noep").hexdigest())
+    for ctx in ("nosuch", "noep"):
+        d = run(DOCKER_CLI, base, "--context", ctx, "ps")
+        b = run(berth_binary(), base, "--context", ctx, "ps")
+        assert (b.returncode, b.stdout, b.stderr) == (d.returncode, d.stdout, d.stderr) == (
+            1, "", d.stderr)
+        assert b.stderr.startswith("Failed to initialize: unable to resolve docker endpoint: ")
 
 
 def test_config_keys_kept(tmp_path):
