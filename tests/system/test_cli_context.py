@@ -204,6 +204,18 @@ def test_resolve_errors(base):
         assert b.stderr.startswith("Failed to initialize: unable to resolve docker endpoint: ")
 
 
+@DOCKER28
+@pytest.mark.parametrize("sub", ["show", "use", "rm", "export"])
+def test_help_as_docker(tmp_path, sub):
+    """--help pages in docker's words (create, update and import say what berth refuses; the
+    --format help of ls and inspect is berth's own, as for every list)."""
+    need_docker28()
+    d = run(DOCKER_CLI, tmp_path, "context", sub, "--help")
+    b = run(berth_binary(), tmp_path, "context", sub, "--help")
+    assert b.returncode == d.returncode == 0
+    assert b.stdout == d.stdout.replace("docker", "berth").replace("Docker", "berth")
+
+
 def test_config_keys_kept(tmp_path):
     """use rewrites config.json with docker's layout and every key it had, in order."""
     cfg = tmp_path / "cfg"
