@@ -593,6 +593,37 @@ static json_t *tls_material(const char *tls_dir)
 	return out;
 }
 
+/* docker's Go type for inspect templates: context.contextWithTLSListing, which embeds
+ * store.Metadata (so {{.Metadata}} is that whole struct, as in docker) */
+static const struct tschema_field docker_context_fields[] = {
+	{"Description", NULL, 's', true, NULL},
+	/* the other keys, inline in the JSON (a context berth makes has none) */
+	{"AdditionalFields", NULL, 'm', true, NULL},
+};
+static const struct tschema docker_context_schema = {"interface {}", docker_context_fields,
+						     ARRAY_SIZE(docker_context_fields)};
+static const struct tschema_field store_meta_fields[] = {
+	{"Name", NULL, 's', false, NULL},
+	/* an interface{} holding a command.DockerContext: errors name the interface */
+	{"Metadata", NULL, 'o', false, &docker_context_schema},
+	{"Endpoints", NULL, 'm', false, NULL},
+};
+static const struct tschema store_meta_schema = {"store.Metadata", store_meta_fields,
+						 ARRAY_SIZE(store_meta_fields)};
+static const struct tschema_field storage_fields[] = {
+	{"MetadataPath", NULL, 's', false, NULL},
+	{"TLSPath", NULL, 's', false, NULL},
+};
+static const struct tschema storage_schema = {"store.StorageInfo", storage_fields,
+					      ARRAY_SIZE(storage_fields)};
+static const struct tschema_field context_fields[] = {
+	{"Metadata", NULL, 'e', false, &store_meta_schema},
+	{"TLSMaterial", NULL, 'm', false, NULL},
+	{"Storage", NULL, 'o', false, &storage_schema},
+};
+static const struct tschema context_schema = {"context.contextWithTLSListing", context_fields,
+					      ARRAY_SIZE(context_fields)};
+
 static int get_context(struct cli *c, const char *ref, void *data, struct inspect_obj *ret,
 		       char **ret_err)
 {
@@ -616,6 +647,8 @@ static int get_context(struct cli *c, const char *ref, void *data, struct inspec
 	ret->len = b.len;
 	ret->raw = sbuf_detach(&b);
 	ret->json = TAKE_PTR(obj);
+	ret->schema = &context_schema;
+	ret->typed_only = true; /* docker's getRef gives no raw form to fall back on */
 	return 0;
 }
 

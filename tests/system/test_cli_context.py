@@ -62,6 +62,13 @@ SAME = [
     ("inspect",), ("inspect", "default"), ("inspect", "foo", "bar"), ("inspect", "foo", "nope"),
     ("inspect", "nope"), ("inspect", "-f", "{{.Name}} {{.Endpoints.docker.Host}}", "foo"),
     ("inspect", "--format", "json", "foo"),
+    # templates on docker's Go type, context.contextWithTLSListing (it embeds store.Metadata)
+    ("inspect", "-f", "{{.Nope}}", "foo"), ("inspect", "-f", "{{.Metadata}}", "foo"),
+    ("inspect", "-f", "{{.Metadata.Metadata.Description}}", "foo"),
+    ("inspect", "-f", "{{.Metadata.Description}}", "foo"),
+    ("inspect", "-f", "{{.Metadata.Metadata.Nope}}", "foo"),
+    ("inspect", "-f", "{{json .Metadata}} {{.Storage.TLSPath}} {{.TLSMaterial}}", "foo", "bar"),
+    ("inspect", "-f", "{{.Endpoints}}", "default"),
     # create: the files written, the names refused, nothing written on bad input
     ("create", "n1"), ("create", "n2", "--docker", ""), ("create", "n3", "--docker", "host="),
     ("create", "n5", "--docker", "host=unix:///a,skip-tls-verify=1", "--description", "x y"),
