@@ -104,6 +104,7 @@ enum complete_kind {
 	COMPLETE_NETWORKS,
 	COMPLETE_VOLUMES,
 	COMPLETE_NETWORK_THEN_CONTAINER, /* network connect/disconnect */
+	COMPLETE_CONTEXTS,		 /* the context store's names */
 };
 
 struct cli_cmd {
@@ -337,6 +338,11 @@ const char *cli_response_header(struct cli *c, const char *name);
 /* <config dir>/config.json ($DOCKER_CONFIG, --config, ~/.docker), read once; NULL when absent
  * or unreadable (docker then goes on with the defaults). Borrowed. */
 json_t *cli_config_file(struct cli *c);
+
+/* The config directory (--config, DOCKER_CONFIG, ~/.docker), found once; owned by c. */
+const char *cli_config_dir(struct cli *c);
+/* berthd's socket, the default context's endpoint when no -H, BERTH_HOST or DOCKER_HOST says. */
+const char *cli_default_host(void);
 
 /* Go's text of an errno ("no such file or directory": strerror's, in lower case), appended. */
 void go_errno(struct sbuf *b, int e);

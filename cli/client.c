@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "sha256.h"
 #include "arena.h"
 #include "json-load.h"
 #include "base/banned.h"
@@ -80,32 +81,45 @@ static char *config_dir(const struct cli *c)
 	return xasprintf("%s/.docker", home && *home ? home : "/root");
 }
 
-/* The docker endpoint of context name, from <config>/contexts/meta/<id>/meta.json. */
+const char *cli_config_dir(struct cli *c)
+{
+	if (!c->config_dir)
+		c->config_dir = config_dir(c);
+	return c->config_dir;
+}
+
+const char *cli_default_host(void)
+{
+	return DEFAULT_HOST;
+}
+
+/*
+ * The docker endpoint of context name, from <config>/contexts/meta/<sha256 hex of name>/meta.json
+ * (docker's store), with docker's messages.
+ */
 static int context_host(struct cli *c, const char *name, char **ret)
 {
-	_cleanup_free_ char *dir = xasprintf("%s/contexts/meta", c->config_dir);
-	_cleanup_closedir_ DIR *d = opendir(dir);
-	struct dirent *de;
+	char id[SHA256_HEX_LEN + 1];
+	_cleanup_json_ json_t *meta = NULL;
 
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		_cleanup_free_ char *path = xasprintf("%s/%s/meta.json", dir, de->d_name);
-		_cleanup_json_ json_t *meta = NULL;
-		if (berth_json_load_file(path, 1 << 20, &meta, NULL) < 0)
-			continue;
-		if (!berth_streq(json_string_value(json_object_get(meta, "Name")), name))
-			continue;
-		json_t *ep = json_object_get(json_object_get(meta, "Endpoints"), "docker");
-		const char *host = json_string_value(json_object_get(ep, "Host"));
-		if (!host || !*host)
-			return cli_errorf(c, "context \"%s\": the context has no docker endpoint",
-					  name);
-		*ret = xstrdup(host);
-		return 0;
-	}
-	return cli_errorf(c, "context \"%s\": context not found: no %s/<id>/meta.json names it",
-			  name, dir);
+	sha256_hex(name, strlen(name), id);
+	_cleanup_free_ char *path = xasprintf("%s/contexts/meta/%s/meta.json", c->config_dir, id);
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return cli_errorf(c,
+				  "context \"%s\": context not found: open %s: no such file or "
+				  "directory",
+				  name, path);
+	_cleanup_error_ struct berth_error *e = NULL;
+	if (berth_json_load_file(path, 1 << 20, &meta, &e) < 0)
+		return cli_errorf(c, "context \"%s\": failed to read metadata: parsing %s: %s",
+				  name, path, e && e->msg ? e->msg : "unreadable");
+	json_t *ep = json_object_get(json_object_get(meta, "Endpoints"), "docker");
+	if (!json_is_object(ep))
+		return cli_errorf(c, "cannot find docker endpoint in context");
+	/* a docker endpoint without a host is the default socket (docker's ParseHost of "") */
+	const char *host = json_string_value(json_object_get(ep, "Host"));
+	*ret = xstrdup(host && *host ? host : "unix://");
+	return 0;
 }
 
 static char *current_context(const struct cli *c)
@@ -127,7 +141,7 @@ static int resolve(struct cli *c)
 
 	if (c->resolved)
 		return 0;
-	c->config_dir = config_dir(c);
+	cli_config_dir(c);
 	if (c->n_hosts > 1)
 		return cli_errorf(c, "Failed to initialize: unable to resolve docker endpoint: "
 				     "Specify only one -H");

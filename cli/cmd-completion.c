@@ -293,6 +293,9 @@ static int run_complete(struct cli *c, struct cli_args *a)
 		else
 			emit_names(c, COMPLETE_CONTAINERS, cur);
 		break;
+	case COMPLETE_CONTEXTS:
+		emit_contexts(c, cur);
+		break;
 	case COMPLETE_COMMANDS:
 	case COMPLETE_NONE:
 		break;

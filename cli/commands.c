@@ -78,15 +78,15 @@ const struct cli_cmd cmd_container = {
 };
 
 static const struct cli_cmd *const root_subs[] = {
-	&cmd_attach,  &cmd_build,     &cmd_builder, &cmd_commit, &cmd_complete, &cmd_completion,
-	&cmd_compose, &cmd_container, &cmd_cp,	    &cmd_create, &cmd_diff,	&cmd_events,
-	&cmd_exec,    &cmd_export,    &cmd_history, &cmd_image,	 &cmd_images,	&cmd_import,
-	&cmd_info,    &cmd_inspect,   &cmd_kill,    &cmd_load,	 &cmd_login,	&cmd_logout,
-	&cmd_logs,    &cmd_network,   &cmd_pause,   &cmd_port,	 &cmd_ps,	&cmd_pull,
-	&cmd_push,    &cmd_rename,    &cmd_restart, &cmd_rm,	 &cmd_rmi,	&cmd_run,
-	&cmd_save,    &cmd_search,    &cmd_start,   &cmd_stats,	 &cmd_stop,	&cmd_system,
-	&cmd_tag,     &cmd_top,	      &cmd_unpause, &cmd_update, &cmd_version,	&cmd_volume,
-	&cmd_wait,    NULL,	      NULL,
+	&cmd_attach,  &cmd_build,     &cmd_builder, &cmd_commit,  &cmd_complete, &cmd_completion,
+	&cmd_compose, &cmd_container, &cmd_context, &cmd_cp,	  &cmd_create,	 &cmd_diff,
+	&cmd_events,  &cmd_exec,      &cmd_export,  &cmd_history, &cmd_image,	 &cmd_images,
+	&cmd_import,  &cmd_info,      &cmd_inspect, &cmd_kill,	  &cmd_load,	 &cmd_login,
+	&cmd_logout,  &cmd_logs,      &cmd_network, &cmd_pause,	  &cmd_port,	 &cmd_ps,
+	&cmd_pull,    &cmd_push,      &cmd_rename,  &cmd_restart, &cmd_rm,	 &cmd_rmi,
+	&cmd_run,     &cmd_save,      &cmd_search,  &cmd_start,	  &cmd_stats,	 &cmd_stop,
+	&cmd_system,  &cmd_tag,	      &cmd_top,	    &cmd_unpause, &cmd_update,	 &cmd_version,
+	&cmd_volume,  &cmd_wait,      NULL,
 };
 
 const struct cli_cmd cmd_root = {

@@ -128,6 +128,7 @@ const char *list_format(struct cli *c, const char *flag, bool quiet, const char 
 int cli_call_filtered(struct cli *c, const char *method, const char *path, const char *fj,
 		      struct cli_response *resp);
 extern const struct cli_cmd cmd_compose;
+extern const struct cli_cmd cmd_context;
 extern const struct cli_cmd cmd_version;
 /*
  * The fields of docker's system.clientVersion after Platform, as version's Client and info's

@@ -2,6 +2,7 @@
 berthd), help pages, where it connects (-H, BERTH_HOST, DOCKER_HOST, contexts), the API version
 it speaks, and bash completion."""
 
+import hashlib
 import json
 import os
 import re
@@ -166,7 +167,8 @@ def test_where_berth_connects(berth_cli, tmp_path):
 
 
 def make_context(config, name, host):
-    meta = config / "contexts" / "meta" / f"id-{name}"
+    # docker's store: the directory is named by the sha256 hex of the context's name
+    meta = config / "contexts" / "meta" / hashlib.sha256(name.encode()).hexdigest()
     meta.mkdir(parents=True, exist_ok=True)
     (meta / "meta.json").write_text(json.dumps({
         "Name": name, "Metadata": {},

@@ -5,7 +5,7 @@
  * pflag's rules, docker's human units and times, the tabwriter, the table formatter; the JSON
  * message renderer against what docker's CLI printed for the same streams on a terminal and into
  * a pipe (tests/unit/jsonmessage-cases/cases.json), image references and their messages, the
- * inspect templates' typed and raw forms, json.Indent.
+ * inspect templates' typed and raw forms, json.Indent, SHA-256 (the context store's names).
  *
  *     test-cli CASES.json
  */
@@ -18,12 +18,14 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/context-tar.h"
 #include "cli/format.h"
 #include "cli/inspect.h"
 #include "cli/jsonmessage.h"
 #include "cli/platform.h"
 #include "cli/reference.h"
 #include "cli/runopts.h"
+#include "cli/sha256.h"
 #include "cli/tabwriter.h"
 #include "cli/template.h"
 #include "cli/units.h"
@@ -1645,6 +1647,71 @@ static void test_detach_keys(void)
 	is(detach_keys_parse("a,b,c", two, sizeof(two), &n), -1, "more keys than room: refused");
 }
 
+/* FIPS 180-4's vectors and every padding boundary (55, 56, 63, 64, 65 bytes); "foo" is the
+ * directory docker gives a context named foo */
+static void test_sha256(void)
+{
+	static const struct {
+		size_t n;
+		char fill;
+		const char *hex;
+	} cases[] = {
+		{0, 'a', "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+		{55, 'a', "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318"},
+		{56, 'a', "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a"},
+		{63, 'a', "7d3e74a05d7db15bce4ad9ec0658ea98e3f06eeecf16b4c6fff2da457ddc2f34"},
+		{64, 'a', "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"},
+		{65, 'a', "635361c48bb9eab14198e76ea8ab7f1a41685d6ad62aa9146d301d4f17eb0ae0"},
+		{1000000, 'a', "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"},
+	};
+	char hex[SHA256_HEX_LEN + 1];
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		_cleanup_free_ char *data = xmalloc(cases[i].n + 1);
+		memset(data, cases[i].fill, cases[i].n);
+		sha256_hex(data, cases[i].n, hex);
+		is_str(hex, cases[i].hex, "sha256 of %zu '%c'", cases[i].n, cases[i].fill);
+	}
+	sha256_hex("abc", 3, hex);
+	is_str(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+	       "sha256 abc");
+	sha256_hex("foo", 3, hex);
+	is_str(hex, "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
+	       "sha256 foo");
+}
+
+/* docker's context archive: written with Go's layout, read back; broken ones refused */
+static void test_context_tar(void)
+{
+	static const char meta[] = "{\"Name\":\"foo\",\"Metadata\":{}}";
+	_cleanup_sbuf_ struct sbuf tar = SBUF_INIT;
+	json_t *j = NULL;
+	char *err = NULL;
+
+	context_tar_write(&tar, meta, strlen(meta));
+	is(tar.len, (size_t)1536, "context tar: two headers and a block, no end blocks");
+	ok(memcmp(tar.p + 257,
+		  "ustar\0"
+		  "00",
+		  8) == 0 &&
+		   memcmp(tar.p + 100, "0000644", 8) == 0 && memcmp(tar.p + 148, "0", 1) == 0 &&
+		   tar.p[155] == ' ',
+	   "context tar: USTAR, 0644, Go's checksum field");
+	is(context_tar_meta(tar.p, tar.len, &j, &err), 0, "context tar: read back");
+	is_str(json_string_value(json_object_get(j, "Name")), "foo", "context tar: the name");
+	json_decref(j);
+	is(context_tar_meta(tar.p, 520, &j, &err), -1, "context tar: cut in the data refused");
+	is_str(err, "unexpected EOF", "context tar: Go's words");
+	free(err);
+	tar.p[0] ^= 1;
+	is(context_tar_meta(tar.p, tar.len, &j, &err), -1, "context tar: bad checksum refused");
+	is_str(err, "archive/tar: invalid tar header", "context tar: Go's words for it");
+	free(err);
+	is(context_tar_meta("", 0, &j, &err), -1, "context tar: empty input refused");
+	is_str(err, "invalid context: no metadata found", "context tar: docker's words");
+	free(err);
+}
+
 int main(int argc, char **argv)
 {
 	setenv("TZ", "UTC", 1);
@@ -1670,5 +1737,7 @@ int main(int argc, char **argv)
 	test_run_options();
 	test_run_checks();
 	test_detach_keys();
+	test_sha256();
+	test_context_tar();
 	return done_testing();
 }
