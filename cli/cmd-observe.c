@@ -513,22 +513,18 @@ CTR_CMD(cmd_unpause, cmd_container_unpause, "unpause", "CONTAINER [CONTAINER...]
 	"Unpause all processes within one or more containers",
 	"berth container unpause, berth unpause", no_flags, ARGS_MIN, 1, 0, run_unpause,
 	COMPLETE_CONTAINERS);
-static const struct cli_cmd top_cmd = {
-	.name = "top",
-	.use = "CONTAINER [ps OPTIONS]",
-	.short_desc = "Display the running processes of a container",
-	.aliases_line = "berth container top, berth top",
-	.flags = top_flags,
-	.n_flags = 0,
-	.args = ARGS_MIN,
-	.min_args = 1,
-	.run = run_top,
-	.no_interspersed = true, /* what follows the container is ps's */
-	.complete = COMPLETE_CONTAINERS,
-	.complete_max = 1,
-};
-const struct cli_cmd cmd_top = top_cmd;
-const struct cli_cmd cmd_container_top = top_cmd;
+/* one initializer for both names (a const object is no constant expression in C: clang
+ * refuses to copy one at file scope); no_interspersed: what follows the container is ps's */
+#define TOP_CMD                                                                                    \
+	{                                                                                          \
+		.name = "top", .use = "CONTAINER [ps OPTIONS]",                                    \
+		.short_desc = "Display the running processes of a container",                      \
+		.aliases_line = "berth container top, berth top", .flags = top_flags,              \
+		.n_flags = 0, .args = ARGS_MIN, .min_args = 1, .run = run_top,                     \
+		.no_interspersed = true, .complete = COMPLETE_CONTAINERS, .complete_max = 1,       \
+	}
+const struct cli_cmd cmd_top = TOP_CMD;
+const struct cli_cmd cmd_container_top = TOP_CMD;
 CTR_CMD(cmd_stats, cmd_container_stats, "stats", "[OPTIONS] [CONTAINER...]",
 	"Display a live stream of container(s) resource usage statistics",
 	"berth container stats, berth stats", stats_flags, ARGS_ANY, 0, 0, run_stats,
