@@ -60,7 +60,10 @@ struct daemon_container {
 	char *netns_path;	   /* the network namespace berthd made for it (while running) */
 	json_t *mount_points;	   /* docker's MountPoints (containers-mounts.c) */
 	json_t *net_settings;	   /* NetworkSettings.Networks while it runs on a bridge */
-	char *top_layer;	   /* the chain id its root stands on; NULL for no layers */
+	/* net_settings as the container list writes it, made by the first list after a change
+	 * (ctr_net_settings_changed); NULL: to be made.  Under d->lock. */
+	char *net_settings_text;
+	char *top_layer; /* the chain id its root stands on; NULL for no layers */
 	/* --network container:<x> while running: the namespace joined (x's) and the directory
 	 * whose hostname, hosts and resolv.conf it shares (x's), as docker shares them */
 	char *joined_netns;
@@ -95,6 +98,13 @@ struct daemon_container {
 	pthread_cond_t cond; /* with d->lock: gate, state changes, removal */
 	unsigned refs;	     /* the table holds one; each user one */
 };
+
+/* c->net_settings was replaced or changed (d->lock held): the list writes it again */
+static inline void ctr_net_settings_changed(struct daemon_container *c)
+{
+	free(c->net_settings_text);
+	c->net_settings_text = NULL;
+}
 
 /* ---- the table (containers.c) ------------------------------------------------------------ */
 

@@ -883,6 +883,7 @@ int ctr_network_setup(struct berthd *d, struct daemon_container *c, int *ret_net
 	c->netns_path = TAKE_PTR(path);
 	json_decref(c->net_settings);
 	c->net_settings = TAKE_PTR(networks);
+	ctr_net_settings_changed(c);
 	json_decref(c->link_env);
 	c->link_env = TAKE_PTR(link_env);
 	pthread_mutex_unlock(&d->lock);
@@ -961,6 +962,7 @@ void ctr_network_teardown(struct berthd *d, struct daemon_container *c)
 	free(TAKE_PTR(c->net_files_dir));
 	json_decref(c->net_settings);
 	c->net_settings = NULL;
+	ctr_net_settings_changed(c);
 	pthread_mutex_unlock(&d->lock);
 	daemon_netns_remove(path);
 	free(path);
@@ -1236,6 +1238,7 @@ static void network_connect(struct berth_http_request *req, void *userdata)
 		}
 		if (settings && c->net_settings)
 			json_object_set(c->net_settings, net, settings);
+		ctr_net_settings_changed(c);
 		ctr_save_locked(d, c, NULL);
 		pthread_mutex_unlock(&d->lock);
 	}
@@ -1277,6 +1280,7 @@ static void network_disconnect(struct berth_http_request *req, void *userdata)
 			pthread_mutex_lock(&d->lock);
 			json_object_del(eps, net);
 			json_object_del(c->net_settings, net);
+			ctr_net_settings_changed(c);
 			if (strcmp(mode, net) == 0) {
 				/* off its primary network: it runs on none until connected again */
 				if (!c->running) {

@@ -326,7 +326,14 @@ static void summary_write_locked(FILE *f, struct berthd *d, struct daemon_contai
 	if (api >= BERTH_API_VERSION(1, 46) && json_object_size(ann) > 0)
 		put_json(f, "Annotations", ann);
 	fputs("},\"NetworkSettings\":{\"Networks\":", f);
-	put_value(f, c->net_settings ? c->net_settings : nets, "{}");
+	/* a running container's networks change at start, stop, connect and disconnect only:
+	 * their text is kept from one list to the next (dumping them was most of a list) */
+	if (c->net_settings && !c->net_settings_text)
+		c->net_settings_text = json_dumps(c->net_settings, JSON_COMPACT);
+	if (c->net_settings && c->net_settings_text)
+		fputs(c->net_settings_text, f);
+	else
+		put_value(f, c->net_settings ? c->net_settings : nets, "{}");
 	fputc('}', f);
 	put_json(f, "Mounts", mounts);
 	fputc('}', f);

@@ -110,6 +110,7 @@ static void ctr_free(struct daemon_container *c)
 	free(c->cgroup_path);
 	free(c->detached_mode);
 	json_decref(c->net_settings);
+	free(c->net_settings_text);
 	json_decref(c->mount_points);
 	free(c->top_layer);
 	free(c->error);

@@ -299,6 +299,39 @@ def test_ip_outside_subnet_refused_at_create_and_connect(bd, netns):
         bd.docker("network", "rm", "aud-ip", "aud-ip2")
 
 
+def test_list_networks_follow_every_change(bd):
+    """The container list keeps the text of a running container's networks from one call to
+    the next: after start, connect, disconnect, stop and a new start it is what inspect says."""
+    def listed():
+        st, out = api(bd, "GET", '/containers/json?all=1&filters={"name":["aud-l1"]}')
+        assert st == 200 and len(out) == 1, out
+        return out[0]["NetworkSettings"]["Networks"]
+
+    def inspected():
+        return inspect(bd, "aud-l1")["NetworkSettings"]["Networks"]
+
+    bd.docker("network", "create", "--subnet", "10.233.0.0/24", "aud-lst")
+    try:
+        bd.docker("run", "-d", "--name", "aud-l1", "busybox", "sleep", "300")
+        first = listed()
+        assert list(first) == ["bridge"] and first["bridge"]["IPAddress"], first
+        assert listed() == inspected() == first
+        bd.docker("network", "connect", "aud-lst", "aud-l1")
+        assert set(listed()) == {"bridge", "aud-lst"} and listed() == inspected()
+        assert listed()["aud-lst"]["IPAddress"].startswith("10.233.0.")
+        bd.docker("network", "disconnect", "aud-lst", "aud-l1")
+        assert list(listed()) == ["bridge"] and listed() == inspected()
+        bd.docker("stop", "-t", "0", "aud-l1")
+        assert listed()["bridge"]["IPAddress"] == "" and listed() == inspected()
+        bd.docker("start", "aud-l1")
+        again = listed()
+        assert again == inspected() and again["bridge"]["IPAddress"]
+        assert again["bridge"]["EndpointID"] != first["bridge"]["EndpointID"]
+    finally:
+        bd.docker("rm", "-f", "aud-l1", check=False)
+        bd.docker("network", "rm", "aud-lst")
+
+
 def test_ip_range_hands_out_its_first_address_first(bd):
     """dockerd's IPAM starts a range at its first address (10.232.0.128 of 10.232.0.128/25,
     where berthd gave .129)."""
