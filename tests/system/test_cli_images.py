@@ -579,8 +579,9 @@ def test_image_prune_all_and_filters(berth_cli, images):
     p = berth_cli.run("image", "prune", "-a", "-f")
     assert f"deleted: {images.base.id}\n" in ok(p)
     assert image_list(berth_cli, all=True) == []
-    for args, message in [(["--filter", "until=xx"], "Error response from daemon: invalid "
-                                                     "timestamp \"xx\"\n"),
+    for args, message in [(["--filter", "until=xx"], "Error response from daemon: failed to "
+                                                     "parse value as time or duration: "
+                                                     "\"xx\"\n"),
                           (["--filter", "bogus=1"], "Error response from daemon: invalid filter "
                                                     "'bogus'\n")]:
         p = berth_cli.run("image", "prune", "-f", *args)
