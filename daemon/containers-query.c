@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
@@ -357,28 +356,6 @@ static json_t *summary_locked(struct berthd *d, struct daemon_container *c, unsi
 
 /* ---- the list ---------------------------------------------------------------------------------- */
 
-/* filters.Match: a value is a regular expression searched in source */
-static bool match_re(const struct berth_filters *f, const char *key, const char *source)
-{
-	const char *const *v = berth_filters_values(f, key);
-
-	if (!v || !v[0])
-		return true;
-	for (size_t i = 0; v[i]; i++) {
-		regex_t re;
-		if (regcomp(&re, v[i], REG_EXTENDED | REG_NOSUB) != 0) {
-			if (strstr(source, v[i]))
-				return true;
-			continue;
-		}
-		bool ok = regexec(&re, source, 0, NULL, 0) == 0;
-		regfree(&re);
-		if (ok)
-			return true;
-	}
-	return false;
-}
-
 static int by_created_desc(const void *a, const void *b)
 {
 	const struct daemon_container *x = *(struct daemon_container *const *)a;
@@ -543,14 +520,15 @@ static void containers_list(struct berth_http_request *req, void *userdata)
 			break;
 		if (!c->running && !all && limit <= 0)
 			continue;
-		if (!match_re(f, "name", c->name) && !match_re(f, "name", c->name + 1))
+		if (!berth_filters_match(f, "name", c->name) &&
+		    !berth_filters_match(f, "name", c->name + 1))
 			continue;
 		vals = berth_filters_values(f, "id");
 		if (vals && vals[0]) {
 			bool ok = false;
 			for (size_t k = 0; vals[k]; k++)
 				ok = ok || berth_str_has_prefix(c->id, vals[k]);
-			if (!ok && !match_re(f, "id", c->id))
+			if (!ok && !berth_filters_match(f, "id", c->id))
 				continue;
 		}
 		if (!kv_labels_match(f, c))
@@ -566,7 +544,7 @@ static void containers_list(struct berth_http_request *req, void *userdata)
 			if (!ok)
 				continue;
 		}
-		if (!match_re(f, "status", ctr_status_locked(c)))
+		if (!berth_filters_match(f, "status", ctr_status_locked(c)))
 			continue;
 		if (!berth_filters_exact_match(f, "health", ctr_health_status_locked(c)))
 			continue;
