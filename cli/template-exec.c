@@ -281,6 +281,12 @@ static const char *type_str(struct exec *x, struct tval v)
 	return json_string_value(own(x, json_string(sbuf_str(b))));
 }
 
+/* reflect's error for a field the receiver's Go type lacks */
+static _Noreturn void no_field(struct exec *x, struct tval recv, const char *name)
+{
+	x_errorf(x, "can't evaluate field %s in type %s", name, type_str(x, recv));
+}
+
 /* ---- fields --------------------------------------------------------------------------------- */
 
 /* Keys whose object values are Go maps in docker's types (print map[..], range sorted, index). */
@@ -482,7 +488,7 @@ static struct tval eval_field(struct exec *x, struct tval dot, const char *name,
 		x_errorf(x, "can't evaluate field %s in type interface {}", name);
 	}
 	if (recv.kind == 't' || recv.kind == 'd')
-		x_errorf(x, "can't evaluate field %s in type %s", name, type_str(x, recv));
+		no_field(x, recv, name);
 	if (json_is_null(recv.j) && recv.kind == 'm') {
 		/* a nil map has no entries */
 		if (has_args)
@@ -490,7 +496,7 @@ static struct tval eval_field(struct exec *x, struct tval dot, const char *name,
 		return INVALID;
 	}
 	if (json_is_null(recv.j) && recv.kind == 'a')
-		x_errorf(x, "can't evaluate field %s in type %s", name, type_str(x, recv));
+		no_field(x, recv, name);
 	if (json_is_null(recv.j)) {
 		struct sbuf *t = x_sbuf(x);
 		type_name(t, recv);
@@ -515,12 +521,8 @@ static struct tval eval_field(struct exec *x, struct tval dot, const char *name,
 		}
 		if (recv.sch && recv.sch->names_only) {
 			const struct tschema_field *f = schema_field(recv.sch, name);
-			if (!f) {
-				struct sbuf *t = x_sbuf(x);
-				type_name(t, recv);
-				x_errorf(x, "can't evaluate field %s in type %s", name,
-					 sbuf_str(t));
-			}
+			if (!f)
+				no_field(x, recv, name);
 			if (has_args)
 				x_errorf(x, "%s is not a method but has arguments", name);
 			if (f->kind == 'e')
@@ -553,12 +555,8 @@ static struct tval eval_field(struct exec *x, struct tval dot, const char *name,
 					return zero_of(x, f);
 				return (struct tval){.j = v, .sch = f->sub, .kind = f->kind};
 			}
-			if (!recv.sch->embedded_any) {
-				struct sbuf *t = x_sbuf(x);
-				type_name(t, recv);
-				x_errorf(x, "can't evaluate field %s in type %s", name,
-					 sbuf_str(t));
-			}
+			if (!recv.sch->embedded_any)
+				no_field(x, recv, name);
 		}
 		if (has_args)
 			x_errorf(x, "%s is not a method but has arguments", name);
@@ -568,7 +566,7 @@ static struct tval eval_field(struct exec *x, struct tval dot, const char *name,
 			return INVALID;
 		return (struct tval){.j = v, .kind = kind_for(name, v)};
 	}
-	x_errorf(x, "can't evaluate field %s in type %s", name, type_str(x, recv));
+	no_field(x, recv, name);
 }
 
 static struct tval eval_field_chain(struct exec *x, struct tval dot, struct tval recv,
